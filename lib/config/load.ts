@@ -1,0 +1,167 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseDocument } from 'yaml';
+import type { core as zcore } from 'zod';
+import { CLOUD_TITLES } from '../core/cloud';
+import { ErrorCode, MlopsValidationError, ValidationIssue, show } from '../core/errors';
+import { Naming } from '../core/naming';
+import { CONFIG_FIELDS, REGION_FORMATS, StackConfig, StackConfigSchema, fieldAt } from './schema';
+
+/** Environment variable naming the config(s) to synthesize: names or paths, comma-separated. */
+export const CONFIG_ENV_VAR = 'MLOPS_CONFIG';
+/** cdktf.json context key listing the configs to synthesize. */
+export const CONFIG_CONTEXT_KEY = 'mlopsConfigs';
+
+/**
+ * Validates a parsed config object. Every problem is reported at once, each
+ * naming the path, the value, what is accepted and the fix.
+ */
+export function parseConfig(raw: unknown, source?: string): StackConfig {
+  const result = StackConfigSchema.safeParse(raw);
+  const issues: ValidationIssue[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) issues.push(...fromZodIssue(issue, raw));
+  }
+  // Cross-field rules run on what parsed, so the user sees every problem in one go.
+  const input = (raw ?? {}) as Record<string, any>;
+  const cloud = input.cloud;
+  if (typeof cloud === 'string' && cloud in REGION_FORMATS) {
+    const c = cloud as keyof typeof REGION_FORMATS;
+    if (input[c] === undefined) {
+      issues.push(problem(c, undefined, fieldAt([c])!.accepted, fieldAt([c])!.fix, `is required when cloud is ${c}`));
+    }
+    const region = input.region;
+    if (typeof region === 'string' && !REGION_FORMATS[c].pattern.test(region)) {
+      issues.push(problem('region', region, `a region name as ${CLOUD_TITLES[c]} spells it (${REGION_FORMATS[c].example})`, `use the region's programmatic name, not its display name`, 'is malformed'));
+    }
+    for (const other of Object.keys(REGION_FORMATS)) {
+      if (other !== c && input[other] !== undefined) {
+        issues.push(problem(other, input[other], `only the ${c} section while cloud is ${c}`, `remove the ${other} section or set cloud: ${other}`, 'does not belong to the selected cloud'));
+      }
+    }
+    const naming = StackConfigSchema.shape.naming.safeParse(input.naming);
+    if (naming.success) {
+      for (const issue of new Naming(naming.data).check(c)) issues.push(issue);
+    }
+  }
+  if (issues.length > 0) {
+    throw new MlopsValidationError(`Invalid stack config${source ? ` ${source}` : ''} (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, issues);
+  }
+  return result.data!;
+}
+
+/** Reads, parses and validates a YAML config file. */
+export function loadConfig(file: string): StackConfig {
+  if (!fs.existsSync(file)) {
+    const dir = path.dirname(file);
+    const available = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)) : [];
+    throw new MlopsValidationError('Stack config not found:', [
+      {
+        code: ErrorCode.CONFIG_NOT_FOUND,
+        path: file,
+        message: `no such file. Available in ${dir}: ${available.join(', ') || '(none)'}. Fix: set ${CONFIG_ENV_VAR} to one of them (without .yaml) or to a file path.`,
+      },
+    ]);
+  }
+  const text = fs.readFileSync(file, 'utf8');
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new MlopsValidationError(`Stack config ${file} is not valid YAML:`, doc.errors.map((e) => ({
+      code: ErrorCode.CONFIG_YAML,
+      path: `${file}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}`,
+      message: `${e.message.split('\n')[0]}. Fix: correct the YAML syntax at that line.`,
+    })));
+  }
+  return parseConfig(doc.toJS(), file);
+}
+
+/**
+ * Which configs to synthesize: `MLOPS_CONFIG` (comma-separated names or paths)
+ * wins over the cdktf.json context `mlopsConfigs`; names resolve to
+ * `<configDir>/<name>.yaml`.
+ */
+export function resolveConfigFiles(configDir: string, contextValue: unknown, env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = env[CONFIG_ENV_VAR]?.trim();
+  let names: string[];
+  if (fromEnv) {
+    names = fromEnv.split(',').map((n) => n.trim()).filter(Boolean);
+  } else if (Array.isArray(contextValue)) {
+    names = contextValue.map(String);
+  } else if (typeof contextValue === 'string') {
+    names = contextValue.split(',').map((n) => n.trim()).filter(Boolean);
+  } else {
+    names = fs.readdirSync(configDir).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+  }
+  return names.map((n) => (/[\\/]|\.ya?ml$/.test(n) ? path.resolve(n) : path.join(configDir, `${n}.yaml`)));
+}
+
+function problem(pathText: string, value: unknown, accepted: string, fix: string, what = 'is invalid'): ValidationIssue {
+  return {
+    code: ErrorCode.CONFIG_INVALID,
+    path: pathText,
+    message: `${what}: got ${show(value)}; accepted: ${accepted}. Fix: ${fix}.`,
+  };
+}
+
+function valueAt(raw: unknown, p: readonly PropertyKey[]): unknown {
+  let cur: any = raw;
+  for (const seg of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = cur[seg as any];
+  }
+  return cur;
+}
+
+function fromZodIssue(issue: zcore.$ZodIssue, raw: unknown): ValidationIssue[] {
+  const segs = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+  const where = segs.length ? segs.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const parentPath = segs.join('.');
+    const known = CONFIG_FIELDS.filter((f) => {
+      const parts = f.path.split('.');
+      return parts.length === segs.length + 1 && parts.slice(0, -1).join('.') === parentPath;
+    }).map((f) => f.path.split('.').pop()!);
+    return issue.keys.map((key) => {
+      const guess = closest(key, known);
+      return {
+        code: ErrorCode.CONFIG_INVALID,
+        path: parentPath ? `${parentPath}.${key}` : key,
+        message: `is not a known key; accepted keys here: ${known.join(', ')}. Fix: ${guess ? `rename it to '${guess}'` : 'remove it'}.`,
+      };
+    });
+  }
+  const value = valueAt(raw, segs);
+  const field = fieldAt(segs);
+  const what = value === undefined ? 'is required' : 'is invalid';
+  if (issue.code === 'invalid_union' && segs[0] === 'backend') {
+    return [problem('backend.type', valueAt(raw, ['backend', 'type']), 'one of local, s3, azurerm, gcs', 'set backend.type', what)];
+  }
+  return [problem(where, value, field?.accepted ?? issue.message, field?.fix ?? issue.message, what)];
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}

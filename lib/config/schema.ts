@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { CLOUDS, Cloud } from '../core/cloud';
+import { SIZE_NAMES } from '../core/sizes';
+
+/**
+ * The stack config schema: one schema, the static type inferred from it.
+ * Field documentation (what is accepted, the fix) lives in {@link CONFIG_FIELDS},
+ * which the error formatter and the README's config reference share.
+ */
+
+const namePart = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/).min(2).max(20);
+const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
+const cidr = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/([0-9]|[12]\d|3[0-2]))?$/);
+
+const machineOverride = z
+  .object({
+    azure: z.string().min(1).optional(),
+    aws: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
+    gcp: z.string().min(1).optional(),
+  })
+  .strict();
+
+const backend = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('local'), path: z.string().min(1).optional() }).strict(),
+  z
+    .object({
+      type: z.literal('s3'),
+      bucket: z.string().min(3),
+      key: z.string().min(1),
+      region: z.string().min(1),
+      dynamodbTable: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('azurerm'),
+      resourceGroupName: z.string().min(1),
+      storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/),
+      containerName: z.string().min(3),
+      key: z.string().min(1),
+    })
+    .strict(),
+  z.object({ type: z.literal('gcs'), bucket: z.string().min(3), prefix: z.string().min(1).optional() }).strict(),
+]);
+
+/** The stack config schema. */
+export const StackConfigSchema = z
+  .object({
+    cloud: z.enum(CLOUDS),
+    naming: z
+      .object({
+        company: namePart,
+        project: namePart,
+        environment: z.string().regex(/^[a-z][a-z0-9]*$/).min(2).max(8),
+        suffix: z.string().regex(/^[a-z0-9]{1,6}$/).optional(),
+      })
+      .strict(),
+    region: z.string().min(1),
+    azure: z.object({ subscriptionId: uuid, tenantId: uuid }).strict().optional(),
+    aws: z.object({ accountId: z.string().regex(/^\d{12}$/) }).strict().optional(),
+    gcp: z.object({ projectId: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/) }).strict().optional(),
+    tags: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,62}$/), z.string().max(256)).default({}),
+    compute: z
+      .object({
+        training: z
+          .object({
+            size: z.enum(SIZE_NAMES).default('small'),
+            instanceType: machineOverride.optional(),
+            maxNodes: z.number().int().min(1).max(100).default(4),
+            lowPriority: z.boolean().default(false),
+          })
+          .strict()
+          .default({ size: 'small', maxNodes: 4, lowPriority: false }),
+      })
+      .strict()
+      .default({ training: { size: 'small', maxNodes: 4, lowPriority: false } }),
+    network: z
+      .object({
+        publicAccess: z.boolean().default(false),
+        allowedIpRanges: z.array(cidr).default([]),
+      })
+      .strict()
+      .default({ publicAccess: false, allowedIpRanges: [] }),
+    protection: z.object({ retainData: z.boolean().default(true) }).strict().default({ retainData: true }),
+    backend: backend.default({ type: 'local' }),
+  })
+  .strict();
+
+/** A validated stack config. */
+export type StackConfig = z.infer<typeof StackConfigSchema>;
+/** A stack config as written in YAML (defaults not yet applied). */
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+
+/** The accepted region format per cloud. */
+export const REGION_FORMATS: Record<Cloud, { readonly pattern: RegExp; readonly example: string }> = {
+  azure: { pattern: /^[a-z]+[a-z0-9]*$/, example: 'westeurope, eastus2, swedencentral' },
+  aws: { pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, example: 'eu-west-1, us-east-1' },
+  gcp: { pattern: /^[a-z]+-[a-z]+\d+$/, example: 'europe-west4, us-central1' },
+};
+
+/** What a config field accepts, its default and how to fix a bad value. */
+export interface ConfigField {
+  /** Dotted path; `*` matches any key or index. */
+  readonly path: string;
+  /** What the field means. */
+  readonly description: string;
+  /** What values are accepted. */
+  readonly accepted: string;
+  /** The default, where the field is optional. */
+  readonly default?: string;
+  /** How to fix a bad value. */
+  readonly fix: string;
+}
+
+/** Documentation of every config field: used by error messages and the README. */
+export const CONFIG_FIELDS: readonly ConfigField[] = [
+  { path: 'cloud', description: 'The cloud the platform is deployed to.', accepted: `one of ${CLOUDS.join(', ')}`, fix: 'set cloud: azure, aws or gcp' },
+  { path: 'naming', description: 'Naming parts for `<company>-<project>-<env>-<resource>`.', accepted: 'an object with company, project, environment', fix: 'add a naming: section' },
+  { path: 'naming.company', description: 'Company or organisation short name.', accepted: '2-20 characters: a letter, then letters, digits or hyphens', fix: 'use a short name such as "contoso"' },
+  { path: 'naming.project', description: 'Project short name.', accepted: '2-20 characters: a letter, then letters, digits or hyphens', fix: 'use a short name such as "mlops"' },
+  { path: 'naming.environment', description: 'Environment name.', accepted: '2-8 lowercase letters or digits, starting with a letter', fix: 'use dev, test, staging or prod' },
+  { path: 'naming.suffix', description: 'Short suffix appended to globally unique names (storage accounts, buckets, vaults, registries).', accepted: '1-6 lowercase letters or digits', default: 'none', fix: 'use a short random string such as "x7k2"' },
+  { path: 'region', description: 'The cloud region.', accepted: 'a region name of the selected cloud', fix: 'use the region name as the cloud spells it' },
+  { path: 'azure', description: 'Azure account identity (required when cloud is azure).', accepted: 'an object with subscriptionId and tenantId', fix: 'add azure: { subscriptionId: <uuid>, tenantId: <uuid> } (az account show)' },
+  { path: 'azure.subscriptionId', description: 'Azure subscription id.', accepted: 'a UUID', fix: 'copy the "id" printed by `az account show`' },
+  { path: 'azure.tenantId', description: 'Microsoft Entra tenant id.', accepted: 'a UUID', fix: 'copy the "tenantId" printed by `az account show`' },
+  { path: 'aws', description: 'AWS account identity (required when cloud is aws).', accepted: 'an object with accountId', fix: 'add aws: { accountId: "<12 digits>" } (aws sts get-caller-identity)' },
+  { path: 'aws.accountId', description: 'AWS account id; the provider refuses any other account.', accepted: 'exactly 12 digits, quoted', fix: 'copy the "Account" printed by `aws sts get-caller-identity`, in quotes' },
+  { path: 'gcp', description: 'GCP project identity (required when cloud is gcp).', accepted: 'an object with projectId', fix: 'add gcp: { projectId: <project id> } (gcloud config get-value project)' },
+  { path: 'gcp.projectId', description: 'GCP project id.', accepted: '6-30 characters: lowercase letters, digits, hyphens; starts with a letter', fix: 'use the project id (not its name or number)' },
+  { path: 'tags', description: 'Tags (labels on GCP) put on every resource.', accepted: 'a map of string keys to string values', default: '{}', fix: 'write tags as key: "value" pairs' },
+  { path: 'tags.*', description: 'One tag.', accepted: 'a key starting with a letter (max 63 characters) and a string value (max 256)', fix: 'quote the value and start the key with a letter' },
+  { path: 'compute', description: 'Compute settings.', accepted: 'an object with training', default: '{}', fix: 'see compute.training' },
+  { path: 'compute.training', description: 'Training compute.', accepted: 'an object with size, instanceType, maxNodes, lowPriority', default: '{}', fix: 'see its fields' },
+  { path: 'compute.training.size', description: 'Cloud-neutral machine size.', accepted: `one of ${SIZE_NAMES.join(', ')}`, default: 'small', fix: 'pick a size, or set compute.training.instanceType.<cloud> for an exact machine' },
+  { path: 'compute.training.instanceType', description: 'Explicit machine per cloud, overriding size.', accepted: 'an object with optional azure, aws, gcp strings', default: 'from size', fix: 'e.g. instanceType: { aws: ml.g5.xlarge }' },
+  { path: 'compute.training.instanceType.azure', description: 'Azure VM size.', accepted: 'a VM size such as Standard_D8s_v3', fix: 'use an Azure ML supported VM size' },
+  { path: 'compute.training.instanceType.aws', description: 'SageMaker instance type.', accepted: 'ml.<family>.<size>, e.g. ml.m5.xlarge', fix: 'prefix the EC2 type with "ml."' },
+  { path: 'compute.training.instanceType.gcp', description: 'Compute Engine machine type.', accepted: 'a machine type such as n1-standard-8', fix: 'use a Vertex AI supported machine type' },
+  { path: 'compute.training.maxNodes', description: 'Most nodes a training job may use.', accepted: 'an integer from 1 to 100', default: '4', fix: 'set a whole number between 1 and 100' },
+  { path: 'compute.training.lowPriority', description: 'Use low-priority / spot capacity for training.', accepted: 'true or false', default: 'false', fix: 'write true or false without quotes' },
+  { path: 'network', description: 'Network exposure.', accepted: 'an object with publicAccess, allowedIpRanges', default: '{}', fix: 'see its fields' },
+  { path: 'network.publicAccess', description: 'Allow public network access to workspace, stores and registries.', accepted: 'true or false', default: 'false', fix: 'write true or false without quotes' },
+  { path: 'network.allowedIpRanges', description: 'CIDR ranges let through store firewalls (deployer and CI egress).', accepted: 'a list of IPv4 CIDRs', default: '[]', fix: 'list ranges such as 203.0.113.0/24' },
+  { path: 'network.allowedIpRanges.*', description: 'One allowed range.', accepted: 'an IPv4 address or CIDR such as 203.0.113.0/24', fix: 'write a.b.c.d/nn with each part in range' },
+  { path: 'protection', description: 'Data protection.', accepted: 'an object with retainData', default: '{}', fix: 'see its fields' },
+  { path: 'protection.retainData', description: 'Keep stateful stores (storage, keys, registries) on destroy.', accepted: 'true or false', default: 'true', fix: 'write true or false without quotes' },
+  { path: 'backend', description: 'Terraform state backend.', accepted: 'type local, s3, azurerm or gcs with its fields', default: '{ type: local }', fix: 'see the backend fields in the README' },
+  { path: 'backend.type', description: 'Backend kind.', accepted: 'one of local, s3, azurerm, gcs', fix: 'set backend.type' },
+  { path: 'backend.path', description: 'Local state file path.', accepted: 'a file path', default: 'terraform.<stack>.tfstate', fix: 'give a relative path' },
+  { path: 'backend.bucket', description: 'State bucket (s3, gcs).', accepted: 'an existing bucket name', fix: 'create the state bucket first and name it here' },
+  { path: 'backend.key', description: 'State object key (s3, azurerm).', accepted: 'a path such as mlops/dev.tfstate', fix: 'give a non-empty key' },
+  { path: 'backend.region', description: 'State bucket region (s3).', accepted: 'an AWS region', fix: 'give the bucket region' },
+  { path: 'backend.dynamodbTable', description: 'Legacy DynamoDB lock table (s3); S3 native locking is used otherwise.', accepted: 'a table name', default: 'none (use_lockfile)', fix: 'omit it to use S3 native locking' },
+  { path: 'backend.prefix', description: 'State prefix (gcs).', accepted: 'a path prefix', default: 'the stack name', fix: 'give a non-empty prefix' },
+  { path: 'backend.resourceGroupName', description: 'Resource group of the state storage account (azurerm).', accepted: 'a resource group name', fix: 'name the existing resource group' },
+  { path: 'backend.storageAccountName', description: 'State storage account (azurerm).', accepted: '3-24 lowercase letters and digits', fix: 'name the existing storage account' },
+  { path: 'backend.containerName', description: 'State blob container (azurerm).', accepted: 'a container name', fix: 'name the existing container' },
+];
+
+/** The documentation of the field at `path` (indices and map keys match `*`). */
+export function fieldAt(path: readonly (string | number)[]): ConfigField | undefined {
+  const segments = path.map(String);
+  return CONFIG_FIELDS.find((f) => {
+    const pattern = f.path.split('.');
+    return pattern.length === segments.length && pattern.every((p, i) => p === '*' || p === segments[i]);
+  });
+}

@@ -1,0 +1,78 @@
+import { ProjectService } from '@cdktf/provider-google/lib/project-service';
+import { ITerraformDependable, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { checkProjectId } from './private/validation';
+
+/** The Google APIs the ML platform needs enabled in its project. */
+export const GCP_PLATFORM_APIS = [
+  'aiplatform.googleapis.com',
+  'artifactregistry.googleapis.com',
+  'cloudkms.googleapis.com',
+  'storage.googleapis.com',
+  'iam.googleapis.com',
+  'logging.googleapis.com',
+  'monitoring.googleapis.com',
+  'secretmanager.googleapis.com',
+] as const;
+
+/** One of the Google APIs the platform enables. */
+export type GcpPlatformApi = (typeof GCP_PLATFORM_APIS)[number];
+
+/** Props of {@link GcpProjectServices}. */
+export interface GcpProjectServicesProps {
+  /** The project the APIs are enabled in. */
+  readonly projectId: string;
+  /**
+   * The APIs to enable.
+   * @default - every API in GCP_PLATFORM_APIS
+   */
+  readonly apis?: readonly GcpPlatformApi[];
+}
+
+/**
+ * Enables the Google APIs the platform uses (`google_project_service`), never
+ * disabling them on destroy: other workloads in the project may rely on them.
+ * Resource constructs depend on the API they need through {@link dependenciesFor}.
+ */
+export class GcpProjectServices extends Construct {
+  /** The project the APIs are enabled in. */
+  public readonly projectId: string;
+  /** The APIs this construct enables. */
+  public readonly apis: readonly GcpPlatformApi[];
+  private readonly services = new Map<string, ProjectService>();
+
+  constructor(scope: Construct, id: string, props: GcpProjectServicesProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    checkProjectId(issues, 'GcpProjectServices', this.node.path, props.projectId);
+    for (const api of props.apis ?? []) {
+      if (Token.isUnresolved(api)) continue;
+      if (!(GCP_PLATFORM_APIS as readonly string[]).includes(api)) {
+        issues.add(
+          ErrorCode.PROP_INVALID,
+          this.node.path,
+          messages.propInvalid('GcpProjectServices', 'apis', api, `one of ${GCP_PLATFORM_APIS.join(', ')}`),
+        );
+      }
+    }
+    issues.throwIfAny('Invalid GcpProjectServices props:');
+
+    this.projectId = props.projectId;
+    this.apis = [...(props.apis ?? GCP_PLATFORM_APIS)];
+    for (const api of this.apis) {
+      const service = new ProjectService(this, api.split('.')[0]!, {
+        project: props.projectId,
+        service: api,
+        disableOnDestroy: false,
+        disableDependentServices: false,
+      });
+      this.services.set(api, service);
+    }
+  }
+
+  /** The resources to depend on before using `api` (empty when this construct does not enable it). */
+  dependenciesFor(...apis: GcpPlatformApi[]): ITerraformDependable[] {
+    return apis.map((api) => this.services.get(api)).filter((s): s is ProjectService => s !== undefined);
+  }
+}

@@ -1,0 +1,7 @@
+export * from './core';
+export * from './config';
+export * from './azure';
+export * from './aws';
+export * from './gcp';
+export * from './platform';
+export * from './security-defaults';

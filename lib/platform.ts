@@ -1,0 +1,42 @@
+import { Construct } from 'constructs';
+import { AwsMlPlatform } from './aws';
+import { AzureMlPlatform } from './azure';
+import { StackConfig } from './config/schema';
+import { Naming } from './core/naming';
+import { IMlPlatform } from './core/contracts';
+import { PlatformBaseProps } from './core/platform-props';
+import { ComputeSize } from './core/sizes';
+import { GcpMlPlatform } from './gcp';
+
+/** The cloud-neutral platform props a validated stack config means. */
+export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps {
+  const training = config.compute.training;
+  return {
+    naming: new Naming(config.naming),
+    tags: config.tags,
+    publicNetworkAccess: config.network.publicAccess,
+    allowedIpRanges: config.network.allowedIpRanges,
+    retainData: config.protection.retainData,
+    training: {
+      size: ComputeSize.of(training.size, training.instanceType),
+      maxNodes: training.maxNodes,
+      lowPriority: training.lowPriority,
+    },
+  };
+}
+
+/**
+ * Builds the platform of the cloud the config names. This is the one place
+ * that switches on `cloud`; everything downstream uses {@link IMlPlatform}.
+ */
+export function createPlatform(scope: Construct, id: string, config: StackConfig): IMlPlatform {
+  const base = platformPropsFromConfig(config);
+  switch (config.cloud) {
+    case 'azure':
+      return new AzureMlPlatform(scope, id, { ...base, location: config.region, tenantId: config.azure!.tenantId });
+    case 'aws':
+      return new AwsMlPlatform(scope, id, { ...base, region: config.region, accountId: config.aws!.accountId });
+    case 'gcp':
+      return new GcpMlPlatform(scope, id, { ...base, region: config.region, projectId: config.gcp!.projectId });
+  }
+}

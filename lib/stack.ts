@@ -1,0 +1,115 @@
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { StackConfig } from './config/schema';
+import { IMlPlatform } from './core/contracts';
+import { platformTags, tagsFor } from './core/tags';
+import { createPlatform } from './platform';
+
+/** Props of {@link MlPlatformStack}. */
+export interface MlPlatformStackProps {
+  /** The validated stack config (see `loadConfig`). */
+  readonly config: StackConfig;
+}
+
+/**
+ * A deployable stack: the provider and state backend of the configured
+ * cloud, the platform, and its outputs.
+ */
+export class MlPlatformStack extends TerraformStack {
+  /** The platform this stack deploys. */
+  public readonly platform: IMlPlatform;
+
+  constructor(scope: Construct, id: string, props: MlPlatformStackProps) {
+    super(scope, id);
+    const { config } = props;
+    configureProvider(this, config);
+    configureBackend(this, id, config);
+    this.platform = createPlatform(this, 'Platform', config);
+    addOutputs(this, this.platform);
+  }
+}
+
+function configureProvider(stack: TerraformStack, config: StackConfig): void {
+  const tags = tagsFor(config.cloud, platformTags(config.naming, config.tags));
+  switch (config.cloud) {
+    case 'azure':
+      new AzurermProvider(stack, 'azurerm', {
+        subscriptionId: config.azure!.subscriptionId,
+        tenantId: config.azure!.tenantId,
+        // Storage accounts have shared-key auth off: data-plane calls use Entra ID.
+        storageUseAzuread: true,
+        features: [
+          {
+            keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true, recoverSoftDeletedKeys: true }],
+            resourceGroup: [{ preventDeletionIfContainsResources: true }],
+            machineLearning: [{ purgeSoftDeletedWorkspaceOnDestroy: false }],
+          },
+        ],
+      });
+      return;
+    case 'aws':
+      new AwsProvider(stack, 'aws', {
+        region: config.region,
+        allowedAccountIds: [config.aws!.accountId],
+        defaultTags: [{ tags }],
+      });
+      return;
+    case 'gcp':
+      new GoogleProvider(stack, 'google', {
+        project: config.gcp!.projectId,
+        region: config.region,
+        defaultLabels: tags,
+      });
+      return;
+  }
+}
+
+function configureBackend(stack: TerraformStack, id: string, config: StackConfig): void {
+  const b = config.backend;
+  switch (b.type) {
+    case 'local':
+      new LocalBackend(stack, { path: b.path ?? `terraform.${id}.tfstate` });
+      return;
+    case 's3': {
+      const backend = new S3Backend(stack, { bucket: b.bucket, key: b.key, region: b.region, encrypt: true, dynamodbTable: b.dynamodbTable });
+      // S3 native state locking (Terraform ≥ 1.10); cdktf 0.21 has no typed field for it.
+      if (!b.dynamodbTable) backend.addOverride('use_lockfile', true);
+      return;
+    }
+    case 'azurerm':
+      new AzurermBackend(stack, {
+        resourceGroupName: b.resourceGroupName,
+        storageAccountName: b.storageAccountName,
+        containerName: b.containerName,
+        key: b.key,
+        useAzureadAuth: true,
+      });
+      return;
+    case 'gcs':
+      new GcsBackend(stack, { bucket: b.bucket, prefix: b.prefix ?? id });
+      return;
+  }
+}
+
+function addOutputs(stack: TerraformStack, platform: IMlPlatform): void {
+  const outputs: Record<string, string> = {
+    cloud: platform.cloud,
+    workspace_name: platform.workspace.workspaceName,
+    workspace_id: platform.workspace.workspaceId,
+    region: platform.workspace.region,
+    artifact_store_url: platform.artifactStore.url,
+    image_uri: platform.imageRegistry.imageUri,
+    model_registry_id: platform.modelRegistry.registryId,
+    encryption_key_id: platform.encryptionKey.keyId,
+    identity_id: platform.identity.identityId,
+    identity_principal: platform.identity.principal,
+    training_compute: platform.trainingCompute.computeName,
+    training_instance_type: platform.trainingCompute.machine.instanceType,
+  };
+  for (const [name, value] of Object.entries(outputs)) {
+    new TerraformOutput(stack, name, { value, staticId: true });
+  }
+}

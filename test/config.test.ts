@@ -1,0 +1,274 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CONFIG_FIELDS, loadConfig, parseConfig, resolveConfigFiles } from '../lib/config';
+import { MlopsValidationError, ValidationIssue } from '../lib/core/errors';
+
+const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
+
+function valid(cloud: 'azure' | 'aws' | 'gcp' = 'aws'): Record<string, any> {
+  const base = { naming: { company: 'contoso', project: 'mlops', environment: 'dev' } };
+  switch (cloud) {
+    case 'azure':
+      return { ...base, cloud, region: 'westeurope', azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', tenantId: '11111111-2222-3333-4444-555555555555' } };
+    case 'aws':
+      return { ...base, cloud, region: 'eu-west-1', aws: { accountId: '123456789012' } };
+    case 'gcp':
+      return { ...base, cloud, region: 'europe-west4', gcp: { projectId: 'contoso-mlops-dev' } };
+  }
+}
+
+function issuesOf(raw: unknown): ValidationIssue[] {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(MlopsValidationError);
+    return [...(err as MlopsValidationError).issues];
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+function only(raw: unknown): ValidationIssue {
+  const issues = issuesOf(raw);
+  expect(issues).toHaveLength(1);
+  return issues[0]!;
+}
+
+describe('stack config', () => {
+  test.each(['dev-azure', 'dev-aws', 'dev-gcp'])('the shipped %s config is valid', (name) => {
+    const config = loadConfig(path.join(CONFIG_DIR, `${name}.yaml`));
+    expect(config.cloud).toBe(name.replace('dev-', ''));
+    expect(config.network.publicAccess).toBe(false);
+    expect(config.protection.retainData).toBe(true);
+  });
+
+  test('defaults are secure: no public access, data retained, local backend, small training compute', () => {
+    const config = parseConfig(valid('gcp'));
+    expect(config.network).toEqual({ publicAccess: false, allowedIpRanges: [] });
+    expect(config.protection).toEqual({ retainData: true });
+    expect(config.backend).toEqual({ type: 'local' });
+    expect(config.compute.training).toEqual({ size: 'small', maxNodes: 4, lowPriority: false });
+    expect(config.tags).toEqual({});
+  });
+
+  test('fails if the cloud is unknown, naming the value and the accepted clouds', () => {
+    const issue = only({ ...valid(), cloud: 'oracle' });
+    expect(issue.path).toBe('cloud');
+    expect(issue.message).toContain('"oracle"');
+    expect(issue.message).toContain('azure, aws, gcp');
+  });
+
+  test('fails if the cloud is missing', () => {
+    const { cloud: _omit, ...rest } = valid();
+    const issue = only(rest);
+    expect(issue.path).toBe('cloud');
+    expect(issue.message).toMatch(/is required/);
+  });
+
+  test.each([
+    ['azure', 'azure'],
+    ['aws', 'aws'],
+    ['gcp', 'gcp'],
+  ] as const)('fails if the %s account section is missing', (cloud, section) => {
+    const raw = valid(cloud);
+    delete raw[section];
+    const issue = only(raw);
+    expect(issue.path).toBe(section);
+    expect(issue.message).toContain(`required when cloud is ${cloud}`);
+  });
+
+  test('fails if the AWS account id is not 12 digits, telling to quote it', () => {
+    const issue = only({ ...valid('aws'), aws: { accountId: 12345 } });
+    expect(issue.path).toBe('aws.accountId');
+    expect(issue.message).toContain('12345');
+    expect(issue.message).toContain('12 digits');
+  });
+
+  test('fails if the Azure subscription id is not a UUID', () => {
+    const raw = valid('azure');
+    raw.azure.subscriptionId = 'my-subscription';
+    const issue = only(raw);
+    expect(issue.path).toBe('azure.subscriptionId');
+    expect(issue.message).toContain('az account show');
+  });
+
+  test('fails if the GCP project id is malformed', () => {
+    const issue = only({ ...valid('gcp'), gcp: { projectId: 'My Project' } });
+    expect(issue.path).toBe('gcp.projectId');
+  });
+
+  test.each([
+    ['azure', 'West Europe'],
+    ['aws', 'eu-west'],
+    ['aws', 'europe-west4'],
+    ['gcp', 'eu-west-1'],
+  ] as const)('fails if the %s region %s is malformed', (cloud, region) => {
+    const issue = only({ ...valid(cloud), region });
+    expect(issue.path).toBe('region');
+    expect(issue.message).toContain(JSON.stringify(region));
+    expect(issue.message).toMatch(/accepted: a region name/);
+  });
+
+  test('fails if another cloud\'s account section is present', () => {
+    const issue = only({ ...valid('aws'), gcp: { projectId: 'contoso-mlops-dev' } });
+    expect(issue.path).toBe('gcp');
+    expect(issue.message).toContain('remove the gcp section');
+  });
+
+  test('fails if a name cannot fit an Azure storage account after sanitising', () => {
+    const raw = valid('azure');
+    raw.naming = { company: 'contoso-industries', project: 'forecasting', environment: 'dev' };
+    const issues = issuesOf(raw);
+    const storage = issues.find((i) => i.message.includes('storage account'));
+    expect(storage).toBeDefined();
+    expect(storage!.code).toBe('MLOPS_NAME_TOO_LONG');
+    expect(storage!.message).toContain('"contosoindustriesforecastingdevst"');
+    expect(storage!.message).toContain('the limit is 24');
+    expect(storage!.message).toMatch(/shorten naming\.company, naming\.project or naming\.environment by at least 9 characters/);
+  });
+
+  test('fails if a name cannot fit a GCP service account id', () => {
+    const raw = valid('gcp');
+    raw.naming = { company: 'contoso-industries', project: 'forecasting', environment: 'dev' };
+    const issues = issuesOf(raw);
+    expect(issues.some((i) => i.message.includes('service account id'))).toBe(true);
+  });
+
+  test('fails if a naming part has characters no cloud accepts', () => {
+    const raw = valid('aws');
+    raw.naming.company = 'con_toso!';
+    const issue = only(raw);
+    expect(issue.path).toBe('naming.company');
+  });
+
+  test('fails if the training size is unknown, listing the sizes', () => {
+    const issue = only({ ...valid(), compute: { training: { size: 'huge' } } });
+    expect(issue.path).toBe('compute.training.size');
+    expect(issue.message).toContain('small, medium, large, gpu');
+  });
+
+  test('fails if max nodes is not a positive integer', () => {
+    expect(only({ ...valid(), compute: { training: { maxNodes: 0 } } }).path).toBe('compute.training.maxNodes');
+    expect(only({ ...valid(), compute: { training: { maxNodes: 2.5 } } }).path).toBe('compute.training.maxNodes');
+  });
+
+  test('fails if an AWS instance type override lacks the ml. prefix', () => {
+    const issue = only({ ...valid(), compute: { training: { instanceType: { aws: 'm5.xlarge' } } } });
+    expect(issue.path).toBe('compute.training.instanceType.aws');
+    expect(issue.message).toContain('ml.');
+  });
+
+  test('fails if publicAccess is a string, not a boolean', () => {
+    const issue = only({ ...valid(), network: { publicAccess: 'no' } });
+    expect(issue.path).toBe('network.publicAccess');
+    expect(issue.message).toContain('without quotes');
+  });
+
+  test('fails if an allowed IP range is not a CIDR, naming its index', () => {
+    const issue = only({ ...valid(), network: { allowedIpRanges: ['203.0.113.0/24', '10.0.0.300/8'] } });
+    expect(issue.path).toBe('network.allowedIpRanges.1');
+    expect(issue.message).toContain('10.0.0.300/8');
+  });
+
+  test('fails if retainData is not a boolean', () => {
+    expect(only({ ...valid(), protection: { retainData: 'yes' } }).path).toBe('protection.retainData');
+  });
+
+  test('fails if the backend type is unknown', () => {
+    const issue = only({ ...valid(), backend: { type: 'ftp' } });
+    expect(issue.path).toBe('backend.type');
+    expect(issue.message).toContain('local, s3, azurerm, gcs');
+  });
+
+  test('fails if an s3 backend misses its bucket', () => {
+    const issue = only({ ...valid(), backend: { type: 's3', key: 'k', region: 'eu-west-1' } });
+    expect(issue.path).toBe('backend.bucket');
+    expect(issue.message).toMatch(/is required/);
+  });
+
+  test('fails on a misspelt key and suggests the right one', () => {
+    const raw = valid();
+    raw.naming.enviroment = 'dev';
+    delete raw.naming.environment;
+    const issues = issuesOf(raw);
+    const typo = issues.find((i) => i.path === 'naming.enviroment');
+    expect(typo?.message).toContain("rename it to 'environment'");
+  });
+
+  test('fails if a tag value is not a string', () => {
+    expect(only({ ...valid(), tags: { owner: 3 } }).path).toBe('tags.owner');
+  });
+
+  test('reports every problem at once', () => {
+    const issues = issuesOf({
+      cloud: 'aws',
+      naming: { company: 'x', project: 'mlops', environment: 'dev' },
+      region: 'nowhere',
+      compute: { training: { size: 'huge', maxNodes: -1 } },
+      network: { publicAccess: 'no' },
+    });
+    expect(issues.map((i) => i.path).sort()).toEqual(
+      ['aws', 'compute.training.maxNodes', 'compute.training.size', 'naming.company', 'network.publicAccess', 'region'].sort(),
+    );
+    for (const issue of issues) expect(issue.message).toMatch(/Fix: /);
+  });
+
+  test('every error message names the value seen, what is accepted and the fix', () => {
+    const issues = issuesOf({ cloud: 'aws', naming: { company: 'contoso', project: 'mlops', environment: 'Dev' }, region: 'eu-west-1', aws: { accountId: 'abc' } });
+    for (const issue of issues) {
+      expect(issue.message).toMatch(/got .+; accepted: .+\. Fix: .+/);
+    }
+  });
+
+  test('every config field is documented with what it accepts and its fix', () => {
+    for (const field of CONFIG_FIELDS) {
+      expect(field.accepted.length).toBeGreaterThan(0);
+      expect(field.fix.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('config files', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-config-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('fails if the config file does not exist, listing the ones that do', () => {
+    fs.writeFileSync(path.join(dir, 'prod.yaml'), 'cloud: aws\n');
+    expect(() => loadConfig(path.join(dir, 'stage.yaml'))).toThrow(/no such file\. Available in .*: prod\.yaml/);
+  });
+
+  test('fails on invalid YAML with the line and column', () => {
+    const file = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(file, 'cloud: aws\nnaming: {company: contoso\n');
+    expect(() => loadConfig(file)).toThrow(/bad\.yaml:\d+:\d+/);
+  });
+
+  test('fails on duplicate keys in YAML', () => {
+    const file = path.join(dir, 'dup.yaml');
+    fs.writeFileSync(file, 'cloud: aws\ncloud: gcp\n');
+    expect(() => loadConfig(file)).toThrow(/MLOPS_CONFIG_YAML/);
+  });
+
+  test('the environment variable wins over the cdktf.json context', () => {
+    const files = resolveConfigFiles(CONFIG_DIR, ['dev-azure'], { MLOPS_CONFIG: 'dev-aws, dev-gcp' });
+    expect(files.map((f) => path.basename(f))).toEqual(['dev-aws.yaml', 'dev-gcp.yaml']);
+  });
+
+  test('the cdktf.json context is used when the environment variable is unset', () => {
+    const files = resolveConfigFiles(CONFIG_DIR, ['dev-azure'], {});
+    expect(files.map((f) => path.basename(f))).toEqual(['dev-azure.yaml']);
+  });
+
+  test('with neither, every config in the folder is used', () => {
+    const files = resolveConfigFiles(CONFIG_DIR, undefined, {});
+    expect(files.map((f) => path.basename(f))).toEqual(['dev-aws.yaml', 'dev-azure.yaml', 'dev-gcp.yaml']);
+  });
+
+  test('a path is accepted in place of a name', () => {
+    const file = path.join(dir, 'team.yaml');
+    expect(resolveConfigFiles(CONFIG_DIR, undefined, { MLOPS_CONFIG: file })).toEqual([file]);
+  });
+});
