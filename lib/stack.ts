@@ -43,9 +43,10 @@ function configureProvider(stack: TerraformStack, config: StackConfig): void {
         storageUseAzuread: true,
         features: [
           {
+            // Purge protection makes vault purges impossible anyway; recover soft-deleted ones on re-create.
             keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true, recoverSoftDeletedKeys: true }],
-            resourceGroup: [{ preventDeletionIfContainsResources: true }],
-            machineLearning: [{ purgeSoftDeletedWorkspaceOnDestroy: false }],
+            resourceGroup: [{ preventDeletionIfContainsResources: config.protection.retainData }],
+            machineLearning: [{ purgeSoftDeletedWorkspaceOnDestroy: !config.protection.retainData }],
           },
         ],
       });
@@ -58,11 +59,9 @@ function configureProvider(stack: TerraformStack, config: StackConfig): void {
       });
       return;
     case 'gcp':
-      new GoogleProvider(stack, 'google', {
-        project: config.gcp!.projectId,
-        region: config.region,
-        defaultLabels: tags,
-      });
+      new GoogleProvider(stack, 'google', { project: config.gcp!.projectId, region: config.region })
+        // Through an override: cdktf 0.21 rewrites '-' to '_' in the keys of this provider map.
+        .addOverride('default_labels', tags);
       return;
   }
 }

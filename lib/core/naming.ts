@@ -70,6 +70,8 @@ export const PLATFORM_NAMES: Record<Cloud, ReadonlyArray<readonly [NameKind, str
     ['managedIdentity', 'id'],
     ['logAnalytics', 'log'],
     ['appInsights', 'appi'],
+    ['managedIdentity', 'id-svc'],
+    ['azureRoleDefinition', 'mlw-model-reader'],
   ],
   aws: [
     ['s3Bucket', 'artifacts'],
@@ -86,6 +88,7 @@ export const PLATFORM_NAMES: Record<Cloud, ReadonlyArray<readonly [NameKind, str
     ['serviceAccount', 'ml'],
     ['kmsKeyRing', 'keys'],
     ['kmsCryptoKey', 'key'],
+    ['vertexDisplayName', 'experiments'],
   ],
 };
 

@@ -1,0 +1,224 @@
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { Lazy } from 'cdktf';
+import { Construct } from 'constructs';
+import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IssueCollector } from '../core/errors';
+import { Naming, NamingParts } from '../core/naming';
+import { AwsEncryptionKey } from './encryption-key';
+import {
+  S3_ALL_ACTIONS,
+  S3_BUCKET_READ_ACTIONS,
+  S3_BUCKET_WRITE_ACTIONS,
+  S3_NETWORK_GUARDED_ACTIONS,
+  S3_OBJECT_READ_ACTIONS,
+  S3_OBJECT_WRITE_ACTIONS,
+} from './perms';
+import { awsName, awsTags, retainLifecycle } from './private/names';
+import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './private/policy';
+import { checkCidrs, checkInt } from './private/validate';
+import { AwsWorkloadIdentity } from './workload-identity';
+
+/** Props of {@link AwsArtifactStore}. */
+export interface AwsArtifactStoreProps {
+  /** The naming helper, or the parts to build one from. */
+  readonly naming: Naming | NamingParts;
+  /** The customer-managed key objects are encrypted with (SSE-KMS, bucket key on). */
+  readonly key: AwsEncryptionKey;
+  /**
+   * Keep object versions. Turning it off fails CKV_AWS_21.
+   * @default true
+   */
+  readonly versioned?: boolean;
+  /**
+   * Allow object reads and writes from any network. While off, a bucket-policy
+   * guard denies object access except from `allowedIpRanges`, from identities
+   * granted access, and from AWS services acting for a caller (MLOPS-NO-PUBLIC-NETWORK).
+   * @default false
+   */
+  readonly publicNetworkAccess?: boolean;
+  /**
+   * CIDR ranges let through the bucket's network guard while public access is off.
+   * @default - none: only granted identities and AWS services
+   */
+  readonly allowedIpRanges?: readonly string[];
+  /**
+   * Keep the bucket on `cdktf destroy`: `lifecycle.prevent_destroy` and no
+   * `force_destroy` (MLOPS-RETAIN-DATA). `false` lets destroy empty and delete it.
+   * @default true
+   */
+  readonly retainData?: boolean;
+  /**
+   * Days after which non-current object versions are deleted.
+   * @default 90
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * Days after which incomplete multipart uploads are aborted.
+   * @default 7
+   */
+  readonly abortIncompleteMultipartUploadDays?: number;
+  /**
+   * Extra tags, besides the platform's own.
+   * @default - company, project, environment and managed-by only
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The S3 bucket datasets, model artifacts and run outputs live in: public
+ * access blocked, SSE-KMS with the platform key, versioned, ACLs disabled,
+ * TLS 1.2+ only, lifecycle-managed, and guarded against access from outside
+ * the allowed networks.
+ */
+export class AwsArtifactStore extends Construct implements IArtifactStore {
+  /** The cloud this store belongs to. */
+  public readonly cloud = 'aws' as const;
+  /** Bucket name. */
+  public readonly storeName: string;
+  /** Bucket ARN. */
+  public readonly storeId: string;
+  /** `s3://<bucket>`. */
+  public readonly url: string;
+  /** Bucket ARN. */
+  public readonly bucketArn: string;
+  /** Bucket name. */
+  public readonly bucketName: string;
+
+  private readonly key: AwsEncryptionKey;
+  private readonly grantedPrincipals: string[] = [];
+
+  constructor(scope: Construct, id: string, props: AwsArtifactStoreProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    checkCidrs(issues, this.node.path, 'AwsArtifactStore', props.allowedIpRanges);
+    checkInt(issues, this.node.path, 'AwsArtifactStore', 'noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1);
+    checkInt(issues, this.node.path, 'AwsArtifactStore', 'abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
+    issues.throwIfAny('Invalid AwsArtifactStore props:');
+
+    this.key = props.key;
+    const retainData = props.retainData ?? true;
+    const name = awsName(props.naming, 's3Bucket');
+    const bucket = new S3Bucket(this, 'Resource', {
+      bucket: name,
+      forceDestroy: !retainData,
+      tags: awsTags(props.naming, props.tags),
+      lifecycle: retainLifecycle(retainData),
+    });
+
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, 'PublicAccessBlock', {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, 'OwnershipControls', {
+      bucket: bucket.id,
+      rule: { objectOwnership: 'BucketOwnerEnforced' },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, 'Encryption', {
+      bucket: bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.key.keyArn }, bucketKeyEnabled: true }],
+    });
+    const versioning = new S3BucketVersioningA(this, 'Versioning', {
+      bucket: bucket.id,
+      versioningConfiguration: { status: props.versioned ?? true ? 'Enabled' : 'Suspended' },
+    });
+    new S3BucketLifecycleConfiguration(this, 'Lifecycle', {
+      bucket: bucket.id,
+      rule: [
+        {
+          id: 'expire-noncurrent-versions',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
+        },
+        {
+          id: 'abort-incomplete-multipart-uploads',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteMultipartUploadDays ?? 7 }],
+        },
+      ],
+      dependsOn: [versioning],
+    });
+
+    const bucketAndObjects = [bucket.arn, `${bucket.arn}/*`];
+    const publicNetworkAccess = props.publicNetworkAccess ?? false;
+    const allowedIpRanges = [...(props.allowedIpRanges ?? [])];
+    new S3BucketPolicy(this, 'Policy', {
+      bucket: bucket.id,
+      policy: Lazy.stringValue({
+        produce: () => {
+          const statements: ResourcePolicyStatement[] = [
+            {
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: S3_ALL_ACTIONS,
+              Resource: bucketAndObjects,
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+            {
+              Sid: 'DenyTlsBelow12',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: S3_ALL_ACTIONS,
+              Resource: bucketAndObjects,
+              Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } },
+            },
+          ];
+          if (!publicNetworkAccess) {
+            const condition: PolicyConditions = { Bool: { 'aws:ViaAWSService': 'false' } };
+            if (allowedIpRanges.length > 0) condition.NotIpAddress = { 'aws:SourceIp': allowedIpRanges };
+            if (this.grantedPrincipals.length > 0) condition.ArnNotEquals = { 'aws:PrincipalArn': [...this.grantedPrincipals] };
+            statements.push({
+              Sid: 'DenyDataAccessOutsideAllowedNetworks',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: S3_NETWORK_GUARDED_ACTIONS,
+              Resource: bucketAndObjects,
+              Condition: condition,
+            });
+          }
+          return policyDocument(statements);
+        },
+      }),
+      dependsOn: [publicAccessBlock],
+    });
+
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.storeName = bucket.bucket;
+    this.storeId = bucket.arn;
+    this.url = `s3://${bucket.bucket}`;
+  }
+
+  /** Read objects (and decrypt with the store's key). */
+  grantRead(identity: IWorkloadIdentity): void {
+    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ArtifactStore.grantRead');
+    role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS], resources: [this.bucketArn] });
+    role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS], resources: [`${this.bucketArn}/*`] });
+    this.key.grantDecrypt(role);
+    this.letThrough(role);
+  }
+
+  /** Read and write objects (and encrypt/decrypt with the store's key). */
+  grantReadWrite(identity: IWorkloadIdentity): void {
+    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ArtifactStore.grantReadWrite');
+    role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS, ...S3_BUCKET_WRITE_ACTIONS], resources: [this.bucketArn] });
+    role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS, ...S3_OBJECT_WRITE_ACTIONS], resources: [`${this.bucketArn}/*`] });
+    this.key.grantEncryptDecrypt(role);
+    this.letThrough(role);
+  }
+
+  private letThrough(role: AwsWorkloadIdentity): void {
+    if (!this.grantedPrincipals.includes(role.roleArn)) this.grantedPrincipals.push(role.roleArn);
+  }
+}

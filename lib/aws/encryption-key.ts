@@ -1,0 +1,111 @@
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { Construct } from 'constructs';
+import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IssueCollector } from '../core/errors';
+import { Naming, NamingParts } from '../core/naming';
+import { KMS_DECRYPT_ACTIONS, KMS_ENCRYPT_ACTIONS, KMS_LOGS_SERVICE_ACTIONS, KMS_ROOT_ACTIONS } from './perms';
+import { accountRootArn, arn, dnsSuffixOf } from './private/arn';
+import { awsName, awsTags, retainLifecycle } from './private/names';
+import { policyDocument } from './private/policy';
+import { checkAccountId, checkInt, checkRegion } from './private/validate';
+import { AwsWorkloadIdentity } from './workload-identity';
+
+/** Props of {@link AwsEncryptionKey}. */
+export interface AwsEncryptionKeyProps {
+  /** The naming helper, or the parts to build one from. */
+  readonly naming: Naming | NamingParts;
+  /** The 12-digit account that owns and administers the key. */
+  readonly accountId: string;
+  /** The region of the key (and of the CloudWatch Logs principal allowed to use it). */
+  readonly region: string;
+  /**
+   * Rotate the key material every year. Turning it off fails CKV_AWS_7 and AwsSolutions-KMS5.
+   * @default true
+   */
+  readonly enableKeyRotation?: boolean;
+  /**
+   * Days KMS waits before deleting the key once scheduled for deletion (7–30).
+   * A shorter window lowers the recovery time for an accidental deletion (MLOPS-AWS-KMS-WINDOW).
+   * @default 30
+   */
+  readonly deletionWindowInDays?: number;
+  /**
+   * Keep the key on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS-RETAIN-DATA).
+   * @default true
+   */
+  readonly retainData?: boolean;
+  /**
+   * Extra tags, besides the platform's own.
+   * @default - company, project, environment and managed-by only
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A customer-managed KMS key with rotation, a 30-day deletion window, an
+ * explicit key policy (account root administers; CloudWatch Logs of the region
+ * may use it for this account's log groups) and an alias.
+ */
+export class AwsEncryptionKey extends Construct implements IEncryptionKey {
+  /** The cloud this key belongs to. */
+  public readonly cloud = 'aws' as const;
+  /** Key ARN. */
+  public readonly keyId: string;
+  /** Key ARN. */
+  public readonly keyArn: string;
+  /** Alias name (`alias/<company>-<project>-<env>-key`). */
+  public readonly aliasName: string;
+
+  constructor(scope: Construct, id: string, props: AwsEncryptionKeyProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    checkAccountId(issues, this.node.path, 'AwsEncryptionKey', props.accountId);
+    checkRegion(issues, this.node.path, 'AwsEncryptionKey', props.region);
+    checkInt(issues, this.node.path, 'AwsEncryptionKey', 'deletionWindowInDays', props.deletionWindowInDays, 7, 30);
+    issues.throwIfAny('Invalid AwsEncryptionKey props:');
+
+    const { accountId, region } = props;
+    const key = new KmsKey(this, 'Resource', {
+      description: `Customer-managed key of the ML platform ${awsName(props.naming, 'kmsAlias')}.`,
+      enableKeyRotation: props.enableKeyRotation ?? true,
+      deletionWindowInDays: props.deletionWindowInDays ?? 30,
+      policy: policyDocument([
+        {
+          Sid: 'AccountRootAdministersTheKey',
+          Effect: 'Allow',
+          Principal: { AWS: accountRootArn(region, accountId) },
+          Action: KMS_ROOT_ACTIONS,
+          Resource: '*',
+        },
+        {
+          Sid: 'CloudWatchLogsUsesTheKey',
+          Effect: 'Allow',
+          Principal: { Service: `logs.${region}.${dnsSuffixOf(region)}` },
+          Action: KMS_LOGS_SERVICE_ACTIONS,
+          Resource: '*',
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn('logs', region, accountId, 'log-group:*') } },
+        },
+      ]),
+      tags: awsTags(props.naming, props.tags),
+      lifecycle: retainLifecycle(props.retainData ?? true),
+    });
+    this.aliasName = `alias/${awsName(props.naming, 'kmsAlias')}`;
+    new KmsAlias(this, 'Alias', { name: this.aliasName, targetKeyId: key.keyId });
+
+    this.keyArn = key.arn;
+    this.keyId = key.arn;
+  }
+
+  /** Lets `identity` encrypt and decrypt with the key. */
+  grantEncryptDecrypt(identity: IWorkloadIdentity): void {
+    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'EncryptionKey.grantEncryptDecrypt');
+    role.addToPolicy({ actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resources: [this.keyArn] });
+  }
+
+  /** Lets `identity` decrypt with the key. */
+  grantDecrypt(identity: IWorkloadIdentity): void {
+    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'EncryptionKey.grantDecrypt');
+    role.addToPolicy({ actions: [...KMS_DECRYPT_ACTIONS], resources: [this.keyArn] });
+  }
+}

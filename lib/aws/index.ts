@@ -1,0 +1,18 @@
+export * as AwsPerms from './perms';
+export { AWS_SECURITY_DEFAULTS } from './security-defaults';
+export { AwsEncryptionKey } from './encryption-key';
+export type { AwsEncryptionKeyProps } from './encryption-key';
+export { AwsArtifactStore } from './artifact-store';
+export type { AwsArtifactStoreProps } from './artifact-store';
+export { AwsImageRegistry } from './image-registry';
+export type { AwsImageRegistryProps } from './image-registry';
+export { AwsModelRegistry } from './model-registry';
+export type { AwsModelRegistryProps } from './model-registry';
+export { AwsMlWorkspace } from './workspace';
+export type { AwsMlWorkspaceProps, AwsTrackingServerSize } from './workspace';
+export { AwsWorkloadIdentity } from './workload-identity';
+export type { AwsWorkloadIdentityProps, AwsPolicyStatement } from './workload-identity';
+export { AwsTrainingCompute } from './training-compute';
+export type { AwsTrainingComputeProps, AwsTrainingResourceConfig } from './training-compute';
+export { AwsMlPlatform } from './platform';
+export type { AwsMlPlatformProps } from './platform';

@@ -1,0 +1,129 @@
+/**
+ * Every IAM action the AWS platform grants or denies, in one place. Grants
+ * pick from these lists; no construct inlines an action.
+ */
+
+/** Object reads in the artifact bucket (resource: `<bucket arn>/*`). */
+export const S3_OBJECT_READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion'] as const;
+/** Bucket-level reads (resource: the bucket ARN). */
+export const S3_BUCKET_READ_ACTIONS = ['s3:ListBucket', 's3:GetBucketLocation'] as const;
+/** Object writes in the artifact bucket (resource: `<bucket arn>/*`). */
+export const S3_OBJECT_WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
+/** Multipart listing needed by large uploads (resource: the bucket ARN). */
+export const S3_BUCKET_WRITE_ACTIONS = ['s3:ListBucketMultipartUploads'] as const;
+/** All S3 actions: used only in Deny statements of the bucket policy (TLS enforcement). */
+export const S3_ALL_ACTIONS = 's3:*';
+/**
+ * Object-level actions the bucket's network guard denies outside the allowed
+ * networks. Bucket-level reads (`s3:ListBucket`, used by HeadBucket) stay
+ * open so Terraform can still refresh the bucket from anywhere.
+ */
+export const S3_NETWORK_GUARDED_ACTIONS = [
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:PutObject',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+] as const;
+
+/** Decrypt with a KMS key (resource: the key ARN). */
+export const KMS_DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
+/** Encrypt with a KMS key, in addition to decrypt (resource: the key ARN). */
+export const KMS_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'] as const;
+/** Key administration by the account root: the AWS default key policy statement. */
+export const KMS_ROOT_ACTIONS = 'kms:*';
+/** What the CloudWatch Logs service principal may do with the key (AWS-documented set). */
+export const KMS_LOGS_SERVICE_ACTIONS = [
+  'kms:Encrypt*',
+  'kms:Decrypt*',
+  'kms:ReEncrypt*',
+  'kms:GenerateDataKey*',
+  'kms:Describe*',
+] as const;
+
+/** Pull images (resource: the repository ARN). */
+export const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] as const;
+/** Push images, in addition to pull (resource: the repository ARN). */
+export const ECR_PUSH_ACTIONS = [
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+] as const;
+/** Registry login (no resource-level permissions: resource `*`). */
+export const ECR_AUTH_ACTIONS = ['ecr:GetAuthorizationToken'] as const;
+
+/** Read the model package group (resource: the group ARN). */
+export const SAGEMAKER_MODEL_GROUP_READ_ACTIONS = ['sagemaker:DescribeModelPackageGroup'] as const;
+/** Read model versions (resource: `model-package/<group>/*`). */
+export const SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS = ['sagemaker:DescribeModelPackage', 'sagemaker:ListTags'] as const;
+/** List model versions (no resource-level permissions: resource `*`). */
+export const SAGEMAKER_MODEL_LIST_ACTIONS = ['sagemaker:ListModelPackages'] as const;
+/** Register and update model versions (resource: `model-package/<group>/*`). */
+export const SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS = [
+  'sagemaker:CreateModelPackage',
+  'sagemaker:UpdateModelPackage',
+  'sagemaker:AddTags',
+] as const;
+
+/** Write to the platform log group (resources: the group and its streams). */
+export const LOGS_WRITE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] as const;
+/** Publish custom metrics (no resource-level permissions; scoped by a `cloudwatch:namespace` condition). */
+export const CLOUDWATCH_METRIC_ACTIONS = ['cloudwatch:PutMetricData'] as const;
+/** The condition key that scopes {@link CLOUDWATCH_METRIC_ACTIONS}. */
+export const CLOUDWATCH_NAMESPACE_CONDITION_KEY = 'cloudwatch:namespace';
+
+/** Use the MLflow tracking server (resource: the tracking server ARN). */
+export const SAGEMAKER_MLFLOW_SERVER_ACTIONS = [
+  'sagemaker:DescribeMlflowTrackingServer',
+  'sagemaker:CreatePresignedMlflowTrackingServerUrl',
+] as const;
+/** Track experiments and runs on the MLflow tracking server (resource: the tracking server ARN). */
+export const SAGEMAKER_MLFLOW_ACTIONS = [
+  'sagemaker-mlflow:AccessUI',
+  'sagemaker-mlflow:CreateExperiment',
+  'sagemaker-mlflow:GetExperiment',
+  'sagemaker-mlflow:GetExperimentByName',
+  'sagemaker-mlflow:SearchExperiments',
+  'sagemaker-mlflow:UpdateExperiment',
+  'sagemaker-mlflow:SetExperimentTag',
+  'sagemaker-mlflow:CreateRun',
+  'sagemaker-mlflow:GetRun',
+  'sagemaker-mlflow:UpdateRun',
+  'sagemaker-mlflow:SearchRuns',
+  'sagemaker-mlflow:LogMetric',
+  'sagemaker-mlflow:LogParam',
+  'sagemaker-mlflow:LogBatch',
+  'sagemaker-mlflow:LogModel',
+  'sagemaker-mlflow:LogInputs',
+  'sagemaker-mlflow:SetTag',
+  'sagemaker-mlflow:GetMetricHistory',
+  'sagemaker-mlflow:ListArtifacts',
+  'sagemaker-mlflow:CreateRegisteredModel',
+  'sagemaker-mlflow:GetRegisteredModel',
+  'sagemaker-mlflow:SearchRegisteredModels',
+  'sagemaker-mlflow:CreateModelVersion',
+  'sagemaker-mlflow:GetModelVersion',
+  'sagemaker-mlflow:SearchModelVersions',
+  'sagemaker-mlflow:GetLatestModelVersions',
+  'sagemaker-mlflow:GetModelVersionByAlias',
+  'sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts',
+] as const;
+
+/** The service that assumes the workload identity. */
+export const SAGEMAKER_SERVICE_PRINCIPAL = 'sagemaker.amazonaws.com';
+/** The action of the identity's trust policy. */
+export const STS_ASSUME_ROLE_ACTION = 'sts:AssumeRole';
+
+/**
+ * The only actions the workload identity may be granted on `Resource: "*"`:
+ * they have no resource-level permissions (CKV_AWS_355, AwsSolutions-IAM5).
+ */
+export const UNSCOPED_ACTIONS: readonly string[] = [
+  ...ECR_AUTH_ACTIONS,
+  ...CLOUDWATCH_METRIC_ACTIONS,
+  ...SAGEMAKER_MODEL_LIST_ACTIONS,
+];
+
+/** Placeholder permission of an identity nothing has been granted to yet (IAM refuses empty policies; resource: the role itself). */
+export const IAM_SELF_READ_ACTIONS = ['iam:GetRole'] as const;

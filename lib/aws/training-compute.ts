@@ -1,0 +1,74 @@
+import { Construct } from 'constructs';
+import { ITrainingCompute } from '../core/contracts';
+import { IssueCollector } from '../core/errors';
+import { ComputeSize, MachineSpec } from '../core/sizes';
+import { checkInstanceType, checkInt } from './private/validate';
+
+/** Props of {@link AwsTrainingCompute}. */
+export interface AwsTrainingComputeProps {
+  /**
+   * Machine size; resolves to a SageMaker instance type.
+   * @default ComputeSize.small()
+   */
+  readonly size?: ComputeSize;
+  /**
+   * Most instances a training job may use (the job's instance count).
+   * @default 4
+   */
+  readonly maxNodes?: number;
+  /**
+   * Use managed spot training.
+   * @default false
+   */
+  readonly lowPriority?: boolean;
+}
+
+/** The resource config a SageMaker training job uses. */
+export interface AwsTrainingResourceConfig {
+  /** SageMaker instance type, e.g. `ml.m5.xlarge`. */
+  readonly instanceType: string;
+  /** Instance count. */
+  readonly instanceCount: number;
+  /** Managed spot training. */
+  readonly enableManagedSpotTraining: boolean;
+}
+
+/**
+ * Training compute on SageMaker: there is no cluster resource, so this
+ * carries the instance type, count and spot choice training jobs are launched
+ * with. It creates no Terraform resource.
+ */
+export class AwsTrainingCompute extends Construct implements ITrainingCompute {
+  /** The cloud this compute belongs to. */
+  public readonly cloud = 'aws' as const;
+  /** The SageMaker instance type (AWS has no cluster name). */
+  public readonly computeName: string;
+  /** The neutral size. */
+  public readonly size: ComputeSize;
+  /** The machine the size resolves to on AWS. */
+  public readonly machine: MachineSpec;
+  /** Most instances a job may use. */
+  public readonly maxNodes: number;
+  /** Managed spot training. */
+  public readonly lowPriority: boolean;
+
+  constructor(scope: Construct, id: string, props: AwsTrainingComputeProps = {}) {
+    super(scope, id);
+    this.size = props.size ?? ComputeSize.small();
+    this.machine = this.size.machineFor('aws');
+    this.maxNodes = props.maxNodes ?? 4;
+    this.lowPriority = props.lowPriority ?? false;
+
+    const issues = new IssueCollector();
+    checkInt(issues, this.node.path, 'AwsTrainingCompute', 'maxNodes', props.maxNodes, 1);
+    checkInstanceType(issues, this.node.path, 'AwsTrainingCompute', 'size', this.machine.instanceType);
+    issues.throwIfAny('Invalid AwsTrainingCompute props:');
+
+    this.computeName = this.machine.instanceType;
+  }
+
+  /** The `ResourceConfig` and spot setting of a training job on this compute. */
+  get resourceConfig(): AwsTrainingResourceConfig {
+    return { instanceType: this.machine.instanceType, instanceCount: this.maxNodes, enableManagedSpotTraining: this.lowPriority };
+  }
+}

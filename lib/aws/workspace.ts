@@ -1,0 +1,157 @@
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { SagemakerMlflowTrackingServer } from '@cdktf/provider-aws/lib/sagemaker-mlflow-tracking-server';
+import { Lazy } from 'cdktf';
+import { Construct } from 'constructs';
+import { IArtifactStore, IMlWorkspace, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { Naming, NamingParts } from '../core/naming';
+import { toNaming } from '../core/platform-props';
+import { AwsEncryptionKey } from './encryption-key';
+import {
+  CLOUDWATCH_METRIC_ACTIONS,
+  CLOUDWATCH_NAMESPACE_CONDITION_KEY,
+  LOGS_WRITE_ACTIONS,
+  SAGEMAKER_MLFLOW_ACTIONS,
+  SAGEMAKER_MLFLOW_SERVER_ACTIONS,
+} from './perms';
+import { awsName, awsTags, retainLifecycle } from './private/names';
+import { LOG_RETENTION_DAYS, checkOneOf, checkRegion } from './private/validate';
+import { AwsWorkloadIdentity } from './workload-identity';
+
+/** Sizes of a SageMaker MLflow tracking server. */
+export type AwsTrackingServerSize = 'Small' | 'Medium' | 'Large';
+
+/** Props of {@link AwsMlWorkspace}. */
+export interface AwsMlWorkspaceProps {
+  /** The naming helper, or the parts to build one from. */
+  readonly naming: Naming | NamingParts;
+  /** The region the workspace runs in. */
+  readonly region: string;
+  /** The key the log group is encrypted with (CKV_AWS_158). */
+  readonly key: AwsEncryptionKey;
+  /** The store whose `<url>/mlflow` prefix holds the MLflow artifacts. */
+  readonly artifactStore: IArtifactStore;
+  /**
+   * The identity the MLflow tracking server runs as; required while `trackingServer` is on.
+   * @default - none (only valid with `trackingServer: false`)
+   */
+  readonly executionRole?: AwsWorkloadIdentity;
+  /**
+   * Create a SageMaker managed MLflow tracking server.
+   * @default true
+   */
+  readonly trackingServer?: boolean;
+  /**
+   * Size of the MLflow tracking server.
+   * @default 'Small'
+   */
+  readonly trackingServerSize?: AwsTrackingServerSize;
+  /**
+   * Days the platform log group keeps events. Below 365 fails CKV_AWS_338.
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * CloudWatch namespace jobs may publish custom metrics to.
+   * @default - `<company>-<project>-<env>`
+   */
+  readonly metricNamespace?: string;
+  /**
+   * Keep the log group on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS-RETAIN-DATA).
+   * @default true
+   */
+  readonly retainData?: boolean;
+  /**
+   * Extra tags, besides the platform's own.
+   * @default - company, project, environment and managed-by only
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The SageMaker workspace: a KMS-encrypted CloudWatch log group with a year's
+ * retention as the monitoring base, and a managed MLflow tracking server whose
+ * artifacts live in the artifact store.
+ */
+export class AwsMlWorkspace extends Construct implements IMlWorkspace {
+  /** The cloud this workspace belongs to. */
+  public readonly cloud = 'aws' as const;
+  /** Tracking server name, or the log group name without a tracking server. */
+  public readonly workspaceName: string;
+  /** Tracking server ARN, or the log group ARN without a tracking server. */
+  public readonly workspaceId: string;
+  /** The region the workspace runs in. */
+  public readonly region: string;
+  /** CloudWatch log group name. */
+  public readonly logDestination: string;
+  /** CloudWatch log group ARN. */
+  public readonly logGroupArn: string;
+  /** CloudWatch namespace for custom metrics. */
+  public readonly metricNamespace: string;
+  /** MLflow tracking server ARN, when one is created. */
+  public readonly trackingServerArn?: string;
+  /** MLflow tracking server URL, when one is created. */
+  public readonly trackingServerUrl?: string;
+
+  constructor(scope: Construct, id: string, props: AwsMlWorkspaceProps) {
+    super(scope, id);
+    const withServer = props.trackingServer ?? true;
+    const issues = new IssueCollector();
+    checkRegion(issues, this.node.path, 'AwsMlWorkspace', props.region);
+    checkOneOf(issues, this.node.path, 'AwsMlWorkspace', 'logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);
+    checkOneOf<AwsTrackingServerSize>(issues, this.node.path, 'AwsMlWorkspace', 'trackingServerSize', props.trackingServerSize, ['Small', 'Medium', 'Large']);
+    if (withServer && !props.executionRole) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AwsMlWorkspace', 'executionRole', undefined, 'an AwsWorkloadIdentity while trackingServer is true (or set trackingServer: false)'),
+      );
+    }
+    issues.throwIfAny('Invalid AwsMlWorkspace props:');
+
+    this.region = props.region;
+    this.metricNamespace = props.metricNamespace ?? toNaming(props.naming).prefix;
+    const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
+      name: awsName(props.naming, 'logGroup'),
+      retentionInDays: props.logRetentionDays ?? 365,
+      kmsKeyId: props.key.keyArn,
+      tags: awsTags(props.naming, props.tags),
+      lifecycle: retainLifecycle(props.retainData ?? true),
+    });
+    this.logDestination = logGroup.name;
+    this.logGroupArn = logGroup.arn;
+    this.workspaceName = this.logDestination;
+    this.workspaceId = this.logGroupArn;
+
+    if (withServer && props.executionRole) {
+      const role = props.executionRole;
+      const server = new SagemakerMlflowTrackingServer(this, 'Resource', {
+        trackingServerName: awsName(props.naming, 'mlflowTrackingServer'),
+        artifactStoreUri: `${props.artifactStore.url}/mlflow`,
+        roleArn: role.roleArn,
+        trackingServerSize: props.trackingServerSize ?? 'Small',
+        tags: awsTags(props.naming, props.tags),
+      });
+      // The server checks its role's access at creation: wait for the grants.
+      server.dependsOn = Lazy.listValue({ produce: () => role.dependencyAddresses });
+      this.trackingServerArn = server.arn;
+      this.trackingServerUrl = server.trackingServerUrl;
+      this.workspaceName = server.trackingServerName;
+      this.workspaceId = server.arn;
+    }
+  }
+
+  /** Lets `identity` write logs and metrics and track experiments in the workspace. */
+  grantUse(identity: IWorkloadIdentity): void {
+    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'MlWorkspace.grantUse');
+    role.addToPolicy({ actions: [...LOGS_WRITE_ACTIONS], resources: [this.logGroupArn, `${this.logGroupArn}:log-stream:*`] });
+    role.addToPolicy({
+      actions: [...CLOUDWATCH_METRIC_ACTIONS],
+      resources: ['*'],
+      conditions: { StringEquals: { [CLOUDWATCH_NAMESPACE_CONDITION_KEY]: this.metricNamespace } },
+    });
+    if (this.trackingServerArn) {
+      role.addToPolicy({ actions: [...SAGEMAKER_MLFLOW_SERVER_ACTIONS, ...SAGEMAKER_MLFLOW_ACTIONS], resources: [this.trackingServerArn] });
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { Naming, NamingParts } from '../core/naming';
+
+/** The resource group a resource construct deploys into. */
+export interface IAzureResourceGroup {
+  /** Resource group name. */
+  readonly resourceGroupName: string;
+  /** Resource group resource id. */
+  readonly resourceGroupId: string;
+  /** Azure region, e.g. `westeurope`. */
+  readonly location: string;
+}
+
+/** Props every Azure resource construct accepts. */
+export interface AzureResourceProps {
+  /** The naming helper, or the parts to build one from. */
+  readonly naming: Naming | NamingParts;
+  /** The resource group to deploy into. */
+  readonly resourceGroup: IAzureResourceGroup;
+  /**
+   * Tags put on the resources, besides the platform's own.
+   * @default - company, project, environment and managed-by only
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Network props of the data stores (storage, Key Vault, registry). */
+export interface AzureNetworkProps {
+  /**
+   * Allow access from all public networks (firewall default action Allow).
+   * Off by default: the public endpoint is disabled, or, when
+   * `allowedIpRanges` is set, open to those ranges only (default action Deny).
+   * @default false
+   */
+  readonly publicNetworkAccess?: boolean;
+  /**
+   * Public IPv4 addresses or CIDR ranges let through the firewall while
+   * public access is off (the deployer's and CI runners' egress).
+   * @default - none: only trusted Azure services and private access
+   */
+  readonly allowedIpRanges?: readonly string[];
+}
+
+/** Props of constructs that own stateful data. */
+export interface AzureRetainProps {
+  /**
+   * Keep the resource on `cdktf destroy` (`lifecycle.prevent_destroy`).
+   * @default true
+   */
+  readonly retainData?: boolean;
+}

@@ -1,0 +1,154 @@
+import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
+import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { Fn, ITerraformDependable, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { AzureNetworkProps, AzureResourceProps, AzureRetainProps } from './common';
+import { AZURE_KEY_OPERATIONS, AZURE_ROLES } from './perms';
+import { assignRole } from './private/grants';
+import { azureTags, checkGuid, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle } from './private/util';
+
+/** Props of {@link AzureEncryptionKey}. */
+export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+  /** The Entra ID tenant the Key Vault trusts. */
+  readonly tenantId: string;
+  /**
+   * Principals (object ids) given 'Key Vault Crypto Officer' on the vault, so
+   * the deployment can create and rotate the key. An empty list assigns
+   * none (for deployers that already hold a data-plane role on the vault).
+   * @default - the principal running the deployment (data `azurerm_client_config`)
+   */
+  readonly keyAdministratorPrincipalIds?: readonly string[];
+  /**
+   * RSA key size in bits: 2048, 3072 or 4096.
+   * @default 3072
+   */
+  readonly keySize?: number;
+  /**
+   * Days after which a key version expires; a new version is rotated in 30
+   * days before (CKV_AZURE_40).
+   * @default 365
+   */
+  readonly expireAfterDays?: number;
+}
+
+/**
+ * The platform's customer-managed key: an RSA key with a rotation policy and
+ * an expiry, in a Key Vault with RBAC authorization, purge protection, soft
+ * delete and a deny-by-default firewall.
+ */
+export class AzureEncryptionKey extends Construct implements IEncryptionKey {
+  /** Always `azure`. */
+  public readonly cloud = 'azure' as const;
+  /** Versioned key id (`https://<vault>.vault.azure.net/keys/<name>/<version>`). */
+  public readonly keyId: string;
+  /** Versionless key id: services that follow rotation use this. */
+  public readonly versionlessKeyId: string;
+  /** Key name inside the vault. */
+  public readonly keyName: string;
+  /** Key Vault resource id. */
+  public readonly keyVaultId: string;
+  /** Key Vault name. */
+  public readonly keyVaultName: string;
+  /** Key Vault URI. */
+  public readonly keyVaultUri: string;
+
+  private readonly keyResourceId: string;
+
+  constructor(scope: Construct, id: string, props: AzureEncryptionKeyProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    const naming = namingOf(props.naming);
+    const vaultName = nameFor(issues, naming, 'keyVault', 'kv');
+    checkGuid(issues, 'AzureEncryptionKey', this.node.path, 'tenantId', props.tenantId);
+    (props.keyAdministratorPrincipalIds ?? []).forEach((p, i) =>
+      checkGuid(issues, 'AzureEncryptionKey', this.node.path, `keyAdministratorPrincipalIds[${i}]`, p),
+    );
+    checkIpRanges(issues, 'AzureEncryptionKey', this.node.path, props.allowedIpRanges);
+    const keySize = props.keySize ?? 3072;
+    if (!Token.isUnresolved(keySize) && ![2048, 3072, 4096].includes(keySize)) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureEncryptionKey', 'keySize', keySize, '2048, 3072 or 4096'));
+    }
+    const expireAfterDays = props.expireAfterDays ?? 365;
+    checkInt(issues, 'AzureEncryptionKey', this.node.path, 'expireAfterDays', expireAfterDays, 60, 3650);
+    issues.throwIfAny('Invalid AzureEncryptionKey props:');
+
+    const retain = props.retainData ?? true;
+    const firewall = firewallOf(props);
+    const tags = azureTags(naming, props.tags);
+
+    const vault = new KeyVault(this, 'Vault', {
+      name: vaultName,
+      location: props.resourceGroup.location,
+      resourceGroupName: props.resourceGroup.resourceGroupName,
+      tenantId: props.tenantId,
+      skuName: 'standard',
+      rbacAuthorizationEnabled: true,
+      purgeProtectionEnabled: true,
+      softDeleteRetentionDays: retain ? 90 : 7,
+      publicNetworkAccessEnabled: firewall.publicEndpointEnabled,
+      networkAcls: { bypass: 'AzureServices', defaultAction: firewall.defaultAction, ipRules: firewall.ipRanges },
+      tags,
+      lifecycle: retainLifecycle(retain),
+    });
+
+    const admins = props.keyAdministratorPrincipalIds ?? [new DataAzurermClientConfig(this, 'Deployer', {}).objectId];
+    const adminAccess = admins.map(
+      (principalId, i) =>
+        new RoleAssignment(this, `KeyAdministrator${i}`, {
+          scope: vault.id,
+          roleDefinitionName: AZURE_ROLES.keyAdministrator,
+          principalId,
+        }),
+    );
+
+    const keyName = 'platform-cmk';
+    const key = new KeyVaultKey(this, 'Resource', {
+      name: keyName,
+      keyVaultId: vault.id,
+      keyType: 'RSA',
+      keySize,
+      keyOpts: [...AZURE_KEY_OPERATIONS],
+      expirationDate: Fn.timeadd(Fn.timestamp(), `${expireAfterDays * 24}h`),
+      rotationPolicy: {
+        automatic: { timeBeforeExpiry: 'P30D' },
+        expireAfter: `P${expireAfterDays}D`,
+        notifyBeforeExpiry: 'P29D',
+      },
+      tags,
+      dependsOn: adminAccess,
+      lifecycle: retainLifecycle(retain, { ignoreChanges: ['expiration_date'] }),
+    });
+
+    this.keyId = key.id;
+    this.versionlessKeyId = key.versionlessId;
+    this.keyName = keyName;
+    this.keyVaultId = vault.id;
+    this.keyVaultName = vaultName;
+    this.keyVaultUri = vault.vaultUri;
+    this.keyResourceId = key.resourceVersionlessId;
+  }
+
+  /** Lets `identity` encrypt, decrypt, wrap and unwrap with the key ('Key Vault Crypto User' on the key). */
+  public grantEncryptDecrypt(identity: IWorkloadIdentity): void {
+    identityOf(identity, 'azure', 'EncryptionKey.grantEncryptDecrypt');
+    assignRole(this, this.grantScope, identity, { name: AZURE_ROLES.keyEncryptDecrypt });
+  }
+
+  /**
+   * Lets a service encrypt at rest with the key through `identity`
+   * ('Key Vault Crypto Service Encryption User' on the key); returns the
+   * assignment so the service can wait for it.
+   */
+  public grantServiceEncryption(identity: IWorkloadIdentity): ITerraformDependable {
+    identityOf(identity, 'azure', 'EncryptionKey.grantServiceEncryption');
+    return assignRole(this, this.grantScope, identity, { name: AZURE_ROLES.keyServiceEncryption });
+  }
+
+  private get grantScope() {
+    return { key: this.node.path, id: this.keyResourceId };
+  }
+}

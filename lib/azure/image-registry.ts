@@ -1,0 +1,118 @@
+import { ContainerRegistry } from '@cdktf/provider-azurerm/lib/container-registry';
+import { Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { IImageRegistry, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { AzureNetworkProps, AzureResourceProps, AzureRetainProps } from './common';
+import { AzureEncryptionKey } from './encryption-key';
+import { AzureWorkloadIdentity } from './identity';
+import { AZURE_ROLES } from './perms';
+import { assignRole } from './private/grants';
+import { azureTags, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle } from './private/util';
+
+/** Props of {@link AzureImageRegistry}. */
+export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+  /** The customer-managed key the registry is encrypted with. */
+  readonly encryptionKey: AzureEncryptionKey;
+  /** The identity the registry uses to reach the key; it is granted 'Key Vault Crypto Service Encryption User' on the key. */
+  readonly encryptionIdentity: AzureWorkloadIdentity;
+  /**
+   * Repository the runtime image is pushed to.
+   * @default 'mlops-runtime'
+   */
+  readonly repository?: string;
+  /**
+   * Days untagged manifests are kept before they are purged (CKV_AZURE_167).
+   * @default 7
+   */
+  readonly untaggedRetentionDays?: number;
+}
+
+/**
+ * The image registry: a Premium Azure Container Registry (needed for the
+ * customer-managed key and the firewall) with the admin user and anonymous
+ * pull off, public access off, a dedicated data endpoint and a retention
+ * policy for untagged manifests.
+ */
+export class AzureImageRegistry extends Construct implements IImageRegistry {
+  /** Always `azure`. */
+  public readonly cloud = 'azure' as const;
+  /** Registry name. */
+  public readonly registryName: string;
+  /** Registry resource id. */
+  public readonly registryId: string;
+  /** `<login server>/<repository>`. */
+  public readonly imageUri: string;
+  /** Login server, e.g. `contosomlopsdevacr.azurecr.io`. */
+  public readonly loginServer: string;
+
+  private readonly encryptionKey: AzureEncryptionKey;
+
+  constructor(scope: Construct, id: string, props: AzureImageRegistryProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    const naming = namingOf(props.naming);
+    const name = nameFor(issues, naming, 'containerRegistry', 'acr');
+    const repository = props.repository ?? 'mlops-runtime';
+    if (!Token.isUnresolved(repository) && !/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(repository)) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureImageRegistry', 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));
+    }
+    const retentionDays = props.untaggedRetentionDays ?? 7;
+    checkInt(issues, 'AzureImageRegistry', this.node.path, 'untaggedRetentionDays', retentionDays, 1, 365);
+    checkIpRanges(issues, 'AzureImageRegistry', this.node.path, props.allowedIpRanges);
+    issues.throwIfAny('Invalid AzureImageRegistry props:');
+
+    const retain = props.retainData ?? true;
+    const firewall = firewallOf(props);
+    this.encryptionKey = props.encryptionKey;
+    const keyAccess = props.encryptionKey.grantServiceEncryption(props.encryptionIdentity);
+
+    const registry = new ContainerRegistry(this, 'Resource', {
+      name,
+      location: props.resourceGroup.location,
+      resourceGroupName: props.resourceGroup.resourceGroupName,
+      sku: 'Premium',
+      adminEnabled: false,
+      anonymousPullEnabled: false,
+      publicNetworkAccessEnabled: firewall.publicEndpointEnabled,
+      networkRuleBypassOption: 'AzureServices',
+      networkRuleSet: [
+        {
+          defaultAction: firewall.defaultAction,
+          ipRule: firewall.ipRanges.map((ipRange) => ({ action: 'Allow', ipRange })),
+        },
+      ],
+      dataEndpointEnabled: true,
+      retentionPolicyInDays: retentionDays,
+      identity: { type: 'UserAssigned', identityIds: [props.encryptionIdentity.identityId] },
+      encryption: [
+        {
+          keyVaultKeyId: props.encryptionKey.versionlessKeyId,
+          identityClientId: props.encryptionIdentity.clientId,
+        },
+      ],
+      tags: azureTags(naming, props.tags),
+      dependsOn: [keyAccess],
+      lifecycle: retainLifecycle(retain),
+    });
+
+    this.registryName = name;
+    this.registryId = registry.id;
+    this.loginServer = registry.loginServer;
+    this.imageUri = `${registry.loginServer}/${repository}`;
+  }
+
+  /** Pull images ('AcrPull' on the registry) and use the key. */
+  public grantPull(identity: IWorkloadIdentity): void {
+    identityOf(identity, 'azure', 'ImageRegistry.grantPull');
+    assignRole(this, { key: this.node.path, id: this.registryId }, identity, { name: AZURE_ROLES.imagePull });
+    this.encryptionKey.grantEncryptDecrypt(identity);
+  }
+
+  /** Push and pull images ('AcrPush' on the registry) and use the key. */
+  public grantPush(identity: IWorkloadIdentity): void {
+    identityOf(identity, 'azure', 'ImageRegistry.grantPush');
+    assignRole(this, { key: this.node.path, id: this.registryId }, identity, { name: AZURE_ROLES.imagePush });
+    this.encryptionKey.grantEncryptDecrypt(identity);
+  }
+}

@@ -1,0 +1,166 @@
+import { ApplicationInsights } from '@cdktf/provider-azurerm/lib/application-insights';
+import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
+import { MachineLearningWorkspace } from '@cdktf/provider-azurerm/lib/machine-learning-workspace';
+import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
+import { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { IMlWorkspace, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IssueCollector } from '../core/errors';
+import { AzureArtifactStore } from './artifact-store';
+import { AzureResourceProps, AzureRetainProps } from './common';
+import { AzureEncryptionKey } from './encryption-key';
+import { AzureWorkloadIdentity } from './identity';
+import { AzureImageRegistry } from './image-registry';
+import { AZURE_ROLES, AZURE_WORKSPACE_SERVICE_ROLES } from './perms';
+import { assignRole } from './private/grants';
+import { azureTags, checkInt, nameFor, namingOf, retainLifecycle } from './private/util';
+
+/** Props of {@link AzureMlWorkspace}. */
+export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainProps {
+  /** The key the workspace is encrypted with; its Key Vault becomes the workspace's Key Vault. */
+  readonly encryptionKey: AzureEncryptionKey;
+  /**
+   * The workspace's own (primary user-assigned) identity. It gets the roles
+   * Azure ML needs on the attached storage account, Key Vault, registry and
+   * Application Insights, each scoped to that one resource, and encrypts with the key.
+   */
+  readonly serviceIdentity: AzureWorkloadIdentity;
+  /** The storage account the workspace uses. */
+  readonly artifactStore: AzureArtifactStore;
+  /** The container registry the workspace uses. */
+  readonly imageRegistry: AzureImageRegistry;
+  /**
+   * Allow access to the workspace from public networks (CKV_AZURE_144, CKV2_AZURE_49).
+   * @default false
+   */
+  readonly publicNetworkAccess?: boolean;
+  /**
+   * Isolate the workspace in a managed network that allows only approved
+   * outbound traffic (`AllowOnlyApprovedOutbound`); compute nodes get no public IP.
+   * @default true
+   */
+  readonly managedNetworkIsolation?: boolean;
+  /**
+   * Days Log Analytics keeps logs.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+}
+
+/**
+ * The Azure ML workspace with its monitoring base: Log Analytics,
+ * workspace-based Application Insights and a diagnostic setting sending the
+ * workspace's logs and metrics to Log Analytics. Public access off, encrypted
+ * with the platform key, managed network isolation.
+ */
+export class AzureMlWorkspace extends Construct implements IMlWorkspace {
+  /** Always `azure`. */
+  public readonly cloud = 'azure' as const;
+  /** Workspace name. */
+  public readonly workspaceName: string;
+  /** Workspace resource id. */
+  public readonly workspaceId: string;
+  /** Azure region. */
+  public readonly region: string;
+  /** Log Analytics workspace resource id. */
+  public readonly logDestination: string;
+  /** Application Insights resource id. */
+  public readonly applicationInsightsId: string;
+  /** True when the workspace runs in a managed network. */
+  public readonly managedNetworkIsolated: boolean;
+
+  constructor(scope: Construct, id: string, props: AzureMlWorkspaceProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    const naming = namingOf(props.naming);
+    const name = nameFor(issues, naming, 'mlWorkspace', 'mlw');
+    const logName = nameFor(issues, naming, 'logAnalytics', 'log');
+    const insightsName = nameFor(issues, naming, 'appInsights', 'appi');
+    const logRetentionDays = props.logRetentionDays ?? 30;
+    checkInt(issues, 'AzureMlWorkspace', this.node.path, 'logRetentionDays', logRetentionDays, 30, 730);
+    issues.throwIfAny('Invalid AzureMlWorkspace props:');
+
+    const retain = props.retainData ?? true;
+    const isolated = props.managedNetworkIsolation ?? true;
+    const tags = azureTags(naming, props.tags);
+    const where = { location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName };
+
+    const logs = new LogAnalyticsWorkspace(this, 'Logs', {
+      name: logName,
+      ...where,
+      sku: 'PerGB2018',
+      retentionInDays: logRetentionDays,
+      tags,
+    });
+    const insights = new ApplicationInsights(this, 'Insights', {
+      name: insightsName,
+      ...where,
+      applicationType: 'web',
+      workspaceId: logs.id,
+      tags,
+    });
+
+    const service = props.serviceIdentity;
+    const serviceAccess: ITerraformDependable[] = [props.encryptionKey.grantServiceEncryption(service)];
+    const attach = (host: Construct, scopeId: string, roles: readonly string[]): void => {
+      for (const role of roles) serviceAccess.push(assignRole(host, { key: host.node.path, id: scopeId }, service, { name: role }));
+    };
+    attach(props.artifactStore, props.artifactStore.accountId, AZURE_WORKSPACE_SERVICE_ROLES.storageAccount);
+    attach(props.encryptionKey, props.encryptionKey.keyVaultId, AZURE_WORKSPACE_SERVICE_ROLES.keyVault);
+    attach(props.imageRegistry, props.imageRegistry.registryId, AZURE_WORKSPACE_SERVICE_ROLES.containerRegistry);
+    attach(this, insights.id, AZURE_WORKSPACE_SERVICE_ROLES.applicationInsights);
+
+    const workspace = new MachineLearningWorkspace(this, 'Resource', {
+      name,
+      ...where,
+      applicationInsightsId: insights.id,
+      keyVaultId: props.encryptionKey.keyVaultId,
+      storageAccountId: props.artifactStore.accountId,
+      containerRegistryId: props.imageRegistry.registryId,
+      identity: { type: 'UserAssigned', identityIds: [service.identityId] },
+      primaryUserAssignedIdentity: service.identityId,
+      publicNetworkAccessEnabled: props.publicNetworkAccess ?? false,
+      encryption: {
+        keyVaultId: props.encryptionKey.keyVaultId,
+        keyId: props.encryptionKey.keyId,
+        userAssignedIdentityId: service.identityId,
+      },
+      managedNetwork: isolated
+        ? { isolationMode: 'AllowOnlyApprovedOutbound', provisionOnCreationEnabled: true }
+        : { isolationMode: 'Disabled' },
+      tags,
+      dependsOn: serviceAccess,
+      lifecycle: retainLifecycle(retain),
+    });
+
+    new MonitorDiagnosticSetting(this, 'Diagnostics', {
+      name: 'to-log-analytics',
+      targetResourceId: workspace.id,
+      logAnalyticsWorkspaceId: logs.id,
+      enabledLog: [{ categoryGroup: 'allLogs' }],
+      enabledMetric: [{ category: 'AllMetrics' }],
+    });
+
+    this.workspaceName = name;
+    this.workspaceId = workspace.id;
+    this.region = props.resourceGroup.location;
+    this.logDestination = logs.id;
+    this.applicationInsightsId = insights.id;
+    this.managedNetworkIsolated = isolated;
+  }
+
+  /**
+   * Lets `identity` run jobs and read/register models ('AzureML Data Scientist'
+   * on the workspace) and publish metrics ('Monitoring Metrics Publisher' on Application Insights).
+   */
+  public grantUse(identity: IWorkloadIdentity): void {
+    identityOf(identity, 'azure', 'MlWorkspace.grantUse');
+    assignRole(this, this.grantScope, identity, { name: AZURE_ROLES.workspaceUse });
+    assignRole(this, { key: `${this.node.path}/Insights`, id: this.applicationInsightsId }, identity, { name: AZURE_ROLES.metricsPublish });
+  }
+
+  /** The scope workspace-level grants (also the model registry's) use. */
+  public get grantScope(): { readonly key: string; readonly id: string } {
+    return { key: this.node.path, id: this.workspaceId };
+  }
+}

@@ -1,0 +1,153 @@
+import { StorageBucket, StorageBucketConfig } from '@cdktf/provider-google/lib/storage-bucket';
+import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
+import { Construct } from 'constructs';
+import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IssueCollector } from '../core/errors';
+import { GcpCommonProps } from './common';
+import { GcpEncryptionKey } from './encryption-key';
+import { GCP_ROLES } from './perms';
+import { checkCommon, grantId, namingAndLabels, once } from './private/common';
+import { checkCidrs, checkInt } from './private/validation';
+
+/** Props of {@link GcpArtifactStore}. */
+export interface GcpArtifactStoreProps extends GcpCommonProps {
+  /** The customer-managed key the bucket encrypts objects with by default (CKV_GCP_5). */
+  readonly encryptionKey: GcpEncryptionKey;
+  /**
+   * Keep the bucket on `cdktf destroy` (`prevent_destroy`, no `force_destroy`).
+   * False lets `cdktf destroy` delete the bucket with its objects.
+   * @default true
+   */
+  readonly retainData?: boolean;
+  /**
+   * Allow requests from any network even when `allowedIpRanges` is set
+   * (turns bucket IP filtering off). Anonymous access stays blocked by
+   * public access prevention either way.
+   * @default false
+   */
+  readonly publicNetworkAccess?: boolean;
+  /**
+   * CIDR ranges for bucket IP filtering: when given (and public access is
+   * off), only these ranges and Google service agents reach the bucket.
+   * Include the egress of whoever runs `cdktf deploy`, the CI runners and
+   * the VPC your jobs run in.
+   * @default - no IP filtering; IAM and public access prevention guard the bucket
+   */
+  readonly allowedIpRanges?: readonly string[];
+  /**
+   * Keep every object version (CKV_GCP_78). False turns versioning off.
+   * @default true
+   */
+  readonly versioned?: boolean;
+  /**
+   * Uniform bucket-level access: IAM only, no object ACLs (CKV_GCP_29).
+   * False allows fine-grained ACLs.
+   * @default true
+   */
+  readonly uniformBucketLevelAccess?: boolean;
+  /**
+   * Enforce public access prevention: no object or the bucket can be made
+   * public (CKV_GCP_114). False leaves it to the organisation policy ("inherited").
+   * @default true
+   */
+  readonly enforcePublicAccessPrevention?: boolean;
+  /**
+   * Days deleted objects stay restorable (soft delete), 7-90; 0 turns soft delete off.
+   * @default 7
+   */
+  readonly softDeleteRetentionDays?: number;
+  /**
+   * Days a noncurrent object version is kept before the lifecycle rule deletes it.
+   * @default 30
+   */
+  readonly noncurrentVersionRetentionDays?: number;
+}
+
+/**
+ * The artifact store: a Cloud Storage bucket (`google_storage_bucket`) with
+ * uniform bucket-level access, enforced public access prevention, versioning,
+ * CMEK, soft delete, IP filtering and a lifecycle rule for old versions.
+ */
+export class GcpArtifactStore extends Construct implements IArtifactStore {
+  /** Always `gcp`. */
+  public readonly cloud = 'gcp' as const;
+  /** The bucket name. */
+  public readonly storeName: string;
+  /** The bucket id (its name, as the provider reports it). */
+  public readonly storeId: string;
+  /** `gs://<bucket>`. */
+  public readonly url: string;
+  private readonly key: GcpEncryptionKey;
+
+  constructor(scope: Construct, id: string, props: GcpArtifactStoreProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    checkCommon(issues, 'GcpArtifactStore', this, props);
+    checkCidrs(issues, 'GcpArtifactStore', this.node.path, 'allowedIpRanges', props.allowedIpRanges);
+    if (props.softDeleteRetentionDays !== 0) {
+      checkInt(issues, 'GcpArtifactStore', this.node.path, 'softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, '0 (off) or an integer from 7 to 90');
+    }
+    checkInt(issues, 'GcpArtifactStore', this.node.path, 'noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
+    issues.throwIfAny('Invalid GcpArtifactStore props:');
+
+    const { naming, labels } = namingAndLabels(props);
+    const retain = props.retainData ?? true;
+    const name = naming.name('gcsBucket', 'artifacts');
+    this.key = props.encryptionKey;
+    const agentBinding = this.key.bindServiceAgent('storage');
+
+    // IP filtering is opt-in: with no ranges it would also shut out the
+    // deployer and the training jobs (they call from Google's network as the
+    // platform's service account, not as a service agent).
+    const ranges = props.allowedIpRanges ?? [];
+    const ipFilter: StorageBucketConfig['ipFilter'] =
+      props.publicNetworkAccess || ranges.length === 0
+        ? undefined
+        : { mode: 'Enabled', allowAllServiceAgentAccess: true, publicNetworkSource: { allowedIpCidrRanges: [...ranges] } };
+
+    const bucket = new StorageBucket(this, 'Resource', {
+      project: props.projectId,
+      name,
+      location: props.region,
+      storageClass: 'STANDARD',
+      labels,
+      uniformBucketLevelAccess: props.uniformBucketLevelAccess ?? true,
+      publicAccessPrevention: (props.enforcePublicAccessPrevention ?? true) ? 'enforced' : 'inherited',
+      versioning: { enabled: props.versioned ?? true },
+      encryption: { defaultKmsKeyName: this.key.keyId },
+      softDeletePolicy: { retentionDurationSeconds: (props.softDeleteRetentionDays ?? 7) * 86_400 },
+      lifecycleRule: [
+        {
+          action: { type: 'Delete' },
+          condition: { withState: 'ARCHIVED', daysSinceNoncurrentTime: props.noncurrentVersionRetentionDays ?? 30 },
+        },
+      ],
+      ipFilter,
+      forceDestroy: !retain,
+      lifecycle: retain ? { preventDestroy: true } : undefined,
+      dependsOn: [...(props.services?.dependenciesFor('storage.googleapis.com') ?? []), agentBinding],
+    });
+
+    this.storeName = bucket.name;
+    this.storeId = bucket.id;
+    this.url = `gs://${bucket.name}`;
+  }
+
+  /** Read objects (`roles/storage.objectViewer` on the bucket) and decrypt with the store's key. */
+  grantRead(identity: IWorkloadIdentity): void {
+    this.grant(identity, GCP_ROLES.storageRead, 'GcpArtifactStore.grantRead');
+    this.key.grantDecrypt(identity);
+  }
+
+  /** Read and write objects (`roles/storage.objectUser` on the bucket) and use the store's key. */
+  grantReadWrite(identity: IWorkloadIdentity): void {
+    this.grant(identity, GCP_ROLES.storageReadWrite, 'GcpArtifactStore.grantReadWrite');
+    this.key.grantEncryptDecrypt(identity);
+  }
+
+  private grant(identity: IWorkloadIdentity, role: string, operation: string): void {
+    const gcp = identityOf(identity, 'gcp', operation);
+    const id = grantId(role, gcp);
+    once(this, id, () => new StorageBucketIamMember(this, id, { bucket: this.storeName, role, member: gcp.principal }));
+  }
+}

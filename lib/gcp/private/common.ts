@@ -1,0 +1,78 @@
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { TerraformStack } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { IWorkloadIdentity } from '../../core/contracts';
+import { IssueCollector } from '../../core/errors';
+import { Naming, NamingParts } from '../../core/naming';
+import { toNaming } from '../../core/platform-props';
+import { platformTags, tagsFor } from '../../core/tags';
+import { GcpCommonProps } from '../common';
+import { checkProjectId, checkRegion } from './validation';
+
+/** The naming helper and GCP labels for a construct's props. */
+export function namingAndLabels(props: { readonly naming: Naming | NamingParts; readonly tags?: Readonly<Record<string, string>> }): {
+  naming: Naming;
+  labels: Record<string, string>;
+} {
+  const naming = toNaming(props.naming);
+  return { naming, labels: tagsFor('gcp', platformTags(naming.parts, props.tags ?? {})) };
+}
+
+/** Records problems with the project and region shared by every resource construct. */
+export function checkCommon(issues: IssueCollector, construct: string, scope: IConstruct, props: GcpCommonProps): void {
+  checkProjectId(issues, construct, scope.node.path, props.projectId);
+  checkRegion(issues, construct, scope.node.path, props.region);
+}
+
+/** `roles/storage.objectViewer` → `StorageObjectViewer`. */
+function roleKey(role: string): string {
+  return role
+    .replace(/^roles\//, '')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((p) => p.length > 0)
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join('');
+}
+
+/** The identity's construct path below its stack, e.g. `Platform-Identity`. */
+function identityKey(identity: IWorkloadIdentity): string {
+  const scopes = identity.node.scopes;
+  let start = 0;
+  scopes.forEach((s, i) => {
+    if (TerraformStack.isStack(s)) start = i + 1;
+  });
+  const parts = scopes.slice(start).map((s) => s.node.id);
+  return parts.length > 0 ? parts.join('-') : identity.node.id;
+}
+
+/** A deterministic construct id for granting `role` to `identity`. */
+export function grantId(role: string, identity: IWorkloadIdentity): string {
+  return `${roleKey(role)}-${identityKey(identity)}`;
+}
+
+/**
+ * Returns the child `id` of `scope`, creating it with `create` the first time,
+ * so that granting the same role twice yields one IAM member.
+ */
+export function once<T extends IConstruct>(scope: Construct, id: string, create: () => T): T {
+  return (scope.node.tryFindChild(id) as T | undefined) ?? create();
+}
+
+/**
+ * Grants project-level roles to `identity` (only for services without
+ * resource-level IAM). The members live under the identity, so that two
+ * grants of the same role from different constructs make one member.
+ */
+export function grantProjectRoles(
+  fallbackScope: Construct,
+  projectId: string,
+  roles: readonly string[],
+  identity: IWorkloadIdentity,
+): ProjectIamMember[] {
+  const host = identity instanceof Construct ? identity : fallbackScope;
+  const ownProject = (identity as { projectId?: unknown }).projectId === projectId;
+  return roles.map((role) => {
+    const id = ownProject && host === identity ? roleKey(role) : grantId(role, identity) + `-${roleKey(projectId)}`;
+    return once(host, id, () => new ProjectIamMember(host, id, { project: projectId, role, member: identity.principal }));
+  });
+}

@@ -1,0 +1,63 @@
+import { Construct } from 'constructs';
+import { ITrainingCompute } from '../core/contracts';
+import { IssueCollector } from '../core/errors';
+import { TrainingComputeOptions } from '../core/platform-props';
+import { ComputeSize, MachineSpec } from '../core/sizes';
+import { checkInt } from './private/validation';
+
+/** Props of {@link GcpTrainingCompute}. */
+export interface GcpTrainingComputeProps extends TrainingComputeOptions {}
+
+/** The Vertex AI `machineSpec` of a custom job worker pool. */
+export interface GcpVertexMachineSpec {
+  /** GCE machine type, e.g. `n1-standard-4`. */
+  readonly machineType: string;
+  /** Accelerator type, e.g. `NVIDIA_TESLA_T4`, when the machine has GPUs. */
+  readonly acceleratorType?: string;
+  /** Number of accelerators (0 without GPUs). */
+  readonly acceleratorCount: number;
+}
+
+/**
+ * Training compute on Vertex AI. Vertex custom jobs bring their own machines,
+ * so there is no cluster resource: this construct carries the machine spec,
+ * the replica limit and the scheduling strategy (spot or standard) the
+ * training jobs are submitted with.
+ */
+export class GcpTrainingCompute extends Construct implements ITrainingCompute {
+  /** Always `gcp`. */
+  public readonly cloud = 'gcp' as const;
+  /** The machine type (Vertex has no cluster to name). */
+  public readonly computeName: string;
+  /** The neutral size. */
+  public readonly size: ComputeSize;
+  /** The machine the size resolves to on GCP. */
+  public readonly machine: MachineSpec;
+  /** Most replicas a job may use. */
+  public readonly maxNodes: number;
+  /** Spot capacity. */
+  public readonly lowPriority: boolean;
+  /** The Vertex AI worker-pool machine spec. */
+  public readonly machineSpec: GcpVertexMachineSpec;
+  /** The Vertex AI scheduling strategy: `SPOT` for low priority, else `STANDARD`. */
+  public readonly schedulingStrategy: 'SPOT' | 'STANDARD';
+
+  constructor(scope: Construct, id: string, props: GcpTrainingComputeProps = {}) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    checkInt(issues, 'GcpTrainingCompute', this.node.path, 'maxNodes', props.maxNodes, 1, 1000);
+    issues.throwIfAny('Invalid GcpTrainingCompute props:');
+
+    this.size = props.size ?? ComputeSize.small();
+    this.machine = this.size.machineFor('gcp');
+    this.maxNodes = props.maxNodes ?? 4;
+    this.lowPriority = props.lowPriority ?? false;
+    this.computeName = this.machine.instanceType;
+    this.schedulingStrategy = this.lowPriority ? 'SPOT' : 'STANDARD';
+    this.machineSpec = {
+      machineType: this.machine.instanceType,
+      ...(this.machine.accelerator ? { acceleratorType: this.machine.accelerator.type } : {}),
+      acceleratorCount: this.machine.accelerator?.count ?? 0,
+    };
+  }
+}

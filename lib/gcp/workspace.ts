@@ -1,0 +1,77 @@
+import { VertexAiTensorboard } from '@cdktf/provider-google/lib/vertex-ai-tensorboard';
+import { Construct } from 'constructs';
+import { IMlWorkspace, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IssueCollector } from '../core/errors';
+import { GcpCommonProps } from './common';
+import { GcpEncryptionKey } from './encryption-key';
+import { GCP_WORKSPACE_USE_ROLES } from './perms';
+import { checkCommon, grantProjectRoles, namingAndLabels } from './private/common';
+
+/** Props of {@link GcpWorkspace}. */
+export interface GcpWorkspaceProps extends GcpCommonProps {
+  /** The customer-managed key experiment-tracking data is encrypted with. */
+  readonly encryptionKey: GcpEncryptionKey;
+  /**
+   * Keep the experiment-tracking TensorBoard on `cdktf destroy` (`prevent_destroy`).
+   * @default true
+   */
+  readonly retainData?: boolean;
+}
+
+/**
+ * The ML workspace: Vertex AI in one project and region, with a
+ * CMEK-encrypted Vertex AI TensorBoard (`google_vertex_ai_tensorboard`) for
+ * experiment tracking; logs go to the project's Cloud Logging.
+ */
+export class GcpWorkspace extends Construct implements IMlWorkspace {
+  /** Always `gcp`. */
+  public readonly cloud = 'gcp' as const;
+  /** The TensorBoard display name, which names the workspace. */
+  public readonly workspaceName: string;
+  /** `projects/<project>/locations/<region>`. */
+  public readonly workspaceId: string;
+  /** The Vertex AI region. */
+  public readonly region: string;
+  /** `logging.googleapis.com/projects/<project>`. */
+  public readonly logDestination: string;
+  /** The project the workspace is in. */
+  public readonly projectId: string;
+  /** The experiment-tracking TensorBoard id, `projects/<p>/locations/<r>/tensorboards/<n>`. */
+  public readonly tensorboardId: string;
+
+  constructor(scope: Construct, id: string, props: GcpWorkspaceProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    checkCommon(issues, 'GcpWorkspace', this, props);
+    issues.throwIfAny('Invalid GcpWorkspace props:');
+
+    const { naming, labels } = namingAndLabels(props);
+    const retain = props.retainData ?? true;
+    const displayName = naming.name('vertexDisplayName', 'experiments');
+    const agentBinding = props.encryptionKey.bindServiceAgent('aiplatform');
+
+    const tensorboard = new VertexAiTensorboard(this, 'Resource', {
+      project: props.projectId,
+      region: props.region,
+      displayName,
+      description: 'Experiment tracking for the ML platform; managed by cdktf-mlops.',
+      encryptionSpec: { kmsKeyName: props.encryptionKey.keyId },
+      labels,
+      lifecycle: retain ? { preventDestroy: true } : undefined,
+      dependsOn: [...(props.services?.dependenciesFor('aiplatform.googleapis.com') ?? []), agentBinding],
+    });
+
+    this.projectId = props.projectId;
+    this.region = props.region;
+    this.workspaceName = displayName;
+    this.workspaceId = `projects/${props.projectId}/locations/${props.region}`;
+    this.logDestination = `logging.googleapis.com/projects/${props.projectId}`;
+    this.tensorboardId = tensorboard.id;
+  }
+
+  /** Run Vertex AI jobs and write logs and metrics (project IAM members; Vertex AI has no narrower scope). */
+  grantUse(identity: IWorkloadIdentity): void {
+    const gcp = identityOf(identity, 'gcp', 'GcpWorkspace.grantUse');
+    grantProjectRoles(this, this.projectId, GCP_WORKSPACE_USE_ROLES, gcp);
+  }
+}

@@ -1,0 +1,153 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Testing } from 'cdktf';
+import { loadConfig, parseConfig } from '../lib/config';
+import { CLOUDS, Cloud } from '../lib/core/cloud';
+import { PLATFORM_MEMBERS } from '../lib/core/contracts';
+import { MlPlatformStack } from '../lib/stack';
+
+const ROOT = path.join(__dirname, '..');
+const CONFIG_DIR = path.join(ROOT, 'stacks', 'config');
+
+function synthDev(cloud: Cloud, patch: (raw: any) => void = () => undefined): { stack: MlPlatformStack; json: any } {
+  const raw = JSON.parse(JSON.stringify(loadConfig(path.join(CONFIG_DIR, `dev-${cloud}.yaml`))));
+  patch(raw);
+  const app = Testing.app();
+  const stack = new MlPlatformStack(app, `dev-${cloud}`, { config: parseConfig(raw) });
+  return { stack, json: JSON.parse(Testing.synth(stack)) };
+}
+
+const PROVIDER: Record<Cloud, string> = { azure: 'azurerm', aws: 'aws', gcp: 'google' };
+
+describe.each(CLOUDS)('the %s dev stack', (cloud) => {
+  const { stack, json } = synthDev(cloud);
+
+  test('configures only its own cloud provider', () => {
+    expect(Object.keys(json.provider)).toEqual([PROVIDER[cloud]]);
+  });
+
+  test('uses a local state backend when none is configured', () => {
+    expect(json.terraform.backend.local.path).toBe(`terraform.dev-${cloud}.tfstate`);
+  });
+
+  test('implements every member of the platform contract', () => {
+    expect(stack.platform.cloud).toBe(cloud);
+    for (const member of PLATFORM_MEMBERS) {
+      const part = stack.platform[member];
+      expect(part).toBeDefined();
+      expect(part.cloud).toBe(cloud);
+    }
+    expect(typeof stack.platform.artifactStore.grantRead).toBe('function');
+    expect(typeof stack.platform.artifactStore.grantReadWrite).toBe('function');
+    expect(typeof stack.platform.imageRegistry.grantPull).toBe('function');
+    expect(typeof stack.platform.imageRegistry.grantPush).toBe('function');
+    expect(typeof stack.platform.modelRegistry.grantRead).toBe('function');
+    expect(typeof stack.platform.modelRegistry.grantWrite).toBe('function');
+    expect(typeof stack.platform.workspace.grantUse).toBe('function');
+    expect(typeof stack.platform.encryptionKey.grantEncryptDecrypt).toBe('function');
+  });
+
+  test('outputs every cloud-neutral attribute, none empty', () => {
+    const names = [
+      'cloud', 'workspace_name', 'workspace_id', 'region', 'artifact_store_url', 'image_uri', 'model_registry_id',
+      'encryption_key_id', 'identity_id', 'identity_principal', 'training_compute', 'training_instance_type',
+    ];
+    expect(Object.keys(json.output).sort()).toEqual([...names].sort());
+    for (const name of names) expect(String(json.output[name].value).length).toBeGreaterThan(0);
+    expect(json.output.cloud.value).toBe(cloud);
+  });
+
+  test('tags every taggable resource with the platform tags', () => {
+    const key = cloud === 'gcp' ? 'labels' : 'tags';
+    const expected = { company: 'contoso', project: 'mlops', environment: 'dev', 'managed-by': 'cdktf-mlops', owner: 'platform-team' };
+    if (cloud === 'aws') {
+      // AWS tags through the provider's default_tags.
+      expect(json.provider.aws[0].default_tags[0].tags).toMatchObject(expected);
+      return;
+    }
+    if (cloud === 'gcp') {
+      expect(json.provider.google[0].default_labels).toEqual({ ...expected, 'cost-center': 'ml-1234' });
+      return;
+    }
+    const tagged = Object.values(json.resource as Record<string, Record<string, any>>)
+      .flatMap((byId) => Object.values(byId))
+      .filter((r) => r[key] !== undefined);
+    expect(tagged.length).toBeGreaterThan(5);
+    for (const r of tagged) expect(r[key]).toMatchObject(expected);
+  });
+
+  test('synthesizes deterministically', () => {
+    expect(synthDev(cloud).json).toEqual(json);
+  });
+});
+
+describe('state backends from config', () => {
+  test('s3 with native locking and encryption', () => {
+    const { json } = synthDev('aws', (raw) => {
+      raw.backend = { type: 's3', bucket: 'contoso-tfstate', key: 'mlops/dev.tfstate', region: 'eu-west-1' };
+    });
+    expect(json.terraform.backend.s3).toEqual({ bucket: 'contoso-tfstate', key: 'mlops/dev.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true });
+  });
+
+  test('azurerm with Entra ID auth', () => {
+    const { json } = synthDev('azure', (raw) => {
+      raw.backend = { type: 'azurerm', resourceGroupName: 'tfstate', storageAccountName: 'contosotfstate', containerName: 'tfstate', key: 'dev.tfstate' };
+    });
+    expect(json.terraform.backend.azurerm).toMatchObject({ storage_account_name: 'contosotfstate', use_azuread_auth: true });
+  });
+
+  test('gcs with the stack name as default prefix', () => {
+    const { json } = synthDev('gcp', (raw) => {
+      raw.backend = { type: 'gcs', bucket: 'contoso-tfstate' };
+    });
+    expect(json.terraform.backend.gcs).toEqual({ bucket: 'contoso-tfstate', prefix: 'dev-gcp' });
+  });
+});
+
+describe('the deployable app (compiled, as `npm run synth` runs it)', () => {
+  const main = path.join(ROOT, 'dist', 'stacks', 'main.js');
+  let out: string;
+  beforeEach(() => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-synth-'));
+  });
+  afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  function run(env: Record<string, string>): ReturnType<typeof spawnSync> {
+    return spawnSync(process.execPath, [main], { cwd: ROOT, env: { ...process.env, ...env, CDKTF_OUTDIR: out, MLOPS_SYNTH_SUMMARY: '1' }, encoding: 'utf8' });
+  }
+
+  test('writes Terraform JSON for azure, aws and gcp in one process', () => {
+    const r = run({ MLOPS_CONFIG: '' });
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(path.join(out, 'stacks')).sort()).toEqual(['dev-aws', 'dev-azure', 'dev-gcp']);
+    for (const s of ['dev-aws', 'dev-azure', 'dev-gcp']) {
+      const tf = JSON.parse(fs.readFileSync(path.join(out, 'stacks', s, 'cdk.tf.json'), 'utf8'));
+      expect(Object.keys(tf.resource).length).toBeGreaterThan(3);
+    }
+    expect(r.stdout).toContain('Synthesized 3 stack(s)');
+  });
+
+  test('MLOPS_CONFIG picks one config', () => {
+    const r = run({ MLOPS_CONFIG: 'dev-gcp' });
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(path.join(out, 'stacks'))).toEqual(['dev-gcp']);
+  });
+
+  test('a bad config fails the synth with the path-named problems and no stack trace', () => {
+    const bad = path.join(out, 'bad.yaml');
+    fs.writeFileSync(bad, 'cloud: aws\nnaming: {company: contoso, project: mlops, environment: dev}\nregion: mars-1\n');
+    const r = run({ MLOPS_CONFIG: bad });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('region: is malformed');
+    expect(r.stderr).toContain('aws: is required when cloud is aws');
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+});
+
+test('an app that builds no stack from config still works with the library alone', () => {
+  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-empty-')) });
+  expect(() => app.synth()).not.toThrow();
+  fs.rmSync(app.outdir, { recursive: true, force: true });
+});
