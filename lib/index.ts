@@ -4,4 +4,5 @@ export * from './azure';
 export * from './aws';
 export * from './gcp';
 export * from './platform';
+export * from './stack';
 export * from './security-defaults';

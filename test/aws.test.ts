@@ -265,20 +265,128 @@ const CHECKS: Record<string, (json: SynthJson) => void> = {
   },
 };
 
-/** The relaxed value of every relaxing prop, applied to a hand-composed platform. */
-const RELAXED: Record<string, Overrides> = {
-  'AwsEncryptionKey.enableKeyRotation': { key: { enableKeyRotation: false } },
-  'AwsEncryptionKey.deletionWindowInDays': { key: { deletionWindowInDays: 7 } },
-  'AwsEncryptionKey.retainData': { key: { retainData: false } },
-  'AwsArtifactStore.versioned': { store: { versioned: false } },
-  'AwsArtifactStore.publicNetworkAccess': { store: { publicNetworkAccess: true } },
-  'AwsArtifactStore.retainData': { store: { retainData: false } },
-  'AwsImageRegistry.immutableTags': { images: { immutableTags: false } },
-  'AwsImageRegistry.retainData': { images: { retainData: false } },
-  'AwsModelRegistry.retainData': { models: { retainData: false } },
-  'AwsMlWorkspace.logRetentionDays': { workspace: { logRetentionDays: 30 } },
-  'AwsMlWorkspace.retainData': { workspace: { retainData: false } },
+/** How one relaxing prop is exercised: its relaxed value, and what the synthesized JSON shows once relaxed. */
+interface Relaxation {
+  /** The relaxed value, applied to a hand-composed platform. */
+  readonly overrides: Overrides;
+  /** Asserts the relaxed setting on the synthesized JSON. */
+  readonly relaxed: (json: SynthJson) => void;
+}
+
+/**
+ * Every relaxing prop of AWS_SECURITY_DEFAULTS, keyed by `relaxedBy`. A table
+ * entry whose `relaxedBy` has no relaxation here fails the suite.
+ */
+const RELAXED: Record<string, Relaxation> = {
+  'AwsEncryptionKey.enableKeyRotation': {
+    overrides: { key: { enableKeyRotation: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_kms_key').enable_key_rotation).toBe(false),
+  },
+  'AwsEncryptionKey.deletionWindowInDays': {
+    overrides: { key: { deletionWindowInDays: 7 } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_kms_key').deletion_window_in_days).toBe(7),
+  },
+  'AwsEncryptionKey.retainData': {
+    overrides: { key: { retainData: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_kms_key').lifecycle).toBeUndefined(),
+  },
+  'AwsArtifactStore.blockPublicAccess': {
+    overrides: { store: { blockPublicAccess: false } },
+    relaxed: (json) =>
+      expect(onlyResource(json, 'aws_s3_bucket_public_access_block')).toMatchObject({
+        block_public_acls: false,
+        block_public_policy: false,
+        ignore_public_acls: false,
+        restrict_public_buckets: false,
+      }),
+  },
+  'AwsArtifactStore.customerManagedKey': {
+    overrides: { store: { customerManagedKey: false } },
+    relaxed: (json) =>
+      expect(onlyResource(json, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
+        { apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } },
+      ]),
+  },
+  'AwsArtifactStore.versioned': {
+    overrides: { store: { versioned: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_s3_bucket_versioning').versioning_configuration).toEqual({ status: 'Suspended' }),
+  },
+  'AwsArtifactStore.objectOwnership': {
+    overrides: { store: { objectOwnership: 'BucketOwnerPreferred' } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_s3_bucket_ownership_controls').rule).toEqual({ object_ownership: 'BucketOwnerPreferred' }),
+  },
+  'AwsArtifactStore.enforceSsl': {
+    overrides: { store: { enforceSsl: false } },
+    relaxed: (json) => {
+      expect(bucketStatement(json, 'DenyInsecureTransport')).toBeUndefined();
+      expect(bucketStatement(json, 'DenyTlsBelow12')).toBeDefined();
+    },
+  },
+  'AwsArtifactStore.minimumTlsVersion': {
+    overrides: { store: { minimumTlsVersion: '1.0' } },
+    relaxed: (json) => {
+      const sids = parsePolicy(onlyResource(json, 'aws_s3_bucket_policy').policy).map((st) => st.Sid);
+      expect(sids).toEqual(['DenyInsecureTransport', 'DenyDataAccessOutsideAllowedNetworks']);
+    },
+  },
+  'AwsArtifactStore.lifecycleRules': {
+    overrides: { store: { lifecycleRules: false } },
+    relaxed: (json) => expect(resourcesOf(json, 'aws_s3_bucket_lifecycle_configuration')).toHaveLength(0),
+  },
+  'AwsArtifactStore.publicNetworkAccess': {
+    overrides: { store: { publicNetworkAccess: true } },
+    relaxed: (json) => expect(bucketStatement(json, 'DenyDataAccessOutsideAllowedNetworks')).toBeUndefined(),
+  },
+  'AwsArtifactStore.retainData': {
+    overrides: { store: { retainData: false } },
+    relaxed: (json) => {
+      expect(onlyResource(json, 'aws_s3_bucket').lifecycle).toBeUndefined();
+      expect(onlyResource(json, 'aws_s3_bucket').force_destroy).toBe(true);
+    },
+  },
+  'AwsImageRegistry.scanOnPush': {
+    overrides: { images: { scanOnPush: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_ecr_repository').image_scanning_configuration).toEqual({ scan_on_push: false }),
+  },
+  'AwsImageRegistry.immutableTags': {
+    overrides: { images: { immutableTags: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_ecr_repository').image_tag_mutability).toBe('MUTABLE'),
+  },
+  'AwsImageRegistry.customerManagedKey': {
+    overrides: { images: { customerManagedKey: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_ecr_repository').encryption_configuration).toEqual([{ encryption_type: 'AES256' }]),
+  },
+  'AwsImageRegistry.lifecycleRules': {
+    overrides: { images: { lifecycleRules: false } },
+    relaxed: (json) => expect(resourcesOf(json, 'aws_ecr_lifecycle_policy')).toHaveLength(0),
+  },
+  'AwsImageRegistry.retainData': {
+    overrides: { images: { retainData: false } },
+    relaxed: (json) => {
+      expect(onlyResource(json, 'aws_ecr_repository').lifecycle).toBeUndefined();
+      expect(onlyResource(json, 'aws_ecr_repository').force_delete).toBe(true);
+    },
+  },
+  'AwsModelRegistry.retainData': {
+    overrides: { models: { retainData: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_sagemaker_model_package_group').lifecycle).toBeUndefined(),
+  },
+  'AwsMlWorkspace.customerManagedKey': {
+    overrides: { workspace: { customerManagedKey: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_cloudwatch_log_group').kms_key_id).toBeUndefined(),
+  },
+  'AwsMlWorkspace.logRetentionDays': {
+    overrides: { workspace: { logRetentionDays: 30 } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_cloudwatch_log_group').retention_in_days).toBe(30),
+  },
+  'AwsMlWorkspace.retainData': {
+    overrides: { workspace: { retainData: false } },
+    relaxed: (json) => expect(onlyResource(json, 'aws_cloudwatch_log_group').lifecycle).toBeUndefined(),
+  },
 };
+
+/** The rule id formats: Checkov, cdk-nag, or one of ours. */
+const RULE_ID = /^(CKV2?_(AZURE|AWS|GCP)_\d+|AwsSolutions-[A-Z0-9]+|MLOPS_(AZURE|AWS|GCP)_[A-Z0-9_]+)$/;
 
 const keyOf = (d: { construct: string; requirement: string }): string => `${d.construct}: ${d.requirement}`;
 
@@ -376,15 +484,31 @@ describe('AwsMlPlatform', () => {
       },
     );
 
+    test('GIVEN the AWS_SECURITY_DEFAULTS table THEN every entry has exactly one of relaxedBy / invariant and well-formed rule ids', () => {
+      for (const d of AWS_SECURITY_DEFAULTS) {
+        expect({ entry: keyOf(d), hasOneOf: (d.relaxedBy === undefined) !== (d.invariant === undefined) }).toEqual({ entry: keyOf(d), hasOneOf: true });
+        expect(d.ruleIds.length).toBeGreaterThan(0);
+        for (const id of d.ruleIds) expect(id).toMatch(RULE_ID);
+        if (d.invariant !== undefined) expect(d.invariant.trim().length).toBeGreaterThan(0);
+      }
+    });
+
+    test('GIVEN the AWS_SECURITY_DEFAULTS table THEN every relaxing prop has a relaxation test and every relaxation test a table entry', () => {
+      const relaxedBy = [...new Set(AWS_SECURITY_DEFAULTS.flatMap((d) => (d.relaxedBy ? [d.relaxedBy] : [])))].sort();
+      expect(Object.keys(RELAXED).sort()).toEqual(relaxedBy);
+    });
+
     test.each(AWS_SECURITY_DEFAULTS.filter((d) => d.relaxedBy).map((d) => [d.relaxedBy!, keyOf(d)]))(
       'GIVEN %s is relaxed WHEN synthesized THEN "%s" no longer holds',
       (relaxedBy, key) => {
-        const overrides = RELAXED[relaxedBy];
-        expect(overrides).toBeDefined();
+        const relaxation = RELAXED[relaxedBy];
+        expect(relaxation).toBeDefined();
         // The same composition with nothing relaxed satisfies the check…
         CHECKS[key]!(synthComposed({}));
-        // …and relaxing the one prop breaks it.
-        expect(() => CHECKS[key]!(synthComposed(overrides!))).toThrow();
+        // …and relaxing the one prop flips the setting and breaks it.
+        const json = synthComposed(relaxation!.overrides);
+        relaxation!.relaxed(json);
+        expect(() => CHECKS[key]!(json)).toThrow();
       },
     );
   });
@@ -416,6 +540,67 @@ describe('AwsMlPlatform', () => {
       });
       expect(resourcesOf(json, 'aws_sagemaker_mlflow_tracking_server')).toHaveLength(0);
       expect(identityStatements(json).flatMap((s) => list(s.Action)).filter((a) => a.startsWith('sagemaker-mlflow:'))).toEqual([]);
+    });
+  });
+
+  describe('relaxations with dependencies', () => {
+    const env = { naming: NAMING, accountId: ACCOUNT, region: REGION };
+
+    test('GIVEN a store without a customer-managed key WHEN granted THEN it needs no key and the grants include no KMS action', () => {
+      const json = synthStack((stack) => {
+        const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
+        const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, customerManagedKey: false });
+        store.grantReadWrite(identity);
+        store.grantRead(identity);
+      });
+      expect(resourcesOf(json, 'aws_kms_key')).toHaveLength(0);
+      expect(allowedOn(json, 's3:PutObject')).toHaveLength(1);
+      expect(identityStatements(json).flatMap((st) => list(st.Action)).filter((a) => a.startsWith('kms:'))).toEqual([]);
+    });
+
+    test('GIVEN a store with customerManagedKey false and a key WHEN granted THEN the key is ignored: SSE-S3 and no KMS grant', () => {
+      const json = synthStack((stack) => {
+        const key = new AwsEncryptionKey(stack, 'Key', env);
+        const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
+        new AwsArtifactStore(stack, 'Store', { naming: NAMING, key, customerManagedKey: false }).grantReadWrite(identity);
+      });
+      expect(onlyResource(json, 'aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default).toEqual({
+        sse_algorithm: 'AES256',
+      });
+      expect(allowedOn(json, 'kms:Decrypt')).toEqual([]);
+    });
+
+    test('GIVEN a registry without a customer-managed key WHEN granted push THEN it needs no key and the grants include no KMS action', () => {
+      const json = synthStack((stack) => {
+        const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
+        const images = new AwsImageRegistry(stack, 'Images', { naming: NAMING, customerManagedKey: false });
+        images.grantPush(identity);
+        images.grantPull(identity);
+      });
+      expect(allowedOn(json, 'ecr:PutImage')).toEqual([ref('aws_ecr_repository', 'arn', json)]);
+      expect(identityStatements(json).flatMap((st) => list(st.Action)).filter((a) => a.startsWith('kms:'))).toEqual([]);
+    });
+
+    test('GIVEN a workspace without a customer-managed key WHEN synthesized THEN it needs no key', () => {
+      const json = synthStack((stack) => {
+        const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
+        const key = new AwsEncryptionKey(stack, 'Key', env);
+        const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, key });
+        new AwsMlWorkspace(stack, 'Workspace', { naming: NAMING, region: REGION, artifactStore: store, executionRole: identity, customerManagedKey: false });
+      });
+      expect(onlyResource(json, 'aws_cloudwatch_log_group').kms_key_id).toBeUndefined();
+    });
+
+    test('GIVEN minimumTlsVersion 1.1 WHEN synthesized THEN the bucket policy denies TLS below 1.1 only', () => {
+      const json = synthComposed({ store: { minimumTlsVersion: '1.1' } });
+      expect(bucketStatement(json, 'DenyTlsBelow12')).toBeUndefined();
+      expect(bucketStatement(json, 'DenyTlsBelow11')).toMatchObject({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': '1.1' } } });
+    });
+
+    test('GIVEN every bucket-policy guard relaxed WHEN synthesized THEN no (empty, invalid) bucket policy is created', () => {
+      const json = synthComposed({ store: { enforceSsl: false, minimumTlsVersion: '1.0', publicNetworkAccess: true } });
+      expect(resourcesOf(json, 'aws_s3_bucket_policy')).toHaveLength(0);
+      expect(resourcesOf(json, 'aws_s3_bucket')).toHaveLength(1);
     });
   });
 
@@ -648,6 +833,14 @@ describe('AwsMlPlatform', () => {
       ['noncurrentVersionExpirationDays', { store: { noncurrentVersionExpirationDays: 0 } }],
       ['untaggedImageExpiryDays', { images: { untaggedImageExpiryDays: -1 } }],
       ['allowedIpRanges[0]', { store: { allowedIpRanges: ['not-a-cidr'] } }],
+      ['objectOwnership', { store: { objectOwnership: 'Anyone' as any } }],
+      ['minimumTlsVersion', { store: { minimumTlsVersion: '1.3' as any } }],
+      ['key', { store: { key: undefined } }],
+      ['key', { images: { key: undefined } }],
+      ['key', { workspace: { key: undefined } }],
+      ['abortIncompleteMultipartUploadDays', { store: { lifecycleRules: false, abortIncompleteMultipartUploadDays: 7 } }],
+      ['noncurrentVersionExpirationDays', { store: { lifecycleRules: false, noncurrentVersionExpirationDays: 30 } }],
+      ['untaggedImageExpiryDays', { images: { lifecycleRules: false, untaggedImageExpiryDays: 14 } }],
     ] as [string, Overrides][])('GIVEN a bad %s WHEN the construct is built THEN it fails naming the prop', (prop, overrides) => {
       expect(() => synthComposed(overrides)).toThrow(`'${prop}'`);
     });

@@ -7,13 +7,19 @@ import {
   AZURE_MODEL_READER_ACTIONS,
   AZURE_SECURITY_DEFAULTS,
   AzureArtifactStore,
+  AzureArtifactStoreProps,
   AzureEncryptionKey,
+  AzureEncryptionKeyProps,
   AzureImageRegistry,
+  AzureImageRegistryProps,
   AzureMlPlatform,
   AzureMlPlatformProps,
   AzureMlWorkspace,
+  AzureMlWorkspaceProps,
+  AzureModelRegistry,
   AzureResourceGroup,
   AzureTrainingCompute,
+  AzureTrainingComputeProps,
   AzureWorkloadIdentity,
 } from '../lib/azure';
 import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
@@ -98,7 +104,10 @@ const ASSERT_DEFAULT: Record<string, (json: SynthJson) => void> = {
   'compute-no-public-ssh': (json) => {
     const cluster = onlyResource(json, 'azurerm_machine_learning_compute_cluster');
     expect(cluster.ssh_public_access_enabled).toBe(false);
-    expect(cluster.node_public_ip_enabled).toBe(false);
+    expect(cluster.ssh).toBeUndefined();
+  },
+  'compute-no-node-public-ip': (json) => {
+    expect(onlyResource(json, 'azurerm_machine_learning_compute_cluster').node_public_ip_enabled).toBe(false);
   },
   'registry-admin-off': (json) => {
     expect(onlyResource(json, 'azurerm_container_registry').admin_enabled).toBe(false);
@@ -133,8 +142,10 @@ const ASSERT_DEFAULT: Record<string, (json: SynthJson) => void> = {
   'storage-no-shared-key': (json) => {
     const st = onlyResource(json, 'azurerm_storage_account');
     expect(st.shared_access_key_enabled).toBe(false);
-    expect(st.local_user_enabled).toBe(false);
     expect(st.default_to_oauth_authentication).toBe(true);
+  },
+  'storage-no-local-users': (json) => {
+    expect(onlyResource(json, 'azurerm_storage_account').local_user_enabled).toBe(false);
   },
   'storage-no-public-blobs': (json) => {
     expect(onlyResource(json, 'azurerm_storage_account').allow_nested_items_to_be_public).toBe(false);
@@ -178,10 +189,11 @@ const ASSERT_DEFAULT: Record<string, (json: SynthJson) => void> = {
     expect(kv.rbac_authorization_enabled).toBe(true);
     expect(kv.access_policy).toBeUndefined();
   },
-  'keyvault-recoverable': (json) => {
-    const kv = onlyResource(json, 'azurerm_key_vault');
-    expect(kv.purge_protection_enabled).toBe(true);
-    expect(kv.soft_delete_retention_days).toBe(90);
+  'keyvault-purge-protection': (json) => {
+    expect(onlyResource(json, 'azurerm_key_vault').purge_protection_enabled).toBe(true);
+  },
+  'keyvault-soft-delete': (json) => {
+    expect(onlyResource(json, 'azurerm_key_vault').soft_delete_retention_days).toBe(90);
   },
   'keyvault-firewall': (json) => {
     const kv = onlyResource(json, 'azurerm_key_vault');
@@ -212,6 +224,237 @@ const ASSERT_DEFAULT: Record<string, (json: SynthJson) => void> = {
     }
   },
 };
+
+/** Props to set on the resource constructs that {@link synthParts} builds, by construct class name. */
+interface PartOverrides {
+  readonly AzureEncryptionKey?: Partial<AzureEncryptionKeyProps>;
+  readonly AzureArtifactStore?: Partial<AzureArtifactStoreProps>;
+  readonly AzureImageRegistry?: Partial<AzureImageRegistryProps>;
+  readonly AzureMlWorkspace?: Partial<AzureMlWorkspaceProps>;
+  readonly AzureTrainingCompute?: Partial<AzureTrainingComputeProps>;
+}
+
+/**
+ * Builds the platform from its resource constructs, with the platform's
+ * construct ids and grants, so the ASSERT_DEFAULT checks apply unchanged;
+ * `over` sets props on single constructs.
+ */
+function synthParts(over: PartOverrides = {}): SynthJson {
+  return synthStack((stack) => {
+    const scope = new Construct(stack, 'Platform');
+    const resourceGroup = new AzureResourceGroup(scope, 'ResourceGroup', { naming: NAMING, location: 'westeurope' });
+    const base = { naming: NAMING, resourceGroup };
+    const key = new AzureEncryptionKey(scope, 'Key', { ...base, tenantId: TENANT, ...over.AzureEncryptionKey });
+    const svc = new AzureWorkloadIdentity(scope, 'ServiceIdentity', { ...base, resource: 'id-svc' });
+    const identity = new AzureWorkloadIdentity(scope, 'Identity', base);
+    const encryption = { encryptionKey: key, encryptionIdentity: svc };
+    const store = new AzureArtifactStore(scope, 'ArtifactStore', { ...base, ...encryption, ...over.AzureArtifactStore });
+    const registry = new AzureImageRegistry(scope, 'ImageRegistry', { ...base, ...encryption, ...over.AzureImageRegistry });
+    const workspace = new AzureMlWorkspace(scope, 'Workspace', {
+      ...base,
+      encryptionKey: key,
+      serviceIdentity: svc,
+      artifactStore: store,
+      imageRegistry: registry,
+      ...over.AzureMlWorkspace,
+    });
+    const models = new AzureModelRegistry(scope, 'ModelRegistry', { ...base, workspace });
+    new AzureTrainingCompute(scope, 'TrainingCompute', { naming: NAMING, workspace, identity, ...over.AzureTrainingCompute });
+    store.grantReadWrite(identity);
+    registry.grantPull(identity);
+    models.grantWrite(identity);
+    workspace.grantUse(identity);
+    key.grantEncryptDecrypt(identity);
+  });
+}
+
+/** Customer-managed keys off on every store that uses the key (what a key without purge protection needs). */
+const NO_CMK: PartOverrides = {
+  AzureArtifactStore: { customerManagedKey: false },
+  AzureImageRegistry: { customerManagedKey: false },
+  AzureMlWorkspace: { customerManagedKey: false },
+};
+
+/** How each relaxable entry of AZURE_SECURITY_DEFAULTS is relaxed, by id. */
+interface Relaxation {
+  /** The value its `relaxedBy` prop is set to. */
+  readonly value: unknown;
+  /** Other props the relaxation needs. */
+  readonly also?: PartOverrides;
+  /** What the relaxed synthesized JSON shows. */
+  readonly check: (json: SynthJson) => void;
+}
+
+/** The relaxation test behind each entry of AZURE_SECURITY_DEFAULTS that has `relaxedBy`, by id. */
+const RELAX: Record<string, Relaxation> = {
+  'workspace-public-access': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_machine_learning_workspace').public_network_access_enabled).toBe(true),
+  },
+  'workspace-cmk': {
+    value: false,
+    check: (json) => {
+      const ws = onlyResource(json, 'azurerm_machine_learning_workspace');
+      expect(ws.encryption).toBeUndefined();
+      expect(ws.key_vault_id).toMatch(/azurerm_key_vault\.\w+\.id/);
+    },
+  },
+  'workspace-managed-network': {
+    value: false,
+    check: (json) => expect(onlyResource(json, 'azurerm_machine_learning_workspace').managed_network).toEqual({ isolation_mode: 'Disabled' }),
+  },
+  'workspace-diagnostics': {
+    value: false,
+    check: (json) => {
+      expect(resourcesOf(json, 'azurerm_monitor_diagnostic_setting')).toHaveLength(0);
+      expect(onlyResource(json, 'azurerm_application_insights').workspace_id).toMatch(/azurerm_log_analytics_workspace\.\w+\.id/);
+    },
+  },
+  'compute-local-auth': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_machine_learning_compute_cluster').local_auth_enabled).toBe(true),
+  },
+  'compute-min-nodes': {
+    value: 1,
+    check: (json) => expect(onlyResource(json, 'azurerm_machine_learning_compute_cluster').scale_settings.min_node_count).toBe(1),
+  },
+  'compute-no-node-public-ip': {
+    value: false,
+    check: (json) => expect(onlyResource(json, 'azurerm_machine_learning_compute_cluster').node_public_ip_enabled).toBe(true),
+  },
+  'registry-admin-off': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_container_registry').admin_enabled).toBe(true),
+  },
+  'registry-anonymous-pull-off': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_container_registry').anonymous_pull_enabled).toBe(true),
+  },
+  'registry-public-access': {
+    value: true,
+    check: (json) => {
+      const acr = onlyResource(json, 'azurerm_container_registry');
+      expect(acr.public_network_access_enabled).toBe(true);
+      expect(acr.network_rule_set[0].default_action).toBe('Allow');
+    },
+  },
+  'registry-cmk': {
+    value: false,
+    check: (json) => {
+      const acr = onlyResource(json, 'azurerm_container_registry');
+      expect(acr.encryption).toBeUndefined();
+      expect(acr.identity).toBeUndefined();
+      expect(acr.depends_on).toBeUndefined();
+    },
+  },
+  'registry-retention': {
+    value: 30,
+    check: (json) => expect(onlyResource(json, 'azurerm_container_registry').retention_policy_in_days).toBe(30),
+  },
+  'registry-data-endpoint': {
+    value: false,
+    check: (json) => expect(onlyResource(json, 'azurerm_container_registry').data_endpoint_enabled).toBe(false),
+  },
+  'storage-https-only': {
+    value: false,
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').https_traffic_only_enabled).toBe(false),
+  },
+  'storage-tls12': {
+    value: 'TLS1_1',
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').min_tls_version).toBe('TLS1_1'),
+  },
+  'storage-no-shared-key': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').shared_access_key_enabled).toBe(true),
+  },
+  'storage-no-local-users': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').local_user_enabled).toBe(true),
+  },
+  'storage-no-public-blobs': {
+    value: true,
+    check: (json) => {
+      expect(onlyResource(json, 'azurerm_storage_account').allow_nested_items_to_be_public).toBe(true);
+      expect(onlyResource(json, 'azurerm_storage_container').container_access_type).toBe('blob');
+    },
+  },
+  'storage-public-access': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').public_network_access_enabled).toBe(true),
+  },
+  'storage-firewall': {
+    value: true,
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').network_rules.default_action).toBe('Allow'),
+  },
+  'storage-soft-delete': {
+    value: 7,
+    check: (json) => {
+      const blob = onlyResource(json, 'azurerm_storage_account').blob_properties;
+      expect(blob.delete_retention_policy.days).toBe(7);
+      expect(blob.container_delete_retention_policy.days).toBe(7);
+    },
+  },
+  'storage-versioning': {
+    value: false,
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').blob_properties.versioning_enabled).toBe(false),
+  },
+  'storage-infrastructure-encryption': {
+    value: false,
+    check: (json) => expect(onlyResource(json, 'azurerm_storage_account').infrastructure_encryption_enabled).toBe(false),
+  },
+  'storage-cmk': {
+    value: false,
+    check: (json) => {
+      const st = onlyResource(json, 'azurerm_storage_account');
+      expect(st.customer_managed_key).toBeUndefined();
+      expect(st.identity).toBeUndefined();
+      expect(st.depends_on).toBeUndefined();
+    },
+  },
+  'keyvault-purge-protection': {
+    value: false,
+    also: NO_CMK,
+    check: (json) => expect(onlyResource(json, 'azurerm_key_vault').purge_protection_enabled).toBe(false),
+  },
+  'keyvault-soft-delete': {
+    value: false,
+    check: (json) => expect(onlyResource(json, 'azurerm_key_vault').soft_delete_retention_days).toBe(7),
+  },
+  'keyvault-firewall': {
+    value: true,
+    check: (json) => {
+      const kv = onlyResource(json, 'azurerm_key_vault');
+      expect(kv.public_network_access_enabled).toBe(true);
+      expect(kv.network_acls.default_action).toBe('Allow');
+    },
+  },
+  'key-expiry-rotation': {
+    value: 730,
+    check: (json) => {
+      const key = onlyResource(json, 'azurerm_key_vault_key');
+      expect(key.expiration_date).toBe('${timeadd(timestamp(), "17520h")}');
+      expect(key.rotation_policy.expire_after).toBe('P730D');
+    },
+  },
+  'retain-data': {
+    value: false,
+    check: (json) => {
+      for (const type of STATEFUL) for (const r of resourcesOf(json, type)) expect(r.lifecycle?.prevent_destroy).toBeUndefined();
+    },
+  },
+};
+
+/** Synthesizes the platform with the `relaxedBy` prop (`Construct.prop`) set to `value`. */
+function synthRelaxed(relaxedBy: string, value: unknown, also: PartOverrides = {}): SynthJson {
+  const [construct, prop] = relaxedBy.split('.') as [string, string];
+  if (construct === 'AzureMlPlatform') return synthPlatform({ [prop]: value } as Partial<AzureMlPlatformProps>);
+  const over: Record<string, Record<string, unknown>> = { ...(also as Record<string, Record<string, unknown>>) };
+  over[construct] = { ...over[construct], [prop]: value };
+  return synthParts(over as PartOverrides);
+}
+
+const RULE_ID = /^(CKV2?_(AZURE|AWS|GCP)_\d+|AwsSolutions-[A-Z0-9]+|MLOPS_(AZURE|AWS|GCP)_[A-Z0-9_]+)$/;
+const BUILDABLE = ['AzureMlPlatform', 'AzureEncryptionKey', 'AzureArtifactStore', 'AzureImageRegistry', 'AzureMlWorkspace', 'AzureTrainingCompute'];
 
 describe('AzureMlPlatform', () => {
   let json: SynthJson;
@@ -245,7 +488,23 @@ describe('AzureMlPlatform', () => {
     }
   });
 
-  test.each(AZURE_SECURITY_DEFAULTS.map((d) => [d.id, d.ruleIds.join(', ') || 'no rule id'] as const))(
+  test('GIVEN the security defaults table WHEN listed THEN ids are unique and every entry has rule ids and exactly one of relaxedBy and invariant', () => {
+    expect(new Set(AZURE_SECURITY_DEFAULTS.map((d) => d.id)).size).toBe(AZURE_SECURITY_DEFAULTS.length);
+    for (const d of AZURE_SECURITY_DEFAULTS) {
+      expect({ id: d.id, hasRuleIds: d.ruleIds.length > 0 }).toEqual({ id: d.id, hasRuleIds: true });
+      for (const rule of d.ruleIds) expect(rule).toMatch(RULE_ID);
+      expect({ id: d.id, oneOf: (d.relaxedBy === undefined) !== (d.invariant === undefined) }).toEqual({ id: d.id, oneOf: true });
+      if (d.invariant !== undefined) expect(d.invariant.length).toBeGreaterThan(20);
+    }
+  });
+
+  test('GIVEN the security defaults table WHEN listed THEN every relaxable entry has a relaxation test and every relaxation test an entry', () => {
+    const relaxable = AZURE_SECURITY_DEFAULTS.filter((d) => d.relaxedBy !== undefined);
+    expect(Object.keys(RELAX).sort()).toEqual(relaxable.map((d) => d.id).sort());
+    for (const d of relaxable) expect(BUILDABLE).toContain(d.relaxedBy!.split('.')[0]);
+  });
+
+  test.each(AZURE_SECURITY_DEFAULTS.map((d) => [d.id, d.ruleIds.join(', ')] as const))(
     'GIVEN default props WHEN synthesized THEN the secure default %s (%s) holds',
     (id) => {
       ASSERT_DEFAULT[id]!(json);
@@ -309,6 +568,41 @@ describe('AzureMlPlatform', () => {
   });
 
   describe('relaxing props', () => {
+    test('GIVEN the platform built from its resource constructs with default props WHEN synthesized THEN every secure default holds', () => {
+      const parts = synthParts();
+      for (const d of AZURE_SECURITY_DEFAULTS) ASSERT_DEFAULT[d.id]!(parts);
+    });
+
+    test.each(AZURE_SECURITY_DEFAULTS.filter((d) => d.relaxedBy !== undefined).map((d) => [d.id, d.relaxedBy!] as const))(
+      'GIVEN the secure default %s WHEN %s is set THEN the setting is relaxed',
+      (id, relaxedBy) => {
+        const relaxation = RELAX[id]!;
+        const out = synthRelaxed(relaxedBy, relaxation.value, relaxation.also);
+        relaxation.check(out);
+        expect(() => ASSERT_DEFAULT[id]!(out)).toThrow();
+      },
+    );
+
+    test('GIVEN customerManagedKey false on every store WHEN grants are made THEN nothing is assigned on the key except the platform key grant', () => {
+      const out = synthParts({ ...NO_CMK, AzureEncryptionKey: { purgeProtection: false } });
+      const onKey = resourcesOf(out, 'azurerm_role_assignment').filter((a) => String(a.scope).includes('azurerm_key_vault_key.'));
+      expect(onKey.map((a) => `${a.role_definition_name} -> ${String(a.principal_id).match(/Platform_(\w+?)_/)?.[1]}`)).toEqual(['Key Vault Crypto User -> Identity']);
+      expect(onlyResource(out, 'azurerm_machine_learning_workspace').depends_on).toHaveLength(6);
+    });
+
+    test('GIVEN customerManagedKey false on the artifact store WHEN grantRead THEN the identity gets the container role and no key role', () => {
+      const out = synthStack((stack) => {
+        const resourceGroup = new AzureResourceGroup(stack, 'Rg', { naming: NAMING, location: 'westeurope' });
+        const store = new AzureArtifactStore(stack, 'Store', { naming: NAMING, resourceGroup, customerManagedKey: false });
+        const registry = new AzureImageRegistry(stack, 'Registry', { naming: NAMING, resourceGroup, customerManagedKey: false });
+        const reader = new AzureWorkloadIdentity(stack, 'Reader', { naming: NAMING, resourceGroup });
+        store.grantRead(reader);
+        registry.grantPush(reader);
+      });
+      expect(resourcesOf(out, 'azurerm_key_vault_key')).toHaveLength(0);
+      expect(resourcesOf(out, 'azurerm_role_assignment').map((a) => a.role_definition_name).sort()).toEqual(['AcrPush', 'Storage Blob Data Reader']);
+    });
+
     test('GIVEN publicNetworkAccess true WHEN synthesized THEN workspace, storage, Key Vault and registry are reachable from public networks', () => {
       const out = synthPlatform({ publicNetworkAccess: true });
       expect(onlyResource(out, 'azurerm_machine_learning_workspace').public_network_access_enabled).toBe(true);
@@ -488,6 +782,31 @@ describe('AzureMlPlatform', () => {
           new AzureTrainingCompute(stack, 'Extra', { naming: NAMING, workspace: platform.workspace, identity: platform.identity, maxNodes: 2, minNodes: 3 });
         }),
       ).toThrow(/'minNodes' prop of AzureTrainingCompute.*Got 3/);
+    });
+
+    test('GIVEN a key without purge protection WHEN a store keeps customerManagedKey THEN it throws naming encryptionKey', () => {
+      expect(() => synthParts({ AzureEncryptionKey: { purgeProtection: false }, AzureMlWorkspace: { customerManagedKey: false }, AzureImageRegistry: { customerManagedKey: false } })).toThrow(
+        /AzureArtifactStore.*'encryptionKey' prop of AzureArtifactStore must be a key whose vault has purge protection.*Got "contoso-mlops-dev-kv \(purgeProtection false\)"/s,
+      );
+    });
+
+    test.each(['AzureArtifactStore', 'AzureImageRegistry'] as const)('GIVEN a %s with customerManagedKey on and no key or identity WHEN built THEN it throws naming both props', (construct) => {
+      let error: any;
+      try {
+        synthStack((stack) => {
+          const resourceGroup = new AzureResourceGroup(stack, 'Rg', { naming: NAMING, location: 'westeurope' });
+          if (construct === 'AzureArtifactStore') new AzureArtifactStore(stack, 'Store', { naming: NAMING, resourceGroup });
+          else new AzureImageRegistry(stack, 'Registry', { naming: NAMING, resourceGroup });
+        });
+      } catch (e) {
+        error = e;
+      }
+      expect(error?.name).toBe('MlopsValidationError');
+      expect(error.issues.map((i: any) => i.message.match(/'([^']+)' prop/)?.[1])).toEqual(['encryptionKey', 'encryptionIdentity']);
+    });
+
+    test('GIVEN an unsupported minimumTlsVersion WHEN built THEN it throws naming the prop', () => {
+      expect(() => synthParts({ AzureArtifactStore: { minimumTlsVersion: 'TLS1_3' as any } })).toThrow(/'minimumTlsVersion' prop of AzureArtifactStore must be one of TLS1_0, TLS1_1, TLS1_2\. Got "TLS1_3"/);
     });
 
     test('GIVEN an unsupported key size WHEN built THEN it throws naming keySize', () => {

@@ -62,6 +62,8 @@ class ForeignIdentity extends Construct implements IWorkloadIdentity {
   }
 }
 
+const RULE_ID = /^(CKV2?_(AZURE|AWS|GCP)_\d+|AwsSolutions-[A-Z0-9]+|MLOPS_(AZURE|AWS|GCP)_[A-Z0-9_]+)$/;
+
 const KEY_REF = /^\$\{google_kms_crypto_key\.[A-Za-z0-9_-]+\.id\}$/;
 
 describe('GcpMlPlatform defaults', () => {
@@ -99,9 +101,10 @@ describe('GcpMlPlatform defaults', () => {
       expect(onlyResource(j, 'google_storage_bucket').versioning).toEqual({ enabled: true });
     },
     MLOPS_GCP_GCS_SOFT_DELETE: (j) => {
-      const bucket = onlyResource(j, 'google_storage_bucket');
-      expect(bucket.soft_delete_policy).toEqual({ retention_duration_seconds: 7 * 86_400 });
-      expect(bucket.lifecycle_rule).toEqual([
+      expect(onlyResource(j, 'google_storage_bucket').soft_delete_policy).toEqual({ retention_duration_seconds: 7 * 86_400 });
+    },
+    MLOPS_GCP_GCS_NONCURRENT_EXPIRY: (j) => {
+      expect(onlyResource(j, 'google_storage_bucket').lifecycle_rule).toEqual([
         { action: { type: 'Delete' }, condition: { with_state: 'ARCHIVED', days_since_noncurrent_time: 30 } },
       ]);
     },
@@ -190,9 +193,19 @@ describe('GcpMlPlatform defaults', () => {
     for (const d of GCP_SECURITY_DEFAULTS) {
       expect(d.cloud).toBe('gcp');
       expect(d.ruleIds.length).toBeGreaterThan(0);
-      if (d.relaxedBy) expect(d.relaxedBy).toMatch(/^Gcp[A-Za-z]+\.[a-zA-Z]+$/);
     }
   });
+
+  test.each(GCP_SECURITY_DEFAULTS.map((d) => [d.ruleIds[0]!, d] as const))(
+    'GIVEN security default %s THEN it has well-formed rule ids and exactly one of relaxedBy and invariant',
+    (_, d) => {
+      expect(d.ruleIds.length).toBeGreaterThan(0);
+      for (const id of d.ruleIds) expect(id).toMatch(RULE_ID);
+      expect([d.relaxedBy, d.invariant].filter((v) => v !== undefined)).toHaveLength(1);
+      if (d.relaxedBy !== undefined) expect(d.relaxedBy).toMatch(new RegExp(`^${d.construct}\\.[a-z][a-zA-Z]+$`));
+      if (d.invariant !== undefined) expect(d.invariant).toMatch(/^[A-Z].{20,}\.$/);
+    },
+  );
 
   test('GIVEN default props WHEN synthesized THEN every resource using the key waits for its service agent binding', () => {
     const bindings = Object.entries(json.resource!.google_kms_crypto_key_iam_member!).filter(([id]) => id.includes('ServiceAgent'));
@@ -354,12 +367,22 @@ describe('GCP resource constructs', () => {
       const json = withKey((s, { key }) => new GcpArtifactStore(s, 'Store', { ...COMMON, encryptionKey: key, versioned: false }));
       expect(onlyResource(json, 'google_storage_bucket').versioning).toEqual({ enabled: false });
     },
-    'GcpArtifactStore.publicNetworkAccess': () => {
-      const ranges = { allowedIpRanges: ['203.0.113.0/24'] };
-      const filtered = withKey((s, { key }) => new GcpArtifactStore(s, 'Store', { ...COMMON, ...ranges, encryptionKey: key }));
-      expect(onlyResource(filtered, 'google_storage_bucket').ip_filter.mode).toBe('Enabled');
-      const json = withKey((s, { key }) => new GcpArtifactStore(s, 'Store', { ...COMMON, ...ranges, encryptionKey: key, publicNetworkAccess: true }));
-      expect(onlyResource(json, 'google_storage_bucket').ip_filter).toBeUndefined();
+    'GcpArtifactStore.customerManagedKey': () => {
+      const json = withKey((s, { identity }) => {
+        const store = new GcpArtifactStore(s, 'Store', { ...COMMON, customerManagedKey: false });
+        store.grantRead(identity);
+        store.grantReadWrite(identity);
+      });
+      const bucket = onlyResource(json, 'google_storage_bucket');
+      expect(bucket.encryption).toBeUndefined();
+      expect(bucket.depends_on ?? []).toHaveLength(0);
+      expect(json.data?.google_storage_project_service_account).toBeUndefined();
+      expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toHaveLength(0);
+      expect(resourcesOf(json, 'google_storage_bucket_iam_member')).toHaveLength(2);
+    },
+    'GcpArtifactStore.noncurrentVersionRetentionDays': () => {
+      const json = withKey((s, { key }) => new GcpArtifactStore(s, 'Store', { ...COMMON, encryptionKey: key, noncurrentVersionRetentionDays: 365 }));
+      expect(onlyResource(json, 'google_storage_bucket').lifecycle_rule[0].condition.days_since_noncurrent_time).toBe(365);
     },
     'GcpArtifactStore.softDeleteRetentionDays': () => {
       const json = withKey((s, { key }) => new GcpArtifactStore(s, 'Store', { ...COMMON, encryptionKey: key, softDeleteRetentionDays: 0 }));
@@ -370,6 +393,18 @@ describe('GCP resource constructs', () => {
       const bucket = onlyResource(json, 'google_storage_bucket');
       expect(bucket.lifecycle).toBeUndefined();
       expect(bucket.force_destroy).toBe(true);
+    },
+    'GcpImageRegistry.customerManagedKey': () => {
+      const json = withKey((s, { identity }) => {
+        const registry = new GcpImageRegistry(s, 'Registry', { ...COMMON, customerManagedKey: false });
+        registry.grantPull(identity);
+        registry.grantPush(identity);
+      });
+      const repo = onlyResource(json, 'google_artifact_registry_repository');
+      expect(repo.kms_key_name).toBeUndefined();
+      expect(repo.depends_on ?? []).toHaveLength(0);
+      expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toHaveLength(0);
+      expect(resourcesOf(json, 'google_artifact_registry_repository_iam_member')).toHaveLength(2);
     },
     'GcpImageRegistry.immutableTags': () => {
       const json = withKey((s, { key }) => new GcpImageRegistry(s, 'Registry', { ...COMMON, encryptionKey: key, immutableTags: false }));
@@ -382,6 +417,13 @@ describe('GCP resource constructs', () => {
     'GcpImageRegistry.retainData': () => {
       const json = withKey((s, { key }) => new GcpImageRegistry(s, 'Registry', { ...COMMON, encryptionKey: key, retainData: false }));
       expect(onlyResource(json, 'google_artifact_registry_repository').lifecycle).toBeUndefined();
+    },
+    'GcpWorkspace.customerManagedKey': () => {
+      const json = withKey((s, { identity }) => new GcpWorkspace(s, 'Workspace', { ...COMMON, customerManagedKey: false }).grantUse(identity));
+      const tensorboard = onlyResource(json, 'google_vertex_ai_tensorboard');
+      expect(tensorboard.encryption_spec).toBeUndefined();
+      expect(tensorboard.depends_on ?? []).toHaveLength(0);
+      expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toHaveLength(0);
     },
     'GcpWorkspace.retainData': () => {
       const json = withKey((s, { key }) => new GcpWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key, retainData: false }));
@@ -397,6 +439,19 @@ describe('GCP resource constructs', () => {
       relax!();
     },
   );
+
+  test('GIVEN the relaxation tests THEN each one exercises a prop the security defaults table names', () => {
+    const named = new Set(GCP_SECURITY_DEFAULTS.map((d) => d.relaxedBy).filter((r) => r !== undefined));
+    expect(Object.keys(relaxations).filter((prop) => !named.has(prop))).toEqual([]);
+  });
+
+  test('GIVEN allowedIpRanges WHEN publicNetworkAccess is true THEN the store has no IP filter', () => {
+    const ranges = { allowedIpRanges: ['203.0.113.0/24'] };
+    const filtered = withKey((s, { key }) => new GcpArtifactStore(s, 'Store', { ...COMMON, ...ranges, encryptionKey: key }));
+    expect(onlyResource(filtered, 'google_storage_bucket').ip_filter.mode).toBe('Enabled');
+    const json = withKey((s, { key }) => new GcpArtifactStore(s, 'Store', { ...COMMON, ...ranges, encryptionKey: key, publicNetworkAccess: true }));
+    expect(onlyResource(json, 'google_storage_bucket').ip_filter).toBeUndefined();
+  });
 
   test('GIVEN a store WHEN granting read THEN the identity gets objectViewer on the bucket and decrypt on its key', () => {
     const json = withKey((s, { key, identity }) => {
@@ -575,6 +630,33 @@ describe('GCP validation', () => {
         new GcpImageRegistry(s, 'Registry', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), untaggedImageRetentionDays: -1 });
       },
     ],
+    [
+      'GcpArtifactStore',
+      'encryptionKey',
+      (s: TerraformStack) => new GcpArtifactStore(s, 'Store', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' }),
+    ],
+    [
+      'GcpArtifactStore',
+      'customerManagedKey',
+      (s: TerraformStack) => {
+        const common = { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' };
+        new GcpArtifactStore(s, 'Store', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), customerManagedKey: false });
+      },
+    ],
+    [
+      'GcpImageRegistry',
+      'encryptionKey',
+      (s: TerraformStack) => new GcpImageRegistry(s, 'Registry', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4', customerManagedKey: true }),
+    ],
+    [
+      'GcpWorkspace',
+      'customerManagedKey',
+      (s: TerraformStack) => {
+        const common = { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' };
+        new GcpWorkspace(s, 'Workspace', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), customerManagedKey: false });
+      },
+    ],
+    ['GcpWorkspace', 'encryptionKey', (s: TerraformStack) => new GcpWorkspace(s, 'Workspace', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' })],
     ['GcpTrainingCompute', 'maxNodes', (s: TerraformStack) => new GcpTrainingCompute(s, 'Compute', { maxNodes: 0 })],
     ['GcpModelRegistry', 'region', (s: TerraformStack) => new GcpModelRegistry(s, 'Models', { projectId: 'contoso-ml-dev', region: 'EU' })],
     ['GcpWorkloadIdentity', 'projectId', (s: TerraformStack) => new GcpWorkloadIdentity(s, 'Identity', { naming: NAMING, projectId: 'x' })],

@@ -8,7 +8,7 @@ import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versionin
 import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
-import { IssueCollector } from '../core/errors';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { AwsEncryptionKey } from './encryption-key';
 import {
@@ -21,24 +21,75 @@ import {
 } from './perms';
 import { awsName, awsTags, retainLifecycle } from './private/names';
 import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './private/policy';
-import { checkCidrs, checkInt } from './private/validate';
+import { checkCidrs, checkInt, checkOneOf } from './private/validate';
 import { AwsWorkloadIdentity } from './workload-identity';
+
+/** Object ownership of an S3 bucket; `BucketOwnerEnforced` disables ACLs. */
+export type AwsObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
+
+/** Lowest TLS version an S3 bucket accepts; `'1.0'` accepts every TLS version. */
+export type AwsTlsVersion = '1.0' | '1.1' | '1.2';
 
 /** Props of {@link AwsArtifactStore}. */
 export interface AwsArtifactStoreProps {
   /** The naming helper, or the parts to build one from. */
   readonly naming: Naming | NamingParts;
-  /** The customer-managed key objects are encrypted with (SSE-KMS, bucket key on). */
-  readonly key: AwsEncryptionKey;
+  /**
+   * The customer-managed key objects are encrypted with (SSE-KMS, bucket key on).
+   * Required while `customerManagedKey` is true; ignored while it is false.
+   * @default - none (only valid with `customerManagedKey: false`)
+   */
+  readonly key?: AwsEncryptionKey;
+  /**
+   * Encrypt objects with `key` (SSE-KMS, bucket key on) (CKV_AWS_145, CKV_AWS_19).
+   * `false` uses S3-managed keys (SSE-S3, AES256): still encrypted at rest
+   * (CKV_AWS_19), but fails CKV_AWS_145, and grants on the store no longer
+   * include the key.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
+  /**
+   * Turn on all four flags of the bucket's public access block
+   * (CKV2_AWS_6, CKV_AWS_53, CKV_AWS_54, CKV_AWS_55, CKV_AWS_56). `false` sets
+   * them all off, leaving only whatever account-level block applies.
+   * @default true
+   */
+  readonly blockPublicAccess?: boolean;
+  /**
+   * Object ownership. `BucketOwnerEnforced` disables ACLs (CKV2_AWS_65); the
+   * other values re-enable them.
+   * @default 'BucketOwnerEnforced'
+   */
+  readonly objectOwnership?: AwsObjectOwnership;
+  /**
+   * Deny every request made without TLS (`aws:SecureTransport` false) in the
+   * bucket policy (AwsSolutions-S10).
+   * @default true
+   */
+  readonly enforceSsl?: boolean;
+  /**
+   * Deny requests over TLS below this version (`s3:TlsVersion`) in the bucket
+   * policy (MLOPS_AWS_S3_TLS12). `'1.0'` drops the statement.
+   * @default '1.2'
+   */
+  readonly minimumTlsVersion?: AwsTlsVersion;
   /**
    * Keep object versions. Turning it off fails CKV_AWS_21.
    * @default true
    */
   readonly versioned?: boolean;
   /**
+   * Create the lifecycle configuration that expires non-current versions and
+   * aborts incomplete multipart uploads (CKV2_AWS_61, CKV_AWS_300). `false`
+   * creates none; `noncurrentVersionExpirationDays` and
+   * `abortIncompleteMultipartUploadDays` must then be left unset.
+   * @default true
+   */
+  readonly lifecycleRules?: boolean;
+  /**
    * Allow object reads and writes from any network. While off, a bucket-policy
    * guard denies object access except from `allowedIpRanges`, from identities
-   * granted access, and from AWS services acting for a caller (MLOPS-NO-PUBLIC-NETWORK).
+   * granted access, and from AWS services acting for a caller (MLOPS_AWS_NO_PUBLIC_NETWORK).
    * @default false
    */
   readonly publicNetworkAccess?: boolean;
@@ -49,17 +100,17 @@ export interface AwsArtifactStoreProps {
   readonly allowedIpRanges?: readonly string[];
   /**
    * Keep the bucket on `cdktf destroy`: `lifecycle.prevent_destroy` and no
-   * `force_destroy` (MLOPS-RETAIN-DATA). `false` lets destroy empty and delete it.
+   * `force_destroy` (MLOPS_AWS_RETAIN_DATA). `false` lets destroy empty and delete it.
    * @default true
    */
   readonly retainData?: boolean;
   /**
-   * Days after which non-current object versions are deleted.
+   * Days after which non-current object versions are deleted (while `lifecycleRules` is on).
    * @default 90
    */
   readonly noncurrentVersionExpirationDays?: number;
   /**
-   * Days after which incomplete multipart uploads are aborted.
+   * Days after which incomplete multipart uploads are aborted (while `lifecycleRules` is on).
    * @default 7
    */
   readonly abortIncompleteMultipartUploadDays?: number;
@@ -90,7 +141,8 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
   /** Bucket name. */
   public readonly bucketName: string;
 
-  private readonly key: AwsEncryptionKey;
+  /** The key grants on the store include; none without a customer-managed key. */
+  private readonly key?: AwsEncryptionKey;
   private readonly grantedPrincipals: string[] = [];
 
   constructor(scope: Construct, id: string, props: AwsArtifactStoreProps) {
@@ -99,9 +151,31 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
     checkCidrs(issues, this.node.path, 'AwsArtifactStore', props.allowedIpRanges);
     checkInt(issues, this.node.path, 'AwsArtifactStore', 'noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1);
     checkInt(issues, this.node.path, 'AwsArtifactStore', 'abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
+    checkOneOf<AwsObjectOwnership>(issues, this.node.path, 'AwsArtifactStore', 'objectOwnership', props.objectOwnership, [
+      'BucketOwnerEnforced',
+      'BucketOwnerPreferred',
+      'ObjectWriter',
+    ]);
+    checkOneOf<AwsTlsVersion>(issues, this.node.path, 'AwsArtifactStore', 'minimumTlsVersion', props.minimumTlsVersion, ['1.0', '1.1', '1.2']);
+    const customerManagedKey = props.customerManagedKey ?? true;
+    if (customerManagedKey && !props.key) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AwsArtifactStore', 'key', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
+      );
+    }
+    const lifecycleRules = props.lifecycleRules ?? true;
+    if (!lifecycleRules) {
+      for (const prop of ['noncurrentVersionExpirationDays', 'abortIncompleteMultipartUploadDays'] as const) {
+        if (props[prop] !== undefined) {
+          issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AwsArtifactStore', prop, props[prop], 'unset while lifecycleRules is false'));
+        }
+      }
+    }
     issues.throwIfAny('Invalid AwsArtifactStore props:');
 
-    this.key = props.key;
+    this.key = customerManagedKey ? props.key : undefined;
     const retainData = props.retainData ?? true;
     const name = awsName(props.naming, 's3Bucket');
     const bucket = new S3Bucket(this, 'Resource', {
@@ -111,87 +185,102 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
       lifecycle: retainLifecycle(retainData),
     });
 
+    const blockPublicAccess = props.blockPublicAccess ?? true;
     const publicAccessBlock = new S3BucketPublicAccessBlock(this, 'PublicAccessBlock', {
       bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
+      blockPublicAcls: blockPublicAccess,
+      blockPublicPolicy: blockPublicAccess,
+      ignorePublicAcls: blockPublicAccess,
+      restrictPublicBuckets: blockPublicAccess,
     });
     new S3BucketOwnershipControls(this, 'OwnershipControls', {
       bucket: bucket.id,
-      rule: { objectOwnership: 'BucketOwnerEnforced' },
+      rule: { objectOwnership: props.objectOwnership ?? 'BucketOwnerEnforced' },
     });
     new S3BucketServerSideEncryptionConfigurationA(this, 'Encryption', {
       bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.key.keyArn }, bucketKeyEnabled: true }],
+      rule: [
+        this.key
+          ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.key.keyArn }, bucketKeyEnabled: true }
+          : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
+      ],
     });
     const versioning = new S3BucketVersioningA(this, 'Versioning', {
       bucket: bucket.id,
       versioningConfiguration: { status: props.versioned ?? true ? 'Enabled' : 'Suspended' },
     });
-    new S3BucketLifecycleConfiguration(this, 'Lifecycle', {
-      bucket: bucket.id,
-      rule: [
-        {
-          id: 'expire-noncurrent-versions',
-          status: 'Enabled',
-          filter: [{ prefix: '' }],
-          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
-        },
-        {
-          id: 'abort-incomplete-multipart-uploads',
-          status: 'Enabled',
-          filter: [{ prefix: '' }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteMultipartUploadDays ?? 7 }],
-        },
-      ],
-      dependsOn: [versioning],
-    });
+    if (lifecycleRules) {
+      new S3BucketLifecycleConfiguration(this, 'Lifecycle', {
+        bucket: bucket.id,
+        rule: [
+          {
+            id: 'expire-noncurrent-versions',
+            status: 'Enabled',
+            filter: [{ prefix: '' }],
+            noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
+          },
+          {
+            id: 'abort-incomplete-multipart-uploads',
+            status: 'Enabled',
+            filter: [{ prefix: '' }],
+            abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteMultipartUploadDays ?? 7 }],
+          },
+        ],
+        dependsOn: [versioning],
+      });
+    }
 
     const bucketAndObjects = [bucket.arn, `${bucket.arn}/*`];
     const publicNetworkAccess = props.publicNetworkAccess ?? false;
     const allowedIpRanges = [...(props.allowedIpRanges ?? [])];
-    new S3BucketPolicy(this, 'Policy', {
-      bucket: bucket.id,
-      policy: Lazy.stringValue({
-        produce: () => {
-          const statements: ResourcePolicyStatement[] = [
-            {
-              Sid: 'DenyInsecureTransport',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: S3_ALL_ACTIONS,
-              Resource: bucketAndObjects,
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-            {
-              Sid: 'DenyTlsBelow12',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: S3_ALL_ACTIONS,
-              Resource: bucketAndObjects,
-              Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } },
-            },
-          ];
-          if (!publicNetworkAccess) {
-            const condition: PolicyConditions = { Bool: { 'aws:ViaAWSService': 'false' } };
-            if (allowedIpRanges.length > 0) condition.NotIpAddress = { 'aws:SourceIp': allowedIpRanges };
-            if (this.grantedPrincipals.length > 0) condition.ArnNotEquals = { 'aws:PrincipalArn': [...this.grantedPrincipals] };
-            statements.push({
-              Sid: 'DenyDataAccessOutsideAllowedNetworks',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: S3_NETWORK_GUARDED_ACTIONS,
-              Resource: bucketAndObjects,
-              Condition: condition,
-            });
-          }
-          return policyDocument(statements);
-        },
-      }),
-      dependsOn: [publicAccessBlock],
-    });
+    const enforceSsl = props.enforceSsl ?? true;
+    const minimumTlsVersion = props.minimumTlsVersion ?? '1.2';
+    // S3 refuses an empty bucket policy: with every guard relaxed there is none to write.
+    if (enforceSsl || minimumTlsVersion !== '1.0' || !publicNetworkAccess) {
+      new S3BucketPolicy(this, 'Policy', {
+        bucket: bucket.id,
+        policy: Lazy.stringValue({
+          produce: () => {
+            const statements: ResourcePolicyStatement[] = [];
+            if (enforceSsl) {
+              statements.push({
+                Sid: 'DenyInsecureTransport',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: S3_ALL_ACTIONS,
+                Resource: bucketAndObjects,
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              });
+            }
+            if (minimumTlsVersion !== '1.0') {
+              statements.push({
+                Sid: `DenyTlsBelow${minimumTlsVersion.replace('.', '')}`,
+                Effect: 'Deny',
+                Principal: '*',
+                Action: S3_ALL_ACTIONS,
+                Resource: bucketAndObjects,
+                Condition: { NumericLessThan: { 's3:TlsVersion': minimumTlsVersion } },
+              });
+            }
+            if (!publicNetworkAccess) {
+              const condition: PolicyConditions = { Bool: { 'aws:ViaAWSService': 'false' } };
+              if (allowedIpRanges.length > 0) condition.NotIpAddress = { 'aws:SourceIp': allowedIpRanges };
+              if (this.grantedPrincipals.length > 0) condition.ArnNotEquals = { 'aws:PrincipalArn': [...this.grantedPrincipals] };
+              statements.push({
+                Sid: 'DenyDataAccessOutsideAllowedNetworks',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: S3_NETWORK_GUARDED_ACTIONS,
+                Resource: bucketAndObjects,
+                Condition: condition,
+              });
+            }
+            return policyDocument(statements);
+          },
+        }),
+        dependsOn: [publicAccessBlock],
+      });
+    }
 
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
@@ -200,21 +289,21 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
     this.url = `s3://${bucket.bucket}`;
   }
 
-  /** Read objects (and decrypt with the store's key). */
+  /** Read objects (and decrypt with the store's key, if it has a customer-managed one). */
   grantRead(identity: IWorkloadIdentity): void {
     const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ArtifactStore.grantRead');
     role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS], resources: [this.bucketArn] });
     role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS], resources: [`${this.bucketArn}/*`] });
-    this.key.grantDecrypt(role);
+    this.key?.grantDecrypt(role);
     this.letThrough(role);
   }
 
-  /** Read and write objects (and encrypt/decrypt with the store's key). */
+  /** Read and write objects (and encrypt/decrypt with the store's key, if it has a customer-managed one). */
   grantReadWrite(identity: IWorkloadIdentity): void {
     const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ArtifactStore.grantReadWrite');
     role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS, ...S3_BUCKET_WRITE_ACTIONS], resources: [this.bucketArn] });
     role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS, ...S3_OBJECT_WRITE_ACTIONS], resources: [`${this.bucketArn}/*`] });
-    this.key.grantEncryptDecrypt(role);
+    this.key?.grantEncryptDecrypt(role);
     this.letThrough(role);
   }
 

@@ -26,12 +26,12 @@ export interface AwsEncryptionKeyProps {
   readonly enableKeyRotation?: boolean;
   /**
    * Days KMS waits before deleting the key once scheduled for deletion (7–30).
-   * A shorter window lowers the recovery time for an accidental deletion (MLOPS-AWS-KMS-WINDOW).
+   * A shorter window lowers the recovery time for an accidental deletion (MLOPS_AWS_KMS_WINDOW).
    * @default 30
    */
   readonly deletionWindowInDays?: number;
   /**
-   * Keep the key on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS-RETAIN-DATA).
+   * Keep the key on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS_AWS_RETAIN_DATA).
    * @default true
    */
   readonly retainData?: boolean;

@@ -2,7 +2,7 @@ import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { Construct } from 'constructs';
 import { IImageRegistry, IWorkloadIdentity, identityOf } from '../core/contracts';
-import { IssueCollector } from '../core/errors';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { AwsEncryptionKey } from './encryption-key';
 import { ECR_AUTH_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from './perms';
@@ -14,21 +14,44 @@ import { AwsWorkloadIdentity } from './workload-identity';
 export interface AwsImageRegistryProps {
   /** The naming helper, or the parts to build one from. */
   readonly naming: Naming | NamingParts;
-  /** The customer-managed key images are encrypted with (CKV_AWS_136). */
-  readonly key: AwsEncryptionKey;
+  /**
+   * The customer-managed key images are encrypted with (CKV_AWS_136).
+   * Required while `customerManagedKey` is true; ignored while it is false.
+   * @default - none (only valid with `customerManagedKey: false`)
+   */
+  readonly key?: AwsEncryptionKey;
+  /**
+   * Encrypt images with `key` (KMS) (CKV_AWS_136). `false` uses ECR's
+   * AES256 encryption with AWS-owned keys, and grants on the registry no
+   * longer include the key. ECR cannot change encryption in place: flipping it
+   * replaces the repository.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
+  /**
+   * Scan every image for vulnerabilities when it is pushed (CKV_AWS_163).
+   * @default true
+   */
+  readonly scanOnPush?: boolean;
   /**
    * Refuse to overwrite an existing tag. Turning it off fails CKV_AWS_51.
    * @default true
    */
   readonly immutableTags?: boolean;
   /**
-   * Days after which untagged images are expired.
+   * Create the lifecycle policy that expires untagged images (MLOPS_AWS_ECR_LIFECYCLE).
+   * `false` creates none; `untaggedImageExpiryDays` must then be left unset.
+   * @default true
+   */
+  readonly lifecycleRules?: boolean;
+  /**
+   * Days after which untagged images are expired (while `lifecycleRules` is on).
    * @default 14
    */
   readonly untaggedImageExpiryDays?: number;
   /**
    * Keep the repository on `cdktf destroy`: `lifecycle.prevent_destroy` and no
-   * `force_delete` (MLOPS-RETAIN-DATA). `false` lets destroy delete it with its images.
+   * `force_delete` (MLOPS_AWS_RETAIN_DATA). `false` lets destroy delete it with its images.
    * @default true
    */
   readonly retainData?: boolean;
@@ -41,7 +64,8 @@ export interface AwsImageRegistryProps {
 
 /**
  * The ECR repository of the runtime image: scan on push, immutable tags,
- * KMS encryption with the platform key, untagged images expired.
+ * KMS encryption with the platform key, untagged images expired. Each
+ * default is relaxed by one prop.
  */
 export class AwsImageRegistry extends Construct implements IImageRegistry {
   /** The cloud this registry belongs to. */
@@ -55,43 +79,62 @@ export class AwsImageRegistry extends Construct implements IImageRegistry {
   /** Repository ARN. */
   public readonly repositoryArn: string;
 
-  private readonly key: AwsEncryptionKey;
+  /** The key grants on the registry include; none without a customer-managed key. */
+  private readonly key?: AwsEncryptionKey;
 
   constructor(scope: Construct, id: string, props: AwsImageRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
     checkInt(issues, this.node.path, 'AwsImageRegistry', 'untaggedImageExpiryDays', props.untaggedImageExpiryDays, 1);
+    const customerManagedKey = props.customerManagedKey ?? true;
+    if (customerManagedKey && !props.key) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AwsImageRegistry', 'key', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
+      );
+    }
+    const lifecycleRules = props.lifecycleRules ?? true;
+    if (!lifecycleRules && props.untaggedImageExpiryDays !== undefined) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AwsImageRegistry', 'untaggedImageExpiryDays', props.untaggedImageExpiryDays, 'unset while lifecycleRules is false'),
+      );
+    }
     issues.throwIfAny('Invalid AwsImageRegistry props:');
 
-    this.key = props.key;
+    this.key = customerManagedKey ? props.key : undefined;
     const retainData = props.retainData ?? true;
     const repo = new EcrRepository(this, 'Resource', {
       name: awsName(props.naming, 'ecrRepository'),
       imageTagMutability: props.immutableTags ?? true ? 'IMMUTABLE' : 'MUTABLE',
-      imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfiguration: [{ encryptionType: 'KMS', kmsKey: props.key.keyArn }],
+      imageScanningConfiguration: { scanOnPush: props.scanOnPush ?? true },
+      encryptionConfiguration: [this.key ? { encryptionType: 'KMS', kmsKey: this.key.keyArn } : { encryptionType: 'AES256' }],
       forceDelete: retainData ? undefined : true,
       tags: awsTags(props.naming, props.tags),
       lifecycle: retainLifecycle(retainData),
     });
-    new EcrLifecyclePolicy(this, 'LifecyclePolicy', {
-      repository: repo.name,
-      policy: JSON.stringify({
-        rules: [
-          {
-            rulePriority: 1,
-            description: 'Expire untagged images',
-            selection: {
-              tagStatus: 'untagged',
-              countType: 'sinceImagePushed',
-              countUnit: 'days',
-              countNumber: props.untaggedImageExpiryDays ?? 14,
+    if (lifecycleRules) {
+      new EcrLifecyclePolicy(this, 'LifecyclePolicy', {
+        repository: repo.name,
+        policy: JSON.stringify({
+          rules: [
+            {
+              rulePriority: 1,
+              description: 'Expire untagged images',
+              selection: {
+                tagStatus: 'untagged',
+                countType: 'sinceImagePushed',
+                countUnit: 'days',
+                countNumber: props.untaggedImageExpiryDays ?? 14,
+              },
+              action: { type: 'expire' },
             },
-            action: { type: 'expire' },
-          },
-        ],
-      }),
-    });
+          ],
+        }),
+      });
+    }
 
     this.registryName = repo.name;
     this.registryId = repo.arn;
@@ -99,19 +142,19 @@ export class AwsImageRegistry extends Construct implements IImageRegistry {
     this.imageUri = repo.repositoryUrl;
   }
 
-  /** Pull images (and decrypt with the registry's key). */
+  /** Pull images (and decrypt with the registry's key, if it has a customer-managed one). */
   grantPull(identity: IWorkloadIdentity): void {
     const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ImageRegistry.grantPull');
     role.addToPolicy({ actions: [...ECR_PULL_ACTIONS], resources: [this.repositoryArn] });
     role.addToPolicy({ actions: [...ECR_AUTH_ACTIONS], resources: ['*'] });
-    this.key.grantDecrypt(role);
+    this.key?.grantDecrypt(role);
   }
 
-  /** Push and pull images (and encrypt/decrypt with the registry's key). */
+  /** Push and pull images (and encrypt/decrypt with the registry's key, if it has a customer-managed one). */
   grantPush(identity: IWorkloadIdentity): void {
     const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ImageRegistry.grantPush');
     role.addToPolicy({ actions: [...ECR_PULL_ACTIONS, ...ECR_PUSH_ACTIONS], resources: [this.repositoryArn] });
     role.addToPolicy({ actions: [...ECR_AUTH_ACTIONS], resources: ['*'] });
-    this.key.grantEncryptDecrypt(role);
+    this.key?.grantEncryptDecrypt(role);
   }
 }

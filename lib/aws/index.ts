@@ -3,7 +3,7 @@ export { AWS_SECURITY_DEFAULTS } from './security-defaults';
 export { AwsEncryptionKey } from './encryption-key';
 export type { AwsEncryptionKeyProps } from './encryption-key';
 export { AwsArtifactStore } from './artifact-store';
-export type { AwsArtifactStoreProps } from './artifact-store';
+export type { AwsArtifactStoreProps, AwsObjectOwnership, AwsTlsVersion } from './artifact-store';
 export { AwsImageRegistry } from './image-registry';
 export type { AwsImageRegistryProps } from './image-registry';
 export { AwsModelRegistry } from './model-registry';

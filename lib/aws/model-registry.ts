@@ -23,7 +23,7 @@ export interface AwsModelRegistryProps {
   /** The region of the registry (for model-package ARNs in grants). */
   readonly region: string;
   /**
-   * Keep the model package group on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS-RETAIN-DATA).
+   * Keep the model package group on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS_AWS_RETAIN_DATA).
    * @default true
    */
   readonly retainData?: boolean;

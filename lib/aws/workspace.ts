@@ -27,8 +27,18 @@ export interface AwsMlWorkspaceProps {
   readonly naming: Naming | NamingParts;
   /** The region the workspace runs in. */
   readonly region: string;
-  /** The key the log group is encrypted with (CKV_AWS_158). */
-  readonly key: AwsEncryptionKey;
+  /**
+   * The key the log group is encrypted with (CKV_AWS_158).
+   * Required while `customerManagedKey` is true; ignored while it is false.
+   * @default - none (only valid with `customerManagedKey: false`)
+   */
+  readonly key?: AwsEncryptionKey;
+  /**
+   * Encrypt the log group with `key` (CKV_AWS_158). `false` leaves it to
+   * CloudWatch Logs' own server-side encryption.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
   /** The store whose `<url>/mlflow` prefix holds the MLflow artifacts. */
   readonly artifactStore: IArtifactStore;
   /**
@@ -57,7 +67,7 @@ export interface AwsMlWorkspaceProps {
    */
   readonly metricNamespace?: string;
   /**
-   * Keep the log group on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS-RETAIN-DATA).
+   * Keep the log group on `cdktf destroy` (`lifecycle.prevent_destroy`) (MLOPS_AWS_RETAIN_DATA).
    * @default true
    */
   readonly retainData?: boolean;
@@ -100,6 +110,14 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     checkRegion(issues, this.node.path, 'AwsMlWorkspace', props.region);
     checkOneOf(issues, this.node.path, 'AwsMlWorkspace', 'logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);
     checkOneOf<AwsTrackingServerSize>(issues, this.node.path, 'AwsMlWorkspace', 'trackingServerSize', props.trackingServerSize, ['Small', 'Medium', 'Large']);
+    const customerManagedKey = props.customerManagedKey ?? true;
+    if (customerManagedKey && !props.key) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AwsMlWorkspace', 'key', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
+      );
+    }
     if (withServer && !props.executionRole) {
       issues.add(
         ErrorCode.PROP_INVALID,
@@ -114,7 +132,7 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
       name: awsName(props.naming, 'logGroup'),
       retentionInDays: props.logRetentionDays ?? 365,
-      kmsKeyId: props.key.keyArn,
+      kmsKeyId: customerManagedKey ? props.key?.keyArn : undefined,
       tags: awsTags(props.naming, props.tags),
       lifecycle: retainLifecycle(props.retainData ?? true),
     });

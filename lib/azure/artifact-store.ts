@@ -10,14 +10,29 @@ import { AzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
 import { assignRole } from './private/grants';
-import { azureTags, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle, storageIpRules } from './private/util';
+import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle, storageIpRules } from './private/util';
 
 /** Props of {@link AzureArtifactStore}. */
 export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
-  /** The customer-managed key the account is encrypted with (CKV2_AZURE_1). */
-  readonly encryptionKey: AzureEncryptionKey;
-  /** The identity the storage service uses to reach the key; it is granted 'Key Vault Crypto Service Encryption User' on the key. */
-  readonly encryptionIdentity: AzureWorkloadIdentity;
+  /**
+   * The customer-managed key the account is encrypted with (CKV2_AZURE_1).
+   * Its vault must have purge protection.
+   * @default - none; required while `customerManagedKey` is true
+   */
+  readonly encryptionKey?: AzureEncryptionKey;
+  /**
+   * The identity the storage service uses to reach the key; it is granted
+   * 'Key Vault Crypto Service Encryption User' on the key.
+   * @default - none; required while `customerManagedKey` is true
+   */
+  readonly encryptionIdentity?: AzureWorkloadIdentity;
+  /**
+   * Encrypt the account with `encryptionKey` (CKV2_AZURE_1). When false the
+   * account uses Microsoft-managed keys: no key access is assigned to
+   * `encryptionIdentity`, and the store's grants do not include the key.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
   /**
    * Blob container name (scoped inside the account).
    * @default 'artifacts'
@@ -33,15 +48,56 @@ export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetwor
    * @default 30
    */
   readonly softDeleteDays?: number;
+  /**
+   * Accept HTTPS traffic only (CKV_AZURE_3).
+   * @default true
+   */
+  readonly httpsTrafficOnly?: boolean;
+  /**
+   * Minimum TLS version clients must use (CKV_AZURE_44): 'TLS1_0', 'TLS1_1' or 'TLS1_2'.
+   * @default 'TLS1_2'
+   */
+  readonly minimumTlsVersion?: 'TLS1_0' | 'TLS1_1' | 'TLS1_2';
+  /**
+   * Allow Shared Key authorization (account keys and SAS signed with them)
+   * besides Entra ID (CKV2_AZURE_40). The portal still defaults to Entra ID.
+   * @default false
+   */
+  readonly sharedKeyAccess?: boolean;
+  /**
+   * Allow local users (SFTP and local-user SAS) on the account (CKV_AZURE_244).
+   * @default false
+   */
+  readonly localUsers?: boolean;
+  /**
+   * Allow anonymous read of blobs (CKV_AZURE_190, CKV2_AZURE_47, CKV_AZURE_34):
+   * the account permits public access and the container's access level is
+   * 'blob'.
+   * @default false
+   */
+  readonly blobPublicAccess?: boolean;
+  /**
+   * Keep previous versions of overwritten and deleted blobs (MLOPS_AZURE_STORAGE_VERSIONING).
+   * @default true
+   */
+  readonly versioned?: boolean;
+  /**
+   * Encrypt data a second time at the infrastructure layer
+   * (MLOPS_AZURE_STORAGE_INFRA_ENCRYPTION). Changing it replaces the account.
+   * @default true
+   */
+  readonly infrastructureEncryption?: boolean;
 }
 
 const REPLICATION = ['LRS', 'ZRS', 'GRS', 'RAGRS', 'GZRS', 'RAGZRS'];
+const TLS_VERSIONS = ['TLS1_0', 'TLS1_1', 'TLS1_2'];
 
 /**
  * Artifact storage: a StorageV2 account (HTTPS only, TLS 1.2, no shared keys,
  * no anonymous blob access, versioning, soft delete, infrastructure
  * encryption, customer-managed key, deny-by-default firewall) and one private
- * blob container managed through the management plane.
+ * blob container managed through the management plane. Each of these is
+ * relaxed by one prop named after it.
  */
 export class AzureArtifactStore extends Construct implements IArtifactStore {
   /** Always `azure`. */
@@ -57,7 +113,7 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
   /** Storage account resource id. */
   public readonly accountId: string;
 
-  private readonly encryptionKey: AzureEncryptionKey;
+  private readonly encryptionKey?: AzureEncryptionKey;
 
   constructor(scope: Construct, id: string, props: AzureArtifactStoreProps) {
     super(scope, id);
@@ -76,12 +132,21 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
     const softDeleteDays = props.softDeleteDays ?? 30;
     checkInt(issues, 'AzureArtifactStore', this.node.path, 'softDeleteDays', softDeleteDays, 1, 365);
     checkIpRanges(issues, 'AzureArtifactStore', this.node.path, props.allowedIpRanges);
+    const minimumTlsVersion = props.minimumTlsVersion ?? 'TLS1_2';
+    if (!Token.isUnresolved(minimumTlsVersion) && !TLS_VERSIONS.includes(minimumTlsVersion)) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureArtifactStore', 'minimumTlsVersion', minimumTlsVersion, `one of ${TLS_VERSIONS.join(', ')}`));
+    }
+    const cmk = props.customerManagedKey ?? true;
+    checkCustomerManagedKey(issues, 'AzureArtifactStore', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
     issues.throwIfAny('Invalid AzureArtifactStore props:');
 
     const retain = props.retainData ?? true;
     const firewall = firewallOf(props);
-    this.encryptionKey = props.encryptionKey;
-    const keyAccess = props.encryptionKey.grantServiceEncryption(props.encryptionIdentity);
+    const publicBlobs = props.blobPublicAccess ?? false;
+    // Validated above: with customerManagedKey on, the key and the identity are set.
+    const encryption = cmk ? { key: props.encryptionKey!, identity: props.encryptionIdentity! } : undefined;
+    this.encryptionKey = encryption?.key;
+    const keyAccess = encryption?.key.grantServiceEncryption(encryption.identity);
 
     const account = new StorageAccount(this, 'Resource', {
       name: accountName,
@@ -90,14 +155,14 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
       accountTier: 'Standard',
       accountKind: 'StorageV2',
       accountReplicationType: replication,
-      httpsTrafficOnlyEnabled: true,
-      minTlsVersion: 'TLS1_2',
-      sharedAccessKeyEnabled: false,
+      httpsTrafficOnlyEnabled: props.httpsTrafficOnly ?? true,
+      minTlsVersion: minimumTlsVersion,
+      sharedAccessKeyEnabled: props.sharedKeyAccess ?? false,
       defaultToOauthAuthentication: true,
-      allowNestedItemsToBePublic: false,
-      localUserEnabled: false,
+      allowNestedItemsToBePublic: publicBlobs,
+      localUserEnabled: props.localUsers ?? false,
       crossTenantReplicationEnabled: false,
-      infrastructureEncryptionEnabled: true,
+      infrastructureEncryptionEnabled: props.infrastructureEncryption ?? true,
       queueEncryptionKeyType: 'Account',
       tableEncryptionKeyType: 'Account',
       publicNetworkAccessEnabled: firewall.publicEndpointEnabled,
@@ -106,25 +171,24 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
         bypass: ['AzureServices'],
         ipRules: storageIpRules(firewall.ipRanges),
       },
-      identity: { type: 'UserAssigned', identityIds: [props.encryptionIdentity.identityId] },
-      customerManagedKey: {
-        keyVaultKeyId: props.encryptionKey.versionlessKeyId,
-        userAssignedIdentityId: props.encryptionIdentity.identityId,
-      },
+      identity: encryption ? { type: 'UserAssigned', identityIds: [encryption.identity.identityId] } : undefined,
+      customerManagedKey: encryption
+        ? { keyVaultKeyId: encryption.key.versionlessKeyId, userAssignedIdentityId: encryption.identity.identityId }
+        : undefined,
       blobProperties: {
-        versioningEnabled: true,
+        versioningEnabled: props.versioned ?? true,
         deleteRetentionPolicy: { days: softDeleteDays },
         containerDeleteRetentionPolicy: { days: softDeleteDays },
       },
       tags: azureTags(naming, props.tags),
-      dependsOn: [keyAccess],
+      dependsOn: keyAccess ? [keyAccess] : undefined,
       lifecycle: retainLifecycle(retain),
     });
 
     const container = new StorageContainer(this, 'Container', {
       name: containerName,
       storageAccountId: account.id,
-      containerAccessType: 'private',
+      containerAccessType: publicBlobs ? 'blob' : 'private',
       lifecycle: retainLifecycle(retain),
     });
 
@@ -135,17 +199,17 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
     this.accountId = account.id;
   }
 
-  /** Read blobs in the container ('Storage Blob Data Reader' on the container) and use the key. */
+  /** Read blobs in the container ('Storage Blob Data Reader' on the container) and use the key, if the store has one. */
   public grantRead(identity: IWorkloadIdentity): void {
     identityOf(identity, 'azure', 'ArtifactStore.grantRead');
     assignRole(this, { key: this.node.path, id: this.storeId }, identity, { name: AZURE_ROLES.blobRead });
-    this.encryptionKey.grantEncryptDecrypt(identity);
+    this.encryptionKey?.grantEncryptDecrypt(identity);
   }
 
-  /** Read and write blobs in the container ('Storage Blob Data Contributor' on the container) and use the key. */
+  /** Read and write blobs in the container ('Storage Blob Data Contributor' on the container) and use the key, if the store has one. */
   public grantReadWrite(identity: IWorkloadIdentity): void {
     identityOf(identity, 'azure', 'ArtifactStore.grantReadWrite');
     assignRole(this, { key: this.node.path, id: this.storeId }, identity, { name: AZURE_ROLES.blobReadWrite });
-    this.encryptionKey.grantEncryptDecrypt(identity);
+    this.encryptionKey?.grantEncryptDecrypt(identity);
   }
 }

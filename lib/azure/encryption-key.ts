@@ -33,12 +33,21 @@ export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetwor
    * @default 365
    */
   readonly expireAfterDays?: number;
+  /**
+   * Turn on Key Vault purge protection (CKV_AZURE_110, CKV_AZURE_42): deleted
+   * keys cannot be purged before the soft-delete period ends. Azure requires it
+   * for customer-managed keys, so stores built with `customerManagedKey` on
+   * reject a key without it. Azure cannot turn it off again once it is on.
+   * @default true
+   */
+  readonly purgeProtection?: boolean;
 }
 
 /**
  * The platform's customer-managed key: an RSA key with a rotation policy and
  * an expiry, in a Key Vault with RBAC authorization, purge protection, soft
- * delete and a deny-by-default firewall.
+ * delete and a deny-by-default firewall. Grants on the key are role
+ * assignments, which is why the vault always uses RBAC authorization.
  */
 export class AzureEncryptionKey extends Construct implements IEncryptionKey {
   /** Always `azure`. */
@@ -55,6 +64,8 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
   public readonly keyVaultName: string;
   /** Key Vault URI. */
   public readonly keyVaultUri: string;
+  /** True when the vault has purge protection, which customer-managed-key encryption needs. */
+  public readonly purgeProtected: boolean;
 
   private readonly keyResourceId: string;
 
@@ -77,6 +88,7 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
     issues.throwIfAny('Invalid AzureEncryptionKey props:');
 
     const retain = props.retainData ?? true;
+    const purgeProtection = props.purgeProtection ?? true;
     const firewall = firewallOf(props);
     const tags = azureTags(naming, props.tags);
 
@@ -87,7 +99,7 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
       tenantId: props.tenantId,
       skuName: 'standard',
       rbacAuthorizationEnabled: true,
-      purgeProtectionEnabled: true,
+      purgeProtectionEnabled: purgeProtection,
       softDeleteRetentionDays: retain ? 90 : 7,
       publicNetworkAccessEnabled: firewall.publicEndpointEnabled,
       networkAcls: { bypass: 'AzureServices', defaultAction: firewall.defaultAction, ipRules: firewall.ipRanges },
@@ -129,6 +141,7 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
     this.keyVaultId = vault.id;
     this.keyVaultName = vaultName;
     this.keyVaultUri = vault.vaultUri;
+    this.purgeProtected = purgeProtection;
     this.keyResourceId = key.resourceVersionlessId;
   }
 

@@ -8,14 +8,46 @@ import { AzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
 import { assignRole } from './private/grants';
-import { azureTags, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle } from './private/util';
+import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle } from './private/util';
 
 /** Props of {@link AzureImageRegistry}. */
 export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
-  /** The customer-managed key the registry is encrypted with. */
-  readonly encryptionKey: AzureEncryptionKey;
-  /** The identity the registry uses to reach the key; it is granted 'Key Vault Crypto Service Encryption User' on the key. */
-  readonly encryptionIdentity: AzureWorkloadIdentity;
+  /**
+   * The customer-managed key the registry is encrypted with. Its vault must
+   * have purge protection.
+   * @default - none; required while `customerManagedKey` is true
+   */
+  readonly encryptionKey?: AzureEncryptionKey;
+  /**
+   * The identity the registry uses to reach the key; it is granted 'Key Vault
+   * Crypto Service Encryption User' on the key.
+   * @default - none; required while `customerManagedKey` is true
+   */
+  readonly encryptionIdentity?: AzureWorkloadIdentity;
+  /**
+   * Encrypt the registry with `encryptionKey` (MLOPS_AZURE_ACR_CMK). When
+   * false the registry uses Microsoft-managed keys: no key access is assigned
+   * to `encryptionIdentity`, and the registry's grants do not include the key.
+   * Changing it replaces the registry.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
+  /**
+   * Enable the admin user, whose username and password can push and pull (CKV_AZURE_137).
+   * @default false
+   */
+  readonly adminUserEnabled?: boolean;
+  /**
+   * Let unauthenticated clients pull images (CKV_AZURE_138).
+   * @default false
+   */
+  readonly anonymousPullEnabled?: boolean;
+  /**
+   * Serve layers from dedicated regional data endpoints, so firewall rules
+   * can name them (CKV_AZURE_237).
+   * @default true
+   */
+  readonly dataEndpointEnabled?: boolean;
   /**
    * Repository the runtime image is pushed to.
    * @default 'mlops-runtime'
@@ -32,7 +64,8 @@ export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetwor
  * The image registry: a Premium Azure Container Registry (needed for the
  * customer-managed key and the firewall) with the admin user and anonymous
  * pull off, public access off, a dedicated data endpoint and a retention
- * policy for untagged manifests.
+ * policy for untagged manifests. Each of these is relaxed by one prop named
+ * after it.
  */
 export class AzureImageRegistry extends Construct implements IImageRegistry {
   /** Always `azure`. */
@@ -46,7 +79,7 @@ export class AzureImageRegistry extends Construct implements IImageRegistry {
   /** Login server, e.g. `contosomlopsdevacr.azurecr.io`. */
   public readonly loginServer: string;
 
-  private readonly encryptionKey: AzureEncryptionKey;
+  private readonly encryptionKey?: AzureEncryptionKey;
 
   constructor(scope: Construct, id: string, props: AzureImageRegistryProps) {
     super(scope, id);
@@ -60,20 +93,24 @@ export class AzureImageRegistry extends Construct implements IImageRegistry {
     const retentionDays = props.untaggedRetentionDays ?? 7;
     checkInt(issues, 'AzureImageRegistry', this.node.path, 'untaggedRetentionDays', retentionDays, 1, 365);
     checkIpRanges(issues, 'AzureImageRegistry', this.node.path, props.allowedIpRanges);
+    const cmk = props.customerManagedKey ?? true;
+    checkCustomerManagedKey(issues, 'AzureImageRegistry', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
     issues.throwIfAny('Invalid AzureImageRegistry props:');
 
     const retain = props.retainData ?? true;
     const firewall = firewallOf(props);
-    this.encryptionKey = props.encryptionKey;
-    const keyAccess = props.encryptionKey.grantServiceEncryption(props.encryptionIdentity);
+    // Validated above: with customerManagedKey on, the key and the identity are set.
+    const encryption = cmk ? { key: props.encryptionKey!, identity: props.encryptionIdentity! } : undefined;
+    this.encryptionKey = encryption?.key;
+    const keyAccess = encryption?.key.grantServiceEncryption(encryption.identity);
 
     const registry = new ContainerRegistry(this, 'Resource', {
       name,
       location: props.resourceGroup.location,
       resourceGroupName: props.resourceGroup.resourceGroupName,
       sku: 'Premium',
-      adminEnabled: false,
-      anonymousPullEnabled: false,
+      adminEnabled: props.adminUserEnabled ?? false,
+      anonymousPullEnabled: props.anonymousPullEnabled ?? false,
       publicNetworkAccessEnabled: firewall.publicEndpointEnabled,
       networkRuleBypassOption: 'AzureServices',
       networkRuleSet: [
@@ -82,17 +119,19 @@ export class AzureImageRegistry extends Construct implements IImageRegistry {
           ipRule: firewall.ipRanges.map((ipRange) => ({ action: 'Allow', ipRange })),
         },
       ],
-      dataEndpointEnabled: true,
+      dataEndpointEnabled: props.dataEndpointEnabled ?? true,
       retentionPolicyInDays: retentionDays,
-      identity: { type: 'UserAssigned', identityIds: [props.encryptionIdentity.identityId] },
-      encryption: [
-        {
-          keyVaultKeyId: props.encryptionKey.versionlessKeyId,
-          identityClientId: props.encryptionIdentity.clientId,
-        },
-      ],
+      identity: encryption ? { type: 'UserAssigned', identityIds: [encryption.identity.identityId] } : undefined,
+      encryption: encryption
+        ? [
+            {
+              keyVaultKeyId: encryption.key.versionlessKeyId,
+              identityClientId: encryption.identity.clientId,
+            },
+          ]
+        : undefined,
       tags: azureTags(naming, props.tags),
-      dependsOn: [keyAccess],
+      dependsOn: keyAccess ? [keyAccess] : undefined,
       lifecycle: retainLifecycle(retain),
     });
 
@@ -102,17 +141,17 @@ export class AzureImageRegistry extends Construct implements IImageRegistry {
     this.imageUri = `${registry.loginServer}/${repository}`;
   }
 
-  /** Pull images ('AcrPull' on the registry) and use the key. */
+  /** Pull images ('AcrPull' on the registry) and use the key, if the registry has one. */
   public grantPull(identity: IWorkloadIdentity): void {
     identityOf(identity, 'azure', 'ImageRegistry.grantPull');
     assignRole(this, { key: this.node.path, id: this.registryId }, identity, { name: AZURE_ROLES.imagePull });
-    this.encryptionKey.grantEncryptDecrypt(identity);
+    this.encryptionKey?.grantEncryptDecrypt(identity);
   }
 
-  /** Push and pull images ('AcrPush' on the registry) and use the key. */
+  /** Push and pull images ('AcrPush' on the registry) and use the key, if the registry has one. */
   public grantPush(identity: IWorkloadIdentity): void {
     identityOf(identity, 'azure', 'ImageRegistry.grantPush');
     assignRole(this, { key: this.node.path, id: this.registryId }, identity, { name: AZURE_ROLES.imagePush });
-    this.encryptionKey.grantEncryptDecrypt(identity);
+    this.encryptionKey?.grantEncryptDecrypt(identity);
   }
 }

@@ -13,12 +13,23 @@ import { AzureWorkloadIdentity } from './identity';
 import { AzureImageRegistry } from './image-registry';
 import { AZURE_ROLES, AZURE_WORKSPACE_SERVICE_ROLES } from './perms';
 import { assignRole } from './private/grants';
-import { azureTags, checkInt, nameFor, namingOf, retainLifecycle } from './private/util';
+import { azureTags, checkCustomerManagedKey, checkInt, nameFor, namingOf, retainLifecycle } from './private/util';
 
 /** Props of {@link AzureMlWorkspace}. */
 export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainProps {
-  /** The key the workspace is encrypted with; its Key Vault becomes the workspace's Key Vault. */
+  /**
+   * The key the workspace is encrypted with; its Key Vault becomes the
+   * workspace's Key Vault (also when `customerManagedKey` is false).
+   */
   readonly encryptionKey: AzureEncryptionKey;
+  /**
+   * Encrypt the workspace's data with `encryptionKey` through the service
+   * identity (MLOPS_AZURE_ML_CMK). When false the workspace uses
+   * Microsoft-managed keys and the service identity gets no access to the key
+   * for the workspace. Changing it replaces the workspace.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
   /**
    * The workspace's own (primary user-assigned) identity. It gets the roles
    * Azure ML needs on the attached storage account, Key Vault, registry and
@@ -36,7 +47,8 @@ export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainPr
   readonly publicNetworkAccess?: boolean;
   /**
    * Isolate the workspace in a managed network that allows only approved
-   * outbound traffic (`AllowOnlyApprovedOutbound`); compute nodes get no public IP.
+   * outbound traffic (`AllowOnlyApprovedOutbound`); compute nodes get no
+   * public IP (MLOPS_AZURE_ML_MANAGED_NETWORK, MLOPS_AZURE_ML_NO_NODE_PUBLIC_IP).
    * @default true
    */
   readonly managedNetworkIsolation?: boolean;
@@ -45,13 +57,20 @@ export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainPr
    * @default 30
    */
   readonly logRetentionDays?: number;
+  /**
+   * Send the workspace's logs and metrics to Log Analytics with a diagnostic
+   * setting (MLOPS_AZURE_ML_DIAGNOSTICS). Application Insights stays
+   * workspace-based either way.
+   * @default true
+   */
+  readonly diagnostics?: boolean;
 }
 
 /**
  * The Azure ML workspace with its monitoring base: Log Analytics,
  * workspace-based Application Insights and a diagnostic setting sending the
  * workspace's logs and metrics to Log Analytics. Public access off, encrypted
- * with the platform key, managed network isolation.
+ * with the platform key, managed network isolation; each relaxed by one prop.
  */
 export class AzureMlWorkspace extends Construct implements IMlWorkspace {
   /** Always `azure`. */
@@ -78,6 +97,8 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     const insightsName = nameFor(issues, naming, 'appInsights', 'appi');
     const logRetentionDays = props.logRetentionDays ?? 30;
     checkInt(issues, 'AzureMlWorkspace', this.node.path, 'logRetentionDays', logRetentionDays, 30, 730);
+    const cmk = props.customerManagedKey ?? true;
+    checkCustomerManagedKey(issues, 'AzureMlWorkspace', this.node.path, cmk, props.encryptionKey, props.serviceIdentity, 'serviceIdentity');
     issues.throwIfAny('Invalid AzureMlWorkspace props:');
 
     const retain = props.retainData ?? true;
@@ -101,7 +122,7 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     });
 
     const service = props.serviceIdentity;
-    const serviceAccess: ITerraformDependable[] = [props.encryptionKey.grantServiceEncryption(service)];
+    const serviceAccess: ITerraformDependable[] = cmk ? [props.encryptionKey.grantServiceEncryption(service)] : [];
     const attach = (host: Construct, scopeId: string, roles: readonly string[]): void => {
       for (const role of roles) serviceAccess.push(assignRole(host, { key: host.node.path, id: scopeId }, service, { name: role }));
     };
@@ -120,11 +141,13 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
       identity: { type: 'UserAssigned', identityIds: [service.identityId] },
       primaryUserAssignedIdentity: service.identityId,
       publicNetworkAccessEnabled: props.publicNetworkAccess ?? false,
-      encryption: {
-        keyVaultId: props.encryptionKey.keyVaultId,
-        keyId: props.encryptionKey.keyId,
-        userAssignedIdentityId: service.identityId,
-      },
+      encryption: cmk
+        ? {
+            keyVaultId: props.encryptionKey.keyVaultId,
+            keyId: props.encryptionKey.keyId,
+            userAssignedIdentityId: service.identityId,
+          }
+        : undefined,
       managedNetwork: isolated
         ? { isolationMode: 'AllowOnlyApprovedOutbound', provisionOnCreationEnabled: true }
         : { isolationMode: 'Disabled' },
@@ -133,13 +156,15 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
       lifecycle: retainLifecycle(retain),
     });
 
-    new MonitorDiagnosticSetting(this, 'Diagnostics', {
-      name: 'to-log-analytics',
-      targetResourceId: workspace.id,
-      logAnalyticsWorkspaceId: logs.id,
-      enabledLog: [{ categoryGroup: 'allLogs' }],
-      enabledMetric: [{ category: 'AllMetrics' }],
-    });
+    if (props.diagnostics ?? true) {
+      new MonitorDiagnosticSetting(this, 'Diagnostics', {
+        name: 'to-log-analytics',
+        targetResourceId: workspace.id,
+        logAnalyticsWorkspaceId: logs.id,
+        enabledLog: [{ categoryGroup: 'allLogs' }],
+        enabledMetric: [{ category: 'AllMetrics' }],
+      });
+    }
 
     this.workspaceName = name;
     this.workspaceId = workspace.id;

@@ -6,16 +6,28 @@ import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
 import { GcpEncryptionKey } from './encryption-key';
 import { GCP_ROLES } from './perms';
-import { checkCommon, grantId, namingAndLabels, once } from './private/common';
+import { checkCommon, cmekOf, grantId, namingAndLabels, once } from './private/common';
 import { checkCidrs, checkInt } from './private/validation';
 
 /** Props of {@link GcpArtifactStore}. */
 export interface GcpArtifactStoreProps extends GcpCommonProps {
-  /** The customer-managed key the bucket encrypts objects with by default (CKV_GCP_5). */
-  readonly encryptionKey: GcpEncryptionKey;
   /**
-   * Keep the bucket on `cdktf destroy` (`prevent_destroy`, no `force_destroy`).
-   * False lets `cdktf destroy` delete the bucket with its objects.
+   * The customer-managed key the bucket encrypts objects with by default
+   * (CKV_GCP_5). Required while `customerManagedKey` is true; must be
+   * omitted when it is false.
+   * @default - none: give one unless `customerManagedKey` is false
+   */
+  readonly encryptionKey?: GcpEncryptionKey;
+  /**
+   * Encrypt objects with `encryptionKey` (CMEK, CKV_GCP_5). False uses
+   * Google-managed encryption: no `encryption` block, no key binding for the
+   * Cloud Storage service agent, and grants on the store grant no key role.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
+  /**
+   * Keep the bucket on `cdktf destroy` (`prevent_destroy`, no `force_destroy`,
+   * MLOPS_GCP_GCS_RETAIN). False lets `cdktf destroy` delete the bucket with its objects.
    * @default true
    */
   readonly retainData?: boolean;
@@ -52,12 +64,15 @@ export interface GcpArtifactStoreProps extends GcpCommonProps {
    */
   readonly enforcePublicAccessPrevention?: boolean;
   /**
-   * Days deleted objects stay restorable (soft delete), 7-90; 0 turns soft delete off.
+   * Days deleted objects stay restorable (soft delete, MLOPS_GCP_GCS_SOFT_DELETE),
+   * 7-90; 0 turns soft delete off.
    * @default 7
    */
   readonly softDeleteRetentionDays?: number;
   /**
-   * Days a noncurrent object version is kept before the lifecycle rule deletes it.
+   * Days a noncurrent object version is kept before the lifecycle rule
+   * deletes it (MLOPS_GCP_GCS_NONCURRENT_EXPIRY). Larger values keep old
+   * versions, and the data in them, longer.
    * @default 30
    */
   readonly noncurrentVersionRetentionDays?: number;
@@ -66,7 +81,7 @@ export interface GcpArtifactStoreProps extends GcpCommonProps {
 /**
  * The artifact store: a Cloud Storage bucket (`google_storage_bucket`) with
  * uniform bucket-level access, enforced public access prevention, versioning,
- * CMEK, soft delete, IP filtering and a lifecycle rule for old versions.
+ * CMEK (unless `customerManagedKey` is false), soft delete, IP filtering and a lifecycle rule for old versions.
  */
 export class GcpArtifactStore extends Construct implements IArtifactStore {
   /** Always `gcp`. */
@@ -77,12 +92,14 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
   public readonly storeId: string;
   /** `gs://<bucket>`. */
   public readonly url: string;
-  private readonly key: GcpEncryptionKey;
+  /** The customer-managed key, undefined with Google-managed encryption. */
+  private readonly key?: GcpEncryptionKey;
 
   constructor(scope: Construct, id: string, props: GcpArtifactStoreProps) {
     super(scope, id);
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpArtifactStore', this, props);
+    const key = cmekOf(issues, 'GcpArtifactStore', this.node.path, props);
     checkCidrs(issues, 'GcpArtifactStore', this.node.path, 'allowedIpRanges', props.allowedIpRanges);
     if (props.softDeleteRetentionDays !== 0) {
       checkInt(issues, 'GcpArtifactStore', this.node.path, 'softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, '0 (off) or an integer from 7 to 90');
@@ -93,8 +110,8 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
     const { naming, labels } = namingAndLabels(props);
     const retain = props.retainData ?? true;
     const name = naming.name('gcsBucket', 'artifacts');
-    this.key = props.encryptionKey;
-    const agentBinding = this.key.bindServiceAgent('storage');
+    this.key = key;
+    const agentBinding = key?.bindServiceAgent('storage');
 
     // IP filtering is opt-in: with no ranges it would also shut out the
     // deployer and the training jobs (they call from Google's network as the
@@ -114,7 +131,7 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
       uniformBucketLevelAccess: props.uniformBucketLevelAccess ?? true,
       publicAccessPrevention: (props.enforcePublicAccessPrevention ?? true) ? 'enforced' : 'inherited',
       versioning: { enabled: props.versioned ?? true },
-      encryption: { defaultKmsKeyName: this.key.keyId },
+      encryption: key ? { defaultKmsKeyName: key.keyId } : undefined,
       softDeletePolicy: { retentionDurationSeconds: (props.softDeleteRetentionDays ?? 7) * 86_400 },
       lifecycleRule: [
         {
@@ -125,7 +142,7 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
       ipFilter,
       forceDestroy: !retain,
       lifecycle: retain ? { preventDestroy: true } : undefined,
-      dependsOn: [...(props.services?.dependenciesFor('storage.googleapis.com') ?? []), agentBinding],
+      dependsOn: [...(props.services?.dependenciesFor('storage.googleapis.com') ?? []), ...(agentBinding ? [agentBinding] : [])],
     });
 
     this.storeName = bucket.name;
@@ -133,16 +150,16 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
     this.url = `gs://${bucket.name}`;
   }
 
-  /** Read objects (`roles/storage.objectViewer` on the bucket) and decrypt with the store's key. */
+  /** Read objects (`roles/storage.objectViewer` on the bucket) and decrypt with the store's key, if it has one. */
   grantRead(identity: IWorkloadIdentity): void {
     this.grant(identity, GCP_ROLES.storageRead, 'GcpArtifactStore.grantRead');
-    this.key.grantDecrypt(identity);
+    this.key?.grantDecrypt(identity);
   }
 
-  /** Read and write objects (`roles/storage.objectUser` on the bucket) and use the store's key. */
+  /** Read and write objects (`roles/storage.objectUser` on the bucket) and use the store's key, if it has one. */
   grantReadWrite(identity: IWorkloadIdentity): void {
     this.grant(identity, GCP_ROLES.storageReadWrite, 'GcpArtifactStore.grantReadWrite');
-    this.key.grantEncryptDecrypt(identity);
+    this.key?.grantEncryptDecrypt(identity);
   }
 
   private grant(identity: IWorkloadIdentity, role: string, operation: string): void {

@@ -6,26 +6,40 @@ import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
 import { GcpEncryptionKey } from './encryption-key';
 import { GCP_ROLES } from './perms';
-import { checkCommon, grantId, namingAndLabels, once } from './private/common';
+import { checkCommon, cmekOf, grantId, namingAndLabels, once } from './private/common';
 import { checkInt } from './private/validation';
 
 /** Props of {@link GcpImageRegistry}. */
 export interface GcpImageRegistryProps extends GcpCommonProps {
-  /** The customer-managed key the repository encrypts images with (CKV_GCP_84). */
-  readonly encryptionKey: GcpEncryptionKey;
   /**
-   * Keep the repository and its images on `cdktf destroy` (`prevent_destroy`).
+   * The customer-managed key the repository encrypts images with
+   * (CKV_GCP_84). Required while `customerManagedKey` is true; must be
+   * omitted when it is false.
+   * @default - none: give one unless `customerManagedKey` is false
+   */
+  readonly encryptionKey?: GcpEncryptionKey;
+  /**
+   * Encrypt images with `encryptionKey` (CMEK, CKV_GCP_84). False uses
+   * Google-managed encryption: no `kms_key_name`, no key binding for the
+   * Artifact Registry service agent, and pull/push grants grant no key role.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
+  /**
+   * Keep the repository and its images on `cdktf destroy` (`prevent_destroy`,
+   * MLOPS_GCP_AR_RETAIN). False lets `cdktf destroy` delete them.
    * @default true
    */
   readonly retainData?: boolean;
   /**
    * Tags cannot be moved to another image once pushed, so a deployed tag
-   * always means the same image. False allows re-tagging.
+   * always means the same image (MLOPS_GCP_AR_IMMUTABLE_TAGS). False allows re-tagging.
    * @default true
    */
   readonly immutableTags?: boolean;
   /**
-   * Days an untagged image is kept before the cleanup policy deletes it.
+   * Days an untagged image is kept before the cleanup policy deletes it
+   * (MLOPS_GCP_AR_CLEANUP).
    * @default 14
    */
   readonly untaggedImageRetentionDays?: number;
@@ -34,7 +48,7 @@ export interface GcpImageRegistryProps extends GcpCommonProps {
 /**
  * The image registry: an Artifact Registry Docker repository
  * (`google_artifact_registry_repository`) encrypted with the customer-managed
- * key, with immutable tags and a cleanup policy for untagged images.
+ * key (unless `customerManagedKey` is false), with immutable tags and a cleanup policy for untagged images.
  */
 export class GcpImageRegistry extends Construct implements IImageRegistry {
   /** Always `gcp`. */
@@ -45,21 +59,23 @@ export class GcpImageRegistry extends Construct implements IImageRegistry {
   public readonly registryId: string;
   /** `<region>-docker.pkg.dev/<project>/<repo>`. */
   public readonly imageUri: string;
-  private readonly key: GcpEncryptionKey;
+  /** The customer-managed key, undefined with Google-managed encryption. */
+  private readonly key?: GcpEncryptionKey;
   private readonly repository: ArtifactRegistryRepository;
 
   constructor(scope: Construct, id: string, props: GcpImageRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpImageRegistry', this, props);
+    const key = cmekOf(issues, 'GcpImageRegistry', this.node.path, props);
     checkInt(issues, 'GcpImageRegistry', this.node.path, 'untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1, 3650);
     issues.throwIfAny('Invalid GcpImageRegistry props:');
 
     const { naming, labels } = namingAndLabels(props);
     const retain = props.retainData ?? true;
     const repositoryId = naming.name('artifactRepository', 'runtime');
-    this.key = props.encryptionKey;
-    const agentBinding = this.key.bindServiceAgent('artifactregistry');
+    this.key = key;
+    const agentBinding = key?.bindServiceAgent('artifactregistry');
 
     this.repository = new ArtifactRegistryRepository(this, 'Resource', {
       project: props.projectId,
@@ -68,7 +84,7 @@ export class GcpImageRegistry extends Construct implements IImageRegistry {
       format: 'DOCKER',
       mode: 'STANDARD_REPOSITORY',
       description: 'ML runtime images; managed by cdktf-mlops.',
-      kmsKeyName: this.key.keyId,
+      kmsKeyName: key?.keyId,
       dockerConfig: { immutableTags: props.immutableTags ?? true },
       cleanupPolicyDryRun: false,
       cleanupPolicies: [
@@ -80,7 +96,7 @@ export class GcpImageRegistry extends Construct implements IImageRegistry {
       ],
       labels,
       lifecycle: retain ? { preventDestroy: true } : undefined,
-      dependsOn: [...(props.services?.dependenciesFor('artifactregistry.googleapis.com') ?? []), agentBinding],
+      dependsOn: [...(props.services?.dependenciesFor('artifactregistry.googleapis.com') ?? []), ...(agentBinding ? [agentBinding] : [])],
     });
 
     this.registryName = this.repository.repositoryId;
@@ -88,16 +104,16 @@ export class GcpImageRegistry extends Construct implements IImageRegistry {
     this.imageUri = `${props.region}-docker.pkg.dev/${props.projectId}/${this.repository.repositoryId}`;
   }
 
-  /** Pull images (`roles/artifactregistry.reader` on the repository) and decrypt with its key. */
+  /** Pull images (`roles/artifactregistry.reader` on the repository) and decrypt with its key, if it has one. */
   grantPull(identity: IWorkloadIdentity): void {
     this.grant(identity, GCP_ROLES.registryPull, 'GcpImageRegistry.grantPull');
-    this.key.grantDecrypt(identity);
+    this.key?.grantDecrypt(identity);
   }
 
-  /** Push and pull images (`roles/artifactregistry.writer` on the repository) and use its key. */
+  /** Push and pull images (`roles/artifactregistry.writer` on the repository) and use its key, if it has one. */
   grantPush(identity: IWorkloadIdentity): void {
     this.grant(identity, GCP_ROLES.registryPush, 'GcpImageRegistry.grantPush');
-    this.key.grantEncryptDecrypt(identity);
+    this.key?.grantEncryptDecrypt(identity);
   }
 
   private grant(identity: IWorkloadIdentity, role: string, operation: string): void {

@@ -2,7 +2,8 @@ import { SecurityDefault } from '../core/security-defaults';
 
 /**
  * Every secure default the GCP platform applies, with the rule it satisfies
- * and the one prop that relaxes it. Rule ids are Checkov's where Checkov has
+ * and either the one prop that relaxes it (resource settings) or why none
+ * does (invariants of the design). Rule ids are Checkov's where Checkov has
  * a rule; `MLOPS_GCP_*` ids name the platform's own defaults that no Checkov
  * rule covers.
  */
@@ -26,6 +27,7 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     cloud: 'gcp',
     construct: 'GcpArtifactStore',
     requirement: 'bucket encrypts objects with the customer-managed key (encryption.default_kms_key_name)',
+    relaxedBy: 'GcpArtifactStore.customerManagedKey',
   },
   {
     ruleIds: ['CKV_GCP_29'],
@@ -56,6 +58,13 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     relaxedBy: 'GcpArtifactStore.softDeleteRetentionDays',
   },
   {
+    ruleIds: ['MLOPS_GCP_GCS_NONCURRENT_EXPIRY'],
+    cloud: 'gcp',
+    construct: 'GcpArtifactStore',
+    requirement: 'lifecycle rule deletes noncurrent object versions 30 days after they become noncurrent',
+    relaxedBy: 'GcpArtifactStore.noncurrentVersionRetentionDays',
+  },
+  {
     ruleIds: ['MLOPS_GCP_GCS_RETAIN'],
     cloud: 'gcp',
     construct: 'GcpArtifactStore',
@@ -67,6 +76,7 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     cloud: 'gcp',
     construct: 'GcpImageRegistry',
     requirement: 'Artifact Registry repository encrypted with the customer-managed key (kms_key_name)',
+    relaxedBy: 'GcpImageRegistry.customerManagedKey',
   },
   {
     ruleIds: ['MLOPS_GCP_AR_IMMUTABLE_TAGS'],
@@ -94,6 +104,7 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     cloud: 'gcp',
     construct: 'GcpWorkspace',
     requirement: 'experiment-tracking TensorBoard encrypted with the customer-managed key (encryption_spec)',
+    relaxedBy: 'GcpWorkspace.customerManagedKey',
   },
   {
     ruleIds: ['MLOPS_GCP_VERTEX_RETAIN'],
@@ -107,12 +118,16 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     cloud: 'gcp',
     construct: 'GcpWorkloadIdentity',
     requirement: 'dedicated service account with no user-managed keys (no google_service_account_key)',
+    invariant:
+      'Jobs use the service account through Vertex AI and CI through Workload Identity Federation, so the design has no use for a long-lived exported key and never creates one.',
   },
   {
     ruleIds: ['CKV_GCP_117', 'CKV_GCP_41', 'CKV_GCP_42', 'CKV_GCP_49'],
     cloud: 'gcp',
     construct: 'GcpWorkloadIdentity',
     requirement: 'no basic (owner/editor/viewer), admin or service-account impersonation roles at project level',
+    invariant:
+      'Grants pick their roles from the fixed per-intent lists in perms.ts, which hold no basic, admin or impersonation role; a prop adding one would only widen access.',
   },
   {
     ruleIds: ['MLOPS_GCP_SCOPED_IAM'],
@@ -120,17 +135,23 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     construct: 'GcpMlPlatform',
     requirement:
       'grants are IAM members on the bucket, repository and key; project-level only for Vertex AI, logging and monitoring, which have no resource-level IAM',
+    invariant:
+      'A grant is a method of the resource it grants on (store.grantRead(identity)), so it is scoped to that resource by construction; there is no wider grant to switch to.',
   },
   {
     ruleIds: ['CKV_GCP_28', 'CKV_GCP_101'],
     cloud: 'gcp',
     construct: 'GcpMlPlatform',
     requirement: 'nothing granted to allUsers or allAuthenticatedUsers on the bucket or repository',
+    invariant:
+      'Grants take a workload identity and allUsers/allAuthenticatedUsers are not one, so the platform has no way to make a store or registry public.',
   },
   {
     ruleIds: ['MLOPS_GCP_APIS'],
     cloud: 'gcp',
     construct: 'GcpProjectServices',
     requirement: 'required APIs enabled and never disabled on destroy (disable_on_destroy false); resources depend on their API',
+    invariant:
+      'APIs are project-wide and other workloads in the project may rely on them, so destroying the platform must not disable them; this is a safety property, not a trade-off to opt out of.',
   },
 ];

@@ -5,23 +5,37 @@ import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
 import { GcpEncryptionKey } from './encryption-key';
 import { GCP_WORKSPACE_USE_ROLES } from './perms';
-import { checkCommon, grantProjectRoles, namingAndLabels } from './private/common';
+import { checkCommon, cmekOf, grantProjectRoles, namingAndLabels } from './private/common';
 
 /** Props of {@link GcpWorkspace}. */
 export interface GcpWorkspaceProps extends GcpCommonProps {
-  /** The customer-managed key experiment-tracking data is encrypted with. */
-  readonly encryptionKey: GcpEncryptionKey;
   /**
-   * Keep the experiment-tracking TensorBoard on `cdktf destroy` (`prevent_destroy`).
+   * The customer-managed key experiment-tracking data is encrypted with
+   * (MLOPS_GCP_VERTEX_CMEK). Required while `customerManagedKey` is true;
+   * must be omitted when it is false.
+   * @default - none: give one unless `customerManagedKey` is false
+   */
+  readonly encryptionKey?: GcpEncryptionKey;
+  /**
+   * Encrypt the experiment-tracking TensorBoard with `encryptionKey` (CMEK,
+   * MLOPS_GCP_VERTEX_CMEK). False uses Google-managed encryption: no
+   * `encryption_spec` and no key binding for the Vertex AI service agent.
+   * @default true
+   */
+  readonly customerManagedKey?: boolean;
+  /**
+   * Keep the experiment-tracking TensorBoard on `cdktf destroy`
+   * (`prevent_destroy`, MLOPS_GCP_VERTEX_RETAIN). False lets `cdktf destroy` delete it.
    * @default true
    */
   readonly retainData?: boolean;
 }
 
 /**
- * The ML workspace: Vertex AI in one project and region, with a
- * CMEK-encrypted Vertex AI TensorBoard (`google_vertex_ai_tensorboard`) for
- * experiment tracking; logs go to the project's Cloud Logging.
+ * The ML workspace: Vertex AI in one project and region, with a Vertex AI
+ * TensorBoard (`google_vertex_ai_tensorboard`) for experiment tracking,
+ * CMEK-encrypted unless `customerManagedKey` is false; logs go to the
+ * project's Cloud Logging.
  */
 export class GcpWorkspace extends Construct implements IMlWorkspace {
   /** Always `gcp`. */
@@ -43,22 +57,23 @@ export class GcpWorkspace extends Construct implements IMlWorkspace {
     super(scope, id);
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpWorkspace', this, props);
+    const key = cmekOf(issues, 'GcpWorkspace', this.node.path, props);
     issues.throwIfAny('Invalid GcpWorkspace props:');
 
     const { naming, labels } = namingAndLabels(props);
     const retain = props.retainData ?? true;
     const displayName = naming.name('vertexDisplayName', 'experiments');
-    const agentBinding = props.encryptionKey.bindServiceAgent('aiplatform');
+    const agentBinding = key?.bindServiceAgent('aiplatform');
 
     const tensorboard = new VertexAiTensorboard(this, 'Resource', {
       project: props.projectId,
       region: props.region,
       displayName,
       description: 'Experiment tracking for the ML platform; managed by cdktf-mlops.',
-      encryptionSpec: { kmsKeyName: props.encryptionKey.keyId },
+      encryptionSpec: key ? { kmsKeyName: key.keyId } : undefined,
       labels,
       lifecycle: retain ? { preventDestroy: true } : undefined,
-      dependsOn: [...(props.services?.dependenciesFor('aiplatform.googleapis.com') ?? []), agentBinding],
+      dependsOn: [...(props.services?.dependenciesFor('aiplatform.googleapis.com') ?? []), ...(agentBinding ? [agentBinding] : [])],
     });
 
     this.projectId = props.projectId;

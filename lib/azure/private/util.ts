@@ -122,3 +122,38 @@ export function checkLocation(issues: IssueCollector, construct: string, path: s
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'location', location, 'an Azure region name in lowercase without spaces, e.g. "westeurope"'));
   }
 }
+
+/** What {@link checkCustomerManagedKey} needs to know about a key. */
+interface CmkKey {
+  readonly purgeProtected: boolean;
+  readonly keyVaultName: string;
+}
+
+/**
+ * Records a problem when customer-managed-key encryption is on but the key or
+ * the identity that reaches it is missing, or the key's vault lacks the purge
+ * protection Azure requires for customer-managed keys.
+ */
+export function checkCustomerManagedKey(
+  issues: IssueCollector,
+  construct: string,
+  path: string,
+  enabled: boolean,
+  key: CmkKey | undefined,
+  identity: object | undefined,
+  identityProp = 'encryptionIdentity',
+): void {
+  if (!enabled) return;
+  if (key === undefined) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'encryptionKey', undefined, 'an AzureEncryptionKey while customerManagedKey is true (the default)'));
+  } else if (!key.purgeProtected) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, 'encryptionKey', `${key.keyVaultName} (purgeProtection false)`, 'a key whose vault has purge protection while customerManagedKey is true (Azure requires it for customer-managed keys)'),
+    );
+  }
+  if (identity === undefined) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, identityProp, undefined, 'an AzureWorkloadIdentity while customerManagedKey is true (the default)'));
+  }
+}
