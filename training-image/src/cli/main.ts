@@ -1,0 +1,60 @@
+import { ModelDirError } from '../artifacts/modeldir';
+import { ParamError } from '../core/estimator';
+import { DataError } from '../data/errors';
+import { evaluateCommand, EVALUATE_HELP, predictCommand, PREDICT_HELP } from './score';
+import { forecastCommand, FORECAST_HELP } from './forecast';
+import { EXIT, Io, processIo, UsageError } from './io';
+import { trainCommand, TRAIN_HELP } from './train';
+import { validateCommand, VALIDATE_HELP } from './validate';
+
+/** Help text of `mlops`. */
+export const MAIN_HELP = `Usage: mlops <command> [options]
+
+The cdktf-mlops runtime: validate data, train, evaluate, predict and forecast.
+
+Commands:
+  validate   check a CSV against a data contract
+  train      train a model and write a model directory
+  evaluate   score a model on labelled data
+  predict    write predictions for new data
+  forecast   forecast a time series; when does it cross a threshold?
+
+Run \`mlops <command> --help\` for the options of a command.
+`;
+
+const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; help: string }> = {
+  validate: { run: validateCommand, help: VALIDATE_HELP },
+  train: { run: trainCommand, help: TRAIN_HELP },
+  evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
+  predict: { run: predictCommand, help: PREDICT_HELP },
+  forecast: { run: forecastCommand, help: FORECAST_HELP },
+};
+
+/** Runs the `mlops` CLI; returns the exit code (0 ok, 1 failed, 2 usage error). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.out(MAIN_HELP);
+    return cmd ? EXIT.OK : EXIT.USAGE;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    io.err(`mlops: unknown command ${JSON.stringify(cmd)}. Commands: ${Object.keys(COMMANDS).join(', ')}. Run \`mlops --help\`.`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await c.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`mlops ${cmd}: ${e.message}\nRun \`mlops ${cmd} --help\` for usage.`);
+      return EXIT.USAGE;
+    }
+    if (e instanceof DataError || e instanceof ModelDirError || e instanceof ParamError || (e as Error).name === 'ForecastInputError') {
+      io.err(`mlops ${cmd}: ${(e as Error).message}`);
+      return EXIT.FAILED;
+    }
+    io.err(`mlops ${cmd}: ${(e as Error).message ?? String(e)}`);
+    if (process.env.MLOPS_DEBUG) io.err((e as Error).stack ?? '');
+    return EXIT.FAILED;
+  }
+}

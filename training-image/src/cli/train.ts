@@ -1,0 +1,165 @@
+import * as fs from 'fs';
+import { writeModelDir, fileSha256 } from '../artifacts/modeldir';
+import { contractCategoricals, formatReport } from '../data/contract';
+import { FeatureConfig } from '../features/pipeline';
+import { Task } from '../features/target';
+import { MODEL_NAMES, ModelName } from '../models/catalog';
+import { trainModel } from '../models/train';
+import { loadData } from './data';
+import { choiceOpt, EXIT, fmt, Io, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
+
+/** Help text of `mlops train`. */
+export const TRAIN_HELP = `Usage: mlops train --data <csv> --target <column> --out <model-dir> [options]
+
+Trains a model and writes a versioned model directory (model, fitted
+transforms, contract, metrics, feature importance, data fingerprint, runtime
+version), atomically: a failed run never replaces an existing model.
+
+Options:
+  --data <csv>              training data (CSV with a header line)
+  --target <column>         the column to predict (default: the contract's target)
+  --out <model-dir>         where to write the model directory
+  --task <t>                regression | classification (default: inferred from the target)
+  --model <m>               ${MODEL_NAMES.join(' | ')} (default: auto = best on the holdout)
+  --params k=v ...          estimator hyperparameters (repeatable or comma-separated), e.g. alpha=0.5
+  --contract <yaml>         check the data against this contract first (its category
+                            columns are one-hot encoded, its time column orders the holdout)
+  --seed N                  random seed (default 0): same data + seed → same model
+  --drop a,b                columns not to use as features
+  --categorical a,b         numeric columns to one-hot encode
+  --time <column>           time column: time-ordered holdout, date features, order for lags
+  --lag col=1,2,24          lag features of a numeric column (repeatable)
+  --rolling col=3,24        rolling-mean features over the previous rows (repeatable)
+  --holdout F               fraction held out to measure metrics (default 0.2; 0 = none)
+  --tune N                  hyperparameter search with a budget of N trials (on the holdout)
+  --search random|tpe       sampler for --tune (default tpe)
+  --json                    print the result as JSON on stdout
+  -h, --help                show this help
+`;
+
+function parseColumnLists(items: string[], flag: string): { column: string; values: number[] }[] {
+  return items.map((s) => {
+    const eq = s.indexOf('=');
+    const nums = s.slice(eq + 1).split(/[,;]/).map((x) => Number(x.trim()));
+    if (eq <= 0 || nums.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} expects column=N[,N…] with integers ≥ 1; got ${JSON.stringify(s)}`);
+    return { column: s.slice(0, eq), values: nums };
+  });
+}
+
+/** `mlops train`. */
+export async function trainCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    data: { type: 'string' },
+    target: { type: 'string' },
+    out: { type: 'string' },
+    task: { type: 'string' },
+    model: { type: 'string' },
+    params: { type: 'string', multiple: true },
+    contract: { type: 'string' },
+    seed: { type: 'string' },
+    drop: { type: 'string', multiple: true },
+    categorical: { type: 'string', multiple: true },
+    time: { type: 'string' },
+    lag: { type: 'string', multiple: true },
+    rolling: { type: 'string', multiple: true },
+    holdout: { type: 'string' },
+    tune: { type: 'string' },
+    search: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(TRAIN_HELP);
+    return EXIT.OK;
+  }
+  const dataPath = required(values, 'data');
+  const out = required(values, 'out');
+  const task = choiceOpt<Task>(values, 'task', ['regression', 'classification']);
+  const model = choiceOpt<ModelName>(values, 'model', MODEL_NAMES) ?? 'auto';
+  const params = parseParams(listOpt(values, 'params'));
+  const seed = numberOpt(values, 'seed', { integer: true, min: 0, max: 0xffffffff }) ?? 0;
+  const holdout = numberOpt(values, 'holdout', { min: 0, max: 0.9 });
+  const tuneTrials = numberOpt(values, 'tune', { integer: true, min: 1 });
+  const sampler = choiceOpt(values, 'search', ['random', 'tpe'] as const) ?? 'tpe';
+  const lags = parseColumnLists(listOptRaw(values, 'lag'), 'lag');
+  const rolling = parseColumnLists(listOptRaw(values, 'rolling'), 'rolling');
+
+  const t0 = Date.now();
+  io.err(`reading ${dataPath}…`);
+  const loaded = loadData(dataPath, optional(values, 'contract'));
+  if (!loaded.frame) {
+    io.err(formatReport(loaded.report!));
+    io.err(`train: the data does not satisfy the contract; nothing was written to ${out}.`);
+    return EXIT.FAILED;
+  }
+  const frame = loaded.frame;
+  const target = optional(values, 'target') ?? loaded.contract?.target;
+  if (!target) throw new UsageError('missing required option --target (or a target in the --contract)');
+  const time = optional(values, 'time') ?? loaded.contract?.time;
+  const features: FeatureConfig = {
+    exclude: listOpt(values, 'drop'),
+    categorical: [...new Set([...listOpt(values, 'categorical'), ...(loaded.contract ? contractCategoricals(loaded.contract).filter((c) => c !== target) : [])])],
+    ...(time ? { time } : {}),
+    ...(lags.length ? { lags: lags.map((l) => ({ column: l.column, lags: l.values })) } : {}),
+    ...(rolling.length ? { rolling: rolling.map((r) => ({ column: r.column, windows: r.values })) } : {}),
+  };
+  for (const c of [...(features.exclude ?? []), ...(features.categorical ?? [])]) frame.column(c);
+  io.err(`read ${frame.rows} rows × ${frame.names.length} columns in ${Date.now() - t0} ms`);
+
+  const result = trainModel({
+    frame,
+    target,
+    task,
+    model,
+    params,
+    seed,
+    features,
+    holdout,
+    tune: tuneTrials ? { trials: tuneTrials, sampler } : undefined,
+    log: (l) => io.err(l),
+  });
+
+  const fingerprint = { sha256: fileSha256(dataPath), rows: frame.rows, cols: frame.names.length, source: dataPath, bytes: fs.statSync(dataPath).size };
+  const tr = result.trained;
+  const manifest = writeModelDir(out, {
+    model: result.model,
+    estimator: tr.estimator.name,
+    task: tr.task,
+    target,
+    modelJson: tr.estimator.toJSON(),
+    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
+    ...(loaded.contractText !== null ? { contractYaml: loaded.contractText } : {}),
+    metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
+    featureImportance: result.importance,
+    fingerprint,
+    ...(result.search ? { extra: { 'tuning.json': { sampler, trials: result.search.trials, best: result.search.best } } } : {}),
+  });
+  const holdoutMetrics = (result.metrics.holdout ?? null) as Record<string, unknown> | null;
+  if (values.json) {
+    io.out(JSON.stringify({ out, model: result.model, estimator: tr.estimator.name, task: tr.task, target, metrics: result.metrics, timings: result.timings, manifest }, null, 2));
+  } else {
+    const lines = [
+      `Trained ${result.model} (${tr.estimator.name}) for ${tr.task} of '${target}' on ${frame.rows} rows, ${tr.pipeline.featureNames.length} features, in ${((Date.now() - t0) / 1000).toFixed(2)} s.`,
+    ];
+    if (holdoutMetrics) lines.push(`Holdout (${holdoutMetrics.rows} rows, ${holdoutMetrics.split}): ${Object.entries(holdoutMetrics).filter(([k]) => !['rows', 'fraction', 'split'].includes(k)).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+    const top = topImportances(result.importance);
+    if (top.length) lines.push(`Top features: ${top.join(', ')}`);
+    lines.push(`Model directory: ${out} (runtime ${manifest.runtimeVersion}, schema ${manifest.schemaVersion})`);
+    io.out(lines.join('\n'));
+  }
+  return EXIT.OK;
+}
+
+function listOptRaw(values: Record<string, unknown>, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
+}
+
+function topImportances(imp: { features: readonly string[]; model: readonly number[] | null; permutation: { mean: readonly number[] } | null }): string[] {
+  const scores = imp.permutation?.mean ?? imp.model;
+  if (!scores) return [];
+  return imp.features
+    .map((f, i) => [f, scores[i]!] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([f, s]) => `${f} (${fmt(s)})`);
+}

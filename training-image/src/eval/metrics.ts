@@ -1,0 +1,157 @@
+import { Matrix } from '../core/matrix';
+
+function checkLen(name: string, a: ArrayLike<number>, b: ArrayLike<number>): void {
+  if (a.length !== b.length) throw new RangeError(`${name}: yTrue has ${a.length} values but yPred has ${b.length}.`);
+  if (a.length === 0) throw new RangeError(`${name}: no values.`);
+}
+
+/** Root mean squared error. */
+export function rmse(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  checkLen('rmse', yTrue, yPred);
+  let s = 0;
+  for (let i = 0; i < yTrue.length; i++) s += (yTrue[i]! - yPred[i]!) ** 2;
+  return Math.sqrt(s / yTrue.length);
+}
+
+/** Mean absolute error. */
+export function mae(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  checkLen('mae', yTrue, yPred);
+  let s = 0;
+  for (let i = 0; i < yTrue.length; i++) s += Math.abs(yTrue[i]! - yPred[i]!);
+  return s / yTrue.length;
+}
+
+/** Mean absolute percentage error, as a fraction (0.1 = 10 %); rows with yTrue = 0 use ε = 2.2e-16 like scikit-learn. */
+export function mape(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  checkLen('mape', yTrue, yPred);
+  let s = 0;
+  for (let i = 0; i < yTrue.length; i++) s += Math.abs(yTrue[i]! - yPred[i]!) / Math.max(Math.abs(yTrue[i]!), Number.EPSILON);
+  return s / yTrue.length;
+}
+
+/** Coefficient of determination R² (1 is perfect; 0 for predicting the mean). */
+export function r2(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  checkLen('r2', yTrue, yPred);
+  let m = 0;
+  for (let i = 0; i < yTrue.length; i++) m += yTrue[i]!;
+  m /= yTrue.length;
+  let ssr = 0, sst = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    ssr += (yTrue[i]! - yPred[i]!) ** 2;
+    sst += (yTrue[i]! - m) ** 2;
+  }
+  return sst === 0 ? (ssr === 0 ? 1 : 0) : 1 - ssr / sst;
+}
+
+/** Area under the ROC curve for binary labels (1 = positive) and scores; ties count one half (Mann–Whitney). */
+export function rocAuc(yTrue: ArrayLike<number>, score: ArrayLike<number>): number {
+  checkLen('rocAuc', yTrue, score);
+  const n = yTrue.length;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a]! - score[b]!);
+  let nPos = 0;
+  for (let i = 0; i < n; i++) if (yTrue[i] === 1) nPos++;
+  const nNeg = n - nPos;
+  if (nPos === 0 || nNeg === 0) throw new RangeError(`rocAuc: needs both classes in yTrue; got ${nPos} positives and ${nNeg} negatives.`);
+  let rankSum = 0;
+  let i = 0;
+  while (i < n) {
+    let j = i;
+    while (j + 1 < n && score[idx[j + 1]!] === score[idx[i]!]) j++;
+    const avgRank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if (yTrue[idx[k]!] === 1) rankSum += avgRank;
+    i = j + 1;
+  }
+  return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+}
+
+/** Macro one-vs-rest ROC AUC from a probability matrix (rows × classes) and class indices. */
+export function rocAucOvr(yTrue: ArrayLike<number>, proba: Matrix): number {
+  if (proba.cols === 2) {
+    const s = new Float64Array(proba.rows);
+    for (let r = 0; r < proba.rows; r++) s[r] = proba.data[r * 2 + 1]!;
+    return rocAuc(yTrue, s);
+  }
+  let tot = 0, k = 0;
+  for (let c = 0; c < proba.cols; c++) {
+    const yc = new Float64Array(proba.rows), s = new Float64Array(proba.rows);
+    let pos = 0;
+    for (let r = 0; r < proba.rows; r++) {
+      yc[r] = yTrue[r] === c ? 1 : 0;
+      pos += yc[r]!;
+      s[r] = proba.data[r * proba.cols + c]!;
+    }
+    if (pos === 0 || pos === proba.rows) continue;
+    tot += rocAuc(yc, s);
+    k++;
+  }
+  return k ? tot / k : NaN;
+}
+
+/** Fraction of exact matches. */
+export function accuracy(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  checkLen('accuracy', yTrue, yPred);
+  let ok = 0;
+  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) ok++;
+  return ok / yTrue.length;
+}
+
+/** F1 score: binary (positive = 1) by default; `average: 'macro'` averages over the classes present. */
+export function f1(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, average: 'binary' | 'macro' = 'binary'): number {
+  checkLen('f1', yTrue, yPred);
+  const one = (pos: number): number => {
+    let tp = 0, fp = 0, fn = 0;
+    for (let i = 0; i < yTrue.length; i++) {
+      const t = yTrue[i] === pos, p = yPred[i] === pos;
+      if (t && p) tp++;
+      else if (p) fp++;
+      else if (t) fn++;
+    }
+    return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  };
+  if (average === 'binary') return one(1);
+  const labels = [...new Set([...Array.from(yTrue), ...Array.from(yPred)])];
+  return labels.reduce((s, l) => s + one(l), 0) / labels.length;
+}
+
+/** Mean negative log-likelihood of the true class (probabilities clipped to [1e-15, 1 − 1e-15]). */
+export function logLoss(yTrue: ArrayLike<number>, proba: Matrix): number {
+  if (yTrue.length !== proba.rows) throw new RangeError(`logLoss: yTrue has ${yTrue.length} values but proba has ${proba.rows} rows.`);
+  let s = 0;
+  for (let r = 0; r < proba.rows; r++) {
+    const c = yTrue[r]!;
+    if (!Number.isInteger(c) || c < 0 || c >= proba.cols) throw new RangeError(`logLoss: yTrue[${r}] = ${c} is not a class index in [0, ${proba.cols - 1}].`);
+    const p = Math.min(1 - 1e-15, Math.max(1e-15, proba.data[r * proba.cols + c]!));
+    s -= Math.log(p);
+  }
+  return s / proba.rows;
+}
+
+/** The metric names the runtime reports. */
+export type MetricName = 'rmse' | 'mae' | 'mape' | 'r2' | 'roc_auc' | 'accuracy' | 'f1' | 'log_loss';
+
+/** Whether a larger value of the metric is better. */
+export const GREATER_IS_BETTER: Readonly<Record<MetricName, boolean>> = {
+  rmse: false, mae: false, mape: false, r2: true, roc_auc: true, accuracy: true, f1: true, log_loss: false,
+};
+
+/** All regression metrics at once. */
+export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): Record<'rmse' | 'mae' | 'mape' | 'r2', number> {
+  return { rmse: rmse(yTrue, yPred), mae: mae(yTrue, yPred), mape: mape(yTrue, yPred), r2: r2(yTrue, yPred) };
+}
+
+/** All classification metrics at once (y = class indices; proba rows × classes). */
+export function classificationMetrics(yTrue: ArrayLike<number>, proba: Matrix): Record<'roc_auc' | 'accuracy' | 'f1' | 'log_loss', number> {
+  const pred = new Float64Array(proba.rows);
+  for (let r = 0; r < proba.rows; r++) {
+    let best = 0;
+    for (let c = 1; c < proba.cols; c++) if (proba.data[r * proba.cols + c]! > proba.data[r * proba.cols + best]!) best = c;
+    pred[r] = best;
+  }
+  let auc = NaN;
+  try {
+    auc = rocAucOvr(yTrue, proba);
+  } catch {
+    auc = NaN;
+  }
+  return { roc_auc: auc, accuracy: accuracy(yTrue, pred), f1: f1(yTrue, pred, proba.cols === 2 ? 'binary' : 'macro'), log_loss: logLoss(yTrue, proba) };
+}

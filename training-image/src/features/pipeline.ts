@@ -1,0 +1,328 @@
+import { Matrix } from '../core/matrix';
+import { DataError, Issue } from '../data/errors';
+import { Column, Frame } from '../data/frame';
+import { DATE_PARTS, DatePart, datePart } from './dates';
+
+/** Rolling-window statistics. */
+export type RollingStat = 'mean' | 'std' | 'min' | 'max';
+
+/** What the feature pipeline should do (all optional; the defaults suit linear models). */
+export interface FeatureConfig {
+  /** Columns never used as features (the target is always excluded). */
+  readonly exclude?: readonly string[];
+  /** Columns one-hot encoded even when numeric (string columns always are). */
+  readonly categorical?: readonly string[];
+  /** The time column: the order for lags and rolling windows. */
+  readonly time?: string;
+  /** Date features derived from every datetime column. @default all of DATE_PARTS */
+  readonly dateParts?: readonly DatePart[];
+  /** Lag features: the value `k` rows earlier in time order (NaN before the start). */
+  readonly lags?: readonly { readonly column: string; readonly lags: readonly number[] }[];
+  /** Rolling features over the `w` rows BEFORE each row, in time order (no leakage of the current row). */
+  readonly rolling?: readonly { readonly column: string; readonly windows: readonly number[]; readonly stats?: readonly RollingStat[] }[];
+  /** Numeric imputation: 'median', 'mean' or 'none' (keep NaN for models that handle it). @default 'median' */
+  readonly numericImpute?: 'median' | 'mean' | 'none';
+  /** Missing categories: replaced by the most frequent category. @default 'most_frequent' */
+  readonly categoricalImpute?: 'most_frequent';
+  /** A category unseen in training: 'ignore' → all-zero one-hot, 'error' → throw. @default 'ignore' */
+  readonly handleUnknown?: 'ignore' | 'error';
+  /** Standardise numeric features to mean 0, sd 1. @default true */
+  readonly standardize?: boolean;
+  /** Keep at most this many categories per column (most frequent); the rest are treated as unknown. @default 100 */
+  readonly maxCategories?: number;
+}
+
+/** One numeric source the pipeline derives from the frame before imputation/scaling. */
+type NumericSource =
+  | { readonly kind: 'column'; readonly column: string }
+  | { readonly kind: 'date'; readonly column: string; readonly part: DatePart }
+  | { readonly kind: 'lag'; readonly column: string; readonly lag: number }
+  | { readonly kind: 'rolling'; readonly column: string; readonly window: number; readonly stat: RollingStat };
+
+/** Fitted state of one numeric feature. */
+interface NumericFeature {
+  readonly name: string;
+  readonly source: NumericSource;
+  readonly fill: number;
+  readonly mean: number;
+  readonly scale: number;
+}
+
+/** Fitted state of one one-hot encoded column. */
+interface CategoricalFeature {
+  readonly column: string;
+  readonly categories: readonly string[];
+  readonly fill: string;
+}
+
+/** The fitted state (what is saved as transforms.json). */
+export interface PipelineState {
+  readonly format: 'mlops-features/1';
+  readonly config: FeatureConfig;
+  readonly target: string | null;
+  readonly numeric: readonly NumericFeature[];
+  readonly categorical: readonly CategoricalFeature[];
+  readonly featureNames: readonly string[];
+  readonly inputColumns: readonly string[];
+}
+
+/** Thrown when the pipeline is used before `fit`. */
+export class PipelineNotFittedError extends Error {
+  constructor() {
+    super('This FeaturePipeline is not fitted yet. Call fit(frame) first.');
+    this.name = 'PipelineNotFittedError';
+  }
+}
+
+/**
+ * A fitted, serialisable feature pipeline: date features, lags and rolling
+ * windows → imputation (median / most frequent) → standardisation → one-hot
+ * (unknown categories ignored or refused). Fit on training data; transform
+ * applies exactly the learned state at scoring time. Output: a core Matrix
+ * plus feature names.
+ */
+export class FeaturePipeline {
+  private state: PipelineState | null = null;
+
+  constructor(
+    /** The configuration, stored untouched. */
+    public readonly config: FeatureConfig = {},
+    /** The target column, excluded from the features (it may still be lagged). */
+    public readonly target: string | null = null,
+  ) {}
+
+  /** Output feature names (after fit). */
+  get featureNames(): readonly string[] {
+    return this.fitted().featureNames;
+  }
+
+  /** Input columns the pipeline reads (after fit). */
+  get inputColumns(): readonly string[] {
+    return this.fitted().inputColumns;
+  }
+
+  /** Learns imputation values, scaling and categories from `frame`. */
+  fit(frame: Frame): this {
+    const cfg = this.config;
+    const parts = cfg.dateParts ?? DATE_PARTS;
+    for (const p of parts) if (!DATE_PARTS.includes(p)) throw new DataError(`FeaturePipeline: unknown date part '${p}'. Accepted: ${DATE_PARTS.join(', ')}.`);
+    const exclude = new Set([...(cfg.exclude ?? []), ...(this.target ? [this.target] : [])]);
+    const forcedCat = new Set(cfg.categorical ?? []);
+    for (const c of [...forcedCat, ...(cfg.time ? [cfg.time] : [])]) frame.column(c);
+    const sources: NumericSource[] = [];
+    const catCols: string[] = [];
+    const inputs = new Set<string>();
+    for (const col of frame.columns) {
+      if (exclude.has(col.name)) continue;
+      inputs.add(col.name);
+      if (col.type === 'string' || forcedCat.has(col.name)) catCols.push(col.name);
+      else if (col.type === 'datetime') for (const part of parts) sources.push({ kind: 'date', column: col.name, part });
+      else sources.push({ kind: 'column', column: col.name });
+    }
+    for (const l of cfg.lags ?? []) {
+      checkNumericInput(frame, l.column, 'lags');
+      for (const k of l.lags) {
+        if (!Number.isInteger(k) || k < 1) throw new DataError(`FeaturePipeline: lag ${JSON.stringify(k)} of column '${l.column}' must be an integer ≥ 1.`);
+        sources.push({ kind: 'lag', column: l.column, lag: k });
+      }
+      inputs.add(l.column);
+    }
+    for (const w of cfg.rolling ?? []) {
+      checkNumericInput(frame, w.column, 'rolling');
+      for (const win of w.windows) {
+        if (!Number.isInteger(win) || win < 1) throw new DataError(`FeaturePipeline: rolling window ${JSON.stringify(win)} of column '${w.column}' must be an integer ≥ 1.`);
+        for (const stat of w.stats ?? ['mean']) sources.push({ kind: 'rolling', column: w.column, window: win, stat });
+      }
+      inputs.add(w.column);
+    }
+    if ((cfg.lags?.length || cfg.rolling?.length) && cfg.time) inputs.add(cfg.time);
+
+    const order = timeOrder(frame, cfg.time);
+    const impute = cfg.numericImpute ?? 'median';
+    const standardize = cfg.standardize ?? true;
+    const numeric: NumericFeature[] = sources.map((source) => {
+      const v = deriveNumeric(frame, source, order);
+      const present = Array.from(v).filter((x) => !Number.isNaN(x));
+      let fill = NaN;
+      if (impute !== 'none') fill = present.length === 0 ? 0 : impute === 'median' ? median(present) : mean(present);
+      let mu = 0, sd = 1;
+      if (standardize) {
+        const filled = impute === 'none' ? present : Array.from(v, (x) => (Number.isNaN(x) ? fill : x));
+        mu = filled.length ? mean(filled) : 0;
+        const varc = filled.length ? filled.reduce((s, x) => s + (x - mu) * (x - mu), 0) / filled.length : 0;
+        sd = varc > 0 ? Math.sqrt(varc) : 1;
+      }
+      return { name: sourceName(source), source, fill, mean: mu, scale: sd };
+    });
+    const maxCat = cfg.maxCategories ?? 100;
+    const categorical: CategoricalFeature[] = catCols.map((name) => {
+      const vals = categoryStrings(frame.column(name));
+      const counts = new Map<string, number>();
+      for (const s of vals) if (s !== null) counts.set(s, (counts.get(s) ?? 0) + 1);
+      const byFreq = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const fill = byFreq.length ? byFreq[0]![0] : '';
+      const categories = byFreq.slice(0, maxCat).map(([k]) => k).sort();
+      return { column: name, categories, fill };
+    });
+    const featureNames = [...numeric.map((f) => f.name), ...categorical.flatMap((c) => c.categories.map((k) => `${c.column}=${k}`))];
+    this.state = { format: 'mlops-features/1', config: cfg, target: this.target, numeric, categorical, featureNames, inputColumns: [...inputs] };
+    return this;
+  }
+
+  /** Applies the fitted transforms; throws a {@link DataError} naming missing/mistyped columns or unknown categories (when 'error'). */
+  transform(frame: Frame): { X: Matrix; featureNames: readonly string[] } {
+    const st = this.fitted();
+    const issues: Issue[] = [];
+    for (const name of st.inputColumns) {
+      if (!frame.has(name)) issues.push({ code: 'MISSING_COLUMN', column: name, message: `column '${name}' is needed by the feature pipeline but is missing from the data` });
+    }
+    if (issues.length) throw new DataError('The data does not have the columns the model was trained on.', issues);
+    const n = frame.rows;
+    const p = st.featureNames.length;
+    const data = new Float64Array(n * p);
+    const order = timeOrder(frame, st.config.time);
+    st.numeric.forEach((f, j) => {
+      const v = deriveNumeric(frame, f.source, order);
+      for (let r = 0; r < n; r++) {
+        let x = v[r]!;
+        if (Number.isNaN(x)) x = f.fill;
+        data[r * p + j] = (x - f.mean) / f.scale;
+      }
+    });
+    let j0 = st.numeric.length;
+    const unknownMode = st.config.handleUnknown ?? 'ignore';
+    for (const c of st.categorical) {
+      const index = new Map(c.categories.map((k, i) => [k, i]));
+      const vals = categoryStrings(frame.column(c.column));
+      let bad = 0;
+      for (let r = 0; r < n; r++) {
+        const s = vals[r] ?? c.fill;
+        const k = index.get(s);
+        if (k === undefined) {
+          if (unknownMode === 'error') {
+            if (bad < 20) issues.push({ code: 'UNKNOWN_CATEGORY', row: r + 1, column: c.column, value: s, message: `row ${r + 1}, column '${c.column}': category ${JSON.stringify(s)} was not seen in training (known: ${c.categories.slice(0, 20).join(', ')})` });
+            bad++;
+          }
+          continue;
+        }
+        data[r * p + j0 + k] = 1;
+      }
+      j0 += c.categories.length;
+    }
+    if (issues.length) throw new DataError('The data has categories the model was not trained on (handleUnknown: error).', issues);
+    return { X: { rows: n, cols: p, data }, featureNames: st.featureNames };
+  }
+
+  /** `fit(frame)` then `transform(frame)`. */
+  fitTransform(frame: Frame): { X: Matrix; featureNames: readonly string[] } {
+    return this.fit(frame).transform(frame);
+  }
+
+  /** The fitted state as plain JSON (transforms.json). */
+  toJSON(): PipelineState {
+    return this.fitted();
+  }
+
+  /** Reloads a pipeline saved by {@link toJSON}. */
+  static fromJSON(json: unknown): FeaturePipeline {
+    const s = json as PipelineState;
+    if (!s || s.format !== 'mlops-features/1' || !Array.isArray(s.numeric) || !Array.isArray(s.categorical)) {
+      throw new DataError(`transforms: not a saved feature pipeline (expected format 'mlops-features/1', got ${JSON.stringify((s as { format?: unknown })?.format)}).`);
+    }
+    const p = new FeaturePipeline(s.config, s.target);
+    p.state = s;
+    return p;
+  }
+
+  private fitted(): PipelineState {
+    if (!this.state) throw new PipelineNotFittedError();
+    return this.state;
+  }
+}
+
+function checkNumericInput(frame: Frame, name: string, what: string): void {
+  const c = frame.column(name);
+  if (c.type !== 'number') throw new DataError(`FeaturePipeline: ${what} need a numeric column; '${name}' is ${c.type}.`);
+}
+
+function sourceName(s: NumericSource): string {
+  switch (s.kind) {
+    case 'column':
+      return s.column;
+    case 'date':
+      return `${s.column}_${s.part}`;
+    case 'lag':
+      return `${s.column}_lag${s.lag}`;
+    case 'rolling':
+      return `${s.column}_roll${s.window}_${s.stat}`;
+  }
+}
+
+/** Row indices in ascending time order (stable), or null for "as given". */
+function timeOrder(frame: Frame, time: string | undefined): Uint32Array | null {
+  if (!time || !frame.has(time)) return null;
+  const col = frame.column(time);
+  if (col.type === 'string') throw new DataError(`FeaturePipeline: time column '${time}' must be a datetime or number column; it is text.`);
+  const t = col.values;
+  const idx = Array.from({ length: frame.rows }, (_, i) => i);
+  idx.sort((a, b) => (t[a]! - t[b]!) || a - b);
+  return Uint32Array.from(idx);
+}
+
+function deriveNumeric(frame: Frame, s: NumericSource, order: Uint32Array | null): Float64Array {
+  const col = frame.column(s.column);
+  const n = frame.rows;
+  if (s.kind === 'column') {
+    if (col.type === 'string') throw new DataError(`Column '${s.column}' was numeric in training but is text here (e.g. ${JSON.stringify(col.values.find((v) => v !== null))}).`, [{ code: 'WRONG_TYPE', column: s.column, message: `column '${s.column}' must be numeric` }]);
+    return col.values as Float64Array;
+  }
+  if (s.kind === 'date') {
+    if (col.type !== 'datetime') throw new DataError(`Column '${s.column}' was a datetime in training but is ${col.type} here.`, [{ code: 'WRONG_TYPE', column: s.column, message: `column '${s.column}' must be an ISO date` }]);
+    const out = new Float64Array(n);
+    for (let r = 0; r < n; r++) out[r] = datePart(col.values[r]!, s.part);
+    return out;
+  }
+  if (col.type === 'string') throw new DataError(`Column '${s.column}' must be numeric for ${s.kind} features.`);
+  const v = col.values;
+  const ord = order ?? Uint32Array.from({ length: n }, (_, i) => i);
+  const out = new Float64Array(n).fill(NaN);
+  if (s.kind === 'lag') {
+    for (let i = s.lag; i < n; i++) out[ord[i]!] = v[ord[i - s.lag]!]!;
+    return out;
+  }
+  const w = s.window;
+  for (let i = 1; i < n; i++) {
+    let cnt = 0, sum = 0, sq = 0, mn = Infinity, mx = -Infinity;
+    for (let k = Math.max(0, i - w); k < i; k++) {
+      const x = v[ord[k]!]!;
+      if (Number.isNaN(x)) continue;
+      cnt++;
+      sum += x;
+      sq += x * x;
+      if (x < mn) mn = x;
+      if (x > mx) mx = x;
+    }
+    if (cnt === 0) continue;
+    const m = sum / cnt;
+    out[ord[i]!] = s.stat === 'mean' ? m : s.stat === 'min' ? mn : s.stat === 'max' ? mx : cnt > 1 ? Math.sqrt(Math.max(0, (sq - cnt * m * m) / (cnt - 1))) : NaN;
+  }
+  return out;
+}
+
+/** A column's values as category strings (numbers formatted with String()). */
+function categoryStrings(col: Column): (string | null)[] {
+  if (col.type === 'string') return col.values as (string | null)[];
+  return Array.from(col.values, (v) => (Number.isNaN(v) ? null : String(v)));
+}
+
+function mean(a: readonly number[]): number {
+  let s = 0;
+  for (const x of a) s += x;
+  return s / a.length;
+}
+
+function median(a: readonly number[]): number {
+  const s = Float64Array.from(a).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

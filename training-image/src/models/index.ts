@@ -1,0 +1,4 @@
+/** The model catalog, trained-model bundle and training orchestration. */
+export * from './catalog';
+export * from './model';
+export * from './train';

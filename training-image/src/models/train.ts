@@ -1,0 +1,208 @@
+import { Estimator } from '../core/estimator';
+import { Matrix, take } from '../core/matrix';
+import { Frame } from '../data/frame';
+import { Fold, trainTestSplit } from '../eval/cv';
+import { modelImportances, permutationImportance } from '../eval/importance';
+import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
+import { hyperparameterSearch, SearchResult, TrialParams } from '../eval/search';
+import { FeatureConfig, FeaturePipeline } from '../features/pipeline';
+import { encodeTarget, fitTarget, inferTask, Task } from '../features/target';
+import { autoCandidates, catalogEntry, ConcreteModel, createEstimator, ModelName, MODEL_NAMES } from './catalog';
+import { TrainedModel } from './model';
+
+/** What to train. */
+export interface TrainOptions {
+  readonly frame: Frame;
+  readonly target: string;
+  /** @default inferred from the target column */
+  readonly task?: Task;
+  /** @default 'auto' */
+  readonly model?: ModelName;
+  /** Estimator hyperparameters (validated by the estimator). */
+  readonly params?: Record<string, unknown>;
+  /** Seed for splits, search and seeded models. @default 0 */
+  readonly seed?: number;
+  /** Feature pipeline settings on top of the model's defaults. */
+  readonly features?: FeatureConfig;
+  /** Fraction of rows held out to measure metrics (0 = none). Time-ordered when `features.time` is set; stratified for classification. @default 0.2 */
+  readonly holdout?: number;
+  /** Hyperparameter search: trial budget and sampler. */
+  readonly tune?: { readonly trials: number; readonly sampler: 'random' | 'tpe' };
+  /** Progress lines (stderr in the CLI). */
+  readonly log?: (line: string) => void;
+}
+
+/** Importance of each feature. */
+export interface FeatureImportance {
+  readonly features: readonly string[];
+  /** The model's own importances, if it has them. */
+  readonly model: readonly number[] | null;
+  /** Permutation importance on the holdout (mean score drop), if there is a holdout. */
+  readonly permutation: { readonly mean: readonly number[]; readonly std: readonly number[]; readonly metric: MetricName } | null;
+}
+
+/** What training produced. */
+export interface TrainResult {
+  readonly trained: TrainedModel;
+  /** The concrete model chosen. */
+  readonly model: ConcreteModel;
+  readonly params: Record<string, unknown>;
+  /** Holdout metrics (the final model is refitted on all rows). */
+  readonly metrics: Record<string, unknown>;
+  readonly importance: FeatureImportance;
+  readonly search: SearchResult | null;
+  /** auto: holdout score per candidate. */
+  readonly candidates: readonly { model: ConcreteModel; score: number; error?: string }[];
+  readonly timings: Record<string, number>;
+}
+
+/** The metric used to compare models/trials (lower is better after sign). */
+export function selectionMetric(task: Task): MetricName {
+  return task === 'regression' ? 'rmse' : 'log_loss';
+}
+
+function lossOf(metrics: Record<string, number>, m: MetricName): number {
+  const v = metrics[m]!;
+  return GREATER_IS_BETTER[m] ? -v : v;
+}
+
+/** Time-ordered holdout: the last `fraction` rows by the time column. */
+function timeHoldout(frame: Frame, time: string, fraction: number): Fold {
+  const col = frame.column(time);
+  if (col.type === 'string') throw new Error(`time column '${time}' must be a datetime or number column.`);
+  const idx = Array.from({ length: frame.rows }, (_, i) => i).sort((a, b) => col.values[a]! - col.values[b]! || a - b);
+  const nTest = Math.max(1, Math.round(frame.rows * fraction));
+  return { train: Uint32Array.from(idx.slice(0, frame.rows - nTest)).sort(), test: Uint32Array.from(idx.slice(frame.rows - nTest)).sort() };
+}
+
+/**
+ * Trains a model end to end: target encoding, feature pipeline, optional
+ * model selection (`auto`) and hyperparameter search on a holdout, holdout
+ * metrics and importances, then a final refit on all rows.
+ */
+export function trainModel(o: TrainOptions): TrainResult {
+  const log = o.log ?? (() => undefined);
+  const seed = o.seed ?? 0;
+  const timings: Record<string, number> = {};
+  const t0 = Date.now();
+  const modelName = o.model ?? 'auto';
+  if (!MODEL_NAMES.includes(modelName)) throw new Error(`Unknown model ${JSON.stringify(modelName)}. Accepted: ${MODEL_NAMES.join(', ')}.`);
+  const targetCol = o.frame.column(o.target);
+  const task = o.task ?? inferTask(targetCol);
+  const target = fitTarget(targetCol, task);
+  const y = encodeTarget(targetCol, target);
+  const holdout = o.holdout ?? 0.2;
+  if (!(holdout >= 0 && holdout < 1)) throw new Error(`holdout must be in [0, 1). Got ${holdout}.`);
+  let split: Fold | null = null;
+  if (holdout > 0) {
+    split = o.features?.time ? timeHoldout(o.frame, o.features.time, holdout) : trainTestSplit(o.frame.rows, holdout, { seed, stratify: task === 'classification' ? y : undefined });
+  }
+  const metric = selectionMetric(task);
+
+  // Features are fitted on the training part only, so holdout scores are honest.
+  const makePipeline = (m: ConcreteModel): FeaturePipeline => new FeaturePipeline({ ...catalogEntry(m).features, ...o.features }, o.target);
+  const holdoutFit = (m: ConcreteModel, params: Record<string, unknown>): { est: Estimator; pipe: FeaturePipeline; Xte: Matrix; yte: Float64Array; metrics: Record<string, number> } => {
+    const pipe = makePipeline(m);
+    const trainFrame = o.frame.take(split!.train);
+    const testFrame = o.frame.take(split!.test);
+    const Xtr = pipe.fitTransform(trainFrame).X;
+    const Xte = pipe.transform(testFrame).X;
+    const ytr = take(y, split!.train), yte = take(y, split!.test);
+    const est = createEstimator(m, task, params, seed).fit(Xtr, ytr);
+    const metrics = new TrainedModel(m, est, pipe, target).metricsFor(Xte, yte);
+    return { est, pipe, Xte, yte, metrics };
+  };
+
+  let chosen: ConcreteModel;
+  const candidates: { model: ConcreteModel; score: number; error?: string }[] = [];
+  if (modelName === 'auto') {
+    if (!split) throw new Error(`--model auto compares models on a holdout; holdout must be > 0.`);
+    for (const m of autoCandidates(task)) {
+      const t = Date.now();
+      try {
+        const r = holdoutFit(m, {});
+        candidates.push({ model: m, score: r.metrics[metric]! });
+        log(`auto: ${m} holdout ${metric} ${fmt(r.metrics[metric]!)} (${Date.now() - t} ms)`);
+      } catch (e) {
+        candidates.push({ model: m, score: Infinity, error: (e as Error).message });
+        log(`auto: ${m} skipped: ${(e as Error).message}`);
+      }
+    }
+    const ok = candidates.filter((c) => Number.isFinite(c.score));
+    if (!ok.length) throw new Error(`--model auto: no candidate model could be trained (${candidates.map((c) => `${c.model}: ${c.error}`).join('; ')}).`);
+    chosen = ok.sort((a, b) => (GREATER_IS_BETTER[metric] ? b.score - a.score : a.score - b.score))[0]!.model;
+    log(`auto: chose ${chosen}`);
+  } else {
+    chosen = modelName;
+    catalogEntry(chosen);
+    if (!catalogEntry(chosen).tasks.includes(task)) throw new Error(`Model '${chosen}' does not do ${task}; it does ${catalogEntry(chosen).tasks.join(' and ')}. Pick another --model or --task.`);
+  }
+  timings.select_ms = Date.now() - t0;
+
+  let params: Record<string, unknown> = { ...o.params };
+  let search: SearchResult | null = null;
+  if (o.tune) {
+    if (!split) throw new Error('Tuning needs a holdout (holdout > 0).');
+    const t = Date.now();
+    const space = { ...catalogEntry(chosen).space };
+    for (const k of Object.keys(params)) delete (space as Record<string, unknown>)[k];
+    if (!Object.keys(space).length) throw new Error(`Nothing to tune for ${chosen}: every parameter of its search space is fixed by --params.`);
+    search = hyperparameterSearch(
+      (tp: TrialParams) => lossOf(holdoutFit(chosen, { ...params, ...tp }).metrics, metric),
+      space,
+      {
+        nTrials: o.tune.trials,
+        sampler: o.tune.sampler,
+        seed,
+        onTrial: (tr, best) =>
+          log(`trial ${tr.number + 1}/${o.tune!.trials} ${metric}=${tr.error ? `failed (${tr.error})` : fmt(Math.abs(tr.value))} ${JSON.stringify(tr.params)} best=${fmt(Math.abs(best.value))} (${tr.durationMs} ms)`),
+      },
+    );
+    params = { ...params, ...search.best.params };
+    timings.tune_ms = Date.now() - t;
+  }
+
+  let metrics: Record<string, unknown> = { task, model: chosen };
+  let importance: FeatureImportance;
+  if (split) {
+    const t = Date.now();
+    log(`fitting ${chosen} on ${split.train.length} rows, scoring ${split.test.length} holdout rows…`);
+    const r = holdoutFit(chosen, params);
+    timings.holdout_ms = Date.now() - t;
+    metrics = { task, model: chosen, holdout: { rows: split.test.length, fraction: holdout, split: o.features?.time ? 'time-ordered' : task === 'classification' ? 'stratified' : 'random', ...r.metrics } };
+    log(`holdout: ${Object.entries(r.metrics).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}`);
+    const t2 = Date.now();
+    const scoreMetric: MetricName = task === 'regression' ? 'r2' : 'roc_auc';
+    const tm = new TrainedModel(chosen, r.est, r.pipe, target);
+    const pi = permutationImportance(r.est, r.Xte, r.yte, (yt, _m, X) => {
+      const v = tm.metricsFor(X, yt)[scoreMetric]!;
+      return Number.isFinite(v) ? v : 0;
+    }, { seed, nRepeats: 3, maxSamples: 5000 });
+    timings.importance_ms = Date.now() - t2;
+    importance = { features: r.pipe.featureNames, model: null, permutation: { mean: Array.from(pi.mean), std: Array.from(pi.std), metric: scoreMetric } };
+  } else {
+    importance = { features: [], model: null, permutation: null };
+  }
+
+  const t3 = Date.now();
+  log(`fitting final ${chosen} on all ${o.frame.rows} rows…`);
+  const pipe = makePipeline(chosen);
+  const X = pipe.fitTransform(o.frame).X;
+  const est = createEstimator(chosen, task, params, seed).fit(X, y);
+  timings.fit_ms = Date.now() - t3;
+  const own = modelImportances(est);
+  const sameFeatures = importance.features.length === pipe.featureNames.length && importance.features.every((f, i) => f === pipe.featureNames[i]);
+  importance = {
+    features: pipe.featureNames,
+    model: own ? Array.from(own) : null,
+    permutation: sameFeatures ? importance.permutation : null,
+  };
+  metrics = { ...metrics, trainRows: o.frame.rows, features: pipe.featureNames.length, params: { ...est.getParams() } };
+  timings.total_ms = Date.now() - t0;
+  return { trained: new TrainedModel(chosen, est, pipe, target), model: chosen, params, metrics, importance, search, candidates, timings };
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4)) : String(v);
+}
+
