@@ -103,7 +103,11 @@ function main(): void {
   fs.mkdirSync(dir, { recursive: true });
   const havePy = pythonOk();
   if (!havePy) console.log(`Reference side unavailable: ${PY} lacks scikit-learn/XGBoost/pandas. Install with:\n  ${APT}\n(continuing with our figures only)\n`);
-  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (timings compare only on an idle machine)`);
+  const load = os.loadavg();
+  console.log(`machine: ${os.cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} (timings compare only on an idle machine)`);
+  if (load[0]! > 0.5) {
+    console.log('WARNING: the machine is busy; fit times (especially the OpenMP reference side, which degrades sharply when cores are shared) are not comparable — rerun when idle.');
+  }
   const rows: Row[] = [];
   const meta: Record<string, unknown> = {};
   const add = (r: Row): void => { rows.push(r); };
@@ -200,7 +204,8 @@ function main(): void {
     const q = ratio(r.ours, r.ref);
     console.log([r.case, r.figure, fmt(r.ours), `${fmt(r.ref)} (${r.refName})`, q === null ? '—' : `${q.toFixed(3)}×`, r.target, r.pass === null ? '' : r.pass ? 'PASS' : 'MISS'].join('\t'));
   }
-  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(rows, null, 1));
+  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ loadAverage: load, rows }, null, 1));
+  console.log(`\n(results also in ${path.join(dir, 'results.json')}; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
 }
 
 main();
