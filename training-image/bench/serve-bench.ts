@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     const bare = await run('bare node:http constant', async () => startChild(process.execPath, [path.join(DIST_BENCH, 'serve-constant.js'), String(await freePort())]), false);
     await bare?.stop();
     if (pythonOk()) {
-      const py = await run('python sklearn HGB + flask', async () => startChild(PY, [path.join(ROOT, 'bench', 'serve_ref.py'), HOUR, String(await freePort())]), true);
+      const py = await run('python sklearn HGB + flask', async () => startChild(PY, [path.join(ROOT, 'bench', 'serve-ref.py'), HOUR, String(await freePort())]), true);
       await py?.stop();
     } else {
       results['python sklearn HGB + flask'] = { note: `python3-flask/sklearn/pandas missing: ${APT}` };
@@ -217,10 +217,17 @@ async function main(): Promise<void> {
     let soak: { load: Load; rate: number; rss0: number; rss1: number } | null = null;
     if (ours && results['ours (node:http)']?.load) {
       const rate = Math.floor(results['ours (node:http)'].load.rps * 0.8);
+      // 10 s at the soak rate first, so V8 has sized its heap (young generation) for this allocation rate; then the soak proper.
+      console.log(`  soak: 10 s warm-up, then ${SOAK} s at ${rate} req/s (80% of max)…`);
+      await load(ours.url, body, 10, CONNECTIONS, rate);
       const rss0 = rssKb(ours.child.pid!);
-      console.log(`  soak: ${SOAK} s at ${rate} req/s (80% of max), RSS at start ${(rss0 / 1024).toFixed(1)} MB…`);
+      const samples: number[] = [rss0];
+      const timer = setInterval(() => samples.push(rssKb(ours.child.pid!)), 5000);
       const l = await load(ours.url, body, SOAK, CONNECTIONS, rate);
+      clearInterval(timer);
       const rss1 = rssKb(ours.child.pid!);
+      samples.push(rss1);
+      console.log(`  soak RSS samples every 5 s (MB): ${samples.map((x) => (x / 1024).toFixed(1)).join(' ')}`);
       soak = { load: l, rate, rss0, rss1 };
     }
     await ours?.stop();

@@ -11,3 +11,8 @@ export * from './models';
 export { main } from './cli/main';
 export * from './trees';
 export * from './forecast';
+export * from './pipeline';
+export * from './registry';
+export * from './tracking';
+export * from './report';
+export * from './serve';

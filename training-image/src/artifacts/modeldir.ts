@@ -23,7 +23,7 @@ export interface Manifest {
   readonly model: string;
   /** Estimator class name. */
   readonly estimator: string;
-  readonly task: 'regression' | 'classification';
+  readonly task: 'regression' | 'classification' | 'forecast';
   readonly target: string;
   /** sha256 of every file in the directory (other than the manifest). */
   readonly files: Readonly<Record<string, string>>;
@@ -33,7 +33,7 @@ export interface Manifest {
 export interface ModelArtifacts {
   readonly model: string;
   readonly estimator: string;
-  readonly task: 'regression' | 'classification';
+  readonly task: 'regression' | 'classification' | 'forecast';
   readonly target: string;
   /** model.json: the estimator's toJSON(). */
   readonly modelJson: unknown;

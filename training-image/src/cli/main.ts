@@ -18,6 +18,10 @@ Commands:
   evaluate   score a model on labelled data
   predict    write predictions for new data
   forecast   forecast a time series; when does it cross a threshold?
+  serve      serve a model over HTTP (SageMaker, Vertex AI, Azure ML, MLflow)
+  pipeline   run a pipeline definition (pipeline run <pipeline.yaml>)
+  runs       list and compare pipeline runs
+  models     the local model registry: list, promote, rollback
 
 Run \`mlops <command> --help\` for the options of a command.
 `;
@@ -28,6 +32,11 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
   predict: { run: predictCommand, help: PREDICT_HELP },
   forecast: { run: forecastCommand, help: FORECAST_HELP },
+  // Loaded on use: the server's dependencies (prom-client, …) stay out of the other commands' start-up.
+  serve: { run: (argv, io) => (require('./serve') as typeof import('./serve')).serveCommand(argv, io), help: 'mlops serve --help' },
+  pipeline: { run: (argv, io) => (require('./pipeline') as typeof import('./pipeline')).pipelineCommand(argv, io), help: 'mlops pipeline --help' },
+  runs: { run: (argv, io) => (require('./runs') as typeof import('./runs')).runsCommand(argv, io), help: 'mlops runs --help' },
+  models: { run: (argv, io) => (require('./models') as typeof import('./models')).modelsCommand(argv, io), help: 'mlops models --help' },
 };
 
 /** Runs the `mlops` CLI; returns the exit code (0 ok, 1 failed, 2 usage error). */

@@ -5,6 +5,7 @@ import { FeatureConfig } from '../features/pipeline';
 import { Task } from '../features/target';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { trainModel } from '../models/train';
+import { runTrainContract } from '../contracts/run';
 import { loadData } from './data';
 import { choiceOpt, EXIT, fmt, Io, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
 
@@ -35,6 +36,19 @@ Options:
   --search random|tpe       sampler for --tune (default tpe)
   --json                    print the result as JSON on stdout
   -h, --help                show this help
+
+In a cloud training job the same command reads the platform's contract (the
+log says which one applies; MLOPS_TRAINING_CONTRACT=sagemaker|vertex|azureml|local
+forces one):
+  SageMaker  settings and model params from /opt/ml/input/config/hyperparameters.json
+             (target, model, task, seed, … and e.g. maxIter), data from the 'train'
+             channel (optional 'validation', 'contract'), model to /opt/ml/model,
+             failure reason to /opt/ml/output/failure
+  Vertex AI  data from --data or AIP_TRAINING_DATA_URI, model to --out or
+             AIP_MODEL_DIR (gs:// paths via Cloud Storage); --<param>=<value> accepted
+  Azure ML   --data \${{inputs.training_data}} --out \${{outputs.model}} (files or folders)
+Settings also come from MLOPS_TARGET, MLOPS_MODEL, MLOPS_TASK, MLOPS_SEED,
+MLOPS_PARAMS (k=v,…) and friends; arguments win over hyperparameters over env.
 `;
 
 function parseColumnLists(items: string[], flag: string): { column: string; values: number[] }[] {
@@ -46,8 +60,13 @@ function parseColumnLists(items: string[], flag: string): { column: string; valu
   });
 }
 
-/** `mlops train`. */
+/** `mlops train`: detects the training contract (SageMaker, Vertex AI, Azure ML or local) and trains under it. */
 export async function trainCommand(argv: string[], io: Io): Promise<number> {
+  return runTrainContract(argv, io, { trainLocal: trainLocalCommand });
+}
+
+/** `mlops train` with plain local paths (what every training contract runs in the end). */
+export async function trainLocalCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
     data: { type: 'string' },
     target: { type: 'string' },
@@ -131,7 +150,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
     featureImportance: result.importance,
     fingerprint,
-    ...(result.search ? { extra: { 'tuning.json': { sampler, trials: result.search.trials, best: result.search.best } } } : {}),
+    extra: { 'profile.json': result.profile, ...(result.search ? { 'tuning.json': { sampler, trials: result.search.trials, best: result.search.best } } : {}) },
   });
   const holdoutMetrics = (result.metrics.holdout ?? null) as Record<string, unknown> | null;
   if (values.json) {

@@ -8,7 +8,7 @@ import {
   withDefaults,
 } from './params';
 import { ForecastBacktest, candidateSpecs, runBacktest } from './private/backtest';
-import { FittedModel, ModelSpec, fitModel, forecastModel, specName } from './private/model';
+import { FittedModel, ModelSpec, fitModel, forecastModel, predictModel, specName } from './private/model';
 
 /** Fewest observations {@link TrendForecaster.fit} accepts. */
 export const MIN_FORECAST_POINTS = 10;
@@ -176,6 +176,15 @@ export class TrendForecaster {
     for (let k = 1; k <= horizon; k++) times[k - 1] = s.lastTime + k * s.frequency;
     const { mean, lower, upper } = forecastModel(s.model, times, s.params.intervalWidth, s.params.uncertaintySamples, s.params.randomState);
     return { times, mean, lower, upper };
+  }
+
+  /** The fitted mean (trend + seasonality, no noise) at any `times` (epoch ms), e.g. in-sample over the history for a chart. */
+  fittedValues(times: Float64Array): Float64Array {
+    const s = this.need();
+    for (let i = 0; i < times.length; i++) {
+      if (!Number.isFinite(times[i]!)) throw new ForecastInputError(`times[${i}]`, times[i], `${FORECASTER_NAME}.fittedValues: times[${i}] = ${show(times[i])}; times must be finite epoch milliseconds.`);
+    }
+    return predictModel(s.model, times);
   }
 
   /**

@@ -2,3 +2,6 @@
 export * from './catalog';
 export * from './model';
 export * from './train';
+export * from './profile';
+export * from './forecast-model';
+export * from './load';

@@ -9,6 +9,7 @@ import { FeatureConfig, FeaturePipeline } from '../features/pipeline';
 import { encodeTarget, fitTarget, inferTask, Task } from '../features/target';
 import { autoCandidates, catalogEntry, ConcreteModel, createEstimator, ModelName, MODEL_NAMES } from './catalog';
 import { TrainedModel } from './model';
+import { DataProfile, profileFrame } from './profile';
 
 /** What to train. */
 export interface TrainOptions {
@@ -54,6 +55,8 @@ export interface TrainResult {
   /** auto: holdout score per candidate. */
   readonly candidates: readonly { model: ConcreteModel; score: number; error?: string }[];
   readonly timings: Record<string, number>;
+  /** Training distribution of the raw input columns (profile.json), for drift monitoring. */
+  readonly profile: DataProfile;
 }
 
 /** The metric used to compare models/trials (lower is better after sign). */
@@ -199,7 +202,8 @@ export function trainModel(o: TrainOptions): TrainResult {
   };
   metrics = { ...metrics, trainRows: o.frame.rows, features: pipe.featureNames.length, params: { ...est.getParams() } };
   timings.total_ms = Date.now() - t0;
-  return { trained: new TrainedModel(chosen, est, pipe, target), model: chosen, params, metrics, importance, search, candidates, timings };
+  const profile = profileFrame(o.frame, pipe.inputColumns);
+  return { trained: new TrainedModel(chosen, est, pipe, target), model: chosen, params, metrics, importance, search, candidates, timings, profile };
 }
 
 function fmt(v: number): string {

@@ -2,7 +2,7 @@
 """Python reference for the serving benchmark: scikit-learn HistGradientBoostingRegressor
 (Debian python3-sklearn) on bike-sharing hour.csv behind Flask (python3-flask).
 
-Usage: /usr/bin/python3 serve_ref.py <hour.csv> <port>
+Usage: /usr/bin/python3 serve-ref.py <hour.csv> <port>
 POST /invocations {"instances": [{...}, ...]} -> {"predictions": [...]}
 """
 import logging

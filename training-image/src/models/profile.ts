@@ -1,0 +1,90 @@
+import { Column, Frame } from '../data/frame';
+
+/** Profile of one raw input column: its buckets and their training frequencies. */
+export interface ColumnProfile {
+  /** Column name. */
+  readonly name: string;
+  /** Storage type of the column in the training frame. */
+  readonly type: 'number' | 'datetime' | 'string';
+  /** number: sorted interior cut points; bucket i holds v < edges[i] (first such i), the last bucket v ≥ every edge. */
+  readonly edges?: readonly number[];
+  /** string: the categories tracked (most frequent first); others fall into the "other" bucket. */
+  readonly categories?: readonly string[];
+  /**
+   * Training frequencies (fractions summing to 1): number → `[bins…, missing]`;
+   * string → `[categories…, other, missing]`; datetime → `[]` (not profiled:
+   * live timestamps always drift).
+   */
+  readonly freq: readonly number[];
+}
+
+/** The training-distribution profile of a model's raw input columns (profile.json), used for drift monitoring. */
+export interface DataProfile {
+  readonly format: 'mlops-profile/1';
+  /** Training rows profiled. */
+  readonly rows: number;
+  readonly columns: readonly ColumnProfile[];
+}
+
+/** Options for {@link profileFrame}. */
+export interface ProfileOptions {
+  /** Quantile bins per numeric column. @default 10 */
+  readonly bins?: number;
+  /** Categories tracked per text column. @default 20 */
+  readonly maxCategories?: number;
+}
+
+/** The bucket index of a value in a column profile (see {@link ColumnProfile.freq}); -1 for an unprofiled (datetime) column. */
+export function bucketOf(p: ColumnProfile, v: number | string | null | undefined): number {
+  if (p.type === 'datetime') return -1;
+  if (p.type === 'number') {
+    const edges = p.edges!;
+    if (typeof v !== 'number' || Number.isNaN(v)) return edges.length + 1;
+    let lo = 0, hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v < edges[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+  const cats = p.categories!;
+  if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) return cats.length + 1;
+  const i = cats.indexOf(String(v));
+  return i >= 0 ? i : cats.length;
+}
+
+/** Number of buckets of a column profile. */
+export function bucketCount(p: ColumnProfile): number {
+  return p.type === 'number' ? p.edges!.length + 2 : p.type === 'string' ? p.categories!.length + 2 : 0;
+}
+
+/** Profiles the given columns of a frame: quantile bins for numbers, top categories for text. */
+export function profileFrame(frame: Frame, columns: readonly string[], o: ProfileOptions = {}): DataProfile {
+  const bins = o.bins ?? 10;
+  const maxCat = o.maxCategories ?? 20;
+  return { format: 'mlops-profile/1', rows: frame.rows, columns: columns.filter((c) => frame.has(c)).map((c) => profileColumn(frame.column(c), bins, maxCat)) };
+}
+
+function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile {
+  const n = col.values.length;
+  if (col.type === 'datetime') return { name: col.name, type: 'datetime', freq: [] };
+  let p: ColumnProfile;
+  if (col.type === 'number') {
+    const present = Float64Array.from(Array.from(col.values).filter((x) => !Number.isNaN(x))).sort();
+    const edges: number[] = [];
+    for (let i = 1; i < bins && present.length; i++) {
+      const q = present[Math.min(present.length - 1, Math.floor((i * present.length) / bins))]!;
+      if (q > present[0]! && (edges.length === 0 || q > edges[edges.length - 1]!)) edges.push(q);
+    }
+    p = { name: col.name, type: 'number', edges, freq: [] };
+  } else {
+    const counts = new Map<string, number>();
+    for (const s of col.values) if (s !== null) counts.set(s, (counts.get(s) ?? 0) + 1);
+    const categories = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, maxCat).map(([k]) => k);
+    p = { name: col.name, type: 'string', categories, freq: [] };
+  }
+  const counts = new Float64Array(bucketCount(p));
+  for (let r = 0; r < n; r++) counts[bucketOf(p, col.values[r] as number | string | null)]!++;
+  return { ...p, freq: Array.from(counts, (c) => (n ? c / n : 0)) };
+}

@@ -1,0 +1,6 @@
+/** Pipeline definitions (YAML, see FORMAT.md) and the local runner. */
+export { PipelineSchema, StepSchema, STEP_KINDS, STEP_OUTPUTS, PipelineError, parsePipeline, topologicalOrder, dependencies } from './schema';
+export type { Pipeline, Step, StepKind, PipelineIssue } from './schema';
+export { runPipeline, loadPipeline, resolveRoot } from './runner';
+export type { RunOptions, RunResult } from './runner';
+export { StepError, thresholdCurve } from './steps';

@@ -1,0 +1,292 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runtimeVersion } from '../artifacts/version';
+import { hashPath, writeFileAtomic } from '../registry/fsutil';
+import { LocalRegistry } from '../registry/registry';
+import { gitInfo, newRunId, RunRecord, StepRecord, TrackingStore } from '../tracking/store';
+import { parsePipeline, Pipeline, PipelineError, Step, STEP_OUTPUTS, topologicalOrder, UNCACHED_KINDS } from './schema';
+import { modelContentHash, referenceChampion, STEP_FUNCTIONS, StepError } from './steps';
+
+/** Options of {@link runPipeline}. */
+export interface RunOptions {
+  /** Tracking/registry/work root. @default $MLOPS_HOME, else `.mlops` in the current directory */
+  readonly root?: string;
+  /** Pipeline parameter overrides. */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** Run every step even when unchanged. @default false */
+  readonly noCache?: boolean;
+  /** Progress lines. @default none */
+  readonly log?: (line: string) => void;
+  /** Environment for `${env.X}` references. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** What a pipeline run produced. */
+export interface RunResult {
+  /** True when every step succeeded or was skipped. */
+  readonly ok: boolean;
+  /** The tracking record (also in `<root>/runs/<id>/run.json`). */
+  readonly run: RunRecord;
+  /** Resolved output paths per step. */
+  readonly outputs: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The answer sentence, when a step produced one. */
+  readonly answer: string | null;
+  /** The report directory, when a report step ran. */
+  readonly report: string | null;
+  /** The gate decision (decision.json content), when a gate step ran. */
+  readonly decision: Record<string, unknown> | null;
+  /** The registration (registration.json content), when a register step ran. */
+  readonly registration: Record<string, unknown> | null;
+  /** The tracking root used. */
+  readonly root: string;
+}
+
+/** The root a run uses: option, then $MLOPS_HOME, then `.mlops` in the current directory. */
+export function resolveRoot(root?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(root ?? env.MLOPS_HOME ?? '.mlops');
+}
+
+/** Reads and checks a pipeline file. */
+export function loadPipeline(file: string): Pipeline {
+  if (!fs.existsSync(file)) throw new PipelineError(`${file}: no such pipeline file; pass the path of a pipeline.yaml (see src/pipeline/FORMAT.md).`, [{ code: 'BAD_PIPELINE', path: '(file)', message: `${file} does not exist` }]);
+  return parsePipeline(fs.readFileSync(file, 'utf8'), file);
+}
+
+type Ctx = { pipeline: Pipeline; params: Record<string, unknown>; inputs: Record<string, string>; outputs: Record<string, Record<string, string>>; env: NodeJS.ProcessEnv; base: string };
+
+const REF = /\$\{([^}]*)\}/g;
+
+function lookup(ref: string, c: Ctx): unknown {
+  const [kind, a, , o] = ref.trim().split('.');
+  if (kind === 'params') return c.params[a!];
+  if (kind === 'inputs') return c.inputs[a!];
+  if (kind === 'env') {
+    const v = c.env[a!];
+    if (v === undefined) throw new PipelineError(`\${${ref}}: environment variable ${a} is not set; set it or use a pipeline parameter.`);
+    return v;
+  }
+  if (kind === 'steps') return c.outputs[a!]?.[o!];
+  return undefined;
+}
+
+/** Substitutes `${…}` references in a value (a string that is exactly one reference keeps the referenced value's type). */
+function subst(v: unknown, c: Ctx): unknown {
+  if (typeof v === 'string') {
+    const whole = /^\$\{([^}]*)\}$/.exec(v);
+    if (whole) return lookup(whole[1]!, c);
+    return v.replace(REF, (_m, r: string) => String(lookup(r, c)));
+  }
+  if (Array.isArray(v)) return v.map((x) => subst(x, c));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, subst(x, c)]));
+  return v;
+}
+
+function localPath(v: string, base: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !v.startsWith('file://')) return v;
+  if (v.startsWith('models:/')) return v;
+  if (v.startsWith('file://')) return new URL(v).pathname;
+  return path.resolve(base, v);
+}
+
+function sha(v: unknown): string {
+  return createHash('sha256').update(typeof v === 'string' ? v : JSON.stringify(v)).digest('hex');
+}
+
+/**
+ * Runs a pipeline file: steps in dependency order with progress lines,
+ * unchanged steps skipped (content-hash cache), every run recorded in the
+ * tracking store. Step failures end the run (recorded as failed; later steps
+ * do not run, so a failed run never promotes a model); a bad pipeline
+ * definition throws {@link PipelineError} before anything runs.
+ */
+export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
+  const log = opts.log ?? (() => undefined);
+  const env = opts.env ?? process.env;
+  const pipeline = loadPipeline(file);
+  const root = resolveRoot(opts.root, env);
+  const base = path.dirname(path.resolve(file));
+  const unknownParams = Object.keys(opts.params ?? {}).filter((k) => !(k in pipeline.params));
+  if (unknownParams.length) throw new PipelineError(`${file}: unknown parameter override(s).`, unknownParams.map((k) => ({ code: 'BAD_REFERENCE' as const, path: `params.${k}`, message: `'${k}' is not a parameter of this pipeline (parameters: ${Object.keys(pipeline.params).join(', ') || 'none'}).` })));
+  const params = { ...pipeline.params, ...(opts.params ?? {}) };
+  const inputs = Object.fromEntries(Object.entries(pipeline.inputs).map(([k, v]) => [k, localPath(v, base)]));
+  const modelName = pipeline.model ?? pipeline.name;
+  const registry = new LocalRegistry(path.join(root, 'registry'));
+  const store = new TrackingStore(root);
+  const workRoot = path.join(root, 'work', pipeline.name);
+  const cacheRoot = path.join(root, 'cache', pipeline.name);
+  const ctx: Ctx = { pipeline, params, inputs, outputs: {}, env, base };
+  const order = topologicalOrder(pipeline);
+  for (const s of order) {
+    const outs = { ...STEP_OUTPUTS[s.uses], ...s.outputs };
+    ctx.outputs[s.name] = Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, path.isAbsolute(v) ? v : path.join(workRoot, s.name, v)]));
+  }
+  const data: RunRecord['data'] = {};
+  for (const [k, v] of Object.entries(inputs)) {
+    if (fs.existsSync(v) && fs.statSync(v).isFile()) data[k] = { path: v, sha256: hashPath(v), bytes: fs.statSync(v).size };
+  }
+  const t0 = Date.now();
+  const run: RunRecord = {
+    id: newRunId(),
+    pipeline: pipeline.name,
+    file: path.resolve(file),
+    status: 'running',
+    startedAt: new Date(t0).toISOString(),
+    finishedAt: null,
+    durationMs: null,
+    params,
+    metrics: {},
+    artifacts: [],
+    data,
+    git: gitInfo(base),
+    steps: order.map((s): StepRecord => ({ name: s.name, uses: s.uses, status: 'pending', cacheKey: null, ms: 0, params: {}, inputs: {}, outputs: {}, metrics: {}, summary: null, error: null })),
+    error: null,
+  };
+  store.save(run);
+  log(`run ${run.id}: pipeline '${pipeline.name}' (${order.length} steps) → ${root}`);
+  const closers: (() => Promise<void>)[] = [];
+  let answer: string | null = null;
+  let reportDir: string | null = null;
+  try {
+    for (let i = 0; i < order.length; i++) {
+      const s = order[i]!;
+      const rec = run.steps[i]!;
+      const label = `[${i + 1}/${order.length}] ${s.name} (${s.uses})`;
+      const ts = Date.now();
+      try {
+        const stepParams = subst(s.params, ctx) as Record<string, unknown>;
+        const stepInputs: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(s.inputs)) {
+          const r = subst(v, ctx);
+          stepInputs[k] = Array.isArray(r) ? r.map((x) => resolveInput(String(x), base, registry, s, k)) : resolveInput(String(r), base, registry, s, k);
+        }
+        rec.params = stepParams;
+        rec.inputs = stepInputs;
+        const outputs = ctx.outputs[s.name]!;
+        const cacheable = !opts.noCache && (s.cache ?? !UNCACHED_KINDS.includes(s.uses));
+        const key = stepKey(s, stepParams, stepInputs, registry, modelName);
+        rec.cacheKey = key;
+        const cacheFile = path.join(cacheRoot, `${s.name}.json`);
+        if (cacheable && cacheHit(cacheFile, key, outputs, s, registry, modelName)) {
+          const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { outputs: Record<string, { path: string; sha256: string }>; metrics: Record<string, number>; summary: string | null; answer?: string | null };
+          rec.status = 'skipped';
+          rec.outputs = cached.outputs;
+          rec.metrics = cached.metrics;
+          rec.summary = cached.summary;
+          if (cached.answer) answer = cached.answer;
+          log(`${label} skipped: inputs and params unchanged since run ${(cached as { runId?: string }).runId ?? '?'}`);
+        } else {
+          rec.status = 'running';
+          store.save(run);
+          log(`${label}…`);
+          for (const o of Object.values(outputs)) fs.mkdirSync(path.dirname(o), { recursive: true });
+          const outcome = await STEP_FUNCTIONS[s.uses]({
+            step: s.name,
+            uses: s.uses,
+            inputs: stepInputs,
+            params: stepParams,
+            outputs,
+            modelName,
+            registry,
+            runId: run.id,
+            log,
+            onRunEnd: (fn) => closers.push(fn),
+            runInfo: () => JSON.parse(JSON.stringify(run)) as Record<string, unknown>,
+          });
+          rec.ms = Date.now() - ts;
+          rec.status = 'ok';
+          rec.metrics = outcome.metrics ?? {};
+          rec.summary = outcome.summary ?? null;
+          rec.outputs = Object.fromEntries(Object.entries(outputs).filter(([, v]) => fs.existsSync(v)).map(([k, v]) => [k, { path: v, sha256: hashPath(v) }]));
+          if (outcome.answer) answer = outcome.answer;
+          if (cacheable) writeFileAtomic(cacheFile, JSON.stringify({ key, runId: run.id, at: new Date().toISOString(), outputs: rec.outputs, metrics: rec.metrics, summary: rec.summary, answer: outcome.answer ?? null }, null, 1) + '\n');
+          else fs.rmSync(cacheFile, { force: true });
+          log(`${label} done in ${fmtMs(rec.ms)}${rec.summary ? `: ${rec.summary}` : ''}`);
+        }
+        if (s.uses === 'report' && rec.outputs.report) reportDir = rec.outputs.report.path;
+        for (const [k, v] of Object.entries(rec.metrics)) run.metrics[`${s.name}.${k}`] = v;
+        for (const [k, v] of Object.entries(rec.outputs)) run.artifacts.push({ step: s.name, name: k, path: v.path, sha256: v.sha256 });
+        store.save(run);
+      } catch (e) {
+        rec.ms = Date.now() - ts;
+        rec.status = 'failed';
+        const err = e as Error & { code?: string; path?: string };
+        rec.error = { code: typeof err.code === 'string' ? err.code : err.name === 'DataError' ? 'DATA_INVALID' : 'STEP_FAILED', path: typeof err.path === 'string' ? err.path : `steps.${s.name}`, message: err.message };
+        run.error = rec.error;
+        fs.rmSync(path.join(cacheRoot, `${s.name}.json`), { force: true });
+        log(`${label} FAILED after ${fmtMs(rec.ms)}: [${rec.error.code}] ${rec.error.message}`);
+        if (env.MLOPS_DEBUG) log(err.stack ?? '');
+        break;
+      }
+    }
+  } finally {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log(`warning: clean-up failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  run.status = run.error ? 'failed' : 'succeeded';
+  run.finishedAt = new Date().toISOString();
+  run.durationMs = Date.now() - t0;
+  store.save(run);
+  const skipped = run.steps.filter((s) => s.status === 'skipped').length;
+  log(`run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`);
+  const readOut = (uses: string, name: string): Record<string, unknown> | null => {
+    const s = order.find((x) => x.uses === uses && run.steps.find((r) => r.name === x.name && (r.status === 'ok' || r.status === 'skipped')));
+    const f = s ? ctx.outputs[s.name]![name] : undefined;
+    return f && fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>) : null;
+  };
+  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision: readOut('gate', 'decision'), registration: readOut('register', 'registration'), root };
+}
+
+function fmtMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function resolveInput(v: string, base: string, registry: LocalRegistry, s: Step, k: string): string {
+  if (v === 'undefined' || v === '') throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, `input '${k}' of step '${s.name}' resolved to nothing; check its reference.`);
+  if (v.startsWith('models:/')) {
+    try {
+      return registry.resolveUri(v).dir;
+    } catch (e) {
+      throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, (e as Error).message);
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, `the local runner reads local paths and models:/ URIs; ${JSON.stringify(v)} needs a managed pipeline service (see FORMAT.md).`);
+  const p = path.resolve(base, v);
+  if (!fs.existsSync(p)) throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, `input '${k}' of step '${s.name}': ${p} does not exist.`);
+  return p;
+}
+
+/** The cache key of a step: kind, runtime version, params, input content hashes, and for a gate the champion it is compared with. */
+function stepKey(s: Step, params: Record<string, unknown>, inputs: Record<string, string | string[]>, registry: LocalRegistry, modelName: string): string {
+  const hashes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => hashPath(x)) : hashPath(v)]));
+  let extra: unknown = null;
+  if (s.uses === 'gate' && typeof inputs.model === 'string') {
+    const champ = referenceChampion(registry, modelName, modelContentHash(inputs.model));
+    extra = champ ? { version: champ.version, contentHash: champ.contentHash } : null;
+  }
+  return sha({ uses: s.uses, runtime: runtimeVersion(), params, inputs: hashes, extra, outputs: s.outputs });
+}
+
+function cacheHit(file: string, key: string, outputs: Record<string, string>, s: Step, registry: LocalRegistry, modelName: string): boolean {
+  if (!fs.existsSync(file)) return false;
+  try {
+    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { key: string; outputs: Record<string, { path: string; sha256: string }> };
+    if (c.key !== key) return false;
+    for (const [name, p] of Object.entries(outputs)) {
+      const rec = c.outputs[name];
+      if (!rec || rec.path !== p || !fs.existsSync(p) || hashPath(p) !== rec.sha256) return false;
+    }
+    if (s.uses === 'register') {
+      const reg = JSON.parse(fs.readFileSync(outputs.registration!, 'utf8')) as { version: number; contentHash: string };
+      if (!registry.versions(modelName).some((v) => v.version === reg.version && v.contentHash === reg.contentHash)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

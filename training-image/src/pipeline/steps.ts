@@ -1,0 +1,402 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { readModelDir, writeModelDir, fileSha256 } from '../artifacts/modeldir';
+import { checkContract, contractCategoricals, loadContract } from '../data/contract';
+import { readCsvFile } from '../data/csv';
+import { Frame } from '../data/frame';
+import { encodeTarget } from '../features/target';
+import { loadData } from '../cli/data';
+import { ForecastModel, trainForecastModel } from '../models/forecast-model';
+import { TrainedModel } from '../models/model';
+import { trainModel } from '../models/train';
+import { MODEL_NAMES, ModelName } from '../models/catalog';
+import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
+import { copyDir } from '../registry/fsutil';
+import { flatMetrics, LocalRegistry, ModelVersion } from '../registry/registry';
+import { StepKind } from './schema';
+
+/** A step failure: `{code, path, message}` (path names the step field, e.g. `steps.train.params.target`). */
+export class StepError extends Error {
+  constructor(
+    /** Stable code: BAD_PARAM, BAD_INPUT, DATA_INVALID, GATE_REJECTED, SERVE_UNAVAILABLE, SCORE_FAILED, STEP_FAILED. */
+    public readonly code: 'BAD_PARAM' | 'BAD_INPUT' | 'DATA_INVALID' | 'GATE_REJECTED' | 'SERVE_UNAVAILABLE' | 'SCORE_FAILED' | 'STEP_FAILED',
+    /** The step field concerned. */
+    public readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+/** What a step gets: resolved inputs (local paths), params (plain data), output paths, and run services. */
+export interface StepContext {
+  readonly step: string;
+  readonly uses: StepKind;
+  readonly inputs: Readonly<Record<string, string | readonly string[]>>;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly outputs: Readonly<Record<string, string>>;
+  /** Registry model name of the pipeline. */
+  readonly modelName: string;
+  readonly registry: LocalRegistry;
+  readonly runId: string;
+  readonly log: (line: string) => void;
+  /** Registers a clean-up run at the end of the pipeline run (e.g. stopping a server). */
+  readonly onRunEnd: (fn: () => Promise<void>) => void;
+  /** The run so far (for the report step). */
+  readonly runInfo: () => Record<string, unknown>;
+}
+
+/** What a step returns. */
+export interface StepOutcome {
+  /** Numeric metrics, recorded as `<step>.<name>` in the run. */
+  readonly metrics?: Record<string, number>;
+  /** One line for the progress log. */
+  readonly summary?: string;
+  /** The answer sentence, when the step produced one. */
+  readonly answer?: string;
+}
+
+type StepFn = (c: StepContext) => Promise<StepOutcome>;
+
+function p(c: StepContext, name: string): string {
+  return `steps.${c.step}.params.${name}`;
+}
+
+function input(c: StepContext, name: string, required = true): string | undefined {
+  const v = c.inputs[name];
+  if (v === undefined) {
+    if (required) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `step '${c.step}' (${c.uses}) needs input '${name}'; add inputs: {${name}: <path>} (see FORMAT.md).`);
+    return undefined;
+  }
+  if (Array.isArray(v)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `input '${name}' of step '${c.step}' must be one path, not a list.`);
+  return v as string;
+}
+
+function str(c: StepContext, name: string, required: true): string;
+function str(c: StepContext, name: string, required?: false): string | undefined;
+function str(c: StepContext, name: string, required = false): string | undefined {
+  const v = c.params[name];
+  if (v === undefined || v === null) {
+    if (required) throw new StepError('BAD_PARAM', p(c, name), `step '${c.step}' (${c.uses}) needs params.${name}.`);
+    return undefined;
+  }
+  if (typeof v !== 'string' || !v) throw new StepError('BAD_PARAM', p(c, name), `params.${name} of step '${c.step}' must be a non-empty string. Got ${JSON.stringify(v)}.`);
+  return v;
+}
+
+function num(c: StepContext, name: string, o: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+  const v = c.params[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (o.integer && !Number.isInteger(v)) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) {
+    throw new StepError('BAD_PARAM', p(c, name), `params.${name} of step '${c.step}' must be ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}. Got ${JSON.stringify(v)}.`);
+  }
+  return v;
+}
+
+function choice<T extends string>(c: StepContext, name: string, choices: readonly T[]): T | undefined {
+  const v = c.params[name];
+  if (v === undefined || v === null) return undefined;
+  if (!choices.includes(v as T)) throw new StepError('BAD_PARAM', p(c, name), `params.${name} of step '${c.step}' must be one of ${choices.join(', ')}. Got ${JSON.stringify(v)}.`);
+  return v as T;
+}
+
+function obj(c: StepContext, name: string): Record<string, unknown> | undefined {
+  const v = c.params[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new StepError('BAD_PARAM', p(c, name), `params.${name} of step '${c.step}' must be a map. Got ${JSON.stringify(v)}.`);
+  return v as Record<string, unknown>;
+}
+
+function writeJson(file: string, v: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(v, null, 1) + '\n');
+}
+
+function readJson(file: string): unknown {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+const validate: StepFn = async (c) => {
+  const data = input(c, 'data')!;
+  const { contract } = loadContract(input(c, 'contract')!);
+  const table = readCsvFile(data);
+  const rep = checkContract(table, contract, { maxPerColumn: num(c, 'maxPerColumn', { integer: true, min: 1 }) ?? 20 });
+  writeJson(c.outputs.report!, { ...rep, columns: table.header.length, sha256: fileSha256(data) });
+  const fail = c.params.failOnError !== false;
+  if (!rep.ok && fail) {
+    throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${data} breaks the contract: ${rep.total} violation(s), e.g. ${rep.violations.slice(0, 3).map((v) => `[${v.code}] ${v.message}`).join('; ')}. Fix the data or the contract (report: ${c.outputs.report}).`);
+  }
+  return { metrics: { rows: rep.rows, violations: rep.total }, summary: `${rep.rows} rows, ${rep.total} violation(s)` };
+};
+
+const train: StepFn = async (c) => {
+  const dataPath = input(c, 'data')!;
+  const contractPath = input(c, 'contract', false);
+  const loaded = loadData(dataPath, contractPath);
+  if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
+  const target = str(c, 'target') ?? loaded.contract?.target;
+  if (!target) throw new StepError('BAD_PARAM', p(c, 'target'), `step '${c.step}' needs params.target (the label column) or a target in the contract.`);
+  const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? 'auto';
+  const features = { ...(obj(c, 'features') ?? {}) } as Record<string, unknown>;
+  if (loaded.contract) features.categorical = [...new Set([...((features.categorical as string[]) ?? []), ...contractCategoricals(loaded.contract).filter((x) => x !== target)])];
+  const tune = obj(c, 'tune');
+  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? 0;
+  const result = trainModel({
+    frame: loaded.frame,
+    target,
+    task: choice(c, 'task', ['regression', 'classification'] as const),
+    model,
+    params: obj(c, 'params') ?? {},
+    seed,
+    features: features as never,
+    holdout: num(c, 'holdout', { min: 0, max: 0.9 }),
+    tune: tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as 'random' | 'tpe') ?? 'tpe' } : undefined,
+    log: (l) => c.log(`  ${l}`),
+  });
+  const tr = result.trained;
+  writeModelDir(c.outputs.model!, {
+    model: result.model,
+    estimator: tr.estimator.name,
+    task: tr.task,
+    target,
+    modelJson: tr.estimator.toJSON(),
+    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
+    ...(loaded.contractText !== null ? { contractYaml: loaded.contractText } : {}),
+    metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
+    featureImportance: result.importance,
+    fingerprint: { sha256: fileSha256(dataPath), rows: loaded.frame.rows, cols: loaded.frame.names.length, source: dataPath },
+    ...(result.search ? { extra: { 'tuning.json': { sampler: tune?.sampler ?? 'tpe', trials: result.search.trials, best: result.search.best } } } : {}),
+  });
+  const m = flatMetrics(result.metrics);
+  return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}` };
+};
+
+const forecast: StepFn = async (c) => {
+  const r = trainForecastModel({
+    data: input(c, 'data')!,
+    out: c.outputs.model!,
+    time: str(c, 'time', true),
+    value: str(c, 'value', true),
+    resample: choice(c, 'resample', ['hour', 'day', 'week', 'month'] as const) ?? null,
+    agg: choice(c, 'agg', ['mean', 'max', 'min', 'sum'] as const),
+    forecaster: obj(c, 'forecaster') as never,
+    seed: num(c, 'seed', { integer: true, min: 0 }),
+    horizon: num(c, 'horizon', { integer: true, min: 1 }),
+    log: (l) => c.log(`  ${l}`),
+  });
+  const bt = r.model.backtest;
+  return { metrics: { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmtN(bt.rmse)}` };
+};
+
+/** The F1-optimal decision threshold of a binary classifier on labelled data, with the precision/recall/F1 curve. */
+export function thresholdCurve(y: Float64Array, pPos: Float64Array): { thresholds: number[]; precision: number[]; recall: number[]; f1: number[]; best: { value: number; score: number }; confusion: number[][] } {
+  const thresholds: number[] = [], precision: number[] = [], recall: number[] = [], f1: number[] = [];
+  let best = { value: 0.5, score: -1 };
+  for (let t = 0.05; t < 0.951; t += 0.01) {
+    let tp = 0, fp = 0, fn = 0;
+    for (let i = 0; i < y.length; i++) {
+      const pred = pPos[i]! >= t;
+      if (pred && y[i] === 1) tp++;
+      else if (pred) fp++;
+      else if (y[i] === 1) fn++;
+    }
+    const pr = tp + fp ? tp / (tp + fp) : 1, rc = tp + fn ? tp / (tp + fn) : 0, f = pr + rc ? (2 * pr * rc) / (pr + rc) : 0;
+    const tv = Math.round(t * 100) / 100;
+    thresholds.push(tv); precision.push(pr); recall.push(rc); f1.push(f);
+    if (f > best.score) best = { value: tv, score: f };
+  }
+  const cm = [[0, 0], [0, 0]];
+  for (let i = 0; i < y.length; i++) cm[y[i] === 1 ? 1 : 0]![pPos[i]! >= best.value ? 1 : 0]!++;
+  return { thresholds, precision, recall, f1, best, confusion: cm };
+}
+
+const evaluate: StepFn = async (c) => {
+  const dir = input(c, 'model')!;
+  const d = readModelDir(dir);
+  if (d.manifest.task === 'forecast') {
+    const m = ForecastModel.fromLoaded(dir, d);
+    const horizon = num(c, 'horizon', { integer: true, min: 1 }) ?? m.horizon;
+    const threshold = num(c, 'threshold');
+    const fc = m.forecast(horizon);
+    const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+    const ex = threshold === undefined ? null : m.whenExceeds(threshold, horizon);
+    const bt = m.backtest;
+    let answer: string | undefined;
+    if (threshold !== undefined) {
+      const { transformerAnswer } = await import('../report/answer');
+      const { recentPeak } = await import('../report/series');
+      answer = transformerAnswer({ rating: threshold, crossing: ex && (ex.date !== null || ex.upper !== null || ex.lower !== null) ? ex : null, horizonEnd: fc.times[fc.times.length - 1]!, backtest: bt, unit: str(c, 'unit'), intervalWidth: m.forecaster.getParams().intervalWidth, recentPeak: recentPeak(m.history.values) });
+    }
+    const metrics = { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage };
+    writeJson(c.outputs.metrics!, {
+      task: 'forecast',
+      metrics,
+      backtest: bt,
+      threshold: threshold ?? null,
+      horizon,
+      horizonEnd: iso(fc.times[fc.times.length - 1]!),
+      crossing: ex ? { date: iso(ex.date), lower: iso(ex.lower), upper: iso(ex.upper) } : null,
+      answer: answer ?? null,
+    });
+    return { metrics, summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmtN(bt.rmse)}`, ...(answer ? { answer } : {}) };
+  }
+  const { model } = TrainedModel.load(dir);
+  const dataPath = input(c, 'data', false);
+  let metrics: Record<string, number>;
+  let classification: unknown = null;
+  if (dataPath) {
+    const loaded = loadData(dataPath, undefined, {});
+    const frame = loaded.frame as Frame;
+    metrics = model.evaluate(frame);
+    if (model.task === 'classification' && model.target.labels && model.target.labels.length === 2) {
+      const y = encodeTarget(frame.column(model.target.column), model.target);
+      const pr = model.predictFrame(frame).proba!;
+      const pPos = new Float64Array(pr.rows);
+      for (let i = 0; i < pr.rows; i++) pPos[i] = pr.data[i * pr.cols + 1]!;
+      const curve = thresholdCurve(y, pPos);
+      classification = { positiveLabel: model.target.labels[1], threshold: { value: curve.best.value, metric: 'f1', score: curve.best.score }, curve: { thresholds: curve.thresholds, precision: curve.precision, recall: curve.recall, f1: curve.f1 }, confusion: { labels: [...model.target.labels], matrix: curve.confusion } };
+      metrics = { ...metrics, f1_at_threshold: curve.best.score, threshold: curve.best.value };
+    }
+  } else metrics = flatMetrics(d.metrics);
+  writeJson(c.outputs.metrics!, { task: model.task, metrics, data: dataPath ?? null, classification });
+  return { metrics, summary: Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || k === 'threshold').map(([k, v]) => `${k} ${fmtN(v)}`).join(', ') };
+};
+
+function metricsOf(modelDir: string, metricsFile?: string): Record<string, number> {
+  if (metricsFile) return flatMetrics(readJson(metricsFile));
+  return flatMetrics(readModelDir(modelDir).metrics);
+}
+
+const select: StepFn = async (c) => {
+  const raw = c.inputs.candidates;
+  const cands = Array.isArray(raw) ? (raw as string[]) : Object.values(c.inputs).flatMap((v) => (Array.isArray(v) ? v : [v]));
+  if (cands.length < 1) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.candidates`, `select needs inputs.candidates: a list of model directories.`);
+  const metric = str(c, 'metric', true);
+  const direction = choice(c, 'direction', ['minimize', 'maximize'] as const) ?? METRIC_DIRECTIONS[metric];
+  if (!direction) throw new StepError('BAD_PARAM', p(c, 'direction'), `metric '${metric}' has no known direction; add direction: minimize or maximize.`);
+  const scored = cands.map((dir) => ({ dir, model: readModelDir(dir).manifest.model, value: metricsOf(dir)[metric] ?? null }));
+  const ok = scored.filter((s) => s.value !== null);
+  if (!ok.length) throw new StepError('BAD_PARAM', p(c, 'metric'), `no candidate has metric '${metric}'; candidates have ${Object.keys(metricsOf(cands[0]!)).join(', ')}.`);
+  const best = ok.sort((a, b) => (direction === 'minimize' ? a.value! - b.value! : b.value! - a.value!))[0]!;
+  fs.rmSync(c.outputs.model!, { recursive: true, force: true });
+  copyDir(best.dir, c.outputs.model!);
+  writeJson(c.outputs.selection!, { metric, direction, chosen: best, candidates: scored });
+  return { metrics: { [metric]: best.value! }, summary: `chose ${best.model} (${metric} ${fmtN(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmtN(s.value)}`).join(', ')}` };
+};
+
+/** The champion a challenger is compared with: the current champion, or, when the challenger already is the champion, the one it replaced. */
+export function referenceChampion(reg: LocalRegistry, name: string, challengerHash: string | null): ModelVersion | null {
+  const vs = reg.versions(name);
+  if (!vs.length) return null;
+  const s = reg.aliases(name);
+  if (s.champion === null) return null;
+  const champ = vs.find((v) => v.version === s.champion) ?? null;
+  if (!champ || champ.contentHash !== challengerHash) return champ;
+  const i = s.lineage.lastIndexOf(champ.version);
+  const prev = i > 0 ? s.lineage[i - 1]! : null;
+  return prev === null ? null : vs.find((v) => v.version === prev) ?? null;
+}
+
+/** Content hash of a model directory as the registry computes it. */
+export function modelContentHash(dir: string): string {
+  const { createHash } = require('crypto') as typeof import('crypto');
+  const files = readModelDir(dir).manifest.files;
+  return createHash('sha256').update(JSON.stringify(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+}
+
+const gate: StepFn = async (c) => {
+  const dir = input(c, 'model')!;
+  let config;
+  try {
+    config = checkGateConfig(c.params as Record<string, unknown>);
+  } catch (e) {
+    throw new StepError('BAD_PARAM', `steps.${c.step}.${(e as { path: string }).path}`, (e as Error).message);
+  }
+  const challenger = metricsOf(dir, input(c, 'metrics', false));
+  const champ = referenceChampion(c.registry, c.modelName, modelContentHash(dir));
+  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null);
+  writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
+  if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
+  return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };
+};
+
+const register: StepFn = async (c) => {
+  const dir = input(c, 'model')!;
+  const decisionFile = input(c, 'decision', false);
+  const decision = decisionFile ? (readJson(decisionFile) as GateDecision) : null;
+  const promote = c.params.promote ?? 'auto';
+  if (promote !== 'auto' && promote !== true && promote !== false) throw new StepError('BAD_PARAM', p(c, 'promote'), `params.promote must be auto, true or false. Got ${JSON.stringify(promote)}.`);
+  const extra = decision ? (decision as unknown as { challengerMetrics?: Record<string, number> }).challengerMetrics : undefined;
+  const { version, created } = c.registry.register(c.modelName, dir, { metrics: extra, runId: c.runId, decision });
+  const should = promote === true || (promote === 'auto' && decision !== null && decision.passed);
+  const before = c.registry.aliases(c.modelName).champion;
+  if (should) c.registry.promote(c.modelName, version.version, decision ? `gate passed: ${decision.reasons[0] ?? ''}` : 'promoted by pipeline (promote: true)');
+  const after = c.registry.aliases(c.modelName);
+  const promoted = should && after.champion === version.version;
+  const aliases = (['champion', 'challenger'] as const).filter((a) => after[a] === version.version);
+  writeJson(c.outputs.registration!, { name: c.modelName, version: version.version, created, promoted, previousChampion: before, champion: after.champion, aliases, contentHash: version.contentHash });
+  return {
+    metrics: { version: version.version, promoted: promoted ? 1 : 0 },
+    summary: `${c.modelName} v${version.version}${created ? ' registered' : ' (already registered)'}; ${promoted ? (before === version.version ? 'already champion' : `promoted to champion${before ? ` (was v${before})` : ''}`) : `not promoted; champion stays ${after.champion === null ? 'none' : `v${after.champion}`}`}`,
+  };
+};
+
+const serve: StepFn = async (c) => {
+  const dir = input(c, 'model')!;
+  let mod: { startServer?: (o: Record<string, unknown>) => Promise<{ url: string; port: number; ready: Promise<void>; close(): Promise<void> }> };
+  try {
+    mod = require(path.join(__dirname, '..', 'serve')) as typeof mod;
+  } catch (e) {
+    throw new StepError('SERVE_UNAVAILABLE', `steps.${c.step}`, `the scoring server (src/serve) is not available in this runtime build (${(e as Error).message.split('\n')[0]}).`);
+  }
+  if (typeof mod.startServer !== 'function') throw new StepError('SERVE_UNAVAILABLE', `steps.${c.step}`, 'src/serve does not export startServer.');
+  const host = str(c, 'host') ?? '127.0.0.1';
+  const port = num(c, 'port', { integer: true, min: 0, max: 65535 }) ?? 0;
+  const srv = await mod.startServer({ model: dir, host, port, env: {}, logger: c.params.logs === true ? undefined : false, processMetrics: false });
+  c.onRunEnd(() => srv.close());
+  try {
+    await srv.ready;
+  } catch (e) {
+    throw new StepError('STEP_FAILED', `steps.${c.step}.inputs.model`, `the server could not load ${dir}: ${(e as Error).message}`);
+  }
+  writeJson(c.outputs.endpoint!, { url: srv.url, port: srv.port, model: dir });
+  return { summary: `serving ${dir} at ${srv.url}` };
+};
+
+const score: StepFn = async (c) => {
+  const ep = readJson(input(c, 'endpoint')!) as { url: string };
+  const route = str(c, 'path') ?? '/invocations';
+  const body = c.params.request;
+  if (body === undefined) throw new StepError('BAD_PARAM', p(c, 'request'), `step '${c.step}' needs params.request: the JSON body to send, e.g. {instances: [{date: "2018-09-01"}]}.`);
+  const url = new URL(route, ep.url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.endpoint`, `the local runner scores loopback endpoints only; got ${url.host}.`);
+  const t = Date.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  writeJson(c.outputs.response!, { url: url.toString(), status: res.status, ms: Date.now() - t, request: body, response: json });
+  if (!res.ok) throw new StepError('SCORE_FAILED', `steps.${c.step}.params.request`, `POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  return { metrics: { status: res.status, latency_ms: Date.now() - t }, summary: `POST ${url.pathname} → ${res.status} in ${Date.now() - t} ms: ${text.slice(0, 160)}` };
+};
+
+const report: StepFn = async (c) => {
+  const { buildReportInput } = await import('./report-input');
+  const built = buildReportInput(c);
+  const { writeReport } = await import('../report');
+  const w = await writeReport(c.outputs.report!, built.input);
+  return { summary: `report ${w.html}`, ...(built.answer ? { answer: built.answer } : {}) };
+};
+
+/** The implementation of each step kind. */
+export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, train, forecast, evaluate, select, gate, register, serve, score, report };
+
+/** Formats a number for progress lines. */
+export function fmtN(v: number): string {
+  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
+}
