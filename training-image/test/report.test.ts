@@ -202,3 +202,19 @@ describe('writeReport', () => {
     await expect(writeReport(path.join(file, 'sub'), { title: 't', run: { id: 'r' } })).rejects.toMatchObject({ name: 'ReportError', issues: [expect.objectContaining({ code: 'REPORT_WRITE_FAILED' })] });
   });
 });
+
+test('the forecast chart takes typed arrays as they come from the forecaster (no NaN points)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { forecastChartSpec } = require('../src/report/charts') as typeof import('../src/report/charts');
+  const times = Float64Array.from([0, 86400e3, 2 * 86400e3]);
+  const spec = forecastChartSpec({
+    valueLabel: 'load',
+    history: { times, values: Float64Array.from([1, 2, 3]) },
+    forecast: { times: Float64Array.from([3 * 86400e3]), mean: Float64Array.from([4]), lower: Float64Array.from([3]), upper: Float64Array.from([5]) },
+    intervalWidth: 0.8,
+  } as never) as { layer: { data?: { values: Record<string, unknown>[] } }[] };
+  const points = spec.layer.flatMap((l) => l.data?.values ?? []);
+  expect(points.length).toBeGreaterThan(0);
+  for (const p of points) for (const v of Object.values(p)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
+  expect(points.some((p) => p.v === 3)).toBe(true);
+});

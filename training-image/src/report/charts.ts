@@ -47,8 +47,9 @@ function band(width: number): string {
 export function forecastChartSpec(f: ReportForecast, opts: { width?: number; height?: number } = {}): VlSpec {
   const unit = f.unit ? ` (${f.unit})` : '';
   const w = band(f.intervalWidth);
-  const hist = f.history.times.map((t, i) => ({ t, v: f.history.values[i] }));
-  const fc = f.forecast.times.map((t, i) => ({ t, mean: f.forecast.mean[i], lower: f.forecast.lower[i], upper: f.forecast.upper[i] }));
+  // Array.from, not .map: mapping a typed array to objects would give a typed array of NaN.
+  const hist = Array.from(f.history.times, (t, i) => ({ t, v: f.history.values[i] }));
+  const fc = Array.from(f.forecast.times, (t, i) => ({ t, mean: f.forecast.mean[i], lower: f.forecast.lower[i], upper: f.forecast.upper[i] }));
   const labels = ['History', ...(f.trend ? ['Fitted trend'] : []), 'Forecast', `${w} interval`, ...(f.rating !== undefined ? [f.ratingLabel ?? 'Rating'] : [])];
   const range = [COLORS.history, ...(f.trend ? [COLORS.trend] : []), COLORS.forecast, COLORS.band, ...(f.rating !== undefined ? [COLORS.rating] : [])];
   const color = (name: string): Record<string, unknown> => ({ datum: name, type: 'nominal', scale: { domain: labels, range }, legend: { title: null, orient: 'top', direction: 'horizontal', symbolType: 'stroke', symbolStrokeWidth: 4, symbolOpacity: 1, symbolSize: 300 } });
@@ -80,7 +81,7 @@ export function forecastChartSpec(f: ReportForecast, opts: { width?: number; hei
   });
   if (f.trend) {
     layers.push({
-      data: { values: f.trend.times.map((t, i) => ({ t, v: f.trend!.values[i] })) },
+      data: { values: Array.from(f.trend.times, (t, i) => ({ t, v: f.trend!.values[i] })) },
       mark: { type: 'line', strokeWidth: 2.5 },
       encoding: { x, y: { field: 'v', type: 'quantitative', title: yTitle }, color: color('Fitted trend') },
     });
