@@ -1,8 +1,32 @@
 import { runPipeline } from '../pipeline/runner';
+import { parseJsonOption, runStep } from '../pipeline/single';
+import { STEP_KINDS } from '../pipeline/schema';
 import { EXIT, Io, listOpt, optional, parse, parseParams, UsageError } from './io';
+
+/** Help text of `mlops pipeline step`. */
+export const STEP_HELP = `
+mlops pipeline step runs ONE step kind on its own: the cloud-neutral step
+contract (FORMAT.md) a managed pipeline service (SageMaker Pipelines, Vertex
+AI Pipelines, Azure ML pipelines) calls once per container task. Not cached
+or tracked (the service does that). Prints {"ok":true,"metrics":…,"summary":…,
+"outputs":…} as JSON on stdout; on failure {"ok":false,"error":{code,path,message}}
+on stdout, the message on stderr, and exit 1 (2 for a bad command line).
+
+Step options:
+  --uses <kind>       ${STEP_KINDS.filter((k) => k !== 'serve').join(', ')}
+  --inputs <json>     {"name": "path or URI"} (file://, models:/<name>@champion; a list for select)
+  --params <json>     the step's params as a JSON object
+  --outputs <json>    {"name": "path"}; missing outputs go to their default file under --work
+  --work <dir>        where relative --outputs paths and default outputs go (default: the current
+                      directory; relative --inputs paths are read from the current directory)
+  --name <step>       step name used in messages (default: the kind)
+  --model <name>      registry model name for gate and register (default $MLOPS_MODEL_NAME)
+  --root <dir>        registry root for models:/ inputs, gate, register (default $MLOPS_HOME, else ./.mlops)
+`;
 
 /** Help text of `mlops pipeline`. */
 export const PIPELINE_HELP = `Usage: mlops pipeline run <pipeline.yaml> [options]
+       mlops pipeline step --uses <kind> [--inputs <json>] [--params <json>] [--outputs <json>] [options]
 
 Runs a pipeline (see training-image/src/pipeline/FORMAT.md): steps in
 dependency order, unchanged steps skipped, the run recorded in the tracking
@@ -14,7 +38,8 @@ Options:
   --no-cache          run every step even when unchanged
   --json              print the run record as JSON
   -h, --help          show this help
-`;
+` + STEP_HELP;
+
 
 /** \`mlops pipeline run <file>\`. */
 export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
@@ -23,7 +48,8 @@ export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
     io.out(PIPELINE_HELP);
     return sub ? EXIT.OK : EXIT.USAGE;
   }
-  if (sub !== 'run') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use \`mlops pipeline run <pipeline.yaml>\``);
+  if (sub === 'step') return stepCommand(rest, io);
+  if (sub !== 'run') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use \`mlops pipeline run <pipeline.yaml>\` or \`mlops pipeline step --uses <kind> …\``);
   const files = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--root', '--param'].includes(rest[i - 1]!)));
   const { values } = parse(rest.filter((a) => !files.includes(a)), { root: { type: 'string' }, param: { type: 'string', multiple: true }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' } });
   if (values.help) {
@@ -43,4 +69,38 @@ export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
     io.out(lines.join('\n'));
   }
   return r.ok ? EXIT.OK : EXIT.FAILED;
+}
+
+/** `mlops pipeline step --uses <kind> --inputs <json> --params <json> --outputs <json>`: one step, JSON result on stdout. */
+export async function stepCommand(argv: string[], io: Io): Promise<number> {
+  const fail = (code: string, path: string, message: string, exit: number): number => {
+    io.out(JSON.stringify({ ok: false, error: { code, path, message } }));
+    io.err(`mlops pipeline step: [${code}] ${path}: ${message}`);
+    return exit;
+  };
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parse(argv, { uses: { type: 'string' }, inputs: { type: 'string' }, params: { type: 'string' }, outputs: { type: 'string' }, work: { type: 'string' }, name: { type: 'string' }, model: { type: 'string' }, root: { type: 'string' } }));
+  } catch (e) {
+    return fail('BAD_ARGUMENT', '(command line)', `${(e as Error).message}; run \`mlops pipeline --help\`.`, EXIT.USAGE);
+  }
+  if (values.help) {
+    io.out(PIPELINE_HELP);
+    return EXIT.OK;
+  }
+  const uses = optional(values, 'uses');
+  if (!uses) return fail('BAD_ARGUMENT', '--uses', `missing --uses <kind>; the kinds are ${STEP_KINDS.join(', ')}.`, EXIT.USAGE);
+  let inputs: Record<string, unknown>, params: Record<string, unknown>, outputs: Record<string, unknown>;
+  try {
+    inputs = parseJsonOption('inputs', optional(values, 'inputs'));
+    params = parseJsonOption('params', optional(values, 'params'));
+    outputs = parseJsonOption('outputs', optional(values, 'outputs'));
+  } catch (e) {
+    return fail('BAD_ARGUMENT', (e as { path: string }).path, (e as Error).message, EXIT.USAGE);
+  }
+  const r = await runStep({ uses, inputs, params, outputs, name: optional(values, 'name'), model: optional(values, 'model'), root: optional(values, 'root'), work: optional(values, 'work'), log: (l) => io.err(l) });
+  if (!r.ok) return fail(r.error.code, r.error.path, r.error.message, r.error.code === 'BAD_ARGUMENT' ? EXIT.USAGE : EXIT.FAILED);
+  io.out(JSON.stringify(r));
+  if (r.summary) io.err(`${r.step} (${r.uses}): ${r.summary}`);
+  return EXIT.OK;
 }

@@ -6,6 +6,7 @@ import { modelImportances, permutationImportance } from '../eval/importance';
 import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
 import { hyperparameterSearch, SearchResult, TrialParams } from '../eval/search';
 import { FeatureConfig, FeaturePipeline } from '../features/pipeline';
+import { thresholdCurve, thresholdPoint } from '../pipeline/threshold';
 import { encodeTarget, fitTarget, inferTask, Task } from '../features/target';
 import { autoCandidates, catalogEntry, ConcreteModel, createEstimator, ModelName, MODEL_NAMES } from './catalog';
 import { TrainedModel } from './model';
@@ -174,6 +175,16 @@ export function trainModel(o: TrainOptions): TrainResult {
     timings.holdout_ms = Date.now() - t;
     metrics = { task, model: chosen, holdout: { rows: split.test.length, fraction: holdout, split: o.features?.time ? 'time-ordered' : task === 'classification' ? 'stratified' : 'random', ...r.metrics } };
     log(`holdout: ${Object.entries(r.metrics).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}`);
+    if (task === 'classification' && target.labels?.length === 2) {
+      // The F1-optimal decision threshold, chosen on the holdout probabilities (never on data scored later).
+      const pr = new TrainedModel(chosen, r.est, r.pipe, target).predictMatrix(r.Xte).proba!;
+      const pPos = new Float64Array(pr.rows);
+      for (let i = 0; i < pr.rows; i++) pPos[i] = pr.data[i * pr.cols + 1]!;
+      const best = thresholdCurve(r.yte, pPos).best;
+      const at = thresholdPoint(r.yte, pPos, best.value);
+      metrics = { ...metrics, decisionThreshold: { value: best.value, metric: 'f1', f1: at.f1, precision: at.precision, recall: at.recall, positiveLabel: target.labels[1], chosenOn: 'holdout', rows: split.test.length } };
+      log(`holdout: F1-optimal decision threshold ${best.value} (f1=${fmt(at.f1)} precision=${fmt(at.precision)} recall=${fmt(at.recall)})`);
+    }
     const t2 = Date.now();
     const scoreMetric: MetricName = task === 'regression' ? 'r2' : 'roc_auc';
     const tm = new TrainedModel(chosen, r.est, r.pipe, target);

@@ -4,3 +4,8 @@ export type { Pipeline, Step, StepKind, PipelineIssue } from './schema';
 export { runPipeline, loadPipeline, resolveRoot } from './runner';
 export type { RunOptions, RunResult } from './runner';
 export { StepError, thresholdCurve } from './steps';
+export { thresholdPoint } from './threshold';
+export { splitCsv, CsvSplitError } from './split';
+export type { CsvSplitOptions, CsvSplitResult } from './split';
+export { runStep } from './single';
+export type { RunStepOptions, StepRunResult, StepRunError } from './single';

@@ -79,6 +79,15 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
     const mm = (metricsDoc.metrics ?? {}) as Record<string, number>;
     metricSets.push({ label: metricsDoc.data ? `evaluation (${path.basename(String(metricsDoc.data))})` : 'evaluation', values: Object.fromEntries(Object.entries(mm).filter(([k]) => KNOWN.includes(k))) });
     if (metricsDoc.classification) input.classification = metricsDoc.classification;
+    const dt = metricsDoc.decisionThreshold as { value: number; source: string; holdout: { f1?: number; rows?: number } | null; evaluated: { rows: number; f1: number } } | null | undefined;
+    if (dt) {
+      const on = metricsDoc.data ? path.basename(String(metricsDoc.data)) : 'the evaluation data';
+      notes.push(
+        dt.holdout
+          ? `The decision threshold ${dt.value} was chosen by training to maximise F1 on its internal holdout${dt.holdout.rows ? ` (${dt.holdout.rows} rows` : ' ('}${dt.holdout.f1 !== undefined ? `${dt.holdout.rows ? ', ' : ''}F1 ${dt.holdout.f1.toFixed(3)} there` : ''}); the threshold curve, the confusion matrix and F1 ${dt.evaluated.f1.toFixed(3)} are on ${on} (${dt.evaluated.rows} rows), which was not used to choose it.`
+          : `No decision threshold was stored by training, so the confusion matrix and F1 on ${on} are at the default 0.5; no threshold was chosen on the evaluation data.`,
+      );
+    }
   }
   const sel = readJson(one(c, 'selection'));
   if (sel) {

@@ -2,7 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /** The step kinds a pipeline can use (see FORMAT.md for each one's inputs, params and outputs). */
-export const STEP_KINDS = ['validate', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'serve', 'score', 'report'] as const;
+export const STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'serve', 'score', 'report'] as const;
 
 /** One step kind. */
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -10,6 +10,7 @@ export type StepKind = (typeof STEP_KINDS)[number];
 /** The outputs each step kind writes (name → default relative path in the step's work directory). */
 export const STEP_OUTPUTS: Readonly<Record<StepKind, Readonly<Record<string, string>>>> = {
   validate: { report: 'validation.json' },
+  split: { train: 'train.csv', test: 'test.csv' },
   train: { model: 'model' },
   forecast: { model: 'model' },
   evaluate: { metrics: 'metrics.json' },

@@ -14,6 +14,10 @@ import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '
 import { copyDir } from '../registry/fsutil';
 import { flatMetrics, LocalRegistry, ModelVersion } from '../registry/registry';
 import { StepKind } from './schema';
+import { CsvSplitError, CsvSplitResult, splitCsv } from './split';
+import { thresholdCurve, thresholdPoint } from './threshold';
+
+export { thresholdCurve, thresholdPoint } from './threshold';
 
 /** A step failure: `{code, path, message}` (path names the step field, e.g. `steps.train.params.target`). */
 export class StepError extends Error {
@@ -130,6 +134,38 @@ const validate: StepFn = async (c) => {
   return { metrics: { rows: rep.rows, violations: rep.total }, summary: `${rep.rows} rows, ${rep.total} violation(s)` };
 };
 
+const split: StepFn = async (c) => {
+  const data = input(c, 'data')!;
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(data);
+  } catch (e) {
+    throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `cannot read ${data}: ${(e as Error).message}`);
+  }
+  const testFraction = num(c, 'testFraction', { min: 0, max: 1 }) ?? 0.2;
+  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? 0;
+  const stratify = str(c, 'stratify');
+  const time = str(c, 'time');
+  let r: CsvSplitResult;
+  try {
+    r = splitCsv(bytes, { testFraction, seed, ...(stratify !== undefined ? { stratify } : {}), ...(time !== undefined ? { time } : {}) });
+  } catch (e) {
+    if (e instanceof CsvSplitError) throw new StepError(e.field === 'data' ? 'BAD_INPUT' : 'BAD_PARAM', e.field === 'data' ? `steps.${c.step}.inputs.data` : p(c, e.field), `${e.field === 'data' ? `${data}: ` : `params.${e.field} of step '${c.step}': `}${e.message}`);
+    throw e;
+  }
+  for (const [name, buf] of [['train', r.train], ['test', r.test]] as const) {
+    fs.mkdirSync(path.dirname(c.outputs[name]!), { recursive: true });
+    fs.writeFileSync(c.outputs[name]!, buf);
+  }
+  const how =
+    r.method === 'time-ordered'
+      ? `time-ordered by '${time}': train ${r.timeRange!.train?.join(' … ')}, test ${r.timeRange!.test.join(' … ')}`
+      : r.method === 'stratified'
+        ? `stratified by '${stratify}' (${Object.entries(r.classes!).map(([k, v]) => `${k} ${v.train}/${v.test}`).join(', ')}), seed ${seed}`
+        : `random, seed ${seed}`;
+  return { metrics: { rows: r.rows, train_rows: r.trainRows, test_rows: r.testRows }, summary: `${r.rows} rows → train ${r.trainRows}, test ${r.testRows} (${how})` };
+};
+
 const train: StepFn = async (c) => {
   const dataPath = input(c, 'data')!;
   const contractPath = input(c, 'contract', false);
@@ -189,28 +225,6 @@ const forecast: StepFn = async (c) => {
   return { metrics: { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmtN(bt.rmse)}` };
 };
 
-/** The F1-optimal decision threshold of a binary classifier on labelled data, with the precision/recall/F1 curve. */
-export function thresholdCurve(y: Float64Array, pPos: Float64Array): { thresholds: number[]; precision: number[]; recall: number[]; f1: number[]; best: { value: number; score: number }; confusion: number[][] } {
-  const thresholds: number[] = [], precision: number[] = [], recall: number[] = [], f1: number[] = [];
-  let best = { value: 0.5, score: -1 };
-  for (let t = 0.05; t < 0.951; t += 0.01) {
-    let tp = 0, fp = 0, fn = 0;
-    for (let i = 0; i < y.length; i++) {
-      const pred = pPos[i]! >= t;
-      if (pred && y[i] === 1) tp++;
-      else if (pred) fp++;
-      else if (y[i] === 1) fn++;
-    }
-    const pr = tp + fp ? tp / (tp + fp) : 1, rc = tp + fn ? tp / (tp + fn) : 0, f = pr + rc ? (2 * pr * rc) / (pr + rc) : 0;
-    const tv = Math.round(t * 100) / 100;
-    thresholds.push(tv); precision.push(pr); recall.push(rc); f1.push(f);
-    if (f > best.score) best = { value: tv, score: f };
-  }
-  const cm = [[0, 0], [0, 0]];
-  for (let i = 0; i < y.length; i++) cm[y[i] === 1 ? 1 : 0]![pPos[i]! >= best.value ? 1 : 0]!++;
-  return { thresholds, precision, recall, f1, best, confusion: cm };
-}
-
 const evaluate: StepFn = async (c) => {
   const dir = input(c, 'model')!;
   const d = readModelDir(dir);
@@ -243,25 +257,56 @@ const evaluate: StepFn = async (c) => {
   }
   const { model } = TrainedModel.load(dir);
   const dataPath = input(c, 'data', false);
+  const contractPath = input(c, 'contract', false);
   let metrics: Record<string, number>;
   let classification: unknown = null;
+  let decisionThreshold: unknown = null;
+  let rows: number | null = null;
+  const notes: string[] = [];
   if (dataPath) {
-    const loaded = loadData(dataPath, undefined, {});
+    const loaded = loadData(dataPath, contractPath);
+    if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
     const frame = loaded.frame as Frame;
+    if (!frame.names.includes(model.target.column)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `${dataPath} has no target column '${model.target.column}'; evaluate needs labelled data.`);
+    rows = frame.rows;
     metrics = model.evaluate(frame);
     if (model.task === 'classification' && model.target.labels && model.target.labels.length === 2) {
+      // The decision threshold comes from training (chosen on its internal holdout); it is never chosen on the data evaluated here.
       const y = encodeTarget(frame.column(model.target.column), model.target);
       const pr = model.predictFrame(frame).proba!;
       const pPos = new Float64Array(pr.rows);
       for (let i = 0; i < pr.rows; i++) pPos[i] = pr.data[i * pr.cols + 1]!;
+      const stored = storedThreshold(d.metrics);
+      const t = stored?.value ?? 0.5;
+      const at = thresholdPoint(y, pPos, t);
       const curve = thresholdCurve(y, pPos);
-      classification = { positiveLabel: model.target.labels[1], threshold: { value: curve.best.value, metric: 'f1', score: curve.best.score }, curve: { thresholds: curve.thresholds, precision: curve.precision, recall: curve.recall, f1: curve.f1 }, confusion: { labels: [...model.target.labels], matrix: curve.confusion } };
-      metrics = { ...metrics, f1_at_threshold: curve.best.score, threshold: curve.best.value };
+      classification = {
+        positiveLabel: model.target.labels[1],
+        ...(stored ? { threshold: { value: t, metric: 'F1 on the training holdout', ...(stored.f1 !== undefined ? { score: stored.f1 } : {}) } } : {}),
+        curve: { thresholds: curve.thresholds, precision: curve.precision, recall: curve.recall, f1: curve.f1 },
+        confusion: { labels: [...model.target.labels], matrix: at.confusion },
+      };
+      decisionThreshold = { value: t, source: stored ? 'training holdout' : 'default', holdout: stored, evaluated: { rows: frame.rows, f1: at.f1, precision: at.precision, recall: at.recall } };
+      metrics = { ...metrics, threshold: t, f1_at_threshold: at.f1, precision_at_threshold: at.precision, recall_at_threshold: at.recall };
+      notes.push(
+        stored
+          ? `threshold ${t} chosen on the training holdout (F1 there ${stored.f1 === undefined ? 'n/a' : fmtN(stored.f1)})`
+          : `no decision threshold stored by training (trained without a holdout, or by an older runtime): F1/precision/recall at the default 0.5`,
+      );
     }
   } else metrics = flatMetrics(d.metrics);
-  writeJson(c.outputs.metrics!, { task: model.task, metrics, data: dataPath ?? null, classification });
-  return { metrics, summary: Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || k === 'threshold').map(([k, v]) => `${k} ${fmtN(v)}`).join(', ') };
+  writeJson(c.outputs.metrics!, { task: model.task, metrics, data: dataPath ?? null, rows, decisionThreshold, classification });
+  const shown = Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || ['threshold', 'f1_at_threshold', 'precision_at_threshold', 'recall_at_threshold'].includes(k));
+  return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
 };
+
+/** The decision threshold training stored in the model's metrics (`decisionThreshold`, chosen on its holdout), or null. */
+export function storedThreshold(metrics: unknown): { value: number; f1?: number; precision?: number; recall?: number; rows?: number } | null {
+  const t = (metrics as { decisionThreshold?: Record<string, unknown> } | null)?.decisionThreshold;
+  if (!t || typeof t.value !== 'number' || !(t.value >= 0 && t.value <= 1)) return null;
+  const n = (k: string): number | undefined => (typeof t[k] === 'number' ? (t[k] as number) : undefined);
+  return { value: t.value, ...(n('f1') !== undefined ? { f1: n('f1') } : {}), ...(n('precision') !== undefined ? { precision: n('precision') } : {}), ...(n('recall') !== undefined ? { recall: n('recall') } : {}), ...(n('rows') !== undefined ? { rows: n('rows') } : {}) };
+}
 
 function metricsOf(modelDir: string, metricsFile?: string): Record<string, number> {
   if (metricsFile) return flatMetrics(readJson(metricsFile));
@@ -394,7 +439,7 @@ const report: StepFn = async (c) => {
 };
 
 /** The implementation of each step kind. */
-export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, train, forecast, evaluate, select, gate, register, serve, score, report };
+export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, train, forecast, evaluate, select, gate, register, serve, score, report };
 
 /** Formats a number for progress lines. */
 export function fmtN(v: number): string {

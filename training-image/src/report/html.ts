@@ -196,7 +196,7 @@ function classificationBody(r: ParsedReportInput, svg: string | undefined): stri
   if (c.threshold) {
     out.push(`<p>Predict <strong>${esc(c.positiveLabel ?? 'positive')}</strong> when its probability is at least <strong>${fmtMetric('t', c.threshold.value)}</strong>, the threshold that maximises ${esc(c.threshold.metric)}${c.threshold.score !== undefined && c.threshold.score !== null ? ` (${esc(c.threshold.metric)} = ${fmtMetric(c.threshold.metric, c.threshold.score)})` : ''}.</p>`);
   }
-  if (svg) out.push(figure(svg, 'Precision, recall and F1 of the positive class on the holdout at every decision threshold; the dashed line is the chosen threshold.'));
+  if (svg) out.push(figure(svg, 'Precision, recall and F1 of the positive class on the evaluation data at every decision threshold; the dashed line is the threshold chosen during training (on its internal holdout, not on these data).'));
   if (c.confusion) {
     const m = c.confusion;
     out.push(`<h3>Confusion matrix${c.threshold ? ` at threshold ${fmtMetric('t', c.threshold.value)}` : ''}</h3>`);
