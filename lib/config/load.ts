@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseDocument } from 'yaml';
+import { YAMLException, load as parseYaml } from 'js-yaml';
 import type { core as zcore } from 'zod';
 import { CLOUD_TITLES } from '../core/cloud';
 import { ErrorCode, MlopsValidationError, ValidationIssue, show } from '../core/errors';
@@ -64,15 +64,21 @@ export function loadConfig(file: string): StackConfig {
     ]);
   }
   const text = fs.readFileSync(file, 'utf8');
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new MlopsValidationError(`Stack config ${file} is not valid YAML:`, doc.errors.map((e) => ({
-      code: ErrorCode.CONFIG_YAML,
-      path: `${file}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}`,
-      message: `${e.message.split('\n')[0]}. Fix: correct the YAML syntax at that line.`,
-    })));
+  let raw: unknown;
+  try {
+    // js-yaml refuses duplicate keys, and is light to load (synth time matters).
+    raw = parseYaml(text, { filename: file });
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    throw new MlopsValidationError(`Stack config ${file} is not valid YAML:`, [
+      {
+        code: ErrorCode.CONFIG_YAML,
+        path: `${file}:${err.mark ? err.mark.line + 1 : '?'}:${err.mark ? err.mark.column + 1 : '?'}`,
+        message: `${err.reason}. Fix: correct the YAML syntax at that line.`,
+      },
+    ]);
   }
-  return parseConfig(doc.toJS(), file);
+  return parseConfig(raw, file);
 }
 
 /**
