@@ -4,7 +4,9 @@ import { NotFittedError, ParamError } from '../src/core/estimator';
 import { fromRows, Matrix } from '../src/core/matrix';
 import { Rng } from '../src/core/random';
 import { HistGradientBoostingClassifier, HistGradientBoostingRegressor } from '../src/trees';
-import { BinMapper } from '../src/trees/binning';
+import { BinMapper, sortFloat64 } from '../src/trees/binning';
+import { featureGroups } from '../src/trees/engine';
+import { SerialHistogramBuilder, TreeGrower } from '../src/trees/grower';
 import { buildHistogram } from '../src/trees/histogram';
 import { parallelAvailable } from '../src/trees/parallel';
 import { findBestSplit, SplitInfo } from '../src/trees/splitting';
@@ -178,6 +180,58 @@ describe('HistGradientBoostingRegressor', () => {
     const a = new HistGradientBoostingRegressor({ maxIter: 10, nThreads: 1, earlyStopping: false }).fit(X, y);
     const b = new HistGradientBoostingRegressor({ maxIter: 10, nThreads: 2, earlyStopping: false }).fit(X, y);
     expect(Array.from(b.predict(X))).toEqual(Array.from(a.predict(X)));
+  });
+
+  test('with 2 threads, chunked partitions and the carried root histogram give the 1-thread model (regressor and classifier)', () => {
+    if (!parallelAvailable()) return;
+    // 120,000 rows: above the row count from which the root histogram is carried between trees,
+    // and leaves large enough that partitions and histograms are cut into chunks for the worker.
+    const { X, y } = friedman(120000, 8, 0.02);
+    const a = new HistGradientBoostingRegressor({ maxIter: 5, nThreads: 1, earlyStopping: false }).fit(X, y);
+    const b = new HistGradientBoostingRegressor({ maxIter: 5, nThreads: 2, earlyStopping: false }).fit(X, y);
+    expect(Array.from(b.predict(X))).toEqual(Array.from(a.predict(X)));
+    const yc = Float64Array.from(y, (v) => (v > 14 ? 1 : 0));
+    const c = new HistGradientBoostingClassifier({ maxIter: 5, nThreads: 1, earlyStopping: false }).fit(X, yc);
+    const d = new HistGradientBoostingClassifier({ maxIter: 5, nThreads: 2, earlyStopping: false }).fit(X, yc);
+    expect(Array.from(d.predictProba(X).data)).toEqual(Array.from(c.predictProba(X).data));
+  });
+
+  test('carrying the root histogram from the leaves gives the trees of a directly built root (within rounding)', () => {
+    const { X, y } = friedman(20000, 11);
+    const mapper = BinMapper.fit(X, null, 255, new Rng(0));
+    const binned = mapper.transform(X, null);
+    const raws = [true, false].map((rootFromLeaves) => {
+      const hb = new SerialHistogramBuilder(2, binned, X.rows, mapper.offsets);
+      const g = new TreeGrower(mapper, X.rows, 2, { maxLeafNodes: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.1, minHessian: 1e-3, rootFromLeaves }, hb, {});
+      for (let it = 0; it < 10; it++) {
+        for (let i = 0; i < X.rows; i++) hb.grad[i] = hb.raw[i]! - y[i]!;
+        g.grow();
+      }
+      return hb.raw;
+    });
+    for (let i = 0; i < X.rows; i++) expect(raws[0]![i]).toBeCloseTo(raws[1]![i]!, 9);
+  });
+
+  test('the radix sort of bin edges orders doubles exactly like Float64Array.prototype.sort', () => {
+    const rng = new Rng(5);
+    const special = [0, -0, 5e-324, -5e-324, 1e300, -1e300, 1, -1];
+    for (const gen of [() => rng.next(), () => rng.normal() * 1e6, () => Math.round(rng.normal() * 3), () => special[Math.floor(rng.next() * special.length)]!]) {
+      const a = Float64Array.from({ length: 20000 }, gen);
+      const want = a.slice().sort();
+      const got = sortFloat64(a);
+      expect(got).toBe(a);
+      for (let i = 0; i < a.length; i++) expect(Object.is(got[i], want[i])).toBe(true);
+    }
+  });
+
+  test('feature groups cover every feature once, in order, in at most 128 groups', () => {
+    for (const F of [1, 3, 4, 7, 20, 21, 513, 4000]) {
+      const g = Array.from(featureGroups(F));
+      expect(g[0]).toBe(0);
+      expect(g[g.length - 1]).toBe(F);
+      for (let i = 1; i < g.length; i++) expect(g[i]!).toBeGreaterThan(g[i - 1]!);
+      expect(g.length - 1).toBeLessThanOrEqual(128);
+    }
   });
 
   test('matches the scikit-learn reference on bike sharing (RMSE ≤ 1.02 × 65.1)', () => {

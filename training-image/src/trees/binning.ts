@@ -67,7 +67,7 @@ export class BinMapper {
       }
     }
     const thresholds: Float64Array[] = [];
-    for (let f = 0; f < F; f++) thresholds.push(edges(vals[f]!.subarray(0, counts[f]!).sort(), maxBins));
+    for (let f = 0; f < F; f++) thresholds.push(edges(sortFloat64(vals[f]!.subarray(0, counts[f]!)), maxBins));
     return new BinMapper(thresholds, hasMissing);
   }
 
@@ -157,6 +157,63 @@ function binBlock(
     while (b > 0 && t[b - 1]! >= v) b--;
     out[base + i] = b;
   }
+}
+
+/**
+ * Sorts non-NaN doubles ascending in place, in the order of
+ * `Float64Array.prototype.sort` (−0 before +0): an LSD radix sort on 16-bit
+ * digits of the order-preserving integer key of each double (sign bit
+ * flipped for positives, all bits for negatives); digits on which all keys
+ * agree are skipped.
+ */
+export function sortFloat64(a: Float64Array): Float64Array {
+  const n = a.length;
+  if (n < 4096 || a.byteOffset % 8 !== 0) return a.sort();
+  const counts = new Int32Array(4 << 16);
+  const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const hi = u[2 * i + 1]!;
+    const neg = hi >> 31; // −1 for negatives, else 0
+    const klo = u[2 * i]! ^ neg;
+    const khi = hi ^ (neg | 0x80000000);
+    counts[klo & 0xffff]++;
+    counts[65536 + (klo >>> 16)]++;
+    counts[131072 + (khi & 0xffff)]++;
+    counts[196608 + (khi >>> 16)]++;
+  }
+  let src: Float64Array = a;
+  let dst: Float64Array = new Float64Array(n);
+  for (let pass = 0; pass < 4; pass++) {
+    const c0 = pass << 16;
+    let skip = false;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[c0 + d]!;
+      if (c === n) { skip = true; break; }
+      if (c !== 0) break;
+    }
+    if (skip) continue;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[c0 + d]!;
+      counts[c0 + d] = sum;
+      sum += c;
+    }
+    const su = new Uint32Array(src.buffer, src.byteOffset, 2 * n);
+    const word = pass >> 1;
+    const shift = (pass & 1) << 4;
+    for (let i = 0; i < n; i++) {
+      const hi = su[2 * i + 1]!;
+      const neg = hi >> 31;
+      const key = word === 0 ? su[2 * i]! ^ neg : hi ^ (neg | 0x80000000);
+      const d = c0 + ((key >>> shift) & 0xffff);
+      dst[counts[d]!++] = src[i]!;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src !== a) a.set(src);
+  return a;
 }
 
 /** `0..n-1`. */

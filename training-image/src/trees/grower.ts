@@ -1,5 +1,6 @@
 import { BinMapper } from './binning';
 import { buildHistogram, subtractHistogram } from './histogram';
+import { addLeafValuesRange, partitionRange } from './partition';
 import { findBestSplit, SplitContext, SplitInfo } from './splitting';
 import { FlatTree, TreeBuilder } from './tree';
 
@@ -17,6 +18,8 @@ export interface GrowerOptions {
   readonly learningRate: number;
   /** Minimum hessian sum per child. */
   readonly minHessian: number;
+  /** Carry the root histogram from tree to tree instead of rebuilding it (least squares only). */
+  readonly rootFromLeaves: boolean;
 }
 
 /** Accumulated wall time per phase, in milliseconds. */
@@ -25,57 +28,101 @@ export interface PhaseTimes {
 }
 
 /**
- * Builds histograms of features for a leaf. The serial builder runs them all
- * here; a parallel one may hand half of the features to a worker thread.
+ * The data-parallel part of growing a tree: owns the row-index array (each
+ * leaf a range of it), the gradient buffers, and the histograms; builds
+ * histograms and partitions leaf ranges. The serial engine does it all here;
+ * a parallel one shares the buffers with worker threads once and splits the
+ * features (histograms) or the rows (partitions) between the threads.
  */
 export interface HistogramBuilder {
+  /** Row ids, partitioned into leaf ranges. */
+  readonly idx: Uint32Array;
   /**
-   * Builds all features' histograms for the `count` samples at positions
-   * `start..start+count-1` of `rows` (null: rows 0..count-1), whose gradients
-   * (and hessians) sit at the same positions of `og` (`oh`).
+   * Gradients of the `n` training rows: the fit writes them here in row order
+   * before each tree; while the tree grows they are permuted along with
+   * `idx`, so each leaf's gradients are contiguous (ordered gradients).
    */
-  build(hist: Float64Array, rows: Uint32Array | null, rowsStart: number, count: number, og: Float64Array, oh: Float64Array | null): void;
+  readonly grad: Float64Array;
+  /** Hessians, likewise (stride 3 only; null for a constant unit hessian). */
+  readonly hess: Float64Array | null;
+  /** Training predictions (raw scores) of the `n` rows; the fit initialises them, the grower adds leaf values. */
+  readonly raw: Float64Array;
+  /** Allocates a histogram of `len` doubles. */
+  newHistogram(len: number): Float64Array;
+  /**
+   * Adds leaf values to the raw scores of their rows: leaf `k` owns
+   * `idx[starts[k]..starts[k+1])` (ascending starts, `starts[nLeaves] = n`) and adds `values[k]`.
+   */
+  addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void;
+  /** Builds every feature's histogram over rows 0..count-1. */
+  buildRoot(hist: Float64Array, count: number): void;
+  /**
+   * Stable partition of `idx[start..end)` (gradients alongside): rows whose
+   * bin `b` of `feature` has `lut[b] = 1` first; returns the first right
+   * position. With `hist`, also builds every feature's histogram of the
+   * left (`smallLeft`) or right part.
+   */
+  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean): number;
   /** Frees resources (threads). */
   close(): void;
 }
 
-/** Serial histogram builder. */
+/** Serial engine: everything on the calling thread. */
 export class SerialHistogramBuilder implements HistogramBuilder {
+  readonly idx: Uint32Array;
+  readonly grad: Float64Array;
+  readonly hess: Float64Array | null;
+  readonly raw: Float64Array;
+  private readonly tmp: Uint32Array;
+  private readonly tmpG: Float64Array;
+  private readonly tmpH: Float64Array | null;
+  private readonly F: number;
+
   constructor(
     private readonly stride: 2 | 3,
     private readonly binned: Uint8Array,
     private readonly n: number,
     private readonly offsets: Int32Array,
-  ) {}
+  ) {
+    this.idx = new Uint32Array(n);
+    this.tmp = new Uint32Array(n);
+    this.grad = new Float64Array(n);
+    this.tmpG = new Float64Array(n);
+    this.raw = new Float64Array(n);
+    this.hess = stride === 3 ? new Float64Array(n) : null;
+    this.tmpH = stride === 3 ? new Float64Array(n) : null;
+    this.F = offsets.length - 1;
+  }
 
-  /** Builds every feature's histogram. */
-  build(hist: Float64Array, rows: Uint32Array | null, rowsStart: number, count: number, og: Float64Array, oh: Float64Array | null): void {
-    if (rows === null) {
-      buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.offsets.length - 1, null, count, og, oh);
-    } else {
-      const e = rowsStart + count;
-      const F = this.offsets.length - 1;
-      const r = rows.subarray(rowsStart, e);
-      const g = og.subarray(rowsStart, e);
-      const h = oh ? oh.subarray(rowsStart, e) : null;
-      buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, F, r, count, g, h);
-    }
+  /** A plain histogram. */
+  newHistogram(len: number): Float64Array {
+    return new Float64Array(len);
+  }
+
+  /** Builds every feature's histogram over rows 0..count-1. */
+  buildRoot(hist: Float64Array, count: number): void {
+    buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, null, count, this.grad, this.hess);
+  }
+
+  private buildLeaf(hist: Float64Array, start: number, count: number): void {
+    const e = start + count;
+    buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, this.idx.subarray(start, e), count, this.grad.subarray(start, e), this.hess ? this.hess.subarray(start, e) : null);
+  }
+
+  /** Adds each leaf's value to its rows' raw scores. */
+  addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
+    addLeafValuesRange(this.raw, this.idx, starts, values, nLeaves, 0, this.n);
+  }
+
+  /** Stable partition of a leaf range, then the smaller part's histogram. */
+  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean): number {
+    const mid = partitionRange(this.idx, this.grad, this.hess, this.tmp, this.tmpG, this.tmpH, this.binned, feature * this.n, lut, start, end);
+    if (hist) this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);
+    return mid;
   }
 
   /** Nothing to free. */
   close(): void {}
-}
-
-/** Buffers the grower needs; parallel builders allocate them shared. */
-export interface GrowerBuffers {
-  /** Row ids, partitioned into leaf ranges. */
-  readonly idx: Uint32Array;
-  /** Gradients permuted along with `idx` (each leaf's gradients contiguous). */
-  readonly og: Float64Array;
-  /** Hessians permuted along with `idx` (stride 3 only). */
-  readonly oh: Float64Array;
-  /** Allocates a histogram of `len` doubles. */
-  newHistogram(len: number): Float64Array;
 }
 
 interface Leaf {
@@ -103,27 +150,31 @@ export interface GrownTree {
  * scikit-learn `grower.py`): always splits the leaf with the largest gain,
  * builds only the smaller child's histogram and gets the sibling's by
  * subtraction, and keeps each leaf's samples as an index range.
+ *
+ * With `rootFromLeaves` (least squares: constant unit hessian, and the
+ * gradient moves by exactly the leaf value when a row's prediction does), the
+ * root histogram of the next tree is not rebuilt from all rows: every bin's
+ * gradient sum moves by Σ over the final leaves of (leaf value × the leaf's
+ * count in that bin), taken from the leaves' histograms.
  */
 export class TreeGrower {
   private readonly ctx: SplitContext;
   private readonly histLen: number;
   private readonly pool: Float64Array[] = [];
-  private readonly tmp: Uint32Array;
-  private readonly tmpG: Float64Array;
-  private readonly tmpH: Float64Array;
-  private readonly stride: 2 | 3;
   private readonly lut = new Uint8Array(256);
+  private readonly leafStarts: Int32Array;
+  private readonly leafValues: Float64Array;
+  /** The next tree's root histogram (rootFromLeaves only; null until the first root is built). */
+  private rootHist: Float64Array | null = null;
   /** Gain-based importance accumulated over all grown trees. */
   readonly importances: Float64Array;
 
   constructor(
     private readonly mapper: BinMapper,
-    private readonly binned: Uint8Array,
     private readonly n: number,
     stride: 2 | 3,
     private readonly opts: GrowerOptions,
     private readonly hb: HistogramBuilder,
-    private readonly buf: GrowerBuffers,
     private readonly times: PhaseTimes,
   ) {
     this.ctx = {
@@ -137,26 +188,24 @@ export class TreeGrower {
       minHessian: opts.minHessian,
     };
     this.histLen = stride * mapper.offsets[mapper.nFeatures]!;
-    this.tmp = new Uint32Array(n);
-    this.tmpG = new Float64Array(n);
-    this.tmpH = new Float64Array(stride === 3 ? n : 0);
-    this.stride = stride;
     this.importances = new Float64Array(mapper.nFeatures);
+    this.leafStarts = new Int32Array(opts.maxLeafNodes + 1);
+    this.leafValues = new Float64Array(opts.maxLeafNodes);
+    if (opts.rootFromLeaves && stride !== 2) throw new Error('TreeGrower: rootFromLeaves needs a constant unit hessian (stride 2)');
   }
 
   /**
-   * Grows one tree on gradients `grad` (and `hess`, null for a constant unit
-   * hessian) and adds its leaf values to `raw` (the training predictions).
+   * Grows one tree on the gradients in the engine's `grad` (and `hess`) and
+   * adds its leaf values to the engine's `raw` (the training predictions).
    */
-  grow(grad: Float64Array, hess: Float64Array | null, raw: Float64Array): GrownTree {
-    const { n, opts, buf, times } = this;
-    const idx = buf.idx;
+  grow(): GrownTree {
+    const { n, opts, hb, times } = this;
+    const grad = hb.grad;
+    const hess = hb.hess;
+    const idx = hb.idx;
+    const track = opts.rootFromLeaves;
     let t0 = performance.now();
     for (let i = 0; i < n; i++) idx[i] = i;
-    // Gradients travel with the row ids through every partition, so a leaf's
-    // gradients are always contiguous (no gather before a histogram).
-    buf.og.set(grad.subarray(0, n));
-    if (hess) buf.oh.set(hess.subarray(0, n));
     let G = 0;
     let H = 0;
     for (let i = 0; i < n; i++) G += grad[i]!;
@@ -166,14 +215,18 @@ export class TreeGrower {
     const binThr: number[] = [];
     const root: Leaf = { node: builder.addNode(), start: 0, end: n, depth: 0, G, H, C: n, hist: null, split: null };
     binThr.push(-1);
-    times.partition = (times.partition ?? 0) + performance.now() - t0;
+    times.setup = (times.setup ?? 0) + performance.now() - t0;
     const leaves: Leaf[] = [root];
-    if (this.canSplit(root)) {
+    if (this.canSplit(root) || track) {
       root.hist = this.alloc();
       t0 = performance.now();
-      this.hb.build(root.hist, null, 0, n, buf.og, hess ? buf.oh : null);
+      if (track && this.rootHist) root.hist.set(this.rootHist);
+      else {
+        hb.buildRoot(root.hist, n);
+        if (track) (this.rootHist = new Float64Array(this.histLen)).set(root.hist);
+      }
       times.histograms = (times.histograms ?? 0) + performance.now() - t0;
-      this.findSplit(root);
+      if (this.canSplit(root)) this.findSplit(root);
     }
     while (leaves.length < opts.maxLeafNodes) {
       let bi = -1;
@@ -185,15 +238,14 @@ export class TreeGrower {
       if (bi < 0) break;
       const leaf = leaves[bi]!;
       const s = leaf.split!;
-      t0 = performance.now();
-      const mid = this.partition(leaf.start, leaf.end, s);
-      times.partition = (times.partition ?? 0) + performance.now() - t0;
+      leaf.split = null;
       const ln = builder.addNode();
       const rn = builder.addNode();
       binThr.push(-1, -1);
       builder.setSplit(leaf.node, s.feature, this.mapper.thresholdOf(s.feature, s.bin), s.missingLeft, ln, rn);
       binThr[leaf.node] = s.bin;
       this.importances[s.feature] += s.gain;
+      const mid = leaf.start + s.cL;
       const L: Leaf = { node: ln, start: leaf.start, end: mid, depth: leaf.depth + 1, G: s.gL, H: s.hL, C: s.cL, hist: null, split: null };
       const R: Leaf = { node: rn, start: mid, end: leaf.end, depth: leaf.depth + 1, G: s.gR, H: s.hR, C: s.cR, hist: null, split: null };
       leaves[bi] = L;
@@ -203,20 +255,24 @@ export class TreeGrower {
       const splitR = !full && this.canSplit(R);
       const parentHist = leaf.hist!;
       leaf.hist = null;
-      if (splitL || splitR) {
-        const small = L.end - L.start <= R.end - R.start ? L : R;
-        const large = small === L ? R : L;
+      // Only the smaller child's histogram is built (with the partition); the sibling's is the parent's minus it.
+      const build = splitL || splitR || track;
+      const small = s.cL <= s.cR ? L : R;
+      const large = small === L ? R : L;
+      if (build) small.hist = this.alloc();
+      t0 = performance.now();
+      const got = this.partition(leaf.start, leaf.end, s, small.hist, small === L);
+      if (got !== mid) throw new Error(`TreeGrower: partition put ${got - leaf.start} rows left, the histogram counted ${s.cL}`);
+      times.splitLeaves = (times.splitLeaves ?? 0) + performance.now() - t0;
+      if (build) {
         t0 = performance.now();
-        const count = small.end - small.start;
-        small.hist = this.alloc();
-        this.hb.build(small.hist, idx, small.start, count, buf.og, hess ? buf.oh : null);
-        subtractHistogram(parentHist, small.hist, this.histLen);
+        subtractHistogram(parentHist, small.hist!, this.histLen);
         large.hist = parentHist;
         times.histograms = (times.histograms ?? 0) + performance.now() - t0;
         if (small === L ? splitL : splitR) this.findSplit(small);
-        else this.release(small);
+        else if (!track) this.release(small);
         if (large === L ? splitL : splitR) this.findSplit(large);
-        else this.release(large);
+        else if (!track) this.release(large);
       } else {
         this.pool.push(parentHist);
       }
@@ -224,13 +280,31 @@ export class TreeGrower {
     // Leaf values, and the training predictions' update.
     t0 = performance.now();
     const lr = opts.learningRate;
-    for (const leaf of leaves) {
-      if (leaf.hist) this.release(leaf);
+    const next = this.rootHist;
+    const byStart = leaves.slice().sort((a, b) => a.start - b.start);
+    const starts = this.leafStarts;
+    const values = this.leafValues;
+    for (let k = 0; k < byStart.length; k++) {
+      const leaf = byStart[k]!;
       const v = (-lr * leaf.G) / (leaf.H + opts.l2 + Number.EPSILON);
       builder.setValue(leaf.node, 0, v);
-      for (let i = leaf.start; i < leaf.end; i++) raw[idx[i]!] += v;
+      starts[k] = leaf.start;
+      values[k] = v;
     }
+    starts[byStart.length] = n;
+    hb.addLeafValues(starts, values, byStart.length);
     times.leaves = (times.leaves ?? 0) + performance.now() - t0;
+    if (track && next) {
+      t0 = performance.now();
+      // The root histogram this tree started from, moved by each leaf's update.
+      for (const leaf of leaves) {
+        const v = (-lr * leaf.G) / (leaf.H + opts.l2 + Number.EPSILON);
+        addScaledCounts(next, leaf.hist!, v, this.histLen);
+      }
+      times.histograms = (times.histograms ?? 0) + performance.now() - t0;
+    }
+    for (const leaf of leaves) if (leaf.hist) this.release(leaf);
+    if (root.hist) this.release(root);
     return { tree: builder.build(), binThreshold: Int32Array.from(binThr) };
   }
 
@@ -242,12 +316,12 @@ export class TreeGrower {
     const t0 = performance.now();
     const s = new SplitInfo();
     if (findBestSplit(this.ctx, leaf.hist!, leaf.G, leaf.H, leaf.C, s)) leaf.split = s;
-    else this.release(leaf);
+    else if (!this.opts.rootFromLeaves) this.release(leaf);
     this.times.splits = (this.times.splits ?? 0) + performance.now() - t0;
   }
 
   private alloc(): Float64Array {
-    return this.pool.pop() ?? this.buf.newHistogram(this.histLen);
+    return this.pool.pop() ?? this.hb.newHistogram(this.histLen);
   }
 
   private release(leaf: Leaf): void {
@@ -255,66 +329,19 @@ export class TreeGrower {
     leaf.hist = null;
   }
 
-  /**
-   * Stable partition of `idx[start..end)` by the split; returns the first right
-   * position. Branch-free: a 256-entry table says which bins go left, and
-   * every row is written to both sides with only the counters moving.
-   */
-  private partition(start: number, end: number, s: SplitInfo): number {
-    const { idx, og, oh } = this.buf;
+  /** Stable partition of a leaf's range by its split, building the smaller child's histogram into `hist` when given; returns the first right position. */
+  private partition(start: number, end: number, s: SplitInfo, hist: Float64Array | null, smallLeft: boolean): number {
     const lut = this.lut;
     const mb = this.mapper.nBins[s.feature]!;
+    lut.fill(0);
     for (let v = 0; v <= mb; v++) lut[v] = (v === mb ? s.missingLeft : v <= s.bin) ? 1 : 0;
-    const base = s.feature * this.n;
-    const l = this.stride === 3
-      ? partitionRangeGH(idx, og, oh, this.tmp, this.tmpG, this.tmpH, this.binned, base, lut, start, end)
-      : partitionRangeG(idx, og, this.tmp, this.tmpG, this.binned, base, lut, start, end);
-    const r = end - l;
-    idx.set(this.tmp.subarray(0, r), l);
-    og.set(this.tmpG.subarray(0, r), l);
-    if (this.stride === 3) oh.set(this.tmpH.subarray(0, r), l);
-    return l;
+    return this.hb.splitLeaf(start, end, s.feature, lut, hist, smallLeft);
   }
 }
 
-function partitionRangeG(idx: Uint32Array, og: Float64Array, tmp: Uint32Array, tmpG: Float64Array, col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number): number {
-  let l = start;
-  let r = 0;
-  for (let i = start; i < end; i++) {
-    const row = idx[i]!;
-    const g = og[i]!;
-    const left = lut[col[base + row]!]!;
-    idx[l] = row;
-    og[l] = g;
-    tmp[r] = row;
-    tmpG[r] = g;
-    l += left;
-    r += 1 - left;
-  }
-  return l;
-}
-
-function partitionRangeGH(
-  idx: Uint32Array, og: Float64Array, oh: Float64Array, tmp: Uint32Array, tmpG: Float64Array, tmpH: Float64Array,
-  col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number,
-): number {
-  let l = start;
-  let r = 0;
-  for (let i = start; i < end; i++) {
-    const row = idx[i]!;
-    const g = og[i]!;
-    const h = oh[i]!;
-    const left = lut[col[base + row]!]!;
-    idx[l] = row;
-    og[l] = g;
-    oh[l] = h;
-    tmp[r] = row;
-    tmpG[r] = g;
-    tmpH[r] = h;
-    l += left;
-    r += 1 - left;
-  }
-  return l;
+/** `acc[2k] += v · h[2k+1]` (gradient slots move by the value times the count) for stride-2 histograms. */
+function addScaledCounts(acc: Float64Array, h: Float64Array, v: number, len: number): void {
+  for (let k = 0; k < len; k += 2) acc[k] += v * h[k + 1]!;
 }
 
 /** Adds a grown tree's predictions on binned columns (`n` rows per column) to `raw`. */

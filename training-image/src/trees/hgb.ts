@@ -3,7 +3,7 @@ import { Matrix } from '../core/matrix';
 import { Rng } from '../core/random';
 import { BinMapper } from './binning';
 import { checkModelJSON, checkX, checkXy, encodeLabels, normalise, TREE_SCHEMA_VERSION, validateWithUnions } from './common';
-import { addBinnedPredictions, GrowerBuffers, HistogramBuilder, PhaseTimes, SerialHistogramBuilder, TreeGrower } from './grower';
+import { addBinnedPredictions, HistogramBuilder, PhaseTimes, SerialHistogramBuilder, TreeGrower } from './grower';
 import { ParallelHistogramBuilder, parallelAvailable } from './parallel';
 import { FlatTree, leafOf, treeFromJSON, treeToJSON } from './tree';
 
@@ -79,6 +79,15 @@ const UNIONS = { earlyStopping: { also: ['auto'], accepted: "'auto' or a boolean
 /** Rows × features from which the parallel histogram builder is used by default. */
 const PARALLEL_MIN_CELLS = 2_000_000;
 
+/**
+ * Training rows from which least-squares fits carry the root histogram from
+ * tree to tree instead of rebuilding it: that saves a pass over all rows per
+ * tree, while a directly built histogram keeps exactly tied splits (e.g. of
+ * duplicated features) resolved in feature order; on small data the pass is
+ * cheap, so the exact behaviour is kept there.
+ */
+const ROOT_FROM_LEAVES_MIN_ROWS = 50_000;
+
 /** What one fit learned, kept apart from the params. */
 interface Learned {
   nFeatures: number;
@@ -151,6 +160,8 @@ abstract class HistGradientBoostingBase {
   protected abstract gradients(y: Float64Array, raw: Float64Array, grad: Float64Array, hess: Float64Array | null): void;
   /** Whether the loss has a constant unit hessian. */
   protected abstract readonly constantHessian: boolean;
+  /** Whether a row's gradient moves by exactly the change of its raw score (least squares). */
+  protected abstract readonly linearGradient: boolean;
   /** Mean loss at `raw` (for early stopping). */
   protected abstract loss(y: Float64Array, raw: Float64Array): number;
   /** Row split for early stopping: [train rows, validation rows]. */
@@ -182,31 +193,25 @@ abstract class HistGradientBoostingBase {
     times.binning = performance.now() - t0;
 
     const stride: 2 | 3 = this.constantHessian ? 2 : 3;
-    let hb: HistogramBuilder;
-    let buf: GrowerBuffers;
-    if (parallel) {
-      const phb = new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads);
-      hb = phb;
-      buf = phb.buffers();
-    } else {
-      hb = new SerialHistogramBuilder(stride, binned, n, mapper.offsets);
-      buf = { idx: new Uint32Array(n), og: new Float64Array(n), oh: new Float64Array(stride === 3 ? n : 0), newHistogram: (len) => new Float64Array(len) };
-    }
-    const grower = new TreeGrower(mapper, binned, n, stride, {
+    const hb: HistogramBuilder = parallel
+      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes)
+      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets);
+    const grower = new TreeGrower(mapper, n, stride, {
       maxLeafNodes: p.maxLeafNodes,
       maxDepth: p.maxDepth ?? Infinity,
       minSamplesLeaf: p.minSamplesLeaf,
       l2: p.l2Regularization,
       learningRate: p.learningRate,
       minHessian: 1e-3,
-    }, hb, buf, times);
+      rootFromLeaves: this.linearGradient && n >= ROOT_FROM_LEAVES_MIN_ROWS,
+    }, hb, times);
 
     try {
       const baseline = this.baseline(yTrain);
-      const raw = new Float64Array(n).fill(baseline);
+      const raw = hb.raw.fill(baseline);
       const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
-      const grad = new Float64Array(n);
-      const hess = stride === 3 ? new Float64Array(n) : null;
+      const grad = hb.grad;
+      const hess = hb.hess;
       const trees: FlatTree[] = [];
       const scores: number[] = [];
       if (rawVal && yVal) scores.push(-this.loss(yVal, rawVal));
@@ -214,7 +219,7 @@ abstract class HistGradientBoostingBase {
         t0 = performance.now();
         this.gradients(yTrain, raw, grad, hess);
         times.gradients = (times.gradients ?? 0) + performance.now() - t0;
-        const g = grower.grow(grad, hess, raw);
+        const g = grower.grow();
         trees.push(g.tree);
         if (rawVal && yVal && binnedVal) {
           t0 = performance.now();
@@ -305,6 +310,7 @@ export class HistGradientBoostingRegressor extends HistGradientBoostingBase impl
   /** The estimator's name. */
   readonly name = 'HistGradientBoostingRegressor';
   protected readonly constantHessian = true;
+  protected readonly linearGradient = true;
 
   /** Fits the model to `X` (NaN = missing) and targets `y`. */
   fit(X: Matrix, y: Float64Array): this {
@@ -369,6 +375,7 @@ export class HistGradientBoostingClassifier extends HistGradientBoostingBase imp
   /** The estimator's name. */
   readonly name = 'HistGradientBoostingClassifier';
   protected readonly constantHessian = false;
+  protected readonly linearGradient = false;
   private labels: number[] | null = null;
   private y01: Float64Array | null = null;
 

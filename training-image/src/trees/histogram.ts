@@ -21,6 +21,23 @@ export function buildHistogram(
   oh: Float64Array | null,
 ): void {
   hist.fill(0, stride * offsets[f0]!, stride * offsets[f1]!);
+  accumulateHistogram(hist, stride, binned, n, offsets, f0, f1, rows, count, og, oh);
+}
+
+/** Adds `count` samples to the histogram slots of features `f0..f1-1` (no zeroing first). */
+export function accumulateHistogram(
+  hist: Float64Array,
+  stride: 2 | 3,
+  binned: Uint8Array,
+  n: number,
+  offsets: Int32Array,
+  f0: number,
+  f1: number,
+  rows: Uint32Array | null,
+  count: number,
+  og: Float64Array,
+  oh: Float64Array | null,
+): void {
   let f = f0;
   // Four features per pass over the samples: the row ids and gradients are
   // read once for four histograms. One small monomorphic loop per case.
@@ -35,6 +52,10 @@ export function buildHistogram(
     } else if (rows === null) root4GH(hist, o0, o1, o2, o3, binned, f * n, n, count, og, oh!);
     else leaf4GH(hist, o0, o1, o2, o3, binned, f * n, n, rows, count, og, oh!);
   }
+  if (stride === 2 && rows !== null && f + 2 <= f1) {
+    leaf2G(hist, stride * offsets[f]!, stride * offsets[f + 1]!, binned, f * n, n, rows, count, og);
+    f += 2;
+  }
   for (; f < f1; f++) {
     const o = stride * offsets[f]!;
     const base = f * n;
@@ -43,6 +64,18 @@ export function buildHistogram(
       else leafG(hist, o, binned, base, rows, count, og);
     } else if (rows === null) rootGH(hist, o, binned.subarray(base, base + count), count, og, oh!);
     else leafGH(hist, o, binned, base, rows, count, og, oh!);
+  }
+}
+
+function leaf2G(h: Float64Array, o0: number, o1: number, b: Uint8Array, base: number, n: number, rows: Uint32Array, count: number, og: Float64Array): void {
+  const b1 = base + n;
+  for (let i = 0; i < count; i++) {
+    const r = rows[i]!;
+    const g = og[i]!;
+    const k0 = o0 + 2 * b[base + r]!;
+    const k1 = o1 + 2 * b[b1 + r]!;
+    h[k0] += g; h[k0 + 1] += 1;
+    h[k1] += g; h[k1 + 1] += 1;
   }
 }
 

@@ -1,25 +1,17 @@
 /**
- * Worker-thread entry for the tree learners: 'hist' builds its share of
- * gradient-boosting histograms on command; 'forest' grows random-forest
+ * Worker-thread entry for the tree learners: 'hgb' builds its share of
+ * gradient-boosting histograms and partitions on command; 'forest' grows random-forest
  * trees claimed from a shared counter and sends them back.
  */
-import { MessagePort, parentPort, workerData } from 'worker_threads';
-import { buildHistogram } from './histogram';
+import { MessagePort, receiveMessageOnPort, workerData } from 'worker_threads';
+import { ChunkRunner, HGB_CMD, HGB_CTRL, SharedHgbData } from './engine';
 import { buildForestTree, ForestData, ForestTreeOptions, ForestWorkspace } from './forest-builder';
 
-interface HistData {
-  kind: 'hist';
+interface HgbData {
+  kind: 'hgb';
   slot: number;
-  ctrl: Int32Array;
-  stride: 2 | 3;
-  binned: Uint8Array;
-  n: number;
-  offsets: Int32Array;
-  f0: number;
-  f1: number;
-  idx: Uint32Array;
-  og: Float64Array;
-  oh: Float64Array;
+  shared: SharedHgbData;
+  port: MessagePort;
 }
 
 interface ForestJob {
@@ -32,30 +24,13 @@ interface ForestJob {
   port: MessagePort;
 }
 
-const wd = workerData as HistData | ForestJob;
+/** How long an idle gradient-boosting worker polls for the next command before it sleeps. */
+const SPIN_MS = 0.1;
 
-if (wd.kind === 'hist') {
-  const d = wd;
-  const hists: Float64Array[] = [];
-  parentPort!.on('message', (m: { cmd: string; id: number; hist?: Float64Array; gen?: number; rowsStart?: number; count?: number; hasHess?: boolean }) => {
-    if (m.cmd === 'hist') {
-      hists[m.id] = m.hist!;
-      return;
-    }
-    try {
-      const s0 = m.rowsStart! < 0 ? 0 : m.rowsStart!;
-      const e0 = s0 + m.count!;
-      const rows = m.rowsStart! < 0 ? null : d.idx.subarray(s0, e0);
-      const g = d.og.subarray(s0, e0);
-      const h = m.hasHess ? d.oh.subarray(s0, e0) : null;
-      buildHistogram(hists[m.id]!, d.stride, d.binned, d.n, d.offsets, d.f0, d.f1, rows, m.count!, g, h);
-      Atomics.store(d.ctrl, d.slot, m.gen!);
-    } catch (e) {
-      console.error(e);
-      Atomics.store(d.ctrl, d.slot, -1);
-    }
-    Atomics.notify(d.ctrl, d.slot);
-  });
+const wd = workerData as HgbData | ForestJob;
+
+if (wd.kind === 'hgb') {
+  runHgb(wd);
 } else if (wd.kind === 'forest') {
   const d = wd;
   // Started: from here on this worker may claim trees (main waits only for started workers).
@@ -79,4 +54,51 @@ if (wd.kind === 'hist') {
     Atomics.store(d.ctrl, d.slot, -1);
   }
   Atomics.notify(d.ctrl, d.slot);
+}
+
+/**
+ * Gradient-boosting worker: blocks on the shared control block and claims
+ * chunks of each command (see `engine.ts`) until the stop command.
+ */
+function runHgb(wd: HgbData): void {
+  const d = wd.shared;
+  const ctrl = d.ctrl;
+  const hists: Float64Array[] = [];
+  const runner = new ChunkRunner(d, (id) => {
+    const t0 = Date.now();
+    while (hists[id] === undefined) {
+      const m = receiveMessageOnPort(wd.port);
+      if (m === undefined) {
+        // Posted before the command, so normally already queued; allow for a slow hand-over.
+        if (Date.now() - t0 > 5000) throw new Error(`hgb worker: histogram ${id} was never announced`);
+        continue;
+      }
+      const { id: k, hist } = m.message as { id: number; hist: Float64Array };
+      hists[k] = hist;
+    }
+    return hists[id]!;
+  });
+  let seen = 0;
+  for (;;) {
+    // Commands often come back to back (a partition's two phases): poll briefly before sleeping.
+    let gen = Atomics.load(ctrl, HGB_CTRL.GEN);
+    if (gen === seen) {
+      const t0 = performance.now();
+      while (gen === seen && performance.now() - t0 < SPIN_MS) gen = Atomics.load(ctrl, HGB_CTRL.GEN);
+      if (gen === seen) {
+        Atomics.wait(ctrl, HGB_CTRL.GEN, seen);
+        continue;
+      }
+    }
+    seen = gen;
+    if (ctrl[HGB_CTRL.CMD] === HGB_CMD.stop) return;
+    try {
+      runner.work(gen);
+    } catch (e) {
+      console.error(e);
+      Atomics.store(ctrl, HGB_CTRL.FAIL, 1);
+      Atomics.notify(ctrl, HGB_CTRL.DONE);
+      return;
+    }
+  }
 }

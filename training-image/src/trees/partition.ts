@@ -1,0 +1,161 @@
+/**
+ * Data partition (after LightGBM `data_partition.hpp`): each leaf owns a range
+ * of the row-index array, and the rows' gradients (hessians) sit at the same
+ * positions of the ordered-gradient array, so a leaf's gradients are always
+ * contiguous (no gather before a histogram). Splitting a leaf reorders its
+ * range stably into "left rows, then right rows", gradients alongside.
+ * Every loop is branch-free: each row is written to both sides and only the
+ * counters move; `lut[bin]` is 1 for bins that go left.
+ */
+
+/** Serial stable partition of `idx[start..end)` (and `og`, `oh`); returns the first right position. */
+export function partitionRange(
+  idx: Uint32Array, og: Float64Array, oh: Float64Array | null, tmp: Uint32Array, tmpG: Float64Array, tmpH: Float64Array | null,
+  col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number,
+): number {
+  const nl = oh === null
+    ? inPlaceG(idx, og, tmp, tmpG, col, base, lut, start, end)
+    : inPlaceGH(idx, og, oh, tmp, tmpG, tmpH!, col, base, lut, start, end);
+  const mid = start + nl;
+  const r = end - mid;
+  idx.set(tmp.subarray(start, start + r), mid);
+  og.set(tmpG.subarray(start, start + r), mid);
+  if (oh !== null) oh.set(tmpH!.subarray(start, start + r), mid);
+  return mid;
+}
+
+function inPlaceG(idx: Uint32Array, og: Float64Array, tmp: Uint32Array, tmpG: Float64Array, col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number): number {
+  let l = start;
+  let r = start;
+  for (let i = start; i < end; i++) {
+    const row = idx[i]!;
+    const g = og[i]!;
+    const left = lut[col[base + row]!]!;
+    idx[l] = row;
+    og[l] = g;
+    tmp[r] = row;
+    tmpG[r] = g;
+    l += left;
+    r += 1 - left;
+  }
+  return l - start;
+}
+
+function inPlaceGH(
+  idx: Uint32Array, og: Float64Array, oh: Float64Array, tmp: Uint32Array, tmpG: Float64Array, tmpH: Float64Array,
+  col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number,
+): number {
+  let l = start;
+  let r = start;
+  for (let i = start; i < end; i++) {
+    const row = idx[i]!;
+    const g = og[i]!;
+    const h = oh[i]!;
+    const left = lut[col[base + row]!]!;
+    idx[l] = row;
+    og[l] = g;
+    oh[l] = h;
+    tmp[r] = row;
+    tmpG[r] = g;
+    tmpH[r] = h;
+    l += left;
+    r += 1 - left;
+  }
+  return l - start;
+}
+
+/** Scratch of the two-phase (parallel) partition: left and right parts of each chunk, at the chunk's own positions. */
+export interface SplitScratch {
+  readonly li: Uint32Array;
+  readonly lg: Float64Array;
+  readonly lh: Float64Array | null;
+  readonly ri: Uint32Array;
+  readonly rg: Float64Array;
+  readonly rh: Float64Array | null;
+}
+
+/**
+ * Phase one of a chunked partition: splits the chunk `[s, e)` into the
+ * scratch (left rows from `s` in `li`/`lg`/`lh`, right rows from `s` in
+ * `ri`/`rg`/`rh`); returns the number of left rows. Chunks are independent.
+ */
+export function splitChunk(
+  idx: Uint32Array, og: Float64Array, oh: Float64Array | null, t: SplitScratch, col: Uint8Array, base: number, lut: Uint8Array, s: number, e: number,
+): number {
+  return oh === null
+    ? splitG(idx, og, t.li, t.lg, t.ri, t.rg, col, base, lut, s, e)
+    : splitGH(idx, og, oh, t.li, t.lg, t.lh!, t.ri, t.rg, t.rh!, col, base, lut, s, e);
+}
+
+function splitG(
+  idx: Uint32Array, og: Float64Array, li: Uint32Array, lg: Float64Array, ri: Uint32Array, rg: Float64Array,
+  col: Uint8Array, base: number, lut: Uint8Array, s: number, e: number,
+): number {
+  let l = s;
+  let r = s;
+  for (let i = s; i < e; i++) {
+    const row = idx[i]!;
+    const g = og[i]!;
+    const left = lut[col[base + row]!]!;
+    li[l] = row;
+    lg[l] = g;
+    ri[r] = row;
+    rg[r] = g;
+    l += left;
+    r += 1 - left;
+  }
+  return l - s;
+}
+
+function splitGH(
+  idx: Uint32Array, og: Float64Array, oh: Float64Array, li: Uint32Array, lg: Float64Array, lh: Float64Array, ri: Uint32Array, rg: Float64Array, rh: Float64Array,
+  col: Uint8Array, base: number, lut: Uint8Array, s: number, e: number,
+): number {
+  let l = s;
+  let r = s;
+  for (let i = s; i < e; i++) {
+    const row = idx[i]!;
+    const g = og[i]!;
+    const h = oh[i]!;
+    const left = lut[col[base + row]!]!;
+    li[l] = row;
+    lg[l] = g;
+    lh[l] = h;
+    ri[r] = row;
+    rg[r] = g;
+    rh[r] = h;
+    l += left;
+    r += 1 - left;
+  }
+  return l - s;
+}
+
+/**
+ * Phase two of a chunked partition: copies chunk `[s, e)`'s left part (`nl`
+ * rows) to position `lpos` and its right part to `rpos`. Chunks write
+ * disjoint ranges, so they can be copied concurrently.
+ */
+export function placeChunk(idx: Uint32Array, og: Float64Array, oh: Float64Array | null, t: SplitScratch, s: number, e: number, nl: number, lpos: number, rpos: number): void {
+  const nr = e - s - nl;
+  idx.set(t.li.subarray(s, s + nl), lpos);
+  og.set(t.lg.subarray(s, s + nl), lpos);
+  idx.set(t.ri.subarray(s, s + nr), rpos);
+  og.set(t.rg.subarray(s, s + nr), rpos);
+  if (oh !== null) {
+    oh.set(t.lh!.subarray(s, s + nl), lpos);
+    oh.set(t.rh!.subarray(s, s + nr), rpos);
+  }
+}
+
+/**
+ * `raw[idx[i]] += values[k]` for the positions `i` in `p0..p1-1`, where leaf
+ * `k` owns positions `starts[k]..starts[k+1]-1` (ascending starts).
+ */
+export function addLeafValuesRange(raw: Float64Array, idx: Uint32Array, starts: Int32Array, values: Float64Array, nLeaves: number, p0: number, p1: number): void {
+  for (let k = 0; k < nLeaves; k++) {
+    const s = starts[k]! > p0 ? starts[k]! : p0;
+    const e = starts[k + 1]! < p1 ? starts[k + 1]! : p1;
+    const v = values[k]!;
+    for (let i = s; i < e; i++) raw[idx[i]!] += v;
+  }
+}
