@@ -3,6 +3,7 @@ export * from './config';
 export * from './azure';
 export * from './aws';
 export * from './gcp';
+export * from './image';
 export * from './platform';
 export * from './stack';
 export * from './security-defaults';

@@ -1,0 +1,153 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/**
+ * The build context of the runtime image, read at synth time: the exact list
+ * of files Docker is given, their content hash, and a staged copy that holds
+ * only those files.
+ */
+
+/** Names skipped inside included folders (mirrors `training-image/Dockerfile.dockerignore`: `**\/*.md`, `**\/.DS_Store`). */
+const SKIPPED_NAMES = new Set(['.DS_Store', 'node_modules', 'dist', '.git']);
+const SKIPPED_SUFFIXES = ['.md'];
+
+/** One file of the build context. */
+export interface ContextFile {
+  /** Path relative to the context root, posix separators. */
+  readonly rel: string;
+  /** Absolute path on this machine. */
+  readonly abs: string;
+  /** Whether any execute bit is set (it is kept in the image, so it is part of the hash). */
+  readonly executable: boolean;
+}
+
+function skipped(name: string): boolean {
+  return SKIPPED_NAMES.has(name) || SKIPPED_SUFFIXES.some((s) => name.endsWith(s));
+}
+
+function toPosix(rel: string): string {
+  return rel.split(path.sep).join('/');
+}
+
+/** Lists every file under `rel` (a file or a folder) in `contextDir`, depth first. */
+function walk(contextDir: string, rel: string, out: Map<string, ContextFile>): void {
+  const abs = path.join(contextDir, rel);
+  const stat = fs.statSync(abs);
+  if (stat.isDirectory()) {
+    for (const name of fs.readdirSync(abs)) {
+      if (!skipped(name)) walk(contextDir, path.join(rel, name), out);
+    }
+  } else if (stat.isFile()) {
+    const posix = toPosix(path.normalize(rel));
+    out.set(posix, { rel: posix, abs, executable: (stat.mode & 0o111) !== 0 });
+  }
+}
+
+/**
+ * The files of the build context: the Dockerfile, its ignore file (if any) and
+ * everything under `include`, sorted by path. Paths must exist (checked by the caller).
+ */
+export function listContextFiles(contextDir: string, dockerfile: string, include: readonly string[]): ContextFile[] {
+  const files = new Map<string, ContextFile>();
+  for (const rel of [dockerfile, ...dockerignoreOf(contextDir, dockerfile), ...include]) walk(contextDir, rel, files);
+  return [...files.values()].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/**
+ * The ignore file Docker applies for this Dockerfile: `<dockerfile>.dockerignore`
+ * (BuildKit) if present, else `<context>/.dockerignore`; none if neither exists.
+ */
+export function dockerignoreOf(contextDir: string, dockerfile: string): string[] {
+  for (const candidate of [`${dockerfile}.dockerignore`, '.dockerignore']) {
+    if (fs.existsSync(path.join(contextDir, candidate))) return [candidate];
+  }
+  return [];
+}
+
+/**
+ * The full sha256 (hex) of the context: for each file, sorted by path,
+ * `<path> NUL <x|-> NUL <sha256 of content> LF`, preceded by the target platform
+ * (the same files built for another platform are another image).
+ */
+export function hashContext(files: readonly ContextFile[], platform: string): string {
+  const outer = crypto.createHash('sha256');
+  outer.update(`platform=${platform}\n`);
+  for (const file of files) {
+    const inner = crypto.createHash('sha256').update(fs.readFileSync(file.abs)).digest('hex');
+    outer.update(`${file.rel}\0${file.executable ? 'x' : '-'}\0${inner}\n`);
+  }
+  return outer.digest('hex');
+}
+
+/** Staged contexts unused for this long are removed when another one is staged. */
+const STALE_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Copies exactly `files` into a folder named by `fullHash` under the OS temp
+ * dir and returns it. An existing folder for the same hash is reused if it
+ * still holds every file at its size (temp cleaners may have removed some);
+ * a new one is written to a scratch folder and renamed, so a concurrent synth
+ * never sees half a context. Folders unused for a week are pruned.
+ */
+export function stageContext(files: readonly ContextFile[], fullHash: string): string {
+  const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
+  const target = path.join(root, fullHash);
+  if (fs.existsSync(target)) {
+    if (isComplete(target, files)) {
+      const now = new Date();
+      fs.utimesSync(target, now, now);
+      return target;
+    }
+    fs.rmSync(target, { recursive: true, force: true });
+  }
+  fs.mkdirSync(root, { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(root, `.${fullHash.slice(0, 16)}-`));
+  for (const file of files) {
+    const dest = path.join(scratch, ...file.rel.split('/'));
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(file.abs, dest);
+    fs.chmodSync(dest, file.executable ? 0o755 : 0o644);
+  }
+  try {
+    fs.renameSync(scratch, target);
+  } catch (e) {
+    // Another synth staged the same hash first: its copy is identical.
+    fs.rmSync(scratch, { recursive: true, force: true });
+    if (!fs.existsSync(target)) throw e;
+  }
+  pruneStale(root, target);
+  return target;
+}
+
+function isComplete(dir: string, files: readonly ContextFile[]): boolean {
+  try {
+    return files.every((f) => fs.statSync(path.join(dir, ...f.rel.split('/'))).size === fs.statSync(f.abs).size);
+  } catch {
+    return false;
+  }
+}
+
+function pruneStale(root: string, keep: string): void {
+  const cutoff = Date.now() - STALE_MS;
+  for (const name of fs.readdirSync(root)) {
+    const dir = path.join(root, name);
+    try {
+      if (dir !== keep && fs.statSync(dir).mtimeMs < cutoff) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Removed by a concurrent synth: nothing to do.
+    }
+  }
+}
+
+/** The nearest folder at or above `start` that holds `cdktf.json`, or undefined. */
+export function findProjectRoot(start: string): string | undefined {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'cdktf.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
