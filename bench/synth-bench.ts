@@ -15,8 +15,8 @@ const root = path.resolve(__dirname, '..', '..');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
 
 function providerModulesUsed(): string[] {
-  // Load the library in this process (untimed) to learn which provider modules it pulls in.
-  require(path.join(root, 'dist', 'lib', 'index.js'));
+  // Load what the app loads, in this process (untimed), to learn which provider modules it pulls in.
+  require(path.join(root, 'dist', 'lib', 'stack.js'));
   return Object.keys(require.cache)
     .filter((f) => /[\\/]@cdktf[\\/]provider-[a-z]+[\\/]lib[\\/][^\\/]+[\\/]index\.js$/.test(f))
     .sort();
