@@ -36,6 +36,7 @@ const SOAK = Number(opt('soak', '0'));
 const RATE = Number(opt('rate', '0'));
 const LOG_LEVEL = opt('log-level', 'info');
 const ONLY = opt('only', '');
+const VARIANT = process.argv.includes('--variant');
 
 function ensureModel(): Record<string, unknown> {
   const rowFile = path.join(path.dirname(MODEL_DIR), 'row.json');
@@ -71,8 +72,10 @@ interface Child {
 function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Child> {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
+  const memLog = process.env.V_MEM_LOG;
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (c) => {
+      if (memLog) fs.appendFileSync(memLog, c);
       err += c;
       const m = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
       if (m) resolve({ child, url: m[1]!, stop: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', () => r()); child.kill('SIGTERM'); }) });
@@ -90,12 +93,22 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number, which: 'all' | 'user' | 'sys' = 'all'): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const u = Number(f[11]);
+  const k = Number(f[12]);
+  return ((which === 'user' ? u : which === 'sys' ? k : u + k) * 1000) / 100;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const row = ensureModel();
   const body = JSON.stringify({ instances: [row] });
-  const ours = await start(process.execPath, [...NODE_ARGS, BIN, 'serve', '--model', MODEL_DIR, '--port', '0', '--host', '127.0.0.1'], { MLOPS_LOG_LEVEL: LOG_LEVEL });
+  const ours = VARIANT
+    ? await start(process.execPath, [...NODE_ARGS, path.join(ROOT, 'dist', 'bench', 'serve-variant.js'), MODEL_DIR], { MLOPS_LOG_LEVEL: LOG_LEVEL })
+    : await start(process.execPath, [...NODE_ARGS, BIN, 'serve', '--model', MODEL_DIR, '--port', '0', '--host', '127.0.0.1'], { MLOPS_LOG_LEVEL: LOG_LEVEL });
   if (SOAK > 0) {
     await run(ours.url, body, 10, RATE);
     const samples: string[] = [];
@@ -113,6 +126,31 @@ async function main(): Promise<void> {
   const bare = ONLY === 'ours' ? null : await start(process.execPath, [path.join(ROOT, 'dist', 'bench', 'serve-constant.js'), '0']);
   await run(ours.url, body, 2);
   if (bare) await run(bare.url, body, 2);
+  if (RATE > 0 && !bare) {
+    const r = await run(ours.url, body, DURATION, RATE);
+    console.log(`ours at ${RATE}/s: ${r.requests.total} requests`);
+    await ours.stop();
+    return;
+  }
+  if (RATE > 0 && bare) {
+    // CPU per request at a fixed rate: robust on a busy machine (throughput is not).
+    const co: number[] = [];
+    const cb: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      for (const [s, acc] of [[ours, co], [bare, cb]] as const) {
+        const c0 = cpuMs(s.child.pid!);
+        const k0 = cpuMs(s.child.pid!, 'sys');
+        const r = await run(s.url, body, DURATION, RATE);
+        acc.push(((cpuMs(s.child.pid!) - c0) * 1000) / r.requests.total);
+        console.log(`  ${s === ours ? 'ours' : 'bare'}: ${r.requests.total} requests, sys µs/request ${(((cpuMs(s.child.pid!, 'sys') - k0) * 1000) / r.requests.total).toFixed(1)}`);
+      }
+      console.log(`rep ${i}: CPU µs/request ours ${co[i]!.toFixed(1)} bare ${cb[i]!.toFixed(1)} → throughput ratio ≈ ${((100 * cb[i]!) / co[i]!).toFixed(1)}%`);
+    }
+    console.log(`median CPU µs/request ours ${median(co).toFixed(1)} bare ${median(cb).toFixed(1)} → ≈ ${((100 * median(cb)) / median(co)).toFixed(1)}%`);
+    await ours.stop();
+    await bare.stop();
+    return;
+  }
   const o: number[] = [];
   const b: number[] = [];
   const p: string[] = [];

@@ -7,7 +7,8 @@ import { LocateOptions, locateModel } from './locate';
 import { Logger, requestId } from './log';
 import { ServeMetrics } from './metrics';
 import { loadServingModel, ServingModel } from './model';
-import { parseJsonBody, PayloadProtocol, tableFromCsv, tableFromJson } from './payload';
+import { Frame } from '../data/frame';
+import { jsonDepthExceeds, parseJsonBody, PayloadProtocol, singleRecord, tableFromCsv, tableFromJson } from './payload';
 
 /** A request as the app sees it (framework-neutral). */
 export interface AppRequest {
@@ -42,11 +43,20 @@ export type ServeState = 'loading' | 'ready' | 'failed' | 'draining';
 type Handler = (req: AppRequest, ctx: Ctx) => Promise<AppResponse> | AppResponse;
 interface Ctx {
   readonly id: string;
-  rows?: number;
+  rows: number | undefined;
+}
+interface RouteEntry {
+  readonly route: string;
+  readonly handler: Handler;
+  /** The path as JSON text, for the access log. */
+  readonly pathJson: string;
 }
 
 const JSON_TYPE = 'application/json';
 const CSV_TYPE = 'text/csv';
+const JSON_CT = { type: JSON_TYPE, charset: null };
+/** Bodies up to this many characters are parsed before the depth check (the fast path). */
+const FAST_PATH_MAX_CHARS = 64 * 1024;
 
 function json(status: number, v: unknown): AppResponse {
   return { status, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(v) };
@@ -117,7 +127,7 @@ export class ScoringApp {
   drift: DriftMonitor | null = null;
   /** Logger. */
   readonly log: Logger;
-  private readonly routes = new Map<string, Map<string, { route: string; handler: Handler }>>();
+  private readonly routes = new Map<string, Map<string, RouteEntry>>();
   private readonly pendingWebhooks = new Set<Promise<void>>();
   private knownColumns: ReadonlySet<string> = new Set();
 
@@ -148,8 +158,9 @@ export class ScoringApp {
   private add(method: string, path: string, handler: Handler): void {
     let m = this.routes.get(path);
     if (!m) this.routes.set(path, (m = new Map()));
-    if (!m.has(method)) m.set(method, { route: path, handler });
-    if (method === 'GET' && !m.has('HEAD')) m.set('HEAD', { route: path, handler });
+    const e: RouteEntry = { route: path, handler, pathJson: JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path) };
+    if (!m.has(method)) m.set(method, e);
+    if (method === 'GET' && !m.has('HEAD')) m.set('HEAD', e);
   }
 
   /** The body-size limit of a path: Vertex AI's 1.5 MB on its prediction route, else the general limit. */
@@ -253,40 +264,75 @@ export class ScoringApp {
 
   /** Handles one request; never throws. */
   async handle(req: AppRequest): Promise<AppResponse> {
-    const t0 = process.hrtime.bigint();
-    const ctx: Ctx = { id: requestId(req.headers['x-request-id']) };
-    const path = req.url.split('?')[0]!;
+    return this.dispatch(req);
+  }
+
+  /**
+   * {@link ScoringApp.handle} without a promise when the route answers
+   * synchronously (every route but /metrics): the transport's fast path.
+   * Never throws.
+   */
+  dispatch(req: AppRequest): AppResponse | Promise<AppResponse> {
+    const t0 = performance.now();
+    const ctx: Ctx = { id: requestId(req.headers['x-request-id']), rows: undefined };
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
     const byMethod = this.routes.get(path);
     const entry = byMethod?.get(req.method);
-    const route = byMethod ? path : 'unmatched';
-    let res: AppResponse;
-    let error: HttpError | null = null;
-    try {
-      if (!byMethod) fail('NOT_FOUND', path, `No route ${req.method} ${path.length > 100 ? `${path.slice(0, 100)}…` : path}. Routes: ${[...this.routes.keys()].join(', ')}.`);
-      if (!entry) {
-        const allowed = [...byMethod.keys()].join(', ');
-        const e = new HttpError('METHOD_NOT_ALLOWED', `${path} accepts ${allowed}, not ${req.method}.`);
-        error = e;
-        res = { ...json(e.status, e.toBody()), headers: { 'content-type': JSON_TYPE, allow: allowed } };
+    if (!entry) {
+      let res: AppResponse;
+      let error: HttpError;
+      if (!byMethod) {
+        const message = `No route ${req.method} ${path.length > 100 ? `${path.slice(0, 100)}…` : path}. Routes: ${[...this.routes.keys()].join(', ')}.`;
+        error = new HttpError('NOT_FOUND', message, [{ code: 'NOT_FOUND', path, message }]);
+        res = json(error.status, error.toBody());
       } else {
-        res = await entry.handler(req, ctx);
+        const allowed = [...byMethod.keys()].join(', ');
+        error = new HttpError('METHOD_NOT_ALLOWED', `${path} accepts ${allowed}, not ${req.method}.`);
+        res = { ...json(error.status, error.toBody()), headers: { 'content-type': JSON_TYPE, allow: allowed } };
       }
-    } catch (e) {
-      if (e instanceof HttpError) error = e;
-      else {
-        error = new HttpError('INTERNAL', `Internal error while serving the request (request id ${ctx.id}); it has been logged.`);
-        this.log.error('internal error', { reqId: ctx.id, method: req.method, path, error: (e as Error).message, stack: (e as Error).stack });
-      }
-      res = json(error.status, error.toBody());
+      return this.finish(req, path, byMethod ? path : 'unmatched', null, ctx, t0, res, error);
     }
+    let out: AppResponse | Promise<AppResponse>;
+    try {
+      out = entry.handler(req, ctx);
+    } catch (e) {
+      return this.failed(req, path, entry, ctx, t0, e);
+    }
+    if (out instanceof Promise) return out.then((r) => this.finish(req, path, entry.route, entry, ctx, t0, r, null), (e) => this.failed(req, path, entry, ctx, t0, e));
+    return this.finish(req, path, entry.route, entry, ctx, t0, out, null);
+  }
+
+  private failed(req: AppRequest, path: string, entry: RouteEntry, ctx: Ctx, t0: number, e: unknown): AppResponse {
+    let error: HttpError;
+    if (e instanceof HttpError) error = e;
+    else {
+      error = new HttpError('INTERNAL', `Internal error while serving the request (request id ${ctx.id}); it has been logged.`);
+      this.log.error('internal error', { reqId: ctx.id, method: req.method, path, error: (e as Error).message, stack: (e as Error).stack });
+    }
+    return this.finish(req, path, entry.route, entry, ctx, t0, json(error.status, error.toBody()), error);
+  }
+
+  /** Common tail of every request: HEAD, request id, drain header, metrics, access log. */
+  private finish(req: AppRequest, path: string, route: string, entry: RouteEntry | null, ctx: Ctx, t0: number, res: AppResponse, error: HttpError | null): AppResponse {
     if (req.method === 'HEAD') res.body = '';
     res.headers['x-request-id'] = ctx.id;
     if (this.state === 'draining') res.headers.connection = 'close';
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const seconds = (performance.now() - t0) / 1e3;
     this.metrics.request(route, req.method, res.status, seconds);
-    if (this.log.enabled(error ? 'warn' : 'info') && route !== '/metrics') {
-      this.log.log(error && error.status >= 500 ? 'error' : error ? 'warn' : 'info', 'request', {
-        reqId: ctx.id, method: req.method, path: path.length > 200 ? `${path.slice(0, 200)}…` : path, status: res.status, ms: Math.round(seconds * 1e5) / 100,
+    const log = this.log;
+    if (route === '/metrics' || !log.enabled(error ? 'warn' : 'info')) return res;
+    const level = error && error.status >= 500 ? 'error' : error ? 'warn' : 'info';
+    const ms = Math.round(seconds * 1e5) / 100;
+    if (log.stdout) {
+      // Pre-serialised line (same fields and order as the generic entry): no per-request objects.
+      const m = req.method;
+      const method = m === 'POST' || m === 'GET' || m === 'HEAD' ? m : JSON.stringify(m).slice(1, -1);
+      const pathJson = entry ? entry.pathJson : JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path);
+      log.line(`,"level":"${level}","msg":"request","reqId":"${ctx.id}","method":"${method}","path":${pathJson},"status":${res.status},"ms":${ms}${ctx.rows !== undefined ? `,"rows":${ctx.rows}` : ''}${error ? `,"code":"${error.code}","error":${JSON.stringify(error.message.slice(0, 300))}` : ''}`);
+    } else {
+      log.log(level, 'request', {
+        reqId: ctx.id, method: req.method, path: path.length > 200 ? `${path.slice(0, 200)}…` : path, status: res.status, ms,
         ...(ctx.rows !== undefined ? { rows: ctx.rows } : {}),
         ...(error ? { code: error.code, error: error.message.slice(0, 300) } : {}),
       });
@@ -294,12 +340,14 @@ export class ScoringApp {
     return res;
   }
 
-  private async predict(req: AppRequest, ctx: Ctx, protocol: PayloadProtocol): Promise<AppResponse> {
+  private predict(req: AppRequest, ctx: Ctx, protocol: PayloadProtocol): AppResponse {
     const cfg = this.o.config;
     if (req.bodyTooLarge !== undefined) {
       fail('PAYLOAD_TOO_LARGE', '', `The request body (${req.bodyTooLarge > 0 ? `${req.bodyTooLarge} bytes` : 'too large'}) exceeds the limit of ${this.bodyLimit(req.url.split('?')[0]!)} bytes on this route${protocol === 'vertex' ? " (Vertex AI's 1.5 MB)" : ' (MLOPS_MAX_BODY_BYTES)'}. Split the batch.`);
     }
-    const ct = parseContentType(header(req.headers, 'content-type'));
+    const rawType = header(req.headers, 'content-type');
+    // The common header needs no parsing.
+    const ct = rawType === JSON_TYPE ? JSON_CT : parseContentType(rawType);
     let kind: 'json' | 'csv';
     if (!ct) {
       if (protocol === 'mlflow') fail('UNSUPPORTED_MEDIA_TYPE', 'content-type', `No Content-Type. Send 'Content-Type: application/json' (with one of dataframe_split, dataframe_records, instances, inputs) or 'Content-Type: text/csv'.`);
@@ -310,16 +358,46 @@ export class ScoringApp {
       return fail('UNSUPPORTED_MEDIA_TYPE', 'content-type', `Content-Type '${ct.type}' is not supported here; send ${protocol === 'vertex' ? 'application/json' : 'application/json or text/csv'}.`);
     }
     if (ct?.charset && ct.charset !== 'utf-8' && ct.charset !== 'utf8') fail('UNSUPPORTED_MEDIA_TYPE', 'content-type', `charset '${ct.charset}' is not supported; send the body in UTF-8 (charset=utf-8).`);
-    const out = negotiate(header(req.headers, 'accept'));
-    if (!out) fail('NOT_ACCEPTABLE', 'accept', `Cannot answer in any of the types the Accept header lists (${header(req.headers, 'accept')}); this server answers application/json or text/csv.`);
+    const accept = header(req.headers, 'accept');
+    const out = accept === undefined || accept === '*/*' || accept === JSON_TYPE ? 'json' : negotiate(accept);
+    if (!out) fail('NOT_ACCEPTABLE', 'accept', `Cannot answer in any of the types the Accept header lists (${accept}); this server answers application/json or text/csv.`);
     if (this.state !== 'ready' && this.state !== 'draining') return this.notReady();
     const model = this.model!;
     const raw = req.body ?? '';
     if (Buffer.isBuffer(raw) && !isUtf8(raw)) fail('BAD_PAYLOAD', '', 'The body is not valid UTF-8; send UTF-8 text.');
     const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-    const table = kind === 'csv' ? tableFromCsv(text, this.knownColumns, cfg.limits.maxRows) : tableFromJson(parseJsonBody(text, cfg.limits.maxJsonDepth), protocol, cfg.limits.maxRows);
-    const frame = model.frame(table);
-    const p = model.predict(frame, table.params);
+    let frame: Frame | null = null;
+    let params: Readonly<Record<string, unknown>> | null = null;
+    let doc: unknown;
+    let parsed = false;
+    if (kind === 'json' && model.frameOne && text.length <= FAST_PATH_MAX_CHARS) {
+      // Fast path: one record in the common shape, validated straight against the signature.
+      // Anything unusual (including every error) goes down the general path below, which
+      // reports it exactly; a small body can be parsed before its depth is checked.
+      try {
+        doc = JSON.parse(text);
+        parsed = true;
+      } catch {
+        parsed = false;
+      }
+      const one = parsed ? singleRecord(doc, protocol) : null;
+      if (one && cfg.limits.maxRows >= 1 && cfg.limits.maxJsonDepth >= 3) {
+        frame = model.frameOne(one.rec);
+        params = one.params;
+      }
+    }
+    if (!frame) {
+      let table;
+      if (kind === 'csv') table = tableFromCsv(text, this.knownColumns, cfg.limits.maxRows);
+      else {
+        // Already parsed (fast path declined): the depth limit still applies.
+        if (!parsed || jsonDepthExceeds(text, cfg.limits.maxJsonDepth)) doc = parseJsonBody(text, cfg.limits.maxJsonDepth);
+        table = tableFromJson(doc, protocol, cfg.limits.maxRows);
+      }
+      frame = model.frame(table);
+      params = table.params;
+    }
+    const p = model.predict(frame, params);
     ctx.rows = frame.rows;
     this.metrics.predicted(protocol, frame.rows);
     if (this.drift) {
@@ -330,6 +408,10 @@ export class ScoringApp {
       }
     }
     if (out === 'csv') return { status: 200, headers: { 'content-type': CSV_TYPE }, body: `${p.csvLines().join('\n')}\n` };
-    return json(200, p.probabilities ? { predictions: p.predictions, probabilities: p.probabilities } : { predictions: p.predictions });
+    if (p.probabilities) return json(200, { predictions: p.predictions, probabilities: p.probabilities });
+    const v = p.predictions.length === 1 ? p.predictions[0] : undefined;
+    // One finite number: its JSON text is String(v).
+    if (typeof v === 'number' && Number.isFinite(v)) return { status: 200, headers: { 'content-type': JSON_TYPE }, body: `{"predictions":[${v}]}` };
+    return json(200, { predictions: p.predictions });
   }
 }

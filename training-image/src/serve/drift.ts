@@ -46,25 +46,68 @@ export interface DriftAlert {
   readonly rows: number;
 }
 
-/** One column's sliding window of live bucket indices. */
+/** Incremental PSI updates between full recomputations (bounds rounding drift). */
+const RECOMPUTE_EVERY = 1024;
+
+/**
+ * One column's sliding window of live bucket indices, with its PSI kept up to
+ * date: once the window is full a new row changes two buckets, so only their
+ * two terms are updated (a full recomputation every 1024 updates and whenever
+ * the row count changes).
+ */
 class Window {
   readonly counts: Float64Array;
   private readonly ring: Uint16Array;
+  /** Per-bucket PSI terms and their sum, valid when `fresh`. */
+  private readonly terms: Float64Array;
+  private sum = 0;
+  private fresh = false;
+  private updates = 0;
   private head = 0;
   n = 0;
   alerted = false;
   constructor(readonly profile: ColumnProfile, size: number) {
     this.counts = new Float64Array(bucketCount(profile));
+    this.terms = new Float64Array(this.counts.length);
     this.ring = new Uint16Array(size);
   }
   add(b: number): void {
-    if (this.n === this.ring.length) this.counts[this.ring[this.head]!]!--;
-    else this.n++;
+    if (this.n === this.ring.length) {
+      const old = this.ring[this.head]!;
+      this.counts[old]!--;
+      this.counts[b]!++;
+      if (old !== b && this.fresh) {
+        this.sum += this.term(old) - this.terms[old]! + this.term(b) - this.terms[b]!;
+        this.terms[old] = this.term(old);
+        this.terms[b] = this.term(b);
+        if (++this.updates >= RECOMPUTE_EVERY) this.fresh = false;
+      }
+    } else {
+      this.n++;
+      this.counts[b]!++;
+      this.fresh = false;
+    }
     this.ring[this.head] = b;
-    this.counts[b]!++;
     this.head = (this.head + 1) % this.ring.length;
   }
+  private term(i: number): number {
+    const e = Math.max(this.profile.freq[i]!, PSI_EPSILON);
+    const a = Math.max(this.n ? this.counts[i]! / this.n : 0, PSI_EPSILON);
+    return (a - e) * Math.log(a / e);
+  }
+  /** The PSI of the window (kept up to date incrementally). */
   psi(): number {
+    if (!this.fresh) {
+      let s = 0;
+      for (let i = 0; i < this.terms.length; i++) s += (this.terms[i] = this.term(i));
+      this.sum = s;
+      this.fresh = true;
+      this.updates = 0;
+    }
+    return this.sum;
+  }
+  /** The PSI recomputed from the counts (what GET /drift reports). */
+  exactPsi(): number {
     return psi(this.profile.freq, this.counts, this.n);
   }
 }
@@ -78,6 +121,8 @@ class Window {
 export class DriftMonitor {
   private readonly windows: Window[];
   private observed = 0;
+  private lastFrame: Frame | null = null;
+  private lastColumns: (ArrayLike<unknown> | null)[] = [];
 
   constructor(
     profile: DataProfile,
@@ -91,10 +136,19 @@ export class DriftMonitor {
   /** Adds the rows of a validated input frame and checks thresholds. */
   observe(frame: Frame): void {
     const n = frame.rows;
-    for (const w of this.windows) {
-      if (!frame.has(w.profile.name)) continue;
-      const col = frame.column(w.profile.name);
-      for (let r = 0; r < n; r++) w.add(bucketOf(w.profile, col.values[r] as number | string | null));
+    // The columns of the last frame: the single-row fast path passes the same frame every time.
+    let columns = this.lastColumns;
+    if (frame !== this.lastFrame) {
+      columns = this.windows.map((w) => (frame.has(w.profile.name) ? frame.column(w.profile.name).values : null));
+      // Kept for one-row frames only (no large batch stays referenced).
+      this.lastFrame = n === 1 ? frame : null;
+      this.lastColumns = n === 1 ? columns : [];
+    }
+    for (let k = 0; k < this.windows.length; k++) {
+      const values = columns[k];
+      if (!values) continue;
+      const w = this.windows[k]!;
+      for (let r = 0; r < n; r++) w.add(bucketOf(w.profile, values[r] as number | string | null));
     }
     this.observed += n;
     const alerts: DriftAlert[] = [];
@@ -118,7 +172,7 @@ export class DriftMonitor {
       minRows,
       observed: this.observed,
       features: this.windows.map((w) => {
-        const v = w.n >= minRows ? w.psi() : null;
+        const v = w.n >= minRows ? w.exactPsi() : null;
         return { feature: w.profile.name, psi: v, drifted: v !== null && v > threshold, rows: w.n };
       }),
     };

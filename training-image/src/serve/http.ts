@@ -1,12 +1,31 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { AppRequest, ScoringApp } from './app';
+import * as v8 from 'v8';
+import { AppRequest, AppResponse, ScoringApp } from './app';
 import { ServeConfig, ServeConfigOverrides, serveConfig } from './config';
 import { Logger, LogSink } from './log';
 import { ServingModel } from './model';
 
 /** Bodies beyond this are not even drained: the connection is closed after the 413. */
 export const HARD_BODY_CAP = 64 * 1024 * 1024;
+
+let heapTuned = false;
+/**
+ * Lets V8's young generation grow straight to its maximum (16 MB semi-spaces)
+ * at its first expansion instead of doubling step by step: under sustained
+ * load each doubling showed up as a late step in resident memory (measured:
+ * +31% in a 60 s soak, with a flat used heap after forced GCs — heap sizing,
+ * not a leak). Process-wide, once; a runtime-safe flag (read at each growth).
+ */
+function tuneYoungGeneration(): void {
+  if (heapTuned) return;
+  heapTuned = true;
+  try {
+    v8.setFlagsFromString('--semi-space-growth-factor=16');
+  } catch {
+    // An engine without the flag: the default sizing stays.
+  }
+}
 
 /** Options for {@link startServer}. */
 export interface StartServerOptions {
@@ -59,47 +78,65 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
   const config = serveConfig(env, { ...o.config, ...(o.port !== undefined ? { port: o.port } : {}), ...(o.host !== undefined ? { host: o.host } : {}) });
   const logger = new Logger(o.logger === false ? 'silent' : config.logLevel, o.logger || undefined);
   const app = new ScoringApp({ config, env, logger, processMetrics: o.processMetrics });
+  tuneYoungGeneration();
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
+  const onClose = (): void => {
+    inFlight--;
+    if (inFlight === 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (const f of w) f();
+    }
+  };
+  const send = (res: http.ServerResponse, r: AppResponse, size: number): void => {
+    r.headers['content-length'] = String(Buffer.byteLength(r.body));
+    if (size > HARD_BODY_CAP) r.headers.connection = 'close';
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
+  };
+  const sendFailed = (res: http.ServerResponse, e: Error): void => {
+    // dispatch() does not throw; this is a last resort.
+    logger.error('unhandled error', { error: e.message });
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(500, { 'content-type': 'application/json' });
+    res.end('{"error_code":"INTERNAL_ERROR","message":"internal error"}');
+  };
   const server = http.createServer((req, res) => {
     inFlight++;
-    const path = (req.url ?? '/').split('?')[0]!;
-    const limit = app.bodyLimit(path);
-    const chunks: Buffer[] = [];
+    res.once('close', onClose);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const limit = app.bodyLimit(q < 0 ? url : url.slice(0, q));
+    let first: Buffer | null = null;
+    let chunks: Buffer[] | null = null;
     let size = 0;
     let tooBig = false;
     let done = false;
     const finish = (): void => {
       if (done) return;
       done = true;
-      const areq: AppRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: tooBig ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), ...(tooBig ? { bodyTooLarge: size } : {}) };
-      app.handle(areq).then((r) => {
-        r.headers['content-length'] = String(Buffer.byteLength(r.body));
-        if (size > HARD_BODY_CAP) r.headers.connection = 'close';
-        res.writeHead(r.status, r.headers);
-        res.end(r.body);
-      }, (e: Error) => {
-        // handle() does not throw; this is a last resort.
-        logger.error('unhandled error', { error: e.message });
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end('{"error_code":"INTERNAL_ERROR","message":"internal error"}');
-      });
-    };
-    res.on('close', () => {
-      inFlight--;
-      if (inFlight === 0) {
-        const w = idleWaiters;
-        idleWaiters = [];
-        for (const f of w) f();
+      const body = tooBig ? null : chunks ? Buffer.concat(chunks) : first;
+      const areq: AppRequest = tooBig
+        ? { method: req.method ?? 'GET', url, headers: req.headers, body, bodyTooLarge: size }
+        : { method: req.method ?? 'GET', url, headers: req.headers, body };
+      let r: AppResponse | Promise<AppResponse>;
+      try {
+        r = app.dispatch(areq);
+      } catch (e) {
+        return sendFailed(res, e as Error);
       }
-    });
+      if (r instanceof Promise) r.then((x) => send(res, x, size), (e: Error) => sendFailed(res, e));
+      else send(res, r, size);
+    };
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) tooBig = true;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) tooBig = true;
       if (tooBig) {
-        chunks.length = 0;
+        first = null;
+        chunks = null;
         if (size > HARD_BODY_CAP) {
           // Answer now and stop reading: the connection is closed after the response.
           req.pause();
@@ -107,7 +144,8 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
         }
         return;
       }
-      chunks.push(c);
+      if (first === null) first = c;
+      else (chunks ??= [first]).push(c);
     });
     req.on('end', finish);
     req.on('error', () => undefined);
@@ -165,6 +203,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
         await closed;
         await app.flush();
         logger.info('drained', { ms: Date.now() - t0, abandoned: inFlight });
+        logger.flush();
       })();
       return draining;
     },
@@ -174,6 +213,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
       server.closeAllConnections();
       await closed;
       await app.flush();
+      logger.flush();
     },
   };
 }

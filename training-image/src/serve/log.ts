@@ -16,12 +16,14 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /** Largest batch kept before it is written out at once. */
 const FLUSH_BYTES = 64 * 1024;
+/** Longest a line waits in the batch. */
+const FLUSH_MS = 20;
 
 /**
- * JSON lines to stdout, batched: lines written during one turn of the event
- * loop go out in one write (a write per request costs a system call each on a
- * pipe or file, which is synchronous in Node). Flushed on setImmediate, when
- * the batch passes 64 KiB, and synchronously at process exit.
+ * JSON lines to stdout, batched: lines go out together at most 20 ms after
+ * the first of a batch (a write per request costs a system call and a wake-up
+ * of the reader each; stdout on a pipe or file is synchronous in Node). Also
+ * flushed when the batch passes 64 KiB, and synchronously at process exit.
  */
 class StdoutLines {
   private buf = '';
@@ -33,18 +35,15 @@ class StdoutLines {
   };
 
   write(line: string): void {
-    this.buf += line;
-    if (this.buf.length >= FLUSH_BYTES) {
-      this.flush();
-      return;
-    }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushCb);
-    }
     if (!this.hooked) {
       this.hooked = true;
       process.once('exit', () => this.flushSync());
+    }
+    this.buf += line;
+    if (this.buf.length >= FLUSH_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setTimeout(this.flushCb, FLUSH_MS).unref();
     }
   }
 

@@ -9,9 +9,10 @@ import { PipelineState } from '../features/pipeline';
 import { ForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
 import { DataProfile } from '../models/profile';
+import { compileRegressor } from './compact';
 import { fail, HttpError, ServeIssue } from './errors';
 import { ABSENT, InputTable } from './payload';
-import { buildSignature, frameFromTable, Signature } from './signature';
+import { buildSignature, frameFromTable, Signature, singleRecordFramer } from './signature';
 
 /** Predictions for one request, ready to encode as JSON or CSV. */
 export interface ServedPredictions {
@@ -40,6 +41,12 @@ export interface ServingModel {
   readonly warnings: readonly string[];
   /** Validates a table and returns the frame of model inputs (throws HttpError 400 listing every problem). */
   frame(t: InputTable): Frame;
+  /**
+   * Fast path for one JSON record: the frame when the record is clean (a
+   * frame owned and reused by the model: use it synchronously), else null —
+   * then {@link ServingModel.frame} gives the exact errors. Optional.
+   */
+  frameOne?(rec: Record<string, unknown>): Frame | null;
   /** Predicts for a validated frame. */
   predict(frame: Frame, params: Readonly<Record<string, unknown>> | null): ServedPredictions;
   /** Description for /version-style metadata. */
@@ -94,6 +101,8 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
   const contract: Contract | null = d.contractYaml ? parseContract(d.contractYaml, path.join(dir, 'contract.yaml')) : null;
   const state = (d.transforms as { features: PipelineState }).features;
   const signature = buildSignature(state, model.target.column, contract, profile, o.allowExtraColumns ?? null);
+  // Single rows of a gradient-boosting regressor are scored by a packed copy of its trees (checked bit-identical).
+  const compact = model.task === 'regression' ? compileRegressor(model.estimator as unknown as Parameters<typeof compileRegressor>[0]) : null;
   return {
     ...id,
     task: model.task,
@@ -103,17 +112,21 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
     profile,
     warnings: d.warnings,
     frame: (t) => frameFromTable(signature, t),
+    frameOne: singleRecordFramer(signature),
     predict(frame, params) {
       let p;
       try {
-        p = model.predictFrame(frame);
+        if (compact && frame.rows === 1) {
+          const { X } = model.pipeline.transform(frame);
+          p = compact.accepts(X) ? { values: Float64Array.of(compact.predictRow(X, 0)), labels: null, proba: null, classLabels: null } : model.predictMatrix(X);
+        } else p = model.predictFrame(frame);
       } catch (e) {
         if (e instanceof DataError) throw dataErrorToHttp(e, null);
         throw e;
       }
       if (p.values) {
         const values = p.values;
-        return { predictions: Array.from(values), csvLines: () => Array.from(values, (v) => String(v)) };
+        return { predictions: Array.from(values), csvLines: () => Array.from(values, String) };
       }
       const labels = p.labels!;
       const proba = p.proba!;

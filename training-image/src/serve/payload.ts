@@ -201,3 +201,35 @@ export function tableFromCsv(text: string, knownColumns: ReadonlySet<string>, ma
   const line0 = hasHeader ? 2 : 1;
   return { columns: hasHeader ? [...t.header] : null, rows, text: true, params: null, cellPath: (r, c) => `csv line ${r + line0}, column '${c}'` };
 }
+
+/** Keys whose value is a list of rows, per protocol (the single-record fast path). */
+const ROW_KEYS: Readonly<Record<PayloadProtocol, ReadonlySet<string>>> = {
+  mlflow: new Set(['instances', 'dataframe_records', 'inputs']),
+  vertex: new Set(['instances']),
+  azure: new Set(['instances', 'dataframe_records', 'inputs', 'input_data', 'data']),
+};
+
+/**
+ * The single record of a parsed JSON payload in its most common shape — one
+ * rows key holding a list of exactly one object (e.g. `{"instances": [{…}]}`),
+ * plus optional parameters — or null for anything else (then
+ * {@link tableFromJson} reads it, with its error messages). Accepts only
+ * payloads that {@link tableFromJson} accepts as one named row.
+ */
+export function singleRecord(doc: unknown, protocol: PayloadProtocol): { rec: Record<string, unknown>; params: Record<string, unknown> | null } | null {
+  if (!isPlainObject(doc)) return null;
+  const rowKeys = ROW_KEYS[protocol];
+  const paramsKey = protocol === 'vertex' ? 'parameters' : 'params';
+  let rows: unknown;
+  let params: unknown;
+  for (const k in doc) {
+    if (k === paramsKey) params = doc[k];
+    else if (rows === undefined && rowKeys.has(k)) rows = doc[k];
+    else return null;
+  }
+  if (!Array.isArray(rows) || rows.length !== 1) return null;
+  const rec: unknown = rows[0];
+  if (!isPlainObject(rec)) return null;
+  if (params !== undefined && !isPlainObject(params)) return null;
+  return { rec, params: (params as Record<string, unknown> | undefined) ?? null };
+}

@@ -187,3 +187,86 @@ export function frameFromTable(sig: Signature, t: InputTable): Frame {
   failAll(issues, 'The input is not valid for this model.');
   return new Frame(cols);
 }
+
+/**
+ * A validator for the common case of one JSON record (`{"col": value, …}`),
+ * checked directly against the signature without building an input table.
+ * It returns a frame it owns and reuses (valid until the next call; callers
+ * must use it synchronously), or null whenever anything is not clean — a
+ * missing, unknown or mistyped column, a null where none is allowed, a value
+ * out of range — so that the general {@link frameFromTable} path produces the
+ * exact error response. On clean input the frame equals what
+ * `frameFromTable(sig, table-of-that-record)` builds.
+ */
+export function singleRecordFramer(sig: Signature): (rec: Record<string, unknown>) => Frame | null {
+  const cols = sig.columns;
+  const m = cols.length;
+  const byName = new Map<string, number>();
+  cols.forEach((c, j) => byName.set(c.name, j));
+  const numbers: Float64Array[] = [];
+  const strings: (string | null)[][] = [];
+  const columns: Column[] = cols.map((c, j) => {
+    if (c.type === 'string') {
+      const values: (string | null)[] = [null];
+      strings[j] = values;
+      return { name: c.name, type: 'string', values };
+    }
+    const values = new Float64Array(1);
+    numbers[j] = values;
+    return { name: c.name, type: c.type, values } as Column;
+  });
+  const frame = new Frame(columns);
+  // The last date-time text parsed per column, and its value: live requests often repeat the day or hour.
+  const lastText: (string | null)[] = cols.map(() => null);
+  const lastTime = new Float64Array(m);
+  const ignored = sig.ignored;
+  const allowExtra = sig.allowExtra;
+  return (rec) => {
+    let present = 0;
+    for (const k in rec) {
+      if (byName.has(k)) present++;
+      else if (!allowExtra && !ignored.has(k)) return null;
+    }
+    // Own keys are unique, so every signature column is an own key of the record.
+    if (present !== m) return null;
+    for (let j = 0; j < m; j++) {
+      const c = cols[j]!;
+      const v = rec[c.name];
+      if (c.type === 'string') {
+        let s: string | null;
+        if (v === null) {
+          if (!c.nullable) return null;
+          s = null;
+        } else if (typeof v === 'string') s = v;
+        else if (typeof v === 'number' || typeof v === 'boolean') s = String(v);
+        else return null;
+        if (s !== null && c.allowed && !c.allowed.has(s)) return null;
+        strings[j]![0] = s;
+        continue;
+      }
+      let x: number;
+      if (v === null) {
+        if (!c.nullable) return null;
+        numbers[j]![0] = NaN;
+        continue;
+      }
+      if (c.type === 'datetime') {
+        if (typeof v !== 'string') return null;
+        if (v === lastText[j]) x = lastTime[j]!;
+        else {
+          x = parseDatetime(v);
+          lastText[j] = v;
+          lastTime[j] = x;
+        }
+      } else if (typeof v === 'number') x = v;
+      else if (typeof v === 'boolean' && c.boolean) x = v ? 1 : 0;
+      else return null;
+      if (!Number.isFinite(x)) return null;
+      if (c.integer && !Number.isInteger(x)) return null;
+      if ((c.min !== null && x < c.min) || (c.max !== null && x > c.max)) return null;
+      if (c.allowed && !c.allowed.has(String(x))) return null;
+      numbers[j]![0] = x;
+    }
+    return frame;
+  };
+}
