@@ -213,6 +213,17 @@ export class FeaturePipeline {
     return { X: { rows: n, cols: p, data }, featureNames: st.featureNames };
   }
 
+  /**
+   * A prepared single-row transformer (see {@link RowTransformer}), or null
+   * when the pipeline has lag or rolling features (they need other rows: use
+   * {@link transform}). Create it once per fitted pipeline.
+   */
+  rowTransformer(): RowTransformer | null {
+    const st = this.fitted();
+    for (const f of st.numeric) if (f.source.kind === 'lag' || f.source.kind === 'rolling') return null;
+    return new RowTransformer(st);
+  }
+
   /** `fit(frame)` then `transform(frame)`. */
   fitTransform(frame: Frame): { X: Matrix; featureNames: readonly string[] } {
     return this.fit(frame).transform(frame);
@@ -237,6 +248,133 @@ export class FeaturePipeline {
   private fitted(): PipelineState {
     if (!this.state) throw new PipelineNotFittedError();
     return this.state;
+  }
+}
+
+/** One numeric feature of a {@link RowTransformer}: 0 column, 1 date part. */
+interface RowNumeric {
+  readonly date: boolean;
+  readonly column: string;
+  readonly part: DatePart;
+  readonly fill: number;
+  readonly mean: number;
+  readonly scale: number;
+}
+
+/**
+ * Transforms one row of a frame into a caller-owned Float64Array without
+ * allocating (beyond String() of a numeric category): the same numbers as
+ * {@link FeaturePipeline.transform} for that row, bit for bit. Whenever
+ * transform would throw (a missing or mistyped column, an unknown category
+ * under handleUnknown 'error', a text time column) it returns false and
+ * writes nothing meaningful, so the caller can take the general path for the
+ * exact error. Pipelines with lags or rolling windows have no RowTransformer.
+ */
+export class RowTransformer {
+  /** Output width (number of features). */
+  readonly width: number;
+  private readonly inputs: readonly string[];
+  private readonly numeric: readonly RowNumeric[];
+  private readonly catColumns: readonly string[];
+  private readonly catFill: readonly string[];
+  private readonly catIndex: readonly Map<string, number>[];
+  private readonly catOffset: Int32Array;
+  private readonly nNumeric: number;
+  private readonly unknownError: boolean;
+  private readonly time: string | null;
+  /** The last frame checked, and its columns per numeric / categorical feature (frames are immutable; values may change). */
+  private lastFrame: Frame | null = null;
+  private readonly numCols: Column[] = [];
+  private readonly catCols: Column[] = [];
+  /** Per date feature: the last time seen and its part (live requests often repeat the day or hour). */
+  private readonly lastMs: Float64Array;
+  private readonly lastPart: Float64Array;
+
+  /** @internal Use {@link FeaturePipeline.rowTransformer}. */
+  constructor(st: PipelineState) {
+    this.width = st.featureNames.length;
+    this.inputs = [...st.inputColumns];
+    this.numeric = st.numeric.map((f) => {
+      const s = f.source;
+      if (s.kind !== 'column' && s.kind !== 'date') throw new Error('RowTransformer: lag/rolling features need the general path');
+      return { date: s.kind === 'date', column: s.column, part: s.kind === 'date' ? s.part : 'hour', fill: f.fill, mean: f.mean, scale: f.scale };
+    });
+    this.nNumeric = st.numeric.length;
+    this.catColumns = st.categorical.map((c) => c.column);
+    this.catFill = st.categorical.map((c) => c.fill);
+    this.catIndex = st.categorical.map((c) => new Map(c.categories.map((k, i) => [k, i])));
+    this.catOffset = new Int32Array(st.categorical.length);
+    let j0 = st.numeric.length;
+    st.categorical.forEach((c, i) => {
+      this.catOffset[i] = j0;
+      j0 += c.categories.length;
+    });
+    this.unknownError = (st.config.handleUnknown ?? 'ignore') === 'error';
+    this.time = st.config.time ?? null;
+    this.lastMs = new Float64Array(this.numeric.length).fill(NaN);
+    this.lastPart = new Float64Array(this.numeric.length).fill(NaN);
+  }
+
+  /** Resolves and type-checks the columns of `frame` once per frame; false when transform would throw. */
+  private bind(frame: Frame): boolean {
+    if (frame === this.lastFrame) return true;
+    this.lastFrame = null;
+    const inputs = this.inputs;
+    for (let i = 0; i < inputs.length; i++) if (!frame.has(inputs[i]!)) return false;
+    if (this.time !== null && frame.has(this.time) && frame.column(this.time).type === 'string') return false;
+    for (let j = 0; j < this.numeric.length; j++) {
+      const f = this.numeric[j]!;
+      const col = frame.column(f.column);
+      if (f.date ? col.type !== 'datetime' : col.type === 'string') return false;
+      this.numCols[j] = col;
+    }
+    for (let i = 0; i < this.catColumns.length; i++) this.catCols[i] = frame.column(this.catColumns[i]!);
+    this.lastFrame = frame;
+    return true;
+  }
+
+  /**
+   * Writes the features of row `r` of `frame` into `out[0, width)`; true on
+   * success, false when {@link FeaturePipeline.transform} would throw.
+   */
+  transformRowInto(frame: Frame, r: number, out: Float64Array): boolean {
+    if (out.length < this.width || r < 0 || r >= frame.rows) return false;
+    if (!this.bind(frame)) return false;
+    const numeric = this.numeric;
+    const numCols = this.numCols;
+    for (let j = 0; j < numeric.length; j++) {
+      const f = numeric[j]!;
+      const v = numCols[j]!.values[r] as number;
+      let x: number;
+      if (f.date) {
+        if (Object.is(v, this.lastMs[j])) x = this.lastPart[j]!;
+        else {
+          x = datePart(v, f.part);
+          this.lastMs[j] = v;
+          this.lastPart[j] = x;
+        }
+      } else x = v;
+      if (Number.isNaN(x)) x = f.fill;
+      out[j] = (x - f.mean) / f.scale;
+    }
+    out.fill(0, this.nNumeric, this.width);
+    const cats = this.catColumns;
+    for (let i = 0; i < cats.length; i++) {
+      const col = this.catCols[i]!;
+      let s: string | null;
+      if (col.type === 'string') s = col.values[r]!;
+      else {
+        const v = col.values[r]!;
+        s = Number.isNaN(v) ? null : String(v);
+      }
+      const k = this.catIndex[i]!.get(s ?? this.catFill[i]!);
+      if (k === undefined) {
+        if (this.unknownError) return false;
+        continue;
+      }
+      out[this.catOffset[i]! + k] = 1;
+    }
+    return true;
   }
 }
 

@@ -103,6 +103,9 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
   const signature = buildSignature(state, model.target.column, contract, profile, o.allowExtraColumns ?? null);
   // Single rows of a gradient-boosting regressor are scored by a packed copy of its trees (checked bit-identical).
   const compact = model.task === 'regression' ? compileRegressor(model.estimator as unknown as Parameters<typeof compileRegressor>[0]) : null;
+  // ...fed by the pipeline's allocation-free single-row transform (null for lags/rolling: general path).
+  const rowT = compact ? model.pipeline.rowTransformer() : null;
+  const rowX = rowT ? { rows: 1, cols: rowT.width, data: new Float64Array(rowT.width) } : null;
   return {
     ...id,
     task: model.task,
@@ -116,7 +119,9 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
     predict(frame, params) {
       let p;
       try {
-        if (compact && frame.rows === 1) {
+        if (compact && frame.rows === 1 && rowT && rowT.transformRowInto(frame, 0, rowX!.data) && compact.accepts(rowX!)) {
+          p = { values: Float64Array.of(compact.predictRow(rowX!, 0)), labels: null, proba: null, classLabels: null };
+        } else if (compact && frame.rows === 1) {
           const { X } = model.pipeline.transform(frame);
           p = compact.accepts(X) ? { values: Float64Array.of(compact.predictRow(X, 0)), labels: null, proba: null, classLabels: null } : model.predictMatrix(X);
         } else p = model.predictFrame(frame);
