@@ -134,7 +134,7 @@ class GcsEmulator {
         res.end();
         return;
       }
-      this.json(res, 501, { error: { code: 501, message: `emulator: ${req.method} ${url.pathname} not implemented` } });
+      this.json(res, 501, { error: { code: 501, message: `${req.method} ${url.pathname} is not handled by this emulator` } });
     }
   }
 }
