@@ -65,7 +65,12 @@ async function main(): Promise<number> {
   console.log('\n== Answer ==');
   console.log(r.answer ?? '(the pipeline produced no answer sentence)');
   console.log('\n== Quality gate ==');
-  if (r.decision) console.log(`${r.decision.passed ? 'PASSED' : 'REJECTED'}: ${r.decision.reasons.join('; ')}`);
+  const gateCached = r.run.steps.some((s) => s.name === 'gate' && s.status === 'skipped');
+  if (r.decision) {
+    console.log(`${r.decision.passed ? 'PASSED' : 'REJECTED'}: ${r.decision.reasons.join('; ')}`);
+    // An unchanged model and data skip the gate: its decision is the one recorded when it last ran.
+    if (gateCached) console.log('(model and data unchanged since the gate last ran: this is its recorded decision)');
+  }
   if (r.registration) console.log(`Registry: ${r.registration.name} v${r.registration.version} ${r.registration.promoted ? 'is the champion' : `was not promoted; the champion stays ${r.registration.champion === null ? 'none' : `v${r.registration.champion}`}`}.`);
   if (score?.summary) console.log(`Served on localhost and scored one request: ${score.summary}`);
   if (r.report) {
