@@ -8,6 +8,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { findProjectRoot } from '../lib/core/project';
 
 /** The part of the runtime's API this script uses (the runtime is its own package; the library never imports its types). */
 interface RuntimeApi {
@@ -22,17 +23,8 @@ interface RuntimeApi {
   }>;
 }
 
-const repo = findRepoRoot(__dirname);
+const repo = findProjectRoot(__dirname) ?? process.cwd();
 
-function findRepoRoot(start: string): string {
-  let dir = start;
-  while (!fs.existsSync(path.join(dir, 'cdktf.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-  return dir;
-}
 
 function loadRuntime(): RuntimeApi {
   const built = path.join(repo, 'training-image', 'dist', 'src', 'index.js');

@@ -7,22 +7,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { findProjectRoot } from '../lib/core/project';
 import { App } from 'cdktf';
 import { CONFIG_CONTEXT_KEY, loadConfig, resolveConfigFiles } from '../lib/config/load';
 import { MlopsValidationError } from '../lib/core/errors';
 import { MlPlatformStack } from '../lib/stack';
 
-const projectRoot = findProjectRoot(__dirname);
+const projectRoot = findProjectRoot(__dirname) ?? process.cwd();
 
-function findProjectRoot(start: string): string {
-  let dir = start;
-  while (!fs.existsSync(path.join(dir, 'cdktf.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-  return dir;
-}
 
 function contextFromCdktfJson(): unknown {
   try {

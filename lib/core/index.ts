@@ -6,3 +6,4 @@ export * from './tags';
 export * from './contracts';
 export * from './platform-props';
 export * from './security-defaults';
+export * from './project';

@@ -84,15 +84,19 @@ function linearPredict(X: Matrix, coef: Float64Array, intercept: number): Float6
   return out;
 }
 
-/** Ridge regression (L2-penalised least squares); alpha = 0 is ordinary least squares, safe on rank-deficient designs. */
-export class Ridge implements Estimator<RidgeParams> {
+/**
+ * What Ridge and LinearRegression share: the solver, prediction, state,
+ * serialisation. Subclasses give their name, parameter specs, penalty and
+ * how to make a new instance.
+ */
+abstract class LeastSquaresRegressor<P extends { fitIntercept: boolean }> implements Estimator<P> {
   /** Estimator name. */
-  readonly name: string = 'Ridge';
-  private readonly params: RidgeParams;
+  abstract readonly name: string;
+  protected readonly params: P;
   private state: LinearState | null = null;
 
-  constructor(params: Partial<RidgeParams> = {}) {
-    this.params = { alpha: 1, fitIntercept: true, ...params };
+  protected constructor(params: P) {
+    this.params = params;
   }
 
   /** Coefficients (after fit). */
@@ -126,13 +130,13 @@ export class Ridge implements Estimator<RidgeParams> {
   }
 
   /** The params (defaults filled). */
-  getParams(): RidgeParams {
+  getParams(): P {
     return { ...this.params };
   }
 
   /** An unfitted copy. */
-  clone(overrides: Partial<RidgeParams> = {}): Ridge {
-    return new Ridge({ ...this.params, ...overrides });
+  clone(overrides: Partial<P> = {}): LeastSquaresRegressor<P> {
+    return this.make({ ...this.params, ...overrides });
   }
 
   /** Absolute coefficients as importances (meaningful on standardised features). */
@@ -146,12 +150,41 @@ export class Ridge implements Estimator<RidgeParams> {
     return { name: this.name, params: this.getParams(), coef: Array.from(s.coef), intercept: s.intercept, rank: s.rank };
   }
 
+  /** Restores saved state into `m` (used by the subclasses' fromJSON). */
+  protected static restore<M extends LeastSquaresRegressor<{ fitIntercept: boolean }>>(json: unknown, name: string, make: (params: unknown) => M): M {
+    const j = checkJsonName(json, name);
+    const m = make(j.params);
+    m.state = { coef: numArray(j, 'coef', name), intercept: Number(j.intercept), rank: Number(j.rank) };
+    return m;
+  }
+
+  protected abstract specs(): Readonly<Record<string, ParamSpec>>;
+  protected abstract alpha(): number;
+  protected abstract make(params: Partial<P>): LeastSquaresRegressor<P>;
+
+  protected fitted(): LinearState {
+    if (!this.state) throw new NotFittedError(this.name);
+    return this.state;
+  }
+}
+
+/** Ridge regression (L2-penalised least squares); alpha = 0 is ordinary least squares, safe on rank-deficient designs. */
+export class Ridge extends LeastSquaresRegressor<RidgeParams> {
+  /** Estimator name. */
+  readonly name: string = 'Ridge';
+
+  constructor(params: Partial<RidgeParams> = {}) {
+    super({ alpha: 1, fitIntercept: true, ...params });
+  }
+
+  /** An unfitted copy. */
+  clone(overrides: Partial<RidgeParams> = {}): Ridge {
+    return this.make({ ...this.params, ...overrides });
+  }
+
   /** Reloads a saved Ridge. */
   static fromJSON(json: unknown): Ridge {
-    const j = checkJsonName(json, 'Ridge');
-    const m = new Ridge(j.params as Partial<RidgeParams>);
-    m.state = { coef: numArray(j, 'coef', 'Ridge'), intercept: Number(j.intercept), rank: Number(j.rank) };
-    return m;
+    return LeastSquaresRegressor.restore(json, 'Ridge', (p) => new Ridge(p as Partial<RidgeParams>));
   }
 
   protected specs(): Readonly<Record<string, ParamSpec>> {
@@ -162,84 +195,39 @@ export class Ridge implements Estimator<RidgeParams> {
     return this.params.alpha;
   }
 
-  protected fitted(): LinearState {
-    if (!this.state) throw new NotFittedError(this.name);
-    return this.state;
+  protected make(params: Partial<RidgeParams>): Ridge {
+    return new Ridge(params);
   }
 }
 
 /** Ordinary least squares (pivoted QR: rank-deficient designs such as full one-hot blocks are fine). */
-export class LinearRegression implements Estimator<LinearRegressionParams> {
+export class LinearRegression extends LeastSquaresRegressor<LinearRegressionParams> {
   /** Estimator name. */
   readonly name = 'LinearRegression';
-  private readonly params: LinearRegressionParams;
-  private state: LinearState | null = null;
 
   constructor(params: Partial<LinearRegressionParams> = {}) {
-    this.params = { fitIntercept: true, ...params };
-  }
-
-  /** Coefficients (after fit). */
-  get coef(): Float64Array {
-    return this.fitted().coef;
-  }
-
-  /** Intercept (after fit). */
-  get intercept(): number {
-    return this.fitted().intercept;
-  }
-
-  /** Numerical rank of the design (after fit). */
-  get rank(): number {
-    return this.fitted().rank;
-  }
-
-  /** Fits by pivoted QR on the centred design. */
-  fit(X: Matrix, y: Float64Array): this {
-    validateParams(this.name, LINEAR_REGRESSION_PARAMS, this.params as unknown as Record<string, unknown>);
-    checkXy(this.name, X, y);
-    this.state = solveLinear(X, y, 0, this.params.fitIntercept);
-    return this;
-  }
-
-  /** Predicted values. */
-  predict(X: Matrix): Float64Array {
-    const s = this.fitted();
-    checkCols(this.name, X, s.coef.length);
-    return linearPredict(X, s.coef, s.intercept);
-  }
-
-  /** The params (defaults filled). */
-  getParams(): LinearRegressionParams {
-    return { ...this.params };
+    super({ fitIntercept: true, ...params });
   }
 
   /** An unfitted copy. */
   clone(overrides: Partial<LinearRegressionParams> = {}): LinearRegression {
-    return new LinearRegression({ ...this.params, ...overrides });
-  }
-
-  /** Absolute coefficients as importances (meaningful on standardised features). */
-  get featureImportances(): Float64Array {
-    return this.fitted().coef.map(Math.abs);
-  }
-
-  /** Learned state as JSON. */
-  toJSON(): unknown {
-    const s = this.fitted();
-    return { name: this.name, params: this.getParams(), coef: Array.from(s.coef), intercept: s.intercept, rank: s.rank };
+    return this.make({ ...this.params, ...overrides });
   }
 
   /** Reloads a saved LinearRegression. */
   static fromJSON(json: unknown): LinearRegression {
-    const j = checkJsonName(json, 'LinearRegression');
-    const m = new LinearRegression(j.params as Partial<LinearRegressionParams>);
-    m.state = { coef: numArray(j, 'coef', 'LinearRegression'), intercept: Number(j.intercept), rank: Number(j.rank) };
-    return m;
+    return LeastSquaresRegressor.restore(json, 'LinearRegression', (p) => new LinearRegression(p as Partial<LinearRegressionParams>));
   }
 
-  private fitted(): LinearState {
-    if (!this.state) throw new NotFittedError(this.name);
-    return this.state;
+  protected specs(): Readonly<Record<string, ParamSpec>> {
+    return LINEAR_REGRESSION_PARAMS;
+  }
+
+  protected alpha(): number {
+    return 0;
+  }
+
+  protected make(params: Partial<LinearRegressionParams>): LinearRegression {
+    return new LinearRegression(params);
   }
 }
