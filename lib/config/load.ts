@@ -44,6 +44,13 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
       for (const issue of new Naming(naming.data).check(c)) issues.push(issue);
     }
   }
+  if (input.alerts !== undefined && input.deployment === undefined) {
+    issues.push(problem('alerts', input.alerts, 'alerts only together with a deployment: section (they watch its endpoint and training job)', 'add a deployment: section or remove alerts:', 'has nothing to watch'));
+  }
+  const endpoint = input.deployment?.endpoint;
+  if (endpoint && typeof endpoint.minInstances === 'number' && typeof endpoint.maxInstances === 'number' && endpoint.maxInstances < endpoint.minInstances) {
+    issues.push(problem('deployment.endpoint.maxInstances', endpoint.maxInstances, `at least minInstances (${endpoint.minInstances})`, 'raise maxInstances or lower minInstances', 'is below minInstances'));
+  }
   if (issues.length > 0) {
     throw new MlopsValidationError(`Invalid stack config${source ? ` ${source}` : ''} (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, issues);
   }

@@ -45,6 +45,96 @@ const backend = z.discriminatedUnion('type', [
   z.object({ type: z.literal('gcs'), bucket: z.string().min(3), prefix: z.string().min(1).optional() }).strict(),
 ]);
 
+const endpointMachine = z
+  .object({
+    azure: z.string().min(1).optional(),
+    aws: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
+    gcp: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Hyperparameter values as the platforms deliver them: strings (numbers and booleans are written as text). */
+const hyperparameters = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), z.union([z.string().max(2048), z.number(), z.boolean()])).default({});
+
+/** Model / endpoint name part: lowercase letters, digits, hyphens. */
+const modelName = z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/);
+
+const rollout = z
+  .object({
+    strategy: z.enum(['canary', 'linear', 'all-at-once']).default('canary'),
+    canaryPercent: z.number().int().min(1).max(50).default(10),
+    stepPercent: z.number().int().min(5).max(50).default(25),
+    bakeMinutes: z.number().int().min(0).max(120).default(10),
+  })
+  .strict()
+  .default({ strategy: 'canary', canaryPercent: 10, stepPercent: 25, bakeMinutes: 10 });
+
+const alarms = z
+  .object({
+    errorRatePercent: z.number().gt(0).max(100).default(5),
+    latencyP95Ms: z.number().int().min(1).max(600000).default(1000),
+  })
+  .strict()
+  .default({ errorRatePercent: 5, latencyP95Ms: 1000 });
+
+const deployment = z
+  .object({
+    model: modelName,
+    image: z
+      .object({ platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64') })
+      .strict()
+      .default({ platform: 'linux/amd64' }),
+    training: z
+      .object({
+        data: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/).refine((p) => !p.split('/').includes('..'), 'no ".." segments'),
+        hyperparameters,
+        instanceCount: z.number().int().min(1).max(100).default(1),
+        maxRuntimeMinutes: z.number().int().min(5).max(7 * 24 * 60).default(120),
+      })
+      .strict(),
+    endpoint: z
+      .object({
+        size: z.enum(SIZE_NAMES).default('small'),
+        instanceType: endpointMachine.optional(),
+        minInstances: z.number().int().min(1).max(20).default(1),
+        maxInstances: z.number().int().min(1).max(100).default(2),
+        rollout,
+        alarms,
+      })
+      .strict()
+      .default({
+        size: 'small',
+        minInstances: 1,
+        maxInstances: 2,
+        rollout: { strategy: 'canary', canaryPercent: 10, stepPercent: 25, bakeMinutes: 10 },
+        alarms: { errorRatePercent: 5, latencyP95Ms: 1000 },
+      }),
+  })
+  .strict();
+
+const githubRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,99}$/).refine((v) => !v.includes('*') && !v.includes('..'), 'no wildcards');
+
+const ci = z
+  .object({
+    github: z
+      .object({
+        repository: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/),
+        branches: z.array(githubRef).default(['main']),
+        environments: z.array(githubRef).default([]),
+        pullRequests: z.boolean().default(false),
+      })
+      .strict(),
+  })
+  .strict();
+
+const alerts = z
+  .object({
+    email: z.array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/)).default([]),
+    webhooks: z.array(z.string().regex(/^https:\/\/[^\s]+$/)).default([]),
+    noTrafficMinutes: z.number().int().min(5).max(1440).default(60),
+  })
+  .strict();
+
 /** The stack config schema. */
 export const StackConfigSchema = z
   .object({
@@ -85,6 +175,9 @@ export const StackConfigSchema = z
       .default({ publicAccess: false, allowedIpRanges: [] }),
     protection: z.object({ retainData: z.boolean().default(true) }).strict().default({ retainData: true }),
     backend: backend.default({ type: 'local' }),
+    deployment: deployment.optional(),
+    ci: ci.optional(),
+    alerts: alerts.optional(),
   })
   .strict();
 
@@ -158,6 +251,46 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'backend.resourceGroupName', description: 'Resource group of the state storage account (azurerm).', accepted: 'a resource group name', fix: 'name the existing resource group' },
   { path: 'backend.storageAccountName', description: 'State storage account (azurerm).', accepted: '3-24 lowercase letters and digits', fix: 'name the existing storage account' },
   { path: 'backend.containerName', description: 'State blob container (azurerm).', accepted: 'a container name', fix: 'name the existing container' },
+  { path: 'deployment', description: 'The runtime image, a training job and a scoring endpoint deployed with the platform (needs Docker at deploy time).', accepted: 'an object with model, training, endpoint, image', default: 'none (platform only)', fix: 'add deployment: { model: <name>, training: { data: <path in the artifact store> } }' },
+  { path: 'deployment.model', description: 'Model name: the registered model and the endpoint are named after it.', accepted: '3-32 characters: lowercase letters, digits, hyphens; starts with a letter', fix: 'use a short name such as "bike-demand"' },
+  { path: 'deployment.image', description: 'How the runtime image is built.', accepted: 'an object with platform', default: '{ platform: linux/amd64 }', fix: 'see deployment.image.platform' },
+  { path: 'deployment.image.platform', description: 'The platform the runtime image is built for.', accepted: 'linux/amd64 or linux/arm64', default: 'linux/amd64', fix: 'keep linux/amd64 unless the cloud compute is ARM' },
+  { path: 'deployment.training', description: 'The training job.', accepted: 'an object with data, hyperparameters, instanceCount, maxRuntimeMinutes', fix: 'add training: { data: <path in the artifact store> }' },
+  { path: 'deployment.training.data', description: 'Training data: a CSV file or folder, relative to the artifact store root.', accepted: 'a relative path of letters, digits, _ . / = - (no "..")', fix: 'upload the data to the artifact store and give its path, e.g. datasets/bike/hour.csv' },
+  { path: 'deployment.training.hyperparameters', description: 'Settings passed to `mlops train` (target, model, model parameters; see the runtime contracts README).', accepted: 'a map of names to strings, numbers or booleans', default: '{}', fix: 'write settings as name: value, e.g. target: cnt' },
+  { path: 'deployment.training.hyperparameters.*', description: 'One training setting.', accepted: 'a name starting with a letter (max 64) and a string (max 2048), number or boolean', fix: 'use names such as target, model, max_iter' },
+  { path: 'deployment.training.instanceCount', description: 'Instances the training job runs on.', accepted: 'an integer from 1 to 100', default: '1', fix: 'set a whole number between 1 and 100' },
+  { path: 'deployment.training.maxRuntimeMinutes', description: 'The training job is stopped after this long.', accepted: 'an integer from 5 to 10080', default: '120', fix: 'set a whole number of minutes' },
+  { path: 'deployment.endpoint', description: 'The scoring endpoint.', accepted: 'an object with size, instanceType, minInstances, maxInstances, rollout, alarms', default: '{}', fix: 'see its fields' },
+  { path: 'deployment.endpoint.size', description: 'Cloud-neutral machine size of each endpoint instance.', accepted: `one of ${SIZE_NAMES.join(', ')}`, default: 'small', fix: 'pick a size, or set deployment.endpoint.instanceType.<cloud>' },
+  { path: 'deployment.endpoint.instanceType', description: 'Explicit endpoint machine per cloud, overriding size.', accepted: 'an object with optional azure, aws, gcp strings', default: 'from size', fix: 'e.g. instanceType: { aws: ml.c5.large }' },
+  { path: 'deployment.endpoint.instanceType.azure', description: 'Azure managed online endpoint VM size.', accepted: 'a VM size such as Standard_DS3_v2', fix: 'use a VM size managed online endpoints support' },
+  { path: 'deployment.endpoint.instanceType.aws', description: 'SageMaker hosting instance type.', accepted: 'ml.<family>.<size>, e.g. ml.c5.large', fix: 'prefix the EC2 type with "ml."' },
+  { path: 'deployment.endpoint.instanceType.gcp', description: 'Vertex AI prediction machine type.', accepted: 'a machine type such as n1-standard-4', fix: 'use a machine type Vertex AI prediction supports' },
+  { path: 'deployment.endpoint.minInstances', description: 'Fewest instances the endpoint scales to.', accepted: 'an integer from 1 to 20', default: '1', fix: 'set a whole number between 1 and 20' },
+  { path: 'deployment.endpoint.maxInstances', description: 'Most instances the endpoint scales to (autoscaling).', accepted: 'an integer from 1 to 100, at least minInstances', default: '2', fix: 'set a whole number not below minInstances' },
+  { path: 'deployment.endpoint.rollout', description: 'How a new model version takes traffic (blue/green).', accepted: 'an object with strategy, canaryPercent, stepPercent, bakeMinutes', default: '{ strategy: canary }', fix: 'see its fields' },
+  { path: 'deployment.endpoint.rollout.strategy', description: 'canary: a share of traffic first, then all; linear: equal steps; all-at-once: switch after the new version is healthy.', accepted: 'one of canary, linear, all-at-once', default: 'canary', fix: 'pick one of the three' },
+  { path: 'deployment.endpoint.rollout.canaryPercent', description: 'Share of traffic the new version takes first (canary).', accepted: 'an integer from 1 to 50', default: '10', fix: 'set a whole percentage between 1 and 50' },
+  { path: 'deployment.endpoint.rollout.stepPercent', description: 'Share of traffic moved per step (linear).', accepted: 'an integer from 5 to 50', default: '25', fix: 'set a whole percentage between 5 and 50' },
+  { path: 'deployment.endpoint.rollout.bakeMinutes', description: 'Minutes each step is watched (alarms) before the next.', accepted: 'an integer from 0 to 120', default: '10', fix: 'set a whole number of minutes' },
+  { path: 'deployment.endpoint.alarms', description: 'Thresholds that roll a deployment back and raise alerts.', accepted: 'an object with errorRatePercent, latencyP95Ms', default: '{}', fix: 'see its fields' },
+  { path: 'deployment.endpoint.alarms.errorRatePercent', description: 'Server error (5xx) rate that counts as failing.', accepted: 'a number above 0, at most 100', default: '5', fix: 'set a percentage such as 5' },
+  { path: 'deployment.endpoint.alarms.latencyP95Ms', description: 'p95 model latency that counts as failing, in milliseconds.', accepted: 'an integer from 1 to 600000', default: '1000', fix: 'set milliseconds such as 500' },
+  { path: 'ci', description: 'Keyless CI/CD identity for GitHub Actions (OIDC; no stored secrets).', accepted: 'an object with github', default: 'none', fix: 'add ci: { github: { repository: org/repo } }' },
+  { path: 'ci.github', description: 'The GitHub repository allowed to deploy.', accepted: 'an object with repository, branches, environments, pullRequests', fix: 'add github: { repository: org/repo }' },
+  { path: 'ci.github.repository', description: 'Repository as owner/name.', accepted: 'owner/name as GitHub spells it', fix: 'write it as in the repository URL, e.g. contoso/ml-platform' },
+  { path: 'ci.github.branches', description: 'Branches whose workflow runs may deploy.', accepted: 'a list of branch names (no wildcards)', default: '[main]', fix: 'list exact branch names' },
+  { path: 'ci.github.branches.*', description: 'One branch.', accepted: 'a branch name without wildcards or ".."', fix: 'write the exact branch name' },
+  { path: 'ci.github.environments', description: 'GitHub environments whose jobs may deploy.', accepted: 'a list of environment names (no wildcards)', default: '[]', fix: 'list exact environment names' },
+  { path: 'ci.github.environments.*', description: 'One environment.', accepted: 'an environment name without wildcards or ".."', fix: 'write the exact environment name' },
+  { path: 'ci.github.pullRequests', description: 'Let pull-request workflow runs sign in too (for plan / policy checks).', accepted: 'true or false', default: 'false', fix: 'write true or false without quotes' },
+  { path: 'alerts', description: 'Alerts on the deployed endpoint and training job (needs deployment).', accepted: 'an object with email, webhooks, noTrafficMinutes', default: 'none', fix: 'add alerts: { email: [ops@example.com] }' },
+  { path: 'alerts.email', description: 'Email receivers.', accepted: 'a list of email addresses', default: '[]', fix: 'list addresses such as ops@example.com' },
+  { path: 'alerts.email.*', description: 'One email receiver.', accepted: 'an email address', fix: 'write name@domain' },
+  { path: 'alerts.webhooks', description: 'Webhook receivers (HTTPS).', accepted: 'a list of https:// URLs', default: '[]', fix: 'list https:// URLs' },
+  { path: 'alerts.webhooks.*', description: 'One webhook receiver.', accepted: 'an https:// URL', fix: 'use an https:// URL' },
+  { path: 'alerts.noTrafficMinutes', description: 'Alert when the endpoint gets no request for this long.', accepted: 'an integer from 5 to 1440', default: '60', fix: 'set a whole number of minutes' },
 ];
 
 /** The documentation of the field at `path` (indices and map keys match `*`). */

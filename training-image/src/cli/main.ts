@@ -22,6 +22,8 @@ Commands:
   pipeline   run a pipeline definition (pipeline run <pipeline.yaml>)
   runs       list and compare pipeline runs
   models     the local model registry: list, promote, rollback
+  release    run a cloud release step: training job, model registration, endpoint
+             rollout (needs the @cdktf-mlops/release package; not in the image)
 
 Run \`mlops <command> --help\` for the options of a command.
 `;
@@ -37,7 +39,33 @@ const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number
   pipeline: { run: (argv, io) => (require('./pipeline') as typeof import('./pipeline')).pipelineCommand(argv, io), help: 'mlops pipeline --help' },
   runs: { run: (argv, io) => (require('./runs') as typeof import('./runs')).runsCommand(argv, io), help: 'mlops runs --help' },
   models: { run: (argv, io) => (require('./models') as typeof import('./models')).modelsCommand(argv, io), help: 'mlops models --help' },
+  release: { run: releaseCommand, help: 'mlops release --help' },
 };
+
+/**
+ * `mlops release …` runs where the deploy runs (a laptop, CI), with the clouds'
+ * SDKs from the separate `@cdktf-mlops/release` package, which the runtime image
+ * does not install.
+ */
+async function releaseCommand(argv: string[], io: Io): Promise<number> {
+  let release: { runRelease(argv: readonly string[], io: unknown): Promise<number> };
+  try {
+    release = require('@cdktf-mlops/release');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    io.err(
+      'mlops release: the release package (@cdktf-mlops/release) is not installed here. ' +
+        'It runs where you deploy from, not inside the runtime image: run it from the repository ' +
+        '(npm ci && npm run build), e.g. `npx mlops release apply --spec spec.json`.',
+    );
+    return EXIT.USAGE;
+  }
+  return release.runRelease(argv, {
+    stdout: (t: string) => io.out(t),
+    stderr: (t: string) => io.err(t),
+    env: process.env,
+  });
+}
 
 /** Runs the `mlops` CLI; returns the exit code (0 ok, 1 failed, 2 usage error). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

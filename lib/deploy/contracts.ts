@@ -1,0 +1,111 @@
+import { ITerraformDependable } from 'cdktf';
+import { IConstruct } from 'constructs';
+import { Cloud } from '../core/cloud';
+import { IMlPlatform } from '../core/contracts';
+import { ComputeSize } from '../core/sizes';
+
+/** The image a job or endpoint runs: a {@link RuntimeImage} satisfies it. */
+export interface IRuntimeImageRef {
+  /** `<repository>@sha256:…` — jobs and endpoints pin the digest. */
+  readonly imageUriByDigest: string;
+  /** The pushed image's digest (`sha256:…`): re-runs the release when it changes. */
+  readonly imageDigest: string;
+  /** Hash of the image's build context (known at synth). */
+  readonly contentHash: string;
+}
+
+/** Traffic shifting of a new model version (blue/green). */
+export interface RolloutPolicy {
+  /** canary: `canaryPercent` first, then all; linear: `stepPercent` per step; all-at-once: switch when healthy. */
+  readonly strategy: 'canary' | 'linear' | 'all-at-once';
+  /** @default 10 */
+  readonly canaryPercent?: number;
+  /** @default 25 */
+  readonly stepPercent?: number;
+  /** Minutes each step is watched before the next. @default 10 */
+  readonly bakeMinutes?: number;
+}
+
+/** Thresholds that roll a deployment back and raise alerts. */
+export interface EndpointAlarmThresholds {
+  /** 5xx share of invocations, in percent. @default 5 */
+  readonly errorRatePercent?: number;
+  /** p95 model latency in ms. @default 1000 */
+  readonly latencyP95Ms?: number;
+}
+
+/** Props of {@link TrainingJob}, the same on every cloud. */
+export interface TrainingJobProps {
+  /** The platform the job runs on (its compute, identity, artifact store, model registry). */
+  readonly platform: IMlPlatform;
+  /** The runtime image. */
+  readonly image: IRuntimeImageRef;
+  /**
+   * Release name: names the job, the registered model's tags and the endpoint.
+   * Lowercase letters, digits and hyphens, e.g. `contoso-mlops-dev-bike-demand`.
+   */
+  readonly name: string;
+  /** The registered model's name, e.g. `bike-demand`. */
+  readonly modelName: string;
+  /** Training data: a CSV file or folder, relative to the artifact store's root. */
+  readonly data: string;
+  /** Settings for `mlops train` (target, model, model parameters). @default {} */
+  readonly hyperparameters?: Record<string, string | number | boolean>;
+  /** @default - the platform's training compute size */
+  readonly size?: ComputeSize;
+  /** @default 1 */
+  readonly instanceCount?: number;
+  /** @default 120 */
+  readonly maxRuntimeMinutes?: number;
+}
+
+/** A training job run by the release step, and the model version it registers. */
+export interface ITrainingJob extends IConstruct {
+  readonly cloud: Cloud;
+  /** The job's name on the cloud (unique per revision). */
+  readonly jobName: string;
+  /** The registered model's name. */
+  readonly modelName: string;
+  /** The model version label: the release revision (12 hex), set on the registered version. */
+  readonly modelVersion: string;
+  /** Where the job writes the model (cloud URI). */
+  readonly modelUri: string;
+  /** 12 hex: changes exactly when the image content or the job config changes. */
+  readonly revision: string;
+  /** What depends on the trained, registered model (the release step). */
+  readonly trained: ITerraformDependable;
+}
+
+/** Props of {@link ScoringEndpoint}, the same on every cloud. */
+export interface ScoringEndpointProps {
+  readonly platform: IMlPlatform;
+  readonly image: IRuntimeImageRef;
+  /** The job whose model version the endpoint serves. */
+  readonly job: ITrainingJob;
+  /** Endpoint name. @default - the job's release name */
+  readonly name?: string;
+  /** @default ComputeSize.small() */
+  readonly size?: ComputeSize;
+  /** @default 1 */
+  readonly minInstances?: number;
+  /** @default 2 */
+  readonly maxInstances?: number;
+  /** @default { strategy: 'canary' } */
+  readonly rollout?: RolloutPolicy;
+  /** @default { errorRatePercent: 5, latencyP95Ms: 1000 } */
+  readonly alarms?: EndpointAlarmThresholds;
+}
+
+/** A live scoring endpoint. */
+export interface IScoringEndpoint extends IConstruct {
+  readonly cloud: Cloud;
+  readonly endpointName: string;
+  /** The URL a client posts scoring requests to. */
+  readonly endpointUrl: string;
+  /** ARN / ARM resource id / Vertex resource name: what alerts scope to. */
+  readonly endpointId: string;
+  /** The model version (revision) it serves. */
+  readonly modelVersion: string;
+  /** What must exist before alerts and other consumers (the endpoint and its rollout). */
+  readonly deployed: ITerraformDependable;
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/**
+ * The release spec: everything one `mlops release` run needs, written by the
+ * stack (the `TrainingJob` / `ScoringEndpoint` constructs put it in a
+ * `terraform_data` resource's `input`) and passed to the command as JSON.
+ * Nothing in it is secret: credentials come from the environment the
+ * command runs in (AWS default chain, DefaultAzureCredential, Google ADC).
+ *
+ * One spec is one step:
+ * - `training`: run the training job on the image, register the model version
+ *   (labelled with `revision`) in the platform's model registry;
+ * - `endpoint`: roll the model version of `revision` out to the endpoint
+ *   (blue/green as `endpoint.rollout` says), where Terraform cannot.
+ */
+
+export const SPEC_VERSION = 1;
+export const RELEASE_KINDS = ['training', 'endpoint'] as const;
+export type ReleaseKind = (typeof RELEASE_KINDS)[number];
+
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
+const revision = z.string().regex(/^[0-9a-f]{12}$/);
+
+export const TrainingSpecSchema = z
+  .object({
+    /** Unique per revision; within every cloud's job-name limit. */
+    jobName: name,
+    /** Cloud URI of the training data (file or folder): s3://, gs://, or https://<account>.blob.core.windows.net/<container>/<path>. */
+    dataUri: z.string().min(1),
+    /** Cloud URI prefix the job writes the model under. */
+    outputUri: z.string().min(1),
+    /** Settings passed to `mlops train` (strings, as every platform delivers them). */
+    hyperparameters: z.record(z.string(), z.string()),
+    instanceType: z.string().min(1),
+    instanceCount: z.number().int().min(1),
+    maxRuntimeSeconds: z.number().int().min(60),
+  })
+  .strict();
+
+export const EndpointSpecSchema = z
+  .object({
+    name,
+    instanceType: z.string().min(1),
+    minInstances: z.number().int().min(1),
+    maxInstances: z.number().int().min(1),
+    rollout: z
+      .object({
+        strategy: z.enum(['canary', 'linear', 'all-at-once']),
+        canaryPercent: z.number().int().min(1).max(50),
+        stepPercent: z.number().int().min(5).max(50),
+        bakeMinutes: z.number().int().min(0),
+      })
+      .strict(),
+    alarms: z.object({ errorRatePercent: z.number().gt(0).max(100), latencyP95Ms: z.number().int().min(1) }).strict(),
+  })
+  .strict();
+
+/** The common part of every spec; `aws` / `azure` / `gcp` hold the target, validated by that cloud's driver. */
+export const ReleaseSpecSchema = z
+  .object({
+    specVersion: z.literal(SPEC_VERSION),
+    kind: z.enum(RELEASE_KINDS),
+    cloud: z.enum(['azure', 'aws', 'gcp']),
+    /** The release name: `<company>-<project>-<env>-<model>`; tags everything the release creates. */
+    name,
+    /** The registered model's name. */
+    modelName: name,
+    /** 12 hex characters: changes exactly when the image content or the release config changes. */
+    revision,
+    /** The runtime image, pinned by digest (`<repo>@sha256:…`). */
+    image: z.string().regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/),
+    training: TrainingSpecSchema.optional(),
+    endpoint: EndpointSpecSchema.optional(),
+    aws: z.record(z.string(), z.unknown()).optional(),
+    azure: z.record(z.string(), z.unknown()).optional(),
+    gcp: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.kind === 'training' && !spec.training) ctx.addIssue({ code: 'custom', path: ['training'], message: 'is required when kind is training' });
+    if (spec.kind === 'endpoint' && !spec.endpoint) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'is required when kind is endpoint' });
+    if (!spec[spec.cloud]) ctx.addIssue({ code: 'custom', path: [spec.cloud], message: `is required when cloud is ${spec.cloud} (the ${spec.cloud} target)` });
+    for (const other of ['aws', 'azure', 'gcp'] as const) {
+      if (other !== spec.cloud && spec[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `does not belong to a ${spec.cloud} release` });
+    }
+  });
+
+export type ReleaseSpec = z.infer<typeof ReleaseSpecSchema>;
+export type TrainingSpec = z.infer<typeof TrainingSpecSchema>;
+export type EndpointSpec = z.infer<typeof EndpointSpecSchema>;
+
+/** A spec problem: `{code, path, message}` like every other error of the project. */
+export interface SpecIssue {
+  readonly code: 'RELEASE_SPEC_INVALID';
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A bad spec or target: the command exits 2 with every problem listed. */
+export class ReleaseSpecError extends Error {
+  constructor(public readonly issues: readonly SpecIssue[]) {
+    super(`Invalid release spec (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  - [${i.code}] ${i.path}: ${i.message}`).join('\n')}`);
+    this.name = 'ReleaseSpecError';
+  }
+}
+
+/** Issues of a zod parse, as {@link SpecIssue}s under `prefix`. */
+export function specIssues(error: z.ZodError, prefix = ''): SpecIssue[] {
+  return error.issues.map((i) => ({
+    code: 'RELEASE_SPEC_INVALID' as const,
+    path: [prefix, ...i.path.map(String)].filter((p) => p !== '').join('.') || '(spec)',
+    message: i.message,
+  }));
+}
+
+/** Parses and validates a spec (JSON text or an object); throws {@link ReleaseSpecError}. */
+export function parseSpec(input: unknown): ReleaseSpec {
+  let raw = input;
+  if (typeof input === 'string') {
+    try {
+      raw = JSON.parse(input);
+    } catch (err) {
+      throw new ReleaseSpecError([{ code: 'RELEASE_SPEC_INVALID', path: '(spec)', message: `is not valid JSON (${(err as Error).message}); pass the JSON the stack writes` }]);
+    }
+  }
+  const result = ReleaseSpecSchema.safeParse(raw);
+  if (!result.success) throw new ReleaseSpecError(specIssues(result.error));
+  return result.data;
+}
+
+/** Parses a cloud target section with that driver's schema. */
+export function parseTarget<T extends z.ZodType>(schema: T, spec: ReleaseSpec): z.infer<T> {
+  const result = schema.safeParse(spec[spec.cloud]);
+  if (!result.success) throw new ReleaseSpecError(specIssues(result.error, spec.cloud));
+  return result.data;
+}
