@@ -6,4 +6,5 @@ export * from './gcp';
 export * from './image';
 export * from './platform';
 export * from './stack';
+export * from './deploy';
 export * from './security-defaults';

@@ -7,6 +7,7 @@ import { StackConfig } from './config/schema';
 import { IMlPlatform } from './core/contracts';
 import { platformTags, tagsFor } from './core/tags';
 import { createPlatform } from './platform';
+import { PlatformDeployment, createDeployment } from './deploy/from-config';
 
 /** Props of {@link MlPlatformStack}. */
 export interface MlPlatformStackProps {
@@ -21,6 +22,8 @@ export interface MlPlatformStackProps {
 export class MlPlatformStack extends TerraformStack {
   /** The platform this stack deploys. */
   public readonly platform: IMlPlatform;
+  /** The runtime image, training job and endpoint, when the config has a `deployment:` section. */
+  public readonly deployment?: PlatformDeployment;
 
   constructor(scope: Construct, id: string, props: MlPlatformStackProps) {
     super(scope, id);
@@ -28,7 +31,8 @@ export class MlPlatformStack extends TerraformStack {
     configureProvider(this, config);
     configureBackend(this, id, config);
     this.platform = createPlatform(this, 'Platform', config);
-    addOutputs(this, this.platform);
+    this.deployment = createDeployment(this, this.platform, config);
+    addOutputs(this, this.platform, this.deployment);
   }
 }
 
@@ -93,7 +97,7 @@ function configureBackend(stack: TerraformStack, id: string, config: StackConfig
   }
 }
 
-function addOutputs(stack: TerraformStack, platform: IMlPlatform): void {
+function addOutputs(stack: TerraformStack, platform: IMlPlatform, deployment: PlatformDeployment | undefined): void {
   const outputs: Record<string, string> = {
     cloud: platform.cloud,
     workspace_name: platform.workspace.workspaceName,
@@ -108,6 +112,18 @@ function addOutputs(stack: TerraformStack, platform: IMlPlatform): void {
     training_compute: platform.trainingCompute.computeName,
     training_instance_type: platform.trainingCompute.machine.instanceType,
   };
+  if (deployment) {
+    Object.assign(outputs, {
+      runtime_image: deployment.image.imageUriByDigest,
+      training_job_name: deployment.job.jobName,
+      model_name: deployment.job.modelName,
+      model_version: deployment.job.modelVersion,
+      model_uri: deployment.job.modelUri,
+      endpoint_name: deployment.endpoint.endpointName,
+      endpoint_url: deployment.endpoint.endpointUrl,
+      endpoint_id: deployment.endpoint.endpointId,
+    });
+  }
   for (const [name, value] of Object.entries(outputs)) {
     new TerraformOutput(stack, name, { value, staticId: true });
   }

@@ -6,3 +6,4 @@ export * from './scoring-endpoint';
 export * from './aws';
 export * from './azure';
 export * from './gcp';
+export * from './from-config';

@@ -81,7 +81,7 @@ export const ReleaseSpecSchema = z
     if (spec.kind === 'endpoint' && !spec.endpoint) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'is required when kind is endpoint' });
     if (!spec[spec.cloud]) ctx.addIssue({ code: 'custom', path: [spec.cloud], message: `is required when cloud is ${spec.cloud} (the ${spec.cloud} target)` });
     for (const other of ['aws', 'azure', 'gcp'] as const) {
-      if (other !== spec.cloud && spec[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `does not belong to a ${spec.cloud} release` });
+      if (other !== spec.cloud && spec[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `does not belong to this ${spec.cloud} release; remove it` });
     }
   });
 
