@@ -44,6 +44,17 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
       for (const issue of new Naming(naming.data).check(c)) issues.push(issue);
     }
   }
+  const model = input.deployment?.model;
+  if (typeof cloud === 'string' && cloud in RELEASE_NAME_LIMITS && typeof model === 'string') {
+    const naming = StackConfigSchema.shape.naming.safeParse(input.naming);
+    if (naming.success) {
+      const release = `${new Naming(naming.data).prefix}-${model}`;
+      const limit = RELEASE_NAME_LIMITS[cloud as keyof typeof RELEASE_NAME_LIMITS];
+      if (release.length > limit.max) {
+        issues.push(problem('deployment.model', model, `a model name that keeps "${release}" within ${limit.max} characters (${limit.why})`, `shorten deployment.model (or naming parts) by ${release.length - limit.max} character(s)`, 'makes the release name too long'));
+      }
+    }
+  }
   if (input.alerts !== undefined && input.deployment === undefined) {
     issues.push(problem('alerts', input.alerts, 'alerts only together with a deployment: section (they watch its endpoint and training job)', 'add a deployment: section or remove alerts:', 'has nothing to watch'));
   }
@@ -56,6 +67,13 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   }
   return result.data!;
 }
+
+/** How long `<company>-<project>-<env>-<model>` may be on each cloud, and why. */
+export const RELEASE_NAME_LIMITS = {
+  azure: { max: 32, why: 'Azure ML online endpoint names are 3-32 characters' },
+  aws: { max: 50, why: 'SageMaker training job names are at most 63 characters, 13 of them the revision' },
+  gcp: { max: 63, why: 'Vertex AI label values are at most 63 characters' },
+} as const;
 
 /** Reads, parses and validates a YAML config file. */
 export function loadConfig(file: string): StackConfig {

@@ -112,7 +112,8 @@ const deployment = z
   })
   .strict();
 
-const githubRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,99}$/).refine((v) => !v.includes('*') && !v.includes('..'), 'no wildcards');
+/** An exact branch or environment name: OIDC subjects are matched exactly, so no wildcards. */
+const githubRef = z.string().regex(/^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_./-]{0,99}$/);
 
 const ci = z
   .object({
