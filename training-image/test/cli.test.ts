@@ -221,3 +221,25 @@ describe('bin/mlops.js (built)', () => {
   });
   if (!built) console.log('bin/mlops.js test skipped: dist/ not built (run `npm run build -w training-image`).');
 });
+
+describe('mlops release (dispatch to @cdktf-mlops/release)', () => {
+  const bin = path.join(__dirname, '..', 'bin', 'mlops.js');
+  const built =
+    fs.existsSync(path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js')) &&
+    fs.existsSync(path.join(__dirname, '..', '..', 'release', 'dist', 'src', 'cli.js'));
+  (built ? test : test.skip)('runs the release command of the workspace package (needs the root `npm run build`)', () => {
+    const { spawnSync } = require('child_process') as typeof import('child_process');
+    const env = { ...process.env };
+    delete env.MLOPS_RELEASE_SPEC;
+    const help = spawnSync(process.execPath, [bin, 'release', '--help'], { encoding: 'utf8', env });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('usage: mlops release <apply|destroy>');
+    const missing = spawnSync(process.execPath, [bin, 'release', 'apply'], { encoding: 'utf8', env });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('MLOPS_RELEASE_SPEC is not set');
+    const bad = spawnSync(process.execPath, [bin, 'release', 'apply'], { encoding: 'utf8', env: { ...env, MLOPS_RELEASE_SPEC: '{"specVersion":1}' } });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/\[RELEASE_SPEC_INVALID\] kind/);
+  });
+  if (!built) console.log('mlops release test skipped: run the root `npm run build` first.');
+});
