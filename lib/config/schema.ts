@@ -87,6 +87,7 @@ const deployment = z
     training: z
       .object({
         data: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/).refine((p) => !p.split('/').includes('..'), 'no ".." segments'),
+        upload: z.string().min(1).optional(),
         hyperparameters,
         instanceCount: z.number().int().min(1).max(100).default(1),
         maxRuntimeMinutes: z.number().int().min(5).max(7 * 24 * 60).default(120),
@@ -258,6 +259,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'deployment.image.platform', description: 'The platform the runtime image is built for.', accepted: 'linux/amd64 or linux/arm64', default: 'linux/amd64', fix: 'keep linux/amd64 unless the cloud compute is ARM' },
   { path: 'deployment.training', description: 'The training job.', accepted: 'an object with data, hyperparameters, instanceCount, maxRuntimeMinutes', fix: 'add training: { data: <path in the artifact store> }' },
   { path: 'deployment.training.data', description: 'Training data: a CSV file or folder, relative to the artifact store root.', accepted: 'a relative path of letters, digits, _ . / = - (no "..")', fix: 'upload the data to the artifact store and give its path, e.g. datasets/bike/hour.csv' },
+  { path: 'deployment.training.upload', description: 'A local file `cdktf deploy` uploads to `data` first (relative to the repository root), so one deploy trains on it; a changed file re-uploads and retrains.', accepted: 'a path to an existing file', default: 'none (the data is already in the store)', fix: 'give the path from the repository root, e.g. examples/demand-forecast/data/hour.csv' },
   { path: 'deployment.training.hyperparameters', description: 'Settings passed to `mlops train` (target, model, model parameters; see the runtime contracts README).', accepted: 'a map of names to strings, numbers or booleans', default: '{}', fix: 'write settings as name: value, e.g. target: cnt' },
   { path: 'deployment.training.hyperparameters.*', description: 'One training setting.', accepted: 'a name starting with a letter (max 64) and a string (max 2048), number or boolean', fix: 'use names such as target, model, max_iter' },
   { path: 'deployment.training.instanceCount', description: 'Instances the training job runs on.', accepted: 'an integer from 1 to 100', default: '1', fix: 'set a whole number between 1 and 100' },

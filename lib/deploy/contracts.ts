@@ -57,6 +57,14 @@ export interface TrainingJobProps {
   readonly instanceCount?: number;
   /** @default 120 */
   readonly maxRuntimeMinutes?: number;
+  /**
+   * Changes when the training data changes (e.g. {@link TrainingDataUpload}'s
+   * content hash): part of the revision, so new data retrains.
+   * @default - the data is identified by its path only
+   */
+  readonly dataVersion?: string;
+  /** Resources that must exist before the job runs (e.g. the data upload). */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /** A training job run by the release step, and the model version it registers. */

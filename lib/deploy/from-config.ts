@@ -1,10 +1,13 @@
 import { TerraformStack } from 'cdktf';
+import * as path from 'path';
 import { StackConfig } from '../config/schema';
 import { IMlPlatform } from '../core/contracts';
 import { Naming } from '../core/naming';
 import { ComputeSize } from '../core/sizes';
 import { dockerProviderFor } from '../image/docker-provider';
 import { RuntimeImage } from '../image/runtime-image';
+import { findProjectRoot } from '../core/project';
+import { TrainingDataUpload } from './training-data';
 import { ScoringEndpoint } from './scoring-endpoint';
 import { TrainingJob } from './training-job';
 
@@ -16,6 +19,8 @@ export interface PlatformDeployment {
   readonly job: TrainingJob;
   /** The scoring endpoint serving that version. */
   readonly endpoint: ScoringEndpoint;
+  /** The training data upload, when `deployment.training.upload` is set. */
+  readonly data?: TrainingDataUpload;
 }
 
 /**
@@ -34,6 +39,13 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
     pullers: [platform.identity],
   });
   const name = `${new Naming(config.naming).prefix}-${d.model}`;
+  const data = d.training.upload
+    ? new TrainingDataUpload(stack, 'TrainingData', {
+        artifactStore: platform.artifactStore,
+        key: d.training.data,
+        source: path.resolve(findProjectRoot(__dirname) ?? process.cwd(), d.training.upload),
+      })
+    : undefined;
   const job = new TrainingJob(stack, 'TrainingJob', {
     platform,
     image,
@@ -44,6 +56,8 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
     size: ComputeSize.of(config.compute.training.size, config.compute.training.instanceType),
     instanceCount: d.training.instanceCount,
     maxRuntimeMinutes: d.training.maxRuntimeMinutes,
+    dataVersion: data?.contentHash,
+    dependsOn: data ? [data.resource] : undefined,
   });
   const endpoint = new ScoringEndpoint(stack, 'ScoringEndpoint', {
     platform,
@@ -55,5 +69,5 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
     rollout: d.endpoint.rollout,
     alarms: d.endpoint.alarms,
   });
-  return { image, job, endpoint };
+  return { image, job, endpoint, data };
 }

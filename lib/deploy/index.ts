@@ -7,3 +7,4 @@ export * from './aws';
 export * from './azure';
 export * from './gcp';
 export * from './from-config';
+export * from './training-data';
