@@ -7,4 +7,5 @@ export * from './image';
 export * from './platform';
 export * from './stack';
 export * from './deploy';
+export * from './alerts';
 export * from './security-defaults';

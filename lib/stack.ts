@@ -8,6 +8,7 @@ import { IMlPlatform } from './core/contracts';
 import { platformTags, tagsFor } from './core/tags';
 import { createPlatform } from './platform';
 import { PlatformDeployment, createDeployment } from './deploy/from-config';
+import { EndpointAlerts } from './alerts/endpoint-alerts';
 
 /** Props of {@link MlPlatformStack}. */
 export interface MlPlatformStackProps {
@@ -24,6 +25,8 @@ export class MlPlatformStack extends TerraformStack {
   public readonly platform: IMlPlatform;
   /** The runtime image, training job and endpoint, when the config has a `deployment:` section. */
   public readonly deployment?: PlatformDeployment;
+  /** Alerts on the endpoint and training job, when the config has an `alerts:` section. */
+  public readonly alerts?: EndpointAlerts;
 
   constructor(scope: Construct, id: string, props: MlPlatformStackProps) {
     super(scope, id);
@@ -32,6 +35,16 @@ export class MlPlatformStack extends TerraformStack {
     configureBackend(this, id, config);
     this.platform = createPlatform(this, 'Platform', config);
     this.deployment = createDeployment(this, this.platform, config);
+    if (config.alerts && this.deployment) {
+      this.alerts = new EndpointAlerts(this, 'Alerts', {
+        platform: this.platform,
+        endpoint: this.deployment.endpoint,
+        job: this.deployment.job,
+        thresholds: { ...config.deployment!.endpoint.alarms, noTrafficMinutes: config.alerts.noTrafficMinutes },
+        receivers: { email: config.alerts.email, webhooks: config.alerts.webhooks },
+        tags: platformTags(config.naming, config.tags),
+      });
+    }
     addOutputs(this, this.platform, this.deployment);
   }
 }

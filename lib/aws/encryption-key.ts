@@ -1,5 +1,6 @@
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
@@ -10,6 +11,14 @@ import { awsName, awsTags, retainLifecycle } from './private/names';
 import { policyDocument } from './private/policy';
 import { checkAccountId, checkInt, checkRegion } from './private/validate';
 import { AwsWorkloadIdentity } from './workload-identity';
+
+/**
+ * What a service that publishes to an SNS topic encrypted with the key needs
+ * (SNS encrypts the message with a data key on the publisher's behalf).
+ */
+export const KMS_TOPIC_PUBLISHER_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] as const;
+/** The services that publish alerts to SNS topics: CloudWatch alarms and EventBridge rules. */
+export const TOPIC_PUBLISHER_SERVICE_PRINCIPALS = { cloudwatch: 'cloudwatch.amazonaws.com', events: 'events.amazonaws.com' } as const;
 
 /** Props of {@link AwsEncryptionKey}. */
 export interface AwsEncryptionKeyProps {
@@ -56,6 +65,11 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
   public readonly keyArn: string;
   /** Alias name (`alias/<company>-<project>-<env>-key`). */
   public readonly aliasName: string;
+  /** The account that owns the key. */
+  private readonly accountId: string;
+  /** Key-policy statements added after construction. */
+  private readonly extraStatements: object[] = [];
+  private topicPublishersAllowed = false;
 
   constructor(scope: Construct, id: string, props: AwsEncryptionKeyProps) {
     super(scope, id);
@@ -66,27 +80,30 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
     issues.throwIfAny('Invalid AwsEncryptionKey props:');
 
     const { accountId, region } = props;
+    this.accountId = accountId;
+    const statements: object[] = [
+      {
+        Sid: 'AccountRootAdministersTheKey',
+        Effect: 'Allow',
+        Principal: { AWS: accountRootArn(region, accountId) },
+        Action: KMS_ROOT_ACTIONS,
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudWatchLogsUsesTheKey',
+        Effect: 'Allow',
+        Principal: { Service: `logs.${region}.${dnsSuffixOf(region)}` },
+        Action: KMS_LOGS_SERVICE_ACTIONS,
+        Resource: '*',
+        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn('logs', region, accountId, 'log-group:*') } },
+      },
+    ];
     const key = new KmsKey(this, 'Resource', {
       description: `Customer-managed key of the ML platform ${awsName(props.naming, 'kmsAlias')}.`,
       enableKeyRotation: props.enableKeyRotation ?? true,
       deletionWindowInDays: props.deletionWindowInDays ?? 30,
-      policy: policyDocument([
-        {
-          Sid: 'AccountRootAdministersTheKey',
-          Effect: 'Allow',
-          Principal: { AWS: accountRootArn(region, accountId) },
-          Action: KMS_ROOT_ACTIONS,
-          Resource: '*',
-        },
-        {
-          Sid: 'CloudWatchLogsUsesTheKey',
-          Effect: 'Allow',
-          Principal: { Service: `logs.${region}.${dnsSuffixOf(region)}` },
-          Action: KMS_LOGS_SERVICE_ACTIONS,
-          Resource: '*',
-          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn('logs', region, accountId, 'log-group:*') } },
-        },
-      ]),
+      // Lazy: statements added after construction (allowTopicPublishers) still make it in.
+      policy: Lazy.stringValue({ produce: () => policyDocument([...statements, ...this.extraStatements]) }),
       tags: awsTags(props.naming, props.tags),
       lifecycle: retainLifecycle(props.retainData ?? true),
     });
@@ -101,6 +118,40 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
   grantEncryptDecrypt(identity: IWorkloadIdentity): void {
     const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'EncryptionKey.grantEncryptDecrypt');
     role.addToPolicy({ actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resources: [this.keyArn] });
+  }
+
+  /**
+   * Lets CloudWatch alarms (of this account) and EventBridge rules publish to
+   * SNS topics encrypted with this key: SNS encrypts their messages with the
+   * key on the publisher's behalf, so the key policy must allow the publishing
+   * service `kms:GenerateDataKey*` and `kms:Decrypt` (AWS: "Enable compatibility
+   * between event sources from AWS services and encrypted topics"). The
+   * CloudWatch statement is scoped to this account (`aws:SourceAccount`); the
+   * EventBridge one has no `aws:Source*` condition, as in AWS's documented
+   * statement (the KMS request SNS makes for an EventBridge delivery does not
+   * carry them, so a condition would drop every notification).
+   * Idempotent; the existing statements stay as they are.
+   */
+  allowTopicPublishers(): void {
+    if (this.topicPublishersAllowed) return;
+    this.topicPublishersAllowed = true;
+    this.extraStatements.push(
+      {
+        Sid: 'CloudWatchAlarmsPublishToEncryptedTopics',
+        Effect: 'Allow',
+        Principal: { Service: TOPIC_PUBLISHER_SERVICE_PRINCIPALS.cloudwatch },
+        Action: KMS_TOPIC_PUBLISHER_ACTIONS,
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': this.accountId } },
+      },
+      {
+        Sid: 'EventBridgeRulesPublishToEncryptedTopics',
+        Effect: 'Allow',
+        Principal: { Service: TOPIC_PUBLISHER_SERVICE_PRINCIPALS.events },
+        Action: KMS_TOPIC_PUBLISHER_ACTIONS,
+        Resource: '*',
+      },
+    );
   }
 
   /** Lets `identity` decrypt with the key. */
