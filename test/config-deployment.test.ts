@@ -173,3 +173,10 @@ test('every new config path is documented', () => {
     expect(documented.has(p)).toBe(true);
   }
 });
+
+test('fails on GCP if noTrafficMinutes exceeds what an absence condition can wait', () => {
+  const issue = only({ ...base('gcp'), deployment, alerts: { email: ['ops@contoso.com'], noTrafficMinutes: 1440 } });
+  expect(issue.path).toBe('alerts.noTrafficMinutes');
+  expect(issue.message).toContain('at most 1410 on GCP');
+  expect(parseConfig({ ...base('aws'), deployment, alerts: { email: ['ops@contoso.com'], noTrafficMinutes: 1440 } }).alerts!.noTrafficMinutes).toBe(1440);
+});

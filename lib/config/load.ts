@@ -58,6 +58,9 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   if (input.alerts !== undefined && input.deployment === undefined) {
     issues.push(problem('alerts', input.alerts, 'alerts only together with a deployment: section (they watch its endpoint and training job)', 'add a deployment: section or remove alerts:', 'has nothing to watch'));
   }
+  if (cloud === 'gcp' && typeof input.alerts?.noTrafficMinutes === 'number' && input.alerts.noTrafficMinutes > 1410) {
+    issues.push(problem('alerts.noTrafficMinutes', input.alerts.noTrafficMinutes, 'at most 1410 on GCP (a Cloud Monitoring absence condition waits at most 23.5 hours)', 'set 1410 or less', 'is too long for GCP'));
+  }
   const endpoint = input.deployment?.endpoint;
   if (endpoint && typeof endpoint.minInstances === 'number' && typeof endpoint.maxInstances === 'number' && endpoint.maxInstances < endpoint.minInstances) {
     issues.push(problem('deployment.endpoint.maxInstances', endpoint.maxInstances, `at least minInstances (${endpoint.minInstances})`, 'raise maxInstances or lower minInstances', 'is below minInstances'));
