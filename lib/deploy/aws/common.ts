@@ -1,0 +1,121 @@
+import { Token } from 'cdktf';
+import { AwsMlPlatform } from '../../aws/platform';
+import { IMlPlatform } from '../../core/contracts';
+import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
+import { IRuntimeImageRef } from '../contracts';
+
+/** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints. */
+export const AWS_SAGEMAKER_NAME_MAX = 63;
+
+/** Length of a release revision (12 hex characters) plus the hyphen in front of it. */
+export const AWS_REVISION_SUFFIX_LENGTH = 13;
+
+/**
+ * SageMaker hosting instance types per neutral size. Hosting needs less than
+ * training (one process scoring rows; the training table's `small` is
+ * `ml.m5.xlarge`), so each size is one step smaller where that still fits.
+ * An explicit `ComputeSize` override for `aws` wins.
+ */
+export const AWS_ENDPOINT_INSTANCE_TYPES: Record<SizeName, string> = {
+  small: 'ml.m5.large',
+  medium: 'ml.m5.xlarge',
+  large: 'ml.m5.2xlarge',
+  gpu: 'ml.g4dn.xlarge',
+};
+
+/**
+ * Read the state of the endpoint's rollback alarms (resource: the alarm ARNs).
+ * SageMaker's deployment guardrails call it with the model's execution role.
+ * Belongs in lib/aws/perms.ts with the platform's other actions.
+ */
+export const AWS_CLOUDWATCH_ALARM_READ_ACTIONS = ['cloudwatch:DescribeAlarms'] as const;
+
+const INSTANCE_TYPE = /^ml\.[a-z0-9-]+\.[a-z0-9-]+$/;
+/** Families with NVMe instance storage that carry no `d` in their name. */
+const NVME_FAMILIES = new Set(['g5', 'g6', 'g6e', 'gr6', 'p5', 'p5e', 'p5en', 'trn1', 'trn1n', 'trn2']);
+
+/**
+ * True when a SageMaker instance type has local NVMe instance storage
+ * (`ml.m5d.*`, `ml.g4dn.*`, `ml.p4d.*`, `ml.g5.*`, …). SageMaker refuses a KMS
+ * key for the storage volume of such instances: their instance store is
+ * encrypted by the hardware, and there is no EBS volume to encrypt.
+ */
+export function awsHasInstanceStorage(instanceType: string): boolean {
+  const family = instanceType.split('.')[1] ?? '';
+  return /^[a-z]+\d+[a-z]*d[a-z]*$/.test(family) || NVME_FAMILIES.has(family);
+}
+
+/** The hosting instance type of an endpoint size on AWS (override first, then {@link AWS_ENDPOINT_INSTANCE_TYPES}). */
+export function awsEndpointInstanceType(size: ComputeSize): string {
+  const machine = size.machineFor('aws');
+  // machineFor returns the training table's own entry when no override was given.
+  return machine === SIZE_TABLE[size.name].aws ? AWS_ENDPOINT_INSTANCE_TYPES[size.name] : machine.instanceType;
+}
+
+/** Narrows the platform to {@link AwsMlPlatform}, recording a clear problem otherwise. */
+export function awsPlatformOf(issues: IssueCollector, path: string, construct: string, platform: IMlPlatform | undefined): AwsMlPlatform | undefined {
+  if (platform instanceof AwsMlPlatform) return platform;
+  const seen = platform === undefined ? undefined : `${platform.constructor?.name ?? 'object'} on cloud ${String(platform.cloud)}`;
+  issues.add(
+    ErrorCode.PROP_INVALID,
+    path,
+    messages.propInvalid(construct, 'platform', seen, `an AwsMlPlatform: ${construct} uses its region, identity, key, artifact store and model registry (use the neutral class, which picks the cloud's own, for other clouds)`),
+  );
+  return undefined;
+}
+
+/** Records a problem unless `value` is a static (synth-time) string matching `pattern`. */
+export function checkStaticName(issues: IssueCollector, path: string, construct: string, prop: string, value: unknown, pattern: RegExp, accepted: string): value is string {
+  if (typeof value === 'string' && Token.isUnresolved(value)) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, '(a token)', `a value known at synth: ${accepted}`));
+    return false;
+  }
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
+    return false;
+  }
+  return true;
+}
+
+/** Records a problem unless `value` is undefined or an integer in [min, max]. */
+export function checkInteger(issues: IssueCollector, path: string, construct: string, prop: string, value: unknown, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `an integer from ${min} to ${max}`));
+  }
+}
+
+/** Records a problem unless `instanceType` is a SageMaker instance type. */
+export function checkAwsInstanceType(issues: IssueCollector, path: string, construct: string, prop: string, instanceType: string): void {
+  if (Token.isUnresolved(instanceType)) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, '(a token)', 'a SageMaker instance type known at synth, such as "ml.m5.large"'));
+  } else if (!INSTANCE_TYPE.test(instanceType)) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, instanceType, 'a SageMaker instance type such as "ml.m5.large" (ml.<family>.<size>)'));
+  }
+}
+
+/** Records a problem unless `image` is a runtime image reference with a static content hash. */
+export function checkImage(issues: IssueCollector, path: string, construct: string, image: IRuntimeImageRef | undefined): boolean {
+  if (!image || typeof image.imageUriByDigest !== 'string' || typeof image.imageDigest !== 'string') {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'image', image, 'a RuntimeImage (imageUriByDigest, imageDigest, contentHash)'));
+    return false;
+  }
+  if (typeof image.contentHash !== 'string' || Token.isUnresolved(image.contentHash) || !/^[0-9a-f]{8,64}$/.test(image.contentHash)) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, 'image.contentHash', image.contentHash, 'the hex hash of the image build context, known at synth (RuntimeImage.contentHash)'),
+    );
+    return false;
+  }
+  return true;
+}
+
+/** `<name>-<revision>`: the name of what one revision of a release creates. */
+export function revisionName(name: string, revision: string): string {
+  return `${name}-${revision}`;
+}
+
+/** Release names: lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen. */
+export const AWS_RELEASE_NAME = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
