@@ -8,4 +8,5 @@ export * from './platform';
 export * from './stack';
 export * from './deploy';
 export * from './alerts';
+export * from './ci';
 export * from './security-defaults';

@@ -9,6 +9,7 @@ import { platformTags, tagsFor } from './core/tags';
 import { createPlatform } from './platform';
 import { PlatformDeployment, createDeployment } from './deploy/from-config';
 import { EndpointAlerts } from './alerts/endpoint-alerts';
+import { ciOptionsFromConfig, createCiIdentity } from './ci';
 
 /** Props of {@link MlPlatformStack}. */
 export interface MlPlatformStackProps {
@@ -46,6 +47,8 @@ export class MlPlatformStack extends TerraformStack {
       });
     }
     addOutputs(this, this.platform, this.deployment);
+    const ci = createCiIdentity(this, 'Ci', this.platform, config.ci, ciOptionsFromConfig(config));
+    for (const [name, value] of Object.entries(ci?.outputs ?? {})) new TerraformOutput(this, name, { value, staticId: true });
   }
 }
 

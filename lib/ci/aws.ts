@@ -1,0 +1,364 @@
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { Annotations, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { AwsMlPlatform } from '../aws/platform';
+import { partitionOf } from '../aws/private/arn';
+import { awsTags } from '../aws/private/names';
+import { checkAccountId, checkRegion } from '../aws/private/validate';
+import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
+import { Naming, NamingParts } from '../core/naming';
+import { toNaming } from '../core/platform-props';
+import * as A from './aws-perms';
+import { AWS_STS_AUDIENCE, GITHUB_OIDC_HOST, GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects } from './github';
+import { loginOutputs } from './private/util';
+
+/** The S3 state backend the CI role reads and writes state in. */
+export interface AwsStateBackendRef {
+  /** State bucket. */
+  readonly bucket: string;
+  /** State object key. */
+  readonly key: string;
+  /** Region of the state bucket (and lock table). */
+  readonly region: string;
+  /**
+   * DynamoDB lock table, when the backend locks with one instead of the S3 lock file.
+   * @default - S3 native locking (`<key>.tflock`)
+   */
+  readonly dynamodbTable?: string;
+}
+
+/** Props of {@link AwsGithubCiIdentity}. */
+export interface AwsGithubCiIdentityProps extends GithubRepositoryProps {
+  /** The platform CI deploys: its resources are what the role may manage. */
+  readonly platform: AwsMlPlatform;
+  /** The naming helper, or the parts to build one from. */
+  readonly naming: Naming | NamingParts;
+  /** The 12-digit account the platform lives in. */
+  readonly accountId: string;
+  /**
+   * ARN of the account's existing GitHub OIDC provider
+   * (`arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`).
+   * An account holds at most one provider per URL: pass it when another stack
+   * or tool already created it.
+   * @default - the construct creates the provider
+   */
+  readonly existingProviderArn?: string;
+  /**
+   * Grant what the release step needs (training jobs, model versions,
+   * endpoint rollout with autoscaling and rollback alarms).
+   * @default true
+   */
+  readonly release?: boolean;
+  /**
+   * Grant what alerting needs (CloudWatch alarms and SNS topics named with the prefix).
+   * @default false
+   */
+  readonly alerts?: boolean;
+  /**
+   * The S3 state backend of the stack.
+   * @default - no state access (local state cannot be shared with CI runs anyway)
+   */
+  readonly stateBackend?: AwsStateBackendRef;
+  /**
+   * Longest session the role allows, in seconds (3600-43200). Deploys whose
+   * training and rollout take longer than an hour need more, and the
+   * workflow's `role-duration-seconds` to match.
+   * @default 3600
+   */
+  readonly maxSessionDurationSeconds?: number;
+  /**
+   * Extra tags, besides the platform's own.
+   * @default - company, project, environment and managed-by only
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+interface Statement {
+  readonly Sid: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: readonly string[];
+  readonly Resource: string | readonly string[];
+  readonly Condition?: Record<string, Record<string, string | readonly string[]>>;
+}
+
+/**
+ * Keyless deploys from GitHub Actions to AWS: the GitHub OIDC provider
+ * (`token.actions.githubusercontent.com`, client id `sts.amazonaws.com`; or an
+ * existing one by ARN) and a deploy role whose trust policy allows
+ * `sts:AssumeRoleWithWebIdentity` only with `aud` = `sts.amazonaws.com` and
+ * `sub` equal to one of the repository's listed branch, environment or
+ * pull-request subjects (`StringEquals`, no wildcards: CKV_AWS_358). Sessions
+ * last at most an hour by default.
+ *
+ * Its permissions are customer-managed policies scoped to the platform:
+ * - `ci-deploy`: the artifact bucket's settings (no object access, no bucket
+ *   deletion), the platform key and its alias (no deletion), the runtime
+ *   repository (settings and image push), the model package group, MLflow
+ *   tracking server and log group. Resource ARNs use the
+ *   `<company>-<project>-<env>-` name prefix, or the exact key.
+ * - `ci-iam`: read and tag access to the workload role and `iam:PassRole` of
+ *   it to SageMaker only; read access to the CI role, its policies and the
+ *   OIDC provider, and an explicit Deny on changing them. The workload role's
+ *   policy and trust are never writable by CI: a change to grants is
+ *   deployed by a person.
+ * - `ci-release` (with `release`): training jobs, model versions, models,
+ *   endpoint configs and endpoints named with the prefix, their autoscaling
+ *   and rollback alarms.
+ * - `ci-alerts` (with `alerts`): alarms and SNS topics named with the prefix.
+ * - `ci-state` (with `stateBackend`): the state object and its lock only.
+ * Read-only actions IAM cannot scope (`ecr:GetAuthorizationToken`,
+ * `kms:ListAliases`, list and metric reads) are the only `Resource: "*"`.
+ */
+export class AwsGithubCiIdentity extends Construct {
+  /** Always `aws`. */
+  public readonly cloud = 'aws' as const;
+  /** The subjects the trust policy allows. */
+  public readonly subjects: readonly GithubSubject[];
+  /** Role name. */
+  public readonly roleName: string;
+  /** Role ARN: `aws-actions/configure-aws-credentials`' `role-to-assume`. */
+  public readonly roleArn: string;
+  /** ARN of the OIDC provider the role trusts. */
+  public readonly providerArn: string;
+  /** The rendered policy documents by policy name suffix (`ci-deploy`, …), for inspection. */
+  public readonly policyDocuments: Readonly<Record<string, string>>;
+  /** Exactly the values `aws-actions/configure-aws-credentials` needs (see `CI_LOGIN_VALUES.aws`). */
+  public readonly outputs: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: AwsGithubCiIdentityProps) {
+    super(scope, id);
+    const issues = new IssueCollector();
+    const where = this.node.path;
+    const C = 'AwsGithubCiIdentity';
+    const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
+    if (!(props.platform instanceof AwsMlPlatform)) invalid('platform', typeof props.platform, 'an AwsMlPlatform');
+    const before = issues.issues.length;
+    checkGithubProps(issues, C, where, props);
+    const githubOk = issues.issues.length === before;
+    checkAccountId(issues, where, C, props.accountId);
+    const partition = partitionOf(props.platform?.workspace?.region ?? '');
+    if (props.existingProviderArn !== undefined && !Token.isUnresolved(props.existingProviderArn)) {
+      const expected = new RegExp(`^arn:aws(-[a-z]+)*:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, '\\.')}$`);
+      if (!expected.test(props.existingProviderArn)) {
+        invalid('existingProviderArn', props.existingProviderArn, `the ARN of this account's GitHub OIDC provider, arn:${partition}:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST}`);
+      }
+    }
+    const maxSession = props.maxSessionDurationSeconds ?? 3600;
+    if (!Number.isInteger(maxSession) || maxSession < 3600 || maxSession > 43200) {
+      invalid('maxSessionDurationSeconds', maxSession, 'an integer from 3600 (1 hour) to 43200 (12 hours)');
+    }
+    if (props.stateBackend) {
+      const b = props.stateBackend;
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.bucket ?? '')) invalid('stateBackend.bucket', b.bucket, 'an S3 bucket name (config: backend.bucket)');
+      if (typeof b.key !== 'string' || b.key.length === 0 || /[*?]/.test(b.key)) invalid('stateBackend.key', b.key, 'the state object key without wildcards (config: backend.key)');
+      checkRegion(issues, where, C, b.region);
+      if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable)) invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
+    }
+    const naming = toNaming(props.naming);
+    const roleName = tryName(issues, naming, 'iamRole', 'github-ci');
+    const policyNames = {
+      deploy: tryName(issues, naming, 'iamPolicy', 'ci-deploy'),
+      iam: tryName(issues, naming, 'iamPolicy', 'ci-iam'),
+      release: tryName(issues, naming, 'iamPolicy', 'ci-release'),
+      alerts: tryName(issues, naming, 'iamPolicy', 'ci-alerts'),
+      state: tryName(issues, naming, 'iamPolicy', 'ci-state'),
+    };
+    const subjects = githubOk ? githubSubjects(props) : [];
+    issues.throwIfAny(`Invalid ${C} props:`);
+
+    const platform = props.platform;
+    const region = platform.workspace.region;
+    const account = props.accountId;
+    const p = partitionOf(region);
+    const prefix = naming.prefix;
+    const tags = awsTags(naming, props.tags);
+    const arn = (service: string, resource: string, r: string = region): string => `arn:${p}:${service}:${r}:${account}:${resource}`;
+    this.subjects = subjects;
+
+    const providerArn =
+      props.existingProviderArn ??
+      new IamOpenidConnectProvider(this, 'OidcProvider', {
+        url: GITHUB_OIDC_ISSUER,
+        clientIdList: [AWS_STS_AUDIENCE],
+        tags,
+      }).arn;
+
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'GitHubActionsOidc',
+          Effect: 'Allow',
+          Principal: { Federated: providerArn },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: {
+              [`${GITHUB_OIDC_HOST}:aud`]: AWS_STS_AUDIENCE,
+              [`${GITHUB_OIDC_HOST}:sub`]: subjects.map((s) => s.subject),
+            },
+          },
+        },
+      ],
+    });
+    const trustLength = estimatedLength(trust);
+    if (trustLength > A.AWS_TRUST_POLICY_MAX_CHARS) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        `${C}: the trust policy for ${subjects.length} subjects is about ${trustLength} characters; IAM allows ${A.AWS_TRUST_POLICY_MAX_CHARS} by default. ` +
+          'Fix: list fewer branches and environments in ci.github (or shorter names).',
+      );
+      issues.throwIfAny(`Invalid ${C} props:`);
+    }
+
+    const role = new IamRole(this, 'Role', {
+      name: roleName,
+      description: `Deploys ${prefix} from GitHub Actions (${props.repository}) through OIDC; no access keys.`,
+      assumeRolePolicy: trust,
+      maxSessionDuration: maxSession,
+      tags,
+    });
+
+    const roleArnLiteral = `arn:${p}:iam::${account}:role/${roleName}`;
+    const policyArn = (name: string): string => `arn:${p}:iam::${account}:policy/${name}`;
+    const providerArnLiteral = props.existingProviderArn ?? `arn:${p}:iam::${account}:oidc-provider/${GITHUB_OIDC_HOST}`;
+    const ownPolicies = [policyNames.deploy, policyNames.iam, ...(props.release ?? true ? [policyNames.release] : []), ...(props.alerts ? [policyNames.alerts] : []), ...(props.stateBackend ? [policyNames.state] : [])].map(policyArn);
+    const alarms = arn('cloudwatch', `alarm:${prefix}-*`);
+
+    const deploy: Statement[] = [
+      { Sid: 'ArtifactBucket', Effect: 'Allow', Action: [...A.CI_AWS_BUCKET_READ, ...A.CI_AWS_BUCKET_WRITE], Resource: `arn:${p}:s3:::${prefix}-*` },
+      { Sid: 'PlatformKey', Effect: 'Allow', Action: [...A.CI_AWS_KEY_ACTIONS], Resource: platform.encryptionKey.keyArn },
+      {
+        Sid: 'PlatformKeyGrantsForServices',
+        Effect: 'Allow',
+        Action: [...A.CI_AWS_KEY_GRANT_ACTIONS],
+        Resource: platform.encryptionKey.keyArn,
+        Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      },
+      { Sid: 'PlatformKeyAlias', Effect: 'Allow', Action: [...A.CI_AWS_ALIAS_ACTIONS], Resource: [arn('kms', `alias/${prefix}-*`), platform.encryptionKey.keyArn] },
+      { Sid: 'RuntimeRepository', Effect: 'Allow', Action: [...A.CI_AWS_REPOSITORY_ACTIONS], Resource: arn('ecr', `repository/${prefix}-*`) },
+      {
+        Sid: 'Workspace',
+        Effect: 'Allow',
+        Action: [...A.CI_AWS_WORKSPACE_ACTIONS],
+        Resource: [arn('sagemaker', `model-package-group/${prefix}-*`), arn('sagemaker', `mlflow-tracking-server/${prefix}-*`)],
+      },
+      { Sid: 'PlatformLogGroup', Effect: 'Allow', Action: [...A.CI_AWS_LOG_GROUP_ACTIONS], Resource: [arn('logs', `log-group:${prefix}-*`), arn('logs', `log-group:${prefix}-*:*`)] },
+      { Sid: 'ListLogGroups', Effect: 'Allow', Action: [...A.CI_AWS_LOG_GROUP_LIST_ACTIONS], Resource: arn('logs', 'log-group:*') },
+      { Sid: 'UnscopedReads', Effect: 'Allow', Action: [...A.CI_AWS_UNSCOPED_READ_ACTIONS], Resource: '*' },
+    ];
+    const iam: Statement[] = [
+      { Sid: 'WorkloadRole', Effect: 'Allow', Action: [...A.CI_AWS_WORKLOAD_ROLE_ACTIONS], Resource: platform.identity.roleArn },
+      {
+        Sid: 'PassWorkloadRoleToSageMaker',
+        Effect: 'Allow',
+        Action: [...A.CI_AWS_PASS_ROLE_ACTIONS],
+        Resource: platform.identity.roleArn,
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      },
+      { Sid: 'ReadCiIdentity', Effect: 'Allow', Action: [...A.CI_AWS_SELF_READ_ACTIONS], Resource: [roleArnLiteral, ...ownPolicies, providerArnLiteral] },
+      { Sid: 'ProtectCiIdentity', Effect: 'Deny', Action: [...A.CI_AWS_SELF_DENY_ACTIONS], Resource: [roleArnLiteral, ...ownPolicies, providerArnLiteral] },
+    ];
+    const documents: Record<string, Statement[]> = { 'ci-deploy': deploy, 'ci-iam': iam };
+
+    if (props.release ?? true) {
+      documents['ci-release'] = [
+        { Sid: 'TrainingJobs', Effect: 'Allow', Action: [...A.CI_AWS_TRAINING_ACTIONS], Resource: arn('sagemaker', `training-job/${prefix}-*`) },
+        { Sid: 'ModelVersions', Effect: 'Allow', Action: [...A.CI_AWS_MODEL_PACKAGE_ACTIONS], Resource: arn('sagemaker', `model-package/${prefix}-*`) },
+        {
+          Sid: 'Endpoints',
+          Effect: 'Allow',
+          Action: [...A.CI_AWS_ENDPOINT_ACTIONS],
+          Resource: [arn('sagemaker', `model/${prefix}-*`), arn('sagemaker', `endpoint-config/${prefix}-*`), arn('sagemaker', `endpoint/${prefix}-*`)],
+        },
+        { Sid: 'EndpointAutoscaling', Effect: 'Allow', Action: [...A.CI_AWS_AUTOSCALING_ACTIONS], Resource: arn('application-autoscaling', 'scalable-target/*') },
+        {
+          Sid: 'AutoscalingServiceLinkedRole',
+          Effect: 'Allow',
+          Action: [...A.CI_AWS_SERVICE_LINKED_ROLE_ACTIONS],
+          Resource: `arn:${p}:iam::${account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`,
+          Condition: { StringEquals: { 'iam:AWSServiceName': 'sagemaker.application-autoscaling.amazonaws.com' } },
+        },
+        { Sid: 'RollbackAlarms', Effect: 'Allow', Action: [...A.CI_AWS_ALARM_ACTIONS], Resource: alarms },
+      ];
+    }
+    if (props.alerts) {
+      documents['ci-alerts'] = [
+        { Sid: 'AlertAlarms', Effect: 'Allow', Action: [...A.CI_AWS_ALARM_ACTIONS], Resource: alarms },
+        { Sid: 'AlertTopics', Effect: 'Allow', Action: [...A.CI_AWS_TOPIC_ACTIONS], Resource: arn('sns', `${prefix}-*`) },
+      ];
+    }
+    if (props.stateBackend) {
+      const b = props.stateBackend;
+      const bp = partitionOf(b.region);
+      documents['ci-state'] = [
+        // Listing is unconditioned: `terraform init` lists the workspace prefix (env:/) too.
+        { Sid: 'StateBucketList', Effect: 'Allow', Action: [...A.CI_AWS_STATE_BUCKET_ACTIONS], Resource: `arn:${bp}:s3:::${b.bucket}` },
+        { Sid: 'StateObject', Effect: 'Allow', Action: [...A.CI_AWS_STATE_OBJECT_ACTIONS], Resource: [`arn:${bp}:s3:::${b.bucket}/${b.key}`, `arn:${bp}:s3:::${b.bucket}/${b.key}.tflock`] },
+        ...(b.dynamodbTable
+          ? [{ Sid: 'StateLockTable', Effect: 'Allow' as const, Action: [...A.CI_AWS_STATE_LOCK_ACTIONS], Resource: `arn:${bp}:dynamodb:${b.region}:${account}:table/${b.dynamodbTable}` }]
+          : []),
+      ];
+    }
+
+    const rendered: Record<string, string> = {};
+    for (const [suffix, statements] of Object.entries(documents)) {
+      const doc = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+      const length = estimatedLength(doc);
+      if (length > A.AWS_MANAGED_POLICY_MAX_CHARS) {
+        issues.add(
+          ErrorCode.NAME_TOO_LONG,
+          'naming',
+          `${C}: the ${suffix} policy is about ${length} characters with the name prefix ${show(prefix)}; IAM allows ${A.AWS_MANAGED_POLICY_MAX_CHARS}. ` +
+            'Fix: shorten naming.company, naming.project or naming.environment.',
+        );
+      }
+      rendered[suffix] = doc;
+    }
+    issues.throwIfAny(`Invalid ${C} props:`);
+    for (const [suffix, doc] of Object.entries(rendered)) {
+      const key = suffix.replace('ci-', '') as keyof typeof policyNames;
+      const policy = new IamPolicy(this, `Policy-${suffix}`, {
+        name: policyNames[key],
+        description: `${suffix} permissions of the GitHub Actions deploy role of ${prefix}.`,
+        policy: doc,
+        tags,
+      });
+      new IamRolePolicyAttachment(this, `Attach-${suffix}`, { role: role.name, policyArn: policy.arn });
+    }
+
+    if (props.pullRequests) {
+      Annotations.of(this).addWarning(
+        'ci.github.pullRequests is true: every pull request from a branch of the repository can assume the deploy role. ' +
+          'Keep it only if pushing branches is restricted to people allowed to deploy.',
+      );
+    }
+    if ((props.environments ?? []).length === 0) {
+      Annotations.of(this).addWarning(
+        'ci.github.environments is empty: jobs that run in a GitHub environment (the shipped deploy.yml does) present the environment, not the branch, ' +
+          'as their subject and cannot assume the role. Add the environment name to ci.github.environments.',
+      );
+    }
+
+    this.roleName = roleName;
+    this.roleArn = role.arn;
+    this.providerArn = providerArn;
+    this.policyDocuments = rendered;
+    this.outputs = loginOutputs('aws', { aws_role_to_assume: role.arn, aws_region: region });
+  }
+}
+
+function tryName(issues: IssueCollector, naming: Naming, kind: 'iamRole' | 'iamPolicy', resource: string): string {
+  const result = naming.tryName(kind, resource);
+  if (typeof result === 'string') return result;
+  issues.add(result.code, result.path, result.message);
+  return `invalid-${resource}`;
+}
+
+/** Length of a policy without whitespace, with each unresolved token counted as a 90-character ARN. */
+function estimatedLength(json: string): number {
+  return json.replace(/\$\{TfToken\[[^\]]+\]\}/g, 'x'.repeat(90)).replace(/\s/g, '').length;
+}

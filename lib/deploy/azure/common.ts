@@ -1,0 +1,107 @@
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { Fn, ITerraformDependable, Token } from 'cdktf';
+import { AzureMlPlatform } from '../../azure/platform';
+import { IMlPlatform, IWorkloadIdentity } from '../../core/contracts';
+import { ErrorCode, IssueCollector, MlopsValidationError, messages } from '../../core/errors';
+
+/**
+ * What the Azure release steps hand the `mlops release` driver: the
+ * workspace and the identity jobs and deployments run as (the `azure` section
+ * of a release spec). Only names, ids and plain values; credentials come from
+ * the deployer's environment (DefaultAzureCredential).
+ */
+export interface AzureReleaseTarget {
+  /** Subscription of the workspace (taken from the workspace's ARM id). */
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspaceName: string;
+  /** Azure region of the workspace. */
+  readonly location: string;
+  /** The user-assigned identity jobs and deployments run as. */
+  readonly identity: { readonly resourceId: string; readonly clientId: string };
+}
+
+/** The routes and port the runtime's scoring server answers Azure ML on (training-image/src/serve/README.md). */
+export const AZURE_INFERENCE_ROUTES = {
+  port: 8080,
+  liveness: '/',
+  readiness: '/ready',
+  scoring: '/score',
+} as const;
+
+/** Tag keys the release steps put on what they create, and find it again by. */
+export const AZURE_RELEASE_TAGS = {
+  release: 'mlops.release',
+  revision: 'mlops.revision',
+  config: 'mlops.config',
+} as const;
+
+/** Narrows the platform to {@link AzureMlPlatform}, with a clear error otherwise. */
+export function azurePlatformOf(construct: string, path: string, platform: IMlPlatform | undefined): AzureMlPlatform {
+  if (platform instanceof AzureMlPlatform) return platform;
+  const got = platform === undefined ? undefined : `${platform.constructor?.name ?? 'object'} (cloud ${String(platform.cloud)})`;
+  throw new MlopsValidationError(`Invalid ${construct} props:`, [
+    {
+      code: platform && platform.cloud !== 'azure' ? ErrorCode.CLOUD_MISMATCH : ErrorCode.PROP_INVALID,
+      path,
+      message: messages.propInvalid(
+        construct,
+        'platform',
+        got,
+        'an AzureMlPlatform (it needs the compute cluster, the artifact store\'s storage account and the workload identity\'s client id). Fix: pass the platform created by createPlatform() for an azure config, or new AzureMlPlatform(...)',
+      ),
+    },
+  ]);
+}
+
+/** The release target of a platform. */
+export function azureTargetOf(platform: AzureMlPlatform): AzureReleaseTarget {
+  return {
+    // `/subscriptions/<id>/resourceGroups/…`: the subscription the workspace
+    // really lives in, without another data source.
+    subscriptionId: Fn.element(Fn.split('/', platform.workspace.workspaceId), 2),
+    resourceGroup: platform.resourceGroup.resourceGroupName,
+    workspaceName: platform.workspace.workspaceName,
+    location: platform.workspace.region,
+    identity: { resourceId: platform.identity.identityId, clientId: platform.identity.clientId },
+  };
+}
+
+/**
+ * Every role assignment of `identity` inside the platform: the release steps
+ * wait for them, so a job never starts before it may read its data.
+ */
+export function roleAssignmentsOf(platform: AzureMlPlatform, identity: IWorkloadIdentity): ITerraformDependable[] {
+  return platform.node
+    .findAll()
+    .filter((c): c is RoleAssignment => c instanceof RoleAssignment && c.principalIdInput === identity.principal);
+}
+
+/** Records a problem unless `value` is an integer in [min, max]. */
+export function checkInt(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, min: number, max: number, fix = ''): void {
+  if (Token.isUnresolved(value)) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `an integer from ${min} to ${max}${fix}`));
+  }
+}
+
+/** Records a problem unless `value` is a number in (gtMin, max]. */
+export function checkNumber(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, gtMin: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= gtMin || value > max) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `a number above ${gtMin} and at most ${max}`));
+  }
+}
+
+/** Records a problem unless `value` is a plain (synth-time) string: names, paths and configs feed the release revision. */
+export function checkStatic(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown): value is string {
+  if (typeof value === 'string' && Token.isUnresolved(value)) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, prop, value, 'a plain string known at synth (not a token): it is part of the release revision, which must be known before deploy'),
+    );
+    return false;
+  }
+  return typeof value === 'string';
+}

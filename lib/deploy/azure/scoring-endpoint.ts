@@ -1,0 +1,225 @@
+import { MachineLearningWorkspace } from '@cdktf/provider-azurerm/lib/machine-learning-workspace';
+import { ITerraformDependable, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { AzureMlPlatform } from '../../azure/platform';
+import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
+import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
+import { ReleaseStep } from '../release-step';
+import { releaseRevision } from '../revision';
+import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, checkInt, checkNumber, checkStatic, roleAssignmentsOf } from './common';
+import { AzureTrainingJob } from './training-job';
+
+/**
+ * Managed online endpoint instance types per neutral size. Managed online
+ * endpoints accept a fixed list of VM sizes (not every size a compute cluster
+ * takes), so the endpoint has its own table; an explicit per-cloud override
+ * (`ComputeSize.of('medium', { azure: 'Standard_F8s_v2' })`) wins.
+ */
+export const AZURE_ONLINE_ENDPOINT_SKUS: Readonly<Record<SizeName, string>> = {
+  small: 'Standard_DS3_v2',
+  medium: 'Standard_DS4_v2',
+  large: 'Standard_DS5_v2',
+  gpu: 'Standard_NC4as_T4_v3',
+};
+
+/** How clients authenticate to the endpoint. */
+export type AzureEndpointAuthMode = 'AMLToken' | 'Key' | 'AADToken';
+const AUTH_MODES: readonly AzureEndpointAuthMode[] = ['AMLToken', 'Key', 'AADToken'];
+const STRATEGIES: readonly RolloutPolicy['strategy'][] = ['canary', 'linear', 'all-at-once'];
+/** Azure's rule (3-32, letters, digits, hyphens) narrowed to lowercase, as release names are. */
+const ENDPOINT_NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+const VM_SIZE = /^Standard_[A-Za-z0-9_]+$/;
+
+/** Props of {@link AzureScoringEndpoint}: the neutral props and two Azure choices. */
+export interface AzureScoringEndpointProps extends ScoringEndpointProps {
+  /**
+   * How clients authenticate: `AMLToken` (short-lived Azure ML tokens,
+   * `az ml online-endpoint get-credentials`), `AADToken` (Microsoft Entra
+   * tokens) or `Key` (static keys that never expire).
+   * @default 'AMLToken'
+   */
+  readonly authMode?: AzureEndpointAuthMode;
+  /**
+   * Let clients on public networks reach the scoring URL. Off, the endpoint
+   * answers only through the workspace's private endpoint.
+   * @default - the workspace's own setting (the platform's publicNetworkAccess, off by default)
+   */
+  readonly publicNetworkAccess?: boolean;
+}
+
+/** The `endpoint` part of the Azure target. */
+export interface AzureEndpointTarget {
+  /** 12 hex over the endpoint's config and the model revision: tags the deployment, so a config change rolls out too. */
+  readonly configHash: string;
+  readonly authMode: AzureEndpointAuthMode;
+  readonly publicNetworkAccess: boolean;
+}
+
+/** The job's Azure construct, also through the cloud-neutral `TrainingJob` wrapper. */
+function azureJobOf(job: ITrainingJob | undefined): AzureTrainingJob | undefined {
+  if (job instanceof AzureTrainingJob) return job;
+  const inner = (job as { resource?: unknown } | undefined)?.resource;
+  return inner instanceof AzureTrainingJob ? inner : undefined;
+}
+
+function workspacePublicAccess(platform: AzureMlPlatform): boolean {
+  const ws = platform.workspace.node.tryFindChild('Resource');
+  const value = ws instanceof MachineLearningWorkspace ? ws.publicNetworkAccessEnabledInput : undefined;
+  return value === true;
+}
+
+/**
+ * A managed online endpoint serving an {@link AzureTrainingJob}'s model
+ * version with the runtime image, rolled out blue/green by the release step
+ * (`mlops release apply`): the endpoint (the workload identity, token auth,
+ * public access as the workspace has it), a deployment of the new revision in
+ * the idle colour (`blue`/`green`) with probes on the server's Azure ML routes,
+ * autoscaling between min and max instances, traffic shifted as `rollout`
+ * says while the deployment stays healthy, then the old deployment removed.
+ * azurerm has no online endpoint resources, so all of this is the release
+ * step's; the outputs are known at synth.
+ */
+export class AzureScoringEndpoint extends Construct implements IScoringEndpoint {
+  /** Always `azure`. */
+  public readonly cloud = 'azure' as const;
+  public readonly endpointName: string;
+  /** `https://<name>.<region>.inference.ml.azure.com/score`. */
+  public readonly endpointUrl: string;
+  /** The endpoint's ARM resource id. */
+  public readonly endpointId: string;
+  public readonly modelVersion: string;
+  public readonly deployed: ITerraformDependable;
+  /** The managed online endpoint instance type. */
+  public readonly instanceType: string;
+  /** 12 hex over the endpoint config and the model revision (the deployment's `mlops.config` tag). */
+  public readonly configHash: string;
+  /** The release step (terraform_data). */
+  public readonly step: ReleaseStep;
+
+  constructor(scope: Construct, id: string, props: AzureScoringEndpointProps) {
+    super(scope, id);
+    const where = this.node.path;
+    const platform = azurePlatformOf('AzureScoringEndpoint', where, props?.platform);
+    const issues = new IssueCollector();
+    const invalid = (prop: string, value: unknown, accepted: string): void =>
+      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureScoringEndpoint', prop, value, accepted));
+
+    if (!props.image) invalid('image', props.image, 'the runtime image (a RuntimeImage)');
+    else if (!checkStatic(issues, 'AzureScoringEndpoint', where, 'image.contentHash', props.image.contentHash) || props.image.contentHash.length === 0) {
+      invalid('image.contentHash', props.image.contentHash, 'the hash of the image content known at synth (RuntimeImage.contentHash)');
+    }
+
+    const job = azureJobOf(props.job);
+    if (!job) {
+      invalid('job', props.job?.node?.path ?? props.job, 'an Azure training job (AzureTrainingJob, or a TrainingJob on an Azure platform): the endpoint serves the model version it registers');
+    } else if (job.platform !== platform) {
+      invalid('job', job.node.path, `a training job on the same platform (${platform.node.path}); it runs on ${job.platform.node.path}`);
+    }
+
+    const defaultName = job?.releaseName;
+    const name = props.name ?? defaultName;
+    if (name === undefined) {
+      invalid('name', name, '3-32 letters, digits and hyphens (it defaults to the job\'s release name)');
+    } else if (checkStatic(issues, 'AzureScoringEndpoint', where, 'name', name) && (!ENDPOINT_NAME.test(name) || name.includes('--'))) {
+      const example = `${job?.modelName ?? 'model'}-${platform.workspace.region}`.slice(0, 32).replace(/-+$/, '');
+      const why = props.name === undefined ? ` The default, the job's release name, has ${name.length} characters: set name to a shorter one that is still unique in the region, e.g. "${example}".` : '';
+      invalid(
+        'name',
+        name,
+        `an Azure online endpoint name: 3-32 lowercase letters, digits and single hyphens, starting with a letter and ending with a letter or digit, unique in the region (${platform.workspace.region}).${why}`,
+      );
+    }
+
+    const size = props.size ?? ComputeSize.small();
+    const machine = size.machineFor('azure').instanceType;
+    const overridden = machine !== SIZE_TABLE[size.name].azure.instanceType;
+    const instanceType = overridden ? machine : AZURE_ONLINE_ENDPOINT_SKUS[size.name];
+    if (!Token.isUnresolved(instanceType) && !VM_SIZE.test(instanceType)) {
+      invalid('size', instanceType, 'an Azure VM size that managed online endpoints support, e.g. "Standard_DS3_v2" (ComputeSize.of(\'small\', { azure: \'Standard_F4s_v2\' }))');
+    }
+
+    const minInstances = props.minInstances ?? 1;
+    const maxInstances = props.maxInstances ?? Math.max(2, typeof minInstances === 'number' ? minInstances : 2);
+    checkInt(issues, 'AzureScoringEndpoint', where, 'minInstances', minInstances, 1, 20);
+    checkInt(issues, 'AzureScoringEndpoint', where, 'maxInstances', maxInstances, 1, 100);
+    if (Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
+      invalid('maxInstances', maxInstances, `at least minInstances (${minInstances})`);
+    }
+
+    const rollout: Required<RolloutPolicy> = {
+      strategy: props.rollout?.strategy ?? 'canary',
+      canaryPercent: props.rollout?.canaryPercent ?? 10,
+      stepPercent: props.rollout?.stepPercent ?? 25,
+      bakeMinutes: props.rollout?.bakeMinutes ?? 10,
+    };
+    if (!STRATEGIES.includes(rollout.strategy)) invalid('rollout.strategy', rollout.strategy, `one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}`);
+    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.canaryPercent', rollout.canaryPercent, 1, 50);
+    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.stepPercent', rollout.stepPercent, 5, 50);
+    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.bakeMinutes', rollout.bakeMinutes, 0, 120);
+
+    const alarms: Required<EndpointAlarmThresholds> = {
+      errorRatePercent: props.alarms?.errorRatePercent ?? 5,
+      latencyP95Ms: props.alarms?.latencyP95Ms ?? 1000,
+    };
+    checkNumber(issues, 'AzureScoringEndpoint', where, 'alarms.errorRatePercent', alarms.errorRatePercent, 0, 100);
+    checkInt(issues, 'AzureScoringEndpoint', where, 'alarms.latencyP95Ms', alarms.latencyP95Ms, 1, 600000);
+
+    const authMode = props.authMode ?? 'AMLToken';
+    if (!AUTH_MODES.includes(authMode)) invalid('authMode', authMode, `one of ${AUTH_MODES.map((m) => `'${m}'`).join(', ')}`);
+    const publicNetworkAccess = props.publicNetworkAccess ?? workspacePublicAccess(platform);
+    if (typeof publicNetworkAccess !== 'boolean') invalid('publicNetworkAccess', publicNetworkAccess, 'true or false');
+    issues.throwIfAny('Invalid AzureScoringEndpoint props:');
+
+    // Validated above: job and name are set.
+    const trainingJob = job!;
+    const endpointName = name!;
+    const configHash = releaseRevision(props.image.contentHash, {
+      kind: 'endpoint',
+      cloud: 'azure',
+      modelRevision: trainingJob.revision,
+      name: endpointName,
+      instanceType,
+      minInstances,
+      maxInstances,
+      rollout,
+      alarms,
+      authMode,
+      publicNetworkAccess,
+    });
+
+    // The deployment runs as the workload identity: it pulls the image and
+    // reads the model from the artifact store's container (the identity's
+    // existing 'Storage Blob Data Contributor' there; a separate read grant
+    // would only add a redundant assignment) and publishes metrics.
+    platform.imageRegistry.grantPull(platform.identity);
+    platform.workspace.grantUse(platform.identity);
+
+    const region = platform.workspace.region;
+    this.endpointName = endpointName;
+    this.endpointUrl = `https://${endpointName}.${region}.inference.ml.azure.com/score`;
+    this.endpointId = `${platform.workspace.workspaceId}/onlineEndpoints/${endpointName}`;
+    this.modelVersion = trainingJob.modelVersion;
+    this.instanceType = instanceType;
+    this.configHash = configHash;
+
+    const endpoint: AzureEndpointTarget = { configHash, authMode, publicNetworkAccess };
+    const target: AzureReleaseTarget & { endpoint: AzureEndpointTarget } = { ...azureTargetOf(platform), endpoint };
+    this.step = new ReleaseStep(this, 'Release', {
+      spec: {
+        specVersion: 1,
+        kind: 'endpoint',
+        cloud: 'azure',
+        name: trainingJob.releaseName,
+        modelName: trainingJob.modelName,
+        revision: trainingJob.revision,
+        image: props.image.imageUriByDigest,
+        endpoint: { name: endpointName, instanceType, minInstances, maxInstances, rollout, alarms },
+        azure: target,
+      },
+      triggers: { image_digest: props.image.imageDigest, revision: trainingJob.revision, config: configHash, workspace_id: platform.workspace.workspaceId },
+      dependsOn: [trainingJob.trained, ...roleAssignmentsOf(platform, platform.identity)],
+    });
+    this.deployed = this.step.resource;
+  }
+}

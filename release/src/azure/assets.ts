@@ -1,0 +1,130 @@
+import type { EnvironmentVersion, ModelVersion } from '@azure/arm-machinelearning';
+import { createHash } from 'crypto';
+import { ReleaseAction } from '../driver';
+import { ReleaseSpec } from '../spec';
+import { AzureSession, attempt, listAll } from './client';
+import { AzureTarget, INFERENCE_ROUTES, TAGS } from './target';
+
+/**
+ * Azure ML assets (environments, model versions) the release registers.
+ *
+ * Versions: Azure ML's own tooling numbers asset versions 1, 2, 3 …, and the
+ * MLflow and studio views of a model expect integers; so the release registers
+ * the next integer and puts its revision (12 hex) in the `mlops.revision`
+ * tag, which is how it finds the version again (idempotent) and what
+ * `ITrainingJob.modelVersion` names.
+ */
+
+/** A registered version and what the release did about it. */
+export interface EnsuredVersion {
+  /** The version's ARM id (jobs and deployments reference it). */
+  readonly id: string;
+  /** The Azure version label (1, 2, …). */
+  readonly version: string;
+  readonly action: ReleaseAction;
+}
+
+function tagsOf(resource: { properties?: { tags?: Record<string, string | null> } } | undefined): Record<string, string | null> {
+  return resource?.properties?.tags ?? {};
+}
+
+/** The next integer version after every numeric version in `versions`. */
+export function nextVersion(versions: readonly { name?: string }[]): string {
+  let max = 0;
+  for (const v of versions) {
+    if (v.name && /^\d+$/.test(v.name)) max = Math.max(max, Number(v.name));
+  }
+  return String(max + 1);
+}
+
+/** The environment the runtime image runs in: the image by digest and the server's Azure ML routes. */
+export function environmentBody(spec: ReleaseSpec): { hash: string; body: EnvironmentVersion } {
+  const route = (path: string) => ({ path, port: INFERENCE_ROUTES.port });
+  const content = {
+    image: spec.image,
+    osType: 'Linux' as const,
+    inferenceConfig: {
+      livenessRoute: route(INFERENCE_ROUTES.liveness),
+      readinessRoute: route(INFERENCE_ROUTES.readiness),
+      scoringRoute: route(INFERENCE_ROUTES.scoring),
+    },
+  };
+  const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 12);
+  return {
+    hash,
+    body: {
+      properties: {
+        ...content,
+        description: `cdktf-mlops runtime image of release ${spec.name}`,
+        tags: { [TAGS.release]: spec.name, [TAGS.environment]: hash, [TAGS.image]: digestOf(spec.image), [TAGS.managedBy]: 'cdktf-mlops' },
+      },
+    },
+  };
+}
+
+/** `sha256:…` of an image reference pinned by digest. */
+export function digestOf(image: string): string {
+  return image.slice(image.lastIndexOf('@') + 1);
+}
+
+/** The environment name of a release. */
+export function environmentName(spec: ReleaseSpec): string {
+  return `${spec.name}-runtime`;
+}
+
+/** Registers the environment version for the image, or finds the one registered before. */
+export async function ensureEnvironment(s: AzureSession, spec: ReleaseSpec, target: AzureTarget): Promise<EnsuredVersion> {
+  const { resourceGroup: rg, workspaceName: ws } = target;
+  const name = environmentName(spec);
+  const { hash, body } = environmentBody(spec);
+  const versions = await listAll(`list environment versions of ${name}`, () => s.client.environmentVersions.list(rg, ws, name, s.call));
+  const existing = versions.find((v) => tagsOf(v)[TAGS.environment] === hash && !v.properties?.isArchived);
+  if (existing?.id && existing.name) {
+    return { id: existing.id, version: existing.name, action: { action: 'unchanged', what: 'environment', id: `${name}:${existing.name}`, detail: spec.image } };
+  }
+  const version = nextVersion(versions);
+  const created = await attempt(`register environment ${name}:${version}`, () => s.client.environmentVersions.createOrUpdate(rg, ws, name, version, body, s.call));
+  return {
+    id: created.id ?? `${workspaceId(s, target)}/environments/${name}/versions/${version}`,
+    version,
+    action: { action: 'created', what: 'environment', id: `${name}:${version}`, detail: spec.image },
+  };
+}
+
+/** Every environment version this release registered for the spec's image. */
+export async function environmentVersionsOf(s: AzureSession, spec: ReleaseSpec, target: AzureTarget): Promise<{ mine: EnvironmentVersion[]; all: EnvironmentVersion[] }> {
+  const name = environmentName(spec);
+  const { hash } = environmentBody(spec);
+  const all = await listAll(`list environment versions of ${name}`, () => s.client.environmentVersions.list(target.resourceGroup, target.workspaceName, name, s.call));
+  return { mine: all.filter((v) => tagsOf(v)[TAGS.environment] === hash), all };
+}
+
+/** Every version of the model, and the one tagged with `revision`. */
+export async function modelVersionsOf(
+  s: AzureSession,
+  spec: ReleaseSpec,
+  target: AzureTarget,
+): Promise<{ all: ModelVersion[]; mine: ModelVersion | undefined }> {
+  const all = await listAll(`list versions of model ${spec.modelName}`, () => s.client.modelVersions.list(target.resourceGroup, target.workspaceName, spec.modelName, s.call));
+  const mine = all.find((v) => tagsOf(v)[TAGS.revision] === spec.revision && tagsOf(v)[TAGS.release] === spec.name);
+  return { all, mine };
+}
+
+/** True when the registry holds a version of a newer revision of the same release than `mine`. */
+export function isSuperseded(spec: ReleaseSpec, all: readonly ModelVersion[], mine: ModelVersion | undefined): boolean {
+  const mineNumber = mine?.name && /^\d+$/.test(mine.name) ? Number(mine.name) : -1;
+  return all.some((v) => {
+    const tags = tagsOf(v);
+    return tags[TAGS.release] === spec.name && tags[TAGS.revision] !== spec.revision && v.name !== undefined && /^\d+$/.test(v.name) && Number(v.name) > mineNumber;
+  });
+}
+
+/** The workspace's ARM id. */
+export function workspaceId(s: AzureSession, target: AzureTarget): string {
+  return `/subscriptions/${s.subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${target.workspaceName}`;
+}
+
+/** `azureml://` URI of a path in a workspace datastore (the long form, valid for job inputs, outputs and model versions). */
+export function datastoreUri(s: AzureSession, target: AzureTarget, datastore: string, path: string): string {
+  return `azureml://subscriptions/${s.subscriptionId}/resourcegroups/${target.resourceGroup}/workspaces/${target.workspaceName}/datastores/${datastore}/paths/${path}`;
+}

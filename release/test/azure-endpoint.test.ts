@@ -1,0 +1,428 @@
+import { ReleaseDriver, ReleaseError } from '../src/driver';
+import { ReleaseSpec } from '../src/spec';
+import * as path from 'path';
+import { AUTOSCALE_API_VERSION, INFERENCE_ROUTES, createAzureDriver, deploymentBody, environmentBody, trafficSteps } from '../src/azure';
+import { AzureTargetSchema } from '../src/azure/target';
+import { FakeArm, ML_API_VERSION } from './fixtures/azure/fake-arm';
+import { fakeContext, specFixture, startArm } from './fixtures/azure/harness';
+
+const SUB = '0b1f6471-1bf0-4dda-aec3-cb9272f09590';
+const RG_PATH = `/subscriptions/${SUB}/resourceGroups/contoso-mlops-dev-rg`;
+const WS_PATH = `${RG_PATH}/providers/Microsoft.MachineLearningServices/workspaces/contoso-mlops-dev-mlw`;
+const EP = 'contoso-mlops-dev-bike-demand';
+const ENV = 'contoso-mlops-dev-bike-demand-runtime';
+const IDENTITY = `${RG_PATH}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/contoso-mlops-dev-id`;
+const AUTOSCALE = (colour: string) => `PUT ${RG_PATH}/providers/Microsoft.Insights/autoscalesettings/${EP}-${colour}-autoscale`;
+
+let arm: FakeArm;
+let driver: ReleaseDriver;
+let cleanup: () => Promise<void>;
+
+/** Revision B: a newer model (training step ran for it too), rolled out over revision A. */
+function revisionB(change: (raw: any) => void = () => undefined): { training: ReleaseSpec; endpoint: ReleaseSpec } {
+  return {
+    training: specFixture('training', (s) => {
+      s.revision = 'bbbbbbbbbbbb';
+      s.training.jobName = 'contoso-mlops-dev-bike-demand-bbbbbbbbbbbb';
+      s.azure.training.modelPath = 'models/bike-demand/bbbbbbbbbbbb';
+    }),
+    endpoint: specFixture('endpoint', (s) => {
+      s.revision = 'bbbbbbbbbbbb';
+      s.azure.endpoint.configHash = 'bbbb0000bbbb';
+      change(s);
+    }),
+  };
+}
+
+/** Calls without the long-running-operation polls. */
+function calls(): string[] {
+  return arm.calls().filter((c) => !c.includes('/mfeOperation'));
+}
+
+beforeAll(async () => {
+  const started = await startArm();
+  arm = started.arm;
+  cleanup = started.cleanup;
+  driver = createAzureDriver({ credential: started.credential, endpoint: arm.url, pollIntervalMs: 5, retryDelayMs: 5, trustedCa: started.ca });
+});
+afterAll(() => cleanup());
+
+beforeEach(async () => {
+  arm.environments.clear();
+  arm.models.clear();
+  arm.jobs.clear();
+  arm.endpoints.clear();
+  arm.deployments.clear();
+  arm.autoscale.clear();
+  arm.jobStates = ['Completed'];
+  arm.operationPolls = 1;
+  arm.onDeploymentGet = undefined;
+  arm.failOperation = undefined;
+  // The training step of revision A ran: its model version is registered.
+  await driver.apply(specFixture('training'), fakeContext());
+  arm.clearRequests();
+});
+
+describe('azure driver: endpoint apply', () => {
+  it('creates the endpoint and the blue deployment, autoscaling, and gives it all traffic', async () => {
+    const ctx = fakeContext();
+    const report = await driver.apply(specFixture('endpoint'), ctx);
+
+    expect(calls()).toEqual([
+      'GET ~/models/bike-demand/versions',
+      `GET ~/environments/${ENV}/versions`,
+      `GET ~/onlineEndpoints/${EP}`,
+      `PUT ~/onlineEndpoints/${EP}`,
+      `GET ~/onlineEndpoints/${EP}`,
+      `GET ~/onlineEndpoints/${EP}/deployments`,
+      `PUT ~/onlineEndpoints/${EP}/deployments/blue`,
+      `GET ~/onlineEndpoints/${EP}/deployments/blue`,
+      AUTOSCALE('blue'),
+      `PUT ~/onlineEndpoints/${EP}`,
+      `GET ~/onlineEndpoints/${EP}`,
+    ]);
+    // every long-running PUT answered 201 + Azure-AsyncOperation, polled InProgress → Succeeded
+    const polls = arm.requests.filter((r) => r.path.includes('/mfeOperationsStatus/'));
+    expect(polls).toHaveLength(6);
+    for (const r of arm.requests) {
+      expect(r.query['api-version']).toBe(r.path.includes('Microsoft.Insights') ? AUTOSCALE_API_VERSION : ML_API_VERSION);
+      expect(r.authorization).toBe('Bearer fake-arm-token');
+    }
+
+    const puts = arm.requests.filter((r) => r.method === 'PUT');
+    // the endpoint: workload identity, token auth, public access off, no traffic yet
+    expect(puts[0]!.path).toBe(`${WS_PATH}/onlineEndpoints/${EP}`);
+    expect(puts[0]!.body).toEqual({
+      location: 'westeurope',
+      tags: { 'mlops.release': EP, 'managed-by': 'cdktf-mlops' },
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [IDENTITY]: {} } },
+      properties: { authMode: 'AMLToken', description: `Scoring endpoint of release ${EP} (cdktf-mlops).`, publicNetworkAccess: 'Disabled', traffic: {} },
+    });
+    // the deployment: model version 1, the environment, probes on the server's routes, the mount the server reads
+    expect(puts[1]!.body).toEqual({
+      location: 'westeurope',
+      tags: { 'mlops.release': EP, 'mlops.revision': '0a1b2c3d4e5f', 'mlops.config': 'aa11bb22cc33', 'managed-by': 'cdktf-mlops' },
+      sku: { name: 'Default', capacity: 1 },
+      properties: {
+        endpointComputeType: 'Managed',
+        description: `bike-demand, revision 0a1b2c3d4e5f (release ${EP}).`,
+        model: `${WS_PATH}/models/bike-demand/versions/1`,
+        modelMountPath: '/var/mlops/model',
+        environmentId: `${WS_PATH}/environments/${ENV}/versions/1`,
+        environmentVariables: {
+          MLOPS_MODEL_DIR: '/var/mlops/model',
+          MLOPS_MODEL_NAME: 'bike-demand',
+          MLOPS_MODEL_VERSION: '0a1b2c3d4e5f',
+          MLOPS_PORT: '8080',
+          MLOPS_AZUREML_LIVENESS_ROUTE: '/',
+          MLOPS_AZUREML_READINESS_ROUTE: '/ready',
+          MLOPS_AZUREML_SCORING_ROUTE: '/score',
+        },
+        instanceType: 'Standard_DS3_v2',
+        livenessProbe: { initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', successThreshold: 1, failureThreshold: 30 },
+        readinessProbe: { initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', successThreshold: 1, failureThreshold: 3 },
+        requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S' },
+        scaleSettings: { scaleType: 'Default' },
+        appInsightsEnabled: true,
+      },
+    });
+    // autoscale between min and max instances on the deployment's CPU
+    const autoscale = puts[2]!.body;
+    expect(autoscale.properties.targetResourceUri).toBe(`${WS_PATH}/onlineEndpoints/${EP}/deployments/blue`);
+    expect(autoscale.properties.profiles[0].capacity).toEqual({ minimum: '1', maximum: '3', default: '1' });
+    expect(autoscale.properties.profiles[0].rules.map((r: any) => `${r.metricTrigger.metricName} ${r.metricTrigger.operator} ${r.metricTrigger.threshold} → ${r.scaleAction.direction}`)).toEqual([
+      'CpuUtilizationPercentage GreaterThan 70 → Increase',
+      'CpuUtilizationPercentage LessThan 25 → Decrease',
+    ]);
+    // nothing served before: all traffic at once, no bake
+    expect(puts[3]!.body.properties.traffic).toEqual({ blue: 100 });
+    expect(ctx.sleeps).toEqual([]);
+
+    expect(report.outputs).toEqual({
+      endpointName: EP,
+      scoringUri: `https://${EP}.westeurope.inference.ml.azure.com/score`,
+      deployment: 'blue',
+      modelName: 'bike-demand',
+      modelVersion: '1',
+      revision: '0a1b2c3d4e5f',
+    });
+    expect(report.actions.map((a) => `${a.action} ${a.what}`)).toEqual([
+      'unchanged environment',
+      'created online endpoint',
+      'created deployment',
+      'updated autoscale setting',
+      'updated traffic',
+    ]);
+  });
+
+  it('is idempotent: a second apply only reads when the endpoint serves this revision with all traffic', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    arm.clearRequests();
+
+    const report = await driver.apply(specFixture('endpoint'), fakeContext());
+
+    expect(arm.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(calls()).toEqual(['GET ~/models/bike-demand/versions', `GET ~/environments/${ENV}/versions`, `GET ~/onlineEndpoints/${EP}`, `GET ~/onlineEndpoints/${EP}/deployments`]);
+    expect(report.actions.at(-1)).toEqual({ action: 'unchanged', what: 'deployment', id: `${EP}/blue`, detail: 'serves revision 0a1b2c3d4e5f with 100% of traffic' });
+  });
+
+  it('rolls a new revision out canary-style: green takes 10%, bakes while healthy, takes all, blue is deleted', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB();
+    await driver.apply(b.training, fakeContext());
+    arm.clearRequests();
+
+    const ctx = fakeContext();
+    const report = await driver.apply(b.endpoint, ctx);
+
+    const traffic = arm.requests.filter((r) => r.method === 'PUT' && r.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((r) => r.body.properties.traffic);
+    expect(traffic).toEqual([{ green: 10, blue: 90 }, { green: 100 }]);
+    // bakeMinutes 2: two checks a minute apart, each a GET of the deployment
+    expect(ctx.sleeps).toEqual([60_000, 60_000]);
+    expect(calls().filter((c) => c === `GET ~/onlineEndpoints/${EP}/deployments/green`).length).toBeGreaterThanOrEqual(3);
+    // blue goes last, after green took all traffic: its autoscale setting, then the deployment (202 + Location, polled)
+    expect(calls().slice(-2)).toEqual([`DELETE ${RG_PATH}/providers/Microsoft.Insights/autoscalesettings/${EP}-blue-autoscale`, `DELETE ~/onlineEndpoints/${EP}/deployments/blue`]);
+    expect(arm.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/deployments/green'))!.body.properties.model).toBe(`${WS_PATH}/models/bike-demand/versions/2`);
+    expect([...arm.deployments.get(EP)!.keys()]).toEqual(['green']);
+    expect(arm.autoscale.has(`${EP}-blue-autoscale`)).toBe(false);
+    expect(report.outputs).toMatchObject({ deployment: 'green', modelVersion: '2', revision: 'bbbbbbbbbbbb' });
+    expect(report.actions.filter((a) => a.what === 'traffic').map((a) => a.detail)).toEqual(['green 10%, blue 90%', 'green 100%']);
+  });
+
+  it('rolls out linearly in steps of stepPercent', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB((s) => (s.endpoint.rollout = { strategy: 'linear', canaryPercent: 10, stepPercent: 25, bakeMinutes: 0 }));
+    await driver.apply(b.training, fakeContext());
+    arm.clearRequests();
+
+    const ctx = fakeContext();
+    await driver.apply(b.endpoint, ctx);
+
+    const traffic = arm.requests.filter((r) => r.method === 'PUT' && r.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((r) => r.body.properties.traffic);
+    expect(traffic).toEqual([{ green: 25, blue: 75 }, { green: 50, blue: 50 }, { green: 75, blue: 25 }, { green: 100 }]);
+    expect(ctx.sleeps).toEqual([]);
+  });
+
+  it('switches all at once when the rollout says so, and with min = max sets no autoscaling', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB((s) => {
+      s.endpoint.rollout.strategy = 'all-at-once';
+      s.endpoint.maxInstances = 1;
+    });
+    await driver.apply(b.training, fakeContext());
+    arm.clearRequests();
+
+    await driver.apply(b.endpoint, fakeContext());
+
+    const traffic = arm.requests.filter((r) => r.method === 'PUT' && r.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((r) => r.body.properties.traffic);
+    expect(traffic).toEqual([{ green: 100 }]);
+    expect(calls().some((c) => c.startsWith(AUTOSCALE('green')))).toBe(false);
+  });
+
+  it('rolls back when the new deployment turns unhealthy during the bake: blue gets all traffic again, green is removed', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB();
+    await driver.apply(b.training, fakeContext());
+    let reads = 0;
+    arm.onDeploymentGet = (_endpoint, name, resource) => {
+      if (name === 'green' && ++reads === 2) resource.properties.provisioningState = 'Failed';
+    };
+    arm.clearRequests();
+
+    const err = await driver.apply(b.endpoint, fakeContext()).catch((e) => e);
+
+    expect(err).toBeInstanceOf(ReleaseError);
+    expect(err.code).toBe('ROLLOUT_FAILED');
+    expect(err.message).toContain('deployment green became Failed at 10% of traffic');
+    expect(err.message).toContain(`az ml online-deployment get-logs --endpoint-name ${EP} --name green`);
+    const traffic = arm.requests.filter((r) => r.method === 'PUT' && r.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((r) => r.body.properties.traffic);
+    expect(traffic).toEqual([{ green: 10, blue: 90 }, { blue: 100 }]);
+    expect([...arm.deployments.get(EP)!.keys()]).toEqual(['blue']);
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ blue: 100 });
+  });
+
+  it('resumes an interrupted rollout at the share it reached: bakes that step again, then takes all traffic', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB();
+    await driver.apply(b.training, fakeContext());
+    // an earlier run stopped after green took 10%
+    const green: Record<string, any> = { ...arm.deployments.get(EP)!.get('blue')!, name: 'green', id: `${WS_PATH}/onlineEndpoints/${EP}/deployments/green`, tags: { 'mlops.release': EP, 'mlops.revision': 'bbbbbbbbbbbb', 'mlops.config': 'bbbb0000bbbb' } };
+    green.properties = { ...green.properties, provisioningState: 'Succeeded' };
+    arm.deployments.get(EP)!.set('green', green);
+    arm.endpoints.get(EP)!.properties.traffic = { green: 10, blue: 90 };
+    arm.clearRequests();
+
+    const ctx = fakeContext();
+    await driver.apply(b.endpoint, ctx);
+
+    expect(calls().some((c) => c.startsWith(`PUT ~/onlineEndpoints/${EP}/deployments/`))).toBe(false);
+    const traffic = arm.requests.filter((r) => r.method === 'PUT' && r.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((r) => r.body.properties.traffic);
+    expect(traffic).toEqual([{ green: 10, blue: 90 }, { green: 100 }]);
+    expect(ctx.sleeps).toEqual([60_000, 60_000]);
+    expect([...arm.deployments.get(EP)!.keys()]).toEqual(['green']);
+  });
+
+  it('reuses an idle slot a failed run left behind, and deletes only the previous colour', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB();
+    await driver.apply(b.training, fakeContext());
+    // a leftover green of some earlier attempt, with no traffic
+    const leftover = { ...arm.deployments.get(EP)!.get('blue')!, name: 'green', tags: { 'mlops.release': EP, 'mlops.revision': 'cccccccccccc', 'mlops.config': 'cccc0000cccc' } };
+    arm.deployments.get(EP)!.set('green', leftover);
+    arm.clearRequests();
+
+    const report = await driver.apply(b.endpoint, fakeContext());
+
+    expect(report.actions.find((a) => a.what === 'deployment')).toMatchObject({ action: 'updated', id: `${EP}/green` });
+    expect(calls().filter((c) => c.startsWith('DELETE ~/'))).toEqual([`DELETE ~/onlineEndpoints/${EP}/deployments/blue`]);
+    expect(arm.deployments.get(EP)!.get('green')!.tags['mlops.revision']).toBe('bbbbbbbbbbbb');
+  });
+
+  it('re-puts an endpoint whose creation failed before', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    arm.endpoints.get(EP)!.properties.provisioningState = 'Failed';
+    arm.clearRequests();
+
+    const report = await driver.apply(specFixture('endpoint'), fakeContext());
+
+    expect(report.actions.map((a) => `${a.action} ${a.what}`)).toContain('updated online endpoint');
+    expect(arm.endpoints.get(EP)!.properties.provisioningState).toBe('Succeeded');
+  });
+
+  it('reports a deployment whose long-running operation fails, with the operation and Azure\'s message', async () => {
+    arm.failOperation = { path: /\/deployments\/blue$/, code: 'ImagePullFailure', message: 'The image could not be pulled from the registry.' };
+
+    const err = await driver.apply(specFixture('endpoint'), fakeContext()).catch((e) => e);
+
+    expect(err).toBeInstanceOf(ReleaseError);
+    expect(err.code).toBe('CLOUD_REQUEST_FAILED');
+    expect(err.message).toMatch(new RegExp(`^create deployment ${EP}/blue failed: .*ImagePullFailure.*The image could not be pulled from the registry\\.`));
+  });
+
+  it('refuses to touch an endpoint of the same name that another release owns', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    arm.endpoints.get(EP)!.tags = { 'mlops.release': 'someone-else' };
+    arm.clearRequests();
+
+    const err = await driver.apply(specFixture('endpoint'), fakeContext()).catch((e) => e);
+
+    expect(err).toMatchObject({ code: 'ENDPOINT_TAKEN' });
+    expect(err.message).toContain('belongs to release someone-else');
+    expect(arm.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('says to run the training step first when no model version carries the revision', async () => {
+    arm.models.clear();
+    const err = await driver.apply(specFixture('endpoint'), fakeContext()).catch((e) => e);
+    expect(err).toMatchObject({ code: 'MODEL_NOT_REGISTERED' });
+    expect(err.message).toContain('tagged mlops.revision=0a1b2c3d4e5f');
+    expect(calls()).toEqual(['GET ~/models/bike-demand/versions']);
+  });
+
+  it('brings an existing endpoint back to the spec (auth mode, public access) keeping its traffic', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    arm.endpoints.get(EP)!.properties.publicNetworkAccess = 'Enabled';
+    arm.clearRequests();
+
+    const report = await driver.apply(specFixture('endpoint'), fakeContext());
+
+    const put = arm.requests.find((r) => r.method === 'PUT')!;
+    expect(put.body.properties).toMatchObject({ publicNetworkAccess: 'Disabled', traffic: { blue: 100 } });
+    expect(report.actions.map((a) => `${a.action} ${a.what}`)).toEqual(['unchanged environment', 'updated online endpoint', 'unchanged deployment']);
+  });
+
+  it('needs the endpoint part of the target for an endpoint spec', async () => {
+    const bad = specFixture('endpoint', (s) => delete s.azure.endpoint);
+    await expect(driver.apply(bad, fakeContext())).rejects.toThrow(/azure\.endpoint: is required when kind is endpoint/);
+    expect(arm.requests).toHaveLength(0);
+  });
+});
+
+describe('azure driver: endpoint destroy', () => {
+  it('on cdktf destroy deletes the endpoint (long-running DELETE) and the autoscale settings', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    arm.clearRequests();
+
+    const report = await driver.destroy(specFixture('endpoint'), fakeContext());
+
+    expect(calls()).toEqual([
+      `GET ~/onlineEndpoints/${EP}`,
+      `GET ~/onlineEndpoints/${EP}/deployments`,
+      `DELETE ${RG_PATH}/providers/Microsoft.Insights/autoscalesettings/${EP}-blue-autoscale`,
+      `DELETE ~/onlineEndpoints/${EP}`,
+    ]);
+    expect(arm.requests.filter((r) => r.path.includes('/mfeOperationResults/')).length).toBeGreaterThanOrEqual(2);
+    expect(arm.endpoints.has(EP)).toBe(false);
+    expect(arm.autoscale.size).toBe(0);
+    expect(report.actions).toEqual([{ action: 'deleted', what: 'online endpoint', id: EP, detail: 'with deployments blue' }]);
+  });
+
+  it('when superseded (the endpoint serves a newer revision) deletes only its own deployment, if still there', async () => {
+    // GIVEN green serves revision B, and blue (revision A) is a leftover with no traffic
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB();
+    await driver.apply(b.training, fakeContext());
+    await driver.apply(b.endpoint, fakeContext());
+    const blue = { ...arm.deployments.get(EP)!.get('green')!, name: 'blue', tags: { 'mlops.release': EP, 'mlops.revision': '0a1b2c3d4e5f', 'mlops.config': 'aa11bb22cc33' } };
+    arm.deployments.get(EP)!.set('blue', blue);
+    arm.clearRequests();
+
+    // WHEN the old step's destroy runs
+    const report = await driver.destroy(specFixture('endpoint'), fakeContext());
+
+    // THEN only blue goes; the endpoint and green stay
+    expect(calls()).toEqual([
+      `GET ~/onlineEndpoints/${EP}`,
+      `GET ~/onlineEndpoints/${EP}/deployments`,
+      `DELETE ${RG_PATH}/providers/Microsoft.Insights/autoscalesettings/${EP}-blue-autoscale`,
+      `DELETE ~/onlineEndpoints/${EP}/deployments/blue`,
+    ]);
+    expect(arm.endpoints.has(EP)).toBe(true);
+    expect([...arm.deployments.get(EP)!.keys()]).toEqual(['green']);
+    expect(report.outputs).toEqual({ superseded: 'true' });
+    expect(report.actions.map((a) => `${a.action} ${a.what}`)).toEqual(['deleted deployment', 'kept online endpoint']);
+
+    // and once blue is gone, a second run only reads
+    arm.clearRequests();
+    await driver.destroy(specFixture('endpoint'), fakeContext());
+    expect(arm.requests.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('finds nothing to do when the endpoint is gone', async () => {
+    const report = await driver.destroy(specFixture('endpoint'), fakeContext());
+    expect(report.actions).toEqual([{ action: 'unchanged', what: 'online endpoint', id: EP, detail: 'not found: nothing to delete' }]);
+  });
+});
+
+describe('trafficSteps', () => {
+  const rollout = { strategy: 'canary' as const, canaryPercent: 10, stepPercent: 30, bakeMinutes: 5 };
+  it.each([
+    ['canary', { ...rollout }, true, [10, 100]],
+    ['linear 30', { ...rollout, strategy: 'linear' as const }, true, [30, 60, 90, 100]],
+    ['all-at-once', { ...rollout, strategy: 'all-at-once' as const }, true, [100]],
+    ['canary, nothing served yet', { ...rollout }, false, [100]],
+  ])('%s', (_name, r, live, expected) => {
+    expect(trafficSteps(r, live)).toEqual(expected);
+  });
+});
+
+describe('contract with the runtime\'s scoring server', () => {
+  // The server's own settings reader (training-image/src/serve/config.ts), loaded by path: it is another workspace.
+  const { serveConfig } = require(path.join(__dirname, '..', '..', 'training-image', 'src', 'serve', 'config')) as {
+    serveConfig: (env: NodeJS.ProcessEnv) => { port: number; routes: { azureLiveness: string; azureReadiness: string; azureScoring: string } };
+  };
+  const spec = specFixture('endpoint');
+  const target = AzureTargetSchema.parse(spec.azure);
+  const inference = environmentBody(spec).body.properties.inferenceConfig!;
+
+  it.each([
+    ['the deployment\'s environment variables', deploymentBody(spec, target, 'env-id', 'model-id').properties.environmentVariables as NodeJS.ProcessEnv],
+    ['the server\'s defaults (no variables)', {}],
+  ])('the environment\'s probe and scoring routes and port are where the server listens, with %s', (_name, env) => {
+    const config = serveConfig(env);
+    expect(inference.livenessRoute).toEqual({ path: config.routes.azureLiveness, port: config.port });
+    expect(inference.readinessRoute).toEqual({ path: config.routes.azureReadiness, port: config.port });
+    expect(inference.scoringRoute).toEqual({ path: config.routes.azureScoring, port: config.port });
+    expect(INFERENCE_ROUTES.port).toBe(config.port);
+  });
+});
