@@ -1,4 +1,4 @@
-import { ITerraformDependable, Token } from 'cdktf';
+import { ITerraformDependable, Token, dependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
@@ -193,7 +193,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     });
     // The job runs as the identity: its grants must be in place first.
     const step = this.releaseStep.resource;
-    step.dependsOn = [...(step.dependsOn ?? []), ...aws.identity.dependencyAddresses, ...(props.dependsOn ?? []).map((d) => d.fqn)];
+    step.dependsOn = [...(step.dependsOn ?? []), ...aws.identity.dependencyAddresses, ...(props.dependsOn ?? []).map((d) => dependable(d))];
     this.trained = step;
   }
 }
