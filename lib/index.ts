@@ -9,4 +9,5 @@ export * from './stack';
 export * from './deploy';
 export * from './alerts';
 export * from './ci';
+export * from './policy';
 export * from './security-defaults';

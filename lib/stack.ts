@@ -10,6 +10,7 @@ import { createPlatform } from './platform';
 import { PlatformDeployment, createDeployment } from './deploy/from-config';
 import { EndpointAlerts } from './alerts/endpoint-alerts';
 import { ciOptionsFromConfig, createCiIdentity } from './ci';
+import { PolicyPack, applyPolicyPack } from './policy';
 
 /** Props of {@link MlPlatformStack}. */
 export interface MlPlatformStackProps {
@@ -28,6 +29,8 @@ export class MlPlatformStack extends TerraformStack {
   public readonly deployment?: PlatformDeployment;
   /** Alerts on the endpoint and training job, when the config has an `alerts:` section. */
   public readonly alerts?: EndpointAlerts;
+  /** The policy pack every synth of this stack is checked against. */
+  public readonly policy: PolicyPack;
 
   constructor(scope: Construct, id: string, props: MlPlatformStackProps) {
     super(scope, id);
@@ -49,6 +52,7 @@ export class MlPlatformStack extends TerraformStack {
     addOutputs(this, this.platform, this.deployment);
     const ci = createCiIdentity(this, 'Ci', this.platform, config.ci, ciOptionsFromConfig(config));
     for (const [name, value] of Object.entries(ci?.outputs ?? {})) new TerraformOutput(this, name, { value, staticId: true });
+    this.policy = applyPolicyPack(this, { allowPublicNetwork: config.network.publicAccess, allowDataDeletion: !config.protection.retainData });
   }
 }
 

@@ -15,6 +15,7 @@ import { toNaming } from '../core/platform-props';
 import { GcpMlPlatform } from '../gcp/platform';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
+import { Policy } from '../policy/suppression';
 
 /** Project-level roles of the GCP CI deployer, and why each (Vertex AI and project metadata have no narrower scope). */
 export const GCP_CI_PROJECT_ROLES = {
@@ -216,7 +217,7 @@ export class GcpGithubCiIdentity extends Construct {
     for (const role of projectRoles) {
       new ProjectIamMember(this, `Project-${roleKey(role)}`, { project, role, member });
     }
-    new ProjectIamMember(this, 'Project-GrantAdmin', {
+    const grantAdmin = new ProjectIamMember(this, 'Project-GrantAdmin', {
       project,
       role: GCP_CI_PROJECT_ROLES.grantAdmin,
       member,
@@ -226,6 +227,11 @@ export class GcpGithubCiIdentity extends Construct {
         expression: Lazy.stringValue({ produce: () => grantLimitExpression(this.grantableProjectRoles()) }),
       },
     });
+    Policy.suppress(
+      grantAdmin,
+      'CKV_GCP_42',
+      'projectIamAdmin is held under an IAM condition that allows adding and removing only the project roles this stack grants (modifiedGrantsByRole hasOnly), so CI can deploy the platform but not grant itself or others anything else',
+    );
 
     new KmsKeyRingIamMember(this, 'KeyRingAdmin', { keyRingId: platform.encryptionKey.keyRingId, role: GCP_CI_RESOURCE_ROLES.keyRing, member });
     new StorageBucketIamMember(this, 'BucketAdmin', { bucket: platform.artifactStore.storeName, role: GCP_CI_RESOURCE_ROLES.bucket, member });

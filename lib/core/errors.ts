@@ -23,6 +23,7 @@ export const ErrorCode = {
   NAME_TOO_LONG: 'MLOPS_NAME_TOO_LONG',
   PROP_INVALID: 'MLOPS_PROP_INVALID',
   CLOUD_MISMATCH: 'MLOPS_CLOUD_MISMATCH',
+  POLICY_VIOLATION: 'MLOPS_POLICY_VIOLATION',
 } as const;
 /** A stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

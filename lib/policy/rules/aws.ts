@@ -1,0 +1,558 @@
+import { show } from '../../core/errors';
+import { UNSCOPED_ACTIONS } from '../../aws/perms';
+import { CI_AWS_UNSCOPED_READ_ACTIONS } from '../../ci/aws-perms';
+import { hasBoolCondition, hasWildcardPrincipal, IamStatement, isAllow, literals, readPolicy } from '../aws-iam';
+import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
+import { attr, blocks, describe, expectAttr, expectSet, isExpression, literalBool, strings } from '../values';
+
+/** The resources that carry identity policies, and the attribute holding each policy. */
+const IDENTITY_POLICY_RESOURCES = ['aws_iam_policy', 'aws_iam_role_policy', 'aws_iam_user_policy', 'aws_iam_group_policy', 'aws_iam_role'] as const;
+
+/** The attachments of managed policies, and the attribute holding the policy ARN(s). */
+const POLICY_ATTACHMENTS: Readonly<Record<string, string>> = {
+  aws_iam_role_policy_attachment: 'policy_arn',
+  aws_iam_user_policy_attachment: 'policy_arn',
+  aws_iam_group_policy_attachment: 'policy_arn',
+  aws_iam_policy_attachment: 'policy_arn',
+  aws_iam_role_policy_attachments_exclusive: 'policy_arns',
+  aws_iam_user_policy_attachments_exclusive: 'policy_arns',
+  aws_iam_group_policy_attachments_exclusive: 'policy_arns',
+  aws_iam_role: 'managed_policy_arns',
+};
+
+const S3_BUCKET_NAME = ['bucket'];
+const GITHUB_ISSUER = 'token.actions.githubusercontent.com';
+/**
+ * The documented exceptions to CKV_AWS_355: actions IAM cannot scope to a
+ * resource, as listed by the platform's workload identity (lib/aws/perms.ts)
+ * and the CI deploy role (lib/ci/aws-perms.ts).
+ */
+export const DOCUMENTED_UNSCOPED_ACTIONS: readonly string[] = [...new Set([...UNSCOPED_ACTIONS, ...CI_AWS_UNSCOPED_READ_ACTIONS])].sort();
+const UNSCOPED = new Set(DOCUMENTED_UNSCOPED_ACTIONS.map((a) => a.toLowerCase()));
+
+/** The policy documents an identity-policy resource holds, with where each comes from. */
+function identityPolicies(element: PolicyElement): { where: string; value: unknown }[] {
+  if (element.type === 'aws_iam_role') {
+    return blocks(element.attrs.inline_policy).map((p, i) => ({ where: `inline_policy[${i}].policy`, value: p.policy }));
+  }
+  return [{ where: 'policy', value: element.attrs.policy }];
+}
+
+/**
+ * Runs `test` on every statement of the policies at `policies`, reporting
+ * unreadable documents (a policy the pack cannot read may hide what the rule forbids).
+ */
+function eachStatement(
+  policies: { where: string; value: unknown }[],
+  context: PolicyContext,
+  test: (s: IamStatement, where: string) => PolicyFinding[],
+): PolicyFinding[] {
+  const findings: PolicyFinding[] = [];
+  for (const { where, value } of policies) {
+    const doc = readPolicy(value, context);
+    if (doc.unreadable !== undefined) {
+      findings.push({
+        found: `${where} cannot be checked at synth: ${doc.unreadable}`,
+        fix: 'Write the policy as a JSON string (JSON.stringify, tokens inside are fine), Fn.jsonencode of an object, or a reference to an aws_iam_policy_document data source in the same stack',
+      });
+      continue;
+    }
+    for (const s of doc.statements) findings.push(...test(s, where));
+  }
+  return findings;
+}
+
+function identityRule(test: (s: IamStatement, where: string) => PolicyFinding[]) {
+  return (element: PolicyElement, context: PolicyContext): PolicyFinding[] => eachStatement(identityPolicies(element), context, test);
+}
+
+function actionsOf(s: IamStatement): string[] {
+  return literals(s.actions);
+}
+
+function isFullWildcard(action: string): boolean {
+  return action === '*' || action === '*:*';
+}
+
+function resourceWildcard(s: IamStatement): boolean {
+  return literals(s.resources).includes('*');
+}
+
+/** A resource policy rule: an Allow to every principal with no condition. */
+function publicStatements(policyAttr: string) {
+  return (element: PolicyElement, context: PolicyContext): PolicyFinding[] =>
+    eachStatement([{ where: policyAttr, value: attr(element.attrs, policyAttr) }], context, (s, where) =>
+      isAllow(s) && hasWildcardPrincipal(s) && s.conditions.length === 0
+        ? [{ found: `${where} ${s.where} allows ${show(actionsOf(s))} to every principal ("*") without a condition` }]
+        : [],
+    );
+}
+
+/** A bucket's companion resources (those whose `bucket` refers to it), or the inline block. */
+function bucketCompanions(element: PolicyElement, context: PolicyContext, selector: string): readonly PolicyElement[] {
+  return context.companions(element, selector, 'bucket', S3_BUCKET_NAME);
+}
+
+function ssAlgorithms(element: PolicyElement, context: PolicyContext): { algorithms: unknown[]; on: PolicyElement }[] {
+  const out: { algorithms: unknown[]; on: PolicyElement }[] = [];
+  const inline = blocks(element.attrs.server_side_encryption_configuration);
+  if (inline.length > 0) {
+    out.push({ on: element, algorithms: blocks(attr(inline[0], 'rule')).map((r) => attr(r, 'apply_server_side_encryption_by_default.sse_algorithm')) });
+  }
+  for (const c of bucketCompanions(element, context, 'aws_s3_bucket_server_side_encryption_configuration')) {
+    out.push({ on: c, algorithms: blocks(c.attrs.rule).map((r) => attr(r, 'apply_server_side_encryption_by_default.sse_algorithm')) });
+  }
+  return out;
+}
+
+function publicAccessFlag(flag: string): PolicyRule['check'] {
+  return (element) => expectAttr(element, flag, (v) => literalBool(v) === true, { absent: 'fail', absentNote: '(the provider default is false)' });
+}
+
+/** GitHub's OIDC issuer as a Federated principal: written out, or a reference to an OIDC provider of this stack whose url is GitHub's. */
+function isGithubFederated(principal: unknown, context: PolicyContext): boolean {
+  if (typeof principal !== 'string') return false;
+  if (principal.includes(GITHUB_ISSUER) && !isExpression(principal)) return true;
+  return context
+    .referenced(principal)
+    .some((e) => (e.selector === 'aws_iam_openid_connect_provider' || e.selector === 'data.aws_iam_openid_connect_provider') && String(e.attrs.url ?? '').includes(GITHUB_ISSUER));
+}
+
+/** A GitHub `sub` claim pinned to one repository: `repo:<owner>/<repo>` with neither part a wildcard, then a qualifier. */
+const PINNED_SUB = /^repo:[^/:*?]+\/[^/:*?]+(:.+)?$/;
+
+function githubTrust(s: IamStatement, where: string, context: PolicyContext): PolicyFinding[] {
+  const federated = s.principals?.Federated ?? [];
+  if (!isAllow(s) || !federated.some((p) => isGithubFederated(p, context))) return [];
+  const findings: PolicyFinding[] = [];
+  const stringOps = /^(ForAnyValue:|ForAllValues:)?String(Equals|Like)$/;
+  const subs = s.conditions.filter((c) => c.key === `${GITHUB_ISSUER}:sub` && stringOps.test(c.operator));
+  const auds = s.conditions.filter((c) => c.key === `${GITHUB_ISSUER}:aud` && stringOps.test(c.operator));
+  if (subs.length === 0) {
+    findings.push({ found: `${where} ${s.where} trusts GitHub's OIDC provider without a ${GITHUB_ISSUER}:sub condition: any repository's workflow can assume the role` });
+  }
+  for (const c of subs) {
+    for (const v of c.values) {
+      if (typeof v !== 'string' || isExpression(v) || !PINNED_SUB.test(v)) {
+        findings.push({ found: `${where} ${s.where} has ${c.operator} ${c.key} = ${show(v)}, which does not pin one repository (repo:<owner>/<repo>:…)` });
+      }
+    }
+  }
+  if (auds.length === 0) {
+    findings.push({ found: `${where} ${s.where} trusts GitHub's OIDC provider without a ${GITHUB_ISSUER}:aud condition` });
+  }
+  for (const c of auds) {
+    for (const v of c.values) {
+      if (typeof v !== 'string' || isExpression(v) || /[*?]/.test(v)) findings.push({ found: `${where} ${s.where} has ${c.key} = ${show(v)}; it must be the literal audience sts.amazonaws.com` });
+    }
+  }
+  return findings;
+}
+
+function trustPolicy(element: PolicyElement): { where: string; value: unknown }[] {
+  return [{ where: 'assume_role_policy', value: element.attrs.assume_role_policy }];
+}
+
+function openCidrs(values: unknown): string[] {
+  return strings(values).filter((c) => c === '0.0.0.0/0' || c === '::/0');
+}
+
+function openIngress(element: PolicyElement): PolicyFinding[] {
+  const describeRule = (r: Record<string, unknown>) => `ports ${show(r.from_port)}-${show(r.to_port)}/${show(r.protocol ?? r.ip_protocol)}`;
+  switch (element.type) {
+    case 'aws_security_group':
+      return blocks(element.attrs.ingress).flatMap((r, i) => {
+        const open = [...openCidrs(r.cidr_blocks), ...openCidrs(r.ipv6_cidr_blocks)];
+        return open.length > 0 ? [{ found: `ingress[${i}] (${describeRule(r)}) is open to ${open.join(', ')}` }] : [];
+      });
+    case 'aws_security_group_rule': {
+      if (element.attrs.type !== 'ingress') return [];
+      const open = [...openCidrs(element.attrs.cidr_blocks), ...openCidrs(element.attrs.ipv6_cidr_blocks)];
+      return open.length > 0 ? [{ found: `ingress rule (${describeRule(element.attrs)}) is open to ${open.join(', ')}` }] : [];
+    }
+    case 'aws_vpc_security_group_ingress_rule': {
+      const open = [...openCidrs(element.attrs.cidr_ipv4), ...openCidrs(element.attrs.cidr_ipv6)];
+      return open.length > 0 ? [{ found: `ingress rule (${describeRule(element.attrs)}) is open to ${open.join(', ')}` }] : [];
+    }
+    default:
+      return [];
+  }
+}
+
+function attachedArns(element: PolicyElement): string[] {
+  const key = POLICY_ATTACHMENTS[element.type];
+  return key ? strings(element.attrs[key]).filter((a) => !isExpression(a)) : [];
+}
+
+const AWS_MANAGED_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\//;
+
+/** The AWS rules. */
+export const AWS_RULES: readonly PolicyRule[] = [
+  // Key management
+  {
+    id: 'CKV_AWS_7',
+    alsoKnownAs: ['AwsSolutions-KMS5'],
+    cloud: 'aws',
+    resourceTypes: ['aws_kms_key'],
+    title: 'KMS key rotation enabled (symmetric keys)',
+    fix: 'Set enable_key_rotation = true (AwsEncryptionKey rotates by default; do not set enableKeyRotation: false)',
+    check: (e) => {
+      const spec = e.attrs.customer_master_key_spec ?? e.attrs.key_spec;
+      if (spec !== undefined && spec !== 'SYMMETRIC_DEFAULT') return [];
+      return expectAttr(e, 'enable_key_rotation', (v) => literalBool(v) === true, { absent: 'fail', absentNote: '(the provider default is false)' });
+    },
+  },
+  {
+    id: 'CKV2_AWS_64',
+    cloud: 'aws',
+    resourceTypes: ['aws_kms_key'],
+    title: 'KMS key has an explicit key policy',
+    fix: 'Set the key\'s policy (AwsEncryptionKey writes one) or add an aws_kms_key_policy for it',
+    check: (e, ctx) => {
+      if (e.attrs.policy !== undefined && e.attrs.policy !== '') return [];
+      if (ctx.companions(e, 'aws_kms_key_policy', 'key_id').length > 0) return [];
+      return [{ found: 'policy is not set and no aws_kms_key_policy refers to the key, so KMS applies its default policy' }];
+    },
+  },
+  {
+    id: 'CKV_AWS_33',
+    cloud: 'aws',
+    resourceTypes: ['aws_kms_key', 'aws_kms_key_policy'],
+    title: 'KMS key policy does not allow every principal ("*") without a condition',
+    fix: 'Name the principals (the account root, roles, service principals with aws:SourceAccount) instead of "*", or add a condition such as kms:CallerAccount',
+    check: publicStatements('policy'),
+  },
+  // S3
+  {
+    id: 'CKV2_AWS_6',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket'],
+    title: 'S3 bucket has a public access block',
+    fix: 'Add an aws_s3_bucket_public_access_block for the bucket with all four flags true (AwsArtifactStore does; keep blockPublicAccess on)',
+    check: (e, ctx) =>
+      bucketCompanions(e, ctx, 'aws_s3_bucket_public_access_block').length > 0 ? [] : [{ found: 'no aws_s3_bucket_public_access_block refers to the bucket' }],
+  },
+  {
+    id: 'CKV_AWS_53',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket_public_access_block'],
+    title: 'S3 public access block: block_public_acls',
+    fix: 'Set block_public_acls = true',
+    check: publicAccessFlag('block_public_acls'),
+  },
+  {
+    id: 'CKV_AWS_54',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket_public_access_block'],
+    title: 'S3 public access block: block_public_policy',
+    fix: 'Set block_public_policy = true',
+    check: publicAccessFlag('block_public_policy'),
+  },
+  {
+    id: 'CKV_AWS_55',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket_public_access_block'],
+    title: 'S3 public access block: ignore_public_acls',
+    fix: 'Set ignore_public_acls = true',
+    check: publicAccessFlag('ignore_public_acls'),
+  },
+  {
+    id: 'CKV_AWS_56',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket_public_access_block'],
+    title: 'S3 public access block: restrict_public_buckets',
+    fix: 'Set restrict_public_buckets = true',
+    check: publicAccessFlag('restrict_public_buckets'),
+  },
+  {
+    id: 'CKV_AWS_19',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket'],
+    title: 'S3 bucket has a default server-side encryption configuration',
+    fix: 'Add an aws_s3_bucket_server_side_encryption_configuration for the bucket (AwsArtifactStore adds SSE-KMS with the platform key)',
+    check: (e, ctx) => {
+      const configs = ssAlgorithms(e, ctx);
+      if (configs.some((c) => c.algorithms.some((a) => a !== undefined))) return [];
+      return [{ found: configs.length === 0 ? 'no aws_s3_bucket_server_side_encryption_configuration refers to the bucket' : 'the encryption configuration sets no sse_algorithm' }];
+    },
+  },
+  {
+    id: 'CKV_AWS_145',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket'],
+    title: 'S3 bucket encrypted with KMS by default (aws:kms or aws:kms:dsse)',
+    fix: 'Set rule.apply_server_side_encryption_by_default { sse_algorithm = "aws:kms", kms_master_key_id = <the platform key> } (AwsArtifactStore: keep customerManagedKey)',
+    check: (e, ctx) => {
+      const configs = ssAlgorithms(e, ctx);
+      if (configs.length === 0) return [{ found: 'no aws_s3_bucket_server_side_encryption_configuration refers to the bucket' }];
+      if (configs.some((c) => c.algorithms.some((a) => a === 'aws:kms' || a === 'aws:kms:dsse'))) return [];
+      const c = configs[0]!;
+      return [{ element: c.on, found: `sse_algorithm is ${show(c.algorithms.length === 1 ? c.algorithms[0] : c.algorithms)}, not aws:kms` }];
+    },
+  },
+  {
+    id: 'CKV_AWS_21',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket'],
+    title: 'S3 bucket versioning enabled',
+    fix: 'Add an aws_s3_bucket_versioning with versioning_configuration.status = "Enabled" (AwsArtifactStore: keep versioned)',
+    check: (e, ctx) => {
+      if (literalBool(attr(e.attrs, 'versioning.enabled')) === true) return [];
+      const versioning = bucketCompanions(e, ctx, 'aws_s3_bucket_versioning');
+      if (versioning.length === 0) return [{ found: 'no aws_s3_bucket_versioning refers to the bucket' }];
+      const enabled = versioning.find((v) => attr(v.attrs, 'versioning_configuration.status') === 'Enabled');
+      if (enabled) return [];
+      const v = versioning[0]!;
+      return [{ element: v, found: describe('versioning_configuration.status', attr(v.attrs, 'versioning_configuration.status')) }];
+    },
+  },
+  {
+    id: 'CKV2_AWS_65',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket', 'aws_s3_bucket_ownership_controls'],
+    title: 'S3 ACLs disabled (object ownership BucketOwnerEnforced)',
+    fix: 'Add an aws_s3_bucket_ownership_controls with rule.object_ownership = "BucketOwnerEnforced" (AwsArtifactStore: keep objectOwnership)',
+    check: (e, ctx) => {
+      if (e.type === 'aws_s3_bucket_ownership_controls') {
+        return expectAttr(e, 'rule.object_ownership', (v) => v === 'BucketOwnerEnforced', { absent: 'fail' });
+      }
+      return bucketCompanions(e, ctx, 'aws_s3_bucket_ownership_controls').length > 0
+        ? []
+        : [{ found: 'no aws_s3_bucket_ownership_controls refers to the bucket, so ACLs stay enabled' }];
+    },
+  },
+  {
+    id: 'AwsSolutions-S10',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket'],
+    title: 'S3 bucket policy denies requests without TLS (aws:SecureTransport false)',
+    fix: 'Add a bucket policy statement Effect Deny, Principal "*", Action "s3:*", Condition Bool aws:SecureTransport "false" (AwsArtifactStore: keep enforceSsl)',
+    check: (e, ctx) => {
+      const policies = [
+        ...(e.attrs.policy !== undefined ? [{ where: 'policy', value: e.attrs.policy }] : []),
+        ...bucketCompanions(e, ctx, 'aws_s3_bucket_policy').map((p) => ({ where: `${p.path} policy`, value: p.attrs.policy })),
+      ];
+      if (policies.length === 0) return [{ found: 'no aws_s3_bucket_policy refers to the bucket' }];
+      let denies = false;
+      const unreadable = eachStatement(policies, ctx, (s) => {
+        const actions = actionsOf(s);
+        if (s.effect === 'Deny' && hasWildcardPrincipal(s) && (actions.includes('s3:*') || actions.includes('*')) && hasBoolCondition(s, 'aws:SecureTransport', false)) {
+          denies = true;
+        }
+        return [];
+      });
+      if (denies) return [];
+      return unreadable.length > 0 ? unreadable : [{ found: 'no bucket policy statement denies s3:* when aws:SecureTransport is false' }];
+    },
+  },
+  {
+    id: 'CKV_AWS_70',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket_policy', 'aws_s3_bucket'],
+    title: 'S3 bucket policy does not allow every principal ("*") without a condition',
+    fix: 'Grant to named principals (AwsArtifactStore grants go to workload identities) or restrict the statement with a condition',
+    check: (e, ctx) => (e.type === 'aws_s3_bucket' && e.attrs.policy === undefined ? [] : publicStatements('policy')(e, ctx)),
+  },
+  {
+    id: 'CKV2_AWS_61',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket'],
+    title: 'S3 bucket has a lifecycle configuration',
+    fix: 'Add an aws_s3_bucket_lifecycle_configuration for the bucket (AwsArtifactStore: keep lifecycleRules)',
+    check: (e, ctx) =>
+      blocks(e.attrs.lifecycle_rule).length > 0 || bucketCompanions(e, ctx, 'aws_s3_bucket_lifecycle_configuration').length > 0
+        ? []
+        : [{ found: 'no aws_s3_bucket_lifecycle_configuration refers to the bucket' }],
+  },
+  {
+    id: 'CKV_AWS_300',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket_lifecycle_configuration'],
+    title: 'S3 lifecycle configuration aborts incomplete multipart uploads (an enabled rule for the whole bucket)',
+    fix: 'Add a rule with status "Enabled", an empty filter and abort_incomplete_multipart_upload { days_after_initiation = 7 }',
+    check: (e) => {
+      const wholeBucket = (r: Record<string, unknown>): boolean => {
+        const f = blocks(r.filter)[0];
+        if (!f) return true;
+        const and = blocks(f.and)[0] ?? f;
+        return !['prefix', 'object_size_greater_than', 'object_size_less_than', 'tag', 'tags'].some((k) => {
+          const v = and[k];
+          return v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0);
+        });
+      };
+      const ok = blocks(e.attrs.rule).some(
+        (r) => r.status === 'Enabled' && typeof attr(r, 'abort_incomplete_multipart_upload.days_after_initiation') === 'number' && wholeBucket(r),
+      );
+      return ok ? [] : [{ found: 'no enabled rule without a filter sets abort_incomplete_multipart_upload.days_after_initiation' }];
+    },
+  },
+  // ECR
+  {
+    id: 'CKV_AWS_163',
+    cloud: 'aws',
+    resourceTypes: ['aws_ecr_repository'],
+    title: 'ECR image scan on push',
+    fix: 'Set image_scanning_configuration { scan_on_push = true } (AwsImageRegistry: keep scanOnPush)',
+    check: (e) => expectAttr(e, 'image_scanning_configuration.scan_on_push', (v) => literalBool(v) === true, { absent: 'fail' }),
+  },
+  {
+    id: 'CKV_AWS_51',
+    cloud: 'aws',
+    resourceTypes: ['aws_ecr_repository'],
+    title: 'ECR image tags immutable',
+    fix: 'Set image_tag_mutability = "IMMUTABLE" (AwsImageRegistry: keep immutableTags)',
+    check: (e) =>
+      expectAttr(e, 'image_tag_mutability', (v) => v === 'IMMUTABLE' || v === 'IMMUTABLE_WITH_EXCLUSION', { absent: 'fail', absentNote: '(the provider default is MUTABLE)' }),
+  },
+  {
+    id: 'CKV_AWS_136',
+    cloud: 'aws',
+    resourceTypes: ['aws_ecr_repository'],
+    title: 'ECR repository encrypted with KMS',
+    fix: 'Set encryption_configuration { encryption_type = "KMS", kms_key = <the platform key> } (AwsImageRegistry: keep customerManagedKey)',
+    check: (e) =>
+      expectAttr(e, 'encryption_configuration.encryption_type', (v) => v === 'KMS' || v === 'KMS_DSSE', { absent: 'fail', absentNote: '(the provider default is AES256)' }),
+  },
+  // CloudWatch Logs, SageMaker
+  {
+    id: 'CKV_AWS_158',
+    cloud: 'aws',
+    resourceTypes: ['aws_cloudwatch_log_group'],
+    title: 'CloudWatch log group encrypted with KMS',
+    fix: 'Set kms_key_id to the platform key\'s ARN (AwsMlWorkspace: keep customerManagedKey)',
+    check: (e) => expectSet(e, 'kms_key_id'),
+  },
+  {
+    id: 'CKV_AWS_338',
+    cloud: 'aws',
+    resourceTypes: ['aws_cloudwatch_log_group'],
+    title: 'CloudWatch log group retains logs for at least 1 year (365 days, or 0 = never expire)',
+    fix: 'Set retention_in_days = 365 or more (AwsMlWorkspace: logRetentionDays)',
+    check: (e) => expectAttr(e, 'retention_in_days', (v) => typeof v === 'number' && (v === 0 || v >= 365), { absent: 'fail' }),
+  },
+  {
+    id: 'CKV_AWS_98',
+    cloud: 'aws',
+    resourceTypes: ['aws_sagemaker_endpoint_configuration'],
+    title: 'SageMaker endpoint configuration encrypts its storage with KMS',
+    fix: 'Set kms_key_arn to the platform key\'s ARN',
+    check: (e) => expectSet(e, 'kms_key_arn'),
+  },
+  // IAM
+  {
+    id: 'CKV_AWS_62',
+    alsoKnownAs: ['CKV_AWS_1'],
+    cloud: 'aws',
+    resourceTypes: [...IDENTITY_POLICY_RESOURCES],
+    title: 'no identity policy allows "*" actions on "*" resources (full administrator)',
+    fix: 'Grant the named actions the workload needs on the named resources (the platform\'s grant methods do)',
+    check: identityRule((s, where) =>
+      isAllow(s) && actionsOf(s).some(isFullWildcard) && resourceWildcard(s) ? [{ found: `${where} ${s.where} allows Action "*" on Resource "*"` }] : [],
+    ),
+  },
+  {
+    id: 'CKV_AWS_63',
+    alsoKnownAs: ['CKV_AWS_49'],
+    cloud: 'aws',
+    resourceTypes: [...IDENTITY_POLICY_RESOURCES],
+    title: 'no identity policy allows Action "*" (or NotAction in an Allow)',
+    fix: 'List the actions the workload needs (see lib/aws/perms.ts for the platform\'s)',
+    check: identityRule((s, where) => {
+      if (!isAllow(s)) return [];
+      if (s.notActions !== undefined) return [{ found: `${where} ${s.where} is an Allow with NotAction ${show(s.notActions)}, which grants every other action` }];
+      return actionsOf(s).some(isFullWildcard) ? [{ found: `${where} ${s.where} allows Action "*"` }] : [];
+    }),
+  },
+  {
+    id: 'MLOPS_AWS_IAM_SERVICE_WILDCARD',
+    cloud: 'aws',
+    resourceTypes: [...IDENTITY_POLICY_RESOURCES],
+    title: 'no identity policy allows every action of a service ("s3:*", "sagemaker:*")',
+    fix: 'List the service\'s actions the workload needs instead of "<service>:*"',
+    check: identityRule((s, where) => {
+      if (!isAllow(s)) return [];
+      const wild = actionsOf(s).filter((a) => /^[A-Za-z0-9-]+:\*$/.test(a));
+      return wild.length > 0 ? [{ found: `${where} ${s.where} allows ${show(wild)}` }] : [];
+    }),
+  },
+  {
+    id: 'CKV_AWS_355',
+    alsoKnownAs: ['CKV_AWS_356'],
+    cloud: 'aws',
+    resourceTypes: [...IDENTITY_POLICY_RESOURCES],
+    title: 'Resource "*" only for actions without resource-level permissions (the documented exceptions: UNSCOPED_ACTIONS in lib/aws/perms.ts, CI_AWS_UNSCOPED_READ_ACTIONS in lib/ci/aws-perms.ts)',
+    fix: `Name the resource ARNs; "*" is accepted only for ${DOCUMENTED_UNSCOPED_ACTIONS.join(', ')}`,
+    check: identityRule((s, where) => {
+      if (!isAllow(s) || !resourceWildcard(s)) return [];
+      const scoped = actionsOf(s).filter((a) => !isFullWildcard(a) && !UNSCOPED.has(a.toLowerCase()));
+      return scoped.length > 0 ? [{ found: `${where} ${s.where} allows ${show(scoped)} on Resource "*"` }] : [];
+    }),
+  },
+  {
+    id: 'CKV_AWS_274',
+    cloud: 'aws',
+    resourceTypes: Object.keys(POLICY_ATTACHMENTS),
+    title: 'AdministratorAccess is not attached to any role, user or group',
+    fix: 'Attach a policy with the actions the identity needs instead of arn:aws:iam::aws:policy/AdministratorAccess',
+    check: (e) =>
+      attachedArns(e)
+        .filter((a) => AWS_MANAGED_POLICY.test(a) && a.endsWith(':policy/AdministratorAccess'))
+        .map((a) => ({ found: `${POLICY_ATTACHMENTS[e.type]} attaches ${a}` })),
+  },
+  {
+    id: 'AwsSolutions-IAM4',
+    cloud: 'aws',
+    resourceTypes: Object.keys(POLICY_ATTACHMENTS),
+    title: 'no AWS managed policies attached (least privilege through the platform\'s own grants)',
+    fix: 'Replace the AWS managed policy with an inline policy listing the actions needed on the named resources (AwsWorkloadIdentity.addToPolicy)',
+    check: (e) =>
+      attachedArns(e)
+        .filter((a) => AWS_MANAGED_POLICY.test(a))
+        .map((a) => ({ found: `${POLICY_ATTACHMENTS[e.type]} attaches the AWS managed policy ${a}` })),
+  },
+  {
+    id: 'MLOPS_AWS_NO_ACCESS_KEY',
+    cloud: 'aws',
+    resourceTypes: ['aws_iam_access_key'],
+    title: 'no long-lived IAM access keys (CI and workloads use roles and OIDC)',
+    fix: 'Remove the aws_iam_access_key: CI logs in through the GitHub OIDC role, workloads through their IAM role',
+    check: (e) => [{ found: `an aws_iam_access_key is created for user ${show(e.attrs.user)}` }],
+  },
+  {
+    id: 'CKV_AWS_60',
+    cloud: 'aws',
+    resourceTypes: ['aws_iam_role'],
+    title: 'role trust policy does not let every principal ("*") assume the role without a condition',
+    fix: 'Name the service, account or federated provider allowed to assume the role',
+    check: (e, ctx) =>
+      eachStatement(trustPolicy(e), ctx, (s, where) =>
+        isAllow(s) && hasWildcardPrincipal(s) && s.conditions.length === 0 ? [{ found: `${where} ${s.where} lets every principal ("*") assume the role` }] : [],
+      ),
+  },
+  {
+    id: 'CKV_AWS_358',
+    cloud: 'aws',
+    resourceTypes: ['aws_iam_role'],
+    title: 'GitHub Actions OIDC trust pins aud and sub to one repository',
+    fix: 'Add conditions StringEquals token.actions.githubusercontent.com:aud = "sts.amazonaws.com" and StringEquals/StringLike token.actions.githubusercontent.com:sub = "repo:<owner>/<repo>:ref:refs/heads/<branch>" or ":environment:<name>"',
+    check: (e, ctx) => eachStatement(trustPolicy(e), ctx, (s, where) => githubTrust(s, where, ctx)),
+  },
+  {
+    id: 'MLOPS_AWS_PUBLIC_POLICY',
+    cloud: 'aws',
+    resourceTypes: ['aws_sns_topic', 'aws_sns_topic_policy', 'aws_sqs_queue', 'aws_sqs_queue_policy', 'aws_ecr_repository_policy'],
+    title: 'SNS topic, SQS queue and ECR repository policies do not allow every principal ("*") without a condition',
+    fix: 'Name the principals (e.g. cloudwatch.amazonaws.com) and restrict with aws:SourceAccount / aws:SourceArn',
+    check: (e, ctx) => (e.attrs.policy === undefined ? [] : publicStatements('policy')(e, ctx)),
+  },
+  // Network
+  {
+    id: 'MLOPS_AWS_OPEN_INGRESS',
+    cloud: 'aws',
+    resourceTypes: ['aws_security_group', 'aws_security_group_rule', 'aws_vpc_security_group_ingress_rule'],
+    title: 'no security group ingress from 0.0.0.0/0 or ::/0 unless the config allows public network access',
+    fix: 'Allow ingress from network.allowedIpRanges or security groups only, or set network.publicAccess: true if the endpoint must be public',
+    relaxedBy: 'allowPublicNetwork',
+    check: openIngress,
+  },
+];

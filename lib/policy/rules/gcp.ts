@@ -1,0 +1,317 @@
+import { show } from '../../core/errors';
+import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
+import { attr, blocks, describe, expectAttr, expectSet, isExpression, isRecord, literalBool, parseJsonDocument, strings } from '../values';
+
+/** One IAM binding: a role and its members. */
+interface Binding {
+  readonly role: unknown;
+  readonly members: readonly unknown[];
+  readonly where: string;
+}
+
+const PUBLIC_MEMBERS = new Set(['allUsers', 'allAuthenticatedUsers']);
+const BASIC_ROLES = new Set(['roles/owner', 'roles/editor', 'roles/viewer']);
+const SA_USER_ROLES = new Set(['roles/iam.serviceAccountUser', 'roles/iam.serviceAccountTokenCreator']);
+/** Roles that let a principal act as (or take over) service accounts. */
+const IMPERSONATION_ROLES = new Set([
+  'roles/owner',
+  'roles/editor',
+  'roles/iam.securityAdmin',
+  'roles/iam.serviceAccountAdmin',
+  'roles/iam.serviceAccountKeyAdmin',
+  'roles/iam.serviceAccountUser',
+  'roles/iam.serviceAccountTokenCreator',
+  'roles/iam.workloadIdentityUser',
+]);
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/** The bindings of an `*_iam_member`, `*_iam_binding` or `*_iam_policy` resource. */
+function bindings(e: PolicyElement, context: PolicyContext): Binding[] {
+  if (e.type.endsWith('_iam_member')) return [{ role: e.attrs.role, members: [e.attrs.member], where: 'member' }];
+  if (e.type.endsWith('_iam_binding')) return [{ role: e.attrs.role, members: strings(e.attrs.members), where: 'members' }];
+  if (e.type.endsWith('_iam_policy')) {
+    const data = e.attrs.policy_data;
+    const ref = typeof data === 'string' ? /^\$\{data\.google_iam_policy\.([A-Za-z0-9_-]+)\.policy_data\}$/.exec(data.trim()) : null;
+    if (ref) {
+      const doc = context.byAddress(`data.google_iam_policy.${ref[1]}`);
+      return blocks(doc?.attrs.binding).map((b, i) => ({ role: b.role, members: strings(b.members), where: `binding[${i}] of ${doc?.address}` }));
+    }
+    const parsed = typeof data === 'string' ? parseJsonDocument(data) : data;
+    const list = isRecord(parsed) && Array.isArray(parsed.bindings) ? parsed.bindings.filter(isRecord) : [];
+    return list.map((b, i) => ({ role: b.role, members: strings(b.members), where: `policy_data.bindings[${i}]` }));
+  }
+  return [];
+}
+
+function iamTypes(resource: string): string[] {
+  return [`${resource}_iam_member`, `${resource}_iam_binding`, `${resource}_iam_policy`];
+}
+
+/** A project-level role rule: reports each binding whose role `bad` picks. */
+function projectRoleRule(bad: (role: string, member: unknown, context: PolicyContext) => boolean) {
+  return (e: PolicyElement, context: PolicyContext): PolicyFinding[] =>
+    bindings(e, context).flatMap((b) => {
+      if (typeof b.role !== 'string') return [];
+      const members = b.members.filter((m) => bad(b.role as string, m, context));
+      return members.length > 0 ? [{ found: `${b.where} grants ${b.role} on the project to ${show(members.length === 1 ? members[0] : members)}` }] : [];
+    });
+}
+
+function publicMembers(e: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  if (e.type.endsWith('_access_control')) {
+    const entity = e.attrs.entity;
+    return typeof entity === 'string' && PUBLIC_MEMBERS.has(entity) ? [{ found: `entity is ${entity} (role ${show(e.attrs.role)})` }] : [];
+  }
+  return bindings(e, context).flatMap((b) => {
+    const open = b.members.filter((m) => typeof m === 'string' && PUBLIC_MEMBERS.has(m));
+    return open.length > 0 ? [{ found: `${b.where} grants ${show(b.role)} to ${open.join(', ')}` }] : [];
+  });
+}
+
+/** Whether a member is a user-managed service account (written out, or a google_service_account of this stack). */
+function isServiceAccount(member: unknown, context: PolicyContext): boolean {
+  if (typeof member !== 'string') return false;
+  if (!isExpression(member)) return /^serviceAccount:.+@.+\.iam\.gserviceaccount\.com$/.test(member);
+  return context.referenced(member).some((r) => r.type === 'google_service_account');
+}
+
+/** A condition that pins the repository: `assertion.repository == '<owner>/<repo>'`, `assertion.repository_id == '…'` or `assertion.sub == 'repo:<owner>/<repo>…'`. */
+const REPO_PIN = /assertion\.(repository|repository_id)\s*==\s*(['"])[^'"*]+\2|assertion\.sub\s*==\s*(['"])repo:[^/'"*:]+\/[^'"*:]+(:[^'"]*)?\3/;
+
+/** The `||` alternatives of a CEL condition at the top level (outside parentheses and strings). */
+function topLevelAlternatives(condition: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let start = 0;
+  for (let i = 0; i < condition.length; i++) {
+    const c = condition[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && c === '|' && condition[i + 1] === '|') {
+      parts.push(condition.slice(start, i));
+      start = i + 2;
+      i++;
+    }
+  }
+  parts.push(condition.slice(start));
+  return parts;
+}
+
+function wifProvider(e: PolicyElement): PolicyFinding[] {
+  const issuer = attr(e.attrs, 'oidc.issuer_uri');
+  if (issuer !== GITHUB_ISSUER) return [];
+  const findings: PolicyFinding[] = [];
+  const mapping = e.attrs.attribute_mapping;
+  if (!isRecord(mapping) || mapping['google.subject'] === undefined) findings.push({ found: 'attribute_mapping does not map google.subject' });
+  const condition = e.attrs.attribute_condition;
+  if (typeof condition !== 'string' || condition.trim() === '') {
+    findings.push({ found: 'attribute_condition is not set: tokens of any GitHub repository are accepted' });
+  } else if (isExpression(condition)) {
+    findings.push({ found: describe('attribute_condition', condition) });
+  } else {
+    const unpinned = topLevelAlternatives(condition).filter((part) => !REPO_PIN.test(part));
+    if (unpinned.length > 0) findings.push({ found: `attribute_condition ${show(condition)} does not pin the repository in ${show(unpinned.map((p) => p.trim()))}` });
+  }
+  return findings;
+}
+
+function rotationSeconds(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^(\d+(\.\d+)?)s$/.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
+function openFirewall(e: PolicyElement): PolicyFinding[] {
+  if (String(e.attrs.direction ?? 'INGRESS').toUpperCase() !== 'INGRESS' || literalBool(e.attrs.disabled) === true) return [];
+  if (blocks(e.attrs.allow).length === 0) return [];
+  const open = strings(e.attrs.source_ranges).filter((r) => r === '0.0.0.0/0' || r === '::/0');
+  if (open.length === 0) return [];
+  const allowed = blocks(e.attrs.allow).map((a) => `${a.protocol}${a.ports ? ` ${show(a.ports)}` : ''}`);
+  return [{ found: `source_ranges ${show(open)} may reach ${allowed.join(', ')}` }];
+}
+
+/** The GCP rules. */
+export const GCP_RULES: readonly PolicyRule[] = [
+  // Cloud KMS
+  {
+    id: 'CKV_GCP_43',
+    cloud: 'gcp',
+    resourceTypes: ['google_kms_crypto_key'],
+    title: 'Cloud KMS key rotates at least every 90 days',
+    fix: 'Set rotation_period = "7776000s" or shorter (GcpEncryptionKey: rotationPeriodDays ≤ 90)',
+    check: (e) => {
+      const purpose = e.attrs.purpose;
+      if (purpose !== undefined && purpose !== 'ENCRYPT_DECRYPT') return [];
+      return expectAttr(e, 'rotation_period', (v) => (rotationSeconds(v) ?? Infinity) <= 7_776_000, { absent: 'fail' });
+    },
+  },
+  {
+    id: 'CKV_GCP_82',
+    cloud: 'gcp',
+    resourceTypes: ['google_kms_crypto_key'],
+    title: 'Cloud KMS key protected from deletion (lifecycle prevent_destroy) unless the config lets data be deleted',
+    fix: 'Keep lifecycle { prevent_destroy = true } (GcpEncryptionKey: retainData), or set protection.retainData: false in the config',
+    relaxedBy: 'allowDataDeletion',
+    check: (e) => expectAttr(e, 'lifecycle.prevent_destroy', (v) => literalBool(v) === true, { absent: 'fail' }),
+  },
+  {
+    id: 'CKV_GCP_112',
+    cloud: 'gcp',
+    resourceTypes: iamTypes('google_kms_crypto_key'),
+    title: 'Cloud KMS key not accessible to allUsers or allAuthenticatedUsers',
+    fix: 'Grant the key to named service accounts only (GcpEncryptionKey.grantEncryptDecrypt)',
+    check: publicMembers,
+  },
+  // Cloud Storage
+  {
+    id: 'CKV_GCP_5',
+    cloud: 'gcp',
+    resourceTypes: ['google_storage_bucket'],
+    title: 'bucket encrypts objects with the customer-managed key',
+    fix: 'Set encryption { default_kms_key_name = <the platform key> } (GcpArtifactStore: keep customerManagedKey)',
+    check: (e) => expectSet(e, 'encryption.default_kms_key_name'),
+  },
+  {
+    id: 'CKV_GCP_29',
+    cloud: 'gcp',
+    resourceTypes: ['google_storage_bucket'],
+    title: 'uniform bucket-level access (IAM only, no object ACLs)',
+    fix: 'Set uniform_bucket_level_access = true (GcpArtifactStore: keep uniformBucketLevelAccess)',
+    check: (e) => expectAttr(e, 'uniform_bucket_level_access', (v) => literalBool(v) === true, { absent: 'fail', absentNote: '(the provider default is false)' }),
+  },
+  {
+    id: 'CKV_GCP_114',
+    cloud: 'gcp',
+    resourceTypes: ['google_storage_bucket'],
+    title: 'public access prevention enforced on the bucket',
+    fix: 'Set public_access_prevention = "enforced" (GcpArtifactStore: keep enforcePublicAccessPrevention)',
+    check: (e) => expectAttr(e, 'public_access_prevention', (v) => v === 'enforced', { absent: 'fail', absentNote: '(the default is inherited)' }),
+  },
+  {
+    id: 'CKV_GCP_78',
+    cloud: 'gcp',
+    resourceTypes: ['google_storage_bucket'],
+    title: 'bucket object versioning enabled',
+    fix: 'Set versioning { enabled = true } (GcpArtifactStore: keep versioned)',
+    check: (e) => expectAttr(e, 'versioning.enabled', (v) => literalBool(v) === true, { absent: 'fail' }),
+  },
+  {
+    id: 'CKV_GCP_28',
+    cloud: 'gcp',
+    resourceTypes: [...iamTypes('google_storage_bucket'), 'google_storage_bucket_access_control', 'google_storage_default_object_access_control', 'google_storage_object_access_control'],
+    title: 'bucket not accessible to allUsers or allAuthenticatedUsers',
+    fix: 'Grant to named service accounts only (GcpArtifactStore.grantRead / grantReadWrite)',
+    check: publicMembers,
+  },
+  // Artifact Registry
+  {
+    id: 'CKV_GCP_84',
+    cloud: 'gcp',
+    resourceTypes: ['google_artifact_registry_repository'],
+    title: 'Artifact Registry repository encrypted with the customer-managed key',
+    fix: 'Set kms_key_name to the platform key (GcpImageRegistry: keep customerManagedKey)',
+    check: (e) => expectSet(e, 'kms_key_name'),
+  },
+  {
+    id: 'CKV_GCP_101',
+    cloud: 'gcp',
+    resourceTypes: iamTypes('google_artifact_registry_repository'),
+    title: 'Artifact Registry repository not accessible to allUsers or allAuthenticatedUsers',
+    fix: 'Grant to named service accounts only (GcpImageRegistry.grantPull / grantPush)',
+    check: publicMembers,
+  },
+  // Vertex AI
+  {
+    id: 'CKV2_GCP_26',
+    cloud: 'gcp',
+    resourceTypes: ['google_vertex_ai_tensorboard'],
+    title: 'Vertex AI TensorBoard encrypted with the customer-managed key',
+    fix: 'Set encryption_spec { kms_key_name = <the platform key> } (GcpWorkspace: keep customerManagedKey)',
+    check: (e) => expectSet(e, 'encryption_spec.kms_key_name'),
+  },
+  {
+    id: 'CKV2_GCP_24',
+    cloud: 'gcp',
+    resourceTypes: ['google_vertex_ai_endpoint'],
+    title: 'Vertex AI endpoint encrypted with the customer-managed key',
+    fix: 'Set encryption_spec { kms_key_name = <the platform key> }',
+    check: (e) => expectSet(e, 'encryption_spec.kms_key_name'),
+  },
+  {
+    id: 'CKV2_GCP_33',
+    cloud: 'gcp',
+    resourceTypes: ['google_vertex_ai_endpoint'],
+    title: 'Vertex AI endpoint private (VPC network or Private Service Connect) unless the config allows public network access',
+    fix: 'Set network (VPC peering) or private_service_connect_config { enable_private_service_connect = true }, or set network.publicAccess: true in the config',
+    relaxedBy: 'allowPublicNetwork',
+    check: (e) => {
+      if (e.attrs.network !== undefined && e.attrs.network !== '') return [];
+      if (literalBool(attr(e.attrs, 'private_service_connect_config.enable_private_service_connect')) === true) return [];
+      return [{ found: 'neither network nor private_service_connect_config.enable_private_service_connect is set: the endpoint is public' }];
+    },
+  },
+  // IAM
+  {
+    id: 'CKV2_GCP_3',
+    cloud: 'gcp',
+    resourceTypes: ['google_service_account_key'],
+    title: 'no user-managed service account keys',
+    fix: 'Remove the google_service_account_key: workloads run as the service account through Vertex AI, CI through Workload Identity Federation',
+    check: (e) => [{ found: `a google_service_account_key is created for ${show(e.attrs.service_account_id)}` }],
+  },
+  {
+    id: 'CKV_GCP_117',
+    cloud: 'gcp',
+    resourceTypes: iamTypes('google_project'),
+    title: 'no basic roles (roles/owner, roles/editor, roles/viewer) at project level',
+    fix: 'Grant the predefined roles the principal needs, on the resource where possible (GcpWorkloadIdentity grants from perms.ts)',
+    check: projectRoleRule((role) => BASIC_ROLES.has(role)),
+  },
+  {
+    id: 'CKV_GCP_41',
+    cloud: 'gcp',
+    resourceTypes: iamTypes('google_project'),
+    title: 'no Service Account User or Token Creator role at project level',
+    fix: 'Grant roles/iam.serviceAccountUser on the one service account the principal must act as (google_service_account_iam_member)',
+    check: projectRoleRule((role) => SA_USER_ROLES.has(role)),
+  },
+  {
+    id: 'CKV_GCP_49',
+    cloud: 'gcp',
+    resourceTypes: iamTypes('google_project'),
+    title: 'no role that impersonates or manages service accounts at project level (owner, editor, iam.* admin/user/token creator/workload identity user, service agents)',
+    fix: 'Grant impersonation on the one service account concerned (google_service_account_iam_member), never project-wide',
+    check: projectRoleRule((role) => IMPERSONATION_ROLES.has(role) || /^roles\/[A-Za-z0-9]+\.serviceAgent$/.test(role)),
+  },
+  {
+    id: 'CKV_GCP_42',
+    cloud: 'gcp',
+    resourceTypes: iamTypes('google_project'),
+    title: 'no admin, editor or owner role for a service account at project level',
+    fix: 'Grant the service account the predefined non-admin roles it needs',
+    check: projectRoleRule((role, member, context) => /(admin|Admin|editor|owner)/.test(role) && isServiceAccount(member, context)),
+  },
+  {
+    id: 'CKV_GCP_125',
+    cloud: 'gcp',
+    resourceTypes: ['google_iam_workload_identity_pool_provider'],
+    title: 'GitHub Actions workload identity provider maps google.subject and has an attribute condition pinning the repository',
+    fix: 'Set attribute_condition = "assertion.repository == \'<owner>/<repo>\'" (optionally && assertion.ref == \'refs/heads/main\') and map google.subject = "assertion.sub"',
+    check: wifProvider,
+  },
+  // Network
+  {
+    id: 'MLOPS_GCP_OPEN_INGRESS',
+    cloud: 'gcp',
+    resourceTypes: ['google_compute_firewall'],
+    title: 'no firewall rule allows ingress from 0.0.0.0/0 or ::/0 unless the config allows public network access',
+    fix: 'Restrict source_ranges to network.allowedIpRanges, or set network.publicAccess: true in the config',
+    relaxedBy: 'allowPublicNetwork',
+    check: openFirewall,
+  },
+];

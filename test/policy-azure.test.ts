@@ -1,0 +1,364 @@
+import { ContainerRegistry, ContainerRegistryConfig } from '@cdktf/provider-azurerm/lib/container-registry';
+import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
+import { KeyVault, KeyVaultConfig } from '@cdktf/provider-azurerm/lib/key-vault';
+import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
+import { MachineLearningComputeCluster, MachineLearningComputeClusterConfig } from '@cdktf/provider-azurerm/lib/machine-learning-compute-cluster';
+import { MachineLearningWorkspace } from '@cdktf/provider-azurerm/lib/machine-learning-workspace';
+import { NetworkSecurityGroup } from '@cdktf/provider-azurerm/lib/network-security-group';
+import { NetworkSecurityRule, NetworkSecurityRuleConfig } from '@cdktf/provider-azurerm/lib/network-security-rule';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
+import { StorageAccount, StorageAccountConfig } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageAccountCustomerManagedKeyA } from '@cdktf/provider-azurerm/lib/storage-account-customer-managed-key';
+import { StorageAccountNetworkRulesA } from '@cdktf/provider-azurerm/lib/storage-account-network-rules';
+import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { TerraformStack, Testing } from 'cdktf';
+import { applyPolicyPack, POLICY_RULES, PolicyPackOptions, PolicyReport } from '../lib/policy';
+
+/**
+ * Every Azure rule: a deliberately bad construct (plain azurerm resources with
+ * the setting wrong) is caught with the rule's id on the right construct path,
+ * and the good setting passes that rule.
+ */
+
+const STACK = 'policy';
+const RG = { location: 'westeurope', resourceGroupName: 'rg' };
+const SUB = '/subscriptions/00000000-0000-0000-0000-000000000000';
+
+function run(build: (stack: TerraformStack) => void, options: PolicyPackOptions = {}): PolicyReport {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, STACK);
+  new AzurermProvider(stack, 'azurerm', { features: [{}] });
+  build(stack);
+  const pack = applyPolicyPack(stack, { ...options, log: () => undefined });
+  Testing.synth(stack);
+  return pack.check();
+}
+
+/** A storage account with every secure setting; `config` breaks one. */
+function storage(s: TerraformStack, config: Partial<StorageAccountConfig> = {}): StorageAccount {
+  return new StorageAccount(s, 'Storage', {
+    ...RG,
+    name: 'contosost',
+    accountTier: 'Standard',
+    accountReplicationType: 'ZRS',
+    httpsTrafficOnlyEnabled: true,
+    minTlsVersion: 'TLS1_2',
+    sharedAccessKeyEnabled: false,
+    localUserEnabled: false,
+    allowNestedItemsToBePublic: false,
+    publicNetworkAccessEnabled: false,
+    networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], ipRules: [] },
+    blobProperties: { deleteRetentionPolicy: { days: 30 }, containerDeleteRetentionPolicy: { days: 30 } },
+    customerManagedKey: { keyVaultKeyId: 'https://kv.vault.azure.net/keys/cmk', userAssignedIdentityId: `${SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id` },
+    identity: { type: 'UserAssigned', identityIds: [`${SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id`] },
+    ...config,
+  });
+}
+
+function registry(s: TerraformStack, config: Partial<ContainerRegistryConfig> = {}): ContainerRegistry {
+  return new ContainerRegistry(s, 'Registry', {
+    ...RG,
+    name: 'contosoacr',
+    sku: 'Premium',
+    adminEnabled: false,
+    anonymousPullEnabled: false,
+    publicNetworkAccessEnabled: false,
+    retentionPolicyInDays: 7,
+    dataEndpointEnabled: true,
+    ...config,
+  });
+}
+
+function vault(s: TerraformStack, config: Partial<KeyVaultConfig> = {}): KeyVault {
+  return new KeyVault(s, 'Vault', {
+    ...RG,
+    name: 'contoso-kv',
+    tenantId: '00000000-0000-0000-0000-000000000000',
+    skuName: 'standard',
+    purgeProtectionEnabled: true,
+    publicNetworkAccessEnabled: false,
+    networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [] },
+    ...config,
+  });
+}
+
+function workspace(s: TerraformStack, publicNetworkAccessEnabled: boolean | undefined): MachineLearningWorkspace {
+  return new MachineLearningWorkspace(s, 'Workspace', {
+    ...RG,
+    name: 'mlw',
+    applicationInsightsId: 'ai',
+    keyVaultId: 'kv',
+    storageAccountId: 'st',
+    identity: { type: 'SystemAssigned' },
+    ...(publicNetworkAccessEnabled === undefined ? {} : { publicNetworkAccessEnabled }),
+  });
+}
+
+function cluster(s: TerraformStack, config: Partial<MachineLearningComputeClusterConfig> = {}): MachineLearningComputeCluster {
+  return new MachineLearningComputeCluster(s, 'Cluster', {
+    location: 'westeurope',
+    name: 'train',
+    machineLearningWorkspaceId: 'mlw',
+    vmPriority: 'LowPriority',
+    vmSize: 'Standard_DS3_v2',
+    localAuthEnabled: false,
+    sshPublicAccessEnabled: false,
+    scaleSettings: { minNodeCount: 0, maxNodeCount: 4, scaleDownNodesAfterIdleDuration: 'PT10M' },
+    ...config,
+  });
+}
+
+function nsgRule(s: TerraformStack, config: Partial<NetworkSecurityRuleConfig>): NetworkSecurityRule {
+  return new NetworkSecurityRule(s, 'Rule', {
+    resourceGroupName: 'rg',
+    networkSecurityGroupName: 'nsg',
+    name: 'https',
+    priority: 100,
+    direction: 'Inbound',
+    access: 'Allow',
+    protocol: 'Tcp',
+    sourcePortRange: '*',
+    destinationPortRange: '443',
+    destinationAddressPrefix: '*',
+    ...config,
+  });
+}
+
+function credential(s: TerraformStack, subject: string, audience = ['api://AzureADTokenExchange']) {
+  return new FederatedIdentityCredential(s, 'Credential', {
+    name: 'github',
+    resourceGroupName: 'rg',
+    parentId: `${SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ci`,
+    issuer: 'https://token.actions.githubusercontent.com',
+    subject,
+    audience,
+  });
+}
+
+interface Case {
+  readonly rule: string;
+  readonly name: string;
+  readonly path: string;
+  readonly bad: (s: TerraformStack) => void;
+  readonly good: (s: TerraformStack) => void;
+}
+
+const CASES: Case[] = [
+  // Machine learning
+  { rule: 'CKV_AZURE_144', name: 'workspace public', path: 'Workspace', bad: (s) => workspace(s, true), good: (s) => workspace(s, false) },
+  { rule: 'CKV_AZURE_144', name: 'workspace public by default', path: 'Workspace', bad: (s) => workspace(s, undefined), good: (s) => workspace(s, false) },
+  { rule: 'CKV_AZURE_142', name: 'local auth on', path: 'Cluster', bad: (s) => cluster(s, { localAuthEnabled: true }), good: (s) => cluster(s) },
+  { rule: 'CKV_AZURE_150', name: 'min nodes 2', path: 'Cluster', bad: (s) => cluster(s, { scaleSettings: { minNodeCount: 2, maxNodeCount: 4, scaleDownNodesAfterIdleDuration: 'PT10M' } }), good: (s) => cluster(s) },
+  { rule: 'MLOPS_AZURE_ML_NO_PUBLIC_SSH', name: 'public SSH', path: 'Cluster', bad: (s) => cluster(s, { sshPublicAccessEnabled: true }), good: (s) => cluster(s) },
+  // Registry
+  { rule: 'CKV_AZURE_137', name: 'admin user', path: 'Registry', bad: (s) => registry(s, { adminEnabled: true }), good: (s) => registry(s) },
+  { rule: 'CKV_AZURE_138', name: 'anonymous pull', path: 'Registry', bad: (s) => registry(s, { anonymousPullEnabled: true }), good: (s) => registry(s) },
+  {
+    rule: 'CKV_AZURE_139',
+    name: 'public registry with default-allow firewall',
+    path: 'Registry',
+    bad: (s) => registry(s, { publicNetworkAccessEnabled: true, networkRuleSet: [{ defaultAction: 'Allow' }] }),
+    good: (s) => registry(s, { publicNetworkAccessEnabled: true, networkRuleSet: [{ defaultAction: 'Deny', ipRule: [{ action: 'Allow', ipRange: '203.0.113.0/24' }] }] }),
+  },
+  {
+    rule: 'CKV_AZURE_139',
+    name: 'firewall open to 0.0.0.0/0',
+    path: 'Registry',
+    bad: (s) => registry(s, { publicNetworkAccessEnabled: true, networkRuleSet: [{ defaultAction: 'Deny', ipRule: [{ action: 'Allow', ipRange: '0.0.0.0/0' }] }] }),
+    good: (s) => registry(s),
+  },
+  { rule: 'CKV_AZURE_167', name: 'no retention policy', path: 'Registry', bad: (s) => registry(s, { retentionPolicyInDays: undefined }), good: (s) => registry(s) },
+  { rule: 'CKV_AZURE_237', name: 'no dedicated data endpoint', path: 'Registry', bad: (s) => registry(s, { dataEndpointEnabled: false }), good: (s) => registry(s) },
+  // Storage
+  { rule: 'CKV_AZURE_3', name: 'HTTP allowed', path: 'Storage', bad: (s) => storage(s, { httpsTrafficOnlyEnabled: false }), good: (s) => storage(s, { httpsTrafficOnlyEnabled: undefined }) },
+  { rule: 'CKV_AZURE_44', name: 'TLS 1.0', path: 'Storage', bad: (s) => storage(s, { minTlsVersion: 'TLS1_0' }), good: (s) => storage(s) },
+  { rule: 'CKV2_AZURE_40', name: 'shared keys by default', path: 'Storage', bad: (s) => storage(s, { sharedAccessKeyEnabled: undefined }), good: (s) => storage(s) },
+  { rule: 'CKV_AZURE_244', name: 'local users on', path: 'Storage', bad: (s) => storage(s, { localUserEnabled: true }), good: (s) => storage(s) },
+  { rule: 'CKV_AZURE_190', name: 'nested items public', path: 'Storage', bad: (s) => storage(s, { allowNestedItemsToBePublic: true }), good: (s) => storage(s) },
+  {
+    rule: 'CKV_AZURE_34',
+    name: 'blob container public',
+    path: 'Container',
+    bad: (s) => new StorageContainer(s, 'Container', { name: 'artifacts', storageAccountId: storage(s).id, containerAccessType: 'blob' }),
+    good: (s) => new StorageContainer(s, 'Container', { name: 'artifacts', storageAccountId: storage(s).id, containerAccessType: 'private' }),
+  },
+  {
+    rule: 'CKV_AZURE_59',
+    name: 'public storage with default-allow firewall',
+    path: 'Storage',
+    bad: (s) => storage(s, { publicNetworkAccessEnabled: true, networkRules: { defaultAction: 'Allow', bypass: ['AzureServices'] } }),
+    good: (s) => storage(s, { publicNetworkAccessEnabled: true, networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], ipRules: ['203.0.113.0/24'] } }),
+  },
+  {
+    rule: 'CKV_AZURE_59',
+    name: 'public by default, firewall in a separate resource',
+    path: 'Storage',
+    bad: (s) => storage(s, { publicNetworkAccessEnabled: undefined, networkRules: undefined }),
+    good: (s) => {
+      const account = storage(s, { publicNetworkAccessEnabled: undefined, networkRules: undefined });
+      new StorageAccountNetworkRulesA(s, 'Firewall', { storageAccountId: account.id, defaultAction: 'Deny', bypass: ['AzureServices'], ipRules: ['203.0.113.7'] });
+    },
+  },
+  { rule: 'CKV_AZURE_35', name: 'default action Allow', path: 'Storage', bad: (s) => storage(s, { networkRules: { defaultAction: 'Allow' } }), good: (s) => storage(s) },
+  {
+    rule: 'CKV_AZURE_35',
+    name: 'separate network rules allow',
+    path: 'Firewall',
+    bad: (s) => new StorageAccountNetworkRulesA(s, 'Firewall', { storageAccountId: storage(s, { networkRules: undefined }).id, defaultAction: 'Allow' }),
+    good: (s) => new StorageAccountNetworkRulesA(s, 'Firewall', { storageAccountId: storage(s, { networkRules: undefined }).id, defaultAction: 'Deny', bypass: ['AzureServices'] }),
+  },
+  { rule: 'CKV_AZURE_36', name: 'no AzureServices bypass', path: 'Storage', bad: (s) => storage(s, { networkRules: { defaultAction: 'Deny', bypass: ['None'] } }), good: (s) => storage(s) },
+  {
+    rule: 'CKV2_AZURE_38',
+    name: 'no container soft delete',
+    path: 'Storage',
+    bad: (s) => storage(s, { blobProperties: { deleteRetentionPolicy: { days: 30 } } }),
+    good: (s) => storage(s),
+  },
+  {
+    rule: 'CKV2_AZURE_1',
+    name: 'Microsoft-managed keys',
+    path: 'Storage',
+    bad: (s) => storage(s, { customerManagedKey: undefined }),
+    good: (s) => new StorageAccountCustomerManagedKeyA(s, 'Cmk', { storageAccountId: storage(s, { customerManagedKey: undefined }).id, keyName: 'cmk', keyVaultId: 'kv' }),
+  },
+  // Key Vault
+  { rule: 'CKV_AZURE_110', name: 'no purge protection', path: 'Vault', bad: (s) => vault(s, { purgeProtectionEnabled: false }), good: (s) => vault(s) },
+  {
+    rule: 'CKV_AZURE_189',
+    name: 'public vault with default-allow ACLs',
+    path: 'Vault',
+    bad: (s) => vault(s, { publicNetworkAccessEnabled: true, networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' } }),
+    good: (s) => vault(s, { publicNetworkAccessEnabled: true, networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: ['203.0.113.0/24'] } }),
+  },
+  { rule: 'CKV_AZURE_109', name: 'no network ACLs', path: 'Vault', bad: (s) => vault(s, { networkAcls: undefined }), good: (s) => vault(s) },
+  {
+    rule: 'CKV_AZURE_40',
+    name: 'key without expiry',
+    path: 'Key',
+    bad: (s) => new KeyVaultKey(s, 'Key', { name: 'cmk', keyVaultId: vault(s).id, keyType: 'RSA', keySize: 3072, keyOpts: ['wrapKey', 'unwrapKey'] }),
+    good: (s) => new KeyVaultKey(s, 'Key', { name: 'cmk', keyVaultId: vault(s).id, keyType: 'RSA', keySize: 3072, keyOpts: ['wrapKey', 'unwrapKey'], expirationDate: '${timeadd(timestamp(), "8760h")}' }),
+  },
+  // Identity
+  {
+    rule: 'CKV_AZURE_39',
+    name: 'custom owner role',
+    path: 'Role',
+    bad: (s) => new RoleDefinition(s, 'Role', { name: 'everything', scope: SUB, permissions: [{ actions: ['*'] }], assignableScopes: [SUB] }),
+    good: (s) => new RoleDefinition(s, 'Role', { name: 'reader', scope: SUB, permissions: [{ actions: ['Microsoft.Storage/storageAccounts/read'] }], assignableScopes: [SUB] }),
+  },
+  {
+    rule: 'MLOPS_AZURE_PRIVILEGED_ROLE',
+    name: 'Contributor on the subscription',
+    path: 'Grant',
+    bad: (s) => new RoleAssignment(s, 'Grant', { scope: SUB, roleDefinitionName: 'Contributor', principalId: 'p' }),
+    good: (s) => new RoleAssignment(s, 'Grant', { scope: storage(s).id, roleDefinitionName: 'Contributor', principalId: 'p' }),
+  },
+  {
+    rule: 'MLOPS_AZURE_PRIVILEGED_ROLE',
+    name: 'Owner by role id on a management group',
+    path: 'Grant',
+    bad: (s) =>
+      new RoleAssignment(s, 'Grant', {
+        scope: '/providers/Microsoft.Management/managementGroups/contoso',
+        roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+        principalId: 'p',
+      }),
+    good: (s) => new RoleAssignment(s, 'Grant', { scope: SUB, roleDefinitionName: 'Reader', principalId: 'p' }),
+  },
+  {
+    rule: 'MLOPS_AZURE_GITHUB_OIDC',
+    name: 'subject for every repository of the owner',
+    path: 'Credential',
+    bad: (s) => credential(s, 'repo:contoso/*:ref:refs/heads/main'),
+    good: (s) => credential(s, 'repo:contoso/mlops:ref:refs/heads/main'),
+  },
+  {
+    rule: 'MLOPS_AZURE_GITHUB_OIDC',
+    name: 'subject without a repository',
+    path: 'Credential',
+    bad: (s) => credential(s, 'environment:prod'),
+    good: (s) => credential(s, 'repo:contoso/mlops:pull_request'),
+  },
+  {
+    rule: 'MLOPS_AZURE_GITHUB_OIDC',
+    name: 'wrong audience',
+    path: 'Credential',
+    bad: (s) => credential(s, 'repo:contoso/mlops:environment:prod', ['api://other']),
+    good: (s) => credential(s, 'repo:contoso/mlops:environment:prod'),
+  },
+  // Network
+  {
+    rule: 'MLOPS_AZURE_OPEN_INGRESS',
+    name: 'rule open to the Internet tag',
+    path: 'Rule',
+    bad: (s) => nsgRule(s, { sourceAddressPrefix: 'Internet' }),
+    good: (s) => nsgRule(s, { sourceAddressPrefix: '203.0.113.0/24' }),
+  },
+  {
+    rule: 'MLOPS_AZURE_OPEN_INGRESS',
+    name: 'inline rule open to 0.0.0.0/0',
+    path: 'Nsg',
+    bad: (s) =>
+      new NetworkSecurityGroup(s, 'Nsg', {
+        ...RG,
+        name: 'nsg',
+        securityRule: [{ name: 'ssh', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefixes: ['0.0.0.0/0'], destinationAddressPrefix: '*' }],
+      }),
+    good: (s) =>
+      new NetworkSecurityGroup(s, 'Nsg', {
+        ...RG,
+        name: 'nsg',
+        securityRule: [{ name: 'ssh', priority: 100, direction: 'Inbound', access: 'Deny', protocol: 'Tcp', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefix: '*', destinationAddressPrefix: '*' }],
+      }),
+  },
+];
+
+describe.each(CASES)('$rule: $name', (c) => {
+  test('the bad construct is caught with the rule id on its path', () => {
+    const report = run(c.bad);
+    const hits = report.violations.filter((v) => v.ruleId === c.rule);
+    expect(hits.length).toBeGreaterThan(0);
+    expect([...new Set(hits.map((v) => v.path))]).toEqual([`${STACK}/${c.path}`]);
+    expect(hits[0]!.found.length).toBeGreaterThan(10);
+  });
+
+  test('the good setting passes', () => {
+    const report = run(c.good);
+    expect(report.violations.filter((v) => v.ruleId === c.rule)).toEqual([]);
+  });
+});
+
+test('every Azure rule has a bad and a good case', () => {
+  const rules = POLICY_RULES.filter((r) => r.cloud === 'azure').map((r) => r.id);
+  expect([...new Set(CASES.map((c) => c.rule))].sort()).toEqual([...rules].sort());
+});
+
+test('the fully secure resources pass every rule', () => {
+  const report = run((s) => {
+    storage(s);
+    registry(s);
+    vault(s);
+    workspace(s, false);
+    cluster(s);
+  });
+  expect(report.violations).toEqual([]);
+});
+
+test('public endpoints pass when the config allows public network access, and the relaxed rules are listed', () => {
+  const report = run(
+    (s) => {
+      storage(s, { publicNetworkAccessEnabled: true, networkRules: { defaultAction: 'Allow', bypass: ['AzureServices'] } });
+      registry(s, { publicNetworkAccessEnabled: true });
+      vault(s, { publicNetworkAccessEnabled: true, networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' } });
+      workspace(s, true);
+    },
+    { allowPublicNetwork: true },
+  );
+  expect(report.violations).toEqual([]);
+  expect(report.rulesRelaxed.map((r) => r.ruleId).sort()).toEqual(
+    ['MLOPS_RELEASE_PUBLIC_ENDPOINT', 'CKV2_GCP_33', 'CKV_AZURE_109', 'CKV_AZURE_139', 'CKV_AZURE_144', 'CKV_AZURE_189', 'CKV_AZURE_35', 'CKV_AZURE_59', 'MLOPS_AWS_OPEN_INGRESS', 'MLOPS_AZURE_ML_NO_PUBLIC_SSH', 'MLOPS_AZURE_OPEN_INGRESS', 'MLOPS_GCP_OPEN_INGRESS'].sort(),
+  );
+});
