@@ -13,6 +13,7 @@ import { CLOUDS, CLOUD_TITLES } from '../lib/core/cloud';
 import { NAME_RULES, Naming, PLATFORM_NAMES } from '../lib/core/naming';
 import { SIZE_NAMES, SIZE_TABLE } from '../lib/core/sizes';
 import { SECURITY_DEFAULTS } from '../lib/security-defaults';
+import { renderPolicyRuleTable } from '../lib/policy/table';
 
 const DEV_NAMING = new Naming({ company: 'contoso', project: 'mlops', environment: 'dev' });
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
@@ -72,6 +73,7 @@ export const SECTIONS: Record<string, () => string> = {
   sizes: sizesTable,
   names: namesTable,
   security: securityTable,
+  policy: renderPolicyRuleTable,
 };
 
 /** README text with every generated section replaced by its current content. */
