@@ -180,3 +180,9 @@ test('fails on GCP if noTrafficMinutes exceeds what an absence condition can wai
   expect(issue.message).toContain('at most 1410 on GCP');
   expect(parseConfig({ ...base('aws'), deployment, alerts: { email: ['ops@contoso.com'], noTrafficMinutes: 1440 } }).alerts!.noTrafficMinutes).toBe(1440);
 });
+
+test('fails on AWS if the rollout bakes longer or steps smaller than SageMaker allows', () => {
+  const issues = issuesOf({ ...base('aws'), deployment: { ...deployment, endpoint: { rollout: { strategy: 'linear', bakeMinutes: 90, stepPercent: 5 } } } });
+  expect(issues.map((i) => i.path).sort()).toEqual(['deployment.endpoint.rollout.bakeMinutes', 'deployment.endpoint.rollout.stepPercent']);
+  expect(parseConfig({ ...base('gcp'), deployment: { ...deployment, endpoint: { rollout: { bakeMinutes: 90, stepPercent: 5 } } } }).deployment!.endpoint.rollout.bakeMinutes).toBe(90);
+});

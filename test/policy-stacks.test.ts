@@ -57,3 +57,17 @@ describe('the shipped dev stacks', () => {
     expect(configured.check().violations).toEqual([]);
   });
 });
+
+test('a GPU endpoint on AWS (hardware-encrypted instance storage, no KMS key) passes with its suppression listed', () => {
+  const { loadConfig } = require('../lib/config') as typeof import('../lib/config');
+  const { MlPlatformStack } = require('../lib/stack') as typeof import('../lib/stack');
+  const { Testing } = require('cdktf') as typeof import('cdktf');
+  const path = require('path') as typeof import('path');
+  const config = loadConfig(path.join(__dirname, '..', 'stacks', 'config', 'dev-aws.yaml'));
+  const gpu = { ...config, deployment: { ...config.deployment!, endpoint: { ...config.deployment!.endpoint, size: 'gpu' as const } } };
+  const stack = new MlPlatformStack(Testing.app(), 'gpu-aws', { config: gpu });
+  const json = JSON.parse(Testing.synth(stack, true));
+  const [endpointConfig] = Object.values(json.resource.aws_sagemaker_endpoint_configuration) as any[];
+  expect(endpointConfig.kms_key_arn).toBeUndefined();
+  expect(stack.policy.report!.suppressed.map((s: any) => s.ruleId)).toContain('CKV_AWS_98');
+});

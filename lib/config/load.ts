@@ -61,6 +61,15 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   if (cloud === 'gcp' && typeof input.alerts?.noTrafficMinutes === 'number' && input.alerts.noTrafficMinutes > 1410) {
     issues.push(problem('alerts.noTrafficMinutes', input.alerts.noTrafficMinutes, 'at most 1410 on GCP (a Cloud Monitoring absence condition waits at most 23.5 hours)', 'set 1410 or less', 'is too long for GCP'));
   }
+  const rolloutInput = input.deployment?.endpoint?.rollout;
+  if (cloud === 'aws' && rolloutInput) {
+    if (typeof rolloutInput.bakeMinutes === 'number' && rolloutInput.bakeMinutes > 60) {
+      issues.push(problem('deployment.endpoint.rollout.bakeMinutes', rolloutInput.bakeMinutes, 'at most 60 on AWS (SageMaker waits at most 3600 s between traffic shifts)', 'set 60 or less', 'is too long for SageMaker'));
+    }
+    if (typeof rolloutInput.stepPercent === 'number' && rolloutInput.stepPercent < 10) {
+      issues.push(problem('deployment.endpoint.rollout.stepPercent', rolloutInput.stepPercent, 'at least 10 on AWS (SageMaker linear steps are 10-50% of capacity)', 'set 10 or more', 'is too small for SageMaker'));
+    }
+  }
   const endpoint = input.deployment?.endpoint;
   if (endpoint && typeof endpoint.minInstances === 'number' && typeof endpoint.maxInstances === 'number' && endpoint.maxInstances < endpoint.minInstances) {
     issues.push(problem('deployment.endpoint.maxInstances', endpoint.maxInstances, `at least minInstances (${endpoint.minInstances})`, 'raise maxInstances or lower minInstances', 'is below minInstances'));

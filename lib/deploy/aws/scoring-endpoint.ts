@@ -25,6 +25,7 @@ import {
   checkStaticName,
   revisionName,
 } from './common';
+import { Policy } from '../../policy/suppression';
 
 /** The one production variant: blue/green deployments need the same variant name in every configuration. */
 export const AWS_ENDPOINT_VARIANT = 'AllTraffic';
@@ -244,6 +245,13 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
       tags,
       lifecycle: { createBeforeDestroy: true },
     });
+    if (awsHasInstanceStorage(instanceType)) {
+      Policy.suppress(
+        this.endpointConfiguration,
+        'CKV_AWS_98',
+        `${instanceType} has NVMe instance storage that is encrypted in hardware, and SageMaker refuses a KMS key for it`,
+      );
+    }
 
     this.endpoint = new SagemakerEndpoint(this, 'Resource', {
       name: endpointName,
