@@ -186,3 +186,9 @@ test('fails on AWS if the rollout bakes longer or steps smaller than SageMaker a
   expect(issues.map((i) => i.path).sort()).toEqual(['deployment.endpoint.rollout.bakeMinutes', 'deployment.endpoint.rollout.stepPercent']);
   expect(parseConfig({ ...base('gcp'), deployment: { ...deployment, endpoint: { rollout: { bakeMinutes: 90, stepPercent: 5 } } } }).deployment!.endpoint.rollout.bakeMinutes).toBe(90);
 });
+
+test('fails on GCP if the training job asks for more than one machine', () => {
+  const issue = only({ ...base('gcp'), deployment: { ...deployment, training: { ...deployment.training, instanceCount: 2 } } });
+  expect(issue.path).toBe('deployment.training.instanceCount');
+  expect(issue.message).toContain('1 on GCP');
+});

@@ -117,7 +117,7 @@ function validationError(props: Partial<RuntimeImageProps>): MlopsValidationErro
 const REPO_URI: Record<Cloud, RegExp> = {
   aws: /^\$\{aws_ecr_repository\.[A-Za-z0-9_]+\.repository_url\}$/,
   azure: /^\$\{azurerm_container_registry\.[A-Za-z0-9_]+\.login_server\}\/mlops-runtime$/,
-  gcp: /^europe-west4-docker\.pkg\.dev\/contoso-ml-dev\/\$\{google_artifact_registry_repository\.[A-Za-z0-9_]+\.repository_id\}$/,
+  gcp: /^europe-west4-docker\.pkg\.dev\/contoso-ml-dev\/\$\{google_artifact_registry_repository\.[A-Za-z0-9_]+\.repository_id\}\/runtime$/,
 };
 
 describe.each(['aws', 'azure', 'gcp'] as const)('RuntimeImage on %s', (cloud) => {

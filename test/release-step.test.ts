@@ -22,8 +22,8 @@ describe('ReleaseStep', () => {
   test('applies on create and destroys on destroy, handing over the spec through self', () => {
     const [resource] = Object.values(synth().resource.terraform_data) as any[];
     const [apply, destroy] = resource.provisioner.map((p: any) => p['local-exec']);
-    expect(apply).toEqual({ command: `${DEFAULT_RELEASE_COMMAND} apply --spec-env ${RELEASE_SPEC_ENV}`, environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}' } });
-    expect(destroy).toEqual({ command: `${DEFAULT_RELEASE_COMMAND} destroy --spec-env ${RELEASE_SPEC_ENV}`, environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}' }, when: 'destroy' });
+    expect(apply).toEqual({ command: `${DEFAULT_RELEASE_COMMAND} apply --spec-env ${RELEASE_SPEC_ENV}`, environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } });
+    expect(destroy).toEqual({ command: `${DEFAULT_RELEASE_COMMAND} destroy --spec-env ${RELEASE_SPEC_ENV}`, environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' });
   });
 
   test('the command resolves from a synthesized stack folder inside the project (npx finds the workspace bin)', () => {

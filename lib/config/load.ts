@@ -61,6 +61,10 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   if (cloud === 'gcp' && typeof input.alerts?.noTrafficMinutes === 'number' && input.alerts.noTrafficMinutes > 1410) {
     issues.push(problem('alerts.noTrafficMinutes', input.alerts.noTrafficMinutes, 'at most 1410 on GCP (a Cloud Monitoring absence condition waits at most 23.5 hours)', 'set 1410 or less', 'is too long for GCP'));
   }
+  const instanceCount = input.deployment?.training?.instanceCount;
+  if (cloud === 'gcp' && typeof instanceCount === 'number' && instanceCount > 1) {
+    issues.push(problem('deployment.training.instanceCount', instanceCount, '1 on GCP (`mlops train` runs on one machine; a Vertex AI custom job would start idle replicas)', 'set instanceCount: 1 and a larger compute.training.size', 'is more than one machine'));
+  }
   const rolloutInput = input.deployment?.endpoint?.rollout;
   if (cloud === 'aws' && rolloutInput) {
     if (typeof rolloutInput.bakeMinutes === 'number' && rolloutInput.bakeMinutes > 60) {

@@ -5,6 +5,12 @@ import { Construct } from 'constructs';
 export const DEFAULT_RELEASE_COMMAND = 'npx --no-install mlops release';
 /** The environment variable the step hands the spec over in. */
 export const RELEASE_SPEC_ENV = 'MLOPS_RELEASE_SPEC';
+/**
+ * The environment variable with the `terraform_data` instance id: a step that
+ * replaces another with the same spec (after a taint) has a new id, so a
+ * driver can tell "superseded by an equal spec" from a real destroy.
+ */
+export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
 
 /** Props of {@link ReleaseStep}. */
 export interface ReleaseStepProps {
@@ -54,13 +60,13 @@ export class ReleaseStep extends Construct {
         {
           type: 'local-exec',
           command: `${command} apply --spec-env ${RELEASE_SPEC_ENV}`,
-          environment: { [RELEASE_SPEC_ENV]: '${jsonencode(self.input)}' },
+          environment: { [RELEASE_SPEC_ENV]: '${jsonencode(self.input)}', [RELEASE_INSTANCE_ENV]: '${self.id}' },
         },
         {
           type: 'local-exec',
           when: 'destroy',
           command: `${command} destroy --spec-env ${RELEASE_SPEC_ENV}`,
-          environment: { [RELEASE_SPEC_ENV]: '${jsonencode(self.output)}' },
+          environment: { [RELEASE_SPEC_ENV]: '${jsonencode(self.output)}', [RELEASE_INSTANCE_ENV]: '${self.id}' },
         },
       ],
     });

@@ -45,6 +45,8 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
   public readonly identity: GcpWorkloadIdentity;
   /** The training machine spec. */
   public readonly trainingCompute: GcpTrainingCompute;
+  /** Whether public network access is allowed (stores, endpoints); false keeps scoring endpoints private. */
+  public readonly publicNetworkAccess: boolean;
 
   constructor(scope: Construct, id: string, props: GcpMlPlatformProps) {
     super(scope, id);
@@ -60,6 +62,7 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     issues.throwIfAny('Invalid GcpMlPlatform props:');
 
     const common = { naming, projectId: props.projectId, region: props.region, tags: props.tags };
+    this.publicNetworkAccess = props.publicNetworkAccess ?? false;
     const retainData = props.retainData ?? true;
 
     this.services = new GcpProjectServices(this, 'Apis', { projectId: props.projectId });

@@ -29,6 +29,8 @@ export const DEFAULT_RUNTIME_IMAGE_INCLUDE: readonly string[] = [
   'training-image/docker',
 ];
 
+/** The image's name inside an Artifact Registry repository. */
+export const GCP_IMAGE_NAME = 'runtime';
 /** Length of the content hash used as the image tag. */
 const HASH_LENGTH = 16;
 const TAG_PREFIX = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,110}$/;
@@ -82,6 +84,8 @@ export interface RuntimeImageProps {
  * ({@link dockerProviderFor}).
  */
 export class RuntimeImage extends Construct {
+  /** The image repository: the registry's `imageUri` (ECR, ACR), or `<imageUri>/runtime` in an Artifact Registry repository. */
+  public readonly repository: string;
   /** `<repository uri>:<tag>`; references the push, so users of it deploy after the image exists. */
   public readonly imageUri: string;
   /** `<repository uri>@sha256:…`: the pushed image pinned by digest. */
@@ -153,9 +157,13 @@ export class RuntimeImage extends Construct {
       assetHash: this.contentHash,
     });
 
+    // ECR and ACR references name an image repository; an Artifact Registry
+    // repository holds images, so the image gets a name inside it.
+    const repository = props.registry.cloud === 'gcp' ? `${props.registry.imageUri}/${GCP_IMAGE_NAME}` : props.registry.imageUri;
+    this.repository = repository;
     const triggers = { content_hash: this.contentHash };
     const image = new Image(this, 'Image', {
-      name: `${props.registry.imageUri}:${this.tag}`,
+      name: `${repository}:${this.tag}`,
       buildAttribute: {
         context: context.path,
         // Relative to Terraform's working directory, like the context (not to the context).
@@ -174,7 +182,7 @@ export class RuntimeImage extends Construct {
 
     this.imageUri = pushed.name;
     this.imageDigest = pushed.sha256Digest;
-    this.imageUriByDigest = `${props.registry.imageUri}@${pushed.sha256Digest}`;
+    this.imageUriByDigest = `${repository}@${pushed.sha256Digest}`;
 
     for (const identity of props.pullers ?? []) props.registry.grantPull(identity);
 

@@ -1,0 +1,3 @@
+export * from './training-job';
+export * from './scoring-endpoint';
+export { numericEndpointId } from './private/common';

@@ -1,0 +1,98 @@
+import { TerraformResource, Token } from 'cdktf';
+import { createHash } from 'crypto';
+import { IConstruct } from 'constructs';
+import { IMlPlatform, IWorkloadIdentity } from '../../../core/contracts';
+import { ErrorCode, IssueCollector, messages } from '../../../core/errors';
+import { ComputeSize, MachineSpec } from '../../../core/sizes';
+import { GcpMlPlatform } from '../../../gcp/platform';
+import { IRuntimeImageRef } from '../../contracts';
+
+/** Release names: lowercase letters, digits and hyphens, at most 50 so that `<name>-<12 hex revision>` fits Vertex AI's and Terraform's 63. */
+export const RELEASE_NAME = /^[a-z](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
+/** Model names (the release spec's name rule). */
+export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** Records a prop problem with the project's message format. */
+export function invalid(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, accepted: string): void {
+  issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
+}
+
+/** The platform as a {@link GcpMlPlatform}, or a recorded problem. */
+export function gcpPlatformOf(issues: IssueCollector, construct: string, path: string, platform: IMlPlatform | undefined): GcpMlPlatform | undefined {
+  if (platform instanceof GcpMlPlatform) return platform;
+  const cloud = (platform as { cloud?: unknown } | undefined)?.cloud;
+  invalid(
+    issues,
+    construct,
+    path,
+    'platform',
+    cloud === undefined ? platform : `a platform for ${String(cloud)}`,
+    `a GcpMlPlatform (it needs the project, region, service account email, Cloud KMS key and bucket that only the GCP platform has); build the platform with cloud: gcp`,
+  );
+  return undefined;
+}
+
+/** Records problems with the image reference. */
+export function checkImage(issues: IssueCollector, construct: string, path: string, image: IRuntimeImageRef | undefined): void {
+  if (!image || typeof image !== 'object') {
+    invalid(issues, construct, path, 'image', image, 'the RuntimeImage (or another IRuntimeImageRef) the job and endpoint run');
+    return;
+  }
+  for (const field of ['imageUriByDigest', 'imageDigest'] as const) {
+    if (typeof image[field] !== 'string' || image[field].length === 0) invalid(issues, construct, path, `image.${field}`, image[field], 'a non-empty string (the pushed image, from RuntimeImage)');
+  }
+  if (typeof image.contentHash !== 'string' || Token.isUnresolved(image.contentHash) || !/^[0-9a-f]{8,64}$/.test(image.contentHash)) {
+    invalid(issues, construct, path, 'image.contentHash', image.contentHash, 'the hex content hash of the image build context, known at synth (RuntimeImage.contentHash)');
+  }
+}
+
+/** Records a problem when `value` is not an integer in `[min, max]` (undefined passes: the default applies). */
+export function checkInt(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, min: number, max: number, accepted?: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    invalid(issues, construct, path, prop, value, accepted ?? `an integer from ${min} to ${max}`);
+  }
+}
+
+/** The GCP machine of a size, with a recorded problem when its names are not Vertex AI's. */
+export function gcpMachineOf(issues: IssueCollector, construct: string, path: string, prop: string, size: unknown, fallback: ComputeSize): MachineSpec | undefined {
+  if (size !== undefined && !(size instanceof ComputeSize)) {
+    invalid(issues, construct, path, prop, size, "a ComputeSize, e.g. ComputeSize.small() or ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } })");
+    return undefined;
+  }
+  const machine = ((size as ComputeSize | undefined) ?? fallback).machineFor('gcp');
+  if (!/^[a-z][a-z0-9-]*$/.test(machine.instanceType)) invalid(issues, construct, path, `${prop} (gcp machine type)`, machine.instanceType, 'a Compute Engine machine type such as "n1-standard-4"');
+  if (machine.accelerator) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(machine.accelerator.type)) invalid(issues, construct, path, `${prop} (gcp accelerator type)`, machine.accelerator.type, 'a Vertex AI accelerator type such as "NVIDIA_TESLA_T4"');
+    checkInt(issues, construct, path, `${prop} (gcp accelerator count)`, machine.accelerator.count, 1, 16);
+  }
+  return machine;
+}
+
+/** The machine as the release spec's gcp target carries the accelerator. */
+export function acceleratorOf(machine: MachineSpec): { type: string; count: number } | undefined {
+  return machine.accelerator ? { type: machine.accelerator.type, count: machine.accelerator.count } : undefined;
+}
+
+/**
+ * The IAM members granting anything to `identity` under `scope` (bucket,
+ * repository, key and project members): what a release step must wait for
+ * before the job or deployment runs as the identity.
+ */
+export function grantsOf(scope: IConstruct, identity: IWorkloadIdentity): TerraformResource[] {
+  return scope.node
+    .findAll()
+    .filter((c): c is TerraformResource => c instanceof TerraformResource && (c as { memberInput?: unknown }).memberInput === identity.principal);
+}
+
+/**
+ * A Vertex AI endpoint id for `name` in a project and region: Terraform's
+ * `google_vertex_ai_endpoint` needs one (at most 10 digits, no leading zero).
+ * Derived from a hash, so it is the same on every synth and differs between
+ * endpoints.
+ */
+export function numericEndpointId(projectId: string, region: string, name: string): string {
+  const digest = createHash('sha256').update(`${projectId}/${region}/${name}`).digest();
+  const n = digest.readBigUInt64BE(0) % 9_000_000_000n;
+  return (n + 1_000_000_000n).toString();
+}

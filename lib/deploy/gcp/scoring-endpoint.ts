@@ -1,0 +1,194 @@
+import { VertexAiEndpoint } from '@cdktf/provider-google/lib/vertex-ai-endpoint';
+import { ITerraformDependable, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { IssueCollector } from '../../core/errors';
+import { ComputeSize } from '../../core/sizes';
+import { GcpMlPlatform } from '../../gcp/platform';
+import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
+import { ReleaseStep } from '../release-step';
+import { releaseRevision } from '../revision';
+import { RELEASE_NAME, acceleratorOf, checkImage, checkInt, gcpMachineOf, gcpPlatformOf, grantsOf, invalid, numericEndpointId } from './private/common';
+import { GcpTrainingJob } from './training-job';
+
+/** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
+const SPEC_VERSION = 1;
+const STRATEGIES = ['canary', 'linear', 'all-at-once'] as const;
+
+/** The rollout with its defaults filled in. */
+export const GCP_DEFAULT_ROLLOUT = { strategy: 'canary', canaryPercent: 10, stepPercent: 25, bakeMinutes: 10 } as const;
+/** The alarm thresholds with their defaults filled in. */
+export const GCP_DEFAULT_ALARMS = { errorRatePercent: 5, latencyP95Ms: 1000 } as const;
+
+/** The GCP construct behind a training job: the job itself, or the `resource` of the cloud-neutral `TrainingJob`. */
+function gcpJobOf(job: ITrainingJob | undefined): GcpTrainingJob | undefined {
+  if (job instanceof GcpTrainingJob) return job;
+  const inner = (job as { resource?: unknown } | undefined)?.resource;
+  return inner instanceof GcpTrainingJob ? inner : undefined;
+}
+
+/**
+ * A Vertex AI endpoint (`google_vertex_ai_endpoint`, CMEK-encrypted with the
+ * platform key) serving a {@link GcpTrainingJob}'s model version with the
+ * runtime image, and the release step that deploys that version with
+ * dedicated, autoscaled replicas and shifts traffic to it blue/green (canary,
+ * linear or all at once, with a bake and a health check of the new
+ * deployment's 5xx rate and p95 latency before each shift, rolled back when
+ * unhealthy). The deployed model runs as the platform's service account.
+ */
+export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
+  /** The cloud this endpoint runs on. */
+  public readonly cloud = 'gcp' as const;
+  /** The endpoint's display name. */
+  public readonly endpointName: string;
+  /** `https://<region>-aiplatform.googleapis.com/v1/projects/<p>/locations/<r>/endpoints/<id>:predict`. */
+  public readonly endpointUrl: string;
+  /** The endpoint resource name, `projects/<p>/locations/<r>/endpoints/<id>`. */
+  public readonly endpointId: string;
+  /** The endpoint's numeric id (known at synth): what Cloud Monitoring labels its metrics with. */
+  public readonly endpointNumericId: string;
+  /** The training revision whose model version the endpoint serves. */
+  public readonly modelVersion: string;
+  /** The release step: the endpoint exists and serves the version. */
+  public readonly deployed: ITerraformDependable;
+  /** 12 hex: changes when the served version or the deployment's machine and scaling change. */
+  public readonly revision: string;
+  /** The endpoint resource. */
+  public readonly endpoint: VertexAiEndpoint;
+  /** The release step (`terraform_data` running `mlops release apply|destroy`). */
+  public readonly releaseStep: ReleaseStep;
+
+  constructor(scope: Construct, id: string, props: ScoringEndpointProps) {
+    super(scope, id);
+    const where = this.node.path;
+    const C = 'GcpScoringEndpoint';
+    const issues = new IssueCollector();
+    const bad = (prop: string, value: unknown, accepted: string): void => invalid(issues, C, where, prop, value, accepted);
+
+    const platform = gcpPlatformOf(issues, C, where, props?.platform);
+    checkImage(issues, C, where, props?.image);
+    const job = gcpJobOf(props?.job);
+    if (!job) bad('job', props?.job?.node?.path ?? props?.job, 'a GcpTrainingJob, or a TrainingJob on a GcpMlPlatform: the endpoint serves its Vertex AI model');
+    const name = props?.name ?? job?.releaseName;
+    if (typeof name !== 'string' || !RELEASE_NAME.test(name)) {
+      bad('name', props?.name, 'lowercase letters, digits and hyphens, at most 50, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"');
+    }
+    checkInt(issues, C, where, 'minInstances', props?.minInstances, 1, 1000);
+    checkInt(issues, C, where, 'maxInstances', props?.maxInstances, 1, 1000);
+    const minInstances = props?.minInstances ?? 1;
+    const maxInstances = props?.maxInstances ?? Math.max(2, typeof minInstances === 'number' ? minInstances : 2);
+    if (typeof minInstances === 'number' && typeof maxInstances === 'number' && Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
+      bad('maxInstances', maxInstances, `at least minInstances (${minInstances})`);
+    }
+    const rollout = rolloutOf(props?.rollout, bad);
+    const alarms = alarmsOf(props?.alarms, bad);
+    const machine = gcpMachineOf(issues, C, where, 'size', props?.size, ComputeSize.small());
+    if (platform && job && job.platform !== platform) {
+      bad('job', job.node.path, `a job on the same platform (${platform.node.path}): the endpoint deploys the job's model from that platform's registry, as its service account`);
+    }
+    issues.throwIfAny(`Invalid ${C} props:`);
+    const gcp = platform as GcpMlPlatform;
+    const j = job!;
+    const m = machine!;
+    const endpointName = name as string;
+
+    const projectId = gcp.workspace.projectId;
+    const region = gcp.workspace.region;
+    const accelerator = acceleratorOf(m);
+    this.endpointName = endpointName;
+    this.modelVersion = j.modelVersion;
+    this.endpointNumericId = numericEndpointId(projectId, region, endpointName);
+    // What is deployed: a change re-runs the step (a new deployment, traffic shifted to it).
+    // The rollout policy and thresholds only steer the next rollout: not part of it.
+    this.revision = releaseRevision(props.image.contentHash, {
+      cloud: 'gcp',
+      kind: 'endpoint',
+      name: endpointName,
+      modelRevision: j.revision,
+      machineType: m.instanceType,
+      accelerator,
+      minInstances,
+      maxInstances,
+      projectId: Token.isUnresolved(projectId) ? undefined : projectId,
+      region: Token.isUnresolved(region) ? undefined : region,
+    });
+
+    // The deployed model runs as the identity and pulls the image; the platform grants both already.
+    gcp.imageRegistry.grantPull(gcp.identity);
+    gcp.workspace.grantUse(gcp.identity);
+    const agentKey = gcp.encryptionKey.bindServiceAgent('aiplatform');
+
+    this.endpoint = new VertexAiEndpoint(this, 'Resource', {
+      project: projectId,
+      location: region,
+      name: this.endpointNumericId,
+      displayName: endpointName,
+      description: `Scoring endpoint of release ${j.releaseName}; managed by cdktf-mlops.`,
+      labels: { mlops_release: j.releaseName, mlops_model: j.modelName, 'managed-by': 'cdktf-mlops' },
+      encryptionSpec: { kmsKeyName: gcp.encryptionKey.keyId },
+      // Without public network access the endpoint takes predictions only through
+      // Private Service Connect from the platform's own project (CKV2_GCP_33).
+      privateServiceConnectConfig: gcp.publicNetworkAccess ? undefined : { enablePrivateServiceConnect: true, projectAllowlist: [projectId] },
+      // The API is on and Vertex AI's service agent may use the key before the CMEK endpoint is made.
+      dependsOn: [...gcp.services.dependenciesFor('aiplatform.googleapis.com'), agentKey],
+    });
+    this.endpointId = this.endpoint.id;
+    this.endpointUrl = `https://${region}-aiplatform.googleapis.com/v1/${this.endpoint.id}:predict`;
+
+    this.releaseStep = new ReleaseStep(this, 'Release', {
+      spec: {
+        specVersion: SPEC_VERSION,
+        kind: 'endpoint',
+        cloud: 'gcp',
+        name: j.releaseName,
+        modelName: j.modelName,
+        revision: this.revision,
+        image: props.image.imageUriByDigest,
+        endpoint: {
+          name: endpointName,
+          instanceType: m.instanceType,
+          minInstances,
+          maxInstances,
+          rollout,
+          alarms,
+        },
+        gcp: {
+          project: projectId,
+          region,
+          serviceAccount: gcp.identity.email,
+          kmsKeyName: gcp.encryptionKey.keyId,
+          endpoint: this.endpoint.id,
+          modelId: j.modelId,
+          modelRevision: j.revision,
+          ...(accelerator ? { accelerator } : {}),
+        },
+      },
+      triggers: { image_digest: props.image.imageDigest, revision: this.revision },
+      // The model version is registered, the endpoint exists, and the identity may run the deployment.
+      dependsOn: [j.trained, this.endpoint, ...grantsOf(gcp, gcp.identity)],
+    });
+    this.deployed = this.releaseStep.resource;
+  }
+}
+
+function rolloutOf(
+  value: RolloutPolicy | undefined,
+  bad: (prop: string, value: unknown, accepted: string) => void,
+): { strategy: (typeof STRATEGIES)[number]; canaryPercent: number; stepPercent: number; bakeMinutes: number } {
+  const r = { ...GCP_DEFAULT_ROLLOUT, ...(value ?? {}) };
+  if (!(STRATEGIES as readonly string[]).includes(r.strategy)) bad('rollout.strategy', r.strategy, `one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}`);
+  const int = (prop: keyof typeof r, min: number, max: number): void => {
+    const v = r[prop];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`rollout.${prop}`, v, `an integer from ${min} to ${max}`);
+  };
+  int('canaryPercent', 1, 50);
+  int('stepPercent', 5, 50);
+  int('bakeMinutes', 0, 1440);
+  return r as ReturnType<typeof rolloutOf>;
+}
+
+function alarmsOf(value: EndpointAlarmThresholds | undefined, bad: (prop: string, value: unknown, accepted: string) => void): { errorRatePercent: number; latencyP95Ms: number } {
+  const a = { ...GCP_DEFAULT_ALARMS, ...(value ?? {}) };
+  if (typeof a.errorRatePercent !== 'number' || !(a.errorRatePercent > 0 && a.errorRatePercent <= 100)) bad('alarms.errorRatePercent', a.errorRatePercent, 'a number above 0 and at most 100 (percent of 5xx responses)');
+  if (typeof a.latencyP95Ms !== 'number' || !Number.isInteger(a.latencyP95Ms) || a.latencyP95Ms < 1 || a.latencyP95Ms > 600_000) bad('alarms.latencyP95Ms', a.latencyP95Ms, 'an integer from 1 to 600000 (milliseconds)');
+  return a;
+}
