@@ -20,12 +20,54 @@ function synthDev(cloud: Cloud, patch: (raw: any) => void = () => undefined): { 
 }
 
 const PROVIDER: Record<Cloud, string> = { azure: 'azurerm', aws: 'aws', gcp: 'google' };
+const PLATFORM_OUTPUTS = [
+  'cloud', 'workspace_name', 'workspace_id', 'region', 'artifact_store_url', 'image_uri', 'model_registry_id',
+  'encryption_key_id', 'identity_id', 'identity_principal', 'training_compute', 'training_instance_type',
+];
+const DEPLOYMENT_OUTPUTS = ['runtime_image', 'training_job_name', 'model_name', 'model_version', 'model_uri', 'endpoint_name', 'endpoint_url', 'endpoint_id'];
+const CI_OUTPUTS: Record<Cloud, string[]> = {
+  azure: ['azure_client_id', 'azure_tenant_id', 'azure_subscription_id'],
+  aws: ['aws_role_to_assume', 'aws_region'],
+  gcp: ['gcp_workload_identity_provider', 'gcp_service_account'],
+};
 
 describe.each(CLOUDS)('the %s dev stack', (cloud) => {
   const { stack, json } = synthDev(cloud);
 
-  test('configures only its own cloud provider', () => {
-    expect(Object.keys(json.provider)).toEqual([PROVIDER[cloud]]);
+  test('configures only its own cloud provider, and docker to build and push the runtime image', () => {
+    expect(Object.keys(json.provider).sort()).toEqual([PROVIDER[cloud], 'docker'].sort());
+  });
+
+  test('without deployment, ci and alerts sections it is the platform alone, with one provider', () => {
+    const { json: bare } = synthDev(cloud, (raw) => {
+      delete raw.deployment;
+      delete raw.ci;
+      delete raw.alerts;
+    });
+    expect(Object.keys(bare.provider)).toEqual([PROVIDER[cloud]]);
+    expect(bare.resource.terraform_data).toBeUndefined();
+    expect(bare.resource.docker_image).toBeUndefined();
+    expect(Object.keys(bare.output).sort()).toEqual([...PLATFORM_OUTPUTS].sort());
+  });
+
+  test('deploys the runtime image, a training job and an endpoint, with alerts and a CI identity', () => {
+    expect(Object.keys(json.resource.docker_image)).toHaveLength(1);
+    expect(Object.keys(json.resource.docker_registry_image)).toHaveLength(1);
+    const steps = Object.values(json.resource.terraform_data) as any[];
+    const kinds = steps.map((s) => s.input.kind).sort();
+    expect(kinds).toEqual(cloud === 'aws' ? ['training'] : ['endpoint', 'training']);
+    for (const step of steps) {
+      expect(step.input.image).toContain('@${docker_registry_image.');
+      expect(step.triggers_replace.image_digest).toMatch(/^\$\{docker_registry_image\.[A-Za-z0-9_]+\.sha256_digest\}$/);
+    }
+    const endpointType = { aws: 'aws_sagemaker_endpoint', azure: undefined, gcp: 'google_vertex_ai_endpoint' }[cloud];
+    if (endpointType) expect(Object.keys(json.resource[endpointType])).toHaveLength(1);
+    const alertTypes = { aws: 'aws_cloudwatch_metric_alarm', azure: 'azurerm_monitor_scheduled_query_rules_alert_v2', gcp: 'google_monitoring_alert_policy' }[cloud];
+    expect(Object.keys(json.resource[alertTypes]).length).toBeGreaterThan(0);
+    const ciType = { aws: 'aws_iam_openid_connect_provider', azure: 'azurerm_federated_identity_credential', gcp: 'google_iam_workload_identity_pool_provider' }[cloud];
+    expect(Object.keys(json.resource[ciType]).length).toBeGreaterThan(0);
+    expect(json.output.endpoint_name.value).toBe('contoso-mlops-dev-bike-demand');
+    expect(json.output.model_version.value).toMatch(/^[0-9a-f]{12}$/);
   });
 
   test('uses a local state backend when none is configured', () => {
@@ -49,11 +91,8 @@ describe.each(CLOUDS)('the %s dev stack', (cloud) => {
     expect(typeof stack.platform.encryptionKey.grantEncryptDecrypt).toBe('function');
   });
 
-  test('outputs every cloud-neutral attribute, none empty', () => {
-    const names = [
-      'cloud', 'workspace_name', 'workspace_id', 'region', 'artifact_store_url', 'image_uri', 'model_registry_id',
-      'encryption_key_id', 'identity_id', 'identity_principal', 'training_compute', 'training_instance_type',
-    ];
+  test('outputs every cloud-neutral attribute, the deployment and the CI login values, none empty', () => {
+    const names = [...PLATFORM_OUTPUTS, ...DEPLOYMENT_OUTPUTS, ...CI_OUTPUTS[cloud]];
     expect(Object.keys(json.output).sort()).toEqual([...names].sort());
     for (const name of names) expect(String(json.output[name].value).length).toBeGreaterThan(0);
     expect(json.output.cloud.value).toBe(cloud);
