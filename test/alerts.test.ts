@@ -1,4 +1,5 @@
-import { DataResource, ITerraformDependable, TerraformStack, Token } from 'cdktf';
+import { ITerraformDependable, TerraformStack, Token } from 'cdktf';
+import { TerraformData as DataResource } from '../lib/deploy/terraform-data';
 import { Construct } from 'constructs';
 import {
   AwsEndpointAlerts,

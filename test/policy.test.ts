@@ -7,7 +7,8 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
-import { App, Aspects, DataResource, IAspect, S3Backend, TerraformOutput, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { App, Aspects, IAspect, S3Backend, TerraformOutput, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { TerraformData as DataResource } from '../lib/deploy/terraform-data';
 import { Construct, IConstruct } from 'constructs';
 import { MlopsValidationError } from '../lib/core/errors';
 import {

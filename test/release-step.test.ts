@@ -26,6 +26,19 @@ describe('ReleaseStep', () => {
     expect(destroy).toEqual({ command: `${DEFAULT_RELEASE_COMMAND} destroy --spec-env ${RELEASE_SPEC_ENV}`, environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' });
   });
 
+  test('synthesizes with validations on a machine without a terraform binary (no `terraform version` at synth)', () => {
+    const stack = new TerraformStack(Testing.app(), 'test');
+    const step = new ReleaseStep(stack, 'Step', { spec: { kind: 'training' }, triggers: { revision: 'abc' } });
+    const saved = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(step.resource.node.validate()).toEqual([]);
+      expect(() => Testing.synth(stack, true)).not.toThrow();
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
   test('the command resolves from a synthesized stack folder inside the project (npx finds the workspace bin)', () => {
     const built = fs.existsSync(path.join(__dirname, '..', 'release', 'dist', 'src', 'cli.js'));
     if (!built) throw new Error('release/dist is missing: run the root `npm run build` first (npm test does)');

@@ -8,3 +8,4 @@ export * from './azure';
 export * from './gcp';
 export * from './from-config';
 export * from './training-data';
+export * from './terraform-data';

@@ -1,5 +1,6 @@
-import { DataResource, ITerraformDependable } from 'cdktf';
+import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { TerraformData } from './terraform-data';
 
 /** The command the release step runs (from the synthesized stack folder; npx finds the project's bin). */
 export const DEFAULT_RELEASE_COMMAND = 'npx --no-install mlops release';
@@ -46,12 +47,12 @@ export interface ReleaseStepProps {
  */
 export class ReleaseStep extends Construct {
   /** The `terraform_data` resource. */
-  public readonly resource: DataResource;
+  public readonly resource: TerraformData;
 
   constructor(scope: Construct, id: string, props: ReleaseStepProps) {
     super(scope, id);
     const command = props.command ?? DEFAULT_RELEASE_COMMAND;
-    this.resource = new DataResource(this, 'Resource', {
+    this.resource = new TerraformData(this, 'Resource', {
       input: props.spec,
       triggersReplace: props.triggers,
       dependsOn: props.dependsOn,

@@ -1,4 +1,4 @@
-import { createAwsDriver, PACKAGE_METADATA, RETRY_FAILED_ENV, SAGEMAKER_ENDPOINT_ENV, specHash } from '../src/aws';
+import { createAwsDriver, PACKAGE_METADATA, RELEASE_INSTANCE_ENV, RETRY_FAILED_ENV, SAGEMAKER_ENDPOINT_ENV, specHash } from '../src/aws';
 import { runRelease } from '../src/cli';
 import { ReleaseContext, ReleaseDriver, ReleaseError } from '../src/driver';
 import { ReleaseSpec, ReleaseSpecError, parseSpec } from '../src/spec';
@@ -380,6 +380,137 @@ describe('destroy', () => {
   });
 });
 
+describe('release step instances (MLOPS_RELEASE_INSTANCE)', () => {
+  // terraform_data ids as Terraform writes them (UUIDs): the step and the step that replaces it.
+  const A = '5b0c3f1e-8d2a-4c6b-9e7f-0a1b2c3d4e5f';
+  const B = 'c7d8e9f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f';
+  const step = (id: string): ReleaseContext => clock.context({ [RELEASE_INSTANCE_ENV]: id });
+  const ARN1 = `arn:aws:sagemaker:eu-west-1:123456789012:model-package/${GROUP}/1`;
+  const JOB = `${RELEASE}-a1b2c3d4e5f6`;
+  const NOT_SET = `${RELEASE_INSTANCE_ENV} is not set (a run outside the Terraform release step)`;
+  const changes = (): string[] => fake.operations.filter((o) => /^(Create|Update|Delete|Stop)/.test(o));
+
+  test('same-spec replacement: the new step marks the version, the old step\'s destroy keeps everything', async () => {
+    const s = spec();
+    await driver.apply(s, step(A));
+    expect(fake.bodies('CreateModelPackage')[0].CustomerMetadataProperties[PACKAGE_METADATA.appliedBy]).toBe(A);
+
+    // terraform apply -replace: the new step (B) applies the same spec first …
+    fake.clearRequests();
+    const before = clock.ms;
+    const replaced = await driver.apply(s, step(B));
+    expect(fake.operations).toEqual(['DescribeTrainingJob', 'ListModelPackages', 'DescribeModelPackage', 'UpdateModelPackage']);
+    expect(fake.bodies('UpdateModelPackage')).toEqual([
+      {
+        ModelPackageArn: ARN1,
+        CustomerMetadataProperties: { [PACKAGE_METADATA.appliedSpec]: specHash(s), [PACKAGE_METADATA.appliedAt]: String(before), [PACKAGE_METADATA.appliedBy]: B },
+      },
+    ]);
+    expect(replaced.actions).toEqual([
+      { action: 'unchanged', what: 'training job', id: JOB, detail: 'completed earlier' },
+      { action: 'updated', what: 'model version', id: ARN1, detail: `revision a1b2c3d4e5f6 is current; applied by release step ${B} now` },
+    ]);
+    expect(replaced.outputs.modelPackageArn).toBe(ARN1);
+    // … and is idempotent for itself.
+    fake.clearRequests();
+    expect((await driver.apply(s, step(B))).actions.map((a) => a.action)).toEqual(['unchanged', 'unchanged']);
+    expect(changes()).toEqual([]);
+
+    // … then the old step (A) is destroyed with the very same spec: superseded, nothing deleted.
+    fake.clearRequests();
+    const report = await driver.destroy(s, step(A));
+    expect(fake.operations).toEqual(['ListModelPackages', 'DescribeModelPackage', 'DescribeTrainingJob']);
+    expect(report.actions).toEqual([
+      { action: 'kept', what: 'model version', id: ARN1, detail: `revision a1b2c3d4e5f6, applied again by release step ${B} (same spec), which replaced this step` },
+      { action: 'kept', what: 'training job', id: JOB, detail: `Completed; the record of the model version release step ${B} uses` },
+    ]);
+    expect(report.outputs).toEqual({ supersededBy: 'a1b2c3d4e5f6', supersededByStep: B });
+    expect(clock.logs).toContain(`release step ${B} applied this same spec (revision a1b2c3d4e5f6) after this step (${A}): it replaced this step, so its destroy keeps what the new step uses`);
+    expect(fake.packages.map((p) => p.arn)).toEqual([ARN1]);
+    expect([...fake.jobs.keys()]).toEqual([JOB]);
+
+    // A later `cdktf destroy` runs the new step's destroy: it applied last, so it removes the release.
+    fake.clearRequests();
+    const teardown = await driver.destroy(s, step(B));
+    expect(teardown.actions.map((a) => `${a.action} ${a.what}`)).toEqual(['deleted model version', 'deleted training job']);
+    expect(fake.packages).toEqual([]);
+    expect(fake.jobs.size).toBe(0);
+  });
+
+  test('a real destroy with the matching instance id deletes as before', async () => {
+    await driver.apply(spec(), step(A));
+    fake.clearRequests();
+    const report = await driver.destroy(spec(), step(A));
+    expect(fake.bodies('DeleteModelPackage')).toEqual([{ ModelPackageName: ARN1 }]);
+    expect(fake.bodies('DeleteTrainingJob')).toEqual([{ TrainingJobName: JOB }]);
+    expect(report.actions).toEqual([
+      { action: 'deleted', what: 'model version', id: ARN1, detail: 'revision a1b2c3d4e5f6' },
+      { action: 'deleted', what: 'training job', id: JOB, detail: 'Completed record' },
+    ]);
+    expect(report.outputs).toEqual({});
+    expect(clock.logs.filter((l) => l.startsWith(NOT_SET))).toEqual([]);
+  });
+
+  test('a newer revision still supersedes whatever the instance ids', async () => {
+    await driver.apply(spec('a1b2c3d4e5f6'), step(A));
+    await driver.apply(spec('f6e5d4c3b2a1'), step(B));
+    fake.clearRequests();
+    const report = await driver.destroy(spec('a1b2c3d4e5f6'), step(A));
+    expect(changes()).toEqual([]);
+    expect(report.outputs).toEqual({ supersededBy: 'f6e5d4c3b2a1' });
+    expect(fake.packages.map((p) => p.metadata[PACKAGE_METADATA.appliedBy])).toEqual([A, B]);
+  });
+
+  test('no instance id (a run by hand): today\'s behaviour — the spec decides, and the log says so', async () => {
+    const s = spec();
+    await driver.apply(s, step(B));
+    fake.clearRequests();
+    // A manual apply of the spec the current version was applied with changes nothing.
+    expect((await driver.apply(s, clock.context())).actions.map((a) => a.action)).toEqual(['unchanged', 'unchanged']);
+    expect(changes()).toEqual([]);
+    expect(clock.logs).toContain(`${NOT_SET}: the model version is marked current without a release step id`);
+
+    // A manual destroy cannot tell a replacement from a teardown: as before, the same spec means delete.
+    fake.clearRequests();
+    const report = await driver.destroy(s, clock.context());
+    expect(report.actions.map((a) => `${a.action} ${a.what}`)).toEqual(['deleted model version', 'deleted training job']);
+    expect(fake.packages).toEqual([]);
+    expect(clock.logs).toContain(
+      `${NOT_SET}: only the applied spec decides whether this step is superseded, so a replacement step with the same spec cannot be told from a real destroy`,
+    );
+  });
+
+  test('a manual apply that re-marks a version removes the old step id; such a marker (or an old one) counts as ours', async () => {
+    const rev1 = 'a1b2c3d4e5f6';
+    await driver.apply(spec(rev1), step(A));
+    await driver.apply(spec('f6e5d4c3b2a1'), step(B));
+    fake.clearRequests();
+    await driver.apply(spec(rev1), clock.context());
+    expect(fake.bodies('UpdateModelPackage')).toEqual([
+      {
+        ModelPackageArn: ARN1,
+        CustomerMetadataProperties: { [PACKAGE_METADATA.appliedSpec]: specHash(spec(rev1)), [PACKAGE_METADATA.appliedAt]: expect.stringMatching(/^\d+$/) },
+        CustomerMetadataPropertiesToRemove: [PACKAGE_METADATA.appliedBy],
+      },
+    ]);
+    expect(fake.packages[0]!.metadata[PACKAGE_METADATA.appliedBy]).toBeUndefined();
+
+    // A step destroyed with that spec: the marker has no id, so the spec decides (as before instance ids).
+    fake.clearRequests();
+    const report = await driver.destroy(spec(rev1), step(A));
+    expect(report.actions.filter((a) => a.action === 'deleted').map((a) => a.what)).toEqual(['model version', 'model version', 'training job', 'training job']);
+    expect(clock.logs).toContain(`model version ${ARN1} carries no release step id (applied outside Terraform or by an earlier driver): treating this step (${A}) as the one that applied it`);
+  });
+
+  test('an instance id SageMaker metadata cannot hold: clear error, nothing sent', async () => {
+    const err = await failure(driver.destroy(spec(), step('id with spaces;rm')));
+    expect(err.code).toBe('RELEASE_INSTANCE_INVALID');
+    expect(err.message).toContain(`${RELEASE_INSTANCE_ENV} is "id with spaces;rm"`);
+    expect(err.message).toContain('Fix: unset it when running the release by hand');
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
 describe('spec checks', () => {
   test('a bad AWS target lists every problem with its path', async () => {
     const bad = specJson();
@@ -464,6 +595,23 @@ describe('mlops release (the command the stack runs)', () => {
     const again = await run(['apply', '--spec-env', 'MLOPS_RELEASE_SPEC', '--json'], env);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).actions.map((a: { action: string }) => a.action)).toEqual(['unchanged', 'unchanged']);
+  });
+
+  test('destroy of a replaced step (MLOPS_RELEASE_INSTANCE as Terraform sets it): reports kept, deletes nothing, exits 0', async () => {
+    const A = '5b0c3f1e-8d2a-4c6b-9e7f-0a1b2c3d4e5f';
+    const B = 'c7d8e9f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f';
+    const env = (id: string) => ({ MLOPS_RELEASE_SPEC: JSON.stringify(specJson()), [RELEASE_INSTANCE_ENV]: id, [SAGEMAKER_ENDPOINT_ENV]: fake.url });
+    expect((await run(['apply'], env(A))).code).toBe(0);
+    expect((await run(['apply'], env(B))).code).toBe(0);
+    fake.clearRequests();
+    const { code, stdout, stderr } = await run(['destroy', '--json'], env(A));
+    expect(stderr).toContain(`release step ${B} applied this same spec`);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.actions.map((a: { action: string; what: string }) => `${a.action} ${a.what}`)).toEqual(['kept model version', 'kept training job']);
+    expect(report.outputs).toEqual({ supersededBy: 'a1b2c3d4e5f6', supersededByStep: B });
+    expect(fake.operations.filter((o) => /^(Delete|Stop)/.test(o))).toEqual([]);
+    expect(fake.packages).toHaveLength(1);
   });
 
   test('a failed job exits 1 with the reason; a bad spec exits 2', async () => {

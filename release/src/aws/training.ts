@@ -38,6 +38,19 @@ export interface AwsDriverOptions {
  */
 export const RETRY_FAILED_ENV = 'MLOPS_RELEASE_RETRY_FAILED';
 
+/**
+ * The Terraform instance id of the release step (`terraform_data`'s `self.id`),
+ * which the step hands to both its apply and its destroy. A step that replaces
+ * another with the same spec (`terraform apply -replace`, a rebuilt image with
+ * the same content) has a new id: the destroy of the replaced step finds the
+ * new id on the release's current version and keeps it. Absent when the
+ * release runs outside Terraform (by hand, from CI).
+ */
+export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
+
+/** What an instance id may look like: SageMaker metadata values allow letters, digits and `_.:/=+@-` (a Terraform id is a UUID). */
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
+
 /** Keys of the model package's customer metadata: what the release knows a version by. */
 export const PACKAGE_METADATA = {
   release: 'mlops:release',
@@ -48,6 +61,8 @@ export const PACKAGE_METADATA = {
   appliedSpec: 'mlops:applied-spec',
   /** When (ms since the epoch) that apply ran; the highest is the release's current version. */
   appliedAt: 'mlops:applied-at',
+  /** The release step instance ({@link RELEASE_INSTANCE_ENV}) whose apply marked this version current; absent when that apply ran outside Terraform. */
+  appliedBy: 'mlops:applied-by',
 } as const;
 
 /** How a model package description starts: lets the release find its versions without describing every package. */
@@ -67,12 +82,37 @@ interface ReleasePackage {
   readonly job?: string;
   readonly appliedSpec?: string;
   readonly appliedAt: number;
+  /** The release step instance that marked it current, if the apply ran with one. */
+  readonly appliedBy?: string;
   readonly status?: string;
+}
+
+/**
+ * The release step instance of this run ({@link RELEASE_INSTANCE_ENV}), or
+ * `undefined` when the variable is unset or blank (a run outside Terraform).
+ * Throws {@link ReleaseError} `RELEASE_INSTANCE_INVALID` for a value SageMaker
+ * metadata cannot hold.
+ */
+export function releaseInstance(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env[RELEASE_INSTANCE_ENV];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const id = raw.trim();
+  if (!INSTANCE_ID.test(id)) {
+    throw new ReleaseError(
+      `${RELEASE_INSTANCE_ENV} is ${JSON.stringify(raw)}: it must be the release step's Terraform instance id (letters, digits and _.:/=+@-, at most 128 characters; Terraform sets it to terraform_data's id, a UUID). Fix: unset it when running the release by hand, or run the release through its Terraform step.`,
+      'RELEASE_INSTANCE_INVALID',
+    );
+  }
+  return id;
 }
 
 /** `mlops release apply` of a training spec: train (or reuse the completed job), then register the model. */
 export async function applyTraining(spec: ReleaseSpec, ctx: ReleaseContext, options: AwsDriverOptions = {}): Promise<ReleaseReport> {
   const { target, training } = parseAwsTraining(spec);
+  const instance = releaseInstance(ctx.env);
+  if (!instance) {
+    ctx.log.info(`${RELEASE_INSTANCE_ENV} is not set (a run outside the Terraform release step): the model version is marked current without a release step id`);
+  }
   const client = createSageMakerClient(target.region, ctx, options.clientConfig);
   try {
     const actions: ReleaseAction[] = [];
@@ -84,7 +124,7 @@ export async function applyTraining(spec: ReleaseSpec, ctx: ReleaseContext, opti
         'MODEL_LOCATION_MISMATCH',
       );
     }
-    const registered = await register(client, spec, training, target, ctx, options, actions);
+    const registered = await register(client, spec, training, target, instance, ctx, options, actions);
     return {
       actions,
       outputs: {
@@ -102,15 +142,27 @@ export async function applyTraining(spec: ReleaseSpec, ctx: ReleaseContext, opti
 }
 
 /**
- * `mlops release destroy` of a training spec. Superseded (another revision of
- * the release was applied after this one): keeps the model versions (the
- * registry's history) and stops this revision's job only if it still runs.
- * Otherwise (`cdktf destroy`): stops the job if it runs, deletes every model
- * version of the release (a model package group cannot be deleted while it
- * holds versions) and the release's training job records.
+ * `mlops release destroy` of a training spec. Superseded — another spec of
+ * the release was applied after this one (a newer revision, or the same
+ * revision with another image), or this same spec was applied again by
+ * another release step instance (the version's `mlops:applied-by` is not this
+ * run's {@link RELEASE_INSTANCE_ENV}: a replacement with an equal spec): keeps
+ * the model versions (the registry's history; the newer step may use them)
+ * and stops this revision's job only if it still runs for another revision.
+ * Otherwise (`cdktf destroy`: the marker carries this instance id, or none):
+ * stops the job if it runs, deletes every model version of the release (a
+ * model package group cannot be deleted while it holds versions) and the
+ * release's training job records. Without an instance id (a run by hand) only
+ * the spec decides, as before instance ids existed.
  */
 export async function destroyTraining(spec: ReleaseSpec, ctx: ReleaseContext, options: AwsDriverOptions = {}): Promise<ReleaseReport> {
   const { target, training } = parseAwsTraining(spec);
+  const instance = releaseInstance(ctx.env);
+  if (!instance) {
+    ctx.log.info(
+      `${RELEASE_INSTANCE_ENV} is not set (a run outside the Terraform release step): only the applied spec decides whether this step is superseded, so a replacement step with the same spec cannot be told from a real destroy`,
+    );
+  }
   const client = createSageMakerClient(target.region, ctx, options.clientConfig);
   try {
     const actions: ReleaseAction[] = [];
@@ -129,6 +181,21 @@ export async function destroyTraining(spec: ReleaseSpec, ctx: ReleaseContext, op
         actions.push({ action: 'kept', what: 'training job', id: training.jobName, detail: `${job.TrainingJobStatus}; the record of a kept model version` });
       }
       return { actions, outputs: { supersededBy: current.revision } };
+    }
+
+    if (current && instance && current.appliedBy && current.appliedBy !== instance) {
+      const by = current.appliedBy;
+      ctx.log.info(
+        `release step ${by} applied this same spec (revision ${current.revision}) after this step (${instance}): it replaced this step, so its destroy keeps what the new step uses`,
+      );
+      for (const p of packages.filter((x) => x.revision === spec.revision)) {
+        actions.push({ action: 'kept', what: 'model version', id: p.arn, detail: `revision ${p.revision}, applied again by release step ${by} (same spec), which replaced this step` });
+      }
+      if (job) actions.push({ action: 'kept', what: 'training job', id: training.jobName, detail: `${job.TrainingJobStatus}; the record of the model version release step ${by} uses` });
+      return { actions, outputs: { supersededBy: current.revision, supersededByStep: by } };
+    }
+    if (current && instance && !current.appliedBy) {
+      ctx.log.info(`model version ${current.arn} carries no release step id (applied outside Terraform or by an earlier driver): treating this step (${instance}) as the one that applied it`);
     }
 
     if (job && !TERMINAL.has(job.TrainingJobStatus ?? '')) await stopJob(client, ctx, training.jobName, options, actions);
@@ -233,6 +300,7 @@ async function register(
   spec: ReleaseSpec,
   training: TrainingSpec,
   target: AwsTarget,
+  instance: string | undefined,
   ctx: ReleaseContext,
   options: AwsDriverOptions,
   actions: ReleaseAction[],
@@ -277,6 +345,7 @@ async function register(
             [PACKAGE_METADATA.job]: training.jobName,
             [PACKAGE_METADATA.appliedSpec]: hash,
             [PACKAGE_METADATA.appliedAt]: String(appliedAt),
+            ...(instance ? { [PACKAGE_METADATA.appliedBy]: instance } : {}),
           },
           Tags: releaseTags(spec),
         }),
@@ -287,26 +356,44 @@ async function register(
     if (!arn) throw new ReleaseError(`SageMaker CreateModelPackage answered without a ModelPackageArn for revision ${spec.revision}`, 'CLOUD_REQUEST_FAILED');
     const described = await waitForPackage(client, ctx, arn, options);
     actions.push({ action: 'created', what: 'model version', id: arn, detail: `${group} v${described.ModelPackageVersion ?? '?'}, revision ${spec.revision}` });
-    return { arn, version: described.ModelPackageVersion, revision: spec.revision, job: training.jobName, appliedSpec: hash, appliedAt, status: described.ModelPackageStatus };
+    return { arn, version: described.ModelPackageVersion, revision: spec.revision, job: training.jobName, appliedSpec: hash, appliedAt, appliedBy: instance, status: described.ModelPackageStatus };
   }
 
-  if (latest === ours && ours.appliedSpec === hash) {
+  const currentWithThisSpec = latest === ours && ours.appliedSpec === hash;
+  // Without an instance id (a run outside Terraform) the spec alone decides, as before instance ids existed.
+  if (currentWithThisSpec && (instance === undefined || ours.appliedBy === instance)) {
     ctx.log.info(`model version ${ours.arn} of revision ${spec.revision} is registered and current`);
     actions.push({ action: 'unchanged', what: 'model version', id: ours.arn, detail: `revision ${spec.revision}` });
     return ours;
   }
-  ctx.log.info(`model version ${ours.arn} of revision ${spec.revision} exists: marking it as the release's current version`);
+  let detail: string;
+  if (currentWithThisSpec) {
+    ctx.log.info(
+      `model version ${ours.arn} of revision ${spec.revision} is current, applied by release step ${ours.appliedBy ?? '(none)'}: marking it as applied by this step (${instance}), which replaces that one`,
+    );
+    detail = `revision ${spec.revision} is current; applied by release step ${instance} now`;
+  } else {
+    ctx.log.info(`model version ${ours.arn} of revision ${spec.revision} exists: marking it as the release's current version`);
+    detail = `revision ${spec.revision} is current again`;
+  }
+  // A run without an instance id removes the id of the step that marked the version before: the marker must not name a step that did not apply it last.
+  const removeId = instance === undefined && ours.appliedBy !== undefined;
   await call('UpdateModelPackage', ctx, (abortSignal) =>
     client.send(
       new UpdateModelPackageCommand({
         ModelPackageArn: ours!.arn,
-        CustomerMetadataProperties: { [PACKAGE_METADATA.appliedSpec]: hash, [PACKAGE_METADATA.appliedAt]: String(appliedAt) },
+        CustomerMetadataProperties: {
+          [PACKAGE_METADATA.appliedSpec]: hash,
+          [PACKAGE_METADATA.appliedAt]: String(appliedAt),
+          ...(instance ? { [PACKAGE_METADATA.appliedBy]: instance } : {}),
+        },
+        ...(removeId ? { CustomerMetadataPropertiesToRemove: [PACKAGE_METADATA.appliedBy] } : {}),
       }),
       { abortSignal },
     ),
   );
-  actions.push({ action: 'updated', what: 'model version', id: ours.arn, detail: `revision ${spec.revision} is current again` });
-  return { ...ours, appliedSpec: hash, appliedAt };
+  actions.push({ action: 'updated', what: 'model version', id: ours.arn, detail });
+  return { ...ours, appliedSpec: hash, appliedAt, appliedBy: instance };
 }
 
 /** The release's versions in the group (described: their metadata names the release and revision). */
@@ -342,6 +429,7 @@ async function releasePackages(client: SageMakerClient, ctx: ReleaseContext, gro
         job: meta[PACKAGE_METADATA.job],
         appliedSpec: meta[PACKAGE_METADATA.appliedSpec],
         appliedAt: Number(meta[PACKAGE_METADATA.appliedAt] ?? 0) || 0,
+        appliedBy: meta[PACKAGE_METADATA.appliedBy] || undefined,
         status: d.ModelPackageStatus,
       });
     }
