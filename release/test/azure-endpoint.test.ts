@@ -426,3 +426,166 @@ describe('contract with the runtime\'s scoring server', () => {
     expect(INFERENCE_ROUTES.port).toBe(config.port);
   });
 });
+
+describe('azure driver: release step instance (endpoint)', () => {
+  // Two terraform_data instances of the same spec: A is replaced by B (terraform apply -replace, or an image rebuilt from the same content).
+  const A = '5f0c3e1a-0b6d-4c1e-9a7f-2d3c4b5a6e7f';
+  const B = 'c2a9d8e7-6f5b-4a3c-8d2e-1f0a9b8c7d6e';
+  const C = '0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a';
+  const step = (id: string) => fakeContext({ MLOPS_RELEASE_INSTANCE: id });
+  const endpointPuts = () => arm.requests.filter((r) => r.method === 'PUT' && r.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((r) => r.body);
+  const TODAY_DESTROY = [
+    `GET ~/onlineEndpoints/${EP}`,
+    `GET ~/onlineEndpoints/${EP}/deployments`,
+    `DELETE ${RG_PATH}/providers/Microsoft.Insights/autoscalesettings/${EP}-blue-autoscale`,
+    `DELETE ~/onlineEndpoints/${EP}`,
+  ];
+
+  it('marks the endpoint with the instance when a rollout completes, and not before', async () => {
+    await driver.apply(specFixture('endpoint'), step(A));
+    // created unmarked, marked by the traffic change that completes the rollout
+    expect(endpointPuts().map((b) => [b.properties.traffic, b.tags['mlops.step']])).toEqual([
+      [{}, undefined],
+      [{ blue: 100 }, A],
+    ]);
+    expect(arm.endpoints.get(EP)!.tags).toEqual({ 'mlops.release': EP, 'mlops.step': A, 'managed-by': 'cdktf-mlops' });
+
+    // a canary of a newer revision by step C: the 10% step keeps A's mark, 100% takes C's
+    const b = revisionB();
+    await driver.apply(b.training, fakeContext());
+    arm.clearRequests();
+    await driver.apply(b.endpoint, step(C));
+    expect(endpointPuts().map((body) => [body.properties.traffic, body.tags['mlops.step']])).toEqual([
+      [{ green: 10, blue: 90 }, A],
+      [{ green: 100 }, C],
+    ]);
+  });
+
+  it('same-spec replacement: the new step takes the mark over with one PUT keeping traffic; the old step\'s destroy deletes nothing', async () => {
+    // GIVEN step A serves the revision
+    await driver.apply(specFixture('endpoint'), step(A));
+    arm.clearRequests();
+
+    // WHEN its replacement B of the same spec applies (create before destroy)
+    const report = await driver.apply(specFixture('endpoint'), step(B));
+
+    // THEN B only re-marks the endpoint, traffic and deployment as they are
+    // (the PUT is long-running: polled, then the endpoint read back)
+    expect(calls()).toEqual([
+      'GET ~/models/bike-demand/versions',
+      `GET ~/environments/${ENV}/versions`,
+      `GET ~/onlineEndpoints/${EP}`,
+      `GET ~/onlineEndpoints/${EP}/deployments`,
+      `PUT ~/onlineEndpoints/${EP}`,
+      `GET ~/onlineEndpoints/${EP}`,
+    ]);
+    expect(endpointPuts()).toEqual([
+      {
+        location: 'westeurope',
+        tags: { 'mlops.release': EP, 'mlops.step': B, 'managed-by': 'cdktf-mlops' },
+        identity: { type: 'UserAssigned', userAssignedIdentities: { [IDENTITY]: {} } },
+        properties: { authMode: 'AMLToken', description: `Scoring endpoint of release ${EP} (cdktf-mlops).`, publicNetworkAccess: 'Disabled', traffic: { blue: 100 } },
+      },
+    ]);
+    expect(report.actions.map((a) => `${a.action} ${a.what}`)).toEqual(['unchanged environment', 'unchanged deployment', 'updated online endpoint tags']);
+    expect(report.actions.at(-1)!.detail).toBe(`mlops.step=${B} (was ${A})`);
+    expect(report.outputs).toMatchObject({ deployment: 'blue', modelVersion: '1' });
+
+    // a second run of B only reads
+    arm.clearRequests();
+    await driver.apply(specFixture('endpoint'), step(B));
+    expect(arm.requests.every((r) => r.method === 'GET')).toBe(true);
+
+    // AND A's destroy then keeps the endpoint, blue and its autoscaling, and only reads
+    arm.clearRequests();
+    const ctx = step(A);
+    const destroyed = await driver.destroy(specFixture('endpoint'), ctx);
+    expect(calls()).toEqual([`GET ~/onlineEndpoints/${EP}`, `GET ~/onlineEndpoints/${EP}/deployments`]);
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ blue: 100 });
+    expect([...arm.deployments.get(EP)!.keys()]).toEqual(['blue']);
+    expect(arm.autoscale.has(`${EP}-blue-autoscale`)).toBe(true);
+    expect(destroyed.outputs).toEqual({ superseded: 'true' });
+    expect(destroyed.actions.map((a) => `${a.action} ${a.what} ${a.id}`)).toEqual([`kept deployment ${EP}/blue`, `kept online endpoint ${EP}`]);
+    expect(destroyed.actions.at(-1)!.detail).toBe(`release step ${B} applied last (mlops.step), this step is ${A}: superseded by a step of the same spec`);
+
+    // and B's destroy (cdktf destroy later) deletes as before
+    arm.clearRequests();
+    await driver.destroy(specFixture('endpoint'), step(B));
+    expect(calls()).toEqual(TODAY_DESTROY);
+    expect(arm.endpoints.has(EP)).toBe(false);
+  });
+
+  it('a real destroy with the matching instance deletes the endpoint as before', async () => {
+    await driver.apply(specFixture('endpoint'), step(A));
+    arm.clearRequests();
+
+    const report = await driver.destroy(specFixture('endpoint'), step(A));
+
+    expect(calls()).toEqual(TODAY_DESTROY);
+    expect(report.actions).toEqual([{ action: 'deleted', what: 'online endpoint', id: EP, detail: 'with deployments blue' }]);
+    expect(arm.endpoints.has(EP)).toBe(false);
+    expect(arm.autoscale.size).toBe(0);
+  });
+
+  it('a rollout rolled back keeps the previous step\'s mark, so that step\'s real destroy still deletes the endpoint', async () => {
+    await driver.apply(specFixture('endpoint'), step(A));
+    const b = revisionB();
+    await driver.apply(b.training, fakeContext());
+    let reads = 0;
+    arm.onDeploymentGet = (_endpoint, name, resource) => {
+      if (name === 'green' && ++reads === 2) resource.properties.provisioningState = 'Failed';
+    };
+    arm.clearRequests();
+
+    await expect(driver.apply(b.endpoint, step(C))).rejects.toMatchObject({ code: 'ROLLOUT_FAILED' });
+    // the 10% step and the rollback both kept A's mark
+    expect(endpointPuts().map((body) => [body.properties.traffic, body.tags['mlops.step']])).toEqual([
+      [{ green: 10, blue: 90 }, A],
+      [{ blue: 100 }, A],
+    ]);
+    expect(arm.endpoints.get(EP)!.tags['mlops.step']).toBe(A);
+
+    arm.clearRequests();
+    await driver.destroy(specFixture('endpoint'), step(A));
+    expect(arm.endpoints.has(EP)).toBe(false);
+  });
+
+  it('an update of the endpoint to the spec keeps the mark it finds', async () => {
+    await driver.apply(specFixture('endpoint'), step(A));
+    arm.endpoints.get(EP)!.properties.publicNetworkAccess = 'Enabled';
+    arm.clearRequests();
+
+    await driver.apply(specFixture('endpoint'), step(A));
+
+    expect(endpointPuts()).toHaveLength(1);
+    expect(endpointPuts()[0]!.tags['mlops.step']).toBe(A);
+    expect(endpointPuts()[0]!.properties).toMatchObject({ publicNetworkAccess: 'Disabled', traffic: { blue: 100 } });
+  });
+
+  it('without an instance id (a run outside Terraform) keeps the mark and destroys by revision only, saying so', async () => {
+    // an endpoint applied before instance ids (unmarked): a step's destroy deletes it as before
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    expect(arm.endpoints.get(EP)!.tags).not.toHaveProperty('mlops.step');
+    arm.clearRequests();
+    await driver.destroy(specFixture('endpoint'), step(A));
+    expect(calls()).toEqual(TODAY_DESTROY);
+
+    // marked by a step, then applied by hand: the mark stays, nothing is written
+    await driver.apply(specFixture('endpoint'), step(B));
+    arm.clearRequests();
+    const manual = fakeContext();
+    await driver.apply(specFixture('endpoint'), manual);
+    expect(arm.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(arm.endpoints.get(EP)!.tags['mlops.step']).toBe(B);
+    expect(manual.lines).toContain('MLOPS_RELEASE_INSTANCE is not set (a run outside Terraform): the online endpoint keeps its mlops.step mark');
+
+    // a destroy by hand deletes as before, and says why it cannot tell
+    arm.clearRequests();
+    const ctx = fakeContext();
+    await driver.destroy(specFixture('endpoint'), ctx);
+    expect(calls()).toEqual(TODAY_DESTROY);
+    expect(ctx.lines).toContain(
+      'MLOPS_RELEASE_INSTANCE is not set (a run outside Terraform): a replacement of this step with the same spec cannot be told from a real destroy; deciding by revision only',
+    );
+  });
+});

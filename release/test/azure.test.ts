@@ -362,3 +362,133 @@ describe('azure driver: training destroy', () => {
     expect(report.actions).toEqual([{ action: 'unchanged', what: 'training job', id: JOB, detail: 'nothing of this revision was found' }]);
   });
 });
+
+describe('azure driver: release step instance (training)', () => {
+  // Two terraform_data instances of the same spec: A is replaced by B (terraform apply -replace, or an image rebuilt from the same content).
+  const A = '5f0c3e1a-0b6d-4c1e-9a7f-2d3c4b5a6e7f';
+  const B = 'c2a9d8e7-6f5b-4a3c-8d2e-1f0a9b8c7d6e';
+  const step = (id: string) => fakeContext({ MLOPS_RELEASE_INSTANCE: id });
+  const modelPut = () => arm.requests.filter((r) => r.method === 'PUT' && r.path.startsWith(`${WS_PATH}/models/`));
+  const TODAY_DESTROY = [
+    'GET ~/models/bike-demand/versions',
+    'DELETE ~/models/bike-demand/versions/1',
+    'DELETE ~/models/bike-demand',
+    `GET ~/jobs/${JOB}`,
+    `DELETE ~/jobs/${JOB}`,
+    `GET ~/environments/${ENV}/versions`,
+    `DELETE ~/environments/${ENV}/versions/1`,
+    `DELETE ~/environments/${ENV}`,
+  ];
+
+  it('marks the model version with the instance; a replacement of the same spec re-tags it with one PUT, then only reads', async () => {
+    await driver.apply(specFixture('training'), step(A));
+    const first = modelPut()[0]!.body.properties;
+    expect(first.tags['mlops.step']).toBe(A);
+    arm.clearRequests();
+
+    const report = await driver.apply(specFixture('training'), step(B));
+
+    // everything else unchanged: the job is reused, the version is PUT again as it is, with the new mark
+    expect(arm.calls()).toEqual([`GET ~/environments/${ENV}/versions`, `GET ~/jobs/${JOB}`, 'GET ~/models/bike-demand/versions', 'PUT ~/models/bike-demand/versions/1']);
+    const { tags, ...rest } = modelPut()[0]!.body.properties;
+    const { tags: firstTags, ...firstRest } = first;
+    expect(tags).toEqual({ ...firstTags, 'mlops.step': B });
+    expect(rest).toEqual({ ...firstRest, isAnonymous: false, isArchived: false });
+    expect(report.actions.at(-1)).toEqual({ action: 'updated', what: 'model version tags', id: 'bike-demand:1', detail: `mlops.step=${B} (was ${A})` });
+    expect(report.outputs.modelVersion).toBe('1');
+    expect(arm.models.get('bike-demand')!.get('1')!.properties.tags['mlops.step']).toBe(B);
+
+    arm.clearRequests();
+    const again = await driver.apply(specFixture('training'), step(B));
+    expect(arm.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(again.actions.at(-1)).toMatchObject({ action: 'unchanged', what: 'model version' });
+  });
+
+  it('same-spec replacement: the old step\'s destroy keeps the model version, the job and the environment, and only reads', async () => {
+    // GIVEN step A applied, then its replacement B of the same spec (create before destroy)
+    await driver.apply(specFixture('training'), step(A));
+    await driver.apply(specFixture('training'), step(B));
+    arm.clearRequests();
+
+    // WHEN A's destroy runs
+    const ctx = step(A);
+    const report = await driver.destroy(specFixture('training'), ctx);
+
+    // THEN nothing is deleted
+    expect(arm.calls()).toEqual(['GET ~/models/bike-demand/versions']);
+    expect(report.outputs).toEqual({ superseded: 'true' });
+    expect(report.actions.map((a) => `${a.action} ${a.what} ${a.id}`)).toEqual(['kept model version bike-demand:1', `kept training job ${JOB}`]);
+    expect(report.actions[0]!.detail).toBe(`release step ${B} applied revision 0a1b2c3d4e5f last (mlops.step), this step is ${A}: superseded by a step of the same spec`);
+    expect(arm.models.get('bike-demand')!.size).toBe(1);
+    expect(arm.jobs.has(JOB)).toBe(true);
+    expect(arm.environments.get(ENV)!.size).toBe(1);
+
+    // and B's destroy (cdktf destroy later) deletes as before
+    arm.clearRequests();
+    await driver.destroy(specFixture('training'), step(B));
+    expect(arm.calls().filter((c) => !c.includes('mfeOperation'))).toEqual(TODAY_DESTROY);
+    expect(arm.models.size).toBe(0);
+    expect(arm.jobs.size).toBe(0);
+  });
+
+  it('a real destroy with the matching instance deletes as before', async () => {
+    await driver.apply(specFixture('training'), step(A));
+    arm.clearRequests();
+
+    const report = await driver.destroy(specFixture('training'), step(A));
+
+    expect(arm.calls().filter((c) => !c.includes('mfeOperation'))).toEqual(TODAY_DESTROY);
+    expect(report.outputs).toEqual({});
+    expect(arm.models.size).toBe(0);
+    expect(arm.jobs.has(JOB)).toBe(false);
+  });
+
+  it('a newer revision still supersedes, whatever the instances', async () => {
+    await driver.apply(specFixture('training'), step(A));
+    const newer = specFixture('training', (s) => {
+      s.revision = 'ffffeeee0000';
+      s.training.jobName = 'contoso-mlops-dev-bike-demand-ffffeeee0000';
+      s.azure.training.modelPath = 'models/bike-demand/ffffeeee0000';
+    });
+    await driver.apply(newer, step(B));
+    arm.clearRequests();
+
+    const report = await driver.destroy(specFixture('training'), step(A));
+
+    expect(arm.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(report.actions.map((a) => `${a.action} ${a.what} ${a.detail}`)).toEqual(['kept model version superseded: kept as history', 'kept training job superseded: kept as history']);
+  });
+
+  it('without an instance id (a run outside Terraform) marks nothing and destroys by revision only, saying so', async () => {
+    // apply by hand: no mark
+    const manual = fakeContext();
+    await driver.apply(specFixture('training'), manual);
+    expect(modelPut()[0]!.body.properties.tags).not.toHaveProperty('mlops.step');
+    expect(manual.lines).toContain('MLOPS_RELEASE_INSTANCE is not set (a run outside Terraform): the model version is not marked with mlops.step');
+
+    // a step's destroy of an unmarked version (applied before instance ids) deletes as before
+    arm.clearRequests();
+    await driver.destroy(specFixture('training'), step(A));
+    expect(arm.calls().filter((c) => !c.includes('mfeOperation'))).toEqual(TODAY_DESTROY);
+
+    // a destroy by hand of a version marked by a step deletes as before, and says why it cannot tell
+    await driver.apply(specFixture('training'), step(B));
+    arm.clearRequests();
+    const ctx = fakeContext({ MLOPS_RELEASE_INSTANCE: '  ' });
+    const report = await driver.destroy(specFixture('training'), ctx);
+    expect(report.actions.map((a) => a.action)).toEqual(['deleted', 'deleted', 'deleted', 'deleted', 'deleted']);
+    expect(ctx.lines).toContain(
+      'MLOPS_RELEASE_INSTANCE is not set (a run outside Terraform): a replacement of this step with the same spec cannot be told from a real destroy; deciding by revision only',
+    );
+  });
+
+  it('refuses an instance id that cannot be a tag, naming the variable and the value, before any request', async () => {
+    const err = await driver.destroy(specFixture('training'), step('a b;rm -rf')).catch((e) => e);
+
+    expect(err).toBeInstanceOf(ReleaseError);
+    expect(err.code).toBe('BAD_INSTANCE');
+    expect(err.message).toContain('MLOPS_RELEASE_INSTANCE is "a b;rm -rf", which is not a release step instance id');
+    expect(err.message).toContain('Fix: unset it');
+    expect(arm.requests).toHaveLength(0);
+  });
+});

@@ -110,6 +110,11 @@ export async function modelVersionsOf(
   return { all, mine };
 }
 
+/** The release step instance that applied a model version last (its `mlops.step` tag), if it was marked. */
+export function modelStepOf(version: ModelVersion | undefined): string | undefined {
+  return tagsOf(version)[TAGS.step] || undefined;
+}
+
 /** True when the registry holds a version of a newer revision of the same release than `mine`. */
 export function isSuperseded(spec: ReleaseSpec, all: readonly ModelVersion[], mine: ModelVersion | undefined): boolean {
   const mineNumber = mine?.name && /^\d+$/.test(mine.name) ? Number(mine.name) : -1;

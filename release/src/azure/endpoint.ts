@@ -3,7 +3,7 @@ import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
 import { EndpointSpec, ReleaseSpec, ReleaseSpecError } from '../spec';
 import { ensureEnvironment, modelVersionsOf } from './assets';
 import { AUTOSCALE_API_VERSION, AzureSession, armRequest, attempt, getIfExists, listAll } from './client';
-import { AzureTarget, INFERENCE_ROUTES, MODEL_MOUNT_PATH, TAGS } from './target';
+import { AzureTarget, INFERENCE_ROUTES, MODEL_MOUNT_PATH, RELEASE_INSTANCE_ENV, TAGS } from './target';
 
 type EndpointTarget = NonNullable<AzureTarget['endpoint']>;
 
@@ -26,12 +26,17 @@ export function trafficSteps(rollout: EndpointSpec['rollout'], hasLiveDeployment
   return [...steps, 100];
 }
 
-/** The online endpoint: the workload identity, the auth mode, public access as the target says. */
-export function endpointBody(spec: ReleaseSpec, target: AzureTarget, traffic: Record<string, number>): OnlineEndpoint {
+/**
+ * The online endpoint: the workload identity, the auth mode, public access as
+ * the target says, and `step` (the release step instance that applied last) in
+ * the `mlops.step` tag when there is one. A PUT replaces every tag, so callers
+ * pass the endpoint's current `step` unless they mean to change it.
+ */
+export function endpointBody(spec: ReleaseSpec, target: AzureTarget, traffic: Record<string, number>, step?: string): OnlineEndpoint {
   const t = target.endpoint!;
   return {
     location: target.location,
-    tags: { [TAGS.release]: spec.name, [TAGS.managedBy]: 'cdktf-mlops' },
+    tags: { [TAGS.release]: spec.name, ...(step !== undefined ? { [TAGS.step]: step } : {}), [TAGS.managedBy]: 'cdktf-mlops' },
     identity: { type: 'UserAssigned', userAssignedIdentities: { [target.identity.resourceId]: {} } },
     properties: {
       authMode: t.authMode,
@@ -122,6 +127,11 @@ function tags(resource: { tags?: Record<string, string | null> } | undefined): R
   return resource?.tags ?? {};
 }
 
+/** The release step instance that applied the endpoint last (its `mlops.step` tag), if it was marked. */
+function stepOf(endpoint: OnlineEndpoint): string | undefined {
+  return tags(endpoint)[TAGS.step] || undefined;
+}
+
 function isMine(spec: ReleaseSpec, t: EndpointTarget, d: OnlineDeployment): boolean {
   return tags(d)[TAGS.revision] === spec.revision && tags(d)[TAGS.config] === t.configHash;
 }
@@ -156,10 +166,10 @@ async function waitHealthy(s: AzureSession, target: AzureTarget, endpointName: s
   }
 }
 
-async function putTraffic(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, traffic: Record<string, number>): Promise<OnlineEndpoint> {
+async function putTraffic(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, traffic: Record<string, number>, step: string | undefined): Promise<OnlineEndpoint> {
   const name = spec.endpoint!.name;
   return attempt(`set traffic of online endpoint ${name} to ${JSON.stringify(traffic)}`, () =>
-    s.client.onlineEndpoints.beginCreateOrUpdateAndWait(target.resourceGroup, target.workspaceName, name, endpointBody(spec, target, traffic), s.lro),
+    s.client.onlineEndpoints.beginCreateOrUpdateAndWait(target.resourceGroup, target.workspaceName, name, endpointBody(spec, target, traffic, step), s.lro),
   );
 }
 
@@ -187,10 +197,14 @@ function outputsOf(spec: ReleaseSpec, target: AzureTarget, endpoint: OnlineEndpo
  * `apply` of an endpoint spec: the endpoint (created or brought to the spec),
  * the revision's deployment in the idle colour, its autoscaling, traffic
  * shifted as the rollout says while the deployment stays healthy (else rolled
- * back), then the previous deployment deleted. A second run finds the
- * endpoint serving this revision with all traffic and changes nothing.
+ * back), then the previous deployment deleted. The traffic change that
+ * completes the rollout also marks the endpoint with `instance` (`mlops.step`,
+ * the release step instance; a rollout rolled back keeps the previous mark). A
+ * second run finds the endpoint serving this revision with all traffic and
+ * changes nothing — except the mark, when another step of the same spec
+ * applied last (a replacement of the step with the same spec).
  */
-export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: AzureTarget): Promise<ReleaseReport> {
+export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, instance: string | undefined): Promise<ReleaseReport> {
   const { resourceGroup: rg, workspaceName: ws } = target;
   const ep = spec.endpoint!;
   const t = target.endpoint!;
@@ -205,6 +219,9 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
     );
   }
   const modelVersion = model.name;
+  if (instance === undefined) {
+    s.ctx.log.info(`${RELEASE_INSTANCE_ENV} is not set (a run outside Terraform): the online endpoint keeps its ${TAGS.step} mark`);
+  }
   const environment = await ensureEnvironment(s, spec, target);
   actions.push(environment.action);
 
@@ -216,13 +233,17 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
       'ENDPOINT_TAKEN',
     );
   }
+  // The mark of the step that applied last: kept by every PUT until this rollout completes.
+  const previousStep = endpoint ? stepOf(endpoint) : undefined;
   if (!endpoint) {
     s.ctx.log.info(`creating online endpoint ${ep.name}`);
     endpoint = await attempt(`create online endpoint ${ep.name}`, () => s.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, ep.name, endpointBody(spec, target, {}), s.lro));
     actions.push({ action: 'created', what: 'online endpoint', id: ep.name, detail: `${t.authMode}, public network access ${t.publicNetworkAccess ? 'on' : 'off'}` });
   } else if (endpointDiffers(endpoint, spec, target) || endpoint.properties.provisioningState === 'Failed') {
     const traffic = { ...(endpoint.properties.traffic ?? {}) };
-    endpoint = await attempt(`update online endpoint ${ep.name}`, () => s.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, ep.name, endpointBody(spec, target, traffic), s.lro));
+    endpoint = await attempt(`update online endpoint ${ep.name}`, () =>
+      s.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, ep.name, endpointBody(spec, target, traffic, previousStep), s.lro),
+    );
     actions.push({ action: 'updated', what: 'online endpoint', id: ep.name, detail: `${t.authMode}, public network access ${t.publicNetworkAccess ? 'on' : 'off'}` });
   }
 
@@ -232,6 +253,11 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
   const others = deployments.filter((d) => d !== mine && d.name);
   if (mine?.name && traffic[mine.name] === 100 && stateOf(mine) === 'Succeeded' && others.length === 0) {
     actions.push({ action: 'unchanged', what: 'deployment', id: `${ep.name}/${mine.name}`, detail: `serves revision ${spec.revision} with 100% of traffic` });
+    if (instance !== undefined && previousStep !== instance) {
+      // Another step of the same spec applied last (this one replaces it): take the mark over, traffic as it is.
+      endpoint = await putTraffic(s, spec, target, traffic, instance);
+      actions.push({ action: 'updated', what: 'online endpoint tags', id: ep.name, detail: `${TAGS.step}=${instance} (was ${previousStep ?? 'unset'})` });
+    }
     return { actions, outputs: outputsOf(spec, target, endpoint, mine.name, modelVersion) };
   }
 
@@ -270,7 +296,8 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
   const reached = traffic[colour] ?? 0;
   for (const share of trafficSteps(ep.rollout, liveName !== undefined).filter((p) => (reached > 0 ? p >= reached : p > 0))) {
     const next: Record<string, number> = share === 100 || !liveName ? { [colour]: 100 } : { [colour]: share, [liveName]: 100 - share };
-    endpoint = await putTraffic(s, spec, target, next);
+    // The step that completes the rollout marks the endpoint; until then it keeps the previous step's mark.
+    endpoint = await putTraffic(s, spec, target, next, share === 100 ? (instance ?? previousStep) : previousStep);
     actions.push({ action: 'updated', what: 'traffic', id: ep.name, detail: Object.entries(next).map(([k, v]) => `${k} ${v}%`).join(', ') });
     s.ctx.log.info(`traffic of ${ep.name}: ${Object.entries(next).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
     if (share === 100) break;
@@ -282,7 +309,7 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
       const health = await waitHealthy(s, target, ep.name, colour);
       if (!health.ok) {
         s.ctx.log.warn(`deployment ${ep.name}/${colour} is ${health.state} at ${share}%; rolling back to ${liveName}`);
-        await putTraffic(s, spec, target, { [liveName!]: 100 });
+        await putTraffic(s, spec, target, { [liveName!]: 100 }, previousStep);
         actions.push({ action: 'updated', what: 'traffic', id: ep.name, detail: `rolled back: ${liveName} 100%` });
         await deleteDeployment(s, target, ep.name, colour, actions, `rolled back (${health.state})`);
         throw new ReleaseError(
@@ -302,12 +329,17 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
 }
 
 /**
- * `destroy` of an endpoint spec. Superseded (the endpoint serves another
- * revision or config, i.e. this is the old step of a replacement): deletes
- * only this revision's deployment, if it is still there. Otherwise: deletes
- * the endpoint with its deployments and their autoscale settings.
+ * `destroy` of an endpoint spec. Superseded — the endpoint serves another
+ * revision or config (this is the old step of a replacement): deletes only
+ * this revision's deployment, if it is still there; or the endpoint is marked
+ * by another release step instance (`mlops.step`: a replacement with the same
+ * spec, whose new step now serves this very deployment): keeps everything.
+ * Otherwise (`cdktf destroy`; also an endpoint marked by this instance or not
+ * marked at all): deletes the endpoint with its deployments and their
+ * autoscale settings. Without an `instance` (a run outside Terraform) it
+ * decides by revision only.
  */
-export async function destroyEndpoint(s: AzureSession, spec: ReleaseSpec, target: AzureTarget): Promise<ReleaseReport> {
+export async function destroyEndpoint(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, instance: string | undefined): Promise<ReleaseReport> {
   const { resourceGroup: rg, workspaceName: ws } = target;
   const ep = spec.endpoint!;
   const t = target.endpoint!;
@@ -322,6 +354,11 @@ export async function destroyEndpoint(s: AzureSession, spec: ReleaseSpec, target
     actions.push({ action: 'kept', what: 'online endpoint', id: ep.name, detail: 'belongs to another release' });
     return { actions, outputs: {} };
   }
+  if (instance === undefined) {
+    s.ctx.log.info(
+      `${RELEASE_INSTANCE_ENV} is not set (a run outside Terraform): a replacement of this step with the same spec cannot be told from a real destroy; deciding by revision only`,
+    );
+  }
   const traffic: Record<string, number> = { ...(endpoint.properties.traffic ?? {}) };
   const deployments = await listAll(`list deployments of online endpoint ${ep.name}`, () => s.client.onlineDeployments.list(rg, ws, ep.name, s.call));
   const mine = deployments.find((d) => isMine(spec, t, d));
@@ -335,12 +372,21 @@ export async function destroyEndpoint(s: AzureSession, spec: ReleaseSpec, target
         const top = serving[0]!.name!;
         const next = { ...traffic, [mine.name]: 0, [top]: (traffic[top] ?? 0) + share };
         delete next[mine.name];
-        await putTraffic(s, spec, target, next);
+        await putTraffic(s, spec, target, next, stepOf(endpoint));
         actions.push({ action: 'updated', what: 'traffic', id: ep.name, detail: `${mine.name}'s ${share}% moved to ${top}` });
       }
       await deleteDeployment(s, target, ep.name, mine.name, actions, `revision ${spec.revision}, superseded`);
     }
     actions.push({ action: 'kept', what: 'online endpoint', id: ep.name, detail: 'superseded: serves a newer revision' });
+    return { actions, outputs: { superseded: 'true' } };
+  }
+
+  const lastStep = stepOf(endpoint);
+  if (instance !== undefined && lastStep !== undefined && lastStep !== instance) {
+    const why = `release step ${lastStep} applied last (${TAGS.step}), this step is ${instance}: superseded by a step of the same spec`;
+    s.ctx.log.info(`${why}; keeping online endpoint ${ep.name} and what it serves`);
+    if (mine?.name) actions.push({ action: 'kept', what: 'deployment', id: `${ep.name}/${mine.name}`, detail: `revision ${spec.revision}, serves the newer step` });
+    actions.push({ action: 'kept', what: 'online endpoint', id: ep.name, detail: why });
     return { actions, outputs: { superseded: 'true' } };
   }
 

@@ -2,16 +2,16 @@ import { ReleaseContext, ReleaseDriver, ReleaseReport } from '../driver';
 import { ReleaseSpec, parseTarget } from '../spec';
 import { AzureDriverOptions, openSession } from './client';
 import { applyEndpoint, destroyEndpoint, endpointTargetOf } from './endpoint';
-import { AzureTargetSchema } from './target';
+import { AzureTargetSchema, releaseInstanceOf } from './target';
 import { applyTraining, destroyTraining, trainingTargetOf } from './training';
 
 export { ARM_ENDPOINT_ENV, AUTOSCALE_API_VERSION, DEFAULT_ARM_ENDPOINT } from './client';
 export type { AzureDriverOptions } from './client';
-export { AzureTargetSchema, INFERENCE_ROUTES, MODEL_MOUNT_PATH, TAGS } from './target';
+export { AzureTargetSchema, INFERENCE_ROUTES, MODEL_MOUNT_PATH, RELEASE_INSTANCE_ENV, TAGS, releaseInstanceOf } from './target';
 export type { AzureTarget } from './target';
 export { trafficSteps, endpointBody, deploymentBody, autoscaleBody, autoscaleName, COLOURS } from './endpoint';
 export { jobBody, trainCommand } from './training';
-export { environmentBody, nextVersion } from './assets';
+export { environmentBody, modelStepOf, nextVersion } from './assets';
 
 /**
  * The Azure release driver, through `@azure/arm-machinelearning`
@@ -25,6 +25,11 @@ export { environmentBody, nextVersion } from './assets';
  * - endpoint: the managed online endpoint and a blue/green rollout of the
  *   revision's deployment (see `applyEndpoint`).
  *
+ * Both mark what the step owns (the model version, the endpoint) with the
+ * release step instance from MLOPS_RELEASE_INSTANCE (tag `mlops.step`), so
+ * that the destroy of a step replaced by one of the same spec keeps what the
+ * new step uses; without it (a run outside Terraform) they decide by revision.
+ *
  * Tests pass a fake credential, a loopback `endpoint` and a short `pollIntervalMs`.
  */
 export function createAzureDriver(options: AzureDriverOptions = {}): ReleaseDriver {
@@ -32,9 +37,10 @@ export function createAzureDriver(options: AzureDriverOptions = {}): ReleaseDriv
     const target = parseTarget(AzureTargetSchema, spec);
     if (spec.kind === 'training') trainingTargetOf(target);
     else endpointTargetOf(target);
+    const instance = releaseInstanceOf(ctx.env);
     const session = openSession(options, target.subscriptionId, ctx);
-    if (spec.kind === 'training') return command === 'apply' ? applyTraining(session, spec, target) : destroyTraining(session, spec, target);
-    return command === 'apply' ? applyEndpoint(session, spec, target) : destroyEndpoint(session, spec, target);
+    if (spec.kind === 'training') return command === 'apply' ? applyTraining(session, spec, target, instance) : destroyTraining(session, spec, target, instance);
+    return command === 'apply' ? applyEndpoint(session, spec, target, instance) : destroyEndpoint(session, spec, target, instance);
   };
   return {
     apply: (spec, ctx) => run('apply', spec, ctx),

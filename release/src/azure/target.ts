@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ReleaseError } from '../driver';
 
 /**
  * The `azure` section of a release spec, written by the stack's
@@ -34,8 +35,46 @@ export const TAGS = {
   config: 'mlops.config',
   image: 'mlops.image',
   environment: 'mlops.environment',
+  /**
+   * The release step instance (`terraform_data` id) that applied last, on the
+   * online endpoint and on the model version: a step replaced by another one
+   * of the same spec finds another id here on destroy, and so knows it is
+   * superseded (see {@link releaseInstanceOf}).
+   */
+  step: 'mlops.step',
   managedBy: 'managed-by',
 } as const;
+
+/**
+ * The environment variable the release step hands its `terraform_data`
+ * instance id in (`self.id`, a UUID), to both the apply and the destroy
+ * provisioner (lib/deploy/release-step.ts, RELEASE_INSTANCE_ENV).
+ */
+export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
+
+/** What an instance id may look like: Terraform's are UUIDs; tag values must stay short and plain. */
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/**
+ * The release step instance of this run, from {@link RELEASE_INSTANCE_ENV};
+ * `undefined` when it is unset or empty (a run by hand or from CI, outside
+ * Terraform: the driver then decides by revision only, as before instance ids).
+ * Throws a {@link ReleaseError} (`BAD_INSTANCE`) for a value that cannot be a tag.
+ */
+export function releaseInstanceOf(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env[RELEASE_INSTANCE_ENV];
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (!INSTANCE_ID.test(value)) {
+    throw new ReleaseError(
+      `${RELEASE_INSTANCE_ENV} is ${JSON.stringify(raw!.length > 80 ? `${raw!.slice(0, 80)}…` : raw)}, which is not a release step instance id ` +
+        `(1-128 letters, digits, . _ : -, starting with a letter or digit; Terraform passes the terraform_data id, a UUID). ` +
+        `Fix: unset it for a run outside Terraform, or let the release step set it.`,
+      'BAD_INSTANCE',
+    );
+  }
+  return value;
+}
 
 /** The `azure` target of a release spec. */
 export const AzureTargetSchema = z

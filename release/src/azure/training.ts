@@ -1,9 +1,9 @@
 import type { CommandJob, JobBase, ModelVersion } from '@azure/arm-machinelearning';
 import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
 import { ReleaseSpec, ReleaseSpecError, TrainingSpec } from '../spec';
-import { datastoreUri, digestOf, ensureEnvironment, environmentName, environmentVersionsOf, isSuperseded, modelVersionsOf, nextVersion, workspaceId } from './assets';
+import { datastoreUri, digestOf, ensureEnvironment, environmentName, environmentVersionsOf, isSuperseded, modelStepOf, modelVersionsOf, nextVersion, workspaceId } from './assets';
 import { AzureSession, armRequest, attempt, getIfExists } from './client';
-import { AzureTarget, HYPERPARAMETER_NAME, TAGS } from './target';
+import { AzureTarget, HYPERPARAMETER_NAME, RELEASE_INSTANCE_ENV, TAGS } from './target';
 
 type TrainingTarget = NonNullable<AzureTarget['training']>;
 
@@ -128,12 +128,31 @@ async function runJob(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, e
   }
 }
 
-/** Registers the model version for the completed job, unless it is registered already. */
-async function registerModel(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, actions: ReleaseAction[]): Promise<{ version: string; id: string }> {
+/**
+ * Registers the model version for the completed job, unless it is registered
+ * already, and marks it with this step's instance (`mlops.step`): a version
+ * registered before by another step of the same revision gets its tag updated.
+ */
+async function registerModel(
+  s: AzureSession,
+  spec: ReleaseSpec,
+  target: AzureTarget,
+  instance: string | undefined,
+  actions: ReleaseAction[],
+): Promise<{ version: string; id: string }> {
   const { resourceGroup: rg, workspaceName: ws } = target;
   const { all, mine } = await modelVersionsOf(s, spec, target);
   if (mine?.name && mine.id) {
-    actions.push({ action: 'unchanged', what: 'model version', id: `${spec.modelName}:${mine.name}`, detail: `revision ${spec.revision}` });
+    const id = `${spec.modelName}:${mine.name}`;
+    if (instance !== undefined && modelStepOf(mine) !== instance) {
+      // A PUT of the version as it is, with the tag changed: tags are the mutable part of an asset version.
+      const version = mine.name;
+      const body: ModelVersion = { properties: { ...mine.properties, tags: { ...(mine.properties.tags ?? {}), [TAGS.step]: instance } } };
+      await attempt(`tag model version ${id} with ${TAGS.step}=${instance}`, () => s.client.modelVersions.createOrUpdate(rg, ws, spec.modelName, version, body, s.call));
+      actions.push({ action: 'updated', what: 'model version tags', id, detail: `${TAGS.step}=${instance} (was ${modelStepOf(mine) ?? 'unset'})` });
+    } else {
+      actions.push({ action: 'unchanged', what: 'model version', id, detail: `revision ${spec.revision}` });
+    }
     return { version: mine.name, id: mine.id };
   }
   const version = nextVersion(all);
@@ -144,7 +163,13 @@ async function registerModel(s: AzureSession, spec: ReleaseSpec, target: AzureTa
       modelType: 'custom_model',
       modelUri: `${datastoreUri(s, target, t.datastore, t.modelPath)}/`,
       jobName: spec.training!.jobName,
-      tags: { [TAGS.release]: spec.name, [TAGS.revision]: spec.revision, [TAGS.image]: digestOf(spec.image), [TAGS.managedBy]: 'cdktf-mlops' },
+      tags: {
+        [TAGS.release]: spec.name,
+        [TAGS.revision]: spec.revision,
+        [TAGS.image]: digestOf(spec.image),
+        ...(instance !== undefined ? { [TAGS.step]: instance } : {}),
+        [TAGS.managedBy]: 'cdktf-mlops',
+      },
       properties: { [TAGS.revision]: spec.revision },
     },
   };
@@ -153,15 +178,22 @@ async function registerModel(s: AzureSession, spec: ReleaseSpec, target: AzureTa
   return { version, id: created.id ?? '' };
 }
 
-/** `apply` of a training spec: environment, job (reused when it completed before), model version. */
-export async function applyTraining(s: AzureSession, spec: ReleaseSpec, target: AzureTarget): Promise<ReleaseReport> {
+/**
+ * `apply` of a training spec: environment, job (reused when it completed
+ * before), model version, marked with `instance` (the release step instance,
+ * `releaseInstanceOf`) unless there is none (a run outside Terraform).
+ */
+export async function applyTraining(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, instance: string | undefined): Promise<ReleaseReport> {
   const actions: ReleaseAction[] = [];
   // Checked before anything is created.
   trainCommand(spec.training!);
+  if (instance === undefined) {
+    s.ctx.log.info(`${RELEASE_INSTANCE_ENV} is not set (a run outside Terraform): the model version is not marked with ${TAGS.step}`);
+  }
   const environment = await ensureEnvironment(s, spec, target);
   actions.push(environment.action);
   const job = await runJob(s, spec, target, environment.id, actions);
-  const model = await registerModel(s, spec, target, actions);
+  const model = await registerModel(s, spec, target, instance, actions);
   return {
     actions,
     outputs: {
@@ -177,13 +209,17 @@ export async function applyTraining(s: AzureSession, spec: ReleaseSpec, target: 
 }
 
 /**
- * `destroy` of a training spec. Superseded (the registry holds a version of a
- * newer revision of the same release, i.e. this is the old step of a
- * replacement): keeps the model version and the job as history. Otherwise
- * (`cdktf destroy`): deletes the model version, the job (cancelled first if
- * it still runs) and the environment version the release registered.
+ * `destroy` of a training spec. Superseded — the registry holds a version of a
+ * newer revision of the same release, or this revision's version (then the
+ * release's latest) is marked by another release step instance (a replacement
+ * with the same spec: `terraform apply -replace`, an image rebuilt from the
+ * same content) — keeps the model version and the job as history. Otherwise
+ * (`cdktf destroy`; also a version marked by this instance or not marked at
+ * all): deletes the model version, the job (cancelled first if it still runs)
+ * and the environment version the release registered. Without an `instance`
+ * (a run outside Terraform) it decides by revision only.
  */
-export async function destroyTraining(s: AzureSession, spec: ReleaseSpec, target: AzureTarget): Promise<ReleaseReport> {
+export async function destroyTraining(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, instance: string | undefined): Promise<ReleaseReport> {
   const { resourceGroup: rg, workspaceName: ws } = target;
   const actions: ReleaseAction[] = [];
   const name = spec.training!.jobName;
@@ -192,6 +228,18 @@ export async function destroyTraining(s: AzureSession, spec: ReleaseSpec, target
     s.ctx.log.info(`revision ${spec.revision} is superseded by a newer revision of ${spec.name}; keeping its model version and job`);
     if (mine?.name) actions.push({ action: 'kept', what: 'model version', id: `${spec.modelName}:${mine.name}`, detail: 'superseded: kept as history' });
     actions.push({ action: 'kept', what: 'training job', id: name, detail: 'superseded: kept as history' });
+    return { actions, outputs: { superseded: 'true' } };
+  }
+  const lastStep = modelStepOf(mine);
+  if (instance === undefined) {
+    s.ctx.log.info(
+      `${RELEASE_INSTANCE_ENV} is not set (a run outside Terraform): a replacement of this step with the same spec cannot be told from a real destroy; deciding by revision only`,
+    );
+  } else if (mine?.name && lastStep !== undefined && lastStep !== instance) {
+    const why = `release step ${lastStep} applied revision ${spec.revision} last (${TAGS.step}), this step is ${instance}: superseded by a step of the same spec`;
+    s.ctx.log.info(`${why}; keeping its model version and job`);
+    actions.push({ action: 'kept', what: 'model version', id: `${spec.modelName}:${mine.name}`, detail: why });
+    actions.push({ action: 'kept', what: 'training job', id: name, detail: why });
     return { actions, outputs: { superseded: 'true' } };
   }
 
