@@ -1,4 +1,4 @@
-import { Aspects, IAspect, TerraformElement, TerraformStack } from 'cdktf';
+import { Aspects, IAspect, TerraformDataSource, TerraformElement, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { ErrorCode, MlopsValidationError } from '../core/errors';
 import { POLICY_RULES } from './rules';
@@ -265,7 +265,6 @@ export class PolicyPack implements IAspect {
     const json = this.stack.toTerraform() as Record<string, any>;
     const out: PolicyElement[] = [];
     for (const element of this.visited) {
-      const raw = element.toTerraform() as Record<string, any>;
       const add = (kind: PolicyElementKind, type: string, name: string, attrs: unknown) => {
         if (!isRecord(attrs)) return;
         const { ['//']: _meta, ...rest } = attrs;
@@ -274,6 +273,22 @@ export class PolicyPack implements IAspect {
         const selector = kind === 'resource' ? type : kind === 'output' ? 'output' : `${kind}.${type}`;
         out.push({ kind, type, name, address, selector, path: element.node.path, construct: element, attrs: rest });
       };
+      // Resources, data sources and outputs name themselves: no second render of them.
+      if (TerraformResource.isTerraformResource(element)) {
+        const type = element.terraformResourceType;
+        add('resource', type, element.friendlyUniqueId, json.resource?.[type]?.[element.friendlyUniqueId]);
+        continue;
+      }
+      if (element instanceof TerraformDataSource) {
+        const type = element.terraformResourceType;
+        add('data', type, element.friendlyUniqueId, json.data?.[type]?.[element.friendlyUniqueId]);
+        continue;
+      }
+      if (element instanceof TerraformOutput) {
+        add('output', 'output', element.friendlyUniqueId, json.output?.[element.friendlyUniqueId]);
+        continue;
+      }
+      const raw = element.toTerraform() as Record<string, any>;
       for (const [type, byName] of Object.entries(raw.resource ?? {})) {
         for (const name of Object.keys(byName as object)) add('resource', type, name, json.resource?.[type]?.[name]);
       }
