@@ -7,9 +7,8 @@ import { StackConfig } from './config/schema';
 import { IMlPlatform } from './core/contracts';
 import { platformTags, tagsFor } from './core/tags';
 import { createPlatform } from './platform';
-import { PlatformDeployment, createDeployment } from './deploy/from-config';
-import { EndpointAlerts } from './alerts/endpoint-alerts';
-import { ciOptionsFromConfig, createCiIdentity } from './ci';
+import type { PlatformDeployment } from './deploy/from-config';
+import type { EndpointAlerts } from './alerts/endpoint-alerts';
 import { PolicyPack, applyPolicyPack } from './policy';
 
 /** Props of {@link MlPlatformStack}. */
@@ -38,8 +37,14 @@ export class MlPlatformStack extends TerraformStack {
     configureProvider(this, config);
     configureBackend(this, id, config);
     this.platform = createPlatform(this, 'Platform', config);
-    this.deployment = createDeployment(this, this.platform, config);
+    // The deployment, alert and CI constructs (and their provider modules) load
+    // only when the config has those sections: a platform-only synth stays lean.
+    if (config.deployment) {
+      const { createDeployment } = require('./deploy/from-config') as typeof import('./deploy/from-config');
+      this.deployment = createDeployment(this, this.platform, config);
+    }
     if (config.alerts && this.deployment) {
+      const { EndpointAlerts } = require('./alerts/endpoint-alerts') as typeof import('./alerts/endpoint-alerts');
       this.alerts = new EndpointAlerts(this, 'Alerts', {
         platform: this.platform,
         endpoint: this.deployment.endpoint,
@@ -50,8 +55,11 @@ export class MlPlatformStack extends TerraformStack {
       });
     }
     addOutputs(this, this.platform, this.deployment);
-    const ci = createCiIdentity(this, 'Ci', this.platform, config.ci, ciOptionsFromConfig(config));
-    for (const [name, value] of Object.entries(ci?.outputs ?? {})) new TerraformOutput(this, name, { value, staticId: true });
+    if (config.ci) {
+      const { ciOptionsFromConfig, createCiIdentity } = require('./ci') as typeof import('./ci');
+      const ci = createCiIdentity(this, 'Ci', this.platform, config.ci, ciOptionsFromConfig(config));
+      for (const [name, value] of Object.entries(ci?.outputs ?? {})) new TerraformOutput(this, name, { value, staticId: true });
+    }
     this.policy = applyPolicyPack(this, { allowPublicNetwork: config.network.publicAccess, allowDataDeletion: !config.protection.retainData });
   }
 }
