@@ -62,6 +62,11 @@ export class MlPlatformStack extends TerraformStack {
     }
     this.policy = applyPolicyPack(this, { allowPublicNetwork: config.network.publicAccess, allowDataDeletion: !config.protection.retainData });
   }
+
+  /** The stack's Terraform JSON: the policy check's resolution when one just ran, else a fresh one. */
+  public toTerraform(): any {
+    return this.policy?.takeResolvedJson() ?? super.toTerraform();
+  }
 }
 
 function configureProvider(stack: TerraformStack, config: StackConfig): void {
