@@ -190,3 +190,18 @@ test('an app that builds no stack from config still works with the library alone
   expect(() => app.synth()).not.toThrow();
   fs.rmSync(app.outdir, { recursive: true, force: true });
 });
+
+test('synth writes what a fresh resolution of the stack gives (the policy check hands its resolution over)', () => {
+  const { TerraformStack } = require('cdktf') as typeof import('cdktf');
+  const raw = JSON.parse(JSON.stringify(loadConfig(path.join(CONFIG_DIR, 'dev-gcp.yaml'))));
+  const stack = new MlPlatformStack(Testing.app(), 'dev-gcp', { config: parseConfig(raw) });
+  const written = JSON.parse(Testing.synth(stack, true));
+  const fresh = JSON.parse(JSON.stringify(TerraformStack.prototype.toTerraform.call(stack)));
+  const strip = (j: any): any => {
+    if (Array.isArray(j)) return j.map(strip);
+    if (j === null || typeof j !== 'object') return j;
+    return Object.fromEntries(Object.entries(j).filter(([k]) => k !== '//').map(([k, v]) => [k, strip(v)]));
+  };
+  expect(strip(written)).toEqual(strip(fresh));
+  expect(stack.policy.takeResolvedJson()).toBeUndefined();
+});
