@@ -656,8 +656,11 @@ describe('AwsMlPlatform', () => {
 
     test('GIVEN the platform WHEN synthesized THEN the identity uses the workspace: its log group, its metric namespace, its MLflow server', () => {
       const group = ref('aws_cloudwatch_log_group', 'arn', defaults);
-      expect(allowedOn(defaults, 'logs:CreateLogStream')).toEqual([group, `${group}:log-stream:*`]);
-      expect(allowedOn(defaults, 'logs:PutLogEvents')).toEqual([group, `${group}:log-stream:*`]);
+      const SAGEMAKER_GROUPS = ['arn:aws:logs:eu-west-1:123456789012:log-group:/aws/sagemaker/*', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/sagemaker/*:log-stream:*'];
+      expect(allowedOn(defaults, 'logs:CreateLogStream')).toEqual([group, `${group}:log-stream:*`, ...SAGEMAKER_GROUPS]);
+      expect(allowedOn(defaults, 'logs:PutLogEvents')).toEqual([group, `${group}:log-stream:*`, ...SAGEMAKER_GROUPS]);
+      // SageMaker delivers container logs of jobs and endpoints with the role, into its own groups only.
+      expect(allowedOn(defaults, 'logs:CreateLogGroup')).toEqual(SAGEMAKER_GROUPS);
       const metrics = identityStatements(defaults).find((s) => list(s.Action).includes('cloudwatch:PutMetricData'));
       expect(metrics).toMatchObject({ Resource: ['*'], Condition: { StringEquals: { 'cloudwatch:namespace': 'contoso-mlops-dev' } } });
       const server = ref('aws_sagemaker_mlflow_tracking_server', 'arn', defaults);

@@ -68,6 +68,10 @@ export const SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS = [
 
 /** Write to the platform log group (resources: the group and its streams). */
 export const LOGS_WRITE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] as const;
+/** What SageMaker needs of the execution role to deliver container logs into its own log groups. */
+export const SAGEMAKER_LOGS_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] as const;
+/** The log groups SageMaker writes training-job and endpoint container logs to. */
+export const SAGEMAKER_LOG_GROUP_PREFIX = '/aws/sagemaker/';
 /** Publish custom metrics (no resource-level permissions; scoped by a `cloudwatch:namespace` condition). */
 export const CLOUDWATCH_METRIC_ACTIONS = ['cloudwatch:PutMetricData'] as const;
 /** The condition key that scopes {@link CLOUDWATCH_METRIC_ACTIONS}. */

@@ -63,6 +63,8 @@ export class AwsWorkloadIdentity extends Construct implements IWorkloadIdentity 
   public readonly roleArn: string;
   /** Role name. */
   public readonly roleName: string;
+  /** The account the role lives in. */
+  public readonly accountId: string;
 
   private readonly statements: AwsPolicyStatement[] = [];
   private readonly role: IamRole;
@@ -72,6 +74,7 @@ export class AwsWorkloadIdentity extends Construct implements IWorkloadIdentity 
     super(scope, id);
     const issues = new IssueCollector();
     checkAccountId(issues, this.node.path, 'AwsWorkloadIdentity', props.accountId);
+    this.accountId = props.accountId;
     checkRegion(issues, this.node.path, 'AwsWorkloadIdentity', props.region);
     issues.throwIfAny('Invalid AwsWorkloadIdentity props:');
 

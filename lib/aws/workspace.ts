@@ -13,7 +13,10 @@ import {
   LOGS_WRITE_ACTIONS,
   SAGEMAKER_MLFLOW_ACTIONS,
   SAGEMAKER_MLFLOW_SERVER_ACTIONS,
+  SAGEMAKER_LOGS_ACTIONS,
+  SAGEMAKER_LOG_GROUP_PREFIX,
 } from './perms';
+import { arn } from './private/arn';
 import { awsName, awsTags, retainLifecycle } from './private/names';
 import { LOG_RETENTION_DAYS, checkOneOf, checkRegion } from './private/validate';
 import { AwsWorkloadIdentity } from './workload-identity';
@@ -163,6 +166,10 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
   grantUse(identity: IWorkloadIdentity): void {
     const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'MlWorkspace.grantUse');
     role.addToPolicy({ actions: [...LOGS_WRITE_ACTIONS], resources: [this.logGroupArn, `${this.logGroupArn}:log-stream:*`] });
+    // SageMaker delivers the container logs of training jobs and endpoints with the
+    // execution role, into its own groups (/aws/sagemaker/TrainingJobs, /aws/sagemaker/Endpoints/<name>).
+    const sagemakerGroups = arn('logs', this.region, role.accountId, `log-group:${SAGEMAKER_LOG_GROUP_PREFIX}*`);
+    role.addToPolicy({ actions: [...SAGEMAKER_LOGS_ACTIONS], resources: [sagemakerGroups, `${sagemakerGroups}:log-stream:*`] });
     role.addToPolicy({
       actions: [...CLOUDWATCH_METRIC_ACTIONS],
       resources: ['*'],
