@@ -331,6 +331,18 @@ describe('model location order', () => {
     await expect(locateModel({ model: path.join(tmp, 'absent') })).rejects.toBeInstanceOf(ModelLocateError);
   });
 
+  test('an empty /opt/ml/model (the image creates it) does not shadow AZUREML_MODEL_DIR or AIP_STORAGE_URI, and is an error when nothing else is set', async () => {
+    const empty = path.join(tmp, 'empty-opt-ml-model');
+    fs.mkdirSync(empty, { recursive: true });
+    const azure = path.join(tmp, 'azureml-mount-2');
+    copyDir(CLS, path.join(azure, 'model'));
+    const az = await locateModel({ env: { AZUREML_MODEL_DIR: azure }, sagemakerModelDir: empty });
+    expect(az.source).toBe('AZUREML_MODEL_DIR');
+    expect(az.dir).toBe(path.join(azure, 'model'));
+    await expect(locateModel({ env: { AIP_STORAGE_URI: path.join(tmp, 'absent-aip') }, sagemakerModelDir: empty })).rejects.toThrow(/AIP_STORAGE_URI/);
+    await expect(locateModel({ env: {}, sagemakerModelDir: empty })).rejects.toThrow(/holds no model directory/);
+  });
+
   test('AIP_STORAGE_URI gs:// is downloaded with @google-cloud/storage (against a loopback GCS JSON API emulator)', async () => {
     const gcs = await gcsEmulator('bk1', { ...dirAsObjects(CLS, 'm/cls'), 'm/clsX/other.txt': Buffer.from('not part of the model') });
     try {

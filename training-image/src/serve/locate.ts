@@ -133,7 +133,9 @@ export async function locateModel(o: LocateOptions = {}): Promise<LocatedModel> 
   if (o.model) return from(o.model, 'flag');
   if (env.MLOPS_MODEL_DIR) return from(env.MLOPS_MODEL_DIR, 'MLOPS_MODEL_DIR');
   const sm = o.sagemakerModelDir ?? '/opt/ml/model';
-  if (fs.existsSync(sm)) return localDir(sm, 'sagemaker');
+  // The image creates /opt/ml/model (empty) for SageMaker: elsewhere it only counts when it holds a model,
+  // so an empty folder never shadows AIP_STORAGE_URI or AZUREML_MODEL_DIR.
+  if (fs.existsSync(sm) && (findModelDir(sm) !== null || (!env.AIP_STORAGE_URI && !env.AZUREML_MODEL_DIR))) return localDir(sm, 'sagemaker');
   if (env.AIP_STORAGE_URI) return from(env.AIP_STORAGE_URI, 'AIP_STORAGE_URI');
   if (env.AZUREML_MODEL_DIR) return localDir(env.AZUREML_MODEL_DIR, 'AZUREML_MODEL_DIR');
   throw new ModelLocateError(`No model to serve. Looked in order at: --model (not given), MLOPS_MODEL_DIR (unset), ${sm} (absent), AIP_STORAGE_URI (unset), AZUREML_MODEL_DIR (unset). Pass --model <dir> with a directory written by \`mlops train --out\`.`);
