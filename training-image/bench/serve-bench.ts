@@ -86,6 +86,16 @@ function freePort(): Promise<number> {
   });
 }
 
+/** CPU time (user + system) of a process so far, in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
@@ -215,15 +225,20 @@ async function main(): Promise<void> {
     const lat = ours ? await sequentialLatency(ours.url, body, 3000) : undefined;
     const nodeServers: [string, Server | null][] = [['ours (node:http)', ours], ['ours (node:http, MLOPS_LOG_LEVEL=warn)', oursQuiet], ['ours (fastify)', fst], ['bare node:http constant', bare]];
     const rounds = new Map<string, Load[]>();
+    // Server CPU time per request (user + system, from /proc): steadier than req/s on a shared machine.
+    const cpuPerRequest = new Map<string, number[]>();
     for (let rep = 0; rep < REPS; rep++) {
       const line: string[] = [];
       for (const [name, srv] of nodeServers) {
         if (!srv) continue;
+        const c0 = cpuMs(srv.child.pid!);
         const l = await load(srv.url, body, DURATION, CONNECTIONS);
+        const cpu = ((cpuMs(srv.child.pid!) - c0) * 1000) / l.total;
         rounds.set(name, [...(rounds.get(name) ?? []), l]);
-        line.push(`${name.replace(/^ours \((.*)\)$/, '$1')} ${f(l.rps, 0)}`);
+        cpuPerRequest.set(name, [...(cpuPerRequest.get(name) ?? []), cpu]);
+        line.push(`${name.replace(/^ours \((.*)\)$/, '$1')} ${f(l.rps, 0)}${Number.isFinite(cpu) ? ` (${cpu.toFixed(1)} µs CPU)` : ''}`);
       }
-      console.log(`  round ${rep + 1}/${REPS} (req/s): ${line.join(', ')}`);
+      console.log(`  round ${rep + 1}/${REPS} (req/s, server CPU per request): ${line.join(', ')}`);
     }
     for (const [name, ls] of rounds) {
       // The median round by throughput (its latencies and errors come with it); errors are summed over rounds.
@@ -275,6 +290,11 @@ async function main(): Promise<void> {
     rows.push([`latency under load (${CONNECTIONS} conn): p50 / p99 (ms)`, o ? `${o.p50} / ${o.p99}` : 'n/a', p?.load ? `${p.load.p50} / ${p.load.p99} (python)` : 'n/a', 'p99 lower than python', pass(o && p?.load ? o.p99 < p.load.p99 : null)]);
     rows.push([`max throughput (req/s, median of ${REPS} rounds)`, o ? f(o.rps, 0) : 'n/a', b ? `${f(b.rps, 0)} (bare node:http)` : 'n/a', '≥ 60% of bare', b && o ? `${pass(o.rps >= 0.6 * b.rps)} (${((100 * o.rps) / b.rps).toFixed(0)}%)` : 'n/a']);
     if (oq && b) rows.push(['max throughput, access log off (req/s)', f(oq.rps, 0), `${f(b.rps, 0)} (bare node:http)`, '≥ 60% of bare', `${pass(oq.rps >= 0.6 * b.rps)} (${((100 * oq.rps) / b.rps).toFixed(0)}%)`]);
+    const oc = cpuPerRequest.get('ours (node:http)');
+    const bc = cpuPerRequest.get('bare node:http constant');
+    if (oc && bc && Number.isFinite(median(oc)) && Number.isFinite(median(bc))) {
+      rows.push([`server CPU per request under load (µs, median of ${REPS})`, f(median(oc), 1), `${f(median(bc), 1)} (bare node:http)`, '(context)', `bare/ours ${((100 * median(bc)) / median(oc)).toFixed(0)}%`]);
+    }
     rows.push(['vs python (req/s)', o ? f(o.rps, 0) : 'n/a', p?.load ? `${f(p.load.rps, 0)} (python)` : p?.note ?? 'n/a', '≥ 10× python', o && p?.load ? `${pass(o.rps >= 10 * p.load.rps)} (${(o.rps / p.load.rps).toFixed(1)}×)` : 'n/a']);
     rows.push(['framework: node:http vs fastify (req/s)', o ? f(o.rps, 0) : 'n/a', fz ? `${f(fz.rps, 0)} (fastify)` : 'n/a', 'pick the faster', o && fz ? `node:http ${o.rps >= fz.rps ? 'faster' : 'slower'} by ${((100 * Math.abs(o.rps - fz.rps)) / fz.rps).toFixed(0)}%` : 'n/a']);
     if (soak) {

@@ -66,7 +66,10 @@ class Window {
   private head = 0;
   n = 0;
   alerted = false;
+  /** A number column's edges (null for other columns). */
+  private readonly edges: Float64Array | null;
   constructor(readonly profile: ColumnProfile, size: number) {
+    this.edges = profile.type === 'number' ? Float64Array.from(profile.edges!) : null;
     this.counts = new Float64Array(bucketCount(profile));
     this.terms = new Float64Array(this.counts.length);
     this.ring = new Uint16Array(size);
@@ -74,13 +77,17 @@ class Window {
   add(b: number): void {
     if (this.n === this.ring.length) {
       const old = this.ring[this.head]!;
-      this.counts[old]!--;
-      this.counts[b]!++;
-      if (old !== b && this.fresh) {
-        this.sum += this.term(old) - this.terms[old]! + this.term(b) - this.terms[b]!;
-        this.terms[old] = this.term(old);
-        this.terms[b] = this.term(b);
-        if (++this.updates >= RECOMPUTE_EVERY) this.fresh = false;
+      if (old !== b) {
+        this.counts[old]!--;
+        this.counts[b]!++;
+        if (this.fresh) {
+          const to = this.term(old);
+          const tb = this.term(b);
+          this.sum += to - this.terms[old]! + tb - this.terms[b]!;
+          this.terms[old] = to;
+          this.terms[b] = tb;
+          if (++this.updates >= RECOMPUTE_EVERY) this.fresh = false;
+        }
       }
     } else {
       this.n++;
@@ -88,7 +95,22 @@ class Window {
       this.fresh = false;
     }
     this.ring[this.head] = b;
-    this.head = (this.head + 1) % this.ring.length;
+    if (++this.head === this.ring.length) this.head = 0;
+  }
+
+  /** The bucket of a live value ({@link bucketOf}; numbers searched in a typed copy of the edges). */
+  bucket(v: number | string | null): number {
+    const edges = this.edges;
+    if (edges === null) return bucketOf(this.profile, v);
+    if (typeof v !== 'number' || v !== v) return edges.length + 1;
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v < edges[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
   private term(i: number): number {
     const e = Math.max(this.profile.freq[i]!, PSI_EPSILON);
@@ -148,19 +170,21 @@ export class DriftMonitor {
       const values = columns[k];
       if (!values) continue;
       const w = this.windows[k]!;
-      for (let r = 0; r < n; r++) w.add(bucketOf(w.profile, values[r] as number | string | null));
+      for (let r = 0; r < n; r++) w.add(w.bucket(values[r] as number | string | null));
     }
     this.observed += n;
-    const alerts: DriftAlert[] = [];
-    for (const w of this.windows) {
-      if (w.n < this.settings.minRows) continue;
+    let alerts: DriftAlert[] | null = null;
+    const { minRows, threshold } = this.settings;
+    for (let k = 0; k < this.windows.length; k++) {
+      const w = this.windows[k]!;
+      if (w.n < minRows) continue;
       const v = w.psi();
-      if (v > this.settings.threshold && !w.alerted) {
+      if (v > threshold && !w.alerted) {
         w.alerted = true;
-        alerts.push({ feature: w.profile.name, psi: v, threshold: this.settings.threshold, rows: w.n });
-      } else if (v <= this.settings.threshold) w.alerted = false;
+        (alerts ??= []).push({ feature: w.profile.name, psi: v, threshold, rows: w.n });
+      } else if (v <= threshold) w.alerted = false;
     }
-    if (alerts.length) this.onAlert(alerts);
+    if (alerts) this.onAlert(alerts);
   }
 
   /** The current PSI of every monitored feature. */

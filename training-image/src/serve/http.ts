@@ -27,6 +27,8 @@ function tuneYoungGeneration(): void {
   }
 }
 
+const noop = (): void => undefined;
+
 /** Options for {@link startServer}. */
 export interface StartServerOptions {
   /** Model directory or gs:// URI (else the documented lookup order: MLOPS_MODEL_DIR → /opt/ml/model → AIP_STORAGE_URI → AZUREML_MODEL_DIR). */
@@ -104,7 +106,8 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
   };
   const server = http.createServer((req, res) => {
     inFlight++;
-    res.once('close', onClose);
+    // 'close' is emitted once per response: a plain listener (once() wraps it in a bound closure).
+    res.on('close', onClose);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const limit = app.bodyLimit(q < 0 ? url : url.slice(0, q));
@@ -148,7 +151,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
       else (chunks ??= [first]).push(c);
     });
     req.on('end', finish);
-    req.on('error', () => undefined);
+    req.on('error', noop);
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -11,8 +11,8 @@ import { TrainedModel } from '../models/model';
 import { DataProfile } from '../models/profile';
 import { compileRegressor } from './compact';
 import { fail, HttpError, ServeIssue } from './errors';
-import { ABSENT, InputTable } from './payload';
-import { buildSignature, frameFromTable, Signature, singleRecordFramer } from './signature';
+import { ABSENT, InputTable, PayloadProtocol, ROW_KEY_BYTES } from './payload';
+import { buildSignature, frameFromTable, Signature, SingleRowFramer } from './signature';
 
 /** Predictions for one request, ready to encode as JSON or CSV. */
 export interface ServedPredictions {
@@ -47,6 +47,14 @@ export interface ServingModel {
    * then {@link ServingModel.frame} gives the exact errors. Optional.
    */
   frameOne?(rec: Record<string, unknown>): Frame | null;
+  /**
+   * Faster path for one JSON record: reads the request body's bytes straight
+   * into the same reused frame when they are exactly one row in the simplest
+   * shape of `protocol` (see {@link SingleRowFramer.fromJson}), else null —
+   * then the decoded text, JSON.parse and {@link ServingModel.frameOne} or
+   * {@link ServingModel.frame} decide. Optional.
+   */
+  frameOneJson?(body: Buffer, protocol: PayloadProtocol): Frame | null;
   /** Predicts for a validated frame. */
   predict(frame: Frame, params: Readonly<Record<string, unknown>> | null): ServedPredictions;
   /** Description for /version-style metadata. */
@@ -106,6 +114,7 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
   // ...fed by the pipeline's allocation-free single-row transform (null for lags/rolling: general path).
   const rowT = compact ? model.pipeline.rowTransformer() : null;
   const rowX = rowT ? { rows: 1, cols: rowT.width, data: new Float64Array(rowT.width) } : null;
+  const framer = new SingleRowFramer(signature);
   return {
     ...id,
     task: model.task,
@@ -115,13 +124,17 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
     profile,
     warnings: d.warnings,
     frame: (t) => frameFromTable(signature, t),
-    frameOne: singleRecordFramer(signature),
+    frameOne: (rec) => framer.fromRecord(rec),
+    frameOneJson: (body, protocol) => framer.fromJson(body, ROW_KEY_BYTES[protocol]),
     predict(frame, params) {
+      if (compact && frame.rows === 1 && rowT && rowT.transformRowInto(frame, 0, rowX!.data) && compact.accepts(rowX!)) {
+        // The single-row fast path (the transformer and the packed trees do not throw): no typed arrays, no iteration.
+        const v = compact.predictRow(rowX!, 0);
+        return { predictions: [v], csvLines: () => [String(v)] };
+      }
       let p;
       try {
-        if (compact && frame.rows === 1 && rowT && rowT.transformRowInto(frame, 0, rowX!.data) && compact.accepts(rowX!)) {
-          p = { values: Float64Array.of(compact.predictRow(rowX!, 0)), labels: null, proba: null, classLabels: null };
-        } else if (compact && frame.rows === 1) {
+        if (compact && frame.rows === 1) {
           const { X } = model.pipeline.transform(frame);
           p = compact.accepts(X) ? { values: Float64Array.of(compact.predictRow(X, 0)), labels: null, proba: null, classLabels: null } : model.predictMatrix(X);
         } else p = model.predictFrame(frame);

@@ -202,11 +202,18 @@ export function tableFromCsv(text: string, knownColumns: ReadonlySet<string>, ma
   return { columns: hasHeader ? [...t.header] : null, rows, text: true, params: null, cellPath: (r, c) => `csv line ${r + line0}, column '${c}'` };
 }
 
-/** Keys whose value is a list of rows, per protocol (the single-record fast path). */
+/** Keys whose value is a list of rows, per protocol (the single-record fast paths). */
 const ROW_KEYS: Readonly<Record<PayloadProtocol, ReadonlySet<string>>> = {
   mlflow: new Set(['instances', 'dataframe_records', 'inputs']),
   vertex: new Set(['instances']),
   azure: new Set(['instances', 'dataframe_records', 'inputs', 'input_data', 'data']),
+};
+
+/** {@link ROW_KEYS} as ASCII bytes (the byte-level single-record path). */
+export const ROW_KEY_BYTES: Readonly<Record<PayloadProtocol, readonly Uint8Array[]>> = {
+  mlflow: [...ROW_KEYS.mlflow].map((k) => Buffer.from(k, 'latin1')),
+  vertex: [...ROW_KEYS.vertex].map((k) => Buffer.from(k, 'latin1')),
+  azure: [...ROW_KEYS.azure].map((k) => Buffer.from(k, 'latin1')),
 };
 
 /**

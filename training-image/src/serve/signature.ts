@@ -188,85 +188,361 @@ export function frameFromTable(sig: Signature, t: InputTable): Frame {
   return new Frame(cols);
 }
 
+/** Powers of ten that are exact doubles (10^0 … 10^22). */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/** JSON whitespace: space, tab, line feed, carriage return (nothing else). */
+function skipWs(b: Uint8Array, i: number): number {
+  let c = b[i]!;
+  while (c <= 32 && (c === 32 || c === 10 || c === 13 || c === 9)) c = b[++i]!;
+  return i;
+}
+
+/**
+ * Index of the quote closing a JSON string whose text starts at `i`, or −1
+ * for an escape, a control character, a non-ASCII byte or no end (the
+ * general path decides those).
+ */
+function stringEnd(b: Uint8Array, i: number): number {
+  for (;;) {
+    const c = b[i]!;
+    if (c === 34) return i;
+    if (c === 92 || c < 32 || c >= 128 || c === undefined) return -1;
+    i++;
+  }
+}
+
+/** True when `b` holds the ASCII text `word` at `i`. */
+function bytesAre(b: Uint8Array, i: number, word: Uint8Array): boolean {
+  if (i + word.length > b.length) return false;
+  for (let p = 0; p < word.length; p++) if (b[i + p] !== word[p]) return false;
+  return true;
+}
+
+const NULL_BYTES = Buffer.from('null');
+const TRUE_BYTES = Buffer.from('true');
+const FALSE_BYTES = Buffer.from('false');
+
 /**
  * A validator for the common case of one JSON record (`{"col": value, …}`),
  * checked directly against the signature without building an input table.
- * It returns a frame it owns and reuses (valid until the next call; callers
- * must use it synchronously), or null whenever anything is not clean — a
- * missing, unknown or mistyped column, a null where none is allowed, a value
- * out of range — so that the general {@link frameFromTable} path produces the
- * exact error response. On clean input the frame equals what
- * `frameFromTable(sig, table-of-that-record)` builds.
+ * It fills a frame it owns and reuses (valid until the next call; callers
+ * must use it synchronously), or declines (null) whenever anything is not
+ * clean — a missing, unknown or mistyped column, a null where none is
+ * allowed, a value out of range — so that the general {@link frameFromTable}
+ * path produces the exact error response. On clean input the frame equals
+ * what `frameFromTable(sig, table-of-that-record)` builds.
+ *
+ * Two entries: {@link SingleRowFramer.fromRecord} for a parsed record, and
+ * {@link SingleRowFramer.fromJson} that reads the bytes of the whole request
+ * straight into the frame (no text decoding, no JSON.parse, no objects) when
+ * it is exactly one row in the simplest shape. Both store values through the
+ * same checks ({@link SingleRowFramer.put}).
  */
-export function singleRecordFramer(sig: Signature): (rec: Record<string, unknown>) => Frame | null {
-  const cols = sig.columns;
-  const m = cols.length;
-  const byName = new Map<string, number>();
-  cols.forEach((c, j) => byName.set(c.name, j));
-  const numbers: Float64Array[] = [];
-  const strings: (string | null)[][] = [];
-  const columns: Column[] = cols.map((c, j) => {
+export class SingleRowFramer {
+  /** The reused one-row frame. */
+  readonly frame: Frame;
+  private readonly cols: readonly SignatureColumn[];
+  private readonly byName = new Map<string, number>();
+  private readonly numbers: Float64Array[] = [];
+  private readonly strings: (string | null)[][] = [];
+  /** The last date-time text parsed per column, and its value: live requests often repeat the day or hour. */
+  private readonly lastText: (string | null)[];
+  private readonly lastTime: Float64Array;
+  private readonly ignored: ReadonlySet<string>;
+  private readonly allowExtra: boolean;
+  /** fromJson: column names as ASCII bytes (null when a name cannot be matched byte for byte: non-ASCII, quote, backslash, control character). */
+  private readonly nameBytes: (Uint8Array | null)[];
+  /** fromJson: the column of the k-th key of the previous request (clients send keys in the same order). */
+  private readonly keyGuess: Int32Array;
+  /** fromJson: the pass in which each column was last seen (duplicate keys). */
+  private readonly seenIn: Int32Array;
+  private pass = 0;
+  /** fromJson: where the last key or number ended. */
+  private pos = 0;
+  /** fromJson: the last string value's bytes per column, and its text (decoded once while it repeats). */
+  private readonly lastBytes: Uint8Array[];
+  private readonly lastLength: Int32Array;
+  private readonly lastString: (string | null)[];
+
+  constructor(sig: Signature) {
+    const cols = sig.columns;
+    this.cols = cols;
+    cols.forEach((c, j) => this.byName.set(c.name, j));
+    const columns: Column[] = cols.map((c, j) => {
+      if (c.type === 'string') {
+        const values: (string | null)[] = [null];
+        this.strings[j] = values;
+        return { name: c.name, type: 'string', values };
+      }
+      const values = new Float64Array(1);
+      this.numbers[j] = values;
+      return { name: c.name, type: c.type, values } as Column;
+    });
+    this.frame = new Frame(columns);
+    this.lastText = cols.map(() => null);
+    this.lastTime = new Float64Array(cols.length);
+    this.ignored = sig.ignored;
+    this.allowExtra = sig.allowExtra;
+    this.nameBytes = cols.map((c) => (/^[\x20-\x7e]*$/.test(c.name) && !/["\\]/.test(c.name) ? Buffer.from(c.name, 'latin1') : null));
+    this.keyGuess = new Int32Array(cols.length).fill(-1);
+    this.seenIn = new Int32Array(cols.length);
+    this.lastBytes = cols.map(() => new Uint8Array(64));
+    this.lastLength = new Int32Array(cols.length).fill(-1);
+    this.lastString = cols.map(() => null);
+  }
+
+  /** Checks a JSON value for signature column `j` and stores it; false when the general path must decide. */
+  put(j: number, v: unknown): boolean {
+    const c = this.cols[j]!;
     if (c.type === 'string') {
-      const values: (string | null)[] = [null];
-      strings[j] = values;
-      return { name: c.name, type: 'string', values };
+      let s: string | null;
+      if (v === null) {
+        if (!c.nullable) return false;
+        s = null;
+      } else if (typeof v === 'string') s = v;
+      else if (typeof v === 'number' || typeof v === 'boolean') s = String(v);
+      else return false;
+      if (s !== null && c.allowed && !c.allowed.has(s)) return false;
+      this.strings[j]![0] = s;
+      return true;
     }
-    const values = new Float64Array(1);
-    numbers[j] = values;
-    return { name: c.name, type: c.type, values } as Column;
-  });
-  const frame = new Frame(columns);
-  // The last date-time text parsed per column, and its value: live requests often repeat the day or hour.
-  const lastText: (string | null)[] = cols.map(() => null);
-  const lastTime = new Float64Array(m);
-  const ignored = sig.ignored;
-  const allowExtra = sig.allowExtra;
-  return (rec) => {
+    if (v === null) {
+      if (!c.nullable) return false;
+      this.numbers[j]![0] = NaN;
+      return true;
+    }
+    let x: number;
+    if (c.type === 'datetime') {
+      if (typeof v !== 'string') return false;
+      if (v === this.lastText[j]) x = this.lastTime[j]!;
+      else {
+        x = parseDatetime(v);
+        this.lastText[j] = v;
+        this.lastTime[j] = x;
+      }
+    } else if (typeof v === 'number') x = v;
+    else if (typeof v === 'boolean' && c.boolean) x = v ? 1 : 0;
+    else return false;
+    return this.setNumber(j, c, x);
+  }
+
+  /** {@link SingleRowFramer.put} of a JSON number (without boxing it). */
+  private putNumber(j: number, x: number): boolean {
+    const c = this.cols[j]!;
+    if (c.type === 'number') return this.setNumber(j, c, x);
+    return this.put(j, x);
+  }
+
+  /** The checks of a numeric column's value, then the store. */
+  private setNumber(j: number, c: SignatureColumn, x: number): boolean {
+    if (!Number.isFinite(x)) return false;
+    if (c.integer && !Number.isInteger(x)) return false;
+    if ((c.min !== null && x < c.min) || (c.max !== null && x > c.max)) return false;
+    if (c.allowed && !c.allowed.has(String(x))) return false;
+    this.numbers[j]![0] = x;
+    return true;
+  }
+
+  /** The frame of one parsed record, or null (see the class). */
+  fromRecord(rec: Record<string, unknown>): Frame | null {
+    const m = this.cols.length;
     let present = 0;
     for (const k in rec) {
-      if (byName.has(k)) present++;
-      else if (!allowExtra && !ignored.has(k)) return null;
+      if (this.byName.has(k)) present++;
+      else if (!this.allowExtra && !this.ignored.has(k)) return null;
     }
     // Own keys are unique, so every signature column is an own key of the record.
     if (present !== m) return null;
-    for (let j = 0; j < m; j++) {
-      const c = cols[j]!;
-      const v = rec[c.name];
-      if (c.type === 'string') {
-        let s: string | null;
-        if (v === null) {
-          if (!c.nullable) return null;
-          s = null;
-        } else if (typeof v === 'string') s = v;
-        else if (typeof v === 'number' || typeof v === 'boolean') s = String(v);
-        else return null;
-        if (s !== null && c.allowed && !c.allowed.has(s)) return null;
-        strings[j]![0] = s;
-        continue;
-      }
-      let x: number;
-      if (v === null) {
-        if (!c.nullable) return null;
-        numbers[j]![0] = NaN;
-        continue;
-      }
-      if (c.type === 'datetime') {
-        if (typeof v !== 'string') return null;
-        if (v === lastText[j]) x = lastTime[j]!;
-        else {
-          x = parseDatetime(v);
-          lastText[j] = v;
-          lastTime[j] = x;
-        }
-      } else if (typeof v === 'number') x = v;
-      else if (typeof v === 'boolean' && c.boolean) x = v ? 1 : 0;
-      else return null;
-      if (!Number.isFinite(x)) return null;
-      if (c.integer && !Number.isInteger(x)) return null;
-      if ((c.min !== null && x < c.min) || (c.max !== null && x > c.max)) return null;
-      if (c.allowed && !c.allowed.has(String(x))) return null;
-      numbers[j]![0] = x;
+    for (let j = 0; j < m; j++) if (!this.put(j, rec[this.cols[j]!.name])) return null;
+    return this.frame;
+  }
+
+  /**
+   * Reads the bytes of a whole JSON request when they are exactly
+   * `{"<rows key>": [{"<column>": <value>, …}]}` — one of `rowKeys` (ASCII),
+   * one record whose keys are the signature's columns, each once, with plain
+   * values (numbers, ASCII strings without escapes, null, true, false) —
+   * straight into the frame. Null for anything else, valid JSON or not (a
+   * parameters key, an ignored or extra column, an escape, a non-ASCII byte,
+   * a nested value, a second row, bad syntax): then the body is decoded and
+   * JSON.parse and the general checks decide. What it accepts, JSON.parse
+   * reads to the same values (numbers: the exact decimal fast path, else
+   * `Number()` of the same text).
+   */
+  fromJson(b: Buffer, rowKeys: readonly Uint8Array[]): Frame | null {
+    let i = skipWs(b, 0);
+    if (b[i] !== 123) return null; // {
+    i = skipWs(b, i + 1);
+    if (b[i] !== 34) return null;
+    const keyEnd = stringEnd(b, i + 1);
+    if (keyEnd < 0) return null;
+    let known = false;
+    for (const k of rowKeys) if (k.length === keyEnd - i - 1 && bytesAre(b, i + 1, k)) known = true;
+    if (!known) return null;
+    i = skipWs(b, keyEnd + 1);
+    if (b[i] !== 58) return null; // :
+    i = skipWs(b, i + 1);
+    if (b[i] !== 91) return null; // [
+    i = skipWs(b, i + 1);
+    if (b[i] !== 123) return null; // {
+    i = this.record(b, i + 1);
+    if (i < 0) return null;
+    i = skipWs(b, i);
+    if (b[i] !== 93) return null; // ] — exactly one row
+    i = skipWs(b, i + 1);
+    if (b[i] !== 125) return null; // }
+    return skipWs(b, i + 1) === b.length ? this.frame : null;
+  }
+
+  /** Reads the members of a record (after its `{`) into the frame; the index after its `}`, or −1. */
+  private record(b: Buffer, i: number): number {
+    const m = this.cols.length;
+    if (this.pass === 0x7fffffff) {
+      // Pass numbers stay int32 (seenIn is an Int32Array): start over before they would wrap.
+      this.pass = 0;
+      this.seenIn.fill(0);
     }
-    return frame;
-  };
+    const pass = ++this.pass;
+    let count = 0;
+    i = skipWs(b, i);
+    if (b[i] === 125) return m === 0 ? i + 1 : -1;
+    for (;;) {
+      if (b[i] !== 34) return -1;
+      const j = this.key(b, i + 1, count);
+      if (j < 0 || this.seenIn[j] === pass) return -1; // not a signature column (the general path decides), or a repeated key
+      this.seenIn[j] = pass;
+      count++;
+      i = skipWs(b, this.pos);
+      if (b[i] !== 58) return -1; // :
+      i = skipWs(b, i + 1);
+      const c = b[i]!;
+      if (c === 34) {
+        const e = stringEnd(b, i + 1);
+        if (e < 0 || !this.put(j, this.text(j, b, i + 1, e))) return -1;
+        i = e + 1;
+      } else if (c === 45 || (c >= 48 && c <= 57)) {
+        const x = this.number(b, i);
+        if (x !== x || !this.putNumber(j, x)) return -1;
+        i = this.pos;
+      } else if (c === 110 && bytesAre(b, i, NULL_BYTES)) {
+        if (!this.put(j, null)) return -1;
+        i += 4;
+      } else if (c === 116 && bytesAre(b, i, TRUE_BYTES)) {
+        if (!this.put(j, true)) return -1;
+        i += 4;
+      } else if (c === 102 && bytesAre(b, i, FALSE_BYTES)) {
+        if (!this.put(j, false)) return -1;
+        i += 5;
+      } else return -1;
+      i = skipWs(b, i);
+      const d = b[i];
+      if (d === 44) i = skipWs(b, i + 1); // ,
+      else if (d === 125) return count === m ? i + 1 : -1; // }
+      else return -1;
+    }
+  }
+
+  /** The text of the ASCII string value b[a, e) for column `j` (the last one again while the bytes repeat). */
+  private text(j: number, b: Buffer, a: number, e: number): string {
+    const n = e - a;
+    const last = this.lastBytes[j]!;
+    if (n === this.lastLength[j]) {
+      let p = 0;
+      while (p < n && b[a + p] === last[p]) p++;
+      if (p === n) return this.lastString[j]!;
+    }
+    const s = b.toString('latin1', a, e);
+    if (n <= last.length) {
+      last.set(b.subarray(a, e));
+      this.lastLength[j] = n;
+      this.lastString[j] = s;
+    } else this.lastLength[j] = -1;
+    return s;
+  }
+
+  /**
+   * The signature column named by the key string starting at `i` (after its
+   * quote), or −1; sets `pos` after the closing quote. Tries first the column
+   * the k-th key named last time, comparing bytes in place.
+   */
+  private key(b: Buffer, i: number, k: number): number {
+    const g = k < this.keyGuess.length ? this.keyGuess[k]! : -1;
+    if (g >= 0) {
+      const name = this.nameBytes[g]!;
+      const n = name.length;
+      let p = 0;
+      while (p < n && b[i + p] === name[p]) p++;
+      if (p === n && b[i + n] === 34) {
+        this.pos = i + n + 1;
+        return g;
+      }
+    }
+    const e = stringEnd(b, i);
+    if (e < 0) return -1;
+    const j = this.byName.get(b.toString('latin1', i, e)) ?? -1;
+    if (k < this.keyGuess.length) this.keyGuess[k] = j >= 0 && this.nameBytes[j] ? j : -1;
+    this.pos = e + 1;
+    return j;
+  }
+
+  /**
+   * A JSON number at `i` (sets `pos` after it), or NaN when the bytes there
+   * are not one (JSON's grammar: no leading zeros, '+', bare '.', or 'e'
+   * without digits). Up to 15 significant digits and 22 decimals with no
+   * exponent: digits ÷ 10^decimals, both exact doubles, so the quotient is the
+   * correctly rounded value, as JSON.parse gives; otherwise `Number()` of the
+   * text.
+   */
+  private number(b: Buffer, i: number): number {
+    const start = i;
+    const neg = b[i] === 45;
+    if (neg) i++;
+    let c = b[i]!;
+    let m = 0;
+    let digits = 0;
+    if (c === 48) c = b[++i]!;
+    else if (c >= 49 && c <= 57) {
+      do {
+        m = m * 10 + (c - 48);
+        digits++;
+        c = b[++i]!;
+      } while (c >= 48 && c <= 57);
+    } else return NaN;
+    let decimals = 0;
+    if (c === 46) {
+      c = b[++i]!;
+      if (!(c >= 48 && c <= 57)) return NaN;
+      do {
+        m = m * 10 + (c - 48);
+        digits++;
+        decimals++;
+        c = b[++i]!;
+      } while (c >= 48 && c <= 57);
+    }
+    let exponent = false;
+    if (c === 101 || c === 69) {
+      exponent = true;
+      c = b[++i]!;
+      if (c === 43 || c === 45) c = b[++i]!;
+      if (!(c >= 48 && c <= 57)) return NaN;
+      do c = b[++i]!;
+      while (c >= 48 && c <= 57);
+    }
+    this.pos = i;
+    if (!exponent && digits <= 15 && decimals <= 22) {
+      const x = decimals === 0 ? m : m / POW10[decimals]!;
+      return neg ? -x : x;
+    }
+    return Number(b.toString('latin1', start, i));
+  }
+}
+
+/**
+ * {@link SingleRowFramer.fromRecord} as a function: the frame of one clean
+ * JSON record (reused; use it synchronously), or null for the general path.
+ */
+export function singleRecordFramer(sig: Signature): (rec: Record<string, unknown>) => Frame | null {
+  const f = new SingleRowFramer(sig);
+  return (rec) => f.fromRecord(rec);
 }
