@@ -45,14 +45,6 @@ const backend = z.discriminatedUnion('type', [
   z.object({ type: z.literal('gcs'), bucket: z.string().min(3), prefix: z.string().min(1).optional() }).strict(),
 ]);
 
-const endpointMachine = z
-  .object({
-    azure: z.string().min(1).optional(),
-    aws: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/).optional(),
-    gcp: z.string().min(1).optional(),
-  })
-  .strict();
-
 /** Hyperparameter values as the platforms deliver them: strings (numbers and booleans are written as text). */
 const hyperparameters = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), z.union([z.string().max(2048), z.number(), z.boolean()])).default({});
 
@@ -96,7 +88,7 @@ const deployment = z
     endpoint: z
       .object({
         size: z.enum(SIZE_NAMES).default('small'),
-        instanceType: endpointMachine.optional(),
+        instanceType: machineOverride.optional(),
         minInstances: z.number().int().min(1).max(20).default(1),
         maxInstances: z.number().int().min(1).max(100).default(2),
         rollout,
