@@ -86,7 +86,10 @@ async function main(): Promise<number> {
   process.stdout.write(synth.stdout);
   console.log(`(synth took ${((Date.now() - ts) / 1000).toFixed(1)} s)`);
   console.log(`Terraform JSON per stack is in ${path.join(repo, 'cdktf.out', 'stacks')}/<stack>/cdk.tf.json.`);
-  console.log('To deploy one (needs that cloud\'s credentials and Terraform): `npx cdktf deploy dev-aws` (or dev-azure, dev-gcp); review first with `npx cdktf diff dev-aws`.');
+  console.log(
+    'To deploy one (needs that cloud\'s credentials, Terraform and Docker; see "Deploy to the cloud" in the README): ' +
+      '`MLOPS_CONFIG=dev-aws npm run deploy` (or dev-azure, dev-gcp); review first with `MLOPS_CONFIG=dev-aws npm run cdktf -- diff dev-aws`.',
+  );
   console.log(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
   return 0;
 }
