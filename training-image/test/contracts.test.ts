@@ -15,6 +15,7 @@ import {
   readHyperparameters,
   resolveCsv,
   resolveSettings,
+  parseGate,
   RawSetting,
   runTrainContract,
   settingsToArgv,
@@ -178,6 +179,31 @@ describe('SageMaker training contract', () => {
     expect(failure).toContain('hyperparameters.json#max_iter');
     expect(c.err()).toContain('maxIter');
     expect(fs.readdirSync(path.join(root, 'model'))).toEqual([]);
+  });
+
+  test('GIVEN a quality gate the model misses WHEN `mlops train` runs THEN the job fails with the gate as the reason and publishes nothing', async () => {
+    const root = sageMakerRoot('sm-gate-miss', { target: 'y', model: 'linear', gate: 'r2>=0.9999,rmse<=0.0001' }, { train: { 'd.csv': [HEADER, ...rows(200, 8)].join('\n') + '\n' } });
+    const c = capture();
+    await expect(runTrainContract([], c.io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: root } })).rejects.toThrow(/QUALITY_GATE|quality gate/);
+    const failure = fs.readFileSync(path.join(root, 'output', 'failure'), 'utf8');
+    expect(failure).toMatch(/misses the quality gate on its holdout metrics: r2 [0-9.]+ < minimum 0.9999; rmse [0-9.]+ > maximum 0.0001/);
+    expect(fs.readdirSync(path.join(root, 'model'))).toEqual([]);
+  });
+
+  test('GIVEN a quality gate the model meets WHEN `mlops train` runs THEN it says so and publishes the model', async () => {
+    const root = sageMakerRoot('sm-gate-pass', { target: 'y', model: 'gbdt', gate: 'r2>=0.5' }, { train: { 'd.csv': [HEADER, ...rows(300, 9)].join('\n') + '\n' } });
+    const c = capture();
+    const code = await runTrainContract([], c.io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: root } });
+    expect(code).toBe(0);
+    expect(c.err()).toMatch(/quality gate passed: r2 0\.[5-9][0-9]* ≥ minimum 0\.5/);
+    expect(c.err()).toContain('gate=r2>=0.5');
+    expect(fs.existsSync(path.join(root, 'model', 'manifest.json'))).toBe(true);
+  });
+
+  test('a malformed gate is a clear setting error naming where it came from', () => {
+    expect(parseGate('r2>=0.8, rmse<=70').bounds).toEqual([{ metric: 'r2', bound: 'min', value: 0.8 }, { metric: 'rmse', bound: 'max', value: 70 }]);
+    expect(parseGate('r2>0.8').problems[0]).toContain('"r2>0.8" is not metric>=number or metric<=number');
+    expect(() => resolveSettings([raw({ target: 'y', gate: 'r2 at least 0.8' })])).toThrow(/hp#gate.*'gate': "r2 at least 0.8" is not metric>=number/s);
   });
 
   test('GIVEN data that breaks the data contract in the contract channel THEN the validation report is the failure reason', async () => {

@@ -32,10 +32,37 @@ export interface TrainSettings {
   readonly rolling: readonly string[];
   /** Path of a data contract (YAML). */
   readonly contract?: string;
+  /**
+   * Quality gate on the holdout metrics (`r2>=0.8,rmse<=70`): a model that misses
+   * a bound fails the job and is not published. @default - no gate
+   */
+  readonly gate: readonly GateBound[];
   /** Estimator hyperparameters, coerced to the types the model's parameter spec declares. */
   readonly params: Readonly<Record<string, unknown>>;
   /** Keys that were recognised as the platform's own and ignored (e.g. `sagemaker_region`). */
   readonly ignored: readonly string[];
+}
+
+/** One bound of the quality gate: `metric >= value` (min) or `metric <= value` (max). */
+export interface GateBound {
+  readonly metric: string;
+  readonly bound: 'min' | 'max';
+  readonly value: number;
+}
+
+/** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others. */
+export function parseGate(text: string): { bounds: GateBound[]; problems: string[] } {
+  const bounds: GateBound[] = [];
+  const problems: string[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(part);
+    if (!m) {
+      problems.push(`${JSON.stringify(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
+      continue;
+    }
+    bounds.push({ metric: m[1]!, bound: m[2] === '>=' ? 'min' : 'max', value: Number(m[3]) });
+  }
+  return { bounds, problems };
 }
 
 /** One raw setting as a source gave it: every training contract delivers strings. */
@@ -49,7 +76,7 @@ export interface RawSetting {
 }
 
 /** The non-model settings, by canonical name. */
-export const SETTING_NAMES = ['target', 'model', 'task', 'seed', 'holdout', 'tune', 'search', 'drop', 'categorical', 'time', 'lag', 'rolling', 'contract'] as const;
+export const SETTING_NAMES = ['target', 'model', 'task', 'seed', 'holdout', 'tune', 'search', 'drop', 'categorical', 'time', 'lag', 'rolling', 'contract', 'gate'] as const;
 
 /** A canonical setting name. */
 export type SettingName = (typeof SETTING_NAMES)[number];
@@ -71,6 +98,7 @@ export const SETTING_ENV: Readonly<Record<SettingName | 'params', string>> = {
   lag: 'MLOPS_LAG',
   rolling: 'MLOPS_ROLLING',
   contract: 'MLOPS_DATA_CONTRACT',
+  gate: 'MLOPS_GATE',
   params: 'MLOPS_PARAMS',
 };
 
@@ -280,6 +308,14 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     return c.values;
   };
 
+  const gateBounds = (): GateBound[] => {
+    const c = one('gate');
+    if (!c) return [];
+    const { bounds, problems } = parseGate(c.value);
+    for (const p of problems) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'gate': ${p}.` });
+    if (bounds.length === 0 && problems.length === 0) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'gate' is empty; give bounds such as r2>=0.8 or leave it out.` });
+    return bounds;
+  };
   const model = choice<ModelName>('model', MODEL_NAMES) ?? 'auto';
   const settings = {
     target: str('target'),
@@ -295,6 +331,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     lag: columnLists('lag'),
     rolling: columnLists('rolling'),
     contract: str('contract'),
+    gate: gateBounds(),
   };
 
   const params: Record<string, unknown> = {};
