@@ -1,35 +1,7 @@
 import { CONFIG_FIELDS, parseConfig } from '../lib/config';
-import { MlopsValidationError, ValidationIssue } from '../lib/core/errors';
-
-function base(cloud: 'azure' | 'aws' | 'gcp' = 'aws'): Record<string, any> {
-  const naming = { company: 'contoso', project: 'mlops', environment: 'dev' };
-  switch (cloud) {
-    case 'azure':
-      return { naming, cloud, region: 'westeurope', azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', tenantId: '11111111-2222-3333-4444-555555555555' } };
-    case 'aws':
-      return { naming, cloud, region: 'eu-west-1', aws: { accountId: '123456789012' } };
-    case 'gcp':
-      return { naming, cloud, region: 'europe-west4', gcp: { projectId: 'contoso-mlops-dev' } };
-  }
-}
+import { configIssues as issuesOf, onlyConfigIssue as only, validConfig as base } from './util';
 
 const deployment = { model: 'bike-demand', training: { data: 'datasets/bike/hour.csv', hyperparameters: { target: 'cnt', max_iter: 200, early_stopping: true } } };
-
-function issuesOf(raw: unknown): ValidationIssue[] {
-  try {
-    parseConfig(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(MlopsValidationError);
-    return [...(err as MlopsValidationError).issues];
-  }
-  throw new Error('expected the config to be rejected');
-}
-
-function only(raw: unknown): ValidationIssue {
-  const issues = issuesOf(raw);
-  expect(issues).toHaveLength(1);
-  return issues[0]!;
-}
 
 describe('config: deployment', () => {
   test('is optional: a platform-only config has none', () => {

@@ -2,37 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CONFIG_FIELDS, loadConfig, parseConfig, resolveConfigFiles } from '../lib/config';
-import { MlopsValidationError, ValidationIssue } from '../lib/core/errors';
+import { configIssues as issuesOf, onlyConfigIssue as only, validConfig as valid } from './util';
 
 const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
-
-function valid(cloud: 'azure' | 'aws' | 'gcp' = 'aws'): Record<string, any> {
-  const base = { naming: { company: 'contoso', project: 'mlops', environment: 'dev' } };
-  switch (cloud) {
-    case 'azure':
-      return { ...base, cloud, region: 'westeurope', azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', tenantId: '11111111-2222-3333-4444-555555555555' } };
-    case 'aws':
-      return { ...base, cloud, region: 'eu-west-1', aws: { accountId: '123456789012' } };
-    case 'gcp':
-      return { ...base, cloud, region: 'europe-west4', gcp: { projectId: 'contoso-mlops-dev' } };
-  }
-}
-
-function issuesOf(raw: unknown): ValidationIssue[] {
-  try {
-    parseConfig(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(MlopsValidationError);
-    return [...(err as MlopsValidationError).issues];
-  }
-  throw new Error('expected the config to be rejected');
-}
-
-function only(raw: unknown): ValidationIssue {
-  const issues = issuesOf(raw);
-  expect(issues).toHaveLength(1);
-  return issues[0]!;
-}
 
 describe('stack config', () => {
   test.each(['dev-azure', 'dev-aws', 'dev-gcp'])('the shipped %s config is valid', (name) => {

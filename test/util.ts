@@ -1,5 +1,7 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { parseConfig } from '../lib/config';
+import { MlopsValidationError, ValidationIssue } from '../lib/core/errors';
 
 /** A synthesized stack as parsed Terraform JSON. */
 export interface SynthJson {
@@ -32,3 +34,34 @@ export function onlyResource(json: SynthJson, type: string): Record<string, any>
 
 /** A construct scope for tests that build without a stack-level helper. */
 export type Scope = Construct;
+
+/** A minimal valid config of each cloud (account ids and region filled in). */
+export function validConfig(cloud: 'azure' | 'aws' | 'gcp' = 'aws'): Record<string, any> {
+  const naming = { company: 'contoso', project: 'mlops', environment: 'dev' };
+  switch (cloud) {
+    case 'azure':
+      return { naming, cloud, region: 'westeurope', azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', tenantId: '11111111-2222-3333-4444-555555555555' } };
+    case 'aws':
+      return { naming, cloud, region: 'eu-west-1', aws: { accountId: '123456789012' } };
+    case 'gcp':
+      return { naming, cloud, region: 'europe-west4', gcp: { projectId: 'contoso-mlops-dev' } };
+  }
+}
+
+/** Every problem `parseConfig` reports for `raw`; fails the test if it accepts it. */
+export function configIssues(raw: unknown): ValidationIssue[] {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(MlopsValidationError);
+    return [...(err as MlopsValidationError).issues];
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+/** The one problem `parseConfig` reports for `raw`. */
+export function onlyConfigIssue(raw: unknown): ValidationIssue {
+  const issues = configIssues(raw);
+  expect(issues).toHaveLength(1);
+  return issues[0]!;
+}
