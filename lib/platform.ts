@@ -14,7 +14,9 @@ export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps 
   return {
     naming: new Naming(config.naming),
     tags: config.tags,
-    publicNetworkAccess: config.network.publicAccess,
+    network: config.network,
+    deployers: config.deployers,
+    publicNetworkAccess: config.network.mode === 'public',
     allowedIpRanges: config.network.allowedIpRanges,
     retainData: config.protection.retainData,
     training: {

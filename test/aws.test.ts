@@ -663,7 +663,8 @@ describe('AwsMlPlatform', () => {
       expect(allowedOn(defaults, 'logs:CreateLogGroup')).toEqual(SAGEMAKER_GROUPS);
       const metrics = identityStatements(defaults).find((s) => list(s.Action).includes('cloudwatch:PutMetricData'));
       expect(metrics).toMatchObject({ Resource: ['*'], Condition: { StringEquals: { 'cloudwatch:namespace': 'contoso-mlops-dev' } } });
-      const server = ref('aws_sagemaker_mlflow_tracking_server', 'arn', defaults);
+      // By an ARN built from the name: a reference to the server's arn would make a cycle (the server waits for the policy).
+      const server = 'arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/contoso-mlops-dev-mlflow';
       expect(allowedOn(defaults, 'sagemaker-mlflow:LogMetric')).toEqual([server]);
       expect(allowedOn(defaults, 'sagemaker:CreatePresignedMlflowTrackingServerUrl')).toEqual([server]);
     });

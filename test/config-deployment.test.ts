@@ -83,25 +83,25 @@ describe('config: deployment', () => {
 
 describe('config: ci', () => {
   test('defaults to the main branch, no environments, no pull requests', () => {
-    expect(parseConfig({ ...base(), ci: { github: { repository: 'contoso/ml-platform' } } }).ci).toEqual({
+    expect(parseConfig({ ...base(), ci: { github: { repository: 'contoso/ml-platform' } }, deployers: ['arn:aws:iam::123456789012:role/Admin'] }).ci).toEqual({
       github: { repository: 'contoso/ml-platform', branches: ['main'], environments: [], pullRequests: false },
     });
   });
 
   test.each(['ml-platform', 'https://github.com/contoso/ml-platform', 'contoso/ml platform', '-contoso/x'])('fails if the repository is %p', (repository) => {
-    const issue = only({ ...base(), ci: { github: { repository } } });
+    const issue = only({ ...base(), deployers: ['arn:aws:iam::123456789012:role/Admin'], ci: { github: { repository } } });
     expect(issue.path).toBe('ci.github.repository');
     expect(issue.message).toContain('owner/name');
   });
 
   test('fails if a branch is a wildcard, naming its index', () => {
-    const issue = only({ ...base(), ci: { github: { repository: 'contoso/ml', branches: ['main', 'release/*'] } } });
+    const issue = only({ ...base(), deployers: ['arn:aws:iam::123456789012:role/Admin'], ci: { github: { repository: 'contoso/ml', branches: ['main', 'release/*'] } } });
     expect(issue.path).toBe('ci.github.branches.1');
     expect(issue.message).toContain('without wildcards');
   });
 
   test('fails on an unknown key with a suggestion', () => {
-    const issue = only({ ...base(), ci: { github: { repository: 'contoso/ml', branch: ['main'] } } });
+    const issue = only({ ...base(), deployers: ['arn:aws:iam::123456789012:role/Admin'], ci: { github: { repository: 'contoso/ml', branch: ['main'] } } });
     expect(issue.path).toMatch(/^ci\.github/);
     expect(issue.message).toContain('branches');
   });

@@ -10,13 +10,15 @@ describe('stack config', () => {
   test.each(['dev-azure', 'dev-aws', 'dev-gcp'])('the shipped %s config is valid', (name) => {
     const config = loadConfig(path.join(CONFIG_DIR, `${name}.yaml`));
     expect(config.cloud).toBe(name.replace('dev-', ''));
-    expect(config.network.publicAccess).toBe(false);
+    expect(config.network.mode).toBe('firewalled');
+    expect(config.deployers?.length).toBeGreaterThan(0);
     expect(config.protection.retainData).toBe(true);
   });
 
-  test('defaults are secure: no public access, data retained, local backend, small training compute', () => {
+  test('defaults are secure: firewalled network, data retained, local backend, small training compute', () => {
     const config = parseConfig(valid('gcp'));
-    expect(config.network).toEqual({ publicAccess: false, allowedIpRanges: [] });
+    expect(config.network).toEqual({ mode: 'firewalled', allowedIpRanges: [] });
+    expect(config.deployers).toBeUndefined();
     expect(config.protection).toEqual({ retainData: true });
     expect(config.backend).toEqual({ type: 'local' });
     expect(config.compute.training).toEqual({ size: 'small', maxNodes: 4, lowPriority: false });
@@ -130,10 +132,61 @@ describe('stack config', () => {
     expect(issue.message).toContain('ml.');
   });
 
-  test('fails if publicAccess is a string, not a boolean', () => {
-    const issue = only({ ...valid(), network: { publicAccess: 'no' } });
+  test('fails if the network mode is unknown, naming the three modes', () => {
+    const issue = only({ ...valid(), network: { mode: 'closed' } });
+    expect(issue.path).toBe('network.mode');
+    expect(issue.message).toContain('"closed"');
+    expect(issue.message).toContain('public, firewalled, private');
+  });
+
+  test('fails if the removed publicAccess flag is used, pointing at mode', () => {
+    const issue = only({ ...valid(), network: { publicAccess: true } });
     expect(issue.path).toBe('network.publicAccess');
-    expect(issue.message).toContain('without quotes');
+    expect(issue.message).toMatch(/accepted keys here: mode, allowedIpRanges, addressSpace, existing/);
+  });
+
+  test('fails if an existing network is given outside private mode, or for another cloud', () => {
+    const issues = issuesOf({ ...valid('aws'), network: { mode: 'firewalled', existing: { gcp: { network: 'projects/contoso-mlops/global/networks/hub', subnetwork: 'projects/contoso-mlops/regions/europe-west4/subnetworks/ml' } } } });
+    expect(issues.map((i) => i.path).sort()).toEqual(['network.existing', 'network.existing.gcp']);
+    expect(issues.find((i) => i.path === 'network.existing')!.message).toContain('has no use in firewalled mode');
+  });
+
+  test('fails if an existing AWS network has fewer than two subnets', () => {
+    const issue = only({ ...valid('aws'), network: { mode: 'private', existing: { aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } } } });
+    expect(issue.path).toBe('network.existing.aws.subnetIds');
+    expect(issue.message).toContain('at least two');
+  });
+
+  test('accepts an existing network in private mode and applies its defaults', () => {
+    const config = parseConfig({ ...valid('aws'), network: { mode: 'private', existing: { aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] } } } });
+    expect(config.network.existing?.aws).toEqual({ vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], createEndpoints: true });
+  });
+
+  test('fails if an address space is too small for the subnets, or given outside private mode', () => {
+    expect(only({ ...valid(), network: { mode: 'private', addressSpace: '10.0.0.0/28' } }).message).toContain('/8 to /24');
+    expect(only({ ...valid(), network: { addressSpace: '10.0.0.0/16' } }).message).toContain('has no use in firewalled mode');
+  });
+
+  test('fails if allowed ranges are given in public mode, where there is no firewall', () => {
+    const issue = only({ ...valid(), network: { mode: 'public', allowedIpRanges: ['203.0.113.0/24'] } });
+    expect(issue.path).toBe('network.allowedIpRanges');
+    expect(issue.message).toContain('has no use in public mode');
+  });
+
+  test.each([
+    ['azure', 'arn:aws:iam::123456789012:role/Admin', 'object id'],
+    ['aws', 'arn:aws:sts::123456789012:assumed-role/Admin/me', 'role or user ARN'],
+    ['gcp', 'admin@contoso.com', 'user:<email>'],
+  ] as const)('fails if a %s deployer is not in that cloud\'s principal format', (cloud, deployer, accepted) => {
+    const issue = only({ ...valid(cloud), deployers: [deployer] });
+    expect(issue.path).toBe('deployers.0');
+    expect(issue.message).toContain(accepted);
+  });
+
+  test('fails if ci is configured without explicit deployers', () => {
+    const issue = only({ ...valid('gcp'), ci: { github: { repository: 'contoso/ml' } } });
+    expect(issue.path).toBe('deployers');
+    expect(issue.message).toContain('is required with ci:');
   });
 
   test('fails if an allowed IP range is not a CIDR, naming its index', () => {
@@ -177,10 +230,10 @@ describe('stack config', () => {
       naming: { company: 'x', project: 'mlops', environment: 'dev' },
       region: 'nowhere',
       compute: { training: { size: 'huge', maxNodes: -1 } },
-      network: { publicAccess: 'no' },
+      network: { mode: 'closed' },
     });
     expect(issues.map((i) => i.path).sort()).toEqual(
-      ['aws', 'compute.training.maxNodes', 'compute.training.size', 'naming.company', 'network.publicAccess', 'region'].sort(),
+      ['aws', 'compute.training.maxNodes', 'compute.training.size', 'naming.company', 'network.mode', 'region'].sort(),
     );
     for (const issue of issues) expect(issue.message).toMatch(/Fix: /);
   });

@@ -22,7 +22,7 @@ describe('the shipped dev stacks', () => {
     const lines: string[] = [];
     // The stack may already apply the pack itself; otherwise apply it as the stack would.
     const pack =
-      PolicyPack.of(stack) ?? applyPolicyPack(stack, { allowPublicNetwork: config.network.publicAccess, allowDataDeletion: !config.protection.retainData, log: (l) => lines.push(l) });
+      PolicyPack.of(stack) ?? applyPolicyPack(stack, { allowPublicNetwork: config.network.mode === 'public', allowDataDeletion: !config.protection.retainData, log: (l) => lines.push(l) });
     return { stack, pack, lines, raw };
   }
 
@@ -44,7 +44,7 @@ describe('the shipped dev stacks', () => {
 
   test('opening the Azure dev stack to public networks fails unless the config says so', () => {
     const open = (raw: any) => {
-      raw.network = { publicAccess: true };
+      raw.network = { mode: 'public' };
     };
     const { stack } = devStack('azure', open);
     // The stack was built for public access; a pack not told so finds every public endpoint.

@@ -103,6 +103,8 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
   public readonly metricNamespace: string;
   /** MLflow tracking server ARN, when one is created. */
   public readonly trackingServerArn?: string;
+  /** MLflow tracking server ARN as grants write it: built from the region, account and name. */
+  private trackingServerGrantArn?: string;
   /** MLflow tracking server URL, when one is created. */
   public readonly trackingServerUrl?: string;
 
@@ -146,8 +148,9 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
 
     if (withServer && props.executionRole) {
       const role = props.executionRole;
+      const serverName = awsName(props.naming, 'mlflowTrackingServer');
       const server = new SagemakerMlflowTrackingServer(this, 'Resource', {
-        trackingServerName: awsName(props.naming, 'mlflowTrackingServer'),
+        trackingServerName: serverName,
         artifactStoreUri: `${props.artifactStore.url}/mlflow`,
         roleArn: role.roleArn,
         trackingServerSize: props.trackingServerSize ?? 'Small',
@@ -155,6 +158,10 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
       });
       // The server checks its role's access at creation: wait for the grants.
       server.dependsOn = Lazy.listValue({ produce: () => role.dependencyAddresses });
+      // Grants name the server by an ARN built from its name, not by its `arn`
+      // attribute: the role policy would otherwise refer to the server while the
+      // server waits for the policy (a dependency cycle Terraform refuses to plan).
+      this.trackingServerGrantArn = arn('sagemaker', props.region, role.accountId, `mlflow-tracking-server/${serverName}`);
       this.trackingServerArn = server.arn;
       this.trackingServerUrl = server.trackingServerUrl;
       this.workspaceName = server.trackingServerName;
@@ -175,8 +182,8 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
       resources: ['*'],
       conditions: { StringEquals: { [CLOUDWATCH_NAMESPACE_CONDITION_KEY]: this.metricNamespace } },
     });
-    if (this.trackingServerArn) {
-      role.addToPolicy({ actions: [...SAGEMAKER_MLFLOW_SERVER_ACTIONS, ...SAGEMAKER_MLFLOW_ACTIONS], resources: [this.trackingServerArn] });
+    if (this.trackingServerGrantArn) {
+      role.addToPolicy({ actions: [...SAGEMAKER_MLFLOW_SERVER_ACTIONS, ...SAGEMAKER_MLFLOW_ACTIONS], resources: [this.trackingServerGrantArn] });
     }
   }
 }

@@ -5,6 +5,8 @@ import type { core as zcore } from 'zod';
 import { CLOUD_TITLES } from '../core/cloud';
 import { ErrorCode, MlopsValidationError, ValidationIssue, show } from '../core/errors';
 import { Naming } from '../core/naming';
+import { DEPLOYER_FORMATS, NETWORK_MODES } from '../core/network';
+import { CLOUDS } from '../core/cloud';
 import { CONFIG_FIELDS, REGION_FORMATS, StackConfig, StackConfigSchema, fieldAt } from './schema';
 
 /** Environment variable naming the config(s) to synthesize: names or paths, comma-separated. */
@@ -55,6 +57,7 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
       }
     }
   }
+  issues.push(...networkProblems(input));
   if (input.alerts !== undefined && input.deployment === undefined) {
     issues.push(problem('alerts', input.alerts, 'alerts only together with a deployment: section (they watch its endpoint and training job)', 'add a deployment: section or remove alerts:', 'has nothing to watch'));
   }
@@ -211,4 +214,51 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+/** The cross-field rules of `network:` and `deployers:`. */
+function networkProblems(input: Record<string, any>): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  const cloud = input.cloud;
+  const network = input.network ?? {};
+  const mode = typeof network.mode === 'string' && (NETWORK_MODES as readonly string[]).includes(network.mode) ? network.mode : network.mode === undefined ? 'firewalled' : undefined;
+  if (network.existing !== undefined && network.existing !== null && typeof network.existing === 'object') {
+    if (mode !== undefined && mode !== 'private') {
+      out.push(problem('network.existing', network.existing, 'an existing network only in private mode', 'set network.mode: private, or remove network.existing', `has no use in ${mode} mode`));
+    }
+    for (const other of CLOUDS) {
+      if (other !== cloud && network.existing[other] !== undefined && typeof cloud === 'string') {
+        out.push(problem(`network.existing.${other}`, network.existing[other], `only network.existing.${cloud} while cloud is ${cloud}`, `move the network under network.existing.${cloud} or remove it`, 'does not belong to the selected cloud'));
+      }
+    }
+    if (mode === 'private' && typeof cloud === 'string' && network.existing[cloud] === undefined) {
+      out.push(problem(`network.existing.${cloud}`, undefined, `the ${cloud} network when network.existing is given`, `add network.existing.${cloud}, or remove network.existing to let the stack create the network`, 'is required'));
+    }
+  }
+  if (network.addressSpace !== undefined) {
+    const prefix = Number(String(network.addressSpace).split('/')[1]);
+    if (typeof network.addressSpace === 'string' && /\//.test(network.addressSpace) && (prefix < 8 || prefix > 24)) {
+      out.push(problem('network.addressSpace', network.addressSpace, 'an IPv4 CIDR from /8 to /24 (the platform needs room for its subnets)', 'use a /16 such as 10.40.0.0/16', 'is out of range'));
+    }
+    if (mode !== undefined && mode !== 'private') {
+      out.push(problem('network.addressSpace', network.addressSpace, 'an address space only in private mode', 'set network.mode: private, or remove network.addressSpace', `has no use in ${mode} mode`));
+    } else if (network.existing !== undefined) {
+      out.push(problem('network.addressSpace', network.addressSpace, 'an address space only when the stack creates the network', 'remove network.addressSpace (the existing network has its own)', 'has no use with network.existing'));
+    }
+  }
+  if (mode === 'public' && Array.isArray(network.allowedIpRanges) && network.allowedIpRanges.length > 0) {
+    out.push(problem('network.allowedIpRanges', network.allowedIpRanges, 'ranges only in firewalled or private mode (public mode has no firewall to let them through)', 'set network.mode: firewalled to keep the firewall, or remove the ranges', 'has no use in public mode'));
+  }
+  if (typeof cloud === 'string' && cloud in DEPLOYER_FORMATS && Array.isArray(input.deployers)) {
+    const format = DEPLOYER_FORMATS[cloud as keyof typeof DEPLOYER_FORMATS];
+    input.deployers.forEach((d: unknown, i: number) => {
+      if (typeof d === 'string' && !format.pattern.test(d)) {
+        out.push(problem(`deployers.${i}`, d, `${format.accepted} on ${CLOUD_TITLES[cloud as keyof typeof CLOUD_TITLES]}`, `find yours with ${format.example}`, 'is not a principal of the selected cloud'));
+      }
+    });
+  }
+  if (input.ci !== undefined && input.deployers === undefined) {
+    out.push(problem('deployers', undefined, 'the principals that deploy by hand, listed explicitly while ci: is set', 'list who runs the first deploy (and any later manual one), e.g. deployers: [<your object id / role ARN / user:email>]; CI is added by ci: itself', 'is required with ci:'));
+  }
+  return out;
 }

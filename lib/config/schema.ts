@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CLOUDS, Cloud } from '../core/cloud';
+import { AZURE_PRIVATE_DNS_ZONES, AzurePrivateDnsZoneKind, DEFAULT_ADDRESS_SPACE, DEFAULT_NETWORK_MODE, NETWORK_MODES } from '../core/network';
 import { SIZE_NAMES } from '../core/sizes';
 
 /**
@@ -13,6 +14,10 @@ const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 const cidr = z
   .string()
   .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/([0-9]|[12]\d|3[0-2]))?$/);
+
+const azureSubnetId = z.string().regex(/^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/);
+const azureDnsZoneId = z.string().regex(/^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/privateDnsZones\/[^/]+$/);
+const AZURE_DNS_ZONE_KINDS = Object.keys(AZURE_PRIVATE_DNS_ZONES) as AzurePrivateDnsZoneKind[];
 
 const machineOverride = z
   .object({
@@ -162,11 +167,44 @@ export const StackConfigSchema = z
       .default({ training: { size: 'small', maxNodes: 4, lowPriority: false } }),
     network: z
       .object({
-        publicAccess: z.boolean().default(false),
+        mode: z.enum(NETWORK_MODES).default(DEFAULT_NETWORK_MODE),
         allowedIpRanges: z.array(cidr).default([]),
+        addressSpace: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/).optional(),
+        existing: z
+          .object({
+            azure: z
+              .object({
+                subnetId: azureSubnetId,
+                privateDnsZoneIds: z
+                  .object(Object.fromEntries(AZURE_DNS_ZONE_KINDS.map((k) => [k, azureDnsZoneId.optional()])) as Record<AzurePrivateDnsZoneKind, z.ZodOptional<typeof azureDnsZoneId>>)
+                  .strict()
+                  .optional(),
+              })
+              .strict()
+              .optional(),
+            aws: z
+              .object({
+                vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/),
+                subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/)).min(2),
+                routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/)).optional(),
+                createEndpoints: z.boolean().default(true),
+              })
+              .strict()
+              .optional(),
+            gcp: z
+              .object({
+                network: z.string().regex(/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/global\/networks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/),
+                subnetwork: z.string().regex(/^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/regions\/[a-z]+-[a-z]+\d+\/subnetworks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
-      .default({ publicAccess: false, allowedIpRanges: [] }),
+      .default({ mode: DEFAULT_NETWORK_MODE, allowedIpRanges: [] }),
+    deployers: z.array(z.string().min(1)).optional(),
     protection: z.object({ retainData: z.boolean().default(true) }).strict().default({ retainData: true }),
     backend: backend.default({ type: 'local' }),
     deployment: deployment.optional(),
@@ -228,10 +266,28 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'compute.training.instanceType.gcp', description: 'Compute Engine machine type.', accepted: 'a machine type such as n1-standard-8', fix: 'use a Vertex AI supported machine type' },
   { path: 'compute.training.maxNodes', description: 'Most nodes a training job may use.', accepted: 'an integer from 1 to 100', default: '4', fix: 'set a whole number between 1 and 100' },
   { path: 'compute.training.lowPriority', description: 'Use low-priority / spot capacity for training.', accepted: 'true or false', default: 'false', fix: 'write true or false without quotes' },
-  { path: 'network', description: 'Network exposure.', accepted: 'an object with publicAccess, allowedIpRanges', default: '{}', fix: 'see its fields' },
-  { path: 'network.publicAccess', description: 'Allow public network access to workspace, stores and registries.', accepted: 'true or false', default: 'false', fix: 'write true or false without quotes' },
-  { path: 'network.allowedIpRanges', description: 'CIDR ranges let through store firewalls (deployer and CI egress).', accepted: 'a list of IPv4 CIDRs', default: '[]', fix: 'list ranges such as 203.0.113.0/24' },
+  { path: 'network', description: 'How the data planes (keys, storage, registry, workspace, endpoint) are reached; see the README, "Network modes".', accepted: 'an object with mode, allowedIpRanges, addressSpace, existing', default: '{ mode: firewalled }', fix: 'see its fields' },
+  { path: 'network.mode', description: 'public: public endpoints, identity only (sandboxes); firewalled: public endpoints behind default-deny firewalls that let allowedIpRanges through; private: a VNet/VPC with private endpoints, jobs and endpoints inside, Terraform run from inside.', accepted: `one of ${NETWORK_MODES.join(', ')}`, default: DEFAULT_NETWORK_MODE, fix: 'pick one of the three; firewalled needs the deployer\'s egress in allowedIpRanges on Azure, private needs a runner inside the network' },
+  { path: 'network.allowedIpRanges', description: 'CIDR ranges let through the firewalls: the egress of whoever runs `cdktf deploy` and of the CI runners (a VPN range in private mode).', accepted: 'a list of public IPv4 CIDRs', default: '[]', fix: 'list ranges such as 203.0.113.0/24 (curl -s https://checkip.amazonaws.com)' },
   { path: 'network.allowedIpRanges.*', description: 'One allowed range.', accepted: 'an IPv4 address or CIDR such as 203.0.113.0/24', fix: 'write a.b.c.d/nn with each part in range' },
+  { path: 'network.addressSpace', description: 'Address space of the network the stack creates in private mode.', accepted: 'an IPv4 CIDR from /8 to /24', default: DEFAULT_ADDRESS_SPACE, fix: 'pick a range that does not overlap networks you peer with, e.g. 10.40.0.0/16' },
+  { path: 'network.existing', description: 'An existing network to use in private mode instead of creating one (hub-and-spoke landing zones).', accepted: 'an object with the selected cloud\'s section: azure, aws or gcp', default: 'none (the stack creates the network)', fix: 'add existing: { <cloud>: { … } } for the selected cloud' },
+  { path: 'network.existing.azure', description: 'The existing Azure subnet for the private endpoints, and the hub\'s private DNS zones.', accepted: 'an object with subnetId and privateDnsZoneIds', fix: 'add azure: { subnetId: <subnet resource id> }' },
+  { path: 'network.existing.azure.subnetId', description: 'Subnet the private endpoints are created in.', accepted: 'a subnet resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>', fix: 'copy it from `az network vnet subnet show --query id -o tsv`' },
+  { path: 'network.existing.azure.privateDnsZoneIds', description: 'Existing private DNS zones (already linked to the network) by kind; kinds not listed are created and linked by the stack.', accepted: `an object with optional ${AZURE_DNS_ZONE_KINDS.join(', ')} zone ids`, default: 'none (the stack creates every zone)', fix: 'map each kind to its zone resource id' },
+  { path: 'network.existing.azure.privateDnsZoneIds.*', description: 'One private DNS zone.', accepted: 'a private DNS zone resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>', fix: 'copy it from `az network private-dns zone show --query id -o tsv`' },
+  { path: 'network.existing.aws', description: 'The existing VPC the jobs, endpoints and VPC endpoints go in.', accepted: 'an object with vpcId, subnetIds, routeTableIds, createEndpoints', fix: 'add aws: { vpcId: vpc-…, subnetIds: [subnet-…, subnet-…] }' },
+  { path: 'network.existing.aws.vpcId', description: 'The VPC id.', accepted: 'vpc- and 8 or 17 hex digits', fix: 'copy it from `aws ec2 describe-vpcs`' },
+  { path: 'network.existing.aws.subnetIds', description: 'Private subnets in at least two availability zones.', accepted: 'a list of at least two subnet ids', fix: 'list two or more subnet-… ids in different zones' },
+  { path: 'network.existing.aws.subnetIds.*', description: 'One subnet.', accepted: 'subnet- and 8 or 17 hex digits', fix: 'copy it from `aws ec2 describe-subnets`' },
+  { path: 'network.existing.aws.routeTableIds', description: 'Route tables of the subnets, for the S3 gateway endpoint.', accepted: 'a list of route table ids', default: 'none (no S3 gateway endpoint is created: the VPC must reach S3 privately already)', fix: 'list the rtb-… ids of the subnets' },
+  { path: 'network.existing.aws.routeTableIds.*', description: 'One route table.', accepted: 'rtb- and 8 or 17 hex digits', fix: 'copy it from `aws ec2 describe-route-tables`' },
+  { path: 'network.existing.aws.createEndpoints', description: 'Create the interface endpoints (SageMaker, ECR, STS, logs, KMS, monitoring) in the VPC.', accepted: 'true or false', default: 'true', fix: 'set false when the landing zone resolves these endpoints centrally' },
+  { path: 'network.existing.gcp', description: 'The existing VPC network and subnetwork (with Private Google Access).', accepted: 'an object with network and subnetwork', fix: 'add gcp: { network: projects/<p>/global/networks/<n>, subnetwork: projects/<p>/regions/<r>/subnetworks/<s> }' },
+  { path: 'network.existing.gcp.network', description: 'The VPC network id.', accepted: 'projects/<project>/global/networks/<name>', fix: 'copy it from `gcloud compute networks describe <name> --format="value(selfLink)"` without the https://…/v1/ prefix' },
+  { path: 'network.existing.gcp.subnetwork', description: 'The subnetwork id.', accepted: 'projects/<project>/regions/<region>/subnetworks/<name>', fix: 'copy it from `gcloud compute networks subnets describe` without the https://…/v1/ prefix' },
+  { path: 'deployers', description: 'The principals that run `cdktf deploy` by hand (CI is added by ci:): they get the data-plane roles Terraform needs and are never caught by a deny.', accepted: 'a list of Azure object ids, AWS IAM role or user ARNs, or GCP members (user:, group:, serviceAccount:)', default: 'the principal running Terraform (required when ci: is set)', fix: 'list who deploys, e.g. the output of `az ad signed-in-user show --query id -o tsv`' },
+  { path: 'deployers.*', description: 'One deployer principal.', accepted: 'the selected cloud\'s principal format', fix: 'see deployers' },
   { path: 'protection', description: 'Data protection.', accepted: 'an object with retainData', default: '{}', fix: 'see its fields' },
   { path: 'protection.retainData', description: 'Keep stateful stores (storage, keys, registries) on destroy.', accepted: 'true or false', default: 'true', fix: 'write true or false without quotes' },
   { path: 'backend', description: 'Terraform state backend.', accepted: 'type local, s3, azurerm or gcs with its fields', default: '{ type: local }', fix: 'see the backend fields in the README' },

@@ -5,5 +5,6 @@ export * from './sizes';
 export * from './tags';
 export * from './contracts';
 export * from './platform-props';
+export * from './network';
 export * from './security-defaults';
 export * from './project';

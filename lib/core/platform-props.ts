@@ -1,4 +1,5 @@
 import { Naming, NamingParts } from './naming';
+import { PlatformNetworkOptions } from './network';
 import { ComputeSize } from './sizes';
 
 /** Options of the training compute. */
@@ -30,15 +31,28 @@ export interface PlatformBaseProps {
    */
   readonly tags?: Readonly<Record<string, string>>;
   /**
-   * Allow access to the workspace, stores and registries from public networks.
-   * Off by default (CKV_AZURE_144, CKV_AZURE_139, CKV2_AZURE_40 …).
+   * How the data planes are reached: `public`, `firewalled` (the default) or
+   * `private`, with the allowed ranges and, in private mode, the network.
+   * @default - firewalled, no allowed ranges
+   */
+  readonly network?: PlatformNetworkOptions;
+  /**
+   * The principals that run `cdktf deploy` (besides a CI identity, which adds
+   * itself with `grantDeploy`): Azure object ids, AWS IAM role or user ARNs,
+   * GCP members. They get the data-plane roles Terraform needs (create the
+   * key, write the training data, push the image) and are exempt from the
+   * platform's identity denies. An empty list names none.
+   * @default - the principal running Terraform
+   */
+  readonly deployers?: readonly string[];
+  /**
+   * @deprecated use `network: { mode: 'public' }`. Kept while the clouds move to `network`.
    * @default false
    */
   readonly publicNetworkAccess?: boolean;
   /**
-   * CIDR ranges let through the data-store firewalls while public access is
-   * off: the egress of whoever runs `cdktf deploy` and the CI runners.
-   * @default - none: only private and trusted-service access
+   * @deprecated use `network.allowedIpRanges`. Kept while the clouds move to `network`.
+   * @default - none
    */
   readonly allowedIpRanges?: readonly string[];
   /**

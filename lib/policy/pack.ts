@@ -1,9 +1,11 @@
-import { Aspects, IAspect, TerraformDataSource, TerraformElement, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
+import { Aspects, DefaultTokenResolver, IAspect, StringConcat, Tokenization, TerraformDataSource, TerraformElement, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { ErrorCode, MlopsValidationError } from '../core/errors';
+import { NetworkMode } from '../core/network';
+import { DependencyGraph, dependencyGraph } from './graph';
 import { POLICY_RULES } from './rules';
 import { Policy, PolicySuppression } from './suppression';
-import { PolicyContext, PolicyElement, PolicyElementKind, PolicyRelaxOption, PolicyRule } from './types';
+import { PolicyContext, PolicyDeployContext, PolicyElement, PolicyElementKind, PolicyRelaxOption, PolicyRule } from './types';
 import { isLiteralString, isRecord, referencedAddresses } from './values';
 
 /**
@@ -20,6 +22,20 @@ export interface PolicyPackOptions {
    * @default false
    */
   readonly allowPublicNetwork?: boolean;
+  /**
+   * The network mode the stack's data planes are reached in; the
+   * deploy-readiness rules check reachability against it.
+   * @default - 'public' when allowPublicNetwork is true, else 'firewalled'
+   */
+  readonly networkMode?: NetworkMode;
+  /**
+   * The principals that run Terraform for the stack (people and CI), as
+   * values or tokens: the deploy-readiness rules check they hold the data
+   * roles Terraform needs and are not caught by a deny. A function is called
+   * at check time (after every construct has added its deployers).
+   * @default - none named
+   */
+  readonly deployers?: readonly string[] | (() => readonly string[]);
   /**
    * The config lets data be deleted with the stack (`protection.retainData: false`):
    * the rules that require deletion protection are not applied.
@@ -136,7 +152,8 @@ export class PolicyPack implements IAspect {
   /** The stack checked. */
   public readonly stack: TerraformStack;
   /** The options. */
-  public readonly options: Required<Omit<PolicyPackOptions, 'log'>>;
+  public readonly options: Required<Omit<PolicyPackOptions, 'log' | 'deployers'>>;
+  private readonly deployers: PolicyPackOptions['deployers'];
   private readonly log: (line: string) => void;
   private readonly visited = new Set<TerraformElement>();
   private aspectsRan = false;
@@ -146,7 +163,13 @@ export class PolicyPack implements IAspect {
   /** Use {@link applyPolicyPack}. */
   constructor(stack: TerraformStack, options: PolicyPackOptions = {}) {
     this.stack = stack;
-    this.options = { allowPublicNetwork: options.allowPublicNetwork ?? false, allowDataDeletion: options.allowDataDeletion ?? false };
+    const allowPublicNetwork = options.allowPublicNetwork ?? options.networkMode === 'public';
+    this.options = {
+      allowPublicNetwork,
+      allowDataDeletion: options.allowDataDeletion ?? false,
+      networkMode: options.networkMode ?? (allowPublicNetwork ? 'public' : 'firewalled'),
+    };
+    this.deployers = options.deployers;
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
   }
 
@@ -176,7 +199,9 @@ export class PolicyPack implements IAspect {
       throw new Error(`PolicyPack.check() on ${this.stack.node.path}: the stack has not been synthesized yet, so the pack has not visited it. Synthesize first (app.synth() or Testing.synth(stack)).`);
     }
     const elements = this.elements();
-    const context = makeContext(elements);
+    const listed = typeof this.deployers === 'function' ? this.deployers() : this.deployers ?? [];
+    const deployers = (Tokenization.resolve([...listed], { scope: this.stack, resolver: new DefaultTokenResolver(new StringConcat()) }) as unknown[]).filter((d): d is string => typeof d === 'string');
+    const context = makeContext(elements, { networkMode: this.options.networkMode, deployers });
     const applied = this.rules;
     const violations: PolicyViolation[] = [];
     const suppressed: SuppressedFinding[] = [];
@@ -344,7 +369,7 @@ function dedupe<T extends PolicyViolation>(list: T[]): T[] {
   });
 }
 
-function makeContext(elements: readonly PolicyElement[]): PolicyContext {
+function makeContext(elements: readonly PolicyElement[], deploy: PolicyDeployContext): PolicyContext {
   const bySelector = new Map<string, PolicyElement[]>();
   const byAddress = new Map<string, PolicyElement>();
   for (const e of elements) {
@@ -353,7 +378,17 @@ function makeContext(elements: readonly PolicyElement[]): PolicyContext {
   }
   const referenced = (value: unknown): PolicyElement[] =>
     [...referencedAddresses(value)].map((a) => byAddress.get(a)).filter((e): e is PolicyElement => e !== undefined);
+  let graph: DependencyGraph | undefined;
   return {
+    deploy,
+    get graph() {
+      graph ??= dependencyGraph(
+        elements
+          .filter((e) => e.kind === 'resource' || e.kind === 'data' || e.kind === 'provider')
+          .map((e) => ({ address: e.address, attrs: e.attrs, kind: e.kind as 'resource' | 'data' | 'provider', type: e.type })),
+      );
+      return graph;
+    },
     elements,
     ofSelector: (selector) => bySelector.get(selector) ?? [],
     byAddress: (address) => byAddress.get(address),

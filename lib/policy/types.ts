@@ -1,5 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';
+import { NetworkMode } from '../core/network';
+import type { DependencyGraph } from './graph';
 
 /** The cloud a policy rule belongs to; `all` for the cloud-neutral rules (secrets). */
 export type PolicyCloud = Cloud | 'all';
@@ -50,8 +52,27 @@ export interface PolicyFinding {
   readonly element?: PolicyElement;
 }
 
+/**
+ * What the deploy-readiness rules know about how the stack is deployed:
+ * through which network, and by whom.
+ */
+export interface PolicyDeployContext {
+  /** The network mode the data planes are reached in. */
+  readonly networkMode: NetworkMode;
+  /**
+   * The principals that run Terraform (people and CI), as the synthesized
+   * JSON writes them: literals (an object id, a role ARN, a member) or
+   * expressions (`${data.azurerm_client_config.X.object_id}`).
+   */
+  readonly deployers: readonly string[];
+}
+
 /** Lookups across the stack for rules that relate elements (a bucket and its versioning resource). */
 export interface PolicyContext {
+  /** How the stack is deployed (network mode, deployers). */
+  readonly deploy: PolicyDeployContext;
+  /** The stack's dependency graph as Terraform builds it (computed once, on first use). */
+  readonly graph: DependencyGraph;
   /** Every element of the stack. */
   readonly elements: readonly PolicyElement[];
   /** The elements a selector (`aws_s3_bucket_versioning`, `data.aws_iam_policy_document`) picks. */

@@ -2,10 +2,11 @@ import { PolicyRule } from '../types';
 import { AWS_RULES } from './aws';
 import { AZURE_RULES } from './azure';
 import { COMMON_RULES } from './common';
+import { DEPLOY_RULES } from './deploy';
 import { GCP_RULES } from './gcp';
 
 /** Every rule of the policy pack: the cloud-neutral ones, then Azure, AWS and GCP. */
-export const POLICY_RULES: readonly PolicyRule[] = [...COMMON_RULES, ...AZURE_RULES, ...AWS_RULES, ...GCP_RULES];
+export const POLICY_RULES: readonly PolicyRule[] = [...COMMON_RULES, ...DEPLOY_RULES, ...AZURE_RULES, ...AWS_RULES, ...GCP_RULES];
 
 /**
  * Rule ids of the platform's security defaults (`SECURITY_DEFAULTS`) that the

@@ -1,0 +1,44 @@
+import { describeCycle, findCycles, GraphEdge } from '../graph';
+import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
+
+/**
+ * Deploy-readiness rules that hold on every cloud: a stack that breaks one
+ * of them cannot be applied by Terraform, whatever the credentials.
+ */
+
+const cyclesOf = new WeakMap<PolicyContext, GraphEdge[][]>();
+
+function cycles(context: PolicyContext): GraphEdge[][] {
+  let found = cyclesOf.get(context);
+  if (!found) {
+    found = findCycles(context.graph);
+    cyclesOf.set(context, found);
+  }
+  return found;
+}
+
+/** Reports each cycle once, on the element where its path starts. */
+function dependencyCycle(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  if (element.kind !== 'resource' && element.kind !== 'data' && element.kind !== 'provider') return [];
+  return cycles(context)
+    .filter((cycle) => cycle[0]?.from === element.address)
+    .map((cycle) => {
+      const members = [...new Set(cycle.map((e) => e.from))];
+      return {
+        found: `the dependency graph has a cycle through ${members.length} block(s): ${describeCycle(cycle)} (Terraform stops with "Error: Cycle")`,
+        fix: `Break one edge of the cycle: drop a depends_on that the other side's reference already implies the reverse of, or reference a value known before the dependent resource exists (a name or ARN built from inputs instead of the resource's attribute)`,
+      };
+    });
+}
+
+/** The cloud-neutral deploy-readiness rules. */
+export const DEPLOY_RULES: readonly PolicyRule[] = [
+  {
+    id: 'MLOPS_DEPLOY_CYCLE',
+    cloud: 'all',
+    resourceTypes: ['*'],
+    title: 'the dependency graph Terraform builds (references in any attribute, depends_on, provider configurations) has no cycle',
+    fix: 'Break the cycle: remove a depends_on or a reference on the path named',
+    check: dependencyCycle,
+  },
+];
