@@ -60,7 +60,12 @@ export class MlPlatformStack extends TerraformStack {
       const ci = createCiIdentity(this, 'Ci', this.platform, config.ci, ciOptionsFromConfig(config));
       for (const [name, value] of Object.entries(ci?.outputs ?? {})) new TerraformOutput(this, name, { value, staticId: true });
     }
-    this.policy = applyPolicyPack(this, { allowPublicNetwork: config.network.mode === 'public', allowDataDeletion: !config.protection.retainData });
+    const platform = this.platform;
+    this.policy = applyPolicyPack(this, {
+      networkMode: config.network.mode,
+      deployers: () => platform.deployers ?? [],
+      allowDataDeletion: !config.protection.retainData,
+    });
   }
 
   /** The stack's Terraform JSON: the policy check's resolution when one just ran, else a fresh one. */

@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Cloud } from './cloud';
 import { ErrorCode, MlopsValidationError, messages } from './errors';
+import { NetworkMode } from './network';
 import { ComputeSize, MachineSpec } from './sizes';
 
 /**
@@ -104,8 +105,33 @@ export interface ITrainingCompute extends ICloudResource {
   readonly lowPriority: boolean;
 }
 
+/** The network a platform's data planes are reached through. */
+export interface IPlatformNetwork {
+  /** The network mode (`public`, `firewalled`, `private`). */
+  readonly mode: NetworkMode;
+  /** The ranges the firewalls let through. */
+  readonly allowedIpRanges: readonly string[];
+  /** In `private` mode: the VNet / VPC / VPC network id the platform is in. */
+  readonly networkId?: string;
+}
+
 /** A complete platform: the composition other stacks import. */
 export interface IMlPlatform extends ICloudResource {
+  /** The network its data planes are reached through. */
+  readonly network?: IPlatformNetwork;
+  /**
+   * The principals that run Terraform for the platform (as values or tokens):
+   * the `deployers` prop (or the principal running Terraform) and every
+   * principal added with {@link grantDeploy}.
+   */
+  readonly deployers?: readonly string[];
+  /**
+   * Lets `principal` (a person or a CI identity that runs `cdktf deploy`) do
+   * what Terraform does through the platform's data planes — create the key,
+   * write the training data, push the image — and exempts it from the
+   * platform's identity denies. Azure object id, AWS role/user ARN, GCP member.
+   */
+  grantDeploy?(principal: string): void;
   /** The workspace with its monitoring base. */
   readonly workspace: IMlWorkspace;
   /** The image registry for the runtime image. */
