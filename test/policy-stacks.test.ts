@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Aspects, Testing } from 'cdktf';
 import { loadConfig, parseConfig } from '../lib/config';
@@ -10,6 +11,31 @@ import { MlPlatformStack } from '../lib/stack';
  * pack: built as test/stacks.test.ts builds them, with whatever MlPlatformStack
  * creates today (platform, deployment, CI identity, alerts).
  */
+
+describe('every shipped config (stacks/config/*.yaml)', () => {
+  const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
+  const SHIPPED = fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+
+  test('ships a dev config for every cloud', () => {
+    for (const cloud of CLOUDS) expect(SHIPPED).toContain(`dev-${cloud}`);
+  });
+
+  test.each(SHIPPED)('%s synthesizes and passes the policy pack, deploy-readiness rules included', (name) => {
+    const config = loadConfig(path.join(CONFIG_DIR, `${name}.yaml`));
+    const stack = new MlPlatformStack(Testing.app(), name, { config });
+    let err: unknown;
+    try {
+      Testing.synth(stack, true);
+    } catch (e) {
+      err = e;
+    }
+    expect(err instanceof Error ? err.message : err).toBeUndefined();
+    const report = PolicyPack.of(stack)!.report!;
+    expect(report.violations).toEqual([]);
+    expect(report.rulesApplied).toContain('MLOPS_DEPLOY_CYCLE');
+    expect(report.unusedSuppressions).toEqual([]);
+  });
+});
 
 describe('the shipped dev stacks', () => {
   const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
