@@ -223,6 +223,37 @@ describe('GcpMlPlatform defaults', () => {
     dependsOnBinding('google_vertex_ai_tensorboard', 'aiplatform');
   });
 
+  test('GIVEN default props WHEN synthesized THEN the lazily created Vertex AI and Artifact Registry service agents are created (google-beta google_project_service_identity) before their key grant', () => {
+    const identities = json.resource!.google_project_service_identity ?? {};
+    const byService = Object.fromEntries(Object.entries(identities).map(([id, r]) => [r.service, { id, ...r }]));
+    expect(Object.keys(byService).sort()).toEqual(['aiplatform.googleapis.com', 'artifactregistry.googleapis.com']);
+    for (const [agent, service] of [['aiplatform', 'aiplatform.googleapis.com'], ['artifactregistry', 'artifactregistry.googleapis.com']] as const) {
+      const identity = byService[service]!;
+      // Routed to the google-beta provider (Terraform would pick google from the type prefix).
+      expect(identity.provider).toBe('google-beta');
+      expect(identity.project).toBe('contoso-ml-dev');
+      // Created after its API is enabled, and before the grant that names the agent.
+      expect(identity.depends_on).toEqual([expect.stringMatching(new RegExp(`^google_project_service\\.Platform_Apis_${agent}_`))]);
+      const [, grant] = Object.entries(json.resource!.google_kms_crypto_key_iam_member!).find(([id]) => id.includes(`ServiceAgent-${agent}`))!;
+      expect(grant.depends_on).toContain(`google_project_service_identity.${identity.id}`);
+    }
+  });
+
+  test('GIVEN a stack with an aliased and a default google-beta provider WHEN synthesized THEN the service identity uses the default one', () => {
+    const { GoogleBetaProvider } = require('@cdktf/provider-google-beta/lib/provider') as typeof import('@cdktf/provider-google-beta/lib/provider');
+    const withProviders = synthStack((stack) => {
+      new GcpMlPlatform(stack, 'Platform', BASE);
+      new GoogleBetaProvider(stack, 'beta-west', { alias: 'west', region: 'europe-west1' });
+      new GoogleBetaProvider(stack, 'beta', {});
+    });
+    expect(resourcesOf(withProviders, 'google_project_service_identity').map((r) => r.provider)).toEqual(['google-beta', 'google-beta']);
+    const onlyAliased = synthStack((stack) => {
+      new GcpMlPlatform(stack, 'Platform', BASE);
+      new GoogleBetaProvider(stack, 'beta-west', { alias: 'west', region: 'europe-west1' });
+    });
+    expect(resourcesOf(onlyAliased, 'google_project_service_identity').map((r) => r.provider)).toEqual(['google-beta.west', 'google-beta.west']);
+  });
+
   test('GIVEN default props WHEN synthesized THEN the identity gets read/write, pull, model write, workspace use and the key', () => {
     const sa = '${google_service_account.Platform_Identity_8D701AA3.member}';
     const granted = iamMembers(json)
