@@ -128,9 +128,10 @@ export function findBetaProvider(scope: IConstruct): TerraformProvider | undefin
  * Routes a google-beta resource to the google-beta provider: Terraform picks
  * a resource's provider from its type prefix (`google_…` → google), so a
  * resource only the beta provider has must name it. Resolved at synth: the
- * stack's google-beta provider (constructs never create providers), else
- * the default `google-beta` configuration Terraform implies
- * (hashicorp/google-beta, credentials from the environment).
+ * stack's google-beta provider (constructs never create providers). A stack
+ * without one fails cdktf's provider validation, which names google-beta;
+ * with validation skipped, the default `google-beta` configuration Terraform
+ * implies is used (hashicorp/google-beta, credentials from the environment).
  */
 export function betaProviderOverride(resource: TerraformResource): void {
   resource.addOverride('provider', Lazy.stringValue({ produce: () => findBetaProvider(resource)?.fqn ?? GOOGLE_BETA_PROVIDER }));
