@@ -104,6 +104,11 @@ function configureProvider(stack: TerraformStack, config: StackConfig): void {
       new GoogleProvider(stack, 'google', { project: config.gcp!.projectId, region: config.region })
         // Through an override: cdktf 0.21 rewrites '-' to '_' in the keys of this provider map.
         .addOverride('default_labels', tags);
+      // google_project_service_identity (the lazily created service agents) exists only in google-beta.
+      {
+        const { GoogleBetaProvider } = require('@cdktf/provider-google-beta/lib/provider') as typeof import('@cdktf/provider-google-beta/lib/provider');
+        new GoogleBetaProvider(stack, 'google-beta', { project: config.gcp!.projectId, region: config.region }).addOverride('default_labels', tags);
+      }
       return;
   }
 }

@@ -222,7 +222,7 @@ describe('GcpTrainingJob', () => {
 
 describe('GcpScoringEndpoint', () => {
   test('creates a CMEK Vertex AI endpoint with a stable numeric id after the API and the service agent key grant', () => {
-    const { json, built } = synth();
+    const { json, built } = synth({ platform: { network: { mode: 'private' } } });
     const { KEY, API } = refs(json);
     const endpoint = onlyResource(json, 'google_vertex_ai_endpoint');
     const agent = Object.entries(json.resource!.google_kms_crypto_key_iam_member!).find(([, r]) => String(r.member).includes('gcp-sa-aiplatform'))![0];
@@ -242,10 +242,38 @@ describe('GcpScoringEndpoint', () => {
     expect(numericEndpointId('contoso-ml-dev', 'europe-west4', `${RELEASE}-b`)).not.toBe(endpoint.name);
   });
 
-  test('is private (Private Service Connect from the project) unless the platform allows public network access', () => {
-    const open = onlyResource(synth({ platform: { publicNetworkAccess: true } }).json, 'google_vertex_ai_endpoint');
-    expect(open.private_service_connect_config).toBeUndefined();
-    expect(open.network).toBeUndefined();
+  test.each(['public', 'firewalled'] as const)(
+    'GIVEN network mode %s WHEN synthesized THEN the endpoint is the public, IAM-authenticated one (no PSC without a network) and endpoint_url is the regional :predict URL',
+    (mode) => {
+      const { json, built } = synth({ platform: { network: { mode } } });
+      const open = onlyResource(json, 'google_vertex_ai_endpoint');
+      expect(open.private_service_connect_config).toBeUndefined();
+      expect(open.network).toBeUndefined();
+      expect(resourcesOf(json, 'google_compute_address')).toEqual([]);
+      expect(built.endpoint!.endpointUrl).toMatch(/^https:\/\/europe-west4-aiplatform\.googleapis\.com\/v1\/\$\{TfToken/);
+      expect(steps(json).endpoint.input.gcp.psc).toBeUndefined();
+    },
+  );
+
+  test('GIVEN private mode WHEN synthesized THEN the endpoint has PSC, a reserved internal address in the workload subnet, the release step gets the forwarding rule to keep, and endpoint_url is the private address', () => {
+    const { json, built } = synth({ platform: { network: { mode: 'private' } } });
+    const endpoint = onlyResource(json, 'google_vertex_ai_endpoint');
+    expect(endpoint.private_service_connect_config).toEqual({ enable_private_service_connect: true, project_allowlist: ['contoso-ml-dev'] });
+    const [addressId, address] = Object.entries(json.resource!.google_compute_address!)[0]!;
+    expect(address).toMatchObject({ address_type: 'INTERNAL', region: 'europe-west4', name: `${RELEASE}-psc` });
+    expect(address.subnetwork).toMatch(/^\$\{google_compute_subnetwork\.Platform_Network_Workloads_[A-F0-9]+\.id\}$/);
+    const ip = `\${google_compute_address.${addressId}.address}`;
+    expect(steps(json).endpoint.input.gcp.psc).toEqual({
+      network: expect.stringMatching(/^\$\{google_compute_network\.Platform_Network_[A-F0-9]+\.id\}$/),
+      address: ip,
+      forwardingRule: `${RELEASE}-psc`,
+    });
+    expect(json.output!.endpoint_url.value).toBe(`https://${ip}/v1/\${google_vertex_ai_endpoint.${Object.keys(json.resource!.google_vertex_ai_endpoint!)[0]}.id}:predict`);
+    expect(built.endpoint!.forwardingRuleName).toBe(`${RELEASE}-psc`);
+    // The training job joins the VPC through the network attachment, after it exists.
+    const attachment = Object.keys(json.resource!.google_compute_network_attachment!)[0];
+    expect(steps(json).training.input.gcp.networkAttachment).toBe(`\${google_compute_network_attachment.${attachment}.id}`);
+    expect(steps(json).training.depends_on).toContain(`google_compute_network_attachment.${attachment}`);
   });
 
   test('writes the endpoint release step after the training step and the endpoint, and outputs the endpoint', () => {

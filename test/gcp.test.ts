@@ -154,8 +154,10 @@ describe('GcpMlPlatform defaults', () => {
     MLOPS_GCP_SCOPED_IAM: (j) => {
       const projectRoles = resourcesOf(j, 'google_project_iam_member').map((m) => m.role as string);
       expect(projectRoles.sort()).toEqual(['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter']);
-      expect(onlyResource(j, 'google_storage_bucket_iam_member').role).toBe('roles/storage.objectUser');
-      expect(onlyResource(j, 'google_artifact_registry_repository_iam_member').role).toBe('roles/artifactregistry.reader');
+      // The workload identity's grants, and the deployer's (the caller by default): each on the bucket or repository.
+      const workload = (type: string) => resourcesOf(j, type).filter((m) => /google_service_account/.test(m.member)).map((m) => m.role);
+      expect(workload('google_storage_bucket_iam_member')).toEqual(['roles/storage.objectUser']);
+      expect(workload('google_artifact_registry_repository_iam_member')).toEqual(['roles/artifactregistry.reader']);
     },
     CKV_GCP_28: (j) => {
       const members = iamMembers(j);
@@ -221,6 +223,37 @@ describe('GcpMlPlatform defaults', () => {
     dependsOnBinding('google_storage_bucket', 'storage');
     dependsOnBinding('google_artifact_registry_repository', 'artifactregistry');
     dependsOnBinding('google_vertex_ai_tensorboard', 'aiplatform');
+  });
+
+  test('GIVEN default props WHEN synthesized THEN the lazily created Vertex AI and Artifact Registry service agents are created (google-beta google_project_service_identity) before their key grant', () => {
+    const identities = json.resource!.google_project_service_identity ?? {};
+    const byService = Object.fromEntries(Object.entries(identities).map(([id, r]) => [r.service, { id, ...r }]));
+    expect(Object.keys(byService).sort()).toEqual(['aiplatform.googleapis.com', 'artifactregistry.googleapis.com']);
+    for (const [agent, service] of [['aiplatform', 'aiplatform.googleapis.com'], ['artifactregistry', 'artifactregistry.googleapis.com']] as const) {
+      const identity = byService[service]!;
+      // Routed to the google-beta provider (Terraform would pick google from the type prefix).
+      expect(identity.provider).toBe('google-beta');
+      expect(identity.project).toBe('contoso-ml-dev');
+      // Created after its API is enabled, and before the grant that names the agent.
+      expect(identity.depends_on).toEqual([expect.stringMatching(new RegExp(`^google_project_service\\.Platform_Apis_${agent}_`))]);
+      const [, grant] = Object.entries(json.resource!.google_kms_crypto_key_iam_member!).find(([id]) => id.includes(`ServiceAgent-${agent}`))!;
+      expect(grant.depends_on).toContain(`google_project_service_identity.${identity.id}`);
+    }
+  });
+
+  test('GIVEN a stack with an aliased and a default google-beta provider WHEN synthesized THEN the service identity uses the default one', () => {
+    const { GoogleBetaProvider } = require('@cdktf/provider-google-beta/lib/provider') as typeof import('@cdktf/provider-google-beta/lib/provider');
+    const withProviders = synthStack((stack) => {
+      new GcpMlPlatform(stack, 'Platform', BASE);
+      new GoogleBetaProvider(stack, 'beta-west', { alias: 'west', region: 'europe-west1' });
+      new GoogleBetaProvider(stack, 'beta', {});
+    });
+    expect(resourcesOf(withProviders, 'google_project_service_identity').map((r) => r.provider)).toEqual(['google-beta', 'google-beta']);
+    const onlyAliased = synthStack((stack) => {
+      new GcpMlPlatform(stack, 'Platform', BASE);
+      new GoogleBetaProvider(stack, 'beta-west', { alias: 'west', region: 'europe-west1' });
+    });
+    expect(resourcesOf(onlyAliased, 'google_project_service_identity').map((r) => r.provider)).toEqual(['google-beta.west', 'google-beta.west']);
   });
 
   test('GIVEN default props WHEN synthesized THEN the identity gets read/write, pull, model write, workspace use and the key', () => {
@@ -292,13 +325,13 @@ describe('GcpMlPlatform relaxing props', () => {
     expect(onlyResource(synthPlatform({}), 'google_storage_bucket').ip_filter).toBeUndefined();
   });
 
-  test('GIVEN publicNetworkAccess true with allowedIpRanges WHEN synthesized THEN bucket IP filtering is off', () => {
-    const bucket = onlyResource(synthPlatform({ publicNetworkAccess: true, allowedIpRanges: ['203.0.113.0/24'] }), 'google_storage_bucket');
+  test('GIVEN network mode public with allowedIpRanges WHEN synthesized THEN bucket IP filtering is off', () => {
+    const bucket = onlyResource(synthPlatform({ network: { mode: 'public', allowedIpRanges: ['203.0.113.0/24'] } }), 'google_storage_bucket');
     expect(bucket.ip_filter).toBeUndefined();
   });
 
   test('GIVEN allowedIpRanges WHEN synthesized THEN the ranges are let through the bucket IP filter', () => {
-    const bucket = onlyResource(synthPlatform({ allowedIpRanges: ['203.0.113.0/24', '2001:db8::/32'] }), 'google_storage_bucket');
+    const bucket = onlyResource(synthPlatform({ network: { allowedIpRanges: ['203.0.113.0/24', '2001:db8::/32'] } }), 'google_storage_bucket');
     expect(bucket.ip_filter).toEqual({
       mode: 'Enabled',
       allow_all_service_agent_access: true,
@@ -566,12 +599,12 @@ describe('GCP validation', () => {
   });
 
   test('GIVEN malformed CIDRs in allowedIpRanges WHEN the platform is built THEN each one is reported', () => {
-    const error = validationError((s) => new GcpMlPlatform(s, 'Platform', { ...BASE, allowedIpRanges: ['10.0.0.0/33', 'office', '300.1.1.1/24', '10.0.0.0/8'] }));
+    const error = validationError((s) => new GcpMlPlatform(s, 'Platform', { ...BASE, network: { allowedIpRanges: ['10.0.0.0/33', 'office', '300.1.1.1/24', '10.0.0.0/8'] } }));
     expect(error.issues).toHaveLength(3);
-    expect(error.message).toContain("'allowedIpRanges[0]'");
+    expect(error.message).toContain("'network.allowedIpRanges[0]'");
     expect(error.message).toContain('"10.0.0.0/33"');
-    expect(error.message).toContain("'allowedIpRanges[1]'");
-    expect(error.message).toContain("'allowedIpRanges[2]'");
+    expect(error.message).toContain("'network.allowedIpRanges[1]'");
+    expect(error.message).toContain("'network.allowedIpRanges[2]'");
     expect(error.message).toContain('CIDR');
   });
 
@@ -660,7 +693,7 @@ describe('GCP validation', () => {
     ['GcpTrainingCompute', 'maxNodes', (s: TerraformStack) => new GcpTrainingCompute(s, 'Compute', { maxNodes: 0 })],
     ['GcpModelRegistry', 'region', (s: TerraformStack) => new GcpModelRegistry(s, 'Models', { projectId: 'contoso-ml-dev', region: 'EU' })],
     ['GcpWorkloadIdentity', 'projectId', (s: TerraformStack) => new GcpWorkloadIdentity(s, 'Identity', { naming: NAMING, projectId: 'x' })],
-    ['GcpProjectServices', 'apis', (s: TerraformStack) => new GcpProjectServices(s, 'Apis', { projectId: 'contoso-ml-dev', apis: ['compute.googleapis.com' as never] })],
+    ['GcpProjectServices', 'apis', (s: TerraformStack) => new GcpProjectServices(s, 'Apis', { projectId: 'contoso-ml-dev', apis: ['bigquery.googleapis.com' as never] })],
   ])('GIVEN a bad %s.%s WHEN built THEN it throws naming the prop', (construct, prop, build) => {
     const error = validationError(build);
     expect(error.issues[0]!.code).toBe(ErrorCode.PROP_INVALID);

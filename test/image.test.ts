@@ -1,4 +1,5 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { App, TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -358,6 +359,8 @@ describe('RuntimeImage synthesized with an app', () => {
     const app = new App({ outdir });
     const stack = new TerraformStack(app, 'images');
     new GoogleProvider(stack, 'google', { project: 'contoso-ml-dev', region: 'europe-west4' });
+    // The GCP platform creates its service agents with google-beta (google_project_service_identity).
+    new GoogleBetaProvider(stack, 'google-beta', { project: 'contoso-ml-dev', region: 'europe-west4' });
     const platform = platformFor(stack, 'gcp');
     dockerProviderFor(stack, platform);
     const image = new RuntimeImage(stack, 'RuntimeImage', { registry: platform.imageRegistry, contextDir: fakeContext() });

@@ -17,7 +17,13 @@ import { StorageBucketIamBinding } from '@cdktf/provider-google/lib/storage-buck
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { VertexAiEndpoint } from '@cdktf/provider-google/lib/vertex-ai-endpoint';
 import { VertexAiTensorboard } from '@cdktf/provider-google/lib/vertex-ai-tensorboard';
+import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
+import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
+import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
+import { Image } from '@cdktf/provider-docker/lib/image';
+import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { TerraformStack, Testing } from 'cdktf';
+import { TerraformData } from '../lib/deploy/terraform-data';
 import { applyPolicyPack, POLICY_RULES, PolicyPackOptions, PolicyReport } from '../lib/policy';
 
 /**
@@ -56,6 +62,26 @@ function bucket(s: TerraformStack, config: Partial<StorageBucketConfig> = {}): S
   });
 }
 
+const DEPLOYER = 'user:platform-admin@contoso.com';
+
+function repository(s: TerraformStack): ArtifactRegistryRepository {
+  return new ArtifactRegistryRepository(s, 'Repo', { location: 'europe-west4', repositoryId: 'runtime', format: 'DOCKER', kmsKeyName: KMS });
+}
+
+function pscEndpoint(s: TerraformStack): VertexAiEndpoint {
+  return new VertexAiEndpoint(s, 'Endpoint', {
+    name: 'scoring',
+    displayName: 'scoring',
+    location: 'europe-west4',
+    encryptionSpec: { kmsKeyName: KMS },
+    privateServiceConnectConfig: { enablePrivateServiceConnect: true, projectAllowlist: [PROJECT] },
+  });
+}
+
+function releaseStep(s: TerraformStack, id: string, input: Record<string, unknown>): TerraformData {
+  return new TerraformData(s, id, { input });
+}
+
 function sa(s: TerraformStack): ServiceAccount {
   return new ServiceAccount(s, 'Sa', { accountId: 'ml' });
 }
@@ -76,6 +102,8 @@ interface Case {
   readonly path: string;
   readonly bad: (s: TerraformStack) => void;
   readonly good: (s: TerraformStack) => void;
+  /** The pack options both run with (network mode, deployers). */
+  readonly options?: PolicyPackOptions;
 }
 
 const CASES: Case[] = [
@@ -141,8 +169,9 @@ const CASES: Case[] = [
   },
   {
     rule: 'CKV2_GCP_33',
-    name: 'public endpoint',
+    name: 'public endpoint in private mode',
     path: 'Endpoint',
+    options: { networkMode: 'private' },
     bad: (s) => new VertexAiEndpoint(s, 'Endpoint', { name: 'scoring', displayName: 'scoring', location: 'europe-west4', encryptionSpec: { kmsKeyName: KMS } }),
     good: (s) =>
       new VertexAiEndpoint(s, 'Endpoint', {
@@ -152,6 +181,114 @@ const CASES: Case[] = [
         encryptionSpec: { kmsKeyName: KMS },
         privateServiceConnectConfig: { enablePrivateServiceConnect: true, projectAllowlist: [PROJECT] },
       }),
+  },
+  // Deploy readiness
+  {
+    rule: 'MLOPS_DEPLOY_GCP_LAZY_SERVICE_AGENT',
+    name: 'key grant to the Vertex AI service agent that nothing creates',
+    path: 'AgentKey',
+    bad: (s) => new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com' }),
+    good: (s) => {
+      const identity = new GoogleProjectServiceIdentity(s, 'Identity', { project: PROJECT, service: 'aiplatform.googleapis.com' });
+      new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com', dependsOn: [identity] });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_GCP_LAZY_SERVICE_AGENT',
+    name: 'identity of another service',
+    path: 'AgentKey',
+    bad: (s) => {
+      const identity = new GoogleProjectServiceIdentity(s, 'Identity', { project: PROJECT, service: 'aiplatform.googleapis.com' });
+      new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-1@gcp-sa-artifactregistry.iam.gserviceaccount.com', dependsOn: [identity] });
+    },
+    good: (s) => new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com' }),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE',
+    name: 'training data upload by a deployer without a bucket role',
+    path: 'Data',
+    options: { deployers: [DEPLOYER] },
+    bad: (s) => {
+      const b = bucket(s);
+      new StorageBucketIamMember(s, 'Reader', { bucket: b.name, role: 'roles/storage.objectViewer', member: DEPLOYER });
+      new StorageBucketObject(s, 'Data', { bucket: b.name, name: 'd.csv', content: 'a' });
+    },
+    good: (s) => {
+      const b = bucket(s);
+      const grant = new StorageBucketIamMember(s, 'Writer', { bucket: b.name, role: 'roles/storage.objectUser', member: DEPLOYER });
+      new StorageBucketObject(s, 'Data', { bucket: b.name, name: 'd.csv', content: 'a', dependsOn: [grant] });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE',
+    name: 'upload that does not wait for the deployer grant',
+    path: 'Data',
+    options: { deployers: [DEPLOYER] },
+    bad: (s) => {
+      const b = bucket(s);
+      new StorageBucketIamMember(s, 'Writer', { bucket: b.name, role: 'roles/storage.objectUser', member: DEPLOYER });
+      new StorageBucketObject(s, 'Data', { bucket: b.name, name: 'd.csv', content: 'a' });
+    },
+    good: (s) => {
+      const b = bucket(s);
+      const grant = new StorageBucketIamMember(s, 'Writer', { bucket: b.name, role: 'roles/storage.objectUser', member: DEPLOYER });
+      new StorageBucketObject(s, 'Data', { bucket: b.name, name: 'd.csv', content: 'a', dependsOn: [grant] });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE',
+    name: 'private mode: the bucket IP filter does not let the VPC through',
+    path: 'Data',
+    options: { deployers: [DEPLOYER], networkMode: 'private' },
+    bad: (s) => {
+      const b = bucket(s, { ipFilter: { mode: 'Enabled', publicNetworkSource: { allowedIpCidrRanges: ['203.0.113.0/24'] } } });
+      const grant = new StorageBucketIamMember(s, 'Writer', { bucket: b.name, role: 'roles/storage.objectUser', member: DEPLOYER });
+      new StorageBucketObject(s, 'Data', { bucket: b.name, name: 'd.csv', content: 'a', dependsOn: [grant] });
+    },
+    good: (s) => {
+      const b = bucket(s, {
+        ipFilter: { mode: 'Enabled', publicNetworkSource: { allowedIpCidrRanges: ['203.0.113.0/24'] }, vpcNetworkSources: [{ network: 'projects/p/global/networks/vpc', allowedIpCidrRanges: ['0.0.0.0/0'] }] },
+      });
+      const grant = new StorageBucketIamMember(s, 'Writer', { bucket: b.name, role: 'roles/storage.objectUser', member: DEPLOYER });
+      new StorageBucketObject(s, 'Data', { bucket: b.name, name: 'd.csv', content: 'a', dependsOn: [grant] });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE',
+    name: 'image push by a deployer without writer on the repository',
+    path: 'Push',
+    options: { deployers: [DEPLOYER] },
+    bad: (s) => {
+      const repo = repository(s);
+      const image = new Image(s, 'Image', { name: `europe-west4-docker.pkg.dev/${PROJECT}/${repo.repositoryId}/runtime:abc` });
+      new RegistryImage(s, 'Push', { name: image.name });
+    },
+    good: (s) => {
+      const repo = repository(s);
+      const grant = new ArtifactRegistryRepositoryIamMember(s, 'Writer', { location: 'europe-west4', repository: repo.name, role: 'roles/artifactregistry.writer', member: DEPLOYER });
+      const image = new Image(s, 'Image', { name: `europe-west4-docker.pkg.dev/${PROJECT}/${repo.repositoryId}/runtime:abc` });
+      new RegistryImage(s, 'Push', { name: image.name, dependsOn: [grant] });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_GCP_PRIVATE_WORKLOAD',
+    name: 'private mode: PSC endpoint without a forwarding rule',
+    path: 'Endpoint',
+    options: { networkMode: 'private' },
+    bad: (s) => pscEndpoint(s),
+    good: (s) => {
+      const endpoint = pscEndpoint(s);
+      const address = new ComputeAddress(s, 'Address', { name: 'psc', addressType: 'INTERNAL', subnetwork: 'projects/p/regions/europe-west4/subnetworks/w', region: 'europe-west4' });
+      releaseStep(s, 'Release', { kind: 'endpoint', cloud: 'gcp', gcp: { endpoint: endpoint.id, psc: { network: 'projects/p/global/networks/vpc', address: address.address, forwardingRule: 'psc' } } });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_GCP_PRIVATE_WORKLOAD',
+    name: 'private mode: training job spec without the network',
+    path: 'Train',
+    options: { networkMode: 'private' },
+    bad: (s) => releaseStep(s, 'Train', { kind: 'training', cloud: 'gcp', gcp: { project: PROJECT } }),
+    good: (s) => releaseStep(s, 'Train', { kind: 'training', cloud: 'gcp', gcp: { project: PROJECT, networkAttachment: 'projects/p/regions/europe-west4/networkAttachments/jobs' } }),
   },
   // IAM
   { rule: 'CKV2_GCP_3', name: 'exported key', path: 'SaKey', bad: (s) => new ServiceAccountKey(s, 'SaKey', { serviceAccountId: sa(s).name }), good: (s) => sa(s) },
@@ -244,7 +381,7 @@ const CASES: Case[] = [
 
 describe.each(CASES)('$rule: $name', (c) => {
   test('the bad construct is caught with the rule id on its path', () => {
-    const report = run(c.bad);
+    const report = run(c.bad, c.options);
     const hits = report.violations.filter((v) => v.ruleId === c.rule);
     expect(hits.length).toBeGreaterThan(0);
     expect([...new Set(hits.map((v) => v.path))]).toEqual([`${STACK}/${c.path}`]);
@@ -252,7 +389,7 @@ describe.each(CASES)('$rule: $name', (c) => {
   });
 
   test('the good setting passes', () => {
-    const report = run(c.good);
+    const report = run(c.good, c.options);
     expect(report.violations.filter((v) => v.ruleId === c.rule)).toEqual([]);
   });
 });
@@ -266,6 +403,11 @@ test('a key without deletion protection passes when the config lets data be dele
   const report = run((s) => cryptoKey(s, { lifecycle: undefined }), { allowDataDeletion: true });
   expect(report.violations).toEqual([]);
   expect(report.rulesRelaxed).toEqual([{ ruleId: 'CKV_GCP_82', by: 'allowDataDeletion' }]);
+});
+
+test('GIVEN firewalled mode WHEN the endpoint is the public IAM-authenticated one THEN CKV2_GCP_33 passes (no PSC without a network)', () => {
+  const report = run((s) => new VertexAiEndpoint(s, 'Endpoint', { name: 'scoring', displayName: 'scoring', location: 'europe-west4', encryptionSpec: { kmsKeyName: KMS } }), { networkMode: 'firewalled' });
+  expect(report.violations.filter((v) => v.ruleId === 'CKV2_GCP_33')).toEqual([]);
 });
 
 test('a public Vertex endpoint and an open firewall pass when the config allows public network access', () => {

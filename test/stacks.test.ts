@@ -19,7 +19,8 @@ function synthDev(cloud: Cloud, patch: (raw: any) => void = () => undefined): { 
   return { stack, json: JSON.parse(Testing.synth(stack)) };
 }
 
-const PROVIDER: Record<Cloud, string> = { azure: 'azurerm', aws: 'aws', gcp: 'google' };
+// GCP: google-beta too, for google_project_service_identity (the lazily created service agents).
+const PROVIDER: Record<Cloud, string[]> = { azure: ['azurerm'], aws: ['aws'], gcp: ['google', 'google-beta'] };
 const PLATFORM_OUTPUTS = [
   'cloud', 'workspace_name', 'workspace_id', 'region', 'artifact_store_url', 'image_uri', 'model_registry_id',
   'encryption_key_id', 'identity_id', 'identity_principal', 'training_compute', 'training_instance_type',
@@ -35,7 +36,7 @@ describe.each(CLOUDS)('the %s dev stack', (cloud) => {
   const { stack, json } = synthDev(cloud);
 
   test('configures only its own cloud provider, and docker to build and push the runtime image', () => {
-    expect(Object.keys(json.provider).sort()).toEqual([PROVIDER[cloud], 'docker'].sort());
+    expect(Object.keys(json.provider).sort()).toEqual([...PROVIDER[cloud], 'docker'].sort());
   });
 
   test('without deployment, ci and alerts sections it is the platform alone, with one provider', () => {
@@ -44,7 +45,7 @@ describe.each(CLOUDS)('the %s dev stack', (cloud) => {
       delete raw.ci;
       delete raw.alerts;
     });
-    expect(Object.keys(bare.provider)).toEqual([PROVIDER[cloud]]);
+    expect(Object.keys(bare.provider)).toEqual(PROVIDER[cloud]);
     expect(bare.resource.terraform_data).toBeUndefined();
     expect(bare.resource.docker_image).toBeUndefined();
     expect(Object.keys(bare.output).sort()).toEqual([...PLATFORM_OUTPUTS].sort());

@@ -36,6 +36,13 @@ export const GCP_CI_RELEASE_ROLES: readonly string[] = ['roles/monitoring.viewer
 /** Project-level roles added with `alerts` (alert policies and notification channels have no resource-level IAM). */
 export const GCP_CI_ALERT_ROLES: readonly string[] = ['roles/monitoring.alertPolicyEditor', 'roles/monitoring.notificationChannelEditor'];
 
+/**
+ * Project-level roles added in `private` network mode: the VPC network, subnets, network attachment,
+ * the endpoint's reserved address and its Private Service Connect forwarding rule (Compute Engine
+ * networks have no resource-level IAM).
+ */
+export const GCP_CI_PRIVATE_NETWORK_ROLES: readonly string[] = ['roles/compute.networkAdmin'];
+
 /** Resource-level roles of the GCP CI deployer on the platform's resources. */
 export const GCP_CI_RESOURCE_ROLES = {
   /** On the key ring: manage the platform key, its rotation and its IAM (the service-agent and workload grants); no encrypt/decrypt. */
@@ -171,12 +178,15 @@ export class GcpGithubCiIdentity extends Construct {
     const apis = GCP_CI_APIS.map(
       (api) => new ProjectService(this, `Api-${api.split('.')[0]}`, { project, service: api, disableOnDestroy: false, disableDependentServices: false }),
     );
+    // Pools, providers and service accounts are IAM API resources: they wait for the IAM API
+    // (enabled by the platform) as well as STS and IAM Credentials (enabled here).
+    const iamApis = [...apis, ...platform.services.dependenciesFor('iam.googleapis.com')];
     const pool = new IamWorkloadIdentityPool(this, 'Pool', {
       project,
       workloadIdentityPoolId: poolId,
       displayName: 'GitHub Actions',
       description: `GitHub Actions OIDC for ${repository} (${naming.prefix}); managed by cdktf-mlops.`,
-      dependsOn: apis,
+      dependsOn: iamApis,
     });
     const provider = new IamWorkloadIdentityPoolProvider(this, 'Provider', {
       project,
@@ -198,6 +208,7 @@ export class GcpGithubCiIdentity extends Construct {
       accountId: saId as string,
       displayName: `GitHub Actions deployer (${naming.prefix})`,
       description: `Deploys ${naming.prefix} from GitHub Actions through Workload Identity Federation; no keys.`,
+      dependsOn: iamApis,
     });
     new ServiceAccountIamMember(this, 'FederatedUser', {
       serviceAccountId: sa.name,
@@ -216,6 +227,16 @@ export class GcpGithubCiIdentity extends Construct {
     ];
     for (const role of projectRoles) {
       new ProjectIamMember(this, `Project-${roleKey(role)}`, { project, role, member });
+    }
+    if (platform.network.mode === 'private') {
+      for (const role of GCP_CI_PRIVATE_NETWORK_ROLES) {
+        const grant = new ProjectIamMember(this, `Project-${roleKey(role)}`, { project, role, member });
+        Policy.suppress(
+          grant,
+          'CKV_GCP_42',
+          'private mode: CI creates and updates the VPC network, subnets, network attachment, reserved address and the endpoint\'s forwarding rule; Compute Engine networks have no resource-level IAM, and networkAdmin holds no IAM, firewall or instance permissions',
+        );
+      }
     }
     const grantAdmin = new ProjectIamMember(this, 'Project-GrantAdmin', {
       project,
@@ -248,6 +269,10 @@ export class GcpGithubCiIdentity extends Construct {
       member,
     });
     new ServiceAccountIamMember(this, 'ReadSelf', { serviceAccountId: sa.name, role: GCP_CI_RESOURCE_ROLES.ownServiceAccount, member });
+    // CI is a deployer: the data-plane roles of Terraform's writes (training data, image push), which
+    // the writes wait for. The bucket and repository admin roles above stay: CI also manages their
+    // settings and IAM, which the data-plane roles do not cover.
+    platform.grantDeploy(member);
 
     if (props.pullRequests) {
       Annotations.of(this).addWarning(

@@ -47,6 +47,13 @@ export interface GcpArtifactStoreProps extends GcpCommonProps {
    */
   readonly allowedIpRanges?: readonly string[];
   /**
+   * VPC networks (`projects/<p>/global/networks/<n>`) the IP filter lets
+   * through besides `allowedIpRanges` (the platform's network in `private`
+   * mode, where deployers run inside it). Only used while the filter is on.
+   * @default - none
+   */
+  readonly vpcNetworks?: readonly string[];
+  /**
    * Keep every object version (CKV_GCP_78). False turns versioning off.
    * @default true
    */
@@ -117,10 +124,17 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
     // deployer and the training jobs (they call from Google's network as the
     // platform's service account, not as a service agent).
     const ranges = props.allowedIpRanges ?? [];
+    const vpcs = props.vpcNetworks ?? [];
     const ipFilter: StorageBucketConfig['ipFilter'] =
       props.publicNetworkAccess || ranges.length === 0
         ? undefined
-        : { mode: 'Enabled', allowAllServiceAgentAccess: true, publicNetworkSource: { allowedIpCidrRanges: [...ranges] } };
+        : {
+            mode: 'Enabled',
+            allowAllServiceAgentAccess: true,
+            publicNetworkSource: { allowedIpCidrRanges: [...ranges] },
+            // Any address of the platform's own network (its runner, through Private Google Access).
+            ...(vpcs.length > 0 ? { vpcNetworkSources: vpcs.map((network) => ({ network, allowedIpCidrRanges: ['0.0.0.0/0'] })) } : {}),
+          };
 
     const bucket = new StorageBucket(this, 'Resource', {
       project: props.projectId,
@@ -160,6 +174,21 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
   grantReadWrite(identity: IWorkloadIdentity): void {
     this.grant(identity, GCP_ROLES.storageReadWrite, 'GcpArtifactStore.grantReadWrite');
     this.key?.grantEncryptDecrypt(identity);
+  }
+
+  /**
+   * Lets a principal that runs `cdktf deploy` (an IAM member: `user:`,
+   * `group:`, `serviceAccount:`) write what Terraform writes to the bucket —
+   * the training data (`google_storage_bucket_object`: create, read on
+   * refresh, delete on replace) — with `roles/storage.objectUser`, not
+   * objectAdmin: object ACLs and IAM are not Terraform's to change here
+   * (uniform bucket-level access). No key role: with a default CMEK key the
+   * Cloud Storage service agent encrypts. Returns the IAM member. `key` names
+   * the member's construct id (`Deploy-<key>`).
+   */
+  grantDeploy(principal: string, key: string): StorageBucketIamMember {
+    const id = `Deploy-${key}`;
+    return once(this, id, () => new StorageBucketIamMember(this, id, { bucket: this.storeName, role: GCP_ROLES.deployWrite, member: principal }));
   }
 
   private grant(identity: IWorkloadIdentity, role: string, operation: string): void {

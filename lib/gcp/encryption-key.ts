@@ -3,13 +3,15 @@ import { DataGoogleStorageProjectServiceAccount } from '@cdktf/provider-google/l
 import { KmsCryptoKey } from '@cdktf/provider-google/lib/kms-crypto-key';
 import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { KmsKeyRing } from '@cdktf/provider-google/lib/kms-key-ring';
+import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
+import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
 import { GcpPlatformApi, GcpProjectServices } from './project-services';
 import { GCP_ROLES, GCP_SERVICE_AGENT_KEY_ROLE, GCP_SERVICE_AGENT_MEMBERS, GcpServiceAgent } from './perms';
-import { checkCommon, grantId, namingAndLabels, once } from './private/common';
+import { betaProviderOverride, checkCommon, grantId, namingAndLabels, once } from './private/common';
 import { checkInt } from './private/validation';
 
 /** Props of {@link GcpEncryptionKey}. */
@@ -116,20 +118,49 @@ export class GcpEncryptionKey extends Construct implements IEncryptionKey {
   /**
    * Lets the Google service agent of `agent` use the key as CMEK and returns
    * the binding, for the resource that uses the key to depend on. Idempotent.
+   *
+   * Google creates the Vertex AI and Artifact Registry service agents lazily,
+   * on first use of their API, not when the API is enabled: a grant to one
+   * that does not exist yet fails with "Service account … does not exist",
+   * and everything that would use the API first waits for that grant. So the
+   * agent is created first (`google_project_service_identity`, google-beta
+   * provider) and the grant depends on it. Cloud Storage's agent is created
+   * by the `google_storage_project_service_account` data source itself.
    */
   bindServiceAgent(agent: GcpServiceAgent): KmsCryptoKeyIamMember {
     const id = `ServiceAgent-${agent}`;
     return once(this, id, () => {
-      // The service agent exists once its API is enabled.
-      const dependsOn = this.services?.dependenciesFor(SERVICE_AGENT_APIS[agent]);
+      const api = SERVICE_AGENT_APIS[agent];
+      const apiEnabled = this.services?.dependenciesFor(api) ?? [];
       let member: string;
+      let dependsOn: ITerraformDependable[];
       if (agent === 'storage') {
-        const gcs = new DataGoogleStorageProjectServiceAccount(this, 'StorageServiceAgent', { project: this.projectId, dependsOn });
+        const gcs = new DataGoogleStorageProjectServiceAccount(this, 'StorageServiceAgent', { project: this.projectId, dependsOn: apiEnabled });
         member = gcs.member;
+        dependsOn = apiEnabled;
       } else {
+        const identity = this.serviceIdentity(agent);
+        // The member is built from the project number (the API does not return
+        // the email for every service: hashicorp/terraform-provider-google#18649);
+        // the dependency on the identity is what makes the agent exist first.
         member = GCP_SERVICE_AGENT_MEMBERS[agent](this.project.number);
+        dependsOn = [identity];
       }
       return new KmsCryptoKeyIamMember(this, id, { cryptoKeyId: this.keyId, role: GCP_SERVICE_AGENT_KEY_ROLE, member, dependsOn });
+    });
+  }
+
+  /** The `google_project_service_identity` that creates the service agent of `agent` (after its API is enabled). */
+  private serviceIdentity(agent: Exclude<GcpServiceAgent, 'storage'>): GoogleProjectServiceIdentity {
+    const id = `ServiceIdentity-${agent}`;
+    return once(this, id, () => {
+      const identity = new GoogleProjectServiceIdentity(this, id, {
+        project: this.projectId,
+        service: SERVICE_AGENT_APIS[agent],
+        dependsOn: this.services?.dependenciesFor(SERVICE_AGENT_APIS[agent]),
+      });
+      betaProviderOverride(identity);
+      return identity;
     });
   }
 

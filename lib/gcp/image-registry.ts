@@ -116,6 +116,26 @@ export class GcpImageRegistry extends Construct implements IImageRegistry {
     this.key?.grantEncryptDecrypt(identity);
   }
 
+  /**
+   * Lets a principal that runs `cdktf deploy` (an IAM member) push the
+   * runtime image Terraform builds (`docker_registry_image`) with
+   * `roles/artifactregistry.writer` on this repository. No key role: the
+   * Artifact Registry service agent encrypts with the CMEK key. Returns the
+   * IAM member. `key` names the member's construct id (`Deploy-<key>`).
+   */
+  grantDeploy(principal: string, key: string): ArtifactRegistryRepositoryIamMember {
+    const id = `Deploy-${key}`;
+    return once(this, id, () =>
+      new ArtifactRegistryRepositoryIamMember(this, id, {
+        project: this.repository.project,
+        location: this.repository.location,
+        repository: this.repository.name,
+        role: GCP_ROLES.deployPush,
+        member: principal,
+      }),
+    );
+  }
+
   private grant(identity: IWorkloadIdentity, role: string, operation: string): void {
     const gcp = identityOf(identity, 'gcp', operation);
     const id = grantId(role, gcp);

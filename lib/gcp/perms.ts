@@ -21,6 +21,10 @@ export const GCP_ROLES = {
   modelRead: 'roles/aiplatform.viewer',
   /** Register and read models in the Vertex AI Model Registry (project level). */
   modelWrite: 'roles/aiplatform.user',
+  /** A deployer writes the training data Terraform uploads (`GcpMlPlatform.grantDeploy`, on the bucket). */
+  deployWrite: 'roles/storage.objectUser',
+  /** A deployer pushes the runtime image Terraform builds (`GcpMlPlatform.grantDeploy`, on the repository). */
+  deployPush: 'roles/artifactregistry.writer',
 } as const;
 
 /** Project-level roles that let an identity run Vertex AI jobs and write logs and metrics (`Workspace.grantUse`). */

@@ -1,16 +1,21 @@
-import { Construct } from 'constructs';
+import { DataGoogleClientOpenidUserinfo } from '@cdktf/provider-google/lib/data-google-client-openid-userinfo';
+import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
+import { Aspects, Fn, IAspect, TerraformResource, TerraformStack, Token, dependable } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
 import { IMlPlatform } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
+import { checkDeployers, resolveNetwork } from '../core/network';
 import { PlatformBaseProps, toNaming } from '../core/platform-props';
 import { GcpArtifactStore } from './artifact-store';
 import { GcpEncryptionKey } from './encryption-key';
 import { GcpImageRegistry } from './image-registry';
 import { GcpModelRegistry } from './model-registry';
-import { GcpProjectServices } from './project-services';
+import { GcpNetwork, checkGcpNetwork } from './network';
+import { GCP_PLATFORM_APIS, GcpProjectServices } from './project-services';
 import { GcpTrainingCompute } from './training-compute';
 import { GcpWorkloadIdentity } from './workload-identity';
 import { GcpWorkspace } from './workspace';
-import { checkCidrs, checkInt, checkProjectId, checkRegion } from './private/validation';
+import { checkInt, checkProjectId, checkRegion } from './private/validation';
 
 /** Props of {@link GcpMlPlatform}. */
 export interface GcpMlPlatformProps extends PlatformBaseProps {
@@ -25,6 +30,14 @@ export interface GcpMlPlatformProps extends PlatformBaseProps {
  * Storage artifact bucket, a CMEK Artifact Registry repository, Vertex AI
  * (workspace with TensorBoard, Model Registry, training compute) and a
  * dedicated service account granted only what the platform needs.
+ *
+ * `network.mode` decides how the data planes are reached ({@link GcpNetwork}):
+ * `public` (IAM only), `firewalled` (IAM; the bucket IP-filtered to
+ * `allowedIpRanges` when given) or `private` (a VPC network with Private
+ * Google Access, Vertex AI jobs attached to it through a network attachment,
+ * scoring endpoints behind Private Service Connect). The deployers (the
+ * `deployers` prop, or the principal running Terraform) get exactly the
+ * data-plane roles Terraform needs ({@link grantDeploy}).
  */
 export class GcpMlPlatform extends Construct implements IMlPlatform {
   /** Always `gcp`. */
@@ -45,8 +58,13 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
   public readonly identity: GcpWorkloadIdentity;
   /** The training machine spec. */
   public readonly trainingCompute: GcpTrainingCompute;
-  /** Whether public network access is allowed (stores, endpoints); false keeps scoring endpoints private. */
+  /** True in `public` network mode (no IP filter on the bucket). */
   public readonly publicNetworkAccess: boolean;
+  /** The network the data planes are reached through (and, in `private` mode, the VPC). */
+  public readonly network: GcpNetwork;
+  /** The deployers' grants on the bucket (what an object upload waits for) and on the repository (what an image push waits for). */
+  private readonly deployGrants: { readonly bucket: TerraformResource[]; readonly repository: TerraformResource[] } = { bucket: [], repository: [] };
+  private readonly deployerList: string[] = [];
 
   constructor(scope: Construct, id: string, props: GcpMlPlatformProps) {
     super(scope, id);
@@ -57,23 +75,36 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     if (typeof display !== 'string') issues.add(display.code, display.path, display.message);
     checkProjectId(issues, 'GcpMlPlatform', this.node.path, props.projectId);
     checkRegion(issues, 'GcpMlPlatform', this.node.path, props.region);
-    checkCidrs(issues, 'GcpMlPlatform', this.node.path, 'allowedIpRanges', props.allowedIpRanges);
     checkInt(issues, 'GcpMlPlatform', this.node.path, 'training.maxNodes', props.training?.maxNodes, 1, 1000);
+    checkDeployers(issues, 'gcp', 'GcpMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
+    const net = resolveNetwork(props.network);
+    checkGcpNetwork(issues, 'GcpMlPlatform', this.node.path, { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });
     issues.throwIfAny('Invalid GcpMlPlatform props:');
 
     const common = { naming, projectId: props.projectId, region: props.region, tags: props.tags };
-    this.publicNetworkAccess = props.publicNetworkAccess ?? false;
+    this.publicNetworkAccess = net.mode === 'public';
     const retainData = props.retainData ?? true;
 
-    this.services = new GcpProjectServices(this, 'Apis', { projectId: props.projectId });
+    this.services = new GcpProjectServices(this, 'Apis', {
+      projectId: props.projectId,
+      apis: net.mode === 'private' ? [...GCP_PLATFORM_APIS, 'compute.googleapis.com'] : undefined,
+    });
     const withServices = { ...common, services: this.services };
+    this.network = new GcpNetwork(this, 'Network', {
+      ...withServices,
+      mode: net.mode,
+      allowedIpRanges: net.allowedIpRanges,
+      addressSpace: props.network?.addressSpace,
+      existing: net.existing.gcp,
+    });
     this.encryptionKey = new GcpEncryptionKey(this, 'Key', { ...withServices, retainData });
     this.artifactStore = new GcpArtifactStore(this, 'ArtifactStore', {
       ...withServices,
       encryptionKey: this.encryptionKey,
       retainData,
-      publicNetworkAccess: props.publicNetworkAccess ?? false,
-      allowedIpRanges: props.allowedIpRanges,
+      publicNetworkAccess: this.publicNetworkAccess,
+      allowedIpRanges: net.allowedIpRanges,
+      vpcNetworks: this.network.networkId ? [this.network.networkId] : [],
     });
     this.imageRegistry = new GcpImageRegistry(this, 'ImageRegistry', { ...withServices, encryptionKey: this.encryptionKey, retainData });
     this.modelRegistry = new GcpModelRegistry(this, 'ModelRegistry', { projectId: props.projectId, region: props.region });
@@ -86,5 +117,84 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     this.modelRegistry.grantWrite(this.identity);
     this.workspace.grantUse(this.identity);
     this.encryptionKey.grantEncryptDecrypt(this.identity);
+
+    for (const deployer of props.deployers ?? [this.callerMember()]) this.grantDeploy(deployer);
+    // Terraform's own data-plane writes to this platform wait for the deployers' grants.
+    Aspects.of(TerraformStack.of(this)).add(new DeployGrantsFirst(this));
+  }
+
+  /**
+   * The principals that run Terraform for the platform: the `deployers`
+   * prop (or the principal running Terraform) and every principal added
+   * with {@link grantDeploy} (a CI identity), as IAM members or tokens.
+   */
+  get deployers(): readonly string[] {
+    return [...this.deployerList];
+  }
+
+  /**
+   * Lets `principal` (an IAM member: `user:`, `group:`, `serviceAccount:`)
+   * do what Terraform does through the platform's data planes: upload the
+   * training data (`roles/storage.objectUser` on the bucket) and push the
+   * runtime image (`roles/artifactregistry.writer` on the repository).
+   * Those writes wait for these grants. GCP has no identity deny on the
+   * platform to exempt it from; the bucket's IP filter (when on) is a
+   * network control: deployers run inside `allowedIpRanges` or, in
+   * `private` mode, inside the VPC. Idempotent.
+   */
+  grantDeploy(principal: string): void {
+    if (this.deployerList.includes(principal)) return;
+    const key = String(this.deployerList.length);
+    this.deployerList.push(principal);
+    this.deployGrants.bucket.push(this.artifactStore.grantDeploy(principal, key));
+    this.deployGrants.repository.push(this.imageRegistry.grantDeploy(principal, key));
+  }
+
+  /** The deployers' data-plane grants: on the bucket (an object upload waits for them) and on the repository (an image push does). */
+  get deployerGrants(): { readonly bucket: readonly TerraformResource[]; readonly repository: readonly TerraformResource[] } {
+    return { bucket: [...this.deployGrants.bucket], repository: [...this.deployGrants.repository] };
+  }
+
+  /**
+   * The IAM member of whoever runs Terraform (`data google_client_openid_userinfo`):
+   * `serviceAccount:<email>` for a service account, else `user:<email>`.
+   * The credentials need the `userinfo.email` scope for the email to be known.
+   */
+  private callerMember(): string {
+    const caller = new DataGoogleClientOpenidUserinfo(this, 'Caller', {});
+    return Fn.join('', [Fn.conditional(Fn.endswith(caller.email, '.gserviceaccount.com'), 'serviceAccount:', 'user:'), caller.email]);
+  }
+}
+
+/**
+ * Makes Terraform's data-plane writes to a platform (an object uploaded to
+ * its bucket, an image pushed to its repository) depend on the deployers'
+ * grants there, wherever in the stack they are declared.
+ */
+class DeployGrantsFirst implements IAspect {
+  constructor(private readonly platform: GcpMlPlatform) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof TerraformResource)) return;
+    const grants = this.platform.deployerGrants;
+    let wait: readonly TerraformResource[] = [];
+    if (node instanceof StorageBucketObject && node.bucketInput === this.platform.artifactStore.storeName) {
+      wait = grants.bucket;
+    } else if (node.terraformResourceType === 'docker_registry_image' && this.pushesToRegistry(node)) {
+      wait = grants.repository;
+    }
+    for (const grant of wait) {
+      const ref = dependable(grant);
+      if (!(node.dependsOn ?? []).includes(ref)) node.dependsOn = [...(node.dependsOn ?? []), ref];
+    }
+  }
+
+  /** A push's name refers to the `docker_image` built next to it (RuntimeImage): does that one name this platform's repository? */
+  private pushesToRegistry(push: TerraformResource): boolean {
+    const uri = this.platform.imageRegistry.imageUri;
+    const names = [push, ...(push.node.scope?.node.children ?? [])]
+      .filter((c): c is TerraformResource => c instanceof TerraformResource && (c === push || c.terraformResourceType === 'docker_image'))
+      .map((c) => String((c as { nameInput?: unknown }).nameInput ?? ''));
+    return names.some((n) => n.startsWith(`${uri}/`) || n.startsWith(`${uri}:`));
   }
 }

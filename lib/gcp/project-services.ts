@@ -16,15 +16,20 @@ export const GCP_PLATFORM_APIS = [
   'secretmanager.googleapis.com',
 ] as const;
 
+/** APIs the platform enables only when it needs them: Compute Engine for the VPC network of `private` mode. */
+export const GCP_OPTIONAL_APIS = ['compute.googleapis.com'] as const;
+
 /** One of the Google APIs the platform enables. */
-export type GcpPlatformApi = (typeof GCP_PLATFORM_APIS)[number];
+export type GcpPlatformApi = (typeof GCP_PLATFORM_APIS)[number] | (typeof GCP_OPTIONAL_APIS)[number];
+
+const KNOWN_APIS: readonly string[] = [...GCP_PLATFORM_APIS, ...GCP_OPTIONAL_APIS];
 
 /** Props of {@link GcpProjectServices}. */
 export interface GcpProjectServicesProps {
   /** The project the APIs are enabled in. */
   readonly projectId: string;
   /**
-   * The APIs to enable.
+   * The APIs to enable (from GCP_PLATFORM_APIS and GCP_OPTIONAL_APIS).
    * @default - every API in GCP_PLATFORM_APIS
    */
   readonly apis?: readonly GcpPlatformApi[];
@@ -48,11 +53,11 @@ export class GcpProjectServices extends Construct {
     checkProjectId(issues, 'GcpProjectServices', this.node.path, props.projectId);
     for (const api of props.apis ?? []) {
       if (Token.isUnresolved(api)) continue;
-      if (!(GCP_PLATFORM_APIS as readonly string[]).includes(api)) {
+      if (!KNOWN_APIS.includes(api)) {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
-          messages.propInvalid('GcpProjectServices', 'apis', api, `one of ${GCP_PLATFORM_APIS.join(', ')}`),
+          messages.propInvalid('GcpProjectServices', 'apis', api, `one of ${KNOWN_APIS.join(', ')}`),
         );
       }
     }

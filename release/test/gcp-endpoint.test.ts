@@ -224,18 +224,21 @@ describe('GCP endpoint step: blue/green rollout', () => {
     expect(err.message).toContain('rolled back: p95 model latency 2500 ms > 1000 ms');
   });
 
-  test('no traffic during the bake is not a failure, and the log says health was not measured', async () => {
-    servingRevision1();
-    const ctx = testContext();
-    await driver.apply(endpointSpec(ER2, MR2), ctx);
-    expect(ctx.infos.some((l) => l.includes('no requests reached the new deployment during the bake window, so its health was not measured'))).toBe(true);
-    expect(endpointState().deployed).toEqual([`${RELEASE}-${ER2}`]);
+  test('GIVEN no traffic during the canary bake WHEN the step checks health THEN nothing was measured, so it rolls back and fails naming the fix', async () => {
+    const { oldId } = servingRevision1();
+    const err = await expectReleaseError(driver.apply(endpointSpec(ER2, MR2), testContext()));
+    expect(err.code).toBe('ROLLOUT_UNHEALTHY');
+    expect(err.message).toContain('no requests reached the new deployment during the bake window, so its health could not be measured');
+    expect(err.message).toContain('rollout.strategy all-at-once (or bakeMinutes 0)');
+    expect(patches()).toEqual([{ [oldId]: 100 }]);
+    expect(endpointState()).toEqual({ split: { [oldId]: 100 }, deployed: [`${RELEASE}-${ER1}`] });
   });
 
   test('resumes an interrupted rollout: the new deployment already has its canary share', async () => {
     const { oldId } = servingRevision1();
     const half = fake.seedDeployment(ENDPOINT_ID, RELEASE, '2', `${RELEASE}-${ER2}`, 0);
     fake.endpoints.get(ENDPOINT_ID)!.trafficSplit = { [oldId]: 90, [half.id]: 10 };
+    metrics({ '200': 40 }, 50);
     const ctx = testContext();
     const report = await driver.apply(endpointSpec(ER2, MR2), ctx);
     expect(fake.requests.some((r) => r.path.endsWith(':deployModel'))).toBe(false);
@@ -285,6 +288,7 @@ describe('GCP endpoint step: failures', () => {
 
   test('503 on the health query is retried', async () => {
     servingRevision1();
+    metrics({ '200': 40 }, 50);
     fake.injected.push({ method: 'GET', path: /timeSeries$/, status: 503 });
     const ctx = testContext();
     await driver.apply(endpointSpec(ER2, MR2), ctx);

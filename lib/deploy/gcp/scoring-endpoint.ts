@@ -1,3 +1,4 @@
+import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
 import { VertexAiEndpoint } from '@cdktf/provider-google/lib/vertex-ai-endpoint';
 import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -40,8 +41,18 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
   public readonly cloud = 'gcp' as const;
   /** The endpoint's display name. */
   public readonly endpointName: string;
-  /** `https://<region>-aiplatform.googleapis.com/v1/projects/<p>/locations/<r>/endpoints/<id>:predict`. */
+  /**
+   * The URL that serves predictions: in `private` network mode
+   * `https://<reserved internal IP>/v1/projects/<p>/locations/<r>/endpoints/<id>:predict`
+   * (through the Private Service Connect forwarding rule, from inside the VPC),
+   * else the regional public endpoint (IAM-authenticated)
+   * `https://<region>-aiplatform.googleapis.com/v1/…:predict`.
+   */
   public readonly endpointUrl: string;
+  /** In `private` mode: the reserved internal IPv4 address clients in the VPC call. */
+  public readonly privateAddress?: string;
+  /** In `private` mode: the name of the Private Service Connect forwarding rule the release step keeps on that address. */
+  public readonly forwardingRuleName?: string;
   /** The endpoint resource name, `projects/<p>/locations/<r>/endpoints/<id>`. */
   public readonly endpointId: string;
   /** The endpoint's numeric id (known at synth): what Cloud Monitoring labels its metrics with. */
@@ -94,6 +105,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     const projectId = gcp.workspace.projectId;
     const region = gcp.workspace.region;
     const accelerator = acceleratorOf(m);
+    const isPrivate = gcp.network.mode === 'private';
     this.endpointName = endpointName;
     this.modelVersion = j.modelVersion;
     this.endpointNumericId = numericEndpointId(projectId, region, endpointName);
@@ -125,14 +137,35 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
       description: `Scoring endpoint of release ${j.releaseName}; managed by cdktf-mlops.`,
       labels: { mlops_release: j.releaseName, mlops_model: j.modelName, 'managed-by': 'cdktf-mlops' },
       encryptionSpec: { kmsKeyName: gcp.encryptionKey.keyId },
-      // Without public network access the endpoint takes predictions only through
-      // Private Service Connect from the platform's own project (CKV2_GCP_33).
-      privateServiceConnectConfig: gcp.publicNetworkAccess ? undefined : { enablePrivateServiceConnect: true, projectAllowlist: [projectId] },
+      // Private mode: predictions only through Private Service Connect from the platform's project
+      // (CKV2_GCP_33). Public and firewalled mode: the public endpoint, IAM-authenticated (Vertex AI
+      // endpoints have no IP filter; a PSC endpoint needs a network those modes do not have).
+      privateServiceConnectConfig: isPrivate ? { enablePrivateServiceConnect: true, projectAllowlist: [projectId] } : undefined,
       // The API is on and Vertex AI's service agent may use the key before the CMEK endpoint is made.
       dependsOn: [...gcp.services.dependenciesFor('aiplatform.googleapis.com'), agentKey],
     });
     this.endpointId = this.endpoint.id;
-    this.endpointUrl = `https://${region}-aiplatform.googleapis.com/v1/${this.endpoint.id}:predict`;
+    let psc: { network: string; address: string; forwardingRule: string } | undefined;
+    if (isPrivate) {
+      // The consumer side of Private Service Connect: a reserved internal address in the workload
+      // subnet. The forwarding rule on it needs the service attachment Vertex AI makes when a model is
+      // deployed, so the release step (which deploys) creates it and keeps it pointed there.
+      const address = new ComputeAddress(this, 'PrivateAddress', {
+        project: projectId,
+        region,
+        name: `${endpointName}-psc`,
+        description: `Private Service Connect address of the scoring endpoint ${endpointName}; managed by cdktf-mlops.`,
+        addressType: 'INTERNAL',
+        subnetwork: gcp.network.subnetworkId!,
+        dependsOn: [...gcp.network.dependables],
+      });
+      this.privateAddress = address.address;
+      this.forwardingRuleName = `${endpointName}-psc`;
+      psc = { network: gcp.network.networkId!, address: address.address, forwardingRule: this.forwardingRuleName };
+      this.endpointUrl = `https://${address.address}/v1/${this.endpoint.id}:predict`;
+    } else {
+      this.endpointUrl = `https://${region}-aiplatform.googleapis.com/v1/${this.endpoint.id}:predict`;
+    }
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
@@ -160,6 +193,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
           modelId: j.modelId,
           modelRevision: j.revision,
           ...(accelerator ? { accelerator } : {}),
+          ...(psc ? { psc } : {}),
         },
       },
       triggers: { image_digest: props.image.imageDigest, revision: this.revision },

@@ -169,11 +169,13 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
           modelUri: this.modelUri,
           ...(accelerator ? { accelerator } : {}),
           schedulingStrategy,
+          // Private mode: the job joins the VPC through the network attachment (Private Service Connect interface).
+          ...(gcp.network.networkAttachmentId ? { networkAttachment: gcp.network.networkAttachmentId } : {}),
         },
       },
       triggers: { image_digest: props.image.imageDigest, revision: this.revision },
       // The API, the service agent's key grant and the identity's grants must be in place before the job runs.
-      dependsOn: [...gcp.services.dependenciesFor('aiplatform.googleapis.com'), agentKey, ...grantsOf(gcp, gcp.identity), ...(props.dependsOn ?? [])],
+      dependsOn: [...gcp.services.dependenciesFor('aiplatform.googleapis.com'), agentKey, ...grantsOf(gcp, gcp.identity), ...gcp.network.dependables, ...(props.dependsOn ?? [])],
     });
     this.trained = this.releaseStep.resource;
   }

@@ -1,5 +1,5 @@
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
-import { TerraformStack } from 'cdktf';
+import { Lazy, TerraformProvider, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { IWorkloadIdentity } from '../../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
@@ -111,4 +111,28 @@ export function cmekOf(issues: IssueCollector, construct: string, path: string, 
     );
   }
   return on ? props.encryptionKey : undefined;
+}
+
+/** The Terraform type of the google-beta provider. */
+export const GOOGLE_BETA_PROVIDER = 'google-beta';
+
+/** The stack's google-beta provider configuration, if the stack configures one (the default one when it has several). */
+export function findBetaProvider(scope: IConstruct): TerraformProvider | undefined {
+  const providers = TerraformStack.of(scope)
+    .node.findAll()
+    .filter((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === GOOGLE_BETA_PROVIDER);
+  return providers.find((p) => p.alias === undefined) ?? providers[0];
+}
+
+/**
+ * Routes a google-beta resource to the google-beta provider: Terraform picks
+ * a resource's provider from its type prefix (`google_…` → google), so a
+ * resource only the beta provider has must name it. Resolved at synth: the
+ * stack's google-beta provider (constructs never create providers). A stack
+ * without one fails cdktf's provider validation, which names google-beta;
+ * with validation skipped, the default `google-beta` configuration Terraform
+ * implies is used (hashicorp/google-beta, credentials from the environment).
+ */
+export function betaProviderOverride(resource: TerraformResource): void {
+  resource.addOverride('provider', Lazy.stringValue({ produce: () => findBetaProvider(resource)?.fqn ?? GOOGLE_BETA_PROVIDER }));
 }

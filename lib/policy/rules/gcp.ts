@@ -1,4 +1,5 @@
 import { show } from '../../core/errors';
+import { dependsTransitively } from '../graph';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
 import { attr, blocks, describe, expectAttr, expectSet, isExpression, isRecord, literalBool, parseJsonDocument, strings } from '../values';
 
@@ -135,8 +136,163 @@ function openFirewall(e: PolicyElement): PolicyFinding[] {
   return [{ found: `source_ranges ${show(open)} may reach ${allowed.join(', ')}` }];
 }
 
+// ---- deploy readiness
+
+const IAM_RESOURCE = /^google_[a-z0-9_]+_iam_(member|binding|policy)$/;
+/** A per-project Google service agent: `service-<number>@gcp-sa-<service>.iam.gserviceaccount.com`. */
+const SERVICE_AGENT = /service-[^@\s"]*@gcp-sa-([a-z0-9-]+)\.iam\.gserviceaccount\.com/;
+/** Bucket roles that let Terraform create, read (refresh) and delete an object. */
+const OBJECT_WRITE_ROLES = new Set(['roles/storage.objectUser', 'roles/storage.objectAdmin', 'roles/storage.admin']);
+/** Repository roles that let Terraform push an image. */
+const IMAGE_PUSH_ROLES = new Set(['roles/artifactregistry.writer', 'roles/artifactregistry.repoAdmin', 'roles/artifactregistry.admin']);
+
+/** Grants to lazily created service agents that nothing the grant depends on creates. */
+function lazyServiceAgent(e: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  if (!IAM_RESOURCE.test(e.type)) return [];
+  const identities = context.ofSelector('google_project_service_identity');
+  return bindings(e, context).flatMap((b) =>
+    b.members.flatMap((m) => {
+      const agent = typeof m === 'string' ? SERVICE_AGENT.exec(m) : null;
+      if (!agent) return [];
+      const service = `${agent[1]}.googleapis.com`;
+      const created = identities.some((i) => i.attrs.service === service && dependsTransitively(context.graph, e.address, i.address));
+      if (created) return [];
+      return [
+        {
+          found: `${b.where} grants ${show(b.role)} to the ${service} service agent ${show(m)}, which Google creates on first use of the API (not when it is enabled), and nothing this grant depends on creates it: setIamPolicy fails with "Service account … does not exist"`,
+          fix: `Create the agent first with google_project_service_identity { service = "${service}" } (google-beta provider) and make the grant depend on it (GcpEncryptionKey.bindServiceAgent does)`,
+        },
+      ];
+    }),
+  );
+}
+
+/** The elements of `type` that `value` refers to, following one `docker_image.name` hop for pushes. */
+function referencedOf(context: PolicyContext, value: unknown, type: string): PolicyElement[] {
+  const direct = context.referenced(value);
+  const found = direct.filter((r) => r.type === type);
+  if (found.length > 0) return found;
+  return direct.flatMap((r) => (r.type === 'docker_image' ? context.referenced(r.attrs.name).filter((x) => x.type === type) : []));
+}
+
+/** The IAM grants of `selector` on `target` (by reference in `attr`) that give `deployer` one of `roles`. */
+function deployerGrants(context: PolicyContext, target: PolicyElement, selectors: readonly string[], attrName: string, deployer: string, roles: ReadonlySet<string>): PolicyElement[] {
+  return selectors.flatMap((sel) =>
+    context.companions(target, sel, attrName, ['name', 'repository_id']).filter((g) =>
+      bindings(g, context).some((b) => typeof b.role === 'string' && roles.has(b.role) && b.members.includes(deployer)),
+    ),
+  );
+}
+
+/** Terraform's data-plane writes (an object, an image push) that a deployer cannot make: no role, granted too late, or shut out by the bucket's IP filter. */
+function deployerWrite(e: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const isObject = e.type === 'google_storage_bucket_object';
+  const target = isObject ? referencedOf(context, e.attrs.bucket, 'google_storage_bucket')[0] : referencedOf(context, e.attrs.name, 'google_artifact_registry_repository')[0];
+  if (!target) return [];
+  const what = isObject ? `uploads ${show(e.attrs.name)} to the bucket ${target.address}` : `pushes an image to the repository ${target.address}`;
+  const roles = isObject ? OBJECT_WRITE_ROLES : IMAGE_PUSH_ROLES;
+  const selectors = isObject ? ['google_storage_bucket_iam_member', 'google_storage_bucket_iam_binding'] : ['google_artifact_registry_repository_iam_member', 'google_artifact_registry_repository_iam_binding'];
+  const attrName = isObject ? 'bucket' : 'repository';
+  const findings: PolicyFinding[] = [];
+  for (const deployer of context.deploy.deployers) {
+    const grants = deployerGrants(context, target, selectors, attrName, deployer, roles);
+    if (grants.length === 0) {
+      findings.push({
+        found: `Terraform ${what}, but the deployer ${show(deployer)} has none of ${[...roles].join(', ')} there`,
+        fix: `Grant it (GcpMlPlatform.grantDeploy('${deployer}'), or list it in deployers)`,
+      });
+    } else if (!grants.some((g) => dependsTransitively(context.graph, e.address, g.address))) {
+      findings.push({
+        found: `Terraform ${what} without waiting for the deployer ${show(deployer)}'s grant ${grants.map((g) => g.address).join(', ')}: on a first deploy the write can run before the role exists`,
+        fix: 'Make the write depend on the grant (GcpMlPlatform orders writes to its bucket and repository after grantDeploy)',
+      });
+    }
+  }
+  if (isObject) {
+    const filter = blocks(target.attrs.ip_filter)[0];
+    if (filter && filter.mode === 'Enabled') {
+      const ranges = strings(attr(filter, 'public_network_source.allowed_ip_cidr_ranges'));
+      const vpcs = blocks(filter.vpc_network_sources);
+      if (context.deploy.networkMode === 'private' && vpcs.length === 0) {
+        findings.push({
+          found: `Terraform ${what}, but in private network mode the deployers run inside the VPC and the bucket's ip_filter lets no VPC network through (vpc_network_sources is empty)`,
+          fix: 'Let the platform network through the IP filter (GcpArtifactStore vpcNetworks; GcpMlPlatform does in private mode)',
+        });
+      } else if (context.deploy.networkMode !== 'private' && ranges.length === 0 && vpcs.length === 0) {
+        findings.push({
+          found: `Terraform ${what}, but the bucket's ip_filter is Enabled with no allowed range or network: every deployer is shut out`,
+          fix: 'List the deployers\' egress in network.allowedIpRanges, or leave the list empty to turn the IP filter off',
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/** The input of a `terraform_data` GCP release step, if `e` is one. */
+function gcpReleaseInput(e: PolicyElement): Record<string, unknown> | undefined {
+  const input = e.attrs.input;
+  return isRecord(input) && input.cloud === 'gcp' && isRecord(input.gcp) ? input : undefined;
+}
+
+/** In private mode: workloads (training jobs, PSC endpoints) that would not be in the network. */
+function privateWorkload(e: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  if (context.deploy.networkMode !== 'private') return [];
+  if (e.type === 'terraform_data') {
+    const input = gcpReleaseInput(e);
+    if (!input || input.kind !== 'training') return [];
+    const gcp = input.gcp as Record<string, unknown>;
+    return typeof gcp.networkAttachment === 'string' && gcp.networkAttachment !== ''
+      ? []
+      : [{ found: 'the training job spec has no networkAttachment: in private network mode the custom job would run outside the VPC', fix: 'Give the job the platform network\'s attachment (GcpTrainingJob does on a private-mode GcpMlPlatform)' }];
+  }
+  if (literalBool(attr(e.attrs, 'private_service_connect_config.enable_private_service_connect')) !== true) return [];
+  const served = context
+    .ofSelector('terraform_data')
+    .map(gcpReleaseInput)
+    .filter((i): i is Record<string, unknown> => i !== undefined && i.kind === 'endpoint')
+    .some((i) => {
+      const gcp = i.gcp as Record<string, unknown>;
+      const psc = isRecord(gcp.psc) ? gcp.psc : undefined;
+      return context.referenced(gcp.endpoint).some((r) => r.address === e.address) && psc !== undefined && context.referenced(psc.address).some((r) => r.type === 'google_compute_address');
+    });
+  const rule = context.ofSelector('google_compute_forwarding_rule').some((f) => typeof f.attrs.target === 'string' && /serviceAttachments\//.test(f.attrs.target as string));
+  if (served || rule) return [];
+  return [
+    {
+      found: 'the endpoint has Private Service Connect on, but no forwarding rule on a reserved internal address reaches it (no release step keeps one, no google_compute_forwarding_rule targets a service attachment): nobody can call it',
+      fix: 'Reserve an internal address and let the release step keep the forwarding rule on it (GcpScoringEndpoint does in private mode)',
+    },
+  ];
+}
+
 /** The GCP rules. */
 export const GCP_RULES: readonly PolicyRule[] = [
+  // Deploy readiness
+  {
+    id: 'MLOPS_DEPLOY_GCP_LAZY_SERVICE_AGENT',
+    cloud: 'gcp',
+    resourceTypes: ['*'],
+    title: 'an IAM grant to a Google service agent that Google creates lazily depends on a google_project_service_identity that creates it',
+    fix: 'Create the agent with google_project_service_identity (google-beta) and make the grant depend on it',
+    check: lazyServiceAgent,
+  },
+  {
+    id: 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE',
+    cloud: 'gcp',
+    resourceTypes: ['google_storage_bucket_object', 'docker_registry_image'],
+    title: 'every deployer holds a data role on the bucket or repository Terraform writes to, granted before the write, and is not shut out by the bucket IP filter',
+    fix: 'List the deployer in deployers (GcpMlPlatform.grantDeploy), and let its network through the IP filter',
+    check: deployerWrite,
+  },
+  {
+    id: 'MLOPS_DEPLOY_GCP_PRIVATE_WORKLOAD',
+    cloud: 'gcp',
+    resourceTypes: ['terraform_data', 'google_vertex_ai_endpoint'],
+    title: 'in private network mode, training jobs join the VPC and a Private Service Connect endpoint is reached through a forwarding rule',
+    fix: 'Build the job and endpoint on a private-mode GcpMlPlatform (network attachment, reserved address and forwarding rule)',
+    check: privateWorkload,
+  },
   // Cloud KMS
   {
     id: 'CKV_GCP_43',
@@ -246,13 +402,16 @@ export const GCP_RULES: readonly PolicyRule[] = [
     id: 'CKV2_GCP_33',
     cloud: 'gcp',
     resourceTypes: ['google_vertex_ai_endpoint'],
-    title: 'Vertex AI endpoint private (VPC network or Private Service Connect) unless the config allows public network access',
-    fix: 'Set network (VPC peering) or private_service_connect_config { enable_private_service_connect = true }, or set network.publicAccess: true in the config',
+    title: 'Vertex AI endpoint private (VPC network or Private Service Connect) in private network mode',
+    fix: 'Set private_service_connect_config { enable_private_service_connect = true } (GcpScoringEndpoint does in network.mode private)',
     relaxedBy: 'allowPublicNetwork',
-    check: (e) => {
+    // Public and firewalled mode serve the public, IAM-authenticated endpoint on purpose (Vertex AI
+    // endpoints have no IP filter, and PSC needs a network those modes do not have).
+    check: (e, context) => {
+      if (context.deploy.networkMode !== 'private') return [];
       if (e.attrs.network !== undefined && e.attrs.network !== '') return [];
       if (literalBool(attr(e.attrs, 'private_service_connect_config.enable_private_service_connect')) === true) return [];
-      return [{ found: 'neither network nor private_service_connect_config.enable_private_service_connect is set: the endpoint is public' }];
+      return [{ found: 'neither network nor private_service_connect_config.enable_private_service_connect is set in private network mode: the endpoint is public' }];
     },
   },
   // IAM

@@ -31,6 +31,11 @@ export interface GcpDriverOptions {
    * @default - MLOPS_GCP_MONITORING_ENDPOINT, else https://monitoring.googleapis.com
    */
   readonly monitoringEndpoint?: string;
+  /**
+   * Base URL of the Compute Engine API (private mode: the endpoint's Private Service Connect forwarding rule).
+   * @default https://compute.googleapis.com
+   */
+  readonly computeEndpoint?: string;
   /** Milliseconds between polls of a training job. @default 30000 */
   readonly jobPollMs?: number;
   /** Milliseconds between polls of a long-running operation. @default 10000 */
@@ -43,7 +48,7 @@ export interface GcpDriverOptions {
 
 /** Something that makes authenticated HTTP requests (GoogleAuth or an AuthClient). */
 export interface AuthorizedRequester {
-  request<T>(opts: { url: string; method?: 'GET'; responseType?: 'json' }): Promise<{ data: T }>;
+  request<T>(opts: { url: string; method?: 'GET' | 'POST' | 'DELETE'; responseType?: 'json'; data?: unknown }): Promise<{ data: T }>;
 }
 
 /**
@@ -57,6 +62,8 @@ export interface GcpClients {
   readonly endpoints: v1.EndpointServiceClient;
   readonly auth: AuthorizedRequester;
   readonly monitoringEndpoint: string;
+  /** Base URL of the Compute Engine API (the endpoint's Private Service Connect forwarding rule). */
+  readonly computeEndpoint: string;
   /** Closes the clients made so far. */
   close(): Promise<void>;
 }
@@ -128,6 +135,7 @@ export function createClients(region: string, env: NodeJS.ProcessEnv, options: G
     },
     auth,
     monitoringEndpoint: (options.monitoringEndpoint ?? env[MONITORING_ENDPOINT_ENV] ?? DEFAULT_MONITORING_ENDPOINT).replace(/\/+$/, ''),
+    computeEndpoint: (options.computeEndpoint ?? 'https://compute.googleapis.com').replace(/\/+$/, ''),
     close: async () => {
       await Promise.all([jobs?.close(), models?.close(), endpoints?.close()]);
       jobs = models = endpoints = undefined;

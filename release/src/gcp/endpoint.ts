@@ -50,6 +50,16 @@ function describeSplit(split: TrafficSplit): string {
   return entries.length === 0 ? 'no traffic' : entries.map(([id, pct]) => `${id}: ${pct}%`).join(', ');
 }
 
+/**
+ * The URL that serves predictions: the Private Service Connect address in
+ * private network mode (`https://<internal IP>/v1/<endpoint>:predict`, from
+ * inside the VPC), else the regional public endpoint (IAM-authenticated).
+ */
+export function endpointUrlOf(target: Pick<GcpEndpointTarget, 'region' | 'endpoint' | 'psc'>): string {
+  const host = target.psc ? target.psc.address : `${target.region}-aiplatform.googleapis.com`;
+  return `https://${host}/v1/${target.endpoint}:predict`;
+}
+
 /** The Vertex AI endpoint step: deploy the training revision's model version with a blue/green traffic shift. */
 export class GcpEndpointRollout {
   private readonly target: GcpEndpointTarget;
@@ -106,6 +116,8 @@ export class GcpEndpointRollout {
       const others = Object.fromEntries(Object.entries(split).filter(([id]) => id !== current?.id));
       if (!current) {
         current = await this.deploy(version, others);
+        // In private mode clients reach the new deployment only through the forwarding rule: it must exist before the bake.
+        if (this.target.psc) await this.ensureForwardingRule();
         await this.shift(current.id!, this.initialPercent(others), others);
       } else {
         let pct = split[current.id!] ?? 0;
@@ -121,12 +133,13 @@ export class GcpEndpointRollout {
     for (const old of this.releaseDeployments(endpoint)) {
       if (old.id !== current.id) await this.undeploy(old, undefined, 'previous deployment of the release');
     }
+    if (this.target.psc) await this.ensureForwardingRule();
     await this.markStep(endpoint);
     return {
       actions: this.actions,
       outputs: {
         endpoint: this.target.endpoint,
-        endpointUrl: `https://${this.target.region}-aiplatform.googleapis.com/v1/${this.target.endpoint}:predict`,
+        endpointUrl: endpointUrlOf(this.target),
         deployedModelId: current.id!,
         modelVersion: `${this.model}@${version.versionId}`,
       },
@@ -171,7 +184,59 @@ export class GcpEndpointRollout {
       delete remaining[d.id!];
       remaining = scaleSplit(remaining, 100);
     }
+    // The forwarding rule holds the reserved address: Terraform can release it only once the rule is gone.
+    if (this.target.psc) await this.deleteForwardingRule('release destroyed');
     return { actions: this.actions, outputs: {} };
+  }
+
+  private forwardingRuleUrl(): string {
+    return `${this.clients.computeEndpoint}/compute/v1/projects/${this.target.project}/regions/${this.target.region}/forwardingRules/${this.target.psc!.forwardingRule}`;
+  }
+
+  /**
+   * Points the endpoint's Private Service Connect forwarding rule (on the
+   * reserved internal address) at the service attachment Vertex AI made for
+   * the endpoint's deployments: created when missing, re-created when the
+   * attachment changed (Vertex AI recycles it after the endpoint has had no
+   * deployment for a while), else unchanged.
+   */
+  private async ensureForwardingRule(): Promise<void> {
+    const psc = this.target.psc!;
+    const endpoint = await this.getEndpoint();
+    const attachment = (endpoint?.deployedModels ?? []).map((d) => d.privateEndpoints?.serviceAttachment).find((a): a is string => typeof a === 'string' && a.length > 0);
+    if (!attachment) {
+      throw new ReleaseError(
+        `endpoint ${this.target.endpoint} has no Private Service Connect service attachment after the deployment: it was not created with private_service_connect_config, so no forwarding rule can reach it. Fix: recreate the endpoint in private network mode (cdktf deploy replaces it)`,
+        'PSC_ATTACHMENT_MISSING',
+      );
+    }
+    const url = this.forwardingRuleUrl();
+    const rule = await this.caller.find(`get forwarding rule ${psc.forwardingRule}`, async () => (await this.clients.auth.request<{ target?: string }>({ url, method: 'GET', responseType: 'json' })).data);
+    if (rule && rule.target === attachment) {
+      this.actions.push({ action: 'unchanged', what: 'forwarding rule', id: psc.forwardingRule, detail: `${psc.address} → ${attachment}` });
+      return;
+    }
+    if (rule) await this.deleteForwardingRule(`its service attachment changed to ${attachment}`);
+    const insert = `${this.clients.computeEndpoint}/compute/v1/projects/${this.target.project}/regions/${this.target.region}/forwardingRules`;
+    await this.caller.call(`create forwarding rule ${psc.forwardingRule} on ${psc.address}`, 'write', () =>
+      this.clients.auth.request({
+        url: insert,
+        method: 'POST',
+        responseType: 'json',
+        // An empty load-balancing scheme makes a Private Service Connect endpoint to a published service.
+        data: { name: psc.forwardingRule, network: psc.network, IPAddress: psc.address, target: attachment, loadBalancingScheme: '' },
+      }),
+    );
+    this.actions.push({ action: 'created', what: 'forwarding rule', id: psc.forwardingRule, detail: `${psc.address} → ${attachment}` });
+  }
+
+  private async deleteForwardingRule(reason: string): Promise<void> {
+    const psc = this.target.psc!;
+    const url = this.forwardingRuleUrl();
+    const rule = await this.caller.find(`get forwarding rule ${psc.forwardingRule}`, async () => (await this.clients.auth.request<{ target?: string }>({ url, method: 'GET', responseType: 'json' })).data);
+    if (!rule) return;
+    await this.caller.call(`delete forwarding rule ${psc.forwardingRule}`, 'read', () => this.clients.auth.request({ url, method: 'DELETE', responseType: 'json' }));
+    this.actions.push({ action: 'deleted', what: 'forwarding rule', id: psc.forwardingRule, detail: reason });
   }
 
   /** Marks the endpoint as applied by this step (its other labels kept), so that the step it replaces knows it is superseded. */

@@ -49,8 +49,11 @@ export interface HealthScope {
 /**
  * Reads the deployed model's responses and latency over the bake window from
  * Cloud Monitoring (`projects.timeSeries.list`, REST v3, with the run's
- * credentials) and compares them with the thresholds. No traffic in the window
- * counts as healthy, and says so.
+ * credentials) and compares them with the thresholds. No traffic in the
+ * window is not healthy: nothing was measured, and promoting an unmeasured
+ * deployment would make the bake a wait that checks nothing. (To roll out
+ * without a measured bake, use `rollout.strategy: all-at-once` or
+ * `rollout.bakeMinutes: 0`, which say so.)
  */
 export async function checkHealth(clients: GcpClients, caller: Caller, scope: HealthScope, thresholds: HealthThresholds): Promise<HealthVerdict> {
   const alignSeconds = Math.max(60, Math.ceil((scope.endMs - scope.startMs) / 1000));
@@ -90,11 +93,16 @@ export async function checkHealth(clients: GcpClients, caller: Caller, scope: He
 
   const errorRatePercent = requests > 0 ? (serverErrors / requests) * 100 : 0;
   const problems: string[] = [];
+  if (requests === 0) {
+    problems.push(
+      'no requests reached the new deployment during the bake window, so its health could not be measured. Fix: send traffic to the endpoint while it bakes, or use rollout.strategy all-at-once (or bakeMinutes 0) to roll out without a measured bake',
+    );
+  }
   if (requests > 0 && errorRatePercent > thresholds.errorRatePercent) problems.push(`5xx rate ${errorRatePercent.toFixed(1)}% > ${thresholds.errorRatePercent}%`);
   if (latencyP95Ms !== undefined && latencyP95Ms > thresholds.latencyP95Ms) problems.push(`p95 model latency ${latencyP95Ms.toFixed(0)} ms > ${thresholds.latencyP95Ms} ms`);
   const measured =
     requests === 0
-      ? 'no requests reached the new deployment during the bake window, so its health was not measured'
+      ? 'no responses, no latency samples'
       : `${requests} responses, ${serverErrors} 5xx (${errorRatePercent.toFixed(1)}%), p95 model latency ${latencyP95Ms === undefined ? 'n/a' : `${latencyP95Ms.toFixed(0)} ms`}`;
   return {
     healthy: problems.length === 0,

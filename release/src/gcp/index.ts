@@ -17,7 +17,7 @@ export {
 export type { GcpDriverOptions, GoogleFailure, CallKind } from './clients';
 export { checkHealth, ENDPOINT_RESOURCE_TYPE, LATENCY_METRIC, RESPONSE_COUNT_METRIC } from './health';
 export type { HealthThresholds, HealthVerdict, HealthScope } from './health';
-export { modelIdOf, scaleSplit } from './endpoint';
+export { endpointUrlOf, modelIdOf, scaleSplit } from './endpoint';
 export type { TrafficSplit } from './endpoint';
 export { customJobOf, trainArgs, uploadRequestOf, releaseLabels, VERTEX_SERVING, DEFAULT_ALIAS } from './training';
 export {

@@ -42,6 +42,11 @@ export const GcpTrainingTargetSchema = z
     accelerator: accelerator.optional(),
     /** Vertex AI scheduling: spot or standard capacity. */
     schedulingStrategy: z.enum(['STANDARD', 'SPOT']),
+    /** Private network mode: the network attachment the custom job joins the VPC through (Private Service Connect interface). */
+    networkAttachment: z
+      .string()
+      .regex(/^projects\/[^/\s]+\/regions\/[^/\s]+\/networkAttachments\/[^/\s]+$/, 'must be a network attachment id (projects/<p>/regions/<r>/networkAttachments/<n>)')
+      .optional(),
   })
   .strict();
 
@@ -59,6 +64,22 @@ export const GcpEndpointTargetSchema = z
     /** The training revision whose model version the endpoint serves. */
     modelRevision: revision,
     accelerator: accelerator.optional(),
+    /**
+     * Private network mode: the endpoint is reached through a Private Service
+     * Connect forwarding rule on a reserved internal address, which the step
+     * points at the service attachment Vertex AI makes for the deployment.
+     */
+    psc: z
+      .object({
+        /** The VPC network, `projects/<p>/global/networks/<n>`. */
+        network: z.string().regex(/^projects\/[^/\s]+\/global\/networks\/[^/\s]+$/, 'must be a VPC network id (projects/<p>/global/networks/<n>)'),
+        /** The reserved internal IPv4 address of the forwarding rule. */
+        address: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be an internal IPv4 address'),
+        /** The forwarding rule's name. */
+        forwardingRule: z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Compute Engine name'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

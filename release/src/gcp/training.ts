@@ -87,6 +87,8 @@ export function customJobOf(spec: ReleaseSpec, target: GcpTrainingTarget, marker
         timeout: { seconds: training.maxRuntimeSeconds },
         strategy: target.schedulingStrategy as unknown as protos.google.cloud.aiplatform.v1.Scheduling.Strategy,
       },
+      // Private mode: the job joins the VPC through the network attachment (Private Service Connect interface).
+      ...(target.networkAttachment ? { pscInterfaceConfig: { networkAttachment: target.networkAttachment } } : {}),
     },
     encryptionSpec: { kmsKeyName: target.kmsKeyName },
   };
