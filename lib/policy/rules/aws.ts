@@ -1,6 +1,6 @@
 import { show } from '../../core/errors';
 import { UNSCOPED_ACTIONS } from '../../aws/perms';
-import { CI_AWS_UNSCOPED_READ_ACTIONS } from '../../ci/aws-perms';
+import { CI_AWS_NETWORK_READ_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS } from '../../ci/aws-perms';
 import { hasBoolCondition, hasWildcardPrincipal, IamStatement, isAllow, literals, readPolicy } from '../aws-iam';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
 import { attr, blocks, describe, expectAttr, expectSet, isExpression, literalBool, strings } from '../values';
@@ -25,9 +25,10 @@ const GITHUB_ISSUER = 'token.actions.githubusercontent.com';
 /**
  * The documented exceptions to CKV_AWS_355: actions IAM cannot scope to a
  * resource, as listed by the platform's workload identity (lib/aws/perms.ts)
- * and the CI deploy role (lib/ci/aws-perms.ts).
+ * and the CI deploy role (lib/ci/aws-perms.ts, with the network reads of a
+ * private platform).
  */
-export const DOCUMENTED_UNSCOPED_ACTIONS: readonly string[] = [...new Set([...UNSCOPED_ACTIONS, ...CI_AWS_UNSCOPED_READ_ACTIONS])].sort();
+export const DOCUMENTED_UNSCOPED_ACTIONS: readonly string[] = [...new Set([...UNSCOPED_ACTIONS, ...CI_AWS_UNSCOPED_READ_ACTIONS, ...CI_AWS_NETWORK_READ_ACTIONS])].sort();
 const UNSCOPED = new Set(DOCUMENTED_UNSCOPED_ACTIONS.map((a) => a.toLowerCase()));
 
 /** The policy documents an identity-policy resource holds, with where each comes from. */
