@@ -289,7 +289,10 @@ describe('config files', () => {
 
   test('with neither, every config in the folder is used', () => {
     const files = resolveConfigFiles(CONFIG_DIR, undefined, {});
-    expect(files.map((f) => path.basename(f))).toEqual(['dev-aws.yaml', 'dev-azure.yaml', 'dev-gcp.yaml']);
+    // Every .yaml of the folder (the dev and prod configs of each cloud), in name order.
+    const shipped = fs.readdirSync(CONFIG_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+    expect(shipped).toEqual(expect.arrayContaining(['dev-aws.yaml', 'dev-azure.yaml', 'dev-gcp.yaml']));
+    expect(files.map((f) => path.basename(f))).toEqual(shipped);
   });
 
   test('a path is accepted in place of a name', () => {
