@@ -191,7 +191,7 @@ const CHECKS: Record<string, (json: SynthJson) => void> = {
     expect(rules.some((r) => r.status === 'Enabled' && r.noncurrent_version_expiration?.[0]?.noncurrent_days > 0)).toBe(true);
     expect(rules.some((r) => r.status === 'Enabled' && r.abort_incomplete_multipart_upload?.[0]?.days_after_initiation > 0)).toBe(true);
   },
-  'AwsArtifactStore: bucket policy denies object access outside allowedIpRanges (and the private network's S3 endpoint) except granted identities, deployers and AWS services': (json) => {
+  'AwsArtifactStore: bucket policy denies object access outside allowedIpRanges (and the S3 endpoint of a private network) except granted identities, deployers and AWS services': (json) => {
     const s = bucketStatement(json, 'DenyDataAccessOutsideAllowedNetworks');
     expect(s).toMatchObject({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:ViaAWSService': 'false' } } });
     expect(list(s!.Action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:DeleteObject']));
