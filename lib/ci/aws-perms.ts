@@ -277,6 +277,7 @@ export const CI_AWS_NETWORK_ACTIONS = [
 export const CI_AWS_NETWORK_READ_ACTIONS = [
   'ec2:DescribeVpcs',
   'ec2:DescribeVpcAttribute',
+  'ec2:DescribeNetworkAcls',
   'ec2:DescribeSubnets',
   'ec2:DescribeRouteTables',
   'ec2:DescribeSecurityGroups',
