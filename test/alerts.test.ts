@@ -161,7 +161,8 @@ describe('AWS alerts', () => {
     const eb = policy.Statement[3];
     expect(eb.Principal).toEqual({ Service: 'events.amazonaws.com' });
     expect(eb.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
-    expect(eb.Condition).toBeUndefined();
+    // Scoped by the SNS encryption context (aws:Source* is not supported for EventBridge-to-encrypted-topic delivery).
+    expect(eb.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:sns:topicArn': `arn:aws:sns:eu-west-1:${ACCOUNT}:*` } });
   });
 
   test('without alerts the key policy is unchanged', () => {

@@ -228,8 +228,8 @@ describe('AwsScoringEndpoint', () => {
     [{ strategy: 'linear', stepPercent: 20, bakeMinutes: 3 }, { type: 'LINEAR', wait_interval_in_seconds: 180, linear_step_size: { type: 'CAPACITY_PERCENT', value: 20 } }, 180],
     [{ strategy: 'all-at-once', bakeMinutes: 0 }, { type: 'ALL_AT_ONCE', wait_interval_in_seconds: 0 }, 0],
   ];
-  test.each(rollouts)('deployment_config: blue/green %j with auto-rollback on both alarms', (rollout, routing, wait) => {
-    const j = synth({ endpoint: { rollout } }).json;
+  test.each(rollouts)('deployment_config: blue/green %j with auto-rollback on both alarms (a fleet of two)', (rollout, routing, wait) => {
+    const j = synth({ endpoint: { rollout, minInstances: 2, maxInstances: 2 } }).json;
     const config = onlyResource(j, 'aws_sagemaker_endpoint').deployment_config;
     expect(config.blue_green_update_policy.traffic_routing_configuration).toEqual(routing);
     expect(config.blue_green_update_policy.termination_wait_in_seconds).toBe(wait);
@@ -436,5 +436,39 @@ describe('bad props fail with the prop, the value and the fix', () => {
     );
     expect(message).toContain("'job' prop of AwsScoringEndpoint must be the AWS training job");
     expect(message).toContain('Got "a gcp training job"');
+  });
+});
+
+describe('issue 11, finding 9: canary and linear rollouts fit the fleet (SageMaker: a batch is at most half the instances)', () => {
+  const warningsOf = (endpoint: AwsScoringEndpoint): string[] => endpoint.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+  const routing = (json: SynthJson) => onlyResource(json, 'aws_sagemaker_endpoint').deployment_config.blue_green_update_policy;
+
+  test('GIVEN a 10% canary on one instance WHEN synthesized THEN the update falls back to all-at-once with the same bake, and a warning names minInstances and the strategy', () => {
+    const { json, built } = synth({ endpoint: { rollout: { strategy: 'canary', canaryPercent: 10, bakeMinutes: 10 }, minInstances: 1, maxInstances: 2 } });
+    expect(routing(json).traffic_routing_configuration).toEqual({ type: 'ALL_AT_ONCE', wait_interval_in_seconds: 600 });
+    expect(routing(json).termination_wait_in_seconds).toBe(600);
+    expect(built.endpoint!.trafficRouting).toBe('ALL_AT_ONCE');
+    const [warning] = warningsOf(built.endpoint!);
+    expect(warning).toContain('a canary of 10% does not fit a fleet of 1 instance(s)');
+    expect(warning).toContain('set minInstances to 2 or more');
+    expect(warning).toContain('rollout.strategy to all-at-once');
+  });
+
+  test('GIVEN linear steps on one instance WHEN synthesized THEN the update falls back to all-at-once with a warning naming stepPercent', () => {
+    const { json, built } = synth({ endpoint: { rollout: { strategy: 'linear', stepPercent: 20, bakeMinutes: 3 }, minInstances: 1, maxInstances: 1 } });
+    expect(routing(json).traffic_routing_configuration.type).toBe('ALL_AT_ONCE');
+    expect(warningsOf(built.endpoint!).join('\n')).toContain('rollout.stepPercent');
+  });
+
+  test('GIVEN a 50% canary on a fleet that may scale to 3 WHEN synthesized THEN it falls back: 2 of 3 instances is more than half', () => {
+    const { json, built } = synth({ endpoint: { rollout: { strategy: 'canary', canaryPercent: 50 }, minInstances: 2, maxInstances: 3 } });
+    expect(routing(json).traffic_routing_configuration.type).toBe('ALL_AT_ONCE');
+    expect(warningsOf(built.endpoint!).join('\n')).toContain('does not fit a fleet of 3 instance(s)');
+  });
+
+  test('GIVEN a 25% canary on 2 to 4 instances WHEN synthesized THEN the canary stays, without a warning', () => {
+    const { json, built } = synth({ endpoint: { rollout: { strategy: 'canary', canaryPercent: 25 }, minInstances: 2, maxInstances: 4 } });
+    expect(routing(json).traffic_routing_configuration).toEqual({ type: 'CANARY', wait_interval_in_seconds: 600, canary_size: { type: 'CAPACITY_PERCENT', value: 25 } });
+    expect(warningsOf(built.endpoint!)).toEqual([]);
   });
 });

@@ -23,6 +23,11 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { SagemakerModel } from '@cdktf/provider-aws/lib/sagemaker-model';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc';
+import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
+import { TerraformData } from '../lib/deploy/terraform-data';
 import { Fn, TerraformStack, Testing } from 'cdktf';
 import { applyPolicyPack, POLICY_RULES, PolicyPackOptions, PolicyReport } from '../lib/policy';
 
@@ -107,6 +112,64 @@ const PINNED_GITHUB = {
   StringLike: { 'token.actions.githubusercontent.com:sub': ['repo:contoso/mlops:ref:refs/heads/main', 'repo:contoso/mlops:environment:prod'] },
 };
 
+// Deploy readiness ----------------------------------------------------------------------------
+const ADMIN = 'arn:aws:iam::123456789012:role/Admin';
+const DEPLOYERS: PolicyPackOptions = { deployers: [ADMIN] };
+const PRIVATE: PolicyPackOptions = { networkMode: 'private', deployers: [ADMIN] };
+const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
+
+/** The guard as it was before issue 11: only the workload role is exempt, so it catches whoever runs Terraform. */
+function networkGuard(b: S3Bucket, exempt: string[]) {
+  return {
+    Sid: 'DenyDataAccessOutsideAllowedNetworks',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: OBJECT_ACTIONS,
+    Resource: [b.arn, `${b.arn}/*`],
+    Condition: { Bool: { 'aws:ViaAWSService': 'false' }, NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] }, ArnNotEquals: { 'aws:PrincipalArn': exempt } },
+  };
+}
+
+function workloadRole(s: TerraformStack): IamRole {
+  return new IamRole(s, 'Workload', { name: 'workload', assumeRolePolicy: doc({ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }) });
+}
+
+/** A bucket with SSE-KMS and a guard exempting `exempt`, and the object Terraform writes to it (depending on `dependsOn`). */
+function objectStack(s: TerraformStack, o: { exempt: string[]; dependsOn: ('sse' | 'policy')[] }) {
+  const b = bucket(s);
+  const sse = encryption(s, b, 'aws:kms');
+  const policy = new S3BucketPolicy(s, 'Policy', { bucket: b.id, policy: doc(networkGuard(b, o.exempt)) });
+  const deps = o.dependsOn.map((d) => (d === 'sse' ? sse : policy));
+  new S3Object(s, 'Object', { bucket: b.bucket, key: 'datasets/hour.csv', content: 'a,b', dependsOn: deps });
+}
+
+function model(s: TerraformStack, vpc: boolean) {
+  new SagemakerModel(s, 'Model', {
+    executionRoleArn: 'arn:aws:iam::123456789012:role/workload',
+    primaryContainer: { image: 'x' },
+    enableNetworkIsolation: true,
+    vpcConfig: vpc ? { subnets: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] } : undefined,
+  });
+}
+
+function trainingStep(s: TerraformStack, vpc: boolean) {
+  new TerraformData(s, 'Step', {
+    input: { cloud: 'aws', kind: 'training', aws: { region: 'eu-west-1', ...(vpc ? { vpc: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] } } : {}) } },
+  });
+}
+
+function vpcWith(s: TerraformStack, services: string[]) {
+  const vpc = new Vpc(s, 'Vpc', { cidrBlock: '10.40.0.0/16', enableDnsSupport: true, enableDnsHostnames: true });
+  for (const svc of services) {
+    new VpcEndpoint(s, `E-${svc}`, {
+      vpcId: vpc.id,
+      serviceName: `com.amazonaws.eu-west-1.${svc}`,
+      vpcEndpointType: svc === 's3' ? 'Gateway' : 'Interface',
+      privateDnsEnabled: svc === 's3' ? undefined : true,
+    });
+  }
+}
+
 interface Case {
   readonly rule: string;
   readonly name: string;
@@ -114,6 +177,8 @@ interface Case {
   readonly path: string;
   readonly bad: (s: TerraformStack) => void;
   readonly good: (s: TerraformStack) => void;
+  /** How the stack is deployed (network mode, deployers), for the deploy-readiness rules. */
+  readonly options?: PolicyPackOptions;
 }
 
 const CASES: Case[] = [
@@ -396,11 +461,109 @@ const CASES: Case[] = [
     bad: (s) => new VpcSecurityGroupIngressRule(s, 'Ingress', { securityGroupId: 'sg-1', ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv6: '::/0' }),
     good: (s) => new VpcSecurityGroupIngressRule(s, 'Ingress', { securityGroupId: 'sg-1', ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '203.0.113.7/32' }),
   },
+  // Deploy readiness
+  {
+    rule: 'MLOPS_DEPLOY_AWS_DENY_LOCKOUT',
+    name: 'a bucket deny that catches the deployer (issue 11, finding 3)',
+    path: 'Policy',
+    options: DEPLOYERS,
+    bad: (s) => {
+      const b = bucket(s);
+      new S3BucketPolicy(s, 'Policy', { bucket: b.id, policy: doc(TLS_DENY, networkGuard(b, [workloadRole(s).arn])) });
+    },
+    good: (s) => {
+      const b = bucket(s);
+      new S3BucketPolicy(s, 'Policy', { bucket: b.id, policy: doc(TLS_DENY, networkGuard(b, [ADMIN, workloadRole(s).arn])) });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AWS_DENY_LOCKOUT',
+    name: 'a bucket deny that catches the workload role',
+    path: 'Policy',
+    bad: (s) => {
+      workloadRole(s);
+      const b = bucket(s);
+      new S3BucketPolicy(s, 'Policy', { bucket: b.id, policy: doc(networkGuard(b, ['arn:aws:iam::123456789012:role/someone-else'])) });
+    },
+    good: (s) => {
+      const role = workloadRole(s);
+      const b = bucket(s);
+      new S3BucketPolicy(s, 'Policy', { bucket: b.id, policy: doc(networkGuard(b, [role.arn])) });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AWS_DENY_LOCKOUT',
+    name: 'a key policy deny outside an IP range, which catches the deployer (its address is unknown)',
+    path: 'Key',
+    options: DEPLOYERS,
+    bad: (s) =>
+      new KmsKey(s, 'Key', {
+        enableKeyRotation: true,
+        policy: doc(
+          { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' },
+          { Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*', Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] }, Bool: { 'aws:ViaAWSService': 'false' } } },
+        ),
+      }),
+    good: (s) =>
+      new KmsKey(s, 'Key', {
+        enableKeyRotation: true,
+        policy: doc(
+          { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' },
+          {
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'kms:*',
+            Resource: '*',
+            Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] }, Bool: { 'aws:ViaAWSService': 'false' }, ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/Adm*'] } },
+          },
+        ),
+      }),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AWS_OBJECT_WRITE',
+    name: 'an object written before the bucket encryption and policy',
+    path: 'Object',
+    options: DEPLOYERS,
+    bad: (s) => objectStack(s, { exempt: [ADMIN], dependsOn: [] }),
+    good: (s) => objectStack(s, { exempt: [ADMIN], dependsOn: ['sse', 'policy'] }),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AWS_OBJECT_WRITE',
+    name: 'an object in a bucket whose policy denies the deployer',
+    path: 'Object',
+    options: DEPLOYERS,
+    bad: (s) => objectStack(s, { exempt: ['arn:aws:iam::123456789012:role/workload'], dependsOn: ['sse', 'policy'] }),
+    good: (s) => objectStack(s, { exempt: ['arn:aws:iam::123456789012:role/workload', ADMIN], dependsOn: ['sse', 'policy'] }),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AWS_PRIVATE_WORKLOAD',
+    name: 'a SageMaker model outside the VPC in private mode',
+    path: 'Model',
+    options: PRIVATE,
+    bad: (s) => model(s, false),
+    good: (s) => model(s, true),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AWS_PRIVATE_WORKLOAD',
+    name: 'a training job (release step) outside the VPC in private mode',
+    path: 'Step',
+    options: PRIVATE,
+    bad: (s) => trainingStep(s, false),
+    good: (s) => trainingStep(s, true),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AWS_VPC_ENDPOINTS',
+    name: 'a private VPC with only the S3 gateway endpoint',
+    path: 'Vpc',
+    options: PRIVATE,
+    bad: (s) => vpcWith(s, ['s3']),
+    good: (s) => vpcWith(s, ['s3', 'ecr.api', 'ecr.dkr', 'logs', 'sts', 'kms']),
+  },
 ];
 
 describe.each(CASES)('$rule: $name', (c) => {
   test('the bad construct is caught with the rule id on its path', () => {
-    const report = run(c.bad);
+    const report = run(c.bad, c.options);
     const hits = report.violations.filter((v) => v.ruleId === c.rule);
     expect(hits.length).toBeGreaterThan(0);
     expect([...new Set(hits.map((v) => v.path))]).toEqual([`${STACK}/${c.path}`]);
@@ -409,7 +572,7 @@ describe.each(CASES)('$rule: $name', (c) => {
   });
 
   test('the good setting passes', () => {
-    const report = run(c.good);
+    const report = run(c.good, c.options);
     expect(report.violations.filter((v) => v.ruleId === c.rule)).toEqual([]);
   });
 });
@@ -435,4 +598,46 @@ test('the wildcard rules leave resource policies alone: the KMS key policy may g
 test('Deny statements never count as wildcard grants', () => {
   const report = run((s) => rolePolicy(s, doc({ Effect: 'Deny', Action: '*', Resource: '*' }, allow('s3:GetObject', 'arn:aws:s3:::b/*'))));
   expect(report.violations).toEqual([]);
+});
+
+describe('deploy readiness: the mode and the deployers decide', () => {
+  test('GIVEN a model and a job outside any VPC WHEN the stack is firewalled THEN the private-network rules do not apply', () => {
+    const report = run((s) => {
+      model(s, false);
+      trainingStep(s, false);
+      vpcWith(s, ['s3']);
+    }, DEPLOYERS);
+    expect(report.violations.filter((v) => v.ruleId.startsWith('MLOPS_DEPLOY_AWS_'))).toEqual([]);
+  });
+
+  test('GIVEN a private model that does not wait for the VPC endpoints WHEN checked THEN it is caught naming the endpoint', () => {
+    const report = run((s) => {
+      vpcWith(s, ['s3', 'ecr.api', 'ecr.dkr', 'logs', 'sts', 'kms']);
+      model(s, true);
+    }, PRIVATE);
+    const hits = report.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AWS_PRIVATE_WORKLOAD');
+    expect(hits).toHaveLength(6);
+    expect(hits[0]!.found).toContain('does not depend on the VPC endpoint aws_vpc_endpoint.');
+  });
+
+  test('GIVEN the transport guards (TLS, TLS 1.2) WHEN checked THEN they never count as a lockout: a TLS client never meets them', () => {
+    const report = run((s) => {
+      const b = bucket(s);
+      new S3BucketPolicy(s, 'Policy', {
+        bucket: b.id,
+        policy: doc(TLS_DENY, { ...TLS_DENY, Sid: 'DenyTlsBelow12', Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } } }),
+      });
+    }, DEPLOYERS);
+    expect(report.violations.filter((v) => v.ruleId.startsWith('MLOPS_DEPLOY_')).map((v) => v.found)).toEqual([]);
+  });
+
+  test('GIVEN the lockout WHEN caught THEN the finding names the statement, the actions and the deployer', () => {
+    const report = run((s) => {
+      const b = bucket(s);
+      new S3BucketPolicy(s, 'Policy', { bucket: b.id, policy: doc(networkGuard(b, [])) });
+    }, DEPLOYERS);
+    const [hit] = report.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AWS_DENY_LOCKOUT');
+    expect(hit!.found).toBe(`policy statement 1 ("DenyDataAccessOutsideAllowedNetworks") denies s3:PutObject, s3:GetObject to the deployer ${ADMIN}: none of its conditions exempts it`);
+    expect(hit!.fix).toContain('ArnNotEquals aws:PrincipalArn');
+  });
 });

@@ -5,7 +5,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { Lazy } from 'cdktf';
+import { ITerraformDependable, Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
@@ -21,7 +21,7 @@ import {
 } from './perms';
 import { awsName, awsTags, retainLifecycle } from './private/names';
 import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './private/policy';
-import { checkCidrs, checkInt, checkOneOf } from './private/validate';
+import { checkCidrs, checkInt, checkOneOf, checkPrincipalArns, checkVpcEndpointIds } from './private/validate';
 import { AwsWorkloadIdentity } from './workload-identity';
 
 /** Object ownership of an S3 bucket; `BucketOwnerEnforced` disables ACLs. */
@@ -99,6 +99,21 @@ export interface AwsArtifactStoreProps {
    */
   readonly allowedIpRanges?: readonly string[];
   /**
+   * VPC endpoint ids (`vpce-…`, or their tokens) let through the bucket's
+   * network guard while public access is off (`aws:SourceVpce`): the S3
+   * gateway endpoint of the platform's private network.
+   * @default - none
+   */
+  readonly allowedVpcEndpointIds?: readonly string[];
+  /**
+   * IAM role or user ARNs let through the bucket's network guard from any
+   * network (`aws:PrincipalArn`): the principals that run Terraform, whose
+   * object writes and reads (`aws_s3_object`) would otherwise be denied.
+   * More can be added with {@link AwsArtifactStore.exemptPrincipal}.
+   * @default - none besides the identities granted access
+   */
+  readonly exemptPrincipals?: readonly string[];
+  /**
    * Keep the bucket on `cdktf destroy`: `lifecycle.prevent_destroy` and no
    * `force_destroy` (MLOPS_AWS_RETAIN_DATA). `false` lets destroy empty and delete it.
    * @default true
@@ -140,15 +155,25 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
   public readonly bucketArn: string;
   /** Bucket name. */
   public readonly bucketName: string;
+  /**
+   * What must exist before anything writes an object through Terraform
+   * (`aws_s3_object`): the default encryption (so the object is encrypted
+   * with the platform key) and the bucket policy (so the writer is known to
+   * its network guard).
+   */
+  public readonly objectWriteDependencies: readonly ITerraformDependable[];
 
   /** The key grants on the store include; none without a customer-managed key. */
   private readonly key?: AwsEncryptionKey;
-  private readonly grantedPrincipals: string[] = [];
+  private readonly guardExemptPrincipals: string[] = [];
+  private readonly guardVpcEndpoints: string[] = [];
 
   constructor(scope: Construct, id: string, props: AwsArtifactStoreProps) {
     super(scope, id);
     const issues = new IssueCollector();
     checkCidrs(issues, this.node.path, 'AwsArtifactStore', props.allowedIpRanges);
+    checkPrincipalArns(issues, this.node.path, 'AwsArtifactStore', 'exemptPrincipals', props.exemptPrincipals);
+    checkVpcEndpointIds(issues, this.node.path, 'AwsArtifactStore', 'allowedVpcEndpointIds', props.allowedVpcEndpointIds);
     checkInt(issues, this.node.path, 'AwsArtifactStore', 'noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1);
     checkInt(issues, this.node.path, 'AwsArtifactStore', 'abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
     checkOneOf<AwsObjectOwnership>(issues, this.node.path, 'AwsArtifactStore', 'objectOwnership', props.objectOwnership, [
@@ -197,7 +222,7 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
       bucket: bucket.id,
       rule: { objectOwnership: props.objectOwnership ?? 'BucketOwnerEnforced' },
     });
-    new S3BucketServerSideEncryptionConfigurationA(this, 'Encryption', {
+    const encryption = new S3BucketServerSideEncryptionConfigurationA(this, 'Encryption', {
       bucket: bucket.id,
       rule: [
         this.key
@@ -233,11 +258,14 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
     const bucketAndObjects = [bucket.arn, `${bucket.arn}/*`];
     const publicNetworkAccess = props.publicNetworkAccess ?? false;
     const allowedIpRanges = [...(props.allowedIpRanges ?? [])];
+    for (const p of props.exemptPrincipals ?? []) this.exemptPrincipal(p);
+    for (const id of props.allowedVpcEndpointIds ?? []) this.allowVpcEndpoint(id);
     const enforceSsl = props.enforceSsl ?? true;
     const minimumTlsVersion = props.minimumTlsVersion ?? '1.2';
     // S3 refuses an empty bucket policy: with every guard relaxed there is none to write.
+    let policy: S3BucketPolicy | undefined;
     if (enforceSsl || minimumTlsVersion !== '1.0' || !publicNetworkAccess) {
-      new S3BucketPolicy(this, 'Policy', {
+      policy = new S3BucketPolicy(this, 'Policy', {
         bucket: bucket.id,
         policy: Lazy.stringValue({
           produce: () => {
@@ -263,9 +291,13 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
               });
             }
             if (!publicNetworkAccess) {
+              // Denied only when every condition holds: not an AWS service acting for a
+              // caller, not from an allowed range, not through an allowed VPC endpoint,
+              // and not a principal the platform needs (workload, deployers, CI).
               const condition: PolicyConditions = { Bool: { 'aws:ViaAWSService': 'false' } };
               if (allowedIpRanges.length > 0) condition.NotIpAddress = { 'aws:SourceIp': allowedIpRanges };
-              if (this.grantedPrincipals.length > 0) condition.ArnNotEquals = { 'aws:PrincipalArn': [...this.grantedPrincipals] };
+              if (this.guardVpcEndpoints.length > 0) condition.StringNotEquals = { 'aws:SourceVpce': [...this.guardVpcEndpoints] };
+              if (this.guardExemptPrincipals.length > 0) condition.ArnNotEquals = { 'aws:PrincipalArn': [...this.guardExemptPrincipals] };
               statements.push({
                 Sid: 'DenyDataAccessOutsideAllowedNetworks',
                 Effect: 'Deny',
@@ -281,6 +313,7 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
         dependsOn: [publicAccessBlock],
       });
     }
+    this.objectWriteDependencies = policy ? [encryption, policy] : [encryption];
 
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
@@ -295,7 +328,7 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
     role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS], resources: [this.bucketArn] });
     role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS], resources: [`${this.bucketArn}/*`] });
     this.key?.grantDecrypt(role);
-    this.letThrough(role);
+    this.exemptPrincipal(role.roleArn);
   }
 
   /** Read and write objects (and encrypt/decrypt with the store's key, if it has a customer-managed one). */
@@ -304,10 +337,20 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
     role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS, ...S3_BUCKET_WRITE_ACTIONS], resources: [this.bucketArn] });
     role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS, ...S3_OBJECT_WRITE_ACTIONS], resources: [`${this.bucketArn}/*`] });
     this.key?.grantEncryptDecrypt(role);
-    this.letThrough(role);
+    this.exemptPrincipal(role.roleArn);
   }
 
-  private letThrough(role: AwsWorkloadIdentity): void {
-    if (!this.grantedPrincipals.includes(role.roleArn)) this.grantedPrincipals.push(role.roleArn);
+  /**
+   * Lets a principal (an IAM role or user ARN, or its token) through the
+   * bucket's network guard from any network (`aws:PrincipalArn`). Its IAM
+   * permissions still decide what it may do. Idempotent.
+   */
+  exemptPrincipal(principalArn: string): void {
+    if (!this.guardExemptPrincipals.includes(principalArn)) this.guardExemptPrincipals.push(principalArn);
+  }
+
+  /** Lets requests through a VPC endpoint (`vpce-…` id or its token) pass the bucket's network guard (`aws:SourceVpce`). Idempotent. */
+  allowVpcEndpoint(vpcEndpointId: string): void {
+    if (!this.guardVpcEndpoints.includes(vpcEndpointId)) this.guardVpcEndpoints.push(vpcEndpointId);
   }
 }

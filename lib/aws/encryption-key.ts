@@ -17,6 +17,8 @@ import { AwsWorkloadIdentity } from './workload-identity';
  * (SNS encrypts the message with a data key on the publisher's behalf).
  */
 export const KMS_TOPIC_PUBLISHER_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] as const;
+/** The encryption context key SNS sets on the data keys of an encrypted topic's messages (the topic ARN). */
+export const SNS_TOPIC_ENCRYPTION_CONTEXT_KEY = 'kms:EncryptionContext:aws:sns:topicArn';
 /** The services that publish alerts to SNS topics: CloudWatch alarms and EventBridge rules. */
 export const TOPIC_PUBLISHER_SERVICE_PRINCIPALS = { cloudwatch: 'cloudwatch.amazonaws.com', events: 'events.amazonaws.com' } as const;
 
@@ -67,6 +69,8 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
   public readonly aliasName: string;
   /** The account that owns the key. */
   private readonly accountId: string;
+  /** The region of the key. */
+  private readonly region: string;
   /** Key-policy statements added after construction. */
   private readonly extraStatements: object[] = [];
   private topicPublishersAllowed = false;
@@ -81,6 +85,7 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
 
     const { accountId, region } = props;
     this.accountId = accountId;
+    this.region = region;
     const statements: object[] = [
       {
         Sid: 'AccountRootAdministersTheKey',
@@ -126,10 +131,13 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
    * key on the publisher's behalf, so the key policy must allow the publishing
    * service `kms:GenerateDataKey*` and `kms:Decrypt` (AWS: "Enable compatibility
    * between event sources from AWS services and encrypted topics"). The
-   * CloudWatch statement is scoped to this account (`aws:SourceAccount`); the
-   * EventBridge one has no `aws:Source*` condition, as in AWS's documented
-   * statement (the KMS request SNS makes for an EventBridge delivery does not
-   * carry them, so a condition would drop every notification).
+   * CloudWatch statement is scoped to this account (`aws:SourceAccount`). The
+   * EventBridge one cannot be: the SNS developer guide says `aws:SourceAccount`
+   * and `aws:SourceArn` in a key policy are not supported for
+   * EventBridge-to-encrypted-topic delivery (they would drop every
+   * notification). It is scoped instead by the encryption context SNS puts on
+   * every data key, `aws:sns:topicArn`, to this account's topics in the key's
+   * region: EventBridge may use the key only for messages of those topics.
    * Idempotent; the existing statements stay as they are.
    */
   allowTopicPublishers(): void {
@@ -150,6 +158,7 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
         Principal: { Service: TOPIC_PUBLISHER_SERVICE_PRINCIPALS.events },
         Action: KMS_TOPIC_PUBLISHER_ACTIONS,
         Resource: '*',
+        Condition: { ArnLike: { [SNS_TOPIC_ENCRYPTION_CONTEXT_KEY]: arn('sns', this.region, this.accountId, '*') } },
       },
     );
   }

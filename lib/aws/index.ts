@@ -16,3 +16,6 @@ export { AwsTrainingCompute } from './training-compute';
 export type { AwsTrainingComputeProps, AwsTrainingResourceConfig } from './training-compute';
 export { AwsMlPlatform } from './platform';
 export type { AwsMlPlatformProps } from './platform';
+export { AwsNetwork, awsEndpointServiceName } from './network';
+export type { AwsNetworkProps } from './network';
+export type { AwsPlatformNetwork } from './platform';

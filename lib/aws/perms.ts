@@ -119,6 +119,57 @@ export const SAGEMAKER_SERVICE_PRINCIPAL = 'sagemaker.amazonaws.com';
 /** The action of the identity's trust policy. */
 export const STS_ASSUME_ROLE_ACTION = 'sts:AssumeRole';
 
+/** HTTPS: the only port the workload security group opens inside the VPC. */
+export const HTTPS_PORT = 443;
+
+/**
+ * The interface endpoints a private platform creates (private DNS on): the
+ * SageMaker API and runtime, ECR's API and registry (image pulls), STS,
+ * CloudWatch Logs, KMS and CloudWatch metrics. S3 is reached through the
+ * gateway endpoint.
+ */
+export const AWS_INTERFACE_ENDPOINT_SERVICES = [
+  'sagemaker.api',
+  'sagemaker.runtime',
+  'ecr.api',
+  'ecr.dkr',
+  'sts',
+  'logs',
+  'kms',
+  'monitoring',
+] as const;
+
+/** One service of {@link AWS_INTERFACE_ENDPOINT_SERVICES}. */
+export type AwsInterfaceEndpointService = (typeof AWS_INTERFACE_ENDPOINT_SERVICES)[number];
+
+/**
+ * The endpoints the workload cannot run without in a private network (the
+ * deploy-readiness rule MLOPS_DEPLOY_AWS_VPC_ENDPOINTS checks them): S3
+ * (gateway) for data and models, ECR for the image, CloudWatch Logs for the
+ * container logs, STS for the role's credentials, KMS for the platform key.
+ */
+export const AWS_REQUIRED_PRIVATE_ENDPOINTS = ['s3', 'ecr.api', 'ecr.dkr', 'logs', 'sts', 'kms'] as const;
+
+/**
+ * What SageMaker needs of the execution role to put a job's or a model's
+ * network interfaces in the VPC (resource: network interfaces, the subnets
+ * and the security group).
+ */
+export const EC2_VPC_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:CreateNetworkInterfacePermission',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DeleteNetworkInterfacePermission',
+] as const;
+/** The VPC reads SageMaker makes with the execution role (no resource-level permissions: resource `*`). */
+export const EC2_VPC_DESCRIBE_ACTIONS = [
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeVpcs',
+  'ec2:DescribeDhcpOptions',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeSecurityGroups',
+] as const;
+
 /**
  * The only actions the workload identity may be granted on `Resource: "*"`:
  * they have no resource-level permissions (CKV_AWS_355, AwsSolutions-IAM5).
@@ -127,7 +178,9 @@ export const UNSCOPED_ACTIONS: readonly string[] = [
   ...ECR_AUTH_ACTIONS,
   ...CLOUDWATCH_METRIC_ACTIONS,
   ...SAGEMAKER_MODEL_LIST_ACTIONS,
+  ...EC2_VPC_DESCRIBE_ACTIONS,
 ];
 
 /** Placeholder permission of an identity nothing has been granted to yet (IAM refuses empty policies; resource: the role itself). */
 export const IAM_SELF_READ_ACTIONS = ['iam:GetRole'] as const;
+

@@ -28,7 +28,7 @@ export const AWS_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
   { ruleIds: ['AwsSolutions-S10'], cloud: 'aws', construct: 'AwsArtifactStore', requirement: 'bucket policy denies requests without TLS (aws:SecureTransport false)', relaxedBy: 'AwsArtifactStore.enforceSsl' },
   { ruleIds: ['MLOPS_AWS_S3_TLS12'], cloud: 'aws', construct: 'AwsArtifactStore', requirement: 'bucket policy denies TLS below 1.2 (s3:TlsVersion)', relaxedBy: 'AwsArtifactStore.minimumTlsVersion' },
   { ruleIds: ['CKV2_AWS_61', 'CKV_AWS_300'], cloud: 'aws', construct: 'AwsArtifactStore', requirement: 'lifecycle expires non-current versions and aborts incomplete multipart uploads', relaxedBy: 'AwsArtifactStore.lifecycleRules' },
-  { ruleIds: ['MLOPS_AWS_NO_PUBLIC_NETWORK'], cloud: 'aws', construct: 'AwsArtifactStore', requirement: 'bucket policy denies object access outside allowedIpRanges except granted identities and AWS services', relaxedBy: 'AwsArtifactStore.publicNetworkAccess' },
+  { ruleIds: ['MLOPS_AWS_NO_PUBLIC_NETWORK'], cloud: 'aws', construct: 'AwsArtifactStore', requirement: 'bucket policy denies object access outside allowedIpRanges (and the S3 endpoint of a private network) except granted identities, deployers and AWS services', relaxedBy: 'AwsArtifactStore.publicNetworkAccess' },
   { ruleIds: ['MLOPS_AWS_RETAIN_DATA'], cloud: 'aws', construct: 'AwsArtifactStore', requirement: 'bucket kept on destroy (prevent_destroy, no force_destroy)', relaxedBy: 'AwsArtifactStore.retainData' },
   // Image registry
   { ruleIds: ['CKV_AWS_163'], cloud: 'aws', construct: 'AwsImageRegistry', requirement: 'ECR image scan on push', relaxedBy: 'AwsImageRegistry.scanOnPush' },

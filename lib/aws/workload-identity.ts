@@ -6,7 +6,15 @@ import { Construct } from 'constructs';
 import { IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, MlopsValidationError, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
-import { IAM_SELF_READ_ACTIONS, SAGEMAKER_SERVICE_PRINCIPAL, STS_ASSUME_ROLE_ACTION, UNSCOPED_ACTIONS } from './perms';
+import {
+  EC2_VPC_DESCRIBE_ACTIONS,
+  EC2_VPC_ENI_ACTIONS,
+  IAM_SELF_READ_ACTIONS,
+  SAGEMAKER_SERVICE_PRINCIPAL,
+  STS_ASSUME_ROLE_ACTION,
+  UNSCOPED_ACTIONS,
+} from './perms';
+import { arn } from './private/arn';
 import { awsName, awsTags } from './private/names';
 import { PolicyConditions, policyDocument } from './private/policy';
 import { checkAccountId, checkRegion } from './private/validate';
@@ -65,6 +73,8 @@ export class AwsWorkloadIdentity extends Construct implements IWorkloadIdentity 
   public readonly roleName: string;
   /** The account the role lives in. */
   public readonly accountId: string;
+  /** The region the platform runs in. */
+  public readonly region: string;
 
   private readonly statements: AwsPolicyStatement[] = [];
   private readonly role: IamRole;
@@ -75,6 +85,7 @@ export class AwsWorkloadIdentity extends Construct implements IWorkloadIdentity 
     const issues = new IssueCollector();
     checkAccountId(issues, this.node.path, 'AwsWorkloadIdentity', props.accountId);
     this.accountId = props.accountId;
+    this.region = props.region;
     checkRegion(issues, this.node.path, 'AwsWorkloadIdentity', props.region);
     issues.throwIfAny('Invalid AwsWorkloadIdentity props:');
 
@@ -152,6 +163,20 @@ export class AwsWorkloadIdentity extends Construct implements IWorkloadIdentity 
     } else {
       this.statements.push({ ...statement, actions: unique(statement.actions), resources: unique(statement.resources) });
     }
+  }
+
+  /**
+   * Lets SageMaker put the network interfaces of jobs and models run as this
+   * identity in the VPC's subnets with its security group (what a
+   * `VpcConfig` needs of the execution role), and describe the VPC.
+   */
+  grantVpcAccess(vpc: { readonly subnetIds: readonly string[]; readonly securityGroupId: string }): void {
+    const ec2 = (resource: string): string => arn('ec2', this.region, this.accountId, resource);
+    this.addToPolicy({
+      actions: [...EC2_VPC_ENI_ACTIONS],
+      resources: [ec2('network-interface/*'), ...vpc.subnetIds.map((id) => ec2(`subnet/${id}`)), ec2(`security-group/${vpc.securityGroupId}`)],
+    });
+    this.addToPolicy({ actions: [...EC2_VPC_DESCRIBE_ACTIONS], resources: ['*'] });
   }
 
   /** Terraform addresses of the role and its policy, for `depends_on` of resources that run as this identity. */

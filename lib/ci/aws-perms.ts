@@ -40,6 +40,28 @@ export const CI_AWS_BUCKET_WRITE = [
 ] as const;
 
 /**
+ * The artifact objects Terraform writes and refreshes (`aws_s3_object`: the
+ * training data): PutObject (with the provider's default tags), HeadObject
+ * and the tag read on every refresh, delete on replacement (resource:
+ * `<bucket arn>/*`). CI never deletes the bucket or object versions.
+ */
+export const CI_AWS_OBJECT_ACTIONS = [
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:GetObjectTagging',
+  's3:PutObject',
+  's3:PutObjectTagging',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+] as const;
+
+/**
+ * The platform key as S3 uses it for the objects CI writes and reads
+ * (SSE-KMS with the bucket key): only through S3 (`kms:ViaService`).
+ */
+export const CI_AWS_OBJECT_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'] as const;
+
+/**
  * The platform key (exact key ARN): read and update its policy, rotation and
  * tags; `kms:CreateGrant` only for AWS services (ECR, SageMaker, CloudWatch
  * Logs) that encrypt with it on CI's behalf. Never scheduling deletion.
@@ -206,6 +228,77 @@ export const CI_AWS_ALARM_ACTIONS = [
   'cloudwatch:UntagResource',
   'cloudwatch:ListTagsForResource',
 ] as const;
+
+/** The training-failure EventBridge rule and its target (`rule/<prefix>-*`): create, refresh (describe, targets, tags), update, delete. */
+export const CI_AWS_EVENT_RULE_ACTIONS = [
+  'events:PutRule',
+  'events:DescribeRule',
+  'events:DeleteRule',
+  'events:EnableRule',
+  'events:DisableRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+  'events:ListTargetsByRule',
+  'events:TagResource',
+  'events:UntagResource',
+  'events:ListTagsForResource',
+] as const;
+
+/**
+ * The private network (`network.mode: private`): the VPC, its subnets, route
+ * table, security group and rules, and the VPC endpoints (resources of the
+ * platform's account and region only).
+ */
+export const CI_AWS_NETWORK_ACTIONS = [
+  'ec2:CreateVpc',
+  'ec2:ModifyVpcAttribute',
+  'ec2:CreateSubnet',
+  'ec2:ModifySubnetAttribute',
+  'ec2:CreateRouteTable',
+  'ec2:AssociateRouteTable',
+  'ec2:DisassociateRouteTable',
+  'ec2:CreateSecurityGroup',
+  'ec2:DeleteSecurityGroup',
+  'ec2:RevokeSecurityGroupEgress',
+  'ec2:AuthorizeSecurityGroupIngress',
+  'ec2:AuthorizeSecurityGroupEgress',
+  'ec2:RevokeSecurityGroupIngress',
+  'ec2:ModifySecurityGroupRules',
+  'ec2:UpdateSecurityGroupRuleDescriptionsIngress',
+  'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
+  'ec2:CreateVpcEndpoint',
+  'ec2:ModifyVpcEndpoint',
+  'ec2:DeleteVpcEndpoints',
+  'ec2:CreateTags',
+  'ec2:DeleteTags',
+] as const;
+
+/** Reads of the private network (no resource-level permissions: resource `*`). */
+export const CI_AWS_NETWORK_READ_ACTIONS = [
+  'ec2:DescribeVpcs',
+  'ec2:DescribeVpcAttribute',
+  'ec2:DescribeNetworkAcls',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSecurityGroupRules',
+  'ec2:DescribeVpcEndpoints',
+  'ec2:DescribeVpcEndpointServices',
+  'ec2:DescribePrefixLists',
+  'ec2:DescribeAvailabilityZones',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeTags',
+] as const;
+
+/**
+ * Longest CI session, in seconds, when the stack runs the release step: the
+ * six hours a GitHub-hosted job may run (training with spot capacity waits
+ * up to twice its run time, then the blue/green rollout bakes each traffic
+ * shift). The deploy workflow must ask for it (`role-duration-seconds`).
+ */
+export const CI_AWS_RELEASE_SESSION_SECONDS = 21600;
+/** Longest CI session, in seconds, when the stack has no release step (IAM's default). */
+export const CI_AWS_DEFAULT_SESSION_SECONDS = 3600;
 
 /** Alert topics and their subscriptions (`<prefix>-*` topics). */
 export const CI_AWS_TOPIC_ACTIONS = [

@@ -5,7 +5,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsMlPlatform } from '../aws/platform';
-import { partitionOf } from '../aws/private/arn';
+import { dnsSuffixOf, partitionOf } from '../aws/private/arn';
 import { awsTags } from '../aws/private/names';
 import { checkAccountId, checkRegion } from '../aws/private/validate';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
@@ -63,10 +63,11 @@ export interface AwsGithubCiIdentityProps extends GithubRepositoryProps {
    */
   readonly stateBackend?: AwsStateBackendRef;
   /**
-   * Longest session the role allows, in seconds (3600-43200). Deploys whose
-   * training and rollout take longer than an hour need more, and the
-   * workflow's `role-duration-seconds` to match.
-   * @default 3600
+   * Longest session the role allows, in seconds (3600-43200). A deploy runs
+   * the training job and the blue/green rollout in one session, so it must
+   * outlast both; the workflow's `role-duration-seconds` must ask for as much
+   * (the session is no longer than what the workflow asks for).
+   * @default - 21600 (6 hours, the longest a GitHub-hosted job runs) with `release`, else 3600
    */
   readonly maxSessionDurationSeconds?: number;
   /**
@@ -91,11 +92,15 @@ interface Statement {
  * `sts:AssumeRoleWithWebIdentity` only with `aud` = `sts.amazonaws.com` and
  * `sub` equal to one of the repository's listed branch, environment or
  * pull-request subjects (`StringEquals`, no wildcards: CKV_AWS_358). Sessions
- * last at most an hour by default.
+ * last at most six hours with the release step (training and rollout run in
+ * one session), an hour without. The role is added to the platform's
+ * deployers (`grantDeploy`): the bucket's network guard lets it through.
  *
  * Its permissions are customer-managed policies scoped to the platform:
- * - `ci-deploy`: the artifact bucket's settings (no object access, no bucket
- *   deletion), the platform key and its alias (no deletion), the runtime
+ * - `ci-deploy`: the artifact bucket's settings (no bucket deletion), its
+ *   objects (the training data Terraform uploads and refreshes) with the
+ *   platform key through S3 only, the platform key and its alias (no
+ *   deletion), the runtime
  *   repository (settings and image push), the model package group, MLflow
  *   tracking server and log group. Resource ARNs use the
  *   `<company>-<project>-<env>-` name prefix, or the exact key.
@@ -107,7 +112,10 @@ interface Statement {
  * - `ci-release` (with `release`): training jobs, model versions, models,
  *   endpoint configs and endpoints named with the prefix, their autoscaling
  *   and rollback alarms.
- * - `ci-alerts` (with `alerts`): alarms and SNS topics named with the prefix.
+ * - `ci-alerts` (with `alerts`): alarms, SNS topics and the EventBridge rule
+ *   (and its target) named with the prefix.
+ * - `ci-network` (private platforms): the VPC, subnets, route table, security
+ *   group and VPC endpoints in the platform's account and region.
  * - `ci-state` (with `stateBackend`): the state object and its lock only.
  * Read-only actions IAM cannot scope (`ecr:GetAuthorizationToken`,
  * `kms:ListAliases`, list and metric reads) are the only `Resource: "*"`.
@@ -146,7 +154,7 @@ export class AwsGithubCiIdentity extends Construct {
         invalid('existingProviderArn', props.existingProviderArn, `the ARN of this account's GitHub OIDC provider, arn:${partition}:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST}`);
       }
     }
-    const maxSession = props.maxSessionDurationSeconds ?? 3600;
+    const maxSession = props.maxSessionDurationSeconds ?? (props.release ?? true ? A.CI_AWS_RELEASE_SESSION_SECONDS : A.CI_AWS_DEFAULT_SESSION_SECONDS);
     if (!Number.isInteger(maxSession) || maxSession < 3600 || maxSession > 43200) {
       invalid('maxSessionDurationSeconds', maxSession, 'an integer from 3600 (1 hour) to 43200 (12 hours)');
     }
@@ -165,6 +173,7 @@ export class AwsGithubCiIdentity extends Construct {
       release: tryName(issues, naming, 'iamPolicy', 'ci-release'),
       alerts: tryName(issues, naming, 'iamPolicy', 'ci-alerts'),
       state: tryName(issues, naming, 'iamPolicy', 'ci-state'),
+      network: tryName(issues, naming, 'iamPolicy', 'ci-network'),
     };
     const subjects = githubOk ? githubSubjects(props) : [];
     issues.throwIfAny(`Invalid ${C} props:`);
@@ -225,11 +234,27 @@ export class AwsGithubCiIdentity extends Construct {
     const roleArnLiteral = `arn:${p}:iam::${account}:role/${roleName}`;
     const policyArn = (name: string): string => `arn:${p}:iam::${account}:policy/${name}`;
     const providerArnLiteral = props.existingProviderArn ?? `arn:${p}:iam::${account}:oidc-provider/${GITHUB_OIDC_HOST}`;
-    const ownPolicies = [policyNames.deploy, policyNames.iam, ...(props.release ?? true ? [policyNames.release] : []), ...(props.alerts ? [policyNames.alerts] : []), ...(props.stateBackend ? [policyNames.state] : [])].map(policyArn);
+    const ownPolicies = [
+      policyNames.deploy,
+      policyNames.iam,
+      ...(props.release ?? true ? [policyNames.release] : []),
+      ...(props.alerts ? [policyNames.alerts] : []),
+      ...(props.stateBackend ? [policyNames.state] : []),
+      ...(platform.network?.vpc ? [policyNames.network] : []),
+    ].map(policyArn);
     const alarms = arn('cloudwatch', `alarm:${prefix}-*`);
 
     const deploy: Statement[] = [
       { Sid: 'ArtifactBucket', Effect: 'Allow', Action: [...A.CI_AWS_BUCKET_READ, ...A.CI_AWS_BUCKET_WRITE], Resource: `arn:${p}:s3:::${prefix}-*` },
+      // The training data Terraform uploads (aws_s3_object) and reads back on every refresh.
+      { Sid: 'ArtifactObjects', Effect: 'Allow', Action: [...A.CI_AWS_OBJECT_ACTIONS], Resource: `${platform.artifactStore.bucketArn}/*` },
+      {
+        Sid: 'PlatformKeyThroughS3',
+        Effect: 'Allow',
+        Action: [...A.CI_AWS_OBJECT_KEY_ACTIONS],
+        Resource: platform.encryptionKey.keyArn,
+        Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.${dnsSuffixOf(region)}` } },
+      },
       { Sid: 'PlatformKey', Effect: 'Allow', Action: [...A.CI_AWS_KEY_ACTIONS], Resource: platform.encryptionKey.keyArn },
       {
         Sid: 'PlatformKeyGrantsForServices',
@@ -289,6 +314,19 @@ export class AwsGithubCiIdentity extends Construct {
       documents['ci-alerts'] = [
         { Sid: 'AlertAlarms', Effect: 'Allow', Action: [...A.CI_AWS_ALARM_ACTIONS], Resource: alarms },
         { Sid: 'AlertTopics', Effect: 'Allow', Action: [...A.CI_AWS_TOPIC_ACTIONS], Resource: arn('sns', `${prefix}-*`) },
+        { Sid: 'TrainingFailureRule', Effect: 'Allow', Action: [...A.CI_AWS_EVENT_RULE_ACTIONS], Resource: arn('events', `rule/${prefix}-*`) },
+      ];
+    }
+    if (platform.network?.vpc) {
+      const ec2 = (type: string): string => arn('ec2', `${type}/*`);
+      documents['ci-network'] = [
+        {
+          Sid: 'PrivateNetwork',
+          Effect: 'Allow',
+          Action: [...A.CI_AWS_NETWORK_ACTIONS],
+          Resource: ['vpc', 'subnet', 'route-table', 'security-group', 'security-group-rule', 'vpc-endpoint', 'prefix-list', 'network-interface'].map(ec2),
+        },
+        { Sid: 'PrivateNetworkReads', Effect: 'Allow', Action: [...A.CI_AWS_NETWORK_READ_ACTIONS], Resource: '*' },
       ];
     }
     if (props.stateBackend) {
@@ -342,6 +380,9 @@ export class AwsGithubCiIdentity extends Construct {
           'as their subject and cannot assume the role. Add the environment name to ci.github.environments.',
       );
     }
+
+    // CI runs Terraform: it writes the training data and is never caught by the bucket's network guard.
+    platform.grantDeploy(role.arn);
 
     this.roleName = roleName;
     this.roleArn = role.arn;

@@ -4,6 +4,7 @@ import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-o
 import { AssetType, Fn, ITerraformDependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
+import { AwsArtifactStore } from '../aws/artifact-store';
 import { AzureArtifactStore } from '../azure/artifact-store';
 import { IArtifactStore } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
@@ -58,7 +59,15 @@ export class TrainingDataUpload extends Construct {
     const store = props.artifactStore;
     switch (store.cloud) {
       case 'aws':
-        this.resource = new S3Object(this, 'Resource', { bucket: store.storeName, key: props.key, source: asset.path, sourceHash: asset.assetHash, contentType: contentTypeOf(props.key) });
+        this.resource = new S3Object(this, 'Resource', {
+          bucket: store.storeName,
+          key: props.key,
+          source: asset.path,
+          sourceHash: asset.assetHash,
+          contentType: contentTypeOf(props.key),
+          // After the default encryption (SSE-KMS) and the bucket policy that lets the deployer write.
+          dependsOn: store instanceof AwsArtifactStore ? [...store.objectWriteDependencies] : undefined,
+        });
         break;
       case 'azure': {
         if (!(store instanceof AzureArtifactStore)) {

@@ -628,3 +628,32 @@ describe('mlops release (the command the stack runs)', () => {
     expect(invalid.stderr).toContain('aws.kmsKeyArn');
   });
 });
+
+describe('private platforms (issue 11, network.mode private)', () => {
+  const VPC = { subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'], securityGroupIds: ['sg-0123456789abcdef0'] };
+
+  test('GIVEN a spec with aws.vpc WHEN applied THEN CreateTrainingJob runs the job in those subnets with that security group, network isolation kept', async () => {
+    const json = specJson();
+    json.aws.vpc = VPC;
+    await driver.apply(parseSpec(json), clock.context());
+    const [body] = fake.bodies('CreateTrainingJob') as Record<string, any>[];
+    expect(body!.VpcConfig).toEqual({ Subnets: VPC.subnetIds, SecurityGroupIds: VPC.securityGroupIds });
+    expect(body!.EnableNetworkIsolation).toBe(true);
+    expect(body!.EnableInterContainerTrafficEncryption).toBe(true);
+  });
+
+  test('GIVEN a spec without aws.vpc WHEN applied THEN the request has no VpcConfig', async () => {
+    await driver.apply(spec(), clock.context());
+    expect((fake.bodies('CreateTrainingJob')[0] as Record<string, unknown>).VpcConfig).toBeUndefined();
+  });
+
+  test('GIVEN malformed subnet and security group ids WHEN applied THEN the spec is refused naming each path, before any request', async () => {
+    const json = specJson();
+    json.aws.vpc = { subnetIds: ['vpc-123'], securityGroupIds: [] };
+    const err = await driver.apply(parseSpec(json), clock.context()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReleaseSpecError);
+    const paths = (err as ReleaseSpecError).issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['aws.vpc.subnetIds.0', 'aws.vpc.securityGroupIds']));
+    expect(fake.requests).toHaveLength(0);
+  });
+});

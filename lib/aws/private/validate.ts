@@ -42,14 +42,14 @@ export function isCidr(cidr: string): boolean {
 }
 
 /** Records one problem per entry of `allowedIpRanges` that is not a CIDR block. */
-export function checkCidrs(issues: IssueCollector, path: string, construct: string, ranges: readonly string[] | undefined): void {
+export function checkCidrs(issues: IssueCollector, path: string, construct: string, ranges: readonly string[] | undefined, prop = 'allowedIpRanges'): void {
   (ranges ?? []).forEach((cidr, i) => {
     if (typeof cidr === 'string' && Token.isUnresolved(cidr)) return;
     if (typeof cidr !== 'string' || !isCidr(cidr)) {
       issues.add(
         ErrorCode.PROP_INVALID,
         path,
-        messages.propInvalid(construct, `allowedIpRanges[${i}]`, cidr, 'an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"'),
+        messages.propInvalid(construct, `${prop}[${i}]`, cidr, 'an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"'),
       );
     }
   });
@@ -93,4 +93,35 @@ export function checkInstanceType(issues: IssueCollector, path: string, construc
   if (!INSTANCE_TYPE.test(instanceType)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, instanceType, 'a SageMaker instance type such as "ml.m5.xlarge"'));
   }
+}
+
+/** An IAM role or user ARN (`arn:<partition>:iam::<account>:role/<path/name>`). */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
+/** EC2 ids: `<prefix>-` and 8 or 17 hex digits. */
+const ec2Id = (prefix: string): RegExp => new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`);
+
+/** Records one problem per entry that is not an IAM role or user ARN (tokens pass). */
+export function checkPrincipalArns(issues: IssueCollector, path: string, construct: string, prop: string, arns: readonly string[] | undefined): void {
+  (arns ?? []).forEach((a, i) => {
+    if (typeof a === 'string' && (Token.isUnresolved(a) || PRINCIPAL_ARN.test(a))) return;
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, `${prop}[${i}]`, a, 'an IAM role or user ARN such as "arn:aws:iam::123456789012:role/Admin" (for an assumed-role session, the role\'s ARN)'),
+    );
+  });
+}
+
+/** Records one problem per entry that is not an EC2 id with `prefix` (`vpce`, `subnet`, `rtb`, `sg`, `vpc`; tokens pass). */
+export function checkEc2Ids(issues: IssueCollector, path: string, construct: string, prop: string, prefix: string, ids: readonly string[] | undefined): void {
+  const pattern = ec2Id(prefix);
+  (ids ?? []).forEach((id, i) => {
+    if (typeof id === 'string' && (Token.isUnresolved(id) || pattern.test(id))) return;
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}[${i}]`, id, `an id "${prefix}-" followed by 8 or 17 hex digits, such as "${prefix}-0123456789abcdef0"`));
+  });
+}
+
+/** Records one problem per entry that is not a VPC endpoint id (`vpce-…`; tokens pass). */
+export function checkVpcEndpointIds(issues: IssueCollector, path: string, construct: string, prop: string, ids: readonly string[] | undefined): void {
+  checkEc2Ids(issues, path, construct, prop, 'vpce', ids);
 }

@@ -4,7 +4,7 @@ import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 import { SagemakerEndpoint } from '@cdktf/provider-aws/lib/sagemaker-endpoint';
 import { SagemakerEndpointConfiguration } from '@cdktf/provider-aws/lib/sagemaker-endpoint-configuration';
 import { SagemakerModel } from '@cdktf/provider-aws/lib/sagemaker-model';
-import { ITerraformDependable, Token } from 'cdktf';
+import { Annotations, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { dnsSuffixOf } from '../../aws/private/arn';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
@@ -103,6 +103,12 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
   public readonly scalingTarget?: AppautoscalingTarget;
   /** The target-tracking scaling policy, when `maxInstances` is above `minInstances`. */
   public readonly scalingPolicy?: AppautoscalingPolicy;
+  /**
+   * The blue/green traffic routing the endpoint's updates use: the rollout's
+   * strategy, or `ALL_AT_ONCE` when the fleet is too small for its canary or
+   * linear steps (see the synth warning).
+   */
+  public readonly trafficRouting: 'CANARY' | 'LINEAR' | 'ALL_AT_ONCE';
 
   constructor(scope: Construct, id: string, props: AwsScoringEndpointProps) {
     super(scope, id);
@@ -140,7 +146,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     }
     checkInteger(issues, where, C, 'invocationsPerInstanceTarget', props.invocationsPerInstanceTarget, 1, 1_000_000);
 
-    const rollout = resolveRollout(props.rollout, invalid);
+    const requested = resolveRollout(props.rollout, invalid);
     const errorRatePercent = props.alarms?.errorRatePercent ?? 5;
     const latencyP95Ms = props.alarms?.latencyP95Ms ?? 1000;
     if (typeof errorRatePercent !== 'number' || !(errorRatePercent > 0 && errorRatePercent <= 100)) {
@@ -149,6 +155,9 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     checkInteger(issues, where, C, 'alarms.latencyP95Ms', props.alarms?.latencyP95Ms, 1, 600_000);
     issues.throwIfAny(`Invalid ${C} props:`);
 
+    const { rollout, warning } = fitRolloutToFleet(requested, minInstances, maxInstances);
+    if (warning) Annotations.of(this).addWarning(warning);
+    this.trafficRouting = rollout.routing.type;
     const aws = platform!;
     const endpointName = name!;
     const region = aws.workspace.region;
@@ -224,8 +233,10 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
         environment: { MLOPS_MODEL_NAME: job.modelName, MLOPS_MODEL_VERSION: job.modelVersion },
       },
       enableNetworkIsolation: true,
+      // Private platforms: the model's instances are in the VPC (and pull the image, read the model through its endpoints).
+      vpcConfig: aws.network.vpc ? { subnets: [...aws.network.vpc.subnetIds], securityGroupIds: [aws.network.vpc.securityGroupId] } : undefined,
       tags,
-      dependsOn: [job.trained],
+      dependsOn: [job.trained, ...(aws.network.vpc?.ready ?? [])],
       lifecycle: { createBeforeDestroy: true },
     });
 
@@ -305,7 +316,8 @@ function releaseNameOf(jobName: string, revision: string): string | undefined {
   return jobName.slice(0, -(revision.length + 1));
 }
 
-interface ResolvedRollout {
+/** A rollout resolved to SageMaker's blue/green settings. */
+export interface ResolvedRollout {
   readonly routing: {
     type: 'CANARY' | 'LINEAR' | 'ALL_AT_ONCE';
     waitIntervalInSeconds: number;
@@ -314,6 +326,38 @@ interface ResolvedRollout {
   };
   readonly waitSeconds: number;
   readonly timeoutSeconds: number;
+}
+
+/**
+ * The rollout a fleet of `minInstances` to `maxInstances` instances can run.
+ * SageMaker turns a `CAPACITY_PERCENT` canary or linear step into whole
+ * instances (at least one) and refuses the update unless that batch is at
+ * most half of the variant's instance count (TrafficRoutingConfig: CanarySize
+ * at most 50%, LinearStepSize 10-50%). A batch is counted here rounded up, for
+ * every fleet size autoscaling may reach; a rollout that does not fit falls
+ * back to all-at-once (blue/green with the same bake and alarm rollback),
+ * with a warning naming the fix.
+ */
+export function fitRolloutToFleet(rollout: ResolvedRollout, minInstances: number, maxInstances: number): { rollout: ResolvedRollout; warning?: string } {
+  const r = rollout.routing;
+  const size = r.type === 'CANARY' ? r.canarySize : r.type === 'LINEAR' ? r.linearStepSize : undefined;
+  if (!size) return { rollout };
+  const tooBig: number[] = [];
+  for (let n = minInstances; n <= Math.max(minInstances, maxInstances); n++) {
+    const batch = Math.max(1, Math.ceil((n * size.value) / 100));
+    if (2 * batch > n) tooBig.push(n);
+  }
+  if (tooBig.length === 0) return { rollout };
+  const what = r.type === 'CANARY' ? `canary of ${size.value}%` : `linear steps of ${size.value}%`;
+  const prop = r.type === 'CANARY' ? 'canaryPercent' : 'stepPercent';
+  return {
+    rollout: { ...rollout, routing: { type: 'ALL_AT_ONCE', waitIntervalInSeconds: r.waitIntervalInSeconds } },
+    warning:
+      `rollout: a ${what} does not fit a fleet of ${tooBig.join(', ')} instance(s): SageMaker rounds the batch up to whole instances (at least one) ` +
+      `and refuses a blue/green update whose batch is more than half of the variant's instances. The endpoint updates all at once instead ` +
+      `(blue/green, the same bake, rolled back by the alarms). Fix: set minInstances to 2 or more (and a rollout.${prop} whose rounded-up batch ` +
+      `is at most half of every fleet size from minInstances to maxInstances), or set rollout.strategy to all-at-once.`,
+  };
 }
 
 /** The blue/green traffic routing of a rollout policy, within SageMaker's limits. */

@@ -47,7 +47,9 @@ export interface AwsTrainingJobProps extends TrainingJobProps {
  * The job reads `data` from the artifact store through its `train` channel,
  * writes `s3://<bucket>/models/<name>/<jobName>/output/model.tar.gz`
  * (KMS-encrypted with the platform key), runs with network isolation and
- * encrypted inter-container traffic, as the platform's workload identity —
+ * encrypted inter-container traffic (and, on a private platform, in the VPC's
+ * subnets with its security group, after the VPC endpoints exist), as the
+ * platform's workload identity —
  * which can read the data, write models and pull the image, and nothing else
  * this construct adds. Its name is `<name>-<revision>`; the revision changes
  * exactly when the image content or the job config changes, and so re-runs
@@ -168,6 +170,11 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     // Instance types with NVMe instance storage encrypt it in hardware; SageMaker refuses a volume key for them.
     if (!awsHasInstanceStorage(instanceType)) target.volumeKmsKeyArn = kmsKeyArn;
     if (spot) target.spot = { maxWaitSeconds: 2 * maxRuntimeSeconds };
+    // Private platforms: the job's instances get their network interfaces in the
+    // VPC's subnets (VpcConfig); SageMaker reads the data and the image and writes
+    // the model through the VPC endpoints, and the container stays isolated.
+    const vpc = aws.network.vpc;
+    if (vpc) target.vpc = { subnetIds: [...vpc.subnetIds], securityGroupIds: [vpc.securityGroupId] };
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
@@ -193,7 +200,12 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     });
     // The job runs as the identity: its grants must be in place first.
     const step = this.releaseStep.resource;
-    step.dependsOn = [...(step.dependsOn ?? []), ...aws.identity.dependencyAddresses, ...(props.dependsOn ?? []).map((d) => dependable(d))];
+    step.dependsOn = [
+      ...(step.dependsOn ?? []),
+      ...aws.identity.dependencyAddresses,
+      ...(vpc?.ready ?? []).map((d) => dependable(d)),
+      ...(props.dependsOn ?? []).map((d) => dependable(d)),
+    ];
     this.trained = step;
   }
 }

@@ -1,9 +1,10 @@
 import { show } from '../../core/errors';
-import { UNSCOPED_ACTIONS } from '../../aws/perms';
-import { CI_AWS_UNSCOPED_READ_ACTIONS } from '../../ci/aws-perms';
+import { CI_AWS_NETWORK_READ_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS } from '../../ci/aws-perms';
+import { AWS_REQUIRED_PRIVATE_ENDPOINTS, UNSCOPED_ACTIONS } from '../../aws/perms';
+import { dependsTransitively } from '../graph';
 import { hasBoolCondition, hasWildcardPrincipal, IamStatement, isAllow, literals, readPolicy } from '../aws-iam';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
-import { attr, blocks, describe, expectAttr, expectSet, isExpression, literalBool, strings } from '../values';
+import { attr, blocks, describe, expectAttr, expectSet, isExpression, isLiteralString, isRecord, literalBool, strings } from '../values';
 
 /** The resources that carry identity policies, and the attribute holding each policy. */
 const IDENTITY_POLICY_RESOURCES = ['aws_iam_policy', 'aws_iam_role_policy', 'aws_iam_user_policy', 'aws_iam_group_policy', 'aws_iam_role'] as const;
@@ -25,9 +26,10 @@ const GITHUB_ISSUER = 'token.actions.githubusercontent.com';
 /**
  * The documented exceptions to CKV_AWS_355: actions IAM cannot scope to a
  * resource, as listed by the platform's workload identity (lib/aws/perms.ts)
- * and the CI deploy role (lib/ci/aws-perms.ts).
+ * and the CI deploy role (lib/ci/aws-perms.ts, with the network reads of a
+ * private platform).
  */
-export const DOCUMENTED_UNSCOPED_ACTIONS: readonly string[] = [...new Set([...UNSCOPED_ACTIONS, ...CI_AWS_UNSCOPED_READ_ACTIONS])].sort();
+export const DOCUMENTED_UNSCOPED_ACTIONS: readonly string[] = [...new Set([...UNSCOPED_ACTIONS, ...CI_AWS_UNSCOPED_READ_ACTIONS, ...CI_AWS_NETWORK_READ_ACTIONS])].sort();
 const UNSCOPED = new Set(DOCUMENTED_UNSCOPED_ACTIONS.map((a) => a.toLowerCase()));
 
 /** The policy documents an identity-policy resource holds, with where each comes from. */
@@ -185,6 +187,226 @@ function attachedArns(element: PolicyElement): string[] {
 }
 
 const AWS_MANAGED_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\//;
+
+// ---------------------------------------------------------------------------------------------
+// Deploy readiness (issue 11): who Terraform and the workload are, and whether a deny, the order
+// of creation or a missing network path stops them.
+
+/** The S3 object actions Terraform (aws_s3_object) and the workload perform. */
+const S3_DATA_ACTIONS = ['s3:PutObject', 's3:GetObject'] as const;
+/** The KMS actions Terraform and the services acting for the workload use on the platform key. */
+const KMS_DATA_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt', 'kms:CreateGrant', 'kms:DescribeKey'] as const;
+const SAGEMAKER_PRINCIPAL = 'sagemaker.amazonaws.com';
+
+/** A principal the stack needs, and how to name it in a message. */
+interface NeededPrincipal {
+  /** The ARN as the JSON writes it: a literal or a `${…}` expression. */
+  readonly arn: string;
+  /** Other spellings of the same principal (the role ARN built from its literal name). */
+  readonly aliases: readonly string[];
+  /** `deployer`, `the workload role` … */
+  readonly label: string;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+}
+
+/** Whether a statement's actions (or NotAction) cover `action`. */
+function coversAction(s: IamStatement, action: string): boolean {
+  if (s.notActions !== undefined) return !literals(s.notActions).some((a) => globToRegExp(a).test(action));
+  return literals(s.actions).some((a) => globToRegExp(a).test(action));
+}
+
+/** Whether a Deny statement's Principal takes in `p` (`*`, or an AWS list naming it). */
+function appliesTo(s: IamStatement, p: NeededPrincipal): boolean {
+  if (!s.principals) return false;
+  if (hasWildcardPrincipal(s)) return true;
+  return (s.principals.AWS ?? []).some((v) => v === p.arn || p.aliases.includes(String(v)));
+}
+
+/** The workload roles of the stack: roles SageMaker assumes, by their ARN expression (and their literal ARN when the name is literal). */
+function workloadRoles(context: PolicyContext): NeededPrincipal[] {
+  return context.ofSelector('aws_iam_role').flatMap((role) => {
+    const trust = readPolicy(role.attrs.assume_role_policy, context);
+    const sagemaker = (trust.statements ?? []).some((t) => isAllow(t) && (t.principals?.Service ?? []).includes(SAGEMAKER_PRINCIPAL));
+    if (!sagemaker) return [];
+    const name = role.attrs.name;
+    const aliases = isExpression(name) || typeof name !== 'string' ? [] : [`:role/${name}`];
+    return [{ arn: `\${${role.address}.arn}`, aliases, label: `the workload role ${role.address}` }];
+  });
+}
+
+function deployersOf(context: PolicyContext): NeededPrincipal[] {
+  return context.deploy.deployers.map((d) => ({ arn: d, aliases: [], label: `the deployer ${d}` }));
+}
+
+const NEGATED_PRINCIPAL_OPERATORS = /^(ArnNotEquals|ArnNotLike|StringNotEquals|StringNotLike|StringNotEqualsIgnoreCase)(IfExists)?$/;
+const POSITIVE_PRINCIPAL_OPERATORS = /^(ArnEquals|ArnLike|StringEquals|StringLike|StringEqualsIgnoreCase)(IfExists)?$/;
+
+function namesPrincipal(values: readonly unknown[], p: NeededPrincipal): boolean {
+  return values.some((v) => {
+    if (typeof v !== 'string') return false;
+    if (v === p.arn) return true;
+    if (p.aliases.some((a) => v.endsWith(a))) return true;
+    return !isExpression(p.arn) && !isExpression(v) && /[*?]/.test(v) && globToRegExp(v).test(p.arn);
+  });
+}
+
+/**
+ * Whether a Deny statement catches the principal's ordinary requests (over
+ * TLS 1.2, from an address the pack cannot know, not through an AWS service):
+ * every condition must hold for them. A condition on the principal that
+ * leaves it out, or a transport condition a TLS client never meets, spares it;
+ * a condition the pack cannot evaluate is taken to spare it (no finding
+ * without proof). Network exceptions (source IP, VPC endpoint) do not spare a
+ * deployer or the workload: their address is not known at synth.
+ */
+function catches(s: IamStatement, p: NeededPrincipal): boolean {
+  for (const c of s.conditions) {
+    const key = c.key.toLowerCase();
+    const op = c.operator.replace(/^For(Any|All)Value:/, '');
+    if (key === 'aws:principalarn') {
+      if (NEGATED_PRINCIPAL_OPERATORS.test(op) && namesPrincipal(c.values, p)) return false;
+      if (POSITIVE_PRINCIPAL_OPERATORS.test(op) && !namesPrincipal(c.values, p)) return false;
+      continue;
+    }
+    if (key === 'aws:securetransport' && op === 'Bool') {
+      if (c.values.some((v) => literalBool(v) === false)) return false;
+      continue;
+    }
+    if (key === 's3:tlsversion' && /^NumericLessThan(Equals)?$/.test(op)) return false;
+    if (key === 'aws:viaawsservice' && op === 'Bool' && c.values.some((v) => literalBool(v) === false)) continue;
+    if ((key === 'aws:sourceip' && op.startsWith('NotIpAddress')) || ((key === 'aws:sourcevpce' || key === 'aws:sourcevpc') && /^StringNot/.test(op))) continue;
+    return false;
+  }
+  return true;
+}
+
+/** The Deny statements of a resource policy that catch a needed principal on a data action. */
+function lockouts(policy: unknown, context: PolicyContext, actions: readonly string[], needed: readonly NeededPrincipal[]): { s: IamStatement; p: NeededPrincipal; actions: string[] }[] {
+  const doc = readPolicy(policy, context);
+  const out: { s: IamStatement; p: NeededPrincipal; actions: string[] }[] = [];
+  for (const s of doc.statements ?? []) {
+    if (s.effect !== 'Deny') continue;
+    const covered = actions.filter((a) => coversAction(s, a));
+    if (covered.length === 0) continue;
+    for (const p of needed) {
+      if (appliesTo(s, p) && catches(s, p)) out.push({ s, p, actions: covered });
+    }
+  }
+  return out;
+}
+
+const LOCKOUT_FIX =
+  'Exempt the principal in the deny: list it in an ArnNotEquals aws:PrincipalArn condition (AwsMlPlatform does for its deployers, every grantDeploy principal such as the CI role, and the workload role). A source-IP or VPC-endpoint exception does not count: the deployer\'s address is not known at synth';
+
+function denyLockout(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const isKey = element.type === 'aws_kms_key' || element.type === 'aws_kms_key_policy';
+  if (element.type === 'aws_s3_bucket' && element.attrs.policy === undefined) return [];
+  const needed = [...deployersOf(context), ...workloadRoles(context)];
+  return lockouts(element.attrs.policy, context, isKey ? KMS_DATA_ACTIONS : S3_DATA_ACTIONS, needed).map(({ s, p, actions }) => ({
+    found: `policy ${s.where} denies ${actions.join(', ')} to ${p.label}: none of its conditions exempts it`,
+    fix: LOCKOUT_FIX,
+  }));
+}
+
+/** The aws_s3_bucket an object (or a bucket-scoped resource) is written to, when it is in the stack. */
+function bucketOf(value: unknown, context: PolicyContext): PolicyElement | undefined {
+  const referenced = context.referenced(value).find((e) => e.selector === 'aws_s3_bucket');
+  if (referenced) return referenced;
+  if (!isLiteralString(value)) return undefined;
+  return context.ofSelector('aws_s3_bucket').find((b) => b.attrs.bucket === value);
+}
+
+function objectWrite(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const bucket = bucketOf(element.attrs.bucket, context);
+  if (!bucket) return [];
+  const findings: PolicyFinding[] = [];
+  const policies = bucketCompanions(bucket, context, 'aws_s3_bucket_policy');
+  for (const policy of policies) {
+    for (const { s, p } of lockouts(policy.attrs.policy, context, ['s3:PutObject'], deployersOf(context))) {
+      findings.push({
+        found: `the bucket policy ${policy.address} ${s.where} denies s3:PutObject to ${p.label}, who writes this object`,
+        fix: LOCKOUT_FIX,
+      });
+    }
+  }
+  const ordered = [...bucketCompanions(bucket, context, 'aws_s3_bucket_server_side_encryption_configuration'), ...policies];
+  for (const companion of ordered) {
+    if (!dependsTransitively(context.graph, element.address, companion.address)) {
+      const what = companion.type === 'aws_s3_bucket_policy' ? 'the bucket policy' : 'the default encryption';
+      findings.push({
+        found: `does not depend on ${what} ${companion.address}: Terraform may write the object before it exists (${companion.type === 'aws_s3_bucket_policy' ? 'the writer is not yet known to the bucket\'s guard' : 'unencrypted, or encrypted with another key'})`,
+        fix: `Add ${companion.address} to the object's depends_on (TrainingDataUpload does: AwsArtifactStore.objectWriteDependencies)`,
+      });
+    }
+  }
+  return findings;
+}
+
+function isPrivate(context: PolicyContext): boolean {
+  return context.deploy.networkMode === 'private';
+}
+
+function vpcEndpointsOf(context: PolicyContext): PolicyElement[] {
+  return [...context.ofSelector('aws_vpc_endpoint')];
+}
+
+/** A SageMaker model or an AWS training release step that runs outside the VPC, or before its endpoints exist. */
+function privateWorkload(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  if (!isPrivate(context)) return [];
+  const findings: PolicyFinding[] = [];
+  if (element.type === 'aws_sagemaker_model') {
+    const vpc = blocks(element.attrs.vpc_config)[0];
+    if (!vpc || strings(vpc.subnets).length === 0 || strings(vpc.security_group_ids).length === 0) {
+      findings.push({
+        found: 'vpc_config is not set (subnets and security_group_ids): in network mode private the model\'s instances would run outside the VPC',
+        fix: 'Set vpc_config { subnets, security_group_ids } to the platform network\'s subnets and security group (AwsScoringEndpoint does on a private AwsMlPlatform)',
+      });
+    }
+  } else {
+    const input = element.attrs.input;
+    if (!isRecord(input) || input.cloud !== 'aws' || input.kind !== 'training') return [];
+    const vpc = attr(input, 'aws.vpc');
+    if (!isRecord(vpc) || strings(vpc.subnetIds).length === 0 || strings(vpc.securityGroupIds).length === 0) {
+      findings.push({
+        found: 'the training release step has no aws.vpc (subnetIds, securityGroupIds): in network mode private the SageMaker training job would run outside the VPC',
+        fix: 'Put the job in the VPC: aws.vpc { subnetIds, securityGroupIds } of the release spec (AwsTrainingJob does on a private AwsMlPlatform)',
+      });
+    }
+  }
+  for (const endpoint of vpcEndpointsOf(context)) {
+    if (!dependsTransitively(context.graph, element.address, endpoint.address)) {
+      findings.push({
+        found: `does not depend on the VPC endpoint ${endpoint.address}: the workload may start before it can reach ${show(endpoint.attrs.service_name)}`,
+        fix: 'Depend on the network\'s endpoints (AwsNetwork.ready)',
+      });
+    }
+  }
+  return findings;
+}
+
+/** A VPC of the stack in private mode without the endpoints the workload cannot run without. */
+function vpcEndpoints(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  if (!isPrivate(context)) return [];
+  const endpoints = context.companions(element, 'aws_vpc_endpoint', 'vpc_id');
+  const has = (service: string): boolean =>
+    endpoints.some((e) => {
+      const name = e.attrs.service_name;
+      if (typeof name !== 'string' || !name.endsWith(`.${service}`)) return false;
+      if (service === 's3') return true;
+      return e.attrs.vpc_endpoint_type === 'Interface' && literalBool(e.attrs.private_dns_enabled) === true;
+    });
+  const missing = AWS_REQUIRED_PRIVATE_ENDPOINTS.filter((svc) => !has(svc));
+  if (missing.length === 0) return [];
+  return [
+    {
+      found: `the VPC has no endpoint for ${missing.join(', ')} (interface endpoints need private DNS): jobs and models in it cannot reach ${missing.join(', ')} without an internet path`,
+      fix: `Add the endpoints: an S3 gateway endpoint on the subnets' route tables and interface endpoints with private DNS for ${AWS_REQUIRED_PRIVATE_ENDPOINTS.filter((x) => x !== 's3').join(', ')} (AwsNetwork creates them)`,
+    },
+  ];
+}
 
 /** The AWS rules. */
 export const AWS_RULES: readonly PolicyRule[] = [
@@ -554,5 +776,38 @@ export const AWS_RULES: readonly PolicyRule[] = [
     fix: 'Allow ingress from network.allowedIpRanges or security groups only, or set network.publicAccess: true if the endpoint must be public',
     relaxedBy: 'allowPublicNetwork',
     check: openIngress,
+  },
+  // Deploy readiness
+  {
+    id: 'MLOPS_DEPLOY_AWS_DENY_LOCKOUT',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_bucket_policy', 'aws_s3_bucket', 'aws_kms_key', 'aws_kms_key_policy'],
+    title: 'no Deny of a bucket or key policy catches a principal the stack needs (a deployer, the CI role, the workload role) on its data actions',
+    fix: LOCKOUT_FIX,
+    check: denyLockout,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AWS_OBJECT_WRITE',
+    cloud: 'aws',
+    resourceTypes: ['aws_s3_object', 'aws_s3_bucket_object'],
+    title: 'an object Terraform writes is written after its bucket\'s default encryption and policy, and the bucket policy does not deny the deployers',
+    fix: 'Depend on the bucket\'s encryption configuration and policy, and exempt the deployers from the policy\'s denies',
+    check: objectWrite,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AWS_PRIVATE_WORKLOAD',
+    cloud: 'aws',
+    resourceTypes: ['aws_sagemaker_model', 'terraform_data'],
+    title: 'in network mode private, SageMaker models and training jobs run in the VPC (VpcConfig), after its endpoints',
+    fix: 'Build the model and the job on a private AwsMlPlatform (they get vpc_config / aws.vpc and wait for the endpoints)',
+    check: privateWorkload,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AWS_VPC_ENDPOINTS',
+    cloud: 'aws',
+    resourceTypes: ['aws_vpc'],
+    title: `in network mode private, a VPC the stack creates has the endpoints the workload needs (${AWS_REQUIRED_PRIVATE_ENDPOINTS.join(', ')})`,
+    fix: 'Create the S3 gateway endpoint and the interface endpoints with private DNS (AwsNetwork does)',
+    check: vpcEndpoints,
   },
 ];

@@ -10,6 +10,9 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 /** SageMaker's pattern for training job names. */
 const JOB_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+/** EC2 subnet and security group ids (SageMaker's VpcConfig patterns). */
+const SUBNET_ID = /^subnet-[0-9a-z]+$/;
+const SECURITY_GROUP_ID = /^sg-[0-9a-z]+$/;
 /** SageMaker's instance type pattern (`ml.<family>.<size>`). */
 const INSTANCE_TYPE = /^ml\.[a-z0-9-]+\.[a-z0-9-]+$/;
 
@@ -36,6 +39,17 @@ export const AwsTargetSchema = z
     modelUri: z.string().startsWith('s3://', 'must be an s3:// URI'),
     /** Size of each instance's EBS volume. */
     volumeSizeGb: z.number().int().min(1).max(16384),
+    /**
+     * The VPC the job's instances run in (private platforms): SageMaker's
+     * `VpcConfig`, 1-16 subnets and 1-5 security groups.
+     */
+    vpc: z
+      .object({
+        subnetIds: z.array(z.string().regex(SUBNET_ID, 'must be a subnet id such as "subnet-0123456789abcdef0"')).min(1).max(16),
+        securityGroupIds: z.array(z.string().regex(SECURITY_GROUP_ID, 'must be a security group id such as "sg-0123456789abcdef0"')).min(1).max(5),
+      })
+      .strict()
+      .optional(),
     /** Managed spot training: how long SageMaker may wait for spot capacity and run, in total. */
     spot: z.object({ maxWaitSeconds: z.number().int().min(60) }).strict().optional(),
   })

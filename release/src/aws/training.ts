@@ -287,6 +287,7 @@ export function trainingJobRequest(spec: ReleaseSpec, training: TrainingSpec, ta
     },
     ...(Object.keys(training.hyperparameters).length > 0 ? { HyperParameters: training.hyperparameters } : {}),
     Environment: { MLOPS_TRAINING_CONTRACT: 'sagemaker' },
+    ...(target.vpc ? { VpcConfig: { Subnets: [...target.vpc.subnetIds], SecurityGroupIds: [...target.vpc.securityGroupIds] } } : {}),
     EnableNetworkIsolation: true,
     EnableInterContainerTrafficEncryption: true,
     ...(target.spot ? { EnableManagedSpotTraining: true } : {}),
