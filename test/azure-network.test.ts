@@ -276,3 +276,41 @@ describe('hardening', () => {
     expect(check({ publicNetworkAccess: true })).toEqual(['MLOPS_RELEASE_PUBLIC_ENDPOINT']);
   });
 });
+
+describe('the shipped prod-azure config (private mode)', () => {
+  const stack = new MlPlatformStack(Testing.app(), 'prod-azure', { config: loadConfig(path.join(ROOT, 'stacks', 'config', 'prod-azure.yaml')) });
+  // With validations: the policy pack (including the deploy-readiness rules) must pass.
+  const json: SynthJson = JSON.parse(Testing.synth(stack, true));
+  const peOf = (sub: string) => idOf(json, 'azurerm_private_endpoint', (pe) => pe.private_service_connection.subresource_names[0] === sub);
+
+  test('GIVEN prod-azure WHEN synthesized THEN it passes the policy pack with the deploy-readiness rules in private mode', () => {
+    expect(stack.policy.report!.violations).toEqual([]);
+    expect(stack.policy.options.networkMode).toBe('private');
+    expect(stack.policy.report!.rulesApplied).toEqual(expect.arrayContaining(['MLOPS_DEPLOY_AZURE_WRITE_PATH', 'MLOPS_DEPLOY_AZURE_WRITE_ROLE', 'MLOPS_DEPLOY_CYCLE']));
+  });
+
+  test('GIVEN prod-azure WHEN synthesized THEN nothing has a public endpoint and the endpoint is private', () => {
+    for (const type of ['azurerm_key_vault', 'azurerm_storage_account', 'azurerm_container_registry', 'azurerm_machine_learning_workspace']) {
+      expect(onlyResource(json, type).public_network_access_enabled).toBe(false);
+    }
+    const endpoint = resourcesOf(json, 'terraform_data').find((s) => s.input.kind === 'endpoint')!;
+    expect(endpoint.input.azure.endpoint.publicNetworkAccess).toBe(false);
+    expect(onlyResource(json, 'azurerm_machine_learning_workspace').managed_network.isolation_mode).toBe('AllowOnlyApprovedOutbound');
+    expect(stack.platform.network!.networkId).toBeDefined();
+  });
+
+  test('GIVEN prod-azure WHEN synthesized THEN every Terraform data-plane write waits for its private endpoint and for the deployer\'s and CI\'s roles', () => {
+    expect(onlyResource(json, 'azurerm_key_vault_key').depends_on).toContain(peOf('vault'));
+    expect(onlyResource(json, 'azurerm_storage_blob').depends_on).toContain(peOf('blob'));
+    expect(onlyResource(json, 'docker_registry_image').depends_on).toContain(peOf('registry'));
+    const deployers = stack.platform.deployers!;
+    expect(deployers).toHaveLength(2);
+    const blobRoles = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'Storage Blob Data Contributor' && a.description?.startsWith('cdktf-mlops'));
+    expect(blobRoles).toHaveLength(2);
+    expect(onlyResource(json, 'azurerm_storage_blob').depends_on.filter((d: string) => d.includes('DeployStorageBlobDataContributor'))).toHaveLength(2);
+  });
+
+  test('GIVEN prod-azure WHEN synthesized THEN the storage account is read through the management plane only', () => {
+    expect(json.provider!.azurerm[0].features[0].storage).toEqual([{ data_plane_available: false }]);
+  });
+});
