@@ -236,6 +236,19 @@ describe('finding 10: the CI identity can write the data planes Terraform writes
     expect(onlyResource(json, 'azurerm_storage_blob').depends_on).toContain(ciBlob);
   });
 
+  test('GIVEN a firewalled platform WHEN the CI identity is built THEN it warns that GitHub-hosted runners have no stable egress to allow, and not in private mode', () => {
+    const warnings = (mode: 'firewalled' | 'private') => {
+      let ci!: AzureGithubCiIdentity;
+      synthStack((stack) => {
+        const p = platform(stack, { network: { mode, allowedIpRanges: ['203.0.113.10/32'] } });
+        ci = new AzureGithubCiIdentity(stack, 'Ci', { platform: p, naming: NAMING, subscriptionId: '00000000-0000-0000-0000-000000000000', tenantId: TENANT, repository: 'contoso/ml-platform', environments: ['dev'] });
+      });
+      return ci.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    };
+    expect(warnings('firewalled').some((w) => w.includes('GitHub-hosted runners have no stable egress range'))).toBe(true);
+    expect(warnings('private').some((w) => w.includes('no stable egress'))).toBe(false);
+  });
+
   test('GIVEN the dev-azure config WHEN synthesized THEN the deployers are the configured one and the CI identity', () => {
     const config = loadConfig(path.join(ROOT, 'stacks', 'config', 'dev-azure.yaml'));
     const stack = new MlPlatformStack(Testing.app(), 'dev-azure', { config: parseConfig(JSON.parse(JSON.stringify(config))) });

@@ -251,7 +251,8 @@ describe('AzureGithubCiIdentity', () => {
     expect(warnings.some((w) => w.includes('ci.github.environments is empty'))).toBe(true);
     expect(warnings.some((w) => w.includes('pullRequests is true'))).toBe(true);
     synthStack((stack) => (ci = build(stack)));
-    expect(warningsOf(ci)).toEqual([]);
+    // (The firewalled platform's runner-egress warning is tested in test/azure-network.test.ts.)
+    expect(warningsOf(ci).filter((w) => !w.includes('no stable egress'))).toEqual([]);
   });
 });
 

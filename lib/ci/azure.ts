@@ -190,6 +190,13 @@ export class AzureGithubCiIdentity extends Construct {
           'Keep it only if pushing branches is restricted to people allowed to deploy.',
       );
     }
+    if (platform.network.mode === 'firewalled') {
+      Annotations.of(this).addWarning(
+        'network.mode is firewalled: CI runs Terraform through the Key Vault, storage and registry data planes, which take requests only from network.allowedIpRanges, ' +
+          'and GitHub-hosted runners have no stable egress range to list there. Run the deploy job on a runner with a static egress listed in allowedIpRanges ' +
+          '(self-hosted, or a larger runner with static IPs; repository variable MLOPS_RUNNER), or use network.mode: private with a self-hosted runner inside the network.',
+      );
+    }
     if ((props.environments ?? []).length === 0) {
       Annotations.of(this).addWarning(
         'ci.github.environments is empty: jobs that run in a GitHub environment (the shipped deploy.yml does) present the environment, not the branch, ' +
