@@ -201,7 +201,39 @@ function releaseStep(s: TerraformStack, grant: boolean): void {
   new TerraformData(s, 'Release', { input: { specVersion: 1, kind: 'training', cloud: 'azure', azure: { identity: { resourceId: id.id } } }, dependsOn: deps });
 }
 
+/** A workspace running as a user-assigned identity, with (or without) the roles it needs on its storage account and vault. */
+function uaiWorkspace(s: TerraformStack, grant: boolean): void {
+  const id = new UserAssignedIdentity(s, 'WorkspaceIdentity', { ...RG, name: 'id-svc' });
+  const st = storage(s);
+  const kv = vault(s);
+  const roles = grant
+    ? [
+        new RoleAssignment(s, 'StorageData', { scope: st.id, roleDefinitionName: 'Storage Blob Data Contributor', principalId: id.principalId }),
+        new RoleAssignment(s, 'VaultContributor', { scope: kv.id, roleDefinitionName: 'Contributor', principalId: id.principalId }),
+      ]
+    : [];
+  new MachineLearningWorkspace(s, 'Workspace', {
+    ...RG,
+    name: 'mlw',
+    applicationInsightsId: 'ai',
+    keyVaultId: kv.id,
+    storageAccountId: st.id,
+    identity: { type: 'UserAssigned', identityIds: [id.id] },
+    primaryUserAssignedIdentity: id.id,
+    publicNetworkAccessEnabled: false,
+    managedNetwork: { isolationMode: 'AllowOnlyApprovedOutbound' },
+    dependsOn: roles,
+  });
+}
+
 const CASES: Case[] = [
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS',
+    name: 'a workspace whose user-assigned identity has no role on its storage account and vault',
+    path: 'Workspace',
+    bad: (s) => uaiWorkspace(s, false),
+    good: (s) => uaiWorkspace(s, true),
+  },
   // Deploy readiness
   {
     rule: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',

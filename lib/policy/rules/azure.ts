@@ -321,6 +321,50 @@ function workloadAccess(element: PolicyElement, context: PolicyContext): PolicyF
   return findings;
 }
 
+/** MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS */
+function workspaceAccess(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const identity =
+    refOf(context, element.attrs.primary_user_assigned_identity, 'azurerm_user_assigned_identity') ??
+    (strings(attr(element.attrs, 'identity.identity_ids')).length === 1 ? refOf(context, attr(element.attrs, 'identity.identity_ids'), 'azurerm_user_assigned_identity') : undefined);
+  // A system-assigned identity gets its roles from Azure ML itself.
+  if (!identity) return [];
+  const principal = `\${${identity.address}.principal_id}`;
+  const account = refOf(context, element.attrs.storage_account_id, 'azurerm_storage_account');
+  const vault = refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault');
+  const cmkKey = refOf(context, attr(element.attrs, 'encryption.key_id'), 'azurerm_key_vault_key');
+  const needs: { what: string; target: PolicyElement | undefined; roles: readonly string[] }[] = [
+    { what: 'read and write its storage account', target: account, roles: ['Storage Blob Data Contributor', 'Storage Blob Data Owner'] },
+    { what: 'manage its Key Vault', target: vault, roles: ['Contributor', 'Owner'] },
+    { what: 'wrap and unwrap with its customer-managed key', target: cmkKey, roles: ['Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'Key Vault Crypto Officer', 'Key Vault Administrator'] },
+  ];
+  const findings: PolicyFinding[] = [];
+  for (const need of needs) {
+    if (!need.target) continue;
+    const keyVault = need.target.type === 'azurerm_key_vault_key' ? refOf(context, need.target.attrs.key_vault_id, 'azurerm_key_vault') : undefined;
+    const grants = context.ofSelector('azurerm_role_assignment').filter((a) => {
+      if (a.attrs.principal_id !== principal || !need.roles.includes(String(a.attrs.role_definition_name))) return false;
+      const refs = context.referenced(a.attrs.scope).map((r) => r.address);
+      return refs.includes(need.target!.address) || (keyVault !== undefined && refs.includes(keyVault.address));
+    });
+    if (grants.length === 0) {
+      findings.push({ found: `the workspace runs as ${identity.address}, which has no ${need.roles.join(' or ')} on ${need.target.address}: it cannot ${need.what}`, fix: `Assign ${identity.address} ${need.roles[0]} on ${need.target.address} (AzureMlWorkspace does for its service identity)` });
+    } else if (!grants.some((g) => dependsTransitively(context.graph, element.address, g.address))) {
+      findings.push({ found: `the workspace runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment on ${need.target.address}: Azure ML may check it before it exists`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
+    }
+  }
+  // Network: a managed network reaches the associated resources through private endpoints it creates itself.
+  const managed = String(attr(element.attrs, 'managed_network.isolation_mode') ?? 'Disabled');
+  if (managed === 'Disabled') {
+    for (const target of [account, vault].filter((t): t is PolicyElement => t !== undefined)) {
+      const pub = publicPath(target);
+      if (!pub?.open && privateEndpointsOf(target, SUB_RESOURCE[target.type] ?? 'vault', context).length === 0) {
+        findings.push({ found: `the workspace has no managed network and ${target.address} takes no traffic from it (no open public endpoint, no private endpoint)`, fix: 'Keep managed network isolation on (AzureMlWorkspace managedNetworkIsolation), or give the resource a private endpoint in the workspace\'s network' });
+      }
+    }
+  }
+  return findings;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -679,5 +723,13 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     title: 'the identity an Azure release step (training job, endpoint) runs as can pull the image and read the data, and the step depends on those role assignments',
     fix: 'Grant the workload identity AcrPull on the registry and a blob data role on the artifact container (the platform does), and make the step depend on them',
     check: workloadAccess,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_machine_learning_workspace'],
+    title: 'the Azure ML workspace\'s user-assigned identity holds the roles on its storage account, Key Vault and customer-managed key before the workspace is created, and the workspace can reach them',
+    fix: 'Assign the workspace identity Storage Blob Data Contributor on the account, Contributor on the vault and Key Vault Crypto Service Encryption User on the key, and make the workspace depend on them (AzureMlWorkspace does)',
+    check: workspaceAccess,
   },
 ];
