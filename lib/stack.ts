@@ -89,6 +89,8 @@ function configureProvider(stack: TerraformStack, config: StackConfig): void {
             keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true, recoverSoftDeletedKeys: true }],
             resourceGroup: [{ preventDeletionIfContainsResources: config.protection.retainData }],
             machineLearning: [{ purgeSoftDeletedWorkspaceOnDestroy: !config.protection.retainData }],
+            // The storage account through the management plane only: no queue/static-website reads on its data plane (hashicorp/terraform-provider-azurerm#33454).
+            storage: [{ dataPlaneAvailable: false }],
           },
         ],
       });

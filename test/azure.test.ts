@@ -77,7 +77,8 @@ const ASSERT_DEFAULT: Record<string, (json: SynthJson) => void> = {
   },
   'workspace-cmk': (json) => {
     const ws = onlyResource(json, 'azurerm_machine_learning_workspace');
-    expect(ws.encryption.key_id).toMatch(/azurerm_key_vault_key\.\w+\.id/);
+    // Versionless: the workspace follows the key's rotation.
+    expect(ws.encryption.key_id).toMatch(/azurerm_key_vault_key\.\w+\.versionless_id/);
     expect(ws.encryption.key_vault_id).toMatch(/azurerm_key_vault\.\w+\.id/);
     expect(ws.encryption.user_assigned_identity_id).toMatch(/azurerm_user_assigned_identity\.Platform_ServiceIdentity_\w+\.id/);
     expect(ws.identity).toEqual({ type: 'UserAssigned', identity_ids: [ws.primary_user_assigned_identity] });
@@ -507,9 +508,18 @@ describe('AzureMlPlatform', () => {
   test.each(AZURE_SECURITY_DEFAULTS.map((d) => [d.id, d.ruleIds.join(', ')] as const))(
     'GIVEN default props WHEN synthesized THEN the secure default %s (%s) holds',
     (id) => {
-      ASSERT_DEFAULT[id]!(json);
+      // The registry's customer-managed key needs a vault its identity can reach: the platform uses it in public mode only.
+      ASSERT_DEFAULT[id]!(id === 'registry-cmk' ? synthPlatform({ network: { mode: 'public' } }) : json);
     },
   );
+
+  test('GIVEN the default firewalled mode WHEN synthesized THEN the registry uses Microsoft-managed keys, since its user-assigned identity could not reach a firewalled vault at creation', () => {
+    const acr = onlyResource(json, 'azurerm_container_registry');
+    expect(acr.encryption).toBeUndefined();
+    expect(onlyResource(json, 'azurerm_key_vault').network_acls.default_action).toBe('Deny');
+    const forced = onlyResource(synthPlatform({ registryCustomerManagedKey: true }), 'azurerm_container_registry');
+    expect(forced.encryption[0].key_vault_key_id).toMatch(/versionless_id/);
+  });
 
   test('GIVEN default props WHEN synthesized THEN the workload identity gets exactly the scoped platform grants, including the key', () => {
     expect(grantsOf(json, 'Identity')).toEqual([
@@ -517,8 +527,13 @@ describe('AzureMlPlatform', () => {
       'AzureML Data Scientist @ azurerm_machine_learning_workspace',
       'Key Vault Crypto User @ azurerm_key_vault_key',
       'Monitoring Metrics Publisher @ azurerm_application_insights',
+      'Storage Blob Data Contributor @ azurerm_storage_account',
       'Storage Blob Data Contributor @ azurerm_storage_container',
     ]);
+    // On the account only the system datastores' containers (identity-based access), by an ABAC condition.
+    const system = assignmentsOf(json, 'Identity').find((a) => String(a.scope).includes('azurerm_storage_account.'))!;
+    expect(system.condition).toContain("@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringStartsWith 'azureml'");
+    expect(system.condition_version).toBe('2.0');
     const keyGrant = assignmentsOf(json, 'Identity').find((a) => a.role_definition_name === 'Key Vault Crypto User')!;
     expect(keyGrant.scope).toMatch(/azurerm_key_vault_key\.\w+\.resource_versionless_id/);
     expect(keyGrant.principal_type).toBe('ServicePrincipal');
@@ -530,30 +545,39 @@ describe('AzureMlPlatform', () => {
       'Contributor @ azurerm_container_registry',
       'Contributor @ azurerm_key_vault',
       'Contributor @ azurerm_storage_account',
-      'Key Vault Administrator @ azurerm_key_vault',
       'Key Vault Crypto Service Encryption User @ azurerm_key_vault_key',
       'Storage Blob Data Contributor @ azurerm_storage_account',
+      'custom @ azurerm_key_vault',
     ]);
+    // Not 'Key Vault Administrator': the custom role of every Key Vault data action except purge.
+    const kvRole = resourcesOf(json, 'azurerm_role_definition').find((r) => r.name === 'contoso-mlops-dev-mlw-keyvault-data')!;
+    expect(kvRole.permissions[0].not_data_actions).toEqual([
+      'Microsoft.KeyVault/vaults/secrets/purge/action',
+      'Microsoft.KeyVault/vaults/keys/purge/action',
+      'Microsoft.KeyVault/vaults/certificates/purge/action',
+    ]);
+    const custom = assignmentsOf(json, 'ServiceIdentity').find((a) => a.role_definition_id)!;
+    expect(custom.role_definition_id).toMatch(/azurerm_role_definition\.Platform_Workspace_KeyVaultDataRole_\w+\.role_definition_resource_id/);
     const ws = onlyResource(json, 'azurerm_machine_learning_workspace');
     expect(ws.depends_on.filter((d: string) => d.startsWith('azurerm_role_assignment.'))).toHaveLength(7);
   });
 
-  test('GIVEN no key administrators WHEN synthesized THEN the deployer gets Key Vault Crypto Officer on the vault before the key is created', () => {
+  test('GIVEN no deployers WHEN synthesized THEN the principal running Terraform gets Key Vault Crypto Officer on the vault before the key is created', () => {
     expect(Object.keys(json.data?.azurerm_client_config ?? {})).toHaveLength(1);
     const officer = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'Key Vault Crypto Officer');
     expect(officer).toHaveLength(1);
     expect(officer[0]!.principal_id).toMatch(/data\.azurerm_client_config\.\w+\.object_id/);
     expect(officer[0]!.scope).toMatch(/azurerm_key_vault\.\w+\.id/);
     const key = onlyResource(json, 'azurerm_key_vault_key');
-    expect(key.depends_on).toEqual([expect.stringMatching(/^azurerm_role_assignment\.Platform_Key_KeyAdministrator0_/)]);
+    expect(key.depends_on).toEqual([expect.stringMatching(/^azurerm_role_assignment\.Platform_Key_DeployKeyVaultCryptoOfficer-/)]);
   });
 
-  test('GIVEN explicit key administrators WHEN synthesized THEN each gets Key Vault Crypto Officer and no client config is read', () => {
+  test('GIVEN explicit deployers WHEN synthesized THEN each gets Key Vault Crypto Officer and no client config is read', () => {
     const admins = ['aaaaaaaa-0000-0000-0000-000000000001', 'aaaaaaaa-0000-0000-0000-000000000002'];
-    const out = synthPlatform({ keyAdministratorPrincipalIds: admins });
+    const out = synthPlatform({ deployers: admins });
     expect(out.data?.azurerm_client_config).toBeUndefined();
     const officer = resourcesOf(out, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'Key Vault Crypto Officer');
-    expect(officer.map((a) => a.principal_id)).toEqual(admins);
+    expect(officer.map((a) => a.principal_id).sort()).toEqual(admins);
     expect(onlyResource(out, 'azurerm_key_vault_key').depends_on).toHaveLength(2);
   });
 
@@ -603,8 +627,8 @@ describe('AzureMlPlatform', () => {
       expect(resourcesOf(out, 'azurerm_role_assignment').map((a) => a.role_definition_name).sort()).toEqual(['AcrPush', 'Storage Blob Data Reader']);
     });
 
-    test('GIVEN publicNetworkAccess true WHEN synthesized THEN workspace, storage, Key Vault and registry are reachable from public networks', () => {
-      const out = synthPlatform({ publicNetworkAccess: true });
+    test('GIVEN network mode public WHEN synthesized THEN workspace, storage, Key Vault and registry are reachable from public networks', () => {
+      const out = synthPlatform({ network: { mode: 'public' } });
       expect(onlyResource(out, 'azurerm_machine_learning_workspace').public_network_access_enabled).toBe(true);
       const st = onlyResource(out, 'azurerm_storage_account');
       expect(st.public_network_access_enabled).toBe(true);
@@ -618,7 +642,7 @@ describe('AzureMlPlatform', () => {
     });
 
     test('GIVEN allowedIpRanges WHEN synthesized THEN the firewalls stay default Deny and let only those ranges through', () => {
-      const out = synthPlatform({ allowedIpRanges: ['203.0.113.0/24', '198.51.100.7/32', '198.51.100.9'] });
+      const out = synthPlatform({ network: { allowedIpRanges: ['203.0.113.0/24', '198.51.100.7/32', '198.51.100.9'] } });
       const st = onlyResource(out, 'azurerm_storage_account');
       expect(st.public_network_access_enabled).toBe(true);
       expect(st.network_rules).toEqual({ default_action: 'Deny', bypass: ['AzureServices'], ip_rules: ['203.0.113.0/24', '198.51.100.7', '198.51.100.9'] });
@@ -627,7 +651,10 @@ describe('AzureMlPlatform', () => {
       const acr = onlyResource(out, 'azurerm_container_registry');
       expect(acr.network_rule_set[0].default_action).toBe('Deny');
       expect(acr.network_rule_set[0].ip_rule.map((r: any) => r.ip_range)).toEqual(['203.0.113.0/24', '198.51.100.7/32', '198.51.100.9']);
-      expect(onlyResource(out, 'azurerm_machine_learning_workspace').public_network_access_enabled).toBe(false);
+      // Created private; the release step opens it to the ranges (Azure ML takes IP rules only after creation).
+      const ws = onlyResource(out, 'azurerm_machine_learning_workspace');
+      expect(ws.public_network_access_enabled).toBe(false);
+      expect(ws.lifecycle.ignore_changes).toEqual(['public_network_access_enabled']);
     });
 
     test('GIVEN retainData false WHEN synthesized THEN no stateful store has prevent_destroy and the vault keeps deleted items 7 days', () => {
@@ -719,8 +746,8 @@ describe('AzureMlPlatform', () => {
         const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT });
         platform.modelRegistry.grantRead(new AzureWorkloadIdentity(stack, 'Viewer', { naming: NAMING, resourceGroup: platform.resourceGroup, resource: 'viewer' }));
       });
-      const role = onlyResource(out, 'azurerm_role_definition');
-      expect(role.name).toBe('contoso-mlops-dev-mlw-model-reader');
+      const role = resourcesOf(out, 'azurerm_role_definition').find((r) => r.name === 'contoso-mlops-dev-mlw-model-reader')!;
+      expect(role).toBeDefined();
       expect(role.permissions).toEqual([{ actions: [...AZURE_MODEL_READER_ACTIONS] }]);
       expect(role.permissions[0].actions.every((a: string) => !a.includes('*'))).toBe(true);
       const grant = resourcesOf(out, 'azurerm_role_assignment').find((a) => String(a.principal_id).includes('Viewer'))!;
@@ -753,17 +780,17 @@ describe('AzureMlPlatform', () => {
     });
 
     test('GIVEN a malformed CIDR in allowedIpRanges WHEN built THEN it throws naming the prop and the value', () => {
-      expect(() => buildPlatform({ allowedIpRanges: ['203.0.113.0/24', '300.1.2.3/24'] })).toThrow(/'allowedIpRanges\[1\]'.*"300\.1\.2\.3\/24"/);
+      expect(() => buildPlatform({ network: { allowedIpRanges: ['203.0.113.0/24', '300.1.2.3/24'] } })).toThrow(/'allowedIpRanges\[1\]'.*"300\.1\.2\.3\/24"/);
     });
 
     test('GIVEN a private range in allowedIpRanges WHEN built THEN it throws explaining private access', () => {
-      expect(() => buildPlatform({ allowedIpRanges: ['10.0.0.0/8'] })).toThrow(/'allowedIpRanges\[0\]'.*private ranges/);
+      expect(() => buildPlatform({ network: { allowedIpRanges: ['10.0.0.0/8'] } })).toThrow(/'allowedIpRanges\[0\]'.*private ranges/);
     });
 
     test('GIVEN several bad props WHEN built THEN one error lists every problem', () => {
       let error: any;
       try {
-        buildPlatform({ tenantId: 'not-a-guid', location: 'West Europe', training: { maxNodes: 1.5 }, allowedIpRanges: ['nope'] });
+        buildPlatform({ tenantId: 'not-a-guid', location: 'West Europe', training: { maxNodes: 1.5 }, network: { allowedIpRanges: ['nope'] } });
       } catch (e) {
         error = e;
       }

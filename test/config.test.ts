@@ -289,7 +289,7 @@ describe('config files', () => {
 
   test('with neither, every config in the folder is used', () => {
     const files = resolveConfigFiles(CONFIG_DIR, undefined, {});
-    expect(files.map((f) => path.basename(f))).toEqual(['dev-aws.yaml', 'dev-azure.yaml', 'dev-gcp.yaml', 'prod-aws.yaml', 'prod-gcp.yaml']);
+    expect(files.map((f) => path.basename(f))).toEqual(['dev-aws.yaml', 'dev-azure.yaml', 'dev-gcp.yaml', 'prod-aws.yaml', 'prod-azure.yaml', 'prod-gcp.yaml']);
   });
 
   test('a path is accepted in place of a name', () => {

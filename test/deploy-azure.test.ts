@@ -114,6 +114,8 @@ describe('AzureTrainingJob', () => {
           dataType: 'uri_file',
           modelPath: `models/bike-demand/${revision}`,
         },
+        // What azurerm cannot set: identity-based system datastores (shared keys are off on the account).
+        workspace: { systemDatastoresAuthMode: 'identity' },
       },
     });
   });
@@ -145,6 +147,7 @@ describe('AzureTrainingJob', () => {
       'AzureML Data Scientist @ azurerm_machine_learning_workspace',
       'Key Vault Crypto User @ azurerm_key_vault_key',
       'Monitoring Metrics Publisher @ azurerm_application_insights',
+      'Storage Blob Data Contributor @ azurerm_storage_account',
       'Storage Blob Data Contributor @ azurerm_storage_container',
     ]);
     for (const grant of identityGrants(json)) expect(AZURE_FORBIDDEN_WORKLOAD_ROLES).not.toContain(grant.split(' @ ')[0]);
@@ -317,8 +320,23 @@ describe('AzureScoringEndpoint', () => {
   });
 
   test('GIVEN a platform with public network access WHEN built THEN the endpoint follows it unless told otherwise', () => {
-    expect(stepsOf(build({ platform: { publicNetworkAccess: true } }).json).endpoint.input.azure.endpoint.publicNetworkAccess).toBe(true);
-    expect(stepsOf(build({ platform: { publicNetworkAccess: true }, endpoint: { publicNetworkAccess: false } }).json).endpoint.input.azure.endpoint.publicNetworkAccess).toBe(false);
+    expect(stepsOf(build({ platform: { network: { mode: 'public' } } }).json).endpoint.input.azure.endpoint.publicNetworkAccess).toBe(true);
+    expect(stepsOf(build({ platform: { network: { mode: 'public' } }, endpoint: { publicNetworkAccess: false } }).json).endpoint.input.azure.endpoint.publicNetworkAccess).toBe(false);
+  });
+
+  test('GIVEN a firewalled platform with allowed ranges WHEN built THEN the endpoint is public to those ranges only and both steps open the workspace to them', () => {
+    const ranges = ['203.0.113.10/32'];
+    const steps = stepsOf(build({ platform: { network: { mode: 'firewalled', allowedIpRanges: ranges } } }).json);
+    expect(steps.endpoint.input.azure.endpoint).toMatchObject({ publicNetworkAccess: true, allowedIpRanges: ranges });
+    expect(steps.job.input.azure.workspace).toEqual({ systemDatastoresAuthMode: 'identity', allowedIpRanges: ranges });
+    expect(steps.endpoint.input.azure.workspace).toEqual({ systemDatastoresAuthMode: 'identity', allowedIpRanges: ranges });
+  });
+
+  test('GIVEN a private platform WHEN built THEN the endpoint is private and the workspace keeps its private setting', () => {
+    const steps = stepsOf(build({ platform: { network: { mode: 'private' } } }).json);
+    expect(steps.endpoint.input.azure.endpoint.publicNetworkAccess).toBe(false);
+    expect(steps.endpoint.input.azure.endpoint.allowedIpRanges).toBeUndefined();
+    expect(steps.job.input.azure.workspace).toEqual({ systemDatastoresAuthMode: 'identity' });
   });
 
   test('GIVEN the cloud-neutral wrapper of the job WHEN built THEN the endpoint finds the Azure job in it', () => {

@@ -12,8 +12,12 @@ import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
 import { StorageAccount, StorageAccountConfig } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageAccountCustomerManagedKeyA } from '@cdktf/provider-azurerm/lib/storage-account-customer-managed-key';
 import { StorageAccountNetworkRulesA } from '@cdktf/provider-azurerm/lib/storage-account-network-rules';
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
+import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { TerraformStack, Testing } from 'cdktf';
+import { TerraformData } from '../lib/deploy/terraform-data';
 import { applyPolicyPack, POLICY_RULES, PolicyPackOptions, PolicyReport } from '../lib/policy';
 
 /**
@@ -143,9 +147,221 @@ interface Case {
   readonly path: string;
   readonly bad: (s: TerraformStack) => void;
   readonly good: (s: TerraformStack) => void;
+  /** How the stack is deployed (network mode, deployers). */
+  readonly options?: PolicyPackOptions;
+}
+
+// Deploy readiness: the pieces of a Terraform data-plane write.
+const DEPLOYER = 'aaaaaaaa-0000-0000-0000-000000000001';
+const FIREWALLED_VAULT = { publicNetworkAccessEnabled: true, networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: ['203.0.113.10/32'] } };
+
+/** The provider reads storage accounts through ARM only. */
+function managementPlaneOnly(s: TerraformStack): void {
+  (s.node.findChild('azurerm') as AzurermProvider).features = [{ storage: [{ dataPlaneAvailable: false }] }];
+}
+
+function key(s: TerraformStack, v: KeyVault, dependsOn: import('cdktf').ITerraformDependable[] = []): KeyVaultKey {
+  return new KeyVaultKey(s, 'Key', { name: 'cmk', keyVaultId: v.id, keyType: 'RSA', keySize: 3072, keyOpts: ['wrapKey', 'unwrapKey'], expirationDate: '2030-01-01T00:00:00Z', dependsOn });
+}
+
+function officer(s: TerraformStack, v: KeyVault, principalId = DEPLOYER): RoleAssignment {
+  return new RoleAssignment(s, 'Officer', { scope: v.id, roleDefinitionName: 'Key Vault Crypto Officer', principalId });
+}
+
+function vaultEndpoint(s: TerraformStack, v: KeyVault): PrivateEndpoint {
+  return new PrivateEndpoint(s, 'VaultEndpoint', {
+    ...RG,
+    name: 'pe-kv',
+    subnetId: `${SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pe`,
+    privateServiceConnection: { name: 'pe-kv', isManualConnection: false, privateConnectionResourceId: v.id, subresourceNames: ['vault'] },
+    privateDnsZoneGroup: { name: 'default', privateDnsZoneIds: [`${SUB}/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net`] },
+  });
+}
+
+function blob(s: TerraformStack, dependsOn: import('cdktf').ITerraformDependable[] = []): StorageBlob {
+  return new StorageBlob(s, 'Blob', { name: 'data/hour.csv', storageAccountName: 'contosost', storageContainerName: 'artifacts', type: 'Block', sourceContent: 'a,b', dependsOn });
+}
+
+function container(s: TerraformStack, account: StorageAccount): StorageContainer {
+  return new StorageContainer(s, 'Container', { name: 'artifacts', storageAccountId: account.id, containerAccessType: 'private' });
+}
+
+/** A release step running as an identity, with what it may reach. */
+function releaseStep(s: TerraformStack, grant: boolean): void {
+  const id = new UserAssignedIdentity(s, 'Workload', { ...RG, name: 'id' });
+  const acr = registry(s);
+  const st = storage(s);
+  const c = container(s, st);
+  const deps = grant
+    ? [
+        new RoleAssignment(s, 'Pull', { scope: acr.id, roleDefinitionName: 'AcrPull', principalId: id.principalId }),
+        new RoleAssignment(s, 'Read', { scope: c.id, roleDefinitionName: 'Storage Blob Data Reader', principalId: id.principalId }),
+      ]
+    : [];
+  new TerraformData(s, 'Release', { input: { specVersion: 1, kind: 'training', cloud: 'azure', azure: { identity: { resourceId: id.id } } }, dependsOn: deps });
+}
+
+/** A workspace running as a user-assigned identity, with (or without) the roles it needs on its storage account and vault. */
+function uaiWorkspace(s: TerraformStack, grant: boolean): void {
+  const id = new UserAssignedIdentity(s, 'WorkspaceIdentity', { ...RG, name: 'id-svc' });
+  const st = storage(s);
+  const kv = vault(s);
+  const roles = grant
+    ? [
+        new RoleAssignment(s, 'StorageData', { scope: st.id, roleDefinitionName: 'Storage Blob Data Contributor', principalId: id.principalId }),
+        new RoleAssignment(s, 'VaultContributor', { scope: kv.id, roleDefinitionName: 'Contributor', principalId: id.principalId }),
+      ]
+    : [];
+  new MachineLearningWorkspace(s, 'Workspace', {
+    ...RG,
+    name: 'mlw',
+    applicationInsightsId: 'ai',
+    keyVaultId: kv.id,
+    storageAccountId: st.id,
+    identity: { type: 'UserAssigned', identityIds: [id.id] },
+    primaryUserAssignedIdentity: id.id,
+    publicNetworkAccessEnabled: false,
+    managedNetwork: { isolationMode: 'AllowOnlyApprovedOutbound' },
+    dependsOn: roles,
+  });
 }
 
 const CASES: Case[] = [
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS',
+    name: 'a workspace whose user-assigned identity has no role on its storage account and vault',
+    path: 'Workspace',
+    bad: (s) => uaiWorkspace(s, false),
+    good: (s) => uaiWorkspace(s, true),
+  },
+  // Deploy readiness
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',
+    name: 'firewalled mode, the key\'s vault lets no range through',
+    path: 'Key',
+    options: { networkMode: 'firewalled', deployers: [DEPLOYER] },
+    bad: (s) => key(s, vault(s)),
+    good: (s) => key(s, vault(s, FIREWALLED_VAULT)),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',
+    name: 'private mode, the key does not wait for the vault\'s private endpoint',
+    path: 'Key',
+    options: { networkMode: 'private', deployers: [DEPLOYER] },
+    bad: (s) => {
+      const v = vault(s);
+      vaultEndpoint(s, v);
+      key(s, v);
+    },
+    good: (s) => {
+      const v = vault(s);
+      key(s, v, [vaultEndpoint(s, v)]);
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',
+    name: 'private mode, the vault has no private endpoint',
+    path: 'Key',
+    options: { networkMode: 'private', deployers: [DEPLOYER] },
+    bad: (s) => key(s, vault(s)),
+    good: (s) => {
+      const v = vault(s);
+      key(s, v, [vaultEndpoint(s, v)]);
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WRITE_ROLE',
+    name: 'the deployer has no Key Vault Crypto Officer',
+    path: 'Key',
+    options: { networkMode: 'firewalled', deployers: [DEPLOYER] },
+    bad: (s) => {
+      const v = vault(s, FIREWALLED_VAULT);
+      officer(s, v, 'bbbbbbbb-0000-0000-0000-000000000002');
+      key(s, v);
+    },
+    good: (s) => {
+      const v = vault(s, FIREWALLED_VAULT);
+      key(s, v, [officer(s, v)]);
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WRITE_ROLE',
+    name: 'the key does not wait for the deployer\'s role',
+    path: 'Key',
+    options: { networkMode: 'firewalled', deployers: [DEPLOYER] },
+    bad: (s) => {
+      const v = vault(s, FIREWALLED_VAULT);
+      officer(s, v);
+      key(s, v);
+    },
+    good: (s) => {
+      const v = vault(s, FIREWALLED_VAULT);
+      key(s, v, [officer(s, v)]);
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_BLOB_CONTAINER',
+    name: 'blob naming its container by a literal without depending on it',
+    path: 'Blob',
+    bad: (s) => {
+      container(s, storage(s));
+      blob(s);
+    },
+    good: (s) => {
+      blob(s, [container(s, storage(s))]);
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_STORAGE_DATA_PLANE',
+    name: 'the provider reads the data plane of a firewalled account no range reaches',
+    path: 'Storage',
+    options: { networkMode: 'firewalled' },
+    bad: (s) => storage(s),
+    good: (s) => {
+      managementPlaneOnly(s);
+      storage(s);
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_STORAGE_DATA_PLANE',
+    name: 'the provider reads the data plane of a private account before its private endpoint can exist',
+    path: 'Storage',
+    options: { networkMode: 'private' },
+    bad: (s) => {
+      const st = storage(s);
+      new PrivateEndpoint(s, 'BlobEndpoint', {
+        ...RG,
+        name: 'pe-st',
+        subnetId: `${SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pe`,
+        privateServiceConnection: { name: 'pe-st', isManualConnection: false, privateConnectionResourceId: st.id, subresourceNames: ['blob'] },
+        privateDnsZoneGroup: { name: 'default', privateDnsZoneIds: [`${SUB}/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net`] },
+      });
+    },
+    good: (s) => {
+      managementPlaneOnly(s);
+      storage(s);
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_CMK_PATH',
+    name: 'registry CMK through a user-assigned identity on a default-deny vault',
+    path: 'Registry',
+    bad: (s) => {
+      const k = key(s, vault(s, FIREWALLED_VAULT));
+      registry(s, { encryption: [{ keyVaultKeyId: k.versionlessId, identityClientId: '00000000-0000-0000-0000-000000000009' }] });
+    },
+    good: (s) => {
+      const k = key(s, vault(s, { publicNetworkAccessEnabled: true, networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' } }));
+      registry(s, { encryption: [{ keyVaultKeyId: k.versionlessId, identityClientId: '00000000-0000-0000-0000-000000000009' }] });
+    },
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS',
+    name: 'a training step whose identity cannot pull the image or read the data',
+    path: 'Release',
+    bad: (s) => releaseStep(s, false),
+    good: (s) => releaseStep(s, true),
+  },
   // Machine learning
   { rule: 'CKV_AZURE_144', name: 'workspace public', path: 'Workspace', bad: (s) => workspace(s, true), good: (s) => workspace(s, false) },
   { rule: 'CKV_AZURE_144', name: 'workspace public by default', path: 'Workspace', bad: (s) => workspace(s, undefined), good: (s) => workspace(s, false) },
@@ -318,7 +534,7 @@ const CASES: Case[] = [
 
 describe.each(CASES)('$rule: $name', (c) => {
   test('the bad construct is caught with the rule id on its path', () => {
-    const report = run(c.bad);
+    const report = run(c.bad, c.options);
     const hits = report.violations.filter((v) => v.ruleId === c.rule);
     expect(hits.length).toBeGreaterThan(0);
     expect([...new Set(hits.map((v) => v.path))]).toEqual([`${STACK}/${c.path}`]);
@@ -326,7 +542,7 @@ describe.each(CASES)('$rule: $name', (c) => {
   });
 
   test('the good setting passes', () => {
-    const report = run(c.good);
+    const report = run(c.good, c.options);
     expect(report.violations.filter((v) => v.ruleId === c.rule)).toEqual([]);
   });
 });
@@ -338,6 +554,7 @@ test('every Azure rule has a bad and a good case', () => {
 
 test('the fully secure resources pass every rule', () => {
   const report = run((s) => {
+    managementPlaneOnly(s);
     storage(s);
     registry(s);
     vault(s);
@@ -350,6 +567,7 @@ test('the fully secure resources pass every rule', () => {
 test('public endpoints pass when the config allows public network access, and the relaxed rules are listed', () => {
   const report = run(
     (s) => {
+      managementPlaneOnly(s);
       storage(s, { publicNetworkAccessEnabled: true, networkRules: { defaultAction: 'Allow', bypass: ['AzureServices'] } });
       registry(s, { publicNetworkAccessEnabled: true });
       vault(s, { publicNetworkAccessEnabled: true, networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' } });

@@ -1,6 +1,7 @@
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
-import { Token } from 'cdktf';
+import { ITerraformDependable, TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
@@ -9,7 +10,8 @@ import { AzureNetworkProps, AzureResourceProps, AzureRetainProps } from './commo
 import { AzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
-import { assignRole } from './private/grants';
+import { checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
+import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
 import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle, storageIpRules } from './private/util';
 
 /** Props of {@link AzureArtifactStore}. */
@@ -112,8 +114,14 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
   public readonly accountName: string;
   /** Storage account resource id. */
   public readonly accountId: string;
+  /** The account's private endpoints, by sub-resource (`blob`, `file`). */
+  public readonly privateEndpoints: ReadonlyMap<string, PrivateEndpoint>;
+  /** The blob container (what a blob written into the store must wait for). */
+  public readonly container: ITerraformDependable;
 
   private readonly encryptionKey?: AzureEncryptionKey;
+  private readonly writers: TerraformResource[] = [];
+  private readonly writeAccess: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: AzureArtifactStoreProps) {
     super(scope, id);
@@ -138,6 +146,7 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
     }
     const cmk = props.customerManagedKey ?? true;
     checkCustomerManagedKey(issues, 'AzureArtifactStore', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
+    checkPrivateEndpoints(issues, 'AzureArtifactStore', this.node.path, props.privateEndpoints, ['blob', 'file']);
     issues.throwIfAny('Invalid AzureArtifactStore props:');
 
     const retain = props.retainData ?? true;
@@ -191,6 +200,12 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
       containerAccessType: publicBlobs ? 'blob' : 'private',
       lifecycle: retainLifecycle(retain),
     });
+    this.privateEndpoints = createPrivateEndpoints(
+      this,
+      { resourceId: account.id, resourceName: accountName, location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName, tags: azureTags(naming, props.tags) },
+      props.privateEndpoints,
+    );
+    this.container = container;
 
     this.storeName = containerName;
     this.storeId = container.id;
@@ -204,6 +219,36 @@ export class AzureArtifactStore extends Construct implements IArtifactStore {
     identityOf(identity, 'azure', 'ArtifactStore.grantRead');
     assignRole(this, { key: this.node.path, id: this.storeId }, identity, { name: AZURE_ROLES.blobRead });
     this.encryptionKey?.grantEncryptDecrypt(identity);
+  }
+
+  /**
+   * Lets a principal that runs Terraform write blobs into the container
+   * ('Storage Blob Data Contributor' on the container: Owner and Contributor
+   * have no data actions while the provider uses Entra ID for storage).
+   * Every write bound with {@link bindDataPlaneWrite} waits for it.
+   * Idempotent per principal.
+   */
+  public grantDeployWrite(principalId: string, principalType?: DeployPrincipalType): ITerraformDependable {
+    const assignment = assignToPrincipal(this, { key: this.node.path, id: this.storeId }, principalId, AZURE_ROLES.blobReadWrite, principalType);
+    if (!this.writeAccess.includes(assignment)) {
+      this.writeAccess.push(assignment);
+      for (const writer of this.writers) addDependency(writer, assignment);
+    }
+    return assignment;
+  }
+
+  /**
+   * Makes a Terraform resource that writes through the blob data plane (an
+   * `azurerm_storage_blob`) wait for what the write needs: the container,
+   * the blob private endpoint (its DNS records) and every deployer's data
+   * role, also those granted later.
+   */
+  public bindDataPlaneWrite(write: TerraformResource): void {
+    if (this.writers.includes(write)) return;
+    this.writers.push(write);
+    for (const dep of [this.container, ...[...this.privateEndpoints.entries()].filter(([k]) => k === 'blob').map(([, v]) => v), ...this.writeAccess]) {
+      addDependency(write, dep);
+    }
   }
 
   /** Read and write blobs in the container ('Storage Blob Data Contributor' on the container) and use the key, if the store has one. */

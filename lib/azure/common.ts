@@ -1,4 +1,5 @@
 import { Naming, NamingParts } from '../core/naming';
+import type { AzurePrivateEndpointOptions } from './private-endpoint';
 
 /** The resource group a resource construct deploys into. */
 export interface IAzureResourceGroup {
@@ -38,6 +39,14 @@ export interface AzureNetworkProps {
    * @default - none: only trusted Azure services and private access
    */
   readonly allowedIpRanges?: readonly string[];
+  /**
+   * Private endpoints of the resource's sub-resources (`vault`; `blob`,
+   * `file`; `registry`), each in a subnet with its private DNS zones. Terraform
+   * writes through the data plane (the key, a blob, an image push) then wait
+   * for the endpoint of that sub-resource.
+   * @default - none
+   */
+  readonly privateEndpoints?: readonly AzurePrivateEndpointOptions[];
 }
 
 /** Props of constructs that own stateful data. */

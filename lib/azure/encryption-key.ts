@@ -1,6 +1,7 @@
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -8,7 +9,8 @@ import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { AzureNetworkProps, AzureResourceProps, AzureRetainProps } from './common';
 import { AZURE_KEY_OPERATIONS, AZURE_ROLES } from './perms';
-import { assignRole } from './private/grants';
+import { checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
+import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
 import { azureTags, checkGuid, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle } from './private/util';
 
 /** Props of {@link AzureEncryptionKey}. */
@@ -28,11 +30,21 @@ export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetwor
    */
   readonly keySize?: number;
   /**
-   * Days after which a key version expires; a new version is rotated in 30
-   * days before (CKV_AZURE_40).
+   * Days after which a key version expires (CKV_AZURE_40): the first
+   * version's expiration date and the rotation policy's `expire_after`.
    * @default 365
    */
   readonly expireAfterDays?: number;
+  /**
+   * Days before a version expires that Key Vault rotates in the next one.
+   * Services that follow the versionless key id (storage: within 24 h,
+   * registry: within 1 h) move to the new version long before the old one
+   * expires; Key Vault notifies a day later if rotation did not happen.
+   * At least 7, and at most `expireAfterDays` - 28 (a version lives at least
+   * the 28 days Key Vault requires before it is rotated).
+   * @default 30
+   */
+  readonly rotateBeforeExpiryDays?: number;
   /**
    * Turn on Key Vault purge protection (CKV_AZURE_110, CKV_AZURE_42): deleted
    * keys cannot be purged before the soft-delete period ends. Azure requires it
@@ -66,8 +78,14 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
   public readonly keyVaultUri: string;
   /** True when the vault has purge protection, which customer-managed-key encryption needs. */
   public readonly purgeProtected: boolean;
+  /** True when the vault's firewall lets every network through (default action Allow). */
+  public readonly openToAllNetworks: boolean;
+  /** The vault's private endpoints, by sub-resource (`vault`). */
+  public readonly privateEndpoints: ReadonlyMap<string, PrivateEndpoint>;
 
   private readonly keyResourceId: string;
+  private readonly key: KeyVaultKey;
+  private readonly admins: Set<string>;
 
   constructor(scope: Construct, id: string, props: AzureEncryptionKeyProps) {
     super(scope, id);
@@ -85,6 +103,23 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
     }
     const expireAfterDays = props.expireAfterDays ?? 365;
     checkInt(issues, 'AzureEncryptionKey', this.node.path, 'expireAfterDays', expireAfterDays, 60, 3650);
+    const rotateBeforeDays = props.rotateBeforeExpiryDays ?? 30;
+    if (!Token.isUnresolved(rotateBeforeDays) && Number.isInteger(expireAfterDays)) {
+      const max = expireAfterDays - 28;
+      if (!Number.isInteger(rotateBeforeDays) || rotateBeforeDays < 7 || rotateBeforeDays > max) {
+        issues.add(
+          ErrorCode.PROP_INVALID,
+          this.node.path,
+          messages.propInvalid(
+            'AzureEncryptionKey',
+            'rotateBeforeExpiryDays',
+            rotateBeforeDays,
+            `an integer from 7 to ${max} (expireAfterDays ${expireAfterDays} - 28): the next version must be rotated in at least 7 days before the current one expires, so that services following the versionless key id move to it in time, and a version must live the 28 days Key Vault requires first. Fix: lower rotateBeforeExpiryDays or raise expireAfterDays`,
+          ),
+        );
+      }
+    }
+    checkPrivateEndpoints(issues, 'AzureEncryptionKey', this.node.path, props.privateEndpoints, ['vault']);
     issues.throwIfAny('Invalid AzureEncryptionKey props:');
 
     const retain = props.retainData ?? true;
@@ -106,6 +141,11 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
       tags,
       lifecycle: retainLifecycle(retain),
     });
+    const endpoints = createPrivateEndpoints(
+      this,
+      { resourceId: vault.id, resourceName: vaultName, location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName, tags },
+      props.privateEndpoints,
+    );
 
     const admins = props.keyAdministratorPrincipalIds ?? [new DataAzurermClientConfig(this, 'Deployer', {}).objectId];
     const adminAccess = admins.map(
@@ -116,6 +156,7 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
           principalId,
         }),
     );
+    this.admins = new Set(admins);
 
     const keyName = 'platform-cmk';
     const key = new KeyVaultKey(this, 'Resource', {
@@ -126,12 +167,13 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
       keyOpts: [...AZURE_KEY_OPERATIONS],
       expirationDate: Fn.timeadd(Fn.timestamp(), `${expireAfterDays * 24}h`),
       rotationPolicy: {
-        automatic: { timeBeforeExpiry: 'P30D' },
+        automatic: { timeBeforeExpiry: `P${rotateBeforeDays}D` },
         expireAfter: `P${expireAfterDays}D`,
-        notifyBeforeExpiry: 'P29D',
+        notifyBeforeExpiry: `P${rotateBeforeDays - 1}D`,
       },
       tags,
-      dependsOn: adminAccess,
+      // The key is created through the vault's data plane: after the creator's role and the private endpoint.
+      dependsOn: [...adminAccess, ...endpoints.values()],
       lifecycle: retainLifecycle(retain, { ignoreChanges: ['expiration_date'] }),
     });
 
@@ -142,7 +184,24 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
     this.keyVaultName = vaultName;
     this.keyVaultUri = vault.vaultUri;
     this.purgeProtected = purgeProtection;
+    this.openToAllNetworks = firewall.defaultAction === 'Allow';
+    this.privateEndpoints = endpoints;
     this.keyResourceId = key.resourceVersionlessId;
+    this.key = key;
+  }
+
+  /**
+   * Lets a principal that runs Terraform create and rotate the key ('Key
+   * Vault Crypto Officer' on the vault: the key does not exist before it
+   * creates it); the key waits for the assignment. Idempotent per principal,
+   * and a principal already listed in `keyAdministratorPrincipalIds` gets no
+   * second assignment (Azure refuses duplicates with 409 RoleAssignmentExists).
+   */
+  public grantKeyAdministration(principalId: string, principalType?: DeployPrincipalType): ITerraformDependable | undefined {
+    if (this.admins.has(principalId)) return undefined;
+    const assignment = assignToPrincipal(this, { key: `${this.node.path}/Vault`, id: this.keyVaultId }, principalId, AZURE_ROLES.keyAdministrator, principalType);
+    addDependency(this.key, assignment);
+    return assignment;
   }
 
   /** Lets `identity` encrypt, decrypt, wrap and unwrap with the key ('Key Vault Crypto User' on the key). */

@@ -1,5 +1,6 @@
 import { ContainerRegistry } from '@cdktf/provider-azurerm/lib/container-registry';
-import { Token } from 'cdktf';
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
+import { ITerraformDependable, TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IImageRegistry, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
@@ -7,7 +8,8 @@ import { AzureNetworkProps, AzureResourceProps, AzureRetainProps } from './commo
 import { AzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
-import { assignRole } from './private/grants';
+import { checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
+import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
 import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle } from './private/util';
 
 /** Props of {@link AzureImageRegistry}. */
@@ -78,8 +80,14 @@ export class AzureImageRegistry extends Construct implements IImageRegistry {
   public readonly imageUri: string;
   /** Login server, e.g. `contosomlopsdevacr.azurecr.io`. */
   public readonly loginServer: string;
+  /** The registry's private endpoints, by sub-resource (`registry`). */
+  public readonly privateEndpoints: ReadonlyMap<string, PrivateEndpoint>;
+  /** True when the registry is encrypted with the customer-managed key. */
+  public readonly customerManagedKey: boolean;
 
   private readonly encryptionKey?: AzureEncryptionKey;
+  private readonly writers: TerraformResource[] = [];
+  private readonly pushAccess: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: AzureImageRegistryProps) {
     super(scope, id);
@@ -95,6 +103,7 @@ export class AzureImageRegistry extends Construct implements IImageRegistry {
     checkIpRanges(issues, 'AzureImageRegistry', this.node.path, props.allowedIpRanges);
     const cmk = props.customerManagedKey ?? true;
     checkCustomerManagedKey(issues, 'AzureImageRegistry', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
+    checkPrivateEndpoints(issues, 'AzureImageRegistry', this.node.path, props.privateEndpoints, ['registry']);
     issues.throwIfAny('Invalid AzureImageRegistry props:');
 
     const retain = props.retainData ?? true;
@@ -135,10 +144,41 @@ export class AzureImageRegistry extends Construct implements IImageRegistry {
       lifecycle: retainLifecycle(retain),
     });
 
+    this.privateEndpoints = createPrivateEndpoints(
+      this,
+      { resourceId: registry.id, resourceName: name, location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName, tags: azureTags(naming, props.tags) },
+      props.privateEndpoints,
+    );
+    this.customerManagedKey = cmk;
     this.registryName = name;
     this.registryId = registry.id;
     this.loginServer = registry.loginServer;
     this.imageUri = `${registry.loginServer}/${repository}`;
+  }
+
+  /**
+   * Lets a principal that runs Terraform push the runtime image ('AcrPush'
+   * on the registry). Every push bound with {@link bindDataPlaneWrite} waits
+   * for it. Idempotent per principal.
+   */
+  public grantDeployPush(principalId: string, principalType?: DeployPrincipalType): ITerraformDependable {
+    const assignment = assignToPrincipal(this, { key: this.node.path, id: this.registryId }, principalId, AZURE_ROLES.imagePush, principalType);
+    if (!this.pushAccess.includes(assignment)) {
+      this.pushAccess.push(assignment);
+      for (const writer of this.writers) addDependency(writer, assignment);
+    }
+    return assignment;
+  }
+
+  /**
+   * Makes a Terraform resource that pushes through the registry's data plane
+   * (a `docker_registry_image`) wait for the registry's private endpoint and
+   * every deployer's push role, also those granted later.
+   */
+  public bindDataPlaneWrite(write: TerraformResource): void {
+    if (this.writers.includes(write)) return;
+    this.writers.push(write);
+    for (const dep of [...this.privateEndpoints.values(), ...this.pushAccess]) addDependency(write, dep);
   }
 
   /** Pull images ('AcrPull' on the registry) and use the key, if the registry has one. */

@@ -3,6 +3,8 @@ export * from './perms';
 export * from './security-defaults';
 export * from './resource-group';
 export * from './identity';
+export * from './private-endpoint';
+export * from './network';
 export * from './encryption-key';
 export * from './artifact-store';
 export * from './image-registry';

@@ -26,15 +26,60 @@ export const AZURE_ROLES = {
 } as const;
 
 /**
- * Roles the workspace's own (service) identity needs on the resources the
- * workspace is attached to, each scoped to that one resource. These follow
- * the Azure ML requirements for a workspace with a user-assigned identity.
+ * Built-in roles the workspace's own (service) identity needs on the
+ * resources the workspace is attached to, each scoped to that one resource.
+ * These follow the Azure ML requirements for a workspace with a user-assigned
+ * identity (learn.microsoft.com/azure/machine-learning/how-to-identity-based-service-authentication,
+ * "User-assigned managed identity"). On the Key Vault the documented data
+ * role is 'Key Vault Administrator'; the platform narrows it to the custom
+ * role of {@link AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS}.
  */
 export const AZURE_WORKSPACE_SERVICE_ROLES = {
   storageAccount: ['Contributor', 'Storage Blob Data Contributor'],
-  keyVault: ['Contributor', 'Key Vault Administrator'],
+  keyVault: ['Contributor'],
   containerRegistry: ['Contributor'],
   applicationInsights: ['Contributor'],
+} as const;
+
+/**
+ * The data actions of the workspace identity's custom role on its Key Vault:
+ * what the Azure ML docs require for a vault in access-policy mode ("any
+ * access policy permissions besides purge operations"), as RBAC data actions.
+ * It replaces 'Key Vault Administrator', which also purges.
+ */
+export const AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS = {
+  dataActions: ['Microsoft.KeyVault/vaults/secrets/*', 'Microsoft.KeyVault/vaults/keys/*', 'Microsoft.KeyVault/vaults/certificates/*'],
+  notDataActions: [
+    'Microsoft.KeyVault/vaults/secrets/purge/action',
+    'Microsoft.KeyVault/vaults/keys/purge/action',
+    'Microsoft.KeyVault/vaults/certificates/purge/action',
+  ],
+} as const;
+
+/**
+ * The role and condition that let an identity that runs jobs use the
+ * workspace's system datastores (`workspaceblobstore`,
+ * `workspaceartifactstore`: containers named `azureml…` in the workspace's
+ * storage account) when they use identity-based access: 'Storage Blob Data
+ * Contributor' on the account, limited by an ABAC condition to those
+ * containers (the pattern Azure ML itself uses for data isolation).
+ */
+export const AZURE_SYSTEM_DATASTORE_ACCESS = {
+  role: 'Storage Blob Data Contributor',
+  containerPrefix: 'azureml',
+  condition: [
+    '(',
+    " (",
+    "  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})",
+    "  AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})",
+    "  AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})",
+    "  AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'})",
+    "  AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})",
+    ' )',
+    ' OR',
+    " (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringStartsWith 'azureml')",
+    ')',
+  ].join('\n'),
 } as const;
 
 /** Actions of the custom model-reader role (ModelRegistry.grantRead), scoped to the workspace. */

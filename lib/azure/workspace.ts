@@ -1,19 +1,36 @@
 import { ApplicationInsights } from '@cdktf/provider-azurerm/lib/application-insights';
 import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
 import { MachineLearningWorkspace } from '@cdktf/provider-azurerm/lib/machine-learning-workspace';
+import { MachineLearningWorkspaceNetworkOutboundRulePrivateEndpoint } from '@cdktf/provider-azurerm/lib/machine-learning-workspace-network-outbound-rule-private-endpoint';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
+import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { IMlWorkspace, IWorkloadIdentity, identityOf } from '../core/contracts';
-import { IssueCollector } from '../core/errors';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { AzureArtifactStore } from './artifact-store';
 import { AzureResourceProps, AzureRetainProps } from './common';
 import { AzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity } from './identity';
 import { AzureImageRegistry } from './image-registry';
-import { AZURE_ROLES, AZURE_WORKSPACE_SERVICE_ROLES } from './perms';
+import { AZURE_ROLES, AZURE_SYSTEM_DATASTORE_ACCESS, AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS, AZURE_WORKSPACE_SERVICE_ROLES } from './perms';
+import { AzurePrivateEndpointOptions, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { assignRole } from './private/grants';
-import { azureTags, checkCustomerManagedKey, checkInt, nameFor, namingOf, retainLifecycle } from './private/util';
+import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, nameFor, namingOf, retainLifecycle } from './private/util';
+
+/**
+ * How clients reach the workspace (and its online endpoints):
+ * - `public`: from every network;
+ * - `allowedRanges`: from the `allowedIpRanges` only (Azure ML "enabled from
+ *   selected IP addresses"; set by the release step after creation, the only
+ *   time Azure ML accepts it — until then the workspace is private);
+ * - `private`: through private endpoints only.
+ */
+export type AzureWorkspaceInboundAccess = 'public' | 'allowedRanges' | 'private';
+
+/** How Azure ML authenticates to the system datastores of the workspace's storage account. */
+export type AzureSystemDatastoresAuthMode = 'identity' | 'accessKey';
 
 /** Props of {@link AzureMlWorkspace}. */
 export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainProps {
@@ -45,6 +62,31 @@ export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainPr
    * @default false
    */
   readonly publicNetworkAccess?: boolean;
+  /**
+   * While public access is off: public IPv4 ranges the workspace and its
+   * online endpoints accept requests from (Azure ML "enabled from selected
+   * IP addresses"). Azure ML takes the list only after the workspace exists
+   * (and azurerm cannot set it), so Terraform creates the workspace private
+   * and the release step opens it to these ranges (`inboundAccess`
+   * `allowedRanges`); the workspace's managed network gets a private
+   * endpoint rule to the workspace, which jobs then need.
+   * @default - none: the workspace is reached through private endpoints only
+   */
+  readonly allowedIpRanges?: readonly string[];
+  /**
+   * Private endpoints of the workspace (`amlworkspace`, with the
+   * `privatelink.api.azureml.ms` and `privatelink.notebooks.azure.net` zones).
+   * @default - none
+   */
+  readonly privateEndpoints?: readonly AzurePrivateEndpointOptions[];
+  /**
+   * How Azure ML authenticates to the system datastores of the storage
+   * account: `identity` (the only mode that works while the account has
+   * shared keys off; set through the release step, since azurerm cannot set
+   * it) or `accessKey`.
+   * @default 'identity'
+   */
+  readonly systemDatastoresAuthMode?: AzureSystemDatastoresAuthMode;
   /**
    * Isolate the workspace in a managed network that allows only approved
    * outbound traffic (`AllowOnlyApprovedOutbound`); compute nodes get no
@@ -87,6 +129,16 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
   public readonly applicationInsightsId: string;
   /** True when the workspace runs in a managed network. */
   public readonly managedNetworkIsolated: boolean;
+  /** How clients reach the workspace and its online endpoints. */
+  public readonly inboundAccess: AzureWorkspaceInboundAccess;
+  /** The ranges the workspace accepts requests from while `inboundAccess` is `allowedRanges`. */
+  public readonly allowedIpRanges: readonly string[];
+  /** How Azure ML authenticates to the system datastores (applied by the release step). */
+  public readonly systemDatastoresAuthMode: AzureSystemDatastoresAuthMode;
+  /** The workspace's private endpoints, by sub-resource (`amlworkspace`). */
+  public readonly privateEndpoints: ReadonlyMap<string, PrivateEndpoint>;
+
+  private readonly storageAccountId: string;
 
   constructor(scope: Construct, id: string, props: AzureMlWorkspaceProps) {
     super(scope, id);
@@ -99,10 +151,20 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     checkInt(issues, 'AzureMlWorkspace', this.node.path, 'logRetentionDays', logRetentionDays, 30, 730);
     const cmk = props.customerManagedKey ?? true;
     checkCustomerManagedKey(issues, 'AzureMlWorkspace', this.node.path, cmk, props.encryptionKey, props.serviceIdentity, 'serviceIdentity');
+    checkIpRanges(issues, 'AzureMlWorkspace', this.node.path, props.allowedIpRanges);
+    checkPrivateEndpoints(issues, 'AzureMlWorkspace', this.node.path, props.privateEndpoints, ['amlworkspace']);
+    const authMode = props.systemDatastoresAuthMode ?? 'identity';
+    if (!['identity', 'accessKey'].includes(authMode)) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlWorkspace', 'systemDatastoresAuthMode', authMode, "'identity' or 'accessKey'"));
+    }
+    const kvRoleName = nameFor(issues, naming, 'azureRoleDefinition', 'mlw-keyvault-data');
     issues.throwIfAny('Invalid AzureMlWorkspace props:');
 
     const retain = props.retainData ?? true;
     const isolated = props.managedNetworkIsolation ?? true;
+    const publicAccess = props.publicNetworkAccess ?? false;
+    const ranges = [...(props.allowedIpRanges ?? [])];
+    const inbound: AzureWorkspaceInboundAccess = publicAccess ? 'public' : ranges.length > 0 ? 'allowedRanges' : 'private';
     const tags = azureTags(naming, props.tags);
     const where = { location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName };
 
@@ -128,6 +190,18 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     };
     attach(props.artifactStore, props.artifactStore.accountId, AZURE_WORKSPACE_SERVICE_ROLES.storageAccount);
     attach(props.encryptionKey, props.encryptionKey.keyVaultId, AZURE_WORKSPACE_SERVICE_ROLES.keyVault);
+    // Azure ML documents 'Key Vault Administrator' for a user-assigned workspace identity on an
+    // RBAC vault, and "anything but purge" for an access-policy vault: this role is the latter.
+    const kvDataRole = new RoleDefinition(this, 'KeyVaultDataRole', {
+      name: kvRoleName,
+      scope: props.resourceGroup.resourceGroupId,
+      description: `Key Vault data access of the Azure ML workspace ${name}: secrets, keys and certificates, without purge.`,
+      permissions: [{ actions: [], dataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.dataActions], notDataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.notDataActions] }],
+      assignableScopes: [props.resourceGroup.resourceGroupId],
+    });
+    serviceAccess.push(
+      assignRole(props.encryptionKey, { key: `${props.encryptionKey.node.path}/Vault`, id: props.encryptionKey.keyVaultId }, service, { label: 'WorkspaceKeyVaultData', definitionId: kvDataRole.roleDefinitionResourceId }),
+    );
     attach(props.imageRegistry, props.imageRegistry.registryId, AZURE_WORKSPACE_SERVICE_ROLES.containerRegistry);
     attach(this, insights.id, AZURE_WORKSPACE_SERVICE_ROLES.applicationInsights);
 
@@ -140,11 +214,12 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
       containerRegistryId: props.imageRegistry.registryId,
       identity: { type: 'UserAssigned', identityIds: [service.identityId] },
       primaryUserAssignedIdentity: service.identityId,
-      publicNetworkAccessEnabled: props.publicNetworkAccess ?? false,
+      publicNetworkAccessEnabled: publicAccess,
       encryption: cmk
         ? {
             keyVaultId: props.encryptionKey.keyVaultId,
-            keyId: props.encryptionKey.keyId,
+            // Versionless: the workspace follows the key's rotation instead of pinning a version that expires.
+            keyId: props.encryptionKey.versionlessKeyId,
             userAssignedIdentityId: service.identityId,
           }
         : undefined,
@@ -153,8 +228,24 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
         : { isolationMode: 'Disabled' },
       tags,
       dependsOn: serviceAccess,
-      lifecycle: retainLifecycle(retain),
+      // With allowed ranges the release step turns public access on (with the IP rules); Terraform must not turn it off again.
+      lifecycle: retainLifecycle(retain, inbound === 'allowedRanges' ? { ignoreChanges: ['public_network_access_enabled'] } : {}),
     });
+    this.privateEndpoints = createPrivateEndpoints(
+      this,
+      { resourceId: workspace.id, resourceName: name, location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName, tags },
+      props.privateEndpoints,
+    );
+    if (inbound === 'allowedRanges' && isolated) {
+      // learn.microsoft.com/azure/machine-learning/how-to-managed-network, "Scenario: Enable access from
+      // selected IP addresses": the managed network needs a private endpoint rule to the workspace itself.
+      new MachineLearningWorkspaceNetworkOutboundRulePrivateEndpoint(this, 'WorkspaceOutboundRule', {
+        name: 'workspace-private-endpoint',
+        workspaceId: workspace.id,
+        serviceResourceId: workspace.id,
+        subResourceTarget: 'amlworkspace',
+      });
+    }
 
     if (props.diagnostics ?? true) {
       new MonitorDiagnosticSetting(this, 'Diagnostics', {
@@ -172,6 +263,10 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     this.logDestination = logs.id;
     this.applicationInsightsId = insights.id;
     this.managedNetworkIsolated = isolated;
+    this.inboundAccess = inbound;
+    this.allowedIpRanges = inbound === 'allowedRanges' ? ranges : [];
+    this.systemDatastoresAuthMode = authMode;
+    this.storageAccountId = props.artifactStore.accountId;
   }
 
   /**
@@ -182,6 +277,10 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     identityOf(identity, 'azure', 'MlWorkspace.grantUse');
     assignRole(this, this.grantScope, identity, { name: AZURE_ROLES.workspaceUse });
     assignRole(this, { key: `${this.node.path}/Insights`, id: this.applicationInsightsId }, identity, { name: AZURE_ROLES.metricsPublish });
+    if (this.systemDatastoresAuthMode === 'identity') {
+      // Jobs write logs and outputs to the system datastores with the compute's identity.
+      assignRole(this, { key: `${this.node.path}/SystemDatastores`, id: this.storageAccountId }, identity, { name: AZURE_SYSTEM_DATASTORE_ACCESS.role }, AZURE_SYSTEM_DATASTORE_ACCESS.condition);
+    }
   }
 
   /** The scope workspace-level grants (also the model registry's) use. */

@@ -77,9 +77,10 @@ export interface AzureGithubCiIdentityProps extends GithubRepositoryProps {
  *   at synth) — never Owner, User Access Administrator or this role itself —
  *   because the stack's own role assignments are resources Terraform manages.
  * - 'Key Vault Reader' on the platform Key Vault: the vault uses RBAC, and
- *   Terraform must read the key's metadata while refreshing. (On its first
- *   run, CI becomes the deployer that `data.azurerm_client_config` names, so
- *   the stack's 'Key Vault Crypto Officer' assignment moves to CI.)
+ *   Terraform must read the key's metadata while refreshing.
+ * - the platform's deploy data roles (`platform.grantDeploy`): 'Key Vault
+ *   Crypto Officer' on the vault, 'Storage Blob Data Contributor' on the
+ *   artifact container and 'AcrPush' on the registry.
  * - 'Reader' on its own resource group: CI refreshes its identity and
  *   credentials but cannot change who may sign in as it.
  * - with `stateBackend`: 'Storage Blob Data Contributor' on the state
@@ -172,6 +173,9 @@ export class AzureGithubCiIdentity extends Construct {
       condition: Lazy.stringValue({ produce: () => constrainedDelegationCondition(this.assignableRoleIds(props.assignableRoleIds ?? {})) }),
     });
     assign('KeyVaultReader', platform.encryptionKey.keyVaultId, 'Key Vault Reader');
+    // The data roles Terraform needs through the data planes (create the key, write the
+    // training data, push the image); every such write waits for them.
+    platform.grantDeploy(identity.principalId, 'ServicePrincipal');
     assign('OwnResourceGroupReader', rg.id, 'Reader');
     if (props.stateBackend) {
       const b = props.stateBackend;
@@ -184,6 +188,13 @@ export class AzureGithubCiIdentity extends Construct {
       Annotations.of(this).addWarning(
         'ci.github.pullRequests is true: every pull request from a branch of the repository can sign in with the deploy identity. ' +
           'Keep it only if pushing branches is restricted to people allowed to deploy.',
+      );
+    }
+    if (platform.network.mode === 'firewalled') {
+      Annotations.of(this).addWarning(
+        'network.mode is firewalled: CI runs Terraform through the Key Vault, storage and registry data planes, which take requests only from network.allowedIpRanges, ' +
+          'and GitHub-hosted runners have no stable egress range to list there. Run the deploy job on a runner with a static egress listed in allowedIpRanges ' +
+          '(self-hosted, or a larger runner with static IPs; repository variable MLOPS_RUNNER), or use network.mode: private with a self-hosted runner inside the network.',
       );
     }
     if ((props.environments ?? []).length === 0) {

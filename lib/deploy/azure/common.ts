@@ -19,6 +19,22 @@ export interface AzureReleaseTarget {
   readonly location: string;
   /** The user-assigned identity jobs and deployments run as. */
   readonly identity: { readonly resourceId: string; readonly clientId: string };
+  /**
+   * Workspace settings azurerm cannot set, which the release step applies
+   * (idempotently) before it runs a job or rolls out an endpoint: identity-based
+   * access to the system datastores (the storage account has shared keys
+   * off), and, while the workspace is open to allowed ranges only, its public
+   * access with those IP rules.
+   */
+  readonly workspace: AzureWorkspaceSettings;
+}
+
+/** The `workspace` part of the Azure target. */
+export interface AzureWorkspaceSettings {
+  /** How Azure ML authenticates to the workspace's system datastores. */
+  readonly systemDatastoresAuthMode: 'identity' | 'accessKey';
+  /** The public ranges the workspace accepts (Azure ML "enabled from selected IP addresses"); absent: Terraform's setting stays. */
+  readonly allowedIpRanges?: readonly string[];
 }
 
 /** The routes and port the runtime's scoring server answers Azure ML on (training-image/src/serve/README.md). */
@@ -64,6 +80,10 @@ export function azureTargetOf(platform: AzureMlPlatform): AzureReleaseTarget {
     workspaceName: platform.workspace.workspaceName,
     location: platform.workspace.region,
     identity: { resourceId: platform.identity.identityId, clientId: platform.identity.clientId },
+    workspace: {
+      systemDatastoresAuthMode: platform.workspace.systemDatastoresAuthMode,
+      ...(platform.workspace.inboundAccess === 'allowedRanges' ? { allowedIpRanges: [...platform.workspace.allowedIpRanges] } : {}),
+    },
   };
 }
 

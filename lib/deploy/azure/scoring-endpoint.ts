@@ -1,4 +1,3 @@
-import { MachineLearningWorkspace } from '@cdktf/provider-azurerm/lib/machine-learning-workspace';
 import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AzureMlPlatform } from '../../azure/platform';
@@ -41,9 +40,10 @@ export interface AzureScoringEndpointProps extends ScoringEndpointProps {
    */
   readonly authMode?: AzureEndpointAuthMode;
   /**
-   * Let clients on public networks reach the scoring URL. Off, the endpoint
+   * Let clients on public networks reach the scoring URL (in a workspace
+   * open to allowed ranges only: from those ranges). Off, the endpoint
    * answers only through the workspace's private endpoint.
-   * @default - the workspace's own setting (the platform's publicNetworkAccess, off by default)
+   * @default - true unless the workspace is private (network mode `private`)
    */
   readonly publicNetworkAccess?: boolean;
 }
@@ -54,6 +54,8 @@ export interface AzureEndpointTarget {
   readonly configHash: string;
   readonly authMode: AzureEndpointAuthMode;
   readonly publicNetworkAccess: boolean;
+  /** With public access on in a workspace open to allowed ranges only: those ranges (Azure ML applies the workspace's IP rules to the endpoint). */
+  readonly allowedIpRanges?: readonly string[];
 }
 
 /** The job's Azure construct, also through the cloud-neutral `TrainingJob` wrapper. */
@@ -63,10 +65,15 @@ function azureJobOf(job: ITrainingJob | undefined): AzureTrainingJob | undefined
   return inner instanceof AzureTrainingJob ? inner : undefined;
 }
 
+/**
+ * Whether the endpoint accepts requests from public networks, as its
+ * workspace does: from every network (`public`), or from the workspace's
+ * allowed ranges (`allowedRanges`: Azure ML applies the workspace's IP rules
+ * to endpoints with public access on); `private` workspaces serve the
+ * endpoint through their private endpoint only.
+ */
 function workspacePublicAccess(platform: AzureMlPlatform): boolean {
-  const ws = platform.workspace.node.tryFindChild('Resource');
-  const value = ws instanceof MachineLearningWorkspace ? ws.publicNetworkAccessEnabledInput : undefined;
-  return value === true;
+  return platform.workspace.inboundAccess !== 'private';
 }
 
 /**
@@ -203,7 +210,8 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     this.instanceType = instanceType;
     this.configHash = configHash;
 
-    const endpoint: AzureEndpointTarget = { configHash, authMode, publicNetworkAccess };
+    const restricted = publicNetworkAccess && platform.workspace.inboundAccess === 'allowedRanges';
+    const endpoint: AzureEndpointTarget = { configHash, authMode, publicNetworkAccess, ...(restricted ? { allowedIpRanges: [...platform.workspace.allowedIpRanges] } : {}) };
     const target: AzureReleaseTarget & { endpoint: AzureEndpointTarget } = { ...azureTargetOf(platform), endpoint };
     this.step = new ReleaseStep(this, 'Release', {
       spec: {

@@ -1,6 +1,7 @@
 import { show } from '../../core/errors';
-import { PolicyFinding, PolicyRule } from '../types';
-import { attr, blocks, describe, expectAttr, expectSet, isExpression, literalBool, strings } from '../values';
+import { dependsTransitively } from '../graph';
+import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
+import { attr, blocks, describe, expectAttr, expectSet, isExpression, literalBool, referencedAddresses, strings } from '../values';
 
 const OPEN_RANGES = new Set(['*', '0.0.0.0/0', '0.0.0.0', '::/0', 'internet', 'any']);
 
@@ -51,6 +52,321 @@ function nsgRuleFindings(rule: Record<string, unknown>, label: string): PolicyFi
   if (open.length === 0) return [];
   const ports = rule.destination_port_range ?? rule.destination_port_ranges;
   return [{ found: `${label} allows inbound ${show(rule.protocol)} to ports ${show(ports)} from ${open.join(', ')}` }];
+}
+
+// ---------------------------------------------------------------------------
+// Deploy readiness: what Terraform writes through a data plane, and what the
+// workload reads, must have a network path and a role, in the order Terraform
+// creates things.
+// ---------------------------------------------------------------------------
+
+/** The sub-resource of a private endpoint a data-plane write goes through, by target type. */
+const SUB_RESOURCE: Readonly<Record<string, string>> = {
+  azurerm_key_vault: 'vault',
+  azurerm_storage_account: 'blob',
+  azurerm_container_registry: 'registry',
+};
+
+/** Roles that let a principal do each data-plane write (on the target or a parent scope). */
+const WRITE_ROLES: Readonly<Record<string, readonly string[]>> = {
+  azurerm_key_vault: ['Key Vault Crypto Officer', 'Key Vault Administrator'],
+  azurerm_storage_account: ['Storage Blob Data Contributor', 'Storage Blob Data Owner'],
+  azurerm_container_registry: ['AcrPush', 'Container Registry Repository Writer'],
+};
+
+/** What a data-plane write needs, in words, for messages. */
+const WRITE_WHAT: Readonly<Record<string, string>> = {
+  azurerm_key_vault_key: 'creates the key through the Key Vault data plane',
+  azurerm_storage_blob: 'uploads the blob through the storage data plane',
+  docker_registry_image: 'pushes the image through the registry data plane',
+};
+
+/** The first element of `type` a value refers to. */
+function refOf(context: PolicyContext, value: unknown, type: string): PolicyElement | undefined {
+  return context.referenced(value).find((e) => e.type === type && e.kind === 'resource');
+}
+
+/** The element of `type` whose literal `name` is `name`. */
+function byName(context: PolicyContext, type: string, name: unknown): PolicyElement | undefined {
+  return typeof name === 'string' && !isExpression(name) ? context.ofSelector(type).find((e) => e.attrs.name === name) : undefined;
+}
+
+/** The Key Vault, storage account or registry a data-plane write goes to. */
+function writeTarget(element: PolicyElement, context: PolicyContext): PolicyElement | undefined {
+  switch (element.type) {
+    case 'azurerm_key_vault_key':
+      return refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault');
+    case 'azurerm_storage_blob':
+      return refOf(context, element.attrs.storage_account_name, 'azurerm_storage_account') ?? byName(context, 'azurerm_storage_account', element.attrs.storage_account_name);
+    case 'docker_registry_image': {
+      // The pushed name is a registry's login server, directly or through the docker_image it pushes.
+      const direct = refOf(context, element.attrs.name, 'azurerm_container_registry');
+      if (direct) return direct;
+      const image = refOf(context, element.attrs.name, 'docker_image');
+      return image ? refOf(context, image.attrs.name, 'azurerm_container_registry') : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The firewall block of a target, and whether its public endpoint lets the given ranges (or every network) through. */
+function publicPath(target: PolicyElement): { open: boolean; ranges: string[] } | undefined {
+  if (literalBool(target.attrs.public_network_access_enabled) === false) return undefined;
+  const fw =
+    target.type === 'azurerm_key_vault'
+      ? blocks(target.attrs.network_acls)[0]
+      : target.type === 'azurerm_storage_account'
+        ? blocks(target.attrs.network_rules)[0]
+        : blocks(target.attrs.network_rule_set)[0];
+  if (!fw || fw.default_action === 'Allow') return { open: true, ranges: [] };
+  const ranges = target.type === 'azurerm_container_registry' ? blocks(fw.ip_rule).map((r) => String(r.ip_range)) : strings(fw.ip_rules);
+  return ranges.length > 0 ? { open: false, ranges } : undefined;
+}
+
+/** The private endpoints of a target's sub-resource that have a DNS zone group. */
+function privateEndpointsOf(target: PolicyElement, sub: string, context: PolicyContext): PolicyElement[] {
+  return context.ofSelector('azurerm_private_endpoint').filter((pe) => {
+    const conn = blocks(pe.attrs.private_service_connection)[0];
+    return (
+      conn !== undefined &&
+      referencedAddresses(conn.private_connection_resource_id).has(target.address) &&
+      strings(conn.subresource_names).includes(sub) &&
+      blocks(pe.attrs.private_dns_zone_group).length > 0
+    );
+  });
+}
+
+/** The network-path finding of a write (or of a storage account the provider reads), or none. */
+function networkPathFinding(write: PolicyElement, target: PolicyElement, what: string, context: PolicyContext): PolicyFinding[] {
+  const mode = context.deploy.networkMode;
+  const pub = publicPath(target);
+  if (mode === 'public') {
+    return pub ? [] : [{ found: `${what} of ${target.address}, whose public endpoint is closed (network mode public): Terraform cannot reach it`, fix: 'Open the public endpoint in public mode (public_network_access_enabled = true), or use network.mode: private with a private endpoint' }];
+  }
+  if (mode === 'firewalled') {
+    if (pub) return [];
+    return [
+      {
+        found: `${what} of ${target.address}, whose public endpoint lets no range through (network mode firewalled, no allowedIpRanges): Terraform, outside any private network, cannot reach it`,
+        fix: 'Put the egress of the machines that run cdktf deploy (and of the CI runner) in network.allowedIpRanges, or use network.mode: private and run Terraform inside the network',
+      },
+    ];
+  }
+  // private: through a private endpoint of the sub-resource that the write waits for (or a VPN range on the firewall).
+  if (pub) return [];
+  const sub = SUB_RESOURCE[target.type]!;
+  const pes = privateEndpointsOf(target, sub, context);
+  if (pes.length === 0) {
+    return [{ found: `${what} of ${target.address}, which has no public path and no private endpoint of sub-resource "${sub}" with a DNS zone group (network mode private)`, fix: `Add a private endpoint (sub-resource ${sub}) with a private DNS zone group to ${target.address} (AzureMlPlatform does in private mode)` }];
+  }
+  if (write === target) return [];
+  if (!pes.some((pe) => dependsTransitively(context.graph, write.address, pe.address))) {
+    return [
+      {
+        found: `${what} of ${target.address} but does not depend on its private endpoint ${pes.map((pe) => pe.address).join(', ')}: Terraform may write before the endpoint and its DNS records exist`,
+        fix: `Add depends_on = [${pes[0]!.address}] to ${write.address} (the platform's stores bind their writes: bindDataPlaneWrite)`,
+      },
+    ];
+  }
+  return [];
+}
+
+/** True when an assignment's scope is the target or something inside it / above it that covers it. */
+function scopeCovers(assignment: PolicyElement, target: PolicyElement, context: PolicyContext): boolean {
+  const scope = assignment.attrs.scope;
+  const refs = context.referenced(scope);
+  if (refs.some((r) => r.address === target.address)) return true;
+  // A container of the storage account.
+  if (target.type === 'azurerm_storage_account') {
+    return refs.some((r) => r.type === 'azurerm_storage_container' && referencedAddresses(r.attrs.storage_account_id).has(target.address));
+  }
+  return false;
+}
+
+function deployRoleFindings(write: PolicyElement, target: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const roles = WRITE_ROLES[target.type]!;
+  const what = WRITE_WHAT[write.type]!;
+  const deployers = context.deploy.deployers;
+  if (deployers.length === 0) {
+    // The pack was not told who deploys: some principal must at least hold the role, before the write.
+    const any = context.ofSelector('azurerm_role_assignment').filter((a) => roles.includes(String(a.attrs.role_definition_name)) && scopeCovers(a, target, context));
+    if (any.length === 0) {
+      return [{ found: `${write.address} ${what} of ${target.address}, but no principal is assigned ${roles.join(' or ')} on it (Owner and Contributor have no data actions)`, fix: 'Name the deployers (config deployers:, or the platform\'s deployers prop); the platform grants them the data roles (grantDeploy)' }];
+    }
+    return any.some((g) => dependsTransitively(context.graph, write.address, g.address))
+      ? []
+      : [{ found: `${write.address} ${what} of ${target.address} but depends on none of the role assignments ${any.map((g) => g.address).join(', ')}: Terraform may write before a role exists`, fix: `Add depends_on = [${any[0]!.address}] to ${write.address}` }];
+  }
+  const findings: PolicyFinding[] = [];
+  for (const principal of deployers) {
+    const grants = context
+      .ofSelector('azurerm_role_assignment')
+      .filter((a) => a.attrs.principal_id === principal && roles.includes(String(a.attrs.role_definition_name)) && scopeCovers(a, target, context));
+    if (grants.length === 0) {
+      findings.push({
+        found: `${write.address} ${what} of ${target.address}, but the deployer ${show(principal)} has no ${roles.join(' or ')} on it (Owner and Contributor have no data actions)`,
+        fix: `Grant the deployer ${roles[0]} on ${target.address} (platform.grantDeploy(principal) does)`,
+      });
+    } else if (!grants.some((g) => dependsTransitively(context.graph, write.address, g.address))) {
+      findings.push({
+        found: `${write.address} ${what} of ${target.address} but does not depend on the deployer ${show(principal)}'s role assignment ${grants.map((g) => g.address).join(', ')}: Terraform may write before the role exists`,
+        fix: `Add depends_on = [${grants[0]!.address}] to ${write.address}`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** MLOPS_DEPLOY_AZURE_WRITE_PATH */
+function writePath(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const target = writeTarget(element, context);
+  if (!target) return [];
+  return networkPathFinding(element, target, WRITE_WHAT[element.type]!, context);
+}
+
+/** MLOPS_DEPLOY_AZURE_WRITE_ROLE */
+function writeRole(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const target = writeTarget(element, context);
+  return target ? deployRoleFindings(element, target, context) : [];
+}
+
+/** MLOPS_DEPLOY_AZURE_BLOB_CONTAINER */
+function blobContainer(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const account = writeTarget(element, context);
+  const name = element.attrs.storage_container_name;
+  const container =
+    refOf(context, name, 'azurerm_storage_container') ??
+    context
+      .ofSelector('azurerm_storage_container')
+      .find((c) => c.attrs.name === name && (!account || referencedAddresses(c.attrs.storage_account_id).has(account.address) || c.attrs.storage_account_name === account.attrs.name));
+  if (!container) return [];
+  if (dependsTransitively(context.graph, element.address, container.address)) return [];
+  return [
+    {
+      found: `storage_container_name is ${show(name)}, the container ${container.address}, but the blob does not depend on it: Terraform may upload before the container exists`,
+      fix: `Refer to the container (storage_container_name = ${container.address}.name) or add depends_on = [${container.address}]`,
+    },
+  ];
+}
+
+/** The azurerm provider configuration, if the stack has one. */
+function azurermProvider(context: PolicyContext): PolicyElement | undefined {
+  return context.ofSelector('provider.azurerm')[0];
+}
+
+/** MLOPS_DEPLOY_AZURE_STORAGE_DATA_PLANE */
+function storageDataPlane(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const provider = azurermProvider(context);
+  const flag = attr(attr(provider?.attrs, 'features'), 'storage');
+  const dataPlane = literalBool(attr(flag, 'data_plane_available'));
+  if (dataPlane === false) return [];
+  const findings = networkPathFinding(element, element, 'the azurerm provider reads the queue and static-website properties (data plane) on create and refresh', context);
+  if (context.deploy.networkMode === 'private' && findings.length === 0 && !publicPath(element)) {
+    // A private endpoint needs the account, so it cannot exist when the provider first reads the account.
+    return [
+      {
+        found: 'the azurerm provider reads the account\'s data plane when it creates it, before any private endpoint of the account can exist',
+        fix: 'Set the provider feature storage { data_plane_available = false } (MlPlatformStack does; hashicorp/terraform-provider-azurerm#33454)',
+      },
+    ];
+  }
+  return findings.map((f) => ({ ...f, fix: `${f.fix}; or set the provider feature storage { data_plane_available = false } (hashicorp/terraform-provider-azurerm#33454)` }));
+}
+
+/** MLOPS_DEPLOY_AZURE_CMK_PATH */
+function registryKeyPath(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const encryption = blocks(element.attrs.encryption)[0];
+  if (!encryption?.key_vault_key_id || !encryption.identity_client_id) return [];
+  const key = refOf(context, encryption.key_vault_key_id, 'azurerm_key_vault_key');
+  const vault = key ? refOf(context, key.attrs.key_vault_id, 'azurerm_key_vault') : undefined;
+  if (!vault) return [];
+  const pub = publicPath(vault);
+  if (pub?.open) return [];
+  return [
+    {
+      found: `the registry is encrypted with ${key!.address} through a user-assigned identity, but ${vault.address} denies public traffic by default: a user-assigned identity is not a trusted service (MicrosoftDocs/azure-docs#61064), so Azure cannot create the registry`,
+      fix: 'Use Microsoft-managed keys for the registry (AzureImageRegistry customerManagedKey: false; the platform does outside public mode), or a vault open to the registry at creation',
+    },
+  ];
+}
+
+/** The user-assigned identity (its principal expression) a release step runs as. */
+function releaseIdentity(element: PolicyElement, context: PolicyContext): PolicyElement | undefined {
+  const input = element.attrs.input;
+  if (!isRecord(input) || input.cloud !== 'azure') return undefined;
+  return refOf(context, attr(input, 'azure.identity.resourceId'), 'azurerm_user_assigned_identity');
+}
+
+/** MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS */
+function workloadAccess(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const identity = releaseIdentity(element, context);
+  if (!identity) return [];
+  const principal = `\${${identity.address}.principal_id}`;
+  const input = element.attrs.input as Record<string, unknown>;
+  const needs: { what: string; roles: readonly string[]; types: readonly string[] }[] = [
+    { what: 'pull the runtime image', roles: ['AcrPull', 'AcrPush'], types: ['azurerm_container_registry'] },
+    { what: 'read the training data and the model', roles: ['Storage Blob Data Reader', 'Storage Blob Data Contributor', 'Storage Blob Data Owner'], types: ['azurerm_storage_container', 'azurerm_storage_account'] },
+  ];
+  const findings: PolicyFinding[] = [];
+  for (const need of needs) {
+    const grants = context
+      .ofSelector('azurerm_role_assignment')
+      .filter((a) => a.attrs.principal_id === principal && need.roles.includes(String(a.attrs.role_definition_name)) && context.referenced(a.attrs.scope).some((r) => need.types.includes(r.type)));
+    if (grants.length === 0) {
+      findings.push({ found: `the ${input.kind} step runs as ${identity.address}, which has no ${need.roles.join(' or ')}: it cannot ${need.what}`, fix: `Grant ${identity.address} ${need.roles[0]} (platform.imageRegistry.grantPull / artifactStore.grantRead)` });
+    } else if (!grants.some((g) => dependsTransitively(context.graph, element.address, g.address))) {
+      findings.push({ found: `the ${input.kind} step runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment: the job may start before it may ${need.what}`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
+    }
+  }
+  return findings;
+}
+
+/** MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS */
+function workspaceAccess(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const identity =
+    refOf(context, element.attrs.primary_user_assigned_identity, 'azurerm_user_assigned_identity') ??
+    (strings(attr(element.attrs, 'identity.identity_ids')).length === 1 ? refOf(context, attr(element.attrs, 'identity.identity_ids'), 'azurerm_user_assigned_identity') : undefined);
+  // A system-assigned identity gets its roles from Azure ML itself.
+  if (!identity) return [];
+  const principal = `\${${identity.address}.principal_id}`;
+  const account = refOf(context, element.attrs.storage_account_id, 'azurerm_storage_account');
+  const vault = refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault');
+  const cmkKey = refOf(context, attr(element.attrs, 'encryption.key_id'), 'azurerm_key_vault_key');
+  const needs: { what: string; target: PolicyElement | undefined; roles: readonly string[] }[] = [
+    { what: 'read and write its storage account', target: account, roles: ['Storage Blob Data Contributor', 'Storage Blob Data Owner'] },
+    { what: 'manage its Key Vault', target: vault, roles: ['Contributor', 'Owner'] },
+    { what: 'wrap and unwrap with its customer-managed key', target: cmkKey, roles: ['Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'Key Vault Crypto Officer', 'Key Vault Administrator'] },
+  ];
+  const findings: PolicyFinding[] = [];
+  for (const need of needs) {
+    if (!need.target) continue;
+    const keyVault = need.target.type === 'azurerm_key_vault_key' ? refOf(context, need.target.attrs.key_vault_id, 'azurerm_key_vault') : undefined;
+    const grants = context.ofSelector('azurerm_role_assignment').filter((a) => {
+      if (a.attrs.principal_id !== principal || !need.roles.includes(String(a.attrs.role_definition_name))) return false;
+      const refs = context.referenced(a.attrs.scope).map((r) => r.address);
+      return refs.includes(need.target!.address) || (keyVault !== undefined && refs.includes(keyVault.address));
+    });
+    if (grants.length === 0) {
+      findings.push({ found: `the workspace runs as ${identity.address}, which has no ${need.roles.join(' or ')} on ${need.target.address}: it cannot ${need.what}`, fix: `Assign ${identity.address} ${need.roles[0]} on ${need.target.address} (AzureMlWorkspace does for its service identity)` });
+    } else if (!grants.some((g) => dependsTransitively(context.graph, element.address, g.address))) {
+      findings.push({ found: `the workspace runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment on ${need.target.address}: Azure ML may check it before it exists`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
+    }
+  }
+  // Network: a managed network reaches the associated resources through private endpoints it creates itself.
+  const managed = String(attr(element.attrs, 'managed_network.isolation_mode') ?? 'Disabled');
+  if (managed === 'Disabled') {
+    for (const target of [account, vault].filter((t): t is PolicyElement => t !== undefined)) {
+      const pub = publicPath(target);
+      if (!pub?.open && privateEndpointsOf(target, SUB_RESOURCE[target.type] ?? 'vault', context).length === 0) {
+        findings.push({ found: `the workspace has no managed network and ${target.address} takes no traffic from it (no open public endpoint, no private endpoint)`, fix: 'Keep managed network isolation on (AzureMlWorkspace managedNetworkIsolation), or give the resource a private endpoint in the workspace\'s network' });
+      }
+    }
+  }
+  return findings;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The Azure rules. */
@@ -358,5 +674,62 @@ export const AZURE_RULES: readonly PolicyRule[] = [
       e.type === 'azurerm_network_security_rule'
         ? nsgRuleFindings(e.attrs as Record<string, unknown>, 'the rule')
         : blocks(e.attrs.security_rule).flatMap((r, i) => nsgRuleFindings(r, `security_rule[${i}] (${show(r.name)})`)),
+  },
+  // Deploy readiness
+  {
+    id: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image'],
+    title: 'a write Terraform makes through a data plane (Key Vault key, blob, image push) has a network path from the deployer in the configured mode',
+    fix: 'firewalled: list the deployers\' and CI runners\' egress in network.allowedIpRanges; private: a private endpoint of the sub-resource (with its DNS zone group) that the write depends on, and Terraform run inside the network',
+    check: writePath,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_WRITE_ROLE',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image'],
+    title: 'every deployer holds the data role a Terraform data-plane write needs (Key Vault Crypto Officer, Storage Blob Data Contributor, AcrPush), and the write depends on that role assignment',
+    fix: 'Name the deployers (config deployers:) and let the platform grant them (platform.grantDeploy), which also orders the writes after the assignments',
+    check: writeRole,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_BLOB_CONTAINER',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_storage_blob'],
+    title: 'a blob depends on the container it is written into',
+    fix: 'Refer to the container by attribute, or add depends_on on it (AzureArtifactStore.bindDataPlaneWrite)',
+    check: blobContainer,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_STORAGE_DATA_PLANE',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_storage_account'],
+    title: 'the azurerm provider can read the storage account (it reads the data plane on create and refresh unless storage { data_plane_available = false })',
+    fix: 'Set the azurerm provider feature storage { data_plane_available = false } (hashicorp/terraform-provider-azurerm#33454)',
+    check: storageDataPlane,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_CMK_PATH',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_container_registry'],
+    title: 'a registry encrypted with a customer-managed key through a user-assigned identity uses a vault that identity can reach at creation (a firewalled vault lets only system-assigned identities through)',
+    fix: 'Use Microsoft-managed keys for the registry, or a vault open to it (MicrosoftDocs/azure-docs#61064)',
+    check: registryKeyPath,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS',
+    cloud: 'azure',
+    resourceTypes: ['terraform_data'],
+    title: 'the identity an Azure release step (training job, endpoint) runs as can pull the image and read the data, and the step depends on those role assignments',
+    fix: 'Grant the workload identity AcrPull on the registry and a blob data role on the artifact container (the platform does), and make the step depend on them',
+    check: workloadAccess,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_machine_learning_workspace'],
+    title: 'the Azure ML workspace\'s user-assigned identity holds the roles on its storage account, Key Vault and customer-managed key before the workspace is created, and the workspace can reach them',
+    fix: 'Assign the workspace identity Storage Blob Data Contributor on the account, Contributor on the vault and Key Vault Crypto Service Encryption User on the key, and make the workspace depend on them (AzureMlWorkspace does)',
+    check: workspaceAccess,
   },
 ];

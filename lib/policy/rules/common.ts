@@ -98,14 +98,24 @@ function secretPatterns(element: PolicyElement): PolicyFinding[] {
   return findings;
 }
 
-/** Every `publicNetworkAccess` setting in a release spec, with its path. */
+/** True for a non-empty list of literal CIDRs none of which is open to every address. */
+function restrictedRanges(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0 && value.every((r) => typeof r === 'string' && !r.includes('${') && !/^(\*|0\.0\.0\.0(\/0)?|::\/0)$/.test(r));
+}
+
+/**
+ * Every `publicNetworkAccess` setting in a release spec, with its path; a
+ * setting next to a non-empty literal `allowedIpRanges` (public access from
+ * those ranges only, e.g. an Azure ML workspace's IP rules) is not listed.
+ */
 function publicAccessSettings(value: unknown, path: string, into: { path: string; value: unknown }[] = []): { path: string; value: unknown }[] {
   if (Array.isArray(value)) value.forEach((v, i) => publicAccessSettings(v, `${path}[${i}]`, into));
   else if (isRecord(value)) {
     for (const [k, v] of Object.entries(value)) {
       const p = path === '' ? k : `${path}.${k}`;
-      if (k === 'publicNetworkAccess') into.push({ path: p, value: v });
-      else publicAccessSettings(v, p, into);
+      if (k === 'publicNetworkAccess') {
+        if (!restrictedRanges(value.allowedIpRanges)) into.push({ path: p, value: v });
+      } else publicAccessSettings(v, p, into);
     }
   }
   return into;

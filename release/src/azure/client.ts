@@ -2,6 +2,7 @@ import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { ReleaseContext, ReleaseError } from '../driver';
+import { releaseCredential } from './credential';
 
 /** The Azure Resource Manager endpoint of the public cloud. */
 export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';
@@ -12,7 +13,11 @@ export const AUTOSCALE_API_VERSION = '2022-10-01';
 
 /** Options of {@link createAzureDriver}; all optional, production uses none. */
 export interface AzureDriverOptions {
-  /** @default - `DefaultAzureCredential` (environment, workload identity / GitHub OIDC, managed identity, Azure CLI, …) */
+  /**
+   * @default - in a GitHub Actions job with `id-token: write`, a `ClientAssertionCredential`
+   * that fetches a fresh GitHub OIDC token whenever it needs one (see `releaseCredential`);
+   * else `DefaultAzureCredential` (environment, workload identity, managed identity, Azure CLI, …)
+   */
   readonly credential?: TokenCredential;
   /** ARM endpoint. @default - MLOPS_AZURE_ARM_ENDPOINT, else https://management.azure.com */
   readonly endpoint?: string;
@@ -27,8 +32,9 @@ export interface AzureDriverOptions {
   /** Retries of the SDK's retry policy. @default 3 */
   readonly maxRetries?: number;
   /**
-   * CA certificates (PEM) the ARM endpoint's certificate must chain to, instead
-   * of the public ones: an ARM proxy with a private CA, or a loopback test server.
+   * CA certificates (PEM) the ARM endpoint's (and the sign-in endpoint's)
+   * certificate must chain to, instead of the public ones: a proxy with a
+   * private CA, or a loopback test server.
    * TLS verification stays on.
    * @default - the public CAs Node.js trusts
    */
@@ -49,11 +55,6 @@ export interface AzureSession {
   readonly jobPollMs: number;
 }
 
-function defaultCredential(): TokenCredential {
-  // Loaded on first use: msal is large, and tests pass their own credential.
-  const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
-  return new DefaultAzureCredential();
-}
 
 /** Opens a session for a subscription. */
 export function openSession(options: AzureDriverOptions, subscriptionId: string, ctx: ReleaseContext): AzureSession {
@@ -61,7 +62,8 @@ export function openSession(options: AzureDriverOptions, subscriptionId: string,
   if (!/^https:\/\/[^/\s]+$/.test(endpoint)) {
     throw new ReleaseError(`The ARM endpoint ${JSON.stringify(endpoint)} is not an https:// origin. Fix: unset ${ARM_ENDPOINT_ENV}, or set it to e.g. https://management.usgovcloudapi.net.`, 'BAD_ENDPOINT');
   }
-  const client = new AzureMachineLearningWorkspaces(options.credential ?? defaultCredential(), subscriptionId, {
+  const credential = options.credential ?? releaseCredential(ctx.env, { trustedCa: options.trustedCa });
+  const client = new AzureMachineLearningWorkspaces(credential, subscriptionId, {
     endpoint,
     // Tokens for the management API of the cloud the endpoint belongs to.
     credentialScopes: [`${endpoint}/.default`],

@@ -3,6 +3,7 @@ import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
 import { EndpointSpec, ReleaseSpec, ReleaseSpecError } from '../spec';
 import { ensureEnvironment, modelVersionsOf } from './assets';
 import { AUTOSCALE_API_VERSION, AzureSession, armRequest, attempt, getIfExists, listAll } from './client';
+import { ensureWorkspaceSettings } from './workspace';
 import { AzureTarget, INFERENCE_ROUTES, MODEL_MOUNT_PATH, RELEASE_INSTANCE_ENV, TAGS } from './target';
 
 type EndpointTarget = NonNullable<AzureTarget['endpoint']>;
@@ -208,7 +209,8 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
   const { resourceGroup: rg, workspaceName: ws } = target;
   const ep = spec.endpoint!;
   const t = target.endpoint!;
-  const actions: ReleaseAction[] = [];
+  // Before the endpoint: in a workspace open to allowed ranges only, the endpoint takes its IP rules.
+  const actions: ReleaseAction[] = [...(await ensureWorkspaceSettings(s, target))];
 
   const { mine: model } = await modelVersionsOf(s, spec, target);
   if (!model?.id || !model.name) {

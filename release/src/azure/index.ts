@@ -7,6 +7,8 @@ import { applyTraining, destroyTraining, trainingTargetOf } from './training';
 
 export { ARM_ENDPOINT_ENV, AUTOSCALE_API_VERSION, DEFAULT_ARM_ENDPOINT } from './client';
 export type { AzureDriverOptions } from './client';
+export { GITHUB_FEDERATION_AUDIENCE, GITHUB_OIDC_ENV, githubOidcToken, hasGithubOidc, releaseCredential } from './credential';
+export { WORKSPACE_API_VERSION, WORKSPACE_NETWORK_ACLS_API_VERSION, ensureWorkspaceSettings } from './workspace';
 export { AzureTargetSchema, INFERENCE_ROUTES, MODEL_MOUNT_PATH, RELEASE_INSTANCE_ENV, TAGS, releaseInstanceOf } from './target';
 export type { AzureTarget } from './target';
 export { trafficSteps, endpointBody, deploymentBody, autoscaleBody, autoscaleName, COLOURS } from './endpoint';
@@ -15,8 +17,9 @@ export { environmentBody, modelStepOf, nextVersion } from './assets';
 
 /**
  * The Azure release driver, through `@azure/arm-machinelearning`
- * (`AzureMachineLearningWorkspaces`, api-version 2022-10-01) with
- * `@azure/identity`'s `DefaultAzureCredential` unless a credential is given.
+ * (`AzureMachineLearningWorkspaces`, api-version 2022-10-01) with the
+ * credential of `releaseCredential` (GitHub OIDC in Actions, else
+ * `DefaultAzureCredential`) unless a credential is given.
  *
  * - training: an environment version for the image (by digest, with the
  *   scoring server's routes), a command job on the platform's compute cluster
@@ -48,5 +51,5 @@ export function createAzureDriver(options: AzureDriverOptions = {}): ReleaseDriv
   };
 }
 
-/** The production driver: DefaultAzureCredential, the public cloud's ARM endpoint (or MLOPS_AZURE_ARM_ENDPOINT). */
+/** The production driver: `releaseCredential`, the public cloud's ARM endpoint (or MLOPS_AZURE_ARM_ENDPOINT). */
 export const azureDriver: ReleaseDriver = createAzureDriver();

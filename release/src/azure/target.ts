@@ -14,6 +14,11 @@ const armId = (type: string, example: string) =>
     .string()
     .regex(new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${type.replace(/\./g, '\\.')}$`, 'i'), `must be the ARM id of a ${example}`);
 
+/** A public IPv4 address or CIDR range (Azure ML IP rules take IPv4 only). */
+const ipv4Range = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/([89]|[12]\d|3[0-2]))?$/, 'must be an IPv4 address or CIDR range such as 203.0.113.0/24');
+
 /** A path inside the artifact store's container: no absolute paths, no "..", ".", or empty segments. */
 const storePath = z
   .string()
@@ -104,6 +109,14 @@ export const AzureTargetSchema = z
         configHash: z.string().regex(/^[0-9a-f]{12}$/, 'must be 12 lowercase hex characters'),
         authMode: z.enum(['AMLToken', 'Key', 'AADToken']),
         publicNetworkAccess: z.boolean(),
+        allowedIpRanges: z.array(ipv4Range).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    workspace: z
+      .object({
+        systemDatastoresAuthMode: z.enum(['identity', 'accessKey']),
+        allowedIpRanges: z.array(ipv4Range).min(1).max(200, 'must list at most 200 ranges (Azure ML allows 200 IP rules per workspace)').optional(),
       })
       .strict()
       .optional(),

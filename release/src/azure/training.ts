@@ -4,6 +4,7 @@ import { ReleaseSpec, ReleaseSpecError, TrainingSpec } from '../spec';
 import { datastoreUri, digestOf, ensureEnvironment, environmentName, environmentVersionsOf, isSuperseded, modelStepOf, modelVersionsOf, nextVersion, workspaceId } from './assets';
 import { AzureSession, armRequest, attempt, getIfExists } from './client';
 import { AzureTarget, HYPERPARAMETER_NAME, RELEASE_INSTANCE_ENV, TAGS } from './target';
+import { ensureWorkspaceSettings } from './workspace';
 
 type TrainingTarget = NonNullable<AzureTarget['training']>;
 
@@ -190,6 +191,8 @@ export async function applyTraining(s: AzureSession, spec: ReleaseSpec, target: 
   if (instance === undefined) {
     s.ctx.log.info(`${RELEASE_INSTANCE_ENV} is not set (a run outside Terraform): the model version is not marked with ${TAGS.step}`);
   }
+  // Before the job: it writes its logs and outputs through the system datastores.
+  actions.push(...(await ensureWorkspaceSettings(s, target)));
   const environment = await ensureEnvironment(s, spec, target);
   actions.push(environment.action);
   const job = await runJob(s, spec, target, environment.id, actions);
