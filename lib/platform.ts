@@ -16,8 +16,6 @@ export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps 
     tags: config.tags,
     network: config.network,
     deployers: config.deployers,
-    publicNetworkAccess: config.network.mode === 'public',
-    allowedIpRanges: config.network.allowedIpRanges,
     retainData: config.protection.retainData,
     training: {
       size: ComputeSize.of(training.size, training.instanceType),

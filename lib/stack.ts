@@ -63,7 +63,7 @@ export class MlPlatformStack extends TerraformStack {
     const platform = this.platform;
     this.policy = applyPolicyPack(this, {
       networkMode: config.network.mode,
-      deployers: () => platform.deployers ?? [],
+      deployers: () => platform.deployers,
       allowDataDeletion: !config.protection.retainData,
     });
   }
@@ -156,7 +156,10 @@ function addOutputs(stack: TerraformStack, platform: IMlPlatform, deployment: Pl
     identity_principal: platform.identity.principal,
     training_compute: platform.trainingCompute.computeName,
     training_instance_type: platform.trainingCompute.machine.instanceType,
+    network_mode: platform.network.mode,
   };
+  // The VNet / VPC / VPC network the platform runs in (private mode): where a runner or a client must be to reach it.
+  if (platform.network.networkId) outputs.network_id = platform.network.networkId;
   if (deployment) {
     Object.assign(outputs, {
       runtime_image: deployment.image.imageUriByDigest,

@@ -2,7 +2,8 @@
  * `npm start`: the transformer-overload example end to end on the local
  * default (validate → train → evaluate → gate → register → serve on
  * localhost → score through the real HTTP server → report), then the stack
- * synth of the dev configs of the three clouds. No network, Docker,
+ * synth of the shipped configs (dev: firewalled, prod: private) of the three
+ * clouds. No network, Docker,
  * credentials or Terraform. Needs the runtime built (`npm run build`).
  */
 import { spawnSync } from 'child_process';
@@ -88,7 +89,8 @@ async function main(): Promise<number> {
   console.log(`Terraform JSON per stack is in ${path.join(repo, 'cdktf.out', 'stacks')}/<stack>/cdk.tf.json.`);
   console.log(
     'To deploy one (needs that cloud\'s credentials, Terraform and Docker; see "Deploy to the cloud" in the README): ' +
-      '`MLOPS_CONFIG=dev-aws npm run deploy` (or dev-azure, dev-gcp); review first with `MLOPS_CONFIG=dev-aws npm run cdktf -- diff dev-aws`.',
+      '`MLOPS_CONFIG=dev-aws npm run deploy` (or dev-azure, dev-gcp; the prod-* stacks are private and deploy from a runner inside their network); ' +
+        'put your account ids, deployers and (Azure) your egress range in the config first, and review with `MLOPS_CONFIG=dev-aws npm run cdktf -- diff dev-aws`.',
   );
   console.log(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
   return 0;

@@ -16,16 +16,22 @@ describe('every shipped config (stacks/config/*.yaml)', () => {
   const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
   const SHIPPED = fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
 
-  test('ships a dev config for every cloud', () => {
-    for (const cloud of CLOUDS) expect(SHIPPED).toContain(`dev-${cloud}`);
+  test('ships a dev config (firewalled) and a prod config (private) for every cloud', () => {
+    for (const cloud of CLOUDS) {
+      expect(SHIPPED).toContain(`dev-${cloud}`);
+      expect(SHIPPED).toContain(`prod-${cloud}`);
+      expect(loadConfig(path.join(CONFIG_DIR, `dev-${cloud}.yaml`)).network.mode).toBe('firewalled');
+      expect(loadConfig(path.join(CONFIG_DIR, `prod-${cloud}.yaml`)).network.mode).toBe('private');
+    }
   });
 
   test.each(SHIPPED)('%s synthesizes and passes the policy pack, deploy-readiness rules included', (name) => {
     const config = loadConfig(path.join(CONFIG_DIR, `${name}.yaml`));
     const stack = new MlPlatformStack(Testing.app(), name, { config });
     let err: unknown;
+    let json: any;
     try {
-      Testing.synth(stack, true);
+      json = JSON.parse(Testing.synth(stack, true));
     } catch (e) {
       err = e;
     }
@@ -33,6 +39,11 @@ describe('every shipped config (stacks/config/*.yaml)', () => {
     const report = PolicyPack.of(stack)!.report!;
     expect(report.violations).toEqual([]);
     expect(report.rulesApplied).toContain('MLOPS_DEPLOY_CYCLE');
+    expect(report.rulesApplied.filter((id) => id.startsWith(`MLOPS_DEPLOY_${config.cloud.toUpperCase()}_`)).length).toBeGreaterThan(2);
+    expect(json.output.network_mode.value).toBe(config.network.mode);
+    // A private platform names its network, where runners and clients must be.
+    if (config.network.mode === 'private') expect(json.output.network_id.value).toMatch(/\$\{|^projects\/|^vpc-|^\/subscriptions\//);
+    else expect(json.output.network_id).toBeUndefined();
     expect(report.unusedSuppressions).toEqual([]);
   });
 });

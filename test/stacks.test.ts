@@ -23,7 +23,7 @@ function synthDev(cloud: Cloud, patch: (raw: any) => void = () => undefined): { 
 const PROVIDER: Record<Cloud, string[]> = { azure: ['azurerm'], aws: ['aws'], gcp: ['google', 'google-beta'] };
 const PLATFORM_OUTPUTS = [
   'cloud', 'workspace_name', 'workspace_id', 'region', 'artifact_store_url', 'image_uri', 'model_registry_id',
-  'encryption_key_id', 'identity_id', 'identity_principal', 'training_compute', 'training_instance_type',
+  'encryption_key_id', 'identity_id', 'identity_principal', 'training_compute', 'training_instance_type', 'network_mode',
 ];
 const DEPLOYMENT_OUTPUTS = ['runtime_image', 'training_job_name', 'model_name', 'model_version', 'model_uri', 'endpoint_name', 'endpoint_url', 'endpoint_id'];
 const CI_OUTPUTS: Record<Cloud, string[]> = {
@@ -90,6 +90,10 @@ describe.each(CLOUDS)('the %s dev stack', (cloud) => {
     expect(typeof stack.platform.modelRegistry.grantWrite).toBe('function');
     expect(typeof stack.platform.workspace.grantUse).toBe('function');
     expect(typeof stack.platform.encryptionKey.grantEncryptDecrypt).toBe('function');
+    // Who deploys, and through which network: the same members on every cloud.
+    expect(stack.platform.network.mode).toBe('firewalled');
+    expect(stack.platform.deployers.length).toBeGreaterThan(0);
+    expect(typeof stack.platform.grantDeploy).toBe('function');
   });
 
   test('outputs every cloud-neutral attribute, the deployment and the CI login values, none empty', () => {
@@ -158,15 +162,16 @@ describe('the deployable app (compiled, as `npm run synth` runs it)', () => {
     return spawnSync(process.execPath, [main], { cwd: ROOT, env: { ...process.env, ...env, CDKTF_OUTDIR: out, MLOPS_SYNTH_SUMMARY: '1' }, encoding: 'utf8' });
   }
 
-  test('writes Terraform JSON for azure, aws and gcp in one process', () => {
+  test('writes Terraform JSON for the dev and prod stacks of azure, aws and gcp in one process', () => {
     const r = run({ MLOPS_CONFIG: '' });
     expect(r.status).toBe(0);
-    expect(fs.readdirSync(path.join(out, 'stacks')).sort()).toEqual(['dev-aws', 'dev-azure', 'dev-gcp']);
-    for (const s of ['dev-aws', 'dev-azure', 'dev-gcp']) {
+    const shipped = ['dev-aws', 'dev-azure', 'dev-gcp', 'prod-aws', 'prod-azure', 'prod-gcp'];
+    expect(fs.readdirSync(path.join(out, 'stacks')).sort()).toEqual(shipped);
+    for (const s of shipped) {
       const tf = JSON.parse(fs.readFileSync(path.join(out, 'stacks', s, 'cdk.tf.json'), 'utf8'));
       expect(Object.keys(tf.resource).length).toBeGreaterThan(3);
     }
-    expect(r.stdout).toContain('Synthesized 3 stack(s)');
+    expect(r.stdout).toContain('Synthesized 6 stack(s)');
   });
 
   test('MLOPS_CONFIG picks one config', () => {

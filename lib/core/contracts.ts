@@ -118,20 +118,20 @@ export interface IPlatformNetwork {
 /** A complete platform: the composition other stacks import. */
 export interface IMlPlatform extends ICloudResource {
   /** The network its data planes are reached through. */
-  readonly network?: IPlatformNetwork;
+  readonly network: IPlatformNetwork;
   /**
    * The principals that run Terraform for the platform (as values or tokens):
    * the `deployers` prop (or the principal running Terraform) and every
    * principal added with {@link grantDeploy}.
    */
-  readonly deployers?: readonly string[];
+  readonly deployers: readonly string[];
   /**
    * Lets `principal` (a person or a CI identity that runs `cdktf deploy`) do
    * what Terraform does through the platform's data planes — create the key,
    * write the training data, push the image — and exempts it from the
    * platform's identity denies. Azure object id, AWS role/user ARN, GCP member.
    */
-  grantDeploy?(principal: string): void;
+  grantDeploy(principal: string): void;
   /** The workspace with its monitoring base. */
   readonly workspace: IMlWorkspace;
   /** The image registry for the runtime image. */

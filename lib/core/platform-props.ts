@@ -46,16 +46,6 @@ export interface PlatformBaseProps {
    */
   readonly deployers?: readonly string[];
   /**
-   * @deprecated use `network: { mode: 'public' }`. Kept while the clouds move to `network`.
-   * @default false
-   */
-  readonly publicNetworkAccess?: boolean;
-  /**
-   * @deprecated use `network.allowedIpRanges`. Kept while the clouds move to `network`.
-   * @default - none
-   */
-  readonly allowedIpRanges?: readonly string[];
-  /**
    * Keep stateful stores (storage, keys, registries) on `cdktf destroy`.
    * @default true
    */
