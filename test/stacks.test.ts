@@ -28,7 +28,7 @@ const PLATFORM_OUTPUTS = [
 const DEPLOYMENT_OUTPUTS = ['runtime_image', 'training_job_name', 'model_name', 'model_version', 'model_uri', 'endpoint_name', 'endpoint_url', 'endpoint_id'];
 const CI_OUTPUTS: Record<Cloud, string[]> = {
   azure: ['azure_client_id', 'azure_tenant_id', 'azure_subscription_id'],
-  aws: ['aws_role_to_assume', 'aws_region'],
+  aws: ['aws_role_to_assume', 'aws_region', 'aws_role_duration_seconds'],
   gcp: ['gcp_workload_identity_provider', 'gcp_service_account'],
 };
 

@@ -201,11 +201,15 @@ describe('deploy.yml (main)', () => {
       fs.writeFileSync(path.join(dir, 'stacks', 'config', 'dev-aws.yaml'), 'cloud: aws\n');
       const run = (env: Record<string, string>) =>
         spawnSync('bash', ['-e', '-c', check.run!], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
-      const base = { MLOPS_CLOUD: 'aws', MLOPS_STACK: 'dev-aws', AWS_ROLE_TO_ASSUME: `arn:aws:iam::123456789012:role/x`, AWS_REGION: 'eu-west-1' };
+      const base = { MLOPS_CLOUD: 'aws', MLOPS_STACK: 'dev-aws', AWS_ROLE_TO_ASSUME: `arn:aws:iam::123456789012:role/x`, AWS_REGION: 'eu-west-1', AWS_ROLE_DURATION_SECONDS: '21600' };
       expect(run(base).status).toBe(0);
       const noRole = run({ ...base, AWS_ROLE_TO_ASSUME: '' });
       expect(noRole.status).toBe(1);
       expect(noRole.stdout).toContain('::error title=Repository variable AWS_ROLE_TO_ASSUME::copy the stack output aws_role_to_assume');
+      // The session length is the CI role's maximum: a 1-hour default would expire during training and the rollout bake.
+      const noDuration = run({ ...base, AWS_ROLE_DURATION_SECONDS: '' });
+      expect(noDuration.status).toBe(1);
+      expect(noDuration.stdout).toContain('copy the stack output aws_role_duration_seconds');
       const badCloud = run({ ...base, MLOPS_CLOUD: 'oci' });
       expect(badCloud.status).toBe(1);
       expect(badCloud.stdout).toContain("set MLOPS_CLOUD to azure, aws or gcp (got 'oci')");

@@ -388,7 +388,7 @@ export class AwsGithubCiIdentity extends Construct {
     this.roleArn = role.arn;
     this.providerArn = providerArn;
     this.policyDocuments = rendered;
-    this.outputs = loginOutputs('aws', { aws_role_to_assume: role.arn, aws_region: region });
+    this.outputs = loginOutputs('aws', { aws_role_to_assume: role.arn, aws_region: region, aws_role_duration_seconds: String(maxSession) });
   }
 }
 

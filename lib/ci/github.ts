@@ -201,6 +201,13 @@ export const CI_LOGIN_VALUES: Record<Cloud, readonly CiLoginValue[]> = {
   aws: [
     { output: 'aws_role_to_assume', variable: 'AWS_ROLE_TO_ASSUME', action: 'aws-actions/configure-aws-credentials', input: 'role-to-assume', description: 'ARN of the CI deploy role.' },
     { output: 'aws_region', variable: 'AWS_REGION', action: 'aws-actions/configure-aws-credentials', input: 'aws-region', description: 'The region the platform is deployed to.' },
+    {
+      output: 'aws_role_duration_seconds',
+      variable: 'AWS_ROLE_DURATION_SECONDS',
+      action: 'aws-actions/configure-aws-credentials',
+      input: 'role-duration-seconds',
+      description: 'Session length the deploy job asks for: the CI role\'s maximum session (6 hours with a release step, which trains and bakes a rollout).',
+    },
   ],
   gcp: [
     {
