@@ -121,7 +121,7 @@ describe('failing the synth', () => {
     const b = build(() => undefined, { allowPublicNetwork: true, allowDataDeletion: true });
     expect(synthError(b)).toBeUndefined();
     expect(b.lines[0]).toBe(`Policy pack on policy: ${POLICY_RULES.length - 13} rules on 0 resources: 0 violation(s), 0 suppressed, 0 unused suppression(s)`);
-    expect(b.lines[1]).toMatch(/^ {2}not applied \(network\.publicAccess: true\): /);
+    expect(b.lines[1]).toMatch(/^ {2}not applied \(network\.mode: public\): /);
     const publicRules = ['MLOPS_RELEASE_PUBLIC_ENDPOINT', 'CKV_AZURE_144', 'MLOPS_AZURE_ML_NO_PUBLIC_SSH', 'CKV_AZURE_139', 'CKV_AZURE_59', 'CKV_AZURE_35', 'CKV_AZURE_189', 'CKV_AZURE_109', 'MLOPS_AZURE_OPEN_INGRESS', 'MLOPS_AWS_OPEN_INGRESS', 'CKV2_GCP_33', 'MLOPS_GCP_OPEN_INGRESS'];
     expect(b.lines[1]!.replace(/^.*: /, '').split(', ').sort()).toEqual([...publicRules].sort());
     expect(b.lines[2]).toBe('  not applied (protection.retainData: false): CKV_GCP_82');
@@ -320,7 +320,7 @@ describe('suppressions', () => {
     );
     expect(synthError(b)).toBeUndefined();
     expect(b.lines).toContain('  unused suppression CKV_AWS_51 on policy: "tags are immutable by pipeline convention": it matched no finding; remove it');
-    expect(b.lines).toContain('  unused suppression MLOPS_AWS_OPEN_INGRESS on policy: "the load balancer is public by design": the rule is not applied (network.publicAccess: true)');
+    expect(b.lines).toContain('  unused suppression MLOPS_AWS_OPEN_INGRESS on policy: "the load balancer is public by design": the rule is not applied (network.mode: public)');
     expect(b.pack.report!.unusedSuppressions.map((u) => u.ruleId)).toEqual(['CKV_AWS_51', 'MLOPS_AWS_OPEN_INGRESS']);
   });
 
@@ -394,7 +394,7 @@ describe('the pack', () => {
     expect(policyRuleTable()).toHaveLength(POLICY_RULES.length);
     expect(table).toContain('| `CKV_AWS_7` (`AwsSolutions-KMS5`) | aws | `aws_kms_key` | KMS key rotation enabled (symmetric keys) |  | Set enable_key_rotation = true');
     expect(table).toContain('| `CKV_AZURE_59` | azure | `azurerm_storage_account` |');
-    expect(table).toContain('| `network.publicAccess: true` |');
+    expect(table).toContain('| `network.mode: public` |');
     expect(table).toContain('| `MLOPS_SECRET_LITERAL` | all | every block |');
     for (const line of lines.slice(2)) expect(line.split(/(?<!\\)\|/)).toHaveLength(8);
   });

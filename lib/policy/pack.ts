@@ -17,7 +17,7 @@ export const POLICY_VIOLATION_CODE: ErrorCode = ErrorCode.POLICY_VIOLATION;
 /** Options of {@link applyPolicyPack}. */
 export interface PolicyPackOptions {
   /**
-   * The config allows public network access (`network.publicAccess: true`):
+   * The config allows public network access (`network.mode: public`):
    * the rules that forbid public endpoints and open ingress are not applied.
    * @default false
    */
@@ -127,7 +127,7 @@ export class PolicyViolationError extends MlopsValidationError {
 }
 
 const OPTION_SOURCE: Record<PolicyRelaxOption, string> = {
-  allowPublicNetwork: 'network.publicAccess: true',
+  allowPublicNetwork: 'network.mode: public',
   allowDataDeletion: 'protection.retainData: false',
 };
 
@@ -407,7 +407,7 @@ function makeContext(elements: readonly PolicyElement[], deploy: PolicyDeployCon
  * resources against the rules ({@link POLICY_RULES}) and fails with every
  * violation. Call once per stack, after or before building it.
  *
- * @example applyPolicyPack(this, { allowPublicNetwork: config.network.publicAccess, allowDataDeletion: !config.protection.retainData })
+ * @example applyPolicyPack(this, { networkMode: config.network.mode, deployers: () => platform.deployers, allowDataDeletion: !config.protection.retainData })
  * @throws MlopsValidationError when the stack already has a pack.
  */
 export function applyPolicyPack(stack: TerraformStack, options: PolicyPackOptions = {}): PolicyPack {

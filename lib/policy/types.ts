@@ -9,7 +9,7 @@ export type PolicyCloud = Cloud | 'all';
 /**
  * A pack option that switches a rule off because the stack's config asks for
  * what the rule forbids:
- * - `allowPublicNetwork`: `network.publicAccess: true` (public endpoints, firewalls open to all);
+ * - `allowPublicNetwork`: `network.mode: public` (public endpoints, firewalls open to all);
  * - `allowDataDeletion`: `protection.retainData: false` (keys not protected from deletion).
  */
 export type PolicyRelaxOption = 'allowPublicNetwork' | 'allowDataDeletion';

@@ -378,7 +378,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_machine_learning_workspace'],
     title: 'Azure ML workspace public network access disabled',
-    fix: 'Set public_network_access_enabled = false (AzureMlWorkspace: keep publicNetworkAccess off), or set network.publicAccess: true in the config',
+    fix: 'Set public_network_access_enabled = false (AzureMlWorkspace: keep publicNetworkAccess off), or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: (e) => expectAttr(e, 'public_network_access_enabled', (v) => literalBool(v) === false, { absent: 'fail', absentNote: '(the provider default is true)' }),
   },
@@ -403,7 +403,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_machine_learning_compute_cluster'],
     title: 'Azure ML compute cluster SSH port not open to public access',
-    fix: 'Set ssh_public_access_enabled = false (AzureTrainingCompute never opens it), or set network.publicAccess: true in the config',
+    fix: 'Set ssh_public_access_enabled = false (AzureTrainingCompute never opens it), or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: (e) => expectAttr(e, 'ssh_public_access_enabled', (v) => literalBool(v) === false, { absent: 'pass' }),
   },
@@ -429,7 +429,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_container_registry'],
     title: 'container registry public endpoint disabled, or its firewall denies by default and lets through the allowed ranges only',
-    fix: 'Set public_network_access_enabled = false, or network_rule_set { default_action = "Deny" } with ip_rule entries for network.allowedIpRanges; or set network.publicAccess: true in the config',
+    fix: 'Set public_network_access_enabled = false, or network_rule_set { default_action = "Deny" } with ip_rule entries for network.allowedIpRanges; or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: publicEndpoint('network_rule_set', (fw) => blocks(fw.ip_rule).map((r) => r.ip_range)),
   },
@@ -510,7 +510,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_storage_account'],
     title: 'storage account public endpoint disabled, or its firewall denies by default and lets through the allowed ranges only',
-    fix: 'Set public_network_access_enabled = false, or network_rules { default_action = "Deny", ip_rules = network.allowedIpRanges }; or set network.publicAccess: true in the config',
+    fix: 'Set public_network_access_enabled = false, or network_rules { default_action = "Deny", ip_rules = network.allowedIpRanges }; or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: (e, ctx) => {
       const findings = publicEndpoint('network_rules', (fw) => fw.ip_rules)(e, ctx);
@@ -525,7 +525,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_storage_account', 'azurerm_storage_account_network_rules'],
     title: 'storage account network rules deny by default',
-    fix: 'Set network_rules { default_action = "Deny" } with network.allowedIpRanges and the AzureServices bypass; or set network.publicAccess: true in the config',
+    fix: 'Set network_rules { default_action = "Deny" } with network.allowedIpRanges and the AzureServices bypass; or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: (e, ctx) => {
       if (e.type === 'azurerm_storage_account_network_rules') return expectAttr(e, 'default_action', (v) => v === 'Deny', { absent: 'fail' });
@@ -593,7 +593,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_key_vault'],
     title: 'Key Vault public endpoint disabled, or its firewall denies by default and lets through the allowed ranges only',
-    fix: 'Set public_network_access_enabled = false, or network_acls { default_action = "Deny", ip_rules = network.allowedIpRanges }; or set network.publicAccess: true in the config',
+    fix: 'Set public_network_access_enabled = false, or network_acls { default_action = "Deny", ip_rules = network.allowedIpRanges }; or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: publicEndpoint('network_acls', (fw) => fw.ip_rules),
   },
@@ -602,7 +602,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_key_vault'],
     title: 'Key Vault network ACLs deny by default',
-    fix: 'Set network_acls { default_action = "Deny", bypass = "AzureServices" }; or set network.publicAccess: true in the config',
+    fix: 'Set network_acls { default_action = "Deny", bypass = "AzureServices" }; or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: (e) => expectAttr(e, 'network_acls.default_action', (v) => v === 'Deny', { absent: 'fail', absentNote: '(without network_acls the vault accepts every network)' }),
   },
@@ -668,7 +668,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_network_security_rule', 'azurerm_network_security_group'],
     title: 'no network security rule allows inbound traffic from any address (*, 0.0.0.0/0, Internet) unless the config allows public network access',
-    fix: 'Allow inbound traffic from network.allowedIpRanges or service tags only, or set network.publicAccess: true in the config',
+    fix: 'Allow inbound traffic from network.allowedIpRanges or service tags only, or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: (e) =>
       e.type === 'azurerm_network_security_rule'

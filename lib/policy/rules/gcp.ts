@@ -469,7 +469,7 @@ export const GCP_RULES: readonly PolicyRule[] = [
     cloud: 'gcp',
     resourceTypes: ['google_compute_firewall'],
     title: 'no firewall rule allows ingress from 0.0.0.0/0 or ::/0 unless the config allows public network access',
-    fix: 'Restrict source_ranges to network.allowedIpRanges, or set network.publicAccess: true in the config',
+    fix: 'Restrict source_ranges to network.allowedIpRanges, or set network.mode: public in the config',
     relaxedBy: 'allowPublicNetwork',
     check: openFirewall,
   },
