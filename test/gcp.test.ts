@@ -152,8 +152,14 @@ describe('GcpMlPlatform defaults', () => {
       for (const m of iamMembers(j)) expect(GCP_BASIC_ROLES).not.toContain(m.role);
     },
     MLOPS_GCP_SCOPED_IAM: (j) => {
-      const projectRoles = resourcesOf(j, 'google_project_iam_member').map((m) => m.role as string);
-      expect(projectRoles.sort()).toEqual(['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter']);
+      const projectMembers = resourcesOf(j, 'google_project_iam_member');
+      const agents = projectMembers.filter((m) => /@gcp-sa-/.test(m.member));
+      expect(projectMembers.filter((m) => !agents.includes(m)).map((m) => m.role as string).sort()).toEqual(['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter']);
+      // The service agents the platform creates on request get the role Google would have granted them (and only that, only to themselves).
+      expect(agents.map((m) => `${m.role} ${String(m.member).replace(/^.*@/, '@')}`).sort()).toEqual([
+        'roles/aiplatform.serviceAgent @gcp-sa-aiplatform.iam.gserviceaccount.com',
+        'roles/artifactregistry.serviceAgent @gcp-sa-artifactregistry.iam.gserviceaccount.com',
+      ]);
       // The workload identity's grants, and the deployer's (the caller by default): each on the bucket or repository.
       const workload = (type: string) => resourcesOf(j, type).filter((m) => /google_service_account/.test(m.member)).map((m) => m.role);
       expect(workload('google_storage_bucket_iam_member')).toEqual(['roles/storage.objectUser']);
@@ -238,6 +244,13 @@ describe('GcpMlPlatform defaults', () => {
       expect(identity.depends_on).toEqual([expect.stringMatching(new RegExp(`^google_project_service\\.Platform_Apis_${agent}_`))]);
       const [, grant] = Object.entries(json.resource!.google_kms_crypto_key_iam_member!).find(([id]) => id.includes(`ServiceAgent-${agent}`))!;
       expect(grant.depends_on).toContain(`google_project_service_identity.${identity.id}`);
+      // An agent created on request gets none of the roles Google grants on first use: the platform grants its
+      // service-agent role (to that agent only), after the agent exists and before anything waits on the key grant.
+      const [roleId, role] = Object.entries(json.resource!.google_project_iam_member!).find(([id]) => id.includes(`ServiceAgentRole-${agent}`))!;
+      expect(role.role).toBe(`roles/${agent}.serviceAgent`);
+      expect(role.member).toBe(grant.member);
+      expect(role.depends_on).toEqual([`google_project_service_identity.${identity.id}`]);
+      expect(grant.depends_on).toContain(`google_project_iam_member.${roleId}`);
     }
   });
 

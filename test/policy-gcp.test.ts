@@ -321,6 +321,20 @@ const CASES: Case[] = [
     good: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/monitoring.metricWriter', member: 'principalSet://iam.googleapis.com/x' }),
   },
   {
+    rule: 'CKV_GCP_49',
+    name: 'a service-agent role given to another principal than that service\'s own agent',
+    path: 'Grant',
+    bad: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/aiplatform.serviceAgent', member: sa(s).member }),
+    good: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/aiplatform.serviceAgent', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com' }),
+  },
+  {
+    rule: 'CKV_GCP_49',
+    name: 'one service\'s agent role given to another service\'s agent',
+    path: 'Grant',
+    bad: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/dataproc.serviceAgent', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com' }),
+    good: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/artifactregistry.serviceAgent', member: 'serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com' }),
+  },
+  {
     rule: 'CKV_GCP_42',
     name: 'admin role for the platform service account',
     path: 'Grant',

@@ -3,6 +3,7 @@ import { DataGoogleStorageProjectServiceAccount } from '@cdktf/provider-google/l
 import { KmsCryptoKey } from '@cdktf/provider-google/lib/kms-crypto-key';
 import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { KmsKeyRing } from '@cdktf/provider-google/lib/kms-key-ring';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -10,7 +11,7 @@ import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts
 import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
 import { GcpPlatformApi, GcpProjectServices } from './project-services';
-import { GCP_ROLES, GCP_SERVICE_AGENT_KEY_ROLE, GCP_SERVICE_AGENT_MEMBERS, GcpServiceAgent } from './perms';
+import { GCP_ROLES, GCP_SERVICE_AGENT_KEY_ROLE, GCP_SERVICE_AGENT_MEMBERS, GCP_SERVICE_AGENT_ROLES, GcpServiceAgent } from './perms';
 import { betaProviderOverride, checkCommon, grantId, namingAndLabels, once } from './private/common';
 import { checkInt } from './private/validation';
 
@@ -144,7 +145,16 @@ export class GcpEncryptionKey extends Construct implements IEncryptionKey {
         // the email for every service: hashicorp/terraform-provider-google#18649);
         // the dependency on the identity is what makes the agent exist first.
         member = GCP_SERVICE_AGENT_MEMBERS[agent](this.project.number);
-        dependsOn = [identity];
+        // An agent created on request gets none of the roles Google grants one it
+        // creates itself (cloud.google.com/iam/docs/create-service-agents): grant its
+        // service-agent role, so the service works as it would have.
+        const role = new ProjectIamMember(this, `ServiceAgentRole-${agent}`, {
+          project: this.projectId,
+          role: GCP_SERVICE_AGENT_ROLES[agent],
+          member,
+          dependsOn: [identity],
+        });
+        dependsOn = [identity, role];
       }
       return new KmsCryptoKeyIamMember(this, id, { cryptoKeyId: this.keyId, role: GCP_SERVICE_AGENT_KEY_ROLE, member, dependsOn });
     });

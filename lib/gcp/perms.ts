@@ -34,6 +34,16 @@ export const GCP_WORKSPACE_USE_ROLES: readonly string[] = [
   'roles/monitoring.metricWriter',
 ];
 
+/**
+ * The project role Google grants a service agent when it creates the agent on
+ * first use; an agent created on request (`google_project_service_identity`)
+ * gets none, so the platform grants it (cloud.google.com/iam/docs/create-service-agents).
+ */
+export const GCP_SERVICE_AGENT_ROLES: Record<Exclude<GcpServiceAgent, 'storage'>, string> = {
+  artifactregistry: 'roles/artifactregistry.serviceAgent',
+  aiplatform: 'roles/aiplatform.serviceAgent',
+};
+
 /** The role Google service agents need on a key to use it as CMEK. */
 export const GCP_SERVICE_AGENT_KEY_ROLE = 'roles/cloudkms.cryptoKeyEncrypterDecrypter';
 

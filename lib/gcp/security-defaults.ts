@@ -134,7 +134,7 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     cloud: 'gcp',
     construct: 'GcpMlPlatform',
     requirement:
-      'grants are IAM members on the bucket, repository and key; project-level only for Vertex AI, logging and monitoring, which have no resource-level IAM',
+      'grants are IAM members on the bucket, repository and key; project-level only for Vertex AI, logging and monitoring, which have no resource-level IAM, and the service-agent role of each agent the platform creates, to that agent',
     invariant:
       'A grant is a method of the resource it grants on (store.grantRead(identity)), so it is scoped to that resource by construction; there is no wider grant to switch to.',
   },

@@ -69,6 +69,17 @@ function publicMembers(e: PolicyElement, context: PolicyContext): PolicyFinding[
   });
 }
 
+/**
+ * Whether `member` is the Google service agent whose role `role` is
+ * (`roles/aiplatform.serviceAgent` to `service-<n>@gcp-sa-aiplatform.iam.gserviceaccount.com`):
+ * the grant Google makes itself when it creates an agent, and that an agent
+ * created on request (google_project_service_identity) must be given.
+ */
+function isOwnServiceAgent(role: string, member: unknown): boolean {
+  const service = /^roles\/([A-Za-z0-9]+)\.serviceAgent$/.exec(role)?.[1];
+  return typeof member === 'string' && service !== undefined && new RegExp(`^serviceAccount:service-(\\d+|\\$\\{[^}]+\\})@gcp-sa-${service}\\.iam\\.gserviceaccount\\.com$`).test(member);
+}
+
 /** Whether a member is a user-managed service account (written out, or a google_service_account of this stack). */
 function isServiceAccount(member: unknown, context: PolicyContext): boolean {
   if (typeof member !== 'string') return false;
@@ -443,9 +454,9 @@ export const GCP_RULES: readonly PolicyRule[] = [
     id: 'CKV_GCP_49',
     cloud: 'gcp',
     resourceTypes: iamTypes('google_project'),
-    title: 'no role that impersonates or manages service accounts at project level (owner, editor, iam.* admin/user/token creator/workload identity user, service agents)',
-    fix: 'Grant impersonation on the one service account concerned (google_service_account_iam_member), never project-wide',
-    check: projectRoleRule((role) => IMPERSONATION_ROLES.has(role) || /^roles\/[A-Za-z0-9]+\.serviceAgent$/.test(role)),
+    title: 'no role that impersonates or manages service accounts at project level (owner, editor, iam.* admin/user/token creator/workload identity user, a service-agent role given to anyone but that service\'s own agent)',
+    fix: 'Grant impersonation on the one service account concerned (google_service_account_iam_member), never project-wide; a roles/<service>.serviceAgent role only to service-<number>@gcp-sa-<service>.iam.gserviceaccount.com',
+    check: projectRoleRule((role, member) => IMPERSONATION_ROLES.has(role) || (/^roles\/[A-Za-z0-9]+\.serviceAgent$/.test(role) && !isOwnServiceAgent(role, member))),
   },
   {
     id: 'CKV_GCP_42',
