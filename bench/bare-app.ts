@@ -7,12 +7,15 @@
 import * as fs from 'fs';
 import { App, TerraformDataSource, TerraformProvider, TerraformResource, TerraformStack } from 'cdktf';
 
-const modules: string[] = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8'));
+const listed: string[] = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8'));
+// Every stack needs its package's provider (a library that loads providers lazily may not list it).
+const providers = [...new Set(listed.map((f) => f.replace(/([\\/]lib[\\/])[^\\/]+([\\/]index\.js)$/, '$1provider$2')))];
+const modules = [...new Set([...listed, ...providers])].sort();
 const app = new App();
 const stacks = new Map<string, TerraformStack>();
 let n = 0;
 for (const file of modules) {
-  const cloud = /provider-([a-z]+)/.exec(file)![1]!;
+  const cloud = /provider-([a-z-]+)[\\/]/.exec(file)![1]!;
   let stack = stacks.get(cloud);
   if (!stack) {
     stack = new TerraformStack(app, `bare-${cloud}`);

@@ -23,13 +23,13 @@ import { dump, load } from 'js-yaml';
 const root = path.resolve(__dirname, '..', '..');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
 const DEV = ['dev-azure', 'dev-aws', 'dev-gcp'];
-const PROVIDER_PACKAGES: Record<string, string> = { azurerm: 'provider-azurerm', aws: 'provider-aws', google: 'provider-google', docker: 'provider-docker' };
+const PROVIDER_PACKAGES: Record<string, string> = { azurerm: 'provider-azurerm', aws: 'provider-aws', google: 'provider-google', 'google-beta': 'provider-google-beta', docker: 'provider-docker' };
 
 function allProviderModules(): string[] {
   // Load the whole library, in this process (untimed), to learn which provider modules it can pull in.
   require(path.join(root, 'dist', 'lib', 'index.js'));
   return Object.keys(require.cache)
-    .filter((f) => /[\\/]@cdktf[\\/]provider-[a-z]+[\\/]lib[\\/][^\\/]+[\\/]index\.js$/.test(f))
+    .filter((f) => /[\\/]@cdktf[\\/]provider-[a-z-]+[\\/]lib[\\/][^\\/]+[\\/]index\.js$/.test(f))
     .sort();
 }
 
@@ -40,11 +40,23 @@ function modulesOfStacks(outdir: string): string[] {
     const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
     const add = (provider: string, dir: string): void => {
       const pkg = PROVIDER_PACKAGES[provider];
-      if (pkg) found.add(require.resolve(`@cdktf/${pkg}/lib/${dir}/index.js`, { paths: [root] }));
+      if (!pkg) return;
+      // Module folders drop the provider prefix of the type, except where that would collide (google-beta's google-project-service-identity).
+      for (const candidate of [dir, `google-${dir}`]) {
+        try {
+          found.add(require.resolve(`@cdktf/${pkg}/lib/${candidate}/index.js`, { paths: [root] }));
+          return;
+        } catch {
+          continue;
+        }
+      }
+      throw new Error(`no module of @cdktf/${pkg} for ${dir}`);
     };
-    for (const type of Object.keys(json.resource ?? {})) {
+    for (const [type, byName] of Object.entries(json.resource ?? {})) {
       const [provider, ...rest] = type.split('_');
-      add(provider!, rest.join('-'));
+      // A resource routed to another provider (google-beta) comes from that provider's package.
+      const routed = new Set(Object.values(byName as Record<string, { provider?: string }>).map((r) => r.provider?.split('.')[0] ?? provider!));
+      for (const p of routed) add(p, rest.join('-'));
     }
     for (const type of Object.keys(json.data ?? {})) {
       const provider = type.split('_')[0]!;
