@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { AwsMlPlatform } from './aws';
 import { AzureMlPlatform } from './azure';
+import { PlatformConfigCode, toStackConfig } from './config/define';
 import { StackConfig } from './config/schema';
 import { Naming } from './core/naming';
 import { IMlPlatform } from './core/contracts';
@@ -28,8 +29,20 @@ export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps 
 /**
  * Builds the platform of the cloud the config names. This is the one place
  * that switches on `cloud`; everything downstream uses {@link IMlPlatform}.
+ *
+ * The config is a validated one (`loadConfig`, `parseConfig`, `defineConfig`)
+ * or written in code, which is then validated with the YAML config's rules,
+ * messages and defaults:
+ *
+ * @example createPlatform(stack, 'Platform', { cloud: 'aws', naming: { company: 'fabrikam', project: 'churn', environment: 'prod' }, region: 'eu-central-1', aws: { accountId: '210987654321' } })
+ * @throws MlopsValidationError listing every problem of a config written in code
  */
-export function createPlatform(scope: Construct, id: string, config: StackConfig): IMlPlatform {
+export function createPlatform(scope: Construct, id: string, config: StackConfig | PlatformConfigCode): IMlPlatform {
+  const validated = toStackConfig(config, `createPlatform ${scope.node.path ? `${scope.node.path}/` : ''}${id}`);
+  return createPlatformFromConfig(scope, id, validated);
+}
+
+function createPlatformFromConfig(scope: Construct, id: string, config: StackConfig): IMlPlatform {
   const base = platformPropsFromConfig(config);
   switch (config.cloud) {
     case 'azure':

@@ -3,6 +3,7 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { StackConfigCode, toStackConfig } from './config/define';
 import { StackConfig } from './config/schema';
 import { IMlPlatform } from './core/contracts';
 import { platformTags, tagsFor } from './core/tags';
@@ -13,8 +14,12 @@ import { PolicyPack, applyPolicyPack } from './policy';
 
 /** Props of {@link MlPlatformStack}. */
 export interface MlPlatformStackProps {
-  /** The validated stack config (see `loadConfig`). */
-  readonly config: StackConfig;
+  /**
+   * The stack config: a validated one (`loadConfig`, `parseConfig`,
+   * `defineConfig`) or one written in code, validated here with the same
+   * rules, messages and defaults.
+   */
+  readonly config: StackConfig | StackConfigCode;
 }
 
 /**
@@ -33,7 +38,7 @@ export class MlPlatformStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: MlPlatformStackProps) {
     super(scope, id);
-    const { config } = props;
+    const config = toStackConfig(props.config, `MlPlatformStack ${id}`);
     configureProvider(this, config);
     configureBackend(this, id, config);
     this.platform = createPlatform(this, 'Platform', config);

@@ -7,6 +7,7 @@ import { ErrorCode, MlopsValidationError, ValidationIssue, show } from '../core/
 import { Naming } from '../core/naming';
 import { DEPLOYER_FORMATS, NETWORK_MODES } from '../core/network';
 import { CLOUDS } from '../core/cloud';
+import { markValidated } from './validated';
 import { CONFIG_FIELDS, REGION_FORMATS, StackConfig, StackConfigSchema, fieldAt } from './schema';
 
 /** Environment variable naming the config(s) to synthesize: names or paths, comma-separated. */
@@ -84,7 +85,7 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   if (issues.length > 0) {
     throw new MlopsValidationError(`Invalid stack config${source ? ` ${source}` : ''} (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, issues);
   }
-  return result.data!;
+  return markValidated(result.data!);
 }
 
 /** How long `<company>-<project>-<env>-<model>` may be on each cloud, and why. */
