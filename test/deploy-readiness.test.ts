@@ -3,12 +3,15 @@ import * as path from 'path';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { SagemakerMlflowTrackingServer } from '@cdktf/provider-aws/lib/sagemaker-mlflow-tracking-server';
 import { TerraformStack, Testing } from 'cdktf';
 import { AwsMlPlatform } from '../lib/aws';
 import { loadConfig } from '../lib/config';
 import { applyPolicyPack, PolicyViolationError } from '../lib/policy';
 import { dependencyGraphOf, dependsTransitively, describeCycle, findCycles } from '../lib/policy/graph';
+import { duplicateNames } from '../lib/policy/names';
+import { ensureUniquePhysicalNames } from '../lib/policy/unique-names';
 import { MlPlatformStack } from '../lib/stack';
 
 const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
@@ -126,5 +129,72 @@ describe('every shipped stack can be planned', () => {
     const graph = dependencyGraphOf(shippedJson(name));
     expect(graph.nodes.size).toBeGreaterThan(20);
     expect(findCycles(graph).map(describeCycle)).toEqual([]);
+  });
+});
+
+describe('MLOPS_DUPLICATE_NAME: two resources with one physical name', () => {
+  function awsStack(id = 'names'): TerraformStack {
+    const stack = new TerraformStack(Testing.app(), id);
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+    return stack;
+  }
+
+  function violations(stack: TerraformStack): { path: string; found: string }[] {
+    const pack = applyPolicyPack(stack, { log: () => undefined });
+    try {
+      Testing.synth(stack, true);
+    } catch {
+      // the report says what failed
+    }
+    return pack.check().violations.filter((v) => v.ruleId === 'MLOPS_DUPLICATE_NAME').map((v) => ({ path: v.path, found: v.found }));
+  }
+
+  test('GIVEN two buckets with one name under different constructs WHEN synthesized THEN the second fails naming the first construct path', () => {
+    const stack = awsStack();
+    new S3Bucket(stack, 'TeamA', { bucket: 'contoso-shared-data' });
+    new S3Bucket(stack, 'TeamB', { bucket: 'contoso-shared-data' });
+    new S3Bucket(stack, 'Other', { bucket: 'contoso-other-data' });
+    expect(violations(stack)).toEqual([{ path: 'names/TeamB', found: 'bucket "contoso-shared-data" is also the physical name of names/TeamA [aws_s3_bucket.TeamA]: the second create fails at apply' }]);
+  });
+
+  test('GIVEN two AWS platforms with the same naming in one stack WHEN synthesized THEN their bucket, role, key alias, registries and log group collide; a naming suffix separates them', () => {
+    const naming = { company: 'contoso', project: 'mlops', environment: 'dev' };
+    const same = awsStack();
+    new AwsMlPlatform(same, 'A', { naming, accountId: '123456789012', region: 'eu-west-1' });
+    new AwsMlPlatform(same, 'B', { naming, accountId: '123456789012', region: 'eu-west-1' });
+    const found = violations(same);
+    expect(found.length).toBeGreaterThanOrEqual(6);
+    for (const v of found) expect(v.path).toMatch(/^names\/B\//);
+    expect(found.map((v) => v.found)).toEqual(expect.arrayContaining([expect.stringMatching(/^bucket "contoso-mlops-dev-artifacts" is also the physical name of names\/A\/ArtifactStore/)]));
+
+    const separate = awsStack();
+    new AwsMlPlatform(separate, 'A', { naming, accountId: '123456789012', region: 'eu-west-1' });
+    new AwsMlPlatform(separate, 'B', { naming: { ...naming, suffix: 'b' }, accountId: '123456789012', region: 'eu-west-1' });
+    const left = violations(separate);
+    // Only names the suffix does not reach (it is for globally unique names) may remain.
+    expect(left.every((v) => !/artifacts|bucket/.test(v.found))).toBe(true);
+  });
+
+  test('GIVEN one name in two different parents WHEN synthesized THEN it is no collision, unless the name is unique across parents', () => {
+    const duplicates = duplicateNames([
+      { type: 'azurerm_monitor_diagnostic_setting', address: 'a.1', attrs: { name: 'to-log-analytics', target_resource_id: '${azurerm_machine_learning_workspace.w.id}' } },
+      { type: 'azurerm_monitor_diagnostic_setting', address: 'a.2', attrs: { name: 'to-log-analytics', target_resource_id: '${azurerm_key_vault.v.id}' } },
+      { type: 'azurerm_storage_account', address: 'b.1', attrs: { name: 'contosomlopsdevst', resource_group_name: 'rg-a' } },
+      { type: 'azurerm_storage_account', address: 'b.2', attrs: { name: 'contosomlopsdevst', resource_group_name: 'rg-b' } },
+      { type: 'google_kms_crypto_key', address: 'c.1', attrs: { name: 'key', key_ring: '${google_kms_key_ring.a.id}' } },
+      { type: 'google_kms_crypto_key', address: 'c.2', attrs: { name: 'key', key_ring: '${google_kms_key_ring.b.id}' } },
+      { type: 'google_storage_bucket', address: 'd.1', attrs: { name: '${var.name}' } },
+      { type: 'google_storage_bucket', address: 'd.2', attrs: { name: '${var.name}' } },
+    ]);
+    expect(duplicates.map((d) => d.blocks.map((b) => b.address))).toEqual([['b.1', 'b.2']]);
+  });
+
+  test('GIVEN a stack without the policy pack WHEN a platform shares a name THEN its own check fails the synth naming both construct paths', () => {
+    const stack = awsStack('bare');
+    const first = new S3Bucket(stack, 'First', { bucket: 'contoso-dup' });
+    new S3Bucket(stack, 'Second', { bucket: 'contoso-dup' });
+    ensureUniquePhysicalNames(first);
+    ensureUniquePhysicalNames(first);
+    expect(() => Testing.synth(stack, true)).toThrow(/\[MLOPS_DUPLICATE_NAME\] bare\/Second: bucket "contoso-dup" is also the physical name of bare\/First/);
   });
 });

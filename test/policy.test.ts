@@ -359,7 +359,7 @@ describe('the pack', () => {
   });
 
   test('the cloud-neutral rules are the ones tested above', () => {
-    expect(POLICY_RULES.filter((r) => r.cloud === 'all').map((r) => r.id)).toEqual(['MLOPS_SECRET_LITERAL', 'MLOPS_SECRET_PATTERN', 'MLOPS_RELEASE_PUBLIC_ENDPOINT', 'MLOPS_DEPLOY_CYCLE']);
+    expect(POLICY_RULES.filter((r) => r.cloud === 'all').map((r) => r.id)).toEqual(['MLOPS_SECRET_LITERAL', 'MLOPS_SECRET_PATTERN', 'MLOPS_RELEASE_PUBLIC_ENDPOINT', 'MLOPS_DEPLOY_CYCLE', 'MLOPS_DUPLICATE_NAME']);
   });
 
   test('rule ids (and their equivalents) are unique, and every rule says what it checks and how to fix it', () => {

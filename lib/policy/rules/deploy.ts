@@ -1,4 +1,6 @@
+import { show } from '../../core/errors';
 import { describeCycle, findCycles, GraphEdge } from '../graph';
+import { DuplicateName, duplicateNames } from '../names';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
 
 /**
@@ -31,6 +33,26 @@ function dependencyCycle(element: PolicyElement, context: PolicyContext): Policy
     });
 }
 
+const duplicatesOf = new WeakMap<PolicyContext, DuplicateName<PolicyElement>[]>();
+
+/** Reports each resource that reuses a physical name taken by another of the stack (on every one but the first). */
+function duplicateName(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  if (element.kind !== 'resource') return [];
+  let found = duplicatesOf.get(context);
+  if (!found) {
+    found = duplicateNames(context.elements.filter((e) => e.kind === 'resource'));
+    duplicatesOf.set(context, found);
+  }
+  return found
+    .filter((d) => d.blocks.indexOf(element) > 0)
+    .map((d) => {
+      const first = d.blocks[0]!;
+      return {
+        found: `${d.attribute} ${show(d.name)} is also the physical name of ${first.path} [${first.address}]: the second create fails at apply`,
+      };
+    });
+}
+
 /** The cloud-neutral deploy-readiness rules. */
 export const DEPLOY_RULES: readonly PolicyRule[] = [
   {
@@ -40,5 +62,13 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
     title: 'the dependency graph Terraform builds (references in any attribute, depends_on, provider configurations) has no cycle',
     fix: 'Break the cycle: remove a depends_on or a reference on the path named',
     check: dependencyCycle,
+  },
+  {
+    id: 'MLOPS_DUPLICATE_NAME',
+    cloud: 'all',
+    resourceTypes: ['*'],
+    title: 'no two resources of one type share a physical name in the same parent (resource group, project, key ring, VPC; worldwide for buckets, storage accounts, vaults and registries; per account for IAM)',
+    fix: 'Give one of them another name: the physicalName prop of its construct, or naming.suffix / another naming.environment for a second platform in the stack',
+    check: duplicateName,
   },
 ];
