@@ -47,7 +47,8 @@ function ruleOf(kind: GcpPhysicalNameKind): NameRule {
 /** What a physical name of `kind` must look like, for messages: `a Cloud Storage bucket name of 3-63 …`. */
 export function describeName(kind: GcpPhysicalNameKind): string {
   const rule = ruleOf(kind);
-  return `a ${rule.label} name of ${rule.min}-${rule.max} characters: ${CHARSETS[kind].accepted}`;
+  const what = / (name|id)$/.test(rule.label) ? rule.label : `${rule.label} name`;
+  return `a ${what} of ${rule.min}-${rule.max} characters: ${CHARSETS[kind].accepted}`;
 }
 
 /**
