@@ -117,7 +117,7 @@ export function gcpIdentityOf(identity: IWorkloadIdentity, operation: string): I
   } else {
     checkMember(issues, operation, identityPath(identity), 'identity.principal', identity.principal);
   }
-  issues.throwIfAny('Invalid grant:');
+  issues.throwIfAny(cloud !== undefined && cloud !== 'gcp' ? 'Cross-cloud grant:' : 'Invalid grant:');
   return identity;
 }
 
