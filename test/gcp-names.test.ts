@@ -106,3 +106,27 @@ describe('physicalName beyond GCP limits fails with the prop, the value and the 
     expect(err.message).toContain('Or give GcpWorkloadIdentity a physicalName.');
   });
 });
+
+describe('GcpGithubCiIdentity physicalName', () => {
+  // Loaded here only: the CI module pulls in the platform.
+  const { GcpGithubCiIdentity } = require('../lib/ci/gcp') as typeof import('../lib/ci/gcp');
+  const { GcpMlPlatform } = require('../lib/gcp/platform') as typeof import('../lib/gcp/platform');
+  const GITHUB = { repository: 'contoso/ml-platform', branches: ['main'], environments: ['dev'] };
+
+  test('GIVEN physicalName WHEN the CI identity is built THEN the deployer service account has that id', () => {
+    const json = synthStack((stack) => {
+      const platform = new GcpMlPlatform(stack, 'Platform', { ...COMMON, deployers: ['user:admin@contoso.com'] });
+      new GcpGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming: NAMING, projectId: COMMON.projectId, physicalName: 'gh-deployer-ml' });
+    });
+    expect(resourcesOf(json, 'google_service_account').map((s) => s.account_id).sort()).toEqual(['contoso-mlops-dev-ml', 'gh-deployer-ml']);
+  });
+
+  test('GIVEN a physicalName with an underscore WHEN the CI identity is built THEN the error names physicalName and the service account id limits', () => {
+    const err = validationError((stack) => {
+      const platform = new GcpMlPlatform(stack, 'Platform', { ...COMMON, deployers: ['user:admin@contoso.com'] });
+      new GcpGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming: NAMING, projectId: COMMON.projectId, physicalName: 'gh_deployer' });
+    });
+    expect(err.message).toContain("'physicalName' prop of GcpGithubCiIdentity");
+    expect(err.message).toContain('a service account id of 6-30 characters');
+  });
+});

@@ -13,6 +13,7 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { NameRule, Naming, NamingParts, sanitise } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import { GcpMlPlatform } from '../gcp/platform';
+import { checkPhysicalName } from '../gcp/private/naming';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
 import { Policy } from '../policy/suppression';
@@ -81,6 +82,13 @@ export interface GcpGithubCiIdentityProps extends GithubRepositoryProps {
    * @default '<company>-<project>-<env>-gh'
    */
   readonly poolId?: string;
+  /**
+   * The deployer service account's id (before `@`): 6-30 lowercase letters,
+   * digits and hyphens, starting with a letter and ending with a letter or digit.
+   * The pool is named by `poolId`.
+   * @default '<company>-<project>-<env>-ci'
+   */
+  readonly physicalName?: string;
   /**
    * Grant what the release step needs (endpoint metrics for the gate and rollout).
    * @default true
@@ -156,8 +164,8 @@ export class GcpGithubCiIdentity extends Construct {
         );
       }
     }
-    const saId = naming.tryName('serviceAccount', 'ci');
-    if (typeof saId !== 'string') issues.add(saId.code, saId.path, saId.message);
+    const saId = props.physicalName !== undefined ? checkPhysicalName(issues, C, where, 'physicalName', props.physicalName, 'serviceAccount') : naming.tryName('serviceAccount', 'ci');
+    if (saId !== undefined && typeof saId !== 'string') issues.add(saId.code, saId.path, `${saId.message} Or give ${C} a physicalName.`);
     const subjects = githubOk ? githubSubjects(props) : [];
     checkSubjectLength(issues, C, where, subjects, GOOGLE_SUBJECT_MAX_BYTES, 'google.subject');
     const condition = githubOk ? attributeConditionFor(props, subjects) : '';
