@@ -13,6 +13,7 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { NameRule, Naming, NamingParts, sanitise } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import { GcpMlPlatform } from '../gcp/platform';
+import { checkPhysicalName } from '../gcp/private/naming';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
 import { Policy } from '../policy/suppression';
@@ -81,6 +82,13 @@ export interface GcpGithubCiIdentityProps extends GithubRepositoryProps {
    * @default '<company>-<project>-<env>-gh'
    */
   readonly poolId?: string;
+  /**
+   * The deployer service account's id (before `@`): 6-30 lowercase letters,
+   * digits and hyphens, starting with a letter and ending with a letter or digit.
+   * The pool is named by `poolId`.
+   * @default '<company>-<project>-<env>-ci'
+   */
+  readonly physicalName?: string;
   /**
    * Grant what the release step needs (endpoint metrics for the gate and rollout).
    * @default true
@@ -156,8 +164,8 @@ export class GcpGithubCiIdentity extends Construct {
         );
       }
     }
-    const saId = naming.tryName('serviceAccount', 'ci');
-    if (typeof saId !== 'string') issues.add(saId.code, saId.path, saId.message);
+    const saId = props.physicalName !== undefined ? checkPhysicalName(issues, C, where, 'physicalName', props.physicalName, 'serviceAccount') : naming.tryName('serviceAccount', 'ci');
+    if (saId !== undefined && typeof saId !== 'string') issues.add(saId.code, saId.path, `${saId.message} Or give ${C} a physicalName.`);
     const subjects = githubOk ? githubSubjects(props) : [];
     checkSubjectLength(issues, C, where, subjects, GOOGLE_SUBJECT_MAX_BYTES, 'google.subject');
     const condition = githubOk ? attributeConditionFor(props, subjects) : '';
@@ -254,15 +262,32 @@ export class GcpGithubCiIdentity extends Construct {
       'projectIamAdmin is held under an IAM condition that allows adding and removing only the project roles this stack grants (modifiedGrantsByRole hasOnly), so CI can deploy the platform but not grant itself or others anything else',
     );
 
-    new KmsKeyRingIamMember(this, 'KeyRingAdmin', { keyRingId: platform.encryptionKey.keyRingId, role: GCP_CI_RESOURCE_ROLES.keyRing, member });
-    new StorageBucketIamMember(this, 'BucketAdmin', { bucket: platform.artifactStore.storeName, role: GCP_CI_RESOURCE_ROLES.bucket, member });
-    new ArtifactRegistryRepositoryIamMember(this, 'RepositoryAdmin', {
-      project,
-      location: platform.workspace.region,
-      repository: platform.imageRegistry.registryName,
-      role: GCP_CI_RESOURCE_ROLES.repository,
-      member,
-    });
+    // Admin roles only on what the platform created: an imported key, bucket or repository is
+    // managed elsewhere, and CI taking admin over it would take over its settings too.
+    const imported: string[] = [];
+    if (platform.encryptionKey.imported) imported.push(`the key ${platform.encryptionKey.keyId}`);
+    else new KmsKeyRingIamMember(this, 'KeyRingAdmin', { keyRingId: platform.encryptionKey.keyRingId, role: GCP_CI_RESOURCE_ROLES.keyRing, member });
+    if (platform.artifactStore.imported) imported.push(`the bucket ${platform.artifactStore.storeName}`);
+    else new StorageBucketIamMember(this, 'BucketAdmin', { bucket: platform.artifactStore.storeName, role: GCP_CI_RESOURCE_ROLES.bucket, member });
+    if (platform.imageRegistry.imported) {
+      imported.push(`the repository ${platform.imageRegistry.registryId}`);
+    } else {
+      new ArtifactRegistryRepositoryIamMember(this, 'RepositoryAdmin', {
+        project: platform.imageRegistry.projectId,
+        location: platform.imageRegistry.location,
+        repository: platform.imageRegistry.registryName,
+        role: GCP_CI_RESOURCE_ROLES.repository,
+        member,
+      });
+    }
+    if (imported.length > 0) {
+      Annotations.of(this).addWarning(
+        `The platform uses existing resources (${imported.join(', ')}): CI gets no admin role on them, so it cannot ` +
+          'add, refresh or remove the IAM members the stack keeps there. Have their owner let the CI service account ' +
+          `(the deployer service account of this CI identity) get and set the IAM policy of each (for example a custom role with *.getIamPolicy and *.setIamPolicy on that one resource), ` +
+          'or keep deploys that change those members to a person.',
+      );
+    }
     new ServiceAccountIamMember(this, 'ActAsWorkload', {
       serviceAccountId: `projects/${platform.identity.projectId}/serviceAccounts/${platform.identity.email}`,
       role: GCP_CI_RESOURCE_ROLES.workloadServiceAccount,

@@ -1,12 +1,13 @@
 import { StorageBucket, StorageBucketConfig } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { Construct } from 'constructs';
-import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
-import { IssueCollector } from '../core/errors';
+import { IArtifactStore, IWorkloadIdentity } from '../core/contracts';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { GcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey } from './encryption-key';
 import { GCP_ROLES } from './perms';
-import { checkCommon, cmekOf, grantId, namingAndLabels, once } from './private/common';
+import { checkCommon, cmekOf, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
+import { checkPhysicalName } from './private/naming';
 import { checkCidrs, checkInt } from './private/validation';
 
 /** Props of {@link GcpArtifactStore}. */
@@ -17,7 +18,7 @@ export interface GcpArtifactStoreProps extends GcpCommonProps {
    * omitted when it is false.
    * @default - none: give one unless `customerManagedKey` is false
    */
-  readonly encryptionKey?: GcpEncryptionKey;
+  readonly encryptionKey?: IGcpEncryptionKey;
   /**
    * Encrypt objects with `encryptionKey` (CMEK, CKV_GCP_5). False uses
    * Google-managed encryption: no `encryption` block, no key binding for the
@@ -83,6 +84,47 @@ export interface GcpArtifactStoreProps extends GcpCommonProps {
    * @default 30
    */
   readonly noncurrentVersionRetentionDays?: number;
+  /**
+   * The bucket name: 3-63 lowercase letters, digits, hyphens and
+   * underscores, starting and ending with a letter or digit, globally unique
+   * across Cloud Storage (not starting with "goog", no "google").
+   * @default - `<company>-<project>-<env>-artifacts[-<suffix>]` from the naming helper
+   */
+  readonly physicalName?: string;
+}
+
+/** An existing Cloud Storage bucket to use as the artifact store ({@link GcpArtifactStore.fromExisting}). */
+export interface GcpArtifactStoreAttributes {
+  /** The bucket name (not `gs://…`). */
+  readonly bucketName: string;
+  /**
+   * The customer-managed key the bucket encrypts objects with by default, if
+   * any: grants on the store then include the key role, as for a bucket the
+   * platform creates. The bucket's encryption itself is not changed.
+   * @default - none: the bucket's encryption is not known here and grants give no key role
+   */
+  readonly encryptionKey?: IGcpEncryptionKey;
+}
+
+/**
+ * A Cloud Storage bucket the GCP platform keeps artifacts in: one it creates
+ * ({@link GcpArtifactStore}) or an existing one ({@link GcpArtifactStore.fromExisting}).
+ */
+export interface IGcpArtifactStore extends IArtifactStore {
+  /** Always `gcp`. */
+  readonly cloud: 'gcp';
+  /** The bucket name. */
+  readonly storeName: string;
+  /** The customer-managed key the bucket encrypts with, when known. */
+  readonly encryptionKey?: IGcpEncryptionKey;
+  /** True when the bucket is managed elsewhere: the platform adds IAM members to it and changes nothing else (no IP filter, CMEK, versioning or retention). */
+  readonly imported: boolean;
+  /**
+   * Lets a principal that runs `cdktf deploy` write the training data
+   * Terraform uploads (`roles/storage.objectUser` on the bucket). Returns the
+   * IAM member; `key` names its construct id (`Deploy-<key>`).
+   */
+  grantDeploy(principal: string, key: string): StorageBucketIamMember;
 }
 
 /**
@@ -90,7 +132,22 @@ export interface GcpArtifactStoreProps extends GcpCommonProps {
  * uniform bucket-level access, enforced public access prevention, versioning,
  * CMEK (unless `customerManagedKey` is false), soft delete, IP filtering and a lifecycle rule for old versions.
  */
-export class GcpArtifactStore extends Construct implements IArtifactStore {
+export class GcpArtifactStore extends Construct implements IGcpArtifactStore {
+  /**
+   * References an existing bucket (created elsewhere). Nothing is created
+   * for it and none of its settings are managed here (encryption, IP
+   * filter, versioning, retention, public access prevention stay as its
+   * owner set them); grants on it are additive `google_storage_bucket_iam_member`s.
+   */
+  static fromExisting(scope: Construct, id: string, attrs: GcpArtifactStoreAttributes): IGcpArtifactStore {
+    return new ImportedGcpArtifactStore(scope, id, attrs);
+  }
+
+  /** {@link fromExisting} with the bucket name only (no known CMEK key). */
+  static fromBucketName(scope: Construct, id: string, bucketName: string): IGcpArtifactStore {
+    return new ImportedGcpArtifactStore(scope, id, { bucketName });
+  }
+
   /** Always `gcp`. */
   public readonly cloud = 'gcp' as const;
   /** The bucket name. */
@@ -100,7 +157,9 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
   /** `gs://<bucket>`. */
   public readonly url: string;
   /** The customer-managed key, undefined with Google-managed encryption. */
-  private readonly key?: GcpEncryptionKey;
+  public readonly encryptionKey?: IGcpEncryptionKey;
+  /** Always false: this bucket is created and managed here. */
+  public readonly imported = false;
 
   constructor(scope: Construct, id: string, props: GcpArtifactStoreProps) {
     super(scope, id);
@@ -112,13 +171,14 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
       checkInt(issues, 'GcpArtifactStore', this.node.path, 'softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, '0 (off) or an integer from 7 to 90');
     }
     checkInt(issues, 'GcpArtifactStore', this.node.path, 'noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
+    checkPhysicalName(issues, 'GcpArtifactStore', this.node.path, 'physicalName', props.physicalName, 'gcsBucket');
     issues.throwIfAny('Invalid GcpArtifactStore props:');
 
     const { naming, labels } = namingAndLabels(props);
     const retain = props.retainData ?? true;
-    const name = naming.name('gcsBucket', 'artifacts');
-    this.key = key;
-    const agentBinding = key?.bindServiceAgent('storage');
+    const name = props.physicalName ?? naming.name('gcsBucket', 'artifacts');
+    this.encryptionKey = key;
+    const agentBinding = key?.bindServiceAgent('storage', { projectId: props.projectId, services: props.services });
 
     // IP filtering is opt-in: with no ranges it would also shut out the
     // deployer and the training jobs (they call from Google's network as the
@@ -166,14 +226,14 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
 
   /** Read objects (`roles/storage.objectViewer` on the bucket) and decrypt with the store's key, if it has one. */
   grantRead(identity: IWorkloadIdentity): void {
-    this.grant(identity, GCP_ROLES.storageRead, 'GcpArtifactStore.grantRead');
-    this.key?.grantDecrypt(identity);
+    grantOnBucket(this, this.storeName, identity, GCP_ROLES.storageRead, 'GcpArtifactStore.grantRead');
+    this.encryptionKey?.grantDecrypt(identity);
   }
 
   /** Read and write objects (`roles/storage.objectUser` on the bucket) and use the store's key, if it has one. */
   grantReadWrite(identity: IWorkloadIdentity): void {
-    this.grant(identity, GCP_ROLES.storageReadWrite, 'GcpArtifactStore.grantReadWrite');
-    this.key?.grantEncryptDecrypt(identity);
+    grantOnBucket(this, this.storeName, identity, GCP_ROLES.storageReadWrite, 'GcpArtifactStore.grantReadWrite');
+    this.encryptionKey?.grantEncryptDecrypt(identity);
   }
 
   /**
@@ -187,13 +247,64 @@ export class GcpArtifactStore extends Construct implements IArtifactStore {
    * the member's construct id (`Deploy-<key>`).
    */
   grantDeploy(principal: string, key: string): StorageBucketIamMember {
-    const id = `Deploy-${key}`;
-    return once(this, id, () => new StorageBucketIamMember(this, id, { bucket: this.storeName, role: GCP_ROLES.deployWrite, member: principal }));
+    return deployOnBucket(this, this.storeName, principal, key);
+  }
+}
+
+/** An existing bucket ({@link GcpArtifactStore.fromExisting}): nothing created, additive IAM members only. */
+class ImportedGcpArtifactStore extends Construct implements IGcpArtifactStore {
+  public readonly cloud = 'gcp' as const;
+  public readonly storeName: string;
+  public readonly storeId: string;
+  public readonly url: string;
+  public readonly encryptionKey?: IGcpEncryptionKey;
+  public readonly imported = true;
+
+  constructor(scope: Construct, id: string, attrs: GcpArtifactStoreAttributes) {
+    super(scope, id);
+    const C = 'GcpArtifactStore.fromExisting';
+    const issues = new IssueCollector();
+    const name = attrs?.bucketName;
+    if (typeof name === 'string' && /^gs:\/\//.test(name)) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, `the bare bucket name, without gs:// (${name.replace(/^gs:\/\//, '').split('/')[0]})`));
+    } else if (name === undefined) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, 'the name of an existing Cloud Storage bucket'));
+    } else {
+      checkPhysicalName(issues, C, this.node.path, 'bucketName', name, 'gcsBucket');
+    }
+    const key = attrs?.encryptionKey as { cloud?: unknown; keyId?: unknown } | undefined;
+    if (key !== undefined && (key.cloud !== 'gcp' || typeof key.keyId !== 'string')) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'encryptionKey', key.cloud ?? key, 'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId(...)) or nothing'));
+    }
+    issues.throwIfAny(`Invalid ${C} attributes:`);
+    this.storeName = name;
+    this.storeId = name;
+    this.url = `gs://${name}`;
+    this.encryptionKey = attrs.encryptionKey;
   }
 
-  private grant(identity: IWorkloadIdentity, role: string, operation: string): void {
-    const gcp = identityOf(identity, 'gcp', operation);
-    const id = grantId(role, gcp);
-    once(this, id, () => new StorageBucketIamMember(this, id, { bucket: this.storeName, role, member: gcp.principal }));
+  grantRead(identity: IWorkloadIdentity): void {
+    grantOnBucket(this, this.storeName, identity, GCP_ROLES.storageRead, 'GcpArtifactStore.grantRead');
+    this.encryptionKey?.grantDecrypt(identity);
   }
+
+  grantReadWrite(identity: IWorkloadIdentity): void {
+    grantOnBucket(this, this.storeName, identity, GCP_ROLES.storageReadWrite, 'GcpArtifactStore.grantReadWrite');
+    this.encryptionKey?.grantEncryptDecrypt(identity);
+  }
+
+  grantDeploy(principal: string, key: string): StorageBucketIamMember {
+    return deployOnBucket(this, this.storeName, principal, key);
+  }
+}
+
+function grantOnBucket(host: Construct, bucket: string, identity: IWorkloadIdentity, role: string, operation: string): void {
+  const gcp = gcpIdentityOf(identity, operation);
+  const id = grantId(role, gcp);
+  once(host, id, () => new StorageBucketIamMember(host, id, { bucket, role, member: gcp.principal }));
+}
+
+function deployOnBucket(host: Construct, bucket: string, principal: string, key: string): StorageBucketIamMember {
+  const id = `Deploy-${key}`;
+  return once(host, id, () => new StorageBucketIamMember(host, id, { bucket, role: GCP_ROLES.deployWrite, member: principal }));
 }

@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { IModelRegistry, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IModelRegistry, IWorkloadIdentity } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { GCP_ROLES } from './perms';
-import { grantProjectRoles } from './private/common';
+import { gcpIdentityOf, grantProjectRoles } from './private/common';
 import { checkProjectId, checkRegion } from './private/validation';
 
 /** Props of {@link GcpModelRegistry}. */
@@ -43,13 +43,13 @@ export class GcpModelRegistry extends Construct implements IModelRegistry {
 
   /** Read models and versions (`roles/aiplatform.viewer` on the project). */
   grantRead(identity: IWorkloadIdentity): void {
-    const gcp = identityOf(identity, 'gcp', 'GcpModelRegistry.grantRead');
+    const gcp = gcpIdentityOf(identity, 'GcpModelRegistry.grantRead');
     grantProjectRoles(this, this.projectId, [GCP_ROLES.modelRead], gcp);
   }
 
   /** Register and read model versions (`roles/aiplatform.user` on the project). */
   grantWrite(identity: IWorkloadIdentity): void {
-    const gcp = identityOf(identity, 'gcp', 'GcpModelRegistry.grantWrite');
+    const gcp = gcpIdentityOf(identity, 'GcpModelRegistry.grantWrite');
     grantProjectRoles(this, this.projectId, [GCP_ROLES.modelWrite], gcp);
   }
 }

@@ -25,6 +25,14 @@ export const GCP_ROLES = {
   deployWrite: 'roles/storage.objectUser',
   /** A deployer pushes the runtime image Terraform builds (`GcpMlPlatform.grantDeploy`, on the repository). */
   deployPush: 'roles/artifactregistry.writer',
+  /**
+   * Act as one service account: deploy Cloud Run, Cloud Functions, Batch or
+   * Compute Engine workloads that run as it (`GcpWorkloadIdentity.usableBy`).
+   * Granted on that service account only, never at project level (CKV_GCP_41).
+   */
+  actAs: 'roles/iam.serviceAccountUser',
+  /** A GKE workload (Kubernetes service account) runs as one service account (`GcpWorkloadIdentity.gkeWorkloads`), on that service account only. */
+  gkeWorkloadIdentity: 'roles/iam.workloadIdentityUser',
 } as const;
 
 /** Project-level roles that let an identity run Vertex AI jobs and write logs and metrics (`Workspace.grantUse`). */

@@ -1,19 +1,21 @@
 import { DataGoogleClientOpenidUserinfo } from '@cdktf/provider-google/lib/data-google-client-openid-userinfo';
+import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Aspects, Fn, IAspect, TerraformResource, TerraformStack, Token, dependable } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { IMlPlatform } from '../core/contracts';
-import { IssueCollector } from '../core/errors';
-import { checkDeployers, resolveNetwork } from '../core/network';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { NetworkMode, checkDeployers, resolveNetwork } from '../core/network';
 import { PlatformBaseProps, toNaming } from '../core/platform-props';
-import { GcpArtifactStore } from './artifact-store';
-import { GcpEncryptionKey } from './encryption-key';
-import { GcpImageRegistry } from './image-registry';
+import { GcpArtifactStore, IGcpArtifactStore } from './artifact-store';
+import { GcpEncryptionKey, IGcpEncryptionKey } from './encryption-key';
+import { GcpImageRegistry, IGcpImageRegistry } from './image-registry';
 import { GcpModelRegistry } from './model-registry';
-import { GcpNetwork, checkGcpNetwork } from './network';
+import { GcpNetwork, IGcpNetwork, checkGcpNetwork } from './network';
+import { GcpServiceAgent } from './perms';
 import { GCP_PLATFORM_APIS, GcpProjectServices } from './project-services';
 import { GcpTrainingCompute } from './training-compute';
-import { GcpWorkloadIdentity } from './workload-identity';
+import { GcpWorkloadIdentity, IGcpWorkloadIdentity } from './workload-identity';
 import { GcpWorkspace } from './workspace';
 import { checkInt, checkProjectId, checkRegion } from './private/validation';
 
@@ -23,6 +25,49 @@ export interface GcpMlPlatformProps extends PlatformBaseProps {
   readonly projectId: string;
   /** The region of the platform's resources and Vertex AI (e.g. `europe-west4`). */
   readonly region: string;
+  /**
+   * Existing resources to use instead of creating them (Terraform modules'
+   * `existing_*` inputs): for each one given, the platform creates no such
+   * resource and still wires everything to it — Vertex AI, the grants, the
+   * service-agent key grants, deployments, CI and alerts. Imported resources
+   * are only ever given additive IAM members; their settings stay as their
+   * owner set them (see the README, "Bring your own").
+   * @default - the platform creates every resource
+   */
+  readonly existing?: GcpExistingResources;
+}
+
+/** Existing resources a {@link GcpMlPlatform} uses instead of creating its own. */
+export interface GcpExistingResources {
+  /**
+   * The Cloud KMS key the platform's resources (bucket, repository,
+   * TensorBoard, training jobs, endpoints) encrypt with
+   * (`GcpEncryptionKey.fromKeyId`). It must be in the platform's region.
+   * @default - a key ring and key are created
+   */
+  readonly encryptionKey?: IGcpEncryptionKey;
+  /**
+   * The bucket for datasets and model artifacts (`GcpArtifactStore.fromBucketName`).
+   * @default - a bucket is created
+   */
+  readonly artifactStore?: IGcpArtifactStore;
+  /**
+   * The Docker repository for the runtime image (`GcpImageRegistry.fromRepositoryId`).
+   * @default - a repository is created
+   */
+  readonly imageRegistry?: IGcpImageRegistry;
+  /**
+   * The service account jobs and endpoints run as
+   * (`GcpWorkloadIdentity.fromServiceAccountEmail`), in the platform's project.
+   * @default - a service account is created
+   */
+  readonly identity?: IGcpWorkloadIdentity;
+  /**
+   * The VPC network of `private` mode (`GcpNetwork.fromExisting`); needs
+   * `network.mode: 'private'` and replaces `network.existing.gcp`.
+   * @default - the network of `network` (created in private mode)
+   */
+  readonly network?: IGcpNetwork;
 }
 
 /**
@@ -46,22 +91,22 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
   public readonly services: GcpProjectServices;
   /** The Vertex AI workspace. */
   public readonly workspace: GcpWorkspace;
-  /** The Artifact Registry repository for the runtime image. */
-  public readonly imageRegistry: GcpImageRegistry;
+  /** The Artifact Registry repository for the runtime image (created, or `existing.imageRegistry`). */
+  public readonly imageRegistry: IGcpImageRegistry;
   /** The Vertex AI Model Registry. */
   public readonly modelRegistry: GcpModelRegistry;
-  /** The Cloud Storage artifact bucket. */
-  public readonly artifactStore: GcpArtifactStore;
-  /** The Cloud KMS key every store is encrypted with. */
-  public readonly encryptionKey: GcpEncryptionKey;
-  /** The service account jobs and endpoints run as. */
-  public readonly identity: GcpWorkloadIdentity;
+  /** The Cloud Storage artifact bucket (created, or `existing.artifactStore`). */
+  public readonly artifactStore: IGcpArtifactStore;
+  /** The Cloud KMS key every store is encrypted with (created, or `existing.encryptionKey`). */
+  public readonly encryptionKey: IGcpEncryptionKey;
+  /** The service account jobs and endpoints run as (created, or `existing.identity`). */
+  public readonly identity: IGcpWorkloadIdentity;
   /** The training machine spec. */
   public readonly trainingCompute: GcpTrainingCompute;
   /** True in `public` network mode (no IP filter on the bucket). */
   public readonly publicNetworkAccess: boolean;
-  /** The network the data planes are reached through (and, in `private` mode, the VPC). */
-  public readonly network: GcpNetwork;
+  /** The network the data planes are reached through (and, in `private` mode, the VPC; `existing.network` when given). */
+  public readonly network: IGcpNetwork;
   /** The deployers' grants on the bucket (what an object upload waits for) and on the repository (what an image push waits for). */
   private readonly deployGrants: { readonly bucket: TerraformResource[]; readonly repository: TerraformResource[] } = { bucket: [], repository: [] };
   private readonly deployerList: string[] = [];
@@ -79,6 +124,7 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     checkDeployers(issues, 'gcp', 'GcpMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
     const net = resolveNetwork(props.network);
     checkGcpNetwork(issues, 'GcpMlPlatform', this.node.path, { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });
+    const existing = checkExisting(issues, this.node.path, props, net.mode, net.existing.gcp !== undefined, net.allowedIpRanges.length > 0);
     issues.throwIfAny('Invalid GcpMlPlatform props:');
 
     const common = { naming, projectId: props.projectId, region: props.region, tags: props.tags };
@@ -90,26 +136,30 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
       apis: net.mode === 'private' ? [...GCP_PLATFORM_APIS, 'compute.googleapis.com'] : undefined,
     });
     const withServices = { ...common, services: this.services };
-    this.network = new GcpNetwork(this, 'Network', {
-      ...withServices,
-      mode: net.mode,
-      allowedIpRanges: net.allowedIpRanges,
-      addressSpace: props.network?.addressSpace,
-      existing: net.existing.gcp,
-    });
-    this.encryptionKey = new GcpEncryptionKey(this, 'Key', { ...withServices, retainData });
-    this.artifactStore = new GcpArtifactStore(this, 'ArtifactStore', {
-      ...withServices,
-      encryptionKey: this.encryptionKey,
-      retainData,
-      publicNetworkAccess: this.publicNetworkAccess,
-      allowedIpRanges: net.allowedIpRanges,
-      vpcNetworks: this.network.networkId ? [this.network.networkId] : [],
-    });
-    this.imageRegistry = new GcpImageRegistry(this, 'ImageRegistry', { ...withServices, encryptionKey: this.encryptionKey, retainData });
+    this.network =
+      existing.network ??
+      new GcpNetwork(this, 'Network', {
+        ...withServices,
+        mode: net.mode,
+        allowedIpRanges: net.allowedIpRanges,
+        addressSpace: props.network?.addressSpace,
+        existing: net.existing.gcp,
+      });
+    this.encryptionKey = existing.encryptionKey ?? new GcpEncryptionKey(this, 'Key', { ...withServices, retainData });
+    this.artifactStore =
+      existing.artifactStore ??
+      new GcpArtifactStore(this, 'ArtifactStore', {
+        ...withServices,
+        encryptionKey: this.encryptionKey,
+        retainData,
+        publicNetworkAccess: this.publicNetworkAccess,
+        allowedIpRanges: this.network.allowedIpRanges,
+        vpcNetworks: this.network.networkId ? [this.network.networkId] : [],
+      });
+    this.imageRegistry = existing.imageRegistry ?? new GcpImageRegistry(this, 'ImageRegistry', { ...withServices, encryptionKey: this.encryptionKey, retainData });
     this.modelRegistry = new GcpModelRegistry(this, 'ModelRegistry', { projectId: props.projectId, region: props.region });
     this.workspace = new GcpWorkspace(this, 'Workspace', { ...withServices, encryptionKey: this.encryptionKey, retainData });
-    this.identity = new GcpWorkloadIdentity(this, 'Identity', { naming, projectId: props.projectId, services: this.services });
+    this.identity = existing.identity ?? new GcpWorkloadIdentity(this, 'Identity', { naming, projectId: props.projectId, services: this.services });
     this.trainingCompute = new GcpTrainingCompute(this, 'TrainingCompute', props.training ?? {});
 
     this.artifactStore.grantReadWrite(this.identity);
@@ -156,6 +206,16 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
   }
 
   /**
+   * Lets the Google service agent of `agent` in the platform's project use
+   * the platform key as CMEK (a key in a central KMS project included) and
+   * returns that member: what a Vertex AI job or endpoint encrypting with
+   * the key waits for. Idempotent.
+   */
+  bindKeyServiceAgent(agent: GcpServiceAgent): KmsCryptoKeyIamMember {
+    return this.encryptionKey.bindServiceAgent(agent, { projectId: this.workspace.projectId, services: this.services });
+  }
+
+  /**
    * The IAM member of whoever runs Terraform (`data google_client_openid_userinfo`):
    * `serviceAccount:<email>` for a service account, else `user:<email>`.
    * The credentials need the `userinfo.email` scope for the email to be known.
@@ -164,6 +224,62 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     const caller = new DataGoogleClientOpenidUserinfo(this, 'Caller', {});
     return Fn.join('', [Fn.conditional(Fn.endswith(caller.email, '.gserviceaccount.com'), 'serviceAccount:', 'user:'), caller.email]);
   }
+}
+
+/** `existing` with every resource of the right shape, or recorded problems. */
+function checkExisting(
+  issues: IssueCollector,
+  path: string,
+  props: GcpMlPlatformProps,
+  mode: NetworkMode,
+  hasExistingGcpNetwork: boolean,
+  hasRanges: boolean,
+): GcpExistingResources {
+  const existing = props.existing ?? {};
+  const C = 'GcpMlPlatform';
+  const bad = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(C, `existing.${prop}`, value, accepted));
+  const literal = (v: unknown): v is string => typeof v === 'string' && !Token.isUnresolved(v);
+  const shaped = (value: unknown, members: readonly string[]): boolean =>
+    typeof value === 'object' && value !== null && (value as { cloud?: unknown }).cloud === 'gcp' && members.every((m) => (value as Record<string, unknown>)[m] !== undefined);
+  const describe = (value: unknown): unknown => (typeof value === 'object' && value !== null ? `a ${(value as { cloud?: unknown }).cloud ?? 'non-GCP'} ${value.constructor?.name ?? 'object'}` : value);
+  const { encryptionKey: key, artifactStore: store, imageRegistry: registry, identity, network } = existing;
+  if (key !== undefined) {
+    if (!shaped(key, ['keyId', 'location', 'bindServiceAgent', 'grantDecrypt'])) {
+      bad('encryptionKey', describe(key), 'a GCP encryption key: GcpEncryptionKey.fromKeyId(scope, id, "projects/<p>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>") or a GcpEncryptionKey');
+    } else if (literal(key.location) && literal(props.region) && key.location !== props.region) {
+      bad('encryptionKey', key.keyId, `a key in the platform's region ${props.region} (it is in ${key.location}): Cloud Storage, Artifact Registry and Vertex AI encrypt only with a key of their own location; create or pick a key ring in ${props.region}`);
+    }
+  }
+  if (store !== undefined && !shaped(store, ['storeName', 'grantDeploy', 'grantReadWrite'])) {
+    bad('artifactStore', describe(store), 'a GCP artifact store: GcpArtifactStore.fromBucketName(scope, id, "<bucket>") or a GcpArtifactStore');
+  }
+  if (registry !== undefined && !shaped(registry, ['registryName', 'projectId', 'location', 'grantDeploy', 'grantPull'])) {
+    bad('imageRegistry', describe(registry), 'a GCP image registry: GcpImageRegistry.fromRepositoryId(scope, id, "projects/<p>/locations/<l>/repositories/<name>") or a GcpImageRegistry');
+  }
+  if (identity !== undefined) {
+    if (!shaped(identity, ['email', 'projectId', 'principal'])) {
+      bad('identity', describe(identity), 'a GCP service account: GcpWorkloadIdentity.fromServiceAccountEmail(scope, id, "<id>@<project>.iam.gserviceaccount.com") or a GcpWorkloadIdentity');
+    } else if (literal(identity.projectId) && literal(props.projectId) && identity.projectId !== props.projectId) {
+      bad(
+        'identity',
+        identity.email,
+        `a service account of the platform's project ${props.projectId} (it belongs to ${identity.projectId}): Vertex AI runs jobs and endpoints as a service account of its own project unless cross-project service account use is enabled by organization policy; create or pick one in ${props.projectId}`,
+      );
+    }
+  }
+  if (network !== undefined) {
+    if (!shaped(network, ['mode', 'dependables']) || network.mode !== 'private') {
+      bad('network', describe(network), 'a private-mode GCP network: GcpNetwork.fromExisting(scope, id, { network, subnetwork })');
+    } else {
+      if (mode !== 'private') bad('network', network.networkId, `used with network.mode private only (mode is ${mode}): set network: { mode: 'private' }, or remove existing.network`);
+      if (hasExistingGcpNetwork) bad('network', network.networkId, 'given once: remove network.existing.gcp (existing.network replaces it)');
+      if (hasRanges) bad('network', network.networkId, 'given with its ranges: move network.allowedIpRanges to GcpNetwork.fromExisting(..., { allowedIpRanges })');
+      if (literal(network.region) && literal(props.region) && network.region !== props.region) {
+        bad('network', network.subnetworkId, `a subnetwork in the platform's region ${props.region} (it is in ${network.region}): Private Service Connect endpoints and network attachments are regional`);
+      }
+    }
+  }
+  return existing;
 }
 
 /**

@@ -1,11 +1,12 @@
 import { VertexAiTensorboard } from '@cdktf/provider-google/lib/vertex-ai-tensorboard';
 import { Construct } from 'constructs';
-import { IMlWorkspace, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IMlWorkspace, IWorkloadIdentity } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { GcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey } from './encryption-key';
 import { GCP_WORKSPACE_USE_ROLES } from './perms';
-import { checkCommon, cmekOf, grantProjectRoles, namingAndLabels } from './private/common';
+import { checkCommon, cmekOf, gcpIdentityOf, grantProjectRoles, namingAndLabels } from './private/common';
+import { checkPhysicalName } from './private/naming';
 
 /** Props of {@link GcpWorkspace}. */
 export interface GcpWorkspaceProps extends GcpCommonProps {
@@ -15,7 +16,7 @@ export interface GcpWorkspaceProps extends GcpCommonProps {
    * must be omitted when it is false.
    * @default - none: give one unless `customerManagedKey` is false
    */
-  readonly encryptionKey?: GcpEncryptionKey;
+  readonly encryptionKey?: IGcpEncryptionKey;
   /**
    * Encrypt the experiment-tracking TensorBoard with `encryptionKey` (CMEK,
    * MLOPS_GCP_VERTEX_CMEK). False uses Google-managed encryption: no
@@ -29,6 +30,12 @@ export interface GcpWorkspaceProps extends GcpCommonProps {
    * @default true
    */
   readonly retainData?: boolean;
+  /**
+   * The experiment-tracking TensorBoard's display name, which names the
+   * workspace: 1-128 characters.
+   * @default - `<company>-<project>-<env>-experiments` from the naming helper
+   */
+  readonly physicalName?: string;
 }
 
 /**
@@ -58,12 +65,13 @@ export class GcpWorkspace extends Construct implements IMlWorkspace {
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpWorkspace', this, props);
     const key = cmekOf(issues, 'GcpWorkspace', this.node.path, props);
+    checkPhysicalName(issues, 'GcpWorkspace', this.node.path, 'physicalName', props.physicalName, 'vertexDisplayName');
     issues.throwIfAny('Invalid GcpWorkspace props:');
 
     const { naming, labels } = namingAndLabels(props);
     const retain = props.retainData ?? true;
-    const displayName = naming.name('vertexDisplayName', 'experiments');
-    const agentBinding = key?.bindServiceAgent('aiplatform');
+    const displayName = props.physicalName ?? naming.name('vertexDisplayName', 'experiments');
+    const agentBinding = key?.bindServiceAgent('aiplatform', { projectId: props.projectId, services: props.services });
 
     const tensorboard = new VertexAiTensorboard(this, 'Resource', {
       project: props.projectId,
@@ -86,7 +94,7 @@ export class GcpWorkspace extends Construct implements IMlWorkspace {
 
   /** Run Vertex AI jobs and write logs and metrics (project IAM members; Vertex AI has no narrower scope). */
   grantUse(identity: IWorkloadIdentity): void {
-    const gcp = identityOf(identity, 'gcp', 'GcpWorkspace.grantUse');
+    const gcp = gcpIdentityOf(identity, 'GcpWorkspace.grantUse');
     grantProjectRoles(this, this.projectId, GCP_WORKSPACE_USE_ROLES, gcp);
   }
 }

@@ -16,7 +16,7 @@ export interface DockerProviderForOptions {
   /**
    * The registry host to authenticate to.
    * @default - AWS: the ECR endpoint of the token; Azure: `<registryName>.azurecr.io`;
-   * GCP: `<workspace region>-docker.pkg.dev`
+   * GCP: the repository's host, `<location>-docker.pkg.dev`
    */
   readonly registryHost?: string;
   /**
@@ -63,7 +63,8 @@ function registryAuthFor(stack: Construct, platform: IMlPlatform, host: string |
     }
     case 'gcp': {
       const client = new DataGoogleClientConfig(stack, 'docker_registry_token', {});
-      return { address: host ?? `${platform.workspace.region}-docker.pkg.dev`, username: GCP_REGISTRY_USERNAME, password: client.accessToken };
+      // The host of the repository itself (`<location>-docker.pkg.dev`): an existing repository may be in another location (a multi-region).
+      return { address: host ?? platform.imageRegistry.imageUri.split('/')[0]!, username: GCP_REGISTRY_USERNAME, password: client.accessToken };
     }
     case 'azure':
       // Username and password stay unset: the provider then takes DOCKER_REGISTRY_USER /

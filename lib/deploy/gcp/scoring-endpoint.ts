@@ -127,7 +127,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     // The deployed model runs as the identity and pulls the image; the platform grants both already.
     gcp.imageRegistry.grantPull(gcp.identity);
     gcp.workspace.grantUse(gcp.identity);
-    const agentKey = gcp.encryptionKey.bindServiceAgent('aiplatform');
+    const agentKey = gcp.bindKeyServiceAgent('aiplatform');
 
     this.endpoint = new VertexAiEndpoint(this, 'Resource', {
       project: projectId,

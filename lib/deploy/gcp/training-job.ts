@@ -140,7 +140,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     gcp.imageRegistry.grantPull(gcp.identity);
     gcp.workspace.grantUse(gcp.identity);
     // Vertex AI's service agent encrypts the job and the model with the platform key.
-    const agentKey = gcp.encryptionKey.bindServiceAgent('aiplatform');
+    const agentKey = gcp.bindKeyServiceAgent('aiplatform');
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {

@@ -1,5 +1,5 @@
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
-import { Lazy, TerraformProvider, TerraformResource, TerraformStack } from 'cdktf';
+import { Lazy, TerraformProvider, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { IWorkloadIdentity } from '../../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
@@ -7,7 +7,7 @@ import { Naming, NamingParts } from '../../core/naming';
 import { toNaming } from '../../core/platform-props';
 import { platformTags, tagsFor } from '../../core/tags';
 import { GcpCommonProps } from '../common';
-import type { GcpEncryptionKey } from '../encryption-key';
+import type { IGcpEncryptionKey } from '../encryption-key';
 import { checkProjectId, checkRegion } from './validation';
 
 /** The naming helper and GCP labels for a construct's props. */
@@ -26,7 +26,7 @@ export function checkCommon(issues: IssueCollector, construct: string, scope: IC
 }
 
 /** `roles/storage.objectViewer` → `StorageObjectViewer`. */
-function roleKey(role: string): string {
+export function roleKey(role: string): string {
   return role
     .replace(/^roles\//, '')
     .split(/[^A-Za-z0-9]+/)
@@ -35,8 +35,26 @@ function roleKey(role: string): string {
     .join('');
 }
 
-/** The identity's construct path below its stack, e.g. `Platform-Identity`. */
+/** True when `value` is a construct (it has a construct node), whichever copy of `constructs` made it. */
+export function isConstructLike(value: unknown): value is IConstruct {
+  return Construct.isConstruct(value) || (typeof value === 'object' && value !== null && typeof (value as { node?: { path?: unknown } }).node?.path === 'string');
+}
+
+/** Where an identity is, for messages: its construct path, or its id when it is a plain object. */
+export function identityPath(identity: IWorkloadIdentity): string {
+  return isConstructLike(identity) ? identity.node.path : `identity ${String((identity as { identityId?: unknown }).identityId ?? (identity as { principal?: unknown }).principal)}`;
+}
+
+/**
+ * The identity's construct path below its stack (`Platform-Identity`), or,
+ * for an identity that is not a construct (a plain object implementing
+ * IWorkloadIdentity), a stable key derived from its IAM member
+ * (`Member-serviceAccount-batch-acme-ml-iam-gserviceaccount-com`).
+ */
 function identityKey(identity: IWorkloadIdentity): string {
+  if (!isConstructLike(identity)) {
+    return `Member-${memberKey(String((identity as { principal?: unknown }).principal))}`;
+  }
   const scopes = identity.node.scopes;
   let start = 0;
   scopes.forEach((s, i) => {
@@ -49,6 +67,58 @@ function identityKey(identity: IWorkloadIdentity): string {
 /** A deterministic construct id for granting `role` to `identity`. */
 export function grantId(role: string, identity: IWorkloadIdentity): string {
   return `${roleKey(role)}-${identityKey(identity)}`;
+}
+
+/**
+ * IAM member prefixes a grant accepts: service accounts (the platform's,
+ * imported ones, other compute's), people and groups, and federated
+ * principals (`principal://`, `principalSet://`: Workload Identity
+ * Federation, GKE). Not `allUsers`/`allAuthenticatedUsers` (that would make
+ * the resource public) and not `domain:` (a whole Workspace domain).
+ */
+const GRANTABLE_MEMBER = /^(serviceAccount|user|group):[^\s@:]+@[^\s@:]+$|^(principal|principalSet):\/\/iam\.googleapis\.com\/\S+$|^serviceAccount:[a-z0-9.-]+\.svc\.id\.goog\[[^\]\s]+\]$/;
+
+/** Records a problem when `member` is not an IAM member a grant may name (tokens pass). */
+export function checkMember(issues: IssueCollector, construct: string, path: string, prop: string, member: unknown): void {
+  if (typeof member === 'string' && (Token.isUnresolved(member) || GRANTABLE_MEMBER.test(member))) return;
+  const bare = typeof member === 'string' && /^[^\s@:]+@[^\s@:]+$/.test(member);
+  issues.add(
+    ErrorCode.PROP_INVALID,
+    path,
+    messages.propInvalid(
+      construct,
+      prop,
+      member,
+      'an IAM member: serviceAccount:<email>, user:<email>, group:<email>, principal://iam.googleapis.com/… or principalSet://iam.googleapis.com/… ' +
+        `(not allUsers, allAuthenticatedUsers or domain:)${bare ? `; write "serviceAccount:${member}" for a service account or "user:${member}" for a person` : ''}`,
+    ),
+  );
+}
+
+/** A construct-id-safe, stable key for an IAM member (`serviceAccount-batch-acme-iam-gserviceaccount-com`). */
+export function memberKey(member: string): string {
+  return member.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/**
+ * Narrows any IWorkloadIdentity to one a GCP grant can name: its cloud must
+ * be `gcp` and its `principal` an IAM member (`serviceAccount:<email>`,
+ * `user:`, `group:`, `principal://…`, `principalSet://…`). Works for
+ * identities that are not constructs of this library (a plain object, a
+ * construct of another library): nothing but `cloud` and `principal` is read.
+ */
+export function gcpIdentityOf(identity: IWorkloadIdentity, operation: string): IWorkloadIdentity {
+  const issues = new IssueCollector();
+  const cloud = (identity as { cloud?: unknown } | undefined)?.cloud;
+  if (identity === undefined || identity === null || typeof identity !== 'object') {
+    issues.add(ErrorCode.PROP_INVALID, operation, messages.propInvalid(operation, 'identity', identity, 'an IWorkloadIdentity of cloud "gcp" whose principal is an IAM member'));
+  } else if (cloud !== 'gcp') {
+    issues.add(ErrorCode.CLOUD_MISMATCH, identityPath(identity), messages.cloudMismatch(operation, 'gcp', String(cloud)));
+  } else {
+    checkMember(issues, operation, identityPath(identity), 'identity.principal', identity.principal);
+  }
+  issues.throwIfAny(cloud !== undefined && cloud !== 'gcp' ? 'Cross-cloud grant:' : 'Invalid grant:');
+  return identity;
 }
 
 /**
@@ -80,7 +150,7 @@ export function grantProjectRoles(
 
 /** The props of a construct that encrypts with an optional customer-managed key. */
 export interface CmekProps {
-  readonly encryptionKey?: GcpEncryptionKey;
+  readonly encryptionKey?: IGcpEncryptionKey;
   readonly customerManagedKey?: boolean;
 }
 
@@ -89,7 +159,7 @@ export interface CmekProps {
  * `customerManagedKey` is false (Google-managed encryption). Records a
  * problem when the key is on but missing, or off but given anyway.
  */
-export function cmekOf(issues: IssueCollector, construct: string, path: string, props: CmekProps): GcpEncryptionKey | undefined {
+export function cmekOf(issues: IssueCollector, construct: string, path: string, props: CmekProps): IGcpEncryptionKey | undefined {
   const on = props.customerManagedKey ?? true;
   if (on && props.encryptionKey === undefined) {
     issues.add(
@@ -99,7 +169,7 @@ export function cmekOf(issues: IssueCollector, construct: string, path: string, 
         construct,
         'encryptionKey',
         undefined,
-        'a GcpEncryptionKey while customerManagedKey is true (the default); set customerManagedKey to false for Google-managed encryption',
+        'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId) while customerManagedKey is true (the default); set customerManagedKey to false for Google-managed encryption',
       ),
     );
   }

@@ -195,21 +195,70 @@ function deployerGrants(context: PolicyContext, target: PolicyElement, selectors
   );
 }
 
+/** `<location>-docker.pkg.dev/<project>/<repository>/…`: the repository an image name pushes to. */
+const AR_IMAGE = /^([a-z0-9-]+)-docker\.pkg\.dev\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/([a-z][a-z0-9-]*)\//;
+
+/** The literal image name a push writes (its own `name`, or the `docker_image` it refers to), if known at synth. */
+function pushedImageName(e: PolicyElement, context: PolicyContext): string | undefined {
+  if (typeof e.attrs.name === 'string' && !isExpression(e.attrs.name)) return e.attrs.name;
+  const image = context.referenced(e.attrs.name).find((r) => r.type === 'docker_image');
+  return typeof image?.attrs.name === 'string' && !isExpression(image.attrs.name) ? image.attrs.name : undefined;
+}
+
+/**
+ * What a data-plane write targets: a bucket or repository of this stack
+ * (an element), or one that exists outside it (an imported one, named
+ * literally): its grants are then found by that name.
+ */
+type WriteTarget =
+  | { readonly kind: 'element'; readonly element: PolicyElement; readonly label: string }
+  | { readonly kind: 'bucket'; readonly name: string; readonly label: string }
+  | { readonly kind: 'repository'; readonly project: string; readonly location: string; readonly name: string; readonly label: string };
+
+function writeTarget(e: PolicyElement, context: PolicyContext, isObject: boolean): WriteTarget | undefined {
+  const element = isObject ? referencedOf(context, e.attrs.bucket, 'google_storage_bucket')[0] : referencedOf(context, e.attrs.name, 'google_artifact_registry_repository')[0];
+  if (element) return { kind: 'element', element, label: element.address };
+  if (isObject) {
+    const bucket = e.attrs.bucket;
+    return typeof bucket === 'string' && !isExpression(bucket) ? { kind: 'bucket', name: bucket, label: bucket } : undefined;
+  }
+  const image = pushedImageName(e, context);
+  const m = image ? AR_IMAGE.exec(image) : null;
+  return m ? { kind: 'repository', location: m[1]!, project: m[2]!, name: m[3]!, label: `projects/${m[2]}/locations/${m[1]}/repositories/${m[3]}` } : undefined;
+}
+
+/** The grants of `selectors` on `target` that give `deployer` one of `roles`. */
+function grantsOn(context: PolicyContext, target: WriteTarget, selectors: readonly string[], attrName: string, deployer: string, roles: ReadonlySet<string>): PolicyElement[] {
+  const grants = (g: PolicyElement): boolean => bindings(g, context).some((b) => typeof b.role === 'string' && roles.has(b.role) && b.members.includes(deployer));
+  if (target.kind === 'element') return deployerGrants(context, target.element, selectors, attrName, deployer, roles);
+  return selectors.flatMap((sel) =>
+    context.ofSelector(sel).filter((g) => {
+      if (!grants(g)) return false;
+      const on = g.attrs[attrName];
+      if (target.kind === 'bucket') return on === target.name || on === `b/${target.name}`;
+      if (on === target.label) return true;
+      // A member names the repository by name with its project and location (the provider's defaults when unset).
+      const same = (value: unknown, wanted: string): boolean => value === undefined || value === wanted;
+      return on === target.name && same(g.attrs.project, target.project) && same(g.attrs.location, target.location);
+    }),
+  );
+}
+
 /** Terraform's data-plane writes (an object, an image push) that a deployer cannot make: no role, granted too late, or shut out by the bucket's IP filter. */
 function deployerWrite(e: PolicyElement, context: PolicyContext): PolicyFinding[] {
   const isObject = e.type === 'google_storage_bucket_object';
-  const target = isObject ? referencedOf(context, e.attrs.bucket, 'google_storage_bucket')[0] : referencedOf(context, e.attrs.name, 'google_artifact_registry_repository')[0];
+  const target = writeTarget(e, context, isObject);
   if (!target) return [];
-  const what = isObject ? `uploads ${show(e.attrs.name)} to the bucket ${target.address}` : `pushes an image to the repository ${target.address}`;
+  const what = isObject ? `uploads ${show(e.attrs.name)} to the bucket ${target.label}` : `pushes an image to the repository ${target.label}`;
   const roles = isObject ? OBJECT_WRITE_ROLES : IMAGE_PUSH_ROLES;
   const selectors = isObject ? ['google_storage_bucket_iam_member', 'google_storage_bucket_iam_binding'] : ['google_artifact_registry_repository_iam_member', 'google_artifact_registry_repository_iam_binding'];
   const attrName = isObject ? 'bucket' : 'repository';
   const findings: PolicyFinding[] = [];
   for (const deployer of context.deploy.deployers) {
-    const grants = deployerGrants(context, target, selectors, attrName, deployer, roles);
+    const grants = grantsOn(context, target, selectors, attrName, deployer, roles);
     if (grants.length === 0) {
       findings.push({
-        found: `Terraform ${what}, but the deployer ${show(deployer)} has none of ${[...roles].join(', ')} there`,
+        found: `Terraform ${what}, but the deployer ${show(deployer)} has none of ${[...roles].join(', ')} there${target.kind === 'element' ? '' : ' (granted by this stack; a grant made outside it is not visible here)'}`,
         fix: `Grant it (GcpMlPlatform.grantDeploy('${deployer}'), or list it in deployers)`,
       });
     } else if (!grants.some((g) => dependsTransitively(context.graph, e.address, g.address))) {
@@ -219,8 +268,9 @@ function deployerWrite(e: PolicyElement, context: PolicyContext): PolicyFinding[
       });
     }
   }
-  if (isObject) {
-    const filter = blocks(target.attrs.ip_filter)[0];
+  // An imported bucket's IP filter is its owner's and is not in this stack: only the stack's own buckets are checked.
+  if (isObject && target.kind === 'element') {
+    const filter = blocks(target.element.attrs.ip_filter)[0];
     if (filter && filter.mode === 'Enabled') {
       const ranges = strings(attr(filter, 'public_network_source.allowed_ip_cidr_ranges'));
       const vpcs = blocks(filter.vpc_network_sources);

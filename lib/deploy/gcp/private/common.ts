@@ -1,4 +1,4 @@
-import { TerraformResource, Token } from 'cdktf';
+import { TerraformResource, TerraformStack, Token } from 'cdktf';
 import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
 import { IMlPlatform, IWorkloadIdentity } from '../../../core/contracts';
@@ -75,13 +75,14 @@ export function acceleratorOf(machine: MachineSpec): { type: string; count: numb
 }
 
 /**
- * The IAM members granting anything to `identity` under `scope` (bucket,
- * repository, key and project members): what a release step must wait for
- * before the job or deployment runs as the identity.
+ * The IAM members granting anything to `identity` in `scope`'s stack (bucket,
+ * repository, key and project members, including those on imported
+ * resources, which live outside the platform): what a release step must
+ * wait for before the job or deployment runs as the identity.
  */
 export function grantsOf(scope: IConstruct, identity: IWorkloadIdentity): TerraformResource[] {
-  return scope.node
-    .findAll()
+  return TerraformStack.of(scope)
+    .node.findAll()
     .filter((c): c is TerraformResource => c instanceof TerraformResource && (c as { memberInput?: unknown }).memberInput === identity.principal);
 }
 
