@@ -244,27 +244,39 @@ export class AwsGithubCiIdentity extends Construct {
     ].map(policyArn);
     const alarms = arn('cloudwatch', `alarm:${prefix}-*`);
 
+    const store = platform.artifactStore;
+    const registry = platform.imageRegistry;
+    const identity = platform.identity;
+    // Keys CI manages (created by the platform) and keys it only uses (imported).
+    const managedKeys = unique([platform.encryptionKey, platform.serviceKey].filter((k) => !k.imported).map((k) => k.keyArn));
+    const importedKeys = unique([platform.encryptionKey, store.key, registry.key].filter((k): k is NonNullable<typeof k> => k !== undefined && k.imported).map((k) => k.keyArn));
+    const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.key ? [store.key.keyArn] : [])]);
+    const one = (list: readonly string[]): string | readonly string[] => (list.length === 1 ? list[0]! : list);
     const deploy: Statement[] = [
       { Sid: 'ArtifactBucket', Effect: 'Allow', Action: [...A.CI_AWS_BUCKET_READ, ...A.CI_AWS_BUCKET_WRITE], Resource: `arn:${p}:s3:::${prefix}-*` },
+      // An imported bucket is only read (data.aws_s3_bucket); its settings are its owner's.
+      ...(store.imported ? [{ Sid: 'ImportedArtifactBucket', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_BUCKET_READ_ACTIONS], Resource: store.bucketArn }] : []),
       // The training data Terraform uploads (aws_s3_object) and reads back on every refresh.
-      { Sid: 'ArtifactObjects', Effect: 'Allow', Action: [...A.CI_AWS_OBJECT_ACTIONS], Resource: `${platform.artifactStore.bucketArn}/*` },
+      { Sid: 'ArtifactObjects', Effect: 'Allow', Action: [...A.CI_AWS_OBJECT_ACTIONS], Resource: `${store.bucketArn}/*` },
       {
         Sid: 'PlatformKeyThroughS3',
         Effect: 'Allow',
         Action: [...A.CI_AWS_OBJECT_KEY_ACTIONS],
-        Resource: platform.encryptionKey.keyArn,
+        Resource: one(objectKeys),
         Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.${dnsSuffixOf(region)}` } },
       },
-      { Sid: 'PlatformKey', Effect: 'Allow', Action: [...A.CI_AWS_KEY_ACTIONS], Resource: platform.encryptionKey.keyArn },
+      { Sid: 'PlatformKey', Effect: 'Allow', Action: [...A.CI_AWS_KEY_ACTIONS], Resource: one(managedKeys) },
+      ...(importedKeys.length > 0 ? [{ Sid: 'ImportedKeys', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_KEY_ACTIONS], Resource: one(importedKeys) }] : []),
       {
         Sid: 'PlatformKeyGrantsForServices',
         Effect: 'Allow',
         Action: [...A.CI_AWS_KEY_GRANT_ACTIONS],
-        Resource: platform.encryptionKey.keyArn,
+        Resource: one(unique([...managedKeys, ...importedKeys])),
         Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       },
-      { Sid: 'PlatformKeyAlias', Effect: 'Allow', Action: [...A.CI_AWS_ALIAS_ACTIONS], Resource: [arn('kms', `alias/${prefix}-*`), platform.encryptionKey.keyArn] },
+      { Sid: 'PlatformKeyAlias', Effect: 'Allow', Action: [...A.CI_AWS_ALIAS_ACTIONS], Resource: [arn('kms', `alias/${prefix}-*`), ...managedKeys] },
       { Sid: 'RuntimeRepository', Effect: 'Allow', Action: [...A.CI_AWS_REPOSITORY_ACTIONS], Resource: arn('ecr', `repository/${prefix}-*`) },
+      ...(registry.imported ? [{ Sid: 'ImportedRuntimeRepository', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_REPOSITORY_ACTIONS], Resource: registry.repositoryArn }] : []),
       {
         Sid: 'Workspace',
         Effect: 'Allow',
@@ -276,12 +288,14 @@ export class AwsGithubCiIdentity extends Construct {
       { Sid: 'UnscopedReads', Effect: 'Allow', Action: [...A.CI_AWS_UNSCOPED_READ_ACTIONS], Resource: '*' },
     ];
     const iam: Statement[] = [
-      { Sid: 'WorkloadRole', Effect: 'Allow', Action: [...A.CI_AWS_WORKLOAD_ROLE_ACTIONS], Resource: platform.identity.roleArn },
+      identity.imported
+        ? { Sid: 'WorkloadRole', Effect: 'Allow', Action: [...A.CI_AWS_IMPORTED_ROLE_ACTIONS], Resource: identity.roleArn }
+        : { Sid: 'WorkloadRole', Effect: 'Allow', Action: [...A.CI_AWS_WORKLOAD_ROLE_ACTIONS], Resource: identity.roleArn },
       {
         Sid: 'PassWorkloadRoleToSageMaker',
         Effect: 'Allow',
         Action: [...A.CI_AWS_PASS_ROLE_ACTIONS],
-        Resource: platform.identity.roleArn,
+        Resource: identity.roleArn,
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       },
       { Sid: 'ReadCiIdentity', Effect: 'Allow', Action: [...A.CI_AWS_SELF_READ_ACTIONS], Resource: [roleArnLiteral, ...ownPolicies, providerArnLiteral] },
@@ -402,4 +416,8 @@ function tryName(issues: IssueCollector, naming: Naming, kind: 'iamRole' | 'iamP
 /** Length of a policy without whitespace, with each unresolved token counted as a 90-character ARN. */
 function estimatedLength(json: string): number {
   return json.replace(/\$\{TfToken\[[^\]]+\]\}/g, 'x'.repeat(90)).replace(/\s/g, '').length;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
 }
