@@ -511,6 +511,17 @@ describe('GIVEN explicit physical names (physicalName)', () => {
     expect(onlyResource(json, 'aws_vpc').tags.Name).toBe('team-ml-vpc');
   });
 
+  test('THEN the GitHub CI identity names its role and derives its policy names from it', () => {
+    const json = synthStack((stack) => {
+      const platform = new AwsMlPlatform(stack, 'Platform', BASE);
+      new AwsGithubCiIdentity(stack, 'Ci', { repository: 'contoso/ml', branches: ['main'], environments: ['dev'], platform, naming: NAMING, accountId: ACCOUNT, physicalName: 'TeamMlDeployer' });
+    });
+    expect(resourcesOf(json, 'aws_iam_role').map((r) => r.name)).toContain('TeamMlDeployer');
+    expect(resourcesOf(json, 'aws_iam_policy').map((p) => p.name).sort()).toEqual(['TeamMlDeployer-ci-deploy', 'TeamMlDeployer-ci-iam', 'TeamMlDeployer-ci-release']);
+    const iam = JSON.parse(resourcesOf(json, 'aws_iam_policy').find((p) => p.name === 'TeamMlDeployer-ci-iam')!.policy).Statement as Statement[];
+    expect(list(iam.find((st) => st.Sid === 'ProtectCiIdentity')!.Resource)).toContain(`arn:aws:iam::${ACCOUNT}:role/TeamMlDeployer`);
+  });
+
   test('THEN the model registry grants name the lower-case ARN SageMaker uses', () => {
     const json = synthStack((stack) => {
       const models = new AwsModelRegistry(stack, 'Models', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'TeamModels' });
@@ -547,6 +558,15 @@ describe('GIVEN explicit physical names (physicalName)', () => {
         'SageMaker MLflow tracking server name of 1-63',
       ],
       ['network', () => inStack((s) => new AwsNetwork(s, 'N', { naming: NAMING, region: REGION, physicalName: 'n'.repeat(201) })), '1-200 characters'],
+      [
+        'CI role',
+        () =>
+          inStack((s) => {
+            const platform = new AwsMlPlatform(s, 'Platform', BASE);
+            return new AwsGithubCiIdentity(s, 'Ci', { repository: 'contoso/ml', branches: ['main'], platform, naming: NAMING, accountId: ACCOUNT, physicalName: 'team ml' });
+          }),
+        'IAM role name of 1-64',
+      ],
     ];
     for (const [label, fn, expected] of cases) {
       const issues = issuesOf(fn);

@@ -6,7 +6,7 @@ import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsMlPlatform } from '../aws/platform';
 import { dnsSuffixOf, partitionOf } from '../aws/private/arn';
-import { awsTags } from '../aws/private/names';
+import { awsTags, checkPhysicalName } from '../aws/private/names';
 import { checkAccountId, checkRegion } from '../aws/private/validate';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
@@ -70,6 +70,12 @@ export interface AwsGithubCiIdentityProps extends GithubRepositoryProps {
    * @default - 21600 (6 hours, the longest a GitHub-hosted job runs) with `release`, else 3600
    */
   readonly maxSessionDurationSeconds?: number;
+  /**
+   * The deploy role's name, exactly (1-64 of letters, digits and + = , . @ _ -);
+   * its policies are then `<physicalName>-ci-deploy`, `<physicalName>-ci-iam`, ….
+   * @default - `<company>-<project>-<env>-github-ci`, policies `<company>-<project>-<env>-ci-deploy`, …
+   */
+  readonly physicalName?: string;
   /**
    * Extra tags, besides the platform's own.
    * @default - company, project, environment and managed-by only
@@ -166,14 +172,17 @@ export class AwsGithubCiIdentity extends Construct {
       if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable)) invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
     }
     const naming = toNaming(props.naming);
-    const roleName = tryName(issues, naming, 'iamRole', 'github-ci');
+    checkPhysicalName(issues, where, C, 'physicalName', props.physicalName, 'iamRole');
+    const explicit = props.physicalName;
+    const roleName = explicit ?? tryName(issues, naming, 'iamRole', 'github-ci');
+    const policyName = (suffix: string): string => (explicit !== undefined ? `${explicit}-${suffix}` : tryName(issues, naming, 'iamPolicy', suffix));
     const policyNames = {
-      deploy: tryName(issues, naming, 'iamPolicy', 'ci-deploy'),
-      iam: tryName(issues, naming, 'iamPolicy', 'ci-iam'),
-      release: tryName(issues, naming, 'iamPolicy', 'ci-release'),
-      alerts: tryName(issues, naming, 'iamPolicy', 'ci-alerts'),
-      state: tryName(issues, naming, 'iamPolicy', 'ci-state'),
-      network: tryName(issues, naming, 'iamPolicy', 'ci-network'),
+      deploy: policyName('ci-deploy'),
+      iam: policyName('ci-iam'),
+      release: policyName('ci-release'),
+      alerts: policyName('ci-alerts'),
+      state: policyName('ci-state'),
+      network: policyName('ci-network'),
     };
     const subjects = githubOk ? githubSubjects(props) : [];
     issues.throwIfAny(`Invalid ${C} props:`);
