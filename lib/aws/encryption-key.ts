@@ -236,7 +236,7 @@ export class AwsEncryptionKey extends Construct implements IAwsEncryptionKey {
 }
 
 /** Records problems with a key ARN attribute; returns its account and region (tokens: Terraform expressions). */
-export function checkKeyArn(issues: IssueCollector, path: string, construct: string, prop: string, keyArn: unknown): { accountId: string; region: string } {
+function checkKeyArn(issues: IssueCollector, path: string, construct: string, prop: string, keyArn: unknown): { accountId: string; region: string } {
   if (typeof keyArn === 'string' && Token.isUnresolved(keyArn)) {
     return { accountId: Fn.element(Fn.split(':', keyArn), 4), region: Fn.element(Fn.split(':', keyArn), 3) };
   }

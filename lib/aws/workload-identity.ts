@@ -1,6 +1,6 @@
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { Fn, Lazy, Token } from 'cdktf';
+import { Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
@@ -14,11 +14,11 @@ import {
   SOURCE_ACCOUNT_TRUST_SERVICES,
   STS_ASSUME_ROLE_ACTION,
 } from './perms';
-import { arn, parseRoleArn } from './private/arn';
+import { arn } from './private/arn';
 import { awsName, awsTags, checkPhysicalName } from './private/names';
 import { PolicyConditions, policyDocument } from './private/policy';
 import { StatementSet } from './private/statements';
-import { checkAccountId, checkRegion } from './private/validate';
+import { checkAccountId, checkRegion, checkRoleAttributes } from './private/validate';
 
 /** An Allow statement of the workload identity's inline policy. */
 export interface AwsPolicyStatement {
@@ -278,51 +278,6 @@ function trustStatements(services: readonly string[], accountId: string): object
     statements.push({ Effect: 'Allow', Principal: { Service: one(plain) }, Action: STS_ASSUME_ROLE_ACTION });
   }
   return statements;
-}
-
-/** Records problems with the attributes of an existing role; returns its name and account. */
-export function checkRoleAttributes(
-  issues: IssueCollector,
-  path: string,
-  construct: string,
-  attrs: { readonly roleArn?: unknown; readonly roleName?: unknown },
-  prop = 'roleArn',
-): { roleName: string; accountId: string } {
-  const roleArn = attrs.roleArn;
-  const roleName = attrs.roleName;
-  if (typeof roleArn === 'string' && Token.isUnresolved(roleArn)) {
-    if (roleName === undefined) {
-      issues.add(
-        ErrorCode.PROP_INVALID,
-        path,
-        messages.propInvalid(construct, 'roleName', roleName, `the role's name while '${prop}' is a token (the inline grant policy names the role)`),
-      );
-      return { roleName: '', accountId: '' };
-    }
-    return { roleName: String(roleName), accountId: Fn.element(Fn.split(':', roleArn), 4) };
-  }
-  const parsed = typeof roleArn === 'string' ? parseRoleArn(roleArn) : undefined;
-  if (!parsed) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(
-        construct,
-        prop,
-        roleArn,
-        'an IAM role ARN such as "arn:aws:iam::123456789012:role/batch-scoring" (grants attach an inline policy to the role: users, groups and assumed-role session ARNs cannot carry one)',
-      ),
-    );
-    return { roleName: '', accountId: '' };
-  }
-  if (roleName !== undefined && typeof roleName === 'string' && !Token.isUnresolved(roleName) && roleName !== parsed.roleName) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(construct, 'roleName', roleName, `the name in '${prop}' ("${parsed.roleName}"), or unset`),
-    );
-  }
-  return { roleName: parsed.roleName, accountId: parsed.account };
 }
 
 /** An existing IAM role; grants add one inline policy of its own to it. */

@@ -3,7 +3,8 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IWorkloadIdentity } from '../../core/contracts';
 import { ErrorCode, IssueCollector, MlopsValidationError, messages, show } from '../../core/errors';
-import { AwsWorkloadIdentity, IAwsWorkloadIdentity, checkRoleAttributes } from '../workload-identity';
+import { AwsWorkloadIdentity, IAwsWorkloadIdentity } from '../workload-identity';
+import { checkRoleAttributes } from './validate';
 
 /**
  * The identity an AWS grant adds its statements to. An identity of this
