@@ -9,6 +9,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsEncryptionKey, TOPIC_PUBLISHER_SERVICE_PRINCIPALS } from '../aws/encryption-key';
+import { AwsMlPlatform } from '../aws/platform';
 import { partitionOf } from '../aws/private/arn';
 import { policyDocument } from '../aws/private/policy';
 import { ErrorCode, messages } from '../core/errors';
@@ -65,11 +66,11 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
     const construct = 'AwsEndpointAlerts';
     const variantName = props.variantName ?? variantOf(props.endpoint) ?? DEFAULT_VARIANT_NAME;
     const r = resolveAlertProps(construct, this, 'aws', props, (issues) => {
-      if (props.platform && !(props.platform.encryptionKey instanceof AwsEncryptionKey)) {
+      if (props.platform && !topicKeyOf(props.platform)) {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
-          messages.propInvalid(construct, 'platform.encryptionKey', props.platform.encryptionKey?.node?.path, 'an AwsEncryptionKey (the alert topic is encrypted with the platform key, whose key policy must let CloudWatch and EventBridge publish); use the platform AwsMlPlatform builds'),
+          messages.propInvalid(construct, 'platform.encryptionKey', props.platform.encryptionKey?.node?.path, 'an AwsEncryptionKey (the alert topic is encrypted with the platform key, whose key policy must let CloudWatch and EventBridge publish); use the platform AwsMlPlatform builds (with an imported key it encrypts alerts with its service key)'),
         );
       }
       if (typeof variantName !== 'string' || (!Token.isUnresolved(variantName) && !/^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/.test(variantName))) {
@@ -77,7 +78,9 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
       }
     });
     const { thresholds: t, baseName } = r;
-    const key = props.platform.encryptionKey as AwsEncryptionKey;
+    // The platform's service key: the platform key, or, when that is imported
+    // (its key policy is never written), the key the platform creates for services.
+    const key = topicKeyOf(props.platform)!;
     key.allowTopicPublishers();
 
     const region = props.platform.workspace.region;
@@ -224,4 +227,10 @@ function variantOf(endpoint: unknown): string | undefined {
 
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+/** The key alert topics are encrypted with: one whose key policy this library writes. */
+function topicKeyOf(platform: { readonly encryptionKey?: unknown }): AwsEncryptionKey | undefined {
+  if (platform instanceof AwsMlPlatform) return platform.serviceKey;
+  return platform.encryptionKey instanceof AwsEncryptionKey ? platform.encryptionKey : undefined;
 }

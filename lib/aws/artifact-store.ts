@@ -1,3 +1,4 @@
+import { DataAwsS3Bucket } from '@cdktf/provider-aws/lib/data-aws-s3-bucket';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
@@ -5,12 +6,12 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { ITerraformDependable, Lazy } from 'cdktf';
+import { ITerraformDependable, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IArtifactStore, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
-import { AwsEncryptionKey } from './encryption-key';
+import { IAwsEncryptionKey } from './encryption-key';
 import {
   S3_ALL_ACTIONS,
   S3_BUCKET_READ_ACTIONS,
@@ -19,10 +20,58 @@ import {
   S3_OBJECT_READ_ACTIONS,
   S3_OBJECT_WRITE_ACTIONS,
 } from './perms';
-import { awsName, awsTags, retainLifecycle } from './private/names';
+import { awsGrantee } from './private/grants';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
 import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './private/policy';
-import { checkCidrs, checkInt, checkOneOf, checkPrincipalArns, checkVpcEndpointIds } from './private/validate';
-import { AwsWorkloadIdentity } from './workload-identity';
+import { checkCidrs, checkInt, checkOneOf, checkPrincipalArns, checkRegion, checkVpcEndpointIds } from './private/validate';
+import { IAwsWorkloadIdentity } from './workload-identity';
+
+/**
+ * An S3 bucket the AWS platform keeps its artifacts in: one this library
+ * creates ({@link AwsArtifactStore}) or an existing one
+ * ({@link AwsArtifactStore.fromBucketName}, {@link AwsArtifactStore.fromExisting}).
+ */
+export interface IAwsArtifactStore extends IArtifactStore {
+  /** Always `aws`. */
+  readonly cloud: 'aws';
+  /** Bucket name. */
+  readonly bucketName: string;
+  /** Bucket ARN. */
+  readonly bucketArn: string;
+  /** The key objects are encrypted with (SSE-KMS), which grants on the store include; none for SSE-S3. */
+  readonly key?: IAwsEncryptionKey;
+  /**
+   * True for a bucket imported by name: the library never writes its
+   * policy, public access block, encryption, versioning or lifecycle; grants
+   * on it are identity policies of the grantee.
+   */
+  readonly imported: boolean;
+  /**
+   * What must exist before anything writes an object through Terraform
+   * (`aws_s3_object`): the bucket's default encryption and policy when this
+   * stack creates them; none for an imported bucket (its owner set them up).
+   */
+  readonly objectWriteDependencies: readonly ITerraformDependable[];
+}
+
+/** Attributes of an existing S3 bucket, for {@link AwsArtifactStore.fromExisting}. */
+export interface AwsArtifactStoreAttributes {
+  /** The bucket name. */
+  readonly bucketName: string;
+  /**
+   * The KMS key the bucket encrypts objects with by default (SSE-KMS): grants
+   * on the store then include it. Leave unset for an SSE-S3 bucket.
+   * @default - none: grants include no key
+   */
+  readonly key?: IAwsEncryptionKey;
+  /**
+   * The bucket's region. When given, `terraform plan` checks the bucket is
+   * there (SageMaker reads training data and writes models only in its own
+   * region), and a platform checks it is its own.
+   * @default - not checked
+   */
+  readonly region?: string;
+}
 
 /** Object ownership of an S3 bucket; `BucketOwnerEnforced` disables ACLs. */
 export type AwsObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
@@ -35,11 +84,12 @@ export interface AwsArtifactStoreProps {
   /** The naming helper, or the parts to build one from. */
   readonly naming: Naming | NamingParts;
   /**
-   * The customer-managed key objects are encrypted with (SSE-KMS, bucket key on).
+   * The customer-managed key objects are encrypted with (SSE-KMS, bucket key on):
+   * the platform's, or an existing one (`AwsEncryptionKey.fromKeyArn`).
    * Required while `customerManagedKey` is true; ignored while it is false.
    * @default - none (only valid with `customerManagedKey: false`)
    */
-  readonly key?: AwsEncryptionKey;
+  readonly key?: IAwsEncryptionKey;
   /**
    * Encrypt objects with `key` (SSE-KMS, bucket key on) (CKV_AWS_145, CKV_AWS_19).
    * `false` uses S3-managed keys (SSE-S3, AES256): still encrypted at rest
@@ -134,6 +184,12 @@ export interface AwsArtifactStoreProps {
    * @default - company, project, environment and managed-by only
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The bucket name, exactly (3-63 of lowercase letters, digits, hyphens and
+   * dots), instead of the naming helper's `<company>-<project>-<env>-artifacts`.
+   * @default - from the naming helper
+   */
+  readonly physicalName?: string;
 }
 
 /**
@@ -142,7 +198,26 @@ export interface AwsArtifactStoreProps {
  * TLS 1.2+ only, lifecycle-managed, and guarded against access from outside
  * the allowed networks.
  */
-export class AwsArtifactStore extends Construct implements IArtifactStore {
+export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
+  /**
+   * An existing S3 bucket (a landing zone's data bucket). The library never
+   * writes its bucket policy, public access block, encryption, versioning or
+   * lifecycle: the TLS-only and network guards, encryption at rest and
+   * versioning are its owner's job. Grants on it are identity policies of the
+   * grantee (and of `attrs.key`). Terraform reads it (`data.aws_s3_bucket`),
+   * so a missing bucket fails `terraform plan`.
+   */
+  static fromExisting(scope: Construct, id: string, attrs: AwsArtifactStoreAttributes): IAwsArtifactStore {
+    return new ImportedAwsArtifactStore(scope, id, attrs);
+  }
+
+  /** An existing S3 bucket by name, without a key (SSE-S3; see {@link fromExisting}). */
+  static fromBucketName(scope: Construct, id: string, bucketName: string): IAwsArtifactStore {
+    return new ImportedAwsArtifactStore(scope, id, { bucketName });
+  }
+
+  /** Always false: the bucket is created by this construct. */
+  public readonly imported = false;
   /** The cloud this store belongs to. */
   public readonly cloud = 'aws' as const;
   /** Bucket name. */
@@ -163,8 +238,8 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
    */
   public readonly objectWriteDependencies: readonly ITerraformDependable[];
 
-  /** The key grants on the store include; none without a customer-managed key. */
-  private readonly key?: AwsEncryptionKey;
+  /** The key objects are encrypted with, which grants on the store include; none without a customer-managed key. */
+  public readonly key?: IAwsEncryptionKey;
   private readonly guardExemptPrincipals: string[] = [];
   private readonly guardVpcEndpoints: string[] = [];
 
@@ -182,12 +257,13 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
       'ObjectWriter',
     ]);
     checkOneOf<AwsTlsVersion>(issues, this.node.path, 'AwsArtifactStore', 'minimumTlsVersion', props.minimumTlsVersion, ['1.0', '1.1', '1.2']);
+    checkPhysicalName(issues, this.node.path, 'AwsArtifactStore', 'physicalName', props.physicalName, 's3Bucket');
     const customerManagedKey = props.customerManagedKey ?? true;
     if (customerManagedKey && !props.key) {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsArtifactStore', 'key', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
+        messages.propInvalid('AwsArtifactStore', 'key', undefined, 'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)'),
       );
     }
     const lifecycleRules = props.lifecycleRules ?? true;
@@ -202,7 +278,7 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
 
     this.key = customerManagedKey ? props.key : undefined;
     const retainData = props.retainData ?? true;
-    const name = awsName(props.naming, 's3Bucket');
+    const name = props.physicalName ?? awsName(props.naming, 's3Bucket');
     const bucket = new S3Bucket(this, 'Resource', {
       bucket: name,
       forceDestroy: !retainData,
@@ -324,19 +400,13 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
 
   /** Read objects (and decrypt with the store's key, if it has a customer-managed one). */
   grantRead(identity: IWorkloadIdentity): void {
-    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ArtifactStore.grantRead');
-    role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS], resources: [this.bucketArn] });
-    role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS], resources: [`${this.bucketArn}/*`] });
-    this.key?.grantDecrypt(role);
+    const role = grantStoreRead(this, identity, 'ArtifactStore.grantRead');
     this.exemptPrincipal(role.roleArn);
   }
 
   /** Read and write objects (and encrypt/decrypt with the store's key, if it has a customer-managed one). */
   grantReadWrite(identity: IWorkloadIdentity): void {
-    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ArtifactStore.grantReadWrite');
-    role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS, ...S3_BUCKET_WRITE_ACTIONS], resources: [this.bucketArn] });
-    role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS, ...S3_OBJECT_WRITE_ACTIONS], resources: [`${this.bucketArn}/*`] });
-    this.key?.grantEncryptDecrypt(role);
+    const role = grantStoreReadWrite(this, identity, 'ArtifactStore.grantReadWrite');
     this.exemptPrincipal(role.roleArn);
   }
 
@@ -352,5 +422,90 @@ export class AwsArtifactStore extends Construct implements IArtifactStore {
   /** Lets requests through a VPC endpoint (`vpce-…` id or its token) pass the bucket's network guard (`aws:SourceVpce`). Idempotent. */
   allowVpcEndpoint(vpcEndpointId: string): void {
     if (!this.guardVpcEndpoints.includes(vpcEndpointId)) this.guardVpcEndpoints.push(vpcEndpointId);
+  }
+}
+
+/** The identity-policy half of a read grant on a store (bucket, objects, key). */
+function grantStoreRead(store: Construct & IAwsArtifactStore, identity: IWorkloadIdentity, operation: string): IAwsWorkloadIdentity {
+  const role = awsGrantee(store, identity, operation);
+  role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS], resources: [store.bucketArn] });
+  role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS], resources: [`${store.bucketArn}/*`] });
+  store.key?.grantDecrypt(role);
+  return role;
+}
+
+/** The identity-policy half of a read-write grant on a store (bucket, objects, key). */
+function grantStoreReadWrite(store: Construct & IAwsArtifactStore, identity: IWorkloadIdentity, operation: string): IAwsWorkloadIdentity {
+  const role = awsGrantee(store, identity, operation);
+  role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS, ...S3_BUCKET_WRITE_ACTIONS], resources: [store.bucketArn] });
+  role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS, ...S3_OBJECT_WRITE_ACTIONS], resources: [`${store.bucketArn}/*`] });
+  store.key?.grantEncryptDecrypt(role);
+  return role;
+}
+
+/**
+ * An existing bucket: read by Terraform (`data.aws_s3_bucket`), never
+ * written; grants are identity policies only.
+ */
+class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
+  public readonly cloud = 'aws' as const;
+  public readonly imported = true;
+  public readonly storeName: string;
+  public readonly storeId: string;
+  public readonly url: string;
+  public readonly bucketName: string;
+  public readonly bucketArn: string;
+  public readonly key?: IAwsEncryptionKey;
+  public readonly objectWriteDependencies: readonly ITerraformDependable[] = [];
+  /** The bucket's region as given in the attributes. */
+  public readonly region?: string;
+
+  constructor(scope: Construct, id: string, attrs: AwsArtifactStoreAttributes) {
+    super(scope, id);
+    const C = 'AwsArtifactStore.fromExisting';
+    const issues = new IssueCollector();
+    const name = attrs?.bucketName;
+    if (typeof name !== 'string' || name.length === 0) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, 'the name of an existing S3 bucket, such as "landing-zone-ml-data"'));
+    } else {
+      checkPhysicalName(issues, this.node.path, C, 'bucketName', name, 's3Bucket');
+    }
+    if (attrs?.region !== undefined) checkRegion(issues, this.node.path, C, attrs.region);
+    const key = attrs?.key as unknown;
+    if (key !== undefined && (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'key', (key as { node?: { path?: string } })?.node?.path ?? key, 'the bucket\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3'));
+    }
+    issues.throwIfAny(`Invalid ${C} attributes:`);
+
+    const region = attrs.region;
+    const bucket = new DataAwsS3Bucket(this, 'Resource', {
+      bucket: attrs.bucketName,
+      lifecycle:
+        region !== undefined && !Token.isUnresolved(region)
+          ? {
+              postcondition: [
+                {
+                  condition: `\${self.bucket_region == "${region}"}`,
+                  errorMessage: `The bucket "${attrs.bucketName}" given to AwsArtifactStore.fromExisting is not in ${region} (attribute 'region'). Fix: give a bucket of ${region}, or correct 'region'.`,
+                },
+              ],
+            }
+          : undefined,
+    });
+    this.bucketName = attrs.bucketName;
+    this.bucketArn = bucket.arn;
+    this.storeName = attrs.bucketName;
+    this.storeId = bucket.arn;
+    this.url = `s3://${attrs.bucketName}`;
+    this.key = attrs.key;
+    this.region = region;
+  }
+
+  grantRead(identity: IWorkloadIdentity): void {
+    grantStoreRead(this, identity, 'ArtifactStore.grantRead');
+  }
+
+  grantReadWrite(identity: IWorkloadIdentity): void {
+    grantStoreReadWrite(this, identity, 'ArtifactStore.grantReadWrite');
   }
 }

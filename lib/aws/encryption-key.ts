@@ -1,16 +1,56 @@
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { Lazy } from 'cdktf';
+import { Fn, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
-import { IssueCollector } from '../core/errors';
+import { IEncryptionKey, IWorkloadIdentity } from '../core/contracts';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { KMS_DECRYPT_ACTIONS, KMS_ENCRYPT_ACTIONS, KMS_LOGS_SERVICE_ACTIONS, KMS_ROOT_ACTIONS } from './perms';
-import { accountRootArn, arn, dnsSuffixOf } from './private/arn';
-import { awsName, awsTags, retainLifecycle } from './private/names';
+import { accountRootArn, arn, dnsSuffixOf, parseArn } from './private/arn';
+import { awsGrantee } from './private/grants';
+import { awsName, awsTags, checkPhysicalName, kmsAliasName, retainLifecycle, stripAliasPrefix } from './private/names';
 import { policyDocument } from './private/policy';
 import { checkAccountId, checkInt, checkRegion } from './private/validate';
-import { AwsWorkloadIdentity } from './workload-identity';
+
+/**
+ * A KMS key the AWS platform can encrypt with and grant on: one this library
+ * creates ({@link AwsEncryptionKey}) or an existing one
+ * ({@link AwsEncryptionKey.fromKeyArn}, {@link AwsEncryptionKey.fromExisting}).
+ */
+export interface IAwsEncryptionKey extends IEncryptionKey {
+  /** Always `aws`. */
+  readonly cloud: 'aws';
+  /** Key ARN. */
+  readonly keyArn: string;
+  /** The key's alias (`alias/<name>`), when known. */
+  readonly aliasName?: string;
+  /** The account that owns the key (a literal, or a token). */
+  readonly accountId: string;
+  /** The key's region (a literal, or a token). */
+  readonly region: string;
+  /**
+   * True for a key imported by ARN: the library never writes its key policy;
+   * grants on it are identity policies, which work while the key policy
+   * delegates to IAM (the account-root statement of the default key policy).
+   */
+  readonly imported: boolean;
+  /** Lets `identity` decrypt with the key. */
+  grantDecrypt(identity: IWorkloadIdentity): void;
+}
+
+/** Attributes of an existing KMS key, for {@link AwsEncryptionKey.fromExisting}. */
+export interface AwsEncryptionKeyAttributes {
+  /** The key ARN (`arn:aws:kms:<region>:<account>:key/<key id>`), not an alias ARN. */
+  readonly keyArn: string;
+  /**
+   * The key's alias (`alias/<name>`), for display only.
+   * @default - none
+   */
+  readonly aliasName?: string;
+}
+
+/** A KMS key id: a UUID, or `mrk-` and 32 hex digits for a multi-Region key. */
+const KMS_KEY_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
 /**
  * What a service that publishes to an SNS topic encrypted with the key needs
@@ -51,6 +91,14 @@ export interface AwsEncryptionKeyProps {
    * @default - company, project, environment and managed-by only
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The key's alias name, exactly (with or without the `alias/` prefix; 1-250
+   * of letters, digits and / _ -), instead of the naming helper's
+   * `<company>-<project>-<env>-key`. A KMS key has no name of its own: the
+   * alias is its physical name.
+   * @default - from the naming helper
+   */
+  readonly physicalName?: string;
 }
 
 /**
@@ -58,19 +106,35 @@ export interface AwsEncryptionKeyProps {
  * explicit key policy (account root administers; CloudWatch Logs of the region
  * may use it for this account's log groups) and an alias.
  */
-export class AwsEncryptionKey extends Construct implements IEncryptionKey {
+export class AwsEncryptionKey extends Construct implements IAwsEncryptionKey {
+  /**
+   * An existing KMS key (a landing zone's key). The library never writes its
+   * key policy, rotation or deletion settings; grants on it are identity
+   * policies of the grantee.
+   */
+  static fromExisting(scope: Construct, id: string, attrs: AwsEncryptionKeyAttributes): IAwsEncryptionKey {
+    return new ImportedAwsEncryptionKey(scope, id, attrs);
+  }
+
+  /** An existing KMS key by its ARN (see {@link fromExisting}). */
+  static fromKeyArn(scope: Construct, id: string, keyArn: string): IAwsEncryptionKey {
+    return new ImportedAwsEncryptionKey(scope, id, { keyArn });
+  }
+
   /** The cloud this key belongs to. */
   public readonly cloud = 'aws' as const;
   /** Key ARN. */
   public readonly keyId: string;
   /** Key ARN. */
   public readonly keyArn: string;
-  /** Alias name (`alias/<company>-<project>-<env>-key`). */
+  /** Alias name (`alias/<company>-<project>-<env>-key`, or `alias/<physicalName>`). */
   public readonly aliasName: string;
   /** The account that owns the key. */
-  private readonly accountId: string;
+  public readonly accountId: string;
   /** The region of the key. */
-  private readonly region: string;
+  public readonly region: string;
+  /** Always false: the key is created by this construct. */
+  public readonly imported = false;
   /** Key-policy statements added after construction. */
   private readonly extraStatements: object[] = [];
   private topicPublishersAllowed = false;
@@ -81,6 +145,7 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
     checkAccountId(issues, this.node.path, 'AwsEncryptionKey', props.accountId);
     checkRegion(issues, this.node.path, 'AwsEncryptionKey', props.region);
     checkInt(issues, this.node.path, 'AwsEncryptionKey', 'deletionWindowInDays', props.deletionWindowInDays, 7, 30);
+    checkPhysicalName(issues, this.node.path, 'AwsEncryptionKey', 'physicalName', stripAliasPrefix(props.physicalName), 'kmsAlias');
     issues.throwIfAny('Invalid AwsEncryptionKey props:');
 
     const { accountId, region } = props;
@@ -112,7 +177,7 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
       tags: awsTags(props.naming, props.tags),
       lifecycle: retainLifecycle(props.retainData ?? true),
     });
-    this.aliasName = `alias/${awsName(props.naming, 'kmsAlias')}`;
+    this.aliasName = kmsAliasName(props.physicalName ?? awsName(props.naming, 'kmsAlias'));
     new KmsAlias(this, 'Alias', { name: this.aliasName, targetKeyId: key.keyId });
 
     this.keyArn = key.arn;
@@ -121,7 +186,7 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
 
   /** Lets `identity` encrypt and decrypt with the key. */
   grantEncryptDecrypt(identity: IWorkloadIdentity): void {
-    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'EncryptionKey.grantEncryptDecrypt');
+    const role = awsGrantee(this, identity, 'EncryptionKey.grantEncryptDecrypt');
     role.addToPolicy({ actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resources: [this.keyArn] });
   }
 
@@ -165,7 +230,68 @@ export class AwsEncryptionKey extends Construct implements IEncryptionKey {
 
   /** Lets `identity` decrypt with the key. */
   grantDecrypt(identity: IWorkloadIdentity): void {
-    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'EncryptionKey.grantDecrypt');
+    const role = awsGrantee(this, identity, 'EncryptionKey.grantDecrypt');
     role.addToPolicy({ actions: [...KMS_DECRYPT_ACTIONS], resources: [this.keyArn] });
+  }
+}
+
+/** Records problems with a key ARN attribute; returns its account and region (tokens: Terraform expressions). */
+function checkKeyArn(issues: IssueCollector, path: string, construct: string, prop: string, keyArn: unknown): { accountId: string; region: string } {
+  if (typeof keyArn === 'string' && Token.isUnresolved(keyArn)) {
+    return { accountId: Fn.element(Fn.split(':', keyArn), 4), region: Fn.element(Fn.split(':', keyArn), 3) };
+  }
+  const parts = typeof keyArn === 'string' ? parseArn(keyArn) : undefined;
+  const keyId = parts?.resource.startsWith('key/') ? parts.resource.slice('key/'.length) : undefined;
+  if (!parts || parts.service !== 'kms' || !keyId || !KMS_KEY_ID.test(keyId) || !/^\d{12}$/.test(parts.account) || parts.region === '') {
+    const alias = parts?.service === 'kms' && parts.resource.startsWith('alias/');
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(
+        construct,
+        prop,
+        keyArn,
+        'a KMS key ARN such as "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"' +
+          (alias ? ' (not an alias ARN: IAM grants and SSE-KMS settings must name the key itself; look it up with `aws kms describe-key --key-id alias/<name>`)' : ''),
+      ),
+    );
+    return { accountId: '', region: '' };
+  }
+  return { accountId: parts.account, region: parts.region };
+}
+
+/** An existing KMS key: grants are identity policies; its key policy is never written. */
+class ImportedAwsEncryptionKey extends Construct implements IAwsEncryptionKey {
+  public readonly cloud = 'aws' as const;
+  public readonly imported = true;
+  public readonly keyId: string;
+  public readonly keyArn: string;
+  public readonly aliasName?: string;
+  public readonly accountId: string;
+  public readonly region: string;
+
+  constructor(scope: Construct, id: string, attrs: AwsEncryptionKeyAttributes) {
+    super(scope, id);
+    const C = 'AwsEncryptionKey.fromExisting';
+    const issues = new IssueCollector();
+    const { accountId, region } = checkKeyArn(issues, this.node.path, C, 'keyArn', attrs?.keyArn);
+    const alias = attrs?.aliasName;
+    if (alias !== undefined && !(typeof alias === 'string' && (Token.isUnresolved(alias) || /^alias\/(?!aws\/)[A-Za-z0-9/_-]{1,250}$/.test(alias)))) {
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'aliasName', alias, 'an alias name such as "alias/landing-zone-ml" (or unset)'));
+    }
+    issues.throwIfAny(`Invalid ${C} attributes:`);
+    this.keyArn = attrs.keyArn;
+    this.keyId = attrs.keyArn;
+    this.aliasName = alias;
+    this.accountId = accountId;
+    this.region = region;
+  }
+
+  grantEncryptDecrypt(identity: IWorkloadIdentity): void {
+    awsGrantee(this, identity, 'EncryptionKey.grantEncryptDecrypt').addToPolicy({ actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resources: [this.keyArn] });
+  }
+
+  grantDecrypt(identity: IWorkloadIdentity): void {
+    awsGrantee(this, identity, 'EncryptionKey.grantDecrypt').addToPolicy({ actions: [...KMS_DECRYPT_ACTIONS], resources: [this.keyArn] });
   }
 }

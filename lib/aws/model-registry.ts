@@ -1,6 +1,7 @@
 import { SagemakerModelPackageGroup } from '@cdktf/provider-aws/lib/sagemaker-model-package-group';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { IModelRegistry, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IModelRegistry, IWorkloadIdentity } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import {
@@ -10,9 +11,10 @@ import {
   SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS,
 } from './perms';
 import { arn } from './private/arn';
-import { awsName, awsTags, retainLifecycle } from './private/names';
+import { awsGrantee } from './private/grants';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
 import { checkAccountId, checkRegion } from './private/validate';
-import { AwsWorkloadIdentity } from './workload-identity';
+import { IAwsWorkloadIdentity } from './workload-identity';
 
 /** Props of {@link AwsModelRegistry}. */
 export interface AwsModelRegistryProps {
@@ -32,6 +34,13 @@ export interface AwsModelRegistryProps {
    * @default - company, project, environment and managed-by only
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The model package group name, exactly (1-63 of letters, digits and
+   * hyphens, starting and ending with a letter or digit), instead of the
+   * naming helper's `<company>-<project>-<env>-models`.
+   * @default - from the naming helper
+   */
+  readonly physicalName?: string;
 }
 
 /** The SageMaker Model Registry: one model package group whose versions are the registered models. */
@@ -50,9 +59,10 @@ export class AwsModelRegistry extends Construct implements IModelRegistry {
     const issues = new IssueCollector();
     checkAccountId(issues, this.node.path, 'AwsModelRegistry', props.accountId);
     checkRegion(issues, this.node.path, 'AwsModelRegistry', props.region);
+    checkPhysicalName(issues, this.node.path, 'AwsModelRegistry', 'physicalName', props.physicalName, 'modelPackageGroup');
     issues.throwIfAny('Invalid AwsModelRegistry props:');
 
-    const name = awsName(props.naming, 'modelPackageGroup');
+    const name = props.physicalName ?? awsName(props.naming, 'modelPackageGroup');
     const group = new SagemakerModelPackageGroup(this, 'Resource', {
       modelPackageGroupName: name,
       modelPackageGroupDescription: 'Registered model versions of the ML platform.',
@@ -61,24 +71,25 @@ export class AwsModelRegistry extends Construct implements IModelRegistry {
     });
     this.registryName = group.modelPackageGroupName;
     this.registryId = group.arn;
-    // SageMaker lower-cases names in ARNs; platform names are lower-case already.
-    this.modelPackagesArn = arn('sagemaker', props.region, props.accountId, `model-package/${name}/*`);
+    // SageMaker lower-cases names in ARNs (an explicit physicalName may have capitals).
+    const arnName = Token.isUnresolved(name) ? Fn.lower(name) : name.toLowerCase();
+    this.modelPackagesArn = arn('sagemaker', props.region, props.accountId, `model-package/${arnName}/*`);
   }
 
   /** Read models and versions. */
   grantRead(identity: IWorkloadIdentity): void {
-    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ModelRegistry.grantRead');
+    const role = awsGrantee(this, identity, 'ModelRegistry.grantRead');
     this.addRead(role);
   }
 
   /** Register new model versions (and read). */
   grantWrite(identity: IWorkloadIdentity): void {
-    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'ModelRegistry.grantWrite');
+    const role = awsGrantee(this, identity, 'ModelRegistry.grantWrite');
     this.addRead(role);
     role.addToPolicy({ actions: [...SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS], resources: [this.modelPackagesArn] });
   }
 
-  private addRead(role: AwsWorkloadIdentity): void {
+  private addRead(role: IAwsWorkloadIdentity): void {
     role.addToPolicy({ actions: [...SAGEMAKER_MODEL_GROUP_READ_ACTIONS], resources: [this.registryId] });
     role.addToPolicy({ actions: [...SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS], resources: [this.modelPackagesArn] });
     role.addToPolicy({ actions: [...SAGEMAKER_MODEL_LIST_ACTIONS], resources: ['*'] });

@@ -8,9 +8,9 @@ import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { Fn, ITerraformDependable } from 'cdktf';
+import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { DEFAULT_ADDRESS_SPACE, ExistingAwsNetwork, checkAddressSpace, cidrSubnet } from '../core/network';
 import { toNaming } from '../core/platform-props';
@@ -57,7 +57,58 @@ export interface AwsNetworkProps {
    * @default - company, project, environment and managed-by only
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The base of the network's names (1-200 of letters, digits and . _ - :
+   * / ( ) # , @ [ ] + = & ; { } ! $ *): the security group is
+   * `<physicalName>-workload`, the Name tags `<physicalName>-vpc`,
+   * `<physicalName>-private-<n>`, `<physicalName>-<service>`.
+   * @default - `<company>-<project>-<env>` from the naming helper
+   */
+  readonly physicalName?: string;
+  /**
+   * An existing security group for the workload and the interface endpoints
+   * (with `existing` only): the construct then creates no security group
+   * and no rules; the group must let the workload reach the endpoints and
+   * S3 over HTTPS, and the instances of one job reach each other.
+   * @default - the construct creates the group and its rules
+   */
+  readonly securityGroupId?: string;
 }
+
+/**
+ * Attributes of an existing VPC for {@link AwsNetwork.fromExisting}: its
+ * ids (the `network.existing.aws` of a config), and what the construct
+ * needs to name and place what it adds.
+ */
+export interface AwsNetworkAttributes extends ExistingAwsNetwork {
+  /** The naming helper, or the parts to build one from (tags and the default names). */
+  readonly naming: Naming | NamingParts;
+  /** The VPC's region. */
+  readonly region: string;
+  /**
+   * An existing security group for the workload and the endpoints.
+   * @default - the construct creates one (see {@link AwsNetworkProps.securityGroupId})
+   */
+  readonly securityGroupId?: string;
+  /**
+   * The interface endpoints to create (with `createEndpoints` on).
+   * @default - every service of AWS_INTERFACE_ENDPOINT_SERVICES
+   */
+  readonly interfaceEndpoints?: readonly AwsInterfaceEndpointService[];
+  /**
+   * The base of the names of what the construct adds.
+   * @default - `<company>-<project>-<env>`
+   */
+  readonly physicalName?: string;
+  /**
+   * Extra tags, besides the platform's own.
+   * @default - company, project, environment and managed-by only
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Security group names: up to 255 of these characters (the base leaves room for `-workload`). */
+const SECURITY_GROUP_NAME = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,200}$/;
 
 /** The VPC endpoint service name of a service in a region (`com.amazonaws.<region>.<service>`; `cn.com.amazonaws…` for interface endpoints in China). */
 export function awsEndpointServiceName(region: string, service: string, type: 'Gateway' | 'Interface'): string {
@@ -77,6 +128,27 @@ export function awsEndpointServiceName(region: string, service: string, type: 'G
  * existing VPC.
  */
 export class AwsNetwork extends Construct {
+  /**
+   * An existing VPC (a landing zone's), to pass to platforms as
+   * `existing.network` or share between stacks: the VPC and its subnets are
+   * only read; the construct adds the workload security group (unless
+   * `securityGroupId` is given), the S3 gateway endpoint (with
+   * `routeTableIds`) and the interface endpoints (unless `createEndpoints`
+   * is false). The same as `new AwsNetwork(scope, id, { …, existing })`.
+   */
+  static fromExisting(scope: Construct, id: string, attrs: AwsNetworkAttributes): AwsNetwork {
+    const { naming, region, securityGroupId, interfaceEndpoints, physicalName, tags, vpcId, subnetIds, routeTableIds, createEndpoints } = attrs ?? ({} as AwsNetworkAttributes);
+    return new AwsNetwork(scope, id, {
+      naming,
+      region,
+      securityGroupId,
+      interfaceEndpoints,
+      physicalName,
+      tags,
+      existing: { vpcId, subnetIds, routeTableIds, createEndpoints },
+    });
+  }
+
   /** The VPC id. */
   public readonly vpcId: string;
   /** The VPC's IPv4 range. */
@@ -93,6 +165,8 @@ export class AwsNetwork extends Construct {
   public readonly interfaceEndpointIds: Readonly<Partial<Record<AwsInterfaceEndpointService, string>>>;
   /** Whether the VPC was created by this construct. */
   public readonly created: boolean;
+  /** Whether the security group was created by this construct (false with `securityGroupId`). */
+  public readonly securityGroupCreated: boolean;
   /** What the workload needs in place before it runs in the VPC: the endpoints and the security group rules. */
   public readonly ready: readonly ITerraformDependable[];
 
@@ -116,6 +190,21 @@ export class AwsNetwork extends Construct {
       checkAddressSpace(issues, C, where, props.addressSpace);
       checkInt(issues, where, C, 'availabilityZoneCount', props.availabilityZoneCount, 2, 4);
     }
+    if (props.securityGroupId !== undefined) {
+      if (!existing) {
+        issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'securityGroupId', props.securityGroupId, 'unset unless `existing` is given (a VPC the construct creates gets its own security group)'));
+      } else {
+        checkEc2Ids(issues, where, C, 'securityGroupId', 'sg', [props.securityGroupId]);
+      }
+    }
+    if (props.physicalName !== undefined && !(typeof props.physicalName === 'string' && (Token.isUnresolved(props.physicalName) || SECURITY_GROUP_NAME.test(props.physicalName)))) {
+      issues.add(
+        ErrorCode.NAME_INVALID,
+        where,
+        `The 'physicalName' prop of ${C} must be 1-200 characters of letters, digits, spaces and . _ - : / ( ) # , @ [ ] + = & ; { } ! $ * ` +
+          `(the security group is named <physicalName>-workload, at most 255). Got ${show(props.physicalName)}. Fix: pass a shorter name, or leave it unset for <company>-<project>-<env>.`,
+      );
+    }
     const unknown = (props.interfaceEndpoints ?? []).filter((s) => !AWS_INTERFACE_ENDPOINT_SERVICES.includes(s));
     if (unknown.length > 0) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'interfaceEndpoints', unknown, `services among ${AWS_INTERFACE_ENDPOINT_SERVICES.join(', ')}`));
@@ -123,7 +212,7 @@ export class AwsNetwork extends Construct {
     issues.throwIfAny(`Invalid ${C} props:`);
 
     const naming = toNaming(props.naming);
-    const prefix = naming.prefix;
+    const prefix = props.physicalName ?? naming.prefix;
     const tags = (name: string): Record<string, string> => ({ ...awsTags(naming, props.tags), Name: `${prefix}-${name}` });
     const region = props.region;
 
@@ -166,42 +255,51 @@ export class AwsNetwork extends Construct {
       this.created = true;
     }
 
-    const sg = new SecurityGroup(this, 'SecurityGroup', {
-      name: `${prefix}-workload`,
-      description: `ML platform ${prefix}: SageMaker jobs and models, and the VPC interface endpoints (HTTPS inside the VPC only).`,
-      vpcId,
-      tags: tags('workload'),
-    });
-    const ready: ITerraformDependable[] = [
-      new VpcSecurityGroupIngressRule(this, 'HttpsFromVpc', {
-        securityGroupId: sg.id,
-        description: 'HTTPS to the interface endpoints from inside the VPC',
-        ipProtocol: 'tcp',
-        fromPort: HTTPS_PORT,
-        toPort: HTTPS_PORT,
-        cidrIpv4: cidrBlock,
-      }),
-      new VpcSecurityGroupIngressRule(this, 'FromSelf', {
-        securityGroupId: sg.id,
-        description: 'Traffic between the instances of one distributed training job',
-        ipProtocol: '-1',
-        referencedSecurityGroupId: sg.id,
-      }),
-      new VpcSecurityGroupEgressRule(this, 'HttpsToVpc', {
-        securityGroupId: sg.id,
-        description: 'HTTPS to the interface endpoints',
-        ipProtocol: 'tcp',
-        fromPort: HTTPS_PORT,
-        toPort: HTTPS_PORT,
-        cidrIpv4: cidrBlock,
-      }),
-      new VpcSecurityGroupEgressRule(this, 'ToSelf', {
-        securityGroupId: sg.id,
-        description: 'Traffic between the instances of one distributed training job',
-        ipProtocol: '-1',
-        referencedSecurityGroupId: sg.id,
-      }),
-    ];
+    let securityGroupId: string;
+    const ready: ITerraformDependable[] = [];
+    if (props.securityGroupId !== undefined) {
+      securityGroupId = props.securityGroupId;
+      this.securityGroupCreated = false;
+    } else {
+      const sg = new SecurityGroup(this, 'SecurityGroup', {
+        name: `${prefix}-workload`,
+        description: `ML platform ${prefix}: SageMaker jobs and models, and the VPC interface endpoints (HTTPS inside the VPC only).`,
+        vpcId,
+        tags: tags('workload'),
+      });
+      securityGroupId = sg.id;
+      this.securityGroupCreated = true;
+      ready.push(
+        new VpcSecurityGroupIngressRule(this, 'HttpsFromVpc', {
+          securityGroupId: sg.id,
+          description: 'HTTPS to the interface endpoints from inside the VPC',
+          ipProtocol: 'tcp',
+          fromPort: HTTPS_PORT,
+          toPort: HTTPS_PORT,
+          cidrIpv4: cidrBlock,
+        }),
+        new VpcSecurityGroupIngressRule(this, 'FromSelf', {
+          securityGroupId: sg.id,
+          description: 'Traffic between the instances of one distributed training job',
+          ipProtocol: '-1',
+          referencedSecurityGroupId: sg.id,
+        }),
+        new VpcSecurityGroupEgressRule(this, 'HttpsToVpc', {
+          securityGroupId: sg.id,
+          description: 'HTTPS to the interface endpoints',
+          ipProtocol: 'tcp',
+          fromPort: HTTPS_PORT,
+          toPort: HTTPS_PORT,
+          cidrIpv4: cidrBlock,
+        }),
+        new VpcSecurityGroupEgressRule(this, 'ToSelf', {
+          securityGroupId: sg.id,
+          description: 'Traffic between the instances of one distributed training job',
+          ipProtocol: '-1',
+          referencedSecurityGroupId: sg.id,
+        }),
+      );
+    }
 
     if (routeTableIds.length > 0) {
       const s3 = new VpcEndpoint(this, 'S3', {
@@ -212,17 +310,20 @@ export class AwsNetwork extends Construct {
         tags: tags('s3'),
       });
       this.s3GatewayEndpointId = s3.id;
-      ready.push(
-        s3,
-        new VpcSecurityGroupEgressRule(this, 'HttpsToS3', {
-          securityGroupId: sg.id,
-          description: 'HTTPS to S3 through the gateway endpoint',
-          ipProtocol: 'tcp',
-          fromPort: HTTPS_PORT,
-          toPort: HTTPS_PORT,
-          prefixListId: s3.prefixListId,
-        }),
-      );
+      ready.push(s3);
+      // An existing security group's rules are its owner's.
+      if (this.securityGroupCreated) {
+        ready.push(
+          new VpcSecurityGroupEgressRule(this, 'HttpsToS3', {
+            securityGroupId,
+            description: 'HTTPS to S3 through the gateway endpoint',
+            ipProtocol: 'tcp',
+            fromPort: HTTPS_PORT,
+            toPort: HTTPS_PORT,
+            prefixListId: s3.prefixListId,
+          }),
+        );
+      }
     }
 
     const endpoints: Partial<Record<AwsInterfaceEndpointService, string>> = {};
@@ -234,7 +335,7 @@ export class AwsNetwork extends Construct {
           vpcEndpointType: 'Interface',
           privateDnsEnabled: true,
           subnetIds,
-          securityGroupIds: [sg.id],
+          securityGroupIds: [securityGroupId],
           tags: tags(service.replace(/\./g, '-')),
         });
         endpoints[service] = endpoint.id;
@@ -246,7 +347,7 @@ export class AwsNetwork extends Construct {
     this.cidrBlock = cidrBlock;
     this.subnetIds = subnetIds;
     this.routeTableIds = routeTableIds;
-    this.securityGroupId = sg.id;
+    this.securityGroupId = securityGroupId;
     this.interfaceEndpointIds = endpoints;
     this.ready = ready;
   }

@@ -116,6 +116,21 @@ export const SAGEMAKER_MLFLOW_ACTIONS = [
 
 /** The service that assumes the workload identity. */
 export const SAGEMAKER_SERVICE_PRINCIPAL = 'sagemaker.amazonaws.com';
+
+/**
+ * Service principals whose AWS documentation shows `aws:SourceAccount` in the
+ * trust policy of the role they assume (confused-deputy prevention): the
+ * trust statement of an identity assumable by them carries the condition.
+ * - SageMaker: "Cross-service confused deputy prevention" (SageMaker developer guide).
+ * - ECS tasks (`ecs-tasks.amazonaws.com`, also the job role of AWS Batch jobs
+ *   on ECS and Fargate): the task IAM role trust policy example with
+ *   `aws:SourceAccount` and `aws:SourceArn` (ECS developer guide, "Amazon ECS task IAM role").
+ * Other services (Lambda among them: its execution-role page shows the trust
+ * policy without a condition) get an unconditioned statement: a condition a
+ * service does not set would stop it from assuming the role. A role can only
+ * be handed to a service by a principal of its own account (`iam:PassRole`).
+ */
+export const SOURCE_ACCOUNT_TRUST_SERVICES: readonly string[] = [SAGEMAKER_SERVICE_PRINCIPAL, 'ecs-tasks.amazonaws.com'];
 /** The action of the identity's trust policy. */
 export const STS_ASSUME_ROLE_ACTION = 'sts:AssumeRole';
 

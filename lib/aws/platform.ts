@@ -1,19 +1,69 @@
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsIamSessionContext } from '@cdktf/provider-aws/lib/data-aws-iam-session-context';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { IMlPlatform, IPlatformNetwork } from '../core/contracts';
-import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { IMlPlatform, IPlatformNetwork, IWorkloadIdentity } from '../core/contracts';
+import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { resolveNetwork } from '../core/network';
 import { PlatformBaseProps, toNaming } from '../core/platform-props';
-import { AwsArtifactStore } from './artifact-store';
-import { AwsEncryptionKey } from './encryption-key';
-import { AwsImageRegistry } from './image-registry';
+import { AwsArtifactStore, IAwsArtifactStore } from './artifact-store';
+import { AwsEncryptionKey, IAwsEncryptionKey } from './encryption-key';
+import { AwsImageRegistry, IAwsImageRegistry } from './image-registry';
 import { AwsModelRegistry } from './model-registry';
 import { AwsNetwork } from './network';
+import { isAwsWorkloadIdentity } from './private/grants';
 import { checkAccountId, checkCidrs, checkInt, checkPrincipalArns, checkRegion } from './private/validate';
 import { AwsTrainingCompute } from './training-compute';
-import { AwsWorkloadIdentity } from './workload-identity';
+import { AwsWorkloadIdentity, IAwsWorkloadIdentity, grantVpcAccess } from './workload-identity';
 import { AwsMlWorkspace } from './workspace';
+
+/**
+ * Existing resources an {@link AwsMlPlatform} uses instead of creating its
+ * own (Terraform modules' `existing_*` inputs). The platform never takes
+ * over what their owners manage: it writes no bucket policy, public access
+ * block, encryption or lifecycle setting of an imported bucket, no key
+ * policy of an imported key, no setting or policy of an imported repository,
+ * no trust or managed policy of an imported role; grants to or on them are
+ * identity policies (an inline policy of the platform's own on an imported role).
+ */
+export interface AwsExistingResources {
+  /**
+   * The platform key (`AwsEncryptionKey.fromKeyArn`): the stores the
+   * platform creates encrypt with it, the workload identity is granted it.
+   * Its key policy must delegate to IAM (the default key policy's account
+   * statement). The log group and the alert topics need a key whose policy
+   * names CloudWatch Logs, CloudWatch and EventBridge, which the platform
+   * never writes on an imported key: it creates a service key for them
+   * ({@link AwsMlPlatform.serviceKey}).
+   * @default - the platform creates the key
+   */
+  readonly encryptionKey?: IAwsEncryptionKey;
+  /**
+   * The artifact bucket (`AwsArtifactStore.fromExisting`, with its key if SSE-KMS).
+   * @default - the platform creates the bucket
+   */
+  readonly artifactStore?: IAwsArtifactStore;
+  /**
+   * The runtime image repository (`AwsImageRegistry.fromExisting`, with its key if KMS-encrypted).
+   * @default - the platform creates the repository
+   */
+  readonly imageRegistry?: IAwsImageRegistry;
+  /**
+   * The role jobs, endpoints and the MLflow server run as
+   * (`AwsWorkloadIdentity.fromRoleArn`, or any `IWorkloadIdentity` of cloud
+   * `aws` whose principal is a role ARN). SageMaker must be allowed to assume
+   * it (its trust policy is its owner's); the platform's grants go into one
+   * inline policy the platform adds to it.
+   * @default - the platform creates the role
+   */
+  readonly identity?: IWorkloadIdentity;
+  /**
+   * The private network (`AwsNetwork.fromExisting`), shared with other
+   * stacks or platforms; only with `network.mode: private`.
+   * @default - from `network` (a new VPC, or `network.existing.aws`)
+   */
+  readonly network?: AwsNetwork;
+}
 
 /** Props of {@link AwsMlPlatform}. */
 export interface AwsMlPlatformProps extends PlatformBaseProps {
@@ -32,6 +82,11 @@ export interface AwsMlPlatformProps extends PlatformBaseProps {
    * @default 2
    */
   readonly availabilityZoneCount?: number;
+  /**
+   * Existing resources to use instead of creating them (bring your own).
+   * @default - the platform creates every resource
+   */
+  readonly existing?: AwsExistingResources;
 }
 
 /** The network of an {@link AwsMlPlatform}: its mode, and in private mode the VPC. */
@@ -63,14 +118,22 @@ export interface AwsPlatformNetwork extends IPlatformNetwork {
 export class AwsMlPlatform extends Construct implements IMlPlatform {
   /** The cloud this platform lives on. */
   public readonly cloud = 'aws' as const;
-  /** The customer-managed key all stores are encrypted with. */
-  public readonly encryptionKey: AwsEncryptionKey;
-  /** The identity training jobs and endpoints run as. */
-  public readonly identity: AwsWorkloadIdentity;
-  /** The artifact store. */
-  public readonly artifactStore: AwsArtifactStore;
-  /** The image registry for the runtime image. */
-  public readonly imageRegistry: AwsImageRegistry;
+  /** The customer-managed key all stores are encrypted with (created, or `existing.encryptionKey`). */
+  public readonly encryptionKey: IAwsEncryptionKey;
+  /**
+   * The key of the services whose use of a key is granted in its key policy
+   * (CloudWatch Logs for the workspace log group, CloudWatch and EventBridge
+   * for alert topics): the platform key when the platform creates it; a key
+   * of the platform's own when `existing.encryptionKey` is given (the
+   * platform never writes an imported key's policy).
+   */
+  public readonly serviceKey: AwsEncryptionKey;
+  /** The identity training jobs and endpoints run as (created, or `existing.identity`). */
+  public readonly identity: IAwsWorkloadIdentity;
+  /** The artifact store (created, or `existing.artifactStore`). */
+  public readonly artifactStore: IAwsArtifactStore;
+  /** The image registry for the runtime image (created, or `existing.imageRegistry`). */
+  public readonly imageRegistry: IAwsImageRegistry;
   /** The model registry. */
   public readonly modelRegistry: AwsModelRegistry;
   /** The workspace with its monitoring base. */
@@ -98,6 +161,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'network.mode', network.mode, 'one of public, firewalled, private'));
     }
     for (const issue of naming.check('aws')) issues.add(issue.code, issue.path, issue.message);
+    checkExisting(issues, where, props, network.mode);
     issues.throwIfAny(`Invalid ${C} props:`);
 
     const { accountId, region, tags } = props;
@@ -113,9 +177,10 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
       this.deployerArns = [session.issuerArn];
     }
 
+    const existing = props.existing ?? {};
     const vpc =
       network.mode === 'private'
-        ? new AwsNetwork(this, 'Network', {
+        ? existing.network ?? new AwsNetwork(this, 'Network', {
             naming,
             region,
             addressSpace: network.addressSpace,
@@ -126,24 +191,34 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
         : undefined;
     this.network = { mode: network.mode, allowedIpRanges: network.allowedIpRanges, networkId: vpc?.vpcId, vpc };
 
-    this.encryptionKey = new AwsEncryptionKey(this, 'Key', { naming, accountId, region, retainData, tags });
-    this.identity = new AwsWorkloadIdentity(this, 'Identity', { naming, accountId, region, tags });
-    this.artifactStore = new AwsArtifactStore(this, 'ArtifactStore', {
-      naming,
-      key: this.encryptionKey,
-      publicNetworkAccess: network.mode === 'public',
-      allowedIpRanges: network.allowedIpRanges,
-      allowedVpcEndpointIds: vpc?.s3GatewayEndpointId ? [vpc.s3GatewayEndpointId] : undefined,
-      exemptPrincipals: this.deployerArns,
-      retainData,
-      tags,
-    });
-    this.imageRegistry = new AwsImageRegistry(this, 'ImageRegistry', { naming, key: this.encryptionKey, retainData, tags });
+    const createdKey = existing.encryptionKey ? undefined : new AwsEncryptionKey(this, 'Key', { naming, accountId, region, retainData, tags });
+    this.encryptionKey = existing.encryptionKey ?? createdKey!;
+    this.serviceKey =
+      createdKey ??
+      new AwsEncryptionKey(this, 'ServiceKey', { naming, accountId, region, retainData, tags, physicalName: naming.name('kmsAlias', 'service-key') });
+    this.identity = existing.identity
+      ? isAwsWorkloadIdentity(existing.identity)
+        ? existing.identity
+        : AwsWorkloadIdentity.fromExisting(this, 'Identity', { roleArn: existing.identity.principal, roleName: existing.identity.identityName })
+      : new AwsWorkloadIdentity(this, 'Identity', { naming, accountId, region, tags });
+    this.artifactStore =
+      existing.artifactStore ??
+      new AwsArtifactStore(this, 'ArtifactStore', {
+        naming,
+        key: this.encryptionKey,
+        publicNetworkAccess: network.mode === 'public',
+        allowedIpRanges: network.allowedIpRanges,
+        allowedVpcEndpointIds: vpc?.s3GatewayEndpointId ? [vpc.s3GatewayEndpointId] : undefined,
+        exemptPrincipals: this.deployerArns,
+        retainData,
+        tags,
+      });
+    this.imageRegistry = existing.imageRegistry ?? new AwsImageRegistry(this, 'ImageRegistry', { naming, key: this.encryptionKey, retainData, tags });
     this.modelRegistry = new AwsModelRegistry(this, 'ModelRegistry', { naming, accountId, region, retainData, tags });
     this.workspace = new AwsMlWorkspace(this, 'Workspace', {
       naming,
       region,
-      key: this.encryptionKey,
+      key: this.serviceKey,
       artifactStore: this.artifactStore,
       executionRole: this.identity,
       trackingServer: props.trackingServer ?? true,
@@ -161,7 +236,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
     this.modelRegistry.grantWrite(this.identity);
     this.workspace.grantUse(this.identity);
     this.encryptionKey.grantEncryptDecrypt(this.identity);
-    if (vpc) this.identity.grantVpcAccess(vpc);
+    if (vpc) grantVpcAccess(this.identity, vpc, region);
   }
 
   /**
@@ -187,6 +262,66 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
     checkPrincipalArns(issues, this.node.path, 'AwsMlPlatform.grantDeploy', 'principal', [principal]);
     issues.throwIfAny('Invalid AwsMlPlatform.grantDeploy argument:');
     if (!this.deployerArns.includes(principal)) this.deployerArns.push(principal);
-    this.artifactStore.exemptPrincipal(principal);
+    // An imported bucket's policy is its owner's: exempting the principal is their job.
+    if (this.artifactStore instanceof AwsArtifactStore) this.artifactStore.exemptPrincipal(principal);
+  }
+}
+
+/** Records problems with `existing`: wrong clouds, and accounts or regions other than the platform's (literal values only). */
+function checkExisting(issues: IssueCollector, where: string, props: AwsMlPlatformProps, mode: string): void {
+  const existing = props.existing;
+  if (existing === undefined) return;
+  const C = 'AwsMlPlatform';
+  const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, `existing.${prop}`, value, accepted));
+  const literal = (v: unknown): v is string => typeof v === 'string' && v !== '' && !Token.isUnresolved(v);
+  const sameAccount = (prop: string, account: unknown, what: string): void => {
+    if (literal(account) && literal(props.accountId) && account !== props.accountId) {
+      invalid(prop, account, `${what} in the platform's account ${show(props.accountId)} (accountId); a resource of another account needs a cross-account setup this platform does not make`);
+    }
+  };
+  const sameRegion = (prop: string, region: unknown, what: string): void => {
+    if (literal(region) && literal(props.region) && region !== props.region) {
+      invalid(prop, region, `${what} in the platform's region ${show(props.region)} (SageMaker uses keys, buckets and repositories of its own region only)`);
+    }
+  };
+  const ofAws = (prop: string, value: unknown, accepted: string): boolean => {
+    if (value === undefined) return false;
+    const cloud = (value as { cloud?: unknown } | null)?.cloud;
+    if (cloud === 'aws') return true;
+    issues.add(
+      cloud === undefined ? ErrorCode.PROP_INVALID : ErrorCode.CLOUD_MISMATCH,
+      where,
+      messages.propInvalid(C, `existing.${prop}`, cloud === undefined ? value : `a resource of cloud ${String(cloud)}`, accepted),
+    );
+    return false;
+  };
+  if (ofAws('encryptionKey', existing.encryptionKey, 'an AWS key: AwsEncryptionKey.fromKeyArn(scope, id, keyArn)')) {
+    sameAccount('encryptionKey', existing.encryptionKey!.accountId, 'a key');
+    sameRegion('encryptionKey', existing.encryptionKey!.region, 'a key');
+  }
+  if (ofAws('artifactStore', existing.artifactStore, 'an AWS bucket: AwsArtifactStore.fromExisting(scope, id, { bucketName, key })')) {
+    sameRegion('artifactStore', (existing.artifactStore as { region?: unknown }).region, 'a bucket');
+  }
+  if (ofAws('imageRegistry', existing.imageRegistry, 'an AWS repository: AwsImageRegistry.fromExisting(scope, id, { repositoryArn, key })')) {
+    const r = existing.imageRegistry as { accountId?: unknown; region?: unknown };
+    sameAccount('imageRegistry', r.accountId, 'a repository');
+    sameRegion('imageRegistry', r.region, 'a repository');
+  }
+  if (ofAws('identity', existing.identity, 'an AWS role: AwsWorkloadIdentity.fromRoleArn(scope, id, roleArn), or an IWorkloadIdentity of cloud "aws" whose principal is a role ARN')) {
+    const identity = existing.identity!;
+    if (!isAwsWorkloadIdentity(identity)) {
+      const principal = identity.principal;
+      if (!(typeof principal === 'string' && (Token.isUnresolved(principal) || /^arn:aws[a-z-]*:iam::\d{12}:role\//.test(principal)))) {
+        invalid('identity.principal', principal, 'an IAM role ARN such as "arn:aws:iam::123456789012:role/ml-workload" (the platform adds its grants as an inline policy of the role)');
+      } else if (!Token.isUnresolved(principal)) {
+        sameAccount('identity', principal.split(':')[4], 'a role');
+      }
+    } else {
+      sameAccount('identity', identity.accountId, 'a role');
+    }
+  }
+  if (existing.network !== undefined) {
+    if (!(existing.network instanceof AwsNetwork)) invalid('network', existing.network, 'an AwsNetwork (AwsNetwork.fromExisting(scope, id, { vpcId, subnetIds, … }))');
+    else if (mode !== 'private') invalid('network', existing.network.node.path, `given only with network.mode "private" (the mode is ${show(mode)})`);
   }
 }

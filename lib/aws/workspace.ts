@@ -2,11 +2,11 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { SagemakerMlflowTrackingServer } from '@cdktf/provider-aws/lib/sagemaker-mlflow-tracking-server';
 import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
-import { IArtifactStore, IMlWorkspace, IWorkloadIdentity, identityOf } from '../core/contracts';
+import { IArtifactStore, IMlWorkspace, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { toNaming } from '../core/platform-props';
-import { AwsEncryptionKey } from './encryption-key';
+import { IAwsEncryptionKey } from './encryption-key';
 import {
   CLOUDWATCH_METRIC_ACTIONS,
   CLOUDWATCH_NAMESPACE_CONDITION_KEY,
@@ -17,9 +17,10 @@ import {
   SAGEMAKER_LOG_GROUP_PREFIX,
 } from './perms';
 import { arn } from './private/arn';
-import { awsName, awsTags, retainLifecycle } from './private/names';
+import { awsGrantee } from './private/grants';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
 import { LOG_RETENTION_DAYS, checkOneOf, checkRegion } from './private/validate';
-import { AwsWorkloadIdentity } from './workload-identity';
+import { IAwsWorkloadIdentity } from './workload-identity';
 
 /** Sizes of a SageMaker MLflow tracking server. */
 export type AwsTrackingServerSize = 'Small' | 'Medium' | 'Large';
@@ -31,11 +32,13 @@ export interface AwsMlWorkspaceProps {
   /** The region the workspace runs in. */
   readonly region: string;
   /**
-   * The key the log group is encrypted with (CKV_AWS_158).
+   * The key the log group is encrypted with (CKV_AWS_158). Its key policy
+   * must let CloudWatch Logs of the region use it (an AwsEncryptionKey's
+   * does; an imported key's policy is its owner's).
    * Required while `customerManagedKey` is true; ignored while it is false.
    * @default - none (only valid with `customerManagedKey: false`)
    */
-  readonly key?: AwsEncryptionKey;
+  readonly key?: IAwsEncryptionKey;
   /**
    * Encrypt the log group with `key` (CKV_AWS_158). `false` leaves it to
    * CloudWatch Logs' own server-side encryption.
@@ -48,7 +51,7 @@ export interface AwsMlWorkspaceProps {
    * The identity the MLflow tracking server runs as; required while `trackingServer` is on.
    * @default - none (only valid with `trackingServer: false`)
    */
-  readonly executionRole?: AwsWorkloadIdentity;
+  readonly executionRole?: IAwsWorkloadIdentity;
   /**
    * Create a SageMaker managed MLflow tracking server.
    * @default true
@@ -79,6 +82,19 @@ export interface AwsMlWorkspaceProps {
    * @default - company, project, environment and managed-by only
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The workspace's name, exactly: the MLflow tracking server's name (1-63
+   * of letters, digits and hyphens), or, with `trackingServer: false`, the
+   * log group's. Without `logGroupName`, the log group of a workspace with a
+   * tracking server is then `<physicalName>-logs`.
+   * @default - from the naming helper (`<company>-<project>-<env>-mlflow`, `…-logs`)
+   */
+  readonly physicalName?: string;
+  /**
+   * The CloudWatch log group's name, exactly (1-512 of letters, digits and . _ - / #).
+   * @default - `<physicalName>-logs` with a tracking server and `physicalName`, `physicalName` without a tracking server, else from the naming helper
+   */
+  readonly logGroupName?: string;
 }
 
 /**
@@ -130,12 +146,21 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
         messages.propInvalid('AwsMlWorkspace', 'executionRole', undefined, 'an AwsWorkloadIdentity while trackingServer is true (or set trackingServer: false)'),
       );
     }
+    checkPhysicalName(issues, this.node.path, 'AwsMlWorkspace', 'physicalName', props.physicalName, withServer ? 'mlflowTrackingServer' : 'logGroup');
+    checkPhysicalName(issues, this.node.path, 'AwsMlWorkspace', 'logGroupName', props.logGroupName, 'logGroup');
+    if (!withServer && props.physicalName !== undefined && props.logGroupName !== undefined && props.physicalName !== props.logGroupName) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AwsMlWorkspace', 'logGroupName', props.logGroupName, `unset, or equal to physicalName (${JSON.stringify(props.physicalName)}): without a tracking server the log group is the workspace`),
+      );
+    }
     issues.throwIfAny('Invalid AwsMlWorkspace props:');
 
     this.region = props.region;
     this.metricNamespace = props.metricNamespace ?? toNaming(props.naming).prefix;
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
-      name: awsName(props.naming, 'logGroup'),
+      name: props.logGroupName ?? (props.physicalName !== undefined ? (withServer ? `${props.physicalName}-logs` : props.physicalName) : awsName(props.naming, 'logGroup')),
       retentionInDays: props.logRetentionDays ?? 365,
       kmsKeyId: customerManagedKey ? props.key?.keyArn : undefined,
       tags: awsTags(props.naming, props.tags),
@@ -148,7 +173,7 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
 
     if (withServer && props.executionRole) {
       const role = props.executionRole;
-      const serverName = awsName(props.naming, 'mlflowTrackingServer');
+      const serverName = props.physicalName ?? awsName(props.naming, 'mlflowTrackingServer');
       const server = new SagemakerMlflowTrackingServer(this, 'Resource', {
         trackingServerName: serverName,
         artifactStoreUri: `${props.artifactStore.url}/mlflow`,
@@ -171,7 +196,7 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
 
   /** Lets `identity` write logs and metrics and track experiments in the workspace. */
   grantUse(identity: IWorkloadIdentity): void {
-    const role = identityOf<AwsWorkloadIdentity>(identity, 'aws', 'MlWorkspace.grantUse');
+    const role = awsGrantee(this, identity, 'MlWorkspace.grantUse');
     role.addToPolicy({ actions: [...LOGS_WRITE_ACTIONS], resources: [this.logGroupArn, `${this.logGroupArn}:log-stream:*`] });
     // SageMaker delivers the container logs of training jobs and endpoints with the
     // execution role, into its own groups (/aws/sagemaker/TrainingJobs, /aws/sagemaker/Endpoints/<name>).

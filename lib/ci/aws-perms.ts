@@ -344,3 +344,42 @@ export const CI_AWS_STATE_LOCK_ACTIONS = ['dynamodb:DescribeTable', 'dynamodb:Ge
 export const AWS_MANAGED_POLICY_MAX_CHARS = 6144;
 /** Role trust policies hold at most this many characters by default (a quota raisable to 4096). */
 export const AWS_TRUST_POLICY_MAX_CHARS = 2048;
+
+/**
+ * An imported artifact bucket (`AwsArtifactStore.fromExisting`): Terraform
+ * only reads it (`data.aws_s3_bucket`: HeadBucket, which IAM authorizes as
+ * `s3:ListBucket`, and its region). CI never changes its settings.
+ */
+export const CI_AWS_IMPORTED_BUCKET_READ_ACTIONS = ['s3:ListBucket', 's3:GetBucketLocation'] as const;
+
+/**
+ * An imported KMS key (`AwsEncryptionKey.fromKeyArn`): CI only describes it
+ * (ECR and SageMaker check the key when a repository or endpoint config
+ * names it); its key policy, rotation and aliases are its owner's.
+ */
+export const CI_AWS_IMPORTED_KEY_ACTIONS = ['kms:DescribeKey'] as const;
+
+/**
+ * An imported image repository (`AwsImageRegistry.fromExisting`): pushing the
+ * runtime image built during deploy and reading it back; never its settings
+ * or policy.
+ */
+export const CI_AWS_IMPORTED_REPOSITORY_ACTIONS = [
+  'ecr:DescribeRepositories',
+  'ecr:DescribeImages',
+  'ecr:BatchGetImage',
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+] as const;
+
+/**
+ * An imported workload role (`AwsWorkloadIdentity.fromRoleArn`): CI only
+ * reads the inline grant policy the platform adds to it (refresh); the role,
+ * its trust and its tags are its owner's, and the grant policy is deployed
+ * by a person, as for a role the platform creates.
+ */
+export const CI_AWS_IMPORTED_ROLE_ACTIONS = ['iam:GetRolePolicy'] as const;

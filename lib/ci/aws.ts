@@ -6,7 +6,7 @@ import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsMlPlatform } from '../aws/platform';
 import { dnsSuffixOf, partitionOf } from '../aws/private/arn';
-import { awsTags } from '../aws/private/names';
+import { awsTags, checkPhysicalName } from '../aws/private/names';
 import { checkAccountId, checkRegion } from '../aws/private/validate';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
@@ -70,6 +70,12 @@ export interface AwsGithubCiIdentityProps extends GithubRepositoryProps {
    * @default - 21600 (6 hours, the longest a GitHub-hosted job runs) with `release`, else 3600
    */
   readonly maxSessionDurationSeconds?: number;
+  /**
+   * The deploy role's name, exactly (1-64 of letters, digits and + = , . @ _ -);
+   * its policies are then `<physicalName>-ci-deploy`, `<physicalName>-ci-iam`, ….
+   * @default - `<company>-<project>-<env>-github-ci`, policies `<company>-<project>-<env>-ci-deploy`, …
+   */
+  readonly physicalName?: string;
   /**
    * Extra tags, besides the platform's own.
    * @default - company, project, environment and managed-by only
@@ -166,14 +172,17 @@ export class AwsGithubCiIdentity extends Construct {
       if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable)) invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
     }
     const naming = toNaming(props.naming);
-    const roleName = tryName(issues, naming, 'iamRole', 'github-ci');
+    checkPhysicalName(issues, where, C, 'physicalName', props.physicalName, 'iamRole');
+    const explicit = props.physicalName;
+    const roleName = explicit ?? tryName(issues, naming, 'iamRole', 'github-ci');
+    const policyName = (suffix: string): string => (explicit !== undefined ? `${explicit}-${suffix}` : tryName(issues, naming, 'iamPolicy', suffix));
     const policyNames = {
-      deploy: tryName(issues, naming, 'iamPolicy', 'ci-deploy'),
-      iam: tryName(issues, naming, 'iamPolicy', 'ci-iam'),
-      release: tryName(issues, naming, 'iamPolicy', 'ci-release'),
-      alerts: tryName(issues, naming, 'iamPolicy', 'ci-alerts'),
-      state: tryName(issues, naming, 'iamPolicy', 'ci-state'),
-      network: tryName(issues, naming, 'iamPolicy', 'ci-network'),
+      deploy: policyName('ci-deploy'),
+      iam: policyName('ci-iam'),
+      release: policyName('ci-release'),
+      alerts: policyName('ci-alerts'),
+      state: policyName('ci-state'),
+      network: policyName('ci-network'),
     };
     const subjects = githubOk ? githubSubjects(props) : [];
     issues.throwIfAny(`Invalid ${C} props:`);
@@ -244,27 +253,39 @@ export class AwsGithubCiIdentity extends Construct {
     ].map(policyArn);
     const alarms = arn('cloudwatch', `alarm:${prefix}-*`);
 
+    const store = platform.artifactStore;
+    const registry = platform.imageRegistry;
+    const identity = platform.identity;
+    // Keys CI manages (created by the platform) and keys it only uses (imported).
+    const managedKeys = unique([platform.encryptionKey, platform.serviceKey].filter((k) => !k.imported).map((k) => k.keyArn));
+    const importedKeys = unique([platform.encryptionKey, store.key, registry.key].filter((k): k is NonNullable<typeof k> => k !== undefined && k.imported).map((k) => k.keyArn));
+    const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.key ? [store.key.keyArn] : [])]);
+    const one = (list: readonly string[]): string | readonly string[] => (list.length === 1 ? list[0]! : list);
     const deploy: Statement[] = [
       { Sid: 'ArtifactBucket', Effect: 'Allow', Action: [...A.CI_AWS_BUCKET_READ, ...A.CI_AWS_BUCKET_WRITE], Resource: `arn:${p}:s3:::${prefix}-*` },
+      // An imported bucket is only read (data.aws_s3_bucket); its settings are its owner's.
+      ...(store.imported ? [{ Sid: 'ImportedArtifactBucket', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_BUCKET_READ_ACTIONS], Resource: store.bucketArn }] : []),
       // The training data Terraform uploads (aws_s3_object) and reads back on every refresh.
-      { Sid: 'ArtifactObjects', Effect: 'Allow', Action: [...A.CI_AWS_OBJECT_ACTIONS], Resource: `${platform.artifactStore.bucketArn}/*` },
+      { Sid: 'ArtifactObjects', Effect: 'Allow', Action: [...A.CI_AWS_OBJECT_ACTIONS], Resource: `${store.bucketArn}/*` },
       {
         Sid: 'PlatformKeyThroughS3',
         Effect: 'Allow',
         Action: [...A.CI_AWS_OBJECT_KEY_ACTIONS],
-        Resource: platform.encryptionKey.keyArn,
+        Resource: one(objectKeys),
         Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.${dnsSuffixOf(region)}` } },
       },
-      { Sid: 'PlatformKey', Effect: 'Allow', Action: [...A.CI_AWS_KEY_ACTIONS], Resource: platform.encryptionKey.keyArn },
+      { Sid: 'PlatformKey', Effect: 'Allow', Action: [...A.CI_AWS_KEY_ACTIONS], Resource: one(managedKeys) },
+      ...(importedKeys.length > 0 ? [{ Sid: 'ImportedKeys', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_KEY_ACTIONS], Resource: one(importedKeys) }] : []),
       {
         Sid: 'PlatformKeyGrantsForServices',
         Effect: 'Allow',
         Action: [...A.CI_AWS_KEY_GRANT_ACTIONS],
-        Resource: platform.encryptionKey.keyArn,
+        Resource: one(unique([...managedKeys, ...importedKeys])),
         Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       },
-      { Sid: 'PlatformKeyAlias', Effect: 'Allow', Action: [...A.CI_AWS_ALIAS_ACTIONS], Resource: [arn('kms', `alias/${prefix}-*`), platform.encryptionKey.keyArn] },
+      { Sid: 'PlatformKeyAlias', Effect: 'Allow', Action: [...A.CI_AWS_ALIAS_ACTIONS], Resource: [arn('kms', `alias/${prefix}-*`), ...managedKeys] },
       { Sid: 'RuntimeRepository', Effect: 'Allow', Action: [...A.CI_AWS_REPOSITORY_ACTIONS], Resource: arn('ecr', `repository/${prefix}-*`) },
+      ...(registry.imported ? [{ Sid: 'ImportedRuntimeRepository', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_REPOSITORY_ACTIONS], Resource: registry.repositoryArn }] : []),
       {
         Sid: 'Workspace',
         Effect: 'Allow',
@@ -276,12 +297,14 @@ export class AwsGithubCiIdentity extends Construct {
       { Sid: 'UnscopedReads', Effect: 'Allow', Action: [...A.CI_AWS_UNSCOPED_READ_ACTIONS], Resource: '*' },
     ];
     const iam: Statement[] = [
-      { Sid: 'WorkloadRole', Effect: 'Allow', Action: [...A.CI_AWS_WORKLOAD_ROLE_ACTIONS], Resource: platform.identity.roleArn },
+      identity.imported
+        ? { Sid: 'WorkloadRole', Effect: 'Allow', Action: [...A.CI_AWS_IMPORTED_ROLE_ACTIONS], Resource: identity.roleArn }
+        : { Sid: 'WorkloadRole', Effect: 'Allow', Action: [...A.CI_AWS_WORKLOAD_ROLE_ACTIONS], Resource: identity.roleArn },
       {
         Sid: 'PassWorkloadRoleToSageMaker',
         Effect: 'Allow',
         Action: [...A.CI_AWS_PASS_ROLE_ACTIONS],
-        Resource: platform.identity.roleArn,
+        Resource: identity.roleArn,
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       },
       { Sid: 'ReadCiIdentity', Effect: 'Allow', Action: [...A.CI_AWS_SELF_READ_ACTIONS], Resource: [roleArnLiteral, ...ownPolicies, providerArnLiteral] },
@@ -402,4 +425,8 @@ function tryName(issues: IssueCollector, naming: Naming, kind: 'iamRole' | 'iamP
 /** Length of a policy without whitespace, with each unresolved token counted as a 90-character ARN. */
 function estimatedLength(json: string): number {
   return json.replace(/\$\{TfToken\[[^\]]+\]\}/g, 'x'.repeat(90)).replace(/\s/g, '').length;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
 }

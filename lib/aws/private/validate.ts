@@ -1,4 +1,5 @@
-import { Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
+import { parseRoleArn } from './arn';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 
 /** Validators shared by the AWS constructs; each records a problem and never throws. */
@@ -125,3 +126,49 @@ export function checkEc2Ids(issues: IssueCollector, path: string, construct: str
 export function checkVpcEndpointIds(issues: IssueCollector, path: string, construct: string, prop: string, ids: readonly string[] | undefined): void {
   checkEc2Ids(issues, path, construct, prop, 'vpce', ids);
 }
+
+/** Records problems with the attributes of an existing role; returns its name and account. */
+export function checkRoleAttributes(
+  issues: IssueCollector,
+  path: string,
+  construct: string,
+  attrs: { readonly roleArn?: unknown; readonly roleName?: unknown },
+  prop = 'roleArn',
+): { roleName: string; accountId: string } {
+  const roleArn = attrs.roleArn;
+  const roleName = attrs.roleName;
+  if (typeof roleArn === 'string' && Token.isUnresolved(roleArn)) {
+    if (roleName === undefined) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        path,
+        messages.propInvalid(construct, 'roleName', roleName, `the role's name while '${prop}' is a token (the inline grant policy names the role)`),
+      );
+      return { roleName: '', accountId: '' };
+    }
+    return { roleName: String(roleName), accountId: Fn.element(Fn.split(':', roleArn), 4) };
+  }
+  const parsed = typeof roleArn === 'string' ? parseRoleArn(roleArn) : undefined;
+  if (!parsed) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(
+        construct,
+        prop,
+        roleArn,
+        'an IAM role ARN such as "arn:aws:iam::123456789012:role/batch-scoring" (grants attach an inline policy to the role: users, groups and assumed-role session ARNs cannot carry one)',
+      ),
+    );
+    return { roleName: '', accountId: '' };
+  }
+  if (roleName !== undefined && typeof roleName === 'string' && !Token.isUnresolved(roleName) && roleName !== parsed.roleName) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, 'roleName', roleName, `the name in '${prop}' ("${parsed.roleName}"), or unset`),
+    );
+  }
+  return { roleName: parsed.roleName, accountId: parsed.account };
+}
+

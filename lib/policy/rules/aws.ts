@@ -237,6 +237,25 @@ function workloadRoles(context: PolicyContext): NeededPrincipal[] {
   });
 }
 
+/**
+ * The imported roles (AwsWorkloadIdentity.fromRoleArn, and the roles of
+ * custom identities grants were given to) whose grant policy in this stack
+ * names `target` (a bucket or a key): they need its data actions as much as
+ * the platform's own workload role. Known from the construct that writes the
+ * inline policy (an imported identity with a literal role ARN); a role ARN
+ * known only at apply time is left out (no finding without proof).
+ */
+function importedRolesGranted(context: PolicyContext, target: PolicyElement | undefined): NeededPrincipal[] {
+  if (!target) return [];
+  return context.ofSelector('aws_iam_role_policy').flatMap((rp) => {
+    const owner = rp.construct.node.scope as { imported?: unknown; roleArn?: unknown; roleName?: unknown } | undefined;
+    if (!owner || owner.imported !== true || typeof owner.roleArn !== 'string' || !isLiteralString(owner.roleArn) || owner.roleArn.includes('TfToken')) return [];
+    if (!context.referenced(rp.attrs.policy).some((e) => e.address === target.address)) return [];
+    const name = typeof owner.roleName === 'string' && isLiteralString(owner.roleName) ? [`:role/${owner.roleName}`] : [];
+    return [{ arn: owner.roleArn, aliases: name, label: `the imported role ${owner.roleArn} (granted on it in this stack)` }];
+  });
+}
+
 function deployersOf(context: PolicyContext): NeededPrincipal[] {
   return context.deploy.deployers.map((d) => ({ arn: d, aliases: [], label: `the deployer ${d}` }));
 }
@@ -304,7 +323,14 @@ const LOCKOUT_FIX =
 function denyLockout(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
   const isKey = element.type === 'aws_kms_key' || element.type === 'aws_kms_key_policy';
   if (element.type === 'aws_s3_bucket' && element.attrs.policy === undefined) return [];
-  const needed = [...deployersOf(context), ...workloadRoles(context)];
+  // The bucket or key the policy protects: what an imported role's grants must name to need it.
+  const target =
+    element.type === 'aws_s3_bucket_policy'
+      ? bucketOf(element.attrs.bucket, context)
+      : element.type === 'aws_kms_key_policy'
+        ? context.referenced(element.attrs.key_id).find((e) => e.selector === 'aws_kms_key')
+        : element;
+  const needed = [...deployersOf(context), ...workloadRoles(context), ...importedRolesGranted(context, target)];
   return lockouts(element.attrs.policy, context, isKey ? KMS_DATA_ACTIONS : S3_DATA_ACTIONS, needed).map(({ s, p, actions }) => ({
     found: `policy ${s.where} denies ${actions.join(', ')} to ${p.label}: none of its conditions exempts it`,
     fix: LOCKOUT_FIX,
@@ -319,9 +345,36 @@ function bucketOf(value: unknown, context: PolicyContext): PolicyElement | undef
   return context.ofSelector('aws_s3_bucket').find((b) => b.attrs.bucket === value);
 }
 
+/** The data.aws_s3_bucket an object is written to: a bucket the stack reads but does not manage (AwsArtifactStore.fromExisting). */
+function importedBucketOf(value: unknown, context: PolicyContext): PolicyElement | undefined {
+  const referenced = context.referenced(value).find((e) => e.selector === 'data.aws_s3_bucket');
+  if (referenced) return referenced;
+  if (!isLiteralString(value)) return undefined;
+  return context.ofSelector('data.aws_s3_bucket').find((b) => b.attrs.bucket === value);
+}
+
+const IMPORTED_BUCKET_FIX =
+  'Have the bucket\'s owner confirm that its policy lets the deployers write (exempts them from any network or principal deny) and that its default encryption is the one you want, ' +
+  'then record it: Policy.suppress(<the object or the TrainingDataUpload>, \'MLOPS_DEPLOY_AWS_OBJECT_WRITE\', \'<who confirmed, and when>\')';
+
 function objectWrite(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
   const bucket = bucketOf(element.attrs.bucket, context);
-  if (!bucket) return [];
+  if (!bucket) {
+    // A bucket this stack does not manage: its encryption and policy exist before the
+    // object (no ordering to check), but whether the policy lets the deployers write
+    // cannot be known at synth. Say so rather than pass silently.
+    const imported = importedBucketOf(element.attrs.bucket, context);
+    const name = imported ? show(imported.attrs.bucket) : show(element.attrs.bucket);
+    const deployers = context.deploy.deployers.length > 0 ? context.deploy.deployers.join(', ') : 'the principal running Terraform';
+    return [
+      {
+        found: imported
+          ? `writes to the imported bucket ${name} (${imported.address}): its policy and default encryption are managed outside this stack, so the pack cannot check that the policy lets the deployers (${deployers}) write`
+          : `writes to the bucket ${name}, which this stack neither creates nor reads (data.aws_s3_bucket): the pack cannot check its policy lets the deployers (${deployers}) write`,
+        fix: IMPORTED_BUCKET_FIX,
+      },
+    ];
+  }
   const findings: PolicyFinding[] = [];
   const policies = bucketCompanions(bucket, context, 'aws_s3_bucket_policy');
   for (const policy of policies) {
