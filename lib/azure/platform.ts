@@ -5,7 +5,7 @@ import { IMlPlatform, IPlatformNetwork, IWorkloadIdentity } from '../core/contra
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { NETWORK_MODES, checkDeployers, resolveNetwork } from '../core/network';
 import { PlatformBaseProps, toNaming } from '../core/platform-props';
-import { PLATFORM_NAMES } from '../core/naming';
+import { NameKind, PLATFORM_NAMES } from '../core/naming';
 import { AzureArtifactStore, IAzureArtifactStore } from './artifact-store';
 import { IAzureResourceGroup } from './common';
 import { AzureEncryptionKey, IAzureEncryptionKey } from './encryption-key';
@@ -17,7 +17,7 @@ import { AzurePrivateEndpointPlacement } from './private-endpoint';
 import { DeployPrincipalType } from './private/grants';
 import { AzureResourceGroup } from './resource-group';
 import { AzureTrainingCompute } from './training-compute';
-import { azureTags, checkGuid, checkInt, checkIpRanges, checkLocation } from './private/util';
+import { azureTags, checkGuid, checkInt, checkIpRanges, checkLocation, checkPhysicalName } from './private/util';
 import { AzureMlWorkspace } from './workspace';
 
 /**
@@ -129,6 +129,22 @@ export interface AzureMlPlatformProps extends PlatformBaseProps {
   readonly physicalNames?: AzureMlPlatformPhysicalNames;
 }
 
+/** The Azure name rules each `physicalNames` entry is checked against. */
+const PHYSICAL_NAME_KINDS: Readonly<Record<keyof AzureMlPlatformPhysicalNames, NameKind | 'virtualNetwork'>> = {
+  resourceGroup: 'resourceGroup',
+  keyVault: 'keyVault',
+  key: 'keyVaultKey',
+  storageAccount: 'storageAccount',
+  containerRegistry: 'containerRegistry',
+  workspace: 'mlWorkspace',
+  logAnalytics: 'logAnalytics',
+  applicationInsights: 'appInsights',
+  identity: 'managedIdentity',
+  serviceIdentity: 'managedIdentity',
+  computeCluster: 'mlComputeCluster',
+  virtualNetwork: 'virtualNetwork',
+};
+
 /** The resource suffix of PLATFORM_NAMES each `existing` / `physicalNames` entry replaces. */
 const NAMED_BY: Readonly<Record<string, { readonly existing?: keyof AzureMlPlatformExisting; readonly physical: keyof AzureMlPlatformPhysicalNames }>> = {
   rg: { existing: 'resourceGroup', physical: 'resourceGroup' },
@@ -208,6 +224,9 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
       if (typeof result !== 'string') issues.add(result.code, result.path, result.message);
     }
     checkExisting(issues, this.node.path, props, net.mode);
+    for (const [prop, kind] of Object.entries(PHYSICAL_NAME_KINDS) as [keyof AzureMlPlatformPhysicalNames, NameKind | 'virtualNetwork'][]) {
+      if (names[prop] !== undefined) checkPhysicalName(issues, 'AzureMlPlatform', this.node.path, `physicalNames.${prop}`, kind, names[prop]);
+    }
     checkLocation(issues, 'AzureMlPlatform', this.node.path, props.location);
     checkGuid(issues, 'AzureMlPlatform', this.node.path, 'tenantId', props.tenantId);
     if (!(NETWORK_MODES as readonly string[]).includes(net.mode)) {
