@@ -526,4 +526,22 @@ describe('CI on a platform with imports', () => {
     expect(admin.map((a) => a.scope)).toEqual(expect.arrayContaining([ACCOUNT_ID, REGISTRY_ID, VAULT_ID, expect.stringMatching(/azurerm_resource_group\.Platform_ResourceGroup/)]));
     expect(new Set(admin.map((a) => a.condition)).size).toBe(1);
   });
+
+  test('GIVEN imported resources in the imported resource group of the platform WHEN the CI identity is built THEN its rights on the resource group cover them (no extra assignment)', () => {
+    const json = synthStack((stack) => {
+      const rg = AzureResourceGroup.fromExisting(stack, 'Rg', { resourceGroupName: 'shared-rg', location: 'westeurope', subscriptionId: '22222222-0000-0000-0000-000000000000' });
+      const i = importAll(stack, 'allowedRanges');
+      const p = new AzureMlPlatform(stack, 'Platform', {
+        naming: NAMING,
+        location: 'westeurope',
+        tenantId: TENANT,
+        deployers: [ME],
+        network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
+        existing: { resourceGroup: rg, encryptionKey: i.key, artifactStore: i.store },
+      });
+      new AzureGithubCiIdentity(stack, 'Ci', { platform: p, naming: NAMING, subscriptionId: '00000000-0000-0000-0000-000000000000', tenantId: TENANT, repository: 'contoso/ml-platform', environments: ['dev'] });
+    });
+    const admin = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'Role Based Access Control Administrator');
+    expect(admin.map((a) => a.scope)).toEqual(['/subscriptions/22222222-0000-0000-0000-000000000000/resourceGroups/shared-rg']);
+  });
 });

@@ -4,6 +4,7 @@ import { AzureEncryptionKey } from '../lib/azure/encryption-key';
 import { AzureWorkloadIdentity } from '../lib/azure/identity';
 import { AzureImageRegistry } from '../lib/azure/image-registry';
 import { AzurePrivateNetwork } from '../lib/azure/network';
+import { AzureModelRegistry } from '../lib/azure/model-registry';
 import { AzureMlPlatform } from '../lib/azure/platform';
 import { AzureResourceGroup } from '../lib/azure/resource-group';
 import { AzureTrainingCompute } from '../lib/azure/training-compute';
@@ -70,6 +71,21 @@ describe('physicalName on each Azure resource construct', () => {
       });
     expect(resourcesOf(build('gpu-cluster'), 'azurerm_machine_learning_compute_cluster').map((c) => c.name).sort()).toEqual(['gpu-cluster', 'train-cluster']);
     expect(() => build('a-very-long-cluster-name')).toThrow(/'physicalName' prop of AzureTrainingCompute.*Azure ML compute cluster name: it must be 3-16 characters/);
+  });
+
+  test('GIVEN a model registry physicalName WHEN read access is granted THEN the custom model-reader role has that name', () => {
+    const json = synthStack((stack) => {
+      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [] });
+      const registry = new AzureModelRegistry(stack, 'Models', { naming: NAMING, resourceGroup: p.resourceGroup, workspace: p.workspace, physicalName: 'ML model reader (team)' });
+      registry.grantRead(p.identity);
+    });
+    expect(resourcesOf(json, 'azurerm_role_definition').map((r) => r.name)).toContain('ML model reader (team)');
+    expect(() =>
+      synthStack((stack) => {
+        const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [] });
+        new AzureModelRegistry(stack, 'Models', { naming: NAMING, resourceGroup: p.resourceGroup, workspace: p.workspace, physicalName: 'readers/all' });
+      }),
+    ).toThrow(/'physicalName' prop of AzureModelRegistry is not a valid Azure custom role name/);
   });
 
   test('GIVEN a token physicalName WHEN built THEN it is not checked', () => {

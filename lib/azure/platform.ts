@@ -73,29 +73,65 @@ export interface AzureMlPlatformExisting {
  * its Azure limits (the `physicalName` of the construct that creates it).
  */
 export interface AzureMlPlatformPhysicalNames {
-  /** @default - `<company>-<project>-<env>-rg` */
+  /**
+   * The resource group (AzureResourceGroup physicalName).
+   * @default - `<company>-<project>-<env>-rg`
+   */
   readonly resourceGroup?: string;
-  /** @default - `<company>-<project>-<env>-kv` */
+  /**
+   * The Key Vault (AzureEncryptionKey physicalName).
+   * @default - `<company>-<project>-<env>-kv`
+   */
   readonly keyVault?: string;
-  /** @default 'platform-cmk' */
+  /**
+   * The key inside the vault (AzureEncryptionKey keyName).
+   * @default 'platform-cmk'
+   */
   readonly key?: string;
-  /** @default - `<company><project><env>st` */
+  /**
+   * The storage account (AzureArtifactStore physicalName).
+   * @default - `<company><project><env>st`
+   */
   readonly storageAccount?: string;
-  /** @default - `<company><project><env>acr` */
+  /**
+   * The container registry (AzureImageRegistry physicalName).
+   * @default - `<company><project><env>acr`
+   */
   readonly containerRegistry?: string;
-  /** @default - `<company>-<project>-<env>-mlw` */
+  /**
+   * The Azure ML workspace (AzureMlWorkspace physicalName).
+   * @default - `<company>-<project>-<env>-mlw`
+   */
   readonly workspace?: string;
-  /** @default - `<company>-<project>-<env>-log` */
+  /**
+   * The Log Analytics workspace (AzureMlWorkspace logAnalyticsName).
+   * @default - `<company>-<project>-<env>-log`
+   */
   readonly logAnalytics?: string;
-  /** @default - `<company>-<project>-<env>-appi` */
+  /**
+   * The Application Insights component (AzureMlWorkspace applicationInsightsName).
+   * @default - `<company>-<project>-<env>-appi`
+   */
   readonly applicationInsights?: string;
-  /** @default - `<company>-<project>-<env>-id` */
+  /**
+   * The workload identity jobs run as (AzureWorkloadIdentity physicalName).
+   * @default - `<company>-<project>-<env>-id`
+   */
   readonly identity?: string;
-  /** @default - `<company>-<project>-<env>-id-svc` */
+  /**
+   * The workspace's service identity (AzureWorkloadIdentity physicalName).
+   * @default - `<company>-<project>-<env>-id-svc`
+   */
   readonly serviceIdentity?: string;
-  /** @default 'train-cluster' */
+  /**
+   * The training compute cluster (AzureTrainingCompute physicalName).
+   * @default 'train-cluster'
+   */
   readonly computeCluster?: string;
-  /** @default - `<company>-<project>-<env>-vnet` */
+  /**
+   * The virtual network in private mode (AzurePrivateNetwork physicalName).
+   * @default - `<company>-<project>-<env>-vnet`
+   */
   readonly virtualNetwork?: string;
 }
 
