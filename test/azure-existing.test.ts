@@ -1,5 +1,7 @@
 import * as path from 'path';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { MachineLearningWorkspace } from '@cdktf/provider-azurerm/lib/machine-learning-workspace';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
@@ -15,6 +17,7 @@ import { AzureGithubCiIdentity } from '../lib/ci/azure';
 import { IWorkloadIdentity } from '../lib/core/contracts';
 import { MlopsValidationError } from '../lib/core/errors';
 import { AzureScoringEndpoint, AzureTrainingJob } from '../lib/deploy/azure';
+import { TerraformData } from '../lib/deploy/terraform-data';
 import { TrainingDataUpload } from '../lib/deploy/training-data';
 import { dockerProviderFor } from '../lib/image/docker-provider';
 import { RuntimeImage } from '../lib/image/runtime-image';
@@ -346,6 +349,71 @@ describe('deploy readiness of imports (MLOPS_DEPLOY_AZURE_*)', () => {
     };
     expect(check('allowedRanges')).toEqual([expect.stringContaining('the imported Key Vault "central-kv" (cmk/Key)')]);
     expect(check('public')).toEqual([]);
+  });
+});
+
+describe('workspace and workload access on imports (no silent pass)', () => {
+  const check = (build: (stack: TerraformStack) => void) => {
+    const stack = new TerraformStack(Testing.app(), 'access');
+    build(stack);
+    const pack = applyPolicyPack(stack, { networkMode: 'public', log: () => undefined });
+    Testing.synth(stack);
+    return pack.check().violations;
+  };
+
+  test('GIVEN a workspace on an imported account and vault WHEN its identity holds no role on them THEN MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS names the imports; with the roles it passes', () => {
+    const workspace = (grant: boolean) => (stack: TerraformStack) => {
+      const i = importAll(stack, 'public');
+      const id = new UserAssignedIdentity(stack, 'Svc', { name: 'svc', location: 'westeurope', resourceGroupName: 'rg' });
+      const svc = { cloud: 'azure', identityName: 'svc', identityId: id.id, principal: id.principalId } as unknown as IWorkloadIdentity;
+      const roles = grant
+        ? [
+            new RoleAssignment(stack, 'Data', { scope: ACCOUNT_ID, roleDefinitionName: 'Storage Blob Data Contributor', principalId: id.principalId }),
+            new RoleAssignment(stack, 'Vault', { scope: VAULT_ID, roleDefinitionName: 'Contributor', principalId: id.principalId }),
+            i.key.grantServiceEncryption(svc),
+          ]
+        : [];
+      new MachineLearningWorkspace(stack, 'Workspace', {
+        name: 'mlw',
+        location: 'westeurope',
+        resourceGroupName: 'rg',
+        applicationInsightsId: 'ai',
+        keyVaultId: VAULT_ID,
+        storageAccountId: ACCOUNT_ID,
+        identity: { type: 'UserAssigned', identityIds: [id.id] },
+        primaryUserAssignedIdentity: id.id,
+        publicNetworkAccessEnabled: false,
+        encryption: { keyVaultId: VAULT_ID, keyId: i.key.versionlessKeyId, userAssignedIdentityId: id.id },
+        managedNetwork: { isolationMode: 'AllowOnlyApprovedOutbound' },
+        dependsOn: roles,
+      });
+    };
+    const found = check(workspace(false)).filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS').map((v) => v.found);
+    expect(found).toEqual([
+      expect.stringContaining('no Storage Blob Data Contributor or Storage Blob Data Owner on the imported storage account "sharedmlst"'),
+      expect.stringContaining('no Contributor or Owner on the imported Key Vault "central-kv"'),
+      expect.stringContaining('no Key Vault Crypto Service Encryption User or Key Vault Crypto User or Key Vault Crypto Officer or Key Vault Administrator on the imported Key Vault "central-kv"'),
+    ]);
+    expect(check(workspace(true)).filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS')).toEqual([]);
+  });
+
+  test('GIVEN a release step running as an imported identity WHEN it holds no pull or read role THEN MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS names it; with grants on the imported stores it passes', () => {
+    const step = (grant: boolean) => (stack: TerraformStack) => {
+      const i = importAll(stack, 'public');
+      const deps: RoleAssignment[] = [];
+      if (grant) {
+        i.store.grantRead(i.identity);
+        i.registry.grantPull(i.identity);
+        deps.push(...stack.node.findAll().filter((c): c is RoleAssignment => c instanceof RoleAssignment));
+      }
+      new TerraformData(stack, 'Release', { input: { specVersion: 1, kind: 'training', cloud: 'azure', azure: { identity: { resourceId: IDENTITY_ID, clientId: CLIENT } } }, dependsOn: deps });
+    };
+    const found = check(step(false)).filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS').map((v) => v.found);
+    expect(found).toEqual([
+      expect.stringContaining('runs as the imported identity access/Identity, which has no AcrPull or AcrPush'),
+      expect.stringContaining('runs as the imported identity access/Identity, which has no Storage Blob Data Reader'),
+    ]);
+    expect(check(step(true)).filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS')).toEqual([]);
   });
 });
 
