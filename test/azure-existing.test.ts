@@ -435,6 +435,17 @@ describe('grants on any Azure IWorkloadIdentity', () => {
     expect(Object.keys(build().resource!.azurerm_role_assignment!).filter((k) => ids.includes(k))).toHaveLength(2);
   });
 
+  test('GIVEN one principal granted as a deployer and as an identity WHEN synthesized THEN it gets one assignment per role and scope (Azure refuses a duplicate with 409)', () => {
+    const json = synthStack((stack) => {
+      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [] });
+      const ci = new UserAssignedIdentity(stack, 'Ci', { name: 'ci', location: 'westeurope', resourceGroupName: 'rg' });
+      p.grantDeploy(ci.principalId, 'ServicePrincipal');
+      p.artifactStore.grantReadWrite({ cloud: 'azure', identityName: 'ci', identityId: ci.id, principal: ci.principalId } as unknown as IWorkloadIdentity);
+    });
+    const ci = resourcesOf(json, 'azurerm_role_assignment').filter((a) => /azurerm_user_assigned_identity\.Ci\./.test(String(a.principal_id)) && a.role_definition_name === 'Storage Blob Data Contributor');
+    expect(ci).toHaveLength(1);
+  });
+
   test('GIVEN a plain object of another cloud WHEN granted THEN it fails with MLOPS_CLOUD_MISMATCH naming its id (not a TypeError)', () => {
     const other = { cloud: 'aws', identityName: 'r', identityId: 'arn:aws:iam::123456789012:role/r', principal: 'arn:aws:iam::123456789012:role/r' } as unknown as IWorkloadIdentity;
     const err = errorOf(() => synthStack((stack) => new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT }).artifactStore.grantRead(other)));

@@ -99,7 +99,12 @@ export function assignToPrincipal(host: Construct, scope: GrantScope, principalI
     map = new Map();
     assigned.set(stack, map);
   }
-  const key = `principal:${principalId}|${roleName}|${scope.key}`;
+  // Keyed like assignRole's (the principal as Terraform writes it), so a principal granted both as a
+  // deployer and as an identity gets one assignment per role and scope.
+  const written = Token.isUnresolved(principalId)
+    ? String(Tokenization.resolve(principalId, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }))
+    : principalId;
+  const key = `principal:${written}|${roleName}|${scope.key}`;
   const existing = map.get(key);
   if (existing) return existing;
   // Named after the principal (a literal object id), so adding or removing another deployer leaves
