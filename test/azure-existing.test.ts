@@ -586,6 +586,39 @@ describe('an imported network in private mode', () => {
   });
 });
 
+describe('addPrivateEndpoints', () => {
+  const placement = { location: 'westeurope', resourceGroupName: 'spoke-rg' };
+  const blob = { subResource: 'blob', subnetId: HUB_SUBNET, privateDnsZoneIds: [HUB_ZONES.blob] };
+
+  test('GIVEN a created store WHEN a private endpoint is added in another subnet THEN it connects to the account, and a blob write bound earlier waits for it', () => {
+    const json = synthStack((stack) => {
+      const rg = AzureResourceGroup.fromName(stack, 'Rg', 'team-rg', 'westeurope');
+      const store = new AzureArtifactStore(stack, 'Store', { naming: NAMING, resourceGroup: rg, customerManagedKey: false });
+      const upload = new TrainingDataUpload(stack, 'Upload', { artifactStore: store, key: 'data/x.csv', source: DATA });
+      store.bindDataPlaneWrite(upload.resource as any);
+      store.addPrivateEndpoints([blob], placement);
+    });
+    const pe = onlyResource(json, 'azurerm_private_endpoint');
+    expect(pe).toMatchObject({ subnet_id: HUB_SUBNET, resource_group_name: 'spoke-rg', private_service_connection: { subresource_names: ['blob'] } });
+    expect(pe.private_service_connection.private_connection_resource_id).toMatch(/^\$\{azurerm_storage_account\.Store/);
+    expect(onlyResource(json, 'azurerm_storage_blob').depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^azurerm_private_endpoint\.Store_PrivateEndpoint-blob/)]));
+  });
+
+  test('GIVEN a sub-resource that already has a private endpoint, or one the resource does not have WHEN added THEN it fails naming it', () => {
+    const err = errorOf(() =>
+      synthStack((stack) => {
+        const store = AzureArtifactStore.fromExisting(stack, 'Store', { storageAccountId: ACCOUNT_ID, containerName: 'ml-data' });
+        store.addPrivateEndpoints([blob], placement);
+        store.addPrivateEndpoints([blob, { ...blob, subResource: 'vault' }], placement);
+      }),
+    );
+    expect(err.issues.map((i) => i.message).sort()).toEqual([
+      expect.stringMatching(/'privateEndpoints\[0\]\.subResource'.*no private endpoint yet.*Got "blob"/),
+      expect.stringMatching(/'privateEndpoints\[1\]\.subResource'.*one of 'blob', 'file'\. Got "vault"/),
+    ]);
+  });
+});
+
 describe('CI on a platform with imports', () => {
   test('GIVEN imported resources in another resource group WHEN the CI identity is built THEN it may manage the platform\'s role assignments on them (constrained), and on nothing else outside', () => {
     const json = synthStack((stack) => {
