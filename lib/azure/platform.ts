@@ -30,7 +30,7 @@ import { AzureMlWorkspace } from './workspace';
  * says `reachableFrom: 'privateEndpoint'`). Imported resources are never
  * modified otherwise: no firewall rules, no customer-managed key, no settings.
  */
-export interface AzureMlPlatformExisting {
+export interface AzureExistingResources {
   /**
    * The resource group everything is created in ({@link AzureResourceGroup.fromExisting}).
    * @default - a resource group `<company>-<project>-<env>-rg`
@@ -157,7 +157,7 @@ export interface AzureMlPlatformProps extends PlatformBaseProps {
    * Existing resources to use instead of creating them (bring your own).
    * @default - the platform creates every resource
    */
-  readonly existing?: AzureMlPlatformExisting;
+  readonly existing?: AzureExistingResources;
   /**
    * Physical names of the resources the platform creates.
    * @default - the naming helper's names
@@ -182,7 +182,7 @@ const PHYSICAL_NAME_KINDS: Readonly<Record<keyof AzureMlPlatformPhysicalNames, N
 };
 
 /** The resource suffix of PLATFORM_NAMES each `existing` / `physicalNames` entry replaces. */
-const NAMED_BY: Readonly<Record<string, { readonly existing?: keyof AzureMlPlatformExisting; readonly physical: keyof AzureMlPlatformPhysicalNames }>> = {
+const NAMED_BY: Readonly<Record<string, { readonly existing?: keyof AzureExistingResources; readonly physical: keyof AzureMlPlatformPhysicalNames }>> = {
   rg: { existing: 'resourceGroup', physical: 'resourceGroup' },
   st: { existing: 'artifactStore', physical: 'storageAccount' },
   kv: { existing: 'encryptionKey', physical: 'keyVault' },
