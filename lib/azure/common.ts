@@ -11,6 +11,22 @@ export interface IAzureResourceGroup {
   readonly location: string;
 }
 
+/**
+ * How Terraform and the platform reach the data plane of an existing
+ * (imported) Key Vault, storage account or container registry. The stack
+ * cannot see an imported resource's firewall, so the import says it:
+ * - `public`: its public endpoint lets every network through;
+ * - `allowedRanges`: its firewall lets through the ranges Terraform runs
+ *   from (the platform's `network.allowedIpRanges`; you keep the two in sync);
+ * - `privateEndpoint`: it has a private endpoint, managed outside this
+ *   stack, that resolves in the network Terraform runs in (`private` mode
+ *   only; the platform then creates none for it).
+ */
+export type AzureReachableFrom = 'public' | 'allowedRanges' | 'privateEndpoint';
+
+/** The kind of Entra principal a role assignment names. */
+export type AzurePrincipalType = 'ServicePrincipal' | 'User' | 'Group';
+
 /** Props every Azure resource construct accepts. */
 export interface AzureResourceProps {
   /** The naming helper, or the parts to build one from. */

@@ -7,11 +7,12 @@ import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { AzureNetworkProps, AzureResourceProps, AzureRetainProps } from './common';
+import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps } from './common';
 import { AZURE_KEY_OPERATIONS, AZURE_ROLES } from './perms';
-import { checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
+import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
-import { azureTags, checkGuid, checkInt, checkIpRanges, firewallOf, nameFor, namingOf, retainLifecycle } from './private/util';
+import { AZURE_REACHABLE_FROM, markImported } from './private/imported';
+import { azureTags, checkGuid, checkInt, checkIpRanges, checkPhysicalName, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './private/util';
 
 /** Props of {@link AzureEncryptionKey}. */
 export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
@@ -53,7 +54,79 @@ export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetwor
    * @default true
    */
   readonly purgeProtection?: boolean;
+  /**
+   * The Key Vault's name, instead of the naming helper's
+   * `<company>-<project>-<env>-kv`: 3-24 letters, digits and single hyphens,
+   * starting with a letter (globally unique). The key's name is `keyName`.
+   * @default - `<company>-<project>-<env>-kv`
+   */
+  readonly physicalName?: string;
+  /**
+   * The key's name inside the vault: 1-127 letters, digits and hyphens.
+   * @default 'platform-cmk'
+   */
+  readonly keyName?: string;
 }
+
+/**
+ * A customer-managed key in a Key Vault, created by this library or imported:
+ * what the Azure stores encrypt with and what grants on a store include.
+ */
+export interface IAzureEncryptionKey extends IEncryptionKey {
+  /** Versionless key id (`https://<vault>.vault.azure.net/keys/<name>`): services that follow rotation use this. */
+  readonly versionlessKeyId: string;
+  /** Key name inside the vault. */
+  readonly keyName: string;
+  /** Key Vault resource id. */
+  readonly keyVaultId: string;
+  /** Key Vault name. */
+  readonly keyVaultName: string;
+  /** Key Vault URI (`https://<vault>.vault.azure.net/`). */
+  readonly keyVaultUri: string;
+  /** True when the vault has purge protection, which customer-managed-key encryption needs. */
+  readonly purgeProtected: boolean;
+  /** True when the vault's firewall lets every network through. */
+  readonly openToAllNetworks: boolean;
+  /** The vault's private endpoints made by this stack, by sub-resource (`vault`). */
+  readonly privateEndpoints: ReadonlyMap<string, ITerraformDependable>;
+  /** True for a key imported with {@link AzureEncryptionKey.fromExisting}. */
+  readonly imported: boolean;
+  /** How an imported vault's data plane is reached, as the import says (undefined for a created vault: its block says). */
+  readonly reachableFrom?: AzureReachableFrom;
+  /** Lets a service encrypt at rest with the key through `identity`; returns the assignment to wait for. */
+  grantServiceEncryption(identity: IWorkloadIdentity): ITerraformDependable;
+  /** Lets a principal that runs Terraform create the key, if Terraform creates it (nothing for an imported key). */
+  grantKeyAdministration(principalId: string, principalType?: DeployPrincipalType): ITerraformDependable | undefined;
+  /** Adds private endpoints of the vault (sub-resource `vault`) in another subnet, e.g. a private-mode platform's. */
+  addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void;
+}
+
+/** What {@link AzureEncryptionKey.fromExisting} needs to know about an existing key. */
+export interface AzureEncryptionKeyAttributes {
+  /** The Key Vault's resource id (`/subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>`). */
+  readonly keyVaultId: string;
+  /**
+   * The key id, versionless (`https://<vault>.vault.azure.net/keys/<name>`, so
+   * stores follow its rotation) or versioned (`…/keys/<name>/<version>`).
+   */
+  readonly keyId: string;
+  /**
+   * Whether the vault has purge protection. Stores the platform creates use
+   * the key as their customer-managed key only if it does (Azure requires it).
+   */
+  readonly purgeProtected: boolean;
+  /**
+   * How the vault's data plane is reached (see {@link AzureReachableFrom}).
+   * The platform checks reachability with it; without it, a private-mode
+   * platform gives the vault a private endpoint and other modes report the
+   * path as unknown (MLOPS_DEPLOY_AZURE_*).
+   * @default - unknown
+   */
+  readonly reachableFrom?: AzureReachableFrom;
+}
+
+const KEY_VAULT_TYPE = 'Microsoft.KeyVault/vaults';
+const KEY_ID = /^(https:\/\/([^/.]+)\.[^/]+)\/keys\/([A-Za-z0-9-]{1,127})(\/[A-Za-z0-9]+)?\/?$/;
 
 /**
  * The platform's customer-managed key: an RSA key with a rotation policy and
@@ -61,7 +134,17 @@ export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetwor
  * delete and a deny-by-default firewall. Grants on the key are role
  * assignments, which is why the vault always uses RBAC authorization.
  */
-export class AzureEncryptionKey extends Construct implements IEncryptionKey {
+export class AzureEncryptionKey extends Construct implements IAzureEncryptionKey {
+  /**
+   * An existing Key Vault key (a landing zone's central vault). The platform
+   * creates no vault and no key, and never changes the vault (no firewall,
+   * no access policies): grants on it are role assignments scoped to the key
+   * (and, for the workspace, to the vault).
+   */
+  public static fromExisting(scope: Construct, id: string, attrs: AzureEncryptionKeyAttributes): IAzureEncryptionKey {
+    return new ImportedEncryptionKey(scope, id, attrs);
+  }
+
   /** Always `azure`. */
   public readonly cloud = 'azure' as const;
   /** Versioned key id (`https://<vault>.vault.azure.net/keys/<name>/<version>`). */
@@ -82,8 +165,13 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
   public readonly openToAllNetworks: boolean;
   /** The vault's private endpoints, by sub-resource (`vault`). */
   public readonly privateEndpoints: ReadonlyMap<string, PrivateEndpoint>;
+  /** Always false: the key is created here. */
+  public readonly imported = false;
+  /** Undefined: the vault's own block says how it is reached. */
+  public readonly reachableFrom?: AzureReachableFrom = undefined;
 
   private readonly keyResourceId: string;
+  private readonly endpoints: Map<string, PrivateEndpoint>;
   private readonly key: KeyVaultKey;
   private readonly admins: Set<string>;
 
@@ -91,7 +179,9 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
-    const vaultName = nameFor(issues, naming, 'keyVault', 'kv');
+    const vaultName = physicalNameFor(issues, naming, 'keyVault', 'kv', { construct: 'AzureEncryptionKey', path: this.node.path, prop: 'physicalName', value: props.physicalName });
+    const keyName = props.keyName ?? 'platform-cmk';
+    checkPhysicalName(issues, 'AzureEncryptionKey', this.node.path, 'keyName', 'keyVaultKey', keyName);
     checkGuid(issues, 'AzureEncryptionKey', this.node.path, 'tenantId', props.tenantId);
     (props.keyAdministratorPrincipalIds ?? []).forEach((p, i) =>
       checkGuid(issues, 'AzureEncryptionKey', this.node.path, `keyAdministratorPrincipalIds[${i}]`, p),
@@ -158,7 +248,6 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
     );
     this.admins = new Set(admins);
 
-    const keyName = 'platform-cmk';
     const key = new KeyVaultKey(this, 'Resource', {
       name: keyName,
       keyVaultId: vault.id,
@@ -186,6 +275,7 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
     this.purgeProtected = purgeProtection;
     this.openToAllNetworks = firewall.defaultAction === 'Allow';
     this.privateEndpoints = endpoints;
+    this.endpoints = endpoints;
     this.keyResourceId = key.resourceVersionlessId;
     this.key = key;
   }
@@ -218,6 +308,104 @@ export class AzureEncryptionKey extends Construct implements IEncryptionKey {
   public grantServiceEncryption(identity: IWorkloadIdentity): ITerraformDependable {
     identityOf(identity, 'azure', 'EncryptionKey.grantServiceEncryption');
     return assignRole(this, this.grantScope, identity, { name: AZURE_ROLES.keyServiceEncryption });
+  }
+
+  /** Adds private endpoints of the vault (sub-resource `vault`) in another subnet; the key waits for them. */
+  public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
+    const added = addPrivateEndpointsTo(this, 'AzureEncryptionKey', { resourceId: this.keyVaultId, resourceName: this.keyVaultName }, this.endpoints, endpoints, placement, ['vault']);
+    for (const pe of added) addDependency(this.key, pe);
+  }
+
+  private get grantScope() {
+    return { key: this.node.path, id: this.keyResourceId };
+  }
+}
+
+/**
+ * An existing key: nothing is created but the role assignments grants make
+ * (scoped to the key) and, in a private-mode platform, private endpoints of
+ * the vault in the platform's subnet.
+ */
+class ImportedEncryptionKey extends Construct implements IAzureEncryptionKey {
+  public readonly cloud = 'azure' as const;
+  public readonly keyId: string;
+  public readonly versionlessKeyId: string;
+  public readonly keyName: string;
+  public readonly keyVaultId: string;
+  public readonly keyVaultName: string;
+  public readonly keyVaultUri: string;
+  public readonly purgeProtected: boolean;
+  public readonly openToAllNetworks: boolean;
+  public readonly privateEndpoints: ReadonlyMap<string, PrivateEndpoint>;
+  public readonly imported = true;
+  public readonly reachableFrom?: AzureReachableFrom;
+
+  private readonly endpoints = new Map<string, PrivateEndpoint>();
+  private readonly keyResourceId: string;
+
+  constructor(scope: Construct, id: string, attrs: AzureEncryptionKeyAttributes) {
+    super(scope, id);
+    const construct = 'AzureEncryptionKey.fromExisting';
+    const where = this.node.path;
+    const issues = new IssueCollector();
+    const vault = checkResourceId(issues, construct, where, 'keyVaultId', attrs.keyVaultId, KEY_VAULT_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>');
+    const key = Token.isUnresolved(attrs.keyId) ? undefined : KEY_ID.exec(attrs.keyId ?? '');
+    if (!Token.isUnresolved(attrs.keyId) && !key) {
+      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'keyId', attrs.keyId, 'a Key Vault key id https://<vault>.vault.azure.net/keys/<name>[/<version>] (az keyvault key show --query key.kid)'));
+    } else if (key && vault && key[2]!.toLowerCase() !== vault.name.toLowerCase()) {
+      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'keyId', attrs.keyId, `a key of the vault ${vault.name} named by keyVaultId (its host starts with "${vault.name}.")`));
+    }
+    if (typeof attrs.purgeProtected !== 'boolean') {
+      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'purgeProtected', attrs.purgeProtected, 'true or false: whether the vault has purge protection (az keyvault show --query properties.enablePurgeProtection)'));
+    }
+    if (attrs.reachableFrom !== undefined && !AZURE_REACHABLE_FROM.includes(attrs.reachableFrom)) {
+      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`));
+    }
+    issues.throwIfAny(`Invalid ${construct} attributes:`);
+
+    const split = Fn.split('/', attrs.keyId);
+    this.keyVaultName = vault?.name ?? Fn.element(Fn.split('/', attrs.keyVaultId), 8);
+    this.keyName = key ? key[3]! : Fn.element(split, 4);
+    const base = key ? key[1]! : `https://${Fn.element(split, 2)}`;
+    this.keyId = attrs.keyId;
+    this.versionlessKeyId = `${base}/keys/${this.keyName}`;
+    this.keyVaultUri = `${base}/`;
+    this.keyVaultId = attrs.keyVaultId;
+    this.purgeProtected = attrs.purgeProtected;
+    this.reachableFrom = attrs.reachableFrom;
+    this.openToAllNetworks = attrs.reachableFrom === 'public';
+    this.privateEndpoints = this.endpoints;
+    this.keyResourceId = `${attrs.keyVaultId}/keys/${this.keyName}`;
+    markImported(this, {
+      kind: 'keyVault',
+      resourceId: attrs.keyVaultId,
+      name: this.keyVaultName,
+      reachableFrom: attrs.reachableFrom,
+      keyResourceId: this.keyResourceId,
+      keyIds: [this.keyId, this.versionlessKeyId],
+    });
+  }
+
+  /** Nothing: the key exists, Terraform does not create it. */
+  public grantKeyAdministration(): ITerraformDependable | undefined {
+    return undefined;
+  }
+
+  /** Lets `identity` encrypt, decrypt, wrap and unwrap with the key ('Key Vault Crypto User' on the key). */
+  public grantEncryptDecrypt(identity: IWorkloadIdentity): void {
+    identityOf(identity, 'azure', 'EncryptionKey.grantEncryptDecrypt');
+    assignRole(this, this.grantScope, identity, { name: AZURE_ROLES.keyEncryptDecrypt });
+  }
+
+  /** Lets a service encrypt at rest with the key through `identity` ('Key Vault Crypto Service Encryption User' on the key). */
+  public grantServiceEncryption(identity: IWorkloadIdentity): ITerraformDependable {
+    identityOf(identity, 'azure', 'EncryptionKey.grantServiceEncryption');
+    return assignRole(this, this.grantScope, identity, { name: AZURE_ROLES.keyServiceEncryption });
+  }
+
+  /** Adds private endpoints of the vault (sub-resource `vault`), e.g. in a private-mode platform's subnet. */
+  public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
+    addPrivateEndpointsTo(this, 'AzureEncryptionKey.fromExisting', { resourceId: this.keyVaultId, resourceName: this.keyVaultName }, this.endpoints, endpoints, placement, ['vault']);
   }
 
   private get grantScope() {

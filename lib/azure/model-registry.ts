@@ -6,7 +6,7 @@ import { Naming, NamingParts } from '../core/naming';
 import { IAzureResourceGroup } from './common';
 import { AZURE_MODEL_READER_ACTIONS, AZURE_ROLES } from './perms';
 import { assignRole } from './private/grants';
-import { nameFor, namingOf } from './private/util';
+import { namingOf, physicalNameFor } from './private/util';
 import { AzureMlWorkspace } from './workspace';
 
 /** Props of {@link AzureModelRegistry}. */
@@ -17,6 +17,13 @@ export interface AzureModelRegistryProps {
   readonly resourceGroup: IAzureResourceGroup;
   /** The workspace whose model registry this is. */
   readonly workspace: AzureMlWorkspace;
+  /**
+   * The name of the custom model-reader role definition the first
+   * `grantRead` creates (the registry itself is the workspace's, named by
+   * the workspace): 1-128 characters, none of `< > * % & : \ ? + /`.
+   * @default - `<company>-<project>-<env>-mlw-model-reader`
+   */
+  readonly physicalName?: string;
 }
 
 /**
@@ -40,7 +47,7 @@ export class AzureModelRegistry extends Construct implements IModelRegistry {
   constructor(scope: Construct, id: string, props: AzureModelRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    this.readerRoleName = nameFor(issues, namingOf(props.naming), 'azureRoleDefinition', 'mlw-model-reader');
+    this.readerRoleName = physicalNameFor(issues, namingOf(props.naming), 'azureRoleDefinition', 'mlw-model-reader', { construct: 'AzureModelRegistry', path: this.node.path, prop: 'physicalName', value: props.physicalName });
     issues.throwIfAny('Invalid AzureModelRegistry props:');
     this.workspace = props.workspace;
     this.resourceGroup = props.resourceGroup;

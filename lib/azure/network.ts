@@ -2,14 +2,15 @@ import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
 import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
 import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
 import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
-import { ITerraformDependable, Token } from 'cdktf';
-import { Construct } from 'constructs';
+import { Fn, ITerraformDependable, Token } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { AZURE_PRIVATE_DNS_ZONES, AzurePrivateDnsZoneKind, DEFAULT_ADDRESS_SPACE, ExistingAzureNetwork, checkAddressSpace, cidrSubnet } from '../core/network';
 import { IAzureResourceGroup } from './common';
 import { AzurePrivateEndpointOptions } from './private-endpoint';
-import { azureTags, namingOf } from './private/util';
+import { markImported } from './private/imported';
+import { azureTags, checkPhysicalName, namingOf } from './private/util';
 
 /** Props of {@link AzurePrivateNetwork}. */
 export interface AzurePrivateNetworkProps {
@@ -31,10 +32,54 @@ export interface AzurePrivateNetworkProps {
    */
   readonly existing?: ExistingAzureNetwork;
   /**
+   * The virtual network's name when one is created: 2-64 letters, digits,
+   * `_`, `.` and `-`. The private endpoint subnet is `snet-private-endpoints`.
+   * @default - `<company>-<project>-<env>-vnet`
+   */
+  readonly physicalName?: string;
+  /**
    * Tags put on the network resources, besides the platform's own.
    * @default - company, project, environment and managed-by only
    */
   readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A network a private-mode platform puts its private endpoints in: created by
+ * {@link AzurePrivateNetwork}, or an existing one ({@link AzurePrivateNetwork.fromExisting}).
+ */
+export interface IAzurePrivateNetwork extends IConstruct {
+  /** The virtual network id. */
+  readonly networkId: string;
+  /** The subnet the private endpoints go in. */
+  readonly subnetId: string;
+  /** The private DNS zone id of each kind. */
+  readonly zoneIds: Readonly<Record<AzurePrivateDnsZoneKind, string>>;
+  /** What a private endpoint's records need before they resolve (zone links this stack created). */
+  readonly zoneLinks: readonly ITerraformDependable[];
+  /** True when this stack created the virtual network. */
+  readonly created: boolean;
+  /** The private endpoint options of one sub-resource, in this network's subnet and with its zones. */
+  endpointFor(subResource: AzurePrivateEndpointSubResource): AzurePrivateEndpointOptions;
+}
+
+/** The sub-resources the platform makes private endpoints for. */
+export type AzurePrivateEndpointSubResource = 'vault' | 'blob' | 'file' | 'registry' | 'amlworkspace';
+
+/**
+ * What {@link AzurePrivateNetwork.fromExisting} needs to know about an
+ * existing network (a hub-and-spoke landing zone): the subnet for the private
+ * endpoints and every private DNS zone the platform registers records in,
+ * already linked to the networks that resolve them.
+ */
+export interface AzurePrivateNetworkAttributes {
+  /** The subnet the private endpoints go in (`/subscriptions/…/virtualNetworks/<vnet>/subnets/<subnet>`). */
+  readonly subnetId: string;
+  /**
+   * The private DNS zone of every kind (`vault`, `blob`, `file`, `registry`,
+   * `amlworkspace`, `notebooks`): an import creates nothing, not even a zone.
+   */
+  readonly privateDnsZoneIds: Readonly<Record<AzurePrivateDnsZoneKind, string>>;
 }
 
 const SUBNET_ID = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+)\/subnets\/[^/]+$/i;
@@ -48,7 +93,16 @@ const ZONE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Micr
  * workspace (`amlworkspace`, with `notebooks`) — each linked to the network.
  * Zones of an existing hub are used as they are (the hub links them).
  */
-export class AzurePrivateNetwork extends Construct {
+export class AzurePrivateNetwork extends Construct implements IAzurePrivateNetwork {
+  /**
+   * An existing network: its subnet and private DNS zones. Nothing is
+   * created or changed in it; a private-mode platform creates its private
+   * endpoints in the subnet and registers their records in the zones.
+   */
+  public static fromExisting(scope: Construct, id: string, attrs: AzurePrivateNetworkAttributes): IAzurePrivateNetwork {
+    return new ImportedPrivateNetwork(scope, id, attrs);
+  }
+
   /** The virtual network id (created, or the one of the existing subnet). */
   public readonly networkId: string;
   /** The subnet the private endpoints go in. */
@@ -67,26 +121,12 @@ export class AzurePrivateNetwork extends Construct {
     const existing = props.existing;
     const addressSpace = props.addressSpace ?? DEFAULT_ADDRESS_SPACE;
     if (!existing) checkAddressSpace(issues, 'AzurePrivateNetwork', this.node.path, addressSpace);
-    const existingVnet = existing ? SUBNET_ID.exec(existing.subnetId ?? '')?.[1] : undefined;
-    if (existing && !Token.isUnresolved(existing.subnetId) && !existingVnet) {
-      issues.add(
-        ErrorCode.PROP_INVALID,
-        this.node.path,
-        messages.propInvalid('AzurePrivateNetwork', 'existing.subnetId', existing.subnetId, 'a subnet resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'),
-      );
-    }
-    for (const [kind, zoneId] of Object.entries(existing?.privateDnsZoneIds ?? {})) {
-      const zone = ZONE_ID.exec(zoneId ?? '')?.[1];
-      const expected = AZURE_PRIVATE_DNS_ZONES[kind as AzurePrivateDnsZoneKind];
-      if (expected === undefined) {
-        issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzurePrivateNetwork', `existing.privateDnsZoneIds.${kind}`, zoneId, `a zone of one of the kinds ${Object.keys(AZURE_PRIVATE_DNS_ZONES).join(', ')}`));
-      } else if (!Token.isUnresolved(zoneId) && zone?.toLowerCase() !== expected) {
-        issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzurePrivateNetwork', `existing.privateDnsZoneIds.${kind}`, zoneId, `the resource id of the private DNS zone ${expected}`));
-      }
-    }
-    const vnetName = `${naming.prefix}-vnet`;
-    if (!existing && vnetName.length > 64) {
-      issues.add(ErrorCode.NAME_TOO_LONG, this.node.path, `The virtual network name "${vnetName}" is ${vnetName.length} characters; Azure allows 64. Fix: shorten naming.company or naming.project.`);
+    const existingVnet = existing ? checkExistingNetwork(issues, 'AzurePrivateNetwork', this.node.path, 'existing.', existing) : undefined;
+    const vnetName = props.physicalName ?? `${naming.prefix}-vnet`;
+    if (!existing && props.physicalName !== undefined) {
+      checkPhysicalName(issues, 'AzurePrivateNetwork', this.node.path, 'physicalName', 'virtualNetwork', props.physicalName);
+    } else if (!existing && vnetName.length > 64) {
+      issues.add(ErrorCode.NAME_TOO_LONG, this.node.path, `The virtual network name "${vnetName}" is ${vnetName.length} characters; Azure allows 64. Fix: shorten naming.company or naming.project, or set physicalName.`);
     }
     issues.throwIfAny('Invalid AzurePrivateNetwork props:');
 
@@ -146,8 +186,73 @@ export class AzurePrivateNetwork extends Construct {
   }
 
   /** The private endpoint options of one sub-resource, in this network's subnet and with its zones. */
-  public endpointFor(subResource: 'vault' | 'blob' | 'file' | 'registry' | 'amlworkspace'): AzurePrivateEndpointOptions {
-    const zones: AzurePrivateDnsZoneKind[] = subResource === 'amlworkspace' ? ['amlworkspace', 'notebooks'] : [subResource];
-    return { subResource, subnetId: this.subnetId, privateDnsZoneIds: zones.map((z) => this.zoneIds[z]), dependsOn: this.zoneLinks };
+  public endpointFor(subResource: AzurePrivateEndpointSubResource): AzurePrivateEndpointOptions {
+    return endpointOptions(this, subResource);
+  }
+}
+
+function endpointOptions(network: IAzurePrivateNetwork, subResource: AzurePrivateEndpointSubResource): AzurePrivateEndpointOptions {
+  const zones: AzurePrivateDnsZoneKind[] = subResource === 'amlworkspace' ? ['amlworkspace', 'notebooks'] : [subResource];
+  return { subResource, subnetId: network.subnetId, privateDnsZoneIds: zones.map((z) => network.zoneIds[z]), dependsOn: network.zoneLinks };
+}
+
+/** Records every problem of an existing network's subnet and zone ids; returns the subnet's virtual network id. */
+function checkExistingNetwork(issues: IssueCollector, construct: string, path: string, prefix: string, existing: ExistingAzureNetwork): string | undefined {
+  const existingVnet = SUBNET_ID.exec(existing.subnetId ?? '')?.[1];
+  if (!Token.isUnresolved(existing.subnetId) && !existingVnet) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, `${prefix}subnetId`, existing.subnetId, 'a subnet resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'),
+    );
+  }
+  for (const [kind, zoneId] of Object.entries(existing.privateDnsZoneIds ?? {})) {
+    const zone = ZONE_ID.exec(zoneId ?? '')?.[1];
+    const expected = AZURE_PRIVATE_DNS_ZONES[kind as AzurePrivateDnsZoneKind];
+    if (expected === undefined) {
+      issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prefix}privateDnsZoneIds.${kind}`, zoneId, `a zone of one of the kinds ${Object.keys(AZURE_PRIVATE_DNS_ZONES).join(', ')}`));
+    } else if (!Token.isUnresolved(zoneId) && zone?.toLowerCase() !== expected) {
+      issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prefix}privateDnsZoneIds.${kind}`, zoneId, `the resource id of the private DNS zone ${expected}`));
+    }
+  }
+  return existingVnet;
+}
+
+/** An existing network: nothing is created. */
+class ImportedPrivateNetwork extends Construct implements IAzurePrivateNetwork {
+  public readonly networkId: string;
+  public readonly subnetId: string;
+  public readonly zoneIds: Readonly<Record<AzurePrivateDnsZoneKind, string>>;
+  public readonly zoneLinks: readonly ITerraformDependable[] = [];
+  public readonly created = false;
+
+  constructor(scope: Construct, id: string, attrs: AzurePrivateNetworkAttributes) {
+    super(scope, id);
+    const construct = 'AzurePrivateNetwork.fromExisting';
+    const issues = new IssueCollector();
+    const vnet = checkExistingNetwork(issues, construct, this.node.path, '', attrs);
+    const missing = (Object.keys(AZURE_PRIVATE_DNS_ZONES) as AzurePrivateDnsZoneKind[]).filter((k) => attrs.privateDnsZoneIds?.[k] === undefined);
+    if (missing.length > 0) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(
+          construct,
+          'privateDnsZoneIds',
+          missing.join(', ') + ' missing',
+          `the id of every zone kind (${missing.map((k) => `${k}: ${AZURE_PRIVATE_DNS_ZONES[k]}`).join('; ')}). Fix: add them, or use new AzurePrivateNetwork(…, { existing }) (network.existing.azure), which creates and links the zones the hub lacks`,
+        ),
+      );
+    }
+    issues.throwIfAny(`Invalid ${construct} attributes:`);
+    this.subnetId = attrs.subnetId;
+    this.networkId = vnet ?? Fn.join('/', Fn.slice(Fn.split('/', attrs.subnetId), 0, 9));
+    this.zoneIds = { ...attrs.privateDnsZoneIds };
+    markImported(this, { kind: 'network', resourceId: this.networkId, name: this.networkId.split('/').pop() ?? '' });
+  }
+
+  /** The private endpoint options of one sub-resource, in the subnet and with the hub's zones. */
+  public endpointFor(subResource: AzurePrivateEndpointSubResource): AzurePrivateEndpointOptions {
+    return endpointOptions(this, subResource);
   }
 }

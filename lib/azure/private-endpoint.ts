@@ -114,3 +114,47 @@ export function createPrivateEndpoints(
   }
   return out;
 }
+
+/** Where private endpoints added to a resource later ({@link addPrivateEndpointsTo}) go: the network side's region and resource group. */
+export interface AzurePrivateEndpointPlacement {
+  /** Azure region of the endpoints (the subnet's). */
+  readonly location: string;
+  /** Resource group the endpoints are created in. */
+  readonly resourceGroupName: string;
+  /**
+   * Tags of the endpoints.
+   * @default - none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Validates and creates private endpoints of a resource after the fact (an
+ * imported resource in a private-mode platform, or another subnet): as
+ * children of `host`, refusing a sub-resource that already has one. Adds the
+ * new endpoints to `endpoints` and returns them.
+ */
+export function addPrivateEndpointsTo(
+  host: Construct,
+  construct: string,
+  resource: { readonly resourceId: string; readonly resourceName: string },
+  endpoints: Map<string, PrivateEndpoint>,
+  options: readonly AzurePrivateEndpointOptions[],
+  placement: AzurePrivateEndpointPlacement,
+  subResources: readonly string[],
+): PrivateEndpoint[] {
+  const issues = new IssueCollector();
+  checkPrivateEndpoints(issues, construct, host.node.path, options, subResources);
+  options.forEach((pe, i) => {
+    if (endpoints.has(pe.subResource)) {
+      issues.add(ErrorCode.PROP_INVALID, host.node.path, messages.propInvalid(construct, `privateEndpoints[${i}].subResource`, pe.subResource, 'a sub-resource that has no private endpoint yet (one per sub-resource)'));
+    }
+  });
+  if (!placement || (!Token.isUnresolved(placement.location) && !/^[a-z][a-z0-9]*$/.test(placement.location ?? ''))) {
+    issues.add(ErrorCode.PROP_INVALID, host.node.path, messages.propInvalid(construct, 'placement.location', placement?.location, 'an Azure region name, e.g. "westeurope"'));
+  }
+  issues.throwIfAny(`Invalid ${construct} private endpoints:`);
+  const created = createPrivateEndpoints(host, { ...resource, location: placement.location, resourceGroupName: placement.resourceGroupName, tags: { ...(placement.tags ?? {}) } }, options);
+  for (const [sub, pe] of created) endpoints.set(sub, pe);
+  return [...created.values()];
+}

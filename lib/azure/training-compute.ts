@@ -4,7 +4,7 @@ import { ITrainingCompute, IWorkloadIdentity, identityOf } from '../core/contrac
 import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
 import { Naming, NamingParts } from '../core/naming';
-import { azureTags, checkInt, namingOf } from './private/util';
+import { azureTags, checkInt, checkPhysicalName, namingOf } from './private/util';
 import { AzureMlWorkspace } from './workspace';
 
 /** Props of {@link AzureTrainingCompute}. */
@@ -46,6 +46,12 @@ export interface AzureTrainingComputeProps {
    */
   readonly localAuth?: boolean;
   /**
+   * The compute cluster's name inside the workspace: 3-16 letters, digits and
+   * hyphens, starting with a letter.
+   * @default 'train-cluster'
+   */
+  readonly physicalName?: string;
+  /**
    * Tags put on the cluster, besides the platform's own.
    * @default - company, project, environment and managed-by only
    */
@@ -82,13 +88,15 @@ export class AzureTrainingCompute extends Construct implements ITrainingCompute 
     checkInt(issues, 'AzureTrainingCompute', this.node.path, 'maxNodes', maxNodes, 1, 1000);
     checkInt(issues, 'AzureTrainingCompute', this.node.path, 'minNodes', minNodes, 0, Math.max(0, Number.isInteger(maxNodes) ? maxNodes : 1000));
     checkInt(issues, 'AzureTrainingCompute', this.node.path, 'idleMinutesBeforeScaleDown', idleMinutes, 1, 10080);
+    const computeName = props.physicalName ?? 'train-cluster';
+    checkPhysicalName(issues, 'AzureTrainingCompute', this.node.path, 'physicalName', 'mlComputeCluster', computeName);
     issues.throwIfAny('Invalid AzureTrainingCompute props:');
 
     this.size = props.size ?? ComputeSize.small();
     this.machine = this.size.machineFor('azure');
     this.maxNodes = maxNodes;
     this.lowPriority = props.lowPriority ?? false;
-    this.computeName = 'train-cluster';
+    this.computeName = computeName;
 
     const cluster = new MachineLearningComputeCluster(this, 'Resource', {
       name: this.computeName,

@@ -9,15 +9,15 @@ import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { IMlWorkspace, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { AzureArtifactStore } from './artifact-store';
+import { IAzureArtifactStore } from './artifact-store';
 import { AzureResourceProps, AzureRetainProps } from './common';
-import { AzureEncryptionKey } from './encryption-key';
-import { AzureWorkloadIdentity } from './identity';
-import { AzureImageRegistry } from './image-registry';
+import { IAzureEncryptionKey } from './encryption-key';
+import { IAzureWorkloadIdentity } from './identity';
+import { IAzureImageRegistry } from './image-registry';
 import { AZURE_ROLES, AZURE_SYSTEM_DATASTORE_ACCESS, AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS, AZURE_WORKSPACE_SERVICE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { assignRole } from './private/grants';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, nameFor, namingOf, retainLifecycle } from './private/util';
+import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, nameFor, namingOf, physicalNameFor, resourceGroupIdOf, retainLifecycle } from './private/util';
 
 /**
  * How clients reach the workspace (and its online endpoints):
@@ -38,7 +38,7 @@ export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainPr
    * The key the workspace is encrypted with; its Key Vault becomes the
    * workspace's Key Vault (also when `customerManagedKey` is false).
    */
-  readonly encryptionKey: AzureEncryptionKey;
+  readonly encryptionKey: IAzureEncryptionKey;
   /**
    * Encrypt the workspace's data with `encryptionKey` through the service
    * identity (MLOPS_AZURE_ML_CMK). When false the workspace uses
@@ -52,11 +52,11 @@ export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainPr
    * Azure ML needs on the attached storage account, Key Vault, registry and
    * Application Insights, each scoped to that one resource, and encrypts with the key.
    */
-  readonly serviceIdentity: AzureWorkloadIdentity;
-  /** The storage account the workspace uses. */
-  readonly artifactStore: AzureArtifactStore;
-  /** The container registry the workspace uses. */
-  readonly imageRegistry: AzureImageRegistry;
+  readonly serviceIdentity: IAzureWorkloadIdentity;
+  /** The storage account the workspace uses (created or imported). */
+  readonly artifactStore: IAzureArtifactStore;
+  /** The container registry the workspace uses (created or imported). */
+  readonly imageRegistry: IAzureImageRegistry;
   /**
    * Allow access to the workspace from public networks (CKV_AZURE_144, CKV2_AZURE_49).
    * @default false
@@ -106,6 +106,25 @@ export interface AzureMlWorkspaceProps extends AzureResourceProps, AzureRetainPr
    * @default true
    */
   readonly diagnostics?: boolean;
+  /**
+   * The Azure ML workspace's name, instead of the naming helper's
+   * `<company>-<project>-<env>-mlw`: 3-33 letters, digits, `-` and `_`,
+   * starting with a letter. The Log Analytics workspace and Application
+   * Insights keep their own names (`logAnalyticsName`, `applicationInsightsName`).
+   * @default - `<company>-<project>-<env>-mlw`
+   */
+  readonly physicalName?: string;
+  /**
+   * The Log Analytics workspace's name: 4-63 letters, digits and hyphens,
+   * starting with a letter and ending with a letter or digit.
+   * @default - `<company>-<project>-<env>-log`
+   */
+  readonly logAnalyticsName?: string;
+  /**
+   * The Application Insights component's name: 1-255 characters, none of `% & \ ? /`.
+   * @default - `<company>-<project>-<env>-appi`
+   */
+  readonly applicationInsightsName?: string;
 }
 
 /**
@@ -144,9 +163,10 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
-    const name = nameFor(issues, naming, 'mlWorkspace', 'mlw');
-    const logName = nameFor(issues, naming, 'logAnalytics', 'log');
-    const insightsName = nameFor(issues, naming, 'appInsights', 'appi');
+    const override = (prop: string, value: string | undefined) => ({ construct: 'AzureMlWorkspace', path: this.node.path, prop, value });
+    const name = physicalNameFor(issues, naming, 'mlWorkspace', 'mlw', override('physicalName', props.physicalName));
+    const logName = physicalNameFor(issues, naming, 'logAnalytics', 'log', override('logAnalyticsName', props.logAnalyticsName));
+    const insightsName = physicalNameFor(issues, naming, 'appInsights', 'appi', override('applicationInsightsName', props.applicationInsightsName));
     const logRetentionDays = props.logRetentionDays ?? 30;
     checkInt(issues, 'AzureMlWorkspace', this.node.path, 'logRetentionDays', logRetentionDays, 30, 730);
     const cmk = props.customerManagedKey ?? true;
@@ -192,12 +212,17 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     attach(props.encryptionKey, props.encryptionKey.keyVaultId, AZURE_WORKSPACE_SERVICE_ROLES.keyVault);
     // Azure ML documents 'Key Vault Administrator' for a user-assigned workspace identity on an
     // RBAC vault, and "anything but purge" for an access-policy vault: this role is the latter.
+    // Custom roles are assignable in resource groups (not single resources): an imported vault
+    // elsewhere adds its own resource group, so the role can be assigned on it.
+    const vaultGroup = props.encryptionKey.imported ? resourceGroupIdOf(props.encryptionKey.keyVaultId) : undefined;
+    const assignableScopes = [props.resourceGroup.resourceGroupId];
+    if (vaultGroup !== undefined && vaultGroup.toLowerCase() !== props.resourceGroup.resourceGroupId.toLowerCase()) assignableScopes.push(vaultGroup);
     const kvDataRole = new RoleDefinition(this, 'KeyVaultDataRole', {
       name: kvRoleName,
       scope: props.resourceGroup.resourceGroupId,
       description: `Key Vault data access of the Azure ML workspace ${name}: secrets, keys and certificates, without purge.`,
       permissions: [{ actions: [], dataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.dataActions], notDataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.notDataActions] }],
-      assignableScopes: [props.resourceGroup.resourceGroupId],
+      assignableScopes,
     });
     serviceAccess.push(
       assignRole(props.encryptionKey, { key: `${props.encryptionKey.node.path}/Vault`, id: props.encryptionKey.keyVaultId }, service, { label: 'WorkspaceKeyVaultData', definitionId: kvDataRole.roleDefinitionResourceId }),

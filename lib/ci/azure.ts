@@ -6,7 +6,8 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { Annotations, Lazy, TerraformStack, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { AzureMlPlatform } from '../azure/platform';
-import { azureTags, checkGuid, nameFor, namingOf } from '../azure/private/util';
+import { importInfoOf } from '../azure/private/imported';
+import { azureTags, checkGuid, nameFor, namingOf, parseResourceId } from '../azure/private/util';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS, GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects } from './github';
@@ -169,9 +170,13 @@ export class AzureGithubCiIdentity extends Construct {
 
     const platformRg = platform.resourceGroup.resourceGroupId;
     assign('DeployContributor', platformRg, 'Contributor');
-    assign('RoleAssignmentAdmin', platformRg, 'Role Based Access Control Administrator', {
-      condition: Lazy.stringValue({ produce: () => constrainedDelegationCondition(this.assignableRoleIds(props.assignableRoleIds ?? {})) }),
-    });
+    const delegation = { condition: Lazy.stringValue({ produce: () => constrainedDelegationCondition(this.assignableRoleIds(props.assignableRoleIds ?? {})) }) };
+    assign('RoleAssignmentAdmin', platformRg, 'Role Based Access Control Administrator', delegation);
+    // Grants on imported resources outside the platform's resource group are role assignments on
+    // their scopes: CI may make them (the same constrained roles) on those resources only.
+    for (const scopeId of importedScopesOutside(platform)) {
+      assign(`RoleAssignmentAdmin-${shortHash(scopeId)}`, scopeId, 'Role Based Access Control Administrator', delegation);
+    }
     assign('KeyVaultReader', platform.encryptionKey.keyVaultId, 'Key Vault Reader');
     // The data roles Terraform needs through the data planes (create the key, write the
     // training data, push the image); every such write waits for them.
@@ -302,4 +307,28 @@ function checkStateBackend(issues: IssueCollector, path: string, b: AzureStateBa
   if (!/^[A-Za-z0-9._()-]{1,90}$/.test(b.resourceGroupName ?? '')) bad('resourceGroupName', b.resourceGroupName, 'a resource group name (config: backend.resourceGroupName)');
   if (!/^[a-z0-9]{3,24}$/.test(b.storageAccountName ?? '')) bad('storageAccountName', b.storageAccountName, '3-24 lowercase letters and digits (config: backend.storageAccountName)');
   if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(b.containerName ?? '')) bad('containerName', b.containerName, 'a blob container name: 3-63 lowercase letters, digits and hyphens (config: backend.containerName)');
+}
+
+/**
+ * The resource ids of the platform's imported key vault, storage account and
+ * registry that are not in its resource group (where CI already manages role
+ * assignments). A created resource group is never home to an imported
+ * resource; an imported one is compared by name.
+ */
+function importedScopesOutside(platform: AzureMlPlatform): string[] {
+  const rg = importInfoOf(platform.resourceGroup);
+  const home = rg && !Token.isUnresolved(rg.name) ? rg.name.toLowerCase() : undefined;
+  const scopes: string[] = [];
+  const candidates: { imported: boolean; id: string; type: string }[] = [
+    { imported: platform.encryptionKey.imported, id: platform.encryptionKey.keyVaultId, type: 'Microsoft.KeyVault/vaults' },
+    { imported: platform.artifactStore.imported, id: platform.artifactStore.accountId, type: 'Microsoft.Storage/storageAccounts' },
+    { imported: platform.imageRegistry.imported, id: platform.imageRegistry.registryId, type: 'Microsoft.ContainerRegistry/registries' },
+  ];
+  for (const c of candidates) {
+    if (!c.imported) continue;
+    const parts = Token.isUnresolved(c.id) ? undefined : parseResourceId(c.id, c.type);
+    if (parts && home !== undefined && parts.resourceGroupName.toLowerCase() === home) continue;
+    if (!scopes.includes(c.id)) scopes.push(c.id);
+  }
+  return scopes;
 }

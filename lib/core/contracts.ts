@@ -169,8 +169,10 @@ export function identityOf<T extends IWorkloadIdentity>(
   operation: string,
 ): T {
   if (identity.cloud !== cloud) {
+    // A plain object implementing the interface has no construct node: name it by its identity id.
+    const path = (identity as Partial<IConstruct>).node?.path ?? String(identity.identityId ?? identity.identityName);
     throw new MlopsValidationError('Cross-cloud grant:', [
-      { code: ErrorCode.CLOUD_MISMATCH, path: identity.node.path, message: messages.cloudMismatch(operation, cloud, identity.cloud) },
+      { code: ErrorCode.CLOUD_MISMATCH, path, message: messages.cloudMismatch(operation, cloud, identity.cloud) },
     ]);
   }
   return identity as T;

@@ -5,7 +5,7 @@ import { AssetType, Fn, ITerraformDependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
 import { AwsArtifactStore } from '../aws/artifact-store';
-import { AzureArtifactStore } from '../azure/artifact-store';
+import { isAzureArtifactStore } from '../azure/artifact-store';
 import { IArtifactStore } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 
@@ -70,8 +70,8 @@ export class TrainingDataUpload extends Construct {
         });
         break;
       case 'azure': {
-        if (!(store instanceof AzureArtifactStore)) {
-          throw new Error(`TrainingDataUpload at ${this.node.path}: an Azure artifact store must be an AzureArtifactStore (it names the storage account).`);
+        if (!isAzureArtifactStore(store)) {
+          throw new Error(`TrainingDataUpload at ${this.node.path}: an Azure artifact store must be an AzureArtifactStore or AzureArtifactStore.fromExisting (it names the storage account).`);
         }
         this.resource = new StorageBlob(this, 'Resource', {
           name: props.key,

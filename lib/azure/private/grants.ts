@@ -1,8 +1,9 @@
 import { createHash } from 'crypto';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { IResolvable, IResolveContext, ITerraformDependable, TerraformResource, TerraformStack, Token } from 'cdktf';
+import { DefaultTokenResolver, IResolvable, IResolveContext, ITerraformDependable, StringConcat, TerraformResource, TerraformStack, Token, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import { IWorkloadIdentity } from '../../core/contracts';
+import type { AzurePrincipalType } from '../common';
 
 /** What a role assignment is scoped to. */
 export interface GrantScope {
@@ -25,9 +26,35 @@ function pascal(text: string): string {
     .join('');
 }
 
+/** The principal type an identity declares (imports of people say `User` or `Group`), else `ServicePrincipal`. */
+export function principalTypeOf(identity: IWorkloadIdentity): AzurePrincipalType {
+  const declared = (identity as { readonly principalType?: unknown }).principalType;
+  return declared === 'User' || declared === 'Group' ? declared : 'ServicePrincipal';
+}
+
+/**
+ * A stable key and construct-id part for an identity. The key is its
+ * principal as Terraform writes it (a literal object id, or the expression a
+ * token resolves to), so one principal gets one assignment per role and scope
+ * however it is passed (Azure refuses a duplicate with 409
+ * RoleAssignmentExists). The id part is the construct id when the identity is
+ * a construct, else a hash of the principal (a plain object implementing
+ * IWorkloadIdentity): the same on every synth.
+ */
+function identityKey(host: Construct, identity: IWorkloadIdentity): { readonly key: string; readonly label: string } {
+  const principal = Token.isUnresolved(identity.principal)
+    ? String(Tokenization.resolve(identity.principal, { scope: TerraformStack.of(host), resolver: new DefaultTokenResolver(new StringConcat()) }))
+    : String(identity.principal);
+  const node = (identity as { readonly node?: { readonly id?: unknown } }).node;
+  const label = node && typeof node.id === 'string' ? pascal(node.id) : `Principal${createHash('sha256').update(principal).digest('hex').slice(0, 8)}`;
+  return { key: `principal:${principal}`, label };
+}
+
 /**
  * Assigns `role` to `identity` on one resource. Idempotent: the same identity,
- * role and scope give one assignment, however many grants ask for it.
+ * role and scope give one assignment, however many grants ask for it. Works
+ * for any Azure IWorkloadIdentity whose `principal` is an object id: an
+ * identity of this library, an import, or a plain object of the caller's.
  */
 export function assignRole(host: Construct, scope: GrantScope, identity: IWorkloadIdentity, role: GrantRole, condition?: string): RoleAssignment {
   const stack = TerraformStack.of(host);
@@ -37,17 +64,18 @@ export function assignRole(host: Construct, scope: GrantScope, identity: IWorklo
     assigned.set(stack, map);
   }
   const roleKey = 'name' in role ? role.name : role.label;
-  const key = `${identity.node.path}|${roleKey}|${scope.key}${condition ? '|condition' : ''}`;
+  const who = identityKey(host, identity);
+  const key = `${who.key}|${roleKey}|${scope.key}${condition ? '|condition' : ''}`;
   const existing = map.get(key);
   if (existing) return existing;
 
-  const base = `Grant${pascal(roleKey)}To${pascal(identity.node.id)}${condition ? 'Conditional' : ''}`;
+  const base = `Grant${pascal(roleKey)}To${who.label}${condition ? 'Conditional' : ''}`;
   let id = base;
   for (let n = 2; host.node.tryFindChild(id); n++) id = `${base}${n}`;
   const assignment = new RoleAssignment(host, id, {
     scope: scope.id,
     principalId: identity.principal,
-    principalType: 'ServicePrincipal',
+    principalType: principalTypeOf(identity),
     ...('name' in role ? { roleDefinitionName: role.name } : { roleDefinitionId: role.definitionId }),
     ...(condition ? { condition, conditionVersion: '2.0' } : {}),
   });
@@ -56,7 +84,7 @@ export function assignRole(host: Construct, scope: GrantScope, identity: IWorklo
 }
 
 /** The kind of principal a deployer is: people are `User` (or a `Group`), CI identities `ServicePrincipal`. */
-export type DeployPrincipalType = 'User' | 'Group' | 'ServicePrincipal';
+export type DeployPrincipalType = AzurePrincipalType;
 
 /**
  * Assigns a built-in role to a principal given by object id (a deployer, not
@@ -71,7 +99,12 @@ export function assignToPrincipal(host: Construct, scope: GrantScope, principalI
     map = new Map();
     assigned.set(stack, map);
   }
-  const key = `principal:${principalId}|${roleName}|${scope.key}`;
+  // Keyed like assignRole's (the principal as Terraform writes it), so a principal granted both as a
+  // deployer and as an identity gets one assignment per role and scope.
+  const written = Token.isUnresolved(principalId)
+    ? String(Tokenization.resolve(principalId, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }))
+    : principalId;
+  const key = `principal:${written}|${roleName}|${scope.key}`;
   const existing = map.get(key);
   if (existing) return existing;
   // Named after the principal (a literal object id), so adding or removing another deployer leaves

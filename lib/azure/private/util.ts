@@ -1,6 +1,6 @@
-import { TerraformResourceLifecycle, Token } from 'cdktf';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
-import { NameKind, Naming, NamingParts } from '../../core/naming';
+import { Fn, TerraformResourceLifecycle, Token } from 'cdktf';
+import { ErrorCode, IssueCollector, messages, show } from '../../core/errors';
+import { NAME_RULES, NameKind, Naming, NamingParts } from '../../core/naming';
 import { platformTags, tagsFor } from '../../core/tags';
 import { toNaming } from '../../core/platform-props';
 import { AzureNetworkProps } from '../common';
@@ -156,4 +156,113 @@ export function checkCustomerManagedKey(
   if (identity === undefined) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, identityProp, undefined, 'an AzureWorkloadIdentity while customerManagedKey is true (the default)'));
   }
+}
+
+/**
+ * The exact character rules Azure applies to each kind of name the Azure
+ * constructs take as a `physicalName` (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules).
+ * Lengths come from {@link NAME_RULES}; the naming helper builds names that
+ * fit both. Names are matched case-sensitively: where Azure is
+ * case-insensitive but stores lowercase (storage), only lowercase is accepted.
+ */
+const AZURE_NAME_CHARSETS: Partial<Record<NameKind, { readonly pattern: RegExp; readonly describe: string }>> = {
+  resourceGroup: { pattern: /^[-\w.()]*[-\w()]$/, describe: 'letters, digits, underscores, hyphens, periods and parentheses, not ending with a period' },
+  storageAccount: { pattern: /^[a-z0-9]+$/, describe: 'lowercase letters and digits only' },
+  keyVault: { pattern: /^[A-Za-z](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]$/, describe: 'letters, digits and single hyphens, starting with a letter and ending with a letter or digit' },
+  keyVaultKey: { pattern: /^[A-Za-z0-9-]+$/, describe: 'letters, digits and hyphens' },
+  containerRegistry: { pattern: /^[A-Za-z0-9]+$/, describe: 'letters and digits only' },
+  mlWorkspace: { pattern: /^[A-Za-z][A-Za-z0-9_-]*$/, describe: 'letters, digits, hyphens and underscores, starting with a letter' },
+  mlComputeCluster: { pattern: /^[A-Za-z][A-Za-z0-9-]*$/, describe: 'letters, digits and hyphens, starting with a letter' },
+  managedIdentity: { pattern: /^[A-Za-z][A-Za-z0-9_-]*$/, describe: 'letters, digits, hyphens and underscores, starting with a letter' },
+  logAnalytics: { pattern: /^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$/, describe: 'letters, digits and hyphens, starting with a letter and ending with a letter or digit' },
+  appInsights: { pattern: /^[^%&\\?/\u0000-\u001f]*[^%&\\?/\u0000-\u001f. ]$/, describe: 'any characters but % & \\ ? / and control characters, not ending with a space or period' },
+  azureRoleDefinition: { pattern: /^[^<>*%&:\\?+/\u0000-\u001f]*[^<>*%&:\\?+/\u0000-\u001f. ]$/, describe: 'any characters but < > * % & : \\ ? + / and control characters, not ending with a space or period' },
+};
+
+/** Azure virtual networks: 2-64 characters (not in NAME_RULES: the naming helper does not build them). */
+const VIRTUAL_NETWORK_RULE = { min: 2, max: 64, pattern: /^[A-Za-z0-9][\w.-]*\w$/, describe: 'letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore' };
+
+/**
+ * The physical name of a resource: the construct's `physicalName` (or another
+ * name override prop) when given, checked against the Azure limits of its
+ * kind, else the naming helper's `<company>-<project>-<env>-<resource>`.
+ * Records (does not throw) every problem; tokens pass unchecked.
+ */
+export function physicalNameFor(
+  issues: IssueCollector,
+  naming: Naming,
+  kind: NameKind,
+  resource: string,
+  override: { readonly construct: string; readonly path: string; readonly prop: string; readonly value: string | undefined },
+): string {
+  if (override.value === undefined) return nameFor(issues, naming, kind, resource);
+  checkPhysicalName(issues, override.construct, override.path, override.prop, kind, override.value);
+  return override.value;
+}
+
+/** Records a problem unless `value` is a valid Azure name of `kind` (tokens pass). */
+export function checkPhysicalName(issues: IssueCollector, construct: string, path: string, prop: string, kind: NameKind | 'virtualNetwork', value: unknown): void {
+  if (typeof value === 'string' && Token.isUnresolved(value)) return;
+  const rule = kind === 'virtualNetwork' ? { ...VIRTUAL_NETWORK_RULE, label: 'Azure virtual network' } : { ...NAME_RULES[kind], ...AZURE_NAME_CHARSETS[kind] };
+  const text = typeof value === 'string' ? value : undefined;
+  const fits = text !== undefined && text.length >= rule.min && text.length <= rule.max && (rule.pattern?.test(text) ?? true);
+  if (fits) return;
+  const length = text === undefined ? '' : ` (${text.length} characters)`;
+  issues.add(
+    text !== undefined && text.length > rule.max ? ErrorCode.NAME_TOO_LONG : ErrorCode.NAME_INVALID,
+    path,
+    `The '${prop}' prop of ${construct} is not a valid ${rule.label} name: it must be ${rule.min}-${rule.max} characters of ${rule.describe ?? 'lowercase letters, digits and hyphens'}. ` +
+      `Got ${show(value)}${length}. Fix: choose a name within those limits, or leave '${prop}' unset to use the naming helper's name.`,
+  );
+}
+
+/** The parts of an Azure resource id `/subscriptions/<s>/resourceGroups/<rg>/providers/<namespace>/<type>/<name>[/<child type>/<child name>]`. */
+export interface AzureResourceIdParts {
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  /** `/subscriptions/<s>/resourceGroups/<rg>`. */
+  readonly resourceGroupId: string;
+  readonly name: string;
+  /** The name of the child resource, for ids of a child type. */
+  readonly childName?: string;
+}
+
+/**
+ * Parses a resource id of the given provider type (`Microsoft.Storage/storageAccounts`),
+ * optionally of a child type (`blobServices/default/containers`), case-insensitively.
+ */
+export function parseResourceId(id: string, type: string, childType?: string): AzureResourceIdParts | undefined {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const child = childType ? `/${escape(childType)}/([^/]+)` : '';
+  const match = new RegExp(`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/${escape(type)}/([^/]+)${child}$`, 'i').exec(id);
+  if (!match) return undefined;
+  return {
+    subscriptionId: match[1]!,
+    resourceGroupName: match[2]!,
+    resourceGroupId: `/subscriptions/${match[1]!}/resourceGroups/${match[2]!}`,
+    name: match[3]!,
+    childName: childType ? match[4] : undefined,
+  };
+}
+
+/**
+ * Records a problem unless `value` is a resource id of `type` (tokens pass),
+ * and returns its parts (undefined for a token or a bad id).
+ */
+export function checkResourceId(issues: IssueCollector, construct: string, path: string, prop: string, value: string | undefined, type: string, example: string): AzureResourceIdParts | undefined {
+  if (typeof value === 'string' && Token.isUnresolved(value)) return undefined;
+  const parts = typeof value === 'string' ? parseResourceId(value, type) : undefined;
+  if (!parts) {
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `the resource id of a ${type} resource, ${example}`));
+  }
+  return parts;
+}
+
+/** The resource group id of a resource id: literally, or as a Terraform expression for a token. */
+export function resourceGroupIdOf(resourceId: string): string {
+  if (!Token.isUnresolved(resourceId)) {
+    const m = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)(\/|$)/i.exec(resourceId);
+    if (m) return m[1]!;
+  }
+  return Fn.join('/', Fn.slice(Fn.split('/', resourceId), 0, 5));
 }

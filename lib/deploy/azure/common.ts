@@ -1,5 +1,5 @@
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { Fn, ITerraformDependable, Token } from 'cdktf';
+import { Fn, ITerraformDependable, TerraformStack, Token } from 'cdktf';
 import { AzureMlPlatform } from '../../azure/platform';
 import { IMlPlatform, IWorkloadIdentity } from '../../core/contracts';
 import { ErrorCode, IssueCollector, MlopsValidationError, messages } from '../../core/errors';
@@ -88,12 +88,13 @@ export function azureTargetOf(platform: AzureMlPlatform): AzureReleaseTarget {
 }
 
 /**
- * Every role assignment of `identity` inside the platform: the release steps
- * wait for them, so a job never starts before it may read its data.
+ * Every role assignment of `identity` in the platform's stack (grants on
+ * imported stores live under the imports, outside the platform): the release
+ * steps wait for them, so a job never starts before it may read its data.
  */
 export function roleAssignmentsOf(platform: AzureMlPlatform, identity: IWorkloadIdentity): ITerraformDependable[] {
-  return platform.node
-    .findAll()
+  return TerraformStack.of(platform)
+    .node.findAll()
     .filter((c): c is RoleAssignment => c instanceof RoleAssignment && c.principalIdInput === identity.principal);
 }
 

@@ -1,3 +1,5 @@
+import { DefaultTokenResolver, StringConcat, TerraformStack, Token, Tokenization } from 'cdktf';
+import { AzureImportInfo, importInfoOf } from '../../azure/private/imported';
 import { show } from '../../core/errors';
 import { dependsTransitively } from '../graph';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
@@ -81,6 +83,147 @@ const WRITE_WHAT: Readonly<Record<string, string>> = {
   docker_registry_image: 'pushes the image through the registry data plane',
 };
 
+// ---------------------------------------------------------------------------
+// Imported resources (AzureArtifactStore.fromExisting, …): the JSON has no
+// block for them, so the rules read what the import says (its id, name and
+// `reachableFrom`) from the construct tree, and match literal ids and names.
+// ---------------------------------------------------------------------------
+
+/** The azurerm type an imported resource stands for. */
+const IMPORT_TYPES: Readonly<Partial<Record<AzureImportInfo['kind'], string>>> = {
+  keyVault: 'azurerm_key_vault',
+  storageAccount: 'azurerm_storage_account',
+  containerRegistry: 'azurerm_container_registry',
+};
+
+/** An existing Key Vault, storage account or registry the stack uses (its block is not in the JSON). */
+interface ImportedTarget {
+  /** A readable label for messages: `the imported storage account "x" (stack/Path)`. */
+  readonly address: string;
+  /** The azurerm type it stands for. */
+  readonly type: string;
+  /** What the import says. */
+  readonly info: AzureImportInfo;
+}
+
+/** A data plane a write goes to, or a workload reads: a block of the stack, or an imported resource. */
+type Target = PolicyElement | ImportedTarget;
+
+function isImported(target: Target): target is ImportedTarget {
+  return 'info' in target;
+}
+
+interface StackImports {
+  readonly targets: readonly ImportedTarget[];
+  /** Imported user-assigned identities, with their principal as the JSON writes it. */
+  readonly identities: readonly { readonly resourceId: string; readonly principal: string; readonly path: string }[];
+}
+
+const importCache = new WeakMap<PolicyContext, StackImports>();
+
+/** The imported resources of the stack, with literal ids (an import given tokens refers to a block the rules read directly). */
+function importsOf(context: PolicyContext): StackImports {
+  const cached = importCache.get(context);
+  if (cached) return cached;
+  const targets: ImportedTarget[] = [];
+  const identities: { resourceId: string; principal: string; path: string }[] = [];
+  const first = context.elements[0]?.construct;
+  if (first) {
+    const stack = TerraformStack.of(first);
+    const resolve = (value: string) => String(Tokenization.resolve(value, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
+    for (const c of stack.node.findAll()) {
+      const info = importInfoOf(c);
+      if (!info || Token.isUnresolved(info.resourceId)) continue;
+      const type = IMPORT_TYPES[info.kind];
+      const noun = info.kind === 'keyVault' ? 'Key Vault' : info.kind === 'storageAccount' ? 'storage account' : 'container registry';
+      if (type) targets.push({ address: `the imported ${noun} ${show(info.name)} (${c.node.path})`, type, info });
+      if (info.kind === 'userAssignedIdentity' && info.principalId !== undefined) identities.push({ resourceId: info.resourceId, principal: resolve(info.principalId), path: c.node.path });
+    }
+  }
+  const result = { targets, identities };
+  importCache.set(context, result);
+  return result;
+}
+
+function sameId(a: unknown, b: string): boolean {
+  return typeof a === 'string' && !isExpression(a) && a.toLowerCase() === b.toLowerCase();
+}
+
+/** The imported resource of a type whose resource id is `id` (a literal). */
+function importedById(context: PolicyContext, type: string, id: unknown): ImportedTarget | undefined {
+  return importsOf(context).targets.find((t) => t.type === type && sameId(id, t.info.resourceId));
+}
+
+/** The imported Key Vault a literal key id (versioned or versionless) belongs to. */
+function importedVaultOfKey(context: PolicyContext, keyId: unknown): ImportedTarget | undefined {
+  return importsOf(context).targets.find((t) => t.type === 'azurerm_key_vault' && (t.info.keyIds ?? []).some((k) => sameId(keyId, k)));
+}
+
+/** The private endpoints in the JSON, with a DNS zone group, of an imported resource's sub-resource (matched by its literal id). */
+function privateEndpointsOfImport(target: ImportedTarget, sub: string, context: PolicyContext): PolicyElement[] {
+  return context.ofSelector('azurerm_private_endpoint').filter((pe) => {
+    const conn = blocks(pe.attrs.private_service_connection)[0];
+    return conn !== undefined && sameId(conn.private_connection_resource_id, target.info.resourceId) && strings(conn.subresource_names).includes(sub) && blocks(pe.attrs.private_dns_zone_group).length > 0;
+  });
+}
+
+/** True when an assignment's literal scope is an imported resource, or something inside it (a container of the account, the key of the vault). */
+function importScopeCovers(assignment: PolicyElement, target: ImportedTarget): boolean {
+  const scope = assignment.attrs.scope;
+  if (typeof scope !== 'string' || isExpression(scope)) return false;
+  const id = target.info.resourceId.toLowerCase();
+  const lower = scope.toLowerCase();
+  return lower === id || (target.type === 'azurerm_storage_account' && lower.startsWith(`${id}/blobservices/default/containers/`));
+}
+
+/**
+ * The network path of a write to (or a read of) an imported resource. The
+ * stack cannot see its firewall: it trusts what the import declares
+ * (`reachableFrom`), uses a private endpoint the stack makes for it, and
+ * otherwise reports the path as unknown rather than passing it.
+ */
+function importedPathFinding(write: PolicyElement, target: ImportedTarget, what: string, context: PolicyContext): PolicyFinding[] {
+  const mode = context.deploy.networkMode;
+  const declared = target.info.reachableFrom;
+  if (declared === 'public' || declared === 'allowedRanges') return [];
+  if (declared === 'privateEndpoint') {
+    if (mode === 'private') return [];
+    return [
+      {
+        found: `${what} of ${target.address}, which the import says is reached through a private endpoint only, but network mode is ${mode}: Terraform runs outside any private network`,
+        fix: "Use network.mode: private and run Terraform inside the network, or let the deployers' egress through its firewall and import it with reachableFrom: 'allowedRanges'",
+      },
+    ];
+  }
+  if (mode === 'private') {
+    const sub = SUB_RESOURCE[target.type]!;
+    const pes = privateEndpointsOfImport(target, sub, context);
+    if (pes.length === 0) {
+      return [
+        {
+          found: `${what} of ${target.address}, which has no private endpoint of sub-resource "${sub}" in this stack, and the import does not say how it is reached (network mode private)`,
+          fix: `Let the platform give it a private endpoint (AzureMlPlatform does for imports without reachableFrom), add one (addPrivateEndpoints), or import it with reachableFrom: 'privateEndpoint' if it has its own`,
+        },
+      ];
+    }
+    if (!pes.some((pe) => dependsTransitively(context.graph, write.address, pe.address))) {
+      return [
+        {
+          found: `${what} of ${target.address} but does not depend on its private endpoint ${pes.map((pe) => pe.address).join(', ')}: Terraform may write before the endpoint and its DNS records exist`,
+          fix: `Add depends_on = [${pes[0]!.address}] to ${write.address} (bindDataPlaneWrite does)`,
+        },
+      ];
+    }
+    return [];
+  }
+  return [
+    {
+      found: `${what} of ${target.address}, whose firewall is managed outside this stack and whose reachability the import does not declare (network mode ${mode}): the stack cannot tell whether Terraform reaches it`,
+      fix: "Say how its data plane is reached in the import: reachableFrom: 'public', 'allowedRanges' (its firewall lets network.allowedIpRanges through) or 'privateEndpoint' (private mode only)",
+    },
+  ];
+}
+
 /** The first element of `type` a value refers to. */
 function refOf(context: PolicyContext, value: unknown, type: string): PolicyElement | undefined {
   return context.referenced(value).find((e) => e.type === type && e.kind === 'resource');
@@ -91,19 +234,30 @@ function byName(context: PolicyContext, type: string, name: unknown): PolicyElem
   return typeof name === 'string' && !isExpression(name) ? context.ofSelector(type).find((e) => e.attrs.name === name) : undefined;
 }
 
-/** The Key Vault, storage account or registry a data-plane write goes to. */
-function writeTarget(element: PolicyElement, context: PolicyContext): PolicyElement | undefined {
+/** The Key Vault, storage account or registry a data-plane write goes to: a block of the stack, or an imported resource. */
+function writeTarget(element: PolicyElement, context: PolicyContext): Target | undefined {
   switch (element.type) {
     case 'azurerm_key_vault_key':
-      return refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault');
-    case 'azurerm_storage_blob':
-      return refOf(context, element.attrs.storage_account_name, 'azurerm_storage_account') ?? byName(context, 'azurerm_storage_account', element.attrs.storage_account_name);
+      return refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault') ?? importedById(context, 'azurerm_key_vault', element.attrs.key_vault_id);
+    case 'azurerm_storage_blob': {
+      const name = element.attrs.storage_account_name;
+      return (
+        refOf(context, name, 'azurerm_storage_account') ??
+        byName(context, 'azurerm_storage_account', name) ??
+        importsOf(context).targets.find((t) => t.type === 'azurerm_storage_account' && sameId(name, t.info.name))
+      );
+    }
     case 'docker_registry_image': {
       // The pushed name is a registry's login server, directly or through the docker_image it pushes.
       const direct = refOf(context, element.attrs.name, 'azurerm_container_registry');
       if (direct) return direct;
       const image = refOf(context, element.attrs.name, 'docker_image');
-      return image ? refOf(context, image.attrs.name, 'azurerm_container_registry') : undefined;
+      const fromImage = image ? refOf(context, image.attrs.name, 'azurerm_container_registry') : undefined;
+      if (fromImage) return fromImage;
+      const pushed = [element.attrs.name, image?.attrs.name].filter((n): n is string => typeof n === 'string' && !isExpression(n));
+      return importsOf(context).targets.find(
+        (t) => t.type === 'azurerm_container_registry' && t.info.loginServer !== undefined && pushed.some((n) => n.toLowerCase().startsWith(`${t.info.loginServer!.toLowerCase()}/`)),
+      );
     }
   }
   return undefined;
@@ -137,7 +291,8 @@ function privateEndpointsOf(target: PolicyElement, sub: string, context: PolicyC
 }
 
 /** The network-path finding of a write (or of a storage account the provider reads), or none. */
-function networkPathFinding(write: PolicyElement, target: PolicyElement, what: string, context: PolicyContext): PolicyFinding[] {
+function networkPathFinding(write: PolicyElement, target: Target, what: string, context: PolicyContext): PolicyFinding[] {
+  if (isImported(target)) return importedPathFinding(write, target, what, context);
   const mode = context.deploy.networkMode;
   const pub = publicPath(target);
   if (mode === 'public') {
@@ -172,7 +327,8 @@ function networkPathFinding(write: PolicyElement, target: PolicyElement, what: s
 }
 
 /** True when an assignment's scope is the target or something inside it / above it that covers it. */
-function scopeCovers(assignment: PolicyElement, target: PolicyElement, context: PolicyContext): boolean {
+function scopeCovers(assignment: PolicyElement, target: Target, context: PolicyContext): boolean {
+  if (isImported(target)) return importScopeCovers(assignment, target);
   const scope = assignment.attrs.scope;
   const refs = context.referenced(scope);
   if (refs.some((r) => r.address === target.address)) return true;
@@ -183,7 +339,7 @@ function scopeCovers(assignment: PolicyElement, target: PolicyElement, context: 
   return false;
 }
 
-function deployRoleFindings(write: PolicyElement, target: PolicyElement, context: PolicyContext): PolicyFinding[] {
+function deployRoleFindings(write: PolicyElement, target: Target, context: PolicyContext): PolicyFinding[] {
   const roles = WRITE_ROLES[target.type]!;
   const what = WRITE_WHAT[write.type]!;
   const deployers = context.deploy.deployers;
@@ -238,7 +394,13 @@ function blobContainer(element: PolicyElement, context: PolicyContext): PolicyFi
     refOf(context, name, 'azurerm_storage_container') ??
     context
       .ofSelector('azurerm_storage_container')
-      .find((c) => c.attrs.name === name && (!account || referencedAddresses(c.attrs.storage_account_id).has(account.address) || c.attrs.storage_account_name === account.attrs.name));
+      .find((c) => {
+        if (c.attrs.name !== name) return false;
+        if (!account) return true;
+        // An imported account's container exists already: the stack has no block to wait for.
+        if (isImported(account)) return false;
+        return referencedAddresses(c.attrs.storage_account_id).has(account.address) || c.attrs.storage_account_name === account.attrs.name;
+      });
   if (!container) return [];
   if (dependsTransitively(context.graph, element.address, container.address)) return [];
   return [
@@ -278,30 +440,44 @@ function registryKeyPath(element: PolicyElement, context: PolicyContext): Policy
   const encryption = blocks(element.attrs.encryption)[0];
   if (!encryption?.key_vault_key_id || !encryption.identity_client_id) return [];
   const key = refOf(context, encryption.key_vault_key_id, 'azurerm_key_vault_key');
-  const vault = key ? refOf(context, key.attrs.key_vault_id, 'azurerm_key_vault') : undefined;
+  if (!key) {
+    const imported = importedVaultOfKey(context, encryption.key_vault_key_id);
+    if (!imported || imported.info.reachableFrom === 'public') return [];
+    return [
+      {
+        found: `the registry is encrypted with a key of ${imported.address} through a user-assigned identity, and the import ${imported.info.reachableFrom ? `says the vault is reached from ${show(imported.info.reachableFrom)}, not every network` : 'does not say the vault lets every network through'}: a user-assigned identity is not a trusted service (MicrosoftDocs/azure-docs#61064), so Azure may not create the registry`,
+        fix: "Use Microsoft-managed keys for the registry (AzureImageRegistry customerManagedKey: false; the platform does unless the vault is imported with reachableFrom: 'public'), or import a vault open to every network with reachableFrom: 'public'",
+      },
+    ];
+  }
+  const vault = refOf(context, key.attrs.key_vault_id, 'azurerm_key_vault');
   if (!vault) return [];
   const pub = publicPath(vault);
   if (pub?.open) return [];
   return [
     {
-      found: `the registry is encrypted with ${key!.address} through a user-assigned identity, but ${vault.address} denies public traffic by default: a user-assigned identity is not a trusted service (MicrosoftDocs/azure-docs#61064), so Azure cannot create the registry`,
+      found: `the registry is encrypted with ${key.address} through a user-assigned identity, but ${vault.address} denies public traffic by default: a user-assigned identity is not a trusted service (MicrosoftDocs/azure-docs#61064), so Azure cannot create the registry`,
       fix: 'Use Microsoft-managed keys for the registry (AzureImageRegistry customerManagedKey: false; the platform does outside public mode), or a vault open to the registry at creation',
     },
   ];
 }
 
-/** The user-assigned identity (its principal expression) a release step runs as. */
-function releaseIdentity(element: PolicyElement, context: PolicyContext): PolicyElement | undefined {
+/** The user-assigned identity a release step runs as: its label and its principal as the JSON writes it. */
+function releaseIdentity(element: PolicyElement, context: PolicyContext): { readonly label: string; readonly principal: string } | undefined {
   const input = element.attrs.input;
   if (!isRecord(input) || input.cloud !== 'azure') return undefined;
-  return refOf(context, attr(input, 'azure.identity.resourceId'), 'azurerm_user_assigned_identity');
+  const resourceId = attr(input, 'azure.identity.resourceId');
+  const created = refOf(context, resourceId, 'azurerm_user_assigned_identity');
+  if (created) return { label: created.address, principal: `\${${created.address}.principal_id}` };
+  const imported = importsOf(context).identities.find((i) => sameId(resourceId, i.resourceId));
+  return imported ? { label: `the imported identity ${imported.path}`, principal: imported.principal } : undefined;
 }
 
 /** MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS */
 function workloadAccess(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
   const identity = releaseIdentity(element, context);
   if (!identity) return [];
-  const principal = `\${${identity.address}.principal_id}`;
+  const principal = identity.principal;
   const input = element.attrs.input as Record<string, unknown>;
   const needs: { what: string; roles: readonly string[]; types: readonly string[] }[] = [
     { what: 'pull the runtime image', roles: ['AcrPull', 'AcrPush'], types: ['azurerm_container_registry'] },
@@ -309,13 +485,19 @@ function workloadAccess(element: PolicyElement, context: PolicyContext): PolicyF
   ];
   const findings: PolicyFinding[] = [];
   for (const need of needs) {
+    const imported = importsOf(context).targets.filter((t) => need.types.includes(t.type));
     const grants = context
       .ofSelector('azurerm_role_assignment')
-      .filter((a) => a.attrs.principal_id === principal && need.roles.includes(String(a.attrs.role_definition_name)) && context.referenced(a.attrs.scope).some((r) => need.types.includes(r.type)));
+      .filter(
+        (a) =>
+          a.attrs.principal_id === principal &&
+          need.roles.includes(String(a.attrs.role_definition_name)) &&
+          (context.referenced(a.attrs.scope).some((r) => need.types.includes(r.type)) || imported.some((t) => importScopeCovers(a, t))),
+      );
     if (grants.length === 0) {
-      findings.push({ found: `the ${input.kind} step runs as ${identity.address}, which has no ${need.roles.join(' or ')}: it cannot ${need.what}`, fix: `Grant ${identity.address} ${need.roles[0]} (platform.imageRegistry.grantPull / artifactStore.grantRead)` });
+      findings.push({ found: `the ${input.kind} step runs as ${identity.label}, which has no ${need.roles.join(' or ')}: it cannot ${need.what}`, fix: `Grant ${identity.label} ${need.roles[0]} (platform.imageRegistry.grantPull / artifactStore.grantRead)` });
     } else if (!grants.some((g) => dependsTransitively(context.graph, element.address, g.address))) {
-      findings.push({ found: `the ${input.kind} step runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment: the job may start before it may ${need.what}`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
+      findings.push({ found: `the ${input.kind} step runs as ${identity.label} but does not depend on its ${need.roles[0]} assignment: the job may start before it may ${need.what}`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
     }
   }
   return findings;
@@ -329,36 +511,46 @@ function workspaceAccess(element: PolicyElement, context: PolicyContext): Policy
   // A system-assigned identity gets its roles from Azure ML itself.
   if (!identity) return [];
   const principal = `\${${identity.address}.principal_id}`;
-  const account = refOf(context, element.attrs.storage_account_id, 'azurerm_storage_account');
-  const vault = refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault');
-  const cmkKey = refOf(context, attr(element.attrs, 'encryption.key_id'), 'azurerm_key_vault_key');
-  const needs: { what: string; target: PolicyElement | undefined; roles: readonly string[] }[] = [
+  const account: Target | undefined = refOf(context, element.attrs.storage_account_id, 'azurerm_storage_account') ?? importedById(context, 'azurerm_storage_account', element.attrs.storage_account_id);
+  const vault: Target | undefined = refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault') ?? importedById(context, 'azurerm_key_vault', element.attrs.key_vault_id);
+  const keyId = attr(element.attrs, 'encryption.key_id');
+  const cmkKey: Target | undefined = refOf(context, keyId, 'azurerm_key_vault_key') ?? importedVaultOfKey(context, keyId);
+  const needs: { what: string; target: Target | undefined; roles: readonly string[] }[] = [
     { what: 'read and write its storage account', target: account, roles: ['Storage Blob Data Contributor', 'Storage Blob Data Owner'] },
     { what: 'manage its Key Vault', target: vault, roles: ['Contributor', 'Owner'] },
     { what: 'wrap and unwrap with its customer-managed key', target: cmkKey, roles: ['Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'Key Vault Crypto Officer', 'Key Vault Administrator'] },
   ];
   const findings: PolicyFinding[] = [];
   for (const need of needs) {
-    if (!need.target) continue;
-    const keyVault = need.target.type === 'azurerm_key_vault_key' ? refOf(context, need.target.attrs.key_vault_id, 'azurerm_key_vault') : undefined;
-    const grants = context.ofSelector('azurerm_role_assignment').filter((a) => {
-      if (a.attrs.principal_id !== principal || !need.roles.includes(String(a.attrs.role_definition_name))) return false;
+    const target = need.target;
+    if (!target) continue;
+    const covers = (a: PolicyElement): boolean => {
+      if (isImported(target)) {
+        // An imported vault as the key's target: the key's scope or the vault's.
+        const scopes = [target.info.resourceId, ...(need.target === cmkKey && target.info.keyResourceId ? [target.info.keyResourceId] : [])];
+        return scopes.some((id) => sameId(a.attrs.scope, id)) || (target.type === 'azurerm_storage_account' && importScopeCovers(a, target));
+      }
+      const keyVault = target.type === 'azurerm_key_vault_key' ? refOf(context, target.attrs.key_vault_id, 'azurerm_key_vault') : undefined;
       const refs = context.referenced(a.attrs.scope).map((r) => r.address);
-      return refs.includes(need.target!.address) || (keyVault !== undefined && refs.includes(keyVault.address));
-    });
+      return refs.includes(target.address) || (keyVault !== undefined && refs.includes(keyVault.address));
+    };
+    const grants = context.ofSelector('azurerm_role_assignment').filter((a) => a.attrs.principal_id === principal && need.roles.includes(String(a.attrs.role_definition_name)) && covers(a));
     if (grants.length === 0) {
-      findings.push({ found: `the workspace runs as ${identity.address}, which has no ${need.roles.join(' or ')} on ${need.target.address}: it cannot ${need.what}`, fix: `Assign ${identity.address} ${need.roles[0]} on ${need.target.address} (AzureMlWorkspace does for its service identity)` });
+      findings.push({ found: `the workspace runs as ${identity.address}, which has no ${need.roles.join(' or ')} on ${target.address}: it cannot ${need.what}`, fix: `Assign ${identity.address} ${need.roles[0]} on ${target.address} (AzureMlWorkspace does for its service identity)` });
     } else if (!grants.some((g) => dependsTransitively(context.graph, element.address, g.address))) {
-      findings.push({ found: `the workspace runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment on ${need.target.address}: Azure ML may check it before it exists`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
+      findings.push({ found: `the workspace runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment on ${target.address}: Azure ML may check it before it exists`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
     }
   }
   // Network: a managed network reaches the associated resources through private endpoints it creates itself.
   const managed = String(attr(element.attrs, 'managed_network.isolation_mode') ?? 'Disabled');
   if (managed === 'Disabled') {
-    for (const target of [account, vault].filter((t): t is PolicyElement => t !== undefined)) {
-      const pub = publicPath(target);
-      if (!pub?.open && privateEndpointsOf(target, SUB_RESOURCE[target.type] ?? 'vault', context).length === 0) {
-        findings.push({ found: `the workspace has no managed network and ${target.address} takes no traffic from it (no open public endpoint, no private endpoint)`, fix: 'Keep managed network isolation on (AzureMlWorkspace managedNetworkIsolation), or give the resource a private endpoint in the workspace\'s network' });
+    for (const target of [account, vault].filter((t): t is Target => t !== undefined)) {
+      const sub = SUB_RESOURCE[target.type] ?? 'vault';
+      const reachable = isImported(target)
+        ? target.info.reachableFrom === 'public' || privateEndpointsOfImport(target, sub, context).length > 0
+        : publicPath(target)?.open === true || privateEndpointsOf(target, sub, context).length > 0;
+      if (!reachable) {
+        findings.push({ found: `the workspace has no managed network and ${target.address} takes no traffic from it (no open public endpoint, no private endpoint)`, fix: "Keep managed network isolation on (AzureMlWorkspace managedNetworkIsolation), or give the resource a private endpoint in the workspace's network" });
       }
     }
   }
