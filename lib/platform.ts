@@ -1,12 +1,10 @@
 import { Construct } from 'constructs';
-import { AwsMlPlatform } from './aws';
-import { AzureMlPlatform } from './azure';
 import { StackConfig } from './config/schema';
 import { Naming } from './core/naming';
 import { IMlPlatform } from './core/contracts';
 import { PlatformBaseProps } from './core/platform-props';
 import { ComputeSize } from './core/sizes';
-import { GcpMlPlatform } from './gcp';
+import { loadCloud } from './private/peers';
 
 /** The cloud-neutral platform props a validated stack config means. */
 export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps {
@@ -28,15 +26,22 @@ export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps 
 /**
  * Builds the platform of the cloud the config names. This is the one place
  * that switches on `cloud`; everything downstream uses {@link IMlPlatform}.
+ * Only that cloud's modules (and provider package) are loaded.
  */
 export function createPlatform(scope: Construct, id: string, config: StackConfig): IMlPlatform {
   const base = platformPropsFromConfig(config);
   switch (config.cloud) {
-    case 'azure':
+    case 'azure': {
+      const { AzureMlPlatform } = loadCloud('azure', 'createPlatform', () => require('./azure/platform') as typeof import('./azure/platform'));
       return new AzureMlPlatform(scope, id, { ...base, location: config.region, tenantId: config.azure!.tenantId });
-    case 'aws':
+    }
+    case 'aws': {
+      const { AwsMlPlatform } = loadCloud('aws', 'createPlatform', () => require('./aws/platform') as typeof import('./aws/platform'));
       return new AwsMlPlatform(scope, id, { ...base, region: config.region, accountId: config.aws!.accountId });
-    case 'gcp':
+    }
+    case 'gcp': {
+      const { GcpMlPlatform } = loadCloud('gcp', 'createPlatform', () => require('./gcp/platform') as typeof import('./gcp/platform'));
       return new GcpMlPlatform(scope, id, { ...base, region: config.region, projectId: config.gcp!.projectId });
+    }
   }
 }

@@ -1,10 +1,8 @@
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { Cloud } from '../core/cloud';
-import { AwsTrainingJob } from './aws';
-import { AzureTrainingJob } from './azure';
+import { loadCloud } from '../private/peers';
 import { ITrainingJob, TrainingJobProps } from './contracts';
-import { GcpTrainingJob } from './gcp';
 
 /**
  * A training job of the runtime image on the platform's cloud, run by the
@@ -26,15 +24,22 @@ export class TrainingJob extends Construct implements ITrainingJob {
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
     switch (props.platform.cloud) {
-      case 'aws':
+      // Only the platform's cloud's module (and provider package) is loaded.
+      case 'aws': {
+        const { AwsTrainingJob } = loadCloud('aws', 'TrainingJob', () => require('./aws/training-job') as typeof import('./aws/training-job'));
         this.resource = new AwsTrainingJob(this, 'Resource', props);
         break;
-      case 'azure':
+      }
+      case 'azure': {
+        const { AzureTrainingJob } = loadCloud('azure', 'TrainingJob', () => require('./azure/training-job') as typeof import('./azure/training-job'));
         this.resource = new AzureTrainingJob(this, 'Resource', props);
         break;
-      case 'gcp':
+      }
+      case 'gcp': {
+        const { GcpTrainingJob } = loadCloud('gcp', 'TrainingJob', () => require('./gcp/training-job') as typeof import('./gcp/training-job'));
         this.resource = new GcpTrainingJob(this, 'Resource', props);
         break;
+      }
     }
     this.cloud = this.resource.cloud;
     this.jobName = this.resource.jobName;
