@@ -28,6 +28,7 @@ export { AzureEncryptionKey } from './encryption-key';
 export type { AzureEncryptionKeyProps } from './encryption-key';
 export { AzureArtifactStore } from './artifact-store';
 export type { AzureArtifactStoreProps } from './artifact-store';
+export type { DeployPrincipalType } from './private/grants';
 export { AzureImageRegistry } from './image-registry';
 export type { AzureImageRegistryProps } from './image-registry';
 export { AzureMlWorkspace } from './workspace';
@@ -47,7 +48,7 @@ export {
   AzureScoringEndpoint,
   AzureTrainingJob,
 } from '../deploy/azure';
-export type { AzureEndpointAuthMode, AzureEndpointTarget, AzureReleaseTarget, AzureScoringEndpointProps, AzureTrainingTarget } from '../deploy/azure';
+export type { AzureEndpointAuthMode, AzureScoringEndpointProps } from '../deploy/azure';
 export { AzureEndpointAlerts } from '../alerts/azure';
 export type { AzureEndpointAlertsProps } from '../alerts/azure';
 export { AzureGithubCiIdentity } from '../ci/azure';

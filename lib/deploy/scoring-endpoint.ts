@@ -10,11 +10,17 @@ import { IScoringEndpoint, ScoringEndpointProps } from './contracts';
  * props; the cloud's own construct is chosen by `platform.cloud`.
  */
 export class ScoringEndpoint extends Construct implements IScoringEndpoint {
+  /** The cloud the endpoint runs on. */
   public readonly cloud: Cloud;
+  /** The endpoint's name on the cloud. */
   public readonly endpointName: string;
+  /** The URL a client posts scoring requests to. */
   public readonly endpointUrl: string;
+  /** ARN / ARM resource id / Vertex resource name: what alerts scope to. */
   public readonly endpointId: string;
+  /** The model version (revision) it serves. */
   public readonly modelVersion: string;
+  /** What must exist before alerts and other consumers (the endpoint and its rollout). */
   public readonly deployed: ITerraformDependable;
   /** The cloud's own construct. */
   public readonly resource: IScoringEndpoint;

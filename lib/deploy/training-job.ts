@@ -11,12 +11,19 @@ import { ITrainingJob, TrainingJobProps } from './contracts';
  * `AzureTrainingJob`, `GcpTrainingJob`) is chosen by `platform.cloud`.
  */
 export class TrainingJob extends Construct implements ITrainingJob {
+  /** The cloud the job runs on. */
   public readonly cloud: Cloud;
+  /** The job's name on the cloud (unique per revision). */
   public readonly jobName: string;
+  /** The registered model's name. */
   public readonly modelName: string;
+  /** The model version label: the release revision (12 hex), set on the registered version. */
   public readonly modelVersion: string;
+  /** Where the job writes the model (cloud URI). */
   public readonly modelUri: string;
+  /** 12 hex: changes exactly when the image content or the job config changes. */
   public readonly revision: string;
+  /** What depends on the trained, registered model (the release step). */
   public readonly trained: ITerraformDependable;
   /** The cloud's own construct. */
   public readonly resource: ITrainingJob;
