@@ -61,7 +61,7 @@ describe('importing one cloud loads only that cloud’s provider modules', () =>
     expect(exports.length).toBeGreaterThan(20);
   });
 
-  test.each(['cdktf-mlops', 'cdktf-mlops/core', 'cdktf-mlops/config', 'cdktf-mlops/policy', 'cdktf-mlops/alerts', 'cdktf-mlops/ci'])(
+  test.each(['cdktf-mlops', 'cdktf-mlops/core', 'cdktf-mlops/config', 'cdktf-mlops/policy', 'cdktf-mlops/deploy', 'cdktf-mlops/alerts', 'cdktf-mlops/ci'])(
     'require(%s) loads no provider package at all',
     (specifier) => {
       const { providers } = load(specifier);
@@ -69,8 +69,9 @@ describe('importing one cloud loads only that cloud’s provider modules', () =>
     },
   );
 
-  test.each(['cdktf-mlops/deploy', 'cdktf-mlops/image'])('require(%s) loads the docker provider only (the image is built with it)', (specifier) => {
-    const { providers } = load(specifier);
+  test('require(cdktf-mlops/image) loads the docker provider only (the image is built with it)', () => {
+    const { providers } = load('cdktf-mlops/image');
+    expect(providers['@cdktf/provider-docker']).toBeGreaterThan(0);
     expect(providers).toEqual({ ...Object.fromEntries(PROVIDERS.map((p) => [p, 0])), '@cdktf/provider-docker': providers['@cdktf/provider-docker'] });
   });
 
