@@ -395,6 +395,11 @@ describe('the packed packages', () => {
     expect(missing).toEqual([]);
   });
 
+  test('the consumer’s code also type-checks with moduleResolution node16 (the "types" conditions of the exports map)', () => {
+    const tsc = path.join(state.project!, 'node_modules', 'typescript', 'bin', 'tsc');
+    must(run(process.execPath, state.project!, { args: [tsc, '-p', 'tsconfig.json', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16'] }), 'tsc --moduleResolution node16');
+  });
+
   test('the installed library is the consumer’s copy, not this repository', () => {
     for (const cloud of CLOUDS) {
       expect(state.apps![cloud].library.startsWith(path.join(state.project!, 'node_modules', 'cdktf-mlops') + path.sep)).toBe(true);
