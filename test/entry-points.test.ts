@@ -47,6 +47,29 @@ describe('package.json exports', () => {
   });
 });
 
+describe('package.json dependencies a consumer controls', () => {
+  test('the provider packages are optional peer dependencies, not dependencies, and this repository keeps them as dev dependencies', () => {
+    for (const p of PROVIDERS) {
+      expect({ [p]: PKG.dependencies?.[p] }).toEqual({ [p]: undefined });
+      expect(PKG.peerDependencies[p]).toMatch(/^\^\d+\.\d+\.\d+$/);
+      expect(PKG.peerDependenciesMeta[p]).toEqual({ optional: true });
+      expect(PKG.devDependencies[p]).toBeDefined();
+    }
+  });
+
+  test('cdktf and constructs are required peers with ranges (not exact pins); the runtime and release packages optional peers of the same minor line', () => {
+    for (const p of ['cdktf', 'constructs']) {
+      expect(PKG.dependencies?.[p]).toBeUndefined();
+      expect(PKG.peerDependencies[p]).toMatch(/^\^/);
+      expect(PKG.peerDependenciesMeta[p]).toBeUndefined();
+    }
+    for (const p of ['@cdktf-mlops/runtime', '@cdktf-mlops/release']) {
+      expect(PKG.peerDependencies[p]).toBe(`^${PKG.version}`);
+      expect(PKG.peerDependenciesMeta[p]).toEqual({ optional: true });
+    }
+  });
+});
+
 describe('importing one cloud loads only that cloud’s provider modules', () => {
   const others = (own: readonly string[]): string[] => PROVIDERS.filter((p) => !own.includes(p));
 
