@@ -25,12 +25,12 @@ const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
 const DEV = ['dev-azure', 'dev-aws', 'dev-gcp'];
 const PROVIDER_PACKAGES: Record<string, string> = { azurerm: 'provider-azurerm', aws: 'provider-aws', google: 'provider-google', 'google-beta': 'provider-google-beta', docker: 'provider-docker' };
 
-function allProviderModules(): string[] {
-  // Load the whole library, in this process (untimed), to learn which provider modules it can pull in.
-  require(path.join(root, 'dist', 'lib', 'index.js'));
-  return Object.keys(require.cache)
-    .filter((f) => /[\\/]@cdktf[\\/]provider-[a-z-]+[\\/]lib[\\/][^\\/]+[\\/]index\.js$/.test(f))
-    .sort();
+function allProviderModules(used: readonly string[]): string[] {
+  // Load every entry point of the library, in this process (untimed), to learn which provider modules it
+  // can pull in; with the modules the full stacks use, which the cloud-neutral entries load on use.
+  for (const entry of ['', 'aws', 'azure', 'gcp', 'deploy', 'image', 'alerts', 'ci', 'policy']) require(path.join(root, 'dist', 'lib', entry, 'index.js'));
+  const loaded = Object.keys(require.cache).filter((f) => /[\\/]@cdktf[\\/]provider-[a-z-]+[\\/]lib[\\/][^\\/]+[\\/]index\.js$/.test(f));
+  return [...new Set([...loaded, ...used])].sort();
 }
 
 /** The provider modules the resources, data sources and providers of synthesized stacks come from. */
@@ -118,7 +118,10 @@ function main(): void {
   fs.mkdirSync(probe);
   timeRun(app, platformEnv, probe);
   const platformModules = modulesOfStacks(probe);
-  const allModules = allProviderModules();
+  const fullProbe = path.join(tmp, 'full-probe');
+  fs.mkdirSync(fullProbe);
+  timeRun(app, fullEnv, fullProbe);
+  const allModules = allProviderModules(modulesOfStacks(fullProbe));
   const platformList = path.join(tmp, 'platform-modules.json');
   const allList = path.join(tmp, 'all-modules.json');
   fs.writeFileSync(platformList, JSON.stringify(platformModules));

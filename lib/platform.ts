@@ -1,13 +1,11 @@
 import { Construct } from 'constructs';
-import { AwsMlPlatform } from './aws';
-import { AzureMlPlatform } from './azure';
 import { PlatformConfigCode, toStackConfig } from './config/define';
 import { StackConfig } from './config/schema';
 import { Naming } from './core/naming';
 import { IMlPlatform } from './core/contracts';
 import { PlatformBaseProps } from './core/platform-props';
 import { ComputeSize } from './core/sizes';
-import { GcpMlPlatform } from './gcp';
+import { loadCloud } from './private/peers';
 
 /** The cloud-neutral platform props a validated stack config means. */
 export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps {
@@ -29,6 +27,7 @@ export function platformPropsFromConfig(config: StackConfig): PlatformBaseProps 
 /**
  * Builds the platform of the cloud the config names. This is the one place
  * that switches on `cloud`; everything downstream uses {@link IMlPlatform}.
+ * Only that cloud's modules (and provider package) are loaded.
  *
  * The config is a validated one (`loadConfig`, `parseConfig`, `defineConfig`)
  * or written in code, which is then validated with the YAML config's rules,
@@ -45,11 +44,17 @@ export function createPlatform(scope: Construct, id: string, config: StackConfig
 function createPlatformFromConfig(scope: Construct, id: string, config: StackConfig): IMlPlatform {
   const base = platformPropsFromConfig(config);
   switch (config.cloud) {
-    case 'azure':
+    case 'azure': {
+      const { AzureMlPlatform } = loadCloud('azure', 'createPlatform', () => require('./azure/platform') as typeof import('./azure/platform'));
       return new AzureMlPlatform(scope, id, { ...base, location: config.region, tenantId: config.azure!.tenantId });
-    case 'aws':
+    }
+    case 'aws': {
+      const { AwsMlPlatform } = loadCloud('aws', 'createPlatform', () => require('./aws/platform') as typeof import('./aws/platform'));
       return new AwsMlPlatform(scope, id, { ...base, region: config.region, accountId: config.aws!.accountId });
-    case 'gcp':
+    }
+    case 'gcp': {
+      const { GcpMlPlatform } = loadCloud('gcp', 'createPlatform', () => require('./gcp/platform') as typeof import('./gcp/platform'));
       return new GcpMlPlatform(scope, id, { ...base, region: config.region, projectId: config.gcp!.projectId });
+    }
   }
 }

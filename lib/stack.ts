@@ -1,6 +1,3 @@
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
-import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { StackConfigCode, toStackConfig } from './config/define';
@@ -10,7 +7,8 @@ import { platformTags, tagsFor } from './core/tags';
 import { createPlatform } from './platform';
 import type { PlatformDeployment } from './deploy/from-config';
 import type { EndpointAlerts } from './alerts/endpoint-alerts';
-import { PolicyPack, applyPolicyPack } from './policy';
+import { PolicyPack, applyPolicyPack } from './policy/pack';
+import { loadCloud } from './private/peers';
 
 /** Props of {@link MlPlatformStack}. */
 export interface MlPlatformStackProps {
@@ -82,7 +80,9 @@ export class MlPlatformStack extends TerraformStack {
 function configureProvider(stack: TerraformStack, config: StackConfig): void {
   const tags = tagsFor(config.cloud, platformTags(config.naming, config.tags));
   switch (config.cloud) {
-    case 'azure':
+    case 'azure': {
+      // Each cloud's provider module loads only for a stack of that cloud.
+      const { AzurermProvider } = loadCloud('azure', 'MlPlatformStack', () => require('@cdktf/provider-azurerm/lib/provider') as typeof import('@cdktf/provider-azurerm/lib/provider'));
       new AzurermProvider(stack, 'azurerm', {
         subscriptionId: config.azure!.subscriptionId,
         tenantId: config.azure!.tenantId,
@@ -100,14 +100,18 @@ function configureProvider(stack: TerraformStack, config: StackConfig): void {
         ],
       });
       return;
-    case 'aws':
+    }
+    case 'aws': {
+      const { AwsProvider } = loadCloud('aws', 'MlPlatformStack', () => require('@cdktf/provider-aws/lib/provider') as typeof import('@cdktf/provider-aws/lib/provider'));
       new AwsProvider(stack, 'aws', {
         region: config.region,
         allowedAccountIds: [config.aws!.accountId],
         defaultTags: [{ tags }],
       });
       return;
-    case 'gcp':
+    }
+    case 'gcp': {
+      const { GoogleProvider } = loadCloud('gcp', 'MlPlatformStack', () => require('@cdktf/provider-google/lib/provider') as typeof import('@cdktf/provider-google/lib/provider'));
       new GoogleProvider(stack, 'google', { project: config.gcp!.projectId, region: config.region })
         // Through an override: cdktf 0.21 rewrites '-' to '_' in the keys of this provider map.
         .addOverride('default_labels', tags);
@@ -117,6 +121,7 @@ function configureProvider(stack: TerraformStack, config: StackConfig): void {
         new GoogleBetaProvider(stack, 'google-beta', { project: config.gcp!.projectId, region: config.region }).addOverride('default_labels', tags);
       }
       return;
+    }
   }
 }
 

@@ -1,16 +1,11 @@
 import { ITerraformDependable, TerraformStack, Token } from 'cdktf';
 import { TerraformData as DataResource } from '../lib/deploy/terraform-data';
 import { Construct } from 'constructs';
-import {
-  AwsEndpointAlerts,
-  AzureEndpointAlerts,
-  EndpointAlerts,
-  EndpointAlertsProps,
-  GcpEndpointAlerts,
-  IEndpointAlerts,
-  alertName,
-  trainingJobPrefix,
-} from '../lib/alerts';
+import { EndpointAlerts, EndpointAlertsProps, IEndpointAlerts } from '../lib/alerts';
+import { AwsEndpointAlerts } from '../lib/alerts/aws';
+import { AzureEndpointAlerts } from '../lib/alerts/azure';
+import { alertName, trainingJobPrefix } from '../lib/alerts/common';
+import { GcpEndpointAlerts } from '../lib/alerts/gcp';
 import { AwsMlPlatform } from '../lib/aws';
 import { AzureMlPlatform } from '../lib/azure';
 import { Cloud } from '../lib/core/cloud';

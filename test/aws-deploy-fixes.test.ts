@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsMlPlatform, AwsMlPlatformProps } from '../lib/aws';
-import { AwsGithubCiIdentity, CI_AWS_EVENT_RULE_ACTIONS } from '../lib/ci';
+import { AwsGithubCiIdentity } from '../lib/ci/aws';
+import { CI_AWS_EVENT_RULE_ACTIONS } from '../lib/ci/aws-perms';
 import { MlopsValidationError } from '../lib/core/errors';
 import { isIpv4Cidr } from '../lib/core/network';
 import { TrainingDataUpload } from '../lib/deploy/training-data';

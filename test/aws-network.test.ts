@@ -1,7 +1,8 @@
 import { TerraformOutput } from 'cdktf';
 import { AwsMlPlatform, AwsMlPlatformProps, AwsNetwork } from '../lib/aws';
 import { AWS_INTERFACE_ENDPOINT_SERVICES } from '../lib/aws/perms';
-import { AWS_MANAGED_POLICY_MAX_CHARS, AwsGithubCiIdentity, CI_AWS_NETWORK_ACTIONS } from '../lib/ci';
+import { AwsGithubCiIdentity } from '../lib/ci/aws';
+import { AWS_MANAGED_POLICY_MAX_CHARS, CI_AWS_NETWORK_ACTIONS } from '../lib/ci/aws-perms';
 import { MlopsValidationError } from '../lib/core/errors';
 import { AwsScoringEndpoint, AwsTrainingJob } from '../lib/deploy/aws';
 import { IRuntimeImageRef } from '../lib/deploy/contracts';

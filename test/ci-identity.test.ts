@@ -2,25 +2,11 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsMlPlatform } from '../lib/aws';
 import { AzureMlPlatform, AzureWorkloadIdentity } from '../lib/azure';
-import {
-  AWS_MANAGED_POLICY_MAX_CHARS,
-  AwsGithubCiIdentity,
-  AwsGithubCiIdentityProps,
-  AzureGithubCiIdentity,
-  AzureGithubCiIdentityProps,
-  CI_AWS_SELF_DENY_ACTIONS,
-  CI_AWS_UNSCOPED_READ_ACTIONS,
-  CI_LOGIN_VALUES,
-  GCP_CI_ALERT_ROLES,
-  GCP_CI_PROJECT_ROLES,
-  GCP_CI_RELEASE_ROLES,
-  GCP_CI_RESOURCE_ROLES,
-  GcpGithubCiIdentity,
-  GcpGithubCiIdentityProps,
-  ciOptionsFromConfig,
-  createCiIdentity,
-  githubSubjects,
-} from '../lib/ci';
+import { CI_LOGIN_VALUES, ciOptionsFromConfig, createCiIdentity, githubSubjects } from '../lib/ci';
+import { AwsGithubCiIdentity, AwsGithubCiIdentityProps } from '../lib/ci/aws';
+import { AWS_MANAGED_POLICY_MAX_CHARS, CI_AWS_SELF_DENY_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS } from '../lib/ci/aws-perms';
+import { AzureGithubCiIdentity, AzureGithubCiIdentityProps } from '../lib/ci/azure';
+import { GCP_CI_ALERT_ROLES, GCP_CI_PROJECT_ROLES, GCP_CI_RELEASE_ROLES, GCP_CI_RESOURCE_ROLES, GcpGithubCiIdentity, GcpGithubCiIdentityProps } from '../lib/ci/gcp';
 import { AZURE_BUILT_IN_ROLE_IDS, AZURE_ROLE_ADMIN_ROLE_IDS } from '../lib/ci/private/azure-roles';
 import { loadConfig } from '../lib/config/load';
 import { StackConfig } from '../lib/config/schema';

@@ -124,8 +124,8 @@ describe('AzureTrainingJob', () => {
     expect(step.triggers_replace).toEqual({ image_digest: DIGEST, revision, workspace_id: expect.stringMatching(/^\$\{azurerm_machine_learning_workspace\.\w+\.id\}$/) });
     expect(step.lifecycle).toEqual({ create_before_destroy: true });
     expect(step.provisioner).toEqual([
-      { 'local-exec': { command: 'npx --no-install mlops release apply --spec-env MLOPS_RELEASE_SPEC', environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } } },
-      { 'local-exec': { command: 'npx --no-install mlops release destroy --spec-env MLOPS_RELEASE_SPEC', environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' } },
+      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" apply --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } } },
+      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" destroy --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' } },
     ]);
   });
 

@@ -16,22 +16,23 @@ import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
 const NAMING = { company: 'contoso', project: 'mlops', environment: 'dev' };
 const REPO_ROOT = path.resolve(__dirname, '..');
 
-/** A small stand-in for the repository root: what the Dockerfile copies, plus unrelated files. */
+/** A small stand-in for the runtime package folder (the build context): what the Dockerfile copies, plus unrelated files. */
 const FAKE_CONTEXT: Record<string, string> = {
-  'package.json': '{"name":"fake","workspaces":["training-image"]}\n',
-  'package-lock.json': '{"lockfileVersion":3}\n',
-  'README.md': '# fake repo\n',
-  'lib/index.ts': 'export const x = 1;\n',
-  'training-image/Dockerfile': 'FROM node:20-bookworm-slim\nCOPY . /opt/mlops\n',
-  'training-image/Dockerfile.dockerignore': '*\n!package.json\n!training-image/src/**\n',
-  'training-image/package.json': '{"name":"runtime"}\n',
-  'training-image/tsconfig.json': '{}\n',
-  'training-image/src/index.ts': 'export const version = 1;\n',
-  'training-image/src/NOTES.md': 'not in the image\n',
-  'training-image/bin/mlops.js': '#!/usr/bin/env node\n',
-  'training-image/docker/entrypoint.js': 'console.log("hi");\n',
+  'package.json': '{"name":"@cdktf-mlops/runtime"}\n',
+  'npm-shrinkwrap.json': '{"lockfileVersion":3}\n',
+  'tsconfig.build.json': '{}\n',
+  'tsconfig.json': '{}\n',
+  'README.md': '# fake runtime\n',
+  'Dockerfile': 'FROM node:20-bookworm-slim\nCOPY . /opt/mlops\n',
+  'Dockerfile.dockerignore': '*\n!package.json\n!src/**\n',
+  'src/index.ts': 'export const version = 1;\n',
+  'src/NOTES.md': 'not in the image\n',
+  'bin/mlops.js': '#!/usr/bin/env node\n',
+  'docker/entrypoint.js': 'console.log("hi");\n',
+  'test/index.test.ts': 'test("x", () => {});\n',
+  'dist/src/index.js': 'exports.version = 1;\n',
 };
-const EXECUTABLE = new Set(['training-image/bin/mlops.js']);
+const EXECUTABLE = new Set(['bin/mlops.js']);
 
 const made: string[] = [];
 afterAll(() => {
@@ -133,7 +134,7 @@ describe.each(['aws', 'azure', 'gcp'] as const)('RuntimeImage on %s', (cloud) =>
     expect(repo).toMatch(REPO_URI[cloud]);
     expect(tag).toBe(image.contentHash);
     expect(docker.build.context).toMatch(new RegExp(`^assets/RuntimeImage_BuildContext_[A-Z0-9]+/${image.contentHash}$`));
-    expect(docker.build.dockerfile).toBe(`${docker.build.context}/training-image/Dockerfile`);
+    expect(docker.build.dockerfile).toBe(`${docker.build.context}/Dockerfile`);
     expect(docker.build.platform).toBe('linux/amd64');
     expect(docker.triggers).toEqual({ content_hash: image.contentHash });
   });
@@ -218,14 +219,14 @@ describe('RuntimeImage content hash', () => {
   });
 
   test.each([
-    ['a runtime source file', 'training-image/src/index.ts'],
-    ['the Dockerfile', 'training-image/Dockerfile'],
-    ['its .dockerignore', 'training-image/Dockerfile.dockerignore'],
-    ['the lockfile', 'package-lock.json'],
-    ['the root package.json', 'package.json'],
-    ['the runtime package.json', 'training-image/package.json'],
-    ['a bin script', 'training-image/bin/mlops.js'],
-    ['a docker script', 'training-image/docker/entrypoint.js'],
+    ['a runtime source file', 'src/index.ts'],
+    ['the Dockerfile', 'Dockerfile'],
+    ['its .dockerignore', 'Dockerfile.dockerignore'],
+    ['the lockfile', 'npm-shrinkwrap.json'],
+    ['the runtime package.json', 'package.json'],
+    ['the build tsconfig', 'tsconfig.build.json'],
+    ['a bin script', 'bin/mlops.js'],
+    ['a docker script', 'docker/entrypoint.js'],
   ])('changes when %s changes', (_what, rel) => {
     const dir = fakeContext();
     const before = hashOf(dir);
@@ -236,14 +237,14 @@ describe('RuntimeImage content hash', () => {
   test('changes when a runtime source file is added', () => {
     const dir = fakeContext();
     const before = hashOf(dir);
-    fs.writeFileSync(path.join(dir, 'training-image/src/extra.ts'), 'export {};\n');
+    fs.writeFileSync(path.join(dir, 'src/extra.ts'), 'export {};\n');
     expect(hashOf(dir)).not.toBe(before);
   });
 
   test('changes when a script loses its execute bit', () => {
     const dir = fakeContext();
     const before = hashOf(dir);
-    fs.chmodSync(path.join(dir, 'training-image/bin/mlops.js'), 0o644);
+    fs.chmodSync(path.join(dir, 'bin/mlops.js'), 0o644);
     expect(hashOf(dir)).not.toBe(before);
   });
 
@@ -254,13 +255,15 @@ describe('RuntimeImage content hash', () => {
 
   test.each([
     ['README.md', 'README.md'],
-    ['the construct library (lib/)', 'lib/index.ts'],
-    ['a markdown file next to the sources', 'training-image/src/NOTES.md'],
+    ['a test (test/)', 'test/index.test.ts'],
+    ['the compiled output (dist/)', 'dist/src/index.js'],
+    ['the development tsconfig', 'tsconfig.json'],
+    ['a markdown file next to the sources', 'src/NOTES.md'],
   ])('does not change when %s changes', (_what, rel) => {
     const dir = fakeContext();
     const before = hashOf(dir);
     fs.appendFileSync(path.join(dir, rel), 'changed\n');
-    fs.writeFileSync(path.join(dir, 'lib/new-file.ts'), 'export {};\n');
+    fs.writeFileSync(path.join(dir, 'test/new-file.test.ts'), 'export {};\n');
     expect(hashOf(dir)).toBe(before);
   });
 
@@ -271,7 +274,7 @@ describe('RuntimeImage content hash', () => {
   });
 
   test('the default include list covers every path the real Dockerfile.dockerignore allows', () => {
-    const ignore = fs.readFileSync(path.join(REPO_ROOT, 'training-image/Dockerfile.dockerignore'), 'utf8');
+    const ignore = fs.readFileSync(path.join(REPO_ROOT, 'training-image', 'Dockerfile.dockerignore'), 'utf8');
     const allowed = ignore
       .split('\n')
       .map((l) => l.trim())
@@ -281,14 +284,15 @@ describe('RuntimeImage content hash', () => {
     expect([...DEFAULT_RUNTIME_IMAGE_INCLUDE].sort()).toEqual(allowed.sort());
   });
 
-  test('defaults to the repository root (the folder with cdktf.json) and its training-image/Dockerfile', () => {
+  test('defaults to the folder of the installed @cdktf-mlops/runtime package (here the training-image workspace) and its Dockerfile', () => {
     let image: RuntimeImage | undefined;
     const json = synthStack((stack) => {
       const platform = platformFor(stack, 'gcp');
       image = new RuntimeImage(stack, 'RuntimeImage', { registry: platform.imageRegistry });
     });
     expect(image!.contentHash).toMatch(/^[0-9a-f]{16}$/);
-    expect(onlyResource(json, 'docker_image').build.dockerfile).toMatch(/\/training-image\/Dockerfile$/);
+    expect(image!.contentHash).toBe(hashOf(path.join(REPO_ROOT, 'training-image')));
+    expect(onlyResource(json, 'docker_image').build.dockerfile).toMatch(/^assets\/RuntimeImage_BuildContext_[A-Z0-9]+\/[0-9a-f]{16}\/Dockerfile$/);
   });
 });
 
@@ -318,7 +322,7 @@ describe('RuntimeImage validation', () => {
   });
 
   test('fails if an include path is missing', () => {
-    const e = validationError({ contextDir: fakeContext(), include: ['training-image/src', 'nope'] });
+    const e = validationError({ contextDir: fakeContext(), include: ['src', 'nope'] });
     expect(e.message).toMatch(/'include' prop of RuntimeImage .*Got \["nope"\]/);
   });
 
@@ -369,17 +373,16 @@ describe('RuntimeImage synthesized with an app', () => {
     const json = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as SynthJson;
     const context = path.join(stackDir, onlyResource(json, 'docker_image').build.context);
     expect(listFiles(context)).toEqual([
-      'package-lock.json',
+      'Dockerfile',
+      'Dockerfile.dockerignore',
+      'bin/mlops.js',
+      'docker/entrypoint.js',
+      'npm-shrinkwrap.json',
       'package.json',
-      'training-image/Dockerfile',
-      'training-image/Dockerfile.dockerignore',
-      'training-image/bin/mlops.js',
-      'training-image/docker/entrypoint.js',
-      'training-image/package.json',
-      'training-image/src/index.ts',
-      'training-image/tsconfig.json',
+      'src/index.ts',
+      'tsconfig.build.json',
     ]);
-    expect(fs.statSync(path.join(context, 'training-image/bin/mlops.js')).mode & 0o111).not.toBe(0);
+    expect(fs.statSync(path.join(context, 'bin/mlops.js')).mode & 0o111).not.toBe(0);
     expect(path.basename(context)).toBe(image.contentHash);
   });
 });
@@ -390,9 +393,9 @@ describe('RuntimeImage staging', () => {
     const short = hashOf(dir);
     const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
     const staged = path.join(root, fs.readdirSync(root).find((f) => f.startsWith(short))!);
-    fs.rmSync(path.join(staged, 'training-image/src/index.ts'));
+    fs.rmSync(path.join(staged, 'src/index.ts'));
     hashOf(dir);
-    expect(fs.existsSync(path.join(staged, 'training-image/src/index.ts'))).toBe(true);
+    expect(fs.existsSync(path.join(staged, 'src/index.ts'))).toBe(true);
   });
 });
 
@@ -415,7 +418,7 @@ describe('RuntimeImage with the real repository', () => {
     expect(sources.length).toBeGreaterThan(0);
     for (const src of sources) expect(fs.existsSync(path.join(context, src))).toBe(true);
     expect(fs.existsSync(path.join(context, 'node_modules'))).toBe(false);
-    expect(fs.statSync(path.join(context, 'training-image/bin/mlops.js')).mode & 0o111).not.toBe(0);
+    expect(fs.statSync(path.join(context, 'bin/mlops.js')).mode & 0o111).not.toBe(0);
   });
 });
 
@@ -431,3 +434,22 @@ function splitTag(name: string): [string, string] {
   return [name.slice(0, at), name.slice(at + 1)];
 }
 
+
+describe('RuntimeImage.fromImageUri (an image built elsewhere)', () => {
+  const DIGEST = `sha256:${'ab12'.repeat(16)}`;
+
+  test('takes a digest-pinned reference as is: the digest is the image digest, its first 16 hex characters the content hash', () => {
+    const uri = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/contoso-mlops-dev:v7@${DIGEST}`;
+    expect(RuntimeImage.fromImageUri(uri)).toEqual({ imageUriByDigest: uri, imageDigest: DIGEST, contentHash: 'ab12ab12ab12ab12' });
+  });
+
+  test.each([
+    ['a tag only', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/contoso-mlops-dev:v7'],
+    ['no registry host (Docker Hub short name)', `library/node@${DIGEST}`],
+    ['a short digest', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/contoso-mlops-dev@sha256:ab12'],
+  ])('fails for %s, naming the value and how to get the digest', (_what, uri) => {
+    expect(() => RuntimeImage.fromImageUri(uri)).toThrow(MlopsValidationError);
+    expect(() => RuntimeImage.fromImageUri(uri)).toThrow(/must be pinned by digest[\s\S]*docker buildx imagetools inspect/);
+    expect(() => RuntimeImage.fromImageUri(uri)).toThrow(JSON.stringify(uri).slice(0, 60));
+  });
+});

@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import { Testing, TerraformStack } from 'cdktf';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_RELEASE_COMMAND, RELEASE_SPEC_ENV, ReleaseStep } from '../lib/deploy/release-step';
+import { App } from 'cdktf';
+import { ReleaseStep, releaseCommandFor } from '../lib/deploy/release-step';
 import { canonicalJson, releaseRevision } from '../lib/deploy/revision';
 
 describe('ReleaseStep', () => {
@@ -22,8 +23,28 @@ describe('ReleaseStep', () => {
   test('applies on create and destroys on destroy, handing over the spec through self', () => {
     const [resource] = Object.values(synth().resource.terraform_data) as any[];
     const [apply, destroy] = resource.provisioner.map((p: any) => p['local-exec']);
-    expect(apply).toEqual({ command: `${DEFAULT_RELEASE_COMMAND} apply --spec-env ${RELEASE_SPEC_ENV}`, environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } });
-    expect(destroy).toEqual({ command: `${DEFAULT_RELEASE_COMMAND} destroy --spec-env ${RELEASE_SPEC_ENV}`, environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' });
+    const command = expect.stringMatching(/^node "[^"]+\/bin\/mlops-release\.js"$/);
+    expect(apply).toEqual({ command: expect.stringMatching(/ apply --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } });
+    expect(destroy).toEqual({ command: expect.stringMatching(/ destroy --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' });
+    expect(apply.command.replace(/ apply --spec-env MLOPS_RELEASE_SPEC$/, '')).toEqual(command);
+    expect(destroy.command.replace(/ destroy --spec-env MLOPS_RELEASE_SPEC$/, '')).toEqual(command);
+  });
+
+  test('the default command runs the @cdktf-mlops/release bin Node resolves from the library, by a path relative to the stack folder', () => {
+    const outdir = path.join(__dirname, '..', 'cdktf.out');
+    const stack = new TerraformStack(new App({ outdir }), 'dev-aws');
+    const step = new ReleaseStep(stack, 'Step', { spec: { kind: 'training' }, triggers: { revision: 'abc' } });
+    const bin = path.join(path.dirname(require.resolve('@cdktf-mlops/release/package.json')), 'bin', 'mlops-release.js');
+    // cdktf.out/stacks/dev-aws → the release workspace (node_modules/@cdktf-mlops/release links to it).
+    expect(releaseCommandFor(step)).toBe(`node "${path.relative(path.join(outdir, 'stacks', 'dev-aws'), bin)}"`);
+    expect(releaseCommandFor(step)).toBe('node "../../../release/bin/mlops-release.js"');
+  });
+
+  test('a given command replaces the default', () => {
+    const stack = new TerraformStack(Testing.app(), 'test');
+    new ReleaseStep(stack, 'Step', { spec: { kind: 'training' }, triggers: { revision: 'abc' }, command: 'mlops-release' });
+    const [resource] = Object.values(JSON.parse(Testing.synth(stack)).resource.terraform_data) as any[];
+    expect(resource.provisioner[0]['local-exec'].command).toBe('mlops-release apply --spec-env MLOPS_RELEASE_SPEC');
   });
 
   test('synthesizes with validations on a machine without a terraform binary (no `terraform version` at synth)', () => {
@@ -39,19 +60,43 @@ describe('ReleaseStep', () => {
     }
   });
 
-  test('the command resolves from a synthesized stack folder inside the project (npx finds the workspace bin)', () => {
+  test('the synthesized command runs from the synthesized stack folder (as Terraform runs it, through a shell)', () => {
     const built = fs.existsSync(path.join(__dirname, '..', 'release', 'dist', 'src', 'cli.js'));
     if (!built) throw new Error('release/dist is missing: run the root `npm run build` first (npm test does)');
     const dir = fs.mkdtempSync(path.join(__dirname, '..', 'cdktf.outdir.release-'));
-    const stackDir = path.join(dir, 'stacks', 'dev-aws');
-    fs.mkdirSync(stackDir, { recursive: true });
-    const [cmd, ...args] = DEFAULT_RELEASE_COMMAND.split(' ');
-    const env = { ...process.env };
-    delete env.MLOPS_RELEASE_SPEC;
-    const result = spawnSync(cmd!, [...args, 'apply', '--spec-env', RELEASE_SPEC_ENV], { cwd: stackDir, encoding: 'utf8', env });
-    fs.rmSync(dir, { recursive: true, force: true });
-    expect(result.stderr).toContain('MLOPS_RELEASE_SPEC is not set');
-    expect(result.status).toBe(2);
+    try {
+      const app = new App({ outdir: dir });
+      const stack = new TerraformStack(app, 'dev-aws');
+      new ReleaseStep(stack, 'Step', { spec: { kind: 'training' }, triggers: { revision: 'abc' } });
+      app.synth();
+      const tf = JSON.parse(fs.readFileSync(path.join(dir, 'stacks', 'dev-aws', 'cdk.tf.json'), 'utf8'));
+      const [resource] = Object.values(tf.resource.terraform_data) as any[];
+      const env = { ...process.env };
+      delete env.MLOPS_RELEASE_SPEC;
+      const result = spawnSync(resource.provisioner[0]['local-exec'].command, { shell: true, cwd: path.join(dir, 'stacks', 'dev-aws'), encoding: 'utf8', env });
+      expect(result.stderr).toContain('MLOPS_RELEASE_SPEC is not set');
+      expect(result.status).toBe(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('fails at synth with MLOPS_MISSING_PEER and the npm install line when @cdktf-mlops/release is not installed', () => {
+    // A child process on the built library, where the package can be made unresolvable as if it were not installed.
+    const script = `
+      const Module = require('module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (request.startsWith('@cdktf-mlops/release')) throw Object.assign(new Error("Cannot find module '" + request + "'"), { code: 'MODULE_NOT_FOUND' });
+        return resolve.call(this, request, ...rest);
+      };
+      const { Testing, TerraformStack } = require('cdktf');
+      const { ReleaseStep } = require('./dist/lib/deploy/release-step');
+      try {
+        new ReleaseStep(new TerraformStack(Testing.app(), 'test'), 'Step', { spec: { kind: 'training' }, triggers: { revision: 'abc' } });
+      } catch (e) { process.stdout.write(e.message); }`;
+    const out = spawnSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' }).stdout;
+    expect(out).toMatch(/\[MLOPS_MISSING_PEER\] test\/Step: needs the package @cdktf-mlops\/release[\s\S]*Fix: npm install @cdktf-mlops\/release@\^0\.1\.0$/);
   });
 });
 

@@ -11,7 +11,8 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { AwsMlPlatform, AwsWorkloadIdentity, ComputeSize, IMlPlatform, IWorkloadIdentity, Naming } from 'cdktf-mlops';
+import { ComputeSize, IMlPlatform, IWorkloadIdentity, Naming } from 'cdktf-mlops';
+import { AwsMlPlatform, AwsWorkloadIdentity } from 'cdktf-mlops/aws';
 
 const naming = new Naming({ company: 'fabrikam', project: 'churn', environment: 'prod' });
 const account = { accountId: '210987654321', region: 'eu-central-1' };

@@ -75,8 +75,11 @@ export interface IEndpointAlerts extends IConstruct {
 
 /** Thresholds with their defaults applied. */
 export interface ResolvedThresholds {
+  /** Server error (5xx) share of invocations, in percent, that raises the error-rate alert. */
   readonly errorRatePercent: number;
+  /** p95 model latency, in milliseconds, that raises the latency alert. */
   readonly latencyP95Ms: number;
+  /** Minutes without a request that raise the no-traffic alert. */
   readonly noTrafficMinutes: number;
 }
 

@@ -1,10 +1,8 @@
 import { Construct } from 'constructs';
 import { Cloud, isCloud } from '../core/cloud';
 import { ErrorCode, MlopsValidationError, messages } from '../core/errors';
-import { AwsEndpointAlerts } from './aws';
-import { AzureEndpointAlerts } from './azure';
+import { loadCloud } from '../private/peers';
 import { EndpointAlertsProps, IEndpointAlerts } from './common';
-import { GcpEndpointAlerts } from './gcp';
 
 /**
  * Production alerts of a scoring endpoint and its training job — error rate,
@@ -36,15 +34,22 @@ export class EndpointAlerts extends Construct implements IEndpointAlerts {
       ]);
     }
     switch (cloud) {
-      case 'aws':
+      // Only the platform's cloud's module (and provider package) is loaded.
+      case 'aws': {
+        const { AwsEndpointAlerts } = loadCloud('aws', 'EndpointAlerts', () => require('./aws') as typeof import('./aws'));
         this.resource = new AwsEndpointAlerts(this, 'Resource', props);
         break;
-      case 'azure':
+      }
+      case 'azure': {
+        const { AzureEndpointAlerts } = loadCloud('azure', 'EndpointAlerts', () => require('./azure') as typeof import('./azure'));
         this.resource = new AzureEndpointAlerts(this, 'Resource', props);
         break;
-      case 'gcp':
+      }
+      case 'gcp': {
+        const { GcpEndpointAlerts } = loadCloud('gcp', 'EndpointAlerts', () => require('./gcp') as typeof import('./gcp'));
         this.resource = new GcpEndpointAlerts(this, 'Resource', props);
         break;
+      }
     }
     this.cloud = this.resource.cloud;
     this.alertNames = this.resource.alertNames;

@@ -1,4 +1,5 @@
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { ensureUniquePhysicalNames } from '../policy/unique-names';
 import { DataAwsIamSessionContext } from '@cdktf/provider-aws/lib/data-aws-iam-session-context';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -147,6 +148,8 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
 
   constructor(scope: Construct, id: string, props: AwsMlPlatformProps) {
     super(scope, id);
+    // Two resources of the stack with one physical name fail the synth, naming both (MLOPS_DUPLICATE_NAME).
+    ensureUniquePhysicalNames(this);
     const naming = toNaming(props.naming);
     const C = 'AwsMlPlatform';
     const where = this.node.path;

@@ -1,4 +1,5 @@
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { ensureUniquePhysicalNames } from '../policy/unique-names';
 import { Aspects, IAspect, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { IMlPlatform, IPlatformNetwork, IWorkloadIdentity } from '../core/contracts';
@@ -245,6 +246,8 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
 
   constructor(scope: Construct, id: string, props: AzureMlPlatformProps) {
     super(scope, id);
+    // Two resources of the stack with one physical name fail the synth, naming both (MLOPS_DUPLICATE_NAME).
+    ensureUniquePhysicalNames(this);
     const naming = toNaming(props.naming);
     const net = resolveNetwork(props.network);
 

@@ -1,16 +1,14 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { AwsMlPlatform } from '../aws/platform';
-import { AzureMlPlatform } from '../azure/platform';
 import { StackConfig } from '../config/schema';
 import { Cloud } from '../core/cloud';
 import { IMlPlatform } from '../core/contracts';
 import { ErrorCode, MlopsValidationError, ValidationIssue } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
-import { GcpMlPlatform } from '../gcp/platform';
-import { AwsGithubCiIdentity } from './aws';
-import { AzureGithubCiIdentity } from './azure';
-import { GcpGithubCiIdentity } from './gcp';
+import { loadCloud } from '../private/peers';
+import type { AwsGithubCiIdentity } from './aws';
+import type { AzureGithubCiIdentity } from './azure';
+import type { GcpGithubCiIdentity } from './gcp';
 import { GithubRepositoryProps, GithubSubject } from './github';
 
 /** What {@link createCiIdentity} needs besides the platform and the `ci` section. */
@@ -118,7 +116,10 @@ export function createCiIdentity(
 
   let construct: AzureGithubCiIdentity | AwsGithubCiIdentity | GcpGithubCiIdentity;
   switch (platform.cloud) {
+    // Only the platform's cloud's modules (and provider package) are loaded.
     case 'azure': {
+      const { AzureMlPlatform } = loadCloud('azure', 'createCiIdentity', () => require('../azure/platform') as typeof import('../azure/platform'));
+      const { AzureGithubCiIdentity } = require('./azure') as typeof import('./azure');
       if (!(platform instanceof AzureMlPlatform)) return wrongPlatform('AzureMlPlatform');
       if (!options.azure) missing('azure', 'add azure: { subscriptionId, tenantId } to the config');
       if (problems.length > 0) throw new MlopsValidationError('Invalid CI config:', problems);
@@ -135,6 +136,8 @@ export function createCiIdentity(
       break;
     }
     case 'aws': {
+      const { AwsMlPlatform } = loadCloud('aws', 'createCiIdentity', () => require('../aws/platform') as typeof import('../aws/platform'));
+      const { AwsGithubCiIdentity } = require('./aws') as typeof import('./aws');
       if (!(platform instanceof AwsMlPlatform)) return wrongPlatform('AwsMlPlatform');
       if (!options.aws) missing('aws', 'add aws: { accountId } to the config');
       if (problems.length > 0) throw new MlopsValidationError('Invalid CI config:', problems);
@@ -150,6 +153,8 @@ export function createCiIdentity(
       break;
     }
     case 'gcp': {
+      const { GcpMlPlatform } = loadCloud('gcp', 'createCiIdentity', () => require('../gcp/platform') as typeof import('../gcp/platform'));
+      const { GcpGithubCiIdentity } = require('./gcp') as typeof import('./gcp');
       if (!(platform instanceof GcpMlPlatform)) return wrongPlatform('GcpMlPlatform');
       if (!options.gcp) missing('gcp', 'add gcp: { projectId } to the config');
       if (problems.length > 0) throw new MlopsValidationError('Invalid CI config:', problems);

@@ -16,14 +16,13 @@ export type StackConfigFor<C extends Cloud> = Omit<StackConfigInput, 'cloud' | C
 /** A stack config written in TypeScript, for any cloud (see {@link StackConfigFor}). */
 export type StackConfigCode = StackConfigFor<'azure'> | StackConfigFor<'aws'> | StackConfigFor<'gcp'>;
 
-/** Distributes `Omit` over a union, so that each cloud's variant keeps its own required fields. */
-type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 /**
  * What a platform needs of a config (no state backend, deployment, CI or
  * alerts: those belong to a stack), written in TypeScript.
  */
-export type PlatformConfigCode = OmitEach<StackConfigCode, 'backend' | 'deployment' | 'ci' | 'alerts'>;
+export type PlatformConfigCode =
+  // Distributed over the clouds, so that each variant keeps its own required section.
+  StackConfigCode extends infer T ? (T extends unknown ? Omit<T, 'backend' | 'deployment' | 'ci' | 'alerts'> : never) : never;
 
 /**
  * A stack config written in code: checked by the type checker, then validated

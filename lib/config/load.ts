@@ -6,6 +6,7 @@ import { CLOUD_TITLES } from '../core/cloud';
 import { ErrorCode, MlopsValidationError, ValidationIssue, show } from '../core/errors';
 import { Naming } from '../core/naming';
 import { DEPLOYER_FORMATS, NETWORK_MODES } from '../core/network';
+import { IMAGE_URI_BY_DIGEST } from '../image/image-ref';
 import { CLOUDS } from '../core/cloud';
 import { markValidated } from './validated';
 import { CONFIG_FIELDS, REGION_FORMATS, StackConfig, StackConfigSchema, fieldAt } from './schema';
@@ -78,6 +79,7 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
       issues.push(problem('deployment.endpoint.rollout.stepPercent', rolloutInput.stepPercent, 'at least 10 on AWS (SageMaker linear steps are 10-50% of capacity)', 'set 10 or more', 'is too small for SageMaker'));
     }
   }
+  issues.push(...imageProblems(input));
   const endpoint = input.deployment?.endpoint;
   if (endpoint && typeof endpoint.minInstances === 'number' && typeof endpoint.maxInstances === 'number' && endpoint.maxInstances < endpoint.minInstances) {
     issues.push(problem('deployment.endpoint.maxInstances', endpoint.maxInstances, `at least minInstances (${endpoint.minInstances})`, 'raise maxInstances or lower minInstances', 'is below minInstances'));
@@ -260,6 +262,27 @@ function networkProblems(input: Record<string, any>): ValidationIssue[] {
   }
   if (input.ci !== undefined && input.deployers === undefined) {
     out.push(problem('deployers', undefined, 'the principals that deploy by hand, listed explicitly while ci: is set', 'list who runs the first deploy (and any later manual one), e.g. deployers: [<your object id / role ARN / user:email>]; CI is added by ci: itself', 'is required with ci:'));
+  }
+  return out;
+}
+
+/** The registry hosts each cloud's ML service pulls a custom image from, for `deployment.image.uri`. */
+const IMAGE_REGISTRY_HOSTS: Partial<Record<string, { readonly pattern: RegExp; readonly accepted: string }>> = {
+  aws: { pattern: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//, accepted: 'an Amazon ECR image (<account>.dkr.ecr.<region>.amazonaws.com/…): SageMaker runs training and hosting images from ECR' },
+  gcp: { pattern: /^([a-z0-9-]+-docker\.pkg\.dev|([a-z]+\.)?gcr\.io)\//, accepted: 'an Artifact Registry image (<region>-docker.pkg.dev/…) or gcr.io: Vertex AI runs custom containers from Google\'s registries' },
+};
+
+/** The cross-field rules of `deployment.image`: built or given, not both; a given image in a registry the cloud's ML service pulls from. */
+function imageProblems(input: Record<string, any>): ValidationIssue[] {
+  const image = input.deployment?.image;
+  if (!image || typeof image !== 'object' || typeof image.uri !== 'string') return [];
+  const out: ValidationIssue[] = [];
+  if (image.platform !== undefined) {
+    out.push(problem('deployment.image.platform', image.platform, 'a build platform only when the image is built (no deployment.image.uri)', 'remove deployment.image.platform (the given image is used as is), or remove deployment.image.uri to build the image at deploy', 'has no use with deployment.image.uri'));
+  }
+  const hosts = IMAGE_REGISTRY_HOSTS[input.cloud];
+  if (hosts && IMAGE_URI_BY_DIGEST.test(image.uri) && !hosts.pattern.test(image.uri)) {
+    out.push(problem('deployment.image.uri', image.uri, hosts.accepted, `push the image to the platform's registry (stack output image_uri) and give that reference, pinned by digest`, `is not in a registry ${CLOUD_TITLES[input.cloud as keyof typeof CLOUD_TITLES]} pulls from`));
   }
   return out;
 }

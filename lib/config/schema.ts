@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CLOUDS, Cloud } from '../core/cloud';
 import { AZURE_PRIVATE_DNS_ZONES, AzurePrivateDnsZoneKind, DEFAULT_ADDRESS_SPACE, DEFAULT_NETWORK_MODE, NETWORK_MODES } from '../core/network';
 import { SIZE_NAMES } from '../core/sizes';
+import { IMAGE_URI_BY_DIGEST, IMAGE_URI_EXAMPLE } from '../image/image-ref';
 
 /**
  * The stack config schema: one schema, the static type inferred from it.
@@ -78,7 +79,11 @@ const deployment = z
   .object({
     model: modelName,
     image: z
-      .object({ platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64') })
+      .object({
+        platform: z.enum(['linux/amd64', 'linux/arm64']).default('linux/amd64'),
+        // An image built elsewhere, pinned by digest (see IMAGE_URI_BY_DIGEST): no build at deploy.
+        uri: z.string().regex(IMAGE_URI_BY_DIGEST).optional(),
+      })
       .strict()
       .default({ platform: 'linux/amd64' }),
     training: z
@@ -301,10 +306,11 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'backend.resourceGroupName', description: 'Resource group of the state storage account (azurerm).', accepted: 'a resource group name', fix: 'name the existing resource group' },
   { path: 'backend.storageAccountName', description: 'State storage account (azurerm).', accepted: '3-24 lowercase letters and digits', fix: 'name the existing storage account' },
   { path: 'backend.containerName', description: 'State blob container (azurerm).', accepted: 'a container name', fix: 'name the existing container' },
-  { path: 'deployment', description: 'The runtime image, a training job and a scoring endpoint deployed with the platform (needs Docker at deploy time).', accepted: 'an object with model, training, endpoint, image', default: 'none (platform only)', fix: 'add deployment: { model: <name>, training: { data: <path in the artifact store> } }' },
+  { path: 'deployment', description: 'The runtime image, a training job and a scoring endpoint deployed with the platform (needs Docker at deploy time, unless deployment.image.uri names an image built elsewhere).', accepted: 'an object with model, training, endpoint, image', default: 'none (platform only)', fix: 'add deployment: { model: <name>, training: { data: <path in the artifact store> } }' },
   { path: 'deployment.model', description: 'Model name: the registered model and the endpoint are named after it.', accepted: '3-32 characters: lowercase letters, digits, hyphens; starts with a letter', fix: 'use a short name such as "bike-demand"' },
-  { path: 'deployment.image', description: 'How the runtime image is built.', accepted: 'an object with platform', default: '{ platform: linux/amd64 }', fix: 'see deployment.image.platform' },
+  { path: 'deployment.image', description: 'The runtime image: built at deploy from the @cdktf-mlops/runtime package and pushed to the platform registry, or an image built elsewhere (uri).', accepted: 'an object with platform, or with uri', default: '{ platform: linux/amd64 }', fix: 'see deployment.image.platform and deployment.image.uri' },
   { path: 'deployment.image.platform', description: 'The platform the runtime image is built for.', accepted: 'linux/amd64 or linux/arm64', default: 'linux/amd64', fix: 'keep linux/amd64 unless the cloud compute is ARM' },
+  { path: 'deployment.image.uri', description: 'A runtime image your own pipeline built and pushed, run as is: no Docker build, no docker provider. Pinned by digest, so that a new image re-runs the release and every instance runs the same image. The platform identity pulls from the platform registry (output image_uri); grant pull yourself for another registry.', accepted: `<registry host>/<repository>[:tag]@sha256:<64 hex>, e.g. ${IMAGE_URI_EXAMPLE}`, default: 'none (the image is built at deploy)', fix: 'append the digest your pipeline pushed: `docker buildx imagetools inspect <image:tag>` prints it as "Digest:"' },
   { path: 'deployment.training', description: 'The training job.', accepted: 'an object with data, hyperparameters, instanceCount, maxRuntimeMinutes', fix: 'add training: { data: <path in the artifact store> }' },
   { path: 'deployment.training.data', description: 'Training data: a CSV file or folder, relative to the artifact store root.', accepted: 'a relative path of letters, digits, _ . / = - (no "..")', fix: 'upload the data to the artifact store and give its path, e.g. datasets/bike/hour.csv' },
   { path: 'deployment.training.upload', description: 'A local file `cdktf deploy` uploads to `data` first (relative to the repository root), so one deploy trains on it; a changed file re-uploads and retrains.', accepted: 'a path to an existing file', default: 'none (the data is already in the store)', fix: 'give the path from the repository root, e.g. examples/demand-forecast/data/hour.csv' },

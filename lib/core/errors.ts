@@ -24,6 +24,7 @@ export const ErrorCode = {
   PROP_INVALID: 'MLOPS_PROP_INVALID',
   CLOUD_MISMATCH: 'MLOPS_CLOUD_MISMATCH',
   POLICY_VIOLATION: 'MLOPS_POLICY_VIOLATION',
+  MISSING_PEER: 'MLOPS_MISSING_PEER',
 } as const;
 /** A stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -7,7 +7,9 @@ export interface NameRule {
   readonly cloud: Cloud;
   /** What a person calls this resource, for messages. */
   readonly label: string;
+  /** Shortest name the cloud accepts. */
   readonly min: number;
+  /** Longest name the cloud accepts. */
   readonly max: number;
   /** Characters allowed besides lowercase letters and digits ('' = alphanumerics only). */
   readonly separator: '-' | '' ;

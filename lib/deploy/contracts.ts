@@ -18,9 +18,9 @@ export interface IRuntimeImageRef {
 export interface RolloutPolicy {
   /** canary: `canaryPercent` first, then all; linear: `stepPercent` per step; all-at-once: switch when healthy. */
   readonly strategy: 'canary' | 'linear' | 'all-at-once';
-  /** @default 10 */
+  /** Share of traffic the new version takes first (canary), in percent. @default 10 */
   readonly canaryPercent?: number;
-  /** @default 25 */
+  /** Share of traffic moved per step (linear), in percent. @default 25 */
   readonly stepPercent?: number;
   /** Minutes each step is watched before the next. @default 10 */
   readonly bakeMinutes?: number;
@@ -51,11 +51,11 @@ export interface TrainingJobProps {
   readonly data: string;
   /** Settings for `mlops train` (target, model, model parameters). @default {} */
   readonly hyperparameters?: Record<string, string | number | boolean>;
-  /** @default - the platform's training compute size */
+  /** Machine size of the job. @default - the platform's training compute size */
   readonly size?: ComputeSize;
-  /** @default 1 */
+  /** Instances the job runs on. @default 1 */
   readonly instanceCount?: number;
-  /** @default 120 */
+  /** The job is stopped after this many minutes. @default 120 */
   readonly maxRuntimeMinutes?: number;
   /**
    * Changes when the training data changes (e.g. {@link TrainingDataUpload}'s
@@ -69,6 +69,7 @@ export interface TrainingJobProps {
 
 /** A training job run by the release step, and the model version it registers. */
 export interface ITrainingJob extends IConstruct {
+  /** The cloud the job runs on. */
   readonly cloud: Cloud;
   /** The job's name on the cloud (unique per revision). */
   readonly jobName: string;
@@ -86,27 +87,31 @@ export interface ITrainingJob extends IConstruct {
 
 /** Props of {@link ScoringEndpoint}, the same on every cloud. */
 export interface ScoringEndpointProps {
+  /** The platform the endpoint runs on (its identity, registry, key, network). */
   readonly platform: IMlPlatform;
+  /** The runtime image the endpoint serves with. */
   readonly image: IRuntimeImageRef;
   /** The job whose model version the endpoint serves. */
   readonly job: ITrainingJob;
   /** Endpoint name. @default - the job's release name */
   readonly name?: string;
-  /** @default ComputeSize.small() */
+  /** Machine size of each instance. @default ComputeSize.small() */
   readonly size?: ComputeSize;
-  /** @default 1 */
+  /** Fewest instances the endpoint scales to. @default 1 */
   readonly minInstances?: number;
-  /** @default 2 */
+  /** Most instances the endpoint scales to. @default 2 */
   readonly maxInstances?: number;
-  /** @default { strategy: 'canary' } */
+  /** How a new model version takes traffic. @default { strategy: 'canary' } */
   readonly rollout?: RolloutPolicy;
-  /** @default { errorRatePercent: 5, latencyP95Ms: 1000 } */
+  /** Thresholds that roll a deployment back. @default { errorRatePercent: 5, latencyP95Ms: 1000 } */
   readonly alarms?: EndpointAlarmThresholds;
 }
 
 /** A live scoring endpoint. */
 export interface IScoringEndpoint extends IConstruct {
+  /** The cloud the endpoint runs on. */
   readonly cloud: Cloud;
+  /** The endpoint's name on the cloud. */
   readonly endpointName: string;
   /** The URL a client posts scoring requests to. */
   readonly endpointUrl: string;

@@ -3,18 +3,23 @@ import * as path from 'path';
 import { StackConfig } from '../config/schema';
 import { IMlPlatform } from '../core/contracts';
 import { Naming } from '../core/naming';
-import { ComputeSize } from '../core/sizes';
-import { dockerProviderFor } from '../image/docker-provider';
-import { RuntimeImage } from '../image/runtime-image';
 import { findProjectRoot } from '../core/project';
-import { TrainingDataUpload } from './training-data';
+import { ComputeSize } from '../core/sizes';
+import { imageRefFromUri } from '../image/image-ref';
+import type { RuntimeImagePlatform } from '../image/runtime-image';
+import { requirePeers, DOCKER_PEER } from '../private/peers';
+import { IRuntimeImageRef } from './contracts';
 import { ScoringEndpoint } from './scoring-endpoint';
+import { TrainingDataUpload } from './training-data';
 import { TrainingJob } from './training-job';
 
 /** What a config's `deployment:` section deploys. */
 export interface PlatformDeployment {
-  /** The runtime image, built and pushed to the platform's registry. */
-  readonly image: RuntimeImage;
+  /**
+   * The runtime image: a `RuntimeImage` built and pushed to the platform's
+   * registry, or the digest-pinned `deployment.image.uri` taken as is.
+   */
+  readonly image: IRuntimeImageRef;
   /** The training job and the model version it registers. */
   readonly job: TrainingJob;
   /** The scoring endpoint serving that version. */
@@ -24,26 +29,25 @@ export interface PlatformDeployment {
 }
 
 /**
- * Builds the config's `deployment:` section on a stack: the docker provider with
- * the registry's credentials, the runtime image (pulled by the platform's
- * workload identity), the training job and the scoring endpoint.
+ * Builds the config's `deployment:` section on a stack: the runtime image —
+ * built from the `@cdktf-mlops/runtime` package and pushed with the docker
+ * provider (added with the registry's credentials), or, with
+ * `deployment.image.uri`, the given image and no build at all — then the
+ * training job and the scoring endpoint, whose release steps run the
+ * `@cdktf-mlops/release` package installed next to this one.
  * Returns `undefined` when the config has no `deployment:` section.
  */
 export function createDeployment(stack: TerraformStack, platform: IMlPlatform, config: StackConfig): PlatformDeployment | undefined {
   const d = config.deployment;
   if (!d) return undefined;
-  dockerProviderFor(stack, platform);
-  const image = new RuntimeImage(stack, 'RuntimeImage', {
-    registry: platform.imageRegistry,
-    platform: d.image.platform,
-    pullers: [platform.identity],
-  });
+  const image = d.image.uri ? imageRefFromUri(d.image.uri, 'deployment.image.uri') : buildImage(stack, platform, d.image.platform);
   const name = `${new Naming(config.naming).prefix}-${d.model}`;
   const data = d.training.upload
     ? new TrainingDataUpload(stack, 'TrainingData', {
         artifactStore: platform.artifactStore,
         key: d.training.data,
-        source: path.resolve(findProjectRoot(__dirname) ?? process.cwd(), d.training.upload),
+        // Relative to the project the synth runs in (where cdktf.json is), not to this package.
+        source: path.resolve(findProjectRoot(process.cwd()) ?? process.cwd(), d.training.upload),
       })
     : undefined;
   const job = new TrainingJob(stack, 'TrainingJob', {
@@ -70,4 +74,18 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
     alarms: d.endpoint.alarms,
   });
   return { image, job, endpoint, data };
+}
+
+/**
+ * The docker provider with the registry's credentials and the runtime image,
+ * pulled by the platform's workload identity. The image modules (and the
+ * docker provider package) load only here: a stack with `deployment.image.uri`
+ * needs neither.
+ */
+function buildImage(stack: TerraformStack, platform: IMlPlatform, imagePlatform: RuntimeImagePlatform): IRuntimeImageRef {
+  requirePeers('deployment (the runtime image build; or set deployment.image.uri)', [DOCKER_PEER]);
+  const { dockerProviderFor } = require('../image/docker-provider') as typeof import('../image/docker-provider');
+  const { RuntimeImage } = require('../image/runtime-image') as typeof import('../image/runtime-image');
+  dockerProviderFor(stack, platform);
+  return new RuntimeImage(stack, 'RuntimeImage', { registry: platform.imageRegistry, platform: imagePlatform, pullers: [platform.identity] });
 }

@@ -1,11 +1,24 @@
-export * from './contracts';
-export * from './release-step';
-export * from './revision';
-export * from './training-job';
-export * from './scoring-endpoint';
-export * from './aws';
-export * from './azure';
-export * from './gcp';
-export * from './from-config';
-export * from './training-data';
-export * from './terraform-data';
+// Public API of `cdktf-mlops/deploy`: the cloud-neutral deployment constructs
+// (training job, scoring endpoint, training data upload), their contracts, the
+// release step, and the config's `deployment:` section as constructs. The
+// cloud's own constructs (`AwsTrainingJob`, …) come from `cdktf-mlops/<cloud>`;
+// `TrainingJob` and `ScoringEndpoint` load the platform's cloud on use.
+export type {
+  EndpointAlarmThresholds,
+  IRuntimeImageRef,
+  IScoringEndpoint,
+  ITrainingJob,
+  RolloutPolicy,
+  ScoringEndpointProps,
+  TrainingJobProps,
+} from './contracts';
+export { RELEASE_INSTANCE_ENV, RELEASE_SPEC_ENV, ReleaseStep } from './release-step';
+export type { ReleaseStepProps } from './release-step';
+export { TerraformData } from './terraform-data';
+export type { TerraformDataConfig } from './terraform-data';
+export { TrainingJob } from './training-job';
+export { ScoringEndpoint } from './scoring-endpoint';
+export { TrainingDataUpload } from './training-data';
+export type { TrainingDataUploadProps } from './training-data';
+export { createDeployment } from './from-config';
+export type { PlatformDeployment } from './from-config';

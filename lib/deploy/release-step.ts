@@ -1,9 +1,15 @@
-import { ITerraformDependable } from 'cdktf';
-import { Construct } from 'constructs';
+import { App, ITerraformDependable, TerraformStack } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCode, MlopsValidationError, show } from '../core/errors';
+import { installCommand } from '../private/peers';
 import { TerraformData } from './terraform-data';
 
-/** The command the release step runs (from the synthesized stack folder; npx finds the project's bin). */
-export const DEFAULT_RELEASE_COMMAND = 'npx --no-install mlops release';
+/** The package whose bin the release step runs (an optional peer dependency of cdktf-mlops). */
+const RELEASE_PACKAGE = '@cdktf-mlops/release';
+/** Its bin, as named in its package.json. */
+const RELEASE_BIN = 'mlops-release';
 /** The environment variable the step hands the spec over in. */
 export const RELEASE_SPEC_ENV = 'MLOPS_RELEASE_SPEC';
 /**
@@ -29,8 +35,11 @@ export interface ReleaseStepProps {
   /** Resources that must exist before the step runs. */
   readonly dependsOn?: ITerraformDependable[];
   /**
-   * The command prefix (`<command> apply|destroy --spec-env MLOPS_RELEASE_SPEC`).
-   * @default DEFAULT_RELEASE_COMMAND
+   * The command prefix (`<command> apply|destroy --spec-env MLOPS_RELEASE_SPEC`),
+   * run by Terraform from the synthesized stack folder.
+   * @default - `node "<path>/bin/mlops-release.js"`: the `@cdktf-mlops/release`
+   * package Node resolves from this package (the consumer's `node_modules`), by a
+   * path relative to the stack folder (`cdktf.out/stacks/<stack>`)
    */
   readonly command?: string;
 }
@@ -51,7 +60,7 @@ export class ReleaseStep extends Construct {
 
   constructor(scope: Construct, id: string, props: ReleaseStepProps) {
     super(scope, id);
-    const command = props.command ?? DEFAULT_RELEASE_COMMAND;
+    const command = props.command ?? releaseCommandFor(this);
     this.resource = new TerraformData(this, 'Resource', {
       input: props.spec,
       triggersReplace: props.triggers,
@@ -72,4 +81,52 @@ export class ReleaseStep extends Construct {
       ],
     });
   }
+}
+
+/**
+ * The release command for a step in `scope`'s stack: `node "<bin>"`, where
+ * `<bin>` is the `mlops-release` bin of the `@cdktf-mlops/release` package that
+ * Node resolves from this module (so the consumer's installed version, however
+ * npm laid out `node_modules`), relative to the folder Terraform runs the step
+ * from (`<outdir>/stacks/<stack id>`). Relative, with forward slashes, so the
+ * synthesized JSON is the same on every machine that has the project at any
+ * path. Throws `MLOPS_MISSING_PEER` when the package is not installed.
+ */
+export function releaseCommandFor(scope: IConstruct): string {
+  const bin = releaseBin(scope.node.path);
+  const stack = TerraformStack.of(scope);
+  const stackDir = path.resolve(App.of(stack).outdir, 'stacks', stack.node.id);
+  const rel = path.relative(stackDir, bin).split(path.sep).join('/');
+  if (/["$`\\\n%]/.test(rel)) {
+    throw new MlopsValidationError('Invalid ReleaseStep:', [
+      {
+        code: ErrorCode.PROP_INVALID,
+        path: scope.node.path,
+        message: `The path from the stack folder to the release command, ${show(rel)}, has a character a shell or Terraform would interpret (" $ \` \\ % or a line break). Fix: move the project to a path without them, or pass the ReleaseStep's command.`,
+      },
+    ]);
+  }
+  return `node "${rel}"`;
+}
+
+/** The absolute path of the installed `mlops-release` bin. */
+function releaseBin(where: string): string {
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${RELEASE_PACKAGE}/package.json`);
+  } catch {
+    throw new MlopsValidationError('Missing peer dependency:', [
+      {
+        code: ErrorCode.MISSING_PEER,
+        path: where,
+        message:
+          `needs the package ${RELEASE_PACKAGE}, which is not installed: a stack with a deployment runs its release steps (training job, model registration, endpoint rollout) with it during cdktf deploy. ` +
+          `Fix: ${installCommand([RELEASE_PACKAGE])}`,
+      },
+    ]);
+  }
+  const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { bin?: Record<string, string> | string };
+  const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[RELEASE_BIN];
+  if (!rel) throw new Error(`${manifest} has no "${RELEASE_BIN}" bin: reinstall ${RELEASE_PACKAGE}.`);
+  return path.join(path.dirname(manifest), rel);
 }

@@ -53,6 +53,7 @@ export class TerraformData extends TerraformResource {
     return this.outputMap;
   }
 
+  /** The resource's attributes in Terraform JSON: `input` and `triggers_replace`. */
   protected synthesizeAttributes(): { [name: string]: any } {
     return {
       input: hashMapper(anyToTerraform)(this.inputValue),
@@ -60,6 +61,7 @@ export class TerraformData extends TerraformResource {
     };
   }
 
+  /** The resource's attributes for HCL output (`cdktf synth --hcl`). */
   protected synthesizeHclAttributes(): { [name: string]: any } {
     return {
       input: hashMapperHcl(anyToHclTerraform)(this.inputValue),

@@ -1,13 +1,9 @@
-import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
-import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
-import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { AssetType, Fn, ITerraformDependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
-import { AwsArtifactStore } from '../aws/artifact-store';
-import { isAzureArtifactStore } from '../azure/artifact-store';
 import { IArtifactStore } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { loadCloud } from '../private/peers';
 
 /** Props of {@link TrainingDataUpload}. */
 export interface TrainingDataUploadProps {
@@ -57,8 +53,11 @@ export class TrainingDataUpload extends Construct {
     this.contentHash = asset.assetHash;
     this.uri = `${props.artifactStore.url}/${props.key}`;
     const store = props.artifactStore;
+    // Only the store's cloud's modules (and provider package) are loaded.
     switch (store.cloud) {
-      case 'aws':
+      case 'aws': {
+        const { S3Object } = loadCloud('aws', 'TrainingDataUpload', () => require('@cdktf/provider-aws/lib/s3-object') as typeof import('@cdktf/provider-aws/lib/s3-object'));
+        const { AwsArtifactStore } = require('../aws/artifact-store') as typeof import('../aws/artifact-store');
         this.resource = new S3Object(this, 'Resource', {
           bucket: store.storeName,
           key: props.key,
@@ -69,7 +68,10 @@ export class TrainingDataUpload extends Construct {
           dependsOn: store instanceof AwsArtifactStore ? [...store.objectWriteDependencies] : undefined,
         });
         break;
+      }
       case 'azure': {
+        const { StorageBlob } = loadCloud('azure', 'TrainingDataUpload', () => require('@cdktf/provider-azurerm/lib/storage-blob') as typeof import('@cdktf/provider-azurerm/lib/storage-blob'));
+        const { isAzureArtifactStore } = require('../azure/artifact-store') as typeof import('../azure/artifact-store');
         if (!isAzureArtifactStore(store)) {
           throw new Error(`TrainingDataUpload at ${this.node.path}: an Azure artifact store must be an AzureArtifactStore or AzureArtifactStore.fromExisting (it names the storage account).`);
         }
@@ -84,9 +86,11 @@ export class TrainingDataUpload extends Construct {
         });
         break;
       }
-      case 'gcp':
+      case 'gcp': {
+        const { StorageBucketObject } = loadCloud('gcp', 'TrainingDataUpload', () => require('@cdktf/provider-google/lib/storage-bucket-object') as typeof import('@cdktf/provider-google/lib/storage-bucket-object'));
         this.resource = new StorageBucketObject(this, 'Resource', { bucket: store.storeName, name: props.key, source: asset.path, contentType: contentTypeOf(props.key) });
         break;
+      }
     }
   }
 }

@@ -1,10 +1,8 @@
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { Cloud } from '../core/cloud';
-import { AwsTrainingJob } from './aws';
-import { AzureTrainingJob } from './azure';
+import { loadCloud } from '../private/peers';
 import { ITrainingJob, TrainingJobProps } from './contracts';
-import { GcpTrainingJob } from './gcp';
 
 /**
  * A training job of the runtime image on the platform's cloud, run by the
@@ -13,12 +11,19 @@ import { GcpTrainingJob } from './gcp';
  * `AzureTrainingJob`, `GcpTrainingJob`) is chosen by `platform.cloud`.
  */
 export class TrainingJob extends Construct implements ITrainingJob {
+  /** The cloud the job runs on. */
   public readonly cloud: Cloud;
+  /** The job's name on the cloud (unique per revision). */
   public readonly jobName: string;
+  /** The registered model's name. */
   public readonly modelName: string;
+  /** The model version label: the release revision (12 hex), set on the registered version. */
   public readonly modelVersion: string;
+  /** Where the job writes the model (cloud URI). */
   public readonly modelUri: string;
+  /** 12 hex: changes exactly when the image content or the job config changes. */
   public readonly revision: string;
+  /** What depends on the trained, registered model (the release step). */
   public readonly trained: ITerraformDependable;
   /** The cloud's own construct. */
   public readonly resource: ITrainingJob;
@@ -26,15 +31,22 @@ export class TrainingJob extends Construct implements ITrainingJob {
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
     switch (props.platform.cloud) {
-      case 'aws':
+      // Only the platform's cloud's module (and provider package) is loaded.
+      case 'aws': {
+        const { AwsTrainingJob } = loadCloud('aws', 'TrainingJob', () => require('./aws/training-job') as typeof import('./aws/training-job'));
         this.resource = new AwsTrainingJob(this, 'Resource', props);
         break;
-      case 'azure':
+      }
+      case 'azure': {
+        const { AzureTrainingJob } = loadCloud('azure', 'TrainingJob', () => require('./azure/training-job') as typeof import('./azure/training-job'));
         this.resource = new AzureTrainingJob(this, 'Resource', props);
         break;
-      case 'gcp':
+      }
+      case 'gcp': {
+        const { GcpTrainingJob } = loadCloud('gcp', 'TrainingJob', () => require('./gcp/training-job') as typeof import('./gcp/training-job'));
         this.resource = new GcpTrainingJob(this, 'Resource', props);
         break;
+      }
     }
     this.cloud = this.resource.cloud;
     this.jobName = this.resource.jobName;

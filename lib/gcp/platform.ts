@@ -1,4 +1,5 @@
 import { DataGoogleClientOpenidUserinfo } from '@cdktf/provider-google/lib/data-google-client-openid-userinfo';
+import { ensureUniquePhysicalNames } from '../policy/unique-names';
 import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Aspects, Fn, IAspect, TerraformResource, TerraformStack, Token, dependable } from 'cdktf';
@@ -113,6 +114,8 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
 
   constructor(scope: Construct, id: string, props: GcpMlPlatformProps) {
     super(scope, id);
+    // Two resources of the stack with one physical name fail the synth, naming both (MLOPS_DUPLICATE_NAME).
+    ensureUniquePhysicalNames(this);
     const naming = toNaming(props.naming);
     const issues = new IssueCollector();
     for (const issue of naming.check('gcp')) issues.add(issue.code, issue.path, issue.message);

@@ -6,7 +6,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { IImageRegistry, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { findProjectRoot, hashContext, listContextFiles, stageContext } from './private/context';
+import type { IRuntimeImageRef } from '../deploy/contracts';
+import { installCommand } from '../private/peers';
+import { imageRefFromUri } from './image-ref';
+import { hashContext, listContextFiles, runtimePackageDir, stageContext } from './private/context';
 
 /** Platforms the runtime image can be built for (one per image; see the README's limits). */
 export const RUNTIME_IMAGE_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
@@ -14,20 +17,15 @@ export const RUNTIME_IMAGE_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 export type RuntimeImagePlatform = (typeof RUNTIME_IMAGE_PLATFORMS)[number];
 
 /**
- * What `training-image/Dockerfile` copies from the repository root, besides the
- * Dockerfile and its `.dockerignore` — the allow-list of
- * `training-image/Dockerfile.dockerignore`. Markdown files, `.DS_Store`,
- * `node_modules`, `dist` and `.git` inside these folders are left out.
+ * What the runtime package's `Dockerfile` copies from the package folder (its
+ * build context), besides the Dockerfile and its `Dockerfile.dockerignore` —
+ * the ignore file's allow-list. Markdown files, `.DS_Store`, `node_modules`,
+ * `dist` and `.git` inside these folders are left out.
  */
-export const DEFAULT_RUNTIME_IMAGE_INCLUDE: readonly string[] = [
-  'package.json',
-  'package-lock.json',
-  'training-image/package.json',
-  'training-image/tsconfig.json',
-  'training-image/src',
-  'training-image/bin',
-  'training-image/docker',
-];
+export const DEFAULT_RUNTIME_IMAGE_INCLUDE: readonly string[] = ['package.json', 'npm-shrinkwrap.json', 'tsconfig.build.json', 'src', 'bin', 'docker'];
+
+/** The npm package whose folder is the default build context. */
+const RUNTIME_PACKAGE = '@cdktf-mlops/runtime';
 
 /** The image's name inside an Artifact Registry repository. */
 export const GCP_IMAGE_NAME = 'runtime';
@@ -40,13 +38,15 @@ export interface RuntimeImageProps {
   /** The registry the image is pushed to (the platform's `imageRegistry`). */
   readonly registry: IImageRegistry;
   /**
-   * The Docker build context: the repository root, where the npm lockfile lives.
-   * @default - the nearest folder above this module that holds `cdktf.json`
+   * The Docker build context: a folder with the Dockerfile, the runtime's
+   * `package.json`, its lockfile and its sources.
+   * @default - the folder of the installed `@cdktf-mlops/runtime` package (it ships
+   * the context, with its own `npm-shrinkwrap.json`); in this repository, `training-image/`
    */
   readonly contextDir?: string;
   /**
    * The Dockerfile, relative to `contextDir`.
-   * @default 'training-image/Dockerfile'
+   * @default 'Dockerfile'
    */
   readonly dockerfile?: string;
   /**
@@ -75,7 +75,7 @@ export interface RuntimeImageProps {
 }
 
 /**
- * The runtime image, built from `training-image/` and pushed to the platform's
+ * The runtime image, built from the `@cdktf-mlops/runtime` package and pushed to the platform's
  * registry during `cdktf deploy` (`docker_image` + `docker_registry_image` of
  * the docker provider), tagged by a hash of exactly the files that go into it.
  * A runtime change rolls a new tag, so everything that references `imageUri`
@@ -84,6 +84,18 @@ export interface RuntimeImageProps {
  * ({@link dockerProviderFor}).
  */
 export class RuntimeImage extends Construct {
+  /**
+   * An image built and pushed elsewhere (your own pipeline), pinned by digest
+   * (`<registry host>/<repository>[:tag]@sha256:<64 hex>`): jobs and endpoints
+   * run it as is, with no Docker build and no docker provider. The platform's
+   * workload identity pulls from the platform's registry; an image in another
+   * registry needs a pull grant there. Throws `MLOPS_PROP_INVALID` for a
+   * reference without a digest.
+   */
+  public static fromImageUri(uri: string): IRuntimeImageRef {
+    return imageRefFromUri(uri);
+  }
+
   /** The image repository: the registry's `imageUri` (ECR, ACR), or `<imageUri>/runtime` in an Artifact Registry repository. */
   public readonly repository: string;
   /** `<repository uri>:<tag>`; references the push, so users of it deploy after the image exists. */
@@ -108,9 +120,9 @@ export class RuntimeImage extends Construct {
 
     if (!props.registry) invalid('registry', props.registry, "an IImageRegistry (the platform's imageRegistry)");
 
-    const dockerfile = props.dockerfile ?? 'training-image/Dockerfile';
+    const dockerfile = props.dockerfile ?? 'Dockerfile';
     const dockerfileOk = isRelativeInside(dockerfile);
-    if (!dockerfileOk) invalid('dockerfile', dockerfile, "a non-empty path relative to contextDir that stays inside it, e.g. 'training-image/Dockerfile'");
+    if (!dockerfileOk) invalid('dockerfile', dockerfile, "a non-empty path relative to contextDir that stays inside it, e.g. 'Dockerfile'");
 
     const platform = props.platform ?? 'linux/amd64';
     if (!(RUNTIME_IMAGE_PLATFORMS as readonly string[]).includes(platform)) {
@@ -120,12 +132,17 @@ export class RuntimeImage extends Construct {
       invalid('tagPrefix', props.tagPrefix, 'letters, digits, _ . - (at most 111, not starting with . or -), e.g. "runtime"');
     }
 
-    const contextDir = props.contextDir ?? findProjectRoot(__dirname);
+    const contextDir = props.contextDir ?? runtimePackageDir();
     const contextOk = contextDir !== undefined && isDirectory(contextDir);
     if (props.contextDir === undefined && contextDir === undefined) {
-      invalid('contextDir', undefined, 'the repository root (no folder with cdktf.json was found above this module: pass contextDir)');
+      issues.add(
+        ErrorCode.MISSING_PEER,
+        where,
+        `RuntimeImage builds the runtime image from the ${RUNTIME_PACKAGE} package (its build context ships in it), which is not installed. ` +
+          `Fix: ${installCommand([RUNTIME_PACKAGE])}; or pass contextDir; or build the image in your own pipeline and use RuntimeImage.fromImageUri (deployment.image.uri in a config).`,
+      );
     } else if (!contextOk) {
-      invalid('contextDir', contextDir, 'an existing folder: the repository root that holds the Dockerfile, package.json and package-lock.json');
+      invalid('contextDir', contextDir, 'an existing folder with the Dockerfile, package.json, its lockfile and the sources (the @cdktf-mlops/runtime package folder)');
     }
 
     const include = props.include ?? DEFAULT_RUNTIME_IMAGE_INCLUDE;
@@ -133,7 +150,7 @@ export class RuntimeImage extends Construct {
     if (badInclude.length > 0) invalid('include', badInclude, 'paths relative to contextDir that stay inside it');
 
     if (contextOk && dockerfileOk && !isFile(path.join(contextDir!, dockerfile))) {
-      invalid('dockerfile', dockerfile, `a file that exists in contextDir ${JSON.stringify(contextDir)} (set contextDir to the repository root, or dockerfile to its path inside it)`);
+      invalid('dockerfile', dockerfile, `a file that exists in contextDir ${JSON.stringify(contextDir)} (set contextDir to the folder that holds it, or dockerfile to its path inside contextDir)`);
     }
     if (contextOk && badInclude.length === 0) {
       const missing = include.filter((p) => !fs.existsSync(path.join(contextDir!, p)));

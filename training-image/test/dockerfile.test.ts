@@ -14,7 +14,6 @@ import { readModelDir } from '../src/artifacts/modeldir';
 import { Rng } from '../src/core/random';
 
 const IMAGE_DIR = path.resolve(__dirname, '..');
-const REPO = path.resolve(IMAGE_DIR, '..');
 const ENTRYPOINT = path.join(IMAGE_DIR, 'docker', 'entrypoint.js');
 const HEALTHCHECK = path.join(IMAGE_DIR, 'docker', 'healthcheck.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-image-'));
@@ -92,8 +91,11 @@ describe('Dockerfile', () => {
   test('is multi-stage: TypeScript is compiled in a build stage, production dependencies installed alone, and only those two reach the runtime', () => {
     expect(stageIndex('build')).toBeGreaterThanOrEqual(0);
     expect(stageIndex('deps')).toBeGreaterThanOrEqual(0);
-    expect(inStage('RUN', stageIndex('deps')).map((i) => i.args).join('\n')).toMatch(/npm ci --omit=dev --workspace training-image/);
-    expect(inStage('RUN', stageIndex('build')).map((i) => i.args).join('\n')).toMatch(/tsc -p training-image/);
+    // The context is this package folder: its own lockfile (npm-shrinkwrap.json), no workspace of a repository.
+    expect(inStage('RUN', stageIndex('deps')).map((i) => i.args).join('\n')).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(inStage('RUN', stageIndex('build')).map((i) => i.args).join('\n')).toMatch(/tsc -p tsconfig\.build\.json/);
+    for (const stage of ['build', 'deps']) expect(inStage('COPY', stageIndex(stage)).map((i) => i.args)).toContain('package.json npm-shrinkwrap.json ./');
+    expect(dockerfile.instructions.map((i) => i.args).join('\n')).not.toMatch(/--workspace|training-image\//);
     const copies = inStage('COPY');
     const fromStages = copies.map((c) => /--from=(\S+)/.exec(c.args)?.[1]).filter(Boolean);
     expect(new Set(fromStages)).toEqual(new Set(['deps', 'build']));
@@ -110,7 +112,7 @@ describe('Dockerfile', () => {
     for (const c of local) {
       const parts = c.args.split(/\s+/).filter((p) => !p.startsWith('--'));
       for (const src of parts.slice(0, -1)) {
-        expect(fs.existsSync(path.join(REPO, src))).toBe(true);
+        expect(fs.existsSync(path.join(IMAGE_DIR, src))).toBe(true);
         expect(allow.some((a) => src === a || src.startsWith(`${a}/`))).toBe(true);
       }
     }
@@ -126,7 +128,7 @@ describe('Dockerfile', () => {
     expect(hc).toHaveLength(1);
     const cmd = JSON.parse(/CMD\s+(\[.*\])$/.exec(hc[0]!.args)![1]!) as string[];
     expect(cmd[0]).toBe('node');
-    expect(cmd[1]).toBe('/opt/mlops/training-image/docker/healthcheck.js');
+    expect(cmd[1]).toBe('/opt/mlops/docker/healthcheck.js');
     expect(fs.readFileSync(HEALTHCHECK, 'utf8')).toContain("'/ping'");
   });
 
@@ -134,9 +136,10 @@ describe('Dockerfile', () => {
     const ep = inStage('ENTRYPOINT');
     expect(ep).toHaveLength(1);
     const argv = JSON.parse(ep[0]!.args) as string[]; // exec form (a shell form would drop the arguments)
-    expect(argv).toEqual(['node', '/opt/mlops/training-image/docker/entrypoint.js']);
-    // The image path maps to this repository's file, which the runtime stage copies.
-    expect(inStage('COPY').some((c) => /^training-image\/docker training-image\/docker$/.test(c.args))).toBe(true);
+    expect(argv).toEqual(['node', '/opt/mlops/docker/entrypoint.js']);
+    // The image path maps to this package's file, which the runtime stage copies (WORKDIR /opt/mlops).
+    expect(inStage('WORKDIR').map((i) => i.args)).toEqual(['/opt/mlops']);
+    expect(inStage('COPY').some((c) => /^docker docker$/.test(c.args))).toBe(true);
     expect(fs.existsSync(ENTRYPOINT)).toBe(true);
     expect(JSON.parse(inStage('CMD')[0]!.args)).toEqual(['serve']);
   });

@@ -90,12 +90,15 @@ function workspacePublicAccess(platform: AzureMlPlatform): boolean {
 export class AzureScoringEndpoint extends Construct implements IScoringEndpoint {
   /** Always `azure`. */
   public readonly cloud = 'azure' as const;
+  /** The endpoint's name on the cloud. */
   public readonly endpointName: string;
   /** `https://<name>.<region>.inference.ml.azure.com/score`. */
   public readonly endpointUrl: string;
   /** The endpoint's ARM resource id. */
   public readonly endpointId: string;
+  /** The model version (revision) it serves. */
   public readonly modelVersion: string;
+  /** What must exist before alerts and other consumers (the endpoint and its rollout). */
   public readonly deployed: ITerraformDependable;
   /** The managed online endpoint instance type. */
   public readonly instanceType: string;

@@ -59,12 +59,15 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
   public readonly releaseName: string;
   /** `<release name>-<revision>`: unique per revision. */
   public readonly jobName: string;
+  /** The registered model's name. */
   public readonly modelName: string;
   /** The release revision: set as the `mlops.revision` tag of the registered model version. */
   public readonly modelVersion: string;
   /** `https://<account>.blob.core.windows.net/<container>/models/<model>/<revision>/`. */
   public readonly modelUri: string;
+  /** 12 hex: changes exactly when the image content or the job config changes. */
   public readonly revision: string;
+  /** What depends on the trained, registered model (the release step). */
   public readonly trained: ITerraformDependable;
   /** The release step (terraform_data). */
   public readonly step: ReleaseStep;

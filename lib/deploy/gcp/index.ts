@@ -1,3 +1,4 @@
-export * from './training-job';
-export * from './scoring-endpoint';
+// The GCP deployment constructs (public through `cdktf-mlops/gcp`).
+export { GcpTrainingJob, GCP_RELEASE_PREFIX } from './training-job';
+export { GcpScoringEndpoint, GCP_DEFAULT_ALARMS, GCP_DEFAULT_ROLLOUT } from './scoring-endpoint';
 export { numericEndpointId } from './private/common';

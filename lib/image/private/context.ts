@@ -9,7 +9,7 @@ import * as path from 'path';
  * only those files.
  */
 
-/** Names skipped inside included folders (mirrors `training-image/Dockerfile.dockerignore`: `**\/*.md`, `**\/.DS_Store`). */
+/** Names skipped inside included folders (mirrors the runtime's `Dockerfile.dockerignore`: `**\/*.md`, `**\/.DS_Store`). */
 const SKIPPED_NAMES = new Set(['.DS_Store', 'node_modules', 'dist', '.git']);
 const SKIPPED_SUFFIXES = ['.md'];
 
@@ -141,4 +141,15 @@ function pruneStale(root: string, keep: string): void {
   }
 }
 
-export { findProjectRoot } from '../../core/project';
+/**
+ * The folder of the installed `@cdktf-mlops/runtime` package (resolved from
+ * this module, the way Node resolves the package for it), or undefined when
+ * it is not installed. In this repository it is the `training-image` workspace.
+ */
+export function runtimePackageDir(): string | undefined {
+  try {
+    return path.dirname(require.resolve('@cdktf-mlops/runtime/package.json'));
+  } catch {
+    return undefined;
+  }
+}
