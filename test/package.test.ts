@@ -78,20 +78,119 @@ const IMAGE_URI: Record<Cloud, string> = {
 
 scenario({
   id: 'config',
-  title: 'a platform from a config written in code, in the consumer’s own stack',
+  title: 'a platform from a config written in code (defineConfig), in the consumer’s own stack',
   clouds: CLOUDS,
-  code: () => `
+  code: (cloud) => `
     const stack = new cdktf.TerraformStack(app, id);
     providers(stack);
-    // defineConfig (issue 12, item 4): once it exists, write this as mlops.defineConfig({ ...CONFIG })
-    // and drop parseConfig: the same defaults and messages, checked by the compiler too.
-    const config = mlops.parseConfig(CONFIG);
+    // Checked by the compiler (the cloud's section is required, others refused) and validated with the YAML config's rules.
+    const config = mlops.defineConfig(${JSON.stringify(consumerConfig(cloud))});
     const platform = mlops.createPlatform(stack, 'Platform', config);
-    new cdktf.TerraformOutput(stack, 'artifacts', { value: platform.artifactStore.url });`,
+    new cdktf.TerraformOutput(stack, 'artifacts', { value: platform.artifactStore.url });
+    new cdktf.TerraformOutput(stack, 'mode', { value: platform.network.mode });`,
   check: ({ cloud, tf }) => {
     const store = { aws: 'aws_s3_bucket', azure: 'azurerm_storage_account', gcp: 'google_storage_bucket' }[cloud];
     expect(Object.keys(tf.resource[store] ?? {})).toHaveLength(1);
     expect(tf.output.artifacts.value).toBeDefined();
+    expect(tf.output.mode.value).toBe('firewalled');
+  },
+});
+
+/** A team's own identity class: not a construct of the library, granted through the cloud-neutral contract. */
+const CUSTOM_IDENTITY: Record<Cloud, { cloud: Cloud; name: string; id: string; principal: string }> = {
+  aws: { cloud: 'aws', name: 'team-scoring', id: `arn:aws:iam::${ACCOUNT}:role/team-scoring`, principal: `arn:aws:iam::${ACCOUNT}:role/team-scoring` },
+  azure: { cloud: 'azure', name: 'team-scoring', id: `/subscriptions/${AZURE.subscriptionId}/resourceGroups/rg-team/providers/Microsoft.ManagedIdentity/userAssignedIdentities/team-scoring`, principal: '22222222-3333-4444-5555-666666666666' },
+  gcp: { cloud: 'gcp', name: 'team-scoring', id: `team-scoring@${PROJECT}.iam.gserviceaccount.com`, principal: `serviceAccount:team-scoring@${PROJECT}.iam.gserviceaccount.com` },
+};
+
+scenario({
+  id: 'byo',
+  title: 'a platform on imported key, store, registry and identity, passing the policy pack, with a team’s own IWorkloadIdentity class granted its store',
+  clouds: CLOUDS,
+  code: (cloud) => {
+    const lz = `/subscriptions/${AZURE.subscriptionId}/resourceGroups/rg-lz-shared/providers`;
+    const platform = {
+      aws: `
+    const key = cloud.AwsEncryptionKey.fromKeyArn(stack, 'LzKey', 'arn:aws:kms:${REGION.aws}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    const platform = new cloud.AwsMlPlatform(stack, 'Platform', {
+      naming, accountId: '${ACCOUNT}', region: '${REGION.aws}', deployers: ['arn:aws:iam::${ACCOUNT}:role/Admin'],
+      existing: {
+        encryptionKey: key,
+        artifactStore: cloud.AwsArtifactStore.fromExisting(stack, 'LzBucket', { bucketName: 'contoso-lz-ml-data', key }),
+        imageRegistry: cloud.AwsImageRegistry.fromExisting(stack, 'LzRepo', { repositoryArn: 'arn:aws:ecr:${REGION.aws}:${ACCOUNT}:repository/lz/ml-runtime', key }),
+        identity: cloud.AwsWorkloadIdentity.fromRoleArn(stack, 'LzRole', 'arn:aws:iam::${ACCOUNT}:role/lz-ml-workload'),
+      },
+    });`,
+      azure: `
+    const key = cloud.AzureEncryptionKey.fromExisting(stack, 'Cmk', { keyVaultId: '${lz}/Microsoft.KeyVault/vaults/kv-lz-dev', keyId: 'https://kv-lz-dev.vault.azure.net/keys/ml-cmk', purgeProtected: true, reachableFrom: 'allowedRanges' });
+    const platform = new cloud.AzureMlPlatform(stack, 'Platform', {
+      naming, location: '${REGION.azure}', tenantId: '${AZURE.tenantId}', deployers: ['33333333-4444-5555-6666-777777777777'],
+      network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] },
+      existing: {
+        resourceGroup: cloud.AzureResourceGroup.fromName(stack, 'Rg', 'rg-churn-dev', '${REGION.azure}'),
+        encryptionKey: key,
+        artifactStore: cloud.AzureArtifactStore.fromExisting(stack, 'Data', { storageAccountId: '${lz}/Microsoft.Storage/storageAccounts/stlzdev', containerName: 'churn', encryptionKey: key, reachableFrom: 'allowedRanges' }),
+        imageRegistry: cloud.AzureImageRegistry.fromExisting(stack, 'Acr', { registryId: '${lz}/Microsoft.ContainerRegistry/registries/crlzdev', reachableFrom: 'allowedRanges' }),
+        identity: cloud.AzureWorkloadIdentity.fromExisting(stack, 'Jobs', { identityId: '${lz}/Microsoft.ManagedIdentity/userAssignedIdentities/id-churn-jobs', principalId: '44444444-5555-6666-7777-888888888888', clientId: '55555555-6666-7777-8888-999999999999' }),
+      },
+    });`,
+      gcp: `
+    const key = cloud.GcpEncryptionKey.fromKeyId(stack, 'Key', 'projects/${PROJECT}/locations/${REGION.gcp}/keyRings/data/cryptoKeys/ml');
+    const platform = new cloud.GcpMlPlatform(stack, 'Platform', {
+      naming, projectId: '${PROJECT}', region: '${REGION.gcp}', deployers: ['group:platform@contoso.com'],
+      existing: {
+        encryptionKey: key,
+        artifactStore: cloud.GcpArtifactStore.fromExisting(stack, 'Data', { bucketName: 'contoso-lz-ml-data', encryptionKey: key }),
+        imageRegistry: cloud.GcpImageRegistry.fromRepositoryId(stack, 'Images', 'projects/${PROJECT}/locations/${REGION.gcp}/repositories/images'),
+        identity: cloud.GcpWorkloadIdentity.fromServiceAccountEmail(stack, 'Runner', 'ml-runner@${PROJECT}.iam.gserviceaccount.com'),
+      },
+    });`,
+    }[cloud];
+    const custom = CUSTOM_IDENTITY[cloud];
+    return `
+    const stack = new cdktf.TerraformStack(app, id);
+    providers(stack);
+    const naming = { company: 'contoso', project: 'mlops', environment: 'dev' };${platform}
+    class TeamIdentity extends constructs.Construct implements mlops.IWorkloadIdentity {
+      readonly cloud = '${custom.cloud}' as const;
+      readonly identityName = '${custom.name}';
+      readonly identityId = '${custom.id}';
+      readonly principal = '${custom.principal}';
+    }
+    platform.artifactStore.grantRead(new TeamIdentity(stack, 'Team'));
+    policy.applyPolicyPack(stack, { networkMode: platform.network.mode, deployers: () => platform.deployers, log: () => undefined });`;
+  },
+  check: ({ cloud, tf }) => {
+    const all = (type: string): any[] => Object.values(tf.resource[type] ?? {});
+    const created = { aws: ['aws_kms_key', 'aws_s3_bucket', 'aws_ecr_repository', 'aws_iam_role'], azure: ['azurerm_resource_group', 'azurerm_key_vault', 'azurerm_storage_account', 'azurerm_container_registry', 'azurerm_user_assigned_identity'], gcp: ['google_kms_crypto_key', 'google_storage_bucket', 'google_artifact_registry_repository', 'google_service_account'] }[cloud];
+    // None of the imported resources is created. Two documented exceptions, each a resource of its own:
+    // AWS: a service key for the log group and alert topics (their key policy must name the services, and an
+    // imported key's policy is never written); Azure: the workspace's service identity.
+    const own: Record<string, number> = { aws_kms_key: cloud === 'aws' ? 1 : 0, azurerm_user_assigned_identity: cloud === 'azure' ? 1 : 0 };
+    for (const type of created) expect({ type, count: all(type).length }).toEqual({ type, count: own[type] ?? 0 });
+    if (cloud === 'aws') expect(all('aws_kms_alias').map((a) => a.name)).toEqual(['alias/contoso-mlops-dev-service-key']);
+    if (cloud === 'azure') expect(all('azurerm_user_assigned_identity').map((i) => i.name)).toEqual(['contoso-mlops-dev-id-svc']);
+    const custom = CUSTOM_IDENTITY[cloud];
+    switch (cloud) {
+      case 'aws': {
+        const policies = all('aws_iam_role_policy');
+        expect(policies.some((p) => p.role === 'lz-ml-workload' && /data\.aws_s3_bucket\.LzBucket_\w+\.arn/.test(String(p.policy)))).toBe(true);
+        expect(policies.some((p) => p.role === 'team-scoring' && String(p.policy).includes('s3:GetObject'))).toBe(true);
+        break;
+      }
+      case 'azure': {
+        const assignments = all('azurerm_role_assignment');
+        expect(assignments.some((a) => a.principal_id === '44444444-5555-6666-7777-888888888888' && String(a.scope).includes('stlzdev'))).toBe(true);
+        expect(assignments.some((a) => a.principal_id === custom.principal && a.role_definition_name === 'Storage Blob Data Reader')).toBe(true);
+        break;
+      }
+      case 'gcp': {
+        const members = all('google_storage_bucket_iam_member');
+        expect(members.some((m) => m.bucket === 'contoso-lz-ml-data' && m.member === 'serviceAccount:ml-runner@${PROJECT}.iam.gserviceaccount.com'.replace('${PROJECT}', PROJECT))).toBe(true);
+        expect(members.some((m) => m.member === custom.principal && m.role === 'roles/storage.objectViewer')).toBe(true);
+        break;
+      }
+    }
   },
 });
 
@@ -234,10 +333,12 @@ import * as cdktf from 'cdktf';
 import * as constructs from 'constructs';
 import * as mlops from 'cdktf-mlops';
 import * as cloud from 'cdktf-mlops/${cloud}';
+import * as policy from 'cdktf-mlops/policy';
 ${PROVIDERS[cloud].imports}
 
 void constructs;
 void cloud;
+void policy;
 const CONFIG = ${JSON.stringify(consumerConfig(cloud))} as const;
 const DEPLOYMENT = ${JSON.stringify(DEPLOYMENT)};
 void DEPLOYMENT;
