@@ -1,18 +1,25 @@
 /**
- * A team's own stack that imports the platform from npm, the way any consumer
- * would: `import { … } from 'cdktf-mlops'` resolves through the package's
- * `exports` (here by self-reference; in your project, after `npm i cdktf-mlops`).
+ * A team's own cdktf app that uses cdktf-mlops as a library, the way any
+ * consumer would: `import { … } from 'cdktf-mlops'` and `'cdktf-mlops/aws'`
+ * resolve through the package's `exports` (here by self-reference; in your
+ * project, after `npm i cdktf-mlops` and its peer dependencies).
  *
- * It builds the AWS platform with a GPU training size, then gives a second,
- * team-owned identity (a batch-scoring job) read access to the artifacts, pull
- * access to the runtime image and read access to the model registry — through
- * the cloud-neutral grants, so the same lines work on Azure and GCP.
+ * Two stacks:
+ * - `churn-team`: the team's own stack. It builds the AWS platform on the
+ *   landing zone's KMS key (bring your own: `AwsEncryptionKey.fromKeyArn`),
+ *   with a GPU training size, then grants a team-owned batch-scoring identity
+ *   that Lambda assumes, and the team's existing role (imported by ARN), what
+ *   batch scoring needs — through the cloud-neutral grants, so the same lines
+ *   work on Azure and GCP.
+ * - `churn-platform`: the whole deployable stack from a config written in
+ *   TypeScript (`defineConfig`): checked by the compiler, validated with the
+ *   YAML config's rules and messages.
  */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { ComputeSize, IMlPlatform, IWorkloadIdentity, Naming } from 'cdktf-mlops';
-import { AwsMlPlatform, AwsWorkloadIdentity } from 'cdktf-mlops/aws';
+import { ComputeSize, defineConfig, IMlPlatform, IWorkloadIdentity, MlPlatformStack, Naming } from 'cdktf-mlops';
+import { AwsEncryptionKey, AwsMlPlatform, AwsWorkloadIdentity } from 'cdktf-mlops/aws';
 
 const naming = new Naming({ company: 'fabrikam', project: 'churn', environment: 'prod' });
 const account = { accountId: '210987654321', region: 'eu-central-1' };
@@ -33,11 +40,17 @@ class ChurnTeamStack extends TerraformStack {
       ...account,
       naming,
       tags: { team: 'churn' },
+      deployers: [`arn:aws:iam::${account.accountId}:role/churn-platform-admin`],
       training: { size: ComputeSize.gpu({ aws: 'ml.g5.xlarge' }), maxNodes: 2, lowPriority: true },
+      // The landing zone's key: the platform encrypts with it and never writes its key policy.
+      existing: { encryptionKey: AwsEncryptionKey.fromKeyArn(this, 'LandingZoneKey', `arn:aws:kms:${account.region}:${account.accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`) },
     });
 
-    const batch = new AwsWorkloadIdentity(this, 'BatchScoring', { ...account, naming, resourceName: 'batch-scoring' });
+    // A batch-scoring Lambda of the team's, and the team's existing analytics role.
+    const batch = new AwsWorkloadIdentity(this, 'BatchScoring', { ...account, naming, resourceName: 'batch-scoring', assumedBy: ['lambda.amazonaws.com'] });
     allowBatchScoring(platform, batch);
+    const analytics = AwsWorkloadIdentity.fromRoleArn(this, 'Analytics', `arn:aws:iam::${account.accountId}:role/churn-analytics`);
+    platform.modelRegistry.grantRead(analytics);
 
     new TerraformOutput(this, 'artifacts', { value: platform.artifactStore.url });
     new TerraformOutput(this, 'image', { value: platform.imageRegistry.imageUri });
@@ -47,4 +60,14 @@ class ChurnTeamStack extends TerraformStack {
 
 const app = new App();
 new ChurnTeamStack(app, 'churn-team');
+new MlPlatformStack(app, 'churn-platform', {
+  config: defineConfig({
+    cloud: 'aws',
+    naming: { company: 'fabrikam', project: 'churn', environment: 'prod', suffix: 'p2' },
+    region: account.region,
+    aws: { accountId: account.accountId },
+    network: { mode: 'private' },
+    compute: { training: { size: 'medium', maxNodes: 2 } },
+  }),
+});
 app.synth();
