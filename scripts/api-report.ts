@@ -17,6 +17,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CompilerState, Extractor, ExtractorConfig, ExtractorLogLevel, ExtractorMessage, IConfigFile } from '@microsoft/api-extractor';
+import * as ts from 'typescript';
 import { findProjectRoot } from '../lib/core/project';
 
 /** One entry point of the package. */
@@ -110,10 +111,48 @@ function exportedNames(state: CompilerState, entries: readonly ApiEntry[]): Set<
   return names;
 }
 
+/**
+ * Declarations of lib/ emitted afresh, in one non-incremental program, into
+ * dist/api/dts. The reports print inferred types (a zod schema's, unions of
+ * literals) whose member order follows the compiler's type ids, which depend
+ * on the order the program checks files in: an incremental build re-checks
+ * only what changed, so its declarations may order them differently from a
+ * clean build's (CI's). A fresh program of the same files prints them the same
+ * way every time.
+ */
+function emitFreshDeclarations(root: string): string {
+  const out = path.join(root, 'dist', 'api', 'dts');
+  fs.rmSync(out, { recursive: true, force: true });
+  const configPath = path.join(root, 'tsconfig.json');
+  const read = ts.readConfigFile(configPath, ts.sys.readFile);
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root);
+  const libDir = path.join(root, 'lib') + path.sep;
+  const files = parsed.fileNames.filter((f) => path.resolve(f).startsWith(libDir)).sort();
+  const options: ts.CompilerOptions = {
+    ...parsed.options,
+    declaration: true,
+    emitDeclarationOnly: true,
+    declarationMap: false,
+    sourceMap: false,
+    incremental: false,
+    composite: false,
+    tsBuildInfoFile: undefined,
+    noEmit: false,
+    outDir: out,
+    rootDir: root,
+  };
+  const emitted = ts.createProgram(files, options).emit();
+  const errors = emitted.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) throw new Error(`declaration emit failed:\n${ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' })}`);
+  return out;
+}
+
 /** Runs API Extractor over every entry point; `update` rewrites the reports (in `apiDir`, default `<root>/api`). */
 export function runApiReport(root: string, update: boolean, apiDir = path.join(root, 'api')): ApiReportResult {
-  const entries = apiEntries(root);
-  for (const e of entries) if (!fs.existsSync(e.dts)) throw new Error(`${path.relative(root, e.dts)} is missing: run \`npm run build\` first.`);
+  const fresh = emitFreshDeclarations(root);
+  const built = path.join(root, 'dist') + path.sep;
+  const entries = apiEntries(root).map((e) => ({ ...e, dts: e.dts.startsWith(built) ? path.join(fresh, e.dts.slice(built.length)) : e.dts }));
+  for (const e of entries) if (!fs.existsSync(e.dts)) throw new Error(`${path.relative(root, e.dts)} is missing: the declaration emit did not write it.`);
   fs.mkdirSync(apiDir, { recursive: true });
   const configs = entries.map((e) => configFor(root, e, entries, apiDir));
   const state = CompilerState.create(configs[0]!, { additionalEntryPoints: entries.slice(1).map((e) => e.dts) });

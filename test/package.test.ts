@@ -196,7 +196,7 @@ scenario({
 
 scenario({
   id: 'grant',
-  title: 'a consumer-owned workload identity granted the platform’s stores',
+  title: 'a consumer-owned workload identity granted the platform’s stores, and a consumer-owned store granted to the platform’s identity',
   clouds: CLOUDS,
   code: (cloud) => `
     const stack = new cdktf.TerraformStack(app, id);
@@ -213,7 +213,16 @@ scenario({
     const identity: mlops.IWorkloadIdentity = batch;
     platform.artifactStore.grantRead(identity);
     platform.imageRegistry.grantPull(identity);
-    platform.modelRegistry.grantRead(identity);`,
+    platform.modelRegistry.grantRead(identity);
+    // The other direction: the team's own store, granted to the platform's identity (training jobs read the team's data).
+    const teamData = ${
+      {
+        aws: `cloud.AwsArtifactStore.fromBucketName(stack, 'TeamData', 'contoso-team-scoring-data')`,
+        azure: `cloud.AzureArtifactStore.fromExisting(stack, 'TeamData', { storageAccountId: '/subscriptions/${AZURE.subscriptionId}/resourceGroups/rg-team/providers/Microsoft.Storage/storageAccounts/stteamscoring', containerName: 'scoring', reachableFrom: 'allowedRanges' })`,
+        gcp: `cloud.GcpArtifactStore.fromBucketName(stack, 'TeamData', 'contoso-team-scoring-data')`,
+      }[cloud]
+    };
+    teamData.grantRead(platform.identity);`,
   check: ({ cloud, tf }) => {
     const all = (type: string): any[] => Object.values(tf.resource[type] ?? {});
     switch (cloud) {
@@ -222,16 +231,24 @@ scenario({
         expect(policy?.policy).toContain('s3:GetObject');
         expect(policy?.policy).toContain('ecr:BatchGetImage');
         expect(policy?.policy).not.toContain('s3:PutObject');
+        // The platform's role may read the team's bucket.
+        const platformPolicy = all('aws_iam_role_policy').find((p) => String(p.role).includes('Platform_Identity'));
+        expect(platformPolicy?.policy).toMatch(/data\.aws_s3_bucket\.TeamData_\w+\.arn/);
         break;
       }
       case 'azure': {
         const roles = all('azurerm_role_assignment').filter((a) => String(a.principal_id).includes('BatchScoring')).map((a) => a.role_definition_name);
         expect(roles).toEqual(expect.arrayContaining(['Storage Blob Data Reader', 'AcrPull']));
+        const team = all('azurerm_role_assignment').find((a) => String(a.scope).includes('stteamscoring') && String(a.principal_id).includes('Platform_Identity'));
+        expect(team?.role_definition_name).toBe('Storage Blob Data Reader');
         break;
       }
       case 'gcp': {
         const members = all('google_storage_bucket_iam_member').filter((m) => String(m.member).includes('BatchScoring')).map((m) => m.role);
         expect(members).toContain('roles/storage.objectViewer');
+        const team = all('google_storage_bucket_iam_member').find((m) => m.bucket === 'contoso-team-scoring-data');
+        expect(team?.member).toMatch(/Platform_Identity/);
+        expect(team?.role).toBe('roles/storage.objectViewer');
         break;
       }
     }
