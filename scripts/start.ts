@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   }
   console.log(`\nRun ${r.run.id}: list runs with \`npx mlops runs --root ${shown(root)}\`, models with \`npx mlops models list --root ${shown(root)}\`.`);
 
-  console.log('\n== Cloud stacks (dev: Azure, AWS, GCP) ==');
+  console.log('\n== Cloud stacks (Azure, AWS, GCP: dev firewalled, prod private) ==');
   const synthMain = path.join(repo, 'dist', 'stacks', 'main.js');
   if (!fs.existsSync(synthMain)) {
     console.error(`${path.relative(repo, synthMain)} is missing; run \`npm run build\` first.`);
