@@ -1,10 +1,12 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { writeModelDir, fileSha256 } from '../artifacts/modeldir';
 import { contractCategoricals, formatReport } from '../data/contract';
 import { FeatureConfig } from '../features/pipeline';
 import { Task } from '../features/target';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { trainModel } from '../models/train';
+import { assertWritable } from '../contracts/access';
 import { runTrainContract } from '../contracts/run';
 import { loadData } from './data';
 import { choiceOpt, EXIT, fmt, Io, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
@@ -102,6 +104,8 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const lags = parseColumnLists(listOptRaw(values, 'lag'), 'lag');
   const rolling = parseColumnLists(listOptRaw(values, 'rolling'), 'rolling');
 
+  // Before the data is read: an unwritable output would otherwise fail only after the whole training.
+  assertWritable([{ dir: path.dirname(path.resolve(out)), where: 'arg:--out', purpose: 'model directory' }]);
   const t0 = Date.now();
   io.err(`reading ${dataPath}…`);
   const loaded = loadData(dataPath, optional(values, 'contract'));

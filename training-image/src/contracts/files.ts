@@ -108,6 +108,7 @@ function publish(staged: string, dest: string, where: string): string[] {
   const tmp = path.join(dest, `.manifest.json.tmp-${process.pid}`);
   const partial = job.partialFiles(dest, [...names, path.basename(tmp), 'manifest.json']);
   for (const n of names) fs.copyFileSync(path.join(staged, n), path.join(dest, n));
+  job.testPause('publish');
   fs.copyFileSync(path.join(staged, 'manifest.json'), tmp);
   fs.renameSync(tmp, manifestPath);
   partial();

@@ -136,6 +136,18 @@ export async function commitAsync<T>(what: string, fn: () => Promise<T>): Promis
   }
 }
 
+/**
+ * Test hook: `MLOPS_TEST_PAUSE_AT=<point>:<ms>` blocks the thread for `ms` at
+ * the named point (`publish`: between copying a model's files and its
+ * manifest), so that the tests can stop a job exactly there.
+ */
+export function testPause(point: string): void {
+  const spec = process.env.MLOPS_TEST_PAUSE_AT;
+  if (!spec) return;
+  const [at, ms] = spec.split(':');
+  if (at === point && Number(ms) > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms));
+}
+
 /** Reads a journal: every entry, and which are still open (not `done`), in the order written. */
 export function readJournal(file: string): { entries: JournalEntry[]; open: Exclude<JournalEntry, { op: 'done' }>[] } {
   let text = '';
