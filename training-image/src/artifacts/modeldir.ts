@@ -115,6 +115,7 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
       files,
     };
     fs.writeFileSync(path.join(tmp, 'manifest.json'), json(manifest));
+    job.testPause('write-model');
     job.commit(`model directory ${abs}`, () => replaceDir(tmp, abs));
     return manifest;
   } catch (e) {

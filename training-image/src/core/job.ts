@@ -138,8 +138,10 @@ export async function commitAsync<T>(what: string, fn: () => Promise<T>): Promis
 
 /**
  * Test hook: `MLOPS_TEST_PAUSE_AT=<point>:<ms>` blocks the thread for `ms` at
- * the named point (`publish`: between copying a model's files and its
- * manifest), so that the tests can stop a job exactly there.
+ * the named point (`write-model`: a model directory written to its temporary
+ * sibling, not yet renamed into place; `publish`: between copying a model's
+ * files into a mount point and its manifest), so that the tests can stop a
+ * job exactly there.
  */
 export function testPause(point: string): void {
   const spec = process.env.MLOPS_TEST_PAUSE_AT;
