@@ -51,6 +51,10 @@ forces one):
   Azure ML   --data \${{inputs.training_data}} --out \${{outputs.model}} (files or folders)
 Settings also come from MLOPS_TARGET, MLOPS_MODEL, MLOPS_TASK, MLOPS_SEED,
 MLOPS_PARAMS (k=v,…) and friends; arguments win over hyperparameters over env.
+
+The outputs are checked for writability before the data is read. SIGTERM or
+SIGINT stops the run at once (exit 143 / 130) and publishes nothing; on
+SageMaker the reason goes to /opt/ml/output/failure.
 `;
 
 function parseColumnLists(items: string[], flag: string): { column: string; values: number[] }[] {
