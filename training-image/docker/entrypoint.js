@@ -86,6 +86,16 @@ function run(argv) {
       process.exitCode = 1;
       return;
     }
+    if (cmd !== 'serve') {
+      // MLOPS_SUPERVISE=0: in this process. As PID 1 it would ignore signals without a handler;
+      // this one runs only once the command yields (not while it fits trees).
+      for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2]]) {
+        process.once(sig, () => {
+          process.stderr.write(`mlops ${cmd}: received ${sig}; stopping.\n`);
+          process.exit(128 + n);
+        });
+      }
+    }
     job = cli.main(args);
   }
   job.then(

@@ -229,6 +229,40 @@ describe('the image entrypoint, `train` under the SageMaker contract', () => {
   });
 });
 
+const canUnshare = typeof process.getuid === 'function' && process.getuid() === 0 && spawnSync('unshare', ['--pid', '--fork', 'true']).status === 0;
+
+(canUnshare ? describe : describe.skip)('the entrypoint as PID 1 of its own PID namespace, as in a container (needs root and unshare)', () => {
+  test('SIGTERM from outside (docker stop) while fitting: exit 143 within 2 s, nothing published, failure file written', async () => {
+    const root = optMl('sm-pid1', { target: 'cnt', model: 'gbdt', drop: BIKE_DROP, max_iter: '5000', early_stopping: 'false' });
+    const child = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, ENTRYPOINT, 'train'], {
+      env: { PATH: process.env.PATH, MLOPS_KEEP_ROOT: '1', TMPDIR: jobTmp('pid1'), MLOPS_APP_DIR: IMAGE_DIR, MLOPS_SAGEMAKER_ROOT: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.resume();
+    const ended = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const end = Date.now() + 30_000;
+    while (!/fitting gbdt/.test(err)) {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`no fitting:\n${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    // The node process unshare started: PID 1 inside the namespace, which ignores signals it has no handler for.
+    const pid1 = Number(fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    expect(fs.readFileSync(`/proc/${pid1}/status`, 'utf8')).toMatch(/NSpid:\s+\d+\s+1\n/);
+    const t0 = Date.now();
+    process.kill(pid1, 'SIGTERM');
+    const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 2000).unref())]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    expect({ code, err }).toEqual({ code: 143, err: expect.stringContaining('stopped by SIGTERM') });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(visible(path.join(root, 'model'))).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'output', 'failure'), 'utf8')).toContain('mlops train: stopped by SIGTERM');
+  });
+});
+
 describe('mlops pipeline run stopped while its train step fits', () => {
   test('SIGTERM: exit 143 within 2 s, no registry version, the run is recorded as failed (STOPPED), not running', async () => {
     const dir = path.join(tmp, 'pipe');
