@@ -4,6 +4,8 @@
 // in a clone of the repository, `npm run build` at the root makes it.
 // Every command but `serve` (and `release`, help) runs in a supervised child process, so that SIGTERM
 // and Ctrl-C stop it at once and clean up what it was writing (dist/src/cli/supervise.js).
+// Run as root with MLOPS_RUN_AS=<uid>:<gid> set (the image sets it), it first drops to that user, as the
+// image's entrypoint does: a platform that runs `mlops …` itself (an Azure ML command job) gets the same.
 const path = require('path');
 const fs = require('fs');
 const dist = path.join(__dirname, '..', 'dist', 'src', 'cli');
@@ -13,6 +15,15 @@ if (!fs.existsSync(entry)) {
   process.exit(1);
 }
 const argv = process.argv.slice(2);
+if (typeof process.getuid === 'function' && process.getuid() === 0 && process.env.MLOPS_RUN_AS) {
+  try {
+    const access = require(path.join(__dirname, '..', 'dist', 'src', 'contracts', 'access.js'));
+    for (const line of access.dropRootPrivileges(argv[0] || '', process.env)) console.error(`mlops: ${line}`);
+  } catch (e) {
+    console.error(`mlops: ${e && e.message}`);
+    process.exit(2);
+  }
+}
 const supervisor = require(path.join(dist, 'supervise.js'));
 const run = supervisor.shouldSupervise(argv, process.env) ? supervisor.supervise(argv) : require(entry).main(argv);
 run.then(

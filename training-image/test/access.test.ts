@@ -155,6 +155,24 @@ describe('train fails at start, before reading data, when it cannot write its ou
     expect(fs.statSync(path.join(root, 'input')).uid).toBe(0);
   });
 
+  test('`mlops` on PATH, run as root by a platform (an Azure ML command job) in the image (MLOPS_RUN_AS set), drops the same way; without MLOPS_RUN_AS (sudo on a laptop) it stays root', () => {
+    const data = path.join(tmp, 'small-cli.csv');
+    fs.writeFileSync(data, smallCsv(300, 4));
+    const out = path.join(tmp, 'az-out');
+    fs.mkdirSync(out);
+    fs.chmodSync(out, 0o755);
+    const r = run(BIN, ['train', '--data', data, '--target', 'y', '--model', 'linear', '--out', out], { MLOPS_RUN_AS: '1000:1000', AZUREML_RUN_ID: 'run-1', AZURE_ML_OUTPUT_MODEL: out }, {});
+    expect(r.err).toContain(`mlops: gave ${out} to uid 1000:1000 (it was 0:0)`);
+    expect(r.err).toContain('mlops: running as uid 1000:1000 (started as root)');
+    expect(r.code).toBe(0);
+    expect(fs.statSync(path.join(out, 'manifest.json')).uid).toBe(1000);
+    const laptop = path.join(tmp, 'laptop-model');
+    const l = run(BIN, ['train', '--data', data, '--target', 'y', '--model', 'linear', '--out', laptop], {}, {});
+    expect(l.code).toBe(0);
+    expect(l.err).not.toContain('running as uid');
+    expect(fs.statSync(path.join(laptop, 'manifest.json')).uid).toBe(0);
+  });
+
   (hasSetpriv ? test : test.skip)('without capabilities (--cap-drop ALL) it says it cannot switch users, goes on as root, and fails fast where root cannot write', () => {
     const data = path.join(tmp, 'small-nocap.csv');
     fs.writeFileSync(data, smallCsv(300, 3));
