@@ -24,10 +24,11 @@
 // the container exits with 128 + the signal number (143 for SIGTERM).
 //
 // User: started as root (SageMaker runs containers as root; its mounts may be
-// root-owned), this script gives exactly the platform's output folders to the
-// runtime user 1000:1000 for `train` and drops to that user before anything
-// else runs (dist/src/contracts/access.js; MLOPS_RUN_AS, MLOPS_KEEP_ROOT).
-// Started as a non-root user (`--user 1000`), it changes nothing.
+// root-owned) with MLOPS_RUN_AS=<uid>:<gid> set (the image sets 1000:1000),
+// this script gives exactly the platform's output folders to that user for
+// `train` and drops to it before anything else runs
+// (dist/src/contracts/access.js; MLOPS_KEEP_ROOT=1 stays root). Started as a
+// non-root user (`--user 1000`), or without MLOPS_RUN_AS, it changes nothing.
 // MLOPS_APP_DIR overrides where the runtime lives (default: this file's parent).
 
 const fs = require('fs');

@@ -144,7 +144,8 @@ describe('train fails at start, before reading data, when it cannot write its ou
       expect(fs.statSync(path.join(root, d)).uid).toBe(0);
       fs.chmodSync(path.join(root, d), 0o755);
     }
-    const r = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: root, MLOPS_APP_DIR: IMAGE_DIR }, {});
+    // MLOPS_RUN_AS as the image sets it (ENV MLOPS_RUN_AS=1000:1000).
+    const r = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: root, MLOPS_APP_DIR: IMAGE_DIR, MLOPS_RUN_AS: '1000:1000' }, {});
     expect(r.err).toContain(`entrypoint: gave ${path.join(root, 'model')} to uid 1000:1000 (it was 0:0)`);
     expect(r.err).toContain(`entrypoint: gave ${path.join(root, 'output')} to uid 1000:1000 (it was 0:0)`);
     expect(r.err).toContain('entrypoint: running as uid 1000:1000 (started as root)');
@@ -153,6 +154,12 @@ describe('train fails at start, before reading data, when it cannot write its ou
     for (const f of fs.readdirSync(path.join(root, 'model'))) expect(fs.statSync(path.join(root, 'model', f)).uid).toBe(1000);
     // Only the platform's output folders changed hands: the inputs stay root's.
     expect(fs.statSync(path.join(root, 'input')).uid).toBe(0);
+    // Without MLOPS_RUN_AS (the entrypoint run as root outside the image) nothing changes hands and root stays root.
+    const plain = optMl('sm-root-plain', data, { target: 'y', model: 'linear' });
+    const p = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: plain, MLOPS_APP_DIR: IMAGE_DIR }, {});
+    expect(p.code).toBe(0);
+    expect(p.err).not.toMatch(/gave|running as uid/);
+    expect(fs.statSync(path.join(plain, 'model', 'manifest.json')).uid).toBe(0);
   });
 
   test('`mlops` on PATH, run as root by a platform (an Azure ML command job) in the image (MLOPS_RUN_AS set), drops the same way; without MLOPS_RUN_AS (sudo on a laptop) it stays root', () => {
@@ -179,7 +186,7 @@ describe('train fails at start, before reading data, when it cannot write its ou
     const noCaps = ['setpriv', '--bounding-set', '-all', '--inh-caps', '-all', '--'];
     // Root-owned outputs: root, though without capabilities, owns them and trains.
     const ok = optMl('sm-nocap-ok', data, { target: 'y', model: 'linear' });
-    const a = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: ok, MLOPS_APP_DIR: IMAGE_DIR }, {}, noCaps);
+    const a = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: ok, MLOPS_APP_DIR: IMAGE_DIR, MLOPS_RUN_AS: '1000:1000' }, {}, noCaps);
     expect(a.err).toContain(`entrypoint: cannot give ${path.join(ok, 'model')} to uid 1000:1000 (EPERM); it stays as it is`);
     expect(a.err).toContain('entrypoint: started as root but cannot switch to uid 1000:1000 (EPERM: the container lacks CAP_SETUID/CAP_SETGID, e.g. --cap-drop ALL); going on as root.');
     expect(a.code).toBe(0);
@@ -187,7 +194,7 @@ describe('train fails at start, before reading data, when it cannot write its ou
     // A model folder owned by uid 1000 with mode 0755: root without CAP_DAC_OVERRIDE cannot write it.
     const bad = optMl('sm-nocap-bad', data, { target: 'y', model: 'linear' });
     fs.chownSync(path.join(bad, 'model'), 1000, 1000);
-    const b = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: bad, MLOPS_APP_DIR: IMAGE_DIR }, {}, noCaps);
+    const b = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: bad, MLOPS_APP_DIR: IMAGE_DIR, MLOPS_RUN_AS: '1000:1000' }, {}, noCaps);
     expect(b.code).toBe(1);
     expect(b.err).toContain(`[OUTPUT_NOT_WRITABLE] ${path.join(bad, 'model')}: "${path.join(bad, 'model')}" is not writable by this process (uid 0, gid 0; EACCES)`);
     expect(b.err).toContain('without CAP_DAC_OVERRIDE, e.g. under --cap-drop ALL, root can write only where it owns the folder');

@@ -196,9 +196,7 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
 describe('entrypoint (spawned as the image runs it: node docker/entrypoint.js <args>)', () => {
   const tmpdir = path.join(tmp, 'container-tmp');
   fs.mkdirSync(tmpdir, { recursive: true });
-  // As the image runs with `--user 1000`: when the tests run as root (CI), MLOPS_KEEP_ROOT keeps the
-  // entrypoint from dropping to uid 1000 on these private temp folders (the root start has its own tests).
-  const base = { TMPDIR: tmpdir, MLOPS_APP_DIR: IMAGE_DIR, MLOPS_KEEP_ROOT: '1' };
+  const base = { TMPDIR: tmpdir, MLOPS_APP_DIR: IMAGE_DIR };
 
   test('--help prints the image help and the CLI commands; `train --help` and `serve --help` dispatch to the commands', () => {
     const h = runNode(ENTRYPOINT, ['--help'], base);

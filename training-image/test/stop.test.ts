@@ -63,8 +63,7 @@ function jobTmp(name: string): string {
 }
 
 function start(script: string, args: string[], env: NodeJS.ProcessEnv): Job {
-  // As the image runs with `--user 1000`; under root (CI) the entrypoint would otherwise drop to uid 1000.
-  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH, MLOPS_KEEP_ROOT: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '', err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -235,7 +234,7 @@ const canUnshare = typeof process.getuid === 'function' && process.getuid() === 
   test('SIGTERM from outside (docker stop) while fitting: exit 143 within 2 s, nothing published, failure file written', async () => {
     const root = optMl('sm-pid1', { target: 'cnt', model: 'gbdt', drop: BIKE_DROP, max_iter: '5000', early_stopping: 'false' });
     const child = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, ENTRYPOINT, 'train'], {
-      env: { PATH: process.env.PATH, MLOPS_KEEP_ROOT: '1', TMPDIR: jobTmp('pid1'), MLOPS_APP_DIR: IMAGE_DIR, MLOPS_SAGEMAKER_ROOT: root },
+      env: { PATH: process.env.PATH, TMPDIR: jobTmp('pid1'), MLOPS_APP_DIR: IMAGE_DIR, MLOPS_SAGEMAKER_ROOT: root },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

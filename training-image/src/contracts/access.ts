@@ -10,13 +10,13 @@ import { ContractError, ContractIssue } from './errors';
  * runtime user and drops to it.
  */
 
-/** The runtime user of the image (the base image's `node` user), `MLOPS_RUN_AS=<uid>:<gid>` to change. */
+/** The runtime user of the image (the base image's `node` user): the image sets `MLOPS_RUN_AS=1000:1000`. */
 export const DEFAULT_RUNTIME_USER = { uid: 1000, gid: 1000 } as const;
 
-/** The user the entrypoint drops to when started as root. */
-export function runtimeUser(env: NodeJS.ProcessEnv = process.env): { uid: number; gid: number } {
+/** The user a root start drops to: `MLOPS_RUN_AS=<uid>[:<gid>]`, or null when it is not set (root stays root). */
+export function runtimeUser(env: NodeJS.ProcessEnv = process.env): { uid: number; gid: number } | null {
   const raw = env.MLOPS_RUN_AS;
-  if (!raw) return { ...DEFAULT_RUNTIME_USER };
+  if (raw === undefined || raw.trim() === '') return null;
   const m = /^\s*(\d+)(?::(\d+))?\s*$/.exec(raw);
   if (!m || Number(m[1]) === 0) {
     throw new Error(`MLOPS_RUN_AS must be <uid>[:<gid>] with a uid other than 0, e.g. 1000:1000; got ${JSON.stringify(raw)}. Unset it to use ${DEFAULT_RUNTIME_USER.uid}:${DEFAULT_RUNTIME_USER.gid}, or set MLOPS_KEEP_ROOT=1 to stay root.`);
@@ -119,9 +119,11 @@ function homeOf(uid: number): string | null {
 /**
  * The image started as root (SageMaker runs containers as root, and its mounts
  * may be root-owned): for `train`, gives the platform's output folders
- * ({@link platformOutputDirs}, not recursive) to the runtime user, then drops
- * to that user (supplementary groups, gid, uid) for every command. Does
- * nothing when not root or with `MLOPS_KEEP_ROOT=1`. When the container lacks
+ * ({@link platformOutputDirs}, not recursive) to the runtime user
+ * `MLOPS_RUN_AS` (the image sets 1000:1000), then drops to that user
+ * (supplementary groups, gid, uid) for every command. Does nothing when not
+ * root, when `MLOPS_RUN_AS` is not set (outside the image: `sudo mlops …`
+ * stays root) or with `MLOPS_KEEP_ROOT=1`. When the container lacks
  * the capabilities (CAP_CHOWN, CAP_SETUID, CAP_SETGID — e.g. `--cap-drop ALL`)
  * it says so and goes on as root; the write check of `train` then fails fast
  * where root cannot write. Returns what it did, one line each.
@@ -130,6 +132,7 @@ export function dropRootPrivileges(cmd: string, env: NodeJS.ProcessEnv = process
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return [];
   if (['1', 'true', 'yes'].includes((env.MLOPS_KEEP_ROOT ?? '').trim().toLowerCase())) return ['running as root (MLOPS_KEEP_ROOT is set)'];
   const user = runtimeUser(env);
+  if (!user) return [];
   const lines: string[] = [];
   if (cmd === 'train') {
     for (const { dir } of platformOutputDirs(env)) {
