@@ -14,9 +14,21 @@
 //   <image>                   → serve
 //   <image> --help            → this help and the CLI's
 //
-// Signals: `serve` drains in-flight requests on SIGTERM by itself. For every
-// other command this script handles SIGTERM/SIGINT (PID 1 would otherwise
-// ignore them) and exits with 128 + the signal number.
+// Signals: `serve` drains in-flight requests on SIGTERM by itself, in this
+// process. Every other command runs in a child process that this one
+// supervises (dist/src/cli/supervise.js): a training job's main thread is
+// blocked while it fits trees, so only a process that merely waits can answer
+// SIGTERM at once (SageMaker StopTrainingJob, Vertex AI / Azure ML
+// cancellation, `docker stop`). The child is stopped, what it was writing is
+// cleaned up (no model is published, SageMaker's failure file says why), and
+// the container exits with 128 + the signal number (143 for SIGTERM).
+//
+// User: started as root (SageMaker runs containers as root; its mounts may be
+// root-owned) with MLOPS_RUN_AS=<uid>:<gid> set (the image sets 1000:1000),
+// this script gives exactly the platform's output folders to that user for
+// `train` and drops to it before anything else runs
+// (dist/src/contracts/access.js; MLOPS_KEEP_ROOT=1 stays root). Started as a
+// non-root user (`--user 1000`), or without MLOPS_RUN_AS, it changes nothing.
 // MLOPS_APP_DIR overrides where the runtime lives (default: this file's parent).
 
 const fs = require('fs');
@@ -31,7 +43,14 @@ The cdktf-mlops runtime image. With no command it runs \`serve\`.
   serve   serve a model over HTTP on port 8080 (SAGEMAKER_BIND_TO_PORT, AIP_HTTP_PORT, MLOPS_PORT)
 `;
 
-const SIGNALS = { SIGTERM: 15, SIGINT: 2 };
+function load(rel) {
+  try {
+    return require(path.join(APP_DIR, 'dist', 'src', rel));
+  } catch (e) {
+    process.stderr.write(`entrypoint: cannot load the mlops runtime from ${APP_DIR}/dist (${e && e.message}). Build it with \`npm run build -w training-image\`.\n`);
+    return null;
+  }
+}
 
 function run(argv) {
   const [first, ...rest] = argv;
@@ -41,29 +60,46 @@ function run(argv) {
   else args = argv;
   const cmd = args[0];
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') process.stdout.write(HELP + '\n');
+  const access = load('contracts/access.js');
+  const supervisor = access && load('cli/supervise.js');
+  if (!supervisor) {
+    process.exitCode = 1;
+    return;
+  }
+  try {
+    for (const line of access.dropRootPrivileges(cmd, process.env)) process.stderr.write(`entrypoint: ${line}\n`);
+  } catch (e) {
+    process.stderr.write(`entrypoint: ${e && e.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   try {
     // Lets the HEALTHCHECK tell a training container (no HTTP server) from a serving one.
     fs.writeFileSync(path.join(os.tmpdir(), 'mlops-role'), `${cmd}\n`);
   } catch {
     /* a read-only /tmp only loses the marker */
   }
-  if (cmd !== 'serve') {
-    for (const [sig, n] of Object.entries(SIGNALS)) {
-      process.once(sig, () => {
-        process.stderr.write(`mlops ${cmd}: received ${sig}; stopping.\n`);
-        process.exit(128 + n);
-      });
+  let job;
+  if (supervisor.shouldSupervise(args, process.env)) job = supervisor.supervise(args);
+  else {
+    const cli = load('cli/main.js');
+    if (!cli) {
+      process.exitCode = 1;
+      return;
     }
+    if (cmd !== 'serve') {
+      // MLOPS_SUPERVISE=0: in this process. As PID 1 it would ignore signals without a handler;
+      // this one runs only once the command yields (not while it fits trees).
+      for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2]]) {
+        process.once(sig, () => {
+          process.stderr.write(`mlops ${cmd}: received ${sig}; stopping.\n`);
+          process.exit(128 + n);
+        });
+      }
+    }
+    job = cli.main(args);
   }
-  let cli;
-  try {
-    cli = require(path.join(APP_DIR, 'dist', 'src', 'cli', 'main.js'));
-  } catch (e) {
-    process.stderr.write(`entrypoint: cannot load the mlops CLI from ${APP_DIR}/dist (${e && e.message}). Build it with \`npm run build -w training-image\`.\n`);
-    process.exitCode = 1;
-    return;
-  }
-  cli.main(args).then(
+  job.then(
     (code) => {
       process.exitCode = code;
     },

@@ -26,12 +26,22 @@ function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ chil
   child.stdout!.on('data', (c) => (out += c));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mlops serve did not report "ready on <address>; local URL <url>" within 20 s:\n${err}`));
+    }, 20000);
     child.stderr!.on('data', (c) => {
       err += c;
-      const m = /ready on (http:\/\/[^\s]+)/.exec(err);
-      if (m) resolve({ child, url: m[1]!, exit, stderr: () => err, stdout: () => out });
+      const m = /ready on .*; local URL (http:\/\/[^\s]+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, exit, stderr: () => err, stdout: () => out });
+      }
     });
-    exit.then((code) => reject(new Error(`mlops serve exited with ${code} before it was ready:\n${err}`)));
+    exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`mlops serve exited with ${code} before it was ready:\n${err}`));
+    });
   });
 }
 
@@ -84,6 +94,24 @@ describe('mlops serve (spawned)', () => {
     expect((await fetch(`${s.url}/ping`)).status).toBe(200);
     s.child.kill('SIGTERM');
     expect(await s.exit).toBe(0);
+  });
+
+  test('the logs name the address the socket is bound to: 0.0.0.0 by default, not the loopback URL', async () => {
+    const s = await spawnServe(['--model', model, '--port', '0']); // no --host: the default, every interface
+    const loop = await spawnServe(['--model', model, '--port', '0', '--host', '127.0.0.1']).catch((e) => {
+      s.child.kill('SIGKILL');
+      throw e;
+    });
+    for (const c of [s, loop]) c.child.kill('SIGTERM');
+    expect(await s.exit).toBe(0);
+    expect(await loop.exit).toBe(0);
+    const port = Number(new URL(s.url).port);
+    expect(s.stderr()).toContain(`listening on 0.0.0.0:${port} (every IPv4 interface); local URL http://127.0.0.1:${port}`);
+    expect(s.stderr()).toContain(`ready on 0.0.0.0:${port} (every IPv4 interface)`);
+    // JSON logs are flushed by the time the process exits.
+    const listening = s.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'listening');
+    expect(listening).toMatchObject({ address: '0.0.0.0', port, listen: `0.0.0.0:${port} (every IPv4 interface)`, host: '0.0.0.0' });
+    expect(loop.stderr()).toMatch(/listening on 127\.0\.0\.1:\d+; local URL http:\/\/127\.0\.0\.1:\d+/);
   });
 
   test('start-up errors are clear: a missing model exits 1, a bad port or variable exits 2', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as job from '../core/job';
 import { compatible, runtimeVersion, SCHEMA_VERSION } from './version';
 
 /** What identifies the training data. */
@@ -86,6 +87,8 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
     throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists, is not empty and is not a model directory; refusing to replace it. Choose another --out.');
   }
   const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(abs)}.tmp-`));
+  // A job stopped while writing leaves no temporary sibling behind (see core/job.ts).
+  const releaseTmp = job.scratch(tmp);
   try {
     const files: Record<string, string> = {};
     const put = (name: string, content: string): void => {
@@ -112,11 +115,14 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
       files,
     };
     fs.writeFileSync(path.join(tmp, 'manifest.json'), json(manifest));
-    replaceDir(tmp, abs);
+    job.testPause('write-model');
+    job.commit(`model directory ${abs}`, () => replaceDir(tmp, abs));
     return manifest;
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    releaseTmp();
   }
 }
 
@@ -127,14 +133,20 @@ function replaceDir(src: string, dest: string): void {
     return;
   }
   const old = `${dest}.old-${process.pid}-${Date.now()}`;
+  // Killed between the two renames, the job's supervisor puts the old directory back.
+  const restore = job.restoreOnDeath(old, dest);
   fs.renameSync(dest, old);
   try {
     fs.renameSync(src, dest);
   } catch (e) {
     fs.renameSync(old, dest);
     throw e;
+  } finally {
+    restore();
   }
+  const releaseOld = job.scratch(old);
   fs.rmSync(old, { recursive: true, force: true });
+  releaseOld();
 }
 
 /** A model directory read back and verified. */

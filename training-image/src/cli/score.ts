@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { scratch } from '../core/job';
 import { contractReadTypes, parseContract } from '../data/contract';
 import { formatCsv } from '../data/csv';
 import { readCsvFile } from '../data/csv';
@@ -104,8 +105,10 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     });
   }
   const tmp = `${outPath}.tmp-${process.pid}`;
+  const releaseTmp = scratch(tmp);
   fs.writeFileSync(tmp, formatCsv(header, cols));
   fs.renameSync(tmp, outPath);
+  releaseTmp();
   const summary = { model: modelDir, data: dataPath, out: outPath, rows: frame.rows, task: model.task, columns: header, ms: Date.now() - t0 };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
   else io.out(`Predicted ${frame.rows} rows with ${model.model} (${model.task}) in ${summary.ms} ms; wrote ${header.join(', ')} to ${outPath}`);

@@ -1,6 +1,6 @@
 import { ModelLocateError } from '../serve/locate';
 import { ServeConfigError } from '../serve/config';
-import { startServer } from '../serve/http';
+import { boundAddress, startServer } from '../serve/http';
 import { EXIT, Io, numberOpt, optional, parse, UsageError } from './io';
 
 /** Help text of `mlops serve`. */
@@ -66,7 +66,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     throw e;
   }
   const s = server;
-  io.err(`mlops serve: listening on ${s.url} (model loading…)`);
+  io.err(`mlops serve: listening on ${boundAddress(s.address, s.port)}; local URL ${s.url} (model loading…)`);
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       io.err(`mlops serve: ${signal}: draining ${s.inFlight()} in-flight request(s)…`);
@@ -82,6 +82,6 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     io.err(`mlops serve: ${(e as Error).message}`);
     return e instanceof ModelLocateError ? EXIT.FAILED : EXIT.FAILED;
   }
-  io.err(`mlops serve: ready on ${s.url}`);
+  io.err(`mlops serve: ready on ${boundAddress(s.address, s.port)}; local URL ${s.url}`);
   return stopped;
 }

@@ -1,10 +1,12 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { writeModelDir, fileSha256 } from '../artifacts/modeldir';
 import { contractCategoricals, formatReport } from '../data/contract';
 import { FeatureConfig } from '../features/pipeline';
 import { Task } from '../features/target';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { trainModel } from '../models/train';
+import { assertWritable } from '../contracts/access';
 import { runTrainContract } from '../contracts/run';
 import { loadData } from './data';
 import { choiceOpt, EXIT, fmt, Io, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
@@ -49,6 +51,10 @@ forces one):
   Azure ML   --data \${{inputs.training_data}} --out \${{outputs.model}} (files or folders)
 Settings also come from MLOPS_TARGET, MLOPS_MODEL, MLOPS_TASK, MLOPS_SEED,
 MLOPS_PARAMS (k=v,…) and friends; arguments win over hyperparameters over env.
+
+The outputs are checked for writability before the data is read. SIGTERM or
+SIGINT stops the run at once (exit 143 / 130) and publishes nothing; on
+SageMaker the reason goes to /opt/ml/output/failure.
 `;
 
 function parseColumnLists(items: string[], flag: string): { column: string; values: number[] }[] {
@@ -102,6 +108,8 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const lags = parseColumnLists(listOptRaw(values, 'lag'), 'lag');
   const rolling = parseColumnLists(listOptRaw(values, 'rolling'), 'rolling');
 
+  // Before the data is read: an unwritable output would otherwise fail only after the whole training.
+  assertWritable([{ dir: path.dirname(path.resolve(out)), where: 'arg:--out', purpose: 'model directory' }]);
   const t0 = Date.now();
   io.err(`reading ${dataPath}…`);
   const loaded = loadData(dataPath, optional(values, 'contract'));

@@ -15,6 +15,7 @@ export const CONTRACT_ERROR_CODES = [
   'BAD_GCS_URI',
   'GCS_ERROR',
   'OUTPUT_NOT_A_MODEL_DIR',
+  'OUTPUT_NOT_WRITABLE',
   'QUALITY_GATE',
 ] as const;
 

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
+import * as job from '../core/job';
 import { contractError } from './errors';
 
 /** Every regular file under `dir`, recursively, sorted; hidden files and `_SUCCESS`-style markers are skipped. */
@@ -78,8 +79,14 @@ export function singleFile(dir: string, exts: readonly string[], where: string):
  * that cannot be renamed over, such as `/opt/ml/model` or an Azure ML output):
  * the old manifest is removed first, the files are copied, and `manifest.json`
  * is written last, so `dest` never holds a manifest that does not match its files.
+ * A stop (SIGTERM) waits for the copy to finish; a job killed during it leaves
+ * nothing of the new model in `dest` (its supervisor removes the copied files).
  */
 export function publishModelDir(staged: string, dest: string, where: string): string[] {
+  return job.commit(`model directory ${dest}`, () => publish(staged, dest, where));
+}
+
+function publish(staged: string, dest: string, where: string): string[] {
   fs.mkdirSync(dest, { recursive: true });
   const existing = fs.readdirSync(dest).filter((n) => !n.startsWith('.'));
   const manifestPath = path.join(dest, 'manifest.json');
@@ -98,9 +105,12 @@ export function publishModelDir(staged: string, dest: string, where: string): st
     for (const n of old) if (!n.includes('/') && !n.includes('\\')) fs.rmSync(path.join(dest, n), { force: true });
   }
   const names = fs.readdirSync(staged).filter((n) => n !== 'manifest.json');
-  for (const n of names) fs.copyFileSync(path.join(staged, n), path.join(dest, n));
   const tmp = path.join(dest, `.manifest.json.tmp-${process.pid}`);
+  const partial = job.partialFiles(dest, [...names, path.basename(tmp), 'manifest.json']);
+  for (const n of names) fs.copyFileSync(path.join(staged, n), path.join(dest, n));
+  job.testPause('publish');
   fs.copyFileSync(path.join(staged, 'manifest.json'), tmp);
   fs.renameSync(tmp, manifestPath);
+  partial();
   return [...names, 'manifest.json'];
 }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Storage } from '@google-cloud/storage';
+import { commitAsync } from '../core/job';
 import { contractError, ContractError } from './errors';
 
 /** A parsed `gs://bucket/name` URI. */
@@ -138,6 +139,11 @@ export async function downloadGs(storage: Storage, uri: string, destDir: string,
  * the object URIs written.
  */
 export async function uploadModelDirGs(storage: Storage, localDir: string, uri: string, where: string): Promise<string[]> {
+  // A stop (SIGTERM) waits for the upload to finish, so the manifest is never left out of a complete upload.
+  return commitAsync(`model upload to ${uri}`, () => upload(storage, localDir, uri, where));
+}
+
+async function upload(storage: Storage, localDir: string, uri: string, where: string): Promise<string[]> {
   const { bucket, name } = parseGsUri(uri, where);
   const prefix = name === '' || name.endsWith('/') ? name : `${name}/`;
   const b = storage.bucket(bucket);

@@ -6,3 +6,4 @@ export * from './args';
 export * from './files';
 export * from './gcs';
 export * from './run';
+export * from './access';

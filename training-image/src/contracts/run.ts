@@ -4,6 +4,7 @@ import * as path from 'path';
 import type { Storage } from '@google-cloud/storage';
 import { evaluateCommand } from '../cli/score';
 import { EXIT, Io } from '../cli/io';
+import { assertWritable } from './access';
 import { ContractArgs, parseContractArgs } from './args';
 import { detectTrainingContract, sageMakerRoot, TrainingContract } from './detect';
 import { contractError, ContractError, ContractIssue } from './errors';
@@ -224,6 +225,11 @@ async function runSageMaker(argv: string[], outer: Io, env: NodeJS.ProcessEnv, o
   };
   try {
     const args = parseContractArgs(argv);
+    // Before any data is read: a root-owned mount would otherwise fail only after the whole training.
+    assertWritable([
+      { dir: path.dirname(sm.failure), where: path.dirname(sm.failure), purpose: 'failure reason' },
+      { dir: args.out ?? sm.model, where: args.out ? 'arg:--out' : sm.model, purpose: 'model directory' },
+    ]);
     const settings = resolveSettings([envSettings(env), readHyperparameters(sm.hyperparameters), args.settings]);
     const channel = (name: string): string | undefined => {
       const p = path.join(sm.data, name);
@@ -288,6 +294,7 @@ async function runVertex(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunT
   if (!data) issues.push({ code: 'MISSING_DATA', path: 'env:AIP_TRAINING_DATA_URI', message: 'no training data: give --data <csv|gs://…>, or run with a managed dataset (AIP_TRAINING_DATA_URI), or set MLOPS_DATA.' });
   if (!out) issues.push({ code: 'MISSING_OUTPUT', path: 'env:AIP_MODEL_DIR', message: "no model output: set the custom job's baseOutputDirectory (Vertex AI then sets AIP_MODEL_DIR), or give --out <dir|gs://…>, or set MLOPS_OUT." });
   if (issues.length) throw new ContractError(issues);
+  if (!isGsUri(out!.value)) assertWritable([{ dir: out!.value, where: out!.where, purpose: 'model directory' }]);
   requireTarget(settings, 'vertex');
   const storage = lazyStorage(o, env);
   const validation = pick({ value: args.validation, where: 'arg:--validation' }, { value: env.AIP_VALIDATION_DATA_URI, where: 'env:AIP_VALIDATION_DATA_URI' });
@@ -322,6 +329,7 @@ async function runAzureMl(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: Run
   if (issues.length) throw new ContractError(issues);
   checkMounted(data!, 'input');
   checkMounted(out!, 'output');
+  assertWritable([{ dir: out!.value, where: out!.where, purpose: 'model directory' }]);
   requireTarget(settings, 'azureml');
   const validation = args.validation ? { value: args.validation, where: 'arg:--validation' } : undefined;
   if (validation) checkMounted(validation, 'input');

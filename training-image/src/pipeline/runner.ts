@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runtimeVersion } from '../artifacts/version';
+import * as job from '../core/job';
 import { hashPath, writeFileAtomic } from '../registry/fsutil';
 import { LocalRegistry } from '../registry/registry';
 import { gitInfo, newRunId, RunRecord, StepRecord, TrackingStore } from '../tracking/store';
@@ -143,6 +144,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     error: null,
   };
   store.save(run);
+  // A stopped or killed job leaves no run that claims to be running: its supervisor marks it failed.
+  const releaseRun = job.runRecord(path.join(store.runDir(run.id), 'run.json'));
   log(`run ${run.id}: pipeline '${pipeline.name}' (${order.length} steps) → ${root}`);
   const closers: (() => Promise<void>)[] = [];
   let answer: string | null = null;
@@ -232,6 +235,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   run.finishedAt = new Date().toISOString();
   run.durationMs = Date.now() - t0;
   store.save(run);
+  releaseRun();
   const skipped = run.steps.filter((s) => s.status === 'skipped').length;
   log(`run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`);
   const readOut = (uses: string, name: string): Record<string, unknown> | null => {

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readModelDir, writeModelDir, fileSha256 } from '../artifacts/modeldir';
+import { commit } from '../core/job';
 import { checkContract, contractCategoricals, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
 import { Frame } from '../data/frame';
@@ -373,10 +374,14 @@ const register: StepFn = async (c) => {
   const promote = c.params.promote ?? 'auto';
   if (promote !== 'auto' && promote !== true && promote !== false) throw new StepError('BAD_PARAM', p(c, 'promote'), `params.promote must be auto, true or false. Got ${JSON.stringify(promote)}.`);
   const extra = decision ? (decision as unknown as { challengerMetrics?: Record<string, number> }).challengerMetrics : undefined;
-  const { version, created } = c.registry.register(c.modelName, dir, { metrics: extra, runId: c.runId, decision });
   const should = promote === true || (promote === 'auto' && decision !== null && decision.passed);
-  const before = c.registry.aliases(c.modelName).champion;
-  if (should) c.registry.promote(c.modelName, version.version, decision ? `gate passed: ${decision.reasons[0] ?? ''}` : 'promoted by pipeline (promote: true)');
+  // Registration and promotion are one step for a stop (SIGTERM): it waits until both are done.
+  const { version, created, before } = commit(`registration of ${c.modelName}`, () => {
+    const r = c.registry.register(c.modelName, dir, { metrics: extra, runId: c.runId, decision });
+    const champion = c.registry.aliases(c.modelName).champion;
+    if (should) c.registry.promote(c.modelName, r.version.version, decision ? `gate passed: ${decision.reasons[0] ?? ''}` : 'promoted by pipeline (promote: true)');
+    return { ...r, before: champion };
+  });
   const after = c.registry.aliases(c.modelName);
   const promoted = should && after.champion === version.version;
   const aliases = (['champion', 'challenger'] as const).filter((a) => after[a] === version.version);

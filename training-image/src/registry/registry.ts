@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readModelDir } from '../artifacts/modeldir';
+import * as job from '../core/job';
 import { copyDir, fsyncDir, sleepSync, writeFileAtomic } from './fsutil';
 
 /** The aliases a registry model has. */
@@ -186,6 +187,11 @@ export class LocalRegistry {
       .digest('hex');
     const existing = this.versions(name).find((v) => v.contentHash === contentHash);
     if (existing) return { version: existing, created: false };
+    // A stop waits for the version to be complete; a job killed before its version.json leaves no half version.
+    return job.commit(`registry version of ${name}`, () => this.addVersion(name, root, modelDir, loaded, contentHash, opts));
+  }
+
+  private addVersion(name: string, root: string, modelDir: string, loaded: ReturnType<typeof readModelDir>, contentHash: string, opts: { metrics?: Record<string, number>; runId?: string | null; decision?: unknown; setChallenger?: boolean }): { version: ModelVersion; created: boolean } {
     const versionsDir = path.join(root, 'versions');
     fs.mkdirSync(versionsDir, { recursive: true });
     let n = Math.max(0, ...fs.readdirSync(versionsDir).filter((v) => /^[1-9][0-9]*$/.test(v)).map(Number)) + 1;
@@ -199,6 +205,7 @@ export class LocalRegistry {
       }
     }
     const vdir = path.join(versionsDir, String(n));
+    const claim = job.scratch(vdir);
     const tmp = path.join(vdir, '.model.tmp');
     copyDir(modelDir, tmp);
     fs.renameSync(tmp, path.join(vdir, 'model'));
@@ -215,6 +222,7 @@ export class LocalRegistry {
       decision: opts.decision ?? null,
     };
     writeFileAtomic(path.join(vdir, 'version.json'), JSON.stringify(version, null, 1) + '\n'); // the version exists once this file does
+    claim();
     if (opts.setChallenger !== false) {
       this.updateAliases(name, (s) => ({ ...s, challenger: n, history: [...s.history, event('set-challenger', 'challenger', s.challenger, n, `registered v${n}`)] }));
     }

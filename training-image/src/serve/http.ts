@@ -53,8 +53,10 @@ export interface StartServerOptions {
 
 /** A running scoring server. */
 export interface RunningServer {
-  /** Base URL, e.g. http://127.0.0.1:8080. */
+  /** Base URL to reach the server from this host, e.g. http://127.0.0.1:8080 (loopback when bound to every interface). */
   readonly url: string;
+  /** The address the socket is bound to, as the OS reports it: `0.0.0.0` or `::` for every interface, else the interface's address. */
+  readonly address: string;
   readonly port: number;
   /** The app (state, metrics, in-process inject). */
   readonly app: ScoringApp;
@@ -167,10 +169,13 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = server.address() as AddressInfo;
+  const port = bound.port;
+  const address = bound.address;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info('listening', { url, port, host: config.host, routes: config.routes });
+  // The address the socket is bound to (0.0.0.0 = every interface), not the loopback URL used to reach it locally.
+  logger.info('listening', { address, port, listen: boundAddress(address, port), host: config.host, url, routes: config.routes });
   let ready: Promise<void>;
   if (o.servingModel) {
     app.setModel(o.servingModel);
@@ -183,6 +188,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
   let draining: Promise<void> | null = null;
   return {
     url,
+    address,
     port,
     app,
     config,
@@ -219,4 +225,11 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
       logger.flush();
     },
   };
+}
+
+/** `0.0.0.0:8080 (every IPv4 interface)`, `[::]:8080 (every interface)`, `127.0.0.1:8080`: how a bound socket is named in logs. */
+export function boundAddress(address: string, port: number): string {
+  const hostPart = address.includes(':') ? `[${address}]` : address;
+  const note = address === '0.0.0.0' ? ' (every IPv4 interface)' : address === '::' ? ' (every interface)' : '';
+  return `${hostPart}:${port}${note}`;
 }
