@@ -51,7 +51,7 @@ secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 
 [ "$(id -u)" = 0 ] || die "needs root: it may install docker.io and debootstrap, start dockerd and run debootstrap. Run it with sudo (or as root in CI)."
 [ -f "$HARNESS" ] || die "$HARNESS is missing: build the harness first (\`npm run build -w training-image\`; \`npm run test:image\` does both)."
-for t in node curl flock; do command -v "$t" >/dev/null 2>&1 || die "needs $t on this machine"; done
+for t in node flock tar chroot; do command -v "$t" >/dev/null 2>&1 || die "needs $t on this machine"; done
 mkdir -p "$LOGS" "$CACHE"
 
 # One run at a time on a machine (image builds are heavy; the daemon is shared).
@@ -119,7 +119,8 @@ else
   DOCKER=$(buildkit_client /usr/bin/docker "$(command -v docker 2>/dev/null)") || DOCKER=
 fi
 if [ -z "$DOCKER" ] || { ! command -v dockerd >/dev/null 2>&1 && ! "$DOCKER" info >/dev/null 2>&1; }; then
-  apt_install docker.io
+  # debootstrap too (a few kB), in the same apt run: the offline base needs it where Docker Hub is unreachable.
+  if command -v debootstrap >/dev/null 2>&1; then apt_install docker.io; else apt_install docker.io debootstrap; fi
   DOCKER=$(buildkit_client /usr/bin/docker) || die "Debian's docker.io did not provide a docker client that builds with BuildKit (/usr/bin/docker)."
 fi
 if "$DOCKER" info >/dev/null 2>&1; then
@@ -217,7 +218,7 @@ with_ca() {
   echo "$tag"
 }
 
-if "$DOCKER" image inspect "$PINNED" >/dev/null 2>&1 || timeout 120 "$DOCKER" pull -q "$PINNED" >"$LOGS/pull.log" 2>&1; then
+if "$DOCKER" image inspect "$PINNED" >/dev/null 2>&1 || timeout 60 "$DOCKER" pull -q "$PINNED" >"$LOGS/pull.log" 2>&1; then
   BASE=$PINNED
   BASE_NOTE="the pinned official base"
   if [ "$(ca_sum)" != none ]; then BASE=$(with_ca "$PINNED"); BUILD_ARGS=(--build-arg "NODE_IMAGE=$BASE"); BASE_NOTE="the pinned official base + the CA bundle of NODE_EXTRA_CA_CERTS"; fi
@@ -255,7 +256,7 @@ else
   fail B1 "BuildKit build of training-image/Dockerfile" "exit $rc: $why (log: $LOGS/build.log)"
 fi
 CTX=$(grep -o 'transferring context: [0-9.]*[kMG]*B' "$LOGS/build.log" | tail -1 | sed 's/transferring context: //')
-[ -n "$CTX" ] && info "build context sent: $CTX (the allow-list of Dockerfile.dockerignore; the folder holds $(du -sh "$IMAGE_DIR" | cut -f1))"
+[ $rc = 0 ] && [ "$CACHED" = 0 ] && [ -n "$CTX" ] && info "build context sent: $CTX (the allow-list of Dockerfile.dockerignore; the folder holds $(du -sh "$IMAGE_DIR" | cut -f1))"
 
 # ------------------------------------------------------------------ 4. contract checks
 step "4. contract checks against live containers"
