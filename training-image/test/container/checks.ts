@@ -568,14 +568,16 @@ async function sagemakerServing(model: string): Promise<void> {
       must(lines.length === 2 && (!REFERENCE || lines.every((x, i) => x === REFERENCE![i])), `lines ${JSON.stringify(r.text)} are not the predictions ${JSON.stringify(REFERENCE)}`);
       return oneLine(r.text, 80);
     });
-    await check('S6', 'non-root: every process of the serving container runs as uid 1000', async () => {
-      const top = await docker(['top', s.name, '-eo', 'uid,pid,args']);
-      must(top.code === 0, `docker top: ${lastLines(top.err)}`);
-      const procs = top.out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
-      must(procs.length > 0, 'no processes listed');
-      const bad = procs.filter((p) => p[0] !== String(RUNTIME_UID));
-      must(bad.length === 0, `processes not running as uid ${RUNTIME_UID}: ${bad.map((p) => p.join(' ')).join('; ')}`);
-      return `${procs.length} process(es): ${procs.map((p) => p.slice(2).join(' ')).join('; ')}`;
+    await check('S6', 'non-root: every process of the serving container runs as uid 1000 (real, effective, saved and file-system uid)', async () => {
+      // Read inside the container (no `ps` needed on the host); the shell of `docker exec` skips itself.
+      const r = await docker(['exec', s.name, 'sh', '-c',
+        'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = "$$" ] && continue; [ -r "$d/status" ] || continue; u=$(grep "^Uid:" "$d/status"); echo "$p|${u#Uid:}|$(tr "\\0" " " < "$d/cmdline")"; done']);
+      must(r.code === 0, `docker exec: ${lastLines(r.err)}`);
+      const procs = r.out.trim().split('\n').filter(Boolean).map((l) => l.split('|')).map(([pid, uids, cmd]) => ({ pid, uids: uids!.trim().split(/\s+/), cmd: (cmd ?? '').trim() }));
+      must(procs.length > 0, 'no processes found');
+      const bad = procs.filter((p) => p.uids.some((u) => u !== String(RUNTIME_UID)));
+      must(bad.length === 0, `processes not running as uid ${RUNTIME_UID}: ${bad.map((p) => `pid ${p.pid} uids ${p.uids.join('/')} ${p.cmd}`).join('; ')}`);
+      return `${procs.length} process(es): ${procs.map((p) => `pid ${p.pid} ${p.cmd}`).join('; ')}`;
     });
     // Defect 4 of issue 13: the log said `listening on http://127.0.0.1:8080` while bound to 0.0.0.0.
     await check('S7', 'the server\'s `listening on` log line names the address it is bound to', async () => {
