@@ -74,6 +74,21 @@ function parseDockerfile(text: string): { instructions: Instruction[]; stages: {
   return { instructions, stages, args };
 }
 
+/**
+ * Frontend references a Dockerfile makes BuildKit pull that are not pinned by digest. BuildKit
+ * pulls the image a `# syntax=` parser directive (case-insensitive, spaces allowed) or a
+ * BUILDKIT_SYNTAX argument names at every build — from Docker Hub unless another registry is
+ * named: a tag (docker/dockerfile:1) moves under the digest-pinned base, and every build fails
+ * where Docker Hub is unreachable.
+ */
+function movingFrontends(text: string): string[] {
+  const refs = [
+    ...text.split('\n').map((l) => /^#\s*syntax\s*=\s*(\S*)/i.exec(l)?.[1]),
+    ...[...text.matchAll(/BUILDKIT_SYNTAX\s*=\s*(\S*)/g)].map((m) => `BUILDKIT_SYNTAX=${m[1]}`),
+  ];
+  return refs.filter((r): r is string => r !== undefined && !/@sha256:[0-9a-f]{64}$/.test(r));
+}
+
 const dockerfile = parseDockerfile(fs.readFileSync(path.join(IMAGE_DIR, 'Dockerfile'), 'utf8'));
 const last = dockerfile.stages.length - 1;
 const inStage = (kw: string, stage = last): Instruction[] => dockerfile.instructions.filter((i) => i.keyword === kw && i.stage === stage);
@@ -86,6 +101,16 @@ describe('Dockerfile', () => {
       const ref = s.from.replace(/^\$\{(\w+)\}$/, (_, k: string) => dockerfile.args[k] ?? '');
       expect(ref).toMatch(/^node:20-bookworm-slim@sha256:[0-9a-f]{64}$/);
     }
+  });
+
+  test('pulls no moving BuildKit frontend: a `# syntax=` directive is absent or pinned by digest', () => {
+    const text = fs.readFileSync(path.join(IMAGE_DIR, 'Dockerfile'), 'utf8');
+    expect(movingFrontends(text)).toEqual([]);
+    // The check refuses what this Dockerfile had before (issue 13) and its variants, and lets a digest pin through.
+    expect(movingFrontends('# syntax=docker/dockerfile:1\nFROM x\n')).toEqual(['docker/dockerfile:1']);
+    expect(movingFrontends('#  Syntax = docker/dockerfile:1.7\nFROM x\n')).toEqual(['docker/dockerfile:1.7']);
+    expect(movingFrontends('ARG BUILDKIT_SYNTAX=docker/dockerfile:1\nFROM x\n')).toEqual(['BUILDKIT_SYNTAX=docker/dockerfile:1']);
+    expect(movingFrontends(`# syntax=docker/dockerfile:1@sha256:${'a'.repeat(64)}\nFROM x\n`)).toEqual([]);
   });
 
   test('is multi-stage: TypeScript is compiled in a build stage, production dependencies installed alone, and only those two reach the runtime', () => {
