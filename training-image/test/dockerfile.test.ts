@@ -143,10 +143,11 @@ describe('Dockerfile', () => {
     }
   });
 
-  test('runs as a non-root user, exposes 8080, carries the SageMaker bind-to-port label and a HEALTHCHECK on /ping', () => {
-    const user = inStage('USER');
-    expect(user).toHaveLength(1);
-    expect(user[0]!.args).not.toMatch(/^(root|0)(:|$)/);
+  test('starts as root and drops to MLOPS_RUN_AS 1000:1000 (SageMaker runs containers as root on possibly root-owned mounts), exposes 8080, carries the SageMaker bind-to-port label and a HEALTHCHECK on /ping', () => {
+    // The entrypoint gives the platform's output folders to uid 1000 and switches to it before
+    // reading anything (src/contracts/access.ts); the container test checks every process runs as 1000.
+    expect(inStage('USER').map((i) => i.args)).toEqual(['0:0']);
+    expect(inStage('ENV').map((i) => i.args).join(' ')).toMatch(/(^|\s)MLOPS_RUN_AS=1000:1000(\s|$)/);
     expect(inStage('EXPOSE').map((i) => i.args)).toEqual(['8080']);
     expect(inStage('LABEL').map((i) => i.args).join(' ')).toMatch(/(^|\s)com\.amazonaws\.sagemaker\.capabilities\.accept-bind-to-port=true(\s|$)/);
     const hc = inStage('HEALTHCHECK');

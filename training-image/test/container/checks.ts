@@ -428,9 +428,10 @@ async function sagemakerTraining(hp: Record<string, string>): Promise<Trained> {
   await failing('T3', 'a bad hyperparameter (max_iter "ten") → non-zero exit, BAD_HYPERPARAMETER naming it, nothing published', 'sm-badhp', { ...hp, max_iter: 'ten' }, /BAD_HYPERPARAMETER[^\n]*max_iter/);
   await failing('T4', 'a missed quality gate (r2>=0.999) → non-zero exit, QUALITY_GATE, nothing published', 'sm-gate', { ...hp, gate: 'r2>=0.999' }, /QUALITY_GATE/);
 
-  await check('T5', 'train with --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges', async () => {
+  await check('T5', 'train with --user 1000:1000 --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges', async () => {
     const root = optMl('sm-hardened', hp);
-    const r = await runToEnd('train-ro', [...sm, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...smMounts(root)], ['train']);
+    // Hardened runs start non-root (--user): with --cap-drop ALL, root could not switch to uid 1000.
+    const r = await runToEnd('train-ro', [...sm, '--user', `${RUNTIME_UID}:${RUNTIME_UID}`, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...smMounts(root)], ['train']);
     must(r.code === 0 && published(path.join(root, 'model')).includes('manifest.json'), `exit ${r.code}: ${lastLines(r.out + r.err, 4)}`);
     return `${(r.ms / 1000).toFixed(1)} s`;
   });
@@ -585,7 +586,8 @@ async function sagemakerServing(model: string): Promise<void> {
       must(sockets.length > 0, 'no socket listens on port 8080 in the container');
       const lines = (await logs(s.name)).split('\n').filter((l) => /listening on/i.test(l));
       must(lines.length > 0, 'no `listening on` line in the log');
-      const named = lines.flatMap((l) => [...l.matchAll(/(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):(\d+)/g)].map((m) => `${m[1]}:${m[2]}`));
+      // The address right after `listening on` (a local URL may follow it, e.g. `local URL http://127.0.0.1:8080`).
+      const named = lines.flatMap((l) => [...l.matchAll(/listening on (?:https?:\/\/)?(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):(\d+)/gi)].map((m) => `${m[1]}:${m[2]}`));
       must(named.length > 0 && named.every((a) => sockets.includes(a)), `the log says ${JSON.stringify(lines.map((l) => oneLine(l, 120)))} but the server listens on ${sockets.join(', ')}`);
       return oneLine(lines[0]!, 120);
     });
@@ -697,8 +699,8 @@ async function sagemakerServing(model: string): Promise<void> {
       await remove(b.name);
     }
   });
-  await check('R1', 'serve with --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges', async () => {
-    const h = await start('serve-hardened', ['--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${smm}:/opt/ml/model:ro`], ['serve']);
+  await check('R1', 'serve with --user 1000:1000 --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges', async () => {
+    const h = await start('serve-hardened', ['--user', `${RUNTIME_UID}:${RUNTIME_UID}`, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${smm}:/opt/ml/model:ro`], ['serve']);
     try {
       const ms = await ready(h, '/ping');
       expectPredictions(await request('POST', `${h.url}/invocations`, JSON.stringify({ instances: [ROW1, ROW2] }), JSON_CT));
