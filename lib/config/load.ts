@@ -396,7 +396,7 @@ const STACK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 function suggestedFileName(id: string): string {
   const clean = id.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').replace(/-+$/, '');
-  return clean ? `${cut(clean, 60)}.yaml` : '<env>-<cloud>.yaml, e.g. dev-aws.yaml';
+  return clean ? `${cut(clean, 60)}.yaml` : '<env>-<cloud>.yaml (e.g. dev-aws.yaml)';
 }
 
 function availableNames(configDir: string): string {
