@@ -172,7 +172,7 @@ function render(value: unknown, out: BoundedText, ancestors: Set<object>): void 
   } else {
     out.write('{');
     let first = true;
-    // for…in, not Object.keys: stops at the limit without listing every key of a wide object.
+    // Own enumerable keys, as JSON.stringify takes them; rendering stops at the limit.
     for (const key in obj) {
       if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
       const v = (obj as Record<string, unknown>)[key];
