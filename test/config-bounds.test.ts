@@ -140,6 +140,13 @@ describe('show(): bounded, whatever the value', () => {
     })())).toBe('stack/Thing');
   });
 
+  test('a getter or toString that throws is shown as far as it rendered, never thrown', () => {
+    const value = { a: 1, get b(): number {
+      throw new Error('boom');
+    } };
+    expect(show(value)).toBe('{"a":1[unprintable]');
+  });
+
   test('showKey: short printable keys as they are; long or odd ones quoted and cut', () => {
     expect(showKey('region')).toBe('region');
     expect(showKey(3)).toBe('3');

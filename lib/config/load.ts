@@ -291,15 +291,12 @@ function describeTopLevel(raw: unknown): string {
   if (raw === null) return 'null';
   if (Array.isArray(raw)) return `a list ${show(raw)}`;
   if (raw instanceof Date) return `a date ${show(raw)}`;
-  if (typeof raw === 'object') return withArticle(raw.constructor?.name ?? 'object');
   return `${withArticle(typeof raw)} ${show(raw)}`;
 }
 
-/** True for what a YAML mapping parses to (a plain object). */
+/** True for what a YAML mapping parses to: an object (as the schema takes it), not a list or a date. */
 function isMapping(raw: unknown): raw is Record<string, unknown> {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false;
-  const proto = Object.getPrototypeOf(raw);
-  return proto === Object.prototype || proto === null;
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !(raw instanceof Date);
 }
 
 /**

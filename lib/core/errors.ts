@@ -56,12 +56,14 @@ export const SHOW_MAX_CHARS = 80;
 export function show(value: unknown, max = SHOW_MAX_CHARS): string {
   if (value === undefined) return '(missing)';
   const out = new BoundedText(max);
+  let unprintable = false;
   try {
     render(value, out, new Set());
   } catch (err) {
-    if (err !== BoundedText.FULL) throw err;
+    // A getter or toString that throws: show what was rendered up to it.
+    unprintable = err !== BoundedText.FULL;
   }
-  const text = out.text;
+  const text = unprintable ? `${out.text}[unprintable]` : out.text;
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
