@@ -9,6 +9,7 @@ import { loadConfig } from '../lib/config';
 import { AwsArtifactStore } from '../lib/aws/artifact-store';
 import { MlopsValidationError } from '../lib/core/errors';
 import { GcpImageRegistry } from '../lib/gcp/image-registry';
+import { GcpMlPlatform } from '../lib/gcp/platform';
 import { MlPlatformStack } from '../lib/stack';
 import { synthStack } from './util';
 
@@ -42,4 +43,19 @@ test('the CI warning about a local state backend reads "configure an azurerm bac
   const notes = stack.node.findAll().flatMap((c) => c.node.metadata.map((m) => String(m.data)));
   const warning = notes.find((n) => n.includes('keeps its state in a local file'));
   expect(warning).toContain('Fix: configure an azurerm backend (backend: in the config)');
+});
+
+test('a GCP platform given another cloud\'s import says "an azure …", not "a azure …"', () => {
+  const message = messageOf(
+    (s) =>
+      new GcpMlPlatform(s, 'Platform', {
+        naming: NAMING,
+        projectId: 'contoso-mlops-dev',
+        region: 'europe-west4',
+        deployers: ['user:ops@contoso.com'],
+        existing: { artifactStore: { cloud: 'azure', storeName: 'x' } as never },
+      }),
+  );
+  expect(message).toContain('Got "an azure Object"');
+  expect(message).not.toMatch(/\ba azure\b/);
 });
