@@ -3,13 +3,15 @@
  *   1. MLOPS_CONFIG=dev-aws[,prod-aws|path/to/file.yaml]
  *   2. the `mlopsConfigs` context in cdktf.json (or `cdktf synth --context`)
  *   3. every stacks/config/*.yaml
- * One stack per config, named after the config file (dev-aws → stack "dev-aws").
+ * One stack per config, named after the config file (dev-aws → stack "dev-aws");
+ * an empty selection, a file name that cannot name a stack and two configs
+ * with one name are refused before any config is read.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { findProjectRoot } from '../lib/core/project';
 import { App } from 'cdktf';
-import { CONFIG_CONTEXT_KEY, loadConfig, resolveConfigFiles } from '../lib/config/load';
+import { CONFIG_CONTEXT_KEY, configStackId, loadConfig, resolveConfigFiles } from '../lib/config/load';
 import { MlopsValidationError } from '../lib/core/errors';
 import { MlPlatformStack } from '../lib/stack';
 
@@ -32,7 +34,7 @@ function main(): void {
   const written: string[] = [];
   for (const file of files) {
     const config = loadConfig(file);
-    const id = path.basename(file).replace(/\.ya?ml$/, '');
+    const id = configStackId(file);
     new MlPlatformStack(app, id, { config });
     written.push(`${id} (${config.cloud}, ${config.region})`);
   }

@@ -589,7 +589,8 @@ describe('GCP resource constructs', () => {
         }
         expect(error).toBeInstanceOf(MlopsValidationError);
         expect((error as MlopsValidationError).issues[0]!.code).toBe(ErrorCode.CLOUD_MISMATCH);
-        expect((error as Error).message).toContain(cloud);
+        // The cloud as messages call it (Azure, AWS).
+        expect((error as Error).message.toLowerCase()).toContain(cloud);
       }
     });
   });

@@ -189,6 +189,40 @@ describe('the deployable app (compiled, as `npm run synth` runs it)', () => {
     expect(r.stderr).toContain('aws: is required when cloud is aws');
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
+
+  test('MLOPS_CONFIG=",,," fails the synth, naming the variable and the fix, instead of synthesizing 0 stacks', () => {
+    const r = run({ MLOPS_CONFIG: ',,,' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('[MLOPS_CONFIG_INVALID] MLOPS_CONFIG: names no config: got ",,,"');
+    expect(r.stderr).toContain('Fix: set MLOPS_CONFIG to one or more of');
+    expect(r.stdout).not.toContain('Synthesized 0 stack(s)');
+    expect(fs.existsSync(path.join(out, 'stacks')) ? fs.readdirSync(path.join(out, 'stacks')) : []).toEqual([]);
+  });
+
+  test('two configs with one file name fail the synth, naming both paths (no cdktf stack trace)', () => {
+    for (const d of ['a', 'b']) {
+      fs.mkdirSync(path.join(out, d));
+      fs.copyFileSync(path.join(CONFIG_DIR, 'dev-gcp.yaml'), path.join(out, d, 'dev.yaml'));
+    }
+    const r = run({ MLOPS_CONFIG: `${path.join(out, 'a', 'dev.yaml')},${path.join(out, 'b', 'dev.yaml')}` });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${path.join(out, 'b', 'dev.yaml')}: gives the stack name "dev", as ${path.join(out, 'a', 'dev.yaml')} does`);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  test.each([
+    ['a directory', (dir: string) => dir, 'is a directory'],
+    ['a file name with a space', (dir: string) => path.join(dir, 'my config.yaml'), 'cannot name a stack'],
+    ['a file named .yaml', (dir: string) => path.join(dir, '.yaml'), 'cannot name a stack'],
+  ])('%s as config fails the synth with a clear error and no stack trace', (_what, target, expected) => {
+    const dir = path.join(out, 'configs');
+    fs.mkdirSync(dir);
+    for (const name of ['my config.yaml', '.yaml']) fs.copyFileSync(path.join(CONFIG_DIR, 'dev-gcp.yaml'), path.join(dir, name));
+    const r = run({ MLOPS_CONFIG: target(dir) });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(expected);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
 });
 
 test('an app that builds no stack from config still works with the library alone', () => {

@@ -256,6 +256,7 @@ describe('the commands the workflows run exist', () => {
   test('the stack name is the config file name, selected by MLOPS_CONFIG', () => {
     const main = fs.readFileSync(path.join(ROOT, 'stacks', 'main.ts'), 'utf8');
     expect(main).toContain('MLOPS_CONFIG');
-    expect(main).toMatch(/const id = path\.basename\(file\)\.replace\(/);
+    expect(main).toMatch(/const id = configStackId\(file\);/);
+    expect(fs.readFileSync(path.join(ROOT, 'lib', 'config', 'load.ts'), 'utf8')).toMatch(/export function configStackId\(file: string\): string \{\n  return path\.basename\(file\)\.replace\(/);
   });
 });

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { StackConfig } from '../config/schema';
 import { Cloud } from '../core/cloud';
 import { IMlPlatform } from '../core/contracts';
-import { ErrorCode, MlopsValidationError, ValidationIssue } from '../core/errors';
+import { ErrorCode, MlopsValidationError, ValidationIssue, withArticle } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { loadCloud } from '../private/peers';
 import type { AwsGithubCiIdentity } from './aws';
@@ -173,7 +173,7 @@ export function createCiIdentity(
   if (!backend || backend.type === 'local') {
     Annotations.of(construct).addWarning(
       'The stack keeps its state in a local file: every CI run starts without it and would try to create the platform again. ' +
-        `Fix: configure a ${BACKEND_OF[platform.cloud]} backend (backend: in the config) before deploying from CI.`,
+        `Fix: configure ${withArticle(BACKEND_OF[platform.cloud])} backend (backend: in the config) before deploying from CI.`,
     );
   } else if (backend.type !== BACKEND_OF[platform.cloud]) {
     Annotations.of(construct).addWarning(

@@ -1,6 +1,8 @@
 import { TerraformStack } from 'cdktf';
 import * as path from 'path';
+import { uploadSourceProblem } from '../config/load';
 import { StackConfig } from '../config/schema';
+import { MlopsValidationError } from '../core/errors';
 import { IMlPlatform } from '../core/contracts';
 import { Naming } from '../core/naming';
 import { findProjectRoot } from '../core/project';
@@ -42,14 +44,7 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
   if (!d) return undefined;
   const image = d.image.uri ? imageRefFromUri(d.image.uri, 'deployment.image.uri') : buildImage(stack, platform, d.image.platform);
   const name = `${new Naming(config.naming).prefix}-${d.model}`;
-  const data = d.training.upload
-    ? new TrainingDataUpload(stack, 'TrainingData', {
-        artifactStore: platform.artifactStore,
-        key: d.training.data,
-        // Relative to the project the synth runs in (where cdktf.json is), not to this package.
-        source: path.resolve(findProjectRoot(process.cwd()) ?? process.cwd(), d.training.upload),
-      })
-    : undefined;
+  const data = d.training.upload ? trainingDataUpload(stack, platform, d.training.data, d.training.upload, d.training.uploadOutsideProject) : undefined;
   const job = new TrainingJob(stack, 'TrainingJob', {
     platform,
     image,
@@ -74,6 +69,21 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
     alarms: d.endpoint.alarms,
   });
   return { image, job, endpoint, data };
+}
+
+/**
+ * The upload of `deployment.training.upload`: resolved from the project the
+ * synth runs in (the folder with cdktf.json), not from this package, and
+ * refused when it leaves the project through a symbolic link unless
+ * `uploadOutsideProject` is true (the config check refused absolute paths and
+ * ".." already).
+ */
+function trainingDataUpload(stack: TerraformStack, platform: IMlPlatform, key: string, upload: string, uploadOutsideProject: boolean | undefined): TrainingDataUpload {
+  const projectRoot = findProjectRoot(process.cwd()) ?? process.cwd();
+  const source = path.resolve(projectRoot, upload);
+  const issue = uploadSourceProblem(upload, source, projectRoot, uploadOutsideProject);
+  if (issue) throw new MlopsValidationError(`Invalid stack config of stack ${stack.node.id} (1 problem):`, [issue]);
+  return new TrainingDataUpload(stack, 'TrainingData', { artifactStore: platform.artifactStore, key, source });
 }
 
 /**

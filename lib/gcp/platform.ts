@@ -5,7 +5,7 @@ import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-o
 import { Aspects, Fn, IAspect, TerraformResource, TerraformStack, Token, dependable } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { IMlPlatform } from '../core/contracts';
-import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { ErrorCode, IssueCollector, messages, withArticle } from '../core/errors';
 import { NetworkMode, checkDeployers, resolveNetwork } from '../core/network';
 import { PlatformBaseProps, toNaming } from '../core/platform-props';
 import { GcpArtifactStore, IGcpArtifactStore } from './artifact-store';
@@ -244,7 +244,7 @@ function checkExisting(
   const literal = (v: unknown): v is string => typeof v === 'string' && !Token.isUnresolved(v);
   const shaped = (value: unknown, members: readonly string[]): boolean =>
     typeof value === 'object' && value !== null && (value as { cloud?: unknown }).cloud === 'gcp' && members.every((m) => (value as Record<string, unknown>)[m] !== undefined);
-  const describe = (value: unknown): unknown => (typeof value === 'object' && value !== null ? `a ${(value as { cloud?: unknown }).cloud ?? 'non-GCP'} ${value.constructor?.name ?? 'object'}` : value);
+  const describe = (value: unknown): unknown => (typeof value === 'object' && value !== null ? withArticle(`${(value as { cloud?: unknown }).cloud ?? 'non-GCP'} ${value.constructor?.name ?? 'object'}`) : value);
   const { encryptionKey: key, artifactStore: store, imageRegistry: registry, identity, network } = existing;
   if (key !== undefined) {
     if (!shaped(key, ['keyId', 'location', 'bindServiceAgent', 'grantDecrypt'])) {

@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { ErrorCode, IssueCollector, show } from '../../core/errors';
+import { ErrorCode, IssueCollector, show, withArticle } from '../../core/errors';
 import { NAME_RULES, NameKind, NameRule, Naming, NamingParts, PLATFORM_NAMES } from '../../core/naming';
 import { toNaming } from '../../core/platform-props';
 import { platformTags, tagsFor } from '../../core/tags';
@@ -60,7 +60,7 @@ export function checkPhysicalName(issues: IssueCollector, path: string, construc
     issues.add(
       ErrorCode.NAME_INVALID,
       path,
-      `The '${prop}' prop of ${construct} must be a ${rule.label} name of ${limit}. Got ${show(value)}${why ? ` (${why})` : ''}. ` +
+      `The '${prop}' prop of ${construct} must be ${withArticle(rule.label)} name of ${limit}. Got ${show(value)}${why ? ` (${why})` : ''}. ` +
         `Fix: pass a valid name, or leave '${prop}' unset to get <company>-<project>-<env>-<resource> from the naming helper.`,
     );
   if (typeof value !== 'string') return fail('not a string');

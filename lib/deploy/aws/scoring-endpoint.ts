@@ -7,7 +7,7 @@ import { SagemakerModel } from '@cdktf/provider-aws/lib/sagemaker-model';
 import { Annotations, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { dnsSuffixOf } from '../../aws/private/arn';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/errors';
 import { ComputeSize } from '../../core/sizes';
 import { IScoringEndpoint, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { releaseRevision } from '../revision';
@@ -121,7 +121,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     checkImage(issues, where, C, props.image);
     const job = props.job;
     const jobOk = job !== undefined && job !== null && job.cloud === 'aws' && typeof job.revision === 'string' && /^[0-9a-f]{12}$/.test(job.revision);
-    if (!jobOk) invalid('job', job?.cloud === undefined ? job : `a ${job.cloud} training job`, 'the AWS training job whose model the endpoint serves (an AwsTrainingJob, or a TrainingJob on an AwsMlPlatform)');
+    if (!jobOk) invalid('job', job?.cloud === undefined ? job : withArticle(`${job.cloud} training job`), 'the AWS training job whose model the endpoint serves (an AwsTrainingJob, or a TrainingJob on an AwsMlPlatform)');
 
     const maxName = AWS_SAGEMAKER_NAME_MAX - AWS_REVISION_SUFFIX_LENGTH;
     const name = props.name ?? (jobOk ? releaseNameOf(job.jobName, job.revision) : undefined);

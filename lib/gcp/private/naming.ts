@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/errors';
 import { NAME_RULES, NameKind, NameRule } from '../../core/naming';
 
 /** Compute Engine names (VPC network, subnetwork, network attachment, address, forwarding rule): RFC 1035, 1-63. */
@@ -48,7 +48,7 @@ function ruleOf(kind: GcpPhysicalNameKind): NameRule {
 export function describeName(kind: GcpPhysicalNameKind): string {
   const rule = ruleOf(kind);
   const what = / (name|id)$/.test(rule.label) ? rule.label : `${rule.label} name`;
-  return `a ${what} of ${rule.min}-${rule.max} characters: ${CHARSETS[kind].accepted}`;
+  return `${withArticle(what)} of ${rule.min}-${rule.max} characters: ${CHARSETS[kind].accepted}`;
 }
 
 /**
