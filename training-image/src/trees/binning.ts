@@ -151,7 +151,8 @@ function binBlock(
       continue;
     }
     let c = Math.floor((v - low) * scale);
-    c = c < 0 ? 0 : c > last ? last : c;
+    // NaN (Infinity × 0 when the edges span more than the largest double) starts at cell 0; the walk below is exact.
+    c = c > 0 ? (c > last ? last : c) : 0;
     let b = grid[c]!;
     while (b < nt && t[b]! < v) b++;
     while (b > 0 && t[b - 1]! >= v) b--;
