@@ -25,6 +25,10 @@ Options:
   --drift-threshold X       PSI above which a feature has drifted (default 0.2; MLOPS_DRIFT_THRESHOLD)
   --allow-extra-columns     ignore input columns the model does not use (MLOPS_ALLOW_EXTRA_COLUMNS)
   --log-level L             debug | info | warn | error | silent (default info; MLOPS_LOG_LEVEL)
+  --log-request-values      also log request content: the messages of refused requests (they quote
+                            values and JSON/CSV snippets), unknown key names, internal error messages.
+                            Off by default at every log level: a refused request is logged by its
+                            error code, payload paths, size and media type (MLOPS_LOG_REQUEST_VALUES)
   --headers-timeout-ms N    time a client has to send a request's line and headers, from connecting
                             (later requests: from their first byte); then 408 and close
                             (default ${SERVE_DEFAULTS.headersTimeoutMs}; MLOPS_HEADERS_TIMEOUT_MS)
@@ -45,6 +49,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     'drift-threshold': { type: 'string' },
     'allow-extra-columns': { type: 'boolean' },
     'log-level': { type: 'string' },
+    'log-request-values': { type: 'boolean' },
     'headers-timeout-ms': { type: 'string' },
     'max-connections': { type: 'string' },
   });
@@ -67,6 +72,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
       config: {
         drift: { ...(threshold !== undefined ? { threshold } : {}), ...(webhook !== undefined ? { webhookUrl: webhook } : {}) },
         ...(values['allow-extra-columns'] ? { allowExtraColumns: true } : {}),
+        ...(values['log-request-values'] ? { logRequestValues: true } : {}),
         ...(level !== undefined ? { logLevel: level as 'info' } : {}),
         limits: { ...(headersTimeoutMs !== undefined ? { headersTimeoutMs } : {}), ...(maxConnections !== undefined ? { maxConnections } : {}) },
       },

@@ -100,6 +100,16 @@ export interface ServeConfig {
   readonly allowExtraColumns: boolean | null;
   /** 'info' logs every request; 'warn' only problems; 'silent' nothing (MLOPS_LOG_LEVEL). @default 'info' */
   readonly logLevel: LogLevel;
+  /**
+   * Put request content in the logs: the messages of refused requests (they
+   * quote the offending value, or a snippet of malformed JSON or CSV), the
+   * names of unknown keys and columns, the Content-Type as sent, and the
+   * messages of internal errors (MLOPS_LOG_REQUEST_VALUES=true). Off, a
+   * refused request is logged by its shape: error code, issue codes with
+   * payload paths (keys the model does not know shown as `<N chars>`), body
+   * size and media type. The log level does not change this. @default false
+   */
+  readonly logRequestValues: boolean;
   /** Time allowed for in-flight requests to finish after SIGTERM, ms (MLOPS_DRAIN_TIMEOUT_MS). @default 30000 */
   readonly drainTimeoutMs: number;
 }
@@ -124,6 +134,7 @@ export interface ServeConfigOverrides {
   readonly drift?: Partial<DriftSettings>;
   readonly allowExtraColumns?: boolean;
   readonly logLevel?: LogLevel;
+  readonly logRequestValues?: boolean;
   readonly drainTimeoutMs?: number;
 }
 
@@ -169,6 +180,8 @@ export function serveConfig(env: NodeJS.ProcessEnv = process.env, o: ServeConfig
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new ServeConfigError(`MLOPS_LOG_LEVEL=${JSON.stringify(level)} is not valid: use debug, info, warn, error or silent.`);
   const extraRaw = env.MLOPS_ALLOW_EXTRA_COLUMNS;
   if (extraRaw !== undefined && !['true', 'false', ''].includes(extraRaw)) throw new ServeConfigError(`MLOPS_ALLOW_EXTRA_COLUMNS=${JSON.stringify(extraRaw)} is not valid: use true or false.`);
+  const valuesRaw = env.MLOPS_LOG_REQUEST_VALUES;
+  if (valuesRaw !== undefined && !['true', 'false', '1', '0', ''].includes(valuesRaw)) throw new ServeConfigError(`MLOPS_LOG_REQUEST_VALUES=${JSON.stringify(valuesRaw)} is not valid: use true (or 1) or false (or 0).`);
   const webhook = o.drift?.webhookUrl !== undefined ? o.drift.webhookUrl : env.MLOPS_DRIFT_WEBHOOK_URL || null;
   if (webhook !== null && !/^https?:\/\//.test(webhook)) throw new ServeConfigError(`drift webhook URL ${JSON.stringify(webhook)} is not valid: it must start with http:// or https:// (MLOPS_DRIFT_WEBHOOK_URL or --drift-webhook).`);
   for (const [k, max] of [['headersTimeoutMs', MAX_TIMER_MS], ['maxConnections', Number.MAX_SAFE_INTEGER]] as const) {
@@ -204,6 +217,7 @@ export function serveConfig(env: NodeJS.ProcessEnv = process.env, o: ServeConfig
     },
     allowExtraColumns: o.allowExtraColumns ?? (extraRaw === 'true' ? true : extraRaw === 'false' ? false : null),
     logLevel: level,
+    logRequestValues: o.logRequestValues ?? (valuesRaw === 'true' || valuesRaw === '1'),
     drainTimeoutMs: o.drainTimeoutMs ?? num(env, 'MLOPS_DRAIN_TIMEOUT_MS', SERVE_DEFAULTS.drainTimeoutMs, { integer: true, min: 0 }),
   };
 }

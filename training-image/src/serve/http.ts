@@ -4,7 +4,7 @@ import * as v8 from 'v8';
 import { AppRequest, AppResponse, ScoringApp } from './app';
 import { ServeConfig, ServeConfigOverrides, serveConfig } from './config';
 import { HttpError, ServeErrorCode } from './errors';
-import { Logger, LogSink } from './log';
+import { errorFields, Logger, LogSink } from './log';
 import { ServingModel } from './model';
 
 /** Bodies beyond this are not even drained: the connection is closed after the 413. */
@@ -133,7 +133,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
   };
   const sendFailed = (res: http.ServerResponse, e: Error): void => {
     // dispatch() does not throw; this is a last resort.
-    logger.error('unhandled error', { error: e.message });
+    logger.error('unhandled error', errorFields(e, config.logRequestValues));
     if (res.headersSent) return void res.destroy();
     res.writeHead(500, { 'content-type': 'application/json' });
     res.end('{"error_code":"INTERNAL_ERROR","message":"internal error"}');
