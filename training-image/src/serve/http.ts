@@ -219,7 +219,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     if (!socket.writable) return void socket.destroy();
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       warnThrottled('timeout', 'request timed out', { code: 'REQUEST_TIMEOUT', headersTimeoutMs: limits.headersTimeoutMs });
-      socket.end(rawErrorResponse('REQUEST_TIMEOUT', `The request was not received in time (request head within ${limits.headersTimeoutMs} ms).`));
+      socket.end(rawErrorResponse('REQUEST_TIMEOUT', `The request was not received in time: its head within ${limits.headersTimeoutMs} ms of its first byte (MLOPS_HEADERS_TIMEOUT_MS), the whole request within ${server.requestTimeout} ms.`));
     } else {
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error_code":"BAD_REQUEST","message":"malformed HTTP request"}');
     }
