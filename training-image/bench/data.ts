@@ -6,9 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Matrix } from '../src/core/matrix';
 import { Rng } from '../src/core/random';
-
-/** Shared data folder of the project (../shared/data from the repository root). */
-export const DATA_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../../shared/data' : '../../../shared/data');
+import { findDataset } from './datasets';
 
 /** A train/test split of one benchmark case. */
 export interface Split {
@@ -53,8 +51,8 @@ function splitRows(name: string, features: string[], X: number[][], y: number[],
 
 /** Bike sharing, hourly: target cnt; drop instant, dteday, casual, registered; the last 20% by `instant` is the test set. Features kept ordinal. */
 export function bikeSharing(): Split | null {
-  const file = path.join(DATA_DIR, 'bike-sharing/hour.csv');
-  if (!fs.existsSync(file)) return null;
+  const file = findDataset('bikeHour').file;
+  if (file === null) return null;
   const { header, rows } = readCsv(file);
   const col = (n: string): number => header.indexOf(n);
   rows.sort((a, b) => Number(a[col('instant')]) - Number(b[col('instant')]));
@@ -74,8 +72,8 @@ export function bikeSharing(): Split | null {
  * training median and numeric columns standardised on the training rows.
  */
 export function telcoChurn(forLinear = false): Split | null {
-  const file = path.join(DATA_DIR, 'telco-churn/WA_Fn-UseC_-Telco-Customer-Churn.csv');
-  if (!fs.existsSync(file)) return null;
+  const file = findDataset('telcoChurn').file;
+  if (file === null) return null;
   const { header, rows } = readCsv(file);
   const numeric = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
   const features: string[] = [];

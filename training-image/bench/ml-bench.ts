@@ -13,7 +13,8 @@ import * as path from 'path';
 import { Matrix } from '../src/core/matrix';
 import { Estimator } from '../src/core/estimator';
 import { HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestRegressor } from '../src/trees';
-import { bikeSharing, DATA_DIR, friedman1, Split, telcoChurn, writeF64, writeSplit } from './data';
+import { bikeSharing, friedman1, Split, telcoChurn, writeF64, writeSplit } from './data';
+import { findDataset } from './datasets';
 
 const PY = '/usr/bin/python3';
 const APT = 'apt-get update && apt-get install -y python3-sklearn python3-xgboost python3-pandas';
@@ -117,12 +118,17 @@ function main(): void {
   const bike = bikeSharing();
   let churn: Split | null = null;
   let churnLin: Split | null = null;
-  if (!bike) console.log(`bike sharing data not found under ${DATA_DIR}; skipped`);
-  else meta.bike = writeSplit(dir, bike);
+  const bikeAt = findDataset('bikeHour');
+  if (!bike) console.log(`SKIPPED bike sharing cases: ${bikeAt.reason}`);
+  else {
+    console.log(`bike sharing: ${bikeAt.file} (${bikeAt.source})`);
+    meta.bike = writeSplit(dir, bike);
+  }
   churn = telcoChurn(false);
   churnLin = telcoChurn(true);
-  if (!churn || !churnLin) console.log(`telco churn data not found under ${DATA_DIR}; skipped`);
-  else { meta.churn = writeSplit(dir, churn); meta['churn-linear'] = writeSplit(dir, churnLin); }
+  const churnAt = findDataset('telcoChurn');
+  if (!churn || !churnLin) console.log(`SKIPPED telco churn cases: ${churnAt.reason}`);
+  else { console.log(`telco churn: ${churnAt.file} (${churnAt.source})`); meta.churn = writeSplit(dir, churn); meta['churn-linear'] = writeSplit(dir, churnLin); }
   let scaleCols = 20;
   if (!skipScale) {
     const { X, y } = friedman1(scaleRows, scaleCols, 0);

@@ -23,14 +23,16 @@ import { writeModelDir } from '../src/artifacts/modeldir';
 import { readCsvFile } from '../src/data/csv';
 import { toFrame } from '../src/data/frame';
 import { trainModel } from '../src/models/train';
-import { DATA_DIR } from './data';
+import { findDataset } from './datasets';
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 const BIN = path.join(ROOT, 'bin', 'mlops.js');
 const DIST_BENCH = path.join(ROOT, 'dist', 'bench');
 const PY = '/usr/bin/python3';
 const APT = 'apt-get update && apt-get install -y python3-flask python3-sklearn python3-pandas';
-const HOUR = path.join(DATA_DIR, 'bike-sharing', 'hour.csv');
+/** Bike-sharing hour.csv: the shared copy, else examples/demand-forecast/data (bench/datasets.ts). */
+const BIKE = findDataset('bikeHour');
+const HOUR = BIKE.file ?? '';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,10 +54,14 @@ function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not get ready in 120 s:\n${err}`)), 120_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} did not get ready in 120 s:\n${err}`));
+    }, 120_000);
     child.stderr!.on('data', (c) => {
       err += c;
-      const m = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      // `mlops serve: ready on 127.0.0.1:N; local URL http://127.0.0.1:N`, or the bench servers' `ready on http://127.0.0.1:N`.
+      const m = /ready on (?:[^\n]*?; local URL )?(http:\/\/127\.0\.0\.1:\d+)/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve({
@@ -183,8 +189,8 @@ function f(v: number | null, d = 2): string {
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(HOUR)) {
-    console.error(`bike-sharing data not found at ${HOUR}; the benchmark needs shared/data/bike-sharing/hour.csv.`);
+  if (BIKE.file === null) {
+    console.error(`The serving benchmark needs bike-sharing hour.csv: ${BIKE.reason}.`);
     process.exitCode = 1;
     return;
   }
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
   const modelDir = path.join(tmp, 'bike-gbdt');
   console.log(`Serving benchmark — node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), autocannon ${CONNECTIONS} connections × ${DURATION} s, loopback only.`);
   const { ms, row } = trainBikeModel(modelDir);
+  console.log(`Data: ${HOUR} (${BIKE.source} copy).`);
   console.log(`Trained GBDT (HistGradientBoostingRegressor, 100 iterations) on bike-sharing hour.csv in ${(ms / 1000).toFixed(1)} s.`);
   const body = JSON.stringify({ instances: [row] });
   console.log(`Payload (${body.length} bytes): ${body}`);

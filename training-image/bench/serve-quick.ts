@@ -17,11 +17,12 @@ import { writeModelDir } from '../src/artifacts/modeldir';
 import { readCsvFile } from '../src/data/csv';
 import { toFrame } from '../src/data/frame';
 import { trainModel } from '../src/models/train';
-import { DATA_DIR } from './data';
+import { findDataset } from './datasets';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'mlops.js');
-const HOUR = path.join(DATA_DIR, 'bike-sharing', 'hour.csv');
+/** Bike-sharing hour.csv: the shared copy, else examples/demand-forecast/data (bench/datasets.ts). */
+const BIKE = findDataset('bikeHour');
 
 function opt(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,6 +42,8 @@ const VARIANT = process.argv.includes('--variant');
 function ensureModel(): Record<string, unknown> {
   const rowFile = path.join(path.dirname(MODEL_DIR), 'row.json');
   if (fs.existsSync(path.join(MODEL_DIR, 'manifest.json')) && fs.existsSync(rowFile)) return JSON.parse(fs.readFileSync(rowFile, 'utf8')) as Record<string, unknown>;
+  if (BIKE.file === null) throw new Error(`serve-quick needs bike-sharing hour.csv: ${BIKE.reason}`);
+  const HOUR = BIKE.file;
   const table = readCsvFile(HOUR);
   const frame = toFrame(table);
   const r = trainModel({ frame, target: 'cnt', task: 'regression', model: 'gbdt', params: { maxIter: 100 }, seed: 0, features: { exclude: ['instant', 'casual', 'registered'] }, holdout: 0 });
@@ -77,7 +80,8 @@ function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promis
     child.stderr!.on('data', (c) => {
       if (memLog) fs.appendFileSync(memLog, c);
       err += c;
-      const m = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      // `mlops serve: ready on 127.0.0.1:N; local URL http://127.0.0.1:N`, or the bench servers' `ready on http://127.0.0.1:N`.
+      const m = /ready on (?:[^\n]*?; local URL )?(http:\/\/127\.0\.0\.1:\d+)/.exec(err);
       if (m) resolve({ child, url: m[1]!, stop: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', () => r()); child.kill('SIGTERM'); }) });
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${err}`)));

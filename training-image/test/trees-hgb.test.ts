@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { NotFittedError, ParamError } from '../src/core/estimator';
 import { fromRows, Matrix } from '../src/core/matrix';
 import { Rng } from '../src/core/random';
@@ -10,6 +9,7 @@ import { SerialHistogramBuilder, TreeGrower } from '../src/trees/grower';
 import { buildHistogram } from '../src/trees/histogram';
 import { parallelAvailable } from '../src/trees/parallel';
 import { findBestSplit, SplitInfo } from '../src/trees/splitting';
+import { datasetTest, testWhen } from './available';
 
 const col = (v: number[]): Matrix => fromRows(v.map((x) => [x]));
 const roundTrip = (json: unknown): unknown => JSON.parse(JSON.stringify(json));
@@ -170,11 +170,8 @@ describe('HistGradientBoostingRegressor', () => {
     expect(() => c.predict(col([1]))).toThrow(NotFittedError);
   });
 
-  test('gives identical models with 1 or 2 histogram threads', () => {
-    if (!parallelAvailable()) {
-      console.log('trees-hgb: compiled worker (dist/src/trees/worker.js) not found; run `npm run build` to test threads — skipped');
-      return;
-    }
+  const threaded = testWhen(parallelAvailable(), 'trees-hgb thread parity', 'the compiled worker (dist/src/trees/worker.js) is missing; run `npm run build`');
+  threaded('gives identical models with 1 or 2 histogram threads', () => {
     // Large enough (70,000 × 6) that the root histograms go to the worker.
     const { X, y } = friedman(70000, 6, 0.05);
     const a = new HistGradientBoostingRegressor({ maxIter: 10, nThreads: 1, earlyStopping: false }).fit(X, y);
@@ -182,8 +179,7 @@ describe('HistGradientBoostingRegressor', () => {
     expect(Array.from(b.predict(X))).toEqual(Array.from(a.predict(X)));
   });
 
-  test('with 2 threads, chunked partitions and the carried root histogram give the 1-thread model (regressor and classifier)', () => {
-    if (!parallelAvailable()) return;
+  threaded('with 2 threads, chunked partitions and the carried root histogram give the 1-thread model (regressor and classifier)', () => {
     // 120,000 rows: above the row count from which the root histogram is carried between trees,
     // and leaves large enough that partitions and histograms are cut into chunks for the worker.
     const { X, y } = friedman(120000, 8, 0.02);
@@ -234,12 +230,9 @@ describe('HistGradientBoostingRegressor', () => {
     }
   });
 
-  test('matches the scikit-learn reference on bike sharing (RMSE ≤ 1.02 × 65.1)', () => {
-    const file = path.join(__dirname, '../../../shared/data/bike-sharing/hour.csv');
-    if (!fs.existsSync(file)) {
-      console.log(`trees-hgb: ${file} not found — bike sharing parity skipped`);
-      return;
-    }
+  const bike = datasetTest('bikeHour', 'trees-hgb bike sharing parity');
+  bike.test('matches the scikit-learn reference on bike sharing (RMSE ≤ 1.02 × 65.1)', () => {
+    const file = bike.file;
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     const header = lines[0]!.split(',');
     const keep = header.filter((h) => !['instant', 'dteday', 'casual', 'registered', 'cnt'].includes(h)).map((h) => header.indexOf(h));

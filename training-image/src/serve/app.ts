@@ -4,7 +4,7 @@ import { ServeConfig } from './config';
 import { DriftAlert, DriftMonitor, DriftReport } from './drift';
 import { fail, HttpError } from './errors';
 import { LocateOptions, locateModel } from './locate';
-import { Logger, requestId } from './log';
+import { errorFields, Logger, redactPath, requestId } from './log';
 import { ServeMetrics } from './metrics';
 import { loadServingModel, ServingModel } from './model';
 import { Frame } from '../data/frame';
@@ -309,7 +309,7 @@ export class ScoringApp {
     if (e instanceof HttpError) error = e;
     else {
       error = new HttpError('INTERNAL', `Internal error while serving the request (request id ${ctx.id}); it has been logged.`);
-      this.log.error('internal error', { reqId: ctx.id, method: req.method, path, error: (e as Error).message, stack: (e as Error).stack });
+      this.log.error('internal error', { reqId: ctx.id, method: req.method, path, ...errorFields(e, this.o.config.logRequestValues) });
     }
     return this.finish(req, path, entry.route, entry, ctx, t0, json(error.status, error.toBody()), error);
   }
@@ -330,17 +330,43 @@ export class ScoringApp {
       const m = req.method;
       const method = m === 'POST' || m === 'GET' || m === 'HEAD' ? m : JSON.stringify(m).slice(1, -1);
       const pathJson = entry ? entry.pathJson : JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path);
-      if (error) log.line(`,"level":"${level}","msg":"request","reqId":"${ctx.id}","method":"${method}","path":${pathJson},"status":${res.status},"ms":${ms}${ctx.rows !== undefined ? `,"rows":${ctx.rows}` : ''},"code":"${error.code}","error":${JSON.stringify(error.message.slice(0, 300))}`);
+      if (error) log.line(`,"level":"${level}","msg":"request","reqId":"${ctx.id}","method":"${method}","path":${pathJson},"status":${res.status},"ms":${ms}${ctx.rows !== undefined ? `,"rows":${ctx.rows}` : ''},${JSON.stringify(this.errorLogFields(req, error)).slice(1, -1)}`);
       // The same line, formatted with its batch (Logger.access).
       else log.access(level, ctx.id, method, pathJson, res.status, ms, ctx.rows ?? -1);
     } else {
       log.log(level, 'request', {
         reqId: ctx.id, method: req.method, path: path.length > 200 ? `${path.slice(0, 200)}…` : path, status: res.status, ms,
         ...(ctx.rows !== undefined ? { rows: ctx.rows } : {}),
-        ...(error ? { code: error.code, error: error.message.slice(0, 300) } : {}),
+        ...(error ? this.errorLogFields(req, error) : {}),
       });
     }
     return res;
+  }
+
+  /**
+   * What the log says about a refused request. By default its shape only —
+   * error code, issue codes with payload paths (names the model does not know
+   * redacted), body size and media type — since the messages quote the
+   * request's values and JSON.parse/CSV snippets; with logRequestValues
+   * (MLOPS_LOG_REQUEST_VALUES=true) also the message and the paths as sent.
+   */
+  private errorLogFields(req: AppRequest, error: HttpError): Record<string, unknown> {
+    const values = this.o.config.logRequestValues;
+    const f: Record<string, unknown> = { code: error.code };
+    if (error.code !== 'NOT_FOUND' && error.issues.length) {
+      // NOT_FOUND's issue path is the URL path, already in the line.
+      f.issueCount = error.issues.length;
+      f.issues = error.issues.slice(0, 5).map((i) => ({ code: i.code, path: values ? i.path.slice(0, 200) : redactPath(i.path.slice(0, 200), this.knownColumns) }));
+    }
+    const bytes = req.bodyTooLarge ?? (req.body ? (typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length) : 0);
+    if (bytes > 0 || req.method === 'POST') f.bytes = bytes;
+    const ct = header(req, 'content-type');
+    if (ct !== undefined) {
+      const type = parseContentType(ct)?.type;
+      f.contentType = values ? ct.slice(0, 100) : type === JSON_TYPE || type === CSV_TYPE ? type : 'other';
+    }
+    if (values) f.error = error.message.slice(0, 300);
+    return f;
   }
 
   private predict(req: AppRequest, ctx: Ctx, protocol: PayloadProtocol): AppResponse {
@@ -414,7 +440,7 @@ export class ScoringApp {
       try {
         this.drift.observe(frame);
       } catch (e) {
-        this.log.warn('drift monitoring failed for a request', { reqId: ctx.id, error: (e as Error).message });
+        this.log.warn('drift monitoring failed for a request', { reqId: ctx.id, ...errorFields(e, this.o.config.logRequestValues) });
       }
     }
     if (out === 'csv') return { status: 200, headers: { 'content-type': CSV_TYPE }, body: `${p.csvLines().join('\n')}\n` };
