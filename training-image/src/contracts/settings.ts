@@ -2,6 +2,7 @@ import { ParamSpec } from '../core/estimator';
 import { Task } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
 import { ContractIssue, ContractError } from './errors';
+import { show } from '../core/text';
 
 /**
  * What a training run needs beyond its data and output paths, gathered from
@@ -50,14 +51,21 @@ export interface GateBound {
   readonly value: number;
 }
 
-/** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others. */
+/** The holdout metrics training records, which a gate can bound: regression, then classification. */
+export const GATE_METRICS = ['rmse', 'mae', 'mape', 'r2', 'roc_auc', 'accuracy', 'f1', 'log_loss'] as const;
+
+/** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others (bad syntax, a metric training does not record). */
 export function parseGate(text: string): { bounds: GateBound[]; problems: string[] } {
   const bounds: GateBound[] = [];
   const problems: string[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const m = /^([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(part);
     if (!m) {
-      problems.push(`${JSON.stringify(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
+      problems.push(`${show(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
+      continue;
+    }
+    if (!(GATE_METRICS as readonly string[]).includes(m[1]!)) {
+      problems.push(`${show(m[1]!)} in ${show(part)} is not a metric training records; use one of ${GATE_METRICS.join(', ')}`);
       continue;
     }
     bounds.push({ metric: m[1]!, bound: m[2] === '>=' ? 'min' : 'max', value: Number(m[3]) });
@@ -396,6 +404,7 @@ export function settingsToArgv(s: TrainSettings): string[] {
   for (const l of s.lag) put('lag', l);
   for (const r of s.rolling) put('rolling', r);
   put('contract', s.contract);
+  if (s.gate.length) put('gate', s.gate.map((b) => `${b.metric}${b.bound === 'min' ? '>=' : '<='}${b.value}`).join(','));
   for (const [k, v] of Object.entries(s.params)) a.push('--params', `${k}=${v === null ? 'null' : String(v)}`);
   return a;
 }
