@@ -5,7 +5,7 @@ import { contractReadTypes, parseContract } from '../data/contract';
 import { formatCsv } from '../data/csv';
 import { readCsvFile } from '../data/csv';
 import { Frame, toFrame } from '../data/frame';
-import { assertFinitePredictions, NonFiniteError, TrainedModel } from '../models/model';
+import { assertFinitePredictions, describeRows, NonFiniteError, TrainedModel } from '../models/model';
 import { showKey, showList, showPath } from '../core/text';
 import { EXIT, fmt, Io, listOpt, optional, parse, required } from './io';
 import { checkFileOutput } from './outputs';
@@ -161,7 +161,7 @@ function writeAtomically(file: string, text: string): void {
 /** A model that predicts NaN or ±Infinity: which model, which rows, and that nothing was written. */
 function brokenModel(modelDir: string, e: NonFiniteError, out: string): Error {
   const err = new Error(
-    `The model in '${showPath(modelDir)}' is broken: ${e.count} of its ${e.total} predictions are not finite (${e.sample}), in data row${e.rows.length > 1 ? 's' : ''} ${e.rows.join(', ')}${e.count > e.rows.length ? ', …' : ''}. Nothing was written to '${showPath(out)}'. ` +
+    `The model in '${showPath(modelDir)}' is broken: ${e.count} of its ${e.total} predictions are not finite (${e.sample}), in ${describeRows(e.rows, e.count, 'data row')}. Nothing was written to '${showPath(out)}'. ` +
       'Fix: retrain the model (this runtime refuses to write a model whose fit diverged; a model written by an older one may be unusable), or check those rows for extreme feature values.',
   );
   err.name = 'BrokenModelError';

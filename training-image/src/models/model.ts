@@ -125,7 +125,7 @@ export class NonFiniteError extends Error {
     /** The first rows (1-based) with a non-finite prediction. */
     public readonly rows: readonly number[],
   ) {
-    super(`${estimator}: ${count} of ${total} predictions are not finite (${sample}), in row${rows.length > 1 ? 's' : ''} ${rows.join(', ')}${count > rows.length ? ', …' : ''}.`);
+    super(`${estimator}: ${count} of ${total} predictions are not finite (${sample}), in ${describeRows(rows, count)}.`);
     this.name = 'NonFiniteError';
   }
 }
@@ -154,4 +154,11 @@ export function assertFinitePredictions(p: Predictions, estimator: string): void
   }
   if (count === 0) return;
   throw new NonFiniteError(estimator, count, p.values ? p.values.length : p.proba!.rows, first, bad);
+}
+
+/** `row 4`, `rows 4, 5 and 8`, `rows 4, 5, 8, 9, 10 and 48 more`. */
+export function describeRows(rows: readonly number[], count: number, noun = 'row'): string {
+  if (rows.length === 1 && count === 1) return `${noun} ${rows[0]}`;
+  const more = count - rows.length;
+  return more > 0 ? `${noun}s ${rows.join(', ')} and ${more} more` : `${noun}s ${rows.slice(0, -1).join(', ')} and ${rows[rows.length - 1]}`;
 }
