@@ -11,6 +11,7 @@ import { contractError, ContractError, ContractIssue } from './errors';
 import { publishModelDir, resolveCsv, singleFile } from './files';
 import { downloadGs, gcsClient, isGsUri, uploadModelDirGs } from './gcs';
 import { envSettings, RawSetting, resolveSettings, SETTING_ENV, settingsToArgv, TrainSettings } from './settings';
+import { cut, show } from '../core/text';
 
 /** A CLI command: argv in, exit code out. */
 export type Command = (argv: string[], io: Io) => Promise<number>;
@@ -66,7 +67,7 @@ export function readHyperparameters(file: string): RawSetting[] {
   const issues: ContractIssue[] = [];
   const out: RawSetting[] = [];
   for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (typeof v === 'object' && v !== null) issues.push({ code: 'BAD_HYPERPARAMETERS_FILE', path: `${file}#${key}`, message: `must be a string (SageMaker passes every hyperparameter as a string); got ${JSON.stringify(v)}.` });
+    if (typeof v === 'object' && v !== null) issues.push({ code: 'BAD_HYPERPARAMETERS_FILE', path: `${file}#${key}`, message: `must be a string (SageMaker passes every hyperparameter as a string); got ${show(v)}.` });
     else out.push({ key, value: v === null ? 'null' : String(v), where: `${file}#${key}` });
   }
   if (issues.length) throw new ContractError(issues);
@@ -101,7 +102,7 @@ function describeSettings(s: TrainSettings): string {
   const parts = [`target=${s.target ?? '(from the data contract)'}`, `model=${s.model}`];
   if (s.task) parts.push(`task=${s.task}`);
   if (s.seed !== undefined) parts.push(`seed=${s.seed}`);
-  if (Object.keys(s.params).length) parts.push(`params=${JSON.stringify(s.params)}`);
+  if (Object.keys(s.params).length) parts.push(`params=${cut(JSON.stringify(s.params), 500)}`);
   if (s.contract) parts.push(`contract=${s.contract}`);
   if (s.gate.length) parts.push(`gate=${s.gate.map((b) => `${b.metric}${b.bound === 'min' ? '>=' : '<='}${b.value}`).join(',')}`);
   return parts.join(' ');
@@ -256,7 +257,7 @@ async function runVertex(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunT
   const settings = resolveSettings([envSettings(env), args.settings]);
   const issues: ContractIssue[] = [];
   if (env.AIP_DATA_FORMAT && env.AIP_DATA_FORMAT.toLowerCase() !== 'csv') {
-    issues.push({ code: 'BAD_SETTING', path: 'env:AIP_DATA_FORMAT', message: `is ${JSON.stringify(env.AIP_DATA_FORMAT)}; this runtime reads CSV. Export the managed dataset as CSV (or pass --data with a CSV path).` });
+    issues.push({ code: 'BAD_SETTING', path: 'env:AIP_DATA_FORMAT', message: `is ${show(env.AIP_DATA_FORMAT)}; this runtime reads CSV. Export the managed dataset as CSV (or pass --data with a CSV path).` });
   }
   const data = pick({ value: args.data, where: 'arg:--data' }, { value: env.AIP_TRAINING_DATA_URI, where: 'env:AIP_TRAINING_DATA_URI' }, { value: env.MLOPS_DATA, where: 'env:MLOPS_DATA' });
   const out = pick({ value: args.out, where: 'arg:--out' }, { value: env.AIP_MODEL_DIR, where: 'env:AIP_MODEL_DIR' }, { value: env.MLOPS_OUT, where: 'env:MLOPS_OUT' });
@@ -283,7 +284,7 @@ async function runVertex(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunT
 
 function checkMounted(p: { value: string; where: string }, kind: 'input' | 'output'): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.value)) {
-    throw contractError('BAD_ARGUMENT', p.where, `is the URI ${JSON.stringify(p.value)}, not a path. Give the job's ${kind} mode: ${kind === 'input' ? 'ro_mount or download' : 'rw_mount or upload'}, so Azure ML passes a local path.`);
+    throw contractError('BAD_ARGUMENT', p.where, `is the URI ${show(p.value, 300)}, not a path. Give the job's ${kind} mode: ${kind === 'input' ? 'ro_mount or download' : 'rw_mount or upload'}, so Azure ML passes a local path.`);
   }
 }
 

@@ -10,7 +10,7 @@ import { thresholdCurve, thresholdPoint } from '../pipeline/threshold';
 import { encodeTarget, fitTarget, inferTask, Task } from '../features/target';
 import { autoCandidates, catalogEntry, ConcreteModel, createEstimator, ModelName, MODEL_NAMES } from './catalog';
 import { assertFinitePredictions, NonFiniteError, TrainedModel } from './model';
-import { show, showKey } from '../core/text';
+import { cut, show, showKey } from '../core/text';
 import { DataError } from '../data/errors';
 import { DataProfile, profileFrame } from './profile';
 
@@ -168,7 +168,7 @@ export function trainModel(o: TrainOptions): TrainResult {
         sampler: o.tune.sampler,
         seed,
         onTrial: (tr, best) =>
-          log(`trial ${tr.number + 1}/${o.tune!.trials} ${metric}=${tr.error ? `failed (${tr.error})` : fmt(Math.abs(tr.value))} ${JSON.stringify(tr.params)} best=${fmt(Math.abs(best.value))} (${tr.durationMs} ms)`),
+          log(`trial ${tr.number + 1}/${o.tune!.trials} ${metric}=${tr.error ? `failed (${tr.error})` : fmt(Math.abs(tr.value))} ${cut(JSON.stringify(tr.params), 300)} best=${fmt(Math.abs(best.value))} (${tr.durationMs} ms)`),
       },
     );
     params = { ...params, ...search.best.params };
