@@ -41,10 +41,11 @@ Options:
   --holdout F               fraction held out to measure metrics (default 0.2; 0 = none)
   --tune N                  hyperparameter search with a budget of N trials (on the holdout)
   --search random|tpe       sampler for --tune (default tpe)
-  --gate r2>=0.8,rmse<=70   quality gate on the holdout metrics (${GATE_METRICS.join(', ')}):
+  --gate r2>=0.8,rmse<=70   quality gate on the holdout metrics (also MLOPS_GATE):
                             a model that misses a bound fails the run with
                             QUALITY_GATE (exit 1) and is not written; a model
-                            already at --out stays as it was (also MLOPS_GATE)
+                            already at --out stays as it was. Metrics:
+                            ${GATE_METRICS.join(', ')}
   --json                    print the result as JSON on stdout
   -h, --help                show this help
 
@@ -59,13 +60,15 @@ forces one):
              AIP_MODEL_DIR (gs:// paths via Cloud Storage); --<param>=<value> accepted
   Azure ML   --data \${{inputs.training_data}} --out \${{outputs.model}} (files or folders)
 Settings also come from MLOPS_TARGET, MLOPS_MODEL, MLOPS_TASK, MLOPS_SEED,
-MLOPS_PARAMS (k=v,…) and friends; arguments win over hyperparameters over env.
+MLOPS_GATE, MLOPS_PARAMS (k=v,…) and friends; arguments win over hyperparameters
+over env.
 
 --out is checked before the data is read: it must be a new folder, an empty
 one or a model directory (replaced as a whole), not inside another model
-directory, not holding the inputs, and writable (OUTPUT_NOT_WRITABLE). SIGTERM or
-SIGINT stops the run at once (exit 143 / 130) and publishes nothing; on
-SageMaker the reason goes to /opt/ml/output/failure.
+directory, not holding the inputs, and writable (OUTPUT_NOT_WRITABLE).
+
+SIGTERM or SIGINT stops the run at once (exit 143 / 130) and publishes
+nothing; on SageMaker the reason goes to /opt/ml/output/failure.
 `;
 
 function parseColumnLists(items: string[], flag: string): { column: string; values: number[] }[] {
