@@ -397,6 +397,9 @@ describe('item 11: every echoed value, key and path is cut', () => {
     const h = mlops(['validate', '--data', p('big-header.csv'), '--contract', p('big.yaml')]);
     expect(h.out.length).toBeLessThan(2000);
     expect(h.out).toContain(`column '${'x'.repeat(60)}… (1000000 characters)' is not in the contract`);
+    const hj = mlops(['validate', '--data', p('big-header.csv'), '--contract', p('big.yaml'), '--json']);
+    expect(hj.out.length).toBeLessThan(3000);
+    expect(JSON.parse(hj.out).violations[0].column).toBe(`${'x'.repeat(200)}… (1000000 characters)`);
   });
 
   test("train: the 'Top features' line and errors naming a huge column are cut", () => {

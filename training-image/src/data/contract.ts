@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CsvTable } from './csv';
 import { DataError, Issue, IssueCode } from './errors';
 import { ReadAs } from './frame';
-import { cut, keepValue, show, showKey, showList, showPath } from '../core/text';
+import { cut, keepValue, KEPT_VALUE_MAX, show, showKey, showList, showPath } from '../core/text';
 import { isMissing, notANumber, parseBoolean, parseDatetime, parseNumber } from './values';
 
 /** The column types a data contract can declare. */
@@ -184,7 +184,9 @@ export function checkContract(table: CsvTable, contract: Contract, options: Chec
   const cap = options.maxPerColumn ?? 20;
   const listed: Issue[] = [];
   const counts = new Map<string, { code: IssueCode; column: string | null; count: number }>();
-  const add = (issue: Issue): void => {
+  const add = (given: Issue): void => {
+    // A column name is echoed in the report like a value: cut (the same way everywhere, so counts still match).
+    const issue = given.column !== undefined && given.column.length > KEPT_VALUE_MAX ? { ...given, column: keepValue(given.column) } : given;
     const key = `${issue.code}\u0000${issue.column ?? ''}`;
     let c = counts.get(key);
     if (!c) counts.set(key, (c = { code: issue.code, column: issue.column ?? null, count: 0 }));
