@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import { formatCsv, readCsvFile } from '../data/csv';
 import { DataError, Issue } from '../data/errors';
-import { isMissing, parseDatetime, parseNumber } from '../data/values';
+import { isMissing, notANumber, parseDatetime, parseNumber } from '../data/values';
+import { keepValue, show, showKey, showList, showPath } from '../core/text';
 import { choiceOpt, EXIT, fmt, Io, numberOpt, optional, parse, required, UsageError } from './io';
+import { checkFileOutput } from './outputs';
 
 type ForecastModule = typeof import('../forecast');
 
@@ -22,7 +24,8 @@ Options:
   --resample P             aggregate first: hour | day | week | month
   --agg A                  aggregation for --resample: mean | max | min | sum (default mean)
   --seed N                 random seed (default 0)
-  --out <csv>              also write the forecast (time, mean, lower, upper)
+  --out <csv>              also write the forecast (time, mean, lower, upper); not the
+                           data file, a folder or inside a model directory (checked first)
   --json                   print JSON: {threshold, crossing: {date, lower, upper} | null, backtest, …}
   -h, --help               show this help
 `;
@@ -47,9 +50,9 @@ export function readSeries(dataPath: string, time: string, value: string, resamp
   const table = readCsvFile(dataPath);
   const ti = table.header.indexOf(time), vi = table.header.indexOf(value);
   const issues: Issue[] = [...table.issues];
-  if (ti < 0) issues.push({ code: 'MISSING_COLUMN', column: time, message: `time column '${time}' is not in the header (${table.header.join(', ')})` });
-  if (vi < 0) issues.push({ code: 'MISSING_COLUMN', column: value, message: `value column '${value}' is not in the header (${table.header.join(', ')})` });
-  if (issues.length) throw new DataError(`${dataPath}: cannot read the series.`, issues);
+  if (ti < 0) issues.push({ code: 'MISSING_COLUMN', column: time, message: `time column ${showKey(time)} is not in the header (${showList(table.header)})` });
+  if (vi < 0) issues.push({ code: 'MISSING_COLUMN', column: value, message: `value column ${showKey(value)} is not in the header (${showList(table.header)})` });
+  if (issues.length) throw new DataError(`${showPath(dataPath)}: cannot read the series.`, issues);
   const tc = table.columns[ti]!, vc = table.columns[vi]!;
   const pts: [number, number][] = [];
   let dropped = 0;
@@ -62,7 +65,7 @@ export function readSeries(dataPath: string, time: string, value: string, resamp
     let t = parseDatetime(traw);
     if (Number.isNaN(t)) t = parseNumber(traw);
     if (Number.isNaN(t)) {
-      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: time, value: traw, message: `row ${r + 1}, column '${time}': ${JSON.stringify(traw)} is not an ISO 8601 date or epoch ms` });
+      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: time, value: keepValue(traw), message: `row ${r + 1}, column ${showKey(time)}: ${show(traw)} is not an ISO 8601 date or epoch ms` });
       continue;
     }
     if (isMissing(vraw)) {
@@ -71,12 +74,12 @@ export function readSeries(dataPath: string, time: string, value: string, resamp
     }
     const v = parseNumber(vraw);
     if (Number.isNaN(v)) {
-      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: value, value: vraw, message: `row ${r + 1}, column '${value}': ${JSON.stringify(vraw)} is not a number` });
+      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: value, value: keepValue(vraw), message: `row ${r + 1}, column ${showKey(value)}: ${notANumber(vraw)}` });
       continue;
     }
     pts.push([t, v]);
   }
-  if (issues.length) throw new DataError(`${dataPath}: the series has bad values.`, issues);
+  if (issues.length) throw new DataError(`${showPath(dataPath)}: the series has bad values.`, issues);
   let series = pts;
   if (resample) {
     const groups = new Map<number, number[]>();
@@ -89,8 +92,8 @@ export function readSeries(dataPath: string, time: string, value: string, resamp
   series.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < series.length; i++) {
     if (series[i]![0] === series[i - 1]![0]) {
-      throw new DataError(`${dataPath}: time ${new Date(series[i]![0]).toISOString()} appears more than once in '${time}'. Use --resample hour|day|week|month (with --agg) to aggregate duplicates.`, [
-        { code: 'WRONG_TYPE', column: time, value: new Date(series[i]![0]).toISOString(), message: `duplicate time in '${time}'` },
+      throw new DataError(`${showPath(dataPath)}: time ${new Date(series[i]![0]).toISOString()} appears more than once in ${showKey(time)}. Use --resample hour|day|week|month (with --agg) to aggregate duplicates.`, [
+        { code: 'WRONG_TYPE', column: time, value: new Date(series[i]![0]).toISOString(), message: `duplicate time in ${showKey(time)}` },
       ]);
     }
   }
@@ -124,6 +127,8 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
   const agg = choiceOpt(values, 'agg', ['mean', 'max', 'min', 'sum'] as const) ?? 'mean';
   if (optional(values, 'agg') && !resample) throw new UsageError('--agg needs --resample');
   const seed = numberOpt(values, 'seed', { integer: true, min: 0 }) ?? 0;
+  const out = optional(values, 'out');
+  if (out !== undefined) checkFileOutput({ flag: '--out', path: out, purpose: 'forecast CSV', example: 'forecast.csv', inputs: [{ flag: '--data', path: dataPath }] });
   const t0 = Date.now();
   const s = readSeries(dataPath, time, value, resample, agg);
   io.err(`read ${s.times.length} points${resample ? ` (${resample} ${agg})` : ''}${s.dropped ? `, ${s.dropped} rows without a value skipped` : ''}; fitting and backtesting…`);
@@ -144,14 +149,13 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
     frequencyMs: f.frequency,
     forecast: Array.from(fc.times, (t, i) => ({ time: iso(t), mean: fc.mean[i]!, lower: fc.lower[i]!, upper: fc.upper[i]! })),
   };
-  const out = optional(values, 'out');
   if (out) fs.writeFileSync(out, formatCsv(['time', 'mean', 'lower', 'upper'], [Array.from(fc.times, (t) => new Date(t).toISOString()), Array.from(fc.mean), Array.from(fc.lower), Array.from(fc.upper)]));
   if (values.json) {
     io.out(JSON.stringify(result, null, 2));
     return EXIT.OK;
   }
   const lines = [
-    `Forecast of '${value}' from ${s.times.length} points (last ${result.last.time}): model ${f.model}; backtest RMSE ${fmt(bt.rmse)}, MAE ${fmt(bt.mae)}, MAPE ${fmt(bt.mape * 100)}% over ${bt.folds} folds (${Date.now() - t0} ms).`,
+    `Forecast of ${showKey(value)} from ${s.times.length} points (last ${result.last.time}): model ${f.model}; backtest RMSE ${fmt(bt.rmse)}, MAE ${fmt(bt.mae)}, MAPE ${fmt(bt.mape * 100)}% over ${bt.folds} folds (${Date.now() - t0} ms).`,
     `Horizon ${horizon} periods: end ${result.forecast[horizon - 1]!.time} mean ${fmt(fc.mean[horizon - 1])} [${fmt(fc.lower[horizon - 1])}, ${fmt(fc.upper[horizon - 1])}].`,
   ];
   if (threshold !== undefined) {
@@ -161,7 +165,7 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
         : `Threshold ${threshold}: not crossed within ${horizon} periods (not even by the upper bound).`,
     );
   }
-  if (out) lines.push(`Forecast written to ${out}`);
+  if (out) lines.push(`Forecast written to ${showPath(out)}`);
   io.out(lines.join('\n'));
   return EXIT.OK;
 }

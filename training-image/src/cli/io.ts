@@ -1,4 +1,5 @@
 import { parseArgs, ParseArgsConfig } from 'util';
+import { cut, show } from '../core/text';
 
 /** Where a command writes: stdout for results, stderr for progress and errors. */
 export interface Io {
@@ -31,7 +32,8 @@ export function parse<O extends Options>(argv: string[], options: O): { values: 
     const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
     return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // util.parseArgs quotes the option as given, which can be any length.
+    throw new UsageError(cut((e as Error).message, 500));
   }
 }
 
@@ -55,7 +57,7 @@ export function numberOpt(values: Record<string, unknown>, name: string, opts: {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
     const what = `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}${opts.max !== undefined ? ` ≤ ${opts.max}` : ''}`;
-    throw new UsageError(`--${name} must be ${what}; got ${JSON.stringify(v)}`);
+    throw new UsageError(`--${name} must be ${what}; got ${show(v)}`);
   }
   return n;
 }
@@ -64,7 +66,7 @@ export function numberOpt(values: Record<string, unknown>, name: string, opts: {
 export function choiceOpt<T extends string>(values: Record<string, unknown>, name: string, choices: readonly T[]): T | undefined {
   const v = optional(values, name);
   if (v === undefined) return undefined;
-  if (!choices.includes(v as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}; got ${JSON.stringify(v)}`);
+  if (!choices.includes(v as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}; got ${show(v)}`);
   return v as T;
 }
 
@@ -75,12 +77,17 @@ export function listOpt(values: Record<string, unknown>, name: string): string[]
   return parts.flatMap((p) => String(p).split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-/** Parses `key=value` pairs: numbers, true/false, null, else strings. */
+/**
+ * Parses `key=value` pairs: numbers, true/false, null, else strings. The
+ * result has no prototype, so every key is an own key — `__proto__` or
+ * `constructor` included — and reaches the estimator's check of unknown names.
+ * A key given twice keeps the last value (the command line after MLOPS_PARAMS).
+ */
 export function parseParams(pairs: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const p of pairs) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--params expects key=value pairs; got ${JSON.stringify(p)}`);
+    if (eq <= 0) throw new UsageError(`--params expects key=value pairs (e.g. alpha=0.5); got ${show(p)}`);
     const k = p.slice(0, eq).trim(), raw = p.slice(eq + 1).trim();
     let v: unknown = raw;
     if (raw === 'true') v = true;

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { resolveRoot } from '../pipeline/runner';
 import { LocalRegistry } from '../registry/registry';
 import { EXIT, fmt, Io, optional, parse, UsageError } from './io';
+import { show } from '../core/text';
 
 /** Help text of `mlops models`. */
 export const MODELS_HELP = `Usage: mlops models list [<name>] [--root <dir>] [--json]
@@ -71,5 +72,5 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
     io.out(values.json ? JSON.stringify(h, null, 2) : h.map((e) => `${e.at}  ${e.action.padEnd(14)} ${e.alias.padEnd(10)} ${e.from === null ? '—' : `v${e.from}`} → ${e.to === null ? '—' : `v${e.to}`}  ${e.reason}`).join('\n') || 'no history');
     return EXIT.OK;
   }
-  throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use list, promote, rollback or history`);
+  throw new UsageError(`unknown subcommand ${show(sub)}; use list, promote, rollback or history`);
 }

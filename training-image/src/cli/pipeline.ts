@@ -2,6 +2,7 @@ import { runPipeline } from '../pipeline/runner';
 import { parseJsonOption, runStep } from '../pipeline/single';
 import { STEP_KINDS } from '../pipeline/schema';
 import { EXIT, Io, listOpt, optional, parse, parseParams, UsageError } from './io';
+import { show } from '../core/text';
 
 /** Help text of `mlops pipeline step`. */
 export const STEP_HELP = `
@@ -49,7 +50,7 @@ export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
     return sub ? EXIT.OK : EXIT.USAGE;
   }
   if (sub === 'step') return stepCommand(rest, io);
-  if (sub !== 'run') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use \`mlops pipeline run <pipeline.yaml>\` or \`mlops pipeline step --uses <kind> …\``);
+  if (sub !== 'run') throw new UsageError(`unknown subcommand ${show(sub)}; use \`mlops pipeline run <pipeline.yaml>\` or \`mlops pipeline step --uses <kind> …\``);
   const files = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--root', '--param'].includes(rest[i - 1]!)));
   const { values } = parse(rest.filter((a) => !files.includes(a)), { root: { type: 'string' }, param: { type: 'string', multiple: true }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' } });
   if (values.help) {

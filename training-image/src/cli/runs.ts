@@ -1,6 +1,7 @@
 import { resolveRoot } from '../pipeline/runner';
 import { compareRuns, DiffRow, TrackingStore } from '../tracking/store';
 import { EXIT, fmt, Io, optional, parse, UsageError } from './io';
+import { show as showValue } from '../core/text';
 
 /** Help text of `mlops runs`. */
 export const RUNS_HELP = `Usage: mlops runs [--pipeline <name>] [--root <dir>] [--json]
@@ -50,7 +51,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<number> {
     io.out(JSON.stringify(store.get(ids[0]!), null, 2));
     return EXIT.OK;
   }
-  if (sub !== undefined) throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use \`mlops runs\`, \`mlops runs show <run>\` or \`mlops runs compare <a> <b>\``);
+  if (sub !== undefined) throw new UsageError(`unknown subcommand ${showValue(sub)}; use \`mlops runs\`, \`mlops runs show <run>\` or \`mlops runs compare <a> <b>\``);
   const runs = store.list(optional(values, 'pipeline'));
   if (values.json) {
     io.out(JSON.stringify(runs.map((r) => ({ id: r.id, pipeline: r.pipeline, status: r.status, startedAt: r.startedAt, durationMs: r.durationMs, git: r.git?.commit ?? null, metrics: r.metrics })), null, 2));

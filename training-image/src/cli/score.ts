@@ -5,16 +5,23 @@ import { contractReadTypes, parseContract } from '../data/contract';
 import { formatCsv } from '../data/csv';
 import { readCsvFile } from '../data/csv';
 import { Frame, toFrame } from '../data/frame';
-import { TrainedModel } from '../models/model';
+import { assertFinitePredictions, describeRows, NonFiniteError, TrainedModel } from '../models/model';
+import { showKey, showList, showPath } from '../core/text';
 import { EXIT, fmt, Io, listOpt, optional, parse, required } from './io';
+import { checkFileOutput } from './outputs';
 
 /** Help text of `mlops evaluate`. */
 export const EVALUATE_HELP = `Usage: mlops evaluate --model <model-dir> --data <csv> [--out <json>] [--json]
 
 Scores a trained model on labelled data (the target column must be present)
 and prints the metrics: RMSE, MAE, MAPE, R² for regression; ROC AUC,
-accuracy, F1, log loss for classification. Also writes them as JSON to --out
-(default: <model-dir>/evaluation.json, which is not part of the checksummed model).
+accuracy, F1, log loss for classification. A metric that is not defined for
+the data is left out with the reason (MAPE when a target value is 0, ROC AUC
+when the rows hold one class). Also writes them as JSON to --out (default:
+<model-dir>/evaluation.json, which is not part of the checksummed model).
+--out must not be the data file, a folder, or inside a model directory (but
+evaluation.json in --model), and its folder must be writable; this is checked
+before anything is read. A model that predicts NaN or ±Infinity is an error.
 
 Options:
   --model <dir>   a model directory written by \`mlops train\`
@@ -29,7 +36,10 @@ export const PREDICT_HELP = `Usage: mlops predict --model <model-dir> --data <cs
 
 Applies a trained model (its saved feature transforms, then the estimator) to
 new data and writes a CSV with a \`prediction\` column; for classification also
-one \`probability_<class>\` column per class.
+one \`probability_<class>\` column per class. The output is written
+atomically; --out must not be the data file, a folder, or inside a model
+directory, and its folder must be writable: this is checked before anything
+is read. A model that predicts NaN or ±Infinity is an error (nothing is written).
 
 Options:
   --model <dir>   a model directory written by \`mlops train\`
@@ -60,15 +70,31 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   }
   const modelDir = required(values, 'model');
   const dataPath = required(values, 'data');
+  const out = optional(values, 'out') ?? path.join(modelDir, 'evaluation.json');
+  checkFileOutput({ flag: '--out', path: out, purpose: 'metrics JSON', example: 'evaluation.json', inputs: [{ flag: '--data', path: dataPath }, { flag: '--model', path: modelDir }], allowInModel: { model: modelDir, file: 'evaluation.json' } });
   const t0 = Date.now();
   const { model, frame } = loadModelAndData(modelDir, dataPath, io);
   io.err(`scoring ${frame.rows} rows with ${model.model} (${model.estimator.name})…`);
-  const metrics = model.evaluate(frame);
-  const out = optional(values, 'out') ?? path.join(modelDir, 'evaluation.json');
-  const doc = { model: modelDir, data: dataPath, rows: frame.rows, task: model.task, target: model.target.column, metrics };
-  fs.writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
+  let scores;
+  try {
+    scores = model.evaluateScores(frame);
+  } catch (e) {
+    throw e instanceof NonFiniteError ? brokenModel(modelDir, e, out) : e;
+  }
+  const { metrics, notDefined } = scores;
+  const doc = { model: modelDir, data: dataPath, rows: frame.rows, task: model.task, target: model.target.column, metrics, ...(Object.keys(notDefined).length ? { notDefined } : {}) };
+  writeAtomically(out, JSON.stringify(doc, null, 2) + '\n');
   if (values.json) io.out(JSON.stringify(doc, null, 2));
-  else io.out([`Evaluated ${model.model} on ${frame.rows} rows of ${dataPath} (${model.task}, target '${model.target.column}') in ${Date.now() - t0} ms:`, ...Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(9)} ${fmt(v)}`), `Metrics written to ${out}`].join('\n'));
+  else {
+    io.out(
+      [
+        `Evaluated ${model.model} on ${frame.rows} rows of ${showPath(dataPath)} (${model.task}, target ${showKey(model.target.column)}) in ${Date.now() - t0} ms:`,
+        ...Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(9)} ${fmt(v)}`),
+        ...Object.entries(notDefined).map(([k, why]) => `  ${k.padEnd(9)} not defined: ${why}`),
+        `Metrics written to ${showPath(out)}`,
+      ].join('\n'),
+    );
+  }
   return EXIT.OK;
 }
 
@@ -83,11 +109,17 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const dataPath = required(values, 'data');
   const outPath = required(values, 'out');
   const keep = listOpt(values, 'keep');
+  checkFileOutput({ flag: '--out', path: outPath, purpose: 'predictions CSV', example: 'predictions.csv', inputs: [{ flag: '--data', path: dataPath }, { flag: '--model', path: modelDir }] });
   const t0 = Date.now();
   const { model, frame } = loadModelAndData(modelDir, dataPath, io);
   for (const k of keep) frame.column(k);
   io.err(`scoring ${frame.rows} rows with ${model.model} (${model.estimator.name})…`);
   const p = model.predictFrame(frame);
+  try {
+    assertFinitePredictions(p, model.estimator.name);
+  } catch (e) {
+    throw e instanceof NonFiniteError ? brokenModel(modelDir, e, outPath) : e;
+  }
   const header: string[] = [];
   const cols: (string | number)[][] = [];
   for (const k of keep) {
@@ -104,13 +136,34 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
       cols.push(Array.from({ length: p.proba!.rows }, (_, r) => p.proba!.data[r * p.proba!.cols + c]!));
     });
   }
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  const releaseTmp = scratch(tmp);
-  fs.writeFileSync(tmp, formatCsv(header, cols));
-  fs.renameSync(tmp, outPath);
-  releaseTmp();
+  writeAtomically(outPath, formatCsv(header, cols));
   const summary = { model: modelDir, data: dataPath, out: outPath, rows: frame.rows, task: model.task, columns: header, ms: Date.now() - t0 };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
-  else io.out(`Predicted ${frame.rows} rows with ${model.model} (${model.task}) in ${summary.ms} ms; wrote ${header.join(', ')} to ${outPath}`);
+  else io.out(`Predicted ${frame.rows} rows with ${model.model} (${model.task}) in ${summary.ms} ms; wrote ${showList(header)} to ${showPath(outPath)}`);
   return EXIT.OK;
+}
+
+/** Writes `text` to `file` through a temporary sibling and a rename: a reader (or a stopped job) never sees half a file. */
+function writeAtomically(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  const releaseTmp = scratch(tmp);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    releaseTmp();
+  }
+}
+
+/** A model that predicts NaN or ±Infinity: which model, which rows, and that nothing was written. */
+function brokenModel(modelDir: string, e: NonFiniteError, out: string): Error {
+  const err = new Error(
+    `The model in '${showPath(modelDir)}' is broken: ${e.count} of its ${e.total} predictions are not finite (${e.sample}), in ${describeRows(e.rows, e.count, 'data row')}. Nothing was written to '${showPath(out)}'. ` +
+      'Fix: retrain the model (this runtime refuses to write a model whose fit diverged; a model written by an older one may be unusable), or check those rows for extreme feature values.',
+  );
+  err.name = 'BrokenModelError';
+  return err;
 }

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { detectTrainingContract, sageMakerRoot } from '../contracts/detect';
 import { JOB_ENV, JournalEntry, readJournal } from '../core/job';
+import { show } from '../core/text';
 
 /**
  * `mlops <command>` as a supervisor: the command runs in a child process and
@@ -59,7 +60,7 @@ function graceMs(env: NodeJS.ProcessEnv, log: (l: string) => void): number {
   if (raw === undefined || raw === '') return DEFAULT_STOP_GRACE_MS;
   const n = Number(raw);
   if (Number.isFinite(n) && n >= 0) return n;
-  log(`mlops: MLOPS_STOP_GRACE_MS must be a number of milliseconds ≥ 0; got ${JSON.stringify(raw)}. Using ${DEFAULT_STOP_GRACE_MS}.`);
+  log(`mlops: MLOPS_STOP_GRACE_MS must be a number of milliseconds ≥ 0; got ${show(raw)}. Using ${DEFAULT_STOP_GRACE_MS}.`);
   return DEFAULT_STOP_GRACE_MS;
 }
 

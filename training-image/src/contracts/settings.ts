@@ -2,6 +2,7 @@ import { ParamSpec } from '../core/estimator';
 import { Task } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
 import { ContractIssue, ContractError } from './errors';
+import { show, showKey, showList } from '../core/text';
 
 /**
  * What a training run needs beyond its data and output paths, gathered from
@@ -50,14 +51,21 @@ export interface GateBound {
   readonly value: number;
 }
 
-/** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others. */
+/** The holdout metrics training records, which a gate can bound: regression, then classification. */
+export const GATE_METRICS = ['rmse', 'mae', 'mape', 'r2', 'roc_auc', 'accuracy', 'f1', 'log_loss'] as const;
+
+/** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others (bad syntax, a metric training does not record). */
 export function parseGate(text: string): { bounds: GateBound[]; problems: string[] } {
   const bounds: GateBound[] = [];
   const problems: string[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const m = /^([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(part);
     if (!m) {
-      problems.push(`${JSON.stringify(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
+      problems.push(`${show(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
+      continue;
+    }
+    if (!(GATE_METRICS as readonly string[]).includes(m[1]!)) {
+      problems.push(`${show(m[1]!)} in ${show(part)} is not a metric training records; use one of ${GATE_METRICS.join(', ')}`);
       continue;
     }
     bounds.push({ metric: m[1]!, bound: m[2] === '>=' ? 'min' : 'max', value: Number(m[3]) });
@@ -221,7 +229,7 @@ function splitPairs(s: RawSetting, issues: ContractIssue[]): RawSetting[] {
   for (const part of unquote(s.value).split(/[,;\s]+/).map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) {
-      issues.push({ code: 'BAD_SETTING', path: s.where, message: `'${s.key}' expects key=value pairs (e.g. maxIter=200,learningRate=0.05); got ${JSON.stringify(part)}.` });
+      issues.push({ code: 'BAD_SETTING', path: s.where, message: `${showKey(s.key)} expects key=value pairs (e.g. maxIter=200,learningRate=0.05); got ${show(part)}.` });
       continue;
     }
     out.push({ key: part.slice(0, eq), value: part.slice(eq + 1), where: `${s.where}(${part.slice(0, eq)})` });
@@ -284,7 +292,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     const c = one(n);
     if (!c) return undefined;
     if (!options.includes(c.value as T)) {
-      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be one of ${options.join(', ')}; got ${JSON.stringify(c.value)}.` });
+      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be one of ${options.join(', ')}; got ${show(c.value)}.` });
       return undefined;
     }
     return c.value as T;
@@ -294,7 +302,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     if (!c) return undefined;
     const x = c.value.trim() === '' ? NaN : Number(c.value);
     if (!Number.isFinite(x) || (o.integer && !Number.isInteger(x)) || x < o.min || x > o.max) {
-      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be ${o.integer ? 'an integer' : 'a number'} in [${o.min}, ${o.max}]; got ${JSON.stringify(c.value)}.` });
+      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be ${o.integer ? 'an integer' : 'a number'} in [${o.min}, ${o.max}]; got ${show(c.value)}.` });
       return undefined;
     }
     return x;
@@ -303,7 +311,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     const c = chosen.get(n);
     if (!c) return [];
     for (const item of c.values) {
-      if (!/^[^=]+=\s*\d+(\s*,\s*\d+)*$/.test(item)) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' expects column=N[,N…] entries separated by ';' (e.g. temp=1,2;cnt=24); got ${JSON.stringify(item)}.` });
+      if (!/^[^=]+=\s*\d+(\s*,\s*\d+)*$/.test(item)) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' expects column=N[,N…] entries separated by ';' (e.g. temp=1,2;cnt=24); got ${show(item)}.` });
     }
     return c.values;
   };
@@ -339,7 +347,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     issues.push({
       code: 'PARAMS_NEED_MODEL',
       path: paramCandidates.map((p) => p.where).join(', '),
-      message: `model parameters (${paramCandidates.map((p) => p.key).join(', ')}) need an explicit model: set 'model' to one of ${MODEL_NAMES.filter((m) => m !== 'auto').join(', ')} (with 'auto' the model is chosen later, so its parameters cannot be checked). Or, if these are not model parameters, the known settings are: ${SETTING_NAMES.join(', ')}, params.`,
+      message: `model parameters (${showList(paramCandidates.map((p) => p.key))}) need an explicit model: set 'model' to one of ${MODEL_NAMES.filter((m) => m !== 'auto').join(', ')} (with 'auto' the model is chosen later, so its parameters cannot be checked). Or, if these are not model parameters, the known settings are: ${SETTING_NAMES.join(', ')}, params.`,
     });
   } else if (paramCandidates.length) {
     const spec = modelParamSpec(model as ConcreteModel);
@@ -350,13 +358,13 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
         issues.push({
           code: 'UNKNOWN_HYPERPARAMETER',
           path: p.where,
-          message: `'${p.key}' is neither a setting (${SETTING_NAMES.join(', ')}, params) nor a parameter of ${spec.estimator} (${Object.keys(spec.specs).join(', ')}). Fix the name or remove it.`,
+          message: `${showKey(p.key)} is neither a setting (${SETTING_NAMES.join(', ')}, params) nor a parameter of ${spec.estimator} (${Object.keys(spec.specs).join(', ')}). Fix the name or remove it.`,
         });
         continue;
       }
       const r = coerceParamValue(p.value, spec.specs[name]!, spec.unions[name]);
       if (!r.ok) {
-        issues.push({ code: 'BAD_HYPERPARAMETER', path: p.where, message: `The '${name}' parameter of ${spec.estimator} must be ${r.accepted}. Got ${JSON.stringify(p.value)}.` });
+        issues.push({ code: 'BAD_HYPERPARAMETER', path: p.where, message: `The '${name}' parameter of ${spec.estimator} must be ${r.accepted}. Got ${show(p.value)}.` });
         continue;
       }
       params[name] = r.value;
@@ -396,6 +404,7 @@ export function settingsToArgv(s: TrainSettings): string[] {
   for (const l of s.lag) put('lag', l);
   for (const r of s.rolling) put('rolling', r);
   put('contract', s.contract);
+  if (s.gate.length) put('gate', s.gate.map((b) => `${b.metric}${b.bound === 'min' ? '>=' : '<='}${b.value}`).join(','));
   for (const [k, v] of Object.entries(s.params)) a.push('--params', `${k}=${v === null ? 'null' : String(v)}`);
   return a;
 }

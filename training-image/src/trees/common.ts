@@ -57,9 +57,10 @@ export function validateWithUnions(
   params: Readonly<Record<string, unknown>>,
   unions: Readonly<Record<string, { readonly also: readonly (string | boolean)[]; readonly accepted: string }>>,
 ): void {
-  const rest: Record<string, unknown> = {};
+  // No prototype and own keys only: a key such as __proto__ or constructor is checked like any other (and refused).
+  const rest: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(params)) {
-    const u = unions[k];
+    const u = Object.hasOwn(unions, k) ? unions[k] : undefined;
     if (u && u.also.includes(v as string | boolean)) continue;
     if (u && v !== undefined) {
       try {
