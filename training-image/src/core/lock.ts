@@ -156,7 +156,7 @@ export function acquireLock(dir: string, o: LockOptions): Unlock {
       continue;
     }
     if (Date.now() > deadline) throw lockedError(dir, last, o.what, timeoutMs, staleMs);
-    sleep(5 + Math.floor(Math.random() * 20));
+    sleep(2 + Math.floor(Math.random() * 8));
   }
 }
 
