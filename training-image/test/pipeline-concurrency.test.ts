@@ -5,7 +5,7 @@
  * own version recording its own run id, and nothing may read a directory
  * another run is replacing (no CORRUPTED).
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -118,4 +118,43 @@ describe('concurrent runs of one pipeline', () => {
     const v = new LocalRegistry(path.join(root, 'registry')).version('conc', 1);
     expect(v).toMatchObject({ runId: r1.id, registeredBy: r2.id });
   }, 30_000);
+});
+
+describe('one model directory written and read by several processes at once', () => {
+  test('3 writers × 15 replacements of one --out while 2 readers load it in a loop: every load succeeds, the end state is one whole model and no leftovers', async () => {
+    const dist = path.join(IMAGE_DIR, 'dist', 'src', 'artifacts', 'modeldir.js');
+    expect(fs.existsSync(dist)).toBe(true); // `npm test` builds dist first
+    const dir = path.join(tmp, 'shared');
+    fs.mkdirSync(dir, { recursive: true });
+    const out = path.join(dir, 'model');
+    const stopFile = path.join(dir, 'stop');
+    const spawnNode = (script: string): Promise<{ code: number | null; out: string; err: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        let o = '', e = '';
+        child.stdout!.on('data', (d: Buffer) => (o += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (e += d.toString()));
+        child.on('exit', (code) => resolve({ code, out: o, err: e }));
+      });
+    const writer = (w: number): string => `const { writeModelDir } = require(${JSON.stringify(dist)});
+      for (let i = 0; i < 15; i++) writeModelDir(${JSON.stringify(out)}, { model: 'linear', estimator: 'LinearRegression', task: 'regression', target: 'y',
+        modelJson: { w: ${w}, i, pad: 'x'.repeat(20000) }, transforms: { w: ${w} }, metrics: { w: ${w}, i }, featureImportance: {}, fingerprint: { sha256: 'x', rows: 1, cols: 1 } });`;
+    const reader = `const fs = require('fs'); const { readModelDir } = require(${JSON.stringify(dist)});
+      let n = 0; const errors = [];
+      while (!fs.existsSync(${JSON.stringify(stopFile)})) { try { const m = readModelDir(${JSON.stringify(out)}); if (m.model.state.w !== m.transforms.w) errors.push('mixed models'); n++; } catch (e) { errors.push(e.message); } }
+      console.log(JSON.stringify({ n, errors: errors.slice(0, 5), count: errors.length }));`;
+    spawnSync(process.execPath, ['-e', writer(0).replace('i < 15', 'i < 1')]);
+    const readers = [spawnNode(reader), spawnNode(reader)];
+    const writers = await Promise.all([1, 2, 3].map((w) => spawnNode(writer(w))));
+    fs.writeFileSync(stopFile, '');
+    for (const w of writers) expect({ code: w.code, err: w.err }).toEqual({ code: 0, err: '' });
+    for (const r of await Promise.all(readers)) {
+      expect(r.code).toBe(0);
+      const res = JSON.parse(r.out) as { n: number; errors: string[]; count: number };
+      expect(res.errors).toEqual([]);
+      expect(res.n).toBeGreaterThan(0);
+    }
+    expect(fs.readdirSync(dir).sort()).toEqual(['model', 'stop']);
+  }, 60_000);
 });

@@ -85,8 +85,16 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
   const parent = path.dirname(abs);
   fs.mkdirSync(parent, { recursive: true });
   recoverModelDir(abs);
-  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists and is not a directory; choose another --out.');
-  if (fs.existsSync(abs) && fs.readdirSync(abs).length > 0 && !fs.existsSync(path.join(abs, 'manifest.json'))) {
+  // One listing (another writer may replace the directory meanwhile: its listing is then that of a whole model too).
+  let entries: string[] | null = null;
+  try {
+    entries = fs.readdirSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists and is not a directory; choose another --out.');
+    if (code !== 'ENOENT') throw e;
+  }
+  if (entries && entries.length > 0 && !entries.includes('manifest.json')) {
     throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists, is not empty and is not a model directory; refusing to replace it. Choose another --out.');
   }
   const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(abs)}.tmp-${ownerToken()}-`));
@@ -156,12 +164,18 @@ function fsyncPath(p: string): void {
 /** Errors of a rename that lost a race with another process (the target appeared, or the source was moved). */
 const RACED = new Set(['ENOENT', 'EEXIST', 'ENOTEMPTY', 'EPERM', 'EBUSY']);
 
+let lastRace: string | null = null;
+
 function racedRename(from: string, to: string): boolean {
   try {
     fs.renameSync(from, to);
     return true;
   } catch (e) {
-    if (RACED.has((e as NodeJS.ErrnoException).code ?? '')) return false;
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (RACED.has(code)) {
+      lastRace = `${code} renaming ${from} to ${to}`;
+      return false;
+    }
     throw e;
   }
 }
@@ -178,9 +192,10 @@ function racedRename(from: string, to: string): boolean {
 function replaceDir(src: string, dest: string): void {
   const parent = path.dirname(dest);
   const mine: string[] = [];
+  let done = false;
   try {
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 100) throw new ModelDirError(dest, 'CORRUPTED', 'kept changing while this process tried to replace it (100 attempts); another process writes the same directory in a loop. Give each writer its own --out.');
+      if (attempt > 100) throw new ModelDirError(dest, 'CORRUPTED', `could not be replaced in 100 attempts: it kept changing (other processes write the same directory) or a rename kept failing (${lastRace ?? 'unknown'}). Give each writer its own --out, and check the permissions of ${parent}.`);
       recoverModelDir(dest);
       // Our own earlier aside copies are superseded once something is in place.
       if (fs.existsSync(dest)) for (const o of mine.splice(0)) fs.rmSync(o, { recursive: true, force: true });
@@ -200,21 +215,25 @@ function replaceDir(src: string, dest: string): void {
       job.testPause('swap-aside');
       const placed = racedRename(src, dest);
       restore();
-      if (!placed) continue; // a newer model appeared meanwhile: put ours over it on the next attempt
+      if (!placed) {
+        // A newer model appeared meanwhile (ours goes over it on the next attempt), or the rename failed: then the previous one goes back first.
+        if (!fs.existsSync(dest) && racedRename(old, dest)) mine.pop();
+        continue;
+      }
       break;
     }
+    done = true;
     fsyncPath(parent);
     job.testPause('swap-placed');
   } finally {
     for (const o of mine) {
-      if (!fs.existsSync(dest)) {
-        // Failed midway (an I/O error): the previous model goes back rather than being lost.
+      // Failed midway (an I/O error) with nothing in place: the previous model goes back rather than being lost.
+      if (!done && !fs.existsSync(dest)) {
         try {
-          racedRename(o, dest);
+          if (racedRename(o, dest)) continue;
         } catch {
-          /* left aside: the next reader or writer puts it back (recoverModelDir) */
+          continue; // left aside: the next reader or writer puts it back (recoverModelDir)
         }
-        continue;
       }
       const releaseOld = job.scratch(o);
       fs.rmSync(o, { recursive: true, force: true });
@@ -299,22 +318,31 @@ export function recoverModelDir(dir: string, timeoutMs = 10_000): string {
   for (;;) {
     const found = leftovers(abs);
     if (fs.existsSync(abs) || !found.some((l) => l.kind === 'old')) {
-      for (const l of found) if (abandoned(l)) fs.rmSync(l.path, { recursive: true, force: true });
+      for (const l of found) {
+        if (!abandoned(l)) continue;
+        try {
+          fs.rmSync(l.path, { recursive: true, force: true });
+        } catch {
+          /* tidying only (e.g. a read-only mount) */
+        }
+      }
       return abs;
     }
     const previous = found
       .filter((l) => l.kind === 'old' && abandoned(l) && fs.existsSync(path.join(l.path, 'manifest.json')))
       .sort((a, b) => a.ageMs - b.ageMs)[0];
-    if (previous) {
+    if (previous && Date.now() <= deadline) {
       try {
-        if (racedRename(previous.path, abs)) fsyncPath(path.dirname(abs));
+        fs.renameSync(previous.path, abs);
+        fsyncPath(path.dirname(abs));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
-        if (['EROFS', 'EACCES'].includes(code)) return previous.path; // cannot repair here: read the previous model where it is
-        throw e;
+        // Another process put a model back or in place first: look again.
+        if (!['ENOENT', 'EEXIST', 'ENOTEMPTY'].includes(code)) return previous.path; // cannot repair here (read-only, no permission): read the previous model where it is
       }
       continue;
     }
+    if (previous) return previous.path;
     const live = found.find((l) => l.kind === 'old' && !abandoned(l));
     if (!live) return abs;
     if (Date.now() > deadline) {
@@ -344,8 +372,37 @@ export interface LoadedModelDir {
  * missing file or a file whose sha256 does not match the manifest.
  */
 export function readModelDir(dir: string): LoadedModelDir {
-  // A replacement cut short by a kill is undone first (see recoverModelDir); `at` is where the files are read.
-  const at = fs.existsSync(path.join(dir, 'manifest.json')) ? dir : recoverModelDir(dir);
+  for (let attempt = 0; ; attempt++) {
+    // A replacement cut short by a kill is undone first (see recoverModelDir); `at` is where the files are read.
+    const at = fs.existsSync(path.join(dir, 'manifest.json')) ? dir : recoverModelDir(dir);
+    const before = identity(at);
+    try {
+      return readModelDirAt(dir, at);
+    } catch (e) {
+      // Replaced by another process while it was being read (a file of the new model against the old manifest, or gone): read it again.
+      const changed = before === null || identity(at) !== before;
+      if (attempt < 5 && changed && !(e instanceof ModelDirError && e.code === 'INCOMPATIBLE')) continue;
+      throw e;
+    }
+  }
+}
+
+/**
+ * What identifies the model in a directory at one moment: its inode and
+ * change time (a replacement by rename changes them; inode numbers alone may
+ * be reused at once) and its manifest (which lists every file's hash); null
+ * when it is missing.
+ */
+function identity(dir: string): string | null {
+  try {
+    const st = fs.statSync(dir);
+    return `${st.dev}:${st.ino}:${st.ctimeMs}:${createHash('sha256').update(fs.readFileSync(path.join(dir, 'manifest.json'))).digest('hex')}`;
+  } catch {
+    return null;
+  }
+}
+
+function readModelDirAt(dir: string, at: string): LoadedModelDir {
   if (!fs.existsSync(at) || !fs.statSync(at).isDirectory()) throw new ModelDirError(dir, 'NOT_FOUND', 'does not exist; train a model with `mlops train --out <dir>` first.');
   const mpath = path.join(at, 'manifest.json');
   if (!fs.existsSync(mpath)) throw new ModelDirError(dir, 'NOT_A_MODEL', 'has no manifest.json; it is not a model directory written by `mlops train`.');
