@@ -74,7 +74,13 @@ export function gitInfo(dir: string): { commit: string; dirty: boolean } | null 
     if (!repo) return null;
     const commit = resolveHead(repo.gitDir, repo.commonDir);
     if (!commit) return null;
-    return { commit, dirty: worktreeDirty(repo.gitDir, repo.workTree) };
+    let dirty: boolean;
+    try {
+      dirty = worktreeDirty(repo.gitDir, repo.commonDir, repo.workTree);
+    } catch {
+      dirty = true; // a tracked file could not be read: not known to be clean
+    }
+    return { commit, dirty };
   } catch {
     return null;
   }
@@ -141,7 +147,7 @@ function resolveHead(gitDir: string, commonDir: string): string | null {
  * same size and modification time count as unchanged (as git does), else the
  * file's blob hash is compared with the index entry's.
  */
-function worktreeDirty(gitDir: string, workTree: string): boolean {
+function worktreeDirty(gitDir: string, commonDir: string, workTree: string): boolean {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(path.join(gitDir, 'index'));
@@ -152,7 +158,7 @@ function worktreeDirty(gitDir: string, workTree: string): boolean {
   const version = buf.readUInt32BE(4);
   const count = buf.readUInt32BE(8);
   if (version < 2 || version > 4) return false;
-  const config = readText(path.join(gitDir, 'config')) ?? readText(path.join(path.dirname(gitDir), 'config')) ?? '';
+  const config = readText(path.join(commonDir, 'config')) ?? '';
   const sha256 = /objectformat\s*=\s*sha256/i.test(config);
   const hashLen = sha256 ? 32 : 20;
   let off = 12;
@@ -191,7 +197,7 @@ function worktreeDirty(gitDir: string, workTree: string): boolean {
     if ((flags >> 12) & 3) return true; // an unmerged entry
     if (skipWorktree) continue;
     const type = mode >>> 12;
-    if (type === 0o16) continue; // a submodule
+    if (type === 0o16 || type === 0o04) continue; // a submodule, or a sparse-index directory
     const file = path.join(workTree, name);
     let st: fs.BigIntStats;
     try {
