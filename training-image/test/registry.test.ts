@@ -118,12 +118,15 @@ describe('local registry', () => {
     30000,
   );
 
-  test('a registration killed before version.json is written is ignored', () => {
+  test('a registration killed before version.json is written is ignored, and its folder and number are reused by the next one', () => {
     const root = path.join(tmp, 'r3');
     const reg = new LocalRegistry(root);
     reg.register('load', m1);
     fs.mkdirSync(path.join(root, 'load', 'versions', '2', '.model.tmp'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'load', '.aliases.json.tmp-999999-1'), '{"champion": 9');
     expect(reg.versions('load').map((v) => v.version)).toEqual([1]);
-    expect(reg.register('load', m2).version.version).toBe(3);
+    expect(reg.register('load', m2).version.version).toBe(2);
+    expect(fs.readdirSync(path.join(root, 'load', 'versions', '2')).sort()).toEqual(['model', 'version.json']);
+    expect(fs.readdirSync(path.join(root, 'load')).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as job from '../core/job';
+import { currentOwner, ownerState, OwnerState, ownerToken, tokenState } from '../core/proc';
 import { compatible, runtimeVersion, SCHEMA_VERSION } from './version';
 
 /** What identifies the training data. */
@@ -75,24 +76,34 @@ export function fileSha256(file: string): string {
 
 /**
  * Writes a versioned model directory atomically: everything goes to a
- * temporary sibling directory, which then replaces `dir` by rename. If
- * anything fails, an existing `dir` is left untouched.
+ * temporary sibling directory, which then replaces `dir` (see
+ * {@link recoverModelDir} for how a replacement cut short by a kill is
+ * recovered). If anything fails, an existing `dir` is left untouched.
  */
 export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Date()): Manifest {
   const abs = path.resolve(dir);
   const parent = path.dirname(abs);
   fs.mkdirSync(parent, { recursive: true });
-  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory()) throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists and is not a directory; choose another --out.');
-  if (fs.existsSync(abs) && fs.readdirSync(abs).length > 0 && !fs.existsSync(path.join(abs, 'manifest.json'))) {
+  recoverModelDir(abs);
+  // One listing (another writer may replace the directory meanwhile: its listing is then that of a whole model too).
+  let entries: string[] | null = null;
+  try {
+    entries = fs.readdirSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists and is not a directory; choose another --out.');
+    if (code !== 'ENOENT') throw e;
+  }
+  if (entries && entries.length > 0 && !entries.includes('manifest.json')) {
     throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists, is not empty and is not a model directory; refusing to replace it. Choose another --out.');
   }
-  const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(abs)}.tmp-`));
+  const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(abs)}.tmp-${ownerToken()}-`));
   // A job stopped while writing leaves no temporary sibling behind (see core/job.ts).
   const releaseTmp = job.scratch(tmp);
   try {
     const files: Record<string, string> = {};
     const put = (name: string, content: string): void => {
-      fs.writeFileSync(path.join(tmp, name), content);
+      writeDurably(path.join(tmp, name), content);
       files[name] = sha256(content);
     };
     const json = (v: unknown): string => JSON.stringify(v, typedArraysAsArrays, 1) + "\n";
@@ -114,7 +125,8 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
       target: a.target,
       files,
     };
-    fs.writeFileSync(path.join(tmp, 'manifest.json'), json(manifest));
+    writeDurably(path.join(tmp, 'manifest.json'), json(manifest));
+    fsyncPath(tmp);
     job.testPause('write-model');
     job.commit(`model directory ${abs}`, () => replaceDir(tmp, abs));
     return manifest;
@@ -126,27 +138,218 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
   }
 }
 
-/** Replaces `dest` by `src` with renames; the old directory is removed only after the new one is in place. */
-function replaceDir(src: string, dest: string): void {
-  if (!fs.existsSync(dest)) {
-    fs.renameSync(src, dest);
-    return;
-  }
-  const old = `${dest}.old-${process.pid}-${Date.now()}`;
-  // Killed between the two renames, the job's supervisor puts the old directory back.
-  const restore = job.restoreOnDeath(old, dest);
-  fs.renameSync(dest, old);
+function writeDurably(file: string, content: string): void {
+  const fd = fs.openSync(file, 'w');
   try {
-    fs.renameSync(src, dest);
-  } catch (e) {
-    fs.renameSync(old, dest);
-    throw e;
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
   } finally {
-    restore();
+    fs.closeSync(fd);
   }
-  const releaseOld = job.scratch(old);
-  fs.rmSync(old, { recursive: true, force: true });
-  releaseOld();
+}
+
+/** fsyncs a file or directory (best effort where the platform refuses, e.g. directories on Windows). */
+function fsyncPath(p: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(p, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    /* not supported here */
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+/** Errors of a rename that lost a race with another process (the target appeared, or the source was moved). */
+const RACED = new Set(['ENOENT', 'EEXIST', 'ENOTEMPTY', 'EPERM', 'EBUSY']);
+
+let lastRace: string | null = null;
+
+function racedRename(from: string, to: string): boolean {
+  try {
+    fs.renameSync(from, to);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (RACED.has(code)) {
+      lastRace = `${code} renaming ${from} to ${to}`;
+      return false;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Replaces `dest` by `src` with two renames: `dest` → `.<name>.old-<owner>-…`
+ * (the owner token names this process: pid, start time, host, boot), then
+ * `src` → `dest`; the previous directory is removed once the new one is in
+ * place. Killed between the two renames, the previous model is put back by
+ * the next reader or writer ({@link recoverModelDir}), or by the job's
+ * supervisor. Without a lock: each rename is atomic and fails when another
+ * process got there first, and then the step is simply taken again.
+ */
+function replaceDir(src: string, dest: string): void {
+  const parent = path.dirname(dest);
+  const mine: string[] = [];
+  let done = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 100) throw new ModelDirError(dest, 'CORRUPTED', `could not be replaced in 100 attempts: it kept changing (other processes write the same directory) or a rename kept failing (${lastRace ?? 'unknown'}). Give each writer its own --out, and check the permissions of ${parent}.`);
+      recoverModelDir(dest);
+      // Our own earlier aside copies are superseded once something is in place.
+      if (fs.existsSync(dest)) for (const o of mine.splice(0)) fs.rmSync(o, { recursive: true, force: true });
+      if (!fs.existsSync(dest)) {
+        if (racedRename(src, dest)) break;
+        continue;
+      }
+      const old = path.join(parent, `.${path.basename(dest)}.old-${ownerToken()}-${randomSuffix()}`);
+      // Killed between the two renames, the job's supervisor puts the old directory back.
+      const restore = job.restoreOnDeath(old, dest);
+      if (!racedRename(dest, old)) {
+        restore();
+        continue; // another writer moved it first
+      }
+      mine.push(old);
+      fsyncPath(parent);
+      job.testPause('swap-aside');
+      const placed = racedRename(src, dest);
+      restore();
+      if (!placed) {
+        // A newer model appeared meanwhile (ours goes over it on the next attempt), or the rename failed: then the previous one goes back first.
+        if (!fs.existsSync(dest) && racedRename(old, dest)) mine.pop();
+        continue;
+      }
+      break;
+    }
+    done = true;
+    fsyncPath(parent);
+    job.testPause('swap-placed');
+  } finally {
+    for (const o of mine) {
+      // Failed midway (an I/O error) with nothing in place: the previous model goes back rather than being lost.
+      if (!done && !fs.existsSync(dest)) {
+        try {
+          if (racedRename(o, dest)) continue;
+        } catch {
+          continue; // left aside: the next reader or writer puts it back (recoverModelDir)
+        }
+      }
+      const releaseOld = job.scratch(o);
+      fs.rmSync(o, { recursive: true, force: true });
+      releaseOld();
+    }
+  }
+}
+
+function randomSuffix(): string {
+  return createHash('sha256').update(`${process.hrtime.bigint()}-${Math.random()}`).digest('hex').slice(0, 8);
+}
+
+/** A leftover next to a model directory: a previous model moved aside (`old`) or a temporary new one (`tmp`). */
+interface Leftover {
+  readonly kind: 'old' | 'tmp';
+  readonly path: string;
+  readonly state: OwnerState;
+  /** ms since the leftover was last renamed or changed. */
+  readonly ageMs: number;
+}
+
+/** A leftover whose owner cannot be checked (another host or container, or an older runtime) counts as abandoned after this long. */
+const UNKNOWN_OWNER_STALE_MS = 60_000;
+
+function leftovers(abs: string): Leftover[] {
+  const parent = path.dirname(abs), base = path.basename(abs);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const out: Leftover[] = [];
+  for (const n of names) {
+    let kind: 'old' | 'tmp', state: OwnerState;
+    if (n.startsWith(`.${base}.old-`)) {
+      kind = 'old';
+      state = tokenState(n.slice(base.length + 6));
+    } else if (n.startsWith(`.${base}.tmp-`)) {
+      kind = 'tmp';
+      state = tokenState(n.slice(base.length + 6));
+    } else if (n.startsWith(`${base}.old-`) && /^[0-9]+-[0-9]+$/.test(n.slice(base.length + 5))) {
+      // Written by an earlier runtime: `<name>.old-<pid>-<ms>`.
+      kind = 'old';
+      const pid = Number(n.slice(base.length + 5).split('-')[0]);
+      state = ownerState({ pid, host: currentOwner().host }) === 'dead' ? 'dead' : 'unknown';
+    } else continue;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path.join(parent, n));
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    out.push({ kind, path: path.join(parent, n), state, ageMs: Date.now() - st.ctimeMs });
+  }
+  return out;
+}
+
+function abandoned(l: Leftover): boolean {
+  return l.state === 'dead' || (l.state === 'unknown' && l.ageMs > UNKNOWN_OWNER_STALE_MS);
+}
+
+/**
+ * Makes sure a replacement of `dir` cut short by a kill is undone, and
+ * returns where the model is to be read:
+ *
+ * - `dir` missing, the previous model moved aside by a process that is gone:
+ *   it is renamed back (the new one, never put in place, is discarded);
+ * - `dir` missing, moved aside by a live process: waits (up to `timeoutMs`)
+ *   for that process to put the new one in place;
+ * - `dir` present: leftovers of dead processes (`.<name>.old-…`,
+ *   `.<name>.tmp-…`, and `<name>.old-<pid>-<ms>` of earlier runtimes) are removed.
+ *
+ * On a read-only file system the previous model is read where it is. A model
+ * is therefore found, the previous or the new one, whenever a writer was
+ * killed. Cheap when nothing is left over (one listing of the parent folder).
+ */
+export function recoverModelDir(dir: string, timeoutMs = 10_000): string {
+  const abs = path.resolve(dir);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = leftovers(abs);
+    if (fs.existsSync(abs) || !found.some((l) => l.kind === 'old')) {
+      for (const l of found) {
+        if (!abandoned(l)) continue;
+        try {
+          fs.rmSync(l.path, { recursive: true, force: true });
+        } catch {
+          /* tidying only (e.g. a read-only mount) */
+        }
+      }
+      return abs;
+    }
+    const previous = found
+      .filter((l) => l.kind === 'old' && abandoned(l) && fs.existsSync(path.join(l.path, 'manifest.json')))
+      .sort((a, b) => a.ageMs - b.ageMs)[0];
+    if (previous && Date.now() <= deadline) {
+      try {
+        fs.renameSync(previous.path, abs);
+        fsyncPath(path.dirname(abs));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        // Another process put a model back or in place first: look again.
+        if (!['ENOENT', 'EEXIST', 'ENOTEMPTY'].includes(code)) return previous.path; // cannot repair here (read-only, no permission): read the previous model where it is
+      }
+      continue;
+    }
+    if (previous) return previous.path;
+    const live = found.find((l) => l.kind === 'old' && !abandoned(l));
+    if (!live) return abs;
+    if (Date.now() > deadline) {
+      throw new ModelDirError(dir, 'NOT_FOUND', `is being replaced by another process, which moved the previous model to ${live.path} and has not put the new one in place within ${timeoutMs} ms. Retry once it has finished; if no process is writing it, rename ${live.path} back to ${abs}.`);
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
 }
 
 /** A model directory read back and verified. */
@@ -169,8 +372,39 @@ export interface LoadedModelDir {
  * missing file or a file whose sha256 does not match the manifest.
  */
 export function readModelDir(dir: string): LoadedModelDir {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelDirError(dir, 'NOT_FOUND', 'does not exist; train a model with `mlops train --out <dir>` first.');
-  const mpath = path.join(dir, 'manifest.json');
+  for (let attempt = 0; ; attempt++) {
+    // A replacement cut short by a kill is undone first (see recoverModelDir); `at` is where the files are read.
+    const at = fs.existsSync(path.join(dir, 'manifest.json')) ? dir : recoverModelDir(dir);
+    const before = identity(at);
+    try {
+      return readModelDirAt(dir, at);
+    } catch (e) {
+      // Replaced by another process while it was being read (a file of the new model against the old manifest, or gone): read it again.
+      const changed = before === null || identity(at) !== before;
+      if (attempt < 5 && changed && !(e instanceof ModelDirError && e.code === 'INCOMPATIBLE')) continue;
+      throw e;
+    }
+  }
+}
+
+/**
+ * What identifies the model in a directory at one moment: its inode and
+ * change time (a replacement by rename changes them; inode numbers alone may
+ * be reused at once) and its manifest (which lists every file's hash); null
+ * when it is missing.
+ */
+function identity(dir: string): string | null {
+  try {
+    const st = fs.statSync(dir);
+    return `${st.dev}:${st.ino}:${st.ctimeMs}:${createHash('sha256').update(fs.readFileSync(path.join(dir, 'manifest.json'))).digest('hex')}`;
+  } catch {
+    return null;
+  }
+}
+
+function readModelDirAt(dir: string, at: string): LoadedModelDir {
+  if (!fs.existsSync(at) || !fs.statSync(at).isDirectory()) throw new ModelDirError(dir, 'NOT_FOUND', 'does not exist; train a model with `mlops train --out <dir>` first.');
+  const mpath = path.join(at, 'manifest.json');
   if (!fs.existsSync(mpath)) throw new ModelDirError(dir, 'NOT_A_MODEL', 'has no manifest.json; it is not a model directory written by `mlops train`.');
   let manifest: Manifest;
   try {
@@ -190,7 +424,7 @@ export function readModelDir(dir: string): LoadedModelDir {
   if (manifest.runtimeVersion !== current) warnings.push(`model written by runtime ${manifest.runtimeVersion}, loaded by ${current}`);
   const contents: Record<string, string> = {};
   for (const [name, digest] of Object.entries(manifest.files)) {
-    const p = path.join(dir, name);
+    const p = path.join(at, name);
     if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new ModelDirError(dir, 'CORRUPTED', `lists an invalid file name ${JSON.stringify(name)} in manifest.json.`);
     if (!fs.existsSync(p)) throw new ModelDirError(dir, 'CORRUPTED', `is missing ${name}, listed in manifest.json. The directory is incomplete; retrain or restore it.`);
     const buf = fs.readFileSync(p);

@@ -1,4 +1,4 @@
-import { runPipeline } from '../pipeline/runner';
+import { RunResult, runPipeline } from '../pipeline/runner';
 import { parseJsonOption, runStep } from '../pipeline/single';
 import { STEP_KINDS } from '../pipeline/schema';
 import { EXIT, Io, listOpt, optional, parse, parseParams, UsageError } from './io';
@@ -63,13 +63,43 @@ export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
   else {
     const lines: string[] = [];
     if (r.answer) lines.push(r.answer);
-    if (r.decision) lines.push(`Gate: ${r.decision.passed ? 'passed' : 'rejected'} — ${(r.decision.reasons as string[]).join('; ')}`);
-    if (r.registration) lines.push(`Registry: ${r.registration.name} v${r.registration.version}${r.registration.promoted ? ' is champion' : `; champion stays ${r.registration.champion === null ? 'none' : `v${r.registration.champion}`}`}`);
+    if (r.decision) lines.push(gateLine(r));
+    if (r.registration) lines.push(registryLine(r));
     if (r.report) lines.push(`Report: ${r.report}/report.html`);
     lines.push(`Run ${r.run.id} ${r.run.status}${r.run.error ? `: [${r.run.error.code}] ${r.run.error.path}: ${r.run.error.message}` : ''} (tracking store ${r.root})`);
     io.out(lines.join('\n'));
   }
   return r.ok ? EXIT.OK : EXIT.FAILED;
+}
+
+const v = (n: number | null | undefined): string => (n === null || n === undefined ? 'none' : `v${n}`);
+
+/**
+ * The gate line. A decision reused from an earlier run (the gate step was
+ * skipped) says so, and says how the champion changed since it was made, so
+ * that "no champion yet" of the first run is not shown as today's state.
+ */
+export function gateLine(r: Pick<RunResult, 'decision' | 'decisionFrom' | 'aliases' | 'registration'>): string {
+  const d = r.decision!;
+  let reasons = d.reasons as string[];
+  const verdict = d.passed ? 'passed' : 'rejected';
+  if (!r.decisionFrom) return `Gate: ${verdict} — ${reasons.join('; ')}`;
+  const then = (d.champion as { version: number | null } | null)?.version ?? null;
+  const now = r.aliases?.champion ?? null;
+  const mine = typeof r.registration?.version === 'number' ? (r.registration.version as number) : null;
+  let context = `decided in run ${r.decisionFrom}, reused because its inputs are unchanged`;
+  if (now !== then) {
+    context += `; the champion then: ${v(then)}, now: ${v(now)}${now !== null && now === mine ? ' (this model)' : ''}`;
+    if (then === null) reasons = reasons.map((x) => x.replace(/^no champion yet:/, 'no champion then:'));
+  }
+  return `Gate: ${verdict} (${context}) — ${reasons.join('; ')}`;
+}
+
+/** The registry line, with the champion as it is now (a cached registration may be older than the last promotion). */
+export function registryLine(r: Pick<RunResult, 'registration' | 'aliases'>): string {
+  const g = r.registration!;
+  const now = r.aliases ? r.aliases.champion : (g.champion as number | null);
+  return `Registry: ${g.name} v${g.version}${now === g.version ? ' is champion' : `${g.promoted ? ' was promoted' : ''}; champion ${g.promoted || now !== g.champion ? 'is' : 'stays'} ${v(now)}`}`;
 }
 
 /** `mlops pipeline step --uses <kind> --inputs <json> --params <json> --outputs <json>`: one step, JSON result on stdout. */

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readModelDir } from '../artifacts/modeldir';
+import { previewJson } from '../core/preview';
 import { ForecastModel } from '../models/forecast-model';
 import { transformerAnswer } from '../report/answer';
 import type { ReportInput } from '../report/schema';
@@ -20,6 +21,18 @@ function one(c: StepContext, name: string): string | undefined {
 
 const KNOWN = ['rmse', 'mae', 'mape', 'r2', 'coverage', 'roc_auc', 'accuracy', 'f1', 'log_loss', 'threshold', 'f1_at_threshold'];
 
+/**
+ * The run's status as the report can state it: it is written by a step of the
+ * run, so the run has not ended yet, but when no step failed and none is
+ * left after this one, the run has succeeded (nothing after the report can
+ * fail it); otherwise the steps still to run are named.
+ */
+export function reportStatus(steps: readonly { name: string; status: string }[], self: string): string {
+  if (steps.some((s) => s.status === 'failed')) return 'failed';
+  const later = steps.filter((s) => s.name !== self && (s.status === 'pending' || s.status === 'running'));
+  return later.length ? `running (${later.map((s) => s.name).join(', ')} still to run after this report)` : 'succeeded';
+}
+
 /** Builds the report input from a report step's inputs (validation, model, metrics, decision, registration, selection, response). */
 export function buildReportInput(c: StepContext): { input: ReportInput; answer: string | null } {
   const run = c.runInfo() as { id: string; pipeline: string; startedAt: string; git: { commit: string } | null; data: Record<string, { sha256: string }>; params: Record<string, unknown>; steps: { name: string; uses: string; status: string; ms: number }[] };
@@ -31,11 +44,12 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
       id: run.id,
       pipeline: run.pipeline,
       startedAt: run.startedAt,
-      status: 'running',
+      status: reportStatus(run.steps, c.step),
       gitCommit: run.git?.commit ?? null,
       dataFingerprint: Object.values(run.data)[0]?.sha256,
       params: run.params,
-      steps: run.steps.filter((s) => s.status !== 'pending').map((s) => ({ name: s.name, uses: s.uses, status: s.status === 'running' ? 'running' : s.status, durationMs: s.ms })),
+      // This report step is done once the report exists; it is shown as such.
+      steps: run.steps.filter((s) => s.status !== 'pending').map((s) => ({ name: s.name, uses: s.uses, status: s.name === c.step ? 'ok' : s.status, durationMs: s.ms })),
     },
   };
   let answer: string | null = null;
@@ -117,7 +131,7 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
   if (answer) input.answer = answer;
   else if (typeof metricsDoc?.answer === 'string') input.answer = metricsDoc.answer;
   const resp = readJson(one(c, 'response'));
-  if (resp) notes.push(`Scored through the local HTTP server: POST ${resp.url} → ${resp.status} in ${resp.ms} ms: ${JSON.stringify(resp.response).slice(0, 300)}`);
+  if (resp) notes.push(`Scored through the local HTTP server: POST ${resp.url} → ${resp.status} in ${resp.ms} ms: ${previewJson(resp.response, 300)}`);
   if (notes.length) input.notes = notes;
   return { input: input as unknown as ReportInput, answer: answer ?? (typeof metricsDoc?.answer === 'string' ? (metricsDoc.answer as string) : null) };
 }

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runtimeVersion } from '../artifacts/version';
 import * as job from '../core/job';
+import { currentOwner } from '../core/proc';
 import { hashPath, writeFileAtomic } from '../registry/fsutil';
 import { LocalRegistry } from '../registry/registry';
 import { gitInfo, newRunId, RunRecord, StepRecord, TrackingStore } from '../tracking/store';
@@ -39,6 +40,10 @@ export interface RunResult {
   readonly decision: Record<string, unknown> | null;
   /** The registration (registration.json content), when a register step ran. */
   readonly registration: Record<string, unknown> | null;
+  /** The run a skipped gate step's decision comes from (null when the gate ran in this run, or there is none). */
+  readonly decisionFrom: string | null;
+  /** The registry aliases of the pipeline's model once the run ended (null when the model is not registered). */
+  readonly aliases: { readonly champion: number | null; readonly challenger: number | null } | null;
   /** The tracking root used. */
   readonly root: string;
 }
@@ -114,8 +119,12 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const modelName = pipeline.model ?? pipeline.name;
   const registry = new LocalRegistry(path.join(root, 'registry'));
   const store = new TrackingStore(root);
-  const workRoot = path.join(root, 'work', pipeline.name);
+  const runId = newRunId();
+  // Each run writes only in its own folder: concurrent runs never touch each other's files.
+  const workRoot = path.join(root, 'work', pipeline.name, runId);
   const cacheRoot = path.join(root, 'cache', pipeline.name);
+  /** Output path → the run that produced it. */
+  const producers = new Map<string, string>();
   const ctx: Ctx = { pipeline, params, inputs, outputs: {}, env, base };
   const order = topologicalOrder(pipeline);
   for (const s of order) {
@@ -128,10 +137,11 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   }
   const t0 = Date.now();
   const run: RunRecord = {
-    id: newRunId(),
+    id: runId,
     pipeline: pipeline.name,
     file: path.resolve(file),
     status: 'running',
+    process: currentOwner(),
     startedAt: new Date(t0).toISOString(),
     finishedAt: null,
     durationMs: null,
@@ -165,19 +175,25 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         }
         rec.params = stepParams;
         rec.inputs = stepInputs;
-        const outputs = ctx.outputs[s.name]!;
+        const inputRuns: Record<string, string> = {};
+        for (const [k, v] of Object.entries(stepInputs)) if (typeof v === 'string' && producers.has(v)) inputRuns[k] = producers.get(v)!;
+        let outputs = ctx.outputs[s.name]!;
         const cacheable = !opts.noCache && (s.cache ?? !UNCACHED_KINDS.includes(s.uses));
         const key = stepKey(s, stepParams, stepInputs, registry, modelName);
         rec.cacheKey = key;
-        const cacheFile = path.join(cacheRoot, `${s.name}.json`);
-        if (cacheable && cacheHit(cacheFile, key, outputs, s, registry, modelName)) {
-          const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { outputs: Record<string, { path: string; sha256: string }>; metrics: Record<string, number>; summary: string | null; answer?: string | null };
+        // Content-addressed: one entry per key, pointing at the outputs of the run that produced them (never written again).
+        const cacheFile = path.join(cacheRoot, s.name, `${key}.json`);
+        const cached = cacheable ? cacheHit(cacheFile, key, outputs, s, registry, modelName) : null;
+        if (cached) {
           rec.status = 'skipped';
+          rec.cachedFrom = cached.runId;
           rec.outputs = cached.outputs;
           rec.metrics = cached.metrics;
           rec.summary = cached.summary;
+          outputs = ctx.outputs[s.name] = Object.fromEntries(Object.entries(cached.outputs).map(([k, v]) => [k, v.path]));
+          for (const o of Object.values(outputs)) producers.set(o, cached.runId);
           if (cached.answer) answer = cached.answer;
-          log(`${label} skipped: inputs and params unchanged since run ${(cached as { runId?: string }).runId ?? '?'}`);
+          log(`${label} skipped: inputs and params unchanged since run ${cached.runId}`);
         } else {
           rec.status = 'running';
           store.save(run);
@@ -192,6 +208,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
             modelName,
             registry,
             runId: run.id,
+            inputRuns,
             log,
             onRunEnd: (fn) => closers.push(fn),
             runInfo: () => JSON.parse(JSON.stringify(run)) as Record<string, unknown>,
@@ -201,9 +218,9 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
           rec.metrics = outcome.metrics ?? {};
           rec.summary = outcome.summary ?? null;
           rec.outputs = Object.fromEntries(Object.entries(outputs).filter(([, v]) => fs.existsSync(v)).map(([k, v]) => [k, { path: v, sha256: hashPath(v) }]));
+          for (const o of Object.values(outputs)) producers.set(o, run.id);
           if (outcome.answer) answer = outcome.answer;
           if (cacheable) writeFileAtomic(cacheFile, JSON.stringify({ key, runId: run.id, at: new Date().toISOString(), outputs: rec.outputs, metrics: rec.metrics, summary: rec.summary, answer: outcome.answer ?? null }, null, 1) + '\n');
-          else fs.rmSync(cacheFile, { force: true });
           log(`${label} done in ${fmtMs(rec.ms)}${rec.summary ? `: ${rec.summary}` : ''}`);
         }
         if (s.uses === 'report' && rec.outputs.report) reportDir = rec.outputs.report.path;
@@ -216,7 +233,6 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         const err = e as Error & { code?: string; path?: string };
         rec.error = { code: typeof err.code === 'string' ? err.code : err.name === 'DataError' ? 'DATA_INVALID' : 'STEP_FAILED', path: typeof err.path === 'string' ? err.path : `steps.${s.name}`, message: err.message };
         run.error = rec.error;
-        fs.rmSync(path.join(cacheRoot, `${s.name}.json`), { force: true });
         log(`${label} FAILED after ${fmtMs(rec.ms)}: [${rec.error.code}] ${rec.error.message}`);
         if (env.MLOPS_DEBUG) log(err.stack ?? '');
         break;
@@ -243,7 +259,18 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     const f = s ? ctx.outputs[s.name]![name] : undefined;
     return f && fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>) : null;
   };
-  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision: readOut('gate', 'decision'), registration: readOut('register', 'registration'), root };
+  const gateStep = order.find((x) => x.uses === 'gate');
+  const decisionFrom = (gateStep && run.steps.find((r) => r.name === gateStep.name)?.cachedFrom) ?? null;
+  let aliases: RunResult['aliases'] = null;
+  try {
+    if (registry.versions(modelName).length) {
+      const a = registry.aliases(modelName);
+      aliases = { champion: a.champion, challenger: a.challenger };
+    }
+  } catch {
+    aliases = null; // a bad model name or an unreadable registry was reported by the step that used it
+  }
+  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision: readOut('gate', 'decision'), registration: readOut('register', 'registration'), decisionFrom, aliases, root };
 }
 
 function fmtMs(ms: number): string {
@@ -276,21 +303,38 @@ function stepKey(s: Step, params: Record<string, unknown>, inputs: Record<string
   return sha({ uses: s.uses, runtime: runtimeVersion(), params, inputs: hashes, extra, outputs: s.outputs });
 }
 
-function cacheHit(file: string, key: string, outputs: Record<string, string>, s: Step, registry: LocalRegistry, modelName: string): boolean {
-  if (!fs.existsSync(file)) return false;
+/** A content-addressed cache entry. */
+interface CacheEntry {
+  readonly key: string;
+  readonly runId: string;
+  readonly outputs: Record<string, { path: string; sha256: string }>;
+  readonly metrics: Record<string, number>;
+  readonly summary: string | null;
+  readonly answer?: string | null;
+}
+
+/**
+ * The cache entry of a step for `key`, when every output it records still
+ * exists with the recorded hash (an output the pipeline names with an
+ * absolute path must be that path), and for a register step when the
+ * version it registered is still in the registry; else null.
+ */
+function cacheHit(file: string, key: string, outputs: Record<string, string>, s: Step, registry: LocalRegistry, modelName: string): CacheEntry | null {
+  if (!fs.existsSync(file)) return null;
   try {
-    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { key: string; outputs: Record<string, { path: string; sha256: string }> };
-    if (c.key !== key) return false;
+    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheEntry;
+    if (c.key !== key || typeof c.runId !== 'string') return null;
     for (const [name, p] of Object.entries(outputs)) {
       const rec = c.outputs[name];
-      if (!rec || rec.path !== p || !fs.existsSync(p) || hashPath(p) !== rec.sha256) return false;
+      const fixed = s.outputs?.[name] !== undefined && path.isAbsolute(s.outputs[name]!);
+      if (!rec || (fixed && rec.path !== p) || !fs.existsSync(rec.path) || hashPath(rec.path) !== rec.sha256) return null;
     }
     if (s.uses === 'register') {
-      const reg = JSON.parse(fs.readFileSync(outputs.registration!, 'utf8')) as { version: number; contentHash: string };
-      if (!registry.versions(modelName).some((v) => v.version === reg.version && v.contentHash === reg.contentHash)) return false;
+      const reg = JSON.parse(fs.readFileSync(c.outputs.registration!.path, 'utf8')) as { version: number; contentHash: string };
+      if (!registry.versions(modelName).some((v) => v.version === reg.version && v.contentHash === reg.contentHash)) return null;
     }
-    return true;
+    return c;
   } catch {
-    return false;
+    return null;
   }
 }

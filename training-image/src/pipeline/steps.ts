@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readModelDir, writeModelDir, fileSha256 } from '../artifacts/modeldir';
 import { commit } from '../core/job';
+import { previewJson } from '../core/preview';
 import { checkContract, contractCategoricals, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
 import { Frame } from '../data/frame';
@@ -45,6 +46,8 @@ export interface StepContext {
   readonly modelName: string;
   readonly registry: LocalRegistry;
   readonly runId: string;
+  /** For each input that is an output of an earlier step: the run that produced it (this run, or the earlier run a cached step's outputs come from). */
+  readonly inputRuns?: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
   /** Registers a clean-up run at the end of the pipeline run (e.g. stopping a server). */
   readonly onRunEnd: (fn: () => Promise<void>) => void;
@@ -360,8 +363,11 @@ const gate: StepFn = async (c) => {
     throw new StepError('BAD_PARAM', `steps.${c.step}.${(e as { path: string }).path}`, (e as Error).message);
   }
   const challenger = metricsOf(dir, input(c, 'metrics', false));
-  const champ = referenceChampion(c.registry, c.modelName, modelContentHash(dir));
-  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null);
+  const hash = modelContentHash(dir);
+  const champ = referenceChampion(c.registry, c.modelName, hash);
+  const current = c.registry.versions(c.modelName).length ? c.registry.resolveAlias(c.modelName, 'champion') : null;
+  const isChampion = current !== null && current.contentHash === hash;
+  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null, isChampion ? current.version : null, isChampion);
   writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
   if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
   return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };
@@ -376,8 +382,10 @@ const register: StepFn = async (c) => {
   const extra = decision ? (decision as unknown as { challengerMetrics?: Record<string, number> }).challengerMetrics : undefined;
   const should = promote === true || (promote === 'auto' && decision !== null && decision.passed);
   // Registration and promotion are one step for a stop (SIGTERM): it waits until both are done.
+  // The version records the run that trained the model: when the train step was cached, the earlier run its model comes from.
+  const trainedBy = c.inputRuns?.model ?? c.runId;
   const { version, created, before } = commit(`registration of ${c.modelName}`, () => {
-    const r = c.registry.register(c.modelName, dir, { metrics: extra, runId: c.runId, decision });
+    const r = c.registry.register(c.modelName, dir, { metrics: extra, runId: trainedBy, registeredBy: c.runId, decision });
     const champion = c.registry.aliases(c.modelName).champion;
     if (should) c.registry.promote(c.modelName, r.version.version, decision ? `gate passed: ${decision.reasons[0] ?? ''}` : 'promoted by pipeline (promote: true)');
     return { ...r, before: champion };
@@ -385,7 +393,7 @@ const register: StepFn = async (c) => {
   const after = c.registry.aliases(c.modelName);
   const promoted = should && after.champion === version.version;
   const aliases = (['champion', 'challenger'] as const).filter((a) => after[a] === version.version);
-  writeJson(c.outputs.registration!, { name: c.modelName, version: version.version, created, promoted, previousChampion: before, champion: after.champion, aliases, contentHash: version.contentHash });
+  writeJson(c.outputs.registration!, { name: c.modelName, version: version.version, created, promoted, previousChampion: before, champion: after.champion, aliases, contentHash: version.contentHash, trainedBy: version.runId, registeredBy: version.registeredBy ?? null });
   return {
     metrics: { version: version.version, promoted: promoted ? 1 : 0 },
     summary: `${c.modelName} v${version.version}${created ? ' registered' : ' (already registered)'}; ${promoted ? (before === version.version ? 'already champion' : `promoted to champion${before ? ` (was v${before})` : ''}`) : `not promoted; champion stays ${after.champion === null ? 'none' : `v${after.champion}`}`}`,
@@ -431,8 +439,9 @@ const score: StepFn = async (c) => {
     json = text;
   }
   writeJson(c.outputs.response!, { url: url.toString(), status: res.status, ms: Date.now() - t, request: body, response: json });
-  if (!res.ok) throw new StepError('SCORE_FAILED', `steps.${c.step}.params.request`, `POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
-  return { metrics: { status: res.status, latency_ms: Date.now() - t }, summary: `POST ${url.pathname} → ${res.status} in ${Date.now() - t} ms: ${text.slice(0, 160)}` };
+  // Shown shortened, as valid JSON (whole values only).
+  if (!res.ok) throw new StepError('SCORE_FAILED', `steps.${c.step}.params.request`, `POST ${url} answered ${res.status}: ${previewJson(json, 300)}`);
+  return { metrics: { status: res.status, latency_ms: Date.now() - t }, summary: `POST ${url.pathname} → ${res.status} in ${Date.now() - t} ms: ${previewJson(json, 160)}` };
 };
 
 const report: StepFn = async (c) => {

@@ -77,8 +77,11 @@ export function checkGateConfig(c: Record<string, unknown>): GateConfig {
  * Decides whether a challenger may replace the champion: it must meet every
  * absolute threshold and, when a champion exists, beat the champion's
  * `metric` by `margin` (and `relativeMargin` × |champion|) in the metric's direction.
+ * `alreadyChampion`: the challenger is the registry's champion
+ * `challengerVersion` (a re-run of the model that was promoted); `champion`
+ * is then the one it replaced, and the reasons say so.
  */
-export function gateDecision(config: GateConfig, challenger: Readonly<Record<string, number>>, champion: { metrics: Readonly<Record<string, number>>; version: number } | null, challengerVersion: number | null = null): GateDecision {
+export function gateDecision(config: GateConfig, challenger: Readonly<Record<string, number>>, champion: { metrics: Readonly<Record<string, number>>; version: number } | null, challengerVersion: number | null = null, alreadyChampion = false): GateDecision {
   const direction = config.direction ?? METRIC_DIRECTIONS[config.metric] ?? 'minimize';
   const fails: string[] = [], oks: string[] = [];
   const value = num(challenger[config.metric]);
@@ -106,7 +109,8 @@ export function gateDecision(config: GateConfig, challenger: Readonly<Record<str
         `${config.metric} ${fmt(value)} ${better ? 'beats' : 'does not beat'} champion v${champion.version} ${fmt(cv)}${need > 0 ? ` by the required margin ${fmt(need)} (needs ${direction === 'minimize' ? '≤' : '≥'} ${fmt(required)})` : ` (${direction === 'minimize' ? 'lower' : 'higher'} is better)`}`,
       );
     }
-  } else oks.push('no champion yet: thresholds only');
+  } else oks.push(alreadyChampion ? `this model is already champion${challengerVersion !== null ? ` v${challengerVersion}` : ''} and replaced none: thresholds only` : 'no champion yet: thresholds only');
+  if (alreadyChampion && champion) oks.push(`this model is already champion${challengerVersion !== null ? ` v${challengerVersion}` : ''}; compared with v${champion.version}, the champion it replaced`);
   return { passed: fails.length === 0, reasons: [...fails, ...oks], metric: config.metric, direction, challenger: { value, version: challengerVersion }, champion: champ, required };
 }
 

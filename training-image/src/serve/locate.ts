@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { recoverModelDir } from '../artifacts/modeldir';
 
 /** Where the model directory came from. */
 export type ModelSource = 'flag' | 'MLOPS_MODEL_DIR' | 'sagemaker' | 'AIP_STORAGE_URI' | 'AZUREML_MODEL_DIR';
@@ -64,6 +65,11 @@ export function findModelDir(root: string, depth = 3): string | null {
 }
 
 function localDir(location: string, source: ModelSource): LocatedModel {
+  // A model directory whose replacement was cut short by a kill is put back first (the previous model).
+  if (!fs.existsSync(path.join(location, 'manifest.json'))) {
+    const at = recoverModelDir(location);
+    if (at !== path.resolve(location)) location = at; // read-only: read the previous model where it is
+  }
   if (!fs.existsSync(location)) throw new ModelLocateError(`The model directory ${JSON.stringify(location)} (from ${source}) does not exist. Train one with \`mlops train --out <dir>\` and pass it with --model <dir>.`);
   const dir = findModelDir(location);
   if (!dir) throw new ModelLocateError(`${JSON.stringify(location)} (from ${source}) holds no model directory (no manifest.json in it or up to 3 levels below). Pass the directory written by \`mlops train --out\`.`);
