@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { fsyncPath } from '../core/atomic';
 import * as job from '../core/job';
 import { currentOwner, ownerState, OwnerState, ownerToken, tokenState } from '../core/proc';
 import { compatible, runtimeVersion, SCHEMA_VERSION } from './version';
@@ -13,6 +14,8 @@ export interface Fingerprint {
   readonly cols: number;
   /** Where the data came from (path as given). */
   readonly source?: string;
+  /** Size of the training data file in bytes. */
+  readonly bytes?: number;
 }
 
 /** The manifest (manifest.json) of a model directory. */
@@ -72,6 +75,12 @@ function sha256(buf: Buffer | string): string {
 /** sha256 of a file's bytes. */
 export function fileSha256(file: string): string {
   return sha256(fs.readFileSync(file));
+}
+
+/** The fingerprint of a training data file read into `rows` × `cols`: its sha256, size and path as given. */
+export function dataFingerprint(file: string, rows: number, cols: number): Fingerprint {
+  const bytes = fs.readFileSync(file);
+  return { sha256: sha256(bytes), rows, cols, source: file, bytes: bytes.length };
 }
 
 /**
@@ -145,19 +154,6 @@ function writeDurably(file: string, content: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-/** fsyncs a file or directory (best effort where the platform refuses, e.g. directories on Windows). */
-function fsyncPath(p: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(p, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    /* not supported here */
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
   }
 }
 
@@ -450,6 +446,21 @@ function readModelDirAt(dir: string, at: string): LoadedModelDir {
     fingerprint: parse('fingerprint.json') as Fingerprint,
     warnings,
   };
+}
+
+/**
+ * The content hash of a model: sha256 of its manifest's file list (name and
+ * sha256 of every file, sorted by name), so the same files give the same
+ * hash whenever and wherever they were written. The registry identifies a
+ * version by it; the gate compares a challenger with the champion by it.
+ */
+export function manifestContentHash(manifest: Pick<Manifest, 'files'>): string {
+  return sha256(JSON.stringify(Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/** The content hash ({@link manifestContentHash}) of the model directory `dir` (read and verified). */
+export function modelContentHash(dir: string): string {
+  return manifestContentHash(readModelDir(dir).manifest);
 }
 
 /** JSON replacer: typed arrays become plain number arrays (doubles round-trip exactly). */

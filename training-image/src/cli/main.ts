@@ -5,7 +5,8 @@ import { describeSystemError, isSystemError } from '../core/fs-errors';
 import { cut, show } from '../core/text';
 import { evaluateCommand, EVALUATE_HELP, predictCommand, PREDICT_HELP } from './score';
 import { forecastCommand, FORECAST_HELP } from './forecast';
-import { EXIT, Io, processIo, UsageError } from './io';
+import { EXIT, Io, processIo } from '../core/io';
+import { UsageError } from './io';
 import { trainCommand, TRAIN_HELP } from './train';
 import { validateCommand, VALIDATE_HELP } from './validate';
 

@@ -1,16 +1,16 @@
-import * as fs from 'fs';
-import { writeModelDir, fileSha256 } from '../artifacts/modeldir';
-import { contractCategoricals, formatReport } from '../data/contract';
-import { FeatureConfig } from '../features/pipeline';
-import { Task } from '../features/target';
+import { formatReport } from '../data/contract';
+import { loadData } from '../data/load';
+import { Task, TASKS } from '../features/target';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
-import { trainModel } from '../models/train';
+import { DEFAULT_SAMPLER, SAMPLERS } from '../eval/search';
+import { writeTrainedModelDir } from '../models/save';
+import { trainingFeatures, trainModel } from '../models/train';
 import { checkGate, formatGate } from '../contracts/gate';
 import { runTrainContract } from '../contracts/run';
 import { GATE_METRICS, GateBound, parseGate } from '../contracts/settings';
-import { cut, show, showKey, showPath } from '../core/text';
-import { loadData } from './data';
-import { choiceOpt, EXIT, fmt, Io, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
+import { cut, fmt, show, showKey, showPath } from '../core/text';
+import { EXIT, Io } from '../core/io';
+import { choiceOpt, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
 import { checkModelOutput } from './outputs';
 
 /** Help text of `mlops train`. */
@@ -113,13 +113,13 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   }
   const dataPath = required(values, 'data');
   const out = required(values, 'out');
-  const task = choiceOpt<Task>(values, 'task', ['regression', 'classification']);
+  const task = choiceOpt<Task>(values, 'task', TASKS);
   const model = choiceOpt<ModelName>(values, 'model', MODEL_NAMES) ?? 'auto';
   const params = parseParams(listOpt(values, 'params'));
   const seed = numberOpt(values, 'seed', { integer: true, min: 0, max: 0xffffffff }) ?? 0;
   const holdout = numberOpt(values, 'holdout', { min: 0, max: 0.9 });
   const tuneTrials = numberOpt(values, 'tune', { integer: true, min: 1 });
-  const sampler = choiceOpt(values, 'search', ['random', 'tpe'] as const) ?? 'tpe';
+  const sampler = choiceOpt(values, 'search', SAMPLERS) ?? DEFAULT_SAMPLER;
   const lags = parseColumnLists(listOptRaw(values, 'lag'), 'lag');
   const rolling = parseColumnLists(listOptRaw(values, 'rolling'), 'rolling');
 
@@ -140,16 +140,21 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const target = optional(values, 'target') ?? loaded.contract?.target;
   if (!target) throw new UsageError('missing required option --target (or a target in the --contract)');
   const time = optional(values, 'time') ?? loaded.contract?.time;
-  const features: FeatureConfig = {
-    exclude: listOpt(values, 'drop'),
-    categorical: [...new Set([...listOpt(values, 'categorical'), ...(loaded.contract ? contractCategoricals(loaded.contract).filter((c) => c !== target) : [])])],
-    ...(time ? { time } : {}),
-    ...(lags.length ? { lags: lags.map((l) => ({ column: l.column, lags: l.values })) } : {}),
-    ...(rolling.length ? { rolling: rolling.map((r) => ({ column: r.column, windows: r.values })) } : {}),
-  };
+  const features = trainingFeatures(
+    {
+      exclude: listOpt(values, 'drop'),
+      categorical: listOpt(values, 'categorical'),
+      ...(time ? { time } : {}),
+      ...(lags.length ? { lags: lags.map((l) => ({ column: l.column, lags: l.values })) } : {}),
+      ...(rolling.length ? { rolling: rolling.map((r) => ({ column: r.column, windows: r.values })) } : {}),
+    },
+    loaded.contract,
+    target,
+  );
   for (const c of [...(features.exclude ?? []), ...(features.categorical ?? [])]) frame.column(c);
   io.err(`read ${frame.rows} rows × ${frame.names.length} columns in ${Date.now() - t0} ms`);
 
+  const tune = tuneTrials ? { trials: tuneTrials, sampler } : undefined;
   const result = trainModel({
     frame,
     target,
@@ -159,28 +164,15 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     seed,
     features,
     holdout,
-    tune: tuneTrials ? { trials: tuneTrials, sampler } : undefined,
+    tune,
     log: (l) => io.err(l),
   });
 
   // The gate before anything is written: a model that misses it never replaces the one at --out.
   if (gate.length) io.err(checkGate(gate, (result.metrics.holdout ?? null) as Record<string, unknown> | null));
 
-  const fingerprint = { sha256: fileSha256(dataPath), rows: frame.rows, cols: frame.names.length, source: dataPath, bytes: fs.statSync(dataPath).size };
+  const manifest = writeTrainedModelDir(out, result, { target, seed, data: dataPath, rows: frame.rows, cols: frame.names.length, contractText: loaded.contractText, tune });
   const tr = result.trained;
-  const manifest = writeModelDir(out, {
-    model: result.model,
-    estimator: tr.estimator.name,
-    task: tr.task,
-    target,
-    modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
-    ...(loaded.contractText !== null ? { contractYaml: loaded.contractText } : {}),
-    metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
-    featureImportance: result.importance,
-    fingerprint,
-    extra: { 'profile.json': result.profile, ...(result.search ? { 'tuning.json': { sampler, trials: result.search.trials, best: result.search.best } } : {}) },
-  });
   const holdoutMetrics = (result.metrics.holdout ?? null) as Record<string, unknown> | null;
   if (values.json) {
     io.out(JSON.stringify({ out, model: result.model, estimator: tr.estimator.name, task: tr.task, target, metrics: result.metrics, timings: result.timings, manifest }, null, 2));

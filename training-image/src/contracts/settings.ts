@@ -1,5 +1,6 @@
 import { ParamSpec } from '../core/estimator';
-import { Task } from '../features/target';
+import { Sampler, SAMPLERS } from '../eval/search';
+import { Task, TASKS } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
 import { ContractIssue, ContractError } from './errors';
 import { show, showKey, showList } from '../core/text';
@@ -23,7 +24,7 @@ export interface TrainSettings {
   /** Hyperparameter-search budget. @default - no search */
   readonly tune?: number;
   /** @default 'tpe' */
-  readonly search?: 'random' | 'tpe';
+  readonly search?: Sampler;
   readonly drop: readonly string[];
   readonly categorical: readonly string[];
   readonly time?: string;
@@ -328,11 +329,11 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
   const settings = {
     target: str('target'),
     model,
-    task: choice<Task>('task', ['regression', 'classification']),
+    task: choice<Task>('task', TASKS),
     seed: num('seed', { integer: true, min: 0, max: 0xffffffff }),
     holdout: num('holdout', { min: 0, max: 0.9 }),
     tune: num('tune', { integer: true, min: 1, max: 100000 }),
-    search: choice('search', ['random', 'tpe'] as const),
+    search: choice('search', SAMPLERS),
     drop: chosen.get('drop')?.values ?? [],
     categorical: chosen.get('categorical')?.values ?? [],
     time: str('time'),

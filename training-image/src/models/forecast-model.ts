@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import { fileSha256, LoadedModelDir, Manifest, ModelDirError, readModelDir, writeModelDir } from '../artifacts/modeldir';
+import { dataFingerprint, fileSha256, LoadedModelDir, Manifest, ModelDirError, readModelDir, writeModelDir } from '../artifacts/modeldir';
+import { Aggregation, readSeries, ResamplePeriod } from '../data/series';
 import { isMissing, parseDatetime, parseNumber } from '../data/values';
 import { ForecastInputError } from '../forecast/errors';
 import { Exceedance, Forecast, ForecastBacktest, TrendForecaster } from '../forecast/forecaster';
 import { ForecasterParams } from '../forecast/params';
-import { readSeries } from '../cli/forecast';
 
 /** Catalog name of the forecaster in model directories. */
 export const FORECAST_MODEL_NAME = 'trend-forecaster';
@@ -19,9 +19,9 @@ export interface SeriesSpec {
   /** Value column. */
   readonly value: string;
   /** Resampling period, or null for the raw series. */
-  readonly resample: 'hour' | 'day' | 'week' | 'month' | null;
+  readonly resample: ResamplePeriod | null;
   /** Aggregation used when resampling. */
-  readonly agg: 'mean' | 'max' | 'min' | 'sum';
+  readonly agg: Aggregation;
 }
 
 /** Options of {@link trainForecastModel}. */
@@ -224,7 +224,7 @@ export function trainForecastModel(o: ForecastTrainOptions): { model: ForecastMo
       timings: { fit_ms: ms },
     },
     featureImportance: { features: [], model: null, permutation: null },
-    fingerprint: { sha256: fileSha256(o.data), rows: s.times.length, cols: 2, source: o.data },
+    fingerprint: dataFingerprint(o.data, s.times.length, 2),
     extra: { 'history.json': { times: Array.from(s.times), values: Array.from(s.values) } },
   });
   return { model, manifest, ms };

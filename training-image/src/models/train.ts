@@ -1,12 +1,13 @@
 import { Estimator } from '../core/estimator';
 import { Matrix, take } from '../core/matrix';
+import { Contract, contractCategoricals } from '../data/contract';
 import { Frame } from '../data/frame';
 import { Fold, trainTestSplit } from '../eval/cv';
 import { modelImportances, permutationImportance } from '../eval/importance';
 import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
-import { hyperparameterSearch, SearchResult, TrialParams } from '../eval/search';
+import { hyperparameterSearch, Sampler, SearchResult, TrialParams } from '../eval/search';
 import { FeatureConfig, FeaturePipeline } from '../features/pipeline';
-import { thresholdCurve, thresholdPoint } from '../pipeline/threshold';
+import { thresholdCurve, thresholdPoint } from '../eval/threshold';
 import { encodeTarget, fitTarget, inferTask, Task } from '../features/target';
 import { autoCandidates, catalogEntry, ConcreteModel, createEstimator, ModelName, MODEL_NAMES } from './catalog';
 import { assertFinitePredictions, NonFiniteError, TrainedModel } from './model';
@@ -31,9 +32,25 @@ export interface TrainOptions {
   /** Fraction of rows held out to measure metrics (0 = none). Time-ordered when `features.time` is set; stratified for classification. @default 0.2 */
   readonly holdout?: number;
   /** Hyperparameter search: trial budget and sampler. */
-  readonly tune?: { readonly trials: number; readonly sampler: 'random' | 'tpe' };
+  readonly tune?: { readonly trials: number; readonly sampler: Sampler };
   /** Progress lines (stderr in the CLI). */
   readonly log?: (line: string) => void;
+}
+
+/**
+ * The feature settings of a training run: `base` (command-line options or a
+ * pipeline step's `features`) with the contract's category columns (but the
+ * target) added to `categorical`. `exclude` and `categorical` are always
+ * present, so the same settings are stored the same way (transforms.json)
+ * whichever way the model was trained.
+ */
+export function trainingFeatures(base: FeatureConfig, contract: Contract | null, target: string): FeatureConfig {
+  const { exclude, categorical, ...rest } = base;
+  return {
+    exclude: [...(exclude ?? [])],
+    categorical: [...new Set([...(categorical ?? []), ...(contract ? contractCategoricals(contract).filter((c) => c !== target) : [])])],
+    ...rest,
+  };
 }
 
 /** Importance of each feature. */

@@ -7,7 +7,7 @@ import { transformerAnswer } from '../report/answer';
 import type { ReportInput } from '../report/schema';
 import { forecastSections, recentPeak } from '../report/series';
 import { flatMetrics } from '../registry/registry';
-import { StepContext } from './steps';
+import { StepContext } from './context';
 
 function readJson(file: string | undefined): Record<string, unknown> | null {
   if (!file || !fs.existsSync(file)) return null;

@@ -1,69 +1,32 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir, writeModelDir, fileSha256 } from '../artifacts/modeldir';
+import { fileSha256, modelContentHash, readModelDir } from '../artifacts/modeldir';
 import { commit } from '../core/job';
 import { previewJson } from '../core/preview';
-import { checkContract, contractCategoricals, loadContract } from '../data/contract';
+import { checkContract, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
 import { Frame } from '../data/frame';
-import { encodeTarget } from '../features/target';
-import { loadData } from '../cli/data';
+import { FeatureConfig } from '../features/pipeline';
+import { encodeTarget, TASKS } from '../features/target';
+import { loadData } from '../data/load';
+import { AGGREGATIONS, RESAMPLE_PERIODS } from '../data/series';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
-import { trainModel } from '../models/train';
+import { writeTrainedModelDir } from '../models/save';
+import { trainingFeatures, trainModel } from '../models/train';
+import { DEFAULT_SAMPLER, Sampler } from '../eval/search';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
 import { copyDir } from '../registry/fsutil';
 import { flatMetrics, LocalRegistry, ModelVersion } from '../registry/registry';
+import { StepContext, StepError, StepOutcome } from './context';
 import { StepKind } from './schema';
 import { CsvSplitError, CsvSplitResult, splitCsv } from './split';
-import { thresholdCurve, thresholdPoint } from './threshold';
+import { thresholdCurve, thresholdPoint } from '../eval/threshold';
 
-export { thresholdCurve, thresholdPoint } from './threshold';
-
-/** A step failure: `{code, path, message}` (path names the step field, e.g. `steps.train.params.target`). */
-export class StepError extends Error {
-  constructor(
-    /** Stable code: BAD_PARAM, BAD_INPUT, DATA_INVALID, GATE_REJECTED, SERVE_UNAVAILABLE, SCORE_FAILED, STEP_FAILED. */
-    public readonly code: 'BAD_PARAM' | 'BAD_INPUT' | 'DATA_INVALID' | 'GATE_REJECTED' | 'SERVE_UNAVAILABLE' | 'SCORE_FAILED' | 'STEP_FAILED',
-    /** The step field concerned. */
-    public readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
-
-/** What a step gets: resolved inputs (local paths), params (plain data), output paths, and run services. */
-export interface StepContext {
-  readonly step: string;
-  readonly uses: StepKind;
-  readonly inputs: Readonly<Record<string, string | readonly string[]>>;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly outputs: Readonly<Record<string, string>>;
-  /** Registry model name of the pipeline. */
-  readonly modelName: string;
-  readonly registry: LocalRegistry;
-  readonly runId: string;
-  /** For each input that is an output of an earlier step: the run that produced it (this run, or the earlier run a cached step's outputs come from). */
-  readonly inputRuns?: Readonly<Record<string, string>>;
-  readonly log: (line: string) => void;
-  /** Registers a clean-up run at the end of the pipeline run (e.g. stopping a server). */
-  readonly onRunEnd: (fn: () => Promise<void>) => void;
-  /** The run so far (for the report step). */
-  readonly runInfo: () => Record<string, unknown>;
-}
-
-/** What a step returns. */
-export interface StepOutcome {
-  /** Numeric metrics, recorded as `<step>.<name>` in the run. */
-  readonly metrics?: Record<string, number>;
-  /** One line for the progress log. */
-  readonly summary?: string;
-  /** The answer sentence, when the step produced one. */
-  readonly answer?: string;
-}
+export { StepError } from './context';
+export { modelContentHash } from '../artifacts/modeldir';
+export type { StepContext, StepOutcome } from './context';
 
 type StepFn = (c: StepContext) => Promise<StepOutcome>;
 
@@ -178,36 +141,24 @@ const train: StepFn = async (c) => {
   const target = str(c, 'target') ?? loaded.contract?.target;
   if (!target) throw new StepError('BAD_PARAM', p(c, 'target'), `step '${c.step}' needs params.target (the label column) or a target in the contract.`);
   const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? 'auto';
-  const features = { ...(obj(c, 'features') ?? {}) } as Record<string, unknown>;
-  if (loaded.contract) features.categorical = [...new Set([...((features.categorical as string[]) ?? []), ...contractCategoricals(loaded.contract).filter((x) => x !== target)])];
+  const features = trainingFeatures((obj(c, 'features') ?? {}) as FeatureConfig, loaded.contract, target);
   const tune = obj(c, 'tune');
   const seed = num(c, 'seed', { integer: true, min: 0 }) ?? 0;
+  const tuneOpts = tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as Sampler | undefined) ?? DEFAULT_SAMPLER } : undefined;
   const result = trainModel({
     frame: loaded.frame,
     target,
-    task: choice(c, 'task', ['regression', 'classification'] as const),
+    task: choice(c, 'task', TASKS),
     model,
     params: obj(c, 'params') ?? {},
     seed,
-    features: features as never,
+    features,
     holdout: num(c, 'holdout', { min: 0, max: 0.9 }),
-    tune: tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as 'random' | 'tpe') ?? 'tpe' } : undefined,
+    tune: tuneOpts,
     log: (l) => c.log(`  ${l}`),
   });
   const tr = result.trained;
-  writeModelDir(c.outputs.model!, {
-    model: result.model,
-    estimator: tr.estimator.name,
-    task: tr.task,
-    target,
-    modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
-    ...(loaded.contractText !== null ? { contractYaml: loaded.contractText } : {}),
-    metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
-    featureImportance: result.importance,
-    fingerprint: { sha256: fileSha256(dataPath), rows: loaded.frame.rows, cols: loaded.frame.names.length, source: dataPath },
-    ...(result.search ? { extra: { 'tuning.json': { sampler: tune?.sampler ?? 'tpe', trials: result.search.trials, best: result.search.best } } } : {}),
-  });
+  writeTrainedModelDir(c.outputs.model!, result, { target, seed, data: dataPath, rows: loaded.frame.rows, cols: loaded.frame.names.length, contractText: loaded.contractText, tune: tuneOpts });
   const m = flatMetrics(result.metrics);
   return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}` };
 };
@@ -218,8 +169,8 @@ const forecast: StepFn = async (c) => {
     out: c.outputs.model!,
     time: str(c, 'time', true),
     value: str(c, 'value', true),
-    resample: choice(c, 'resample', ['hour', 'day', 'week', 'month'] as const) ?? null,
-    agg: choice(c, 'agg', ['mean', 'max', 'min', 'sum'] as const),
+    resample: choice(c, 'resample', RESAMPLE_PERIODS) ?? null,
+    agg: choice(c, 'agg', AGGREGATIONS),
     forecaster: obj(c, 'forecaster') as never,
     seed: num(c, 'seed', { integer: true, min: 0 }),
     horizon: num(c, 'horizon', { integer: true, min: 1 }),
@@ -345,13 +296,6 @@ export function referenceChampion(reg: LocalRegistry, name: string, challengerHa
   const i = s.lineage.lastIndexOf(champ.version);
   const prev = i > 0 ? s.lineage[i - 1]! : null;
   return prev === null ? null : vs.find((v) => v.version === prev) ?? null;
-}
-
-/** Content hash of a model directory as the registry computes it. */
-export function modelContentHash(dir: string): string {
-  const { createHash } = require('crypto') as typeof import('crypto');
-  const files = readModelDir(dir).manifest.files;
-  return createHash('sha256').update(JSON.stringify(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
 }
 
 const gate: StepFn = async (c) => {
