@@ -1,4 +1,5 @@
 import { ParamSpec } from '../core/estimator';
+import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
 import { Sampler, SAMPLERS } from '../eval/search';
 import { Task, TASKS } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
@@ -53,7 +54,7 @@ export interface GateBound {
 }
 
 /** The holdout metrics training records, which a gate can bound: regression, then classification. */
-export const GATE_METRICS = ['rmse', 'mae', 'mape', 'r2', 'roc_auc', 'accuracy', 'f1', 'log_loss'] as const;
+export const GATE_METRICS: readonly MetricName[] = Object.keys(GREATER_IS_BETTER) as MetricName[];
 
 /** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others (bad syntax, a metric training does not record). */
 export function parseGate(text: string): { bounds: GateBound[]; problems: string[] } {

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { MODEL_FILES } from '../artifacts/modeldir';
 import { writeFileAtomic } from '../core/atomic';
 import { fmt, showKey, showPath } from '../core/text';
 import { contractReadTypes, parseContract } from '../data/contract';
@@ -13,7 +14,7 @@ export const EVALUATION_FILE = 'evaluation.json';
 export function loadModelAndData(modelDir: string, dataPath: string, warn: (line: string) => void = () => undefined): { model: TrainedModel; frame: Frame } {
   const { model, dir } = TrainedModel.load(modelDir);
   for (const w of dir.warnings) warn(`warning: ${w}`);
-  const types = dir.contractYaml ? contractReadTypes(parseContract(dir.contractYaml, path.join(modelDir, 'contract.yaml'))) : {};
+  const types = dir.contractYaml ? contractReadTypes(parseContract(dir.contractYaml, path.join(modelDir, MODEL_FILES.contract))) : {};
   const table = readCsvFile(dataPath);
   const known = new Set(table.header);
   const t = Object.fromEntries(Object.entries(types).filter(([k]) => known.has(k)));

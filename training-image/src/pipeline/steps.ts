@@ -3,6 +3,7 @@ import * as path from 'path';
 import { fileSha256, modelContentHash, readModelDir } from '../artifacts/modeldir';
 import { commit } from '../core/job';
 import { previewJson } from '../core/preview';
+import { fmt } from '../core/text';
 import { checkContract, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
 import { Frame } from '../data/frame';
@@ -160,7 +161,7 @@ const train: StepFn = async (c) => {
   const tr = result.trained;
   writeTrainedModelDir(c.outputs.model!, result, { target, seed, data: dataPath, rows: loaded.frame.rows, cols: loaded.frame.names.length, contractText: loaded.contractText, tune: tuneOpts });
   const m = flatMetrics(result.metrics);
-  return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}` };
+  return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}` };
 };
 
 const forecast: StepFn = async (c) => {
@@ -177,7 +178,7 @@ const forecast: StepFn = async (c) => {
     log: (l) => c.log(`  ${l}`),
   });
   const bt = r.model.backtest;
-  return { metrics: { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmtN(bt.rmse)}` };
+  return { metrics: { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmt(bt.rmse)}` };
 };
 
 const evaluate: StepFn = async (c) => {
@@ -208,7 +209,7 @@ const evaluate: StepFn = async (c) => {
       crossing: ex ? { date: iso(ex.date), lower: iso(ex.lower), upper: iso(ex.upper) } : null,
       answer: answer ?? null,
     });
-    return { metrics, summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmtN(bt.rmse)}`, ...(answer ? { answer } : {}) };
+    return { metrics, summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmt(bt.rmse)}`, ...(answer ? { answer } : {}) };
   }
   const { model } = TrainedModel.load(dir);
   const dataPath = input(c, 'data', false);
@@ -245,14 +246,14 @@ const evaluate: StepFn = async (c) => {
       metrics = { ...metrics, threshold: t, f1_at_threshold: at.f1, precision_at_threshold: at.precision, recall_at_threshold: at.recall };
       notes.push(
         stored
-          ? `threshold ${t} chosen on the training holdout (F1 there ${stored.f1 === undefined ? 'n/a' : fmtN(stored.f1)})`
+          ? `threshold ${t} chosen on the training holdout (F1 there ${stored.f1 === undefined ? 'n/a' : fmt(stored.f1)})`
           : `no decision threshold stored by training (trained without a holdout, or by an older runtime): F1/precision/recall at the default 0.5`,
       );
     }
   } else metrics = flatMetrics(d.metrics);
   writeJson(c.outputs.metrics!, { task: model.task, metrics, data: dataPath ?? null, rows, decisionThreshold, classification });
   const shown = Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || ['threshold', 'f1_at_threshold', 'precision_at_threshold', 'recall_at_threshold'].includes(k));
-  return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
+  return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
 };
 
 /** The decision threshold training stored in the model's metrics (`decisionThreshold`, chosen on its holdout), or null. */
@@ -282,7 +283,7 @@ const select: StepFn = async (c) => {
   fs.rmSync(c.outputs.model!, { recursive: true, force: true });
   copyDir(best.dir, c.outputs.model!);
   writeJson(c.outputs.selection!, { metric, direction, chosen: best, candidates: scored });
-  return { metrics: { [metric]: best.value! }, summary: `chose ${best.model} (${metric} ${fmtN(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmtN(s.value)}`).join(', ')}` };
+  return { metrics: { [metric]: best.value! }, summary: `chose ${best.model} (${metric} ${fmt(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmt(s.value)}`).join(', ')}` };
 };
 
 /** The champion a challenger is compared with: the current champion, or, when the challenger already is the champion, the one it replaced. */
@@ -398,8 +399,3 @@ const report: StepFn = async (c) => {
 
 /** The implementation of each step kind. */
 export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, train, forecast, evaluate, select, gate, register, serve, score, report };
-
-/** Formats a number for progress lines. */
-export function fmtN(v: number): string {
-  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
-}
