@@ -4,7 +4,7 @@ import { Task, TASKS } from '../features/target';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { DEFAULT_SAMPLER, SAMPLERS } from '../eval/search';
 import { writeTrainedModelDir } from '../models/save';
-import { trainingFeatures, trainModel } from '../models/train';
+import { TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
 import { checkGate, formatGate } from '../contracts/gate';
 import { runTrainContract } from '../contracts/run';
 import { GATE_METRICS, GateBound, parseGate } from '../contracts/settings';
@@ -28,17 +28,17 @@ Options:
   --target <column>         the column to predict (default: the contract's target)
   --out <model-dir>         where to write the model directory
   --task <t>                regression | classification (default: inferred from the target)
-  --model <m>               ${MODEL_NAMES.join(' | ')} (default: auto = best on the holdout)
+  --model <m>               ${MODEL_NAMES.join(' | ')} (default: ${TRAIN_DEFAULTS.model} = best on the holdout)
   --params k=v ...          estimator hyperparameters (repeatable or comma-separated), e.g. alpha=0.5
   --contract <yaml>         check the data against this contract first (its category
                             columns are one-hot encoded, its time column orders the holdout)
-  --seed N                  random seed (default 0): same data + seed → same model
+  --seed N                  random seed (default ${TRAIN_DEFAULTS.seed}): same data + seed → same model
   --drop a,b                columns not to use as features
   --categorical a,b         numeric columns to one-hot encode
   --time <column>           time column: time-ordered holdout, date features, order for lags
   --lag col=1,2,24          lag features of a numeric column (repeatable)
   --rolling col=3,24        rolling-mean features over the previous rows (repeatable)
-  --holdout F               fraction held out to measure metrics (default 0.2; 0 = none)
+  --holdout F               fraction held out to measure metrics (default ${TRAIN_DEFAULTS.holdout}; 0 = none)
   --tune N                  hyperparameter search with a budget of N trials (on the holdout)
   --search random|tpe       sampler for --tune (default tpe)
   --gate r2>=0.8,rmse<=70   quality gate on the holdout metrics (also MLOPS_GATE):
@@ -114,9 +114,9 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const dataPath = required(values, 'data');
   const out = required(values, 'out');
   const task = choiceOpt<Task>(values, 'task', TASKS);
-  const model = choiceOpt<ModelName>(values, 'model', MODEL_NAMES) ?? 'auto';
+  const model = choiceOpt<ModelName>(values, 'model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
   const params = parseParams(listOpt(values, 'params'));
-  const seed = numberOpt(values, 'seed', { integer: true, min: 0, max: 0xffffffff }) ?? 0;
+  const seed = numberOpt(values, 'seed', { integer: true, min: 0, max: 0xffffffff }) ?? TRAIN_DEFAULTS.seed;
   const holdout = numberOpt(values, 'holdout', { min: 0, max: 0.9 });
   const tuneTrials = numberOpt(values, 'tune', { integer: true, min: 1 });
   const sampler = choiceOpt(values, 'search', SAMPLERS) ?? DEFAULT_SAMPLER;
@@ -124,7 +124,7 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const rolling = parseColumnLists(listOptRaw(values, 'rolling'), 'rolling');
 
   const gate = gateOpt(values);
-  if (gate.length && holdout === 0) throw new UsageError(`--gate ${show(formatGate(gate))} bounds the holdout metrics, and --holdout 0 measures none; use a holdout > 0 (default 0.2) or drop the gate`);
+  if (gate.length && holdout === 0) throw new UsageError(`--gate ${show(formatGate(gate))} bounds the holdout metrics, and --holdout 0 measures none; use a holdout > 0 (default ${TRAIN_DEFAULTS.holdout}) or drop the gate`);
   const contractPath = optional(values, 'contract');
   // Before the data is read: a wrong or unwritable output would otherwise fail only after the whole training.
   checkModelOutput({ flag: '--out', path: out, inputs: [{ flag: '--data', path: dataPath }, ...(contractPath ? [{ flag: '--contract', path: contractPath }] : [])] });

@@ -3,6 +3,7 @@ import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
 import { Sampler, SAMPLERS } from '../eval/search';
 import { Task, TASKS } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
+import { TRAIN_DEFAULTS } from '../models/train';
 import { ContractIssue, ContractError } from './errors';
 import { show, showKey, showList } from '../core/text';
 
@@ -326,7 +327,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     if (bounds.length === 0 && problems.length === 0) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'gate' is empty; give bounds such as r2>=0.8 or leave it out.` });
     return bounds;
   };
-  const model = choice<ModelName>('model', MODEL_NAMES) ?? 'auto';
+  const model = choice<ModelName>('model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
   const settings = {
     target: str('target'),
     model,

@@ -15,6 +15,9 @@ import { cut, show, showKey } from '../core/text';
 import { DataError } from '../data/errors';
 import { DataProfile, profileFrame } from './profile';
 
+/** The defaults of a training run: trainModel's, and those `mlops train`, the training contracts and the pipeline's train step apply and record. */
+export const TRAIN_DEFAULTS = { model: 'auto', seed: 0, holdout: 0.2 } as const;
+
 /** What to train. */
 export interface TrainOptions {
   readonly frame: Frame;
@@ -105,13 +108,13 @@ function timeHoldout(frame: Frame, time: string, fraction: number): Fold {
  */
 export function trainModel(o: TrainOptions): TrainResult {
   const log = o.log ?? (() => undefined);
-  const seed = o.seed ?? 0;
+  const seed = o.seed ?? TRAIN_DEFAULTS.seed;
   const timings: Record<string, number> = {};
   const t0 = Date.now();
-  const modelName = o.model ?? 'auto';
+  const modelName = o.model ?? TRAIN_DEFAULTS.model;
   if (!MODEL_NAMES.includes(modelName)) throw new Error(`Unknown model ${show(modelName)}. Accepted: ${MODEL_NAMES.join(', ')}.`);
   const targetCol = o.frame.column(o.target);
-  const holdout = o.holdout ?? 0.2;
+  const holdout = o.holdout ?? TRAIN_DEFAULTS.holdout;
   if (!(holdout >= 0 && holdout < 1)) throw new Error(`holdout must be in [0, 1). Got ${holdout}.`);
   checkRows(o.frame.rows, holdout);
   const task = o.task ?? inferTask(targetCol);

@@ -14,7 +14,7 @@ import { AGGREGATIONS, RESAMPLE_PERIODS } from '../data/series';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
 import { writeTrainedModelDir } from '../models/save';
-import { trainingFeatures, trainModel } from '../models/train';
+import { TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
 import { DEFAULT_SAMPLER, Sampler } from '../eval/search';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
@@ -141,10 +141,10 @@ const train: StepFn = async (c) => {
   if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
   const target = str(c, 'target') ?? loaded.contract?.target;
   if (!target) throw new StepError('BAD_PARAM', p(c, 'target'), `step '${c.step}' needs params.target (the label column) or a target in the contract.`);
-  const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? 'auto';
+  const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
   const features = trainingFeatures((obj(c, 'features') ?? {}) as FeatureConfig, loaded.contract, target);
   const tune = obj(c, 'tune');
-  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? 0;
+  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? TRAIN_DEFAULTS.seed;
   const tuneOpts = tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as Sampler | undefined) ?? DEFAULT_SAMPLER } : undefined;
   const result = trainModel({
     frame: loaded.frame,
