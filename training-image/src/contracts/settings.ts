@@ -3,7 +3,7 @@ import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
 import { Sampler, SAMPLERS } from '../eval/search';
 import { Task, TASKS } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
-import { TRAIN_DEFAULTS } from '../models/train';
+import { TRAIN_BOUNDS, TRAIN_DEFAULTS } from '../models/train';
 import { ContractIssue, ContractError } from './errors';
 import { show, showKey, showList } from '../core/text';
 
@@ -332,8 +332,8 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     target: str('target'),
     model,
     task: choice<Task>('task', TASKS),
-    seed: num('seed', { integer: true, min: 0, max: 0xffffffff }),
-    holdout: num('holdout', { min: 0, max: 0.9 }),
+    seed: num('seed', TRAIN_BOUNDS.seed),
+    holdout: num('holdout', TRAIN_BOUNDS.holdout),
     tune: num('tune', { integer: true, min: 1, max: 100000 }),
     search: choice('search', SAMPLERS),
     drop: chosen.get('drop')?.values ?? [],

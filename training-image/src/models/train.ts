@@ -18,6 +18,9 @@ import { DataProfile, profileFrame } from './profile';
 /** The defaults of a training run: trainModel's, and those `mlops train`, the training contracts and the pipeline's train step apply and record. */
 export const TRAIN_DEFAULTS = { model: 'auto', seed: 0, holdout: 0.2 } as const;
 
+/** The accepted range of the seed (the seeded estimators' `randomState`) and of the holdout fraction, wherever a training run is configured. */
+export const TRAIN_BOUNDS = { seed: { integer: true, min: 0, max: 0xffffffff }, holdout: { min: 0, max: 0.9 } } as const;
+
 /** What to train. */
 export interface TrainOptions {
   readonly frame: Frame;

@@ -14,7 +14,7 @@ import { AGGREGATIONS, RESAMPLE_PERIODS } from '../data/series';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
 import { writeTrainedModelDir } from '../models/save';
-import { TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
+import { TRAIN_BOUNDS, TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
 import { DEFAULT_SAMPLER, Sampler } from '../eval/search';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
@@ -154,7 +154,7 @@ const train: StepFn = async (c) => {
     params: obj(c, 'params') ?? {},
     seed,
     features,
-    holdout: num(c, 'holdout', { min: 0, max: 0.9 }),
+    holdout: num(c, 'holdout', TRAIN_BOUNDS.holdout),
     tune: tuneOpts,
     log: (l) => c.log(`  ${l}`),
   });
