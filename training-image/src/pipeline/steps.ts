@@ -14,7 +14,7 @@ import { trainModel } from '../models/train';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
 import { copyDir } from '../registry/fsutil';
-import { flatMetrics, LocalRegistry, ModelVersion } from '../registry/registry';
+import { flatMetrics, LocalRegistry, ModelVersion, notDefinedMetrics } from '../registry/registry';
 import { StepKind } from './schema';
 import { CsvSplitError, CsvSplitResult, splitCsv } from './split';
 import { thresholdCurve, thresholdPoint } from './threshold';
@@ -266,6 +266,7 @@ const evaluate: StepFn = async (c) => {
   let classification: unknown = null;
   let decisionThreshold: unknown = null;
   let rows: number | null = null;
+  let notDefined: Readonly<Record<string, string>> = {};
   const notes: string[] = [];
   if (dataPath) {
     const loaded = loadData(dataPath, contractPath);
@@ -273,7 +274,8 @@ const evaluate: StepFn = async (c) => {
     const frame = loaded.frame as Frame;
     if (!frame.names.includes(model.target.column)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `${dataPath} has no target column '${model.target.column}'; evaluate needs labelled data.`);
     rows = frame.rows;
-    metrics = model.evaluate(frame);
+    ({ metrics, notDefined } = model.evaluateScores(frame));
+    for (const [k, why] of Object.entries(notDefined)) notes.push(`${k} not defined: ${why}`);
     if (model.task === 'classification' && model.target.labels && model.target.labels.length === 2) {
       // The decision threshold comes from training (chosen on its internal holdout); it is never chosen on the data evaluated here.
       const y = encodeTarget(frame.column(model.target.column), model.target);
@@ -299,7 +301,7 @@ const evaluate: StepFn = async (c) => {
       );
     }
   } else metrics = flatMetrics(d.metrics);
-  writeJson(c.outputs.metrics!, { task: model.task, metrics, data: dataPath ?? null, rows, decisionThreshold, classification });
+  writeJson(c.outputs.metrics!, { task: model.task, metrics, ...(Object.keys(notDefined).length ? { notDefined } : {}), data: dataPath ?? null, rows, decisionThreshold, classification });
   const shown = Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || ['threshold', 'f1_at_threshold', 'precision_at_threshold', 'recall_at_threshold'].includes(k));
   return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
 };
@@ -362,12 +364,15 @@ const gate: StepFn = async (c) => {
   } catch (e) {
     throw new StepError('BAD_PARAM', `steps.${c.step}.${(e as { path: string }).path}`, (e as Error).message);
   }
-  const challenger = metricsOf(dir, input(c, 'metrics', false));
+  const metricsFile = input(c, 'metrics', false);
+  const challenger = metricsOf(dir, metricsFile);
+  // Why a metric is missing: from the evaluated data when an evaluate step's file says so, else from the model's own holdout or backtest.
+  const notDefined = { ...notDefinedMetrics(readModelDir(dir).metrics), ...(metricsFile ? notDefinedMetrics(readJson(metricsFile)) : {}) };
   const hash = modelContentHash(dir);
   const champ = referenceChampion(c.registry, c.modelName, hash);
   const current = c.registry.versions(c.modelName).length ? c.registry.resolveAlias(c.modelName, 'champion') : null;
   const isChampion = current !== null && current.contentHash === hash;
-  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null, isChampion ? current.version : null, isChampion);
+  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null, isChampion ? current.version : null, isChampion, notDefined);
   writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
   if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
   return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };

@@ -1,0 +1,83 @@
+/**
+ * A metric that is not defined (MAPE on a target with zeros) in the pipeline:
+ * the registry quality gate gives the reason and the fix in the words of the
+ * local `--gate` (issue 14, leftover of item 12).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { checkGate } from '../src/contracts/gate';
+import { Rng } from '../src/core/random';
+import { notDefinedText } from '../src/eval/metrics';
+import { runPipeline } from '../src/pipeline/runner';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-notdef-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function zerosCsv(file: string, rows: number): string {
+  const rng = new Rng(12);
+  const lines = ['a,b,y'];
+  for (let i = 0; i < rows; i++) {
+    const a = rng.normal(), b = rng.normal();
+    lines.push(`${a.toFixed(4)},${b.toFixed(4)},${(i % 10 === 0 ? 0 : 3 * a - 2 * b + 0.1 * rng.normal()).toFixed(4)}`);
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+const PIPELINE = `name: zeros
+inputs: { data: data.csv }
+steps:
+  - name: train
+    uses: train
+    inputs: { data: "\${inputs.data}" }
+    params: { target: y, model: linear, holdout: 0.2 }
+  - name: by_mape
+    uses: gate
+    inputs: { model: "\${steps.train.outputs.model}" }
+    params: { metric: mape }
+  - name: mape_threshold
+    uses: gate
+    inputs: { model: "\${steps.train.outputs.model}" }
+    params: { metric: rmse, thresholds: { mape: { max: 0.5 }, r2: { min: 0.5 } } }
+  - name: evaluate
+    uses: evaluate
+    inputs: { model: "\${steps.train.outputs.model}", data: "\${inputs.data}" }
+  - name: on_evaluated
+    uses: gate
+    inputs: { model: "\${steps.train.outputs.model}", metrics: "\${steps.evaluate.outputs.metrics}" }
+    params: { metric: mape }
+`;
+
+describe('the pipeline/registry gate on a metric that is not defined', () => {
+  test('says why and what to do, in the same words as the local --gate, for the holdout and for data an evaluate step scored', async () => {
+    const dir = path.join(tmp, 'p');
+    fs.mkdirSync(dir);
+    zerosCsv(path.join(dir, 'data.csv'), 200);
+    const file = path.join(dir, 'pipeline.yaml');
+    fs.writeFileSync(file, PIPELINE);
+    const r = await runPipeline(file, { root: path.join(dir, '.mlops') });
+    expect(r.run.error).toBeNull();
+    const holdout = JSON.parse(fs.readFileSync(path.join(r.outputs.train!.model!, 'metrics.json'), 'utf8')).holdout as Record<string, unknown> & { notDefined: { mape: string } };
+    const why = holdout.notDefined.mape;
+    expect(why).toBe("MAPE divides by the true value, and 4 of 40 true values are 0 (or within 2.2e-16 × max |y| of it); use mae or rmse (in the target's units) instead, or drop the rows whose target is 0");
+    const decision = (step: string): { passed: boolean; reasons: string[] } => JSON.parse(fs.readFileSync(r.outputs[step]!.decision!, 'utf8'));
+    // The gate's metric is MAPE: rejected with the reason, not "has no 'mape' metric".
+    const text = 'mape is not defined on this holdout: ' + why;
+    expect(notDefinedText('mape', why)).toBe(text);
+    expect(decision('by_mape')).toMatchObject({ passed: false, reasons: [text, 'no champion yet: thresholds only'] });
+    // A threshold on MAPE: the same words; the other checks still reported.
+    expect(decision('mape_threshold').passed).toBe(false);
+    expect(decision('mape_threshold').reasons[0]).toBe(`threshold on 'mape': ${text}`);
+    expect(decision('mape_threshold').reasons.slice(1)).toEqual([`r2 ${(holdout.r2 as number).toPrecision(4)} ≥ minimum 0.5000`, 'no champion yet: thresholds only']);
+    // The local gate says the same of the same holdout.
+    expect(() => checkGate([{ metric: 'mape', bound: 'max', value: 0.5 }], holdout)).toThrow(`the model misses the quality gate on its holdout metrics: ${text}.`);
+    // On the data an evaluate step scored (200 rows, 20 zeros): its reason, named as such; metrics.json records it.
+    const evaluated = JSON.parse(fs.readFileSync(r.outputs.evaluate!.metrics!, 'utf8'));
+    expect(evaluated.metrics.mape).toBeUndefined();
+    expect(evaluated.notDefined.mape).toMatch(/^MAPE divides by the true value, and 20 of 200 true values are 0 .*; use mae or rmse/);
+    expect(r.run.steps.find((s) => s.name === 'evaluate')!.summary).toContain('mape not defined: MAPE divides by the true value, and 20 of 200');
+    expect(decision('on_evaluated').reasons[0]).toBe(`mape is not defined on the data evaluated: ${evaluated.notDefined.mape}`);
+    expect(JSON.stringify(r.run)).not.toMatch(/has no 'mape' metric/);
+  }, 60_000);
+});
