@@ -81,3 +81,66 @@ describe('the pipeline/registry gate on a metric that is not defined', () => {
     expect(JSON.stringify(r.run)).not.toMatch(/has no 'mape' metric/);
   }, 60_000);
 });
+
+const FORECAST = `name: closed-sundays
+inputs: { data: sales.csv }
+steps:
+  - name: weekly
+    uses: forecast
+    inputs: { data: "\${inputs.data}" }
+    params: { time: date, value: sales, forecaster: { uncertaintySamples: 50, seasonalities: { yearly: 0, daily: 0 } } }
+  - name: linear
+    uses: forecast
+    inputs: { data: "\${inputs.data}" }
+    params: { time: date, value: sales, forecaster: { trend: linear, uncertaintySamples: 50, seasonalities: { yearly: 0, weekly: 0, daily: 0 } } }
+  - name: gate
+    uses: gate
+    inputs: { model: "\${steps.weekly.outputs.model}" }
+    params: { metric: rmse, thresholds: { mape: { max: 0.3 } } }
+  - name: by_rmse
+    uses: select
+    inputs: { candidates: ["\${steps.linear.outputs.model}", "\${steps.weekly.outputs.model}"] }
+    params: { metric: rmse }
+  - name: report
+    uses: report
+    inputs: { model: "\${steps.by_rmse.outputs.model}" }
+`;
+
+describe('forecasts of a series with zeros in the pipeline', () => {
+  const dir = path.join(tmp, 'f');
+  const file = path.join(dir, 'pipeline.yaml');
+  beforeAll(() => {
+    fs.mkdirSync(dir);
+    const rows = ['date,sales'];
+    for (let d = 0; d < 140; d++) rows.push(`${new Date(Date.UTC(2021, 0, 4) + d * 86400e3).toISOString().slice(0, 10)},${d % 7 === 6 ? 0 : (20 + 0.05 * d + 3 * Math.sin((2 * Math.PI * d) / 7) + ((d * 37) % 11) / 11 - 0.5).toFixed(3)}`);
+    fs.writeFileSync(path.join(dir, 'sales.csv'), rows.join('\n') + '\n');
+    fs.writeFileSync(file, FORECAST);
+  });
+
+  test('the backtest MAPE is not defined: left out of the step metrics with the reason, the gate says so, selection by rmse works, the report shows the reason', async () => {
+    const r = await runPipeline(file, { root: path.join(dir, '.mlops') });
+    expect(r.run.error).toBeNull();
+    const bt = JSON.parse(fs.readFileSync(path.join(r.outputs.weekly!.model!, 'metrics.json'), 'utf8')).backtest;
+    expect(bt.mape).toBeNull();
+    expect(bt.notDefined.mape).toMatch(/^MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse/);
+    const weekly = r.run.steps.find((s) => s.name === 'weekly')!;
+    expect(Object.keys(weekly.metrics).sort()).toEqual(['coverage', 'mae', 'points', 'rmse']);
+    expect(weekly.summary).toContain(`; mape not defined: ${bt.notDefined.mape}`);
+    const decision = JSON.parse(fs.readFileSync(r.outputs.gate!.decision!, 'utf8'));
+    expect(decision.passed).toBe(false);
+    expect(decision.reasons[0]).toBe(`threshold on 'mape': ${notDefinedText('mape', bt.notDefined.mape, 'the backtest')}`);
+    expect(r.run.steps.find((s) => s.name === 'by_rmse')!.status).toBe('ok');
+    const html = fs.readFileSync(path.join(r.report!, 'report.html'), 'utf8');
+    expect(html).toContain('<td>not defined: MAPE divides by the true value');
+    expect(JSON.stringify(r.run)).not.toMatch(/e\+1[0-9]/);
+  }, 60_000);
+
+  test('select by mape refuses, naming the candidate and the reason, instead of ranking an undefined MAPE', async () => {
+    fs.writeFileSync(file, FORECAST.replace('params: { metric: rmse }', 'params: { metric: mape }'));
+    const r = await runPipeline(file, { root: path.join(dir, '.mlops') });
+    const sel = r.run.steps.find((s) => s.name === 'by_rmse')!;
+    expect(sel.status).toBe('failed');
+    expect(sel.error).toMatchObject({ code: 'BAD_PARAM', path: 'steps.by_rmse.params.metric' });
+    expect(sel.error!.message).toMatch(/^cannot select by 'mape': for candidate trend-forecaster \(.*linear.model\), mape is not defined on the backtest: MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse \(in the target's units\) instead, or drop the rows whose target is 0\.$/);
+  }, 60_000);
+});

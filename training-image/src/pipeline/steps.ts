@@ -6,6 +6,7 @@ import { previewJson } from '../core/preview';
 import { checkContract, contractCategoricals, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
 import { Frame } from '../data/frame';
+import { notDefinedText } from '../eval/metrics';
 import { encodeTarget } from '../features/target';
 import { loadData } from '../cli/data';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
@@ -226,7 +227,7 @@ const forecast: StepFn = async (c) => {
     log: (l) => c.log(`  ${l}`),
   });
   const bt = r.model.backtest;
-  return { metrics: { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmtN(bt.rmse)}` };
+  return { metrics: { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmtN(bt.rmse)}${bt.mape === null ? `; mape not defined: ${bt.notDefined.mape}` : ''}` };
 };
 
 const evaluate: StepFn = async (c) => {
@@ -246,7 +247,7 @@ const evaluate: StepFn = async (c) => {
       const { recentPeak } = await import('../report/series');
       answer = transformerAnswer({ rating: threshold, crossing: ex && (ex.date !== null || ex.upper !== null || ex.lower !== null) ? ex : null, horizonEnd: fc.times[fc.times.length - 1]!, backtest: bt, unit: str(c, 'unit'), intervalWidth: m.forecaster.getParams().intervalWidth, recentPeak: recentPeak(m.history.values) });
     }
-    const metrics = { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage };
+    const metrics = { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage };
     writeJson(c.outputs.metrics!, {
       task: 'forecast',
       metrics,
@@ -327,6 +328,11 @@ const select: StepFn = async (c) => {
   const direction = choice(c, 'direction', ['minimize', 'maximize'] as const) ?? METRIC_DIRECTIONS[metric];
   if (!direction) throw new StepError('BAD_PARAM', p(c, 'direction'), `metric '${metric}' has no known direction; add direction: minimize or maximize.`);
   const scored = cands.map((dir) => ({ dir, model: readModelDir(dir).manifest.model, value: metricsOf(dir)[metric] ?? null }));
+  // A candidate whose metric is not defined (MAPE with zero targets) cannot be ranked by it: say so rather than pass it over.
+  for (const s of scored) {
+    const nd = s.value === null ? notDefinedMetrics(readModelDir(s.dir).metrics)[metric] : undefined;
+    if (nd) throw new StepError('BAD_PARAM', p(c, 'metric'), `cannot select by '${metric}': for candidate ${s.model} (${s.dir}), ${notDefinedText(metric, nd.why, nd.on)}.`);
+  }
   const ok = scored.filter((s) => s.value !== null);
   if (!ok.length) throw new StepError('BAD_PARAM', p(c, 'metric'), `no candidate has metric '${metric}'; candidates have ${Object.keys(metricsOf(cands[0]!)).join(', ')}.`);
   const best = ok.sort((a, b) => (direction === 'minimize' ? a.value! - b.value! : b.value! - a.value!))[0]!;
