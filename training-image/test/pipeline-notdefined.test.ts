@@ -3,6 +3,7 @@
  * the registry quality gate gives the reason and the fix in the words of the
  * local `--gate` (issue 14, leftover of item 12).
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -142,5 +143,16 @@ describe('forecasts of a series with zeros in the pipeline', () => {
     expect(sel.status).toBe('failed');
     expect(sel.error).toMatchObject({ code: 'BAD_PARAM', path: 'steps.by_rmse.params.metric' });
     expect(sel.error!.message).toMatch(/^cannot select by 'mape': for candidate trend-forecaster \(.*linear.model\), mape is not defined on the backtest: MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse \(in the target's units\) instead, or drop the rows whose target is 0\.$/);
+  }, 60_000);
+
+  test('mlops forecast says MAPE is not defined and why, in text and JSON', () => {
+    const bin = path.join(__dirname, '..', 'bin', 'mlops.js');
+    const run = (...a: string[]): { status: number | null; stdout: string } => spawnSync(process.execPath, [bin, 'forecast', '--data', path.join(dir, 'sales.csv'), '--time', 'date', '--value', 'sales', '--horizon', '14', ...a], { encoding: 'utf8', env: { ...process.env, MLOPS_HOME: '' } });
+    const text = run();
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/backtest RMSE [0-9.]+, MAE [0-9.]+, MAPE not defined \(MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse .*\) over \d+ folds/);
+    const json = JSON.parse(run('--json').stdout);
+    expect(json.backtest.mape).toBeNull();
+    expect(json.backtest.notDefined.mape).toMatch(/^MAPE divides by the true value/);
   }, 60_000);
 });
