@@ -15,6 +15,10 @@ describe('transformerAnswer', () => {
     const s = transformerAnswer({ rating: 24, crossing: { date: '2020-06-10T00:00:00.000Z', upper: '2019-05-20T00:00:00.000Z', lower: null }, horizonEnd: '2021-06-25T00:00:00.000Z', backtest: bt });
     expect(s).toMatch(/^Peak load is forecast to first exceed the 24 rating in June 2020 \(80% interval: May 2019 to after June 2021\)\./);
     expect(s).toContain('backtest RMSE 2.24, MAPE 12%');
+    // A MAPE that is not defined (a held-out value was 0) is left out, not printed as 0% or 1e13%.
+    const z = transformerAnswer({ rating: 24, crossing: null, horizonEnd: '2021-06-25T00:00:00.000Z', backtest: { ...bt, mape: null } });
+    expect(z).toContain('backtest RMSE 2.24 on held-out days');
+    expect(z).not.toContain('MAPE');
   });
 
   test('GIVEN no crossing at all WHEN formatted THEN it says so, up to the end of the horizon', () => {

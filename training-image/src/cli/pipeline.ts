@@ -40,6 +40,10 @@ Options:
   --no-cache          run every step even when unchanged
   --json              print the run record as JSON
   -h, --help          show this help
+
+Clean-up is automatic: at the end of a run, the work folders of ended runs
+that no cache entry points into are removed; cache entries are kept per step
+up to MLOPS_CACHE_KEEP (default 10, or all) — see FORMAT.md "Retention".
 ` + STEP_HELP;
 
 

@@ -1,4 +1,5 @@
 import { show } from '../core/text';
+import { notDefinedText } from '../eval/metrics';
 import { contractError } from './errors';
 import { GateBound } from './settings';
 
@@ -33,7 +34,7 @@ export function checkGate(bounds: readonly GateBound[], holdout: Readonly<Record
       const why = Object.hasOwn(notDefined, b.metric) ? notDefined[b.metric] : undefined;
       misses.push(
         typeof why === 'string'
-          ? `${b.metric} is not defined on this holdout: ${why}`
+          ? notDefinedText(b.metric, why)
           : `${b.metric}: no holdout value (the model recorded ${recorded.join(', ') || 'no holdout metrics; set holdout > 0'})`,
       );
       continue;

@@ -145,7 +145,8 @@ export async function commitAsync<T>(what: string, fn: () => Promise<T>): Promis
  * in place), `swap-placed` (the new model in place, the previous one not yet
  * removed), `register-copied` (a registry version's model copied to
  * `.model.tmp`), `register-placed` (renamed to `model`, no version.json yet),
- * `publish` (between copying a model's files into a mount point and its manifest).
+ * `publish` (between copying a model's files into a mount point and its manifest),
+ * `step-<name>` (a pipeline run about to run its step `<name>`, its record saved).
  */
 export function testPause(point: string): void {
   const spec = process.env.MLOPS_TEST_PAUSE_AT;

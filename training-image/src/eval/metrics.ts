@@ -147,7 +147,17 @@ export function mapeUndefinedReason(yTrue: ArrayLike<number>): string | null {
   let zeros = 0;
   for (let i = 0; i < yTrue.length; i++) if (Math.abs(yTrue[i]!) <= tiny) zeros++;
   if (zeros === 0) return null;
-  return `MAPE divides by the true value, and ${zeros} of ${yTrue.length} true values ${zeros === 1 ? 'is' : 'are'} 0${tiny > 0 ? ' (or within 2.2e-16 × max |y| of it)' : ''}; use mae or rmse (in the target's units) instead`;
+  return `MAPE divides by the true value, and ${zeros} of ${yTrue.length} true values ${zeros === 1 ? 'is' : 'are'} 0${tiny > 0 ? ' (or within 2.2e-16 × max |y| of it)' : ''}; use mae or rmse (in the target's units) instead, or drop the rows whose target is 0`;
+}
+
+/**
+ * The one wording of a metric that is not defined where it was measured,
+ * for every gate (local `--gate`, the pipeline/registry gate) and selection:
+ * `mape is not defined on this holdout: <reason and fix>`, the reason as
+ * {@link Scores.notDefined} gives it (e.g. {@link mapeUndefinedReason}).
+ */
+export function notDefinedText(metric: string, why: string, on = 'this holdout'): string {
+  return `${metric} is not defined on ${on}: ${why}`;
 }
 
 /** Metrics with the ones that are not defined for the data left out, each with the reason. */

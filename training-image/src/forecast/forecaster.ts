@@ -405,7 +405,9 @@ function reviveBacktest(b: ForecastBacktest): ForecastBacktest {
   return {
     rmse: num(b.rmse),
     mae: num(b.mae),
-    mape: num(b.mape),
+    // null: not defined (a held-out value was 0), the reason in notDefined; absent notDefined: a model saved before it existed.
+    mape: b.mape === null && b.notDefined && typeof b.notDefined === 'object' ? null : num(b.mape),
+    notDefined: b.notDefined && typeof b.notDefined === 'object' ? Object.fromEntries(Object.entries(b.notDefined).filter(([, v]) => typeof v === 'string')) : {},
     folds: num(b.folds),
     horizon: num(b.horizon),
     coverage: num(b.coverage),

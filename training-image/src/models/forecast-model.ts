@@ -203,7 +203,7 @@ export function trainForecastModel(o: ForecastTrainOptions): { model: ForecastMo
   const f = new TrendForecaster({ randomState: o.seed ?? 0, ...o.forecaster }).fit(s.times, s.values);
   const model = new ForecastModel(f, spec, { times: s.times, values: s.values }, horizon);
   const bt = f.backtest;
-  log(`chose ${f.model}; backtest RMSE ${bt.rmse.toPrecision(4)}, MAE ${bt.mae.toPrecision(4)}, MAPE ${(bt.mape * 100).toFixed(1)}% over ${bt.folds} folds`);
+  log(`chose ${f.model}; backtest RMSE ${bt.rmse.toPrecision(4)}, MAE ${bt.mae.toPrecision(4)}, ${bt.mape === null ? `MAPE not defined (${bt.notDefined.mape})` : `MAPE ${(bt.mape * 100).toFixed(1)}%`} over ${bt.folds} folds`);
   const ms = Date.now() - t0;
   const manifest = writeModelDir(o.out, {
     model: FORECAST_MODEL_NAME,

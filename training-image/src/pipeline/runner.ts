@@ -9,6 +9,7 @@ import { LocalRegistry } from '../registry/registry';
 import { gitInfo, newRunId, RunRecord, StepRecord, TrackingStore } from '../tracking/store';
 import { parsePipeline, Pipeline, PipelineError, Step, STEP_OUTPUTS, topologicalOrder, UNCACHED_KINDS } from './schema';
 import { modelContentHash, referenceChampion, STEP_FUNCTIONS, StepError } from './steps';
+import { cacheKeep, collectWork, pinCacheEntry, workParent } from './workgc';
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions {
@@ -115,13 +116,14 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const unknownParams = Object.keys(opts.params ?? {}).filter((k) => !(k in pipeline.params));
   if (unknownParams.length) throw new PipelineError(`${file}: unknown parameter override(s).`, unknownParams.map((k) => ({ code: 'BAD_REFERENCE' as const, path: `params.${k}`, message: `'${k}' is not a parameter of this pipeline (parameters: ${Object.keys(pipeline.params).join(', ') || 'none'}).` })));
   const params = { ...pipeline.params, ...(opts.params ?? {}) };
+  const keepEntries = cacheKeep(env);
   const inputs = Object.fromEntries(Object.entries(pipeline.inputs).map(([k, v]) => [k, localPath(v, base)]));
   const modelName = pipeline.model ?? pipeline.name;
   const registry = new LocalRegistry(path.join(root, 'registry'));
   const store = new TrackingStore(root);
   const runId = newRunId();
   // Each run writes only in its own folder: concurrent runs never touch each other's files.
-  const workRoot = path.join(root, 'work', pipeline.name, runId);
+  const workRoot = path.join(workParent(root, pipeline.name), runId);
   const cacheRoot = path.join(root, 'cache', pipeline.name);
   /** Output path → the run that produced it. */
   const producers = new Map<string, string>();
@@ -154,6 +156,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     error: null,
   };
   store.save(run);
+  // The folder exists for as long as the run does (after its record: see workgc.ts), even when every step is cached.
+  fs.mkdirSync(workRoot, { recursive: true });
   // A stopped or killed job leaves no run that claims to be running: its supervisor marks it failed.
   const releaseRun = job.runRecord(path.join(store.runDir(run.id), 'run.json'));
   log(`run ${run.id}: pipeline '${pipeline.name}' (${order.length} steps) → ${root}`);
@@ -183,7 +187,25 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         rec.cacheKey = key;
         // Content-addressed: one entry per key, pointing at the outputs of the run that produced them (never written again).
         const cacheFile = path.join(cacheRoot, s.name, `${key}.json`);
-        const cached = cacheable ? cacheHit(cacheFile, key, outputs, s, registry, modelName) : null;
+        let cached: CacheEntry | null = null;
+        const entry = cacheable ? readEntry(cacheFile, key) : null;
+        if (entry) {
+          // Recorded (cachedFrom) before the outputs are read, so no clean-up removes them while this run uses them.
+          let pinned = false;
+          try {
+            pinned = pinCacheEntry(root, pipeline.name, cacheFile, entry, () => {
+              rec.cachedFrom = entry.runId;
+              store.save(run);
+            });
+          } catch (e) {
+            log(`${label}: cache entry not used (${(e as Error).message})`);
+          }
+          cached = pinned ? cacheHit(entry, outputs, s, registry, modelName) : null;
+          if (!cached && rec.cachedFrom !== undefined) {
+            delete rec.cachedFrom;
+            store.save(run);
+          }
+        }
         if (cached) {
           rec.status = 'skipped';
           rec.cachedFrom = cached.runId;
@@ -199,6 +221,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
           store.save(run);
           log(`${label}…`);
           for (const o of Object.values(outputs)) fs.mkdirSync(path.dirname(o), { recursive: true });
+          job.testPause(`step-${s.name}`);
           const outcome = await STEP_FUNCTIONS[s.uses]({
             step: s.name,
             uses: s.uses,
@@ -270,7 +293,17 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   } catch {
     aliases = null; // a bad model name or an unreadable registry was reported by the step that used it
   }
-  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision: readOut('gate', 'decision'), registration: readOut('register', 'registration'), decisionFrom, aliases, root };
+  const decision = readOut('gate', 'decision');
+  const registration = readOut('register', 'registration');
+  // Clean-up: the folders of ended runs that no cache entry points into (this run's, and those it reused, stay until the next run).
+  try {
+    const reused = run.steps.flatMap((s) => (s.cachedFrom ? [s.cachedFrom] : []));
+    const gc = collectWork(root, pipeline.name, { keep: [run.id, ...reused], cacheKeep: keepEntries });
+    if (gc.removed.length || gc.entriesDropped) log(`clean-up: removed the work folders of ${gc.removed.length} ended run(s) no cache entry points into${gc.entriesDropped ? `, dropped ${gc.entriesDropped} cache entr${gc.entriesDropped === 1 ? 'y' : 'ies'} (outputs gone, or beyond MLOPS_CACHE_KEEP=${keepEntries} per step)` : ''}`);
+  } catch (e) {
+    log(`warning: clean-up of ${workParent(root, pipeline.name)} skipped: ${(e as Error).message}`);
+  }
+  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision, registration, decisionFrom, aliases, root };
 }
 
 function fmtMs(ms: number): string {
@@ -313,17 +346,24 @@ interface CacheEntry {
   readonly answer?: string | null;
 }
 
-/**
- * The cache entry of a step for `key`, when every output it records still
- * exists with the recorded hash (an output the pipeline names with an
- * absolute path must be that path), and for a register step when the
- * version it registered is still in the registry; else null.
- */
-function cacheHit(file: string, key: string, outputs: Record<string, string>, s: Step, registry: LocalRegistry, modelName: string): CacheEntry | null {
-  if (!fs.existsSync(file)) return null;
+/** The cache entry for `key` in `file`, or null (none, or not readable: a miss). */
+function readEntry(file: string, key: string): CacheEntry | null {
   try {
     const c = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheEntry;
-    if (c.key !== key || typeof c.runId !== 'string') return null;
+    return c && c.key === key && typeof c.runId === 'string' && c.outputs && typeof c.outputs === 'object' ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A cache entry if it can be used: every output it records still exists
+ * with the recorded hash (an output the pipeline names with an absolute path
+ * must be that path), and for a register step the version it registered is
+ * still in the registry; else null (a miss: the step runs again).
+ */
+function cacheHit(c: CacheEntry, outputs: Record<string, string>, s: Step, registry: LocalRegistry, modelName: string): CacheEntry | null {
+  try {
     for (const [name, p] of Object.entries(outputs)) {
       const rec = c.outputs[name];
       const fixed = s.outputs?.[name] !== undefined && path.isAbsolute(s.outputs[name]!);

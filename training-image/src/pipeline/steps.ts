@@ -11,6 +11,7 @@ import { FeatureConfig } from '../features/pipeline';
 import { encodeTarget, TASKS } from '../features/target';
 import { loadData } from '../data/load';
 import { AGGREGATIONS, RESAMPLE_PERIODS } from '../data/series';
+import { notDefinedText } from '../eval/metrics';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
 import { writeTrainedModelDir } from '../models/save';
@@ -19,7 +20,7 @@ import { DEFAULT_SAMPLER, Sampler } from '../eval/search';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
 import { copyDir } from '../registry/fsutil';
-import { flatMetrics, LocalRegistry, ModelVersion } from '../registry/registry';
+import { flatMetrics, LocalRegistry, ModelVersion, notDefinedMetrics } from '../registry/registry';
 import { StepContext, StepError, StepOutcome } from './context';
 import { StepKind } from './schema';
 import { CsvSplitError, CsvSplitResult, splitCsv } from './split';
@@ -178,7 +179,7 @@ const forecast: StepFn = async (c) => {
     log: (l) => c.log(`  ${l}`),
   });
   const bt = r.model.backtest;
-  return { metrics: { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmt(bt.rmse)}` };
+  return { metrics: { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmt(bt.rmse)}${bt.mape === null ? `; mape not defined: ${bt.notDefined.mape}` : ''}` };
 };
 
 const evaluate: StepFn = async (c) => {
@@ -198,7 +199,7 @@ const evaluate: StepFn = async (c) => {
       const { recentPeak } = await import('../report/series');
       answer = transformerAnswer({ rating: threshold, crossing: ex && (ex.date !== null || ex.upper !== null || ex.lower !== null) ? ex : null, horizonEnd: fc.times[fc.times.length - 1]!, backtest: bt, unit: str(c, 'unit'), intervalWidth: m.forecaster.getParams().intervalWidth, recentPeak: recentPeak(m.history.values) });
     }
-    const metrics = { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage };
+    const metrics = { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage };
     writeJson(c.outputs.metrics!, {
       task: 'forecast',
       metrics,
@@ -218,6 +219,7 @@ const evaluate: StepFn = async (c) => {
   let classification: unknown = null;
   let decisionThreshold: unknown = null;
   let rows: number | null = null;
+  let notDefined: Readonly<Record<string, string>> = {};
   const notes: string[] = [];
   if (dataPath) {
     const loaded = loadData(dataPath, contractPath);
@@ -225,7 +227,8 @@ const evaluate: StepFn = async (c) => {
     const frame = loaded.frame as Frame;
     if (!frame.names.includes(model.target.column)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `${dataPath} has no target column '${model.target.column}'; evaluate needs labelled data.`);
     rows = frame.rows;
-    metrics = model.evaluate(frame);
+    ({ metrics, notDefined } = model.evaluateScores(frame));
+    for (const [k, why] of Object.entries(notDefined)) notes.push(`${k} not defined: ${why}`);
     if (model.task === 'classification' && model.target.labels && model.target.labels.length === 2) {
       // The decision threshold comes from training (chosen on its internal holdout); it is never chosen on the data evaluated here.
       const y = encodeTarget(frame.column(model.target.column), model.target);
@@ -251,7 +254,7 @@ const evaluate: StepFn = async (c) => {
       );
     }
   } else metrics = flatMetrics(d.metrics);
-  writeJson(c.outputs.metrics!, { task: model.task, metrics, data: dataPath ?? null, rows, decisionThreshold, classification });
+  writeJson(c.outputs.metrics!, { task: model.task, metrics, ...(Object.keys(notDefined).length ? { notDefined } : {}), data: dataPath ?? null, rows, decisionThreshold, classification });
   const shown = Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || ['threshold', 'f1_at_threshold', 'precision_at_threshold', 'recall_at_threshold'].includes(k));
   return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
 };
@@ -277,6 +280,11 @@ const select: StepFn = async (c) => {
   const direction = choice(c, 'direction', ['minimize', 'maximize'] as const) ?? METRIC_DIRECTIONS[metric];
   if (!direction) throw new StepError('BAD_PARAM', p(c, 'direction'), `metric '${metric}' has no known direction; add direction: minimize or maximize.`);
   const scored = cands.map((dir) => ({ dir, model: readModelDir(dir).manifest.model, value: metricsOf(dir)[metric] ?? null }));
+  // A candidate whose metric is not defined (MAPE with zero targets) cannot be ranked by it: say so rather than pass it over.
+  for (const s of scored) {
+    const nd = s.value === null ? notDefinedMetrics(readModelDir(s.dir).metrics)[metric] : undefined;
+    if (nd) throw new StepError('BAD_PARAM', p(c, 'metric'), `cannot select by '${metric}': for candidate ${s.model} (${s.dir}), ${notDefinedText(metric, nd.why, nd.on)}.`);
+  }
   const ok = scored.filter((s) => s.value !== null);
   if (!ok.length) throw new StepError('BAD_PARAM', p(c, 'metric'), `no candidate has metric '${metric}'; candidates have ${Object.keys(metricsOf(cands[0]!)).join(', ')}.`);
   const best = ok.sort((a, b) => (direction === 'minimize' ? a.value! - b.value! : b.value! - a.value!))[0]!;
@@ -307,12 +315,15 @@ const gate: StepFn = async (c) => {
   } catch (e) {
     throw new StepError('BAD_PARAM', `steps.${c.step}.${(e as { path: string }).path}`, (e as Error).message);
   }
-  const challenger = metricsOf(dir, input(c, 'metrics', false));
+  const metricsFile = input(c, 'metrics', false);
+  const challenger = metricsOf(dir, metricsFile);
+  // Why a metric is missing: from the evaluated data when an evaluate step's file says so, else from the model's own holdout or backtest.
+  const notDefined = { ...notDefinedMetrics(readModelDir(dir).metrics), ...(metricsFile ? notDefinedMetrics(readJson(metricsFile)) : {}) };
   const hash = modelContentHash(dir);
   const champ = referenceChampion(c.registry, c.modelName, hash);
   const current = c.registry.versions(c.modelName).length ? c.registry.resolveAlias(c.modelName, 'champion') : null;
   const isChampion = current !== null && current.contentHash === hash;
-  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null, isChampion ? current.version : null, isChampion);
+  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null, isChampion ? current.version : null, isChampion, notDefined);
   writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
   if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
   return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };

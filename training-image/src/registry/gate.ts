@@ -1,4 +1,5 @@
-import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
+import { GREATER_IS_BETTER, MetricName, notDefinedText } from '../eval/metrics';
+import type { NotDefined } from './registry';
 
 /** Optimisation direction of a metric. */
 export type Direction = 'minimize' | 'maximize';
@@ -79,17 +80,31 @@ export function checkGateConfig(c: Record<string, unknown>): GateConfig {
  * `metric` by `margin` (and `relativeMargin` × |champion|) in the metric's direction.
  * `alreadyChampion`: the challenger is the registry's champion
  * `challengerVersion` (a re-run of the model that was promoted); `champion`
- * is then the one it replaced, and the reasons say so.
+ * is then the one it replaced, and the reasons say so. `notDefined`: the
+ * challenger's metrics that are not defined on its data (MAPE on a target
+ * with zeros, see registry `notDefinedMetrics`); a check on one of them fails
+ * with that reason and its fix, in the words of the local gate.
  */
-export function gateDecision(config: GateConfig, challenger: Readonly<Record<string, number>>, champion: { metrics: Readonly<Record<string, number>>; version: number } | null, challengerVersion: number | null = null, alreadyChampion = false): GateDecision {
+export function gateDecision(
+  config: GateConfig,
+  challenger: Readonly<Record<string, number>>,
+  champion: { metrics: Readonly<Record<string, number>>; version: number } | null,
+  challengerVersion: number | null = null,
+  alreadyChampion = false,
+  notDefined: Readonly<Record<string, NotDefined>> = {},
+): GateDecision {
+  const missing = (m: string): string => {
+    const nd = Object.hasOwn(notDefined, m) ? notDefined[m] : undefined;
+    return nd ? notDefinedText(m, nd.why, nd.on) : `the challenger has no '${m}' metric (it has ${Object.keys(challenger).join(', ') || 'none'})`;
+  };
   const direction = config.direction ?? METRIC_DIRECTIONS[config.metric] ?? 'minimize';
   const fails: string[] = [], oks: string[] = [];
   const value = num(challenger[config.metric]);
-  if (value === null) fails.push(`the challenger has no '${config.metric}' metric (it has ${Object.keys(challenger).join(', ') || 'none'})`);
+  if (value === null) fails.push(missing(config.metric));
   for (const [m, b] of Object.entries(config.thresholds ?? {})) {
     const v = num(challenger[m]);
     if (v === null) {
-      fails.push(`threshold on '${m}': the challenger has no '${m}' metric`);
+      fails.push(`threshold on '${m}': ${missing(m)}`);
       continue;
     }
     if (b.min !== undefined) (v >= b.min ? oks : fails).push(`${m} ${fmt(v)} ${v >= b.min ? '≥' : '<'} minimum ${fmt(b.min)}`);

@@ -86,6 +86,32 @@ export function flatMetrics(metrics: unknown): Record<string, number> {
   return out;
 }
 
+/** Where a metric was measured and why it is not defined there (see {@link notDefinedMetrics}). */
+export interface NotDefined {
+  /** e.g. `this holdout`, `the backtest`, `the data evaluated`. */
+  readonly on: string;
+  /** The reason and the fix, as the metrics code gives it. */
+  readonly why: string;
+}
+
+/**
+ * The metrics a model's (or an evaluate step's) metrics document records as
+ * not defined, with the reason: `notDefined` (an evaluate step's data),
+ * `holdout.notDefined` (training), `backtest.notDefined` (a forecaster) —
+ * the places {@link flatMetrics} reads the numbers from.
+ */
+export function notDefinedMetrics(metrics: unknown): Record<string, NotDefined> {
+  const out: Record<string, NotDefined> = {};
+  if (!metrics || typeof metrics !== 'object') return out;
+  const m = metrics as Record<string, unknown>;
+  const sub = (k: string): unknown => (m[k] && typeof m[k] === 'object' ? (m[k] as Record<string, unknown>).notDefined : undefined);
+  for (const [nd, on] of [[m.notDefined, 'the data evaluated'], [sub('holdout'), 'this holdout'], [sub('backtest'), 'the backtest']] as const) {
+    if (!nd || typeof nd !== 'object') continue;
+    for (const [k, why] of Object.entries(nd as Record<string, unknown>)) if (typeof why === 'string' && !Object.hasOwn(out, k)) out[k] = { on, why };
+  }
+  return out;
+}
+
 /**
  * A local model registry in a folder: `<root>/<name>/versions/<n>/{model/, version.json}`
  * and `<root>/<name>/aliases.json`. Versions are immutable; aliases change by

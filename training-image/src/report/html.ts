@@ -166,7 +166,7 @@ function backtestBody(r: ParsedReportInput): string {
   const rows: string[][] = [
     ['RMSE', `${fmtMetric('rmse', b.rmse)}${unit}`],
     ['MAE', `${fmtMetric('mae', b.mae)}${unit}`],
-    ['MAPE', fmtMetric('mape', b.mape)],
+    ['MAPE', b.mape === null && b.notDefined?.mape ? `not defined: ${esc(b.notDefined.mape)}` : fmtMetric('mape', b.mape)],
   ];
   if (b.coverage !== undefined) rows.push([`Interval coverage (held-out points inside the interval)`, fmtMetric('coverage', b.coverage)]);
   if (b.folds !== undefined) rows.push(['Folds × points per fold', `${b.folds} × ${b.horizon ?? '?'}`]);

@@ -69,8 +69,10 @@ export const ReportBacktestSchema = z
   .object({
     rmse: Metric,
     mae: Metric,
-    /** A fraction (0.05 = 5 %). */
+    /** A fraction (0.05 = 5 %); null when not defined (a held-out value was 0, see notDefined). */
     mape: Metric,
+    /** Metric → why it is not defined on the held-out points (e.g. mape when one of them is 0). */
+    notDefined: z.record(z.string(), z.string()).optional(),
     folds: z.number().optional(),
     /** Points per fold. */
     horizon: z.number().optional(),

@@ -84,6 +84,7 @@ export function forecastSections(f: TrendForecaster, history: { times: Float64Ar
       rmse: bt.rmse,
       mae: bt.mae,
       mape: bt.mape,
+      ...(bt.notDefined && Object.keys(bt.notDefined).length ? { notDefined: { ...bt.notDefined } } : {}),
       folds: bt.folds,
       horizon: bt.horizon,
       coverage: bt.coverage,

@@ -214,6 +214,9 @@ function worktreeDirty(gitDir: string, commonDir: string, workTree: string): boo
   return false;
 }
 
+/** The form of a run id (see {@link newRunId}). */
+export const RUN_ID = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;
+
 /** A sortable, unique run id: `YYYYMMDD-HHMMSS-<6 hex>`. */
 export function newRunId(now = new Date()): string {
   const s = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -229,7 +232,7 @@ export class TrackingStore {
 
   /** Folder of one run. */
   runDir(id: string): string {
-    if (!/^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/.test(id)) throw new TrackingError('BAD_RUN_ID', id, `${JSON.stringify(id)} is not a run id (like 20250101-120000-a1b2c3); list runs with \`mlops runs\`.`);
+    if (!RUN_ID.test(id)) throw new TrackingError('BAD_RUN_ID', id, `${JSON.stringify(id)} is not a run id (like 20250101-120000-a1b2c3); list runs with \`mlops runs\`.`);
     return path.join(this.root, 'runs', id);
   }
 
@@ -252,7 +255,7 @@ export class TrackingStore {
   ids(): string[] {
     const d = path.join(this.root, 'runs');
     if (!fs.existsSync(d)) return [];
-    return fs.readdirSync(d).filter((i) => /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/.test(i) && fs.existsSync(path.join(d, i, 'run.json'))).sort();
+    return fs.readdirSync(d).filter((i) => RUN_ID.test(i) && fs.existsSync(path.join(d, i, 'run.json'))).sort();
   }
 
   /** All runs (optionally of one pipeline), oldest first. */
