@@ -14,7 +14,7 @@ import * as path from 'path';
 const repo = path.resolve(__dirname, '..', '..');
 const runtimeDist = path.join(repo, 'training-image', 'dist', 'src');
 const rt: any = require(path.join(runtimeDist, 'index.js'));
-const { readSeries } = require(path.join(runtimeDist, 'cli', 'forecast.js'));
+const { readSeries } = rt; // training-image/src/data/series.ts
 
 async function main(): Promise<void> {
   const data = path.join(repo, 'examples', 'demand-forecast', 'data', 'hour.csv');

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../src/cli/main';
-import { Io } from '../src/cli/io';
+import { Io } from '../src/core/io';
 import { Rng } from '../src/core/random';
 import { TrainedModel } from '../src/models/model';
 import { parseCsv, toFrame } from '../src/data';

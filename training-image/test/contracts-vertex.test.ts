@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { readModelDir } from '../src/artifacts/modeldir';
 import { trainLocalCommand } from '../src/cli/train';
-import { Io } from '../src/cli/io';
+import { Io } from '../src/core/io';
 import { Rng } from '../src/core/random';
 import { ContractError, downloadGs, gcsClient, globToRegExp, parseGsUri, runTrainContract } from '../src/contracts';
 import { GcsEmulator } from './gcs-emulator';

@@ -3,11 +3,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { TrainedModel } from '../src/models/model';
 import { encodeTarget } from '../src/features/target';
-import { loadData } from '../src/cli/data';
+import { loadData } from '../src/data/load';
 import { runPipeline } from '../src/pipeline/runner';
 import { runStep } from '../src/pipeline/single';
 import { CsvSplitError, splitCsv } from '../src/pipeline/split';
-import { thresholdCurve, thresholdPoint } from '../src/pipeline/threshold';
+import { thresholdCurve, thresholdPoint } from '../src/eval/threshold';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-split-'));
 

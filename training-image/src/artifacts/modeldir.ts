@@ -1,9 +1,31 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { fsyncPath } from '../core/atomic';
 import * as job from '../core/job';
 import { currentOwner, ownerState, OwnerState, ownerToken, tokenState } from '../core/proc';
 import { compatible, runtimeVersion, SCHEMA_VERSION } from './version';
+
+/** The `format` of a model manifest. */
+export const MODEL_FORMAT = 'mlops-model';
+
+/** The files of a model directory; manifest.json lists every other one with its sha256. */
+export const MODEL_FILES = {
+  manifest: 'manifest.json',
+  model: 'model.json',
+  transforms: 'transforms.json',
+  /** The data contract, when the model was trained with one. */
+  contract: 'contract.yaml',
+  metrics: 'metrics.json',
+  importance: 'feature_importance.json',
+  fingerprint: 'fingerprint.json',
+  /** Training distribution of the raw input columns (tabular models), for drift monitoring. */
+  profile: 'profile.json',
+  /** The hyperparameter search (tabular models trained with one). */
+  tuning: 'tuning.json',
+  /** The training series (forecast models). */
+  history: 'history.json',
+} as const;
 
 /** What identifies the training data. */
 export interface Fingerprint {
@@ -13,11 +35,13 @@ export interface Fingerprint {
   readonly cols: number;
   /** Where the data came from (path as given). */
   readonly source?: string;
+  /** Size of the training data file in bytes. */
+  readonly bytes?: number;
 }
 
 /** The manifest (manifest.json) of a model directory. */
 export interface Manifest {
-  readonly format: 'mlops-model';
+  readonly format: typeof MODEL_FORMAT;
   readonly schemaVersion: number;
   readonly runtimeVersion: string;
   readonly createdAt: string;
@@ -74,6 +98,12 @@ export function fileSha256(file: string): string {
   return sha256(fs.readFileSync(file));
 }
 
+/** The fingerprint of a training data file read into `rows` × `cols`: its sha256, size and path as given. */
+export function dataFingerprint(file: string, rows: number, cols: number): Fingerprint {
+  const bytes = fs.readFileSync(file);
+  return { sha256: sha256(bytes), rows, cols, source: file, bytes: bytes.length };
+}
+
 /**
  * Writes a versioned model directory atomically: everything goes to a
  * temporary sibling directory, which then replaces `dir` (see
@@ -94,7 +124,7 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
     if (code === 'ENOTDIR') throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists and is not a directory; choose another --out.');
     if (code !== 'ENOENT') throw e;
   }
-  if (entries && entries.length > 0 && !entries.includes('manifest.json')) {
+  if (entries && entries.length > 0 && !entries.includes(MODEL_FILES.manifest)) {
     throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists, is not empty and is not a model directory; refusing to replace it. Choose another --out.');
   }
   const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(abs)}.tmp-${ownerToken()}-`));
@@ -107,15 +137,15 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
       files[name] = sha256(content);
     };
     const json = (v: unknown): string => JSON.stringify(v, typedArraysAsArrays, 1) + "\n";
-    put('model.json', json({ model: a.model, estimator: a.estimator, state: a.modelJson }));
-    put('transforms.json', json(a.transforms));
-    if (a.contractYaml !== undefined) put('contract.yaml', a.contractYaml);
-    put('metrics.json', json(a.metrics));
-    put('feature_importance.json', json(a.featureImportance));
-    put('fingerprint.json', json(a.fingerprint));
+    put(MODEL_FILES.model, json({ model: a.model, estimator: a.estimator, state: a.modelJson }));
+    put(MODEL_FILES.transforms, json(a.transforms));
+    if (a.contractYaml !== undefined) put(MODEL_FILES.contract, a.contractYaml);
+    put(MODEL_FILES.metrics, json(a.metrics));
+    put(MODEL_FILES.importance, json(a.featureImportance));
+    put(MODEL_FILES.fingerprint, json(a.fingerprint));
     for (const [name, v] of Object.entries(a.extra ?? {})) put(name, json(v));
     const manifest: Manifest = {
-      format: 'mlops-model',
+      format: MODEL_FORMAT,
       schemaVersion: SCHEMA_VERSION,
       runtimeVersion: runtimeVersion(),
       createdAt: now.toISOString(),
@@ -125,7 +155,7 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
       target: a.target,
       files,
     };
-    writeDurably(path.join(tmp, 'manifest.json'), json(manifest));
+    writeDurably(path.join(tmp, MODEL_FILES.manifest), json(manifest));
     fsyncPath(tmp);
     job.testPause('write-model');
     job.commit(`model directory ${abs}`, () => replaceDir(tmp, abs));
@@ -145,19 +175,6 @@ function writeDurably(file: string, content: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-/** fsyncs a file or directory (best effort where the platform refuses, e.g. directories on Windows). */
-function fsyncPath(p: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(p, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    /* not supported here */
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
   }
 }
 
@@ -329,7 +346,7 @@ export function recoverModelDir(dir: string, timeoutMs = 10_000): string {
       return abs;
     }
     const previous = found
-      .filter((l) => l.kind === 'old' && abandoned(l) && fs.existsSync(path.join(l.path, 'manifest.json')))
+      .filter((l) => l.kind === 'old' && abandoned(l) && fs.existsSync(path.join(l.path, MODEL_FILES.manifest)))
       .sort((a, b) => a.ageMs - b.ageMs)[0];
     if (previous && Date.now() <= deadline) {
       try {
@@ -374,7 +391,7 @@ export interface LoadedModelDir {
 export function readModelDir(dir: string): LoadedModelDir {
   for (let attempt = 0; ; attempt++) {
     // A replacement cut short by a kill is undone first (see recoverModelDir); `at` is where the files are read.
-    const at = fs.existsSync(path.join(dir, 'manifest.json')) ? dir : recoverModelDir(dir);
+    const at = fs.existsSync(path.join(dir, MODEL_FILES.manifest)) ? dir : recoverModelDir(dir);
     const before = identity(at);
     try {
       return readModelDirAt(dir, at);
@@ -396,7 +413,7 @@ export function readModelDir(dir: string): LoadedModelDir {
 function identity(dir: string): string | null {
   try {
     const st = fs.statSync(dir);
-    return `${st.dev}:${st.ino}:${st.ctimeMs}:${createHash('sha256').update(fs.readFileSync(path.join(dir, 'manifest.json'))).digest('hex')}`;
+    return `${st.dev}:${st.ino}:${st.ctimeMs}:${createHash('sha256').update(fs.readFileSync(path.join(dir, MODEL_FILES.manifest))).digest('hex')}`;
   } catch {
     return null;
   }
@@ -404,7 +421,7 @@ function identity(dir: string): string | null {
 
 function readModelDirAt(dir: string, at: string): LoadedModelDir {
   if (!fs.existsSync(at) || !fs.statSync(at).isDirectory()) throw new ModelDirError(dir, 'NOT_FOUND', 'does not exist; train a model with `mlops train --out <dir>` first.');
-  const mpath = path.join(at, 'manifest.json');
+  const mpath = path.join(at, MODEL_FILES.manifest);
   if (!fs.existsSync(mpath)) throw new ModelDirError(dir, 'NOT_A_MODEL', 'has no manifest.json; it is not a model directory written by `mlops train`.');
   let manifest: Manifest;
   try {
@@ -412,7 +429,7 @@ function readModelDirAt(dir: string, at: string): LoadedModelDir {
   } catch (e) {
     throw new ModelDirError(dir, 'CORRUPTED', `has an unreadable manifest.json (${(e as Error).message}).`);
   }
-  if (manifest.format !== 'mlops-model' || typeof manifest.files !== 'object' || manifest.files === null) throw new ModelDirError(dir, 'NOT_A_MODEL', `has a manifest.json that is not a model manifest (format ${JSON.stringify(manifest.format)}).`);
+  if (manifest.format !== MODEL_FORMAT || typeof manifest.files !== 'object' || manifest.files === null) throw new ModelDirError(dir, 'NOT_A_MODEL', `has a manifest.json that is not a model manifest (format ${JSON.stringify(manifest.format)}).`);
   if (manifest.schemaVersion !== SCHEMA_VERSION) {
     throw new ModelDirError(dir, 'INCOMPATIBLE', `has schema version ${JSON.stringify(manifest.schemaVersion)}; this runtime (${runtimeVersion()}) reads schema version ${SCHEMA_VERSION} only. Retrain the model with this runtime.`);
   }
@@ -442,14 +459,57 @@ function readModelDirAt(dir: string, at: string): LoadedModelDir {
   };
   return {
     manifest,
-    model: parse('model.json') as LoadedModelDir['model'],
-    transforms: parse('transforms.json'),
-    contractYaml: contents['contract.yaml'] ?? null,
-    metrics: parse('metrics.json'),
-    featureImportance: parse('feature_importance.json'),
-    fingerprint: parse('fingerprint.json') as Fingerprint,
+    model: parse(MODEL_FILES.model) as LoadedModelDir['model'],
+    transforms: parse(MODEL_FILES.transforms),
+    contractYaml: contents[MODEL_FILES.contract] ?? null,
+    metrics: parse(MODEL_FILES.metrics),
+    featureImportance: parse(MODEL_FILES.importance),
+    fingerprint: parse(MODEL_FILES.fingerprint) as Fingerprint,
     warnings,
   };
+}
+
+/**
+ * The content hash of a model: sha256 of its manifest's file list (name and
+ * sha256 of every file, sorted by name), so the same files give the same
+ * hash whenever and wherever they were written. The registry identifies a
+ * version by it; the gate compares a challenger with the champion by it.
+ */
+export function manifestContentHash(manifest: Pick<Manifest, 'files'>): string {
+  return sha256(JSON.stringify(Object.entries(manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/** The content hash ({@link manifestContentHash}) of the model directory `dir` (read and verified). */
+export function modelContentHash(dir: string): string {
+  return manifestContentHash(readModelDir(dir).manifest);
+}
+
+/**
+ * True when `dir` holds a model manifest (manifest.json with `format:
+ * mlops-model`); cheap (the manifest is parsed, no file is verified) and
+ * never throws.
+ */
+export function isModelDir(dir: string): boolean {
+  const f = path.join(dir, MODEL_FILES.manifest);
+  try {
+    const st = fs.statSync(f);
+    if (!st.isFile() || st.size > 1 << 20) return false;
+    const m = JSON.parse(fs.readFileSync(f, 'utf8')) as { format?: unknown };
+    return !!m && typeof m === 'object' && m.format === MODEL_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest folder at or above `dir` (a real path) that is a model directory ({@link isModelDir}), or null. */
+export function enclosingModelDir(dir: string): string | null {
+  let cur = dir;
+  for (;;) {
+    if (isModelDir(cur)) return cur;
+    const up = path.dirname(cur);
+    if (up === cur) return null;
+    cur = up;
+  }
 }
 
 /** JSON replacer: typed arrays become plain number arrays (doubles round-trip exactly). */

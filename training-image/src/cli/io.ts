@@ -1,18 +1,6 @@
 import { parseArgs, ParseArgsConfig } from 'util';
 import { cut, show } from '../core/text';
 
-/** Where a command writes: stdout for results, stderr for progress and errors. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** The process's stdout/stderr. */
-export const processIo: Io = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
-};
-
 /** A command-line mistake: exit code 2, with the usage shown. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -20,9 +8,6 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
-
-/** Exit codes. */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -97,12 +82,4 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
     out[k] = v;
   }
   return out;
-}
-
-/** Formats a number for people. */
-export function fmt(v: unknown): string {
-  if (typeof v !== 'number') return String(v);
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
 }

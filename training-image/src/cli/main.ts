@@ -5,7 +5,8 @@ import { describeSystemError, isSystemError } from '../core/fs-errors';
 import { cut, show } from '../core/text';
 import { evaluateCommand, EVALUATE_HELP, predictCommand, PREDICT_HELP } from './score';
 import { forecastCommand, FORECAST_HELP } from './forecast';
-import { EXIT, Io, processIo, UsageError } from './io';
+import { Command, EXIT, Io, processIo } from '../core/io';
+import { UsageError } from './io';
 import { trainCommand, TRAIN_HELP } from './train';
 import { validateCommand, VALIDATE_HELP } from './validate';
 
@@ -30,7 +31,7 @@ Commands:
 Run \`mlops <command> --help\` for the options of a command.
 `;
 
-const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; help: string }> = {
+const COMMANDS: Record<string, { run: Command; help: string }> = {
   validate: { run: validateCommand, help: VALIDATE_HELP },
   train: { run: trainCommand, help: TRAIN_HELP },
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },

@@ -1,8 +1,9 @@
 import * as path from 'path';
 import { resolveRoot } from '../pipeline/runner';
 import { LocalRegistry } from '../registry/registry';
-import { EXIT, fmt, Io, optional, parse, UsageError } from './io';
-import { show } from '../core/text';
+import { EXIT, Io } from '../core/io';
+import { optional, parse, UsageError } from './io';
+import { fmt, show } from '../core/text';
 
 /** Help text of `mlops models`. */
 export const MODELS_HELP = `Usage: mlops models list [<name>] [--root <dir>] [--json]

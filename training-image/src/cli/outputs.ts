@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { enclosingModelDir, isModelDir } from '../artifacts/modeldir';
 import { assertWritable } from '../contracts/access';
 import { showPath } from '../core/text';
 import { UsageError } from './io';
@@ -46,30 +47,6 @@ function statOf(p: string): fs.Stats | null {
     return fs.statSync(p);
   } catch {
     return null;
-  }
-}
-
-/** True when `dir` holds a model manifest (`manifest.json` with `format: mlops-model`). */
-export function isModelDir(dir: string): boolean {
-  const f = path.join(dir, 'manifest.json');
-  const st = statOf(f);
-  if (!st || !st.isFile() || st.size > 1 << 20) return false;
-  try {
-    const m = JSON.parse(fs.readFileSync(f, 'utf8')) as { format?: unknown };
-    return !!m && typeof m === 'object' && m.format === 'mlops-model';
-  } catch {
-    return false;
-  }
-}
-
-/** The nearest folder at or above `dir` (a real path) that is a model directory, or null. */
-export function enclosingModelDir(dir: string): string | null {
-  let cur = dir;
-  for (;;) {
-    if (isModelDir(cur)) return cur;
-    const up = path.dirname(cur);
-    if (up === cur) return null;
-    cur = up;
   }
 }
 

@@ -1,7 +1,8 @@
 import { RunResult, runPipeline } from '../pipeline/runner';
 import { parseJsonOption, runStep } from '../pipeline/single';
 import { STEP_KINDS } from '../pipeline/schema';
-import { EXIT, Io, listOpt, optional, parse, parseParams, UsageError } from './io';
+import { EXIT, Io } from '../core/io';
+import { listOpt, optional, parse, parseParams, UsageError } from './io';
 import { show } from '../core/text';
 
 /** Help text of `mlops pipeline step`. */

@@ -1,7 +1,8 @@
 import { resolveRoot } from '../pipeline/runner';
 import { compareRuns, DiffRow, TrackingStore } from '../tracking/store';
-import { EXIT, fmt, Io, optional, parse, UsageError } from './io';
-import { show as showValue } from '../core/text';
+import { EXIT, Io } from '../core/io';
+import { optional, parse, UsageError } from './io';
+import { fmt, show as showValue } from '../core/text';
 
 /** Help text of `mlops runs`. */
 export const RUNS_HELP = `Usage: mlops runs [--pipeline <name>] [--root <dir>] [--json]

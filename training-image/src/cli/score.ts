@@ -1,13 +1,11 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { scratch } from '../core/job';
-import { contractReadTypes, parseContract } from '../data/contract';
+import { writeFileAtomic } from '../core/atomic';
+import { EXIT, Io } from '../core/io';
+import { showList, showPath } from '../core/text';
 import { formatCsv } from '../data/csv';
-import { readCsvFile } from '../data/csv';
-import { Frame, toFrame } from '../data/frame';
-import { assertFinitePredictions, describeRows, NonFiniteError, TrainedModel } from '../models/model';
-import { showKey, showList, showPath } from '../core/text';
-import { EXIT, fmt, Io, listOpt, optional, parse, required } from './io';
+import { assertFinitePredictions, NonFiniteError } from '../models/model';
+import { brokenModelError, evaluateModelDir, EVALUATION_FILE, formatEvaluation, loadModelAndData } from '../models/score';
+import { listOpt, optional, parse, required } from './io';
 import { checkFileOutput } from './outputs';
 
 /** Help text of `mlops evaluate`. */
@@ -50,17 +48,6 @@ Options:
   -h, --help      show this help
 `;
 
-/** Loads a model and reads a CSV with the column types the model was trained with. */
-function loadModelAndData(modelDir: string, dataPath: string, io: Io): { model: TrainedModel; frame: Frame } {
-  const { model, dir } = TrainedModel.load(modelDir);
-  for (const w of dir.warnings) io.err(`warning: ${w}`);
-  const types = dir.contractYaml ? contractReadTypes(parseContract(dir.contractYaml, path.join(modelDir, 'contract.yaml'))) : {};
-  const table = readCsvFile(dataPath);
-  const known = new Set(table.header);
-  const t = Object.fromEntries(Object.entries(types).filter(([k]) => known.has(k)));
-  return { model, frame: toFrame(table, t) };
-}
-
 /** `mlops evaluate`. */
 export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
@@ -70,31 +57,10 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   }
   const modelDir = required(values, 'model');
   const dataPath = required(values, 'data');
-  const out = optional(values, 'out') ?? path.join(modelDir, 'evaluation.json');
-  checkFileOutput({ flag: '--out', path: out, purpose: 'metrics JSON', example: 'evaluation.json', inputs: [{ flag: '--data', path: dataPath }, { flag: '--model', path: modelDir }], allowInModel: { model: modelDir, file: 'evaluation.json' } });
-  const t0 = Date.now();
-  const { model, frame } = loadModelAndData(modelDir, dataPath, io);
-  io.err(`scoring ${frame.rows} rows with ${model.model} (${model.estimator.name})…`);
-  let scores;
-  try {
-    scores = model.evaluateScores(frame);
-  } catch (e) {
-    throw e instanceof NonFiniteError ? brokenModel(modelDir, e, out) : e;
-  }
-  const { metrics, notDefined } = scores;
-  const doc = { model: modelDir, data: dataPath, rows: frame.rows, task: model.task, target: model.target.column, metrics, ...(Object.keys(notDefined).length ? { notDefined } : {}) };
-  writeAtomically(out, JSON.stringify(doc, null, 2) + '\n');
-  if (values.json) io.out(JSON.stringify(doc, null, 2));
-  else {
-    io.out(
-      [
-        `Evaluated ${model.model} on ${frame.rows} rows of ${showPath(dataPath)} (${model.task}, target ${showKey(model.target.column)}) in ${Date.now() - t0} ms:`,
-        ...Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(9)} ${fmt(v)}`),
-        ...Object.entries(notDefined).map(([k, why]) => `  ${k.padEnd(9)} not defined: ${why}`),
-        `Metrics written to ${showPath(out)}`,
-      ].join('\n'),
-    );
-  }
+  const out = optional(values, 'out') ?? path.join(modelDir, EVALUATION_FILE);
+  checkFileOutput({ flag: '--out', path: out, purpose: 'metrics JSON', example: EVALUATION_FILE, inputs: [{ flag: '--data', path: dataPath }, { flag: '--model', path: modelDir }], allowInModel: { model: modelDir, file: EVALUATION_FILE } });
+  const e = evaluateModelDir({ model: modelDir, data: dataPath, out, log: (l) => io.err(l) });
+  io.out(values.json ? JSON.stringify(e.doc, null, 2) : formatEvaluation(e));
   return EXIT.OK;
 }
 
@@ -111,14 +77,14 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const keep = listOpt(values, 'keep');
   checkFileOutput({ flag: '--out', path: outPath, purpose: 'predictions CSV', example: 'predictions.csv', inputs: [{ flag: '--data', path: dataPath }, { flag: '--model', path: modelDir }] });
   const t0 = Date.now();
-  const { model, frame } = loadModelAndData(modelDir, dataPath, io);
+  const { model, frame } = loadModelAndData(modelDir, dataPath, (l) => io.err(l));
   for (const k of keep) frame.column(k);
   io.err(`scoring ${frame.rows} rows with ${model.model} (${model.estimator.name})…`);
   const p = model.predictFrame(frame);
   try {
     assertFinitePredictions(p, model.estimator.name);
   } catch (e) {
-    throw e instanceof NonFiniteError ? brokenModel(modelDir, e, outPath) : e;
+    throw e instanceof NonFiniteError ? brokenModelError(modelDir, e, outPath) : e;
   }
   const header: string[] = [];
   const cols: (string | number)[][] = [];
@@ -136,34 +102,9 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
       cols.push(Array.from({ length: p.proba!.rows }, (_, r) => p.proba!.data[r * p.proba!.cols + c]!));
     });
   }
-  writeAtomically(outPath, formatCsv(header, cols));
+  writeFileAtomic(outPath, formatCsv(header, cols));
   const summary = { model: modelDir, data: dataPath, out: outPath, rows: frame.rows, task: model.task, columns: header, ms: Date.now() - t0 };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
   else io.out(`Predicted ${frame.rows} rows with ${model.model} (${model.task}) in ${summary.ms} ms; wrote ${showList(header)} to ${showPath(outPath)}`);
   return EXIT.OK;
-}
-
-/** Writes `text` to `file` through a temporary sibling and a rename: a reader (or a stopped job) never sees half a file. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
-  const releaseTmp = scratch(tmp);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  } finally {
-    releaseTmp();
-  }
-}
-
-/** A model that predicts NaN or ±Infinity: which model, which rows, and that nothing was written. */
-function brokenModel(modelDir: string, e: NonFiniteError, out: string): Error {
-  const err = new Error(
-    `The model in '${showPath(modelDir)}' is broken: ${e.count} of its ${e.total} predictions are not finite (${e.sample}), in ${describeRows(e.rows, e.count, 'data row')}. Nothing was written to '${showPath(out)}'. ` +
-      'Fix: retrain the model (this runtime refuses to write a model whose fit diverged; a model written by an older one may be unusable), or check those rows for extreme feature values.',
-  );
-  err.name = 'BrokenModelError';
-  return err;
 }

@@ -1,7 +1,8 @@
 import { ModelLocateError } from '../serve/locate';
 import { SERVE_DEFAULTS, ServeConfigError } from '../serve/config';
 import { boundAddress, startServer } from '../serve/http';
-import { EXIT, Io, numberOpt, optional, parse, UsageError } from './io';
+import { EXIT, Io } from '../core/io';
+import { numberOpt, optional, parse, UsageError } from './io';
 
 /** Help text of `mlops serve`. */
 export const SERVE_HELP = `Usage: mlops serve [--model <model-dir | gs://bucket/path>] [--port N] [--host H] [options]

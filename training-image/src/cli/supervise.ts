@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { detectTrainingContract, sageMakerRoot } from '../contracts/detect';
+import { EXIT } from '../core/io';
 import { JOB_ENV, JournalEntry, readJournal } from '../core/job';
 import { show } from '../core/text';
 
@@ -100,7 +101,7 @@ export function supervise(argv: readonly string[], o: SuperviseOptions = {}): Pr
     } catch (e) {
       log(`${label}: cannot start the job process (${(e as Error).message}).`);
       if (jobDir) fs.rmSync(jobDir, { recursive: true, force: true });
-      resolve(1);
+      resolve(EXIT.FAILED);
       return;
     }
     let stopping: NodeJS.Signals | null = null;
@@ -157,7 +158,7 @@ export function supervise(argv: readonly string[], o: SuperviseOptions = {}): Pr
           : null;
       const { published, actions } = journal ? cleanUp(journal, reason ?? `ended with exit code ${code}`, log) : { published: [], actions: [] };
       if (jobDir) fs.rmSync(jobDir, { recursive: true, force: true });
-      let exitCode = code ?? 1;
+      let exitCode = code ?? EXIT.FAILED;
       if (stopped) exitCode = 128 + signo(stopping!);
       else if (dead) exitCode = 128 + signo(signal!);
       if (reason) {

@@ -1,16 +1,16 @@
-import * as fs from 'fs';
-import { writeModelDir, fileSha256 } from '../artifacts/modeldir';
-import { contractCategoricals, formatReport } from '../data/contract';
-import { FeatureConfig } from '../features/pipeline';
-import { Task } from '../features/target';
+import { formatReport } from '../data/contract';
+import { loadData } from '../data/load';
+import { Task, TASKS } from '../features/target';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
-import { trainModel } from '../models/train';
+import { DEFAULT_SAMPLER, SAMPLERS } from '../eval/search';
+import { writeTrainedModelDir } from '../models/save';
+import { TRAIN_BOUNDS, TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
 import { checkGate, formatGate } from '../contracts/gate';
 import { runTrainContract } from '../contracts/run';
 import { GATE_METRICS, GateBound, parseGate } from '../contracts/settings';
-import { cut, show, showKey, showPath } from '../core/text';
-import { loadData } from './data';
-import { choiceOpt, EXIT, fmt, Io, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
+import { cut, fmt, show, showKey, showPath } from '../core/text';
+import { EXIT, Io } from '../core/io';
+import { choiceOpt, listOpt, numberOpt, optional, parse, parseParams, required, UsageError } from './io';
 import { checkModelOutput } from './outputs';
 
 /** Help text of `mlops train`. */
@@ -28,17 +28,17 @@ Options:
   --target <column>         the column to predict (default: the contract's target)
   --out <model-dir>         where to write the model directory
   --task <t>                regression | classification (default: inferred from the target)
-  --model <m>               ${MODEL_NAMES.join(' | ')} (default: auto = best on the holdout)
+  --model <m>               ${MODEL_NAMES.join(' | ')} (default: ${TRAIN_DEFAULTS.model} = best on the holdout)
   --params k=v ...          estimator hyperparameters (repeatable or comma-separated), e.g. alpha=0.5
   --contract <yaml>         check the data against this contract first (its category
                             columns are one-hot encoded, its time column orders the holdout)
-  --seed N                  random seed (default 0): same data + seed → same model
+  --seed N                  random seed (default ${TRAIN_DEFAULTS.seed}): same data + seed → same model
   --drop a,b                columns not to use as features
   --categorical a,b         numeric columns to one-hot encode
   --time <column>           time column: time-ordered holdout, date features, order for lags
   --lag col=1,2,24          lag features of a numeric column (repeatable)
   --rolling col=3,24        rolling-mean features over the previous rows (repeatable)
-  --holdout F               fraction held out to measure metrics (default 0.2; 0 = none)
+  --holdout F               fraction held out to measure metrics (default ${TRAIN_DEFAULTS.holdout}; 0 = none)
   --tune N                  hyperparameter search with a budget of N trials (on the holdout)
   --search random|tpe       sampler for --tune (default tpe)
   --gate r2>=0.8,rmse<=70   quality gate on the holdout metrics (also MLOPS_GATE):
@@ -113,18 +113,18 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   }
   const dataPath = required(values, 'data');
   const out = required(values, 'out');
-  const task = choiceOpt<Task>(values, 'task', ['regression', 'classification']);
-  const model = choiceOpt<ModelName>(values, 'model', MODEL_NAMES) ?? 'auto';
+  const task = choiceOpt<Task>(values, 'task', TASKS);
+  const model = choiceOpt<ModelName>(values, 'model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
   const params = parseParams(listOpt(values, 'params'));
-  const seed = numberOpt(values, 'seed', { integer: true, min: 0, max: 0xffffffff }) ?? 0;
-  const holdout = numberOpt(values, 'holdout', { min: 0, max: 0.9 });
+  const seed = numberOpt(values, 'seed', TRAIN_BOUNDS.seed) ?? TRAIN_DEFAULTS.seed;
+  const holdout = numberOpt(values, 'holdout', TRAIN_BOUNDS.holdout);
   const tuneTrials = numberOpt(values, 'tune', { integer: true, min: 1 });
-  const sampler = choiceOpt(values, 'search', ['random', 'tpe'] as const) ?? 'tpe';
+  const sampler = choiceOpt(values, 'search', SAMPLERS) ?? DEFAULT_SAMPLER;
   const lags = parseColumnLists(listOptRaw(values, 'lag'), 'lag');
   const rolling = parseColumnLists(listOptRaw(values, 'rolling'), 'rolling');
 
   const gate = gateOpt(values);
-  if (gate.length && holdout === 0) throw new UsageError(`--gate ${show(formatGate(gate))} bounds the holdout metrics, and --holdout 0 measures none; use a holdout > 0 (default 0.2) or drop the gate`);
+  if (gate.length && holdout === 0) throw new UsageError(`--gate ${show(formatGate(gate))} bounds the holdout metrics, and --holdout 0 measures none; use a holdout > 0 (default ${TRAIN_DEFAULTS.holdout}) or drop the gate`);
   const contractPath = optional(values, 'contract');
   // Before the data is read: a wrong or unwritable output would otherwise fail only after the whole training.
   checkModelOutput({ flag: '--out', path: out, inputs: [{ flag: '--data', path: dataPath }, ...(contractPath ? [{ flag: '--contract', path: contractPath }] : [])] });
@@ -140,16 +140,21 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const target = optional(values, 'target') ?? loaded.contract?.target;
   if (!target) throw new UsageError('missing required option --target (or a target in the --contract)');
   const time = optional(values, 'time') ?? loaded.contract?.time;
-  const features: FeatureConfig = {
-    exclude: listOpt(values, 'drop'),
-    categorical: [...new Set([...listOpt(values, 'categorical'), ...(loaded.contract ? contractCategoricals(loaded.contract).filter((c) => c !== target) : [])])],
-    ...(time ? { time } : {}),
-    ...(lags.length ? { lags: lags.map((l) => ({ column: l.column, lags: l.values })) } : {}),
-    ...(rolling.length ? { rolling: rolling.map((r) => ({ column: r.column, windows: r.values })) } : {}),
-  };
+  const features = trainingFeatures(
+    {
+      exclude: listOpt(values, 'drop'),
+      categorical: listOpt(values, 'categorical'),
+      ...(time ? { time } : {}),
+      ...(lags.length ? { lags: lags.map((l) => ({ column: l.column, lags: l.values })) } : {}),
+      ...(rolling.length ? { rolling: rolling.map((r) => ({ column: r.column, windows: r.values })) } : {}),
+    },
+    loaded.contract,
+    target,
+  );
   for (const c of [...(features.exclude ?? []), ...(features.categorical ?? [])]) frame.column(c);
   io.err(`read ${frame.rows} rows × ${frame.names.length} columns in ${Date.now() - t0} ms`);
 
+  const tune = tuneTrials ? { trials: tuneTrials, sampler } : undefined;
   const result = trainModel({
     frame,
     target,
@@ -159,28 +164,15 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     seed,
     features,
     holdout,
-    tune: tuneTrials ? { trials: tuneTrials, sampler } : undefined,
+    tune,
     log: (l) => io.err(l),
   });
 
   // The gate before anything is written: a model that misses it never replaces the one at --out.
   if (gate.length) io.err(checkGate(gate, (result.metrics.holdout ?? null) as Record<string, unknown> | null));
 
-  const fingerprint = { sha256: fileSha256(dataPath), rows: frame.rows, cols: frame.names.length, source: dataPath, bytes: fs.statSync(dataPath).size };
+  const manifest = writeTrainedModelDir(out, result, { target, seed, data: dataPath, rows: frame.rows, cols: frame.names.length, contractText: loaded.contractText, tune });
   const tr = result.trained;
-  const manifest = writeModelDir(out, {
-    model: result.model,
-    estimator: tr.estimator.name,
-    task: tr.task,
-    target,
-    modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
-    ...(loaded.contractText !== null ? { contractYaml: loaded.contractText } : {}),
-    metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
-    featureImportance: result.importance,
-    fingerprint,
-    extra: { 'profile.json': result.profile, ...(result.search ? { 'tuning.json': { sampler, trials: result.search.trials, best: result.search.best } } : {}) },
-  });
   const holdoutMetrics = (result.metrics.holdout ?? null) as Record<string, unknown> | null;
   if (values.json) {
     io.out(JSON.stringify({ out, model: result.model, estimator: tr.estimator.name, task: tr.task, target, metrics: result.metrics, timings: result.timings, manifest }, null, 2));

@@ -1,6 +1,7 @@
 import { checkContract, formatReport, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
-import { EXIT, Io, numberOpt, parse, required } from './io';
+import { EXIT, Io } from '../core/io';
+import { numberOpt, parse, required } from './io';
 
 /** Help text of `mlops validate`. */
 export const VALIDATE_HELP = `Usage: mlops validate --data <csv> --contract <yaml> [--json] [--max-per-column N]

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
+import { MODEL_FILES } from '../artifacts/modeldir';
 import * as job from '../core/job';
 import { contractError } from './errors';
 import { show, showPath } from '../core/text';
@@ -90,7 +91,7 @@ export function publishModelDir(staged: string, dest: string, where: string): st
 function publish(staged: string, dest: string, where: string): string[] {
   fs.mkdirSync(dest, { recursive: true });
   const existing = fs.readdirSync(dest).filter((n) => !n.startsWith('.'));
-  const manifestPath = path.join(dest, 'manifest.json');
+  const manifestPath = path.join(dest, MODEL_FILES.manifest);
   if (existing.length && !fs.existsSync(manifestPath)) {
     throw contractError('OUTPUT_NOT_A_MODEL_DIR', where, `${show(dest, 300)} is not empty and is not a model directory (no manifest.json); refusing to write into it. Give an empty folder.`);
   }
@@ -105,13 +106,13 @@ function publish(staged: string, dest: string, where: string): string[] {
     fs.rmSync(manifestPath, { force: true });
     for (const n of old) if (!n.includes('/') && !n.includes('\\')) fs.rmSync(path.join(dest, n), { force: true });
   }
-  const names = fs.readdirSync(staged).filter((n) => n !== 'manifest.json');
+  const names = fs.readdirSync(staged).filter((n) => n !== MODEL_FILES.manifest);
   const tmp = path.join(dest, `.manifest.json.tmp-${process.pid}`);
-  const partial = job.partialFiles(dest, [...names, path.basename(tmp), 'manifest.json']);
+  const partial = job.partialFiles(dest, [...names, path.basename(tmp), MODEL_FILES.manifest]);
   for (const n of names) fs.copyFileSync(path.join(staged, n), path.join(dest, n));
   job.testPause('publish');
-  fs.copyFileSync(path.join(staged, 'manifest.json'), tmp);
+  fs.copyFileSync(path.join(staged, MODEL_FILES.manifest), tmp);
   fs.renameSync(tmp, manifestPath);
   partial();
-  return [...names, 'manifest.json'];
+  return [...names, MODEL_FILES.manifest];
 }

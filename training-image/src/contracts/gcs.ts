@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Storage } from '@google-cloud/storage';
+import { MODEL_FILES } from '../artifacts/modeldir';
 import { commitAsync } from '../core/job';
 import { contractError, ContractError } from './errors';
 
@@ -147,9 +148,9 @@ async function upload(storage: Storage, localDir: string, uri: string, where: st
   const { bucket, name } = parseGsUri(uri, where);
   const prefix = name === '' || name.endsWith('/') ? name : `${name}/`;
   const b = storage.bucket(bucket);
-  const files = fs.readdirSync(localDir).filter((n) => n !== 'manifest.json' && fs.statSync(path.join(localDir, n)).isFile());
+  const files = fs.readdirSync(localDir).filter((n) => n !== MODEL_FILES.manifest && fs.statSync(path.join(localDir, n)).isFile());
   const out: string[] = [];
-  for (const n of [...files.sort(), 'manifest.json']) {
+  for (const n of [...files.sort(), MODEL_FILES.manifest]) {
     const dest = `${prefix}${n}`;
     try {
       await b.upload(path.join(localDir, n), { destination: dest, resumable: false, contentType: n.endsWith('.json') ? 'application/json' : n.endsWith('.yaml') ? 'application/yaml' : 'application/octet-stream' });

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Storage } from '@google-cloud/storage';
-import { evaluateCommand } from '../cli/score';
-import { EXIT, Io } from '../cli/io';
+import { Command, EXIT, Io } from '../core/io';
+import { evaluateModelDir, formatEvaluation } from '../models/score';
 import { assertWritable } from './access';
 import { ContractArgs, parseContractArgs } from './args';
 import { detectTrainingContract, sageMakerRoot, TrainingContract } from './detect';
@@ -13,8 +13,7 @@ import { downloadGs, gcsClient, isGsUri, uploadModelDirGs } from './gcs';
 import { envSettings, RawSetting, resolveSettings, SETTING_ENV, settingsToArgv, TrainSettings } from './settings';
 import { cut, show } from '../core/text';
 
-/** A CLI command: argv in, exit code out. */
-export type Command = (argv: string[], io: Io) => Promise<number>;
+export type { Command } from '../core/io';
 
 /** How {@link runTrainContract} trains and where it reads the environment. */
 export interface RunTrainOptions {
@@ -22,7 +21,7 @@ export interface RunTrainOptions {
   readonly trainLocal: Command;
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** Evaluates a model directory on labelled data. @default the `mlops evaluate` command */
+  /** Evaluates a model directory on labelled data (called as `mlops evaluate --model <dir> --data <csv> [--json]`). @default {@link evaluateModelDir}, printed as `mlops evaluate` prints it */
   readonly evaluate?: Command;
   /** Cloud Storage client for gs:// paths. @default {@link gcsClient}(env) */
   readonly storage?: () => Storage;
@@ -122,8 +121,13 @@ async function trainInto(plan: Plan, stage: string, io: Io, o: RunTrainOptions):
   if (code !== EXIT.OK) return code;
   if (plan.validation) {
     io.err(`evaluating on the validation data ${plan.validation}…`);
-    const ecode = await (o.evaluate ?? evaluateCommand)(['--model', stage, '--data', plan.validation, ...(plan.json ? ['--json'] : [])], io);
-    if (ecode !== EXIT.OK) return ecode;
+    if (o.evaluate) {
+      const ecode = await o.evaluate(['--model', stage, '--data', plan.validation, ...(plan.json ? ['--json'] : [])], io);
+      if (ecode !== EXIT.OK) return ecode;
+    } else {
+      const e = evaluateModelDir({ model: stage, data: plan.validation, log: (l) => io.err(l) });
+      io.out(plan.json ? JSON.stringify(e.doc, null, 2) : formatEvaluation(e));
+    }
   }
   return EXIT.OK;
 }

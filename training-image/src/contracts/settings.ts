@@ -1,6 +1,9 @@
 import { ParamSpec } from '../core/estimator';
-import { Task } from '../features/target';
+import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
+import { Sampler, SAMPLERS } from '../eval/search';
+import { Task, TASKS } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
+import { TRAIN_BOUNDS, TRAIN_DEFAULTS } from '../models/train';
 import { ContractIssue, ContractError } from './errors';
 import { show, showKey, showList } from '../core/text';
 
@@ -23,7 +26,7 @@ export interface TrainSettings {
   /** Hyperparameter-search budget. @default - no search */
   readonly tune?: number;
   /** @default 'tpe' */
-  readonly search?: 'random' | 'tpe';
+  readonly search?: Sampler;
   readonly drop: readonly string[];
   readonly categorical: readonly string[];
   readonly time?: string;
@@ -52,7 +55,7 @@ export interface GateBound {
 }
 
 /** The holdout metrics training records, which a gate can bound: regression, then classification. */
-export const GATE_METRICS = ['rmse', 'mae', 'mape', 'r2', 'roc_auc', 'accuracy', 'f1', 'log_loss'] as const;
+export const GATE_METRICS: readonly MetricName[] = Object.keys(GREATER_IS_BETTER) as MetricName[];
 
 /** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others (bad syntax, a metric training does not record). */
 export function parseGate(text: string): { bounds: GateBound[]; problems: string[] } {
@@ -324,15 +327,15 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     if (bounds.length === 0 && problems.length === 0) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'gate' is empty; give bounds such as r2>=0.8 or leave it out.` });
     return bounds;
   };
-  const model = choice<ModelName>('model', MODEL_NAMES) ?? 'auto';
+  const model = choice<ModelName>('model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
   const settings = {
     target: str('target'),
     model,
-    task: choice<Task>('task', ['regression', 'classification']),
-    seed: num('seed', { integer: true, min: 0, max: 0xffffffff }),
-    holdout: num('holdout', { min: 0, max: 0.9 }),
+    task: choice<Task>('task', TASKS),
+    seed: num('seed', TRAIN_BOUNDS.seed),
+    holdout: num('holdout', TRAIN_BOUNDS.holdout),
     tune: num('tune', { integer: true, min: 1, max: 100000 }),
-    search: choice('search', ['random', 'tpe'] as const),
+    search: choice('search', SAMPLERS),
     drop: chosen.get('drop')?.values ?? [],
     categorical: chosen.get('categorical')?.values ?? [],
     time: str('time'),

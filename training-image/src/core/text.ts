@@ -69,3 +69,11 @@ export function showList(items: Iterable<string>, n = 20, keyMax: number = KEY_M
 export function keepValue(raw: string): string {
   return cut(raw, KEPT_VALUE_MAX);
 }
+
+/** A number for people (progress lines, summaries, tables): integers as they are, else 4 significant digits, or 2 decimals from 100 up; anything else as String(v). */
+export function fmt(v: unknown): string {
+  if (typeof v !== 'number') return String(v);
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
+}

@@ -12,6 +12,13 @@ export type SearchSpace = Readonly<Record<string, SearchDim>>;
 /** Sampled parameter values. */
 export type TrialParams = Record<string, string | number | boolean>;
 
+/** Samplers of the hyperparameter search. */
+export const SAMPLERS = ['random', 'tpe'] as const;
+/** A sampler: random search, or a Tree-structured Parzen Estimator. */
+export type Sampler = (typeof SAMPLERS)[number];
+/** The sampler used when none is named. */
+export const DEFAULT_SAMPLER: Sampler = 'tpe';
+
 /** One evaluated trial. */
 export interface Trial {
   /** 0-based trial number. */
@@ -29,7 +36,7 @@ export interface SearchOptions {
   /** Trial budget. */
   readonly nTrials: number;
   /** 'random' or 'tpe' (Tree-structured Parzen Estimator). @default 'tpe' */
-  readonly sampler?: 'random' | 'tpe';
+  readonly sampler?: Sampler;
   /** Seed: same seed, same trials. @default 0 */
   readonly seed?: number;
   /** TPE: random trials before modelling. @default min(10, nTrials/2) */
@@ -195,7 +202,7 @@ function sampleTpe(space: SearchSpace, done: readonly Trial[], rng: Rng, gamma: 
 export function hyperparameterSearch(objective: (params: TrialParams, trial: number) => number, space: SearchSpace, options: SearchOptions): SearchResult {
   if (!Number.isInteger(options.nTrials) || options.nTrials < 1) throw new RangeError(`hyperparameterSearch: nTrials must be an integer ≥ 1. Got ${options.nTrials}.`);
   checkSpace(space);
-  const sampler = options.sampler ?? 'tpe';
+  const sampler = options.sampler ?? DEFAULT_SAMPLER;
   if (sampler !== 'random' && sampler !== 'tpe') throw new RangeError(`hyperparameterSearch: sampler must be 'random' or 'tpe'. Got ${JSON.stringify(sampler)}.`);
   const rng = new Rng(options.seed ?? 0);
   const nStartup = options.nStartup ?? Math.min(10, Math.max(1, Math.floor(options.nTrials / 2)));

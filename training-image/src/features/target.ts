@@ -3,8 +3,10 @@ import { DataError, Issue } from '../data/errors';
 import { Column } from '../data/frame';
 import { isNumberText } from '../data/values';
 
+/** The learning tasks of a tabular model. */
+export const TASKS = ['regression', 'classification'] as const;
 /** The learning task. */
-export type Task = 'regression' | 'classification';
+export type Task = (typeof TASKS)[number];
 
 /** Saved target encoding: for classification, the class labels in index order. */
 export interface TargetState {

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import { fileSha256, LoadedModelDir, Manifest, ModelDirError, readModelDir, writeModelDir } from '../artifacts/modeldir';
+import { dataFingerprint, fileSha256, LoadedModelDir, Manifest, MODEL_FILES, ModelDirError, readModelDir, writeModelDir } from '../artifacts/modeldir';
+import { Aggregation, readSeries, ResamplePeriod } from '../data/series';
 import { isMissing, parseDatetime, parseNumber } from '../data/values';
 import { ForecastInputError } from '../forecast/errors';
 import { Exceedance, Forecast, ForecastBacktest, TrendForecaster } from '../forecast/forecaster';
 import { ForecasterParams } from '../forecast/params';
-import { readSeries } from '../cli/forecast';
 
 /** Catalog name of the forecaster in model directories. */
 export const FORECAST_MODEL_NAME = 'trend-forecaster';
@@ -19,9 +19,9 @@ export interface SeriesSpec {
   /** Value column. */
   readonly value: string;
   /** Resampling period, or null for the raw series. */
-  readonly resample: 'hour' | 'day' | 'week' | 'month' | null;
+  readonly resample: ResamplePeriod | null;
   /** Aggregation used when resampling. */
-  readonly agg: 'mean' | 'max' | 'min' | 'sum';
+  readonly agg: Aggregation;
 }
 
 /** Options of {@link trainForecastModel}. */
@@ -167,15 +167,15 @@ export class ForecastModel {
       throw new ModelDirError(dir, 'CORRUPTED', `has a model.json this runtime cannot load: ${(e as Error).message}`);
     }
     if (!forecaster.fitted) throw new ModelDirError(dir, 'CORRUPTED', 'has an unfitted forecaster in model.json.');
-    const histPath = `${dir}/history.json`;
-    if (!d.manifest.files['history.json']) throw new ModelDirError(dir, 'CORRUPTED', 'does not list history.json in manifest.json.');
+    const histPath = `${dir}/${MODEL_FILES.history}`;
+    if (!d.manifest.files[MODEL_FILES.history]) throw new ModelDirError(dir, 'CORRUPTED', 'does not list history.json in manifest.json.');
     let hist: { times?: unknown; values?: unknown };
     try {
       hist = JSON.parse(fs.readFileSync(histPath, 'utf8')) as { times?: unknown; values?: unknown };
     } catch (e) {
       throw new ModelDirError(dir, 'CORRUPTED', `has an unreadable history.json (${(e as Error).message}).`);
     }
-    if (fileSha256(histPath) !== d.manifest.files['history.json']) throw new ModelDirError(dir, 'CORRUPTED', 'has a history.json whose sha256 does not match manifest.json.');
+    if (fileSha256(histPath) !== d.manifest.files[MODEL_FILES.history]) throw new ModelDirError(dir, 'CORRUPTED', 'has a history.json whose sha256 does not match manifest.json.');
     if (!Array.isArray(hist.times) || !Array.isArray(hist.values) || hist.times.length !== hist.values.length || hist.times.length < 1) throw new ModelDirError(dir, 'CORRUPTED', 'has a history.json without equal-length times and values arrays.');
     const horizon = typeof tr.horizon === 'number' && Number.isInteger(tr.horizon) && tr.horizon >= 1 ? tr.horizon : 365;
     return new ForecastModel(forecaster, tr.series, { times: Float64Array.from(hist.times as number[]), values: Float64Array.from(hist.values as number[]) }, horizon);
@@ -224,8 +224,8 @@ export function trainForecastModel(o: ForecastTrainOptions): { model: ForecastMo
       timings: { fit_ms: ms },
     },
     featureImportance: { features: [], model: null, permutation: null },
-    fingerprint: { sha256: fileSha256(o.data), rows: s.times.length, cols: 2, source: o.data },
-    extra: { 'history.json': { times: Array.from(s.times), values: Array.from(s.values) } },
+    fingerprint: dataFingerprint(o.data, s.times.length, 2),
+    extra: { [MODEL_FILES.history]: { times: Array.from(s.times), values: Array.from(s.values) } },
   });
   return { model, manifest, ms };
 }

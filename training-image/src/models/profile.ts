@@ -18,9 +18,12 @@ export interface ColumnProfile {
   readonly freq: readonly number[];
 }
 
+/** The `format` of a data profile. */
+export const PROFILE_FORMAT = 'mlops-profile/1';
+
 /** The training-distribution profile of a model's raw input columns (profile.json), used for drift monitoring. */
 export interface DataProfile {
-  readonly format: 'mlops-profile/1';
+  readonly format: typeof PROFILE_FORMAT;
   /** Training rows profiled. */
   readonly rows: number;
   readonly columns: readonly ColumnProfile[];
@@ -63,7 +66,7 @@ export function bucketCount(p: ColumnProfile): number {
 export function profileFrame(frame: Frame, columns: readonly string[], o: ProfileOptions = {}): DataProfile {
   const bins = o.bins ?? 10;
   const maxCat = o.maxCategories ?? 20;
-  return { format: 'mlops-profile/1', rows: frame.rows, columns: columns.filter((c) => frame.has(c)).map((c) => profileColumn(frame.column(c), bins, maxCat)) };
+  return { format: PROFILE_FORMAT, rows: frame.rows, columns: columns.filter((c) => frame.has(c)).map((c) => profileColumn(frame.column(c), bins, maxCat)) };
 }
 
 function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile {

@@ -1,18 +1,25 @@
 import { Estimator } from '../core/estimator';
 import { Matrix, take } from '../core/matrix';
+import { Contract, contractCategoricals } from '../data/contract';
 import { Frame } from '../data/frame';
 import { Fold, trainTestSplit } from '../eval/cv';
 import { modelImportances, permutationImportance } from '../eval/importance';
 import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
-import { hyperparameterSearch, SearchResult, TrialParams } from '../eval/search';
+import { hyperparameterSearch, Sampler, SearchResult, TrialParams } from '../eval/search';
 import { FeatureConfig, FeaturePipeline } from '../features/pipeline';
-import { thresholdCurve, thresholdPoint } from '../pipeline/threshold';
+import { thresholdCurve, thresholdPoint } from '../eval/threshold';
 import { encodeTarget, fitTarget, inferTask, Task } from '../features/target';
 import { autoCandidates, catalogEntry, ConcreteModel, createEstimator, ModelName, MODEL_NAMES } from './catalog';
 import { assertFinitePredictions, NonFiniteError, TrainedModel } from './model';
 import { cut, show, showKey } from '../core/text';
 import { DataError } from '../data/errors';
 import { DataProfile, profileFrame } from './profile';
+
+/** The defaults of a training run: trainModel's, and those `mlops train`, the training contracts and the pipeline's train step apply and record. */
+export const TRAIN_DEFAULTS = { model: 'auto', seed: 0, holdout: 0.2 } as const;
+
+/** The accepted range of the seed (the seeded estimators' `randomState`) and of the holdout fraction, wherever a training run is configured. */
+export const TRAIN_BOUNDS = { seed: { integer: true, min: 0, max: 0xffffffff }, holdout: { min: 0, max: 0.9 } } as const;
 
 /** What to train. */
 export interface TrainOptions {
@@ -31,9 +38,25 @@ export interface TrainOptions {
   /** Fraction of rows held out to measure metrics (0 = none). Time-ordered when `features.time` is set; stratified for classification. @default 0.2 */
   readonly holdout?: number;
   /** Hyperparameter search: trial budget and sampler. */
-  readonly tune?: { readonly trials: number; readonly sampler: 'random' | 'tpe' };
+  readonly tune?: { readonly trials: number; readonly sampler: Sampler };
   /** Progress lines (stderr in the CLI). */
   readonly log?: (line: string) => void;
+}
+
+/**
+ * The feature settings of a training run: `base` (command-line options or a
+ * pipeline step's `features`) with the contract's category columns (but the
+ * target) added to `categorical`. `exclude` and `categorical` are always
+ * present, so the same settings are stored the same way (transforms.json)
+ * whichever way the model was trained.
+ */
+export function trainingFeatures(base: FeatureConfig, contract: Contract | null, target: string): FeatureConfig {
+  const { exclude, categorical, ...rest } = base;
+  return {
+    exclude: [...(exclude ?? [])],
+    categorical: [...new Set([...(categorical ?? []), ...(contract ? contractCategoricals(contract).filter((c) => c !== target) : [])])],
+    ...rest,
+  };
 }
 
 /** Importance of each feature. */
@@ -88,13 +111,13 @@ function timeHoldout(frame: Frame, time: string, fraction: number): Fold {
  */
 export function trainModel(o: TrainOptions): TrainResult {
   const log = o.log ?? (() => undefined);
-  const seed = o.seed ?? 0;
+  const seed = o.seed ?? TRAIN_DEFAULTS.seed;
   const timings: Record<string, number> = {};
   const t0 = Date.now();
-  const modelName = o.model ?? 'auto';
+  const modelName = o.model ?? TRAIN_DEFAULTS.model;
   if (!MODEL_NAMES.includes(modelName)) throw new Error(`Unknown model ${show(modelName)}. Accepted: ${MODEL_NAMES.join(', ')}.`);
   const targetCol = o.frame.column(o.target);
-  const holdout = o.holdout ?? 0.2;
+  const holdout = o.holdout ?? TRAIN_DEFAULTS.holdout;
   if (!(holdout >= 0 && holdout < 1)) throw new Error(`holdout must be in [0, 1). Got ${holdout}.`);
   checkRows(o.frame.rows, holdout);
   const task = o.task ?? inferTask(targetCol);

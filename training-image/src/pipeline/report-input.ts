@@ -1,13 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir } from '../artifacts/modeldir';
+import { MODEL_FILES, readModelDir } from '../artifacts/modeldir';
+import { selectionMetric } from '../models/train';
 import { previewJson } from '../core/preview';
 import { ForecastModel } from '../models/forecast-model';
 import { transformerAnswer } from '../report/answer';
 import type { ReportInput } from '../report/schema';
 import { forecastSections, recentPeak } from '../report/series';
 import { flatMetrics } from '../registry/registry';
-import { StepContext } from './steps';
+import { StepContext } from './context';
 
 function readJson(file: string | undefined): Record<string, unknown> | null {
   if (!file || !fs.existsSync(file)) return null;
@@ -82,10 +83,10 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
         if (fi.permutation) input.importance = { features: fi.features, values: fi.permutation.mean, std: fi.permutation.std, kind: 'permutation', metric: fi.permutation.metric };
         else if (fi.model) input.importance = { features: fi.features, values: fi.model, kind: 'model' };
       }
-      const tuningPath = path.join(modelDir, 'tuning.json');
+      const tuningPath = path.join(modelDir, MODEL_FILES.tuning);
       if (fs.existsSync(tuningPath)) {
         const t = readJson(tuningPath) as { sampler: string; trials: unknown[]; best: { value: number; params: Record<string, unknown> } };
-        input.tuning = [{ model: d.manifest.model, trials: t.trials.length, metric: d.manifest.task === 'regression' ? 'rmse' : 'log_loss', best: Math.abs(t.best.value), bestParams: t.best.params, sampler: t.sampler }];
+        input.tuning = [{ model: d.manifest.model, trials: t.trials.length, metric: selectionMetric(d.manifest.task === 'regression' ? 'regression' : 'classification'), best: Math.abs(t.best.value), bestParams: t.best.params, sampler: t.sampler }];
       }
     }
   }

@@ -1,70 +1,34 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir, writeModelDir, fileSha256 } from '../artifacts/modeldir';
+import { fileSha256, modelContentHash, readModelDir } from '../artifacts/modeldir';
 import { commit } from '../core/job';
 import { previewJson } from '../core/preview';
-import { checkContract, contractCategoricals, loadContract } from '../data/contract';
+import { fmt } from '../core/text';
+import { checkContract, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
 import { Frame } from '../data/frame';
+import { FeatureConfig } from '../features/pipeline';
+import { encodeTarget, TASKS } from '../features/target';
+import { loadData } from '../data/load';
+import { AGGREGATIONS, RESAMPLE_PERIODS } from '../data/series';
 import { notDefinedText } from '../eval/metrics';
-import { encodeTarget } from '../features/target';
-import { loadData } from '../cli/data';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
-import { trainModel } from '../models/train';
+import { writeTrainedModelDir } from '../models/save';
+import { TRAIN_BOUNDS, TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
+import { DEFAULT_SAMPLER, Sampler } from '../eval/search';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
 import { copyDir } from '../registry/fsutil';
 import { flatMetrics, LocalRegistry, ModelVersion, notDefinedMetrics } from '../registry/registry';
+import { StepContext, StepError, StepOutcome } from './context';
 import { StepKind } from './schema';
 import { CsvSplitError, CsvSplitResult, splitCsv } from './split';
-import { thresholdCurve, thresholdPoint } from './threshold';
+import { thresholdCurve, thresholdPoint } from '../eval/threshold';
 
-export { thresholdCurve, thresholdPoint } from './threshold';
-
-/** A step failure: `{code, path, message}` (path names the step field, e.g. `steps.train.params.target`). */
-export class StepError extends Error {
-  constructor(
-    /** Stable code: BAD_PARAM, BAD_INPUT, DATA_INVALID, GATE_REJECTED, SERVE_UNAVAILABLE, SCORE_FAILED, STEP_FAILED. */
-    public readonly code: 'BAD_PARAM' | 'BAD_INPUT' | 'DATA_INVALID' | 'GATE_REJECTED' | 'SERVE_UNAVAILABLE' | 'SCORE_FAILED' | 'STEP_FAILED',
-    /** The step field concerned. */
-    public readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
-
-/** What a step gets: resolved inputs (local paths), params (plain data), output paths, and run services. */
-export interface StepContext {
-  readonly step: string;
-  readonly uses: StepKind;
-  readonly inputs: Readonly<Record<string, string | readonly string[]>>;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly outputs: Readonly<Record<string, string>>;
-  /** Registry model name of the pipeline. */
-  readonly modelName: string;
-  readonly registry: LocalRegistry;
-  readonly runId: string;
-  /** For each input that is an output of an earlier step: the run that produced it (this run, or the earlier run a cached step's outputs come from). */
-  readonly inputRuns?: Readonly<Record<string, string>>;
-  readonly log: (line: string) => void;
-  /** Registers a clean-up run at the end of the pipeline run (e.g. stopping a server). */
-  readonly onRunEnd: (fn: () => Promise<void>) => void;
-  /** The run so far (for the report step). */
-  readonly runInfo: () => Record<string, unknown>;
-}
-
-/** What a step returns. */
-export interface StepOutcome {
-  /** Numeric metrics, recorded as `<step>.<name>` in the run. */
-  readonly metrics?: Record<string, number>;
-  /** One line for the progress log. */
-  readonly summary?: string;
-  /** The answer sentence, when the step produced one. */
-  readonly answer?: string;
-}
+export { StepError } from './context';
+export { modelContentHash } from '../artifacts/modeldir';
+export type { StepContext, StepOutcome } from './context';
 
 type StepFn = (c: StepContext) => Promise<StepOutcome>;
 
@@ -178,39 +142,27 @@ const train: StepFn = async (c) => {
   if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
   const target = str(c, 'target') ?? loaded.contract?.target;
   if (!target) throw new StepError('BAD_PARAM', p(c, 'target'), `step '${c.step}' needs params.target (the label column) or a target in the contract.`);
-  const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? 'auto';
-  const features = { ...(obj(c, 'features') ?? {}) } as Record<string, unknown>;
-  if (loaded.contract) features.categorical = [...new Set([...((features.categorical as string[]) ?? []), ...contractCategoricals(loaded.contract).filter((x) => x !== target)])];
+  const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
+  const features = trainingFeatures((obj(c, 'features') ?? {}) as FeatureConfig, loaded.contract, target);
   const tune = obj(c, 'tune');
-  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? 0;
+  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? TRAIN_DEFAULTS.seed;
+  const tuneOpts = tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as Sampler | undefined) ?? DEFAULT_SAMPLER } : undefined;
   const result = trainModel({
     frame: loaded.frame,
     target,
-    task: choice(c, 'task', ['regression', 'classification'] as const),
+    task: choice(c, 'task', TASKS),
     model,
     params: obj(c, 'params') ?? {},
     seed,
-    features: features as never,
-    holdout: num(c, 'holdout', { min: 0, max: 0.9 }),
-    tune: tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as 'random' | 'tpe') ?? 'tpe' } : undefined,
+    features,
+    holdout: num(c, 'holdout', TRAIN_BOUNDS.holdout),
+    tune: tuneOpts,
     log: (l) => c.log(`  ${l}`),
   });
   const tr = result.trained;
-  writeModelDir(c.outputs.model!, {
-    model: result.model,
-    estimator: tr.estimator.name,
-    task: tr.task,
-    target,
-    modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
-    ...(loaded.contractText !== null ? { contractYaml: loaded.contractText } : {}),
-    metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
-    featureImportance: result.importance,
-    fingerprint: { sha256: fileSha256(dataPath), rows: loaded.frame.rows, cols: loaded.frame.names.length, source: dataPath },
-    ...(result.search ? { extra: { 'tuning.json': { sampler: tune?.sampler ?? 'tpe', trials: result.search.trials, best: result.search.best } } } : {}),
-  });
+  writeTrainedModelDir(c.outputs.model!, result, { target, seed, data: dataPath, rows: loaded.frame.rows, cols: loaded.frame.names.length, contractText: loaded.contractText, tune: tuneOpts });
   const m = flatMetrics(result.metrics);
-  return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}` };
+  return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}` };
 };
 
 const forecast: StepFn = async (c) => {
@@ -219,15 +171,15 @@ const forecast: StepFn = async (c) => {
     out: c.outputs.model!,
     time: str(c, 'time', true),
     value: str(c, 'value', true),
-    resample: choice(c, 'resample', ['hour', 'day', 'week', 'month'] as const) ?? null,
-    agg: choice(c, 'agg', ['mean', 'max', 'min', 'sum'] as const),
+    resample: choice(c, 'resample', RESAMPLE_PERIODS) ?? null,
+    agg: choice(c, 'agg', AGGREGATIONS),
     forecaster: obj(c, 'forecaster') as never,
     seed: num(c, 'seed', { integer: true, min: 0 }),
     horizon: num(c, 'horizon', { integer: true, min: 1 }),
     log: (l) => c.log(`  ${l}`),
   });
   const bt = r.model.backtest;
-  return { metrics: { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmtN(bt.rmse)}${bt.mape === null ? `; mape not defined: ${bt.notDefined.mape}` : ''}` };
+  return { metrics: { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmt(bt.rmse)}${bt.mape === null ? `; mape not defined: ${bt.notDefined.mape}` : ''}` };
 };
 
 const evaluate: StepFn = async (c) => {
@@ -258,7 +210,7 @@ const evaluate: StepFn = async (c) => {
       crossing: ex ? { date: iso(ex.date), lower: iso(ex.lower), upper: iso(ex.upper) } : null,
       answer: answer ?? null,
     });
-    return { metrics, summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmtN(bt.rmse)}`, ...(answer ? { answer } : {}) };
+    return { metrics, summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmt(bt.rmse)}`, ...(answer ? { answer } : {}) };
   }
   const { model } = TrainedModel.load(dir);
   const dataPath = input(c, 'data', false);
@@ -297,14 +249,14 @@ const evaluate: StepFn = async (c) => {
       metrics = { ...metrics, threshold: t, f1_at_threshold: at.f1, precision_at_threshold: at.precision, recall_at_threshold: at.recall };
       notes.push(
         stored
-          ? `threshold ${t} chosen on the training holdout (F1 there ${stored.f1 === undefined ? 'n/a' : fmtN(stored.f1)})`
+          ? `threshold ${t} chosen on the training holdout (F1 there ${stored.f1 === undefined ? 'n/a' : fmt(stored.f1)})`
           : `no decision threshold stored by training (trained without a holdout, or by an older runtime): F1/precision/recall at the default 0.5`,
       );
     }
   } else metrics = flatMetrics(d.metrics);
   writeJson(c.outputs.metrics!, { task: model.task, metrics, ...(Object.keys(notDefined).length ? { notDefined } : {}), data: dataPath ?? null, rows, decisionThreshold, classification });
   const shown = Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || ['threshold', 'f1_at_threshold', 'precision_at_threshold', 'recall_at_threshold'].includes(k));
-  return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
+  return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
 };
 
 /** The decision threshold training stored in the model's metrics (`decisionThreshold`, chosen on its holdout), or null. */
@@ -339,7 +291,7 @@ const select: StepFn = async (c) => {
   fs.rmSync(c.outputs.model!, { recursive: true, force: true });
   copyDir(best.dir, c.outputs.model!);
   writeJson(c.outputs.selection!, { metric, direction, chosen: best, candidates: scored });
-  return { metrics: { [metric]: best.value! }, summary: `chose ${best.model} (${metric} ${fmtN(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmtN(s.value)}`).join(', ')}` };
+  return { metrics: { [metric]: best.value! }, summary: `chose ${best.model} (${metric} ${fmt(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmt(s.value)}`).join(', ')}` };
 };
 
 /** The champion a challenger is compared with: the current champion, or, when the challenger already is the champion, the one it replaced. */
@@ -353,13 +305,6 @@ export function referenceChampion(reg: LocalRegistry, name: string, challengerHa
   const i = s.lineage.lastIndexOf(champ.version);
   const prev = i > 0 ? s.lineage[i - 1]! : null;
   return prev === null ? null : vs.find((v) => v.version === prev) ?? null;
-}
-
-/** Content hash of a model directory as the registry computes it. */
-export function modelContentHash(dir: string): string {
-  const { createHash } = require('crypto') as typeof import('crypto');
-  const files = readModelDir(dir).manifest.files;
-  return createHash('sha256').update(JSON.stringify(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
 }
 
 const gate: StepFn = async (c) => {
@@ -465,8 +410,3 @@ const report: StepFn = async (c) => {
 
 /** The implementation of each step kind. */
 export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, train, forecast, evaluate, select, gate, register, serve, score, report };
-
-/** Formats a number for progress lines. */
-export function fmtN(v: number): string {
-  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
-}

@@ -1,10 +1,10 @@
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir } from '../artifacts/modeldir';
+import { manifestContentHash, readModelDir } from '../artifacts/modeldir';
 import * as job from '../core/job';
 import { acquireLock, LockError, Unlock } from '../core/lock';
-import { copyDir, sleepSync, writeFileAtomic } from './fsutil';
+import { writeFileAtomic } from '../core/atomic';
+import { copyDir, sleepSync } from './fsutil';
 
 /** The aliases a registry model has. */
 export const ALIASES = ['champion', 'challenger'] as const;
@@ -216,9 +216,7 @@ export class LocalRegistry {
   register(name: string, modelDir: string, opts: { metrics?: Record<string, number>; runId?: string | null; registeredBy?: string | null; decision?: unknown; setChallenger?: boolean } = {}): { version: ModelVersion; created: boolean } {
     const root = this.modelRoot(name);
     const loaded = readModelDir(modelDir);
-    const contentHash = createHash('sha256')
-      .update(JSON.stringify(Object.entries(loaded.manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))))
-      .digest('hex');
+    const contentHash = manifestContentHash(loaded.manifest);
     // A stop waits for the version to be complete; a job killed before its version.json leaves a folder the next registration removes.
     return job.commit(`registry version of ${name}`, () =>
       this.locked(name, () => {

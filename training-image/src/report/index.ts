@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { runtimeVersion } from '../artifacts/version';
+import { writeFileAtomic } from '../core/atomic';
 import { forecastChartSpec, importanceChartSpec, messageChartSpec, rasterise, renderSvg, thresholdChartSpec, VlSpec } from './charts';
 import { reportHtml } from './html';
 import { parseReportInput, ReportError, ReportInput } from './schema';
@@ -68,12 +69,6 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   return { html, svg, png, warnings };
 }
 
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 /**
  * Writes the run report into `dir` (created if missing): `report.html`
  * (self-contained: inline CSS and SVG, no scripts, no external URLs),
@@ -87,9 +82,9 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Writ
   const files = { html: path.join(out, REPORT_FILES.html), svg: path.join(out, REPORT_FILES.svg), png: path.join(out, REPORT_FILES.png) };
   try {
     fs.mkdirSync(out, { recursive: true });
-    writeAtomic(files.svg, rendered.svg);
-    writeAtomic(files.png, rendered.png);
-    writeAtomic(files.html, rendered.html);
+    writeFileAtomic(files.svg, rendered.svg);
+    writeFileAtomic(files.png, rendered.png);
+    writeFileAtomic(files.html, rendered.html);
   } catch (e) {
     throw new ReportError(`The report could not be written to '${out}'.`, [{ code: 'REPORT_WRITE_FAILED', path: out, message: `${(e as Error).message}; pass a writable directory` }]);
   }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { recoverModelDir } from '../artifacts/modeldir';
+import { MODEL_FILES, recoverModelDir } from '../artifacts/modeldir';
 
 /** Where the model directory came from. */
 export type ModelSource = 'flag' | 'MLOPS_MODEL_DIR' | 'sagemaker' | 'AIP_STORAGE_URI' | 'AZUREML_MODEL_DIR';
@@ -50,7 +50,7 @@ export function findModelDir(root: string, depth = 3): string | null {
   for (let d = 0; d <= depth && level.length; d++) {
     const next: string[] = [];
     for (const dir of level) {
-      if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+      if (fs.existsSync(path.join(dir, MODEL_FILES.manifest))) return dir;
       let entries: fs.Dirent[] = [];
       try {
         entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -66,7 +66,7 @@ export function findModelDir(root: string, depth = 3): string | null {
 
 function localDir(location: string, source: ModelSource): LocatedModel {
   // A model directory whose replacement was cut short by a kill is put back first (the previous model).
-  if (!fs.existsSync(path.join(location, 'manifest.json'))) {
+  if (!fs.existsSync(path.join(location, MODEL_FILES.manifest))) {
     const at = recoverModelDir(location);
     if (at !== path.resolve(location)) location = at; // read-only: read the previous model where it is
   }

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir, LoadedModelDir } from '../artifacts/modeldir';
+import { readModelDir, LoadedModelDir, MODEL_FILES } from '../artifacts/modeldir';
 import { runtimeVersion } from '../artifacts/version';
 import { Contract, parseContract } from '../data/contract';
 import { DataError } from '../data/errors';
@@ -8,7 +8,7 @@ import { Frame } from '../data/frame';
 import { PipelineState } from '../features/pipeline';
 import { ForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
-import { DataProfile } from '../models/profile';
+import { DataProfile, PROFILE_FORMAT } from '../models/profile';
 import { compileRegressor } from './compact';
 import { fail, HttpError, ServeIssue } from './errors';
 import { ABSENT, InputTable, PayloadProtocol, ROW_KEY_BYTES } from './payload';
@@ -84,15 +84,15 @@ function dataErrorToHttp(e: DataError, t: InputTable | null): HttpError {
 }
 
 function identity(dir: string, d: LoadedModelDir, env: NodeJS.ProcessEnv): { name: string; version: string } {
-  return { name: env.MLOPS_MODEL_NAME || path.basename(path.resolve(dir)), version: env.MLOPS_MODEL_VERSION || String(d.manifest.files['model.json'] ?? '').slice(0, 12) || d.manifest.createdAt };
+  return { name: env.MLOPS_MODEL_NAME || path.basename(path.resolve(dir)), version: env.MLOPS_MODEL_VERSION || String(d.manifest.files[MODEL_FILES.model] ?? '').slice(0, 12) || d.manifest.createdAt };
 }
 
 function readProfile(dir: string, d: LoadedModelDir): DataProfile | null {
-  if (!d.manifest.files['profile.json']) return null;
+  if (!d.manifest.files[MODEL_FILES.profile]) return null;
   try {
     // Verified by readModelDir (listed in the manifest with its sha256).
-    const p = JSON.parse(fs.readFileSync(path.join(dir, 'profile.json'), 'utf8')) as DataProfile;
-    return p && p.format === 'mlops-profile/1' && Array.isArray(p.columns) ? p : null;
+    const p = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILES.profile), 'utf8')) as DataProfile;
+    return p && p.format === PROFILE_FORMAT && Array.isArray(p.columns) ? p : null;
   } catch {
     return null;
   }
@@ -106,7 +106,7 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
   const profile = readProfile(dir, d);
   if ((d.manifest.task as string) === 'forecast') return forecastServing(ForecastModel.fromLoaded(dir, d), d, id);
   const { model } = TrainedModel.load(dir);
-  const contract: Contract | null = d.contractYaml ? parseContract(d.contractYaml, path.join(dir, 'contract.yaml')) : null;
+  const contract: Contract | null = d.contractYaml ? parseContract(d.contractYaml, path.join(dir, MODEL_FILES.contract)) : null;
   const state = (d.transforms as { features: PipelineState }).features;
   const signature = buildSignature(state, model.target.column, contract, profile, o.allowExtraColumns ?? null);
   // Single rows of a gradient-boosting regressor are scored by a packed copy of its trees (checked bit-identical).

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ownerState, ProcessOwner } from '../core/proc';
-import { writeFileAtomic } from '../registry/fsutil';
+import { writeFileAtomic } from '../core/atomic';
 
 /** One output or input file recorded with its hash. */
 export interface ArtifactRecord {

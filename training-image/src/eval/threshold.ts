@@ -1,8 +1,8 @@
 /**
  * Decision thresholds of a binary classifier: the precision/recall/F1 curve
  * over thresholds 0.05–0.95 (step 0.01), the F1-optimal threshold, and the
- * scores at a given threshold. Dependency-free, so the trainer
- * (src/models/train.ts) and the pipeline steps share one implementation.
+ * scores at a given threshold: the trainer (src/models/train.ts) chooses the
+ * decision threshold with it, the pipeline's evaluate step scores at it.
  */
 
 /** Precision, recall, F1 and the confusion matrix (rows = actual 0/1, columns = predicted 0/1) at one threshold. */
