@@ -60,12 +60,14 @@ function privateRules() {
 const LIB_LAYERS = [
   // Cloud-neutral contracts, sizes, naming, tags, errors, validation.
   ['lib/core'],
-  // The library's own helpers (optional peer loading) and the stack config.
-  ['lib/private', 'lib/config'],
+  // The library's own helpers (optional peer loading).
+  ['lib/private'],
   // One folder per cloud: the resource constructs and the cloud's facts (perms, limits).
   ['lib/aws', 'lib/azure', 'lib/gcp'],
   // The policy pack reads the clouds' facts; the runtime image construct.
   ['lib/policy', 'lib/image'],
+  // The stack config (its image.uri rule is the image's).
+  ['lib/config'],
   // Training jobs and scoring endpoints (on the platforms and the image).
   ['lib/deploy'],
   // Alerts on the deployment; keyless CI identities.

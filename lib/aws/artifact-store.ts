@@ -21,9 +21,9 @@ import {
   S3_OBJECT_WRITE_ACTIONS,
 } from './perms';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './private/policy';
-import { checkCidrs, checkInt, checkOneOf, checkPrincipalArns, checkRegion, checkVpcEndpointIds } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './policy-document';
+import { checkCidrs, checkInt, checkOneOf, checkPrincipalArns, checkRegion, checkVpcEndpointIds } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
 
 /**

@@ -6,11 +6,11 @@ import { IEncryptionKey, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { KMS_DECRYPT_ACTIONS, KMS_ENCRYPT_ACTIONS, KMS_LOGS_SERVICE_ACTIONS, KMS_ROOT_ACTIONS } from './perms';
-import { accountRootArn, arn, dnsSuffixOf, parseArn } from './private/arn';
+import { accountRootArn, arn, dnsSuffixOf, parseArn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, kmsAliasName, retainLifecycle, stripAliasPrefix } from './private/names';
-import { policyDocument } from './private/policy';
-import { checkAccountId, checkInt, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, kmsAliasName, retainLifecycle, stripAliasPrefix } from './names';
+import { policyDocument } from './policy-document';
+import { checkAccountId, checkInt, checkRegion } from './validate';
 
 /**
  * A KMS key the AWS platform can encrypt with and grant on: one this library

@@ -7,10 +7,10 @@ import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { IAwsEncryptionKey } from './encryption-key';
 import { ECR_AUTH_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from './perms';
-import { dnsSuffixOf, parseArn } from './private/arn';
+import { dnsSuffixOf, parseArn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { checkAccountId, checkInt, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { checkAccountId, checkInt, checkRegion } from './validate';
 
 /**
  * An ECR repository the AWS platform keeps the runtime image in: one this

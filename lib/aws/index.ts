@@ -19,7 +19,7 @@ export { AwsMlWorkspace } from './workspace';
 export type { AwsMlWorkspaceProps, AwsTrackingServerSize } from './workspace';
 export { AwsWorkloadIdentity } from './workload-identity';
 export type { AwsWorkloadIdentityProps, AwsPolicyStatement } from './workload-identity';
-export type { PolicyConditions } from './private/policy';
+export type { PolicyConditions } from './policy-document';
 export { AwsTrainingCompute } from './training-compute';
 export type { AwsTrainingComputeProps, AwsTrainingResourceConfig } from './training-compute';
 export { AwsMlPlatform } from './platform';

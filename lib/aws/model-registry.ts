@@ -10,10 +10,10 @@ import {
   SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS,
   SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS,
 } from './perms';
-import { arn } from './private/arn';
+import { arn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { checkAccountId, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { checkAccountId, checkRegion } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
 
 /** Props of {@link AwsModelRegistry}. */

@@ -15,9 +15,9 @@ import { Naming, NamingParts } from '../core/naming';
 import { DEFAULT_ADDRESS_SPACE, ExistingAwsNetwork, checkAddressSpace, cidrSubnet } from '../core/network';
 import { toNaming } from '../core/platform-props';
 import { AWS_INTERFACE_ENDPOINT_SERVICES, AwsInterfaceEndpointService, HTTPS_PORT } from './perms';
-import { partitionOf } from './private/arn';
-import { awsTags } from './private/names';
-import { checkEc2Ids, checkInt, checkRegion } from './private/validate';
+import { partitionOf } from './arn';
+import { awsTags } from './names';
+import { checkEc2Ids, checkInt, checkRegion } from './validate';
 
 /** Props of {@link AwsNetwork}. */
 export interface AwsNetworkProps {

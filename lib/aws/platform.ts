@@ -1,5 +1,5 @@
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { ensureUniquePhysicalNames } from '../policy/unique-names';
+import { ensureUniquePhysicalNames } from '../core/unique-names';
 import { DataAwsIamSessionContext } from '@cdktf/provider-aws/lib/data-aws-iam-session-context';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -13,7 +13,7 @@ import { AwsImageRegistry, IAwsImageRegistry } from './image-registry';
 import { AwsModelRegistry } from './model-registry';
 import { AwsNetwork } from './network';
 import { isAwsWorkloadIdentity } from './private/grants';
-import { checkAccountId, checkCidrs, checkInt, checkPrincipalArns, checkRegion } from './private/validate';
+import { checkAccountId, checkCidrs, checkInt, checkPrincipalArns, checkRegion } from './validate';
 import { AwsTrainingCompute } from './training-compute';
 import { AwsWorkloadIdentity, IAwsWorkloadIdentity, grantVpcAccess } from './workload-identity';
 import { AwsMlWorkspace } from './workspace';

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ITrainingCompute } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
-import { checkInstanceType, checkInt } from './private/validate';
+import { checkInstanceType, checkInt } from './validate';
 
 /** Props of {@link AwsTrainingCompute}. */
 export interface AwsTrainingComputeProps {

@@ -14,11 +14,11 @@ import {
   SOURCE_ACCOUNT_TRUST_SERVICES,
   STS_ASSUME_ROLE_ACTION,
 } from './perms';
-import { arn } from './private/arn';
-import { awsName, awsTags, checkPhysicalName } from './private/names';
-import { PolicyConditions, policyDocument } from './private/policy';
+import { arn } from './arn';
+import { awsName, awsTags, checkPhysicalName } from './names';
+import { PolicyConditions, policyDocument } from './policy-document';
 import { StatementSet } from './private/statements';
-import { checkAccountId, checkRegion, checkRoleAttributes } from './private/validate';
+import { checkAccountId, checkRegion, checkRoleAttributes } from './validate';
 
 /** An Allow statement of the workload identity's inline policy. */
 export interface AwsPolicyStatement {

@@ -16,10 +16,10 @@ import {
   SAGEMAKER_LOGS_ACTIONS,
   SAGEMAKER_LOG_GROUP_PREFIX,
 } from './perms';
-import { arn } from './private/arn';
+import { arn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { LOG_RETENTION_DAYS, checkOneOf, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { LOG_RETENTION_DAYS, checkOneOf, checkRegion } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
 
 /** Sizes of a SageMaker MLflow tracking server. */

@@ -6,14 +6,14 @@ import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { NAME_RULES } from '../core/naming';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps } from './common';
+import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { IAzureEncryptionKey } from './encryption-key';
 import { IAzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
-import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
-import { AZURE_REACHABLE_FROM, markImported } from './private/imported';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './private/util';
+import { addDependency, assignRole, assignToPrincipal } from './private/grants';
+import { AZURE_REACHABLE_FROM, markImported } from './imported';
+import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './util';
 
 /** Props of {@link AzureArtifactStore}. */
 export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {

@@ -73,3 +73,6 @@ export interface AzureRetainProps {
    */
   readonly retainData?: boolean;
 }
+
+/** The kind of principal a deployer is: people are `User` (or a `Group`), CI identities `ServicePrincipal`. */
+export type DeployPrincipalType = AzurePrincipalType;

@@ -7,12 +7,12 @@ import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps } from './common';
+import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { AZURE_KEY_OPERATIONS, AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
-import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
-import { AZURE_REACHABLE_FROM, markImported } from './private/imported';
-import { azureTags, checkGuid, checkInt, checkIpRanges, checkPhysicalName, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './private/util';
+import { addDependency, assignRole, assignToPrincipal } from './private/grants';
+import { AZURE_REACHABLE_FROM, markImported } from './imported';
+import { azureTags, checkGuid, checkInt, checkIpRanges, checkPhysicalName, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './util';
 
 /** Props of {@link AzureEncryptionKey}. */
 export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {

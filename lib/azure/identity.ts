@@ -3,12 +3,16 @@ import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federat
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS } from '../ci/github';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { IWorkloadIdentity } from '../core/contracts';
 import { AzurePrincipalType, AzureResourceProps } from './common';
-import { markImported } from './private/imported';
-import { azureTags, checkGuid, checkResourceId, namingOf, parseResourceId, physicalNameFor } from './private/util';
+import { markImported } from './imported';
+import { azureTags, checkGuid, checkResourceId, namingOf, parseResourceId, physicalNameFor } from './util';
+
+/** The audience `azure/login` (and the azurerm provider) request tokens for. */
+export const AZURE_FEDERATION_AUDIENCE = 'api://AzureADTokenExchange';
+/** Azure accepts at most this many federated identity credentials on one user-assigned identity. */
+export const AZURE_MAX_FEDERATED_CREDENTIALS = 20;
 
 /** An Entra principal grants can name: a managed identity, a service principal, a person or a group. */
 export interface IAzurePrincipal extends IWorkloadIdentity {

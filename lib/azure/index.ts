@@ -28,7 +28,7 @@ export { AzureEncryptionKey } from './encryption-key';
 export type { AzureEncryptionKeyProps } from './encryption-key';
 export { AzureArtifactStore } from './artifact-store';
 export type { AzureArtifactStoreProps } from './artifact-store';
-export type { DeployPrincipalType } from './private/grants';
+export type { DeployPrincipalType } from './common';
 export { AzureImageRegistry } from './image-registry';
 export type { AzureImageRegistryProps } from './image-registry';
 export { AzureMlWorkspace } from './workspace';

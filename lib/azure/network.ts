@@ -9,8 +9,8 @@ import { Naming, NamingParts } from '../core/naming';
 import { AZURE_PRIVATE_DNS_ZONES, AzurePrivateDnsZoneKind, DEFAULT_ADDRESS_SPACE, ExistingAzureNetwork, checkAddressSpace, cidrSubnet } from '../core/network';
 import { IAzureResourceGroup } from './common';
 import { AzurePrivateEndpointOptions } from './private-endpoint';
-import { markImported } from './private/imported';
-import { azureTags, checkPhysicalName, namingOf } from './private/util';
+import { markImported } from './imported';
+import { azureTags, checkPhysicalName, namingOf } from './util';
 
 /** Props of {@link AzurePrivateNetwork}. */
 export interface AzurePrivateNetworkProps {

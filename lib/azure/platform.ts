@@ -1,5 +1,5 @@
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
-import { ensureUniquePhysicalNames } from '../policy/unique-names';
+import { ensureUniquePhysicalNames } from '../core/unique-names';
 import { Aspects, IAspect, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { IMlPlatform, IPlatformNetwork, IWorkloadIdentity } from '../core/contracts';
@@ -8,17 +8,17 @@ import { NETWORK_MODES, checkDeployers, resolveNetwork } from '../core/network';
 import { PlatformBaseProps, toNaming } from '../core/platform-props';
 import { NameKind, PLATFORM_NAMES } from '../core/naming';
 import { AzureArtifactStore, IAzureArtifactStore } from './artifact-store';
-import { IAzureResourceGroup } from './common';
+import { IAzureResourceGroup, DeployPrincipalType } from './common';
 import { AzureEncryptionKey, IAzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity, IAzureWorkloadIdentity, isAzureWorkloadIdentity } from './identity';
 import { AzureImageRegistry, IAzureImageRegistry } from './image-registry';
 import { AzureModelRegistry } from './model-registry';
 import { AzurePrivateNetwork, IAzurePrivateNetwork } from './network';
 import { AzurePrivateEndpointPlacement } from './private-endpoint';
-import { DeployPrincipalType } from './private/grants';
+
 import { AzureResourceGroup } from './resource-group';
 import { AzureTrainingCompute } from './training-compute';
-import { azureTags, checkGuid, checkInt, checkIpRanges, checkLocation, checkPhysicalName } from './private/util';
+import { azureTags, checkGuid, checkInt, checkIpRanges, checkLocation, checkPhysicalName } from './util';
 import { AzureMlWorkspace } from './workspace';
 
 /**

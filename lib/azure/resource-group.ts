@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import { IssueCollector } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { IAzureResourceGroup } from './common';
-import { markImported } from './private/imported';
-import { azureTags, checkGuid, checkLocation, checkPhysicalName, namingOf, physicalNameFor } from './private/util';
+import { markImported } from './imported';
+import { azureTags, checkGuid, checkLocation, checkPhysicalName, namingOf, physicalNameFor } from './util';
 
 /** Props of {@link AzureResourceGroup}. */
 export interface AzureResourceGroupProps {

@@ -4,7 +4,7 @@ import { ITrainingCompute, IWorkloadIdentity, identityOf } from '../core/contrac
 import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
 import { Naming, NamingParts } from '../core/naming';
-import { azureTags, checkInt, checkPhysicalName, namingOf } from './private/util';
+import { azureTags, checkInt, checkPhysicalName, namingOf } from './util';
 import { AzureMlWorkspace } from './workspace';
 
 /** Props of {@link AzureTrainingCompute}. */

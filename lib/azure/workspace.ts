@@ -17,7 +17,7 @@ import { IAzureImageRegistry } from './image-registry';
 import { AZURE_ROLES, AZURE_SYSTEM_DATASTORE_ACCESS, AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS, AZURE_WORKSPACE_SERVICE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { assignRole } from './private/grants';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, nameFor, namingOf, physicalNameFor, resourceGroupIdOf, retainLifecycle } from './private/util';
+import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, nameFor, namingOf, physicalNameFor, resourceGroupIdOf, retainLifecycle } from './util';
 
 /**
  * How clients reach the workspace (and its online endpoints):

@@ -5,9 +5,9 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsMlPlatform } from '../aws/platform';
-import { dnsSuffixOf, partitionOf } from '../aws/private/arn';
-import { awsTags, checkPhysicalName } from '../aws/private/names';
-import { checkAccountId, checkRegion } from '../aws/private/validate';
+import { dnsSuffixOf, partitionOf } from '../aws/arn';
+import { awsTags, checkPhysicalName } from '../aws/names';
+import { checkAccountId, checkRegion } from '../aws/validate';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { toNaming } from '../core/platform-props';

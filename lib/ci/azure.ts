@@ -6,8 +6,8 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { Annotations, Lazy, TerraformStack, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { AzureMlPlatform } from '../azure/platform';
-import { importInfoOf } from '../azure/private/imported';
-import { azureTags, checkGuid, nameFor, namingOf, parseResourceId } from '../azure/private/util';
+import { importInfoOf } from '../azure/imported';
+import { azureTags, checkGuid, nameFor, namingOf, parseResourceId } from '../azure/util';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS, GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects } from './github';

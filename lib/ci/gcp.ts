@@ -13,7 +13,7 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { NameRule, Naming, NamingParts, sanitise } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import { GcpMlPlatform } from '../gcp/platform';
-import { checkPhysicalName } from '../gcp/private/naming';
+import { checkPhysicalName } from '../gcp/naming';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
 import { Policy } from '../policy/suppression';

@@ -12,12 +12,10 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 /** The issuer's host: AWS condition keys and the IAM OIDC provider ARN use it. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
-/** The audience `azure/login` (and the azurerm provider) request tokens for. */
-export const AZURE_FEDERATION_AUDIENCE = 'api://AzureADTokenExchange';
+// Facts of Azure's federated credentials live with the Azure identity.
+export { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS } from '../azure/identity';
 /** The audience `aws-actions/configure-aws-credentials` requests tokens for (the OIDC provider's client id). */
 export const AWS_STS_AUDIENCE = 'sts.amazonaws.com';
-/** Azure accepts at most this many federated identity credentials on one user-assigned identity. */
-export const AZURE_MAX_FEDERATED_CREDENTIALS = 20;
 
 /** The repository, and which of its workflow runs may sign in. Mirrors the `ci.github` config section. */
 export interface GithubRepositoryProps {

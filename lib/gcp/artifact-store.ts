@@ -4,10 +4,10 @@ import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { IGcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_ROLES } from './perms';
-import { checkCommon, cmekOf, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
-import { checkPhysicalName } from './private/naming';
+import { checkCommon, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
+import { checkPhysicalName } from './naming';
 import { checkCidrs, checkInt } from './private/validation';
 
 /** Props of {@link GcpArtifactStore}. */

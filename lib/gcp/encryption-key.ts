@@ -13,7 +13,7 @@ import { GcpCommonProps } from './common';
 import { GcpPlatformApi, GcpProjectServices } from './project-services';
 import { GCP_ROLES, GCP_SERVICE_AGENT_KEY_ROLE, GCP_SERVICE_AGENT_MEMBERS, GCP_SERVICE_AGENT_ROLES, GcpServiceAgent } from './perms';
 import { betaProviderOverride, checkCommon, gcpIdentityOf, grantId, namingAndLabels, once, roleKey } from './private/common';
-import { checkPhysicalName } from './private/naming';
+import { checkPhysicalName } from './naming';
 import { checkInt, checkProjectId, checkRegion } from './private/validation';
 
 /** Props of {@link GcpEncryptionKey}. */
@@ -369,4 +369,39 @@ function serviceIdentity(host: Construct, agent: Exclude<GcpServiceAgent, 'stora
     betaProviderOverride(identity);
     return identity;
   });
+}
+
+/** The props of a construct that encrypts with an optional customer-managed key. */
+export interface CmekProps {
+  readonly encryptionKey?: IGcpEncryptionKey;
+  readonly customerManagedKey?: boolean;
+}
+
+/**
+ * The customer-managed key `props` ask for, or undefined when
+ * `customerManagedKey` is false (Google-managed encryption). Records a
+ * problem when the key is on but missing, or off but given anyway.
+ */
+export function cmekOf(issues: IssueCollector, construct: string, path: string, props: CmekProps): IGcpEncryptionKey | undefined {
+  const on = props.customerManagedKey ?? true;
+  if (on && props.encryptionKey === undefined) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(
+        construct,
+        'encryptionKey',
+        undefined,
+        'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId) while customerManagedKey is true (the default); set customerManagedKey to false for Google-managed encryption',
+      ),
+    );
+  }
+  if (!on && props.encryptionKey !== undefined) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, 'customerManagedKey', false, 'true (or unset) when an encryptionKey is given; omit encryptionKey for Google-managed encryption'),
+    );
+  }
+  return on ? props.encryptionKey : undefined;
 }

@@ -5,10 +5,10 @@ import { Token } from 'cdktf';
 import { IImageRegistry, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { IGcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_ROLES } from './perms';
-import { checkCommon, cmekOf, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
-import { checkPhysicalName } from './private/naming';
+import { checkCommon, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
+import { checkPhysicalName } from './naming';
 import { checkInt, checkProjectId, checkRegion } from './private/validation';
 
 /** Props of {@link GcpImageRegistry}. */

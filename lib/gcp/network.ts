@@ -9,7 +9,7 @@ import { sanitise } from '../core/naming';
 import { ExistingGcpNetwork, NetworkMode, NETWORK_MODES, checkAddressSpace, cidrSubnet } from '../core/network';
 import { GcpCommonProps } from './common';
 import { checkCommon, namingAndLabels } from './private/common';
-import { GCP_COMPUTE_NAME, checkPhysicalName } from './private/naming';
+import { GCP_COMPUTE_NAME, checkPhysicalName } from './naming';
 import { checkCidrs } from './private/validation';
 
 const NETWORK_ID = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/global\/networks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;

@@ -1,5 +1,5 @@
 import { DataGoogleClientOpenidUserinfo } from '@cdktf/provider-google/lib/data-google-client-openid-userinfo';
-import { ensureUniquePhysicalNames } from '../policy/unique-names';
+import { ensureUniquePhysicalNames } from '../core/unique-names';
 import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Aspects, Fn, IAspect, TerraformResource, TerraformStack, Token, dependable } from 'cdktf';

@@ -9,7 +9,7 @@ import { toNaming } from '../core/platform-props';
 import { GCP_ROLES } from './perms';
 import { GcpProjectServices } from './project-services';
 import { checkMember, memberKey, once } from './private/common';
-import { checkPhysicalName } from './private/naming';
+import { checkPhysicalName } from './naming';
 import { checkProjectId } from './private/validation';
 
 /**

@@ -3,10 +3,10 @@ import { Construct } from 'constructs';
 import { IMlWorkspace, IWorkloadIdentity } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { IGcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_WORKSPACE_USE_ROLES } from './perms';
-import { checkCommon, cmekOf, gcpIdentityOf, grantProjectRoles, namingAndLabels } from './private/common';
-import { checkPhysicalName } from './private/naming';
+import { checkCommon, gcpIdentityOf, grantProjectRoles, namingAndLabels } from './private/common';
+import { checkPhysicalName } from './naming';
 
 /** Props of {@link GcpWorkspace}. */
 export interface GcpWorkspaceProps extends GcpCommonProps {

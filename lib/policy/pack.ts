@@ -2,6 +2,7 @@ import { Aspects, DefaultTokenResolver, IAspect, StringConcat, Tokenization, Ter
 import { IConstruct } from 'constructs';
 import { ErrorCode, MlopsValidationError } from '../core/errors';
 import { NetworkMode } from '../core/network';
+import { uniqueNamesCheckedElsewhere } from '../core/unique-names';
 import { DependencyGraph, dependencyGraph } from './graph';
 import { POLICY_RULES } from './rules';
 import { Policy, PolicySuppression } from './suppression';
@@ -418,6 +419,8 @@ export function applyPolicyPack(stack: TerraformStack, options: PolicyPackOption
   }
   const pack = new PolicyPack(stack, options);
   Aspects.of(stack).add(pack);
+  // The pack's MLOPS_DUPLICATE_NAME rule reports duplicate names: the platforms' own check steps aside.
+  uniqueNamesCheckedElsewhere(stack);
   stack.node.addValidation({ validate: () => pack.validateAtSynth() });
   return pack;
 }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { IWorkloadIdentity } from '../../core/contracts';
 import { ErrorCode, IssueCollector, MlopsValidationError, messages, show } from '../../core/errors';
 import { AwsWorkloadIdentity, IAwsWorkloadIdentity } from '../workload-identity';
-import { checkRoleAttributes } from './validate';
+import { checkRoleAttributes } from '../validate';
 
 /**
  * The identity an AWS grant adds its statements to. An identity of this

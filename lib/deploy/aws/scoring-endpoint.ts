@@ -6,7 +6,7 @@ import { SagemakerEndpointConfiguration } from '@cdktf/provider-aws/lib/sagemake
 import { SagemakerModel } from '@cdktf/provider-aws/lib/sagemaker-model';
 import { Annotations, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { dnsSuffixOf } from '../../aws/private/arn';
+import { dnsSuffixOf } from '../../aws/arn';
 import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/errors';
 import { ComputeSize } from '../../core/sizes';
 import { IScoringEndpoint, RolloutPolicy, ScoringEndpointProps } from '../contracts';

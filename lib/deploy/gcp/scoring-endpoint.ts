@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
 import { VertexAiEndpoint } from '@cdktf/provider-google/lib/vertex-ai-endpoint';
 import { ITerraformDependable, Token } from 'cdktf';
@@ -8,7 +9,7 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { RELEASE_NAME, acceleratorOf, checkImage, checkInt, gcpMachineOf, gcpPlatformOf, grantsOf, invalid, numericEndpointId } from './private/common';
+import { RELEASE_NAME, acceleratorOf, checkImage, checkInt, gcpMachineOf, gcpPlatformOf, grantsOf, invalid } from './private/common';
 import { GcpTrainingJob } from './training-job';
 
 /** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
@@ -225,4 +226,16 @@ function alarmsOf(value: EndpointAlarmThresholds | undefined, bad: (prop: string
   if (typeof a.errorRatePercent !== 'number' || !(a.errorRatePercent > 0 && a.errorRatePercent <= 100)) bad('alarms.errorRatePercent', a.errorRatePercent, 'a number above 0 and at most 100 (percent of 5xx responses)');
   if (typeof a.latencyP95Ms !== 'number' || !Number.isInteger(a.latencyP95Ms) || a.latencyP95Ms < 1 || a.latencyP95Ms > 600_000) bad('alarms.latencyP95Ms', a.latencyP95Ms, 'an integer from 1 to 600000 (milliseconds)');
   return a;
+}
+
+/**
+ * A Vertex AI endpoint id for `name` in a project and region: Terraform's
+ * `google_vertex_ai_endpoint` needs one (at most 10 digits, no leading zero).
+ * Derived from a hash, so it is the same on every synth and differs between
+ * endpoints.
+ */
+export function numericEndpointId(projectId: string, region: string, name: string): string {
+  const digest = createHash('sha256').update(`${projectId}/${region}/${name}`).digest();
+  const n = digest.readBigUInt64BE(0) % 9_000_000_000n;
+  return (n + 1_000_000_000n).toString();
 }

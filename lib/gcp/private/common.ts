@@ -7,7 +7,6 @@ import { Naming, NamingParts } from '../../core/naming';
 import { toNaming } from '../../core/platform-props';
 import { platformTags, tagsFor } from '../../core/tags';
 import { GcpCommonProps } from '../common';
-import type { IGcpEncryptionKey } from '../encryption-key';
 import { checkProjectId, checkRegion } from './validation';
 
 /** The naming helper and GCP labels for a construct's props. */
@@ -146,41 +145,6 @@ export function grantProjectRoles(
     const id = ownProject && host === identity ? roleKey(role) : grantId(role, identity) + `-${roleKey(projectId)}`;
     return once(host, id, () => new ProjectIamMember(host, id, { project: projectId, role, member: identity.principal }));
   });
-}
-
-/** The props of a construct that encrypts with an optional customer-managed key. */
-export interface CmekProps {
-  readonly encryptionKey?: IGcpEncryptionKey;
-  readonly customerManagedKey?: boolean;
-}
-
-/**
- * The customer-managed key `props` ask for, or undefined when
- * `customerManagedKey` is false (Google-managed encryption). Records a
- * problem when the key is on but missing, or off but given anyway.
- */
-export function cmekOf(issues: IssueCollector, construct: string, path: string, props: CmekProps): IGcpEncryptionKey | undefined {
-  const on = props.customerManagedKey ?? true;
-  if (on && props.encryptionKey === undefined) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(
-        construct,
-        'encryptionKey',
-        undefined,
-        'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId) while customerManagedKey is true (the default); set customerManagedKey to false for Google-managed encryption',
-      ),
-    );
-  }
-  if (!on && props.encryptionKey !== undefined) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(construct, 'customerManagedKey', false, 'true (or unset) when an encryptionKey is given; omit encryptionKey for Google-managed encryption'),
-    );
-  }
-  return on ? props.encryptionKey : undefined;
 }
 
 /** The Terraform type of the google-beta provider. */

@@ -1,5 +1,5 @@
 import { DefaultTokenResolver, StringConcat, TerraformStack, Token, Tokenization } from 'cdktf';
-import { AzureImportInfo, importInfoOf } from '../../azure/private/imported';
+import { AzureImportInfo, importInfoOf } from '../../azure/imported';
 import { show } from '../../core/errors';
 import { dependsTransitively } from '../graph';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';

@@ -1,5 +1,4 @@
 import { TerraformResource, TerraformStack, Token } from 'cdktf';
-import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
 import { IMlPlatform, IWorkloadIdentity } from '../../../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../../../core/errors';
@@ -84,16 +83,4 @@ export function grantsOf(scope: IConstruct, identity: IWorkloadIdentity): Terraf
   return TerraformStack.of(scope)
     .node.findAll()
     .filter((c): c is TerraformResource => c instanceof TerraformResource && (c as { memberInput?: unknown }).memberInput === identity.principal);
-}
-
-/**
- * A Vertex AI endpoint id for `name` in a project and region: Terraform's
- * `google_vertex_ai_endpoint` needs one (at most 10 digits, no leading zero).
- * Derived from a hash, so it is the same on every synth and differs between
- * endpoints.
- */
-export function numericEndpointId(projectId: string, region: string, name: string): string {
-  const digest = createHash('sha256').update(`${projectId}/${region}/${name}`).digest();
-  const n = digest.readBigUInt64BE(0) % 9_000_000_000n;
-  return (n + 1_000_000_000n).toString();
 }

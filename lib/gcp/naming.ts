@@ -1,6 +1,6 @@
 import { Token } from 'cdktf';
-import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/errors';
-import { NAME_RULES, NameKind, NameRule } from '../../core/naming';
+import { ErrorCode, IssueCollector, messages, withArticle } from '../core/errors';
+import { NAME_RULES, NameKind, NameRule } from '../core/naming';
 
 /** Compute Engine names (VPC network, subnetwork, network attachment, address, forwarding rule): RFC 1035, 1-63. */
 export const GCP_COMPUTE_NAME: NameRule = { cloud: 'gcp', label: 'Compute Engine resource name', min: 1, max: 63, separator: '-', startsWithLetter: true };

@@ -1,8 +1,8 @@
 import { Token } from 'cdktf';
-import { ErrorCode, IssueCollector, show, withArticle } from '../../core/errors';
-import { NAME_RULES, NameKind, NameRule, Naming, NamingParts, PLATFORM_NAMES } from '../../core/naming';
-import { toNaming } from '../../core/platform-props';
-import { platformTags, tagsFor } from '../../core/tags';
+import { ErrorCode, IssueCollector, show, withArticle } from '../core/errors';
+import { NAME_RULES, NameKind, NameRule, Naming, NamingParts, PLATFORM_NAMES } from '../core/naming';
+import { toNaming } from '../core/platform-props';
+import { platformTags, tagsFor } from '../core/tags';
 
 /** The physical name of an AWS platform resource, using the PLATFORM_NAMES suffix of its kind. */
 export function awsName(naming: Naming | NamingParts, kind: NameKind): string {

@@ -1,9 +1,9 @@
 import { Fn, TerraformResourceLifecycle, Token } from 'cdktf';
-import { ErrorCode, IssueCollector, messages, show } from '../../core/errors';
-import { NAME_RULES, NameKind, Naming, NamingParts } from '../../core/naming';
-import { platformTags, tagsFor } from '../../core/tags';
-import { toNaming } from '../../core/platform-props';
-import { AzureNetworkProps } from '../common';
+import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
+import { NAME_RULES, NameKind, Naming, NamingParts } from '../core/naming';
+import { platformTags, tagsFor } from '../core/tags';
+import { toNaming } from '../core/platform-props';
+import { AzureNetworkProps } from './common';
 
 /** Resolves naming and builds a name, recording (not throwing) a name problem. */
 export function nameFor(issues: IssueCollector, naming: Naming, kind: NameKind, resource: string): string {

@@ -1,6 +1,6 @@
 import { Fn, Token } from 'cdktf';
 import { parseRoleArn } from './arn';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ErrorCode, IssueCollector, messages } from '../core/errors';
 
 /** Validators shared by the AWS constructs; each records a problem and never throws. */
 
