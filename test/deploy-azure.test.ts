@@ -374,7 +374,7 @@ describe('AzureScoringEndpoint', () => {
       ['rollout.canaryPercent', { rollout: { strategy: 'canary', canaryPercent: 60 } }, /'rollout\.canaryPercent' prop.*from 1 to 50\. Got 60/],
       ['rollout.stepPercent', { rollout: { strategy: 'linear', stepPercent: 3 } }, /'rollout\.stepPercent' prop.*from 5 to 50\. Got 3/],
       ['rollout.bakeMinutes', { rollout: { strategy: 'canary', bakeMinutes: 1.5 } }, /'rollout\.bakeMinutes' prop.*from 0 to 120\. Got 1\.5/],
-      ['alarms.errorRatePercent', { alarms: { errorRatePercent: 0 } }, /'alarms\.errorRatePercent' prop.*above 0 and at most 100\. Got 0/],
+      ['alarms.errorRatePercent', { alarms: { errorRatePercent: 0 } }, /'alarms\.errorRatePercent' prop.*above 0, at most 100\. Got 0/],
       ['alarms.latencyP95Ms', { alarms: { latencyP95Ms: -1 } }, /'alarms\.latencyP95Ms' prop.*Got -1/],
       ['authMode', { authMode: 'Anonymous' as never }, /'authMode' prop.*one of 'AMLToken', 'Key', 'AADToken'\. Got "Anonymous"/],
       ['size', { size: ComputeSize.small({ azure: 'DS3' }) }, /'size' prop.*VM size that managed online endpoints support.*Got "DS3"/],

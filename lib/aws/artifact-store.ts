@@ -23,8 +23,9 @@ import {
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
 import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './policy-document';
-import { checkCidrs, checkInt, checkOneOf, checkPrincipalArns, checkRegion, checkVpcEndpointIds } from './validate';
+import { checkPrincipalArns, checkVpcEndpointIds } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
+import { PropChecks } from '../core/validate';
 
 /**
  * An S3 bucket the AWS platform keeps its artifacts in: one this library
@@ -246,17 +247,17 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
   constructor(scope: Construct, id: string, props: AwsArtifactStoreProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkCidrs(issues, this.node.path, 'AwsArtifactStore', props.allowedIpRanges);
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).cidrs('allowedIpRanges', props.allowedIpRanges);
     checkPrincipalArns(issues, this.node.path, 'AwsArtifactStore', 'exemptPrincipals', props.exemptPrincipals);
     checkVpcEndpointIds(issues, this.node.path, 'AwsArtifactStore', 'allowedVpcEndpointIds', props.allowedVpcEndpointIds);
-    checkInt(issues, this.node.path, 'AwsArtifactStore', 'noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1);
-    checkInt(issues, this.node.path, 'AwsArtifactStore', 'abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
-    checkOneOf<AwsObjectOwnership>(issues, this.node.path, 'AwsArtifactStore', 'objectOwnership', props.objectOwnership, [
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).int('noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1);
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).int('abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).oneOf<AwsObjectOwnership>('objectOwnership', props.objectOwnership, [
       'BucketOwnerEnforced',
       'BucketOwnerPreferred',
       'ObjectWriter',
     ]);
-    checkOneOf<AwsTlsVersion>(issues, this.node.path, 'AwsArtifactStore', 'minimumTlsVersion', props.minimumTlsVersion, ['1.0', '1.1', '1.2']);
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).oneOf<AwsTlsVersion>('minimumTlsVersion', props.minimumTlsVersion, ['1.0', '1.1', '1.2']);
     checkPhysicalName(issues, this.node.path, 'AwsArtifactStore', 'physicalName', props.physicalName, 's3Bucket');
     const customerManagedKey = props.customerManagedKey ?? true;
     if (customerManagedKey && !props.key) {
@@ -470,7 +471,7 @@ class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
     } else {
       checkPhysicalName(issues, this.node.path, C, 'bucketName', name, 's3Bucket');
     }
-    if (attrs?.region !== undefined) checkRegion(issues, this.node.path, C, attrs.region);
+    if (attrs?.region !== undefined) new PropChecks(issues, C, this.node.path).region('aws', 'region', attrs.region);
     const key = attrs?.key as unknown;
     if (key !== undefined && (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'key', (key as { node?: { path?: string } })?.node?.path ?? key, 'the bucket\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3'));

@@ -10,7 +10,8 @@ import { accountRootArn, arn, dnsSuffixOf, parseArn } from './arn';
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, kmsAliasName, retainLifecycle, stripAliasPrefix } from './names';
 import { policyDocument } from './policy-document';
-import { checkAccountId, checkInt, checkRegion } from './validate';
+import { checkAccountId } from './validate';
+import { PropChecks } from '../core/validate';
 
 /**
  * A KMS key the AWS platform can encrypt with and grant on: one this library
@@ -143,8 +144,8 @@ export class AwsEncryptionKey extends Construct implements IAwsEncryptionKey {
     super(scope, id);
     const issues = new IssueCollector();
     checkAccountId(issues, this.node.path, 'AwsEncryptionKey', props.accountId);
-    checkRegion(issues, this.node.path, 'AwsEncryptionKey', props.region);
-    checkInt(issues, this.node.path, 'AwsEncryptionKey', 'deletionWindowInDays', props.deletionWindowInDays, 7, 30);
+    new PropChecks(issues, 'AwsEncryptionKey', this.node.path).region('aws', 'region', props.region);
+    new PropChecks(issues, 'AwsEncryptionKey', this.node.path).int('deletionWindowInDays', props.deletionWindowInDays, 7, 30);
     checkPhysicalName(issues, this.node.path, 'AwsEncryptionKey', 'physicalName', stripAliasPrefix(props.physicalName), 'kmsAlias');
     issues.throwIfAny('Invalid AwsEncryptionKey props:');
 

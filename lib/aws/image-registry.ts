@@ -10,7 +10,8 @@ import { ECR_AUTH_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from './perms';
 import { dnsSuffixOf, parseArn } from './arn';
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
-import { checkAccountId, checkInt, checkRegion } from './validate';
+import { checkAccountId } from './validate';
+import { PropChecks } from '../core/validate';
 
 /**
  * An ECR repository the AWS platform keeps the runtime image in: one this
@@ -127,7 +128,7 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
     const path = `${scope.node.path}/${id}`;
     checkRepositoryName(issues, path, C, 'repositoryName', repositoryName);
     checkAccountId(issues, path, C, accountId);
-    checkRegion(issues, path, C, region);
+    new PropChecks(issues, C, path).region('aws', 'region', region);
     issues.throwIfAny(`Invalid ${C} arguments:`);
     const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
     return new ImportedAwsImageRegistry(scope, id, { repositoryArn: `arn:${partition}:ecr:${region}:${accountId}:repository/${repositoryName}` });
@@ -152,7 +153,7 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
   constructor(scope: Construct, id: string, props: AwsImageRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkInt(issues, this.node.path, 'AwsImageRegistry', 'untaggedImageExpiryDays', props.untaggedImageExpiryDays, 1);
+    new PropChecks(issues, 'AwsImageRegistry', this.node.path).int('untaggedImageExpiryDays', props.untaggedImageExpiryDays, 1);
     checkPhysicalName(issues, this.node.path, 'AwsImageRegistry', 'physicalName', props.physicalName, 'ecrRepository');
     const customerManagedKey = props.customerManagedKey ?? true;
     if (customerManagedKey && !props.key) {

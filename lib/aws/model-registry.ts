@@ -13,8 +13,9 @@ import {
 import { arn } from './arn';
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
-import { checkAccountId, checkRegion } from './validate';
+import { checkAccountId } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AwsModelRegistry}. */
 export interface AwsModelRegistryProps {
@@ -58,7 +59,7 @@ export class AwsModelRegistry extends Construct implements IModelRegistry {
     super(scope, id);
     const issues = new IssueCollector();
     checkAccountId(issues, this.node.path, 'AwsModelRegistry', props.accountId);
-    checkRegion(issues, this.node.path, 'AwsModelRegistry', props.region);
+    new PropChecks(issues, 'AwsModelRegistry', this.node.path).region('aws', 'region', props.region);
     checkPhysicalName(issues, this.node.path, 'AwsModelRegistry', 'physicalName', props.physicalName, 'modelPackageGroup');
     issues.throwIfAny('Invalid AwsModelRegistry props:');
 

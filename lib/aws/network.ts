@@ -17,7 +17,8 @@ import { toNaming } from '../core/platform-props';
 import { AWS_INTERFACE_ENDPOINT_SERVICES, AwsInterfaceEndpointService, HTTPS_PORT } from './perms';
 import { partitionOf } from './arn';
 import { awsTags } from './names';
-import { checkEc2Ids, checkInt, checkRegion } from './validate';
+import { checkEc2Ids } from './validate';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AwsNetwork}. */
 export interface AwsNetworkProps {
@@ -175,7 +176,7 @@ export class AwsNetwork extends Construct {
     const C = 'AwsNetwork';
     const where = this.node.path;
     const issues = new IssueCollector();
-    checkRegion(issues, where, C, props.region);
+    new PropChecks(issues, C, where).region('aws', 'region', props.region);
     const existing = props.existing;
     const addressSpace = props.addressSpace ?? DEFAULT_ADDRESS_SPACE;
     const zoneCount = props.availabilityZoneCount ?? 2;
@@ -188,7 +189,7 @@ export class AwsNetwork extends Construct {
       }
     } else {
       checkAddressSpace(issues, C, where, props.addressSpace);
-      checkInt(issues, where, C, 'availabilityZoneCount', props.availabilityZoneCount, 2, 4);
+      new PropChecks(issues, C, where).int('availabilityZoneCount', props.availabilityZoneCount, 2, 4);
     }
     if (props.securityGroupId !== undefined) {
       if (!existing) {

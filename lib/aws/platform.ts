@@ -13,10 +13,11 @@ import { AwsImageRegistry, IAwsImageRegistry } from './image-registry';
 import { AwsModelRegistry } from './model-registry';
 import { AwsNetwork } from './network';
 import { isAwsWorkloadIdentity } from './private/grants';
-import { checkAccountId, checkCidrs, checkInt, checkPrincipalArns, checkRegion } from './validate';
+import { checkAccountId, checkPrincipalArns } from './validate';
 import { AwsTrainingCompute } from './training-compute';
 import { AwsWorkloadIdentity, IAwsWorkloadIdentity, grantVpcAccess } from './workload-identity';
 import { AwsMlWorkspace } from './workspace';
+import { PropChecks } from '../core/validate';
 
 /**
  * Existing resources an {@link AwsMlPlatform} uses instead of creating its
@@ -156,10 +157,10 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
     const network = resolveNetwork(props.network);
     const issues = new IssueCollector();
     checkAccountId(issues, where, C, props.accountId);
-    checkRegion(issues, where, C, props.region);
-    checkCidrs(issues, where, C, network.allowedIpRanges, 'network.allowedIpRanges');
+    new PropChecks(issues, C, where).region('aws', 'region', props.region);
+    new PropChecks(issues, C, where).cidrs('network.allowedIpRanges', network.allowedIpRanges);
     checkPrincipalArns(issues, where, C, 'deployers', props.deployers);
-    checkInt(issues, where, C, 'training.maxNodes', props.training?.maxNodes, 1);
+    new PropChecks(issues, C, where).int('training.maxNodes', props.training?.maxNodes, 1);
     if (!['public', 'firewalled', 'private'].includes(network.mode)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'network.mode', network.mode, 'one of public, firewalled, private'));
     }

@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import { ITrainingCompute } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
-import { checkInstanceType, checkInt } from './validate';
+import { checkInstanceType } from './validate';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AwsTrainingCompute}. */
 export interface AwsTrainingComputeProps {
@@ -60,7 +61,7 @@ export class AwsTrainingCompute extends Construct implements ITrainingCompute {
     this.lowPriority = props.lowPriority ?? false;
 
     const issues = new IssueCollector();
-    checkInt(issues, this.node.path, 'AwsTrainingCompute', 'maxNodes', props.maxNodes, 1);
+    new PropChecks(issues, 'AwsTrainingCompute', this.node.path).int('maxNodes', props.maxNodes, 1);
     checkInstanceType(issues, this.node.path, 'AwsTrainingCompute', 'size', this.machine.instanceType);
     issues.throwIfAny('Invalid AwsTrainingCompute props:');
 

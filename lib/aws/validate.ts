@@ -5,9 +5,6 @@ import { ErrorCode, IssueCollector, messages } from '../core/errors';
 /** Validators shared by the AWS constructs; each records a problem and never throws. */
 
 const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const IPV6_CIDR = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9-]+\.[a-z0-9-]+$/;
 
 /** CloudWatch Logs accepted retention values (days). */
@@ -20,71 +17,6 @@ export function checkAccountId(issues: IssueCollector, path: string, construct: 
   if (typeof accountId === 'string' && Token.isUnresolved(accountId)) return;
   if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'accountId', accountId, 'a 12-digit AWS account id such as "123456789012"'));
-  }
-}
-
-/** Records a problem unless `region` looks like an AWS region code. */
-export function checkRegion(issues: IssueCollector, path: string, construct: string, region: unknown): void {
-  if (typeof region === 'string' && Token.isUnresolved(region)) return;
-  if (typeof region !== 'string' || !REGION.test(region)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'region', region, 'an AWS region code such as "eu-west-1"'));
-  }
-}
-
-/** True when `cidr` is an IPv4 or IPv6 CIDR block. */
-export function isCidr(cidr: string): boolean {
-  const v4 = IPV4_CIDR.exec(cidr);
-  if (v4) {
-    const octets = v4.slice(1, 5).map(Number);
-    return octets.every((o) => o <= 255) && Number(v4[5]) <= 32;
-  }
-  const v6 = IPV6_CIDR.exec(cidr);
-  return v6 !== null && cidr.includes(':') && Number(v6[1]) <= 128;
-}
-
-/** Records one problem per entry of `allowedIpRanges` that is not a CIDR block. */
-export function checkCidrs(issues: IssueCollector, path: string, construct: string, ranges: readonly string[] | undefined, prop = 'allowedIpRanges'): void {
-  (ranges ?? []).forEach((cidr, i) => {
-    if (typeof cidr === 'string' && Token.isUnresolved(cidr)) return;
-    if (typeof cidr !== 'string' || !isCidr(cidr)) {
-      issues.add(
-        ErrorCode.PROP_INVALID,
-        path,
-        messages.propInvalid(construct, `${prop}[${i}]`, cidr, 'an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"'),
-      );
-    }
-  });
-}
-
-/** Records a problem unless `value` is an integer in [min, max]. */
-export function checkInt(
-  issues: IssueCollector,
-  path: string,
-  construct: string,
-  prop: string,
-  value: number | undefined,
-  min: number,
-  max: number = Number.MAX_SAFE_INTEGER,
-): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, range));
-  }
-}
-
-/** Records a problem unless `value` is one of `allowed`. */
-export function checkOneOf<T extends string | number>(
-  issues: IssueCollector,
-  path: string,
-  construct: string,
-  prop: string,
-  value: T | undefined,
-  allowed: readonly T[],
-): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!allowed.includes(value)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `one of ${allowed.join(', ')}`));
   }
 }
 

@@ -18,7 +18,8 @@ import { arn } from './arn';
 import { awsName, awsTags, checkPhysicalName } from './names';
 import { PolicyConditions, policyDocument } from './policy-document';
 import { StatementSet } from './private/statements';
-import { checkAccountId, checkRegion, checkRoleAttributes } from './validate';
+import { checkAccountId, checkRoleAttributes } from './validate';
+import { PropChecks } from '../core/validate';
 
 /** An Allow statement of the workload identity's inline policy. */
 export interface AwsPolicyStatement {
@@ -173,7 +174,7 @@ export class AwsWorkloadIdentity extends Construct implements IAwsWorkloadIdenti
     checkAccountId(issues, this.node.path, C, props.accountId);
     this.accountId = props.accountId;
     this.region = props.region;
-    checkRegion(issues, this.node.path, C, props.region);
+    new PropChecks(issues, C, this.node.path).region('aws', 'region', props.region);
     checkPhysicalName(issues, this.node.path, C, 'physicalName', props.physicalName, 'iamRole');
     const assumedBy = props.assumedBy ?? [SAGEMAKER_SERVICE_PRINCIPAL];
     if (!Array.isArray(assumedBy) || assumedBy.length === 0) {

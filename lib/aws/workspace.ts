@@ -19,8 +19,9 @@ import {
 import { arn } from './arn';
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
-import { LOG_RETENTION_DAYS, checkOneOf, checkRegion } from './validate';
+import { LOG_RETENTION_DAYS } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
+import { PropChecks } from '../core/validate';
 
 /** Sizes of a SageMaker MLflow tracking server. */
 export type AwsTrackingServerSize = 'Small' | 'Medium' | 'Large';
@@ -128,9 +129,9 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     super(scope, id);
     const withServer = props.trackingServer ?? true;
     const issues = new IssueCollector();
-    checkRegion(issues, this.node.path, 'AwsMlWorkspace', props.region);
-    checkOneOf(issues, this.node.path, 'AwsMlWorkspace', 'logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);
-    checkOneOf<AwsTrackingServerSize>(issues, this.node.path, 'AwsMlWorkspace', 'trackingServerSize', props.trackingServerSize, ['Small', 'Medium', 'Large']);
+    new PropChecks(issues, 'AwsMlWorkspace', this.node.path).region('aws', 'region', props.region);
+    new PropChecks(issues, 'AwsMlWorkspace', this.node.path).oneOf('logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);
+    new PropChecks(issues, 'AwsMlWorkspace', this.node.path).oneOf<AwsTrackingServerSize>('trackingServerSize', props.trackingServerSize, ['Small', 'Medium', 'Large']);
     const customerManagedKey = props.customerManagedKey ?? true;
     if (customerManagedKey && !props.key) {
       issues.add(

@@ -13,7 +13,8 @@ import { AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { addDependency, assignRole, assignToPrincipal } from './private/grants';
 import { AZURE_REACHABLE_FROM, markImported } from './imported';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './util';
+import { azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './util';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureArtifactStore}. */
 export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
@@ -221,7 +222,7 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureArtifactStore', 'replication', replication, `one of ${REPLICATION.join(', ')}`));
     }
     const softDeleteDays = props.softDeleteDays ?? 30;
-    checkInt(issues, 'AzureArtifactStore', this.node.path, 'softDeleteDays', softDeleteDays, 1, 365);
+    new PropChecks(issues, 'AzureArtifactStore', this.node.path).int('softDeleteDays', softDeleteDays, 1, 365);
     checkIpRanges(issues, 'AzureArtifactStore', this.node.path, props.allowedIpRanges);
     const minimumTlsVersion = props.minimumTlsVersion ?? 'TLS1_2';
     if (!Token.isUnresolved(minimumTlsVersion) && !TLS_VERSIONS.includes(minimumTlsVersion)) {

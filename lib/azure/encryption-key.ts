@@ -12,7 +12,8 @@ import { AZURE_KEY_OPERATIONS, AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { addDependency, assignRole, assignToPrincipal } from './private/grants';
 import { AZURE_REACHABLE_FROM, markImported } from './imported';
-import { azureTags, checkGuid, checkInt, checkIpRanges, checkPhysicalName, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './util';
+import { azureTags, checkGuid, checkIpRanges, checkPhysicalName, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './util';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureEncryptionKey}. */
 export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
@@ -192,7 +193,7 @@ export class AzureEncryptionKey extends Construct implements IAzureEncryptionKey
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureEncryptionKey', 'keySize', keySize, '2048, 3072 or 4096'));
     }
     const expireAfterDays = props.expireAfterDays ?? 365;
-    checkInt(issues, 'AzureEncryptionKey', this.node.path, 'expireAfterDays', expireAfterDays, 60, 3650);
+    new PropChecks(issues, 'AzureEncryptionKey', this.node.path).int('expireAfterDays', expireAfterDays, 60, 3650);
     const rotateBeforeDays = props.rotateBeforeExpiryDays ?? 30;
     if (!Token.isUnresolved(rotateBeforeDays) && Number.isInteger(expireAfterDays)) {
       const max = expireAfterDays - 28;

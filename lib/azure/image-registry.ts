@@ -11,7 +11,8 @@ import { AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { addDependency, assignRole, assignToPrincipal } from './private/grants';
 import { AZURE_REACHABLE_FROM, markImported } from './imported';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './util';
+import { azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './util';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureImageRegistry}. */
 export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
@@ -171,7 +172,7 @@ export class AzureImageRegistry extends Construct implements IAzureImageRegistry
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureImageRegistry', 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));
     }
     const retentionDays = props.untaggedRetentionDays ?? 7;
-    checkInt(issues, 'AzureImageRegistry', this.node.path, 'untaggedRetentionDays', retentionDays, 1, 365);
+    new PropChecks(issues, 'AzureImageRegistry', this.node.path).int('untaggedRetentionDays', retentionDays, 1, 365);
     checkIpRanges(issues, 'AzureImageRegistry', this.node.path, props.allowedIpRanges);
     const cmk = props.customerManagedKey ?? true;
     checkCustomerManagedKey(issues, 'AzureImageRegistry', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);

@@ -18,8 +18,9 @@ import { AzurePrivateEndpointPlacement } from './private-endpoint';
 
 import { AzureResourceGroup } from './resource-group';
 import { AzureTrainingCompute } from './training-compute';
-import { azureTags, checkGuid, checkInt, checkIpRanges, checkLocation, checkPhysicalName } from './util';
+import { azureTags, checkGuid, checkIpRanges, checkPhysicalName } from './util';
 import { AzureMlWorkspace } from './workspace';
+import { PropChecks } from '../core/validate';
 
 /**
  * Existing resources a platform uses instead of creating its own (Terraform
@@ -266,14 +267,14 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     for (const [prop, kind] of Object.entries(PHYSICAL_NAME_KINDS) as [keyof AzureMlPlatformPhysicalNames, NameKind | 'virtualNetwork'][]) {
       if (names[prop] !== undefined) checkPhysicalName(issues, 'AzureMlPlatform', this.node.path, `physicalNames.${prop}`, kind, names[prop]);
     }
-    checkLocation(issues, 'AzureMlPlatform', this.node.path, props.location);
+    new PropChecks(issues, 'AzureMlPlatform', this.node.path).region('azure', 'location', props.location);
     checkGuid(issues, 'AzureMlPlatform', this.node.path, 'tenantId', props.tenantId);
     if (!(NETWORK_MODES as readonly string[]).includes(net.mode)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlPlatform', 'network.mode', net.mode, `one of ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}`));
     }
     checkIpRanges(issues, 'AzureMlPlatform', this.node.path, net.allowedIpRanges);
     checkDeployers(issues, 'azure', 'AzureMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
-    checkInt(issues, 'AzureMlPlatform', this.node.path, 'training.maxNodes', props.training?.maxNodes, 1, 1000);
+    new PropChecks(issues, 'AzureMlPlatform', this.node.path).int('training.maxNodes', props.training?.maxNodes, 1, 1000);
     issues.throwIfAny('Invalid AzureMlPlatform props:');
 
     const tags = props.tags;

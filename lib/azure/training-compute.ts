@@ -4,8 +4,9 @@ import { ITrainingCompute, IWorkloadIdentity, identityOf } from '../core/contrac
 import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
 import { Naming, NamingParts } from '../core/naming';
-import { azureTags, checkInt, checkPhysicalName, namingOf } from './util';
+import { azureTags, checkPhysicalName, namingOf } from './util';
 import { AzureMlWorkspace } from './workspace';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureTrainingCompute}. */
 export interface AzureTrainingComputeProps {
@@ -85,9 +86,9 @@ export class AzureTrainingCompute extends Construct implements ITrainingCompute 
     const maxNodes = props.maxNodes ?? 4;
     const minNodes = props.minNodes ?? 0;
     const idleMinutes = props.idleMinutesBeforeScaleDown ?? 10;
-    checkInt(issues, 'AzureTrainingCompute', this.node.path, 'maxNodes', maxNodes, 1, 1000);
-    checkInt(issues, 'AzureTrainingCompute', this.node.path, 'minNodes', minNodes, 0, Math.max(0, Number.isInteger(maxNodes) ? maxNodes : 1000));
-    checkInt(issues, 'AzureTrainingCompute', this.node.path, 'idleMinutesBeforeScaleDown', idleMinutes, 1, 10080);
+    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('maxNodes', maxNodes, 1, 1000);
+    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('minNodes', minNodes, 0, Math.max(0, Number.isInteger(maxNodes) ? maxNodes : 1000));
+    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('idleMinutesBeforeScaleDown', idleMinutes, 1, 10080);
     const computeName = props.physicalName ?? 'train-cluster';
     checkPhysicalName(issues, 'AzureTrainingCompute', this.node.path, 'physicalName', 'mlComputeCluster', computeName);
     issues.throwIfAny('Invalid AzureTrainingCompute props:');

@@ -58,14 +58,6 @@ export function checkIpRanges(issues: IssueCollector, construct: string, path: s
   });
 }
 
-/** Records a problem unless `value` is an integer within [min, max]. */
-export function checkInt(issues: IssueCollector, construct: string, path: string, prop: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `an integer from ${min} to ${max}`));
-  }
-}
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Records a problem unless `value` is a GUID (tenant id, object id). */
@@ -113,14 +105,6 @@ export function storageIpRules(ranges: readonly string[]): string[] {
     } else out.push(range);
   }
   return out;
-}
-
-/** Records a problem unless `location` looks like an Azure region name. */
-export function checkLocation(issues: IssueCollector, construct: string, path: string, location: string | undefined): void {
-  if (location !== undefined && Token.isUnresolved(location)) return;
-  if (!/^[a-z][a-z0-9]*$/.test(location ?? '')) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'location', location, 'an Azure region name in lowercase without spaces, e.g. "westeurope"'));
-  }
 }
 
 /** What {@link checkCustomerManagedKey} needs to know about a key. */

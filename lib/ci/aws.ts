@@ -7,13 +7,14 @@ import { Construct } from 'constructs';
 import { AwsMlPlatform } from '../aws/platform';
 import { dnsSuffixOf, partitionOf } from '../aws/arn';
 import { awsTags, checkPhysicalName } from '../aws/names';
-import { checkAccountId, checkRegion } from '../aws/validate';
+import { checkAccountId } from '../aws/validate';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import * as A from './aws-perms';
 import { AWS_STS_AUDIENCE, GITHUB_OIDC_HOST, GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects } from './github';
 import { loginOutputs } from './private/util';
+import { PropChecks } from '../core/validate';
 
 /** The S3 state backend the CI role reads and writes state in. */
 export interface AwsStateBackendRef {
@@ -168,7 +169,7 @@ export class AwsGithubCiIdentity extends Construct {
       const b = props.stateBackend;
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.bucket ?? '')) invalid('stateBackend.bucket', b.bucket, 'an S3 bucket name (config: backend.bucket)');
       if (typeof b.key !== 'string' || b.key.length === 0 || /[*?]/.test(b.key)) invalid('stateBackend.key', b.key, 'the state object key without wildcards (config: backend.key)');
-      checkRegion(issues, where, C, b.region);
+      new PropChecks(issues, C, where).region('aws', 'region', b.region);
       if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable)) invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
     }
     const naming = toNaming(props.naming);

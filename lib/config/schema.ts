@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CLOUDS, Cloud } from '../core/cloud';
+import { CLOUDS, REGION_FORMATS } from '../core/cloud';
 import { AZURE_PRIVATE_DNS_ZONES, AzurePrivateDnsZoneKind, DEFAULT_ADDRESS_SPACE, DEFAULT_NETWORK_MODE, NETWORK_MODES } from '../core/network';
 import { NumberRange, ROLLOUT_STRATEGIES, SETTING_DEFAULTS, SETTING_RANGES, describeRange } from '../core/settings';
 import { SIZE_NAMES } from '../core/sizes';
@@ -565,12 +565,8 @@ export type StackConfig = z.infer<typeof StackConfigSchema>;
 /** A stack config as written in YAML (defaults not yet applied). */
 export type StackConfigInput = z.input<typeof StackConfigSchema>;
 
-/** The accepted region format per cloud. */
-export const REGION_FORMATS: Record<Cloud, { readonly pattern: RegExp; readonly example: string }> = {
-  azure: { pattern: /^[a-z]+[a-z0-9]*$/, example: 'westeurope, eastus2, swedencentral' },
-  aws: { pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, example: 'eu-west-1, us-east-1' },
-  gcp: { pattern: /^[a-z]+-[a-z]+\d+$/, example: 'europe-west4, us-central1' },
-};
+/** The accepted region format per cloud (lib/core/cloud.ts: the constructs check regions with them too). */
+export { REGION_FORMATS };
 
 /** What a config field accepts, its default and how to fix a bad value. */
 export interface ConfigField {

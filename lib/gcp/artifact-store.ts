@@ -8,7 +8,7 @@ import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_ROLES } from './perms';
 import { checkCommon, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
 import { checkPhysicalName } from './naming';
-import { checkCidrs, checkInt } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpArtifactStore}. */
 export interface GcpArtifactStoreProps extends GcpCommonProps {
@@ -166,11 +166,11 @@ export class GcpArtifactStore extends Construct implements IGcpArtifactStore {
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpArtifactStore', this, props);
     const key = cmekOf(issues, 'GcpArtifactStore', this.node.path, props);
-    checkCidrs(issues, 'GcpArtifactStore', this.node.path, 'allowedIpRanges', props.allowedIpRanges);
+    new PropChecks(issues, 'GcpArtifactStore', this.node.path).cidrs('allowedIpRanges', props.allowedIpRanges);
     if (props.softDeleteRetentionDays !== 0) {
-      checkInt(issues, 'GcpArtifactStore', this.node.path, 'softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, '0 (off) or an integer from 7 to 90');
+      new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, { accepted: '0 (off) or an integer from 7 to 90' });
     }
-    checkInt(issues, 'GcpArtifactStore', this.node.path, 'noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
+    new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
     checkPhysicalName(issues, 'GcpArtifactStore', this.node.path, 'physicalName', props.physicalName, 'gcsBucket');
     issues.throwIfAny('Invalid GcpArtifactStore props:');
 

@@ -14,7 +14,8 @@ import { GcpPlatformApi, GcpProjectServices } from './project-services';
 import { GCP_ROLES, GCP_SERVICE_AGENT_KEY_ROLE, GCP_SERVICE_AGENT_MEMBERS, GCP_SERVICE_AGENT_ROLES, GcpServiceAgent } from './perms';
 import { betaProviderOverride, checkCommon, gcpIdentityOf, grantId, namingAndLabels, once, roleKey } from './private/common';
 import { checkPhysicalName } from './naming';
-import { checkInt, checkProjectId, checkRegion } from './private/validation';
+import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpEncryptionKey}. */
 export interface GcpEncryptionKeyProps extends GcpCommonProps {
@@ -166,7 +167,7 @@ export class GcpEncryptionKey extends Construct implements IGcpEncryptionKey {
     super(scope, id);
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpEncryptionKey', this, props);
-    checkInt(issues, 'GcpEncryptionKey', this.node.path, 'rotationPeriodDays', props.rotationPeriodDays, 1, 36_500);
+    new PropChecks(issues, 'GcpEncryptionKey', this.node.path).int('rotationPeriodDays', props.rotationPeriodDays, 1, 36_500);
     checkPhysicalName(issues, 'GcpEncryptionKey', this.node.path, 'physicalName', props.physicalName, 'kmsCryptoKey');
     checkPhysicalName(issues, 'GcpEncryptionKey', this.node.path, 'keyRingName', props.keyRingName, 'kmsKeyRing');
     issues.throwIfAny('Invalid GcpEncryptionKey props:');
@@ -259,7 +260,7 @@ class ImportedGcpEncryptionKey extends Construct implements IGcpEncryptionKey {
       bad('projectId', attrs.projectId, 'given together with location when keyId is known only at apply time (a token): the project and location the key lives in');
     }
     if (attrs?.projectId !== undefined) checkProjectId(issues, C, this.node.path, attrs.projectId);
-    if (attrs?.location !== undefined) checkRegion(issues, C, this.node.path, attrs.location);
+    if (attrs?.location !== undefined) new PropChecks(issues, C, this.node.path).region('gcp', 'region', attrs.location);
     if (parsed && literal(attrs.projectId) && attrs.projectId !== parsed[1]) {
       bad('projectId', attrs.projectId, `the project of keyId (${parsed[1]}), or omitted`);
     }

@@ -9,7 +9,8 @@ import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_ROLES } from './perms';
 import { checkCommon, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
 import { checkPhysicalName } from './naming';
-import { checkInt, checkProjectId, checkRegion } from './private/validation';
+import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpImageRegistry}. */
 export interface GcpImageRegistryProps extends GcpCommonProps {
@@ -153,7 +154,7 @@ export class GcpImageRegistry extends Construct implements IGcpImageRegistry {
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpImageRegistry', this, props);
     const key = cmekOf(issues, 'GcpImageRegistry', this.node.path, props);
-    checkInt(issues, 'GcpImageRegistry', this.node.path, 'untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1, 3650);
+    new PropChecks(issues, 'GcpImageRegistry', this.node.path).int('untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1, 3650);
     checkPhysicalName(issues, 'GcpImageRegistry', this.node.path, 'physicalName', props.physicalName, 'artifactRepository');
     issues.throwIfAny('Invalid GcpImageRegistry props:');
 
@@ -249,7 +250,7 @@ class ImportedGcpImageRegistry extends Construct implements IGcpImageRegistry {
       bad('projectId', attrs.projectId, 'given with location and repositoryName when repositoryId is known only at apply time (a token)');
     }
     if (attrs?.projectId !== undefined) checkProjectId(issues, C, this.node.path, attrs.projectId);
-    if (attrs?.location !== undefined) checkRegion(issues, C, this.node.path, attrs.location);
+    if (attrs?.location !== undefined) new PropChecks(issues, C, this.node.path).region('gcp', 'region', attrs.location);
     if (attrs?.repositoryName !== undefined) checkPhysicalName(issues, C, this.node.path, 'repositoryName', attrs.repositoryName, 'artifactRepository');
     const agree = (prop: 'projectId' | 'location' | 'repositoryName', index: number): void => {
       const value = attrs[prop];

@@ -10,7 +10,7 @@ import { ExistingGcpNetwork, NetworkMode, NETWORK_MODES, checkAddressSpace, cidr
 import { GcpCommonProps } from './common';
 import { checkCommon, namingAndLabels } from './private/common';
 import { GCP_COMPUTE_NAME, checkPhysicalName } from './naming';
-import { checkCidrs } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 const NETWORK_ID = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/global\/networks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SUBNETWORK_ID = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/regions\/[a-z]+(-[a-z]+)+[0-9]+\/subnetworks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -23,7 +23,7 @@ export function checkGcpNetwork(issues: IssueCollector, construct: string, path:
   const mode = props.mode ?? 'firewalled';
   const bad = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
   if (!(NETWORK_MODES as readonly string[]).includes(mode)) bad('network.mode', mode, `one of ${NETWORK_MODES.join(', ')}`);
-  checkCidrs(issues, construct, path, 'network.allowedIpRanges', props.allowedIpRanges);
+  new PropChecks(issues, construct, path).cidrs('network.allowedIpRanges', props.allowedIpRanges);
   checkAddressSpace(issues, construct, path, props.addressSpace);
   const existing = props.existing;
   if (existing === undefined) return;
@@ -311,7 +311,7 @@ class ImportedGcpNetwork extends Construct implements IGcpNetwork {
       checkPhysicalName(issues, C, this.node.path, 'networkAttachmentName', attrs?.networkAttachmentName, 'computeName');
       if (!subnet && subnetOk) bad('networkAttachment', undefined, 'given when subnetwork is known only at apply time (a token): the attachment to create needs the subnetwork\'s project and region at synth');
     }
-    checkCidrs(issues, C, this.node.path, 'allowedIpRanges', attrs?.allowedIpRanges);
+    new PropChecks(issues, C, this.node.path).cidrs('allowedIpRanges', attrs?.allowedIpRanges);
     issues.throwIfAny(`Invalid ${C} attributes:`);
 
     this.allowedIpRanges = [...(attrs.allowedIpRanges ?? [])];

@@ -18,7 +18,8 @@ import { GCP_PLATFORM_APIS, GcpProjectServices } from './project-services';
 import { GcpTrainingCompute } from './training-compute';
 import { GcpWorkloadIdentity, IGcpWorkloadIdentity } from './workload-identity';
 import { GcpWorkspace } from './workspace';
-import { checkInt, checkProjectId, checkRegion } from './private/validation';
+import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpMlPlatform}. */
 export interface GcpMlPlatformProps extends PlatformBaseProps {
@@ -122,8 +123,8 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     const display = naming.tryName('vertexDisplayName', 'experiments');
     if (typeof display !== 'string') issues.add(display.code, display.path, display.message);
     checkProjectId(issues, 'GcpMlPlatform', this.node.path, props.projectId);
-    checkRegion(issues, 'GcpMlPlatform', this.node.path, props.region);
-    checkInt(issues, 'GcpMlPlatform', this.node.path, 'training.maxNodes', props.training?.maxNodes, 1, 1000);
+    new PropChecks(issues, 'GcpMlPlatform', this.node.path).region('gcp', 'region', props.region);
+    new PropChecks(issues, 'GcpMlPlatform', this.node.path).int('training.maxNodes', props.training?.maxNodes, 1, 1000);
     checkDeployers(issues, 'gcp', 'GcpMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
     const net = resolveNetwork(props.network);
     checkGcpNetwork(issues, 'GcpMlPlatform', this.node.path, { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });

@@ -3,7 +3,7 @@ import { ITrainingCompute } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { TrainingComputeOptions } from '../core/platform-props';
 import { ComputeSize, MachineSpec } from '../core/sizes';
-import { checkInt } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpTrainingCompute}. */
 export interface GcpTrainingComputeProps extends TrainingComputeOptions {}
@@ -45,7 +45,7 @@ export class GcpTrainingCompute extends Construct implements ITrainingCompute {
   constructor(scope: Construct, id: string, props: GcpTrainingComputeProps = {}) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkInt(issues, 'GcpTrainingCompute', this.node.path, 'maxNodes', props.maxNodes, 1, 1000);
+    new PropChecks(issues, 'GcpTrainingCompute', this.node.path).int('maxNodes', props.maxNodes, 1, 1000);
     issues.throwIfAny('Invalid GcpTrainingCompute props:');
 
     this.size = props.size ?? ComputeSize.small();

@@ -65,27 +65,6 @@ export function awsPlatformOf(issues: IssueCollector, path: string, construct: s
   return undefined;
 }
 
-/** Records a problem unless `value` is a static (synth-time) string matching `pattern`. */
-export function checkStaticName(issues: IssueCollector, path: string, construct: string, prop: string, value: unknown, pattern: RegExp, accepted: string): value is string {
-  if (typeof value === 'string' && Token.isUnresolved(value)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, '(a token)', `a value known at synth: ${accepted}`));
-    return false;
-  }
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
-    return false;
-  }
-  return true;
-}
-
-/** Records a problem unless `value` is undefined or an integer in [min, max]. */
-export function checkInteger(issues: IssueCollector, path: string, construct: string, prop: string, value: unknown, min: number, max: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `an integer from ${min} to ${max}`));
-  }
-}
-
 /** Records a problem unless `instanceType` is a SageMaker instance type. */
 export function checkAwsInstanceType(issues: IssueCollector, path: string, construct: string, prop: string, instanceType: string): void {
   if (Token.isUnresolved(instanceType)) {

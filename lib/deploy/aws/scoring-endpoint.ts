@@ -11,21 +11,9 @@ import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/err
 import { ComputeSize } from '../../core/sizes';
 import { IScoringEndpoint, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { releaseRevision } from '../revision';
-import {
-  AWS_CLOUDWATCH_ALARM_READ_ACTIONS,
-  AWS_RELEASE_NAME,
-  AWS_REVISION_SUFFIX_LENGTH,
-  AWS_SAGEMAKER_NAME_MAX,
-  awsEndpointInstanceType,
-  awsHasInstanceStorage,
-  awsPlatformOf,
-  checkAwsInstanceType,
-  checkImage,
-  checkInteger,
-  checkStaticName,
-  revisionName,
-} from './common';
+import { AWS_CLOUDWATCH_ALARM_READ_ACTIONS, AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsEndpointInstanceType, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, checkImage, revisionName } from './common';
 import { Policy } from '../../policy/suppression';
+import { PropChecks } from '../../core/validate';
 
 /** The one production variant: blue/green deployments need the same variant name in every configuration. */
 export const AWS_ENDPOINT_VARIANT = 'AllTraffic';
@@ -127,7 +115,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     const name = props.name ?? (jobOk ? releaseNameOf(job.jobName, job.revision) : undefined);
     const nameProp = props.name === undefined ? 'name (defaulted from the job)' : 'name';
     if (jobOk && name === undefined) invalid('name', undefined, 'an endpoint name: the job does not follow "<name>-<revision>", so none can be derived');
-    if (name !== undefined && checkStaticName(issues, where, C, nameProp, name, AWS_RELEASE_NAME, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen')) {
+    if (name !== undefined && new PropChecks(issues, C, where).known(nameProp, name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen', AWS_RELEASE_NAME)) {
       if (name.length > maxName) {
         invalid(nameProp, name, `at most ${maxName} characters: the model and endpoint configuration are named "<name>-<12-hex revision>", which must fit ${AWS_SAGEMAKER_NAME_MAX} (this one is ${name.length + AWS_REVISION_SUFFIX_LENGTH})`);
       }
@@ -139,12 +127,12 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     else invalid('size', size, 'a ComputeSize, e.g. ComputeSize.small() or ComputeSize.of("small", { aws: "ml.c5.large" })');
     const minInstances = props.minInstances ?? 1;
     const maxInstances = props.maxInstances ?? 2;
-    checkInteger(issues, where, C, 'minInstances', props.minInstances, 1, 100);
-    checkInteger(issues, where, C, 'maxInstances', props.maxInstances, 1, 100);
+    new PropChecks(issues, C, where).int('minInstances', props.minInstances, 1, 100);
+    new PropChecks(issues, C, where).int('maxInstances', props.maxInstances, 1, 100);
     if (Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
       invalid('maxInstances', maxInstances, `an integer not below minInstances (${minInstances})`);
     }
-    checkInteger(issues, where, C, 'invocationsPerInstanceTarget', props.invocationsPerInstanceTarget, 1, 1_000_000);
+    new PropChecks(issues, C, where).int('invocationsPerInstanceTarget', props.invocationsPerInstanceTarget, 1, 1_000_000);
 
     const requested = resolveRollout(props.rollout, invalid);
     const errorRatePercent = props.alarms?.errorRatePercent ?? 5;
@@ -152,7 +140,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     if (typeof errorRatePercent !== 'number' || !(errorRatePercent > 0 && errorRatePercent <= 100)) {
       invalid('alarms.errorRatePercent', errorRatePercent, 'a number above 0, at most 100 (percent of invocations answered 5xx)');
     }
-    checkInteger(issues, where, C, 'alarms.latencyP95Ms', props.alarms?.latencyP95Ms, 1, 600_000);
+    new PropChecks(issues, C, where).int('alarms.latencyP95Ms', props.alarms?.latencyP95Ms, 1, 600_000);
     issues.throwIfAny(`Invalid ${C} props:`);
 
     const { rollout, warning } = fitRolloutToFleet(requested, minInstances, maxInstances);

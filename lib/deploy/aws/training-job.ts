@@ -4,18 +4,8 @@ import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import {
-  AWS_RELEASE_NAME,
-  AWS_REVISION_SUFFIX_LENGTH,
-  AWS_SAGEMAKER_NAME_MAX,
-  awsHasInstanceStorage,
-  awsPlatformOf,
-  checkAwsInstanceType,
-  checkImage,
-  checkInteger,
-  checkStaticName,
-  revisionName,
-} from './common';
+import { AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, checkImage, revisionName } from './common';
+import { PropChecks } from '../../core/validate';
 
 /** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
 const SPEC_VERSION = 1;
@@ -91,7 +81,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     const platform = awsPlatformOf(issues, where, C, props.platform);
     checkImage(issues, where, C, props.image);
     const maxName = AWS_SAGEMAKER_NAME_MAX - AWS_REVISION_SUFFIX_LENGTH;
-    if (checkStaticName(issues, where, C, 'name', props.name, AWS_RELEASE_NAME, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"')) {
+    if (new PropChecks(issues, C, where).known('name', props.name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"', AWS_RELEASE_NAME)) {
       if (props.name.length > maxName) {
         invalid(
           'name',
@@ -100,8 +90,8 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
         );
       }
     }
-    checkStaticName(issues, where, C, 'modelName', props.modelName, /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"');
-    if (checkStaticName(issues, where, C, 'data', props.data, DATA_PATH, 'a path relative to the artifact store root of letters, digits, _ . / = -, e.g. "datasets/bike/hour.csv"')) {
+    new PropChecks(issues, C, where).known('modelName', props.modelName, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"', /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+    if (new PropChecks(issues, C, where).known('data', props.data, 'a path relative to the artifact store root of letters, digits, _ . / = -, e.g. "datasets/bike/hour.csv"', DATA_PATH)) {
       if (props.data.split('/').includes('..')) invalid('data', props.data, 'a path inside the artifact store (no ".." segments)');
     }
     const hyperparameters = stringHyperparameters(props.hyperparameters, invalid);
@@ -110,8 +100,8 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > maxNodes)) {
       invalid('instanceCount', count, `an integer from 1 to ${maxNodes} (the platform's training.maxNodes)`);
     }
-    checkInteger(issues, where, C, 'maxRuntimeMinutes', props.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES);
-    checkInteger(issues, where, C, 'volumeSizeGb', props.volumeSizeGb, 1, 16384);
+    new PropChecks(issues, C, where).int('maxRuntimeMinutes', props.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES);
+    new PropChecks(issues, C, where).int('volumeSizeGb', props.volumeSizeGb, 1, 16384);
     const size = props.size ?? platform?.trainingCompute.size;
     const instanceType = size?.machineFor('aws').instanceType ?? '';
     if (platform) checkAwsInstanceType(issues, where, C, 'size', instanceType);

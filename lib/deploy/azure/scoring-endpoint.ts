@@ -6,8 +6,9 @@ import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
 import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, checkInt, checkNumber, checkStatic, roleAssignmentsOf } from './common';
+import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
 import { AzureTrainingJob } from './training-job';
+import { PropChecks } from '../../core/validate';
 
 /**
  * Managed online endpoint instance types per neutral size. Managed online
@@ -116,7 +117,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureScoringEndpoint', prop, value, accepted));
 
     if (!props.image) invalid('image', props.image, 'the runtime image (a RuntimeImage)');
-    else if (!checkStatic(issues, 'AzureScoringEndpoint', where, 'image.contentHash', props.image.contentHash) || props.image.contentHash.length === 0) {
+    else if (!new PropChecks(issues, 'AzureScoringEndpoint', where).notToken('image.contentHash', props.image.contentHash, 'it is part of the release revision, which must be known before deploy') || props.image.contentHash.length === 0) {
       invalid('image.contentHash', props.image.contentHash, 'the hash of the image content known at synth (RuntimeImage.contentHash)');
     }
 
@@ -131,7 +132,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     const name = props.name ?? defaultName;
     if (name === undefined) {
       invalid('name', name, '3-32 letters, digits and hyphens (it defaults to the job\'s release name)');
-    } else if (checkStatic(issues, 'AzureScoringEndpoint', where, 'name', name) && (!ENDPOINT_NAME.test(name) || name.includes('--'))) {
+    } else if (new PropChecks(issues, 'AzureScoringEndpoint', where).notToken('name', name, 'it is part of the release revision, which must be known before deploy') && (!ENDPOINT_NAME.test(name) || name.includes('--'))) {
       const example = `${job?.modelName ?? 'model'}-${platform.workspace.region}`.slice(0, 32).replace(/-+$/, '');
       const why = props.name === undefined ? ` The default, the job's release name, has ${name.length} characters: set name to a shorter one that is still unique in the region, e.g. "${example}".` : '';
       invalid(
@@ -151,8 +152,8 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
 
     const minInstances = props.minInstances ?? 1;
     const maxInstances = props.maxInstances ?? Math.max(2, typeof minInstances === 'number' ? minInstances : 2);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'minInstances', minInstances, 1, 20);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'maxInstances', maxInstances, 1, 100);
+    new PropChecks(issues, 'AzureScoringEndpoint', where).int('minInstances', minInstances, 1, 20);
+    new PropChecks(issues, 'AzureScoringEndpoint', where).int('maxInstances', maxInstances, 1, 100);
     if (Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
       invalid('maxInstances', maxInstances, `at least minInstances (${minInstances})`);
     }
@@ -164,16 +165,16 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
       bakeMinutes: props.rollout?.bakeMinutes ?? 10,
     };
     if (!STRATEGIES.includes(rollout.strategy)) invalid('rollout.strategy', rollout.strategy, `one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}`);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.canaryPercent', rollout.canaryPercent, 1, 50);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.stepPercent', rollout.stepPercent, 5, 50);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.bakeMinutes', rollout.bakeMinutes, 0, 120);
+    new PropChecks(issues, 'AzureScoringEndpoint', where).int('rollout.canaryPercent', rollout.canaryPercent, 1, 50);
+    new PropChecks(issues, 'AzureScoringEndpoint', where).int('rollout.stepPercent', rollout.stepPercent, 5, 50);
+    new PropChecks(issues, 'AzureScoringEndpoint', where).int('rollout.bakeMinutes', rollout.bakeMinutes, 0, 120);
 
     const alarms: Required<EndpointAlarmThresholds> = {
       errorRatePercent: props.alarms?.errorRatePercent ?? 5,
       latencyP95Ms: props.alarms?.latencyP95Ms ?? 1000,
     };
-    checkNumber(issues, 'AzureScoringEndpoint', where, 'alarms.errorRatePercent', alarms.errorRatePercent, 0, 100);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'alarms.latencyP95Ms', alarms.latencyP95Ms, 1, 600000);
+    new PropChecks(issues, 'AzureScoringEndpoint', where).number('alarms.errorRatePercent', alarms.errorRatePercent, { above: 0, max: 100, integer: false });
+    new PropChecks(issues, 'AzureScoringEndpoint', where).int('alarms.latencyP95Ms', alarms.latencyP95Ms, 1, 600000);
 
     const authMode = props.authMode ?? 'AMLToken';
     if (!AUTH_MODES.includes(authMode)) invalid('authMode', authMode, `one of ${AUTH_MODES.map((m) => `'${m}'`).join(', ')}`);

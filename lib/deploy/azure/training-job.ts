@@ -6,7 +6,8 @@ import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, checkInt, checkStatic, roleAssignmentsOf } from './common';
+import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
+import { PropChecks } from '../../core/validate';
 
 /** The name of the Azure ML datastore over the artifact store's container (training data in, models out). */
 export const AZURE_ARTIFACTS_DATASTORE = 'mlopsartifacts';
@@ -86,21 +87,21 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureTrainingJob', prop, value, accepted));
 
     if (!props.image) invalid('image', props.image, 'the runtime image (a RuntimeImage, or an object with imageUriByDigest, imageDigest and contentHash)');
-    else if (!checkStatic(issues, 'AzureTrainingJob', where, 'image.contentHash', props.image.contentHash) || props.image.contentHash.length === 0) {
+    else if (!new PropChecks(issues, 'AzureTrainingJob', where).notToken('image.contentHash', props.image.contentHash, 'it is part of the release revision, which must be known before deploy') || props.image.contentHash.length === 0) {
       invalid('image.contentHash', props.image.contentHash, 'the hash of the image content known at synth (RuntimeImage.contentHash)');
     }
 
-    if (checkStatic(issues, 'AzureTrainingJob', where, 'name', props.name)) {
+    if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('name', props.name, 'it is part of the release revision, which must be known before deploy')) {
       if (!RELEASE_NAME.test(props.name) || props.name.includes('--') || props.name.length > MAX_RELEASE_NAME) {
         invalid('name', props.name, `2-${MAX_RELEASE_NAME} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (the job is named <name>-<12-hex revision>, at most 63 characters), e.g. "contoso-mlops-dev-bike-demand"`);
       }
     } else if (typeof props.name !== 'string') invalid('name', props.name, 'the release name, e.g. "contoso-mlops-dev-bike-demand"');
 
-    if (checkStatic(issues, 'AzureTrainingJob', where, 'modelName', props.modelName)) {
+    if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('modelName', props.modelName, 'it is part of the release revision, which must be known before deploy')) {
       if (!MODEL_NAME.test(props.modelName)) invalid('modelName', props.modelName, '1-63 lowercase letters, digits and hyphens, starting with a letter, e.g. "bike-demand"');
     } else if (typeof props.modelName !== 'string') invalid('modelName', props.modelName, 'the registered model\'s name, e.g. "bike-demand"');
 
-    if (checkStatic(issues, 'AzureTrainingJob', where, 'data', props.data)) {
+    if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('data', props.data, 'it is part of the release revision, which must be known before deploy')) {
       const segments = props.data.replace(/\/$/, '').split('/');
       if (!DATA_PATH.test(props.data) || segments.some((s) => s === '' || s === '.' || s === '..')) {
         invalid('data', props.data, 'a path relative to the artifact store\'s container: letters, digits, _ . / = - without "..", empty or "." segments, e.g. "datasets/bike/hour.csv" (a file) or "datasets/bike/" (a folder)');
@@ -115,7 +116,7 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
         continue;
       }
       if (typeof value === 'number' && !Number.isFinite(value)) invalid(prop, value, 'a finite number');
-      else if (typeof value === 'string' && Token.isUnresolved(value)) checkStatic(issues, 'AzureTrainingJob', where, prop, value);
+      else if (typeof value === 'string' && Token.isUnresolved(value)) new PropChecks(issues, 'AzureTrainingJob', where).notToken(prop, value, 'it is part of the release revision, which must be known before deploy');
       else if (typeof value === 'string' && (value.length > 2048 || value.includes('${{') || /[\0\r\n]/.test(value))) {
         invalid(prop, value, 'a string of at most 2048 characters on one line, without "${{" (Azure ML would read it as a job expression)');
       } else if (!['string', 'number', 'boolean'].includes(typeof value)) invalid(prop, value, 'a string, number or boolean');
@@ -134,9 +135,9 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
       }
     }
     const instanceCount = props.instanceCount ?? 1;
-    checkInt(issues, 'AzureTrainingJob', where, 'instanceCount', instanceCount, 1, compute.maxNodes, ` (the compute cluster "${compute.computeName}" has at most ${compute.maxNodes} nodes)`);
+    new PropChecks(issues, 'AzureTrainingJob', where).int('instanceCount', instanceCount, 1, compute.maxNodes, { note: ` (the compute cluster "${compute.computeName}" has at most ${compute.maxNodes} nodes)` });
     const maxRuntimeMinutes = props.maxRuntimeMinutes ?? 120;
-    checkInt(issues, 'AzureTrainingJob', where, 'maxRuntimeMinutes', maxRuntimeMinutes, 5, 7 * 24 * 60);
+    new PropChecks(issues, 'AzureTrainingJob', where).int('maxRuntimeMinutes', maxRuntimeMinutes, 5, 7 * 24 * 60);
     issues.throwIfAny('Invalid AzureTrainingJob props:');
 
     const dataType = /\/$/.test(props.data) || !/\.[A-Za-z0-9]+$/.test(props.data.split('/').pop()!) ? 'uri_folder' : 'uri_file';

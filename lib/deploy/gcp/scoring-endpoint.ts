@@ -9,8 +9,9 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { RELEASE_NAME, acceleratorOf, checkImage, checkInt, gcpMachineOf, gcpPlatformOf, grantsOf, invalid } from './private/common';
+import { RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { GcpTrainingJob } from './training-job';
+import { PropChecks } from '../../core/validate';
 
 /** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
 const SPEC_VERSION = 1;
@@ -74,7 +75,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     const where = this.node.path;
     const C = 'GcpScoringEndpoint';
     const issues = new IssueCollector();
-    const bad = (prop: string, value: unknown, accepted: string): void => invalid(issues, C, where, prop, value, accepted);
+    const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
     const platform = gcpPlatformOf(issues, C, where, props?.platform);
     checkImage(issues, C, where, props?.image);
@@ -84,8 +85,8 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     if (typeof name !== 'string' || !RELEASE_NAME.test(name)) {
       bad('name', props?.name, 'lowercase letters, digits and hyphens, at most 50, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"');
     }
-    checkInt(issues, C, where, 'minInstances', props?.minInstances, 1, 1000);
-    checkInt(issues, C, where, 'maxInstances', props?.maxInstances, 1, 1000);
+    new PropChecks(issues, C, where).int('minInstances', props?.minInstances, 1, 1000);
+    new PropChecks(issues, C, where).int('maxInstances', props?.maxInstances, 1, 1000);
     const minInstances = props?.minInstances ?? 1;
     const maxInstances = props?.maxInstances ?? Math.max(2, typeof minInstances === 'number' ? minInstances : 2);
     if (typeof minInstances === 'number' && typeof maxInstances === 'number' && Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {

@@ -5,7 +5,8 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { MODEL_NAME, RELEASE_NAME, acceleratorOf, checkImage, checkInt, gcpMachineOf, gcpPlatformOf, grantsOf, invalid } from './private/common';
+import { MODEL_NAME, RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
+import { PropChecks } from '../../core/validate';
 
 /** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
 const SPEC_VERSION = 1;
@@ -72,7 +73,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     const where = this.node.path;
     const C = 'GcpTrainingJob';
     const issues = new IssueCollector();
-    const bad = (prop: string, value: unknown, accepted: string): void => invalid(issues, C, where, prop, value, accepted);
+    const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
     const platform = gcpPlatformOf(issues, C, where, props?.platform);
     checkImage(issues, C, where, props?.image);
@@ -86,8 +87,8 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
       bad('data', props?.data, 'a path relative to the artifact store root of letters, digits, _ . / = - without ".." segments, e.g. "datasets/bike/hour.csv"');
     }
     const hyperparameters = settingsOf(props?.hyperparameters, bad);
-    checkInt(issues, C, where, 'instanceCount', props?.instanceCount, 1, 1, '1 on Vertex AI: `mlops train` trains on one machine, and more replicas would each train and write the same AIP_MODEL_DIR');
-    checkInt(issues, C, where, 'maxRuntimeMinutes', props?.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES, `an integer from 1 to ${MAX_RUNTIME_MINUTES} (Vertex AI's 7-day limit)`);
+    new PropChecks(issues, C, where).int('instanceCount', props?.instanceCount, 1, 1, { accepted: '1 on Vertex AI: `mlops train` trains on one machine, and more replicas would each train and write the same AIP_MODEL_DIR' });
+    new PropChecks(issues, C, where).int('maxRuntimeMinutes', props?.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES, { accepted: `an integer from 1 to ${MAX_RUNTIME_MINUTES} (Vertex AI's 7-day limit)` });
     if (props?.dataVersion !== undefined && (typeof props.dataVersion !== 'string' || Token.isUnresolved(props.dataVersion))) {
       bad('dataVersion', props.dataVersion, 'a string known at synth (e.g. TrainingDataUpload.contentHash): it is part of the revision');
     }

@@ -7,7 +7,8 @@ import { Naming, NamingParts } from '../../core/naming';
 import { toNaming } from '../../core/platform-props';
 import { platformTags, tagsFor } from '../../core/tags';
 import { GcpCommonProps } from '../common';
-import { checkProjectId, checkRegion } from './validation';
+import { checkProjectId } from './validation';
+import { PropChecks } from '../../core/validate';
 
 /** The naming helper and GCP labels for a construct's props. */
 export function namingAndLabels(props: { readonly naming: Naming | NamingParts; readonly tags?: Readonly<Record<string, string>> }): {
@@ -21,7 +22,7 @@ export function namingAndLabels(props: { readonly naming: Naming | NamingParts; 
 /** Records problems with the project and region shared by every resource construct. */
 export function checkCommon(issues: IssueCollector, construct: string, scope: IConstruct, props: GcpCommonProps): void {
   checkProjectId(issues, construct, scope.node.path, props.projectId);
-  checkRegion(issues, construct, scope.node.path, props.region);
+  new PropChecks(issues, construct, scope.node.path).region('gcp', 'region', props.region);
 }
 
 /** `roles/storage.objectViewer` → `StorageObjectViewer`. */
