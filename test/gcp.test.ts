@@ -609,7 +609,7 @@ describe('GCP validation', () => {
     expect(error.issues[0]!.code).toBe(ErrorCode.PROP_INVALID);
     expect(error.message).toContain("'training.maxNodes'");
     expect(error.message).toContain('Got 0');
-    expect(error.message).toContain('from 1 to 1000');
+    expect(error.message).toContain('from 1 to 100.');
   });
 
   test('GIVEN malformed CIDRs in allowedIpRanges WHEN the platform is built THEN each one is reported', () => {

@@ -18,6 +18,7 @@ import { AwsTrainingCompute } from './training-compute';
 import { AwsWorkloadIdentity, IAwsWorkloadIdentity, grantVpcAccess } from './workload-identity';
 import { AwsMlWorkspace } from './workspace';
 import { PropChecks } from '../core/validate';
+import { SETTING_RANGES } from '../core/settings';
 
 /**
  * Existing resources an {@link AwsMlPlatform} uses instead of creating its
@@ -160,7 +161,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
     new PropChecks(issues, C, where).region('aws', 'region', props.region);
     new PropChecks(issues, C, where).cidrs('network.allowedIpRanges', network.allowedIpRanges);
     checkPrincipalArns(issues, where, C, 'deployers', props.deployers);
-    new PropChecks(issues, C, where).int('training.maxNodes', props.training?.maxNodes, 1);
+    new PropChecks(issues, C, where).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     if (!['public', 'firewalled', 'private'].includes(network.mode)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'network.mode', network.mode, 'one of public, firewalled, private'));
     }

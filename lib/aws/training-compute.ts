@@ -4,6 +4,7 @@ import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
 import { checkInstanceType } from './validate';
 import { PropChecks } from '../core/validate';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../core/settings';
 
 /** Props of {@link AwsTrainingCompute}. */
 export interface AwsTrainingComputeProps {
@@ -55,13 +56,13 @@ export class AwsTrainingCompute extends Construct implements ITrainingCompute {
 
   constructor(scope: Construct, id: string, props: AwsTrainingComputeProps = {}) {
     super(scope, id);
-    this.size = props.size ?? ComputeSize.small();
+    this.size = props.size ?? ComputeSize.of(SETTING_DEFAULTS.training.size);
     this.machine = this.size.machineFor('aws');
-    this.maxNodes = props.maxNodes ?? 4;
-    this.lowPriority = props.lowPriority ?? false;
+    this.maxNodes = props.maxNodes ?? SETTING_DEFAULTS.training.maxNodes;
+    this.lowPriority = props.lowPriority ?? SETTING_DEFAULTS.training.lowPriority;
 
     const issues = new IssueCollector();
-    new PropChecks(issues, 'AwsTrainingCompute', this.node.path).int('maxNodes', props.maxNodes, 1);
+    new PropChecks(issues, 'AwsTrainingCompute', this.node.path).number('maxNodes', props.maxNodes, SETTING_RANGES.training.maxNodes);
     checkInstanceType(issues, this.node.path, 'AwsTrainingCompute', 'size', this.machine.instanceType);
     issues.throwIfAny('Invalid AwsTrainingCompute props:');
 

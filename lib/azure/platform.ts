@@ -21,6 +21,7 @@ import { AzureTrainingCompute } from './training-compute';
 import { azureTags, checkGuid, checkIpRanges, checkPhysicalName } from './util';
 import { AzureMlWorkspace } from './workspace';
 import { PropChecks } from '../core/validate';
+import { SETTING_RANGES } from '../core/settings';
 
 /**
  * Existing resources a platform uses instead of creating its own (Terraform
@@ -274,7 +275,7 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     }
     checkIpRanges(issues, 'AzureMlPlatform', this.node.path, net.allowedIpRanges);
     checkDeployers(issues, 'azure', 'AzureMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
-    new PropChecks(issues, 'AzureMlPlatform', this.node.path).int('training.maxNodes', props.training?.maxNodes, 1, 1000);
+    new PropChecks(issues, 'AzureMlPlatform', this.node.path).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     issues.throwIfAny('Invalid AzureMlPlatform props:');
 
     const tags = props.tags;

@@ -2,6 +2,7 @@ import { ITerraformDependable } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';
 import { IMlPlatform, IRuntimeImageRef } from '../core/contracts';
+import { RolloutStrategy } from '../core/settings';
 import { ComputeSize } from '../core/sizes';
 
 export type { IRuntimeImageRef } from '../core/contracts';
@@ -9,7 +10,7 @@ export type { IRuntimeImageRef } from '../core/contracts';
 /** Traffic shifting of a new model version (blue/green). */
 export interface RolloutPolicy {
   /** canary: `canaryPercent` first, then all; linear: `stepPercent` per step; all-at-once: switch when healthy. */
-  readonly strategy: 'canary' | 'linear' | 'all-at-once';
+  readonly strategy: RolloutStrategy;
   /** Share of traffic the new version takes first (canary), in percent. @default 10 */
   readonly canaryPercent?: number;
   /** Share of traffic moved per step (linear), in percent. @default 25 */

@@ -20,6 +20,7 @@ import { GcpWorkloadIdentity, IGcpWorkloadIdentity } from './workload-identity';
 import { GcpWorkspace } from './workspace';
 import { checkProjectId } from './private/validation';
 import { PropChecks } from '../core/validate';
+import { SETTING_RANGES } from '../core/settings';
 
 /** Props of {@link GcpMlPlatform}. */
 export interface GcpMlPlatformProps extends PlatformBaseProps {
@@ -124,7 +125,7 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     if (typeof display !== 'string') issues.add(display.code, display.path, display.message);
     checkProjectId(issues, 'GcpMlPlatform', this.node.path, props.projectId);
     new PropChecks(issues, 'GcpMlPlatform', this.node.path).region('gcp', 'region', props.region);
-    new PropChecks(issues, 'GcpMlPlatform', this.node.path).int('training.maxNodes', props.training?.maxNodes, 1, 1000);
+    new PropChecks(issues, 'GcpMlPlatform', this.node.path).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     checkDeployers(issues, 'gcp', 'GcpMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
     const net = resolveNetwork(props.network);
     checkGcpNetwork(issues, 'GcpMlPlatform', this.node.path, { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });

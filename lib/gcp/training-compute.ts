@@ -4,6 +4,7 @@ import { IssueCollector } from '../core/errors';
 import { TrainingComputeOptions } from '../core/platform-props';
 import { ComputeSize, MachineSpec } from '../core/sizes';
 import { PropChecks } from '../core/validate';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../core/settings';
 
 /** Props of {@link GcpTrainingCompute}. */
 export interface GcpTrainingComputeProps extends TrainingComputeOptions {}
@@ -45,13 +46,13 @@ export class GcpTrainingCompute extends Construct implements ITrainingCompute {
   constructor(scope: Construct, id: string, props: GcpTrainingComputeProps = {}) {
     super(scope, id);
     const issues = new IssueCollector();
-    new PropChecks(issues, 'GcpTrainingCompute', this.node.path).int('maxNodes', props.maxNodes, 1, 1000);
+    new PropChecks(issues, 'GcpTrainingCompute', this.node.path).number('maxNodes', props.maxNodes, SETTING_RANGES.training.maxNodes);
     issues.throwIfAny('Invalid GcpTrainingCompute props:');
 
-    this.size = props.size ?? ComputeSize.small();
+    this.size = props.size ?? ComputeSize.of(SETTING_DEFAULTS.training.size);
     this.machine = this.size.machineFor('gcp');
-    this.maxNodes = props.maxNodes ?? 4;
-    this.lowPriority = props.lowPriority ?? false;
+    this.maxNodes = props.maxNodes ?? SETTING_DEFAULTS.training.maxNodes;
+    this.lowPriority = props.lowPriority ?? SETTING_DEFAULTS.training.lowPriority;
     this.computeName = this.machine.instanceType;
     this.schedulingStrategy = this.lowPriority ? 'SPOT' : 'STANDARD';
     this.machineSpec = {

@@ -14,6 +14,8 @@ import { releaseRevision } from '../revision';
 import { AWS_CLOUDWATCH_ALARM_READ_ACTIONS, AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsEndpointInstanceType, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, checkImage, revisionName } from './common';
 import { Policy } from '../../policy/suppression';
 import { PropChecks } from '../../core/validate';
+import { ROLLOUT_STRATEGIES } from '../../core/settings';
+import { endpointSettingsOf } from '../settings';
 
 /** The one production variant: blue/green deployments need the same variant name in every configuration. */
 export const AWS_ENDPOINT_VARIANT = 'AllTraffic';
@@ -125,22 +127,11 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     const instanceType = size instanceof ComputeSize ? awsEndpointInstanceType(size) : '';
     if (size instanceof ComputeSize) checkAwsInstanceType(issues, where, C, 'size', instanceType);
     else invalid('size', size, 'a ComputeSize, e.g. ComputeSize.small() or ComputeSize.of("small", { aws: "ml.c5.large" })');
-    const minInstances = props.minInstances ?? 1;
-    const maxInstances = props.maxInstances ?? 2;
-    new PropChecks(issues, C, where).int('minInstances', props.minInstances, 1, 100);
-    new PropChecks(issues, C, where).int('maxInstances', props.maxInstances, 1, 100);
-    if (Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
-      invalid('maxInstances', maxInstances, `an integer not below minInstances (${minInstances})`);
-    }
+    const settings = endpointSettingsOf(new PropChecks(issues, C, where), props);
+    const { minInstances, maxInstances } = settings;
     new PropChecks(issues, C, where).int('invocationsPerInstanceTarget', props.invocationsPerInstanceTarget, 1, 1_000_000);
-
-    const requested = resolveRollout(props.rollout, invalid);
-    const errorRatePercent = props.alarms?.errorRatePercent ?? 5;
-    const latencyP95Ms = props.alarms?.latencyP95Ms ?? 1000;
-    if (typeof errorRatePercent !== 'number' || !(errorRatePercent > 0 && errorRatePercent <= 100)) {
-      invalid('alarms.errorRatePercent', errorRatePercent, 'a number above 0, at most 100 (percent of invocations answered 5xx)');
-    }
-    new PropChecks(issues, C, where).int('alarms.latencyP95Ms', props.alarms?.latencyP95Ms, 1, 600_000);
+    const requested = resolveRollout(settings.rollout, invalid);
+    const { errorRatePercent, latencyP95Ms } = settings.alarms;
     issues.throwIfAny(`Invalid ${C} props:`);
 
     const { rollout, warning } = fitRolloutToFleet(requested, minInstances, maxInstances);
@@ -349,27 +340,18 @@ export function fitRolloutToFleet(rollout: ResolvedRollout, minInstances: number
 }
 
 /** The blue/green traffic routing of a rollout policy, within SageMaker's limits. */
-function resolveRollout(policy: RolloutPolicy | undefined, invalid: (prop: string, value: unknown, accepted: string) => void): ResolvedRollout {
-  const strategy = policy?.strategy ?? 'canary';
-  const canaryPercent = policy?.canaryPercent ?? 10;
-  const stepPercent = policy?.stepPercent ?? 25;
-  const bakeMinutes = policy?.bakeMinutes ?? 10;
+function resolveRollout(policy: Required<RolloutPolicy>, invalid: (prop: string, value: unknown, accepted: string) => void): ResolvedRollout {
+  // The neutral ranges are checked by endpointSettingsOf; here only SageMaker's tighter limits.
+  const { strategy, canaryPercent, stepPercent, bakeMinutes } = policy;
   const fallback: ResolvedRollout = { routing: { type: 'ALL_AT_ONCE', waitIntervalInSeconds: 0 }, waitSeconds: 0, timeoutSeconds: MIN_DEPLOYMENT_TIMEOUT };
-  if (!['canary', 'linear', 'all-at-once'].includes(strategy)) {
-    invalid('rollout.strategy', strategy, 'one of canary, linear, all-at-once');
-    return fallback;
-  }
-  let ok = true;
   const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-  if (!isInt(bakeMinutes) || bakeMinutes < 0 || bakeMinutes > MAX_WAIT_SECONDS / 60) {
+  if (!(ROLLOUT_STRATEGIES as readonly string[]).includes(strategy) || !isInt(bakeMinutes) || !isInt(canaryPercent) || !isInt(stepPercent)) return fallback;
+  let ok = true;
+  if (bakeMinutes > MAX_WAIT_SECONDS / 60) {
     invalid('rollout.bakeMinutes', bakeMinutes, `an integer from 0 to ${MAX_WAIT_SECONDS / 60} on AWS (SageMaker waits at most ${MAX_WAIT_SECONDS} s between traffic shifts)`);
     ok = false;
   }
-  if (strategy === 'canary' && (!isInt(canaryPercent) || canaryPercent < 1 || canaryPercent > 50)) {
-    invalid('rollout.canaryPercent', canaryPercent, 'an integer from 1 to 50 (SageMaker: the canary is at most half the fleet)');
-    ok = false;
-  }
-  if (strategy === 'linear' && (!isInt(stepPercent) || stepPercent < 10 || stepPercent > 50)) {
+  if (strategy === 'linear' && stepPercent < 10) {
     invalid('rollout.stepPercent', stepPercent, 'an integer from 10 to 50 on AWS (SageMaker: each linear step is 10-50% of the fleet)');
     ok = false;
   }

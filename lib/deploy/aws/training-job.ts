@@ -6,6 +6,7 @@ import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, checkImage, revisionName } from './common';
 import { PropChecks } from '../../core/validate';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
 /** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
 const SPEC_VERSION = 1;
@@ -95,7 +96,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
       if (props.data.split('/').includes('..')) invalid('data', props.data, 'a path inside the artifact store (no ".." segments)');
     }
     const hyperparameters = stringHyperparameters(props.hyperparameters, invalid);
-    const maxNodes = platform?.trainingCompute.maxNodes ?? 100;
+    const maxNodes = platform?.trainingCompute.maxNodes ?? SETTING_RANGES.training.maxNodes.max;
     const count = props.instanceCount;
     if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > maxNodes)) {
       invalid('instanceCount', count, `an integer from 1 to ${maxNodes} (the platform's training.maxNodes)`);
@@ -106,14 +107,14 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     const instanceType = size?.machineFor('aws').instanceType ?? '';
     if (platform) checkAwsInstanceType(issues, where, C, 'size', instanceType);
     const spot = platform?.trainingCompute.lowPriority ?? false;
-    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? 120) * 60;
+    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes) * 60;
     if (spot && typeof props.maxRuntimeMinutes === 'number' && props.maxRuntimeMinutes > MAX_RUNTIME_MINUTES / 2) {
       invalid('maxRuntimeMinutes', props.maxRuntimeMinutes, `at most ${MAX_RUNTIME_MINUTES / 2} with spot training (the platform's training.lowPriority): SageMaker waits up to twice the run time for spot capacity, at most 28 days`);
     }
     issues.throwIfAny(`Invalid ${C} props:`);
     const aws = platform!;
 
-    const instanceCount = props.instanceCount ?? 1;
+    const instanceCount = props.instanceCount ?? SETTING_DEFAULTS.job.instanceCount;
     const volumeSizeGb = props.volumeSizeGb ?? 30;
     this.releaseName = props.name;
     this.modelName = props.modelName;

@@ -3,12 +3,13 @@ import { Construct } from 'constructs';
 import { AzureMlPlatform } from '../../azure/platform';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
-import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
+import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
 import { AzureTrainingJob } from './training-job';
 import { PropChecks } from '../../core/validate';
+import { endpointSettingsOf } from '../settings';
 
 /**
  * Managed online endpoint instance types per neutral size. Managed online
@@ -26,7 +27,6 @@ export const AZURE_ONLINE_ENDPOINT_SKUS: Readonly<Record<SizeName, string>> = {
 /** How clients authenticate to the endpoint. */
 export type AzureEndpointAuthMode = 'AMLToken' | 'Key' | 'AADToken';
 const AUTH_MODES: readonly AzureEndpointAuthMode[] = ['AMLToken', 'Key', 'AADToken'];
-const STRATEGIES: readonly RolloutPolicy['strategy'][] = ['canary', 'linear', 'all-at-once'];
 /** Azure's rule (3-32, letters, digits, hyphens) narrowed to lowercase, as release names are. */
 const ENDPOINT_NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const VM_SIZE = /^Standard_[A-Za-z0-9_]+$/;
@@ -150,31 +150,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
       invalid('size', instanceType, 'an Azure VM size that managed online endpoints support, e.g. "Standard_DS3_v2" (ComputeSize.of(\'small\', { azure: \'Standard_F4s_v2\' }))');
     }
 
-    const minInstances = props.minInstances ?? 1;
-    const maxInstances = props.maxInstances ?? Math.max(2, typeof minInstances === 'number' ? minInstances : 2);
-    new PropChecks(issues, 'AzureScoringEndpoint', where).int('minInstances', minInstances, 1, 20);
-    new PropChecks(issues, 'AzureScoringEndpoint', where).int('maxInstances', maxInstances, 1, 100);
-    if (Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
-      invalid('maxInstances', maxInstances, `at least minInstances (${minInstances})`);
-    }
-
-    const rollout: Required<RolloutPolicy> = {
-      strategy: props.rollout?.strategy ?? 'canary',
-      canaryPercent: props.rollout?.canaryPercent ?? 10,
-      stepPercent: props.rollout?.stepPercent ?? 25,
-      bakeMinutes: props.rollout?.bakeMinutes ?? 10,
-    };
-    if (!STRATEGIES.includes(rollout.strategy)) invalid('rollout.strategy', rollout.strategy, `one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}`);
-    new PropChecks(issues, 'AzureScoringEndpoint', where).int('rollout.canaryPercent', rollout.canaryPercent, 1, 50);
-    new PropChecks(issues, 'AzureScoringEndpoint', where).int('rollout.stepPercent', rollout.stepPercent, 5, 50);
-    new PropChecks(issues, 'AzureScoringEndpoint', where).int('rollout.bakeMinutes', rollout.bakeMinutes, 0, 120);
-
-    const alarms: Required<EndpointAlarmThresholds> = {
-      errorRatePercent: props.alarms?.errorRatePercent ?? 5,
-      latencyP95Ms: props.alarms?.latencyP95Ms ?? 1000,
-    };
-    new PropChecks(issues, 'AzureScoringEndpoint', where).number('alarms.errorRatePercent', alarms.errorRatePercent, { above: 0, max: 100, integer: false });
-    new PropChecks(issues, 'AzureScoringEndpoint', where).int('alarms.latencyP95Ms', alarms.latencyP95Ms, 1, 600000);
+    const { minInstances, maxInstances, rollout, alarms } = endpointSettingsOf(new PropChecks(issues, 'AzureScoringEndpoint', where), props);
 
     const authMode = props.authMode ?? 'AMLToken';
     if (!AUTH_MODES.includes(authMode)) invalid('authMode', authMode, `one of ${AUTH_MODES.map((m) => `'${m}'`).join(', ')}`);

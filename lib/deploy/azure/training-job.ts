@@ -8,6 +8,7 @@ import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
 import { PropChecks } from '../../core/validate';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
 /** The name of the Azure ML datastore over the artifact store's container (training data in, models out). */
 export const AZURE_ARTIFACTS_DATASTORE = 'mlopsartifacts';
@@ -134,10 +135,10 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
         );
       }
     }
-    const instanceCount = props.instanceCount ?? 1;
+    const instanceCount = props.instanceCount ?? SETTING_DEFAULTS.job.instanceCount;
     new PropChecks(issues, 'AzureTrainingJob', where).int('instanceCount', instanceCount, 1, compute.maxNodes, { note: ` (the compute cluster "${compute.computeName}" has at most ${compute.maxNodes} nodes)` });
-    const maxRuntimeMinutes = props.maxRuntimeMinutes ?? 120;
-    new PropChecks(issues, 'AzureTrainingJob', where).int('maxRuntimeMinutes', maxRuntimeMinutes, 5, 7 * 24 * 60);
+    const maxRuntimeMinutes = props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes;
+    new PropChecks(issues, 'AzureTrainingJob', where).number('maxRuntimeMinutes', maxRuntimeMinutes, SETTING_RANGES.job.maxRuntimeMinutes);
     issues.throwIfAny('Invalid AzureTrainingJob props:');
 
     const dataType = /\/$/.test(props.data) || !/\.[A-Za-z0-9]+$/.test(props.data.split('/').pop()!) ? 'uri_folder' : 'uri_file';

@@ -7,6 +7,7 @@ import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { MODEL_NAME, RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { PropChecks } from '../../core/validate';
+import { SETTING_DEFAULTS } from '../../core/settings';
 
 /** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
 const SPEC_VERSION = 1;
@@ -99,7 +100,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
 
     const projectId = gcp.workspace.projectId;
     const region = gcp.workspace.region;
-    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? 120) * 60;
+    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes) * 60;
     const schedulingStrategy = gcp.trainingCompute.schedulingStrategy;
     const accelerator = acceleratorOf(m);
 
