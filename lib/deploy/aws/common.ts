@@ -1,15 +1,16 @@
 import { Token } from 'cdktf';
+import { RELEASE_REVISION_SUFFIX_LENGTH, RELEASE_SPEC_NAME_MAX } from '../../core/release';
 import { AwsMlPlatform } from '../../aws/platform';
 import { IMlPlatform } from '../../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
 import { IRuntimeImageRef } from '../contracts';
 
-/** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints. */
-export const AWS_SAGEMAKER_NAME_MAX = 63;
+/** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints (the release spec's name rule). */
+export const AWS_SAGEMAKER_NAME_MAX = RELEASE_SPEC_NAME_MAX;
 
 /** Length of a release revision (12 hex characters) plus the hyphen in front of it. */
-export const AWS_REVISION_SUFFIX_LENGTH = 13;
+export const AWS_REVISION_SUFFIX_LENGTH = RELEASE_REVISION_SUFFIX_LENGTH;
 
 /**
  * SageMaker hosting instance types per neutral size. Hosting needs less than

@@ -6,10 +6,9 @@ import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, checkImage, revisionName } from './common';
 import { PropChecks } from '../../core/validate';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
-/** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
-const SPEC_VERSION = 1;
 /** SageMaker's limit on a training job's run time (28 days), in minutes. */
 const MAX_RUNTIME_MINUTES = 28 * 24 * 60;
 /** SageMaker's limits on hyperparameters: 100 of them, keys up to 256 and values up to 2500 characters. */
@@ -169,7 +168,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: SPEC_VERSION,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'training',
         cloud: 'aws',
         name: props.name,

@@ -9,6 +9,7 @@ import { releaseRevision } from '../revision';
 import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
 import { AzureTrainingJob } from './training-job';
 import { PropChecks } from '../../core/validate';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { endpointSettingsOf } from '../settings';
 
 /**
@@ -195,7 +196,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     const target: AzureReleaseTarget & { endpoint: AzureEndpointTarget } = { ...azureTargetOf(platform), endpoint };
     this.step = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: 1,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'endpoint',
         cloud: 'azure',
         name: trainingJob.releaseName,

@@ -8,6 +8,7 @@ import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
 import { PropChecks } from '../../core/validate';
+import { RELEASE_NAME_IN_JOB_MAX, RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
 /** The name of the Azure ML datastore over the artifact store's container (training data in, models out). */
@@ -20,7 +21,7 @@ const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const DATA_PATH = /^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/;
 const HYPERPARAMETER_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 /** `<name>-<12 hex>` must fit the release spec's job-name limit (63). */
-const MAX_RELEASE_NAME = 63 - 13;
+const MAX_RELEASE_NAME = RELEASE_NAME_IN_JOB_MAX;
 
 /** The `training` part of the Azure target: where the job runs and what it reads and writes. */
 export interface AzureTrainingTarget {
@@ -193,7 +194,7 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
     const target: AzureReleaseTarget & { training: AzureTrainingTarget } = { ...azureTargetOf(platform), training };
     this.step = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: 1,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'training',
         cloud: 'azure',
         name: props.name,

@@ -9,14 +9,13 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
+import { GCP_RELEASE_NAME_MAX, RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { GcpTrainingJob } from './training-job';
 import { PropChecks } from '../../core/validate';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS } from '../../core/settings';
 import { endpointSettingsOf } from '../settings';
 
-/** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
-const SPEC_VERSION = 1;
 
 /** The rollout with its defaults filled in (the neutral defaults, `SETTING_DEFAULTS.rollout` in lib/core/settings.ts). */
 export const GCP_DEFAULT_ROLLOUT = SETTING_DEFAULTS.rollout;
@@ -84,7 +83,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     if (!job) bad('job', props?.job?.node?.path ?? props?.job, 'a GcpTrainingJob, or a TrainingJob on a GcpMlPlatform: the endpoint serves its Vertex AI model');
     const name = props?.name ?? job?.releaseName;
     if (typeof name !== 'string' || !RELEASE_NAME.test(name)) {
-      bad('name', props?.name, 'lowercase letters, digits and hyphens, at most 50, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"');
+      bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"`);
     }
     const { minInstances, maxInstances, rollout, alarms } = endpointSettingsOf(new PropChecks(issues, C, where), props);
     const machine = gcpMachineOf(issues, C, where, 'size', props?.size, ComputeSize.small());
@@ -164,7 +163,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: SPEC_VERSION,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'endpoint',
         cloud: 'gcp',
         name: j.releaseName,

@@ -5,12 +5,11 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { MODEL_NAME, RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
+import { GCP_RELEASE_NAME_MAX, MODEL_NAME, RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { PropChecks } from '../../core/validate';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS } from '../../core/settings';
 
-/** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
-const SPEC_VERSION = 1;
 /** Vertex AI's longest custom job timeout (7 days), in minutes. */
 const MAX_RUNTIME_MINUTES = 7 * 24 * 60;
 /** Where in the artifact store each revision's job writes: `releases/<name>/<revision>/model`. */
@@ -79,7 +78,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     const platform = gcpPlatformOf(issues, C, where, props?.platform);
     checkImage(issues, C, where, props?.image);
     if (typeof props?.name !== 'string' || !RELEASE_NAME.test(props.name)) {
-      bad('name', props?.name, 'lowercase letters, digits and hyphens, at most 50, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"');
+      bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"`);
     }
     if (typeof props?.modelName !== 'string' || !MODEL_NAME.test(props.modelName)) {
       bad('modelName', props?.modelName, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"');
@@ -146,7 +145,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: SPEC_VERSION,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'training',
         cloud: 'gcp',
         name: props.name,

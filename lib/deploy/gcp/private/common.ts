@@ -3,14 +3,17 @@ import { IConstruct } from 'constructs';
 import { IMlPlatform, IWorkloadIdentity } from '../../../core/contracts';
 import { IssueCollector } from '../../../core/errors';
 import { PropChecks } from '../../../core/validate';
+import { RELEASE_NAME_LIMITS, RELEASE_SPEC_NAME_MAX } from '../../../core/release';
 import { ComputeSize, MachineSpec } from '../../../core/sizes';
 import { GcpMlPlatform } from '../../../gcp/platform';
 import { IRuntimeImageRef } from '../../contracts';
 
-/** Release names: lowercase letters, digits and hyphens, at most 50 so that `<name>-<12 hex revision>` fits Vertex AI's and Terraform's 63. */
-export const RELEASE_NAME = /^[a-z](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
+/** The longest GCP release name, and why (RELEASE_NAME_LIMITS in lib/core/release.ts: the config checks the same). */
+export const GCP_RELEASE_NAME_MAX = RELEASE_NAME_LIMITS.gcp.max;
+/** Release names: lowercase letters, digits and hyphens, at most {@link GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen. */
+export const RELEASE_NAME = new RegExp(`^[a-z](?:[a-z0-9-]{0,${GCP_RELEASE_NAME_MAX - 2}}[a-z0-9])?$`);
 /** Model names (the release spec's name rule). */
-export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export const MODEL_NAME = new RegExp(`^[a-z][a-z0-9-]{0,${RELEASE_SPEC_NAME_MAX - 1}}$`);
 
 /** The platform as a {@link GcpMlPlatform}, or a recorded problem. */
 export function gcpPlatformOf(issues: IssueCollector, construct: string, path: string, platform: IMlPlatform | undefined): GcpMlPlatform | undefined {
