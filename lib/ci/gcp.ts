@@ -14,6 +14,7 @@ import { NameRule, Naming, NamingParts, sanitise } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import { GcpMlPlatform } from '../gcp/platform';
 import { checkPhysicalName } from '../gcp/naming';
+import { roleKey } from '../gcp/perms';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
 import { Policy } from '../policy/suppression';
@@ -343,15 +344,6 @@ export class GcpGithubCiIdentity extends Construct {
 
 function isWithin(c: IConstruct, ancestor: IConstruct): boolean {
   return c.node.scopes.includes(ancestor);
-}
-
-function roleKey(role: string): string {
-  return role
-    .replace(/^roles\//, '')
-    .split(/[^A-Za-z0-9]+/)
-    .filter((p) => p.length > 0)
-    .map((p) => p[0]!.toUpperCase() + p.slice(1))
-    .join('');
 }
 
 function quote(text: string): string {

@@ -7,6 +7,7 @@ import { Naming, NamingParts } from '../../core/naming';
 import { toNaming } from '../../core/platform-props';
 import { platformTags, tagsFor } from '../../core/tags';
 import { GcpCommonProps } from '../common';
+import { roleKey } from '../perms';
 import { checkProjectId } from './validation';
 import { PropChecks } from '../../core/validate';
 
@@ -23,16 +24,6 @@ export function namingAndLabels(props: { readonly naming: Naming | NamingParts; 
 export function checkCommon(issues: IssueCollector, construct: string, scope: IConstruct, props: GcpCommonProps): void {
   checkProjectId(issues, construct, scope.node.path, props.projectId);
   new PropChecks(issues, construct, scope.node.path).region('gcp', 'region', props.region);
-}
-
-/** `roles/storage.objectViewer` → `StorageObjectViewer`. */
-export function roleKey(role: string): string {
-  return role
-    .replace(/^roles\//, '')
-    .split(/[^A-Za-z0-9]+/)
-    .filter((p) => p.length > 0)
-    .map((p) => p[0]!.toUpperCase() + p.slice(1))
-    .join('');
 }
 
 /** True when `value` is a construct (it has a construct node), whichever copy of `constructs` made it. */
