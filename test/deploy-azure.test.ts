@@ -28,7 +28,7 @@ const RELEASE = 'contoso-mlops-dev-bike-demand';
 type Build = { platform: AzureMlPlatform; job: AzureTrainingJob; endpoint?: AzureScoringEndpoint };
 
 function platformOf(stack: TerraformStack, extra: Partial<AzureMlPlatformProps> = {}): AzureMlPlatform {
-  return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, ...extra });
+  return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, ...extra });
 }
 
 function jobProps(platform: IMlPlatform, extra: Partial<TrainingJobProps> = {}): TrainingJobProps {
@@ -386,7 +386,7 @@ describe('AzureScoringEndpoint', () => {
       expect(() =>
         synthStack((stack) => {
           const platform = platformOf(stack);
-          const other = new AzureMlPlatform(stack, 'Other', { naming: { ...NAMING, environment: 'test' }, location: 'westeurope', tenantId: TENANT });
+          const other = new AzureMlPlatform(stack, 'Other', { naming: { ...NAMING, environment: 'test' }, region: 'westeurope', tenantId: TENANT });
           const job = new AzureTrainingJob(stack, 'Job', jobProps(other));
           new AzureScoringEndpoint(stack, 'Endpoint', { platform, image: IMAGE, job });
         }),

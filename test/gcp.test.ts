@@ -19,7 +19,7 @@ import {
   GcpProjectServices,
   GcpTrainingCompute,
   GcpWorkloadIdentity,
-  GcpWorkspace,
+  GcpMlWorkspace,
 } from '../lib/gcp';
 import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
 
@@ -464,15 +464,15 @@ describe('GCP resource constructs', () => {
       const json = withKey((s, { key }) => new GcpImageRegistry(s, 'Registry', { ...COMMON, encryptionKey: key, retainData: false }));
       expect(onlyResource(json, 'google_artifact_registry_repository').lifecycle).toBeUndefined();
     },
-    'GcpWorkspace.customerManagedKey': () => {
-      const json = withKey((s, { identity }) => new GcpWorkspace(s, 'Workspace', { ...COMMON, customerManagedKey: false }).grantUse(identity));
+    'GcpMlWorkspace.customerManagedKey': () => {
+      const json = withKey((s, { identity }) => new GcpMlWorkspace(s, 'Workspace', { ...COMMON, customerManagedKey: false }).grantUse(identity));
       const tensorboard = onlyResource(json, 'google_vertex_ai_tensorboard');
       expect(tensorboard.encryption_spec).toBeUndefined();
       expect(tensorboard.depends_on ?? []).toHaveLength(0);
       expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toHaveLength(0);
     },
-    'GcpWorkspace.retainData': () => {
-      const json = withKey((s, { key }) => new GcpWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key, retainData: false }));
+    'GcpMlWorkspace.retainData': () => {
+      const json = withKey((s, { key }) => new GcpMlWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key, retainData: false }));
       expect(onlyResource(json, 'google_vertex_ai_tensorboard').lifecycle).toBeUndefined();
     },
   };
@@ -554,7 +554,7 @@ describe('GCP resource constructs', () => {
 
   test('GIVEN a workspace and a model registry WHEN both grant aiplatform.user THEN one project member is made', () => {
     const json = withKey((s, { key, identity }) => {
-      new GcpWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key }).grantUse(identity);
+      new GcpMlWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key }).grantUse(identity);
       new GcpModelRegistry(s, 'Models', { projectId: 'contoso-ml-dev', region: 'europe-west4' }).grantWrite(identity);
     });
     expect(resourcesOf(json, 'google_project_iam_member').filter((m) => m.role === 'roles/aiplatform.user')).toHaveLength(1);
@@ -567,7 +567,7 @@ describe('GCP resource constructs', () => {
       const store = new GcpArtifactStore(stack, 'Store', { ...COMMON, encryptionKey: key });
       const registry = new GcpImageRegistry(stack, 'Registry', { ...COMMON, encryptionKey: key });
       const models = new GcpModelRegistry(stack, 'Models', { projectId: 'contoso-ml-dev', region: 'europe-west4' });
-      const workspace = new GcpWorkspace(stack, 'Workspace', { ...COMMON, encryptionKey: key });
+      const workspace = new GcpMlWorkspace(stack, 'Workspace', { ...COMMON, encryptionKey: key });
       const foreign = new ForeignIdentity(stack, 'Foreign', cloud);
       const grants: Array<() => void> = [
         () => key.grantEncryptDecrypt(foreign),
@@ -696,14 +696,14 @@ describe('GCP validation', () => {
       (s: TerraformStack) => new GcpImageRegistry(s, 'Registry', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4', customerManagedKey: true }),
     ],
     [
-      'GcpWorkspace',
+      'GcpMlWorkspace',
       'customerManagedKey',
       (s: TerraformStack) => {
         const common = { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' };
-        new GcpWorkspace(s, 'Workspace', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), customerManagedKey: false });
+        new GcpMlWorkspace(s, 'Workspace', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), customerManagedKey: false });
       },
     ],
-    ['GcpWorkspace', 'encryptionKey', (s: TerraformStack) => new GcpWorkspace(s, 'Workspace', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' })],
+    ['GcpMlWorkspace', 'encryptionKey', (s: TerraformStack) => new GcpMlWorkspace(s, 'Workspace', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' })],
     ['GcpTrainingCompute', 'maxNodes', (s: TerraformStack) => new GcpTrainingCompute(s, 'Compute', { maxNodes: 0 })],
     ['GcpModelRegistry', 'region', (s: TerraformStack) => new GcpModelRegistry(s, 'Models', { projectId: 'contoso-ml-dev', region: 'EU' })],
     ['GcpWorkloadIdentity', 'projectId', (s: TerraformStack) => new GcpWorkloadIdentity(s, 'Identity', { naming: NAMING, projectId: 'x' })],

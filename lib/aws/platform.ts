@@ -210,7 +210,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
       existing.artifactStore ??
       new AwsArtifactStore(this, 'ArtifactStore', {
         naming,
-        key: this.encryptionKey,
+        encryptionKey: this.encryptionKey,
         publicNetworkAccess: network.mode === 'public',
         allowedIpRanges: network.allowedIpRanges,
         allowedVpcEndpointIds: vpc?.s3GatewayEndpointId ? [vpc.s3GatewayEndpointId] : undefined,
@@ -218,12 +218,12 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
         retainData,
         tags,
       });
-    this.imageRegistry = existing.imageRegistry ?? new AwsImageRegistry(this, 'ImageRegistry', { naming, key: this.encryptionKey, retainData, tags });
+    this.imageRegistry = existing.imageRegistry ?? new AwsImageRegistry(this, 'ImageRegistry', { naming, encryptionKey: this.encryptionKey, retainData, tags });
     this.modelRegistry = new AwsModelRegistry(this, 'ModelRegistry', { naming, accountId, region, retainData, tags });
     this.workspace = new AwsMlWorkspace(this, 'Workspace', {
       naming,
       region,
-      key: this.serviceKey,
+      encryptionKey: this.serviceKey,
       artifactStore: this.artifactStore,
       executionRole: this.identity,
       trackingServer: props.trackingServer ?? true,
@@ -304,10 +304,10 @@ function checkExisting(issues: IssueCollector, where: string, props: AwsMlPlatfo
     sameAccount('encryptionKey', existing.encryptionKey!.accountId, 'a key');
     sameRegion('encryptionKey', existing.encryptionKey!.region, 'a key');
   }
-  if (ofAws('artifactStore', existing.artifactStore, 'an AWS bucket: AwsArtifactStore.fromExisting(scope, id, { bucketName, key })')) {
+  if (ofAws('artifactStore', existing.artifactStore, 'an AWS bucket: AwsArtifactStore.fromExisting(scope, id, { bucketName, encryptionKey })')) {
     sameRegion('artifactStore', (existing.artifactStore as { region?: unknown }).region, 'a bucket');
   }
-  if (ofAws('imageRegistry', existing.imageRegistry, 'an AWS repository: AwsImageRegistry.fromExisting(scope, id, { repositoryArn, key })')) {
+  if (ofAws('imageRegistry', existing.imageRegistry, 'an AWS repository: AwsImageRegistry.fromExisting(scope, id, { repositoryArn, encryptionKey })')) {
     const r = existing.imageRegistry as { accountId?: unknown; region?: unknown };
     sameAccount('imageRegistry', r.accountId, 'a repository');
     sameRegion('imageRegistry', r.region, 'a repository');

@@ -39,9 +39,9 @@ export interface AwsMlWorkspaceProps {
    * Required while `customerManagedKey` is true; ignored while it is false.
    * @default - none (only valid with `customerManagedKey: false`)
    */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
   /**
-   * Encrypt the log group with `key` (CKV_AWS_158). `false` leaves it to
+   * Encrypt the log group with `encryptionKey` (CKV_AWS_158). `false` leaves it to
    * CloudWatch Logs' own server-side encryption.
    * @default true
    */
@@ -133,11 +133,11 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     new PropChecks(issues, 'AwsMlWorkspace', this.node.path).oneOf('logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);
     new PropChecks(issues, 'AwsMlWorkspace', this.node.path).oneOf<AwsTrackingServerSize>('trackingServerSize', props.trackingServerSize, ['Small', 'Medium', 'Large']);
     const customerManagedKey = props.customerManagedKey ?? true;
-    if (customerManagedKey && !props.key) {
+    if (customerManagedKey && !props.encryptionKey) {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsMlWorkspace', 'key', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
+        messages.propInvalid('AwsMlWorkspace', 'encryptionKey', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
       );
     }
     if (withServer && !props.executionRole) {
@@ -163,7 +163,7 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
       name: props.logGroupName ?? (props.physicalName !== undefined ? (withServer ? `${props.physicalName}-logs` : props.physicalName) : awsName(props.naming, 'logGroup')),
       retentionInDays: props.logRetentionDays ?? 365,
-      kmsKeyId: customerManagedKey ? props.key?.keyArn : undefined,
+      kmsKeyId: customerManagedKey ? props.encryptionKey?.keyArn : undefined,
       tags: awsTags(props.naming, props.tags),
       lifecycle: retainLifecycle(props.retainData ?? true),
     });

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { NAME_RULES } from '../core/naming';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
+import { AzureNetworkAccessProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { IAzureEncryptionKey } from './encryption-key';
 import { IAzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
@@ -17,7 +17,7 @@ import { azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, fir
 import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureArtifactStore}. */
-export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetworkAccessProps, AzureRetainProps {
   /**
    * The customer-managed key the account is encrypted with (CKV2_AZURE_1).
    * Its vault must have purge protection.
@@ -51,7 +51,7 @@ export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetwor
    * Days deleted blobs and containers stay recoverable (CKV2_AZURE_38).
    * @default 30
    */
-  readonly softDeleteDays?: number;
+  readonly softDeleteRetentionDays?: number;
   /**
    * Accept HTTPS traffic only (CKV_AZURE_3).
    * @default true
@@ -221,8 +221,8 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
     if (!Token.isUnresolved(replication) && !REPLICATION.includes(replication)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureArtifactStore', 'replication', replication, `one of ${REPLICATION.join(', ')}`));
     }
-    const softDeleteDays = props.softDeleteDays ?? 30;
-    new PropChecks(issues, 'AzureArtifactStore', this.node.path).int('softDeleteDays', softDeleteDays, 1, 365);
+    const softDeleteRetentionDays = props.softDeleteRetentionDays ?? 30;
+    new PropChecks(issues, 'AzureArtifactStore', this.node.path).int('softDeleteRetentionDays', softDeleteRetentionDays, 1, 365);
     checkIpRanges(issues, 'AzureArtifactStore', this.node.path, props.allowedIpRanges);
     const minimumTlsVersion = props.minimumTlsVersion ?? 'TLS1_2';
     if (!Token.isUnresolved(minimumTlsVersion) && !TLS_VERSIONS.includes(minimumTlsVersion)) {
@@ -270,8 +270,8 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
         : undefined,
       blobProperties: {
         versioningEnabled: props.versioned ?? true,
-        deleteRetentionPolicy: { days: softDeleteDays },
-        containerDeleteRetentionPolicy: { days: softDeleteDays },
+        deleteRetentionPolicy: { days: softDeleteRetentionDays },
+        containerDeleteRetentionPolicy: { days: softDeleteRetentionDays },
       },
       tags: azureTags(naming, props.tags),
       dependsOn: keyAccess ? [keyAccess] : undefined,

@@ -41,7 +41,7 @@ export interface AzureResourceProps {
 }
 
 /** Network props of the data stores (storage, Key Vault, registry). */
-export interface AzureNetworkProps {
+export interface AzureNetworkAccessProps {
   /**
    * Allow access from all public networks (firewall default action Allow).
    * Off by default: the public endpoint is disabled, or, when

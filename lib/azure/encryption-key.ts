@@ -7,7 +7,7 @@ import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
+import { AzureNetworkAccessProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { AZURE_KEY_OPERATIONS, AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { addDependency, assignRole, assignToPrincipal } from './private/grants';
@@ -16,7 +16,7 @@ import { azureTags, checkGuid, checkIpRanges, checkPhysicalName, checkResourceId
 import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureEncryptionKey}. */
-export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkAccessProps, AzureRetainProps {
   /** The Entra ID tenant the Key Vault trusts. */
   readonly tenantId: string;
   /**

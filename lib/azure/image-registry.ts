@@ -4,7 +4,7 @@ import { Fn, ITerraformDependable, TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IImageRegistry, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
+import { AzureNetworkAccessProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { IAzureEncryptionKey } from './encryption-key';
 import { IAzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
@@ -15,7 +15,7 @@ import { azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, fir
 import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureImageRegistry}. */
-export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetworkAccessProps, AzureRetainProps {
   /**
    * The customer-managed key the registry is encrypted with. Its vault must
    * have purge protection.
@@ -61,7 +61,7 @@ export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetwor
    * Days untagged manifests are kept before they are purged (CKV_AZURE_167).
    * @default 7
    */
-  readonly untaggedRetentionDays?: number;
+  readonly untaggedImageRetentionDays?: number;
   /**
    * The registry's name, instead of the naming helper's
    * `<company><project><env>acr`: 5-50 letters and digits (globally unique).
@@ -171,8 +171,8 @@ export class AzureImageRegistry extends Construct implements IAzureImageRegistry
     if (!Token.isUnresolved(repository) && !REPOSITORY.test(repository)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureImageRegistry', 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));
     }
-    const retentionDays = props.untaggedRetentionDays ?? 7;
-    new PropChecks(issues, 'AzureImageRegistry', this.node.path).int('untaggedRetentionDays', retentionDays, 1, 365);
+    const retentionDays = props.untaggedImageRetentionDays ?? 7;
+    new PropChecks(issues, 'AzureImageRegistry', this.node.path).int('untaggedImageRetentionDays', retentionDays, 1, 365);
     checkIpRanges(issues, 'AzureImageRegistry', this.node.path, props.allowedIpRanges);
     const cmk = props.customerManagedKey ?? true;
     checkCustomerManagedKey(issues, 'AzureImageRegistry', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);

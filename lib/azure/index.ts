@@ -5,7 +5,7 @@ import { CLOUD_PEERS, requirePeers } from '../private/peers';
 
 requirePeers('cdktf-mlops/azure', CLOUD_PEERS.azure);
 
-export type { AzureNetworkProps, AzureResourceProps, AzureRetainProps, IAzureResourceGroup } from './common';
+export type { AzureNetworkAccessProps, AzureResourceProps, AzureRetainProps, IAzureResourceGroup } from './common';
 export {
   AZURE_FORBIDDEN_WORKLOAD_ROLES,
   AZURE_KEY_OPERATIONS,
@@ -22,8 +22,8 @@ export type { AzureResourceGroupProps } from './resource-group';
 export { AzureWorkloadIdentity } from './identity';
 export type { AzureWorkloadIdentityProps } from './identity';
 export type { AzurePrivateEndpointOptions } from './private-endpoint';
-export { AzurePrivateNetwork } from './network';
-export type { AzurePrivateNetworkProps } from './network';
+export { AzureNetwork } from './network';
+export type { AzureNetworkProps } from './network';
 export { AzureEncryptionKey } from './encryption-key';
 export type { AzureEncryptionKeyProps } from './encryption-key';
 export { AzureArtifactStore } from './artifact-store';

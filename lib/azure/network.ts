@@ -12,8 +12,8 @@ import { AzurePrivateEndpointOptions } from './private-endpoint';
 import { markImported } from './imported';
 import { azureTags, checkPhysicalName, namingOf } from './util';
 
-/** Props of {@link AzurePrivateNetwork}. */
-export interface AzurePrivateNetworkProps {
+/** Props of {@link AzureNetwork}. */
+export interface AzureNetworkProps {
   /** The naming helper, or the parts to build one from. */
   readonly naming: Naming | NamingParts;
   /** The resource group the network, subnet and zones are created in. */
@@ -46,7 +46,7 @@ export interface AzurePrivateNetworkProps {
 
 /**
  * A network a private-mode platform puts its private endpoints in: created by
- * {@link AzurePrivateNetwork}, or an existing one ({@link AzurePrivateNetwork.fromExisting}).
+ * {@link AzureNetwork}, or an existing one ({@link AzureNetwork.fromExisting}).
  */
 export interface IAzurePrivateNetwork extends IConstruct {
   /** The virtual network id. */
@@ -67,7 +67,7 @@ export interface IAzurePrivateNetwork extends IConstruct {
 export type AzurePrivateEndpointSubResource = 'vault' | 'blob' | 'file' | 'registry' | 'amlworkspace';
 
 /**
- * What {@link AzurePrivateNetwork.fromExisting} needs to know about an
+ * What {@link AzureNetwork.fromExisting} needs to know about an
  * existing network (a hub-and-spoke landing zone): the subnet for the private
  * endpoints and every private DNS zone the platform registers records in,
  * already linked to the networks that resolve them.
@@ -93,7 +93,7 @@ const ZONE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Micr
  * workspace (`amlworkspace`, with `notebooks`) — each linked to the network.
  * Zones of an existing hub are used as they are (the hub links them).
  */
-export class AzurePrivateNetwork extends Construct implements IAzurePrivateNetwork {
+export class AzureNetwork extends Construct implements IAzurePrivateNetwork {
   /**
    * An existing network: its subnet and private DNS zones. Nothing is
    * created or changed in it; a private-mode platform creates its private
@@ -114,21 +114,21 @@ export class AzurePrivateNetwork extends Construct implements IAzurePrivateNetwo
   /** True when the network was created by this construct. */
   public readonly created: boolean;
 
-  constructor(scope: Construct, id: string, props: AzurePrivateNetworkProps) {
+  constructor(scope: Construct, id: string, props: AzureNetworkProps) {
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
     const existing = props.existing;
     const addressSpace = props.addressSpace ?? DEFAULT_ADDRESS_SPACE;
-    if (!existing) checkAddressSpace(issues, 'AzurePrivateNetwork', this.node.path, addressSpace);
-    const existingVnet = existing ? checkExistingNetwork(issues, 'AzurePrivateNetwork', this.node.path, 'existing.', existing) : undefined;
+    if (!existing) checkAddressSpace(issues, 'AzureNetwork', this.node.path, addressSpace);
+    const existingVnet = existing ? checkExistingNetwork(issues, 'AzureNetwork', this.node.path, 'existing.', existing) : undefined;
     const vnetName = props.physicalName ?? `${naming.prefix}-vnet`;
     if (!existing && props.physicalName !== undefined) {
-      checkPhysicalName(issues, 'AzurePrivateNetwork', this.node.path, 'physicalName', 'virtualNetwork', props.physicalName);
+      checkPhysicalName(issues, 'AzureNetwork', this.node.path, 'physicalName', 'virtualNetwork', props.physicalName);
     } else if (!existing && vnetName.length > 64) {
       issues.add(ErrorCode.NAME_TOO_LONG, this.node.path, `The virtual network name "${vnetName}" is ${vnetName.length} characters; Azure allows 64. Fix: shorten naming.company or naming.project, or set physicalName.`);
     }
-    issues.throwIfAny('Invalid AzurePrivateNetwork props:');
+    issues.throwIfAny('Invalid AzureNetwork props:');
 
     const tags = azureTags(naming, props.tags);
     const rg = { resourceGroupName: props.resourceGroup.resourceGroupName };
@@ -228,7 +228,7 @@ class ImportedPrivateNetwork extends Construct implements IAzurePrivateNetwork {
 
   constructor(scope: Construct, id: string, attrs: AzurePrivateNetworkAttributes) {
     super(scope, id);
-    const construct = 'AzurePrivateNetwork.fromExisting';
+    const construct = 'AzureNetwork.fromExisting';
     const issues = new IssueCollector();
     const vnet = checkExistingNetwork(issues, construct, this.node.path, '', attrs);
     const missing = (Object.keys(AZURE_PRIVATE_DNS_ZONES) as AzurePrivateDnsZoneKind[]).filter((k) => attrs.privateDnsZoneIds?.[k] === undefined);
@@ -240,7 +240,7 @@ class ImportedPrivateNetwork extends Construct implements IAzurePrivateNetwork {
           construct,
           'privateDnsZoneIds',
           missing.join(', ') + ' missing',
-          `the id of every zone kind (${missing.map((k) => `${k}: ${AZURE_PRIVATE_DNS_ZONES[k]}`).join('; ')}). Fix: add them, or use new AzurePrivateNetwork(…, { existing }) (network.existing.azure), which creates and links the zones the hub lacks`,
+          `the id of every zone kind (${missing.map((k) => `${k}: ${AZURE_PRIVATE_DNS_ZONES[k]}`).join('; ')}). Fix: add them, or use new AzureNetwork(…, { existing }) (network.existing.azure), which creates and links the zones the hub lacks`,
         ),
       );
     }

@@ -13,7 +13,7 @@ import { AzureEncryptionKey, IAzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity, IAzureWorkloadIdentity, isAzureWorkloadIdentity } from './identity';
 import { AzureImageRegistry, IAzureImageRegistry } from './image-registry';
 import { AzureModelRegistry } from './model-registry';
-import { AzurePrivateNetwork, IAzurePrivateNetwork } from './network';
+import { AzureNetwork, IAzurePrivateNetwork } from './network';
 import { AzurePrivateEndpointPlacement } from './private-endpoint';
 
 import { AzureResourceGroup } from './resource-group';
@@ -63,7 +63,7 @@ export interface AzureExistingResources {
   readonly identity?: IAzureWorkloadIdentity;
   /**
    * In `private` mode: the network the private endpoints go in
-   * ({@link AzurePrivateNetwork.fromExisting}), instead of
+   * ({@link AzureNetwork.fromExisting}), instead of
    * `network.existing.azure` (which creates the DNS zones the hub lacks).
    * @default - the network of `network.existing.azure`, else a created one
    */
@@ -132,7 +132,7 @@ export interface AzureMlPlatformPhysicalNames {
    */
   readonly computeCluster?: string;
   /**
-   * The virtual network in private mode (AzurePrivateNetwork physicalName).
+   * The virtual network in private mode (AzureNetwork physicalName).
    * @default - `<company>-<project>-<env>-vnet`
    */
   readonly virtualNetwork?: string;
@@ -140,8 +140,8 @@ export interface AzureMlPlatformPhysicalNames {
 
 /** Props of {@link AzureMlPlatform}. */
 export interface AzureMlPlatformProps extends PlatformBaseProps {
-  /** Azure region, e.g. `westeurope`. */
-  readonly location: string;
+  /** Azure region (location), e.g. `westeurope`. */
+  readonly region: string;
   /** The Entra ID tenant the Key Vault trusts. */
   readonly tenantId: string;
   /**
@@ -268,7 +268,7 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     for (const [prop, kind] of Object.entries(PHYSICAL_NAME_KINDS) as [keyof AzureMlPlatformPhysicalNames, NameKind | 'virtualNetwork'][]) {
       if (names[prop] !== undefined) checkPhysicalName(issues, 'AzureMlPlatform', this.node.path, `physicalNames.${prop}`, kind, names[prop]);
     }
-    new PropChecks(issues, 'AzureMlPlatform', this.node.path).region('azure', 'location', props.location);
+    new PropChecks(issues, 'AzureMlPlatform', this.node.path).region('azure', 'region', props.region);
     checkGuid(issues, 'AzureMlPlatform', this.node.path, 'tenantId', props.tenantId);
     if (!(NETWORK_MODES as readonly string[]).includes(net.mode)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlPlatform', 'network.mode', net.mode, `one of ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}`));
@@ -282,12 +282,12 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     const retainData = props.retainData ?? true;
     const isPublic = net.mode === 'public';
 
-    this.resourceGroup = existing.resourceGroup ?? new AzureResourceGroup(this, 'ResourceGroup', { naming, location: props.location, tags, physicalName: names.resourceGroup });
+    this.resourceGroup = existing.resourceGroup ?? new AzureResourceGroup(this, 'ResourceGroup', { naming, location: props.region, tags, physicalName: names.resourceGroup });
     const base = { naming, resourceGroup: this.resourceGroup, tags };
     if (net.mode === 'private') {
       this.privateNetwork =
         existing.network ??
-        new AzurePrivateNetwork(this, 'Network', { ...base, addressSpace: net.addressSpace, existing: net.existing.azure, physicalName: names.virtualNetwork });
+        new AzureNetwork(this, 'Network', { ...base, addressSpace: net.addressSpace, existing: net.existing.azure, physicalName: names.virtualNetwork });
     }
     const pn = this.privateNetwork;
     // Firewalls: open in public mode; else default Deny, letting the allowed ranges (in private mode: a VPN range, if any) through.

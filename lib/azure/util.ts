@@ -3,7 +3,7 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { NAME_RULES, NameKind, Naming, NamingParts } from '../core/naming';
 import { platformTags, tagsFor } from '../core/tags';
 import { toNaming } from '../core/platform-props';
-import { AzureNetworkProps } from './common';
+import { AzureNetworkAccessProps } from './common';
 
 /** Resolves naming and builds a name, recording (not throwing) a name problem. */
 export function nameFor(issues: IssueCollector, naming: Naming, kind: NameKind, resource: string): string {
@@ -82,7 +82,7 @@ export interface FirewallSettings {
  * Public access off: no public endpoint, unless ranges are allowed, then the
  * endpoint only lets those ranges (and trusted Azure services) through.
  */
-export function firewallOf(props: AzureNetworkProps): FirewallSettings {
+export function firewallOf(props: AzureNetworkAccessProps): FirewallSettings {
   const publicAccess = props.publicNetworkAccess ?? false;
   const ipRanges = [...(props.allowedIpRanges ?? [])];
   return {

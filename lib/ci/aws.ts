@@ -259,8 +259,8 @@ export class AwsGithubCiIdentity extends Construct {
     const identity = platform.identity;
     // Keys CI manages (created by the platform) and keys it only uses (imported).
     const managedKeys = unique([platform.encryptionKey, platform.serviceKey].filter((k) => !k.imported).map((k) => k.keyArn));
-    const importedKeys = unique([platform.encryptionKey, store.key, registry.key].filter((k): k is NonNullable<typeof k> => k !== undefined && k.imported).map((k) => k.keyArn));
-    const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.key ? [store.key.keyArn] : [])]);
+    const importedKeys = unique([platform.encryptionKey, store.encryptionKey, registry.encryptionKey].filter((k): k is NonNullable<typeof k> => k !== undefined && k.imported).map((k) => k.keyArn));
+    const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.encryptionKey ? [store.encryptionKey.keyArn] : [])]);
     const one = (list: readonly string[]): string | readonly string[] => (list.length === 1 ? list[0]! : list);
     const deploy: Statement[] = [
       { Sid: 'ArtifactBucket', Effect: 'Allow', Action: [...A.CI_AWS_BUCKET_READ, ...A.CI_AWS_BUCKET_WRITE], Resource: `arn:${p}:s3:::${prefix}-*` },

@@ -17,7 +17,7 @@ import { GcpServiceAgent } from './perms';
 import { GCP_PLATFORM_APIS, GcpProjectServices } from './project-services';
 import { GcpTrainingCompute } from './training-compute';
 import { GcpWorkloadIdentity, IGcpWorkloadIdentity } from './workload-identity';
-import { GcpWorkspace } from './workspace';
+import { GcpMlWorkspace } from './workspace';
 import { checkProjectId } from './private/validation';
 import { PropChecks } from '../core/validate';
 import { SETTING_RANGES } from '../core/settings';
@@ -93,7 +93,7 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
   /** The enabled Google APIs. */
   public readonly services: GcpProjectServices;
   /** The Vertex AI workspace. */
-  public readonly workspace: GcpWorkspace;
+  public readonly workspace: GcpMlWorkspace;
   /** The Artifact Registry repository for the runtime image (created, or `existing.imageRegistry`). */
   public readonly imageRegistry: IGcpImageRegistry;
   /** The Vertex AI Model Registry. */
@@ -163,7 +163,7 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
       });
     this.imageRegistry = existing.imageRegistry ?? new GcpImageRegistry(this, 'ImageRegistry', { ...withServices, encryptionKey: this.encryptionKey, retainData });
     this.modelRegistry = new GcpModelRegistry(this, 'ModelRegistry', { projectId: props.projectId, region: props.region });
-    this.workspace = new GcpWorkspace(this, 'Workspace', { ...withServices, encryptionKey: this.encryptionKey, retainData });
+    this.workspace = new GcpMlWorkspace(this, 'Workspace', { ...withServices, encryptionKey: this.encryptionKey, retainData });
     this.identity = existing.identity ?? new GcpWorkloadIdentity(this, 'Identity', { naming, projectId: props.projectId, services: this.services });
     this.trainingCompute = new GcpTrainingCompute(this, 'TrainingCompute', props.training ?? {});
 

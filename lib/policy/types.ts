@@ -8,10 +8,10 @@ export type PolicyCloud = Cloud | 'all';
 /**
  * A pack option that switches a rule off because the stack's config asks for
  * what the rule forbids:
- * - `allowPublicNetwork`: `network.mode: public` (public endpoints, firewalls open to all);
+ * - `publicNetwork`: `network.mode: public` (public endpoints, firewalls open to all);
  * - `allowDataDeletion`: `protection.retainData: false` (keys not protected from deletion).
  */
-export type PolicyRelaxOption = 'allowPublicNetwork' | 'allowDataDeletion';
+export type PolicyRelaxOption = 'publicNetwork' | 'allowDataDeletion';
 
 /** What kind of block of the synthesized Terraform JSON an element is. */
 export type PolicyElementKind = 'resource' | 'data' | 'provider' | 'backend' | 'output';

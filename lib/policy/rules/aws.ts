@@ -826,7 +826,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     resourceTypes: ['aws_security_group', 'aws_security_group_rule', 'aws_vpc_security_group_ingress_rule'],
     title: 'no security group ingress from 0.0.0.0/0 or ::/0 unless the config allows public network access',
     fix: 'Allow ingress from network.allowedIpRanges or security groups only, or set network.mode: public if the endpoint must be public',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: openIngress,
   },
   // Deploy readiness
