@@ -776,7 +776,7 @@ describe('AwsMlPlatform', () => {
     test('GIVEN default training options THEN the compute is 4 on-demand ml.m5.xlarge instances and creates no resource', () => {
       const json = synthStack((stack) => {
         const c = new AwsTrainingCompute(stack, 'Compute');
-        expect(c.resourceConfig).toEqual({ instanceType: 'ml.m5.xlarge', instanceCount: 4, enableManagedSpotTraining: false });
+        expect([c.machine.instanceType, c.maxNodes, c.lowPriority]).toEqual(['ml.m5.xlarge', 4, false]);
         expect(c.size.name).toBe('small');
       });
       expect(json.resource).toBeUndefined();

@@ -312,7 +312,7 @@ describe('GcpMlPlatform attributes', () => {
       expect(p.imageRegistry.imageUri).toMatch(/^europe-west4-docker\.pkg\.dev\/contoso-ml-dev\/\$\{TfToken\[.+\]\}$/);
       expect(p.artifactStore.url).toMatch(/^gs:\/\/\$\{TfToken\[.+\]\}$/);
       expect(Token.isUnresolved(p.identity.principal)).toBe(true);
-      expect(p.trainingCompute.machineSpec).toEqual({ machineType: 'n1-standard-4', acceleratorType: 'NVIDIA_TESLA_T4', acceleratorCount: 1 });
+      expect(p.trainingCompute.machine).toEqual({ instanceType: 'n1-standard-4', accelerator: { type: 'NVIDIA_TESLA_T4', count: 1 } });
       expect(p.trainingCompute.schedulingStrategy).toBe('SPOT');
       expect(p.trainingCompute.maxNodes).toBe(2);
       for (const value of [p.workspace.workspaceName, p.encryptionKey.keyId, p.artifactStore.storeId, p.imageRegistry.registryId, p.identity.identityId]) {
@@ -325,7 +325,7 @@ describe('GcpMlPlatform attributes', () => {
     synthStack((stack) => {
       const c = new GcpTrainingCompute(stack, 'Compute');
       expect(c.computeName).toBe('n1-standard-4');
-      expect(c.machineSpec).toEqual({ machineType: 'n1-standard-4', acceleratorCount: 0 });
+      expect(c.machine).toEqual({ instanceType: 'n1-standard-4' });
       expect(c.maxNodes).toBe(4);
       expect(c.lowPriority).toBe(false);
       expect(c.schedulingStrategy).toBe('STANDARD');

@@ -21,7 +21,7 @@ export { AwsWorkloadIdentity } from './workload-identity';
 export type { AwsWorkloadIdentityProps, AwsPolicyStatement } from './workload-identity';
 export type { PolicyConditions } from './policy-document';
 export { AwsTrainingCompute } from './training-compute';
-export type { AwsTrainingComputeProps, AwsTrainingResourceConfig } from './training-compute';
+export type { AwsTrainingComputeProps } from './training-compute';
 export { AwsMlPlatform } from './platform';
 export type { AwsMlPlatformProps, AwsPlatformNetwork } from './platform';
 export { AwsNetwork, awsEndpointServiceName } from './network';

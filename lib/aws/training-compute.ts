@@ -25,16 +25,6 @@ export interface AwsTrainingComputeProps {
   readonly lowPriority?: boolean;
 }
 
-/** The resource config a SageMaker training job uses. */
-export interface AwsTrainingResourceConfig {
-  /** SageMaker instance type, e.g. `ml.m5.xlarge`. */
-  readonly instanceType: string;
-  /** Instance count. */
-  readonly instanceCount: number;
-  /** Managed spot training. */
-  readonly enableManagedSpotTraining: boolean;
-}
-
 /**
  * Training compute on SageMaker: there is no cluster resource, so this
  * carries the instance type, count and spot choice training jobs are launched
@@ -67,10 +57,5 @@ export class AwsTrainingCompute extends Construct implements ITrainingCompute {
     issues.throwIfAny('Invalid AwsTrainingCompute props:');
 
     this.computeName = this.machine.instanceType;
-  }
-
-  /** The `ResourceConfig` and spot setting of a training job on this compute. */
-  get resourceConfig(): AwsTrainingResourceConfig {
-    return { instanceType: this.machine.instanceType, instanceCount: this.maxNodes, enableManagedSpotTraining: this.lowPriority };
   }
 }

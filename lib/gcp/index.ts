@@ -33,7 +33,7 @@ export type { GcpMlWorkspaceProps } from './workspace';
 export { GcpWorkloadIdentity } from './workload-identity';
 export type { GcpWorkloadIdentityProps } from './workload-identity';
 export { GcpTrainingCompute } from './training-compute';
-export type { GcpTrainingComputeProps, GcpVertexMachineSpec } from './training-compute';
+export type { GcpTrainingComputeProps } from './training-compute';
 export { GcpNetwork } from './network';
 export type { GcpNetworkProps } from './network';
 export { GcpMlPlatform } from './platform';

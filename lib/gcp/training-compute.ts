@@ -9,19 +9,9 @@ import { SETTING_DEFAULTS, SETTING_RANGES } from '../core/settings';
 /** Props of {@link GcpTrainingCompute}. */
 export interface GcpTrainingComputeProps extends TrainingComputeOptions {}
 
-/** The Vertex AI `machineSpec` of a custom job worker pool. */
-export interface GcpVertexMachineSpec {
-  /** GCE machine type, e.g. `n1-standard-4`. */
-  readonly machineType: string;
-  /** Accelerator type, e.g. `NVIDIA_TESLA_T4`, when the machine has GPUs. */
-  readonly acceleratorType?: string;
-  /** Number of accelerators (0 without GPUs). */
-  readonly acceleratorCount: number;
-}
-
 /**
  * Training compute on Vertex AI. Vertex custom jobs bring their own machines,
- * so there is no cluster resource: this construct carries the machine spec,
+ * so there is no cluster resource: this construct carries the machine,
  * the replica limit and the scheduling strategy (spot or standard) the
  * training jobs are submitted with.
  */
@@ -38,8 +28,6 @@ export class GcpTrainingCompute extends Construct implements ITrainingCompute {
   public readonly maxNodes: number;
   /** Spot capacity. */
   public readonly lowPriority: boolean;
-  /** The Vertex AI worker-pool machine spec. */
-  public readonly machineSpec: GcpVertexMachineSpec;
   /** The Vertex AI scheduling strategy: `SPOT` for low priority, else `STANDARD`. */
   public readonly schedulingStrategy: 'SPOT' | 'STANDARD';
 
@@ -55,10 +43,5 @@ export class GcpTrainingCompute extends Construct implements ITrainingCompute {
     this.lowPriority = props.lowPriority ?? SETTING_DEFAULTS.training.lowPriority;
     this.computeName = this.machine.instanceType;
     this.schedulingStrategy = this.lowPriority ? 'SPOT' : 'STANDARD';
-    this.machineSpec = {
-      machineType: this.machine.instanceType,
-      ...(this.machine.accelerator ? { acceleratorType: this.machine.accelerator.type } : {}),
-      acceleratorCount: this.machine.accelerator?.count ?? 0,
-    };
   }
 }

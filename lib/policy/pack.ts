@@ -286,22 +286,9 @@ export class PolicyPack implements IAspect {
     return [];
   }
 
-  /**
-   * The stack's resolved Terraform JSON from the last check, handed out once:
-   * the stack's synthesizer writes it instead of resolving the stack a second
-   * time (nothing changes between validation and writing).
-   */
-  takeResolvedJson(): Record<string, any> | undefined {
-    const json = this.resolvedJson;
-    this.resolvedJson = undefined;
-    return json;
-  }
-
-  private resolvedJson?: Record<string, any>;
-
   private elements(): PolicyElement[] {
+    // Resolved here, for the check alone: what synth writes is resolved by the stack, whatever the order.
     const json = this.stack.toTerraform() as Record<string, any>;
-    this.resolvedJson = json;
     const out: PolicyElement[] = [];
     for (const element of this.visited) {
       const add = (kind: PolicyElementKind, type: string, name: string, attrs: unknown) => {

@@ -3,7 +3,7 @@ import { RELEASE_REVISION_SUFFIX_LENGTH, RELEASE_SPEC_NAME_MAX } from '../../cor
 import { AwsMlPlatform } from '../../aws/platform';
 import { IMlPlatform } from '../../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
-import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
+import { ComputeSize, SizeName } from '../../core/sizes';
 import { IRuntimeImageRef } from '../contracts';
 
 /** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints (the release spec's name rule). */
@@ -49,9 +49,7 @@ export function awsHasInstanceStorage(instanceType: string): boolean {
 
 /** The hosting instance type of an endpoint size on AWS (override first, then {@link AWS_ENDPOINT_INSTANCE_TYPES}). */
 export function awsEndpointInstanceType(size: ComputeSize): string {
-  const machine = size.machineFor('aws');
-  // machineFor returns the training table's own entry when no override was given.
-  return machine === SIZE_TABLE[size.name].aws ? AWS_ENDPOINT_INSTANCE_TYPES[size.name] : machine.instanceType;
+  return size.overrideFor('aws')?.instanceType ?? AWS_ENDPOINT_INSTANCE_TYPES[size.name];
 }
 
 /** Narrows the platform to {@link AwsMlPlatform}, recording a clear problem otherwise. */

@@ -2,7 +2,7 @@ import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AzureMlPlatform } from '../../azure/platform';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
-import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
+import { ComputeSize, SizeName } from '../../core/sizes';
 import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
@@ -144,9 +144,8 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     }
 
     const size = props.size ?? ComputeSize.small();
-    const machine = size.machineFor('azure').instanceType;
-    const overridden = machine !== SIZE_TABLE[size.name].azure.instanceType;
-    const instanceType = overridden ? machine : AZURE_ONLINE_ENDPOINT_SKUS[size.name];
+    // An explicit Azure machine wins; the neutral size maps to the hosting SKUs.
+    const instanceType = size.overrideFor('azure')?.instanceType ?? AZURE_ONLINE_ENDPOINT_SKUS[size.name];
     if (!Token.isUnresolved(instanceType) && !VM_SIZE.test(instanceType)) {
       invalid('size', instanceType, 'an Azure VM size that managed online endpoints support, e.g. "Standard_DS3_v2" (ComputeSize.of(\'small\', { azure: \'Standard_F4s_v2\' }))');
     }
