@@ -1,3 +1,5 @@
+import { Token } from 'cdktf';
+import { IRuntimeImageRef } from '../core/contracts';
 import { ROLLOUT_STRATEGIES, SETTING_DEFAULTS, SETTING_RANGES } from '../core/settings';
 import { PropChecks } from '../core/validate';
 import { EndpointAlarmThresholds, RolloutPolicy } from './contracts';
@@ -43,4 +45,32 @@ export function endpointSettingsOf(
 /** `value` without its undefined entries (so that they do not hide the defaults). */
 function definedOnly<T extends object>(value: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A build-context hash as RuntimeImage computes it: hex, known at synth. */
+const CONTENT_HASH = /^[0-9a-f]{8,64}$/;
+
+/**
+ * The runtime image a training job or scoring endpoint runs, the same check
+ * on every cloud: an image reference with its digest-pinned URI and digest,
+ * and a content hash known at synth (it is part of the release revision).
+ * Returns false, with the problems recorded, when it is not one.
+ */
+export function checkRuntimeImage(check: PropChecks, image: IRuntimeImageRef | undefined): image is IRuntimeImageRef {
+  if (!image || typeof image !== 'object') {
+    check.invalid('image', image, 'the runtime image: a RuntimeImage, or an IRuntimeImageRef with imageUriByDigest, imageDigest and contentHash (RuntimeImage.fromImageUri for an image built elsewhere)');
+    return false;
+  }
+  let ok = true;
+  for (const field of ['imageUriByDigest', 'imageDigest'] as const) {
+    if (typeof image[field] !== 'string' || image[field].length === 0) {
+      check.invalid(`image.${field}`, image[field], 'a non-empty string (the pushed image, from RuntimeImage)');
+      ok = false;
+    }
+  }
+  if (typeof image.contentHash !== 'string' || Token.isUnresolved(image.contentHash) || !CONTENT_HASH.test(image.contentHash)) {
+    check.invalid('image.contentHash', image.contentHash, 'the hex hash of the image build context, known at synth (RuntimeImage.contentHash): it is part of the release revision');
+    ok = false;
+  }
+  return ok;
 }

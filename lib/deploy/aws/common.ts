@@ -4,7 +4,6 @@ import { AwsMlPlatform } from '../../aws/platform';
 import { IMlPlatform } from '../../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ComputeSize, SizeName } from '../../core/sizes';
-import { IRuntimeImageRef } from '../contracts';
 
 /** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints (the release spec's name rule). */
 export const AWS_SAGEMAKER_NAME_MAX = RELEASE_SPEC_NAME_MAX;
@@ -71,23 +70,6 @@ export function checkAwsInstanceType(issues: IssueCollector, path: string, const
   } else if (!INSTANCE_TYPE.test(instanceType)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, instanceType, 'a SageMaker instance type such as "ml.m5.large" (ml.<family>.<size>)'));
   }
-}
-
-/** Records a problem unless `image` is a runtime image reference with a static content hash. */
-export function checkImage(issues: IssueCollector, path: string, construct: string, image: IRuntimeImageRef | undefined): boolean {
-  if (!image || typeof image.imageUriByDigest !== 'string' || typeof image.imageDigest !== 'string') {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'image', image, 'a RuntimeImage (imageUriByDigest, imageDigest, contentHash)'));
-    return false;
-  }
-  if (typeof image.contentHash !== 'string' || Token.isUnresolved(image.contentHash) || !/^[0-9a-f]{8,64}$/.test(image.contentHash)) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(construct, 'image.contentHash', image.contentHash, 'the hex hash of the image build context, known at synth (RuntimeImage.contentHash)'),
-    );
-    return false;
-  }
-  return true;
 }
 
 /** `<name>-<revision>`: the name of what one revision of a release creates. */

@@ -11,11 +11,11 @@ import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/err
 import { ComputeSize } from '../../core/sizes';
 import { IScoringEndpoint, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { releaseRevision } from '../revision';
-import { AWS_CLOUDWATCH_ALARM_READ_ACTIONS, AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsEndpointInstanceType, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, checkImage, revisionName } from './common';
+import { AWS_CLOUDWATCH_ALARM_READ_ACTIONS, AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsEndpointInstanceType, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, revisionName } from './common';
 import { Policy } from '../../policy/suppression';
 import { PropChecks } from '../../core/validate';
 import { ROLLOUT_STRATEGIES } from '../../core/settings';
-import { endpointSettingsOf } from '../settings';
+import { checkRuntimeImage, endpointSettingsOf } from '../settings';
 
 /** The one production variant: blue/green deployments need the same variant name in every configuration. */
 export const AWS_ENDPOINT_VARIANT = 'AllTraffic';
@@ -108,7 +108,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
 
     const platform = awsPlatformOf(issues, where, C, props.platform);
-    checkImage(issues, where, C, props.image);
+    checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const job = props.job;
     const jobOk = job !== undefined && job !== null && job.cloud === 'aws' && typeof job.revision === 'string' && /^[0-9a-f]{12}$/.test(job.revision);
     if (!jobOk) invalid('job', job?.cloud === undefined ? job : withArticle(`${job.cloud} training job`), 'the AWS training job whose model the endpoint serves (an AwsTrainingJob, or a TrainingJob on an AwsMlPlatform)');

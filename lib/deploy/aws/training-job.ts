@@ -4,8 +4,9 @@ import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, checkImage, revisionName } from './common';
+import { AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, revisionName } from './common';
 import { PropChecks } from '../../core/validate';
+import { checkRuntimeImage } from '../settings';
 import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
@@ -79,7 +80,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
 
     const platform = awsPlatformOf(issues, where, C, props.platform);
-    checkImage(issues, where, C, props.image);
+    checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const maxName = AWS_SAGEMAKER_NAME_MAX - AWS_REVISION_SUFFIX_LENGTH;
     if (new PropChecks(issues, C, where).known('name', props.name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"', AWS_RELEASE_NAME)) {
       if (props.name.length > maxName) {

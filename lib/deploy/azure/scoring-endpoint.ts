@@ -10,7 +10,7 @@ import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf }
 import { AzureTrainingJob } from './training-job';
 import { PropChecks } from '../../core/validate';
 import { RELEASE_SPEC_VERSION } from '../../core/release';
-import { endpointSettingsOf } from '../settings';
+import { checkRuntimeImage, endpointSettingsOf } from '../settings';
 
 /**
  * Managed online endpoint instance types per neutral size. Managed online
@@ -117,10 +117,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     const invalid = (prop: string, value: unknown, accepted: string): void =>
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureScoringEndpoint', prop, value, accepted));
 
-    if (!props.image) invalid('image', props.image, 'the runtime image (a RuntimeImage)');
-    else if (!new PropChecks(issues, 'AzureScoringEndpoint', where).notToken('image.contentHash', props.image.contentHash, 'it is part of the release revision, which must be known before deploy') || props.image.contentHash.length === 0) {
-      invalid('image.contentHash', props.image.contentHash, 'the hash of the image content known at synth (RuntimeImage.contentHash)');
-    }
+    checkRuntimeImage(new PropChecks(issues, 'AzureScoringEndpoint', where), props.image);
 
     const job = azureJobOf(props.job);
     if (!job) {

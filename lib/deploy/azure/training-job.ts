@@ -8,6 +8,7 @@ import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
 import { PropChecks } from '../../core/validate';
+import { checkRuntimeImage } from '../settings';
 import { RELEASE_NAME_IN_JOB_MAX, RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
@@ -88,10 +89,7 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
     const invalid = (prop: string, value: unknown, accepted: string): void =>
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureTrainingJob', prop, value, accepted));
 
-    if (!props.image) invalid('image', props.image, 'the runtime image (a RuntimeImage, or an object with imageUriByDigest, imageDigest and contentHash)');
-    else if (!new PropChecks(issues, 'AzureTrainingJob', where).notToken('image.contentHash', props.image.contentHash, 'it is part of the release revision, which must be known before deploy') || props.image.contentHash.length === 0) {
-      invalid('image.contentHash', props.image.contentHash, 'the hash of the image content known at synth (RuntimeImage.contentHash)');
-    }
+    checkRuntimeImage(new PropChecks(issues, 'AzureTrainingJob', where), props.image);
 
     if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('name', props.name, 'it is part of the release revision, which must be known before deploy')) {
       if (!RELEASE_NAME.test(props.name) || props.name.includes('--') || props.name.length > MAX_RELEASE_NAME) {

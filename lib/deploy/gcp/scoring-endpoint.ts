@@ -9,12 +9,12 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { GCP_RELEASE_NAME_MAX, RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
+import { GCP_RELEASE_NAME_MAX, RELEASE_NAME, acceleratorOf, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { GcpTrainingJob } from './training-job';
 import { PropChecks } from '../../core/validate';
 import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS } from '../../core/settings';
-import { endpointSettingsOf } from '../settings';
+import { checkRuntimeImage, endpointSettingsOf } from '../settings';
 
 
 /** The rollout with its defaults filled in (the neutral defaults, `SETTING_DEFAULTS.rollout` in lib/core/settings.ts). */
@@ -78,7 +78,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
     const platform = gcpPlatformOf(issues, C, where, props?.platform);
-    checkImage(issues, C, where, props?.image);
+    checkRuntimeImage(new PropChecks(issues, C, where), props?.image);
     const job = gcpJobOf(props?.job);
     if (!job) bad('job', props?.job?.node?.path ?? props?.job, 'a GcpTrainingJob, or a TrainingJob on a GcpMlPlatform: the endpoint serves its Vertex AI model');
     const name = props?.name ?? job?.releaseName;

@@ -5,8 +5,9 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { GCP_RELEASE_NAME_MAX, MODEL_NAME, RELEASE_NAME, acceleratorOf, checkImage, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
+import { GCP_RELEASE_NAME_MAX, MODEL_NAME, RELEASE_NAME, acceleratorOf, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { PropChecks } from '../../core/validate';
+import { checkRuntimeImage } from '../settings';
 import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS } from '../../core/settings';
 
@@ -76,7 +77,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
     const platform = gcpPlatformOf(issues, C, where, props?.platform);
-    checkImage(issues, C, where, props?.image);
+    checkRuntimeImage(new PropChecks(issues, C, where), props?.image);
     if (typeof props?.name !== 'string' || !RELEASE_NAME.test(props.name)) {
       bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"`);
     }

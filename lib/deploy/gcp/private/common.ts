@@ -1,4 +1,4 @@
-import { TerraformResource, TerraformStack, Token } from 'cdktf';
+import { TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { IMlPlatform, IWorkloadIdentity } from '../../../core/contracts';
 import { IssueCollector } from '../../../core/errors';
@@ -6,7 +6,6 @@ import { PropChecks } from '../../../core/validate';
 import { RELEASE_NAME_LIMITS, RELEASE_SPEC_NAME_MAX } from '../../../core/release';
 import { ComputeSize, MachineSpec } from '../../../core/sizes';
 import { GcpMlPlatform } from '../../../gcp/platform';
-import { IRuntimeImageRef } from '../../contracts';
 
 /** The longest GCP release name, and why (RELEASE_NAME_LIMITS in lib/core/release.ts: the config checks the same). */
 export const GCP_RELEASE_NAME_MAX = RELEASE_NAME_LIMITS.gcp.max;
@@ -24,20 +23,6 @@ export function gcpPlatformOf(issues: IssueCollector, construct: string, path: s
     `a GcpMlPlatform (it needs the project, region, service account email, Cloud KMS key and bucket that only the GCP platform has); build the platform with cloud: gcp`,
   );
   return undefined;
-}
-
-/** Records problems with the image reference. */
-export function checkImage(issues: IssueCollector, construct: string, path: string, image: IRuntimeImageRef | undefined): void {
-  if (!image || typeof image !== 'object') {
-    new PropChecks(issues, construct, path).invalid('image', image, 'the RuntimeImage (or another IRuntimeImageRef) the job and endpoint run');
-    return;
-  }
-  for (const field of ['imageUriByDigest', 'imageDigest'] as const) {
-    if (typeof image[field] !== 'string' || image[field].length === 0) new PropChecks(issues, construct, path).invalid(`image.${field}`, image[field], 'a non-empty string (the pushed image, from RuntimeImage)');
-  }
-  if (typeof image.contentHash !== 'string' || Token.isUnresolved(image.contentHash) || !/^[0-9a-f]{8,64}$/.test(image.contentHash)) {
-    new PropChecks(issues, construct, path).invalid('image.contentHash', image.contentHash, 'the hex content hash of the image build context, known at synth (RuntimeImage.contentHash)');
-  }
 }
 
 /** The GCP machine of a size, with a recorded problem when its names are not Vertex AI's. */
