@@ -248,8 +248,8 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
     super(scope, id);
     const issues = new IssueCollector();
     new PropChecks(issues, 'AwsArtifactStore', this.node.path).cidrs('allowedIpRanges', props.allowedIpRanges);
-    checkPrincipalArns(issues, this.node.path, 'AwsArtifactStore', 'exemptPrincipals', props.exemptPrincipals);
-    checkVpcEndpointIds(issues, this.node.path, 'AwsArtifactStore', 'allowedVpcEndpointIds', props.allowedVpcEndpointIds);
+    checkPrincipalArns(new PropChecks(issues, 'AwsArtifactStore', this.node.path), 'exemptPrincipals', props.exemptPrincipals);
+    checkVpcEndpointIds(new PropChecks(issues, 'AwsArtifactStore', this.node.path), 'allowedVpcEndpointIds', props.allowedVpcEndpointIds);
     new PropChecks(issues, 'AwsArtifactStore', this.node.path).int('noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
     new PropChecks(issues, 'AwsArtifactStore', this.node.path).int('abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
     new PropChecks(issues, 'AwsArtifactStore', this.node.path).oneOf<AwsObjectOwnership>('objectOwnership', props.objectOwnership, [
@@ -258,7 +258,7 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
       'ObjectWriter',
     ]);
     new PropChecks(issues, 'AwsArtifactStore', this.node.path).oneOf<AwsTlsVersion>('minimumTlsVersion', props.minimumTlsVersion, ['1.0', '1.1', '1.2']);
-    checkPhysicalName(issues, this.node.path, 'AwsArtifactStore', 'physicalName', props.physicalName, 's3Bucket');
+    checkPhysicalName(new PropChecks(issues, 'AwsArtifactStore', this.node.path), 'physicalName', props.physicalName, 's3Bucket');
     const customerManagedKey = props.customerManagedKey ?? true;
     if (customerManagedKey && !props.encryptionKey) {
       issues.add(
@@ -469,7 +469,7 @@ class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
     if (typeof name !== 'string' || name.length === 0) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, 'the name of an existing S3 bucket, such as "landing-zone-ml-data"'));
     } else {
-      checkPhysicalName(issues, this.node.path, C, 'bucketName', name, 's3Bucket');
+      checkPhysicalName(new PropChecks(issues, C, this.node.path), 'bucketName', name, 's3Bucket');
     }
     if (attrs?.region !== undefined) new PropChecks(issues, C, this.node.path).region('aws', 'region', attrs.region);
     const key = attrs?.encryptionKey as unknown;

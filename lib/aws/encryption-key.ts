@@ -143,10 +143,10 @@ export class AwsEncryptionKey extends Construct implements IAwsEncryptionKey {
   constructor(scope: Construct, id: string, props: AwsEncryptionKeyProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkAccountId(issues, this.node.path, 'AwsEncryptionKey', props.accountId);
+    checkAccountId(new PropChecks(issues, 'AwsEncryptionKey', this.node.path), props.accountId);
     new PropChecks(issues, 'AwsEncryptionKey', this.node.path).region('aws', 'region', props.region);
     new PropChecks(issues, 'AwsEncryptionKey', this.node.path).int('deletionWindowInDays', props.deletionWindowInDays, 7, 30);
-    checkPhysicalName(issues, this.node.path, 'AwsEncryptionKey', 'physicalName', stripAliasPrefix(props.physicalName), 'kmsAlias');
+    checkPhysicalName(new PropChecks(issues, 'AwsEncryptionKey', this.node.path), 'physicalName', stripAliasPrefix(props.physicalName), 'kmsAlias');
     issues.throwIfAny('Invalid AwsEncryptionKey props:');
 
     const { accountId, region } = props;
@@ -237,7 +237,8 @@ export class AwsEncryptionKey extends Construct implements IAwsEncryptionKey {
 }
 
 /** Records problems with a key ARN attribute; returns its account and region (tokens: Terraform expressions). */
-function checkKeyArn(issues: IssueCollector, path: string, construct: string, prop: string, keyArn: unknown): { accountId: string; region: string } {
+function checkKeyArn(check: PropChecks, prop: string, keyArn: unknown): { accountId: string; region: string } {
+  const { issues, construct, path } = check;
   if (typeof keyArn === 'string' && Token.isUnresolved(keyArn)) {
     return { accountId: Fn.element(Fn.split(':', keyArn), 4), region: Fn.element(Fn.split(':', keyArn), 3) };
   }
@@ -275,7 +276,7 @@ class ImportedAwsEncryptionKey extends Construct implements IAwsEncryptionKey {
     super(scope, id);
     const C = 'AwsEncryptionKey.fromExisting';
     const issues = new IssueCollector();
-    const { accountId, region } = checkKeyArn(issues, this.node.path, C, 'keyArn', attrs?.keyArn);
+    const { accountId, region } = checkKeyArn(new PropChecks(issues, C, this.node.path), 'keyArn', attrs?.keyArn);
     const alias = attrs?.aliasName;
     if (alias !== undefined && !(typeof alias === 'string' && (Token.isUnresolved(alias) || /^alias\/(?!aws\/)[A-Za-z0-9/_-]{1,250}$/.test(alias)))) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'aliasName', alias, 'an alias name such as "alias/landing-zone-ml" (or unset)'));

@@ -126,8 +126,8 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
     const issues = new IssueCollector();
     const C = 'AwsImageRegistry.fromRepositoryName';
     const path = `${scope.node.path}/${id}`;
-    checkRepositoryName(issues, path, C, 'repositoryName', repositoryName);
-    checkAccountId(issues, path, C, accountId);
+    checkRepositoryName(new PropChecks(issues, C, path), 'repositoryName', repositoryName);
+    checkAccountId(new PropChecks(issues, C, path), accountId);
     new PropChecks(issues, C, path).region('aws', 'region', region);
     issues.throwIfAny(`Invalid ${C} arguments:`);
     const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
@@ -154,7 +154,7 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
     super(scope, id);
     const issues = new IssueCollector();
     new PropChecks(issues, 'AwsImageRegistry', this.node.path).int('untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1);
-    checkPhysicalName(issues, this.node.path, 'AwsImageRegistry', 'physicalName', props.physicalName, 'ecrRepository');
+    checkPhysicalName(new PropChecks(issues, 'AwsImageRegistry', this.node.path), 'physicalName', props.physicalName, 'ecrRepository');
     const customerManagedKey = props.customerManagedKey ?? true;
     if (customerManagedKey && !props.encryptionKey) {
       issues.add(
@@ -236,7 +236,8 @@ function grantRegistryPush(registry: Construct & IAwsImageRegistry, identity: IW
   registry.encryptionKey?.grantEncryptDecrypt(role);
 }
 
-function checkRepositoryName(issues: IssueCollector, path: string, construct: string, prop: string, name: unknown): void {
+function checkRepositoryName(check: PropChecks, prop: string, name: unknown): void {
+  const { issues, construct, path } = check;
   if (typeof name === 'string' && Token.isUnresolved(name)) return;
   if (typeof name !== 'string' || name.length < 2 || name.length > 256 || !ECR_NAME.test(name)) {
     issues.add(
@@ -287,7 +288,7 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
         name = parts.resource.slice('repository/'.length);
         account = parts.account;
         region = parts.region;
-        checkRepositoryName(issues, this.node.path, C, 'repositoryArn (its repository name)', name);
+        checkRepositoryName(new PropChecks(issues, C, this.node.path), 'repositoryArn (its repository name)', name);
       }
     }
     const key = attrs?.encryptionKey as unknown;

@@ -58,9 +58,9 @@ export class AwsModelRegistry extends Construct implements IModelRegistry {
   constructor(scope: Construct, id: string, props: AwsModelRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkAccountId(issues, this.node.path, 'AwsModelRegistry', props.accountId);
+    checkAccountId(new PropChecks(issues, 'AwsModelRegistry', this.node.path), props.accountId);
     new PropChecks(issues, 'AwsModelRegistry', this.node.path).region('aws', 'region', props.region);
-    checkPhysicalName(issues, this.node.path, 'AwsModelRegistry', 'physicalName', props.physicalName, 'modelPackageGroup');
+    checkPhysicalName(new PropChecks(issues, 'AwsModelRegistry', this.node.path), 'physicalName', props.physicalName, 'modelPackageGroup');
     issues.throwIfAny('Invalid AwsModelRegistry props:');
 
     const name = props.physicalName ?? awsName(props.naming, 'modelPackageGroup');

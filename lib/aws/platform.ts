@@ -157,10 +157,10 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
     const where = this.node.path;
     const network = resolveNetwork(props.network);
     const issues = new IssueCollector();
-    checkAccountId(issues, where, C, props.accountId);
+    checkAccountId(new PropChecks(issues, C, where), props.accountId);
     new PropChecks(issues, C, where).region('aws', 'region', props.region);
     new PropChecks(issues, C, where).cidrs('network.allowedIpRanges', network.allowedIpRanges);
-    checkPrincipalArns(issues, where, C, 'deployers', props.deployers);
+    checkPrincipalArns(new PropChecks(issues, C, where), 'deployers', props.deployers);
     new PropChecks(issues, C, where).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     if (!['public', 'firewalled', 'private'].includes(network.mode)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'network.mode', network.mode, 'one of public, firewalled, private'));
@@ -264,7 +264,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
    */
   grantDeploy(principal: string): void {
     const issues = new IssueCollector();
-    checkPrincipalArns(issues, this.node.path, 'AwsMlPlatform.grantDeploy', 'principal', [principal]);
+    checkPrincipalArns(new PropChecks(issues, 'AwsMlPlatform.grantDeploy', this.node.path), 'principal', [principal]);
     issues.throwIfAny('Invalid AwsMlPlatform.grantDeploy argument:');
     if (!this.deployerArns.includes(principal)) this.deployerArns.push(principal);
     // An imported bucket's policy is its owner's: exempting the principal is their job.

@@ -53,7 +53,7 @@ export class AwsTrainingCompute extends Construct implements ITrainingCompute {
 
     const issues = new IssueCollector();
     new PropChecks(issues, 'AwsTrainingCompute', this.node.path).number('maxNodes', props.maxNodes, SETTING_RANGES.training.maxNodes);
-    checkInstanceType(issues, this.node.path, 'AwsTrainingCompute', 'size', this.machine.instanceType);
+    checkInstanceType(new PropChecks(issues, 'AwsTrainingCompute', this.node.path), 'size', this.machine.instanceType);
     issues.throwIfAny('Invalid AwsTrainingCompute props:');
 
     this.computeName = this.machine.instanceType;

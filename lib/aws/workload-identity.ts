@@ -171,11 +171,11 @@ export class AwsWorkloadIdentity extends Construct implements IAwsWorkloadIdenti
     super(scope, id);
     const C = 'AwsWorkloadIdentity';
     const issues = new IssueCollector();
-    checkAccountId(issues, this.node.path, C, props.accountId);
+    checkAccountId(new PropChecks(issues, C, this.node.path), props.accountId);
     this.accountId = props.accountId;
     this.region = props.region;
     new PropChecks(issues, C, this.node.path).region('aws', 'region', props.region);
-    checkPhysicalName(issues, this.node.path, C, 'physicalName', props.physicalName, 'iamRole');
+    checkPhysicalName(new PropChecks(issues, C, this.node.path), 'physicalName', props.physicalName, 'iamRole');
     const assumedBy = props.assumedBy ?? [SAGEMAKER_SERVICE_PRINCIPAL];
     if (!Array.isArray(assumedBy) || assumedBy.length === 0) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'assumedBy', assumedBy, 'a non-empty list of service principals such as ["lambda.amazonaws.com"]'));
@@ -300,8 +300,8 @@ class ImportedAwsWorkloadIdentity extends Construct implements IAwsWorkloadIdent
     super(scope, id);
     const C = 'AwsWorkloadIdentity.fromExisting';
     const issues = new IssueCollector();
-    const { roleName, accountId } = checkRoleAttributes(issues, this.node.path, C, attrs ?? {});
-    checkPhysicalName(issues, this.node.path, C, 'policyName', attrs?.policyName, 'iamPolicy');
+    const { roleName, accountId } = checkRoleAttributes(new PropChecks(issues, C, this.node.path), attrs ?? {});
+    checkPhysicalName(new PropChecks(issues, C, this.node.path), 'policyName', attrs?.policyName, 'iamPolicy');
     issues.throwIfAny(`Invalid ${C} attributes:`);
     this.roleArn = attrs.roleArn;
     this.roleName = roleName;

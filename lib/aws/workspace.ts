@@ -147,8 +147,8 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
         messages.propInvalid('AwsMlWorkspace', 'executionRole', undefined, 'an AwsWorkloadIdentity while trackingServer is true (or set trackingServer: false)'),
       );
     }
-    checkPhysicalName(issues, this.node.path, 'AwsMlWorkspace', 'physicalName', props.physicalName, withServer ? 'mlflowTrackingServer' : 'logGroup');
-    checkPhysicalName(issues, this.node.path, 'AwsMlWorkspace', 'logGroupName', props.logGroupName, 'logGroup');
+    checkPhysicalName(new PropChecks(issues, 'AwsMlWorkspace', this.node.path), 'physicalName', props.physicalName, withServer ? 'mlflowTrackingServer' : 'logGroup');
+    checkPhysicalName(new PropChecks(issues, 'AwsMlWorkspace', this.node.path), 'logGroupName', props.logGroupName, 'logGroup');
     if (!withServer && props.physicalName !== undefined && props.logGroupName !== undefined && props.physicalName !== props.logGroupName) {
       issues.add(
         ErrorCode.PROP_INVALID,

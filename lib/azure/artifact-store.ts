@@ -154,7 +154,8 @@ export interface AzureArtifactStoreAttributes {
 
 const STORAGE_TYPE = 'Microsoft.Storage/storageAccounts';
 
-function checkContainerName(issues: IssueCollector, construct: string, path: string, prop: string, containerName: string): void {
+function checkContainerName(check: PropChecks, prop: string, containerName: string): void {
+  const { issues, construct, path } = check;
   const rule = NAME_RULES.storageContainer;
   if (!Token.isUnresolved(containerName) && (typeof containerName !== 'string' || !/^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(containerName) || containerName.length < rule.min || containerName.length > rule.max)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, containerName, `${rule.min}-${rule.max} lowercase letters, digits and single hyphens, starting and ending with a letter or digit`));
@@ -216,21 +217,21 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
     const naming = namingOf(props.naming);
     const accountName = physicalNameFor(issues, naming, 'storageAccount', 'st', { construct: 'AzureArtifactStore', path: this.node.path, prop: 'physicalName', value: props.physicalName });
     const containerName = props.containerName ?? 'artifacts';
-    checkContainerName(issues, 'AzureArtifactStore', this.node.path, 'containerName', containerName);
+    checkContainerName(new PropChecks(issues, 'AzureArtifactStore', this.node.path), 'containerName', containerName);
     const replication = props.replication ?? 'ZRS';
     if (!Token.isUnresolved(replication) && !REPLICATION.includes(replication)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureArtifactStore', 'replication', replication, `one of ${REPLICATION.join(', ')}`));
     }
     const softDeleteRetentionDays = props.softDeleteRetentionDays ?? 30;
     new PropChecks(issues, 'AzureArtifactStore', this.node.path).int('softDeleteRetentionDays', softDeleteRetentionDays, 1, 365);
-    checkIpRanges(issues, 'AzureArtifactStore', this.node.path, props.allowedIpRanges);
+    checkIpRanges(new PropChecks(issues, 'AzureArtifactStore', this.node.path), props.allowedIpRanges);
     const minimumTlsVersion = props.minimumTlsVersion ?? 'TLS1_2';
     if (!Token.isUnresolved(minimumTlsVersion) && !TLS_VERSIONS.includes(minimumTlsVersion)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureArtifactStore', 'minimumTlsVersion', minimumTlsVersion, `one of ${TLS_VERSIONS.join(', ')}`));
     }
     const cmk = props.customerManagedKey ?? true;
-    checkCustomerManagedKey(issues, 'AzureArtifactStore', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
-    checkPrivateEndpoints(issues, 'AzureArtifactStore', this.node.path, props.privateEndpoints, ['blob', 'file']);
+    checkCustomerManagedKey(new PropChecks(issues, 'AzureArtifactStore', this.node.path), cmk, props.encryptionKey, props.encryptionIdentity);
+    checkPrivateEndpoints(new PropChecks(issues, 'AzureArtifactStore', this.node.path), props.privateEndpoints, ['blob', 'file']);
     issues.throwIfAny('Invalid AzureArtifactStore props:');
 
     const retain = props.retainData ?? true;
@@ -377,8 +378,8 @@ class ImportedArtifactStore extends Construct implements IAzureArtifactStore {
     const construct = 'AzureArtifactStore.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const account = checkResourceId(issues, construct, where, 'storageAccountId', attrs.storageAccountId, STORAGE_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>');
-    checkContainerName(issues, construct, where, 'containerName', attrs.containerName);
+    const account = checkResourceId(new PropChecks(issues, construct, where), 'storageAccountId', attrs.storageAccountId, STORAGE_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>');
+    checkContainerName(new PropChecks(issues, construct, where), 'containerName', attrs.containerName);
     if (attrs.reachableFrom !== undefined && !AZURE_REACHABLE_FROM.includes(attrs.reachableFrom)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`));
     }

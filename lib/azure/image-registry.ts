@@ -173,10 +173,10 @@ export class AzureImageRegistry extends Construct implements IAzureImageRegistry
     }
     const retentionDays = props.untaggedImageRetentionDays ?? 7;
     new PropChecks(issues, 'AzureImageRegistry', this.node.path).int('untaggedImageRetentionDays', retentionDays, 1, 365);
-    checkIpRanges(issues, 'AzureImageRegistry', this.node.path, props.allowedIpRanges);
+    checkIpRanges(new PropChecks(issues, 'AzureImageRegistry', this.node.path), props.allowedIpRanges);
     const cmk = props.customerManagedKey ?? true;
-    checkCustomerManagedKey(issues, 'AzureImageRegistry', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
-    checkPrivateEndpoints(issues, 'AzureImageRegistry', this.node.path, props.privateEndpoints, ['registry']);
+    checkCustomerManagedKey(new PropChecks(issues, 'AzureImageRegistry', this.node.path), cmk, props.encryptionKey, props.encryptionIdentity);
+    checkPrivateEndpoints(new PropChecks(issues, 'AzureImageRegistry', this.node.path), props.privateEndpoints, ['registry']);
     issues.throwIfAny('Invalid AzureImageRegistry props:');
 
     const retain = props.retainData ?? true;
@@ -301,7 +301,7 @@ class ImportedImageRegistry extends Construct implements IAzureImageRegistry {
     const construct = 'AzureImageRegistry.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const registry = checkResourceId(issues, construct, where, 'registryId', attrs.registryId, REGISTRY_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>');
+    const registry = checkResourceId(new PropChecks(issues, construct, where), 'registryId', attrs.registryId, REGISTRY_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>');
     const repository = attrs.repository ?? 'mlops-runtime';
     if (!Token.isUnresolved(repository) && !REPOSITORY.test(repository)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));

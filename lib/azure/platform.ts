@@ -13,7 +13,7 @@ import { AzureEncryptionKey, IAzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity, IAzureWorkloadIdentity, isAzureWorkloadIdentity } from './identity';
 import { AzureImageRegistry, IAzureImageRegistry } from './image-registry';
 import { AzureModelRegistry } from './model-registry';
-import { AzureNetwork, IAzurePrivateNetwork } from './network';
+import { AzureNetwork, IAzureNetwork } from './network';
 import { AzurePrivateEndpointPlacement } from './private-endpoint';
 
 import { AzureResourceGroup } from './resource-group';
@@ -67,7 +67,7 @@ export interface AzureExistingResources {
    * `network.existing.azure` (which creates the DNS zones the hub lacks).
    * @default - the network of `network.existing.azure`, else a created one
    */
-  readonly network?: IAzurePrivateNetwork;
+  readonly network?: IAzureNetwork;
 }
 
 /**
@@ -242,7 +242,7 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
   /** How the data planes are reached; in `private` mode `networkId` is the virtual network. */
   public readonly network: IPlatformNetwork;
   /** The private network (private mode only): created, or `existing.network`. */
-  public readonly privateNetwork?: IAzurePrivateNetwork;
+  public readonly privateNetwork?: IAzureNetwork;
 
   private readonly deployerIds: string[] = [];
 
@@ -266,14 +266,14 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     }
     checkExisting(issues, this.node.path, props, net.mode);
     for (const [prop, kind] of Object.entries(PHYSICAL_NAME_KINDS) as [keyof AzureMlPlatformPhysicalNames, NameKind | 'virtualNetwork'][]) {
-      if (names[prop] !== undefined) checkPhysicalName(issues, 'AzureMlPlatform', this.node.path, `physicalNames.${prop}`, kind, names[prop]);
+      if (names[prop] !== undefined) checkPhysicalName(new PropChecks(issues, 'AzureMlPlatform', this.node.path), `physicalNames.${prop}`, names[prop], kind);
     }
     new PropChecks(issues, 'AzureMlPlatform', this.node.path).region('azure', 'region', props.region);
-    checkGuid(issues, 'AzureMlPlatform', this.node.path, 'tenantId', props.tenantId);
+    checkGuid(new PropChecks(issues, 'AzureMlPlatform', this.node.path), 'tenantId', props.tenantId);
     if (!(NETWORK_MODES as readonly string[]).includes(net.mode)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlPlatform', 'network.mode', net.mode, `one of ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}`));
     }
-    checkIpRanges(issues, 'AzureMlPlatform', this.node.path, net.allowedIpRanges);
+    checkIpRanges(new PropChecks(issues, 'AzureMlPlatform', this.node.path), net.allowedIpRanges);
     checkDeployers(issues, 'azure', 'AzureMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
     new PropChecks(issues, 'AzureMlPlatform', this.node.path).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     issues.throwIfAny('Invalid AzureMlPlatform props:');

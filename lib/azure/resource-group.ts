@@ -90,9 +90,9 @@ class ImportedResourceGroup extends Construct implements IAzureResourceGroup {
     super(scope, id);
     const issues = new IssueCollector();
     const construct = 'AzureResourceGroup.fromExisting';
-    checkPhysicalName(issues, construct, this.node.path, 'resourceGroupName', 'resourceGroup', attrs.resourceGroupName);
+    checkPhysicalName(new PropChecks(issues, construct, this.node.path), 'resourceGroupName', attrs.resourceGroupName, 'resourceGroup');
     new PropChecks(issues, construct, this.node.path).region('azure', 'location', attrs.location);
-    checkGuid(issues, construct, this.node.path, 'subscriptionId', attrs.subscriptionId);
+    checkGuid(new PropChecks(issues, construct, this.node.path), 'subscriptionId', attrs.subscriptionId);
     issues.throwIfAny(`Invalid ${construct} attributes:`);
 
     const subscription = attrs.subscriptionId ?? new DataAzurermClientConfig(this, 'Subscription', {}).subscriptionId;

@@ -91,7 +91,7 @@ export class AzureTrainingCompute extends Construct implements ITrainingCompute 
     new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('minNodes', minNodes, 0, Math.max(0, Number.isInteger(maxNodes) ? maxNodes : SETTING_RANGES.training.maxNodes.max));
     new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('idleMinutesBeforeScaleDown', idleMinutes, 1, 10080);
     const computeName = props.physicalName ?? 'train-cluster';
-    checkPhysicalName(issues, 'AzureTrainingCompute', this.node.path, 'physicalName', 'mlComputeCluster', computeName);
+    checkPhysicalName(new PropChecks(issues, 'AzureTrainingCompute', this.node.path), 'physicalName', computeName, 'mlComputeCluster');
     issues.throwIfAny('Invalid AzureTrainingCompute props:');
 
     this.size = props.size ?? ComputeSize.of(SETTING_DEFAULTS.training.size);

@@ -171,9 +171,9 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     const logRetentionDays = props.logRetentionDays ?? 30;
     new PropChecks(issues, 'AzureMlWorkspace', this.node.path).int('logRetentionDays', logRetentionDays, 30, 730);
     const cmk = props.customerManagedKey ?? true;
-    checkCustomerManagedKey(issues, 'AzureMlWorkspace', this.node.path, cmk, props.encryptionKey, props.serviceIdentity, 'serviceIdentity');
-    checkIpRanges(issues, 'AzureMlWorkspace', this.node.path, props.allowedIpRanges);
-    checkPrivateEndpoints(issues, 'AzureMlWorkspace', this.node.path, props.privateEndpoints, ['amlworkspace']);
+    checkCustomerManagedKey(new PropChecks(issues, 'AzureMlWorkspace', this.node.path), cmk, props.encryptionKey, props.serviceIdentity, 'serviceIdentity');
+    checkIpRanges(new PropChecks(issues, 'AzureMlWorkspace', this.node.path), props.allowedIpRanges);
+    checkPrivateEndpoints(new PropChecks(issues, 'AzureMlWorkspace', this.node.path), props.privateEndpoints, ['amlworkspace']);
     const authMode = props.systemDatastoresAuthMode ?? 'identity';
     if (!['identity', 'accessKey'].includes(authMode)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlWorkspace', 'systemDatastoresAuthMode', authMode, "'identity' or 'accessKey'"));

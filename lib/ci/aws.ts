@@ -151,9 +151,9 @@ export class AwsGithubCiIdentity extends Construct {
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
     if (!(props.platform instanceof AwsMlPlatform)) invalid('platform', typeof props.platform, 'an AwsMlPlatform');
     const before = issues.issues.length;
-    checkGithubProps(issues, C, where, props);
+    checkGithubProps(new PropChecks(issues, C, where), props);
     const githubOk = issues.issues.length === before;
-    checkAccountId(issues, where, C, props.accountId);
+    checkAccountId(new PropChecks(issues, C, where), props.accountId);
     const partition = partitionOf(props.platform?.workspace?.region ?? '');
     if (props.existingProviderArn !== undefined && !Token.isUnresolved(props.existingProviderArn)) {
       const expected = new RegExp(`^arn:aws(-[a-z]+)*:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, '\\.')}$`);
@@ -173,7 +173,7 @@ export class AwsGithubCiIdentity extends Construct {
       if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable)) invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
     }
     const naming = toNaming(props.naming);
-    checkPhysicalName(issues, where, C, 'physicalName', props.physicalName, 'iamRole');
+    checkPhysicalName(new PropChecks(issues, C, where), 'physicalName', props.physicalName, 'iamRole');
     const explicit = props.physicalName;
     const roleName = explicit ?? tryName(issues, naming, 'iamRole', 'github-ci');
     const policyName = (suffix: string): string => (explicit !== undefined ? `${explicit}-${suffix}` : tryName(issues, naming, 'iamPolicy', suffix));

@@ -18,6 +18,7 @@ import { roleKey } from '../gcp/perms';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
 import { Policy } from '../policy/suppression';
+import { PropChecks } from '../core/validate';
 
 /** Project-level roles of the GCP CI deployer, and why each (Vertex AI and project metadata have no narrower scope). */
 export const GCP_CI_PROJECT_ROLES = {
@@ -146,7 +147,7 @@ export class GcpGithubCiIdentity extends Construct {
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
     if (!(props.platform instanceof GcpMlPlatform)) invalid('platform', typeof props.platform, 'a GcpMlPlatform');
     const before = issues.issues.length;
-    checkGithubProps(issues, C, where, props);
+    checkGithubProps(new PropChecks(issues, C, where), props);
     const githubOk = issues.issues.length === before;
     if (typeof props.projectId !== 'string' || !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(props.projectId)) {
       invalid('projectId', props.projectId, 'a GCP project id: 6-30 lowercase letters, digits and hyphens, starting with a letter (config: gcp.projectId)');
@@ -165,10 +166,10 @@ export class GcpGithubCiIdentity extends Construct {
         );
       }
     }
-    const saId = props.physicalName !== undefined ? checkPhysicalName(issues, C, where, 'physicalName', props.physicalName, 'serviceAccount') : naming.tryName('serviceAccount', 'ci');
+    const saId = props.physicalName !== undefined ? checkPhysicalName(new PropChecks(issues, C, where), 'physicalName', props.physicalName, 'serviceAccount') : naming.tryName('serviceAccount', 'ci');
     if (saId !== undefined && typeof saId !== 'string') issues.add(saId.code, saId.path, `${saId.message} Or give ${C} a physicalName.`);
     const subjects = githubOk ? githubSubjects(props) : [];
-    checkSubjectLength(issues, C, where, subjects, GOOGLE_SUBJECT_MAX_BYTES, 'google.subject');
+    checkSubjectLength(new PropChecks(issues, C, where), subjects, GOOGLE_SUBJECT_MAX_BYTES, 'google.subject');
     const condition = githubOk ? attributeConditionFor(props, subjects) : '';
     if (condition.length > ATTRIBUTE_CONDITION_MAX) {
       issues.add(

@@ -171,7 +171,7 @@ export class GcpArtifactStore extends Construct implements IGcpArtifactStore {
       new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, { accepted: '0 (off) or an integer from 7 to 90' });
     }
     new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
-    checkPhysicalName(issues, 'GcpArtifactStore', this.node.path, 'physicalName', props.physicalName, 'gcsBucket');
+    checkPhysicalName(new PropChecks(issues, 'GcpArtifactStore', this.node.path), 'physicalName', props.physicalName, 'gcsBucket');
     issues.throwIfAny('Invalid GcpArtifactStore props:');
 
     const { naming, labels } = namingAndLabels(props);
@@ -270,7 +270,7 @@ class ImportedGcpArtifactStore extends Construct implements IGcpArtifactStore {
     } else if (name === undefined) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, 'the name of an existing Cloud Storage bucket'));
     } else {
-      checkPhysicalName(issues, C, this.node.path, 'bucketName', name, 'gcsBucket');
+      checkPhysicalName(new PropChecks(issues, C, this.node.path), 'bucketName', name, 'gcsBucket');
     }
     const key = attrs?.encryptionKey as { cloud?: unknown; keyId?: unknown } | undefined;
     if (key !== undefined && (key.cloud !== 'gcp' || typeof key.keyId !== 'string')) {

@@ -168,8 +168,8 @@ export class GcpEncryptionKey extends Construct implements IGcpEncryptionKey {
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpEncryptionKey', this, props);
     new PropChecks(issues, 'GcpEncryptionKey', this.node.path).int('rotationPeriodDays', props.rotationPeriodDays, 1, 36_500);
-    checkPhysicalName(issues, 'GcpEncryptionKey', this.node.path, 'physicalName', props.physicalName, 'kmsCryptoKey');
-    checkPhysicalName(issues, 'GcpEncryptionKey', this.node.path, 'keyRingName', props.keyRingName, 'kmsKeyRing');
+    checkPhysicalName(new PropChecks(issues, 'GcpEncryptionKey', this.node.path), 'physicalName', props.physicalName, 'kmsCryptoKey');
+    checkPhysicalName(new PropChecks(issues, 'GcpEncryptionKey', this.node.path), 'keyRingName', props.keyRingName, 'kmsKeyRing');
     issues.throwIfAny('Invalid GcpEncryptionKey props:');
 
     const { naming, labels } = namingAndLabels(props);
@@ -259,7 +259,7 @@ class ImportedGcpEncryptionKey extends Construct implements IGcpEncryptionKey {
     } else if (!parsed && (attrs.projectId === undefined || attrs.location === undefined)) {
       bad('projectId', attrs.projectId, 'given together with location when keyId is known only at apply time (a token): the project and location the key lives in');
     }
-    if (attrs?.projectId !== undefined) checkProjectId(issues, C, this.node.path, attrs.projectId);
+    if (attrs?.projectId !== undefined) checkProjectId(new PropChecks(issues, C, this.node.path), attrs.projectId);
     if (attrs?.location !== undefined) new PropChecks(issues, C, this.node.path).region('gcp', 'region', attrs.location);
     if (parsed && literal(attrs.projectId) && attrs.projectId !== parsed[1]) {
       bad('projectId', attrs.projectId, `the project of keyId (${parsed[1]}), or omitted`);

@@ -155,7 +155,7 @@ export class GcpImageRegistry extends Construct implements IGcpImageRegistry {
     checkCommon(issues, 'GcpImageRegistry', this, props);
     const key = cmekOf(issues, 'GcpImageRegistry', this.node.path, props);
     new PropChecks(issues, 'GcpImageRegistry', this.node.path).int('untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1, 3650);
-    checkPhysicalName(issues, 'GcpImageRegistry', this.node.path, 'physicalName', props.physicalName, 'artifactRepository');
+    checkPhysicalName(new PropChecks(issues, 'GcpImageRegistry', this.node.path), 'physicalName', props.physicalName, 'artifactRepository');
     issues.throwIfAny('Invalid GcpImageRegistry props:');
 
     const { naming, labels } = namingAndLabels(props);
@@ -249,9 +249,9 @@ class ImportedGcpImageRegistry extends Construct implements IGcpImageRegistry {
     } else if (!parsed && (attrs.projectId === undefined || attrs.location === undefined || attrs.repositoryName === undefined)) {
       bad('projectId', attrs.projectId, 'given with location and repositoryName when repositoryId is known only at apply time (a token)');
     }
-    if (attrs?.projectId !== undefined) checkProjectId(issues, C, this.node.path, attrs.projectId);
+    if (attrs?.projectId !== undefined) checkProjectId(new PropChecks(issues, C, this.node.path), attrs.projectId);
     if (attrs?.location !== undefined) new PropChecks(issues, C, this.node.path).region('gcp', 'region', attrs.location);
-    if (attrs?.repositoryName !== undefined) checkPhysicalName(issues, C, this.node.path, 'repositoryName', attrs.repositoryName, 'artifactRepository');
+    if (attrs?.repositoryName !== undefined) checkPhysicalName(new PropChecks(issues, C, this.node.path), 'repositoryName', attrs.repositoryName, 'artifactRepository');
     const agree = (prop: 'projectId' | 'location' | 'repositoryName', index: number): void => {
       const value = attrs[prop];
       if (parsed && typeof value === 'string' && !Token.isUnresolved(value) && value !== parsed[index]) bad(prop, value, `the ${prop} of repositoryId (${parsed[index]}), or omitted`);

@@ -40,6 +40,7 @@ export { GcpMlPlatform } from './platform';
 export type { GcpMlPlatformProps } from './platform';
 export { GCP_SECURITY_DEFAULTS } from './security-defaults';
 export { GCP_DEFAULT_ALARMS, GCP_DEFAULT_ROLLOUT, GCP_RELEASE_PREFIX, GcpScoringEndpoint, GcpTrainingJob } from '../deploy/gcp';
+export type { RolloutStrategy } from '../core/settings';
 export { GcpEndpointAlerts } from '../alerts/gcp';
 export type { GcpEndpointAlertsProps } from '../alerts/gcp';
 export { GcpGithubCiIdentity } from '../ci/gcp';

@@ -33,7 +33,7 @@ export class GcpModelRegistry extends Construct implements IModelRegistry {
   constructor(scope: Construct, id: string, props: GcpModelRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkProjectId(issues, 'GcpModelRegistry', this.node.path, props.projectId);
+    checkProjectId(new PropChecks(issues, 'GcpModelRegistry', this.node.path), props.projectId);
     new PropChecks(issues, 'GcpModelRegistry', this.node.path).region('gcp', 'region', props.region);
     issues.throwIfAny('Invalid GcpModelRegistry props:');
 

@@ -123,12 +123,12 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     for (const issue of naming.check('gcp')) issues.add(issue.code, issue.path, issue.message);
     const display = naming.tryName('vertexDisplayName', 'experiments');
     if (typeof display !== 'string') issues.add(display.code, display.path, display.message);
-    checkProjectId(issues, 'GcpMlPlatform', this.node.path, props.projectId);
+    checkProjectId(new PropChecks(issues, 'GcpMlPlatform', this.node.path), props.projectId);
     new PropChecks(issues, 'GcpMlPlatform', this.node.path).region('gcp', 'region', props.region);
     new PropChecks(issues, 'GcpMlPlatform', this.node.path).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     checkDeployers(issues, 'gcp', 'GcpMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
     const net = resolveNetwork(props.network);
-    checkGcpNetwork(issues, 'GcpMlPlatform', this.node.path, { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });
+    checkGcpNetwork(new PropChecks(issues, 'GcpMlPlatform', this.node.path), { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });
     const existing = checkExisting(issues, this.node.path, props, net.mode, net.existing.gcp !== undefined, net.allowedIpRanges.length > 0);
     issues.throwIfAny('Invalid GcpMlPlatform props:');
 

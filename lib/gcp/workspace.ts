@@ -7,6 +7,7 @@ import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_WORKSPACE_USE_ROLES } from './perms';
 import { checkCommon, gcpIdentityOf, grantProjectRoles, namingAndLabels } from './private/common';
 import { checkPhysicalName } from './naming';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpMlWorkspace}. */
 export interface GcpMlWorkspaceProps extends GcpCommonProps {
@@ -65,7 +66,7 @@ export class GcpMlWorkspace extends Construct implements IMlWorkspace {
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpMlWorkspace', this, props);
     const key = cmekOf(issues, 'GcpMlWorkspace', this.node.path, props);
-    checkPhysicalName(issues, 'GcpMlWorkspace', this.node.path, 'physicalName', props.physicalName, 'vertexDisplayName');
+    checkPhysicalName(new PropChecks(issues, 'GcpMlWorkspace', this.node.path), 'physicalName', props.physicalName, 'vertexDisplayName');
     issues.throwIfAny('Invalid GcpMlWorkspace props:');
 
     const { naming, labels } = namingAndLabels(props);

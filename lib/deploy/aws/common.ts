@@ -2,8 +2,9 @@ import { Token } from 'cdktf';
 import { RELEASE_REVISION_SUFFIX_LENGTH, RELEASE_SPEC_NAME_MAX } from '../../core/release';
 import { AwsMlPlatform } from '../../aws/platform';
 import { IMlPlatform } from '../../core/contracts';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ErrorCode, messages } from '../../core/errors';
 import { ComputeSize, SizeName } from '../../core/sizes';
+import { PropChecks } from '../../core/validate';
 
 /** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints (the release spec's name rule). */
 export const AWS_SAGEMAKER_NAME_MAX = RELEASE_SPEC_NAME_MAX;
@@ -52,7 +53,8 @@ export function awsEndpointInstanceType(size: ComputeSize): string {
 }
 
 /** Narrows the platform to {@link AwsMlPlatform}, recording a clear problem otherwise. */
-export function awsPlatformOf(issues: IssueCollector, path: string, construct: string, platform: IMlPlatform | undefined): AwsMlPlatform | undefined {
+export function awsPlatformOf(check: PropChecks, platform: IMlPlatform | undefined): AwsMlPlatform | undefined {
+  const { issues, construct, path } = check;
   if (platform instanceof AwsMlPlatform) return platform;
   const seen = platform === undefined ? undefined : `${platform.constructor?.name ?? 'object'} on cloud ${String(platform.cloud)}`;
   issues.add(
@@ -64,7 +66,8 @@ export function awsPlatformOf(issues: IssueCollector, path: string, construct: s
 }
 
 /** Records a problem unless `instanceType` is a SageMaker instance type. */
-export function checkAwsInstanceType(issues: IssueCollector, path: string, construct: string, prop: string, instanceType: string): void {
+export function checkAwsInstanceType(check: PropChecks, prop: string, instanceType: string): void {
+  const { issues, construct, path } = check;
   if (Token.isUnresolved(instanceType)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, '(a token)', 'a SageMaker instance type known at synth, such as "ml.m5.large"'));
   } else if (!INSTANCE_TYPE.test(instanceType)) {

@@ -107,7 +107,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     const issues = new IssueCollector();
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
 
-    const platform = awsPlatformOf(issues, where, C, props.platform);
+    const platform = awsPlatformOf(new PropChecks(issues, C, where), props.platform);
     checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const job = props.job;
     const jobOk = job !== undefined && job !== null && job.cloud === 'aws' && typeof job.revision === 'string' && /^[0-9a-f]{12}$/.test(job.revision);
@@ -125,7 +125,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
 
     const size = props.size ?? ComputeSize.small();
     const instanceType = size instanceof ComputeSize ? awsEndpointInstanceType(size) : '';
-    if (size instanceof ComputeSize) checkAwsInstanceType(issues, where, C, 'size', instanceType);
+    if (size instanceof ComputeSize) checkAwsInstanceType(new PropChecks(issues, C, where), 'size', instanceType);
     else invalid('size', size, 'a ComputeSize, e.g. ComputeSize.small() or ComputeSize.of("small", { aws: "ml.c5.large" })');
     const settings = endpointSettingsOf(new PropChecks(issues, C, where), props);
     const { minInstances, maxInstances } = settings;

@@ -79,7 +79,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     const issues = new IssueCollector();
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
 
-    const platform = awsPlatformOf(issues, where, C, props.platform);
+    const platform = awsPlatformOf(new PropChecks(issues, C, where), props.platform);
     checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const maxName = AWS_SAGEMAKER_NAME_MAX - AWS_REVISION_SUFFIX_LENGTH;
     if (new PropChecks(issues, C, where).known('name', props.name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"', AWS_RELEASE_NAME)) {
@@ -105,7 +105,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     new PropChecks(issues, C, where).int('volumeSizeGb', props.volumeSizeGb, 1, 16384);
     const size = props.size ?? platform?.trainingCompute.size;
     const instanceType = size?.machineFor('aws').instanceType ?? '';
-    if (platform) checkAwsInstanceType(issues, where, C, 'size', instanceType);
+    if (platform) checkAwsInstanceType(new PropChecks(issues, C, where), 'size', instanceType);
     const spot = platform?.trainingCompute.lowPriority ?? false;
     const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes) * 60;
     if (spot && typeof props.maxRuntimeMinutes === 'number' && props.maxRuntimeMinutes > MAX_RUNTIME_MINUTES / 2) {

@@ -77,7 +77,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     const issues = new IssueCollector();
     const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
-    const platform = gcpPlatformOf(issues, C, where, props?.platform);
+    const platform = gcpPlatformOf(new PropChecks(issues, C, where), props?.platform);
     checkRuntimeImage(new PropChecks(issues, C, where), props?.image);
     const job = gcpJobOf(props?.job);
     if (!job) bad('job', props?.job?.node?.path ?? props?.job, 'a GcpTrainingJob, or a TrainingJob on a GcpMlPlatform: the endpoint serves its Vertex AI model');
@@ -86,7 +86,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
       bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"`);
     }
     const { minInstances, maxInstances, rollout, alarms } = endpointSettingsOf(new PropChecks(issues, C, where), props);
-    const machine = gcpMachineOf(issues, C, where, 'size', props?.size, ComputeSize.small());
+    const machine = gcpMachineOf(new PropChecks(issues, C, where), 'size', props?.size, ComputeSize.small());
     if (platform && job && job.platform !== platform) {
       bad('job', job.node.path, `a job on the same platform (${platform.node.path}): the endpoint deploys the job's model from that platform's registry, as its service account`);
     }

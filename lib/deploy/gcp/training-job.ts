@@ -76,7 +76,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     const issues = new IssueCollector();
     const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
-    const platform = gcpPlatformOf(issues, C, where, props?.platform);
+    const platform = gcpPlatformOf(new PropChecks(issues, C, where), props?.platform);
     checkRuntimeImage(new PropChecks(issues, C, where), props?.image);
     if (typeof props?.name !== 'string' || !RELEASE_NAME.test(props.name)) {
       bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"`);
@@ -93,7 +93,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     if (props?.dataVersion !== undefined && (typeof props.dataVersion !== 'string' || Token.isUnresolved(props.dataVersion))) {
       bad('dataVersion', props.dataVersion, 'a string known at synth (e.g. TrainingDataUpload.contentHash): it is part of the revision');
     }
-    const machine = platform ? gcpMachineOf(issues, C, where, 'size', props.size, platform.trainingCompute.size) : undefined;
+    const machine = platform ? gcpMachineOf(new PropChecks(issues, C, where), 'size', props.size, platform.trainingCompute.size) : undefined;
     issues.throwIfAny(`Invalid ${C} props:`);
     const gcp = platform as GcpMlPlatform;
     const m = machine!;

@@ -22,7 +22,7 @@ export function namingAndLabels(props: { readonly naming: Naming | NamingParts; 
 
 /** Records problems with the project and region shared by every resource construct. */
 export function checkCommon(issues: IssueCollector, construct: string, scope: IConstruct, props: GcpCommonProps): void {
-  checkProjectId(issues, construct, scope.node.path, props.projectId);
+  checkProjectId(new PropChecks(issues, construct, scope.node.path), props.projectId);
   new PropChecks(issues, construct, scope.node.path).region('gcp', 'region', props.region);
 }
 
@@ -70,7 +70,8 @@ export function grantId(role: string, identity: IWorkloadIdentity): string {
 const GRANTABLE_MEMBER = /^(serviceAccount|user|group):[^\s@:]+@[^\s@:]+$|^(principal|principalSet):\/\/iam\.googleapis\.com\/\S+$|^serviceAccount:[a-z0-9.-]+\.svc\.id\.goog\[[^\]\s]+\]$/;
 
 /** Records a problem when `member` is not an IAM member a grant may name (tokens pass). */
-export function checkMember(issues: IssueCollector, construct: string, path: string, prop: string, member: unknown): void {
+export function checkMember(check: PropChecks, prop: string, member: unknown): void {
+  const { issues, construct, path } = check;
   if (typeof member === 'string' && (Token.isUnresolved(member) || GRANTABLE_MEMBER.test(member))) return;
   const bare = typeof member === 'string' && /^[^\s@:]+@[^\s@:]+$/.test(member);
   issues.add(
@@ -106,7 +107,7 @@ export function gcpIdentityOf(identity: IWorkloadIdentity, operation: string): I
   } else if (cloud !== 'gcp') {
     issues.add(ErrorCode.CLOUD_MISMATCH, identityPath(identity), messages.cloudMismatch(operation, 'gcp', String(cloud)));
   } else {
-    checkMember(issues, operation, identityPath(identity), 'identity.principal', identity.principal);
+    checkMember(new PropChecks(issues, operation, identityPath(identity)), 'identity.principal', identity.principal);
   }
   issues.throwIfAny(cloud !== undefined && cloud !== 'gcp' ? 'Cross-cloud grant:' : 'Invalid grant:');
   return identity;

@@ -1,10 +1,12 @@
 import { Token } from 'cdktf';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ErrorCode, messages } from '../../core/errors';
+import { PropChecks } from '../../core/validate';
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
 /** Records a problem when `projectId` is not a valid GCP project id. */
-export function checkProjectId(issues: IssueCollector, construct: string, path: string, projectId: unknown): void {
+export function checkProjectId(check: PropChecks, projectId: unknown): void {
+  const { issues, construct, path } = check;
   if (typeof projectId === 'string' && Token.isUnresolved(projectId)) return;
   if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) {
     issues.add(

@@ -1,7 +1,7 @@
 import { TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { IMlPlatform, IWorkloadIdentity } from '../../../core/contracts';
-import { IssueCollector } from '../../../core/errors';
+
 import { PropChecks } from '../../../core/validate';
 import { RELEASE_NAME_LIMITS, RELEASE_SPEC_NAME_MAX } from '../../../core/release';
 import { ComputeSize, MachineSpec } from '../../../core/sizes';
@@ -15,7 +15,8 @@ export const RELEASE_NAME = new RegExp(`^[a-z](?:[a-z0-9-]{0,${GCP_RELEASE_NAME_
 export const MODEL_NAME = new RegExp(`^[a-z][a-z0-9-]{0,${RELEASE_SPEC_NAME_MAX - 1}}$`);
 
 /** The platform as a {@link GcpMlPlatform}, or a recorded problem. */
-export function gcpPlatformOf(issues: IssueCollector, construct: string, path: string, platform: IMlPlatform | undefined): GcpMlPlatform | undefined {
+export function gcpPlatformOf(check: PropChecks, platform: IMlPlatform | undefined): GcpMlPlatform | undefined {
+  const { issues, construct, path } = check;
   if (platform instanceof GcpMlPlatform) return platform;
   const cloud = (platform as { cloud?: unknown } | undefined)?.cloud;
   new PropChecks(issues, construct, path).invalid('platform',
@@ -26,7 +27,8 @@ export function gcpPlatformOf(issues: IssueCollector, construct: string, path: s
 }
 
 /** The GCP machine of a size, with a recorded problem when its names are not Vertex AI's. */
-export function gcpMachineOf(issues: IssueCollector, construct: string, path: string, prop: string, size: unknown, fallback: ComputeSize): MachineSpec | undefined {
+export function gcpMachineOf(check: PropChecks, prop: string, size: unknown, fallback: ComputeSize): MachineSpec | undefined {
+  const { issues, construct, path } = check;
   if (size !== undefined && !(size instanceof ComputeSize)) {
     new PropChecks(issues, construct, path).invalid(prop, size, "a ComputeSize, e.g. ComputeSize.small() or ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } })");
     return undefined;
