@@ -8,7 +8,7 @@
  *
  * What is checked:
  * - no import cycles between files, anywhere (lib, stacks, release/src, training-image/src;
- *   the runtime's one known cycle is listed in .dependency-cruiser-known-violations.json);
+ *   none known);
  * - `private/` is private to its folder: a module in `<dir>/private/` is imported
  *   only from `<dir>` and the folders below it (Go's rule for `internal/`), and
  *   no `index.ts` entry point re-exports one (lib, stacks, release/src);
@@ -21,7 +21,7 @@
  *   runtime or the release driver, `release/src` and `training-image/src` import
  *   nothing outside their own package (each is published on its own);
  * - the runtime's `cli/` is its top layer: nothing else in training-image/src
- *   imports it (warn only: known violations, to be fixed in the runtime).
+ *   imports it.
  */
 
 /** How deep `private/` checks look for the importing folder (lib/deploy/gcp/private is at depth 3). */
@@ -172,8 +172,8 @@ module.exports = {
       name: 'runtime-cli-on-top',
       comment:
         'training-image/src/cli/ is the runtime\'s command layer: only the package entry (src/index.ts) and cli/ itself import it; the library modules (pipeline, models, contracts, …) must not. ' +
-        'A warning until the runtime moves the shared code out of cli/ (the known violations are listed in test/dependency-rules.test.ts).',
-      severity: 'warn',
+        'Fix: move what they need below cli/ (data/, models/, core/, pipeline/context.ts) and import it from there.',
+      severity: 'error',
       from: { path: '^training-image/src/', pathNot: '^training-image/src/(cli/|index\\.ts$)' },
       to: { path: '^training-image/src/cli/' },
     },
