@@ -49,7 +49,7 @@ function modulesOfStacks(outdir: string): string[] {
           found.add(require.resolve(`@cdktf/${pkg}/lib/${candidate}/index.js`, { paths: [root] }));
           return;
         } catch {
-          continue;
+          // not in this folder: try the next candidate
         }
       }
       throw new Error(`no module of @cdktf/${pkg} for ${dir}`);

@@ -72,6 +72,7 @@ function inStack(fn: (stack: TerraformStack) => unknown): unknown {
 }
 
 /** A stack with the provider and the policy pack, synthesized and checked. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `build` may be a block that returns nothing.
 function checked(build: (stack: TerraformStack) => { deployers?: () => readonly string[] } | void): { json: SynthJson; report: PolicyReport } {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'byo');

@@ -45,7 +45,7 @@ function loadInChild(text: string): { status: number | null; out: string; ms: nu
 
 describe('YAML alias bombs', () => {
   test.each([
-    ['as tags (a list where a mapping belongs)', (bomb: string) => `${VALID}\n${bomb}`.replace(/^tags:\n(  .*\n)+/m, '') + 'tags: *lol8\n'],
+    ['as tags (a list where a mapping belongs)', (bomb: string) => `${VALID}\n${bomb}`.replace(/^tags:\n( {2}.*\n)+/m, '') + 'tags: *lol8\n'],
     ['as an unknown key', (bomb: string) => `${VALID}\n${bomb}`],
     ['as the deployers', (bomb: string) => `${VALID.replace(/^deployers:.*$/m, '')}\n${bomb}deployers: *lol8\n`],
   ])('GIVEN a billion-laughs bomb %s WHEN loaded THEN it is refused in bounded time, naming the limit and the fix', (_where, build) => {
@@ -59,7 +59,7 @@ describe('YAML alias bombs', () => {
 
   test('GIVEN an anchor that contains its own alias WHEN loaded THEN it is refused as a cycle, naming where', () => {
     const file = path.join(dir, 'cycle.yaml');
-    fs.writeFileSync(file, `${VALID.replace(/^tags:\n(  .*\n)+/m, '')}tags: &t {self: *t}\n`);
+    fs.writeFileSync(file, `${VALID.replace(/^tags:\n( {2}.*\n)+/m, '')}tags: &t {self: *t}\n`);
     let error: MlopsValidationError | undefined;
     try {
       loadConfig(file);

@@ -257,6 +257,6 @@ describe('the commands the workflows run exist', () => {
     const main = fs.readFileSync(path.join(ROOT, 'stacks', 'main.ts'), 'utf8');
     expect(main).toContain('MLOPS_CONFIG');
     expect(main).toMatch(/const id = configStackId\(file\);/);
-    expect(fs.readFileSync(path.join(ROOT, 'lib', 'config', 'load.ts'), 'utf8')).toMatch(/export function configStackId\(file: string\): string \{\n  return path\.basename\(file\)\.replace\(/);
+    expect(fs.readFileSync(path.join(ROOT, 'lib', 'config', 'load.ts'), 'utf8')).toMatch(/export function configStackId\(file: string\): string \{\n {2}return path\.basename\(file\)\.replace\(/);
   });
 });

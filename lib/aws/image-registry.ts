@@ -276,7 +276,7 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
       name = Fn.replace(Fn.element(parts, 5), '/^repository\\//', '');
     } else {
       const parts = typeof repositoryArn === 'string' ? parseArn(repositoryArn) : undefined;
-      if (!parts || parts.service !== 'ecr' || !parts.resource.startsWith('repository/') || !/^\d{12}$/.test(parts.account) || parts.region === '') {
+      if (parts?.service !== 'ecr' || !parts.resource.startsWith('repository/') || !/^\d{12}$/.test(parts.account) || parts.region === '') {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,

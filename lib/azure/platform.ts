@@ -378,8 +378,7 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
 
     // Writes through the data planes that other constructs make (the training
     // data blob, the runtime image push) wait for their roles and private endpoints.
-    const platform = this;
-    const ordering: IAspect = { visit: (node) => platform.bindWrite(node) };
+    const ordering: IAspect = { visit: (node) => this.bindWrite(node) };
     Aspects.of(TerraformStack.of(this)).add(ordering);
   }
 

@@ -258,7 +258,7 @@ export class AwsGithubCiIdentity extends Construct {
     const identity = platform.identity;
     // Keys CI manages (created by the platform) and keys it only uses (imported).
     const managedKeys = unique([platform.encryptionKey, platform.serviceKey].filter((k) => !k.imported).map((k) => k.keyArn));
-    const importedKeys = unique([platform.encryptionKey, store.key, registry.key].filter((k): k is NonNullable<typeof k> => k !== undefined && k.imported).map((k) => k.keyArn));
+    const importedKeys = unique([platform.encryptionKey, store.key, registry.key].filter((k): k is NonNullable<typeof k> => k?.imported === true).map((k) => k.keyArn));
     const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.key ? [store.key.keyArn] : [])]);
     const one = (list: readonly string[]): string | readonly string[] => (list.length === 1 ? list[0]! : list);
     const deploy: Statement[] = [

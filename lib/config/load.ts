@@ -260,7 +260,7 @@ function expansionProblem(raw: unknown): string | undefined {
         }
       } else {
         for (const key in value) {
-          if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+          if (!Object.hasOwn(value, key)) continue;
           const found = visit((value as Record<string, unknown>)[key], [...at, key]);
           if (found) return found;
         }

@@ -176,7 +176,7 @@ function render(value: unknown, out: BoundedText, ancestors: Set<object>): void 
     let first = true;
     // Own enumerable keys, as JSON.stringify takes them; rendering stops at the limit.
     for (const key in obj) {
-      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+      if (!Object.hasOwn(obj, key)) continue;
       const v = (obj as Record<string, unknown>)[key];
       if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
       if (!first) out.write(',');

@@ -117,9 +117,8 @@ export function dependencyGraph(nodes: readonly GraphNode[]): DependencyGraph {
     for (const [key, value] of Object.entries(node.attrs)) {
       if (key === 'depends_on') {
         for (const to of dependsOnAddresses(value)) add(to, 'depends_on');
-      } else if (key === 'provider') {
-        continue;
-      } else {
+      } else if (key !== 'provider') {
+        // Any other attribute: the references in its text (the provider's edge is added below).
         walk(value, key, (path, text) => {
           for (const to of referencedAddresses(text)) add(to, path);
         });

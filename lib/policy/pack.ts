@@ -306,7 +306,7 @@ export class PolicyPack implements IAspect {
     for (const element of this.visited) {
       const add = (kind: PolicyElementKind, type: string, name: string, attrs: unknown) => {
         if (!isRecord(attrs)) return;
-        const { ['//']: _meta, ...rest } = attrs;
+        const { '//': _meta, ...rest } = attrs;
         const address =
           kind === 'resource' ? `${type}.${name}` : kind === 'data' ? `data.${type}.${name}` : kind === 'output' ? `output.${name}` : `${kind}.${name}`;
         const selector = kind === 'resource' ? type : kind === 'output' ? 'output' : `${kind}.${type}`;

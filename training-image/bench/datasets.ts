@@ -88,7 +88,7 @@ export function repoRoot(from: string = __dirname): string {
 /** The shared data folder: MLOPS_SHARED_DATA_DIR, else `shared/data` beside the repository. */
 export function sharedDataDir(env: NodeJS.ProcessEnv = process.env, root: string = repoRoot()): string {
   const v = env[SHARED_DATA_ENV];
-  return v && v.trim() ? path.resolve(v) : path.resolve(root, '..', 'shared', 'data');
+  return v?.trim() ? path.resolve(v) : path.resolve(root, '..', 'shared', 'data');
 }
 
 const checked = new Map<string, string | null>();

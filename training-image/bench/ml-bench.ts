@@ -129,7 +129,7 @@ function main(): void {
   const churnAt = findDataset('telcoChurn');
   if (!churn || !churnLin) console.log(`SKIPPED telco churn cases: ${churnAt.reason}`);
   else { console.log(`telco churn: ${churnAt.file} (${churnAt.source})`); meta.churn = writeSplit(dir, churn); meta['churn-linear'] = writeSplit(dir, churnLin); }
-  let scaleCols = 20;
+  const scaleCols = 20;
   if (!skipScale) {
     const { X, y } = friedman1(scaleRows, scaleCols, 0);
     const te = friedman1(100_000, scaleCols, 1);

@@ -20,7 +20,7 @@ if (typeof process.getuid === 'function' && process.getuid() === 0 && process.en
     const access = require(path.join(__dirname, '..', 'dist', 'src', 'contracts', 'access.js'));
     for (const line of access.dropRootPrivileges(argv[0] || '', process.env)) console.error(`mlops: ${line}`);
   } catch (e) {
-    console.error(`mlops: ${e && e.message}`);
+    console.error(`mlops: ${e?.message}`);
     process.exit(2);
   }
 }
@@ -28,5 +28,5 @@ const supervisor = require(path.join(dist, 'supervise.js'));
 const run = supervisor.shouldSupervise(argv, process.env) ? supervisor.supervise(argv) : require(entry).main(argv);
 run.then(
   (code) => { process.exitCode = code; },
-  (err) => { console.error(err && err.stack ? err.stack : String(err)); process.exitCode = 1; },
+  (err) => { console.error(err?.stack ? err.stack : String(err)); process.exitCode = 1; },
 );

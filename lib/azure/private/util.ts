@@ -175,7 +175,9 @@ const AZURE_NAME_CHARSETS: Partial<Record<NameKind, { readonly pattern: RegExp; 
   mlComputeCluster: { pattern: /^[A-Za-z][A-Za-z0-9-]*$/, describe: 'letters, digits and hyphens, starting with a letter' },
   managedIdentity: { pattern: /^[A-Za-z][A-Za-z0-9_-]*$/, describe: 'letters, digits, hyphens and underscores, starting with a letter' },
   logAnalytics: { pattern: /^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$/, describe: 'letters, digits and hyphens, starting with a letter and ending with a letter or digit' },
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
   appInsights: { pattern: /^[^%&\\?/\u0000-\u001f]*[^%&\\?/\u0000-\u001f. ]$/, describe: 'any characters but % & \\ ? / and control characters, not ending with a space or period' },
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
   azureRoleDefinition: { pattern: /^[^<>*%&:\\?+/\u0000-\u001f]*[^<>*%&:\\?+/\u0000-\u001f. ]$/, describe: 'any characters but < > * % & : \\ ? + / and control characters, not ending with a space or period' },
 };
 
@@ -232,9 +234,9 @@ export interface AzureResourceIdParts {
  * optionally of a child type (`blobServices/default/containers`), case-insensitively.
  */
 export function parseResourceId(id: string, type: string, childType?: string): AzureResourceIdParts | undefined {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const child = childType ? `/${escape(childType)}/([^/]+)` : '';
-  const match = new RegExp(`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/${escape(type)}/([^/]+)${child}$`, 'i').exec(id);
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const child = childType ? `/${escapeRegExp(childType)}/([^/]+)` : '';
+  const match = new RegExp(`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/${escapeRegExp(type)}/([^/]+)${child}$`, 'i').exec(id);
   if (!match) return undefined;
   return {
     subscriptionId: match[1]!,

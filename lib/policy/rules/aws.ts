@@ -249,7 +249,7 @@ function importedRolesGranted(context: PolicyContext, target: PolicyElement | un
   if (!target) return [];
   return context.ofSelector('aws_iam_role_policy').flatMap((rp) => {
     const owner = rp.construct.node.scope as { imported?: unknown; roleArn?: unknown; roleName?: unknown } | undefined;
-    if (!owner || owner.imported !== true || typeof owner.roleArn !== 'string' || !isLiteralString(owner.roleArn) || owner.roleArn.includes('TfToken')) return [];
+    if (owner?.imported !== true || typeof owner.roleArn !== 'string' || !isLiteralString(owner.roleArn) || owner.roleArn.includes('TfToken')) return [];
     if (!context.referenced(rp.attrs.policy).some((e) => e.address === target.address)) return [];
     const name = typeof owner.roleName === 'string' && isLiteralString(owner.roleName) ? [`:role/${owner.roleName}`] : [];
     return [{ arn: owner.roleArn, aliases: name, label: `the imported role ${owner.roleArn} (granted on it in this stack)` }];

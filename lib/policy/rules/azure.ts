@@ -737,7 +737,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     check: (e) => {
       const onAccount = e.type === 'azurerm_storage_account';
       const fw = onAccount ? blocks(e.attrs.network_rules)[0] : (e.attrs as Record<string, unknown>);
-      if (!fw || fw.default_action !== 'Deny' || strings(fw.bypass).includes('AzureServices')) return [];
+      if (fw?.default_action !== 'Deny' || strings(fw.bypass).includes('AzureServices')) return [];
       return [{ found: `${describe(onAccount ? 'network_rules.bypass' : 'bypass', fw.bypass)} while the firewall denies by default` }];
     },
   },

@@ -301,7 +301,7 @@ function privateWorkload(e: PolicyElement, context: PolicyContext): PolicyFindin
   if (context.deploy.networkMode !== 'private') return [];
   if (e.type === 'terraform_data') {
     const input = gcpReleaseInput(e);
-    if (!input || input.kind !== 'training') return [];
+    if (input?.kind !== 'training') return [];
     const gcp = input.gcp as Record<string, unknown>;
     return typeof gcp.networkAttachment === 'string' && gcp.networkAttachment !== ''
       ? []

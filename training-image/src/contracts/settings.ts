@@ -203,7 +203,7 @@ function describeSpec(spec: ParamSpec): string {
  */
 export function coerceParamValue(raw: string, spec: ParamSpec, union?: { readonly also: readonly string[]; readonly accepted: string }): { ok: true; value: unknown } | { ok: false; accepted: string } {
   const v = unquote(raw);
-  if (union && union.also.includes(v)) return { ok: true, value: v };
+  if (union?.also.includes(v)) return { ok: true, value: v };
   const accepted = union?.accepted ?? describeSpec(spec);
   const num = v === '' ? NaN : Number(v);
   switch (spec.type) {

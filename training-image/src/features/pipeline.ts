@@ -238,7 +238,7 @@ export class FeaturePipeline {
   /** Reloads a pipeline saved by {@link toJSON}. */
   static fromJSON(json: unknown): FeaturePipeline {
     const s = json as PipelineState;
-    if (!s || s.format !== 'mlops-features/1' || !Array.isArray(s.numeric) || !Array.isArray(s.categorical)) {
+    if (s?.format !== 'mlops-features/1' || !Array.isArray(s.numeric) || !Array.isArray(s.categorical)) {
       throw new DataError(`transforms: not a saved feature pipeline (expected format 'mlops-features/1', got ${show((s as { format?: unknown })?.format)}).`);
     }
     const p = new FeaturePipeline(s.config, s.target);

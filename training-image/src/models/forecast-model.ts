@@ -159,7 +159,7 @@ export class ForecastModel {
   static fromLoaded(dir: string, d: LoadedModelDir): ForecastModel {
     if (d.manifest.task !== 'forecast') throw new ModelDirError(dir, 'NOT_A_MODEL', `holds a ${d.manifest.task} model, not a forecast model; load it with TrainedModel.load or loadModel.`);
     const tr = d.transforms as { series?: SeriesSpec; horizon?: number } | null;
-    if (!tr || !tr.series || typeof tr.series.time !== 'string' || typeof tr.series.value !== 'string') throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without the series spec (series.time, series.value).');
+    if (!tr?.series || typeof tr.series.time !== 'string' || typeof tr.series.value !== 'string') throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without the series spec (series.time, series.value).');
     let forecaster: TrendForecaster;
     try {
       forecaster = TrendForecaster.fromJSON(d.model.state);

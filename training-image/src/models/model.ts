@@ -99,7 +99,7 @@ export class TrainedModel {
   static load(dir: string): { model: TrainedModel; dir: LoadedModelDir } {
     const d = readModelDir(dir);
     const tr = d.transforms as { features?: unknown; target?: TargetState };
-    if (!tr || !tr.features || !tr.target) throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without features/target.');
+    if (!tr?.features || !tr.target) throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without features/target.');
     let estimator: Estimator;
     try {
       estimator = catalogEntry(d.model.model).fromJSON(tr.target.task, d.model.state);

@@ -79,7 +79,7 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
       const flat = flatMetrics(d.metrics);
       metricSets.push({ label: `${d.manifest.model} (holdout)`, values: Object.fromEntries(Object.entries(flat).filter(([k]) => KNOWN.includes(k))), chosen: true });
       const fi = d.featureImportance as { features: string[]; model: number[] | null; permutation: { mean: number[]; std: number[]; metric: string } | null };
-      if (fi && fi.features?.length) {
+      if (fi?.features?.length) {
         if (fi.permutation) input.importance = { features: fi.features, values: fi.permutation.mean, std: fi.permutation.std, kind: 'permutation', metric: fi.permutation.metric };
         else if (fi.model) input.importance = { features: fi.features, values: fi.model, kind: 'model' };
       }

@@ -147,7 +147,7 @@ export function importanceChartSpec(imp: ReportImportance, opts: { width?: numbe
 /** Precision, recall and F1 against the decision threshold, with the chosen threshold marked. */
 export function thresholdChartSpec(cls: ReportClassification, opts: { width?: number } = {}): VlSpec | null {
   const c = cls.curve;
-  if (!c || !c.thresholds.length) return null;
+  if (!c?.thresholds.length) return null;
   const rows: { threshold: number; metric: string; value: number }[] = [];
   c.thresholds.forEach((t, i) => {
     rows.push({ threshold: t, metric: 'precision', value: c.precision[i]! }, { threshold: t, metric: 'recall', value: c.recall[i]! }, { threshold: t, metric: 'F1', value: c.f1[i]! });

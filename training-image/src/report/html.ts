@@ -172,7 +172,7 @@ function backtestBody(r: ParsedReportInput): string {
   if (b.folds !== undefined) rows.push(['Folds × points per fold', `${b.folds} × ${b.horizon ?? '?'}`]);
   if (b.model) rows.push(['Chosen structure', `<code>${esc(b.model)}</code>`]);
   let cands = '';
-  if (b.candidates && b.candidates.length) {
+  if (b.candidates?.length) {
     const sorted = [...b.candidates].sort((a, c) => (a.rmse ?? Infinity) - (c.rmse ?? Infinity)).slice(0, 10);
     cands = `<h3>Candidate structures (best ${sorted.length} of ${b.candidates.length} by backtest RMSE)</h3>${table(['structure', '<span class="num">RMSE</span>'], sorted.map((c) => [`<code>${esc(c.model)}</code>${c.model === b.model ? ' <span class="chosen">(chosen)</span>' : ''}`, fmtMetric('rmse', c.rmse)]))}`;
   }

@@ -57,7 +57,7 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   const forecast = r.forecast ? await chart(forecastChartSpec(r.forecast), 'forecast', warnings) : undefined;
   const tSpec = r.classification ? thresholdChartSpec(r.classification) : null;
   const threshold = tSpec ? await chart(tSpec, 'classification.curve', warnings) : undefined;
-  const importance = r.importance && r.importance.features.length ? await chart(importanceChartSpec(r.importance), 'importance', warnings) : undefined;
+  const importance = r.importance?.features.length ? await chart(importanceChartSpec(r.importance), 'importance', warnings) : undefined;
   const svg = forecast ?? threshold ?? importance ?? (await chart(messageChartSpec('This run has no forecast, threshold curve or feature importance to chart.'), 'chart', warnings));
   let png: Buffer;
   try {

@@ -70,7 +70,7 @@ function header(req: AppRequest, name: string): string | undefined {
 
 /** Parses a Content-Type: media type (lower case) and charset. */
 export function parseContentType(v: string | undefined): { type: string; charset: string | null } | null {
-  if (!v || !v.trim()) return null;
+  if (!v?.trim()) return null;
   const [type, ...params] = v.split(';');
   let charset: string | null = null;
   for (const p of params) {
@@ -82,7 +82,7 @@ export function parseContentType(v: string | undefined): { type: string; charset
 
 /** Picks the response type from an Accept header: 'json', 'csv', or null when nothing acceptable is offered. */
 export function negotiate(accept: string | undefined): 'json' | 'csv' | null {
-  if (!accept || !accept.trim()) return 'json';
+  if (!accept?.trim()) return 'json';
   const ranges = accept.split(',').map((part, i) => {
     const [t, ...ps] = part.split(';');
     let q = 1;

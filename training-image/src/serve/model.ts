@@ -127,7 +127,7 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
     frameOne: (rec) => framer.fromRecord(rec),
     frameOneJson: (body, protocol) => framer.fromJson(body, ROW_KEY_BYTES[protocol]),
     predict(frame, params) {
-      if (compact && frame.rows === 1 && rowT && rowT.transformRowInto(frame, 0, rowX!.data) && compact.accepts(rowX!)) {
+      if (compact && frame.rows === 1 && rowT?.transformRowInto(frame, 0, rowX!.data) && compact.accepts(rowX!)) {
         // The single-row fast path (the transformer and the packed trees do not throw): no typed arrays, no iteration.
         const v = compact.predictRow(rowX!, 0);
         return { predictions: [v], csvLines: () => [String(v)] };
@@ -194,7 +194,7 @@ function forecastServing(fm: ForecastModel, d: LoadedModelDir, id: { name: strin
         if (v === ABSENT || v === null) fail('NULL_VALUE', t.cellPath(r, time, j), `${t.cellPath(r, time, j)} is missing; send the time to forecast (ISO 8601 text or epoch ms).`);
         try {
           values[r] = ForecastModel.parseTimes([v], time)[0]!;
-        } catch (e) {
+        } catch {
           fail('WRONG_TYPE', t.cellPath(r, time, j), `${t.cellPath(r, time, j)} is ${JSON.stringify(v)}: not a time. Send ISO 8601 text (e.g. "2018-09-01") or epoch milliseconds.`);
         }
       }

@@ -82,7 +82,7 @@ function rowsFrom(list: unknown, key: string, maxRows: number): InputTable {
       if (!isPlainObject(rec)) return fail('BAD_PAYLOAD', `${key}[${r}]`, `'${key}[${r}]' must be an object like the first row; got ${describe(rec)}.`);
       for (const k in rec) if (!index.has(k)) index.set(k, names.push(k) - 1);
     }
-    const rows = list.map((rec: Record<string, unknown>) => names.map((n) => (Object.prototype.hasOwnProperty.call(rec, n) ? rec[n] : ABSENT)));
+    const rows = list.map((rec: Record<string, unknown>) => names.map((n) => (Object.hasOwn(rec, n) ? rec[n] : ABSENT)));
     return { columns: names, rows, text: false, params: null, cellPath: (r, c) => `${key}[${r}].${c}` };
   }
   if (Array.isArray(first)) {

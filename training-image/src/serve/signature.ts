@@ -55,7 +55,7 @@ export function buildSignature(state: PipelineState, target: string, contract: C
     else if (numericCols.has(name)) type = 'number';
     else {
       const cat = state.categorical.find((c) => c.column === name);
-      type = forced.has(name) && cat && cat.categories.every((k) => !Number.isNaN(parseNumber(k))) ? 'number' : 'string';
+      type = forced.has(name) && cat?.categories.every((k) => !Number.isNaN(parseNumber(k))) ? 'number' : 'string';
     }
     const bound = (b: number | string | undefined): number | null => (b === undefined ? null : type === 'datetime' ? parseDatetime(String(b)) : Number(b));
     return {
@@ -96,7 +96,11 @@ function expected(c: SignatureColumn): string {
  */
 export function frameFromTable(sig: Signature, t: InputTable): Frame {
   const issues: ServeIssue[] = [];
-  const add = (i: ServeIssue): boolean => (issues.length < MAX_ISSUES ? (issues.push(i), true) : false);
+  const add = (i: ServeIssue): boolean => {
+    if (issues.length >= MAX_ISSUES) return false;
+    issues.push(i);
+    return true;
+  };
   const n = t.rows.length;
   const names = sig.columns.map((c) => c.name);
   // Where each signature column sits in the table's rows.

@@ -61,7 +61,7 @@ export function validateWithUnions(
   const rest: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(params)) {
     const u = Object.hasOwn(unions, k) ? unions[k] : undefined;
-    if (u && u.also.includes(v as string | boolean)) continue;
+    if (u?.also.includes(v as string | boolean)) continue;
     if (u && v !== undefined) {
       try {
         validateParams(estimator, { [k]: specs[k]! }, { [k]: v });

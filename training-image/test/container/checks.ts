@@ -50,6 +50,7 @@ function report(r: Result): void {
 }
 
 /** Runs one check: PASS with the returned detail, FAIL with the message of what it threw. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `fn` may be a block that returns nothing.
 async function check(id: string, desc: string, fn: () => Promise<string | void> | string | void): Promise<boolean> {
   try {
     const detail = await fn();
@@ -251,7 +252,7 @@ function stackHyperparameters(): Record<string, string> {
   const file = path.join(REPO, 'stacks', 'config', 'dev-aws.yaml');
   const config = parseYaml(fs.readFileSync(file, 'utf8')) as { deployment?: { training?: { hyperparameters?: Record<string, unknown> } } };
   const hp = config.deployment?.training?.hyperparameters;
-  if (!hp || !hp.target) throw new Error(`${file} has no deployment.training.hyperparameters with a target: the container test trains with them.`);
+  if (!hp?.target) throw new Error(`${file} has no deployment.training.hyperparameters with a target: the container test trains with them.`);
   return { ...Object.fromEntries(Object.entries(hp).map(([k, v]) => [k, String(v)])), max_iter: '50' };
 }
 
