@@ -46,7 +46,7 @@ function createPlatformFromConfig(scope: Construct, id: string, config: StackCon
   switch (config.cloud) {
     case 'azure': {
       const { AzureMlPlatform } = loadCloud('azure', 'createPlatform', () => require('./azure/platform') as typeof import('./azure/platform'));
-      return new AzureMlPlatform(scope, id, { ...base, location: config.region, tenantId: config.azure!.tenantId });
+      return new AzureMlPlatform(scope, id, { ...base, region: config.region, tenantId: config.azure!.tenantId });
     }
     case 'aws': {
       const { AwsMlPlatform } = loadCloud('aws', 'createPlatform', () => require('./aws/platform') as typeof import('./aws/platform'));

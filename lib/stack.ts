@@ -70,11 +70,6 @@ export class MlPlatformStack extends TerraformStack {
       allowDataDeletion: !config.protection.retainData,
     });
   }
-
-  /** The stack's Terraform JSON: the policy check's resolution when one just ran, else a fresh one. */
-  public toTerraform(): any {
-    return this.policy?.takeResolvedJson() ?? super.toTerraform();
-  }
 }
 
 function configureProvider(stack: TerraformStack, config: StackConfig): void {

@@ -1,6 +1,7 @@
 /**
  * The README's reference tables are generated from the code that enforces
- * them, so they cannot drift: the config reference from CONFIG_FIELDS, the
+ * them, so they cannot drift: the config reference from CONFIG_FIELDS (read off
+ * the config schema's .meta() documentation, defaults and ranges), the
  * security defaults from SECURITY_DEFAULTS, the names from PLATFORM_NAMES.
  *
  *   npm run docs            rewrite the tables in README.md
@@ -19,16 +20,7 @@ const DEV_NAMING = new Naming({ company: 'contoso', project: 'mlops', environmen
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
 function configTable(): string {
-  const rows = CONFIG_FIELDS.map((f) => {
-    let d = f.default;
-    if (d === undefined) {
-      if (/^(azure|aws|gcp)(\.|$)/.test(f.path)) d = 'required when that cloud is selected';
-      else if (f.path.startsWith('backend.')) d = 'required by its backend type';
-      else if (/^(compute\.training\.instanceType\.|tags\.|network\.allowedIpRanges\.)/.test(f.path)) d = 'optional';
-      else d = 'required';
-    }
-    return `| \`${f.path}\` | ${cell(f.description)} | ${cell(f.accepted)} | ${cell(d)} |`;
-  });
+  const rows = CONFIG_FIELDS.map((f) => `| \`${f.path}\` | ${cell(f.description)} | ${cell(f.accepted)} | ${cell(f.default)} |`);
   return ['| field | meaning | accepted | default |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 

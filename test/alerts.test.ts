@@ -66,7 +66,7 @@ function platformFor(stack: TerraformStack, cloud: Cloud): IMlPlatform {
     case 'aws':
       return new AwsMlPlatform(stack, 'Platform', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1', trackingServer: false });
     case 'azure':
-      return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT });
+      return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT });
     case 'gcp':
       return new GcpMlPlatform(stack, 'Platform', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' });
   }

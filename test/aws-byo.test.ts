@@ -91,8 +91,8 @@ function importedPlatform(stack: Construct, extra: Partial<AwsMlPlatformProps> =
     ...BASE,
     existing: {
       encryptionKey: key,
-      artifactStore: AwsArtifactStore.fromExisting(stack, 'LzBucket', { bucketName: 'lz-ml-data', key: bucketKey, region: REGION }),
-      imageRegistry: AwsImageRegistry.fromExisting(stack, 'LzRepo', { repositoryArn: REPO_ARN, key }),
+      artifactStore: AwsArtifactStore.fromExisting(stack, 'LzBucket', { bucketName: 'lz-ml-data', encryptionKey: bucketKey, region: REGION }),
+      imageRegistry: AwsImageRegistry.fromExisting(stack, 'LzRepo', { repositoryArn: REPO_ARN, encryptionKey: key }),
       identity: AwsWorkloadIdentity.fromRoleArn(stack, 'LzRole', ROLE_ARN),
     },
     ...extra,
@@ -495,10 +495,10 @@ describe('GIVEN explicit physical names (physicalName)', () => {
     const json = synthStack((stack) => {
       const key = new AwsEncryptionKey(stack, 'Key', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'team/ml-key' });
       const role = new AwsWorkloadIdentity(stack, 'Role', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'TeamMlWorkload' });
-      const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, key, physicalName: 'team.ml-artifacts' });
-      new AwsImageRegistry(stack, 'Registry', { naming: NAMING, key, physicalName: 'team/ml-runtime' });
+      const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key, physicalName: 'team.ml-artifacts' });
+      new AwsImageRegistry(stack, 'Registry', { naming: NAMING, encryptionKey: key, physicalName: 'team/ml-runtime' });
       new AwsModelRegistry(stack, 'Models', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'TeamModels' });
-      new AwsMlWorkspace(stack, 'Workspace', { naming: NAMING, region: REGION, key, artifactStore: store, executionRole: role, physicalName: 'team-mlflow' });
+      new AwsMlWorkspace(stack, 'Workspace', { naming: NAMING, region: REGION, encryptionKey: key, artifactStore: store, executionRole: role, physicalName: 'team-mlflow' });
       new AwsNetwork(stack, 'Net', { naming: NAMING, region: REGION, physicalName: 'team-ml' });
     });
     expect(onlyResource(json, 'aws_kms_alias').name).toBe('alias/team/ml-key');

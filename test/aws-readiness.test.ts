@@ -43,7 +43,7 @@ describe('the readiness rules on the library constructs', () => {
     const found = violations((stack) => {
       const key = new AwsEncryptionKey(stack, 'Key', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1' });
       const identity = new AwsWorkloadIdentity(stack, 'Identity', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1' });
-      const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, key });
+      const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key });
       store.grantReadWrite(identity);
       new TrainingDataUpload(stack, 'Data', { artifactStore: store, key: 'datasets/hour.csv', source: DATA });
     }, [ADMIN]);

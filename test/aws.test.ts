@@ -63,13 +63,13 @@ function synthComposed(o: Overrides): SynthJson {
     const env = { naming: NAMING, accountId: ACCOUNT, region: REGION };
     const key = new AwsEncryptionKey(stack, 'Key', { ...env, ...o.key });
     const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
-    const store = new AwsArtifactStore(stack, 'ArtifactStore', { naming: NAMING, key, ...o.store });
-    const images = new AwsImageRegistry(stack, 'ImageRegistry', { naming: NAMING, key, ...o.images });
+    const store = new AwsArtifactStore(stack, 'ArtifactStore', { naming: NAMING, encryptionKey: key, ...o.store });
+    const images = new AwsImageRegistry(stack, 'ImageRegistry', { naming: NAMING, encryptionKey: key, ...o.images });
     const models = new AwsModelRegistry(stack, 'ModelRegistry', { ...env, ...o.models });
     const workspace = new AwsMlWorkspace(stack, 'Workspace', {
       naming: NAMING,
       region: REGION,
-      key,
+      encryptionKey: key,
       artifactStore: store,
       executionRole: identity,
       ...o.workspace,
@@ -562,7 +562,7 @@ describe('AwsMlPlatform', () => {
       const json = synthStack((stack) => {
         const key = new AwsEncryptionKey(stack, 'Key', env);
         const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
-        new AwsArtifactStore(stack, 'Store', { naming: NAMING, key, customerManagedKey: false }).grantReadWrite(identity);
+        new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key, customerManagedKey: false }).grantReadWrite(identity);
       });
       expect(onlyResource(json, 'aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default).toEqual({
         sse_algorithm: 'AES256',
@@ -585,7 +585,7 @@ describe('AwsMlPlatform', () => {
       const json = synthStack((stack) => {
         const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
         const key = new AwsEncryptionKey(stack, 'Key', env);
-        const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, key });
+        const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key });
         new AwsMlWorkspace(stack, 'Workspace', { naming: NAMING, region: REGION, artifactStore: store, executionRole: identity, customerManagedKey: false });
       });
       expect(onlyResource(json, 'aws_cloudwatch_log_group').kms_key_id).toBeUndefined();
@@ -696,7 +696,7 @@ describe('AwsMlPlatform', () => {
         const env = { naming: NAMING, accountId: ACCOUNT, region: REGION };
         const key = new AwsEncryptionKey(stack, 'Key', env);
         const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
-        new AwsArtifactStore(stack, 'Store', { naming: NAMING, key }).grantRead(identity);
+        new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key }).grantRead(identity);
       });
       expect(allowedOn(json, 's3:GetObject')).toHaveLength(1);
       expect(allowedOn(json, 's3:PutObject')).toEqual([]);
@@ -712,7 +712,7 @@ describe('AwsMlPlatform', () => {
         const env = { naming: NAMING, accountId: ACCOUNT, region: REGION };
         const key = new AwsEncryptionKey(stack, 'Key', env);
         const identity = new AwsWorkloadIdentity(stack, 'Identity', env);
-        new AwsImageRegistry(stack, 'Images', { naming: NAMING, key }).grantPush(identity);
+        new AwsImageRegistry(stack, 'Images', { naming: NAMING, encryptionKey: key }).grantPush(identity);
       });
       const repo = ref('aws_ecr_repository', 'arn', json);
       for (const a of ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:BatchGetImage']) {
@@ -776,7 +776,7 @@ describe('AwsMlPlatform', () => {
     test('GIVEN default training options THEN the compute is 4 on-demand ml.m5.xlarge instances and creates no resource', () => {
       const json = synthStack((stack) => {
         const c = new AwsTrainingCompute(stack, 'Compute');
-        expect(c.resourceConfig).toEqual({ instanceType: 'ml.m5.xlarge', instanceCount: 4, enableManagedSpotTraining: false });
+        expect([c.machine.instanceType, c.maxNodes, c.lowPriority]).toEqual(['ml.m5.xlarge', 4, false]);
         expect(c.size.name).toBe('small');
       });
       expect(json.resource).toBeUndefined();
@@ -843,17 +843,17 @@ describe('AwsMlPlatform', () => {
       ['trackingServerSize', { workspace: { trackingServerSize: 'Huge' as any } }],
       ['executionRole', { workspace: { executionRole: undefined } }],
       ['deletionWindowInDays', { key: { deletionWindowInDays: 3 } }],
-      ['noncurrentVersionExpirationDays', { store: { noncurrentVersionExpirationDays: 0 } }],
-      ['untaggedImageExpiryDays', { images: { untaggedImageExpiryDays: -1 } }],
+      ['noncurrentVersionRetentionDays', { store: { noncurrentVersionRetentionDays: 0 } }],
+      ['untaggedImageRetentionDays', { images: { untaggedImageRetentionDays: -1 } }],
       ['allowedIpRanges[0]', { store: { allowedIpRanges: ['not-a-cidr'] } }],
       ['objectOwnership', { store: { objectOwnership: 'Anyone' as any } }],
       ['minimumTlsVersion', { store: { minimumTlsVersion: '1.3' as any } }],
-      ['key', { store: { key: undefined } }],
-      ['key', { images: { key: undefined } }],
-      ['key', { workspace: { key: undefined } }],
+      ['encryptionKey', { store: { encryptionKey: undefined } }],
+      ['encryptionKey', { images: { encryptionKey: undefined } }],
+      ['encryptionKey', { workspace: { encryptionKey: undefined } }],
       ['abortIncompleteMultipartUploadDays', { store: { lifecycleRules: false, abortIncompleteMultipartUploadDays: 7 } }],
-      ['noncurrentVersionExpirationDays', { store: { lifecycleRules: false, noncurrentVersionExpirationDays: 30 } }],
-      ['untaggedImageExpiryDays', { images: { lifecycleRules: false, untaggedImageExpiryDays: 14 } }],
+      ['noncurrentVersionRetentionDays', { store: { lifecycleRules: false, noncurrentVersionRetentionDays: 30 } }],
+      ['untaggedImageRetentionDays', { images: { lifecycleRules: false, untaggedImageRetentionDays: 14 } }],
     ] as [string, Overrides][])('GIVEN a bad %s WHEN the construct is built THEN it fails naming the prop', (prop, overrides) => {
       expect(() => synthComposed(overrides)).toThrow(`'${prop}'`);
     });

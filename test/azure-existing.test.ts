@@ -9,7 +9,7 @@ import { AzureArtifactStore, IAzureArtifactStore } from '../lib/azure/artifact-s
 import { AzureEncryptionKey, AzureEncryptionKeyAttributes, IAzureEncryptionKey } from '../lib/azure/encryption-key';
 import { AzureWorkloadIdentity, IAzureWorkloadIdentity } from '../lib/azure/identity';
 import { AzureImageRegistry, IAzureImageRegistry } from '../lib/azure/image-registry';
-import { AzurePrivateNetwork } from '../lib/azure/network';
+import { AzureNetwork } from '../lib/azure/network';
 import { AzureMlPlatform, AzureMlPlatformProps } from '../lib/azure/platform';
 import { AzureResourceGroup } from '../lib/azure/resource-group';
 import { AzureReachableFrom } from '../lib/azure/common';
@@ -86,7 +86,7 @@ function deployOn(
   const extra = build(stack);
   const platform = new AzureMlPlatform(stack, 'Platform', {
     naming: NAMING,
-    location: 'westeurope',
+    region: 'westeurope',
     tenantId: TENANT,
     deployers: [ME],
     network: { mode, allowedIpRanges: mode === 'public' ? [] : ['203.0.113.10/32'] },
@@ -216,7 +216,7 @@ describe('what the platform never does to an imported resource', () => {
     const err = errorOf(() =>
       synthStack((stack) => {
         const i = importAll(stack);
-        new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, registryCustomerManagedKey: true, existing: { imageRegistry: i.registry } });
+        new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, registryCustomerManagedKey: true, existing: { imageRegistry: i.registry } });
       }),
     );
     expect(err.message).toMatch(/'registryCustomerManagedKey'.*existing\.imageRegistry/);
@@ -226,7 +226,7 @@ describe('what the platform never does to an imported resource', () => {
     const err = errorOf(() =>
       synthStack((stack) => {
         const i = importAll(stack, undefined, { purgeProtected: false });
-        new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, existing: { encryptionKey: i.key } });
+        new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, existing: { encryptionKey: i.key } });
       }),
     );
     expect(err.message).toMatch(/'existing\.encryptionKey'.*purge protection.*Got "central-kv \(purgeProtected false\)"/);
@@ -237,7 +237,7 @@ describe('what the platform never does to an imported resource', () => {
     const err = errorOf(() =>
       synthStack((stack) => {
         const person = AzureWorkloadIdentity.fromPrincipalId(stack, 'Alice', PRINCIPAL, 'User');
-        new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, existing: { identity: person as unknown as IAzureWorkloadIdentity } });
+        new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, existing: { identity: person as unknown as IAzureWorkloadIdentity } });
       }),
     );
     expect(err.message).toMatch(/'existing\.identity'.*user-assigned managed identity/);
@@ -249,10 +249,10 @@ describe('what the platform never does to an imported resource', () => {
     expect(() =>
       synthStack((stack) => {
         const i = importAll(stack, 'public');
-        new AzureMlPlatform(stack, 'Platform', { naming: long, location: 'westeurope', tenantId: TENANT, existing: { encryptionKey: i.key, artifactStore: i.store, imageRegistry: i.registry } });
+        new AzureMlPlatform(stack, 'Platform', { naming: long, region: 'westeurope', tenantId: TENANT, existing: { encryptionKey: i.key, artifactStore: i.store, imageRegistry: i.registry } });
       }),
     ).not.toThrow();
-    expect(() => synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: long, location: 'westeurope', tenantId: TENANT }))).toThrow(/storage account/);
+    expect(() => synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: long, region: 'westeurope', tenantId: TENANT }))).toThrow(/storage account/);
   });
 
   test('GIVEN an imported key whose vault is not open to every network WHEN the platform runs in public mode THEN its created registry uses Microsoft-managed keys', () => {
@@ -260,7 +260,7 @@ describe('what the platform never does to an imported resource', () => {
       onlyResource(
         synthStack((stack) => {
           const i = importAll(stack, reachableFrom);
-          new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, network: { mode: 'public' }, existing: { encryptionKey: i.key } });
+          new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, network: { mode: 'public' }, existing: { encryptionKey: i.key } });
         }),
         'azurerm_container_registry',
       );
@@ -422,7 +422,7 @@ describe('grants on any Azure IWorkloadIdentity', () => {
     const team: IWorkloadIdentity = { cloud: 'azure', identityName: 'batch-scoring', identityId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/batch-scoring', principal: '44444444-0000-0000-0000-000000000001' } as unknown as IWorkloadIdentity;
     const build = () =>
       synthStack((stack) => {
-        const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [ME] });
+        const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [ME] });
         p.artifactStore.grantRead(team);
         p.artifactStore.grantRead(team);
       });
@@ -437,7 +437,7 @@ describe('grants on any Azure IWorkloadIdentity', () => {
 
   test('GIVEN one principal granted as a deployer and as an identity WHEN synthesized THEN it gets one assignment per role and scope (Azure refuses a duplicate with 409)', () => {
     const json = synthStack((stack) => {
-      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [] });
+      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [] });
       const ci = new UserAssignedIdentity(stack, 'Ci', { name: 'ci', location: 'westeurope', resourceGroupName: 'rg' });
       p.grantDeploy(ci.principalId, 'ServicePrincipal');
       p.artifactStore.grantReadWrite({ cloud: 'azure', identityName: 'ci', identityId: ci.id, principal: ci.principalId } as unknown as IWorkloadIdentity);
@@ -448,7 +448,7 @@ describe('grants on any Azure IWorkloadIdentity', () => {
 
   test('GIVEN a plain object of another cloud WHEN granted THEN it fails with MLOPS_CLOUD_MISMATCH naming its id (not a TypeError)', () => {
     const other = { cloud: 'aws', identityName: 'r', identityId: 'arn:aws:iam::123456789012:role/r', principal: 'arn:aws:iam::123456789012:role/r' } as unknown as IWorkloadIdentity;
-    const err = errorOf(() => synthStack((stack) => new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT }).artifactStore.grantRead(other)));
+    const err = errorOf(() => synthStack((stack) => new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT }).artifactStore.grantRead(other)));
     expect(err.issues[0]).toMatchObject({ code: 'MLOPS_CLOUD_MISMATCH', path: 'arn:aws:iam::123456789012:role/r' });
   });
 
@@ -466,7 +466,7 @@ describe('grants on any Azure IWorkloadIdentity', () => {
       }
     }
     const json = synthStack((stack) => {
-      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [ME] });
+      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [ME] });
       p.imageRegistry.grantPull(new TeamIdentity(stack, 'Team'));
     });
     const pulls = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'AcrPull' && /azurerm_user_assigned_identity\.Team_/.test(String(a.principal_id)));
@@ -494,7 +494,7 @@ describe('grants on any Azure IWorkloadIdentity', () => {
 describe('other compute: a team\'s batch-scoring service', () => {
   test('GIVEN a team identity for an AKS service account WHEN it is granted the platform\'s stores THEN it reads the container and the key, pulls the image, and signs in through a federated credential', () => {
     const json = synthStack((stack) => {
-      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [ME] });
+      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [ME] });
       const batch = new AzureWorkloadIdentity(stack, 'Batch', { naming: NAMING, resourceGroup: p.resourceGroup, resource: 'batch-scoring' });
       batch.addFederatedCredential('aks-batch', { issuer: 'https://westeurope.oic.prod-aks.azure.com/tenant/cluster/', subject: 'system:serviceaccount:scoring:batch' });
       p.artifactStore.grantRead(batch);
@@ -539,7 +539,7 @@ describe('import validation', () => {
     ['AzureImageRegistry', (s: Construct) => AzureImageRegistry.fromRegistryId(s, 'X', 'sharedacr'), /'registryId'.*Microsoft\.ContainerRegistry\/registries.*Got "sharedacr"/],
     ['AzureWorkloadIdentity', (s: Construct) => AzureWorkloadIdentity.fromExisting(s, 'X', { identityId: IDENTITY_ID, principalId: 'not-a-guid' }), /'principalId'.*GUID.*Got "not-a-guid"/],
     ['AzureResourceGroup', (s: Construct) => AzureResourceGroup.fromExisting(s, 'X', { resourceGroupName: 'rg.', location: 'West Europe' }), /'resourceGroupName'.*not ending with a period[\s\S]*'location'/],
-    ['AzurePrivateNetwork', (s: Construct) => AzurePrivateNetwork.fromExisting(s, 'X', { subnetId: HUB_SUBNET, privateDnsZoneIds: { vault: HUB_ZONES.vault } as any }), /'privateDnsZoneIds'.*blob, file, registry, amlworkspace, notebooks missing/],
+    ['AzureNetwork', (s: Construct) => AzureNetwork.fromExisting(s, 'X', { subnetId: HUB_SUBNET, privateDnsZoneIds: { vault: HUB_ZONES.vault } as any }), /'privateDnsZoneIds'.*blob, file, registry, amlworkspace, notebooks missing/],
   ])('GIVEN a bad %s import WHEN imported THEN it fails naming the attribute and the value', (_name, make, message) => {
     expect(() => synthStack((stack) => void make(stack))).toThrow(message);
   });
@@ -555,7 +555,7 @@ describe('import validation', () => {
 });
 
 describe('an imported network in private mode', () => {
-  const network = (stack: Construct) => AzurePrivateNetwork.fromExisting(stack, 'Hub', { subnetId: HUB_SUBNET, privateDnsZoneIds: HUB_ZONES });
+  const network = (stack: Construct) => AzureNetwork.fromExisting(stack, 'Hub', { subnetId: HUB_SUBNET, privateDnsZoneIds: HUB_ZONES });
 
   test('GIVEN the hub\'s subnet and zones imported WHEN a private-mode platform uses them THEN it creates no network, subnet, zone or link, puts every private endpoint in the hub subnet with the hub zones, and passes the policy pack', () => {
     const { json, report, platform } = deployOn('private', (stack) => ({ existing: { network: network(stack) } }));
@@ -580,7 +580,7 @@ describe('an imported network in private mode', () => {
   });
 
   test('GIVEN an imported network WHEN the mode is firewalled, or network.existing.azure is given too THEN the platform refuses', () => {
-    const build = (extra: Partial<AzureMlPlatformProps>) => () => synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, existing: { network: network(stack) }, ...extra }));
+    const build = (extra: Partial<AzureMlPlatformProps>) => () => synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, existing: { network: network(stack) }, ...extra }));
     expect(build({ network: { mode: 'firewalled' } })).toThrow(/'existing\.network'.*unless network\.mode is 'private'/);
     expect(build({ network: { mode: 'private', existing: { azure: { subnetId: HUB_SUBNET } } } })).toThrow(/'existing\.network'.*network\.existing\.azure/);
   });
@@ -625,7 +625,7 @@ describe('CI on a platform with imports', () => {
       const i = importAll(stack, 'allowedRanges');
       const p = new AzureMlPlatform(stack, 'Platform', {
         naming: NAMING,
-        location: 'westeurope',
+        region: 'westeurope',
         tenantId: TENANT,
         deployers: [ME],
         network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
@@ -645,7 +645,7 @@ describe('CI on a platform with imports', () => {
       const i = importAll(stack, 'allowedRanges');
       const p = new AzureMlPlatform(stack, 'Platform', {
         naming: NAMING,
-        location: 'westeurope',
+        region: 'westeurope',
         tenantId: TENANT,
         deployers: [ME],
         network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },

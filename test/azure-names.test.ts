@@ -3,7 +3,7 @@ import { AzureArtifactStore } from '../lib/azure/artifact-store';
 import { AzureEncryptionKey } from '../lib/azure/encryption-key';
 import { AzureWorkloadIdentity } from '../lib/azure/identity';
 import { AzureImageRegistry } from '../lib/azure/image-registry';
-import { AzurePrivateNetwork } from '../lib/azure/network';
+import { AzureNetwork } from '../lib/azure/network';
 import { AzureModelRegistry } from '../lib/azure/model-registry';
 import { AzureMlPlatform } from '../lib/azure/platform';
 import { AzureResourceGroup } from '../lib/azure/resource-group';
@@ -39,7 +39,7 @@ describe('physicalName on each Azure resource construct', () => {
     ['AzureArtifactStore', 'azurerm_storage_account', 'teammlstore01', (s: Construct, name: string) => new AzureArtifactStore(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), customerManagedKey: false, physicalName: name })],
     ['AzureImageRegistry', 'azurerm_container_registry', 'TeamMlRegistry', (s: Construct, name: string) => new AzureImageRegistry(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), customerManagedKey: false, physicalName: name })],
     ['AzureWorkloadIdentity', 'azurerm_user_assigned_identity', 'team_ml-jobs', (s: Construct, name: string) => new AzureWorkloadIdentity(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), physicalName: name })],
-    ['AzurePrivateNetwork', 'azurerm_virtual_network', 'spoke-ml.vnet_', (s: Construct, name: string) => new AzurePrivateNetwork(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), physicalName: name })],
+    ['AzureNetwork', 'azurerm_virtual_network', 'spoke-ml.vnet_', (s: Construct, name: string) => new AzureNetwork(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), physicalName: name })],
   ])('GIVEN %s with a physicalName WHEN synthesized THEN the resource has exactly that name', (_construct, type, name, make) => {
     const json = synthStack((stack) => void make(stack, name));
     expect(onlyResource(json, type).name).toBe(name);
@@ -52,7 +52,7 @@ describe('physicalName on each Azure resource construct', () => {
     ['AzureArtifactStore', 'a'.repeat(25), /\[MLOPS_NAME_TOO_LONG\].*storage account name: it must be 3-24 characters.*\(25 characters\)/, (s: Construct, name: string) => new AzureArtifactStore(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), customerManagedKey: false, physicalName: name })],
     ['AzureImageRegistry', 'team-registry', /'physicalName' prop of AzureImageRegistry is not a valid Azure Container Registry name: it must be 5-50 characters of letters and digits only/, (s: Construct, name: string) => new AzureImageRegistry(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), customerManagedKey: false, physicalName: name })],
     ['AzureWorkloadIdentity', '1-jobs', /'physicalName' prop of AzureWorkloadIdentity is not a valid Azure managed identity name: it must be 3-128 characters/, (s: Construct, name: string) => new AzureWorkloadIdentity(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), physicalName: name })],
-    ['AzurePrivateNetwork', 'v', /'physicalName' prop of AzurePrivateNetwork is not a valid Azure virtual network name: it must be 2-64 characters/, (s: Construct, name: string) => new AzurePrivateNetwork(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), physicalName: name })],
+    ['AzureNetwork', 'v', /'physicalName' prop of AzureNetwork is not a valid Azure virtual network name: it must be 2-64 characters/, (s: Construct, name: string) => new AzureNetwork(s, 'X', { naming: NAMING, resourceGroup: rgOf(s), physicalName: name })],
   ])('GIVEN %s with the physicalName %j WHEN built THEN it fails naming the prop, the value and the limit', (_construct, name, message, make) => {
     expect(() => synthStack((stack) => void make(stack, name))).toThrow(message);
   });
@@ -66,7 +66,7 @@ describe('physicalName on each Azure resource construct', () => {
   test('GIVEN a compute cluster name WHEN synthesized THEN the cluster has it; one over 16 characters is refused', () => {
     const build = (physicalName: string) =>
       synthStack((stack) => {
-        const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [] });
+        const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [] });
         new AzureTrainingCompute(stack, 'Gpu', { naming: NAMING, workspace: p.workspace, identity: p.identity, physicalName });
       });
     expect(resourcesOf(build('gpu-cluster'), 'azurerm_machine_learning_compute_cluster').map((c) => c.name).sort()).toEqual(['gpu-cluster', 'train-cluster']);
@@ -75,14 +75,14 @@ describe('physicalName on each Azure resource construct', () => {
 
   test('GIVEN a model registry physicalName WHEN read access is granted THEN the custom model-reader role has that name', () => {
     const json = synthStack((stack) => {
-      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [] });
+      const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [] });
       const registry = new AzureModelRegistry(stack, 'Models', { naming: NAMING, resourceGroup: p.resourceGroup, workspace: p.workspace, physicalName: 'ML model reader (team)' });
       registry.grantRead(p.identity);
     });
     expect(resourcesOf(json, 'azurerm_role_definition').map((r) => r.name)).toContain('ML model reader (team)');
     expect(() =>
       synthStack((stack) => {
-        const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [] });
+        const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [] });
         new AzureModelRegistry(stack, 'Models', { naming: NAMING, resourceGroup: p.resourceGroup, workspace: p.workspace, physicalName: 'readers/all' });
       }),
     ).toThrow(/'physicalName' prop of AzureModelRegistry is not a valid Azure custom role name/);
@@ -104,7 +104,7 @@ describe('physical names of a whole platform', () => {
       (stack) =>
         void new AzureMlPlatform(stack, 'Platform', {
           naming: NAMING,
-          location: 'westeurope',
+          region: 'westeurope',
           tenantId: TENANT,
           deployers: [],
           network: { mode: 'private' },
@@ -143,7 +143,7 @@ describe('physical names of a whole platform', () => {
 
   test('GIVEN bad physicalNames WHEN the platform is built THEN every problem is named at once, by the construct prop it feeds', () => {
     const err = errorOf(() =>
-      synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, physicalNames: { storageAccount: 'st-ml', keyVault: '1kv' } })),
+      synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, physicalNames: { storageAccount: 'st-ml', keyVault: '1kv' } })),
     );
     expect(err.issues.map((i) => i.message)).toEqual([
       expect.stringMatching(/^The 'physicalNames\.keyVault' prop of AzureMlPlatform is not a valid Azure Key Vault name: it must be 3-24 characters.*Got "1kv"/),
@@ -153,7 +153,7 @@ describe('physical names of a whole platform', () => {
 
   test('GIVEN an override for a name the naming helper could not build WHEN the platform is built THEN the override is used and the long name is not an error', () => {
     const long = { ...NAMING, environment: 'averylongenv' };
-    const json = synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: long, location: 'westeurope', tenantId: TENANT, deployers: [], physicalNames: { storageAccount: 'stmllong', keyVault: 'kv-ml-long' } }));
+    const json = synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: long, region: 'westeurope', tenantId: TENANT, deployers: [], physicalNames: { storageAccount: 'stmllong', keyVault: 'kv-ml-long' } }));
     expect(onlyResource(json, 'azurerm_storage_account').name).toBe('stmllong');
   });
 });

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
-import { AzureEncryptionKey, AzureMlPlatform, AzureMlPlatformProps, AzurePrivateNetwork, AzureResourceGroup } from '../lib/azure';
+import { AzureEncryptionKey, AzureMlPlatform, AzureMlPlatformProps, AzureNetwork, AzureResourceGroup } from '../lib/azure';
 import { AzureGithubCiIdentity } from '../lib/ci/azure';
 import { loadConfig, parseConfig } from '../lib/config';
 import { TerraformData } from '../lib/deploy/terraform-data';
@@ -26,7 +26,7 @@ const HUB_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resource
 const HUB_BLOB_ZONE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub-rg/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net';
 
 function platform(stack: TerraformStack, extra: Partial<AzureMlPlatformProps> = {}): AzureMlPlatform {
-  return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, deployers: [ME], ...extra });
+  return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [ME], ...extra });
 }
 
 /** A platform with the training data upload and the runtime image push of a deployment. */
@@ -139,7 +139,7 @@ describe('private mode', () => {
   });
 
   test('GIVEN an existing hub subnet and a hub blob zone WHEN synthesized THEN no network is created, the hub zone is used and the other zones are created and linked to the hub network', () => {
-    let network!: AzurePrivateNetwork;
+    let network!: AzureNetwork;
     const hub = synthStack((stack) => {
       const pl = platform(stack, { network: { mode: 'private', existing: { azure: { subnetId: HUB_SUBNET, privateDnsZoneIds: { blob: HUB_BLOB_ZONE } } } } });
       network = pl.privateNetwork!;
@@ -158,7 +158,7 @@ describe('private mode', () => {
     expect(() =>
       synthStack((stack) => {
         const rg = new AzureResourceGroup(stack, 'Rg', { naming: NAMING, location: 'westeurope' });
-        new AzurePrivateNetwork(stack, 'Net', { naming: NAMING, resourceGroup: rg, existing: { subnetId: 'spoke/private-endpoints', privateDnsZoneIds: { vault: HUB_BLOB_ZONE } } });
+        new AzureNetwork(stack, 'Net', { naming: NAMING, resourceGroup: rg, existing: { subnetId: 'spoke/private-endpoints', privateDnsZoneIds: { vault: HUB_BLOB_ZONE } } });
       }),
     ).toThrow(/'existing\.subnetId'.*"spoke\/private-endpoints"[\s\S]*'existing\.privateDnsZoneIds\.vault'.*privatelink\.vaultcore\.azure\.net/);
   });
@@ -204,7 +204,7 @@ describe('finding 5: the training blob and who writes it', () => {
   });
 
   test('GIVEN no deployers WHEN synthesized THEN the principal running Terraform gets the three deploy data roles', () => {
-    const json = synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT }));
+    const json = synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT }));
     const caller = resourcesOf(json, 'azurerm_role_assignment').filter((a) => /data\.azurerm_client_config\.\w+\.object_id/.test(String(a.principal_id)));
     expect(caller.map((a) => a.role_definition_name).sort()).toEqual(['AcrPush', 'Key Vault Crypto Officer', 'Storage Blob Data Contributor']);
   });

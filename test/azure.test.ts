@@ -29,13 +29,13 @@ const TENANT = '11111111-2222-3333-4444-555555555555';
 
 function synthPlatform(extra: Partial<AzureMlPlatformProps> = {}): SynthJson {
   return synthStack((stack) => {
-    new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, ...extra });
+    new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, ...extra });
   });
 }
 
 function buildPlatform(extra: Partial<AzureMlPlatformProps> = {}): void {
   synthStack((stack) => {
-    new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, ...extra });
+    new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, ...extra });
   });
 }
 
@@ -684,8 +684,8 @@ describe('AzureMlPlatform', () => {
         const key = new AzureEncryptionKey(stack, 'Key', { ...base, tenantId: TENANT, publicNetworkAccess: true, expireAfterDays: 90, keyAdministratorPrincipalIds: [] });
         const svc = new AzureWorkloadIdentity(stack, 'Svc', { ...base, resource: 'id-svc' });
         const id = new AzureWorkloadIdentity(stack, 'Id', base);
-        const store = new AzureArtifactStore(stack, 'Store', { ...base, encryptionKey: key, encryptionIdentity: svc, publicNetworkAccess: true, softDeleteDays: 7 });
-        const registry = new AzureImageRegistry(stack, 'Registry', { ...base, encryptionKey: key, encryptionIdentity: svc, publicNetworkAccess: true, untaggedRetentionDays: 30 });
+        const store = new AzureArtifactStore(stack, 'Store', { ...base, encryptionKey: key, encryptionIdentity: svc, publicNetworkAccess: true, softDeleteRetentionDays: 7 });
+        const registry = new AzureImageRegistry(stack, 'Registry', { ...base, encryptionKey: key, encryptionIdentity: svc, publicNetworkAccess: true, untaggedImageRetentionDays: 30 });
         const workspace = new AzureMlWorkspace(stack, 'Ws', {
           ...base,
           encryptionKey: key,
@@ -743,7 +743,7 @@ describe('AzureMlPlatform', () => {
 
     test('GIVEN the model registry WHEN grantRead THEN a custom role with only model read actions is assigned on the workspace', () => {
       const out = synthStack((stack) => {
-        const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT });
+        const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT });
         platform.modelRegistry.grantRead(new AzureWorkloadIdentity(stack, 'Viewer', { naming: NAMING, resourceGroup: platform.resourceGroup, resource: 'viewer' }));
       });
       const role = resourcesOf(out, 'azurerm_role_definition').find((r) => r.name === 'contoso-mlops-dev-mlw-model-reader')!;
@@ -767,7 +767,7 @@ describe('AzureMlPlatform', () => {
     ])('GIVEN an AWS identity WHEN %s THEN it throws MLOPS_CLOUD_MISMATCH', (operation, grant) => {
       expect(() =>
         synthStack((stack) => {
-          const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT });
+          const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT });
           grant(platform, new ForeignIdentity(stack, 'AwsRole'));
         }),
       ).toThrow(new RegExp(`MLOPS_CLOUD_MISMATCH.*${operation.replace('.', '\\.')}`));
@@ -790,12 +790,12 @@ describe('AzureMlPlatform', () => {
     test('GIVEN several bad props WHEN built THEN one error lists every problem', () => {
       let error: any;
       try {
-        buildPlatform({ tenantId: 'not-a-guid', location: 'West Europe', training: { maxNodes: 1.5 }, network: { allowedIpRanges: ['nope'] } });
+        buildPlatform({ tenantId: 'not-a-guid', region: 'West Europe', training: { maxNodes: 1.5 }, network: { allowedIpRanges: ['nope'] } });
       } catch (e) {
         error = e;
       }
       expect(error?.name).toBe('MlopsValidationError');
-      expect(error.issues.map((i: any) => i.message.match(/'([^']+)' prop/)?.[1])).toEqual(['location', 'tenantId', 'allowedIpRanges[0]', 'training.maxNodes']);
+      expect(error.issues.map((i: any) => i.message.match(/'([^']+)' prop/)?.[1])).toEqual(['region', 'tenantId', 'allowedIpRanges[0]', 'training.maxNodes']);
     });
 
     test('GIVEN a naming that makes the storage account name too long WHEN built THEN it throws MLOPS_NAME_TOO_LONG', () => {
@@ -805,7 +805,7 @@ describe('AzureMlPlatform', () => {
     test('GIVEN a compute with minNodes above maxNodes WHEN built THEN it throws naming minNodes', () => {
       expect(() =>
         synthStack((stack) => {
-          const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT });
+          const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT });
           new AzureTrainingCompute(stack, 'Extra', { naming: NAMING, workspace: platform.workspace, identity: platform.identity, maxNodes: 2, minNodes: 3 });
         }),
       ).toThrow(/'minNodes' prop of AzureTrainingCompute.*Got 3/);

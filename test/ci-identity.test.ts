@@ -68,7 +68,7 @@ function addOutputs(stack: TerraformStack, outputs: Record<string, string>): voi
 // ---------------------------------------------------------------------------------------------
 describe('AzureGithubCiIdentity', () => {
   const build = (stack: TerraformStack, props: Partial<AzureGithubCiIdentityProps> = {}): AzureGithubCiIdentity => {
-    const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT });
+    const platform = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT });
     const ci = new AzureGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming: NAMING, subscriptionId: SUBSCRIPTION, tenantId: TENANT, ...props });
     addOutputs(stack, ci.outputs);
     return ci;

@@ -419,7 +419,7 @@ describe('bad props fail with the prop, the value and the fix', () => {
     const message = buildError({
       endpoint: { minInstances: 3, maxInstances: 2, alarms: { errorRatePercent: 0, latencyP95Ms: 1.5 }, size: ComputeSize.small({ aws: 'c5.large' }), name: 'x'.repeat(51) },
     });
-    expect(message).toContain("'maxInstances' prop of AwsScoringEndpoint must be an integer not below minInstances (3). Got 2");
+    expect(message).toContain("'maxInstances' prop of AwsScoringEndpoint must be at least minInstances (3). Got 2");
     expect(message).toContain("'alarms.errorRatePercent' prop");
     expect(message).toContain("'alarms.latencyP95Ms' prop");
     expect(message).toContain("'size' prop of AwsScoringEndpoint must be a SageMaker instance type");

@@ -28,7 +28,7 @@ const RELEASE = 'contoso-mlops-dev-bike-demand';
 type Build = { platform: AzureMlPlatform; job: AzureTrainingJob; endpoint?: AzureScoringEndpoint };
 
 function platformOf(stack: TerraformStack, extra: Partial<AzureMlPlatformProps> = {}): AzureMlPlatform {
-  return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: TENANT, ...extra });
+  return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, ...extra });
 }
 
 function jobProps(platform: IMlPlatform, extra: Partial<TrainingJobProps> = {}): TrainingJobProps {
@@ -370,11 +370,11 @@ describe('AzureScoringEndpoint', () => {
       ['name', { name: 'BikeDemand' }, /'name' prop.*lowercase.*Got "BikeDemand"/],
       ['minInstances', { minInstances: 0 }, /'minInstances' prop.*from 1 to 20\. Got 0/],
       ['maxInstances', { minInstances: 3, maxInstances: 2 }, /'maxInstances' prop.*at least minInstances \(3\)\. Got 2/],
-      ['rollout.strategy', { rollout: { strategy: 'blue-green' as never } }, /'rollout\.strategy' prop.*one of 'canary', 'linear', 'all-at-once'\. Got "blue-green"/],
+      ['rollout.strategy', { rollout: { strategy: 'blue-green' as never } }, /'rollout\.strategy' prop.*one of canary, linear, all-at-once\. Got "blue-green"/],
       ['rollout.canaryPercent', { rollout: { strategy: 'canary', canaryPercent: 60 } }, /'rollout\.canaryPercent' prop.*from 1 to 50\. Got 60/],
       ['rollout.stepPercent', { rollout: { strategy: 'linear', stepPercent: 3 } }, /'rollout\.stepPercent' prop.*from 5 to 50\. Got 3/],
       ['rollout.bakeMinutes', { rollout: { strategy: 'canary', bakeMinutes: 1.5 } }, /'rollout\.bakeMinutes' prop.*from 0 to 120\. Got 1\.5/],
-      ['alarms.errorRatePercent', { alarms: { errorRatePercent: 0 } }, /'alarms\.errorRatePercent' prop.*above 0 and at most 100\. Got 0/],
+      ['alarms.errorRatePercent', { alarms: { errorRatePercent: 0 } }, /'alarms\.errorRatePercent' prop.*above 0, at most 100 \(percent of 5xx responses\)\. Got 0/],
       ['alarms.latencyP95Ms', { alarms: { latencyP95Ms: -1 } }, /'alarms\.latencyP95Ms' prop.*Got -1/],
       ['authMode', { authMode: 'Anonymous' as never }, /'authMode' prop.*one of 'AMLToken', 'Key', 'AADToken'\. Got "Anonymous"/],
       ['size', { size: ComputeSize.small({ azure: 'DS3' }) }, /'size' prop.*VM size that managed online endpoints support.*Got "DS3"/],
@@ -386,7 +386,7 @@ describe('AzureScoringEndpoint', () => {
       expect(() =>
         synthStack((stack) => {
           const platform = platformOf(stack);
-          const other = new AzureMlPlatform(stack, 'Other', { naming: { ...NAMING, environment: 'test' }, location: 'westeurope', tenantId: TENANT });
+          const other = new AzureMlPlatform(stack, 'Other', { naming: { ...NAMING, environment: 'test' }, region: 'westeurope', tenantId: TENANT });
           const job = new AzureTrainingJob(stack, 'Job', jobProps(other));
           new AzureScoringEndpoint(stack, 'Endpoint', { platform, image: IMAGE, job });
         }),

@@ -10,8 +10,8 @@ import { AwsMlPlatform } from '../lib/aws';
 import { loadConfig } from '../lib/config';
 import { applyPolicyPack, PolicyViolationError } from '../lib/policy';
 import { dependencyGraphOf, dependsTransitively, describeCycle, findCycles } from '../lib/policy/graph';
-import { duplicateNames } from '../lib/policy/names';
-import { ensureUniquePhysicalNames } from '../lib/policy/unique-names';
+import { duplicateNames } from '../lib/core/physical-names';
+import { ensureUniquePhysicalNames } from '../lib/core/unique-names';
 import { MlPlatformStack } from '../lib/stack';
 
 const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');

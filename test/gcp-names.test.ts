@@ -5,7 +5,7 @@ import { GcpEncryptionKey } from '../lib/gcp/encryption-key';
 import { GcpImageRegistry } from '../lib/gcp/image-registry';
 import { GcpNetwork } from '../lib/gcp/network';
 import { GcpWorkloadIdentity } from '../lib/gcp/workload-identity';
-import { GcpWorkspace } from '../lib/gcp/workspace';
+import { GcpMlWorkspace } from '../lib/gcp/workspace';
 import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
 
 /** Item 6 on GCP: every resource construct takes `physicalName`, checked against GCP's limits. */
@@ -31,7 +31,7 @@ describe('physicalName overrides the naming helper', () => {
       const key = new GcpEncryptionKey(stack, 'Key', { ...COMMON, physicalName: 'ml_data-key', keyRingName: 'ml-keys-2025' });
       new GcpArtifactStore(stack, 'Store', { ...COMMON, encryptionKey: key, physicalName: 'acme_ml-artifacts-eu' });
       new GcpImageRegistry(stack, 'Registry', { ...COMMON, encryptionKey: key, physicalName: 'ml-images' });
-      new GcpWorkspace(stack, 'Workspace', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'Churn experiments (EU)' });
+      new GcpMlWorkspace(stack, 'Workspace', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'Churn experiments (EU)' });
       new GcpWorkloadIdentity(stack, 'Identity', { naming: NAMING, projectId: COMMON.projectId, physicalName: 'churn-scoring' });
       new GcpNetwork(stack, 'Network', { ...COMMON, mode: 'private', physicalName: 'ml-spoke' });
     });
@@ -83,7 +83,7 @@ describe('physicalName beyond GCP limits fails with the prop, the value and the 
     ['a repository ending with a hyphen', (s) => new GcpImageRegistry(s, 'R', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'images-' }), "'physicalName' prop of GcpImageRegistry", 'Artifact Registry repository'],
     ['a crypto key with a dot', (s) => new GcpEncryptionKey(s, 'K', { ...COMMON, physicalName: 'ml.key' }), "'physicalName' prop of GcpEncryptionKey", 'Cloud KMS key name of 1-63'],
     ['a key ring of 64 characters', (s) => new GcpEncryptionKey(s, 'K', { ...COMMON, keyRingName: 'r'.repeat(64) }), "'keyRingName' prop of GcpEncryptionKey", 'Cloud KMS key ring name of 1-63'],
-    ['a TensorBoard display name of 129 characters', (s) => new GcpWorkspace(s, 'W', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'x'.repeat(129) }), "'physicalName' prop of GcpWorkspace", 'a Vertex AI display name of 1-128'],
+    ['a TensorBoard display name of 129 characters', (s) => new GcpMlWorkspace(s, 'W', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'x'.repeat(129) }), "'physicalName' prop of GcpMlWorkspace", 'a Vertex AI display name of 1-128'],
     ['a network base name that leaves no room for -jobs-attachment', (s) => new GcpNetwork(s, 'N', { ...COMMON, mode: 'private', physicalName: 'n'.repeat(48) }), 'at most 47 characters', '"<physicalName>-jobs-attachment"'],
     ['a network name starting with a digit', (s) => new GcpNetwork(s, 'N', { ...COMMON, mode: 'private', physicalName: '1net' }), "'physicalName' prop of GcpNetwork", 'Compute Engine resource name'],
   ];

@@ -19,7 +19,7 @@ import {
   GcpProjectServices,
   GcpTrainingCompute,
   GcpWorkloadIdentity,
-  GcpWorkspace,
+  GcpMlWorkspace,
 } from '../lib/gcp';
 import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
 
@@ -312,7 +312,7 @@ describe('GcpMlPlatform attributes', () => {
       expect(p.imageRegistry.imageUri).toMatch(/^europe-west4-docker\.pkg\.dev\/contoso-ml-dev\/\$\{TfToken\[.+\]\}$/);
       expect(p.artifactStore.url).toMatch(/^gs:\/\/\$\{TfToken\[.+\]\}$/);
       expect(Token.isUnresolved(p.identity.principal)).toBe(true);
-      expect(p.trainingCompute.machineSpec).toEqual({ machineType: 'n1-standard-4', acceleratorType: 'NVIDIA_TESLA_T4', acceleratorCount: 1 });
+      expect(p.trainingCompute.machine).toEqual({ instanceType: 'n1-standard-4', accelerator: { type: 'NVIDIA_TESLA_T4', count: 1 } });
       expect(p.trainingCompute.schedulingStrategy).toBe('SPOT');
       expect(p.trainingCompute.maxNodes).toBe(2);
       for (const value of [p.workspace.workspaceName, p.encryptionKey.keyId, p.artifactStore.storeId, p.imageRegistry.registryId, p.identity.identityId]) {
@@ -325,7 +325,7 @@ describe('GcpMlPlatform attributes', () => {
     synthStack((stack) => {
       const c = new GcpTrainingCompute(stack, 'Compute');
       expect(c.computeName).toBe('n1-standard-4');
-      expect(c.machineSpec).toEqual({ machineType: 'n1-standard-4', acceleratorCount: 0 });
+      expect(c.machine).toEqual({ instanceType: 'n1-standard-4' });
       expect(c.maxNodes).toBe(4);
       expect(c.lowPriority).toBe(false);
       expect(c.schedulingStrategy).toBe('STANDARD');
@@ -464,15 +464,15 @@ describe('GCP resource constructs', () => {
       const json = withKey((s, { key }) => new GcpImageRegistry(s, 'Registry', { ...COMMON, encryptionKey: key, retainData: false }));
       expect(onlyResource(json, 'google_artifact_registry_repository').lifecycle).toBeUndefined();
     },
-    'GcpWorkspace.customerManagedKey': () => {
-      const json = withKey((s, { identity }) => new GcpWorkspace(s, 'Workspace', { ...COMMON, customerManagedKey: false }).grantUse(identity));
+    'GcpMlWorkspace.customerManagedKey': () => {
+      const json = withKey((s, { identity }) => new GcpMlWorkspace(s, 'Workspace', { ...COMMON, customerManagedKey: false }).grantUse(identity));
       const tensorboard = onlyResource(json, 'google_vertex_ai_tensorboard');
       expect(tensorboard.encryption_spec).toBeUndefined();
       expect(tensorboard.depends_on ?? []).toHaveLength(0);
       expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toHaveLength(0);
     },
-    'GcpWorkspace.retainData': () => {
-      const json = withKey((s, { key }) => new GcpWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key, retainData: false }));
+    'GcpMlWorkspace.retainData': () => {
+      const json = withKey((s, { key }) => new GcpMlWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key, retainData: false }));
       expect(onlyResource(json, 'google_vertex_ai_tensorboard').lifecycle).toBeUndefined();
     },
   };
@@ -554,7 +554,7 @@ describe('GCP resource constructs', () => {
 
   test('GIVEN a workspace and a model registry WHEN both grant aiplatform.user THEN one project member is made', () => {
     const json = withKey((s, { key, identity }) => {
-      new GcpWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key }).grantUse(identity);
+      new GcpMlWorkspace(s, 'Workspace', { ...COMMON, encryptionKey: key }).grantUse(identity);
       new GcpModelRegistry(s, 'Models', { projectId: 'contoso-ml-dev', region: 'europe-west4' }).grantWrite(identity);
     });
     expect(resourcesOf(json, 'google_project_iam_member').filter((m) => m.role === 'roles/aiplatform.user')).toHaveLength(1);
@@ -567,7 +567,7 @@ describe('GCP resource constructs', () => {
       const store = new GcpArtifactStore(stack, 'Store', { ...COMMON, encryptionKey: key });
       const registry = new GcpImageRegistry(stack, 'Registry', { ...COMMON, encryptionKey: key });
       const models = new GcpModelRegistry(stack, 'Models', { projectId: 'contoso-ml-dev', region: 'europe-west4' });
-      const workspace = new GcpWorkspace(stack, 'Workspace', { ...COMMON, encryptionKey: key });
+      const workspace = new GcpMlWorkspace(stack, 'Workspace', { ...COMMON, encryptionKey: key });
       const foreign = new ForeignIdentity(stack, 'Foreign', cloud);
       const grants: Array<() => void> = [
         () => key.grantEncryptDecrypt(foreign),
@@ -609,7 +609,7 @@ describe('GCP validation', () => {
     expect(error.issues[0]!.code).toBe(ErrorCode.PROP_INVALID);
     expect(error.message).toContain("'training.maxNodes'");
     expect(error.message).toContain('Got 0');
-    expect(error.message).toContain('from 1 to 1000');
+    expect(error.message).toContain('from 1 to 100.');
   });
 
   test('GIVEN malformed CIDRs in allowedIpRanges WHEN the platform is built THEN each one is reported', () => {
@@ -696,14 +696,14 @@ describe('GCP validation', () => {
       (s: TerraformStack) => new GcpImageRegistry(s, 'Registry', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4', customerManagedKey: true }),
     ],
     [
-      'GcpWorkspace',
+      'GcpMlWorkspace',
       'customerManagedKey',
       (s: TerraformStack) => {
         const common = { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' };
-        new GcpWorkspace(s, 'Workspace', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), customerManagedKey: false });
+        new GcpMlWorkspace(s, 'Workspace', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), customerManagedKey: false });
       },
     ],
-    ['GcpWorkspace', 'encryptionKey', (s: TerraformStack) => new GcpWorkspace(s, 'Workspace', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' })],
+    ['GcpMlWorkspace', 'encryptionKey', (s: TerraformStack) => new GcpMlWorkspace(s, 'Workspace', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' })],
     ['GcpTrainingCompute', 'maxNodes', (s: TerraformStack) => new GcpTrainingCompute(s, 'Compute', { maxNodes: 0 })],
     ['GcpModelRegistry', 'region', (s: TerraformStack) => new GcpModelRegistry(s, 'Models', { projectId: 'contoso-ml-dev', region: 'EU' })],
     ['GcpWorkloadIdentity', 'projectId', (s: TerraformStack) => new GcpWorkloadIdentity(s, 'Identity', { naming: NAMING, projectId: 'x' })],

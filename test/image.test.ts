@@ -57,7 +57,7 @@ function platformFor(stack: TerraformStack, cloud: Cloud): IMlPlatform {
     case 'aws':
       return new AwsMlPlatform(stack, 'Platform', { naming: NAMING, accountId: '123456789012', region: 'eu-west-1' });
     case 'azure':
-      return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, location: 'westeurope', tenantId: '11111111-2222-3333-4444-555555555555' });
+      return new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: '11111111-2222-3333-4444-555555555555' });
     case 'gcp':
       return new GcpMlPlatform(stack, 'Platform', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' });
   }

@@ -584,9 +584,9 @@ test('every AWS rule has a bad and a good case', () => {
 
 test('open ingress is accepted when the config allows public network access, and says so', () => {
   const open = (s: TerraformStack) => new SecurityGroup(s, 'Sg', { name: 'sg', ingress: [{ fromPort: 443, toPort: 443, protocol: 'tcp', cidrBlocks: ['0.0.0.0/0'] }] });
-  const report = run(open, { allowPublicNetwork: true });
+  const report = run(open, { networkMode: 'public' });
   expect(report.violations.filter((v) => v.ruleId === 'MLOPS_AWS_OPEN_INGRESS')).toEqual([]);
-  expect(report.rulesRelaxed).toContainEqual({ ruleId: 'MLOPS_AWS_OPEN_INGRESS', by: 'allowPublicNetwork' });
+  expect(report.rulesRelaxed).toContainEqual({ ruleId: 'MLOPS_AWS_OPEN_INGRESS', by: 'publicNetwork' });
   expect(report.rulesApplied).not.toContain('MLOPS_AWS_OPEN_INGRESS');
 });
 

@@ -573,7 +573,7 @@ test('public endpoints pass when the config allows public network access, and th
       vault(s, { publicNetworkAccessEnabled: true, networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' } });
       workspace(s, true);
     },
-    { allowPublicNetwork: true },
+    { networkMode: 'public' },
   );
   expect(report.violations).toEqual([]);
   expect(report.rulesRelaxed.map((r) => r.ruleId).sort()).toEqual(

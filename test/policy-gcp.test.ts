@@ -430,7 +430,7 @@ test('a public Vertex endpoint and an open firewall pass when the config allows 
       new VertexAiEndpoint(s, 'Endpoint', { name: 'scoring', displayName: 'scoring', location: 'europe-west4', encryptionSpec: { kmsKeyName: KMS } });
       new ComputeFirewall(s, 'Firewall', { name: 'https', network: 'default', sourceRanges: ['0.0.0.0/0'], allow: [{ protocol: 'tcp', ports: ['443'] }] });
     },
-    { allowPublicNetwork: true },
+    { networkMode: 'public' },
   );
   expect(report.violations).toEqual([]);
 });

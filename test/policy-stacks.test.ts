@@ -59,7 +59,7 @@ describe('the shipped dev stacks', () => {
     const lines: string[] = [];
     // The stack may already apply the pack itself; otherwise apply it as the stack would.
     const pack =
-      PolicyPack.of(stack) ?? applyPolicyPack(stack, { allowPublicNetwork: config.network.mode === 'public', allowDataDeletion: !config.protection.retainData, log: (l) => lines.push(l) });
+      PolicyPack.of(stack) ?? applyPolicyPack(stack, { networkMode: config.network.mode, allowDataDeletion: !config.protection.retainData, log: (l) => lines.push(l) });
     return { stack, pack, lines, raw };
   }
 
@@ -90,7 +90,7 @@ describe('the shipped dev stacks', () => {
     Testing.synth(stack);
     expect([...new Set(strict.check().violations.map((v) => v.ruleId))].sort()).toEqual(['CKV_AZURE_109', 'CKV_AZURE_139', 'CKV_AZURE_144', 'CKV_AZURE_189', 'CKV_AZURE_35', 'CKV_AZURE_59', 'MLOPS_RELEASE_PUBLIC_ENDPOINT']);
     const configured = PolicyPack.of(stack)!;
-    expect(configured.options.allowPublicNetwork).toBe(true);
+    expect(configured.options.networkMode).toBe('public');
     expect(configured.check().violations).toEqual([]);
   });
 });

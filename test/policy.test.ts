@@ -118,7 +118,7 @@ describe('failing the synth', () => {
   });
 
   test('the rules count the relaxed ones out and list them', () => {
-    const b = build(() => undefined, { allowPublicNetwork: true, allowDataDeletion: true });
+    const b = build(() => undefined, { networkMode: 'public', allowDataDeletion: true });
     expect(synthError(b)).toBeUndefined();
     expect(b.lines[0]).toBe(`Policy pack on policy: ${POLICY_RULES.length - 13} rules on 0 resources: 0 violation(s), 0 suppressed, 0 unused suppression(s)`);
     expect(b.lines[1]).toMatch(/^ {2}not applied \(network\.mode: public\): /);
@@ -264,7 +264,7 @@ describe('public scoring endpoints deployed by release steps', () => {
   test('a private endpoint, a training step, and a public endpoint the config allows pass', () => {
     expect(check(release({ publicNetworkAccess: false })).violations).toEqual([]);
     expect(check(release({ publicNetworkAccess: true }, 'training')).violations).toEqual([]);
-    expect(check(release({ publicNetworkAccess: true }), { allowPublicNetwork: true }).violations).toEqual([]);
+    expect(check(release({ publicNetworkAccess: true }), { networkMode: 'public' }).violations).toEqual([]);
   });
 });
 
@@ -316,7 +316,7 @@ describe('suppressions', () => {
         Policy.suppress(s, 'CKV_AWS_51', 'tags are immutable by pipeline convention');
         Policy.suppress(s, 'MLOPS_AWS_OPEN_INGRESS', 'the load balancer is public by design');
       },
-      { allowPublicNetwork: true },
+      { networkMode: 'public' },
     );
     expect(synthError(b)).toBeUndefined();
     expect(b.lines).toContain('  unused suppression CKV_AWS_51 on policy: "tags are immutable by pipeline convention": it matched no finding; remove it');

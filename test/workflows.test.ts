@@ -253,10 +253,24 @@ describe('the commands the workflows run exist', () => {
     expect(pkg.scripts.deploy).toMatch(/cdktf deploy$/);
   });
 
-  test('the stack name is the config file name, selected by MLOPS_CONFIG', () => {
-    const main = fs.readFileSync(path.join(ROOT, 'stacks', 'main.ts'), 'utf8');
-    expect(main).toContain('MLOPS_CONFIG');
-    expect(main).toMatch(/const id = configStackId\(file\);/);
-    expect(fs.readFileSync(path.join(ROOT, 'lib', 'config', 'load.ts'), 'utf8')).toMatch(/export function configStackId\(file: string\): string \{\n {2}return path\.basename\(file\)\.replace\(/);
+  test('the stack name is the config file name, selected by MLOPS_CONFIG (what the deploy workflow relies on)', () => {
+    // The app itself, as the workflow runs it: a config selected by path is synthesized as the stack named after the file.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-stack-name-'));
+    try {
+      const config = path.join(dir, 'team-prod.yaml');
+      fs.copyFileSync(path.join(ROOT, 'stacks', 'config', 'dev-aws.yaml'), config);
+      const out = path.join(dir, 'out');
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'stacks', 'main.js')], {
+        cwd: ROOT,
+        env: { ...process.env, MLOPS_CONFIG: config, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: '1' },
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(fs.readdirSync(path.join(out, 'stacks'))).toEqual(['team-prod']);
+      expect(fs.existsSync(path.join(out, 'stacks', 'team-prod', 'cdk.tf.json'))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,8 +10,8 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsEncryptionKey, TOPIC_PUBLISHER_SERVICE_PRINCIPALS } from '../aws/encryption-key';
 import { AwsMlPlatform } from '../aws/platform';
-import { partitionOf } from '../aws/private/arn';
-import { policyDocument } from '../aws/private/policy';
+import { partitionOf } from '../aws/arn';
+import { policyDocument } from '../aws/policy-document';
 import { ErrorCode, messages } from '../core/errors';
 import { EVALUATION_WINDOW_MINUTES, EndpointAlertsProps, IEndpointAlerts, alertName, alertDescriptions, resolveAlertProps } from './common';
 

@@ -21,10 +21,11 @@ import {
   S3_OBJECT_WRITE_ACTIONS,
 } from './perms';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './private/policy';
-import { checkCidrs, checkInt, checkOneOf, checkPrincipalArns, checkRegion, checkVpcEndpointIds } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './policy-document';
+import { checkPrincipalArns, checkVpcEndpointIds } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
+import { PropChecks } from '../core/validate';
 
 /**
  * An S3 bucket the AWS platform keeps its artifacts in: one this library
@@ -39,7 +40,7 @@ export interface IAwsArtifactStore extends IArtifactStore {
   /** Bucket ARN. */
   readonly bucketArn: string;
   /** The key objects are encrypted with (SSE-KMS), which grants on the store include; none for SSE-S3. */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
   /**
    * True for a bucket imported by name: the library never writes its
    * policy, public access block, encryption, versioning or lifecycle; grants
@@ -63,7 +64,7 @@ export interface AwsArtifactStoreAttributes {
    * on the store then include it. Leave unset for an SSE-S3 bucket.
    * @default - none: grants include no key
    */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
   /**
    * The bucket's region. When given, `terraform plan` checks the bucket is
    * there (SageMaker reads training data and writes models only in its own
@@ -89,9 +90,9 @@ export interface AwsArtifactStoreProps {
    * Required while `customerManagedKey` is true; ignored while it is false.
    * @default - none (only valid with `customerManagedKey: false`)
    */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
   /**
-   * Encrypt objects with `key` (SSE-KMS, bucket key on) (CKV_AWS_145, CKV_AWS_19).
+   * Encrypt objects with `encryptionKey` (SSE-KMS, bucket key on) (CKV_AWS_145, CKV_AWS_19).
    * `false` uses S3-managed keys (SSE-S3, AES256): still encrypted at rest
    * (CKV_AWS_19), but fails CKV_AWS_145, and grants on the store no longer
    * include the key.
@@ -131,7 +132,7 @@ export interface AwsArtifactStoreProps {
   /**
    * Create the lifecycle configuration that expires non-current versions and
    * aborts incomplete multipart uploads (CKV2_AWS_61, CKV_AWS_300). `false`
-   * creates none; `noncurrentVersionExpirationDays` and
+   * creates none; `noncurrentVersionRetentionDays` and
    * `abortIncompleteMultipartUploadDays` must then be left unset.
    * @default true
    */
@@ -173,7 +174,7 @@ export interface AwsArtifactStoreProps {
    * Days after which non-current object versions are deleted (while `lifecycleRules` is on).
    * @default 90
    */
-  readonly noncurrentVersionExpirationDays?: number;
+  readonly noncurrentVersionRetentionDays?: number;
   /**
    * Days after which incomplete multipart uploads are aborted (while `lifecycleRules` is on).
    * @default 7
@@ -204,7 +205,7 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
    * writes its bucket policy, public access block, encryption, versioning or
    * lifecycle: the TLS-only and network guards, encryption at rest and
    * versioning are its owner's job. Grants on it are identity policies of the
-   * grantee (and of `attrs.key`). Terraform reads it (`data.aws_s3_bucket`),
+   * grantee (and of `attrs.encryptionKey`). Terraform reads it (`data.aws_s3_bucket`),
    * so a missing bucket fails `terraform plan`.
    */
   static fromExisting(scope: Construct, id: string, attrs: AwsArtifactStoreAttributes): IAwsArtifactStore {
@@ -239,36 +240,36 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
   public readonly objectWriteDependencies: readonly ITerraformDependable[];
 
   /** The key objects are encrypted with, which grants on the store include; none without a customer-managed key. */
-  public readonly key?: IAwsEncryptionKey;
+  public readonly encryptionKey?: IAwsEncryptionKey;
   private readonly guardExemptPrincipals: string[] = [];
   private readonly guardVpcEndpoints: string[] = [];
 
   constructor(scope: Construct, id: string, props: AwsArtifactStoreProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkCidrs(issues, this.node.path, 'AwsArtifactStore', props.allowedIpRanges);
-    checkPrincipalArns(issues, this.node.path, 'AwsArtifactStore', 'exemptPrincipals', props.exemptPrincipals);
-    checkVpcEndpointIds(issues, this.node.path, 'AwsArtifactStore', 'allowedVpcEndpointIds', props.allowedVpcEndpointIds);
-    checkInt(issues, this.node.path, 'AwsArtifactStore', 'noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays, 1);
-    checkInt(issues, this.node.path, 'AwsArtifactStore', 'abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
-    checkOneOf<AwsObjectOwnership>(issues, this.node.path, 'AwsArtifactStore', 'objectOwnership', props.objectOwnership, [
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).cidrs('allowedIpRanges', props.allowedIpRanges);
+    checkPrincipalArns(new PropChecks(issues, 'AwsArtifactStore', this.node.path), 'exemptPrincipals', props.exemptPrincipals);
+    checkVpcEndpointIds(new PropChecks(issues, 'AwsArtifactStore', this.node.path), 'allowedVpcEndpointIds', props.allowedVpcEndpointIds);
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).int('noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).int('abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1);
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).oneOf<AwsObjectOwnership>('objectOwnership', props.objectOwnership, [
       'BucketOwnerEnforced',
       'BucketOwnerPreferred',
       'ObjectWriter',
     ]);
-    checkOneOf<AwsTlsVersion>(issues, this.node.path, 'AwsArtifactStore', 'minimumTlsVersion', props.minimumTlsVersion, ['1.0', '1.1', '1.2']);
-    checkPhysicalName(issues, this.node.path, 'AwsArtifactStore', 'physicalName', props.physicalName, 's3Bucket');
+    new PropChecks(issues, 'AwsArtifactStore', this.node.path).oneOf<AwsTlsVersion>('minimumTlsVersion', props.minimumTlsVersion, ['1.0', '1.1', '1.2']);
+    checkPhysicalName(new PropChecks(issues, 'AwsArtifactStore', this.node.path), 'physicalName', props.physicalName, 's3Bucket');
     const customerManagedKey = props.customerManagedKey ?? true;
-    if (customerManagedKey && !props.key) {
+    if (customerManagedKey && !props.encryptionKey) {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsArtifactStore', 'key', undefined, 'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)'),
+        messages.propInvalid('AwsArtifactStore', 'encryptionKey', undefined, 'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)'),
       );
     }
     const lifecycleRules = props.lifecycleRules ?? true;
     if (!lifecycleRules) {
-      for (const prop of ['noncurrentVersionExpirationDays', 'abortIncompleteMultipartUploadDays'] as const) {
+      for (const prop of ['noncurrentVersionRetentionDays', 'abortIncompleteMultipartUploadDays'] as const) {
         if (props[prop] !== undefined) {
           issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AwsArtifactStore', prop, props[prop], 'unset while lifecycleRules is false'));
         }
@@ -276,7 +277,7 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
     }
     issues.throwIfAny('Invalid AwsArtifactStore props:');
 
-    this.key = customerManagedKey ? props.key : undefined;
+    this.encryptionKey = customerManagedKey ? props.encryptionKey : undefined;
     const retainData = props.retainData ?? true;
     const name = props.physicalName ?? awsName(props.naming, 's3Bucket');
     const bucket = new S3Bucket(this, 'Resource', {
@@ -301,8 +302,8 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
     const encryption = new S3BucketServerSideEncryptionConfigurationA(this, 'Encryption', {
       bucket: bucket.id,
       rule: [
-        this.key
-          ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.key.keyArn }, bucketKeyEnabled: true }
+        this.encryptionKey
+          ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.encryptionKey.keyArn }, bucketKeyEnabled: true }
           : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
       ],
     });
@@ -318,7 +319,7 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
             id: 'expire-noncurrent-versions',
             status: 'Enabled',
             filter: [{ prefix: '' }],
-            noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
+            noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionRetentionDays ?? 90 }],
           },
           {
             id: 'abort-incomplete-multipart-uploads',
@@ -430,7 +431,7 @@ function grantStoreRead(store: Construct & IAwsArtifactStore, identity: IWorkloa
   const role = awsGrantee(store, identity, operation);
   role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS], resources: [store.bucketArn] });
   role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS], resources: [`${store.bucketArn}/*`] });
-  store.key?.grantDecrypt(role);
+  store.encryptionKey?.grantDecrypt(role);
   return role;
 }
 
@@ -439,7 +440,7 @@ function grantStoreReadWrite(store: Construct & IAwsArtifactStore, identity: IWo
   const role = awsGrantee(store, identity, operation);
   role.addToPolicy({ actions: [...S3_BUCKET_READ_ACTIONS, ...S3_BUCKET_WRITE_ACTIONS], resources: [store.bucketArn] });
   role.addToPolicy({ actions: [...S3_OBJECT_READ_ACTIONS, ...S3_OBJECT_WRITE_ACTIONS], resources: [`${store.bucketArn}/*`] });
-  store.key?.grantEncryptDecrypt(role);
+  store.encryptionKey?.grantEncryptDecrypt(role);
   return role;
 }
 
@@ -455,7 +456,7 @@ class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
   public readonly url: string;
   public readonly bucketName: string;
   public readonly bucketArn: string;
-  public readonly key?: IAwsEncryptionKey;
+  public readonly encryptionKey?: IAwsEncryptionKey;
   public readonly objectWriteDependencies: readonly ITerraformDependable[] = [];
   /** The bucket's region as given in the attributes. */
   public readonly region?: string;
@@ -468,12 +469,12 @@ class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
     if (typeof name !== 'string' || name.length === 0) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, 'the name of an existing S3 bucket, such as "landing-zone-ml-data"'));
     } else {
-      checkPhysicalName(issues, this.node.path, C, 'bucketName', name, 's3Bucket');
+      checkPhysicalName(new PropChecks(issues, C, this.node.path), 'bucketName', name, 's3Bucket');
     }
-    if (attrs?.region !== undefined) checkRegion(issues, this.node.path, C, attrs.region);
-    const key = attrs?.key as unknown;
+    if (attrs?.region !== undefined) new PropChecks(issues, C, this.node.path).region('aws', 'region', attrs.region);
+    const key = attrs?.encryptionKey as unknown;
     if (key !== undefined && (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'key', (key as { node?: { path?: string } })?.node?.path ?? key, 'the bucket\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3'));
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'encryptionKey', (key as { node?: { path?: string } })?.node?.path ?? key, 'the bucket\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3'));
     }
     issues.throwIfAny(`Invalid ${C} attributes:`);
 
@@ -497,7 +498,7 @@ class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
     this.storeName = attrs.bucketName;
     this.storeId = bucket.arn;
     this.url = `s3://${attrs.bucketName}`;
-    this.key = attrs.key;
+    this.encryptionKey = attrs.encryptionKey;
     this.region = region;
   }
 

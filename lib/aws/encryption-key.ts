@@ -6,11 +6,12 @@ import { IEncryptionKey, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { KMS_DECRYPT_ACTIONS, KMS_ENCRYPT_ACTIONS, KMS_LOGS_SERVICE_ACTIONS, KMS_ROOT_ACTIONS } from './perms';
-import { accountRootArn, arn, dnsSuffixOf, parseArn } from './private/arn';
+import { accountRootArn, arn, dnsSuffixOf, parseArn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, kmsAliasName, retainLifecycle, stripAliasPrefix } from './private/names';
-import { policyDocument } from './private/policy';
-import { checkAccountId, checkInt, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, kmsAliasName, retainLifecycle, stripAliasPrefix } from './names';
+import { policyDocument } from './policy-document';
+import { checkAccountId } from './validate';
+import { PropChecks } from '../core/validate';
 
 /**
  * A KMS key the AWS platform can encrypt with and grant on: one this library
@@ -142,10 +143,10 @@ export class AwsEncryptionKey extends Construct implements IAwsEncryptionKey {
   constructor(scope: Construct, id: string, props: AwsEncryptionKeyProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkAccountId(issues, this.node.path, 'AwsEncryptionKey', props.accountId);
-    checkRegion(issues, this.node.path, 'AwsEncryptionKey', props.region);
-    checkInt(issues, this.node.path, 'AwsEncryptionKey', 'deletionWindowInDays', props.deletionWindowInDays, 7, 30);
-    checkPhysicalName(issues, this.node.path, 'AwsEncryptionKey', 'physicalName', stripAliasPrefix(props.physicalName), 'kmsAlias');
+    checkAccountId(new PropChecks(issues, 'AwsEncryptionKey', this.node.path), props.accountId);
+    new PropChecks(issues, 'AwsEncryptionKey', this.node.path).region('aws', 'region', props.region);
+    new PropChecks(issues, 'AwsEncryptionKey', this.node.path).int('deletionWindowInDays', props.deletionWindowInDays, 7, 30);
+    checkPhysicalName(new PropChecks(issues, 'AwsEncryptionKey', this.node.path), 'physicalName', stripAliasPrefix(props.physicalName), 'kmsAlias');
     issues.throwIfAny('Invalid AwsEncryptionKey props:');
 
     const { accountId, region } = props;
@@ -236,7 +237,8 @@ export class AwsEncryptionKey extends Construct implements IAwsEncryptionKey {
 }
 
 /** Records problems with a key ARN attribute; returns its account and region (tokens: Terraform expressions). */
-function checkKeyArn(issues: IssueCollector, path: string, construct: string, prop: string, keyArn: unknown): { accountId: string; region: string } {
+function checkKeyArn(check: PropChecks, prop: string, keyArn: unknown): { accountId: string; region: string } {
+  const { issues, construct, path } = check;
   if (typeof keyArn === 'string' && Token.isUnresolved(keyArn)) {
     return { accountId: Fn.element(Fn.split(':', keyArn), 4), region: Fn.element(Fn.split(':', keyArn), 3) };
   }
@@ -274,7 +276,7 @@ class ImportedAwsEncryptionKey extends Construct implements IAwsEncryptionKey {
     super(scope, id);
     const C = 'AwsEncryptionKey.fromExisting';
     const issues = new IssueCollector();
-    const { accountId, region } = checkKeyArn(issues, this.node.path, C, 'keyArn', attrs?.keyArn);
+    const { accountId, region } = checkKeyArn(new PropChecks(issues, C, this.node.path), 'keyArn', attrs?.keyArn);
     const alias = attrs?.aliasName;
     if (alias !== undefined && !(typeof alias === 'string' && (Token.isUnresolved(alias) || /^alias\/(?!aws\/)[A-Za-z0-9/_-]{1,250}$/.test(alias)))) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'aliasName', alias, 'an alias name such as "alias/landing-zone-ml" (or unset)'));

@@ -7,10 +7,11 @@ import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { IAwsEncryptionKey } from './encryption-key';
 import { ECR_AUTH_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from './perms';
-import { dnsSuffixOf, parseArn } from './private/arn';
+import { dnsSuffixOf, parseArn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { checkAccountId, checkInt, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { checkAccountId } from './validate';
+import { PropChecks } from '../core/validate';
 
 /**
  * An ECR repository the AWS platform keeps the runtime image in: one this
@@ -23,7 +24,7 @@ export interface IAwsImageRegistry extends IImageRegistry {
   /** Repository ARN. */
   readonly repositoryArn: string;
   /** The key images are encrypted with, which grants on the registry include; none for AES256. */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
   /** True for an existing repository: the library never changes its settings or policy. */
   readonly imported: boolean;
 }
@@ -36,7 +37,7 @@ export interface AwsImageRegistryAttributes {
    * The KMS key the repository encrypts images with: grants on the registry then include it.
    * @default - none (AES256 with an AWS-owned key)
    */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
 }
 
 /** An ECR repository name: lowercase parts separated by `.`, `_` or `-`, optionally namespaced with `/`. */
@@ -52,9 +53,9 @@ export interface AwsImageRegistryProps {
    * Required while `customerManagedKey` is true; ignored while it is false.
    * @default - none (only valid with `customerManagedKey: false`)
    */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
   /**
-   * Encrypt images with `key` (KMS) (CKV_AWS_136). `false` uses ECR's
+   * Encrypt images with `encryptionKey` (KMS) (CKV_AWS_136). `false` uses ECR's
    * AES256 encryption with AWS-owned keys, and grants on the registry no
    * longer include the key. ECR cannot change encryption in place: flipping it
    * replaces the repository.
@@ -73,7 +74,7 @@ export interface AwsImageRegistryProps {
   readonly immutableTags?: boolean;
   /**
    * Create the lifecycle policy that expires untagged images (MLOPS_AWS_ECR_LIFECYCLE).
-   * `false` creates none; `untaggedImageExpiryDays` must then be left unset.
+   * `false` creates none; `untaggedImageRetentionDays` must then be left unset.
    * @default true
    */
   readonly lifecycleRules?: boolean;
@@ -81,7 +82,7 @@ export interface AwsImageRegistryProps {
    * Days after which untagged images are expired (while `lifecycleRules` is on).
    * @default 14
    */
-  readonly untaggedImageExpiryDays?: number;
+  readonly untaggedImageRetentionDays?: number;
   /**
    * Keep the repository on `cdktf destroy`: `lifecycle.prevent_destroy` and no
    * `force_delete` (MLOPS_AWS_RETAIN_DATA). `false` lets destroy delete it with its images.
@@ -125,9 +126,9 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
     const issues = new IssueCollector();
     const C = 'AwsImageRegistry.fromRepositoryName';
     const path = `${scope.node.path}/${id}`;
-    checkRepositoryName(issues, path, C, 'repositoryName', repositoryName);
-    checkAccountId(issues, path, C, accountId);
-    checkRegion(issues, path, C, region);
+    checkRepositoryName(new PropChecks(issues, C, path), 'repositoryName', repositoryName);
+    checkAccountId(new PropChecks(issues, C, path), accountId);
+    new PropChecks(issues, C, path).region('aws', 'region', region);
     issues.throwIfAny(`Invalid ${C} arguments:`);
     const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
     return new ImportedAwsImageRegistry(scope, id, { repositoryArn: `arn:${partition}:ecr:${region}:${accountId}:repository/${repositoryName}` });
@@ -147,38 +148,38 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
   public readonly repositoryArn: string;
 
   /** The key images are encrypted with, which grants on the registry include; none without a customer-managed key. */
-  public readonly key?: IAwsEncryptionKey;
+  public readonly encryptionKey?: IAwsEncryptionKey;
 
   constructor(scope: Construct, id: string, props: AwsImageRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkInt(issues, this.node.path, 'AwsImageRegistry', 'untaggedImageExpiryDays', props.untaggedImageExpiryDays, 1);
-    checkPhysicalName(issues, this.node.path, 'AwsImageRegistry', 'physicalName', props.physicalName, 'ecrRepository');
+    new PropChecks(issues, 'AwsImageRegistry', this.node.path).int('untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1);
+    checkPhysicalName(new PropChecks(issues, 'AwsImageRegistry', this.node.path), 'physicalName', props.physicalName, 'ecrRepository');
     const customerManagedKey = props.customerManagedKey ?? true;
-    if (customerManagedKey && !props.key) {
+    if (customerManagedKey && !props.encryptionKey) {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsImageRegistry', 'key', undefined, 'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)'),
+        messages.propInvalid('AwsImageRegistry', 'encryptionKey', undefined, 'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)'),
       );
     }
     const lifecycleRules = props.lifecycleRules ?? true;
-    if (!lifecycleRules && props.untaggedImageExpiryDays !== undefined) {
+    if (!lifecycleRules && props.untaggedImageRetentionDays !== undefined) {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsImageRegistry', 'untaggedImageExpiryDays', props.untaggedImageExpiryDays, 'unset while lifecycleRules is false'),
+        messages.propInvalid('AwsImageRegistry', 'untaggedImageRetentionDays', props.untaggedImageRetentionDays, 'unset while lifecycleRules is false'),
       );
     }
     issues.throwIfAny('Invalid AwsImageRegistry props:');
 
-    this.key = customerManagedKey ? props.key : undefined;
+    this.encryptionKey = customerManagedKey ? props.encryptionKey : undefined;
     const retainData = props.retainData ?? true;
     const repo = new EcrRepository(this, 'Resource', {
       name: props.physicalName ?? awsName(props.naming, 'ecrRepository'),
       imageTagMutability: props.immutableTags ?? true ? 'IMMUTABLE' : 'MUTABLE',
       imageScanningConfiguration: { scanOnPush: props.scanOnPush ?? true },
-      encryptionConfiguration: [this.key ? { encryptionType: 'KMS', kmsKey: this.key.keyArn } : { encryptionType: 'AES256' }],
+      encryptionConfiguration: [this.encryptionKey ? { encryptionType: 'KMS', kmsKey: this.encryptionKey.keyArn } : { encryptionType: 'AES256' }],
       forceDelete: retainData ? undefined : true,
       tags: awsTags(props.naming, props.tags),
       lifecycle: retainLifecycle(retainData),
@@ -195,7 +196,7 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
                 tagStatus: 'untagged',
                 countType: 'sinceImagePushed',
                 countUnit: 'days',
-                countNumber: props.untaggedImageExpiryDays ?? 14,
+                countNumber: props.untaggedImageRetentionDays ?? 14,
               },
               action: { type: 'expire' },
             },
@@ -225,17 +226,18 @@ function grantRegistryPull(registry: Construct & IAwsImageRegistry, identity: IW
   const role = awsGrantee(registry, identity, 'ImageRegistry.grantPull');
   role.addToPolicy({ actions: [...ECR_PULL_ACTIONS], resources: [registry.repositoryArn] });
   role.addToPolicy({ actions: [...ECR_AUTH_ACTIONS], resources: ['*'] });
-  registry.key?.grantDecrypt(role);
+  registry.encryptionKey?.grantDecrypt(role);
 }
 
 function grantRegistryPush(registry: Construct & IAwsImageRegistry, identity: IWorkloadIdentity): void {
   const role = awsGrantee(registry, identity, 'ImageRegistry.grantPush');
   role.addToPolicy({ actions: [...ECR_PULL_ACTIONS, ...ECR_PUSH_ACTIONS], resources: [registry.repositoryArn] });
   role.addToPolicy({ actions: [...ECR_AUTH_ACTIONS], resources: ['*'] });
-  registry.key?.grantEncryptDecrypt(role);
+  registry.encryptionKey?.grantEncryptDecrypt(role);
 }
 
-function checkRepositoryName(issues: IssueCollector, path: string, construct: string, prop: string, name: unknown): void {
+function checkRepositoryName(check: PropChecks, prop: string, name: unknown): void {
+  const { issues, construct, path } = check;
   if (typeof name === 'string' && Token.isUnresolved(name)) return;
   if (typeof name !== 'string' || name.length < 2 || name.length > 256 || !ECR_NAME.test(name)) {
     issues.add(
@@ -254,7 +256,7 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
   public readonly registryId: string;
   public readonly repositoryArn: string;
   public readonly imageUri: string;
-  public readonly key?: IAwsEncryptionKey;
+  public readonly encryptionKey?: IAwsEncryptionKey;
   /** The repository's account. */
   public readonly accountId: string;
   /** The repository's region. */
@@ -286,12 +288,12 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
         name = parts.resource.slice('repository/'.length);
         account = parts.account;
         region = parts.region;
-        checkRepositoryName(issues, this.node.path, C, 'repositoryArn (its repository name)', name);
+        checkRepositoryName(new PropChecks(issues, C, this.node.path), 'repositoryArn (its repository name)', name);
       }
     }
-    const key = attrs?.key as unknown;
+    const key = attrs?.encryptionKey as unknown;
     if (key !== undefined && (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'key', key, 'the repository\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...)), or unset for AES256'));
+      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'encryptionKey', key, 'the repository\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...)), or unset for AES256'));
     }
     issues.throwIfAny(`Invalid ${C} attributes:`);
     this.repositoryArn = repositoryArn;
@@ -300,7 +302,7 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
     this.accountId = account;
     this.region = region;
     this.imageUri = `${account}.dkr.ecr.${region}.${Token.isUnresolved(region) ? 'amazonaws.com' : dnsSuffixOf(region)}/${name}`;
-    this.key = attrs.key;
+    this.encryptionKey = attrs.encryptionKey;
   }
 
   grantPull(identity: IWorkloadIdentity): void {

@@ -10,11 +10,12 @@ import {
   SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS,
   SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS,
 } from './perms';
-import { arn } from './private/arn';
+import { arn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { checkAccountId, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { checkAccountId } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AwsModelRegistry}. */
 export interface AwsModelRegistryProps {
@@ -57,9 +58,9 @@ export class AwsModelRegistry extends Construct implements IModelRegistry {
   constructor(scope: Construct, id: string, props: AwsModelRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkAccountId(issues, this.node.path, 'AwsModelRegistry', props.accountId);
-    checkRegion(issues, this.node.path, 'AwsModelRegistry', props.region);
-    checkPhysicalName(issues, this.node.path, 'AwsModelRegistry', 'physicalName', props.physicalName, 'modelPackageGroup');
+    checkAccountId(new PropChecks(issues, 'AwsModelRegistry', this.node.path), props.accountId);
+    new PropChecks(issues, 'AwsModelRegistry', this.node.path).region('aws', 'region', props.region);
+    checkPhysicalName(new PropChecks(issues, 'AwsModelRegistry', this.node.path), 'physicalName', props.physicalName, 'modelPackageGroup');
     issues.throwIfAny('Invalid AwsModelRegistry props:');
 
     const name = props.physicalName ?? awsName(props.naming, 'modelPackageGroup');

@@ -15,9 +15,10 @@ import { Naming, NamingParts } from '../core/naming';
 import { DEFAULT_ADDRESS_SPACE, ExistingAwsNetwork, checkAddressSpace, cidrSubnet } from '../core/network';
 import { toNaming } from '../core/platform-props';
 import { AWS_INTERFACE_ENDPOINT_SERVICES, AwsInterfaceEndpointService, HTTPS_PORT } from './perms';
-import { partitionOf } from './private/arn';
-import { awsTags } from './private/names';
-import { checkEc2Ids, checkInt, checkRegion } from './private/validate';
+import { partitionOf } from './arn';
+import { awsTags } from './names';
+import { checkEc2Ids } from './validate';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AwsNetwork}. */
 export interface AwsNetworkProps {
@@ -175,26 +176,26 @@ export class AwsNetwork extends Construct {
     const C = 'AwsNetwork';
     const where = this.node.path;
     const issues = new IssueCollector();
-    checkRegion(issues, where, C, props.region);
+    new PropChecks(issues, C, where).region('aws', 'region', props.region);
     const existing = props.existing;
     const addressSpace = props.addressSpace ?? DEFAULT_ADDRESS_SPACE;
     const zoneCount = props.availabilityZoneCount ?? 2;
     if (existing) {
-      checkEc2Ids(issues, where, C, 'existing.vpcId', 'vpc', [existing.vpcId]);
-      checkEc2Ids(issues, where, C, 'existing.subnetIds', 'subnet', existing.subnetIds);
-      checkEc2Ids(issues, where, C, 'existing.routeTableIds', 'rtb', existing.routeTableIds);
+      checkEc2Ids(new PropChecks(issues, C, where), 'existing.vpcId', 'vpc', [existing.vpcId]);
+      checkEc2Ids(new PropChecks(issues, C, where), 'existing.subnetIds', 'subnet', existing.subnetIds);
+      checkEc2Ids(new PropChecks(issues, C, where), 'existing.routeTableIds', 'rtb', existing.routeTableIds);
       if (!Array.isArray(existing.subnetIds) || new Set(existing.subnetIds).size < 2) {
         issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'existing.subnetIds', existing.subnetIds, 'at least two private subnets in different availability zones (SageMaker and the interface endpoints need two zones)'));
       }
     } else {
-      checkAddressSpace(issues, C, where, props.addressSpace);
-      checkInt(issues, where, C, 'availabilityZoneCount', props.availabilityZoneCount, 2, 4);
+      checkAddressSpace(new PropChecks(issues, C, where), props.addressSpace);
+      new PropChecks(issues, C, where).int('availabilityZoneCount', props.availabilityZoneCount, 2, 4);
     }
     if (props.securityGroupId !== undefined) {
       if (!existing) {
         issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'securityGroupId', props.securityGroupId, 'unset unless `existing` is given (a VPC the construct creates gets its own security group)'));
       } else {
-        checkEc2Ids(issues, where, C, 'securityGroupId', 'sg', [props.securityGroupId]);
+        checkEc2Ids(new PropChecks(issues, C, where), 'securityGroupId', 'sg', [props.securityGroupId]);
       }
     }
     if (props.physicalName !== undefined && !(typeof props.physicalName === 'string' && (Token.isUnresolved(props.physicalName) || SECURITY_GROUP_NAME.test(props.physicalName)))) {

@@ -199,3 +199,39 @@ export const UNSCOPED_ACTIONS: readonly string[] = [
 /** Placeholder permission of an identity nothing has been granted to yet (IAM refuses empty policies; resource: the role itself). */
 export const IAM_SELF_READ_ACTIONS = ['iam:GetRole'] as const;
 
+// What the keyless CI identity reads on Resource "*" (lib/ci/aws.ts grants it; the policy pack
+// accepts exactly these as unscoped).
+
+/** CI reads of the private network (no resource-level permissions: resource `*`). */
+export const CI_AWS_NETWORK_READ_ACTIONS = [
+  'ec2:DescribeVpcs',
+  'ec2:DescribeVpcAttribute',
+  'ec2:DescribeNetworkAcls',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSecurityGroupRules',
+  'ec2:DescribeVpcEndpoints',
+  'ec2:DescribeVpcEndpointServices',
+  'ec2:DescribePrefixLists',
+  'ec2:DescribeAvailabilityZones',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeTags',
+] as const;
+
+/**
+ * Read-only actions IAM cannot scope to a resource (`Resource: "*"`): registry
+ * login, alias listing, model version and training job listing, scaling and
+ * metric reads. None of them changes anything.
+ */
+export const CI_AWS_UNSCOPED_READ_ACTIONS = [
+  'ecr:GetAuthorizationToken',
+  'kms:ListAliases',
+  'sagemaker:ListModelPackages',
+  'sagemaker:ListTrainingJobs',
+  'application-autoscaling:DescribeScalableTargets',
+  'application-autoscaling:DescribeScalingPolicies',
+  'application-autoscaling:DescribeScalingActivities',
+  'cloudwatch:GetMetricData',
+  'cloudwatch:GetMetricStatistics',
+] as const;

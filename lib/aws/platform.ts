@@ -1,5 +1,5 @@
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { ensureUniquePhysicalNames } from '../policy/unique-names';
+import { ensureUniquePhysicalNames } from '../core/unique-names';
 import { DataAwsIamSessionContext } from '@cdktf/provider-aws/lib/data-aws-iam-session-context';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -13,10 +13,12 @@ import { AwsImageRegistry, IAwsImageRegistry } from './image-registry';
 import { AwsModelRegistry } from './model-registry';
 import { AwsNetwork } from './network';
 import { isAwsWorkloadIdentity } from './private/grants';
-import { checkAccountId, checkCidrs, checkInt, checkPrincipalArns, checkRegion } from './private/validate';
+import { checkAccountId, checkPrincipalArns } from './validate';
 import { AwsTrainingCompute } from './training-compute';
 import { AwsWorkloadIdentity, IAwsWorkloadIdentity, grantVpcAccess } from './workload-identity';
 import { AwsMlWorkspace } from './workspace';
+import { PropChecks } from '../core/validate';
+import { SETTING_RANGES } from '../core/settings';
 
 /**
  * Existing resources an {@link AwsMlPlatform} uses instead of creating its
@@ -155,11 +157,11 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
     const where = this.node.path;
     const network = resolveNetwork(props.network);
     const issues = new IssueCollector();
-    checkAccountId(issues, where, C, props.accountId);
-    checkRegion(issues, where, C, props.region);
-    checkCidrs(issues, where, C, network.allowedIpRanges, 'network.allowedIpRanges');
-    checkPrincipalArns(issues, where, C, 'deployers', props.deployers);
-    checkInt(issues, where, C, 'training.maxNodes', props.training?.maxNodes, 1);
+    checkAccountId(new PropChecks(issues, C, where), props.accountId);
+    new PropChecks(issues, C, where).region('aws', 'region', props.region);
+    new PropChecks(issues, C, where).cidrs('network.allowedIpRanges', network.allowedIpRanges);
+    checkPrincipalArns(new PropChecks(issues, C, where), 'deployers', props.deployers);
+    new PropChecks(issues, C, where).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     if (!['public', 'firewalled', 'private'].includes(network.mode)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'network.mode', network.mode, 'one of public, firewalled, private'));
     }
@@ -208,7 +210,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
       existing.artifactStore ??
       new AwsArtifactStore(this, 'ArtifactStore', {
         naming,
-        key: this.encryptionKey,
+        encryptionKey: this.encryptionKey,
         publicNetworkAccess: network.mode === 'public',
         allowedIpRanges: network.allowedIpRanges,
         allowedVpcEndpointIds: vpc?.s3GatewayEndpointId ? [vpc.s3GatewayEndpointId] : undefined,
@@ -216,12 +218,12 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
         retainData,
         tags,
       });
-    this.imageRegistry = existing.imageRegistry ?? new AwsImageRegistry(this, 'ImageRegistry', { naming, key: this.encryptionKey, retainData, tags });
+    this.imageRegistry = existing.imageRegistry ?? new AwsImageRegistry(this, 'ImageRegistry', { naming, encryptionKey: this.encryptionKey, retainData, tags });
     this.modelRegistry = new AwsModelRegistry(this, 'ModelRegistry', { naming, accountId, region, retainData, tags });
     this.workspace = new AwsMlWorkspace(this, 'Workspace', {
       naming,
       region,
-      key: this.serviceKey,
+      encryptionKey: this.serviceKey,
       artifactStore: this.artifactStore,
       executionRole: this.identity,
       trackingServer: props.trackingServer ?? true,
@@ -262,7 +264,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
    */
   grantDeploy(principal: string): void {
     const issues = new IssueCollector();
-    checkPrincipalArns(issues, this.node.path, 'AwsMlPlatform.grantDeploy', 'principal', [principal]);
+    checkPrincipalArns(new PropChecks(issues, 'AwsMlPlatform.grantDeploy', this.node.path), 'principal', [principal]);
     issues.throwIfAny('Invalid AwsMlPlatform.grantDeploy argument:');
     if (!this.deployerArns.includes(principal)) this.deployerArns.push(principal);
     // An imported bucket's policy is its owner's: exempting the principal is their job.
@@ -302,10 +304,10 @@ function checkExisting(issues: IssueCollector, where: string, props: AwsMlPlatfo
     sameAccount('encryptionKey', existing.encryptionKey!.accountId, 'a key');
     sameRegion('encryptionKey', existing.encryptionKey!.region, 'a key');
   }
-  if (ofAws('artifactStore', existing.artifactStore, 'an AWS bucket: AwsArtifactStore.fromExisting(scope, id, { bucketName, key })')) {
+  if (ofAws('artifactStore', existing.artifactStore, 'an AWS bucket: AwsArtifactStore.fromExisting(scope, id, { bucketName, encryptionKey })')) {
     sameRegion('artifactStore', (existing.artifactStore as { region?: unknown }).region, 'a bucket');
   }
-  if (ofAws('imageRegistry', existing.imageRegistry, 'an AWS repository: AwsImageRegistry.fromExisting(scope, id, { repositoryArn, key })')) {
+  if (ofAws('imageRegistry', existing.imageRegistry, 'an AWS repository: AwsImageRegistry.fromExisting(scope, id, { repositoryArn, encryptionKey })')) {
     const r = existing.imageRegistry as { accountId?: unknown; region?: unknown };
     sameAccount('imageRegistry', r.accountId, 'a repository');
     sameRegion('imageRegistry', r.region, 'a repository');

@@ -2,7 +2,9 @@ import { Construct } from 'constructs';
 import { ITrainingCompute } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
-import { checkInstanceType, checkInt } from './private/validate';
+import { checkInstanceType } from './validate';
+import { PropChecks } from '../core/validate';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../core/settings';
 
 /** Props of {@link AwsTrainingCompute}. */
 export interface AwsTrainingComputeProps {
@@ -21,16 +23,6 @@ export interface AwsTrainingComputeProps {
    * @default false
    */
   readonly lowPriority?: boolean;
-}
-
-/** The resource config a SageMaker training job uses. */
-export interface AwsTrainingResourceConfig {
-  /** SageMaker instance type, e.g. `ml.m5.xlarge`. */
-  readonly instanceType: string;
-  /** Instance count. */
-  readonly instanceCount: number;
-  /** Managed spot training. */
-  readonly enableManagedSpotTraining: boolean;
 }
 
 /**
@@ -54,21 +46,16 @@ export class AwsTrainingCompute extends Construct implements ITrainingCompute {
 
   constructor(scope: Construct, id: string, props: AwsTrainingComputeProps = {}) {
     super(scope, id);
-    this.size = props.size ?? ComputeSize.small();
+    this.size = props.size ?? ComputeSize.of(SETTING_DEFAULTS.training.size);
     this.machine = this.size.machineFor('aws');
-    this.maxNodes = props.maxNodes ?? 4;
-    this.lowPriority = props.lowPriority ?? false;
+    this.maxNodes = props.maxNodes ?? SETTING_DEFAULTS.training.maxNodes;
+    this.lowPriority = props.lowPriority ?? SETTING_DEFAULTS.training.lowPriority;
 
     const issues = new IssueCollector();
-    checkInt(issues, this.node.path, 'AwsTrainingCompute', 'maxNodes', props.maxNodes, 1);
-    checkInstanceType(issues, this.node.path, 'AwsTrainingCompute', 'size', this.machine.instanceType);
+    new PropChecks(issues, 'AwsTrainingCompute', this.node.path).number('maxNodes', props.maxNodes, SETTING_RANGES.training.maxNodes);
+    checkInstanceType(new PropChecks(issues, 'AwsTrainingCompute', this.node.path), 'size', this.machine.instanceType);
     issues.throwIfAny('Invalid AwsTrainingCompute props:');
 
     this.computeName = this.machine.instanceType;
-  }
-
-  /** The `ResourceConfig` and spot setting of a training job on this compute. */
-  get resourceConfig(): AwsTrainingResourceConfig {
-    return { instanceType: this.machine.instanceType, instanceCount: this.maxNodes, enableManagedSpotTraining: this.lowPriority };
   }
 }

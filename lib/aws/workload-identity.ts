@@ -14,11 +14,12 @@ import {
   SOURCE_ACCOUNT_TRUST_SERVICES,
   STS_ASSUME_ROLE_ACTION,
 } from './perms';
-import { arn } from './private/arn';
-import { awsName, awsTags, checkPhysicalName } from './private/names';
-import { PolicyConditions, policyDocument } from './private/policy';
+import { arn } from './arn';
+import { awsName, awsTags, checkPhysicalName } from './names';
+import { PolicyConditions, policyDocument } from './policy-document';
 import { StatementSet } from './private/statements';
-import { checkAccountId, checkRegion, checkRoleAttributes } from './private/validate';
+import { checkAccountId, checkRoleAttributes } from './validate';
+import { PropChecks } from '../core/validate';
 
 /** An Allow statement of the workload identity's inline policy. */
 export interface AwsPolicyStatement {
@@ -170,11 +171,11 @@ export class AwsWorkloadIdentity extends Construct implements IAwsWorkloadIdenti
     super(scope, id);
     const C = 'AwsWorkloadIdentity';
     const issues = new IssueCollector();
-    checkAccountId(issues, this.node.path, C, props.accountId);
+    checkAccountId(new PropChecks(issues, C, this.node.path), props.accountId);
     this.accountId = props.accountId;
     this.region = props.region;
-    checkRegion(issues, this.node.path, C, props.region);
-    checkPhysicalName(issues, this.node.path, C, 'physicalName', props.physicalName, 'iamRole');
+    new PropChecks(issues, C, this.node.path).region('aws', 'region', props.region);
+    checkPhysicalName(new PropChecks(issues, C, this.node.path), 'physicalName', props.physicalName, 'iamRole');
     const assumedBy = props.assumedBy ?? [SAGEMAKER_SERVICE_PRINCIPAL];
     if (!Array.isArray(assumedBy) || assumedBy.length === 0) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'assumedBy', assumedBy, 'a non-empty list of service principals such as ["lambda.amazonaws.com"]'));
@@ -299,8 +300,8 @@ class ImportedAwsWorkloadIdentity extends Construct implements IAwsWorkloadIdent
     super(scope, id);
     const C = 'AwsWorkloadIdentity.fromExisting';
     const issues = new IssueCollector();
-    const { roleName, accountId } = checkRoleAttributes(issues, this.node.path, C, attrs ?? {});
-    checkPhysicalName(issues, this.node.path, C, 'policyName', attrs?.policyName, 'iamPolicy');
+    const { roleName, accountId } = checkRoleAttributes(new PropChecks(issues, C, this.node.path), attrs ?? {});
+    checkPhysicalName(new PropChecks(issues, C, this.node.path), 'policyName', attrs?.policyName, 'iamPolicy');
     issues.throwIfAny(`Invalid ${C} attributes:`);
     this.roleArn = attrs.roleArn;
     this.roleName = roleName;

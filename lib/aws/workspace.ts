@@ -16,11 +16,12 @@ import {
   SAGEMAKER_LOGS_ACTIONS,
   SAGEMAKER_LOG_GROUP_PREFIX,
 } from './perms';
-import { arn } from './private/arn';
+import { arn } from './arn';
 import { awsGrantee } from './private/grants';
-import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './private/names';
-import { LOG_RETENTION_DAYS, checkOneOf, checkRegion } from './private/validate';
+import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
+import { LOG_RETENTION_DAYS } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
+import { PropChecks } from '../core/validate';
 
 /** Sizes of a SageMaker MLflow tracking server. */
 export type AwsTrackingServerSize = 'Small' | 'Medium' | 'Large';
@@ -38,9 +39,9 @@ export interface AwsMlWorkspaceProps {
    * Required while `customerManagedKey` is true; ignored while it is false.
    * @default - none (only valid with `customerManagedKey: false`)
    */
-  readonly key?: IAwsEncryptionKey;
+  readonly encryptionKey?: IAwsEncryptionKey;
   /**
-   * Encrypt the log group with `key` (CKV_AWS_158). `false` leaves it to
+   * Encrypt the log group with `encryptionKey` (CKV_AWS_158). `false` leaves it to
    * CloudWatch Logs' own server-side encryption.
    * @default true
    */
@@ -128,15 +129,15 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     super(scope, id);
     const withServer = props.trackingServer ?? true;
     const issues = new IssueCollector();
-    checkRegion(issues, this.node.path, 'AwsMlWorkspace', props.region);
-    checkOneOf(issues, this.node.path, 'AwsMlWorkspace', 'logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);
-    checkOneOf<AwsTrackingServerSize>(issues, this.node.path, 'AwsMlWorkspace', 'trackingServerSize', props.trackingServerSize, ['Small', 'Medium', 'Large']);
+    new PropChecks(issues, 'AwsMlWorkspace', this.node.path).region('aws', 'region', props.region);
+    new PropChecks(issues, 'AwsMlWorkspace', this.node.path).oneOf('logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);
+    new PropChecks(issues, 'AwsMlWorkspace', this.node.path).oneOf<AwsTrackingServerSize>('trackingServerSize', props.trackingServerSize, ['Small', 'Medium', 'Large']);
     const customerManagedKey = props.customerManagedKey ?? true;
-    if (customerManagedKey && !props.key) {
+    if (customerManagedKey && !props.encryptionKey) {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsMlWorkspace', 'key', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
+        messages.propInvalid('AwsMlWorkspace', 'encryptionKey', undefined, 'an AwsEncryptionKey while customerManagedKey is true (or set customerManagedKey: false)'),
       );
     }
     if (withServer && !props.executionRole) {
@@ -146,8 +147,8 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
         messages.propInvalid('AwsMlWorkspace', 'executionRole', undefined, 'an AwsWorkloadIdentity while trackingServer is true (or set trackingServer: false)'),
       );
     }
-    checkPhysicalName(issues, this.node.path, 'AwsMlWorkspace', 'physicalName', props.physicalName, withServer ? 'mlflowTrackingServer' : 'logGroup');
-    checkPhysicalName(issues, this.node.path, 'AwsMlWorkspace', 'logGroupName', props.logGroupName, 'logGroup');
+    checkPhysicalName(new PropChecks(issues, 'AwsMlWorkspace', this.node.path), 'physicalName', props.physicalName, withServer ? 'mlflowTrackingServer' : 'logGroup');
+    checkPhysicalName(new PropChecks(issues, 'AwsMlWorkspace', this.node.path), 'logGroupName', props.logGroupName, 'logGroup');
     if (!withServer && props.physicalName !== undefined && props.logGroupName !== undefined && props.physicalName !== props.logGroupName) {
       issues.add(
         ErrorCode.PROP_INVALID,
@@ -162,7 +163,7 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
       name: props.logGroupName ?? (props.physicalName !== undefined ? (withServer ? `${props.physicalName}-logs` : props.physicalName) : awsName(props.naming, 'logGroup')),
       retentionInDays: props.logRetentionDays ?? 365,
-      kmsKeyId: customerManagedKey ? props.key?.keyArn : undefined,
+      kmsKeyId: customerManagedKey ? props.encryptionKey?.keyArn : undefined,
       tags: awsTags(props.naming, props.tags),
       lifecycle: retainLifecycle(props.retainData ?? true),
     });

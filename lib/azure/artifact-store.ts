@@ -6,17 +6,18 @@ import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { NAME_RULES } from '../core/naming';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps } from './common';
+import { AzureNetworkAccessProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { IAzureEncryptionKey } from './encryption-key';
 import { IAzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
-import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
-import { AZURE_REACHABLE_FROM, markImported } from './private/imported';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './private/util';
+import { addDependency, assignRole, assignToPrincipal } from './private/grants';
+import { AZURE_REACHABLE_FROM, markImported } from './imported';
+import { azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './util';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureArtifactStore}. */
-export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetworkAccessProps, AzureRetainProps {
   /**
    * The customer-managed key the account is encrypted with (CKV2_AZURE_1).
    * Its vault must have purge protection.
@@ -50,7 +51,7 @@ export interface AzureArtifactStoreProps extends AzureResourceProps, AzureNetwor
    * Days deleted blobs and containers stay recoverable (CKV2_AZURE_38).
    * @default 30
    */
-  readonly softDeleteDays?: number;
+  readonly softDeleteRetentionDays?: number;
   /**
    * Accept HTTPS traffic only (CKV_AZURE_3).
    * @default true
@@ -153,7 +154,8 @@ export interface AzureArtifactStoreAttributes {
 
 const STORAGE_TYPE = 'Microsoft.Storage/storageAccounts';
 
-function checkContainerName(issues: IssueCollector, construct: string, path: string, prop: string, containerName: string): void {
+function checkContainerName(check: PropChecks, prop: string, containerName: string): void {
+  const { issues, construct, path } = check;
   const rule = NAME_RULES.storageContainer;
   if (!Token.isUnresolved(containerName) && (typeof containerName !== 'string' || !/^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(containerName) || containerName.length < rule.min || containerName.length > rule.max)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, containerName, `${rule.min}-${rule.max} lowercase letters, digits and single hyphens, starting and ending with a letter or digit`));
@@ -215,21 +217,21 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
     const naming = namingOf(props.naming);
     const accountName = physicalNameFor(issues, naming, 'storageAccount', 'st', { construct: 'AzureArtifactStore', path: this.node.path, prop: 'physicalName', value: props.physicalName });
     const containerName = props.containerName ?? 'artifacts';
-    checkContainerName(issues, 'AzureArtifactStore', this.node.path, 'containerName', containerName);
+    checkContainerName(new PropChecks(issues, 'AzureArtifactStore', this.node.path), 'containerName', containerName);
     const replication = props.replication ?? 'ZRS';
     if (!Token.isUnresolved(replication) && !REPLICATION.includes(replication)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureArtifactStore', 'replication', replication, `one of ${REPLICATION.join(', ')}`));
     }
-    const softDeleteDays = props.softDeleteDays ?? 30;
-    checkInt(issues, 'AzureArtifactStore', this.node.path, 'softDeleteDays', softDeleteDays, 1, 365);
-    checkIpRanges(issues, 'AzureArtifactStore', this.node.path, props.allowedIpRanges);
+    const softDeleteRetentionDays = props.softDeleteRetentionDays ?? 30;
+    new PropChecks(issues, 'AzureArtifactStore', this.node.path).int('softDeleteRetentionDays', softDeleteRetentionDays, 1, 365);
+    checkIpRanges(new PropChecks(issues, 'AzureArtifactStore', this.node.path), props.allowedIpRanges);
     const minimumTlsVersion = props.minimumTlsVersion ?? 'TLS1_2';
     if (!Token.isUnresolved(minimumTlsVersion) && !TLS_VERSIONS.includes(minimumTlsVersion)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureArtifactStore', 'minimumTlsVersion', minimumTlsVersion, `one of ${TLS_VERSIONS.join(', ')}`));
     }
     const cmk = props.customerManagedKey ?? true;
-    checkCustomerManagedKey(issues, 'AzureArtifactStore', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
-    checkPrivateEndpoints(issues, 'AzureArtifactStore', this.node.path, props.privateEndpoints, ['blob', 'file']);
+    checkCustomerManagedKey(new PropChecks(issues, 'AzureArtifactStore', this.node.path), cmk, props.encryptionKey, props.encryptionIdentity);
+    checkPrivateEndpoints(new PropChecks(issues, 'AzureArtifactStore', this.node.path), props.privateEndpoints, ['blob', 'file']);
     issues.throwIfAny('Invalid AzureArtifactStore props:');
 
     const retain = props.retainData ?? true;
@@ -269,8 +271,8 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
         : undefined,
       blobProperties: {
         versioningEnabled: props.versioned ?? true,
-        deleteRetentionPolicy: { days: softDeleteDays },
-        containerDeleteRetentionPolicy: { days: softDeleteDays },
+        deleteRetentionPolicy: { days: softDeleteRetentionDays },
+        containerDeleteRetentionPolicy: { days: softDeleteRetentionDays },
       },
       tags: azureTags(naming, props.tags),
       dependsOn: keyAccess ? [keyAccess] : undefined,
@@ -376,8 +378,8 @@ class ImportedArtifactStore extends Construct implements IAzureArtifactStore {
     const construct = 'AzureArtifactStore.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const account = checkResourceId(issues, construct, where, 'storageAccountId', attrs.storageAccountId, STORAGE_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>');
-    checkContainerName(issues, construct, where, 'containerName', attrs.containerName);
+    const account = checkResourceId(new PropChecks(issues, construct, where), 'storageAccountId', attrs.storageAccountId, STORAGE_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>');
+    checkContainerName(new PropChecks(issues, construct, where), 'containerName', attrs.containerName);
     if (attrs.reachableFrom !== undefined && !AZURE_REACHABLE_FROM.includes(attrs.reachableFrom)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`));
     }

@@ -41,7 +41,7 @@ export interface AzureResourceProps {
 }
 
 /** Network props of the data stores (storage, Key Vault, registry). */
-export interface AzureNetworkProps {
+export interface AzureNetworkAccessProps {
   /**
    * Allow access from all public networks (firewall default action Allow).
    * Off by default: the public endpoint is disabled, or, when
@@ -73,3 +73,6 @@ export interface AzureRetainProps {
    */
   readonly retainData?: boolean;
 }
+
+/** The kind of principal a deployer is: people are `User` (or a `Group`), CI identities `ServicePrincipal`. */
+export type DeployPrincipalType = AzurePrincipalType;

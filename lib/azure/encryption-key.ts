@@ -7,15 +7,16 @@ import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IEncryptionKey, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps } from './common';
+import { AzureNetworkAccessProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { AZURE_KEY_OPERATIONS, AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
-import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
-import { AZURE_REACHABLE_FROM, markImported } from './private/imported';
-import { azureTags, checkGuid, checkInt, checkIpRanges, checkPhysicalName, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './private/util';
+import { addDependency, assignRole, assignToPrincipal } from './private/grants';
+import { AZURE_REACHABLE_FROM, markImported } from './imported';
+import { azureTags, checkGuid, checkIpRanges, checkPhysicalName, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './util';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureEncryptionKey}. */
-export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+export interface AzureEncryptionKeyProps extends AzureResourceProps, AzureNetworkAccessProps, AzureRetainProps {
   /** The Entra ID tenant the Key Vault trusts. */
   readonly tenantId: string;
   /**
@@ -181,18 +182,18 @@ export class AzureEncryptionKey extends Construct implements IAzureEncryptionKey
     const naming = namingOf(props.naming);
     const vaultName = physicalNameFor(issues, naming, 'keyVault', 'kv', { construct: 'AzureEncryptionKey', path: this.node.path, prop: 'physicalName', value: props.physicalName });
     const keyName = props.keyName ?? 'platform-cmk';
-    checkPhysicalName(issues, 'AzureEncryptionKey', this.node.path, 'keyName', 'keyVaultKey', keyName);
-    checkGuid(issues, 'AzureEncryptionKey', this.node.path, 'tenantId', props.tenantId);
+    checkPhysicalName(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), 'keyName', keyName, 'keyVaultKey');
+    checkGuid(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), 'tenantId', props.tenantId);
     (props.keyAdministratorPrincipalIds ?? []).forEach((p, i) =>
-      checkGuid(issues, 'AzureEncryptionKey', this.node.path, `keyAdministratorPrincipalIds[${i}]`, p),
+      checkGuid(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), `keyAdministratorPrincipalIds[${i}]`, p),
     );
-    checkIpRanges(issues, 'AzureEncryptionKey', this.node.path, props.allowedIpRanges);
+    checkIpRanges(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), props.allowedIpRanges);
     const keySize = props.keySize ?? 3072;
     if (!Token.isUnresolved(keySize) && ![2048, 3072, 4096].includes(keySize)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureEncryptionKey', 'keySize', keySize, '2048, 3072 or 4096'));
     }
     const expireAfterDays = props.expireAfterDays ?? 365;
-    checkInt(issues, 'AzureEncryptionKey', this.node.path, 'expireAfterDays', expireAfterDays, 60, 3650);
+    new PropChecks(issues, 'AzureEncryptionKey', this.node.path).int('expireAfterDays', expireAfterDays, 60, 3650);
     const rotateBeforeDays = props.rotateBeforeExpiryDays ?? 30;
     if (!Token.isUnresolved(rotateBeforeDays) && Number.isInteger(expireAfterDays)) {
       const max = expireAfterDays - 28;
@@ -209,7 +210,7 @@ export class AzureEncryptionKey extends Construct implements IAzureEncryptionKey
         );
       }
     }
-    checkPrivateEndpoints(issues, 'AzureEncryptionKey', this.node.path, props.privateEndpoints, ['vault']);
+    checkPrivateEndpoints(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), props.privateEndpoints, ['vault']);
     issues.throwIfAny('Invalid AzureEncryptionKey props:');
 
     const retain = props.retainData ?? true;
@@ -348,7 +349,7 @@ class ImportedEncryptionKey extends Construct implements IAzureEncryptionKey {
     const construct = 'AzureEncryptionKey.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const vault = checkResourceId(issues, construct, where, 'keyVaultId', attrs.keyVaultId, KEY_VAULT_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>');
+    const vault = checkResourceId(new PropChecks(issues, construct, where), 'keyVaultId', attrs.keyVaultId, KEY_VAULT_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>');
     const key = Token.isUnresolved(attrs.keyId) ? undefined : KEY_ID.exec(attrs.keyId ?? '');
     if (!Token.isUnresolved(attrs.keyId) && !key) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'keyId', attrs.keyId, 'a Key Vault key id https://<vault>.vault.azure.net/keys/<name>[/<version>] (az keyvault key show --query key.kid)'));

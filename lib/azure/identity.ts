@@ -3,12 +3,13 @@ import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federat
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS } from '../ci/github';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { IWorkloadIdentity } from '../core/contracts';
 import { AzurePrincipalType, AzureResourceProps } from './common';
-import { markImported } from './private/imported';
-import { azureTags, checkGuid, checkResourceId, namingOf, parseResourceId, physicalNameFor } from './private/util';
+import { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS } from './perms';
+import { markImported } from './imported';
+import { azureTags, checkGuid, checkResourceId, namingOf, parseResourceId, physicalNameFor } from './util';
+import { PropChecks } from '../core/validate';
 
 /** An Entra principal grants can name: a managed identity, a service principal, a person or a group. */
 export interface IAzurePrincipal extends IWorkloadIdentity {
@@ -205,9 +206,9 @@ class ImportedWorkloadIdentity extends Construct implements IAzureWorkloadIdenti
     super(scope, id);
     const construct = 'AzureWorkloadIdentity.fromExisting';
     const issues = new IssueCollector();
-    const parts = checkResourceId(issues, construct, this.node.path, 'identityId', attrs.identityId, IDENTITY_TYPE, IDENTITY_EXAMPLE);
-    checkGuid(issues, construct, this.node.path, 'principalId', attrs.principalId);
-    checkGuid(issues, construct, this.node.path, 'clientId', attrs.clientId);
+    const parts = checkResourceId(new PropChecks(issues, construct, this.node.path), 'identityId', attrs.identityId, IDENTITY_TYPE, IDENTITY_EXAMPLE);
+    checkGuid(new PropChecks(issues, construct, this.node.path), 'principalId', attrs.principalId);
+    checkGuid(new PropChecks(issues, construct, this.node.path), 'clientId', attrs.clientId);
     issues.throwIfAny(`Invalid ${construct} attributes:`);
 
     const name = parts?.name ?? Fn.element(Fn.split('/', attrs.identityId), 8);
@@ -238,7 +239,7 @@ class ImportedPrincipal extends Construct implements IAzurePrincipal {
     super(scope, id);
     const construct = 'AzureWorkloadIdentity.fromPrincipalId';
     const issues = new IssueCollector();
-    checkGuid(issues, construct, this.node.path, 'principalId', principalId);
+    checkGuid(new PropChecks(issues, construct, this.node.path), 'principalId', principalId);
     if (principalId === undefined) issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(construct, 'principalId', principalId, 'an Entra object id (a GUID)'));
     if (!PRINCIPAL_TYPES.includes(principalType)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(construct, 'principalType', principalType, `one of ${PRINCIPAL_TYPES.map((t) => `'${t}'`).join(', ')}`));

@@ -4,17 +4,18 @@ import { Fn, ITerraformDependable, TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { IImageRegistry, IWorkloadIdentity, identityOf } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { AzureNetworkProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps } from './common';
+import { AzureNetworkAccessProps, AzureReachableFrom, AzureResourceProps, AzureRetainProps, DeployPrincipalType } from './common';
 import { IAzureEncryptionKey } from './encryption-key';
 import { IAzureWorkloadIdentity } from './identity';
 import { AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
-import { addDependency, assignRole, assignToPrincipal, DeployPrincipalType } from './private/grants';
-import { AZURE_REACHABLE_FROM, markImported } from './private/imported';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './private/util';
+import { addDependency, assignRole, assignToPrincipal } from './private/grants';
+import { AZURE_REACHABLE_FROM, markImported } from './imported';
+import { azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle } from './util';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureImageRegistry}. */
-export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetworkProps, AzureRetainProps {
+export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetworkAccessProps, AzureRetainProps {
   /**
    * The customer-managed key the registry is encrypted with. Its vault must
    * have purge protection.
@@ -60,7 +61,7 @@ export interface AzureImageRegistryProps extends AzureResourceProps, AzureNetwor
    * Days untagged manifests are kept before they are purged (CKV_AZURE_167).
    * @default 7
    */
-  readonly untaggedRetentionDays?: number;
+  readonly untaggedImageRetentionDays?: number;
   /**
    * The registry's name, instead of the naming helper's
    * `<company><project><env>acr`: 5-50 letters and digits (globally unique).
@@ -170,12 +171,12 @@ export class AzureImageRegistry extends Construct implements IAzureImageRegistry
     if (!Token.isUnresolved(repository) && !REPOSITORY.test(repository)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureImageRegistry', 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));
     }
-    const retentionDays = props.untaggedRetentionDays ?? 7;
-    checkInt(issues, 'AzureImageRegistry', this.node.path, 'untaggedRetentionDays', retentionDays, 1, 365);
-    checkIpRanges(issues, 'AzureImageRegistry', this.node.path, props.allowedIpRanges);
+    const retentionDays = props.untaggedImageRetentionDays ?? 7;
+    new PropChecks(issues, 'AzureImageRegistry', this.node.path).int('untaggedImageRetentionDays', retentionDays, 1, 365);
+    checkIpRanges(new PropChecks(issues, 'AzureImageRegistry', this.node.path), props.allowedIpRanges);
     const cmk = props.customerManagedKey ?? true;
-    checkCustomerManagedKey(issues, 'AzureImageRegistry', this.node.path, cmk, props.encryptionKey, props.encryptionIdentity);
-    checkPrivateEndpoints(issues, 'AzureImageRegistry', this.node.path, props.privateEndpoints, ['registry']);
+    checkCustomerManagedKey(new PropChecks(issues, 'AzureImageRegistry', this.node.path), cmk, props.encryptionKey, props.encryptionIdentity);
+    checkPrivateEndpoints(new PropChecks(issues, 'AzureImageRegistry', this.node.path), props.privateEndpoints, ['registry']);
     issues.throwIfAny('Invalid AzureImageRegistry props:');
 
     const retain = props.retainData ?? true;
@@ -300,7 +301,7 @@ class ImportedImageRegistry extends Construct implements IAzureImageRegistry {
     const construct = 'AzureImageRegistry.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const registry = checkResourceId(issues, construct, where, 'registryId', attrs.registryId, REGISTRY_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>');
+    const registry = checkResourceId(new PropChecks(issues, construct, where), 'registryId', attrs.registryId, REGISTRY_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>');
     const repository = attrs.repository ?? 'mlops-runtime';
     if (!Token.isUnresolved(repository) && !REPOSITORY.test(repository)) {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));

@@ -5,7 +5,7 @@ import { CLOUD_PEERS, requirePeers } from '../private/peers';
 
 requirePeers('cdktf-mlops/azure', CLOUD_PEERS.azure);
 
-export type { AzureNetworkProps, AzureResourceProps, AzureRetainProps, IAzureResourceGroup } from './common';
+export type { AzureNetworkAccessProps, AzureResourceProps, AzureRetainProps, IAzureResourceGroup } from './common';
 export {
   AZURE_FORBIDDEN_WORKLOAD_ROLES,
   AZURE_KEY_OPERATIONS,
@@ -22,13 +22,13 @@ export type { AzureResourceGroupProps } from './resource-group';
 export { AzureWorkloadIdentity } from './identity';
 export type { AzureWorkloadIdentityProps } from './identity';
 export type { AzurePrivateEndpointOptions } from './private-endpoint';
-export { AzurePrivateNetwork } from './network';
-export type { AzurePrivateNetworkProps } from './network';
+export { AzureNetwork } from './network';
+export type { AzureNetworkProps } from './network';
 export { AzureEncryptionKey } from './encryption-key';
 export type { AzureEncryptionKeyProps } from './encryption-key';
 export { AzureArtifactStore } from './artifact-store';
 export type { AzureArtifactStoreProps } from './artifact-store';
-export type { DeployPrincipalType } from './private/grants';
+export type { DeployPrincipalType } from './common';
 export { AzureImageRegistry } from './image-registry';
 export type { AzureImageRegistryProps } from './image-registry';
 export { AzureMlWorkspace } from './workspace';
@@ -69,8 +69,8 @@ export type { AzureArtifactStoreAttributes } from './artifact-store';
 export { isAzureArtifactStore } from './artifact-store';
 export type { IAzureImageRegistry } from './image-registry';
 export type { AzureImageRegistryAttributes } from './image-registry';
-export type { IAzurePrivateNetwork } from './network';
-export type { AzurePrivateNetworkAttributes } from './network';
+export type { IAzureNetwork } from './network';
+export type { AzureNetworkAttributes } from './network';
 export type { AzurePrivateEndpointSubResource } from './network';
 export type { AzurePrivateEndpointPlacement } from './private-endpoint';
 export type { AzureExistingResources } from './platform';

@@ -6,7 +6,7 @@ import { Naming, NamingParts } from '../core/naming';
 import { IAzureResourceGroup } from './common';
 import { AZURE_MODEL_READER_ACTIONS, AZURE_ROLES } from './perms';
 import { assignRole } from './private/grants';
-import { namingOf, physicalNameFor } from './private/util';
+import { namingOf, physicalNameFor } from './util';
 import { AzureMlWorkspace } from './workspace';
 
 /** Props of {@link AzureModelRegistry}. */

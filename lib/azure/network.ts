@@ -9,11 +9,12 @@ import { Naming, NamingParts } from '../core/naming';
 import { AZURE_PRIVATE_DNS_ZONES, AzurePrivateDnsZoneKind, DEFAULT_ADDRESS_SPACE, ExistingAzureNetwork, checkAddressSpace, cidrSubnet } from '../core/network';
 import { IAzureResourceGroup } from './common';
 import { AzurePrivateEndpointOptions } from './private-endpoint';
-import { markImported } from './private/imported';
-import { azureTags, checkPhysicalName, namingOf } from './private/util';
+import { markImported } from './imported';
+import { azureTags, checkPhysicalName, namingOf } from './util';
+import { PropChecks } from '../core/validate';
 
-/** Props of {@link AzurePrivateNetwork}. */
-export interface AzurePrivateNetworkProps {
+/** Props of {@link AzureNetwork}. */
+export interface AzureNetworkProps {
   /** The naming helper, or the parts to build one from. */
   readonly naming: Naming | NamingParts;
   /** The resource group the network, subnet and zones are created in. */
@@ -46,9 +47,9 @@ export interface AzurePrivateNetworkProps {
 
 /**
  * A network a private-mode platform puts its private endpoints in: created by
- * {@link AzurePrivateNetwork}, or an existing one ({@link AzurePrivateNetwork.fromExisting}).
+ * {@link AzureNetwork}, or an existing one ({@link AzureNetwork.fromExisting}).
  */
-export interface IAzurePrivateNetwork extends IConstruct {
+export interface IAzureNetwork extends IConstruct {
   /** The virtual network id. */
   readonly networkId: string;
   /** The subnet the private endpoints go in. */
@@ -67,12 +68,12 @@ export interface IAzurePrivateNetwork extends IConstruct {
 export type AzurePrivateEndpointSubResource = 'vault' | 'blob' | 'file' | 'registry' | 'amlworkspace';
 
 /**
- * What {@link AzurePrivateNetwork.fromExisting} needs to know about an
+ * What {@link AzureNetwork.fromExisting} needs to know about an
  * existing network (a hub-and-spoke landing zone): the subnet for the private
  * endpoints and every private DNS zone the platform registers records in,
  * already linked to the networks that resolve them.
  */
-export interface AzurePrivateNetworkAttributes {
+export interface AzureNetworkAttributes {
   /** The subnet the private endpoints go in (`/subscriptions/…/virtualNetworks/<vnet>/subnets/<subnet>`). */
   readonly subnetId: string;
   /**
@@ -93,13 +94,13 @@ const ZONE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Micr
  * workspace (`amlworkspace`, with `notebooks`) — each linked to the network.
  * Zones of an existing hub are used as they are (the hub links them).
  */
-export class AzurePrivateNetwork extends Construct implements IAzurePrivateNetwork {
+export class AzureNetwork extends Construct implements IAzureNetwork {
   /**
    * An existing network: its subnet and private DNS zones. Nothing is
    * created or changed in it; a private-mode platform creates its private
    * endpoints in the subnet and registers their records in the zones.
    */
-  public static fromExisting(scope: Construct, id: string, attrs: AzurePrivateNetworkAttributes): IAzurePrivateNetwork {
+  public static fromExisting(scope: Construct, id: string, attrs: AzureNetworkAttributes): IAzureNetwork {
     return new ImportedPrivateNetwork(scope, id, attrs);
   }
 
@@ -114,21 +115,21 @@ export class AzurePrivateNetwork extends Construct implements IAzurePrivateNetwo
   /** True when the network was created by this construct. */
   public readonly created: boolean;
 
-  constructor(scope: Construct, id: string, props: AzurePrivateNetworkProps) {
+  constructor(scope: Construct, id: string, props: AzureNetworkProps) {
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
     const existing = props.existing;
     const addressSpace = props.addressSpace ?? DEFAULT_ADDRESS_SPACE;
-    if (!existing) checkAddressSpace(issues, 'AzurePrivateNetwork', this.node.path, addressSpace);
-    const existingVnet = existing ? checkExistingNetwork(issues, 'AzurePrivateNetwork', this.node.path, 'existing.', existing) : undefined;
+    if (!existing) checkAddressSpace(new PropChecks(issues, 'AzureNetwork', this.node.path), addressSpace);
+    const existingVnet = existing ? checkExistingNetwork(new PropChecks(issues, 'AzureNetwork', this.node.path), 'existing.', existing) : undefined;
     const vnetName = props.physicalName ?? `${naming.prefix}-vnet`;
     if (!existing && props.physicalName !== undefined) {
-      checkPhysicalName(issues, 'AzurePrivateNetwork', this.node.path, 'physicalName', 'virtualNetwork', props.physicalName);
+      checkPhysicalName(new PropChecks(issues, 'AzureNetwork', this.node.path), 'physicalName', props.physicalName, 'virtualNetwork');
     } else if (!existing && vnetName.length > 64) {
       issues.add(ErrorCode.NAME_TOO_LONG, this.node.path, `The virtual network name "${vnetName}" is ${vnetName.length} characters; Azure allows 64. Fix: shorten naming.company or naming.project, or set physicalName.`);
     }
-    issues.throwIfAny('Invalid AzurePrivateNetwork props:');
+    issues.throwIfAny('Invalid AzureNetwork props:');
 
     const tags = azureTags(naming, props.tags);
     const rg = { resourceGroupName: props.resourceGroup.resourceGroupName };
@@ -191,13 +192,14 @@ export class AzurePrivateNetwork extends Construct implements IAzurePrivateNetwo
   }
 }
 
-function endpointOptions(network: IAzurePrivateNetwork, subResource: AzurePrivateEndpointSubResource): AzurePrivateEndpointOptions {
+function endpointOptions(network: IAzureNetwork, subResource: AzurePrivateEndpointSubResource): AzurePrivateEndpointOptions {
   const zones: AzurePrivateDnsZoneKind[] = subResource === 'amlworkspace' ? ['amlworkspace', 'notebooks'] : [subResource];
   return { subResource, subnetId: network.subnetId, privateDnsZoneIds: zones.map((z) => network.zoneIds[z]), dependsOn: network.zoneLinks };
 }
 
 /** Records every problem of an existing network's subnet and zone ids; returns the subnet's virtual network id. */
-function checkExistingNetwork(issues: IssueCollector, construct: string, path: string, prefix: string, existing: ExistingAzureNetwork): string | undefined {
+function checkExistingNetwork(check: PropChecks, prefix: string, existing: ExistingAzureNetwork): string | undefined {
+  const { issues, construct, path } = check;
   const existingVnet = SUBNET_ID.exec(existing.subnetId ?? '')?.[1];
   if (!Token.isUnresolved(existing.subnetId) && !existingVnet) {
     issues.add(
@@ -219,18 +221,18 @@ function checkExistingNetwork(issues: IssueCollector, construct: string, path: s
 }
 
 /** An existing network: nothing is created. */
-class ImportedPrivateNetwork extends Construct implements IAzurePrivateNetwork {
+class ImportedPrivateNetwork extends Construct implements IAzureNetwork {
   public readonly networkId: string;
   public readonly subnetId: string;
   public readonly zoneIds: Readonly<Record<AzurePrivateDnsZoneKind, string>>;
   public readonly zoneLinks: readonly ITerraformDependable[] = [];
   public readonly created = false;
 
-  constructor(scope: Construct, id: string, attrs: AzurePrivateNetworkAttributes) {
+  constructor(scope: Construct, id: string, attrs: AzureNetworkAttributes) {
     super(scope, id);
-    const construct = 'AzurePrivateNetwork.fromExisting';
+    const construct = 'AzureNetwork.fromExisting';
     const issues = new IssueCollector();
-    const vnet = checkExistingNetwork(issues, construct, this.node.path, '', attrs);
+    const vnet = checkExistingNetwork(new PropChecks(issues, construct, this.node.path), '', attrs);
     const missing = (Object.keys(AZURE_PRIVATE_DNS_ZONES) as AzurePrivateDnsZoneKind[]).filter((k) => attrs.privateDnsZoneIds?.[k] === undefined);
     if (missing.length > 0) {
       issues.add(
@@ -240,7 +242,7 @@ class ImportedPrivateNetwork extends Construct implements IAzurePrivateNetwork {
           construct,
           'privateDnsZoneIds',
           missing.join(', ') + ' missing',
-          `the id of every zone kind (${missing.map((k) => `${k}: ${AZURE_PRIVATE_DNS_ZONES[k]}`).join('; ')}). Fix: add them, or use new AzurePrivateNetwork(…, { existing }) (network.existing.azure), which creates and links the zones the hub lacks`,
+          `the id of every zone kind (${missing.map((k) => `${k}: ${AZURE_PRIVATE_DNS_ZONES[k]}`).join('; ')}). Fix: add them, or use new AzureNetwork(…, { existing }) (network.existing.azure), which creates and links the zones the hub lacks`,
         ),
       );
     }

@@ -94,3 +94,10 @@ export const AZURE_KEY_OPERATIONS: readonly string[] = ['decrypt', 'encrypt', 'u
 
 /** Roles no grant may ever assign. */
 export const AZURE_FORBIDDEN_WORKLOAD_ROLES: readonly string[] = ['Owner', 'Contributor', 'User Access Administrator'];
+
+// Federated identity credentials (keyless CI): facts of Azure's managed identities.
+
+/** The audience `azure/login` (and the azurerm provider) request tokens for. */
+export const AZURE_FEDERATION_AUDIENCE = 'api://AzureADTokenExchange';
+/** Azure accepts at most this many federated identity credentials on one user-assigned identity. */
+export const AZURE_MAX_FEDERATED_CREDENTIALS = 20;

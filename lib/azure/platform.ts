@@ -1,5 +1,5 @@
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
-import { ensureUniquePhysicalNames } from '../policy/unique-names';
+import { ensureUniquePhysicalNames } from '../core/unique-names';
 import { Aspects, IAspect, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { IMlPlatform, IPlatformNetwork, IWorkloadIdentity } from '../core/contracts';
@@ -8,18 +8,20 @@ import { NETWORK_MODES, checkDeployers, resolveNetwork } from '../core/network';
 import { PlatformBaseProps, toNaming } from '../core/platform-props';
 import { NameKind, PLATFORM_NAMES } from '../core/naming';
 import { AzureArtifactStore, IAzureArtifactStore } from './artifact-store';
-import { IAzureResourceGroup } from './common';
+import { IAzureResourceGroup, DeployPrincipalType } from './common';
 import { AzureEncryptionKey, IAzureEncryptionKey } from './encryption-key';
 import { AzureWorkloadIdentity, IAzureWorkloadIdentity, isAzureWorkloadIdentity } from './identity';
 import { AzureImageRegistry, IAzureImageRegistry } from './image-registry';
 import { AzureModelRegistry } from './model-registry';
-import { AzurePrivateNetwork, IAzurePrivateNetwork } from './network';
+import { AzureNetwork, IAzureNetwork } from './network';
 import { AzurePrivateEndpointPlacement } from './private-endpoint';
-import { DeployPrincipalType } from './private/grants';
+
 import { AzureResourceGroup } from './resource-group';
 import { AzureTrainingCompute } from './training-compute';
-import { azureTags, checkGuid, checkInt, checkIpRanges, checkLocation, checkPhysicalName } from './private/util';
+import { azureTags, checkGuid, checkIpRanges, checkPhysicalName } from './util';
 import { AzureMlWorkspace } from './workspace';
+import { PropChecks } from '../core/validate';
+import { SETTING_RANGES } from '../core/settings';
 
 /**
  * Existing resources a platform uses instead of creating its own (Terraform
@@ -61,11 +63,11 @@ export interface AzureExistingResources {
   readonly identity?: IAzureWorkloadIdentity;
   /**
    * In `private` mode: the network the private endpoints go in
-   * ({@link AzurePrivateNetwork.fromExisting}), instead of
+   * ({@link AzureNetwork.fromExisting}), instead of
    * `network.existing.azure` (which creates the DNS zones the hub lacks).
    * @default - the network of `network.existing.azure`, else a created one
    */
-  readonly network?: IAzurePrivateNetwork;
+  readonly network?: IAzureNetwork;
 }
 
 /**
@@ -130,7 +132,7 @@ export interface AzureMlPlatformPhysicalNames {
    */
   readonly computeCluster?: string;
   /**
-   * The virtual network in private mode (AzurePrivateNetwork physicalName).
+   * The virtual network in private mode (AzureNetwork physicalName).
    * @default - `<company>-<project>-<env>-vnet`
    */
   readonly virtualNetwork?: string;
@@ -138,8 +140,8 @@ export interface AzureMlPlatformPhysicalNames {
 
 /** Props of {@link AzureMlPlatform}. */
 export interface AzureMlPlatformProps extends PlatformBaseProps {
-  /** Azure region, e.g. `westeurope`. */
-  readonly location: string;
+  /** Azure region (location), e.g. `westeurope`. */
+  readonly region: string;
   /** The Entra ID tenant the Key Vault trusts. */
   readonly tenantId: string;
   /**
@@ -240,7 +242,7 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
   /** How the data planes are reached; in `private` mode `networkId` is the virtual network. */
   public readonly network: IPlatformNetwork;
   /** The private network (private mode only): created, or `existing.network`. */
-  public readonly privateNetwork?: IAzurePrivateNetwork;
+  public readonly privateNetwork?: IAzureNetwork;
 
   private readonly deployerIds: string[] = [];
 
@@ -264,28 +266,28 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     }
     checkExisting(issues, this.node.path, props, net.mode);
     for (const [prop, kind] of Object.entries(PHYSICAL_NAME_KINDS) as [keyof AzureMlPlatformPhysicalNames, NameKind | 'virtualNetwork'][]) {
-      if (names[prop] !== undefined) checkPhysicalName(issues, 'AzureMlPlatform', this.node.path, `physicalNames.${prop}`, kind, names[prop]);
+      if (names[prop] !== undefined) checkPhysicalName(new PropChecks(issues, 'AzureMlPlatform', this.node.path), `physicalNames.${prop}`, names[prop], kind);
     }
-    checkLocation(issues, 'AzureMlPlatform', this.node.path, props.location);
-    checkGuid(issues, 'AzureMlPlatform', this.node.path, 'tenantId', props.tenantId);
+    new PropChecks(issues, 'AzureMlPlatform', this.node.path).region('azure', 'region', props.region);
+    checkGuid(new PropChecks(issues, 'AzureMlPlatform', this.node.path), 'tenantId', props.tenantId);
     if (!(NETWORK_MODES as readonly string[]).includes(net.mode)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlPlatform', 'network.mode', net.mode, `one of ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}`));
     }
-    checkIpRanges(issues, 'AzureMlPlatform', this.node.path, net.allowedIpRanges);
+    checkIpRanges(new PropChecks(issues, 'AzureMlPlatform', this.node.path), net.allowedIpRanges);
     checkDeployers(issues, 'azure', 'AzureMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
-    checkInt(issues, 'AzureMlPlatform', this.node.path, 'training.maxNodes', props.training?.maxNodes, 1, 1000);
+    new PropChecks(issues, 'AzureMlPlatform', this.node.path).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     issues.throwIfAny('Invalid AzureMlPlatform props:');
 
     const tags = props.tags;
     const retainData = props.retainData ?? true;
     const isPublic = net.mode === 'public';
 
-    this.resourceGroup = existing.resourceGroup ?? new AzureResourceGroup(this, 'ResourceGroup', { naming, location: props.location, tags, physicalName: names.resourceGroup });
+    this.resourceGroup = existing.resourceGroup ?? new AzureResourceGroup(this, 'ResourceGroup', { naming, location: props.region, tags, physicalName: names.resourceGroup });
     const base = { naming, resourceGroup: this.resourceGroup, tags };
     if (net.mode === 'private') {
       this.privateNetwork =
         existing.network ??
-        new AzurePrivateNetwork(this, 'Network', { ...base, addressSpace: net.addressSpace, existing: net.existing.azure, physicalName: names.virtualNetwork });
+        new AzureNetwork(this, 'Network', { ...base, addressSpace: net.addressSpace, existing: net.existing.azure, physicalName: names.virtualNetwork });
     }
     const pn = this.privateNetwork;
     // Firewalls: open in public mode; else default Deny, letting the allowed ranges (in private mode: a VPN range, if any) through.

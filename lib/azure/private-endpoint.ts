@@ -2,6 +2,7 @@ import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { PropChecks } from '../core/validate';
 
 /**
  * A private endpoint of one sub-resource of a resource (the Azure Verified
@@ -35,13 +36,8 @@ const SUBNET_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Mi
 const ZONE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/privateDnsZones\/[^/]+$/i;
 
 /** Records a problem for every malformed entry of a `privateEndpoints` prop. */
-export function checkPrivateEndpoints(
-  issues: IssueCollector,
-  construct: string,
-  path: string,
-  endpoints: readonly AzurePrivateEndpointOptions[] | undefined,
-  subResources: readonly string[],
-): void {
+export function checkPrivateEndpoints(check: PropChecks, endpoints: readonly AzurePrivateEndpointOptions[] | undefined, subResources: readonly string[]): void {
+  const { issues, construct, path } = check;
   const seen = new Set<string>();
   (endpoints ?? []).forEach((pe, i) => {
     const prop = `privateEndpoints[${i}]`;
@@ -144,7 +140,7 @@ export function addPrivateEndpointsTo(
   subResources: readonly string[],
 ): PrivateEndpoint[] {
   const issues = new IssueCollector();
-  checkPrivateEndpoints(issues, construct, host.node.path, options, subResources);
+  checkPrivateEndpoints(new PropChecks(issues, construct, host.node.path), options, subResources);
   options.forEach((pe, i) => {
     if (endpoints.has(pe.subResource)) {
       issues.add(ErrorCode.PROP_INVALID, host.node.path, messages.propInvalid(construct, `privateEndpoints[${i}].subResource`, pe.subResource, 'a sub-resource that has no private endpoint yet (one per sub-resource)'));

@@ -4,8 +4,9 @@ import { Construct } from 'constructs';
 import { IssueCollector } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { IAzureResourceGroup } from './common';
-import { markImported } from './private/imported';
-import { azureTags, checkGuid, checkLocation, checkPhysicalName, namingOf, physicalNameFor } from './private/util';
+import { markImported } from './imported';
+import { azureTags, checkGuid, checkPhysicalName, namingOf, physicalNameFor } from './util';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureResourceGroup}. */
 export interface AzureResourceGroupProps {
@@ -67,7 +68,7 @@ export class AzureResourceGroup extends Construct implements IAzureResourceGroup
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
-    checkLocation(issues, 'AzureResourceGroup', this.node.path, props.location);
+    new PropChecks(issues, 'AzureResourceGroup', this.node.path).region('azure', 'location', props.location);
     const name = physicalNameFor(issues, naming, 'resourceGroup', 'rg', { construct: 'AzureResourceGroup', path: this.node.path, prop: 'physicalName', value: props.physicalName });
     issues.throwIfAny('Invalid AzureResourceGroup props:');
 
@@ -89,9 +90,9 @@ class ImportedResourceGroup extends Construct implements IAzureResourceGroup {
     super(scope, id);
     const issues = new IssueCollector();
     const construct = 'AzureResourceGroup.fromExisting';
-    checkPhysicalName(issues, construct, this.node.path, 'resourceGroupName', 'resourceGroup', attrs.resourceGroupName);
-    checkLocation(issues, construct, this.node.path, attrs.location);
-    checkGuid(issues, construct, this.node.path, 'subscriptionId', attrs.subscriptionId);
+    checkPhysicalName(new PropChecks(issues, construct, this.node.path), 'resourceGroupName', attrs.resourceGroupName, 'resourceGroup');
+    new PropChecks(issues, construct, this.node.path).region('azure', 'location', attrs.location);
+    checkGuid(new PropChecks(issues, construct, this.node.path), 'subscriptionId', attrs.subscriptionId);
     issues.throwIfAny(`Invalid ${construct} attributes:`);
 
     const subscription = attrs.subscriptionId ?? new DataAzurermClientConfig(this, 'Subscription', {}).subscriptionId;

@@ -4,8 +4,10 @@ import { ITrainingCompute, IWorkloadIdentity, identityOf } from '../core/contrac
 import { IssueCollector } from '../core/errors';
 import { ComputeSize, MachineSpec } from '../core/sizes';
 import { Naming, NamingParts } from '../core/naming';
-import { azureTags, checkInt, checkPhysicalName, namingOf } from './private/util';
+import { azureTags, checkPhysicalName, namingOf } from './util';
 import { AzureMlWorkspace } from './workspace';
+import { PropChecks } from '../core/validate';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../core/settings';
 
 /** Props of {@link AzureTrainingCompute}. */
 export interface AzureTrainingComputeProps {
@@ -82,20 +84,20 @@ export class AzureTrainingCompute extends Construct implements ITrainingCompute 
     super(scope, id);
     const identity = identityOf(props.identity, 'azure', 'AzureTrainingCompute');
     const issues = new IssueCollector();
-    const maxNodes = props.maxNodes ?? 4;
+    const maxNodes = props.maxNodes ?? SETTING_DEFAULTS.training.maxNodes;
     const minNodes = props.minNodes ?? 0;
     const idleMinutes = props.idleMinutesBeforeScaleDown ?? 10;
-    checkInt(issues, 'AzureTrainingCompute', this.node.path, 'maxNodes', maxNodes, 1, 1000);
-    checkInt(issues, 'AzureTrainingCompute', this.node.path, 'minNodes', minNodes, 0, Math.max(0, Number.isInteger(maxNodes) ? maxNodes : 1000));
-    checkInt(issues, 'AzureTrainingCompute', this.node.path, 'idleMinutesBeforeScaleDown', idleMinutes, 1, 10080);
+    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).number('maxNodes', maxNodes, SETTING_RANGES.training.maxNodes);
+    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('minNodes', minNodes, 0, Math.max(0, Number.isInteger(maxNodes) ? maxNodes : SETTING_RANGES.training.maxNodes.max));
+    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('idleMinutesBeforeScaleDown', idleMinutes, 1, 10080);
     const computeName = props.physicalName ?? 'train-cluster';
-    checkPhysicalName(issues, 'AzureTrainingCompute', this.node.path, 'physicalName', 'mlComputeCluster', computeName);
+    checkPhysicalName(new PropChecks(issues, 'AzureTrainingCompute', this.node.path), 'physicalName', computeName, 'mlComputeCluster');
     issues.throwIfAny('Invalid AzureTrainingCompute props:');
 
-    this.size = props.size ?? ComputeSize.small();
+    this.size = props.size ?? ComputeSize.of(SETTING_DEFAULTS.training.size);
     this.machine = this.size.machineFor('azure');
     this.maxNodes = maxNodes;
-    this.lowPriority = props.lowPriority ?? false;
+    this.lowPriority = props.lowPriority ?? SETTING_DEFAULTS.training.lowPriority;
     this.computeName = computeName;
 
     const cluster = new MachineLearningComputeCluster(this, 'Resource', {

@@ -17,7 +17,8 @@ import { IAzureImageRegistry } from './image-registry';
 import { AZURE_ROLES, AZURE_SYSTEM_DATASTORE_ACCESS, AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS, AZURE_WORKSPACE_SERVICE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { assignRole } from './private/grants';
-import { azureTags, checkCustomerManagedKey, checkInt, checkIpRanges, nameFor, namingOf, physicalNameFor, resourceGroupIdOf, retainLifecycle } from './private/util';
+import { azureTags, checkCustomerManagedKey, checkIpRanges, nameFor, namingOf, physicalNameFor, resourceGroupIdOf, retainLifecycle } from './util';
+import { PropChecks } from '../core/validate';
 
 /**
  * How clients reach the workspace (and its online endpoints):
@@ -168,11 +169,11 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     const logName = physicalNameFor(issues, naming, 'logAnalytics', 'log', override('logAnalyticsName', props.logAnalyticsName));
     const insightsName = physicalNameFor(issues, naming, 'appInsights', 'appi', override('applicationInsightsName', props.applicationInsightsName));
     const logRetentionDays = props.logRetentionDays ?? 30;
-    checkInt(issues, 'AzureMlWorkspace', this.node.path, 'logRetentionDays', logRetentionDays, 30, 730);
+    new PropChecks(issues, 'AzureMlWorkspace', this.node.path).int('logRetentionDays', logRetentionDays, 30, 730);
     const cmk = props.customerManagedKey ?? true;
-    checkCustomerManagedKey(issues, 'AzureMlWorkspace', this.node.path, cmk, props.encryptionKey, props.serviceIdentity, 'serviceIdentity');
-    checkIpRanges(issues, 'AzureMlWorkspace', this.node.path, props.allowedIpRanges);
-    checkPrivateEndpoints(issues, 'AzureMlWorkspace', this.node.path, props.privateEndpoints, ['amlworkspace']);
+    checkCustomerManagedKey(new PropChecks(issues, 'AzureMlWorkspace', this.node.path), cmk, props.encryptionKey, props.serviceIdentity, 'serviceIdentity');
+    checkIpRanges(new PropChecks(issues, 'AzureMlWorkspace', this.node.path), props.allowedIpRanges);
+    checkPrivateEndpoints(new PropChecks(issues, 'AzureMlWorkspace', this.node.path), props.privateEndpoints, ['amlworkspace']);
     const authMode = props.systemDatastoresAuthMode ?? 'identity';
     if (!['identity', 'accessKey'].includes(authMode)) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlWorkspace', 'systemDatastoresAuthMode', authMode, "'identity' or 'accessKey'"));

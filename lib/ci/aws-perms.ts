@@ -273,23 +273,6 @@ export const CI_AWS_NETWORK_ACTIONS = [
   'ec2:DeleteTags',
 ] as const;
 
-/** Reads of the private network (no resource-level permissions: resource `*`). */
-export const CI_AWS_NETWORK_READ_ACTIONS = [
-  'ec2:DescribeVpcs',
-  'ec2:DescribeVpcAttribute',
-  'ec2:DescribeNetworkAcls',
-  'ec2:DescribeSubnets',
-  'ec2:DescribeRouteTables',
-  'ec2:DescribeSecurityGroups',
-  'ec2:DescribeSecurityGroupRules',
-  'ec2:DescribeVpcEndpoints',
-  'ec2:DescribeVpcEndpointServices',
-  'ec2:DescribePrefixLists',
-  'ec2:DescribeAvailabilityZones',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeTags',
-] as const;
-
 /**
  * Longest CI session, in seconds, when the stack runs the release step: the
  * six hours a GitHub-hosted job may run (training with spot capacity waits
@@ -299,6 +282,9 @@ export const CI_AWS_NETWORK_READ_ACTIONS = [
 export const CI_AWS_RELEASE_SESSION_SECONDS = 21600;
 /** Longest CI session, in seconds, when the stack has no release step (IAM's default). */
 export const CI_AWS_DEFAULT_SESSION_SECONDS = 3600;
+
+// The CI reads IAM cannot scope live with the AWS facts (the policy pack checks them too).
+export { CI_AWS_NETWORK_READ_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS } from '../aws/perms';
 
 /** Alert topics and their subscriptions (`<prefix>-*` topics). */
 export const CI_AWS_TOPIC_ACTIONS = [
@@ -314,23 +300,6 @@ export const CI_AWS_TOPIC_ACTIONS = [
   'sns:TagResource',
   'sns:UntagResource',
   'sns:ListTagsForResource',
-] as const;
-
-/**
- * Read-only actions IAM cannot scope to a resource (`Resource: "*"`): registry
- * login, alias listing, model version and training job listing, scaling and
- * metric reads. None of them changes anything.
- */
-export const CI_AWS_UNSCOPED_READ_ACTIONS = [
-  'ecr:GetAuthorizationToken',
-  'kms:ListAliases',
-  'sagemaker:ListModelPackages',
-  'sagemaker:ListTrainingJobs',
-  'application-autoscaling:DescribeScalableTargets',
-  'application-autoscaling:DescribeScalingPolicies',
-  'application-autoscaling:DescribeScalingActivities',
-  'cloudwatch:GetMetricData',
-  'cloudwatch:GetMetricStatistics',
 ] as const;
 
 /** The S3 state backend: list the state bucket (object names only; `terraform init` lists workspaces). */

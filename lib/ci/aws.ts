@@ -5,15 +5,16 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsMlPlatform } from '../aws/platform';
-import { dnsSuffixOf, partitionOf } from '../aws/private/arn';
-import { awsTags, checkPhysicalName } from '../aws/private/names';
-import { checkAccountId, checkRegion } from '../aws/private/validate';
+import { dnsSuffixOf, partitionOf } from '../aws/arn';
+import { awsTags, checkPhysicalName } from '../aws/names';
+import { checkAccountId } from '../aws/validate';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import * as A from './aws-perms';
 import { AWS_STS_AUDIENCE, GITHUB_OIDC_HOST, GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects } from './github';
 import { loginOutputs } from './private/util';
+import { PropChecks } from '../core/validate';
 
 /** The S3 state backend the CI role reads and writes state in. */
 export interface AwsStateBackendRef {
@@ -150,9 +151,9 @@ export class AwsGithubCiIdentity extends Construct {
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
     if (!(props.platform instanceof AwsMlPlatform)) invalid('platform', typeof props.platform, 'an AwsMlPlatform');
     const before = issues.issues.length;
-    checkGithubProps(issues, C, where, props);
+    checkGithubProps(new PropChecks(issues, C, where), props);
     const githubOk = issues.issues.length === before;
-    checkAccountId(issues, where, C, props.accountId);
+    checkAccountId(new PropChecks(issues, C, where), props.accountId);
     const partition = partitionOf(props.platform?.workspace?.region ?? '');
     if (props.existingProviderArn !== undefined && !Token.isUnresolved(props.existingProviderArn)) {
       const expected = new RegExp(`^arn:aws(-[a-z]+)*:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, '\\.')}$`);
@@ -168,11 +169,11 @@ export class AwsGithubCiIdentity extends Construct {
       const b = props.stateBackend;
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.bucket ?? '')) invalid('stateBackend.bucket', b.bucket, 'an S3 bucket name (config: backend.bucket)');
       if (typeof b.key !== 'string' || b.key.length === 0 || /[*?]/.test(b.key)) invalid('stateBackend.key', b.key, 'the state object key without wildcards (config: backend.key)');
-      checkRegion(issues, where, C, b.region);
+      new PropChecks(issues, C, where).region('aws', 'region', b.region);
       if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable)) invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
     }
     const naming = toNaming(props.naming);
-    checkPhysicalName(issues, where, C, 'physicalName', props.physicalName, 'iamRole');
+    checkPhysicalName(new PropChecks(issues, C, where), 'physicalName', props.physicalName, 'iamRole');
     const explicit = props.physicalName;
     const roleName = explicit ?? tryName(issues, naming, 'iamRole', 'github-ci');
     const policyName = (suffix: string): string => (explicit !== undefined ? `${explicit}-${suffix}` : tryName(issues, naming, 'iamPolicy', suffix));
@@ -258,8 +259,8 @@ export class AwsGithubCiIdentity extends Construct {
     const identity = platform.identity;
     // Keys CI manages (created by the platform) and keys it only uses (imported).
     const managedKeys = unique([platform.encryptionKey, platform.serviceKey].filter((k) => !k.imported).map((k) => k.keyArn));
-    const importedKeys = unique([platform.encryptionKey, store.key, registry.key].filter((k): k is NonNullable<typeof k> => k?.imported === true).map((k) => k.keyArn));
-    const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.key ? [store.key.keyArn] : [])]);
+    const importedKeys = unique([platform.encryptionKey, store.encryptionKey, registry.encryptionKey].filter((k): k is NonNullable<typeof k> => k?.imported === true).map((k) => k.keyArn));
+    const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.encryptionKey ? [store.encryptionKey.keyArn] : [])]);
     const one = (list: readonly string[]): string | readonly string[] => (list.length === 1 ? list[0]! : list);
     const deploy: Statement[] = [
       { Sid: 'ArtifactBucket', Effect: 'Allow', Action: [...A.CI_AWS_BUCKET_READ, ...A.CI_AWS_BUCKET_WRITE], Resource: `arn:${p}:s3:::${prefix}-*` },

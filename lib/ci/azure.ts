@@ -6,13 +6,14 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { Annotations, Lazy, TerraformStack, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { AzureMlPlatform } from '../azure/platform';
-import { importInfoOf } from '../azure/private/imported';
-import { azureTags, checkGuid, nameFor, namingOf, parseResourceId } from '../azure/private/util';
+import { importInfoOf } from '../azure/imported';
+import { azureTags, checkGuid, nameFor, namingOf, parseResourceId } from '../azure/util';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS, GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects } from './github';
 import { checkSubjectCount, checkSubjectLength, loginOutputs, shortHash } from './private/util';
 import { AZURE_BUILT_IN_ROLE_IDS, AZURE_ROLE_ADMIN_ROLE_IDS, constrainedDelegationCondition, roleGuidOf } from './private/azure-roles';
+import { PropChecks } from '../core/validate';
 
 /** The azurerm state backend the CI identity reads and writes state in. */
 export interface AzureStateBackendRef {
@@ -118,10 +119,10 @@ export class AzureGithubCiIdentity extends Construct {
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureGithubCiIdentity', 'platform', typeof props.platform, 'an AzureMlPlatform'));
     }
     const before = issues.issues.length;
-    checkGithubProps(issues, 'AzureGithubCiIdentity', where, props);
+    checkGithubProps(new PropChecks(issues, 'AzureGithubCiIdentity', where), props);
     const githubOk = issues.issues.length === before;
-    checkGuid(issues, 'AzureGithubCiIdentity', where, 'subscriptionId', props.subscriptionId);
-    checkGuid(issues, 'AzureGithubCiIdentity', where, 'tenantId', props.tenantId);
+    checkGuid(new PropChecks(issues, 'AzureGithubCiIdentity', where), 'subscriptionId', props.subscriptionId);
+    checkGuid(new PropChecks(issues, 'AzureGithubCiIdentity', where), 'tenantId', props.tenantId);
     for (const [name, guid] of Object.entries(props.assignableRoleIds ?? {})) {
       if (!roleGuidOf(guid) || guid.includes('/')) {
         issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureGithubCiIdentity', `assignableRoleIds[${JSON.stringify(name)}]`, guid, 'a role definition GUID'));
@@ -131,8 +132,8 @@ export class AzureGithubCiIdentity extends Construct {
     const rgName = nameFor(issues, naming, 'resourceGroup', 'ci-rg');
     const identityName = nameFor(issues, naming, 'managedIdentity', 'id-github');
     const subjects = githubOk ? githubSubjects(props) : [];
-    checkSubjectCount(issues, 'AzureGithubCiIdentity', where, subjects, AZURE_MAX_FEDERATED_CREDENTIALS, 'Azure (federated identity credentials per user-assigned identity)');
-    checkSubjectLength(issues, 'AzureGithubCiIdentity', where, subjects, 600, 'a federated identity credential subject');
+    checkSubjectCount(new PropChecks(issues, 'AzureGithubCiIdentity', where), subjects, AZURE_MAX_FEDERATED_CREDENTIALS, 'Azure (federated identity credentials per user-assigned identity)');
+    checkSubjectLength(new PropChecks(issues, 'AzureGithubCiIdentity', where), subjects, 600, 'a federated identity credential subject');
     issues.throwIfAny('Invalid AzureGithubCiIdentity props:');
 
     const platform = props.platform;

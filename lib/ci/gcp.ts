@@ -13,10 +13,12 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { NameRule, Naming, NamingParts, sanitise } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import { GcpMlPlatform } from '../gcp/platform';
-import { checkPhysicalName } from '../gcp/private/naming';
+import { checkPhysicalName } from '../gcp/naming';
+import { roleKey } from '../gcp/perms';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
 import { Policy } from '../policy/suppression';
+import { PropChecks } from '../core/validate';
 
 /** Project-level roles of the GCP CI deployer, and why each (Vertex AI and project metadata have no narrower scope). */
 export const GCP_CI_PROJECT_ROLES = {
@@ -145,7 +147,7 @@ export class GcpGithubCiIdentity extends Construct {
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
     if (!(props.platform instanceof GcpMlPlatform)) invalid('platform', typeof props.platform, 'a GcpMlPlatform');
     const before = issues.issues.length;
-    checkGithubProps(issues, C, where, props);
+    checkGithubProps(new PropChecks(issues, C, where), props);
     const githubOk = issues.issues.length === before;
     if (typeof props.projectId !== 'string' || !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(props.projectId)) {
       invalid('projectId', props.projectId, 'a GCP project id: 6-30 lowercase letters, digits and hyphens, starting with a letter (config: gcp.projectId)');
@@ -164,10 +166,10 @@ export class GcpGithubCiIdentity extends Construct {
         );
       }
     }
-    const saId = props.physicalName !== undefined ? checkPhysicalName(issues, C, where, 'physicalName', props.physicalName, 'serviceAccount') : naming.tryName('serviceAccount', 'ci');
+    const saId = props.physicalName !== undefined ? checkPhysicalName(new PropChecks(issues, C, where), 'physicalName', props.physicalName, 'serviceAccount') : naming.tryName('serviceAccount', 'ci');
     if (saId !== undefined && typeof saId !== 'string') issues.add(saId.code, saId.path, `${saId.message} Or give ${C} a physicalName.`);
     const subjects = githubOk ? githubSubjects(props) : [];
-    checkSubjectLength(issues, C, where, subjects, GOOGLE_SUBJECT_MAX_BYTES, 'google.subject');
+    checkSubjectLength(new PropChecks(issues, C, where), subjects, GOOGLE_SUBJECT_MAX_BYTES, 'google.subject');
     const condition = githubOk ? attributeConditionFor(props, subjects) : '';
     if (condition.length > ATTRIBUTE_CONDITION_MAX) {
       issues.add(
@@ -343,15 +345,6 @@ export class GcpGithubCiIdentity extends Construct {
 
 function isWithin(c: IConstruct, ancestor: IConstruct): boolean {
   return c.node.scopes.includes(ancestor);
-}
-
-function roleKey(role: string): string {
-  return role
-    .replace(/^roles\//, '')
-    .split(/[^A-Za-z0-9]+/)
-    .filter((p) => p.length > 0)
-    .map((p) => p[0]!.toUpperCase() + p.slice(1))
-    .join('');
 }
 
 function quote(text: string): string {

@@ -1,5 +1,6 @@
 import { Cloud } from '../core/cloud';
-import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
+import { ErrorCode, messages, show } from '../core/errors';
+import { PropChecks } from '../core/validate';
 
 /**
  * What the three cloud constructs share about GitHub Actions OIDC: the
@@ -12,12 +13,10 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 /** The issuer's host: AWS condition keys and the IAM OIDC provider ARN use it. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
-/** The audience `azure/login` (and the azurerm provider) request tokens for. */
-export const AZURE_FEDERATION_AUDIENCE = 'api://AzureADTokenExchange';
+// Facts of Azure's federated credentials live with the Azure identity.
+export { AZURE_FEDERATION_AUDIENCE, AZURE_MAX_FEDERATED_CREDENTIALS } from '../azure/perms';
 /** The audience `aws-actions/configure-aws-credentials` requests tokens for (the OIDC provider's client id). */
 export const AWS_STS_AUDIENCE = 'sts.amazonaws.com';
-/** Azure accepts at most this many federated identity credentials on one user-assigned identity. */
-export const AZURE_MAX_FEDERATED_CREDENTIALS = 20;
 
 /** The repository, and which of its workflow runs may sign in. Mirrors the `ci.github` config section. */
 export interface GithubRepositoryProps {
@@ -123,7 +122,8 @@ function refProblem(value: unknown): string | undefined {
  * wildcard or malformed branch and environment names, duplicates, an empty
  * subject list, and a malformed `subjectRepository`.
  */
-export function checkGithubProps(issues: IssueCollector, construct: string, path: string, props: GithubRepositoryProps): void {
+export function checkGithubProps(check: PropChecks, props: GithubRepositoryProps): void {
+  const { issues, construct, path } = check;
   const invalid = (prop: string, value: unknown, accepted: string): void =>
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
 

@@ -8,6 +8,7 @@ import { Naming } from '../core/naming';
 import { DEPLOYER_FORMATS, NETWORK_MODES } from '../core/network';
 import { IMAGE_URI_BY_DIGEST } from '../image/image-ref';
 import { CLOUDS } from '../core/cloud';
+import { RELEASE_NAME_LIMITS } from '../core/release';
 import { markValidated } from './validated';
 import { CONFIG_FIELDS, REGION_FORMATS, StackConfig, StackConfigSchema, fieldAt } from './schema';
 
@@ -94,12 +95,8 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   return markValidated(result.data!);
 }
 
-/** How long `<company>-<project>-<env>-<model>` may be on each cloud, and why. */
-export const RELEASE_NAME_LIMITS = {
-  azure: { max: 32, why: 'Azure ML online endpoint names are 3-32 characters' },
-  aws: { max: 50, why: 'SageMaker training job names are at most 63 characters, 13 of them the revision' },
-  gcp: { max: 63, why: 'Vertex AI label values are at most 63 characters' },
-} as const;
+/** How long `<company>-<project>-<env>-<model>` may be on each cloud, and why (lib/core/release.ts). */
+export { RELEASE_NAME_LIMITS };
 
 /** The largest config file read: a stack config is a few KB (a symlink to /dev/zero must not hang synth). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;

@@ -177,3 +177,13 @@ export function identityOf<T extends IWorkloadIdentity>(
   }
   return identity as T;
 }
+
+/** The image a job or endpoint runs: a `RuntimeImage` (lib/image) satisfies it. */
+export interface IRuntimeImageRef {
+  /** `<repository>@sha256:…` — jobs and endpoints pin the digest. */
+  readonly imageUriByDigest: string;
+  /** The pushed image's digest (`sha256:…`): re-runs the release when it changes. */
+  readonly imageDigest: string;
+  /** Hash of the image's build context (known at synth). */
+  readonly contentHash: string;
+}

@@ -8,6 +8,9 @@ export type { ValidationIssue } from './errors';
 export { NAME_RULES, Naming, PLATFORM_NAMES } from './naming';
 export type { NameKind, NameRule, NamingParts } from './naming';
 export { ComputeSize, SIZE_NAMES, SIZE_TABLE } from './sizes';
+export { ROLLOUT_STRATEGIES, SETTING_DEFAULTS, SETTING_RANGES } from './settings';
+export type { NumberRange, RolloutStrategy } from './settings';
+export { RELEASE_NAME_LIMITS } from './release';
 export type { MachineOverride, MachineSpec, SizeName } from './sizes';
 export { platformTags, tagsFor } from './tags';
 export type {

@@ -1,5 +1,6 @@
 import { ErrorCode, IssueCollector, messages } from './errors';
 import { Cloud } from './cloud';
+import { PropChecks } from './validate';
 
 /**
  * How the platform's data planes (key vault / KMS, artifact storage, image
@@ -178,7 +179,8 @@ export function cidrSubnet(cidr: string, newBits: number, index: number): string
 }
 
 /** Checks a network address space: an IPv4 CIDR with a prefix between 8 and 24 (room for the platform's subnets). */
-export function checkAddressSpace(issues: IssueCollector, construct: string, path: string, value: string | undefined): void {
+export function checkAddressSpace(check: PropChecks, value: string | undefined): void {
+  const { issues, construct, path } = check;
   if (value === undefined) return;
   const prefix = Number(value.split('/')[1]);
   if (!isIpv4Cidr(value) || !value.includes('/') || prefix < 8 || prefix > 24) {

@@ -74,10 +74,18 @@ export class ComputeSize {
 
   /** The machine this size means on `cloud`, the override winning. */
   machineFor(cloud: Cloud): MachineSpec {
+    return this.overrideFor(cloud) ?? SIZE_TABLE[this.name][cloud];
+  }
+
+  /**
+   * The machine given explicitly for `cloud`, if any: a construct that has its
+   * own table for a neutral size (endpoint hosting sizes) uses its table only
+   * when this is undefined.
+   */
+  overrideFor(cloud: Cloud): MachineSpec | undefined {
     const explicit = this.override[cloud];
     if (typeof explicit === 'string') return { instanceType: explicit };
-    if (explicit) return explicit;
-    return SIZE_TABLE[this.name][cloud];
+    return explicit ?? undefined;
   }
 
   /** True when the size has a GPU (by name or through an accelerator override). */

@@ -1,23 +1,16 @@
 import { ITerraformDependable } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';
-import { IMlPlatform } from '../core/contracts';
+import { IMlPlatform, IRuntimeImageRef } from '../core/contracts';
+import { RolloutStrategy } from '../core/settings';
 import { ComputeSize } from '../core/sizes';
 
-/** The image a job or endpoint runs: a {@link RuntimeImage} satisfies it. */
-export interface IRuntimeImageRef {
-  /** `<repository>@sha256:…` — jobs and endpoints pin the digest. */
-  readonly imageUriByDigest: string;
-  /** The pushed image's digest (`sha256:…`): re-runs the release when it changes. */
-  readonly imageDigest: string;
-  /** Hash of the image's build context (known at synth). */
-  readonly contentHash: string;
-}
+export type { IRuntimeImageRef } from '../core/contracts';
 
 /** Traffic shifting of a new model version (blue/green). */
 export interface RolloutPolicy {
   /** canary: `canaryPercent` first, then all; linear: `stepPercent` per step; all-at-once: switch when healthy. */
-  readonly strategy: 'canary' | 'linear' | 'all-at-once';
+  readonly strategy: RolloutStrategy;
   /** Share of traffic the new version takes first (canary), in percent. @default 10 */
   readonly canaryPercent?: number;
   /** Share of traffic moved per step (linear), in percent. @default 25 */

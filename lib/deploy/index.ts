@@ -12,6 +12,8 @@ export type {
   ScoringEndpointProps,
   TrainingJobProps,
 } from './contracts';
+export { ROLLOUT_STRATEGIES } from '../core/settings';
+export type { RolloutStrategy } from '../core/settings';
 export { RELEASE_INSTANCE_ENV, RELEASE_SPEC_ENV, ReleaseStep } from './release-step';
 export type { ReleaseStepProps } from './release-step';
 export { TerraformData } from './terraform-data';

@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, MlopsValidationError, show } from '../core/errors';
+import { RELEASE_INSTANCE_ENV, RELEASE_SPEC_ENV } from '../core/release';
 import { installCommand } from '../private/peers';
 import { TerraformData } from './terraform-data';
 
@@ -10,14 +11,8 @@ import { TerraformData } from './terraform-data';
 const RELEASE_PACKAGE = '@cdktf-mlops/release';
 /** Its bin, as named in its package.json. */
 const RELEASE_BIN = 'mlops-release';
-/** The environment variable the step hands the spec over in. */
-export const RELEASE_SPEC_ENV = 'MLOPS_RELEASE_SPEC';
-/**
- * The environment variable with the `terraform_data` instance id: a step that
- * replaces another with the same spec (after a taint) has a new id, so a
- * driver can tell "superseded by an equal spec" from a real destroy.
- */
-export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
+// The spec and instance environment variables are part of the release contract (lib/core/release.ts).
+export { RELEASE_INSTANCE_ENV, RELEASE_SPEC_ENV };
 
 /** Props of {@link ReleaseStep}. */
 export interface ReleaseStepProps {

@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { RELEASE_REVISION_LENGTH } from '../core/release';
 
 /** Canonical JSON: object keys sorted, so equal configs hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -18,5 +19,5 @@ export function canonicalJson(value: unknown): string {
  * (job names, model locations, version labels) are too.
  */
 export function releaseRevision(imageContentHash: string, config: unknown): string {
-  return createHash('sha256').update(imageContentHash).update('\0').update(canonicalJson(config)).digest('hex').slice(0, 12);
+  return createHash('sha256').update(imageContentHash).update('\0').update(canonicalJson(config)).digest('hex').slice(0, RELEASE_REVISION_LENGTH);
 }

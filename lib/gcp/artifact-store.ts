@@ -4,11 +4,11 @@ import { Construct } from 'constructs';
 import { IArtifactStore, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { IGcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_ROLES } from './perms';
-import { checkCommon, cmekOf, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
-import { checkPhysicalName } from './private/naming';
-import { checkCidrs, checkInt } from './private/validation';
+import { checkCommon, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
+import { checkPhysicalName } from './naming';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpArtifactStore}. */
 export interface GcpArtifactStoreProps extends GcpCommonProps {
@@ -166,12 +166,12 @@ export class GcpArtifactStore extends Construct implements IGcpArtifactStore {
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpArtifactStore', this, props);
     const key = cmekOf(issues, 'GcpArtifactStore', this.node.path, props);
-    checkCidrs(issues, 'GcpArtifactStore', this.node.path, 'allowedIpRanges', props.allowedIpRanges);
+    new PropChecks(issues, 'GcpArtifactStore', this.node.path).cidrs('allowedIpRanges', props.allowedIpRanges);
     if (props.softDeleteRetentionDays !== 0) {
-      checkInt(issues, 'GcpArtifactStore', this.node.path, 'softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, '0 (off) or an integer from 7 to 90');
+      new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, { accepted: '0 (off) or an integer from 7 to 90' });
     }
-    checkInt(issues, 'GcpArtifactStore', this.node.path, 'noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
-    checkPhysicalName(issues, 'GcpArtifactStore', this.node.path, 'physicalName', props.physicalName, 'gcsBucket');
+    new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
+    checkPhysicalName(new PropChecks(issues, 'GcpArtifactStore', this.node.path), 'physicalName', props.physicalName, 'gcsBucket');
     issues.throwIfAny('Invalid GcpArtifactStore props:');
 
     const { naming, labels } = namingAndLabels(props);
@@ -270,7 +270,7 @@ class ImportedGcpArtifactStore extends Construct implements IGcpArtifactStore {
     } else if (name === undefined) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, 'the name of an existing Cloud Storage bucket'));
     } else {
-      checkPhysicalName(issues, C, this.node.path, 'bucketName', name, 'gcsBucket');
+      checkPhysicalName(new PropChecks(issues, C, this.node.path), 'bucketName', name, 'gcsBucket');
     }
     const key = attrs?.encryptionKey as { cloud?: unknown; keyId?: unknown } | undefined;
     if (key !== undefined && (key.cloud !== 'gcp' || typeof key.keyId !== 'string')) {

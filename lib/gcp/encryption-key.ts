@@ -11,10 +11,11 @@ import { IEncryptionKey, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { GcpCommonProps } from './common';
 import { GcpPlatformApi, GcpProjectServices } from './project-services';
-import { GCP_ROLES, GCP_SERVICE_AGENT_KEY_ROLE, GCP_SERVICE_AGENT_MEMBERS, GCP_SERVICE_AGENT_ROLES, GcpServiceAgent } from './perms';
-import { betaProviderOverride, checkCommon, gcpIdentityOf, grantId, namingAndLabels, once, roleKey } from './private/common';
-import { checkPhysicalName } from './private/naming';
-import { checkInt, checkProjectId, checkRegion } from './private/validation';
+import { GCP_ROLES, GCP_SERVICE_AGENT_KEY_ROLE, GCP_SERVICE_AGENT_MEMBERS, GCP_SERVICE_AGENT_ROLES, GcpServiceAgent, roleKey } from './perms';
+import { betaProviderOverride, checkCommon, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
+import { checkPhysicalName } from './naming';
+import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpEncryptionKey}. */
 export interface GcpEncryptionKeyProps extends GcpCommonProps {
@@ -166,9 +167,9 @@ export class GcpEncryptionKey extends Construct implements IGcpEncryptionKey {
     super(scope, id);
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpEncryptionKey', this, props);
-    checkInt(issues, 'GcpEncryptionKey', this.node.path, 'rotationPeriodDays', props.rotationPeriodDays, 1, 36_500);
-    checkPhysicalName(issues, 'GcpEncryptionKey', this.node.path, 'physicalName', props.physicalName, 'kmsCryptoKey');
-    checkPhysicalName(issues, 'GcpEncryptionKey', this.node.path, 'keyRingName', props.keyRingName, 'kmsKeyRing');
+    new PropChecks(issues, 'GcpEncryptionKey', this.node.path).int('rotationPeriodDays', props.rotationPeriodDays, 1, 36_500);
+    checkPhysicalName(new PropChecks(issues, 'GcpEncryptionKey', this.node.path), 'physicalName', props.physicalName, 'kmsCryptoKey');
+    checkPhysicalName(new PropChecks(issues, 'GcpEncryptionKey', this.node.path), 'keyRingName', props.keyRingName, 'kmsKeyRing');
     issues.throwIfAny('Invalid GcpEncryptionKey props:');
 
     const { naming, labels } = namingAndLabels(props);
@@ -258,8 +259,8 @@ class ImportedGcpEncryptionKey extends Construct implements IGcpEncryptionKey {
     } else if (!parsed && (attrs.projectId === undefined || attrs.location === undefined)) {
       bad('projectId', attrs.projectId, 'given together with location when keyId is known only at apply time (a token): the project and location the key lives in');
     }
-    if (attrs?.projectId !== undefined) checkProjectId(issues, C, this.node.path, attrs.projectId);
-    if (attrs?.location !== undefined) checkRegion(issues, C, this.node.path, attrs.location);
+    if (attrs?.projectId !== undefined) checkProjectId(new PropChecks(issues, C, this.node.path), attrs.projectId);
+    if (attrs?.location !== undefined) new PropChecks(issues, C, this.node.path).region('gcp', 'region', attrs.location);
     if (parsed && literal(attrs.projectId) && attrs.projectId !== parsed[1]) {
       bad('projectId', attrs.projectId, `the project of keyId (${parsed[1]}), or omitted`);
     }
@@ -369,4 +370,39 @@ function serviceIdentity(host: Construct, agent: Exclude<GcpServiceAgent, 'stora
     betaProviderOverride(identity);
     return identity;
   });
+}
+
+/** The props of a construct that encrypts with an optional customer-managed key. */
+export interface CmekProps {
+  readonly encryptionKey?: IGcpEncryptionKey;
+  readonly customerManagedKey?: boolean;
+}
+
+/**
+ * The customer-managed key `props` ask for, or undefined when
+ * `customerManagedKey` is false (Google-managed encryption). Records a
+ * problem when the key is on but missing, or off but given anyway.
+ */
+export function cmekOf(issues: IssueCollector, construct: string, path: string, props: CmekProps): IGcpEncryptionKey | undefined {
+  const on = props.customerManagedKey ?? true;
+  if (on && props.encryptionKey === undefined) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(
+        construct,
+        'encryptionKey',
+        undefined,
+        'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId) while customerManagedKey is true (the default); set customerManagedKey to false for Google-managed encryption',
+      ),
+    );
+  }
+  if (!on && props.encryptionKey !== undefined) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, 'customerManagedKey', false, 'true (or unset) when an encryptionKey is given; omit encryptionKey for Google-managed encryption'),
+    );
+  }
+  return on ? props.encryptionKey : undefined;
 }

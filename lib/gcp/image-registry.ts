@@ -5,11 +5,12 @@ import { Token } from 'cdktf';
 import { IImageRegistry, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { IGcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_ROLES } from './perms';
-import { checkCommon, cmekOf, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
-import { checkPhysicalName } from './private/naming';
-import { checkInt, checkProjectId, checkRegion } from './private/validation';
+import { checkCommon, gcpIdentityOf, grantId, namingAndLabels, once } from './private/common';
+import { checkPhysicalName } from './naming';
+import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpImageRegistry}. */
 export interface GcpImageRegistryProps extends GcpCommonProps {
@@ -153,8 +154,8 @@ export class GcpImageRegistry extends Construct implements IGcpImageRegistry {
     const issues = new IssueCollector();
     checkCommon(issues, 'GcpImageRegistry', this, props);
     const key = cmekOf(issues, 'GcpImageRegistry', this.node.path, props);
-    checkInt(issues, 'GcpImageRegistry', this.node.path, 'untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1, 3650);
-    checkPhysicalName(issues, 'GcpImageRegistry', this.node.path, 'physicalName', props.physicalName, 'artifactRepository');
+    new PropChecks(issues, 'GcpImageRegistry', this.node.path).int('untaggedImageRetentionDays', props.untaggedImageRetentionDays, 1, 3650);
+    checkPhysicalName(new PropChecks(issues, 'GcpImageRegistry', this.node.path), 'physicalName', props.physicalName, 'artifactRepository');
     issues.throwIfAny('Invalid GcpImageRegistry props:');
 
     const { naming, labels } = namingAndLabels(props);
@@ -248,9 +249,9 @@ class ImportedGcpImageRegistry extends Construct implements IGcpImageRegistry {
     } else if (!parsed && (attrs.projectId === undefined || attrs.location === undefined || attrs.repositoryName === undefined)) {
       bad('projectId', attrs.projectId, 'given with location and repositoryName when repositoryId is known only at apply time (a token)');
     }
-    if (attrs?.projectId !== undefined) checkProjectId(issues, C, this.node.path, attrs.projectId);
-    if (attrs?.location !== undefined) checkRegion(issues, C, this.node.path, attrs.location);
-    if (attrs?.repositoryName !== undefined) checkPhysicalName(issues, C, this.node.path, 'repositoryName', attrs.repositoryName, 'artifactRepository');
+    if (attrs?.projectId !== undefined) checkProjectId(new PropChecks(issues, C, this.node.path), attrs.projectId);
+    if (attrs?.location !== undefined) new PropChecks(issues, C, this.node.path).region('gcp', 'region', attrs.location);
+    if (attrs?.repositoryName !== undefined) checkPhysicalName(new PropChecks(issues, C, this.node.path), 'repositoryName', attrs.repositoryName, 'artifactRepository');
     const agree = (prop: 'projectId' | 'location' | 'repositoryName', index: number): void => {
       const value = attrs[prop];
       if (parsed && typeof value === 'string' && !Token.isUnresolved(value) && value !== parsed[index]) bad(prop, value, `the ${prop} of repositoryId (${parsed[index]}), or omitted`);

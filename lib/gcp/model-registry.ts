@@ -3,7 +3,8 @@ import { IModelRegistry, IWorkloadIdentity } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { GCP_ROLES } from './perms';
 import { gcpIdentityOf, grantProjectRoles } from './private/common';
-import { checkProjectId, checkRegion } from './private/validation';
+import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** Props of {@link GcpModelRegistry}. */
 export interface GcpModelRegistryProps {
@@ -32,8 +33,8 @@ export class GcpModelRegistry extends Construct implements IModelRegistry {
   constructor(scope: Construct, id: string, props: GcpModelRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkProjectId(issues, 'GcpModelRegistry', this.node.path, props.projectId);
-    checkRegion(issues, 'GcpModelRegistry', this.node.path, props.region);
+    checkProjectId(new PropChecks(issues, 'GcpModelRegistry', this.node.path), props.projectId);
+    new PropChecks(issues, 'GcpModelRegistry', this.node.path).region('gcp', 'region', props.region);
     issues.throwIfAny('Invalid GcpModelRegistry props:');
 
     this.projectId = props.projectId;

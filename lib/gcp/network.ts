@@ -9,8 +9,8 @@ import { sanitise } from '../core/naming';
 import { ExistingGcpNetwork, NetworkMode, NETWORK_MODES, checkAddressSpace, cidrSubnet } from '../core/network';
 import { GcpCommonProps } from './common';
 import { checkCommon, namingAndLabels } from './private/common';
-import { GCP_COMPUTE_NAME, checkPhysicalName } from './private/naming';
-import { checkCidrs } from './private/validation';
+import { GCP_COMPUTE_NAME, checkPhysicalName } from './naming';
+import { PropChecks } from '../core/validate';
 
 const NETWORK_ID = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/global\/networks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SUBNETWORK_ID = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/regions\/[a-z]+(-[a-z]+)+[0-9]+\/subnetworks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -19,12 +19,13 @@ const ATTACHMENT_ID = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/regions\/[a-z]+(
 const LONGEST_SUFFIX = '-jobs-attachment';
 
 /** Records every problem with the network props of `construct` (mode, ranges, address space, existing network). */
-export function checkGcpNetwork(issues: IssueCollector, construct: string, path: string, props: Omit<GcpNetworkProps, 'naming' | 'projectId'>): void {
+export function checkGcpNetwork(check: PropChecks, props: Omit<GcpNetworkProps, 'naming' | 'projectId'>): void {
+  const { issues, construct, path } = check;
   const mode = props.mode ?? 'firewalled';
   const bad = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
   if (!(NETWORK_MODES as readonly string[]).includes(mode)) bad('network.mode', mode, `one of ${NETWORK_MODES.join(', ')}`);
-  checkCidrs(issues, construct, path, 'network.allowedIpRanges', props.allowedIpRanges);
-  checkAddressSpace(issues, construct, path, props.addressSpace);
+  new PropChecks(issues, construct, path).cidrs('network.allowedIpRanges', props.allowedIpRanges);
+  checkAddressSpace(new PropChecks(issues, construct, path), props.addressSpace);
   const existing = props.existing;
   if (existing === undefined) return;
   if (mode !== 'private') bad('network.existing.gcp', existing, `nothing outside private mode (mode is ${mode}): remove it, or set network.mode: private`);
@@ -180,8 +181,8 @@ export class GcpNetwork extends Construct implements IGcpNetwork {
     const C = 'GcpNetwork';
     const issues = new IssueCollector();
     checkCommon(issues, C, this, props);
-    checkGcpNetwork(issues, C, this.node.path, props);
-    if (checkPhysicalName(issues, C, this.node.path, 'physicalName', props.physicalName, 'computeName') !== undefined) {
+    checkGcpNetwork(new PropChecks(issues, C, this.node.path), props);
+    if (checkPhysicalName(new PropChecks(issues, C, this.node.path), 'physicalName', props.physicalName, 'computeName') !== undefined) {
       const longest = `${props.physicalName}${LONGEST_SUFFIX}`;
       if (!Token.isUnresolved(longest) && longest.length > GCP_COMPUTE_NAME.max) {
         issues.add(
@@ -308,10 +309,10 @@ class ImportedGcpNetwork extends Construct implements IGcpNetwork {
       }
       if (attrs.networkAttachmentName !== undefined) bad('networkAttachmentName', attrs.networkAttachmentName, 'omitted when networkAttachment is given (nothing is created)');
     } else {
-      checkPhysicalName(issues, C, this.node.path, 'networkAttachmentName', attrs?.networkAttachmentName, 'computeName');
+      checkPhysicalName(new PropChecks(issues, C, this.node.path), 'networkAttachmentName', attrs?.networkAttachmentName, 'computeName');
       if (!subnet && subnetOk) bad('networkAttachment', undefined, 'given when subnetwork is known only at apply time (a token): the attachment to create needs the subnetwork\'s project and region at synth');
     }
-    checkCidrs(issues, C, this.node.path, 'allowedIpRanges', attrs?.allowedIpRanges);
+    new PropChecks(issues, C, this.node.path).cidrs('allowedIpRanges', attrs?.allowedIpRanges);
     issues.throwIfAny(`Invalid ${C} attributes:`);
 
     this.allowedIpRanges = [...(attrs.allowedIpRanges ?? [])];

@@ -81,3 +81,13 @@ export const GCP_SERVICE_AGENT_MEMBERS: Record<Exclude<GcpServiceAgent, 'storage
   artifactregistry: (n) => `serviceAccount:service-${n}@gcp-sa-artifactregistry.iam.gserviceaccount.com`,
   aiplatform: (n) => `serviceAccount:service-${n}@gcp-sa-aiplatform.iam.gserviceaccount.com`,
 };
+
+/** `roles/storage.objectViewer` → `StorageObjectViewer`: construct ids of IAM members and bindings. */
+export function roleKey(role: string): string {
+  return role
+    .replace(/^roles\//, '')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((p) => p.length > 0)
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join('');
+}

@@ -1,5 +1,5 @@
 import { DataGoogleClientOpenidUserinfo } from '@cdktf/provider-google/lib/data-google-client-openid-userinfo';
-import { ensureUniquePhysicalNames } from '../policy/unique-names';
+import { ensureUniquePhysicalNames } from '../core/unique-names';
 import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { Aspects, Fn, IAspect, TerraformResource, TerraformStack, Token, dependable } from 'cdktf';
@@ -17,8 +17,10 @@ import { GcpServiceAgent } from './perms';
 import { GCP_PLATFORM_APIS, GcpProjectServices } from './project-services';
 import { GcpTrainingCompute } from './training-compute';
 import { GcpWorkloadIdentity, IGcpWorkloadIdentity } from './workload-identity';
-import { GcpWorkspace } from './workspace';
-import { checkInt, checkProjectId, checkRegion } from './private/validation';
+import { GcpMlWorkspace } from './workspace';
+import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
+import { SETTING_RANGES } from '../core/settings';
 
 /** Props of {@link GcpMlPlatform}. */
 export interface GcpMlPlatformProps extends PlatformBaseProps {
@@ -91,7 +93,7 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
   /** The enabled Google APIs. */
   public readonly services: GcpProjectServices;
   /** The Vertex AI workspace. */
-  public readonly workspace: GcpWorkspace;
+  public readonly workspace: GcpMlWorkspace;
   /** The Artifact Registry repository for the runtime image (created, or `existing.imageRegistry`). */
   public readonly imageRegistry: IGcpImageRegistry;
   /** The Vertex AI Model Registry. */
@@ -121,12 +123,12 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     for (const issue of naming.check('gcp')) issues.add(issue.code, issue.path, issue.message);
     const display = naming.tryName('vertexDisplayName', 'experiments');
     if (typeof display !== 'string') issues.add(display.code, display.path, display.message);
-    checkProjectId(issues, 'GcpMlPlatform', this.node.path, props.projectId);
-    checkRegion(issues, 'GcpMlPlatform', this.node.path, props.region);
-    checkInt(issues, 'GcpMlPlatform', this.node.path, 'training.maxNodes', props.training?.maxNodes, 1, 1000);
+    checkProjectId(new PropChecks(issues, 'GcpMlPlatform', this.node.path), props.projectId);
+    new PropChecks(issues, 'GcpMlPlatform', this.node.path).region('gcp', 'region', props.region);
+    new PropChecks(issues, 'GcpMlPlatform', this.node.path).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     checkDeployers(issues, 'gcp', 'GcpMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
     const net = resolveNetwork(props.network);
-    checkGcpNetwork(issues, 'GcpMlPlatform', this.node.path, { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });
+    checkGcpNetwork(new PropChecks(issues, 'GcpMlPlatform', this.node.path), { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });
     const existing = checkExisting(issues, this.node.path, props, net.mode, net.existing.gcp !== undefined, net.allowedIpRanges.length > 0);
     issues.throwIfAny('Invalid GcpMlPlatform props:');
 
@@ -161,7 +163,7 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
       });
     this.imageRegistry = existing.imageRegistry ?? new GcpImageRegistry(this, 'ImageRegistry', { ...withServices, encryptionKey: this.encryptionKey, retainData });
     this.modelRegistry = new GcpModelRegistry(this, 'ModelRegistry', { projectId: props.projectId, region: props.region });
-    this.workspace = new GcpWorkspace(this, 'Workspace', { ...withServices, encryptionKey: this.encryptionKey, retainData });
+    this.workspace = new GcpMlWorkspace(this, 'Workspace', { ...withServices, encryptionKey: this.encryptionKey, retainData });
     this.identity = existing.identity ?? new GcpWorkloadIdentity(this, 'Identity', { naming, projectId: props.projectId, services: this.services });
     this.trainingCompute = new GcpTrainingCompute(this, 'TrainingCompute', props.training ?? {});
 

@@ -3,6 +3,7 @@ import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /** The Google APIs the ML platform needs enabled in its project. */
 export const GCP_PLATFORM_APIS = [
@@ -50,7 +51,7 @@ export class GcpProjectServices extends Construct {
   constructor(scope: Construct, id: string, props: GcpProjectServicesProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkProjectId(issues, 'GcpProjectServices', this.node.path, props.projectId);
+    checkProjectId(new PropChecks(issues, 'GcpProjectServices', this.node.path), props.projectId);
     for (const api of props.apis ?? []) {
       if (Token.isUnresolved(api)) continue;
       if (!KNOWN_APIS.includes(api)) {

@@ -102,16 +102,16 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
   {
     ruleIds: ['MLOPS_GCP_VERTEX_CMEK'],
     cloud: 'gcp',
-    construct: 'GcpWorkspace',
+    construct: 'GcpMlWorkspace',
     requirement: 'experiment-tracking TensorBoard encrypted with the customer-managed key (encryption_spec)',
-    relaxedBy: 'GcpWorkspace.customerManagedKey',
+    relaxedBy: 'GcpMlWorkspace.customerManagedKey',
   },
   {
     ruleIds: ['MLOPS_GCP_VERTEX_RETAIN'],
     cloud: 'gcp',
-    construct: 'GcpWorkspace',
+    construct: 'GcpMlWorkspace',
     requirement: 'experiment-tracking TensorBoard kept on destroy (lifecycle prevent_destroy)',
-    relaxedBy: 'GcpWorkspace.retainData',
+    relaxedBy: 'GcpMlWorkspace.retainData',
   },
   {
     ruleIds: ['CKV2_GCP_3'],

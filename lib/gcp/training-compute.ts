@@ -3,24 +3,15 @@ import { ITrainingCompute } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { TrainingComputeOptions } from '../core/platform-props';
 import { ComputeSize, MachineSpec } from '../core/sizes';
-import { checkInt } from './private/validation';
+import { PropChecks } from '../core/validate';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../core/settings';
 
 /** Props of {@link GcpTrainingCompute}. */
 export interface GcpTrainingComputeProps extends TrainingComputeOptions {}
 
-/** The Vertex AI `machineSpec` of a custom job worker pool. */
-export interface GcpVertexMachineSpec {
-  /** GCE machine type, e.g. `n1-standard-4`. */
-  readonly machineType: string;
-  /** Accelerator type, e.g. `NVIDIA_TESLA_T4`, when the machine has GPUs. */
-  readonly acceleratorType?: string;
-  /** Number of accelerators (0 without GPUs). */
-  readonly acceleratorCount: number;
-}
-
 /**
  * Training compute on Vertex AI. Vertex custom jobs bring their own machines,
- * so there is no cluster resource: this construct carries the machine spec,
+ * so there is no cluster resource: this construct carries the machine,
  * the replica limit and the scheduling strategy (spot or standard) the
  * training jobs are submitted with.
  */
@@ -37,27 +28,20 @@ export class GcpTrainingCompute extends Construct implements ITrainingCompute {
   public readonly maxNodes: number;
   /** Spot capacity. */
   public readonly lowPriority: boolean;
-  /** The Vertex AI worker-pool machine spec. */
-  public readonly machineSpec: GcpVertexMachineSpec;
   /** The Vertex AI scheduling strategy: `SPOT` for low priority, else `STANDARD`. */
   public readonly schedulingStrategy: 'SPOT' | 'STANDARD';
 
   constructor(scope: Construct, id: string, props: GcpTrainingComputeProps = {}) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkInt(issues, 'GcpTrainingCompute', this.node.path, 'maxNodes', props.maxNodes, 1, 1000);
+    new PropChecks(issues, 'GcpTrainingCompute', this.node.path).number('maxNodes', props.maxNodes, SETTING_RANGES.training.maxNodes);
     issues.throwIfAny('Invalid GcpTrainingCompute props:');
 
-    this.size = props.size ?? ComputeSize.small();
+    this.size = props.size ?? ComputeSize.of(SETTING_DEFAULTS.training.size);
     this.machine = this.size.machineFor('gcp');
-    this.maxNodes = props.maxNodes ?? 4;
-    this.lowPriority = props.lowPriority ?? false;
+    this.maxNodes = props.maxNodes ?? SETTING_DEFAULTS.training.maxNodes;
+    this.lowPriority = props.lowPriority ?? SETTING_DEFAULTS.training.lowPriority;
     this.computeName = this.machine.instanceType;
     this.schedulingStrategy = this.lowPriority ? 'SPOT' : 'STANDARD';
-    this.machineSpec = {
-      machineType: this.machine.instanceType,
-      ...(this.machine.accelerator ? { acceleratorType: this.machine.accelerator.type } : {}),
-      acceleratorCount: this.machine.accelerator?.count ?? 0,
-    };
   }
 }

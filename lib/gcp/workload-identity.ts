@@ -9,8 +9,9 @@ import { toNaming } from '../core/platform-props';
 import { GCP_ROLES } from './perms';
 import { GcpProjectServices } from './project-services';
 import { checkMember, memberKey, once } from './private/common';
-import { checkPhysicalName } from './private/naming';
+import { checkPhysicalName } from './naming';
 import { checkProjectId } from './private/validation';
+import { PropChecks } from '../core/validate';
 
 /**
  * A Kubernetes service account of a GKE workload that runs as a GCP service
@@ -166,8 +167,8 @@ export class GcpWorkloadIdentity extends Construct implements IGcpWorkloadIdenti
     super(scope, id);
     const C = 'GcpWorkloadIdentity';
     const issues = new IssueCollector();
-    checkProjectId(issues, C, this.node.path, props.projectId);
-    checkPhysicalName(issues, C, this.node.path, 'physicalName', props.physicalName, 'serviceAccount');
+    checkProjectId(new PropChecks(issues, C, this.node.path), props.projectId);
+    checkPhysicalName(new PropChecks(issues, C, this.node.path), 'physicalName', props.physicalName, 'serviceAccount');
     if (props.resourceName !== undefined && (typeof props.resourceName !== 'string' || !/^[a-z][a-z0-9-]*$/.test(props.resourceName))) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'resourceName', props.resourceName, 'lowercase letters, digits and hyphens, starting with a letter (e.g. "batch")'));
     }
@@ -178,8 +179,8 @@ export class GcpWorkloadIdentity extends Construct implements IGcpWorkloadIdenti
       if (typeof tried === 'string') accountId = tried;
       else issues.add(tried.code, tried.path, `${tried.message} Or give GcpWorkloadIdentity a physicalName.`);
     }
-    (props.usableBy ?? []).forEach((m, i) => checkMember(issues, C, this.node.path, `usableBy[${i}]`, m));
-    (props.gkeWorkloads ?? []).forEach((w, i) => checkGkeWorkload(issues, C, this.node.path, `gkeWorkloads[${i}]`, w));
+    (props.usableBy ?? []).forEach((m, i) => checkMember(new PropChecks(issues, C, this.node.path), `usableBy[${i}]`, m));
+    (props.gkeWorkloads ?? []).forEach((w, i) => checkGkeWorkload(new PropChecks(issues, C, this.node.path), `gkeWorkloads[${i}]`, w));
     issues.throwIfAny(`Invalid ${C} props:`);
 
     const account = new ServiceAccount(this, 'Resource', {
@@ -257,7 +258,7 @@ class ImportedGcpWorkloadIdentity extends Construct implements IGcpWorkloadIdent
     } else if (project === undefined) {
       bad('projectId', project, 'the project of the service account, when serviceAccountEmail is known only at apply time (a token)');
     }
-    if (attrs?.projectId !== undefined) checkProjectId(issues, C, this.node.path, attrs.projectId);
+    if (attrs?.projectId !== undefined) checkProjectId(new PropChecks(issues, C, this.node.path), attrs.projectId);
     issues.throwIfAny(`Invalid ${C} attributes:`);
 
     this.email = email;
@@ -277,7 +278,8 @@ class ImportedGcpWorkloadIdentity extends Construct implements IGcpWorkloadIdent
   }
 }
 
-function checkGkeWorkload(issues: IssueCollector, construct: string, path: string, prop: string, w: GcpGkeWorkload): void {
+function checkGkeWorkload(check: PropChecks, prop: string, w: GcpGkeWorkload): void {
+  const { issues, construct, path } = check;
   const bad = (field: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.${field}`, value, accepted));
   if (typeof w?.namespace !== 'string' || (!Token.isUnresolved(w.namespace) && !K8S_NAMESPACE.test(w.namespace))) {
     bad('namespace', w?.namespace, 'a Kubernetes namespace: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit');
@@ -285,12 +287,12 @@ function checkGkeWorkload(issues: IssueCollector, construct: string, path: strin
   if (typeof w?.serviceAccount !== 'string' || (!Token.isUnresolved(w.serviceAccount) && !K8S_NAME.test(w.serviceAccount))) {
     bad('serviceAccount', w?.serviceAccount, 'a Kubernetes service account name: lowercase letters, digits, hyphens and dots, at most 253');
   }
-  if (w?.workloadPoolProjectId !== undefined) checkProjectId(issues, construct, path, w.workloadPoolProjectId);
+  if (w?.workloadPoolProjectId !== undefined) checkProjectId(new PropChecks(issues, construct, path), w.workloadPoolProjectId);
 }
 
 function grantUsableBy(host: Construct, serviceAccountId: string, members: readonly string[]): void {
   const issues = new IssueCollector();
-  members.forEach((m, i) => checkMember(issues, 'grantUsableBy', host.node.path, `members[${i}]`, m));
+  members.forEach((m, i) => checkMember(new PropChecks(issues, 'grantUsableBy', host.node.path), `members[${i}]`, m));
   issues.throwIfAny('Invalid grantUsableBy members:');
   for (const member of members) {
     const id = `UsableBy-${memberKey(member)}`;
@@ -300,7 +302,7 @@ function grantUsableBy(host: Construct, serviceAccountId: string, members: reado
 
 function grantGkeWorkload(host: Construct, serviceAccountId: string, projectId: string, workload: GcpGkeWorkload): void {
   const issues = new IssueCollector();
-  checkGkeWorkload(issues, 'grantGkeWorkload', host.node.path, 'workload', workload);
+  checkGkeWorkload(new PropChecks(issues, 'grantGkeWorkload', host.node.path), 'workload', workload);
   issues.throwIfAny('Invalid grantGkeWorkload workload:');
   const pool = workload.workloadPoolProjectId ?? projectId;
   const member = `serviceAccount:${pool}.svc.id.goog[${workload.namespace}/${workload.serviceAccount}]`;

@@ -3,13 +3,14 @@ import { Construct } from 'constructs';
 import { IMlWorkspace, IWorkloadIdentity } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { GcpCommonProps } from './common';
-import { IGcpEncryptionKey } from './encryption-key';
+import { IGcpEncryptionKey, cmekOf } from './encryption-key';
 import { GCP_WORKSPACE_USE_ROLES } from './perms';
-import { checkCommon, cmekOf, gcpIdentityOf, grantProjectRoles, namingAndLabels } from './private/common';
-import { checkPhysicalName } from './private/naming';
+import { checkCommon, gcpIdentityOf, grantProjectRoles, namingAndLabels } from './private/common';
+import { checkPhysicalName } from './naming';
+import { PropChecks } from '../core/validate';
 
-/** Props of {@link GcpWorkspace}. */
-export interface GcpWorkspaceProps extends GcpCommonProps {
+/** Props of {@link GcpMlWorkspace}. */
+export interface GcpMlWorkspaceProps extends GcpCommonProps {
   /**
    * The customer-managed key experiment-tracking data is encrypted with
    * (MLOPS_GCP_VERTEX_CMEK). Required while `customerManagedKey` is true;
@@ -44,7 +45,7 @@ export interface GcpWorkspaceProps extends GcpCommonProps {
  * CMEK-encrypted unless `customerManagedKey` is false; logs go to the
  * project's Cloud Logging.
  */
-export class GcpWorkspace extends Construct implements IMlWorkspace {
+export class GcpMlWorkspace extends Construct implements IMlWorkspace {
   /** Always `gcp`. */
   public readonly cloud = 'gcp' as const;
   /** The TensorBoard display name, which names the workspace. */
@@ -60,13 +61,13 @@ export class GcpWorkspace extends Construct implements IMlWorkspace {
   /** The experiment-tracking TensorBoard id, `projects/<p>/locations/<r>/tensorboards/<n>`. */
   public readonly tensorboardId: string;
 
-  constructor(scope: Construct, id: string, props: GcpWorkspaceProps) {
+  constructor(scope: Construct, id: string, props: GcpMlWorkspaceProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    checkCommon(issues, 'GcpWorkspace', this, props);
-    const key = cmekOf(issues, 'GcpWorkspace', this.node.path, props);
-    checkPhysicalName(issues, 'GcpWorkspace', this.node.path, 'physicalName', props.physicalName, 'vertexDisplayName');
-    issues.throwIfAny('Invalid GcpWorkspace props:');
+    checkCommon(issues, 'GcpMlWorkspace', this, props);
+    const key = cmekOf(issues, 'GcpMlWorkspace', this.node.path, props);
+    checkPhysicalName(new PropChecks(issues, 'GcpMlWorkspace', this.node.path), 'physicalName', props.physicalName, 'vertexDisplayName');
+    issues.throwIfAny('Invalid GcpMlWorkspace props:');
 
     const { naming, labels } = namingAndLabels(props);
     const retain = props.retainData ?? true;
@@ -94,7 +95,7 @@ export class GcpWorkspace extends Construct implements IMlWorkspace {
 
   /** Run Vertex AI jobs and write logs and metrics (project IAM members; Vertex AI has no narrower scope). */
   grantUse(identity: IWorkloadIdentity): void {
-    const gcp = gcpIdentityOf(identity, 'GcpWorkspace.grantUse');
+    const gcp = gcpIdentityOf(identity, 'GcpMlWorkspace.grantUse');
     grantProjectRoles(this, this.projectId, GCP_WORKSPACE_USE_ROLES, gcp);
   }
 }

@@ -1,4 +1,4 @@
-import type { IRuntimeImageRef } from '../deploy/contracts';
+import type { IRuntimeImageRef } from '../core/contracts';
 import { ErrorCode, MlopsValidationError, show } from '../core/errors';
 
 /**

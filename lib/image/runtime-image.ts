@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { IImageRegistry, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import type { IRuntimeImageRef } from '../deploy/contracts';
+import type { IRuntimeImageRef } from '../core/contracts';
 import { installCommand } from '../private/peers';
 import { imageRefFromUri } from './image-ref';
 import { hashContext, listContextFiles, runtimePackageDir, stageContext } from './private/context';

@@ -1,4 +1,7 @@
+import { DependencyGraph, GraphEdge, GraphNode } from './types';
 import { expressionsIn, isRecord, referencedAddresses } from './values';
+
+export type { DependencyGraph, GraphEdge, GraphNode };
 
 /**
  * The dependency graph of a synthesized stack, built the way Terraform builds
@@ -10,36 +13,6 @@ import { expressionsIn, isRecord, referencedAddresses } from './values';
  * plan a graph with a cycle (`Error: Cycle: …`), so a stack whose graph has
  * one cannot deploy.
  */
-
-/** One block of the graph: a resource, data source or provider configuration. */
-export interface GraphNode {
-  /** `aws_s3_bucket.b`, `data.aws_iam_policy_document.d`, `provider.aws`, `provider.aws.west`. */
-  readonly address: string;
-  /** The block's attributes as written in the Terraform JSON. */
-  readonly attrs: Readonly<Record<string, unknown>>;
-  /** What the block is. */
-  readonly kind: 'resource' | 'data' | 'provider';
-  /** The resource type, or the provider name for provider blocks. */
-  readonly type: string;
-}
-
-/** Why one block depends on another. */
-export interface GraphEdge {
-  /** The block that depends. */
-  readonly from: string;
-  /** The block it depends on. */
-  readonly to: string;
-  /** Where the dependency comes from: an attribute path (`policy`), `depends_on`, or `provider`. */
-  readonly via: string;
-}
-
-/** A stack's dependency graph. */
-export interface DependencyGraph {
-  /** Every node, by address. */
-  readonly nodes: ReadonlyMap<string, GraphNode>;
-  /** For each node, the nodes it depends on, each with the first reason found. */
-  readonly dependsOn: ReadonlyMap<string, ReadonlyMap<string, GraphEdge>>;
-}
 
 /** The nodes of a Terraform JSON document (`cdk.tf.json`). */
 export function graphNodesOf(json: Record<string, any>): GraphNode[] {

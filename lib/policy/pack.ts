@@ -1,7 +1,8 @@
 import { Aspects, DefaultTokenResolver, IAspect, StringConcat, Tokenization, TerraformDataSource, TerraformElement, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { ErrorCode, MlopsValidationError } from '../core/errors';
-import { NetworkMode } from '../core/network';
+import { DEFAULT_NETWORK_MODE, NetworkMode } from '../core/network';
+import { uniqueNamesCheckedElsewhere } from '../core/unique-names';
 import { DependencyGraph, dependencyGraph } from './graph';
 import { POLICY_RULES } from './rules';
 import { Policy, PolicySuppression } from './suppression';
@@ -17,15 +18,11 @@ export const POLICY_VIOLATION_CODE: ErrorCode = ErrorCode.POLICY_VIOLATION;
 /** Options of {@link applyPolicyPack}. */
 export interface PolicyPackOptions {
   /**
-   * The config allows public network access (`network.mode: public`):
-   * the rules that forbid public endpoints and open ingress are not applied.
-   * @default false
-   */
-  readonly allowPublicNetwork?: boolean;
-  /**
-   * The network mode the stack's data planes are reached in; the
-   * deploy-readiness rules check reachability against it.
-   * @default - 'public' when allowPublicNetwork is true, else 'firewalled'
+   * The network mode the stack's data planes are reached in (the config's
+   * `network.mode`): the deploy-readiness rules check reachability against
+   * it, and in `public` mode the rules that forbid public endpoints and open
+   * ingress are not applied.
+   * @default 'firewalled'
    */
   readonly networkMode?: NetworkMode;
   /**
@@ -127,7 +124,7 @@ export class PolicyViolationError extends MlopsValidationError {
 }
 
 const OPTION_SOURCE: Record<PolicyRelaxOption, string> = {
-  allowPublicNetwork: 'network.mode: public',
+  publicNetwork: 'network.mode: public',
   allowDataDeletion: 'protection.retainData: false',
 };
 
@@ -163,11 +160,9 @@ export class PolicyPack implements IAspect {
   /** Use {@link applyPolicyPack}. */
   constructor(stack: TerraformStack, options: PolicyPackOptions = {}) {
     this.stack = stack;
-    const allowPublicNetwork = options.allowPublicNetwork ?? options.networkMode === 'public';
     this.options = {
-      allowPublicNetwork,
       allowDataDeletion: options.allowDataDeletion ?? false,
-      networkMode: options.networkMode ?? (allowPublicNetwork ? 'public' : 'firewalled'),
+      networkMode: options.networkMode ?? DEFAULT_NETWORK_MODE,
     };
     this.deployers = options.deployers;
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
@@ -179,6 +174,11 @@ export class PolicyPack implements IAspect {
     if (TerraformElement.isTerraformElement(node) && TerraformStack.of(node) === this.stack) this.visited.add(node);
   }
 
+  /** True when the options switch off the rules relaxed by `option`. */
+  private relaxes(option: PolicyRelaxOption): boolean {
+    return option === 'publicNetwork' ? this.options.networkMode === 'public' : this.options.allowDataDeletion;
+  }
+
   /** The report of the last check, if one ran. */
   get report(): PolicyReport | undefined {
     return this.lastReport;
@@ -186,7 +186,7 @@ export class PolicyPack implements IAspect {
 
   /** The rules the pack applies with its options. */
   get rules(): readonly PolicyRule[] {
-    return POLICY_RULES.filter((r) => !r.relaxedBy || !this.options[r.relaxedBy]);
+    return POLICY_RULES.filter((r) => !r.relaxedBy || !this.relaxes(r.relaxedBy));
   }
 
   /**
@@ -230,7 +230,7 @@ export class PolicyPack implements IAspect {
         }
       }
     }
-    const relaxed = POLICY_RULES.filter((r) => r.relaxedBy && this.options[r.relaxedBy]).map((r) => ({ ruleId: r.id, by: r.relaxedBy! }));
+    const relaxed = POLICY_RULES.filter((r) => r.relaxedBy && this.relaxes(r.relaxedBy)).map((r) => ({ ruleId: r.id, by: r.relaxedBy! }));
     const unusedSuppressions = this.stack.node
       .findAll()
       .flatMap((c) => Policy.suppressionsOf(c))
@@ -286,22 +286,9 @@ export class PolicyPack implements IAspect {
     return [];
   }
 
-  /**
-   * The stack's resolved Terraform JSON from the last check, handed out once:
-   * the stack's synthesizer writes it instead of resolving the stack a second
-   * time (nothing changes between validation and writing).
-   */
-  takeResolvedJson(): Record<string, any> | undefined {
-    const json = this.resolvedJson;
-    this.resolvedJson = undefined;
-    return json;
-  }
-
-  private resolvedJson?: Record<string, any>;
-
   private elements(): PolicyElement[] {
+    // Resolved here, for the check alone: what synth writes is resolved by the stack, whatever the order.
     const json = this.stack.toTerraform() as Record<string, any>;
-    this.resolvedJson = json;
     const out: PolicyElement[] = [];
     for (const element of this.visited) {
       const add = (kind: PolicyElementKind, type: string, name: string, attrs: unknown) => {
@@ -418,6 +405,8 @@ export function applyPolicyPack(stack: TerraformStack, options: PolicyPackOption
   }
   const pack = new PolicyPack(stack, options);
   Aspects.of(stack).add(pack);
+  // The pack's MLOPS_DUPLICATE_NAME rule reports duplicate names: the platforms' own check steps aside.
+  uniqueNamesCheckedElsewhere(stack);
   stack.node.addValidation({ validate: () => pack.validateAtSynth() });
   return pack;
 }

@@ -33,7 +33,7 @@ export function policyRuleTable(): PolicyRuleRow[] {
 }
 
 const RELAXED_BY: Record<PolicyRelaxOption, string> = {
-  allowPublicNetwork: '`network.mode: public`',
+  publicNetwork: '`network.mode: public`',
   allowDataDeletion: '`protection.retainData: false`',
 };
 

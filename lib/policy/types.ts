@@ -1,7 +1,6 @@
 import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';
 import { NetworkMode } from '../core/network';
-import type { DependencyGraph } from './graph';
 
 /** The cloud a policy rule belongs to; `all` for the cloud-neutral rules (secrets). */
 export type PolicyCloud = Cloud | 'all';
@@ -9,10 +8,10 @@ export type PolicyCloud = Cloud | 'all';
 /**
  * A pack option that switches a rule off because the stack's config asks for
  * what the rule forbids:
- * - `allowPublicNetwork`: `network.mode: public` (public endpoints, firewalls open to all);
+ * - `publicNetwork`: `network.mode: public` (public endpoints, firewalls open to all);
  * - `allowDataDeletion`: `protection.retainData: false` (keys not protected from deletion).
  */
-export type PolicyRelaxOption = 'allowPublicNetwork' | 'allowDataDeletion';
+export type PolicyRelaxOption = 'publicNetwork' | 'allowDataDeletion';
 
 /** What kind of block of the synthesized Terraform JSON an element is. */
 export type PolicyElementKind = 'resource' | 'data' | 'provider' | 'backend' | 'output';
@@ -107,4 +106,36 @@ export interface PolicyRule {
   readonly relaxedBy?: PolicyRelaxOption;
   /** Evaluates the rule on one element. */
   readonly check: (element: PolicyElement, context: PolicyContext) => readonly PolicyFinding[];
+}
+
+// The dependency graph of a synthesized stack (built by graph.ts).
+
+/** One block of the graph: a resource, data source or provider configuration. */
+export interface GraphNode {
+  /** `aws_s3_bucket.b`, `data.aws_iam_policy_document.d`, `provider.aws`, `provider.aws.west`. */
+  readonly address: string;
+  /** The block's attributes as written in the Terraform JSON. */
+  readonly attrs: Readonly<Record<string, unknown>>;
+  /** What the block is. */
+  readonly kind: 'resource' | 'data' | 'provider';
+  /** The resource type, or the provider name for provider blocks. */
+  readonly type: string;
+}
+
+/** Why one block depends on another. */
+export interface GraphEdge {
+  /** The block that depends. */
+  readonly from: string;
+  /** The block it depends on. */
+  readonly to: string;
+  /** Where the dependency comes from: an attribute path (`policy`), `depends_on`, or `provider`. */
+  readonly via: string;
+}
+
+/** A stack's dependency graph. */
+export interface DependencyGraph {
+  /** Every node, by address. */
+  readonly nodes: ReadonlyMap<string, GraphNode>;
+  /** For each node, the nodes it depends on, each with the first reason found. */
+  readonly dependsOn: ReadonlyMap<string, ReadonlyMap<string, GraphEdge>>;
 }

@@ -12,10 +12,7 @@ export function isExpression(value: unknown): boolean {
   return typeof value === 'string' && value.includes('${');
 }
 
-/** A plain string with no Terraform expression in it. */
-export function isLiteralString(value: unknown): value is string {
-  return typeof value === 'string' && !value.includes('${');
-}
+export { isLiteralString } from '../core/physical-names';
 
 /** A plain object (not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

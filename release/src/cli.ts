@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { ReleaseContext, ReleaseError, ReleaseReport } from './driver';
 import { driverFor } from './drivers';
-import { ReleaseSpec, ReleaseSpecError, parseSpec } from './spec';
+import { RELEASE_SPEC_ENV, ReleaseSpec, ReleaseSpecError, parseSpec } from './spec';
 
 export const USAGE = `usage: mlops release <apply|destroy> [--spec <file.json> | --spec-env <VAR>] [--json]
 
@@ -68,7 +68,7 @@ export async function runRelease(argv: readonly string[], io: ReleaseIo = defaul
       return usage(`cannot read --spec ${JSON.stringify(specFile)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   } else {
-    const variable = specEnv ?? 'MLOPS_RELEASE_SPEC';
+    const variable = specEnv ?? RELEASE_SPEC_ENV;
     const value = io.env[variable];
     if (!value) return usage(`environment variable ${variable} is not set: pass --spec <file.json> or set ${variable} to the spec JSON`);
     text = value;

@@ -14,12 +14,46 @@ import { z } from 'zod';
  *   (blue/green as `endpoint.rollout` says), where Terraform cannot.
  */
 
+// The release contract with the construct library (cdktf-mlops, lib/core/release.ts and
+// lib/core/settings.ts), which writes the specs. This package is published on its own
+// and imports nothing of the library: these are its copies, one home each here, and
+// the repository's test/release-contract.test.ts asserts that both sides agree.
+
+/** The spec version this driver reads. */
 export const SPEC_VERSION = 1;
+/** The environment variable the release step hands the spec over in (the default of --spec-env). */
+export const RELEASE_SPEC_ENV = 'MLOPS_RELEASE_SPEC';
+/**
+ * The environment variable with the release step's Terraform instance id
+ * (`terraform_data`'s `self.id`, a UUID), handed to both the apply and the
+ * destroy provisioner: unique per step instance, so a step replaced by one
+ * with the same spec (after a taint) can be told from a real destroy.
+ */
+export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
+/** How a new model version takes traffic. */
+export const ROLLOUT_STRATEGIES = ['canary', 'linear', 'all-at-once'] as const;
+/** The longest release, model and job name (SageMaker's limit, one rule for every cloud). */
+export const SPEC_NAME_MAX = 63;
+/** Hex characters of a release revision. */
+export const REVISION_LENGTH = 12;
+
+/** Canonical JSON: object keys sorted, undefined entries left out, so equal values serialise (and hash) equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 export const RELEASE_KINDS = ['training', 'endpoint'] as const;
 export type ReleaseKind = (typeof RELEASE_KINDS)[number];
 
-const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
-const revision = z.string().regex(/^[0-9a-f]{12}$/);
+const name = z.string().regex(new RegExp(`^[a-z][a-z0-9-]{0,${SPEC_NAME_MAX - 1}}$`));
+const revision = z.string().regex(new RegExp(`^[0-9a-f]{${REVISION_LENGTH}}$`));
 
 export const TrainingSpecSchema = z
   .object({
@@ -45,7 +79,7 @@ export const EndpointSpecSchema = z
     maxInstances: z.number().int().min(1),
     rollout: z
       .object({
-        strategy: z.enum(['canary', 'linear', 'all-at-once']),
+        strategy: z.enum(ROLLOUT_STRATEGIES),
         canaryPercent: z.number().int().min(1).max(50),
         stepPercent: z.number().int().min(5).max(50),
         bakeMinutes: z.number().int().min(0),

@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { IWorkloadIdentity } from '../../core/contracts';
 import { ErrorCode, IssueCollector, MlopsValidationError, messages, show } from '../../core/errors';
 import { AwsWorkloadIdentity, IAwsWorkloadIdentity } from '../workload-identity';
-import { checkRoleAttributes } from './validate';
+import { checkRoleAttributes } from '../validate';
+import { PropChecks } from '../../core/validate';
 
 /**
  * The identity an AWS grant adds its statements to. An identity of this
@@ -29,7 +30,7 @@ export function awsGrantee(granting: Construct, identity: IWorkloadIdentity, ope
   if (isAwsIdentity(identity)) return identity;
 
   const issues = new IssueCollector();
-  checkRoleAttributes(issues, path, operation, { roleArn: identity.principal, roleName: nameOf(identity) }, 'identity.principal');
+  checkRoleAttributes(new PropChecks(issues, operation, path), { roleArn: identity.principal, roleName: nameOf(identity) }, 'identity.principal');
   issues.throwIfAny('Invalid grant:');
 
   const key = grantKey(identity);

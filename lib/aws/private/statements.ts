@@ -1,7 +1,7 @@
 import { Token } from 'cdktf';
 import { ErrorCode, IssueCollector, MlopsValidationError, messages } from '../../core/errors';
 import { UNSCOPED_ACTIONS } from '../perms';
-import { PolicyConditions, policyDocument } from './policy';
+import { PolicyConditions, policyDocument } from '../policy-document';
 
 /** An Allow statement of an identity policy (the shape {@link AwsPolicyStatement} re-exports). */
 export interface AllowStatement {

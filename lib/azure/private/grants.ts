@@ -3,7 +3,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { DefaultTokenResolver, IResolvable, IResolveContext, ITerraformDependable, StringConcat, TerraformResource, TerraformStack, Token, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import { IWorkloadIdentity } from '../../core/contracts';
-import type { AzurePrincipalType } from '../common';
+import type { AzurePrincipalType, DeployPrincipalType } from '../common';
 
 /** What a role assignment is scoped to. */
 export interface GrantScope {
@@ -82,9 +82,6 @@ export function assignRole(host: Construct, scope: GrantScope, identity: IWorklo
   map.set(key, assignment);
   return assignment;
 }
-
-/** The kind of principal a deployer is: people are `User` (or a `Group`), CI identities `ServicePrincipal`. */
-export type DeployPrincipalType = AzurePrincipalType;
 
 /**
  * Assigns a built-in role to a principal given by object id (a deployer, not

@@ -1,10 +1,12 @@
 import { createHash } from 'crypto';
 import { Cloud } from '../../core/cloud';
-import { ErrorCode, IssueCollector, show } from '../../core/errors';
+import { ErrorCode, show } from '../../core/errors';
 import { CI_LOGIN_VALUES, GithubSubject, GithubSubjectKind } from '../github';
+import { PropChecks } from '../../core/validate';
 
 /** Records a problem when the subjects exceed a cloud's limit on how many one identity may trust. */
-export function checkSubjectCount(issues: IssueCollector, construct: string, path: string, subjects: readonly GithubSubject[], max: number, why: string): void {
+export function checkSubjectCount(check: PropChecks, subjects: readonly GithubSubject[], max: number, why: string): void {
+  const { issues, construct, path } = check;
   if (subjects.length > max) {
     const count = (kind: GithubSubjectKind): number => subjects.filter((s) => s.kind === kind).length;
     issues.add(
@@ -19,7 +21,8 @@ export function checkSubjectCount(issues: IssueCollector, construct: string, pat
 }
 
 /** Records a problem for every subject longer than a cloud's limit. */
-export function checkSubjectLength(issues: IssueCollector, construct: string, path: string, subjects: readonly GithubSubject[], max: number, why: string): void {
+export function checkSubjectLength(check: PropChecks, subjects: readonly GithubSubject[], max: number, why: string): void {
+  const { issues, construct, path } = check;
   for (const s of subjects) {
     const bytes = Buffer.byteLength(s.subject, 'utf8');
     if (bytes > max) {

@@ -1,15 +1,16 @@
 import { Token } from 'cdktf';
+import { RELEASE_REVISION_SUFFIX_LENGTH, RELEASE_SPEC_NAME_MAX } from '../../core/release';
 import { AwsMlPlatform } from '../../aws/platform';
 import { IMlPlatform } from '../../core/contracts';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
-import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
-import { IRuntimeImageRef } from '../contracts';
+import { ErrorCode, messages } from '../../core/errors';
+import { ComputeSize, SizeName } from '../../core/sizes';
+import { PropChecks } from '../../core/validate';
 
-/** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints. */
-export const AWS_SAGEMAKER_NAME_MAX = 63;
+/** The longest name SageMaker accepts for training jobs, models, endpoint configurations and endpoints (the release spec's name rule). */
+export const AWS_SAGEMAKER_NAME_MAX = RELEASE_SPEC_NAME_MAX;
 
 /** Length of a release revision (12 hex characters) plus the hyphen in front of it. */
-export const AWS_REVISION_SUFFIX_LENGTH = 13;
+export const AWS_REVISION_SUFFIX_LENGTH = RELEASE_REVISION_SUFFIX_LENGTH;
 
 /**
  * SageMaker hosting instance types per neutral size. Hosting needs less than
@@ -48,13 +49,12 @@ export function awsHasInstanceStorage(instanceType: string): boolean {
 
 /** The hosting instance type of an endpoint size on AWS (override first, then {@link AWS_ENDPOINT_INSTANCE_TYPES}). */
 export function awsEndpointInstanceType(size: ComputeSize): string {
-  const machine = size.machineFor('aws');
-  // machineFor returns the training table's own entry when no override was given.
-  return machine === SIZE_TABLE[size.name].aws ? AWS_ENDPOINT_INSTANCE_TYPES[size.name] : machine.instanceType;
+  return size.overrideFor('aws')?.instanceType ?? AWS_ENDPOINT_INSTANCE_TYPES[size.name];
 }
 
 /** Narrows the platform to {@link AwsMlPlatform}, recording a clear problem otherwise. */
-export function awsPlatformOf(issues: IssueCollector, path: string, construct: string, platform: IMlPlatform | undefined): AwsMlPlatform | undefined {
+export function awsPlatformOf(check: PropChecks, platform: IMlPlatform | undefined): AwsMlPlatform | undefined {
+  const { issues, construct, path } = check;
   if (platform instanceof AwsMlPlatform) return platform;
   const seen = platform === undefined ? undefined : `${platform.constructor?.name ?? 'object'} on cloud ${String(platform.cloud)}`;
   issues.add(
@@ -65,51 +65,14 @@ export function awsPlatformOf(issues: IssueCollector, path: string, construct: s
   return undefined;
 }
 
-/** Records a problem unless `value` is a static (synth-time) string matching `pattern`. */
-export function checkStaticName(issues: IssueCollector, path: string, construct: string, prop: string, value: unknown, pattern: RegExp, accepted: string): value is string {
-  if (typeof value === 'string' && Token.isUnresolved(value)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, '(a token)', `a value known at synth: ${accepted}`));
-    return false;
-  }
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
-    return false;
-  }
-  return true;
-}
-
-/** Records a problem unless `value` is undefined or an integer in [min, max]. */
-export function checkInteger(issues: IssueCollector, path: string, construct: string, prop: string, value: unknown, min: number, max: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `an integer from ${min} to ${max}`));
-  }
-}
-
 /** Records a problem unless `instanceType` is a SageMaker instance type. */
-export function checkAwsInstanceType(issues: IssueCollector, path: string, construct: string, prop: string, instanceType: string): void {
+export function checkAwsInstanceType(check: PropChecks, prop: string, instanceType: string): void {
+  const { issues, construct, path } = check;
   if (Token.isUnresolved(instanceType)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, '(a token)', 'a SageMaker instance type known at synth, such as "ml.m5.large"'));
   } else if (!INSTANCE_TYPE.test(instanceType)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, instanceType, 'a SageMaker instance type such as "ml.m5.large" (ml.<family>.<size>)'));
   }
-}
-
-/** Records a problem unless `image` is a runtime image reference with a static content hash. */
-export function checkImage(issues: IssueCollector, path: string, construct: string, image: IRuntimeImageRef | undefined): boolean {
-  if (!image || typeof image.imageUriByDigest !== 'string' || typeof image.imageDigest !== 'string') {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'image', image, 'a RuntimeImage (imageUriByDigest, imageDigest, contentHash)'));
-    return false;
-  }
-  if (typeof image.contentHash !== 'string' || Token.isUnresolved(image.contentHash) || !/^[0-9a-f]{8,64}$/.test(image.contentHash)) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(construct, 'image.contentHash', image.contentHash, 'the hex hash of the image build context, known at synth (RuntimeImage.contentHash)'),
-    );
-    return false;
-  }
-  return true;
 }
 
 /** `<name>-<revision>`: the name of what one revision of a release creates. */

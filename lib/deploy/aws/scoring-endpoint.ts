@@ -6,26 +6,16 @@ import { SagemakerEndpointConfiguration } from '@cdktf/provider-aws/lib/sagemake
 import { SagemakerModel } from '@cdktf/provider-aws/lib/sagemaker-model';
 import { Annotations, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { dnsSuffixOf } from '../../aws/private/arn';
+import { dnsSuffixOf } from '../../aws/arn';
 import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/errors';
 import { ComputeSize } from '../../core/sizes';
 import { IScoringEndpoint, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { releaseRevision } from '../revision';
-import {
-  AWS_CLOUDWATCH_ALARM_READ_ACTIONS,
-  AWS_RELEASE_NAME,
-  AWS_REVISION_SUFFIX_LENGTH,
-  AWS_SAGEMAKER_NAME_MAX,
-  awsEndpointInstanceType,
-  awsHasInstanceStorage,
-  awsPlatformOf,
-  checkAwsInstanceType,
-  checkImage,
-  checkInteger,
-  checkStaticName,
-  revisionName,
-} from './common';
+import { AWS_CLOUDWATCH_ALARM_READ_ACTIONS, AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsEndpointInstanceType, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, revisionName } from './common';
 import { Policy } from '../../policy/suppression';
+import { PropChecks } from '../../core/validate';
+import { ROLLOUT_STRATEGIES } from '../../core/settings';
+import { checkRuntimeImage, endpointSettingsOf } from '../settings';
 
 /** The one production variant: blue/green deployments need the same variant name in every configuration. */
 export const AWS_ENDPOINT_VARIANT = 'AllTraffic';
@@ -117,8 +107,8 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     const issues = new IssueCollector();
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
 
-    const platform = awsPlatformOf(issues, where, C, props.platform);
-    checkImage(issues, where, C, props.image);
+    const platform = awsPlatformOf(new PropChecks(issues, C, where), props.platform);
+    checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const job = props.job;
     const jobOk = job !== undefined && job !== null && job.cloud === 'aws' && typeof job.revision === 'string' && /^[0-9a-f]{12}$/.test(job.revision);
     if (!jobOk) invalid('job', job?.cloud === undefined ? job : withArticle(`${job.cloud} training job`), 'the AWS training job whose model the endpoint serves (an AwsTrainingJob, or a TrainingJob on an AwsMlPlatform)');
@@ -127,7 +117,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     const name = props.name ?? (jobOk ? releaseNameOf(job.jobName, job.revision) : undefined);
     const nameProp = props.name === undefined ? 'name (defaulted from the job)' : 'name';
     if (jobOk && name === undefined) invalid('name', undefined, 'an endpoint name: the job does not follow "<name>-<revision>", so none can be derived');
-    if (name !== undefined && checkStaticName(issues, where, C, nameProp, name, AWS_RELEASE_NAME, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen')) {
+    if (name !== undefined && new PropChecks(issues, C, where).known(nameProp, name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen', AWS_RELEASE_NAME)) {
       if (name.length > maxName) {
         invalid(nameProp, name, `at most ${maxName} characters: the model and endpoint configuration are named "<name>-<12-hex revision>", which must fit ${AWS_SAGEMAKER_NAME_MAX} (this one is ${name.length + AWS_REVISION_SUFFIX_LENGTH})`);
       }
@@ -135,24 +125,13 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
 
     const size = props.size ?? ComputeSize.small();
     const instanceType = size instanceof ComputeSize ? awsEndpointInstanceType(size) : '';
-    if (size instanceof ComputeSize) checkAwsInstanceType(issues, where, C, 'size', instanceType);
+    if (size instanceof ComputeSize) checkAwsInstanceType(new PropChecks(issues, C, where), 'size', instanceType);
     else invalid('size', size, 'a ComputeSize, e.g. ComputeSize.small() or ComputeSize.of("small", { aws: "ml.c5.large" })');
-    const minInstances = props.minInstances ?? 1;
-    const maxInstances = props.maxInstances ?? 2;
-    checkInteger(issues, where, C, 'minInstances', props.minInstances, 1, 100);
-    checkInteger(issues, where, C, 'maxInstances', props.maxInstances, 1, 100);
-    if (Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
-      invalid('maxInstances', maxInstances, `an integer not below minInstances (${minInstances})`);
-    }
-    checkInteger(issues, where, C, 'invocationsPerInstanceTarget', props.invocationsPerInstanceTarget, 1, 1_000_000);
-
-    const requested = resolveRollout(props.rollout, invalid);
-    const errorRatePercent = props.alarms?.errorRatePercent ?? 5;
-    const latencyP95Ms = props.alarms?.latencyP95Ms ?? 1000;
-    if (typeof errorRatePercent !== 'number' || !(errorRatePercent > 0 && errorRatePercent <= 100)) {
-      invalid('alarms.errorRatePercent', errorRatePercent, 'a number above 0, at most 100 (percent of invocations answered 5xx)');
-    }
-    checkInteger(issues, where, C, 'alarms.latencyP95Ms', props.alarms?.latencyP95Ms, 1, 600_000);
+    const settings = endpointSettingsOf(new PropChecks(issues, C, where), props);
+    const { minInstances, maxInstances } = settings;
+    new PropChecks(issues, C, where).int('invocationsPerInstanceTarget', props.invocationsPerInstanceTarget, 1, 1_000_000);
+    const requested = resolveRollout(settings.rollout, invalid);
+    const { errorRatePercent, latencyP95Ms } = settings.alarms;
     issues.throwIfAny(`Invalid ${C} props:`);
 
     const { rollout, warning } = fitRolloutToFleet(requested, minInstances, maxInstances);
@@ -361,27 +340,18 @@ export function fitRolloutToFleet(rollout: ResolvedRollout, minInstances: number
 }
 
 /** The blue/green traffic routing of a rollout policy, within SageMaker's limits. */
-function resolveRollout(policy: RolloutPolicy | undefined, invalid: (prop: string, value: unknown, accepted: string) => void): ResolvedRollout {
-  const strategy = policy?.strategy ?? 'canary';
-  const canaryPercent = policy?.canaryPercent ?? 10;
-  const stepPercent = policy?.stepPercent ?? 25;
-  const bakeMinutes = policy?.bakeMinutes ?? 10;
+function resolveRollout(policy: Required<RolloutPolicy>, invalid: (prop: string, value: unknown, accepted: string) => void): ResolvedRollout {
+  // The neutral ranges are checked by endpointSettingsOf; here only SageMaker's tighter limits.
+  const { strategy, canaryPercent, stepPercent, bakeMinutes } = policy;
   const fallback: ResolvedRollout = { routing: { type: 'ALL_AT_ONCE', waitIntervalInSeconds: 0 }, waitSeconds: 0, timeoutSeconds: MIN_DEPLOYMENT_TIMEOUT };
-  if (!['canary', 'linear', 'all-at-once'].includes(strategy)) {
-    invalid('rollout.strategy', strategy, 'one of canary, linear, all-at-once');
-    return fallback;
-  }
-  let ok = true;
   const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-  if (!isInt(bakeMinutes) || bakeMinutes < 0 || bakeMinutes > MAX_WAIT_SECONDS / 60) {
+  if (!(ROLLOUT_STRATEGIES as readonly string[]).includes(strategy) || !isInt(bakeMinutes) || !isInt(canaryPercent) || !isInt(stepPercent)) return fallback;
+  let ok = true;
+  if (bakeMinutes > MAX_WAIT_SECONDS / 60) {
     invalid('rollout.bakeMinutes', bakeMinutes, `an integer from 0 to ${MAX_WAIT_SECONDS / 60} on AWS (SageMaker waits at most ${MAX_WAIT_SECONDS} s between traffic shifts)`);
     ok = false;
   }
-  if (strategy === 'canary' && (!isInt(canaryPercent) || canaryPercent < 1 || canaryPercent > 50)) {
-    invalid('rollout.canaryPercent', canaryPercent, 'an integer from 1 to 50 (SageMaker: the canary is at most half the fleet)');
-    ok = false;
-  }
-  if (strategy === 'linear' && (!isInt(stepPercent) || stepPercent < 10 || stepPercent > 50)) {
+  if (strategy === 'linear' && stepPercent < 10) {
     invalid('rollout.stepPercent', stepPercent, 'an integer from 10 to 50 on AWS (SageMaker: each linear step is 10-50% of the fleet)');
     ok = false;
   }

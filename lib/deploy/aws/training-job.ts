@@ -4,21 +4,12 @@ import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import {
-  AWS_RELEASE_NAME,
-  AWS_REVISION_SUFFIX_LENGTH,
-  AWS_SAGEMAKER_NAME_MAX,
-  awsHasInstanceStorage,
-  awsPlatformOf,
-  checkAwsInstanceType,
-  checkImage,
-  checkInteger,
-  checkStaticName,
-  revisionName,
-} from './common';
+import { AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, revisionName } from './common';
+import { PropChecks } from '../../core/validate';
+import { checkRuntimeImage } from '../settings';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
-/** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
-const SPEC_VERSION = 1;
 /** SageMaker's limit on a training job's run time (28 days), in minutes. */
 const MAX_RUNTIME_MINUTES = 28 * 24 * 60;
 /** SageMaker's limits on hyperparameters: 100 of them, keys up to 256 and values up to 2500 characters. */
@@ -88,10 +79,10 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     const issues = new IssueCollector();
     const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, prop, value, accepted));
 
-    const platform = awsPlatformOf(issues, where, C, props.platform);
-    checkImage(issues, where, C, props.image);
+    const platform = awsPlatformOf(new PropChecks(issues, C, where), props.platform);
+    checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const maxName = AWS_SAGEMAKER_NAME_MAX - AWS_REVISION_SUFFIX_LENGTH;
-    if (checkStaticName(issues, where, C, 'name', props.name, AWS_RELEASE_NAME, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"')) {
+    if (new PropChecks(issues, C, where).known('name', props.name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"', AWS_RELEASE_NAME)) {
       if (props.name.length > maxName) {
         invalid(
           'name',
@@ -100,30 +91,30 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
         );
       }
     }
-    checkStaticName(issues, where, C, 'modelName', props.modelName, /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"');
-    if (checkStaticName(issues, where, C, 'data', props.data, DATA_PATH, 'a path relative to the artifact store root of letters, digits, _ . / = -, e.g. "datasets/bike/hour.csv"')) {
+    new PropChecks(issues, C, where).known('modelName', props.modelName, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"', /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+    if (new PropChecks(issues, C, where).known('data', props.data, 'a path relative to the artifact store root of letters, digits, _ . / = -, e.g. "datasets/bike/hour.csv"', DATA_PATH)) {
       if (props.data.split('/').includes('..')) invalid('data', props.data, 'a path inside the artifact store (no ".." segments)');
     }
     const hyperparameters = stringHyperparameters(props.hyperparameters, invalid);
-    const maxNodes = platform?.trainingCompute.maxNodes ?? 100;
+    const maxNodes = platform?.trainingCompute.maxNodes ?? SETTING_RANGES.training.maxNodes.max;
     const count = props.instanceCount;
     if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > maxNodes)) {
       invalid('instanceCount', count, `an integer from 1 to ${maxNodes} (the platform's training.maxNodes)`);
     }
-    checkInteger(issues, where, C, 'maxRuntimeMinutes', props.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES);
-    checkInteger(issues, where, C, 'volumeSizeGb', props.volumeSizeGb, 1, 16384);
+    new PropChecks(issues, C, where).int('maxRuntimeMinutes', props.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES);
+    new PropChecks(issues, C, where).int('volumeSizeGb', props.volumeSizeGb, 1, 16384);
     const size = props.size ?? platform?.trainingCompute.size;
     const instanceType = size?.machineFor('aws').instanceType ?? '';
-    if (platform) checkAwsInstanceType(issues, where, C, 'size', instanceType);
+    if (platform) checkAwsInstanceType(new PropChecks(issues, C, where), 'size', instanceType);
     const spot = platform?.trainingCompute.lowPriority ?? false;
-    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? 120) * 60;
+    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes) * 60;
     if (spot && typeof props.maxRuntimeMinutes === 'number' && props.maxRuntimeMinutes > MAX_RUNTIME_MINUTES / 2) {
       invalid('maxRuntimeMinutes', props.maxRuntimeMinutes, `at most ${MAX_RUNTIME_MINUTES / 2} with spot training (the platform's training.lowPriority): SageMaker waits up to twice the run time for spot capacity, at most 28 days`);
     }
     issues.throwIfAny(`Invalid ${C} props:`);
     const aws = platform!;
 
-    const instanceCount = props.instanceCount ?? 1;
+    const instanceCount = props.instanceCount ?? SETTING_DEFAULTS.job.instanceCount;
     const volumeSizeGb = props.volumeSizeGb ?? 30;
     this.releaseName = props.name;
     this.modelName = props.modelName;
@@ -178,7 +169,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: SPEC_VERSION,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'training',
         cloud: 'aws',
         name: props.name,

@@ -1,8 +1,8 @@
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { Fn, ITerraformDependable, TerraformStack, Token } from 'cdktf';
+import { Fn, ITerraformDependable, TerraformStack } from 'cdktf';
 import { AzureMlPlatform } from '../../azure/platform';
 import { IMlPlatform, IWorkloadIdentity } from '../../core/contracts';
-import { ErrorCode, IssueCollector, MlopsValidationError, messages } from '../../core/errors';
+import { ErrorCode, MlopsValidationError, messages } from '../../core/errors';
 
 /**
  * What the Azure release steps hand the `mlops release` driver: the
@@ -98,31 +98,3 @@ export function roleAssignmentsOf(platform: AzureMlPlatform, identity: IWorkload
     .filter((c): c is RoleAssignment => c instanceof RoleAssignment && c.principalIdInput === identity.principal);
 }
 
-/** Records a problem unless `value` is an integer in [min, max]. */
-export function checkInt(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, min: number, max: number, fix = ''): void {
-  if (Token.isUnresolved(value)) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `an integer from ${min} to ${max}${fix}`));
-  }
-}
-
-/** Records a problem unless `value` is a number in (gtMin, max]. */
-export function checkNumber(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, gtMin: number, max: number): void {
-  if (Token.isUnresolved(value)) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= gtMin || value > max) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `a number above ${gtMin} and at most ${max}`));
-  }
-}
-
-/** Records a problem unless `value` is a plain (synth-time) string: names, paths and configs feed the release revision. */
-export function checkStatic(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown): value is string {
-  if (typeof value === 'string' && Token.isUnresolved(value)) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(construct, prop, value, 'a plain string known at synth (not a token): it is part of the release revision, which must be known before deploy'),
-    );
-    return false;
-  }
-  return typeof value === 'string';
-}

@@ -2,12 +2,15 @@ import { ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AzureMlPlatform } from '../../azure/platform';
 import { ErrorCode, IssueCollector, messages } from '../../core/errors';
-import { ComputeSize, SIZE_TABLE, SizeName } from '../../core/sizes';
-import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
+import { ComputeSize, SizeName } from '../../core/sizes';
+import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, checkInt, checkNumber, checkStatic, roleAssignmentsOf } from './common';
+import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
 import { AzureTrainingJob } from './training-job';
+import { PropChecks } from '../../core/validate';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
+import { checkRuntimeImage, endpointSettingsOf } from '../settings';
 
 /**
  * Managed online endpoint instance types per neutral size. Managed online
@@ -25,7 +28,6 @@ export const AZURE_ONLINE_ENDPOINT_SKUS: Readonly<Record<SizeName, string>> = {
 /** How clients authenticate to the endpoint. */
 export type AzureEndpointAuthMode = 'AMLToken' | 'Key' | 'AADToken';
 const AUTH_MODES: readonly AzureEndpointAuthMode[] = ['AMLToken', 'Key', 'AADToken'];
-const STRATEGIES: readonly RolloutPolicy['strategy'][] = ['canary', 'linear', 'all-at-once'];
 /** Azure's rule (3-32, letters, digits, hyphens) narrowed to lowercase, as release names are. */
 const ENDPOINT_NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const VM_SIZE = /^Standard_[A-Za-z0-9_]+$/;
@@ -115,10 +117,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     const invalid = (prop: string, value: unknown, accepted: string): void =>
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureScoringEndpoint', prop, value, accepted));
 
-    if (!props.image) invalid('image', props.image, 'the runtime image (a RuntimeImage)');
-    else if (!checkStatic(issues, 'AzureScoringEndpoint', where, 'image.contentHash', props.image.contentHash) || props.image.contentHash.length === 0) {
-      invalid('image.contentHash', props.image.contentHash, 'the hash of the image content known at synth (RuntimeImage.contentHash)');
-    }
+    checkRuntimeImage(new PropChecks(issues, 'AzureScoringEndpoint', where), props.image);
 
     const job = azureJobOf(props.job);
     if (!job) {
@@ -131,7 +130,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     const name = props.name ?? defaultName;
     if (name === undefined) {
       invalid('name', name, '3-32 letters, digits and hyphens (it defaults to the job\'s release name)');
-    } else if (checkStatic(issues, 'AzureScoringEndpoint', where, 'name', name) && (!ENDPOINT_NAME.test(name) || name.includes('--'))) {
+    } else if (new PropChecks(issues, 'AzureScoringEndpoint', where).notToken('name', name, 'it is part of the release revision, which must be known before deploy') && (!ENDPOINT_NAME.test(name) || name.includes('--'))) {
       const example = `${job?.modelName ?? 'model'}-${platform.workspace.region}`.slice(0, 32).replace(/-+$/, '');
       const why = props.name === undefined ? ` The default, the job's release name, has ${name.length} characters: set name to a shorter one that is still unique in the region, e.g. "${example}".` : '';
       invalid(
@@ -142,38 +141,13 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     }
 
     const size = props.size ?? ComputeSize.small();
-    const machine = size.machineFor('azure').instanceType;
-    const overridden = machine !== SIZE_TABLE[size.name].azure.instanceType;
-    const instanceType = overridden ? machine : AZURE_ONLINE_ENDPOINT_SKUS[size.name];
+    // An explicit Azure machine wins; the neutral size maps to the hosting SKUs.
+    const instanceType = size.overrideFor('azure')?.instanceType ?? AZURE_ONLINE_ENDPOINT_SKUS[size.name];
     if (!Token.isUnresolved(instanceType) && !VM_SIZE.test(instanceType)) {
       invalid('size', instanceType, 'an Azure VM size that managed online endpoints support, e.g. "Standard_DS3_v2" (ComputeSize.of(\'small\', { azure: \'Standard_F4s_v2\' }))');
     }
 
-    const minInstances = props.minInstances ?? 1;
-    const maxInstances = props.maxInstances ?? Math.max(2, typeof minInstances === 'number' ? minInstances : 2);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'minInstances', minInstances, 1, 20);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'maxInstances', maxInstances, 1, 100);
-    if (Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
-      invalid('maxInstances', maxInstances, `at least minInstances (${minInstances})`);
-    }
-
-    const rollout: Required<RolloutPolicy> = {
-      strategy: props.rollout?.strategy ?? 'canary',
-      canaryPercent: props.rollout?.canaryPercent ?? 10,
-      stepPercent: props.rollout?.stepPercent ?? 25,
-      bakeMinutes: props.rollout?.bakeMinutes ?? 10,
-    };
-    if (!STRATEGIES.includes(rollout.strategy)) invalid('rollout.strategy', rollout.strategy, `one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}`);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.canaryPercent', rollout.canaryPercent, 1, 50);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.stepPercent', rollout.stepPercent, 5, 50);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'rollout.bakeMinutes', rollout.bakeMinutes, 0, 120);
-
-    const alarms: Required<EndpointAlarmThresholds> = {
-      errorRatePercent: props.alarms?.errorRatePercent ?? 5,
-      latencyP95Ms: props.alarms?.latencyP95Ms ?? 1000,
-    };
-    checkNumber(issues, 'AzureScoringEndpoint', where, 'alarms.errorRatePercent', alarms.errorRatePercent, 0, 100);
-    checkInt(issues, 'AzureScoringEndpoint', where, 'alarms.latencyP95Ms', alarms.latencyP95Ms, 1, 600000);
+    const { minInstances, maxInstances, rollout, alarms } = endpointSettingsOf(new PropChecks(issues, 'AzureScoringEndpoint', where), props);
 
     const authMode = props.authMode ?? 'AMLToken';
     if (!AUTH_MODES.includes(authMode)) invalid('authMode', authMode, `one of ${AUTH_MODES.map((m) => `'${m}'`).join(', ')}`);
@@ -218,7 +192,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     const target: AzureReleaseTarget & { endpoint: AzureEndpointTarget } = { ...azureTargetOf(platform), endpoint };
     this.step = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: 1,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'endpoint',
         cloud: 'azure',
         name: trainingJob.releaseName,

@@ -6,7 +6,11 @@ import { ErrorCode, IssueCollector, messages } from '../../core/errors';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, checkInt, checkStatic, roleAssignmentsOf } from './common';
+import { AzureReleaseTarget, azurePlatformOf, azureTargetOf, roleAssignmentsOf } from './common';
+import { PropChecks } from '../../core/validate';
+import { checkRuntimeImage } from '../settings';
+import { RELEASE_NAME_IN_JOB_MAX, RELEASE_SPEC_VERSION } from '../../core/release';
+import { SETTING_DEFAULTS, SETTING_RANGES } from '../../core/settings';
 
 /** The name of the Azure ML datastore over the artifact store's container (training data in, models out). */
 export const AZURE_ARTIFACTS_DATASTORE = 'mlopsartifacts';
@@ -18,7 +22,7 @@ const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const DATA_PATH = /^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/;
 const HYPERPARAMETER_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 /** `<name>-<12 hex>` must fit the release spec's job-name limit (63). */
-const MAX_RELEASE_NAME = 63 - 13;
+const MAX_RELEASE_NAME = RELEASE_NAME_IN_JOB_MAX;
 
 /** The `training` part of the Azure target: where the job runs and what it reads and writes. */
 export interface AzureTrainingTarget {
@@ -85,22 +89,19 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
     const invalid = (prop: string, value: unknown, accepted: string): void =>
       issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureTrainingJob', prop, value, accepted));
 
-    if (!props.image) invalid('image', props.image, 'the runtime image (a RuntimeImage, or an object with imageUriByDigest, imageDigest and contentHash)');
-    else if (!checkStatic(issues, 'AzureTrainingJob', where, 'image.contentHash', props.image.contentHash) || props.image.contentHash.length === 0) {
-      invalid('image.contentHash', props.image.contentHash, 'the hash of the image content known at synth (RuntimeImage.contentHash)');
-    }
+    checkRuntimeImage(new PropChecks(issues, 'AzureTrainingJob', where), props.image);
 
-    if (checkStatic(issues, 'AzureTrainingJob', where, 'name', props.name)) {
+    if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('name', props.name, 'it is part of the release revision, which must be known before deploy')) {
       if (!RELEASE_NAME.test(props.name) || props.name.includes('--') || props.name.length > MAX_RELEASE_NAME) {
         invalid('name', props.name, `2-${MAX_RELEASE_NAME} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (the job is named <name>-<12-hex revision>, at most 63 characters), e.g. "contoso-mlops-dev-bike-demand"`);
       }
     } else if (typeof props.name !== 'string') invalid('name', props.name, 'the release name, e.g. "contoso-mlops-dev-bike-demand"');
 
-    if (checkStatic(issues, 'AzureTrainingJob', where, 'modelName', props.modelName)) {
+    if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('modelName', props.modelName, 'it is part of the release revision, which must be known before deploy')) {
       if (!MODEL_NAME.test(props.modelName)) invalid('modelName', props.modelName, '1-63 lowercase letters, digits and hyphens, starting with a letter, e.g. "bike-demand"');
     } else if (typeof props.modelName !== 'string') invalid('modelName', props.modelName, 'the registered model\'s name, e.g. "bike-demand"');
 
-    if (checkStatic(issues, 'AzureTrainingJob', where, 'data', props.data)) {
+    if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('data', props.data, 'it is part of the release revision, which must be known before deploy')) {
       const segments = props.data.replace(/\/$/, '').split('/');
       if (!DATA_PATH.test(props.data) || segments.some((s) => s === '' || s === '.' || s === '..')) {
         invalid('data', props.data, 'a path relative to the artifact store\'s container: letters, digits, _ . / = - without "..", empty or "." segments, e.g. "datasets/bike/hour.csv" (a file) or "datasets/bike/" (a folder)');
@@ -115,7 +116,7 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
         continue;
       }
       if (typeof value === 'number' && !Number.isFinite(value)) invalid(prop, value, 'a finite number');
-      else if (typeof value === 'string' && Token.isUnresolved(value)) checkStatic(issues, 'AzureTrainingJob', where, prop, value);
+      else if (typeof value === 'string' && Token.isUnresolved(value)) new PropChecks(issues, 'AzureTrainingJob', where).notToken(prop, value, 'it is part of the release revision, which must be known before deploy');
       else if (typeof value === 'string' && (value.length > 2048 || value.includes('${{') || /[\0\r\n]/.test(value))) {
         invalid(prop, value, 'a string of at most 2048 characters on one line, without "${{" (Azure ML would read it as a job expression)');
       } else if (!['string', 'number', 'boolean'].includes(typeof value)) invalid(prop, value, 'a string, number or boolean');
@@ -133,10 +134,10 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
         );
       }
     }
-    const instanceCount = props.instanceCount ?? 1;
-    checkInt(issues, 'AzureTrainingJob', where, 'instanceCount', instanceCount, 1, compute.maxNodes, ` (the compute cluster "${compute.computeName}" has at most ${compute.maxNodes} nodes)`);
-    const maxRuntimeMinutes = props.maxRuntimeMinutes ?? 120;
-    checkInt(issues, 'AzureTrainingJob', where, 'maxRuntimeMinutes', maxRuntimeMinutes, 5, 7 * 24 * 60);
+    const instanceCount = props.instanceCount ?? SETTING_DEFAULTS.job.instanceCount;
+    new PropChecks(issues, 'AzureTrainingJob', where).int('instanceCount', instanceCount, 1, compute.maxNodes, { note: ` (the compute cluster "${compute.computeName}" has at most ${compute.maxNodes} nodes)` });
+    const maxRuntimeMinutes = props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes;
+    new PropChecks(issues, 'AzureTrainingJob', where).number('maxRuntimeMinutes', maxRuntimeMinutes, SETTING_RANGES.job.maxRuntimeMinutes);
     issues.throwIfAny('Invalid AzureTrainingJob props:');
 
     const dataType = /\/$/.test(props.data) || !/\.[A-Za-z0-9]+$/.test(props.data.split('/').pop()!) ? 'uri_folder' : 'uri_file';
@@ -191,7 +192,7 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
     const target: AzureReleaseTarget & { training: AzureTrainingTarget } = { ...azureTargetOf(platform), training };
     this.step = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: 1,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'training',
         cloud: 'azure',
         name: props.name,

@@ -1,4 +1,3 @@
 // The GCP deployment constructs (public through `cdktf-mlops/gcp`).
 export { GcpTrainingJob, GCP_RELEASE_PREFIX } from './training-job';
-export { GcpScoringEndpoint, GCP_DEFAULT_ALARMS, GCP_DEFAULT_ROLLOUT } from './scoring-endpoint';
-export { numericEndpointId } from './private/common';
+export { GcpScoringEndpoint, GCP_DEFAULT_ALARMS, GCP_DEFAULT_ROLLOUT, numericEndpointId } from './scoring-endpoint';

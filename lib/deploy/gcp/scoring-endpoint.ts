@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
 import { VertexAiEndpoint } from '@cdktf/provider-google/lib/vertex-ai-endpoint';
 import { ITerraformDependable, Token } from 'cdktf';
@@ -5,20 +6,21 @@ import { Construct } from 'constructs';
 import { IssueCollector } from '../../core/errors';
 import { ComputeSize } from '../../core/sizes';
 import { GcpMlPlatform } from '../../gcp/platform';
-import { EndpointAlarmThresholds, IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
+import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { RELEASE_NAME, acceleratorOf, checkImage, checkInt, gcpMachineOf, gcpPlatformOf, grantsOf, invalid, numericEndpointId } from './private/common';
+import { GCP_RELEASE_NAME_MAX, RELEASE_NAME, acceleratorOf, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { GcpTrainingJob } from './training-job';
+import { PropChecks } from '../../core/validate';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
+import { SETTING_DEFAULTS } from '../../core/settings';
+import { checkRuntimeImage, endpointSettingsOf } from '../settings';
 
-/** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
-const SPEC_VERSION = 1;
-const STRATEGIES = ['canary', 'linear', 'all-at-once'] as const;
 
-/** The rollout with its defaults filled in. */
-export const GCP_DEFAULT_ROLLOUT = { strategy: 'canary', canaryPercent: 10, stepPercent: 25, bakeMinutes: 10 } as const;
-/** The alarm thresholds with their defaults filled in. */
-export const GCP_DEFAULT_ALARMS = { errorRatePercent: 5, latencyP95Ms: 1000 } as const;
+/** The rollout with its defaults filled in (the neutral defaults, `SETTING_DEFAULTS.rollout` in lib/core/settings.ts). */
+export const GCP_DEFAULT_ROLLOUT = SETTING_DEFAULTS.rollout;
+/** The alarm thresholds with their defaults filled in (the neutral defaults, `SETTING_DEFAULTS.alarms`). */
+export const GCP_DEFAULT_ALARMS = SETTING_DEFAULTS.alarms;
 
 /** The GCP construct behind a training job: the job itself, or the `resource` of the cloud-neutral `TrainingJob`. */
 function gcpJobOf(job: ITrainingJob | undefined): GcpTrainingJob | undefined {
@@ -73,26 +75,18 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     const where = this.node.path;
     const C = 'GcpScoringEndpoint';
     const issues = new IssueCollector();
-    const bad = (prop: string, value: unknown, accepted: string): void => invalid(issues, C, where, prop, value, accepted);
+    const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
-    const platform = gcpPlatformOf(issues, C, where, props?.platform);
-    checkImage(issues, C, where, props?.image);
+    const platform = gcpPlatformOf(new PropChecks(issues, C, where), props?.platform);
+    checkRuntimeImage(new PropChecks(issues, C, where), props?.image);
     const job = gcpJobOf(props?.job);
     if (!job) bad('job', props?.job?.node?.path ?? props?.job, 'a GcpTrainingJob, or a TrainingJob on a GcpMlPlatform: the endpoint serves its Vertex AI model');
     const name = props?.name ?? job?.releaseName;
     if (typeof name !== 'string' || !RELEASE_NAME.test(name)) {
-      bad('name', props?.name, 'lowercase letters, digits and hyphens, at most 50, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"');
+      bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"`);
     }
-    checkInt(issues, C, where, 'minInstances', props?.minInstances, 1, 1000);
-    checkInt(issues, C, where, 'maxInstances', props?.maxInstances, 1, 1000);
-    const minInstances = props?.minInstances ?? 1;
-    const maxInstances = props?.maxInstances ?? Math.max(2, typeof minInstances === 'number' ? minInstances : 2);
-    if (typeof minInstances === 'number' && typeof maxInstances === 'number' && Number.isInteger(minInstances) && Number.isInteger(maxInstances) && maxInstances < minInstances) {
-      bad('maxInstances', maxInstances, `at least minInstances (${minInstances})`);
-    }
-    const rollout = rolloutOf(props?.rollout, bad);
-    const alarms = alarmsOf(props?.alarms, bad);
-    const machine = gcpMachineOf(issues, C, where, 'size', props?.size, ComputeSize.small());
+    const { minInstances, maxInstances, rollout, alarms } = endpointSettingsOf(new PropChecks(issues, C, where), props);
+    const machine = gcpMachineOf(new PropChecks(issues, C, where), 'size', props?.size, ComputeSize.small());
     if (platform && job && job.platform !== platform) {
       bad('job', job.node.path, `a job on the same platform (${platform.node.path}): the endpoint deploys the job's model from that platform's registry, as its service account`);
     }
@@ -169,7 +163,7 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: SPEC_VERSION,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'endpoint',
         cloud: 'gcp',
         name: j.releaseName,
@@ -204,25 +198,14 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
   }
 }
 
-function rolloutOf(
-  value: RolloutPolicy | undefined,
-  bad: (prop: string, value: unknown, accepted: string) => void,
-): { strategy: (typeof STRATEGIES)[number]; canaryPercent: number; stepPercent: number; bakeMinutes: number } {
-  const r = { ...GCP_DEFAULT_ROLLOUT, ...(value ?? {}) };
-  if (!(STRATEGIES as readonly string[]).includes(r.strategy)) bad('rollout.strategy', r.strategy, `one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}`);
-  const int = (prop: keyof typeof r, min: number, max: number): void => {
-    const v = r[prop];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`rollout.${prop}`, v, `an integer from ${min} to ${max}`);
-  };
-  int('canaryPercent', 1, 50);
-  int('stepPercent', 5, 50);
-  int('bakeMinutes', 0, 1440);
-  return r as ReturnType<typeof rolloutOf>;
-}
-
-function alarmsOf(value: EndpointAlarmThresholds | undefined, bad: (prop: string, value: unknown, accepted: string) => void): { errorRatePercent: number; latencyP95Ms: number } {
-  const a = { ...GCP_DEFAULT_ALARMS, ...(value ?? {}) };
-  if (typeof a.errorRatePercent !== 'number' || !(a.errorRatePercent > 0 && a.errorRatePercent <= 100)) bad('alarms.errorRatePercent', a.errorRatePercent, 'a number above 0 and at most 100 (percent of 5xx responses)');
-  if (typeof a.latencyP95Ms !== 'number' || !Number.isInteger(a.latencyP95Ms) || a.latencyP95Ms < 1 || a.latencyP95Ms > 600_000) bad('alarms.latencyP95Ms', a.latencyP95Ms, 'an integer from 1 to 600000 (milliseconds)');
-  return a;
+/**
+ * A Vertex AI endpoint id for `name` in a project and region: Terraform's
+ * `google_vertex_ai_endpoint` needs one (at most 10 digits, no leading zero).
+ * Derived from a hash, so it is the same on every synth and differs between
+ * endpoints.
+ */
+export function numericEndpointId(projectId: string, region: string, name: string): string {
+  const digest = createHash('sha256').update(`${projectId}/${region}/${name}`).digest();
+  const n = digest.readBigUInt64BE(0) % 9_000_000_000n;
+  return (n + 1_000_000_000n).toString();
 }

@@ -5,10 +5,12 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { ITrainingJob, TrainingJobProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
-import { MODEL_NAME, RELEASE_NAME, acceleratorOf, checkImage, checkInt, gcpMachineOf, gcpPlatformOf, grantsOf, invalid } from './private/common';
+import { GCP_RELEASE_NAME_MAX, MODEL_NAME, RELEASE_NAME, acceleratorOf, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
+import { PropChecks } from '../../core/validate';
+import { checkRuntimeImage } from '../settings';
+import { RELEASE_SPEC_VERSION } from '../../core/release';
+import { SETTING_DEFAULTS } from '../../core/settings';
 
-/** The release spec version the step writes (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
-const SPEC_VERSION = 1;
 /** Vertex AI's longest custom job timeout (7 days), in minutes. */
 const MAX_RUNTIME_MINUTES = 7 * 24 * 60;
 /** Where in the artifact store each revision's job writes: `releases/<name>/<revision>/model`. */
@@ -72,12 +74,12 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     const where = this.node.path;
     const C = 'GcpTrainingJob';
     const issues = new IssueCollector();
-    const bad = (prop: string, value: unknown, accepted: string): void => invalid(issues, C, where, prop, value, accepted);
+    const bad = (prop: string, value: unknown, accepted: string): void => new PropChecks(issues, C, where).invalid(prop, value, accepted);
 
-    const platform = gcpPlatformOf(issues, C, where, props?.platform);
-    checkImage(issues, C, where, props?.image);
+    const platform = gcpPlatformOf(new PropChecks(issues, C, where), props?.platform);
+    checkRuntimeImage(new PropChecks(issues, C, where), props?.image);
     if (typeof props?.name !== 'string' || !RELEASE_NAME.test(props.name)) {
-      bad('name', props?.name, 'lowercase letters, digits and hyphens, at most 50, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"');
+      bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"`);
     }
     if (typeof props?.modelName !== 'string' || !MODEL_NAME.test(props.modelName)) {
       bad('modelName', props?.modelName, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"');
@@ -86,19 +88,19 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
       bad('data', props?.data, 'a path relative to the artifact store root of letters, digits, _ . / = - without ".." segments, e.g. "datasets/bike/hour.csv"');
     }
     const hyperparameters = settingsOf(props?.hyperparameters, bad);
-    checkInt(issues, C, where, 'instanceCount', props?.instanceCount, 1, 1, '1 on Vertex AI: `mlops train` trains on one machine, and more replicas would each train and write the same AIP_MODEL_DIR');
-    checkInt(issues, C, where, 'maxRuntimeMinutes', props?.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES, `an integer from 1 to ${MAX_RUNTIME_MINUTES} (Vertex AI's 7-day limit)`);
+    new PropChecks(issues, C, where).int('instanceCount', props?.instanceCount, 1, 1, { accepted: '1 on Vertex AI: `mlops train` trains on one machine, and more replicas would each train and write the same AIP_MODEL_DIR' });
+    new PropChecks(issues, C, where).int('maxRuntimeMinutes', props?.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES, { accepted: `an integer from 1 to ${MAX_RUNTIME_MINUTES} (Vertex AI's 7-day limit)` });
     if (props?.dataVersion !== undefined && (typeof props.dataVersion !== 'string' || Token.isUnresolved(props.dataVersion))) {
       bad('dataVersion', props.dataVersion, 'a string known at synth (e.g. TrainingDataUpload.contentHash): it is part of the revision');
     }
-    const machine = platform ? gcpMachineOf(issues, C, where, 'size', props.size, platform.trainingCompute.size) : undefined;
+    const machine = platform ? gcpMachineOf(new PropChecks(issues, C, where), 'size', props.size, platform.trainingCompute.size) : undefined;
     issues.throwIfAny(`Invalid ${C} props:`);
     const gcp = platform as GcpMlPlatform;
     const m = machine!;
 
     const projectId = gcp.workspace.projectId;
     const region = gcp.workspace.region;
-    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? 120) * 60;
+    const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes) * 60;
     const schedulingStrategy = gcp.trainingCompute.schedulingStrategy;
     const accelerator = acceleratorOf(m);
 
@@ -144,7 +146,7 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
 
     this.releaseStep = new ReleaseStep(this, 'Release', {
       spec: {
-        specVersion: SPEC_VERSION,
+        specVersion: RELEASE_SPEC_VERSION,
         kind: 'training',
         cloud: 'gcp',
         name: props.name,

@@ -7,8 +7,9 @@ import { Naming, NamingParts } from '../../core/naming';
 import { toNaming } from '../../core/platform-props';
 import { platformTags, tagsFor } from '../../core/tags';
 import { GcpCommonProps } from '../common';
-import type { IGcpEncryptionKey } from '../encryption-key';
-import { checkProjectId, checkRegion } from './validation';
+import { roleKey } from '../perms';
+import { checkProjectId } from './validation';
+import { PropChecks } from '../../core/validate';
 
 /** The naming helper and GCP labels for a construct's props. */
 export function namingAndLabels(props: { readonly naming: Naming | NamingParts; readonly tags?: Readonly<Record<string, string>> }): {
@@ -21,18 +22,8 @@ export function namingAndLabels(props: { readonly naming: Naming | NamingParts; 
 
 /** Records problems with the project and region shared by every resource construct. */
 export function checkCommon(issues: IssueCollector, construct: string, scope: IConstruct, props: GcpCommonProps): void {
-  checkProjectId(issues, construct, scope.node.path, props.projectId);
-  checkRegion(issues, construct, scope.node.path, props.region);
-}
-
-/** `roles/storage.objectViewer` → `StorageObjectViewer`. */
-export function roleKey(role: string): string {
-  return role
-    .replace(/^roles\//, '')
-    .split(/[^A-Za-z0-9]+/)
-    .filter((p) => p.length > 0)
-    .map((p) => p[0]!.toUpperCase() + p.slice(1))
-    .join('');
+  checkProjectId(new PropChecks(issues, construct, scope.node.path), props.projectId);
+  new PropChecks(issues, construct, scope.node.path).region('gcp', 'region', props.region);
 }
 
 /** True when `value` is a construct (it has a construct node), whichever copy of `constructs` made it. */
@@ -79,7 +70,8 @@ export function grantId(role: string, identity: IWorkloadIdentity): string {
 const GRANTABLE_MEMBER = /^(serviceAccount|user|group):[^\s@:]+@[^\s@:]+$|^(principal|principalSet):\/\/iam\.googleapis\.com\/\S+$|^serviceAccount:[a-z0-9.-]+\.svc\.id\.goog\[[^\]\s]+\]$/;
 
 /** Records a problem when `member` is not an IAM member a grant may name (tokens pass). */
-export function checkMember(issues: IssueCollector, construct: string, path: string, prop: string, member: unknown): void {
+export function checkMember(check: PropChecks, prop: string, member: unknown): void {
+  const { issues, construct, path } = check;
   if (typeof member === 'string' && (Token.isUnresolved(member) || GRANTABLE_MEMBER.test(member))) return;
   const bare = typeof member === 'string' && /^[^\s@:]+@[^\s@:]+$/.test(member);
   issues.add(
@@ -115,7 +107,7 @@ export function gcpIdentityOf(identity: IWorkloadIdentity, operation: string): I
   } else if (cloud !== 'gcp') {
     issues.add(ErrorCode.CLOUD_MISMATCH, identityPath(identity), messages.cloudMismatch(operation, 'gcp', String(cloud)));
   } else {
-    checkMember(issues, operation, identityPath(identity), 'identity.principal', identity.principal);
+    checkMember(new PropChecks(issues, operation, identityPath(identity)), 'identity.principal', identity.principal);
   }
   issues.throwIfAny(cloud !== undefined && cloud !== 'gcp' ? 'Cross-cloud grant:' : 'Invalid grant:');
   return identity;
@@ -146,41 +138,6 @@ export function grantProjectRoles(
     const id = ownProject && host === identity ? roleKey(role) : grantId(role, identity) + `-${roleKey(projectId)}`;
     return once(host, id, () => new ProjectIamMember(host, id, { project: projectId, role, member: identity.principal }));
   });
-}
-
-/** The props of a construct that encrypts with an optional customer-managed key. */
-export interface CmekProps {
-  readonly encryptionKey?: IGcpEncryptionKey;
-  readonly customerManagedKey?: boolean;
-}
-
-/**
- * The customer-managed key `props` ask for, or undefined when
- * `customerManagedKey` is false (Google-managed encryption). Records a
- * problem when the key is on but missing, or off but given anyway.
- */
-export function cmekOf(issues: IssueCollector, construct: string, path: string, props: CmekProps): IGcpEncryptionKey | undefined {
-  const on = props.customerManagedKey ?? true;
-  if (on && props.encryptionKey === undefined) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(
-        construct,
-        'encryptionKey',
-        undefined,
-        'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId) while customerManagedKey is true (the default); set customerManagedKey to false for Google-managed encryption',
-      ),
-    );
-  }
-  if (!on && props.encryptionKey !== undefined) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(construct, 'customerManagedKey', false, 'true (or unset) when an encryptionKey is given; omit encryptionKey for Google-managed encryption'),
-    );
-  }
-  return on ? props.encryptionKey : undefined;
 }
 
 /** The Terraform type of the google-beta provider. */

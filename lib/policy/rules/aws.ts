@@ -1,6 +1,5 @@
 import { show } from '../../core/errors';
-import { CI_AWS_NETWORK_READ_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS } from '../../ci/aws-perms';
-import { AWS_REQUIRED_PRIVATE_ENDPOINTS, UNSCOPED_ACTIONS } from '../../aws/perms';
+import { AWS_REQUIRED_PRIVATE_ENDPOINTS, CI_AWS_NETWORK_READ_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS, UNSCOPED_ACTIONS } from '../../aws/perms';
 import { dependsTransitively } from '../graph';
 import { hasBoolCondition, hasWildcardPrincipal, IamStatement, isAllow, literals, readPolicy } from '../aws-iam';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
@@ -755,7 +754,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     alsoKnownAs: ['CKV_AWS_356'],
     cloud: 'aws',
     resourceTypes: [...IDENTITY_POLICY_RESOURCES],
-    title: 'Resource "*" only for actions without resource-level permissions (the documented exceptions: UNSCOPED_ACTIONS in lib/aws/perms.ts, CI_AWS_UNSCOPED_READ_ACTIONS in lib/ci/aws-perms.ts)',
+    title: 'Resource "*" only for actions without resource-level permissions (the documented exceptions: UNSCOPED_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS and CI_AWS_NETWORK_READ_ACTIONS in lib/aws/perms.ts)',
     fix: `Name the resource ARNs; "*" is accepted only for ${DOCUMENTED_UNSCOPED_ACTIONS.join(', ')}`,
     check: identityRule((s, where) => {
       if (!isAllow(s) || !resourceWildcard(s)) return [];
@@ -827,7 +826,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     resourceTypes: ['aws_security_group', 'aws_security_group_rule', 'aws_vpc_security_group_ingress_rule'],
     title: 'no security group ingress from 0.0.0.0/0 or ::/0 unless the config allows public network access',
     fix: 'Allow ingress from network.allowedIpRanges or security groups only, or set network.mode: public if the endpoint must be public',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: openIngress,
   },
   // Deploy readiness

@@ -1,5 +1,5 @@
 import { DefaultTokenResolver, StringConcat, TerraformStack, Token, Tokenization } from 'cdktf';
-import { AzureImportInfo, importInfoOf } from '../../azure/private/imported';
+import { AzureImportInfo, importInfoOf } from '../../azure/imported';
 import { show } from '../../core/errors';
 import { dependsTransitively } from '../graph';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
@@ -571,7 +571,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_machine_learning_workspace'],
     title: 'Azure ML workspace public network access disabled',
     fix: 'Set public_network_access_enabled = false (AzureMlWorkspace: keep publicNetworkAccess off), or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: (e) => expectAttr(e, 'public_network_access_enabled', (v) => literalBool(v) === false, { absent: 'fail', absentNote: '(the provider default is true)' }),
   },
   {
@@ -596,7 +596,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_machine_learning_compute_cluster'],
     title: 'Azure ML compute cluster SSH port not open to public access',
     fix: 'Set ssh_public_access_enabled = false (AzureTrainingCompute never opens it), or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: (e) => expectAttr(e, 'ssh_public_access_enabled', (v) => literalBool(v) === false, { absent: 'pass' }),
   },
   // Container registry
@@ -622,7 +622,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_container_registry'],
     title: 'container registry public endpoint disabled, or its firewall denies by default and lets through the allowed ranges only',
     fix: 'Set public_network_access_enabled = false, or network_rule_set { default_action = "Deny" } with ip_rule entries for network.allowedIpRanges; or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: publicEndpoint('network_rule_set', (fw) => blocks(fw.ip_rule).map((r) => r.ip_range)),
   },
   {
@@ -630,7 +630,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_container_registry'],
     title: 'container registry retention policy purges untagged manifests (Premium)',
-    fix: 'Set retention_policy_in_days (AzureImageRegistry: untaggedRetentionDays, default 7; needs the Premium SKU)',
+    fix: 'Set retention_policy_in_days (AzureImageRegistry: untaggedImageRetentionDays, default 7; needs the Premium SKU)',
     check: (e) => {
       if (literalBool(attr(e.attrs, 'retention_policy.enabled')) === true) return [];
       return expectAttr(e, 'retention_policy_in_days', (v) => typeof v === 'number' && v > 0, { absent: 'fail' });
@@ -703,7 +703,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_storage_account'],
     title: 'storage account public endpoint disabled, or its firewall denies by default and lets through the allowed ranges only',
     fix: 'Set public_network_access_enabled = false, or network_rules { default_action = "Deny", ip_rules = network.allowedIpRanges }; or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: (e, ctx) => {
       const findings = publicEndpoint('network_rules', (fw) => fw.ip_rules)(e, ctx);
       if (findings.length === 0 || blocks(e.attrs.network_rules).length > 0) return findings;
@@ -718,7 +718,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_storage_account', 'azurerm_storage_account_network_rules'],
     title: 'storage account network rules deny by default',
     fix: 'Set network_rules { default_action = "Deny" } with network.allowedIpRanges and the AzureServices bypass; or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: (e, ctx) => {
       if (e.type === 'azurerm_storage_account_network_rules') return expectAttr(e, 'default_action', (v) => v === 'Deny', { absent: 'fail' });
       const inline = blocks(e.attrs.network_rules)[0];
@@ -746,7 +746,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_storage_account'],
     title: 'storage account blob and container soft delete enabled',
-    fix: 'Set blob_properties { delete_retention_policy { days = 30 } container_delete_retention_policy { days = 30 } } (AzureArtifactStore: softDeleteDays)',
+    fix: 'Set blob_properties { delete_retention_policy { days = 30 } container_delete_retention_policy { days = 30 } } (AzureArtifactStore: softDeleteRetentionDays)',
     check: (e) => {
       if (e.attrs.account_kind === 'FileStorage') return [];
       const findings: PolicyFinding[] = [];
@@ -786,7 +786,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_key_vault'],
     title: 'Key Vault public endpoint disabled, or its firewall denies by default and lets through the allowed ranges only',
     fix: 'Set public_network_access_enabled = false, or network_acls { default_action = "Deny", ip_rules = network.allowedIpRanges }; or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: publicEndpoint('network_acls', (fw) => fw.ip_rules),
   },
   {
@@ -795,7 +795,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_key_vault'],
     title: 'Key Vault network ACLs deny by default',
     fix: 'Set network_acls { default_action = "Deny", bypass = "AzureServices" }; or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: (e) => expectAttr(e, 'network_acls.default_action', (v) => v === 'Deny', { absent: 'fail', absentNote: '(without network_acls the vault accepts every network)' }),
   },
   {
@@ -861,7 +861,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     resourceTypes: ['azurerm_network_security_rule', 'azurerm_network_security_group'],
     title: 'no network security rule allows inbound traffic from any address (*, 0.0.0.0/0, Internet) unless the config allows public network access',
     fix: 'Allow inbound traffic from network.allowedIpRanges or service tags only, or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: (e) =>
       e.type === 'azurerm_network_security_rule'
         ? nsgRuleFindings(e.attrs as Record<string, unknown>, 'the rule')

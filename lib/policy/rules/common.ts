@@ -158,7 +158,7 @@ export const COMMON_RULES: readonly PolicyRule[] = [
     resourceTypes: ['terraform_data'],
     title: 'a scoring endpoint deployed by a release step (`mlops release`) is not reachable from public networks unless the config allows public network access',
     fix: 'Leave the endpoint\'s publicNetworkAccess off (it follows the network mode), or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: publicReleaseEndpoint,
   },
 ];

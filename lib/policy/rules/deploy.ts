@@ -1,6 +1,6 @@
 import { show } from '../../core/errors';
 import { describeCycle, findCycles, GraphEdge } from '../graph';
-import { DuplicateName, duplicateNames } from '../names';
+import { DuplicateName, duplicateNames } from '../../core/physical-names';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
 
 /**

@@ -448,7 +448,7 @@ export const GCP_RULES: readonly PolicyRule[] = [
     cloud: 'gcp',
     resourceTypes: ['google_vertex_ai_tensorboard'],
     title: 'Vertex AI TensorBoard encrypted with the customer-managed key',
-    fix: 'Set encryption_spec { kms_key_name = <the platform key> } (GcpWorkspace: keep customerManagedKey)',
+    fix: 'Set encryption_spec { kms_key_name = <the platform key> } (GcpMlWorkspace: keep customerManagedKey)',
     check: (e) => expectSet(e, 'encryption_spec.kms_key_name'),
   },
   {
@@ -465,7 +465,7 @@ export const GCP_RULES: readonly PolicyRule[] = [
     resourceTypes: ['google_vertex_ai_endpoint'],
     title: 'Vertex AI endpoint private (VPC network or Private Service Connect) in private network mode',
     fix: 'Set private_service_connect_config { enable_private_service_connect = true } (GcpScoringEndpoint does in network.mode private)',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     // Public and firewalled mode serve the public, IAM-authenticated endpoint on purpose (Vertex AI
     // endpoints have no IP filter, and PSC needs a network those modes do not have).
     check: (e, context) => {
@@ -531,7 +531,7 @@ export const GCP_RULES: readonly PolicyRule[] = [
     resourceTypes: ['google_compute_firewall'],
     title: 'no firewall rule allows ingress from 0.0.0.0/0 or ::/0 unless the config allows public network access',
     fix: 'Restrict source_ranges to network.allowedIpRanges, or set network.mode: public in the config',
-    relaxedBy: 'allowPublicNetwork',
+    relaxedBy: 'publicNetwork',
     check: openFirewall,
   },
 ];

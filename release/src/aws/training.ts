@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { createHash } from 'crypto';
 import { ReleaseAction, ReleaseContext, ReleaseError, ReleaseReport } from '../driver';
-import { ReleaseSpec, TrainingSpec } from '../spec';
+import { RELEASE_INSTANCE_ENV, ReleaseSpec, TrainingSpec, canonicalJson } from '../spec';
 import { call, createSageMakerClient, isNotFound, releaseErrorOf } from './sagemaker';
 import { AwsTarget, parseAwsTraining } from './target';
 
@@ -38,15 +38,8 @@ export interface AwsDriverOptions {
  */
 export const RETRY_FAILED_ENV = 'MLOPS_RELEASE_RETRY_FAILED';
 
-/**
- * The Terraform instance id of the release step (`terraform_data`'s `self.id`),
- * which the step hands to both its apply and its destroy. A step that replaces
- * another with the same spec (`terraform apply -replace`, a rebuilt image with
- * the same content) has a new id: the destroy of the replaced step finds the
- * new id on the release's current version and keeps it. Absent when the
- * release runs outside Terraform (by hand, from CI).
- */
-export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
+/** The release step's Terraform instance id (see spec.ts): absent when the release runs outside Terraform (by hand, from CI). */
+export { RELEASE_INSTANCE_ENV };
 
 /** What an instance id may look like: SageMaker metadata values allow letters, digits and `_.:/=+@-` (a Terraform id is a UUID). */
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
@@ -545,17 +538,6 @@ function releaseTags(spec: ReleaseSpec): { Key: string; Value: string }[] {
 /** 16 hex of a sha256 over the spec's canonical JSON: tells this step's spec from another of the same revision. */
 export function specHash(spec: ReleaseSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 16);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 function isOn(value: string | undefined): boolean {

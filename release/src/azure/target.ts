@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ReleaseError } from '../driver';
+import { RELEASE_INSTANCE_ENV } from '../spec';
 
 /**
  * The `azure` section of a release spec, written by the stack's
@@ -50,12 +51,8 @@ export const TAGS = {
   managedBy: 'managed-by',
 } as const;
 
-/**
- * The environment variable the release step hands its `terraform_data`
- * instance id in (`self.id`, a UUID), to both the apply and the destroy
- * provisioner (lib/deploy/release-step.ts, RELEASE_INSTANCE_ENV).
- */
-export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
+/** The release step's Terraform instance id, handed to both provisioners (spec.ts). */
+export { RELEASE_INSTANCE_ENV };
 
 /** What an instance id may look like: Terraform's are UUIDs; tag values must stay short and plain. */
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

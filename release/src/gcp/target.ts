@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RELEASE_INSTANCE_ENV } from '../spec';
 
 /**
  * The `gcp` section of a release spec: where on Google Cloud the step runs.
@@ -102,11 +103,8 @@ export const GCP_MODEL_LABEL = 'mlops_model';
  * content — finds another marker on destroy, and so knows it is superseded.
  */
 export const GCP_STEP_LABEL = 'mlops_step';
-/**
- * The Terraform instance id of the release step (`terraform_data`'s `self.id`,
- * a UUID), handed to both provisioners: unique per step instance.
- */
-export const RELEASE_INSTANCE_ENV = 'MLOPS_RELEASE_INSTANCE';
+/** The release step's Terraform instance id, handed to both provisioners (spec.ts). */
+export { RELEASE_INSTANCE_ENV };
 
 /**
  * This step's marker: the release step instance id when Terraform runs it,

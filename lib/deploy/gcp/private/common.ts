@@ -1,70 +1,43 @@
-import { TerraformResource, TerraformStack, Token } from 'cdktf';
-import { createHash } from 'crypto';
+import { TerraformResource, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { IMlPlatform, IWorkloadIdentity } from '../../../core/contracts';
-import { ErrorCode, IssueCollector, messages } from '../../../core/errors';
+
+import { PropChecks } from '../../../core/validate';
+import { RELEASE_NAME_LIMITS, RELEASE_SPEC_NAME_MAX } from '../../../core/release';
 import { ComputeSize, MachineSpec } from '../../../core/sizes';
 import { GcpMlPlatform } from '../../../gcp/platform';
-import { IRuntimeImageRef } from '../../contracts';
 
-/** Release names: lowercase letters, digits and hyphens, at most 50 so that `<name>-<12 hex revision>` fits Vertex AI's and Terraform's 63. */
-export const RELEASE_NAME = /^[a-z](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
+/** The longest GCP release name, and why (RELEASE_NAME_LIMITS in lib/core/release.ts: the config checks the same). */
+export const GCP_RELEASE_NAME_MAX = RELEASE_NAME_LIMITS.gcp.max;
+/** Release names: lowercase letters, digits and hyphens, at most {@link GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen. */
+export const RELEASE_NAME = new RegExp(`^[a-z](?:[a-z0-9-]{0,${GCP_RELEASE_NAME_MAX - 2}}[a-z0-9])?$`);
 /** Model names (the release spec's name rule). */
-export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-
-/** Records a prop problem with the project's message format. */
-export function invalid(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, accepted: string): void {
-  issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
-}
+export const MODEL_NAME = new RegExp(`^[a-z][a-z0-9-]{0,${RELEASE_SPEC_NAME_MAX - 1}}$`);
 
 /** The platform as a {@link GcpMlPlatform}, or a recorded problem. */
-export function gcpPlatformOf(issues: IssueCollector, construct: string, path: string, platform: IMlPlatform | undefined): GcpMlPlatform | undefined {
+export function gcpPlatformOf(check: PropChecks, platform: IMlPlatform | undefined): GcpMlPlatform | undefined {
+  const { issues, construct, path } = check;
   if (platform instanceof GcpMlPlatform) return platform;
   const cloud = (platform as { cloud?: unknown } | undefined)?.cloud;
-  invalid(
-    issues,
-    construct,
-    path,
-    'platform',
+  new PropChecks(issues, construct, path).invalid('platform',
     cloud === undefined ? platform : `a platform for ${String(cloud)}`,
     `a GcpMlPlatform (it needs the project, region, service account email, Cloud KMS key and bucket that only the GCP platform has); build the platform with cloud: gcp`,
   );
   return undefined;
 }
 
-/** Records problems with the image reference. */
-export function checkImage(issues: IssueCollector, construct: string, path: string, image: IRuntimeImageRef | undefined): void {
-  if (!image || typeof image !== 'object') {
-    invalid(issues, construct, path, 'image', image, 'the RuntimeImage (or another IRuntimeImageRef) the job and endpoint run');
-    return;
-  }
-  for (const field of ['imageUriByDigest', 'imageDigest'] as const) {
-    if (typeof image[field] !== 'string' || image[field].length === 0) invalid(issues, construct, path, `image.${field}`, image[field], 'a non-empty string (the pushed image, from RuntimeImage)');
-  }
-  if (typeof image.contentHash !== 'string' || Token.isUnresolved(image.contentHash) || !/^[0-9a-f]{8,64}$/.test(image.contentHash)) {
-    invalid(issues, construct, path, 'image.contentHash', image.contentHash, 'the hex content hash of the image build context, known at synth (RuntimeImage.contentHash)');
-  }
-}
-
-/** Records a problem when `value` is not an integer in `[min, max]` (undefined passes: the default applies). */
-export function checkInt(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, min: number, max: number, accepted?: string): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    invalid(issues, construct, path, prop, value, accepted ?? `an integer from ${min} to ${max}`);
-  }
-}
-
 /** The GCP machine of a size, with a recorded problem when its names are not Vertex AI's. */
-export function gcpMachineOf(issues: IssueCollector, construct: string, path: string, prop: string, size: unknown, fallback: ComputeSize): MachineSpec | undefined {
+export function gcpMachineOf(check: PropChecks, prop: string, size: unknown, fallback: ComputeSize): MachineSpec | undefined {
+  const { issues, construct, path } = check;
   if (size !== undefined && !(size instanceof ComputeSize)) {
-    invalid(issues, construct, path, prop, size, "a ComputeSize, e.g. ComputeSize.small() or ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } })");
+    new PropChecks(issues, construct, path).invalid(prop, size, "a ComputeSize, e.g. ComputeSize.small() or ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } })");
     return undefined;
   }
   const machine = ((size as ComputeSize | undefined) ?? fallback).machineFor('gcp');
-  if (!/^[a-z][a-z0-9-]*$/.test(machine.instanceType)) invalid(issues, construct, path, `${prop} (gcp machine type)`, machine.instanceType, 'a Compute Engine machine type such as "n1-standard-4"');
+  if (!/^[a-z][a-z0-9-]*$/.test(machine.instanceType)) new PropChecks(issues, construct, path).invalid(`${prop} (gcp machine type)`, machine.instanceType, 'a Compute Engine machine type such as "n1-standard-4"');
   if (machine.accelerator) {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(machine.accelerator.type)) invalid(issues, construct, path, `${prop} (gcp accelerator type)`, machine.accelerator.type, 'a Vertex AI accelerator type such as "NVIDIA_TESLA_T4"');
-    checkInt(issues, construct, path, `${prop} (gcp accelerator count)`, machine.accelerator.count, 1, 16);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(machine.accelerator.type)) new PropChecks(issues, construct, path).invalid(`${prop} (gcp accelerator type)`, machine.accelerator.type, 'a Vertex AI accelerator type such as "NVIDIA_TESLA_T4"');
+    new PropChecks(issues, construct, path).int(`${prop} (gcp accelerator count)`, machine.accelerator.count, 1, 16);
   }
   return machine;
 }
@@ -84,16 +57,4 @@ export function grantsOf(scope: IConstruct, identity: IWorkloadIdentity): Terraf
   return TerraformStack.of(scope)
     .node.findAll()
     .filter((c): c is TerraformResource => c instanceof TerraformResource && (c as { memberInput?: unknown }).memberInput === identity.principal);
-}
-
-/**
- * A Vertex AI endpoint id for `name` in a project and region: Terraform's
- * `google_vertex_ai_endpoint` needs one (at most 10 digits, no leading zero).
- * Derived from a hash, so it is the same on every synth and differs between
- * endpoints.
- */
-export function numericEndpointId(projectId: string, region: string, name: string): string {
-  const digest = createHash('sha256').update(`${projectId}/${region}/${name}`).digest();
-  const n = digest.readBigUInt64BE(0) % 9_000_000_000n;
-  return (n + 1_000_000_000n).toString();
 }

@@ -1,8 +1,9 @@
 import { Token } from 'cdktf';
-import { ErrorCode, IssueCollector, show, withArticle } from '../../core/errors';
-import { NAME_RULES, NameKind, NameRule, Naming, NamingParts, PLATFORM_NAMES } from '../../core/naming';
-import { toNaming } from '../../core/platform-props';
-import { platformTags, tagsFor } from '../../core/tags';
+import { ErrorCode, show, withArticle } from '../core/errors';
+import { NAME_RULES, NameKind, NameRule, Naming, NamingParts, PLATFORM_NAMES } from '../core/naming';
+import { toNaming } from '../core/platform-props';
+import { platformTags, tagsFor } from '../core/tags';
+import { PropChecks } from '../core/validate';
 
 /** The physical name of an AWS platform resource, using the PLATFORM_NAMES suffix of its kind. */
 export function awsName(naming: Naming | NamingParts, kind: NameKind): string {
@@ -50,7 +51,8 @@ const AWS_NAME_PATTERNS: Partial<Record<NameKind, { pattern: RegExp; accepted: s
  * helper's table) and the characters AWS accepts. Tokens pass; `undefined`
  * passes (the prop is optional).
  */
-export function checkPhysicalName(issues: IssueCollector, path: string, construct: string, prop: string, value: unknown, kind: NameKind): void {
+export function checkPhysicalName(check: PropChecks, prop: string, value: unknown, kind: NameKind): void {
+  const { issues, construct, path } = check;
   if (value === undefined) return;
   if (typeof value === 'string' && Token.isUnresolved(value)) return;
   const rule: NameRule = NAME_RULES[kind];

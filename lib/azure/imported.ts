@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import type { AzureReachableFrom } from '../common';
+import type { AzureReachableFrom } from './common';
 
 /** The values `reachableFrom` accepts. */
 export const AZURE_REACHABLE_FROM: readonly AzureReachableFrom[] = ['public', 'allowedRanges', 'privateEndpoint'];

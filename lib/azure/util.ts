@@ -1,9 +1,10 @@
 import { Fn, TerraformResourceLifecycle, Token } from 'cdktf';
-import { ErrorCode, IssueCollector, messages, show } from '../../core/errors';
-import { NAME_RULES, NameKind, Naming, NamingParts } from '../../core/naming';
-import { platformTags, tagsFor } from '../../core/tags';
-import { toNaming } from '../../core/platform-props';
-import { AzureNetworkProps } from '../common';
+import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
+import { NAME_RULES, NameKind, Naming, NamingParts } from '../core/naming';
+import { platformTags, tagsFor } from '../core/tags';
+import { toNaming } from '../core/platform-props';
+import { AzureNetworkAccessProps } from './common';
+import { PropChecks } from '../core/validate';
 
 /** Resolves naming and builds a name, recording (not throwing) a name problem. */
 export function nameFor(issues: IssueCollector, naming: Naming, kind: NameKind, resource: string): string {
@@ -37,7 +38,8 @@ function isPrivate(ip: string): boolean {
 }
 
 /** Records a problem for every entry of `allowedIpRanges` that is not a public IPv4 address or CIDR. */
-export function checkIpRanges(issues: IssueCollector, construct: string, path: string, ranges: readonly string[] | undefined): void {
+export function checkIpRanges(check: PropChecks, ranges: readonly string[] | undefined): void {
+  const { issues, construct, path } = check;
   (ranges ?? []).forEach((range, i) => {
     if (Token.isUnresolved(range)) return;
     const [ip, prefix, ...rest] = String(range).split('/');
@@ -58,18 +60,11 @@ export function checkIpRanges(issues: IssueCollector, construct: string, path: s
   });
 }
 
-/** Records a problem unless `value` is an integer within [min, max]. */
-export function checkInt(issues: IssueCollector, construct: string, path: string, prop: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `an integer from ${min} to ${max}`));
-  }
-}
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Records a problem unless `value` is a GUID (tenant id, object id). */
-export function checkGuid(issues: IssueCollector, construct: string, path: string, prop: string, value: string | undefined): void {
+export function checkGuid(check: PropChecks, prop: string, value: string | undefined): void {
+  const { issues, construct, path } = check;
   if (value === undefined || Token.isUnresolved(value)) return;
   if (!GUID.test(value)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, 'a GUID such as "00000000-0000-0000-0000-000000000000"'));
@@ -90,7 +85,7 @@ export interface FirewallSettings {
  * Public access off: no public endpoint, unless ranges are allowed, then the
  * endpoint only lets those ranges (and trusted Azure services) through.
  */
-export function firewallOf(props: AzureNetworkProps): FirewallSettings {
+export function firewallOf(props: AzureNetworkAccessProps): FirewallSettings {
   const publicAccess = props.publicNetworkAccess ?? false;
   const ipRanges = [...(props.allowedIpRanges ?? [])];
   return {
@@ -115,14 +110,6 @@ export function storageIpRules(ranges: readonly string[]): string[] {
   return out;
 }
 
-/** Records a problem unless `location` looks like an Azure region name. */
-export function checkLocation(issues: IssueCollector, construct: string, path: string, location: string | undefined): void {
-  if (location !== undefined && Token.isUnresolved(location)) return;
-  if (!/^[a-z][a-z0-9]*$/.test(location ?? '')) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'location', location, 'an Azure region name in lowercase without spaces, e.g. "westeurope"'));
-  }
-}
-
 /** What {@link checkCustomerManagedKey} needs to know about a key. */
 interface CmkKey {
   readonly purgeProtected: boolean;
@@ -134,15 +121,8 @@ interface CmkKey {
  * the identity that reaches it is missing, or the key's vault lacks the purge
  * protection Azure requires for customer-managed keys.
  */
-export function checkCustomerManagedKey(
-  issues: IssueCollector,
-  construct: string,
-  path: string,
-  enabled: boolean,
-  key: CmkKey | undefined,
-  identity: object | undefined,
-  identityProp = 'encryptionIdentity',
-): void {
+export function checkCustomerManagedKey(check: PropChecks, enabled: boolean, key: CmkKey | undefined, identity: object | undefined, identityProp = 'encryptionIdentity'): void {
+  const { issues, construct, path } = check;
   if (!enabled) return;
   if (key === undefined) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'encryptionKey', undefined, 'an AzureEncryptionKey while customerManagedKey is true (the default)'));
@@ -198,12 +178,13 @@ export function physicalNameFor(
   override: { readonly construct: string; readonly path: string; readonly prop: string; readonly value: string | undefined },
 ): string {
   if (override.value === undefined) return nameFor(issues, naming, kind, resource);
-  checkPhysicalName(issues, override.construct, override.path, override.prop, kind, override.value);
+  checkPhysicalName(new PropChecks(issues, override.construct, override.path), override.prop, override.value, kind);
   return override.value;
 }
 
 /** Records a problem unless `value` is a valid Azure name of `kind` (tokens pass). */
-export function checkPhysicalName(issues: IssueCollector, construct: string, path: string, prop: string, kind: NameKind | 'virtualNetwork', value: unknown): void {
+export function checkPhysicalName(check: PropChecks, prop: string, value: unknown, kind: NameKind | 'virtualNetwork'): void {
+  const { issues, construct, path } = check;
   if (typeof value === 'string' && Token.isUnresolved(value)) return;
   const rule = kind === 'virtualNetwork' ? { ...VIRTUAL_NETWORK_RULE, label: 'Azure virtual network' } : { ...NAME_RULES[kind], ...AZURE_NAME_CHARSETS[kind] };
   const text = typeof value === 'string' ? value : undefined;
@@ -251,7 +232,8 @@ export function parseResourceId(id: string, type: string, childType?: string): A
  * Records a problem unless `value` is a resource id of `type` (tokens pass),
  * and returns its parts (undefined for a token or a bad id).
  */
-export function checkResourceId(issues: IssueCollector, construct: string, path: string, prop: string, value: string | undefined, type: string, example: string): AzureResourceIdParts | undefined {
+export function checkResourceId(check: PropChecks, prop: string, value: string | undefined, type: string, example: string): AzureResourceIdParts | undefined {
+  const { issues, construct, path } = check;
   if (typeof value === 'string' && Token.isUnresolved(value)) return undefined;
   const parts = typeof value === 'string' ? parseResourceId(value, type) : undefined;
   if (!parts) {

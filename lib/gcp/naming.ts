@@ -1,6 +1,7 @@
 import { Token } from 'cdktf';
-import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/errors';
-import { NAME_RULES, NameKind, NameRule } from '../../core/naming';
+import { ErrorCode, messages, withArticle } from '../core/errors';
+import { NAME_RULES, NameKind, NameRule } from '../core/naming';
+import { PropChecks } from '../core/validate';
 
 /** Compute Engine names (VPC network, subnetwork, network attachment, address, forwarding rule): RFC 1035, 1-63. */
 export const GCP_COMPUTE_NAME: NameRule = { cloud: 'gcp', label: 'Compute Engine resource name', min: 1, max: 63, separator: '-', startsWithLetter: true };
@@ -57,7 +58,8 @@ export function describeName(kind: GcpPhysicalNameKind): string {
  * the limit. Undefined (the naming helper's default applies) and unresolved
  * tokens pass. Returns the name when it is usable as is.
  */
-export function checkPhysicalName(issues: IssueCollector, construct: string, path: string, prop: string, value: unknown, kind: GcpPhysicalNameKind): string | undefined {
+export function checkPhysicalName(check: PropChecks, prop: string, value: unknown, kind: GcpPhysicalNameKind): string | undefined {
+  const { issues, construct, path } = check;
   if (value === undefined) return undefined;
   if (typeof value === 'string' && Token.isUnresolved(value)) return value;
   const rule = ruleOf(kind);

@@ -1,4 +1,7 @@
-import { isLiteralString } from './values';
+/** A string without Terraform interpolation (`${…}`): a value known at synth. */
+export function isLiteralString(value: unknown): value is string {
+  return typeof value === 'string' && !value.includes('${');
+}
 
 /**
  * Physical names in a synthesized stack. Two resources of one type with the

@@ -1,13 +1,11 @@
 import { Fn, Token } from 'cdktf';
 import { parseRoleArn } from './arn';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ErrorCode, messages } from '../core/errors';
+import { PropChecks } from '../core/validate';
 
 /** Validators shared by the AWS constructs; each records a problem and never throws. */
 
 const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const IPV6_CIDR = /^[0-9a-fA-F:]+\/(\d{1,3})$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9-]+\.[a-z0-9-]+$/;
 
 /** CloudWatch Logs accepted retention values (days). */
@@ -16,80 +14,17 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 /** Records a problem unless `accountId` is a 12-digit AWS account id. */
-export function checkAccountId(issues: IssueCollector, path: string, construct: string, accountId: unknown): void {
+export function checkAccountId(check: PropChecks, accountId: unknown): void {
+  const { issues, construct, path } = check;
   if (typeof accountId === 'string' && Token.isUnresolved(accountId)) return;
   if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'accountId', accountId, 'a 12-digit AWS account id such as "123456789012"'));
   }
 }
 
-/** Records a problem unless `region` looks like an AWS region code. */
-export function checkRegion(issues: IssueCollector, path: string, construct: string, region: unknown): void {
-  if (typeof region === 'string' && Token.isUnresolved(region)) return;
-  if (typeof region !== 'string' || !REGION.test(region)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'region', region, 'an AWS region code such as "eu-west-1"'));
-  }
-}
-
-/** True when `cidr` is an IPv4 or IPv6 CIDR block. */
-export function isCidr(cidr: string): boolean {
-  const v4 = IPV4_CIDR.exec(cidr);
-  if (v4) {
-    const octets = v4.slice(1, 5).map(Number);
-    return octets.every((o) => o <= 255) && Number(v4[5]) <= 32;
-  }
-  const v6 = IPV6_CIDR.exec(cidr);
-  return v6 !== null && cidr.includes(':') && Number(v6[1]) <= 128;
-}
-
-/** Records one problem per entry of `allowedIpRanges` that is not a CIDR block. */
-export function checkCidrs(issues: IssueCollector, path: string, construct: string, ranges: readonly string[] | undefined, prop = 'allowedIpRanges'): void {
-  (ranges ?? []).forEach((cidr, i) => {
-    if (typeof cidr === 'string' && Token.isUnresolved(cidr)) return;
-    if (typeof cidr !== 'string' || !isCidr(cidr)) {
-      issues.add(
-        ErrorCode.PROP_INVALID,
-        path,
-        messages.propInvalid(construct, `${prop}[${i}]`, cidr, 'an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"'),
-      );
-    }
-  });
-}
-
-/** Records a problem unless `value` is an integer in [min, max]. */
-export function checkInt(
-  issues: IssueCollector,
-  path: string,
-  construct: string,
-  prop: string,
-  value: number | undefined,
-  min: number,
-  max: number = Number.MAX_SAFE_INTEGER,
-): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, range));
-  }
-}
-
-/** Records a problem unless `value` is one of `allowed`. */
-export function checkOneOf<T extends string | number>(
-  issues: IssueCollector,
-  path: string,
-  construct: string,
-  prop: string,
-  value: T | undefined,
-  allowed: readonly T[],
-): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!allowed.includes(value)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, `one of ${allowed.join(', ')}`));
-  }
-}
-
 /** Records a problem unless `instanceType` is a SageMaker instance type (`ml.<family>.<size>`). */
-export function checkInstanceType(issues: IssueCollector, path: string, construct: string, prop: string, instanceType: string): void {
+export function checkInstanceType(check: PropChecks, prop: string, instanceType: string): void {
+  const { issues, construct, path } = check;
   if (Token.isUnresolved(instanceType)) return;
   if (!INSTANCE_TYPE.test(instanceType)) {
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, instanceType, 'a SageMaker instance type such as "ml.m5.xlarge"'));
@@ -102,7 +37,8 @@ const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,51
 const ec2Id = (prefix: string): RegExp => new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`);
 
 /** Records one problem per entry that is not an IAM role or user ARN (tokens pass). */
-export function checkPrincipalArns(issues: IssueCollector, path: string, construct: string, prop: string, arns: readonly string[] | undefined): void {
+export function checkPrincipalArns(check: PropChecks, prop: string, arns: readonly string[] | undefined): void {
+  const { issues, construct, path } = check;
   (arns ?? []).forEach((a, i) => {
     if (typeof a === 'string' && (Token.isUnresolved(a) || PRINCIPAL_ARN.test(a))) return;
     issues.add(
@@ -114,7 +50,8 @@ export function checkPrincipalArns(issues: IssueCollector, path: string, constru
 }
 
 /** Records one problem per entry that is not an EC2 id with `prefix` (`vpce`, `subnet`, `rtb`, `sg`, `vpc`; tokens pass). */
-export function checkEc2Ids(issues: IssueCollector, path: string, construct: string, prop: string, prefix: string, ids: readonly string[] | undefined): void {
+export function checkEc2Ids(check: PropChecks, prop: string, prefix: string, ids: readonly string[] | undefined): void {
+  const { issues, construct, path } = check;
   const pattern = ec2Id(prefix);
   (ids ?? []).forEach((id, i) => {
     if (typeof id === 'string' && (Token.isUnresolved(id) || pattern.test(id))) return;
@@ -123,18 +60,13 @@ export function checkEc2Ids(issues: IssueCollector, path: string, construct: str
 }
 
 /** Records one problem per entry that is not a VPC endpoint id (`vpce-…`; tokens pass). */
-export function checkVpcEndpointIds(issues: IssueCollector, path: string, construct: string, prop: string, ids: readonly string[] | undefined): void {
-  checkEc2Ids(issues, path, construct, prop, 'vpce', ids);
+export function checkVpcEndpointIds(check: PropChecks, prop: string, ids: readonly string[] | undefined): void {
+  checkEc2Ids(check, prop, 'vpce', ids);
 }
 
 /** Records problems with the attributes of an existing role; returns its name and account. */
-export function checkRoleAttributes(
-  issues: IssueCollector,
-  path: string,
-  construct: string,
-  attrs: { readonly roleArn?: unknown; readonly roleName?: unknown },
-  prop = 'roleArn',
-): { roleName: string; accountId: string } {
+export function checkRoleAttributes(check: PropChecks, attrs: { readonly roleArn?: unknown; readonly roleName?: unknown }, prop = 'roleArn'): { roleName: string; accountId: string } {
+  const { issues, construct, path } = check;
   const roleArn = attrs.roleArn;
   const roleName = attrs.roleName;
   if (typeof roleArn === 'string' && Token.isUnresolved(roleArn)) {
