@@ -82,8 +82,8 @@ const INDEPENDENT = [['lib/aws', 'lib/azure', 'lib/gcp'], ['lib/alerts', 'lib/ci
 /** The per-cloud entry points re-export the cloud's constructs from every folder: they are on top. */
 const ENTRY_POINTS = '^lib/(aws|azure|gcp|core|config|policy|deploy|image|alerts|ci)/index\\.ts$';
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const unit = (u) => (u.endsWith('.ts') ? `^${escape(u)}$` : `^${escape(u)}/`);
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const unit = (u) => (u.endsWith('.ts') ? `^${escapeRegExp(u)}$` : `^${escapeRegExp(u)}/`);
 
 function layerRules() {
   const rules = [];

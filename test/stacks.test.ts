@@ -244,5 +244,5 @@ test('synth writes what a fresh resolution of the stack gives (no JSON cached be
   };
   expect(strip(written)).toEqual(strip(fresh));
   // The stack does not override toTerraform: what is written cannot depend on what ran before.
-  expect(Object.prototype.hasOwnProperty.call(MlPlatformStack.prototype, 'toTerraform')).toBe(false);
+  expect(Object.hasOwn(MlPlatformStack.prototype, 'toTerraform')).toBe(false);
 });
