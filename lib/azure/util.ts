@@ -155,10 +155,16 @@ const AZURE_NAME_CHARSETS: Partial<Record<NameKind, { readonly pattern: RegExp; 
   mlComputeCluster: { pattern: /^[A-Za-z][A-Za-z0-9-]*$/, describe: 'letters, digits and hyphens, starting with a letter' },
   managedIdentity: { pattern: /^[A-Za-z][A-Za-z0-9_-]*$/, describe: 'letters, digits, hyphens and underscores, starting with a letter' },
   logAnalytics: { pattern: /^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$/, describe: 'letters, digits and hyphens, starting with a letter and ending with a letter or digit' },
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
-  appInsights: { pattern: /^[^%&\\?/\u0000-\u001f]*[^%&\\?/\u0000-\u001f. ]$/, describe: 'any characters but % & \\ ? / and control characters, not ending with a space or period' },
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
-  azureRoleDefinition: { pattern: /^[^<>*%&:\\?+/\u0000-\u001f]*[^<>*%&:\\?+/\u0000-\u001f. ]$/, describe: 'any characters but < > * % & : \\ ? + / and control characters, not ending with a space or period' },
+  appInsights: {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
+    pattern: /^[^%&\\?/\u0000-\u001f]*[^%&\\?/\u0000-\u001f. ]$/,
+    describe: 'any characters but % & \\ ? / and control characters, not ending with a space or period',
+  },
+  azureRoleDefinition: {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
+    pattern: /^[^<>*%&:\\?+/\u0000-\u001f]*[^<>*%&:\\?+/\u0000-\u001f. ]$/,
+    describe: 'any characters but < > * % & : \\ ? + / and control characters, not ending with a space or period',
+  },
 };
 
 /** Azure virtual networks: 2-64 characters (not in NAME_RULES: the naming helper does not build them). */
