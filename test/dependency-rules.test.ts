@@ -63,7 +63,10 @@ describe('the repository', () => {
     const warned = violations.filter((v) => v.rule.severity === 'warn');
     expect(warned.filter((v) => v.rule.name !== 'runtime-cli-on-top').map(show)).toEqual([]);
     const cli = warned.map((v) => `${v.from} → ${v.to}`).sort();
-    if (cli.length > 0) process.stdout.write(`runtime-cli-on-top (warn): ${cli.length} import(s) of cli/ from the runtime's library modules:\n${cli.map((c) => `  ${c}${KNOWN_CLI_VIOLATIONS.includes(c) ? '' : ' (new)'}`).join('\n')}\n`);
+    if (cli.length > 0)
+      process.stdout.write(
+        `runtime-cli-on-top (warn): ${cli.length} import(s) of cli/ from the runtime's library modules:\n${cli.map((c) => `  ${c}${KNOWN_CLI_VIOLATIONS.includes(c) ? '' : ' (new)'}`).join('\n')}\n`,
+      );
   });
 
   test('the known-violations file lists only cycles in the runtime (the construct library has none)', () => {
@@ -127,10 +130,7 @@ describe('each rule fails on a deliberate violation', () => {
       fs.writeFileSync(path.join(dir, file), text);
     }
     // The repository's rules, without its tsconfig (the fixture has none).
-    fs.writeFileSync(
-      path.join(dir, 'rules.cjs'),
-      `const c = require(${JSON.stringify(CONFIG)});\nmodule.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`,
-    );
+    fs.writeFileSync(path.join(dir, 'rules.cjs'), `const c = require(${JSON.stringify(CONFIG)});\nmodule.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`);
     found = cruise(dir, 'rules.cjs', ['lib', 'stacks', 'release/src', 'training-image/src']).map((v) => `${v.rule.severity} ${v.rule.name}: ${v.from} → ${v.to}`);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -130,7 +130,12 @@ export function checkCustomerManagedKey(check: PropChecks, enabled: boolean, key
     issues.add(
       ErrorCode.PROP_INVALID,
       path,
-      messages.propInvalid(construct, 'encryptionKey', `${key.keyVaultName} (purgeProtection false)`, 'a key whose vault has purge protection while customerManagedKey is true (Azure requires it for customer-managed keys)'),
+      messages.propInvalid(
+        construct,
+        'encryptionKey',
+        `${key.keyVaultName} (purgeProtection false)`,
+        'a key whose vault has purge protection while customerManagedKey is true (Azure requires it for customer-managed keys)',
+      ),
     );
   }
   if (identity === undefined) {
@@ -168,7 +173,12 @@ const AZURE_NAME_CHARSETS: Partial<Record<NameKind, { readonly pattern: RegExp; 
 };
 
 /** Azure virtual networks: 2-64 characters (not in NAME_RULES: the naming helper does not build them). */
-const VIRTUAL_NETWORK_RULE = { min: 2, max: 64, pattern: /^[A-Za-z0-9][\w.-]*\w$/, describe: 'letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore' };
+const VIRTUAL_NETWORK_RULE = {
+  min: 2,
+  max: 64,
+  pattern: /^[A-Za-z0-9][\w.-]*\w$/,
+  describe: 'letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore',
+};
 
 /**
  * The physical name of a resource: the construct's `physicalName` (or another

@@ -196,8 +196,7 @@ function cloudTitle(cloud: string): string {
 
 /** Message factories, one per kind of problem. */
 export const messages = {
-  propInvalid: (construct: string, prop: string, value: unknown, accepted: string): string =>
-    `The '${prop}' prop of ${construct} must be ${accepted}. Got ${show(value)}.`,
+  propInvalid: (construct: string, prop: string, value: unknown, accepted: string): string => `The '${prop}' prop of ${construct} must be ${accepted}. Got ${show(value)}.`,
   cloudMismatch: (operation: string, expected: string, got: string): string =>
     `${operation} needs ${withArticle(cloudTitle(expected))} workload identity, but was given one for ${cloudTitle(got)}. ` +
     `Fix: grant to the identity created by the ${cloudTitle(expected)} platform (platform.identity).`,

@@ -90,7 +90,10 @@ function run(argv) {
     if (cmd !== 'serve') {
       // MLOPS_SUPERVISE=0: in this process. As PID 1 it would ignore signals without a handler;
       // this one runs only once the command yields (not while it fits trees).
-      for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2]]) {
+      for (const [sig, n] of [
+        ['SIGTERM', 15],
+        ['SIGINT', 2],
+      ]) {
         process.once(sig, () => {
           process.stderr.write(`mlops ${cmd}: received ${sig}; stopping.\n`);
           process.exit(128 + n);

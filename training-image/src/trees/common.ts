@@ -93,7 +93,9 @@ export function checkModelJSON(json: unknown, estimator: string): Record<string,
     throw new TypeError(`${estimator}.fromJSON: this JSON holds a ${JSON.stringify(j.estimator)} model, not a ${estimator}.`);
   }
   if (j.schemaVersion !== TREE_SCHEMA_VERSION) {
-    throw new TypeError(`${estimator}.fromJSON: schemaVersion ${JSON.stringify(j.schemaVersion)} is not supported (this runtime reads version ${TREE_SCHEMA_VERSION}); retrain or use a matching runtime.`);
+    throw new TypeError(
+      `${estimator}.fromJSON: schemaVersion ${JSON.stringify(j.schemaVersion)} is not supported (this runtime reads version ${TREE_SCHEMA_VERSION}); retrain or use a matching runtime.`,
+    );
   }
   if (typeof j.nFeatures !== 'number' || !Number.isInteger(j.nFeatures) || j.nFeatures < 1) {
     throw new TypeError(`${estimator}.fromJSON: nFeatures must be an int ≥ 1, got ${JSON.stringify(j.nFeatures)}.`);
