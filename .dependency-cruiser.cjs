@@ -77,13 +77,17 @@ const LIB_LAYERS = [
 ];
 
 /** Folders of one layer that may not import each other (the three clouds). */
-const INDEPENDENT = [['lib/aws', 'lib/azure', 'lib/gcp'], ['lib/alerts', 'lib/ci'], ['lib/policy', 'lib/image']];
+const INDEPENDENT = [
+  ['lib/aws', 'lib/azure', 'lib/gcp'],
+  ['lib/alerts', 'lib/ci'],
+  ['lib/policy', 'lib/image'],
+];
 
 /** The per-cloud entry points re-export the cloud's constructs from every folder: they are on top. */
 const ENTRY_POINTS = '^lib/(aws|azure|gcp|core|config|policy|deploy|image|alerts|ci)/index\\.ts$';
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const unit = (u) => (u.endsWith('.ts') ? `^${escape(u)}$` : `^${escape(u)}/`);
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const unit = (u) => (u.endsWith('.ts') ? `^${escapeRegExp(u)}$` : `^${escapeRegExp(u)}/`);
 
 function layerRules() {
   const rules = [];
@@ -128,7 +132,8 @@ module.exports = {
     ...layerRules(),
     {
       name: 'entry-points-not-private',
-      comment: 'An index.ts is a public entry point: re-exporting a private/ module makes it public API. Fix: move the symbol to a public module of the folder, or stop exporting it.',
+      comment:
+        'An index.ts is a public entry point: re-exporting a private/ module makes it public API. Fix: move the symbol to a public module of the folder, or stop exporting it.',
       severity: 'error',
       from: { path: '(^|/)index\\.ts$', pathNot: '^training-image/' },
       to: { path: '(^|/)private/', dependencyTypes: ['export'] },
@@ -142,7 +147,8 @@ module.exports = {
     },
     {
       name: 'lib-not-runtime-or-release',
-      comment: 'The construct library never imports the runtime or the release driver (separate packages; lib talks to them through the release spec and the image contract). Fix: keep the fact in lib and assert it agrees with the other package in a test.',
+      comment:
+        'The construct library never imports the runtime or the release driver (separate packages; lib talks to them through the release spec and the image contract). Fix: keep the fact in lib and assert it agrees with the other package in a test.',
       severity: 'error',
       from: { path: '^(lib|stacks)/' },
       to: { path: '^(training-image|release)/' },
@@ -156,7 +162,8 @@ module.exports = {
     },
     {
       name: 'release-self-contained',
-      comment: '@cdktf-mlops/release is published on its own: release/src imports only its own files and its npm dependencies. Fix: give the fact a home in release/src and assert it agrees with lib in a root test.',
+      comment:
+        '@cdktf-mlops/release is published on its own: release/src imports only its own files and its npm dependencies. Fix: give the fact a home in release/src and assert it agrees with lib in a root test.',
       severity: 'error',
       from: { path: '^release/src/' },
       to: { path: '^(lib|stacks|training-image|scripts|test)/' },
@@ -171,7 +178,7 @@ module.exports = {
     {
       name: 'runtime-cli-on-top',
       comment:
-        'training-image/src/cli/ is the runtime\'s command layer: only the package entry (src/index.ts) and cli/ itself import it; the library modules (pipeline, models, contracts, …) must not. ' +
+        "training-image/src/cli/ is the runtime's command layer: only the package entry (src/index.ts) and cli/ itself import it; the library modules (pipeline, models, contracts, …) must not. " +
         'Fix: move what they need below cli/ (data/, models/, core/, pipeline/context.ts) and import it from there.',
       severity: 'error',
       from: { path: '^training-image/src/', pathNot: '^training-image/src/(cli/|index\\.ts$)' },

@@ -23,7 +23,10 @@ const VALID = fs.readFileSync(path.join(ROOT, 'stacks', 'config', 'dev-aws.yaml'
 /** Nine levels of nine aliases to the level below: 9^9 (387 million) strings once expanded. */
 function billionLaughs(): string {
   let text = 'lol0: &lol0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
-  for (let i = 1; i <= 8; i++) text += `lol${i}: &lol${i} [${Array(9).fill(`*lol${i - 1}`).join(',')}]\n`;
+  for (let i = 1; i <= 8; i++)
+    text += `lol${i}: &lol${i} [${Array(9)
+      .fill(`*lol${i - 1}`)
+      .join(',')}]\n`;
   return text;
 }
 
@@ -45,7 +48,7 @@ function loadInChild(text: string): { status: number | null; out: string; ms: nu
 
 describe('YAML alias bombs', () => {
   test.each([
-    ['as tags (a list where a mapping belongs)', (bomb: string) => `${VALID}\n${bomb}`.replace(/^tags:\n(  .*\n)+/m, '') + 'tags: *lol8\n'],
+    ['as tags (a list where a mapping belongs)', (bomb: string) => `${VALID}\n${bomb}`.replace(/^tags:\n( {2}.*\n)+/m, '') + 'tags: *lol8\n'],
     ['as an unknown key', (bomb: string) => `${VALID}\n${bomb}`],
     ['as the deployers', (bomb: string) => `${VALID.replace(/^deployers:.*$/m, '')}\n${bomb}deployers: *lol8\n`],
   ])('GIVEN a billion-laughs bomb %s WHEN loaded THEN it is refused in bounded time, naming the limit and the fix', (_where, build) => {
@@ -59,7 +62,7 @@ describe('YAML alias bombs', () => {
 
   test('GIVEN an anchor that contains its own alias WHEN loaded THEN it is refused as a cycle, naming where', () => {
     const file = path.join(dir, 'cycle.yaml');
-    fs.writeFileSync(file, `${VALID.replace(/^tags:\n(  .*\n)+/m, '')}tags: &t {self: *t}\n`);
+    fs.writeFileSync(file, `${VALID.replace(/^tags:\n( {2}.*\n)+/m, '')}tags: &t {self: *t}\n`);
     let error: MlopsValidationError | undefined;
     try {
       loadConfig(file);
@@ -152,17 +155,24 @@ describe('show(): bounded, whatever the value', () => {
     expect(show('y'.repeat(100))).toBe(`"${'y'.repeat(76)}...`);
     // A class instance that says how it reads (a construct: its path).
     expect(show({ toString: () => 'x' })).toBe('{}');
-    expect(show(new (class Path {
-      toString(): string {
-        return 'stack/Thing';
-      }
-    })())).toBe('stack/Thing');
+    expect(
+      show(
+        new (class Path {
+          toString(): string {
+            return 'stack/Thing';
+          }
+        })(),
+      ),
+    ).toBe('stack/Thing');
   });
 
   test('a getter or toString that throws is shown as far as it rendered, never thrown', () => {
-    const value = { a: 1, get b(): number {
-      throw new Error('boom');
-    } };
+    const value = {
+      a: 1,
+      get b(): number {
+        throw new Error('boom');
+      },
+    };
     expect(show(value)).toBe('{"a":1[unprintable]');
   });
 
@@ -207,7 +217,9 @@ describe('a or an in messages', () => {
   });
 
   test('a cloud mismatch names the cloud as it is called, with the right article', () => {
-    expect(messages.cloudMismatch('grantRead', 'aws', 'azure')).toMatch(/^grantRead needs an AWS workload identity, but was given one for Azure\. Fix: grant to the identity created by the AWS platform/);
+    expect(messages.cloudMismatch('grantRead', 'aws', 'azure')).toMatch(
+      /^grantRead needs an AWS workload identity, but was given one for Azure\. Fix: grant to the identity created by the AWS platform/,
+    );
     expect(messages.cloudMismatch('grantRead', 'azure', 'gcp')).toContain('needs an Azure workload identity, but was given one for GCP');
     expect(messages.cloudMismatch('grantRead', 'gcp', 'aws')).toContain('needs a GCP workload identity');
   });

@@ -102,10 +102,7 @@ describe('each rule fails on a deliberate violation', () => {
       fs.writeFileSync(path.join(dir, file), text);
     }
     // The repository's rules, without its tsconfig (the fixture has none).
-    fs.writeFileSync(
-      path.join(dir, 'rules.cjs'),
-      `const c = require(${JSON.stringify(CONFIG)});\nmodule.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`,
-    );
+    fs.writeFileSync(path.join(dir, 'rules.cjs'), `const c = require(${JSON.stringify(CONFIG)});\nmodule.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`);
     found = cruise(dir, 'rules.cjs', ['lib', 'stacks', 'release/src', 'training-image/src']).map((v) => `${v.rule.severity} ${v.rule.name}: ${v.from} → ${v.to}`);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

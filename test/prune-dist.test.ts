@@ -22,7 +22,17 @@ describe('prune-dist', () => {
 
   test('GIVEN outputs of a moved source WHEN pruned THEN they go, and outputs of live sources and of non-source folders stay', () => {
     for (const f of ['src/data/load.ts', 'src/cli/main.ts', 'src/cli/main.test.ts', 'scripts/tool.js']) write(f);
-    const live = ['dist/src/data/load.js', 'dist/src/data/load.js.map', 'dist/src/data/load.d.ts', 'dist/src/cli/main.js', 'dist/src/cli/main.test.js', 'dist/api/dts/index.d.ts', 'dist/api/core.api.md', 'dist/.tsbuildinfo', 'dist/gone-folder/x.js'];
+    const live = [
+      'dist/src/data/load.js',
+      'dist/src/data/load.js.map',
+      'dist/src/data/load.d.ts',
+      'dist/src/cli/main.js',
+      'dist/src/cli/main.test.js',
+      'dist/api/dts/index.d.ts',
+      'dist/api/core.api.md',
+      'dist/.tsbuildinfo',
+      'dist/gone-folder/x.js',
+    ];
     const stale = ['dist/src/cli/data.js', 'dist/src/cli/data.js.map', 'dist/src/cli/data.d.ts', 'dist/src/cli/data.d.ts.map'];
     for (const f of [...live, ...stale]) write(f);
     expect(prune(pkg).sort()).toEqual([...stale].sort());

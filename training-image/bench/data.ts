@@ -106,7 +106,10 @@ export function telcoChurn(forLinear = false): Split | null {
   if (forLinear) {
     features.forEach((f, c) => {
       if (!numeric.has(f)) return;
-      const vals = train.map((i) => X[i]![c]!).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+      const vals = train
+        .map((i) => X[i]![c]!)
+        .filter((v) => !Number.isNaN(v))
+        .sort((a, b) => a - b);
       const med = vals.length % 2 ? vals[(vals.length - 1) / 2]! : (vals[vals.length / 2 - 1]! + vals[vals.length / 2]!) / 2;
       for (const row of X) if (Number.isNaN(row[c]!)) row[c] = med;
       const mean = train.reduce((s, i) => s + X[i]![c]!, 0) / train.length;

@@ -44,7 +44,8 @@ export const DATASETS = {
   telcoChurn: {
     shared: 'telco-churn/WA_Fn-UseC_-Telco-Customer-Churn.csv',
     shipped: 'examples/churn/data/WA_Fn-UseC_-Telco-Customer-Churn.csv',
-    header: 'customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges,Churn',
+    header:
+      'customerID,gender,SeniorCitizen,Partner,Dependents,tenure,PhoneService,MultipleLines,InternetService,OnlineSecurity,OnlineBackup,DeviceProtection,TechSupport,StreamingTV,StreamingMovies,Contract,PaperlessBilling,PaymentMethod,MonthlyCharges,TotalCharges,Churn',
     rows: 7043,
     sha256: '16320c9c1ec72448db59aa0a26a0b95401046bef5d02fd3aeb906448e3055e91',
   },
@@ -63,7 +64,7 @@ export type DatasetName = keyof typeof DATASETS;
 
 /** The result of a lookup: the file, or why there is none. */
 export type DatasetLookup =
-  | { readonly file: string; readonly source: 'shared' | 'examples'; readonly reason: null; /** Candidates passed over, and why. */ readonly passedOver: readonly string[] }
+  | { readonly file: string; readonly source: 'shared' | 'examples'; readonly reason: null /** Candidates passed over, and why. */; readonly passedOver: readonly string[] }
   | { readonly file: null; readonly source: null; readonly reason: string; readonly passedOver: readonly string[] };
 
 /** Options of {@link findDataset}. */
@@ -88,7 +89,7 @@ export function repoRoot(from: string = __dirname): string {
 /** The shared data folder: MLOPS_SHARED_DATA_DIR, else `shared/data` beside the repository. */
 export function sharedDataDir(env: NodeJS.ProcessEnv = process.env, root: string = repoRoot()): string {
   const v = env[SHARED_DATA_ENV];
-  return v && v.trim() ? path.resolve(v) : path.resolve(root, '..', 'shared', 'data');
+  return v?.trim() ? path.resolve(v) : path.resolve(root, '..', 'shared', 'data');
 }
 
 const checked = new Map<string, string | null>();

@@ -46,14 +46,30 @@ function ensureModel(): Record<string, unknown> {
   const HOUR = BIKE.file;
   const table = readCsvFile(HOUR);
   const frame = toFrame(table);
-  const r = trainModel({ frame, target: 'cnt', task: 'regression', model: 'gbdt', params: { maxIter: 100 }, seed: 0, features: { exclude: ['instant', 'casual', 'registered'] }, holdout: 0 });
+  const r = trainModel({
+    frame,
+    target: 'cnt',
+    task: 'regression',
+    model: 'gbdt',
+    params: { maxIter: 100 },
+    seed: 0,
+    features: { exclude: ['instant', 'casual', 'registered'] },
+    holdout: 0,
+  });
   const tr = r.trained;
   fs.rmSync(MODEL_DIR, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(MODEL_DIR), { recursive: true });
   writeModelDir(MODEL_DIR, {
-    model: r.model, estimator: tr.estimator.name, task: tr.task, target: 'cnt', modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target }, metrics: r.metrics, featureImportance: r.importance,
-    fingerprint: { sha256: 'bench', rows: frame.rows, cols: frame.names.length, source: HOUR }, extra: { 'profile.json': r.profile },
+    model: r.model,
+    estimator: tr.estimator.name,
+    task: tr.task,
+    target: 'cnt',
+    modelJson: tr.estimator.toJSON(),
+    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
+    metrics: r.metrics,
+    featureImportance: r.importance,
+    fingerprint: { sha256: 'bench', rows: frame.rows, cols: frame.names.length, source: HOUR },
+    extra: { 'profile.json': r.profile },
   });
   const i = table.rows - 1;
   const row: Record<string, unknown> = {};
@@ -82,14 +98,32 @@ function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promis
       err += c;
       // `mlops serve: ready on 127.0.0.1:N; local URL http://127.0.0.1:N`, or the bench servers' `ready on http://127.0.0.1:N`.
       const m = /ready on (?:[^\n]*?; local URL )?(http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) resolve({ child, url: m[1]!, stop: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', () => r()); child.kill('SIGTERM'); }) });
+      if (m)
+        resolve({
+          child,
+          url: m[1]!,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${err}`)));
   });
 }
 
 async function run(url: string, body: string, seconds: number, overallRate?: number): ReturnType<typeof autocannon> {
-  return autocannon({ url: `${url}/invocations`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: seconds, ...(overallRate ? { overallRate } : {}) });
+  return autocannon({
+    url: `${url}/invocations`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
+  });
 }
 
 function rssMb(pid: number): number {
@@ -141,12 +175,17 @@ async function main(): Promise<void> {
     const co: number[] = [];
     const cb: number[] = [];
     for (let i = 0; i < REPS; i++) {
-      for (const [s, acc] of [[ours, co], [bare, cb]] as const) {
+      for (const [s, acc] of [
+        [ours, co],
+        [bare, cb],
+      ] as const) {
         const c0 = cpuMs(s.child.pid!);
         const k0 = cpuMs(s.child.pid!, 'sys');
         const r = await run(s.url, body, DURATION, RATE);
         acc.push(((cpuMs(s.child.pid!) - c0) * 1000) / r.requests.total);
-        console.log(`  ${s === ours ? 'ours' : 'bare'}: ${r.requests.total} requests, sys µs/request ${(((cpuMs(s.child.pid!, 'sys') - k0) * 1000) / r.requests.total).toFixed(1)}`);
+        console.log(
+          `  ${s === ours ? 'ours' : 'bare'}: ${r.requests.total} requests, sys µs/request ${(((cpuMs(s.child.pid!, 'sys') - k0) * 1000) / r.requests.total).toFixed(1)}`,
+        );
       }
       console.log(`rep ${i}: CPU µs/request ours ${co[i]!.toFixed(1)} bare ${cb[i]!.toFixed(1)} → throughput ratio ≈ ${((100 * cb[i]!) / co[i]!).toFixed(1)}%`);
     }

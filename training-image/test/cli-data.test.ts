@@ -53,7 +53,14 @@ afterAll(() => {
 
 /** Runs `mlops …` as a process (supervised, as users run it). */
 function mlops(args: string[], o: { env?: NodeJS.ProcessEnv; as?: SpawnSyncOptions } = {}): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env: { PATH: process.env.PATH, TMPDIR: os.tmpdir(), ...o.env }, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20, ...o.as });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH, TMPDIR: os.tmpdir(), ...o.env },
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 << 20,
+    ...o.as,
+  });
   return { code: r.status, out: String(r.stdout), err: String(r.stderr) };
 }
 
@@ -62,7 +69,8 @@ function regressionCsv(rows: number, seed: number, opts: { zeroEvery?: number } 
   const rng = new Rng(seed);
   const lines = ['a,b,y'];
   for (let i = 0; i < rows; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     const y = opts.zeroEvery && i % opts.zeroEvery === 0 ? 0 : 3 * a - 2 * b + 0.1 * rng.normal();
     lines.push(`${a.toFixed(4)},${b.toFixed(4)},${y.toFixed(4)}`);
   }
@@ -72,7 +80,11 @@ function regressionCsv(rows: number, seed: number, opts: { zeroEvery?: number } 
 /** Every file of a folder with its bytes, to show that nothing changed. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of fs.readdirSync(dir).sort()) out[f] = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex');
+  for (const f of fs.readdirSync(dir).sort())
+    out[f] = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(dir, f)))
+      .digest('hex');
   return out;
 }
 
@@ -152,7 +164,10 @@ describe('item 6: --out never replaces an input, a model file, or is a folder', 
       expect(r.err).not.toMatch(/EISDIR|illegal operation/);
     }
     const series = p('series.csv');
-    fs.writeFileSync(series, ['day,v', ...Array.from({ length: 60 }, (_, i) => `${new Date(Date.UTC(2024, 0, 1) + i * 86400e3).toISOString().slice(0, 10)},${10 + i}`)].join('\n') + '\n');
+    fs.writeFileSync(
+      series,
+      ['day,v', ...Array.from({ length: 60 }, (_, i) => `${new Date(Date.UTC(2024, 0, 1) + i * 86400e3).toISOString().slice(0, 10)},${10 + i}`)].join('\n') + '\n',
+    );
     const f = mlops(['forecast', '--data', series, '--time', 'day', '--value', 'v', '--out', series]);
     expect(f.code).toBe(2);
     expect(f.err).toContain('is the --data input');
@@ -186,7 +201,9 @@ describe('item 7: a diverged fit fails and never replaces a model; non-finite pr
     const before = snapshot(p('good'));
     const r = mlops(['train', '--data', REG, '--target', 'y', '--model', 'gbdt', '--params', 'learningRate=1e308', '--out', p('good')]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/Training gbdt diverged: 40 of its 40 predictions on the 40 holdout rows are not finite \(NaN\), so the model is unusable and nothing was written\. Fix: change the hyperparameters \('learningRate'=1e\+308\)/);
+    expect(r.err).toMatch(
+      /Training gbdt diverged: 40 of its 40 predictions on the 40 holdout rows are not finite \(NaN\), so the model is unusable and nothing was written\. Fix: change the hyperparameters \('learningRate'=1e\+308\)/,
+    );
     expect(snapshot(p('good'))).toEqual(before);
   });
 
@@ -202,13 +219,24 @@ describe('item 7: a diverged fit fails and never replaces a model; non-finite pr
     const { model, dir } = TrainedModel.load(MODEL);
     const state = { ...(dir.model.state as Record<string, unknown>), coef: [1e308, -1e308] };
     writeModelDir(p('broken'), {
-      model: 'linear', estimator: model.estimator.name, task: 'regression', target: 'y', modelJson: state,
-      transforms: dir.transforms as never, metrics: {}, featureImportance: {}, fingerprint: dir.fingerprint,
+      model: 'linear',
+      estimator: model.estimator.name,
+      task: 'regression',
+      target: 'y',
+      modelJson: state,
+      transforms: dir.transforms as never,
+      metrics: {},
+      featureImportance: {},
+      fingerprint: dir.fingerprint,
     });
     const out = p('broken-pred.csv');
     const r = mlops(['predict', '--model', p('broken'), '--data', REG, '--out', out]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`The model in '${p('broken')}' is broken: \\d+ of its 200 predictions are not finite \\((-?Infinity|NaN)\\), in data rows \\d+(, \\d+)* and \\d+ more\\. Nothing was written`));
+    expect(r.err).toMatch(
+      new RegExp(
+        `The model in '${p('broken')}' is broken: \\d+ of its 200 predictions are not finite \\((-?Infinity|NaN)\\), in data rows \\d+(, \\d+)* and \\d+ more\\. Nothing was written`,
+      ),
+    );
     expect(r.err).toContain('Nothing was written');
     expect(fs.existsSync(out)).toBe(false);
     const e = mlops(['evaluate', '--model', p('broken'), '--data', REG, '--out', p('broken-eval.json')]);
@@ -224,11 +252,16 @@ describe('item 8: __proto__ and constructor are names like any other', () => {
     const rng = new Rng(8);
     const lines = ['__proto__,constructor,toString,y'];
     for (let i = 0; i < 120; i++) {
-      const a = rng.normal(), b = rng.normal(), c = rng.normal();
+      const a = rng.normal(),
+        b = rng.normal(),
+        c = rng.normal();
       lines.push(`${a.toFixed(4)},${b.toFixed(4)},${c.toFixed(4)},${(3 * a - 2 * b + c).toFixed(4)}`);
     }
     fs.writeFileSync(csv, lines.join('\n') + '\n');
-    fs.writeFileSync(p('proto.yaml'), "columns:\n  - { name: __proto__, type: number }\n  - { name: constructor, type: number }\n  - { name: toString, type: number }\n  - { name: y, type: number }\ntarget: y\n");
+    fs.writeFileSync(
+      p('proto.yaml'),
+      'columns:\n  - { name: __proto__, type: number }\n  - { name: constructor, type: number }\n  - { name: toString, type: number }\n  - { name: y, type: number }\ntarget: y\n',
+    );
   });
 
   test('train and predict read columns named __proto__, constructor and toString as numbers', () => {
@@ -249,13 +282,21 @@ describe('item 8: __proto__ and constructor are names like any other', () => {
   });
 
   test('--params __proto__=1, constructor=1 and toString=1 are refused like every unknown key', () => {
-    for (const [model, key] of [['linear', '__proto__'], ['linear', 'constructor'], ['gbdt', 'constructor'], ['gbdt', 'toString'], ['random-forest', '__proto__']] as const) {
+    for (const [model, key] of [
+      ['linear', '__proto__'],
+      ['linear', 'constructor'],
+      ['gbdt', 'constructor'],
+      ['gbdt', 'toString'],
+      ['random-forest', '__proto__'],
+    ] as const) {
       const r = mlops(['train', '--data', REG, '--target', 'y', '--model', model, '--params', `${key}=1`, '--out', p(`proto-param-${model}`)]);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(new RegExp(`The '${key}' parameter of \\w+ must be one of the known parameters \\(`));
       expect(fs.existsSync(p(`proto-param-${model}`))).toBe(false);
     }
-    expect(() => validateParams('E', { alpha: { type: 'float' } }, parseParams(['__proto__=1']))).toThrow("The '__proto__' parameter of E must be one of the known parameters (alpha). Got 1.");
+    expect(() => validateParams('E', { alpha: { type: 'float' } }, parseParams(['__proto__=1']))).toThrow(
+      "The '__proto__' parameter of E must be one of the known parameters (alpha). Got 1.",
+    );
     expect(Object.keys(parseParams(['__proto__=1', 'constructor=2']))).toEqual(['__proto__', 'constructor']);
   });
 
@@ -326,7 +367,9 @@ describe('item 10: messages that say what is wrong', () => {
     expect(h0.err).not.toMatch(/X has no rows|found 1 \(3\)/);
     // One class only: named, with the value.
     fs.writeFileSync(p('one-class.csv'), 'a,y\n1,yes\n2,yes\n3,yes\n4,yes\n');
-    expect(mlops(['train', '--data', p('one-class.csv'), '--target', 'y', '--out', p('x10b')]).err).toContain(`Classification needs at least 2 classes in target 'y'; it has only one, "yes", in 4 rows.`);
+    expect(mlops(['train', '--data', p('one-class.csv'), '--target', 'y', '--out', p('x10b')]).err).toContain(
+      `Classification needs at least 2 classes in target 'y'; it has only one, "yes", in 4 rows.`,
+    );
   });
 
   test('one string in a numeric target names the row and the value (not 100 classes)', () => {
@@ -342,28 +385,34 @@ describe('item 10: messages that say what is wrong', () => {
     expect(reg.err).toContain(`row 42, target 'y': "oops" is not a number`);
   });
 
-  (typeof process.getuid === 'function' ? test : test.skip)('an unwritable --out of predict and evaluate fails at once with OUTPUT_NOT_WRITABLE, not a raw EACCES after scoring', () => {
-    const ro = p('read-only');
-    fs.mkdirSync(ro);
-    fs.chmodSync(ro, 0o555);
-    fs.chmodSync(MODEL, 0o755);
-    for (const f of fs.readdirSync(MODEL)) fs.chmodSync(path.join(MODEL, f), 0o644);
-    fs.chmodSync(REG, 0o644);
-    const as: SpawnSyncOptions = isRoot ? { uid: 1000, gid: 1000 } : {};
-    for (const [cmd, file, purpose] of [['predict', 'p.csv', 'predictions CSV'], ['evaluate', 'e.json', 'metrics JSON']] as const) {
-      const r = mlops([cmd, '--model', MODEL, '--data', REG, '--out', path.join(ro, file)], { as });
-      expect(r.code).toBe(1);
-      expect(r.err).toContain(`[OUTPUT_NOT_WRITABLE] arg:--out: "${ro}" is not writable by this process`);
-      expect(r.err).toContain(`so the ${purpose} could not be written`);
-      expect(r.err).toContain(`Nothing was read or written. Fix: give --out a path in a folder you can write, or make "${ro}" writable by`);
-      expect(r.err).not.toContain('scoring');
-      expect(r.err).not.toMatch(/EACCES: permission denied/);
-    }
-    // Local train words the fix for a local run too (the check itself is the contracts' OUTPUT_NOT_WRITABLE).
-    const t = mlops(['train', '--data', REG, '--target', 'y', '--out', path.join(ro, 'model')], { as });
-    expect(t.code).toBe(1);
-    expect(t.err).toContain('Nothing was read or trained. Fix: give --out a path in a folder you can write');
-  });
+  (typeof process.getuid === 'function' ? test : test.skip)(
+    'an unwritable --out of predict and evaluate fails at once with OUTPUT_NOT_WRITABLE, not a raw EACCES after scoring',
+    () => {
+      const ro = p('read-only');
+      fs.mkdirSync(ro);
+      fs.chmodSync(ro, 0o555);
+      fs.chmodSync(MODEL, 0o755);
+      for (const f of fs.readdirSync(MODEL)) fs.chmodSync(path.join(MODEL, f), 0o644);
+      fs.chmodSync(REG, 0o644);
+      const as: SpawnSyncOptions = isRoot ? { uid: 1000, gid: 1000 } : {};
+      for (const [cmd, file, purpose] of [
+        ['predict', 'p.csv', 'predictions CSV'],
+        ['evaluate', 'e.json', 'metrics JSON'],
+      ] as const) {
+        const r = mlops([cmd, '--model', MODEL, '--data', REG, '--out', path.join(ro, file)], { as });
+        expect(r.code).toBe(1);
+        expect(r.err).toContain(`[OUTPUT_NOT_WRITABLE] arg:--out: "${ro}" is not writable by this process`);
+        expect(r.err).toContain(`so the ${purpose} could not be written`);
+        expect(r.err).toContain(`Nothing was read or written. Fix: give --out a path in a folder you can write, or make "${ro}" writable by`);
+        expect(r.err).not.toContain('scoring');
+        expect(r.err).not.toMatch(/EACCES: permission denied/);
+      }
+      // Local train words the fix for a local run too (the check itself is the contracts' OUTPUT_NOT_WRITABLE).
+      const t = mlops(['train', '--data', REG, '--target', 'y', '--out', path.join(ro, 'model')], { as });
+      expect(t.code).toBe(1);
+      expect(t.err).toContain('Nothing was read or trained. Fix: give --out a path in a folder you can write');
+    },
+  );
 
   test('a system error reaching the CLI is one sentence in words', () => {
     const e = Object.assign(new Error("EISDIR: illegal operation on a directory, open 'x'"), { code: 'EISDIR', syscall: 'open', path: 'x' });
@@ -477,7 +526,9 @@ describe('item 13: one quality gate, local training included', () => {
     const before = snapshot(p('gated'));
     const r = mlops(['train', '--data', REG, '--target', 'y', '--model', 'linear', '--gate', 'r2>=0.99999,rmse<=0.0001', '--out', p('gated')]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/\[QUALITY_GATE\] gate: the model misses the quality gate on its holdout metrics: r2 [0-9.]+ < minimum 0.99999; rmse [0-9.]+ > maximum 0.0001\. Gate: "r2>=0.99999,rmse<=0.0001"\. It is not published/);
+    expect(r.err).toMatch(
+      /\[QUALITY_GATE\] gate: the model misses the quality gate on its holdout metrics: r2 [0-9.]+ < minimum 0.99999; rmse [0-9.]+ > maximum 0.0001\. Gate: "r2>=0.99999,rmse<=0.0001"\. It is not published/,
+    );
     expect(snapshot(p('gated'))).toEqual(before);
   });
 

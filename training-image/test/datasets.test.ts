@@ -31,7 +31,10 @@ describe('dataset lookup', () => {
     const spec = DATASETS[name];
     const file = path.join(ROOT, spec.shipped);
     expect(sha256(file)).toBe(spec.sha256);
-    const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     expect(lines[0]).toBe(spec.header);
     expect(lines.length - 1).toBe(spec.rows);
   });
@@ -50,9 +53,15 @@ describe('dataset lookup', () => {
     fs.mkdirSync(path.join(shared, path.dirname(spec.shared)), { recursive: true });
     const at = path.join(shared, spec.shared);
     fs.writeFileSync(at, ['dteday,cnt', ...lines.slice(1)].join('\n'));
-    expect(findDataset('bikeHour', { env: { [SHARED_DATA_ENV]: shared } })).toMatchObject({ source: 'examples', passedOver: [expect.stringContaining('has the header "dteday,cnt"')] });
+    expect(findDataset('bikeHour', { env: { [SHARED_DATA_ENV]: shared } })).toMatchObject({
+      source: 'examples',
+      passedOver: [expect.stringContaining('has the header "dteday,cnt"')],
+    });
     fs.writeFileSync(at, lines.slice(0, 1001).join('\n') + '\n');
-    expect(findDataset('bikeHour', { env: { [SHARED_DATA_ENV]: shared } })).toMatchObject({ source: 'examples', passedOver: [expect.stringContaining('has 1000 data rows, not the expected 17379')] });
+    expect(findDataset('bikeHour', { env: { [SHARED_DATA_ENV]: shared } })).toMatchObject({
+      source: 'examples',
+      passedOver: [expect.stringContaining('has 1000 data rows, not the expected 17379')],
+    });
     // The real data in the shared folder (CRLF line endings too) is preferred.
     fs.writeFileSync(at, lines.join('\r\n'));
     expect(findDataset('bikeHour', { env: { [SHARED_DATA_ENV]: shared } })).toMatchObject({ file: at, source: 'shared' });

@@ -34,7 +34,8 @@ function csv(file: string, seed: number, slope: number): string {
   const rng = new Rng(seed);
   const rows = ['a,b,y'];
   for (let i = 0; i < 120; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     rows.push(`${a.toFixed(4)},${b.toFixed(4)},${(slope * a - b + 0.2 * rng.normal()).toFixed(4)}`);
   }
   fs.writeFileSync(file, rows.join('\n') + '\n');
@@ -47,7 +48,11 @@ function mlops(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | 
 }
 
 /** Starts `mlops <args>` paused at `point` and resolves once it is there; `kill()` SIGKILLs it. */
-async function pausedAt(args: string[], env: NodeJS.ProcessEnv, marker: string): Promise<{ child: ChildProcess; err(): string; kill(): Promise<void>; exited: Promise<number | null> }> {
+async function pausedAt(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  marker: string,
+): Promise<{ child: ChildProcess; err(): string; kill(): Promise<void>; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let err = '';
@@ -81,38 +86,50 @@ describe('mlops train --out <existing model> killed at each step of the replacem
     ['write-model', 'the new model written to its temporary sibling', 'previous', ['.model.tmp-', 'model']],
     ['swap-aside', 'the previous model moved aside, the new one not yet in place', 'previous', ['.model.old-', '.model.tmp-']],
     ['swap-placed', 'the new model in place, the previous one not yet removed', 'new', ['.model.old-', 'model']],
-  ] as const)('killed at %s (%s): `mlops predict` and the server find the %s model; the next write leaves nothing behind', async (point, _what, expected, leftAfterKill) => {
-    const dir = path.join(tmp, `train-${point}`);
-    const out = path.join(dir, 'model');
-    expect(mlops(['train', '--data', dataA(), '--target', 'y', '--model', 'linear', '--out', out]).status).toBe(0);
-    const previous = fs.readFileSync(path.join(out, 'manifest.json'), 'utf8');
-    // WHEN a second training into the same --out is killed at the point
-    const job = await pausedAt(['train', '--data', dataB(), '--target', 'y', '--model', 'linear', '--out', out], { MLOPS_TEST_PAUSE_AT: `${point}:30000` }, `MLOPS_TEST_PAUSED ${point}`);
-    await job.kill();
-    // (the kill hit the window it is meant to test)
-    expect(visible(dir).map((n) => n.replace(/^(\.model\.(tmp|old)-).*/, '$1'))).toEqual(leftAfterKill);
-    // THEN a new process predicts with the model at --out: the previous or the new one, whole and verified
-    const preds = path.join(dir, 'preds.csv');
-    const p = mlops(['predict', '--model', out, '--data', dataA(), '--out', preds]);
-    expect({ status: p.status, stderr: p.stderr }).toMatchObject({ status: 0 });
-    expect(fs.readFileSync(preds, 'utf8').split('\n')[0]).toBe('prediction');
-    const now = fs.readFileSync(path.join(out, 'manifest.json'), 'utf8');
-    if (expected === 'previous') expect(now).toBe(previous);
-    else expect(now).not.toBe(previous);
-    // and the server's model lookup finds it too
-    const located = await locateModel({ model: out, env: {} });
-    expect(readModelDir(located.dir).manifest.createdAt).toBe(JSON.parse(now).createdAt);
-    // AND the next training into --out removes what the killed one left
-    expect(mlops(['train', '--data', dataA(), '--target', 'y', '--model', 'linear', '--out', out]).status).toBe(0);
-    expect(visible(dir)).toEqual(['model', 'preds.csv']);
-  }, 30_000);
+  ] as const)(
+    'killed at %s (%s): `mlops predict` and the server find the %s model; the next write leaves nothing behind',
+    async (point, _what, expected, leftAfterKill) => {
+      const dir = path.join(tmp, `train-${point}`);
+      const out = path.join(dir, 'model');
+      expect(mlops(['train', '--data', dataA(), '--target', 'y', '--model', 'linear', '--out', out]).status).toBe(0);
+      const previous = fs.readFileSync(path.join(out, 'manifest.json'), 'utf8');
+      // WHEN a second training into the same --out is killed at the point
+      const job = await pausedAt(
+        ['train', '--data', dataB(), '--target', 'y', '--model', 'linear', '--out', out],
+        { MLOPS_TEST_PAUSE_AT: `${point}:30000` },
+        `MLOPS_TEST_PAUSED ${point}`,
+      );
+      await job.kill();
+      // (the kill hit the window it is meant to test)
+      expect(visible(dir).map((n) => n.replace(/^(\.model\.(tmp|old)-).*/, '$1'))).toEqual(leftAfterKill);
+      // THEN a new process predicts with the model at --out: the previous or the new one, whole and verified
+      const preds = path.join(dir, 'preds.csv');
+      const p = mlops(['predict', '--model', out, '--data', dataA(), '--out', preds]);
+      expect({ status: p.status, stderr: p.stderr }).toMatchObject({ status: 0 });
+      expect(fs.readFileSync(preds, 'utf8').split('\n')[0]).toBe('prediction');
+      const now = fs.readFileSync(path.join(out, 'manifest.json'), 'utf8');
+      if (expected === 'previous') expect(now).toBe(previous);
+      else expect(now).not.toBe(previous);
+      // and the server's model lookup finds it too
+      const located = await locateModel({ model: out, env: {} });
+      expect(readModelDir(located.dir).manifest.createdAt).toBe(JSON.parse(now).createdAt);
+      // AND the next training into --out removes what the killed one left
+      expect(mlops(['train', '--data', dataA(), '--target', 'y', '--model', 'linear', '--out', out]).status).toBe(0);
+      expect(visible(dir)).toEqual(['model', 'preds.csv']);
+    },
+    30_000,
+  );
 
   test('a reader during a live replacement waits for it and gets the new model (never "does not exist")', async () => {
     const dir = path.join(tmp, 'train-live');
     const out = path.join(dir, 'model');
     expect(mlops(['train', '--data', dataA(), '--target', 'y', '--model', 'linear', '--out', out]).status).toBe(0);
     const previous = fs.readFileSync(path.join(out, 'manifest.json'), 'utf8');
-    const job = await pausedAt(['train', '--data', dataB(), '--target', 'y', '--model', 'linear', '--out', out], { MLOPS_TEST_PAUSE_AT: 'swap-aside:1500' }, 'MLOPS_TEST_PAUSED swap-aside');
+    const job = await pausedAt(
+      ['train', '--data', dataB(), '--target', 'y', '--model', 'linear', '--out', out],
+      { MLOPS_TEST_PAUSE_AT: 'swap-aside:1500' },
+      'MLOPS_TEST_PAUSED swap-aside',
+    );
     expect(fs.existsSync(out)).toBe(false); // moved aside right now
     const p = spawnSync(process.execPath, [BIN, 'predict', '--model', out, '--data', dataA(), '--out', path.join(dir, 'p.csv')], { env: { ...BASE_ENV }, encoding: 'utf8' });
     expect({ status: p.status, stderr: p.stderr }).toMatchObject({ status: 0 });
@@ -152,46 +169,50 @@ describe('mlops pipeline run killed while registering and promoting', () => {
     ['register-copied', { MLOPS_TEST_PAUSE_AT: 'register-copied:30000' }, 'MLOPS_TEST_PAUSED register-copied', [1], 2],
     ['register-placed', { MLOPS_TEST_PAUSE_AT: 'register-placed:30000' }, 'MLOPS_TEST_PAUSED register-placed', [1], 2],
     ['the alias file rename', { MLOPS_TEST_PROMOTE_PAUSE_MS: '30000' }, 'MLOPS_TEST_PAUSED', [1, 2], 3],
-  ] as const)('killed at %s: the champion stays v1 and loads; the run shows as interrupted; the next run cleans up and reuses an unfinished version\'s number', async (point, env, marker, versionsAfterKill, nextVersion) => {
-    const dir = path.join(tmp, `pipe-${point.replace(/ /g, '-')}`);
-    fs.mkdirSync(dir, { recursive: true });
-    csv(path.join(dir, 'data.csv'), 3, 1.5);
-    fs.writeFileSync(path.join(dir, 'pipeline.yaml'), PIPELINE);
-    const root = path.join(dir, '.mlops');
-    const file = path.join(dir, 'pipeline.yaml');
-    expect(mlops(['pipeline', 'run', file, '--root', root, '--param', 'seed=1']).status).toBe(0);
-    const reg = new LocalRegistry(path.join(root, 'registry'));
-    expect(reg.aliases('faulty').champion).toBe(1);
-    // WHEN the second run is killed at the point
-    const job = await pausedAt(['pipeline', 'run', file, '--root', root, '--param', 'seed=2'], env, marker);
-    const store = new TrackingStore(root);
-    // (while it is paused, it is running)
-    expect(store.list().map((r) => r.status)).toEqual(['succeeded', 'running']);
-    expect(mlops(['runs', '--root', root]).stdout).toMatch(/faulty\s+running/);
-    await job.kill();
-    // THEN the champion is still v1, resolves and loads in a new process
-    expect(reg.versions('faulty').map((v) => v.version)).toEqual(versionsAfterKill);
-    const champion = reg.resolveUri('models:/faulty@champion');
-    expect(champion.version.version).toBe(1);
-    const p = mlops(['predict', '--model', champion.dir, '--data', path.join(dir, 'data.csv'), '--out', path.join(dir, 'p.csv')]);
-    expect({ status: p.status, stderr: p.stderr }).toMatchObject({ status: 0 });
-    // and the killed run reads as interrupted (not running), naming the step it died in
-    const runs = store.list();
-    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'interrupted']);
-    expect(runs[1]!.error).toMatchObject({ code: 'INTERRUPTED', path: 'steps.register' });
-    expect(runs[1]!.error!.message).toMatch(/^the run's process \(pid \d+ on .+\) ended without recording an outcome during step 'register'/);
-    const list = mlops(['runs', '--root', root]);
-    expect(list.stdout).toMatch(/faulty\s+interrupted/);
-    expect(list.stdout).not.toMatch(/running/);
-    // AND the next run registers (reusing the killed run's version number when it had not finished it) and leaves nothing behind
-    const next = mlops(['pipeline', 'run', file, '--root', root, '--param', 'seed=3', '--json']);
-    expect({ status: next.status, stderr: next.stderr }).toMatchObject({ status: 0 });
-    const r3 = JSON.parse(next.stdout) as { id: string };
-    expect(reg.aliases('faulty').champion).toBe(nextVersion);
-    expect(reg.version('faulty', nextVersion).runId).toBe(r3.id);
-    const modelRoot = path.join(root, 'registry', 'faulty');
-    expect(visible(modelRoot).filter((n) => n.includes('.tmp-'))).toEqual([]);
-    for (const v of visible(path.join(modelRoot, 'versions'))) expect(visible(path.join(modelRoot, 'versions', v))).toEqual(['model', 'version.json']);
-    expect(visible(path.join(modelRoot, 'versions'))).toEqual(Array.from({ length: nextVersion }, (_, i) => String(i + 1)).sort());
-  }, 40_000);
+  ] as const)(
+    "killed at %s: the champion stays v1 and loads; the run shows as interrupted; the next run cleans up and reuses an unfinished version's number",
+    async (point, env, marker, versionsAfterKill, nextVersion) => {
+      const dir = path.join(tmp, `pipe-${point.replace(/ /g, '-')}`);
+      fs.mkdirSync(dir, { recursive: true });
+      csv(path.join(dir, 'data.csv'), 3, 1.5);
+      fs.writeFileSync(path.join(dir, 'pipeline.yaml'), PIPELINE);
+      const root = path.join(dir, '.mlops');
+      const file = path.join(dir, 'pipeline.yaml');
+      expect(mlops(['pipeline', 'run', file, '--root', root, '--param', 'seed=1']).status).toBe(0);
+      const reg = new LocalRegistry(path.join(root, 'registry'));
+      expect(reg.aliases('faulty').champion).toBe(1);
+      // WHEN the second run is killed at the point
+      const job = await pausedAt(['pipeline', 'run', file, '--root', root, '--param', 'seed=2'], env, marker);
+      const store = new TrackingStore(root);
+      // (while it is paused, it is running)
+      expect(store.list().map((r) => r.status)).toEqual(['succeeded', 'running']);
+      expect(mlops(['runs', '--root', root]).stdout).toMatch(/faulty\s+running/);
+      await job.kill();
+      // THEN the champion is still v1, resolves and loads in a new process
+      expect(reg.versions('faulty').map((v) => v.version)).toEqual(versionsAfterKill);
+      const champion = reg.resolveUri('models:/faulty@champion');
+      expect(champion.version.version).toBe(1);
+      const p = mlops(['predict', '--model', champion.dir, '--data', path.join(dir, 'data.csv'), '--out', path.join(dir, 'p.csv')]);
+      expect({ status: p.status, stderr: p.stderr }).toMatchObject({ status: 0 });
+      // and the killed run reads as interrupted (not running), naming the step it died in
+      const runs = store.list();
+      expect(runs.map((r) => r.status)).toEqual(['succeeded', 'interrupted']);
+      expect(runs[1]!.error).toMatchObject({ code: 'INTERRUPTED', path: 'steps.register' });
+      expect(runs[1]!.error!.message).toMatch(/^the run's process \(pid \d+ on .+\) ended without recording an outcome during step 'register'/);
+      const list = mlops(['runs', '--root', root]);
+      expect(list.stdout).toMatch(/faulty\s+interrupted/);
+      expect(list.stdout).not.toMatch(/running/);
+      // AND the next run registers (reusing the killed run's version number when it had not finished it) and leaves nothing behind
+      const next = mlops(['pipeline', 'run', file, '--root', root, '--param', 'seed=3', '--json']);
+      expect({ status: next.status, stderr: next.stderr }).toMatchObject({ status: 0 });
+      const r3 = JSON.parse(next.stdout) as { id: string };
+      expect(reg.aliases('faulty').champion).toBe(nextVersion);
+      expect(reg.version('faulty', nextVersion).runId).toBe(r3.id);
+      const modelRoot = path.join(root, 'registry', 'faulty');
+      expect(visible(modelRoot).filter((n) => n.includes('.tmp-'))).toEqual([]);
+      for (const v of visible(path.join(modelRoot, 'versions'))) expect(visible(path.join(modelRoot, 'versions', v))).toEqual(['model', 'version.json']);
+      expect(visible(path.join(modelRoot, 'versions'))).toEqual(Array.from({ length: nextVersion }, (_, i) => String(i + 1)).sort());
+    },
+    40_000,
+  );
 });

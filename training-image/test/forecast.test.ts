@@ -124,7 +124,10 @@ test('a candidate fitted from the shared backtest design is bit-identical to a s
   const { times, values } = daily(120, (d) => (d < 60 ? d : 60 + 2 * (d - 60)) + 3 * Math.sin((2 * Math.PI * d) / 7), 1, 4);
   const base = { degree: 2, nChangepoints: 25, changepointRange: 0.8, yearly: 0, daily: 0 };
   const spec: ModelSpec = { ...base, trend: 'piecewise', weekly: 2 };
-  const others: ModelSpec[] = [{ ...base, trend: 'polynomial', degree: 3, weekly: 3 }, { ...base, trend: 'linear', weekly: 0 }];
+  const others: ModelSpec[] = [
+    { ...base, trend: 'polynomial', degree: 3, weekly: 3 },
+    { ...base, trend: 'linear', weekly: 0 },
+  ];
   const priors = { changepointPriorScale: 0.05, seasonalityPriorScale: 10 };
   const alone = fitModel(times, values, spec, priors);
   const shared = fitModel(times, values, spec, priors, buildDesign(times, values, [...others, spec]));

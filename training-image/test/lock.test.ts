@@ -22,10 +22,14 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function node(script: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<{ code: number | null; err: string; out: string }>; waitFor(s: string): Promise<void> } {
+function node(
+  script: string,
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<{ code: number | null; err: string; out: string }>; waitFor(s: string): Promise<void> } {
   const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  let err = '', out = '';
+  let err = '',
+    out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<{ code: number | null; err: string; out: string }>((r) => child.on('exit', (code) => r({ code, err, out })));
@@ -45,7 +49,17 @@ function node(script: string, env: NodeJS.ProcessEnv = {}): { child: ChildProces
 
 function model(dir: string, i: number): string {
   const out = path.join(dir, `m${i}`);
-  writeModelDir(out, { model: 'linear', estimator: 'LinearRegression', task: 'regression', target: 'y', modelJson: { i }, transforms: {}, metrics: { rmse: 1 + i / 100 }, featureImportance: {}, fingerprint: { sha256: 'x'.repeat(64), rows: 1, cols: 1 } });
+  writeModelDir(out, {
+    model: 'linear',
+    estimator: 'LinearRegression',
+    task: 'regression',
+    target: 'y',
+    modelJson: { i },
+    transforms: {},
+    metrics: { rmse: 1 + i / 100 },
+    featureImportance: {},
+    fingerprint: { sha256: 'x'.repeat(64), rows: 1, cols: 1 },
+  });
   return out;
 }
 
@@ -134,7 +148,10 @@ describe('core/lock', () => {
     reg.register('load', model(path.join(tmp, 'reg-locked-models'), 1));
     const gen = path.join(root, 'load', '.lock', '99');
     fs.mkdirSync(gen, { recursive: true });
-    fs.writeFileSync(path.join(gen, 'owner.json'), JSON.stringify({ pid: process.pid, host: os.hostname(), start: null, boot: null, ns: null, at: '2025-01-01T00:00:00.000Z', what: "registry model 'load'" }));
+    fs.writeFileSync(
+      path.join(gen, 'owner.json'),
+      JSON.stringify({ pid: process.pid, host: os.hostname(), start: null, boot: null, ns: null, at: '2025-01-01T00:00:00.000Z', what: "registry model 'load'" }),
+    );
     process.env.MLOPS_LOCK_TIMEOUT_MS = '200';
     try {
       expect(() => reg.promote('load', 1)).toThrow(RegistryError);

@@ -42,9 +42,13 @@ steps:
 
 function run(file: string, root: string, seed: number): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'pipeline', 'run', file, '--root', root, '--param', `seed=${seed}`, '--json'], { env: { ...process.env, MLOPS_HOME: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'pipeline', 'run', file, '--root', root, '--param', `seed=${seed}`, '--json'], {
+      env: { ...process.env, MLOPS_HOME: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) => resolve({ code, out, err }));
@@ -58,7 +62,8 @@ describe('concurrent runs of one pipeline', () => {
     const rng = new Rng(7);
     const rows = ['a,b,y'];
     for (let i = 0; i < 160; i++) {
-      const a = rng.normal(), b = rng.normal();
+      const a = rng.normal(),
+        b = rng.normal();
       rows.push(`${a.toFixed(4)},${b.toFixed(4)},${(2 * a - b + 0.3 * rng.normal()).toFixed(4)}`);
     }
     fs.writeFileSync(path.join(dir, 'data.csv'), rows.join('\n') + '\n');
@@ -86,13 +91,20 @@ describe('concurrent runs of one pipeline', () => {
       const train = r.steps.find((s) => s.name === 'train')!;
       // Its own working folder: <root>/work/<pipeline>/<run id>/…
       expect(train.outputs.model!.path).toBe(path.join(root, 'work', 'conc', r.id, 'train', 'model'));
-      const registration = JSON.parse(fs.readFileSync(r.steps.find((s) => s.name === 'register')!.outputs.registration!.path, 'utf8')) as { version: number; created: boolean; trainedBy: string; registeredBy: string };
+      const registration = JSON.parse(fs.readFileSync(r.steps.find((s) => s.name === 'register')!.outputs.registration!.path, 'utf8')) as {
+        version: number;
+        created: boolean;
+        trainedBy: string;
+        registeredBy: string;
+      };
       expect(registration).toMatchObject({ created: true, trainedBy: r.id, registeredBy: r.id });
       const v = reg.version('conc', registration.version);
       // The version records the run that trained it, and holds that run's model (trained with its seed) byte for byte.
       expect(v).toMatchObject({ runId: r.id, registeredBy: r.id });
       expect(JSON.parse(fs.readFileSync(path.join(reg.modelDir('conc', v.version), 'metrics.json'), 'utf8')).seed).toBe(seed);
-      expect(fs.readFileSync(path.join(reg.modelDir('conc', v.version), 'manifest.json'), 'utf8')).toBe(fs.readFileSync(path.join(train.outputs.model!.path, 'manifest.json'), 'utf8'));
+      expect(fs.readFileSync(path.join(reg.modelDir('conc', v.version), 'manifest.json'), 'utf8')).toBe(
+        fs.readFileSync(path.join(train.outputs.model!.path, 'manifest.json'), 'utf8'),
+      );
     }
     // The alias history holds every registration (no update lost to a race).
     expect(reg.aliases('conc').history.filter((e) => e.action === 'set-challenger')).toHaveLength(9);
@@ -132,7 +144,8 @@ describe('one model directory written and read by several processes at once', ()
       new Promise((resolve) => {
         const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
         children.push(child);
-        let o = '', e = '';
+        let o = '',
+          e = '';
         child.stdout!.on('data', (d: Buffer) => (o += d.toString()));
         child.stderr!.on('data', (d: Buffer) => (e += d.toString()));
         child.on('exit', (code) => resolve({ code, out: o, err: e }));

@@ -19,7 +19,8 @@ function zerosCsv(file: string, rows: number): string {
   const rng = new Rng(12);
   const lines = ['a,b,y'];
   for (let i = 0; i < rows; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     lines.push(`${a.toFixed(4)},${b.toFixed(4)},${(i % 10 === 0 ? 0 : 3 * a - 2 * b + 0.1 * rng.normal()).toFixed(4)}`);
   }
   fs.writeFileSync(file, lines.join('\n') + '\n');
@@ -61,7 +62,9 @@ describe('the pipeline/registry gate on a metric that is not defined', () => {
     expect(r.run.error).toBeNull();
     const holdout = JSON.parse(fs.readFileSync(path.join(r.outputs.train!.model!, 'metrics.json'), 'utf8')).holdout as Record<string, unknown> & { notDefined: { mape: string } };
     const why = holdout.notDefined.mape;
-    expect(why).toBe("MAPE divides by the true value, and 4 of 40 true values are 0 (or within 2.2e-16 × max |y| of it); use mae or rmse (in the target's units) instead, or drop the rows whose target is 0");
+    expect(why).toBe(
+      "MAPE divides by the true value, and 4 of 40 true values are 0 (or within 2.2e-16 × max |y| of it); use mae or rmse (in the target's units) instead, or drop the rows whose target is 0",
+    );
     const decision = (step: string): { passed: boolean; reasons: string[] } => JSON.parse(fs.readFileSync(r.outputs[step]!.decision!, 'utf8'));
     // The gate's metric is MAPE: rejected with the reason, not "has no 'mape' metric".
     const text = 'mape is not defined on this holdout: ' + why;
@@ -113,7 +116,10 @@ describe('forecasts of a series with zeros in the pipeline', () => {
   beforeAll(() => {
     fs.mkdirSync(dir);
     const rows = ['date,sales'];
-    for (let d = 0; d < 140; d++) rows.push(`${new Date(Date.UTC(2021, 0, 4) + d * 86400e3).toISOString().slice(0, 10)},${d % 7 === 6 ? 0 : (20 + 0.05 * d + 3 * Math.sin((2 * Math.PI * d) / 7) + ((d * 37) % 11) / 11 - 0.5).toFixed(3)}`);
+    for (let d = 0; d < 140; d++)
+      rows.push(
+        `${new Date(Date.UTC(2021, 0, 4) + d * 86400e3).toISOString().slice(0, 10)},${d % 7 === 6 ? 0 : (20 + 0.05 * d + 3 * Math.sin((2 * Math.PI * d) / 7) + ((d * 37) % 11) / 11 - 0.5).toFixed(3)}`,
+      );
     fs.writeFileSync(path.join(dir, 'sales.csv'), rows.join('\n') + '\n');
     fs.writeFileSync(file, FORECAST);
   });
@@ -142,15 +148,23 @@ describe('forecasts of a series with zeros in the pipeline', () => {
     const sel = r.run.steps.find((s) => s.name === 'by_rmse')!;
     expect(sel.status).toBe('failed');
     expect(sel.error).toMatchObject({ code: 'BAD_PARAM', path: 'steps.by_rmse.params.metric' });
-    expect(sel.error!.message).toMatch(/^cannot select by 'mape': for candidate trend-forecaster \(.*linear.model\), mape is not defined on the backtest: MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse \(in the target's units\) instead, or drop the rows whose target is 0\.$/);
+    expect(sel.error!.message).toMatch(
+      /^cannot select by 'mape': for candidate trend-forecaster \(.*linear.model\), mape is not defined on the backtest: MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse \(in the target's units\) instead, or drop the rows whose target is 0\.$/,
+    );
   }, 60_000);
 
   test('mlops forecast says MAPE is not defined and why, in text and JSON', () => {
     const bin = path.join(__dirname, '..', 'bin', 'mlops.js');
-    const run = (...a: string[]): { status: number | null; stdout: string } => spawnSync(process.execPath, [bin, 'forecast', '--data', path.join(dir, 'sales.csv'), '--time', 'date', '--value', 'sales', '--horizon', '14', ...a], { encoding: 'utf8', env: { ...process.env, MLOPS_HOME: '' } });
+    const run = (...a: string[]): { status: number | null; stdout: string } =>
+      spawnSync(process.execPath, [bin, 'forecast', '--data', path.join(dir, 'sales.csv'), '--time', 'date', '--value', 'sales', '--horizon', '14', ...a], {
+        encoding: 'utf8',
+        env: { ...process.env, MLOPS_HOME: '' },
+      });
     const text = run();
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/backtest RMSE [0-9.]+, MAE [0-9.]+, MAPE not defined \(MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse .*\) over \d+ folds/);
+    expect(text.stdout).toMatch(
+      /backtest RMSE [0-9.]+, MAE [0-9.]+, MAPE not defined \(MAPE divides by the true value, and \d+ of \d+ true values are 0 .*; use mae or rmse .*\) over \d+ folds/,
+    );
     const json = JSON.parse(run('--json').stdout);
     expect(json.backtest.mape).toBeNull();
     expect(json.backtest.notDefined.mape).toMatch(/^MAPE divides by the true value/);

@@ -47,7 +47,8 @@ steps:
 `;
 
 async function run(file: string, root: string, ...extra: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await main(['pipeline', 'run', file, '--root', root, ...extra], { out: (t) => out.push(t), err: (t) => err.push(t) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -60,7 +61,8 @@ describe('pipeline run output', () => {
     const rows = ['a,b,y'];
     const instances: { a: number; b: number }[] = [];
     for (let i = 0; i < 120; i++) {
-      const a = rng.normal(), b = rng.normal();
+      const a = rng.normal(),
+        b = rng.normal();
       rows.push(`${a.toFixed(4)},${b.toFixed(4)},${(2 * a - b + 0.2 * rng.normal()).toFixed(4)}`);
       if (i < 60) instances.push({ a: Number(a.toFixed(4)), b: Number(b.toFixed(4)) });
     }
@@ -86,7 +88,10 @@ describe('pipeline run output', () => {
     const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
     expect(html).toContain('<td>Status</td><td>succeeded</td>');
     expect(html).not.toMatch(/<td>running<\/td>/);
-    const note = /Scored through the local HTTP server: POST \S+ → 200 in \d+ ms: ([^<]+)</.exec(html)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const note = /Scored through the local HTTP server: POST \S+ → 200 in \d+ ms: ([^<]+)</
+      .exec(html)![1]!
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     expect(() => JSON.parse(note)).not.toThrow();
 
     // Second run, nothing changed: the decision is reused from run 1 and says that the champion changed since.
@@ -108,18 +113,53 @@ describe('pipeline run output', () => {
 describe('gate and registry lines', () => {
   const decision = { passed: true, reasons: ['rmse 0.5 beats champion v1 0.6 (lower is better)'], champion: { version: 1, value: 0.6 } };
   test('a reused decision names its run and the champion then and now; the registry line states the champion now', () => {
-    expect(gateLine({ decision, decisionFrom: null, aliases: { champion: 2, challenger: null }, registration: { version: 2 } })).toBe('Gate: passed — rmse 0.5 beats champion v1 0.6 (lower is better)');
-    expect(gateLine({ decision, decisionFrom: 'R1', aliases: { champion: 1, challenger: 2 }, registration: { version: 2 } })).toBe('Gate: passed (decided in run R1, reused because its inputs are unchanged) — rmse 0.5 beats champion v1 0.6 (lower is better)');
-    expect(gateLine({ decision, decisionFrom: 'R1', aliases: { champion: 3, challenger: null }, registration: { version: 2 } })).toBe('Gate: passed (decided in run R1, reused because its inputs are unchanged; the champion then: v1, now: v3) — rmse 0.5 beats champion v1 0.6 (lower is better)');
-    expect(registryLine({ registration: { name: 'm', version: 2, promoted: true, champion: 2 }, aliases: { champion: 3, challenger: null } })).toBe('Registry: m v2 was promoted; champion is v3');
-    expect(registryLine({ registration: { name: 'm', version: 2, promoted: false, champion: 1 }, aliases: { champion: 1, challenger: 2 } })).toBe('Registry: m v2; champion stays v1');
+    expect(gateLine({ decision, decisionFrom: null, aliases: { champion: 2, challenger: null }, registration: { version: 2 } })).toBe(
+      'Gate: passed — rmse 0.5 beats champion v1 0.6 (lower is better)',
+    );
+    expect(gateLine({ decision, decisionFrom: 'R1', aliases: { champion: 1, challenger: 2 }, registration: { version: 2 } })).toBe(
+      'Gate: passed (decided in run R1, reused because its inputs are unchanged) — rmse 0.5 beats champion v1 0.6 (lower is better)',
+    );
+    expect(gateLine({ decision, decisionFrom: 'R1', aliases: { champion: 3, challenger: null }, registration: { version: 2 } })).toBe(
+      'Gate: passed (decided in run R1, reused because its inputs are unchanged; the champion then: v1, now: v3) — rmse 0.5 beats champion v1 0.6 (lower is better)',
+    );
+    expect(registryLine({ registration: { name: 'm', version: 2, promoted: true, champion: 2 }, aliases: { champion: 3, challenger: null } })).toBe(
+      'Registry: m v2 was promoted; champion is v3',
+    );
+    expect(registryLine({ registration: { name: 'm', version: 2, promoted: false, champion: 1 }, aliases: { champion: 1, challenger: 2 } })).toBe(
+      'Registry: m v2; champion stays v1',
+    );
     expect(registryLine({ registration: { name: 'm', version: 2, promoted: true, champion: 2 }, aliases: { champion: 2, challenger: null } })).toBe('Registry: m v2 is champion');
   });
 
   test('the report status: succeeded when no step failed and none is left after the report; else failed, or the steps still to run', () => {
-    expect(reportStatus([{ name: 'train', status: 'ok' }, { name: 'report', status: 'running' }], 'report')).toBe('succeeded');
-    expect(reportStatus([{ name: 'train', status: 'skipped' }, { name: 'report', status: 'running' }, { name: 'notify', status: 'pending' }], 'report')).toBe('running (notify still to run after this report)');
-    expect(reportStatus([{ name: 'train', status: 'failed' }, { name: 'report', status: 'running' }], 'report')).toBe('failed');
+    expect(
+      reportStatus(
+        [
+          { name: 'train', status: 'ok' },
+          { name: 'report', status: 'running' },
+        ],
+        'report',
+      ),
+    ).toBe('succeeded');
+    expect(
+      reportStatus(
+        [
+          { name: 'train', status: 'skipped' },
+          { name: 'report', status: 'running' },
+          { name: 'notify', status: 'pending' },
+        ],
+        'report',
+      ),
+    ).toBe('running (notify still to run after this report)');
+    expect(
+      reportStatus(
+        [
+          { name: 'train', status: 'failed' },
+          { name: 'report', status: 'running' },
+        ],
+        'report',
+      ),
+    ).toBe('failed');
   });
 });
 
@@ -136,6 +176,11 @@ describe('previewJson', () => {
     }
     expect(JSON.parse(previewJson(big, 160)).predictions.slice(-1)[0]).toMatch(/^… \d+ more$/);
     expect(JSON.parse(previewJson('é"\\'.repeat(200), 50))).toMatch(/…$/);
-    expect(previewJson(Array.from({ length: 100 }, () => ({ a: 1 })), 30)).toMatch(/^\[\{"a":1\},.*"… \d+ more"\]$/);
+    expect(
+      previewJson(
+        Array.from({ length: 100 }, () => ({ a: 1 })),
+        30,
+      ),
+    ).toMatch(/^\[\{"a":1\},.*"… \d+ more"\]$/);
   });
 });

@@ -44,7 +44,8 @@ function project(name: string): { file: string; root: string } {
   const rng = new Rng(3);
   const rows = ['a,b,y'];
   for (let i = 0; i < 80; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     rows.push(`${a.toFixed(4)},${b.toFixed(4)},${(2 * a - b + 0.3 * rng.normal()).toFixed(4)}`);
   }
   fs.writeFileSync(path.join(dir, 'data.csv'), rows.join('\n') + '\n');
@@ -54,7 +55,13 @@ function project(name: string): { file: string; root: string } {
 }
 
 /** Run ids that have a work folder. */
-const folders = (root: string): string[] => (fs.existsSync(path.join(root, 'work', 'gc')) ? fs.readdirSync(path.join(root, 'work', 'gc')).filter((n) => !n.startsWith('.')).sort() : []);
+const folders = (root: string): string[] =>
+  fs.existsSync(path.join(root, 'work', 'gc'))
+    ? fs
+        .readdirSync(path.join(root, 'work', 'gc'))
+        .filter((n) => !n.startsWith('.'))
+        .sort()
+    : [];
 
 /** Run ids the cache entries point at. */
 function referenced(root: string): string[] {
@@ -121,7 +128,9 @@ describe('pipeline work folders', () => {
     expect(statuses(again)).toEqual({ train: 'ok', evaluate: 'ok' });
     // A bad setting is refused before anything runs, naming the variable, the value and the fix.
     await expect(runPipeline(p.file, { root: p.root, env: { ...process.env, MLOPS_CACHE_KEEP: '0' } })).rejects.toThrow(PipelineError);
-    await expect(runPipeline(p.file, { root: p.root, env: { ...process.env, MLOPS_CACHE_KEEP: 'ten' } })).rejects.toThrow(/MLOPS_CACHE_KEEP="ten" is not a number of cache entries; set a whole number ≥ 1 .* or 'all'/);
+    await expect(runPipeline(p.file, { root: p.root, env: { ...process.env, MLOPS_CACHE_KEEP: 'ten' } })).rejects.toThrow(
+      /MLOPS_CACHE_KEEP="ten" is not a number of cache entries; set a whole number ≥ 1 .* or 'all'/,
+    );
   }, 60_000);
 
   test('a cache entry whose outputs were removed is a miss: the step runs again, the run succeeds; entries that point at nothing are dropped', async () => {
@@ -134,7 +143,9 @@ describe('pipeline work folders', () => {
     const lines: string[] = [];
     const other = await runPipeline(p.file, { root: p.root, params: { seed: 6 }, log: (l) => lines.push(l) });
     expect(referenced(p.root)).toEqual([other.run.id]);
-    expect(lines).toContain('clean-up: removed the work folders of 0 ended run(s) no cache entry points into, dropped 2 cache entries (outputs gone, or beyond MLOPS_CACHE_KEEP=10 per step)');
+    expect(lines).toContain(
+      'clean-up: removed the work folders of 0 ended run(s) no cache entry points into, dropped 2 cache entries (outputs gone, or beyond MLOPS_CACHE_KEEP=10 per step)',
+    );
     const r2 = await runPipeline(p.file, { root: p.root, params: { seed: 5 } });
     // THEN both steps run again
     expect(r2.ok).toBe(true);

@@ -47,7 +47,9 @@ describe('quality gate', () => {
     const d = gateDecision(cfg, { rmse: 1 }, null, null, false, nd);
     expect(d.passed).toBe(false);
     expect(d.reasons[0]).toBe("threshold on 'mape': mape is not defined on the backtest: MAPE divides by the true value, and 3 of 30 true values are 0; use mae or rmse instead");
-    expect(gateDecision(checkGateConfig({ metric: 'mape' }), { rmse: 1 }, null, null, false, nd).reasons[0]).toBe('mape is not defined on the backtest: MAPE divides by the true value, and 3 of 30 true values are 0; use mae or rmse instead');
+    expect(gateDecision(checkGateConfig({ metric: 'mape' }), { rmse: 1 }, null, null, false, nd).reasons[0]).toBe(
+      'mape is not defined on the backtest: MAPE divides by the true value, and 3 of 30 true values are 0; use mae or rmse instead',
+    );
     expect(gateDecision(cfg, { rmse: 1 }, null).reasons[0]).toBe("threshold on 'mape': the challenger has no 'mape' metric (it has rmse)");
   });
 

@@ -50,30 +50,34 @@ function raw(port: number): Promise<Raw> {
       for (const w of closeWaiters.splice(0)) w();
       for (const w of dataWaiters.splice(0)) w();
     });
-    sock.once('connect', () => resolve({
-      sock,
-      t0,
-      received: () => data,
-      closedWithin: (waitMs) => new Promise((res) => {
-        if (closedAt !== null) return res(closedAt);
-        const timer = setTimeout(() => res(null), waitMs);
-        closeWaiters.push(() => {
-          clearTimeout(timer);
-          res(closedAt);
-        });
+    sock.once('connect', () =>
+      resolve({
+        sock,
+        t0,
+        received: () => data,
+        closedWithin: (waitMs) =>
+          new Promise((res) => {
+            if (closedAt !== null) return res(closedAt);
+            const timer = setTimeout(() => res(null), waitMs);
+            closeWaiters.push(() => {
+              clearTimeout(timer);
+              res(closedAt);
+            });
+          }),
+        waitFor: (re, from = 0, waitMs = 5000) =>
+          new Promise((res, rej) => {
+            const deadline = Date.now() + waitMs;
+            const check = (): void => {
+              const m = re.exec(data.slice(from));
+              if (m) return res(m[0]);
+              if (closedAt !== null || Date.now() > deadline) return rej(new Error(`no ${re} in ${JSON.stringify(data.slice(from))} (closed: ${closedAt !== null})`));
+              dataWaiters.push(check);
+              setTimeout(check, Math.max(0, deadline - Date.now()) + 1).unref();
+            };
+            check();
+          }),
       }),
-      waitFor: (re, from = 0, waitMs = 5000) => new Promise((res, rej) => {
-        const deadline = Date.now() + waitMs;
-        const check = (): void => {
-          const m = re.exec(data.slice(from));
-          if (m) return res(m[0]);
-          if (closedAt !== null || Date.now() > deadline) return rej(new Error(`no ${re} in ${JSON.stringify(data.slice(from))} (closed: ${closedAt !== null})`));
-          dataWaiters.push(check);
-          setTimeout(check, Math.max(0, deadline - Date.now()) + 1).unref();
-        };
-        check();
-      }),
-    }));
+    );
     sock.once('error', reject);
   });
 }

@@ -44,15 +44,28 @@ const CASES: readonly Case[] = [
   { name: 'wrong type (text for a datetime)', body: row({ when: MARKER }), code: 'WRONG_TYPE' },
   { name: 'category outside the contract', body: row({ c: MARKER }), code: 'UNKNOWN_CATEGORY' },
   { name: 'unknown column named by the marker', body: row({ [MARKER]: 1 }), code: 'UNEXPECTED_COLUMN' },
-  { name: 'unknown column in dataframe_split', body: JSON.stringify({ dataframe_split: { columns: [...Object.keys(GOOD_ROW), `x.${MARKER}[0]`], data: [[...Object.values(GOOD_ROW), 1]] } }), code: 'UNEXPECTED_COLUMN' },
-  { name: 'unknown column, columnar inputs', body: JSON.stringify({ inputs: { ...Object.fromEntries(Object.entries(GOOD_ROW).map(([k, v]) => [k, [v]])), [MARKER]: ['x'] } }), code: 'UNEXPECTED_COLUMN' },
+  {
+    name: 'unknown column in dataframe_split',
+    body: JSON.stringify({ dataframe_split: { columns: [...Object.keys(GOOD_ROW), `x.${MARKER}[0]`], data: [[...Object.values(GOOD_ROW), 1]] } }),
+    code: 'UNEXPECTED_COLUMN',
+  },
+  {
+    name: 'unknown column, columnar inputs',
+    body: JSON.stringify({ inputs: { ...Object.fromEntries(Object.entries(GOOD_ROW).map(([k, v]) => [k, [v]])), [MARKER]: ['x'] } }),
+    code: 'UNEXPECTED_COLUMN',
+  },
   { name: 'unknown top-level key', body: JSON.stringify({ instances: [GOOD_ROW], [MARKER]: 1 }), code: 'BAD_PAYLOAD' },
   { name: 'unknown key in dataframe_split', body: JSON.stringify({ dataframe_split: { columns: ['a'], data: [[1]], [MARKER]: 1 } }), code: 'BAD_PAYLOAD' },
   { name: 'rows that are a string', body: JSON.stringify({ instances: MARKER }), code: 'BAD_PAYLOAD' },
   { name: 'a row that is a string (Vertex)', url: '/predict', body: JSON.stringify({ instances: [GOOD_ROW, MARKER] }), code: 'BAD_PAYLOAD' },
   { name: 'params that are a string', body: JSON.stringify({ instances: [GOOD_ROW], params: MARKER }), code: 'BAD_PAYLOAD' },
   { name: 'CSV: text in a number column (no header)', body: `${MARKER},-1,z,p,2024-02-01 00:00:00\n`, headers: { 'content-type': 'text/csv' }, code: 'WRONG_TYPE' },
-  { name: 'CSV: category outside the contract (header)', body: `a,b,c,d,when\n0.5,-1,${MARKER},p,2024-02-01 00:00:00\n`, headers: { 'content-type': 'text/csv' }, code: 'UNKNOWN_CATEGORY' },
+  {
+    name: 'CSV: category outside the contract (header)',
+    body: `a,b,c,d,when\n0.5,-1,${MARKER},p,2024-02-01 00:00:00\n`,
+    headers: { 'content-type': 'text/csv' },
+    code: 'UNKNOWN_CATEGORY',
+  },
   { name: 'CSV: unterminated quote', body: `a,b,c,d,when\n0.5,-1,"${MARKER},p,2024-02-01 00:00:00\n`, headers: { 'content-type': 'text/csv' }, code: 'BAD_CSV' },
   { name: 'CSV: ragged row', body: `a,b,c,d,when\n0.5,-1,z,p,2024-02-01 00:00:00,${MARKER}\n`, headers: { 'content-type': 'text/csv' }, code: 'RAGGED_ROW' },
   { name: 'Content-Type naming the marker', body: row({}), headers: { 'content-type': `application/x-${MARKER}` }, code: 'UNSUPPORTED_MEDIA_TYPE' },
@@ -71,12 +84,16 @@ async function sendAll(base: string): Promise<Map<string, { status: number; body
   return out;
 }
 
-function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; exit: Promise<number | null>; stdout: () => string; stderr: () => string }> {
+function spawnServe(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string; exit: Promise<number | null>; stdout: () => string; stderr: () => string }> {
   const base = { ...process.env };
   delete base.MLOPS_LOG_LEVEL;
   delete base.MLOPS_LOG_REQUEST_VALUES;
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  let out = '',
+    err = '';
   child.stdout!.on('data', (c) => (out += c));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
@@ -100,7 +117,10 @@ function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ chil
 }
 
 /** Runs the real `mlops serve`, sends every case, stops it; returns its log lines (stdout, JSON) and stderr. */
-async function runCases(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ lines: Record<string, unknown>[]; stdout: string; stderr: string; answers: Awaited<ReturnType<typeof sendAll>> }> {
+async function runCases(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ lines: Record<string, unknown>[]; stdout: string; stderr: string; answers: Awaited<ReturnType<typeof sendAll>> }> {
   const s = await spawnServe(['--model', MODEL, '--port', '0', '--host', '127.0.0.1', ...args], env);
   let answers;
   try {
@@ -109,7 +129,11 @@ async function runCases(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ 
     s.child.kill('SIGTERM');
   }
   expect(await s.exit).toBe(0);
-  const lines = s.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = s
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { lines, stdout: s.stdout(), stderr: s.stderr(), answers };
 }
 
@@ -120,7 +144,11 @@ describe('refused requests in the logs of `mlops serve` (spawned, real port, rea
       expect(r.stdout).not.toMatch(TRACE);
       expect(r.stderr).not.toMatch(TRACE);
       for (const [id, a] of r.answers) {
-        expect({ case: a.c.name, status: a.status, code: (JSON.parse(a.body) as { errors: { code: string }[] }).errors[0]!.code }).toEqual({ case: a.c.name, status: a.status, code: a.c.code });
+        expect({ case: a.c.name, status: a.status, code: (JSON.parse(a.body) as { errors: { code: string }[] }).errors[0]!.code }).toEqual({
+          case: a.c.name,
+          status: a.status,
+          code: a.c.code,
+        });
         expect(a.status).toBeGreaterThanOrEqual(400);
         expect(a.status).toBeLessThan(500);
         const line = r.lines.find((l) => l.reqId === id && l.msg === 'request');
@@ -132,19 +160,35 @@ describe('refused requests in the logs of `mlops serve` (spawned, real port, rea
       expect(byName('wrong type (text for a number)').issues).toEqual([{ code: 'WRONG_TYPE', path: 'instances[0].a' }]);
       expect(byName('unknown column named by the marker').issues).toEqual([{ code: 'UNEXPECTED_COLUMN', path: `<${MARKER.length} chars>` }]);
       expect(byName('Content-Type naming the marker').contentType).toBe('other');
-      expect(byName('CSV: category outside the contract (header)')).toMatchObject({ contentType: 'text/csv', issues: [{ code: 'UNKNOWN_CATEGORY', path: "csv line 2, column 'c'" }] });
+      expect(byName('CSV: category outside the contract (header)')).toMatchObject({
+        contentType: 'text/csv',
+        issues: [{ code: 'UNKNOWN_CATEGORY', path: "csv line 2, column 'c'" }],
+      });
     }
   });
 
   test('the caller still learns what was wrong: the answers may quote the value (cut), the logs do not', async () => {
     const r = await runCases([]);
     const echoed = new Set([...r.answers.values()].filter((a) => TRACE.test(a.body)).map((a) => a.c.name));
-    for (const n of ['not JSON at all', 'bare word inside JSON', 'wrong type (text for a number)', 'category outside the contract', 'unknown column named by the marker', 'CSV: text in a number column (no header)', 'Content-Type naming the marker', 'Accept naming the marker']) expect([n, echoed.has(n)]).toEqual([n, true]);
+    for (const n of [
+      'not JSON at all',
+      'bare word inside JSON',
+      'wrong type (text for a number)',
+      'category outside the contract',
+      'unknown column named by the marker',
+      'CSV: text in a number column (no header)',
+      'Content-Type naming the marker',
+      'Accept naming the marker',
+    ])
+      expect([n, echoed.has(n)]).toEqual([n, true]);
     expect(r.stdout).not.toMatch(TRACE);
   });
 
   test('with MLOPS_LOG_REQUEST_VALUES=true (or --log-request-values) the messages and paths as sent are logged', async () => {
-    for (const [args, env] of [[[], { MLOPS_LOG_REQUEST_VALUES: 'true' }], [['--log-request-values'], {}]] as const) {
+    for (const [args, env] of [
+      [[], { MLOPS_LOG_REQUEST_VALUES: 'true' }],
+      [['--log-request-values'], {}],
+    ] as const) {
       const r = await runCases([...args], env);
       expect(r.stdout).toContain(MARKER);
       for (const [id, a] of r.answers) {
@@ -168,9 +212,20 @@ describe('errors inside the server (in-process log sink, real port)', () => {
         if (params && (params as Record<string, unknown>).boom) throw new TypeError(`cannot score ${String((params as Record<string, unknown>).boom)}`);
         return predict(frame, params);
       }) as typeof m.predict;
-      const s = await startServer({ servingModel: m, port: 0, host: '127.0.0.1', processMetrics: false, logger: (e) => logs[values ? 'on' : 'off'].push(e), env: { MLOPS_LOG_REQUEST_VALUES: String(values) } });
+      const s = await startServer({
+        servingModel: m,
+        port: 0,
+        host: '127.0.0.1',
+        processMetrics: false,
+        logger: (e) => logs[values ? 'on' : 'off'].push(e),
+        env: { MLOPS_LOG_REQUEST_VALUES: String(values) },
+      });
       try {
-        const r = await fetch(`${s.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [GOOD_ROW], params: { boom: MARKER } }) });
+        const r = await fetch(`${s.url}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ instances: [GOOD_ROW], params: { boom: MARKER } }),
+        });
         expect(r.status).toBe(500);
         expect(await r.text()).not.toMatch(TRACE);
         const ok = await fetch(`${s.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [GOOD_ROW] }) });

@@ -7,16 +7,26 @@ import { compareRuns, gitInfo, RunRecord, TrackingStore } from '../src/tracking/
 
 function record(id: string, rmse: number, threshold: number): RunRecord {
   return {
-    id, pipeline: 'demo', file: '/x/pipeline.yaml', status: 'succeeded', startedAt: `2025-01-0${id.slice(7, 8)}T00:00:00.000Z`, finishedAt: null, durationMs: 1200,
-    params: { threshold, horizon: 90 }, metrics: { 'train.rmse': rmse, 'train.mape': 0.1 }, artifacts: [],
-    data: { data: { path: '/x/data.csv', sha256: rmse > 1 ? 'a'.repeat(64) : 'b'.repeat(64), bytes: 10 } }, git: null,
+    id,
+    pipeline: 'demo',
+    file: '/x/pipeline.yaml',
+    status: 'succeeded',
+    startedAt: `2025-01-0${id.slice(7, 8)}T00:00:00.000Z`,
+    finishedAt: null,
+    durationMs: 1200,
+    params: { threshold, horizon: 90 },
+    metrics: { 'train.rmse': rmse, 'train.mape': 0.1 },
+    artifacts: [],
+    data: { data: { path: '/x/data.csv', sha256: rmse > 1 ? 'a'.repeat(64) : 'b'.repeat(64), bytes: 10 } },
+    git: null,
     steps: [{ name: 'evaluate', uses: 'evaluate', status: 'ok', cacheKey: null, ms: 5, params: { threshold }, inputs: {}, outputs: {}, metrics: {}, summary: null, error: null }],
     error: null,
   };
 }
 
 function capture(): { io: { out: (t: string) => void; err: (t: string) => void }; out: string[]; err: string[] } {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   return { io: { out: (t) => out.push(t), err: (t) => err.push(t) }, out, err };
 }
 
@@ -50,7 +60,14 @@ describe('tracking store and `mlops runs`', () => {
   test('a record still saying running reads as interrupted once its process is gone (same host); live, other-host and older records stay running', async () => {
     const store = new TrackingStore(root);
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    const running = (id: string, proc: RunRecord['process']): RunRecord => ({ ...record(id, 1, 20), status: 'running', finishedAt: null, durationMs: null, ...(proc ? { process: proc } : {}), steps: [{ ...record(id, 1, 20).steps[0]!, status: 'running' }] });
+    const running = (id: string, proc: RunRecord['process']): RunRecord => ({
+      ...record(id, 1, 20),
+      status: 'running',
+      finishedAt: null,
+      durationMs: null,
+      ...(proc ? { process: proc } : {}),
+      steps: [{ ...record(id, 1, 20).steps[0]!, status: 'running' }],
+    });
     const me = { pid: process.pid, host: os.hostname(), start: null, boot: null, ns: null };
     store.save(running('20250103-000000-cccccc', { ...me, pid: dead }));
     store.save(running('20250104-000000-dddddd', me));
@@ -78,7 +95,10 @@ describe('tracking store and `mlops runs`', () => {
 
 describe('the git commit of a run, read without running git', () => {
   const git = (cwd: string, ...args: string[]): string => {
-    const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+    const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', '-c', 'commit.gpgsign=false', ...args], {
+      cwd,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
   };

@@ -9,8 +9,7 @@ import { Rng } from '../src/core/random';
 import { BinMapper } from '../src/trees/binning';
 import { col, range, uniform } from './trees-parts';
 
-const fit = (X: Matrix, maxBins = 255, seed = 0, rows: Uint32Array | null = null, subsample?: number): BinMapper =>
-  BinMapper.fit(X, rows, maxBins, new Rng(seed), subsample);
+const fit = (X: Matrix, maxBins = 255, seed = 0, rows: Uint32Array | null = null, subsample?: number): BinMapper => BinMapper.fit(X, rows, maxBins, new Rng(seed), subsample);
 
 /** Number of thresholds strictly below `v`: the documented bin of a non-missing value. */
 function definedBin(t: Float64Array, v: number): number {
@@ -128,7 +127,17 @@ describe('BinMapper: bin edges', () => {
 describe('BinMapper: mapping values to bins', () => {
   test('a value maps to the number of edges below it: bin b holds t[b-1] < x <= t[b]', () => {
     const m = fit(col(range(10)), 4); // edges 2.5, 4.5, 6.5
-    const cases: [number, number][] = [[-1e9, 0], [2.5, 0], [2.5000001, 1], [4.5, 1], [4.6, 2], [6.5, 2], [6.50001, 3], [1e9, 3], [-0, 0]];
+    const cases: [number, number][] = [
+      [-1e9, 0],
+      [2.5, 0],
+      [2.5000001, 1],
+      [4.5, 1],
+      [4.6, 2],
+      [6.5, 2],
+      [6.50001, 3],
+      [1e9, 3],
+      [-0, 0],
+    ];
     for (const [v, bin] of cases) expect([v, m.binOf(0, v)]).toEqual([v, bin]);
     expect(Array.from(m.transform(col(cases.map((c) => c[0])), null))).toEqual(cases.map((c) => c[1]));
     // "bin ≤ b goes left" is "x ≤ thresholdOf(b)" on raw values; the last bin's threshold is +Infinity.
@@ -183,15 +192,9 @@ describe('BinMapper: mapping values to bins', () => {
 describe('BinMapper: missing values and degenerate columns', () => {
   test('NaN goes to the extra last bin of its feature; slots are offset by nBins + 1', () => {
     const X: Matrix = {
-      rows: 6, cols: 3,
-      data: Float64Array.from([
-        1, 1, 0,
-        NaN, NaN, 0,
-        2, 1, 0,
-        NaN, 2, 1,
-        3, 2, 1,
-        4, 1, 0,
-      ]),
+      rows: 6,
+      cols: 3,
+      data: Float64Array.from([1, 1, 0, NaN, NaN, 0, 2, 1, 0, NaN, 2, 1, 3, 2, 1, 4, 1, 0]),
     };
     const m = fit(X);
     expect(Array.from(m.nBins)).toEqual([4, 2, 2]);
@@ -199,7 +202,14 @@ describe('BinMapper: missing values and degenerate columns', () => {
     expect(Array.from(m.offsets)).toEqual([0, 5, 8, 11]);
     const b = m.transform(X, null);
     const byRow = range(6).map((i) => [b[i], b[6 + i], b[12 + i]]);
-    expect(byRow).toEqual([[0, 0, 0], [4, 2, 0], [1, 0, 0], [4, 1, 1], [2, 1, 1], [3, 0, 0]]);
+    expect(byRow).toEqual([
+      [0, 0, 0],
+      [4, 2, 0],
+      [1, 0, 0],
+      [4, 1, 1],
+      [2, 1, 1],
+      [3, 0, 0],
+    ]);
     // A feature fitted without NaN still sends NaN to its missing bin at transform time.
     expect(m.binOf(2, NaN)).toBe(2);
     expect(m.transform({ rows: 1, cols: 3, data: Float64Array.from([NaN, NaN, NaN]) }, null)).toEqual(Uint8Array.from([4, 2, 2]));

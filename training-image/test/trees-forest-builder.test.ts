@@ -23,13 +23,20 @@ function forestData(X: Matrix, y: Float64Array, nClasses: number, maxBins = 255)
   const thresholds = new Float64Array(thrOffsets[F]!);
   for (let f = 0; f < F; f++) thresholds.set(mapper.thresholds[f]!, thrOffsets[f]!);
   const d: ForestData = {
-    binned: mapper.transform(X, null), n: X.rows, nFeatures: F, nBins: mapper.nBins, thresholds, thrOffsets, y, nClasses, hasMissing: mapper.hasMissing,
+    binned: mapper.transform(X, null),
+    n: X.rows,
+    nFeatures: F,
+    nBins: mapper.nBins,
+    thresholds,
+    thrOffsets,
+    y,
+    nClasses,
+    hasMissing: mapper.hasMissing,
   };
   return { d, mapper };
 }
 
-const build = (d: ForestData, o: Partial<ForestTreeOptions> = {}, seed = 1) =>
-  buildForestTree(d, { ...OPTS, maxFeatures: d.nFeatures, ...o }, seed, new ForestWorkspace(d));
+const build = (d: ForestData, o: Partial<ForestTreeOptions> = {}, seed = 1) => buildForestTree(d, { ...OPTS, maxFeatures: d.nFeatures, ...o }, seed, new ForestWorkspace(d));
 
 /** The rows reaching every node, by routing the raw training rows (x ≤ threshold left, NaN as missingLeft says). */
 function rowsOfNodes(t: FlatTree, X: Matrix): number[][] {
@@ -49,7 +56,10 @@ function rowsOfNodes(t: FlatTree, X: Matrix): number[][] {
 /** The split criterion's proxy (larger is better): Σ S²/W per child for MSE, Σ_c n_c²/W per child for Gini. */
 function proxy(y: Float64Array, C: number, left: number[], right: number[]): number {
   const part = (rows: number[]): number => {
-    if (C === 0) { const s = rows.reduce((a, r) => a + y[r]!, 0); return (s * s) / rows.length; }
+    if (C === 0) {
+      const s = rows.reduce((a, r) => a + y[r]!, 0);
+      return (s * s) / rows.length;
+    }
     const c = new Array<number>(C).fill(0);
     for (const r of rows) c[y[r]!]!++;
     return c.reduce((a, v) => a + v * v, 0) / rows.length;
@@ -70,14 +80,18 @@ function bruteBest(d: ForestData, rows: number[], msl: number): number {
     for (const r of rows) {
       const b = d.binned[f * d.n + r]!;
       cnt[b]++;
-      if (C === 0) acc[b] += d.y[r]!; else acc[b * C + d.y[r]!]++;
+      if (C === 0) acc[b] += d.y[r]!;
+      else acc[b * C + d.y[r]!]++;
     }
     const total = new Float64Array(K);
     for (let b = 0; b <= nb; b++) for (let k = 0; k < K; k++) total[k] += acc[b * K + k]!;
     for (const ml of [false, true]) {
       const left = new Float64Array(K);
       let cl = 0;
-      if (ml) { cl = cnt[nb]!; for (let k = 0; k < K; k++) left[k] = acc[nb * K + k]!; }
+      if (ml) {
+        cl = cnt[nb]!;
+        for (let k = 0; k < K; k++) left[k] = acc[nb * K + k]!;
+      }
       for (let b = 0; b < nb; b++) {
         cl += cnt[b]!;
         for (let k = 0; k < K; k++) left[k] += acc[b * K + k]!;
@@ -94,7 +108,11 @@ function bruteBest(d: ForestData, rows: number[], msl: number): number {
 
 const depthsOf = (t: FlatTree): Int32Array => {
   const dd = new Int32Array(t.left.length);
-  for (let k = 0; k < t.left.length; k++) if (t.left[k]! >= 0) { dd[t.left[k]!] = dd[k]! + 1; dd[t.right[k]!] = dd[k]! + 1; }
+  for (let k = 0; k < t.left.length; k++)
+    if (t.left[k]! >= 0) {
+      dd[t.left[k]!] = dd[k]! + 1;
+      dd[t.right[k]!] = dd[k]! + 1;
+    }
   return dd;
 };
 
@@ -102,7 +120,10 @@ const depthsOf = (t: FlatTree): Int32Array => {
 function data(n: number, seed: number, classes = 0): { X: Matrix; y: Float64Array } {
   const X = uniform(n, 4, seed, 0.1);
   const rng = new Rng(seed + 7);
-  const v = (i: number, f: number): number => { const x = X.data[i * 4 + f]!; return Number.isNaN(x) ? 0.5 : x; };
+  const v = (i: number, f: number): number => {
+    const x = X.data[i * 4 + f]!;
+    return Number.isNaN(x) ? 0.5 : x;
+  };
   const score = (i: number): number => 3 * v(i, 0) + 2 * (v(i, 1) > 0.6 ? 1 : 0) - v(i, 2) + 0.4 * rng.normal();
   const y = Float64Array.from(range(n), (i) => (classes ? Math.min(classes - 1, Math.max(0, Math.floor(score(i)))) : score(i)));
   return { X, y };
@@ -192,7 +213,9 @@ describe('buildForestTree', () => {
     const reg = forestData(x1, y, 0).d;
     const boot = build(reg, { bootstrap: true }, 1).tree;
     const rep: number[] = [];
-    c1.forEach((c, i) => { for (let k = 0; k < c; k++) rep.push(i); });
+    c1.forEach((c, i) => {
+      for (let k = 0; k < c; k++) rep.push(i);
+    });
     const repeated = build({ ...reg, binned: Uint8Array.from(rep, (r) => reg.binned[r]!), n: rep.length, y: Float64Array.from(rep, (r) => y[r]!) }).tree;
     expect(boot.left.length).toBeGreaterThan(20);
     // (missingLeft is left out: with no NaN in a node, NaN is sent to the child with more rows, and rows count once
@@ -260,7 +283,10 @@ describe('buildForestTree', () => {
       const t = build(forestData(X, y, C).d, { maxDepth: 5 });
       const nodes = rowsOfNodes(t.tree, X);
       const impurity = (rows: number[]): number => {
-        if (C === 0) { const m = rows.reduce((a, r) => a + y[r]!, 0) / rows.length; return rows.reduce((a, r) => a + (y[r]! - m) ** 2, 0) / rows.length; }
+        if (C === 0) {
+          const m = rows.reduce((a, r) => a + y[r]!, 0) / rows.length;
+          return rows.reduce((a, r) => a + (y[r]! - m) ** 2, 0) / rows.length;
+        }
         const c = new Array<number>(C).fill(0);
         for (const r of rows) c[y[r]!]!++;
         return 1 - c.reduce((a, v) => a + (v / rows.length) ** 2, 0);
@@ -285,7 +311,10 @@ describe('buildForestTree', () => {
     const flipped = build(forestData({ rows: 40, cols: 1, data: Float64Array.from(x, (v) => 1 - v) }, y, 0).d).tree;
     expect(flipped.missingLeft[0]).toBe(0);
     // Missing rows alike the high ones: NaN goes right with them; alike the low ones: left.
-    for (const [nanY, left] of [[10, 0], [0, 1]] as const) {
+    for (const [nanY, left] of [
+      [10, 0],
+      [0, 1],
+    ] as const) {
       const xs = [...x, NaN, NaN, NaN];
       const ys = Float64Array.from(xs, (v) => (Number.isNaN(v) ? nanY : v * 10));
       const tm = build(forestData({ rows: 43, cols: 1, data: Float64Array.from(xs) }, ys, 0).d).tree;

@@ -40,18 +40,40 @@ describe('RandomForestRegressor', () => {
 
   test('the root split picks the feature and threshold that minimise the squared error', () => {
     // Feature 0 separates {1,2} | {8,9}; feature 1 is noise. A depth-1 tree splits feature 0 between 2 and 3.
-    const X = fromRows([[0, 5], [1, 1], [2, 4], [3, 2], [4, 3], [5, 0]]);
+    const X = fromRows([
+      [0, 5],
+      [1, 1],
+      [2, 4],
+      [3, 2],
+      [4, 3],
+      [5, 0],
+    ]);
     const y = Float64Array.from([1, 2, 1, 8, 9, 8]);
     const m = new RandomForestRegressor({ ...ONE_TREE, maxDepth: 1 }).fit(X, y);
-    expect(Array.from(m.predict(fromRows([[2.4, 0], [2.6, 0]])))).toEqual([4 / 3, 25 / 3]);
+    expect(
+      Array.from(
+        m.predict(
+          fromRows([
+            [2.4, 0],
+            [2.6, 0],
+          ]),
+        ),
+      ),
+    ).toEqual([4 / 3, 25 / 3]);
     expect(Array.from(m.featureImportances)).toEqual([1, 0]);
   });
 
   test('missing values go to the side learned in training', () => {
     const x: number[] = [];
     const y: number[] = [];
-    for (let i = 0; i < 40; i++) { x.push(i); y.push(i < 20 ? 0 : 10); }
-    for (let i = 0; i < 10; i++) { x.push(NaN); y.push(0); }
+    for (let i = 0; i < 40; i++) {
+      x.push(i);
+      y.push(i < 20 ? 0 : 10);
+    }
+    for (let i = 0; i < 10; i++) {
+      x.push(NaN);
+      y.push(0);
+    }
     const m = new RandomForestRegressor({ ...ONE_TREE, maxDepth: 1 }).fit(col(x), Float64Array.from(y));
     expect(m.predict(col([NaN]))[0]).toBe(0);
     expect(m.predict(col([30]))[0]).toBe(10);
@@ -155,7 +177,12 @@ describe('RandomForestClassifier', () => {
   });
 
   test('a pure unbootstrapped tree reproduces its training labels, with Gini importances', () => {
-    const X = fromRows([[0, 1], [1, 1], [2, 0], [3, 0]]);
+    const X = fromRows([
+      [0, 1],
+      [1, 1],
+      [2, 0],
+      [3, 0],
+    ]);
     const y = Float64Array.from([0, 0, 1, 1]);
     const m = new RandomForestClassifier({ ...ONE_TREE }).fit(X, y);
     expect(Array.from(m.predict(X))).toEqual([0, 0, 1, 1]);

@@ -43,7 +43,10 @@ function grow(s: Setup, g: Float64Array, h: Float64Array | null = null, base = 0
 function data(n: number, seed: number, missing = 0.1): { X: Matrix; y: Float64Array } {
   const X = uniform(n, 4, seed, missing);
   const rng = new Rng(seed + 1);
-  const v = (i: number, f: number): number => { const x = X.data[i * 4 + f]!; return Number.isNaN(x) ? 0.7 : x; };
+  const v = (i: number, f: number): number => {
+    const x = X.data[i * 4 + f]!;
+    return Number.isNaN(x) ? 0.7 : x;
+  };
   const y = Float64Array.from(range(n), (i) => 10 * Math.sin(3 * v(i, 0) * v(i, 1)) + 8 * (v(i, 2) - 0.5) ** 2 + 4 * v(i, 3) + rng.normal());
   return { X, y };
 }
@@ -52,7 +55,11 @@ const leaves = (t: FlatTree): number[] => range(t.left.length).filter((k) => t.l
 
 function depths(t: FlatTree): Int32Array {
   const d = new Int32Array(t.left.length);
-  for (let k = 0; k < t.left.length; k++) if (t.left[k]! >= 0) { d[t.left[k]!] = d[k]! + 1; d[t.right[k]!] = d[k]! + 1; }
+  for (let k = 0; k < t.left.length; k++)
+    if (t.left[k]! >= 0) {
+      d[t.left[k]!] = d[k]! + 1;
+      d[t.right[k]!] = d[k]! + 1;
+    }
   return d;
 }
 
@@ -158,10 +165,30 @@ describe('TreeGrower', () => {
       let bestGain = 0;
       for (const [k, rows] of rowsOfLeaves(t, X)) {
         if (depth[k]! >= 4 || rows.length < 10) continue;
-        const hist = bruteHistogram(2, s.binned, X.rows, s.mapper.offsets, rows, rows.map((r) => g[r]!), null);
+        const hist = bruteHistogram(
+          2,
+          s.binned,
+          X.rows,
+          s.mapper.offsets,
+          rows,
+          rows.map((r) => g[r]!),
+          null,
+        );
         const info = new SplitInfo();
-        const ctx = { stride: 2 as const, nFeatures: 4, offsets: s.mapper.offsets, nBins: s.mapper.nBins, hasMissing: s.mapper.hasMissing, l2: 0, minSamplesLeaf: 5, minHessian: 1e-3 };
-        if (findBestSplit(ctx, hist, sum(g, rows), rows.length, rows.length, info) && info.gain > bestGain) { bestGain = info.gain; bestLeaf = k; }
+        const ctx = {
+          stride: 2 as const,
+          nFeatures: 4,
+          offsets: s.mapper.offsets,
+          nBins: s.mapper.nBins,
+          hasMissing: s.mapper.hasMissing,
+          l2: 0,
+          minSamplesLeaf: 5,
+          minHessian: 1e-3,
+        };
+        if (findBestSplit(ctx, hist, sum(g, rows), rows.length, rows.length, info) && info.gain > bestGain) {
+          bestGain = info.gain;
+          bestLeaf = k;
+        }
       }
       expect([i, splitLeaf]).toEqual([i, bestLeaf]);
       // The importances add up the gains of the splits made.
@@ -171,7 +198,10 @@ describe('TreeGrower', () => {
 
   test('a node without a positive-gain split stays a leaf: constant gradients, too few rows', () => {
     const { X } = data(100, 7);
-    for (const [stride, h] of [[2, null], [3, new Float64Array(100).fill(0.5)]] as const) {
+    for (const [stride, h] of [
+      [2, null],
+      [3, new Float64Array(100).fill(0.5)],
+    ] as const) {
       const t = grow(setup(X, { l2: 1, learningRate: 0.5 }, stride), new Float64Array(100).fill(2), h).tree;
       expect(t.left.length).toBe(1);
       const H = h ? 50 : 100;
@@ -206,7 +236,10 @@ describe('TreeGrower', () => {
     rebuilt.hb.raw.fill(0);
     for (let it = 0; it < 5; it++) {
       // The fit's loop: least-squares gradients from the grower's own raw scores.
-      for (let i = 0; i < X.rows; i++) { carried.hb.grad[i] = carried.hb.raw[i]! - y[i]!; rebuilt.hb.grad[i] = rebuilt.hb.raw[i]! - y[i]!; }
+      for (let i = 0; i < X.rows; i++) {
+        carried.hb.grad[i] = carried.hb.raw[i]! - y[i]!;
+        rebuilt.hb.grad[i] = rebuilt.hb.raw[i]! - y[i]!;
+      }
       const a = carried.grower.grow();
       const b = rebuilt.grower.grow();
       expect([it, a.tree.feature, a.binThreshold, a.tree.missingLeft]).toEqual([it, b.tree.feature, b.binThreshold, b.tree.missingLeft]);

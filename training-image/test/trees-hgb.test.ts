@@ -53,7 +53,11 @@ describe('HistGradientBoostingRegressor', () => {
     const s = new SplitInfo();
     const found = findBestSplit(
       { stride: 2, nFeatures: 1, offsets: mapper.offsets, nBins: mapper.nBins, hasMissing: mapper.hasMissing, l2: 0, minSamplesLeaf: 1, minHessian: 1e-3 },
-      hist, 0, 4, 4, s,
+      hist,
+      0,
+      4,
+      4,
+      s,
     );
     expect(found).toBe(true);
     expect(s.gain).toBeCloseTo(16, 12);
@@ -61,17 +65,33 @@ describe('HistGradientBoostingRegressor', () => {
     expect(mapper.thresholdOf(0, s.bin)).toBe(2.5);
     expect([s.gL, s.cL, s.gR, s.cR]).toEqual([4, 2, -4, 2]);
     // With λ = 1: 16/3 + 16/3 − 0.
-    findBestSplit({ stride: 2, nFeatures: 1, offsets: mapper.offsets, nBins: mapper.nBins, hasMissing: mapper.hasMissing, l2: 1, minSamplesLeaf: 1, minHessian: 1e-3 }, hist, 0, 4, 4, s);
+    findBestSplit(
+      { stride: 2, nFeatures: 1, offsets: mapper.offsets, nBins: mapper.nBins, hasMissing: mapper.hasMissing, l2: 1, minSamplesLeaf: 1, minHessian: 1e-3 },
+      hist,
+      0,
+      4,
+      4,
+      s,
+    );
     expect(s.gain).toBeCloseTo(32 / 3, 12);
   });
 
   test('missing values go to the side learned in training', () => {
     // NaN rows share the targets of the high values → NaN must go right; then the mirror case.
-    for (const [nanTarget, expected] of [[10, 10], [0, 0]] as const) {
+    for (const [nanTarget, expected] of [
+      [10, 10],
+      [0, 0],
+    ] as const) {
       const x: number[] = [];
       const y: number[] = [];
-      for (let i = 0; i < 40; i++) { x.push(i); y.push(i < 20 ? 0 : 10); }
-      for (let i = 0; i < 20; i++) { x.push(NaN); y.push(nanTarget); }
+      for (let i = 0; i < 40; i++) {
+        x.push(i);
+        y.push(i < 20 ? 0 : 10);
+      }
+      for (let i = 0; i < 20; i++) {
+        x.push(NaN);
+        y.push(nanTarget);
+      }
       const m = new HistGradientBoostingRegressor({ ...ONE_SPLIT }).fit(col(x), Float64Array.from(y));
       expect(m.predict(col([NaN]))[0]).toBeCloseTo(expected, 9);
       expect(m.predict(col([5]))[0]).toBeCloseTo(0, 9);
@@ -142,10 +162,10 @@ describe('HistGradientBoostingRegressor', () => {
   test('bad params are named with the value and what is accepted', () => {
     const X = col([1, 2, 3]);
     const y = Float64Array.from([1, 2, 3]);
+    expect(() => new HistGradientBoostingRegressor({ maxDepth: 0 }).fit(X, y)).toThrow(new ParamError('HistGradientBoostingRegressor', 'maxDepth', 0, 'an int ≥ 1 or null'));
     expect(() => new HistGradientBoostingRegressor({ maxDepth: 0 }).fit(X, y)).toThrow(
-      new ParamError('HistGradientBoostingRegressor', 'maxDepth', 0, 'an int ≥ 1 or null'),
+      "The 'maxDepth' parameter of HistGradientBoostingRegressor must be an int ≥ 1 or null. Got 0.",
     );
-    expect(() => new HistGradientBoostingRegressor({ maxDepth: 0 }).fit(X, y)).toThrow("The 'maxDepth' parameter of HistGradientBoostingRegressor must be an int ≥ 1 or null. Got 0.");
     expect(() => new HistGradientBoostingRegressor({ learningRate: 0 }).fit(X, y)).toThrow(/'learningRate'.*a float > 0/);
     expect(() => new HistGradientBoostingRegressor({ maxBins: 256 }).fit(X, y)).toThrow(/'maxBins'.*≤ 255. Got 256/);
     expect(() => new HistGradientBoostingRegressor({ earlyStopping: 'yes' as unknown as boolean }).fit(X, y)).toThrow(/'earlyStopping'.*'auto' or a boolean. Got "yes"/);
@@ -164,7 +184,17 @@ describe('HistGradientBoostingRegressor', () => {
 
   test('getParams fills defaults; clone is unfitted with overrides', () => {
     const m = new HistGradientBoostingRegressor({ maxIter: 5 });
-    expect(m.getParams()).toMatchObject({ maxIter: 5, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, maxBins: 255, earlyStopping: 'auto', nIterNoChange: 10, tol: 1e-7, validationFraction: 0.1 });
+    expect(m.getParams()).toMatchObject({
+      maxIter: 5,
+      learningRate: 0.1,
+      maxLeafNodes: 31,
+      minSamplesLeaf: 20,
+      maxBins: 255,
+      earlyStopping: 'auto',
+      nIterNoChange: 10,
+      tol: 1e-7,
+      validationFraction: 0.1,
+    });
     const c = m.clone({ learningRate: 0.5 });
     expect(c.getParams()).toMatchObject({ maxIter: 5, learningRate: 0.5 });
     expect(() => c.predict(col([1]))).toThrow(NotFittedError);

@@ -66,7 +66,11 @@ describe('buildHistogram', () => {
       let sg = 0;
       let sh = 0;
       let sc = 0;
-      for (let s = offsets[f]!; s < offsets[f + 1]!; s++) { sg += hist[3 * s]!; sh += hist[3 * s + 1]!; sc += hist[3 * s + 2]!; }
+      for (let s = offsets[f]!; s < offsets[f + 1]!; s++) {
+        sg += hist[3 * s]!;
+        sh += hist[3 * s + 1]!;
+        sc += hist[3 * s + 2]!;
+      }
       expect(sg).toBeCloseTo(G, 10);
       expect(sh).toBeCloseTo(H, 10);
       expect(sc).toBe(N);
@@ -84,7 +88,11 @@ describe('buildHistogram', () => {
     const full = bruteHistogram(2, binned, N, offsets, range(N), g, null);
     // How worker threads share one histogram: each builds its own features into a dirty buffer.
     const hist = new Float64Array(full.length).fill(-7);
-    for (const [f0, f1] of [[0, 3], [3, 4], [4, 9]] as const) {
+    for (const [f0, f1] of [
+      [0, 3],
+      [3, 4],
+      [4, 9],
+    ] as const) {
       buildHistogram(hist, 2, binned, N, offsets, f0, f1, null, N, g, null);
       expect(hist.subarray(0, 2 * offsets[f1]!)).toEqual(full.subarray(0, 2 * offsets[f1]!));
       expect(hist.subarray(2 * offsets[f1]!).every((v) => v === -7)).toBe(true);
@@ -119,8 +127,24 @@ describe('subtractHistogram', () => {
     const order = new Rng(16).permutation(N);
     const left = order.subarray(0, 90);
     const right = order.subarray(90);
-    const child = bruteHistogram(stride, binned, N, offsets, left, Float64Array.from(left, (r) => g[r]!), h && Float64Array.from(left, (r) => h[r]!));
-    const sibling = bruteHistogram(stride, binned, N, offsets, right, Float64Array.from(right, (r) => g[r]!), h && Float64Array.from(right, (r) => h[r]!));
+    const child = bruteHistogram(
+      stride,
+      binned,
+      N,
+      offsets,
+      left,
+      Float64Array.from(left, (r) => g[r]!),
+      h && Float64Array.from(left, (r) => h[r]!),
+    );
+    const sibling = bruteHistogram(
+      stride,
+      binned,
+      N,
+      offsets,
+      right,
+      Float64Array.from(right, (r) => g[r]!),
+      h && Float64Array.from(right, (r) => h[r]!),
+    );
     subtractHistogram(parent, child, len);
     expect(parent).toEqual(sibling);
   });
@@ -136,9 +160,29 @@ describe('subtractHistogram', () => {
     const order = new Rng(19).permutation(N);
     const rows = order.subarray(0, 60);
     const child = new Float64Array(len);
-    buildHistogram(child, 2, binned, N, offsets, 0, nF, rows, 60, Float64Array.from(rows, (r) => g[r]!), null);
+    buildHistogram(
+      child,
+      2,
+      binned,
+      N,
+      offsets,
+      0,
+      nF,
+      rows,
+      60,
+      Float64Array.from(rows, (r) => g[r]!),
+      null,
+    );
     const rest = order.subarray(60);
-    const sibling = bruteHistogram(2, binned, N, offsets, rest, Float64Array.from(rest, (r) => g[r]!), null);
+    const sibling = bruteHistogram(
+      2,
+      binned,
+      N,
+      offsets,
+      rest,
+      Float64Array.from(rest, (r) => g[r]!),
+      null,
+    );
     subtractHistogram(parent, child, len);
     for (let k = 0; k < len; k += 2) {
       expect(Math.abs(parent[k]! - sibling[k]!)).toBeLessThan(1e-9);

@@ -28,9 +28,7 @@ function lutOf(nb: number, b: number, missingLeft: boolean): Uint8Array {
   return lut;
 }
 
-function partition(
-  bufs: { idx: Uint32Array; og: Float64Array; oh: Float64Array | null }, col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number,
-): number {
+function partition(bufs: { idx: Uint32Array; og: Float64Array; oh: Float64Array | null }, col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number): number {
   const n = bufs.idx.length;
   return partitionRange(bufs.idx, bufs.og, bufs.oh, new Uint32Array(n), new Float64Array(n), bufs.oh ? new Float64Array(n) : null, col, base, lut, start, end);
 }
@@ -138,8 +136,12 @@ describe('chunked partition (splitChunk + placeChunk)', () => {
       const mid = partition(serial, binned, 0, lut, s, e);
       const bufs = buffers(n, withHess, order);
       const t: SplitScratch = {
-        li: new Uint32Array(n), lg: new Float64Array(n), lh: withHess ? new Float64Array(n) : null,
-        ri: new Uint32Array(n), rg: new Float64Array(n), rh: withHess ? new Float64Array(n) : null,
+        li: new Uint32Array(n),
+        lg: new Float64Array(n),
+        lh: withHess ? new Float64Array(n) : null,
+        ri: new Uint32Array(n),
+        rg: new Float64Array(n),
+        rh: withHess ? new Float64Array(n) : null,
       };
       // Phase one: every chunk on its own; phase two: left parts from s, right parts after all left rows.
       const nl = range(K).map((k) => splitChunk(bufs.idx, bufs.og, bufs.oh, t, binned, 0, lut, chunkStart(s, e, K, k), chunkStart(s, e, K, k + 1)));

@@ -50,7 +50,13 @@ export function dyadic(n: number, seed: number, lo = 4, hi = 4): Float64Array {
 
 /** Histogram from the definition: one pass per (row, feature), rows in `rows` order, gradient `g[k]` for `rows[k]`. */
 export function bruteHistogram(
-  stride: 2 | 3, binned: Uint8Array, n: number, offsets: Int32Array, rows: ArrayLike<number>, g: ArrayLike<number>, h: ArrayLike<number> | null,
+  stride: 2 | 3,
+  binned: Uint8Array,
+  n: number,
+  offsets: Int32Array,
+  rows: ArrayLike<number>,
+  g: ArrayLike<number>,
+  h: ArrayLike<number> | null,
 ): Float64Array {
   const F = offsets.length - 1;
   const out = new Float64Array(stride * offsets[F]!);

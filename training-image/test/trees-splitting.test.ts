@@ -22,14 +22,25 @@ interface Node {
 }
 
 function node(
-  binned: Uint8Array, n: number, nBins: number[], hasMissing: number[], g: Float64Array, h: Float64Array | null,
+  binned: Uint8Array,
+  n: number,
+  nBins: number[],
+  hasMissing: number[],
+  g: Float64Array,
+  h: Float64Array | null,
   opts: { l2?: number; minSamplesLeaf?: number; minHessian?: number } = {},
 ): Node {
   const stride: 2 | 3 = h ? 3 : 2;
   const offsets = offsetsOf(nBins);
   const ctx: SplitContext = {
-    stride, nFeatures: nBins.length, offsets, nBins: Int32Array.from(nBins), hasMissing: Uint8Array.from(hasMissing),
-    l2: opts.l2 ?? 0, minSamplesLeaf: opts.minSamplesLeaf ?? 1, minHessian: opts.minHessian ?? 1e-3,
+    stride,
+    nFeatures: nBins.length,
+    offsets,
+    nBins: Int32Array.from(nBins),
+    hasMissing: Uint8Array.from(hasMissing),
+    l2: opts.l2 ?? 0,
+    minSamplesLeaf: opts.minSamplesLeaf ?? 1,
+    minHessian: opts.minHessian ?? 1e-3,
   };
   const hist = new Float64Array(stride * offsets[nBins.length]!);
   buildHistogram(hist, stride, binned, n, offsets, 0, nBins.length, null, n, g, h);
@@ -52,7 +63,11 @@ function leftSums(d: Node, f: number, b: number, missingLeft: boolean): { gl: nu
   const nb = d.ctx.nBins[f]!;
   for (let i = 0; i < d.n; i++) {
     const v = d.binned[f * d.n + i]!;
-    if (v === nb ? missingLeft : v <= b) { gl += d.g[i]!; hl += d.h[i]!; cl++; }
+    if (v === nb ? missingLeft : v <= b) {
+      gl += d.g[i]!;
+      hl += d.h[i]!;
+      cl++;
+    }
   }
   return { gl, hl, cl };
 }
@@ -112,7 +127,12 @@ describe('findBestSplit', () => {
       const n = 20 + rng.int(60);
       const nBins = [2 + rng.int(6), 1 + rng.int(12), 2 + rng.int(30)];
       const hasMissing = nBins.map(() => (rng.next() < 0.5 ? 1 : 0));
-      const binned = randomBins(n, nBins, seed, hasMissing.map((m) => (m ? 0.25 : 0)));
+      const binned = randomBins(
+        n,
+        nBins,
+        seed,
+        hasMissing.map((m) => (m ? 0.25 : 0)),
+      );
       const g = Float64Array.from({ length: n }, () => rng.normal() + (rng.next() < 0.3 ? 2 : 0));
       const h = seed % 2 ? Float64Array.from({ length: n }, () => 0.05 + rng.next()) : null;
       const opts = { l2: [0, 1, 10][seed % 3]!, minSamplesLeaf: [1, 3, 8][seed % 4 === 0 ? 2 : seed % 2]!, minHessian: [1e-3, 2][seed % 5 === 0 ? 1 : 0]! };
@@ -160,7 +180,10 @@ describe('findBestSplit', () => {
     // Bins 0, 1 pull down (g = −1), bins 2, 3 pull up (g = +1); NaN rows (bin 4) pull either way.
     const n = 50;
     const binned = Uint8Array.from(range(n), (i) => (i < 40 ? i % 4 : 4));
-    for (const [gNaN, left] of [[-1, true], [1, false]] as const) {
+    for (const [gNaN, left] of [
+      [-1, true],
+      [1, false],
+    ] as const) {
       const g = Float64Array.from(range(n), (i) => (i < 40 ? (i % 4 < 2 ? -1 : 1) : gNaN));
       const d = node(binned, n, [4], [1], g, null);
       const s = find(d);
@@ -213,7 +236,18 @@ describe('findBestSplit', () => {
     expect(findBestSplit(d.ctx, d.hist, d.G, d.H, n, stale)).toBe(false);
     expect([stale.feature, stale.gain]).toEqual([-1, 0]);
     // Hessians proportional to gradients: every child has the same value −G/H, so no gain either.
-    expect(find(node(binned, n, [255, 7], [0, 0], ones, Float64Array.from(ones, () => 2))).feature).toBe(-1);
+    expect(
+      find(
+        node(
+          binned,
+          n,
+          [255, 7],
+          [0, 0],
+          ones,
+          Float64Array.from(ones, () => 2),
+        ),
+      ).feature,
+    ).toBe(-1);
     // Every row in one bin (a constant feature), with and without a NaN bin that is empty.
     const constant = new Uint8Array(2 * n).fill(0);
     const g = Float64Array.from(range(n), (i) => i - 40);
@@ -228,7 +262,10 @@ describe('findBestSplit', () => {
     const y = Float64Array.from({ length: n }, () => rng.next());
     // Feature 0 sees y through 4 bins, feature 1 through 16: finer bins separate better.
     const binned = new Uint8Array(2 * n);
-    for (let i = 0; i < n; i++) { binned[i] = Math.floor(y[i]! * 4); binned[n + i] = Math.floor(y[i]! * 16); }
+    for (let i = 0; i < n; i++) {
+      binned[i] = Math.floor(y[i]! * 4);
+      binned[n + i] = Math.floor(y[i]! * 16);
+    }
     const g = Float64Array.from(y, (v) => (v < 0.3 ? -1 : 1));
     const d = node(binned, n, [4, 16], [0, 0], g, null);
     const s = find(d);

@@ -136,7 +136,7 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
       writeDurably(path.join(tmp, name), content);
       files[name] = sha256(content);
     };
-    const json = (v: unknown): string => JSON.stringify(v, typedArraysAsArrays, 1) + "\n";
+    const json = (v: unknown): string => JSON.stringify(v, typedArraysAsArrays, 1) + '\n';
     put(MODEL_FILES.model, json({ model: a.model, estimator: a.estimator, state: a.modelJson }));
     put(MODEL_FILES.transforms, json(a.transforms));
     if (a.contractYaml !== undefined) put(MODEL_FILES.contract, a.contractYaml);
@@ -212,7 +212,12 @@ function replaceDir(src: string, dest: string): void {
   let done = false;
   try {
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 100) throw new ModelDirError(dest, 'CORRUPTED', `could not be replaced in 100 attempts: it kept changing (other processes write the same directory) or a rename kept failing (${lastRace ?? 'unknown'}). Give each writer its own --out, and check the permissions of ${parent}.`);
+      if (attempt > 100)
+        throw new ModelDirError(
+          dest,
+          'CORRUPTED',
+          `could not be replaced in 100 attempts: it kept changing (other processes write the same directory) or a rename kept failing (${lastRace ?? 'unknown'}). Give each writer its own --out, and check the permissions of ${parent}.`,
+        );
       recoverModelDir(dest);
       // Our own earlier aside copies are superseded once something is in place.
       if (fs.existsSync(dest)) for (const o of mine.splice(0)) fs.rmSync(o, { recursive: true, force: true });
@@ -276,7 +281,8 @@ interface Leftover {
 const UNKNOWN_OWNER_STALE_MS = 60_000;
 
 function leftovers(abs: string): Leftover[] {
-  const parent = path.dirname(abs), base = path.basename(abs);
+  const parent = path.dirname(abs),
+    base = path.basename(abs);
   let names: string[];
   try {
     names = fs.readdirSync(parent);
@@ -345,9 +351,7 @@ export function recoverModelDir(dir: string, timeoutMs = 10_000): string {
       }
       return abs;
     }
-    const previous = found
-      .filter((l) => l.kind === 'old' && abandoned(l) && fs.existsSync(path.join(l.path, MODEL_FILES.manifest)))
-      .sort((a, b) => a.ageMs - b.ageMs)[0];
+    const previous = found.filter((l) => l.kind === 'old' && abandoned(l) && fs.existsSync(path.join(l.path, MODEL_FILES.manifest))).sort((a, b) => a.ageMs - b.ageMs)[0];
     if (previous && Date.now() <= deadline) {
       try {
         fs.renameSync(previous.path, abs);
@@ -363,7 +367,11 @@ export function recoverModelDir(dir: string, timeoutMs = 10_000): string {
     const live = found.find((l) => l.kind === 'old' && !abandoned(l));
     if (!live) return abs;
     if (Date.now() > deadline) {
-      throw new ModelDirError(dir, 'NOT_FOUND', `is being replaced by another process, which moved the previous model to ${live.path} and has not put the new one in place within ${timeoutMs} ms. Retry once it has finished; if no process is writing it, rename ${live.path} back to ${abs}.`);
+      throw new ModelDirError(
+        dir,
+        'NOT_FOUND',
+        `is being replaced by another process, which moved the previous model to ${live.path} and has not put the new one in place within ${timeoutMs} ms. Retry once it has finished; if no process is writing it, rename ${live.path} back to ${abs}.`,
+      );
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   }
@@ -413,7 +421,9 @@ export function readModelDir(dir: string): LoadedModelDir {
 function identity(dir: string): string | null {
   try {
     const st = fs.statSync(dir);
-    return `${st.dev}:${st.ino}:${st.ctimeMs}:${createHash('sha256').update(fs.readFileSync(path.join(dir, MODEL_FILES.manifest))).digest('hex')}`;
+    return `${st.dev}:${st.ino}:${st.ctimeMs}:${createHash('sha256')
+      .update(fs.readFileSync(path.join(dir, MODEL_FILES.manifest)))
+      .digest('hex')}`;
   } catch {
     return null;
   }
@@ -429,24 +439,39 @@ function readModelDirAt(dir: string, at: string): LoadedModelDir {
   } catch (e) {
     throw new ModelDirError(dir, 'CORRUPTED', `has an unreadable manifest.json (${(e as Error).message}).`);
   }
-  if (manifest.format !== MODEL_FORMAT || typeof manifest.files !== 'object' || manifest.files === null) throw new ModelDirError(dir, 'NOT_A_MODEL', `has a manifest.json that is not a model manifest (format ${JSON.stringify(manifest.format)}).`);
+  if (manifest.format !== MODEL_FORMAT || typeof manifest.files !== 'object' || manifest.files === null)
+    throw new ModelDirError(dir, 'NOT_A_MODEL', `has a manifest.json that is not a model manifest (format ${JSON.stringify(manifest.format)}).`);
   if (manifest.schemaVersion !== SCHEMA_VERSION) {
-    throw new ModelDirError(dir, 'INCOMPATIBLE', `has schema version ${JSON.stringify(manifest.schemaVersion)}; this runtime (${runtimeVersion()}) reads schema version ${SCHEMA_VERSION} only. Retrain the model with this runtime.`);
+    throw new ModelDirError(
+      dir,
+      'INCOMPATIBLE',
+      `has schema version ${JSON.stringify(manifest.schemaVersion)}; this runtime (${runtimeVersion()}) reads schema version ${SCHEMA_VERSION} only. Retrain the model with this runtime.`,
+    );
   }
   const current = runtimeVersion();
   if (!compatible(String(manifest.runtimeVersion), current)) {
-    throw new ModelDirError(dir, 'INCOMPATIBLE', `was written by runtime ${JSON.stringify(manifest.runtimeVersion)}, which this runtime (${current}) cannot load (needs the same major version, and not newer). Retrain the model or use runtime ${manifest.runtimeVersion}.`);
+    throw new ModelDirError(
+      dir,
+      'INCOMPATIBLE',
+      `was written by runtime ${JSON.stringify(manifest.runtimeVersion)}, which this runtime (${current}) cannot load (needs the same major version, and not newer). Retrain the model or use runtime ${manifest.runtimeVersion}.`,
+    );
   }
   const warnings: string[] = [];
   if (manifest.runtimeVersion !== current) warnings.push(`model written by runtime ${manifest.runtimeVersion}, loaded by ${current}`);
   const contents: Record<string, string> = {};
   for (const [name, digest] of Object.entries(manifest.files)) {
     const p = path.join(at, name);
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new ModelDirError(dir, 'CORRUPTED', `lists an invalid file name ${JSON.stringify(name)} in manifest.json.`);
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
+      throw new ModelDirError(dir, 'CORRUPTED', `lists an invalid file name ${JSON.stringify(name)} in manifest.json.`);
     if (!fs.existsSync(p)) throw new ModelDirError(dir, 'CORRUPTED', `is missing ${name}, listed in manifest.json. The directory is incomplete; retrain or restore it.`);
     const buf = fs.readFileSync(p);
     const got = sha256(buf);
-    if (got !== digest) throw new ModelDirError(dir, 'CORRUPTED', `has a corrupted ${name}: sha256 ${got.slice(0, 12)}… does not match ${String(digest).slice(0, 12)}… in manifest.json. Retrain or restore the directory.`);
+    if (got !== digest)
+      throw new ModelDirError(
+        dir,
+        'CORRUPTED',
+        `has a corrupted ${name}: sha256 ${got.slice(0, 12)}… does not match ${String(digest).slice(0, 12)}… in manifest.json. Retrain or restore the directory.`,
+      );
     contents[name] = buf.toString('utf8');
   }
   const parse = (name: string): unknown => {

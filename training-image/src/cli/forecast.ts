@@ -70,7 +70,10 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
   const bt = f.backtest;
   const result = {
     threshold: threshold ?? null,
-    crossing: crossing && (crossing.date !== null || crossing.lower !== null || crossing.upper !== null) ? { date: iso(crossing.date), lower: iso(crossing.lower), upper: iso(crossing.upper) } : null,
+    crossing:
+      crossing && (crossing.date !== null || crossing.lower !== null || crossing.upper !== null)
+        ? { date: iso(crossing.date), lower: iso(crossing.lower), upper: iso(crossing.upper) }
+        : null,
     backtest: bt,
     model: f.model,
     points: s.times.length,
@@ -79,7 +82,11 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
     frequencyMs: f.frequency,
     forecast: Array.from(fc.times, (t, i) => ({ time: iso(t), mean: fc.mean[i]!, lower: fc.lower[i]!, upper: fc.upper[i]! })),
   };
-  if (out) fs.writeFileSync(out, formatCsv(['time', 'mean', 'lower', 'upper'], [Array.from(fc.times, (t) => new Date(t).toISOString()), Array.from(fc.mean), Array.from(fc.lower), Array.from(fc.upper)]));
+  if (out)
+    fs.writeFileSync(
+      out,
+      formatCsv(['time', 'mean', 'lower', 'upper'], [Array.from(fc.times, (t) => new Date(t).toISOString()), Array.from(fc.mean), Array.from(fc.lower), Array.from(fc.upper)]),
+    );
   if (values.json) {
     io.out(JSON.stringify(result, null, 2));
     return EXIT.OK;

@@ -59,7 +59,10 @@ export function choiceOpt<T extends string>(values: Record<string, unknown>, nam
 export function listOpt(values: Record<string, unknown>, name: string): string[] {
   const v = values[name];
   const parts = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  return parts.flatMap((p) => String(p).split(',')).map((s) => s.trim()).filter(Boolean);
+  return parts
+    .flatMap((p) => String(p).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -73,7 +76,8 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
   for (const p of pairs) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new UsageError(`--params expects key=value pairs (e.g. alpha=0.5); got ${show(p)}`);
-    const k = p.slice(0, eq).trim(), raw = p.slice(eq + 1).trim();
+    const k = p.slice(0, eq).trim(),
+      raw = p.slice(eq + 1).trim();
     let v: unknown = raw;
     if (raw === 'true') v = true;
     else if (raw === 'false') v = false;

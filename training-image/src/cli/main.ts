@@ -95,7 +95,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return EXIT.FAILED;
     }
     // A system call that failed where no command expected it: its operation, path and reason in words, not the raw errno text.
-    const message = isSystemError(e) ? `${describeSystemError(e)}. Fix: check the path and its permissions, then run again (MLOPS_DEBUG=1 shows where it failed).` : ((e as Error)?.message ?? String(e));
+    const message = isSystemError(e)
+      ? `${describeSystemError(e)}. Fix: check the path and its permissions, then run again (MLOPS_DEBUG=1 shows where it failed).`
+      : ((e as Error)?.message ?? String(e));
     io.err(`mlops ${cmd}: ${cut(message)}`);
     if (process.env.MLOPS_DEBUG) io.err((e as Error).stack ?? '');
     return EXIT.FAILED;

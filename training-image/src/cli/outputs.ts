@@ -52,7 +52,8 @@ function statOf(p: string): fs.Stats | null {
 
 function sameFile(a: string, b: string): boolean {
   if (a === b) return true;
-  const sa = statOf(a), sb = statOf(b);
+  const sa = statOf(a),
+    sb = statOf(b);
   return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
@@ -89,20 +90,28 @@ export function checkFileOutput(o: {
   const st = statOf(real);
   if (st?.isDirectory()) {
     const model = isModelDir(real) ? ' (a model directory)' : '';
-    throw new UsageError(`${o.flag} '${shown}' is a folder${model}${via(o.path, real)}; it needs the path of a file to write the ${o.purpose} to. Fix: give a file path, e.g. ${o.flag} ${model ? o.example : showPath(path.join(o.path, o.example))}.`);
+    throw new UsageError(
+      `${o.flag} '${shown}' is a folder${model}${via(o.path, real)}; it needs the path of a file to write the ${o.purpose} to. Fix: give a file path, e.g. ${o.flag} ${model ? o.example : showPath(path.join(o.path, o.example))}.`,
+    );
   }
   const allowed = o.allowInModel !== undefined && real === path.join(realPath(o.allowInModel.model), o.allowInModel.file);
   const model = allowed ? null : enclosingModelDir(path.dirname(real));
   if (model !== null) {
-    throw new UsageError(`${o.flag} '${shown}' is inside the model directory '${showPath(model)}'${via(o.path, real)}: a model directory holds the files its manifest.json lists (checksummed) and is replaced as a whole when the model is retrained, so the ${o.purpose} would break the model or be lost. Fix: write outside the model directory, e.g. ${o.flag} ${o.example}.`);
+    throw new UsageError(
+      `${o.flag} '${shown}' is inside the model directory '${showPath(model)}'${via(o.path, real)}: a model directory holds the files its manifest.json lists (checksummed) and is replaced as a whole when the model is retrained, so the ${o.purpose} would break the model or be lost. Fix: write outside the model directory, e.g. ${o.flag} ${o.example}.`,
+    );
   }
   for (const i of o.inputs) {
     const inReal = realPath(i.path);
     if (sameFile(real, inReal)) {
-      throw new UsageError(`${o.flag} '${shown}' is the ${i.flag} input '${showPath(i.path)}'${via(o.path, real)}: writing the ${o.purpose} would replace it. Fix: write to another file, e.g. ${o.flag} ${o.example}.`);
+      throw new UsageError(
+        `${o.flag} '${shown}' is the ${i.flag} input '${showPath(i.path)}'${via(o.path, real)}: writing the ${o.purpose} would replace it. Fix: write to another file, e.g. ${o.flag} ${o.example}.`,
+      );
     }
     if (!allowed && statOf(inReal)?.isDirectory() && isInside(real, inReal)) {
-      throw new UsageError(`${o.flag} '${shown}' is inside the ${i.flag} folder '${showPath(i.path)}'${via(o.path, real)}: writing the ${o.purpose} there would change that input. Fix: write outside it, e.g. ${o.flag} ${o.example}.`);
+      throw new UsageError(
+        `${o.flag} '${shown}' is inside the ${i.flag} folder '${showPath(i.path)}'${via(o.path, real)}: writing the ${o.purpose} there would change that input. Fix: write outside it, e.g. ${o.flag} ${o.example}.`,
+      );
     }
   }
   assertWritable([{ dir: path.dirname(real), where: `arg:${o.flag}`, purpose: o.purpose }], { local: true, nothing: 'Nothing was read or written.' });
@@ -120,20 +129,28 @@ export function checkModelOutput(o: { readonly flag: string; readonly path: stri
   const real = realPath(o.path);
   const st = statOf(real);
   if (st && !st.isDirectory()) {
-    throw new UsageError(`${o.flag} '${shown}' is an existing file${via(o.path, real)}; a model directory is a folder. Fix: give a folder path that does not exist yet (or an existing model directory to replace), e.g. ${o.flag} model.`);
+    throw new UsageError(
+      `${o.flag} '${shown}' is an existing file${via(o.path, real)}; a model directory is a folder. Fix: give a folder path that does not exist yet (or an existing model directory to replace), e.g. ${o.flag} model.`,
+    );
   }
   for (const i of o.inputs) {
     const inReal = realPath(i.path);
     if (isInside(inReal, real)) {
-      throw new UsageError(`${o.flag} '${shown}' holds the ${i.flag} input '${showPath(i.path)}'${via(o.path, real)}: replacing the model directory would delete it. Fix: keep inputs outside the model directory, or give another ${o.flag}.`);
+      throw new UsageError(
+        `${o.flag} '${shown}' holds the ${i.flag} input '${showPath(i.path)}'${via(o.path, real)}: replacing the model directory would delete it. Fix: keep inputs outside the model directory, or give another ${o.flag}.`,
+      );
     }
   }
   if (st && !isModelDir(real) && fs.readdirSync(real).length > 0) {
-    throw new UsageError(`${o.flag} '${shown}' is a folder that is not empty and is not a model directory (it has no model manifest.json)${via(o.path, real)}; it would be replaced as a whole. Fix: give a new folder path, e.g. ${o.flag} ${showPath(path.join(o.path, 'model'))}.`);
+    throw new UsageError(
+      `${o.flag} '${shown}' is a folder that is not empty and is not a model directory (it has no model manifest.json)${via(o.path, real)}; it would be replaced as a whole. Fix: give a new folder path, e.g. ${o.flag} ${showPath(path.join(o.path, 'model'))}.`,
+    );
   }
   const enclosing = enclosingModelDir(path.dirname(real));
   if (enclosing !== null) {
-    throw new UsageError(`${o.flag} '${shown}' is inside the model directory '${showPath(enclosing)}'${via(o.path, real)}: its files are checksummed, so a model written there would break it. Fix: give a folder outside it.`);
+    throw new UsageError(
+      `${o.flag} '${shown}' is inside the model directory '${showPath(enclosing)}'${via(o.path, real)}: its files are checksummed, so a model written there would break it. Fix: give a folder outside it.`,
+    );
   }
   // Before the data is read: an unwritable output would otherwise fail only after the whole training.
   assertWritable([{ dir: path.dirname(real), where: `arg:${o.flag}`, purpose: 'model directory' }], { local: true });

@@ -27,7 +27,8 @@ Step options:
 `;
 
 /** Help text of `mlops pipeline`. */
-export const PIPELINE_HELP = `Usage: mlops pipeline run <pipeline.yaml> [options]
+export const PIPELINE_HELP =
+  `Usage: mlops pipeline run <pipeline.yaml> [options]
        mlops pipeline step --uses <kind> [--inputs <json>] [--params <json>] [--outputs <json>] [options]
 
 Runs a pipeline (see training-image/src/pipeline/FORMAT.md): steps in
@@ -46,7 +47,6 @@ that no cache entry points into are removed; cache entries are kept per step
 up to MLOPS_CACHE_KEEP (default 10, or all) — see FORMAT.md "Retention".
 ` + STEP_HELP;
 
-
 /** \`mlops pipeline run <file>\`. */
 export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
@@ -57,13 +57,21 @@ export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
   if (sub === 'step') return stepCommand(rest, io);
   if (sub !== 'run') throw new UsageError(`unknown subcommand ${show(sub)}; use \`mlops pipeline run <pipeline.yaml>\` or \`mlops pipeline step --uses <kind> …\``);
   const files = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--root', '--param'].includes(rest[i - 1]!)));
-  const { values } = parse(rest.filter((a) => !files.includes(a)), { root: { type: 'string' }, param: { type: 'string', multiple: true }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' } });
+  const { values } = parse(
+    rest.filter((a) => !files.includes(a)),
+    { root: { type: 'string' }, param: { type: 'string', multiple: true }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' } },
+  );
   if (values.help) {
     io.out(PIPELINE_HELP);
     return EXIT.OK;
   }
   if (files.length !== 1) throw new UsageError(`give exactly one pipeline file; got ${files.length ? files.join(', ') : 'none'}`);
-  const r = await runPipeline(files[0]!, { root: optional(values, 'root'), params: parseParams(listOpt(values, 'param')), noCache: values['no-cache'] === true, log: (l) => io.err(l) });
+  const r = await runPipeline(files[0]!, {
+    root: optional(values, 'root'),
+    params: parseParams(listOpt(values, 'param')),
+    noCache: values['no-cache'] === true,
+    log: (l) => io.err(l),
+  });
   if (values.json) io.out(JSON.stringify(r.run, null, 2));
   else {
     const lines: string[] = [];
@@ -116,7 +124,16 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
   };
   let values: Record<string, unknown>;
   try {
-    ({ values } = parse(argv, { uses: { type: 'string' }, inputs: { type: 'string' }, params: { type: 'string' }, outputs: { type: 'string' }, work: { type: 'string' }, name: { type: 'string' }, model: { type: 'string' }, root: { type: 'string' } }));
+    ({ values } = parse(argv, {
+      uses: { type: 'string' },
+      inputs: { type: 'string' },
+      params: { type: 'string' },
+      outputs: { type: 'string' },
+      work: { type: 'string' },
+      name: { type: 'string' },
+      model: { type: 'string' },
+      root: { type: 'string' },
+    }));
   } catch (e) {
     return fail('BAD_ARGUMENT', '(command line)', `${(e as Error).message}; run \`mlops pipeline --help\`.`, EXIT.USAGE);
   }
@@ -134,7 +151,17 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     return fail('BAD_ARGUMENT', (e as { path: string }).path, (e as Error).message, EXIT.USAGE);
   }
-  const r = await runStep({ uses, inputs, params, outputs, name: optional(values, 'name'), model: optional(values, 'model'), root: optional(values, 'root'), work: optional(values, 'work'), log: (l) => io.err(l) });
+  const r = await runStep({
+    uses,
+    inputs,
+    params,
+    outputs,
+    name: optional(values, 'name'),
+    model: optional(values, 'model'),
+    root: optional(values, 'root'),
+    work: optional(values, 'work'),
+    log: (l) => io.err(l),
+  });
   if (!r.ok) return fail(r.error.code, r.error.path, r.error.message, r.error.code === 'BAD_ARGUMENT' ? EXIT.USAGE : EXIT.FAILED);
   io.out(JSON.stringify(r));
   if (r.summary) io.err(`${r.step} (${r.uses}): ${r.summary}`);

@@ -58,7 +58,17 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const modelDir = required(values, 'model');
   const dataPath = required(values, 'data');
   const out = optional(values, 'out') ?? path.join(modelDir, EVALUATION_FILE);
-  checkFileOutput({ flag: '--out', path: out, purpose: 'metrics JSON', example: EVALUATION_FILE, inputs: [{ flag: '--data', path: dataPath }, { flag: '--model', path: modelDir }], allowInModel: { model: modelDir, file: EVALUATION_FILE } });
+  checkFileOutput({
+    flag: '--out',
+    path: out,
+    purpose: 'metrics JSON',
+    example: EVALUATION_FILE,
+    inputs: [
+      { flag: '--data', path: dataPath },
+      { flag: '--model', path: modelDir },
+    ],
+    allowInModel: { model: modelDir, file: EVALUATION_FILE },
+  });
   const e = evaluateModelDir({ model: modelDir, data: dataPath, out, log: (l) => io.err(l) });
   io.out(values.json ? JSON.stringify(e.doc, null, 2) : formatEvaluation(e));
   return EXIT.OK;
@@ -66,7 +76,13 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
 
 /** `mlops predict`. */
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, keep: { type: 'string', multiple: true }, json: { type: 'boolean' } });
+  const { values } = parse(argv, {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    keep: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  });
   if (values.help) {
     io.out(PREDICT_HELP);
     return EXIT.OK;
@@ -75,7 +91,16 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const dataPath = required(values, 'data');
   const outPath = required(values, 'out');
   const keep = listOpt(values, 'keep');
-  checkFileOutput({ flag: '--out', path: outPath, purpose: 'predictions CSV', example: 'predictions.csv', inputs: [{ flag: '--data', path: dataPath }, { flag: '--model', path: modelDir }] });
+  checkFileOutput({
+    flag: '--out',
+    path: outPath,
+    purpose: 'predictions CSV',
+    example: 'predictions.csv',
+    inputs: [
+      { flag: '--data', path: dataPath },
+      { flag: '--model', path: modelDir },
+    ],
+  });
   const t0 = Date.now();
   const { model, frame } = loadModelAndData(modelDir, dataPath, (l) => io.err(l));
   for (const k of keep) frame.column(k);
@@ -91,7 +116,13 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   for (const k of keep) {
     const c = frame.column(k);
     header.push(k);
-    cols.push(c.type === 'string' ? c.values.map((v) => v ?? '') : c.type === 'datetime' ? Array.from(c.values, (v) => (Number.isFinite(v) ? new Date(v).toISOString() : '')) : Array.from(c.values));
+    cols.push(
+      c.type === 'string'
+        ? c.values.map((v) => v ?? '')
+        : c.type === 'datetime'
+          ? Array.from(c.values, (v) => (Number.isFinite(v) ? new Date(v).toISOString() : ''))
+          : Array.from(c.values),
+    );
   }
   header.push('prediction');
   if (p.values) cols.push(Array.from(p.values));

@@ -87,7 +87,10 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       io.err(`mlops serve: ${signal}: draining ${s.inFlight()} in-flight request(s)…`);
-      s.drain().then(() => resolve(EXIT.OK), () => resolve(EXIT.FAILED));
+      s.drain().then(
+        () => resolve(EXIT.OK),
+        () => resolve(EXIT.FAILED),
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

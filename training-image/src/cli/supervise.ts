@@ -81,7 +81,9 @@ export function supervise(argv: readonly string[], o: SuperviseOptions = {}): Pr
     jobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-job-'));
     fs.mkdirSync(path.join(jobDir, 'tmp'));
   } catch (e) {
-    log(`${label}: cannot create a job folder in ${os.tmpdir()} (${(e as Error).message}); a stopped job cannot be cleaned up. Make it writable (docker run --tmpfs /tmp) or set TMPDIR to a writable folder.`);
+    log(
+      `${label}: cannot create a job folder in ${os.tmpdir()} (${(e as Error).message}); a stopped job cannot be cleaned up. Make it writable (docker run --tmpfs /tmp) or set TMPDIR to a writable folder.`,
+    );
     jobDir = null;
   }
   const journal = jobDir ? path.join(jobDir, 'journal') : null;
@@ -244,7 +246,11 @@ function markRunEnded(file: string, reason: string): boolean {
   const now = new Date();
   const stopped = reason.startsWith('stopped');
   const running = run.steps?.find((s) => s.status === 'running');
-  const error = { code: stopped ? 'STOPPED' : 'ABORTED', path: running ? `steps.${running.name}` : 'run', message: `the run's process was ${reason}${running ? ` during step '${running.name}'` : ''}; nothing after that step ran.` };
+  const error = {
+    code: stopped ? 'STOPPED' : 'ABORTED',
+    path: running ? `steps.${running.name}` : 'run',
+    message: `the run's process was ${reason}${running ? ` during step '${running.name}'` : ''}; nothing after that step ran.`,
+  };
   for (const s of run.steps ?? []) {
     if (s.status === 'running') {
       s.status = 'failed';

@@ -74,7 +74,10 @@ nothing; on SageMaker the reason goes to /opt/ml/output/failure.
 function parseColumnLists(items: string[], flag: string): { column: string; values: number[] }[] {
   return items.map((s) => {
     const eq = s.indexOf('=');
-    const nums = s.slice(eq + 1).split(/[,;]/).map((x) => Number(x.trim()));
+    const nums = s
+      .slice(eq + 1)
+      .split(/[,;]/)
+      .map((x) => Number(x.trim()));
     if (eq <= 0 || nums.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} expects column=N[,N…] with integers ≥ 1; got ${show(s)}`);
     return { column: s.slice(0, eq), values: nums };
   });
@@ -124,7 +127,10 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const rolling = parseColumnLists(listOptRaw(values, 'rolling'), 'rolling');
 
   const gate = gateOpt(values);
-  if (gate.length && holdout === 0) throw new UsageError(`--gate ${show(formatGate(gate))} bounds the holdout metrics, and --holdout 0 measures none; use a holdout > 0 (default ${TRAIN_DEFAULTS.holdout}) or drop the gate`);
+  if (gate.length && holdout === 0)
+    throw new UsageError(
+      `--gate ${show(formatGate(gate))} bounds the holdout metrics, and --holdout 0 measures none; use a holdout > 0 (default ${TRAIN_DEFAULTS.holdout}) or drop the gate`,
+    );
   const contractPath = optional(values, 'contract');
   // Before the data is read: a wrong or unwritable output would otherwise fail only after the whole training.
   checkModelOutput({ flag: '--out', path: out, inputs: [{ flag: '--data', path: dataPath }, ...(contractPath ? [{ flag: '--contract', path: contractPath }] : [])] });
@@ -183,8 +189,13 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     if (holdoutMetrics) {
       const notDefined = (holdoutMetrics.notDefined ?? {}) as Record<string, string>;
       lines.push(
-        `Holdout (${holdoutMetrics.rows} rows, ${holdoutMetrics.split}): ${Object.entries(holdoutMetrics).filter(([k]) => !['rows', 'fraction', 'split', 'notDefined'].includes(k)).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}` +
-          Object.entries(notDefined).map(([k, why]) => `; ${k} not defined: ${why}`).join(''),
+        `Holdout (${holdoutMetrics.rows} rows, ${holdoutMetrics.split}): ${Object.entries(holdoutMetrics)
+          .filter(([k]) => !['rows', 'fraction', 'split', 'notDefined'].includes(k))
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')}` +
+          Object.entries(notDefined)
+            .map(([k, why]) => `; ${k} not defined: ${why}`)
+            .join(''),
       );
     }
     const top = topImportances(result.importance);

@@ -20,7 +20,9 @@ export function runtimeUser(env: NodeJS.ProcessEnv = process.env): { uid: number
   if (raw === undefined || raw.trim() === '') return null;
   const m = /^\s*(\d+)(?::(\d+))?\s*$/.exec(raw);
   if (!m || Number(m[1]) === 0) {
-    throw new Error(`MLOPS_RUN_AS must be <uid>[:<gid>] with a uid other than 0, e.g. 1000:1000; got ${JSON.stringify(raw)}. Unset it to use ${DEFAULT_RUNTIME_USER.uid}:${DEFAULT_RUNTIME_USER.gid}, or set MLOPS_KEEP_ROOT=1 to stay root.`);
+    throw new Error(
+      `MLOPS_RUN_AS must be <uid>[:<gid>] with a uid other than 0, e.g. 1000:1000; got ${JSON.stringify(raw)}. Unset it to use ${DEFAULT_RUNTIME_USER.uid}:${DEFAULT_RUNTIME_USER.gid}, or set MLOPS_KEEP_ROOT=1 to stay root.`,
+    );
   }
   return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }

@@ -42,7 +42,11 @@ export class ContractError extends Error {
   constructor(issues: ContractIssue | readonly ContractIssue[]) {
     const list = Array.isArray(issues) ? (issues as readonly ContractIssue[]) : [issues as ContractIssue];
     // Each line cut: paths and messages quote what the user gave, which can be any length.
-    super(list.length === 1 ? cut(`[${list[0]!.code}] ${list[0]!.path}: ${list[0]!.message}`) : `${list.length} problems:\n${list.map((i) => `  - ${cut(`[${i.code}] ${i.path}: ${i.message}`)}`).join('\n')}`);
+    super(
+      list.length === 1
+        ? cut(`[${list[0]!.code}] ${list[0]!.path}: ${list[0]!.message}`)
+        : `${list.length} problems:\n${list.map((i) => `  - ${cut(`[${i.code}] ${i.path}: ${i.message}`)}`).join('\n')}`,
+    );
     this.name = 'ContractError';
     this.issues = list;
   }

@@ -56,7 +56,12 @@ export function resolveCsv(input: string, workDir: string, label: string, where:
       first = f;
       parts.push(text.endsWith('\n') || text === '' ? text : `${text}\n`);
     } else {
-      if (h !== header) throw contractError('HEADER_MISMATCH', where, `${showPath(f)} has header ${show(h, 200)}, but ${showPath(first)} has ${show(header, 200)}. All files of one input must have the same columns in the same order.`);
+      if (h !== header)
+        throw contractError(
+          'HEADER_MISMATCH',
+          where,
+          `${showPath(f)} has header ${show(h, 200)}, but ${showPath(first)} has ${show(header, 200)}. All files of one input must have the same columns in the same order.`,
+        );
       const body = nl < 0 ? '' : text.slice(nl + 1);
       parts.push(body === '' || body.endsWith('\n') ? body : `${body}\n`);
     }
@@ -72,7 +77,8 @@ export function resolveCsv(input: string, workDir: string, label: string, where:
 export function singleFile(dir: string, exts: readonly string[], where: string): string | null {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return null;
   const hits = listFiles(dir).filter((f) => exts.some((e) => f.toLowerCase().endsWith(e)));
-  if (hits.length > 1) throw contractError('BAD_SETTING', where, `holds ${hits.length} ${exts.join('/')} files (${hits.map((h) => path.basename(h)).join(', ')}); keep exactly one.`);
+  if (hits.length > 1)
+    throw contractError('BAD_SETTING', where, `holds ${hits.length} ${exts.join('/')} files (${hits.map((h) => path.basename(h)).join(', ')}); keep exactly one.`);
   return hits[0] ?? null;
 }
 
@@ -93,7 +99,11 @@ function publish(staged: string, dest: string, where: string): string[] {
   const existing = fs.readdirSync(dest).filter((n) => !n.startsWith('.'));
   const manifestPath = path.join(dest, MODEL_FILES.manifest);
   if (existing.length && !fs.existsSync(manifestPath)) {
-    throw contractError('OUTPUT_NOT_A_MODEL_DIR', where, `${show(dest, 300)} is not empty and is not a model directory (no manifest.json); refusing to write into it. Give an empty folder.`);
+    throw contractError(
+      'OUTPUT_NOT_A_MODEL_DIR',
+      where,
+      `${show(dest, 300)} is not empty and is not a model directory (no manifest.json); refusing to write into it. Give an empty folder.`,
+    );
   }
   if (existing.length) {
     // Remove the old model's files (they are listed in its manifest), manifest first.

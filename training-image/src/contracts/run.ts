@@ -62,11 +62,13 @@ export function readHyperparameters(file: string): RawSetting[] {
   } catch (e) {
     throw contractError('BAD_HYPERPARAMETERS_FILE', file, `is not valid JSON (${(e as Error).message}). SageMaker writes it from the training job's HyperParameters map.`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw contractError('BAD_HYPERPARAMETERS_FILE', file, `must hold a JSON object of name → value; got ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)}.`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw contractError('BAD_HYPERPARAMETERS_FILE', file, `must hold a JSON object of name → value; got ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)}.`);
   const issues: ContractIssue[] = [];
   const out: RawSetting[] = [];
   for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (typeof v === 'object' && v !== null) issues.push({ code: 'BAD_HYPERPARAMETERS_FILE', path: `${file}#${key}`, message: `must be a string (SageMaker passes every hyperparameter as a string); got ${show(v)}.` });
+    if (typeof v === 'object' && v !== null)
+      issues.push({ code: 'BAD_HYPERPARAMETERS_FILE', path: `${file}#${key}`, message: `must be a string (SageMaker passes every hyperparameter as a string); got ${show(v)}.` });
     else out.push({ key, value: v === null ? 'null' : String(v), where: `${file}#${key}` });
   }
   if (issues.length) throw new ContractError(issues);
@@ -213,12 +215,19 @@ async function runSageMaker(argv: string[], outer: Io, env: NodeJS.ProcessEnv, o
     const data = pick({ value: args.data, where: 'arg:--data' }, trainChannel ? { value: trainChannel, where: `channel:${path.basename(trainChannel)}` } : undefined);
     if (!data) {
       const have = fs.existsSync(sm.data) ? fs.readdirSync(sm.data).filter((n) => !n.startsWith('.')) : [];
-      throw contractError('MISSING_DATA', sm.data, `has no 'train' (or 'training') channel${have.length ? `; channels present: ${have.join(', ')}` : ''}. Name the training job's input channel 'train'.`);
+      throw contractError(
+        'MISSING_DATA',
+        sm.data,
+        `has no 'train' (or 'training') channel${have.length ? `; channels present: ${have.join(', ')}` : ''}. Name the training job's input channel 'train'.`,
+      );
     }
     const contractFile = settings.contract ? undefined : singleFile(path.join(sm.data, 'contract'), ['.yaml', '.yml'], 'channel:contract');
     const s: TrainSettings = contractFile ? { ...settings, contract: contractFile } : settings;
     requireTarget(s, 'sagemaker');
-    const validation = pick({ value: args.validation, where: 'arg:--validation' }, channel('validation') ? { value: channel('validation'), where: 'channel:validation' } : undefined);
+    const validation = pick(
+      { value: args.validation, where: 'arg:--validation' },
+      channel('validation') ? { value: channel('validation'), where: 'channel:validation' } : undefined,
+    );
     const plan: Plan = {
       settings: s,
       data: resolveCsv(data.value, work, 'train', data.where, (l) => io.err(l)),
@@ -261,12 +270,30 @@ async function runVertex(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunT
   const settings = resolveSettings([envSettings(env), args.settings]);
   const issues: ContractIssue[] = [];
   if (env.AIP_DATA_FORMAT && env.AIP_DATA_FORMAT.toLowerCase() !== 'csv') {
-    issues.push({ code: 'BAD_SETTING', path: 'env:AIP_DATA_FORMAT', message: `is ${show(env.AIP_DATA_FORMAT)}; this runtime reads CSV. Export the managed dataset as CSV (or pass --data with a CSV path).` });
+    issues.push({
+      code: 'BAD_SETTING',
+      path: 'env:AIP_DATA_FORMAT',
+      message: `is ${show(env.AIP_DATA_FORMAT)}; this runtime reads CSV. Export the managed dataset as CSV (or pass --data with a CSV path).`,
+    });
   }
-  const data = pick({ value: args.data, where: 'arg:--data' }, { value: env.AIP_TRAINING_DATA_URI, where: 'env:AIP_TRAINING_DATA_URI' }, { value: env.MLOPS_DATA, where: 'env:MLOPS_DATA' });
+  const data = pick(
+    { value: args.data, where: 'arg:--data' },
+    { value: env.AIP_TRAINING_DATA_URI, where: 'env:AIP_TRAINING_DATA_URI' },
+    { value: env.MLOPS_DATA, where: 'env:MLOPS_DATA' },
+  );
   const out = pick({ value: args.out, where: 'arg:--out' }, { value: env.AIP_MODEL_DIR, where: 'env:AIP_MODEL_DIR' }, { value: env.MLOPS_OUT, where: 'env:MLOPS_OUT' });
-  if (!data) issues.push({ code: 'MISSING_DATA', path: 'env:AIP_TRAINING_DATA_URI', message: 'no training data: give --data <csv|gs://…>, or run with a managed dataset (AIP_TRAINING_DATA_URI), or set MLOPS_DATA.' });
-  if (!out) issues.push({ code: 'MISSING_OUTPUT', path: 'env:AIP_MODEL_DIR', message: "no model output: set the custom job's baseOutputDirectory (Vertex AI then sets AIP_MODEL_DIR), or give --out <dir|gs://…>, or set MLOPS_OUT." });
+  if (!data)
+    issues.push({
+      code: 'MISSING_DATA',
+      path: 'env:AIP_TRAINING_DATA_URI',
+      message: 'no training data: give --data <csv|gs://…>, or run with a managed dataset (AIP_TRAINING_DATA_URI), or set MLOPS_DATA.',
+    });
+  if (!out)
+    issues.push({
+      code: 'MISSING_OUTPUT',
+      path: 'env:AIP_MODEL_DIR',
+      message: "no model output: set the custom job's baseOutputDirectory (Vertex AI then sets AIP_MODEL_DIR), or give --out <dir|gs://…>, or set MLOPS_OUT.",
+    });
   if (issues.length) throw new ContractError(issues);
   if (!isGsUri(out!.value)) assertWritable([{ dir: out!.value, where: out!.where, purpose: 'model directory' }]);
   requireTarget(settings, 'vertex');
@@ -288,7 +315,11 @@ async function runVertex(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunT
 
 function checkMounted(p: { value: string; where: string }, kind: 'input' | 'output'): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.value)) {
-    throw contractError('BAD_ARGUMENT', p.where, `is the URI ${show(p.value, 300)}, not a path. Give the job's ${kind} mode: ${kind === 'input' ? 'ro_mount or download' : 'rw_mount or upload'}, so Azure ML passes a local path.`);
+    throw contractError(
+      'BAD_ARGUMENT',
+      p.where,
+      `is the URI ${show(p.value, 300)}, not a path. Give the job's ${kind} mode: ${kind === 'input' ? 'ro_mount or download' : 'rw_mount or upload'}, so Azure ML passes a local path.`,
+    );
   }
 }
 
@@ -298,8 +329,18 @@ async function runAzureMl(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: Run
   const data = pick({ value: args.data, where: 'arg:--data' }, single(env, 'AZURE_ML_INPUT_'), { value: env.MLOPS_DATA, where: 'env:MLOPS_DATA' });
   const out = pick({ value: args.out, where: 'arg:--out' }, single(env, 'AZURE_ML_OUTPUT_'), { value: env.MLOPS_OUT, where: 'env:MLOPS_OUT' });
   const issues: ContractIssue[] = [];
-  if (!data) issues.push({ code: 'MISSING_DATA', path: 'arg:--data', message: 'no training data: pass it in the command job, e.g. `mlops train --data ${{inputs.training_data}} --out ${{outputs.model}} --target <column>`.' });
-  if (!out) issues.push({ code: 'MISSING_OUTPUT', path: 'arg:--out', message: 'no model output: pass it in the command job, e.g. `--out ${{outputs.model}}` (an output of type uri_folder).' });
+  if (!data)
+    issues.push({
+      code: 'MISSING_DATA',
+      path: 'arg:--data',
+      message: 'no training data: pass it in the command job, e.g. `mlops train --data ${{inputs.training_data}} --out ${{outputs.model}} --target <column>`.',
+    });
+  if (!out)
+    issues.push({
+      code: 'MISSING_OUTPUT',
+      path: 'arg:--out',
+      message: 'no model output: pass it in the command job, e.g. `--out ${{outputs.model}}` (an output of type uri_folder).',
+    });
   if (issues.length) throw new ContractError(issues);
   checkMounted(data!, 'input');
   checkMounted(out!, 'output');

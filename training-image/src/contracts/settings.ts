@@ -61,7 +61,10 @@ export const GATE_METRICS: readonly MetricName[] = Object.keys(GREATER_IS_BETTER
 export function parseGate(text: string): { bounds: GateBound[]; problems: string[] } {
   const bounds: GateBound[] = [];
   const problems: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const m = /^([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(part);
     if (!m) {
       problems.push(`${show(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
@@ -154,7 +157,11 @@ export function modelParamSpec(model: ConcreteModel): ModelParamSpec {
     }
     case 'random-forest': {
       const f = require('../trees/forest') as typeof import('../trees/forest');
-      return { estimator: 'random-forest (RandomForest)', specs: f.RF_PARAMS, unions: { maxFeatures: { also: ['sqrt', 'log2'], accepted: "'sqrt', 'log2', a float in (0, 1] or an int > 1" } } };
+      return {
+        estimator: 'random-forest (RandomForest)',
+        specs: f.RF_PARAMS,
+        unions: { maxFeatures: { also: ['sqrt', 'log2'], accepted: "'sqrt', 'log2', a float in (0, 1] or an int > 1" } },
+      };
     }
     case 'gbdt': {
       const h = require('../trees/hgb') as typeof import('../trees/hgb');
@@ -201,9 +208,13 @@ function describeSpec(spec: ParamSpec): string {
  * `null`/`None` for nullable, enum strings, union strings such as `'auto'`),
  * checking ranges; returns the value or an error message.
  */
-export function coerceParamValue(raw: string, spec: ParamSpec, union?: { readonly also: readonly string[]; readonly accepted: string }): { ok: true; value: unknown } | { ok: false; accepted: string } {
+export function coerceParamValue(
+  raw: string,
+  spec: ParamSpec,
+  union?: { readonly also: readonly string[]; readonly accepted: string },
+): { ok: true; value: unknown } | { ok: false; accepted: string } {
   const v = unquote(raw);
-  if (union && union.also.includes(v)) return { ok: true, value: v };
+  if (union?.also.includes(v)) return { ok: true, value: v };
   const accepted = union?.accepted ?? describeSpec(spec);
   const num = v === '' ? NaN : Number(v);
   switch (spec.type) {
@@ -212,7 +223,8 @@ export function coerceParamValue(raw: string, spec: ParamSpec, union?: { readonl
       if (spec.nullable && /^(null|none)$/i.test(v)) return { ok: true, value: null };
       if (!Number.isFinite(num)) return { ok: false, accepted };
       if (spec.type === 'int' && !Number.isInteger(num)) return { ok: false, accepted };
-      const exMin = spec.type === 'float' && spec.exclusiveMin, exMax = spec.type === 'float' && spec.exclusiveMax;
+      const exMin = spec.type === 'float' && spec.exclusiveMin,
+        exMax = spec.type === 'float' && spec.exclusiveMax;
       if (spec.min !== undefined && (exMin ? num <= spec.min : num < spec.min)) return { ok: false, accepted };
       if (spec.max !== undefined && (exMax ? num >= spec.max : num > spec.max)) return { ok: false, accepted };
       return { ok: true, value: num };
@@ -229,7 +241,10 @@ export function coerceParamValue(raw: string, spec: ParamSpec, union?: { readonl
 /** Splits `k=v,k=v` (or `;`/whitespace separated) into raw settings. */
 function splitPairs(s: RawSetting, issues: ContractIssue[]): RawSetting[] {
   const out: RawSetting[] = [];
-  for (const part of unquote(s.value).split(/[,;\s]+/).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of unquote(s.value)
+    .split(/[,;\s]+/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) {
       issues.push({ code: 'BAD_SETTING', path: s.where, message: `${showKey(s.key)} expects key=value pairs (e.g. maxIter=200,learningRate=0.05); got ${show(part)}.` });
@@ -241,12 +256,18 @@ function splitPairs(s: RawSetting, issues: ContractIssue[]): RawSetting[] {
 }
 
 function splitList(v: string): string[] {
-  return unquote(v).split(',').map((x) => x.trim()).filter(Boolean);
+  return unquote(v)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /** `a=1,2;b=24` or `a=1,2 b=24` → `['a=1,2', 'b=24']`. */
 function splitColumnLists(v: string): string[] {
-  return unquote(v).split(/[;\s]+/).map((x) => x.trim()).filter(Boolean);
+  return unquote(v)
+    .split(/[;\s]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -314,7 +335,8 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     const c = chosen.get(n);
     if (!c) return [];
     for (const item of c.values) {
-      if (!/^[^=]+=\s*\d+(\s*,\s*\d+)*$/.test(item)) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' expects column=N[,N…] entries separated by ';' (e.g. temp=1,2;cnt=24); got ${show(item)}.` });
+      if (!/^[^=]+=\s*\d+(\s*,\s*\d+)*$/.test(item))
+        issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' expects column=N[,N…] entries separated by ';' (e.g. temp=1,2;cnt=24); got ${show(item)}.` });
     }
     return c.values;
   };

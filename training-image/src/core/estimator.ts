@@ -78,7 +78,8 @@ export function validateParams(estimator: string, specs: Readonly<Record<string,
       case 'float': {
         if (v === null && spec.nullable) break;
         const ok =
-          typeof v === 'number' && Number.isFinite(v) &&
+          typeof v === 'number' &&
+          Number.isFinite(v) &&
           (spec.min === undefined || (spec.exclusiveMin ? v > spec.min : v >= spec.min)) &&
           (spec.max === undefined || (spec.exclusiveMax ? v < spec.max : v <= spec.max));
         if (!ok) throw new ParamError(estimator, key, v, `a float${range(spec.min, spec.max, spec.exclusiveMin, spec.exclusiveMax)}${spec.nullable ? ' or null' : ''}`);

@@ -74,7 +74,10 @@ function generations(dir: string): number[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  return names.filter((n) => GEN.test(n)).map(Number).sort((a, b) => a - b);
+  return names
+    .filter((n) => GEN.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 type Holder = { readonly kind: 'free' } | { readonly kind: 'gone' } | { readonly kind: 'held'; readonly owner: LockOwner | null; readonly ageMs: number; readonly dir: string };

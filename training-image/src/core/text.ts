@@ -48,9 +48,15 @@ export function show(v: unknown, max: number = VALUE_MAX): string {
   return cut(text, max);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are escaped for the message, so the pattern names them.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
 /** A column, feature or parameter name for a message: quoted with `'…'` and cut to `max` characters. */
 export function showKey(key: string, max: number = KEY_MAX): string {
-  return `'${cut(String(key).replace(/[\u0000-\u001f\u007f]/g, (ch) => JSON.stringify(ch).slice(1, -1)), max)}'`;
+  return `'${cut(
+    String(key).replace(CONTROL_CHARS, (ch) => JSON.stringify(ch).slice(1, -1)),
+    max,
+  )}'`;
 }
 
 /** A file or folder path for a message, cut to `max` characters (not quoted). */

@@ -28,7 +28,10 @@ export const ContractColumnSchema = z
     /** Largest allowed value (numbers; ISO date text for datetime). */
     max: Bound.optional(),
     /** The allowed values (categories); anything else is an unknown category. */
-    allowed: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+    allowed: z
+      .array(z.union([z.string(), z.number(), z.boolean()]))
+      .min(1)
+      .optional(),
     /** Free text. */
     description: z.string().optional(),
   })
@@ -72,10 +75,16 @@ function crossCheck(doc: unknown): { path: (string | number)[]; message: string 
       const b = col[key];
       if (b === undefined) continue;
       if (numeric && typeof b !== 'number') out.push({ path: ['columns', i, key], message: `'${key}' of ${type} column ${showKey(name)} must be a number, got ${show(b)}` });
-      else if (type === 'datetime' && (typeof b !== 'string' || Number.isNaN(parseDatetime(b)))) out.push({ path: ['columns', i, key], message: `'${key}' of datetime column ${showKey(name)} must be an ISO date like 2020-01-31, got ${show(b)}` });
-      else if (!numeric && type !== 'datetime' && (CONTRACT_TYPES as readonly string[]).includes(type)) out.push({ path: ['columns', i, key], message: `'${key}' is only for number, integer and datetime columns; ${showKey(name)} is ${type}` });
+      else if (type === 'datetime' && (typeof b !== 'string' || Number.isNaN(parseDatetime(b))))
+        out.push({ path: ['columns', i, key], message: `'${key}' of datetime column ${showKey(name)} must be an ISO date like 2020-01-31, got ${show(b)}` });
+      else if (!numeric && type !== 'datetime' && (CONTRACT_TYPES as readonly string[]).includes(type))
+        out.push({ path: ['columns', i, key], message: `'${key}' is only for number, integer and datetime columns; ${showKey(name)} is ${type}` });
     }
-    if ((typeof col.min === 'number' || typeof col.min === 'string') && (typeof col.max === 'number' || typeof col.max === 'string') && boundValue({ type }, col.min) > boundValue({ type }, col.max)) {
+    if (
+      (typeof col.min === 'number' || typeof col.min === 'string') &&
+      (typeof col.max === 'number' || typeof col.max === 'string') &&
+      boundValue({ type }, col.min) > boundValue({ type }, col.max)
+    ) {
       out.push({ path: ['columns', i, 'min'], message: `column ${showKey(name)}: min ${show(col.min)} is greater than max ${show(col.max)}` });
     }
   });
@@ -103,13 +112,15 @@ export function parseContract(text: string, source = '<contract>'): Contract {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new DataError(`${showPath(source)}: not valid YAML: ${cut((e as Error).message, 500)}`, [{ code: 'BAD_CONTRACT', message: `not valid YAML: ${cut((e as Error).message, 500)}` }]);
+    throw new DataError(`${showPath(source)}: not valid YAML: ${cut((e as Error).message, 500)}`, [
+      { code: 'BAD_CONTRACT', message: `not valid YAML: ${cut((e as Error).message, 500)}` },
+    ]);
   }
   const r = ContractSchema.safeParse(doc ?? {});
-  const issues: Issue[] = [
-    ...(r.success ? [] : r.error.issues.map((i) => ({ path: i.path, message: i.message }))),
-    ...crossCheck(doc),
-  ].map((i) => ({ code: 'BAD_CONTRACT', message: `${formatPath(i.path)}: ${i.message}` }));
+  const issues: Issue[] = [...(r.success ? [] : r.error.issues.map((i) => ({ path: i.path, message: i.message }))), ...crossCheck(doc)].map((i) => ({
+    code: 'BAD_CONTRACT',
+    message: `${formatPath(i.path)}: ${i.message}`,
+  }));
   if (issues.length || !r.success) throw new DataError(`${showPath(source)}: the data contract is invalid.`, issues);
   return r.data;
 }
@@ -125,7 +136,9 @@ export function loadContract(path: string): { contract: Contract; text: string }
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch {
-    throw new DataError(`Cannot read contract file '${showPath(path)}'.`, [{ code: 'BAD_CONTRACT', message: `contract file '${showPath(path)}' cannot be read; pass an existing YAML file` }]);
+    throw new DataError(`Cannot read contract file '${showPath(path)}'.`, [
+      { code: 'BAD_CONTRACT', message: `contract file '${showPath(path)}' cannot be read; pass an existing YAML file` },
+    ]);
   }
   return { contract: parseContract(text, path), text };
 }
@@ -199,12 +212,22 @@ export function checkContract(table: CsvTable, contract: Contract, options: Chec
   const positions = new Map<string, number[]>();
   table.header.forEach((h, i) => positions.set(h, [...(positions.get(h) ?? []), i]));
   for (const [h, pos] of positions) {
-    if (pos.length > 1) add({ code: 'DUPLICATE_COLUMN', column: h, message: `column ${showKey(h)} appears ${pos.length} times in the header (positions ${showList(pos.map((p) => String(p + 1)))})` });
+    if (pos.length > 1)
+      add({
+        code: 'DUPLICATE_COLUMN',
+        column: h,
+        message: `column ${showKey(h)} appears ${pos.length} times in the header (positions ${showList(pos.map((p) => String(p + 1)))})`,
+      });
   }
   const declared = new Set(contract.columns.map((c) => c.name));
   if (!contract.allowExtraColumns) {
     for (const h of positions.keys()) {
-      if (!declared.has(h)) add({ code: 'UNEXPECTED_COLUMN', column: h, message: `column ${showKey(h)} is not in the contract (declared: ${showList(declared)}); remove it or set allowExtraColumns: true` });
+      if (!declared.has(h))
+        add({
+          code: 'UNEXPECTED_COLUMN',
+          column: h,
+          message: `column ${showKey(h)} is not in the contract (declared: ${showList(declared)}); remove it or set allowExtraColumns: true`,
+        });
     }
   }
   for (const col of contract.columns) {
@@ -243,7 +266,13 @@ function checkColumn(col: ContractColumn, cells: readonly string[], add: (i: Iss
         // The same rule as reading the data for train and predict (values.ts): finite numbers only.
         v = parseNumber(text);
         if (Number.isNaN(v) || (col.type === 'integer' && !Number.isInteger(v))) {
-          add({ code: 'WRONG_TYPE', row, column: name, value: keepValue(raw), message: `row ${row}, column ${key}: ${notANumber(raw, col.type === 'integer' ? 'an integer' : 'a number')}` });
+          add({
+            code: 'WRONG_TYPE',
+            row,
+            column: name,
+            value: keepValue(raw),
+            message: `row ${row}, column ${key}: ${notANumber(raw, col.type === 'integer' ? 'an integer' : 'a number')}`,
+          });
           continue;
         }
         break;
@@ -264,10 +293,22 @@ function checkColumn(col: ContractColumn, cells: readonly string[], add: (i: Iss
         break;
     }
     if (v < min || v > max) {
-      add({ code: 'OUT_OF_RANGE', row, column: name, value: keepValue(raw), message: `row ${row}, column ${key}: ${cut(text, 80)} is outside [${col.min ?? '-∞'}, ${col.max ?? '∞'}]` });
+      add({
+        code: 'OUT_OF_RANGE',
+        row,
+        column: name,
+        value: keepValue(raw),
+        message: `row ${row}, column ${key}: ${cut(text, 80)} is outside [${col.min ?? '-∞'}, ${col.max ?? '∞'}]`,
+      });
     }
     if (allowed && !allowed.has(text) && !(Number.isFinite(v) && allowed.has(String(v)))) {
-      add({ code: 'UNKNOWN_CATEGORY', row, column: name, value: keepValue(raw), message: `row ${row}, column ${key}: ${show(text)} is not one of the allowed values (${showList(allowed)})` });
+      add({
+        code: 'UNKNOWN_CATEGORY',
+        row,
+        column: name,
+        value: keepValue(raw),
+        message: `row ${row}, column ${key}: ${show(text)} is not one of the allowed values (${showList(allowed)})`,
+      });
     }
   }
   if (cells.length > 0 && nulls === cells.length) {

@@ -149,7 +149,9 @@ export function readCsvFile(path: string, options: Omit<CsvOptions, 'source'> = 
     text = fs.readFileSync(path, 'utf8');
   } catch (e) {
     const why = fsReason(e);
-    throw new DataError(`Cannot read data file '${shown}': ${why}.`, [{ code: 'FILE_NOT_FOUND', message: `data file '${shown}' cannot be read (${why}); pass an existing CSV file` }]);
+    throw new DataError(`Cannot read data file '${shown}': ${why}.`, [
+      { code: 'FILE_NOT_FOUND', message: `data file '${shown}' cannot be read (${why}); pass an existing CSV file` },
+    ]);
   }
   if (text.replace(/^\ufeff/, '').trim() === '') {
     throw new DataError(`Data file '${shown}' is empty.`, [{ code: 'FILE_EMPTY', message: `data file '${shown}' is empty; expected a header line and data rows` }]);
@@ -176,4 +178,3 @@ export function formatCsv(header: readonly string[], columns: readonly (readonly
   }
   return out.join('\n') + '\n';
 }
-

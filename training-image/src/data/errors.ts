@@ -45,7 +45,14 @@ export class DataError extends Error {
     public readonly issues: readonly Issue[] = [],
   ) {
     // Each line cut: the messages quote values from the user's data, which can be any length.
-    super(issues.length ? `${cut(message)}\n${issues.slice(0, 50).map((i) => `  - [${i.code}] ${cut(i.message)}`).join('\n')}${issues.length > 50 ? `\n  … and ${issues.length - 50} more` : ''}` : cut(message));
+    super(
+      issues.length
+        ? `${cut(message)}\n${issues
+            .slice(0, 50)
+            .map((i) => `  - [${i.code}] ${cut(i.message)}`)
+            .join('\n')}${issues.length > 50 ? `\n  … and ${issues.length - 50} more` : ''}`
+        : cut(message),
+    );
     this.name = 'DataError';
   }
 }

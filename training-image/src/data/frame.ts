@@ -43,7 +43,10 @@ export class Frame {
     this.rows = columns.length ? columns[0]!.values.length : 0;
     this.byName = new Map();
     for (const c of columns) {
-      if (this.byName.has(c.name)) throw new DataError(`Frame: duplicate column ${showKey(c.name)}.`, [{ code: 'DUPLICATE_COLUMN', column: c.name, message: `column ${showKey(c.name)} appears more than once` }]);
+      if (this.byName.has(c.name))
+        throw new DataError(`Frame: duplicate column ${showKey(c.name)}.`, [
+          { code: 'DUPLICATE_COLUMN', column: c.name, message: `column ${showKey(c.name)} appears more than once` },
+        ]);
       if (c.values.length !== this.rows) throw new RangeError(`Frame: column ${showKey(c.name)} has ${c.values.length} values, expected ${this.rows}`);
       this.byName.set(c.name, c);
     }
@@ -62,7 +65,10 @@ export class Frame {
   /** The column `name`; throws naming the available columns when absent. */
   column(name: string): Column {
     const c = this.byName.get(name);
-    if (!c) throw new DataError(`Column ${showKey(name)} is not in the data. Available columns: ${showList(this.names)}.`, [{ code: 'MISSING_COLUMN', column: name, message: `column ${showKey(name)} is missing` }]);
+    if (!c)
+      throw new DataError(`Column ${showKey(name)} is not in the data. Available columns: ${showList(this.names)}.`, [
+        { code: 'MISSING_COLUMN', column: name, message: `column ${showKey(name)} is missing` },
+      ]);
     return c;
   }
 
@@ -103,7 +109,9 @@ export function takeColumn(c: Column, indices: ArrayLike<number>): Column {
 
 /** Guesses how to read a raw column: number if every present cell is a number, datetime if every one is an ISO date, else string. */
 export function inferReadAs(cells: readonly string[]): ReadAs {
-  let num = true, date = true, any = false;
+  let num = true,
+    date = true,
+    any = false;
   for (const raw of cells) {
     if (isMissing(raw)) continue;
     any = true;
@@ -171,4 +179,3 @@ export function readColumn(name: string, cells: readonly string[], as: ReadAs, i
   if (bad > 20) issues.push({ code: 'WRONG_TYPE', column: name, message: `column ${showKey(name)}: ${bad} values in all are not ${what} (first 20 listed)` });
   return { name, type: as === 'datetime' ? 'datetime' : 'number', values };
 }
-

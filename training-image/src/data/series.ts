@@ -39,16 +39,19 @@ function bucket(t: number, p: ResamplePeriod): number {
 /** Reads, cleans, optionally resamples and sorts the series. */
 export function readSeries(dataPath: string, time: string, value: string, resample?: ResamplePeriod, agg: Aggregation = 'mean'): Series {
   const table = readCsvFile(dataPath);
-  const ti = table.header.indexOf(time), vi = table.header.indexOf(value);
+  const ti = table.header.indexOf(time),
+    vi = table.header.indexOf(value);
   const issues: Issue[] = [...table.issues];
   if (ti < 0) issues.push({ code: 'MISSING_COLUMN', column: time, message: `time column ${showKey(time)} is not in the header (${showList(table.header)})` });
   if (vi < 0) issues.push({ code: 'MISSING_COLUMN', column: value, message: `value column ${showKey(value)} is not in the header (${showList(table.header)})` });
   if (issues.length) throw new DataError(`${showPath(dataPath)}: cannot read the series.`, issues);
-  const tc = table.columns[ti]!, vc = table.columns[vi]!;
+  const tc = table.columns[ti]!,
+    vc = table.columns[vi]!;
   const pts: [number, number][] = [];
   let dropped = 0;
   for (let r = 0; r < table.rows; r++) {
-    const traw = tc[r]!, vraw = vc[r]!;
+    const traw = tc[r]!,
+      vraw = vc[r]!;
     if (isMissing(traw)) {
       if (issues.length < 20) issues.push({ code: 'NULL_VALUE', row: r + 1, column: time, message: `row ${r + 1}: the time is missing` });
       continue;
@@ -56,7 +59,14 @@ export function readSeries(dataPath: string, time: string, value: string, resamp
     let t = parseDatetime(traw);
     if (Number.isNaN(t)) t = parseNumber(traw);
     if (Number.isNaN(t)) {
-      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: time, value: keepValue(traw), message: `row ${r + 1}, column ${showKey(time)}: ${show(traw)} is not an ISO 8601 date or epoch ms` });
+      if (issues.length < 20)
+        issues.push({
+          code: 'WRONG_TYPE',
+          row: r + 1,
+          column: time,
+          value: keepValue(traw),
+          message: `row ${r + 1}, column ${showKey(time)}: ${show(traw)} is not an ISO 8601 date or epoch ms`,
+        });
       continue;
     }
     if (isMissing(vraw)) {
@@ -65,7 +75,8 @@ export function readSeries(dataPath: string, time: string, value: string, resamp
     }
     const v = parseNumber(vraw);
     if (Number.isNaN(v)) {
-      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: value, value: keepValue(vraw), message: `row ${r + 1}, column ${showKey(value)}: ${notANumber(vraw)}` });
+      if (issues.length < 20)
+        issues.push({ code: 'WRONG_TYPE', row: r + 1, column: value, value: keepValue(vraw), message: `row ${r + 1}, column ${showKey(value)}: ${notANumber(vraw)}` });
       continue;
     }
     pts.push([t, v]);
@@ -78,14 +89,18 @@ export function readSeries(dataPath: string, time: string, value: string, resamp
       const b = bucket(t, resample);
       (groups.get(b) ?? groups.set(b, []).get(b)!).push(v);
     }
-    series = [...groups.entries()].map(([b, vs]) => [b, agg === 'max' ? Math.max(...vs) : agg === 'min' ? Math.min(...vs) : agg === 'sum' ? vs.reduce((a, c) => a + c, 0) : vs.reduce((a, c) => a + c, 0) / vs.length]);
+    series = [...groups.entries()].map(([b, vs]) => [
+      b,
+      agg === 'max' ? Math.max(...vs) : agg === 'min' ? Math.min(...vs) : agg === 'sum' ? vs.reduce((a, c) => a + c, 0) : vs.reduce((a, c) => a + c, 0) / vs.length,
+    ]);
   }
   series.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < series.length; i++) {
     if (series[i]![0] === series[i - 1]![0]) {
-      throw new DataError(`${showPath(dataPath)}: time ${new Date(series[i]![0]).toISOString()} appears more than once in ${showKey(time)}. Use --resample hour|day|week|month (with --agg) to aggregate duplicates.`, [
-        { code: 'WRONG_TYPE', column: time, value: new Date(series[i]![0]).toISOString(), message: `duplicate time in ${showKey(time)}` },
-      ]);
+      throw new DataError(
+        `${showPath(dataPath)}: time ${new Date(series[i]![0]).toISOString()} appears more than once in ${showKey(time)}. Use --resample hour|day|week|month (with --agg) to aggregate duplicates.`,
+        [{ code: 'WRONG_TYPE', column: time, value: new Date(series[i]![0]).toISOString(), message: `duplicate time in ${showKey(time)}` }],
+      );
     }
   }
   return { times: Float64Array.from(series, (p) => p[0]), values: Float64Array.from(series, (p) => p[1]), dropped };

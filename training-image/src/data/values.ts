@@ -50,8 +50,12 @@ export function parseDatetime(raw: string): number {
   const m = DATE_RE.exec(raw.trim());
   if (!m) return NaN;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const hour = h ? Number(h) : 0, minute = mi ? Number(mi) : 0, second = s ? Number(s) : 0;
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d);
+  const hour = h ? Number(h) : 0,
+    minute = mi ? Number(mi) : 0,
+    second = s ? Number(s) : 0;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NaN;
   let t = Date.UTC(year, month - 1, day, hour, minute, second, frac ? Math.round(Number(frac) * 1000) : 0);
   if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return NaN;

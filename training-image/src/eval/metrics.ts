@@ -35,7 +35,8 @@ export function r2(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < yTrue.length; i++) m += yTrue[i]!;
   m /= yTrue.length;
-  let ssr = 0, sst = 0;
+  let ssr = 0,
+    sst = 0;
   for (let i = 0; i < yTrue.length; i++) {
     ssr += (yTrue[i]! - yPred[i]!) ** 2;
     sst += (yTrue[i]! - m) ** 2;
@@ -71,9 +72,11 @@ export function rocAucOvr(yTrue: ArrayLike<number>, proba: Matrix): number {
     for (let r = 0; r < proba.rows; r++) s[r] = proba.data[r * 2 + 1]!;
     return rocAuc(yTrue, s);
   }
-  let tot = 0, k = 0;
+  let tot = 0,
+    k = 0;
   for (let c = 0; c < proba.cols; c++) {
-    const yc = new Float64Array(proba.rows), s = new Float64Array(proba.rows);
+    const yc = new Float64Array(proba.rows),
+      s = new Float64Array(proba.rows);
     let pos = 0;
     for (let r = 0; r < proba.rows; r++) {
       yc[r] = yTrue[r] === c ? 1 : 0;
@@ -99,9 +102,12 @@ export function accuracy(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): nu
 export function f1(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, average: 'binary' | 'macro' = 'binary'): number {
   checkLen('f1', yTrue, yPred);
   const one = (pos: number): number => {
-    let tp = 0, fp = 0, fn = 0;
+    let tp = 0,
+      fp = 0,
+      fn = 0;
     for (let i = 0; i < yTrue.length; i++) {
-      const t = yTrue[i] === pos, p = yPred[i] === pos;
+      const t = yTrue[i] === pos,
+        p = yPred[i] === pos;
       if (t && p) tp++;
       else if (p) fp++;
       else if (t) fn++;
@@ -131,7 +137,14 @@ export type MetricName = 'rmse' | 'mae' | 'mape' | 'r2' | 'roc_auc' | 'accuracy'
 
 /** Whether a larger value of the metric is better. */
 export const GREATER_IS_BETTER: Readonly<Record<MetricName, boolean>> = {
-  rmse: false, mae: false, mape: false, r2: true, roc_auc: true, accuracy: true, f1: true, log_loss: false,
+  rmse: false,
+  mae: false,
+  mape: false,
+  r2: true,
+  roc_auc: true,
+  accuracy: true,
+  f1: true,
+  log_loss: false,
 };
 
 /**
@@ -194,8 +207,18 @@ export function classificationScores(yTrue: ArrayLike<number>, proba: Matrix): S
   } catch {
     auc = NaN;
   }
-  const metrics: Record<string, number> = { ...(Number.isNaN(auc) ? {} : { roc_auc: auc }), accuracy: accuracy(yTrue, pred), f1: f1(yTrue, pred, proba.cols === 2 ? 'binary' : 'macro'), log_loss: logLoss(yTrue, proba) };
-  return { metrics, notDefined: Number.isNaN(auc) ? { roc_auc: `ROC AUC needs rows of at least two classes, and all ${yTrue.length} rows scored have the same class; use accuracy or log_loss instead` } : {} };
+  const metrics: Record<string, number> = {
+    ...(Number.isNaN(auc) ? {} : { roc_auc: auc }),
+    accuracy: accuracy(yTrue, pred),
+    f1: f1(yTrue, pred, proba.cols === 2 ? 'binary' : 'macro'),
+    log_loss: logLoss(yTrue, proba),
+  };
+  return {
+    metrics,
+    notDefined: Number.isNaN(auc)
+      ? { roc_auc: `ROC AUC needs rows of at least two classes, and all ${yTrue.length} rows scored have the same class; use accuracy or log_loss instead` }
+      : {},
+  };
 }
 
 /** All classification metrics that are defined (ROC AUC is left out when the labels hold one class; {@link classificationScores} says why). */

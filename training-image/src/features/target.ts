@@ -28,7 +28,8 @@ function presentCount(col: Column): number {
 /** The rows (1-based) and values of a text target column that are not numbers, first `max`. */
 function nonNumeric(col: Column, max = 20): { rows: { row: number; value: string }[]; count: number; numbers: number } {
   const rows: { row: number; value: string }[] = [];
-  let count = 0, numbers = 0;
+  let count = 0,
+    numbers = 0;
   if (col.type !== 'string') return { rows, count, numbers };
   col.values.forEach((v, r) => {
     if (v === null) return;
@@ -43,18 +44,32 @@ function nonNumeric(col: Column, max = 20): { rows: { row: number; value: string
 
 function nonNumericError(col: Column, bad: ReturnType<typeof nonNumeric>, why: string, fix: string): DataError {
   const name = showKey(col.name);
-  const issues: Issue[] = bad.rows.map((b) => ({ code: 'BAD_TARGET', row: b.row, column: col.name, value: keepValue(b.value), message: `row ${b.row}, target ${name}: ${show(b.value)} is not a number` }));
-  if (bad.count > bad.rows.length) issues.push({ code: 'BAD_TARGET', column: col.name, message: `target ${name}: ${bad.count} values in all are not numbers (first ${bad.rows.length} listed)` });
-  return new DataError(`Target ${name} ${why}: ${bad.count} of ${bad.count + bad.numbers} values ${bad.count === 1 ? 'is' : 'are'} not ${bad.count === 1 ? 'a number' : 'numbers'} (${bad.rows.slice(0, 3).map((b) => `row ${b.row}: ${show(b.value)}`).join(', ')}${bad.count > 3 ? ', …' : ''}). Fix: ${fix}`, issues);
+  const issues: Issue[] = bad.rows.map((b) => ({
+    code: 'BAD_TARGET',
+    row: b.row,
+    column: col.name,
+    value: keepValue(b.value),
+    message: `row ${b.row}, target ${name}: ${show(b.value)} is not a number`,
+  }));
+  if (bad.count > bad.rows.length)
+    issues.push({ code: 'BAD_TARGET', column: col.name, message: `target ${name}: ${bad.count} values in all are not numbers (first ${bad.rows.length} listed)` });
+  return new DataError(
+    `Target ${name} ${why}: ${bad.count} of ${bad.count + bad.numbers} values ${bad.count === 1 ? 'is' : 'are'} not ${bad.count === 1 ? 'a number' : 'numbers'} (${bad.rows
+      .slice(0, 3)
+      .map((b) => `row ${b.row}: ${show(b.value)}`)
+      .join(', ')}${bad.count > 3 ? ', …' : ''}). Fix: ${fix}`,
+    issues,
+  );
 }
 
 /** Throws a {@link DataError} when the target column has no values at all. */
 export function checkTargetHasValues(col: Column): void {
   if (presentCount(col) > 0) return;
   const name = showKey(col.name);
-  throw new DataError(`Target ${name} has no values: all ${col.values.length} rows are missing (empty, NA, null, NaN or None). Fix: fill in the target, or choose the column to predict with --target.`, [
-    { code: 'BAD_TARGET', column: col.name, message: `target ${name} is empty in all ${col.values.length} rows` },
-  ]);
+  throw new DataError(
+    `Target ${name} has no values: all ${col.values.length} rows are missing (empty, NA, null, NaN or None). Fix: fill in the target, or choose the column to predict with --target.`,
+    [{ code: 'BAD_TARGET', column: col.name, message: `target ${name} is empty in all ${col.values.length} rows` }],
+  );
 }
 
 /**
@@ -68,7 +83,12 @@ export function inferTask(col: Column): Task {
   if (col.type === 'string') {
     const bad = nonNumeric(col);
     if (bad.count > 0 && bad.numbers >= 0.9 * (bad.count + bad.numbers)) {
-      throw nonNumericError(col, bad, 'looks numeric', 'correct or remove those rows (a missing target is not allowed either); or, if the column really holds classes, pass --task classification.');
+      throw nonNumericError(
+        col,
+        bad,
+        'looks numeric',
+        'correct or remove those rows (a missing target is not allowed either); or, if the column really holds classes, pass --task classification.',
+      );
     }
     return 'classification';
   }
@@ -97,7 +117,10 @@ export function fitTarget(col: Column, task: Task): TargetState {
       const bad = nonNumeric(col);
       if (bad.count > 0) throw nonNumericError(col, bad, 'must be numeric for regression', 'correct or remove those rows, or use --task classification or another --target.');
     }
-    if (col.type !== 'number') throw new DataError(`Regression needs a numeric target; ${name} is ${col.type}. Use --task classification or another target.`, [{ code: 'BAD_TARGET', column: col.name, message: `target ${name} is not numeric` }]);
+    if (col.type !== 'number')
+      throw new DataError(`Regression needs a numeric target; ${name} is ${col.type}. Use --task classification or another target.`, [
+        { code: 'BAD_TARGET', column: col.name, message: `target ${name} is not numeric` },
+      ]);
     return { column: col.name, task, labels: null };
   }
   const set = new Set<string>();
@@ -110,7 +133,8 @@ export function fitTarget(col: Column, task: Task): TargetState {
     }
   }
   const labels = [...set].sort((a, b) => {
-    const na = Number(a), nb = Number(b);
+    const na = Number(a),
+      nb = Number(b);
     return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a < b ? -1 : a > b ? 1 : 0;
   });
   if (labels.length < 2) {
@@ -133,14 +157,22 @@ export function encodeTarget(col: Column, st: TargetState): Float64Array {
       const s = labelOf(col, r);
       const k = s === null ? undefined : index.get(s);
       if (k === undefined) {
-        if (issues.length < 20) issues.push({ code: s === null ? 'NULL_VALUE' : 'UNKNOWN_CATEGORY', row: r + 1, column: st.column, value: s === null ? '' : keepValue(s), message: `row ${r + 1}, target ${showKey(st.column)}: ${s === null ? 'missing label' : `label ${show(s)} is not one of ${showList(st.labels!)}`}` });
+        if (issues.length < 20)
+          issues.push({
+            code: s === null ? 'NULL_VALUE' : 'UNKNOWN_CATEGORY',
+            row: r + 1,
+            column: st.column,
+            value: s === null ? '' : keepValue(s),
+            message: `row ${r + 1}, target ${showKey(st.column)}: ${s === null ? 'missing label' : `label ${show(s)} is not one of ${showList(st.labels!)}`}`,
+          });
         continue;
       }
       y[r] = k;
     } else {
       const v = col.type === 'string' ? NaN : col.values[r]!;
       if (!Number.isFinite(v)) {
-        if (issues.length < 20) issues.push({ code: 'NULL_VALUE', row: r + 1, column: st.column, message: `row ${r + 1}, target ${showKey(st.column)}: missing or non-numeric value` });
+        if (issues.length < 20)
+          issues.push({ code: 'NULL_VALUE', row: r + 1, column: st.column, message: `row ${r + 1}, target ${showKey(st.column)}: missing or non-numeric value` });
         continue;
       }
       y[r] = v;

@@ -7,7 +7,8 @@ export function checkXy(name: string, X: Matrix, y: Float64Array | null): void {
   if (X.rows === 0) throw new RangeError(`${name}.fit: X has no rows.`);
   for (let i = 0; i < X.data.length; i++) {
     if (!Number.isFinite(X.data[i]!)) {
-      const r = Math.floor(i / X.cols), c = i % X.cols;
+      const r = Math.floor(i / X.cols),
+        c = i % X.cols;
       throw new RangeError(`${name}: X[${r}][${c}] is ${X.data[i]}; linear models need finite features (impute missing values first).`);
     }
   }

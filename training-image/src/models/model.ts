@@ -91,7 +91,10 @@ export class TrainedModel {
     assertFinitePredictions(p, this.estimator.name);
     const s = this.target.task === 'regression' ? regressionScores(y, p.values!) : classificationScores(y, p.proba!);
     const bad = Object.entries(s.metrics).filter(([, v]) => !Number.isFinite(v));
-    if (bad.length) throw new Error(`${this.estimator.name}: the metrics ${bad.map(([k, v]) => `${k} ${v}`).join(', ')} are not finite: the predictions are too large to score (a diverged fit?). Retrain with other hyperparameters or scaled features.`);
+    if (bad.length)
+      throw new Error(
+        `${this.estimator.name}: the metrics ${bad.map(([k, v]) => `${k} ${v}`).join(', ')} are not finite: the predictions are too large to score (a diverged fit?). Retrain with other hyperparameters or scaled features.`,
+      );
     return s;
   }
 
@@ -99,7 +102,7 @@ export class TrainedModel {
   static load(dir: string): { model: TrainedModel; dir: LoadedModelDir } {
     const d = readModelDir(dir);
     const tr = d.transforms as { features?: unknown; target?: TargetState };
-    if (!tr || !tr.features || !tr.target) throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without features/target.');
+    if (!tr?.features || !tr.target) throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without features/target.');
     let estimator: Estimator;
     try {
       estimator = catalogEntry(d.model.model).fromJSON(tr.target.task, d.model.state);
@@ -133,7 +136,8 @@ export class NonFiniteError extends Error {
 /** Throws {@link NonFiniteError} naming the first rows when any prediction or class probability is NaN or ±Infinity. */
 export function assertFinitePredictions(p: Predictions, estimator: string): void {
   const bad: number[] = [];
-  let count = 0, first = NaN;
+  let count = 0,
+    first = NaN;
   const note = (r: number, v: number): void => {
     if (count === 0) first = v;
     count++;

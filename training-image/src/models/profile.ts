@@ -43,7 +43,8 @@ export function bucketOf(p: ColumnProfile, v: number | string | null | undefined
   if (p.type === 'number') {
     const edges = p.edges!;
     if (typeof v !== 'number' || Number.isNaN(v)) return edges.length + 1;
-    let lo = 0, hi = edges.length;
+    let lo = 0,
+      hi = edges.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (v < edges[mid]!) hi = mid;
@@ -84,7 +85,10 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
   } else {
     const counts = new Map<string, number>();
     for (const s of col.values) if (s !== null) counts.set(s, (counts.get(s) ?? 0) + 1);
-    const categories = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, maxCat).map(([k]) => k);
+    const categories = [...counts.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, maxCat)
+      .map(([k]) => k);
     p = { name: col.name, type: 'string', categories, freq: [] };
   }
   const counts = new Float64Array(bucketCount(p));

@@ -40,6 +40,9 @@ export function writeTrainedModelDir(out: string, r: TrainResult, o: TrainedMode
     metrics: { ...r.metrics, seed: o.seed, timings: r.timings, ...(r.candidates.length ? { candidates: r.candidates } : {}) },
     featureImportance: r.importance,
     fingerprint: dataFingerprint(o.data, o.rows, o.cols),
-    extra: { [MODEL_FILES.profile]: r.profile, ...(r.search ? { [MODEL_FILES.tuning]: { sampler: o.tune?.sampler ?? DEFAULT_SAMPLER, trials: r.search.trials, best: r.search.best } } : {}) },
+    extra: {
+      [MODEL_FILES.profile]: r.profile,
+      ...(r.search ? { [MODEL_FILES.tuning]: { sampler: o.tune?.sampler ?? DEFAULT_SAMPLER, trials: r.search.trials, best: r.search.best } } : {}),
+    },
   });
 }

@@ -74,7 +74,15 @@ export function evaluateModelDir(o: { readonly model: string; readonly data: str
     throw e instanceof NonFiniteError ? brokenModelError(o.model, e, out) : e;
   }
   const { metrics, notDefined } = scores;
-  const doc: EvaluationDoc = { model: o.model, data: o.data, rows: frame.rows, task: model.task, target: model.target.column, metrics, ...(Object.keys(notDefined).length ? { notDefined } : {}) };
+  const doc: EvaluationDoc = {
+    model: o.model,
+    data: o.data,
+    rows: frame.rows,
+    task: model.task,
+    target: model.target.column,
+    metrics,
+    ...(Object.keys(notDefined).length ? { notDefined } : {}),
+  };
   writeFileAtomic(out, JSON.stringify(doc, null, 2) + '\n');
   return { doc, modelName: model.model, out, ms: Date.now() - t0 };
 }

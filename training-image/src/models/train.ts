@@ -125,20 +125,26 @@ export function trainModel(o: TrainOptions): TrainResult {
   const y = encodeTarget(targetCol, target);
   let split: Fold | null = null;
   if (holdout > 0) {
-    split = o.features?.time ? timeHoldout(o.frame, o.features.time, holdout) : trainTestSplit(o.frame.rows, holdout, { seed, stratify: task === 'classification' ? y : undefined });
+    split = o.features?.time
+      ? timeHoldout(o.frame, o.features.time, holdout)
+      : trainTestSplit(o.frame.rows, holdout, { seed, stratify: task === 'classification' ? y : undefined });
     checkSplit(o.frame.rows, holdout, split, task);
   }
   const metric = selectionMetric(task);
 
   // Features are fitted on the training part only, so holdout scores are honest.
   const makePipeline = (m: ConcreteModel): FeaturePipeline => new FeaturePipeline({ ...catalogEntry(m).features, ...o.features }, o.target);
-  const holdoutFit = (m: ConcreteModel, params: Record<string, unknown>): { est: Estimator; pipe: FeaturePipeline; Xte: Matrix; yte: Float64Array; metrics: Record<string, number>; notDefined: Readonly<Record<string, string>> } => {
+  const holdoutFit = (
+    m: ConcreteModel,
+    params: Record<string, unknown>,
+  ): { est: Estimator; pipe: FeaturePipeline; Xte: Matrix; yte: Float64Array; metrics: Record<string, number>; notDefined: Readonly<Record<string, string>> } => {
     const pipe = makePipeline(m);
     const trainFrame = o.frame.take(split!.train);
     const testFrame = o.frame.take(split!.test);
     const Xtr = pipe.fitTransform(trainFrame).X;
     const Xte = pipe.transform(testFrame).X;
-    const ytr = take(y, split!.train), yte = take(y, split!.test);
+    const ytr = take(y, split!.train),
+      yte = take(y, split!.test);
     const est = createEstimator(m, task, params, seed).fit(Xtr, ytr);
     let scores;
     try {
@@ -171,7 +177,8 @@ export function trainModel(o: TrainOptions): TrainResult {
   } else {
     chosen = modelName;
     catalogEntry(chosen);
-    if (!catalogEntry(chosen).tasks.includes(task)) throw new Error(`Model '${chosen}' does not do ${task}; it does ${catalogEntry(chosen).tasks.join(' and ')}. Pick another --model or --task.`);
+    if (!catalogEntry(chosen).tasks.includes(task))
+      throw new Error(`Model '${chosen}' does not do ${task}; it does ${catalogEntry(chosen).tasks.join(' and ')}. Pick another --model or --task.`);
   }
   timings.select_ms = Date.now() - t0;
 
@@ -183,17 +190,15 @@ export function trainModel(o: TrainOptions): TrainResult {
     const space = { ...catalogEntry(chosen).space };
     for (const k of Object.keys(params)) delete (space as Record<string, unknown>)[k];
     if (!Object.keys(space).length) throw new Error(`Nothing to tune for ${chosen}: every parameter of its search space is fixed by --params.`);
-    search = hyperparameterSearch(
-      (tp: TrialParams) => lossOf(holdoutFit(chosen, { ...params, ...tp }).metrics, metric),
-      space,
-      {
-        nTrials: o.tune.trials,
-        sampler: o.tune.sampler,
-        seed,
-        onTrial: (tr, best) =>
-          log(`trial ${tr.number + 1}/${o.tune!.trials} ${metric}=${tr.error ? `failed (${tr.error})` : fmt(Math.abs(tr.value))} ${cut(JSON.stringify(tr.params), 300)} best=${fmt(Math.abs(best.value))} (${tr.durationMs} ms)`),
-      },
-    );
+    search = hyperparameterSearch((tp: TrialParams) => lossOf(holdoutFit(chosen, { ...params, ...tp }).metrics, metric), space, {
+      nTrials: o.tune.trials,
+      sampler: o.tune.sampler,
+      seed,
+      onTrial: (tr, best) =>
+        log(
+          `trial ${tr.number + 1}/${o.tune!.trials} ${metric}=${tr.error ? `failed (${tr.error})` : fmt(Math.abs(tr.value))} ${cut(JSON.stringify(tr.params), 300)} best=${fmt(Math.abs(best.value))} (${tr.durationMs} ms)`,
+        ),
+    });
     params = { ...params, ...search.best.params };
     timings.tune_ms = Date.now() - t;
   }
@@ -206,8 +211,22 @@ export function trainModel(o: TrainOptions): TrainResult {
     const r = holdoutFit(chosen, params);
     timings.holdout_ms = Date.now() - t;
     const notDefined = Object.keys(r.notDefined).length ? { notDefined: r.notDefined } : {};
-    metrics = { task, model: chosen, holdout: { rows: split.test.length, fraction: holdout, split: o.features?.time ? 'time-ordered' : task === 'classification' ? 'stratified' : 'random', ...r.metrics, ...notDefined } };
-    log(`holdout: ${Object.entries(r.metrics).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}`);
+    metrics = {
+      task,
+      model: chosen,
+      holdout: {
+        rows: split.test.length,
+        fraction: holdout,
+        split: o.features?.time ? 'time-ordered' : task === 'classification' ? 'stratified' : 'random',
+        ...r.metrics,
+        ...notDefined,
+      },
+    };
+    log(
+      `holdout: ${Object.entries(r.metrics)
+        .map(([k, v]) => `${k}=${fmt(v)}`)
+        .join(' ')}`,
+    );
     for (const [k, why] of Object.entries(r.notDefined)) log(`holdout: ${k} not defined: ${why}`);
     if (task === 'classification' && target.labels?.length === 2) {
       // The F1-optimal decision threshold, chosen on the holdout probabilities (never on data scored later).
@@ -216,16 +235,34 @@ export function trainModel(o: TrainOptions): TrainResult {
       for (let i = 0; i < pr.rows; i++) pPos[i] = pr.data[i * pr.cols + 1]!;
       const best = thresholdCurve(r.yte, pPos).best;
       const at = thresholdPoint(r.yte, pPos, best.value);
-      metrics = { ...metrics, decisionThreshold: { value: best.value, metric: 'f1', f1: at.f1, precision: at.precision, recall: at.recall, positiveLabel: target.labels[1], chosenOn: 'holdout', rows: split.test.length } };
+      metrics = {
+        ...metrics,
+        decisionThreshold: {
+          value: best.value,
+          metric: 'f1',
+          f1: at.f1,
+          precision: at.precision,
+          recall: at.recall,
+          positiveLabel: target.labels[1],
+          chosenOn: 'holdout',
+          rows: split.test.length,
+        },
+      };
       log(`holdout: F1-optimal decision threshold ${best.value} (f1=${fmt(at.f1)} precision=${fmt(at.precision)} recall=${fmt(at.recall)})`);
     }
     const t2 = Date.now();
     const scoreMetric: MetricName = task === 'regression' ? 'r2' : 'roc_auc';
     const tm = new TrainedModel(chosen, r.est, r.pipe, target);
-    const pi = permutationImportance(r.est, r.Xte, r.yte, (yt, _m, X) => {
-      const v = tm.metricsFor(X, yt)[scoreMetric]!;
-      return Number.isFinite(v) ? v : 0;
-    }, { seed, nRepeats: 3, maxSamples: 5000 });
+    const pi = permutationImportance(
+      r.est,
+      r.Xte,
+      r.yte,
+      (yt, _m, X) => {
+        const v = tm.metricsFor(X, yt)[scoreMetric]!;
+        return Number.isFinite(v) ? v : 0;
+      },
+      { seed, nRepeats: 3, maxSamples: 5000 },
+    );
     timings.importance_ms = Date.now() - t2;
     importance = { features: r.pipe.featureNames, model: null, permutation: { mean: Array.from(pi.mean), std: Array.from(pi.std), metric: scoreMetric } };
   } else {
@@ -274,7 +311,7 @@ function checkRows(rows: number, holdout: number): void {
 function checkSplit(rows: number, holdout: number, split: Fold, task: Task): void {
   if (split.train.length >= MIN_TRAIN_ROWS && split.test.length >= 1) return;
   throw new DataError(
-    `A holdout of ${holdout} of the ${rows} rows leaves ${split.train.length} row${split.train.length === 1 ? '' : 's'} to fit on and ${split.test.length} to score${task === 'classification' ? ' (the split keeps each class\'s share, so rare classes put no row in the holdout)' : ''}; training needs at least ${MIN_TRAIN_ROWS} and 1. Fix: give more rows, change --holdout, or use --holdout 0 to train without holdout metrics.`,
+    `A holdout of ${holdout} of the ${rows} rows leaves ${split.train.length} row${split.train.length === 1 ? '' : 's'} to fit on and ${split.test.length} to score${task === 'classification' ? " (the split keeps each class's share, so rare classes put no row in the holdout)" : ''}; training needs at least ${MIN_TRAIN_ROWS} and 1. Fix: give more rows, change --holdout, or use --holdout 0 to train without holdout metrics.`,
     [{ code: 'TOO_FEW_ROWS', message: `holdout split ${split.train.length}/${split.test.length} rows` }],
   );
 }
@@ -293,4 +330,3 @@ function diverged(model: ConcreteModel, params: Record<string, unknown>, e: NonF
 function fmt(v: number): string {
   return Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4)) : String(v);
 }
-

@@ -56,11 +56,21 @@ export function resolveRoot(root?: string, env: NodeJS.ProcessEnv = process.env)
 
 /** Reads and checks a pipeline file. */
 export function loadPipeline(file: string): Pipeline {
-  if (!fs.existsSync(file)) throw new PipelineError(`${file}: no such pipeline file; pass the path of a pipeline.yaml (see src/pipeline/FORMAT.md).`, [{ code: 'BAD_PIPELINE', path: '(file)', message: `${file} does not exist` }]);
+  if (!fs.existsSync(file))
+    throw new PipelineError(`${file}: no such pipeline file; pass the path of a pipeline.yaml (see src/pipeline/FORMAT.md).`, [
+      { code: 'BAD_PIPELINE', path: '(file)', message: `${file} does not exist` },
+    ]);
   return parsePipeline(fs.readFileSync(file, 'utf8'), file);
 }
 
-type Ctx = { pipeline: Pipeline; params: Record<string, unknown>; inputs: Record<string, string>; outputs: Record<string, Record<string, string>>; env: NodeJS.ProcessEnv; base: string };
+type Ctx = {
+  pipeline: Pipeline;
+  params: Record<string, unknown>;
+  inputs: Record<string, string>;
+  outputs: Record<string, Record<string, string>>;
+  env: NodeJS.ProcessEnv;
+  base: string;
+};
 
 const REF = /\$\{([^}]*)\}/g;
 
@@ -97,7 +107,9 @@ function localPath(v: string, base: string): string {
 }
 
 function sha(v: unknown): string {
-  return createHash('sha256').update(typeof v === 'string' ? v : JSON.stringify(v)).digest('hex');
+  return createHash('sha256')
+    .update(typeof v === 'string' ? v : JSON.stringify(v))
+    .digest('hex');
 }
 
 /**
@@ -114,7 +126,15 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const root = resolveRoot(opts.root, env);
   const base = path.dirname(path.resolve(file));
   const unknownParams = Object.keys(opts.params ?? {}).filter((k) => !(k in pipeline.params));
-  if (unknownParams.length) throw new PipelineError(`${file}: unknown parameter override(s).`, unknownParams.map((k) => ({ code: 'BAD_REFERENCE' as const, path: `params.${k}`, message: `'${k}' is not a parameter of this pipeline (parameters: ${Object.keys(pipeline.params).join(', ') || 'none'}).` })));
+  if (unknownParams.length)
+    throw new PipelineError(
+      `${file}: unknown parameter override(s).`,
+      unknownParams.map((k) => ({
+        code: 'BAD_REFERENCE' as const,
+        path: `params.${k}`,
+        message: `'${k}' is not a parameter of this pipeline (parameters: ${Object.keys(pipeline.params).join(', ') || 'none'}).`,
+      })),
+    );
   const params = { ...pipeline.params, ...(opts.params ?? {}) };
   const keepEntries = cacheKeep(env);
   const inputs = Object.fromEntries(Object.entries(pipeline.inputs).map(([k, v]) => [k, localPath(v, base)]));
@@ -152,7 +172,9 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     artifacts: [],
     data,
     git: gitInfo(base),
-    steps: order.map((s): StepRecord => ({ name: s.name, uses: s.uses, status: 'pending', cacheKey: null, ms: 0, params: {}, inputs: {}, outputs: {}, metrics: {}, summary: null, error: null })),
+    steps: order.map(
+      (s): StepRecord => ({ name: s.name, uses: s.uses, status: 'pending', cacheKey: null, ms: 0, params: {}, inputs: {}, outputs: {}, metrics: {}, summary: null, error: null }),
+    ),
     error: null,
   };
   store.save(run);
@@ -240,10 +262,22 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
           rec.status = 'ok';
           rec.metrics = outcome.metrics ?? {};
           rec.summary = outcome.summary ?? null;
-          rec.outputs = Object.fromEntries(Object.entries(outputs).filter(([, v]) => fs.existsSync(v)).map(([k, v]) => [k, { path: v, sha256: hashPath(v) }]));
+          rec.outputs = Object.fromEntries(
+            Object.entries(outputs)
+              .filter(([, v]) => fs.existsSync(v))
+              .map(([k, v]) => [k, { path: v, sha256: hashPath(v) }]),
+          );
           for (const o of Object.values(outputs)) producers.set(o, run.id);
           if (outcome.answer) answer = outcome.answer;
-          if (cacheable) writeFileAtomic(cacheFile, JSON.stringify({ key, runId: run.id, at: new Date().toISOString(), outputs: rec.outputs, metrics: rec.metrics, summary: rec.summary, answer: outcome.answer ?? null }, null, 1) + '\n');
+          if (cacheable)
+            writeFileAtomic(
+              cacheFile,
+              JSON.stringify(
+                { key, runId: run.id, at: new Date().toISOString(), outputs: rec.outputs, metrics: rec.metrics, summary: rec.summary, answer: outcome.answer ?? null },
+                null,
+                1,
+              ) + '\n',
+            );
           log(`${label} done in ${fmtMs(rec.ms)}${rec.summary ? `: ${rec.summary}` : ''}`);
         }
         if (s.uses === 'report' && rec.outputs.report) reportDir = rec.outputs.report.path;
@@ -254,7 +288,11 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         rec.ms = Date.now() - ts;
         rec.status = 'failed';
         const err = e as Error & { code?: string; path?: string };
-        rec.error = { code: typeof err.code === 'string' ? err.code : err.name === 'DataError' ? 'DATA_INVALID' : 'STEP_FAILED', path: typeof err.path === 'string' ? err.path : `steps.${s.name}`, message: err.message };
+        rec.error = {
+          code: typeof err.code === 'string' ? err.code : err.name === 'DataError' ? 'DATA_INVALID' : 'STEP_FAILED',
+          path: typeof err.path === 'string' ? err.path : `steps.${s.name}`,
+          message: err.message,
+        };
         run.error = rec.error;
         log(`${label} FAILED after ${fmtMs(rec.ms)}: [${rec.error.code}] ${rec.error.message}`);
         if (env.MLOPS_DEBUG) log(err.stack ?? '');
@@ -276,7 +314,9 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   store.save(run);
   releaseRun();
   const skipped = run.steps.filter((s) => s.status === 'skipped').length;
-  log(`run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`);
+  log(
+    `run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`,
+  );
   const readOut = (uses: string, name: string): Record<string, unknown> | null => {
     const s = order.find((x) => x.uses === uses && run.steps.find((r) => r.name === x.name && (r.status === 'ok' || r.status === 'skipped')));
     const f = s ? ctx.outputs[s.name]![name] : undefined;
@@ -299,7 +339,10 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   try {
     const reused = run.steps.flatMap((s) => (s.cachedFrom ? [s.cachedFrom] : []));
     const gc = collectWork(root, pipeline.name, { keep: [run.id, ...reused], cacheKeep: keepEntries });
-    if (gc.removed.length || gc.entriesDropped) log(`clean-up: removed the work folders of ${gc.removed.length} ended run(s) no cache entry points into${gc.entriesDropped ? `, dropped ${gc.entriesDropped} cache entr${gc.entriesDropped === 1 ? 'y' : 'ies'} (outputs gone, or beyond MLOPS_CACHE_KEEP=${keepEntries} per step)` : ''}`);
+    if (gc.removed.length || gc.entriesDropped)
+      log(
+        `clean-up: removed the work folders of ${gc.removed.length} ended run(s) no cache entry points into${gc.entriesDropped ? `, dropped ${gc.entriesDropped} cache entr${gc.entriesDropped === 1 ? 'y' : 'ies'} (outputs gone, or beyond MLOPS_CACHE_KEEP=${keepEntries} per step)` : ''}`,
+      );
   } catch (e) {
     log(`warning: clean-up of ${workParent(root, pipeline.name)} skipped: ${(e as Error).message}`);
   }
@@ -319,7 +362,12 @@ function resolveInput(v: string, base: string, registry: LocalRegistry, s: Step,
       throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, (e as Error).message);
     }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, `the local runner reads local paths and models:/ URIs; ${JSON.stringify(v)} needs a managed pipeline service (see FORMAT.md).`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v))
+    throw new StepError(
+      'BAD_INPUT',
+      `steps.${s.name}.inputs.${k}`,
+      `the local runner reads local paths and models:/ URIs; ${JSON.stringify(v)} needs a managed pipeline service (see FORMAT.md).`,
+    );
   const p = path.resolve(base, v);
   if (!fs.existsSync(p)) throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, `input '${k}' of step '${s.name}': ${p} does not exist.`);
   return p;

@@ -39,7 +39,8 @@ function p(c: StepContext, name: string): string {
 function input(c: StepContext, name: string, required = true): string | undefined {
   const v = c.inputs[name];
   if (v === undefined) {
-    if (required) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `step '${c.step}' (${c.uses}) needs input '${name}'; add inputs: {${name}: <path>} (see FORMAT.md).`);
+    if (required)
+      throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `step '${c.step}' (${c.uses}) needs input '${name}'; add inputs: {${name}: <path>} (see FORMAT.md).`);
     return undefined;
   }
   if (Array.isArray(v)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `input '${name}' of step '${c.step}' must be one path, not a list.`);
@@ -62,7 +63,11 @@ function num(c: StepContext, name: string, o: { integer?: boolean; min?: number;
   const v = c.params[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (o.integer && !Number.isInteger(v)) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) {
-    throw new StepError('BAD_PARAM', p(c, name), `params.${name} of step '${c.step}' must be ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}. Got ${JSON.stringify(v)}.`);
+    throw new StepError(
+      'BAD_PARAM',
+      p(c, name),
+      `params.${name} of step '${c.step}' must be ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}. Got ${JSON.stringify(v)}.`,
+    );
   }
   return v;
 }
@@ -98,7 +103,14 @@ const validate: StepFn = async (c) => {
   writeJson(c.outputs.report!, { ...rep, columns: table.header.length, sha256: fileSha256(data) });
   const fail = c.params.failOnError !== false;
   if (!rep.ok && fail) {
-    throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${data} breaks the contract: ${rep.total} violation(s), e.g. ${rep.violations.slice(0, 3).map((v) => `[${v.code}] ${v.message}`).join('; ')}. Fix the data or the contract (report: ${c.outputs.report}).`);
+    throw new StepError(
+      'DATA_INVALID',
+      `steps.${c.step}.inputs.data`,
+      `${data} breaks the contract: ${rep.total} violation(s), e.g. ${rep.violations
+        .slice(0, 3)
+        .map((v) => `[${v.code}] ${v.message}`)
+        .join('; ')}. Fix the data or the contract (report: ${c.outputs.report}).`,
+    );
   }
   return { metrics: { rows: rep.rows, violations: rep.total }, summary: `${rep.rows} rows, ${rep.total} violation(s)` };
 };
@@ -119,10 +131,18 @@ const split: StepFn = async (c) => {
   try {
     r = splitCsv(bytes, { testFraction, seed, ...(stratify !== undefined ? { stratify } : {}), ...(time !== undefined ? { time } : {}) });
   } catch (e) {
-    if (e instanceof CsvSplitError) throw new StepError(e.field === 'data' ? 'BAD_INPUT' : 'BAD_PARAM', e.field === 'data' ? `steps.${c.step}.inputs.data` : p(c, e.field), `${e.field === 'data' ? `${data}: ` : `params.${e.field} of step '${c.step}': `}${e.message}`);
+    if (e instanceof CsvSplitError)
+      throw new StepError(
+        e.field === 'data' ? 'BAD_INPUT' : 'BAD_PARAM',
+        e.field === 'data' ? `steps.${c.step}.inputs.data` : p(c, e.field),
+        `${e.field === 'data' ? `${data}: ` : `params.${e.field} of step '${c.step}': `}${e.message}`,
+      );
     throw e;
   }
-  for (const [name, buf] of [['train', r.train], ['test', r.test]] as const) {
+  for (const [name, buf] of [
+    ['train', r.train],
+    ['test', r.test],
+  ] as const) {
     fs.mkdirSync(path.dirname(c.outputs[name]!), { recursive: true });
     fs.writeFileSync(c.outputs[name]!, buf);
   }
@@ -130,7 +150,9 @@ const split: StepFn = async (c) => {
     r.method === 'time-ordered'
       ? `time-ordered by '${time}': train ${r.timeRange!.train?.join(' … ')}, test ${r.timeRange!.test.join(' … ')}`
       : r.method === 'stratified'
-        ? `stratified by '${stratify}' (${Object.entries(r.classes!).map(([k, v]) => `${k} ${v.train}/${v.test}`).join(', ')}), seed ${seed}`
+        ? `stratified by '${stratify}' (${Object.entries(r.classes!)
+            .map(([k, v]) => `${k} ${v.train}/${v.test}`)
+            .join(', ')}), seed ${seed}`
         : `random, seed ${seed}`;
   return { metrics: { rows: r.rows, train_rows: r.trainRows, test_rows: r.testRows }, summary: `${r.rows} rows → train ${r.trainRows}, test ${r.testRows} (${how})` };
 };
@@ -139,7 +161,8 @@ const train: StepFn = async (c) => {
   const dataPath = input(c, 'data')!;
   const contractPath = input(c, 'contract', false);
   const loaded = loadData(dataPath, contractPath);
-  if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
+  if (!loaded.frame)
+    throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
   const target = str(c, 'target') ?? loaded.contract?.target;
   if (!target) throw new StepError('BAD_PARAM', p(c, 'target'), `step '${c.step}' needs params.target (the label column) or a target in the contract.`);
   const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
@@ -160,9 +183,23 @@ const train: StepFn = async (c) => {
     log: (l) => c.log(`  ${l}`),
   });
   const tr = result.trained;
-  writeTrainedModelDir(c.outputs.model!, result, { target, seed, data: dataPath, rows: loaded.frame.rows, cols: loaded.frame.names.length, contractText: loaded.contractText, tune: tuneOpts });
+  writeTrainedModelDir(c.outputs.model!, result, {
+    target,
+    seed,
+    data: dataPath,
+    rows: loaded.frame.rows,
+    cols: loaded.frame.names.length,
+    contractText: loaded.contractText,
+    tune: tuneOpts,
+  });
   const m = flatMetrics(result.metrics);
-  return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}` };
+  return {
+    metrics: m,
+    summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m)
+      .filter(([k]) => k in METRIC_DIRECTIONS)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ')}`,
+  };
 };
 
 const forecast: StepFn = async (c) => {
@@ -179,7 +216,10 @@ const forecast: StepFn = async (c) => {
     log: (l) => c.log(`  ${l}`),
   });
   const bt = r.model.backtest;
-  return { metrics: { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmt(bt.rmse)}${bt.mape === null ? `; mape not defined: ${bt.notDefined.mape}` : ''}` };
+  return {
+    metrics: { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage, points: r.model.history.times.length },
+    summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmt(bt.rmse)}${bt.mape === null ? `; mape not defined: ${bt.notDefined.mape}` : ''}`,
+  };
 };
 
 const evaluate: StepFn = async (c) => {
@@ -197,7 +237,15 @@ const evaluate: StepFn = async (c) => {
     if (threshold !== undefined) {
       const { transformerAnswer } = await import('../report/answer');
       const { recentPeak } = await import('../report/series');
-      answer = transformerAnswer({ rating: threshold, crossing: ex && (ex.date !== null || ex.upper !== null || ex.lower !== null) ? ex : null, horizonEnd: fc.times[fc.times.length - 1]!, backtest: bt, unit: str(c, 'unit'), intervalWidth: m.forecaster.getParams().intervalWidth, recentPeak: recentPeak(m.history.values) });
+      answer = transformerAnswer({
+        rating: threshold,
+        crossing: ex && (ex.date !== null || ex.upper !== null || ex.lower !== null) ? ex : null,
+        horizonEnd: fc.times[fc.times.length - 1]!,
+        backtest: bt,
+        unit: str(c, 'unit'),
+        intervalWidth: m.forecaster.getParams().intervalWidth,
+        recentPeak: recentPeak(m.history.values),
+      });
     }
     const metrics = { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage };
     writeJson(c.outputs.metrics!, {
@@ -210,7 +258,11 @@ const evaluate: StepFn = async (c) => {
       crossing: ex ? { date: iso(ex.date), lower: iso(ex.lower), upper: iso(ex.upper) } : null,
       answer: answer ?? null,
     });
-    return { metrics, summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmt(bt.rmse)}`, ...(answer ? { answer } : {}) };
+    return {
+      metrics,
+      summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmt(bt.rmse)}`,
+      ...(answer ? { answer } : {}),
+    };
   }
   const { model } = TrainedModel.load(dir);
   const dataPath = input(c, 'data', false);
@@ -223,9 +275,11 @@ const evaluate: StepFn = async (c) => {
   const notes: string[] = [];
   if (dataPath) {
     const loaded = loadData(dataPath, contractPath);
-    if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
+    if (!loaded.frame)
+      throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
     const frame = loaded.frame as Frame;
-    if (!frame.names.includes(model.target.column)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `${dataPath} has no target column '${model.target.column}'; evaluate needs labelled data.`);
+    if (!frame.names.includes(model.target.column))
+      throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `${dataPath} has no target column '${model.target.column}'; evaluate needs labelled data.`);
     rows = frame.rows;
     ({ metrics, notDefined } = model.evaluateScores(frame));
     for (const [k, why] of Object.entries(notDefined)) notes.push(`${k} not defined: ${why}`);
@@ -245,7 +299,12 @@ const evaluate: StepFn = async (c) => {
         curve: { thresholds: curve.thresholds, precision: curve.precision, recall: curve.recall, f1: curve.f1 },
         confusion: { labels: [...model.target.labels], matrix: at.confusion },
       };
-      decisionThreshold = { value: t, source: stored ? 'training holdout' : 'default', holdout: stored, evaluated: { rows: frame.rows, f1: at.f1, precision: at.precision, recall: at.recall } };
+      decisionThreshold = {
+        value: t,
+        source: stored ? 'training holdout' : 'default',
+        holdout: stored,
+        evaluated: { rows: frame.rows, f1: at.f1, precision: at.precision, recall: at.recall },
+      };
       metrics = { ...metrics, threshold: t, f1_at_threshold: at.f1, precision_at_threshold: at.precision, recall_at_threshold: at.recall };
       notes.push(
         stored
@@ -254,9 +313,20 @@ const evaluate: StepFn = async (c) => {
       );
     }
   } else metrics = flatMetrics(d.metrics);
-  writeJson(c.outputs.metrics!, { task: model.task, metrics, ...(Object.keys(notDefined).length ? { notDefined } : {}), data: dataPath ?? null, rows, decisionThreshold, classification });
+  writeJson(c.outputs.metrics!, {
+    task: model.task,
+    metrics,
+    ...(Object.keys(notDefined).length ? { notDefined } : {}),
+    data: dataPath ?? null,
+    rows,
+    decisionThreshold,
+    classification,
+  });
   const shown = Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || ['threshold', 'f1_at_threshold', 'precision_at_threshold', 'recall_at_threshold'].includes(k));
-  return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
+  return {
+    metrics,
+    summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}`,
+  };
 };
 
 /** The decision threshold training stored in the model's metrics (`decisionThreshold`, chosen on its holdout), or null. */
@@ -264,7 +334,13 @@ export function storedThreshold(metrics: unknown): { value: number; f1?: number;
   const t = (metrics as { decisionThreshold?: Record<string, unknown> } | null)?.decisionThreshold;
   if (!t || typeof t.value !== 'number' || !(t.value >= 0 && t.value <= 1)) return null;
   const n = (k: string): number | undefined => (typeof t[k] === 'number' ? (t[k] as number) : undefined);
-  return { value: t.value, ...(n('f1') !== undefined ? { f1: n('f1') } : {}), ...(n('precision') !== undefined ? { precision: n('precision') } : {}), ...(n('recall') !== undefined ? { recall: n('recall') } : {}), ...(n('rows') !== undefined ? { rows: n('rows') } : {}) };
+  return {
+    value: t.value,
+    ...(n('f1') !== undefined ? { f1: n('f1') } : {}),
+    ...(n('precision') !== undefined ? { precision: n('precision') } : {}),
+    ...(n('recall') !== undefined ? { recall: n('recall') } : {}),
+    ...(n('rows') !== undefined ? { rows: n('rows') } : {}),
+  };
 }
 
 function metricsOf(modelDir: string, metricsFile?: string): Record<string, number> {
@@ -291,7 +367,10 @@ const select: StepFn = async (c) => {
   fs.rmSync(c.outputs.model!, { recursive: true, force: true });
   copyDir(best.dir, c.outputs.model!);
   writeJson(c.outputs.selection!, { metric, direction, chosen: best, candidates: scored });
-  return { metrics: { [metric]: best.value! }, summary: `chose ${best.model} (${metric} ${fmt(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmt(s.value)}`).join(', ')}` };
+  return {
+    metrics: { [metric]: best.value! },
+    summary: `chose ${best.model} (${metric} ${fmt(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmt(s.value)}`).join(', ')}`,
+  };
 };
 
 /** The champion a challenger is compared with: the current champion, or, when the challenger already is the champion, the one it replaced. */
@@ -304,7 +383,7 @@ export function referenceChampion(reg: LocalRegistry, name: string, challengerHa
   if (!champ || champ.contentHash !== challengerHash) return champ;
   const i = s.lineage.lastIndexOf(champ.version);
   const prev = i > 0 ? s.lineage[i - 1]! : null;
-  return prev === null ? null : vs.find((v) => v.version === prev) ?? null;
+  return prev === null ? null : (vs.find((v) => v.version === prev) ?? null);
 }
 
 const gate: StepFn = async (c) => {
@@ -323,7 +402,14 @@ const gate: StepFn = async (c) => {
   const champ = referenceChampion(c.registry, c.modelName, hash);
   const current = c.registry.versions(c.modelName).length ? c.registry.resolveAlias(c.modelName, 'champion') : null;
   const isChampion = current !== null && current.contentHash === hash;
-  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null, isChampion ? current.version : null, isChampion, notDefined);
+  const decision: GateDecision = gateDecision(
+    config,
+    challenger,
+    champ ? { metrics: champ.metrics, version: champ.version } : null,
+    isChampion ? current.version : null,
+    isChampion,
+    notDefined,
+  );
   writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
   if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
   return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };
@@ -334,7 +420,8 @@ const register: StepFn = async (c) => {
   const decisionFile = input(c, 'decision', false);
   const decision = decisionFile ? (readJson(decisionFile) as GateDecision) : null;
   const promote = c.params.promote ?? 'auto';
-  if (promote !== 'auto' && promote !== true && promote !== false) throw new StepError('BAD_PARAM', p(c, 'promote'), `params.promote must be auto, true or false. Got ${JSON.stringify(promote)}.`);
+  if (promote !== 'auto' && promote !== true && promote !== false)
+    throw new StepError('BAD_PARAM', p(c, 'promote'), `params.promote must be auto, true or false. Got ${JSON.stringify(promote)}.`);
   const extra = decision ? (decision as unknown as { challengerMetrics?: Record<string, number> }).challengerMetrics : undefined;
   const should = promote === true || (promote === 'auto' && decision !== null && decision.passed);
   // Registration and promotion are one step for a stop (SIGTERM): it waits until both are done.
@@ -349,7 +436,18 @@ const register: StepFn = async (c) => {
   const after = c.registry.aliases(c.modelName);
   const promoted = should && after.champion === version.version;
   const aliases = (['champion', 'challenger'] as const).filter((a) => after[a] === version.version);
-  writeJson(c.outputs.registration!, { name: c.modelName, version: version.version, created, promoted, previousChampion: before, champion: after.champion, aliases, contentHash: version.contentHash, trainedBy: version.runId, registeredBy: version.registeredBy ?? null });
+  writeJson(c.outputs.registration!, {
+    name: c.modelName,
+    version: version.version,
+    created,
+    promoted,
+    previousChampion: before,
+    champion: after.champion,
+    aliases,
+    contentHash: version.contentHash,
+    trainedBy: version.runId,
+    registeredBy: version.registeredBy ?? null,
+  });
   return {
     metrics: { version: version.version, promoted: promoted ? 1 : 0 },
     summary: `${c.modelName} v${version.version}${created ? ' registered' : ' (already registered)'}; ${promoted ? (before === version.version ? 'already champion' : `promoted to champion${before ? ` (was v${before})` : ''}`) : `not promoted; champion stays ${after.champion === null ? 'none' : `v${after.champion}`}`}`,
@@ -382,9 +480,11 @@ const score: StepFn = async (c) => {
   const ep = readJson(input(c, 'endpoint')!) as { url: string };
   const route = str(c, 'path') ?? '/invocations';
   const body = c.params.request;
-  if (body === undefined) throw new StepError('BAD_PARAM', p(c, 'request'), `step '${c.step}' needs params.request: the JSON body to send, e.g. {instances: [{date: "2018-09-01"}]}.`);
+  if (body === undefined)
+    throw new StepError('BAD_PARAM', p(c, 'request'), `step '${c.step}' needs params.request: the JSON body to send, e.g. {instances: [{date: "2018-09-01"}]}.`);
   const url = new URL(route, ep.url);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.endpoint`, `the local runner scores loopback endpoints only; got ${url.host}.`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.endpoint`, `the local runner scores loopback endpoints only; got ${url.host}.`);
   const t = Date.now();
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();

@@ -43,7 +43,9 @@ export function cacheKeep(env: NodeJS.ProcessEnv = process.env): number {
   if (raw.trim() === 'all') return Infinity;
   const n = Number(raw);
   if (!/^\s*[0-9]+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < 1) {
-    throw new PipelineError(`MLOPS_CACHE_KEEP=${JSON.stringify(raw)} is not a number of cache entries; set a whole number ≥ 1 (entries kept per step, default ${DEFAULT_CACHE_KEEP}) or 'all' (never drop entries), or unset it.`);
+    throw new PipelineError(
+      `MLOPS_CACHE_KEEP=${JSON.stringify(raw)} is not a number of cache entries; set a whole number ≥ 1 (entries kept per step, default ${DEFAULT_CACHE_KEEP}) or 'all' (never drop entries), or unset it.`,
+    );
   }
   return n;
 }

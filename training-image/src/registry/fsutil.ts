@@ -13,7 +13,8 @@ export function hashPath(p: string): string {
   const walk = (d: string, rel: string): void => {
     for (const name of fs.readdirSync(d).sort()) {
       if (name.startsWith('.') && name.includes('.tmp-')) continue;
-      const full = path.join(d, name), r = rel ? `${rel}/${name}` : name;
+      const full = path.join(d, name),
+        r = rel ? `${rel}/${name}` : name;
       const s = fs.statSync(full);
       if (s.isDirectory()) walk(full, r);
       else h.update(`${r}\0${createHash('sha256').update(fs.readFileSync(full)).digest('hex')}\n`);

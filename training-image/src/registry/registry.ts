@@ -105,7 +105,11 @@ export function notDefinedMetrics(metrics: unknown): Record<string, NotDefined> 
   if (!metrics || typeof metrics !== 'object') return out;
   const m = metrics as Record<string, unknown>;
   const sub = (k: string): unknown => (m[k] && typeof m[k] === 'object' ? (m[k] as Record<string, unknown>).notDefined : undefined);
-  for (const [nd, on] of [[m.notDefined, 'the data evaluated'], [sub('holdout'), 'this holdout'], [sub('backtest'), 'the backtest']] as const) {
+  for (const [nd, on] of [
+    [m.notDefined, 'the data evaluated'],
+    [sub('holdout'), 'this holdout'],
+    [sub('backtest'), 'the backtest'],
+  ] as const) {
     if (!nd || typeof nd !== 'object') continue;
     for (const [k, why] of Object.entries(nd as Record<string, unknown>)) if (typeof why === 'string' && !Object.hasOwn(out, k)) out[k] = { on, why };
   }
@@ -132,12 +136,16 @@ export class LocalRegistry {
   /** Model names in the registry. */
   names(): string[] {
     if (!fs.existsSync(this.root)) return [];
-    return fs.readdirSync(this.root).filter((n) => NAME.test(n) && fs.existsSync(path.join(this.root, n, 'versions'))).sort();
+    return fs
+      .readdirSync(this.root)
+      .filter((n) => NAME.test(n) && fs.existsSync(path.join(this.root, n, 'versions')))
+      .sort();
   }
 
   /** The folder of one model. */
   modelRoot(name: string): string {
-    if (!NAME.test(name)) throw new RegistryError('BAD_NAME', name, `model name ${JSON.stringify(name)} is not valid; use a letter then letters, digits, '-' or '_' (≤ 63 characters).`);
+    if (!NAME.test(name))
+      throw new RegistryError('BAD_NAME', name, `model name ${JSON.stringify(name)} is not valid; use a letter then letters, digits, '-' or '_' (≤ 63 characters).`);
     return path.join(this.root, name);
   }
 
@@ -162,7 +170,16 @@ export class LocalRegistry {
   /** One version; {@link RegistryError} NO_VERSION when absent. */
   version(name: string, version: number): ModelVersion {
     const v = this.versions(name).find((x) => x.version === version);
-    if (!v) throw new RegistryError('NO_VERSION', `${name}/${version}`, `model '${name}' has no version ${version}; versions: ${this.versions(name).map((x) => x.version).join(', ') || 'none'}. Run \`mlops models list\`.`);
+    if (!v)
+      throw new RegistryError(
+        'NO_VERSION',
+        `${name}/${version}`,
+        `model '${name}' has no version ${version}; versions: ${
+          this.versions(name)
+            .map((x) => x.version)
+            .join(', ') || 'none'
+        }. Run \`mlops models list\`.`,
+      );
     return v;
   }
 
@@ -196,7 +213,8 @@ export class LocalRegistry {
    */
   resolveUri(uri: string): { dir: string; version: ModelVersion } {
     const m = /^models:\/([A-Za-z][A-Za-z0-9_-]*)(?:@(champion|challenger)|\/([1-9][0-9]*))$/.exec(uri);
-    if (!m) throw new RegistryError('BAD_NAME', uri, `${JSON.stringify(uri)} is not a registry URI; use models:/<name>@champion, models:/<name>@challenger or models:/<name>/<version>.`);
+    if (!m)
+      throw new RegistryError('BAD_NAME', uri, `${JSON.stringify(uri)} is not a registry URI; use models:/<name>@champion, models:/<name>@challenger or models:/<name>/<version>.`);
     const name = m[1]!;
     let v: ModelVersion | null;
     if (m[3]) v = this.version(name, Number(m[3]));
@@ -213,7 +231,11 @@ export class LocalRegistry {
    * the registry). Identical content returns the existing version instead.
    * Sets the `challenger` alias to it unless `setChallenger` is false.
    */
-  register(name: string, modelDir: string, opts: { metrics?: Record<string, number>; runId?: string | null; registeredBy?: string | null; decision?: unknown; setChallenger?: boolean } = {}): { version: ModelVersion; created: boolean } {
+  register(
+    name: string,
+    modelDir: string,
+    opts: { metrics?: Record<string, number>; runId?: string | null; registeredBy?: string | null; decision?: unknown; setChallenger?: boolean } = {},
+  ): { version: ModelVersion; created: boolean } {
     const root = this.modelRoot(name);
     const loaded = readModelDir(modelDir);
     const contentHash = manifestContentHash(loaded.manifest);
@@ -243,10 +265,24 @@ export class LocalRegistry {
     for (const f of fs.readdirSync(root)) if (f.startsWith('.aliases.json.tmp-')) fs.rmSync(path.join(root, f), { force: true });
   }
 
-  private addVersionLocked(name: string, root: string, modelDir: string, loaded: ReturnType<typeof readModelDir>, contentHash: string, opts: { metrics?: Record<string, number>; runId?: string | null; registeredBy?: string | null; decision?: unknown; setChallenger?: boolean }): { version: ModelVersion; created: boolean } {
+  private addVersionLocked(
+    name: string,
+    root: string,
+    modelDir: string,
+    loaded: ReturnType<typeof readModelDir>,
+    contentHash: string,
+    opts: { metrics?: Record<string, number>; runId?: string | null; registeredBy?: string | null; decision?: unknown; setChallenger?: boolean },
+  ): { version: ModelVersion; created: boolean } {
     const versionsDir = path.join(root, 'versions');
     fs.mkdirSync(versionsDir, { recursive: true });
-    let n = Math.max(0, ...fs.readdirSync(versionsDir).filter((v) => /^[1-9][0-9]*$/.test(v)).map(Number)) + 1;
+    let n =
+      Math.max(
+        0,
+        ...fs
+          .readdirSync(versionsDir)
+          .filter((v) => /^[1-9][0-9]*$/.test(v))
+          .map(Number),
+      ) + 1;
     for (;;) {
       try {
         fs.mkdirSync(path.join(versionsDir, String(n))); // claims the number (atomic)
@@ -299,7 +335,12 @@ export class LocalRegistry {
   /** Puts the previous champion back (recorded in history); {@link RegistryError} NOTHING_TO_ROLL_BACK when there is none. */
   rollback(name: string, reason = 'rollback'): AliasState {
     return this.updateAliases(name, (s) => {
-      if (s.lineage.length < 2) throw new RegistryError('NOTHING_TO_ROLL_BACK', name, `model '${name}' has no previous champion to roll back to (champion: ${s.champion === null ? 'none' : `v${s.champion}`}).`);
+      if (s.lineage.length < 2)
+        throw new RegistryError(
+          'NOTHING_TO_ROLL_BACK',
+          name,
+          `model '${name}' has no previous champion to roll back to (champion: ${s.champion === null ? 'none' : `v${s.champion}`}).`,
+        );
       const lineage = s.lineage.slice(0, -1);
       const to = lineage[lineage.length - 1]!;
       return { ...s, champion: to, lineage, history: [...s.history, event('rollback', 'champion', s.champion, to, reason)] };
@@ -343,10 +384,16 @@ export class LocalRegistry {
     const after = change(before);
     if (after === before) return before;
     const pause = Number(process.env.MLOPS_TEST_PROMOTE_PAUSE_MS ?? 0);
-    writeFileAtomic(path.join(root, 'aliases.json'), JSON.stringify(after, null, 1) + '\n', pause > 0 ? (tmp) => {
-      process.stderr.write(`MLOPS_TEST_PAUSED ${tmp}\n`);
-      sleepSync(pause);
-    } : undefined);
+    writeFileAtomic(
+      path.join(root, 'aliases.json'),
+      JSON.stringify(after, null, 1) + '\n',
+      pause > 0
+        ? (tmp) => {
+            process.stderr.write(`MLOPS_TEST_PAUSED ${tmp}\n`);
+            sleepSync(pause);
+          }
+        : undefined,
+    );
     return after;
   }
 }
@@ -354,4 +401,3 @@ export class LocalRegistry {
 function event(action: AliasEvent['action'], alias: Alias, from: number | null, to: number | null, reason: string): AliasEvent {
   return { at: new Date().toISOString(), action, alias, from, to, reason };
 }
-

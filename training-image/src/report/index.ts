@@ -57,15 +57,20 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   const forecast = r.forecast ? await chart(forecastChartSpec(r.forecast), 'forecast', warnings) : undefined;
   const tSpec = r.classification ? thresholdChartSpec(r.classification) : null;
   const threshold = tSpec ? await chart(tSpec, 'classification.curve', warnings) : undefined;
-  const importance = r.importance && r.importance.features.length ? await chart(importanceChartSpec(r.importance), 'importance', warnings) : undefined;
-  const svg = forecast ?? threshold ?? importance ?? (await chart(messageChartSpec('This run has no forecast, threshold curve or feature importance to chart.'), 'chart', warnings));
+  const importance = r.importance?.features.length ? await chart(importanceChartSpec(r.importance), 'importance', warnings) : undefined;
+  const svg =
+    forecast ?? threshold ?? importance ?? (await chart(messageChartSpec('This run has no forecast, threshold curve or feature importance to chart.'), 'chart', warnings));
   let png: Buffer;
   try {
     png = rasterise(svg, 2, warnings);
   } catch (e) {
     throw new ReportError('The main chart could not be rasterised to PNG.', [{ code: 'REPORT_RENDER_FAILED', path: 'chart.png', message: (e as Error).message }]);
   }
-  const html = reportHtml(r, { forecast, threshold, importance }, { runtimeVersion: r.run.runtimeVersion ?? runtimeVersion(), chartFiles: { svg: REPORT_FILES.svg, png: REPORT_FILES.png } });
+  const html = reportHtml(
+    r,
+    { forecast, threshold, importance },
+    { runtimeVersion: r.run.runtimeVersion ?? runtimeVersion(), chartFiles: { svg: REPORT_FILES.svg, png: REPORT_FILES.png } },
+  );
   return { html, svg, png, warnings };
 }
 
@@ -86,7 +91,9 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Writ
     writeFileAtomic(files.png, rendered.png);
     writeFileAtomic(files.html, rendered.html);
   } catch (e) {
-    throw new ReportError(`The report could not be written to '${out}'.`, [{ code: 'REPORT_WRITE_FAILED', path: out, message: `${(e as Error).message}; pass a writable directory` }]);
+    throw new ReportError(`The report could not be written to '${out}'.`, [
+      { code: 'REPORT_WRITE_FAILED', path: out, message: `${(e as Error).message}; pass a writable directory` },
+    ]);
   }
   return { ...files, warnings: rendered.warnings };
 }

@@ -152,7 +152,9 @@ function num(env: NodeJS.ProcessEnv, name: string, def: number, o: { integer?: b
   if (raw === undefined || raw.trim() === '') return def;
   const v = Number(raw);
   if (!Number.isFinite(v) || (o.integer && !Number.isInteger(v)) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) {
-    throw new ServeConfigError(`${name}=${JSON.stringify(raw)} is not valid: it must be ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}. Unset it for the default (${def}).`);
+    throw new ServeConfigError(
+      `${name}=${JSON.stringify(raw)} is not valid: it must be ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}. Unset it for the default (${def}).`,
+    );
   }
   return v;
 }
@@ -175,16 +177,24 @@ export function serveConfig(env: NodeJS.ProcessEnv = process.env, o: ServeConfig
       }
     }
   }
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ServeConfigError(`port ${port} is not valid: it must be an integer in 0..65535 (0 = any free port).`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw new ServeConfigError(`port ${port} is not valid: it must be an integer in 0..65535 (0 = any free port).`);
   const level = (o.logLevel ?? env.MLOPS_LOG_LEVEL ?? 'info') as LogLevel;
-  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new ServeConfigError(`MLOPS_LOG_LEVEL=${JSON.stringify(level)} is not valid: use debug, info, warn, error or silent.`);
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level))
+    throw new ServeConfigError(`MLOPS_LOG_LEVEL=${JSON.stringify(level)} is not valid: use debug, info, warn, error or silent.`);
   const extraRaw = env.MLOPS_ALLOW_EXTRA_COLUMNS;
-  if (extraRaw !== undefined && !['true', 'false', ''].includes(extraRaw)) throw new ServeConfigError(`MLOPS_ALLOW_EXTRA_COLUMNS=${JSON.stringify(extraRaw)} is not valid: use true or false.`);
+  if (extraRaw !== undefined && !['true', 'false', ''].includes(extraRaw))
+    throw new ServeConfigError(`MLOPS_ALLOW_EXTRA_COLUMNS=${JSON.stringify(extraRaw)} is not valid: use true or false.`);
   const valuesRaw = env.MLOPS_LOG_REQUEST_VALUES;
-  if (valuesRaw !== undefined && !['true', 'false', '1', '0', ''].includes(valuesRaw)) throw new ServeConfigError(`MLOPS_LOG_REQUEST_VALUES=${JSON.stringify(valuesRaw)} is not valid: use true (or 1) or false (or 0).`);
+  if (valuesRaw !== undefined && !['true', 'false', '1', '0', ''].includes(valuesRaw))
+    throw new ServeConfigError(`MLOPS_LOG_REQUEST_VALUES=${JSON.stringify(valuesRaw)} is not valid: use true (or 1) or false (or 0).`);
   const webhook = o.drift?.webhookUrl !== undefined ? o.drift.webhookUrl : env.MLOPS_DRIFT_WEBHOOK_URL || null;
-  if (webhook !== null && !/^https?:\/\//.test(webhook)) throw new ServeConfigError(`drift webhook URL ${JSON.stringify(webhook)} is not valid: it must start with http:// or https:// (MLOPS_DRIFT_WEBHOOK_URL or --drift-webhook).`);
-  for (const [k, max] of [['headersTimeoutMs', MAX_TIMER_MS], ['maxConnections', Number.MAX_SAFE_INTEGER]] as const) {
+  if (webhook !== null && !/^https?:\/\//.test(webhook))
+    throw new ServeConfigError(`drift webhook URL ${JSON.stringify(webhook)} is not valid: it must start with http:// or https:// (MLOPS_DRIFT_WEBHOOK_URL or --drift-webhook).`);
+  for (const [k, max] of [
+    ['headersTimeoutMs', MAX_TIMER_MS],
+    ['maxConnections', Number.MAX_SAFE_INTEGER],
+  ] as const) {
     const v = o.limits?.[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max)) throw new ServeConfigError(`${k} ${v} is not valid: it must be an integer in 1..${max}.`);
   }

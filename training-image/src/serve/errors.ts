@@ -85,7 +85,11 @@ export class HttpError extends Error {
 
   /** The JSON error body: MLflow's `{error_code, message}` plus `errors: [{code, path, message}]`. */
   toBody(): { error_code: string; message: string; errors: readonly ServeIssue[] } {
-    return { error_code: this.status >= 500 ? 'INTERNAL_ERROR' : this.code === 'NOT_FOUND' ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST', message: this.message, errors: this.issues.length ? this.issues : [{ code: this.code, path: '', message: this.message }] };
+    return {
+      error_code: this.status >= 500 ? 'INTERNAL_ERROR' : this.code === 'NOT_FOUND' ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST',
+      message: this.message,
+      errors: this.issues.length ? this.issues : [{ code: this.code, path: '', message: this.message }],
+    };
   }
 }
 

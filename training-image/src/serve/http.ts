@@ -143,65 +143,72 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
   // connectionsCheckingInterval; it covers later requests on a keep-alive connection.
   // The first request's deadline runs from the accept (below): Node has none for a
   // client that connects and then sends nothing, or its head a byte at a time.
-  const server = http.createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: Math.max(60_000, limits.headersTimeoutMs),
-    connectionsCheckingInterval: connectionsCheckingInterval(limits.headersTimeoutMs),
-  }, (req, res) => {
-    const sock = req.socket as ServerSocket;
-    const headTimer = sock[HEAD_TIMER];
-    if (headTimer !== undefined) {
-      clearTimeout(headTimer);
-      sock[HEAD_TIMER] = undefined;
-    }
-    inFlight++;
-    // 'close' is emitted once per response: a plain listener (once() wraps it in a bound closure).
-    res.on('close', onClose);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const limit = app.bodyLimit(q < 0 ? url : url.slice(0, q));
-    let first: Buffer | null = null;
-    let chunks: Buffer[] | null = null;
-    let size = 0;
-    let tooBig = false;
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      const body = tooBig ? null : chunks ? Buffer.concat(chunks) : first;
-      const areq: AppRequest = tooBig
-        ? { method: req.method ?? 'GET', url, headers: req.headers, body, bodyTooLarge: size }
-        : { method: req.method ?? 'GET', url, headers: req.headers, body };
-      let r: AppResponse | Promise<AppResponse>;
-      try {
-        r = app.dispatch(areq);
-      } catch (e) {
-        return sendFailed(res, e as Error);
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(60_000, limits.headersTimeoutMs),
+      connectionsCheckingInterval: connectionsCheckingInterval(limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      const sock = req.socket as ServerSocket;
+      const headTimer = sock[HEAD_TIMER];
+      if (headTimer !== undefined) {
+        clearTimeout(headTimer);
+        sock[HEAD_TIMER] = undefined;
       }
-      if (r instanceof Promise) r.then((x) => send(res, x, size), (e: Error) => sendFailed(res, e));
-      else send(res, r, size);
-    };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) tooBig = true;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) tooBig = true;
-      if (tooBig) {
-        first = null;
-        chunks = null;
-        if (size > HARD_BODY_CAP) {
-          // Answer now and stop reading: the connection is closed after the response.
-          req.pause();
-          finish();
+      inFlight++;
+      // 'close' is emitted once per response: a plain listener (once() wraps it in a bound closure).
+      res.on('close', onClose);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const limit = app.bodyLimit(q < 0 ? url : url.slice(0, q));
+      let first: Buffer | null = null;
+      let chunks: Buffer[] | null = null;
+      let size = 0;
+      let tooBig = false;
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        const body = tooBig ? null : chunks ? Buffer.concat(chunks) : first;
+        const areq: AppRequest = tooBig
+          ? { method: req.method ?? 'GET', url, headers: req.headers, body, bodyTooLarge: size }
+          : { method: req.method ?? 'GET', url, headers: req.headers, body };
+        let r: AppResponse | Promise<AppResponse>;
+        try {
+          r = app.dispatch(areq);
+        } catch (e) {
+          return sendFailed(res, e as Error);
         }
-        return;
-      }
-      if (first === null) first = c;
-      else (chunks ??= [first]).push(c);
-    });
-    req.on('end', finish);
-    req.on('error', noop);
-  });
+        if (r instanceof Promise)
+          r.then(
+            (x) => send(res, x, size),
+            (e: Error) => sendFailed(res, e),
+          );
+        else send(res, r, size);
+      };
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) tooBig = true;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > limit) tooBig = true;
+        if (tooBig) {
+          first = null;
+          chunks = null;
+          if (size > HARD_BODY_CAP) {
+            // Answer now and stop reading: the connection is closed after the response.
+            req.pause();
+            finish();
+          }
+          return;
+        }
+        if (first === null) first = c;
+        else (chunks ??= [first]).push(c);
+      });
+      req.on('end', finish);
+      req.on('error', noop);
+    },
+  );
   // Longer than the load balancers' idle timeouts (AWS ALB: 60 s), so that they close first.
   server.keepAliveTimeout = 65_000;
   const lastWarned: Record<string, number> = {};
@@ -219,7 +226,12 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     if (!socket.writable) return void socket.destroy();
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       warnThrottled('timeout', 'request timed out', { code: 'REQUEST_TIMEOUT', headersTimeoutMs: limits.headersTimeoutMs });
-      socket.end(rawErrorResponse('REQUEST_TIMEOUT', `The request was not received in time: its head within ${limits.headersTimeoutMs} ms of its first byte (MLOPS_HEADERS_TIMEOUT_MS), the whole request within ${server.requestTimeout} ms.`));
+      socket.end(
+        rawErrorResponse(
+          'REQUEST_TIMEOUT',
+          `The request was not received in time: its head within ${limits.headersTimeoutMs} ms of its first byte (MLOPS_HEADERS_TIMEOUT_MS), the whole request within ${server.requestTimeout} ms.`,
+        ),
+      );
     } else {
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error_code":"BAD_REQUEST","message":"malformed HTTP request"}');
     }
@@ -238,7 +250,12 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
     if (socket.destroyed) return;
     warnThrottled('head', 'request head timed out', { code: 'REQUEST_TIMEOUT', headersTimeoutMs: limits.headersTimeoutMs });
     if (socket.writable) {
-      socket.end(rawErrorResponse('REQUEST_TIMEOUT', `The request head (request line and headers) did not arrive within ${limits.headersTimeoutMs} ms of connecting (MLOPS_HEADERS_TIMEOUT_MS).`));
+      socket.end(
+        rawErrorResponse(
+          'REQUEST_TIMEOUT',
+          `The request head (request line and headers) did not arrive within ${limits.headersTimeoutMs} ms of connecting (MLOPS_HEADERS_TIMEOUT_MS).`,
+        ),
+      );
       socket.once('finish', () => socket.destroy());
     } else socket.destroy();
   };
@@ -248,7 +265,11 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
       // No parser is attached: read and drop what the client sends, answer, and close once it has read the answer.
       socket.on('error', noop);
       socket.resume();
-      socket.end(rawErrorResponse('TOO_MANY_CONNECTIONS', `The server has ${limits.maxConnections} connections open, its limit (MLOPS_MAX_CONNECTIONS); retry shortly.`, { 'retry-after': '1' }));
+      socket.end(
+        rawErrorResponse('TOO_MANY_CONNECTIONS', `The server has ${limits.maxConnections} connections open, its limit (MLOPS_MAX_CONNECTIONS); retry shortly.`, {
+          'retry-after': '1',
+        }),
+      );
       socket.once('end', () => socket.destroy());
       setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
       return;
@@ -304,10 +325,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<RunningSe
         const closed = closeServer();
         server.closeIdleConnections();
         if (inFlight > 0) {
-          await Promise.race([
-            new Promise<void>((r) => idleWaiters.push(r)),
-            new Promise<void>((r) => setTimeout(r, config.drainTimeoutMs).unref()),
-          ]);
+          await Promise.race([new Promise<void>((r) => idleWaiters.push(r)), new Promise<void>((r) => setTimeout(r, config.drainTimeoutMs).unref())]);
         }
         server.closeAllConnections();
         await closed;

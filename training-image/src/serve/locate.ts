@@ -70,9 +70,15 @@ function localDir(location: string, source: ModelSource): LocatedModel {
     const at = recoverModelDir(location);
     if (at !== path.resolve(location)) location = at; // read-only: read the previous model where it is
   }
-  if (!fs.existsSync(location)) throw new ModelLocateError(`The model directory ${JSON.stringify(location)} (from ${source}) does not exist. Train one with \`mlops train --out <dir>\` and pass it with --model <dir>.`);
+  if (!fs.existsSync(location))
+    throw new ModelLocateError(
+      `The model directory ${JSON.stringify(location)} (from ${source}) does not exist. Train one with \`mlops train --out <dir>\` and pass it with --model <dir>.`,
+    );
   const dir = findModelDir(location);
-  if (!dir) throw new ModelLocateError(`${JSON.stringify(location)} (from ${source}) holds no model directory (no manifest.json in it or up to 3 levels below). Pass the directory written by \`mlops train --out\`.`);
+  if (!dir)
+    throw new ModelLocateError(
+      `${JSON.stringify(location)} (from ${source}) holds no model directory (no manifest.json in it or up to 3 levels below). Pass the directory written by \`mlops train --out\`.`,
+    );
   return { dir, source, location };
 }
 
@@ -144,5 +150,7 @@ export async function locateModel(o: LocateOptions = {}): Promise<LocatedModel> 
   if (fs.existsSync(sm) && (findModelDir(sm) !== null || (!env.AIP_STORAGE_URI && !env.AZUREML_MODEL_DIR))) return localDir(sm, 'sagemaker');
   if (env.AIP_STORAGE_URI) return from(env.AIP_STORAGE_URI, 'AIP_STORAGE_URI');
   if (env.AZUREML_MODEL_DIR) return localDir(env.AZUREML_MODEL_DIR, 'AZUREML_MODEL_DIR');
-  throw new ModelLocateError(`No model to serve. Looked in order at: --model (not given), MLOPS_MODEL_DIR (unset), ${sm} (absent), AIP_STORAGE_URI (unset), AZUREML_MODEL_DIR (unset). Pass --model <dir> with a directory written by \`mlops train --out\`.`);
+  throw new ModelLocateError(
+    `No model to serve. Looked in order at: --model (not given), MLOPS_MODEL_DIR (unset), ${sm} (absent), AIP_STORAGE_URI (unset), AZUREML_MODEL_DIR (unset). Pass --model <dir> with a directory written by \`mlops train --out\`.`,
+  );
 }

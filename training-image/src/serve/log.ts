@@ -244,7 +244,12 @@ export function newRequestId(): string {
     }
     // A new block every 256 ids: the counter's high 40 bits.
     const hi = Math.floor(idCounter / 256);
-    idBlock = idRandom + Math.floor(hi / 2 ** 20).toString(16).padStart(5, '0') + (hi % 2 ** 20).toString(16).padStart(5, '0');
+    idBlock =
+      idRandom +
+      Math.floor(hi / 2 ** 20)
+        .toString(16)
+        .padStart(5, '0') +
+      (hi % 2 ** 20).toString(16).padStart(5, '0');
   }
   const id = idBlock + HEX2[idCounter & 0xff]!;
   idCounter = idCounter + 1 === 2 ** 48 ? 0 : idCounter + 1;
@@ -259,7 +264,21 @@ export function requestId(header: string | string[] | undefined): string {
 }
 
 /** Names that may appear in a payload path and are never request content: the protocols' keys. */
-const PROTOCOL_KEYS: readonly string[] = ['dataframe_split', 'dataframe_records', 'instances', 'inputs', 'input_data', 'data', 'columns', 'index', 'params', 'parameters', 'content-type', 'accept', 'csv'];
+const PROTOCOL_KEYS: readonly string[] = [
+  'dataframe_split',
+  'dataframe_records',
+  'instances',
+  'inputs',
+  'input_data',
+  'data',
+  'columns',
+  'index',
+  'params',
+  'parameters',
+  'content-type',
+  'accept',
+  'csv',
+];
 
 function delimiterAt(p: string, j: number): boolean {
   const c = p[j];
@@ -319,6 +338,9 @@ export function redactPath(p: string, known: ReadonlySet<string>): string {
 export function errorFields(e: unknown, values: boolean): Record<string, unknown> {
   const err = e instanceof Error ? e : new Error(String(e));
   if (values) return { error: err.message, stack: err.stack };
-  const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).join('\n');
+  const frames = (err.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .join('\n');
   return { error: `${err.name} (message not logged: MLOPS_LOG_REQUEST_VALUES=true includes it)`, stack: frames };
 }

@@ -165,7 +165,8 @@ function worktreeDirty(gitDir: string, commonDir: string, workTree: string): boo
   let prev = '';
   for (let i = 0; i < count; i++) {
     const start = off;
-    const mtimeS = buf.readUInt32BE(off + 8), mtimeNs = buf.readUInt32BE(off + 12);
+    const mtimeS = buf.readUInt32BE(off + 8),
+      mtimeNs = buf.readUInt32BE(off + 12);
     const mode = buf.readUInt32BE(off + 24);
     const size = buf.readUInt32BE(off + 36);
     const id = buf.toString('hex', off + 40, off + 40 + hashLen);
@@ -179,7 +180,8 @@ function worktreeDirty(gitDir: string, commonDir: string, workTree: string): boo
     }
     let name: string;
     if (version === 4) {
-      let strip = 0, b: number;
+      let strip = 0,
+        b: number;
       let k = 0;
       do {
         b = buf[off++]!;
@@ -208,7 +210,10 @@ function worktreeDirty(gitDir: string, commonDir: string, workTree: string): boo
     if (Number(st.size & 0xffffffffn) !== size) return true;
     if (Number(st.mtimeNs / 1_000_000_000n) === mtimeS && (mtimeNs === 0 || Number(st.mtimeNs % 1_000_000_000n) === mtimeNs)) continue;
     const content = type === 0o12 ? Buffer.from(fs.readlinkSync(file)) : fs.readFileSync(file);
-    const blob = createHash(sha256 ? 'sha256' : 'sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+    const blob = createHash(sha256 ? 'sha256' : 'sha1')
+      .update(`blob ${content.length}\0`)
+      .update(content)
+      .digest('hex');
     if (blob !== id) return true;
   }
   return false;
@@ -246,7 +251,13 @@ export class TrackingStore {
     const ids = this.ids();
     const matches = ids.filter((i) => i === idOrPrefix || i.startsWith(idOrPrefix) || i.endsWith(idOrPrefix));
     if (matches.length !== 1) {
-      throw new TrackingError('NO_RUN', idOrPrefix, matches.length ? `${JSON.stringify(idOrPrefix)} matches ${matches.length} runs (${matches.slice(0, 5).join(', ')}); give more of the id.` : `no run ${JSON.stringify(idOrPrefix)} in ${path.join(this.root, 'runs')}; list runs with \`mlops runs\`.`);
+      throw new TrackingError(
+        'NO_RUN',
+        idOrPrefix,
+        matches.length
+          ? `${JSON.stringify(idOrPrefix)} matches ${matches.length} runs (${matches.slice(0, 5).join(', ')}); give more of the id.`
+          : `no run ${JSON.stringify(idOrPrefix)} in ${path.join(this.root, 'runs')}; list runs with \`mlops runs\`.`,
+      );
     }
     return withLiveness(JSON.parse(fs.readFileSync(path.join(this.runDir(matches[0]!), 'run.json'), 'utf8')) as RunRecord);
   }
@@ -255,7 +266,10 @@ export class TrackingStore {
   ids(): string[] {
     const d = path.join(this.root, 'runs');
     if (!fs.existsSync(d)) return [];
-    return fs.readdirSync(d).filter((i) => RUN_ID.test(i) && fs.existsSync(path.join(d, i, 'run.json'))).sort();
+    return fs
+      .readdirSync(d)
+      .filter((i) => RUN_ID.test(i) && fs.existsSync(path.join(d, i, 'run.json')))
+      .sort();
   }
 
   /** All runs (optionally of one pipeline), oldest first. */
