@@ -79,11 +79,26 @@ export interface LoadedPlan {
   readonly file: string;
   /** The container arguments of a step (`pipeline step --uses … --inputs … --params … --outputs …`). */
   stepArguments(step: PlanStep, binding: StepBinding): string[];
+  /**
+   * The container arguments of a batch scoring job (`pipeline step --uses predict`): `model` a model folder
+   * or `models:/<model>@champion` (read under `registry`), `data` a CSV file or folder, `predictions` the
+   * folder that receives one predictions CSV per input CSV.
+   */
+  batchArguments(binding: BatchBinding): string[];
+}
+
+/** The paths a batch scoring job gets. */
+export interface BatchBinding {
+  readonly model: string;
+  readonly data: string;
+  readonly predictions: string;
+  readonly registry?: string;
 }
 
 interface RuntimePlanModule {
   planForCloud(pipeline: unknown, options: { target: string; params?: Record<string, unknown>; skip?: readonly string[]; source?: string }): unknown;
   stepArguments(plan: unknown, step: unknown, binding: StepBinding): string[];
+  batchArguments(model: string, binding: BatchBinding): string[];
 }
 interface RuntimeSchemaModule {
   parsePipeline(text: string, source?: string): unknown;
@@ -164,5 +179,10 @@ export function loadCloudPlan(file: string, options: LoadCloudPlanOptions): Load
     ]);
   }
   const plan = checked.data;
-  return { plan, file: abs, stepArguments: (s, binding) => runtime.plan.stepArguments(plan, s, binding) };
+  return {
+    plan,
+    file: abs,
+    stepArguments: (s, binding) => runtime.plan.stepArguments(plan, s, binding),
+    batchArguments: (binding) => runtime.plan.batchArguments(plan.model, binding),
+  };
 }

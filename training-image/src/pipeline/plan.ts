@@ -342,3 +342,38 @@ export function stepArguments(plan: CloudPlan, step: PlanStep, binding: StepBind
   }
   return args;
 }
+
+/**
+ * The container arguments of a batch scoring job: `pipeline step --uses
+ * predict --name <name> --model <model> --inputs {"model", "data"} --outputs
+ * {"predictions"}`: the model directory (or `models:/<model>@champion` read
+ * under `registry`), the CSV file or folder to score, and the folder that
+ * receives one predictions CSV per input CSV.
+ */
+export function batchArguments(
+  model: string,
+  binding: { readonly model: string; readonly data: string; readonly predictions: string; readonly registry?: string },
+  name = 'batch',
+): string[] {
+  const args = [
+    'pipeline',
+    'step',
+    '--uses',
+    'predict',
+    '--name',
+    name,
+    '--model',
+    model,
+    '--inputs',
+    JSON.stringify({ model: binding.model, data: binding.data }),
+    '--params',
+    '{}',
+    '--outputs',
+    JSON.stringify({ predictions: binding.predictions }),
+  ];
+  if (binding.model.startsWith('models:/')) {
+    if (!binding.registry) throw new Error('batchArguments: a models:/ model needs the registry folder.');
+    args.push('--root', binding.registry);
+  }
+  return args;
+}
