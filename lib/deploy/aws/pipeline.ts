@@ -8,6 +8,7 @@ import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { Construct } from 'constructs';
 import { arn } from '../../aws/arn';
+import { AwsArtifactStore } from '../../aws/artifact-store';
 import { AwsMlPlatform } from '../../aws/platform';
 import {
   EVENTBRIDGE_SERVICE_PRINCIPAL,
@@ -170,6 +171,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       content: 'The runtime registry of this pipeline (mlops pipeline step --root). Kept so the prefix is never empty.\n',
       kmsKeyId: key,
       serverSideEncryption: 'aws:kms',
+      dependsOn: [...aws.artifactStore.objectWriteDependencies],
     });
 
     // The pipeline's own role: starts the processing jobs as the workload identity, registers the model, reads the decision file.
@@ -181,6 +183,8 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       { Effect: 'Allow', Action: [...S3_OBJECT_READ_ACTIONS], Resource: [runsArn] },
       { Effect: 'Allow', Action: [...KMS_DECRYPT_ACTIONS], Resource: [key] },
     ]);
+    // SageMaker Pipelines reads the gate's decision file as this role, from SageMaker's network: past the bucket's network guard.
+    if (aws.artifactStore instanceof AwsArtifactStore) aws.artifactStore.exemptPrincipal(this.pipelineRole.arn);
     const roleReady = [this.pipelineRole, this.policies.get(this.pipelineRole)!];
 
     this.pipeline = new SagemakerPipeline(this, 'Resource', {
