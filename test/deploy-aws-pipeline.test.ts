@@ -52,14 +52,26 @@ function schemaWithOverlay(): object {
   delete schema.$id;
   d.JoinFunction = {
     type: 'object',
-    properties: { 'Std:Join': { type: 'object', properties: { On: { type: 'string' }, Values: { type: 'array', items: { $ref: '#/definitions/StringArgumentValue' } } }, required: ['Values'], additionalProperties: false } },
+    properties: {
+      'Std:Join': {
+        type: 'object',
+        properties: { On: { type: 'string' }, Values: { type: 'array', items: { $ref: '#/definitions/StringArgumentValue' } } },
+        required: ['Values'],
+        additionalProperties: false,
+      },
+    },
     required: ['Std:Join'],
     additionalProperties: false,
   };
   d.JsonGetFunction = {
     type: 'object',
     properties: {
-      'Std:JsonGet': { type: 'object', properties: { PropertyFile: { $ref: '#/definitions/GetFunction' }, Path: { type: 'string' } }, required: ['PropertyFile', 'Path'], additionalProperties: false },
+      'Std:JsonGet': {
+        type: 'object',
+        properties: { PropertyFile: { $ref: '#/definitions/GetFunction' }, Path: { type: 'string' } },
+        required: ['PropertyFile', 'Path'],
+        additionalProperties: false,
+      },
     },
     required: ['Std:JsonGet'],
     additionalProperties: false,
@@ -257,11 +269,20 @@ describe('AWS continuous training', () => {
   });
 
   test('retrainOnDrift is refused with the config path and the fix', () => {
-    expect(() => synth((raw) => (raw.deployment.retrainOnDrift = { psi: 0.2 }))).toThrow(/deployment\.retrainOnDrift: retraining on drift .* not implemented for SageMaker Pipelines yet\. Fix:/);
+    expect(() => synth((raw) => (raw.deployment.retrainOnDrift = { psi: 0.2 }))).toThrow(
+      /deployment\.retrainOnDrift: retraining on drift .* not implemented for SageMaker Pipelines yet\. Fix:/,
+    );
   });
 
   test('a step named like a step the compiler adds is refused', () => {
-    const plan = { pipeline: 'p', model: 'm', params: {}, inputs: {}, steps: [{ name: 'mlops-gate-passed', uses: 'validate', after: [], inputs: {}, params: {}, outputs: {}, readsRegistry: false, writesRegistry: false }], skipped: [] };
+    const plan = {
+      pipeline: 'p',
+      model: 'm',
+      params: {},
+      inputs: {},
+      steps: [{ name: 'mlops-gate-passed', uses: 'validate', after: [], inputs: {}, params: {}, outputs: {}, readsRegistry: false, writesRegistry: false }],
+      skipped: [],
+    };
     const loaded = { plan, file: 'x', stepArguments: () => [], batchArguments: () => [] } as any;
     expect(() =>
       compileDefinition({

@@ -255,7 +255,9 @@ export function compileDefinition(input: AwsDefinitionInput): Record<string, Jso
       Name: ADDED_STEPS.condition,
       Type: 'Condition',
       Arguments: {
-        Conditions: [{ LeftValue: { 'Std:JsonGet': { Path: 'passed', PropertyFile: get(`Steps.${plan.gate}.PropertyFiles.${DECISION_PROPERTY_FILE}`) } }, RightValue: true, Type: 'Equals' }],
+        Conditions: [
+          { LeftValue: { 'Std:JsonGet': { Path: 'passed', PropertyFile: get(`Steps.${plan.gate}.PropertyFiles.${DECISION_PROPERTY_FILE}`) } }, RightValue: true, Type: 'Equals' },
+        ],
         ElseSteps: [],
         IfSteps: branch,
       },

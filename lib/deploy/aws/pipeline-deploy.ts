@@ -147,7 +147,13 @@ export function deployMachineDefinition(d: DeployMachineInput): Record<string, u
       RolloutDone: {
         Type: 'Choice',
         Choices: [
-          { Or: [{ Variable: '$.endpoint.status', StringEquals: 'Updating' }, { Variable: '$.endpoint.status', StringEquals: 'SystemUpdating' }], Next: 'Wait' },
+          {
+            Or: [
+              { Variable: '$.endpoint.status', StringEquals: 'Updating' },
+              { Variable: '$.endpoint.status', StringEquals: 'SystemUpdating' },
+            ],
+            Next: 'Wait',
+          },
           { Variable: '$.endpoint.config', StringEqualsPath: '$.deploy.name', Next: 'Deployed' },
         ],
         Default: 'RolledBack',

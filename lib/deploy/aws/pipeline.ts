@@ -160,7 +160,9 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
     try {
       definition = compileDefinition(input);
     } catch (e) {
-      throw new MlopsValidationError(`Invalid pipeline for SageMaker Pipelines (aws):`, [{ code: ErrorCode.CONFIG_INVALID, path: 'deployment.pipeline.file', message: (e as Error).message }]);
+      throw new MlopsValidationError(`Invalid pipeline for SageMaker Pipelines (aws):`, [
+        { code: ErrorCode.CONFIG_INVALID, path: 'deployment.pipeline.file', message: (e as Error).message },
+      ]);
     }
     this.definition = definition;
 
@@ -176,13 +178,24 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
 
     // The pipeline's own role: starts the processing jobs as the workload identity, registers the model, reads the decision file.
     const runsArn = `${aws.artifactStore.bucketArn}/${props.runsPrefix}*`;
-    this.pipelineRole = this.role('PipelineRole', `${props.name}-pipeline`, SAGEMAKER_SERVICE_PRINCIPAL, account, 'Runs the SageMaker pipeline: its processing jobs, the model registration.', [
-      { Effect: 'Allow', Action: [...SAGEMAKER_PROCESSING_ACTIONS], Resource: [arn('sagemaker', region, account, 'processing-job/*')] },
-      { Effect: 'Allow', Action: [...SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS, ...SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS], Resource: [aws.modelRegistry.modelPackagesArn, aws.modelRegistry.registryId] },
-      { Effect: 'Allow', Action: [...IAM_PASS_ROLE_ACTIONS], Resource: [workloadRole], Condition: { StringEquals: { 'iam:PassedToService': SAGEMAKER_SERVICE_PRINCIPAL } } },
-      { Effect: 'Allow', Action: [...S3_OBJECT_READ_ACTIONS], Resource: [runsArn] },
-      { Effect: 'Allow', Action: [...KMS_DECRYPT_ACTIONS], Resource: [key] },
-    ]);
+    this.pipelineRole = this.role(
+      'PipelineRole',
+      `${props.name}-pipeline`,
+      SAGEMAKER_SERVICE_PRINCIPAL,
+      account,
+      'Runs the SageMaker pipeline: its processing jobs, the model registration.',
+      [
+        { Effect: 'Allow', Action: [...SAGEMAKER_PROCESSING_ACTIONS], Resource: [arn('sagemaker', region, account, 'processing-job/*')] },
+        {
+          Effect: 'Allow',
+          Action: [...SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS, ...SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS],
+          Resource: [aws.modelRegistry.modelPackagesArn, aws.modelRegistry.registryId],
+        },
+        { Effect: 'Allow', Action: [...IAM_PASS_ROLE_ACTIONS], Resource: [workloadRole], Condition: { StringEquals: { 'iam:PassedToService': SAGEMAKER_SERVICE_PRINCIPAL } } },
+        { Effect: 'Allow', Action: [...S3_OBJECT_READ_ACTIONS], Resource: [runsArn] },
+        { Effect: 'Allow', Action: [...KMS_DECRYPT_ACTIONS], Resource: [key] },
+      ],
+    );
     // SageMaker Pipelines reads the gate's decision file as this role, from SageMaker's network: past the bucket's network guard.
     if (aws.artifactStore instanceof AwsArtifactStore) aws.artifactStore.exemptPrincipal(this.pipelineRole.arn);
     const roleReady = [this.pipelineRole, this.policies.get(this.pipelineRole)!];
@@ -277,7 +290,12 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
         Action: [...SAGEMAKER_DEPLOY_ACTIONS],
         Resource: [sm(`endpoint/${ep}`), sm(`endpoint-config/${ep}-p*`), sm(`model/${ep}-p*`)],
       },
-      { Effect: 'Allow', Action: [...IAM_PASS_ROLE_ACTIONS], Resource: [aws.identity.roleArn], Condition: { StringEquals: { 'iam:PassedToService': SAGEMAKER_SERVICE_PRINCIPAL } } },
+      {
+        Effect: 'Allow',
+        Action: [...IAM_PASS_ROLE_ACTIONS],
+        Resource: [aws.identity.roleArn],
+        Condition: { StringEquals: { 'iam:PassedToService': SAGEMAKER_SERVICE_PRINCIPAL } },
+      },
       ...(kms ? [{ Effect: 'Allow', Action: ['kms:CreateGrant', 'kms:DescribeKey'], Resource: [kms], Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } }] : []),
     ]);
     const machine = new SfnStateMachine(this, 'DeployMachine', {
