@@ -11,9 +11,13 @@ import { ContinuousTrainingProps, IContinuousTraining } from './contracts';
  * module loads.
  */
 export class ContinuousTraining extends Construct implements IContinuousTraining {
+  /** The cloud the pipeline runs on. */
   public readonly cloud: Cloud;
+  /** The pipeline's name on the cloud. */
   public readonly pipelineName: string;
+  /** The compiled definition as the engine takes it. */
   public readonly definition: Readonly<Record<string, unknown>>;
+  /** How to start a run by hand (a command line). */
   public readonly runCommand: string;
   /** The cloud's construct. */
   public readonly resource: IContinuousTraining;

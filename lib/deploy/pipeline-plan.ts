@@ -13,7 +13,8 @@ import * as path from 'path';
 import { z } from 'zod';
 import { ErrorCode, MlopsValidationError } from '../core/errors';
 
-const source = z.union([
+/** Where a step input comes from (the shape). */
+export const PlanSourceSchema = z.union([
   z.object({ from: z.literal('input'), input: z.string() }).strict(),
   z.object({ from: z.literal('step'), step: z.string(), output: z.string() }).strict(),
   z.object({ from: z.literal('registry'), uri: z.string() }).strict(),
@@ -27,7 +28,7 @@ const step = z
     name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/),
     uses: z.enum(PLAN_STEP_KINDS),
     after: z.array(z.string()),
-    inputs: z.record(z.string(), z.union([source, z.array(source)])),
+    inputs: z.record(z.string(), z.union([PlanSourceSchema, z.array(PlanSourceSchema)])),
     params: z.record(z.string(), z.unknown()),
     outputs: z.record(z.string(), z.string().min(1)),
     readsRegistry: z.boolean(),
@@ -45,7 +46,7 @@ export const CloudPlanSchema = z
     inputs: z.record(z.string(), z.string()),
     steps: z.array(step).min(1),
     gate: z.string().optional(),
-    register: z.object({ step: z.string(), model: source }).strict().optional(),
+    register: z.object({ step: z.string(), model: PlanSourceSchema }).strict().optional(),
     deploy: z
       .object({ step: z.string(), after: z.array(z.string()) })
       .strict()
@@ -59,7 +60,7 @@ export type CloudPlan = z.infer<typeof CloudPlanSchema>;
 /** One container step of a plan. */
 export type PlanStep = CloudPlan['steps'][number];
 /** Where a step input comes from. */
-export type PlanSource = z.infer<typeof source>;
+export type PlanSource = z.infer<typeof PlanSourceSchema>;
 
 /** The paths an engine gives a step (the runtime's `StepBinding`). */
 export interface StepBinding {
@@ -89,9 +90,13 @@ export interface LoadedPlan {
 
 /** The paths a batch scoring job gets. */
 export interface BatchBinding {
+  /** The model folder, or `models:/<model>@champion` (read under `registry`). */
   readonly model: string;
+  /** The CSV file or folder to score. */
   readonly data: string;
+  /** The folder that receives one predictions CSV per input CSV. */
   readonly predictions: string;
+  /** The registry folder, for a `models:/` model. */
   readonly registry?: string;
 }
 

@@ -65,6 +65,7 @@ export const PIPELINE_EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeli
  *   schedule scoring with the registry's champion.
  */
 export class AwsContinuousTraining extends Construct implements IContinuousTraining {
+  /** The cloud: aws. */
   public readonly cloud = 'aws' as const;
   /** The SageMaker pipeline's name (the release name). */
   public readonly pipelineName: string;
