@@ -303,3 +303,45 @@ describe('AWS continuous training', () => {
     ).toThrow(/reserved on SageMaker Pipelines/);
   });
 });
+
+describe('AWS continuous training WITH alerts', () => {
+  const { json } = synth((raw) => {
+    raw.alerts = { email: ['ml-oncall@contoso.com'] };
+  });
+  const rule = byName(json, 'aws_cloudwatch_event_rule', 'contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+
+  test('a failed run of either pipeline, or a failed deploy, raises an alert on the alert topic', () => {
+    expect(rule).toBeDefined();
+    const pattern = JSON.parse(rule.event_pattern);
+    const [sagemaker, states] = pattern.$or;
+    expect(sagemaker).toMatchObject({
+      source: ['aws.sagemaker'],
+      'detail-type': ['SageMaker Model Building Pipeline Execution Status Change'],
+      detail: { currentPipelineExecutionStatus: ['Failed'] },
+    });
+    expect(sagemaker.detail.pipelineArn).toHaveLength(2);
+    expect(sagemaker.detail.pipelineArn.every((a: string) => /^\$\{aws_sagemaker_pipeline\.[^}]+\.arn\}$/.test(a))).toBe(true);
+    expect(states).toMatchObject({ source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } });
+    expect(states.detail.stateMachineArn).toEqual([expect.stringMatching(/^\$\{aws_sfn_state_machine\.[^}]+\.arn\}$/)]);
+    const targets = resourcesOf(json, 'aws_cloudwatch_event_target').filter(
+      (t) =>
+        t.rule === `\${aws_cloudwatch_event_rule.${Object.keys(json.resource.aws_cloudwatch_event_rule).find((k) => json.resource.aws_cloudwatch_event_rule[k] === rule)}.name}`,
+    );
+    expect(targets).toHaveLength(1);
+    expect(targets[0].arn).toMatch(/^\$\{aws_sns_topic\.[^}]+\.arn\}$/);
+    // The topic policy lets this rule publish (by its ARN), as it does the training-failure rule.
+    const policy = JSON.parse(resourcesOf(json, 'aws_sns_topic_policy')[0].policy);
+    const publish = policy.Statement.find((s: { Sid: string }) => s.Sid === 'TrainingFailureRulePublishes');
+    expect(publish.Condition.ArnEquals['aws:SourceArn']).toHaveLength(2);
+  });
+
+  test('without a pipeline there is no pipeline rule', () => {
+    const { json: plain } = synth((raw) => {
+      delete raw.deployment.pipeline;
+      delete raw.deployment.schedule;
+      delete raw.deployment.batch;
+      raw.alerts = { email: ['ml-oncall@contoso.com'] };
+    });
+    expect(byName(plain, 'aws_cloudwatch_event_rule', 'contoso-mlops-dev-bike-demand-alert-pipeline-failed')).toBeUndefined();
+  });
+});

@@ -167,15 +167,17 @@ function continuousTrainingProblems(input: Record<string, any>, cloud: unknown):
   const issues: ValidationIssue[] = [];
   const d = input.deployment;
   if (!d) return issues;
-  for (const key of ['schedule', 'retrainOnDrift'] as const) {
+  for (const key of ['schedule', 'retrainOnDrift', 'batch'] as const) {
     if (d[key] !== undefined && d.pipeline === undefined)
       issues.push(
         problem(
           `deployment.${key}`,
           d[key],
-          'only together with deployment.pipeline (it runs the pipeline)',
+          key === 'batch'
+            ? 'only together with deployment.pipeline (batch scoring uses the model the pipeline promotes)'
+            : 'only together with deployment.pipeline (it runs the pipeline)',
           'add deployment.pipeline: { file: <pipeline.yaml> }',
-          'has no pipeline to run',
+          key === 'batch' ? 'has no pipeline to take its model from' : 'has no pipeline to run',
         ),
       );
   }

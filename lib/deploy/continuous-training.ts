@@ -19,6 +19,8 @@ export class ContinuousTraining extends Construct implements IContinuousTraining
   public readonly definition: Readonly<Record<string, unknown>>;
   /** How to start a run by hand (a command line). */
   public readonly runCommand: string;
+  /** What the cloud's alerts watch for failed runs. */
+  public readonly watched: Readonly<Record<string, readonly string[]>>;
   /** The cloud's construct. */
   public readonly resource: IContinuousTraining;
 
@@ -45,5 +47,6 @@ export class ContinuousTraining extends Construct implements IContinuousTraining
     this.pipelineName = this.resource.pipelineName;
     this.definition = this.resource.definition;
     this.runCommand = this.resource.runCommand;
+    this.watched = this.resource.watched;
   }
 }

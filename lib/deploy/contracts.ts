@@ -177,4 +177,10 @@ export interface IContinuousTraining extends IConstruct {
   readonly definition: Readonly<Record<string, unknown>>;
   /** How to start a run by hand (a command line). */
   readonly runCommand: string;
+  /**
+   * What the cloud's alerts watch for failed runs, by kind (AWS:
+   * `pipelineArns`, `stateMachineArns` of the deploy action; each cloud
+   * documents its keys).
+   */
+  readonly watched: Readonly<Record<string, readonly string[]>>;
 }

@@ -7,6 +7,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
   public readonly pipelineName: string;
   public readonly definition: Readonly<Record<string, unknown>> = {};
   public readonly runCommand = '';
+  public readonly watched = {};
 
   constructor(scope: Construct, id: string, props: ContinuousTrainingProps) {
     super(scope, id);
