@@ -17,7 +17,7 @@ import { extractGcp } from './pipeline-parity/gcp';
 import { ComparablePipeline, Extractor } from './pipeline-parity/types';
 import { validConfig } from './util';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..');
 const runtime = (rel: string) => require(path.join(ROOT, 'training-image', 'dist', 'src', 'pipeline', rel));
 const EXAMPLES = ['demand-forecast', 'churn', 'transformer-overload'];
 const EXTRACTORS: Record<'aws' | 'azure' | 'gcp', Extractor> = { aws: extractAws, azure: extractAzure, gcp: extractGcp };
@@ -53,7 +53,8 @@ function compiled(cloud: 'aws' | 'azure' | 'gcp', example: string, skip: string[
   const raw = validConfig(cloud);
   raw.deployment = {
     model: 'bike-demand',
-    image: { uri: `example.com/runtime@sha256:${'ab'.repeat(32)}` },
+    // GCP runs images from Google's registries only (the config refuses others).
+    image: { uri: `${cloud === 'gcp' ? 'europe-west4-docker.pkg.dev/p/r' : 'example.com'}/runtime@sha256:${'ab'.repeat(32)}` },
     training: { data: 'datasets/x.csv' },
     pipeline: { file: `examples/${example}/pipeline.yaml`, skip },
   };
