@@ -1,4 +1,4 @@
-import { ComparablePipeline, ComparableStep, Extractor } from './types';
+import { ComparableStep, Extractor } from './types';
 
 type Json = Record<string, any>;
 
