@@ -87,8 +87,8 @@ export interface KfpCompileOptions {
   readonly batch?: { readonly input: string; readonly output: string };
   /** Minutes a promotion call waits for its operation. @default 90 */
   readonly operationTimeoutMinutes?: number;
-  /** Base URLs of the promotion calls (loopback servers in tests). */
-  readonly endpoints?: { readonly api?: string; readonly metadata?: string };
+  /** Base URLs of the promotion calls and their poll interval (loopback servers in tests). @default the regional Vertex AI API, the metadata server, 15 s */
+  readonly endpoints?: { readonly api?: string; readonly metadata?: string; readonly pollMs?: number };
 }
 
 /** A container's resources as KFP writes them. */
@@ -234,7 +234,7 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
     serviceAccount: o.serviceAccount,
     pipelineLabel: o.pipelineLabel,
     image: o.image,
-    pollMs: 15000,
+    pollMs: o.endpoints?.pollMs ?? 15000,
     timeoutMinutes: o.operationTimeoutMinutes ?? 90,
     ...VERTEX_SERVING,
   };
