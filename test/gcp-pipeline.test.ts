@@ -208,7 +208,8 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     const branch = spec.components[`comp-${CONDITION_TASK}`].dag.tasks;
     expect(Object.keys(branch).sort()).toEqual(['batch-score', 'endpoint-deploy', 'register', 'report', 'single-run-guard', 'vertex-model-upload']);
     expect(Object.keys(spec.root.dag.tasks)).not.toContain('register');
-    for (const [name, t] of Object.entries<any>(branch)) if (name !== EXTRA_TASKS.guard) expect(JSON.stringify(t.dependentTasks)).toMatch(/single-run-guard|vertex-model-upload|endpoint-deploy/);
+    for (const [name, t] of Object.entries<any>(branch))
+      if (name !== EXTRA_TASKS.guard) expect(JSON.stringify(t.dependentTasks)).toMatch(/single-run-guard|vertex-model-upload|endpoint-deploy/);
     expect(branch['endpoint-deploy'].dependentTasks).toEqual(['vertex-model-upload']);
     expect(branch['batch-score'].dependentTasks).toEqual(['endpoint-deploy']);
   });
@@ -273,10 +274,14 @@ describe('the gate wrapper', () => {
     const passed = path.join(dir, 'out', 'passed');
     const decisionFile = path.join(dir, 'decision', 'decision.json');
     try {
-      execFileSync('sh', ['-ec', gateWrapperScript(entry), 'gate', passed, decisionFile, 'pipeline', 'step', '--uses', 'gate', '--outputs', JSON.stringify({ decision: decisionFile })], {
-        env: { ...process.env, DECISION: JSON.stringify(decision) },
-        stdio: 'pipe',
-      });
+      execFileSync(
+        'sh',
+        ['-ec', gateWrapperScript(entry), 'gate', passed, decisionFile, 'pipeline', 'step', '--uses', 'gate', '--outputs', JSON.stringify({ decision: decisionFile })],
+        {
+          env: { ...process.env, DECISION: JSON.stringify(decision) },
+          stdio: 'pipe',
+        },
+      );
       return { code: 0, passed: fs.readFileSync(passed, 'utf8') };
     } catch (e) {
       return { code: (e as { status: number }).status };
@@ -375,14 +380,22 @@ describe('the promotion against a loopback Vertex AI API', () => {
     expect(younger.code).toBe(1);
     expect(younger.stderr).toContain('an older run is still active: projects/p/locations/r/pipelineJobs/run-1');
     expect(decodeURIComponent(calls.find((c) => c.url.includes('pipelineJobs?'))!.url)).toContain('labels.mlops_pipeline="contoso-mlops-dev-bike-demand"');
-    jobs = [job('run-1', 'PIPELINE_STATE_SUCCEEDED', '2026-01-01T03:00:00Z'), job('run-2', 'PIPELINE_STATE_RUNNING', '2026-01-01T04:00:00Z'), job('run-3', 'PIPELINE_STATE_RUNNING', '2026-01-01T05:00:00Z')];
+    jobs = [
+      job('run-1', 'PIPELINE_STATE_SUCCEEDED', '2026-01-01T03:00:00Z'),
+      job('run-2', 'PIPELINE_STATE_RUNNING', '2026-01-01T04:00:00Z'),
+      job('run-3', 'PIPELINE_STATE_RUNNING', '2026-01-01T05:00:00Z'),
+    ];
     expect((await run(taskArgs(EXTRA_TASKS.guard), JOB)).code).toBe(0);
   });
 
   test('upload: a new default version of the release model, served by the runtime image, written to the output parameter', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'up-'));
     const out = path.join(dir, 'p', 'model_version');
-    const r = await run(taskArgs(EXTRA_TASKS.upload), { ...JOB, "{{$.inputs.artifacts['model'].uri}}": 'gs://b/runs/select/model', "{{$.outputs.parameters['model_version'].output_file}}": out });
+    const r = await run(taskArgs(EXTRA_TASKS.upload), {
+      ...JOB,
+      "{{$.inputs.artifacts['model'].uri}}": 'gs://b/runs/select/model',
+      "{{$.outputs.parameters['model_version'].output_file}}": out,
+    });
     expect(r).toEqual({ code: 0, stderr: expect.stringContaining('registered') });
     expect(fs.readFileSync(out, 'utf8')).toBe('projects/p/locations/r/models/m@7');
     const upload = calls.find((c) => c.url.endsWith('/models:upload'))!;
@@ -449,7 +462,7 @@ function stack(deployment: Record<string, unknown> = {}): { json: SynthJson; pip
   try {
     const s = new MlPlatformStack(new App(), 'gcp-pipeline', { config: parseConfig(raw) });
     const { Testing } = require('cdktf') as typeof import('cdktf');
-    return { json: JSON.parse(Testing.synth(s)) as SynthJson, pipeline: (s.deployment!.pipeline!.resource as unknown) as Record<string, any> };
+    return { json: JSON.parse(Testing.synth(s)) as SynthJson, pipeline: s.deployment!.pipeline!.resource as unknown as Record<string, any> };
   } finally {
     process.chdir(cwd);
   }

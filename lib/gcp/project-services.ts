@@ -84,10 +84,7 @@ export class GcpProjectServices extends Construct {
   enable(api: GcpPlatformApi): ITerraformDependable[] {
     if (!KNOWN_APIS.includes(api)) throw new Error(`GcpProjectServices.enable: unknown API ${api}`);
     if (!this.services.has(api)) {
-      this.services.set(
-        api,
-        new ProjectService(this, api.split('.')[0]!, { project: this.projectId, service: api, disableOnDestroy: false, disableDependentServices: false }),
-      );
+      this.services.set(api, new ProjectService(this, api.split('.')[0]!, { project: this.projectId, service: api, disableOnDestroy: false, disableDependentServices: false }));
       (this.apis as GcpPlatformApi[]).push(api);
     }
     return this.dependenciesFor(api);

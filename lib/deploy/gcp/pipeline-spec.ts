@@ -138,7 +138,8 @@ export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions
   const reserved = new Set<string>([CONDITION_TASK, ...Object.values(EXTRA_TASKS), ...Object.keys(plan.inputs).map((i) => `importer-${kfpTaskName(i)}`)]);
   for (const s of plan.steps) {
     const t = kfpTaskName(s.name);
-    if (seen.has(t)) problems.push(`steps '${seen.get(t)}' and '${s.name}' both become the Vertex AI task '${t}'; rename one (task names are lowercase letters, digits and hyphens).`);
+    if (seen.has(t))
+      problems.push(`steps '${seen.get(t)}' and '${s.name}' both become the Vertex AI task '${t}'; rename one (task names are lowercase letters, digits and hyphens).`);
     else if (reserved.has(t)) problems.push(`step '${s.name}' becomes the Vertex AI task '${t}', a name the compiled pipeline uses itself; rename the step.`);
     seen.set(t, s.name);
   }
@@ -416,7 +417,9 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
       componentRef: { name: `comp-${CONDITION_TASK}` },
       dependentTasks: [...external].sort(),
       inputs: {
-        ...(artifactChannels.length ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, { taskOutputArtifact: { producerTask: c.producer, outputArtifactKey: c.key } }])) } : {}),
+        ...(artifactChannels.length
+          ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, { taskOutputArtifact: { producerTask: c.producer, outputArtifactKey: c.key } }])) }
+          : {}),
         parameters: { [channel]: passed },
       },
       triggerPolicy: { condition: `inputs.parameter_values['${channel}'] == 'true'` },

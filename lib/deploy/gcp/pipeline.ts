@@ -96,7 +96,11 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
     const machine = gcpMachineOf(new PropChecks(issues, C, where), 'size', props.size, props.size);
     const endpoint = gcpEndpointOf(props.endpoint);
     if (plan.deploy && !endpoint)
-      bad('endpoint', props.endpoint?.node?.path ?? props.endpoint, `a GcpScoringEndpoint (or a ScoringEndpoint on a GcpMlPlatform): step '${plan.deploy.step}' deploys the champion to it`);
+      bad(
+        'endpoint',
+        props.endpoint?.node?.path ?? props.endpoint,
+        `a GcpScoringEndpoint (or a ScoringEndpoint on a GcpMlPlatform): step '${plan.deploy.step}' deploys the champion to it`,
+      );
     if (plan.deploy && endpoint && endpoint.rollout.strategy !== 'all-at-once')
       Annotations.of(this).addWarning(
         `${where}: the pipeline's deploy step '${plan.deploy.step}' moves all traffic to the new version once its deployment is ready; the endpoint's ${endpoint.rollout.strategy} rollout (bake, alarms, rollback) is the release step's, not the pipeline's. See docs/pipelines/gcp.md.`,
@@ -270,11 +274,18 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
           },
           dependsOn: schedulerReady,
         });
-      if (props.schedule) this.schedule = job('Schedule', name, props.schedule, this.jobRequestObject, `Runs the Vertex AI pipeline ${name} (${plan.pipeline}); managed by cdktf-mlops.`);
+      if (props.schedule)
+        this.schedule = job('Schedule', name, props.schedule, this.jobRequestObject, `Runs the Vertex AI pipeline ${name} (${plan.pipeline}); managed by cdktf-mlops.`);
       if (props.batch?.schedule && batchOutput) {
         const batchSpec = batchOnlySpec(props, bucket, batchOutput);
         const batchRequest = object('BatchPipelineJobRequest', 'batch-pipeline-job.json', jobFor(batchSpec, `${name}-batch`));
-        this.batchSchedule = job('BatchSchedule', `${name}-batch`, props.batch.schedule, batchRequest, `Scores ${props.batch.input} with the champion of ${plan.model}; managed by cdktf-mlops.`);
+        this.batchSchedule = job(
+          'BatchSchedule',
+          `${name}-batch`,
+          props.batch.schedule,
+          batchRequest,
+          `Scores ${props.batch.input} with the champion of ${plan.model}; managed by cdktf-mlops.`,
+        );
       }
     }
   }

@@ -21,18 +21,14 @@ export const RUNTIME_ENTRYPOINT = '/opt/mlops/docker/entrypoint.js';
 export function gateWrapperScript(entrypoint = RUNTIME_ENTRYPOINT): string {
   const extract = [
     "const fs = require('fs'), path = require('path');",
-    "const [file, out] = process.argv.slice(1);",
+    'const [file, out] = process.argv.slice(1);',
     "const d = JSON.parse(fs.readFileSync(file, 'utf8'));",
     "if (typeof d.passed !== 'boolean') { console.error('gate: ' + file + ' has no boolean \"passed\"'); process.exit(1); }",
     'fs.mkdirSync(path.dirname(out), { recursive: true });',
     'fs.writeFileSync(out, String(d.passed));',
     "console.error('gate: passed=' + d.passed);",
   ].join(' ');
-  return [
-    'passed_file="$1"; decision="$2"; shift 2',
-    `node ${entrypoint} "$@"`,
-    `node -e '${extract.replace(/'/g, "'\\''")}' "$decision" "$passed_file"`,
-  ].join('\n');
+  return ['passed_file="$1"; decision="$2"; shift 2', `node ${entrypoint} "$@"`, `node -e '${extract.replace(/'/g, "'\\''")}' "$decision" "$passed_file"`].join('\n');
 }
 
 /**
