@@ -505,7 +505,7 @@ describe('the synthesized resources', () => {
     expect(saGrants).toHaveLength(1);
     expect(saGrants[0]!.role).toBe('roles/iam.serviceAccountUser');
     const identity = sas.find(([id]) => !/SchedulerServiceAccount|Ci/.test(id))!;
-    expect(saGrants[0]!.service_account_id).toBe(`\${google_service_account.${identity[0]}.name}`);
+    expect(saGrants[0]!.service_account_id).toBe(`projects/contoso-mlops-dev/serviceAccounts/\${google_service_account.${identity[0]}.email}`);
     // No other grant anywhere names the scheduler's account.
     const all = Object.values(json.resource ?? {}).flatMap((r) => Object.values(r));
     expect(all.filter((r) => r.member === schedulerRef || (Array.isArray(r.members) && r.members.includes(schedulerRef)))).toHaveLength(2);

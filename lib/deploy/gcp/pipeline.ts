@@ -4,15 +4,15 @@ import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-projec
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
 import { Annotations, Fn, ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { IWorkloadIdentity } from '../../core/contracts';
 import { ErrorCode, IssueCollector } from '../../core/errors';
 import { cronProblem, timeZoneProblem } from '../../core/schedule';
 import { PropChecks } from '../../core/validate';
-import { GCP_PIPELINE_TRIGGER_PERMISSIONS, GCP_SCHEDULER_AGENT_MEMBER, GCP_SCHEDULER_AGENT_ROLE } from '../../gcp/perms';
+import { GCP_ROLES, GCP_PIPELINE_TRIGGER_PERMISSIONS, GCP_SCHEDULER_AGENT_MEMBER, GCP_SCHEDULER_AGENT_ROLE } from '../../gcp/perms';
 import { GcpMlPlatform } from '../../gcp/platform';
 import { betaProviderOverride } from '../../gcp/private/common';
 import { ContinuousTrainingProps, IContinuousTraining, IScoringEndpoint, Schedule } from '../contracts';
@@ -193,7 +193,11 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
     gcp.artifactStore.grantReadWrite(gcp.identity);
     gcp.imageRegistry.grantPull(gcp.identity);
     gcp.workspace.grantUse(gcp.identity);
-    if (upload) gcp.identity.grantUsableBy(gcp.identity.principal);
+    // On the identity's own service account only (never at project level), with construct ids known at synth.
+    const identitySa = `projects/${gcp.identity.projectId}/serviceAccounts/${gcp.identity.email}`;
+    const selfActAs = upload
+      ? new ServiceAccountIamMember(this, 'IdentityActsAsItself', { serviceAccountId: identitySa, role: GCP_ROLES.actAs, member: gcp.identity.principal })
+      : undefined;
     const agentKey = gcp.bindKeyServiceAgent('aiplatform');
 
     const prefix = `${props.registryPrefix.replace(/\/+$/, '')}/vertex/`;
@@ -217,6 +221,7 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       ...gcp.network.dependables,
       ...(props.dependsOn ?? []),
       ...(endpoint ? [endpoint.deployed] : []),
+      ...(selfActAs ? [selfActAs] : []),
     ];
 
     const batchOutput = props.batch ? (props.batch.output ?? `${props.batch.input.replace(/\/+$/, '')}-predictions/`) : undefined;
@@ -240,7 +245,7 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       });
       // The role by its literal name (what a CI deployer's grant limit lists), made after the role.
       const trigger = new ProjectIamMember(this, 'TriggerRoleMember', { project, role: `projects/${project}/roles/${roleId}`, member: sa.member, dependsOn: [role] });
-      gcp.identity.grantUsableBy(sa.member);
+      const schedulerActAs = new ServiceAccountIamMember(this, 'SchedulerActsAsIdentity', { serviceAccountId: identitySa, role: GCP_ROLES.actAs, member: sa.member });
       // Cloud Scheduler's service agent mints the schedule's token. Created here on request (an agent Google
       // creates lazily would not exist at the first apply), and given the role Google gives one it creates.
       const agent = new GoogleProjectServiceIdentity(this, 'SchedulerServiceAgent', { project, service: 'cloudscheduler.googleapis.com', dependsOn: schedulerApi });
@@ -252,7 +257,7 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
         member: GCP_SCHEDULER_AGENT_MEMBER(projectData.number),
         dependsOn: [agent],
       });
-      const schedulerReady = [...ready, ...schedulerApi, trigger, agentRole, this.specObject, ...grantsOf(gcp, { principal: sa.member } as unknown as IWorkloadIdentity)];
+      const schedulerReady = [...ready, ...schedulerApi, trigger, agentRole, this.specObject, schedulerActAs];
       // The request body is the stored object's content: one source, and no escaping of the spec's JSON in HCL.
       const job = (jid: string, jobName: string, s: Schedule, body: StorageBucketObject, what: string): CloudSchedulerJob =>
         new CloudSchedulerJob(this, jid, {
