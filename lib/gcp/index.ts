@@ -15,6 +15,8 @@ export {
   GCP_SERVICE_AGENT_KEY_ROLE,
   GCP_SERVICE_AGENT_MEMBERS,
   GCP_SERVICE_AGENT_ROLES,
+  GCP_PIPELINE_TRIGGER_PERMISSIONS,
+  GCP_SCHEDULER_AGENT_ROLE,
   GCP_WORKSPACE_USE_ROLES,
 } from './perms';
 export type { GcpServiceAgent } from './perms';
@@ -59,3 +61,4 @@ export type { GcpGkeWorkload } from './workload-identity';
 export type { IGcpNetwork } from './network';
 export type { GcpNetworkAttributes } from './network';
 export type { GcpExistingResources } from './platform';
+export { bindSchedulerServiceAgent } from './scheduler-agent';

@@ -1,20 +1,18 @@
 import { createHash } from 'crypto';
 import { CloudSchedulerJob } from '@cdktf/provider-google/lib/cloud-scheduler-job';
-import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
 import { Annotations, Fn, ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ErrorCode, IssueCollector } from '../../core/errors';
 import { cronProblem, timeZoneProblem } from '../../core/schedule';
 import { PropChecks } from '../../core/validate';
-import { GCP_ROLES, GCP_PIPELINE_TRIGGER_PERMISSIONS, GCP_SCHEDULER_AGENT_MEMBER, GCP_SCHEDULER_AGENT_ROLE } from '../../gcp/perms';
+import { GCP_PIPELINE_TRIGGER_PERMISSIONS, GCP_ROLES } from '../../gcp/perms';
 import { GcpMlPlatform } from '../../gcp/platform';
-import { betaProviderOverride } from '../../gcp/private/common';
+import { bindSchedulerServiceAgent } from '../../gcp/scheduler-agent';
 import { ContinuousTrainingProps, IContinuousTraining, IScoringEndpoint, Schedule } from '../contracts';
 import { checkRuntimeImage } from '../settings';
 import { compilePipelineSpec, KfpDeploySettings, kfpPlanProblems, kfpResourcesOf, KfpUploadSettings } from './pipeline-spec';
@@ -246,17 +244,8 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       // The role by its literal name (what a CI deployer's grant limit lists), made after the role.
       const trigger = new ProjectIamMember(this, 'TriggerRoleMember', { project, role: `projects/${project}/roles/${roleId}`, member: sa.member, dependsOn: [role] });
       const schedulerActAs = new ServiceAccountIamMember(this, 'SchedulerActsAsIdentity', { serviceAccountId: identitySa, role: GCP_ROLES.actAs, member: sa.member });
-      // Cloud Scheduler's service agent mints the schedule's token. Created here on request (an agent Google
-      // creates lazily would not exist at the first apply), and given the role Google gives one it creates.
-      const agent = new GoogleProjectServiceIdentity(this, 'SchedulerServiceAgent', { project, service: 'cloudscheduler.googleapis.com', dependsOn: schedulerApi });
-      betaProviderOverride(agent);
-      const projectData = new DataGoogleProject(this, 'Project', { projectId: project });
-      const agentRole = new ProjectIamMember(this, 'SchedulerServiceAgentRole', {
-        project,
-        role: GCP_SCHEDULER_AGENT_ROLE,
-        member: GCP_SCHEDULER_AGENT_MEMBER(projectData.number),
-        dependsOn: [agent],
-      });
+      // Cloud Scheduler's service agent mints the schedule's token (created on request, with its role).
+      const agentRole = bindSchedulerServiceAgent(project, gcp.services);
       const schedulerReady = [...ready, ...schedulerApi, trigger, agentRole, this.specObject, schedulerActAs];
       // The request body is the stored object's content: one source, and no escaping of the spec's JSON in HCL.
       const job = (jid: string, jobName: string, s: Schedule, body: StorageBucketObject, what: string): CloudSchedulerJob =>
