@@ -53,8 +53,10 @@ function compiled(cloud: 'aws' | 'azure' | 'gcp', example: string, skip: string[
   const raw = validConfig(cloud);
   raw.deployment = {
     model: 'bike-demand',
-    // AWS runs images from ECR only (the config check refuses others).
-    image: { uri: `${cloud === 'aws' ? `${raw.aws.accountId}.dkr.ecr.${raw.region}.amazonaws.com` : 'example.com'}/runtime@sha256:${'ab'.repeat(32)}` },
+    // AWS runs images from ECR only, GCP from Google's registries only (the config check refuses others).
+    image: {
+      uri: `${cloud === 'aws' ? `${raw.aws.accountId}.dkr.ecr.${raw.region}.amazonaws.com` : cloud === 'gcp' ? 'europe-west4-docker.pkg.dev/p/r' : 'example.com'}/runtime@sha256:${'ab'.repeat(32)}`,
+    },
     training: { data: 'datasets/x.csv' },
     pipeline: { file: `examples/${example}/pipeline.yaml`, skip },
   };
