@@ -17,7 +17,7 @@ import { extractGcp } from './pipeline-parity/gcp';
 import { ComparablePipeline, Extractor } from './pipeline-parity/types';
 import { validConfig } from './util';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..');
 const runtime = (rel: string) => require(path.join(ROOT, 'training-image', 'dist', 'src', 'pipeline', rel));
 const EXAMPLES = ['demand-forecast', 'churn', 'transformer-overload'];
 const EXTRACTORS: Record<'aws' | 'azure' | 'gcp', Extractor> = { aws: extractAws, azure: extractAzure, gcp: extractGcp };
@@ -69,7 +69,8 @@ function compiled(cloud: 'aws' | 'azure' | 'gcp', example: string, skip: string[
 
 describe.each(['aws', 'azure', 'gcp'] as const)('%s: the compiled pipeline is the local pipeline', (cloud) => {
   test.each(EXAMPLES)('%s', (example) => {
-    const skip = ['score'];
+    // Azure runs no deploy action yet (docs/pipelines/azure.md): its plans leave serve out, which the local view leaves out anyway.
+    const skip = cloud === 'azure' ? ['score', 'serve'] : ['score'];
     const expected = local(example, skip);
     const got = EXTRACTORS[cloud](compiled(cloud, example, skip));
     expect(got.steps.map((s) => s.name)).toEqual(expected.steps.map((s) => s.name));

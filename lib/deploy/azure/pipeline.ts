@@ -31,6 +31,8 @@ import { windowsTimeZone } from './windows-zones';
 const PORT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 /** The component input or output that carries the registry folder (`--root`). */
 export const AZURE_REGISTRY_PORT = 'mlops_registry';
+/** Inputs that only order a node after another one (`needs` without data): `mlops_after_<node>`. */
+export const AFTER_PREFIX = 'mlops_after_';
 /** What the gate's node runs after `mlops pipeline step --uses gate`: fails the node unless decision.json says passed. */
 export const AZURE_GATE_CHECK =
   'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));' +
@@ -131,7 +133,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
   public readonly cloud = 'azure' as const;
   /** The pipeline's name on Azure ML: the experiment its runs are filed under (the release name). */
   public readonly pipelineName: string;
-  /** The compiled PipelineJob (`properties` of the job resource). */
+  /** The compiled PipelineJob (`properties` of the job resource) and the component specs its nodes run, by component id. */
   public readonly definition: Readonly<Record<string, unknown>>;
   /** Starts one run by hand (see docs/pipelines/azure.md). */
   public readonly runCommand: string;
@@ -216,7 +218,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       const bindingInputs: Record<string, string | string[]> = {};
       const bindingOutputs: Record<string, string> = {};
       const port = (name: string, what: string): string => {
-        if (!PORT_NAME.test(name) || name === AZURE_REGISTRY_PORT) {
+        if (!PORT_NAME.test(name) || name === AZURE_REGISTRY_PORT || name.startsWith(AFTER_PREFIX)) {
           issues.add(
             ErrorCode.CONFIG_INVALID,
             'deployment.pipeline.file',
@@ -257,6 +259,21 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
         compOutputs[output] = { type: 'uri_folder' };
         nodeOutputs[output] = { job_output_type: 'uri_folder', uri: runsUri(node, output), mode: 'ReadWriteMount' };
         bindingOutputs[output] = `\${{outputs.${output}}}`;
+      }
+      // Ordering edges without data (`needs`): Azure ML orders nodes by their bindings only, so the
+      // node also takes the first output of each such step as an input it does not read.
+      const bound = new Set(
+        Object.values(step.inputs)
+          .flatMap((v) => (Array.isArray(v) ? v : [v]) as PlanSource[])
+          .flatMap((src) => (src.from === 'step' ? [src.step] : [])),
+      );
+      for (const before of step.after) {
+        if (bound.has(before)) continue;
+        const first = Object.keys(stepsByName.get(before)!.outputs)[0];
+        if (!first) continue;
+        const input = `${AFTER_PREFIX}${nodes.get(before)}`;
+        compInputs[input] = { type: 'uri_folder' };
+        nodeInputs[input] = { job_input_type: 'literal', value: `\${{parent.jobs.${nodes.get(before)}.outputs.${first}}}` };
       }
       let registry: string | undefined;
       if (step.writesRegistry) {
@@ -428,7 +445,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       ...(batch ? { batch } : {}),
     };
     this.pipelineName = props.name;
-    this.definition = job;
+    this.definition = { pipelineJob: job, components: Object.fromEntries(components.map((c) => [`${workspaceId}/components/${c.name}/versions/${c.version}`, c.spec])) };
     this.revision = releaseRevision(props.image.contentHash, {
       kind: 'pipeline',
       cloud: 'azure',
