@@ -208,7 +208,8 @@ describe('the compiled bodies against the Azure ML REST specification (mfe.json 
 describe('AzureContinuousTraining: what it compiles', () => {
   const plan = dev.stack.deployment!.pipeline!.resource as AzureContinuousTraining;
   const job = plan.target.job as { jobs: Record<string, any> };
-  const specOf = (node: string) => plan.target.components.find((c) => job.jobs[node].componentId.endsWith(`/components/${c.name}/versions/${c.version}`))!.spec;
+  const specOf = (node: string) =>
+    plan.target.components.find((c) => job.jobs[node].componentId.endsWith(`/components/${c.name}/versions/${c.version}`))!.spec as Record<string, any>;
 
   test('one command node per plan step, in plan order, each on its own component version of the one environment', () => {
     expect(Object.values(job.jobs).map((n) => n.display_name)).toEqual(['validate', 'split', 'train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report']);
@@ -221,7 +222,11 @@ describe('AzureContinuousTraining: what it compiles', () => {
   });
 
   test('inputs are artifact-store datastore paths and step outputs; outputs go under runsPrefix per run', () => {
-    expect(job.jobs.validate.inputs.data).toEqual({ job_input_type: 'uri_file', uri: 'azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv', mode: 'ReadOnlyMount' });
+    expect(job.jobs.validate.inputs.data).toEqual({
+      job_input_type: 'uri_file',
+      uri: 'azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv',
+      mode: 'ReadOnlyMount',
+    });
     expect(job.jobs.validate.inputs.contract.uri).toBe('azureml://datastores/mlopsartifacts/paths/pipelines/demand-forecast/inputs/contract/contract.yaml');
     expect(job.jobs.train_forest.inputs.data).toEqual({ job_input_type: 'literal', value: '${{parent.jobs.split.outputs.train}}' });
     expect(specOf('train_forest').command).toContain('"data":"${{inputs.data}}/train.csv"');
@@ -260,7 +265,12 @@ describe('AzureContinuousTraining: what it compiles', () => {
   test('the gate check itself: exits 0 for passed, 3 otherwise', () => {
     const { spawnSync } = require('child_process') as typeof import('child_process');
     const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'gate-'));
-    for (const [decision, code] of [[{ passed: true }, 0], [{ passed: false }, 3], [{ passed: 'true' }, 3], [{}, 3]] as const) {
+    for (const [decision, code] of [
+      [{ passed: true }, 0],
+      [{ passed: false }, 3],
+      [{ passed: 'true' }, 3],
+      [{}, 3],
+    ] as const) {
       fs.writeFileSync(path.join(dir, 'decision.json'), JSON.stringify(decision));
       expect(spawnSync(process.execPath, ['-e', AZURE_GATE_CHECK, path.join(dir, 'decision.json')]).status).toBe(code);
     }
@@ -299,7 +309,9 @@ describe('AzureContinuousTraining: what it compiles', () => {
   });
 
   test('component versions are content hashes: a changed param changes that step’s version only', () => {
-    const other = azurePipeline({ pipeline: { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour.csv' }, params: { trials: 3 }, skip: ['score', 'serve'] } }).ct;
+    const other = azurePipeline({
+      pipeline: { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour.csv' }, params: { trials: 3 }, skip: ['score', 'serve'] },
+    }).ct;
     const versions = (ct: AzureContinuousTraining) => Object.fromEntries(ct.target.components.map((c) => [c.name, c.version]));
     const a = versions(plan);
     const b = versions(other);
@@ -372,7 +384,9 @@ describe('refusals: what Azure cannot run yet is a config error, never a silent 
     const message = messageOf(() => azurePipeline({ schedule: { cron: '0 3 * * *', timeZone: 'Antarctica/Troll' } }));
     expect(message).toContain('deployment.schedule.timeZone');
     expect(message).toContain('"Antarctica/Troll"');
-    expect(messageOf(() => azurePipeline({ batch: { input: 'b/', schedule: { cron: '0 3 * * *', timeZone: 'Antarctica/Troll' } } }))).toContain('deployment.batch.schedule.timeZone');
+    expect(messageOf(() => azurePipeline({ batch: { input: 'b/', schedule: { cron: '0 3 * * *', timeZone: 'Antarctica/Troll' } } }))).toContain(
+      'deployment.batch.schedule.timeZone',
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import type { ComponentVersion, EnvironmentVersion, JobBase, Schedule } from '@a
 import { createHash } from 'crypto';
 import { z } from 'zod';
 import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
-import { ReleaseSpec, ReleaseSpecError } from '../spec';
+import { ReleaseSpec, ReleaseSpecError, canonicalJson } from '../spec';
 import { workspaceId } from './assets';
 import { AzureSession, attempt, getIfExists } from './client';
 import { AzureTarget, RELEASE_INSTANCE_ENV, TAGS } from './target';
@@ -118,9 +118,13 @@ export function componentBody(spec: ReleaseSpec, c: AzurePipelineTarget['compone
   };
 }
 
-/** A schedule's body, marked with the release step instance that applied it. */
+/** A schedule's body, marked with the hash of its config and the release step instance that applied it. */
 export function scheduleBody(s: { properties: Record<string, unknown> }, instance: string | undefined): Schedule {
-  const tags = { ...((s.properties.tags as Record<string, string> | undefined) ?? {}), ...(instance !== undefined ? { [TAGS.step]: instance } : {}) };
+  const tags = {
+    ...((s.properties.tags as Record<string, string> | undefined) ?? {}),
+    [TAGS.config]: scheduleConfigHash(s.properties),
+    ...(instance !== undefined ? { [TAGS.step]: instance } : {}),
+  };
   return { properties: { ...s.properties, tags } as unknown as Schedule['properties'] };
 }
 
@@ -167,34 +171,17 @@ async function ensureSchedule(
   const body = scheduleBody(wanted, instance ?? (tags[TAGS.step] || undefined));
   const trigger = wanted.properties.trigger as { expression?: string; timeZone?: string };
   const detail = `"${trigger.expression}" ${trigger.timeZone}`;
-  if (current && sameSchedule(current, body)) return { action: 'unchanged', what: 'schedule', id: wanted.name, detail };
+  const same =
+    current !== undefined && tags[TAGS.config] === scheduleConfigHash(wanted.properties) && (current.properties.tags ?? {})[TAGS.step] === body.properties.tags?.[TAGS.step];
+  if (same) return { action: 'unchanged', what: 'schedule', id: wanted.name, detail };
   await attempt(`${current ? 'update' : 'create'} schedule ${wanted.name}`, () => s.client.schedules.beginCreateOrUpdateAndWait(rg, ws, wanted.name, body, s.lro));
   return { action: current ? 'updated' : 'created', what: 'schedule', id: wanted.name, detail };
 }
 
-/** A fingerprint of what the release sets on a schedule. */
-function fingerprint(p: Record<string, unknown>): string {
-  const pick = { trigger: p.trigger, action: p.action, isEnabled: p.isEnabled ?? true, tags: p.tags, displayName: p.displayName };
-  return createHash('sha256')
-    .update(JSON.stringify(sortKeys(pick)))
-    .digest('hex');
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>)
-        .filter(([, x]) => x !== undefined && x !== null)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, x]) => [k, sortKeys(x)]),
-    );
-  return v;
-}
-
-function sameSchedule(current: Schedule, body: Schedule): boolean {
-  const { provisioningState: _p, ...rest } = current.properties as unknown as Record<string, unknown>;
-  return fingerprint(rest) === fingerprint(body.properties as unknown as Record<string, unknown>);
+/** 12 hex over what the release sets on a schedule (its `mlops.config` tag): the real service adds read-only fields, so bodies are not compared. */
+export function scheduleConfigHash(properties: Record<string, unknown>): string {
+  const { tags: _tags, ...rest } = properties;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 12);
 }
 
 /** Deletes the release's schedule of that name, if it exists and is the release's. */
@@ -205,6 +192,7 @@ async function removeSchedule(
   name: string,
   instance: string | undefined,
   why: string,
+  onDestroy = false,
 ): Promise<ReleaseAction | undefined> {
   const { resourceGroup: rg, workspaceName: ws } = target;
   const current = await getIfExists(`get schedule ${name}`, () => s.client.schedules.get(rg, ws, name, s.call));
@@ -212,7 +200,7 @@ async function removeSchedule(
   const tags = (current.properties.tags ?? {}) as Record<string, string | null>;
   if (tags[TAGS.release] !== spec.name) return { action: 'kept', what: 'schedule', id: name, detail: 'not this release’s' };
   const step = tags[TAGS.step] || undefined;
-  if (instance !== undefined && step !== undefined && step !== instance) {
+  if (onDestroy && instance !== undefined && step !== undefined && step !== instance) {
     return { action: 'kept', what: 'schedule', id: name, detail: `release step ${step} applied it last: superseded` };
   }
   await getIfExists(`delete schedule ${name}`, () => s.client.schedules.beginDeleteAndWait(rg, ws, name, s.lro));
@@ -271,7 +259,7 @@ export async function destroyPipeline(s: AzureSession, spec: ReleaseSpec, target
   const p = pipelineTargetOf(target);
   const actions: ReleaseAction[] = [];
   for (const name of [`${spec.name}-pipeline`, `${spec.name}-batch`]) {
-    const removed = await removeSchedule(s, spec, target, name, instance, 'release destroyed');
+    const removed = await removeSchedule(s, spec, target, name, instance, 'release destroyed', true);
     if (removed) actions.push(removed);
   }
   actions.push({ action: 'kept', what: 'components', id: p.components.map((c) => `${c.name}:${c.version}`).join(', '), detail: 'immutable versions, kept as run history' });
