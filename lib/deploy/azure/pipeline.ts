@@ -31,6 +31,8 @@ import { windowsTimeZone } from './windows-zones';
 const PORT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 /** The component input or output that carries the registry folder (`--root`). */
 export const AZURE_REGISTRY_PORT = 'mlops_registry';
+/** The stack output with the pipeline's release spec as Terraform resolved it (what `mlops-release start --spec` reads). */
+export const AZURE_PIPELINE_SPEC_OUTPUT = 'pipeline_spec';
 /** Inputs that only order a node after another one (`needs` without data): `mlops_after_<node>`. */
 export const AFTER_PREFIX = 'mlops_after_';
 /** What the gate's node runs after `mlops pipeline step --uses gate`: fails the node unless decision.json says passed. */
@@ -489,9 +491,9 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       value: this.step.resource.output,
       description: `Release spec of pipeline ${plan.pipeline} (kind pipeline): mlops-release start --spec <file> runs it once.`,
     });
-    output.overrideLogicalId(`${props.name.replace(/-/g, '_')}_pipeline_spec`);
+    output.overrideLogicalId(AZURE_PIPELINE_SPEC_OUTPUT);
     this.runCommand =
-      `terraform -chdir=cdktf.out/stacks/<stack> output -json ${props.name.replace(/-/g, '_')}_pipeline_spec > pipeline-spec.json && ` +
+      `terraform -chdir=cdktf.out/stacks/<stack> output -json ${AZURE_PIPELINE_SPEC_OUTPUT} > pipeline-spec.json && ` +
       `npx mlops-release start --spec pipeline-spec.json`;
   }
 }
