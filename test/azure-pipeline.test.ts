@@ -40,7 +40,7 @@ const refName = (ref: string) => ref.replace('#/definitions/', '');
  * base with a `discriminator` replaced by "the subtype its discriminator value
  * names" (if/then per `x-ms-discriminator-value`), `x-nullable` as `null` allowed.
  */
-export function swaggerToJsonSchema(defs: Record<string, Schema>): Schema {
+function swaggerToJsonSchema(defs: Record<string, Schema>): Schema {
   const subtypes = new Map<string, { name: string; value: string }[]>();
   for (const [name, d] of Object.entries(defs)) {
     for (const a of d.allOf ?? []) {
@@ -103,6 +103,8 @@ export function swaggerToJsonSchema(defs: Record<string, Schema>): Schema {
         type: 'object',
         required: [d.discriminator],
         properties: { [d.discriminator]: { enum: subs.map((x) => x.value) } },
+        // JSON Schema's if/then: the subtype the discriminator value names must hold.
+        // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a thenable.
         allOf: subs.map((x) => ({ if: { properties: { [d.discriminator]: { const: x.value } }, required: [d.discriminator] }, then: { $ref: `#/definitions/${x.name}` } })),
       };
     }

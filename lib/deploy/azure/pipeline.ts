@@ -493,8 +493,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     });
     output.overrideLogicalId(AZURE_PIPELINE_SPEC_OUTPUT);
     this.runCommand =
-      `terraform -chdir=cdktf.out/stacks/<stack> output -json ${AZURE_PIPELINE_SPEC_OUTPUT} > pipeline-spec.json && ` +
-      `npx mlops-release start --spec pipeline-spec.json`;
+      `terraform -chdir=cdktf.out/stacks/<stack> output -json ${AZURE_PIPELINE_SPEC_OUTPUT} > pipeline-spec.json && ` + `npx mlops-release start --spec pipeline-spec.json`;
   }
 }
 

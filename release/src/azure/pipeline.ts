@@ -171,8 +171,7 @@ async function ensureSchedule(
   const body = scheduleBody(wanted, instance ?? (tags[TAGS.step] || undefined));
   const trigger = wanted.properties.trigger as { expression?: string; timeZone?: string };
   const detail = `"${trigger.expression}" ${trigger.timeZone}`;
-  const same =
-    current !== undefined && tags[TAGS.config] === scheduleConfigHash(wanted.properties) && (current.properties.tags ?? {})[TAGS.step] === body.properties.tags?.[TAGS.step];
+  const same = current !== undefined && tags[TAGS.config] === scheduleConfigHash(wanted.properties) && tags[TAGS.step] === body.properties.tags?.[TAGS.step];
   if (same) return { action: 'unchanged', what: 'schedule', id: wanted.name, detail };
   await attempt(`${current ? 'update' : 'create'} schedule ${wanted.name}`, () => s.client.schedules.beginCreateOrUpdateAndWait(rg, ws, wanted.name, body, s.lro));
   return { action: current ? 'updated' : 'created', what: 'schedule', id: wanted.name, detail };
