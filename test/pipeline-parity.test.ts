@@ -72,7 +72,8 @@ function compiled(cloud: 'aws' | 'azure' | 'gcp', example: string, skip: string[
 
 describe.each(['aws', 'azure', 'gcp'] as const)('%s: the compiled pipeline is the local pipeline', (cloud) => {
   test.each(EXAMPLES)('%s', (example) => {
-    const skip = ['score'];
+    // Azure runs no deploy action yet (docs/pipelines/azure.md): its plans leave serve out, which the local view leaves out anyway.
+    const skip = cloud === 'azure' ? ['score', 'serve'] : ['score'];
     const expected = local(example, skip);
     const got = EXTRACTORS[cloud](compiled(cloud, example, skip));
     expect(got.steps.map((s) => s.name)).toEqual(expected.steps.map((s) => s.name));

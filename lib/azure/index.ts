@@ -45,6 +45,7 @@ export {
   AZURE_MODELS_PREFIX,
   AZURE_ONLINE_ENDPOINT_SKUS,
   AZURE_RELEASE_TAGS,
+  AzureContinuousTraining,
   AzureScoringEndpoint,
   AzureTrainingJob,
 } from '../deploy/azure';
