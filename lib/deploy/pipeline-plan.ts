@@ -20,7 +20,7 @@ const source = z.union([
 ]);
 
 /** The step kinds a cloud engine runs as container tasks (the runtime's CLOUD_CONTAINER_KINDS). */
-export const PLAN_STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'report'] as const;
+export const PLAN_STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'report'] as const;
 
 const step = z
   .object({

@@ -25,7 +25,18 @@
 import { dependencies, Pipeline, PipelineError, PipelineIssue, references, STEP_OUTPUTS, StepKind, topologicalOrder } from './schema';
 
 /** Step kinds that run as a container task of the runtime image in a managed engine. */
-export const CLOUD_CONTAINER_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'report'] as const satisfies readonly StepKind[];
+export const CLOUD_CONTAINER_KINDS = [
+  'validate',
+  'split',
+  'train',
+  'forecast',
+  'evaluate',
+  'select',
+  'gate',
+  'register',
+  'predict',
+  'report',
+] as const satisfies readonly StepKind[];
 
 /** Step kinds that read or write the registry folder (`--root`). */
 export const REGISTRY_KINDS: readonly StepKind[] = ['gate', 'register'];
