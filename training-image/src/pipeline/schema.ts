@@ -15,7 +15,7 @@ export const STEP_OUTPUTS: Readonly<Record<StepKind, Readonly<Record<string, str
   forecast: { model: 'model' },
   evaluate: { metrics: 'metrics.json' },
   select: { model: 'model', selection: 'selection.json' },
-  gate: { decision: 'decision.json' },
+  gate: { decision: 'decision.json', passed: 'passed.txt' },
   register: { registration: 'registration.json' },
   predict: { predictions: 'predictions' },
   serve: { endpoint: 'endpoint.json' },

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { enclosingModelDir, fileSha256, modelContentHash, ModelDirError, readModelDir } from '../artifacts/modeldir';
-import { FileBatch } from '../core/atomic';
+import { FileBatch, writeFileAtomic } from '../core/atomic';
 import { commit } from '../core/job';
 import { isInside, realPath, statOrNull } from '../core/paths';
 import { previewJson } from '../core/preview';
@@ -415,9 +415,16 @@ const gate: StepFn = async (c) => {
     notDefined,
   );
   writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
+  // The decision as a value file (`true` or `false`, no newline): what a Vertex AI (KFP) condition reads as a boolean output parameter.
+  writeFileAtomic(c.outputs.passed!, passedText(decision.passed));
   if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
   return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };
 };
+
+/** The content of a gate's `passed` output: the JSON literal `true` or `false`, without a newline (KFP parses a BOOLEAN output parameter with Go's strconv.ParseBool after trimming spaces; JSON.parse reads it too). */
+export function passedText(passed: boolean): string {
+  return passed ? 'true' : 'false';
+}
 
 const register: StepFn = async (c) => {
   const dir = input(c, 'model')!;
