@@ -324,3 +324,36 @@ describe('mlops pipeline step --uses predict (built CLI)', () => {
     expect(fs.existsSync(path.join(dir, 'p.csv'))).toBe(false);
   });
 });
+
+describe('predict stopped (SIGTERM) with its files staged, none placed', () => {
+  t('exit 143; the predictions folder holds neither a predictions file nor a temporary one', async () => {
+    const dir = tmp();
+    await trainIn(dir, regression(120, 1), REG);
+    batchFolder(dir);
+    const { spawn } = await import('child_process');
+    const child = spawn(
+      process.execPath,
+      [bin, 'pipeline', 'step', '--uses', 'predict', '--inputs', JSON.stringify({ model: 'model', data: 'batch' }), '--outputs', '{"predictions":"out"}'],
+      { cwd: dir, env: { ...process.env, MLOPS_TEST_PAUSE_AT: 'predict-staged:60000' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const ended = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (err.includes('MLOPS_TEST_PAUSED predict-staged')) {
+          clearInterval(check);
+          resolve();
+        } else if (child.exitCode !== null) {
+          clearInterval(check);
+          reject(new Error(`ended before staging:\n${err}`));
+        }
+      }, 20);
+    });
+    // Staged: the two temporary files exist, no predictions file yet.
+    expect(fs.readdirSync(path.join(dir, 'out')).sort()).toEqual([expect.stringMatching(/^\.a\.csv\.tmp-/), expect.stringMatching(/^\.b\.csv\.tmp-/)]);
+    child.kill('SIGTERM');
+    expect(await ended).toBe(143);
+    expect(fs.readdirSync(path.join(dir, 'out'))).toEqual([]);
+  });
+});

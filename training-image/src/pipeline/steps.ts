@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { enclosingModelDir, fileSha256, modelContentHash, ModelDirError, readModelDir } from '../artifacts/modeldir';
 import { FileBatch, writeFileAtomic } from '../core/atomic';
-import { commit } from '../core/job';
+import { commit, testPause } from '../core/job';
 import { isInside, realPath, statOrNull } from '../core/paths';
 import { previewJson } from '../core/preview';
 import { fmt, showList } from '../core/text';
@@ -563,6 +563,7 @@ const predict: StepFn = async (c) => {
       rows += table.rows;
       c.log(`  ${path.basename(f)}: ${table.rows} rows`);
     }
+    testPause('predict-staged');
     batch.commit(`predictions in ${out}`);
   } catch (e) {
     batch.abort();
