@@ -16,8 +16,11 @@
  * - `gate` and `register` run in the container against the registry folder
  *   (`<registry>/registry/<model>/…`, kept in the artifact store), so the
  *   champion, versions and aliases follow the same rules as locally; the
- *   engine then reads the gate's decision to decide on the cloud registry
- *   registration and the deploy action.
+ *   engine then reads the gate's decision (`decision.json`, or its `passed`
+ *   value file: `true`/`false`) to decide on the cloud registry registration
+ *   and the deploy action;
+ * - `predict` (a pipeline's batch scoring step, and the batch job of
+ *   {@link batchArguments}) runs in the container like any batch step.
  *
  * This module is pure (no files, no cloud): the construct library loads it
  * (`@cdktf-mlops/runtime/dist/src/pipeline/plan`) to compile the plan at synth.
