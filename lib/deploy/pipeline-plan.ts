@@ -21,7 +21,7 @@ export const PlanSourceSchema = z.union([
 ]);
 
 /** The step kinds a cloud engine runs as container tasks (the runtime's CLOUD_CONTAINER_KINDS). */
-export const PLAN_STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'report'] as const;
+export const PLAN_STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'report'] as const;
 
 const step = z
   .object({
@@ -66,8 +66,14 @@ export type PlanSource = z.infer<typeof PlanSourceSchema>;
 export interface StepBinding {
   /** Input name → path (a list for a list input) as the container sees it (may be an engine placeholder). */
   readonly inputs: Readonly<Record<string, string | readonly string[]>>;
-  /** Output name → the output folder's path in the container (may be an engine placeholder). */
+  /** Output name → the output folder's path in the container (may be an engine placeholder); the output is written as its file name inside it. */
   readonly outputs: Readonly<Record<string, string>>;
+  /**
+   * Output name → the exact file path to write instead (may be an engine placeholder): for an output the
+   * engine reads as a value file, e.g. the gate's `passed` as a Vertex AI (KFP) output parameter
+   * (`{{$.outputs.parameters['passed'].output_file}}`). An output named here needs no folder in `outputs`.
+   */
+  readonly outputFiles?: Readonly<Record<string, string>>;
   /** The registry folder (`--root`), for steps that read or write it. */
   readonly registry?: string;
 }

@@ -16,8 +16,11 @@
  * - `gate` and `register` run in the container against the registry folder
  *   (`<registry>/registry/<model>/…`, kept in the artifact store), so the
  *   champion, versions and aliases follow the same rules as locally; the
- *   engine then reads the gate's decision to decide on the cloud registry
- *   registration and the deploy action.
+ *   engine then reads the gate's decision (`decision.json`, or its `passed`
+ *   value file: `true`/`false`) to decide on the cloud registry registration
+ *   and the deploy action;
+ * - `predict` (a pipeline's batch scoring step, and the batch job of
+ *   {@link batchArguments}) runs in the container like any batch step.
  *
  * This module is pure (no files, no cloud): the construct library loads it
  * (`@cdktf-mlops/runtime/dist/src/pipeline/plan`) to compile the plan at synth.
@@ -25,7 +28,18 @@
 import { dependencies, Pipeline, PipelineError, PipelineIssue, references, STEP_OUTPUTS, StepKind, topologicalOrder } from './schema';
 
 /** Step kinds that run as a container task of the runtime image in a managed engine. */
-export const CLOUD_CONTAINER_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'report'] as const satisfies readonly StepKind[];
+export const CLOUD_CONTAINER_KINDS = [
+  'validate',
+  'split',
+  'train',
+  'forecast',
+  'evaluate',
+  'select',
+  'gate',
+  'register',
+  'predict',
+  'report',
+] as const satisfies readonly StepKind[];
 
 /** Step kinds that read or write the registry folder (`--root`). */
 export const REGISTRY_KINDS: readonly StepKind[] = ['gate', 'register'];
@@ -289,8 +303,14 @@ export function planForCloud(pipeline: Pipeline, options: PlanOptions): CloudPla
 export interface StepBinding {
   /** Input name → path (a list for a list input) as the container sees it (may be an engine placeholder). */
   readonly inputs: Readonly<Record<string, string | readonly string[]>>;
-  /** Output name → the output folder's path in the container (may be an engine placeholder). */
+  /** Output name → the output folder's path in the container (may be an engine placeholder); the output is written as its file name inside it. */
   readonly outputs: Readonly<Record<string, string>>;
+  /**
+   * Output name → the exact file path to write instead (may be an engine placeholder): for an output the
+   * engine reads as a value file, e.g. the gate's `passed` as a Vertex AI (KFP) output parameter
+   * (`{{$.outputs.parameters['passed'].output_file}}`). An output named here needs no folder in `outputs`.
+   */
+  readonly outputFiles?: Readonly<Record<string, string>>;
   /** The registry folder (`--root`), for steps that read or write it. */
   readonly registry?: string;
 }
@@ -299,8 +319,9 @@ export interface StepBinding {
  * The container arguments of a plan step: `pipeline step --uses <kind> --name
  * <step> --model <model> --inputs <json> --params <json> --outputs <json>
  * [--root <registry>]`, the image's entrypoint handing them to `mlops`. Each
- * output is written as its file or folder name inside its output folder. A
- * `models:/` input is passed as is and read under `--root`.
+ * output is written as its file or folder name inside its output folder, or
+ * to the exact file the binding names in `outputFiles`. A `models:/` input is
+ * passed as is and read under `--root`.
  */
 export function stepArguments(plan: CloudPlan, step: PlanStep, binding: StepBinding): string[] {
   const inputs: Record<string, string | string[]> = {};
@@ -316,10 +337,15 @@ export function stepArguments(plan: CloudPlan, step: PlanStep, binding: StepBind
   }
   const outputs: Record<string, string> = {};
   for (const [k, file] of Object.entries(step.outputs)) {
+    const exact = binding.outputFiles?.[k];
     const dir = binding.outputs[k];
-    if (dir === undefined) throw new Error(`stepArguments: no folder bound for output '${k}' of step '${step.name}'.`);
-    outputs[k] = `${dir.replace(/\/+$/, '')}/${file}`;
+    if (exact !== undefined) outputs[k] = exact;
+    else if (dir !== undefined) outputs[k] = `${dir.replace(/\/+$/, '')}/${file}`;
+    else throw new Error(`stepArguments: no folder (outputs) or file (outputFiles) bound for output '${k}' of step '${step.name}'.`);
   }
+  for (const k of Object.keys(binding.outputFiles ?? {}))
+    if (!(k in step.outputs))
+      throw new Error(`stepArguments: step '${step.name}' (${step.uses}) has no output '${k}' (outputFiles); its outputs are ${Object.keys(step.outputs).join(', ')}.`);
   const args = [
     'pipeline',
     'step',
