@@ -49,7 +49,7 @@ export {
   AzureScoringEndpoint,
   AzureTrainingJob,
 } from '../deploy/azure';
-export type { AzureEndpointAuthMode, AzurePipelineTarget, AzureScoringEndpointProps } from '../deploy/azure';
+export type { AzureComponentVersion, AzureEndpointAuthMode, AzurePipelineTarget, AzureScoringEndpointProps } from '../deploy/azure';
 export { AzureEndpointAlerts } from '../alerts/azure';
 export type { AzureEndpointAlertsProps } from '../alerts/azure';
 export { AzureGithubCiIdentity } from '../ci/azure';

@@ -5,4 +5,4 @@ export type { AzureTrainingTarget } from './training-job';
 export { AZURE_ONLINE_ENDPOINT_SKUS, AzureScoringEndpoint } from './scoring-endpoint';
 export type { AzureEndpointAuthMode, AzureEndpointTarget, AzureScoringEndpointProps } from './scoring-endpoint';
 export { AzureContinuousTraining } from './pipeline';
-export type { AzurePipelineTarget } from './pipeline';
+export type { AzureComponentVersion, AzurePipelineTarget } from './pipeline';

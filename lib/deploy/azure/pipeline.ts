@@ -44,8 +44,11 @@ export const COMMAND_COMPONENT_SCHEMA = 'https://azuremlschemas.azureedge.net/la
 
 /** A component version to register: name, version and its `componentSpec`. */
 export interface AzureComponentVersion {
+  /** The component's name. */
   readonly name: string;
+  /** Its version: a content hash (Azure ML versions are immutable). */
   readonly version: string;
+  /** The `componentSpec` (a command component). */
   readonly spec: Record<string, unknown>;
 }
 
