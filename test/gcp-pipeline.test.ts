@@ -12,7 +12,7 @@
  * - the synthesized resources: objects, schedule, its dedicated identity and
  *   its grants; what synth refuses.
  */
-import { execFileSync, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
@@ -23,7 +23,7 @@ import * as protobuf from 'protobufjs';
 import { parseConfig } from '../lib/config/load';
 import { loadCloudPlan, LoadedPlan } from '../lib/deploy/pipeline-plan';
 import { compilePipelineSpec, CONDITION_TASK, EXTRA_TASKS, KfpCompileOptions } from '../lib/deploy/gcp/pipeline-spec';
-import { gateWrapperScript, PROMOTE_SCRIPT } from '../lib/deploy/gcp/private/kfp-scripts';
+import { PROMOTE_SCRIPT } from '../lib/deploy/gcp/private/kfp-scripts';
 import { GCP_PIPELINE_TRIGGER_PERMISSIONS } from '../lib/gcp/perms';
 import { MlPlatformStack } from '../lib/stack';
 import { resourcesOf, SynthJson, validConfig } from './util';
@@ -204,6 +204,11 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     expect(ours.triggerPolicy.condition).toBe("inputs.parameter_values['pipelinechannel--gate-passed'] == 'true'");
     expect(ours.inputs.parameters['pipelinechannel--gate-passed']).toEqual({ taskOutputParameter: { producerTask: 'gate', outputParameterKey: 'passed' } });
     expect(spec.components['comp-gate'].outputDefinitions.parameters).toEqual({ passed: { parameterType: 'STRING' } });
+    // The gate step writes its own `passed` output (true or false) into the parameter's output file; it is not also an artifact.
+    expect(Object.keys(spec.components['comp-gate'].outputDefinitions.artifacts)).toEqual(['decision']);
+    const gateArgs: string[] = spec.deploymentSpec.executors['exec-gate'].container.args;
+    const outputs = JSON.parse(gateArgs[gateArgs.indexOf('--outputs') + 1]);
+    expect(outputs).toEqual({ decision: "{{$.outputs.artifacts['decision'].path}}/decision.json", passed: "{{$.outputs.parameters['passed'].output_file}}" });
     // Register, what follows it and the promotion run only in the branch; the guard first.
     const branch = spec.components[`comp-${CONDITION_TASK}`].dag.tasks;
     expect(Object.keys(branch).sort()).toEqual(['batch-score', 'endpoint-deploy', 'register', 'report', 'single-run-guard', 'vertex-model-upload']);
@@ -228,7 +233,8 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
       }),
     );
     const gate = ex['exec-gate'].container;
-    expect(gate.args.slice(0, 2)).toEqual(["{{$.outputs.parameters['passed'].output_file}}", "{{$.outputs.artifacts['decision'].path}}/decision.json"]);
+    expect(gate.args.slice(0, 2)).toEqual(['pipeline', 'step']);
+    expect(gate.command).toEqual(ex['exec-split'].container.command);
     expect(gate.args.slice(-2)).toEqual(['--root', '/gcs/contoso-mlops-dev-artifacts/pipelines/demand-forecast']);
     expect(spec.root.inputDefinitions.parameters.data.defaultValue).toBe('gs://contoso-mlops-dev-artifacts/pipelines/demand-forecast/inputs/data/file.csv');
     expect(ex['exec-importer-data']).toEqual({ importer: { artifactUri: { runtimeParameter: 'uri' }, typeSchema: { schemaTitle: 'system.Dataset', schemaVersion: '0.0.1' } } });
@@ -261,40 +267,6 @@ describe('the PipelineJob request against google.cloud.aiplatform.v1.PipelineJob
 });
 
 // ---- the programs in the spec, run ----
-
-describe('the gate wrapper', () => {
-  const run = (decision: unknown): { code: number; passed?: string } => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-'));
-    const entry = path.join(dir, 'entrypoint.js');
-    // Stands in for the runtime: writes the decision where --outputs says, as `mlops pipeline step` does.
-    fs.writeFileSync(
-      entry,
-      "const a = process.argv.slice(2); const o = JSON.parse(a[a.indexOf('--outputs') + 1]); require('fs').mkdirSync(require('path').dirname(o.decision), { recursive: true }); require('fs').writeFileSync(o.decision, process.env.DECISION);",
-    );
-    const passed = path.join(dir, 'out', 'passed');
-    const decisionFile = path.join(dir, 'decision', 'decision.json');
-    try {
-      execFileSync(
-        'sh',
-        ['-ec', gateWrapperScript(entry), 'gate', passed, decisionFile, 'pipeline', 'step', '--uses', 'gate', '--outputs', JSON.stringify({ decision: decisionFile })],
-        {
-          env: { ...process.env, DECISION: JSON.stringify(decision) },
-          stdio: 'pipe',
-        },
-      );
-      return { code: 0, passed: fs.readFileSync(passed, 'utf8') };
-    } catch (e) {
-      return { code: (e as { status: number }).status };
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  test('writes the decision as the passed parameter; a decision without a boolean fails the task', () => {
-    expect(run({ passed: true, reasons: [] })).toEqual({ code: 0, passed: 'true' });
-    expect(run({ passed: false, reasons: ['r2 0.7 < 0.8'] })).toEqual({ code: 0, passed: 'false' });
-    expect(run({ passed: 'yes' })).toEqual({ code: 1 });
-  });
-});
 
 describe('the promotion against a loopback Vertex AI API', () => {
   interface Call {

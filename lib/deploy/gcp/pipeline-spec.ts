@@ -14,15 +14,15 @@
  *   `{{$.inputs.artifacts['x'].path}}` is a local `/gcs/<bucket>/…` path;
  *   each output is one artifact folder holding the step's file or folder;
  * - the registry folder is `/gcs/<bucket>/<registryPrefix>` (`--root`);
- * - the gate task also writes its decision's `passed` to an output
- *   parameter; the register step, the steps after it, the Model Registry
+ * - the gate step's `passed` output (the JSON literal true or false) is
+ *   bound to a KFP output parameter file; the register step, the steps after it, the Model Registry
  *   upload, the endpoint deploy and the batch scoring run in the sub-DAG
  *   `condition-gate-passed`, whose `triggerPolicy.condition` is
  *   `passed == 'true'`, after a guard task that stops the younger of two
  *   overlapping runs.
  */
 import { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
-import { gateWrapperScript, PROMOTE_SCRIPT } from './private/kfp-scripts';
+import { PROMOTE_SCRIPT } from './private/kfp-scripts';
 
 /** The KFP schema version the spec declares (`pipeline_spec.proto`'s `schema_version`). */
 export const KFP_SCHEMA_VERSION = '2.1.0';
@@ -296,23 +296,24 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
       });
       bound[name] = Array.isArray(source) ? paths : paths[0]!;
     }
-    const outputs = Object.fromEntries(Object.keys(step.outputs).map((k) => [k, outPath(k)]));
+    const isGate = step.name === plan.gate;
+    // The gate's `passed` is a value file, the JSON literal true or false: the KFP output parameter the condition reads.
+    const isParameter = (k: string): boolean => isGate && k === GATE_PASSED;
+    const artifactOutputs = Object.entries(step.outputs).filter(([k]) => !isParameter(k));
     const args = loaded.stepArguments(step, {
       inputs: bound,
-      outputs,
+      outputs: Object.fromEntries(artifactOutputs.map(([k]) => [k, outPath(k)])),
+      ...(isGate ? { outputFiles: { [GATE_PASSED]: outParamFile(GATE_PASSED) } } : {}),
       ...(step.readsRegistry || step.writesRegistry ? { registry } : {}),
     });
-    const outputArtifacts = Object.fromEntries(Object.entries(step.outputs).map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))]));
-    const isGate = step.name === plan.gate;
+    const outputArtifacts = Object.fromEntries(artifactOutputs.map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))]));
     components[`comp-${task}`] = {
       executorLabel: `exec-${task}`,
       ...(Object.keys(artifactDefs).length ? { inputDefinitions: { artifacts: artifactDefs } } : {}),
       outputDefinitions: { artifacts: outputArtifacts, ...(isGate ? { parameters: { [GATE_PASSED]: { parameterType: 'STRING' } } } : {}) },
     };
     executors[`exec-${task}`] = {
-      container: isGate
-        ? container([outParamFile(GATE_PASSED), `${outPath('decision')}/${step.outputs.decision}`, ...args], { command: ['sh', '-ec', gateWrapperScript(), 'gate'] })
-        : container(args),
+      container: container(args),
     };
     const deps = [...producers, ...step.after.map(taskOf)];
     const local = dag.localDeps(deps);

@@ -1,35 +1,15 @@
 /**
- * The two small programs the compiled Vertex AI pipeline runs in the runtime
- * image besides `mlops pipeline step` (its Node and `sh`, nothing
- * downloaded): the gate wrapper that turns the gate's `decision.json` into the
- * output parameter the condition reads, and the promotion steps (a guard
- * against overlapping runs, the Model Registry upload, the endpoint rollout)
- * that call the Vertex AI REST API with the task's own service-account token
- * from the metadata server. `test/gcp-pipeline.test.ts` runs both: the gate
- * wrapper with a stand-in entrypoint, the promotion against a loopback server.
+ * The small program the compiled Vertex AI pipeline runs in the runtime image
+ * besides `mlops pipeline step` (its Node, nothing downloaded): the promotion
+ * steps (a guard against overlapping runs, the Model Registry upload, the
+ * endpoint rollout) that call the Vertex AI REST API with the task's own
+ * service-account token from the metadata server. `test/gcp-pipeline.test.ts`
+ * runs it against a loopback server. (The gate's `passed` output parameter is
+ * written by the gate step itself: its `passed` output.)
  */
 
 /** The runtime image's entrypoint (training-image/Dockerfile `ENTRYPOINT`). */
 export const RUNTIME_ENTRYPOINT = '/opt/mlops/docker/entrypoint.js';
-
-/**
- * `sh -ec <this> gate <passed file> <decision.json> <step args…>`: runs the
- * gate step through the image's entrypoint, then writes `true` or `false`
- * (the decision's `passed`) to the output parameter file; a decision without
- * a boolean `passed` fails the task.
- */
-export function gateWrapperScript(entrypoint = RUNTIME_ENTRYPOINT): string {
-  const extract = [
-    "const fs = require('fs'), path = require('path');",
-    'const [file, out] = process.argv.slice(1);',
-    "const d = JSON.parse(fs.readFileSync(file, 'utf8'));",
-    "if (typeof d.passed !== 'boolean') { console.error('gate: ' + file + ' has no boolean \"passed\"'); process.exit(1); }",
-    'fs.mkdirSync(path.dirname(out), { recursive: true });',
-    'fs.writeFileSync(out, String(d.passed));',
-    "console.error('gate: passed=' + d.passed);",
-  ].join(' ');
-  return ['passed_file="$1"; decision="$2"; shift 2', `node ${entrypoint} "$@"`, `node -e '${extract.replace(/'/g, "'\\''")}' "$decision" "$passed_file"`].join('\n');
-}
 
 /**
  * `node -e <this> <mode> <config json> <args…>`, the promotion of a run:
