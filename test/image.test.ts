@@ -210,7 +210,18 @@ describe.each(['aws', 'azure', 'gcp'] as const)('RuntimeImage on %s', (cloud) =>
   });
 });
 
+/**
+ * Moves the clock a minute ahead, so the files just written look as old as a
+ * checked-out tree's and the per-process digest cache keeps their digests:
+ * the tests that change a file then show the cache does not hide the change.
+ */
+function cacheable(): void {
+  jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 60_000);
+}
+
 describe('RuntimeImage content hash', () => {
+  afterEach(() => jest.restoreAllMocks());
+
   test('is deterministic: the same files give the same hash and the same synthesized Terraform', () => {
     const a = fakeContext();
     const b = fakeContext();
@@ -228,13 +239,28 @@ describe('RuntimeImage content hash', () => {
     ['a bin script', 'bin/mlops.js'],
     ['a docker script', 'docker/entrypoint.js'],
   ])('changes when %s changes', (_what, rel) => {
+    cacheable();
     const dir = fakeContext();
     const before = hashOf(dir);
     fs.appendFileSync(path.join(dir, rel), '\n// changed\n');
     expect(hashOf(dir)).not.toBe(before);
   });
 
+  test('changes when a file changes at the same size and mtime after a hash in the same process (the digest cache is invalidated)', () => {
+    cacheable();
+    const dir = fakeContext();
+    const before = hashOf(dir);
+    expect(hashOf(dir)).toBe(before);
+    const file = path.join(dir, 'src/index.ts');
+    const { atime, mtime, size } = fs.statSync(file);
+    fs.writeFileSync(file, 'export const version = 2;\n');
+    fs.utimesSync(file, atime, mtime);
+    expect(fs.statSync(file)).toMatchObject({ size, mtimeMs: mtime.getTime() });
+    expect(hashOf(dir)).not.toBe(before);
+  });
+
   test('changes when a runtime source file is added', () => {
+    cacheable();
     const dir = fakeContext();
     const before = hashOf(dir);
     fs.writeFileSync(path.join(dir, 'src/extra.ts'), 'export {};\n');

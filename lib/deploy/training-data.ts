@@ -1,8 +1,10 @@
 import { AssetType, Fn, ITerraformDependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
+import * as path from 'path';
 import { IArtifactStore } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { fileDigest } from '../private/file-digest';
 import { loadCloud } from '../private/peers';
 
 /** Props of {@link TrainingDataUpload}. */
@@ -49,7 +51,11 @@ export class TrainingDataUpload extends Construct {
     }
     issues.throwIfAny('Invalid TrainingDataUpload props:');
 
-    const asset = new TerraformAsset(this, 'File', { path: props.source, type: AssetType.FILE });
+    // The hash cdktf would compute (md5, upper-case hex), from the per-process digest
+    // cache: the stacks of one synth that upload the same file read it once. The file
+    // is the one checked above (relative to the working directory).
+    const source = path.resolve(props.source);
+    const asset = new TerraformAsset(this, 'File', { path: source, type: AssetType.FILE, assetHash: fileDigest(source, 'md5').toUpperCase() });
     this.contentHash = asset.assetHash;
     this.uri = `${props.artifactStore.url}/${props.key}`;
     const store = props.artifactStore;

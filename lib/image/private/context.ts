@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { fileDigest } from '../../private/file-digest';
 
 /**
  * The build context of the runtime image, read at synth time: the exact list
@@ -69,14 +70,15 @@ export function dockerignoreOf(contextDir: string, dockerfile: string): string[]
 /**
  * The full sha256 (hex) of the context: for each file, sorted by path,
  * `<path> NUL <x|-> NUL <sha256 of content> LF`, preceded by the target platform
- * (the same files built for another platform are another image).
+ * (the same files built for another platform are another image). A file's
+ * content is read once per process while it is unchanged (`fileDigest`): the
+ * stacks of one synth share the runtime package's context.
  */
 export function hashContext(files: readonly ContextFile[], platform: string): string {
   const outer = crypto.createHash('sha256');
   outer.update(`platform=${platform}\n`);
   for (const file of files) {
-    const inner = crypto.createHash('sha256').update(fs.readFileSync(file.abs)).digest('hex');
-    outer.update(`${file.rel}\0${file.executable ? 'x' : '-'}\0${inner}\n`);
+    outer.update(`${file.rel}\0${file.executable ? 'x' : '-'}\0${fileDigest(file.abs, 'sha256')}\n`);
   }
   return outer.digest('hex');
 }
