@@ -424,6 +424,27 @@ describe('RuntimeImage staging', () => {
     hashOf(dir);
     expect(fs.existsSync(path.join(staged, 'src/index.ts'))).toBe(true);
   });
+
+  test("rewrites a staged file edited through a stack's hard link of it, and the stack's copy", () => {
+    const dir = fakeContext();
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const rel of Object.keys(FAKE_CONTEXT)) fs.utimesSync(path.join(dir, rel), hourAgo, hourAgo);
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf.outdir.image-'));
+    made.push(outdir);
+    const synthImage = (): string => {
+      const app = new App({ outdir, skipValidation: true });
+      const stack = new TerraformStack(app, 'images');
+      new RuntimeImage(stack, 'RuntimeImage', { registry: platformFor(stack, 'gcp').imageRegistry, contextDir: dir });
+      app.synth();
+      const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'images', 'cdk.tf.json'), 'utf8')) as SynthJson;
+      return path.join(outdir, 'stacks', 'images', onlyResource(json, 'docker_image').build.context, 'src', 'index.ts');
+    };
+    const copy = synthImage();
+    // An in-place edit of the stack's copy, same size: it is the staged file too.
+    fs.writeFileSync(copy, 'export const version = 9;\n');
+    expect(synthImage()).toBe(copy);
+    expect(fs.readFileSync(copy, 'utf8')).toBe(FAKE_CONTEXT['src/index.ts']);
+  });
 });
 
 describe('RuntimeImage with the real repository', () => {

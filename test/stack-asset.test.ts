@@ -137,6 +137,33 @@ describe('StackAsset', () => {
     expect(fs.readdirSync(folder)).toEqual(['def456']);
   });
 
+  test('with link, hard-links the files of a source nothing writes to, keeping the modes', () => {
+    const out = tempDir('cdktf.outdir.asset-');
+    const source = sourceDir();
+    const app = new App({ outdir: out });
+    const asset = new StackAsset(new TerraformStack(app, 'assets'), 'Context', { source, type: 'directory', hash: 'abc123', link: true });
+    app.synth();
+    const copy = path.join(out, 'stacks', 'assets', asset.path);
+    for (const file of ['Dockerfile', 'src/run.sh']) expect(fs.statSync(path.join(copy, file)).ino).toBe(fs.statSync(path.join(source, file)).ino);
+    expect(fs.statSync(path.join(copy, 'src', 'run.sh')).mode & 0o111).not.toBe(0);
+  });
+
+  test('with link, copies where the file system refuses a link (another device), keeping the mtimes', () => {
+    const out = tempDir('cdktf.outdir.asset-');
+    const source = sourceDir();
+    jest.spyOn(realFs, 'linkSync').mockImplementation(() => {
+      throw Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' });
+    });
+    const app = new App({ outdir: out });
+    const asset = new StackAsset(new TerraformStack(app, 'assets'), 'Context', { source, type: 'directory', hash: 'abc123', link: true });
+    app.synth();
+    const copy = path.join(out, 'stacks', 'assets', asset.path, 'Dockerfile');
+    const original = path.join(source, 'Dockerfile');
+    expect(fs.statSync(copy).ino).not.toBe(fs.statSync(original).ino);
+    expect(fs.readFileSync(copy, 'utf8')).toBe('FROM scratch\n');
+    expect(Math.abs(fs.statSync(copy).mtimeMs - fs.statSync(original).mtimeMs)).toBeLessThan(1);
+  });
+
   test('fails validation when the stack synthesizer is replaced after the asset was added', () => {
     const app = new App({ outdir: tempDir('cdktf.outdir.asset-') });
     const stack = new TerraformStack(app, 'assets');

@@ -170,7 +170,8 @@ export class RuntimeImage extends Construct {
     // working directory (the synthesized stack folder). So the context is staged:
     // only the hashed files, copied into the stack's assets under the hash (and left
     // there while they are up to date).
-    const context = new StackAsset(this, 'BuildContext', { source: stageContext(files, fullHash), type: 'directory', hash: this.contentHash });
+    // The staged folder is never written to once staged, so the stacks hard-link its files.
+    const context = new StackAsset(this, 'BuildContext', { source: stageContext(files, fullHash), type: 'directory', hash: this.contentHash, link: true });
 
     // ECR and ACR references name an image repository; an Artifact Registry
     // repository holds images, so the image gets a name inside it.

@@ -15,7 +15,9 @@ import { ErrorCode } from '../core/errors';
  * is left in place: the same files (and folders), each at its source's size,
  * modification time (copies take their source's) and execute bits. A copy
  * edited, removed or added to in the stack folder, or a new hash, is written
- * afresh. Only the current hash is kept under `assets/<logical id>/`.
+ * afresh. Only the current hash is kept under `assets/<logical id>/`. A
+ * source nothing writes to (the image's staged context) can be hard-linked
+ * instead of copied (`link`), which costs one link per file instead of a copy.
  *
  * The copy is written when the stack is synthesized (`app.synth()`,
  * `Testing.fullSynth`), by the stack's synthesizer: the first asset of a
@@ -32,6 +34,13 @@ export interface StackAssetProps {
   readonly type: 'file' | 'directory';
   /** The content hash: the folder the copy is written to, so a new content is a new path. */
   readonly hash: string;
+  /**
+   * Hard-link the source's files instead of copying them, where the file
+   * system allows (else copy). Only for a source nothing writes to, such as
+   * the image's staged context: a linked file is the source file.
+   * @default false
+   */
+  readonly link?: boolean;
 }
 
 const ASSETS = 'assets';
@@ -44,12 +53,14 @@ export class StackAsset extends Construct {
   public readonly hash: string;
   private readonly source: string;
   private readonly folder: string;
+  private readonly link: boolean;
 
   constructor(scope: Construct, id: string, props: StackAssetProps) {
     super(scope, id);
     const stack = TerraformStack.of(this);
     this.source = props.source;
     this.hash = props.hash;
+    this.link = props.link ?? false;
     this.folder = path.posix.join(ASSETS, stack.getLogicalId(this.node));
     this.path = path.posix.join(this.folder, props.hash, props.type === 'file' ? path.basename(props.source) : '');
     stackAssets(stack).push(this);
@@ -68,7 +79,7 @@ export class StackAsset extends Construct {
     }
     if (kept) return;
     fs.mkdirSync(target, { recursive: true });
-    copyTree(source, target, only);
+    copyTree(source, target, only, this.link);
   }
 }
 
@@ -138,19 +149,33 @@ function sameTree(source: string, target: string, only?: string): boolean {
   return true;
 }
 
-/** Copies `source`'s tree (or its file `only`) into `target`; each copy keeps its source's mode and mtime. */
-function copyTree(source: string, target: string, only?: string): void {
+/**
+ * Copies `source`'s tree (or its file `only`) into `target`, or hard-links its
+ * files with `link` where the file system allows; each copy keeps its
+ * source's mode and mtime.
+ */
+function copyTree(source: string, target: string, only: string | undefined, link: boolean): void {
   for (const name of entries(source, only)) {
     const from = path.join(source, name);
     const to = path.join(target, name);
     const stat = fs.statSync(from);
     if (stat.isDirectory()) {
       fs.mkdirSync(to, { recursive: true });
-      copyTree(from, to);
-    } else {
+      copyTree(from, to, undefined, link);
+    } else if (!(link && linked(from, to))) {
       // A copy-on-write clone where the file system has them (btrfs, XFS, APFS), else a copy.
       fs.copyFileSync(from, to, fs.constants.COPYFILE_FICLONE);
       fs.utimesSync(to, stat.atime, stat.mtimeMs / 1000);
     }
+  }
+}
+
+/** Hard-links `from` at `to`; false where that is refused (another device, no permission, a file system without links). */
+function linked(from: string, to: string): boolean {
+  try {
+    fs.linkSync(from, to);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -22,6 +22,10 @@ export interface ContextFile {
   readonly abs: string;
   /** Whether any execute bit is set (it is kept in the image, so it is part of the hash). */
   readonly executable: boolean;
+  /** Size in bytes when listed. */
+  readonly size: number;
+  /** Modification time (ms) when listed: the staged copy takes it. */
+  readonly mtimeMs: number;
 }
 
 function skipped(name: string): boolean {
@@ -42,7 +46,7 @@ function walk(contextDir: string, rel: string, out: Map<string, ContextFile>): v
     }
   } else if (stat.isFile()) {
     const posix = toPosix(path.normalize(rel));
-    out.set(posix, { rel: posix, abs, executable: (stat.mode & 0o111) !== 0 });
+    out.set(posix, { rel: posix, abs, executable: (stat.mode & 0o111) !== 0, size: stat.size, mtimeMs: stat.mtimeMs });
   }
 }
 
@@ -88,10 +92,14 @@ const STALE_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Copies exactly `files` into a folder named by `fullHash` under the OS temp
- * dir and returns it. An existing folder for the same hash is reused if it
- * still holds every file at its size (temp cleaners may have removed some);
- * a new one is written to a scratch folder and renamed, so a concurrent synth
- * never sees half a context. Folders unused for a week are pruned.
+ * dir and returns it; each copy takes its source's modification time. An
+ * existing folder for the same hash is reused if it still holds exactly those
+ * files, each at its source's size, modification time and execute bits (temp
+ * cleaners may have removed some; an edit through a hard link of a stack's
+ * assets would show in its mtime); a new one is written to a scratch folder
+ * and renamed, so a concurrent synth never sees half a context. Nothing
+ * writes to a staged folder after that, which is what lets the stacks'
+ * assets hard-link its files. Folders unused for a week are pruned.
  */
 export function stageContext(files: readonly ContextFile[], fullHash: string): string {
   const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
@@ -111,6 +119,7 @@ export function stageContext(files: readonly ContextFile[], fullHash: string): s
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(file.abs, dest);
     fs.chmodSync(dest, file.executable ? 0o755 : 0o644);
+    fs.utimesSync(dest, new Date(), file.mtimeMs / 1000);
   }
   try {
     fs.renameSync(scratch, target);
@@ -125,10 +134,20 @@ export function stageContext(files: readonly ContextFile[], fullHash: string): s
 
 function isComplete(dir: string, files: readonly ContextFile[]): boolean {
   try {
-    return files.every((f) => fs.statSync(path.join(dir, ...f.rel.split('/'))).size === fs.statSync(f.abs).size);
+    if (countFiles(dir) !== files.length) return false;
+    return files.every((f) => {
+      const staged = fs.statSync(path.join(dir, ...f.rel.split('/')));
+      return staged.size === f.size && Math.abs(staged.mtimeMs - f.mtimeMs) < 1 && ((staged.mode & 0o111) !== 0) === f.executable;
+    });
   } catch {
     return false;
   }
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) n += entry.isDirectory() ? countFiles(path.join(dir, entry.name)) : 1;
+  return n;
 }
 
 function pruneStale(root: string, keep: string): void {
