@@ -425,6 +425,18 @@ describe('RuntimeImage staging', () => {
     expect(fs.existsSync(path.join(staged, 'src/index.ts'))).toBe(true);
   });
 
+  test('reuses the staged folder for another folder with the same files at other mtimes (another checkout)', () => {
+    const a = fakeContext();
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const rel of Object.keys(FAKE_CONTEXT)) fs.utimesSync(path.join(a, rel), hourAgo, hourAgo);
+    const short = hashOf(a);
+    const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
+    const staged = path.join(root, fs.readdirSync(root).find((f) => f.startsWith(short))!, 'src', 'index.ts');
+    const before = fs.statSync(staged);
+    expect(hashOf(fakeContext())).toBe(short);
+    expect(fs.statSync(staged)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs });
+  });
+
   test("rewrites a staged file edited through a stack's hard link of it, and the stack's copy", () => {
     const dir = fakeContext();
     const hourAgo = new Date(Date.now() - 3600_000);

@@ -24,8 +24,6 @@ export interface ContextFile {
   readonly executable: boolean;
   /** Size in bytes when listed. */
   readonly size: number;
-  /** Modification time (ms) when listed: the staged copy takes it. */
-  readonly mtimeMs: number;
 }
 
 function skipped(name: string): boolean {
@@ -46,7 +44,7 @@ function walk(contextDir: string, rel: string, out: Map<string, ContextFile>): v
     }
   } else if (stat.isFile()) {
     const posix = toPosix(path.normalize(rel));
-    out.set(posix, { rel: posix, abs, executable: (stat.mode & 0o111) !== 0, size: stat.size, mtimeMs: stat.mtimeMs });
+    out.set(posix, { rel: posix, abs, executable: (stat.mode & 0o111) !== 0, size: stat.size });
   }
 }
 
@@ -89,17 +87,24 @@ export function hashContext(files: readonly ContextFile[], platform: string): st
 
 /** Staged contexts unused for this long are removed when another one is staged. */
 const STALE_MS = 7 * 24 * 3600 * 1000;
+/**
+ * The modification time of every staged file, 2000-01-01T00:00:00Z (in
+ * seconds): the context Docker receives depends on the files' contents and
+ * modes only, and a staged file written to later has another mtime.
+ */
+export const STAGED_MTIME = 946_684_800;
 
 /**
  * Copies exactly `files` into a folder named by `fullHash` under the OS temp
- * dir and returns it; each copy takes its source's modification time. An
- * existing folder for the same hash is reused if it still holds exactly those
- * files, each at its source's size, modification time and execute bits (temp
- * cleaners may have removed some; an edit through a hard link of a stack's
- * assets would show in its mtime); a new one is written to a scratch folder
- * and renamed, so a concurrent synth never sees half a context. Nothing
- * writes to a staged folder after that, which is what lets the stacks'
- * assets hard-link its files. Folders unused for a week are pruned.
+ * dir and returns it; every copy gets the modification time {@link STAGED_MTIME}.
+ * An existing folder for the same hash (from this project or another one with
+ * the same files) is reused if it still holds exactly those files, each at its
+ * size and execute bits and that mtime (temp cleaners may have removed some; an
+ * edit through a hard link of a stack's assets would show in its mtime); a new
+ * one is written to a scratch folder and renamed, so a concurrent synth never
+ * sees half a context. Nothing writes to a staged folder after that, which is
+ * what lets the stacks' assets hard-link its files. Folders unused for a week
+ * are pruned.
  */
 export function stageContext(files: readonly ContextFile[], fullHash: string): string {
   const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
@@ -119,7 +124,7 @@ export function stageContext(files: readonly ContextFile[], fullHash: string): s
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(file.abs, dest);
     fs.chmodSync(dest, file.executable ? 0o755 : 0o644);
-    fs.utimesSync(dest, new Date(), file.mtimeMs / 1000);
+    fs.utimesSync(dest, STAGED_MTIME, STAGED_MTIME);
   }
   try {
     fs.renameSync(scratch, target);
@@ -137,7 +142,7 @@ function isComplete(dir: string, files: readonly ContextFile[]): boolean {
     if (countFiles(dir) !== files.length) return false;
     return files.every((f) => {
       const staged = fs.statSync(path.join(dir, ...f.rel.split('/')));
-      return staged.size === f.size && Math.abs(staged.mtimeMs - f.mtimeMs) < 1 && ((staged.mode & 0o111) !== 0) === f.executable;
+      return staged.size === f.size && staged.mtimeMs === STAGED_MTIME * 1000 && ((staged.mode & 0o111) !== 0) === f.executable;
     });
   } catch {
     return false;
