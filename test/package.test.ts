@@ -116,15 +116,15 @@ scenario({
       naming, accountId: '${ACCOUNT}', region: '${REGION.aws}', deployers: ['arn:aws:iam::${ACCOUNT}:role/Admin'],
       existing: {
         encryptionKey: key,
-        artifactStore: cloud.AwsArtifactStore.fromExisting(stack, 'LzBucket', { bucketName: 'contoso-lz-ml-data', key }),
-        imageRegistry: cloud.AwsImageRegistry.fromExisting(stack, 'LzRepo', { repositoryArn: 'arn:aws:ecr:${REGION.aws}:${ACCOUNT}:repository/lz/ml-runtime', key }),
+        artifactStore: cloud.AwsArtifactStore.fromExisting(stack, 'LzBucket', { bucketName: 'contoso-lz-ml-data', encryptionKey: key }),
+        imageRegistry: cloud.AwsImageRegistry.fromExisting(stack, 'LzRepo', { repositoryArn: 'arn:aws:ecr:${REGION.aws}:${ACCOUNT}:repository/lz/ml-runtime', encryptionKey: key }),
         identity: cloud.AwsWorkloadIdentity.fromRoleArn(stack, 'LzRole', 'arn:aws:iam::${ACCOUNT}:role/lz-ml-workload'),
       },
     });`,
       azure: `
     const key = cloud.AzureEncryptionKey.fromExisting(stack, 'Cmk', { keyVaultId: '${lz}/Microsoft.KeyVault/vaults/kv-lz-dev', keyId: 'https://kv-lz-dev.vault.azure.net/keys/ml-cmk', purgeProtected: true, reachableFrom: 'allowedRanges' });
     const platform = new cloud.AzureMlPlatform(stack, 'Platform', {
-      naming, location: '${REGION.azure}', tenantId: '${AZURE.tenantId}', deployers: ['33333333-4444-5555-6666-777777777777'],
+      naming, region: '${REGION.azure}', tenantId: '${AZURE.tenantId}', deployers: ['33333333-4444-5555-6666-777777777777'],
       network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] },
       existing: {
         resourceGroup: cloud.AzureResourceGroup.fromName(stack, 'Rg', 'rg-churn-dev', '${REGION.azure}'),
