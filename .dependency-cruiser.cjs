@@ -8,7 +8,7 @@
  *
  * What is checked:
  * - no import cycles between files, anywhere (lib, stacks, release/src, training-image/src;
- *   the runtime's one known cycle is listed in .dependency-cruiser-known-violations.json);
+ *   none known);
  * - `private/` is private to its folder: a module in `<dir>/private/` is imported
  *   only from `<dir>` and the folders below it (Go's rule for `internal/`), and
  *   no `index.ts` entry point re-exports one (lib, stacks, release/src);
@@ -21,7 +21,7 @@
  *   runtime or the release driver, `release/src` and `training-image/src` import
  *   nothing outside their own package (each is published on its own);
  * - the runtime's `cli/` is its top layer: nothing else in training-image/src
- *   imports it (warn only: known violations, to be fixed in the runtime).
+ *   imports it.
  */
 
 /** How deep `private/` checks look for the importing folder (lib/deploy/gcp/private is at depth 3). */
@@ -77,13 +77,17 @@ const LIB_LAYERS = [
 ];
 
 /** Folders of one layer that may not import each other (the three clouds). */
-const INDEPENDENT = [['lib/aws', 'lib/azure', 'lib/gcp'], ['lib/alerts', 'lib/ci'], ['lib/policy', 'lib/image']];
+const INDEPENDENT = [
+  ['lib/aws', 'lib/azure', 'lib/gcp'],
+  ['lib/alerts', 'lib/ci'],
+  ['lib/policy', 'lib/image'],
+];
 
 /** The per-cloud entry points re-export the cloud's constructs from every folder: they are on top. */
 const ENTRY_POINTS = '^lib/(aws|azure|gcp|core|config|policy|deploy|image|alerts|ci)/index\\.ts$';
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const unit = (u) => (u.endsWith('.ts') ? `^${escape(u)}$` : `^${escape(u)}/`);
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const unit = (u) => (u.endsWith('.ts') ? `^${escapeRegExp(u)}$` : `^${escapeRegExp(u)}/`);
 
 function layerRules() {
   const rules = [];
@@ -128,7 +132,8 @@ module.exports = {
     ...layerRules(),
     {
       name: 'entry-points-not-private',
-      comment: 'An index.ts is a public entry point: re-exporting a private/ module makes it public API. Fix: move the symbol to a public module of the folder, or stop exporting it.',
+      comment:
+        'An index.ts is a public entry point: re-exporting a private/ module makes it public API. Fix: move the symbol to a public module of the folder, or stop exporting it.',
       severity: 'error',
       from: { path: '(^|/)index\\.ts$', pathNot: '^training-image/' },
       to: { path: '(^|/)private/', dependencyTypes: ['export'] },
@@ -142,7 +147,8 @@ module.exports = {
     },
     {
       name: 'lib-not-runtime-or-release',
-      comment: 'The construct library never imports the runtime or the release driver (separate packages; lib talks to them through the release spec and the image contract). Fix: keep the fact in lib and assert it agrees with the other package in a test.',
+      comment:
+        'The construct library never imports the runtime or the release driver (separate packages; lib talks to them through the release spec and the image contract). Fix: keep the fact in lib and assert it agrees with the other package in a test.',
       severity: 'error',
       from: { path: '^(lib|stacks)/' },
       to: { path: '^(training-image|release)/' },
@@ -156,7 +162,8 @@ module.exports = {
     },
     {
       name: 'release-self-contained',
-      comment: '@cdktf-mlops/release is published on its own: release/src imports only its own files and its npm dependencies. Fix: give the fact a home in release/src and assert it agrees with lib in a root test.',
+      comment:
+        '@cdktf-mlops/release is published on its own: release/src imports only its own files and its npm dependencies. Fix: give the fact a home in release/src and assert it agrees with lib in a root test.',
       severity: 'error',
       from: { path: '^release/src/' },
       to: { path: '^(lib|stacks|training-image|scripts|test)/' },
@@ -171,9 +178,9 @@ module.exports = {
     {
       name: 'runtime-cli-on-top',
       comment:
-        'training-image/src/cli/ is the runtime\'s command layer: only the package entry (src/index.ts) and cli/ itself import it; the library modules (pipeline, models, contracts, …) must not. ' +
-        'A warning until the runtime moves the shared code out of cli/ (the known violations are listed in test/dependency-rules.test.ts).',
-      severity: 'warn',
+        "training-image/src/cli/ is the runtime's command layer: only the package entry (src/index.ts) and cli/ itself import it; the library modules (pipeline, models, contracts, …) must not. " +
+        'Fix: move what they need below cli/ (data/, models/, core/, pipeline/context.ts) and import it from there.',
+      severity: 'error',
       from: { path: '^training-image/src/', pathNot: '^training-image/src/(cli/|index\\.ts$)' },
       to: { path: '^training-image/src/cli/' },
     },

@@ -77,8 +77,13 @@ function main(): void {
   for (const s of series) {
     const ms = median(s.samples.map((x) => x.ms));
     const last = s.samples[s.samples.length - 1]!;
-    const providers = Object.entries(last.providers).map(([p, n]) => `${p.replace('provider-', '')} ${n}`).join(', ') || '-';
-    console.log(`  ${s.label.padEnd(width)}  ${ms.toFixed(0).padStart(9)}  ${`${((ms / whole) * 100).toFixed(0)}%`.padStart(8)}  ${String(last.modules).padStart(7)}  ${providers}`);
+    const providers =
+      Object.entries(last.providers)
+        .map(([p, n]) => `${p.replace('provider-', '')} ${n}`)
+        .join(', ') || '-';
+    console.log(
+      `  ${s.label.padEnd(width)}  ${ms.toFixed(0).padStart(9)}  ${`${((ms / whole) * 100).toFixed(0)}%`.padStart(8)}  ${String(last.modules).padStart(7)}  ${providers}`,
+    );
   }
 }
 

@@ -32,7 +32,13 @@ const root = path.resolve(__dirname, '..', '..');
 const DEFAULT_RUNS = 7;
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || DEFAULT_RUNS;
 const DEV = ['dev-azure', 'dev-aws', 'dev-gcp'];
-const PROVIDER_PACKAGES: Record<string, string> = { azurerm: 'provider-azurerm', aws: 'provider-aws', google: 'provider-google', 'google-beta': 'provider-google-beta', docker: 'provider-docker' };
+const PROVIDER_PACKAGES: Record<string, string> = {
+  azurerm: 'provider-azurerm',
+  aws: 'provider-aws',
+  google: 'provider-google',
+  'google-beta': 'provider-google-beta',
+  docker: 'provider-docker',
+};
 
 function allProviderModules(used: readonly string[]): string[] {
   // Load every entry point of the library, in this process (untimed), to learn which provider modules it
@@ -56,7 +62,7 @@ function modulesOfStacks(outdir: string): string[] {
           found.add(require.resolve(`@cdktf/${pkg}/lib/${candidate}/index.js`, { paths: [root] }));
           return;
         } catch {
-          continue;
+          // not in this folder: try the next candidate
         }
       }
       throw new Error(`no module of @cdktf/${pkg} for ${dir}`);

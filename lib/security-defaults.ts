@@ -4,8 +4,4 @@ import { SecurityDefault } from './core/security-defaults';
 import { GCP_SECURITY_DEFAULTS } from './gcp/security-defaults';
 
 /** Every secure default the platform applies, on every cloud, with its rule ids. */
-export const SECURITY_DEFAULTS: readonly SecurityDefault[] = [
-  ...AZURE_SECURITY_DEFAULTS,
-  ...AWS_SECURITY_DEFAULTS,
-  ...GCP_SECURITY_DEFAULTS,
-];
+export const SECURITY_DEFAULTS: readonly SecurityDefault[] = [...AZURE_SECURITY_DEFAULTS, ...AWS_SECURITY_DEFAULTS, ...GCP_SECURITY_DEFAULTS];

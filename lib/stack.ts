@@ -77,7 +77,11 @@ function configureProvider(stack: TerraformStack, config: StackConfig): void {
   switch (config.cloud) {
     case 'azure': {
       // Each cloud's provider module loads only for a stack of that cloud.
-      const { AzurermProvider } = loadCloud('azure', 'MlPlatformStack', () => require('@cdktf/provider-azurerm/lib/provider') as typeof import('@cdktf/provider-azurerm/lib/provider'));
+      const { AzurermProvider } = loadCloud(
+        'azure',
+        'MlPlatformStack',
+        () => require('@cdktf/provider-azurerm/lib/provider') as typeof import('@cdktf/provider-azurerm/lib/provider'),
+      );
       new AzurermProvider(stack, 'azurerm', {
         subscriptionId: config.azure!.subscriptionId,
         tenantId: config.azure!.tenantId,

@@ -143,7 +143,8 @@ function emitFreshDeclarations(root: string): string {
   };
   const emitted = ts.createProgram(files, options).emit();
   const errors = emitted.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length > 0) throw new Error(`declaration emit failed:\n${ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' })}`);
+  if (errors.length > 0)
+    throw new Error(`declaration emit failed:\n${ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' })}`);
   return out;
 }
 
@@ -183,8 +184,14 @@ function main(): void {
   const problems: string[] = [];
   if (r.errors.length) problems.push(`API Extractor errors:\n  ${r.errors.join('\n  ')}`);
   if (r.undocumented.length) problems.push(`Public API without documentation (add a /** one-line summary */):\n  ${r.undocumented.join('\n  ')}`);
-  if (r.unexported.length) problems.push(`Types the public API uses that no entry point exports (export them from the entry point's index.ts, or stop using them in public signatures):\n  ${r.unexported.join('\n  ')}`);
-  if (check && r.changed.length) problems.push(`The public API differs from the checked-in reports: ${r.changed.join(', ')} (the new versions are in dist/api/). If the change is deliberate, run \`${UPDATE_COMMAND}\` and commit api/.`);
+  if (r.unexported.length)
+    problems.push(
+      `Types the public API uses that no entry point exports (export them from the entry point's index.ts, or stop using them in public signatures):\n  ${r.unexported.join('\n  ')}`,
+    );
+  if (check && r.changed.length)
+    problems.push(
+      `The public API differs from the checked-in reports: ${r.changed.join(', ')} (the new versions are in dist/api/). If the change is deliberate, run \`${UPDATE_COMMAND}\` and commit api/.`,
+    );
   if (!check) console.log(r.changed.length ? `Updated ${r.changed.join(', ')}.` : 'The API reports are up to date.');
   if (problems.length) {
     console.error(problems.join('\n\n'));

@@ -59,7 +59,11 @@ function main(): void {
   try {
     fs.writeFileSync(path.join(tmp, 'package.json'), JSON.stringify(runtimePkg, null, 2) + '\n');
     fs.writeFileSync(path.join(tmp, 'package-lock.json'), JSON.stringify(seedLockfile(rootLock, runtimePkg), null, 2) + '\n');
-    const npm = spawnSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: tmp, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const npm = spawnSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: tmp,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (npm.status !== 0) throw new Error(`npm install --package-lock-only failed in ${tmp}:\n${npm.stderr}`);
     const lock = fs.readFileSync(path.join(tmp, 'package-lock.json'), 'utf8');
     fs.writeFileSync(path.join(runtimeDir, 'npm-shrinkwrap.json'), lock);

@@ -13,19 +13,27 @@ import { findProjectRoot } from '../lib/core/project';
 
 /** The part of the runtime's API this script uses (the runtime is its own package; the library never imports its types). */
 interface RuntimeApi {
-  runPipeline(file: string, opts: { root?: string; log?: (line: string) => void; params?: Record<string, unknown> }): Promise<{
+  runPipeline(
+    file: string,
+    opts: { root?: string; log?: (line: string) => void; params?: Record<string, unknown> },
+  ): Promise<{
     ok: boolean;
     answer: string | null;
     report: string | null;
     root: string;
     decision: { passed: boolean; reasons: string[] } | null;
     registration: { name: string; version: number; promoted: boolean; champion: number | null } | null;
-    run: { id: string; status: string; durationMs: number | null; error: { code: string; path: string; message: string } | null; steps: { name: string; status: string; metrics: Record<string, number>; summary: string | null }[] };
+    run: {
+      id: string;
+      status: string;
+      durationMs: number | null;
+      error: { code: string; path: string; message: string } | null;
+      steps: { name: string; status: string; metrics: Record<string, number>; summary: string | null }[];
+    };
   }>;
 }
 
 const repo = findProjectRoot(__dirname) ?? process.cwd();
-
 
 function loadRuntime(): RuntimeApi {
   const built = path.join(repo, 'training-image', 'dist', 'src', 'index.js');
@@ -64,7 +72,10 @@ async function main(): Promise<number> {
     // An unchanged model and data skip the gate: its decision is the one recorded when it last ran.
     if (gateCached) console.log('(model and data unchanged since the gate last ran: this is its recorded decision)');
   }
-  if (r.registration) console.log(`Registry: ${r.registration.name} v${r.registration.version} ${r.registration.promoted ? 'is the champion' : `was not promoted; the champion stays ${r.registration.champion === null ? 'none' : `v${r.registration.champion}`}`}.`);
+  if (r.registration)
+    console.log(
+      `Registry: ${r.registration.name} v${r.registration.version} ${r.registration.promoted ? 'is the champion' : `was not promoted; the champion stays ${r.registration.champion === null ? 'none' : `v${r.registration.champion}`}`}.`,
+    );
   if (score?.summary) console.log(`Served on localhost and scored one request: ${score.summary}`);
   if (r.report) {
     console.log('\n== Report ==');
@@ -79,7 +90,12 @@ async function main(): Promise<number> {
     return 1;
   }
   const ts = Date.now();
-  const synth = spawnSync(process.execPath, [synthMain], { cwd: repo, env: { ...process.env, CHECKPOINT_DISABLE: '1', MLOPS_SYNTH_SUMMARY: '1' }, encoding: 'utf8', timeout: 120_000 });
+  const synth = spawnSync(process.execPath, [synthMain], {
+    cwd: repo,
+    env: { ...process.env, CHECKPOINT_DISABLE: '1', MLOPS_SYNTH_SUMMARY: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (synth.status !== 0) {
     console.error(`The stack synth failed (exit ${synth.status}):\n${synth.stderr || synth.stdout}`);
     return 1;
@@ -90,7 +106,7 @@ async function main(): Promise<number> {
   console.log(
     'To deploy one (needs that cloud\'s credentials, Terraform and Docker; see "Deploy to the cloud" in the README): ' +
       '`MLOPS_CONFIG=dev-aws npm run deploy` (or dev-azure, dev-gcp; the prod-* stacks are private and deploy from a runner inside their network); ' +
-        'put your account ids, deployers and (Azure) your egress range in the config first, and review with `MLOPS_CONFIG=dev-aws npm run cdktf -- diff dev-aws`.',
+      'put your account ids, deployers and (Azure) your egress range in the config first, and review with `MLOPS_CONFIG=dev-aws npm run cdktf -- diff dev-aws`.',
   );
   console.log(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
   return 0;

@@ -20,10 +20,14 @@
  * - the tsconfig's text, package.json and package-lock.json;
  * - the build info file (deleted, or rewritten by another build).
  * When the list of files read changes, the next run builds once more (tsc -b
- * finds it up to date) before skipping. A tsconfig this check cannot follow
- * (not plain JSON; `extends`, `references` or `files`; no `tsBuildInfoFile`)
- * is always built. Outputs deleted by hand are not noticed, as by `tsc -b`:
- * delete the output folder, or the build info, to rebuild.
+ * finds it up to date) before skipping. The tsconfig may `extend` other
+ * tsconfig files by relative path (JSON with comments, as tsc reads them):
+ * their texts are inputs too. A tsconfig this check cannot follow (not
+ * JSON; `extends` of a package; `references` or `files`; no
+ * `tsBuildInfoFile`) is always built. Outputs deleted by hand are not
+ * noticed, as by `tsc -b`: delete the output folder, or the build info, to
+ * rebuild. After a build, the outputs of deleted sources are pruned from the
+ * tsconfig folder's `dist` (scripts/prune-dist.js), as `npm run build:lib` does.
  */
 'use strict';
 const crypto = require('crypto');
@@ -76,18 +80,63 @@ function patternRoot(pattern) {
   return path.resolve(root, ...literal);
 }
 
-/** The tsconfig's text, folders and build info, or undefined for one this check cannot follow. */
-function readConfig() {
+/** JSON with comments and trailing commas (tsconfig syntax) as plain JSON; strings are kept as they are. */
+function stripJsonc(text) {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      out += text.slice(start, i + 1);
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out.replace(/,(\s*[}\]])/g, '$1');
+}
+
+/**
+ * The tsconfig and the files it extends (relative paths only), leaf first, as
+ * `{ file, text, json }`; undefined for one this check cannot follow.
+ */
+function readChain(file, seen = new Set()) {
+  if (seen.has(file) || seen.size > 8) return undefined;
+  seen.add(file);
   let text;
-  let tsconfig;
+  let json;
   try {
-    text = fs.readFileSync(config, 'utf8');
-    tsconfig = JSON.parse(text);
+    text = fs.readFileSync(file, 'utf8');
+    json = JSON.parse(stripJsonc(text));
   } catch {
     return undefined;
   }
+  if (json === null || typeof json !== 'object' || json.references || json.files) return undefined;
+  const here = { file, text, json };
+  if (json.extends === undefined) return [here];
+  if (typeof json.extends !== 'string' || !json.extends.startsWith('.')) return undefined;
+  const base = path.resolve(path.dirname(file), json.extends.endsWith('.json') ? json.extends : `${json.extends}.json`);
+  const rest = readChain(base, seen);
+  return rest && [here, ...rest];
+}
+
+/** The tsconfig's text, folders and build info, or undefined for one this check cannot follow. */
+function readConfig() {
+  const chain = readChain(config);
+  if (!chain) return undefined;
+  const tsconfig = chain[0].json;
+  const text = chain.map((c) => `${c.file}\0${c.text}`).join('\0');
+  // outDir, tsBuildInfoFile and include are read from the leaf only (they are relative to the file naming them).
+  if (chain.slice(1).some((c) => c.json.include || c.json.compilerOptions?.outDir || c.json.compilerOptions?.tsBuildInfoFile)) return undefined;
   const options = tsconfig.compilerOptions ?? {};
-  if (tsconfig.extends || tsconfig.references || tsconfig.files || !options.tsBuildInfoFile || !Array.isArray(tsconfig.include)) return undefined;
+  if (!options.tsBuildInfoFile || !Array.isArray(tsconfig.include)) return undefined;
   const outDir = path.resolve(root, options.outDir ?? '.');
   const buildInfo = path.resolve(root, options.tsBuildInfoFile);
   return { text, starts: [...new Set(tsconfig.include.map(patternRoot))].sort(), outDir, buildInfo, stamp: path.join(path.dirname(buildInfo), STAMP) };
@@ -159,6 +208,8 @@ function main() {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root, __dirname] });
   const r = spawnSync(process.execPath, [tsc, '-b', config], { stdio: 'inherit' });
   if (r.status !== 0) return r.status ?? 1;
+  const removed = require('./prune-dist.js').prune(root);
+  if (removed.length) process.stdout.write(`tsc-if-changed: removed ${removed.length} output(s) of deleted sources from dist\n`);
   const after = cfg && readList(cfg);
   if (after) {
     // A list that changed with this build makes the next fingerprint differ: one more (up-to-date) tsc -b.

@@ -17,7 +17,6 @@ import { MlPlatformStack } from '../lib/stack';
 
 const projectRoot = findProjectRoot(__dirname) ?? process.cwd();
 
-
 function contextFromCdktfJson(): unknown {
   try {
     const json = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdktf.json'), 'utf8'));

@@ -32,7 +32,12 @@ class StandInJob extends Construct implements ITrainingJob {
   public readonly modelUri = 'model://bike-demand';
   public readonly revision = REVISION;
   public readonly trained: ITerraformDependable;
-  constructor(scope: Construct, id: string, public readonly cloud: Cloud, jobName = `${RELEASE}-${REVISION}`) {
+  constructor(
+    scope: Construct,
+    id: string,
+    public readonly cloud: Cloud,
+    jobName = `${RELEASE}-${REVISION}`,
+  ) {
     super(scope, id);
     this.jobName = jobName;
     this.trained = new DataResource(this, 'Trained', { input: { jobName } });
@@ -46,7 +51,13 @@ class StandInEndpoint extends Construct implements IScoringEndpoint {
   public readonly endpointId: string;
   public readonly modelVersion = REVISION;
   public readonly deployed: ITerraformDependable;
-  constructor(scope: Construct, id: string, public readonly cloud: Cloud, endpointId?: string, extra: Record<string, unknown> = {}) {
+  constructor(
+    scope: Construct,
+    id: string,
+    public readonly cloud: Cloud,
+    endpointId?: string,
+    extra: Record<string, unknown> = {},
+  ) {
     super(scope, id);
     const rollout = new DataResource(this, 'Rollout', { input: { release: RELEASE } });
     this.deployed = rollout;
@@ -189,7 +200,13 @@ describe('AWS alerts', () => {
     expect(alarm.comparison_operator).toBe('GreaterThanThreshold');
     expect(alarm.treat_missing_data).toBe('notBreaching');
     const queries = Object.fromEntries(alarm.metric_query.map((q: any) => [q.id, q]));
-    expect(queries.errors.metric).toMatchObject({ namespace: 'AWS/SageMaker', metric_name: 'Invocation5XXErrors', stat: 'Sum', period: 300, dimensions: { EndpointName: RELEASE, VariantName: 'AllTraffic' } });
+    expect(queries.errors.metric).toMatchObject({
+      namespace: 'AWS/SageMaker',
+      metric_name: 'Invocation5XXErrors',
+      stat: 'Sum',
+      period: 300,
+      dimensions: { EndpointName: RELEASE, VariantName: 'AllTraffic' },
+    });
     expect(queries.invocations.metric).toMatchObject({ metric_name: 'Invocations', stat: 'Sum', dimensions: { EndpointName: RELEASE, VariantName: 'AllTraffic' } });
     expect(queries.error_rate).toMatchObject({ expression: 'IF(invocations > 0, 100 * errors / invocations, 0)', return_data: true });
     expect(alarm.alarm_description).toContain('errorRatePercent = 2.5');
@@ -203,7 +220,14 @@ describe('AWS alerts', () => {
     expect(latency.dimensions).toEqual({ EndpointName: RELEASE, VariantName: 'AllTraffic' });
     expect(latency.alarm_description).toContain('latencyP95Ms = 750');
     const idle = byName(json, 'aws_cloudwatch_metric_alarm', 'alarm_name', `${RELEASE}-alert-no-traffic`);
-    expect(idle).toMatchObject({ metric_name: 'Invocations', statistic: 'Sum', period: 90 * 60, threshold: 1, comparison_operator: 'LessThanThreshold', treat_missing_data: 'breaching' });
+    expect(idle).toMatchObject({
+      metric_name: 'Invocations',
+      statistic: 'Sum',
+      period: 90 * 60,
+      threshold: 1,
+      comparison_operator: 'LessThanThreshold',
+      treat_missing_data: 'breaching',
+    });
     expect(idle.alarm_description).toContain('noTrafficMinutes = 90');
     for (const a of [latency, idle]) expect(a.depends_on).toEqual([rolloutRef(json)]);
   });
@@ -234,8 +258,19 @@ describe('AWS alerts', () => {
       synthStack((stack) => {
         const platform = platformFor(stack, 'aws') as AwsMlPlatform;
         const other = new Construct(stack, 'NotAKey');
-        const fake: IMlPlatform = { ...platform, cloud: 'aws', node: platform.node, workspace: platform.workspace, encryptionKey: Object.assign(other, { cloud: 'aws' as const, keyId: 'arn:x', grantEncryptDecrypt: () => undefined }) } as unknown as IMlPlatform;
-        new AwsEndpointAlerts(stack, 'Alerts', { platform: fake, endpoint: new StandInEndpoint(stack, 'E', 'aws', ENDPOINT_IDS.aws), job: new StandInJob(stack, 'J', 'aws'), receivers: RECEIVERS });
+        const fake: IMlPlatform = {
+          ...platform,
+          cloud: 'aws',
+          node: platform.node,
+          workspace: platform.workspace,
+          encryptionKey: Object.assign(other, { cloud: 'aws' as const, keyId: 'arn:x', grantEncryptDecrypt: () => undefined }),
+        } as unknown as IMlPlatform;
+        new AwsEndpointAlerts(stack, 'Alerts', {
+          platform: fake,
+          endpoint: new StandInEndpoint(stack, 'E', 'aws', ENDPOINT_IDS.aws),
+          job: new StandInJob(stack, 'J', 'aws'),
+          receivers: RECEIVERS,
+        });
       }),
     );
     expect(error.message).toContain("'platform.encryptionKey'");
@@ -267,7 +302,13 @@ describe('Azure alerts', () => {
     expect(alert.name).toBe(`${RELEASE}-alert-latency-p95`);
     expect(alert.scopes).toEqual([endpointId]);
     expect(alert.criteria).toEqual([
-      { metric_namespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints', metric_name: 'RequestLatency_P95', aggregation: 'Average', operator: 'GreaterThan', threshold: 750 },
+      {
+        metric_namespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints',
+        metric_name: 'RequestLatency_P95',
+        aggregation: 'Average',
+        operator: 'GreaterThan',
+        threshold: 750,
+      },
     ]);
     expect(alert.window_size).toBe('PT5M');
     expect(alert.description).toContain('latencyP95Ms = 750');
@@ -466,9 +507,7 @@ describe('bad props', () => {
   });
 
   test('EndpointAlerts without a platform says so', () => {
-    const error = validationError(() =>
-      synthStack((stack) => new EndpointAlerts(stack, 'Alerts', { receivers: RECEIVERS } as unknown as EndpointAlertsProps)),
-    );
+    const error = validationError(() => synthStack((stack) => new EndpointAlerts(stack, 'Alerts', { receivers: RECEIVERS } as unknown as EndpointAlertsProps)));
     expect(error.message).toContain("The 'platform' prop of EndpointAlerts");
   });
 });

@@ -21,8 +21,15 @@ function check(args: string[] = []): { status: number | null; out: string } {
 describe('API reports (api/*.api.md)', () => {
   test('there is one per entry point of package.json "exports"', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    const expected = Object.keys(pkg.exports).filter((k) => k !== './package.json').map((k) => (k === '.' ? 'cdktf-mlops.api.md' : `${k.slice(2)}.api.md`));
-    expect(fs.readdirSync(path.join(ROOT, 'api')).filter((f) => f.endsWith('.api.md')).sort()).toEqual(expected.sort());
+    const expected = Object.keys(pkg.exports)
+      .filter((k) => k !== './package.json')
+      .map((k) => (k === '.' ? 'cdktf-mlops.api.md' : `${k.slice(2)}.api.md`));
+    expect(
+      fs
+        .readdirSync(path.join(ROOT, 'api'))
+        .filter((f) => f.endsWith('.api.md'))
+        .sort(),
+    ).toEqual(expected.sort());
   });
 
   test('match the built public API, every public member is documented, every type it uses is exported (fix: `npm run api` after a deliberate change)', () => {

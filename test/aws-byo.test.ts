@@ -72,6 +72,7 @@ function inStack(fn: (stack: TerraformStack) => unknown): unknown {
 }
 
 /** A stack with the provider and the policy pack, synthesized and checked. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `build` may be a block that returns nothing.
 function checked(build: (stack: TerraformStack) => { deployers?: () => readonly string[] } | void): { json: SynthJson; report: PolicyReport } {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'byo');
@@ -329,7 +330,9 @@ describe('GIVEN a custom IWorkloadIdentity (a plain object, not a construct of t
 
   test('WHEN its principal is not a role ARN THEN the grant fails naming the principal and the fix', () => {
     const issues = issuesOf(() =>
-      inStack((stack) => new AwsArtifactStore(stack, 'Store', { naming: NAMING, customerManagedKey: false }).grantRead(customIdentity(`arn:aws:iam::${ACCOUNT}:user/alice`, 'alice'))),
+      inStack((stack) =>
+        new AwsArtifactStore(stack, 'Store', { naming: NAMING, customerManagedKey: false }).grantRead(customIdentity(`arn:aws:iam::${ACCOUNT}:user/alice`, 'alice')),
+      ),
     );
     expect(issues).toHaveLength(1);
     expect(issues[0]!.message).toContain("'identity.principal'");
@@ -338,7 +341,12 @@ describe('GIVEN a custom IWorkloadIdentity (a plain object, not a construct of t
   });
 
   test('WHEN it belongs to another cloud THEN the grant fails with a cloud mismatch', () => {
-    const gcp = { cloud: 'gcp', identityName: 'ml', identityId: 'ml@p.iam.gserviceaccount.com', principal: 'serviceAccount:ml@p.iam.gserviceaccount.com' } as unknown as IWorkloadIdentity;
+    const gcp = {
+      cloud: 'gcp',
+      identityName: 'ml',
+      identityId: 'ml@p.iam.gserviceaccount.com',
+      principal: 'serviceAccount:ml@p.iam.gserviceaccount.com',
+    } as unknown as IWorkloadIdentity;
     const issues = issuesOf(() => inStack((stack) => new AwsArtifactStore(stack, 'Store', { naming: NAMING, customerManagedKey: false }).grantRead(gcp)));
     expect(issues.map((i) => i.code)).toEqual([ErrorCode.CLOUD_MISMATCH]);
   });
@@ -431,16 +439,17 @@ describe('GIVEN imports with bad attributes', () => {
 
   test('WHEN the platform is given resources of another account or region THEN it fails naming each', () => {
     const issues = issuesOf(() =>
-      inStack((stack) =>
-        new AwsMlPlatform(stack, 'Platform', {
-          ...BASE,
-          existing: {
-            encryptionKey: AwsEncryptionKey.fromKeyArn(stack, 'K', `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`),
-            artifactStore: AwsArtifactStore.fromExisting(stack, 'B', { bucketName: 'lz-ml-data', region: 'eu-central-1' }),
-            imageRegistry: AwsImageRegistry.fromExisting(stack, 'R', { repositoryArn: `arn:aws:ecr:${REGION}:210987654321:repository/runtime` }),
-            identity: AwsWorkloadIdentity.fromRoleArn(stack, 'I', 'arn:aws:iam::210987654321:role/ml'),
-          },
-        }),
+      inStack(
+        (stack) =>
+          new AwsMlPlatform(stack, 'Platform', {
+            ...BASE,
+            existing: {
+              encryptionKey: AwsEncryptionKey.fromKeyArn(stack, 'K', `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`),
+              artifactStore: AwsArtifactStore.fromExisting(stack, 'B', { bucketName: 'lz-ml-data', region: 'eu-central-1' }),
+              imageRegistry: AwsImageRegistry.fromExisting(stack, 'R', { repositoryArn: `arn:aws:ecr:${REGION}:210987654321:repository/runtime` }),
+              identity: AwsWorkloadIdentity.fromRoleArn(stack, 'I', 'arn:aws:iam::210987654321:role/ml'),
+            },
+          }),
       ),
     );
     const messages = issues.map((i) => i.message);
@@ -455,7 +464,12 @@ describe('GIVEN imports with bad attributes', () => {
   test('WHEN existing.network is given outside network.mode private THEN it fails', () => {
     const issues = issuesOf(() =>
       inStack((stack) => {
-        const network = AwsNetwork.fromExisting(stack, 'Net', { naming: NAMING, region: REGION, vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-01234567', 'subnet-89abcdef'] });
+        const network = AwsNetwork.fromExisting(stack, 'Net', {
+          naming: NAMING,
+          region: REGION,
+          vpcId: 'vpc-0123456789abcdef0',
+          subnetIds: ['subnet-01234567', 'subnet-89abcdef'],
+        });
         return new AwsMlPlatform(stack, 'Platform', { ...BASE, existing: { network } });
       }),
     );
@@ -514,10 +528,22 @@ describe('GIVEN explicit physical names (physicalName)', () => {
   test('THEN the GitHub CI identity names its role and derives its policy names from it', () => {
     const json = synthStack((stack) => {
       const platform = new AwsMlPlatform(stack, 'Platform', BASE);
-      new AwsGithubCiIdentity(stack, 'Ci', { repository: 'contoso/ml', branches: ['main'], environments: ['dev'], platform, naming: NAMING, accountId: ACCOUNT, physicalName: 'TeamMlDeployer' });
+      new AwsGithubCiIdentity(stack, 'Ci', {
+        repository: 'contoso/ml',
+        branches: ['main'],
+        environments: ['dev'],
+        platform,
+        naming: NAMING,
+        accountId: ACCOUNT,
+        physicalName: 'TeamMlDeployer',
+      });
     });
     expect(resourcesOf(json, 'aws_iam_role').map((r) => r.name)).toContain('TeamMlDeployer');
-    expect(resourcesOf(json, 'aws_iam_policy').map((p) => p.name).sort()).toEqual(['TeamMlDeployer-ci-deploy', 'TeamMlDeployer-ci-iam', 'TeamMlDeployer-ci-release']);
+    expect(
+      resourcesOf(json, 'aws_iam_policy')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['TeamMlDeployer-ci-deploy', 'TeamMlDeployer-ci-iam', 'TeamMlDeployer-ci-release']);
     const iam = JSON.parse(resourcesOf(json, 'aws_iam_policy').find((p) => p.name === 'TeamMlDeployer-ci-iam')!.policy).Statement as Statement[];
     expect(list(iam.find((st) => st.Sid === 'ProtectCiIdentity')!.Resource)).toContain(`arn:aws:iam::${ACCOUNT}:role/TeamMlDeployer`);
   });
@@ -535,25 +561,56 @@ describe('GIVEN explicit physical names (physicalName)', () => {
       const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, customerManagedKey: false });
       new AwsMlWorkspace(stack, 'A', { naming: NAMING, region: REGION, customerManagedKey: false, artifactStore: store, trackingServer: false, physicalName: '/team/ml' });
       const role = AwsWorkloadIdentity.fromRoleArn(stack, 'R', ROLE_ARN);
-      new AwsMlWorkspace(stack, 'B', { naming: NAMING, region: REGION, customerManagedKey: false, artifactStore: store, executionRole: role, physicalName: 'srv', logGroupName: '/team/ml-b' });
+      new AwsMlWorkspace(stack, 'B', {
+        naming: NAMING,
+        region: REGION,
+        customerManagedKey: false,
+        artifactStore: store,
+        executionRole: role,
+        physicalName: 'srv',
+        logGroupName: '/team/ml-b',
+      });
     });
-    expect(resourcesOf(json, 'aws_cloudwatch_log_group').map((g) => g.name).sort()).toEqual(['/team/ml', '/team/ml-b']);
+    expect(
+      resourcesOf(json, 'aws_cloudwatch_log_group')
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(['/team/ml', '/team/ml-b']);
   });
 
   test('WHEN a name breaks an AWS limit THEN the error names the prop, the value and the limit', () => {
     const cases: [string, () => unknown, string][] = [
-      ['bucket', () => inStack((s) => new AwsArtifactStore(s, 'S', { naming: NAMING, customerManagedKey: false, physicalName: 'Team_Bucket' })), 'S3 bucket name of 3-63 characters'],
+      [
+        'bucket',
+        () => inStack((s) => new AwsArtifactStore(s, 'S', { naming: NAMING, customerManagedKey: false, physicalName: 'Team_Bucket' })),
+        'S3 bucket name of 3-63 characters',
+      ],
       ['bucket length', () => inStack((s) => new AwsArtifactStore(s, 'S', { naming: NAMING, customerManagedKey: false, physicalName: 'a'.repeat(64) })), '(64 characters)'],
       ['repository', () => inStack((s) => new AwsImageRegistry(s, 'R', { naming: NAMING, customerManagedKey: false, physicalName: 'Runtime' })), 'ECR repository name of 2-256'],
-      ['role', () => inStack((s) => new AwsWorkloadIdentity(s, 'I', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'r'.repeat(65) })), 'IAM role name of 1-64'],
+      [
+        'role',
+        () => inStack((s) => new AwsWorkloadIdentity(s, 'I', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'r'.repeat(65) })),
+        'IAM role name of 1-64',
+      ],
       ['alias', () => inStack((s) => new AwsEncryptionKey(s, 'K', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'alias/aws/ml' })), '"aws/" is reserved'],
-      ['model group', () => inStack((s) => new AwsModelRegistry(s, 'M', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'team_models' })), 'SageMaker model package group name of 1-63'],
+      [
+        'model group',
+        () => inStack((s) => new AwsModelRegistry(s, 'M', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'team_models' })),
+        'SageMaker model package group name of 1-63',
+      ],
       [
         'tracking server',
         () =>
           inStack((s) => {
             const store = new AwsArtifactStore(s, 'S', { naming: NAMING, customerManagedKey: false });
-            return new AwsMlWorkspace(s, 'W', { naming: NAMING, region: REGION, customerManagedKey: false, artifactStore: store, executionRole: AwsWorkloadIdentity.fromRoleArn(s, 'R', ROLE_ARN), physicalName: 'x'.repeat(64) });
+            return new AwsMlWorkspace(s, 'W', {
+              naming: NAMING,
+              region: REGION,
+              customerManagedKey: false,
+              artifactStore: store,
+              executionRole: AwsWorkloadIdentity.fromRoleArn(s, 'R', ROLE_ARN),
+              physicalName: 'x'.repeat(64),
+            });
           }),
         'SageMaker MLflow tracking server name of 1-63',
       ],

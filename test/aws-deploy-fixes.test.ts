@@ -91,7 +91,7 @@ describe('finding 3: the bucket policy lets the deployer and CI write the traini
     expect(bucketPolicy(json).every((s) => s.Effect === 'Deny')).toBe(true);
   });
 
-  test('GIVEN no deployers WHEN synthesized THEN the principal running Terraform (the role of its session) is exempt and is the platform\'s deployer', () => {
+  test("GIVEN no deployers WHEN synthesized THEN the principal running Terraform (the role of its session) is exempt and is the platform's deployer", () => {
     let platform: AwsMlPlatform | undefined;
     const json = synthStack((stack) => {
       platform = new AwsMlPlatform(stack, 'Platform', BASE);

@@ -88,7 +88,11 @@ describe('private mode, a VPC the stack creates', () => {
     );
     expect(ingress).toHaveLength(2);
     const [s3] = ids(json, 'aws_vpc_endpoint').filter((id) => id.includes('S3'));
-    const egress = resourcesOf(json, 'aws_vpc_security_group_egress_rule').map((r) => [r.ip_protocol, r.from_port, r.cidr_ipv4 ?? r.referenced_security_group_id ?? r.prefix_list_id]);
+    const egress = resourcesOf(json, 'aws_vpc_security_group_egress_rule').map((r) => [
+      r.ip_protocol,
+      r.from_port,
+      r.cidr_ipv4 ?? r.referenced_security_group_id ?? r.prefix_list_id,
+    ]);
     expect(egress).toEqual(
       expect.arrayContaining([
         ['tcp', 443, vpc],
@@ -125,7 +129,11 @@ describe('private mode, a VPC the stack creates', () => {
   test('GIVEN private mode WHEN synthesized THEN the workload role may put network interfaces in the subnets with the security group (what VpcConfig needs)', () => {
     const eni = identityStatements(json).find((s) => ([] as string[]).concat(s.Action).includes('ec2:CreateNetworkInterface'))!;
     const subnetArns = ids(json, 'aws_subnet').map((id) => `arn:aws:ec2:eu-west-1:${ACCOUNT}:subnet/${ref('aws_subnet', id)}`);
-    expect(eni.Resource).toEqual([`arn:aws:ec2:eu-west-1:${ACCOUNT}:network-interface/*`, ...subnetArns, `arn:aws:ec2:eu-west-1:${ACCOUNT}:security-group/${ref('aws_security_group', ids(json, 'aws_security_group')[0]!)}`]);
+    expect(eni.Resource).toEqual([
+      `arn:aws:ec2:eu-west-1:${ACCOUNT}:network-interface/*`,
+      ...subnetArns,
+      `arn:aws:ec2:eu-west-1:${ACCOUNT}:security-group/${ref('aws_security_group', ids(json, 'aws_security_group')[0]!)}`,
+    ]);
     const describe = identityStatements(json).find((s) => ([] as string[]).concat(s.Action).includes('ec2:DescribeSubnets'))!;
     expect(describe.Resource).toEqual(['*']);
   });

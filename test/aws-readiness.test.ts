@@ -40,13 +40,16 @@ function shipped(name: string): { stack: MlPlatformStack; json: Record<string, a
 
 describe('the readiness rules on the library constructs', () => {
   test('GIVEN the bucket guard as it was (only the workload role exempt) and a deployer uploading data WHEN synthesized THEN MLOPS_DEPLOY_AWS_DENY_LOCKOUT and MLOPS_DEPLOY_AWS_OBJECT_WRITE fail synth', () => {
-    const found = violations((stack) => {
-      const key = new AwsEncryptionKey(stack, 'Key', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1' });
-      const identity = new AwsWorkloadIdentity(stack, 'Identity', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1' });
-      const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key });
-      store.grantReadWrite(identity);
-      new TrainingDataUpload(stack, 'Data', { artifactStore: store, key: 'datasets/hour.csv', source: DATA });
-    }, [ADMIN]);
+    const found = violations(
+      (stack) => {
+        const key = new AwsEncryptionKey(stack, 'Key', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1' });
+        const identity = new AwsWorkloadIdentity(stack, 'Identity', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1' });
+        const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key });
+        store.grantReadWrite(identity);
+        new TrainingDataUpload(stack, 'Data', { artifactStore: store, key: 'datasets/hour.csv', source: DATA });
+      },
+      [ADMIN],
+    );
     expect(found.map((v) => [v.ruleId, v.path]).sort()).toEqual([
       ['MLOPS_DEPLOY_AWS_DENY_LOCKOUT', 'readiness/Store/Policy'],
       ['MLOPS_DEPLOY_AWS_OBJECT_WRITE', 'readiness/Data/Resource'],
@@ -55,10 +58,13 @@ describe('the readiness rules on the library constructs', () => {
   });
 
   test('GIVEN the platform with its deployers and the upload WHEN synthesized THEN no readiness rule fires', () => {
-    const found = violations((stack) => {
-      const platform = new AwsMlPlatform(stack, 'Platform', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1', deployers: [ADMIN] });
-      new TrainingDataUpload(stack, 'Data', { artifactStore: platform.artifactStore, key: 'datasets/hour.csv', source: DATA });
-    }, [ADMIN]);
+    const found = violations(
+      (stack) => {
+        const platform = new AwsMlPlatform(stack, 'Platform', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1', deployers: [ADMIN] });
+        new TrainingDataUpload(stack, 'Data', { artifactStore: platform.artifactStore, key: 'datasets/hour.csv', source: DATA });
+      },
+      [ADMIN],
+    );
     expect(found).toEqual([]);
   });
 });
@@ -71,15 +77,25 @@ describe('stacks/config/prod-aws.yaml: private mode', () => {
     expect(stack.policy.options.networkMode).toBe('private');
     const report = stack.policy.check();
     expect(report.violations).toEqual([]);
-    expect(report.rulesApplied).toEqual(expect.arrayContaining(['MLOPS_DEPLOY_AWS_DENY_LOCKOUT', 'MLOPS_DEPLOY_AWS_OBJECT_WRITE', 'MLOPS_DEPLOY_AWS_PRIVATE_WORKLOAD', 'MLOPS_DEPLOY_AWS_VPC_ENDPOINTS', 'MLOPS_DEPLOY_CYCLE']));
+    expect(report.rulesApplied).toEqual(
+      expect.arrayContaining([
+        'MLOPS_DEPLOY_AWS_DENY_LOCKOUT',
+        'MLOPS_DEPLOY_AWS_OBJECT_WRITE',
+        'MLOPS_DEPLOY_AWS_PRIVATE_WORKLOAD',
+        'MLOPS_DEPLOY_AWS_VPC_ENDPOINTS',
+        'MLOPS_DEPLOY_CYCLE',
+      ]),
+    );
   });
 
   test('GIVEN prod-aws WHEN synthesized THEN a VPC with two private subnets and every endpoint, no internet path; the job and the model run in it', () => {
     expect(r('aws_vpc')).toHaveLength(1);
     expect(r('aws_subnet').map((s) => s.cidr_block)).toEqual(['10.40.0.0/20', '10.40.16.0/20']);
-    expect(r('aws_vpc_endpoint').map((e) => String(e.service_name).replace('com.amazonaws.eu-west-1.', '')).sort()).toEqual(
-      ['ecr.api', 'ecr.dkr', 'kms', 'logs', 'monitoring', 's3', 'sagemaker.api', 'sagemaker.runtime', 'sts'],
-    );
+    expect(
+      r('aws_vpc_endpoint')
+        .map((e) => String(e.service_name).replace('com.amazonaws.eu-west-1.', ''))
+        .sort(),
+    ).toEqual(['ecr.api', 'ecr.dkr', 'kms', 'logs', 'monitoring', 's3', 'sagemaker.api', 'sagemaker.runtime', 'sts']);
     for (const type of ['aws_internet_gateway', 'aws_nat_gateway']) expect(json.resource[type]).toBeUndefined();
     expect(r('aws_sagemaker_model')[0]!.vpc_config.subnets).toHaveLength(2);
     expect(r('terraform_data')[0]!.input.aws.vpc.subnetIds).toHaveLength(2);
@@ -97,8 +113,17 @@ describe('stacks/config/prod-aws.yaml: private mode', () => {
   test('GIVEN prod-aws WHEN synthesized THEN the endpoint keeps its 25% canary on 2-4 instances, CI has its network and state policies and a 6-hour session', () => {
     const endpoint = r('aws_sagemaker_endpoint')[0]!;
     expect(endpoint.deployment_config.blue_green_update_policy.traffic_routing_configuration.type).toBe('CANARY');
-    const names = r('aws_iam_policy').map((p) => p.name).sort();
-    expect(names).toEqual(['contoso-mlops-prod-ci-alerts', 'contoso-mlops-prod-ci-deploy', 'contoso-mlops-prod-ci-iam', 'contoso-mlops-prod-ci-network', 'contoso-mlops-prod-ci-release', 'contoso-mlops-prod-ci-state']);
+    const names = r('aws_iam_policy')
+      .map((p) => p.name)
+      .sort();
+    expect(names).toEqual([
+      'contoso-mlops-prod-ci-alerts',
+      'contoso-mlops-prod-ci-deploy',
+      'contoso-mlops-prod-ci-iam',
+      'contoso-mlops-prod-ci-network',
+      'contoso-mlops-prod-ci-release',
+      'contoso-mlops-prod-ci-state',
+    ]);
     expect(r('aws_iam_role').find((x) => x.name === 'contoso-mlops-prod-github-ci')!.max_session_duration).toBe(21600);
     expect(json.terraform.backend.s3).toMatchObject({ bucket: 'contoso-mlops-tfstate', key: 'mlops/prod-aws.tfstate', encrypt: true, use_lockfile: true });
   });

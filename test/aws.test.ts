@@ -28,13 +28,7 @@ const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const BASE: AwsMlPlatformProps = { naming: NAMING, accountId: ACCOUNT, region: REGION };
 
-const STATEFUL_TYPES = [
-  'aws_kms_key',
-  'aws_s3_bucket',
-  'aws_ecr_repository',
-  'aws_sagemaker_model_package_group',
-  'aws_cloudwatch_log_group',
-] as const;
+const STATEFUL_TYPES = ['aws_kms_key', 'aws_s3_bucket', 'aws_ecr_repository', 'aws_sagemaker_model_package_group', 'aws_cloudwatch_log_group'] as const;
 
 interface Statement {
   Sid?: string;
@@ -141,9 +135,7 @@ const CHECKS: Record<string, (json: SynthJson) => void> = {
   },
   'AwsEncryptionKey: explicit key policy: account root administers, CloudWatch Logs of the region may use it for this account only': (json) => {
     const statements = parsePolicy(onlyResource(json, 'aws_kms_key').policy);
-    expect(statements).toContainEqual(
-      expect.objectContaining({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*' }),
-    );
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*' }));
     const logs = statements.find((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: `logs.${REGION}.amazonaws.com` }));
     expect(logs?.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*` } });
     expect(statements).toHaveLength(2);
@@ -191,7 +183,9 @@ const CHECKS: Record<string, (json: SynthJson) => void> = {
     expect(rules.some((r) => r.status === 'Enabled' && r.noncurrent_version_expiration?.[0]?.noncurrent_days > 0)).toBe(true);
     expect(rules.some((r) => r.status === 'Enabled' && r.abort_incomplete_multipart_upload?.[0]?.days_after_initiation > 0)).toBe(true);
   },
-  'AwsArtifactStore: bucket policy denies object access outside allowedIpRanges (and the S3 endpoint of a private network) except granted identities, deployers and AWS services': (json) => {
+  'AwsArtifactStore: bucket policy denies object access outside allowedIpRanges (and the S3 endpoint of a private network) except granted identities, deployers and AWS services': (
+    json,
+  ) => {
     const s = bucketStatement(json, 'DenyDataAccessOutsideAllowedNetworks');
     expect(s).toMatchObject({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:ViaAWSService': 'false' } } });
     expect(list(s!.Action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:DeleteObject']));
@@ -210,15 +204,11 @@ const CHECKS: Record<string, (json: SynthJson) => void> = {
     expect(onlyResource(json, 'aws_ecr_repository').image_tag_mutability).toBe('IMMUTABLE');
   },
   'AwsImageRegistry: ECR encrypted with the customer-managed key': (json) => {
-    expect(onlyResource(json, 'aws_ecr_repository').encryption_configuration).toEqual([
-      { encryption_type: 'KMS', kms_key: ref('aws_kms_key', 'arn', json) },
-    ]);
+    expect(onlyResource(json, 'aws_ecr_repository').encryption_configuration).toEqual([{ encryption_type: 'KMS', kms_key: ref('aws_kms_key', 'arn', json) }]);
   },
   'AwsImageRegistry: ECR lifecycle policy expires untagged images': (json) => {
     const policy = JSON.parse(onlyResource(json, 'aws_ecr_lifecycle_policy').policy);
-    expect(policy.rules).toContainEqual(
-      expect.objectContaining({ selection: expect.objectContaining({ tagStatus: 'untagged' }), action: { type: 'expire' } }),
-    );
+    expect(policy.rules).toContainEqual(expect.objectContaining({ selection: expect.objectContaining({ tagStatus: 'untagged' }), action: { type: 'expire' } }));
   },
   'AwsImageRegistry: repository kept on destroy (prevent_destroy, no force_delete)': (json) => {
     const repo = onlyResource(json, 'aws_ecr_repository');
@@ -303,9 +293,7 @@ const RELAXED: Record<string, Relaxation> = {
   'AwsArtifactStore.customerManagedKey': {
     overrides: { store: { customerManagedKey: false } },
     relaxed: (json) =>
-      expect(onlyResource(json, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
-        { apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } },
-      ]),
+      expect(onlyResource(json, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([{ apply_server_side_encryption_by_default: { sse_algorithm: 'AES256' } }]),
   },
   'AwsArtifactStore.versioned': {
     overrides: { store: { versioned: false } },
@@ -477,12 +465,9 @@ describe('AwsMlPlatform', () => {
       }
     });
 
-    test.each(AWS_SECURITY_DEFAULTS.map((d) => [keyOf(d), d.ruleIds.join(', ')]))(
-      'GIVEN default props WHEN synthesized THEN %s holds (%s)',
-      (key) => {
-        CHECKS[key]!(defaults);
-      },
-    );
+    test.each(AWS_SECURITY_DEFAULTS.map((d) => [keyOf(d), d.ruleIds.join(', ')]))('GIVEN default props WHEN synthesized THEN %s holds (%s)', (key) => {
+      CHECKS[key]!(defaults);
+    });
 
     test('GIVEN the AWS_SECURITY_DEFAULTS table THEN every entry has exactly one of relaxedBy / invariant and well-formed rule ids', () => {
       for (const d of AWS_SECURITY_DEFAULTS) {
@@ -539,7 +524,11 @@ describe('AwsMlPlatform', () => {
         expect(p.workspace.workspaceName).toBe(p.workspace.logDestination);
       });
       expect(resourcesOf(json, 'aws_sagemaker_mlflow_tracking_server')).toHaveLength(0);
-      expect(identityStatements(json).flatMap((s) => list(s.Action)).filter((a) => a.startsWith('sagemaker-mlflow:'))).toEqual([]);
+      expect(
+        identityStatements(json)
+          .flatMap((s) => list(s.Action))
+          .filter((a) => a.startsWith('sagemaker-mlflow:')),
+      ).toEqual([]);
     });
   });
 
@@ -555,7 +544,11 @@ describe('AwsMlPlatform', () => {
       });
       expect(resourcesOf(json, 'aws_kms_key')).toHaveLength(0);
       expect(allowedOn(json, 's3:PutObject')).toHaveLength(1);
-      expect(identityStatements(json).flatMap((st) => list(st.Action)).filter((a) => a.startsWith('kms:'))).toEqual([]);
+      expect(
+        identityStatements(json)
+          .flatMap((st) => list(st.Action))
+          .filter((a) => a.startsWith('kms:')),
+      ).toEqual([]);
     });
 
     test('GIVEN a store with customerManagedKey false and a key WHEN granted THEN the key is ignored: SSE-S3 and no KMS grant', () => {
@@ -578,7 +571,11 @@ describe('AwsMlPlatform', () => {
         images.grantPull(identity);
       });
       expect(allowedOn(json, 'ecr:PutImage')).toEqual([ref('aws_ecr_repository', 'arn', json)]);
-      expect(identityStatements(json).flatMap((st) => list(st.Action)).filter((a) => a.startsWith('kms:'))).toEqual([]);
+      expect(
+        identityStatements(json)
+          .flatMap((st) => list(st.Action))
+          .filter((a) => a.startsWith('kms:')),
+      ).toEqual([]);
     });
 
     test('GIVEN a workspace without a customer-managed key WHEN synthesized THEN it needs no key', () => {

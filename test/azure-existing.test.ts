@@ -67,7 +67,13 @@ interface Imports {
 
 /** Imports of the landing zone's key, storage, registry and identity, all declared with `reachableFrom`. */
 function importAll(stack: Construct, reachableFrom?: AzureReachableFrom, key: Partial<AzureEncryptionKeyAttributes> = {}): Imports {
-  const vault = AzureEncryptionKey.fromExisting(stack, 'Key', { keyVaultId: VAULT_ID, keyId: 'https://central-kv.vault.azure.net/keys/ml-cmk', purgeProtected: true, reachableFrom, ...key });
+  const vault = AzureEncryptionKey.fromExisting(stack, 'Key', {
+    keyVaultId: VAULT_ID,
+    keyId: 'https://central-kv.vault.azure.net/keys/ml-cmk',
+    purgeProtected: true,
+    reachableFrom,
+    ...key,
+  });
   return {
     key: vault,
     store: AzureArtifactStore.fromExisting(stack, 'Store', { storageAccountId: ACCOUNT_ID, containerName: 'ml-data', encryptionKey: vault, reachableFrom }),
@@ -127,12 +133,27 @@ function grantsOf(json: SynthJson, principal: string): string[] {
 describe('a platform on an existing resource group, key, storage, registry and identity', () => {
   const built = deployOn('firewalled', (stack) => {
     const imports = importAll(stack, 'allowedRanges');
-    return { existing: { resourceGroup: AzureResourceGroup.fromName(stack, 'Rg', 'team-ml-rg', 'westeurope'), encryptionKey: imports.key, artifactStore: imports.store, imageRegistry: imports.registry, identity: imports.identity } };
+    return {
+      existing: {
+        resourceGroup: AzureResourceGroup.fromName(stack, 'Rg', 'team-ml-rg', 'westeurope'),
+        encryptionKey: imports.key,
+        artifactStore: imports.store,
+        imageRegistry: imports.registry,
+        identity: imports.identity,
+      },
+    };
   });
   const { json, report, platform } = built;
 
   test('GIVEN every importable resource imported WHEN synthesized THEN the platform creates none of them', () => {
-    for (const type of ['azurerm_resource_group', 'azurerm_key_vault', 'azurerm_key_vault_key', 'azurerm_storage_account', 'azurerm_storage_container', 'azurerm_container_registry']) {
+    for (const type of [
+      'azurerm_resource_group',
+      'azurerm_key_vault',
+      'azurerm_key_vault_key',
+      'azurerm_storage_account',
+      'azurerm_storage_container',
+      'azurerm_container_registry',
+    ]) {
       expect(resourcesOf(json, type)).toHaveLength(0);
     }
     // Only the workspace's own service identity is created; jobs run as the imported one.
@@ -152,19 +173,19 @@ describe('a platform on an existing resource group, key, storage, registry and i
 
   test('GIVEN the imports WHEN synthesized THEN it passes the policy pack, deploy-readiness rules included', () => {
     expect(violations(report)).toEqual([]);
-    expect(report.rulesApplied).toEqual(expect.arrayContaining(['MLOPS_DEPLOY_AZURE_WRITE_PATH', 'MLOPS_DEPLOY_AZURE_WRITE_ROLE', 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS', 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS']));
+    expect(report.rulesApplied).toEqual(
+      expect.arrayContaining(['MLOPS_DEPLOY_AZURE_WRITE_PATH', 'MLOPS_DEPLOY_AZURE_WRITE_ROLE', 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS', 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS']),
+    );
   });
 
   test('GIVEN the imports WHEN synthesized THEN the workload grants land on the imported identity, scoped to the imported container, key and registry', () => {
     const grants = grantsOf(json, PRINCIPAL);
-    expect(grants).toEqual(
-      expect.arrayContaining([
-        `Storage Blob Data Contributor @ ${CONTAINER_ID}`,
-        `Key Vault Crypto User @ ${KEY_SCOPE}`,
-        `AcrPull @ ${REGISTRY_ID}`,
-      ]),
-    );
-    expect(resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.principal_id === PRINCIPAL).every((a) => a.principal_type === 'ServicePrincipal')).toBe(true);
+    expect(grants).toEqual(expect.arrayContaining([`Storage Blob Data Contributor @ ${CONTAINER_ID}`, `Key Vault Crypto User @ ${KEY_SCOPE}`, `AcrPull @ ${REGISTRY_ID}`]));
+    expect(
+      resourcesOf(json, 'azurerm_role_assignment')
+        .filter((a) => a.principal_id === PRINCIPAL)
+        .every((a) => a.principal_type === 'ServicePrincipal'),
+    ).toBe(true);
     expect(platform.identity.principal).toBe(PRINCIPAL);
   });
 
@@ -172,12 +193,12 @@ describe('a platform on an existing resource group, key, storage, registry and i
     expect(grantsOf(json, ME)).toEqual([`AcrPush @ ${REGISTRY_ID}`, `Storage Blob Data Contributor @ ${CONTAINER_ID}`]);
   });
 
-  test('GIVEN an imported vault in another resource group WHEN synthesized THEN the workspace\'s custom Key Vault role is assignable there too', () => {
+  test("GIVEN an imported vault in another resource group WHEN synthesized THEN the workspace's custom Key Vault role is assignable there too", () => {
     const role = onlyResource(json, 'azurerm_role_definition');
     expect(role.assignable_scopes).toEqual([expect.stringMatching(/resourceGroups\/team-ml-rg$/), '/subscriptions/22222222-0000-0000-0000-000000000000/resourceGroups/shared-rg']);
   });
 
-  test('GIVEN an imported resource group by name WHEN synthesized THEN its id uses the provider\'s subscription', () => {
+  test("GIVEN an imported resource group by name WHEN synthesized THEN its id uses the provider's subscription", () => {
     expect(platform.resourceGroup.resourceGroupName).toBe('team-ml-rg');
     expect(Object.keys(json.data?.azurerm_client_config ?? {}).some((k) => k.startsWith('Rg_Subscription'))).toBe(true);
   });
@@ -188,7 +209,7 @@ describe('a platform on an existing resource group, key, storage, registry and i
     for (const step of steps) expect(step.depends_on).toContain(`azurerm_role_assignment.${storeGrant}`);
   });
 
-  test('GIVEN the imports WHEN the release target is built THEN it names the imported identity\'s resource and client ids', () => {
+  test("GIVEN the imports WHEN the release target is built THEN it names the imported identity's resource and client ids", () => {
     const job = Object.entries(json.resource!.terraform_data!).find(([k]) => k.startsWith('Job_Release_'))![1];
     expect(job.input.azure.identity).toEqual({ resourceId: IDENTITY_ID, clientId: CLIENT });
   });
@@ -216,7 +237,13 @@ describe('what the platform never does to an imported resource', () => {
     const err = errorOf(() =>
       synthStack((stack) => {
         const i = importAll(stack);
-        new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, registryCustomerManagedKey: true, existing: { imageRegistry: i.registry } });
+        new AzureMlPlatform(stack, 'Platform', {
+          naming: NAMING,
+          region: 'westeurope',
+          tenantId: TENANT,
+          registryCustomerManagedKey: true,
+          existing: { imageRegistry: i.registry },
+        });
       }),
     );
     expect(err.message).toMatch(/'registryCustomerManagedKey'.*existing\.imageRegistry/);
@@ -243,13 +270,18 @@ describe('what the platform never does to an imported resource', () => {
     expect(err.message).toMatch(/'existing\.identity'.*user-assigned managed identity/);
   });
 
-  test('GIVEN an imported registry, key and store WHEN their names would not fit the naming helper THEN only the created resources\' names are checked', () => {
+  test("GIVEN an imported registry, key and store WHEN their names would not fit the naming helper THEN only the created resources' names are checked", () => {
     // "contosomlopsaverylongenvst" does not fit a storage account, nor "contoso-mlops-averylongenv-kv" a Key Vault: both are imported.
     const long = { ...NAMING, environment: 'averylongenv' };
     expect(() =>
       synthStack((stack) => {
         const i = importAll(stack, 'public');
-        new AzureMlPlatform(stack, 'Platform', { naming: long, region: 'westeurope', tenantId: TENANT, existing: { encryptionKey: i.key, artifactStore: i.store, imageRegistry: i.registry } });
+        new AzureMlPlatform(stack, 'Platform', {
+          naming: long,
+          region: 'westeurope',
+          tenantId: TENANT,
+          existing: { encryptionKey: i.key, artifactStore: i.store, imageRegistry: i.registry },
+        });
       }),
     ).not.toThrow();
     expect(() => synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: long, region: 'westeurope', tenantId: TENANT }))).toThrow(/storage account/);
@@ -297,7 +329,9 @@ describe('deploy readiness of imports (MLOPS_DEPLOY_AZURE_*)', () => {
   test('GIVEN private mode and imports without reachableFrom WHEN synthesized THEN the platform gives each a private endpoint in its subnet, the writes wait for them, and it passes', () => {
     const { json, report } = deployOn('private', imported());
     expect(violations(report)).toEqual([]);
-    const pes = resourcesOf(json, 'azurerm_private_endpoint').map((pe) => `${pe.private_service_connection.private_connection_resource_id.split('/').pop()} ${pe.private_service_connection.subresource_names[0]}`);
+    const pes = resourcesOf(json, 'azurerm_private_endpoint').map(
+      (pe) => `${pe.private_service_connection.private_connection_resource_id.split('/').pop()} ${pe.private_service_connection.subresource_names[0]}`,
+    );
     expect(pes.sort()).toEqual(['central-kv vault', 'sharedacr registry', 'sharedmlst blob', 'sharedmlst file', expect.stringMatching(/amlworkspace$/)].sort());
     const blobPe = Object.entries(json.resource!.azurerm_private_endpoint!).find(([, pe]) => pe.private_service_connection.subresource_names[0] === 'blob')![0];
     expect(onlyResource(json, 'azurerm_storage_blob').depends_on).toContain(`azurerm_private_endpoint.${blobPe}`);
@@ -339,13 +373,21 @@ describe('deploy readiness of imports (MLOPS_DEPLOY_AZURE_*)', () => {
   test('GIVEN a registry encrypted with an imported key WHEN the vault is not declared open to every network THEN MLOPS_DEPLOY_AZURE_CMK_PATH reports it', () => {
     const check = (reachableFrom: AzureReachableFrom) => {
       const stack = new TerraformStack(Testing.app(), 'cmk');
-      const key = AzureEncryptionKey.fromExisting(stack, 'Key', { keyVaultId: VAULT_ID, keyId: 'https://central-kv.vault.azure.net/keys/ml-cmk', purgeProtected: true, reachableFrom });
+      const key = AzureEncryptionKey.fromExisting(stack, 'Key', {
+        keyVaultId: VAULT_ID,
+        keyId: 'https://central-kv.vault.azure.net/keys/ml-cmk',
+        purgeProtected: true,
+        reachableFrom,
+      });
       const rg = AzureResourceGroup.fromName(stack, 'Rg', 'team-ml-rg', 'westeurope');
       const id = new AzureWorkloadIdentity(stack, 'Id', { naming: NAMING, resourceGroup: rg });
       new AzureImageRegistry(stack, 'Registry', { naming: NAMING, resourceGroup: rg, encryptionKey: key, encryptionIdentity: id, publicNetworkAccess: true });
       const pack = applyPolicyPack(stack, { networkMode: 'public', log: () => undefined });
       Testing.synth(stack);
-      return pack.check().violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_CMK_PATH').map((v) => v.found);
+      return pack
+        .check()
+        .violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_CMK_PATH')
+        .map((v) => v.found);
     };
     expect(check('allowedRanges')).toEqual([expect.stringContaining('the imported Key Vault "central-kv" (cmk/Key)')]);
     expect(check('public')).toEqual([]);
@@ -388,11 +430,15 @@ describe('workspace and workload access on imports (no silent pass)', () => {
         dependsOn: roles,
       });
     };
-    const found = check(workspace(false)).filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS').map((v) => v.found);
+    const found = check(workspace(false))
+      .filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS')
+      .map((v) => v.found);
     expect(found).toEqual([
       expect.stringContaining('no Storage Blob Data Contributor or Storage Blob Data Owner on the imported storage account "sharedmlst"'),
       expect.stringContaining('no Contributor or Owner on the imported Key Vault "central-kv"'),
-      expect.stringContaining('no Key Vault Crypto Service Encryption User or Key Vault Crypto User or Key Vault Crypto Officer or Key Vault Administrator on the imported Key Vault "central-kv"'),
+      expect.stringContaining(
+        'no Key Vault Crypto Service Encryption User or Key Vault Crypto User or Key Vault Crypto Officer or Key Vault Administrator on the imported Key Vault "central-kv"',
+      ),
     ]);
     expect(check(workspace(true)).filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS')).toEqual([]);
   });
@@ -406,9 +452,14 @@ describe('workspace and workload access on imports (no silent pass)', () => {
         i.registry.grantPull(i.identity);
         deps.push(...stack.node.findAll().filter((c): c is RoleAssignment => c instanceof RoleAssignment));
       }
-      new TerraformData(stack, 'Release', { input: { specVersion: 1, kind: 'training', cloud: 'azure', azure: { identity: { resourceId: IDENTITY_ID, clientId: CLIENT } } }, dependsOn: deps });
+      new TerraformData(stack, 'Release', {
+        input: { specVersion: 1, kind: 'training', cloud: 'azure', azure: { identity: { resourceId: IDENTITY_ID, clientId: CLIENT } } },
+        dependsOn: deps,
+      });
     };
-    const found = check(step(false)).filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS').map((v) => v.found);
+    const found = check(step(false))
+      .filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_WORKLOAD_ACCESS')
+      .map((v) => v.found);
     expect(found).toEqual([
       expect.stringContaining('runs as the imported identity access/Identity, which has no AcrPull or AcrPush'),
       expect.stringContaining('runs as the imported identity access/Identity, which has no Storage Blob Data Reader'),
@@ -419,7 +470,12 @@ describe('workspace and workload access on imports (no silent pass)', () => {
 
 describe('grants on any Azure IWorkloadIdentity', () => {
   test('GIVEN a plain object implementing IWorkloadIdentity (not a construct) WHEN granted read on the store THEN it gets a role assignment on the container and the key, with a stable id', () => {
-    const team: IWorkloadIdentity = { cloud: 'azure', identityName: 'batch-scoring', identityId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/batch-scoring', principal: '44444444-0000-0000-0000-000000000001' } as unknown as IWorkloadIdentity;
+    const team: IWorkloadIdentity = {
+      cloud: 'azure',
+      identityName: 'batch-scoring',
+      identityId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/batch-scoring',
+      principal: '44444444-0000-0000-0000-000000000001',
+    } as unknown as IWorkloadIdentity;
     const build = () =>
       synthStack((stack) => {
         const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [ME] });
@@ -442,17 +498,26 @@ describe('grants on any Azure IWorkloadIdentity', () => {
       p.grantDeploy(ci.principalId, 'ServicePrincipal');
       p.artifactStore.grantReadWrite({ cloud: 'azure', identityName: 'ci', identityId: ci.id, principal: ci.principalId } as unknown as IWorkloadIdentity);
     });
-    const ci = resourcesOf(json, 'azurerm_role_assignment').filter((a) => /azurerm_user_assigned_identity\.Ci\./.test(String(a.principal_id)) && a.role_definition_name === 'Storage Blob Data Contributor');
+    const ci = resourcesOf(json, 'azurerm_role_assignment').filter(
+      (a) => /azurerm_user_assigned_identity\.Ci\./.test(String(a.principal_id)) && a.role_definition_name === 'Storage Blob Data Contributor',
+    );
     expect(ci).toHaveLength(1);
   });
 
   test('GIVEN a plain object of another cloud WHEN granted THEN it fails with MLOPS_CLOUD_MISMATCH naming its id (not a TypeError)', () => {
-    const other = { cloud: 'aws', identityName: 'r', identityId: 'arn:aws:iam::123456789012:role/r', principal: 'arn:aws:iam::123456789012:role/r' } as unknown as IWorkloadIdentity;
-    const err = errorOf(() => synthStack((stack) => new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT }).artifactStore.grantRead(other)));
+    const other = {
+      cloud: 'aws',
+      identityName: 'r',
+      identityId: 'arn:aws:iam::123456789012:role/r',
+      principal: 'arn:aws:iam::123456789012:role/r',
+    } as unknown as IWorkloadIdentity;
+    const err = errorOf(() =>
+      synthStack((stack) => new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT }).artifactStore.grantRead(other)),
+    );
     expect(err.issues[0]).toMatchObject({ code: 'MLOPS_CLOUD_MISMATCH', path: 'arn:aws:iam::123456789012:role/r' });
   });
 
-  test('GIVEN a construct of the caller\'s own implementing IWorkloadIdentity with a token principal WHEN granted THEN the assignment names that principal', () => {
+  test("GIVEN a construct of the caller's own implementing IWorkloadIdentity with a token principal WHEN granted THEN the assignment names that principal", () => {
     class TeamIdentity extends Construct implements IWorkloadIdentity {
       public readonly cloud = 'azure' as const;
       public readonly identityName = 'team';
@@ -469,7 +534,9 @@ describe('grants on any Azure IWorkloadIdentity', () => {
       const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [ME] });
       p.imageRegistry.grantPull(new TeamIdentity(stack, 'Team'));
     });
-    const pulls = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'AcrPull' && /azurerm_user_assigned_identity\.Team_/.test(String(a.principal_id)));
+    const pulls = resourcesOf(json, 'azurerm_role_assignment').filter(
+      (a) => a.role_definition_name === 'AcrPull' && /azurerm_user_assigned_identity\.Team_/.test(String(a.principal_id)),
+    );
     expect(pulls).toHaveLength(1);
   });
 
@@ -478,7 +545,12 @@ describe('grants on any Azure IWorkloadIdentity', () => {
       const store = AzureArtifactStore.fromExisting(stack, 'Store', { storageAccountId: ACCOUNT_ID, containerName: 'ml-data' });
       store.grantRead(AzureWorkloadIdentity.fromPrincipalId(stack, 'Analysts', '55555555-0000-0000-0000-000000000001', 'Group'));
     });
-    expect(onlyResource(json, 'azurerm_role_assignment')).toMatchObject({ scope: CONTAINER_ID, role_definition_name: 'Storage Blob Data Reader', principal_type: 'Group', principal_id: '55555555-0000-0000-0000-000000000001' });
+    expect(onlyResource(json, 'azurerm_role_assignment')).toMatchObject({
+      scope: CONTAINER_ID,
+      role_definition_name: 'Storage Blob Data Reader',
+      principal_type: 'Group',
+      principal_id: '55555555-0000-0000-0000-000000000001',
+    });
   });
 
   test('GIVEN an identity imported by resource id only WHEN granted THEN its principal is read at plan time and the assignment names it', () => {
@@ -486,13 +558,15 @@ describe('grants on any Azure IWorkloadIdentity', () => {
       const store = AzureArtifactStore.fromExisting(stack, 'Store', { storageAccountId: ACCOUNT_ID, containerName: 'ml-data' });
       store.grantReadWrite(AzureWorkloadIdentity.fromIdentityId(stack, 'Jobs', IDENTITY_ID));
     });
-    expect(json.data?.azurerm_user_assigned_identity).toEqual({ [Object.keys(json.data!.azurerm_user_assigned_identity!)[0]!]: { name: 'ml-jobs', resource_group_name: 'shared-rg' } });
+    expect(json.data?.azurerm_user_assigned_identity).toEqual({
+      [Object.keys(json.data!.azurerm_user_assigned_identity!)[0]!]: { name: 'ml-jobs', resource_group_name: 'shared-rg' },
+    });
     expect(onlyResource(json, 'azurerm_role_assignment').principal_id).toMatch(/^\$\{data\.azurerm_user_assigned_identity\.Jobs_Lookup_[0-9A-F]+\.principal_id\}$/);
   });
 });
 
-describe('other compute: a team\'s batch-scoring service', () => {
-  test('GIVEN a team identity for an AKS service account WHEN it is granted the platform\'s stores THEN it reads the container and the key, pulls the image, and signs in through a federated credential', () => {
+describe("other compute: a team's batch-scoring service", () => {
+  test("GIVEN a team identity for an AKS service account WHEN it is granted the platform's stores THEN it reads the container and the key, pulls the image, and signs in through a federated credential", () => {
     const json = synthStack((stack) => {
       const p = new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, deployers: [ME] });
       const batch = new AzureWorkloadIdentity(stack, 'Batch', { naming: NAMING, resourceGroup: p.resourceGroup, resource: 'batch-scoring' });
@@ -513,7 +587,10 @@ describe('other compute: a team\'s batch-scoring service', () => {
     const err = errorOf(() =>
       synthStack((stack) => {
         const rg = AzureResourceGroup.fromName(stack, 'Rg', 'team-rg', 'westeurope');
-        new AzureWorkloadIdentity(stack, 'Batch', { naming: NAMING, resourceGroup: rg }).addFederatedCredential('aks', { issuer: 'http://issuer', subject: 'system:serviceaccount:*:batch' });
+        new AzureWorkloadIdentity(stack, 'Batch', { naming: NAMING, resourceGroup: rg }).addFederatedCredential('aks', {
+          issuer: 'http://issuer',
+          subject: 'system:serviceaccount:*:batch',
+        });
       }),
     );
     expect(err.issues.map((i) => i.message)).toEqual([expect.stringMatching(/'issuer'.*https URL/), expect.stringMatching(/'subject'.*without wildcards/)]);
@@ -524,7 +601,12 @@ describe('import validation', () => {
   test('GIVEN malformed import attributes WHEN imported THEN every problem is named at once with the value and the fix', () => {
     const err = errorOf(() =>
       synthStack((stack) => {
-        AzureEncryptionKey.fromExisting(stack, 'Key', { keyVaultId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/central-kv', keyId: 'https://other-kv.vault.azure.net/keys/k', purgeProtected: 'yes' as unknown as boolean, reachableFrom: 'vpn' as AzureReachableFrom });
+        AzureEncryptionKey.fromExisting(stack, 'Key', {
+          keyVaultId: '/subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/central-kv',
+          keyId: 'https://other-kv.vault.azure.net/keys/k',
+          purgeProtected: 'yes' as unknown as boolean,
+          reachableFrom: 'vpn' as AzureReachableFrom,
+        });
       }),
     );
     expect(err.issues.map((i) => i.message)).toEqual([
@@ -535,11 +617,27 @@ describe('import validation', () => {
   });
 
   test.each([
-    ['AzureArtifactStore', (s: Construct) => AzureArtifactStore.fromExisting(s, 'X', { storageAccountId: `${SHARED}/Microsoft.KeyVault/vaults/kv`, containerName: 'ml-data' }), /'storageAccountId'.*Microsoft\.Storage\/storageAccounts/],
+    [
+      'AzureArtifactStore',
+      (s: Construct) => AzureArtifactStore.fromExisting(s, 'X', { storageAccountId: `${SHARED}/Microsoft.KeyVault/vaults/kv`, containerName: 'ml-data' }),
+      /'storageAccountId'.*Microsoft\.Storage\/storageAccounts/,
+    ],
     ['AzureImageRegistry', (s: Construct) => AzureImageRegistry.fromRegistryId(s, 'X', 'sharedacr'), /'registryId'.*Microsoft\.ContainerRegistry\/registries.*Got "sharedacr"/],
-    ['AzureWorkloadIdentity', (s: Construct) => AzureWorkloadIdentity.fromExisting(s, 'X', { identityId: IDENTITY_ID, principalId: 'not-a-guid' }), /'principalId'.*GUID.*Got "not-a-guid"/],
-    ['AzureResourceGroup', (s: Construct) => AzureResourceGroup.fromExisting(s, 'X', { resourceGroupName: 'rg.', location: 'West Europe' }), /'resourceGroupName'.*not ending with a period[\s\S]*'location'/],
-    ['AzureNetwork', (s: Construct) => AzureNetwork.fromExisting(s, 'X', { subnetId: HUB_SUBNET, privateDnsZoneIds: { vault: HUB_ZONES.vault } as any }), /'privateDnsZoneIds'.*blob, file, registry, amlworkspace, notebooks missing/],
+    [
+      'AzureWorkloadIdentity',
+      (s: Construct) => AzureWorkloadIdentity.fromExisting(s, 'X', { identityId: IDENTITY_ID, principalId: 'not-a-guid' }),
+      /'principalId'.*GUID.*Got "not-a-guid"/,
+    ],
+    [
+      'AzureResourceGroup',
+      (s: Construct) => AzureResourceGroup.fromExisting(s, 'X', { resourceGroupName: 'rg.', location: 'West Europe' }),
+      /'resourceGroupName'.*not ending with a period[\s\S]*'location'/,
+    ],
+    [
+      'AzureNetwork',
+      (s: Construct) => AzureNetwork.fromExisting(s, 'X', { subnetId: HUB_SUBNET, privateDnsZoneIds: { vault: HUB_ZONES.vault } as any }),
+      /'privateDnsZoneIds'.*blob, file, registry, amlworkspace, notebooks missing/,
+    ],
   ])('GIVEN a bad %s import WHEN imported THEN it fails naming the attribute and the value', (_name, make, message) => {
     expect(() => synthStack((stack) => void make(stack))).toThrow(message);
   });
@@ -557,10 +655,11 @@ describe('import validation', () => {
 describe('an imported network in private mode', () => {
   const network = (stack: Construct) => AzureNetwork.fromExisting(stack, 'Hub', { subnetId: HUB_SUBNET, privateDnsZoneIds: HUB_ZONES });
 
-  test('GIVEN the hub\'s subnet and zones imported WHEN a private-mode platform uses them THEN it creates no network, subnet, zone or link, puts every private endpoint in the hub subnet with the hub zones, and passes the policy pack', () => {
+  test("GIVEN the hub's subnet and zones imported WHEN a private-mode platform uses them THEN it creates no network, subnet, zone or link, puts every private endpoint in the hub subnet with the hub zones, and passes the policy pack", () => {
     const { json, report, platform } = deployOn('private', (stack) => ({ existing: { network: network(stack) } }));
     expect(violations(report)).toEqual([]);
-    for (const type of ['azurerm_virtual_network', 'azurerm_subnet', 'azurerm_private_dns_zone', 'azurerm_private_dns_zone_virtual_network_link']) expect(resourcesOf(json, type)).toHaveLength(0);
+    for (const type of ['azurerm_virtual_network', 'azurerm_subnet', 'azurerm_private_dns_zone', 'azurerm_private_dns_zone_virtual_network_link'])
+      expect(resourcesOf(json, type)).toHaveLength(0);
     const pes = resourcesOf(json, 'azurerm_private_endpoint');
     expect(pes.map((pe) => pe.private_service_connection.subresource_names[0]).sort()).toEqual(['amlworkspace', 'blob', 'file', 'registry', 'vault']);
     for (const pe of pes) expect(pe.subnet_id).toBe(HUB_SUBNET);
@@ -569,18 +668,25 @@ describe('an imported network in private mode', () => {
     expect(platform.network.networkId).toBe(`${HUB}/virtualNetworks/hub`);
   });
 
-  test('GIVEN an imported network and imported stores WHEN private THEN the stores\' private endpoints go into the hub subnet too', () => {
+  test("GIVEN an imported network and imported stores WHEN private THEN the stores' private endpoints go into the hub subnet too", () => {
     const { json, report } = deployOn('private', (stack) => {
       const i = importAll(stack);
       return { existing: { network: network(stack), artifactStore: i.store, encryptionKey: i.key } };
     });
     expect(violations(report)).toEqual([]);
     const blob = resourcesOf(json, 'azurerm_private_endpoint').find((pe) => pe.private_service_connection.subresource_names[0] === 'blob')!;
-    expect(blob).toMatchObject({ subnet_id: HUB_SUBNET, private_service_connection: { private_connection_resource_id: ACCOUNT_ID }, private_dns_zone_group: { private_dns_zone_ids: [HUB_ZONES.blob] } });
+    expect(blob).toMatchObject({
+      subnet_id: HUB_SUBNET,
+      private_service_connection: { private_connection_resource_id: ACCOUNT_ID },
+      private_dns_zone_group: { private_dns_zone_ids: [HUB_ZONES.blob] },
+    });
   });
 
   test('GIVEN an imported network WHEN the mode is firewalled, or network.existing.azure is given too THEN the platform refuses', () => {
-    const build = (extra: Partial<AzureMlPlatformProps>) => () => synthStack((stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, existing: { network: network(stack) }, ...extra }));
+    const build = (extra: Partial<AzureMlPlatformProps>) => () =>
+      synthStack(
+        (stack) => void new AzureMlPlatform(stack, 'Platform', { naming: NAMING, region: 'westeurope', tenantId: TENANT, existing: { network: network(stack) }, ...extra }),
+      );
     expect(build({ network: { mode: 'firewalled' } })).toThrow(/'existing\.network'.*unless network\.mode is 'private'/);
     expect(build({ network: { mode: 'private', existing: { azure: { subnetId: HUB_SUBNET } } } })).toThrow(/'existing\.network'.*network\.existing\.azure/);
   });
@@ -620,7 +726,7 @@ describe('addPrivateEndpoints', () => {
 });
 
 describe('CI on a platform with imports', () => {
-  test('GIVEN imported resources in another resource group WHEN the CI identity is built THEN it may manage the platform\'s role assignments on them (constrained), and on nothing else outside', () => {
+  test("GIVEN imported resources in another resource group WHEN the CI identity is built THEN it may manage the platform's role assignments on them (constrained), and on nothing else outside", () => {
     const json = synthStack((stack) => {
       const i = importAll(stack, 'allowedRanges');
       const p = new AzureMlPlatform(stack, 'Platform', {
@@ -631,7 +737,14 @@ describe('CI on a platform with imports', () => {
         network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
         existing: { encryptionKey: i.key, artifactStore: i.store, imageRegistry: i.registry, identity: i.identity },
       });
-      new AzureGithubCiIdentity(stack, 'Ci', { platform: p, naming: NAMING, subscriptionId: '00000000-0000-0000-0000-000000000000', tenantId: TENANT, repository: 'contoso/ml-platform', environments: ['dev'] });
+      new AzureGithubCiIdentity(stack, 'Ci', {
+        platform: p,
+        naming: NAMING,
+        subscriptionId: '00000000-0000-0000-0000-000000000000',
+        tenantId: TENANT,
+        repository: 'contoso/ml-platform',
+        environments: ['dev'],
+      });
     });
     const admin = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'Role Based Access Control Administrator');
     expect(admin.map((a) => a.scope)).toHaveLength(4);
@@ -651,7 +764,14 @@ describe('CI on a platform with imports', () => {
         network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
         existing: { resourceGroup: rg, encryptionKey: i.key, artifactStore: i.store },
       });
-      new AzureGithubCiIdentity(stack, 'Ci', { platform: p, naming: NAMING, subscriptionId: '00000000-0000-0000-0000-000000000000', tenantId: TENANT, repository: 'contoso/ml-platform', environments: ['dev'] });
+      new AzureGithubCiIdentity(stack, 'Ci', {
+        platform: p,
+        naming: NAMING,
+        subscriptionId: '00000000-0000-0000-0000-000000000000',
+        tenantId: TENANT,
+        repository: 'contoso/ml-platform',
+        environments: ['dev'],
+      });
     });
     const admin = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'Role Based Access Control Administrator');
     expect(admin.map((a) => a.scope)).toEqual(['/subscriptions/22222222-0000-0000-0000-000000000000/resourceGroups/shared-rg']);

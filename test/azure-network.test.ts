@@ -57,7 +57,7 @@ describe('finding 4: the data planes Terraform writes through are reachable', ()
     expect(json.provider.azurerm[0].features[0].storage).toEqual([{ data_plane_available: false }]);
   });
 
-  test('GIVEN firewalled mode with the deployer\'s range WHEN synthesized THEN the vault, storage and registry public endpoints deny by default and let the range through', () => {
+  test("GIVEN firewalled mode with the deployer's range WHEN synthesized THEN the vault, storage and registry public endpoints deny by default and let the range through", () => {
     const json = synthStack((stack) => void platform(stack, { network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] } }));
     expect(onlyResource(json, 'azurerm_key_vault').network_acls).toEqual({ bypass: 'AzureServices', default_action: 'Deny', ip_rules: ['203.0.113.10/32'] });
     expect(onlyResource(json, 'azurerm_storage_account').network_rules.ip_rules).toEqual(['203.0.113.10']);
@@ -96,7 +96,11 @@ describe('private mode', () => {
   });
 
   test('GIVEN private mode WHEN synthesized THEN each private DNS zone is created and linked to the network', () => {
-    expect(resourcesOf(json, 'azurerm_private_dns_zone').map((z) => z.name).sort()).toEqual([
+    expect(
+      resourcesOf(json, 'azurerm_private_dns_zone')
+        .map((z) => z.name)
+        .sort(),
+    ).toEqual([
       'privatelink.api.azureml.ms',
       'privatelink.azurecr.io',
       'privatelink.blob.core.windows.net',
@@ -123,7 +127,7 @@ describe('private mode', () => {
     }
   });
 
-  test('GIVEN private mode WHEN synthesized THEN no store, vault or workspace has a public endpoint, and the key waits for the vault\'s private endpoint', () => {
+  test("GIVEN private mode WHEN synthesized THEN no store, vault or workspace has a public endpoint, and the key waits for the vault's private endpoint", () => {
     for (const type of ['azurerm_key_vault', 'azurerm_storage_account', 'azurerm_container_registry', 'azurerm_machine_learning_workspace']) {
       expect(onlyResource(json, type).public_network_access_enabled).toBe(false);
     }
@@ -165,7 +169,7 @@ describe('private mode', () => {
 });
 
 describe('finding 5: the training blob and who writes it', () => {
-  test('GIVEN a training data upload into the platform store WHEN synthesized THEN the blob waits for its container and the deployer\'s blob data role', () => {
+  test("GIVEN a training data upload into the platform store WHEN synthesized THEN the blob waits for its container and the deployer's blob data role", () => {
     const json = withWrites();
     const blob = onlyResource(json, 'azurerm_storage_blob');
     expect(blob.depends_on).toContain(idOf(json, 'azurerm_storage_container', () => true));
@@ -174,7 +178,7 @@ describe('finding 5: the training blob and who writes it', () => {
     expect(assignment.scope).toMatch(/azurerm_storage_container\.\w+\.id/);
   });
 
-  test('GIVEN private mode WHEN synthesized THEN the blob also waits for the blob private endpoint, and the image push for the registry\'s', () => {
+  test("GIVEN private mode WHEN synthesized THEN the blob also waits for the blob private endpoint, and the image push for the registry's", () => {
     const json = withWrites({ network: { mode: 'private' } });
     const blobPe = idOf(json, 'azurerm_private_endpoint', (pe) => pe.private_service_connection.subresource_names[0] === 'blob');
     const acrPe = idOf(json, 'azurerm_private_endpoint', (pe) => pe.private_service_connection.subresource_names[0] === 'registry');
@@ -182,7 +186,7 @@ describe('finding 5: the training blob and who writes it', () => {
     expect(onlyResource(json, 'docker_registry_image').depends_on).toContain(acrPe);
   });
 
-  test('GIVEN the runtime image WHEN synthesized THEN its push waits for the deployer\'s AcrPush on the registry', () => {
+  test("GIVEN the runtime image WHEN synthesized THEN its push waits for the deployer's AcrPush on the registry", () => {
     const json = withWrites();
     expect(onlyResource(json, 'docker_registry_image').depends_on).toContain(deployAssignment(json, 'AcrPush', ME));
   });
@@ -210,7 +214,9 @@ describe('finding 5: the training blob and who writes it', () => {
   });
 
   test('GIVEN a deployer that is not an object id WHEN built THEN it fails naming deployers[i] and how to find the id', () => {
-    expect(() => synthStack((stack) => void platform(stack, { deployers: [ME, 'alice@contoso.com'] }))).toThrow(/'deployers\[1\]'.*az ad signed-in-user show.*"alice@contoso\.com"/);
+    expect(() => synthStack((stack) => void platform(stack, { deployers: [ME, 'alice@contoso.com'] }))).toThrow(
+      /'deployers\[1\]'.*az ad signed-in-user show.*"alice@contoso\.com"/,
+    );
   });
 });
 
@@ -226,7 +232,9 @@ describe('finding 10: the CI identity can write the data planes Terraform writes
         environments: ['dev'],
       });
     });
-    const ci = resourcesOf(json, 'azurerm_role_assignment').filter((a) => /azurerm_user_assigned_identity\.Ci_Identity_\w+\.principal_id/.test(String(a.principal_id)) && a.description?.startsWith('cdktf-mlops'));
+    const ci = resourcesOf(json, 'azurerm_role_assignment').filter(
+      (a) => /azurerm_user_assigned_identity\.Ci_Identity_\w+\.principal_id/.test(String(a.principal_id)) && a.description?.startsWith('cdktf-mlops'),
+    );
     expect(ci.map((a) => `${a.role_definition_name} ${a.principal_type}`).sort()).toEqual([
       'AcrPush ServicePrincipal',
       'Key Vault Crypto Officer ServicePrincipal',
@@ -241,7 +249,14 @@ describe('finding 10: the CI identity can write the data planes Terraform writes
       let ci!: AzureGithubCiIdentity;
       synthStack((stack) => {
         const p = platform(stack, { network: { mode, allowedIpRanges: ['203.0.113.10/32'] } });
-        ci = new AzureGithubCiIdentity(stack, 'Ci', { platform: p, naming: NAMING, subscriptionId: '00000000-0000-0000-0000-000000000000', tenantId: TENANT, repository: 'contoso/ml-platform', environments: ['dev'] });
+        ci = new AzureGithubCiIdentity(stack, 'Ci', {
+          platform: p,
+          naming: NAMING,
+          subscriptionId: '00000000-0000-0000-0000-000000000000',
+          tenantId: TENANT,
+          repository: 'contoso/ml-platform',
+          environments: ['dev'],
+        });
       });
       return ci.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
     };
@@ -312,13 +327,15 @@ describe('the shipped prod-azure config (private mode)', () => {
     expect(stack.platform.network!.networkId).toBeDefined();
   });
 
-  test('GIVEN prod-azure WHEN synthesized THEN every Terraform data-plane write waits for its private endpoint and for the deployer\'s and CI\'s roles', () => {
+  test("GIVEN prod-azure WHEN synthesized THEN every Terraform data-plane write waits for its private endpoint and for the deployer's and CI's roles", () => {
     expect(onlyResource(json, 'azurerm_key_vault_key').depends_on).toContain(peOf('vault'));
     expect(onlyResource(json, 'azurerm_storage_blob').depends_on).toContain(peOf('blob'));
     expect(onlyResource(json, 'docker_registry_image').depends_on).toContain(peOf('registry'));
     const deployers = stack.platform.deployers!;
     expect(deployers).toHaveLength(2);
-    const blobRoles = resourcesOf(json, 'azurerm_role_assignment').filter((a) => a.role_definition_name === 'Storage Blob Data Contributor' && a.description?.startsWith('cdktf-mlops'));
+    const blobRoles = resourcesOf(json, 'azurerm_role_assignment').filter(
+      (a) => a.role_definition_name === 'Storage Blob Data Contributor' && a.description?.startsWith('cdktf-mlops'),
+    );
     expect(blobRoles).toHaveLength(2);
     expect(onlyResource(json, 'azurerm_storage_blob').depends_on.filter((d: string) => d.includes('DeployStorageBlobDataContributor'))).toHaveLength(2);
   });

@@ -41,9 +41,7 @@ function buildPlatform(extra: Partial<AzureMlPlatformProps> = {}): void {
 
 /** Role assignments whose principal is the identity with the given construct id. */
 function assignmentsOf(json: SynthJson, identityId: string): Record<string, any>[] {
-  return resourcesOf(json, 'azurerm_role_assignment').filter((a) =>
-    String(a.principal_id).includes(`azurerm_user_assigned_identity.Platform_${identityId}_`),
-  );
+  return resourcesOf(json, 'azurerm_role_assignment').filter((a) => String(a.principal_id).includes(`azurerm_user_assigned_identity.Platform_${identityId}_`));
 }
 
 /** `[role, scope resource type]` pairs of the identity's role assignments. */
@@ -475,10 +473,11 @@ describe('AzureMlPlatform', () => {
     expect(onlyResource(json, 'azurerm_machine_learning_workspace').name).toBe('contoso-mlops-dev-mlw');
     expect(onlyResource(json, 'azurerm_log_analytics_workspace').name).toBe('contoso-mlops-dev-log');
     expect(onlyResource(json, 'azurerm_application_insights').name).toBe('contoso-mlops-dev-appi');
-    expect(resourcesOf(json, 'azurerm_user_assigned_identity').map((i) => i.name).sort()).toEqual([
-      'contoso-mlops-dev-id',
-      'contoso-mlops-dev-id-svc',
-    ]);
+    expect(
+      resourcesOf(json, 'azurerm_user_assigned_identity')
+        .map((i) => i.name)
+        .sort(),
+    ).toEqual(['contoso-mlops-dev-id', 'contoso-mlops-dev-id-svc']);
   });
 
   test('GIVEN the security defaults table WHEN listed THEN every entry has an assertion and every assertion an entry', () => {
@@ -505,13 +504,10 @@ describe('AzureMlPlatform', () => {
     for (const d of relaxable) expect(BUILDABLE).toContain(d.relaxedBy!.split('.')[0]);
   });
 
-  test.each(AZURE_SECURITY_DEFAULTS.map((d) => [d.id, d.ruleIds.join(', ')] as const))(
-    'GIVEN default props WHEN synthesized THEN the secure default %s (%s) holds',
-    (id) => {
-      // The registry's customer-managed key needs a vault its identity can reach: the platform uses it in public mode only.
-      ASSERT_DEFAULT[id]!(id === 'registry-cmk' ? synthPlatform({ network: { mode: 'public' } }) : json);
-    },
-  );
+  test.each(AZURE_SECURITY_DEFAULTS.map((d) => [d.id, d.ruleIds.join(', ')] as const))('GIVEN default props WHEN synthesized THEN the secure default %s (%s) holds', (id) => {
+    // The registry's customer-managed key needs a vault its identity can reach: the platform uses it in public mode only.
+    ASSERT_DEFAULT[id]!(id === 'registry-cmk' ? synthPlatform({ network: { mode: 'public' } }) : json);
+  });
 
   test('GIVEN the default firewalled mode WHEN synthesized THEN the registry uses Microsoft-managed keys, since its user-assigned identity could not reach a firewalled vault at creation', () => {
     const acr = onlyResource(json, 'azurerm_container_registry');
@@ -624,7 +620,11 @@ describe('AzureMlPlatform', () => {
         registry.grantPush(reader);
       });
       expect(resourcesOf(out, 'azurerm_key_vault_key')).toHaveLength(0);
-      expect(resourcesOf(out, 'azurerm_role_assignment').map((a) => a.role_definition_name).sort()).toEqual(['AcrPush', 'Storage Blob Data Reader']);
+      expect(
+        resourcesOf(out, 'azurerm_role_assignment')
+          .map((a) => a.role_definition_name)
+          .sort(),
+      ).toEqual(['AcrPush', 'Storage Blob Data Reader']);
     });
 
     test('GIVEN network mode public WHEN synthesized THEN workspace, storage, Key Vault and registry are reachable from public networks', () => {
@@ -685,7 +685,13 @@ describe('AzureMlPlatform', () => {
         const svc = new AzureWorkloadIdentity(stack, 'Svc', { ...base, resource: 'id-svc' });
         const id = new AzureWorkloadIdentity(stack, 'Id', base);
         const store = new AzureArtifactStore(stack, 'Store', { ...base, encryptionKey: key, encryptionIdentity: svc, publicNetworkAccess: true, softDeleteRetentionDays: 7 });
-        const registry = new AzureImageRegistry(stack, 'Registry', { ...base, encryptionKey: key, encryptionIdentity: svc, publicNetworkAccess: true, untaggedImageRetentionDays: 30 });
+        const registry = new AzureImageRegistry(stack, 'Registry', {
+          ...base,
+          encryptionKey: key,
+          encryptionIdentity: svc,
+          publicNetworkAccess: true,
+          untaggedImageRetentionDays: 30,
+        });
         const workspace = new AzureMlWorkspace(stack, 'Ws', {
           ...base,
           encryptionKey: key,
@@ -812,28 +818,35 @@ describe('AzureMlPlatform', () => {
     });
 
     test('GIVEN a key without purge protection WHEN a store keeps customerManagedKey THEN it throws naming encryptionKey', () => {
-      expect(() => synthParts({ AzureEncryptionKey: { purgeProtection: false }, AzureMlWorkspace: { customerManagedKey: false }, AzureImageRegistry: { customerManagedKey: false } })).toThrow(
+      expect(() =>
+        synthParts({ AzureEncryptionKey: { purgeProtection: false }, AzureMlWorkspace: { customerManagedKey: false }, AzureImageRegistry: { customerManagedKey: false } }),
+      ).toThrow(
         /AzureArtifactStore.*'encryptionKey' prop of AzureArtifactStore must be a key whose vault has purge protection.*Got "contoso-mlops-dev-kv \(purgeProtection false\)"/s,
       );
     });
 
-    test.each(['AzureArtifactStore', 'AzureImageRegistry'] as const)('GIVEN a %s with customerManagedKey on and no key or identity WHEN built THEN it throws naming both props', (construct) => {
-      let error: any;
-      try {
-        synthStack((stack) => {
-          const resourceGroup = new AzureResourceGroup(stack, 'Rg', { naming: NAMING, location: 'westeurope' });
-          if (construct === 'AzureArtifactStore') new AzureArtifactStore(stack, 'Store', { naming: NAMING, resourceGroup });
-          else new AzureImageRegistry(stack, 'Registry', { naming: NAMING, resourceGroup });
-        });
-      } catch (e) {
-        error = e;
-      }
-      expect(error?.name).toBe('MlopsValidationError');
-      expect(error.issues.map((i: any) => i.message.match(/'([^']+)' prop/)?.[1])).toEqual(['encryptionKey', 'encryptionIdentity']);
-    });
+    test.each(['AzureArtifactStore', 'AzureImageRegistry'] as const)(
+      'GIVEN a %s with customerManagedKey on and no key or identity WHEN built THEN it throws naming both props',
+      (construct) => {
+        let error: any;
+        try {
+          synthStack((stack) => {
+            const resourceGroup = new AzureResourceGroup(stack, 'Rg', { naming: NAMING, location: 'westeurope' });
+            if (construct === 'AzureArtifactStore') new AzureArtifactStore(stack, 'Store', { naming: NAMING, resourceGroup });
+            else new AzureImageRegistry(stack, 'Registry', { naming: NAMING, resourceGroup });
+          });
+        } catch (e) {
+          error = e;
+        }
+        expect(error?.name).toBe('MlopsValidationError');
+        expect(error.issues.map((i: any) => i.message.match(/'([^']+)' prop/)?.[1])).toEqual(['encryptionKey', 'encryptionIdentity']);
+      },
+    );
 
     test('GIVEN an unsupported minimumTlsVersion WHEN built THEN it throws naming the prop', () => {
-      expect(() => synthParts({ AzureArtifactStore: { minimumTlsVersion: 'TLS1_3' as any } })).toThrow(/'minimumTlsVersion' prop of AzureArtifactStore must be one of TLS1_0, TLS1_1, TLS1_2\. Got "TLS1_3"/);
+      expect(() => synthParts({ AzureArtifactStore: { minimumTlsVersion: 'TLS1_3' as any } })).toThrow(
+        /'minimumTlsVersion' prop of AzureArtifactStore must be one of TLS1_0, TLS1_1, TLS1_2\. Got "TLS1_3"/,
+      );
     });
 
     test('GIVEN an unsupported key size WHEN built THEN it throws naming keySize', () => {

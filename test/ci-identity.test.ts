@@ -26,11 +26,7 @@ const SUBSCRIPTION = '66666666-7777-8888-9999-000000000000';
 const ACCOUNT = '123456789012';
 const PROJECT = 'contoso-ml-dev';
 const GITHUB = { repository: REPO, branches: ['main'], environments: ['dev', 'prod'] };
-const EXPECTED_SUBJECTS = [
-  `repo:${REPO}:ref:refs/heads/main`,
-  `repo:${REPO}:environment:dev`,
-  `repo:${REPO}:environment:prod`,
-];
+const EXPECTED_SUBJECTS = [`repo:${REPO}:ref:refs/heads/main`, `repo:${REPO}:environment:dev`, `repo:${REPO}:environment:prod`];
 
 /** Resources of a type created by the CI construct (logical ids start with `Ci_`). */
 function ciResources(json: SynthJson, type: string): Record<string, any>[] {
@@ -299,7 +295,9 @@ describe('AwsGithubCiIdentity', () => {
   test('no access keys or users; managed policies only, attached to the role', () => {
     const json = synth();
     expect(Object.keys(json.resource ?? {}).filter((t) => /access_key|iam_user|iam_role_policy$/.test(t) && ciResources(json, t).length > 0)).toEqual([]);
-    const names = ciResources(json, 'aws_iam_policy').map((p) => p.name).sort();
+    const names = ciResources(json, 'aws_iam_policy')
+      .map((p) => p.name)
+      .sort();
     expect(names).toEqual([`${PREFIX}-ci-deploy`, `${PREFIX}-ci-iam`, `${PREFIX}-ci-release`]);
     expect(ciResources(json, 'aws_iam_role_policy_attachment')).toHaveLength(3);
   });
@@ -391,7 +389,9 @@ describe('AwsGithubCiIdentity', () => {
         new AwsGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming, accountId: ACCOUNT, alerts: true });
       });
       for (const p of ciResources(json, 'aws_iam_policy')) {
-        const size = String(p.policy).replace(/\$\{[^}]+\}/g, 'x'.repeat(90)).replace(/\s/g, '').length;
+        const size = String(p.policy)
+          .replace(/\$\{[^}]+\}/g, 'x'.repeat(90))
+          .replace(/\s/g, '').length;
         expect(size).toBeLessThanOrEqual(AWS_MANAGED_POLICY_MAX_CHARS);
       }
     }
@@ -443,9 +443,7 @@ describe('GcpGithubCiIdentity', () => {
       'attribute.environment': 'assertion.environment',
     });
     const condition: string = provider!.attribute_condition;
-    expect(condition).toBe(
-      `assertion.repository == '${REPO}' && (${EXPECTED_SUBJECTS.map((s) => `assertion.sub == '${s}'`).join(' || ')})`,
-    );
+    expect(condition).toBe(`assertion.repository == '${REPO}' && (${EXPECTED_SUBJECTS.map((s) => `assertion.sub == '${s}'`).join(' || ')})`);
     expect(condition).not.toMatch(/[*?]/);
     // What CKV_GCP_125 reads: the first `assertion.sub == '…'`, a `repo:<org>/<repo>:…` claim.
     const first = /assertion\.sub\s*==\s*['"]([^'"]+)['"]/.exec(condition)![1]!.split(':');
@@ -474,9 +472,19 @@ describe('GcpGithubCiIdentity', () => {
     const member = ciSa(json);
     const project = ciResources(json, 'google_project_iam_member');
     expect(project.every((m) => m.member === member && m.project === PROJECT)).toBe(true);
-    const unconditional = project.filter((m) => !m.condition).map((m) => m.role).sort();
+    const unconditional = project
+      .filter((m) => !m.condition)
+      .map((m) => m.role)
+      .sort();
     expect(unconditional).toEqual(
-      [GCP_CI_PROJECT_ROLES.projectRead, GCP_CI_PROJECT_ROLES.servicesRead, GCP_CI_PROJECT_ROLES.vertex, GCP_CI_PROJECT_ROLES.federationRead, ...GCP_CI_RELEASE_ROLES, ...GCP_CI_ALERT_ROLES].sort(),
+      [
+        GCP_CI_PROJECT_ROLES.projectRead,
+        GCP_CI_PROJECT_ROLES.servicesRead,
+        GCP_CI_PROJECT_ROLES.vertex,
+        GCP_CI_PROJECT_ROLES.federationRead,
+        ...GCP_CI_RELEASE_ROLES,
+        ...GCP_CI_ALERT_ROLES,
+      ].sort(),
     );
     for (const role of unconditional) {
       expect(GCP_BASIC_ROLES).not.toContain(role);
@@ -492,9 +500,7 @@ describe('GcpGithubCiIdentity', () => {
       ),
     ].sort();
     expect(platformRoles.length).toBeGreaterThan(0);
-    expect(admin!.condition.expression).toBe(
-      `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${platformRoles.map((r) => `'${r}'`).join(', ')}])`,
-    );
+    expect(admin!.condition.expression).toBe(`api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${platformRoles.map((r) => `'${r}'`).join(', ')}])`);
   });
 
   test('resource roles on the key ring, bucket, repository and workload service account', () => {
@@ -524,7 +530,9 @@ describe('GcpGithubCiIdentity', () => {
   test('outputs are exactly what google-github-actions/auth needs', () => {
     const json = synth();
     expect(Object.keys(json.output ?? {}).sort()).toEqual(CI_LOGIN_VALUES.gcp.map((v) => v.output).sort());
-    expect(json.output!.gcp_workload_identity_provider.value).toBe(`\${google_iam_workload_identity_pool_provider.${logicalId(json, 'google_iam_workload_identity_pool_provider', 'Ci_')}.name}`);
+    expect(json.output!.gcp_workload_identity_provider.value).toBe(
+      `\${google_iam_workload_identity_pool_provider.${logicalId(json, 'google_iam_workload_identity_pool_provider', 'Ci_')}.name}`,
+    );
     expect(json.output!.gcp_service_account.value).toBe(`\${google_service_account.${logicalId(json, 'google_service_account', 'Ci_')}.email}`);
   });
 
@@ -583,7 +591,9 @@ describe('createCiIdentity', () => {
         const platform = createPlatform(stack, 'Platform', config);
         createCiIdentity(stack, 'Ci', platform, config.ci, ciOptionsFromConfig(config));
       });
-      return ciResources(json, 'aws_iam_policy').map((p) => p.name).sort();
+      return ciResources(json, 'aws_iam_policy')
+        .map((p) => p.name)
+        .sort();
     };
     expect(policyNames(withAll)).toEqual([`${PREFIX}-ci-alerts`, `${PREFIX}-ci-deploy`, `${PREFIX}-ci-iam`, `${PREFIX}-ci-release`]);
     expect(policyNames(without)).toEqual([`${PREFIX}-ci-deploy`, `${PREFIX}-ci-iam`]);

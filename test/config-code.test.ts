@@ -15,7 +15,13 @@ import { MlPlatformStack } from '../lib/stack';
 
 const naming = { company: 'fabrikam', project: 'churn', environment: 'prod' };
 const CODE: Record<'azure' | 'aws' | 'gcp', PlatformConfigCode> = {
-  azure: { cloud: 'azure', naming, region: 'westeurope', azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', tenantId: '11111111-2222-3333-4444-555555555555' }, network: { allowedIpRanges: ['203.0.113.10/32'] } },
+  azure: {
+    cloud: 'azure',
+    naming,
+    region: 'westeurope',
+    azure: { subscriptionId: '11111111-2222-3333-4444-555555555555', tenantId: '11111111-2222-3333-4444-555555555555' },
+    network: { allowedIpRanges: ['203.0.113.10/32'] },
+  },
   aws: { cloud: 'aws', naming, region: 'eu-central-1', aws: { accountId: '210987654321' } },
   gcp: { cloud: 'gcp', naming, region: 'europe-west4', gcp: { projectId: 'fabrikam-churn-prod' } },
 };

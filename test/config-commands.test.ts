@@ -40,7 +40,9 @@ function cdktfTelemetry(command: string, seen = new Set<string>()): 'none' | 'of
     seen.add(script);
     const body = SCRIPTS[script]!;
     const parts = body.split('&&').map((p) => p.trim());
-    const results = parts.map((p) => (/(^|\s)cdktf(\s|$)/.test(p) && !/^npm run/.test(p) ? (/CHECKPOINT_DISABLE=1/.test(p) ? 'off' : 'on') : /^npm run/.test(p) ? cdktfTelemetry(p, seen) : 'none'));
+    const results = parts.map((p) =>
+      /(^|\s)cdktf(\s|$)/.test(p) && !/^npm run/.test(p) ? (/CHECKPOINT_DISABLE=1/.test(p) ? 'off' : 'on') : /^npm run/.test(p) ? cdktfTelemetry(p, seen) : 'none',
+    );
     return results.includes('on') ? 'on' : results.includes('off') ? 'off' : 'none';
   }
   if (/(^|\s)(npx )?cdktf\s/.test(command)) return /CHECKPOINT_DISABLE=1\s/.test(command) ? 'off' : 'on';
@@ -49,7 +51,9 @@ function cdktfTelemetry(command: string, seen = new Set<string>()): 'none' | 'of
 
 describe('item 21: the documented cdktf commands run with telemetry off', () => {
   test('every command of the README table that runs the cdktf CLI sets CHECKPOINT_DISABLE=1 (no bare npx cdktf)', () => {
-    const cdktfCommands = commandRows().flatMap(([cell]) => commandsOf(cell)).filter((c) => cdktfTelemetry(c) !== 'none');
+    const cdktfCommands = commandRows()
+      .flatMap(([cell]) => commandsOf(cell))
+      .filter((c) => cdktfTelemetry(c) !== 'none');
     expect(cdktfCommands).toEqual(expect.arrayContaining(['npm run deploy', 'npm run destroy']));
     expect(cdktfCommands.some((c) => /synth/.test(c))).toBe(true);
     for (const c of cdktfCommands) expect([c, cdktfTelemetry(c)]).toEqual([c, 'off']);
@@ -62,7 +66,9 @@ describe('item 21: the documented cdktf commands run with telemetry off', () => 
   });
 
   test('the documented synth command prints no telemetry error (offline, telemetry on would print getaddrinfo ENOTFOUND)', () => {
-    const synth = commandRows().flatMap(([cell]) => commandsOf(cell)).find((c) => /synth/.test(c) && cdktfTelemetry(c) !== 'none')!;
+    const synth = commandRows()
+      .flatMap(([cell]) => commandsOf(cell))
+      .find((c) => /synth/.test(c) && cdktfTelemetry(c) !== 'none')!;
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cdktf-synth-'));
     const env: NodeJS.ProcessEnv = { ...process.env, MLOPS_CONFIG: 'dev-gcp', CI: '' };
     // The test must see what a newcomer's shell gives the command: no telemetry switch of its own.

@@ -141,7 +141,9 @@ test('fails on GCP if noTrafficMinutes exceeds what an absence condition can wai
 test('fails on AWS if the rollout bakes longer or steps smaller than SageMaker allows', () => {
   const issues = issuesOf({ ...base('aws'), deployment: { ...deployment, endpoint: { rollout: { strategy: 'linear', bakeMinutes: 90, stepPercent: 5 } } } });
   expect(issues.map((i) => i.path).sort()).toEqual(['deployment.endpoint.rollout.bakeMinutes', 'deployment.endpoint.rollout.stepPercent']);
-  expect(parseConfig({ ...base('gcp'), deployment: { ...deployment, endpoint: { rollout: { bakeMinutes: 90, stepPercent: 5 } } } }).deployment!.endpoint.rollout.bakeMinutes).toBe(90);
+  expect(parseConfig({ ...base('gcp'), deployment: { ...deployment, endpoint: { rollout: { bakeMinutes: 90, stepPercent: 5 } } } }).deployment!.endpoint.rollout.bakeMinutes).toBe(
+    90,
+  );
 });
 
 test('fails on GCP if the training job asks for more than one machine', () => {

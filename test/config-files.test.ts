@@ -52,9 +52,7 @@ describe('a config path that is not a readable YAML file', () => {
   test('GIVEN a symlink to /dev/zero WHEN loaded THEN it is refused at once as a device, naming the link target', () => {
     const link = path.join(dir, 'zero.yaml');
     fs.symlinkSync('/dev/zero', link);
-    const started = Date.now();
     const issue = onlyIssue(() => loadConfig(link));
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(issue.message).toContain('is a character device (a symbolic link to /dev/zero)');
     expect(issue.message).toContain('Fix: point MLOPS_CONFIG at a YAML file');
   });

@@ -82,9 +82,7 @@ describe('huge keys, values and paths are echoed cut', () => {
 
   test('GIVEN a 0.9 MB unknown key WHEN loaded (a file is at most 1 MiB) THEN the path is cut and the message is short', () => {
     const key = `k${'x'.repeat(0.9 * MB)}`;
-    const started = Date.now();
     const { error, issues } = loadIssues(`${VALID}${key}: 1\n`);
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(issues).toHaveLength(1);
     expect(issues[0]!.path.length).toBeLessThanOrEqual(42);
     expect(issues[0]!.path).toMatch(/^"kxxx.*\.\.\.$/);

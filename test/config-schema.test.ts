@@ -100,7 +100,16 @@ function without(value: Record<string, any>, p: string): Record<string, any> {
 
 test('the walk finds the schema: sections, leaves, map and list entries, every backend kind', () => {
   const paths = NODES.map((n) => n.path);
-  for (const p of ['naming.company', 'compute.training.maxNodes', 'tags.*', 'network.existing.azure.privateDnsZoneIds.*', 'backend.storageAccountName', 'backend.prefix', 'deployment.endpoint.rollout.strategy', 'alerts.webhooks.*']) {
+  for (const p of [
+    'naming.company',
+    'compute.training.maxNodes',
+    'tags.*',
+    'network.existing.azure.privateDnsZoneIds.*',
+    'backend.storageAccountName',
+    'backend.prefix',
+    'deployment.endpoint.rollout.strategy',
+    'alerts.webhooks.*',
+  ]) {
     expect(paths).toContain(p);
   }
   expect(LEAVES.length).toBeGreaterThan(60);
@@ -156,7 +165,11 @@ test('no documentation is left over for a field the schema no longer has', () =>
 
 test('the schema is built from the settings the constructs use (lib/core/settings.ts)', () => {
   const parsed = StackConfigSchema.parse(fullInput());
-  expect(parsed.compute.training).toEqual({ size: SETTING_DEFAULTS.training.size, maxNodes: SETTING_DEFAULTS.training.maxNodes, lowPriority: SETTING_DEFAULTS.training.lowPriority });
+  expect(parsed.compute.training).toEqual({
+    size: SETTING_DEFAULTS.training.size,
+    maxNodes: SETTING_DEFAULTS.training.maxNodes,
+    lowPriority: SETTING_DEFAULTS.training.lowPriority,
+  });
   expect(parsed.deployment!.endpoint.rollout).toEqual(SETTING_DEFAULTS.rollout);
   expect(parsed.deployment!.endpoint.alarms).toEqual(SETTING_DEFAULTS.alarms);
   const maxNodes = CONFIG_FIELDS.find((f) => f.path === 'compute.training.maxNodes')!;

@@ -32,7 +32,9 @@ test('an AWS name limit reads "an S3 bucket name", not "a S3 bucket name"', () =
 });
 
 test('a GCP name limit reads "an Artifact Registry repository name"', () => {
-  const message = messageOf((s) => new GcpImageRegistry(s, 'R', { naming: NAMING, projectId: 'contoso-mlops-dev', region: 'europe-west4', customerManagedKey: false, physicalName: 'Bad_Name' }));
+  const message = messageOf(
+    (s) => new GcpImageRegistry(s, 'R', { naming: NAMING, projectId: 'contoso-mlops-dev', region: 'europe-west4', customerManagedKey: false, physicalName: 'Bad_Name' }),
+  );
   expect(message).toContain('an Artifact Registry repository name of');
   expect(message).not.toMatch(/\ba Artifact\b/);
 });

@@ -83,7 +83,7 @@ describe('stack config', () => {
     expect(issue.message).toMatch(/accepted: a region name/);
   });
 
-  test('fails if another cloud\'s account section is present', () => {
+  test("fails if another cloud's account section is present", () => {
     const issue = only({ ...valid('aws'), gcp: { projectId: 'contoso-mlops-dev' } });
     expect(issue.path).toBe('gcp');
     expect(issue.message).toContain('remove the gcp section');
@@ -146,7 +146,13 @@ describe('stack config', () => {
   });
 
   test('fails if an existing network is given outside private mode, or for another cloud', () => {
-    const issues = issuesOf({ ...valid('aws'), network: { mode: 'firewalled', existing: { gcp: { network: 'projects/contoso-mlops/global/networks/hub', subnetwork: 'projects/contoso-mlops/regions/europe-west4/subnetworks/ml' } } } });
+    const issues = issuesOf({
+      ...valid('aws'),
+      network: {
+        mode: 'firewalled',
+        existing: { gcp: { network: 'projects/contoso-mlops/global/networks/hub', subnetwork: 'projects/contoso-mlops/regions/europe-west4/subnetworks/ml' } },
+      },
+    });
     expect(issues.map((i) => i.path).sort()).toEqual(['network.existing', 'network.existing.gcp']);
     expect(issues.find((i) => i.path === 'network.existing')!.message).toContain('has no use in firewalled mode');
   });
@@ -158,7 +164,10 @@ describe('stack config', () => {
   });
 
   test('accepts an existing network in private mode and applies its defaults', () => {
-    const config = parseConfig({ ...valid('aws'), network: { mode: 'private', existing: { aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] } } } });
+    const config = parseConfig({
+      ...valid('aws'),
+      network: { mode: 'private', existing: { aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] } } },
+    });
     expect(config.network.existing?.aws).toEqual({ vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], createEndpoints: true });
   });
 
@@ -177,7 +186,7 @@ describe('stack config', () => {
     ['azure', 'arn:aws:iam::123456789012:role/Admin', 'object id'],
     ['aws', 'arn:aws:sts::123456789012:assumed-role/Admin/me', 'role or user ARN'],
     ['gcp', 'admin@contoso.com', 'user:<email>'],
-  ] as const)('fails if a %s deployer is not in that cloud\'s principal format', (cloud, deployer, accepted) => {
+  ] as const)("fails if a %s deployer is not in that cloud's principal format", (cloud, deployer, accepted) => {
     const issue = only({ ...valid(cloud), deployers: [deployer] });
     expect(issue.path).toBe('deployers.0');
     expect(issue.message).toContain(accepted);
@@ -232,9 +241,7 @@ describe('stack config', () => {
       compute: { training: { size: 'huge', maxNodes: -1 } },
       network: { mode: 'closed' },
     });
-    expect(issues.map((i) => i.path).sort()).toEqual(
-      ['aws', 'compute.training.maxNodes', 'compute.training.size', 'naming.company', 'network.mode', 'region'].sort(),
-    );
+    expect(issues.map((i) => i.path).sort()).toEqual(['aws', 'compute.training.maxNodes', 'compute.training.size', 'naming.company', 'network.mode', 'region'].sort());
     for (const issue of issues) expect(issue.message).toMatch(/Fix: /);
   });
 

@@ -12,19 +12,6 @@ import * as path from 'path';
 const ROOT = path.resolve(__dirname, '..');
 const DEPCRUISE = path.join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
-const KNOWN = path.join(ROOT, '.dependency-cruiser-known-violations.json');
-
-/**
- * The runtime's imports of its cli/ layer from library modules, known and
- * reported as warnings (rule runtime-cli-on-top) until the runtime moves the
- * shared code out of cli/.
- */
-const KNOWN_CLI_VIOLATIONS = [
-  'training-image/src/contracts/run.ts → training-image/src/cli/io.ts',
-  'training-image/src/contracts/run.ts → training-image/src/cli/score.ts',
-  'training-image/src/models/forecast-model.ts → training-image/src/cli/forecast.ts',
-  'training-image/src/pipeline/steps.ts → training-image/src/cli/data.ts',
-];
 
 interface Violation {
   readonly from: string;
@@ -50,25 +37,16 @@ const show = (v: Violation): string => `${v.rule.name}: ${v.from} → ${v.to}${v
 describe('the repository', () => {
   let violations: Violation[];
   beforeAll(() => {
-    violations = cruise(ROOT, CONFIG, ['lib', 'stacks', 'release/src', 'training-image/src'], ['--ignore-known', KNOWN]);
+    violations = cruise(ROOT, CONFIG, ['lib', 'stacks', 'release/src', 'training-image/src']);
   });
 
   test('breaks no dependency rule', () => {
     expect(violations.filter((v) => v.rule.severity === 'error').map(show)).toEqual([]);
   });
 
-  test('the runtime cli/ rule warns only about its known violations', () => {
-    const warned = violations.filter((v) => v.rule.name === 'runtime-cli-on-top').map((v) => `${v.from} → ${v.to}`).sort();
-    // New imports of cli/ from the runtime's library modules must not creep in; fixed ones leave the list.
-    expect(warned.filter((w) => !KNOWN_CLI_VIOLATIONS.includes(w))).toEqual([]);
-  });
-
-  test('the known-violations file lists only cycles in the runtime (the construct library has none)', () => {
-    const known = JSON.parse(fs.readFileSync(KNOWN, 'utf8')) as Violation[];
-    for (const k of known) {
-      expect(k.rule.name).toBe('no-circular');
-      expect(k.from.startsWith('training-image/src/')).toBe(true);
-    }
+  test('has no warnings either, and no known-violations file to hide any', () => {
+    expect(violations.map(show)).toEqual([]);
+    expect(fs.existsSync(path.join(ROOT, '.dependency-cruiser-known-violations.json'))).toBe(false);
   });
 });
 
@@ -111,7 +89,7 @@ describe('each rule fails on a deliberate violation', () => {
     'lib/stack.ts': "import { app } from '../stacks/main';\nexport const s = app;\n",
     'release/src/spec.ts': "import { platform } from '../../lib/aws/platform';\nexport const spec = platform;\n",
     'training-image/src/core/uses-lib.ts': "import { platform } from '../../../lib/aws/platform';\nexport const p = platform;\n",
-    // The runtime's cli/ imported from a library module (warn), and from the entry (allowed).
+    // The runtime's cli/ imported from a library module (refused), and from the entry (allowed).
     'training-image/src/cli/data.ts': 'export const load = 1;\n',
     'training-image/src/pipeline/steps.ts': "import { load } from '../cli/data';\nexport const steps = load;\n",
     'training-image/src/index.ts': "export { load } from './cli/data';\n",
@@ -124,10 +102,7 @@ describe('each rule fails on a deliberate violation', () => {
       fs.writeFileSync(path.join(dir, file), text);
     }
     // The repository's rules, without its tsconfig (the fixture has none).
-    fs.writeFileSync(
-      path.join(dir, 'rules.cjs'),
-      `const c = require(${JSON.stringify(CONFIG)});\nmodule.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`,
-    );
+    fs.writeFileSync(path.join(dir, 'rules.cjs'), `const c = require(${JSON.stringify(CONFIG)});\nmodule.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`);
     found = cruise(dir, 'rules.cjs', ['lib', 'stacks', 'release/src', 'training-image/src']).map((v) => `${v.rule.severity} ${v.rule.name}: ${v.from} → ${v.to}`);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -146,7 +121,7 @@ describe('each rule fails on a deliberate violation', () => {
     ['error stacks-through-lib: lib/stack.ts → stacks/main.ts'],
     ['error release-self-contained: release/src/spec.ts → lib/aws/platform.ts'],
     ['error runtime-self-contained: training-image/src/core/uses-lib.ts → lib/aws/platform.ts'],
-    ['warn runtime-cli-on-top: training-image/src/pipeline/steps.ts → training-image/src/cli/data.ts'],
+    ['error runtime-cli-on-top: training-image/src/pipeline/steps.ts → training-image/src/cli/data.ts'],
   ])('%s', (expected) => {
     expect(found).toContain(expected);
   });
@@ -158,6 +133,6 @@ describe('each rule fails on a deliberate violation', () => {
 
   test('the runtime is checked for cycles and package boundaries only: its private/ and layers are its own business', () => {
     const runtime = found.filter((f) => f.includes(': training-image/'));
-    expect(runtime.every((f) => /^(error no-circular|error runtime-self-contained|warn runtime-cli-on-top):/.test(f))).toBe(true);
+    expect(runtime.every((f) => /^(error no-circular|error runtime-self-contained|error runtime-cli-on-top):/.test(f))).toBe(true);
   });
 });

@@ -129,8 +129,19 @@ describe('AwsTrainingJob', () => {
     expect(step.triggers_replace).toEqual({ image_digest: DIGEST, revision: built.job.revision });
     expect(step.lifecycle).toEqual({ create_before_destroy: true });
     expect(step.provisioner).toEqual([
-      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" apply --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } } },
-      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" destroy --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' } },
+      {
+        'local-exec': {
+          command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" apply --spec-env MLOPS_RELEASE_SPEC$/),
+          environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+        },
+      },
+      {
+        'local-exec': {
+          command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" destroy --spec-env MLOPS_RELEASE_SPEC$/),
+          environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+          when: 'destroy',
+        },
+      },
     ]);
     const roleId = Object.keys(json.resource!.aws_iam_role!)[0];
     const policyId = Object.keys(json.resource!.aws_iam_role_policy!)[0];
@@ -188,7 +199,13 @@ describe('AwsScoringEndpoint', () => {
     const config = onlyResource(json, 'aws_sagemaker_endpoint_configuration');
     expect(config.kms_key_arn).toMatch(/^\$\{aws_kms_key\.[^}]+\.arn\}$/);
     expect(config.production_variants).toEqual([
-      { variant_name: 'AllTraffic', model_name: expect.stringMatching(/^\$\{aws_sagemaker_model\.[^}]+\.name\}$/), instance_type: 'ml.m5.large', initial_instance_count: 1, initial_variant_weight: 1 },
+      {
+        variant_name: 'AllTraffic',
+        model_name: expect.stringMatching(/^\$\{aws_sagemaker_model\.[^}]+\.name\}$/),
+        instance_type: 'ml.m5.large',
+        initial_instance_count: 1,
+        initial_variant_weight: 1,
+      },
     ]);
     expect(config.name).toBe(onlyResource(json, 'aws_sagemaker_model').name);
     expect(config.lifecycle).toEqual({ create_before_destroy: true });
@@ -354,9 +371,7 @@ describe('the workload identity: read data, write models, pull the image — not
     expect(withDeploy.slice(0, platformOnly.length)).toEqual(platformOnly);
     const added = withDeploy.slice(platformOnly.length);
     const alarmIds = Object.keys(json.resource!.aws_cloudwatch_metric_alarm!);
-    expect(added).toEqual([
-      { Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: alarmIds.map((id) => `\${aws_cloudwatch_metric_alarm.${id}.arn}`) },
-    ]);
+    expect(added).toEqual([{ Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: alarmIds.map((id) => `\${aws_cloudwatch_metric_alarm.${id}.arn}`) }]);
     expect(resourcesOf(json, 'aws_iam_role_policy')).toHaveLength(1);
     expect(resourcesOf(json, 'aws_iam_role_policy_attachment')).toHaveLength(0);
   });
@@ -398,7 +413,7 @@ describe('bad props fail with the prop, the value and the fix', () => {
     expect(message).toContain("'name' prop of AwsTrainingJob must be lowercase letters, digits and hyphens");
     expect(message).toContain('Got "Bike_Demand"');
     expect(message).toContain("'modelName' prop");
-    expect(message).toContain("'data' prop of AwsTrainingJob must be a path inside the artifact store (no \"..\" segments)");
+    expect(message).toContain('\'data\' prop of AwsTrainingJob must be a path inside the artifact store (no ".." segments)');
     expect(message).toContain("'hyperparameters.max_iter' prop of AwsTrainingJob must be a string, a finite number or a boolean");
     expect(message).toContain("'hyperparameters.nested' prop");
     expect(message).toContain("'instanceCount' prop of AwsTrainingJob must be an integer from 1 to 4 (the platform's training.maxNodes). Got 5");
@@ -406,13 +421,19 @@ describe('bad props fail with the prop, the value and the fix', () => {
   });
 
   test('rollout beyond what SageMaker accepts', () => {
-    expect(buildError({ endpoint: { rollout: { strategy: 'canary', bakeMinutes: 90 } } })).toContain("'rollout.bakeMinutes' prop of AwsScoringEndpoint must be an integer from 0 to 60 on AWS");
-    expect(buildError({ endpoint: { rollout: { strategy: 'linear', stepPercent: 5 } } })).toContain("'rollout.stepPercent' prop of AwsScoringEndpoint must be an integer from 10 to 50 on AWS");
+    expect(buildError({ endpoint: { rollout: { strategy: 'canary', bakeMinutes: 90 } } })).toContain(
+      "'rollout.bakeMinutes' prop of AwsScoringEndpoint must be an integer from 0 to 60 on AWS",
+    );
+    expect(buildError({ endpoint: { rollout: { strategy: 'linear', stepPercent: 5 } } })).toContain(
+      "'rollout.stepPercent' prop of AwsScoringEndpoint must be an integer from 10 to 50 on AWS",
+    );
     expect(buildError({ endpoint: { rollout: { strategy: 'canary', canaryPercent: 60 } } })).toContain("'rollout.canaryPercent' prop");
-    expect(buildError({ endpoint: { rollout: { strategy: 'blue' as 'canary' } } })).toContain("'rollout.strategy' prop of AwsScoringEndpoint must be one of canary, linear, all-at-once");
+    expect(buildError({ endpoint: { rollout: { strategy: 'blue' as 'canary' } } })).toContain(
+      "'rollout.strategy' prop of AwsScoringEndpoint must be one of canary, linear, all-at-once",
+    );
     const long = buildError({ endpoint: { rollout: { strategy: 'linear', stepPercent: 10, bakeMinutes: 60 } } });
     expect(long).toContain("'rollout.bakeMinutes' prop");
-    expect(long).toContain("8-hour deployment limit");
+    expect(long).toContain('8-hour deployment limit');
   });
 
   test('instances, alarms, size, name', () => {

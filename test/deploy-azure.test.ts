@@ -32,12 +32,21 @@ function platformOf(stack: TerraformStack, extra: Partial<AzureMlPlatformProps> 
 }
 
 function jobProps(platform: IMlPlatform, extra: Partial<TrainingJobProps> = {}): TrainingJobProps {
-  return { platform, image: IMAGE, name: RELEASE, modelName: 'bike-demand', data: 'datasets/bike/hour.csv', hyperparameters: { target: 'cnt', max_iter: 200, early_stopping: true }, ...extra };
+  return {
+    platform,
+    image: IMAGE,
+    name: RELEASE,
+    modelName: 'bike-demand',
+    data: 'datasets/bike/hour.csv',
+    hyperparameters: { target: 'cnt', max_iter: 200, early_stopping: true },
+    ...extra,
+  };
 }
 
-function build(
-  opts: { platform?: Partial<AzureMlPlatformProps>; job?: Partial<TrainingJobProps>; endpoint?: Partial<AzureScoringEndpointProps> | false } = {},
-): { json: SynthJson; built: Build } {
+function build(opts: { platform?: Partial<AzureMlPlatformProps>; job?: Partial<TrainingJobProps>; endpoint?: Partial<AzureScoringEndpointProps> | false } = {}): {
+  json: SynthJson;
+  built: Build;
+} {
   let built!: Build;
   const json = synthStack((stack) => {
     const platform = platformOf(stack, opts.platform);
@@ -124,8 +133,19 @@ describe('AzureTrainingJob', () => {
     expect(step.triggers_replace).toEqual({ image_digest: DIGEST, revision, workspace_id: expect.stringMatching(/^\$\{azurerm_machine_learning_workspace\.\w+\.id\}$/) });
     expect(step.lifecycle).toEqual({ create_before_destroy: true });
     expect(step.provisioner).toEqual([
-      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" apply --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } } },
-      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" destroy --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' } },
+      {
+        'local-exec': {
+          command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" apply --spec-env MLOPS_RELEASE_SPEC$/),
+          environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+        },
+      },
+      {
+        'local-exec': {
+          command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" destroy --spec-env MLOPS_RELEASE_SPEC$/),
+          environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+          when: 'destroy',
+        },
+      },
     ]);
   });
 
@@ -154,7 +174,7 @@ describe('AzureTrainingJob', () => {
     expect(resourcesOf(json, 'azurerm_role_assignment')).toHaveLength(resourcesOf(platformOnly, 'azurerm_role_assignment').length);
   });
 
-  test('GIVEN default props WHEN synthesized THEN the steps wait for the identity\'s role assignments and the datastore, and the endpoint step for the job\'s', () => {
+  test("GIVEN default props WHEN synthesized THEN the steps wait for the identity's role assignments and the datastore, and the endpoint step for the job's", () => {
     const grants = Object.entries(json.resource!.azurerm_role_assignment!)
       .filter(([, a]) => String(a.principal_id).includes('Platform_Identity_'))
       .map(([k]) => `azurerm_role_assignment.${k}`)
@@ -219,7 +239,11 @@ describe('AzureTrainingJob', () => {
       ['hyperparameters', { hyperparameters: { 'bad key': 1 } }, /'hyperparameters\.bad key' prop.*setting name/],
       ['hyperparameters', { hyperparameters: { target: '${{inputs.x}}' } }, /'hyperparameters\.target' prop.*without "\$\{\{"/],
       ['hyperparameters', { hyperparameters: { alpha: Number.NaN } }, /'hyperparameters\.alpha' prop.*a finite number/],
-      ['size', { size: ComputeSize.gpu() }, /'size' prop.*the size of the platform's compute cluster "train-cluster" \(small, Standard_DS3_v2\).*Got "gpu \(Standard_NC4as_T4_v3\)"/],
+      [
+        'size',
+        { size: ComputeSize.gpu() },
+        /'size' prop.*the size of the platform's compute cluster "train-cluster" \(small, Standard_DS3_v2\).*Got "gpu \(Standard_NC4as_T4_v3\)"/,
+      ],
       ['instanceCount', { instanceCount: 5 }, /'instanceCount' prop.*from 1 to 4 \(the compute cluster "train-cluster" has at most 4 nodes\)\. Got 5/],
       ['maxRuntimeMinutes', { maxRuntimeMinutes: 2 }, /'maxRuntimeMinutes' prop.*from 5 to 10080\. Got 2/],
     ])('%s is bad (%j)', (_prop, props, message) => {
@@ -266,7 +290,12 @@ describe('AzureScoringEndpoint', () => {
       }),
     });
     expect(step.input.azure.training).toBeUndefined();
-    expect(step.triggers_replace).toEqual({ image_digest: DIGEST, revision: built.job.revision, config: endpoint.configHash, workspace_id: expect.stringMatching(/azurerm_machine_learning_workspace/) });
+    expect(step.triggers_replace).toEqual({
+      image_digest: DIGEST,
+      revision: built.job.revision,
+      config: endpoint.configHash,
+      workspace_id: expect.stringMatching(/azurerm_machine_learning_workspace/),
+    });
   });
 
   test('GIVEN props WHEN read THEN the outputs are the name, the scoring URL of the region, the ARM id and the model revision', () => {
@@ -313,7 +342,7 @@ describe('AzureScoringEndpoint', () => {
     ['large', ComputeSize.large(), 'Standard_DS5_v2'],
     ['gpu', ComputeSize.gpu(), 'Standard_NC4as_T4_v3'],
     ['an override', ComputeSize.medium({ azure: 'Standard_F8s_v2' }), 'Standard_F8s_v2'],
-    ['another cloud\'s override only', ComputeSize.large({ aws: 'ml.c5.4xlarge' }), 'Standard_DS5_v2'],
+    ["another cloud's override only", ComputeSize.large({ aws: 'ml.c5.4xlarge' }), 'Standard_DS5_v2'],
   ])('GIVEN size %s WHEN built THEN the managed online endpoint SKU is right', (_name, size, sku) => {
     const { json: j } = build({ endpoint: { size } });
     expect(stepsOf(j).endpoint.input.endpoint.instanceType).toBe(sku);
@@ -321,7 +350,9 @@ describe('AzureScoringEndpoint', () => {
 
   test('GIVEN a platform with public network access WHEN built THEN the endpoint follows it unless told otherwise', () => {
     expect(stepsOf(build({ platform: { network: { mode: 'public' } } }).json).endpoint.input.azure.endpoint.publicNetworkAccess).toBe(true);
-    expect(stepsOf(build({ platform: { network: { mode: 'public' } }, endpoint: { publicNetworkAccess: false } }).json).endpoint.input.azure.endpoint.publicNetworkAccess).toBe(false);
+    expect(stepsOf(build({ platform: { network: { mode: 'public' } }, endpoint: { publicNetworkAccess: false } }).json).endpoint.input.azure.endpoint.publicNetworkAccess).toBe(
+      false,
+    );
   });
 
   test('GIVEN a firewalled platform with allowed ranges WHEN built THEN the endpoint is public to those ranges only and both steps open the workspace to them', () => {
@@ -350,17 +381,21 @@ describe('AzureScoringEndpoint', () => {
   });
 
   describe('fails if …', () => {
-    const endpointWith = (props: Partial<AzureScoringEndpointProps>, jobExtra: Partial<TrainingJobProps> = {}) => () =>
-      synthStack((stack) => {
-        const platform = platformOf(stack);
-        const job = new AzureTrainingJob(stack, 'Job', jobProps(platform, jobExtra));
-        new AzureScoringEndpoint(stack, 'Endpoint', { platform, image: IMAGE, job, ...props });
-      });
+    const endpointWith =
+      (props: Partial<AzureScoringEndpointProps>, jobExtra: Partial<TrainingJobProps> = {}) =>
+      () =>
+        synthStack((stack) => {
+          const platform = platformOf(stack);
+          const job = new AzureTrainingJob(stack, 'Job', jobProps(platform, jobExtra));
+          new AzureScoringEndpoint(stack, 'Endpoint', { platform, image: IMAGE, job, ...props });
+        });
 
     test('the default name (the release name) is longer than 32 characters, with a suggestion', () => {
       const long = 'contoso-mlops-staging-bike-demand-v2';
       expect(endpointWith({}, { name: long })).toThrow(
-        new RegExp(`'name' prop of AzureScoringEndpoint must be an Azure online endpoint name: 3-32 .* unique in the region \\(westeurope\\)\\. The default, the job's release name, has ${long.length} characters: set name to a shorter one .*e\\.g\\. "bike-demand-westeurope"\\.\\. Got "${long}"`),
+        new RegExp(
+          `'name' prop of AzureScoringEndpoint must be an Azure online endpoint name: 3-32 .* unique in the region \\(westeurope\\)\\. The default, the job's release name, has ${long.length} characters: set name to a shorter one .*e\\.g\\. "bike-demand-westeurope"\\.\\. Got "${long}"`,
+        ),
       );
     });
 
@@ -397,7 +432,15 @@ describe('AzureScoringEndpoint', () => {
       const err = errorOf(() =>
         synthStack((stack) => {
           const platform = platformOf(stack);
-          const job = Object.assign(new Construct(stack, 'NotAzure'), { cloud: 'aws' as const, jobName: 'j', modelName: 'm', modelVersion: 'v', modelUri: 'u', revision: 'r', trained: undefined as never });
+          const job = Object.assign(new Construct(stack, 'NotAzure'), {
+            cloud: 'aws' as const,
+            jobName: 'j',
+            modelName: 'm',
+            modelVersion: 'v',
+            modelUri: 'u',
+            revision: 'r',
+            trained: undefined as never,
+          });
           new AzureScoringEndpoint(stack, 'Endpoint', { platform, image: IMAGE, job });
         }),
       );
@@ -423,7 +466,7 @@ function pick(job: AzureTrainingJob) {
 }
 
 describe('the Azure release step contract', () => {
-  test('GIVEN the constructs and the release driver THEN they agree on the server\'s routes and the tags', () => {
+  test("GIVEN the constructs and the release driver THEN they agree on the server's routes and the tags", () => {
     expect(AZURE_INFERENCE_ROUTES).toEqual(INFERENCE_ROUTES);
     expect(AZURE_RELEASE_TAGS).toEqual({ release: TAGS.release, revision: TAGS.revision, config: TAGS.config });
   });
@@ -435,9 +478,15 @@ describe('the Azure release step contract', () => {
         ? value
             .replace(/^\$\{element\(split\("\/", azurerm_machine_learning_workspace\.\w+\.id\), 2\)\}$/, '0b1f6471-1bf0-4dda-aec3-cb9272f09590')
             .replace(/^\$\{azurerm_resource_group\.\w+\.name\}$/, 'contoso-mlops-dev-rg')
-            .replace(/^\$\{azurerm_user_assigned_identity\.\w+\.id\}$/, '/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/contoso-mlops-dev-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/contoso-mlops-dev-id')
+            .replace(
+              /^\$\{azurerm_user_assigned_identity\.\w+\.id\}$/,
+              '/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/contoso-mlops-dev-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/contoso-mlops-dev-id',
+            )
             .replace(/^\$\{azurerm_user_assigned_identity\.\w+\.client_id\}$/, '6f3c2a1e-8d4b-4c59-9a7e-2b1d0c9e8f7a')
-            .replace(/^\$\{azurerm_machine_learning_compute_cluster\.\w+\.id\}$/, '/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/contoso-mlops-dev-rg/providers/Microsoft.MachineLearningServices/workspaces/contoso-mlops-dev-mlw/computes/train-cluster')
+            .replace(
+              /^\$\{azurerm_machine_learning_compute_cluster\.\w+\.id\}$/,
+              '/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/contoso-mlops-dev-rg/providers/Microsoft.MachineLearningServices/workspaces/contoso-mlops-dev-mlw/computes/train-cluster',
+            )
             .replace(/^\$\{azurerm_machine_learning_datastore_blobstorage\.\w+\.name\}$/, AZURE_ARTIFACTS_DATASTORE)
         : value && typeof value === 'object'
           ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]))

@@ -56,10 +56,7 @@ interface Built {
   endpoint?: GcpScoringEndpoint;
 }
 
-function build(
-  stack: Construct,
-  o: { platform?: Partial<GcpMlPlatformProps>; job?: Partial<TrainingJobProps>; endpoint?: Partial<ScoringEndpointProps> | false } = {},
-): Built {
+function build(stack: Construct, o: { platform?: Partial<GcpMlPlatformProps>; job?: Partial<TrainingJobProps>; endpoint?: Partial<ScoringEndpointProps> | false } = {}): Built {
   const platform = new GcpMlPlatform(stack, 'Platform', { ...BASE, ...o.platform });
   const job = new GcpTrainingJob(stack, 'Job', { platform, ...JOB, ...o.job });
   const endpoint = o.endpoint === false ? undefined : new GcpScoringEndpoint(stack, 'Endpoint', { platform, image: IMAGE, job, ...o.endpoint });
@@ -157,8 +154,19 @@ describe('GcpTrainingJob', () => {
     expect(step.triggers_replace).toEqual({ image_digest: DIGEST, revision: rev });
     expect(step.lifecycle).toEqual({ create_before_destroy: true });
     expect(step.provisioner).toEqual([
-      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" apply --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } } },
-      { 'local-exec': { command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" destroy --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' } },
+      {
+        'local-exec': {
+          command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" apply --spec-env MLOPS_RELEASE_SPEC$/),
+          environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+        },
+      },
+      {
+        'local-exec': {
+          command: expect.stringMatching(/^node "(\.\.\/)+.*release\/bin\/mlops-release\.js" destroy --spec-env MLOPS_RELEASE_SPEC$/),
+          environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+          when: 'destroy',
+        },
+      },
     ]);
     expect(built.job.jobName).toBe(`${RELEASE}-${rev}`);
     expect(built.job.modelVersion).toBe(rev);
@@ -172,12 +180,14 @@ describe('GcpTrainingJob', () => {
     const step = onlyResource(json, 'terraform_data');
     const agent = Object.entries(json.resource!.google_kms_crypto_key_iam_member!).find(([, r]) => String(r.member).includes('gcp-sa-aiplatform'))![0];
     const grantIds = Object.entries(json.resource ?? {}).flatMap(([type, byId]) =>
-      type.endsWith('_iam_member') ? Object.entries(byId).filter(([, r]) => r.member === MEMBER).map(([id]) => `${type}.${id}`) : [],
+      type.endsWith('_iam_member')
+        ? Object.entries(byId)
+            .filter(([, r]) => r.member === MEMBER)
+            .map(([id]) => `${type}.${id}`)
+        : [],
     );
     expect(grantIds).toHaveLength(6);
-    expect([...step.depends_on].sort()).toEqual(
-      [API, `google_kms_crypto_key_iam_member.${agent}`, ...grantIds].sort(),
-    );
+    expect([...step.depends_on].sort()).toEqual([API, `google_kms_crypto_key_iam_member.${agent}`, ...grantIds].sort());
   });
 
   test('its spec is one the release command accepts once Terraform has resolved the references', () => {
@@ -331,9 +341,23 @@ describe('GcpScoringEndpoint', () => {
   });
 
   test('a GPU endpoint carries its accelerator; rollout and alarms pass through', () => {
-    const { json } = synth({ endpoint: { size: ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } }), minInstances: 2, maxInstances: 5, rollout: { strategy: 'linear', stepPercent: 20 }, alarms: { latencyP95Ms: 250 } } });
+    const { json } = synth({
+      endpoint: {
+        size: ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } }),
+        minInstances: 2,
+        maxInstances: 5,
+        rollout: { strategy: 'linear', stepPercent: 20 },
+        alarms: { latencyP95Ms: 250 },
+      },
+    });
     const input = steps(json).endpoint.input;
-    expect(input.endpoint).toMatchObject({ instanceType: 'g2-standard-8', minInstances: 2, maxInstances: 5, rollout: { strategy: 'linear', canaryPercent: 10, stepPercent: 20, bakeMinutes: 10 }, alarms: { errorRatePercent: 5, latencyP95Ms: 250 } });
+    expect(input.endpoint).toMatchObject({
+      instanceType: 'g2-standard-8',
+      minInstances: 2,
+      maxInstances: 5,
+      rollout: { strategy: 'linear', canaryPercent: 10, stepPercent: 20, bakeMinutes: 10 },
+      alarms: { errorRatePercent: 5, latencyP95Ms: 250 },
+    });
     expect(input.gcp.accelerator).toEqual({ type: 'NVIDIA_L4', count: 1 });
   });
 });
@@ -354,10 +378,18 @@ describe('grants of the service account', () => {
 
   test('the job and endpoint add no IAM member to what the platform has (nothing duplicated or widened)', () => {
     const platformOnly = synthStack((stack) => new GcpMlPlatform(stack, 'Platform', BASE));
-    const count = (json: SynthJson): number => Object.entries(json.resource ?? {}).filter(([t]) => t.endsWith('_iam_member')).reduce((n, [, byId]) => n + Object.keys(byId).length, 0);
+    const count = (json: SynthJson): number =>
+      Object.entries(json.resource ?? {})
+        .filter(([t]) => t.endsWith('_iam_member'))
+        .reduce((n, [, byId]) => n + Object.keys(byId).length, 0);
     expect(count(synth().json)).toBe(count(platformOnly));
     expect(grantsToIdentity(platformOnly)).toEqual(EXPECTED);
-    expect(resourcesOf(synth().json, 'google_project_iam_member').filter((r) => !/@gcp-sa-/.test(r.member)).map((r) => r.role).sort()).toEqual(['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter']);
+    expect(
+      resourcesOf(synth().json, 'google_project_iam_member')
+        .filter((r) => !/@gcp-sa-/.test(r.member))
+        .map((r) => r.role)
+        .sort(),
+    ).toEqual(['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter']);
   });
 });
 

@@ -15,7 +15,11 @@ import { ensureUniquePhysicalNames } from '../lib/core/unique-names';
 import { MlPlatformStack } from '../lib/stack';
 
 const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
-const SHIPPED = fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+const SHIPPED = fs
+  .readdirSync(CONFIG_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''))
+  .sort();
 
 /** The Terraform JSON of a shipped config's stack. */
 function shippedJson(name: string): Record<string, any> {
@@ -32,9 +36,7 @@ describe('dependency graph (as Terraform builds it)', () => {
       },
     };
     const cycles = findCycles(dependencyGraphOf(json));
-    expect(cycles.map(describeCycle)).toEqual([
-      'aws_iam_role_policy.p --(policy)--> aws_sagemaker_mlflow_tracking_server.s --(depends_on)--> aws_iam_role_policy.p',
-    ]);
+    expect(cycles.map(describeCycle)).toEqual(['aws_iam_role_policy.p --(policy)--> aws_sagemaker_mlflow_tracking_server.s --(depends_on)--> aws_iam_role_policy.p']);
   });
 
   test('GIVEN references inside nested blocks, count and replace_triggered_by WHEN the graph is built THEN each is an edge', () => {
@@ -96,7 +98,10 @@ describe('MLOPS_DEPLOY_CYCLE', () => {
     new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
     const role = new IamRole(stack, 'Role', { name: 'r', assumeRolePolicy: '{}' });
     const server = new SagemakerMlflowTrackingServer(stack, 'Server', { trackingServerName: 's', roleArn: role.arn, artifactStoreUri: 's3://b/mlflow' });
-    const policy = new IamRolePolicy(stack, 'Policy', { role: role.name, policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sagemaker-mlflow:*', Resource: server.arn }] }) });
+    const policy = new IamRolePolicy(stack, 'Policy', {
+      role: role.name,
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sagemaker-mlflow:*', Resource: server.arn }] }),
+    });
     server.dependsOn = [policy.fqn];
     applyPolicyPack(stack, { log: () => undefined });
     let error: unknown;
@@ -146,7 +151,10 @@ describe('MLOPS_DUPLICATE_NAME: two resources with one physical name', () => {
     } catch {
       // the report says what failed
     }
-    return pack.check().violations.filter((v) => v.ruleId === 'MLOPS_DUPLICATE_NAME').map((v) => ({ path: v.path, found: v.found }));
+    return pack
+      .check()
+      .violations.filter((v) => v.ruleId === 'MLOPS_DUPLICATE_NAME')
+      .map((v) => ({ path: v.path, found: v.found }));
   }
 
   test('GIVEN two buckets with one name under different constructs WHEN synthesized THEN the second fails naming the first construct path', () => {
@@ -154,7 +162,9 @@ describe('MLOPS_DUPLICATE_NAME: two resources with one physical name', () => {
     new S3Bucket(stack, 'TeamA', { bucket: 'contoso-shared-data' });
     new S3Bucket(stack, 'TeamB', { bucket: 'contoso-shared-data' });
     new S3Bucket(stack, 'Other', { bucket: 'contoso-other-data' });
-    expect(violations(stack)).toEqual([{ path: 'names/TeamB', found: 'bucket "contoso-shared-data" is also the physical name of names/TeamA [aws_s3_bucket.TeamA]: the second create fails at apply' }]);
+    expect(violations(stack)).toEqual([
+      { path: 'names/TeamB', found: 'bucket "contoso-shared-data" is also the physical name of names/TeamA [aws_s3_bucket.TeamA]: the second create fails at apply' },
+    ]);
   });
 
   test('GIVEN two AWS platforms with the same naming in one stack WHEN synthesized THEN their bucket, role, key alias, registries and log group collide; a naming suffix separates them', () => {
@@ -165,7 +175,9 @@ describe('MLOPS_DUPLICATE_NAME: two resources with one physical name', () => {
     const found = violations(same);
     expect(found.length).toBeGreaterThanOrEqual(6);
     for (const v of found) expect(v.path).toMatch(/^names\/B\//);
-    expect(found.map((v) => v.found)).toEqual(expect.arrayContaining([expect.stringMatching(/^bucket "contoso-mlops-dev-artifacts" is also the physical name of names\/A\/ArtifactStore/)]));
+    expect(found.map((v) => v.found)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^bucket "contoso-mlops-dev-artifacts" is also the physical name of names\/A\/ArtifactStore/)]),
+    );
 
     const separate = awsStack();
     new AwsMlPlatform(separate, 'A', { naming, accountId: '123456789012', region: 'eu-west-1' });

@@ -137,7 +137,14 @@ describe('GcpMlPlatform with every resource imported', () => {
     expect(members).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: 'google_storage_bucket_iam_member', bucket: BUCKET, role: 'roles/storage.objectUser', member: sa }),
-        expect.objectContaining({ type: 'google_artifact_registry_repository_iam_member', project: PROJECT, location: REGION, repository: 'shared-images', role: 'roles/artifactregistry.reader', member: sa }),
+        expect.objectContaining({
+          type: 'google_artifact_registry_repository_iam_member',
+          project: PROJECT,
+          location: REGION,
+          repository: 'shared-images',
+          role: 'roles/artifactregistry.reader',
+          member: sa,
+        }),
         expect.objectContaining({ type: 'google_kms_crypto_key_iam_member', crypto_key_id: KEY_ID, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: sa }),
         expect.objectContaining({ type: 'google_project_iam_member', project: PROJECT, role: 'roles/aiplatform.user', member: sa }),
         // The deployer writes the training data and pushes the image: on the imported bucket and repository.
@@ -164,7 +171,7 @@ describe('GcpMlPlatform with every resource imported', () => {
     expect(object.depends_on).toContain(`google_storage_bucket_iam_member.${grant}`);
   });
 
-  test('GIVEN an imported repository in a multi-region location WHEN the image is pushed THEN the docker provider authenticates to that location\'s host', () => {
+  test("GIVEN an imported repository in a multi-region location WHEN the image is pushed THEN the docker provider authenticates to that location's host", () => {
     const multi = packedStack((stack) => {
       const existing = { ...importAll(stack), imageRegistry: GcpImageRegistry.fromRepositoryId(stack, 'EuropeImages', `projects/${PROJECT}/locations/europe/repositories/images`) };
       const p = new GcpMlPlatform(stack, 'Platform', { ...BASE, existing });
@@ -190,7 +197,10 @@ describe('deploy readiness on imported stores', () => {
     );
     const found = report.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE');
     expect(found.map((v) => v.found)).toEqual(
-      expect.arrayContaining([expect.stringContaining(`uploads "datasets/bike-sharing/hour.csv" to the bucket ${BUCKET}`), expect.stringContaining('pushes an image to the repository projects/')]),
+      expect.arrayContaining([
+        expect.stringContaining(`uploads "datasets/bike-sharing/hour.csv" to the bucket ${BUCKET}`),
+        expect.stringContaining('pushes an image to the repository projects/'),
+      ]),
     );
     expect(found.every((v) => v.found.includes('user:someone-else@contoso.com'))).toBe(true);
   });
@@ -200,7 +210,12 @@ describe('grants to identities that are not constructs of this library', () => {
   test('GIVEN a plain object implementing IWorkloadIdentity WHEN granted read on the store THEN it gets an IAM member on the bucket and the key, with ids from its member', () => {
     const json = synthStack((stack) => {
       const platform = new GcpMlPlatform(stack, 'Platform', BASE);
-      const batch = { cloud: 'gcp', identityName: 'batch', identityId: 'batch@contoso-mlops-dev.iam.gserviceaccount.com', principal: 'serviceAccount:batch@contoso-mlops-dev.iam.gserviceaccount.com' } as unknown as IWorkloadIdentity;
+      const batch = {
+        cloud: 'gcp',
+        identityName: 'batch',
+        identityId: 'batch@contoso-mlops-dev.iam.gserviceaccount.com',
+        principal: 'serviceAccount:batch@contoso-mlops-dev.iam.gserviceaccount.com',
+      } as unknown as IWorkloadIdentity;
       platform.artifactStore.grantRead(batch);
       platform.artifactStore.grantRead(batch); // idempotent
       platform.imageRegistry.grantPull(batch);
@@ -227,7 +242,9 @@ describe('grants to identities that are not constructs of this library', () => {
       const platform = new GcpMlPlatform(stack, 'Platform', BASE);
       platform.artifactStore.grantReadWrite(new TeamIdentity(stack, 'Analysts'));
     });
-    expect(iamMembers(json)).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'google_storage_bucket_iam_member', role: 'roles/storage.objectUser', member: 'group:analysts@contoso.com' })]));
+    expect(iamMembers(json)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'google_storage_bucket_iam_member', role: 'roles/storage.objectUser', member: 'group:analysts@contoso.com' })]),
+    );
   });
 
   test('GIVEN an identity whose principal is a bare email or allUsers WHEN granted THEN the grant fails naming identity.principal and the fix', () => {
@@ -248,7 +265,11 @@ describe('grants to identities that are not constructs of this library', () => {
 
   test('GIVEN a plain object of another cloud WHEN granted THEN the grant fails with MLOPS_CLOUD_MISMATCH instead of a TypeError', () => {
     const err = validationError((stack) => {
-      new GcpMlPlatform(stack, 'Platform', BASE).artifactStore.grantRead({ cloud: 'aws', principal: 'arn:aws:iam::123456789012:role/x', identityId: 'arn:aws:iam::123456789012:role/x' } as unknown as IWorkloadIdentity);
+      new GcpMlPlatform(stack, 'Platform', BASE).artifactStore.grantRead({
+        cloud: 'aws',
+        principal: 'arn:aws:iam::123456789012:role/x',
+        identityId: 'arn:aws:iam::123456789012:role/x',
+      } as unknown as IWorkloadIdentity);
     });
     expect(err.issues[0]!.code).toBe(ErrorCode.CLOUD_MISMATCH);
   });
@@ -271,20 +292,26 @@ describe('other compute running as a service account', () => {
     });
     const sa = Object.entries(json.resource!.google_service_account!).find(([, r]) => r.account_id === 'churn-batch-scoring')![0];
     const saMember = iamMembers(json).filter((m) => m.type === 'google_service_account_iam_member');
-    expect(saMember.map(({ role, member, service_account_id }) => ({ role, member, service_account_id })).sort((a, b) => `${a.role}${a.member}`.localeCompare(`${b.role}${b.member}`))).toEqual([
+    expect(
+      saMember.map(({ role, member, service_account_id }) => ({ role, member, service_account_id })).sort((a, b) => `${a.role}${a.member}`.localeCompare(`${b.role}${b.member}`)),
+    ).toEqual([
       { role: 'roles/iam.serviceAccountUser', member: 'group:churn-deployers@contoso.com', service_account_id: `\${google_service_account.${sa}.name}` },
-      { role: 'roles/iam.serviceAccountUser', member: 'serviceAccount:cloud-build@contoso-mlops-dev.iam.gserviceaccount.com', service_account_id: `\${google_service_account.${sa}.name}` },
+      {
+        role: 'roles/iam.serviceAccountUser',
+        member: 'serviceAccount:cloud-build@contoso-mlops-dev.iam.gserviceaccount.com',
+        service_account_id: `\${google_service_account.${sa}.name}`,
+      },
       { role: 'roles/iam.workloadIdentityUser', member: `serviceAccount:${PROJECT}.svc.id.goog[scoring/batch]`, service_account_id: `\${google_service_account.${sa}.name}` },
     ]);
     // Never at project level (CKV_GCP_41).
     expect(iamMembers(json).filter((m) => m.type === 'google_project_iam_member' && /iam\.(serviceAccountUser|workloadIdentityUser)/.test(m.role))).toEqual([]);
     const batchMember = `\${google_service_account.${sa}.member}`;
-    expect(iamMembers(json).filter((m) => m.member === batchMember).map((m) => m.role).sort()).toEqual([
-      'roles/aiplatform.viewer',
-      'roles/artifactregistry.reader',
-      'roles/cloudkms.cryptoKeyDecrypter',
-      'roles/storage.objectViewer',
-    ]);
+    expect(
+      iamMembers(json)
+        .filter((m) => m.member === batchMember)
+        .map((m) => m.role)
+        .sort(),
+    ).toEqual(['roles/aiplatform.viewer', 'roles/artifactregistry.reader', 'roles/cloudkms.cryptoKeyDecrypter', 'roles/storage.objectViewer']);
   });
 
   test('GIVEN an imported service account WHEN made usable by a Cloud Run deployer THEN the member is added to that service account (additive)', () => {
@@ -301,7 +328,12 @@ describe('other compute running as a service account', () => {
 
   test('GIVEN usableBy with a bare email and a GKE namespace with capitals WHEN built THEN one error names both props and the fix', () => {
     const err = validationError((stack) => {
-      new GcpWorkloadIdentity(stack, 'Batch', { naming: NAMING, projectId: PROJECT, usableBy: ['dev@contoso.com'], gkeWorkloads: [{ namespace: 'Scoring', serviceAccount: 'batch' }] });
+      new GcpWorkloadIdentity(stack, 'Batch', {
+        naming: NAMING,
+        projectId: PROJECT,
+        usableBy: ['dev@contoso.com'],
+        gkeWorkloads: [{ namespace: 'Scoring', serviceAccount: 'batch' }],
+      });
     });
     expect(err.issues.map((i) => i.message)).toEqual([expect.stringContaining("'usableBy[0]'"), expect.stringContaining("'gkeWorkloads[0].namespace'")]);
     expect(err.message).toContain('"user:dev@contoso.com"');
@@ -315,10 +347,27 @@ describe('fromExisting attributes', () => {
     ['a gs:// bucket', (s) => GcpArtifactStore.fromBucketName(s, 'B', `gs://${BUCKET}`), `without gs:// (${BUCKET})`],
     ['a bucket name with google in it', (s) => GcpArtifactStore.fromBucketName(s, 'B', 'my-google-data'), 'must not contain "google"'],
     ['an image URI as repository id', (s) => GcpImageRegistry.fromRepositoryId(s, 'R', `${REGION}-docker.pkg.dev/${PROJECT}/shared-images`), 'not the image URI'],
-    ['a serviceAccount: member as email', (s) => GcpWorkloadIdentity.fromServiceAccountEmail(s, 'I', `serviceAccount:${SA_EMAIL}`), `the email without "serviceAccount:" (${SA_EMAIL})`],
-    ['a service agent as workload identity', (s) => GcpWorkloadIdentity.fromServiceAccountEmail(s, 'I', 'service-123@gcp-sa-aiplatform.iam.gserviceaccount.com'), 'Google service agent'],
+    [
+      'a serviceAccount: member as email',
+      (s) => GcpWorkloadIdentity.fromServiceAccountEmail(s, 'I', `serviceAccount:${SA_EMAIL}`),
+      `the email without "serviceAccount:" (${SA_EMAIL})`,
+    ],
+    [
+      'a service agent as workload identity',
+      (s) => GcpWorkloadIdentity.fromServiceAccountEmail(s, 'I', 'service-123@gcp-sa-aiplatform.iam.gserviceaccount.com'),
+      'Google service agent',
+    ],
     ['a default compute account without projectId', (s) => GcpWorkloadIdentity.fromServiceAccountEmail(s, 'I', '123456789-compute@developer.gserviceaccount.com'), "'projectId'"],
-    ['a network attachment in another region', (s) => GcpNetwork.fromExisting(s, 'N', { network: `projects/${PROJECT}/global/networks/hub`, subnetwork: `projects/${PROJECT}/regions/${REGION}/subnetworks/ml`, networkAttachment: `projects/${PROJECT}/regions/us-central1/networkAttachments/jobs` }), `the subnetwork's region ${REGION}`],
+    [
+      'a network attachment in another region',
+      (s) =>
+        GcpNetwork.fromExisting(s, 'N', {
+          network: `projects/${PROJECT}/global/networks/hub`,
+          subnetwork: `projects/${PROJECT}/regions/${REGION}/subnetworks/ml`,
+          networkAttachment: `projects/${PROJECT}/regions/us-central1/networkAttachments/jobs`,
+        }),
+      `the subnetwork's region ${REGION}`,
+    ],
   ];
   test.each(cases)('GIVEN %s WHEN imported THEN the import fails naming the attribute, the value and the fix', (_what, build, expected) => {
     const err = validationError((stack) => build(stack));
@@ -335,7 +384,9 @@ describe('fromExisting attributes', () => {
       const sa = GcpWorkloadIdentity.fromExisting(stack, 'I', { serviceAccountEmail: email, projectId: PROJECT });
       key.grantDecrypt(sa);
     });
-    expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toEqual([{ crypto_key_id: '${var.key_id}', role: 'roles/cloudkms.cryptoKeyDecrypter', member: 'serviceAccount:${var.sa}' }]);
+    expect(resourcesOf(json, 'google_kms_crypto_key_iam_member')).toEqual([
+      { crypto_key_id: '${var.key_id}', role: 'roles/cloudkms.cryptoKeyDecrypter', member: 'serviceAccount:${var.sa}' },
+    ]);
     const err = validationError((stack) => {
       GcpEncryptionKey.fromKeyId(stack, 'K', new TerraformVariable(stack, 'key_id', { type: 'string' }).stringValue);
     });
@@ -376,7 +427,11 @@ describe('GcpMlPlatform existing: consistency with the platform', () => {
     expect(json.resource!.google_storage_bucket).toBeUndefined();
     expect(json.data!.google_storage_project_service_account).toBeUndefined();
     // No key known for the imported bucket: its grant gives no key role for it.
-    expect(iamMembers(json).filter((m) => m.type === 'google_storage_bucket_iam_member').map((m) => m.bucket)).toEqual([BUCKET, BUCKET]);
+    expect(
+      iamMembers(json)
+        .filter((m) => m.type === 'google_storage_bucket_iam_member')
+        .map((m) => m.bucket),
+    ).toEqual([BUCKET, BUCKET]);
   });
 });
 
@@ -441,7 +496,9 @@ describe('CI on a platform with imported resources', () => {
       const platform = new GcpMlPlatform(stack, 'Platform', { ...BASE, existing: importAll(stack) });
       ci = new GcpGithubCiIdentity(stack, 'Ci', { platform, naming: NAMING, projectId: PROJECT, repository: 'contoso/ml-platform', branches: ['main'], environments: ['dev'] });
     });
-    const roles = iamMembers(json).filter((m) => m.id.startsWith('Ci_')).map((m) => `${m.type} ${m.role}`);
+    const roles = iamMembers(json)
+      .filter((m) => m.id.startsWith('Ci_'))
+      .map((m) => `${m.type} ${m.role}`);
     expect(roles).not.toEqual(expect.arrayContaining([expect.stringMatching(/kms_key_ring_iam_member|roles\/storage\.admin|roles\/artifactregistry\.admin/)]));
     expect(resourcesOf(json, 'google_service_account_iam_member')).toEqual(
       expect.arrayContaining([expect.objectContaining({ service_account_id: `projects/${PROJECT}/serviceAccounts/${SA_EMAIL}`, role: 'roles/iam.serviceAccountUser' })]),

@@ -51,7 +51,11 @@ describe('physicalName overrides the naming helper', () => {
 
   test('GIVEN physicalName on a private network WHEN synthesized THEN the network has it and the subnetworks and attachment derive from it', () => {
     expect(onlyResource(json, 'google_compute_network').name).toBe('ml-spoke');
-    expect(resourcesOf(json, 'google_compute_subnetwork').map((s) => s.name).sort()).toEqual(['ml-spoke-jobs', 'ml-spoke-workloads']);
+    expect(
+      resourcesOf(json, 'google_compute_subnetwork')
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['ml-spoke-jobs', 'ml-spoke-workloads']);
     expect(onlyResource(json, 'google_compute_network_attachment').name).toBe('ml-spoke-jobs-attachment');
   });
 
@@ -62,7 +66,11 @@ describe('physicalName overrides the naming helper', () => {
       new GcpWorkloadIdentity(stack, 'Batch', { naming: NAMING, projectId: COMMON.projectId, resourceName: 'batch' });
     });
     expect(onlyResource(defaults, 'google_storage_bucket').name).toBe('contoso-mlops-dev-artifacts');
-    expect(resourcesOf(defaults, 'google_service_account').map((s) => s.account_id).sort()).toEqual(['contoso-mlops-dev-batch', 'contoso-mlops-dev-ml']);
+    expect(
+      resourcesOf(defaults, 'google_service_account')
+        .map((s) => s.account_id)
+        .sort(),
+    ).toEqual(['contoso-mlops-dev-batch', 'contoso-mlops-dev-ml']);
   });
 
   test('GIVEN a physicalName that is a token WHEN synthesized THEN it is used as is (checked by GCP at apply)', () => {
@@ -75,17 +83,72 @@ describe('physicalName overrides the naming helper', () => {
 
 describe('physicalName beyond GCP limits fails with the prop, the value and the limit', () => {
   const cases: Array<[string, (stack: TerraformStack) => void, string, string]> = [
-    ['a 31-character service account id', (s) => new GcpWorkloadIdentity(s, 'I', { naming: NAMING, projectId: COMMON.projectId, physicalName: 'a'.repeat(31) }), "'physicalName' prop of GcpWorkloadIdentity", 'a service account id of 6-30 characters'],
-    ['a 5-character service account id', (s) => new GcpWorkloadIdentity(s, 'I', { naming: NAMING, projectId: COMMON.projectId, physicalName: 'churn' }), 'it has 5; the limit is 6-30', 'service account id'],
-    ['a bucket of 64 characters', (s) => new GcpArtifactStore(s, 'S', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'b'.repeat(64) }), "'physicalName' prop of GcpArtifactStore", 'the limit is 3-63'],
-    ['a bucket with capitals', (s) => new GcpArtifactStore(s, 'S', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'Acme-Artifacts' }), '"Acme-Artifacts"', 'lowercase letters, digits, hyphens and underscores'],
-    ['a bucket starting with goog', (s) => new GcpArtifactStore(s, 'S', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'googly-eyes' }), 'must not start with "goog"', 'Cloud Storage bucket'],
-    ['a repository ending with a hyphen', (s) => new GcpImageRegistry(s, 'R', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'images-' }), "'physicalName' prop of GcpImageRegistry", 'Artifact Registry repository'],
-    ['a crypto key with a dot', (s) => new GcpEncryptionKey(s, 'K', { ...COMMON, physicalName: 'ml.key' }), "'physicalName' prop of GcpEncryptionKey", 'Cloud KMS key name of 1-63'],
-    ['a key ring of 64 characters', (s) => new GcpEncryptionKey(s, 'K', { ...COMMON, keyRingName: 'r'.repeat(64) }), "'keyRingName' prop of GcpEncryptionKey", 'Cloud KMS key ring name of 1-63'],
-    ['a TensorBoard display name of 129 characters', (s) => new GcpMlWorkspace(s, 'W', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'x'.repeat(129) }), "'physicalName' prop of GcpMlWorkspace", 'a Vertex AI display name of 1-128'],
-    ['a network base name that leaves no room for -jobs-attachment', (s) => new GcpNetwork(s, 'N', { ...COMMON, mode: 'private', physicalName: 'n'.repeat(48) }), 'at most 47 characters', '"<physicalName>-jobs-attachment"'],
-    ['a network name starting with a digit', (s) => new GcpNetwork(s, 'N', { ...COMMON, mode: 'private', physicalName: '1net' }), "'physicalName' prop of GcpNetwork", 'Compute Engine resource name'],
+    [
+      'a 31-character service account id',
+      (s) => new GcpWorkloadIdentity(s, 'I', { naming: NAMING, projectId: COMMON.projectId, physicalName: 'a'.repeat(31) }),
+      "'physicalName' prop of GcpWorkloadIdentity",
+      'a service account id of 6-30 characters',
+    ],
+    [
+      'a 5-character service account id',
+      (s) => new GcpWorkloadIdentity(s, 'I', { naming: NAMING, projectId: COMMON.projectId, physicalName: 'churn' }),
+      'it has 5; the limit is 6-30',
+      'service account id',
+    ],
+    [
+      'a bucket of 64 characters',
+      (s) => new GcpArtifactStore(s, 'S', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'b'.repeat(64) }),
+      "'physicalName' prop of GcpArtifactStore",
+      'the limit is 3-63',
+    ],
+    [
+      'a bucket with capitals',
+      (s) => new GcpArtifactStore(s, 'S', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'Acme-Artifacts' }),
+      '"Acme-Artifacts"',
+      'lowercase letters, digits, hyphens and underscores',
+    ],
+    [
+      'a bucket starting with goog',
+      (s) => new GcpArtifactStore(s, 'S', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'googly-eyes' }),
+      'must not start with "goog"',
+      'Cloud Storage bucket',
+    ],
+    [
+      'a repository ending with a hyphen',
+      (s) => new GcpImageRegistry(s, 'R', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'images-' }),
+      "'physicalName' prop of GcpImageRegistry",
+      'Artifact Registry repository',
+    ],
+    [
+      'a crypto key with a dot',
+      (s) => new GcpEncryptionKey(s, 'K', { ...COMMON, physicalName: 'ml.key' }),
+      "'physicalName' prop of GcpEncryptionKey",
+      'Cloud KMS key name of 1-63',
+    ],
+    [
+      'a key ring of 64 characters',
+      (s) => new GcpEncryptionKey(s, 'K', { ...COMMON, keyRingName: 'r'.repeat(64) }),
+      "'keyRingName' prop of GcpEncryptionKey",
+      'Cloud KMS key ring name of 1-63',
+    ],
+    [
+      'a TensorBoard display name of 129 characters',
+      (s) => new GcpMlWorkspace(s, 'W', { ...COMMON, ...GOOGLE_MANAGED, physicalName: 'x'.repeat(129) }),
+      "'physicalName' prop of GcpMlWorkspace",
+      'a Vertex AI display name of 1-128',
+    ],
+    [
+      'a network base name that leaves no room for -jobs-attachment',
+      (s) => new GcpNetwork(s, 'N', { ...COMMON, mode: 'private', physicalName: 'n'.repeat(48) }),
+      'at most 47 characters',
+      '"<physicalName>-jobs-attachment"',
+    ],
+    [
+      'a network name starting with a digit',
+      (s) => new GcpNetwork(s, 'N', { ...COMMON, mode: 'private', physicalName: '1net' }),
+      "'physicalName' prop of GcpNetwork",
+      'Compute Engine resource name',
+    ],
   ];
   test.each(cases)('GIVEN %s WHEN built THEN the error names it', (_what, build, first, second) => {
     const err = validationError(build);
@@ -101,7 +164,9 @@ describe('physicalName beyond GCP limits fails with the prop, the value and the 
   });
 
   test('GIVEN no physicalName and a naming that makes the service account id too long WHEN built THEN the error points to physicalName as a fix', () => {
-    const err = validationError((s) => new GcpWorkloadIdentity(s, 'I', { naming: { company: 'contoso-international', project: 'mlops', environment: 'dev' }, projectId: COMMON.projectId }));
+    const err = validationError(
+      (s) => new GcpWorkloadIdentity(s, 'I', { naming: { company: 'contoso-international', project: 'mlops', environment: 'dev' }, projectId: COMMON.projectId }),
+    );
     expect(err.issues[0]!.code).toBe(ErrorCode.NAME_TOO_LONG);
     expect(err.message).toContain('Or give GcpWorkloadIdentity a physicalName.');
   });
@@ -118,7 +183,11 @@ describe('GcpGithubCiIdentity physicalName', () => {
       const platform = new GcpMlPlatform(stack, 'Platform', { ...COMMON, deployers: ['user:admin@contoso.com'] });
       new GcpGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming: NAMING, projectId: COMMON.projectId, physicalName: 'gh-deployer-ml' });
     });
-    expect(resourcesOf(json, 'google_service_account').map((s) => s.account_id).sort()).toEqual(['contoso-mlops-dev-ml', 'gh-deployer-ml']);
+    expect(
+      resourcesOf(json, 'google_service_account')
+        .map((s) => s.account_id)
+        .sort(),
+    ).toEqual(['contoso-mlops-dev-ml', 'gh-deployer-ml']);
   });
 
   test('GIVEN a physicalName with an underscore WHEN the CI identity is built THEN the error names physicalName and the service account id limits', () => {

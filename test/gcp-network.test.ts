@@ -33,7 +33,8 @@ describe('GCP deployers (who runs cdktf deploy)', () => {
   test('GIVEN no deployers WHEN synthesized THEN the principal running Terraform (openid userinfo) gets objectUser on the bucket and writer on the repository', () => {
     const json = synthPlatform();
     expect(Object.keys(json.data?.google_client_openid_userinfo ?? {})).toHaveLength(1);
-    const caller = '${join("", [endswith(data.google_client_openid_userinfo.Platform_Caller_818C1E6D.email, ".gserviceaccount.com") ? "serviceAccount:" : "user:", data.google_client_openid_userinfo.Platform_Caller_818C1E6D.email])}';
+    const caller =
+      '${join("", [endswith(data.google_client_openid_userinfo.Platform_Caller_818C1E6D.email, ".gserviceaccount.com") ? "serviceAccount:" : "user:", data.google_client_openid_userinfo.Platform_Caller_818C1E6D.email])}';
     const bucket = entries(json, 'google_storage_bucket_iam_member').filter(([id]) => id.includes('Deploy-'));
     const repo = entries(json, 'google_artifact_registry_repository_iam_member').filter(([id]) => id.includes('Deploy-'));
     expect(bucket.map(([, m]) => [m.role, m.member])).toEqual([['roles/storage.objectUser', caller]]);
@@ -89,8 +90,12 @@ describe('GCP deployers (who runs cdktf deploy)', () => {
       new RegistryImage(img, 'Resource', { name: built.name });
       p.grantDeploy('serviceAccount:ci@contoso-ml-dev.iam.gserviceaccount.com');
     });
-    const bucketGrants = entries(json, 'google_storage_bucket_iam_member').filter(([id]) => id.includes('Deploy-')).map(([id]) => `google_storage_bucket_iam_member.${id}`);
-    const repoGrants = entries(json, 'google_artifact_registry_repository_iam_member').filter(([id]) => id.includes('Deploy-')).map(([id]) => `google_artifact_registry_repository_iam_member.${id}`);
+    const bucketGrants = entries(json, 'google_storage_bucket_iam_member')
+      .filter(([id]) => id.includes('Deploy-'))
+      .map(([id]) => `google_storage_bucket_iam_member.${id}`);
+    const repoGrants = entries(json, 'google_artifact_registry_repository_iam_member')
+      .filter(([id]) => id.includes('Deploy-'))
+      .map(([id]) => `google_artifact_registry_repository_iam_member.${id}`);
     expect(bucketGrants).toHaveLength(2);
     const objects = Object.fromEntries(entries(json, 'google_storage_bucket_object').map(([id, o]) => [id.split('_')[0], o]));
     expect(objects.Data!.depends_on).toEqual(bucketGrants);
@@ -104,7 +109,9 @@ describe('GCP CI identity (deploys from GitHub Actions)', () => {
     const json = synthPlatform({ deployers: [] }, (stack, platform) => {
       new GcpGithubCiIdentity(stack, 'Ci', { ...CI, platform, naming: NAMING, projectId: 'contoso-ml-dev' });
     });
-    const apiIds = entries(json, 'google_project_service').filter(([, s]) => ['iam.googleapis.com', 'sts.googleapis.com', 'iamcredentials.googleapis.com'].includes(s.service)).map(([id]) => `google_project_service.${id}`);
+    const apiIds = entries(json, 'google_project_service')
+      .filter(([, s]) => ['iam.googleapis.com', 'sts.googleapis.com', 'iamcredentials.googleapis.com'].includes(s.service))
+      .map(([id]) => `google_project_service.${id}`);
     expect(apiIds).toHaveLength(3);
     for (const type of ['google_service_account', 'google_iam_workload_identity_pool']) {
       const [, ci] = entries(json, type).find(([id]) => id.startsWith('Ci_'))!;
@@ -119,7 +126,11 @@ describe('GCP CI identity (deploys from GitHub Actions)', () => {
       new GcpGithubCiIdentity(stack, 'Ci', { ...CI, platform: p, naming: NAMING, projectId: 'contoso-ml-dev' });
     });
     const ciMember = '${google_service_account.Ci_ServiceAccount_085F5DFA.member}';
-    const byMember = (type: string) => resourcesOf(json, type).filter((m) => m.member === ciMember).map((m) => m.role).sort();
+    const byMember = (type: string) =>
+      resourcesOf(json, type)
+        .filter((m) => m.member === ciMember)
+        .map((m) => m.role)
+        .sort();
     expect(byMember('google_storage_bucket_iam_member')).toEqual(['roles/storage.admin', 'roles/storage.objectUser']);
     expect(byMember('google_artifact_registry_repository_iam_member')).toEqual(['roles/artifactregistry.admin', 'roles/artifactregistry.writer']);
     expect(platform.deployers).toHaveLength(2);
@@ -130,7 +141,11 @@ describe('GCP CI identity (deploys from GitHub Actions)', () => {
     const json = synthPlatform({ deployers: [], network: { mode: 'private' } }, (stack, platform) => {
       new GcpGithubCiIdentity(stack, 'Ci', { ...CI, platform, naming: NAMING, projectId: 'contoso-ml-dev' });
     });
-    expect(resourcesOf(json, 'google_project_iam_member').filter((m) => /Ci_ServiceAccount/.test(m.member)).map((m) => m.role)).toContain('roles/compute.networkAdmin');
+    expect(
+      resourcesOf(json, 'google_project_iam_member')
+        .filter((m) => /Ci_ServiceAccount/.test(m.member))
+        .map((m) => m.role),
+    ).toContain('roles/compute.networkAdmin');
     const firewalled = synthPlatform({ deployers: [] }, (stack, platform) => {
       new GcpGithubCiIdentity(stack, 'Ci', { ...CI, platform, naming: NAMING, projectId: 'contoso-ml-dev' });
     });

@@ -29,7 +29,9 @@ describe('prod-gcp (private network mode)', () => {
   test('GIVEN prod-gcp.yaml WHEN synthesized THEN the policy pack passes with the deploy-readiness rules applied', () => {
     const report = stack.policy.check();
     expect(report.violations).toEqual([]);
-    expect(report.rulesApplied).toEqual(expect.arrayContaining(['MLOPS_DEPLOY_CYCLE', 'MLOPS_DEPLOY_GCP_LAZY_SERVICE_AGENT', 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE', 'MLOPS_DEPLOY_GCP_PRIVATE_WORKLOAD', 'CKV2_GCP_33']));
+    expect(report.rulesApplied).toEqual(
+      expect.arrayContaining(['MLOPS_DEPLOY_CYCLE', 'MLOPS_DEPLOY_GCP_LAZY_SERVICE_AGENT', 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE', 'MLOPS_DEPLOY_GCP_PRIVATE_WORKLOAD', 'CKV2_GCP_33']),
+    );
   });
 
   test('GIVEN prod-gcp.yaml WHEN synthesized THEN it has the VPC, Private Google Access subnets, the jobs attachment, a PSC endpoint on a reserved internal address and the private endpoint_url', () => {

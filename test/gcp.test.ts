@@ -124,9 +124,7 @@ describe('GcpMlPlatform defaults', () => {
     MLOPS_GCP_AR_CLEANUP: (j) => {
       const repo = onlyResource(j, 'google_artifact_registry_repository');
       expect(repo.cleanup_policy_dry_run).toBe(false);
-      expect(repo.cleanup_policies).toEqual([
-        { id: 'delete-untagged', action: 'DELETE', condition: { tag_state: 'UNTAGGED', older_than: `${14 * 86_400}s` } },
-      ]);
+      expect(repo.cleanup_policies).toEqual([{ id: 'delete-untagged', action: 'DELETE', condition: { tag_state: 'UNTAGGED', older_than: `${14 * 86_400}s` } }]);
     },
     MLOPS_GCP_AR_RETAIN: (j) => {
       expect(onlyResource(j, 'google_artifact_registry_repository').lifecycle).toEqual({ prevent_destroy: true });
@@ -154,14 +152,22 @@ describe('GcpMlPlatform defaults', () => {
     MLOPS_GCP_SCOPED_IAM: (j) => {
       const projectMembers = resourcesOf(j, 'google_project_iam_member');
       const agents = projectMembers.filter((m) => /@gcp-sa-/.test(m.member));
-      expect(projectMembers.filter((m) => !agents.includes(m)).map((m) => m.role as string).sort()).toEqual(['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter']);
+      expect(
+        projectMembers
+          .filter((m) => !agents.includes(m))
+          .map((m) => m.role as string)
+          .sort(),
+      ).toEqual(['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter']);
       // The service agents the platform creates on request get the role Google would have granted them (and only that, only to themselves).
       expect(agents.map((m) => `${m.role} ${String(m.member).replace(/^.*@/, '@')}`).sort()).toEqual([
         'roles/aiplatform.serviceAgent @gcp-sa-aiplatform.iam.gserviceaccount.com',
         'roles/artifactregistry.serviceAgent @gcp-sa-artifactregistry.iam.gserviceaccount.com',
       ]);
       // The workload identity's grants, and the deployer's (the caller by default): each on the bucket or repository.
-      const workload = (type: string) => resourcesOf(j, type).filter((m) => /google_service_account/.test(m.member)).map((m) => m.role);
+      const workload = (type: string) =>
+        resourcesOf(j, type)
+          .filter((m) => /google_service_account/.test(m.member))
+          .map((m) => m.role);
       expect(workload('google_storage_bucket_iam_member')).toEqual(['roles/storage.objectUser']);
       expect(workload('google_artifact_registry_repository_iam_member')).toEqual(['roles/artifactregistry.reader']);
     },
@@ -186,14 +192,11 @@ describe('GcpMlPlatform defaults', () => {
     },
   };
 
-  test.each(GCP_SECURITY_DEFAULTS.map((d) => [d.ruleIds[0]!, d.requirement] as const))(
-    'GIVEN default props WHEN synthesized THEN security default %s holds (%s)',
-    (ruleId) => {
-      const assertion = assertions[ruleId];
-      expect(assertion).toBeDefined();
-      assertion!(json);
-    },
-  );
+  test.each(GCP_SECURITY_DEFAULTS.map((d) => [d.ruleIds[0]!, d.requirement] as const))('GIVEN default props WHEN synthesized THEN security default %s holds (%s)', (ruleId) => {
+    const assertion = assertions[ruleId];
+    expect(assertion).toBeDefined();
+    assertion!(json);
+  });
 
   test('GIVEN the security defaults table THEN every entry is for gcp, has a rule id and a unique first rule id', () => {
     const first = GCP_SECURITY_DEFAULTS.map((d) => d.ruleIds[0]);
@@ -235,7 +238,10 @@ describe('GcpMlPlatform defaults', () => {
     const identities = json.resource!.google_project_service_identity ?? {};
     const byService = Object.fromEntries(Object.entries(identities).map(([id, r]) => [r.service, { id, ...r }]));
     expect(Object.keys(byService).sort()).toEqual(['aiplatform.googleapis.com', 'artifactregistry.googleapis.com']);
-    for (const [agent, service] of [['aiplatform', 'aiplatform.googleapis.com'], ['artifactregistry', 'artifactregistry.googleapis.com']] as const) {
+    for (const [agent, service] of [
+      ['aiplatform', 'aiplatform.googleapis.com'],
+      ['artifactregistry', 'artifactregistry.googleapis.com'],
+    ] as const) {
       const identity = byService[service]!;
       // Routed to the google-beta provider (Terraform would pick google from the type prefix).
       expect(identity.provider).toBe('google-beta');
@@ -520,10 +526,11 @@ describe('GCP resource constructs', () => {
       store.grantReadWrite(identity);
       store.grantReadWrite(identity);
     });
-    expect(resourcesOf(json, 'google_storage_bucket_iam_member').map((m) => m.role).sort()).toEqual([
-      'roles/storage.objectUser',
-      'roles/storage.objectViewer',
-    ]);
+    expect(
+      resourcesOf(json, 'google_storage_bucket_iam_member')
+        .map((m) => m.role)
+        .sort(),
+    ).toEqual(['roles/storage.objectUser', 'roles/storage.objectViewer']);
     const keyGrants = iamMembers(json).filter((m) => m.type === 'google_kms_crypto_key_iam_member' && /google_service_account/.test(m.member));
     expect(keyGrants.map((m) => m.role)).toEqual(['roles/cloudkms.cryptoKeyEncrypterDecrypter']);
   });
@@ -546,7 +553,11 @@ describe('GCP resource constructs', () => {
       registry.grantRead(identity);
       registry.grantWrite(identity);
     });
-    expect(resourcesOf(json, 'google_project_iam_member').map((m) => [m.project, m.role]).sort()).toEqual([
+    expect(
+      resourcesOf(json, 'google_project_iam_member')
+        .map((m) => [m.project, m.role])
+        .sort(),
+    ).toEqual([
       ['contoso-ml-dev', 'roles/aiplatform.user'],
       ['contoso-ml-dev', 'roles/aiplatform.viewer'],
     ]);
@@ -652,7 +663,11 @@ describe('GCP validation', () => {
   });
 
   test.each([
-    ['GcpEncryptionKey', 'rotationPeriodDays', (s: TerraformStack) => new GcpEncryptionKey(s, 'Key', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4', rotationPeriodDays: 0 })],
+    [
+      'GcpEncryptionKey',
+      'rotationPeriodDays',
+      (s: TerraformStack) => new GcpEncryptionKey(s, 'Key', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4', rotationPeriodDays: 0 }),
+    ],
     [
       'GcpArtifactStore',
       'softDeleteRetentionDays',
@@ -677,11 +692,7 @@ describe('GCP validation', () => {
         new GcpImageRegistry(s, 'Registry', { ...common, encryptionKey: new GcpEncryptionKey(s, 'Key', common), untaggedImageRetentionDays: -1 });
       },
     ],
-    [
-      'GcpArtifactStore',
-      'encryptionKey',
-      (s: TerraformStack) => new GcpArtifactStore(s, 'Store', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' }),
-    ],
+    ['GcpArtifactStore', 'encryptionKey', (s: TerraformStack) => new GcpArtifactStore(s, 'Store', { naming: NAMING, projectId: 'contoso-ml-dev', region: 'europe-west4' })],
     [
       'GcpArtifactStore',
       'customerManagedKey',

@@ -81,7 +81,8 @@ describe.each(['aws', 'azure', 'gcp'] as const)('MlPlatformStack on %s with depl
     const steps = Object.values(json.resource.terraform_data) as any[];
     // Training (and, on Azure and GCP, the endpoint rollout) run as release steps; SageMaker's model is a resource.
     expect(steps.length).toBe(cloud === 'aws' ? 1 : 2);
-    if (cloud === 'aws') expect((Object.values(json.resource.aws_sagemaker_model) as any[]).map((m) => m.primary_container[0]?.image ?? m.primary_container.image)).toEqual([URI.aws]);
+    if (cloud === 'aws')
+      expect((Object.values(json.resource.aws_sagemaker_model) as any[]).map((m) => m.primary_container[0]?.image ?? m.primary_container.image)).toEqual([URI.aws]);
     for (const step of steps) {
       expect(JSON.stringify(step.input)).toContain(URI[cloud]);
       expect(step.triggers_replace.image_digest).toBe(DIGEST);

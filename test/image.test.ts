@@ -23,7 +23,7 @@ const FAKE_CONTEXT: Record<string, string> = {
   'tsconfig.build.json': '{}\n',
   'tsconfig.json': '{}\n',
   'README.md': '# fake runtime\n',
-  'Dockerfile': 'FROM node:20-bookworm-slim\nCOPY . /opt/mlops\n',
+  Dockerfile: 'FROM node:20-bookworm-slim\nCOPY . /opt/mlops\n',
   'Dockerfile.dockerignore': '*\n!package.json\n!src/**\n',
   'src/index.ts': 'export const version = 1;\n',
   'src/NOTES.md': 'not in the image\n',
@@ -372,9 +372,9 @@ describe('RuntimeImage validation', () => {
 
 describe('dockerProviderFor', () => {
   test('fails on a registry host with a scheme', () => {
-    expect(() =>
-      synthStack((stack) => dockerProviderFor(stack, platformFor(stack, 'azure'), { registryHost: 'https://x.azurecr.io' })),
-    ).toThrow(/'registryHost' prop of dockerProviderFor/);
+    expect(() => synthStack((stack) => dockerProviderFor(stack, platformFor(stack, 'azure'), { registryHost: 'https://x.azurecr.io' }))).toThrow(
+      /'registryHost' prop of dockerProviderFor/,
+    );
   });
 
   test('takes an explicit registry host (sovereign clouds)', () => {
@@ -493,7 +493,6 @@ function splitTag(name: string): [string, string] {
   const at = name.lastIndexOf(':');
   return [name.slice(0, at), name.slice(at + 1)];
 }
-
 
 describe('RuntimeImage.fromImageUri (an image built elsewhere)', () => {
   const DIGEST = `sha256:${'ab12'.repeat(16)}`;

@@ -99,7 +99,12 @@ scenario({
 /** A team's own identity class: not a construct of the library, granted through the cloud-neutral contract. */
 const CUSTOM_IDENTITY: Record<Cloud, { cloud: Cloud; name: string; id: string; principal: string }> = {
   aws: { cloud: 'aws', name: 'team-scoring', id: `arn:aws:iam::${ACCOUNT}:role/team-scoring`, principal: `arn:aws:iam::${ACCOUNT}:role/team-scoring` },
-  azure: { cloud: 'azure', name: 'team-scoring', id: `/subscriptions/${AZURE.subscriptionId}/resourceGroups/rg-team/providers/Microsoft.ManagedIdentity/userAssignedIdentities/team-scoring`, principal: '22222222-3333-4444-5555-666666666666' },
+  azure: {
+    cloud: 'azure',
+    name: 'team-scoring',
+    id: `/subscriptions/${AZURE.subscriptionId}/resourceGroups/rg-team/providers/Microsoft.ManagedIdentity/userAssignedIdentities/team-scoring`,
+    principal: '22222222-3333-4444-5555-666666666666',
+  },
   gcp: { cloud: 'gcp', name: 'team-scoring', id: `team-scoring@${PROJECT}.iam.gserviceaccount.com`, principal: `serviceAccount:team-scoring@${PROJECT}.iam.gserviceaccount.com` },
 };
 
@@ -162,7 +167,11 @@ scenario({
   },
   check: ({ cloud, tf }) => {
     const all = (type: string): any[] => Object.values(tf.resource[type] ?? {});
-    const created = { aws: ['aws_kms_key', 'aws_s3_bucket', 'aws_ecr_repository', 'aws_iam_role'], azure: ['azurerm_resource_group', 'azurerm_key_vault', 'azurerm_storage_account', 'azurerm_container_registry', 'azurerm_user_assigned_identity'], gcp: ['google_kms_crypto_key', 'google_storage_bucket', 'google_artifact_registry_repository', 'google_service_account'] }[cloud];
+    const created = {
+      aws: ['aws_kms_key', 'aws_s3_bucket', 'aws_ecr_repository', 'aws_iam_role'],
+      azure: ['azurerm_resource_group', 'azurerm_key_vault', 'azurerm_storage_account', 'azurerm_container_registry', 'azurerm_user_assigned_identity'],
+      gcp: ['google_kms_crypto_key', 'google_storage_bucket', 'google_artifact_registry_repository', 'google_service_account'],
+    }[cloud];
     // None of the imported resources is created. Two documented exceptions, each a resource of its own:
     // AWS: a service key for the log group and alert topics (their key policy must name the services, and an
     // imported key's policy is never written); Azure: the workspace's service identity.
@@ -186,7 +195,9 @@ scenario({
       }
       case 'gcp': {
         const members = all('google_storage_bucket_iam_member');
-        expect(members.some((m) => m.bucket === 'contoso-lz-ml-data' && m.member === 'serviceAccount:ml-runner@${PROJECT}.iam.gserviceaccount.com'.replace('${PROJECT}', PROJECT))).toBe(true);
+        expect(
+          members.some((m) => m.bucket === 'contoso-lz-ml-data' && m.member === 'serviceAccount:ml-runner@${PROJECT}.iam.gserviceaccount.com'.replace('${PROJECT}', PROJECT)),
+        ).toBe(true);
         expect(members.some((m) => m.member === custom.principal && m.role === 'roles/storage.objectViewer')).toBe(true);
         break;
       }
@@ -237,14 +248,18 @@ scenario({
         break;
       }
       case 'azure': {
-        const roles = all('azurerm_role_assignment').filter((a) => String(a.principal_id).includes('BatchScoring')).map((a) => a.role_definition_name);
+        const roles = all('azurerm_role_assignment')
+          .filter((a) => String(a.principal_id).includes('BatchScoring'))
+          .map((a) => a.role_definition_name);
         expect(roles).toEqual(expect.arrayContaining(['Storage Blob Data Reader', 'AcrPull']));
         const team = all('azurerm_role_assignment').find((a) => String(a.scope).includes('stteamscoring') && String(a.principal_id).includes('Platform_Identity'));
         expect(team?.role_definition_name).toBe('Storage Blob Data Reader');
         break;
       }
       case 'gcp': {
-        const members = all('google_storage_bucket_iam_member').filter((m) => String(m.member).includes('BatchScoring')).map((m) => m.role);
+        const members = all('google_storage_bucket_iam_member')
+          .filter((m) => String(m.member).includes('BatchScoring'))
+          .map((m) => m.role);
         expect(members).toContain('roles/storage.objectViewer');
         const team = all('google_storage_bucket_iam_member').find((m) => m.bucket === 'contoso-team-scoring-data');
         expect(team?.member).toMatch(/Platform_Identity/);
@@ -292,7 +307,16 @@ scenario({
     // The build context is the runtime package's, staged into the stack's assets.
     const context = path.join(ctx.stackDir, images[0].build.context);
     expect(images[0].build.dockerfile).toBe(`${images[0].build.context}/Dockerfile`);
-    for (const file of ['Dockerfile', 'Dockerfile.dockerignore', 'package.json', 'npm-shrinkwrap.json', 'tsconfig.build.json', 'src/index.ts', 'bin/mlops.js', 'docker/entrypoint.js']) {
+    for (const file of [
+      'Dockerfile',
+      'Dockerfile.dockerignore',
+      'package.json',
+      'npm-shrinkwrap.json',
+      'tsconfig.build.json',
+      'src/index.ts',
+      'bin/mlops.js',
+      'docker/entrypoint.js',
+    ]) {
       expect({ file, exists: fs.existsSync(path.join(context, file)) }).toEqual({ file, exists: true });
     }
     const installed = path.join(ctx.projectDir, 'node_modules', '@cdktf-mlops', 'runtime');
@@ -422,60 +446,78 @@ function timed<T>(what: string, f: () => T): T {
   }
 }
 
-beforeAll(() => {
-  for (const dist of ['dist/lib/index.js', 'training-image/dist/src/index.js', 'release/dist/src/index.js']) {
-    if (!fs.existsSync(path.join(REPO, dist))) throw new Error(`${dist} is missing: run \`npm run build\` first (npm test does).`);
-  }
-  state.work = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'mlops-consumer-'));
-  const tarballs = path.join(state.work, 'tarballs');
-  fs.mkdirSync(tarballs);
-
-  // npm pack, as `npm publish` would (the prepack builds are skipped: npm test has just built).
-  state.packed = timed('pack', () => {
-    const out: Record<string, Packed> = {};
-    for (const ws of [undefined, 'training-image', 'release']) {
-      const r = must(run('npm', REPO, { args: ['pack', '--ignore-scripts', '--json', '--pack-destination', tarballs, ...(ws ? ['-w', ws] : [])] }), `npm pack ${ws ?? ''}`);
-      const [info] = JSON.parse(r.stdout.slice(r.stdout.indexOf('[')));
-      out[info.name] = { file: path.join(tarballs, info.filename), files: info.files.map((f: { path: string }) => f.path), size: info.size, unpackedSize: info.unpackedSize };
+beforeAll(
+  () => {
+    for (const dist of ['dist/lib/index.js', 'training-image/dist/src/index.js', 'release/dist/src/index.js']) {
+      if (!fs.existsSync(path.join(REPO, dist))) throw new Error(`${dist} is missing: run \`npm run build\` first (npm test does).`);
     }
-    return out;
-  });
+    state.work = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'mlops-consumer-'));
+    const tarballs = path.join(state.work, 'tarballs');
+    fs.mkdirSync(tarballs);
 
-  // A fresh cdktf project, outside the repository.
-  const project = path.join(state.work, 'project');
-  state.project = project;
-  fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2));
-  fs.writeFileSync(path.join(project, 'cdktf.json'), JSON.stringify({ language: 'typescript', app: 'node app-aws.js', terraformProviders: [], terraformModules: [] }, null, 2));
-  fs.writeFileSync(
-    path.join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, skipLibCheck: true, esModuleInterop: true, types: ['node'] }, include: ['app-*.ts'] }, null, 2),
-  );
-  const registry = ['cdktf', 'constructs', 'typescript', '@types/node', ...ALL_PROVIDERS].map((p) => `${p}@${installedVersion(p)}`);
-  timed('install', () =>
-    must(
-      run('npm', project, { args: ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...Object.values(state.packed!).map((p) => p.file), ...registry] }),
-      'npm install of the tarballs',
-    ),
-  );
+    // npm pack, as `npm publish` would (the prepack builds are skipped: npm test has just built).
+    state.packed = timed('pack', () => {
+      const out: Record<string, Packed> = {};
+      for (const ws of [undefined, 'training-image', 'release']) {
+        const r = must(run('npm', REPO, { args: ['pack', '--ignore-scripts', '--json', '--pack-destination', tarballs, ...(ws ? ['-w', ws] : [])] }), `npm pack ${ws ?? ''}`);
+        const [info] = JSON.parse(r.stdout.slice(r.stdout.indexOf('[')));
+        out[info.name] = { file: path.join(tarballs, info.filename), files: info.files.map((f: { path: string }) => f.path), size: info.size, unpackedSize: info.unpackedSize };
+      }
+      return out;
+    });
 
-  // The consumer's code, type-checked against the shipped declarations, then one synth per cloud.
-  for (const cloud of CLOUDS) fs.writeFileSync(path.join(project, `app-${cloud}.ts`), appSource(cloud));
-  timed('tsc', () => must(run(process.execPath, project, { args: [path.join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'] }), 'tsc on the consumer app'));
-  state.apps = timed('synth', () => {
-    const apps = {} as Record<Cloud, { providers: string[]; library: string }>;
-    for (const cloud of CLOUDS) {
-      const r = must(run(process.execPath, project, { args: [`app-${cloud}.js`], env: { CDKTF_OUTDIR: path.join(project, 'cdktf.out') } }), `synth of app-${cloud}`);
-      apps[cloud] = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    }
-    return apps;
-  });
-}, 15 * 60 * 1000);
+    // A fresh cdktf project, outside the repository.
+    const project = path.join(state.work, 'project');
+    state.project = project;
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2));
+    fs.writeFileSync(path.join(project, 'cdktf.json'), JSON.stringify({ language: 'typescript', app: 'node app-aws.js', terraformProviders: [], terraformModules: [] }, null, 2));
+    fs.writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify(
+        {
+          compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, skipLibCheck: true, esModuleInterop: true, types: ['node'] },
+          include: ['app-*.ts'],
+        },
+        null,
+        2,
+      ),
+    );
+    const registry = ['cdktf', 'constructs', 'typescript', '@types/node', ...ALL_PROVIDERS].map((p) => `${p}@${installedVersion(p)}`);
+    timed('install', () =>
+      must(
+        run('npm', project, {
+          args: ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...Object.values(state.packed!).map((p) => p.file), ...registry],
+        }),
+        'npm install of the tarballs',
+      ),
+    );
+
+    // The consumer's code, type-checked against the shipped declarations, then one synth per cloud.
+    for (const cloud of CLOUDS) fs.writeFileSync(path.join(project, `app-${cloud}.ts`), appSource(cloud));
+    timed('tsc', () =>
+      must(run(process.execPath, project, { args: [path.join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'] }), 'tsc on the consumer app'),
+    );
+    state.apps = timed('synth', () => {
+      const apps = {} as Record<Cloud, { providers: string[]; library: string }>;
+      for (const cloud of CLOUDS) {
+        const r = must(run(process.execPath, project, { args: [`app-${cloud}.js`], env: { CDKTF_OUTDIR: path.join(project, 'cdktf.out') } }), `synth of app-${cloud}`);
+        apps[cloud] = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      }
+      return apps;
+    });
+  },
+  15 * 60 * 1000,
+);
 
 afterAll(() => {
   // The figures for the report: how long each phase took, and what the packages weigh.
   const sizes = Object.entries(state.packed ?? {}).map(([name, p]) => `${name} ${(p.size / 1024).toFixed(0)} kB packed, ${(p.unpackedSize / 1024).toFixed(0)} kB unpacked`);
-  console.log(`packed install: ${Object.entries(state.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}; ${sizes.join('; ')}`);
+  console.log(
+    `packed install: ${Object.entries(state.timings)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join(', ')}; ${sizes.join('; ')}`,
+  );
   if (state.work && !process.env.MLOPS_KEEP_CONSUMER) fs.rmSync(state.work, { recursive: true, force: true });
 });
 
@@ -484,14 +526,37 @@ afterAll(() => {
 describe('the packed packages', () => {
   test('cdktf-mlops ships the compiled library, its declarations, source maps with their sources, LICENSE and CHANGELOG — nothing else', () => {
     const files = state.packed!['cdktf-mlops']!.files;
-    for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/aws/index.js', 'dist/lib/aws/index.d.ts', 'lib/index.ts']) expect(files).toContain(f);
+    for (const f of [
+      'package.json',
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'dist/lib/aws/index.js',
+      'dist/lib/aws/index.d.ts',
+      'lib/index.ts',
+    ])
+      expect(files).toContain(f);
     // (npm adds every README it finds: lib/image/README.md documents the image delivery.)
     expect(files.filter((f) => !/^(dist\/lib\/.*\.(js|js\.map|d\.ts)|lib\/.*\.ts|lib\/.*README\.md|package\.json|LICENSE|CHANGELOG\.md|README\.md)$/.test(f))).toEqual([]);
   });
 
   test('@cdktf-mlops/runtime ships its code, CLI, and the image build context with its own lockfile', () => {
     const files = state.packed!['@cdktf-mlops/runtime']!.files;
-    for (const f of ['LICENSE', 'bin/mlops.js', 'dist/src/index.js', 'dist/src/cli/main.js', 'Dockerfile', 'Dockerfile.dockerignore', 'npm-shrinkwrap.json', 'tsconfig.build.json', 'src/index.ts', 'docker/entrypoint.js']) expect(files).toContain(f);
+    for (const f of [
+      'LICENSE',
+      'bin/mlops.js',
+      'dist/src/index.js',
+      'dist/src/cli/main.js',
+      'Dockerfile',
+      'Dockerfile.dockerignore',
+      'npm-shrinkwrap.json',
+      'tsconfig.build.json',
+      'src/index.ts',
+      'docker/entrypoint.js',
+    ])
+      expect(files).toContain(f);
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('dist/bench/'))).toBe(false);
   });
 
@@ -515,7 +580,10 @@ describe('the packed packages', () => {
 
   test('the consumer’s code also type-checks with moduleResolution node16 (the "types" conditions of the exports map)', () => {
     const tsc = path.join(state.project!, 'node_modules', 'typescript', 'bin', 'tsc');
-    must(run(process.execPath, state.project!, { args: [tsc, '-p', 'tsconfig.json', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16'] }), 'tsc --moduleResolution node16');
+    must(
+      run(process.execPath, state.project!, { args: [tsc, '-p', 'tsconfig.json', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16'] }),
+      'tsc --moduleResolution node16',
+    );
   });
 
   test('the installed library is the consumer’s copy, not this repository', () => {
@@ -551,7 +619,10 @@ describe('the runtime image build context from the package, without Docker', () 
     // The same commands as the Dockerfile's build stage (COPY package.json npm-shrinkwrap.json, npm ci, COPY src, tsc).
     timed('image build stage', () => {
       must(run('npm', build, { args: ['ci', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'] }), 'npm ci in the image context');
-      must(run(process.execPath, build, { args: [path.join(build, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'] }), 'tsc -p tsconfig.build.json in the image context');
+      must(
+        run(process.execPath, build, { args: [path.join(build, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'] }),
+        'tsc -p tsconfig.build.json in the image context',
+      );
     });
     expect(fs.existsSync(path.join(build, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
     const help = must(run(process.execPath, build, { args: ['docker/entrypoint.js', '--help'] }), 'the entrypoint');

@@ -60,7 +60,11 @@ function key(s: TerraformStack): KmsKey {
   return new KmsKey(s, 'Key', { enableKeyRotation: true, policy: doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }) });
 }
 
-function publicAccessBlock(s: TerraformStack, b: S3Bucket, flags: Partial<Record<'blockPublicAcls' | 'blockPublicPolicy' | 'ignorePublicAcls' | 'restrictPublicBuckets', boolean>> = {}) {
+function publicAccessBlock(
+  s: TerraformStack,
+  b: S3Bucket,
+  flags: Partial<Record<'blockPublicAcls' | 'blockPublicPolicy' | 'ignorePublicAcls' | 'restrictPublicBuckets', boolean>> = {},
+) {
   return new S3BucketPublicAccessBlock(s, 'PublicAccessBlock', {
     bucket: b.id,
     blockPublicAcls: true,
@@ -82,7 +86,14 @@ function lifecycle(s: TerraformStack, b: S3Bucket, rule: Partial<S3BucketLifecyc
   return new S3BucketLifecycleConfiguration(s, 'Lifecycle', { bucket: b.id, rule: [{ id: 'r', status: 'Enabled', filter: [{ prefix: '' }], ...rule }] });
 }
 
-const TLS_DENY = { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::contoso-artifacts', 'arn:aws:s3:::contoso-artifacts/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
+const TLS_DENY = {
+  Sid: 'DenyInsecureTransport',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: ['arn:aws:s3:::contoso-artifacts', 'arn:aws:s3:::contoso-artifacts/*'],
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+};
 
 function repo(s: TerraformStack, config: Partial<EcrRepositoryConfig>) {
   return new EcrRepository(s, 'Repo', {
@@ -154,7 +165,11 @@ function model(s: TerraformStack, vpc: boolean) {
 
 function trainingStep(s: TerraformStack, vpc: boolean) {
   new TerraformData(s, 'Step', {
-    input: { cloud: 'aws', kind: 'training', aws: { region: 'eu-west-1', ...(vpc ? { vpc: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] } } : {}) } },
+    input: {
+      cloud: 'aws',
+      kind: 'training',
+      aws: { region: 'eu-west-1', ...(vpc ? { vpc: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'] } } : {}) },
+    },
   });
 }
 
@@ -183,8 +198,20 @@ interface Case {
 
 const CASES: Case[] = [
   // Key management
-  { rule: 'CKV_AWS_7', name: 'rotation off', path: 'Key', bad: (s) => new KmsKey(s, 'Key', { enableKeyRotation: false }), good: (s) => new KmsKey(s, 'Key', { enableKeyRotation: true }) },
-  { rule: 'CKV_AWS_7', name: 'rotation not set', path: 'Key', bad: (s) => new KmsKey(s, 'Key', {}), good: (s) => new KmsKey(s, 'Key', { customerMasterKeySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }) },
+  {
+    rule: 'CKV_AWS_7',
+    name: 'rotation off',
+    path: 'Key',
+    bad: (s) => new KmsKey(s, 'Key', { enableKeyRotation: false }),
+    good: (s) => new KmsKey(s, 'Key', { enableKeyRotation: true }),
+  },
+  {
+    rule: 'CKV_AWS_7',
+    name: 'rotation not set',
+    path: 'Key',
+    bad: (s) => new KmsKey(s, 'Key', {}),
+    good: (s) => new KmsKey(s, 'Key', { customerMasterKeySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }),
+  },
   { rule: 'CKV2_AWS_64', name: 'no key policy', path: 'Key', bad: (s) => new KmsKey(s, 'Key', { enableKeyRotation: true }), good: (s) => key(s) },
   {
     rule: 'CKV2_AWS_64',
@@ -201,25 +228,60 @@ const CASES: Case[] = [
     name: 'key policy open to "*"',
     path: 'Key',
     bad: (s) => new KmsKey(s, 'Key', { enableKeyRotation: true, policy: doc({ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*' }) }),
-    good: (s) => new KmsKey(s, 'Key', { enableKeyRotation: true, policy: doc({ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:CallerAccount': '123456789012' } } }) }),
+    good: (s) =>
+      new KmsKey(s, 'Key', {
+        enableKeyRotation: true,
+        policy: doc({ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:CallerAccount': '123456789012' } } }),
+      }),
   },
   {
     rule: 'CKV_AWS_33',
     name: 'aws_kms_key_policy open to {"AWS": "*"}',
     path: 'KeyPolicy',
     bad: (s) => new KmsKeyPolicy(s, 'KeyPolicy', { keyId: 'k', policy: doc({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }) }),
-    good: (s) => new KmsKeyPolicy(s, 'KeyPolicy', { keyId: 'k', policy: doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }) }),
+    good: (s) =>
+      new KmsKeyPolicy(s, 'KeyPolicy', { keyId: 'k', policy: doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }) }),
   },
   // S3
   { rule: 'CKV2_AWS_6', name: 'no public access block', path: 'Bucket', bad: (s) => bucket(s), good: (s) => publicAccessBlock(s, bucket(s)) },
-  { rule: 'CKV_AWS_53', name: 'block_public_acls false', path: 'PublicAccessBlock', bad: (s) => publicAccessBlock(s, bucket(s), { blockPublicAcls: false }), good: (s) => publicAccessBlock(s, bucket(s)) },
-  { rule: 'CKV_AWS_54', name: 'block_public_policy false', path: 'PublicAccessBlock', bad: (s) => publicAccessBlock(s, bucket(s), { blockPublicPolicy: false }), good: (s) => publicAccessBlock(s, bucket(s)) },
-  { rule: 'CKV_AWS_55', name: 'ignore_public_acls false', path: 'PublicAccessBlock', bad: (s) => publicAccessBlock(s, bucket(s), { ignorePublicAcls: false }), good: (s) => publicAccessBlock(s, bucket(s)) },
-  { rule: 'CKV_AWS_56', name: 'restrict_public_buckets false', path: 'PublicAccessBlock', bad: (s) => publicAccessBlock(s, bucket(s), { restrictPublicBuckets: false }), good: (s) => publicAccessBlock(s, bucket(s)) },
+  {
+    rule: 'CKV_AWS_53',
+    name: 'block_public_acls false',
+    path: 'PublicAccessBlock',
+    bad: (s) => publicAccessBlock(s, bucket(s), { blockPublicAcls: false }),
+    good: (s) => publicAccessBlock(s, bucket(s)),
+  },
+  {
+    rule: 'CKV_AWS_54',
+    name: 'block_public_policy false',
+    path: 'PublicAccessBlock',
+    bad: (s) => publicAccessBlock(s, bucket(s), { blockPublicPolicy: false }),
+    good: (s) => publicAccessBlock(s, bucket(s)),
+  },
+  {
+    rule: 'CKV_AWS_55',
+    name: 'ignore_public_acls false',
+    path: 'PublicAccessBlock',
+    bad: (s) => publicAccessBlock(s, bucket(s), { ignorePublicAcls: false }),
+    good: (s) => publicAccessBlock(s, bucket(s)),
+  },
+  {
+    rule: 'CKV_AWS_56',
+    name: 'restrict_public_buckets false',
+    path: 'PublicAccessBlock',
+    bad: (s) => publicAccessBlock(s, bucket(s), { restrictPublicBuckets: false }),
+    good: (s) => publicAccessBlock(s, bucket(s)),
+  },
   { rule: 'CKV_AWS_19', name: 'no encryption configuration', path: 'Bucket', bad: (s) => bucket(s), good: (s) => encryption(s, bucket(s), 'AES256') },
   { rule: 'CKV_AWS_145', name: 'SSE-S3 instead of KMS', path: 'Encryption', bad: (s) => encryption(s, bucket(s), 'AES256'), good: (s) => encryption(s, bucket(s), 'aws:kms') },
   { rule: 'CKV_AWS_145', name: 'no encryption configuration', path: 'Bucket', bad: (s) => bucket(s), good: (s) => encryption(s, bucket(s), 'aws:kms:dsse') },
-  { rule: 'CKV_AWS_21', name: 'no versioning', path: 'Bucket', bad: (s) => bucket(s), good: (s) => new S3BucketVersioningA(s, 'Versioning', { bucket: bucket(s).id, versioningConfiguration: { status: 'Enabled' } }) },
+  {
+    rule: 'CKV_AWS_21',
+    name: 'no versioning',
+    path: 'Bucket',
+    bad: (s) => bucket(s),
+    good: (s) => new S3BucketVersioningA(s, 'Versioning', { bucket: bucket(s).id, versioningConfiguration: { status: 'Enabled' } }),
+  },
   {
     rule: 'CKV_AWS_21',
     name: 'versioning suspended (bucket named literally)',
@@ -240,8 +302,20 @@ const CASES: Case[] = [
     bad: (s) => new S3BucketOwnershipControls(s, 'Ownership', { bucket: bucket(s).id, rule: { objectOwnership: 'ObjectWriter' } }),
     good: (s) => new S3BucketOwnershipControls(s, 'Ownership', { bucket: bucket(s).id, rule: { objectOwnership: 'BucketOwnerEnforced' } }),
   },
-  { rule: 'CKV2_AWS_65', name: 'no ownership controls', path: 'Bucket', bad: (s) => bucket(s), good: (s) => new S3BucketOwnershipControls(s, 'Ownership', { bucket: bucket(s).id, rule: { objectOwnership: 'BucketOwnerEnforced' } }) },
-  { rule: 'AwsSolutions-S10', name: 'no bucket policy', path: 'Bucket', bad: (s) => bucket(s), good: (s) => new S3BucketPolicy(s, 'Policy', { bucket: bucket(s).id, policy: doc(TLS_DENY) }) },
+  {
+    rule: 'CKV2_AWS_65',
+    name: 'no ownership controls',
+    path: 'Bucket',
+    bad: (s) => bucket(s),
+    good: (s) => new S3BucketOwnershipControls(s, 'Ownership', { bucket: bucket(s).id, rule: { objectOwnership: 'BucketOwnerEnforced' } }),
+  },
+  {
+    rule: 'AwsSolutions-S10',
+    name: 'no bucket policy',
+    path: 'Bucket',
+    bad: (s) => bucket(s),
+    good: (s) => new S3BucketPolicy(s, 'Policy', { bucket: bucket(s).id, policy: doc(TLS_DENY) }),
+  },
   {
     rule: 'AwsSolutions-S10',
     name: 'policy without the TLS deny',
@@ -256,14 +330,30 @@ const CASES: Case[] = [
     rule: 'CKV_AWS_70',
     name: 'bucket policy allows "*"',
     path: 'Policy',
-    bad: (s) => new S3BucketPolicy(s, 'Policy', { bucket: bucket(s).id, policy: doc(TLS_DENY, { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::contoso-artifacts/*' }) }),
+    bad: (s) =>
+      new S3BucketPolicy(s, 'Policy', {
+        bucket: bucket(s).id,
+        policy: doc(TLS_DENY, { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::contoso-artifacts/*' }),
+      }),
     good: (s) =>
       new S3BucketPolicy(s, 'Policy', {
         bucket: bucket(s).id,
-        policy: doc(TLS_DENY, { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::contoso-artifacts/*', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc' } } }),
+        policy: doc(TLS_DENY, {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::contoso-artifacts/*',
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc' } },
+        }),
       }),
   },
-  { rule: 'CKV2_AWS_61', name: 'no lifecycle configuration', path: 'Bucket', bad: (s) => bucket(s), good: (s) => lifecycle(s, bucket(s), { abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }] }) },
+  {
+    rule: 'CKV2_AWS_61',
+    name: 'no lifecycle configuration',
+    path: 'Bucket',
+    bad: (s) => bucket(s),
+    good: (s) => lifecycle(s, bucket(s), { abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }] }),
+  },
   {
     rule: 'CKV_AWS_300',
     name: 'no abort of incomplete uploads',
@@ -301,9 +391,15 @@ const CASES: Case[] = [
     rule: 'CKV_AWS_98',
     name: 'endpoint configuration without KMS',
     path: 'EndpointConfig',
-    bad: (s) => new SagemakerEndpointConfiguration(s, 'EndpointConfig', { productionVariants: [{ modelName: 'm', variantName: 'blue', instanceType: 'ml.m5.large', initialInstanceCount: 1 }] }),
+    bad: (s) =>
+      new SagemakerEndpointConfiguration(s, 'EndpointConfig', {
+        productionVariants: [{ modelName: 'm', variantName: 'blue', instanceType: 'ml.m5.large', initialInstanceCount: 1 }],
+      }),
     good: (s) =>
-      new SagemakerEndpointConfiguration(s, 'EndpointConfig', { kmsKeyArn: key(s).arn, productionVariants: [{ modelName: 'm', variantName: 'blue', instanceType: 'ml.m5.large', initialInstanceCount: 1 }] }),
+      new SagemakerEndpointConfiguration(s, 'EndpointConfig', {
+        kmsKeyArn: key(s).arn,
+        productionVariants: [{ modelName: 'm', variantName: 'blue', instanceType: 'ml.m5.large', initialInstanceCount: 1 }],
+      }),
   },
   // IAM
   {
@@ -313,7 +409,13 @@ const CASES: Case[] = [
     bad: (s) => new IamPolicy(s, 'Admin', { name: 'admin', policy: doc(allow('*', '*')) }),
     good: (s) => new IamPolicy(s, 'Admin', { name: 'admin', policy: doc(allow('s3:GetObject', 'arn:aws:s3:::contoso-artifacts/*')) }),
   },
-  { rule: 'CKV_AWS_63', name: 'Action "*"', path: 'Policy', bad: (s) => rolePolicy(s, doc(allow('*', 'arn:aws:s3:::b'))), good: (s) => rolePolicy(s, doc(allow('s3:ListBucket', 'arn:aws:s3:::b'))) },
+  {
+    rule: 'CKV_AWS_63',
+    name: 'Action "*"',
+    path: 'Policy',
+    bad: (s) => rolePolicy(s, doc(allow('*', 'arn:aws:s3:::b'))),
+    good: (s) => rolePolicy(s, doc(allow('s3:ListBucket', 'arn:aws:s3:::b'))),
+  },
   {
     rule: 'CKV_AWS_63',
     name: 'Allow with NotAction',
@@ -377,8 +479,18 @@ const CASES: Case[] = [
     rule: 'AwsSolutions-IAM4',
     name: 'AWS managed policy attached',
     path: 'Role',
-    bad: (s) => new IamRole(s, 'Role', { name: 'r', assumeRolePolicy: doc({ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }), managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSageMakerFullAccess'] }),
-    good: (s) => new IamRole(s, 'Role', { name: 'r', assumeRolePolicy: doc({ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }), managedPolicyArns: ['arn:aws:iam::123456789012:policy/own'] }),
+    bad: (s) =>
+      new IamRole(s, 'Role', {
+        name: 'r',
+        assumeRolePolicy: doc({ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+        managedPolicyArns: ['arn:aws:iam::aws:policy/AmazonSageMakerFullAccess'],
+      }),
+    good: (s) =>
+      new IamRole(s, 'Role', {
+        name: 'r',
+        assumeRolePolicy: doc({ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+        managedPolicyArns: ['arn:aws:iam::123456789012:policy/own'],
+      }),
   },
   {
     rule: 'MLOPS_AWS_NO_ACCESS_KEY',
@@ -400,7 +512,12 @@ const CASES: Case[] = [
     name: 'GitHub trust for every repository of the owner',
     path: 'Role',
     bad: (s) => githubRole(s, { ...PINNED_GITHUB, StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:contoso/*' } }),
-    good: (s) => githubRole(s, { ...PINNED_GITHUB, StringEquals: { ...PINNED_GITHUB.StringEquals, 'token.actions.githubusercontent.com:sub': 'repo:contoso/mlops:ref:refs/heads/main' }, StringLike: undefined }),
+    good: (s) =>
+      githubRole(s, {
+        ...PINNED_GITHUB,
+        StringEquals: { ...PINNED_GITHUB.StringEquals, 'token.actions.githubusercontent.com:sub': 'repo:contoso/mlops:ref:refs/heads/main' },
+        StringLike: undefined,
+      }),
   },
   {
     rule: 'CKV_AWS_358',
@@ -440,11 +557,21 @@ const CASES: Case[] = [
     rule: 'MLOPS_AWS_PUBLIC_POLICY',
     name: 'topic policy open to "*"',
     path: 'TopicPolicy',
-    bad: (s) => new SnsTopicPolicy(s, 'TopicPolicy', { arn: new SnsTopic(s, 'Topic', { name: 't' }).arn, policy: doc({ Effect: 'Allow', Principal: '*', Action: 'sns:Publish', Resource: '*' }) }),
+    bad: (s) =>
+      new SnsTopicPolicy(s, 'TopicPolicy', {
+        arn: new SnsTopic(s, 'Topic', { name: 't' }).arn,
+        policy: doc({ Effect: 'Allow', Principal: '*', Action: 'sns:Publish', Resource: '*' }),
+      }),
     good: (s) =>
       new SnsTopicPolicy(s, 'TopicPolicy', {
         arn: new SnsTopic(s, 'Topic', { name: 't' }).arn,
-        policy: doc({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: '*', Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } }),
+        policy: doc({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+        }),
       }),
   },
   {
@@ -501,7 +628,13 @@ const CASES: Case[] = [
         enableKeyRotation: true,
         policy: doc(
           { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' },
-          { Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*', Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] }, Bool: { 'aws:ViaAWSService': 'false' } } },
+          {
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'kms:*',
+            Resource: '*',
+            Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] }, Bool: { 'aws:ViaAWSService': 'false' } },
+          },
         ),
       }),
     good: (s) =>
@@ -514,7 +647,11 @@ const CASES: Case[] = [
             Principal: '*',
             Action: 'kms:*',
             Resource: '*',
-            Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] }, Bool: { 'aws:ViaAWSService': 'false' }, ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/Adm*'] } },
+            Condition: {
+              NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] },
+              Bool: { 'aws:ViaAWSService': 'false' },
+              ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/Adm*'] },
+            },
           },
         ),
       }),
@@ -637,7 +774,9 @@ describe('deploy readiness: the mode and the deployers decide', () => {
       new S3BucketPolicy(s, 'Policy', { bucket: b.id, policy: doc(networkGuard(b, [])) });
     }, DEPLOYERS);
     const [hit] = report.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AWS_DENY_LOCKOUT');
-    expect(hit!.found).toBe(`policy statement 1 ("DenyDataAccessOutsideAllowedNetworks") denies s3:PutObject, s3:GetObject to the deployer ${ADMIN}: none of its conditions exempts it`);
+    expect(hit!.found).toBe(
+      `policy statement 1 ("DenyDataAccessOutsideAllowedNetworks") denies s3:PutObject, s3:GetObject to the deployer ${ADMIN}: none of its conditions exempts it`,
+    );
     expect(hit!.fix).toContain('ArnNotEquals aws:PrincipalArn');
   });
 });

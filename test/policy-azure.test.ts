@@ -55,7 +55,10 @@ function storage(s: TerraformStack, config: Partial<StorageAccountConfig> = {}):
     publicNetworkAccessEnabled: false,
     networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], ipRules: [] },
     blobProperties: { deleteRetentionPolicy: { days: 30 }, containerDeleteRetentionPolicy: { days: 30 } },
-    customerManagedKey: { keyVaultKeyId: 'https://kv.vault.azure.net/keys/cmk', userAssignedIdentityId: `${SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id` },
+    customerManagedKey: {
+      keyVaultKeyId: 'https://kv.vault.azure.net/keys/cmk',
+      userAssignedIdentityId: `${SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id`,
+    },
     identity: { type: 'UserAssigned', identityIds: [`${SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id`] },
     ...config,
   });
@@ -161,7 +164,15 @@ function managementPlaneOnly(s: TerraformStack): void {
 }
 
 function key(s: TerraformStack, v: KeyVault, dependsOn: import('cdktf').ITerraformDependable[] = []): KeyVaultKey {
-  return new KeyVaultKey(s, 'Key', { name: 'cmk', keyVaultId: v.id, keyType: 'RSA', keySize: 3072, keyOpts: ['wrapKey', 'unwrapKey'], expirationDate: '2030-01-01T00:00:00Z', dependsOn });
+  return new KeyVaultKey(s, 'Key', {
+    name: 'cmk',
+    keyVaultId: v.id,
+    keyType: 'RSA',
+    keySize: 3072,
+    keyOpts: ['wrapKey', 'unwrapKey'],
+    expirationDate: '2030-01-01T00:00:00Z',
+    dependsOn,
+  });
 }
 
 function officer(s: TerraformStack, v: KeyVault, principalId = DEPLOYER): RoleAssignment {
@@ -237,7 +248,7 @@ const CASES: Case[] = [
   // Deploy readiness
   {
     rule: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',
-    name: 'firewalled mode, the key\'s vault lets no range through',
+    name: "firewalled mode, the key's vault lets no range through",
     path: 'Key',
     options: { networkMode: 'firewalled', deployers: [DEPLOYER] },
     bad: (s) => key(s, vault(s)),
@@ -245,7 +256,7 @@ const CASES: Case[] = [
   },
   {
     rule: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',
-    name: 'private mode, the key does not wait for the vault\'s private endpoint',
+    name: "private mode, the key does not wait for the vault's private endpoint",
     path: 'Key',
     options: { networkMode: 'private', deployers: [DEPLOYER] },
     bad: (s) => {
@@ -286,7 +297,7 @@ const CASES: Case[] = [
   },
   {
     rule: 'MLOPS_DEPLOY_AZURE_WRITE_ROLE',
-    name: 'the key does not wait for the deployer\'s role',
+    name: "the key does not wait for the deployer's role",
     path: 'Key',
     options: { networkMode: 'firewalled', deployers: [DEPLOYER] },
     bad: (s) => {
@@ -366,7 +377,13 @@ const CASES: Case[] = [
   { rule: 'CKV_AZURE_144', name: 'workspace public', path: 'Workspace', bad: (s) => workspace(s, true), good: (s) => workspace(s, false) },
   { rule: 'CKV_AZURE_144', name: 'workspace public by default', path: 'Workspace', bad: (s) => workspace(s, undefined), good: (s) => workspace(s, false) },
   { rule: 'CKV_AZURE_142', name: 'local auth on', path: 'Cluster', bad: (s) => cluster(s, { localAuthEnabled: true }), good: (s) => cluster(s) },
-  { rule: 'CKV_AZURE_150', name: 'min nodes 2', path: 'Cluster', bad: (s) => cluster(s, { scaleSettings: { minNodeCount: 2, maxNodeCount: 4, scaleDownNodesAfterIdleDuration: 'PT10M' } }), good: (s) => cluster(s) },
+  {
+    rule: 'CKV_AZURE_150',
+    name: 'min nodes 2',
+    path: 'Cluster',
+    bad: (s) => cluster(s, { scaleSettings: { minNodeCount: 2, maxNodeCount: 4, scaleDownNodesAfterIdleDuration: 'PT10M' } }),
+    good: (s) => cluster(s),
+  },
   { rule: 'MLOPS_AZURE_ML_NO_PUBLIC_SSH', name: 'public SSH', path: 'Cluster', bad: (s) => cluster(s, { sshPublicAccessEnabled: true }), good: (s) => cluster(s) },
   // Registry
   { rule: 'CKV_AZURE_137', name: 'admin user', path: 'Registry', bad: (s) => registry(s, { adminEnabled: true }), good: (s) => registry(s) },
@@ -388,7 +405,13 @@ const CASES: Case[] = [
   { rule: 'CKV_AZURE_167', name: 'no retention policy', path: 'Registry', bad: (s) => registry(s, { retentionPolicyInDays: undefined }), good: (s) => registry(s) },
   { rule: 'CKV_AZURE_237', name: 'no dedicated data endpoint', path: 'Registry', bad: (s) => registry(s, { dataEndpointEnabled: false }), good: (s) => registry(s) },
   // Storage
-  { rule: 'CKV_AZURE_3', name: 'HTTP allowed', path: 'Storage', bad: (s) => storage(s, { httpsTrafficOnlyEnabled: false }), good: (s) => storage(s, { httpsTrafficOnlyEnabled: undefined }) },
+  {
+    rule: 'CKV_AZURE_3',
+    name: 'HTTP allowed',
+    path: 'Storage',
+    bad: (s) => storage(s, { httpsTrafficOnlyEnabled: false }),
+    good: (s) => storage(s, { httpsTrafficOnlyEnabled: undefined }),
+  },
   { rule: 'CKV_AZURE_44', name: 'TLS 1.0', path: 'Storage', bad: (s) => storage(s, { minTlsVersion: 'TLS1_0' }), good: (s) => storage(s) },
   { rule: 'CKV2_AZURE_40', name: 'shared keys by default', path: 'Storage', bad: (s) => storage(s, { sharedAccessKeyEnabled: undefined }), good: (s) => storage(s) },
   { rule: 'CKV_AZURE_244', name: 'local users on', path: 'Storage', bad: (s) => storage(s, { localUserEnabled: true }), good: (s) => storage(s) },
@@ -425,7 +448,13 @@ const CASES: Case[] = [
     bad: (s) => new StorageAccountNetworkRulesA(s, 'Firewall', { storageAccountId: storage(s, { networkRules: undefined }).id, defaultAction: 'Allow' }),
     good: (s) => new StorageAccountNetworkRulesA(s, 'Firewall', { storageAccountId: storage(s, { networkRules: undefined }).id, defaultAction: 'Deny', bypass: ['AzureServices'] }),
   },
-  { rule: 'CKV_AZURE_36', name: 'no AzureServices bypass', path: 'Storage', bad: (s) => storage(s, { networkRules: { defaultAction: 'Deny', bypass: ['None'] } }), good: (s) => storage(s) },
+  {
+    rule: 'CKV_AZURE_36',
+    name: 'no AzureServices bypass',
+    path: 'Storage',
+    bad: (s) => storage(s, { networkRules: { defaultAction: 'Deny', bypass: ['None'] } }),
+    good: (s) => storage(s),
+  },
   {
     rule: 'CKV2_AZURE_38',
     name: 'no container soft delete',
@@ -455,7 +484,15 @@ const CASES: Case[] = [
     name: 'key without expiry',
     path: 'Key',
     bad: (s) => new KeyVaultKey(s, 'Key', { name: 'cmk', keyVaultId: vault(s).id, keyType: 'RSA', keySize: 3072, keyOpts: ['wrapKey', 'unwrapKey'] }),
-    good: (s) => new KeyVaultKey(s, 'Key', { name: 'cmk', keyVaultId: vault(s).id, keyType: 'RSA', keySize: 3072, keyOpts: ['wrapKey', 'unwrapKey'], expirationDate: '${timeadd(timestamp(), "8760h")}' }),
+    good: (s) =>
+      new KeyVaultKey(s, 'Key', {
+        name: 'cmk',
+        keyVaultId: vault(s).id,
+        keyType: 'RSA',
+        keySize: 3072,
+        keyOpts: ['wrapKey', 'unwrapKey'],
+        expirationDate: '${timeadd(timestamp(), "8760h")}',
+      }),
   },
   // Identity
   {
@@ -521,13 +558,37 @@ const CASES: Case[] = [
       new NetworkSecurityGroup(s, 'Nsg', {
         ...RG,
         name: 'nsg',
-        securityRule: [{ name: 'ssh', priority: 100, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefixes: ['0.0.0.0/0'], destinationAddressPrefix: '*' }],
+        securityRule: [
+          {
+            name: 'ssh',
+            priority: 100,
+            direction: 'Inbound',
+            access: 'Allow',
+            protocol: 'Tcp',
+            sourcePortRange: '*',
+            destinationPortRange: '22',
+            sourceAddressPrefixes: ['0.0.0.0/0'],
+            destinationAddressPrefix: '*',
+          },
+        ],
       }),
     good: (s) =>
       new NetworkSecurityGroup(s, 'Nsg', {
         ...RG,
         name: 'nsg',
-        securityRule: [{ name: 'ssh', priority: 100, direction: 'Inbound', access: 'Deny', protocol: 'Tcp', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefix: '*', destinationAddressPrefix: '*' }],
+        securityRule: [
+          {
+            name: 'ssh',
+            priority: 100,
+            direction: 'Inbound',
+            access: 'Deny',
+            protocol: 'Tcp',
+            sourcePortRange: '*',
+            destinationPortRange: '22',
+            sourceAddressPrefix: '*',
+            destinationAddressPrefix: '*',
+          },
+        ],
       }),
   },
 ];
@@ -577,6 +638,19 @@ test('public endpoints pass when the config allows public network access, and th
   );
   expect(report.violations).toEqual([]);
   expect(report.rulesRelaxed.map((r) => r.ruleId).sort()).toEqual(
-    ['MLOPS_RELEASE_PUBLIC_ENDPOINT', 'CKV2_GCP_33', 'CKV_AZURE_109', 'CKV_AZURE_139', 'CKV_AZURE_144', 'CKV_AZURE_189', 'CKV_AZURE_35', 'CKV_AZURE_59', 'MLOPS_AWS_OPEN_INGRESS', 'MLOPS_AZURE_ML_NO_PUBLIC_SSH', 'MLOPS_AZURE_OPEN_INGRESS', 'MLOPS_GCP_OPEN_INGRESS'].sort(),
+    [
+      'MLOPS_RELEASE_PUBLIC_ENDPOINT',
+      'CKV2_GCP_33',
+      'CKV_AZURE_109',
+      'CKV_AZURE_139',
+      'CKV_AZURE_144',
+      'CKV_AZURE_189',
+      'CKV_AZURE_35',
+      'CKV_AZURE_59',
+      'MLOPS_AWS_OPEN_INGRESS',
+      'MLOPS_AZURE_ML_NO_PUBLIC_SSH',
+      'MLOPS_AZURE_OPEN_INGRESS',
+      'MLOPS_GCP_OPEN_INGRESS',
+    ].sort(),
   );
 });

@@ -86,7 +86,11 @@ function sa(s: TerraformStack): ServiceAccount {
   return new ServiceAccount(s, 'Sa', { accountId: 'ml' });
 }
 
-function githubProvider(s: TerraformStack, attributeCondition: string | undefined, mapping: Record<string, string> = { 'google.subject': 'assertion.sub', 'attribute.repository': 'assertion.repository' }) {
+function githubProvider(
+  s: TerraformStack,
+  attributeCondition: string | undefined,
+  mapping: Record<string, string> = { 'google.subject': 'assertion.sub', 'attribute.repository': 'assertion.repository' },
+) {
   return new IamWorkloadIdentityPoolProvider(s, 'GitHub', {
     workloadIdentityPoolId: 'github',
     workloadIdentityPoolProviderId: 'github',
@@ -109,7 +113,13 @@ interface Case {
 const CASES: Case[] = [
   // Cloud KMS
   { rule: 'CKV_GCP_43', name: 'yearly rotation', path: 'Key', bad: (s) => cryptoKey(s, { rotationPeriod: '31536000s' }), good: (s) => cryptoKey(s) },
-  { rule: 'CKV_GCP_43', name: 'no rotation', path: 'Key', bad: (s) => cryptoKey(s, { rotationPeriod: undefined }), good: (s) => cryptoKey(s, { rotationPeriod: undefined, purpose: 'ASYMMETRIC_SIGN' }) },
+  {
+    rule: 'CKV_GCP_43',
+    name: 'no rotation',
+    path: 'Key',
+    bad: (s) => cryptoKey(s, { rotationPeriod: undefined }),
+    good: (s) => cryptoKey(s, { rotationPeriod: undefined, purpose: 'ASYMMETRIC_SIGN' }),
+  },
   { rule: 'CKV_GCP_82', name: 'key not protected from deletion', path: 'Key', bad: (s) => cryptoKey(s, { lifecycle: undefined }), good: (s) => cryptoKey(s) },
   {
     rule: 'CKV_GCP_112',
@@ -119,7 +129,13 @@ const CASES: Case[] = [
     good: (s) => new KmsCryptoKeyIamMember(s, 'KeyUser', { cryptoKeyId: cryptoKey(s).id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: sa(s).member }),
   },
   // Cloud Storage
-  { rule: 'CKV_GCP_5', name: 'Google-managed encryption', path: 'Bucket', bad: (s) => bucket(s, { encryption: undefined }), good: (s) => bucket(s, { encryption: { defaultKmsKeyName: cryptoKey(s).id } }) },
+  {
+    rule: 'CKV_GCP_5',
+    name: 'Google-managed encryption',
+    path: 'Bucket',
+    bad: (s) => bucket(s, { encryption: undefined }),
+    good: (s) => bucket(s, { encryption: { defaultKmsKeyName: cryptoKey(s).id } }),
+  },
   { rule: 'CKV_GCP_29', name: 'fine-grained ACLs', path: 'Bucket', bad: (s) => bucket(s, { uniformBucketLevelAccess: false }), good: (s) => bucket(s) },
   { rule: 'CKV_GCP_114', name: 'public access prevention inherited', path: 'Bucket', bad: (s) => bucket(s, { publicAccessPrevention: 'inherited' }), good: (s) => bucket(s) },
   { rule: 'CKV_GCP_78', name: 'no versioning', path: 'Bucket', bad: (s) => bucket(s, { versioning: undefined }), good: (s) => bucket(s) },
@@ -149,8 +165,10 @@ const CASES: Case[] = [
     rule: 'CKV_GCP_101',
     name: 'repository pullable by allUsers',
     path: 'Reader',
-    bad: (s) => new ArtifactRegistryRepositoryIamMember(s, 'Reader', { repository: 'runtime', location: 'europe-west4', role: 'roles/artifactregistry.reader', member: 'allUsers' }),
-    good: (s) => new ArtifactRegistryRepositoryIamMember(s, 'Reader', { repository: 'runtime', location: 'europe-west4', role: 'roles/artifactregistry.reader', member: sa(s).member }),
+    bad: (s) =>
+      new ArtifactRegistryRepositoryIamMember(s, 'Reader', { repository: 'runtime', location: 'europe-west4', role: 'roles/artifactregistry.reader', member: 'allUsers' }),
+    good: (s) =>
+      new ArtifactRegistryRepositoryIamMember(s, 'Reader', { repository: 'runtime', location: 'europe-west4', role: 'roles/artifactregistry.reader', member: sa(s).member }),
   },
   // Vertex AI
   {
@@ -165,7 +183,14 @@ const CASES: Case[] = [
     name: 'endpoint without CMEK',
     path: 'Endpoint',
     bad: (s) => new VertexAiEndpoint(s, 'Endpoint', { name: 'scoring', displayName: 'scoring', location: 'europe-west4', network: 'projects/1/global/networks/ml' }),
-    good: (s) => new VertexAiEndpoint(s, 'Endpoint', { name: 'scoring', displayName: 'scoring', location: 'europe-west4', network: 'projects/1/global/networks/ml', encryptionSpec: { kmsKeyName: KMS } }),
+    good: (s) =>
+      new VertexAiEndpoint(s, 'Endpoint', {
+        name: 'scoring',
+        displayName: 'scoring',
+        location: 'europe-west4',
+        network: 'projects/1/global/networks/ml',
+        encryptionSpec: { kmsKeyName: KMS },
+      }),
   },
   {
     rule: 'CKV2_GCP_33',
@@ -187,10 +212,20 @@ const CASES: Case[] = [
     rule: 'MLOPS_DEPLOY_GCP_LAZY_SERVICE_AGENT',
     name: 'key grant to the Vertex AI service agent that nothing creates',
     path: 'AgentKey',
-    bad: (s) => new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com' }),
+    bad: (s) =>
+      new KmsCryptoKeyIamMember(s, 'AgentKey', {
+        cryptoKeyId: KMS,
+        role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+        member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com',
+      }),
     good: (s) => {
       const identity = new GoogleProjectServiceIdentity(s, 'Identity', { project: PROJECT, service: 'aiplatform.googleapis.com' });
-      new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com', dependsOn: [identity] });
+      new KmsCryptoKeyIamMember(s, 'AgentKey', {
+        cryptoKeyId: KMS,
+        role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+        member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com',
+        dependsOn: [identity],
+      });
     },
   },
   {
@@ -199,9 +234,19 @@ const CASES: Case[] = [
     path: 'AgentKey',
     bad: (s) => {
       const identity = new GoogleProjectServiceIdentity(s, 'Identity', { project: PROJECT, service: 'aiplatform.googleapis.com' });
-      new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-1@gcp-sa-artifactregistry.iam.gserviceaccount.com', dependsOn: [identity] });
+      new KmsCryptoKeyIamMember(s, 'AgentKey', {
+        cryptoKeyId: KMS,
+        role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+        member: 'serviceAccount:service-1@gcp-sa-artifactregistry.iam.gserviceaccount.com',
+        dependsOn: [identity],
+      });
     },
-    good: (s) => new KmsCryptoKeyIamMember(s, 'AgentKey', { cryptoKeyId: KMS, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: 'serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com' }),
+    good: (s) =>
+      new KmsCryptoKeyIamMember(s, 'AgentKey', {
+        cryptoKeyId: KMS,
+        role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+        member: 'serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com',
+      }),
   },
   {
     rule: 'MLOPS_DEPLOY_GCP_DEPLOYER_WRITE',
@@ -247,7 +292,11 @@ const CASES: Case[] = [
     },
     good: (s) => {
       const b = bucket(s, {
-        ipFilter: { mode: 'Enabled', publicNetworkSource: { allowedIpCidrRanges: ['203.0.113.0/24'] }, vpcNetworkSources: [{ network: 'projects/p/global/networks/vpc', allowedIpCidrRanges: ['0.0.0.0/0'] }] },
+        ipFilter: {
+          mode: 'Enabled',
+          publicNetworkSource: { allowedIpCidrRanges: ['203.0.113.0/24'] },
+          vpcNetworkSources: [{ network: 'projects/p/global/networks/vpc', allowedIpCidrRanges: ['0.0.0.0/0'] }],
+        },
       });
       const grant = new StorageBucketIamMember(s, 'Writer', { bucket: b.name, role: 'roles/storage.objectUser', member: DEPLOYER });
       new StorageBucketObject(s, 'Data', { bucket: b.name, name: 'd.csv', content: 'a', dependsOn: [grant] });
@@ -265,7 +314,12 @@ const CASES: Case[] = [
     },
     good: (s) => {
       const repo = repository(s);
-      const grant = new ArtifactRegistryRepositoryIamMember(s, 'Writer', { location: 'europe-west4', repository: repo.name, role: 'roles/artifactregistry.writer', member: DEPLOYER });
+      const grant = new ArtifactRegistryRepositoryIamMember(s, 'Writer', {
+        location: 'europe-west4',
+        repository: repo.name,
+        role: 'roles/artifactregistry.writer',
+        member: DEPLOYER,
+      });
       const image = new Image(s, 'Image', { name: `europe-west4-docker.pkg.dev/${PROJECT}/${repo.repositoryId}/runtime:abc` });
       new RegistryImage(s, 'Push', { name: image.name, dependsOn: [grant] });
     },
@@ -278,8 +332,17 @@ const CASES: Case[] = [
     bad: (s) => pscEndpoint(s),
     good: (s) => {
       const endpoint = pscEndpoint(s);
-      const address = new ComputeAddress(s, 'Address', { name: 'psc', addressType: 'INTERNAL', subnetwork: 'projects/p/regions/europe-west4/subnetworks/w', region: 'europe-west4' });
-      releaseStep(s, 'Release', { kind: 'endpoint', cloud: 'gcp', gcp: { endpoint: endpoint.id, psc: { network: 'projects/p/global/networks/vpc', address: address.address, forwardingRule: 'psc' } } });
+      const address = new ComputeAddress(s, 'Address', {
+        name: 'psc',
+        addressType: 'INTERNAL',
+        subnetwork: 'projects/p/regions/europe-west4/subnetworks/w',
+        region: 'europe-west4',
+      });
+      releaseStep(s, 'Release', {
+        kind: 'endpoint',
+        cloud: 'gcp',
+        gcp: { endpoint: endpoint.id, psc: { network: 'projects/p/global/networks/vpc', address: address.address, forwardingRule: 'psc' } },
+      });
     },
   },
   {
@@ -288,7 +351,8 @@ const CASES: Case[] = [
     path: 'Train',
     options: { networkMode: 'private' },
     bad: (s) => releaseStep(s, 'Train', { kind: 'training', cloud: 'gcp', gcp: { project: PROJECT } }),
-    good: (s) => releaseStep(s, 'Train', { kind: 'training', cloud: 'gcp', gcp: { project: PROJECT, networkAttachment: 'projects/p/regions/europe-west4/networkAttachments/jobs' } }),
+    good: (s) =>
+      releaseStep(s, 'Train', { kind: 'training', cloud: 'gcp', gcp: { project: PROJECT, networkAttachment: 'projects/p/regions/europe-west4/networkAttachments/jobs' } }),
   },
   // IAM
   { rule: 'CKV2_GCP_3', name: 'exported key', path: 'SaKey', bad: (s) => new ServiceAccountKey(s, 'SaKey', { serviceAccountId: sa(s).name }), good: (s) => sa(s) },
@@ -303,8 +367,16 @@ const CASES: Case[] = [
     rule: 'CKV_GCP_117',
     name: 'owner in a project policy built from google_iam_policy',
     path: 'Policy',
-    bad: (s) => new ProjectIamPolicy(s, 'Policy', { project: PROJECT, policyData: new DataGoogleIamPolicy(s, 'Doc', { binding: [{ role: 'roles/owner', members: ['user:a@contoso.com'] }] }).policyData }),
-    good: (s) => new ProjectIamPolicy(s, 'Policy', { project: PROJECT, policyData: new DataGoogleIamPolicy(s, 'Doc', { binding: [{ role: 'roles/logging.viewer', members: ['user:a@contoso.com'] }] }).policyData }),
+    bad: (s) =>
+      new ProjectIamPolicy(s, 'Policy', {
+        project: PROJECT,
+        policyData: new DataGoogleIamPolicy(s, 'Doc', { binding: [{ role: 'roles/owner', members: ['user:a@contoso.com'] }] }).policyData,
+      }),
+    good: (s) =>
+      new ProjectIamPolicy(s, 'Policy', {
+        project: PROJECT,
+        policyData: new DataGoogleIamPolicy(s, 'Doc', { binding: [{ role: 'roles/logging.viewer', members: ['user:a@contoso.com'] }] }).policyData,
+      }),
   },
   {
     rule: 'CKV_GCP_41',
@@ -322,17 +394,32 @@ const CASES: Case[] = [
   },
   {
     rule: 'CKV_GCP_49',
-    name: 'a service-agent role given to another principal than that service\'s own agent',
+    name: "a service-agent role given to another principal than that service's own agent",
     path: 'Grant',
     bad: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/aiplatform.serviceAgent', member: sa(s).member }),
-    good: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/aiplatform.serviceAgent', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com' }),
+    good: (s) =>
+      new ProjectIamMember(s, 'Grant', {
+        project: PROJECT,
+        role: 'roles/aiplatform.serviceAgent',
+        member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com',
+      }),
   },
   {
     rule: 'CKV_GCP_49',
-    name: 'one service\'s agent role given to another service\'s agent',
+    name: "one service's agent role given to another service's agent",
     path: 'Grant',
-    bad: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/dataproc.serviceAgent', member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com' }),
-    good: (s) => new ProjectIamMember(s, 'Grant', { project: PROJECT, role: 'roles/artifactregistry.serviceAgent', member: 'serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com' }),
+    bad: (s) =>
+      new ProjectIamMember(s, 'Grant', {
+        project: PROJECT,
+        role: 'roles/dataproc.serviceAgent',
+        member: 'serviceAccount:service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com',
+      }),
+    good: (s) =>
+      new ProjectIamMember(s, 'Grant', {
+        project: PROJECT,
+        role: 'roles/artifactregistry.serviceAgent',
+        member: 'serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com',
+      }),
   },
   {
     rule: 'CKV_GCP_42',
@@ -420,7 +507,9 @@ test('a key without deletion protection passes when the config lets data be dele
 });
 
 test('GIVEN firewalled mode WHEN the endpoint is the public IAM-authenticated one THEN CKV2_GCP_33 passes (no PSC without a network)', () => {
-  const report = run((s) => new VertexAiEndpoint(s, 'Endpoint', { name: 'scoring', displayName: 'scoring', location: 'europe-west4', encryptionSpec: { kmsKeyName: KMS } }), { networkMode: 'firewalled' });
+  const report = run((s) => new VertexAiEndpoint(s, 'Endpoint', { name: 'scoring', displayName: 'scoring', location: 'europe-west4', encryptionSpec: { kmsKeyName: KMS } }), {
+    networkMode: 'firewalled',
+  });
   expect(report.violations.filter((v) => v.ruleId === 'CKV2_GCP_33')).toEqual([]);
 });
 

@@ -14,7 +14,11 @@ import { MlPlatformStack } from '../lib/stack';
 
 describe('every shipped config (stacks/config/*.yaml)', () => {
   const CONFIG_DIR = path.join(__dirname, '..', 'stacks', 'config');
-  const SHIPPED = fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+  const SHIPPED = fs
+    .readdirSync(CONFIG_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''))
+    .sort();
 
   test('ships a dev config (firewalled) and a prod config (private) for every cloud', () => {
     for (const cloud of CLOUDS) {
@@ -58,8 +62,7 @@ describe('the shipped dev stacks', () => {
     const stack = new MlPlatformStack(Testing.app(), `dev-${cloud}`, { config });
     const lines: string[] = [];
     // The stack may already apply the pack itself; otherwise apply it as the stack would.
-    const pack =
-      PolicyPack.of(stack) ?? applyPolicyPack(stack, { networkMode: config.network.mode, allowDataDeletion: !config.protection.retainData, log: (l) => lines.push(l) });
+    const pack = PolicyPack.of(stack) ?? applyPolicyPack(stack, { networkMode: config.network.mode, allowDataDeletion: !config.protection.retainData, log: (l) => lines.push(l) });
     return { stack, pack, lines, raw };
   }
 
@@ -88,7 +91,15 @@ describe('the shipped dev stacks', () => {
     const strict = new PolicyPack(stack, { log: () => undefined });
     Aspects.of(stack).add(strict);
     Testing.synth(stack);
-    expect([...new Set(strict.check().violations.map((v) => v.ruleId))].sort()).toEqual(['CKV_AZURE_109', 'CKV_AZURE_139', 'CKV_AZURE_144', 'CKV_AZURE_189', 'CKV_AZURE_35', 'CKV_AZURE_59', 'MLOPS_RELEASE_PUBLIC_ENDPOINT']);
+    expect([...new Set(strict.check().violations.map((v) => v.ruleId))].sort()).toEqual([
+      'CKV_AZURE_109',
+      'CKV_AZURE_139',
+      'CKV_AZURE_144',
+      'CKV_AZURE_189',
+      'CKV_AZURE_35',
+      'CKV_AZURE_59',
+      'MLOPS_RELEASE_PUBLIC_ENDPOINT',
+    ]);
     const configured = PolicyPack.of(stack)!;
     expect(configured.options.networkMode).toBe('public');
     expect(configured.check().violations).toEqual([]);

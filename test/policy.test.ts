@@ -94,7 +94,9 @@ describe('failing the synth', () => {
     expect(e.message).toContain(
       '[MLOPS_POLICY_VIOLATION] policy/Repo: CKV_AWS_163 (ECR image scan on push): image_scanning_configuration.scan_on_push is false [aws_ecr_repository.Repo]. Fix: Set image_scanning_configuration { scan_on_push = true }',
     );
-    expect(e.message).toMatch(/policy\/Key: CKV_AWS_7 \(KMS key rotation enabled \(symmetric keys\)\): enable_key_rotation is false \[aws_kms_key\.Key\]\. Fix: Set enable_key_rotation = true/);
+    expect(e.message).toMatch(
+      /policy\/Key: CKV_AWS_7 \(KMS key rotation enabled \(symmetric keys\)\): enable_key_rotation is false \[aws_kms_key\.Key\]\. Fix: Set enable_key_rotation = true/,
+    );
     expect(e.report.violations).toHaveLength(2);
   });
 
@@ -122,7 +124,20 @@ describe('failing the synth', () => {
     expect(synthError(b)).toBeUndefined();
     expect(b.lines[0]).toBe(`Policy pack on policy: ${POLICY_RULES.length - 13} rules on 0 resources: 0 violation(s), 0 suppressed, 0 unused suppression(s)`);
     expect(b.lines[1]).toMatch(/^ {2}not applied \(network\.mode: public\): /);
-    const publicRules = ['MLOPS_RELEASE_PUBLIC_ENDPOINT', 'CKV_AZURE_144', 'MLOPS_AZURE_ML_NO_PUBLIC_SSH', 'CKV_AZURE_139', 'CKV_AZURE_59', 'CKV_AZURE_35', 'CKV_AZURE_189', 'CKV_AZURE_109', 'MLOPS_AZURE_OPEN_INGRESS', 'MLOPS_AWS_OPEN_INGRESS', 'CKV2_GCP_33', 'MLOPS_GCP_OPEN_INGRESS'];
+    const publicRules = [
+      'MLOPS_RELEASE_PUBLIC_ENDPOINT',
+      'CKV_AZURE_144',
+      'MLOPS_AZURE_ML_NO_PUBLIC_SSH',
+      'CKV_AZURE_139',
+      'CKV_AZURE_59',
+      'CKV_AZURE_35',
+      'CKV_AZURE_189',
+      'CKV_AZURE_109',
+      'MLOPS_AZURE_OPEN_INGRESS',
+      'MLOPS_AWS_OPEN_INGRESS',
+      'CKV2_GCP_33',
+      'MLOPS_GCP_OPEN_INGRESS',
+    ];
     expect(b.lines[1]!.replace(/^.*: /, '').split(', ').sort()).toEqual([...publicRules].sort());
     expect(b.lines[2]).toBe('  not applied (protection.retainData: false): CKV_GCP_82');
     expect(b.pack.rules).toHaveLength(POLICY_RULES.length - 13);
@@ -139,7 +154,12 @@ describe('what the pack reads', () => {
     const broken = check((s) => goodRepo(s).addOverride('image_tag_mutability', 'MUTABLE'));
     expect(broken.violations.map((v) => v.ruleId)).toEqual(['CKV_AWS_51']);
     const fixed = check((s) => {
-      const repo = new EcrRepository(s, 'Repo', { name: 'runtime', imageTagMutability: 'MUTABLE', encryptionConfiguration: [{ encryptionType: 'KMS' }], imageScanningConfiguration: { scanOnPush: true } });
+      const repo = new EcrRepository(s, 'Repo', {
+        name: 'runtime',
+        imageTagMutability: 'MUTABLE',
+        encryptionConfiguration: [{ encryptionType: 'KMS' }],
+        imageScanningConfiguration: { scanOnPush: true },
+      });
       repo.addOverride('image_tag_mutability', 'IMMUTABLE');
     });
     expect(fixed.violations).toEqual([]);
@@ -168,7 +188,12 @@ describe('what the pack reads', () => {
   test('a flag set from another resource is an expression, not a literal: it cannot be verified and says so', () => {
     const report = check((s) => {
       const flag = new TerraformVariable(s, 'scan', { type: 'bool' });
-      new EcrRepository(s, 'Repo', { name: 'runtime', imageScanningConfiguration: { scanOnPush: flag.booleanValue }, imageTagMutability: 'IMMUTABLE', encryptionConfiguration: [{ encryptionType: 'KMS' }] });
+      new EcrRepository(s, 'Repo', {
+        name: 'runtime',
+        imageScanningConfiguration: { scanOnPush: flag.booleanValue },
+        imageTagMutability: 'IMMUTABLE',
+        encryptionConfiguration: [{ encryptionType: 'KMS' }],
+      });
     });
     expect(report.violations.map((v) => `${v.ruleId} ${v.found}`)).toEqual([
       'CKV_AWS_163 image_scanning_configuration.scan_on_push is the expression "${var.scan}", which is known only at apply time',
@@ -176,7 +201,9 @@ describe('what the pack reads', () => {
   });
 
   test('Fn.jsonencode documents are parsed, expressions inside stay non-literal', () => {
-    expect(parseJsonDocument('${jsonencode({"Statement" = [{"Effect" = "Allow", "Action" = ["s3:*"], "Resource" = aws_s3_bucket.b.arn, "N" = 1, "T" = true, "Z" = null}]})}')).toEqual({
+    expect(
+      parseJsonDocument('${jsonencode({"Statement" = [{"Effect" = "Allow", "Action" = ["s3:*"], "Resource" = aws_s3_bucket.b.arn, "N" = 1, "T" = true, "Z" = null}]})}'),
+    ).toEqual({
       Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: '${aws_s3_bucket.b.arn}', N: 1, T: true, Z: null }],
     });
     expect(parseJsonDocument('{"a": 1}')).toEqual({ a: 1 });
@@ -211,8 +238,15 @@ describe('no secrets in the synthesized output', () => {
   });
 
   test.each([
-    ['a value from a sensitive variable', (s: TerraformStack) => new SecretsmanagerSecretVersion(s, 'Secret', { secretId: 's', secretString: new TerraformVariable(s, 'db', { type: 'string', sensitive: true }).stringValue })],
-    ['a Key Vault reference', (s: TerraformStack) => new DataResource(s, 'Step', { input: { env: { DB_PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/db/)' } } })],
+    [
+      'a value from a sensitive variable',
+      (s: TerraformStack) =>
+        new SecretsmanagerSecretVersion(s, 'Secret', { secretId: 's', secretString: new TerraformVariable(s, 'db', { type: 'string', sensitive: true }).stringValue }),
+    ],
+    [
+      'a Key Vault reference',
+      (s: TerraformStack) => new DataResource(s, 'Step', { input: { env: { DB_PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/db/)' } } }),
+    ],
     ['names that only mention secrets', (s: TerraformStack) => new DataResource(s, 'Step', { input: { secret_name: 'db', key_vault_secret_id: 'x', password_enabled: 'true' } })],
     ['OIDC login without a secret', (s: TerraformStack) => new AzurermProvider(s, 'azurerm', { features: [{}], clientId: 'app', useOidc: true })],
   ])('MLOPS_SECRET_LITERAL accepts %s', (_name, make) => {
@@ -220,11 +254,31 @@ describe('no secrets in the synthesized output', () => {
   });
 
   test.each([
-    ['an AWS access key id in the provider', 'aws2', (s: TerraformStack) => new AwsProvider(s, 'aws2', { alias: 'second', region: 'eu-west-1', accessKey: 'AKIAIOSFODNN7EXAMPLE' })],
-    ['an access key in the state backend', 'backend', (s: TerraformStack) => new S3Backend(s, { bucket: 'state', key: 'k', region: 'eu-west-1', accessKey: 'AKIAIOSFODNN7EXAMPLE' })],
-    ['a PEM private key', 'Step', (s: TerraformStack) => new DataResource(s, 'Step', { input: { tls: '-----BEGIN RSA PRIVATE KEY-----\nMIIEow...\n-----END RSA PRIVATE KEY-----' } })],
-    ['a storage connection string', 'Step', (s: TerraformStack) => new DataResource(s, 'Step', { input: { conn: 'DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey=cGFzc3dvcmRwYXNzd29yZHBhc3N3b3Jk==' } })],
-    ['a GitHub token next to an expression', 'Step', (s: TerraformStack) => new DataResource(s, 'Step', { input: { url: `https://x:ghp_${'a'.repeat(36)}@github.com/\${var.repo}` } })],
+    [
+      'an AWS access key id in the provider',
+      'aws2',
+      (s: TerraformStack) => new AwsProvider(s, 'aws2', { alias: 'second', region: 'eu-west-1', accessKey: 'AKIAIOSFODNN7EXAMPLE' }),
+    ],
+    [
+      'an access key in the state backend',
+      'backend',
+      (s: TerraformStack) => new S3Backend(s, { bucket: 'state', key: 'k', region: 'eu-west-1', accessKey: 'AKIAIOSFODNN7EXAMPLE' }),
+    ],
+    [
+      'a PEM private key',
+      'Step',
+      (s: TerraformStack) => new DataResource(s, 'Step', { input: { tls: '-----BEGIN RSA PRIVATE KEY-----\nMIIEow...\n-----END RSA PRIVATE KEY-----' } }),
+    ],
+    [
+      'a storage connection string',
+      'Step',
+      (s: TerraformStack) => new DataResource(s, 'Step', { input: { conn: 'DefaultEndpointsProtocol=https;AccountName=contoso;AccountKey=cGFzc3dvcmRwYXNzd29yZHBhc3N3b3Jk==' } }),
+    ],
+    [
+      'a GitHub token next to an expression',
+      'Step',
+      (s: TerraformStack) => new DataResource(s, 'Step', { input: { url: `https://x:ghp_${'a'.repeat(36)}@github.com/\${var.repo}` } }),
+    ],
   ])('MLOPS_SECRET_PATTERN catches %s', (_name, at, make) => {
     const report = check(make);
     expect(report.violations.filter((v) => v.ruleId === 'MLOPS_SECRET_PATTERN').map((v) => v.path)).toEqual([`${STACK}/${at}`]);
@@ -246,8 +300,10 @@ describe('no secrets in the synthesized output', () => {
 });
 
 describe('public scoring endpoints deployed by release steps', () => {
-  const release = (endpoint: Record<string, unknown>, kind = 'endpoint') => (s: TerraformStack) =>
-    new DataResource(s, 'Release', { input: { specVersion: 1, kind, cloud: 'azure', azure: { endpoint } } });
+  const release =
+    (endpoint: Record<string, unknown>, kind = 'endpoint') =>
+    (s: TerraformStack) =>
+      new DataResource(s, 'Release', { input: { specVersion: 1, kind, cloud: 'azure', azure: { endpoint } } });
 
   test('MLOPS_RELEASE_PUBLIC_ENDPOINT catches an endpoint open to public networks', () => {
     const report = check(release({ authMode: 'AMLToken', publicNetworkAccess: true }));
@@ -299,7 +355,9 @@ describe('suppressions', () => {
       Policy.suppress(s, 'CKV_AWS_163', 'scanning is done by the central registry scanner');
     });
     expect(report.violations.map((v) => v.ruleId)).toEqual(['CKV_AWS_51']);
-    expect(report.unusedSuppressions).toEqual([{ ruleId: 'CKV_AWS_163', path: STACK, reason: 'scanning is done by the central registry scanner', note: 'it matched no finding; remove it' }]);
+    expect(report.unusedSuppressions).toEqual([
+      { ruleId: 'CKV_AWS_163', path: STACK, reason: 'scanning is done by the central registry scanner', note: 'it matched no finding; remove it' },
+    ]);
   });
 
   test('an equivalent id of another tool suppresses the rule (AwsSolutions-KMS5 is CKV_AWS_7)', () => {
@@ -340,7 +398,9 @@ describe('suppressions', () => {
 
   test('an unknown rule id is refused with the closest ids', () => {
     const stack = new TerraformStack(Testing.app(), STACK);
-    expect(() => Policy.suppress(stack, 'CKV_AWS_2100', 'a long enough reason')).toThrow(/"CKV_AWS_2100" is not a rule of the policy pack\. Fix: use a rule id from the README's policy table \(renderPolicyRuleTable\(\)\), e\.g\. CKV_AWS_21, /);
+    expect(() => Policy.suppress(stack, 'CKV_AWS_2100', 'a long enough reason')).toThrow(
+      /"CKV_AWS_2100" is not a rule of the policy pack\. Fix: use a rule id from the README's policy table \(renderPolicyRuleTable\(\)\), e\.g\. CKV_AWS_21, /,
+    );
   });
 
   test('suppressing a rule twice on one construct is refused', () => {
@@ -359,7 +419,13 @@ describe('the pack', () => {
   });
 
   test('the cloud-neutral rules are the ones tested above', () => {
-    expect(POLICY_RULES.filter((r) => r.cloud === 'all').map((r) => r.id)).toEqual(['MLOPS_SECRET_LITERAL', 'MLOPS_SECRET_PATTERN', 'MLOPS_RELEASE_PUBLIC_ENDPOINT', 'MLOPS_DEPLOY_CYCLE', 'MLOPS_DUPLICATE_NAME']);
+    expect(POLICY_RULES.filter((r) => r.cloud === 'all').map((r) => r.id)).toEqual([
+      'MLOPS_SECRET_LITERAL',
+      'MLOPS_SECRET_PATTERN',
+      'MLOPS_RELEASE_PUBLIC_ENDPOINT',
+      'MLOPS_DEPLOY_CYCLE',
+      'MLOPS_DUPLICATE_NAME',
+    ]);
   });
 
   test('rule ids (and their equivalents) are unique, and every rule says what it checks and how to fix it', () => {

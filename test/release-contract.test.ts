@@ -31,7 +31,7 @@ test('the rollout strategies the config and constructs offer are the ones the dr
   expect(release.EndpointSpecSchema.shape.rollout.shape.strategy.options).toEqual([...ROLLOUT_STRATEGIES]);
 });
 
-test('names and revisions: the limits the constructs derive name lengths from are the spec\'s', () => {
+test("names and revisions: the limits the constructs derive name lengths from are the spec's", () => {
   expect(RELEASE_SPEC_NAME_MAX).toBe(release.SPEC_NAME_MAX);
   expect(RELEASE_REVISION_LENGTH).toBe(release.REVISION_LENGTH);
   const name = release.ReleaseSpecSchema.shape.name;

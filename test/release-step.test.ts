@@ -24,8 +24,15 @@ describe('ReleaseStep', () => {
     const [resource] = Object.values(synth().resource.terraform_data) as any[];
     const [apply, destroy] = resource.provisioner.map((p: any) => p['local-exec']);
     const command = expect.stringMatching(/^node "[^"]+\/bin\/mlops-release\.js"$/);
-    expect(apply).toEqual({ command: expect.stringMatching(/ apply --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' } });
-    expect(destroy).toEqual({ command: expect.stringMatching(/ destroy --spec-env MLOPS_RELEASE_SPEC$/), environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' }, when: 'destroy' });
+    expect(apply).toEqual({
+      command: expect.stringMatching(/ apply --spec-env MLOPS_RELEASE_SPEC$/),
+      environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.input)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+    });
+    expect(destroy).toEqual({
+      command: expect.stringMatching(/ destroy --spec-env MLOPS_RELEASE_SPEC$/),
+      environment: { MLOPS_RELEASE_SPEC: '${jsonencode(self.output)}', MLOPS_RELEASE_INSTANCE: '${self.id}' },
+      when: 'destroy',
+    });
     expect(apply.command.replace(/ apply --spec-env MLOPS_RELEASE_SPEC$/, '')).toEqual(command);
     expect(destroy.command.replace(/ destroy --spec-env MLOPS_RELEASE_SPEC$/, '')).toEqual(command);
   });

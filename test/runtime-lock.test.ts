@@ -36,7 +36,7 @@ describe('the runtime package lockfile (training-image/npm-shrinkwrap.json)', ()
     expect(Object.keys(shrinkwrap.packages).filter((k) => k.includes('@cdktf-mlops/'))).toEqual([]);
   });
 
-  test('covers every production dependency and the build stage\'s compiler', () => {
+  test("covers every production dependency and the build stage's compiler", () => {
     for (const dep of [...Object.keys(pkg.dependencies), 'typescript', '@types/node']) expect(shrinkwrap.packages[`node_modules/${dep}`]).toBeDefined();
   });
 });

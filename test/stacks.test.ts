@@ -22,8 +22,19 @@ function synthDev(cloud: Cloud, patch: (raw: any) => void = () => undefined): { 
 // GCP: google-beta too, for google_project_service_identity (the lazily created service agents).
 const PROVIDER: Record<Cloud, string[]> = { azure: ['azurerm'], aws: ['aws'], gcp: ['google', 'google-beta'] };
 const PLATFORM_OUTPUTS = [
-  'cloud', 'workspace_name', 'workspace_id', 'region', 'artifact_store_url', 'image_uri', 'model_registry_id',
-  'encryption_key_id', 'identity_id', 'identity_principal', 'training_compute', 'training_instance_type', 'network_mode',
+  'cloud',
+  'workspace_name',
+  'workspace_id',
+  'region',
+  'artifact_store_url',
+  'image_uri',
+  'model_registry_id',
+  'encryption_key_id',
+  'identity_id',
+  'identity_principal',
+  'training_compute',
+  'training_instance_type',
+  'network_mode',
 ];
 const DEPLOYMENT_OUTPUTS = ['runtime_image', 'training_job_name', 'model_name', 'model_version', 'model_uri', 'endpoint_name', 'endpoint_url', 'endpoint_id'];
 const CI_OUTPUTS: Record<Cloud, string[]> = {
@@ -240,9 +251,13 @@ test('synth writes what a fresh resolution of the stack gives (no JSON cached be
   const strip = (j: any): any => {
     if (Array.isArray(j)) return j.map(strip);
     if (j === null || typeof j !== 'object') return j;
-    return Object.fromEntries(Object.entries(j).filter(([k]) => k !== '//').map(([k, v]) => [k, strip(v)]));
+    return Object.fromEntries(
+      Object.entries(j)
+        .filter(([k]) => k !== '//')
+        .map(([k, v]) => [k, strip(v)]),
+    );
   };
   expect(strip(written)).toEqual(strip(fresh));
   // The stack does not override toTerraform: what is written cannot depend on what ran before.
-  expect(Object.prototype.hasOwnProperty.call(MlPlatformStack.prototype, 'toTerraform')).toBe(false);
+  expect(Object.hasOwn(MlPlatformStack.prototype, 'toTerraform')).toBe(false);
 });

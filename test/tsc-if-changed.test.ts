@@ -100,10 +100,31 @@ describe('tsc-if-changed', () => {
     expect(run(dir).stdout).toContain(BUILT);
   });
 
-  test('a tsconfig it cannot follow (extends) is always built', () => {
+  test('follows a relative extends (JSON with comments): editing the base builds again', () => {
     const dir = project();
-    fs.writeFileSync(path.join(dir, 'base.json'), JSON.stringify({ compilerOptions: TSCONFIG.compilerOptions }));
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: './base.json', include: TSCONFIG.include }));
-    for (let i = 0; i < 3; i++) expect(run(dir)).toEqual({ status: 0, stdout: expect.stringContaining('a tsconfig this check does not follow: tsc -b') });
+    const { outDir, tsBuildInfoFile, ...shared } = TSCONFIG.compilerOptions;
+    const base = (target: string) => `// shared options\n{\n  "compilerOptions": ${JSON.stringify({ ...shared, target })}, /* trailing comma */\n}\n`;
+    fs.writeFileSync(path.join(dir, 'base.json'), base('ES2022'));
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: './base.json', compilerOptions: { outDir, tsBuildInfoFile }, include: TSCONFIG.include }));
+    built(dir);
+    fs.writeFileSync(path.join(dir, 'base.json'), base('ES5'));
+    expect(run(dir)).toEqual({ status: 0, stdout: expect.stringContaining(BUILT) });
+    expect(read(dir, 'dist/src/a.js')).toContain('var');
+  });
+
+  test('a tsconfig it cannot follow (extends of a package) is always built', () => {
+    const dir = project();
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: 'some-package/tsconfig.json', ...TSCONFIG }));
+    for (let i = 0; i < 2; i++) expect(run(dir).stdout).toContain('a tsconfig this check does not follow: tsc -b');
+  });
+
+  test('prunes the outputs of a deleted source after it builds', () => {
+    const dir = project();
+    fs.writeFileSync(path.join(dir, 'src', 'c.ts'), 'export const c = 3;\n');
+    built(dir);
+    expect(fs.existsSync(path.join(dir, 'dist', 'src', 'c.js'))).toBe(true);
+    fs.rmSync(path.join(dir, 'src', 'c.ts'));
+    expect(run(dir).stdout).toContain('removed');
+    expect(fs.existsSync(path.join(dir, 'dist', 'src', 'c.js'))).toBe(false);
   });
 });

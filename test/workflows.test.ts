@@ -199,9 +199,14 @@ describe('deploy.yml (main)', () => {
     try {
       fs.mkdirSync(path.join(dir, 'stacks', 'config'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'stacks', 'config', 'dev-aws.yaml'), 'cloud: aws\n');
-      const run = (env: Record<string, string>) =>
-        spawnSync('bash', ['-e', '-c', check.run!], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
-      const base = { MLOPS_CLOUD: 'aws', MLOPS_STACK: 'dev-aws', AWS_ROLE_TO_ASSUME: `arn:aws:iam::123456789012:role/x`, AWS_REGION: 'eu-west-1', AWS_ROLE_DURATION_SECONDS: '21600' };
+      const run = (env: Record<string, string>) => spawnSync('bash', ['-e', '-c', check.run!], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+      const base = {
+        MLOPS_CLOUD: 'aws',
+        MLOPS_STACK: 'dev-aws',
+        AWS_ROLE_TO_ASSUME: `arn:aws:iam::123456789012:role/x`,
+        AWS_REGION: 'eu-west-1',
+        AWS_ROLE_DURATION_SECONDS: '21600',
+      };
       expect(run(base).status).toBe(0);
       const noRole = run({ ...base, AWS_ROLE_TO_ASSUME: '' });
       expect(noRole.status).toBe(1);
@@ -224,7 +229,13 @@ describe('deploy.yml (main)', () => {
   test('Terraform talks to Azure through OIDC, without subscription-wide provider registration', () => {
     const arm = steps.find((s) => s.name === 'Let Terraform sign in to Azure with OIDC')!;
     expect(arm.if).toBe("vars.MLOPS_CLOUD == 'azure'");
-    for (const line of ['ARM_USE_OIDC=true', 'ARM_CLIENT_ID=$AZURE_CLIENT_ID', 'ARM_TENANT_ID=$AZURE_TENANT_ID', 'ARM_SUBSCRIPTION_ID=$AZURE_SUBSCRIPTION_ID', 'ARM_RESOURCE_PROVIDER_REGISTRATIONS=none']) {
+    for (const line of [
+      'ARM_USE_OIDC=true',
+      'ARM_CLIENT_ID=$AZURE_CLIENT_ID',
+      'ARM_TENANT_ID=$AZURE_TENANT_ID',
+      'ARM_SUBSCRIPTION_ID=$AZURE_SUBSCRIPTION_ID',
+      'ARM_RESOURCE_PROVIDER_REGISTRATIONS=none',
+    ]) {
       expect(arm.run).toContain(line);
     }
   });

@@ -43,7 +43,9 @@ class ChurnTeamStack extends TerraformStack {
       deployers: [`arn:aws:iam::${account.accountId}:role/churn-platform-admin`],
       training: { size: ComputeSize.gpu({ aws: 'ml.g5.xlarge' }), maxNodes: 2, lowPriority: true },
       // The landing zone's key: the platform encrypts with it and never writes its key policy.
-      existing: { encryptionKey: AwsEncryptionKey.fromKeyArn(this, 'LandingZoneKey', `arn:aws:kms:${account.region}:${account.accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`) },
+      existing: {
+        encryptionKey: AwsEncryptionKey.fromKeyArn(this, 'LandingZoneKey', `arn:aws:kms:${account.region}:${account.accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`),
+      },
     });
 
     // A batch-scoring Lambda of the team's, and the team's existing analytics role.

@@ -70,7 +70,12 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
-          messages.propInvalid(construct, 'platform.encryptionKey', props.platform.encryptionKey?.node?.path, 'an AwsEncryptionKey (the alert topic is encrypted with the platform key, whose key policy must let CloudWatch and EventBridge publish); use the platform AwsMlPlatform builds (with an imported key it encrypts alerts with its service key)'),
+          messages.propInvalid(
+            construct,
+            'platform.encryptionKey',
+            props.platform.encryptionKey?.node?.path,
+            'an AwsEncryptionKey (the alert topic is encrypted with the platform key, whose key policy must let CloudWatch and EventBridge publish); use the platform AwsMlPlatform builds (with an imported key it encrypts alerts with its service key)',
+          ),
         );
       }
       if (typeof variantName !== 'string' || (!Token.isUnresolved(variantName) && !/^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/.test(variantName))) {
@@ -106,7 +111,9 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
 
     const rule = new CloudwatchEventRule(this, 'TrainingFailed', {
       name: names.training,
-      description: alertDescriptions.trainingFailed(`a SageMaker training job named ${r.jobPrefix}*`, `EventBridge rule on "${TRAINING_JOB_STATE_CHANGE}" with TrainingJobStatus Failed.`).slice(0, 512),
+      description: alertDescriptions
+        .trainingFailed(`a SageMaker training job named ${r.jobPrefix}*`, `EventBridge rule on "${TRAINING_JOB_STATE_CHANGE}" with TrainingJobStatus Failed.`)
+        .slice(0, 512),
       eventPattern: JSON.stringify({
         source: ['aws.sagemaker'],
         'detail-type': [TRAINING_JOB_STATE_CHANGE],
@@ -176,7 +183,11 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
     new CloudwatchMetricAlarm(this, 'ErrorRate', {
       ...common,
       alarmName: names.errorRate,
-      alarmDescription: alertDescriptions.errorRate(baseName, t, `Metric math 100 * ${SAGEMAKER_ALARM_METRICS.serverErrors} / ${SAGEMAKER_ALARM_METRICS.invocations} (AWS/SageMaker). ${where}`),
+      alarmDescription: alertDescriptions.errorRate(
+        baseName,
+        t,
+        `Metric math 100 * ${SAGEMAKER_ALARM_METRICS.serverErrors} / ${SAGEMAKER_ALARM_METRICS.invocations} (AWS/SageMaker). ${where}`,
+      ),
       comparisonOperator: 'GreaterThanThreshold',
       threshold: t.errorRatePercent,
       treatMissingData: 'notBreaching',
@@ -190,7 +201,11 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
     new CloudwatchMetricAlarm(this, 'LatencyP95', {
       ...common,
       alarmName: names.latency,
-      alarmDescription: alertDescriptions.latency(baseName, t, `${SAGEMAKER_ALARM_METRICS.modelLatency} p95 (AWS/SageMaker, microseconds: threshold ${t.latencyP95Ms * 1000}). ${where}`),
+      alarmDescription: alertDescriptions.latency(
+        baseName,
+        t,
+        `${SAGEMAKER_ALARM_METRICS.modelLatency} p95 (AWS/SageMaker, microseconds: threshold ${t.latencyP95Ms * 1000}). ${where}`,
+      ),
       namespace: SAGEMAKER_METRIC_NAMESPACE,
       metricName: SAGEMAKER_ALARM_METRICS.modelLatency,
       dimensions,

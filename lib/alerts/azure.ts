@@ -1,10 +1,7 @@
 import { MonitorActionGroup } from '@cdktf/provider-azurerm/lib/monitor-action-group';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
 import { MonitorMetricAlert } from '@cdktf/provider-azurerm/lib/monitor-metric-alert';
-import {
-  MonitorScheduledQueryRulesAlertV2,
-  MonitorScheduledQueryRulesAlertV2Criteria,
-} from '@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2';
+import { MonitorScheduledQueryRulesAlertV2, MonitorScheduledQueryRulesAlertV2Criteria } from '@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2';
 import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AzureMlPlatform } from '../azure/platform';
@@ -77,7 +74,12 @@ export class AzureEndpointAlerts extends Construct implements IEndpointAlerts {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
-          messages.propInvalid(construct, 'platform.workspace.logDestination', logs, 'the resource id of a Log Analytics workspace (…/providers/Microsoft.OperationalInsights/workspaces/<name>): the log alerts query it; use the platform AzureMlPlatform builds'),
+          messages.propInvalid(
+            construct,
+            'platform.workspace.logDestination',
+            logs,
+            'the resource id of a Log Analytics workspace (…/providers/Microsoft.OperationalInsights/workspaces/<name>): the log alerts query it; use the platform AzureMlPlatform builds',
+          ),
         );
       }
     });
@@ -199,12 +201,9 @@ export class AzureEndpointAlerts extends Construct implements IEndpointAlerts {
       SEVERITY.noTraffic,
       t.noTrafficMinutes,
       {
-        query: [
-          AZURE_LOG_TABLES.traffic,
-          `| where TimeGenerated > ago(${t.noTrafficMinutes}m)`,
-          `| where EndpointName == ${endpointName}`,
-          '| summarize requests = count()',
-        ].join('\n'),
+        query: [AZURE_LOG_TABLES.traffic, `| where TimeGenerated > ago(${t.noTrafficMinutes}m)`, `| where EndpointName == ${endpointName}`, '| summarize requests = count()'].join(
+          '\n',
+        ),
         timeAggregationMethod: 'Total',
         metricMeasureColumn: 'requests',
         operator: 'LessThan',
@@ -216,16 +215,16 @@ export class AzureEndpointAlerts extends Construct implements IEndpointAlerts {
     logAlert(
       'TrainingFailed',
       names.training,
-      alertDescriptions.trainingFailed(`an Azure ML job named ${r.jobPrefix}*`, `Log query on ${AZURE_LOG_TABLES.runStatus}: Status Failed, RunId (the job name) starting with the release's job prefix.`),
+      alertDescriptions.trainingFailed(
+        `an Azure ML job named ${r.jobPrefix}*`,
+        `Log query on ${AZURE_LOG_TABLES.runStatus}: Status Failed, RunId (the job name) starting with the release's job prefix.`,
+      ),
       SEVERITY.training,
       15,
       {
-        query: [
-          AZURE_LOG_TABLES.runStatus,
-          '| where Status == "Failed"',
-          `| where RunId startswith ${kqlString(r.jobPrefix)}`,
-          '| summarize failedRuns = count() by RunId',
-        ].join('\n'),
+        query: [AZURE_LOG_TABLES.runStatus, '| where Status == "Failed"', `| where RunId startswith ${kqlString(r.jobPrefix)}`, '| summarize failedRuns = count() by RunId'].join(
+          '\n',
+        ),
         timeAggregationMethod: 'Total',
         metricMeasureColumn: 'failedRuns',
         operator: 'GreaterThan',

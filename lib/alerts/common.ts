@@ -116,8 +116,7 @@ export function resolveAlertProps(
 ): ResolvedAlertProps {
   const issues = new IssueCollector();
   const path = scope.node.path;
-  const prop = (name: string, value: unknown, accepted: string): void =>
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, name, value, accepted));
+  const prop = (name: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, name, value, accepted));
 
   for (const [name, member] of [
     ['platform', props.platform],
@@ -238,8 +237,7 @@ export const alertDescriptions = {
     `Scoring endpoint ${endpoint}: p95 latency above ${t.latencyP95Ms} ms over ${EVALUATION_WINDOW_MINUTES} minutes ` +
     `(threshold: deployment.endpoint.alarms.latencyP95Ms = ${t.latencyP95Ms}). ${how}`,
   noTraffic: (endpoint: string, t: ResolvedThresholds, how: string): string =>
-    `Scoring endpoint ${endpoint}: no request for ${t.noTrafficMinutes} minutes ` +
-    `(threshold: alerts.noTrafficMinutes = ${t.noTrafficMinutes}). ${how}`,
+    `Scoring endpoint ${endpoint}: no request for ${t.noTrafficMinutes} minutes ` + `(threshold: alerts.noTrafficMinutes = ${t.noTrafficMinutes}). ${how}`,
   trainingFailed: (subject: string, how: string): string => `Training job failed: ${subject} ended in failure (threshold: any failed job). ${how}`,
 };
 

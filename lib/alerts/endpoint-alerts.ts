@@ -29,7 +29,12 @@ export class EndpointAlerts extends Construct implements IEndpointAlerts {
         {
           code: ErrorCode.PROP_INVALID,
           path: this.node.path,
-          message: messages.propInvalid('EndpointAlerts', 'platform', props?.platform?.node?.path ?? props?.platform, 'the ML platform (AzureMlPlatform, AwsMlPlatform or GcpMlPlatform) the endpoint runs on'),
+          message: messages.propInvalid(
+            'EndpointAlerts',
+            'platform',
+            props?.platform?.node?.path ?? props?.platform,
+            'the ML platform (AzureMlPlatform, AwsMlPlatform or GcpMlPlatform) the endpoint runs on',
+          ),
         },
       ]);
     }

@@ -1,9 +1,5 @@
 import { createHash } from 'crypto';
-import {
-  MonitoringAlertPolicy,
-  MonitoringAlertPolicyConditions,
-  MonitoringAlertPolicyConfig,
-} from '@cdktf/provider-google/lib/monitoring-alert-policy';
+import { MonitoringAlertPolicy, MonitoringAlertPolicyConditions, MonitoringAlertPolicyConfig } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
 import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -69,7 +65,12 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
-          messages.propInvalid(construct, 'thresholds.noTrafficMinutes', t.noTrafficMinutes, `at most ${GCP_MAX_ABSENCE_MINUTES} on GCP: a Cloud Monitoring metric-absence condition waits at most 23.5 hours (set alerts.noTrafficMinutes to ${GCP_MAX_ABSENCE_MINUTES} or less)`),
+          messages.propInvalid(
+            construct,
+            'thresholds.noTrafficMinutes',
+            t.noTrafficMinutes,
+            `at most ${GCP_MAX_ABSENCE_MINUTES} on GCP: a Cloud Monitoring metric-absence condition waits at most 23.5 hours (set alerts.noTrafficMinutes to ${GCP_MAX_ABSENCE_MINUTES} or less)`,
+          ),
         );
       }
       if (props.endpoint) {
@@ -78,7 +79,12 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
           issues.add(
             ErrorCode.PROP_INVALID,
             this.node.path,
-            messages.propInvalid(construct, 'endpoint.endpointId', props.endpoint.endpointId, 'a Vertex AI endpoint resource name, projects/<project>/locations/<region>/endpoints/<id>'),
+            messages.propInvalid(
+              construct,
+              'endpoint.endpointId',
+              props.endpoint.endpointId,
+              'a Vertex AI endpoint resource name, projects/<project>/locations/<region>/endpoints/<id>',
+            ),
           );
         } else {
           endpointId = parsed;
@@ -88,14 +94,18 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
-          messages.propInvalid(construct, 'platform.workspace.workspaceId', props.platform.workspace?.workspaceId, 'projects/<project>/locations/<region>: the alert policies live in the workspace project; use the platform GcpMlPlatform builds'),
+          messages.propInvalid(
+            construct,
+            'platform.workspace.workspaceId',
+            props.platform.workspace?.workspaceId,
+            'projects/<project>/locations/<region>: the alert policies live in the workspace project; use the platform GcpMlPlatform builds',
+          ),
         );
       }
     });
     const { thresholds: t, baseName } = r;
     const project = projectOf(props.platform)!;
-    const services: ITerraformDependable[] =
-      props.platform instanceof GcpMlPlatform ? props.platform.services.dependenciesFor('monitoring.googleapis.com') : [];
+    const services: ITerraformDependable[] = props.platform instanceof GcpMlPlatform ? props.platform.services.dependenciesFor('monitoring.googleapis.com') : [];
     const userLabels = props.tags ? tagsFor('gcp', props.tags) : undefined;
 
     const channels: MonitoringNotificationChannel[] = [];
@@ -154,19 +164,23 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
       {
         displayName: names.errorRate,
         severity: 'ERROR',
-        documentation: docs(alertDescriptions.errorRate(baseName, t, `Ratio of ${VERTEX_ENDPOINT_METRICS.responseCount} with response_code 5xx to all responses, endpoint id ${endpointId}.`)),
-        conditions: [condition(`5xx share above ${t.errorRatePercent}%`, {
-          conditionThreshold: {
-            filter: onEndpoint(VERTEX_ENDPOINT_METRICS.responseCount, ' AND metric.labels.response_code = starts_with("5")'),
-            denominatorFilter: onEndpoint(VERTEX_ENDPOINT_METRICS.responseCount),
-            aggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_SUM', groupByFields: byEndpoint }],
-            denominatorAggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_SUM', groupByFields: byEndpoint }],
-            comparison: 'COMPARISON_GT',
-            thresholdValue: t.errorRatePercent / 100,
-            duration: '0s',
-            trigger: { count: 1 },
-          },
-        })],
+        documentation: docs(
+          alertDescriptions.errorRate(baseName, t, `Ratio of ${VERTEX_ENDPOINT_METRICS.responseCount} with response_code 5xx to all responses, endpoint id ${endpointId}.`),
+        ),
+        conditions: [
+          condition(`5xx share above ${t.errorRatePercent}%`, {
+            conditionThreshold: {
+              filter: onEndpoint(VERTEX_ENDPOINT_METRICS.responseCount, ' AND metric.labels.response_code = starts_with("5")'),
+              denominatorFilter: onEndpoint(VERTEX_ENDPOINT_METRICS.responseCount),
+              aggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_SUM', groupByFields: byEndpoint }],
+              denominatorAggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_SUM', groupByFields: byEndpoint }],
+              comparison: 'COMPARISON_GT',
+              thresholdValue: t.errorRatePercent / 100,
+              duration: '0s',
+              trigger: { count: 1 },
+            },
+          }),
+        ],
       },
       true,
     );
@@ -177,16 +191,18 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
         displayName: names.latency,
         severity: 'WARNING',
         documentation: docs(alertDescriptions.latency(baseName, t, `p95 of ${VERTEX_ENDPOINT_METRICS.predictionLatencies} (latency_type model, ms), endpoint id ${endpointId}.`)),
-        conditions: [condition(`p95 model latency above ${t.latencyP95Ms} ms`, {
-          conditionThreshold: {
-            filter: onEndpoint(VERTEX_ENDPOINT_METRICS.predictionLatencies, ' AND metric.labels.latency_type = "model"'),
-            aggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_PERCENTILE_95', groupByFields: byEndpoint }],
-            comparison: 'COMPARISON_GT',
-            thresholdValue: t.latencyP95Ms,
-            duration: '0s',
-            trigger: { count: 1 },
-          },
-        })],
+        conditions: [
+          condition(`p95 model latency above ${t.latencyP95Ms} ms`, {
+            conditionThreshold: {
+              filter: onEndpoint(VERTEX_ENDPOINT_METRICS.predictionLatencies, ' AND metric.labels.latency_type = "model"'),
+              aggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: 'REDUCE_PERCENTILE_95', groupByFields: byEndpoint }],
+              comparison: 'COMPARISON_GT',
+              thresholdValue: t.latencyP95Ms,
+              duration: '0s',
+              trigger: { count: 1 },
+            },
+          }),
+        ],
       },
       true,
     );
@@ -196,15 +212,23 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
       {
         displayName: names.noTraffic,
         severity: 'WARNING',
-        documentation: docs(alertDescriptions.noTraffic(baseName, t, `Absence of ${VERTEX_ENDPOINT_METRICS.predictionCount}, endpoint id ${endpointId} (the condition arms after the first prediction).`)),
-        conditions: [condition(`no prediction for ${t.noTrafficMinutes} minutes`, {
-          conditionAbsent: {
-            filter: onEndpoint(VERTEX_ENDPOINT_METRICS.predictionCount),
-            duration: `${t.noTrafficMinutes * 60}s`,
-            aggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM', groupByFields: byEndpoint }],
-            trigger: { count: 1 },
-          },
-        })],
+        documentation: docs(
+          alertDescriptions.noTraffic(
+            baseName,
+            t,
+            `Absence of ${VERTEX_ENDPOINT_METRICS.predictionCount}, endpoint id ${endpointId} (the condition arms after the first prediction).`,
+          ),
+        ),
+        conditions: [
+          condition(`no prediction for ${t.noTrafficMinutes} minutes`, {
+            conditionAbsent: {
+              filter: onEndpoint(VERTEX_ENDPOINT_METRICS.predictionCount),
+              duration: `${t.noTrafficMinutes * 60}s`,
+              aggregations: [{ alignmentPeriod: window, perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM', groupByFields: byEndpoint }],
+              trigger: { count: 1 },
+            },
+          }),
+        ],
       },
       true,
     );
@@ -216,12 +240,14 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
         displayName: names.training,
         severity: 'ERROR',
         documentation: docs(trainingDescription(project, r.jobPrefix)),
-        conditions: [condition('Vertex AI custom job failed', {
-          conditionMatchedLog: {
-            filter: `resource.type="ml_job" AND (${failure})`,
-            labelExtractors: { job_id: 'EXTRACT(resource.labels.job_id)' },
-          },
-        })],
+        conditions: [
+          condition('Vertex AI custom job failed', {
+            conditionMatchedLog: {
+              filter: `resource.type="ml_job" AND (${failure})`,
+              labelExtractors: { job_id: 'EXTRACT(resource.labels.job_id)' },
+            },
+          }),
+        ],
         alertStrategy: { notificationRateLimit: { period: '300s' }, autoClose: '1800s' },
       },
       false,

@@ -12,14 +12,7 @@ import { IArtifactStore, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { IAwsEncryptionKey } from './encryption-key';
-import {
-  S3_ALL_ACTIONS,
-  S3_BUCKET_READ_ACTIONS,
-  S3_BUCKET_WRITE_ACTIONS,
-  S3_NETWORK_GUARDED_ACTIONS,
-  S3_OBJECT_READ_ACTIONS,
-  S3_OBJECT_WRITE_ACTIONS,
-} from './perms';
+import { S3_ALL_ACTIONS, S3_BUCKET_READ_ACTIONS, S3_BUCKET_WRITE_ACTIONS, S3_NETWORK_GUARDED_ACTIONS, S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS } from './perms';
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
 import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './policy-document';
@@ -264,7 +257,12 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsArtifactStore', 'encryptionKey', undefined, 'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)'),
+        messages.propInvalid(
+          'AwsArtifactStore',
+          'encryptionKey',
+          undefined,
+          'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)',
+        ),
       );
     }
     const lifecycleRules = props.lifecycleRules ?? true;
@@ -309,7 +307,7 @@ export class AwsArtifactStore extends Construct implements IAwsArtifactStore {
     });
     const versioning = new S3BucketVersioningA(this, 'Versioning', {
       bucket: bucket.id,
-      versioningConfiguration: { status: props.versioned ?? true ? 'Enabled' : 'Suspended' },
+      versioningConfiguration: { status: (props.versioned ?? true) ? 'Enabled' : 'Suspended' },
     });
     if (lifecycleRules) {
       new S3BucketLifecycleConfiguration(this, 'Lifecycle', {
@@ -473,8 +471,20 @@ class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
     }
     if (attrs?.region !== undefined) new PropChecks(issues, C, this.node.path).region('aws', 'region', attrs.region);
     const key = attrs?.encryptionKey as unknown;
-    if (key !== undefined && (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'encryptionKey', (key as { node?: { path?: string } })?.node?.path ?? key, 'the bucket\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3'));
+    if (
+      key !== undefined &&
+      (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')
+    ) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(
+          C,
+          'encryptionKey',
+          (key as { node?: { path?: string } })?.node?.path ?? key,
+          "the bucket's KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3",
+        ),
+      );
     }
     issues.throwIfAny(`Invalid ${C} attributes:`);
 

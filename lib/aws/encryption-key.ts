@@ -244,7 +244,7 @@ function checkKeyArn(check: PropChecks, prop: string, keyArn: unknown): { accoun
   }
   const parts = typeof keyArn === 'string' ? parseArn(keyArn) : undefined;
   const keyId = parts?.resource.startsWith('key/') ? parts.resource.slice('key/'.length) : undefined;
-  if (!parts || parts.service !== 'kms' || !keyId || !KMS_KEY_ID.test(keyId) || !/^\d{12}$/.test(parts.account) || parts.region === '') {
+  if (parts?.service !== 'kms' || !keyId || !KMS_KEY_ID.test(keyId) || !/^\d{12}$/.test(parts.account) || parts.region === '') {
     const alias = parts?.service === 'kms' && parts.resource.startsWith('alias/');
     issues.add(
       ErrorCode.PROP_INVALID,

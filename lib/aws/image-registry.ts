@@ -160,7 +160,12 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsImageRegistry', 'encryptionKey', undefined, 'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)'),
+        messages.propInvalid(
+          'AwsImageRegistry',
+          'encryptionKey',
+          undefined,
+          'an AwsEncryptionKey (or AwsEncryptionKey.fromKeyArn(...)) while customerManagedKey is true (or set customerManagedKey: false)',
+        ),
       );
     }
     const lifecycleRules = props.lifecycleRules ?? true;
@@ -177,7 +182,7 @@ export class AwsImageRegistry extends Construct implements IAwsImageRegistry {
     const retainData = props.retainData ?? true;
     const repo = new EcrRepository(this, 'Resource', {
       name: props.physicalName ?? awsName(props.naming, 'ecrRepository'),
-      imageTagMutability: props.immutableTags ?? true ? 'IMMUTABLE' : 'MUTABLE',
+      imageTagMutability: (props.immutableTags ?? true) ? 'IMMUTABLE' : 'MUTABLE',
       imageScanningConfiguration: { scanOnPush: props.scanOnPush ?? true },
       encryptionConfiguration: [this.encryptionKey ? { encryptionType: 'KMS', kmsKey: this.encryptionKey.keyArn } : { encryptionType: 'AES256' }],
       forceDelete: retainData ? undefined : true,
@@ -243,7 +248,12 @@ function checkRepositoryName(check: PropChecks, prop: string, name: unknown): vo
     issues.add(
       ErrorCode.PROP_INVALID,
       path,
-      messages.propInvalid(construct, prop, name, 'an ECR repository name of 2-256 lowercase letters and digits in parts separated by ".", "_" or "-", optionally namespaced with "/", such as "team/ml-runtime"'),
+      messages.propInvalid(
+        construct,
+        prop,
+        name,
+        'an ECR repository name of 2-256 lowercase letters and digits in parts separated by ".", "_" or "-", optionally namespaced with "/", such as "team/ml-runtime"',
+      ),
     );
   }
 }
@@ -278,7 +288,7 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
       name = Fn.replace(Fn.element(parts, 5), '/^repository\\//', '');
     } else {
       const parts = typeof repositoryArn === 'string' ? parseArn(repositoryArn) : undefined;
-      if (!parts || parts.service !== 'ecr' || !parts.resource.startsWith('repository/') || !/^\d{12}$/.test(parts.account) || parts.region === '') {
+      if (parts?.service !== 'ecr' || !parts.resource.startsWith('repository/') || !/^\d{12}$/.test(parts.account) || parts.region === '') {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
@@ -292,8 +302,15 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
       }
     }
     const key = attrs?.encryptionKey as unknown;
-    if (key !== undefined && (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'encryptionKey', key, 'the repository\'s KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...)), or unset for AES256'));
+    if (
+      key !== undefined &&
+      (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')
+    ) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(C, 'encryptionKey', key, "the repository's KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...)), or unset for AES256"),
+      );
     }
     issues.throwIfAny(`Invalid ${C} attributes:`);
     this.repositoryArn = repositoryArn;

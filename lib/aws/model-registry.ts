@@ -4,12 +4,7 @@ import { Construct } from 'constructs';
 import { IModelRegistry, IWorkloadIdentity } from '../core/contracts';
 import { IssueCollector } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
-import {
-  SAGEMAKER_MODEL_GROUP_READ_ACTIONS,
-  SAGEMAKER_MODEL_LIST_ACTIONS,
-  SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS,
-  SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS,
-} from './perms';
+import { SAGEMAKER_MODEL_GROUP_READ_ACTIONS, SAGEMAKER_MODEL_LIST_ACTIONS, SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS, SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS } from './perms';
 import { arn } from './arn';
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';

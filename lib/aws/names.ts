@@ -30,7 +30,8 @@ export function retainLifecycle(retainData: boolean): { preventDestroy: boolean 
 const AWS_NAME_PATTERNS: Partial<Record<NameKind, { pattern: RegExp; accepted: string }>> = {
   s3Bucket: {
     pattern: /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(-s3alias|--ol-s3|--x-s3|--table-s3)$)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9](?:[a-z0-9-]|\.(?!\.))*[a-z0-9]$/,
-    accepted: 'lowercase letters, digits, hyphens and single dots, starting and ending with a letter or digit, not an IP address, no reserved prefix (xn--, sthree-) or suffix (-s3alias, --ol-s3)',
+    accepted:
+      'lowercase letters, digits, hyphens and single dots, starting and ending with a letter or digit, not an IP address, no reserved prefix (xn--, sthree-) or suffix (-s3alias, --ol-s3)',
   },
   ecrRepository: {
     pattern: /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/,

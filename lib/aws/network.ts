@@ -185,7 +185,16 @@ export class AwsNetwork extends Construct {
       checkEc2Ids(new PropChecks(issues, C, where), 'existing.subnetIds', 'subnet', existing.subnetIds);
       checkEc2Ids(new PropChecks(issues, C, where), 'existing.routeTableIds', 'rtb', existing.routeTableIds);
       if (!Array.isArray(existing.subnetIds) || new Set(existing.subnetIds).size < 2) {
-        issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'existing.subnetIds', existing.subnetIds, 'at least two private subnets in different availability zones (SageMaker and the interface endpoints need two zones)'));
+        issues.add(
+          ErrorCode.PROP_INVALID,
+          where,
+          messages.propInvalid(
+            C,
+            'existing.subnetIds',
+            existing.subnetIds,
+            'at least two private subnets in different availability zones (SageMaker and the interface endpoints need two zones)',
+          ),
+        );
       }
     } else {
       checkAddressSpace(new PropChecks(issues, C, where), props.addressSpace);
@@ -193,7 +202,11 @@ export class AwsNetwork extends Construct {
     }
     if (props.securityGroupId !== undefined) {
       if (!existing) {
-        issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(C, 'securityGroupId', props.securityGroupId, 'unset unless `existing` is given (a VPC the construct creates gets its own security group)'));
+        issues.add(
+          ErrorCode.PROP_INVALID,
+          where,
+          messages.propInvalid(C, 'securityGroupId', props.securityGroupId, 'unset unless `existing` is given (a VPC the construct creates gets its own security group)'),
+        );
       } else {
         checkEc2Ids(new PropChecks(issues, C, where), 'securityGroupId', 'sg', [props.securityGroupId]);
       }

@@ -18,13 +18,7 @@ export const S3_ALL_ACTIONS = 's3:*';
  * networks. Bucket-level reads (`s3:ListBucket`, used by HeadBucket) stay
  * open so Terraform can still refresh the bucket from anywhere.
  */
-export const S3_NETWORK_GUARDED_ACTIONS = [
-  's3:GetObject',
-  's3:GetObjectVersion',
-  's3:PutObject',
-  's3:DeleteObject',
-  's3:DeleteObjectVersion',
-] as const;
+export const S3_NETWORK_GUARDED_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'] as const;
 
 /** Decrypt with a KMS key (resource: the key ARN). */
 export const KMS_DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
@@ -33,23 +27,12 @@ export const KMS_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:Genera
 /** Key administration by the account root: the AWS default key policy statement. */
 export const KMS_ROOT_ACTIONS = 'kms:*';
 /** What the CloudWatch Logs service principal may do with the key (AWS-documented set). */
-export const KMS_LOGS_SERVICE_ACTIONS = [
-  'kms:Encrypt*',
-  'kms:Decrypt*',
-  'kms:ReEncrypt*',
-  'kms:GenerateDataKey*',
-  'kms:Describe*',
-] as const;
+export const KMS_LOGS_SERVICE_ACTIONS = ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'] as const;
 
 /** Pull images (resource: the repository ARN). */
 export const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'] as const;
 /** Push images, in addition to pull (resource: the repository ARN). */
-export const ECR_PUSH_ACTIONS = [
-  'ecr:InitiateLayerUpload',
-  'ecr:UploadLayerPart',
-  'ecr:CompleteLayerUpload',
-  'ecr:PutImage',
-] as const;
+export const ECR_PUSH_ACTIONS = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'] as const;
 /** Registry login (no resource-level permissions: resource `*`). */
 export const ECR_AUTH_ACTIONS = ['ecr:GetAuthorizationToken'] as const;
 
@@ -60,11 +43,7 @@ export const SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS = ['sagemaker:DescribeModelPac
 /** List model versions (no resource-level permissions: resource `*`). */
 export const SAGEMAKER_MODEL_LIST_ACTIONS = ['sagemaker:ListModelPackages'] as const;
 /** Register and update model versions (resource: `model-package/<group>/*`). */
-export const SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS = [
-  'sagemaker:CreateModelPackage',
-  'sagemaker:UpdateModelPackage',
-  'sagemaker:AddTags',
-] as const;
+export const SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS = ['sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage', 'sagemaker:AddTags'] as const;
 
 /** Write to the platform log group (resources: the group and its streams). */
 export const LOGS_WRITE_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] as const;
@@ -78,10 +57,7 @@ export const CLOUDWATCH_METRIC_ACTIONS = ['cloudwatch:PutMetricData'] as const;
 export const CLOUDWATCH_NAMESPACE_CONDITION_KEY = 'cloudwatch:namespace';
 
 /** Use the MLflow tracking server (resource: the tracking server ARN). */
-export const SAGEMAKER_MLFLOW_SERVER_ACTIONS = [
-  'sagemaker:DescribeMlflowTrackingServer',
-  'sagemaker:CreatePresignedMlflowTrackingServerUrl',
-] as const;
+export const SAGEMAKER_MLFLOW_SERVER_ACTIONS = ['sagemaker:DescribeMlflowTrackingServer', 'sagemaker:CreatePresignedMlflowTrackingServerUrl'] as const;
 /** Track experiments and runs on the MLflow tracking server (resource: the tracking server ARN). */
 export const SAGEMAKER_MLFLOW_ACTIONS = [
   'sagemaker-mlflow:AccessUI',
@@ -143,16 +119,7 @@ export const HTTPS_PORT = 443;
  * CloudWatch Logs, KMS and CloudWatch metrics. S3 is reached through the
  * gateway endpoint.
  */
-export const AWS_INTERFACE_ENDPOINT_SERVICES = [
-  'sagemaker.api',
-  'sagemaker.runtime',
-  'ecr.api',
-  'ecr.dkr',
-  'sts',
-  'logs',
-  'kms',
-  'monitoring',
-] as const;
+export const AWS_INTERFACE_ENDPOINT_SERVICES = ['sagemaker.api', 'sagemaker.runtime', 'ecr.api', 'ecr.dkr', 'sts', 'logs', 'kms', 'monitoring'] as const;
 
 /** One service of {@link AWS_INTERFACE_ENDPOINT_SERVICES}. */
 export type AwsInterfaceEndpointService = (typeof AWS_INTERFACE_ENDPOINT_SERVICES)[number];
@@ -189,12 +156,7 @@ export const EC2_VPC_DESCRIBE_ACTIONS = [
  * The only actions the workload identity may be granted on `Resource: "*"`:
  * they have no resource-level permissions (CKV_AWS_355, AwsSolutions-IAM5).
  */
-export const UNSCOPED_ACTIONS: readonly string[] = [
-  ...ECR_AUTH_ACTIONS,
-  ...CLOUDWATCH_METRIC_ACTIONS,
-  ...SAGEMAKER_MODEL_LIST_ACTIONS,
-  ...EC2_VPC_DESCRIBE_ACTIONS,
-];
+export const UNSCOPED_ACTIONS: readonly string[] = [...ECR_AUTH_ACTIONS, ...CLOUDWATCH_METRIC_ACTIONS, ...SAGEMAKER_MODEL_LIST_ACTIONS, ...EC2_VPC_DESCRIBE_ACTIONS];
 
 /** Placeholder permission of an identity nothing has been granted to yet (IAM refuses empty policies; resource: the role itself). */
 export const IAM_SELF_READ_ACTIONS = ['iam:GetRole'] as const;

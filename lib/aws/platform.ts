@@ -185,22 +185,21 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
     const existing = props.existing ?? {};
     const vpc =
       network.mode === 'private'
-        ? existing.network ?? new AwsNetwork(this, 'Network', {
+        ? (existing.network ??
+          new AwsNetwork(this, 'Network', {
             naming,
             region,
             addressSpace: network.addressSpace,
             availabilityZoneCount: props.availabilityZoneCount,
             existing: network.existing.aws,
             tags,
-          })
+          }))
         : undefined;
     this.network = { mode: network.mode, allowedIpRanges: network.allowedIpRanges, networkId: vpc?.vpcId, vpc };
 
     const createdKey = existing.encryptionKey ? undefined : new AwsEncryptionKey(this, 'Key', { naming, accountId, region, retainData, tags });
     this.encryptionKey = existing.encryptionKey ?? createdKey!;
-    this.serviceKey =
-      createdKey ??
-      new AwsEncryptionKey(this, 'ServiceKey', { naming, accountId, region, retainData, tags, physicalName: naming.name('kmsAlias', 'service-key') });
+    this.serviceKey = createdKey ?? new AwsEncryptionKey(this, 'ServiceKey', { naming, accountId, region, retainData, tags, physicalName: naming.name('kmsAlias', 'service-key') });
     this.identity = existing.identity
       ? isAwsWorkloadIdentity(existing.identity)
         ? existing.identity
@@ -281,7 +280,11 @@ function checkExisting(issues: IssueCollector, where: string, props: AwsMlPlatfo
   const literal = (v: unknown): v is string => typeof v === 'string' && v !== '' && !Token.isUnresolved(v);
   const sameAccount = (prop: string, account: unknown, what: string): void => {
     if (literal(account) && literal(props.accountId) && account !== props.accountId) {
-      invalid(prop, account, `${what} in the platform's account ${show(props.accountId)} (accountId); a resource of another account needs a cross-account setup this platform does not make`);
+      invalid(
+        prop,
+        account,
+        `${what} in the platform's account ${show(props.accountId)} (accountId); a resource of another account needs a cross-account setup this platform does not make`,
+      );
     }
   };
   const sameRegion = (prop: string, region: unknown, what: string): void => {
@@ -312,12 +315,18 @@ function checkExisting(issues: IssueCollector, where: string, props: AwsMlPlatfo
     sameAccount('imageRegistry', r.accountId, 'a repository');
     sameRegion('imageRegistry', r.region, 'a repository');
   }
-  if (ofAws('identity', existing.identity, 'an AWS role: AwsWorkloadIdentity.fromRoleArn(scope, id, roleArn), or an IWorkloadIdentity of cloud "aws" whose principal is a role ARN')) {
+  if (
+    ofAws('identity', existing.identity, 'an AWS role: AwsWorkloadIdentity.fromRoleArn(scope, id, roleArn), or an IWorkloadIdentity of cloud "aws" whose principal is a role ARN')
+  ) {
     const identity = existing.identity!;
     if (!isAwsWorkloadIdentity(identity)) {
       const principal = identity.principal;
       if (!(typeof principal === 'string' && (Token.isUnresolved(principal) || /^arn:aws[a-z-]*:iam::\d{12}:role\//.test(principal)))) {
-        invalid('identity.principal', principal, 'an IAM role ARN such as "arn:aws:iam::123456789012:role/ml-workload" (the platform adds its grants as an inline policy of the role)');
+        invalid(
+          'identity.principal',
+          principal,
+          'an IAM role ARN such as "arn:aws:iam::123456789012:role/ml-workload" (the platform adds its grants as an inline policy of the role)',
+        );
       } else if (!Token.isUnresolved(principal)) {
         sameAccount('identity', principal.split(':')[4], 'a role');
       }

@@ -9,9 +9,7 @@ const ACCOUNT_ID = /^\d{12}$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9-]+\.[a-z0-9-]+$/;
 
 /** CloudWatch Logs accepted retention values (days). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Records a problem unless `accountId` is a 12-digit AWS account id. */
 export function checkAccountId(check: PropChecks, accountId: unknown): void {
@@ -55,7 +53,11 @@ export function checkEc2Ids(check: PropChecks, prop: string, prefix: string, ids
   const pattern = ec2Id(prefix);
   (ids ?? []).forEach((id, i) => {
     if (typeof id === 'string' && (Token.isUnresolved(id) || pattern.test(id))) return;
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}[${i}]`, id, `an id "${prefix}-" followed by 8 or 17 hex digits, such as "${prefix}-0123456789abcdef0"`));
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, `${prop}[${i}]`, id, `an id "${prefix}-" followed by 8 or 17 hex digits, such as "${prefix}-0123456789abcdef0"`),
+    );
   });
 }
 
@@ -65,7 +67,11 @@ export function checkVpcEndpointIds(check: PropChecks, prop: string, ids: readon
 }
 
 /** Records problems with the attributes of an existing role; returns its name and account. */
-export function checkRoleAttributes(check: PropChecks, attrs: { readonly roleArn?: unknown; readonly roleName?: unknown }, prop = 'roleArn'): { roleName: string; accountId: string } {
+export function checkRoleAttributes(
+  check: PropChecks,
+  attrs: { readonly roleArn?: unknown; readonly roleName?: unknown },
+  prop = 'roleArn',
+): { roleName: string; accountId: string } {
   const { issues, construct, path } = check;
   const roleArn = attrs.roleArn;
   const roleName = attrs.roleName;
@@ -95,12 +101,7 @@ export function checkRoleAttributes(check: PropChecks, attrs: { readonly roleArn
     return { roleName: '', accountId: '' };
   }
   if (roleName !== undefined && typeof roleName === 'string' && !Token.isUnresolved(roleName) && roleName !== parsed.roleName) {
-    issues.add(
-      ErrorCode.PROP_INVALID,
-      path,
-      messages.propInvalid(construct, 'roleName', roleName, `the name in '${prop}' ("${parsed.roleName}"), or unset`),
-    );
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, 'roleName', roleName, `the name in '${prop}' ("${parsed.roleName}"), or unset`));
   }
   return { roleName: parsed.roleName, accountId: parsed.account };
 }
-

@@ -6,14 +6,7 @@ import { IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { toNaming } from '../core/platform-props';
-import {
-  EC2_VPC_DESCRIBE_ACTIONS,
-  EC2_VPC_ENI_ACTIONS,
-  IAM_SELF_READ_ACTIONS,
-  SAGEMAKER_SERVICE_PRINCIPAL,
-  SOURCE_ACCOUNT_TRUST_SERVICES,
-  STS_ASSUME_ROLE_ACTION,
-} from './perms';
+import { EC2_VPC_DESCRIBE_ACTIONS, EC2_VPC_ENI_ACTIONS, IAM_SELF_READ_ACTIONS, SAGEMAKER_SERVICE_PRINCIPAL, SOURCE_ACCOUNT_TRUST_SERVICES, STS_ASSUME_ROLE_ACTION } from './perms';
 import { arn } from './arn';
 import { awsName, awsTags, checkPhysicalName } from './names';
 import { PolicyConditions, policyDocument } from './policy-document';
@@ -178,7 +171,11 @@ export class AwsWorkloadIdentity extends Construct implements IAwsWorkloadIdenti
     checkPhysicalName(new PropChecks(issues, C, this.node.path), 'physicalName', props.physicalName, 'iamRole');
     const assumedBy = props.assumedBy ?? [SAGEMAKER_SERVICE_PRINCIPAL];
     if (!Array.isArray(assumedBy) || assumedBy.length === 0) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'assumedBy', assumedBy, 'a non-empty list of service principals such as ["lambda.amazonaws.com"]'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(C, 'assumedBy', assumedBy, 'a non-empty list of service principals such as ["lambda.amazonaws.com"]'),
+      );
     } else {
       assumedBy.forEach((p, i) => {
         if (typeof p === 'string' && (Token.isUnresolved(p) || SERVICE_PRINCIPAL.test(p))) return;
@@ -192,16 +189,13 @@ export class AwsWorkloadIdentity extends Construct implements IAwsWorkloadIdenti
     issues.throwIfAny(`Invalid ${C} props:`);
     this.assumedBy = [...new Set(assumedBy)];
 
-    const name =
-      props.physicalName ?? (props.resourceName ? toNaming(props.naming).name('iamRole', props.resourceName) : awsName(props.naming, 'iamRole'));
+    const name = props.physicalName ?? (props.resourceName ? toNaming(props.naming).name('iamRole', props.resourceName) : awsName(props.naming, 'iamRole'));
     const sagemakerOnly = this.assumedBy.length === 1 && this.assumedBy[0] === SAGEMAKER_SERVICE_PRINCIPAL;
     this.role = new IamRole(this, 'Resource', {
       name,
       description:
         props.description ??
-        (sagemakerOnly
-          ? 'Workload identity of the ML platform (SageMaker jobs, endpoints, MLflow).'
-          : `Workload identity of ML platform compute (${this.assumedBy.join(', ')}).`),
+        (sagemakerOnly ? 'Workload identity of the ML platform (SageMaker jobs, endpoints, MLflow).' : `Workload identity of ML platform compute (${this.assumedBy.join(', ')}).`),
       assumeRolePolicy: policyDocument(trustStatements(this.assumedBy, props.accountId)),
       tags: awsTags(props.naming, props.tags),
     });
@@ -248,11 +242,7 @@ export class AwsWorkloadIdentity extends Construct implements IAwsWorkloadIdenti
  * Lets SageMaker put the network interfaces of jobs and models run as
  * `identity` in the VPC's subnets with its security group, and describe the VPC.
  */
-export function grantVpcAccess(
-  identity: IAwsWorkloadIdentity,
-  vpc: { readonly subnetIds: readonly string[]; readonly securityGroupId: string },
-  region: string,
-): void {
+export function grantVpcAccess(identity: IAwsWorkloadIdentity, vpc: { readonly subnetIds: readonly string[]; readonly securityGroupId: string }, region: string): void {
   const ec2 = (resource: string): string => arn('ec2', region, identity.accountId, resource);
   identity.addToPolicy({
     actions: [...EC2_VPC_ENI_ACTIONS],

@@ -153,7 +153,12 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
       issues.add(
         ErrorCode.PROP_INVALID,
         this.node.path,
-        messages.propInvalid('AwsMlWorkspace', 'logGroupName', props.logGroupName, `unset, or equal to physicalName (${JSON.stringify(props.physicalName)}): without a tracking server the log group is the workspace`),
+        messages.propInvalid(
+          'AwsMlWorkspace',
+          'logGroupName',
+          props.logGroupName,
+          `unset, or equal to physicalName (${JSON.stringify(props.physicalName)}): without a tracking server the log group is the workspace`,
+        ),
       );
     }
     issues.throwIfAny('Invalid AwsMlWorkspace props:');

@@ -157,8 +157,15 @@ const STORAGE_TYPE = 'Microsoft.Storage/storageAccounts';
 function checkContainerName(check: PropChecks, prop: string, containerName: string): void {
   const { issues, construct, path } = check;
   const rule = NAME_RULES.storageContainer;
-  if (!Token.isUnresolved(containerName) && (typeof containerName !== 'string' || !/^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(containerName) || containerName.length < rule.min || containerName.length > rule.max)) {
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, containerName, `${rule.min}-${rule.max} lowercase letters, digits and single hyphens, starting and ending with a letter or digit`));
+  if (
+    !Token.isUnresolved(containerName) &&
+    (typeof containerName !== 'string' || !/^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(containerName) || containerName.length < rule.min || containerName.length > rule.max)
+  ) {
+    issues.add(
+      ErrorCode.PROP_INVALID,
+      path,
+      messages.propInvalid(construct, prop, containerName, `${rule.min}-${rule.max} lowercase letters, digits and single hyphens, starting and ending with a letter or digit`),
+    );
   }
 }
 
@@ -215,7 +222,12 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
-    const accountName = physicalNameFor(issues, naming, 'storageAccount', 'st', { construct: 'AzureArtifactStore', path: this.node.path, prop: 'physicalName', value: props.physicalName });
+    const accountName = physicalNameFor(issues, naming, 'storageAccount', 'st', {
+      construct: 'AzureArtifactStore',
+      path: this.node.path,
+      prop: 'physicalName',
+      value: props.physicalName,
+    });
     const containerName = props.containerName ?? 'artifacts';
     checkContainerName(new PropChecks(issues, 'AzureArtifactStore', this.node.path), 'containerName', containerName);
     const replication = props.replication ?? 'ZRS';
@@ -266,9 +278,7 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
         ipRules: storageIpRules(firewall.ipRanges),
       },
       identity: encryption ? { type: 'UserAssigned', identityIds: [encryption.identity.identityId] } : undefined,
-      customerManagedKey: encryption
-        ? { keyVaultKeyId: encryption.key.versionlessKeyId, userAssignedIdentityId: encryption.identity.identityId }
-        : undefined,
+      customerManagedKey: encryption ? { keyVaultKeyId: encryption.key.versionlessKeyId, userAssignedIdentityId: encryption.identity.identityId } : undefined,
       blobProperties: {
         versioningEnabled: props.versioned ?? true,
         deleteRetentionPolicy: { days: softDeleteRetentionDays },
@@ -287,7 +297,13 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
     });
     this.privateEndpoints = createPrivateEndpoints(
       this,
-      { resourceId: account.id, resourceName: accountName, location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName, tags: azureTags(naming, props.tags) },
+      {
+        resourceId: account.id,
+        resourceName: accountName,
+        location: props.resourceGroup.location,
+        resourceGroupName: props.resourceGroup.resourceGroupName,
+        tags: azureTags(naming, props.tags),
+      },
       props.privateEndpoints,
     );
     this.container = container;
@@ -346,7 +362,10 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
 
   /** Adds private endpoints of the account (`blob`, `file`) in another subnet; blob writes wait for a new `blob` endpoint. */
   public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
-    const added = addPrivateEndpointsTo(this, 'AzureArtifactStore', { resourceId: this.accountId, resourceName: this.accountName }, this.endpoints, endpoints, placement, ['blob', 'file']);
+    const added = addPrivateEndpointsTo(this, 'AzureArtifactStore', { resourceId: this.accountId, resourceName: this.accountName }, this.endpoints, endpoints, placement, [
+      'blob',
+      'file',
+    ]);
     const blob = added.filter((pe) => this.endpoints.get('blob') === pe);
     for (const write of this.writers) for (const pe of blob) addDependency(write, pe);
   }
@@ -378,16 +397,34 @@ class ImportedArtifactStore extends Construct implements IAzureArtifactStore {
     const construct = 'AzureArtifactStore.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const account = checkResourceId(new PropChecks(issues, construct, where), 'storageAccountId', attrs.storageAccountId, STORAGE_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>');
+    const account = checkResourceId(
+      new PropChecks(issues, construct, where),
+      'storageAccountId',
+      attrs.storageAccountId,
+      STORAGE_TYPE,
+      '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>',
+    );
     checkContainerName(new PropChecks(issues, construct, where), 'containerName', attrs.containerName);
     if (attrs.reachableFrom !== undefined && !AZURE_REACHABLE_FROM.includes(attrs.reachableFrom)) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`),
+      );
     }
     if (attrs.encryptionKey !== undefined && attrs.encryptionKey.cloud !== 'azure') {
-      issues.add(ErrorCode.CLOUD_MISMATCH, where, messages.propInvalid(construct, 'encryptionKey', attrs.encryptionKey.cloud, 'an Azure key (AzureEncryptionKey or AzureEncryptionKey.fromExisting)'));
+      issues.add(
+        ErrorCode.CLOUD_MISMATCH,
+        where,
+        messages.propInvalid(construct, 'encryptionKey', attrs.encryptionKey.cloud, 'an Azure key (AzureEncryptionKey or AzureEncryptionKey.fromExisting)'),
+      );
     }
     if (attrs.blobEndpoint !== undefined && !Token.isUnresolved(attrs.blobEndpoint) && !/^https:\/\/[^/\s]+\/$/.test(attrs.blobEndpoint)) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'blobEndpoint', attrs.blobEndpoint, 'the account\'s blob endpoint with a trailing slash, e.g. "https://<account>.blob.core.windows.net/"'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(construct, 'blobEndpoint', attrs.blobEndpoint, 'the account\'s blob endpoint with a trailing slash, e.g. "https://<account>.blob.core.windows.net/"'),
+      );
     }
     issues.throwIfAny(`Invalid ${construct} attributes:`);
 
@@ -437,7 +474,15 @@ class ImportedArtifactStore extends Construct implements IAzureArtifactStore {
 
   /** Adds private endpoints of the account (`blob`, `file`), e.g. in a private-mode platform's subnet. */
   public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
-    const added = addPrivateEndpointsTo(this, 'AzureArtifactStore.fromExisting', { resourceId: this.accountId, resourceName: this.accountName }, this.endpoints, endpoints, placement, ['blob', 'file']);
+    const added = addPrivateEndpointsTo(
+      this,
+      'AzureArtifactStore.fromExisting',
+      { resourceId: this.accountId, resourceName: this.accountName },
+      this.endpoints,
+      endpoints,
+      placement,
+      ['blob', 'file'],
+    );
     const blob = added.filter((pe) => this.endpoints.get('blob') === pe);
     for (const write of this.writers) for (const pe of blob) addDependency(write, pe);
   }
@@ -445,5 +490,9 @@ class ImportedArtifactStore extends Construct implements IAzureArtifactStore {
 
 /** True for an Azure artifact store that names its storage account (created or imported). */
 export function isAzureArtifactStore(store: IArtifactStore): store is IAzureArtifactStore {
-  return store.cloud === 'azure' && typeof (store as Partial<IAzureArtifactStore>).accountName === 'string' && typeof (store as Partial<IAzureArtifactStore>).bindDataPlaneWrite === 'function';
+  return (
+    store.cloud === 'azure' &&
+    typeof (store as Partial<IAzureArtifactStore>).accountName === 'string' &&
+    typeof (store as Partial<IAzureArtifactStore>).bindDataPlaneWrite === 'function'
+  );
 }

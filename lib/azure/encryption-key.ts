@@ -184,9 +184,7 @@ export class AzureEncryptionKey extends Construct implements IAzureEncryptionKey
     const keyName = props.keyName ?? 'platform-cmk';
     checkPhysicalName(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), 'keyName', keyName, 'keyVaultKey');
     checkGuid(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), 'tenantId', props.tenantId);
-    (props.keyAdministratorPrincipalIds ?? []).forEach((p, i) =>
-      checkGuid(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), `keyAdministratorPrincipalIds[${i}]`, p),
-    );
+    (props.keyAdministratorPrincipalIds ?? []).forEach((p, i) => checkGuid(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), `keyAdministratorPrincipalIds[${i}]`, p));
     checkIpRanges(new PropChecks(issues, 'AzureEncryptionKey', this.node.path), props.allowedIpRanges);
     const keySize = props.keySize ?? 3072;
     if (!Token.isUnresolved(keySize) && ![2048, 3072, 4096].includes(keySize)) {
@@ -313,7 +311,9 @@ export class AzureEncryptionKey extends Construct implements IAzureEncryptionKey
 
   /** Adds private endpoints of the vault (sub-resource `vault`) in another subnet; the key waits for them. */
   public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
-    const added = addPrivateEndpointsTo(this, 'AzureEncryptionKey', { resourceId: this.keyVaultId, resourceName: this.keyVaultName }, this.endpoints, endpoints, placement, ['vault']);
+    const added = addPrivateEndpointsTo(this, 'AzureEncryptionKey', { resourceId: this.keyVaultId, resourceName: this.keyVaultName }, this.endpoints, endpoints, placement, [
+      'vault',
+    ]);
     for (const pe of added) addDependency(this.key, pe);
   }
 
@@ -349,18 +349,45 @@ class ImportedEncryptionKey extends Construct implements IAzureEncryptionKey {
     const construct = 'AzureEncryptionKey.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const vault = checkResourceId(new PropChecks(issues, construct, where), 'keyVaultId', attrs.keyVaultId, KEY_VAULT_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>');
+    const vault = checkResourceId(
+      new PropChecks(issues, construct, where),
+      'keyVaultId',
+      attrs.keyVaultId,
+      KEY_VAULT_TYPE,
+      '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>',
+    );
     const key = Token.isUnresolved(attrs.keyId) ? undefined : KEY_ID.exec(attrs.keyId ?? '');
     if (!Token.isUnresolved(attrs.keyId) && !key) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'keyId', attrs.keyId, 'a Key Vault key id https://<vault>.vault.azure.net/keys/<name>[/<version>] (az keyvault key show --query key.kid)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(construct, 'keyId', attrs.keyId, 'a Key Vault key id https://<vault>.vault.azure.net/keys/<name>[/<version>] (az keyvault key show --query key.kid)'),
+      );
     } else if (key && vault && key[2]!.toLowerCase() !== vault.name.toLowerCase()) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'keyId', attrs.keyId, `a key of the vault ${vault.name} named by keyVaultId (its host starts with "${vault.name}.")`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(construct, 'keyId', attrs.keyId, `a key of the vault ${vault.name} named by keyVaultId (its host starts with "${vault.name}.")`),
+      );
     }
     if (typeof attrs.purgeProtected !== 'boolean') {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'purgeProtected', attrs.purgeProtected, 'true or false: whether the vault has purge protection (az keyvault show --query properties.enablePurgeProtection)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(
+          construct,
+          'purgeProtected',
+          attrs.purgeProtected,
+          'true or false: whether the vault has purge protection (az keyvault show --query properties.enablePurgeProtection)',
+        ),
+      );
     }
     if (attrs.reachableFrom !== undefined && !AZURE_REACHABLE_FROM.includes(attrs.reachableFrom)) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`),
+      );
     }
     issues.throwIfAny(`Invalid ${construct} attributes:`);
 
@@ -406,7 +433,9 @@ class ImportedEncryptionKey extends Construct implements IAzureEncryptionKey {
 
   /** Adds private endpoints of the vault (sub-resource `vault`), e.g. in a private-mode platform's subnet. */
   public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
-    addPrivateEndpointsTo(this, 'AzureEncryptionKey.fromExisting', { resourceId: this.keyVaultId, resourceName: this.keyVaultName }, this.endpoints, endpoints, placement, ['vault']);
+    addPrivateEndpointsTo(this, 'AzureEncryptionKey.fromExisting', { resourceId: this.keyVaultId, resourceName: this.keyVaultName }, this.endpoints, endpoints, placement, [
+      'vault',
+    ]);
   }
 
   private get grantScope() {

@@ -136,7 +136,12 @@ export class AzureWorkloadIdentity extends Construct implements IAzureWorkloadId
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
-    const name = physicalNameFor(issues, naming, 'managedIdentity', props.resource ?? 'id', { construct: 'AzureWorkloadIdentity', path: this.node.path, prop: 'physicalName', value: props.physicalName });
+    const name = physicalNameFor(issues, naming, 'managedIdentity', props.resource ?? 'id', {
+      construct: 'AzureWorkloadIdentity',
+      path: this.node.path,
+      prop: 'physicalName',
+      value: props.physicalName,
+    });
     issues.throwIfAny('Invalid AzureWorkloadIdentity props:');
 
     const identity = new UserAssignedIdentity(this, 'Resource', {
@@ -166,16 +171,45 @@ export class AzureWorkloadIdentity extends Construct implements IAzureWorkloadId
     const name = options.name ?? id;
     const where = `${this.node.path}/${id}`;
     if (!Token.isUnresolved(name) && !/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/.test(name)) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureWorkloadIdentity.addFederatedCredential', 'name', name, '3-120 letters, digits, - and _, starting with a letter or digit (pass options.name when the construct id is not one)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(
+          'AzureWorkloadIdentity.addFederatedCredential',
+          'name',
+          name,
+          '3-120 letters, digits, - and _, starting with a letter or digit (pass options.name when the construct id is not one)',
+        ),
+      );
     }
     if (!Token.isUnresolved(options.issuer) && !/^https:\/\/[^\s]+$/.test(options.issuer ?? '')) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureWorkloadIdentity.addFederatedCredential', 'issuer', options.issuer, 'an https URL, e.g. the AKS cluster\'s oidc_issuer_url'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid('AzureWorkloadIdentity.addFederatedCredential', 'issuer', options.issuer, "an https URL, e.g. the AKS cluster's oidc_issuer_url"),
+      );
     }
-    if (!Token.isUnresolved(options.subject) && !(typeof options.subject === 'string' && options.subject.length > 0 && options.subject.length <= 600 && !/[*?]/.test(options.subject))) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid('AzureWorkloadIdentity.addFederatedCredential', 'subject', options.subject, 'one exact subject of at most 600 characters without wildcards, e.g. "system:serviceaccount:scoring:batch"'));
+    if (
+      !Token.isUnresolved(options.subject) &&
+      !(typeof options.subject === 'string' && options.subject.length > 0 && options.subject.length <= 600 && !/[*?]/.test(options.subject))
+    ) {
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(
+          'AzureWorkloadIdentity.addFederatedCredential',
+          'subject',
+          options.subject,
+          'one exact subject of at most 600 characters without wildcards, e.g. "system:serviceaccount:scoring:batch"',
+        ),
+      );
     }
     if (this.credentials.length >= AZURE_MAX_FEDERATED_CREDENTIALS) {
-      issues.add(ErrorCode.PROP_INVALID, where, `An Azure user-assigned identity takes at most ${AZURE_MAX_FEDERATED_CREDENTIALS} federated credentials. Fix: use a second identity.`);
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        `An Azure user-assigned identity takes at most ${AZURE_MAX_FEDERATED_CREDENTIALS} federated credentials. Fix: use a second identity.`,
+      );
     }
     issues.throwIfAny('Invalid federated credential:');
     const previous = this.credentials[this.credentials.length - 1];
@@ -242,7 +276,11 @@ class ImportedPrincipal extends Construct implements IAzurePrincipal {
     checkGuid(new PropChecks(issues, construct, this.node.path), 'principalId', principalId);
     if (principalId === undefined) issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(construct, 'principalId', principalId, 'an Entra object id (a GUID)'));
     if (!PRINCIPAL_TYPES.includes(principalType)) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(construct, 'principalType', principalType, `one of ${PRINCIPAL_TYPES.map((t) => `'${t}'`).join(', ')}`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(construct, 'principalType', principalType, `one of ${PRINCIPAL_TYPES.map((t) => `'${t}'`).join(', ')}`),
+      );
     }
     issues.throwIfAny(`Invalid ${construct} arguments:`);
     this.identityName = principalId;
@@ -256,5 +294,9 @@ class ImportedPrincipal extends Construct implements IAzurePrincipal {
 /** True for an identity that is a user-assigned managed identity (created or imported): it has a client id and a resource id. */
 export function isAzureWorkloadIdentity(identity: IWorkloadIdentity): identity is IAzureWorkloadIdentity {
   const candidate = identity as Partial<IAzureWorkloadIdentity>;
-  return identity.cloud === 'azure' && typeof candidate.clientId === 'string' && (Token.isUnresolved(identity.identityId) || parseResourceId(identity.identityId, IDENTITY_TYPE) !== undefined);
+  return (
+    identity.cloud === 'azure' &&
+    typeof candidate.clientId === 'string' &&
+    (Token.isUnresolved(identity.identityId) || parseResourceId(identity.identityId, IDENTITY_TYPE) !== undefined)
+  );
 }

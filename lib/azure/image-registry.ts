@@ -166,10 +166,19 @@ export class AzureImageRegistry extends Construct implements IAzureImageRegistry
     super(scope, id);
     const issues = new IssueCollector();
     const naming = namingOf(props.naming);
-    const name = physicalNameFor(issues, naming, 'containerRegistry', 'acr', { construct: 'AzureImageRegistry', path: this.node.path, prop: 'physicalName', value: props.physicalName });
+    const name = physicalNameFor(issues, naming, 'containerRegistry', 'acr', {
+      construct: 'AzureImageRegistry',
+      path: this.node.path,
+      prop: 'physicalName',
+      value: props.physicalName,
+    });
     const repository = props.repository ?? 'mlops-runtime';
     if (!Token.isUnresolved(repository) && !REPOSITORY.test(repository)) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureImageRegistry', 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AzureImageRegistry', 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'),
+      );
     }
     const retentionDays = props.untaggedImageRetentionDays ?? 7;
     new PropChecks(issues, 'AzureImageRegistry', this.node.path).int('untaggedImageRetentionDays', retentionDays, 1, 365);
@@ -219,7 +228,13 @@ export class AzureImageRegistry extends Construct implements IAzureImageRegistry
 
     this.privateEndpoints = createPrivateEndpoints(
       this,
-      { resourceId: registry.id, resourceName: name, location: props.resourceGroup.location, resourceGroupName: props.resourceGroup.resourceGroupName, tags: azureTags(naming, props.tags) },
+      {
+        resourceId: registry.id,
+        resourceName: name,
+        location: props.resourceGroup.location,
+        resourceGroupName: props.resourceGroup.resourceGroupName,
+        tags: azureTags(naming, props.tags),
+      },
       props.privateEndpoints,
     );
     this.endpoints = this.privateEndpoints as Map<string, PrivateEndpoint>;
@@ -271,7 +286,9 @@ export class AzureImageRegistry extends Construct implements IAzureImageRegistry
 
   /** Adds private endpoints of the registry (`registry`) in another subnet; pushes wait for them. */
   public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
-    const added = addPrivateEndpointsTo(this, 'AzureImageRegistry', { resourceId: this.registryId, resourceName: this.registryName }, this.endpoints, endpoints, placement, ['registry']);
+    const added = addPrivateEndpointsTo(this, 'AzureImageRegistry', { resourceId: this.registryId, resourceName: this.registryName }, this.endpoints, endpoints, placement, [
+      'registry',
+    ]);
     for (const write of this.writers) for (const pe of added) addDependency(write, pe);
   }
 }
@@ -301,16 +318,39 @@ class ImportedImageRegistry extends Construct implements IAzureImageRegistry {
     const construct = 'AzureImageRegistry.fromExisting';
     const where = this.node.path;
     const issues = new IssueCollector();
-    const registry = checkResourceId(new PropChecks(issues, construct, where), 'registryId', attrs.registryId, REGISTRY_TYPE, '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>');
+    const registry = checkResourceId(
+      new PropChecks(issues, construct, where),
+      'registryId',
+      attrs.registryId,
+      REGISTRY_TYPE,
+      '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>',
+    );
     const repository = attrs.repository ?? 'mlops-runtime';
     if (!Token.isUnresolved(repository) && !REPOSITORY.test(repository)) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(construct, 'repository', repository, 'lowercase letters, digits and single . _ - / separators, e.g. "mlops-runtime"'),
+      );
     }
     if (attrs.loginServer !== undefined && !Token.isUnresolved(attrs.loginServer) && !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(attrs.loginServer)) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'loginServer', attrs.loginServer, 'a lowercase host name without scheme or path, e.g. "contosoacr.azurecr.io" (az acr show --query loginServer)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(
+          construct,
+          'loginServer',
+          attrs.loginServer,
+          'a lowercase host name without scheme or path, e.g. "contosoacr.azurecr.io" (az acr show --query loginServer)',
+        ),
+      );
     }
     if (attrs.reachableFrom !== undefined && !AZURE_REACHABLE_FROM.includes(attrs.reachableFrom)) {
-      issues.add(ErrorCode.PROP_INVALID, where, messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        where,
+        messages.propInvalid(construct, 'reachableFrom', attrs.reachableFrom, `one of ${AZURE_REACHABLE_FROM.map((r) => `'${r}'`).join(', ')}`),
+      );
     }
     issues.throwIfAny(`Invalid ${construct} attributes:`);
 
@@ -354,7 +394,15 @@ class ImportedImageRegistry extends Construct implements IAzureImageRegistry {
 
   /** Adds private endpoints of the registry (`registry`), e.g. in a private-mode platform's subnet. */
   public addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void {
-    const added = addPrivateEndpointsTo(this, 'AzureImageRegistry.fromExisting', { resourceId: this.registryId, resourceName: this.registryName }, this.endpoints, endpoints, placement, ['registry']);
+    const added = addPrivateEndpointsTo(
+      this,
+      'AzureImageRegistry.fromExisting',
+      { resourceId: this.registryId, resourceName: this.registryName },
+      this.endpoints,
+      endpoints,
+      placement,
+      ['registry'],
+    );
     for (const write of this.writers) for (const pe of added) addDependency(write, pe);
   }
 }

@@ -47,7 +47,12 @@ export class AzureModelRegistry extends Construct implements IModelRegistry {
   constructor(scope: Construct, id: string, props: AzureModelRegistryProps) {
     super(scope, id);
     const issues = new IssueCollector();
-    this.readerRoleName = physicalNameFor(issues, namingOf(props.naming), 'azureRoleDefinition', 'mlw-model-reader', { construct: 'AzureModelRegistry', path: this.node.path, prop: 'physicalName', value: props.physicalName });
+    this.readerRoleName = physicalNameFor(issues, namingOf(props.naming), 'azureRoleDefinition', 'mlw-model-reader', {
+      construct: 'AzureModelRegistry',
+      path: this.node.path,
+      prop: 'physicalName',
+      value: props.physicalName,
+    });
     issues.throwIfAny('Invalid AzureModelRegistry props:');
     this.workspace = props.workspace;
     this.resourceGroup = props.resourceGroup;

@@ -127,7 +127,11 @@ export class AzureNetwork extends Construct implements IAzureNetwork {
     if (!existing && props.physicalName !== undefined) {
       checkPhysicalName(new PropChecks(issues, 'AzureNetwork', this.node.path), 'physicalName', props.physicalName, 'virtualNetwork');
     } else if (!existing && vnetName.length > 64) {
-      issues.add(ErrorCode.NAME_TOO_LONG, this.node.path, `The virtual network name "${vnetName}" is ${vnetName.length} characters; Azure allows 64. Fix: shorten naming.company or naming.project, or set physicalName.`);
+      issues.add(
+        ErrorCode.NAME_TOO_LONG,
+        this.node.path,
+        `The virtual network name "${vnetName}" is ${vnetName.length} characters; Azure allows 64. Fix: shorten naming.company or naming.project, or set physicalName.`,
+      );
     }
     issues.throwIfAny('Invalid AzureNetwork props:');
 
@@ -205,16 +209,29 @@ function checkExistingNetwork(check: PropChecks, prefix: string, existing: Exist
     issues.add(
       ErrorCode.PROP_INVALID,
       path,
-      messages.propInvalid(construct, `${prefix}subnetId`, existing.subnetId, 'a subnet resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'),
+      messages.propInvalid(
+        construct,
+        `${prefix}subnetId`,
+        existing.subnetId,
+        'a subnet resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>',
+      ),
     );
   }
   for (const [kind, zoneId] of Object.entries(existing.privateDnsZoneIds ?? {})) {
     const zone = ZONE_ID.exec(zoneId ?? '')?.[1];
     const expected = AZURE_PRIVATE_DNS_ZONES[kind as AzurePrivateDnsZoneKind];
     if (expected === undefined) {
-      issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prefix}privateDnsZoneIds.${kind}`, zoneId, `a zone of one of the kinds ${Object.keys(AZURE_PRIVATE_DNS_ZONES).join(', ')}`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        path,
+        messages.propInvalid(construct, `${prefix}privateDnsZoneIds.${kind}`, zoneId, `a zone of one of the kinds ${Object.keys(AZURE_PRIVATE_DNS_ZONES).join(', ')}`),
+      );
     } else if (!Token.isUnresolved(zoneId) && zone?.toLowerCase() !== expected) {
-      issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prefix}privateDnsZoneIds.${kind}`, zoneId, `the resource id of the private DNS zone ${expected}`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        path,
+        messages.propInvalid(construct, `${prefix}privateDnsZoneIds.${kind}`, zoneId, `the resource id of the private DNS zone ${expected}`),
+      );
     }
   }
   return existingVnet;

@@ -49,11 +49,7 @@ export const AZURE_WORKSPACE_SERVICE_ROLES = {
  */
 export const AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS = {
   dataActions: ['Microsoft.KeyVault/vaults/secrets/*', 'Microsoft.KeyVault/vaults/keys/*', 'Microsoft.KeyVault/vaults/certificates/*'],
-  notDataActions: [
-    'Microsoft.KeyVault/vaults/secrets/purge/action',
-    'Microsoft.KeyVault/vaults/keys/purge/action',
-    'Microsoft.KeyVault/vaults/certificates/purge/action',
-  ],
+  notDataActions: ['Microsoft.KeyVault/vaults/secrets/purge/action', 'Microsoft.KeyVault/vaults/keys/purge/action', 'Microsoft.KeyVault/vaults/certificates/purge/action'],
 } as const;
 
 /**
@@ -69,7 +65,7 @@ export const AZURE_SYSTEM_DATASTORE_ACCESS = {
   containerPrefix: 'azureml',
   condition: [
     '(',
-    " (",
+    ' (',
     "  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})",
     "  AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})",
     "  AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})",

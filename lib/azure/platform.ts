@@ -271,7 +271,11 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     new PropChecks(issues, 'AzureMlPlatform', this.node.path).region('azure', 'region', props.region);
     checkGuid(new PropChecks(issues, 'AzureMlPlatform', this.node.path), 'tenantId', props.tenantId);
     if (!(NETWORK_MODES as readonly string[]).includes(net.mode)) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('AzureMlPlatform', 'network.mode', net.mode, `one of ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('AzureMlPlatform', 'network.mode', net.mode, `one of ${NETWORK_MODES.map((m) => `'${m}'`).join(', ')}`),
+      );
     }
     checkIpRanges(new PropChecks(issues, 'AzureMlPlatform', this.node.path), net.allowedIpRanges);
     checkDeployers(issues, 'azure', 'AzureMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
@@ -286,16 +290,26 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     const base = { naming, resourceGroup: this.resourceGroup, tags };
     if (net.mode === 'private') {
       this.privateNetwork =
-        existing.network ??
-        new AzureNetwork(this, 'Network', { ...base, addressSpace: net.addressSpace, existing: net.existing.azure, physicalName: names.virtualNetwork });
+        existing.network ?? new AzureNetwork(this, 'Network', { ...base, addressSpace: net.addressSpace, existing: net.existing.azure, physicalName: names.virtualNetwork });
     }
     const pn = this.privateNetwork;
     // Firewalls: open in public mode; else default Deny, letting the allowed ranges (in private mode: a VPN range, if any) through.
     const network = { publicNetworkAccess: isPublic, allowedIpRanges: isPublic ? [] : net.allowedIpRanges };
     // Imported stores get private endpoints in the platform's subnet, unless they have their own.
-    const placement: AzurePrivateEndpointPlacement = { location: this.resourceGroup.location, resourceGroupName: this.resourceGroup.resourceGroupName, tags: azureTags(naming, tags) };
-    const connect = (store: { readonly imported: boolean; readonly reachableFrom?: string; addPrivateEndpoints: IAzureArtifactStore['addPrivateEndpoints'] }, subs: readonly ('vault' | 'blob' | 'file' | 'registry')[]) => {
-      if (pn && store.imported && store.reachableFrom !== 'privateEndpoint') store.addPrivateEndpoints(subs.map((sub) => pn.endpointFor(sub)), placement);
+    const placement: AzurePrivateEndpointPlacement = {
+      location: this.resourceGroup.location,
+      resourceGroupName: this.resourceGroup.resourceGroupName,
+      tags: azureTags(naming, tags),
+    };
+    const connect = (
+      store: { readonly imported: boolean; readonly reachableFrom?: string; addPrivateEndpoints: IAzureArtifactStore['addPrivateEndpoints'] },
+      subs: readonly ('vault' | 'blob' | 'file' | 'registry')[],
+    ) => {
+      if (pn && store.imported && store.reachableFrom !== 'privateEndpoint')
+        store.addPrivateEndpoints(
+          subs.map((sub) => pn.endpointFor(sub)),
+          placement,
+        );
     };
 
     this.encryptionKey =
@@ -380,8 +394,7 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
 
     // Writes through the data planes that other constructs make (the training
     // data blob, the runtime image push) wait for their roles and private endpoints.
-    const platform = this;
-    const ordering: IAspect = { visit: (node) => platform.bindWrite(node) };
+    const ordering: IAspect = { visit: (node) => this.bindWrite(node) };
     Aspects.of(TerraformStack.of(this)).add(ordering);
   }
 
@@ -437,12 +450,20 @@ function checkExisting(issues: IssueCollector, path: string, props: AzureMlPlatf
   for (const key of ['encryptionKey', 'artifactStore', 'imageRegistry', 'identity'] as const) {
     const given = existing[key];
     if (given !== undefined && given.cloud !== 'azure') {
-      issues.add(ErrorCode.CLOUD_MISMATCH, path, messages.propInvalid('AzureMlPlatform', `existing.${key}`, `a resource of cloud ${String(given.cloud)}`, 'an Azure resource (the Azure construct\'s fromExisting)'));
+      issues.add(
+        ErrorCode.CLOUD_MISMATCH,
+        path,
+        messages.propInvalid('AzureMlPlatform', `existing.${key}`, `a resource of cloud ${String(given.cloud)}`, "an Azure resource (the Azure construct's fromExisting)"),
+      );
     }
   }
   const identity: IWorkloadIdentity | undefined = existing.identity;
   if (identity !== undefined && identity.cloud === 'azure' && !isAzureWorkloadIdentity(identity)) {
-    bad('existing.identity', identity.identityId, 'a user-assigned managed identity with a client id (AzureWorkloadIdentity.fromExisting): Azure ML compute and endpoints run only as one');
+    bad(
+      'existing.identity',
+      identity.identityId,
+      'a user-assigned managed identity with a client id (AzureWorkloadIdentity.fromExisting): Azure ML compute and endpoints run only as one',
+    );
   }
   const key = existing.encryptionKey;
   if (key !== undefined && key.cloud === 'azure' && !key.purgeProtected) {

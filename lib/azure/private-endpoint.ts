@@ -44,18 +44,49 @@ export function checkPrivateEndpoints(check: PropChecks, endpoints: readonly Azu
     if (!subResources.includes(pe.subResource)) {
       issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.subResource`, pe.subResource, `one of ${subResources.map((s) => `'${s}'`).join(', ')}`));
     } else if (seen.has(pe.subResource)) {
-      issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.subResource`, pe.subResource, 'a sub-resource not listed twice (one private endpoint per sub-resource)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        path,
+        messages.propInvalid(construct, `${prop}.subResource`, pe.subResource, 'a sub-resource not listed twice (one private endpoint per sub-resource)'),
+      );
     }
     seen.add(pe.subResource);
     if (!Token.isUnresolved(pe.subnetId) && !SUBNET_ID.test(pe.subnetId ?? '')) {
-      issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.subnetId`, pe.subnetId, 'a subnet resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        path,
+        messages.propInvalid(
+          construct,
+          `${prop}.subnetId`,
+          pe.subnetId,
+          'a subnet resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>',
+        ),
+      );
     }
     if ((pe.privateDnsZoneIds ?? []).length === 0) {
-      issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.privateDnsZoneIds`, pe.privateDnsZoneIds, 'at least one private DNS zone id (without a zone group the public name keeps resolving to the public address)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        path,
+        messages.propInvalid(
+          construct,
+          `${prop}.privateDnsZoneIds`,
+          pe.privateDnsZoneIds,
+          'at least one private DNS zone id (without a zone group the public name keeps resolving to the public address)',
+        ),
+      );
     }
     (pe.privateDnsZoneIds ?? []).forEach((zone, j) => {
       if (!Token.isUnresolved(zone) && !ZONE_ID.test(zone)) {
-        issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.privateDnsZoneIds[${j}]`, zone, 'a private DNS zone resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>'));
+        issues.add(
+          ErrorCode.PROP_INVALID,
+          path,
+          messages.propInvalid(
+            construct,
+            `${prop}.privateDnsZoneIds[${j}]`,
+            zone,
+            'a private DNS zone resource id /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>',
+          ),
+        );
       }
     });
   });
@@ -143,14 +174,22 @@ export function addPrivateEndpointsTo(
   checkPrivateEndpoints(new PropChecks(issues, construct, host.node.path), options, subResources);
   options.forEach((pe, i) => {
     if (endpoints.has(pe.subResource)) {
-      issues.add(ErrorCode.PROP_INVALID, host.node.path, messages.propInvalid(construct, `privateEndpoints[${i}].subResource`, pe.subResource, 'a sub-resource that has no private endpoint yet (one per sub-resource)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        host.node.path,
+        messages.propInvalid(construct, `privateEndpoints[${i}].subResource`, pe.subResource, 'a sub-resource that has no private endpoint yet (one per sub-resource)'),
+      );
     }
   });
   if (!placement || (!Token.isUnresolved(placement.location) && !/^[a-z][a-z0-9]*$/.test(placement.location ?? ''))) {
     issues.add(ErrorCode.PROP_INVALID, host.node.path, messages.propInvalid(construct, 'placement.location', placement?.location, 'an Azure region name, e.g. "westeurope"'));
   }
   issues.throwIfAny(`Invalid ${construct} private endpoints:`);
-  const created = createPrivateEndpoints(host, { ...resource, location: placement.location, resourceGroupName: placement.resourceGroupName, tags: { ...(placement.tags ?? {}) } }, options);
+  const created = createPrivateEndpoints(
+    host,
+    { ...resource, location: placement.location, resourceGroupName: placement.resourceGroupName, tags: { ...(placement.tags ?? {}) } },
+    options,
+  );
   for (const [sub, pe] of created) endpoints.set(sub, pe);
   return [...created.values()];
 }

@@ -88,7 +88,12 @@ export class AzureTrainingCompute extends Construct implements ITrainingCompute 
     const minNodes = props.minNodes ?? 0;
     const idleMinutes = props.idleMinutesBeforeScaleDown ?? 10;
     new PropChecks(issues, 'AzureTrainingCompute', this.node.path).number('maxNodes', maxNodes, SETTING_RANGES.training.maxNodes);
-    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('minNodes', minNodes, 0, Math.max(0, Number.isInteger(maxNodes) ? maxNodes : SETTING_RANGES.training.maxNodes.max));
+    new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int(
+      'minNodes',
+      minNodes,
+      0,
+      Math.max(0, Number.isInteger(maxNodes) ? maxNodes : SETTING_RANGES.training.maxNodes.max),
+    );
     new PropChecks(issues, 'AzureTrainingCompute', this.node.path).int('idleMinutesBeforeScaleDown', idleMinutes, 1, 10080);
     const computeName = props.physicalName ?? 'train-cluster';
     checkPhysicalName(new PropChecks(issues, 'AzureTrainingCompute', this.node.path), 'physicalName', computeName, 'mlComputeCluster');

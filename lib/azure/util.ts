@@ -130,7 +130,12 @@ export function checkCustomerManagedKey(check: PropChecks, enabled: boolean, key
     issues.add(
       ErrorCode.PROP_INVALID,
       path,
-      messages.propInvalid(construct, 'encryptionKey', `${key.keyVaultName} (purgeProtection false)`, 'a key whose vault has purge protection while customerManagedKey is true (Azure requires it for customer-managed keys)'),
+      messages.propInvalid(
+        construct,
+        'encryptionKey',
+        `${key.keyVaultName} (purgeProtection false)`,
+        'a key whose vault has purge protection while customerManagedKey is true (Azure requires it for customer-managed keys)',
+      ),
     );
   }
   if (identity === undefined) {
@@ -155,12 +160,25 @@ const AZURE_NAME_CHARSETS: Partial<Record<NameKind, { readonly pattern: RegExp; 
   mlComputeCluster: { pattern: /^[A-Za-z][A-Za-z0-9-]*$/, describe: 'letters, digits and hyphens, starting with a letter' },
   managedIdentity: { pattern: /^[A-Za-z][A-Za-z0-9_-]*$/, describe: 'letters, digits, hyphens and underscores, starting with a letter' },
   logAnalytics: { pattern: /^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$/, describe: 'letters, digits and hyphens, starting with a letter and ending with a letter or digit' },
-  appInsights: { pattern: /^[^%&\\?/\u0000-\u001f]*[^%&\\?/\u0000-\u001f. ]$/, describe: 'any characters but % & \\ ? / and control characters, not ending with a space or period' },
-  azureRoleDefinition: { pattern: /^[^<>*%&:\\?+/\u0000-\u001f]*[^<>*%&:\\?+/\u0000-\u001f. ]$/, describe: 'any characters but < > * % & : \\ ? + / and control characters, not ending with a space or period' },
+  appInsights: {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
+    pattern: /^[^%&\\?/\u0000-\u001f]*[^%&\\?/\u0000-\u001f. ]$/,
+    describe: 'any characters but % & \\ ? / and control characters, not ending with a space or period',
+  },
+  azureRoleDefinition: {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Azure's name rule excludes control characters; the pattern names them on purpose.
+    pattern: /^[^<>*%&:\\?+/\u0000-\u001f]*[^<>*%&:\\?+/\u0000-\u001f. ]$/,
+    describe: 'any characters but < > * % & : \\ ? + / and control characters, not ending with a space or period',
+  },
 };
 
 /** Azure virtual networks: 2-64 characters (not in NAME_RULES: the naming helper does not build them). */
-const VIRTUAL_NETWORK_RULE = { min: 2, max: 64, pattern: /^[A-Za-z0-9][\w.-]*\w$/, describe: 'letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore' };
+const VIRTUAL_NETWORK_RULE = {
+  min: 2,
+  max: 64,
+  pattern: /^[A-Za-z0-9][\w.-]*\w$/,
+  describe: 'letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore',
+};
 
 /**
  * The physical name of a resource: the construct's `physicalName` (or another
@@ -213,9 +231,9 @@ export interface AzureResourceIdParts {
  * optionally of a child type (`blobServices/default/containers`), case-insensitively.
  */
 export function parseResourceId(id: string, type: string, childType?: string): AzureResourceIdParts | undefined {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const child = childType ? `/${escape(childType)}/([^/]+)` : '';
-  const match = new RegExp(`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/${escape(type)}/([^/]+)${child}$`, 'i').exec(id);
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const child = childType ? `/${escapeRegExp(childType)}/([^/]+)` : '';
+  const match = new RegExp(`^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/${escapeRegExp(type)}/([^/]+)${child}$`, 'i').exec(id);
   if (!match) return undefined;
   return {
     subscriptionId: match[1]!,

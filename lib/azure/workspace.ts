@@ -222,11 +222,16 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
       name: kvRoleName,
       scope: props.resourceGroup.resourceGroupId,
       description: `Key Vault data access of the Azure ML workspace ${name}: secrets, keys and certificates, without purge.`,
-      permissions: [{ actions: [], dataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.dataActions], notDataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.notDataActions] }],
+      permissions: [
+        { actions: [], dataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.dataActions], notDataActions: [...AZURE_WORKSPACE_KEY_VAULT_DATA_ACTIONS.notDataActions] },
+      ],
       assignableScopes,
     });
     serviceAccess.push(
-      assignRole(props.encryptionKey, { key: `${props.encryptionKey.node.path}/Vault`, id: props.encryptionKey.keyVaultId }, service, { label: 'WorkspaceKeyVaultData', definitionId: kvDataRole.roleDefinitionResourceId }),
+      assignRole(props.encryptionKey, { key: `${props.encryptionKey.node.path}/Vault`, id: props.encryptionKey.keyVaultId }, service, {
+        label: 'WorkspaceKeyVaultData',
+        definitionId: kvDataRole.roleDefinitionResourceId,
+      }),
     );
     attach(props.imageRegistry, props.imageRegistry.registryId, AZURE_WORKSPACE_SERVICE_ROLES.containerRegistry);
     attach(this, insights.id, AZURE_WORKSPACE_SERVICE_ROLES.applicationInsights);
@@ -249,9 +254,7 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
             userAssignedIdentityId: service.identityId,
           }
         : undefined,
-      managedNetwork: isolated
-        ? { isolationMode: 'AllowOnlyApprovedOutbound', provisionOnCreationEnabled: true }
-        : { isolationMode: 'Disabled' },
+      managedNetwork: isolated ? { isolationMode: 'AllowOnlyApprovedOutbound', provisionOnCreationEnabled: true } : { isolationMode: 'Disabled' },
       tags,
       dependsOn: serviceAccess,
       // With allowed ranges the release step turns public access on (with the IP rules); Terraform must not turn it off again.
@@ -305,7 +308,13 @@ export class AzureMlWorkspace extends Construct implements IMlWorkspace {
     assignRole(this, { key: `${this.node.path}/Insights`, id: this.applicationInsightsId }, identity, { name: AZURE_ROLES.metricsPublish });
     if (this.systemDatastoresAuthMode === 'identity') {
       // Jobs write logs and outputs to the system datastores with the compute's identity.
-      assignRole(this, { key: `${this.node.path}/SystemDatastores`, id: this.storageAccountId }, identity, { name: AZURE_SYSTEM_DATASTORE_ACCESS.role }, AZURE_SYSTEM_DATASTORE_ACCESS.condition);
+      assignRole(
+        this,
+        { key: `${this.node.path}/SystemDatastores`, id: this.storageAccountId },
+        identity,
+        { name: AZURE_SYSTEM_DATASTORE_ACCESS.role },
+        AZURE_SYSTEM_DATASTORE_ACCESS.condition,
+      );
     }
   }
 

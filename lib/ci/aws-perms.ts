@@ -134,14 +134,7 @@ export const CI_AWS_LOG_GROUP_ACTIONS = [
 export const CI_AWS_LOG_GROUP_LIST_ACTIONS = ['logs:DescribeLogGroups'] as const;
 
 /** The workload role: refresh and tags (exact role ARN); never its policies or trust. */
-export const CI_AWS_WORKLOAD_ROLE_ACTIONS = [
-  'iam:GetRole',
-  'iam:ListRolePolicies',
-  'iam:GetRolePolicy',
-  'iam:ListAttachedRolePolicies',
-  'iam:TagRole',
-  'iam:UntagRole',
-] as const;
+export const CI_AWS_WORKLOAD_ROLE_ACTIONS = ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:TagRole', 'iam:UntagRole'] as const;
 
 /** Handing the workload role to SageMaker (jobs, endpoints, MLflow), condition `iam:PassedToService`. */
 export const CI_AWS_PASS_ROLE_ACTIONS = ['iam:PassRole'] as const;
@@ -184,10 +177,22 @@ export const CI_AWS_SELF_DENY_ACTIONS = [
 ] as const;
 
 /** The release step's training jobs (`training-job/<prefix>-*`). */
-export const CI_AWS_TRAINING_ACTIONS = ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob', 'sagemaker:AddTags', 'sagemaker:ListTags'] as const;
+export const CI_AWS_TRAINING_ACTIONS = [
+  'sagemaker:CreateTrainingJob',
+  'sagemaker:DescribeTrainingJob',
+  'sagemaker:StopTrainingJob',
+  'sagemaker:AddTags',
+  'sagemaker:ListTags',
+] as const;
 
 /** Registering and approving model versions (`model-package/<prefix>-*`). */
-export const CI_AWS_MODEL_PACKAGE_ACTIONS = ['sagemaker:CreateModelPackage', 'sagemaker:DescribeModelPackage', 'sagemaker:UpdateModelPackage', 'sagemaker:AddTags', 'sagemaker:ListTags'] as const;
+export const CI_AWS_MODEL_PACKAGE_ACTIONS = [
+  'sagemaker:CreateModelPackage',
+  'sagemaker:DescribeModelPackage',
+  'sagemaker:UpdateModelPackage',
+  'sagemaker:AddTags',
+  'sagemaker:ListTags',
+] as const;
 
 /** Endpoint rollout: models, endpoint configs and endpoints (`model/`, `endpoint-config/`, `endpoint/<prefix>-*`). */
 export const CI_AWS_ENDPOINT_ACTIONS = [

@@ -158,10 +158,14 @@ export class AwsGithubCiIdentity extends Construct {
     if (props.existingProviderArn !== undefined && !Token.isUnresolved(props.existingProviderArn)) {
       const expected = new RegExp(`^arn:aws(-[a-z]+)*:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, '\\.')}$`);
       if (!expected.test(props.existingProviderArn)) {
-        invalid('existingProviderArn', props.existingProviderArn, `the ARN of this account's GitHub OIDC provider, arn:${partition}:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST}`);
+        invalid(
+          'existingProviderArn',
+          props.existingProviderArn,
+          `the ARN of this account's GitHub OIDC provider, arn:${partition}:iam::${props.accountId}:oidc-provider/${GITHUB_OIDC_HOST}`,
+        );
       }
     }
-    const maxSession = props.maxSessionDurationSeconds ?? (props.release ?? true ? A.CI_AWS_RELEASE_SESSION_SECONDS : A.CI_AWS_DEFAULT_SESSION_SECONDS);
+    const maxSession = props.maxSessionDurationSeconds ?? ((props.release ?? true) ? A.CI_AWS_RELEASE_SESSION_SECONDS : A.CI_AWS_DEFAULT_SESSION_SECONDS);
     if (!Number.isInteger(maxSession) || maxSession < 3600 || maxSession > 43200) {
       invalid('maxSessionDurationSeconds', maxSession, 'an integer from 3600 (1 hour) to 43200 (12 hours)');
     }
@@ -170,7 +174,8 @@ export class AwsGithubCiIdentity extends Construct {
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.bucket ?? '')) invalid('stateBackend.bucket', b.bucket, 'an S3 bucket name (config: backend.bucket)');
       if (typeof b.key !== 'string' || b.key.length === 0 || /[*?]/.test(b.key)) invalid('stateBackend.key', b.key, 'the state object key without wildcards (config: backend.key)');
       new PropChecks(issues, C, where).region('aws', 'region', b.region);
-      if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable)) invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
+      if (b.dynamodbTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(b.dynamodbTable))
+        invalid('stateBackend.dynamodbTable', b.dynamodbTable, 'a DynamoDB table name (config: backend.dynamodbTable)');
     }
     const naming = toNaming(props.naming);
     checkPhysicalName(new PropChecks(issues, C, where), 'physicalName', props.physicalName, 'iamRole');
@@ -247,7 +252,7 @@ export class AwsGithubCiIdentity extends Construct {
     const ownPolicies = [
       policyNames.deploy,
       policyNames.iam,
-      ...(props.release ?? true ? [policyNames.release] : []),
+      ...((props.release ?? true) ? [policyNames.release] : []),
       ...(props.alerts ? [policyNames.alerts] : []),
       ...(props.stateBackend ? [policyNames.state] : []),
       ...(platform.network?.vpc ? [policyNames.network] : []),
@@ -259,7 +264,9 @@ export class AwsGithubCiIdentity extends Construct {
     const identity = platform.identity;
     // Keys CI manages (created by the platform) and keys it only uses (imported).
     const managedKeys = unique([platform.encryptionKey, platform.serviceKey].filter((k) => !k.imported).map((k) => k.keyArn));
-    const importedKeys = unique([platform.encryptionKey, store.encryptionKey, registry.encryptionKey].filter((k): k is NonNullable<typeof k> => k !== undefined && k.imported).map((k) => k.keyArn));
+    const importedKeys = unique(
+      [platform.encryptionKey, store.encryptionKey, registry.encryptionKey].filter((k): k is NonNullable<typeof k> => k?.imported === true).map((k) => k.keyArn),
+    );
     const objectKeys = unique([platform.encryptionKey.keyArn, ...(store.encryptionKey ? [store.encryptionKey.keyArn] : [])]);
     const one = (list: readonly string[]): string | readonly string[] => (list.length === 1 ? list[0]! : list);
     const deploy: Statement[] = [
@@ -286,14 +293,21 @@ export class AwsGithubCiIdentity extends Construct {
       },
       { Sid: 'PlatformKeyAlias', Effect: 'Allow', Action: [...A.CI_AWS_ALIAS_ACTIONS], Resource: [arn('kms', `alias/${prefix}-*`), ...managedKeys] },
       { Sid: 'RuntimeRepository', Effect: 'Allow', Action: [...A.CI_AWS_REPOSITORY_ACTIONS], Resource: arn('ecr', `repository/${prefix}-*`) },
-      ...(registry.imported ? [{ Sid: 'ImportedRuntimeRepository', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_REPOSITORY_ACTIONS], Resource: registry.repositoryArn }] : []),
+      ...(registry.imported
+        ? [{ Sid: 'ImportedRuntimeRepository', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_REPOSITORY_ACTIONS], Resource: registry.repositoryArn }]
+        : []),
       {
         Sid: 'Workspace',
         Effect: 'Allow',
         Action: [...A.CI_AWS_WORKSPACE_ACTIONS],
         Resource: [arn('sagemaker', `model-package-group/${prefix}-*`), arn('sagemaker', `mlflow-tracking-server/${prefix}-*`)],
       },
-      { Sid: 'PlatformLogGroup', Effect: 'Allow', Action: [...A.CI_AWS_LOG_GROUP_ACTIONS], Resource: [arn('logs', `log-group:${prefix}-*`), arn('logs', `log-group:${prefix}-*:*`)] },
+      {
+        Sid: 'PlatformLogGroup',
+        Effect: 'Allow',
+        Action: [...A.CI_AWS_LOG_GROUP_ACTIONS],
+        Resource: [arn('logs', `log-group:${prefix}-*`), arn('logs', `log-group:${prefix}-*:*`)],
+      },
       { Sid: 'ListLogGroups', Effect: 'Allow', Action: [...A.CI_AWS_LOG_GROUP_LIST_ACTIONS], Resource: arn('logs', 'log-group:*') },
       { Sid: 'UnscopedReads', Effect: 'Allow', Action: [...A.CI_AWS_UNSCOPED_READ_ACTIONS], Resource: '*' },
     ];
@@ -359,9 +373,21 @@ export class AwsGithubCiIdentity extends Construct {
       documents['ci-state'] = [
         // Listing is unconditioned: `terraform init` lists the workspace prefix (env:/) too.
         { Sid: 'StateBucketList', Effect: 'Allow', Action: [...A.CI_AWS_STATE_BUCKET_ACTIONS], Resource: `arn:${bp}:s3:::${b.bucket}` },
-        { Sid: 'StateObject', Effect: 'Allow', Action: [...A.CI_AWS_STATE_OBJECT_ACTIONS], Resource: [`arn:${bp}:s3:::${b.bucket}/${b.key}`, `arn:${bp}:s3:::${b.bucket}/${b.key}.tflock`] },
+        {
+          Sid: 'StateObject',
+          Effect: 'Allow',
+          Action: [...A.CI_AWS_STATE_OBJECT_ACTIONS],
+          Resource: [`arn:${bp}:s3:::${b.bucket}/${b.key}`, `arn:${bp}:s3:::${b.bucket}/${b.key}.tflock`],
+        },
         ...(b.dynamodbTable
-          ? [{ Sid: 'StateLockTable', Effect: 'Allow' as const, Action: [...A.CI_AWS_STATE_LOCK_ACTIONS], Resource: `arn:${bp}:dynamodb:${b.region}:${account}:table/${b.dynamodbTable}` }]
+          ? [
+              {
+                Sid: 'StateLockTable',
+                Effect: 'Allow' as const,
+                Action: [...A.CI_AWS_STATE_LOCK_ACTIONS],
+                Resource: `arn:${bp}:dynamodb:${b.region}:${account}:table/${b.dynamodbTable}`,
+              },
+            ]
           : []),
       ];
     }

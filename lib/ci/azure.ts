@@ -132,7 +132,12 @@ export class AzureGithubCiIdentity extends Construct {
     const rgName = nameFor(issues, naming, 'resourceGroup', 'ci-rg');
     const identityName = nameFor(issues, naming, 'managedIdentity', 'id-github');
     const subjects = githubOk ? githubSubjects(props) : [];
-    checkSubjectCount(new PropChecks(issues, 'AzureGithubCiIdentity', where), subjects, AZURE_MAX_FEDERATED_CREDENTIALS, 'Azure (federated identity credentials per user-assigned identity)');
+    checkSubjectCount(
+      new PropChecks(issues, 'AzureGithubCiIdentity', where),
+      subjects,
+      AZURE_MAX_FEDERATED_CREDENTIALS,
+      'Azure (federated identity credentials per user-assigned identity)',
+    );
     checkSubjectLength(new PropChecks(issues, 'AzureGithubCiIdentity', where), subjects, 600, 'a federated identity credential subject');
     issues.throwIfAny('Invalid AzureGithubCiIdentity props:');
 
@@ -292,7 +297,13 @@ function isWithin(c: IConstruct, ancestor: IConstruct): boolean {
 function credentialNames(subjects: readonly GithubSubject[]): string[] {
   const readable = subjects.map((s) => {
     const kind = s.kind === 'branch' ? 'branch' : s.kind === 'environment' ? 'env' : 'pull-request';
-    const name = s.kind === 'pull_request' ? '' : `-${s.name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/-+/g, '-').replace(/-$/, '')}`;
+    const name =
+      s.kind === 'pull_request'
+        ? ''
+        : `-${s.name
+            .replace(/[^A-Za-z0-9_-]+/g, '-')
+            .replace(/-+/g, '-')
+            .replace(/-$/, '')}`;
     return `github-${kind}${name}`;
   });
   return readable.map((n, i) => {
@@ -306,8 +317,10 @@ function checkStateBackend(issues: IssueCollector, path: string, b: AzureStateBa
   const bad = (prop: string, value: unknown, accepted: string): void =>
     issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid('AzureGithubCiIdentity', `stateBackend.${prop}`, value, accepted));
   if (!/^[A-Za-z0-9._()-]{1,90}$/.test(b.resourceGroupName ?? '')) bad('resourceGroupName', b.resourceGroupName, 'a resource group name (config: backend.resourceGroupName)');
-  if (!/^[a-z0-9]{3,24}$/.test(b.storageAccountName ?? '')) bad('storageAccountName', b.storageAccountName, '3-24 lowercase letters and digits (config: backend.storageAccountName)');
-  if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(b.containerName ?? '')) bad('containerName', b.containerName, 'a blob container name: 3-63 lowercase letters, digits and hyphens (config: backend.containerName)');
+  if (!/^[a-z0-9]{3,24}$/.test(b.storageAccountName ?? ''))
+    bad('storageAccountName', b.storageAccountName, '3-24 lowercase letters and digits (config: backend.storageAccountName)');
+  if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(b.containerName ?? ''))
+    bad('containerName', b.containerName, 'a blob container name: 3-63 lowercase letters, digits and hyphens (config: backend.containerName)');
 }
 
 /**

@@ -81,13 +81,7 @@ const BACKEND_OF: Record<Cloud, string> = { azure: 'azurerm', aws: 's3', gcp: 'g
  * The result's `outputs` are the values for the repository variables the
  * shipped `deploy.yml` reads.
  */
-export function createCiIdentity(
-  scope: Construct,
-  id: string,
-  platform: IMlPlatform,
-  ci: StackConfig['ci'],
-  options: CiIdentityOptions,
-): CiIdentity | undefined {
+export function createCiIdentity(scope: Construct, id: string, platform: IMlPlatform, ci: StackConfig['ci'], options: CiIdentityOptions): CiIdentity | undefined {
   if (!ci) return undefined;
   // `subjectRepository` is read when the config schema has it (immutable subject claims).
   const extra = ci.github as { readonly subjectRepository?: unknown };

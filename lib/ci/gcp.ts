@@ -166,7 +166,10 @@ export class GcpGithubCiIdentity extends Construct {
         );
       }
     }
-    const saId = props.physicalName !== undefined ? checkPhysicalName(new PropChecks(issues, C, where), 'physicalName', props.physicalName, 'serviceAccount') : naming.tryName('serviceAccount', 'ci');
+    const saId =
+      props.physicalName !== undefined
+        ? checkPhysicalName(new PropChecks(issues, C, where), 'physicalName', props.physicalName, 'serviceAccount')
+        : naming.tryName('serviceAccount', 'ci');
     if (saId !== undefined && typeof saId !== 'string') issues.add(saId.code, saId.path, `${saId.message} Or give ${C} a physicalName.`);
     const subjects = githubOk ? githubSubjects(props) : [];
     checkSubjectLength(new PropChecks(issues, C, where), subjects, GOOGLE_SUBJECT_MAX_BYTES, 'google.subject');
@@ -232,7 +235,7 @@ export class GcpGithubCiIdentity extends Construct {
       GCP_CI_PROJECT_ROLES.servicesRead,
       GCP_CI_PROJECT_ROLES.vertex,
       GCP_CI_PROJECT_ROLES.federationRead,
-      ...(props.release ?? true ? GCP_CI_RELEASE_ROLES : []),
+      ...((props.release ?? true) ? GCP_CI_RELEASE_ROLES : []),
       ...(props.alerts ? GCP_CI_ALERT_ROLES : []),
     ];
     for (const role of projectRoles) {
@@ -244,7 +247,7 @@ export class GcpGithubCiIdentity extends Construct {
         Policy.suppress(
           grant,
           'CKV_GCP_42',
-          'private mode: CI creates and updates the VPC network, subnets, network attachment, reserved address and the endpoint\'s forwarding rule; Compute Engine networks have no resource-level IAM, and networkAdmin holds no IAM, firewall or instance permissions',
+          "private mode: CI creates and updates the VPC network, subnets, network attachment, reserved address and the endpoint's forwarding rule; Compute Engine networks have no resource-level IAM, and networkAdmin holds no IAM, firewall or instance permissions",
         );
       }
     }

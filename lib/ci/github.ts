@@ -124,8 +124,7 @@ function refProblem(value: unknown): string | undefined {
  */
 export function checkGithubProps(check: PropChecks, props: GithubRepositoryProps): void {
   const { issues, construct, path } = check;
-  const invalid = (prop: string, value: unknown, accepted: string): void =>
-    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
+  const invalid = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, prop, value, accepted));
 
   if (typeof props.repository !== 'string' || !OWNER_REPO.test(props.repository) || /\/\.\.?$/.test(props.repository)) {
     invalid('repository', props.repository, 'the repository as owner/name, as in its URL, e.g. "contoso/ml-platform" (config: ci.github.repository)');
@@ -151,7 +150,11 @@ export function checkGithubProps(check: PropChecks, props: GithubRepositoryProps
     (list ?? []).forEach((value, i) => {
       const problem = refProblem(value);
       if (problem) {
-        invalid(`${prop}[${i}]`, value, `an exact ${prop === 'branches' ? 'branch' : 'environment'} name (${problem}): letters, digits, _ . / -, no wildcards or ".." (config: ${field})`);
+        invalid(
+          `${prop}[${i}]`,
+          value,
+          `an exact ${prop === 'branches' ? 'branch' : 'environment'} name (${problem}): letters, digits, _ . / -, no wildcards or ".." (config: ${field})`,
+        );
       } else if (seen.has(value as string)) {
         invalid(`${prop}[${i}]`, value, `a name listed once (it repeats an earlier entry; remove the duplicate from ${field})`);
       } else {
@@ -196,17 +199,29 @@ export const CI_LOGIN_VALUES: Record<Cloud, readonly CiLoginValue[]> = {
   azure: [
     { output: 'azure_client_id', variable: 'AZURE_CLIENT_ID', action: 'azure/login', input: 'client-id', description: 'Client id of the CI user-assigned identity.' },
     { output: 'azure_tenant_id', variable: 'AZURE_TENANT_ID', action: 'azure/login', input: 'tenant-id', description: 'Microsoft Entra tenant id.' },
-    { output: 'azure_subscription_id', variable: 'AZURE_SUBSCRIPTION_ID', action: 'azure/login', input: 'subscription-id', description: 'The subscription the platform is deployed to.' },
+    {
+      output: 'azure_subscription_id',
+      variable: 'AZURE_SUBSCRIPTION_ID',
+      action: 'azure/login',
+      input: 'subscription-id',
+      description: 'The subscription the platform is deployed to.',
+    },
   ],
   aws: [
-    { output: 'aws_role_to_assume', variable: 'AWS_ROLE_TO_ASSUME', action: 'aws-actions/configure-aws-credentials', input: 'role-to-assume', description: 'ARN of the CI deploy role.' },
+    {
+      output: 'aws_role_to_assume',
+      variable: 'AWS_ROLE_TO_ASSUME',
+      action: 'aws-actions/configure-aws-credentials',
+      input: 'role-to-assume',
+      description: 'ARN of the CI deploy role.',
+    },
     { output: 'aws_region', variable: 'AWS_REGION', action: 'aws-actions/configure-aws-credentials', input: 'aws-region', description: 'The region the platform is deployed to.' },
     {
       output: 'aws_role_duration_seconds',
       variable: 'AWS_ROLE_DURATION_SECONDS',
       action: 'aws-actions/configure-aws-credentials',
       input: 'role-duration-seconds',
-      description: 'Session length the deploy job asks for: the CI role\'s maximum session (6 hours with a release step, which trains and bakes a rollout).',
+      description: "Session length the deploy job asks for: the CI role's maximum session (6 hours with a release step, which trains and bakes a rollout).",
     },
   ],
   gcp: [
@@ -217,6 +232,12 @@ export const CI_LOGIN_VALUES: Record<Cloud, readonly CiLoginValue[]> = {
       input: 'workload_identity_provider',
       description: 'Full resource name of the provider: projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>.',
     },
-    { output: 'gcp_service_account', variable: 'GCP_SERVICE_ACCOUNT', action: 'google-github-actions/auth', input: 'service_account', description: 'Email of the CI deployer service account.' },
+    {
+      output: 'gcp_service_account',
+      variable: 'GCP_SERVICE_ACCOUNT',
+      action: 'google-github-actions/auth',
+      input: 'service_account',
+      description: 'Email of the CI deployer service account.',
+    },
   ],
 };

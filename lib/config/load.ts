@@ -40,11 +40,21 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
     }
     const region = input.region;
     if (typeof region === 'string' && !REGION_FORMATS[c].pattern.test(region)) {
-      issues.push(problem('region', region, `a region name as ${CLOUD_TITLES[c]} spells it (${REGION_FORMATS[c].example})`, `use the region's programmatic name, not its display name`, 'is malformed'));
+      issues.push(
+        problem(
+          'region',
+          region,
+          `a region name as ${CLOUD_TITLES[c]} spells it (${REGION_FORMATS[c].example})`,
+          `use the region's programmatic name, not its display name`,
+          'is malformed',
+        ),
+      );
     }
     for (const other of Object.keys(REGION_FORMATS)) {
       if (other !== c && input[other] !== undefined) {
-        issues.push(problem(other, input[other], `only the ${c} section while cloud is ${c}`, `remove the ${other} section or set cloud: ${other}`, 'does not belong to the selected cloud'));
+        issues.push(
+          problem(other, input[other], `only the ${c} section while cloud is ${c}`, `remove the ${other} section or set cloud: ${other}`, 'does not belong to the selected cloud'),
+        );
       }
     }
     const naming = StackConfigSchema.shape.naming.safeParse(input.naming);
@@ -59,35 +69,91 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
       const release = `${new Naming(naming.data).prefix}-${model}`;
       const limit = RELEASE_NAME_LIMITS[cloud as keyof typeof RELEASE_NAME_LIMITS];
       if (release.length > limit.max) {
-        issues.push(problem('deployment.model', model, `a model name that keeps "${release}" within ${limit.max} characters (${limit.why})`, `shorten deployment.model (or naming parts) by ${release.length - limit.max} character(s)`, 'makes the release name too long'));
+        issues.push(
+          problem(
+            'deployment.model',
+            model,
+            `a model name that keeps "${release}" within ${limit.max} characters (${limit.why})`,
+            `shorten deployment.model (or naming parts) by ${release.length - limit.max} character(s)`,
+            'makes the release name too long',
+          ),
+        );
       }
     }
   }
   issues.push(...networkProblems(input));
   if (input.alerts !== undefined && input.deployment === undefined) {
-    issues.push(problem('alerts', input.alerts, 'alerts only together with a deployment: section (they watch its endpoint and training job)', 'add a deployment: section or remove alerts:', 'has nothing to watch'));
+    issues.push(
+      problem(
+        'alerts',
+        input.alerts,
+        'alerts only together with a deployment: section (they watch its endpoint and training job)',
+        'add a deployment: section or remove alerts:',
+        'has nothing to watch',
+      ),
+    );
   }
   if (cloud === 'gcp' && typeof input.alerts?.noTrafficMinutes === 'number' && input.alerts.noTrafficMinutes > 1410) {
-    issues.push(problem('alerts.noTrafficMinutes', input.alerts.noTrafficMinutes, 'at most 1410 on GCP (a Cloud Monitoring absence condition waits at most 23.5 hours)', 'set 1410 or less', 'is too long for GCP'));
+    issues.push(
+      problem(
+        'alerts.noTrafficMinutes',
+        input.alerts.noTrafficMinutes,
+        'at most 1410 on GCP (a Cloud Monitoring absence condition waits at most 23.5 hours)',
+        'set 1410 or less',
+        'is too long for GCP',
+      ),
+    );
   }
   const instanceCount = input.deployment?.training?.instanceCount;
   if (cloud === 'gcp' && typeof instanceCount === 'number' && instanceCount > 1) {
-    issues.push(problem('deployment.training.instanceCount', instanceCount, '1 on GCP (`mlops train` runs on one machine; a Vertex AI custom job would start idle replicas)', 'set instanceCount: 1 and a larger compute.training.size', 'is more than one machine'));
+    issues.push(
+      problem(
+        'deployment.training.instanceCount',
+        instanceCount,
+        '1 on GCP (`mlops train` runs on one machine; a Vertex AI custom job would start idle replicas)',
+        'set instanceCount: 1 and a larger compute.training.size',
+        'is more than one machine',
+      ),
+    );
   }
   const rolloutInput = input.deployment?.endpoint?.rollout;
   if (cloud === 'aws' && rolloutInput) {
     if (typeof rolloutInput.bakeMinutes === 'number' && rolloutInput.bakeMinutes > 60) {
-      issues.push(problem('deployment.endpoint.rollout.bakeMinutes', rolloutInput.bakeMinutes, 'at most 60 on AWS (SageMaker waits at most 3600 s between traffic shifts)', 'set 60 or less', 'is too long for SageMaker'));
+      issues.push(
+        problem(
+          'deployment.endpoint.rollout.bakeMinutes',
+          rolloutInput.bakeMinutes,
+          'at most 60 on AWS (SageMaker waits at most 3600 s between traffic shifts)',
+          'set 60 or less',
+          'is too long for SageMaker',
+        ),
+      );
     }
     if (typeof rolloutInput.stepPercent === 'number' && rolloutInput.stepPercent < 10) {
-      issues.push(problem('deployment.endpoint.rollout.stepPercent', rolloutInput.stepPercent, 'at least 10 on AWS (SageMaker linear steps are 10-50% of capacity)', 'set 10 or more', 'is too small for SageMaker'));
+      issues.push(
+        problem(
+          'deployment.endpoint.rollout.stepPercent',
+          rolloutInput.stepPercent,
+          'at least 10 on AWS (SageMaker linear steps are 10-50% of capacity)',
+          'set 10 or more',
+          'is too small for SageMaker',
+        ),
+      );
     }
   }
   issues.push(...imageProblems(input));
   issues.push(...uploadProblems(input));
   const endpoint = input.deployment?.endpoint;
   if (endpoint && typeof endpoint.minInstances === 'number' && typeof endpoint.maxInstances === 'number' && endpoint.maxInstances < endpoint.minInstances) {
-    issues.push(problem('deployment.endpoint.maxInstances', endpoint.maxInstances, `at least minInstances (${endpoint.minInstances})`, 'raise maxInstances or lower minInstances', 'is below minInstances'));
+    issues.push(
+      problem(
+        'deployment.endpoint.maxInstances',
+        endpoint.maxInstances,
+        `at least minInstances (${endpoint.minInstances})`,
+        'raise maxInstances or lower minInstances',
+        'is below minInstances',
+      ),
+    );
   }
   if (issues.length > 0) {
     throw new MlopsValidationError(`Invalid stack config${source ? ` ${source}` : ''} (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, issues);
@@ -166,20 +232,32 @@ function readConfigText(file: string): string {
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       const dir = path.dirname(file);
       const dangling = isSymlink(file) ? ` (a symbolic link to ${readLink(file)}, which does not exist)` : '';
-      return refuse(ErrorCode.CONFIG_NOT_FOUND, `no such file${dangling}. Available in ${dir}: ${yamlFilesIn(dir)}. Fix: set ${CONFIG_ENV_VAR} to one of them (without .yaml) or to a file path.`);
+      return refuse(
+        ErrorCode.CONFIG_NOT_FOUND,
+        `no such file${dangling}. Available in ${dir}: ${yamlFilesIn(dir)}. Fix: set ${CONFIG_ENV_VAR} to one of them (without .yaml) or to a file path.`,
+      );
     }
-    return refuse(ErrorCode.CONFIG_NOT_FOUND, `cannot be read (${code ?? String(err)}). Fix: make the file readable by the user who runs synth, or point ${CONFIG_ENV_VAR} at another file.`);
+    return refuse(
+      ErrorCode.CONFIG_NOT_FOUND,
+      `cannot be read (${code ?? String(err)}). Fix: make the file readable by the user who runs synth, or point ${CONFIG_ENV_VAR} at another file.`,
+    );
   }
   const link = isSymlink(file) ? ` (a symbolic link to ${readLink(file)})` : '';
   if (stat.isDirectory()) {
-    return refuse(ErrorCode.CONFIG_NOT_FOUND, `is a directory${link}, not a config file; YAML files in it: ${yamlFilesIn(file)}. Fix: set ${CONFIG_ENV_VAR} to a file, e.g. ${path.join(file, '<name>.yaml')}, or to a config name in stacks/config.`);
+    return refuse(
+      ErrorCode.CONFIG_NOT_FOUND,
+      `is a directory${link}, not a config file; YAML files in it: ${yamlFilesIn(file)}. Fix: set ${CONFIG_ENV_VAR} to a file, e.g. ${path.join(file, '<name>.yaml')}, or to a config name in stacks/config.`,
+    );
   }
   if (!stat.isFile() && !stat.isFIFO()) {
     const kind = stat.isCharacterDevice() ? 'a character device' : stat.isBlockDevice() ? 'a block device' : stat.isSocket() ? 'a socket' : 'not a regular file';
     return refuse(ErrorCode.CONFIG_NOT_FOUND, `is ${kind}${link}, not a config file. Fix: point ${CONFIG_ENV_VAR} at a YAML file.`);
   }
   const tooLarge = (size: string): never =>
-    refuse(ErrorCode.CONFIG_INVALID, `is too large: got ${size}${link}; accepted: a YAML file of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB (a stack config is a few KB). Fix: point ${CONFIG_ENV_VAR} at the stack config, not a data file.`);
+    refuse(
+      ErrorCode.CONFIG_INVALID,
+      `is too large: got ${size}${link}; accepted: a YAML file of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB (a stack config is a few KB). Fix: point ${CONFIG_ENV_VAR} at the stack config, not a data file.`,
+    );
   if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) tooLarge(`${(stat.size / 1024 / 1024).toFixed(1)} MiB`);
   // Read at most one byte more than the limit: a pipe or a growing file is cut off too.
   let fd: number | undefined;
@@ -196,7 +274,10 @@ function readConfigText(file: string): string {
     return buffer.toString('utf8', 0, length);
   } catch (err) {
     if (err instanceof MlopsValidationError) throw err;
-    return refuse(ErrorCode.CONFIG_NOT_FOUND, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: make the file readable by the user who runs synth, or point ${CONFIG_ENV_VAR} at another file.`);
+    return refuse(
+      ErrorCode.CONFIG_NOT_FOUND,
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: make the file readable by the user who runs synth, or point ${CONFIG_ENV_VAR} at another file.`,
+    );
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
@@ -222,7 +303,10 @@ function readLink(file: string): string {
 function yamlFilesIn(dir: string): string {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch {
     return '(none)';
   }
@@ -257,7 +341,7 @@ function expansionProblem(raw: unknown): string | undefined {
         }
       } else {
         for (const key in value) {
-          if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+          if (!Object.hasOwn(value, key)) continue;
           const found = visit((value as Record<string, unknown>)[key], [...at, key]);
           if (found) return found;
         }
@@ -308,24 +392,44 @@ function isMapping(raw: unknown): raw is Record<string, unknown> {
  */
 export function resolveConfigFiles(configDir: string, contextValue: unknown, env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = env[CONFIG_ENV_VAR];
-  const split = (text: string): string[] => text.split(',').map((n) => n.trim()).filter(Boolean);
+  const split = (text: string): string[] =>
+    text
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
   let names: string[];
   let origin: string;
   if (fromEnv?.trim()) {
     names = split(fromEnv);
     origin = CONFIG_ENV_VAR;
     if (names.length === 0) {
-      throw selectionError(CONFIG_ENV_VAR, fromEnv, `config names or paths, comma-separated (${CONFIG_ENV_VAR}=dev-aws or ${CONFIG_ENV_VAR}=dev-aws,./team/prod.yaml)`, `set ${CONFIG_ENV_VAR} to one or more of ${availableNames(configDir)}, or unset it to synthesize the list in cdktf.json (context.${CONFIG_CONTEXT_KEY})`);
+      throw selectionError(
+        CONFIG_ENV_VAR,
+        fromEnv,
+        `config names or paths, comma-separated (${CONFIG_ENV_VAR}=dev-aws or ${CONFIG_ENV_VAR}=dev-aws,./team/prod.yaml)`,
+        `set ${CONFIG_ENV_VAR} to one or more of ${availableNames(configDir)}, or unset it to synthesize the list in cdktf.json (context.${CONFIG_CONTEXT_KEY})`,
+      );
     }
   } else if (contextValue !== undefined && contextValue !== null) {
     origin = `cdktf.json context.${CONFIG_CONTEXT_KEY}`;
     const list = Array.isArray(contextValue) ? contextValue : typeof contextValue === 'string' ? split(contextValue) : undefined;
     if (!list || list.some((n) => typeof n !== 'string')) {
-      throw selectionError(origin, contextValue, 'a list of config names or paths (or one comma-separated string)', `write "${CONFIG_CONTEXT_KEY}": ["dev-aws", "prod-aws"], or remove it to synthesize every ${path.join(configDir, '*.yaml')}`, 'is not a list of config names');
+      throw selectionError(
+        origin,
+        contextValue,
+        'a list of config names or paths (or one comma-separated string)',
+        `write "${CONFIG_CONTEXT_KEY}": ["dev-aws", "prod-aws"], or remove it to synthesize every ${path.join(configDir, '*.yaml')}`,
+        'is not a list of config names',
+      );
     }
     names = (list as string[]).map((n) => n.trim()).filter(Boolean);
     if (names.length === 0) {
-      throw selectionError(origin, contextValue, 'a list of at least one config name or path', `list configs such as ${availableNames(configDir)}, or remove the key to synthesize every ${path.join(configDir, '*.yaml')}`);
+      throw selectionError(
+        origin,
+        contextValue,
+        'a list of at least one config name or path',
+        `list configs such as ${availableNames(configDir)}, or remove the key to synthesize every ${path.join(configDir, '*.yaml')}`,
+      );
     }
   } else {
     origin = configDir;
@@ -334,10 +438,17 @@ export function resolveConfigFiles(configDir: string, contextValue: unknown, env
       entries = fs.readdirSync(configDir);
     } catch (err) {
       throw new MlopsValidationError('Stack config not found:', [
-        { code: ErrorCode.CONFIG_NOT_FOUND, path: cut(configDir, 300), message: `the config folder cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: create it with a config (${START_FROM}), or set ${CONFIG_ENV_VAR} to a config file.` },
+        {
+          code: ErrorCode.CONFIG_NOT_FOUND,
+          path: cut(configDir, 300),
+          message: `the config folder cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: create it with a config (${START_FROM}), or set ${CONFIG_ENV_VAR} to a config file.`,
+        },
       ]);
     }
-    names = entries.filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+    names = entries
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .sort();
     if (names.length === 0) {
       throw new MlopsValidationError('Stack config not found:', [
         { code: ErrorCode.CONFIG_NOT_FOUND, path: cut(configDir, 300), message: `holds no *.yaml config. Fix: ${START_FROM}, or set ${CONFIG_ENV_VAR} to a config file.` },
@@ -364,7 +475,11 @@ export function resolveConfigFiles(configDir: string, contextValue: unknown, env
     if (first === undefined) {
       byId.set(id, file);
     } else if (first === file) {
-      issues.push({ code: ErrorCode.CONFIG_INVALID, path: cut(file, 300), message: `is selected twice (in ${origin}): got ${show(id)} twice; accepted: each config once. Fix: list it once.` });
+      issues.push({
+        code: ErrorCode.CONFIG_INVALID,
+        path: cut(file, 300),
+        message: `is selected twice (in ${origin}): got ${show(id)} twice; accepted: each config once. Fix: list it once.`,
+      });
     } else {
       issues.push({
         code: ErrorCode.CONFIG_INVALID,
@@ -373,7 +488,8 @@ export function resolveConfigFiles(configDir: string, contextValue: unknown, env
       });
     }
   }
-  if (issues.length > 0) throw new MlopsValidationError(`The configs selected by ${origin} cannot be synthesized (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, issues);
+  if (issues.length > 0)
+    throw new MlopsValidationError(`The configs selected by ${origin} cannot be synthesized (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, issues);
   return files;
 }
 
@@ -389,13 +505,20 @@ export function configStackId(file: string): string {
 const STACK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 function suggestedFileName(id: string): string {
-  const clean = id.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').replace(/-+$/, '');
+  const clean = id
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/-+$/, '');
   return clean ? `${cut(clean, 60)}.yaml` : '<env>-<cloud>.yaml (e.g. dev-aws.yaml)';
 }
 
 function availableNames(configDir: string): string {
   try {
-    const names = fs.readdirSync(configDir).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+    const names = fs
+      .readdirSync(configDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .sort();
     if (names.length === 0) return `the configs in ${configDir} (none yet)`;
     return names.length > 10 ? `${names.slice(0, 10).join(', ')} …` : names.join(', ');
   } catch {
@@ -404,7 +527,9 @@ function availableNames(configDir: string): string {
 }
 
 function selectionError(where: string, value: unknown, accepted: string, fix: string, what = 'names no config'): MlopsValidationError {
-  return new MlopsValidationError('No stack config selected:', [{ code: ErrorCode.CONFIG_INVALID, path: where, message: `${what}: got ${show(value)}; accepted: ${accepted}. Fix: ${fix}.` }]);
+  return new MlopsValidationError('No stack config selected:', [
+    { code: ErrorCode.CONFIG_INVALID, path: where, message: `${what}: got ${show(value)}; accepted: ${accepted}. Fix: ${fix}.` },
+  ]);
 }
 
 function problem(pathText: string, value: unknown, accepted: string, fix: string, what = 'is invalid'): ValidationIssue {
@@ -490,52 +615,131 @@ function networkProblems(input: Record<string, any>): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   const cloud = input.cloud;
   const network = input.network ?? {};
-  const mode = typeof network.mode === 'string' && (NETWORK_MODES as readonly string[]).includes(network.mode) ? network.mode : network.mode === undefined ? 'firewalled' : undefined;
+  const mode =
+    typeof network.mode === 'string' && (NETWORK_MODES as readonly string[]).includes(network.mode) ? network.mode : network.mode === undefined ? 'firewalled' : undefined;
   if (network.existing !== undefined && network.existing !== null && typeof network.existing === 'object') {
     if (mode !== undefined && mode !== 'private') {
-      out.push(problem('network.existing', network.existing, 'an existing network only in private mode', 'set network.mode: private, or remove network.existing', `has no use in ${mode} mode`));
+      out.push(
+        problem(
+          'network.existing',
+          network.existing,
+          'an existing network only in private mode',
+          'set network.mode: private, or remove network.existing',
+          `has no use in ${mode} mode`,
+        ),
+      );
     }
     for (const other of CLOUDS) {
       if (other !== cloud && network.existing[other] !== undefined && typeof cloud === 'string') {
-        out.push(problem(`network.existing.${other}`, network.existing[other], `only network.existing.${cloud} while cloud is ${cloud}`, `move the network under network.existing.${cloud} or remove it`, 'does not belong to the selected cloud'));
+        out.push(
+          problem(
+            `network.existing.${other}`,
+            network.existing[other],
+            `only network.existing.${cloud} while cloud is ${cloud}`,
+            `move the network under network.existing.${cloud} or remove it`,
+            'does not belong to the selected cloud',
+          ),
+        );
       }
     }
     if (mode === 'private' && typeof cloud === 'string' && network.existing[cloud] === undefined) {
-      out.push(problem(`network.existing.${cloud}`, undefined, `the ${cloud} network when network.existing is given`, `add network.existing.${cloud}, or remove network.existing to let the stack create the network`, 'is required'));
+      out.push(
+        problem(
+          `network.existing.${cloud}`,
+          undefined,
+          `the ${cloud} network when network.existing is given`,
+          `add network.existing.${cloud}, or remove network.existing to let the stack create the network`,
+          'is required',
+        ),
+      );
     }
   }
   if (network.addressSpace !== undefined) {
     const prefix = Number(String(network.addressSpace).split('/')[1]);
     if (typeof network.addressSpace === 'string' && /\//.test(network.addressSpace) && (prefix < 8 || prefix > 24)) {
-      out.push(problem('network.addressSpace', network.addressSpace, 'an IPv4 CIDR from /8 to /24 (the platform needs room for its subnets)', 'use a /16 such as 10.40.0.0/16', 'is out of range'));
+      out.push(
+        problem(
+          'network.addressSpace',
+          network.addressSpace,
+          'an IPv4 CIDR from /8 to /24 (the platform needs room for its subnets)',
+          'use a /16 such as 10.40.0.0/16',
+          'is out of range',
+        ),
+      );
     }
     if (mode !== undefined && mode !== 'private') {
-      out.push(problem('network.addressSpace', network.addressSpace, 'an address space only in private mode', 'set network.mode: private, or remove network.addressSpace', `has no use in ${mode} mode`));
+      out.push(
+        problem(
+          'network.addressSpace',
+          network.addressSpace,
+          'an address space only in private mode',
+          'set network.mode: private, or remove network.addressSpace',
+          `has no use in ${mode} mode`,
+        ),
+      );
     } else if (network.existing !== undefined) {
-      out.push(problem('network.addressSpace', network.addressSpace, 'an address space only when the stack creates the network', 'remove network.addressSpace (the existing network has its own)', 'has no use with network.existing'));
+      out.push(
+        problem(
+          'network.addressSpace',
+          network.addressSpace,
+          'an address space only when the stack creates the network',
+          'remove network.addressSpace (the existing network has its own)',
+          'has no use with network.existing',
+        ),
+      );
     }
   }
   if (mode === 'public' && Array.isArray(network.allowedIpRanges) && network.allowedIpRanges.length > 0) {
-    out.push(problem('network.allowedIpRanges', network.allowedIpRanges, 'ranges only in firewalled or private mode (public mode has no firewall to let them through)', 'set network.mode: firewalled to keep the firewall, or remove the ranges', 'has no use in public mode'));
+    out.push(
+      problem(
+        'network.allowedIpRanges',
+        network.allowedIpRanges,
+        'ranges only in firewalled or private mode (public mode has no firewall to let them through)',
+        'set network.mode: firewalled to keep the firewall, or remove the ranges',
+        'has no use in public mode',
+      ),
+    );
   }
   if (typeof cloud === 'string' && cloud in DEPLOYER_FORMATS && Array.isArray(input.deployers)) {
     const format = DEPLOYER_FORMATS[cloud as keyof typeof DEPLOYER_FORMATS];
     input.deployers.forEach((d: unknown, i: number) => {
       if (typeof d === 'string' && !format.pattern.test(d)) {
-        out.push(problem(`deployers.${i}`, d, `${format.accepted} on ${CLOUD_TITLES[cloud as keyof typeof CLOUD_TITLES]}`, `find yours with ${format.example}`, 'is not a principal of the selected cloud'));
+        out.push(
+          problem(
+            `deployers.${i}`,
+            d,
+            `${format.accepted} on ${CLOUD_TITLES[cloud as keyof typeof CLOUD_TITLES]}`,
+            `find yours with ${format.example}`,
+            'is not a principal of the selected cloud',
+          ),
+        );
       }
     });
   }
   if (input.ci !== undefined && input.deployers === undefined) {
-    out.push(problem('deployers', undefined, 'the principals that deploy by hand, listed explicitly while ci: is set', 'list who runs the first deploy (and any later manual one), e.g. deployers: [<your object id / role ARN / user:email>]; CI is added by ci: itself', 'is required with ci:'));
+    out.push(
+      problem(
+        'deployers',
+        undefined,
+        'the principals that deploy by hand, listed explicitly while ci: is set',
+        'list who runs the first deploy (and any later manual one), e.g. deployers: [<your object id / role ARN / user:email>]; CI is added by ci: itself',
+        'is required with ci:',
+      ),
+    );
   }
   return out;
 }
 
 /** The registry hosts each cloud's ML service pulls a custom image from, for `deployment.image.uri`. */
 const IMAGE_REGISTRY_HOSTS: Partial<Record<string, { readonly pattern: RegExp; readonly accepted: string }>> = {
-  aws: { pattern: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//, accepted: 'an Amazon ECR image (<account>.dkr.ecr.<region>.amazonaws.com/…): SageMaker runs training and hosting images from ECR' },
-  gcp: { pattern: /^([a-z0-9-]+-docker\.pkg\.dev|([a-z]+\.)?gcr\.io)\//, accepted: 'an Artifact Registry image (<region>-docker.pkg.dev/…) or gcr.io: Vertex AI runs custom containers from Google\'s registries' },
+  aws: {
+    pattern: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//,
+    accepted: 'an Amazon ECR image (<account>.dkr.ecr.<region>.amazonaws.com/…): SageMaker runs training and hosting images from ECR',
+  },
+  gcp: {
+    pattern: /^([a-z0-9-]+-docker\.pkg\.dev|([a-z]+\.)?gcr\.io)\//,
+    accepted: "an Artifact Registry image (<region>-docker.pkg.dev/…) or gcr.io: Vertex AI runs custom containers from Google's registries",
+  },
 };
 
 /** The cross-field rules of `deployment.image`: built or given, not both; a given image in a registry the cloud's ML service pulls from. */
@@ -544,11 +748,27 @@ function imageProblems(input: Record<string, any>): ValidationIssue[] {
   if (!image || typeof image !== 'object' || typeof image.uri !== 'string') return [];
   const out: ValidationIssue[] = [];
   if (image.platform !== undefined) {
-    out.push(problem('deployment.image.platform', image.platform, 'a build platform only when the image is built (no deployment.image.uri)', 'remove deployment.image.platform (the given image is used as is), or remove deployment.image.uri to build the image at deploy', 'has no use with deployment.image.uri'));
+    out.push(
+      problem(
+        'deployment.image.platform',
+        image.platform,
+        'a build platform only when the image is built (no deployment.image.uri)',
+        'remove deployment.image.platform (the given image is used as is), or remove deployment.image.uri to build the image at deploy',
+        'has no use with deployment.image.uri',
+      ),
+    );
   }
   const hosts = IMAGE_REGISTRY_HOSTS[input.cloud];
   if (hosts && IMAGE_URI_BY_DIGEST.test(image.uri) && !hosts.pattern.test(image.uri)) {
-    out.push(problem('deployment.image.uri', image.uri, hosts.accepted, `push the image to the platform's registry (stack output image_uri) and give that reference, pinned by digest`, `is not in a registry ${CLOUD_TITLES[input.cloud as keyof typeof CLOUD_TITLES]} pulls from`));
+    out.push(
+      problem(
+        'deployment.image.uri',
+        image.uri,
+        hosts.accepted,
+        `push the image to the platform's registry (stack output image_uri) and give that reference, pinned by digest`,
+        `is not in a registry ${CLOUD_TITLES[input.cloud as keyof typeof CLOUD_TITLES]} pulls from`,
+      ),
+    );
   }
   return out;
 }
@@ -564,7 +784,15 @@ function uploadProblems(input: Record<string, any>): ValidationIssue[] {
   if (!training || typeof training !== 'object') return [];
   const { upload, uploadOutsideProject } = training as { upload?: unknown; uploadOutsideProject?: unknown };
   if (uploadOutsideProject !== undefined && upload === undefined) {
-    return [problem('deployment.training.uploadOutsideProject', uploadOutsideProject, 'uploadOutsideProject only together with upload', 'remove uploadOutsideProject, or add the upload it is for', 'has no use without upload')];
+    return [
+      problem(
+        'deployment.training.uploadOutsideProject',
+        uploadOutsideProject,
+        'uploadOutsideProject only together with upload',
+        'remove uploadOutsideProject, or add the upload it is for',
+        'has no use without upload',
+      ),
+    ];
   }
   if (typeof upload !== 'string' || uploadOutsideProject === true) return [];
   const leaves = isAbsoluteAnywhere(upload) ? 'is an absolute path' : upload.split(/[\\/]/).includes('..') ? 'has a ".." segment' : undefined;
@@ -573,7 +801,8 @@ function uploadProblems(input: Record<string, any>): ValidationIssue[] {
 }
 
 const UPLOAD_ACCEPTED = 'a file inside the project (the folder with cdktf.json), as a path relative to its root without ".." segments, e.g. examples/demand-forecast/data/hour.csv';
-const UPLOAD_FIX = 'copy the file into the project and give its path from the project root, or set deployment.training.uploadOutsideProject: true to upload a file from outside on purpose';
+const UPLOAD_FIX =
+  'copy the file into the project and give its path from the project root, or set deployment.training.uploadOutsideProject: true to upload a file from outside on purpose';
 
 /** Absolute on POSIX or Windows (a drive, a UNC path), whatever the platform synth runs on. */
 function isAbsoluteAnywhere(p: string): boolean {
@@ -598,5 +827,11 @@ export function uploadSourceProblem(upload: string, source: string, projectRoot:
   }
   const rel = path.relative(realRoot, real);
   if (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) return undefined;
-  return problem('deployment.training.upload', upload, UPLOAD_ACCEPTED, UPLOAD_FIX, `leaves the project through a symbolic link (it is ${cut(real, 200)}, outside ${cut(realRoot, 200)})`);
+  return problem(
+    'deployment.training.upload',
+    upload,
+    UPLOAD_ACCEPTED,
+    UPLOAD_FIX,
+    `leaves the project through a symbolic link (it is ${cut(real, 200)}, outside ${cut(realRoot, 200)})`,
+  );
 }

@@ -53,11 +53,13 @@ function setting(range: NumberRange, defaultValue: number, meta: Omit<FieldMeta,
 
 const BOOLEAN_FIX = 'write true or false without quotes';
 
-const namePart = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/).min(2).max(20);
-const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
-const cidr = z
+const namePart = z
   .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/([0-9]|[12]\d|3[0-2]))?$/);
+  .regex(/^[A-Za-z][A-Za-z0-9-]*$/)
+  .min(2)
+  .max(20);
+const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
+const cidr = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/([0-9]|[12]\d|3[0-2]))?$/);
 
 const azureSubnetId = z.string().regex(/^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/);
 const azureDnsZoneId = z.string().regex(/^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/privateDnsZones\/[^/]+$/);
@@ -95,7 +97,11 @@ function machineOverride(where: 'training' | 'endpoint') {
   ).optional();
 }
 
-const backendBucket = doc(z.string().min(3), { description: 'State bucket (s3, gcs).', accepted: 'an existing bucket name', fix: 'create the state bucket first and name it here' });
+const backendBucket = doc(z.string().min(3), {
+  description: 'State bucket (s3, gcs).',
+  accepted: 'an existing bucket name',
+  fix: 'create the state bucket first and name it here',
+});
 const backendKey = doc(z.string().min(1), { description: 'State object key (s3, azurerm).', accepted: 'a path such as mlops/dev.tfstate', fix: 'give a non-empty key' });
 
 const backend = doc(
@@ -103,7 +109,12 @@ const backend = doc(
     z
       .object({
         type: doc(z.literal('local'), { description: 'Backend kind.', fix: 'set backend.type' }),
-        path: doc(z.string().min(1), { description: 'Local state file path.', accepted: 'a file path', default: 'terraform.<stack>.tfstate', fix: 'give a relative path' }).optional(),
+        path: doc(z.string().min(1), {
+          description: 'Local state file path.',
+          accepted: 'a file path',
+          default: 'terraform.<stack>.tfstate',
+          fix: 'give a relative path',
+        }).optional(),
       })
       .strict(),
     z
@@ -123,8 +134,16 @@ const backend = doc(
     z
       .object({
         type: z.literal('azurerm'),
-        resourceGroupName: doc(z.string().min(1), { description: 'Resource group of the state storage account (azurerm).', accepted: 'a resource group name', fix: 'name the existing resource group' }),
-        storageAccountName: doc(z.string().regex(/^[a-z0-9]{3,24}$/), { description: 'State storage account (azurerm).', accepted: '3-24 lowercase letters and digits', fix: 'name the existing storage account' }),
+        resourceGroupName: doc(z.string().min(1), {
+          description: 'Resource group of the state storage account (azurerm).',
+          accepted: 'a resource group name',
+          fix: 'name the existing resource group',
+        }),
+        storageAccountName: doc(z.string().regex(/^[a-z0-9]{3,24}$/), {
+          description: 'State storage account (azurerm).',
+          accepted: '3-24 lowercase letters and digits',
+          fix: 'name the existing storage account',
+        }),
         containerName: doc(z.string().min(3), { description: 'State blob container (azurerm).', accepted: 'a container name', fix: 'name the existing container' }),
         key: backendKey,
       })
@@ -172,9 +191,18 @@ const rollout = doc(
         description: 'canary: a share of traffic first, then all; linear: equal steps; all-at-once: switch after the new version is healthy.',
         fix: 'pick one of the three',
       }),
-      canaryPercent: setting(R.rollout.canaryPercent, D.rollout.canaryPercent, { description: 'Share of traffic the new version takes first (canary).', fix: 'set a whole percentage between {min} and {max}' }),
-      stepPercent: setting(R.rollout.stepPercent, D.rollout.stepPercent, { description: 'Share of traffic moved per step (linear).', fix: 'set a whole percentage between {min} and {max}' }),
-      bakeMinutes: setting(R.rollout.bakeMinutes, D.rollout.bakeMinutes, { description: 'Minutes each step is watched (alarms) before the next.', fix: 'set a whole number of minutes' }),
+      canaryPercent: setting(R.rollout.canaryPercent, D.rollout.canaryPercent, {
+        description: 'Share of traffic the new version takes first (canary).',
+        fix: 'set a whole percentage between {min} and {max}',
+      }),
+      stepPercent: setting(R.rollout.stepPercent, D.rollout.stepPercent, {
+        description: 'Share of traffic moved per step (linear).',
+        fix: 'set a whole percentage between {min} and {max}',
+      }),
+      bakeMinutes: setting(R.rollout.bakeMinutes, D.rollout.bakeMinutes, {
+        description: 'Minutes each step is watched (alarms) before the next.',
+        fix: 'set a whole number of minutes',
+      }),
     })
     .strict()
     .prefault({}),
@@ -184,8 +212,14 @@ const rollout = doc(
 const alarms = doc(
   z
     .object({
-      errorRatePercent: setting(R.alarms.errorRatePercent, D.alarms.errorRatePercent, { description: 'Server error (5xx) rate that counts as failing.', fix: 'set a percentage such as 5' }),
-      latencyP95Ms: setting(R.alarms.latencyP95Ms, D.alarms.latencyP95Ms, { description: 'p95 model latency that counts as failing, in milliseconds.', fix: 'set milliseconds such as 500' }),
+      errorRatePercent: setting(R.alarms.errorRatePercent, D.alarms.errorRatePercent, {
+        description: 'Server error (5xx) rate that counts as failing.',
+        fix: 'set a percentage such as 5',
+      }),
+      latencyP95Ms: setting(R.alarms.latencyP95Ms, D.alarms.latencyP95Ms, {
+        description: 'p95 model latency that counts as failing, in milliseconds.',
+        fix: 'set milliseconds such as 500',
+      }),
     })
     .strict()
     .prefault({}),
@@ -227,11 +261,17 @@ const deployment = doc(
       training: doc(
         z
           .object({
-            data: doc(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/).refine((p) => !p.split('/').includes('..'), 'no ".." segments'), {
-              description: 'Training data: a CSV file or folder, relative to the artifact store root.',
-              accepted: 'a relative path of letters, digits, _ . / = - (no "..")',
-              fix: 'upload the data to the artifact store and give its path, e.g. datasets/bike/hour.csv',
-            }),
+            data: doc(
+              z
+                .string()
+                .regex(/^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/)
+                .refine((p) => !p.split('/').includes('..'), 'no ".." segments'),
+              {
+                description: 'Training data: a CSV file or folder, relative to the artifact store root.',
+                accepted: 'a relative path of letters, digits, _ . / = - (no "..")',
+                fix: 'upload the data to the artifact store and give its path, e.g. datasets/bike/hour.csv',
+              },
+            ),
             upload: doc(z.string().min(1), {
               description:
                 'A local file `cdktf deploy` uploads to `data` first, so one deploy trains on it; a changed file re-uploads and retrains. The file is copied into cdktf.out and uploaded, so it must be inside the project (the folder with cdktf.json) unless uploadOutsideProject is true.',
@@ -240,13 +280,20 @@ const deployment = doc(
               fix: 'give the path from the project root, e.g. examples/demand-forecast/data/hour.csv',
             }).optional(),
             uploadOutsideProject: doc(z.boolean(), {
-              description: 'Let upload be an absolute path, a path with "..", or a symbolic link that leaves the project: the one switch for uploading a file from outside the project on purpose.',
+              description:
+                'Let upload be an absolute path, a path with "..", or a symbolic link that leaves the project: the one switch for uploading a file from outside the project on purpose.',
               default: 'false',
               fix: `${BOOLEAN_FIX}; set true only for a file you mean to upload`,
             }).optional(),
             hyperparameters,
-            instanceCount: setting(R.job.instanceCount, D.job.instanceCount, { description: 'Instances the training job runs on.', fix: 'set a whole number between {min} and {max}' }),
-            maxRuntimeMinutes: setting(R.job.maxRuntimeMinutes, D.job.maxRuntimeMinutes, { description: 'The training job is stopped after this long.', fix: 'set a whole number of minutes' }),
+            instanceCount: setting(R.job.instanceCount, D.job.instanceCount, {
+              description: 'Instances the training job runs on.',
+              fix: 'set a whole number between {min} and {max}',
+            }),
+            maxRuntimeMinutes: setting(R.job.maxRuntimeMinutes, D.job.maxRuntimeMinutes, {
+              description: 'The training job is stopped after this long.',
+              fix: 'set a whole number of minutes',
+            }),
           })
           .strict(),
         { description: 'The training job.', fix: 'add training: { data: <path in the artifact store> }' },
@@ -259,7 +306,10 @@ const deployment = doc(
               fix: 'pick a size, or set deployment.endpoint.instanceType.<cloud>',
             }),
             instanceType: machineOverride('endpoint'),
-            minInstances: setting(R.endpoint.minInstances, D.endpoint.minInstances, { description: 'Fewest instances the endpoint scales to.', fix: 'set a whole number between {min} and {max}' }),
+            minInstances: setting(R.endpoint.minInstances, D.endpoint.minInstances, {
+              description: 'Fewest instances the endpoint scales to.',
+              fix: 'set a whole number between {min} and {max}',
+            }),
             maxInstances: setting(R.endpoint.maxInstances, D.endpoint.maxInstances, {
               description: 'Most instances the endpoint scales to (autoscaling).',
               acceptedNote: 'at least minInstances',
@@ -275,7 +325,8 @@ const deployment = doc(
     })
     .strict(),
   {
-    description: 'The runtime image, a training job and a scoring endpoint deployed with the platform (needs Docker at deploy time, unless deployment.image.uri names an image built elsewhere).',
+    description:
+      'The runtime image, a training job and a scoring endpoint deployed with the platform (needs Docker at deploy time, unless deployment.image.uri names an image built elsewhere).',
     default: 'none (platform only)',
     fix: 'add deployment: { model: <name>, training: { data: <path in the artifact store> } }',
   },
@@ -295,16 +346,24 @@ const ci = doc(
               accepted: 'owner/name as GitHub spells it',
               fix: 'write it as in the repository URL, e.g. contoso/ml-platform',
             }),
-            branches: doc(z.array(doc(githubRef, { description: 'One branch.', accepted: 'a branch name without wildcards or ".."', fix: 'write the exact branch name' })).default(['main']), {
-              description: 'Branches whose workflow runs may deploy.',
-              accepted: 'a list of branch names (no wildcards)',
-              fix: 'list exact branch names',
-            }),
-            environments: doc(z.array(doc(githubRef, { description: 'One environment.', accepted: 'an environment name without wildcards or ".."', fix: 'write the exact environment name' })).default([]), {
-              description: 'GitHub environments whose jobs may deploy.',
-              accepted: 'a list of environment names (no wildcards)',
-              fix: 'list exact environment names',
-            }),
+            branches: doc(
+              z.array(doc(githubRef, { description: 'One branch.', accepted: 'a branch name without wildcards or ".."', fix: 'write the exact branch name' })).default(['main']),
+              {
+                description: 'Branches whose workflow runs may deploy.',
+                accepted: 'a list of branch names (no wildcards)',
+                fix: 'list exact branch names',
+              },
+            ),
+            environments: doc(
+              z
+                .array(doc(githubRef, { description: 'One environment.', accepted: 'an environment name without wildcards or ".."', fix: 'write the exact environment name' }))
+                .default([]),
+              {
+                description: 'GitHub environments whose jobs may deploy.',
+                accepted: 'a list of environment names (no wildcards)',
+                fix: 'list exact environment names',
+              },
+            ),
             pullRequests: doc(z.boolean().default(false), { description: 'Let pull-request workflow runs sign in too (for plan / policy checks).', fix: BOOLEAN_FIX }),
           })
           .strict(),
@@ -318,17 +377,26 @@ const ci = doc(
 const alerts = doc(
   z
     .object({
-      email: doc(z.array(doc(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/), { description: 'One email receiver.', accepted: 'an email address', fix: 'write name@domain' })).default([]), {
-        description: 'Email receivers.',
-        accepted: 'a list of email addresses',
-        fix: 'list addresses such as ops@example.com',
+      email: doc(
+        z.array(doc(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/), { description: 'One email receiver.', accepted: 'an email address', fix: 'write name@domain' })).default([]),
+        {
+          description: 'Email receivers.',
+          accepted: 'a list of email addresses',
+          fix: 'list addresses such as ops@example.com',
+        },
+      ),
+      webhooks: doc(
+        z.array(doc(z.string().regex(/^https:\/\/[^\s]+$/), { description: 'One webhook receiver.', accepted: 'an https:// URL', fix: 'use an https:// URL' })).default([]),
+        {
+          description: 'Webhook receivers (HTTPS).',
+          accepted: 'a list of https:// URLs',
+          fix: 'list https:// URLs',
+        },
+      ),
+      noTrafficMinutes: setting(R.alerts.noTrafficMinutes, D.alerts.noTrafficMinutes, {
+        description: 'Alert when the endpoint gets no request for this long.',
+        fix: 'set a whole number of minutes',
       }),
-      webhooks: doc(z.array(doc(z.string().regex(/^https:\/\/[^\s]+$/), { description: 'One webhook receiver.', accepted: 'an https:// URL', fix: 'use an https:// URL' })).default([]), {
-        description: 'Webhook receivers (HTTPS).',
-        accepted: 'a list of https:// URLs',
-        fix: 'list https:// URLs',
-      }),
-      noTrafficMinutes: setting(R.alerts.noTrafficMinutes, D.alerts.noTrafficMinutes, { description: 'Alert when the endpoint gets no request for this long.', fix: 'set a whole number of minutes' }),
     })
     .strict(),
   { description: 'Alerts on the deployed endpoint and training job (needs deployment).', default: 'none', fix: 'add alerts: { email: [ops@example.com] }' },
@@ -345,7 +413,14 @@ export const StackConfigSchema = z
         .object({
           company: doc(namePart, { description: 'Company or organisation short name.', accepted: NAME_PART_ACCEPTED, fix: 'use a short name such as "contoso"' }),
           project: doc(namePart, { description: 'Project short name.', accepted: NAME_PART_ACCEPTED, fix: 'use a short name such as "mlops"' }),
-          environment: doc(z.string().regex(/^[a-z][a-z0-9]*$/).min(2).max(8), { description: 'Environment name.', accepted: '2-8 lowercase letters or digits, starting with a letter', fix: 'use dev, test, staging or prod' }),
+          environment: doc(
+            z
+              .string()
+              .regex(/^[a-z][a-z0-9]*$/)
+              .min(2)
+              .max(8),
+            { description: 'Environment name.', accepted: '2-8 lowercase letters or digits, starting with a letter', fix: 'use dev, test, staging or prod' },
+          ),
           suffix: doc(z.string().regex(/^[a-z0-9]{1,6}$/), {
             description: 'Short suffix appended to globally unique names (storage accounts, buckets, vaults, registries).',
             accepted: '1-6 lowercase letters or digits',
@@ -380,7 +455,11 @@ export const StackConfigSchema = z
           }),
         })
         .strict(),
-      { description: 'AWS account identity (required when cloud is aws).', default: 'required when that cloud is selected', fix: 'add aws: { accountId: "<12 digits>" } (aws sts get-caller-identity)' },
+      {
+        description: 'AWS account identity (required when cloud is aws).',
+        default: 'required when that cloud is selected',
+        fix: 'add aws: { accountId: "<12 digits>" } (aws sts get-caller-identity)',
+      },
     ).optional(),
     gcp: doc(
       z
@@ -392,13 +471,21 @@ export const StackConfigSchema = z
           }),
         })
         .strict(),
-      { description: 'GCP project identity (required when cloud is gcp).', default: 'required when that cloud is selected', fix: 'add gcp: { projectId: <project id> } (gcloud config get-value project)' },
+      {
+        description: 'GCP project identity (required when cloud is gcp).',
+        default: 'required when that cloud is selected',
+        fix: 'add gcp: { projectId: <project id> } (gcloud config get-value project)',
+      },
     ).optional(),
     tags: doc(
       z
         .record(
           z.string().regex(/^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,62}$/),
-          doc(z.string().max(256), { description: 'One tag.', accepted: 'a key starting with a letter (max 63 characters) and a string value (max 256)', fix: 'quote the value and start the key with a letter' }),
+          doc(z.string().max(256), {
+            description: 'One tag.',
+            accepted: 'a key starting with a letter (max 63 characters) and a string value (max 256)',
+            fix: 'quote the value and start the key with a letter',
+          }),
         )
         .default({}),
       { description: 'Tags (labels on GCP) put on every resource.', accepted: 'a map of string keys to string values', fix: 'write tags as key: "value" pairs' },
@@ -414,7 +501,10 @@ export const StackConfigSchema = z
                   fix: 'pick a size, or set compute.training.instanceType.<cloud> for an exact machine',
                 }),
                 instanceType: machineOverride('training'),
-                maxNodes: setting(R.training.maxNodes, D.training.maxNodes, { description: 'Most nodes a training job may use.', fix: 'set a whole number between {min} and {max}' }),
+                maxNodes: setting(R.training.maxNodes, D.training.maxNodes, {
+                  description: 'Most nodes a training job may use.',
+                  fix: 'set a whole number between {min} and {max}',
+                }),
                 lowPriority: doc(z.boolean().default(D.training.lowPriority), { description: 'Use low-priority / spot capacity for training.', fix: BOOLEAN_FIX }),
               })
               .strict()
@@ -434,11 +524,16 @@ export const StackConfigSchema = z
               'public: public endpoints, identity only (sandboxes); firewalled: public endpoints behind default-deny firewalls that let allowedIpRanges through; private: a VNet/VPC with private endpoints, jobs and endpoints inside, Terraform run from inside.',
             fix: "pick one of the three; firewalled needs the deployer's egress in allowedIpRanges on Azure, private needs a runner inside the network",
           }),
-          allowedIpRanges: doc(z.array(doc(cidr, { description: 'One allowed range.', accepted: 'an IPv4 address or CIDR such as 203.0.113.0/24', fix: 'write a.b.c.d/nn with each part in range' })).default([]), {
-            description: 'CIDR ranges let through the firewalls: the egress of whoever runs `cdktf deploy` and of the CI runners (a VPN range in private mode).',
-            accepted: 'a list of public IPv4 CIDRs',
-            fix: 'list ranges such as 203.0.113.0/24 (curl -s https://checkip.amazonaws.com)',
-          }),
+          allowedIpRanges: doc(
+            z
+              .array(doc(cidr, { description: 'One allowed range.', accepted: 'an IPv4 address or CIDR such as 203.0.113.0/24', fix: 'write a.b.c.d/nn with each part in range' }))
+              .default([]),
+            {
+              description: 'CIDR ranges let through the firewalls: the egress of whoever runs `cdktf deploy` and of the CI runners (a VPN range in private mode).',
+              accepted: 'a list of public IPv4 CIDRs',
+              fix: 'list ranges such as 203.0.113.0/24 (curl -s https://checkip.amazonaws.com)',
+            },
+          ),
           addressSpace: doc(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/), {
             description: 'Address space of the network the stack creates in private mode.',
             accepted: 'an IPv4 CIDR from /8 to /24',
@@ -486,18 +581,42 @@ export const StackConfigSchema = z
                 aws: doc(
                   z
                     .object({
-                      vpcId: doc(z.string().regex(/^vpc-[0-9a-f]{8,17}$/), { description: 'The VPC id.', accepted: 'vpc- and 8 or 17 hex digits', fix: 'copy it from `aws ec2 describe-vpcs`' }),
-                      subnetIds: doc(z.array(doc(z.string().regex(/^subnet-[0-9a-f]{8,17}$/), { description: 'One subnet.', accepted: 'subnet- and 8 or 17 hex digits', fix: 'copy it from `aws ec2 describe-subnets`' })).min(2), {
-                        description: 'Private subnets in at least two availability zones.',
-                        accepted: 'a list of at least two subnet ids',
-                        fix: 'list two or more subnet-… ids in different zones',
+                      vpcId: doc(z.string().regex(/^vpc-[0-9a-f]{8,17}$/), {
+                        description: 'The VPC id.',
+                        accepted: 'vpc- and 8 or 17 hex digits',
+                        fix: 'copy it from `aws ec2 describe-vpcs`',
                       }),
-                      routeTableIds: doc(z.array(doc(z.string().regex(/^rtb-[0-9a-f]{8,17}$/), { description: 'One route table.', accepted: 'rtb- and 8 or 17 hex digits', fix: 'copy it from `aws ec2 describe-route-tables`' })), {
-                        description: 'Route tables of the subnets, for the S3 gateway endpoint.',
-                        accepted: 'a list of route table ids',
-                        default: 'none (no S3 gateway endpoint is created: the VPC must reach S3 privately already)',
-                        fix: 'list the rtb-… ids of the subnets',
-                      }).optional(),
+                      subnetIds: doc(
+                        z
+                          .array(
+                            doc(z.string().regex(/^subnet-[0-9a-f]{8,17}$/), {
+                              description: 'One subnet.',
+                              accepted: 'subnet- and 8 or 17 hex digits',
+                              fix: 'copy it from `aws ec2 describe-subnets`',
+                            }),
+                          )
+                          .min(2),
+                        {
+                          description: 'Private subnets in at least two availability zones.',
+                          accepted: 'a list of at least two subnet ids',
+                          fix: 'list two or more subnet-… ids in different zones',
+                        },
+                      ),
+                      routeTableIds: doc(
+                        z.array(
+                          doc(z.string().regex(/^rtb-[0-9a-f]{8,17}$/), {
+                            description: 'One route table.',
+                            accepted: 'rtb- and 8 or 17 hex digits',
+                            fix: 'copy it from `aws ec2 describe-route-tables`',
+                          }),
+                        ),
+                        {
+                          description: 'Route tables of the subnets, for the S3 gateway endpoint.',
+                          accepted: 'a list of route table ids',
+                          default: 'none (no S3 gateway endpoint is created: the VPC must reach S3 privately already)',
+                          fix: 'list the rtb-… ids of the subnets',
+                        },
+                      ).optional(),
                       createEndpoints: doc(z.boolean().default(true), {
                         description: 'Create the interface endpoints (SageMaker, ECR, STS, logs, KMS, monitoring) in the VPC.',
                         fix: 'set false when the landing zone resolves these endpoints centrally',
@@ -603,7 +722,16 @@ export interface SchemaField {
   readonly variants?: readonly string[];
 }
 
-type AnyDef = { type: string; innerType?: z.ZodType; defaultValue?: unknown; element?: z.ZodType; valueType?: z.ZodType; options?: z.ZodType[]; shape?: Record<string, z.ZodType>; values?: unknown[] };
+type AnyDef = {
+  type: string;
+  innerType?: z.ZodType;
+  defaultValue?: unknown;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+  shape?: Record<string, z.ZodType>;
+  values?: unknown[];
+};
 const defOf = (s: z.ZodType): AnyDef => (s as unknown as { def: AnyDef }).def;
 const metaOf = (s: z.ZodType): FieldMeta | undefined => (s.meta() as FieldMeta | undefined) ?? undefined;
 

@@ -149,31 +149,19 @@ export interface IMlPlatform extends ICloudResource {
 }
 
 /** The names of the contract members every cloud's platform must expose (parity tests). */
-export const PLATFORM_MEMBERS = [
-  'workspace',
-  'imageRegistry',
-  'modelRegistry',
-  'artifactStore',
-  'encryptionKey',
-  'identity',
-  'trainingCompute',
-] as const satisfies ReadonlyArray<keyof IMlPlatform>;
+export const PLATFORM_MEMBERS = ['workspace', 'imageRegistry', 'modelRegistry', 'artifactStore', 'encryptionKey', 'identity', 'trainingCompute'] as const satisfies ReadonlyArray<
+  keyof IMlPlatform
+>;
 
 /**
  * Narrows a cloud-neutral identity to the cloud's own class, with a clear
  * error when an identity of another cloud is passed to a grant.
  */
-export function identityOf<T extends IWorkloadIdentity>(
-  identity: IWorkloadIdentity,
-  cloud: Cloud,
-  operation: string,
-): T {
+export function identityOf<T extends IWorkloadIdentity>(identity: IWorkloadIdentity, cloud: Cloud, operation: string): T {
   if (identity.cloud !== cloud) {
     // A plain object implementing the interface has no construct node: name it by its identity id.
     const path = (identity as Partial<IConstruct>).node?.path ?? String(identity.identityId ?? identity.identityName);
-    throw new MlopsValidationError('Cross-cloud grant:', [
-      { code: ErrorCode.CLOUD_MISMATCH, path, message: messages.cloudMismatch(operation, cloud, identity.cloud) },
-    ]);
+    throw new MlopsValidationError('Cross-cloud grant:', [{ code: ErrorCode.CLOUD_MISMATCH, path, message: messages.cloudMismatch(operation, cloud, identity.cloud) }]);
   }
   return identity as T;
 }

@@ -176,7 +176,7 @@ function render(value: unknown, out: BoundedText, ancestors: Set<object>): void 
     let first = true;
     // Own enumerable keys, as JSON.stringify takes them; rendering stops at the limit.
     for (const key in obj) {
-      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+      if (!Object.hasOwn(obj, key)) continue;
       const v = (obj as Record<string, unknown>)[key];
       if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
       if (!first) out.write(',');
@@ -196,8 +196,7 @@ function cloudTitle(cloud: string): string {
 
 /** Message factories, one per kind of problem. */
 export const messages = {
-  propInvalid: (construct: string, prop: string, value: unknown, accepted: string): string =>
-    `The '${prop}' prop of ${construct} must be ${accepted}. Got ${show(value)}.`,
+  propInvalid: (construct: string, prop: string, value: unknown, accepted: string): string => `The '${prop}' prop of ${construct} must be ${accepted}. Got ${show(value)}.`,
   cloudMismatch: (operation: string, expected: string, got: string): string =>
     `${operation} needs ${withArticle(cloudTitle(expected))} workload identity, but was given one for ${cloudTitle(got)}. ` +
     `Fix: grant to the identity created by the ${cloudTitle(expected)} platform (platform.identity).`,

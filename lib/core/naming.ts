@@ -12,7 +12,7 @@ export interface NameRule {
   /** Longest name the cloud accepts. */
   readonly max: number;
   /** Characters allowed besides lowercase letters and digits ('' = alphanumerics only). */
-  readonly separator: '-' | '' ;
+  readonly separator: '-' | '';
   /** The name must start with a letter. */
   readonly startsWithLetter?: boolean;
 }

@@ -208,7 +208,14 @@ export const DEPLOYER_FORMATS: Readonly<Record<Cloud, { readonly pattern: RegExp
 };
 
 /** Checks deployer principals against their cloud's format (tokens pass). */
-export function checkDeployers(issues: IssueCollector, cloud: Cloud, construct: string, path: string, deployers: readonly string[] | undefined, isToken: (v: string) => boolean): void {
+export function checkDeployers(
+  issues: IssueCollector,
+  cloud: Cloud,
+  construct: string,
+  path: string,
+  deployers: readonly string[] | undefined,
+  isToken: (v: string) => boolean,
+): void {
   const format = DEPLOYER_FORMATS[cloud];
   (deployers ?? []).forEach((d, i) => {
     if (isToken(d) || format.pattern.test(d)) return;

@@ -26,7 +26,10 @@ export function tagsFor(cloud: Cloud, tags: Readonly<Record<string, string>>): R
 }
 
 function gcpLabel(text: string, isKey: boolean): string {
-  let v = text.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+  let v = text
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '_')
+    .slice(0, 63);
   if (isKey && !/^[a-z]/.test(v)) v = `k_${v}`.slice(0, 63);
   return v;
 }

@@ -40,10 +40,12 @@ export function ensureUniquePhysicalNames(construct: IConstruct): void {
         for (const [name, attrs] of Object.entries(byName as Record<string, Record<string, unknown>>)) blocks.push({ type, address: `${type}.${name}`, attrs });
       }
       return duplicateNames(blocks).flatMap((d) =>
-        d.blocks.slice(1).map(
-          (b) =>
-            `[MLOPS_DUPLICATE_NAME] ${paths.get(b.address) ?? b.address}: ${d.attribute} ${show(d.name)} is also the physical name of ${paths.get(d.blocks[0]!.address) ?? d.blocks[0]!.address}: the second create fails at apply. Fix: give one of them another name (the physicalName prop of its construct, or naming.suffix).`,
-        ),
+        d.blocks
+          .slice(1)
+          .map(
+            (b) =>
+              `[MLOPS_DUPLICATE_NAME] ${paths.get(b.address) ?? b.address}: ${d.attribute} ${show(d.name)} is also the physical name of ${paths.get(d.blocks[0]!.address) ?? d.blocks[0]!.address}: the second create fails at apply. Fix: give one of them another name (the physicalName prop of its construct, or naming.suffix).`,
+          ),
       );
     },
   });

@@ -58,7 +58,11 @@ const CONTENT_HASH = /^[0-9a-f]{8,64}$/;
  */
 export function checkRuntimeImage(check: PropChecks, image: IRuntimeImageRef | undefined): image is IRuntimeImageRef {
   if (!image || typeof image !== 'object') {
-    check.invalid('image', image, 'the runtime image: a RuntimeImage, or an IRuntimeImageRef with imageUriByDigest, imageDigest and contentHash (RuntimeImage.fromImageUri for an image built elsewhere)');
+    check.invalid(
+      'image',
+      image,
+      'the runtime image: a RuntimeImage, or an IRuntimeImageRef with imageUriByDigest, imageDigest and contentHash (RuntimeImage.fromImageUri for an image built elsewhere)',
+    );
     return false;
   }
   let ok = true;

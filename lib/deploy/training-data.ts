@@ -39,7 +39,11 @@ export class TrainingDataUpload extends Construct {
     super(scope, id);
     const issues = new IssueCollector();
     if (typeof props.key !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/.test(props.key) || props.key.split('/').includes('..')) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('TrainingDataUpload', 'key', props.key, 'a relative object key of letters, digits, _ . / = - without ".." segments, e.g. datasets/bike/hour.csv'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('TrainingDataUpload', 'key', props.key, 'a relative object key of letters, digits, _ . / = - without ".." segments, e.g. datasets/bike/hour.csv'),
+      );
     }
     let isFile = false;
     try {
@@ -48,7 +52,11 @@ export class TrainingDataUpload extends Construct {
       isFile = false;
     }
     if (!isFile) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('TrainingDataUpload', 'source', props.source, 'an existing local file (deployment.training.upload is relative to the repository root)'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid('TrainingDataUpload', 'source', props.source, 'an existing local file (deployment.training.upload is relative to the repository root)'),
+      );
     }
     issues.throwIfAny('Invalid TrainingDataUpload props:');
 
@@ -78,10 +86,16 @@ export class TrainingDataUpload extends Construct {
         break;
       }
       case 'azure': {
-        const { StorageBlob } = loadCloud('azure', 'TrainingDataUpload', () => require('@cdktf/provider-azurerm/lib/storage-blob') as typeof import('@cdktf/provider-azurerm/lib/storage-blob'));
+        const { StorageBlob } = loadCloud(
+          'azure',
+          'TrainingDataUpload',
+          () => require('@cdktf/provider-azurerm/lib/storage-blob') as typeof import('@cdktf/provider-azurerm/lib/storage-blob'),
+        );
         const { isAzureArtifactStore } = require('../azure/artifact-store') as typeof import('../azure/artifact-store');
         if (!isAzureArtifactStore(store)) {
-          throw new Error(`TrainingDataUpload at ${this.node.path}: an Azure artifact store must be an AzureArtifactStore or AzureArtifactStore.fromExisting (it names the storage account).`);
+          throw new Error(
+            `TrainingDataUpload at ${this.node.path}: an Azure artifact store must be an AzureArtifactStore or AzureArtifactStore.fromExisting (it names the storage account).`,
+          );
         }
         this.resource = new StorageBlob(this, 'Resource', {
           name: props.key,
@@ -95,7 +109,11 @@ export class TrainingDataUpload extends Construct {
         break;
       }
       case 'gcp': {
-        const { StorageBucketObject } = loadCloud('gcp', 'TrainingDataUpload', () => require('@cdktf/provider-google/lib/storage-bucket-object') as typeof import('@cdktf/provider-google/lib/storage-bucket-object'));
+        const { StorageBucketObject } = loadCloud(
+          'gcp',
+          'TrainingDataUpload',
+          () => require('@cdktf/provider-google/lib/storage-bucket-object') as typeof import('@cdktf/provider-google/lib/storage-bucket-object'),
+        );
         this.resource = new StorageBucketObject(this, 'Resource', { bucket: store.storeName, name: props.key, source: asset.path, contentType: contentTypeOf(props.key) });
         break;
       }

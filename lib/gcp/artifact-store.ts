@@ -168,7 +168,9 @@ export class GcpArtifactStore extends Construct implements IGcpArtifactStore {
     const key = cmekOf(issues, 'GcpArtifactStore', this.node.path, props);
     new PropChecks(issues, 'GcpArtifactStore', this.node.path).cidrs('allowedIpRanges', props.allowedIpRanges);
     if (props.softDeleteRetentionDays !== 0) {
-      new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, { accepted: '0 (off) or an integer from 7 to 90' });
+      new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('softDeleteRetentionDays', props.softDeleteRetentionDays, 7, 90, {
+        accepted: '0 (off) or an integer from 7 to 90',
+      });
     }
     new PropChecks(issues, 'GcpArtifactStore', this.node.path).int('noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays, 1);
     checkPhysicalName(new PropChecks(issues, 'GcpArtifactStore', this.node.path), 'physicalName', props.physicalName, 'gcsBucket');
@@ -266,7 +268,11 @@ class ImportedGcpArtifactStore extends Construct implements IGcpArtifactStore {
     const issues = new IssueCollector();
     const name = attrs?.bucketName;
     if (typeof name === 'string' && /^gs:\/\//.test(name)) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, `the bare bucket name, without gs:// (${name.replace(/^gs:\/\//, '').split('/')[0]})`));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(C, 'bucketName', name, `the bare bucket name, without gs:// (${name.replace(/^gs:\/\//, '').split('/')[0]})`),
+      );
     } else if (name === undefined) {
       issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'bucketName', name, 'the name of an existing Cloud Storage bucket'));
     } else {
@@ -274,7 +280,11 @@ class ImportedGcpArtifactStore extends Construct implements IGcpArtifactStore {
     }
     const key = attrs?.encryptionKey as { cloud?: unknown; keyId?: unknown } | undefined;
     if (key !== undefined && (key.cloud !== 'gcp' || typeof key.keyId !== 'string')) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'encryptionKey', key.cloud ?? key, 'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId(...)) or nothing'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(C, 'encryptionKey', key.cloud ?? key, 'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId(...)) or nothing'),
+      );
     }
     issues.throwIfAny(`Invalid ${C} attributes:`);
     this.storeName = name;

@@ -255,7 +255,11 @@ class ImportedGcpEncryptionKey extends Construct implements IGcpEncryptionKey {
     const keyId = attrs?.keyId;
     let parsed: RegExpExecArray | null = null;
     if (typeof keyId !== 'string' || (!Token.isUnresolved(keyId) && !(parsed = KEY_ID.exec(keyId)))) {
-      bad('keyId', keyId, 'a crypto key id projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key> (gcloud kms keys describe <key> --keyring <ring> --location <location> --format "value(name)")');
+      bad(
+        'keyId',
+        keyId,
+        'a crypto key id projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key> (gcloud kms keys describe <key> --keyring <ring> --location <location> --format "value(name)")',
+      );
     } else if (!parsed && (attrs.projectId === undefined || attrs.location === undefined)) {
       bad('projectId', attrs.projectId, 'given together with location when keyId is known only at apply time (a token): the project and location the key lives in');
     }

@@ -244,8 +244,15 @@ class ImportedGcpImageRegistry extends Construct implements IGcpImageRegistry {
     const repositoryId = attrs?.repositoryId;
     let parsed: RegExpExecArray | null = null;
     if (typeof repositoryId !== 'string' || (!Token.isUnresolved(repositoryId) && !(parsed = REPOSITORY_ID.exec(repositoryId)))) {
-      const hint = typeof repositoryId === 'string' && /-docker\.pkg\.dev\//.test(repositoryId) ? ' — not the image URI; for <location>-docker.pkg.dev/<project>/<name> write projects/<project>/locations/<location>/repositories/<name>' : '';
-      bad('repositoryId', repositoryId, `a repository id projects/<project>/locations/<location>/repositories/<name> (gcloud artifacts repositories describe <name> --location <location> --format "value(name)")${hint}`);
+      const hint =
+        typeof repositoryId === 'string' && /-docker\.pkg\.dev\//.test(repositoryId)
+          ? ' — not the image URI; for <location>-docker.pkg.dev/<project>/<name> write projects/<project>/locations/<location>/repositories/<name>'
+          : '';
+      bad(
+        'repositoryId',
+        repositoryId,
+        `a repository id projects/<project>/locations/<location>/repositories/<name> (gcloud artifacts repositories describe <name> --location <location> --format "value(name)")${hint}`,
+      );
     } else if (!parsed && (attrs.projectId === undefined || attrs.location === undefined || attrs.repositoryName === undefined)) {
       bad('projectId', attrs.projectId, 'given with location and repositoryName when repositoryId is known only at apply time (a token)');
     }
@@ -254,13 +261,15 @@ class ImportedGcpImageRegistry extends Construct implements IGcpImageRegistry {
     if (attrs?.repositoryName !== undefined) checkPhysicalName(new PropChecks(issues, C, this.node.path), 'repositoryName', attrs.repositoryName, 'artifactRepository');
     const agree = (prop: 'projectId' | 'location' | 'repositoryName', index: number): void => {
       const value = attrs[prop];
-      if (parsed && typeof value === 'string' && !Token.isUnresolved(value) && value !== parsed[index]) bad(prop, value, `the ${prop} of repositoryId (${parsed[index]}), or omitted`);
+      if (parsed && typeof value === 'string' && !Token.isUnresolved(value) && value !== parsed[index])
+        bad(prop, value, `the ${prop} of repositoryId (${parsed[index]}), or omitted`);
     };
     agree('projectId', 1);
     agree('location', 2);
     agree('repositoryName', 3);
     const key = attrs?.encryptionKey as { cloud?: unknown; keyId?: unknown } | undefined;
-    if (key !== undefined && (key.cloud !== 'gcp' || typeof key.keyId !== 'string')) bad('encryptionKey', key.cloud ?? key, 'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId(...)) or nothing');
+    if (key !== undefined && (key.cloud !== 'gcp' || typeof key.keyId !== 'string'))
+      bad('encryptionKey', key.cloud ?? key, 'a GCP encryption key (GcpEncryptionKey, or GcpEncryptionKey.fromKeyId(...)) or nothing');
     issues.throwIfAny(`Invalid ${C} attributes:`);
 
     this.projectId = attrs.projectId ?? parsed![1]!;
@@ -290,20 +299,26 @@ class ImportedGcpImageRegistry extends Construct implements IGcpImageRegistry {
 function grantOnRepository(host: Construct, repository: RepositoryRef, identity: IWorkloadIdentity, role: string, operation: string): void {
   const gcp = gcpIdentityOf(identity, operation);
   const id = grantId(role, gcp);
-  once(host, id, () =>
-    new ArtifactRegistryRepositoryIamMember(host, id, { project: repository.project, location: repository.location, repository: repository.name, role, member: gcp.principal }),
+  once(
+    host,
+    id,
+    () =>
+      new ArtifactRegistryRepositoryIamMember(host, id, { project: repository.project, location: repository.location, repository: repository.name, role, member: gcp.principal }),
   );
 }
 
 function deployOnRepository(host: Construct, repository: RepositoryRef, principal: string, key: string): ArtifactRegistryRepositoryIamMember {
   const id = `Deploy-${key}`;
-  return once(host, id, () =>
-    new ArtifactRegistryRepositoryIamMember(host, id, {
-      project: repository.project,
-      location: repository.location,
-      repository: repository.name,
-      role: GCP_ROLES.deployPush,
-      member: principal,
-    }),
+  return once(
+    host,
+    id,
+    () =>
+      new ArtifactRegistryRepositoryIamMember(host, id, {
+        project: repository.project,
+        location: repository.location,
+        repository: repository.name,
+        role: GCP_ROLES.deployPush,
+        member: principal,
+      }),
   );
 }

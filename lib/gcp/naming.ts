@@ -30,8 +30,7 @@ const CHARSETS: Record<GcpPhysicalNameKind, Charset> = {
   gcsBucket: {
     pattern: /^[a-z0-9][a-z0-9_-]*[a-z0-9]$/,
     accepted: 'lowercase letters, digits, hyphens and underscores, starting and ending with a letter or digit',
-    extra: (name) =>
-      name.startsWith('goog') ? 'must not start with "goog"' : name.includes('google') ? 'must not contain "google"' : undefined,
+    extra: (name) => (name.startsWith('goog') ? 'must not start with "goog"' : name.includes('google') ? 'must not contain "google"' : undefined),
   },
   artifactRepository: { pattern: /^[a-z]([a-z0-9-]*[a-z0-9])?$/, accepted: 'lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit' },
   serviceAccount: { pattern: /^[a-z]([-a-z0-9]*[a-z0-9])$/, accepted: 'lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit' },

@@ -29,11 +29,21 @@ export function checkGcpNetwork(check: PropChecks, props: Omit<GcpNetworkProps, 
   const existing = props.existing;
   if (existing === undefined) return;
   if (mode !== 'private') bad('network.existing.gcp', existing, `nothing outside private mode (mode is ${mode}): remove it, or set network.mode: private`);
-  if (!Token.isUnresolved(existing.network) && !NETWORK_ID.test(existing.network ?? '')) bad('network.existing.gcp.network', existing.network, 'a VPC network id projects/<project>/global/networks/<name>');
+  if (!Token.isUnresolved(existing.network) && !NETWORK_ID.test(existing.network ?? ''))
+    bad('network.existing.gcp.network', existing.network, 'a VPC network id projects/<project>/global/networks/<name>');
   if (!Token.isUnresolved(existing.subnetwork) && !SUBNETWORK_ID.test(existing.subnetwork ?? '')) {
     bad('network.existing.gcp.subnetwork', existing.subnetwork, 'a subnetwork id projects/<project>/regions/<region>/subnetworks/<name>');
-  } else if (!Token.isUnresolved(existing.subnetwork) && props.region !== undefined && !Token.isUnresolved(props.region) && !existing.subnetwork.includes(`/regions/${props.region}/`)) {
-    bad('network.existing.gcp.subnetwork', existing.subnetwork, `a subnetwork in the platform's region ${props.region} (Private Service Connect endpoints and network attachments are regional)`);
+  } else if (
+    !Token.isUnresolved(existing.subnetwork) &&
+    props.region !== undefined &&
+    !Token.isUnresolved(props.region) &&
+    !existing.subnetwork.includes(`/regions/${props.region}/`)
+  ) {
+    bad(
+      'network.existing.gcp.subnetwork',
+      existing.subnetwork,
+      `a subnetwork in the platform's region ${props.region} (Private Service Connect endpoints and network attachments are regional)`,
+    );
   }
 }
 
@@ -188,7 +198,12 @@ export class GcpNetwork extends Construct implements IGcpNetwork {
         issues.add(
           ErrorCode.PROP_INVALID,
           this.node.path,
-          messages.propInvalid(C, 'physicalName', props.physicalName, `at most ${GCP_COMPUTE_NAME.max - LONGEST_SUFFIX.length} characters: the network attachment is named "<physicalName>${LONGEST_SUFFIX}", which must fit ${GCP_COMPUTE_NAME.max}`),
+          messages.propInvalid(
+            C,
+            'physicalName',
+            props.physicalName,
+            `at most ${GCP_COMPUTE_NAME.max - LONGEST_SUFFIX.length} characters: the network attachment is named "<physicalName>${LONGEST_SUFFIX}", which must fit ${GCP_COMPUTE_NAME.max}`,
+          ),
         );
       }
     }
@@ -238,7 +253,7 @@ export class GcpNetwork extends Construct implements IGcpNetwork {
         project: props.projectId,
         region: props.region,
         name: name('workloads'),
-        description: 'Deploy runners and the scoring endpoint\'s Private Service Connect address; Private Google Access on.',
+        description: "Deploy runners and the scoring endpoint's Private Service Connect address; Private Google Access on.",
         network: network.id,
         ipCidrRange: this.workloadRange,
         privateIpGoogleAccess: true,
@@ -294,12 +309,17 @@ class ImportedGcpNetwork extends Construct implements IGcpNetwork {
     const issues = new IssueCollector();
     const bad = (prop: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, prop, value, accepted));
     const literal = (v: unknown): v is string => typeof v === 'string' && !Token.isUnresolved(v);
-    if (typeof attrs?.network !== 'string' || (literal(attrs.network) && !NETWORK_ID.test(attrs.network))) bad('network', attrs?.network, 'a VPC network id projects/<project>/global/networks/<name>');
+    if (typeof attrs?.network !== 'string' || (literal(attrs.network) && !NETWORK_ID.test(attrs.network)))
+      bad('network', attrs?.network, 'a VPC network id projects/<project>/global/networks/<name>');
     const subnetOk = typeof attrs?.subnetwork === 'string' && (!literal(attrs.subnetwork) || SUBNETWORK_ID.test(attrs.subnetwork));
     if (!subnetOk) bad('subnetwork', attrs?.subnetwork, 'a subnetwork id projects/<project>/regions/<region>/subnetworks/<name>');
     const subnet = subnetOk && literal(attrs.subnetwork) ? attrs.subnetwork.split('/') : undefined;
     if (subnet && literal(attrs.network) && NETWORK_ID.test(attrs.network) && attrs.network.split('/')[1] !== subnet[1]) {
-      bad('subnetwork', attrs.subnetwork, `a subnetwork of the network's project ${attrs.network.split('/')[1]} (a Shared VPC subnetwork lives in the host project, with the network)`);
+      bad(
+        'subnetwork',
+        attrs.subnetwork,
+        `a subnetwork of the network's project ${attrs.network.split('/')[1]} (a Shared VPC subnetwork lives in the host project, with the network)`,
+      );
     }
     if (attrs?.networkAttachment !== undefined) {
       if (typeof attrs.networkAttachment !== 'string' || (literal(attrs.networkAttachment) && !ATTACHMENT_ID.test(attrs.networkAttachment))) {
@@ -310,7 +330,12 @@ class ImportedGcpNetwork extends Construct implements IGcpNetwork {
       if (attrs.networkAttachmentName !== undefined) bad('networkAttachmentName', attrs.networkAttachmentName, 'omitted when networkAttachment is given (nothing is created)');
     } else {
       checkPhysicalName(new PropChecks(issues, C, this.node.path), 'networkAttachmentName', attrs?.networkAttachmentName, 'computeName');
-      if (!subnet && subnetOk) bad('networkAttachment', undefined, 'given when subnetwork is known only at apply time (a token): the attachment to create needs the subnetwork\'s project and region at synth');
+      if (!subnet && subnetOk)
+        bad(
+          'networkAttachment',
+          undefined,
+          "given when subnetwork is known only at apply time (a token): the attachment to create needs the subnetwork's project and region at synth",
+        );
     }
     new PropChecks(issues, C, this.node.path).cidrs('allowedIpRanges', attrs?.allowedIpRanges);
     issues.throwIfAny(`Invalid ${C} attributes:`);

@@ -36,11 +36,7 @@ export const GCP_ROLES = {
 } as const;
 
 /** Project-level roles that let an identity run Vertex AI jobs and write logs and metrics (`Workspace.grantUse`). */
-export const GCP_WORKSPACE_USE_ROLES: readonly string[] = [
-  'roles/aiplatform.user',
-  'roles/logging.logWriter',
-  'roles/monitoring.metricWriter',
-];
+export const GCP_WORKSPACE_USE_ROLES: readonly string[] = ['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter'];
 
 /**
  * The project role Google grants a service agent when it creates the agent on

@@ -128,7 +128,13 @@ export class GcpMlPlatform extends Construct implements IMlPlatform {
     new PropChecks(issues, 'GcpMlPlatform', this.node.path).number('training.maxNodes', props.training?.maxNodes, SETTING_RANGES.training.maxNodes);
     checkDeployers(issues, 'gcp', 'GcpMlPlatform', this.node.path, props.deployers, (v) => Token.isUnresolved(v));
     const net = resolveNetwork(props.network);
-    checkGcpNetwork(new PropChecks(issues, 'GcpMlPlatform', this.node.path), { region: props.region, mode: net.mode, allowedIpRanges: net.allowedIpRanges, addressSpace: props.network?.addressSpace, existing: net.existing.gcp });
+    checkGcpNetwork(new PropChecks(issues, 'GcpMlPlatform', this.node.path), {
+      region: props.region,
+      mode: net.mode,
+      allowedIpRanges: net.allowedIpRanges,
+      addressSpace: props.network?.addressSpace,
+      existing: net.existing.gcp,
+    });
     const existing = checkExisting(issues, this.node.path, props, net.mode, net.existing.gcp !== undefined, net.allowedIpRanges.length > 0);
     issues.throwIfAny('Invalid GcpMlPlatform props:');
 
@@ -246,24 +252,41 @@ function checkExisting(
   const literal = (v: unknown): v is string => typeof v === 'string' && !Token.isUnresolved(v);
   const shaped = (value: unknown, members: readonly string[]): boolean =>
     typeof value === 'object' && value !== null && (value as { cloud?: unknown }).cloud === 'gcp' && members.every((m) => (value as Record<string, unknown>)[m] !== undefined);
-  const describe = (value: unknown): unknown => (typeof value === 'object' && value !== null ? withArticle(`${(value as { cloud?: unknown }).cloud ?? 'non-GCP'} ${value.constructor?.name ?? 'object'}`) : value);
+  const describe = (value: unknown): unknown =>
+    typeof value === 'object' && value !== null ? withArticle(`${(value as { cloud?: unknown }).cloud ?? 'non-GCP'} ${value.constructor?.name ?? 'object'}`) : value;
   const { encryptionKey: key, artifactStore: store, imageRegistry: registry, identity, network } = existing;
   if (key !== undefined) {
     if (!shaped(key, ['keyId', 'location', 'bindServiceAgent', 'grantDecrypt'])) {
-      bad('encryptionKey', describe(key), 'a GCP encryption key: GcpEncryptionKey.fromKeyId(scope, id, "projects/<p>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>") or a GcpEncryptionKey');
+      bad(
+        'encryptionKey',
+        describe(key),
+        'a GCP encryption key: GcpEncryptionKey.fromKeyId(scope, id, "projects/<p>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>") or a GcpEncryptionKey',
+      );
     } else if (literal(key.location) && literal(props.region) && key.location !== props.region) {
-      bad('encryptionKey', key.keyId, `a key in the platform's region ${props.region} (it is in ${key.location}): Cloud Storage, Artifact Registry and Vertex AI encrypt only with a key of their own location; create or pick a key ring in ${props.region}`);
+      bad(
+        'encryptionKey',
+        key.keyId,
+        `a key in the platform's region ${props.region} (it is in ${key.location}): Cloud Storage, Artifact Registry and Vertex AI encrypt only with a key of their own location; create or pick a key ring in ${props.region}`,
+      );
     }
   }
   if (store !== undefined && !shaped(store, ['storeName', 'grantDeploy', 'grantReadWrite'])) {
     bad('artifactStore', describe(store), 'a GCP artifact store: GcpArtifactStore.fromBucketName(scope, id, "<bucket>") or a GcpArtifactStore');
   }
   if (registry !== undefined && !shaped(registry, ['registryName', 'projectId', 'location', 'grantDeploy', 'grantPull'])) {
-    bad('imageRegistry', describe(registry), 'a GCP image registry: GcpImageRegistry.fromRepositoryId(scope, id, "projects/<p>/locations/<l>/repositories/<name>") or a GcpImageRegistry');
+    bad(
+      'imageRegistry',
+      describe(registry),
+      'a GCP image registry: GcpImageRegistry.fromRepositoryId(scope, id, "projects/<p>/locations/<l>/repositories/<name>") or a GcpImageRegistry',
+    );
   }
   if (identity !== undefined) {
     if (!shaped(identity, ['email', 'projectId', 'principal'])) {
-      bad('identity', describe(identity), 'a GCP service account: GcpWorkloadIdentity.fromServiceAccountEmail(scope, id, "<id>@<project>.iam.gserviceaccount.com") or a GcpWorkloadIdentity');
+      bad(
+        'identity',
+        describe(identity),
+        'a GCP service account: GcpWorkloadIdentity.fromServiceAccountEmail(scope, id, "<id>@<project>.iam.gserviceaccount.com") or a GcpWorkloadIdentity',
+      );
     } else if (literal(identity.projectId) && literal(props.projectId) && identity.projectId !== props.projectId) {
       bad(
         'identity',
@@ -276,11 +299,16 @@ function checkExisting(
     if (!shaped(network, ['mode', 'dependables']) || network.mode !== 'private') {
       bad('network', describe(network), 'a private-mode GCP network: GcpNetwork.fromExisting(scope, id, { network, subnetwork })');
     } else {
-      if (mode !== 'private') bad('network', network.networkId, `used with network.mode private only (mode is ${mode}): set network: { mode: 'private' }, or remove existing.network`);
+      if (mode !== 'private')
+        bad('network', network.networkId, `used with network.mode private only (mode is ${mode}): set network: { mode: 'private' }, or remove existing.network`);
       if (hasExistingGcpNetwork) bad('network', network.networkId, 'given once: remove network.existing.gcp (existing.network replaces it)');
       if (hasRanges) bad('network', network.networkId, 'given with its ranges: move network.allowedIpRanges to GcpNetwork.fromExisting(..., { allowedIpRanges })');
       if (literal(network.region) && literal(props.region) && network.region !== props.region) {
-        bad('network', network.subnetworkId, `a subnetwork in the platform's region ${props.region} (it is in ${network.region}): Private Service Connect endpoints and network attachments are regional`);
+        bad(
+          'network',
+          network.subnetworkId,
+          `a subnetwork in the platform's region ${props.region} (it is in ${network.region}): Private Service Connect endpoints and network attachments are regional`,
+        );
       }
     }
   }

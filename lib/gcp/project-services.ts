@@ -55,11 +55,7 @@ export class GcpProjectServices extends Construct {
     for (const api of props.apis ?? []) {
       if (Token.isUnresolved(api)) continue;
       if (!KNOWN_APIS.includes(api)) {
-        issues.add(
-          ErrorCode.PROP_INVALID,
-          this.node.path,
-          messages.propInvalid('GcpProjectServices', 'apis', api, `one of ${KNOWN_APIS.join(', ')}`),
-        );
+        issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid('GcpProjectServices', 'apis', api, `one of ${KNOWN_APIS.join(', ')}`));
       }
     }
     issues.throwIfAny('Invalid GcpProjectServices props:');

@@ -126,8 +126,7 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     cloud: 'gcp',
     construct: 'GcpWorkloadIdentity',
     requirement: 'no basic (owner/editor/viewer), admin or service-account impersonation roles at project level',
-    invariant:
-      'Grants pick their roles from the fixed per-intent lists in perms.ts, which hold no basic, admin or impersonation role; a prop adding one would only widen access.',
+    invariant: 'Grants pick their roles from the fixed per-intent lists in perms.ts, which hold no basic, admin or impersonation role; a prop adding one would only widen access.',
   },
   {
     ruleIds: ['MLOPS_GCP_SCOPED_IAM'],
@@ -143,8 +142,7 @@ export const GCP_SECURITY_DEFAULTS: readonly SecurityDefault[] = [
     cloud: 'gcp',
     construct: 'GcpMlPlatform',
     requirement: 'nothing granted to allUsers or allAuthenticatedUsers on the bucket or repository',
-    invariant:
-      'Grants take a workload identity and allUsers/allAuthenticatedUsers are not one, so the platform has no way to make a store or registry public.',
+    invariant: 'Grants take a workload identity and allUsers/allAuthenticatedUsers are not one, so the platform has no way to make a store or registry public.',
   },
   {
     ruleIds: ['MLOPS_GCP_APIS'],

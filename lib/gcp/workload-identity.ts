@@ -170,7 +170,11 @@ export class GcpWorkloadIdentity extends Construct implements IGcpWorkloadIdenti
     checkProjectId(new PropChecks(issues, C, this.node.path), props.projectId);
     checkPhysicalName(new PropChecks(issues, C, this.node.path), 'physicalName', props.physicalName, 'serviceAccount');
     if (props.resourceName !== undefined && (typeof props.resourceName !== 'string' || !/^[a-z][a-z0-9-]*$/.test(props.resourceName))) {
-      issues.add(ErrorCode.PROP_INVALID, this.node.path, messages.propInvalid(C, 'resourceName', props.resourceName, 'lowercase letters, digits and hyphens, starting with a letter (e.g. "batch")'));
+      issues.add(
+        ErrorCode.PROP_INVALID,
+        this.node.path,
+        messages.propInvalid(C, 'resourceName', props.resourceName, 'lowercase letters, digits and hyphens, starting with a letter (e.g. "batch")'),
+      );
     }
     const naming = toNaming(props.naming);
     let accountId = props.physicalName;
@@ -251,7 +255,11 @@ class ImportedGcpWorkloadIdentity extends Construct implements IGcpWorkloadIdent
         if (project !== undefined && !Token.isUnresolved(project) && project !== own[2]) bad('projectId', project, `the project of serviceAccountEmail (${own[2]}), or omitted`);
         project = project ?? own[2];
       } else if (!ANY_SA_EMAIL.test(email)) {
-        bad('serviceAccountEmail', email, 'a service account email: <id>@<project>.iam.gserviceaccount.com (or a Google default one such as <number>-compute@developer.gserviceaccount.com, with projectId)');
+        bad(
+          'serviceAccountEmail',
+          email,
+          'a service account email: <id>@<project>.iam.gserviceaccount.com (or a Google default one such as <number>-compute@developer.gserviceaccount.com, with projectId)',
+        );
       } else if (project === undefined) {
         bad('projectId', project, `the project ${email} belongs to (its email does not name it)`);
       }
@@ -280,7 +288,8 @@ class ImportedGcpWorkloadIdentity extends Construct implements IGcpWorkloadIdent
 
 function checkGkeWorkload(check: PropChecks, prop: string, w: GcpGkeWorkload): void {
   const { issues, construct, path } = check;
-  const bad = (field: string, value: unknown, accepted: string): void => issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.${field}`, value, accepted));
+  const bad = (field: string, value: unknown, accepted: string): void =>
+    issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(construct, `${prop}.${field}`, value, accepted));
   if (typeof w?.namespace !== 'string' || (!Token.isUnresolved(w.namespace) && !K8S_NAMESPACE.test(w.namespace))) {
     bad('namespace', w?.namespace, 'a Kubernetes namespace: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit');
   }

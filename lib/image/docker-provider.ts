@@ -58,12 +58,20 @@ function registryAuthFor(stack: Construct, platform: IMlPlatform, host: string |
   switch (platform.cloud) {
     // Only the platform's cloud's data source module is loaded.
     case 'aws': {
-      const { DataAwsEcrAuthorizationToken } = loadCloud('aws', 'dockerProviderFor', () => require('@cdktf/provider-aws/lib/data-aws-ecr-authorization-token') as typeof import('@cdktf/provider-aws/lib/data-aws-ecr-authorization-token'));
+      const { DataAwsEcrAuthorizationToken } = loadCloud(
+        'aws',
+        'dockerProviderFor',
+        () => require('@cdktf/provider-aws/lib/data-aws-ecr-authorization-token') as typeof import('@cdktf/provider-aws/lib/data-aws-ecr-authorization-token'),
+      );
       const token = new DataAwsEcrAuthorizationToken(stack, 'docker_registry_token', {});
       return { address: host ?? token.proxyEndpoint, username: token.userName, password: token.password };
     }
     case 'gcp': {
-      const { DataGoogleClientConfig } = loadCloud('gcp', 'dockerProviderFor', () => require('@cdktf/provider-google/lib/data-google-client-config') as typeof import('@cdktf/provider-google/lib/data-google-client-config'));
+      const { DataGoogleClientConfig } = loadCloud(
+        'gcp',
+        'dockerProviderFor',
+        () => require('@cdktf/provider-google/lib/data-google-client-config') as typeof import('@cdktf/provider-google/lib/data-google-client-config'),
+      );
       const client = new DataGoogleClientConfig(stack, 'docker_registry_token', {});
       // The host of the repository itself (`<location>-docker.pkg.dev`): an existing repository may be in another location (a multi-region).
       return { address: host ?? platform.imageRegistry.imageUri.split('/')[0]!, username: GCP_REGISTRY_USERNAME, password: client.accessToken };

@@ -151,7 +151,11 @@ export class RuntimeImage extends Construct {
     if (badInclude.length > 0) invalid('include', badInclude, 'paths relative to contextDir that stay inside it');
 
     if (contextOk && dockerfileOk && !isFile(path.join(contextDir!, dockerfile))) {
-      invalid('dockerfile', dockerfile, `a file that exists in contextDir ${JSON.stringify(contextDir)} (set contextDir to the folder that holds it, or dockerfile to its path inside contextDir)`);
+      invalid(
+        'dockerfile',
+        dockerfile,
+        `a file that exists in contextDir ${JSON.stringify(contextDir)} (set contextDir to the folder that holds it, or dockerfile to its path inside contextDir)`,
+      );
     }
     if (contextOk && badInclude.length === 0) {
       const missing = include.filter((p) => !fs.existsSync(path.join(contextDir!, p)));

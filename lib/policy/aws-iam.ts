@@ -33,9 +33,7 @@ export interface IamStatement {
 }
 
 /** A policy document read from an attribute: its statements, or why it cannot be read at synth. */
-export type IamDocument =
-  | { readonly statements: readonly IamStatement[]; readonly unreadable?: undefined }
-  | { readonly statements?: undefined; readonly unreadable: string };
+export type IamDocument = { readonly statements: readonly IamStatement[]; readonly unreadable?: undefined } | { readonly statements?: undefined; readonly unreadable: string };
 
 function list(value: unknown): unknown[] {
   if (value === undefined || value === null) return [];
@@ -153,7 +151,5 @@ export function literals(values: readonly unknown[] | undefined): string[] {
 
 /** Whether a statement's conditions include a Bool condition setting `key` to `value`. */
 export function hasBoolCondition(s: IamStatement, key: string, value: boolean): boolean {
-  return s.conditions.some(
-    (c) => c.operator === 'Bool' && c.key.toLowerCase() === key.toLowerCase() && c.values.some((v) => literalBool(v) === value),
-  );
+  return s.conditions.some((c) => c.operator === 'Bool' && c.key.toLowerCase() === key.toLowerCase() && c.values.some((v) => literalBool(v) === value));
 }

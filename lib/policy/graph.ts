@@ -42,7 +42,7 @@ function providerOf(node: GraphNode): string | undefined {
   if (node.kind === 'provider') return undefined;
   const explicit = node.attrs.provider;
   if (typeof explicit === 'string') {
-    const text = explicit.startsWith('${') ? expressionsIn(explicit)[0] ?? explicit : explicit;
+    const text = explicit.startsWith('${') ? (expressionsIn(explicit)[0] ?? explicit) : explicit;
     return `provider.${text}`;
   }
   // terraform_data and the like belong to the built-in provider, which has no configuration.
@@ -90,9 +90,8 @@ export function dependencyGraph(nodes: readonly GraphNode[]): DependencyGraph {
     for (const [key, value] of Object.entries(node.attrs)) {
       if (key === 'depends_on') {
         for (const to of dependsOnAddresses(value)) add(to, 'depends_on');
-      } else if (key === 'provider') {
-        continue;
-      } else {
+      } else if (key !== 'provider') {
+        // Any other attribute: the references in its text (the provider's edge is added below).
         walk(value, key, (path, text) => {
           for (const to of referencedAddresses(text)) add(to, path);
         });
@@ -163,9 +162,7 @@ export function findCycles(graph: DependencyGraph): GraphEdge[][] {
     }
   }
 
-  return components
-    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1))
-    .map((component) => cyclePath(graph, component));
+  return components.sort((a, b) => (a[0]! < b[0]! ? -1 : 1)).map((component) => cyclePath(graph, component));
 }
 
 /** A shortest closed path through the component from its first node back to it. */

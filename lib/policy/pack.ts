@@ -1,4 +1,15 @@
-import { Aspects, DefaultTokenResolver, IAspect, StringConcat, Tokenization, TerraformDataSource, TerraformElement, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
+import {
+  Aspects,
+  DefaultTokenResolver,
+  IAspect,
+  StringConcat,
+  Tokenization,
+  TerraformDataSource,
+  TerraformElement,
+  TerraformOutput,
+  TerraformResource,
+  TerraformStack,
+} from 'cdktf';
 import { IConstruct } from 'constructs';
 import { ErrorCode, MlopsValidationError } from '../core/errors';
 import { DEFAULT_NETWORK_MODE, NetworkMode } from '../core/network';
@@ -196,11 +207,15 @@ export class PolicyPack implements IAspect {
    */
   check(): PolicyReport {
     if (!this.aspectsRan) {
-      throw new Error(`PolicyPack.check() on ${this.stack.node.path}: the stack has not been synthesized yet, so the pack has not visited it. Synthesize first (app.synth() or Testing.synth(stack)).`);
+      throw new Error(
+        `PolicyPack.check() on ${this.stack.node.path}: the stack has not been synthesized yet, so the pack has not visited it. Synthesize first (app.synth() or Testing.synth(stack)).`,
+      );
     }
     const elements = this.elements();
-    const listed = typeof this.deployers === 'function' ? this.deployers() : this.deployers ?? [];
-    const deployers = (Tokenization.resolve([...listed], { scope: this.stack, resolver: new DefaultTokenResolver(new StringConcat()) }) as unknown[]).filter((d): d is string => typeof d === 'string');
+    const listed = typeof this.deployers === 'function' ? this.deployers() : (this.deployers ?? []);
+    const deployers = (Tokenization.resolve([...listed], { scope: this.stack, resolver: new DefaultTokenResolver(new StringConcat()) }) as unknown[]).filter(
+      (d): d is string => typeof d === 'string',
+    );
     const context = makeContext(elements, { networkMode: this.options.networkMode, deployers });
     const applied = this.rules;
     const violations: PolicyViolation[] = [];
@@ -293,9 +308,8 @@ export class PolicyPack implements IAspect {
     for (const element of this.visited) {
       const add = (kind: PolicyElementKind, type: string, name: string, attrs: unknown) => {
         if (!isRecord(attrs)) return;
-        const { ['//']: _meta, ...rest } = attrs;
-        const address =
-          kind === 'resource' ? `${type}.${name}` : kind === 'data' ? `data.${type}.${name}` : kind === 'output' ? `output.${name}` : `${kind}.${name}`;
+        const { '//': _meta, ...rest } = attrs;
+        const address = kind === 'resource' ? `${type}.${name}` : kind === 'data' ? `data.${type}.${name}` : kind === 'output' ? `output.${name}` : `${kind}.${name}`;
         const selector = kind === 'resource' ? type : kind === 'output' ? 'output' : `${kind}.${type}`;
         out.push({ kind, type, name, address, selector, path: element.node.path, construct: element, attrs: rest });
       };
@@ -363,8 +377,7 @@ function makeContext(elements: readonly PolicyElement[], deploy: PolicyDeployCon
     bySelector.set(e.selector, [...(bySelector.get(e.selector) ?? []), e]);
     byAddress.set(e.address, e);
   }
-  const referenced = (value: unknown): PolicyElement[] =>
-    [...referencedAddresses(value)].map((a) => byAddress.get(a)).filter((e): e is PolicyElement => e !== undefined);
+  const referenced = (value: unknown): PolicyElement[] => [...referencedAddresses(value)].map((a) => byAddress.get(a)).filter((e): e is PolicyElement => e !== undefined);
   let graph: DependencyGraph | undefined;
   return {
     deploy,
@@ -400,7 +413,11 @@ function makeContext(elements: readonly PolicyElement[], deploy: PolicyDeployCon
 export function applyPolicyPack(stack: TerraformStack, options: PolicyPackOptions = {}): PolicyPack {
   if (PolicyPack.of(stack)) {
     throw new MlopsValidationError(`Invalid policy pack on ${stack.node.path}:`, [
-      { code: ErrorCode.PROP_INVALID, path: stack.node.path, message: 'The stack already has a policy pack. Fix: call applyPolicyPack once per stack (PolicyPack.of(stack) returns the one applied).' },
+      {
+        code: ErrorCode.PROP_INVALID,
+        path: stack.node.path,
+        message: 'The stack already has a policy pack. Fix: call applyPolicyPack once per stack (PolicyPack.of(stack) returns the one applied).',
+      },
     ]);
   }
   const pack = new PolicyPack(stack, options);

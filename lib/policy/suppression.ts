@@ -40,6 +40,7 @@ function closestIds(id: string): string[] {
 }
 
 /** Suppressing policy rules on constructs, with a mandatory reason. */
+// biome-ignore lint/complexity/noStaticOnlyClass: public API (`Policy.suppress`), kept as a class.
 export class Policy {
   /**
    * Accepts the findings of one rule on a construct and everything under it.

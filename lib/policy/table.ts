@@ -46,10 +46,7 @@ function cell(text: string): string {
  * types, what it checks, the config that switches it off, and the fix.
  */
 export function renderPolicyRuleTable(): string {
-  const lines = [
-    '| rule | cloud | resource types | checks | not applied when | fix |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
+  const lines = ['| rule | cloud | resource types | checks | not applied when | fix |', '| --- | --- | --- | --- | --- | --- |'];
   for (const r of policyRuleTable()) {
     const id = r.alsoKnownAs.length > 0 ? `\`${r.id}\` (${r.alsoKnownAs.map((a) => `\`${a}\``).join(', ')})` : `\`${r.id}\``;
     const types = r.resourceTypes.includes('*') ? 'every block' : r.resourceTypes.map((t) => `\`${t}\``).join(', ');

@@ -143,7 +143,9 @@ describe('apply: train, then register', () => {
         ],
       },
     ]);
-    expect(fake.bodies('ListModelPackages')).toEqual([{ ModelPackageGroupName: GROUP, ModelPackageType: 'Versioned', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 100 }]);
+    expect(fake.bodies('ListModelPackages')).toEqual([
+      { ModelPackageGroupName: GROUP, ModelPackageType: 'Versioned', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 100 },
+    ]);
     expect(fake.bodies('CreateModelPackage')).toEqual([
       {
         ClientToken: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/), // the SDK's idempotency token
@@ -213,7 +215,7 @@ describe('apply: train, then register', () => {
     expect(report.actions[1]!.action).toBe('created');
   });
 
-  test('a failed job: ReleaseError with SageMaker\'s failure reason, nothing registered', async () => {
+  test("a failed job: ReleaseError with SageMaker's failure reason, nothing registered", async () => {
     fake.nextOutcome = { status: 'Failed', failureReason: 'AlgorithmError: [MISSING_TARGET] set target (exit code 1)' };
     const err = await failure(driver.apply(spec(), clock.context()));
     expect(err.code).toBe('TRAINING_FAILED');
@@ -237,7 +239,7 @@ describe('apply: train, then register', () => {
     expect(report.actions.map((a) => `${a.action} ${a.what}`)).toEqual(['deleted training job', 'created training job', 'created model version']);
   });
 
-  test('retries 500 and 429 with backoff (the SDK\'s standard retry), then succeeds', async () => {
+  test("retries 500 and 429 with backoff (the SDK's standard retry), then succeeds", async () => {
     fake.failures.CreateTrainingJob = [
       { status: 500, type: 'InternalFailure', message: 'We encountered an internal error.' },
       { status: 429, type: 'ThrottlingException', message: 'Rate exceeded' },
@@ -283,7 +285,9 @@ describe('apply: train, then register', () => {
     fake.failures.CreateTrainingJob = [{ status: 400, type: 'ValidationException', message: "Invalid value 'ml.m5.xlarge' for InstanceType: not supported in this region" }];
     const err = await failure(driver.apply(spec(), clock.context()));
     expect(err.code).toBe('CLOUD_REQUEST_REFUSED');
-    expect(err.message).toBe("SageMaker CreateTrainingJob refused the request (HTTP 400 ValidationException): Invalid value 'ml.m5.xlarge' for InstanceType: not supported in this region");
+    expect(err.message).toBe(
+      "SageMaker CreateTrainingJob refused the request (HTTP 400 ValidationException): Invalid value 'ml.m5.xlarge' for InstanceType: not supported in this region",
+    );
     expect(fake.operations.filter((o) => o === 'CreateTrainingJob')).toHaveLength(1);
   });
 
@@ -298,7 +302,7 @@ describe('destroy', () => {
   const rev1 = 'a1b2c3d4e5f6';
   const rev2 = 'f6e5d4c3b2a1';
 
-  test('cdktf destroy: stops the running job, deletes the release\'s model versions and job records, leaves others\'', async () => {
+  test("cdktf destroy: stops the running job, deletes the release's model versions and job records, leaves others'", async () => {
     const other = fake.seedPackage(GROUP, 'cdktf-mlops release contoso-mlops-dev-other revision 000000000000: model other', {
       [PACKAGE_METADATA.release]: 'contoso-mlops-dev-other',
       [PACKAGE_METADATA.revision]: '000000000000',
@@ -341,14 +345,19 @@ describe('destroy', () => {
     const report = await driver.destroy(spec(rev1), clock.context());
     expect(fake.operations.filter((o) => /^(Delete|Stop|Create|Update)/.test(o))).toEqual([]);
     expect(report.actions).toEqual([
-      { action: 'kept', what: 'model version', id: `arn:aws:sagemaker:eu-west-1:123456789012:model-package/${GROUP}/1`, detail: `superseded by revision ${rev2}; stays in the registry's history` },
+      {
+        action: 'kept',
+        what: 'model version',
+        id: `arn:aws:sagemaker:eu-west-1:123456789012:model-package/${GROUP}/1`,
+        detail: `superseded by revision ${rev2}; stays in the registry's history`,
+      },
       { action: 'kept', what: 'training job', id: `${RELEASE}-${rev1}`, detail: 'Completed; the record of a kept model version' },
     ]);
     expect(report.outputs).toEqual({ supersededBy: rev2 });
     expect(fake.packages).toHaveLength(2);
   });
 
-  test('back to an earlier revision: it becomes current again, the later one\'s destroy keeps everything', async () => {
+  test("back to an earlier revision: it becomes current again, the later one's destroy keeps everything", async () => {
     await driver.apply(spec(rev1), clock.context());
     await driver.apply(spec(rev2), clock.context());
     fake.clearRequests();
@@ -361,7 +370,7 @@ describe('destroy', () => {
     expect(report.outputs).toEqual({ supersededBy: rev1 });
   });
 
-  test('same revision, new image digest: the old step\'s destroy is superseded, not a teardown', async () => {
+  test("same revision, new image digest: the old step's destroy is superseded, not a teardown", async () => {
     const newImage = IMAGE.replace(/sha256:.*/, `sha256:${'cd'.repeat(32)}`);
     await driver.apply(spec(rev1), clock.context());
     fake.clearRequests();
@@ -390,7 +399,7 @@ describe('release step instances (MLOPS_RELEASE_INSTANCE)', () => {
   const NOT_SET = `${RELEASE_INSTANCE_ENV} is not set (a run outside the Terraform release step)`;
   const changes = (): string[] => fake.operations.filter((o) => /^(Create|Update|Delete|Stop)/.test(o));
 
-  test('same-spec replacement: the new step marks the version, the old step\'s destroy keeps everything', async () => {
+  test("same-spec replacement: the new step marks the version, the old step's destroy keeps everything", async () => {
     const s = spec();
     await driver.apply(s, step(A));
     expect(fake.bodies('CreateModelPackage')[0].CustomerMetadataProperties[PACKAGE_METADATA.appliedBy]).toBe(A);
@@ -425,7 +434,9 @@ describe('release step instances (MLOPS_RELEASE_INSTANCE)', () => {
       { action: 'kept', what: 'training job', id: JOB, detail: `Completed; the record of the model version release step ${B} uses` },
     ]);
     expect(report.outputs).toEqual({ supersededBy: 'a1b2c3d4e5f6', supersededByStep: B });
-    expect(clock.logs).toContain(`release step ${B} applied this same spec (revision a1b2c3d4e5f6) after this step (${A}): it replaced this step, so its destroy keeps what the new step uses`);
+    expect(clock.logs).toContain(
+      `release step ${B} applied this same spec (revision a1b2c3d4e5f6) after this step (${A}): it replaced this step, so its destroy keeps what the new step uses`,
+    );
     expect(fake.packages.map((p) => p.arn)).toEqual([ARN1]);
     expect([...fake.jobs.keys()]).toEqual([JOB]);
 
@@ -461,7 +472,7 @@ describe('release step instances (MLOPS_RELEASE_INSTANCE)', () => {
     expect(fake.packages.map((p) => p.metadata[PACKAGE_METADATA.appliedBy])).toEqual([A, B]);
   });
 
-  test('no instance id (a run by hand): today\'s behaviour — the spec decides, and the log says so', async () => {
+  test("no instance id (a run by hand): today's behaviour — the spec decides, and the log says so", async () => {
     const s = spec();
     await driver.apply(s, step(B));
     fake.clearRequests();
@@ -499,7 +510,9 @@ describe('release step instances (MLOPS_RELEASE_INSTANCE)', () => {
     fake.clearRequests();
     const report = await driver.destroy(spec(rev1), step(A));
     expect(report.actions.filter((a) => a.action === 'deleted').map((a) => a.what)).toEqual(['model version', 'model version', 'training job', 'training job']);
-    expect(clock.logs).toContain(`model version ${ARN1} carries no release step id (applied outside Terraform or by an earlier driver): treating this step (${A}) as the one that applied it`);
+    expect(clock.logs).toContain(
+      `model version ${ARN1} carries no release step id (applied outside Terraform or by an earlier driver): treating this step (${A}) as the one that applied it`,
+    );
   });
 
   test('an instance id SageMaker metadata cannot hold: clear error, nothing sent', async () => {
@@ -536,15 +549,26 @@ describe('spec checks', () => {
     bad.training.dataUri = 's3://someone-elses-bucket/hour.csv';
     const err = await driver.apply(parseSpec(bad), clock.context()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReleaseSpecError);
-    expect((err as Error).message).toContain(`aws.modelUri: is "s3://${BUCKET}/models/elsewhere/model.tar.gz", but SageMaker will write the model to "${OUTPUT}/${RELEASE}-a1b2c3d4e5f6/output/model.tar.gz"`);
+    expect((err as Error).message).toContain(
+      `aws.modelUri: is "s3://${BUCKET}/models/elsewhere/model.tar.gz", but SageMaker will write the model to "${OUTPUT}/${RELEASE}-a1b2c3d4e5f6/output/model.tar.gz"`,
+    );
     expect((err as Error).message).toContain(`training.dataUri: "s3://someone-elses-bucket/hour.csv" must be in the platform bucket (start with s3://${BUCKET}/)`);
   });
 
   test('an endpoint step does not exist on AWS (Terraform rolls the endpoint out)', async () => {
-    const endpoint = { ...specJson(), kind: 'endpoint', training: undefined, endpoint: {
-      name: RELEASE, instanceType: 'ml.m5.large', minInstances: 1, maxInstances: 2,
-      rollout: { strategy: 'canary', canaryPercent: 10, stepPercent: 25, bakeMinutes: 10 }, alarms: { errorRatePercent: 5, latencyP95Ms: 1000 },
-    } };
+    const endpoint = {
+      ...specJson(),
+      kind: 'endpoint',
+      training: undefined,
+      endpoint: {
+        name: RELEASE,
+        instanceType: 'ml.m5.large',
+        minInstances: 1,
+        maxInstances: 2,
+        rollout: { strategy: 'canary', canaryPercent: 10, stepPercent: 25, bakeMinutes: 10 },
+        alarms: { errorRatePercent: 5, latencyP95Ms: 1000 },
+      },
+    };
     const err = await driver.apply(parseSpec(JSON.parse(JSON.stringify(endpoint))), clock.context()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReleaseSpecError);
     expect((err as Error).message).toContain('kind: is "endpoint": on AWS, Terraform rolls the endpoint out');

@@ -140,7 +140,7 @@ describe('releaseCredential', () => {
     expect(releaseCredential(actionsEnv()).constructor.name).toBe('ClientAssertionCredential');
   });
 
-  test('GIVEN a request token the Actions endpoint refuses WHEN a token is requested THEN the sign-in fails with the endpoint\'s answer', async () => {
+  test("GIVEN a request token the Actions endpoint refuses WHEN a token is requested THEN the sign-in fails with the endpoint's answer", async () => {
     const credential = releaseCredential(actionsEnv({ ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' }), { trustedCa: ca });
     await expect(credential.getToken('https://management.azure.com/.default')).rejects.toThrow(/GitHub OIDC token failed \(HTTP 401\)/);
   });

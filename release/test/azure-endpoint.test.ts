@@ -130,10 +130,9 @@ describe('azure driver: endpoint apply', () => {
     const autoscale = puts[2]!.body;
     expect(autoscale.properties.targetResourceUri).toBe(`${WS_PATH}/onlineEndpoints/${EP}/deployments/blue`);
     expect(autoscale.properties.profiles[0].capacity).toEqual({ minimum: '1', maximum: '3', default: '1' });
-    expect(autoscale.properties.profiles[0].rules.map((r: any) => `${r.metricTrigger.metricName} ${r.metricTrigger.operator} ${r.metricTrigger.threshold} → ${r.scaleAction.direction}`)).toEqual([
-      'CpuUtilizationPercentage GreaterThan 70 → Increase',
-      'CpuUtilizationPercentage LessThan 25 → Decrease',
-    ]);
+    expect(
+      autoscale.properties.profiles[0].rules.map((r: any) => `${r.metricTrigger.metricName} ${r.metricTrigger.operator} ${r.metricTrigger.threshold} → ${r.scaleAction.direction}`),
+    ).toEqual(['CpuUtilizationPercentage GreaterThan 70 → Increase', 'CpuUtilizationPercentage LessThan 25 → Decrease']);
     // nothing served before: all traffic at once, no bake
     expect(puts[3]!.body.properties.traffic).toEqual({ blue: 100 });
     expect(ctx.sleeps).toEqual([]);
@@ -246,7 +245,12 @@ describe('azure driver: endpoint apply', () => {
     const b = revisionB();
     await driver.apply(b.training, fakeContext());
     // an earlier run stopped after green took 10%
-    const green: Record<string, any> = { ...arm.deployments.get(EP)!.get('blue')!, name: 'green', id: `${WS_PATH}/onlineEndpoints/${EP}/deployments/green`, tags: { 'mlops.release': EP, 'mlops.revision': 'bbbbbbbbbbbb', 'mlops.config': 'bbbb0000bbbb' } };
+    const green: Record<string, any> = {
+      ...arm.deployments.get(EP)!.get('blue')!,
+      name: 'green',
+      id: `${WS_PATH}/onlineEndpoints/${EP}/deployments/green`,
+      tags: { 'mlops.release': EP, 'mlops.revision': 'bbbbbbbbbbbb', 'mlops.config': 'bbbb0000bbbb' },
+    };
     green.properties = { ...green.properties, provisioningState: 'Succeeded' };
     arm.deployments.get(EP)!.set('green', green);
     arm.endpoints.get(EP)!.properties.traffic = { green: 10, blue: 90 };
@@ -289,7 +293,7 @@ describe('azure driver: endpoint apply', () => {
     expect(arm.endpoints.get(EP)!.properties.provisioningState).toBe('Succeeded');
   });
 
-  it('reports a deployment whose long-running operation fails, with the operation and Azure\'s message', async () => {
+  it("reports a deployment whose long-running operation fails, with the operation and Azure's message", async () => {
     arm.failOperation = { path: /\/deployments\/blue$/, code: 'ImagePullFailure', message: 'The image could not be pulled from the registry.' };
 
     const err = await driver.apply(specFixture('endpoint'), fakeContext()).catch((e) => e);
@@ -406,7 +410,7 @@ describe('trafficSteps', () => {
   });
 });
 
-describe('contract with the runtime\'s scoring server', () => {
+describe("contract with the runtime's scoring server", () => {
   // The server's own settings reader (training-image/src/serve/config.ts), loaded by path: it is another workspace.
   const { serveConfig } = require(path.join(__dirname, '..', '..', 'training-image', 'src', 'serve', 'config')) as {
     serveConfig: (env: NodeJS.ProcessEnv) => { port: number; routes: { azureLiveness: string; azureReadiness: string; azureScoring: string } };
@@ -416,9 +420,9 @@ describe('contract with the runtime\'s scoring server', () => {
   const inference = environmentBody(spec).body.properties.inferenceConfig!;
 
   it.each([
-    ['the deployment\'s environment variables', deploymentBody(spec, target, 'env-id', 'model-id').properties.environmentVariables as NodeJS.ProcessEnv],
-    ['the server\'s defaults (no variables)', {}],
-  ])('the environment\'s probe and scoring routes and port are where the server listens, with %s', (_name, env) => {
+    ["the deployment's environment variables", deploymentBody(spec, target, 'env-id', 'model-id').properties.environmentVariables as NodeJS.ProcessEnv],
+    ["the server's defaults (no variables)", {}],
+  ])("the environment's probe and scoring routes and port are where the server listens, with %s", (_name, env) => {
     const config = serveConfig(env);
     expect(inference.livenessRoute).toEqual({ path: config.routes.azureLiveness, port: config.port });
     expect(inference.readinessRoute).toEqual({ path: config.routes.azureReadiness, port: config.port });
@@ -461,7 +465,7 @@ describe('azure driver: release step instance (endpoint)', () => {
     ]);
   });
 
-  it('same-spec replacement: the new step takes the mark over with one PUT keeping traffic; the old step\'s destroy deletes nothing', async () => {
+  it("same-spec replacement: the new step takes the mark over with one PUT keeping traffic; the old step's destroy deletes nothing", async () => {
     // GIVEN step A serves the revision
     await driver.apply(specFixture('endpoint'), step(A));
     arm.clearRequests();
@@ -527,7 +531,7 @@ describe('azure driver: release step instance (endpoint)', () => {
     expect(arm.autoscale.size).toBe(0);
   });
 
-  it('a rollout rolled back keeps the previous step\'s mark, so that step\'s real destroy still deletes the endpoint', async () => {
+  it("a rollout rolled back keeps the previous step's mark, so that step's real destroy still deletes the endpoint", async () => {
     await driver.apply(specFixture('endpoint'), step(A));
     const b = revisionB();
     await driver.apply(b.training, fakeContext());

@@ -75,7 +75,7 @@ describe('azure driver: workspace settings', () => {
     expect(arm.requests.filter((r) => r.method === 'PATCH')).toEqual([]);
   });
 
-  it('GIVEN a workspace update that fails WHEN the step applies THEN it stops before the job with the operation\'s error', async () => {
+  it("GIVEN a workspace update that fails WHEN the step applies THEN it stops before the job with the operation's error", async () => {
     arm.failOperation = { path: /workspaces\/contoso-mlops-dev-mlw$/, code: 'AuthorizationFailed', message: 'no write permission on the workspace' };
     await expect(driver.apply(training({ systemDatastoresAuthMode: 'identity' }), fakeContext())).rejects.toThrow(/system datastore access.*Failed.*AuthorizationFailed/);
     expect(arm.requests.some((r) => r.method === 'PUT' && r.path.includes('/jobs/'))).toBe(false);

@@ -70,7 +70,12 @@ describe('azure driver: training apply', () => {
     expect(env).toEqual({
       properties: {
         description: 'cdktf-mlops runtime image of release contoso-mlops-dev-bike-demand',
-        tags: { 'mlops.release': 'contoso-mlops-dev-bike-demand', 'mlops.environment': expect.stringMatching(/^[0-9a-f]{12}$/), 'mlops.image': DIGEST, 'managed-by': 'cdktf-mlops' },
+        tags: {
+          'mlops.release': 'contoso-mlops-dev-bike-demand',
+          'mlops.environment': expect.stringMatching(/^[0-9a-f]{12}$/),
+          'mlops.image': DIGEST,
+          'managed-by': 'cdktf-mlops',
+        },
         image: `contosomlopsdevacr.azurecr.io/mlops-runtime@${DIGEST}`,
         osType: 'Linux',
         inferenceConfig: {
@@ -200,7 +205,13 @@ describe('azure driver: training apply', () => {
     const spec = specFixture('training', (s) => (s.training.maxRuntimeSeconds = 60));
     const ctx = fakeContext();
     // each poll sleeps 30 s of fake time: 60 s + 3600 s ⇒ about 122 polls
-    const slow = createAzureDriver({ credential: { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3600_000 }) }, endpoint: arm.url, pollIntervalMs: 30_000, retryDelayMs: 5, trustedCa: ca });
+    const slow = createAzureDriver({
+      credential: { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3600_000 }) },
+      endpoint: arm.url,
+      pollIntervalMs: 30_000,
+      retryDelayMs: 5,
+      trustedCa: ca,
+    });
     arm.operationPolls = 0;
 
     const err = await slow.apply(spec, ctx).catch((e) => e);
@@ -212,7 +223,13 @@ describe('azure driver: training apply', () => {
   });
 
   it('retries 429 (Retry-After: 0) and 503 through the SDK retry policy, then succeeds', async () => {
-    arm.inject({ method: 'GET', path: /\/environments\/[^/]+\/versions$/, status: 429, headers: { 'retry-after': '0' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } });
+    arm.inject({
+      method: 'GET',
+      path: /\/environments\/[^/]+\/versions$/,
+      status: 429,
+      headers: { 'retry-after': '0' },
+      body: { error: { code: 'TooManyRequests', message: 'slow down' } },
+    });
     arm.inject({ method: 'PUT', path: /\/jobs\/[^/]+$/, status: 503, body: { error: { code: 'ServiceUnavailable', message: 'try again' } } });
 
     const started = Date.now();
@@ -224,7 +241,7 @@ describe('azure driver: training apply', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('fails on a 400 with the operation and Azure\'s own message, without retrying', async () => {
+  it("fails on a 400 with the operation and Azure's own message, without retrying", async () => {
     arm.inject({
       method: 'PUT',
       path: /\/jobs\/[^/]+$/,
@@ -242,7 +259,9 @@ describe('azure driver: training apply', () => {
 
   it('says how to sign in on a 401 and which role is missing on a 403', async () => {
     arm.inject({ method: 'GET', path: /\/environments\//, status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' } } });
-    await expect(driver.apply(specFixture('training'), fakeContext())).rejects.toThrow(/HTTP 401 InvalidAuthenticationToken\): The access token is invalid\. Fix: sign in \(az login/);
+    await expect(driver.apply(specFixture('training'), fakeContext())).rejects.toThrow(
+      /HTTP 401 InvalidAuthenticationToken\): The access token is invalid\. Fix: sign in \(az login/,
+    );
     arm.inject({ method: 'GET', path: /\/environments\//, status: 403, body: { error: { code: 'AuthorizationFailed', message: 'The client does not have authorization.' } } });
     await expect(driver.apply(specFixture('training'), fakeContext())).rejects.toThrow(/HTTP 403 AuthorizationFailed\).*AzureML Data Scientist/);
   });
@@ -283,7 +302,11 @@ describe('azure driver: training apply', () => {
   });
 
   it('takes the ARM endpoint from MLOPS_AZURE_ARM_ENDPOINT and refuses one that is not https', async () => {
-    const envDriver = createAzureDriver({ credential: { getToken: async () => ({ token: 'fake-arm-token', expiresOnTimestamp: Date.now() + 3600_000 }) }, pollIntervalMs: 5, trustedCa: ca });
+    const envDriver = createAzureDriver({
+      credential: { getToken: async () => ({ token: 'fake-arm-token', expiresOnTimestamp: Date.now() + 3600_000 }) },
+      pollIntervalMs: 5,
+      trustedCa: ca,
+    });
     await envDriver.apply(specFixture('training'), fakeContext({ [ARM_ENDPOINT_ENV]: arm.url }));
     expect(arm.jobs.has(JOB)).toBe(true);
 
@@ -404,7 +427,7 @@ describe('azure driver: release step instance (training)', () => {
     expect(again.actions.at(-1)).toMatchObject({ action: 'unchanged', what: 'model version' });
   });
 
-  it('same-spec replacement: the old step\'s destroy keeps the model version, the job and the environment, and only reads', async () => {
+  it("same-spec replacement: the old step's destroy keeps the model version, the job and the environment, and only reads", async () => {
     // GIVEN step A applied, then its replacement B of the same spec (create before destroy)
     await driver.apply(specFixture('training'), step(A));
     await driver.apply(specFixture('training'), step(B));
@@ -456,7 +479,10 @@ describe('azure driver: release step instance (training)', () => {
     const report = await driver.destroy(specFixture('training'), step(A));
 
     expect(arm.requests.every((r) => r.method === 'GET')).toBe(true);
-    expect(report.actions.map((a) => `${a.action} ${a.what} ${a.detail}`)).toEqual(['kept model version superseded: kept as history', 'kept training job superseded: kept as history']);
+    expect(report.actions.map((a) => `${a.action} ${a.what} ${a.detail}`)).toEqual([
+      'kept model version superseded: kept as history',
+      'kept training job superseded: kept as history',
+    ]);
   });
 
   it('without an instance id (a run outside Terraform) marks nothing and destroys by revision only, saying so', async () => {

@@ -77,7 +77,14 @@ describe('GCP endpoint step: first deployment', () => {
     fake.seedVersion(RELEASE, [`r-${MR1}`, 'default']);
     const ctx = testContext();
     const report = await driver.apply(endpointSpec(ER1, MR1), ctx);
-    expect(fake.lines()).toEqual([`GET ${PARENT}/models/${RELEASE}%40r-${MR1}`, `GET ${EP_PATH}`, `POST ${EP_PATH}:deployModel`, expect.stringMatching(OP), `GET ${EP_PATH}`, LABELS_PATCH]);
+    expect(fake.lines()).toEqual([
+      `GET ${PARENT}/models/${RELEASE}%40r-${MR1}`,
+      `GET ${EP_PATH}`,
+      `POST ${EP_PATH}:deployModel`,
+      expect.stringMatching(OP),
+      `GET ${EP_PATH}`,
+      LABELS_PATCH,
+    ]);
     // The endpoint is marked as applied by this step; Terraform's labels stay (the provider's labels are non-authoritative).
     expect(fake.requests[5]!.body.labels).toEqual({ 'managed-by': 'cdktf-mlops', mlops_release: 'from-terraform', mlops_step: DIGEST_MARKER });
     expect(fake.requests[2]!.body).toEqual({
@@ -94,7 +101,12 @@ describe('GCP endpoint step: first deployment', () => {
     const dmId = fake.endpoints.get(ENDPOINT_ID)!.deployedModels[0]!.id;
     expect(endpointState()).toEqual({ split: { [dmId]: 100 }, deployed: [`${RELEASE}-${ER1}`] });
     expect(report.actions).toEqual([
-      { action: 'created', what: 'deployed model', id: `${ENDPOINT}/deployedModels/${dmId}`, detail: `projects/${PROJECT}/locations/${REGION}/models/${RELEASE}@1, 100% of traffic` },
+      {
+        action: 'created',
+        what: 'deployed model',
+        id: `${ENDPOINT}/deployedModels/${dmId}`,
+        detail: `projects/${PROJECT}/locations/${REGION}/models/${RELEASE}@1, 100% of traffic`,
+      },
       { action: 'updated', what: 'endpoint labels', id: ENDPOINT, detail: `mlops_step=${DIGEST_MARKER}` },
     ]);
     expect(report.outputs).toEqual({
@@ -182,11 +194,7 @@ describe('GCP endpoint step: blue/green rollout', () => {
     await driver.apply(endpointSpec(ER2, MR2, { strategy: 'linear', stepPercent: 25, bakeMinutes: 5 }), ctx);
     const newId = fake.endpoints.get(ENDPOINT_ID)!.deployedModels.find((d) => d.displayName === `${RELEASE}-${ER2}`)!.id;
     expect(fake.requests.find((r) => r.path.endsWith(':deployModel'))!.body.trafficSplit).toEqual({ '0': 25, [oldId]: 75 });
-    expect(patches()).toEqual([
-      { [newId]: 50, [oldId]: 50 },
-      { [newId]: 75, [oldId]: 25 },
-      { [newId]: 100 },
-    ]);
+    expect(patches()).toEqual([{ [newId]: 50, [oldId]: 50 }, { [newId]: 75, [oldId]: 25 }, { [newId]: 100 }]);
     expect(fake.requests.filter((r) => r.path.endsWith('/timeSeries'))).toHaveLength(6);
     expect(ctx.slept.filter((ms) => ms === 300_000)).toHaveLength(3);
     expect(endpointState().deployed).toEqual([`${RELEASE}-${ER2}`]);
@@ -279,7 +287,7 @@ describe('GCP endpoint step: failures', () => {
     expect(err.message).toMatch(/ended with FAILED_PRECONDITION: Model server never became ready\./);
   });
 
-  test('a 400 on the traffic update names the call and Google\'s message', async () => {
+  test("a 400 on the traffic update names the call and Google's message", async () => {
     servingRevision1();
     fake.injected.push({ method: 'PATCH', path: /endpoints/, status: 400, body: { error: { code: 400, message: 'Traffic split must sum to 100.', status: 'INVALID_ARGUMENT' } } });
     const err = await expectReleaseError(driver.apply(endpointSpec(ER2, MR2, { bakeMinutes: 0 }), testContext()));
@@ -298,14 +306,16 @@ describe('GCP endpoint step: failures', () => {
 });
 
 describe('GCP endpoint step: destroy', () => {
-  test('replaced by a newer revision: that step marked the endpoint, this one\'s deployment is gone, nothing is undeployed', async () => {
+  test("replaced by a newer revision: that step marked the endpoint, this one's deployment is gone, nothing is undeployed", async () => {
     servingRevision1();
     fake.endpoints.get(ENDPOINT_ID)!.labels.mlops_step = A;
     await driver.apply(endpointSpec(ER2, MR2, { bakeMinutes: 0 }), instance(B));
     fake.clearRequests();
     const report = await driver.destroy(endpointSpec(ER1, MR1), instance(A));
     expect(fake.lines()).toEqual([`GET ${EP_PATH}`]);
-    expect(report.actions).toEqual([expect.objectContaining({ action: 'kept', what: 'deployed model', detail: `another release step applied last (mlops_step=${B}, this step is ${A})` })]);
+    expect(report.actions).toEqual([
+      expect.objectContaining({ action: 'kept', what: 'deployed model', detail: `another release step applied last (mlops_step=${B}, this step is ${A})` }),
+    ]);
     expect(endpointState().deployed).toEqual([`${RELEASE}-${ER2}`]);
   });
 
@@ -350,7 +360,7 @@ describe('GCP endpoint step: destroy', () => {
     expect(endpointState()).toEqual({ split: {}, deployed: [] });
   });
 
-  test('an endpoint no step has marked: another revision with traffic supersedes; only this revision\'s idle deployment goes', async () => {
+  test("an endpoint no step has marked: another revision with traffic supersedes; only this revision's idle deployment goes", async () => {
     const { oldId } = servingRevision1();
     const idle = fake.seedDeployment(ENDPOINT_ID, RELEASE, '2', `${RELEASE}-${ER2}`, 0);
     const report = await driver.destroy(endpointSpec(ER2, MR2), instance(B));

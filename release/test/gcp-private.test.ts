@@ -46,7 +46,13 @@ describe('GCP private mode: endpoint', () => {
   test('GIVEN a PSC target WHEN the first model is deployed THEN the forwarding rule on the reserved address targets the service attachment and endpointUrl is the private address', async () => {
     fake.seedVersion(RELEASE, [`r-${MR1}`, 'default']);
     const report = await driver.apply(endpointSpec(ER1, MR1, {}, { gcp: { psc: PSC } }), testContext());
-    expect(fake.forwardingRules.get(PSC.forwardingRule)).toEqual({ name: PSC.forwardingRule, network: PSC.network, IPAddress: PSC.address, target: ATTACHMENT, loadBalancingScheme: '' });
+    expect(fake.forwardingRules.get(PSC.forwardingRule)).toEqual({
+      name: PSC.forwardingRule,
+      network: PSC.network,
+      IPAddress: PSC.address,
+      target: ATTACHMENT,
+      loadBalancingScheme: '',
+    });
     expect(report.outputs.endpointUrl).toBe(`https://10.40.0.5/v1/${ENDPOINT}:predict`);
     expect(report.actions.map((a) => `${a.action} ${a.what}`)).toContain('created forwarding rule');
   });
@@ -56,7 +62,8 @@ describe('GCP private mode: endpoint', () => {
     const old = fake.seedDeployment(ENDPOINT_ID, RELEASE, '1', `${RELEASE}-${ER1}`, 100);
     fake.seedVersion(RELEASE, [`r-${MR2}`, 'default']);
     fake.forwardingRules.set(PSC.forwardingRule, { name: PSC.forwardingRule, target: ATTACHMENT });
-    fake.timeSeries = (q) => (q.filter!.includes(RESPONSE_COUNT_METRIC) ? { timeSeries: [{ metric: { labels: { response_code: '200' } }, points: [{ value: { int64Value: '30' } }] }] } : {});
+    fake.timeSeries = (q) =>
+      q.filter!.includes(RESPONSE_COUNT_METRIC) ? { timeSeries: [{ metric: { labels: { response_code: '200' } }, points: [{ value: { int64Value: '30' } }] }] } : {};
     const report = await driver.apply(endpointSpec(ER2, MR2, {}, { gcp: { psc: PSC } }), testContext());
     const lines = fake.lines();
     const ruleGet = lines.findIndex((l) => l.includes('/forwardingRules/'));

@@ -12,7 +12,13 @@ const MODEL_PATH = `${PARENT}/models/${RELEASE}`;
 const JOBS_FILTER = (rev?: string): string => `labels.mlops_release="${RELEASE}"${rev ? ` AND labels.mlops_revision="${rev}"` : ''}`;
 /** Without a Terraform instance id (MLOPS_RELEASE_INSTANCE) a step marks what it applied with the image digest's first 40 hex. */
 const DIGEST_MARKER = 'ab'.repeat(20);
-const LABELS = (rev: string, marker = DIGEST_MARKER): Record<string, string> => ({ mlops_release: RELEASE, mlops_revision: rev, mlops_model: 'bike-demand', mlops_step: marker, 'managed-by': 'cdktf-mlops' });
+const LABELS = (rev: string, marker = DIGEST_MARKER): Record<string, string> => ({
+  mlops_release: RELEASE,
+  mlops_revision: rev,
+  mlops_model: 'bike-demand',
+  mlops_step: marker,
+  'managed-by': 'cdktf-mlops',
+});
 /** The context of a release step instance as Terraform runs it. */
 const instance = (id: string) => testContext({ MLOPS_RELEASE_INSTANCE: id });
 
@@ -128,7 +134,9 @@ describe('GCP training step: idempotency', () => {
     fake.clearRequests();
     const report = await driver.apply(trainingSpec(REV), testContext());
     expect(fake.lines()).toEqual([`GET ${MODEL_PATH}%40r-${REV}`]);
-    expect(report.actions).toEqual([{ action: 'unchanged', what: 'model version', id: `projects/${PROJECT_NUMBER}/locations/${REGION}/models/${RELEASE}@1`, detail: `alias r-${REV}` }]);
+    expect(report.actions).toEqual([
+      { action: 'unchanged', what: 'model version', id: `projects/${PROJECT_NUMBER}/locations/${REGION}/models/${RELEASE}@1`, detail: `alias r-${REV}` },
+    ]);
     expect(report.outputs.modelVersion).toBe(`projects/${PROJECT_NUMBER}/locations/${REGION}/models/${RELEASE}@1`);
   });
 
@@ -197,7 +205,9 @@ describe('GCP training step: failures', () => {
     fake.jobScript = ['JOB_STATE_RUNNING', 'JOB_STATE_FAILED'];
     const err = await expectReleaseError(driver.apply(trainingSpec(REV), testContext()));
     expect(err.code).toBe('TRAINING_FAILED');
-    expect(err.message).toMatch(/^training job projects\/123456789012\/locations\/europe-west4\/customJobs\/\d+ ended JOB_STATE_FAILED: The replica workerpool0-0 exited with a non-zero status of 1\. Logs: `gcloud ai custom-jobs stream-logs \d+ --region=europe-west4`/);
+    expect(err.message).toMatch(
+      /^training job projects\/123456789012\/locations\/europe-west4\/customJobs\/\d+ ended JOB_STATE_FAILED: The replica workerpool0-0 exited with a non-zero status of 1\. Logs: `gcloud ai custom-jobs stream-logs \d+ --region=europe-west4`/,
+    );
     expect(fake.requests.some((r) => r.path.endsWith('/models:upload'))).toBe(false);
     expect(fake.models.size).toBe(0);
   });
@@ -221,10 +231,12 @@ describe('GCP training step: failures', () => {
     fake.operationErrors.upload = { code: 3, message: 'Model directory gs://contoso-mlops-dev-artifacts/... is empty.' };
     const err = await expectReleaseError(driver.apply(trainingSpec(REV), testContext()));
     expect(err.code).toBe('OPERATION_FAILED');
-    expect(err.message).toMatch(/^upload model version r-a1b2c3d4e5f6 of projects\/contoso-ml-dev\/locations\/europe-west4\/models\/contoso-mlops-dev-bike-demand failed: operation projects\/123456789012\/.*\/operations\/\d+ ended with INVALID_ARGUMENT: Model directory gs:\/\/contoso-mlops-dev-artifacts\/\.\.\. is empty\.$/);
+    expect(err.message).toMatch(
+      /^upload model version r-a1b2c3d4e5f6 of projects\/contoso-ml-dev\/locations\/europe-west4\/models\/contoso-mlops-dev-bike-demand failed: operation projects\/123456789012\/.*\/operations\/\d+ ended with INVALID_ARGUMENT: Model directory gs:\/\/contoso-mlops-dev-artifacts\/\.\.\. is empty\.$/,
+    );
   });
 
-  test('a 400 is a clear error naming the call and carrying Google\'s message, without retries', async () => {
+  test("a 400 is a clear error naming the call and carrying Google's message, without retries", async () => {
     fake.injected.push({
       method: 'POST',
       path: /\/customJobs$/,
@@ -242,9 +254,16 @@ describe('GCP training step: failures', () => {
   });
 
   test('a 403 says which roles the deploying identity needs', async () => {
-    fake.injected.push({ method: 'GET', path: /customJobs$/, status: 403, body: { error: { code: 403, message: "Permission 'aiplatform.customJobs.list' denied", status: 'PERMISSION_DENIED' } } });
+    fake.injected.push({
+      method: 'GET',
+      path: /customJobs$/,
+      status: 403,
+      body: { error: { code: 403, message: "Permission 'aiplatform.customJobs.list' denied", status: 'PERMISSION_DENIED' } },
+    });
     const err = await expectReleaseError(driver.apply(trainingSpec(REV), testContext()));
-    expect(err.message).toContain("HTTP 403 PERMISSION_DENIED: Permission 'aiplatform.customJobs.list' denied. Fix: the identity running `mlops release` needs roles/aiplatform.user");
+    expect(err.message).toContain(
+      "HTTP 403 PERMISSION_DENIED: Permission 'aiplatform.customJobs.list' denied. Fix: the identity running `mlops release` needs roles/aiplatform.user",
+    );
   });
 });
 
@@ -314,7 +333,12 @@ describe('GCP training step: destroy', () => {
     const report = await driver.destroy(trainingSpec(REV), testContext());
     expect(fake.lines()).toEqual([`GET ${MODEL_PATH}`]);
     expect(report.actions).toEqual([
-      expect.objectContaining({ action: 'kept', what: 'model', id: `projects/${PROJECT}/locations/${REGION}/models/${RELEASE}`, detail: expect.stringContaining(`revision ${REV} is superseded`) }),
+      expect.objectContaining({
+        action: 'kept',
+        what: 'model',
+        id: `projects/${PROJECT}/locations/${REGION}/models/${RELEASE}`,
+        detail: expect.stringContaining(`revision ${REV} is superseded`),
+      }),
     ]);
     expect(fake.models.get(RELEASE)).toHaveLength(2);
     expect(fake.jobs.size).toBe(2);
@@ -330,7 +354,11 @@ describe('GCP training step: destroy', () => {
     fake.clearRequests();
     const report = await driver.destroy(trainingSpec(REV), instance('11111111-aaaa-4bbb-8ccc-000000000001'));
     expect(fake.lines()).toEqual([`GET ${MODEL_PATH}`]);
-    expect(report.actions[0]).toMatchObject({ action: 'kept', what: 'model', detail: expect.stringContaining('mlops_step=22222222-aaaa-4bbb-8ccc-000000000002, this step is 11111111-aaaa-4bbb-8ccc-000000000001') });
+    expect(report.actions[0]).toMatchObject({
+      action: 'kept',
+      what: 'model',
+      detail: expect.stringContaining('mlops_step=22222222-aaaa-4bbb-8ccc-000000000002, this step is 11111111-aaaa-4bbb-8ccc-000000000001'),
+    });
     expect(fake.models.get(RELEASE)).toHaveLength(1);
   });
 
@@ -389,7 +417,9 @@ describe('GCP training step: spec checks', () => {
 
   test('a modelUri that is not <outputUri>/model is refused, naming both', async () => {
     const spec = trainingSpec(REV, { gcp: { modelUri: `gs://${BUCKET}/elsewhere/model` } });
-    await expect(driver.apply(spec, testContext())).rejects.toThrow(/gcp\.modelUri: is "gs:\/\/contoso-mlops-dev-artifacts\/elsewhere\/model"; it must be <training\.outputUri>\/model/);
+    await expect(driver.apply(spec, testContext())).rejects.toThrow(
+      /gcp\.modelUri: is "gs:\/\/contoso-mlops-dev-artifacts\/elsewhere\/model"; it must be <training\.outputUri>\/model/,
+    );
   });
 
   test('a bad target lists every problem with its path', async () => {

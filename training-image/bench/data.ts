@@ -6,9 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Matrix } from '../src/core/matrix';
 import { Rng } from '../src/core/random';
-
-/** Shared data folder of the project (../shared/data from the repository root). */
-export const DATA_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../../../shared/data' : '../../../shared/data');
+import { findDataset } from './datasets';
 
 /** A train/test split of one benchmark case. */
 export interface Split {
@@ -53,8 +51,8 @@ function splitRows(name: string, features: string[], X: number[][], y: number[],
 
 /** Bike sharing, hourly: target cnt; drop instant, dteday, casual, registered; the last 20% by `instant` is the test set. Features kept ordinal. */
 export function bikeSharing(): Split | null {
-  const file = path.join(DATA_DIR, 'bike-sharing/hour.csv');
-  if (!fs.existsSync(file)) return null;
+  const file = findDataset('bikeHour').file;
+  if (file === null) return null;
   const { header, rows } = readCsv(file);
   const col = (n: string): number => header.indexOf(n);
   rows.sort((a, b) => Number(a[col('instant')]) - Number(b[col('instant')]));
@@ -74,8 +72,8 @@ export function bikeSharing(): Split | null {
  * training median and numeric columns standardised on the training rows.
  */
 export function telcoChurn(forLinear = false): Split | null {
-  const file = path.join(DATA_DIR, 'telco-churn/WA_Fn-UseC_-Telco-Customer-Churn.csv');
-  if (!fs.existsSync(file)) return null;
+  const file = findDataset('telcoChurn').file;
+  if (file === null) return null;
   const { header, rows } = readCsv(file);
   const numeric = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
   const features: string[] = [];
@@ -108,7 +106,10 @@ export function telcoChurn(forLinear = false): Split | null {
   if (forLinear) {
     features.forEach((f, c) => {
       if (!numeric.has(f)) return;
-      const vals = train.map((i) => X[i]![c]!).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+      const vals = train
+        .map((i) => X[i]![c]!)
+        .filter((v) => !Number.isNaN(v))
+        .sort((a, b) => a - b);
       const med = vals.length % 2 ? vals[(vals.length - 1) / 2]! : (vals[vals.length / 2 - 1]! + vals[vals.length / 2]!) / 2;
       for (const row of X) if (Number.isNaN(row[c]!)) row[c] = med;
       const mean = train.reduce((s, i) => s + X[i]![c]!, 0) / train.length;

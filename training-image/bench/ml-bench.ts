@@ -13,7 +13,8 @@ import * as path from 'path';
 import { Matrix } from '../src/core/matrix';
 import { Estimator } from '../src/core/estimator';
 import { HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestRegressor } from '../src/trees';
-import { bikeSharing, DATA_DIR, friedman1, Split, telcoChurn, writeF64, writeSplit } from './data';
+import { bikeSharing, friedman1, Split, telcoChurn, writeF64, writeSplit } from './data';
+import { findDataset } from './datasets';
 
 const PY = '/usr/bin/python3';
 const APT = 'apt-get update && apt-get install -y python3-sklearn python3-xgboost python3-pandas';
@@ -57,7 +58,11 @@ function auc(score: Float64Array, y: Float64Array): number {
   }
   let pos = 0;
   let sum = 0;
-  for (let i = 0; i < y.length; i++) if (y[i] === 1) { pos++; sum += ranks[i]!; }
+  for (let i = 0; i < y.length; i++)
+    if (y[i] === 1) {
+      pos++;
+      sum += ranks[i]!;
+    }
   const neg = y.length - pos;
   return (sum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
@@ -106,24 +111,37 @@ function main(): void {
   const load = os.loadavg();
   console.log(`machine: ${os.cpus().length} cores, load average ${load.map((l) => l.toFixed(2)).join(' ')} (timings compare only on an idle machine)`);
   if (load[0]! > 0.5) {
-    console.log('WARNING: the machine is busy; fit times (especially the OpenMP reference side, which degrades sharply when cores are shared) are not comparable — rerun when idle.');
+    console.log(
+      'WARNING: the machine is busy; fit times (especially the OpenMP reference side, which degrades sharply when cores are shared) are not comparable — rerun when idle.',
+    );
   }
   const rows: Row[] = [];
   const meta: Record<string, unknown> = {};
-  const add = (r: Row): void => { rows.push(r); };
+  const add = (r: Row): void => {
+    rows.push(r);
+  };
   const ratio = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a / b);
 
   // ---- Bike sharing
   const bike = bikeSharing();
   let churn: Split | null = null;
   let churnLin: Split | null = null;
-  if (!bike) console.log(`bike sharing data not found under ${DATA_DIR}; skipped`);
-  else meta.bike = writeSplit(dir, bike);
+  const bikeAt = findDataset('bikeHour');
+  if (!bike) console.log(`SKIPPED bike sharing cases: ${bikeAt.reason}`);
+  else {
+    console.log(`bike sharing: ${bikeAt.file} (${bikeAt.source})`);
+    meta.bike = writeSplit(dir, bike);
+  }
   churn = telcoChurn(false);
   churnLin = telcoChurn(true);
-  if (!churn || !churnLin) console.log(`telco churn data not found under ${DATA_DIR}; skipped`);
-  else { meta.churn = writeSplit(dir, churn); meta['churn-linear'] = writeSplit(dir, churnLin); }
-  let scaleCols = 20;
+  const churnAt = findDataset('telcoChurn');
+  if (!churn || !churnLin) console.log(`SKIPPED telco churn cases: ${churnAt.reason}`);
+  else {
+    console.log(`telco churn: ${churnAt.file} (${churnAt.source})`);
+    meta.churn = writeSplit(dir, churn);
+    meta['churn-linear'] = writeSplit(dir, churnLin);
+  }
+  const scaleCols = 20;
   if (!skipScale) {
     const { X, y } = friedman1(scaleRows, scaleCols, 0);
     const te = friedman1(100_000, scaleCols, 1);
@@ -147,11 +165,27 @@ function main(): void {
     const rHgbT = ref ? median(ref.hgb.times) : null;
     const rRfT = ref ? median(ref.rf.times) : null;
     add({ case: 'bike', figure: 'GBDT RMSE', ours: hgbR, ref: ref?.hgb.rmse ?? null, refName: 'sklearn HGB', target: '≤ 1.02×', pass: ref ? hgbR <= 1.02 * ref.hgb.rmse : null });
-    add({ case: 'bike', figure: 'GBDT fit s', ours: median(hgb.times), ref: rHgbT, refName: 'sklearn HGB', target: '≤ 1.0×', pass: rHgbT === null ? null : median(hgb.times) <= rHgbT });
+    add({
+      case: 'bike',
+      figure: 'GBDT fit s',
+      ours: median(hgb.times),
+      ref: rHgbT,
+      refName: 'sklearn HGB',
+      target: '≤ 1.0×',
+      pass: rHgbT === null ? null : median(hgb.times) <= rHgbT,
+    });
     add({ case: 'bike', figure: 'GBDT RMSE', ours: hgbR, ref: ref?.xgb.rmse ?? null, refName: 'XGBoost hist 300', target: '(info)', pass: null });
     add({ case: 'bike', figure: 'GBDT fit s', ours: median(hgb.times), ref: ref ? median(ref.xgb.times) : null, refName: 'XGBoost hist 300', target: '(info)', pass: null });
     add({ case: 'bike', figure: 'RF RMSE', ours: rfR, ref: ref?.rf.rmse ?? null, refName: 'sklearn RF', target: '≤ 1.02×', pass: ref ? rfR <= 1.02 * ref.rf.rmse : null });
-    add({ case: 'bike', figure: 'RF fit s', ours: median(rf.times), ref: rRfT, refName: 'sklearn RF n_jobs 2', target: '≤ 1.0×', pass: rRfT === null ? null : median(rf.times) <= rRfT });
+    add({
+      case: 'bike',
+      figure: 'RF fit s',
+      ours: median(rf.times),
+      ref: rRfT,
+      refName: 'sklearn RF n_jobs 2',
+      target: '≤ 1.0×',
+      pass: rRfT === null ? null : median(rf.times) <= rRfT,
+    });
   }
 
   if (churn && churnLin) {
@@ -159,8 +193,19 @@ function main(): void {
     const ref = havePy ? runPython(dir, 'churn', repeats) : null;
     const hgb = timeFits(() => new HistGradientBoostingClassifier({ randomState: 0 }), churn.Xtr, churn.ytr, repeats);
     const p = hgb.model.predictProba(churn.Xte);
-    const a = auc(Float64Array.from({ length: p.rows }, (_, i) => p.data[2 * i + 1]!), churn.yte);
-    add({ case: 'churn', figure: 'GBDT ROC AUC', ours: a, ref: ref?.hgb.auc ?? null, refName: 'sklearn HGB clf', target: '≥ ref − 0.005', pass: ref ? a >= ref.hgb.auc - 0.005 : null });
+    const a = auc(
+      Float64Array.from({ length: p.rows }, (_, i) => p.data[2 * i + 1]!),
+      churn.yte,
+    );
+    add({
+      case: 'churn',
+      figure: 'GBDT ROC AUC',
+      ours: a,
+      ref: ref?.hgb.auc ?? null,
+      refName: 'sklearn HGB clf',
+      target: '≥ ref − 0.005',
+      pass: ref ? a >= ref.hgb.auc - 0.005 : null,
+    });
     let linAuc: number | null = null;
     try {
       // Optional: the linear models live in src/linear (another part of the runtime).
@@ -169,12 +214,23 @@ function main(): void {
       if (lin.LogisticRegression) {
         const m = new lin.LogisticRegression({}).fit(churnLin.Xtr, churnLin.ytr);
         const q = m.predictProba(churnLin.Xte);
-        linAuc = auc(Float64Array.from({ length: q.rows }, (_, i) => q.data[i * q.cols + q.cols - 1]!), churnLin.yte);
+        linAuc = auc(
+          Float64Array.from({ length: q.rows }, (_, i) => q.data[i * q.cols + q.cols - 1]!),
+          churnLin.yte,
+        );
       }
     } catch (e) {
       console.log(`  logistic regression not measured: ${(e as Error).message}`);
     }
-    add({ case: 'churn', figure: 'Logistic ROC AUC', ours: linAuc, ref: ref?.logistic.auc ?? null, refName: 'sklearn LogisticRegression', target: '≥ ref − 0.005', pass: linAuc === null || !ref ? null : linAuc >= ref.logistic.auc - 0.005 });
+    add({
+      case: 'churn',
+      figure: 'Logistic ROC AUC',
+      ours: linAuc,
+      ref: ref?.logistic.auc ?? null,
+      refName: 'sklearn LogisticRegression',
+      target: '≥ ref − 0.005',
+      pass: linAuc === null || !ref ? null : linAuc >= ref.logistic.auc - 0.005,
+    });
   }
 
   if (!skipScale) {
@@ -187,14 +243,27 @@ function main(): void {
       if (r.status === 0) ours = JSON.parse(r.stdout.trim().split('\n').pop()!);
       else console.error(`scale child failed (status ${r.status})`);
     } else console.log('  scale child needs the compiled bench (npm run build); skipped');
-    if (ours) console.log(`  ours fit ${fmtT(ours.times)}; phases ${Object.entries(ours.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`).join(', ')}`);
+    if (ours)
+      console.log(
+        `  ours fit ${fmtT(ours.times)}; phases ${Object.entries(ours.phases)
+          .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`)
+          .join(', ')}`,
+      );
     if (ref) console.log(`  sklearn HGB fit ${fmtT(ref.hgb.times)}; XGBoost fit ${fmtT(ref.xgb.times)}; python maxRSS ${ref.maxRssMB.toFixed(0)} MB`);
     const oT = ours ? median(ours.times) : null;
     const rT = ref ? median(ref.hgb.times) : null;
     add({ case: 'scale', figure: 'GBDT fit s', ours: oT, ref: rT, refName: 'sklearn HGB', target: '≤ 1.5×', pass: oT === null || rT === null ? null : oT <= 1.5 * rT });
     add({ case: 'scale', figure: 'GBDT fit s', ours: oT, ref: ref ? median(ref.xgb.times) : null, refName: 'XGBoost hist 100', target: '(info)', pass: null });
     add({ case: 'scale', figure: 'GBDT RMSE', ours: ours?.rmse ?? null, ref: ref?.hgb.rmse ?? null, refName: 'sklearn HGB', target: '(info)', pass: null });
-    add({ case: 'scale', figure: 'peak RSS MB', ours: ours?.maxRssMB ?? null, ref: ref?.maxRssMB ?? null, refName: 'python process', target: 'ours ≤ 2048', pass: ours ? ours.maxRssMB <= 2048 : null });
+    add({
+      case: 'scale',
+      figure: 'peak RSS MB',
+      ours: ours?.maxRssMB ?? null,
+      ref: ref?.maxRssMB ?? null,
+      refName: 'python process',
+      target: 'ours ≤ 2048',
+      pass: ours ? ours.maxRssMB <= 2048 : null,
+    });
   }
 
   const fmt = (v: number | null): string => (v === null ? '—' : Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4));
@@ -202,10 +271,17 @@ function main(): void {
   console.log(['case', 'figure', 'ours', 'reference', 'ratio', 'target', 'result'].join('\t'));
   for (const r of rows) {
     const q = ratio(r.ours, r.ref);
-    console.log([r.case, r.figure, fmt(r.ours), `${fmt(r.ref)} (${r.refName})`, q === null ? '—' : `${q.toFixed(3)}×`, r.target, r.pass === null ? '' : r.pass ? 'PASS' : 'MISS'].join('\t'));
+    console.log(
+      [r.case, r.figure, fmt(r.ours), `${fmt(r.ref)} (${r.refName})`, q === null ? '—' : `${q.toFixed(3)}×`, r.target, r.pass === null ? '' : r.pass ? 'PASS' : 'MISS'].join('\t'),
+    );
   }
   fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ loadAverage: load, rows }, null, 1));
-  console.log(`\n(results also in ${path.join(dir, 'results.json')}; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+  console.log(
+    `\n(results also in ${path.join(dir, 'results.json')}; load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
+  );
 }
 
 main();

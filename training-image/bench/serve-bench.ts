@@ -23,14 +23,16 @@ import { writeModelDir } from '../src/artifacts/modeldir';
 import { readCsvFile } from '../src/data/csv';
 import { toFrame } from '../src/data/frame';
 import { trainModel } from '../src/models/train';
-import { DATA_DIR } from './data';
+import { findDataset } from './datasets';
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 const BIN = path.join(ROOT, 'bin', 'mlops.js');
 const DIST_BENCH = path.join(ROOT, 'dist', 'bench');
 const PY = '/usr/bin/python3';
 const APT = 'apt-get update && apt-get install -y python3-flask python3-sklearn python3-pandas';
-const HOUR = path.join(DATA_DIR, 'bike-sharing', 'hour.csv');
+/** Bike-sharing hour.csv: the shared copy, else examples/demand-forecast/data (bench/datasets.ts). */
+const BIKE = findDataset('bikeHour');
+const HOUR = BIKE.file ?? '';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,21 +54,26 @@ function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not get ready in 120 s:\n${err}`)), 120_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} did not get ready in 120 s:\n${err}`));
+    }, 120_000);
     child.stderr!.on('data', (c) => {
       err += c;
-      const m = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      // `mlops serve: ready on 127.0.0.1:N; local URL http://127.0.0.1:N`, or the bench servers' `ready on http://127.0.0.1:N`.
+      const m = /ready on (?:[^\n]*?; local URL )?(http:\/\/127\.0\.0\.1:\d+)/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve({
           child,
           url: m[1]!,
-          stop: () => new Promise((r) => {
-            if (child.exitCode !== null) return r();
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-          }),
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+              setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+            }),
         });
       }
     });
@@ -110,10 +117,13 @@ async function sequentialLatency(url: string, body: string, n: number): Promise<
   for (let i = 0; i < n + 200; i++) {
     const t0 = process.hrtime.bigint();
     const status = await new Promise<number>((resolve) => {
-      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', () => resolve(0));
       req.end(body);
     });
@@ -156,12 +166,28 @@ function trainBikeModel(dir: string): { ms: number; row: Record<string, unknown>
   const t0 = Date.now();
   const table = readCsvFile(HOUR);
   const frame = toFrame(table);
-  const r = trainModel({ frame, target: 'cnt', task: 'regression', model: 'gbdt', params: { maxIter: 100 }, seed: 0, features: { exclude: ['instant', 'casual', 'registered'] }, holdout: 0 });
+  const r = trainModel({
+    frame,
+    target: 'cnt',
+    task: 'regression',
+    model: 'gbdt',
+    params: { maxIter: 100 },
+    seed: 0,
+    features: { exclude: ['instant', 'casual', 'registered'] },
+    holdout: 0,
+  });
   const tr = r.trained;
   writeModelDir(dir, {
-    model: r.model, estimator: tr.estimator.name, task: tr.task, target: 'cnt', modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target }, metrics: r.metrics, featureImportance: r.importance,
-    fingerprint: { sha256: 'bench', rows: frame.rows, cols: frame.names.length, source: HOUR }, extra: { 'profile.json': r.profile },
+    model: r.model,
+    estimator: tr.estimator.name,
+    task: tr.task,
+    target: 'cnt',
+    modelJson: tr.estimator.toJSON(),
+    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
+    metrics: r.metrics,
+    featureImportance: r.importance,
+    fingerprint: { sha256: 'bench', rows: frame.rows, cols: frame.names.length, source: HOUR },
+    extra: { 'profile.json': r.profile },
   });
   // One real row (the last hour of the data), target and dropped columns removed.
   const i = table.rows - 1;
@@ -183,15 +209,18 @@ function f(v: number | null, d = 2): string {
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(HOUR)) {
-    console.error(`bike-sharing data not found at ${HOUR}; the benchmark needs shared/data/bike-sharing/hour.csv.`);
+  if (BIKE.file === null) {
+    console.error(`The serving benchmark needs bike-sharing hour.csv: ${BIKE.reason}.`);
     process.exitCode = 1;
     return;
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-serve-bench-'));
   const modelDir = path.join(tmp, 'bike-gbdt');
-  console.log(`Serving benchmark — node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), autocannon ${CONNECTIONS} connections × ${DURATION} s, loopback only.`);
+  console.log(
+    `Serving benchmark — node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), autocannon ${CONNECTIONS} connections × ${DURATION} s, loopback only.`,
+  );
   const { ms, row } = trainBikeModel(modelDir);
+  console.log(`Data: ${HOUR} (${BIKE.source} copy).`);
   console.log(`Trained GBDT (HistGradientBoostingRegressor, 100 iterations) on bike-sharing hour.csv in ${(ms / 1000).toFixed(1)} s.`);
   const body = JSON.stringify({ instances: [row] });
   console.log(`Payload (${body.length} bytes): ${body}`);
@@ -213,17 +242,28 @@ async function main(): Promise<void> {
     if (!r?.load) return;
     const l = r.load;
     const lat = r.lat;
-    console.log(`  ${name}: ${f(l.rps, 0)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms under load${lat ? `; single connection p50 ${f(lat.p50, 3)} ms, p99 ${f(lat.p99, 3)} ms` : ''}; errors ${l.errors}, non-2xx ${l.non2xx}`);
+    console.log(
+      `  ${name}: ${f(l.rps, 0)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms under load${lat ? `; single connection p50 ${f(lat.p50, 3)} ms, p99 ${f(lat.p99, 3)} ms` : ''}; errors ${l.errors}, non-2xx ${l.non2xx}`,
+    );
   };
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   try {
     // Our server (node:http), the default configuration (JSON access log on stdout for every request).
-    const ours = await start('ours (node:http)', async () => startChild(process.execPath, [BIN, 'serve', '--model', modelDir, '--port', String(await freePort()), '--host', '127.0.0.1']));
-    const oursQuiet = await start('ours (node:http, MLOPS_LOG_LEVEL=warn)', async () => startChild(process.execPath, [BIN, 'serve', '--model', modelDir, '--port', String(await freePort()), '--host', '127.0.0.1'], { MLOPS_LOG_LEVEL: 'warn' }));
+    const ours = await start('ours (node:http)', async () =>
+      startChild(process.execPath, [BIN, 'serve', '--model', modelDir, '--port', String(await freePort()), '--host', '127.0.0.1']),
+    );
+    const oursQuiet = await start('ours (node:http, MLOPS_LOG_LEVEL=warn)', async () =>
+      startChild(process.execPath, [BIN, 'serve', '--model', modelDir, '--port', String(await freePort()), '--host', '127.0.0.1'], { MLOPS_LOG_LEVEL: 'warn' }),
+    );
     const fst = await start('ours (fastify)', async () => startChild(process.execPath, [path.join(DIST_BENCH, 'serve-fastify.js'), modelDir, String(await freePort())]));
     const bare = await start('bare node:http constant', async () => startChild(process.execPath, [path.join(DIST_BENCH, 'serve-constant.js'), String(await freePort())]));
     const lat = ours ? await sequentialLatency(ours.url, body, 3000) : undefined;
-    const nodeServers: [string, Server | null][] = [['ours (node:http)', ours], ['ours (node:http, MLOPS_LOG_LEVEL=warn)', oursQuiet], ['ours (fastify)', fst], ['bare node:http constant', bare]];
+    const nodeServers: [string, Server | null][] = [
+      ['ours (node:http)', ours],
+      ['ours (node:http, MLOPS_LOG_LEVEL=warn)', oursQuiet],
+      ['ours (fastify)', fst],
+      ['bare node:http constant', bare],
+    ];
     const rounds = new Map<string, Load[]>();
     // Server CPU time per request (user + system, from /proc): steadier than req/s on a shared machine.
     const cpuPerRequest = new Map<string, number[]>();
@@ -243,7 +283,10 @@ async function main(): Promise<void> {
     for (const [name, ls] of rounds) {
       // The median round by throughput (its latencies and errors come with it); errors are summed over rounds.
       const mid = [...ls].sort((a, b) => a.rps - b.rps)[Math.floor(ls.length / 2)]!;
-      results[name] = { ...(name === 'ours (node:http)' && lat ? { lat } : {}), load: { ...mid, rps: median(ls.map((l) => l.rps)), errors: ls.reduce((a, l) => a + l.errors, 0), non2xx: ls.reduce((a, l) => a + l.non2xx, 0) } };
+      results[name] = {
+        ...(name === 'ours (node:http)' && lat ? { lat } : {}),
+        load: { ...mid, rps: median(ls.map((l) => l.rps)), errors: ls.reduce((a, l) => a + l.errors, 0), non2xx: ls.reduce((a, l) => a + l.non2xx, 0) },
+      };
       show(name);
     }
     for (const srv of [oursQuiet, fst, bare]) await srv?.stop();
@@ -286,22 +329,71 @@ async function main(): Promise<void> {
     const rows: [string, string, string, string, string][] = [];
     const pass = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'PASS' : 'FAIL');
     const ol = results['ours (node:http)']?.lat;
-    rows.push(['single-row latency, 1 connection: p50 / p99 (ms)', ol ? `${f(ol.p50, 3)} / ${f(ol.p99, 3)}` : 'n/a', p?.lat ? `${f(p.lat.p50, 3)} / ${f(p.lat.p99, 3)} (python)` : 'n/a', 'p99 lower than python', pass(ol && p?.lat ? ol.p99 < p.lat.p99 : null)]);
-    rows.push([`latency under load (${CONNECTIONS} conn): p50 / p99 (ms)`, o ? `${o.p50} / ${o.p99}` : 'n/a', p?.load ? `${p.load.p50} / ${p.load.p99} (python)` : 'n/a', 'p99 lower than python', pass(o && p?.load ? o.p99 < p.load.p99 : null)]);
-    rows.push([`max throughput (req/s, median of ${REPS} rounds)`, o ? f(o.rps, 0) : 'n/a', b ? `${f(b.rps, 0)} (bare node:http)` : 'n/a', '≥ 60% of bare', b && o ? `${pass(o.rps >= 0.6 * b.rps)} (${((100 * o.rps) / b.rps).toFixed(0)}%)` : 'n/a']);
-    if (oq && b) rows.push(['max throughput, access log off (req/s)', f(oq.rps, 0), `${f(b.rps, 0)} (bare node:http)`, '≥ 60% of bare', `${pass(oq.rps >= 0.6 * b.rps)} (${((100 * oq.rps) / b.rps).toFixed(0)}%)`]);
+    rows.push([
+      'single-row latency, 1 connection: p50 / p99 (ms)',
+      ol ? `${f(ol.p50, 3)} / ${f(ol.p99, 3)}` : 'n/a',
+      p?.lat ? `${f(p.lat.p50, 3)} / ${f(p.lat.p99, 3)} (python)` : 'n/a',
+      'p99 lower than python',
+      pass(ol && p?.lat ? ol.p99 < p.lat.p99 : null),
+    ]);
+    rows.push([
+      `latency under load (${CONNECTIONS} conn): p50 / p99 (ms)`,
+      o ? `${o.p50} / ${o.p99}` : 'n/a',
+      p?.load ? `${p.load.p50} / ${p.load.p99} (python)` : 'n/a',
+      'p99 lower than python',
+      pass(o && p?.load ? o.p99 < p.load.p99 : null),
+    ]);
+    rows.push([
+      `max throughput (req/s, median of ${REPS} rounds)`,
+      o ? f(o.rps, 0) : 'n/a',
+      b ? `${f(b.rps, 0)} (bare node:http)` : 'n/a',
+      '≥ 60% of bare',
+      b && o ? `${pass(o.rps >= 0.6 * b.rps)} (${((100 * o.rps) / b.rps).toFixed(0)}%)` : 'n/a',
+    ]);
+    if (oq && b)
+      rows.push([
+        'max throughput, access log off (req/s)',
+        f(oq.rps, 0),
+        `${f(b.rps, 0)} (bare node:http)`,
+        '≥ 60% of bare',
+        `${pass(oq.rps >= 0.6 * b.rps)} (${((100 * oq.rps) / b.rps).toFixed(0)}%)`,
+      ]);
     const oc = cpuPerRequest.get('ours (node:http)');
     const bc = cpuPerRequest.get('bare node:http constant');
     if (oc && bc && Number.isFinite(median(oc)) && Number.isFinite(median(bc))) {
-      rows.push([`server CPU per request under load (µs, median of ${REPS})`, f(median(oc), 1), `${f(median(bc), 1)} (bare node:http)`, '(context)', `bare/ours ${((100 * median(bc)) / median(oc)).toFixed(0)}%`]);
+      rows.push([
+        `server CPU per request under load (µs, median of ${REPS})`,
+        f(median(oc), 1),
+        `${f(median(bc), 1)} (bare node:http)`,
+        '(context)',
+        `bare/ours ${((100 * median(bc)) / median(oc)).toFixed(0)}%`,
+      ]);
     }
-    rows.push(['vs python (req/s)', o ? f(o.rps, 0) : 'n/a', p?.load ? `${f(p.load.rps, 0)} (python)` : p?.note ?? 'n/a', '≥ 10× python', o && p?.load ? `${pass(o.rps >= 10 * p.load.rps)} (${(o.rps / p.load.rps).toFixed(1)}×)` : 'n/a']);
-    rows.push(['framework: node:http vs fastify (req/s)', o ? f(o.rps, 0) : 'n/a', fz ? `${f(fz.rps, 0)} (fastify)` : 'n/a', 'pick the faster', o && fz ? `node:http ${o.rps >= fz.rps ? 'faster' : 'slower'} by ${((100 * Math.abs(o.rps - fz.rps)) / fz.rps).toFixed(0)}%` : 'n/a']);
+    rows.push([
+      'vs python (req/s)',
+      o ? f(o.rps, 0) : 'n/a',
+      p?.load ? `${f(p.load.rps, 0)} (python)` : (p?.note ?? 'n/a'),
+      '≥ 10× python',
+      o && p?.load ? `${pass(o.rps >= 10 * p.load.rps)} (${(o.rps / p.load.rps).toFixed(1)}×)` : 'n/a',
+    ]);
+    rows.push([
+      'framework: node:http vs fastify (req/s)',
+      o ? f(o.rps, 0) : 'n/a',
+      fz ? `${f(fz.rps, 0)} (fastify)` : 'n/a',
+      'pick the faster',
+      o && fz ? `node:http ${o.rps >= fz.rps ? 'faster' : 'slower'} by ${((100 * Math.abs(o.rps - fz.rps)) / fz.rps).toFixed(0)}%` : 'n/a',
+    ]);
     if (soak) {
       const growth = (soak.rss1 / soak.rss0 - 1) * 100;
       const errs = soak.load.errors + soak.load.non2xx;
       rows.push([`soak ${SOAK} s at ${soak.rate} req/s: errors`, `${errs} of ${soak.load.total}`, '', '0', pass(errs === 0)]);
-      rows.push(['soak: RSS start → end (MB), growth', `${(soak.rss0 / 1024).toFixed(1)} → ${(soak.rss1 / 1024).toFixed(1)}, ${growth.toFixed(1)}%`, '', '< 10%', pass(growth < 10)]);
+      rows.push([
+        'soak: RSS start → end (MB), growth',
+        `${(soak.rss0 / 1024).toFixed(1)} → ${(soak.rss1 / 1024).toFixed(1)}, ${growth.toFixed(1)}%`,
+        '',
+        '< 10%',
+        pass(growth < 10),
+      ]);
       rows.push(['soak: achieved rate, p99 (ms)', `${f(soak.load.rps, 0)} req/s, p99 ${soak.load.p99}`, '', '', '']);
     }
     const head: [string, string, string, string, string] = ['figure', 'ours', 'reference', 'target', 'result'];

@@ -17,11 +17,12 @@ import { writeModelDir } from '../src/artifacts/modeldir';
 import { readCsvFile } from '../src/data/csv';
 import { toFrame } from '../src/data/frame';
 import { trainModel } from '../src/models/train';
-import { DATA_DIR } from './data';
+import { findDataset } from './datasets';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'mlops.js');
-const HOUR = path.join(DATA_DIR, 'bike-sharing', 'hour.csv');
+/** Bike-sharing hour.csv: the shared copy, else examples/demand-forecast/data (bench/datasets.ts). */
+const BIKE = findDataset('bikeHour');
 
 function opt(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,16 +42,34 @@ const VARIANT = process.argv.includes('--variant');
 function ensureModel(): Record<string, unknown> {
   const rowFile = path.join(path.dirname(MODEL_DIR), 'row.json');
   if (fs.existsSync(path.join(MODEL_DIR, 'manifest.json')) && fs.existsSync(rowFile)) return JSON.parse(fs.readFileSync(rowFile, 'utf8')) as Record<string, unknown>;
+  if (BIKE.file === null) throw new Error(`serve-quick needs bike-sharing hour.csv: ${BIKE.reason}`);
+  const HOUR = BIKE.file;
   const table = readCsvFile(HOUR);
   const frame = toFrame(table);
-  const r = trainModel({ frame, target: 'cnt', task: 'regression', model: 'gbdt', params: { maxIter: 100 }, seed: 0, features: { exclude: ['instant', 'casual', 'registered'] }, holdout: 0 });
+  const r = trainModel({
+    frame,
+    target: 'cnt',
+    task: 'regression',
+    model: 'gbdt',
+    params: { maxIter: 100 },
+    seed: 0,
+    features: { exclude: ['instant', 'casual', 'registered'] },
+    holdout: 0,
+  });
   const tr = r.trained;
   fs.rmSync(MODEL_DIR, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(MODEL_DIR), { recursive: true });
   writeModelDir(MODEL_DIR, {
-    model: r.model, estimator: tr.estimator.name, task: tr.task, target: 'cnt', modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target }, metrics: r.metrics, featureImportance: r.importance,
-    fingerprint: { sha256: 'bench', rows: frame.rows, cols: frame.names.length, source: HOUR }, extra: { 'profile.json': r.profile },
+    model: r.model,
+    estimator: tr.estimator.name,
+    task: tr.task,
+    target: 'cnt',
+    modelJson: tr.estimator.toJSON(),
+    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
+    metrics: r.metrics,
+    featureImportance: r.importance,
+    fingerprint: { sha256: 'bench', rows: frame.rows, cols: frame.names.length, source: HOUR },
+    extra: { 'profile.json': r.profile },
   });
   const i = table.rows - 1;
   const row: Record<string, unknown> = {};
@@ -77,15 +96,34 @@ function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promis
     child.stderr!.on('data', (c) => {
       if (memLog) fs.appendFileSync(memLog, c);
       err += c;
-      const m = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) resolve({ child, url: m[1]!, stop: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', () => r()); child.kill('SIGTERM'); }) });
+      // `mlops serve: ready on 127.0.0.1:N; local URL http://127.0.0.1:N`, or the bench servers' `ready on http://127.0.0.1:N`.
+      const m = /ready on (?:[^\n]*?; local URL )?(http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m)
+        resolve({
+          child,
+          url: m[1]!,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${err}`)));
   });
 }
 
 async function run(url: string, body: string, seconds: number, overallRate?: number): ReturnType<typeof autocannon> {
-  return autocannon({ url: `${url}/invocations`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: seconds, ...(overallRate ? { overallRate } : {}) });
+  return autocannon({
+    url: `${url}/invocations`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
+  });
 }
 
 function rssMb(pid: number): number {
@@ -137,12 +175,17 @@ async function main(): Promise<void> {
     const co: number[] = [];
     const cb: number[] = [];
     for (let i = 0; i < REPS; i++) {
-      for (const [s, acc] of [[ours, co], [bare, cb]] as const) {
+      for (const [s, acc] of [
+        [ours, co],
+        [bare, cb],
+      ] as const) {
         const c0 = cpuMs(s.child.pid!);
         const k0 = cpuMs(s.child.pid!, 'sys');
         const r = await run(s.url, body, DURATION, RATE);
         acc.push(((cpuMs(s.child.pid!) - c0) * 1000) / r.requests.total);
-        console.log(`  ${s === ours ? 'ours' : 'bare'}: ${r.requests.total} requests, sys µs/request ${(((cpuMs(s.child.pid!, 'sys') - k0) * 1000) / r.requests.total).toFixed(1)}`);
+        console.log(
+          `  ${s === ours ? 'ours' : 'bare'}: ${r.requests.total} requests, sys µs/request ${(((cpuMs(s.child.pid!, 'sys') - k0) * 1000) / r.requests.total).toFixed(1)}`,
+        );
       }
       console.log(`rep ${i}: CPU µs/request ours ${co[i]!.toFixed(1)} bare ${cb[i]!.toFixed(1)} → throughput ratio ≈ ${((100 * cb[i]!) / co[i]!).toFixed(1)}%`);
     }

@@ -11,7 +11,9 @@ const fs = require('fs');
 const dist = path.join(__dirname, '..', 'dist', 'src', 'cli');
 const entry = path.join(dist, 'main.js');
 if (!fs.existsSync(entry)) {
-  console.error(`mlops: the runtime is not built (${path.relative(process.cwd(), entry) || entry} is missing). In a clone of cdktf-mlops, run \`npm run build\` at its root; otherwise reinstall @cdktf-mlops/runtime.`);
+  console.error(
+    `mlops: the runtime is not built (${path.relative(process.cwd(), entry) || entry} is missing). In a clone of cdktf-mlops, run \`npm run build\` at its root; otherwise reinstall @cdktf-mlops/runtime.`,
+  );
   process.exit(1);
 }
 const argv = process.argv.slice(2);
@@ -20,13 +22,18 @@ if (typeof process.getuid === 'function' && process.getuid() === 0 && process.en
     const access = require(path.join(__dirname, '..', 'dist', 'src', 'contracts', 'access.js'));
     for (const line of access.dropRootPrivileges(argv[0] || '', process.env)) console.error(`mlops: ${line}`);
   } catch (e) {
-    console.error(`mlops: ${e && e.message}`);
+    console.error(`mlops: ${e?.message}`);
     process.exit(2);
   }
 }
 const supervisor = require(path.join(dist, 'supervise.js'));
 const run = supervisor.shouldSupervise(argv, process.env) ? supervisor.supervise(argv) : require(entry).main(argv);
 run.then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err && err.stack ? err.stack : String(err)); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err?.stack ? err.stack : String(err));
+    process.exitCode = 1;
+  },
 );

@@ -47,7 +47,7 @@ function load(rel) {
   try {
     return require(path.join(APP_DIR, 'dist', 'src', rel));
   } catch (e) {
-    process.stderr.write(`entrypoint: cannot load the mlops runtime from ${APP_DIR}/dist (${e && e.message}). Build it with \`npm run build -w training-image\`.\n`);
+    process.stderr.write(`entrypoint: cannot load the mlops runtime from ${APP_DIR}/dist (${e?.message}). Build it with \`npm run build -w training-image\`.\n`);
     return null;
   }
 }
@@ -69,7 +69,7 @@ function run(argv) {
   try {
     for (const line of access.dropRootPrivileges(cmd, process.env)) process.stderr.write(`entrypoint: ${line}\n`);
   } catch (e) {
-    process.stderr.write(`entrypoint: ${e && e.message}\n`);
+    process.stderr.write(`entrypoint: ${e?.message}\n`);
     process.exitCode = 2;
     return;
   }
@@ -90,7 +90,10 @@ function run(argv) {
     if (cmd !== 'serve') {
       // MLOPS_SUPERVISE=0: in this process. As PID 1 it would ignore signals without a handler;
       // this one runs only once the command yields (not while it fits trees).
-      for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2]]) {
+      for (const [sig, n] of [
+        ['SIGTERM', 15],
+        ['SIGINT', 2],
+      ]) {
         process.once(sig, () => {
           process.stderr.write(`mlops ${cmd}: received ${sig}; stopping.\n`);
           process.exit(128 + n);
@@ -104,7 +107,7 @@ function run(argv) {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`${err && err.stack ? err.stack : String(err)}\n`);
+      process.stderr.write(`${err?.stack ? err.stack : String(err)}\n`);
       process.exitCode = 1;
     },
   );

@@ -56,7 +56,8 @@ function smallCsv(rows: number, seed: number): string {
   const rng = new Rng(seed);
   const lines = ['a,b,y'];
   for (let i = 0; i < rows; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     lines.push(`${a.toFixed(4)},${b.toFixed(4)},${(3 * a - 2 * b + 0.1 * rng.normal()).toFixed(4)}`);
   }
   return lines.join('\n') + '\n';
@@ -168,7 +169,12 @@ describe('train fails at start, before reading data, when it cannot write its ou
     const out = path.join(tmp, 'az-out');
     fs.mkdirSync(out);
     fs.chmodSync(out, 0o755);
-    const r = run(BIN, ['train', '--data', data, '--target', 'y', '--model', 'linear', '--out', out], { MLOPS_RUN_AS: '1000:1000', AZUREML_RUN_ID: 'run-1', AZURE_ML_OUTPUT_MODEL: out }, {});
+    const r = run(
+      BIN,
+      ['train', '--data', data, '--target', 'y', '--model', 'linear', '--out', out],
+      { MLOPS_RUN_AS: '1000:1000', AZUREML_RUN_ID: 'run-1', AZURE_ML_OUTPUT_MODEL: out },
+      {},
+    );
     expect(r.err).toContain(`mlops: gave ${out} to uid 1000:1000 (it was 0:0)`);
     expect(r.err).toContain('mlops: running as uid 1000:1000 (started as root)');
     expect(r.code).toBe(0);
@@ -188,7 +194,9 @@ describe('train fails at start, before reading data, when it cannot write its ou
     const ok = optMl('sm-nocap-ok', data, { target: 'y', model: 'linear' });
     const a = run(ENTRYPOINT, ['train'], { MLOPS_SAGEMAKER_ROOT: ok, MLOPS_APP_DIR: IMAGE_DIR, MLOPS_RUN_AS: '1000:1000' }, {}, noCaps);
     expect(a.err).toContain(`entrypoint: cannot give ${path.join(ok, 'model')} to uid 1000:1000 (EPERM); it stays as it is`);
-    expect(a.err).toContain('entrypoint: started as root but cannot switch to uid 1000:1000 (EPERM: the container lacks CAP_SETUID/CAP_SETGID, e.g. --cap-drop ALL); going on as root.');
+    expect(a.err).toContain(
+      'entrypoint: started as root but cannot switch to uid 1000:1000 (EPERM: the container lacks CAP_SETUID/CAP_SETGID, e.g. --cap-drop ALL); going on as root.',
+    );
     expect(a.code).toBe(0);
     expect(readModelDir(path.join(ok, 'model')).manifest.model).toBe('linear');
     // A model folder owned by uid 1000 with mode 0755: root without CAP_DAC_OVERRIDE cannot write it.

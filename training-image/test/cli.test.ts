@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../src/cli/main';
-import { Io } from '../src/cli/io';
+import { Io } from '../src/core/io';
 import { Rng } from '../src/core/random';
 import { TrainedModel } from '../src/models/model';
 import { parseCsv, toFrame } from '../src/data';
@@ -13,7 +13,8 @@ const p = (f: string): string => path.join(tmp, f);
 
 /** Runs the CLI in-process, capturing stdout/stderr. */
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
+  let out = '',
+    err = '';
   const io: Io = { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n') };
   const code = await main(argv, io);
   return { code, out, err };
@@ -23,7 +24,9 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 const rng = new Rng(11);
 const lines = ['id,a,b,c,when,y,label'];
 for (let i = 0; i < 300; i++) {
-  const a = rng.normal(), b = rng.normal(), c = ['x', 'y', 'z'][rng.int(3)]!;
+  const a = rng.normal(),
+    b = rng.normal(),
+    c = ['x', 'y', 'z'][rng.int(3)]!;
   const y = 3 * a - 2 * b + (c === 'z' ? 5 : 0) + 0.3 * rng.normal();
   const when = new Date(Date.UTC(2024, 0, 1) + i * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
   lines.push(`${i},${a.toFixed(4)},${i === 5 ? '' : b.toFixed(4)},${c},${when},${y.toFixed(4)},${y > 1.5 ? 'high' : 'low'}`);
@@ -63,7 +66,9 @@ describe('mlops CLI', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('missing required option --out');
     expect((await run('train', '--data', p('train.csv'), '--out', p('x'), '--target', 'y', '--seed', 'abc')).err).toContain('--seed must be an integer ≥ 0');
-    expect((await run('train', '--data', p('train.csv'), '--out', p('x'), '--target', 'y', '--model', 'svm')).err).toContain('--model must be one of linear, logistic, random-forest, gbdt, auto');
+    expect((await run('train', '--data', p('train.csv'), '--out', p('x'), '--target', 'y', '--model', 'svm')).err).toContain(
+      '--model must be one of linear, logistic, random-forest, gbdt, auto',
+    );
     expect((await run('validate', '--bogus')).err).toContain("Unknown option '--bogus'");
   });
 
@@ -79,7 +84,7 @@ describe('mlops CLI', () => {
       ['NULL_VALUE@2:id', 'OUT_OF_RANGE@1:a', 'UNKNOWN_CATEGORY@1:c', 'WRONG_TYPE@2:when'].sort(),
     );
     expect(fs.readdirSync(tmp).sort()).toEqual(before);
-    expect((await run('validate', '--data', p('missing.csv'), '--contract', p('contract.yaml'))).err).toContain("Cannot read data file");
+    expect((await run('validate', '--data', p('missing.csv'), '--contract', p('contract.yaml'))).err).toContain('Cannot read data file');
   });
 
   test('train (linear) → predict → evaluate; reload gives bit-identical predictions', async () => {
@@ -89,7 +94,8 @@ describe('mlops CLI', () => {
     expect(res.task).toBe('regression');
     expect(res.metrics.holdout.r2).toBeGreaterThan(0.95);
     expect(r.err).toContain('fitting final linear');
-    for (const f of ['manifest.json', 'model.json', 'transforms.json', 'metrics.json', 'feature_importance.json', 'fingerprint.json']) expect(fs.existsSync(path.join(p('lin'), f))).toBe(true);
+    for (const f of ['manifest.json', 'model.json', 'transforms.json', 'metrics.json', 'feature_importance.json', 'fingerprint.json'])
+      expect(fs.existsSync(path.join(p('lin'), f))).toBe(true);
     const fp = JSON.parse(fs.readFileSync(path.join(p('lin'), 'fingerprint.json'), 'utf8'));
     expect(fp).toMatchObject({ rows: 300, cols: 7 });
     expect(fp.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -193,7 +199,21 @@ describe('mlops CLI', () => {
   })();
   (treesAvailable ? test : test.skip)('train gbdt / random-forest / auto end to end (tree models)', async () => {
     for (const model of ['gbdt', 'random-forest']) {
-      const r = await run('train', '--data', p('train.csv'), '--target', 'y', '--drop', 'id,label', '--model', model, '--params', model === 'gbdt' ? 'maxIter=30' : 'nEstimators=10', '--out', p(model));
+      const r = await run(
+        'train',
+        '--data',
+        p('train.csv'),
+        '--target',
+        'y',
+        '--drop',
+        'id,label',
+        '--model',
+        model,
+        '--params',
+        model === 'gbdt' ? 'maxIter=30' : 'nEstimators=10',
+        '--out',
+        p(model),
+      );
       expect(r.code).toBe(0);
       const { model: m } = TrainedModel.load(p(model));
       const pr = await run('predict', '--model', p(model), '--data', p('score.csv'), '--out', p(`${model}.csv`));
@@ -224,9 +244,7 @@ describe('bin/mlops.js (built)', () => {
 
 describe('mlops release (dispatch to @cdktf-mlops/release)', () => {
   const bin = path.join(__dirname, '..', 'bin', 'mlops.js');
-  const built =
-    fs.existsSync(path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js')) &&
-    fs.existsSync(path.join(__dirname, '..', '..', 'release', 'dist', 'src', 'cli.js'));
+  const built = fs.existsSync(path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js')) && fs.existsSync(path.join(__dirname, '..', '..', 'release', 'dist', 'src', 'cli.js'));
   (built ? test : test.skip)('runs the release command of the workspace package (needs the root `npm run build`)', () => {
     const { spawnSync } = require('child_process') as typeof import('child_process');
     const env = { ...process.env };

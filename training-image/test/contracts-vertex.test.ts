@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { readModelDir } from '../src/artifacts/modeldir';
 import { trainLocalCommand } from '../src/cli/train';
-import { Io } from '../src/cli/io';
+import { Io } from '../src/core/io';
 import { Rng } from '../src/core/random';
 import { ContractError, downloadGs, gcsClient, globToRegExp, parseGsUri, runTrainContract } from '../src/contracts';
 import { GcsEmulator } from './gcs-emulator';
@@ -22,7 +22,8 @@ afterAll(async () => {
 });
 
 function capture(): { io: Io; out: () => string; err: () => string } {
-  let out = '', err = '';
+  let out = '',
+    err = '';
   return { io: { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n') }, out: () => out, err: () => err };
 }
 
@@ -30,7 +31,8 @@ function csvRows(n: number, seed: number): string[] {
   const rng = new Rng(seed);
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     rows.push(`${a.toFixed(4)},${b.toFixed(4)},${(2 * a - b + 0.1 * rng.normal()).toFixed(4)}`);
   }
   return rows;
@@ -94,12 +96,17 @@ describe('Vertex AI training contract (gs:// through a loopback GCS emulator)', 
 
   test('GIVEN a pattern that matches nothing WHEN training THEN NO_DATA_FILES names the URI', async () => {
     await expect(
-      runTrainContract([], capture().io, { trainLocal: trainLocalCommand, env: { ...env(), AIP_TRAINING_DATA_URI: 'gs://data-bkt/nothing-*', AIP_MODEL_DIR: 'gs://model-bkt/x/', MLOPS_TARGET: 'y' } }),
+      runTrainContract([], capture().io, {
+        trainLocal: trainLocalCommand,
+        env: { ...env(), AIP_TRAINING_DATA_URI: 'gs://data-bkt/nothing-*', AIP_MODEL_DIR: 'gs://model-bkt/x/', MLOPS_TARGET: 'y' },
+      }),
     ).rejects.toMatchObject({ code: 'NO_DATA_FILES', message: expect.stringContaining('gs://data-bkt/nothing-*') });
   });
 
   test('GIVEN a jsonl managed dataset or no AIP_MODEL_DIR WHEN training THEN every problem is reported at once', async () => {
-    const e = (await runTrainContract([], capture().io, { trainLocal: trainLocalCommand, env: { ...env(), AIP_DATA_FORMAT: 'jsonl', CLOUD_ML_JOB_ID: '1' } }).catch((x: unknown) => x)) as ContractError;
+    const e = (await runTrainContract([], capture().io, { trainLocal: trainLocalCommand, env: { ...env(), AIP_DATA_FORMAT: 'jsonl', CLOUD_ML_JOB_ID: '1' } }).catch(
+      (x: unknown) => x,
+    )) as ContractError;
     expect(e).toBeInstanceOf(ContractError);
     expect(e.issues.map((i) => i.code)).toEqual(['BAD_SETTING', 'MISSING_DATA', 'MISSING_OUTPUT']);
     expect(e.message).toContain('AIP_MODEL_DIR');

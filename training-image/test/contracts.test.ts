@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { readModelDir } from '../src/artifacts/modeldir';
 import { trainLocalCommand } from '../src/cli/train';
-import { Io } from '../src/cli/io';
+import { Io } from '../src/core/io';
 import { main } from '../src/cli/main';
 import { Rng } from '../src/core/random';
 import {
@@ -25,7 +25,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-contracts-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function capture(): { io: Io; out: () => string; err: () => string } {
-  let out = '', err = '';
+  let out = '',
+    err = '';
   return { io: { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n') }, out: () => out, err: () => err };
 }
 
@@ -34,7 +35,9 @@ function rows(n: number, seed: number): string[] {
   const rng = new Rng(seed);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
-    const a = rng.normal(), b = rng.normal(), c = ['x', 'y', 'z'][rng.int(3)]!;
+    const a = rng.normal(),
+      b = rng.normal(),
+      c = ['x', 'y', 'z'][rng.int(3)]!;
     out.push(`${a.toFixed(4)},${b.toFixed(4)},${c},${(2 * a - b + (c === 'z' ? 3 : 0) + 0.1 * rng.normal()).toFixed(4)}`);
   }
   return out;
@@ -64,7 +67,10 @@ describe('detectTrainingContract', () => {
   test('detects each platform from its environment, in the documented order', () => {
     const root = sageMakerRoot('detect', {}, {});
     expect(detectTrainingContract({ MLOPS_SAGEMAKER_ROOT: root }).contract).toBe('sagemaker');
-    expect(detectTrainingContract({ MLOPS_SAGEMAKER_ROOT: path.join(tmp, 'none'), TRAINING_JOB_NAME: 'job-1' })).toEqual({ contract: 'sagemaker', reason: 'TRAINING_JOB_NAME=job-1' });
+    expect(detectTrainingContract({ MLOPS_SAGEMAKER_ROOT: path.join(tmp, 'none'), TRAINING_JOB_NAME: 'job-1' })).toEqual({
+      contract: 'sagemaker',
+      reason: 'TRAINING_JOB_NAME=job-1',
+    });
     expect(detectTrainingContract({ MLOPS_SAGEMAKER_ROOT: path.join(tmp, 'none'), AIP_MODEL_DIR: 'gs://b/m/' })).toEqual({ contract: 'vertex', reason: 'AIP_MODEL_DIR is set' });
     expect(detectTrainingContract({ MLOPS_SAGEMAKER_ROOT: path.join(tmp, 'none'), AZUREML_RUN_ID: 'r' }).contract).toBe('azureml');
     expect(detectTrainingContract({ MLOPS_SAGEMAKER_ROOT: path.join(tmp, 'none'), AZURE_ML_OUTPUT_model: '/mnt/out' }).contract).toBe('azureml');
@@ -75,14 +81,24 @@ describe('detectTrainingContract', () => {
   });
 
   test('fails if MLOPS_TRAINING_CONTRACT names no contract', () => {
-    expect(() => detectTrainingContract({ MLOPS_TRAINING_CONTRACT: 'kubeflow' })).toThrow(/UNKNOWN_CONTRACT.*env:MLOPS_TRAINING_CONTRACT.*sagemaker, vertex, azureml, local.*"kubeflow"/);
+    expect(() => detectTrainingContract({ MLOPS_TRAINING_CONTRACT: 'kubeflow' })).toThrow(
+      /UNKNOWN_CONTRACT.*env:MLOPS_TRAINING_CONTRACT.*sagemaker, vertex, azureml, local.*"kubeflow"/,
+    );
   });
 });
 
 describe('settings from strings', () => {
   test('coerces model parameters to the types the estimator declares (snake_case, quoted, None, union strings)', () => {
-    const s = resolveSettings([raw({ model: '"gbdt"', max_iter: '50', learning_rate: '0.05', early_stopping: 'False', max_depth: 'None', 'sagemaker_region': '"us-east-1"', target: 'y', seed: '7' })]);
-    expect(s).toMatchObject({ model: 'gbdt', target: 'y', seed: 7, params: { maxIter: 50, learningRate: 0.05, earlyStopping: false, maxDepth: null }, ignored: ['sagemaker_region'] });
+    const s = resolveSettings([
+      raw({ model: '"gbdt"', max_iter: '50', learning_rate: '0.05', early_stopping: 'False', max_depth: 'None', sagemaker_region: '"us-east-1"', target: 'y', seed: '7' }),
+    ]);
+    expect(s).toMatchObject({
+      model: 'gbdt',
+      target: 'y',
+      seed: 7,
+      params: { maxIter: 50, learningRate: 0.05, earlyStopping: false, maxDepth: null },
+      ignored: ['sagemaker_region'],
+    });
     expect(resolveSettings([raw({ model: 'gbdt', earlyStopping: 'auto' })]).params).toEqual({ earlyStopping: 'auto' });
     expect(resolveSettings([raw({ model: 'random-forest', max_features: 'sqrt', n_estimators: '10' })]).params).toEqual({ maxFeatures: 'sqrt', nEstimators: 10 });
     expect(resolveSettings([raw({ model: 'logistic', c: '2.5' })]).params).toEqual({ C: 2.5 });
@@ -133,16 +149,35 @@ describe('settings from strings', () => {
 
   test('settingsToArgv round-trips typed values through the plain CLI flags', () => {
     const s = resolveSettings([raw({ target: 'y', model: 'gbdt', max_depth: 'none', early_stopping: 'true', lag: 'a=1,2;b=3', categorical: 'c' })]);
-    expect(settingsToArgv(s)).toEqual(['--target', 'y', '--model', 'gbdt', '--categorical', 'c', '--lag', 'a=1,2', '--lag', 'b=3', '--params', 'maxDepth=null', '--params', 'earlyStopping=true']);
+    expect(settingsToArgv(s)).toEqual([
+      '--target',
+      'y',
+      '--model',
+      'gbdt',
+      '--categorical',
+      'c',
+      '--lag',
+      'a=1,2',
+      '--lag',
+      'b=3',
+      '--params',
+      'maxDepth=null',
+      '--params',
+      'earlyStopping=true',
+    ]);
   });
 });
 
 describe('SageMaker training contract', () => {
   test('GIVEN /opt/ml with string hyperparameters and train/validation channels WHEN `mlops train` runs THEN the model lands in /opt/ml/model', async () => {
-    const root = sageMakerRoot('sm-ok', { target: 'y', model: 'gbdt', max_iter: '40', learning_rate: '0.2', seed: '5', sagemaker_region: '"eu-west-1"' }, {
-      train: { 'part-0.csv': [HEADER, ...rows(150, 1)].join('\n') + '\n', 'sub/part-1.csv': [HEADER, ...rows(150, 2)].join('\n') + '\n', '_SUCCESS': '' },
-      validation: { 'val.csv': [HEADER, ...rows(80, 3)].join('\n') + '\n' },
-    });
+    const root = sageMakerRoot(
+      'sm-ok',
+      { target: 'y', model: 'gbdt', max_iter: '40', learning_rate: '0.2', seed: '5', sagemaker_region: '"eu-west-1"' },
+      {
+        train: { 'part-0.csv': [HEADER, ...rows(150, 1)].join('\n') + '\n', 'sub/part-1.csv': [HEADER, ...rows(150, 2)].join('\n') + '\n', _SUCCESS: '' },
+        validation: { 'val.csv': [HEADER, ...rows(80, 3)].join('\n') + '\n' },
+      },
+    );
     const c = capture();
     const code = await runTrainContract([], c.io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: root } });
     expect(c.err()).toContain(`training contract: sagemaker (${path.join(root, 'input/config/hyperparameters.json')} exists)`);
@@ -182,7 +217,11 @@ describe('SageMaker training contract', () => {
   });
 
   test('GIVEN a quality gate the model misses WHEN `mlops train` runs THEN the job fails with the gate as the reason and publishes nothing', async () => {
-    const root = sageMakerRoot('sm-gate-miss', { target: 'y', model: 'linear', gate: 'r2>=0.9999,rmse<=0.0001' }, { train: { 'd.csv': [HEADER, ...rows(200, 8)].join('\n') + '\n' } });
+    const root = sageMakerRoot(
+      'sm-gate-miss',
+      { target: 'y', model: 'linear', gate: 'r2>=0.9999,rmse<=0.0001' },
+      { train: { 'd.csv': [HEADER, ...rows(200, 8)].join('\n') + '\n' } },
+    );
     const c = capture();
     await expect(runTrainContract([], c.io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: root } })).rejects.toThrow(/QUALITY_GATE|quality gate/);
     const failure = fs.readFileSync(path.join(root, 'output', 'failure'), 'utf8');
@@ -201,16 +240,26 @@ describe('SageMaker training contract', () => {
   });
 
   test('a malformed gate is a clear setting error naming where it came from', () => {
-    expect(parseGate('r2>=0.8, rmse<=70').bounds).toEqual([{ metric: 'r2', bound: 'min', value: 0.8 }, { metric: 'rmse', bound: 'max', value: 70 }]);
+    expect(parseGate('r2>=0.8, rmse<=70').bounds).toEqual([
+      { metric: 'r2', bound: 'min', value: 0.8 },
+      { metric: 'rmse', bound: 'max', value: 70 },
+    ]);
     expect(parseGate('r2>0.8').problems[0]).toContain('"r2>0.8" is not metric>=number or metric<=number');
     expect(() => resolveSettings([raw({ target: 'y', gate: 'r2 at least 0.8' })])).toThrow(/hp#gate.*'gate': "r2 at least 0.8" is not metric>=number/s);
   });
 
   test('GIVEN data that breaks the data contract in the contract channel THEN the validation report is the failure reason', async () => {
-    const root = sageMakerRoot('sm-contract', { model: 'linear' }, {
-      train: { 'd.csv': [HEADER, ...rows(40, 5), '1,2,q,3'].join('\n') + '\n' },
-      contract: { 'contract.yaml': 'columns:\n  - { name: a, type: number }\n  - { name: b, type: number }\n  - { name: c, type: category, allowed: [x, y, z] }\n  - { name: y, type: number }\ntarget: y\n' },
-    });
+    const root = sageMakerRoot(
+      'sm-contract',
+      { model: 'linear' },
+      {
+        train: { 'd.csv': [HEADER, ...rows(40, 5), '1,2,q,3'].join('\n') + '\n' },
+        contract: {
+          'contract.yaml':
+            'columns:\n  - { name: a, type: number }\n  - { name: b, type: number }\n  - { name: c, type: category, allowed: [x, y, z] }\n  - { name: y, type: number }\ntarget: y\n',
+        },
+      },
+    );
     const c = capture();
     const code = await runTrainContract([], c.io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: root } });
     expect(code).toBe(1);
@@ -222,10 +271,14 @@ describe('SageMaker training contract', () => {
 
   test('fails with MISSING_DATA naming the channels present, and with MISSING_TARGET when no target is set anywhere', async () => {
     const r1 = sageMakerRoot('sm-nochan', { target: 'y' }, { training_data: { 'd.csv': 'a\n1\n' } });
-    await expect(runTrainContract([], capture().io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: r1 } })).rejects.toThrow(/MISSING_DATA.*channels present: training_data.*'train'/);
+    await expect(runTrainContract([], capture().io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: r1 } })).rejects.toThrow(
+      /MISSING_DATA.*channels present: training_data.*'train'/,
+    );
     expect(fs.readFileSync(path.join(r1, 'output', 'failure'), 'utf8')).toContain('MISSING_DATA');
     const r2 = sageMakerRoot('sm-notarget', {}, { train: { 'd.csv': 'a\n1\n' } });
-    await expect(runTrainContract([], capture().io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: r2 } })).rejects.toThrow(/MISSING_TARGET.*'target' hyperparameter.*MLOPS_TARGET/);
+    await expect(runTrainContract([], capture().io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: r2 } })).rejects.toThrow(
+      /MISSING_TARGET.*'target' hyperparameter.*MLOPS_TARGET/,
+    );
   });
 
   test('MLOPS_* env vars fill in what hyperparameters leave out; a malformed hyperparameters.json is a clear error', async () => {
@@ -249,16 +302,23 @@ describe('Azure ML training contract', () => {
     const out = path.join(tmp, 'az', 'outputs', 'model');
     fs.mkdirSync(out, { recursive: true });
     const c = capture();
-    const code = await runTrainContract(['--data', input, '--out', out, '--target', 'y', '--model', 'random-forest', '--n_estimators', '15', '--max_features=sqrt', '--json'], c.io, {
-      trainLocal: trainLocalCommand,
-      env: { AZUREML_RUN_ID: 'run-1' },
-    });
+    const code = await runTrainContract(
+      ['--data', input, '--out', out, '--target', 'y', '--model', 'random-forest', '--n_estimators', '15', '--max_features=sqrt', '--json'],
+      c.io,
+      {
+        trainLocal: trainLocalCommand,
+        env: { AZUREML_RUN_ID: 'run-1' },
+      },
+    );
     expect(c.err()).toContain('training contract: azureml (AZUREML_RUN_ID is set)');
     expect(code).toBe(0);
     expect(JSON.parse(c.out()).model).toBe('random-forest');
     expect((readModelDir(out).metrics as { params: Record<string, unknown> }).params).toMatchObject({ nEstimators: 15, maxFeatures: 'sqrt' });
     // A second run replaces the model in place (the output is a mount: it cannot be renamed over).
-    const code2 = await runTrainContract(['--data', input, '--out', out, '--target', 'y', '--model', 'linear'], capture().io, { trainLocal: trainLocalCommand, env: { AZUREML_RUN_ID: 'run-2' } });
+    const code2 = await runTrainContract(['--data', input, '--out', out, '--target', 'y', '--model', 'linear'], capture().io, {
+      trainLocal: trainLocalCommand,
+      env: { AZUREML_RUN_ID: 'run-2' },
+    });
     expect(code2).toBe(0);
     expect(readModelDir(out).manifest.model).toBe('linear');
   });
@@ -268,7 +328,10 @@ describe('Azure ML training contract', () => {
     fs.mkdirSync(path.dirname(input), { recursive: true });
     fs.writeFileSync(input, [HEADER, ...rows(80, 8)].join('\n') + '\n');
     const out = path.join(tmp, 'az2', 'out');
-    const code = await runTrainContract(['--target', 'y', '--model', 'linear'], capture().io, { trainLocal: trainLocalCommand, env: { AZURE_ML_INPUT_training_data: input, AZURE_ML_OUTPUT_model: out } });
+    const code = await runTrainContract(['--target', 'y', '--model', 'linear'], capture().io, {
+      trainLocal: trainLocalCommand,
+      env: { AZURE_ML_INPUT_training_data: input, AZURE_ML_OUTPUT_model: out },
+    });
     expect(code).toBe(0);
     expect(readModelDir(out).manifest.model).toBe('linear');
   });
@@ -297,7 +360,10 @@ describe('local default', () => {
     fs.writeFileSync(data, [HEADER, ...rows(100, 10)].join('\n') + '\n');
     const out = path.join(tmp, 'local-model');
     const c = capture();
-    const code = await runTrainContract(['--data', data, '--out', out, '--model', 'linear'], c.io, { trainLocal: trainLocalCommand, env: { MLOPS_SAGEMAKER_ROOT: path.join(tmp, 'none'), MLOPS_TARGET: 'y', MLOPS_MODEL: 'gbdt' } });
+    const code = await runTrainContract(['--data', data, '--out', out, '--model', 'linear'], c.io, {
+      trainLocal: trainLocalCommand,
+      env: { MLOPS_SAGEMAKER_ROOT: path.join(tmp, 'none'), MLOPS_TARGET: 'y', MLOPS_MODEL: 'gbdt' },
+    });
     expect(code).toBe(0);
     expect(c.err()).toContain('training contract: local (no SageMaker, Vertex AI or Azure ML environment found)');
     expect(c.err()).toContain('using MLOPS_TARGET from the environment');

@@ -28,7 +28,11 @@ describe('Rng', () => {
 
 describe('matrix helpers', () => {
   test('row-major layout, columns and row selection', () => {
-    const m = fromRows([[1, 2], [3, 4], [5, 6]]);
+    const m = fromRows([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect(Array.from(column(m, 1))).toEqual([2, 4, 6]);
     expect(Array.from(takeRows(m, [2, 0]).data)).toEqual([5, 6, 1, 2]);
     expect(() => matrix(2, 2, new Float64Array(3))).toThrow(/expected 2 × 2 = 4/);
@@ -36,7 +40,11 @@ describe('matrix helpers', () => {
 });
 
 describe('validateParams', () => {
-  const specs = { maxDepth: { type: 'int', min: 1 }, learningRate: { type: 'float', min: 0, exclusiveMin: true }, loss: { type: 'enum', values: ['squared', 'absolute'] } } as const;
+  const specs = {
+    maxDepth: { type: 'int', min: 1 },
+    learningRate: { type: 'float', min: 0, exclusiveMin: true },
+    loss: { type: 'enum', values: ['squared', 'absolute'] },
+  } as const;
 
   test('names the parameter, the estimator, what is accepted and the value', () => {
     expect(() => validateParams('RandomForest', specs, { maxDepth: 0 })).toThrow("The 'maxDepth' parameter of RandomForest must be an int ≥ 1. Got 0.");

@@ -18,12 +18,18 @@ describe('parseCsv', () => {
 
   test('keeps a trailing empty field and skips blank lines', () => {
     const t = parseCsv('a,b\n1,\n\n3,4');
-    expect(t.columns).toEqual([['1', '3'], ['', '4']]);
+    expect(t.columns).toEqual([
+      ['1', '3'],
+      ['', '4'],
+    ]);
   });
 
   test('reports ragged rows with their row number', () => {
     const t = parseCsv('a,b\n1,2\n3\n4,5,6\n');
-    expect(t.issues.map((i) => [i.code, i.row])).toEqual([['RAGGED_ROW', 2], ['RAGGED_ROW', 3]]);
+    expect(t.issues.map((i) => [i.code, i.row])).toEqual([
+      ['RAGGED_ROW', 2],
+      ['RAGGED_ROW', 3],
+    ]);
   });
 
   test('an unterminated quote is a BAD_CSV error naming the row', () => {
@@ -31,9 +37,18 @@ describe('parseCsv', () => {
   });
 
   test('formatCsv round-trips through parseCsv', () => {
-    const text = formatCsv(['x', 'y'], [['a,b', 'c"d'], [1.5, NaN]]);
+    const text = formatCsv(
+      ['x', 'y'],
+      [
+        ['a,b', 'c"d'],
+        [1.5, NaN],
+      ],
+    );
     const t = parseCsv(text);
-    expect(t.columns).toEqual([['a,b', 'c"d'], ['1.5', '']]);
+    expect(t.columns).toEqual([
+      ['a,b', 'c"d'],
+      ['1.5', ''],
+    ]);
   });
 });
 
@@ -57,7 +72,9 @@ describe('readCsvFile', () => {
 describe('toFrame', () => {
   test('infers number, datetime and string columns; missing tokens become NaN / null', () => {
     const f = toFrame(parseCsv('n,d,s\n1.5,2020-01-02,a\n,2020-01-03 10:30:00,\nNA,,b\n'));
-    const n = f.column('n'), d = f.column('d'), s = f.column('s');
+    const n = f.column('n'),
+      d = f.column('d'),
+      s = f.column('s');
     expect(n.type).toBe('number');
     expect(Array.from(n.values as Float64Array)).toEqual([1.5, NaN, NaN]);
     expect(d.type).toBe('datetime');
@@ -72,7 +89,10 @@ describe('toFrame', () => {
       fail('expected an error');
     } catch (e) {
       const issues = (e as DataError).issues;
-      expect(issues.map((i) => [i.code, i.row, i.column, i.value])).toEqual([['WRONG_TYPE', 2, 'x', 'abc'], ['WRONG_TYPE', 4, 'x', 'xyz']]);
+      expect(issues.map((i) => [i.code, i.row, i.column, i.value])).toEqual([
+        ['WRONG_TYPE', 2, 'x', 'abc'],
+        ['WRONG_TYPE', 4, 'x', 'xyz'],
+      ]);
     }
   });
 
@@ -141,7 +161,7 @@ describe('data contract', () => {
       ]),
     );
     expect(rep.total).toBe(11);
-    expect(formatReport(rep)).toContain("row 2, column 'plan': \"gold\" is not one of the allowed values (basic, pro)");
+    expect(formatReport(rep)).toContain('row 2, column \'plan\': "gold" is not one of the allowed values (basic, pro)');
   });
 
   test('missing required columns and all-null columns', () => {

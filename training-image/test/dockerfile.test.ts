@@ -50,7 +50,8 @@ function parseDockerfile(text: string): { instructions: Instruction[]; stages: {
     if (!line) return;
     const m = /^(\S+)\s+([\s\S]*)$/.exec(line);
     if (!m) throw new Error(`unparseable Dockerfile line: ${line}`);
-    const keyword = m[1]!.toUpperCase(), rest = m[2]!.trim();
+    const keyword = m[1]!.toUpperCase(),
+      rest = m[2]!.trim();
     if (keyword === 'FROM') {
       const f = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest)!;
       stages.push({ from: f[1]!, name: f[2] ?? null });
@@ -117,8 +118,16 @@ describe('Dockerfile', () => {
     expect(stageIndex('build')).toBeGreaterThanOrEqual(0);
     expect(stageIndex('deps')).toBeGreaterThanOrEqual(0);
     // The context is this package folder: its own lockfile (npm-shrinkwrap.json), no workspace of a repository.
-    expect(inStage('RUN', stageIndex('deps')).map((i) => i.args).join('\n')).toMatch(/npm ci --omit=dev --ignore-scripts/);
-    expect(inStage('RUN', stageIndex('build')).map((i) => i.args).join('\n')).toMatch(/tsc -p tsconfig\.build\.json/);
+    expect(
+      inStage('RUN', stageIndex('deps'))
+        .map((i) => i.args)
+        .join('\n'),
+    ).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(
+      inStage('RUN', stageIndex('build'))
+        .map((i) => i.args)
+        .join('\n'),
+    ).toMatch(/tsc -p tsconfig\.build\.json/);
     for (const stage of ['build', 'deps']) expect(inStage('COPY', stageIndex(stage)).map((i) => i.args)).toContain('package.json npm-shrinkwrap.json ./');
     expect(dockerfile.instructions.map((i) => i.args).join('\n')).not.toMatch(/--workspace|training-image\//);
     const copies = inStage('COPY');
@@ -126,12 +135,25 @@ describe('Dockerfile', () => {
     expect(new Set(fromStages)).toEqual(new Set(['deps', 'build']));
     expect(copies.find((c) => c.args.includes('--from=build'))!.args).toMatch(/dist\/src /);
     // No npm install of any kind in the final stage.
-    expect(inStage('RUN').map((i) => i.args).join('\n')).not.toMatch(/npm (ci|install|i) /);
+    expect(
+      inStage('RUN')
+        .map((i) => i.args)
+        .join('\n'),
+    ).not.toMatch(/npm (ci|install|i) /);
   });
 
   test('is non-interactive and copies only files that exist and the ignore file lets through', () => {
-    for (let s = 0; s <= last; s++) expect(inStage('ENV', s).map((i) => i.args).join(' ')).toContain('DEBIAN_FRONTEND=noninteractive');
-    const allow = fs.readFileSync(path.join(IMAGE_DIR, 'Dockerfile.dockerignore'), 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/\*\*$/, ''));
+    for (let s = 0; s <= last; s++)
+      expect(
+        inStage('ENV', s)
+          .map((i) => i.args)
+          .join(' '),
+      ).toContain('DEBIAN_FRONTEND=noninteractive');
+    const allow = fs
+      .readFileSync(path.join(IMAGE_DIR, 'Dockerfile.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
     const local = dockerfile.instructions.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='));
     expect(local.length).toBeGreaterThan(0);
     for (const c of local) {
@@ -147,9 +169,17 @@ describe('Dockerfile', () => {
     // The entrypoint gives the platform's output folders to uid 1000 and switches to it before
     // reading anything (src/contracts/access.ts); the container test checks every process runs as 1000.
     expect(inStage('USER').map((i) => i.args)).toEqual(['0:0']);
-    expect(inStage('ENV').map((i) => i.args).join(' ')).toMatch(/(^|\s)MLOPS_RUN_AS=1000:1000(\s|$)/);
+    expect(
+      inStage('ENV')
+        .map((i) => i.args)
+        .join(' '),
+    ).toMatch(/(^|\s)MLOPS_RUN_AS=1000:1000(\s|$)/);
     expect(inStage('EXPOSE').map((i) => i.args)).toEqual(['8080']);
-    expect(inStage('LABEL').map((i) => i.args).join(' ')).toMatch(/(^|\s)com\.amazonaws\.sagemaker\.capabilities\.accept-bind-to-port=true(\s|$)/);
+    expect(
+      inStage('LABEL')
+        .map((i) => i.args)
+        .join(' '),
+    ).toMatch(/(^|\s)com\.amazonaws\.sagemaker\.capabilities\.accept-bind-to-port=true(\s|$)/);
     const hc = inStage('HEALTHCHECK');
     expect(hc).toHaveLength(1);
     const cmd = JSON.parse(/CMD\s+(\[.*\])$/.exec(hc[0]!.args)![1]!) as string[];
@@ -194,7 +224,8 @@ function csv(n: number, seed: number): string {
   const rng = new Rng(seed);
   const lines = ['a,b,y'];
   for (let i = 0; i < n; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     lines.push(`${a.toFixed(4)},${b.toFixed(4)},${(3 * a - b + 0.1 * rng.normal()).toFixed(4)}`);
   }
   return lines.join('\n') + '\n';
@@ -262,7 +293,15 @@ describe('entrypoint (spawned as the image runs it: node docker/entrypoint.js <a
     // A fresh /tmp, as a new container has: no role marker from the training run above.
     const serveTmp = path.join(tmp, 'serve-tmp');
     fs.mkdirSync(serveTmp, { recursive: true });
-    const env = { ...base, TMPDIR: serveTmp, PATH: process.env.PATH, MLOPS_MODEL_DIR: path.join(root, 'model'), MLOPS_PORT: String(port), MLOPS_HOST: '127.0.0.1', MLOPS_LOG_LEVEL: 'warn' };
+    const env = {
+      ...base,
+      TMPDIR: serveTmp,
+      PATH: process.env.PATH,
+      MLOPS_MODEL_DIR: path.join(root, 'model'),
+      MLOPS_PORT: String(port),
+      MLOPS_HOST: '127.0.0.1',
+      MLOPS_LOG_LEVEL: 'warn',
+    };
     const child = spawn(process.execPath, [ENTRYPOINT], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let err = '';

@@ -1,10 +1,27 @@
 import { fromRows, matrix } from '../src/core/matrix';
 import { Rng } from '../src/core/random';
-import { accuracy, crossValidate, f1, hyperparameterSearch, kFold, logLoss, mae, mape, permutationImportance, r2, rmse, rocAuc, stratifiedKFold, timeSeriesSplit, trainTestSplit } from '../src/eval';
+import {
+  accuracy,
+  crossValidate,
+  f1,
+  hyperparameterSearch,
+  kFold,
+  logLoss,
+  mae,
+  mape,
+  permutationImportance,
+  r2,
+  rmse,
+  rocAuc,
+  stratifiedKFold,
+  timeSeriesSplit,
+  trainTestSplit,
+} from '../src/eval';
 import { LinearRegression } from '../src/linear';
 
 describe('metrics', () => {
-  const yt = [3, -0.5, 2, 7], yp = [2.5, 0, 2, 8];
+  const yt = [3, -0.5, 2, 7],
+    yp = [2.5, 0, 2, 8];
   test('regression metrics match hand / scikit-learn values', () => {
     expect(rmse(yt, yp)).toBeCloseTo(Math.sqrt(0.375), 12);
     expect(mae(yt, yp)).toBeCloseTo(0.5, 12);
@@ -23,7 +40,11 @@ describe('metrics', () => {
     // tp 1, fp 1, fn 1 → 2/4
     expect(f1([1, 1, 0, 0], [1, 0, 1, 0])).toBeCloseTo(0.5, 12);
     expect(f1([0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1], 'macro')).toBeCloseTo(0.26666666666666666, 12); // sklearn docs
-    const P = fromRows([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]]);
+    const P = fromRows([
+      [0.9, 0.1],
+      [0.2, 0.8],
+      [0.3, 0.7],
+    ]);
     expect(logLoss([0, 1, 0], P)).toBeCloseTo(-(Math.log(0.9) + Math.log(0.8) + Math.log(0.3)) / 3, 12);
     expect(() => rmse([1], [1, 2])).toThrow('rmse: yTrue has 1 values but yPred has 2.');
   });
@@ -52,7 +73,11 @@ describe('splits', () => {
 
   test('timeSeriesSplit trains only on the past', () => {
     const folds = timeSeriesSplit(12, 3, { gap: 1 });
-    expect(folds.map((f) => [f.train.length, f.test[0], f.test.length])).toEqual([[2, 3, 3], [5, 6, 3], [8, 9, 3]]);
+    expect(folds.map((f) => [f.train.length, f.test[0], f.test.length])).toEqual([
+      [2, 3, 3],
+      [5, 6, 3],
+      [8, 9, 3],
+    ]);
     for (const f of folds) expect(Math.max(...f.train)).toBeLessThan(f.test[0]!);
   });
 
@@ -68,7 +93,11 @@ describe('splits', () => {
 describe('permutation importance', () => {
   test('ranks the feature the target depends on first, deterministically', () => {
     const rng = new Rng(1);
-    const X = matrix(200, 3, Float64Array.from({ length: 600 }, () => rng.normal()));
+    const X = matrix(
+      200,
+      3,
+      Float64Array.from({ length: 600 }, () => rng.normal()),
+    );
     const y = Float64Array.from({ length: 200 }, (_, r) => 3 * X.data[r * 3 + 1]! + 0.1 * rng.normal());
     const m = new LinearRegression().fit(X, y);
     const score = (yt: Float64Array, model: typeof m | unknown, Xt: typeof X): number => r2(yt, (model as typeof m).predict(Xt));
@@ -99,7 +128,8 @@ describe('hyperparameter search', () => {
   });
 
   test('TPE does better than random search on average over seeds', () => {
-    let tpe = 0, rnd = 0;
+    let tpe = 0,
+      rnd = 0;
     for (let s = 0; s < 8; s++) {
       tpe += hyperparameterSearch(f, space, { nTrials: 40, seed: s, sampler: 'tpe' }).best.value;
       rnd += hyperparameterSearch(f, space, { nTrials: 40, seed: s, sampler: 'random' }).best.value;
@@ -108,7 +138,14 @@ describe('hyperparameter search', () => {
   });
 
   test('a failing trial is recorded, not fatal; bad budgets are refused', () => {
-    const r = hyperparameterSearch((p) => { if ((p.x as number) > 0) throw new Error('boom'); return -(p.x as number); }, { x: space.x }, { nTrials: 10, sampler: 'random' });
+    const r = hyperparameterSearch(
+      (p) => {
+        if ((p.x as number) > 0) throw new Error('boom');
+        return -(p.x as number);
+      },
+      { x: space.x },
+      { nTrials: 10, sampler: 'random' },
+    );
     expect(r.trials.some((t) => t.error === 'boom' && t.value === Infinity)).toBe(true);
     expect(() => hyperparameterSearch(f, space, { nTrials: 0 })).toThrow('hyperparameterSearch: nTrials must be an integer ≥ 1. Got 0.');
   });

@@ -43,7 +43,13 @@ function randomFrame(n: number, seed: number, scoring: boolean): Frame {
 
 /** Row `r` of `f` as a one-row frame. */
 function oneRow(f: Frame, r: number): Frame {
-  return new Frame(f.columns.map((col) => (col.type === 'string' ? { name: col.name, type: 'string', values: [col.values[r]!] } : ({ name: col.name, type: col.type, values: Float64Array.of(col.values[r]!) } as Column))));
+  return new Frame(
+    f.columns.map((col) =>
+      col.type === 'string'
+        ? { name: col.name, type: 'string', values: [col.values[r]!] }
+        : ({ name: col.name, type: col.type, values: Float64Array.of(col.values[r]!) } as Column),
+    ),
+  );
 }
 
 /** Bit-for-bit equality (NaN equals NaN, -0 differs from 0). */
@@ -94,7 +100,7 @@ describe('FeaturePipeline.rowTransformer (single-row fast path)', () => {
     });
   }
 
-  test('a reused one-row frame whose values change in place (the server\'s case) stays bit-identical', () => {
+  test("a reused one-row frame whose values change in place (the server's case) stays bit-identical", () => {
     for (const [, cfg] of CONFIGS) {
       const p = new FeaturePipeline(cfg, 'y').fit(train);
       const rt = p.rowTransformer()!;

@@ -50,7 +50,14 @@ describe('FeaturePipeline', () => {
 
   test('lags and rolling windows follow time order and never see the current row', () => {
     const f = frame('t,v\n2024-01-03,30\n2024-01-01,10\n2024-01-02,20\n2024-01-04,40\n');
-    const p = new FeaturePipeline({ time: 't', exclude: ['t'], lags: [{ column: 'v', lags: [1] }], rolling: [{ column: 'v', windows: [2], stats: ['mean', 'max'] }], numericImpute: 'none', standardize: false }).fit(f);
+    const p = new FeaturePipeline({
+      time: 't',
+      exclude: ['t'],
+      lags: [{ column: 'v', lags: [1] }],
+      rolling: [{ column: 'v', windows: [2], stats: ['mean', 'max'] }],
+      numericImpute: 'none',
+      standardize: false,
+    }).fit(f);
     expect(p.featureNames).toEqual(['v', 'v_lag1', 'v_roll2_mean', 'v_roll2_max']);
     const { X } = p.transform(f);
     const rows = Array.from({ length: 4 }, (_, r) => Array.from(X.data.slice(r * 4, r * 4 + 4)));

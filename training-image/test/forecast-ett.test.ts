@@ -1,9 +1,10 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { TrendForecaster } from '../src/forecast';
+import { datasetTest } from './available';
 
 // ETT-small (CC BY-ND 4.0): aggregated in memory at run time only — never write a derived copy.
-const ETT = path.join(__dirname, '../../../shared/data/ett/ETTh1.csv');
+const ett = datasetTest('ettH1', 'forecast-ett ETT daily-peak case');
+const ETT = ett.file;
 const DAY = 86_400_000;
 
 /** Daily maximum of one column of the hourly ETT file, as (epoch ms at UTC midnight, value). */
@@ -24,9 +25,7 @@ function dailyMax(file: string, columnName: string): { times: Float64Array; valu
   return { times: Float64Array.from(days), values: Float64Array.from(days, (d) => byDay.get(d)!) };
 }
 
-const haveEtt = fs.existsSync(ETT);
-if (!haveEtt) console.log(`forecast-ett: ${ETT} is absent — skipping the ETT daily-peak case.`);
-const maybe = haveEtt ? test : test.skip;
+const maybe = ett.test;
 
 describe('TrendForecaster on ETT daily peaks (HUFL, ETTh1)', () => {
   maybe('fits, forecasts a year and answers whenExceeds in well under 5 s with sane figures', () => {

@@ -36,7 +36,8 @@ describe('forecast model directories', () => {
     expect(loaded.horizon).toBe(60);
     expect(Array.from(loaded.history.values)).toEqual(Array.from(model.history.values));
     expect(loaded.backtest.rmse).toBe(model.backtest.rmse);
-    const a = model.forecast(30), b = loaded.forecast(30);
+    const a = model.forecast(30),
+      b = loaded.forecast(30);
     expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
     expect(Array.from(b.upper)).toEqual(Array.from(a.upper));
     expect(loaded.whenExceeds(14, 60)).toEqual(model.whenExceeds(14, 60));

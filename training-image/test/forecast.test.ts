@@ -1,5 +1,6 @@
 import { NotFittedError, ParamError } from '../src/core/estimator';
 import { Rng } from '../src/core/random';
+import { mapeUndefinedReason } from '../src/eval/metrics';
 import { ForecastInputError, ForecasterParams, TrendForecaster } from '../src/forecast';
 import { ModelSpec, buildDesign, fitModel } from '../src/forecast/private/model';
 
@@ -123,12 +124,52 @@ test('a candidate fitted from the shared backtest design is bit-identical to a s
   const { times, values } = daily(120, (d) => (d < 60 ? d : 60 + 2 * (d - 60)) + 3 * Math.sin((2 * Math.PI * d) / 7), 1, 4);
   const base = { degree: 2, nChangepoints: 25, changepointRange: 0.8, yearly: 0, daily: 0 };
   const spec: ModelSpec = { ...base, trend: 'piecewise', weekly: 2 };
-  const others: ModelSpec[] = [{ ...base, trend: 'polynomial', degree: 3, weekly: 3 }, { ...base, trend: 'linear', weekly: 0 }];
+  const others: ModelSpec[] = [
+    { ...base, trend: 'polynomial', degree: 3, weekly: 3 },
+    { ...base, trend: 'linear', weekly: 0 },
+  ];
   const priors = { changepointPriorScale: 0.05, seasonalityPriorScale: 10 };
   const alone = fitModel(times, values, spec, priors);
   const shared = fitModel(times, values, spec, priors, buildDesign(times, values, [...others, spec]));
   expect(sameBits(alone.gamma, shared.gamma) && sameBits(alone.delta, shared.delta) && alone.sigma === shared.sigma).toBe(true);
   expect(alone.delta.some((d) => d !== 0)).toBe(true);
+});
+
+describe('TrendForecaster — backtest MAPE when a held-out value is 0', () => {
+  // A shop closed on Sundays: every 7th value is 0, so the held-out points hold zeros.
+  const { times, values } = daily(140, (d) => (d % 7 === 6 ? 0 : 20 + 0.05 * d + 3 * Math.sin((2 * Math.PI * d) / 7)), 0.5, 4);
+  for (let i = 6; i < values.length; i += 7) values[i] = 0;
+  const f = new TrendForecaster({ seasonalities: { yearly: 0, weekly: 'auto', daily: 0 }, uncertaintySamples: 50 }).fit(times, values);
+  const bt = f.backtest;
+
+  test('MAPE is not defined (null), with the reason of eval/metrics.ts, instead of ~1e13', () => {
+    const heldOut = values.subarray(values.length - bt.folds * bt.horizon);
+    const why = mapeUndefinedReason(heldOut);
+    expect(why).toMatch(/^MAPE divides by the true value, and \d+ of \d+ true values are 0/);
+    expect(bt.mape).toBeNull();
+    expect(bt.notDefined).toEqual({ mape: why });
+    expect(Number.isFinite(bt.rmse) && Number.isFinite(bt.mae)).toBe(true);
+    expect(bt.rmse).toBeLessThan(10);
+  });
+
+  test('the structure is chosen by backtest RMSE, which the zeros leave defined', () => {
+    const best = Math.min(...bt.candidates.map((c) => c.rmse));
+    expect(bt.rmse).toBe(bt.candidates.find((c) => c.model === bt.model)!.rmse);
+    expect(bt.rmse).toBeLessThanOrEqual(best + 1e-9 * 30);
+    expect(bt.candidates.length).toBeGreaterThan(1);
+  });
+
+  test('the undefined MAPE and its reason survive toJSON → fromJSON; a series without zeros keeps a MAPE', () => {
+    const g = TrendForecaster.fromJSON(JSON.parse(JSON.stringify(f)));
+    expect(g.backtest.mape).toBeNull();
+    expect(g.backtest.notDefined).toEqual(bt.notDefined);
+    expect(g.backtest).toEqual(bt);
+    const shifted = new Float64Array(values.map((v) => v + 5));
+    const h = new TrendForecaster({ seasonalities: { yearly: 0, weekly: 'auto', daily: 0 }, uncertaintySamples: 50 }).fit(times, shifted);
+    expect(h.backtest.notDefined).toEqual({});
+    expect(h.backtest.mape).toBeGreaterThan(0);
+    expect(h.backtest.mape).toBeLessThan(1);
+  });
 });
 
 describe('TrendForecaster — prediction intervals', () => {

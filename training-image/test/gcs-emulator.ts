@@ -92,16 +92,25 @@ export class GcsEmulator {
       if (req.method === 'GET' && (m = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname))) {
         const bucket = this.buckets.get(decodeURIComponent(m[1]!)) ?? new Map<string, Obj>();
         const prefix = url.searchParams.get('prefix') ?? '';
-        const items = [...bucket.entries()].filter(([n]) => n.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, o]) => this.meta(decodeURIComponent(m![1]!), n, o));
+        const items = [...bucket.entries()]
+          .filter(([n]) => n.startsWith(prefix))
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([n, o]) => this.meta(decodeURIComponent(m![1]!), n, o));
         return this.json(res, 200, { kind: 'storage#objects', items });
       }
       if (req.method === 'GET' && (m = /^\/(?:download\/)?storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname))) {
-        const b = decodeURIComponent(m[1]!), n = decodeURIComponent(m[2]!);
+        const b = decodeURIComponent(m[1]!),
+          n = decodeURIComponent(m[2]!);
         const o = this.buckets.get(b)?.get(n);
         if (!o) return this.notFound(res, `${b}/${n}`);
         if (url.searchParams.get('alt') === 'media') {
           const meta = this.meta(b, n, o);
-          res.writeHead(200, { 'content-type': o.contentType, 'x-goog-hash': `crc32c=${meta.crc32c},md5=${meta.md5Hash}`, 'x-goog-stored-content-encoding': 'identity', 'x-goog-generation': String(o.generation) });
+          res.writeHead(200, {
+            'content-type': o.contentType,
+            'x-goog-hash': `crc32c=${meta.crc32c},md5=${meta.md5Hash}`,
+            'x-goog-stored-content-encoding': 'identity',
+            'x-goog-generation': String(o.generation),
+          });
           res.end(o.data);
           return;
         }
@@ -110,10 +119,14 @@ export class GcsEmulator {
       if (req.method === 'POST' && (m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname)) && url.searchParams.get('uploadType') === 'multipart') {
         const boundary = /boundary="?([^";]+)"?/.exec(req.headers['content-type'] ?? '')?.[1];
         if (!boundary) return this.json(res, 400, { error: { code: 400, message: 'multipart boundary missing' } });
-        const parts = body.toString('latin1').split(`--${boundary}`).slice(1, -1).map((p) => {
-          const sep = p.indexOf('\r\n\r\n');
-          return { headers: p.slice(0, sep), body: p.slice(sep + 4, p.length - 2) };
-        });
+        const parts = body
+          .toString('latin1')
+          .split(`--${boundary}`)
+          .slice(1, -1)
+          .map((p) => {
+            const sep = p.indexOf('\r\n\r\n');
+            return { headers: p.slice(0, sep), body: p.slice(sep + 4, p.length - 2) };
+          });
         const meta = JSON.parse(Buffer.from(parts[0]!.body, 'latin1').toString('utf8')) as { name?: string; contentType?: string };
         const name = meta.name ?? url.searchParams.get('name');
         if (!name) return this.json(res, 400, { error: { code: 400, message: 'object name missing' } });

@@ -5,7 +5,13 @@ import { LinearRegression, LogisticRegression, Ridge, lstsqColumns } from '../sr
 
 describe('LinearRegression', () => {
   test('recovers an exact linear function', () => {
-    const X = fromRows([[1, 2], [2, 1], [3, 5], [4, 3], [0, 0]]);
+    const X = fromRows([
+      [1, 2],
+      [2, 1],
+      [3, 5],
+      [4, 3],
+      [0, 0],
+    ]);
     const y = Float64Array.from([1, 2, 3, 4, 0].map((_, r) => 2 * X.data[r * 2]! - 3 * X.data[r * 2 + 1]! + 1));
     const m = new LinearRegression().fit(X, y);
     expect(m.coef[0]).toBeCloseTo(2, 12);
@@ -16,7 +22,12 @@ describe('LinearRegression', () => {
 
   test('copes with a rank-deficient one-hot design (both dummies plus intercept) and matches the least-squares fit', () => {
     // Group means: a → 1, b → 3 (plus a duplicated column).
-    const X = fromRows([[1, 0, 1], [1, 0, 1], [0, 1, 0], [0, 1, 0]]);
+    const X = fromRows([
+      [1, 0, 1],
+      [1, 0, 1],
+      [0, 1, 0],
+      [0, 1, 0],
+    ]);
     const y = Float64Array.from([0, 2, 2, 4]);
     const m = new LinearRegression().fit(X, y);
     expect(m.rank).toBe(1);
@@ -48,8 +59,10 @@ describe('LinearRegression', () => {
 
 describe('Ridge', () => {
   test('matches the closed form β = Σxy / (Σx² + α) on centred 1-D data', () => {
-    const x = [1, 2, 3, 4], y = [2, 4, 5, 9];
-    const mx = 2.5, my = 5;
+    const x = [1, 2, 3, 4],
+      y = [2, 4, 5, 9];
+    const mx = 2.5,
+      my = 5;
     const sxy = x.reduce((s, v, i) => s + (v - mx) * (y[i]! - my), 0);
     const sxx = x.reduce((s, v) => s + (v - mx) ** 2, 0);
     const m = new Ridge({ alpha: 2 }).fit(fromRows(x.map((v) => [v])), Float64Array.from(y));
@@ -59,7 +72,11 @@ describe('Ridge', () => {
 
   test('round-trips through JSON to bit-identical predictions', () => {
     const rng = new Rng(3);
-    const X = matrix(50, 4, Float64Array.from({ length: 200 }, () => rng.normal()));
+    const X = matrix(
+      50,
+      4,
+      Float64Array.from({ length: 200 }, () => rng.normal()),
+    );
     const y = Float64Array.from({ length: 50 }, (_, r) => X.data[r * 4]! * 3 + rng.normal());
     const m = new Ridge({ alpha: 0.3 }).fit(X, y);
     const back = Ridge.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
@@ -71,7 +88,11 @@ describe('Ridge', () => {
 describe('LogisticRegression', () => {
   const rng = new Rng(7);
   const n = 400;
-  const X = matrix(n, 2, Float64Array.from({ length: 2 * n }, () => rng.normal()));
+  const X = matrix(
+    n,
+    2,
+    Float64Array.from({ length: 2 * n }, () => rng.normal()),
+  );
   const y = Float64Array.from({ length: n }, (_, r) => (rng.next() < 1 / (1 + Math.exp(-(1.5 * X.data[r * 2]! - X.data[r * 2 + 1]! + 0.5))) ? 1 : 0));
 
   test('reaches the penalised optimum: the gradient C·Xᵀ(p − y) + w vanishes', () => {

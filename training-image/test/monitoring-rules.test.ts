@@ -13,7 +13,10 @@ import { ScoringApp, loadServingModel, serveConfig } from '../src/serve';
 import { GOOD_ROW, makeModelDir, syntheticCsv } from './serve-fixtures';
 
 const MONITORING = path.join(__dirname, '..', 'monitoring');
-const RULE_FILES = fs.readdirSync(MONITORING).filter((f) => /\.ya?ml$/.test(f)).sort();
+const RULE_FILES = fs
+  .readdirSync(MONITORING)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 interface Rule {
   alert: string;
@@ -71,7 +74,12 @@ function selectors(expr: string): { name: string; matchers: { label: string; op:
 
 /** Label names of the grouping clauses (`by (...)`, `on (...)` …). */
 function groupingLabels(expr: string): string[] {
-  return [...expr.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((s) => s.trim()).filter(Boolean));
+  return [...expr.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /** Labels Prometheus attaches to every scraped series. */
@@ -105,7 +113,11 @@ describe('Prometheus rule files', () => {
         expect(r.annotations.summary.length).toBeGreaterThan(10);
         expect(r.annotations.description.length).toBeGreaterThan(20);
         // Balanced brackets: a typo that breaks the expression shows here, before promtool.
-        for (const [open, close] of [['(', ')'], ['{', '}'], ['[', ']']] as const) {
+        for (const [open, close] of [
+          ['(', ')'],
+          ['{', '}'],
+          ['[', ']'],
+        ] as const) {
           expect(r.expr.split(open).length).toBe(r.expr.split(close).length);
         }
       }
@@ -133,7 +145,12 @@ describe('the rules use what the scoring server exports', () => {
     expect((await app.inject({ method: 'POST', url: config.routes.vertexPredict, body: { instances: [GOOD_ROW] } })).status).toBe(200);
     expect((await app.inject({ method: 'POST', url: config.routes.azureScoring, body: { data: [GOOD_ROW] } })).status).toBe(200);
     // Enough rows for the drift gauge.
-    const rows = syntheticCsv(60, 5).trim().split('\n').slice(1).map((l) => l.split(',')).map((f) => ({ a: Number(f[1]), b: f[2] === '' ? null : Number(f[2]), c: f[3], d: f[4], when: f[5] }));
+    const rows = syntheticCsv(60, 5)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','))
+      .map((f) => ({ a: Number(f[1]), b: f[2] === '' ? null : Number(f[2]), c: f[3], d: f[4], when: f[5] }));
     expect((await app.inject({ method: 'POST', url: '/invocations', body: { dataframe_records: rows } })).status).toBe(200);
     await app.flush();
     metricsText = (await app.inject({ url: '/metrics' })).body;
@@ -159,7 +176,8 @@ describe('the rules use what the scoring server exports', () => {
       expect({ metric: s.name, exported: exported.has(s.name) }).toEqual({ metric: s.name, exported: true });
       const labels = exported.get(s.name)!;
       for (const l of labels) labelsInScope.add(l);
-      for (const m of s.matchers) expect({ metric: s.name, label: m.label, known: labels.has(m.label) || TARGET_LABELS.includes(m.label) }).toEqual({ metric: s.name, label: m.label, known: true });
+      for (const m of s.matchers)
+        expect({ metric: s.name, label: m.label, known: labels.has(m.label) || TARGET_LABELS.includes(m.label) }).toEqual({ metric: s.name, label: m.label, known: true });
     }
     for (const l of groupingLabels(rule.expr)) expect({ label: l, known: labelsInScope.has(l) }).toEqual({ label: l, known: true });
     // Metric names quoted in the annotations (hints for the reader) exist too.
@@ -171,20 +189,27 @@ describe('the rules use what the scoring server exports', () => {
   test('route matchers select exactly the scoring routes the server records', () => {
     const recorded = new Set(labelValues(metricsText, 'mlops_http_requests_total', 'route'));
     for (const r of scoringRoutes) expect(recorded).toContain(r);
-    const matchers = rules.flatMap((r) => selectors(r.rule.expr)).flatMap((s) => s.matchers).filter((m) => m.label === 'route');
+    const matchers = rules
+      .flatMap((r) => selectors(r.rule.expr))
+      .flatMap((s) => s.matchers)
+      .filter((m) => m.label === 'route');
     expect(matchers.length).toBeGreaterThanOrEqual(4);
     for (const m of matchers) {
       expect(m.op).toBe('=~');
       const re = new RegExp(`^(?:${m.value})$`);
       for (const r of scoringRoutes) expect({ route: r, matched: re.test(r) }).toEqual({ route: r, matched: true });
-      for (const r of ['/metrics', '/ping', '/health', '/ready', '/', '/drift', '/model', '/version']) expect({ route: r, matched: re.test(r) }).toEqual({ route: r, matched: false });
+      for (const r of ['/metrics', '/ping', '/health', '/ready', '/', '/drift', '/model', '/version'])
+        expect({ route: r, matched: re.test(r) }).toEqual({ route: r, matched: false });
     }
   });
 
   test('the 5xx matcher selects server errors only, as the status label spells them', () => {
     const statuses = labelValues(metricsText, 'mlops_http_requests_total', 'status');
     expect(statuses).toContain('200');
-    const matcher = rules.flatMap((r) => selectors(r.rule.expr)).flatMap((s) => s.matchers).find((m) => m.label === 'status')!;
+    const matcher = rules
+      .flatMap((r) => selectors(r.rule.expr))
+      .flatMap((s) => s.matchers)
+      .find((m) => m.label === 'status')!;
     const re = new RegExp(`^(?:${matcher.value})$`);
     expect(['500', '503'].every((s) => re.test(s))).toBe(true);
     expect(['200', '400', '404', '413'].some((s) => re.test(s))).toBe(false);
@@ -194,7 +219,9 @@ describe('the rules use what the scoring server exports', () => {
     const rule = rules.find((r) => r.rule.expr.includes('histogram_quantile'))!.rule;
     expect(rule.expr).toMatch(/histogram_quantile\(\s*0\.95\s*,\s*sum by \(([^)]*\ble\b[^)]*)\)\s*\(rate\(mlops_http_request_duration_seconds_bucket\{/);
     const threshold = Number(/>\s*([\d.]+)\s*$/.exec(rule.expr.trim())![1]);
-    const bounds = labelValues(metricsText, 'mlops_http_request_duration_seconds_bucket', 'le').filter((b) => b !== '+Inf').map(Number);
+    const bounds = labelValues(metricsText, 'mlops_http_request_duration_seconds_bucket', 'le')
+      .filter((b) => b !== '+Inf')
+      .map(Number);
     expect(bounds).toContain(threshold);
     expect(Math.max(...bounds)).toBeGreaterThan(threshold);
   });

@@ -3,11 +3,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { TrainedModel } from '../src/models/model';
 import { encodeTarget } from '../src/features/target';
-import { loadData } from '../src/cli/data';
+import { loadData } from '../src/data/load';
 import { runPipeline } from '../src/pipeline/runner';
 import { runStep } from '../src/pipeline/single';
 import { CsvSplitError, splitCsv } from '../src/pipeline/split';
-import { thresholdCurve, thresholdPoint } from '../src/pipeline/threshold';
+import { thresholdCurve, thresholdPoint } from '../src/eval/threshold';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-split-'));
 
@@ -15,7 +15,8 @@ const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-split-'));
 function records(b: Buffer): string[] {
   const s = b.toString('latin1');
   const out: string[] = [];
-  let q = false, start = 0;
+  let q = false,
+    start = 0;
   for (let i = 0; i < s.length; i++) {
     if (s[i] === '"') q = !q;
     else if (!q && s[i] === '\n') {
@@ -102,7 +103,7 @@ describe('splitCsv', () => {
 describe('thresholds', () => {
   test('thresholdPoint agrees with the curve at every threshold', () => {
     const y = Float64Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? 1 : 0));
-    const p = Float64Array.from({ length: 200 }, (_, i) => ((i * 37) % 100) / 100 * 0.6 + (i % 3 === 0 ? 0.3 : 0));
+    const p = Float64Array.from({ length: 200 }, (_, i) => (((i * 37) % 100) / 100) * 0.6 + (i % 3 === 0 ? 0.3 : 0));
     const c = thresholdCurve(y, p);
     const at = thresholdPoint(y, p, c.best.value);
     expect(at.f1).toBeCloseTo(c.best.score, 12);
@@ -167,7 +168,13 @@ steps:
     fs.writeFileSync(path.join(dir, 'data.csv'), classificationCsv(300));
     const sp = await runStep({ uses: 'split', inputs: { data: 'data.csv' }, params: { stratify: 'label' }, cwd: dir });
     expect(sp.ok).toBe(true);
-    const tr = await runStep({ uses: 'train', inputs: { data: 'train.csv' }, params: { target: 'label', model: 'logistic', holdout: 0, features: { exclude: ['id'] } }, outputs: { model: 'm' }, cwd: dir });
+    const tr = await runStep({
+      uses: 'train',
+      inputs: { data: 'train.csv' },
+      params: { target: 'label', model: 'logistic', holdout: 0, features: { exclude: ['id'] } },
+      outputs: { model: 'm' },
+      cwd: dir,
+    });
     expect(tr.ok).toBe(true);
     const ev = await runStep({ uses: 'evaluate', inputs: { model: 'm', data: 'test.csv' }, cwd: dir });
     expect(ev.ok).toBe(true);

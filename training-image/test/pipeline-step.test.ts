@@ -14,7 +14,10 @@ function project(): string {
   const rows = ['day,store,sales'];
   for (let i = 0; i < 50; i++) rows.push(`2024-01-${String((i % 28) + 1).padStart(2, '0')},"s${i % 4}, north",${(i * 13) % 97}`);
   fs.writeFileSync(path.join(dir, 'data.csv'), rows.join('\r\n') + '\r\n');
-  fs.writeFileSync(path.join(dir, 'contract.yaml'), 'version: 1\ncolumns:\n  - { name: day, type: datetime, nullable: false }\n  - { name: store, type: string }\n  - { name: sales, type: number, min: 0, max: 50 }\n');
+  fs.writeFileSync(
+    path.join(dir, 'contract.yaml'),
+    'version: 1\ncolumns:\n  - { name: day, type: datetime, nullable: false }\n  - { name: store, type: string }\n  - { name: sales, type: number, min: 0, max: 50 }\n',
+  );
   return dir;
 }
 
@@ -32,9 +35,24 @@ function mlops(cwd: string, ...args: string[]): { code: number | null; out: stri
 describe('mlops pipeline step (built CLI)', () => {
   t('split: JSON result on stdout, outputs written byte-faithfully', () => {
     const dir = project();
-    const r = mlops(dir, '--uses', 'split', '--inputs', JSON.stringify({ data: 'data.csv' }), '--params', JSON.stringify({ testFraction: 0.2, time: 'day' }), '--outputs', JSON.stringify({ train: 'out/train.csv', test: `file://${dir}/out/test.csv` }));
+    const r = mlops(
+      dir,
+      '--uses',
+      'split',
+      '--inputs',
+      JSON.stringify({ data: 'data.csv' }),
+      '--params',
+      JSON.stringify({ testFraction: 0.2, time: 'day' }),
+      '--outputs',
+      JSON.stringify({ train: 'out/train.csv', test: `file://${dir}/out/test.csv` }),
+    );
     expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, uses: 'split', metrics: { rows: 50, train_rows: 40, test_rows: 10 }, outputs: { train: path.join(dir, 'out/train.csv'), test: path.join(dir, 'out/test.csv') } });
+    expect(r.json).toMatchObject({
+      ok: true,
+      uses: 'split',
+      metrics: { rows: 50, train_rows: 40, test_rows: 10 },
+      outputs: { train: path.join(dir, 'out/train.csv'), test: path.join(dir, 'out/test.csv') },
+    });
     expect(r.json!.summary).toContain('time-ordered');
     const input = fs.readFileSync(path.join(dir, 'data.csv'), 'latin1').split('\r\n').filter(Boolean);
     const train = fs.readFileSync(path.join(dir, 'out/train.csv'), 'latin1').split('\r\n').filter(Boolean);
@@ -42,7 +60,17 @@ describe('mlops pipeline step (built CLI)', () => {
     expect(train[0]).toBe(input[0]);
     expect(test[0]).toBe(input[0]);
     expect([...train.slice(1), ...test.slice(1)].sort()).toEqual(input.slice(1).sort());
-    expect(train.slice(1).map((l) => l.slice(0, 10)).sort().pop()! <= test.slice(1).map((l) => l.slice(0, 10)).sort()[0]!).toBe(true); // the latest days are the test part
+    expect(
+      train
+        .slice(1)
+        .map((l) => l.slice(0, 10))
+        .sort()
+        .pop()! <=
+        test
+          .slice(1)
+          .map((l) => l.slice(0, 10))
+          .sort()[0]!,
+    ).toBe(true); // the latest days are the test part
   });
 
   t('validate: default outputs under --work; a contract violation is a step failure (exit 1) with {code, path, message}', () => {
@@ -70,7 +98,11 @@ describe('mlops pipeline step (built CLI)', () => {
     expect(notObject.json!.error).toMatchObject({ path: '--params', message: expect.stringContaining('must be a JSON object') });
     const unknown = mlops(dir, '--uses', 'splitt', '--inputs', '{"data":"data.csv"}');
     expect(unknown.code).toBe(2);
-    expect(unknown.json!.error).toMatchObject({ code: 'BAD_ARGUMENT', path: '--uses', message: expect.stringContaining('unknown step kind "splitt"; the kinds are validate, split, train') });
+    expect(unknown.json!.error).toMatchObject({
+      code: 'BAD_ARGUMENT',
+      path: '--uses',
+      message: expect.stringContaining('unknown step kind "splitt"; the kinds are validate, split, train'),
+    });
     expect(unknown.err).toContain('unknown step kind');
     const out = mlops(dir, '--uses', 'split', '--inputs', '{"data":"data.csv"}', '--outputs', '{"training":"t.csv"}');
     expect(out.code).toBe(2);
@@ -85,7 +117,11 @@ describe('mlops pipeline step (built CLI)', () => {
     const dir = project();
     const col = mlops(dir, '--uses', 'split', '--inputs', '{"data":"data.csv"}', '--params', '{"stratify":"region"}');
     expect(col.code).toBe(1);
-    expect(col.json!.error).toMatchObject({ code: 'BAD_PARAM', path: '--params.stratify', message: expect.stringContaining("column 'region' is not in the header; columns are day, store, sales") });
+    expect(col.json!.error).toMatchObject({
+      code: 'BAD_PARAM',
+      path: '--params.stratify',
+      message: expect.stringContaining("column 'region' is not in the header; columns are day, store, sales"),
+    });
     const missing = mlops(dir, '--uses', 'split', '--inputs', '{"data":"nope.csv"}');
     expect(missing.code).toBe(1);
     expect(missing.json!.error).toMatchObject({ code: 'BAD_INPUT', path: '--inputs.data', message: expect.stringContaining('nope.csv does not exist') });

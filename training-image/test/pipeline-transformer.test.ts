@@ -23,7 +23,9 @@ const present = fs.existsSync(path.join(EXAMPLE, 'pipeline.yaml')) && fs.existsS
       expect(r.ok).toBe(true);
       expect(r.run.steps.map((s) => s.status)).toEqual(r.run.steps.map(() => 'ok'));
       // the answer's form
-      expect(r.answer).toMatch(/^Peak load is (forecast to first exceed the 24 rating in [A-Z][a-z]+ \d{4} \(80% interval: .+\)|not forecast to exceed the 24 rating by [A-Z][a-z]+ \d{4})/);
+      expect(r.answer).toMatch(
+        /^Peak load is (forecast to first exceed the 24 rating in [A-Z][a-z]+ \d{4} \(80% interval: .+\)|not forecast to exceed the 24 rating by [A-Z][a-z]+ \d{4})/,
+      );
       expect(r.answer).toMatch(/RMSE/);
       // the gate decided and the registry has a champion that was served and scored over HTTP
       expect(r.decision).not.toBeNull();

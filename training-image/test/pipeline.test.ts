@@ -41,7 +41,8 @@ steps:
 
 function writeData(dir: string, slope: number, noise = 1): void {
   const rows = ['date,load'];
-  for (let d = 0; d < 100; d++) rows.push(`${new Date(Date.UTC(2022, 0, 1) + d * 86400e3).toISOString().slice(0, 10)},${(10 + slope * d + noise * (((d * 7919) % 11) / 11 - 0.5)).toFixed(4)}`);
+  for (let d = 0; d < 100; d++)
+    rows.push(`${new Date(Date.UTC(2022, 0, 1) + d * 86400e3).toISOString().slice(0, 10)},${(10 + slope * d + noise * (((d * 7919) % 11) / 11 - 0.5)).toFixed(4)}`);
   fs.writeFileSync(path.join(dir, 'data.csv'), rows.join('\n') + '\n');
 }
 
@@ -73,7 +74,9 @@ steps:
     expect(err).toBeInstanceOf(PipelineError);
     expect(err!.issues.map((i) => i.path)).toEqual(['steps[1].uses']);
     expect(err!.message).toMatch(/steps\[1\]\.uses/);
-    expect(() => parsePipeline(bad.replace('uses: fly', 'uses: train'), 'p.yaml')).toThrow(/DUPLICATE_STEP\] steps\[1\]\.name[\s\S]*inputs\.nope[\s\S]*needs\[0\][\s\S]*has no output 'nothing'/);
+    expect(() => parsePipeline(bad.replace('uses: fly', 'uses: train'), 'p.yaml')).toThrow(
+      /DUPLICATE_STEP\] steps\[1\]\.name[\s\S]*inputs\.nope[\s\S]*needs\[0\][\s\S]*has no output 'nothing'/,
+    );
   });
 
   test('a cycle is refused', () => {

@@ -42,6 +42,17 @@ describe('quality gate', () => {
     expect(gateDecision(c, { r2: 0.83 }, { metrics: { r2: 0.8 }, version: 1 }).passed).toBe(false);
   });
 
+  test('a metric that is not defined for the challenger fails with the reason; one merely absent still says it is absent', () => {
+    const nd = { mape: { on: 'the backtest', why: 'MAPE divides by the true value, and 3 of 30 true values are 0; use mae or rmse instead' } };
+    const d = gateDecision(cfg, { rmse: 1 }, null, null, false, nd);
+    expect(d.passed).toBe(false);
+    expect(d.reasons[0]).toBe("threshold on 'mape': mape is not defined on the backtest: MAPE divides by the true value, and 3 of 30 true values are 0; use mae or rmse instead");
+    expect(gateDecision(checkGateConfig({ metric: 'mape' }), { rmse: 1 }, null, null, false, nd).reasons[0]).toBe(
+      'mape is not defined on the backtest: MAPE divides by the true value, and 3 of 30 true values are 0; use mae or rmse instead',
+    );
+    expect(gateDecision(cfg, { rmse: 1 }, null).reasons[0]).toBe("threshold on 'mape': the challenger has no 'mape' metric (it has rmse)");
+  });
+
   test('a bad gate config names the field, the value and the fix', () => {
     expect(() => checkGateConfig({ metric: 'loss' })).toThrow(/params.direction: metric 'loss' has no known direction; add direction/);
     expect(() => checkGateConfig({ metric: 'rmse', margin: -1 })).toThrow(/params.margin: must be a number ≥ 0. Got -1/);
@@ -118,12 +129,15 @@ describe('local registry', () => {
     30000,
   );
 
-  test('a registration killed before version.json is written is ignored', () => {
+  test('a registration killed before version.json is written is ignored, and its folder and number are reused by the next one', () => {
     const root = path.join(tmp, 'r3');
     const reg = new LocalRegistry(root);
     reg.register('load', m1);
     fs.mkdirSync(path.join(root, 'load', 'versions', '2', '.model.tmp'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'load', '.aliases.json.tmp-999999-1'), '{"champion": 9');
     expect(reg.versions('load').map((v) => v.version)).toEqual([1]);
-    expect(reg.register('load', m2).version.version).toBe(3);
+    expect(reg.register('load', m2).version.version).toBe(2);
+    expect(fs.readdirSync(path.join(root, 'load', 'versions', '2')).sort()).toEqual(['model', 'version.json']);
+    expect(fs.readdirSync(path.join(root, 'load')).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 });

@@ -9,9 +9,10 @@ const DAY = 86_400_000;
 
 /** A growing daily series with weekly seasonality and noise (deterministic). */
 function series(n: number): { times: Float64Array; values: Float64Array } {
-  const times = new Float64Array(n), values = new Float64Array(n);
+  const times = new Float64Array(n),
+    values = new Float64Array(n);
   let s = 7;
-  const rnd = (): number => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const rnd = (): number => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
   for (let i = 0; i < n; i++) {
     times[i] = Date.UTC(2017, 0, 1) + i * DAY;
     values[i] = 12 + 0.01 * i + 1.2 * Math.sin((2 * Math.PI * i) / 7) + 2 * rnd();
@@ -26,12 +27,29 @@ beforeAll(() => {
   const h = series(240);
   const f = new TrendForecaster({ randomState: 0, uncertaintySamples: 300 }).fit(h.times, h.values);
   const sec = forecastSections(f, h, { valueLabel: 'Load daily peak', unit: 'MW', horizon: 365, rating: 17 });
-  answer = transformerAnswer({ rating: 17, unit: 'MW', crossing: sec.crossing, horizonEnd: sec.forecast.forecast.times[364] as number, backtest: sec.backtest as { rmse: number; mae: number; mape: number }, recentPeak: recentPeak(h.values) });
+  answer = transformerAnswer({
+    rating: 17,
+    unit: 'MW',
+    crossing: sec.crossing,
+    horizonEnd: sec.forecast.forecast.times[364] as number,
+    backtest: sec.backtest as { rmse: number; mae: number; mape: number },
+    recentPeak: recentPeak(h.values),
+  });
   forecastInput = {
     title: 'Transformer overload',
     question: 'When will the peak load exceed the rating?',
     answer,
-    run: { id: 'run-0001', pipeline: 'transformer-overload', startedAt: '2024-01-01T10:00:00Z', finishedAt: '2024-01-01T10:00:05Z', gitCommit: 'abc123', steps: [{ name: 'validate', uses: 'validate', status: 'ran', durationMs: 120 }, { name: 'train', uses: 'forecast', status: 'cached', durationMs: 2 }] },
+    run: {
+      id: 'run-0001',
+      pipeline: 'transformer-overload',
+      startedAt: '2024-01-01T10:00:00Z',
+      finishedAt: '2024-01-01T10:00:05Z',
+      gitCommit: 'abc123',
+      steps: [
+        { name: 'validate', uses: 'validate', status: 'ran', durationMs: 120 },
+        { name: 'train', uses: 'forecast', status: 'cached', durationMs: 2 },
+      ],
+    },
     forecast: sec.forecast,
     backtest: sec.backtest,
     metrics: [{ label: 'backtest', values: { rmse: 1.2, mae: 0.9, mape: 0.07 }, chosen: true }],
@@ -53,12 +71,38 @@ const classificationInput = (): ReportInput => {
       positiveLabel: 'Yes',
       threshold: { value: 0.35, metric: 'f1', score: 0.63 },
       curve: { thresholds, precision: thresholds.map((t) => 0.3 + 0.6 * t), recall: thresholds.map((t) => 1 - t * 0.9), f1: thresholds.map((t) => 0.5 + 0.1 * Math.sin(t * 3)) },
-      confusion: { labels: ['No', 'Yes'], matrix: [[900, 135], [80, 294]] },
+      confusion: {
+        labels: ['No', 'Yes'],
+        matrix: [
+          [900, 135],
+          [80, 294],
+        ],
+      },
     },
     tuning: [{ model: 'gbdt', trials: 10, metric: 'log_loss', best: 0.41, bestParams: { learningRate: 0.05, maxLeafNodes: 15 }, sampler: 'tpe' }],
-    importance: { features: ['tenure', 'Contract_Month-to-month', 'MonthlyCharges', 'gender_Male'], values: Float64Array.from([0.06, 0.04, 0.02, -0.001]), std: [0.01, 0.005, 0.004, 0.001], kind: 'permutation', metric: 'roc_auc' },
-    dataQuality: { source: 'churn.csv', rows: 7043, ok: false, total: 2, counts: [{ code: 'NULL_VALUE', column: 'TotalCharges', count: 2 }], violations: [{ code: 'NULL_VALUE', message: "row 489, column 'TotalCharges': missing value" }] },
-    gate: { passed: false, decision: 'rejected: champion stays v1', metric: 'roc_auc', challenger: 0.85, champion: 0.86, reasons: ['roc_auc 0.85 does not beat the champion 0.86'] },
+    importance: {
+      features: ['tenure', 'Contract_Month-to-month', 'MonthlyCharges', 'gender_Male'],
+      values: Float64Array.from([0.06, 0.04, 0.02, -0.001]),
+      std: [0.01, 0.005, 0.004, 0.001],
+      kind: 'permutation',
+      metric: 'roc_auc',
+    },
+    dataQuality: {
+      source: 'churn.csv',
+      rows: 7043,
+      ok: false,
+      total: 2,
+      counts: [{ code: 'NULL_VALUE', column: 'TotalCharges', count: 2 }],
+      violations: [{ code: 'NULL_VALUE', message: "row 489, column 'TotalCharges': missing value" }],
+    },
+    gate: {
+      passed: false,
+      decision: 'rejected: champion stays v1',
+      metric: 'roc_auc',
+      challenger: 0.85,
+      champion: 0.86,
+      reasons: ['roc_auc 0.85 does not beat the champion 0.86'],
+    },
   };
 };
 
@@ -85,14 +129,21 @@ function checkPng(png: Buffer): { width: number; height: number } {
   expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
   let off = 8;
   const idat: Buffer[] = [];
-  let width = 0, height = 0, bitDepth = 0, colorType = 0, sawEnd = false;
+  let width = 0,
+    height = 0,
+    bitDepth = 0,
+    colorType = 0,
+    sawEnd = false;
   while (off < png.length) {
     const len = png.readUInt32BE(off);
     const type = png.subarray(off + 4, off + 8).toString('latin1');
     const data = png.subarray(off + 8, off + 8 + len);
     expect(png.readUInt32BE(off + 8 + len)).toBe(zlib.crc32(png.subarray(off + 4, off + 8 + len)));
     if (type === 'IHDR') {
-      width = data.readUInt32BE(0); height = data.readUInt32BE(4); bitDepth = data[8]!; colorType = data[9]!;
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      bitDepth = data[8]!;
+      colorType = data[9]!;
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') sawEnd = true;
     off += 12 + len;
@@ -187,7 +238,10 @@ describe('writeReport', () => {
       forecast: { valueLabel: 'x', history: { times: ['2020-01-01', 'soon'], values: [1] }, forecast: { times: [], mean: [], lower: [], upper: [] } },
       importance: { features: ['a', 'b'], values: [1] },
     };
-    const err = await renderReport(bad as never).then(() => null, (e: unknown) => e);
+    const err = await renderReport(bad as never).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ReportError);
     const issues = (err as ReportError).issues;
     expect(issues.every((i) => i.code === 'BAD_REPORT_INPUT')).toBe(true);
@@ -199,7 +253,10 @@ describe('writeReport', () => {
   test('fails with REPORT_WRITE_FAILED when the directory cannot be written', async () => {
     const file = path.join(dir, 'a-file');
     fs.writeFileSync(file, 'x');
-    await expect(writeReport(path.join(file, 'sub'), { title: 't', run: { id: 'r' } })).rejects.toMatchObject({ name: 'ReportError', issues: [expect.objectContaining({ code: 'REPORT_WRITE_FAILED' })] });
+    await expect(writeReport(path.join(file, 'sub'), { title: 't', run: { id: 'r' } })).rejects.toMatchObject({
+      name: 'ReportError',
+      issues: [expect.objectContaining({ code: 'REPORT_WRITE_FAILED' })],
+    });
   });
 });
 

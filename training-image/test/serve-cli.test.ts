@@ -20,9 +20,13 @@ beforeAll(() => {
 });
 
 /** Spawns `mlops serve` and resolves with its URL once it reports ready. */
-function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; exit: Promise<number | null>; stderr: () => string; stdout: () => string }> {
+function spawnServe(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string; exit: Promise<number | null>; stderr: () => string; stdout: () => string }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  let out = '',
+    err = '';
   child.stdout!.on('data', (c) => (out += c));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
@@ -51,11 +55,21 @@ function slowPost(url: string, body: string): { finish(): void; done: Promise<{ 
   const half = Math.floor(body.length / 2);
   let req!: http.ClientRequest;
   const done = new Promise<{ status: number; body: string; connection?: string }>((resolve, reject) => {
-    req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let b = '';
-      res.on('data', (c) => (b += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: b, connection: res.headers.connection }));
-    });
+    req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: b, connection: res.headers.connection }));
+      },
+    );
     req.on('error', reject);
     req.write(body.slice(0, half));
   });
@@ -82,7 +96,11 @@ describe('mlops serve (spawned)', () => {
     }
     expect(await s.exit).toBe(0);
     expect(s.stderr()).toMatch(/SIGTERM: draining 5 in-flight request/);
-    const logs = s.stdout().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; status?: number });
+    const logs = s
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; status?: number });
     expect(logs.filter((l) => l.msg === 'request' && l.status === 200)).toHaveLength(5);
     expect(logs.some((l) => l.msg === 'drained')).toBe(true);
   });
@@ -109,7 +127,12 @@ describe('mlops serve (spawned)', () => {
     expect(s.stderr()).toContain(`listening on 0.0.0.0:${port} (every IPv4 interface); local URL http://127.0.0.1:${port}`);
     expect(s.stderr()).toContain(`ready on 0.0.0.0:${port} (every IPv4 interface)`);
     // JSON logs are flushed by the time the process exits.
-    const listening = s.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'listening');
+    const listening = s
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'listening');
     expect(listening).toMatchObject({ address: '0.0.0.0', port, listen: `0.0.0.0:${port} (every IPv4 interface)`, host: '0.0.0.0' });
     expect(loop.stderr()).toMatch(/listening on 127\.0\.0\.1:\d+; local URL http:\/\/127\.0\.0\.1:\d+/);
   });

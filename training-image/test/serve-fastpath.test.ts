@@ -13,7 +13,22 @@ import { DataProfile } from '../src/models/profile';
 import { compileRegressor, CompactEnsemble } from '../src/serve/compact';
 import { DriftMonitor } from '../src/serve/drift';
 import { bucketOf } from '../src/models/profile';
-import { Logger, ScoringApp, serveConfig, loadServingModel, frameFromTable, singleRecord, tableFromJson, ServeMetrics, SingleRowFramer, ROW_KEY_BYTES, PayloadProtocol, newRequestId, requestId, nowIso } from '../src/serve';
+import {
+  Logger,
+  ScoringApp,
+  serveConfig,
+  loadServingModel,
+  frameFromTable,
+  singleRecord,
+  tableFromJson,
+  ServeMetrics,
+  SingleRowFramer,
+  ROW_KEY_BYTES,
+  PayloadProtocol,
+  newRequestId,
+  requestId,
+  nowIso,
+} from '../src/serve';
 import { GOOD_ROW, makeModelDir } from './serve-fixtures';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-serve-fast-'));
@@ -103,7 +118,9 @@ describe('single-record fast path', () => {
     for (const rec of [GOOD_ROW, { ...GOOD_ROW, b: null, a: 2 }, { ...GOOD_ROW, when: '2023-12-31 23:00:00', c: 'y' }]) {
       const one = JSON.parse((await app.inject({ method: 'POST', url: '/invocations', body: { instances: [rec] } })).body) as { predictions: number[] };
       const two = JSON.parse((await app.inject({ method: 'POST', url: '/invocations', body: { instances: [rec, rec] } })).body) as { predictions: number[] };
-      const split = JSON.parse((await app.inject({ method: 'POST', url: '/invocations', body: { dataframe_split: { columns: Object.keys(rec), data: [Object.values(rec)] } } })).body) as { predictions: number[] };
+      const split = JSON.parse(
+        (await app.inject({ method: 'POST', url: '/invocations', body: { dataframe_split: { columns: Object.keys(rec), data: [Object.values(rec)] } } })).body,
+      ) as { predictions: number[] };
       expect(one.predictions).toHaveLength(1);
       expect(Object.is(one.predictions[0], two.predictions[0])).toBe(true);
       expect(Object.is(one.predictions[0], split.predictions[0])).toBe(true);
@@ -139,7 +156,10 @@ describe('packed tree ensemble', () => {
 
 describe('drift and metrics bookkeeping', () => {
   test('the incremental PSI stays equal to the recomputed one (and alerts once)', () => {
-    const profile: DataProfile = { format: 'mlops-profile/1', columns: [{ name: 'a', type: 'number', edges: [0.1, 0.2, 0.3, 0.5, 0.7, 0.9], freq: [0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.1, 0] }] } as unknown as DataProfile;
+    const profile: DataProfile = {
+      format: 'mlops-profile/1',
+      columns: [{ name: 'a', type: 'number', edges: [0.1, 0.2, 0.3, 0.5, 0.7, 0.9], freq: [0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.1, 0] }],
+    } as unknown as DataProfile;
     let alerts = 0;
     let refAlerts = 0;
     const settings = { threshold: 0.2, window: 300, minRows: 50, webhookUrl: null };
@@ -163,7 +183,7 @@ describe('drift and metrics bookkeeping', () => {
     expect(m.report().features[0]!.psi).toBe(w.exactPsi());
   });
 
-  test('request metrics expose prom-client\'s counter and histogram text', async () => {
+  test("request metrics expose prom-client's counter and histogram text", async () => {
     const m = new ServeMetrics(() => null, false);
     m.request('/invocations', 'POST', 200, 0.0007);
     m.request('/invocations', 'POST', 200, 3);
@@ -171,9 +191,15 @@ describe('drift and metrics bookkeeping', () => {
     m.predicted('mlflow', 2);
     m.predicted('mlflow', 1);
     const body = (await m.render()).body;
-    expect(body).toContain('# TYPE mlops_http_requests_total counter\nmlops_http_requests_total{route="/invocations",method="POST",status="200"} 2\nmlops_http_requests_total{route="/ping",method="GET",status="503"} 1');
-    expect(body).toContain('mlops_http_request_duration_seconds_bucket{le="0.0005",route="/invocations",method="POST",status="200"} 0\nmlops_http_request_duration_seconds_bucket{le="0.001",route="/invocations",method="POST",status="200"} 1');
-    expect(body).toContain('mlops_http_request_duration_seconds_bucket{le="+Inf",route="/invocations",method="POST",status="200"} 2\nmlops_http_request_duration_seconds_sum{route="/invocations",method="POST",status="200"} 3.0007\nmlops_http_request_duration_seconds_count{route="/invocations",method="POST",status="200"} 2');
+    expect(body).toContain(
+      '# TYPE mlops_http_requests_total counter\nmlops_http_requests_total{route="/invocations",method="POST",status="200"} 2\nmlops_http_requests_total{route="/ping",method="GET",status="503"} 1',
+    );
+    expect(body).toContain(
+      'mlops_http_request_duration_seconds_bucket{le="0.0005",route="/invocations",method="POST",status="200"} 0\nmlops_http_request_duration_seconds_bucket{le="0.001",route="/invocations",method="POST",status="200"} 1',
+    );
+    expect(body).toContain(
+      'mlops_http_request_duration_seconds_bucket{le="+Inf",route="/invocations",method="POST",status="200"} 2\nmlops_http_request_duration_seconds_sum{route="/invocations",method="POST",status="200"} 3.0007\nmlops_http_request_duration_seconds_count{route="/invocations",method="POST",status="200"} 2',
+    );
     expect(body).toContain('mlops_predictions_total{protocol="mlflow"} 3');
     m.predicted('mlflow', 4);
     expect((await m.render()).body).toContain('mlops_predictions_total{protocol="mlflow"} 7');
@@ -236,9 +262,30 @@ describe('byte-level single-record reader (SingleRowFramer.fromJson)', () => {
   });
 
   test('numbers: exactly the values JSON.parse gives (the exact decimal fast path and the Number() path)', () => {
-    const literals = ['0', '-0', '0.1', '-3.25', '9.999999999999999', '1e2', '1E-3', '2.5e+0', '-0.0', '0.000000000000000000000001',
-      '123456789012345.6', '12345678901234567', '9007199254740993', '0.30000000000000004', '4.35', '1.7976931348623157e308',
-      '5e-324', '7.0000000000000001', '1234567.891', '0.1e1', '100000000000000000000000', '3.141592653589793238'];
+    const literals = [
+      '0',
+      '-0',
+      '0.1',
+      '-3.25',
+      '9.999999999999999',
+      '1e2',
+      '1E-3',
+      '2.5e+0',
+      '-0.0',
+      '0.000000000000000000000001',
+      '123456789012345.6',
+      '12345678901234567',
+      '9007199254740993',
+      '0.30000000000000004',
+      '4.35',
+      '1.7976931348623157e308',
+      '5e-324',
+      '7.0000000000000001',
+      '1234567.891',
+      '0.1e1',
+      '100000000000000000000000',
+      '3.141592653589793238',
+    ];
     let accepted = 0;
     for (const lit of literals) {
       const got = read(`{"instances":[${rec().replace('"b":-1', `"b":${lit}`)}]}`);
@@ -252,18 +299,66 @@ describe('byte-level single-record reader (SingleRowFramer.fromJson)', () => {
 
   test('declines (never misreads) what it does not take: bad JSON, escapes, extra keys, params, nesting, several rows', () => {
     const declined = [
-      '', '   ', '[]', `[${rec()}]`, '{}', '{"instances":[]}', `{"instances":[${rec()},${rec()}]}`,
-      `{"instances":[${rec()}],"params":{"x":1}}`, `{"instances":[${rec()}],"params":null}`, `{"instances":[${rec({ extra: 1 })}]}`,
-      `{"instances":[${rec({ y: 2 })}]}`, `{"instances":[${rec()}],"instances":[${rec()}]}`, `{"instances":[${rec()}]}x`,
-      `\ufeff{"instances":[${rec()}]}`, `{"instances":[${rec()},]}`, `{"instances":[${rec()}],}`, `{"instances":[${rec().replace('}', ',}')}]}`,
-      `{"instances":[${rec().replace('"a":0.5,', '"a":0.5,"a":0.5,')}]}`, `{"instances":[${rec().replace('"p"', '"\\u0070"')}]}`,
-      `{"instances":[${rec().replace('"a"', '"\\u0061"')}]}`, `{"instances":[${rec({ d: 'é' })}]}`, `{"instances":[${rec({ d: 'a\tb' }).replace('\\t', '\t')}]}`,
-      `{"instances":[${rec({ b: { x: 1 } })}]}`, `{"instances":[${rec({ b: [1] })}]}`, `{"instances":[${rec({ a: '0.5' })}]}`,
-      `{"instances":[${rec({ a: 11 })}]}`, `{"instances":[${rec({ a: null })}]}`, `{"instances":[${rec({ c: 'w' })}]}`, `{"instances":[${rec({ when: 5 })}]}`,
-      `{"instances":[${rec({ when: 'yesterday' })}]}`, `{"instances":[[0.5,-1,"z","p","2024-02-01"]]}`, `{"dataframe_split":{"columns":["a"],"data":[[1]]}}`,
-      ...['01', '1.', '.5', '-', '+1', '1e', '1e+', '--1', '0x10', 'NaN', 'Infinity', '-Infinity', '1_000', '1.2.3', '00', '-01', '1e400', 'nul', 'tru', 'fals', 'nulll', 'True']
-        .map((lit) => `{"instances":[${rec().replace('"b":-1', `"b":${lit}`)}]}`),
-      `{"instances":[${rec()}`, `{"instances":[${rec().slice(0, -2)}]}`, `{"instances" [${rec()}]}`, `{instances:[${rec()}]}`,
+      '',
+      '   ',
+      '[]',
+      `[${rec()}]`,
+      '{}',
+      '{"instances":[]}',
+      `{"instances":[${rec()},${rec()}]}`,
+      `{"instances":[${rec()}],"params":{"x":1}}`,
+      `{"instances":[${rec()}],"params":null}`,
+      `{"instances":[${rec({ extra: 1 })}]}`,
+      `{"instances":[${rec({ y: 2 })}]}`,
+      `{"instances":[${rec()}],"instances":[${rec()}]}`,
+      `{"instances":[${rec()}]}x`,
+      `\ufeff{"instances":[${rec()}]}`,
+      `{"instances":[${rec()},]}`,
+      `{"instances":[${rec()}],}`,
+      `{"instances":[${rec().replace('}', ',}')}]}`,
+      `{"instances":[${rec().replace('"a":0.5,', '"a":0.5,"a":0.5,')}]}`,
+      `{"instances":[${rec().replace('"p"', '"\\u0070"')}]}`,
+      `{"instances":[${rec().replace('"a"', '"\\u0061"')}]}`,
+      `{"instances":[${rec({ d: 'é' })}]}`,
+      `{"instances":[${rec({ d: 'a\tb' }).replace('\\t', '\t')}]}`,
+      `{"instances":[${rec({ b: { x: 1 } })}]}`,
+      `{"instances":[${rec({ b: [1] })}]}`,
+      `{"instances":[${rec({ a: '0.5' })}]}`,
+      `{"instances":[${rec({ a: 11 })}]}`,
+      `{"instances":[${rec({ a: null })}]}`,
+      `{"instances":[${rec({ c: 'w' })}]}`,
+      `{"instances":[${rec({ when: 5 })}]}`,
+      `{"instances":[${rec({ when: 'yesterday' })}]}`,
+      `{"instances":[[0.5,-1,"z","p","2024-02-01"]]}`,
+      `{"dataframe_split":{"columns":["a"],"data":[[1]]}}`,
+      ...[
+        '01',
+        '1.',
+        '.5',
+        '-',
+        '+1',
+        '1e',
+        '1e+',
+        '--1',
+        '0x10',
+        'NaN',
+        'Infinity',
+        '-Infinity',
+        '1_000',
+        '1.2.3',
+        '00',
+        '-01',
+        '1e400',
+        'nul',
+        'tru',
+        'fals',
+        'nulll',
+        'True',
+      ].map((lit) => `{"instances":[${rec().replace('"b":-1', `"b":${lit}`)}]}`),
+      `{"instances":[${rec()}`,
+      `{"instances":[${rec().slice(0, -2)}]}`,
+      `{"instances" [${rec()}]}`,
+      `{instances:[${rec()}]}`,
     ];
     for (const text of declined) expect(read(text)).toBeNull();
     // Protocol keys: Vertex takes only `instances`; MLflow not Azure's `data`.
@@ -315,9 +410,19 @@ describe('byte-level single-record reader (SingleRowFramer.fromJson)', () => {
     };
     app.setModel(model);
     for (const row of [GOOD_ROW, { ...GOOD_ROW, b: null, a: 2.75 }, { ...GOOD_ROW, when: '2023-12-31 23:00:00', c: 'y', d: 'q' }]) {
-      const fast = await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ instances: [row] })) });
+      const fast = await app.inject({
+        method: 'POST',
+        url: '/invocations',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ instances: [row] })),
+      });
       // `params` keeps the body off the byte-level reader (JSON.parse, then the record validator).
-      const parsed = await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [row], params: {} }) });
+      const parsed = await app.inject({
+        method: 'POST',
+        url: '/invocations',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instances: [row], params: {} }),
+      });
       expect(fast.status).toBe(200);
       expect(fast.body).toBe(parsed.body);
     }
@@ -334,7 +439,7 @@ function nextDouble(x: number, up: boolean): number {
   if (x === 0) return up ? Number.MIN_VALUE : -Number.MIN_VALUE;
   const f = new Float64Array([x]);
   const b = new BigInt64Array(f.buffer);
-  b[0] = b[0]! + ((x > 0) === up ? 1n : -1n);
+  b[0] = b[0]! + (x > 0 === up ? 1n : -1n);
   return f[0]!;
 }
 
@@ -452,7 +557,11 @@ describe('drift window buckets and request ids', () => {
       log.line(',"level":"warn","msg":"request","reqId":"id-3","method":"POST","path":"/x","status":400,"ms":0.1,"code":"BAD_JSON","error":"e"');
       for (let i = 0; i < 1500; i++) log.access('info', `bulk-${i}`, 'POST', '"/invocations"', 200, i / 100, 1); // past the record buffer
       log.flush();
-      const lines = written.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = written
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const strip = ({ time, ...rest }: Record<string, unknown>): Record<string, unknown> => {
         expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         return rest;

@@ -26,7 +26,10 @@ export function syntheticCsv(n = 400, seed = 11): string {
   const rng = new Rng(seed);
   const lines = ['id,a,b,c,d,when,y,label'];
   for (let i = 0; i < n; i++) {
-    const a = rng.normal(), b = rng.normal(), c = ['x', 'y', 'z'][rng.int(3)]!, d = ['p', 'q'][rng.int(2)]!;
+    const a = rng.normal(),
+      b = rng.normal(),
+      c = ['x', 'y', 'z'][rng.int(3)]!,
+      d = ['p', 'q'][rng.int(2)]!;
     const y = 3 * a - 2 * b + (c === 'z' ? 5 : 0) + 0.3 * rng.normal();
     const when = new Date(Date.UTC(2024, 0, 1) + i * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
     lines.push(`${i},${a.toFixed(4)},${i % 50 === 5 ? '' : b.toFixed(4)},${c},${d},${when},${y.toFixed(4)},${y > 1.5 ? 'high' : 'low'}`);
@@ -35,7 +38,10 @@ export function syntheticCsv(n = 400, seed = 11): string {
 }
 
 /** Trains a model on the synthetic data and writes its directory (with contract.yaml and profile.json). */
-export function makeModelDir(dir: string, o: { task?: 'regression' | 'classification'; model?: 'gbdt' | 'linear' | 'logistic'; contract?: boolean; features?: FeatureConfig } = {}): string {
+export function makeModelDir(
+  dir: string,
+  o: { task?: 'regression' | 'classification'; model?: 'gbdt' | 'linear' | 'logistic'; contract?: boolean; features?: FeatureConfig } = {},
+): string {
   const task = o.task ?? 'regression';
   const target = task === 'regression' ? 'y' : 'label';
   const contract = o.contract === false ? null : parseContract(CONTRACT);
@@ -74,14 +80,19 @@ export const GOOD_ROW = { a: 0.5, b: -1, c: 'z', d: 'p', when: '2024-02-01 00:00
 export function copyDir(src: string, dest: string): void {
   fs.mkdirSync(dest, { recursive: true });
   for (const e of fs.readdirSync(src, { withFileTypes: true })) {
-    const s = path.join(src, e.name), d = path.join(dest, e.name);
+    const s = path.join(src, e.name),
+      d = path.join(dest, e.name);
     if (e.isDirectory()) copyDir(s, d);
     else fs.copyFileSync(s, d);
   }
 }
 
 /** A loopback HTTP server emulating the GCS JSON API endpoints @google-cloud/storage calls to list and download objects. */
-export async function gcsEmulator(bucket: string, objects: Record<string, Buffer>, o: { hold?: Promise<void> } = {}): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+export async function gcsEmulator(
+  bucket: string,
+  objects: Record<string, Buffer>,
+  o: { hold?: Promise<void> } = {},
+): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
   const http = await import('http');
   const requests: string[] = [];
   const server = http.createServer(async (req, res) => {
@@ -94,11 +105,27 @@ export async function gcsEmulator(bucket: string, objects: Record<string, Buffer
       res.end(JSON.stringify({ error: { code: 404, message: 'Not Found' } }));
       return;
     }
-    const meta = (name: string): Record<string, unknown> => ({ kind: 'storage#object', bucket, name, id: `${bucket}/${name}`, size: String(objects[name]!.length), generation: '1', contentType: 'application/octet-stream' });
+    const meta = (name: string): Record<string, unknown> => ({
+      kind: 'storage#object',
+      bucket,
+      name,
+      id: `${bucket}/${name}`,
+      size: String(objects[name]!.length),
+      generation: '1',
+      contentType: 'application/octet-stream',
+    });
     if (!m[2]) {
       const prefix = u.searchParams.get('prefix') ?? '';
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'storage#objects', items: Object.keys(objects).filter((k) => k.startsWith(prefix)).sort().map(meta) }));
+      res.end(
+        JSON.stringify({
+          kind: 'storage#objects',
+          items: Object.keys(objects)
+            .filter((k) => k.startsWith(prefix))
+            .sort()
+            .map(meta),
+        }),
+      );
       return;
     }
     const name = decodeURIComponent(m[2]);
@@ -117,7 +144,15 @@ export async function gcsEmulator(bucket: string, objects: Record<string, Buffer
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 /** Every file of a model directory as GCS objects under `prefix`. */

@@ -115,7 +115,8 @@ describe('scoring server', () => {
       const v = await c.send('GET', '/version');
       expect(v.status).toBe(200);
       expect(v.body.trim()).toMatch(/^\d+\.\d+\.\d+/);
-      const cols = Object.keys(GOOD_ROW), vals = Object.values(GOOD_ROW);
+      const cols = Object.keys(GOOD_ROW),
+        vals = Object.values(GOOD_ROW);
       const bodies = [
         { dataframe_split: { columns: cols, data: [vals] } },
         { dataframe_records: [GOOD_ROW], params: { anything: 1 } },
@@ -157,11 +158,26 @@ describe('scoring server', () => {
     const P = env.AIP_PREDICT_ROUTE;
     const J = { 'content-type': 'application/json' };
     const C = { 'content-type': 'text/csv' };
-    type Case = [name: string, method: string, url: string, body: string | Buffer | object | undefined, headers: Record<string, string>, status: number, code: RegExp, message: RegExp];
+    type Case = [
+      name: string,
+      method: string,
+      url: string,
+      body: string | Buffer | object | undefined,
+      headers: Record<string, string>,
+      status: number,
+      code: RegExp,
+      message: RegExp,
+    ];
     const cases: Case[] = [];
     const row = (over: Record<string, unknown>): Record<string, unknown> => ({ ...GOOD_ROW, ...over });
     const without = (k: string): Record<string, unknown> => Object.fromEntries(Object.entries(GOOD_ROW).filter(([x]) => x !== k));
-    for (const [route, key] of [['/invocations', 'instances'], [P, 'instances'], ['/score', 'data'], ['/invocations', 'dataframe_records'], ['/invocations', 'inputs']] as const) {
+    for (const [route, key] of [
+      ['/invocations', 'instances'],
+      [P, 'instances'],
+      ['/score', 'data'],
+      ['/invocations', 'dataframe_records'],
+      ['/invocations', 'inputs'],
+    ] as const) {
       const w = (rows: unknown): object => ({ [key]: rows });
       const add = (name: string, body: string | object | undefined, status: number, code: RegExp, message: RegExp, headers: Record<string, string> = J): void => {
         cases.push([`${route} ${key}: ${name}`, 'POST', route, body, headers, status, code, message]);
@@ -209,7 +225,14 @@ describe('scoring server', () => {
       ['dataframe_split ragged', { dataframe_split: { columns: Object.keys(GOOD_ROW), data: [[1, 2]] } }, J, 400, /RAGGED_ROW/, /has 2 values but there are 5 columns/],
       ['dataframe_split index mismatch', { dataframe_split: { columns: Object.keys(GOOD_ROW), index: [1, 2], data: [Object.values(GOOD_ROW)] } }, J, 400, /BAD_PAYLOAD/, /index/],
       ['dataframe_split unknown key', { dataframe_split: { columns: [], data: [], orient: 'x' } }, J, 400, /BAD_PAYLOAD/, /unknown key 'orient'/],
-      ['dataframe_split duplicate column', { dataframe_split: { columns: ['a', 'a', 'b', 'c', 'd', 'when'], data: [[1, 1, 1, 'x', 'p', '2024-01-01']] } }, J, 400, /DUPLICATE_COLUMN/, /given twice/],
+      [
+        'dataframe_split duplicate column',
+        { dataframe_split: { columns: ['a', 'a', 'b', 'c', 'd', 'when'], data: [[1, 1, 1, 'x', 'p', '2024-01-01']] } },
+        J,
+        400,
+        /DUPLICATE_COLUMN/,
+        /given twice/,
+      ],
       ['dataframe_records of lists', { dataframe_records: [[1, 2]] }, J, 400, /BAD_PAYLOAD/, /list of objects/],
       ['columnar inputs ragged', { inputs: { a: [1, 2], b: [1] } }, J, 400, /RAGGED_ROW/, /one value per row/],
       ['columnar inputs not lists', { inputs: { a: 1 } }, J, 400, /BAD_PAYLOAD/, /must be a list of values/],
@@ -297,7 +320,13 @@ describe('health before and after loading', () => {
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
     const gcs = await gcsEmulator('models-bucket', dirAsObjects(REG, 'runs/7/model'), { hold });
-    const s = await startServer({ port: 0, host: '127.0.0.1', env: { AIP_STORAGE_URI: 'gs://models-bucket/runs/7/model', MLOPS_GCS_ENDPOINT: gcs.url, AIP_HEALTH_ROUTE: '/healthz' }, sagemakerModelDir: path.join(tmp, 'no-such-opt-ml'), ...quiet });
+    const s = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      env: { AIP_STORAGE_URI: 'gs://models-bucket/runs/7/model', MLOPS_GCS_ENDPOINT: gcs.url, AIP_HEALTH_ROUTE: '/healthz' },
+      sagemakerModelDir: path.join(tmp, 'no-such-opt-ml'),
+      ...quiet,
+    });
     try {
       const h1 = await fetch(`${s.url}/healthz`);
       expect(h1.status).toBe(503);
@@ -352,7 +381,9 @@ describe('model location order', () => {
       expect(fs.existsSync(path.join(dl, 'manifest.json'))).toBe(true);
       expect(fs.existsSync(path.join(dl, 'other.txt'))).toBe(false);
       expect(loadServingModel(loc.dir).task).toBe('classification');
-      await expect(locateModel({ env: { AIP_STORAGE_URI: 'gs://bk1/empty', MLOPS_GCS_ENDPOINT: gcs.url }, sagemakerModelDir: path.join(tmp, 'absent'), downloadDir: path.join(tmp, 'dl2') })).rejects.toThrow(/has no objects/);
+      await expect(
+        locateModel({ env: { AIP_STORAGE_URI: 'gs://bk1/empty', MLOPS_GCS_ENDPOINT: gcs.url }, sagemakerModelDir: path.join(tmp, 'absent'), downloadDir: path.join(tmp, 'dl2') }),
+      ).rejects.toThrow(/has no objects/);
     } finally {
       await gcs.close();
     }
@@ -368,7 +399,12 @@ describe('models and formats', () => {
     const b = JSON.parse(r.body);
     expect(b.predictions).toEqual(['high', 'low']);
     expect(b.probabilities[0].high + b.probabilities[0].low).toBeCloseTo(1, 9);
-    const csv = await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json', accept: 'text/csv' }, body: JSON.stringify({ instances: [GOOD_ROW] }) });
+    const csv = await app.inject({
+      method: 'POST',
+      url: '/invocations',
+      headers: { 'content-type': 'application/json', accept: 'text/csv' },
+      body: JSON.stringify({ instances: [GOOD_ROW] }),
+    });
     expect(csv.body).toBe('high\n');
   });
 
@@ -390,7 +426,8 @@ describe('models and formats', () => {
 
   test('forecast model: rows carry the time column; predictions are {mean, lower, upper}', async () => {
     const csv = ['date,load'];
-    for (let i = 0; i < 24 * 60; i++) csv.push(`${new Date(Date.UTC(2024, 0, 1) + i * 3600e3).toISOString().slice(0, 19).replace('T', ' ')},${(10 + 0.01 * i + 3 * Math.sin((2 * Math.PI * i) / 24)).toFixed(3)}`);
+    for (let i = 0; i < 24 * 60; i++)
+      csv.push(`${new Date(Date.UTC(2024, 0, 1) + i * 3600e3).toISOString().slice(0, 19).replace('T', ' ')},${(10 + 0.01 * i + 3 * Math.sin((2 * Math.PI * i) / 24)).toFixed(3)}`);
     fs.writeFileSync(path.join(tmp, 'series.csv'), csv.join('\n') + '\n');
     const dir = path.join(tmp, 'fc');
     trainForecastModel({ data: path.join(tmp, 'series.csv'), out: dir, time: 'date', value: 'load', horizon: 48 });
@@ -434,10 +471,15 @@ describe('drift monitoring', () => {
     const s = await startServer({ model: REG, port: 0, host: '127.0.0.1', env: { MLOPS_DRIFT_WEBHOOK_URL: hookUrl, MLOPS_DRIFT_MIN_ROWS: '100' }, ...quiet });
     try {
       await s.ready;
-      const post = (rows: object[]): Promise<Response> => fetch(`${s.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: rows }) });
+      const post = (rows: object[]): Promise<Response> =>
+        fetch(`${s.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataframe_records: rows }) });
       // In-distribution traffic first: no alert.
       // A fresh sample from the training distribution (another seed).
-      const lines = syntheticCsv(300, 99).trim().split('\n').slice(1).map((l) => l.split(','));
+      const lines = syntheticCsv(300, 99)
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
       const same = lines.map((f) => ({ a: Number(f[1]), b: f[2] === '' ? null : Number(f[2]), c: f[3], d: f[4], when: f[5] }));
       expect((await post(same)).status).toBe(200);
       await s.app.flush();

@@ -40,7 +40,8 @@ function smallCsv(rows: number, seed: number): string {
   const rng = new Rng(seed);
   const lines = ['a,b,y'];
   for (let i = 0; i < rows; i++) {
-    const a = rng.normal(), b = rng.normal();
+    const a = rng.normal(),
+      b = rng.normal();
     lines.push(`${a.toFixed(4)},${b.toFixed(4)},${(3 * a - 2 * b + 0.1 * rng.normal()).toFixed(4)}`);
   }
   return lines.join('\n') + '\n';
@@ -65,7 +66,8 @@ function jobTmp(name: string): string {
 function start(script: string, args: string[], env: NodeJS.ProcessEnv): Job {
   const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  let out = '', err = '';
+  let out = '',
+    err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
@@ -121,7 +123,9 @@ describe('mlops train (local) stopped while fitting', () => {
     const before = fs.readFileSync(path.join(out, 'manifest.json'), 'utf8');
 
     const tmpdir = jobTmp('local');
-    const job = start(BIN, ['train', '--data', BIKE, '--target', 'cnt', '--drop', BIKE_DROP, '--model', 'gbdt', '--params', LONG_GBDT, '--holdout', '0', '--out', out], { TMPDIR: tmpdir });
+    const job = start(BIN, ['train', '--data', BIKE, '--target', 'cnt', '--drop', BIKE_DROP, '--model', 'gbdt', '--params', LONG_GBDT, '--holdout', '0', '--out', out], {
+      TMPDIR: tmpdir,
+    });
     await job.waitFor(/fitting final gbdt/);
     await new Promise((r) => setTimeout(r, 700)); // well inside the tree fitting
     const r = await stop(job, 'SIGTERM');
@@ -211,7 +215,13 @@ describe('the image entrypoint, `train` under the SageMaker contract', () => {
     const small = path.join(tmp, 'small4.csv');
     fs.writeFileSync(small, smallCsv(300, 4));
     const root = optMl('sm-grace', { target: 'y', model: 'linear' }, small);
-    const job = start(ENTRYPOINT, ['train'], { TMPDIR: jobTmp('grace'), MLOPS_APP_DIR: IMAGE_DIR, MLOPS_SAGEMAKER_ROOT: root, MLOPS_TEST_PAUSE_AT: 'publish:30000', MLOPS_STOP_GRACE_MS: '300' });
+    const job = start(ENTRYPOINT, ['train'], {
+      TMPDIR: jobTmp('grace'),
+      MLOPS_APP_DIR: IMAGE_DIR,
+      MLOPS_SAGEMAKER_ROOT: root,
+      MLOPS_TEST_PAUSE_AT: 'publish:30000',
+      MLOPS_STOP_GRACE_MS: '300',
+    });
     const model = path.join(root, 'model');
     const end = Date.now() + 30_000;
     while (!visible(model).includes('model.json')) {
@@ -296,10 +306,18 @@ describe('mlops pipeline run stopped while its train step fits', () => {
     expect(visible(versions)).toEqual([]);
     const runs = visible(path.join(home, 'runs'));
     expect(runs).toHaveLength(1);
-    const run = JSON.parse(fs.readFileSync(path.join(home, 'runs', runs[0]!, 'run.json'), 'utf8')) as { status: string; error: { code: string; path: string }; steps: { name: string; status: string }[]; finishedAt: string | null };
+    const run = JSON.parse(fs.readFileSync(path.join(home, 'runs', runs[0]!, 'run.json'), 'utf8')) as {
+      status: string;
+      error: { code: string; path: string };
+      steps: { name: string; status: string }[];
+      finishedAt: string | null;
+    };
     expect(run.status).toBe('failed');
     expect(run.error).toMatchObject({ code: 'STOPPED', path: 'steps.train' });
-    expect(run.steps.map((s) => [s.name, s.status])).toEqual([['train', 'failed'], ['register', 'pending']]);
+    expect(run.steps.map((s) => [s.name, s.status])).toEqual([
+      ['train', 'failed'],
+      ['register', 'pending'],
+    ]);
     expect(run.finishedAt).not.toBeNull();
     // `mlops runs` shows it as failed.
     const list = spawnSync(process.execPath, [BIN, 'runs'], { env: { ...process.env, MLOPS_HOME: home }, encoding: 'utf8' });

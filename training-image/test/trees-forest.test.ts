@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { NotFittedError } from '../src/core/estimator';
 import { fromRows, Matrix } from '../src/core/matrix';
 import { Rng } from '../src/core/random';
 import { RandomForestClassifier, RandomForestRegressor } from '../src/trees';
 import { parallelAvailable } from '../src/trees/parallel';
+import { datasetTest, testWhen } from './available';
 
 const col = (v: number[]): Matrix => fromRows(v.map((x) => [x]));
 const roundTrip = (json: unknown): unknown => JSON.parse(JSON.stringify(json));
@@ -40,24 +40,48 @@ describe('RandomForestRegressor', () => {
 
   test('the root split picks the feature and threshold that minimise the squared error', () => {
     // Feature 0 separates {1,2} | {8,9}; feature 1 is noise. A depth-1 tree splits feature 0 between 2 and 3.
-    const X = fromRows([[0, 5], [1, 1], [2, 4], [3, 2], [4, 3], [5, 0]]);
+    const X = fromRows([
+      [0, 5],
+      [1, 1],
+      [2, 4],
+      [3, 2],
+      [4, 3],
+      [5, 0],
+    ]);
     const y = Float64Array.from([1, 2, 1, 8, 9, 8]);
     const m = new RandomForestRegressor({ ...ONE_TREE, maxDepth: 1 }).fit(X, y);
-    expect(Array.from(m.predict(fromRows([[2.4, 0], [2.6, 0]])))).toEqual([4 / 3, 25 / 3]);
+    expect(
+      Array.from(
+        m.predict(
+          fromRows([
+            [2.4, 0],
+            [2.6, 0],
+          ]),
+        ),
+      ),
+    ).toEqual([4 / 3, 25 / 3]);
     expect(Array.from(m.featureImportances)).toEqual([1, 0]);
   });
 
   test('missing values go to the side learned in training', () => {
     const x: number[] = [];
     const y: number[] = [];
-    for (let i = 0; i < 40; i++) { x.push(i); y.push(i < 20 ? 0 : 10); }
-    for (let i = 0; i < 10; i++) { x.push(NaN); y.push(0); }
+    for (let i = 0; i < 40; i++) {
+      x.push(i);
+      y.push(i < 20 ? 0 : 10);
+    }
+    for (let i = 0; i < 10; i++) {
+      x.push(NaN);
+      y.push(0);
+    }
     const m = new RandomForestRegressor({ ...ONE_TREE, maxDepth: 1 }).fit(col(x), Float64Array.from(y));
     expect(m.predict(col([NaN]))[0]).toBe(0);
     expect(m.predict(col([30]))[0]).toBe(10);
   });
 
-  test('generalises, is deterministic for a seed, and 1 or 2 threads give the same forest', () => {
+  const threaded = testWhen(parallelAvailable(), 'trees-forest thread parity', 'the compiled worker (dist/src/trees/worker.js) is missing; run `npm run build`');
+
+  test('generalises and is deterministic for a seed', () => {
     const tr = data(800, 2, 0.05);
     const te = data(300, 3);
     const a = new RandomForestRegressor({ nEstimators: 30, nJobs: 1, randomState: 5 }).fit(tr.X, tr.y);
@@ -72,13 +96,15 @@ describe('RandomForestRegressor', () => {
     const fi = a.featureImportances;
     expect(fi.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
     expect(fi[0]!).toBeGreaterThan(fi[4]! * 5);
-    if (!parallelAvailable()) {
-      console.log('trees-forest: compiled worker (dist/src/trees/worker.js) not found; run `npm run build` to test threads — skipped');
-      return;
-    }
+  });
+
+  threaded('1 or 2 threads give the same forest', () => {
+    const tr = data(800, 2, 0.05);
+    const te = data(300, 3);
+    const a = new RandomForestRegressor({ nEstimators: 30, nJobs: 1, randomState: 5 }).fit(tr.X, tr.y);
     const d = new RandomForestRegressor({ nEstimators: 30, nJobs: 2, randomState: 5 }).fit(tr.X, tr.y);
-    expect(Array.from(d.predict(te.X))).toEqual(Array.from(p));
-    expect(Array.from(d.featureImportances)).toEqual(Array.from(fi));
+    expect(Array.from(d.predict(te.X))).toEqual(Array.from(a.predict(te.X)));
+    expect(Array.from(d.featureImportances)).toEqual(Array.from(a.featureImportances));
   });
 
   test('saved and reloaded, predicts bit-identically', () => {
@@ -115,12 +141,9 @@ describe('RandomForestRegressor', () => {
     expect(new Set(stump.predict(X)).size).toBeLessThanOrEqual(4);
   });
 
-  test('comes close to the scikit-learn reference on bike sharing (RMSE ≤ 1.02 × 69.7)', () => {
-    const file = path.join(__dirname, '../../../shared/data/bike-sharing/hour.csv');
-    if (!fs.existsSync(file)) {
-      console.log(`trees-forest: ${file} not found — bike sharing parity skipped`);
-      return;
-    }
+  const bike = datasetTest('bikeHour', 'trees-forest bike sharing parity');
+  bike.test('comes close to the scikit-learn reference on bike sharing (RMSE ≤ 1.02 × 69.7)', () => {
+    const file = bike.file;
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     const header = lines[0]!.split(',');
     const keep = header.filter((h) => !['instant', 'dteday', 'casual', 'registered', 'cnt'].includes(h)).map((h) => header.indexOf(h));
@@ -154,7 +177,12 @@ describe('RandomForestClassifier', () => {
   });
 
   test('a pure unbootstrapped tree reproduces its training labels, with Gini importances', () => {
-    const X = fromRows([[0, 1], [1, 1], [2, 0], [3, 0]]);
+    const X = fromRows([
+      [0, 1],
+      [1, 1],
+      [2, 0],
+      [3, 0],
+    ]);
     const y = Float64Array.from([0, 0, 1, 1]);
     const m = new RandomForestClassifier({ ...ONE_TREE }).fit(X, y);
     expect(Array.from(m.predict(X))).toEqual([0, 0, 1, 1]);
@@ -163,16 +191,20 @@ describe('RandomForestClassifier', () => {
     expect(Math.max(...m.featureImportances)).toBe(1);
   });
 
-  test('round-trips bit-identically, deterministic across threads, refuses one-class targets', () => {
+  test('round-trips bit-identically, refuses one-class targets', () => {
     const { X, cls } = data(400, 10, 0.05);
     const m = new RandomForestClassifier({ nEstimators: 12, nJobs: 1 }).fit(X, cls);
     const back = RandomForestClassifier.fromJSON(roundTrip(m.toJSON()));
     expect(Array.from(back.predictProba(X).data)).toEqual(Array.from(m.predictProba(X).data));
-    if (parallelAvailable()) {
-      const m2 = new RandomForestClassifier({ nEstimators: 12, nJobs: 2 }).fit(X, cls);
-      expect(Array.from(m2.predictProba(X).data)).toEqual(Array.from(m.predictProba(X).data));
-    }
     expect(() => new RandomForestClassifier().fit(col([1, 2]), Float64Array.from([1, 1]))).toThrow(/single class \(1\)/);
     expect(() => new RandomForestClassifier().predictProba(X)).toThrow(NotFittedError);
+  });
+
+  const threadedCls = testWhen(parallelAvailable(), 'trees-forest classifier thread parity', 'the compiled worker (dist/src/trees/worker.js) is missing; run `npm run build`');
+  threadedCls('is deterministic across 1 or 2 threads', () => {
+    const { X, cls } = data(400, 10, 0.05);
+    const m = new RandomForestClassifier({ nEstimators: 12, nJobs: 1 }).fit(X, cls);
+    const m2 = new RandomForestClassifier({ nEstimators: 12, nJobs: 2 }).fit(X, cls);
+    expect(Array.from(m2.predictProba(X).data)).toEqual(Array.from(m.predictProba(X).data));
   });
 });

@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { NotFittedError, ParamError } from '../src/core/estimator';
 import { fromRows, Matrix } from '../src/core/matrix';
 import { Rng } from '../src/core/random';
@@ -10,6 +9,7 @@ import { SerialHistogramBuilder, TreeGrower } from '../src/trees/grower';
 import { buildHistogram } from '../src/trees/histogram';
 import { parallelAvailable } from '../src/trees/parallel';
 import { findBestSplit, SplitInfo } from '../src/trees/splitting';
+import { datasetTest, testWhen } from './available';
 
 const col = (v: number[]): Matrix => fromRows(v.map((x) => [x]));
 const roundTrip = (json: unknown): unknown => JSON.parse(JSON.stringify(json));
@@ -53,7 +53,11 @@ describe('HistGradientBoostingRegressor', () => {
     const s = new SplitInfo();
     const found = findBestSplit(
       { stride: 2, nFeatures: 1, offsets: mapper.offsets, nBins: mapper.nBins, hasMissing: mapper.hasMissing, l2: 0, minSamplesLeaf: 1, minHessian: 1e-3 },
-      hist, 0, 4, 4, s,
+      hist,
+      0,
+      4,
+      4,
+      s,
     );
     expect(found).toBe(true);
     expect(s.gain).toBeCloseTo(16, 12);
@@ -61,17 +65,33 @@ describe('HistGradientBoostingRegressor', () => {
     expect(mapper.thresholdOf(0, s.bin)).toBe(2.5);
     expect([s.gL, s.cL, s.gR, s.cR]).toEqual([4, 2, -4, 2]);
     // With λ = 1: 16/3 + 16/3 − 0.
-    findBestSplit({ stride: 2, nFeatures: 1, offsets: mapper.offsets, nBins: mapper.nBins, hasMissing: mapper.hasMissing, l2: 1, minSamplesLeaf: 1, minHessian: 1e-3 }, hist, 0, 4, 4, s);
+    findBestSplit(
+      { stride: 2, nFeatures: 1, offsets: mapper.offsets, nBins: mapper.nBins, hasMissing: mapper.hasMissing, l2: 1, minSamplesLeaf: 1, minHessian: 1e-3 },
+      hist,
+      0,
+      4,
+      4,
+      s,
+    );
     expect(s.gain).toBeCloseTo(32 / 3, 12);
   });
 
   test('missing values go to the side learned in training', () => {
     // NaN rows share the targets of the high values → NaN must go right; then the mirror case.
-    for (const [nanTarget, expected] of [[10, 10], [0, 0]] as const) {
+    for (const [nanTarget, expected] of [
+      [10, 10],
+      [0, 0],
+    ] as const) {
       const x: number[] = [];
       const y: number[] = [];
-      for (let i = 0; i < 40; i++) { x.push(i); y.push(i < 20 ? 0 : 10); }
-      for (let i = 0; i < 20; i++) { x.push(NaN); y.push(nanTarget); }
+      for (let i = 0; i < 40; i++) {
+        x.push(i);
+        y.push(i < 20 ? 0 : 10);
+      }
+      for (let i = 0; i < 20; i++) {
+        x.push(NaN);
+        y.push(nanTarget);
+      }
       const m = new HistGradientBoostingRegressor({ ...ONE_SPLIT }).fit(col(x), Float64Array.from(y));
       expect(m.predict(col([NaN]))[0]).toBeCloseTo(expected, 9);
       expect(m.predict(col([5]))[0]).toBeCloseTo(0, 9);
@@ -142,10 +162,10 @@ describe('HistGradientBoostingRegressor', () => {
   test('bad params are named with the value and what is accepted', () => {
     const X = col([1, 2, 3]);
     const y = Float64Array.from([1, 2, 3]);
+    expect(() => new HistGradientBoostingRegressor({ maxDepth: 0 }).fit(X, y)).toThrow(new ParamError('HistGradientBoostingRegressor', 'maxDepth', 0, 'an int ≥ 1 or null'));
     expect(() => new HistGradientBoostingRegressor({ maxDepth: 0 }).fit(X, y)).toThrow(
-      new ParamError('HistGradientBoostingRegressor', 'maxDepth', 0, 'an int ≥ 1 or null'),
+      "The 'maxDepth' parameter of HistGradientBoostingRegressor must be an int ≥ 1 or null. Got 0.",
     );
-    expect(() => new HistGradientBoostingRegressor({ maxDepth: 0 }).fit(X, y)).toThrow("The 'maxDepth' parameter of HistGradientBoostingRegressor must be an int ≥ 1 or null. Got 0.");
     expect(() => new HistGradientBoostingRegressor({ learningRate: 0 }).fit(X, y)).toThrow(/'learningRate'.*a float > 0/);
     expect(() => new HistGradientBoostingRegressor({ maxBins: 256 }).fit(X, y)).toThrow(/'maxBins'.*≤ 255. Got 256/);
     expect(() => new HistGradientBoostingRegressor({ earlyStopping: 'yes' as unknown as boolean }).fit(X, y)).toThrow(/'earlyStopping'.*'auto' or a boolean. Got "yes"/);
@@ -164,17 +184,24 @@ describe('HistGradientBoostingRegressor', () => {
 
   test('getParams fills defaults; clone is unfitted with overrides', () => {
     const m = new HistGradientBoostingRegressor({ maxIter: 5 });
-    expect(m.getParams()).toMatchObject({ maxIter: 5, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, maxBins: 255, earlyStopping: 'auto', nIterNoChange: 10, tol: 1e-7, validationFraction: 0.1 });
+    expect(m.getParams()).toMatchObject({
+      maxIter: 5,
+      learningRate: 0.1,
+      maxLeafNodes: 31,
+      minSamplesLeaf: 20,
+      maxBins: 255,
+      earlyStopping: 'auto',
+      nIterNoChange: 10,
+      tol: 1e-7,
+      validationFraction: 0.1,
+    });
     const c = m.clone({ learningRate: 0.5 });
     expect(c.getParams()).toMatchObject({ maxIter: 5, learningRate: 0.5 });
     expect(() => c.predict(col([1]))).toThrow(NotFittedError);
   });
 
-  test('gives identical models with 1 or 2 histogram threads', () => {
-    if (!parallelAvailable()) {
-      console.log('trees-hgb: compiled worker (dist/src/trees/worker.js) not found; run `npm run build` to test threads — skipped');
-      return;
-    }
+  const threaded = testWhen(parallelAvailable(), 'trees-hgb thread parity', 'the compiled worker (dist/src/trees/worker.js) is missing; run `npm run build`');
+  threaded('gives identical models with 1 or 2 histogram threads', () => {
     // Large enough (70,000 × 6) that the root histograms go to the worker.
     const { X, y } = friedman(70000, 6, 0.05);
     const a = new HistGradientBoostingRegressor({ maxIter: 10, nThreads: 1, earlyStopping: false }).fit(X, y);
@@ -182,8 +209,7 @@ describe('HistGradientBoostingRegressor', () => {
     expect(Array.from(b.predict(X))).toEqual(Array.from(a.predict(X)));
   });
 
-  test('with 2 threads, chunked partitions and the carried root histogram give the 1-thread model (regressor and classifier)', () => {
-    if (!parallelAvailable()) return;
+  threaded('with 2 threads, chunked partitions and the carried root histogram give the 1-thread model (regressor and classifier)', () => {
     // 120,000 rows: above the row count from which the root histogram is carried between trees,
     // and leaves large enough that partitions and histograms are cut into chunks for the worker.
     const { X, y } = friedman(120000, 8, 0.02);
@@ -234,12 +260,9 @@ describe('HistGradientBoostingRegressor', () => {
     }
   });
 
-  test('matches the scikit-learn reference on bike sharing (RMSE ≤ 1.02 × 65.1)', () => {
-    const file = path.join(__dirname, '../../../shared/data/bike-sharing/hour.csv');
-    if (!fs.existsSync(file)) {
-      console.log(`trees-hgb: ${file} not found — bike sharing parity skipped`);
-      return;
-    }
+  const bike = datasetTest('bikeHour', 'trees-hgb bike sharing parity');
+  bike.test('matches the scikit-learn reference on bike sharing (RMSE ≤ 1.02 × 65.1)', () => {
+    const file = bike.file;
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     const header = lines[0]!.split(',');
     const keep = header.filter((h) => !['instant', 'dteday', 'casual', 'registered', 'cnt'].includes(h)).map((h) => header.indexOf(h));

@@ -19,13 +19,20 @@ export function awsGrantee(granting: Construct, identity: IWorkloadIdentity, ope
   const path = pathOf(identity, granting);
   if (identity === null || typeof identity !== 'object') {
     throw new MlopsValidationError('Invalid grant:', [
-      { code: ErrorCode.PROP_INVALID, path: granting.node.path, message: messages.propInvalid(operation, 'identity', identity, 'an IWorkloadIdentity of cloud "aws" (platform.identity, AwsWorkloadIdentity.fromRoleArn(...), or any object whose principal is an IAM role ARN)') },
+      {
+        code: ErrorCode.PROP_INVALID,
+        path: granting.node.path,
+        message: messages.propInvalid(
+          operation,
+          'identity',
+          identity,
+          'an IWorkloadIdentity of cloud "aws" (platform.identity, AwsWorkloadIdentity.fromRoleArn(...), or any object whose principal is an IAM role ARN)',
+        ),
+      },
     ]);
   }
   if (identity.cloud !== 'aws') {
-    throw new MlopsValidationError('Cross-cloud grant:', [
-      { code: ErrorCode.CLOUD_MISMATCH, path, message: messages.cloudMismatch(operation, 'aws', String(identity.cloud)) },
-    ]);
+    throw new MlopsValidationError('Cross-cloud grant:', [{ code: ErrorCode.CLOUD_MISMATCH, path, message: messages.cloudMismatch(operation, 'aws', String(identity.cloud)) }]);
   }
   if (isAwsIdentity(identity)) return identity;
 

@@ -41,11 +41,7 @@ export class StatementSet {
     }
     for (const action of statement.actions) {
       if (action === '*' || action.endsWith(':*')) {
-        issues.add(
-          ErrorCode.PROP_INVALID,
-          path,
-          messages.propInvalid(operation, 'actions', action, 'named actions, never "*" or "<service>:*" (CKV_AWS_63, AwsSolutions-IAM5)'),
-        );
+        issues.add(ErrorCode.PROP_INVALID, path, messages.propInvalid(operation, 'actions', action, 'named actions, never "*" or "<service>:*" (CKV_AWS_63, AwsSolutions-IAM5)'));
       }
     }
     if (statement.resources.some((r) => !Token.isUnresolved(r) && r === '*')) {

@@ -60,7 +60,12 @@ export function awsPlatformOf(check: PropChecks, platform: IMlPlatform | undefin
   issues.add(
     ErrorCode.PROP_INVALID,
     path,
-    messages.propInvalid(construct, 'platform', seen, `an AwsMlPlatform: ${construct} uses its region, identity, key, artifact store and model registry (use the neutral class, which picks the cloud's own, for other clouds)`),
+    messages.propInvalid(
+      construct,
+      'platform',
+      seen,
+      `an AwsMlPlatform: ${construct} uses its region, identity, key, artifact store and model registry (use the neutral class, which picks the cloud's own, for other clouds)`,
+    ),
   );
   return undefined;
 }

@@ -11,7 +11,17 @@ import { ErrorCode, IssueCollector, messages, withArticle } from '../../core/err
 import { ComputeSize } from '../../core/sizes';
 import { IScoringEndpoint, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { releaseRevision } from '../revision';
-import { AWS_CLOUDWATCH_ALARM_READ_ACTIONS, AWS_RELEASE_NAME, AWS_REVISION_SUFFIX_LENGTH, AWS_SAGEMAKER_NAME_MAX, awsEndpointInstanceType, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType, revisionName } from './common';
+import {
+  AWS_CLOUDWATCH_ALARM_READ_ACTIONS,
+  AWS_RELEASE_NAME,
+  AWS_REVISION_SUFFIX_LENGTH,
+  AWS_SAGEMAKER_NAME_MAX,
+  awsEndpointInstanceType,
+  awsHasInstanceStorage,
+  awsPlatformOf,
+  checkAwsInstanceType,
+  revisionName,
+} from './common';
 import { Policy } from '../../policy/suppression';
 import { PropChecks } from '../../core/validate';
 import { ROLLOUT_STRATEGIES } from '../../core/settings';
@@ -111,15 +121,27 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const job = props.job;
     const jobOk = job !== undefined && job !== null && job.cloud === 'aws' && typeof job.revision === 'string' && /^[0-9a-f]{12}$/.test(job.revision);
-    if (!jobOk) invalid('job', job?.cloud === undefined ? job : withArticle(`${job.cloud} training job`), 'the AWS training job whose model the endpoint serves (an AwsTrainingJob, or a TrainingJob on an AwsMlPlatform)');
+    if (!jobOk)
+      invalid(
+        'job',
+        job?.cloud === undefined ? job : withArticle(`${job.cloud} training job`),
+        'the AWS training job whose model the endpoint serves (an AwsTrainingJob, or a TrainingJob on an AwsMlPlatform)',
+      );
 
     const maxName = AWS_SAGEMAKER_NAME_MAX - AWS_REVISION_SUFFIX_LENGTH;
     const name = props.name ?? (jobOk ? releaseNameOf(job.jobName, job.revision) : undefined);
     const nameProp = props.name === undefined ? 'name (defaulted from the job)' : 'name';
     if (jobOk && name === undefined) invalid('name', undefined, 'an endpoint name: the job does not follow "<name>-<revision>", so none can be derived');
-    if (name !== undefined && new PropChecks(issues, C, where).known(nameProp, name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen', AWS_RELEASE_NAME)) {
+    if (
+      name !== undefined &&
+      new PropChecks(issues, C, where).known(nameProp, name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen', AWS_RELEASE_NAME)
+    ) {
       if (name.length > maxName) {
-        invalid(nameProp, name, `at most ${maxName} characters: the model and endpoint configuration are named "<name>-<12-hex revision>", which must fit ${AWS_SAGEMAKER_NAME_MAX} (this one is ${name.length + AWS_REVISION_SUFFIX_LENGTH})`);
+        invalid(
+          nameProp,
+          name,
+          `at most ${maxName} characters: the model and endpoint configuration are named "<name>-<12-hex revision>", which must fit ${AWS_SAGEMAKER_NAME_MAX} (this one is ${name.length + AWS_REVISION_SUFFIX_LENGTH})`,
+        );
       }
     }
 
@@ -236,11 +258,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
       lifecycle: { createBeforeDestroy: true },
     });
     if (awsHasInstanceStorage(instanceType)) {
-      Policy.suppress(
-        this.endpointConfiguration,
-        'CKV_AWS_98',
-        `${instanceType} has NVMe instance storage that is encrypted in hardware, and SageMaker refuses a KMS key for it`,
-      );
+      Policy.suppress(this.endpointConfiguration, 'CKV_AWS_98', `${instanceType} has NVMe instance storage that is encrypted in hardware, and SageMaker refuses a KMS key for it`);
     }
 
     this.endpoint = new SagemakerEndpoint(this, 'Resource', {

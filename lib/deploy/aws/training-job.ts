@@ -82,7 +82,14 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     const platform = awsPlatformOf(new PropChecks(issues, C, where), props.platform);
     checkRuntimeImage(new PropChecks(issues, C, where), props.image);
     const maxName = AWS_SAGEMAKER_NAME_MAX - AWS_REVISION_SUFFIX_LENGTH;
-    if (new PropChecks(issues, C, where).known('name', props.name, 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"', AWS_RELEASE_NAME)) {
+    if (
+      new PropChecks(issues, C, where).known(
+        'name',
+        props.name,
+        'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"',
+        AWS_RELEASE_NAME,
+      )
+    ) {
       if (props.name.length > maxName) {
         invalid(
           'name',
@@ -91,8 +98,20 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
         );
       }
     }
-    new PropChecks(issues, C, where).known('modelName', props.modelName, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"', /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
-    if (new PropChecks(issues, C, where).known('data', props.data, 'a path relative to the artifact store root of letters, digits, _ . / = -, e.g. "datasets/bike/hour.csv"', DATA_PATH)) {
+    new PropChecks(issues, C, where).known(
+      'modelName',
+      props.modelName,
+      'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"',
+      /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    );
+    if (
+      new PropChecks(issues, C, where).known(
+        'data',
+        props.data,
+        'a path relative to the artifact store root of letters, digits, _ . / = -, e.g. "datasets/bike/hour.csv"',
+        DATA_PATH,
+      )
+    ) {
       if (props.data.split('/').includes('..')) invalid('data', props.data, 'a path inside the artifact store (no ".." segments)');
     }
     const hyperparameters = stringHyperparameters(props.hyperparameters, invalid);
@@ -109,7 +128,11 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
     const spot = platform?.trainingCompute.lowPriority ?? false;
     const maxRuntimeSeconds = (props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes) * 60;
     if (spot && typeof props.maxRuntimeMinutes === 'number' && props.maxRuntimeMinutes > MAX_RUNTIME_MINUTES / 2) {
-      invalid('maxRuntimeMinutes', props.maxRuntimeMinutes, `at most ${MAX_RUNTIME_MINUTES / 2} with spot training (the platform's training.lowPriority): SageMaker waits up to twice the run time for spot capacity, at most 28 days`);
+      invalid(
+        'maxRuntimeMinutes',
+        props.maxRuntimeMinutes,
+        `at most ${MAX_RUNTIME_MINUTES / 2} with spot training (the platform's training.lowPriority): SageMaker waits up to twice the run time for spot capacity, at most 28 days`,
+      );
     }
     issues.throwIfAny(`Invalid ${C} props:`);
     const aws = platform!;
@@ -202,10 +225,7 @@ export class AwsTrainingJob extends Construct implements ITrainingJob {
 }
 
 /** The hyperparameters as SageMaker delivers them (strings), checked against SageMaker's limits. */
-function stringHyperparameters(
-  input: TrainingJobProps['hyperparameters'],
-  invalid: (prop: string, value: unknown, accepted: string) => void,
-): Record<string, string> {
+function stringHyperparameters(input: TrainingJobProps['hyperparameters'], invalid: (prop: string, value: unknown, accepted: string) => void): Record<string, string> {
   const out: Record<string, string> = {};
   if (input === undefined) return out;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {

@@ -64,7 +64,7 @@ export function azurePlatformOf(construct: string, path: string, platform: IMlPl
         construct,
         'platform',
         got,
-        'an AzureMlPlatform (it needs the compute cluster, the artifact store\'s storage account and the workload identity\'s client id). Fix: pass the platform created by createPlatform() for an azure config, or new AzureMlPlatform(...)',
+        "an AzureMlPlatform (it needs the compute cluster, the artifact store's storage account and the workload identity's client id). Fix: pass the platform created by createPlatform() for an azure config, or new AzureMlPlatform(...)",
       ),
     },
   ]);
@@ -97,4 +97,3 @@ export function roleAssignmentsOf(platform: AzureMlPlatform, identity: IWorkload
     .node.findAll()
     .filter((c): c is RoleAssignment => c instanceof RoleAssignment && c.principalIdInput === identity.principal);
 }
-

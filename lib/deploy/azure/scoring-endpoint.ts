@@ -121,7 +121,11 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
 
     const job = azureJobOf(props.job);
     if (!job) {
-      invalid('job', props.job?.node?.path ?? props.job, 'an Azure training job (AzureTrainingJob, or a TrainingJob on an Azure platform): the endpoint serves the model version it registers');
+      invalid(
+        'job',
+        props.job?.node?.path ?? props.job,
+        'an Azure training job (AzureTrainingJob, or a TrainingJob on an Azure platform): the endpoint serves the model version it registers',
+      );
     } else if (job.platform !== platform) {
       invalid('job', job.node.path, `a training job on the same platform (${platform.node.path}); it runs on ${job.platform.node.path}`);
     }
@@ -129,10 +133,16 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     const defaultName = job?.releaseName;
     const name = props.name ?? defaultName;
     if (name === undefined) {
-      invalid('name', name, '3-32 letters, digits and hyphens (it defaults to the job\'s release name)');
-    } else if (new PropChecks(issues, 'AzureScoringEndpoint', where).notToken('name', name, 'it is part of the release revision, which must be known before deploy') && (!ENDPOINT_NAME.test(name) || name.includes('--'))) {
+      invalid('name', name, "3-32 letters, digits and hyphens (it defaults to the job's release name)");
+    } else if (
+      new PropChecks(issues, 'AzureScoringEndpoint', where).notToken('name', name, 'it is part of the release revision, which must be known before deploy') &&
+      (!ENDPOINT_NAME.test(name) || name.includes('--'))
+    ) {
       const example = `${job?.modelName ?? 'model'}-${platform.workspace.region}`.slice(0, 32).replace(/-+$/, '');
-      const why = props.name === undefined ? ` The default, the job's release name, has ${name.length} characters: set name to a shorter one that is still unique in the region, e.g. "${example}".` : '';
+      const why =
+        props.name === undefined
+          ? ` The default, the job's release name, has ${name.length} characters: set name to a shorter one that is still unique in the region, e.g. "${example}".`
+          : '';
       invalid(
         'name',
         name,
@@ -144,7 +154,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     // An explicit Azure machine wins; the neutral size maps to the hosting SKUs.
     const instanceType = size.overrideFor('azure')?.instanceType ?? AZURE_ONLINE_ENDPOINT_SKUS[size.name];
     if (!Token.isUnresolved(instanceType) && !VM_SIZE.test(instanceType)) {
-      invalid('size', instanceType, 'an Azure VM size that managed online endpoints support, e.g. "Standard_DS3_v2" (ComputeSize.of(\'small\', { azure: \'Standard_F4s_v2\' }))');
+      invalid('size', instanceType, "an Azure VM size that managed online endpoints support, e.g. \"Standard_DS3_v2\" (ComputeSize.of('small', { azure: 'Standard_F4s_v2' }))");
     }
 
     const { minInstances, maxInstances, rollout, alarms } = endpointSettingsOf(new PropChecks(issues, 'AzureScoringEndpoint', where), props);

@@ -93,7 +93,11 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
 
     if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('name', props.name, 'it is part of the release revision, which must be known before deploy')) {
       if (!RELEASE_NAME.test(props.name) || props.name.includes('--') || props.name.length > MAX_RELEASE_NAME) {
-        invalid('name', props.name, `2-${MAX_RELEASE_NAME} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (the job is named <name>-<12-hex revision>, at most 63 characters), e.g. "contoso-mlops-dev-bike-demand"`);
+        invalid(
+          'name',
+          props.name,
+          `2-${MAX_RELEASE_NAME} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (the job is named <name>-<12-hex revision>, at most 63 characters), e.g. "contoso-mlops-dev-bike-demand"`,
+        );
       }
     } else if (typeof props.name !== 'string') invalid('name', props.name, 'the release name, e.g. "contoso-mlops-dev-bike-demand"');
 
@@ -104,7 +108,11 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
     if (new PropChecks(issues, 'AzureTrainingJob', where).notToken('data', props.data, 'it is part of the release revision, which must be known before deploy')) {
       const segments = props.data.replace(/\/$/, '').split('/');
       if (!DATA_PATH.test(props.data) || segments.some((s) => s === '' || s === '.' || s === '..')) {
-        invalid('data', props.data, 'a path relative to the artifact store\'s container: letters, digits, _ . / = - without "..", empty or "." segments, e.g. "datasets/bike/hour.csv" (a file) or "datasets/bike/" (a folder)');
+        invalid(
+          'data',
+          props.data,
+          'a path relative to the artifact store\'s container: letters, digits, _ . / = - without "..", empty or "." segments, e.g. "datasets/bike/hour.csv" (a file) or "datasets/bike/" (a folder)',
+        );
       }
     } else if (typeof props.data !== 'string') invalid('data', props.data, 'the training data\'s path in the artifact store, e.g. "datasets/bike/hour.csv"');
 
@@ -116,7 +124,8 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
         continue;
       }
       if (typeof value === 'number' && !Number.isFinite(value)) invalid(prop, value, 'a finite number');
-      else if (typeof value === 'string' && Token.isUnresolved(value)) new PropChecks(issues, 'AzureTrainingJob', where).notToken(prop, value, 'it is part of the release revision, which must be known before deploy');
+      else if (typeof value === 'string' && Token.isUnresolved(value))
+        new PropChecks(issues, 'AzureTrainingJob', where).notToken(prop, value, 'it is part of the release revision, which must be known before deploy');
       else if (typeof value === 'string' && (value.length > 2048 || value.includes('${{') || /[\0\r\n]/.test(value))) {
         invalid(prop, value, 'a string of at most 2048 characters on one line, without "${{" (Azure ML would read it as a job expression)');
       } else if (!['string', 'number', 'boolean'].includes(typeof value)) invalid(prop, value, 'a string, number or boolean');
@@ -135,7 +144,9 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
       }
     }
     const instanceCount = props.instanceCount ?? SETTING_DEFAULTS.job.instanceCount;
-    new PropChecks(issues, 'AzureTrainingJob', where).int('instanceCount', instanceCount, 1, compute.maxNodes, { note: ` (the compute cluster "${compute.computeName}" has at most ${compute.maxNodes} nodes)` });
+    new PropChecks(issues, 'AzureTrainingJob', where).int('instanceCount', instanceCount, 1, compute.maxNodes, {
+      note: ` (the compute cluster "${compute.computeName}" has at most ${compute.maxNodes} nodes)`,
+    });
     const maxRuntimeMinutes = props.maxRuntimeMinutes ?? SETTING_DEFAULTS.job.maxRuntimeMinutes;
     new PropChecks(issues, 'AzureTrainingJob', where).number('maxRuntimeMinutes', maxRuntimeMinutes, SETTING_RANGES.job.maxRuntimeMinutes);
     issues.throwIfAny('Invalid AzureTrainingJob props:');

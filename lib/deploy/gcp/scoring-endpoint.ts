@@ -16,7 +16,6 @@ import { RELEASE_SPEC_VERSION } from '../../core/release';
 import { SETTING_DEFAULTS } from '../../core/settings';
 import { checkRuntimeImage, endpointSettingsOf } from '../settings';
 
-
 /** The rollout with its defaults filled in (the neutral defaults, `SETTING_DEFAULTS.rollout` in lib/core/settings.ts). */
 export const GCP_DEFAULT_ROLLOUT = SETTING_DEFAULTS.rollout;
 /** The alarm thresholds with their defaults filled in (the neutral defaults, `SETTING_DEFAULTS.alarms`). */
@@ -83,7 +82,11 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     if (!job) bad('job', props?.job?.node?.path ?? props?.job, 'a GcpTrainingJob, or a TrainingJob on a GcpMlPlatform: the endpoint serves its Vertex AI model');
     const name = props?.name ?? job?.releaseName;
     if (typeof name !== 'string' || !RELEASE_NAME.test(name)) {
-      bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"`);
+      bad(
+        'name',
+        props?.name,
+        `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen, e.g. "contoso-mlops-dev-bike-demand"`,
+      );
     }
     const { minInstances, maxInstances, rollout, alarms } = endpointSettingsOf(new PropChecks(issues, C, where), props);
     const machine = gcpMachineOf(new PropChecks(issues, C, where), 'size', props?.size, ComputeSize.small());

@@ -79,7 +79,11 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
     const platform = gcpPlatformOf(new PropChecks(issues, C, where), props?.platform);
     checkRuntimeImage(new PropChecks(issues, C, where), props?.image);
     if (typeof props?.name !== 'string' || !RELEASE_NAME.test(props.name)) {
-      bad('name', props?.name, `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"`);
+      bad(
+        'name',
+        props?.name,
+        `lowercase letters, digits and hyphens, at most ${GCP_RELEASE_NAME_MAX}, starting with a letter and not ending with a hyphen (the custom job "<name>-<12-hex revision>" must fit 63), e.g. "contoso-mlops-dev-bike-demand"`,
+      );
     }
     if (typeof props?.modelName !== 'string' || !MODEL_NAME.test(props.modelName)) {
       bad('modelName', props?.modelName, 'lowercase letters, digits and hyphens (at most 63), starting with a letter, e.g. "bike-demand"');
@@ -88,8 +92,12 @@ export class GcpTrainingJob extends Construct implements ITrainingJob {
       bad('data', props?.data, 'a path relative to the artifact store root of letters, digits, _ . / = - without ".." segments, e.g. "datasets/bike/hour.csv"');
     }
     const hyperparameters = settingsOf(props?.hyperparameters, bad);
-    new PropChecks(issues, C, where).int('instanceCount', props?.instanceCount, 1, 1, { accepted: '1 on Vertex AI: `mlops train` trains on one machine, and more replicas would each train and write the same AIP_MODEL_DIR' });
-    new PropChecks(issues, C, where).int('maxRuntimeMinutes', props?.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES, { accepted: `an integer from 1 to ${MAX_RUNTIME_MINUTES} (Vertex AI's 7-day limit)` });
+    new PropChecks(issues, C, where).int('instanceCount', props?.instanceCount, 1, 1, {
+      accepted: '1 on Vertex AI: `mlops train` trains on one machine, and more replicas would each train and write the same AIP_MODEL_DIR',
+    });
+    new PropChecks(issues, C, where).int('maxRuntimeMinutes', props?.maxRuntimeMinutes, 1, MAX_RUNTIME_MINUTES, {
+      accepted: `an integer from 1 to ${MAX_RUNTIME_MINUTES} (Vertex AI's 7-day limit)`,
+    });
     if (props?.dataVersion !== undefined && (typeof props.dataVersion !== 'string' || Token.isUnresolved(props.dataVersion))) {
       bad('dataVersion', props.dataVersion, 'a string known at synth (e.g. TrainingDataUpload.contentHash): it is part of the revision');
     }

@@ -33,7 +33,9 @@ export function isConstructLike(value: unknown): value is IConstruct {
 
 /** Where an identity is, for messages: its construct path, or its id when it is a plain object. */
 export function identityPath(identity: IWorkloadIdentity): string {
-  return isConstructLike(identity) ? identity.node.path : `identity ${String((identity as { identityId?: unknown }).identityId ?? (identity as { principal?: unknown }).principal)}`;
+  return isConstructLike(identity)
+    ? identity.node.path
+    : `identity ${String((identity as { identityId?: unknown }).identityId ?? (identity as { principal?: unknown }).principal)}`;
 }
 
 /**
@@ -67,7 +69,8 @@ export function grantId(role: string, identity: IWorkloadIdentity): string {
  * Federation, GKE). Not `allUsers`/`allAuthenticatedUsers` (that would make
  * the resource public) and not `domain:` (a whole Workspace domain).
  */
-const GRANTABLE_MEMBER = /^(serviceAccount|user|group):[^\s@:]+@[^\s@:]+$|^(principal|principalSet):\/\/iam\.googleapis\.com\/\S+$|^serviceAccount:[a-z0-9.-]+\.svc\.id\.goog\[[^\]\s]+\]$/;
+const GRANTABLE_MEMBER =
+  /^(serviceAccount|user|group):[^\s@:]+@[^\s@:]+$|^(principal|principalSet):\/\/iam\.googleapis\.com\/\S+$|^serviceAccount:[a-z0-9.-]+\.svc\.id\.goog\[[^\]\s]+\]$/;
 
 /** Records a problem when `member` is not an IAM member a grant may name (tokens pass). */
 export function checkMember(check: PropChecks, prop: string, member: unknown): void {
@@ -126,12 +129,7 @@ export function once<T extends IConstruct>(scope: Construct, id: string, create:
  * resource-level IAM). The members live under the identity, so that two
  * grants of the same role from different constructs make one member.
  */
-export function grantProjectRoles(
-  fallbackScope: Construct,
-  projectId: string,
-  roles: readonly string[],
-  identity: IWorkloadIdentity,
-): ProjectIamMember[] {
+export function grantProjectRoles(fallbackScope: Construct, projectId: string, roles: readonly string[], identity: IWorkloadIdentity): ProjectIamMember[] {
   const host = identity instanceof Construct ? identity : fallbackScope;
   const ownProject = (identity as { projectId?: unknown }).projectId === projectId;
   return roles.map((role) => {

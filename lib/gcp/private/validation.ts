@@ -12,13 +12,7 @@ export function checkProjectId(check: PropChecks, projectId: unknown): void {
     issues.add(
       ErrorCode.PROP_INVALID,
       path,
-      messages.propInvalid(
-        construct,
-        'projectId',
-        projectId,
-        'a GCP project id: 6-30 lowercase letters, digits and hyphens, starting with a letter (e.g. "acme-ml-dev")',
-      ),
+      messages.propInvalid(construct, 'projectId', projectId, 'a GCP project id: 6-30 lowercase letters, digits and hyphens, starting with a letter (e.g. "acme-ml-dev")'),
     );
   }
 }
-

@@ -43,11 +43,7 @@ function identityPolicies(element: PolicyElement): { where: string; value: unkno
  * Runs `test` on every statement of the policies at `policies`, reporting
  * unreadable documents (a policy the pack cannot read may hide what the rule forbids).
  */
-function eachStatement(
-  policies: { where: string; value: unknown }[],
-  context: PolicyContext,
-  test: (s: IamStatement, where: string) => PolicyFinding[],
-): PolicyFinding[] {
+function eachStatement(policies: { where: string; value: unknown }[], context: PolicyContext, test: (s: IamStatement, where: string) => PolicyFinding[]): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
   for (const { where, value } of policies) {
     const doc = readPolicy(value, context);
@@ -144,7 +140,8 @@ function githubTrust(s: IamStatement, where: string, context: PolicyContext): Po
   }
   for (const c of auds) {
     for (const v of c.values) {
-      if (typeof v !== 'string' || isExpression(v) || /[*?]/.test(v)) findings.push({ found: `${where} ${s.where} has ${c.key} = ${show(v)}; it must be the literal audience sts.amazonaws.com` });
+      if (typeof v !== 'string' || isExpression(v) || /[*?]/.test(v))
+        findings.push({ found: `${where} ${s.where} has ${c.key} = ${show(v)}; it must be the literal audience sts.amazonaws.com` });
     }
   }
   return findings;
@@ -208,7 +205,13 @@ interface NeededPrincipal {
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
 }
 
 /** Whether a statement's actions (or NotAction) cover `action`. */
@@ -248,7 +251,7 @@ function importedRolesGranted(context: PolicyContext, target: PolicyElement | un
   if (!target) return [];
   return context.ofSelector('aws_iam_role_policy').flatMap((rp) => {
     const owner = rp.construct.node.scope as { imported?: unknown; roleArn?: unknown; roleName?: unknown } | undefined;
-    if (!owner || owner.imported !== true || typeof owner.roleArn !== 'string' || !isLiteralString(owner.roleArn) || owner.roleArn.includes('TfToken')) return [];
+    if (owner?.imported !== true || typeof owner.roleArn !== 'string' || !isLiteralString(owner.roleArn) || owner.roleArn.includes('TfToken')) return [];
     if (!context.referenced(rp.attrs.policy).some((e) => e.address === target.address)) return [];
     const name = typeof owner.roleName === 'string' && isLiteralString(owner.roleName) ? [`:role/${owner.roleName}`] : [];
     return [{ arn: owner.roleArn, aliases: name, label: `the imported role ${owner.roleArn} (granted on it in this stack)` }];
@@ -302,7 +305,12 @@ function catches(s: IamStatement, p: NeededPrincipal): boolean {
 }
 
 /** The Deny statements of a resource policy that catch a needed principal on a data action. */
-function lockouts(policy: unknown, context: PolicyContext, actions: readonly string[], needed: readonly NeededPrincipal[]): { s: IamStatement; p: NeededPrincipal; actions: string[] }[] {
+function lockouts(
+  policy: unknown,
+  context: PolicyContext,
+  actions: readonly string[],
+  needed: readonly NeededPrincipal[],
+): { s: IamStatement; p: NeededPrincipal; actions: string[] }[] {
   const doc = readPolicy(policy, context);
   const out: { s: IamStatement; p: NeededPrincipal; actions: string[] }[] = [];
   for (const s of doc.statements ?? []) {
@@ -317,7 +325,7 @@ function lockouts(policy: unknown, context: PolicyContext, actions: readonly str
 }
 
 const LOCKOUT_FIX =
-  'Exempt the principal in the deny: list it in an ArnNotEquals aws:PrincipalArn condition (AwsMlPlatform does for its deployers, every grantDeploy principal such as the CI role, and the workload role). A source-IP or VPC-endpoint exception does not count: the deployer\'s address is not known at synth';
+  "Exempt the principal in the deny: list it in an ArnNotEquals aws:PrincipalArn condition (AwsMlPlatform does for its deployers, every grantDeploy principal such as the CI role, and the workload role). A source-IP or VPC-endpoint exception does not count: the deployer's address is not known at synth";
 
 function denyLockout(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
   const isKey = element.type === 'aws_kms_key' || element.type === 'aws_kms_key_policy';
@@ -353,8 +361,8 @@ function importedBucketOf(value: unknown, context: PolicyContext): PolicyElement
 }
 
 const IMPORTED_BUCKET_FIX =
-  'Have the bucket\'s owner confirm that its policy lets the deployers write (exempts them from any network or principal deny) and that its default encryption is the one you want, ' +
-  'then record it: Policy.suppress(<the object or the TrainingDataUpload>, \'MLOPS_DEPLOY_AWS_OBJECT_WRITE\', \'<who confirmed, and when>\')';
+  "Have the bucket's owner confirm that its policy lets the deployers write (exempts them from any network or principal deny) and that its default encryption is the one you want, " +
+  "then record it: Policy.suppress(<the object or the TrainingDataUpload>, 'MLOPS_DEPLOY_AWS_OBJECT_WRITE', '<who confirmed, and when>')";
 
 function objectWrite(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
   const bucket = bucketOf(element.attrs.bucket, context);
@@ -389,7 +397,7 @@ function objectWrite(element: PolicyElement, context: PolicyContext): PolicyFind
     if (!dependsTransitively(context.graph, element.address, companion.address)) {
       const what = companion.type === 'aws_s3_bucket_policy' ? 'the bucket policy' : 'the default encryption';
       findings.push({
-        found: `does not depend on ${what} ${companion.address}: Terraform may write the object before it exists (${companion.type === 'aws_s3_bucket_policy' ? 'the writer is not yet known to the bucket\'s guard' : 'unencrypted, or encrypted with another key'})`,
+        found: `does not depend on ${what} ${companion.address}: Terraform may write the object before it exists (${companion.type === 'aws_s3_bucket_policy' ? "the writer is not yet known to the bucket's guard" : 'unencrypted, or encrypted with another key'})`,
         fix: `Add ${companion.address} to the object's depends_on (TrainingDataUpload does: AwsArtifactStore.objectWriteDependencies)`,
       });
     }
@@ -413,8 +421,8 @@ function privateWorkload(element: PolicyElement, context: PolicyContext): Policy
     const vpc = blocks(element.attrs.vpc_config)[0];
     if (!vpc || strings(vpc.subnets).length === 0 || strings(vpc.security_group_ids).length === 0) {
       findings.push({
-        found: 'vpc_config is not set (subnets and security_group_ids): in network mode private the model\'s instances would run outside the VPC',
-        fix: 'Set vpc_config { subnets, security_group_ids } to the platform network\'s subnets and security group (AwsScoringEndpoint does on a private AwsMlPlatform)',
+        found: "vpc_config is not set (subnets and security_group_ids): in network mode private the model's instances would run outside the VPC",
+        fix: "Set vpc_config { subnets, security_group_ids } to the platform network's subnets and security group (AwsScoringEndpoint does on a private AwsMlPlatform)",
       });
     }
   } else {
@@ -432,7 +440,7 @@ function privateWorkload(element: PolicyElement, context: PolicyContext): Policy
     if (!dependsTransitively(context.graph, element.address, endpoint.address)) {
       findings.push({
         found: `does not depend on the VPC endpoint ${endpoint.address}: the workload may start before it can reach ${show(endpoint.attrs.service_name)}`,
-        fix: 'Depend on the network\'s endpoints (AwsNetwork.ready)',
+        fix: "Depend on the network's endpoints (AwsNetwork.ready)",
       });
     }
   }
@@ -481,7 +489,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     cloud: 'aws',
     resourceTypes: ['aws_kms_key'],
     title: 'KMS key has an explicit key policy',
-    fix: 'Set the key\'s policy (AwsEncryptionKey writes one) or add an aws_kms_key_policy for it',
+    fix: "Set the key's policy (AwsEncryptionKey writes one) or add an aws_kms_key_policy for it",
     check: (e, ctx) => {
       if (e.attrs.policy !== undefined && e.attrs.policy !== '') return [];
       if (ctx.companions(e, 'aws_kms_key_policy', 'key_id').length > 0) return [];
@@ -503,8 +511,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     resourceTypes: ['aws_s3_bucket'],
     title: 'S3 bucket has a public access block',
     fix: 'Add an aws_s3_bucket_public_access_block for the bucket with all four flags true (AwsArtifactStore does; keep blockPublicAccess on)',
-    check: (e, ctx) =>
-      bucketCompanions(e, ctx, 'aws_s3_bucket_public_access_block').length > 0 ? [] : [{ found: 'no aws_s3_bucket_public_access_block refers to the bucket' }],
+    check: (e, ctx) => (bucketCompanions(e, ctx, 'aws_s3_bucket_public_access_block').length > 0 ? [] : [{ found: 'no aws_s3_bucket_public_access_block refers to the bucket' }]),
   },
   {
     id: 'CKV_AWS_53',
@@ -547,7 +554,9 @@ export const AWS_RULES: readonly PolicyRule[] = [
     check: (e, ctx) => {
       const configs = ssAlgorithms(e, ctx);
       if (configs.some((c) => c.algorithms.some((a) => a !== undefined))) return [];
-      return [{ found: configs.length === 0 ? 'no aws_s3_bucket_server_side_encryption_configuration refers to the bucket' : 'the encryption configuration sets no sse_algorithm' }];
+      return [
+        { found: configs.length === 0 ? 'no aws_s3_bucket_server_side_encryption_configuration refers to the bucket' : 'the encryption configuration sets no sse_algorithm' },
+      ];
     },
   },
   {
@@ -693,7 +702,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     cloud: 'aws',
     resourceTypes: ['aws_cloudwatch_log_group'],
     title: 'CloudWatch log group encrypted with KMS',
-    fix: 'Set kms_key_id to the platform key\'s ARN (AwsMlWorkspace: keep customerManagedKey)',
+    fix: "Set kms_key_id to the platform key's ARN (AwsMlWorkspace: keep customerManagedKey)",
     check: (e) => expectSet(e, 'kms_key_id'),
   },
   {
@@ -709,7 +718,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     cloud: 'aws',
     resourceTypes: ['aws_sagemaker_endpoint_configuration'],
     title: 'SageMaker endpoint configuration encrypts its storage with KMS',
-    fix: 'Set kms_key_arn to the platform key\'s ARN',
+    fix: "Set kms_key_arn to the platform key's ARN",
     check: (e) => expectSet(e, 'kms_key_arn'),
   },
   // IAM
@@ -719,7 +728,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     cloud: 'aws',
     resourceTypes: [...IDENTITY_POLICY_RESOURCES],
     title: 'no identity policy allows "*" actions on "*" resources (full administrator)',
-    fix: 'Grant the named actions the workload needs on the named resources (the platform\'s grant methods do)',
+    fix: "Grant the named actions the workload needs on the named resources (the platform's grant methods do)",
     check: identityRule((s, where) =>
       isAllow(s) && actionsOf(s).some(isFullWildcard) && resourceWildcard(s) ? [{ found: `${where} ${s.where} allows Action "*" on Resource "*"` }] : [],
     ),
@@ -730,7 +739,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     cloud: 'aws',
     resourceTypes: [...IDENTITY_POLICY_RESOURCES],
     title: 'no identity policy allows Action "*" (or NotAction in an Allow)',
-    fix: 'List the actions the workload needs (see lib/aws/perms.ts for the platform\'s)',
+    fix: "List the actions the workload needs (see lib/aws/perms.ts for the platform's)",
     check: identityRule((s, where) => {
       if (!isAllow(s)) return [];
       if (s.notActions !== undefined) return [{ found: `${where} ${s.where} is an Allow with NotAction ${show(s.notActions)}, which grants every other action` }];
@@ -754,7 +763,8 @@ export const AWS_RULES: readonly PolicyRule[] = [
     alsoKnownAs: ['CKV_AWS_356'],
     cloud: 'aws',
     resourceTypes: [...IDENTITY_POLICY_RESOURCES],
-    title: 'Resource "*" only for actions without resource-level permissions (the documented exceptions: UNSCOPED_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS and CI_AWS_NETWORK_READ_ACTIONS in lib/aws/perms.ts)',
+    title:
+      'Resource "*" only for actions without resource-level permissions (the documented exceptions: UNSCOPED_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS and CI_AWS_NETWORK_READ_ACTIONS in lib/aws/perms.ts)',
     fix: `Name the resource ARNs; "*" is accepted only for ${DOCUMENTED_UNSCOPED_ACTIONS.join(', ')}`,
     check: identityRule((s, where) => {
       if (!isAllow(s) || !resourceWildcard(s)) return [];
@@ -777,7 +787,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
     id: 'AwsSolutions-IAM4',
     cloud: 'aws',
     resourceTypes: Object.keys(POLICY_ATTACHMENTS),
-    title: 'no AWS managed policies attached (least privilege through the platform\'s own grants)',
+    title: "no AWS managed policies attached (least privilege through the platform's own grants)",
     fix: 'Replace the AWS managed policy with an inline policy listing the actions needed on the named resources (AwsWorkloadIdentity.addToPolicy)',
     check: (e) =>
       attachedArns(e)
@@ -842,8 +852,8 @@ export const AWS_RULES: readonly PolicyRule[] = [
     id: 'MLOPS_DEPLOY_AWS_OBJECT_WRITE',
     cloud: 'aws',
     resourceTypes: ['aws_s3_object', 'aws_s3_bucket_object'],
-    title: 'an object Terraform writes is written after its bucket\'s default encryption and policy, and the bucket policy does not deny the deployers',
-    fix: 'Depend on the bucket\'s encryption configuration and policy, and exempt the deployers from the policy\'s denies',
+    title: "an object Terraform writes is written after its bucket's default encryption and policy, and the bucket policy does not deny the deployers",
+    fix: "Depend on the bucket's encryption configuration and policy, and exempt the deployers from the policy's denies",
     check: objectWrite,
   },
   {

@@ -137,7 +137,8 @@ function importsOf(context: PolicyContext): StackImports {
       const type = IMPORT_TYPES[info.kind];
       const noun = info.kind === 'keyVault' ? 'Key Vault' : info.kind === 'storageAccount' ? 'storage account' : 'container registry';
       if (type) targets.push({ address: `the imported ${noun} ${show(info.name)} (${c.node.path})`, type, info });
-      if (info.kind === 'userAssignedIdentity' && info.principalId !== undefined) identities.push({ resourceId: info.resourceId, principal: resolve(info.principalId), path: c.node.path });
+      if (info.kind === 'userAssignedIdentity' && info.principalId !== undefined)
+        identities.push({ resourceId: info.resourceId, principal: resolve(info.principalId), path: c.node.path });
     }
   }
   const result = { targets, identities };
@@ -163,7 +164,12 @@ function importedVaultOfKey(context: PolicyContext, keyId: unknown): ImportedTar
 function privateEndpointsOfImport(target: ImportedTarget, sub: string, context: PolicyContext): PolicyElement[] {
   return context.ofSelector('azurerm_private_endpoint').filter((pe) => {
     const conn = blocks(pe.attrs.private_service_connection)[0];
-    return conn !== undefined && sameId(conn.private_connection_resource_id, target.info.resourceId) && strings(conn.subresource_names).includes(sub) && blocks(pe.attrs.private_dns_zone_group).length > 0;
+    return (
+      conn !== undefined &&
+      sameId(conn.private_connection_resource_id, target.info.resourceId) &&
+      strings(conn.subresource_names).includes(sub) &&
+      blocks(pe.attrs.private_dns_zone_group).length > 0
+    );
   });
 }
 
@@ -256,7 +262,8 @@ function writeTarget(element: PolicyElement, context: PolicyContext): Target | u
       if (fromImage) return fromImage;
       const pushed = [element.attrs.name, image?.attrs.name].filter((n): n is string => typeof n === 'string' && !isExpression(n));
       return importsOf(context).targets.find(
-        (t) => t.type === 'azurerm_container_registry' && t.info.loginServer !== undefined && pushed.some((n) => n.toLowerCase().startsWith(`${t.info.loginServer!.toLowerCase()}/`)),
+        (t) =>
+          t.type === 'azurerm_container_registry' && t.info.loginServer !== undefined && pushed.some((n) => n.toLowerCase().startsWith(`${t.info.loginServer!.toLowerCase()}/`)),
       );
     }
   }
@@ -296,7 +303,14 @@ function networkPathFinding(write: PolicyElement, target: Target, what: string, 
   const mode = context.deploy.networkMode;
   const pub = publicPath(target);
   if (mode === 'public') {
-    return pub ? [] : [{ found: `${what} of ${target.address}, whose public endpoint is closed (network mode public): Terraform cannot reach it`, fix: 'Open the public endpoint in public mode (public_network_access_enabled = true), or use network.mode: private with a private endpoint' }];
+    return pub
+      ? []
+      : [
+          {
+            found: `${what} of ${target.address}, whose public endpoint is closed (network mode public): Terraform cannot reach it`,
+            fix: 'Open the public endpoint in public mode (public_network_access_enabled = true), or use network.mode: private with a private endpoint',
+          },
+        ];
   }
   if (mode === 'firewalled') {
     if (pub) return [];
@@ -312,7 +326,12 @@ function networkPathFinding(write: PolicyElement, target: Target, what: string, 
   const sub = SUB_RESOURCE[target.type]!;
   const pes = privateEndpointsOf(target, sub, context);
   if (pes.length === 0) {
-    return [{ found: `${what} of ${target.address}, which has no public path and no private endpoint of sub-resource "${sub}" with a DNS zone group (network mode private)`, fix: `Add a private endpoint (sub-resource ${sub}) with a private DNS zone group to ${target.address} (AzureMlPlatform does in private mode)` }];
+    return [
+      {
+        found: `${what} of ${target.address}, which has no public path and no private endpoint of sub-resource "${sub}" with a DNS zone group (network mode private)`,
+        fix: `Add a private endpoint (sub-resource ${sub}) with a private DNS zone group to ${target.address} (AzureMlPlatform does in private mode)`,
+      },
+    ];
   }
   if (write === target) return [];
   if (!pes.some((pe) => dependsTransitively(context.graph, write.address, pe.address))) {
@@ -347,11 +366,21 @@ function deployRoleFindings(write: PolicyElement, target: Target, context: Polic
     // The pack was not told who deploys: some principal must at least hold the role, before the write.
     const any = context.ofSelector('azurerm_role_assignment').filter((a) => roles.includes(String(a.attrs.role_definition_name)) && scopeCovers(a, target, context));
     if (any.length === 0) {
-      return [{ found: `${write.address} ${what} of ${target.address}, but no principal is assigned ${roles.join(' or ')} on it (Owner and Contributor have no data actions)`, fix: 'Name the deployers (config deployers:, or the platform\'s deployers prop); the platform grants them the data roles (grantDeploy)' }];
+      return [
+        {
+          found: `${write.address} ${what} of ${target.address}, but no principal is assigned ${roles.join(' or ')} on it (Owner and Contributor have no data actions)`,
+          fix: "Name the deployers (config deployers:, or the platform's deployers prop); the platform grants them the data roles (grantDeploy)",
+        },
+      ];
     }
     return any.some((g) => dependsTransitively(context.graph, write.address, g.address))
       ? []
-      : [{ found: `${write.address} ${what} of ${target.address} but depends on none of the role assignments ${any.map((g) => g.address).join(', ')}: Terraform may write before a role exists`, fix: `Add depends_on = [${any[0]!.address}] to ${write.address}` }];
+      : [
+          {
+            found: `${write.address} ${what} of ${target.address} but depends on none of the role assignments ${any.map((g) => g.address).join(', ')}: Terraform may write before a role exists`,
+            fix: `Add depends_on = [${any[0]!.address}] to ${write.address}`,
+          },
+        ];
   }
   const findings: PolicyFinding[] = [];
   for (const principal of deployers) {
@@ -392,15 +421,13 @@ function blobContainer(element: PolicyElement, context: PolicyContext): PolicyFi
   const name = element.attrs.storage_container_name;
   const container =
     refOf(context, name, 'azurerm_storage_container') ??
-    context
-      .ofSelector('azurerm_storage_container')
-      .find((c) => {
-        if (c.attrs.name !== name) return false;
-        if (!account) return true;
-        // An imported account's container exists already: the stack has no block to wait for.
-        if (isImported(account)) return false;
-        return referencedAddresses(c.attrs.storage_account_id).has(account.address) || c.attrs.storage_account_name === account.attrs.name;
-      });
+    context.ofSelector('azurerm_storage_container').find((c) => {
+      if (c.attrs.name !== name) return false;
+      if (!account) return true;
+      // An imported account's container exists already: the stack has no block to wait for.
+      if (isImported(account)) return false;
+      return referencedAddresses(c.attrs.storage_account_id).has(account.address) || c.attrs.storage_account_name === account.attrs.name;
+    });
   if (!container) return [];
   if (dependsTransitively(context.graph, element.address, container.address)) return [];
   return [
@@ -427,7 +454,7 @@ function storageDataPlane(element: PolicyElement, context: PolicyContext): Polic
     // A private endpoint needs the account, so it cannot exist when the provider first reads the account.
     return [
       {
-        found: 'the azurerm provider reads the account\'s data plane when it creates it, before any private endpoint of the account can exist',
+        found: "the azurerm provider reads the account's data plane when it creates it, before any private endpoint of the account can exist",
         fix: 'Set the provider feature storage { data_plane_available = false } (MlPlatformStack does; hashicorp/terraform-provider-azurerm#33454)',
       },
     ];
@@ -481,7 +508,11 @@ function workloadAccess(element: PolicyElement, context: PolicyContext): PolicyF
   const input = element.attrs.input as Record<string, unknown>;
   const needs: { what: string; roles: readonly string[]; types: readonly string[] }[] = [
     { what: 'pull the runtime image', roles: ['AcrPull', 'AcrPush'], types: ['azurerm_container_registry'] },
-    { what: 'read the training data and the model', roles: ['Storage Blob Data Reader', 'Storage Blob Data Contributor', 'Storage Blob Data Owner'], types: ['azurerm_storage_container', 'azurerm_storage_account'] },
+    {
+      what: 'read the training data and the model',
+      roles: ['Storage Blob Data Reader', 'Storage Blob Data Contributor', 'Storage Blob Data Owner'],
+      types: ['azurerm_storage_container', 'azurerm_storage_account'],
+    },
   ];
   const findings: PolicyFinding[] = [];
   for (const need of needs) {
@@ -495,9 +526,15 @@ function workloadAccess(element: PolicyElement, context: PolicyContext): PolicyF
           (context.referenced(a.attrs.scope).some((r) => need.types.includes(r.type)) || imported.some((t) => importScopeCovers(a, t))),
       );
     if (grants.length === 0) {
-      findings.push({ found: `the ${input.kind} step runs as ${identity.label}, which has no ${need.roles.join(' or ')}: it cannot ${need.what}`, fix: `Grant ${identity.label} ${need.roles[0]} (platform.imageRegistry.grantPull / artifactStore.grantRead)` });
+      findings.push({
+        found: `the ${input.kind} step runs as ${identity.label}, which has no ${need.roles.join(' or ')}: it cannot ${need.what}`,
+        fix: `Grant ${identity.label} ${need.roles[0]} (platform.imageRegistry.grantPull / artifactStore.grantRead)`,
+      });
     } else if (!grants.some((g) => dependsTransitively(context.graph, element.address, g.address))) {
-      findings.push({ found: `the ${input.kind} step runs as ${identity.label} but does not depend on its ${need.roles[0]} assignment: the job may start before it may ${need.what}`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
+      findings.push({
+        found: `the ${input.kind} step runs as ${identity.label} but does not depend on its ${need.roles[0]} assignment: the job may start before it may ${need.what}`,
+        fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}`,
+      });
     }
   }
   return findings;
@@ -507,18 +544,25 @@ function workloadAccess(element: PolicyElement, context: PolicyContext): PolicyF
 function workspaceAccess(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
   const identity =
     refOf(context, element.attrs.primary_user_assigned_identity, 'azurerm_user_assigned_identity') ??
-    (strings(attr(element.attrs, 'identity.identity_ids')).length === 1 ? refOf(context, attr(element.attrs, 'identity.identity_ids'), 'azurerm_user_assigned_identity') : undefined);
+    (strings(attr(element.attrs, 'identity.identity_ids')).length === 1
+      ? refOf(context, attr(element.attrs, 'identity.identity_ids'), 'azurerm_user_assigned_identity')
+      : undefined);
   // A system-assigned identity gets its roles from Azure ML itself.
   if (!identity) return [];
   const principal = `\${${identity.address}.principal_id}`;
-  const account: Target | undefined = refOf(context, element.attrs.storage_account_id, 'azurerm_storage_account') ?? importedById(context, 'azurerm_storage_account', element.attrs.storage_account_id);
+  const account: Target | undefined =
+    refOf(context, element.attrs.storage_account_id, 'azurerm_storage_account') ?? importedById(context, 'azurerm_storage_account', element.attrs.storage_account_id);
   const vault: Target | undefined = refOf(context, element.attrs.key_vault_id, 'azurerm_key_vault') ?? importedById(context, 'azurerm_key_vault', element.attrs.key_vault_id);
   const keyId = attr(element.attrs, 'encryption.key_id');
   const cmkKey: Target | undefined = refOf(context, keyId, 'azurerm_key_vault_key') ?? importedVaultOfKey(context, keyId);
   const needs: { what: string; target: Target | undefined; roles: readonly string[] }[] = [
     { what: 'read and write its storage account', target: account, roles: ['Storage Blob Data Contributor', 'Storage Blob Data Owner'] },
     { what: 'manage its Key Vault', target: vault, roles: ['Contributor', 'Owner'] },
-    { what: 'wrap and unwrap with its customer-managed key', target: cmkKey, roles: ['Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'Key Vault Crypto Officer', 'Key Vault Administrator'] },
+    {
+      what: 'wrap and unwrap with its customer-managed key',
+      target: cmkKey,
+      roles: ['Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'Key Vault Crypto Officer', 'Key Vault Administrator'],
+    },
   ];
   const findings: PolicyFinding[] = [];
   for (const need of needs) {
@@ -534,11 +578,19 @@ function workspaceAccess(element: PolicyElement, context: PolicyContext): Policy
       const refs = context.referenced(a.attrs.scope).map((r) => r.address);
       return refs.includes(target.address) || (keyVault !== undefined && refs.includes(keyVault.address));
     };
-    const grants = context.ofSelector('azurerm_role_assignment').filter((a) => a.attrs.principal_id === principal && need.roles.includes(String(a.attrs.role_definition_name)) && covers(a));
+    const grants = context
+      .ofSelector('azurerm_role_assignment')
+      .filter((a) => a.attrs.principal_id === principal && need.roles.includes(String(a.attrs.role_definition_name)) && covers(a));
     if (grants.length === 0) {
-      findings.push({ found: `the workspace runs as ${identity.address}, which has no ${need.roles.join(' or ')} on ${target.address}: it cannot ${need.what}`, fix: `Assign ${identity.address} ${need.roles[0]} on ${target.address} (AzureMlWorkspace does for its service identity)` });
+      findings.push({
+        found: `the workspace runs as ${identity.address}, which has no ${need.roles.join(' or ')} on ${target.address}: it cannot ${need.what}`,
+        fix: `Assign ${identity.address} ${need.roles[0]} on ${target.address} (AzureMlWorkspace does for its service identity)`,
+      });
     } else if (!grants.some((g) => dependsTransitively(context.graph, element.address, g.address))) {
-      findings.push({ found: `the workspace runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment on ${target.address}: Azure ML may check it before it exists`, fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}` });
+      findings.push({
+        found: `the workspace runs as ${identity.address} but does not depend on its ${need.roles[0]} assignment on ${target.address}: Azure ML may check it before it exists`,
+        fix: `Add depends_on = [${grants[0]!.address}] to ${element.address}`,
+      });
     }
   }
   // Network: a managed network reaches the associated resources through private endpoints it creates itself.
@@ -550,7 +602,10 @@ function workspaceAccess(element: PolicyElement, context: PolicyContext): Policy
         ? target.info.reachableFrom === 'public' || privateEndpointsOfImport(target, sub, context).length > 0
         : publicPath(target)?.open === true || privateEndpointsOf(target, sub, context).length > 0;
       if (!reachable) {
-        findings.push({ found: `the workspace has no managed network and ${target.address} takes no traffic from it (no open public endpoint, no private endpoint)`, fix: "Keep managed network isolation on (AzureMlWorkspace managedNetworkIsolation), or give the resource a private endpoint in the workspace's network" });
+        findings.push({
+          found: `the workspace has no managed network and ${target.address} takes no traffic from it (no open public endpoint, no private endpoint)`,
+          fix: "Keep managed network isolation on (AzureMlWorkspace managedNetworkIsolation), or give the resource a private endpoint in the workspace's network",
+        });
       }
     }
   }
@@ -737,7 +792,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     check: (e) => {
       const onAccount = e.type === 'azurerm_storage_account';
       const fw = onAccount ? blocks(e.attrs.network_rules)[0] : (e.attrs as Record<string, unknown>);
-      if (!fw || fw.default_action !== 'Deny' || strings(fw.bypass).includes('AzureServices')) return [];
+      if (fw?.default_action !== 'Deny' || strings(fw.bypass).includes('AzureServices')) return [];
       return [{ found: `${describe(onAccount ? 'network_rules.bypass' : 'bypass', fw.bypass)} while the firewall denies by default` }];
     },
   },
@@ -826,13 +881,12 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_role_assignment'],
     title: 'no Owner, Contributor or User Access Administrator assignment at subscription or management-group scope',
-    fix: 'Assign the narrowest built-in role on the resource or resource group the principal works on (the platform\'s grant methods do)',
+    fix: "Assign the narrowest built-in role on the resource or resource group the principal works on (the platform's grant methods do)",
     check: (e) => {
       const name = e.attrs.role_definition_name;
       const id = e.attrs.role_definition_id;
       const privileged =
-        (typeof name === 'string' && PRIVILEGED_ROLE_NAMES.has(name.toLowerCase())) ||
-        (typeof id === 'string' && PRIVILEGED_ROLE_IDS.some((g) => id.toLowerCase().includes(g)));
+        (typeof name === 'string' && PRIVILEGED_ROLE_NAMES.has(name.toLowerCase())) || (typeof id === 'string' && PRIVILEGED_ROLE_IDS.some((g) => id.toLowerCase().includes(g)));
       if (!privileged || !isBroadScope(e.attrs.scope)) return [];
       return [{ found: `${show(name ?? id)} is assigned at scope ${show(e.attrs.scope)}` }];
     },
@@ -848,7 +902,8 @@ export const AZURE_RULES: readonly PolicyRule[] = [
       if (typeof issuer !== 'string' || !issuer.includes(GITHUB_ISSUER)) return [];
       const findings: PolicyFinding[] = [];
       const subject = e.attrs.subject;
-      if (typeof subject !== 'string' || isExpression(subject) || !PINNED_SUBJECT.test(subject)) findings.push({ found: `${describe('subject', subject)}, which does not pin one repository (repo:<owner>/<repo>:…)` });
+      if (typeof subject !== 'string' || isExpression(subject) || !PINNED_SUBJECT.test(subject))
+        findings.push({ found: `${describe('subject', subject)}, which does not pin one repository (repo:<owner>/<repo>:…)` });
       const audience = strings(e.attrs.audience);
       if (audience.length !== 1 || audience[0] !== AZURE_AUDIENCE) findings.push({ found: describe('audience', e.attrs.audience) });
       return findings;
@@ -873,14 +928,15 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     cloud: 'azure',
     resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image'],
     title: 'a write Terraform makes through a data plane (Key Vault key, blob, image push) has a network path from the deployer in the configured mode',
-    fix: 'firewalled: list the deployers\' and CI runners\' egress in network.allowedIpRanges; private: a private endpoint of the sub-resource (with its DNS zone group) that the write depends on, and Terraform run inside the network',
+    fix: "firewalled: list the deployers' and CI runners' egress in network.allowedIpRanges; private: a private endpoint of the sub-resource (with its DNS zone group) that the write depends on, and Terraform run inside the network",
     check: writePath,
   },
   {
     id: 'MLOPS_DEPLOY_AZURE_WRITE_ROLE',
     cloud: 'azure',
     resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image'],
-    title: 'every deployer holds the data role a Terraform data-plane write needs (Key Vault Crypto Officer, Storage Blob Data Contributor, AcrPush), and the write depends on that role assignment',
+    title:
+      'every deployer holds the data role a Terraform data-plane write needs (Key Vault Crypto Officer, Storage Blob Data Contributor, AcrPush), and the write depends on that role assignment',
     fix: 'Name the deployers (config deployers:) and let the platform grant them (platform.grantDeploy), which also orders the writes after the assignments',
     check: writeRole,
   },
@@ -904,7 +960,8 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     id: 'MLOPS_DEPLOY_AZURE_CMK_PATH',
     cloud: 'azure',
     resourceTypes: ['azurerm_container_registry'],
-    title: 'a registry encrypted with a customer-managed key through a user-assigned identity uses a vault that identity can reach at creation (a firewalled vault lets only system-assigned identities through)',
+    title:
+      'a registry encrypted with a customer-managed key through a user-assigned identity uses a vault that identity can reach at creation (a firewalled vault lets only system-assigned identities through)',
     fix: 'Use Microsoft-managed keys for the registry, or a vault open to it (MicrosoftDocs/azure-docs#61064)',
     check: registryKeyPath,
   },
@@ -920,7 +977,8 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     id: 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS',
     cloud: 'azure',
     resourceTypes: ['azurerm_machine_learning_workspace'],
-    title: 'the Azure ML workspace\'s user-assigned identity holds the roles on its storage account, Key Vault and customer-managed key before the workspace is created, and the workspace can reach them',
+    title:
+      "the Azure ML workspace's user-assigned identity holds the roles on its storage account, Key Vault and customer-managed key before the workspace is created, and the workspace can reach them",
     fix: 'Assign the workspace identity Storage Blob Data Contributor on the account, Contributor on the vault and Key Vault Crypto Service Encryption User on the key, and make the workspace depend on them (AzureMlWorkspace does)',
     check: workspaceAccess,
   },

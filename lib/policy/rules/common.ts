@@ -7,7 +7,8 @@ import { expressionsIn, isRecord } from '../values';
  * `DB_PASSWORD`, `client_secret`, `primary_access_key`), never as part of a
  * longer name (`secret_name`, `key_vault_secret_id`, `password_enabled`).
  */
-const SECRET_NAME = /(^|[_-])(password|passwd|secret|client_secret|secret_key|access_key|private_key|connection_string|api_key|apikey|access_token|auth_token|api_token|sas_token|refresh_token|bearer_token|account_key|shared_key|shared_access_signature)$/i;
+const SECRET_NAME =
+  /(^|[_-])(password|passwd|secret|client_secret|secret_key|access_key|private_key|connection_string|api_key|apikey|access_token|auth_token|api_token|sas_token|refresh_token|bearer_token|account_key|shared_key|shared_access_signature)$/i;
 
 /** Attributes whose whole purpose is to carry a secret value, per resource type. */
 const SECRET_VALUE_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
@@ -68,7 +69,7 @@ function literalText(value: string): string {
 
 function literalSecrets(element: PolicyElement): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
-  const valueAttrs = element.kind === 'resource' ? SECRET_VALUE_ATTRIBUTES[element.type] ?? [] : [];
+  const valueAttrs = element.kind === 'resource' ? (SECRET_VALUE_ATTRIBUTES[element.type] ?? []) : [];
   for (const { path, value } of walkStrings(element.attrs, '')) {
     if (value === '' || value.includes('${')) continue;
     const name = lastName(path);
@@ -140,7 +141,8 @@ export const COMMON_RULES: readonly PolicyRule[] = [
     id: 'MLOPS_SECRET_LITERAL',
     cloud: 'all',
     resourceTypes: ['*'],
-    title: 'no literal secret values: attributes named password, secret, client_secret, access_key, private_key, connection_string, api_key, …, and secret values (key vault / secrets manager / secret manager versions) hold references, not literals',
+    title:
+      'no literal secret values: attributes named password, secret, client_secret, access_key, private_key, connection_string, api_key, …, and secret values (key vault / secrets manager / secret manager versions) hold references, not literals',
     fix: 'Do not put credentials in the stack: use the workload identity (managed identity, IAM role, service account) or OIDC; where a secret must exist, create it outside Terraform and pass a reference (Key Vault reference, Secrets Manager / SSM ARN, Secret Manager name) or a resource attribute, never the value',
     check: literalSecrets,
   },
@@ -148,7 +150,8 @@ export const COMMON_RULES: readonly PolicyRule[] = [
     id: 'MLOPS_SECRET_PATTERN',
     cloud: 'all',
     resourceTypes: ['*'],
-    title: 'no credential formats anywhere in the synthesized output (AWS access key ids AKIA…/ASIA…, PEM private keys, GitHub tokens, storage AccountKey=, SAS sig=, Google API keys, Slack tokens)',
+    title:
+      'no credential formats anywhere in the synthesized output (AWS access key ids AKIA…/ASIA…, PEM private keys, GitHub tokens, storage AccountKey=, SAS sig=, Google API keys, Slack tokens)',
     fix: 'Remove the credential from the code and config, revoke it (it is in the synthesized JSON and the Terraform state), and authenticate with the workload identity or OIDC instead',
     check: secretPatterns,
   },
@@ -157,7 +160,7 @@ export const COMMON_RULES: readonly PolicyRule[] = [
     cloud: 'all',
     resourceTypes: ['terraform_data'],
     title: 'a scoring endpoint deployed by a release step (`mlops release`) is not reachable from public networks unless the config allows public network access',
-    fix: 'Leave the endpoint\'s publicNetworkAccess off (it follows the network mode), or set network.mode: public in the config',
+    fix: "Leave the endpoint's publicNetworkAccess off (it follows the network mode), or set network.mode: public in the config",
     relaxedBy: 'publicNetwork',
     check: publicReleaseEndpoint,
   },

@@ -67,7 +67,8 @@ export const DEPLOY_RULES: readonly PolicyRule[] = [
     id: 'MLOPS_DUPLICATE_NAME',
     cloud: 'all',
     resourceTypes: ['*'],
-    title: 'no two resources of one type share a physical name in the same parent (resource group, project, key ring, VPC; worldwide for buckets, storage accounts, vaults and registries; per account for IAM)',
+    title:
+      'no two resources of one type share a physical name in the same parent (resource group, project, key ring, VPC; worldwide for buckets, storage accounts, vaults and registries; per account for IAM)',
     fix: 'Give one of them another name: the physicalName prop of its construct, or naming.suffix / another naming.environment for a second platform in the stack',
     check: duplicateName,
   },

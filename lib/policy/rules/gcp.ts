@@ -77,7 +77,9 @@ function publicMembers(e: PolicyElement, context: PolicyContext): PolicyFinding[
  */
 function isOwnServiceAgent(role: string, member: unknown): boolean {
   const service = /^roles\/([A-Za-z0-9]+)\.serviceAgent$/.exec(role)?.[1];
-  return typeof member === 'string' && service !== undefined && new RegExp(`^serviceAccount:service-(\\d+|\\$\\{[^}]+\\})@gcp-sa-${service}\\.iam\\.gserviceaccount\\.com$`).test(member);
+  return (
+    typeof member === 'string' && service !== undefined && new RegExp(`^serviceAccount:service-(\\d+|\\$\\{[^}]+\\})@gcp-sa-${service}\\.iam\\.gserviceaccount\\.com$`).test(member)
+  );
 }
 
 /** Whether a member is a user-managed service account (written out, or a google_service_account of this stack). */
@@ -187,11 +189,18 @@ function referencedOf(context: PolicyContext, value: unknown, type: string): Pol
 }
 
 /** The IAM grants of `selector` on `target` (by reference in `attr`) that give `deployer` one of `roles`. */
-function deployerGrants(context: PolicyContext, target: PolicyElement, selectors: readonly string[], attrName: string, deployer: string, roles: ReadonlySet<string>): PolicyElement[] {
+function deployerGrants(
+  context: PolicyContext,
+  target: PolicyElement,
+  selectors: readonly string[],
+  attrName: string,
+  deployer: string,
+  roles: ReadonlySet<string>,
+): PolicyElement[] {
   return selectors.flatMap((sel) =>
-    context.companions(target, sel, attrName, ['name', 'repository_id']).filter((g) =>
-      bindings(g, context).some((b) => typeof b.role === 'string' && roles.has(b.role) && b.members.includes(deployer)),
-    ),
+    context
+      .companions(target, sel, attrName, ['name', 'repository_id'])
+      .filter((g) => bindings(g, context).some((b) => typeof b.role === 'string' && roles.has(b.role) && b.members.includes(deployer))),
   );
 }
 
@@ -251,7 +260,9 @@ function deployerWrite(e: PolicyElement, context: PolicyContext): PolicyFinding[
   if (!target) return [];
   const what = isObject ? `uploads ${show(e.attrs.name)} to the bucket ${target.label}` : `pushes an image to the repository ${target.label}`;
   const roles = isObject ? OBJECT_WRITE_ROLES : IMAGE_PUSH_ROLES;
-  const selectors = isObject ? ['google_storage_bucket_iam_member', 'google_storage_bucket_iam_binding'] : ['google_artifact_registry_repository_iam_member', 'google_artifact_registry_repository_iam_binding'];
+  const selectors = isObject
+    ? ['google_storage_bucket_iam_member', 'google_storage_bucket_iam_binding']
+    : ['google_artifact_registry_repository_iam_member', 'google_artifact_registry_repository_iam_binding'];
   const attrName = isObject ? 'bucket' : 'repository';
   const findings: PolicyFinding[] = [];
   for (const deployer of context.deploy.deployers) {
@@ -282,7 +293,7 @@ function deployerWrite(e: PolicyElement, context: PolicyContext): PolicyFinding[
       } else if (context.deploy.networkMode !== 'private' && ranges.length === 0 && vpcs.length === 0) {
         findings.push({
           found: `Terraform ${what}, but the bucket's ip_filter is Enabled with no allowed range or network: every deployer is shut out`,
-          fix: 'List the deployers\' egress in network.allowedIpRanges, or leave the list empty to turn the IP filter off',
+          fix: "List the deployers' egress in network.allowedIpRanges, or leave the list empty to turn the IP filter off",
         });
       }
     }
@@ -301,11 +312,16 @@ function privateWorkload(e: PolicyElement, context: PolicyContext): PolicyFindin
   if (context.deploy.networkMode !== 'private') return [];
   if (e.type === 'terraform_data') {
     const input = gcpReleaseInput(e);
-    if (!input || input.kind !== 'training') return [];
+    if (input?.kind !== 'training') return [];
     const gcp = input.gcp as Record<string, unknown>;
     return typeof gcp.networkAttachment === 'string' && gcp.networkAttachment !== ''
       ? []
-      : [{ found: 'the training job spec has no networkAttachment: in private network mode the custom job would run outside the VPC', fix: 'Give the job the platform network\'s attachment (GcpTrainingJob does on a private-mode GcpMlPlatform)' }];
+      : [
+          {
+            found: 'the training job spec has no networkAttachment: in private network mode the custom job would run outside the VPC',
+            fix: "Give the job the platform network's attachment (GcpTrainingJob does on a private-mode GcpMlPlatform)",
+          },
+        ];
   }
   if (literalBool(attr(e.attrs, 'private_service_connect_config.enable_private_service_connect')) !== true) return [];
   const served = context
@@ -315,13 +331,18 @@ function privateWorkload(e: PolicyElement, context: PolicyContext): PolicyFindin
     .some((i) => {
       const gcp = i.gcp as Record<string, unknown>;
       const psc = isRecord(gcp.psc) ? gcp.psc : undefined;
-      return context.referenced(gcp.endpoint).some((r) => r.address === e.address) && psc !== undefined && context.referenced(psc.address).some((r) => r.type === 'google_compute_address');
+      return (
+        context.referenced(gcp.endpoint).some((r) => r.address === e.address) &&
+        psc !== undefined &&
+        context.referenced(psc.address).some((r) => r.type === 'google_compute_address')
+      );
     });
   const rule = context.ofSelector('google_compute_forwarding_rule').some((f) => typeof f.attrs.target === 'string' && /serviceAttachments\//.test(f.attrs.target as string));
   if (served || rule) return [];
   return [
     {
-      found: 'the endpoint has Private Service Connect on, but no forwarding rule on a reserved internal address reaches it (no release step keeps one, no google_compute_forwarding_rule targets a service attachment): nobody can call it',
+      found:
+        'the endpoint has Private Service Connect on, but no forwarding rule on a reserved internal address reaches it (no release step keeps one, no google_compute_forwarding_rule targets a service attachment): nobody can call it',
       fix: 'Reserve an internal address and let the release step keep the forwarding rule on it (GcpScoringEndpoint does in private mode)',
     },
   ];
@@ -420,7 +441,12 @@ export const GCP_RULES: readonly PolicyRule[] = [
   {
     id: 'CKV_GCP_28',
     cloud: 'gcp',
-    resourceTypes: [...iamTypes('google_storage_bucket'), 'google_storage_bucket_access_control', 'google_storage_default_object_access_control', 'google_storage_object_access_control'],
+    resourceTypes: [
+      ...iamTypes('google_storage_bucket'),
+      'google_storage_bucket_access_control',
+      'google_storage_default_object_access_control',
+      'google_storage_object_access_control',
+    ],
     title: 'bucket not accessible to allUsers or allAuthenticatedUsers',
     fix: 'Grant to named service accounts only (GcpArtifactStore.grantRead / grantReadWrite)',
     check: publicMembers,
@@ -504,7 +530,8 @@ export const GCP_RULES: readonly PolicyRule[] = [
     id: 'CKV_GCP_49',
     cloud: 'gcp',
     resourceTypes: iamTypes('google_project'),
-    title: 'no role that impersonates or manages service accounts at project level (owner, editor, iam.* admin/user/token creator/workload identity user, a service-agent role given to anyone but that service\'s own agent)',
+    title:
+      "no role that impersonates or manages service accounts at project level (owner, editor, iam.* admin/user/token creator/workload identity user, a service-agent role given to anyone but that service's own agent)",
     fix: 'Grant impersonation on the one service account concerned (google_service_account_iam_member), never project-wide; a roles/<service>.serviceAgent role only to service-<number>@gcp-sa-<service>.iam.gserviceaccount.com',
     check: projectRoleRule((role, member) => IMPERSONATION_ROLES.has(role) || (/^roles\/[A-Za-z0-9]+\.serviceAgent$/.test(role) && !isOwnServiceAgent(role, member))),
   },

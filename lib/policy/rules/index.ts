@@ -16,7 +16,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [...COMMON_RULES, ...DEPLOY_R
 export const UNCHECKED_DEFAULT_RULE_IDS: Readonly<Record<string, string>> = {
   'AwsSolutions-IAM5':
     'cdk-nag flags every wildcard, including the partial ones the platform grants on purpose (kms:GenerateDataKey*, kms:ReEncrypt*, <bucket>/*); its intent is checked by CKV_AWS_63 (Action "*"), MLOPS_AWS_IAM_SERVICE_WILDCARD ("<service>:*") and CKV_AWS_355 (Resource "*").',
-  CKV_AZURE_111: 'azurerm 4.x has no soft_delete_enabled: soft delete is always on and soft_delete_retention_days is 7–90 by the provider\'s own validation, so there is nothing left to check.',
+  CKV_AZURE_111:
+    "azurerm 4.x has no soft_delete_enabled: soft delete is always on and soft_delete_retention_days is 7–90 by the provider's own validation, so there is nothing left to check.",
 };
 
 /** The rule with an id, or whose `alsoKnownAs` lists it. */

@@ -51,7 +51,10 @@ export const AwsTargetSchema = z
       .strict()
       .optional(),
     /** Managed spot training: how long SageMaker may wait for spot capacity and run, in total. */
-    spot: z.object({ maxWaitSeconds: z.number().int().min(60) }).strict().optional(),
+    spot: z
+      .object({ maxWaitSeconds: z.number().int().min(60) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -85,12 +88,18 @@ export function parseAwsTraining(spec: ReleaseSpec): { target: AwsTarget; traini
     issues.push({ code: 'RELEASE_SPEC_INVALID', path, message });
   };
   const inBucket = `s3://${target.bucket}/`;
-  if (!JOB_NAME.test(training.jobName)) issue('training.jobName', `${JSON.stringify(training.jobName)} is not a SageMaker training job name (letters, digits, hyphens; not ending with a hyphen)`);
+  if (!JOB_NAME.test(training.jobName))
+    issue('training.jobName', `${JSON.stringify(training.jobName)} is not a SageMaker training job name (letters, digits, hyphens; not ending with a hyphen)`);
   if (!training.dataUri.startsWith(inBucket)) issue('training.dataUri', `${JSON.stringify(training.dataUri)} must be in the platform bucket (start with ${inBucket})`);
   if (!training.outputUri.startsWith(inBucket)) issue('training.outputUri', `${JSON.stringify(training.outputUri)} must be in the platform bucket (start with ${inBucket})`);
-  if (!INSTANCE_TYPE.test(training.instanceType)) issue('training.instanceType', `${JSON.stringify(training.instanceType)} is not a SageMaker instance type (ml.<family>.<size>, e.g. ml.m5.xlarge)`);
+  if (!INSTANCE_TYPE.test(training.instanceType))
+    issue('training.instanceType', `${JSON.stringify(training.instanceType)} is not a SageMaker instance type (ml.<family>.<size>, e.g. ml.m5.xlarge)`);
   const expected = sageMakerModelUri(training.outputUri, training.jobName);
-  if (target.modelUri !== expected) issue('aws.modelUri', `is ${JSON.stringify(target.modelUri)}, but SageMaker will write the model to ${JSON.stringify(expected)}: the endpoint would read a model that never exists`);
+  if (target.modelUri !== expected)
+    issue(
+      'aws.modelUri',
+      `is ${JSON.stringify(target.modelUri)}, but SageMaker will write the model to ${JSON.stringify(expected)}: the endpoint would read a model that never exists`,
+    );
   if (target.spot && target.spot.maxWaitSeconds < training.maxRuntimeSeconds) {
     issue('aws.spot.maxWaitSeconds', `(${target.spot.maxWaitSeconds}) must be at least training.maxRuntimeSeconds (${training.maxRuntimeSeconds})`);
   }

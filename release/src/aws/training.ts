@@ -182,13 +182,21 @@ export async function destroyTraining(spec: ReleaseSpec, ctx: ReleaseContext, op
         `release step ${by} applied this same spec (revision ${current.revision}) after this step (${instance}): it replaced this step, so its destroy keeps what the new step uses`,
       );
       for (const p of packages.filter((x) => x.revision === spec.revision)) {
-        actions.push({ action: 'kept', what: 'model version', id: p.arn, detail: `revision ${p.revision}, applied again by release step ${by} (same spec), which replaced this step` });
+        actions.push({
+          action: 'kept',
+          what: 'model version',
+          id: p.arn,
+          detail: `revision ${p.revision}, applied again by release step ${by} (same spec), which replaced this step`,
+        });
       }
-      if (job) actions.push({ action: 'kept', what: 'training job', id: training.jobName, detail: `${job.TrainingJobStatus}; the record of the model version release step ${by} uses` });
+      if (job)
+        actions.push({ action: 'kept', what: 'training job', id: training.jobName, detail: `${job.TrainingJobStatus}; the record of the model version release step ${by} uses` });
       return { actions, outputs: { supersededBy: current.revision, supersededByStep: by } };
     }
     if (current && instance && !current.appliedBy) {
-      ctx.log.info(`model version ${current.arn} carries no release step id (applied outside Terraform or by an earlier driver): treating this step (${instance}) as the one that applied it`);
+      ctx.log.info(
+        `model version ${current.arn} carries no release step id (applied outside Terraform or by an earlier driver): treating this step (${instance}) as the one that applied it`,
+      );
     }
 
     if (job && !TERMINAL.has(job.TrainingJobStatus ?? '')) await stopJob(client, ctx, training.jobName, options, actions);
@@ -350,7 +358,16 @@ async function register(
     if (!arn) throw new ReleaseError(`SageMaker CreateModelPackage answered without a ModelPackageArn for revision ${spec.revision}`, 'CLOUD_REQUEST_FAILED');
     const described = await waitForPackage(client, ctx, arn, options);
     actions.push({ action: 'created', what: 'model version', id: arn, detail: `${group} v${described.ModelPackageVersion ?? '?'}, revision ${spec.revision}` });
-    return { arn, version: described.ModelPackageVersion, revision: spec.revision, job: training.jobName, appliedSpec: hash, appliedAt, appliedBy: instance, status: described.ModelPackageStatus };
+    return {
+      arn,
+      version: described.ModelPackageVersion,
+      revision: spec.revision,
+      job: training.jobName,
+      appliedSpec: hash,
+      appliedAt,
+      appliedBy: instance,
+      status: described.ModelPackageStatus,
+    };
   }
 
   const currentWithThisSpec = latest === ours && ours.appliedSpec === hash;
@@ -512,7 +529,8 @@ async function waitForPackage(client: SageMakerClient, ctx: ReleaseContext, arn:
       const details = (d.ModelPackageStatusDetails?.ValidationStatuses ?? []).map((s) => `${s.Name}: ${s.Status}${s.FailureReason ? ` (${s.FailureReason})` : ''}`).join('; ');
       throw new ReleaseError(`model version ${arn} is ${d.ModelPackageStatus}${details ? `: ${details}` : ''}`, 'REGISTRATION_FAILED');
     }
-    if (i + 1 >= PACKAGE_POLLS) throw new ReleaseError(`model version ${arn} is still ${d.ModelPackageStatus} after ${PACKAGE_POLLS} polls; run the release again to keep waiting`, 'TIMEOUT');
+    if (i + 1 >= PACKAGE_POLLS)
+      throw new ReleaseError(`model version ${arn} is still ${d.ModelPackageStatus} after ${PACKAGE_POLLS} polls; run the release again to keep waiting`, 'TIMEOUT');
     await ctx.sleep(options.packagePollIntervalMs ?? 5000);
   }
 }

@@ -100,11 +100,7 @@ export async function environmentVersionsOf(s: AzureSession, spec: ReleaseSpec, 
 }
 
 /** Every version of the model, and the one tagged with `revision`. */
-export async function modelVersionsOf(
-  s: AzureSession,
-  spec: ReleaseSpec,
-  target: AzureTarget,
-): Promise<{ all: ModelVersion[]; mine: ModelVersion | undefined }> {
+export async function modelVersionsOf(s: AzureSession, spec: ReleaseSpec, target: AzureTarget): Promise<{ all: ModelVersion[]; mine: ModelVersion | undefined }> {
   const all = await listAll(`list versions of model ${spec.modelName}`, () => s.client.modelVersions.list(target.resourceGroup, target.workspaceName, spec.modelName, s.call));
   const mine = all.find((v) => tagsOf(v)[TAGS.revision] === spec.revision && tagsOf(v)[TAGS.release] === spec.name);
   return { all, mine };

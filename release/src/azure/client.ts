@@ -55,12 +55,14 @@ export interface AzureSession {
   readonly jobPollMs: number;
 }
 
-
 /** Opens a session for a subscription. */
 export function openSession(options: AzureDriverOptions, subscriptionId: string, ctx: ReleaseContext): AzureSession {
   const endpoint = (options.endpoint ?? ctx.env[ARM_ENDPOINT_ENV] ?? DEFAULT_ARM_ENDPOINT).replace(/\/+$/, '');
   if (!/^https:\/\/[^/\s]+$/.test(endpoint)) {
-    throw new ReleaseError(`The ARM endpoint ${JSON.stringify(endpoint)} is not an https:// origin. Fix: unset ${ARM_ENDPOINT_ENV}, or set it to e.g. https://management.usgovcloudapi.net.`, 'BAD_ENDPOINT');
+    throw new ReleaseError(
+      `The ARM endpoint ${JSON.stringify(endpoint)} is not an https:// origin. Fix: unset ${ARM_ENDPOINT_ENV}, or set it to e.g. https://management.usgovcloudapi.net.`,
+      'BAD_ENDPOINT',
+    );
   }
   const credential = options.credential ?? releaseCredential(ctx.env, { trustedCa: options.trustedCa });
   const client = new AzureMachineLearningWorkspaces(credential, subscriptionId, {

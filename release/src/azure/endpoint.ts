@@ -175,7 +175,15 @@ async function putTraffic(s: AzureSession, spec: ReleaseSpec, target: AzureTarge
 }
 
 async function deleteDeployment(s: AzureSession, target: AzureTarget, endpointName: string, deployment: string, actions: ReleaseAction[], detail?: string): Promise<void> {
-  await armRequest(s, `delete autoscale setting ${autoscaleName(endpointName, deployment)}`, 'DELETE', autoscalePath(s, target, endpointName, deployment), AUTOSCALE_API_VERSION, undefined, true);
+  await armRequest(
+    s,
+    `delete autoscale setting ${autoscaleName(endpointName, deployment)}`,
+    'DELETE',
+    autoscalePath(s, target, endpointName, deployment),
+    AUTOSCALE_API_VERSION,
+    undefined,
+    true,
+  );
   await getIfExists(`delete deployment ${endpointName}/${deployment}`, () =>
     s.client.onlineDeployments.beginDeleteAndWait(target.resourceGroup, target.workspaceName, endpointName, deployment, s.lro),
   );
@@ -239,7 +247,9 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
   const previousStep = endpoint ? stepOf(endpoint) : undefined;
   if (!endpoint) {
     s.ctx.log.info(`creating online endpoint ${ep.name}`);
-    endpoint = await attempt(`create online endpoint ${ep.name}`, () => s.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, ep.name, endpointBody(spec, target, {}), s.lro));
+    endpoint = await attempt(`create online endpoint ${ep.name}`, () =>
+      s.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, ep.name, endpointBody(spec, target, {}), s.lro),
+    );
     actions.push({ action: 'created', what: 'online endpoint', id: ep.name, detail: `${t.authMode}, public network access ${t.publicNetworkAccess ? 'on' : 'off'}` });
   } else if (endpointDiffers(endpoint, spec, target) || endpoint.properties.provisioningState === 'Failed') {
     const traffic = { ...(endpoint.properties.traffic ?? {}) };
@@ -268,13 +278,21 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
   if (!mine || stateOf(mine) !== 'Succeeded') {
     const replacing = deployments.find((d) => d.name === colour);
     if (replacing && !mine && (traffic[colour] ?? 0) > 0) {
-      throw new ReleaseError(`Deployment ${ep.name}/${colour} takes ${traffic[colour]}% of traffic but is not the live deployment; set the endpoint's traffic by hand (az ml online-endpoint update --traffic) and deploy again.`, 'ROLLOUT_CONFLICT');
+      throw new ReleaseError(
+        `Deployment ${ep.name}/${colour} takes ${traffic[colour]}% of traffic but is not the live deployment; set the endpoint's traffic by hand (az ml online-endpoint update --traffic) and deploy again.`,
+        'ROLLOUT_CONFLICT',
+      );
     }
     s.ctx.log.info(`deploying revision ${spec.revision} to ${ep.name}/${colour} (${ep.instanceType} × ${ep.minInstances})`);
     mine = await attempt(`create deployment ${ep.name}/${colour}`, () =>
       s.client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, ep.name, colour, deploymentBody(spec, target, environment.id, model.id!), s.lro),
     );
-    actions.push({ action: replacing ? 'updated' : 'created', what: 'deployment', id: `${ep.name}/${colour}`, detail: `model ${spec.modelName}:${modelVersion}, ${ep.instanceType} × ${ep.minInstances}` });
+    actions.push({
+      action: replacing ? 'updated' : 'created',
+      what: 'deployment',
+      id: `${ep.name}/${colour}`,
+      detail: `model ${spec.modelName}:${modelVersion}, ${ep.instanceType} × ${ep.minInstances}`,
+    });
     if (stateOf(mine) !== 'Succeeded') {
       const health = await waitHealthy(s, target, ep.name, colour);
       if (!health.ok) {
@@ -300,8 +318,19 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
     const next: Record<string, number> = share === 100 || !liveName ? { [colour]: 100 } : { [colour]: share, [liveName]: 100 - share };
     // The step that completes the rollout marks the endpoint; until then it keeps the previous step's mark.
     endpoint = await putTraffic(s, spec, target, next, share === 100 ? (instance ?? previousStep) : previousStep);
-    actions.push({ action: 'updated', what: 'traffic', id: ep.name, detail: Object.entries(next).map(([k, v]) => `${k} ${v}%`).join(', ') });
-    s.ctx.log.info(`traffic of ${ep.name}: ${Object.entries(next).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
+    actions.push({
+      action: 'updated',
+      what: 'traffic',
+      id: ep.name,
+      detail: Object.entries(next)
+        .map(([k, v]) => `${k} ${v}%`)
+        .join(', '),
+    });
+    s.ctx.log.info(
+      `traffic of ${ep.name}: ${Object.entries(next)
+        .map(([k, v]) => `${k} ${v}%`)
+        .join(', ')}`,
+    );
     if (share === 100) break;
 
     // Bake: check the new deployment once a minute for the step's bake minutes (once when there is no bake).
@@ -397,14 +426,25 @@ export async function destroyEndpoint(s: AzureSession, spec: ReleaseSpec, target
     await armRequest(s, `delete autoscale setting ${autoscaleName(ep.name, d.name)}`, 'DELETE', autoscalePath(s, target, ep.name, d.name), AUTOSCALE_API_VERSION, undefined, true);
   }
   await getIfExists(`delete online endpoint ${ep.name}`, () => s.client.onlineEndpoints.beginDeleteAndWait(rg, ws, ep.name, s.lro));
-  actions.push({ action: 'deleted', what: 'online endpoint', id: ep.name, detail: deployments.length > 0 ? `with deployments ${deployments.map((d) => d.name).join(', ')}` : undefined });
+  actions.push({
+    action: 'deleted',
+    what: 'online endpoint',
+    id: ep.name,
+    detail: deployments.length > 0 ? `with deployments ${deployments.map((d) => d.name).join(', ')}` : undefined,
+  });
   return { actions, outputs: {} };
 }
 
 /** Checks the endpoint part of the target exists; the driver calls it before any request. */
 export function endpointTargetOf(target: AzureTarget): EndpointTarget {
   if (!target.endpoint) {
-    throw new ReleaseSpecError([{ code: 'RELEASE_SPEC_INVALID', path: 'azure.endpoint', message: 'is required when kind is endpoint (configHash, authMode, publicNetworkAccess); the stack\'s AzureScoringEndpoint writes it' }]);
+    throw new ReleaseSpecError([
+      {
+        code: 'RELEASE_SPEC_INVALID',
+        path: 'azure.endpoint',
+        message: "is required when kind is endpoint (configHash, authMode, publicNetworkAccess); the stack's AzureScoringEndpoint writes it",
+      },
+    ]);
   }
   return target.endpoint;
 }

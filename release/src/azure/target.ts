@@ -11,9 +11,7 @@ import { RELEASE_INSTANCE_ENV } from '../spec';
 
 const guid = z.string().regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, 'must be a GUID such as 00000000-0000-0000-0000-000000000000');
 const armId = (type: string, example: string) =>
-  z
-    .string()
-    .regex(new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${type.replace(/\./g, '\\.')}$`, 'i'), `must be the ARM id of a ${example}`);
+  z.string().regex(new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/${type.replace(/\./g, '\\.')}$`, 'i'), `must be the ARM id of a ${example}`);
 
 /** A public IPv4 address or CIDR range (Azure ML IP rules take IPv4 only). */
 const ipv4Range = z

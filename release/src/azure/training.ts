@@ -28,9 +28,17 @@ export function trainCommand(training: TrainingSpec): string {
   const args = ['mlops', 'train', '--data', '${{inputs.training_data}}', '--out', '${{outputs.model}}'];
   for (const [name, value] of Object.entries(training.hyperparameters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!HYPERPARAMETER_NAME.test(name)) {
-      problems.push({ code: 'RELEASE_SPEC_INVALID', path: `training.hyperparameters.${name}`, message: 'is not a setting name: use 1-64 letters, digits, _ . -, starting with a letter' });
+      problems.push({
+        code: 'RELEASE_SPEC_INVALID',
+        path: `training.hyperparameters.${name}`,
+        message: 'is not a setting name: use 1-64 letters, digits, _ . -, starting with a letter',
+      });
     } else if (value.includes('${{') || /[\0\r\n]/.test(value)) {
-      problems.push({ code: 'RELEASE_SPEC_INVALID', path: `training.hyperparameters.${name}`, message: 'must be one line without "${{" (Azure ML would read it as a job expression)' });
+      problems.push({
+        code: 'RELEASE_SPEC_INVALID',
+        path: `training.hyperparameters.${name}`,
+        message: 'must be one line without "${{" (Azure ML would read it as a job expression)',
+      });
     } else {
       args.push(`--${name}`, quote(value));
     }
@@ -285,7 +293,13 @@ export async function destroyTraining(s: AzureSession, spec: ReleaseSpec, target
 /** Checks the training part of the target exists; the driver calls it before any request. */
 export function trainingTargetOf(target: AzureTarget): TrainingTarget {
   if (!target.training) {
-    throw new ReleaseSpecError([{ code: 'RELEASE_SPEC_INVALID', path: 'azure.training', message: 'is required when kind is training (compute, datastore, data and model paths); the stack\'s AzureTrainingJob writes it' }]);
+    throw new ReleaseSpecError([
+      {
+        code: 'RELEASE_SPEC_INVALID',
+        path: 'azure.training',
+        message: "is required when kind is training (compute, datastore, data and model paths); the stack's AzureTrainingJob writes it",
+      },
+    ]);
   }
   return target.training;
 }

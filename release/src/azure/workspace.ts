@@ -123,7 +123,11 @@ export async function ensureWorkspaceSettings(s: AzureSession, target: AzureTarg
     const acls = props.networkAcls ?? {};
     const have = new Set<string>(((acls.ipRules ?? []) as { value?: string }[]).map((r) => normalRange(String(r.value ?? ''))));
     const want = [...new Set(settings.allowedIpRanges.map(normalRange))].sort();
-    const same = String(props.publicNetworkAccess ?? '').toLowerCase() === 'enabled' && String(acls.defaultAction ?? '').toLowerCase() === 'deny' && have.size === want.length && want.every((r) => have.has(r));
+    const same =
+      String(props.publicNetworkAccess ?? '').toLowerCase() === 'enabled' &&
+      String(acls.defaultAction ?? '').toLowerCase() === 'deny' &&
+      have.size === want.length &&
+      want.every((r) => have.has(r));
     if (!same) {
       s.ctx.log.info(`Workspace ${ws}: public access from ${want.join(', ')} only`);
       await patchAndWait(s, `Limiting workspace ${ws} to its allowed IP ranges`, previewUrl, {

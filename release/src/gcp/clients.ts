@@ -75,10 +75,16 @@ export function parseEndpointOverride(value: string): Pick<ClientOptions, 'apiEn
   try {
     url = new URL(withScheme);
   } catch {
-    throw new ReleaseError(`${AIPLATFORM_ENDPOINT_ENV} is ${JSON.stringify(value)}: give a URL such as https://europe-west4-aiplatform.googleapis.com or http://127.0.0.1:8080`, 'BAD_ENVIRONMENT');
+    throw new ReleaseError(
+      `${AIPLATFORM_ENDPOINT_ENV} is ${JSON.stringify(value)}: give a URL such as https://europe-west4-aiplatform.googleapis.com or http://127.0.0.1:8080`,
+      'BAD_ENVIRONMENT',
+    );
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new ReleaseError(`${AIPLATFORM_ENDPOINT_ENV} is ${JSON.stringify(value)}: give only a scheme (http or https), a host and a port, e.g. http://127.0.0.1:8080`, 'BAD_ENVIRONMENT');
+    throw new ReleaseError(
+      `${AIPLATFORM_ENDPOINT_ENV} is ${JSON.stringify(value)}: give only a scheme (http or https), a host and a port, e.g. http://127.0.0.1:8080`,
+      'BAD_ENVIRONMENT',
+    );
   }
   const protocol = url.protocol.slice(0, -1);
   return { apiEndpoint: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : protocol === 'https' ? 443 : 80, protocol };
@@ -86,7 +92,12 @@ export function parseEndpointOverride(value: string): Pick<ClientOptions, 'apiEn
 
 /** What selects a set of clients: the same key may reuse them. */
 export function clientsKey(region: string, env: NodeJS.ProcessEnv, options: GcpDriverOptions): string {
-  return JSON.stringify([region, env[AIPLATFORM_ENDPOINT_ENV] ?? '', options.clientOptions ? 'given' : env[ACCESS_TOKEN_ENV] ?? 'adc', options.monitoringEndpoint ?? env[MONITORING_ENDPOINT_ENV] ?? '']);
+  return JSON.stringify([
+    region,
+    env[AIPLATFORM_ENDPOINT_ENV] ?? '',
+    options.clientOptions ? 'given' : (env[ACCESS_TOKEN_ENV] ?? 'adc'),
+    options.monitoringEndpoint ?? env[MONITORING_ENDPOINT_ENV] ?? '',
+  ]);
 }
 
 /**
@@ -274,7 +285,9 @@ export class Caller {
         const failure = describeFailure(err);
         if (attempt < this.maxAttempts && isRetryable(failure, kind)) {
           const delay = failure.retryAfterMs ?? Math.min(this.retryBaseMs * 2 ** (attempt - 1), 60_000);
-          this.ctx.log.warn(`${what}: ${failure.httpStatus ?? ''}${failure.httpStatus ? ' ' : ''}${failure.status} (${failure.message}); retry ${attempt + 1}/${this.maxAttempts} in ${(delay / 1000).toFixed(1)}s`);
+          this.ctx.log.warn(
+            `${what}: ${failure.httpStatus ?? ''}${failure.httpStatus ? ' ' : ''}${failure.status} (${failure.message}); retry ${attempt + 1}/${this.maxAttempts} in ${(delay / 1000).toFixed(1)}s`,
+          );
           await this.ctx.sleep(delay);
           continue;
         }
@@ -330,7 +343,10 @@ export async function waitForOperation<T>(
   const name = first.name ?? '(unnamed operation)';
   while (!(op.done ?? op.latestResponse?.done)) {
     if (ctx.now() - started > timeoutMs) {
-      throw new ReleaseError(`${what}: operation ${name} is not done after ${Math.round(timeoutMs / 60_000)} minutes; it goes on in Vertex AI — re-run the release to wait for it again`, 'OPERATION_TIMEOUT');
+      throw new ReleaseError(
+        `${what}: operation ${name} is not done after ${Math.round(timeoutMs / 60_000)} minutes; it goes on in Vertex AI — re-run the release to wait for it again`,
+        'OPERATION_TIMEOUT',
+      );
     }
     await ctx.sleep(intervalMs);
     op = await caller.call(`${what} (polling operation ${name})`, 'read', () => check(name));

@@ -97,7 +97,10 @@ export class GcpEndpointRollout {
    * fails. Then the release's previous deployed models are undeployed.
    */
   async apply(): Promise<ReleaseReport> {
-    const version = await this.caller.find(`get model version ${this.model}@${this.alias}`, async () => (await this.clients.models.getModel({ name: `${this.model}@${this.alias}` }))[0]);
+    const version = await this.caller.find(
+      `get model version ${this.model}@${this.alias}`,
+      async () => (await this.clients.models.getModel({ name: `${this.model}@${this.alias}` }))[0],
+    );
     if (!version) {
       throw new ReleaseError(
         `model version ${this.model}@${this.alias} does not exist: the training step of revision ${this.target.modelRevision} has not registered it. Run the training step first (Terraform orders it before the endpoint step).`,
@@ -106,12 +109,20 @@ export class GcpEndpointRollout {
     }
     let endpoint = await this.getEndpoint();
     if (!endpoint) {
-      throw new ReleaseError(`endpoint ${this.target.endpoint} does not exist: Terraform creates it (google_vertex_ai_endpoint) before this step; run \`cdktf deploy\` again`, 'ENDPOINT_MISSING');
+      throw new ReleaseError(
+        `endpoint ${this.target.endpoint} does not exist: Terraform creates it (google_vertex_ai_endpoint) before this step; run \`cdktf deploy\` again`,
+        'ENDPOINT_MISSING',
+      );
     }
     let current = this.releaseDeployments(endpoint).find((d) => this.isThisRevision(d, version));
     const split = trafficOf(endpoint);
     if (current && split[current.id!] === 100) {
-      this.actions.push({ action: 'unchanged', what: 'deployed model', id: `${this.target.endpoint}/deployedModels/${current.id}`, detail: `serves ${this.model}@${version.versionId} with 100% of traffic` });
+      this.actions.push({
+        action: 'unchanged',
+        what: 'deployed model',
+        id: `${this.target.endpoint}/deployedModels/${current.id}`,
+        detail: `serves ${this.model}@${version.versionId} with 100% of traffic`,
+      });
     } else {
       const others = Object.fromEntries(Object.entries(split).filter(([id]) => id !== current?.id));
       if (!current) {
@@ -173,7 +184,12 @@ export class GcpEndpointRollout {
           : `the endpoint serves ${serving.map((d) => d.displayName).join(', ')}`;
       this.ctx.log.info(`revision ${this.spec.revision} is superseded: ${why}`);
       for (const d of mine) if ((split[d.id!] ?? 0) === 0) await this.undeploy(d, undefined, `revision ${this.spec.revision}, superseded`);
-      this.actions.push({ action: 'kept', what: 'deployed model', id: serving.map((d) => `${this.target.endpoint}/deployedModels/${d.id}`).join(', ') || this.target.endpoint, detail: why });
+      this.actions.push({
+        action: 'kept',
+        what: 'deployed model',
+        id: serving.map((d) => `${this.target.endpoint}/deployedModels/${d.id}`).join(', ') || this.target.endpoint,
+        detail: why,
+      });
       return { actions: this.actions, outputs: {} };
     }
     // Those without traffic first: the last one with traffic needs no new split.
@@ -211,7 +227,10 @@ export class GcpEndpointRollout {
       );
     }
     const url = this.forwardingRuleUrl();
-    const rule = await this.caller.find(`get forwarding rule ${psc.forwardingRule}`, async () => (await this.clients.auth.request<{ target?: string }>({ url, method: 'GET', responseType: 'json' })).data);
+    const rule = await this.caller.find(
+      `get forwarding rule ${psc.forwardingRule}`,
+      async () => (await this.clients.auth.request<{ target?: string }>({ url, method: 'GET', responseType: 'json' })).data,
+    );
     if (rule && rule.target === attachment) {
       this.actions.push({ action: 'unchanged', what: 'forwarding rule', id: psc.forwardingRule, detail: `${psc.address} → ${attachment}` });
       return;
@@ -233,7 +252,10 @@ export class GcpEndpointRollout {
   private async deleteForwardingRule(reason: string): Promise<void> {
     const psc = this.target.psc!;
     const url = this.forwardingRuleUrl();
-    const rule = await this.caller.find(`get forwarding rule ${psc.forwardingRule}`, async () => (await this.clients.auth.request<{ target?: string }>({ url, method: 'GET', responseType: 'json' })).data);
+    const rule = await this.caller.find(
+      `get forwarding rule ${psc.forwardingRule}`,
+      async () => (await this.clients.auth.request<{ target?: string }>({ url, method: 'GET', responseType: 'json' })).data,
+    );
     if (!rule) return;
     await this.caller.call(`delete forwarding rule ${psc.forwardingRule}`, 'read', () => this.clients.auth.request({ url, method: 'DELETE', responseType: 'json' }));
     this.actions.push({ action: 'deleted', what: 'forwarding rule', id: psc.forwardingRule, detail: reason });
@@ -299,7 +321,15 @@ export class GcpEndpointRollout {
         trafficSplit,
       }),
     );
-    const result = await waitForOperation<IDeployModelResponse>(this.ctx, this.caller, what, op, (n) => this.clients.endpoints.checkDeployModelProgress(n), this.timing.operationPollMs, DEPLOY_TIMEOUT_MS);
+    const result = await waitForOperation<IDeployModelResponse>(
+      this.ctx,
+      this.caller,
+      what,
+      op,
+      (n) => this.clients.endpoints.checkDeployModelProgress(n),
+      this.timing.operationPollMs,
+      DEPLOY_TIMEOUT_MS,
+    );
     const deployed = result?.deployedModel;
     if (!deployed?.id) throw new ReleaseError(`${what}: the operation finished without a deployed model`, 'OPERATION_FAILED');
     this.actions.push({ action: 'created', what: 'deployed model', id: `${this.target.endpoint}/deployedModels/${deployed.id}`, detail: `${modelVersion}, ${first}% of traffic` });

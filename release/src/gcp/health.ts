@@ -57,11 +57,7 @@ export interface HealthScope {
  */
 export async function checkHealth(clients: GcpClients, caller: Caller, scope: HealthScope, thresholds: HealthThresholds): Promise<HealthVerdict> {
   const alignSeconds = Math.max(60, Math.ceil((scope.endMs - scope.startMs) / 1000));
-  const base = [
-    `resource.type="${ENDPOINT_RESOURCE_TYPE}"`,
-    `resource.labels.endpoint_id="${scope.endpointId}"`,
-    `metric.labels.deployed_model_id="${scope.deployedModelId}"`,
-  ];
+  const base = [`resource.type="${ENDPOINT_RESOURCE_TYPE}"`, `resource.labels.endpoint_id="${scope.endpointId}"`, `metric.labels.deployed_model_id="${scope.deployedModelId}"`];
   const window = { 'interval.startTime': new Date(scope.endMs - alignSeconds * 1000).toISOString(), 'interval.endTime': new Date(scope.endMs).toISOString() };
 
   const responses = await listSeries(clients, caller, scope.project, {
@@ -120,7 +116,9 @@ async function listSeries(clients: GcpClients, caller: Caller, project: string, 
   do {
     const params = new URLSearchParams({ ...query, ...(pageToken ? { pageToken } : {}) });
     const url = `${clients.monitoringEndpoint}/v3/projects/${project}/timeSeries?${params.toString()}`;
-    const { data } = await caller.call(`read ${query.filter!.split(' AND ')[0]} from Cloud Monitoring`, 'read', () => clients.auth.request<TimeSeriesPage>({ url, method: 'GET', responseType: 'json' }));
+    const { data } = await caller.call(`read ${query.filter!.split(' AND ')[0]} from Cloud Monitoring`, 'read', () =>
+      clients.auth.request<TimeSeriesPage>({ url, method: 'GET', responseType: 'json' }),
+    );
     all.push(...(data?.timeSeries ?? []));
     pageToken = data?.nextPageToken || undefined;
   } while (pageToken);

@@ -14,7 +14,10 @@ const serviceAccount = z
   .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.gserviceaccount\.com$/, 'must be a service account email (<id>@<project>.iam.gserviceaccount.com)');
 const kmsKeyName = z
   .string()
-  .regex(/^projects\/[^/\s]+\/locations\/[^/\s]+\/keyRings\/[^/\s]+\/cryptoKeys\/[^/\s]+$/, 'must be a Cloud KMS key name (projects/<p>/locations/<r>/keyRings/<ring>/cryptoKeys/<key>)');
+  .regex(
+    /^projects\/[^/\s]+\/locations\/[^/\s]+\/keyRings\/[^/\s]+\/cryptoKeys\/[^/\s]+$/,
+    'must be a Cloud KMS key name (projects/<p>/locations/<r>/keyRings/<ring>/cryptoKeys/<key>)',
+  );
 /** Vertex AI model ids: up to 63 of [a-z0-9_-], starting with a letter. */
 const modelId = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a Vertex AI model id: up to 63 lowercase letters, digits, "_" and "-", starting with a letter');
 const revision = z.string().regex(/^[0-9a-f]{12}$/, 'must be 12 lowercase hex characters');
@@ -60,7 +63,9 @@ export const GcpEndpointTargetSchema = z
     serviceAccount,
     kmsKeyName,
     /** The endpoint Terraform created (`google_vertex_ai_endpoint.id`). */
-    endpoint: z.string().regex(/^projects\/[^/\s]+\/locations\/[^/\s]+\/endpoints\/[1-9][0-9]{0,9}$/, 'must be an endpoint resource name (projects/<p>/locations/<r>/endpoints/<numeric id>)'),
+    endpoint: z
+      .string()
+      .regex(/^projects\/[^/\s]+\/locations\/[^/\s]+\/endpoints\/[1-9][0-9]{0,9}$/, 'must be an endpoint resource name (projects/<p>/locations/<r>/endpoints/<numeric id>)'),
     modelId,
     /** The training revision whose model version the endpoint serves. */
     modelRevision: revision,

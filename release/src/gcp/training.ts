@@ -75,7 +75,9 @@ export function customJobOf(spec: ReleaseSpec, target: GcpTrainingTarget, marker
         {
           machineSpec: {
             machineType: training.instanceType,
-            ...(target.accelerator ? { acceleratorType: target.accelerator.type as unknown as protos.google.cloud.aiplatform.v1.AcceleratorType, acceleratorCount: target.accelerator.count } : {}),
+            ...(target.accelerator
+              ? { acceleratorType: target.accelerator.type as unknown as protos.google.cloud.aiplatform.v1.AcceleratorType, acceleratorCount: target.accelerator.count }
+              : {}),
           },
           replicaCount: 1,
           containerSpec: { imageUri: spec.image, args: trainArgs(training) },
@@ -134,8 +136,14 @@ function checkTraining(spec: ReleaseSpec, target: GcpTrainingTarget): TrainingSp
       message: `is ${training.instanceCount}; on Vertex AI it must be 1: \`mlops train\` trains on one machine, and more replicas would each train and write the same AIP_MODEL_DIR`,
     });
   }
-  if (!/^gs:\/\/[^/]+\/\S+$/.test(training.outputUri)) issues.push({ code: 'RELEASE_SPEC_INVALID', path: 'training.outputUri', message: `is ${JSON.stringify(training.outputUri)}; give a gs://<bucket>/<path> URI` });
-  if (!/^gs:\/\/[^/]+\/\S+$/.test(training.dataUri)) issues.push({ code: 'RELEASE_SPEC_INVALID', path: 'training.dataUri', message: `is ${JSON.stringify(training.dataUri)}; give a gs://<bucket>/<path> URI of a CSV file or folder` });
+  if (!/^gs:\/\/[^/]+\/\S+$/.test(training.outputUri))
+    issues.push({ code: 'RELEASE_SPEC_INVALID', path: 'training.outputUri', message: `is ${JSON.stringify(training.outputUri)}; give a gs://<bucket>/<path> URI` });
+  if (!/^gs:\/\/[^/]+\/\S+$/.test(training.dataUri))
+    issues.push({
+      code: 'RELEASE_SPEC_INVALID',
+      path: 'training.dataUri',
+      message: `is ${JSON.stringify(training.dataUri)}; give a gs://<bucket>/<path> URI of a CSV file or folder`,
+    });
   if (target.modelUri !== `${training.outputUri.replace(/\/+$/, '')}/model`) {
     issues.push({
       code: 'RELEASE_SPEC_INVALID',
@@ -182,7 +190,10 @@ export class GcpTraining {
    * uploaded as a new version.
    */
   async apply(): Promise<ReleaseReport> {
-    const existing = await this.caller.find(`get model version ${this.model}@${this.alias}`, async () => (await this.clients.models.getModel({ name: `${this.model}@${this.alias}` }))[0]);
+    const existing = await this.caller.find(
+      `get model version ${this.model}@${this.alias}`,
+      async () => (await this.clients.models.getModel({ name: `${this.model}@${this.alias}` }))[0],
+    );
     if (existing) {
       this.actions.push({ action: 'unchanged', what: 'model version', id: versionRef(existing), detail: `alias ${this.alias}` });
       await this.makeDefault(existing);
@@ -205,23 +216,44 @@ export class GcpTraining {
   async destroy(): Promise<ReleaseReport> {
     const model = await this.caller.find(`get model ${this.model}`, async () => (await this.clients.models.getModel({ name: this.model }))[0]);
     if (model && !(model.versionAliases ?? []).includes(this.alias)) {
-      this.actions.push({ action: 'kept', what: 'model', id: this.model, detail: `the default version is ${versionRef(model)} (${(model.versionAliases ?? []).join(', ')}): revision ${this.spec.revision} is superseded and stays in the registry` });
+      this.actions.push({
+        action: 'kept',
+        what: 'model',
+        id: this.model,
+        detail: `the default version is ${versionRef(model)} (${(model.versionAliases ?? []).join(', ')}): revision ${this.spec.revision} is superseded and stays in the registry`,
+      });
       this.ctx.log.info(`revision ${this.spec.revision} is superseded by ${versionRef(model)}; keeping the model and the job records`);
       return { actions: this.actions, outputs: {} };
     }
     const lastStep = model?.labels?.[GCP_STEP_LABEL];
     if (model && lastStep !== this.marker) {
-      this.actions.push({ action: 'kept', what: 'model', id: this.model, detail: `another step applied revision ${this.spec.revision} last (${GCP_STEP_LABEL}=${lastStep ?? 'none'}, this step is ${this.marker}): this step is superseded` });
+      this.actions.push({
+        action: 'kept',
+        what: 'model',
+        id: this.model,
+        detail: `another step applied revision ${this.spec.revision} last (${GCP_STEP_LABEL}=${lastStep ?? 'none'}, this step is ${this.marker}): this step is superseded`,
+      });
       this.ctx.log.info(`revision ${this.spec.revision} was applied last by another release step (${lastStep ?? 'unmarked'}); keeping the model and the job records`);
       return { actions: this.actions, outputs: {} };
     }
     if (model) {
       const deployed = (model.deployedModels ?? []).map((d) => `${d.endpoint}/deployedModels/${d.deployedModelId}`);
       if (deployed.length > 0) {
-        throw new ReleaseError(`model ${this.model} cannot be deleted: its default version is still deployed (${deployed.join(', ')}). Undeploy it (the endpoint step does on destroy) and re-run.`, 'MODEL_IN_USE');
+        throw new ReleaseError(
+          `model ${this.model} cannot be deleted: its default version is still deployed (${deployed.join(', ')}). Undeploy it (the endpoint step does on destroy) and re-run.`,
+          'MODEL_IN_USE',
+        );
       }
       const [op] = await this.caller.call(`delete model ${this.model}`, 'read', () => this.clients.models.deleteModel({ name: this.model }));
-      await waitForOperation(this.ctx, this.caller, `delete model ${this.model}`, op, (n) => this.clients.models.checkDeleteModelProgress(n), this.timing.operationPollMs, DELETE_TIMEOUT_MS);
+      await waitForOperation(
+        this.ctx,
+        this.caller,
+        `delete model ${this.model}`,
+        op,
+        (n) => this.clients.models.checkDeleteModelProgress(n),
+        this.timing.operationPollMs,
+        DELETE_TIMEOUT_MS,
+      );
       this.actions.push({ action: 'deleted', what: 'model', id: this.model, detail: 'with all its versions' });
     }
     for (const job of await this.releaseJobs(false)) await this.deleteJob(job);
@@ -288,7 +320,9 @@ export class GcpTraining {
     const [created] = await this.caller.call(`create custom job ${training.jobName}`, 'write', () =>
       this.clients.jobs.createCustomJob({ parent: parentOf(this.target), customJob: customJobOf(this.spec, this.target, this.marker) }),
     );
-    this.ctx.log.info(`started training job ${created.name} (${training.instanceType}${this.target.accelerator ? ` + ${this.target.accelerator.count}x ${this.target.accelerator.type}` : ''}, ${this.target.schedulingStrategy})`);
+    this.ctx.log.info(
+      `started training job ${created.name} (${training.instanceType}${this.target.accelerator ? ` + ${this.target.accelerator.count}x ${this.target.accelerator.type}` : ''}, ${this.target.schedulingStrategy})`,
+    );
     const started = this.ctx.now();
     const done = await this.waitForJob(created);
     this.actions.push({ action: 'created', what: 'training job', id: done.name!, detail: `succeeded after ${Math.round((this.ctx.now() - started) / 60_000)} min` });
@@ -333,9 +367,22 @@ export class GcpTraining {
     const request = uploadRequestOf(this.spec, this.target, jobName, parent ? this.model : undefined, this.marker);
     const what = `upload model version ${this.alias} of ${this.model}`;
     const [op] = await this.caller.call(what, 'write', () => this.clients.models.uploadModel(request));
-    const uploaded = await waitForOperation<IUploadModelResponse>(this.ctx, this.caller, what, op, (n) => this.clients.models.checkUploadModelProgress(n), this.timing.operationPollMs, UPLOAD_TIMEOUT_MS);
+    const uploaded = await waitForOperation<IUploadModelResponse>(
+      this.ctx,
+      this.caller,
+      what,
+      op,
+      (n) => this.clients.models.checkUploadModelProgress(n),
+      this.timing.operationPollMs,
+      UPLOAD_TIMEOUT_MS,
+    );
     if (!uploaded?.model || !uploaded.modelVersionId) throw new ReleaseError(`${what}: the operation finished without a model version`, 'OPERATION_FAILED');
-    this.actions.push({ action: 'created', what: 'model version', id: `${uploaded.model}@${uploaded.modelVersionId}`, detail: `alias ${this.alias}, default${parent ? '' : ', new model'}` });
+    this.actions.push({
+      action: 'created',
+      what: 'model version',
+      id: `${uploaded.model}@${uploaded.modelVersionId}`,
+      detail: `alias ${this.alias}, default${parent ? '' : ', new model'}`,
+    });
     this.ctx.log.info(`registered ${uploaded.model}@${uploaded.modelVersionId} (${this.alias})`);
     return uploaded;
   }
@@ -348,14 +395,23 @@ export class GcpTraining {
       if (String(job.state) !== 'JOB_STATE_CANCELLING') await this.caller.call(`cancel custom job ${name}`, 'read', () => this.clients.jobs.cancelCustomJob({ name }));
       const started = this.ctx.now();
       while (ACTIVE_STATES.has(String(current.state))) {
-        if (this.ctx.now() - started > DELETE_TIMEOUT_MS) throw new ReleaseError(`custom job ${name} did not stop within ${DELETE_TIMEOUT_MS / 60_000} minutes of being cancelled; re-run the destroy`, 'OPERATION_TIMEOUT');
+        if (this.ctx.now() - started > DELETE_TIMEOUT_MS)
+          throw new ReleaseError(`custom job ${name} did not stop within ${DELETE_TIMEOUT_MS / 60_000} minutes of being cancelled; re-run the destroy`, 'OPERATION_TIMEOUT');
         await this.ctx.sleep(this.timing.jobPollMs);
         [current] = await this.caller.call(`get custom job ${name}`, 'read', () => this.clients.jobs.getCustomJob({ name }));
       }
       this.actions.push({ action: 'updated', what: 'training job', id: name, detail: `cancelled (${current.state})` });
     }
     const [op] = await this.caller.call(`delete custom job ${name}`, 'read', () => this.clients.jobs.deleteCustomJob({ name }));
-    await waitForOperation(this.ctx, this.caller, `delete custom job ${name}`, op, (n) => this.clients.jobs.checkDeleteCustomJobProgress(n), this.timing.operationPollMs, DELETE_TIMEOUT_MS);
+    await waitForOperation(
+      this.ctx,
+      this.caller,
+      `delete custom job ${name}`,
+      op,
+      (n) => this.clients.jobs.checkDeleteCustomJobProgress(n),
+      this.timing.operationPollMs,
+      DELETE_TIMEOUT_MS,
+    );
     this.actions.push({ action: 'deleted', what: 'training job', id: name });
   }
 }

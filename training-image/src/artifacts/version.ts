@@ -26,7 +26,8 @@ export function runtimeVersion(): string {
  * same major version (for 0.x, same minor), and not newer than the runtime.
  */
 export function compatible(saved: string, current: string): boolean {
-  const a = saved.split('.').map(Number), b = current.split('.').map(Number);
+  const a = saved.split('.').map(Number),
+    b = current.split('.').map(Number);
   if (a.length < 3 || a.some((x) => !Number.isInteger(x))) return false;
   if (a[0] !== b[0]) return false;
   if (a[0] === 0 && a[1] !== b[1]) return false;

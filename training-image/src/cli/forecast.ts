@@ -1,8 +1,10 @@
 import * as fs from 'fs';
-import { formatCsv, readCsvFile } from '../data/csv';
-import { DataError, Issue } from '../data/errors';
-import { isMissing, parseDatetime, parseNumber } from '../data/values';
-import { choiceOpt, EXIT, fmt, Io, numberOpt, optional, parse, required, UsageError } from './io';
+import { formatCsv } from '../data/csv';
+import { AGGREGATIONS, readSeries, RESAMPLE_PERIODS } from '../data/series';
+import { fmt, showKey, showPath } from '../core/text';
+import { EXIT, Io } from '../core/io';
+import { choiceOpt, numberOpt, optional, parse, required, UsageError } from './io';
+import { checkFileOutput } from './outputs';
 
 type ForecastModule = typeof import('../forecast');
 
@@ -22,80 +24,11 @@ Options:
   --resample P             aggregate first: hour | day | week | month
   --agg A                  aggregation for --resample: mean | max | min | sum (default mean)
   --seed N                 random seed (default 0)
-  --out <csv>              also write the forecast (time, mean, lower, upper)
+  --out <csv>              also write the forecast (time, mean, lower, upper); not the
+                           data file, a folder or inside a model directory (checked first)
   --json                   print JSON: {threshold, crossing: {date, lower, upper} | null, backtest, …}
   -h, --help               show this help
 `;
-
-const PERIOD_MS = { hour: 3600e3, day: 86400e3, week: 7 * 86400e3 } as const;
-
-function bucket(t: number, p: 'hour' | 'day' | 'week' | 'month'): number {
-  if (p === 'month') {
-    const d = new Date(t);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-  }
-  if (p === 'week') {
-    // Weeks start on Monday (1970-01-05 was a Monday).
-    const off = 4 * 86400e3;
-    return Math.floor((t - off) / PERIOD_MS.week) * PERIOD_MS.week + off;
-  }
-  return Math.floor(t / PERIOD_MS[p]) * PERIOD_MS[p];
-}
-
-/** Reads, cleans, optionally resamples and sorts the series. */
-export function readSeries(dataPath: string, time: string, value: string, resample?: 'hour' | 'day' | 'week' | 'month', agg: 'mean' | 'max' | 'min' | 'sum' = 'mean'): { times: Float64Array; values: Float64Array; dropped: number } {
-  const table = readCsvFile(dataPath);
-  const ti = table.header.indexOf(time), vi = table.header.indexOf(value);
-  const issues: Issue[] = [...table.issues];
-  if (ti < 0) issues.push({ code: 'MISSING_COLUMN', column: time, message: `time column '${time}' is not in the header (${table.header.join(', ')})` });
-  if (vi < 0) issues.push({ code: 'MISSING_COLUMN', column: value, message: `value column '${value}' is not in the header (${table.header.join(', ')})` });
-  if (issues.length) throw new DataError(`${dataPath}: cannot read the series.`, issues);
-  const tc = table.columns[ti]!, vc = table.columns[vi]!;
-  const pts: [number, number][] = [];
-  let dropped = 0;
-  for (let r = 0; r < table.rows; r++) {
-    const traw = tc[r]!, vraw = vc[r]!;
-    if (isMissing(traw)) {
-      if (issues.length < 20) issues.push({ code: 'NULL_VALUE', row: r + 1, column: time, message: `row ${r + 1}: the time is missing` });
-      continue;
-    }
-    let t = parseDatetime(traw);
-    if (Number.isNaN(t)) t = parseNumber(traw);
-    if (Number.isNaN(t)) {
-      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: time, value: traw, message: `row ${r + 1}, column '${time}': ${JSON.stringify(traw)} is not an ISO 8601 date or epoch ms` });
-      continue;
-    }
-    if (isMissing(vraw)) {
-      dropped++;
-      continue;
-    }
-    const v = parseNumber(vraw);
-    if (Number.isNaN(v)) {
-      if (issues.length < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: value, value: vraw, message: `row ${r + 1}, column '${value}': ${JSON.stringify(vraw)} is not a number` });
-      continue;
-    }
-    pts.push([t, v]);
-  }
-  if (issues.length) throw new DataError(`${dataPath}: the series has bad values.`, issues);
-  let series = pts;
-  if (resample) {
-    const groups = new Map<number, number[]>();
-    for (const [t, v] of pts) {
-      const b = bucket(t, resample);
-      (groups.get(b) ?? groups.set(b, []).get(b)!).push(v);
-    }
-    series = [...groups.entries()].map(([b, vs]) => [b, agg === 'max' ? Math.max(...vs) : agg === 'min' ? Math.min(...vs) : agg === 'sum' ? vs.reduce((a, c) => a + c, 0) : vs.reduce((a, c) => a + c, 0) / vs.length]);
-  }
-  series.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < series.length; i++) {
-    if (series[i]![0] === series[i - 1]![0]) {
-      throw new DataError(`${dataPath}: time ${new Date(series[i]![0]).toISOString()} appears more than once in '${time}'. Use --resample hour|day|week|month (with --agg) to aggregate duplicates.`, [
-        { code: 'WRONG_TYPE', column: time, value: new Date(series[i]![0]).toISOString(), message: `duplicate time in '${time}'` },
-      ]);
-    }
-  }
-  return { times: Float64Array.from(series, (p) => p[0]), values: Float64Array.from(series, (p) => p[1]), dropped };
-}
 
 /** `mlops forecast`. */
 export async function forecastCommand(argv: string[], io: Io): Promise<number> {
@@ -120,10 +53,12 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
   const value = required(values, 'value');
   const threshold = numberOpt(values, 'threshold');
   const horizon = numberOpt(values, 'horizon', { integer: true, min: 1 }) ?? 30;
-  const resample = choiceOpt(values, 'resample', ['hour', 'day', 'week', 'month'] as const);
-  const agg = choiceOpt(values, 'agg', ['mean', 'max', 'min', 'sum'] as const) ?? 'mean';
+  const resample = choiceOpt(values, 'resample', RESAMPLE_PERIODS);
+  const agg = choiceOpt(values, 'agg', AGGREGATIONS) ?? 'mean';
   if (optional(values, 'agg') && !resample) throw new UsageError('--agg needs --resample');
   const seed = numberOpt(values, 'seed', { integer: true, min: 0 }) ?? 0;
+  const out = optional(values, 'out');
+  if (out !== undefined) checkFileOutput({ flag: '--out', path: out, purpose: 'forecast CSV', example: 'forecast.csv', inputs: [{ flag: '--data', path: dataPath }] });
   const t0 = Date.now();
   const s = readSeries(dataPath, time, value, resample, agg);
   io.err(`read ${s.times.length} points${resample ? ` (${resample} ${agg})` : ''}${s.dropped ? `, ${s.dropped} rows without a value skipped` : ''}; fitting and backtesting…`);
@@ -135,7 +70,10 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
   const bt = f.backtest;
   const result = {
     threshold: threshold ?? null,
-    crossing: crossing && (crossing.date !== null || crossing.lower !== null || crossing.upper !== null) ? { date: iso(crossing.date), lower: iso(crossing.lower), upper: iso(crossing.upper) } : null,
+    crossing:
+      crossing && (crossing.date !== null || crossing.lower !== null || crossing.upper !== null)
+        ? { date: iso(crossing.date), lower: iso(crossing.lower), upper: iso(crossing.upper) }
+        : null,
     backtest: bt,
     model: f.model,
     points: s.times.length,
@@ -144,14 +82,17 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
     frequencyMs: f.frequency,
     forecast: Array.from(fc.times, (t, i) => ({ time: iso(t), mean: fc.mean[i]!, lower: fc.lower[i]!, upper: fc.upper[i]! })),
   };
-  const out = optional(values, 'out');
-  if (out) fs.writeFileSync(out, formatCsv(['time', 'mean', 'lower', 'upper'], [Array.from(fc.times, (t) => new Date(t).toISOString()), Array.from(fc.mean), Array.from(fc.lower), Array.from(fc.upper)]));
+  if (out)
+    fs.writeFileSync(
+      out,
+      formatCsv(['time', 'mean', 'lower', 'upper'], [Array.from(fc.times, (t) => new Date(t).toISOString()), Array.from(fc.mean), Array.from(fc.lower), Array.from(fc.upper)]),
+    );
   if (values.json) {
     io.out(JSON.stringify(result, null, 2));
     return EXIT.OK;
   }
   const lines = [
-    `Forecast of '${value}' from ${s.times.length} points (last ${result.last.time}): model ${f.model}; backtest RMSE ${fmt(bt.rmse)}, MAE ${fmt(bt.mae)}, MAPE ${fmt(bt.mape * 100)}% over ${bt.folds} folds (${Date.now() - t0} ms).`,
+    `Forecast of ${showKey(value)} from ${s.times.length} points (last ${result.last.time}): model ${f.model}; backtest RMSE ${fmt(bt.rmse)}, MAE ${fmt(bt.mae)}, ${bt.mape === null ? `MAPE not defined (${bt.notDefined.mape})` : `MAPE ${fmt(bt.mape * 100)}%`} over ${bt.folds} folds (${Date.now() - t0} ms).`,
     `Horizon ${horizon} periods: end ${result.forecast[horizon - 1]!.time} mean ${fmt(fc.mean[horizon - 1])} [${fmt(fc.lower[horizon - 1])}, ${fmt(fc.upper[horizon - 1])}].`,
   ];
   if (threshold !== undefined) {
@@ -161,7 +102,7 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
         : `Threshold ${threshold}: not crossed within ${horizon} periods (not even by the upper bound).`,
     );
   }
-  if (out) lines.push(`Forecast written to ${out}`);
+  if (out) lines.push(`Forecast written to ${showPath(out)}`);
   io.out(lines.join('\n'));
   return EXIT.OK;
 }

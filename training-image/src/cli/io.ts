@@ -1,16 +1,5 @@
 import { parseArgs, ParseArgsConfig } from 'util';
-
-/** Where a command writes: stdout for results, stderr for progress and errors. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** The process's stdout/stderr. */
-export const processIo: Io = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
-};
+import { cut, show } from '../core/text';
 
 /** A command-line mistake: exit code 2, with the usage shown. */
 export class UsageError extends Error {
@@ -20,9 +9,6 @@ export class UsageError extends Error {
   }
 }
 
-/** Exit codes. */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
-
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parses argv with util.parseArgs (strict: unknown options are a UsageError naming them). */
@@ -31,7 +17,8 @@ export function parse<O extends Options>(argv: string[], options: O): { values: 
     const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
     return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // util.parseArgs quotes the option as given, which can be any length.
+    throw new UsageError(cut((e as Error).message, 500));
   }
 }
 
@@ -55,7 +42,7 @@ export function numberOpt(values: Record<string, unknown>, name: string, opts: {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
     const what = `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}${opts.max !== undefined ? ` ≤ ${opts.max}` : ''}`;
-    throw new UsageError(`--${name} must be ${what}; got ${JSON.stringify(v)}`);
+    throw new UsageError(`--${name} must be ${what}; got ${show(v)}`);
   }
   return n;
 }
@@ -64,7 +51,7 @@ export function numberOpt(values: Record<string, unknown>, name: string, opts: {
 export function choiceOpt<T extends string>(values: Record<string, unknown>, name: string, choices: readonly T[]): T | undefined {
   const v = optional(values, name);
   if (v === undefined) return undefined;
-  if (!choices.includes(v as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}; got ${JSON.stringify(v)}`);
+  if (!choices.includes(v as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}; got ${show(v)}`);
   return v as T;
 }
 
@@ -72,16 +59,25 @@ export function choiceOpt<T extends string>(values: Record<string, unknown>, nam
 export function listOpt(values: Record<string, unknown>, name: string): string[] {
   const v = values[name];
   const parts = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  return parts.flatMap((p) => String(p).split(',')).map((s) => s.trim()).filter(Boolean);
+  return parts
+    .flatMap((p) => String(p).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
-/** Parses `key=value` pairs: numbers, true/false, null, else strings. */
+/**
+ * Parses `key=value` pairs: numbers, true/false, null, else strings. The
+ * result has no prototype, so every key is an own key — `__proto__` or
+ * `constructor` included — and reaches the estimator's check of unknown names.
+ * A key given twice keeps the last value (the command line after MLOPS_PARAMS).
+ */
 export function parseParams(pairs: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const p of pairs) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--params expects key=value pairs; got ${JSON.stringify(p)}`);
-    const k = p.slice(0, eq).trim(), raw = p.slice(eq + 1).trim();
+    if (eq <= 0) throw new UsageError(`--params expects key=value pairs (e.g. alpha=0.5); got ${show(p)}`);
+    const k = p.slice(0, eq).trim(),
+      raw = p.slice(eq + 1).trim();
     let v: unknown = raw;
     if (raw === 'true') v = true;
     else if (raw === 'false') v = false;
@@ -90,12 +86,4 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
     out[k] = v;
   }
   return out;
-}
-
-/** Formats a number for people. */
-export function fmt(v: unknown): string {
-  if (typeof v !== 'number') return String(v);
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
 }

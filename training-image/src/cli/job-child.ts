@@ -3,6 +3,7 @@
  * CLI and exits with its code. It installs no SIGTERM/SIGINT handler, so a
  * stop ends it at once, even while its main thread is blocked fitting trees.
  */
+import { EXIT } from '../core/io';
 import { main } from './main';
 
 main(process.argv.slice(2)).then(
@@ -11,6 +12,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error && err.stack ? err.stack : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.FAILED;
   },
 );

@@ -1,9 +1,12 @@
 import { ModelDirError } from '../artifacts/modeldir';
 import { ParamError } from '../core/estimator';
 import { DataError } from '../data/errors';
+import { describeSystemError, isSystemError } from '../core/fs-errors';
+import { cut, show } from '../core/text';
 import { evaluateCommand, EVALUATE_HELP, predictCommand, PREDICT_HELP } from './score';
 import { forecastCommand, FORECAST_HELP } from './forecast';
-import { EXIT, Io, processIo, UsageError } from './io';
+import { Command, EXIT, Io, processIo } from '../core/io';
+import { UsageError } from './io';
 import { trainCommand, TRAIN_HELP } from './train';
 import { validateCommand, VALIDATE_HELP } from './validate';
 
@@ -28,7 +31,7 @@ Commands:
 Run \`mlops <command> --help\` for the options of a command.
 `;
 
-const COMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; help: string }> = {
+const COMMANDS: Record<string, { run: Command; help: string }> = {
   validate: { run: validateCommand, help: VALIDATE_HELP },
   train: { run: trainCommand, help: TRAIN_HELP },
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
@@ -74,23 +77,28 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(MAIN_HELP);
     return cmd ? EXIT.OK : EXIT.USAGE;
   }
-  const c = COMMANDS[cmd];
+  // Own keys only: `mlops constructor` is an unknown command, not Object's constructor.
+  const c = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!c) {
-    io.err(`mlops: unknown command ${JSON.stringify(cmd)}. Commands: ${Object.keys(COMMANDS).join(', ')}. Run \`mlops --help\`.`);
+    io.err(`mlops: unknown command ${show(cmd)}. Commands: ${Object.keys(COMMANDS).join(', ')}. Run \`mlops --help\`.`);
     return EXIT.USAGE;
   }
   try {
     return await c.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`mlops ${cmd}: ${e.message}\nRun \`mlops ${cmd} --help\` for usage.`);
+      io.err(`mlops ${cmd}: ${cut(e.message)}\nRun \`mlops ${cmd} --help\` for usage.`);
       return EXIT.USAGE;
     }
     if (e instanceof DataError || e instanceof ModelDirError || e instanceof ParamError || (e as Error).name === 'ForecastInputError') {
       io.err(`mlops ${cmd}: ${(e as Error).message}`);
       return EXIT.FAILED;
     }
-    io.err(`mlops ${cmd}: ${(e as Error).message ?? String(e)}`);
+    // A system call that failed where no command expected it: its operation, path and reason in words, not the raw errno text.
+    const message = isSystemError(e)
+      ? `${describeSystemError(e)}. Fix: check the path and its permissions, then run again (MLOPS_DEBUG=1 shows where it failed).`
+      : ((e as Error)?.message ?? String(e));
+    io.err(`mlops ${cmd}: ${cut(message)}`);
     if (process.env.MLOPS_DEBUG) io.err((e as Error).stack ?? '');
     return EXIT.FAILED;
   }

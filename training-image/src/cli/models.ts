@@ -1,7 +1,9 @@
 import * as path from 'path';
 import { resolveRoot } from '../pipeline/runner';
 import { LocalRegistry } from '../registry/registry';
-import { EXIT, fmt, Io, optional, parse, UsageError } from './io';
+import { EXIT, Io } from '../core/io';
+import { optional, parse, UsageError } from './io';
+import { fmt, show } from '../core/text';
 
 /** Help text of `mlops models`. */
 export const MODELS_HELP = `Usage: mlops models list [<name>] [--root <dir>] [--json]
@@ -21,7 +23,10 @@ Options:
 /** \`mlops models\`. */
 export async function modelsCommand(argv: string[], io: Io): Promise<number> {
   const positionals = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--root', '--reason'].includes(argv[i - 1]!)));
-  const { values } = parse(argv.filter((a) => !positionals.includes(a)), { root: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(
+    argv.filter((a) => !positionals.includes(a)),
+    { root: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' } },
+  );
   const [sub, ...args] = positionals;
   if (values.help || !sub) {
     io.out(MODELS_HELP);
@@ -42,10 +47,15 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
     }
     const lines: string[] = [];
     for (const m of doc) {
-      lines.push(`${m.name}: champion ${m.aliases.champion === null ? 'none' : `v${m.aliases.champion}`}, challenger ${m.aliases.challenger === null ? 'none' : `v${m.aliases.challenger}`}`);
+      lines.push(
+        `${m.name}: champion ${m.aliases.champion === null ? 'none' : `v${m.aliases.champion}`}, challenger ${m.aliases.challenger === null ? 'none' : `v${m.aliases.challenger}`}`,
+      );
       for (const v of m.versions) {
         const tags = (['champion', 'challenger'] as const).filter((a) => m.aliases[a] === v.version);
-        const ms = Object.entries(v.metrics).filter(([k]) => ['rmse', 'mae', 'mape', 'r2', 'roc_auc', 'f1', 'accuracy', 'coverage'].includes(k)).map(([k, x]) => `${k}=${fmt(x)}`).join(' ');
+        const ms = Object.entries(v.metrics)
+          .filter(([k]) => ['rmse', 'mae', 'mape', 'r2', 'roc_auc', 'f1', 'accuracy', 'coverage'].includes(k))
+          .map(([k, x]) => `${k}=${fmt(x)}`)
+          .join(' ');
         lines.push(`  v${String(v.version).padEnd(4)} ${v.createdAt}  ${v.model.padEnd(16)} ${ms}${tags.length ? `  [${tags.join(', ')}]` : ''}`);
       }
     }
@@ -68,8 +78,14 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
   if (sub === 'history') {
     if (args.length !== 1) throw new UsageError('history needs <name>');
     const h = reg.aliases(args[0]!).history;
-    io.out(values.json ? JSON.stringify(h, null, 2) : h.map((e) => `${e.at}  ${e.action.padEnd(14)} ${e.alias.padEnd(10)} ${e.from === null ? '—' : `v${e.from}`} → ${e.to === null ? '—' : `v${e.to}`}  ${e.reason}`).join('\n') || 'no history');
+    io.out(
+      values.json
+        ? JSON.stringify(h, null, 2)
+        : h
+            .map((e) => `${e.at}  ${e.action.padEnd(14)} ${e.alias.padEnd(10)} ${e.from === null ? '—' : `v${e.from}`} → ${e.to === null ? '—' : `v${e.to}`}  ${e.reason}`)
+            .join('\n') || 'no history',
+    );
     return EXIT.OK;
   }
-  throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use list, promote, rollback or history`);
+  throw new UsageError(`unknown subcommand ${show(sub)}; use list, promote, rollback or history`);
 }

@@ -1,7 +1,9 @@
-import { runPipeline } from '../pipeline/runner';
+import { RunResult, runPipeline } from '../pipeline/runner';
 import { parseJsonOption, runStep } from '../pipeline/single';
 import { STEP_KINDS } from '../pipeline/schema';
-import { EXIT, Io, listOpt, optional, parse, parseParams, UsageError } from './io';
+import { EXIT, Io } from '../core/io';
+import { listOpt, optional, parse, parseParams, UsageError } from './io';
+import { show } from '../core/text';
 
 /** Help text of `mlops pipeline step`. */
 export const STEP_HELP = `
@@ -25,7 +27,8 @@ Step options:
 `;
 
 /** Help text of `mlops pipeline`. */
-export const PIPELINE_HELP = `Usage: mlops pipeline run <pipeline.yaml> [options]
+export const PIPELINE_HELP =
+  `Usage: mlops pipeline run <pipeline.yaml> [options]
        mlops pipeline step --uses <kind> [--inputs <json>] [--params <json>] [--outputs <json>] [options]
 
 Runs a pipeline (see training-image/src/pipeline/FORMAT.md): steps in
@@ -38,8 +41,11 @@ Options:
   --no-cache          run every step even when unchanged
   --json              print the run record as JSON
   -h, --help          show this help
-` + STEP_HELP;
 
+Clean-up is automatic: at the end of a run, the work folders of ended runs
+that no cache entry points into are removed; cache entries are kept per step
+up to MLOPS_CACHE_KEEP (default 10, or all) — see FORMAT.md "Retention".
+` + STEP_HELP;
 
 /** \`mlops pipeline run <file>\`. */
 export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
@@ -49,26 +55,64 @@ export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
     return sub ? EXIT.OK : EXIT.USAGE;
   }
   if (sub === 'step') return stepCommand(rest, io);
-  if (sub !== 'run') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use \`mlops pipeline run <pipeline.yaml>\` or \`mlops pipeline step --uses <kind> …\``);
+  if (sub !== 'run') throw new UsageError(`unknown subcommand ${show(sub)}; use \`mlops pipeline run <pipeline.yaml>\` or \`mlops pipeline step --uses <kind> …\``);
   const files = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--root', '--param'].includes(rest[i - 1]!)));
-  const { values } = parse(rest.filter((a) => !files.includes(a)), { root: { type: 'string' }, param: { type: 'string', multiple: true }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' } });
+  const { values } = parse(
+    rest.filter((a) => !files.includes(a)),
+    { root: { type: 'string' }, param: { type: 'string', multiple: true }, 'no-cache': { type: 'boolean' }, json: { type: 'boolean' } },
+  );
   if (values.help) {
     io.out(PIPELINE_HELP);
     return EXIT.OK;
   }
   if (files.length !== 1) throw new UsageError(`give exactly one pipeline file; got ${files.length ? files.join(', ') : 'none'}`);
-  const r = await runPipeline(files[0]!, { root: optional(values, 'root'), params: parseParams(listOpt(values, 'param')), noCache: values['no-cache'] === true, log: (l) => io.err(l) });
+  const r = await runPipeline(files[0]!, {
+    root: optional(values, 'root'),
+    params: parseParams(listOpt(values, 'param')),
+    noCache: values['no-cache'] === true,
+    log: (l) => io.err(l),
+  });
   if (values.json) io.out(JSON.stringify(r.run, null, 2));
   else {
     const lines: string[] = [];
     if (r.answer) lines.push(r.answer);
-    if (r.decision) lines.push(`Gate: ${r.decision.passed ? 'passed' : 'rejected'} — ${(r.decision.reasons as string[]).join('; ')}`);
-    if (r.registration) lines.push(`Registry: ${r.registration.name} v${r.registration.version}${r.registration.promoted ? ' is champion' : `; champion stays ${r.registration.champion === null ? 'none' : `v${r.registration.champion}`}`}`);
+    if (r.decision) lines.push(gateLine(r));
+    if (r.registration) lines.push(registryLine(r));
     if (r.report) lines.push(`Report: ${r.report}/report.html`);
     lines.push(`Run ${r.run.id} ${r.run.status}${r.run.error ? `: [${r.run.error.code}] ${r.run.error.path}: ${r.run.error.message}` : ''} (tracking store ${r.root})`);
     io.out(lines.join('\n'));
   }
   return r.ok ? EXIT.OK : EXIT.FAILED;
+}
+
+const v = (n: number | null | undefined): string => (n === null || n === undefined ? 'none' : `v${n}`);
+
+/**
+ * The gate line. A decision reused from an earlier run (the gate step was
+ * skipped) says so, and says how the champion changed since it was made, so
+ * that "no champion yet" of the first run is not shown as today's state.
+ */
+export function gateLine(r: Pick<RunResult, 'decision' | 'decisionFrom' | 'aliases' | 'registration'>): string {
+  const d = r.decision!;
+  let reasons = d.reasons as string[];
+  const verdict = d.passed ? 'passed' : 'rejected';
+  if (!r.decisionFrom) return `Gate: ${verdict} — ${reasons.join('; ')}`;
+  const then = (d.champion as { version: number | null } | null)?.version ?? null;
+  const now = r.aliases?.champion ?? null;
+  const mine = typeof r.registration?.version === 'number' ? (r.registration.version as number) : null;
+  let context = `decided in run ${r.decisionFrom}, reused because its inputs are unchanged`;
+  if (now !== then) {
+    context += `; the champion then: ${v(then)}, now: ${v(now)}${now !== null && now === mine ? ' (this model)' : ''}`;
+    if (then === null) reasons = reasons.map((x) => x.replace(/^no champion yet:/, 'no champion then:'));
+  }
+  return `Gate: ${verdict} (${context}) — ${reasons.join('; ')}`;
+}
+
+/** The registry line, with the champion as it is now (a cached registration may be older than the last promotion). */
+export function registryLine(r: Pick<RunResult, 'registration' | 'aliases'>): string {
+  const g = r.registration!;
+  const now = r.aliases ? r.aliases.champion : (g.champion as number | null);
+  return `Registry: ${g.name} v${g.version}${now === g.version ? ' is champion' : `${g.promoted ? ' was promoted' : ''}; champion ${g.promoted || now !== g.champion ? 'is' : 'stays'} ${v(now)}`}`;
 }
 
 /** `mlops pipeline step --uses <kind> --inputs <json> --params <json> --outputs <json>`: one step, JSON result on stdout. */
@@ -80,7 +124,16 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
   };
   let values: Record<string, unknown>;
   try {
-    ({ values } = parse(argv, { uses: { type: 'string' }, inputs: { type: 'string' }, params: { type: 'string' }, outputs: { type: 'string' }, work: { type: 'string' }, name: { type: 'string' }, model: { type: 'string' }, root: { type: 'string' } }));
+    ({ values } = parse(argv, {
+      uses: { type: 'string' },
+      inputs: { type: 'string' },
+      params: { type: 'string' },
+      outputs: { type: 'string' },
+      work: { type: 'string' },
+      name: { type: 'string' },
+      model: { type: 'string' },
+      root: { type: 'string' },
+    }));
   } catch (e) {
     return fail('BAD_ARGUMENT', '(command line)', `${(e as Error).message}; run \`mlops pipeline --help\`.`, EXIT.USAGE);
   }
@@ -98,7 +151,17 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     return fail('BAD_ARGUMENT', (e as { path: string }).path, (e as Error).message, EXIT.USAGE);
   }
-  const r = await runStep({ uses, inputs, params, outputs, name: optional(values, 'name'), model: optional(values, 'model'), root: optional(values, 'root'), work: optional(values, 'work'), log: (l) => io.err(l) });
+  const r = await runStep({
+    uses,
+    inputs,
+    params,
+    outputs,
+    name: optional(values, 'name'),
+    model: optional(values, 'model'),
+    root: optional(values, 'root'),
+    work: optional(values, 'work'),
+    log: (l) => io.err(l),
+  });
   if (!r.ok) return fail(r.error.code, r.error.path, r.error.message, r.error.code === 'BAD_ARGUMENT' ? EXIT.USAGE : EXIT.FAILED);
   io.out(JSON.stringify(r));
   if (r.summary) io.err(`${r.step} (${r.uses}): ${r.summary}`);

@@ -1,20 +1,25 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { scratch } from '../core/job';
-import { contractReadTypes, parseContract } from '../data/contract';
+import { writeFileAtomic } from '../core/atomic';
+import { EXIT, Io } from '../core/io';
+import { showList, showPath } from '../core/text';
 import { formatCsv } from '../data/csv';
-import { readCsvFile } from '../data/csv';
-import { Frame, toFrame } from '../data/frame';
-import { TrainedModel } from '../models/model';
-import { EXIT, fmt, Io, listOpt, optional, parse, required } from './io';
+import { assertFinitePredictions, NonFiniteError } from '../models/model';
+import { brokenModelError, evaluateModelDir, EVALUATION_FILE, formatEvaluation, loadModelAndData } from '../models/score';
+import { listOpt, optional, parse, required } from './io';
+import { checkFileOutput } from './outputs';
 
 /** Help text of `mlops evaluate`. */
 export const EVALUATE_HELP = `Usage: mlops evaluate --model <model-dir> --data <csv> [--out <json>] [--json]
 
 Scores a trained model on labelled data (the target column must be present)
 and prints the metrics: RMSE, MAE, MAPE, R² for regression; ROC AUC,
-accuracy, F1, log loss for classification. Also writes them as JSON to --out
-(default: <model-dir>/evaluation.json, which is not part of the checksummed model).
+accuracy, F1, log loss for classification. A metric that is not defined for
+the data is left out with the reason (MAPE when a target value is 0, ROC AUC
+when the rows hold one class). Also writes them as JSON to --out (default:
+<model-dir>/evaluation.json, which is not part of the checksummed model).
+--out must not be the data file, a folder, or inside a model directory (but
+evaluation.json in --model), and its folder must be writable; this is checked
+before anything is read. A model that predicts NaN or ±Infinity is an error.
 
 Options:
   --model <dir>   a model directory written by \`mlops train\`
@@ -29,7 +34,10 @@ export const PREDICT_HELP = `Usage: mlops predict --model <model-dir> --data <cs
 
 Applies a trained model (its saved feature transforms, then the estimator) to
 new data and writes a CSV with a \`prediction\` column; for classification also
-one \`probability_<class>\` column per class.
+one \`probability_<class>\` column per class. The output is written
+atomically; --out must not be the data file, a folder, or inside a model
+directory, and its folder must be writable: this is checked before anything
+is read. A model that predicts NaN or ±Infinity is an error (nothing is written).
 
 Options:
   --model <dir>   a model directory written by \`mlops train\`
@@ -40,17 +48,6 @@ Options:
   -h, --help      show this help
 `;
 
-/** Loads a model and reads a CSV with the column types the model was trained with. */
-function loadModelAndData(modelDir: string, dataPath: string, io: Io): { model: TrainedModel; frame: Frame } {
-  const { model, dir } = TrainedModel.load(modelDir);
-  for (const w of dir.warnings) io.err(`warning: ${w}`);
-  const types = dir.contractYaml ? contractReadTypes(parseContract(dir.contractYaml, path.join(modelDir, 'contract.yaml'))) : {};
-  const table = readCsvFile(dataPath);
-  const known = new Set(table.header);
-  const t = Object.fromEntries(Object.entries(types).filter(([k]) => known.has(k)));
-  return { model, frame: toFrame(table, t) };
-}
-
 /** `mlops evaluate`. */
 export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
@@ -60,21 +57,32 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   }
   const modelDir = required(values, 'model');
   const dataPath = required(values, 'data');
-  const t0 = Date.now();
-  const { model, frame } = loadModelAndData(modelDir, dataPath, io);
-  io.err(`scoring ${frame.rows} rows with ${model.model} (${model.estimator.name})…`);
-  const metrics = model.evaluate(frame);
-  const out = optional(values, 'out') ?? path.join(modelDir, 'evaluation.json');
-  const doc = { model: modelDir, data: dataPath, rows: frame.rows, task: model.task, target: model.target.column, metrics };
-  fs.writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
-  if (values.json) io.out(JSON.stringify(doc, null, 2));
-  else io.out([`Evaluated ${model.model} on ${frame.rows} rows of ${dataPath} (${model.task}, target '${model.target.column}') in ${Date.now() - t0} ms:`, ...Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(9)} ${fmt(v)}`), `Metrics written to ${out}`].join('\n'));
+  const out = optional(values, 'out') ?? path.join(modelDir, EVALUATION_FILE);
+  checkFileOutput({
+    flag: '--out',
+    path: out,
+    purpose: 'metrics JSON',
+    example: EVALUATION_FILE,
+    inputs: [
+      { flag: '--data', path: dataPath },
+      { flag: '--model', path: modelDir },
+    ],
+    allowInModel: { model: modelDir, file: EVALUATION_FILE },
+  });
+  const e = evaluateModelDir({ model: modelDir, data: dataPath, out, log: (l) => io.err(l) });
+  io.out(values.json ? JSON.stringify(e.doc, null, 2) : formatEvaluation(e));
   return EXIT.OK;
 }
 
 /** `mlops predict`. */
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, keep: { type: 'string', multiple: true }, json: { type: 'boolean' } });
+  const { values } = parse(argv, {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    keep: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  });
   if (values.help) {
     io.out(PREDICT_HELP);
     return EXIT.OK;
@@ -83,17 +91,38 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const dataPath = required(values, 'data');
   const outPath = required(values, 'out');
   const keep = listOpt(values, 'keep');
+  checkFileOutput({
+    flag: '--out',
+    path: outPath,
+    purpose: 'predictions CSV',
+    example: 'predictions.csv',
+    inputs: [
+      { flag: '--data', path: dataPath },
+      { flag: '--model', path: modelDir },
+    ],
+  });
   const t0 = Date.now();
-  const { model, frame } = loadModelAndData(modelDir, dataPath, io);
+  const { model, frame } = loadModelAndData(modelDir, dataPath, (l) => io.err(l));
   for (const k of keep) frame.column(k);
   io.err(`scoring ${frame.rows} rows with ${model.model} (${model.estimator.name})…`);
   const p = model.predictFrame(frame);
+  try {
+    assertFinitePredictions(p, model.estimator.name);
+  } catch (e) {
+    throw e instanceof NonFiniteError ? brokenModelError(modelDir, e, outPath) : e;
+  }
   const header: string[] = [];
   const cols: (string | number)[][] = [];
   for (const k of keep) {
     const c = frame.column(k);
     header.push(k);
-    cols.push(c.type === 'string' ? c.values.map((v) => v ?? '') : c.type === 'datetime' ? Array.from(c.values, (v) => (Number.isFinite(v) ? new Date(v).toISOString() : '')) : Array.from(c.values));
+    cols.push(
+      c.type === 'string'
+        ? c.values.map((v) => v ?? '')
+        : c.type === 'datetime'
+          ? Array.from(c.values, (v) => (Number.isFinite(v) ? new Date(v).toISOString() : ''))
+          : Array.from(c.values),
+    );
   }
   header.push('prediction');
   if (p.values) cols.push(Array.from(p.values));
@@ -104,13 +133,9 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
       cols.push(Array.from({ length: p.proba!.rows }, (_, r) => p.proba!.data[r * p.proba!.cols + c]!));
     });
   }
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  const releaseTmp = scratch(tmp);
-  fs.writeFileSync(tmp, formatCsv(header, cols));
-  fs.renameSync(tmp, outPath);
-  releaseTmp();
+  writeFileAtomic(outPath, formatCsv(header, cols));
   const summary = { model: modelDir, data: dataPath, out: outPath, rows: frame.rows, task: model.task, columns: header, ms: Date.now() - t0 };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
-  else io.out(`Predicted ${frame.rows} rows with ${model.model} (${model.task}) in ${summary.ms} ms; wrote ${header.join(', ')} to ${outPath}`);
+  else io.out(`Predicted ${frame.rows} rows with ${model.model} (${model.task}) in ${summary.ms} ms; wrote ${showList(header)} to ${showPath(outPath)}`);
   return EXIT.OK;
 }

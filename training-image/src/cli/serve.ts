@@ -1,7 +1,8 @@
 import { ModelLocateError } from '../serve/locate';
-import { ServeConfigError } from '../serve/config';
+import { SERVE_DEFAULTS, ServeConfigError } from '../serve/config';
 import { boundAddress, startServer } from '../serve/http';
-import { EXIT, Io, numberOpt, optional, parse, UsageError } from './io';
+import { EXIT, Io } from '../core/io';
+import { numberOpt, optional, parse, UsageError } from './io';
 
 /** Help text of `mlops serve`. */
 export const SERVE_HELP = `Usage: mlops serve [--model <model-dir | gs://bucket/path>] [--port N] [--host H] [options]
@@ -25,6 +26,15 @@ Options:
   --drift-threshold X       PSI above which a feature has drifted (default 0.2; MLOPS_DRIFT_THRESHOLD)
   --allow-extra-columns     ignore input columns the model does not use (MLOPS_ALLOW_EXTRA_COLUMNS)
   --log-level L             debug | info | warn | error | silent (default info; MLOPS_LOG_LEVEL)
+  --log-request-values      also log request content: the messages of refused requests (they quote
+                            values and JSON/CSV snippets), unknown key names, internal error messages.
+                            Off by default at every log level: a refused request is logged by its
+                            error code, payload paths, size and media type (MLOPS_LOG_REQUEST_VALUES)
+  --headers-timeout-ms N    time a client has to send a request's line and headers, from connecting
+                            (later requests: from their first byte); then 408 and close
+                            (default ${SERVE_DEFAULTS.headersTimeoutMs}; MLOPS_HEADERS_TIMEOUT_MS)
+  --max-connections N       most open connections, idle keep-alive ones included; one more is
+                            answered 503 and closed (default ${SERVE_DEFAULTS.maxConnections}; MLOPS_MAX_CONNECTIONS)
   -h, --help                show this help
 
 All environment variables: training-image/src/serve/README.md.
@@ -40,6 +50,9 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     'drift-threshold': { type: 'string' },
     'allow-extra-columns': { type: 'boolean' },
     'log-level': { type: 'string' },
+    'log-request-values': { type: 'boolean' },
+    'headers-timeout-ms': { type: 'string' },
+    'max-connections': { type: 'string' },
   });
   if (values.help) {
     io.out(SERVE_HELP);
@@ -49,6 +62,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   const threshold = numberOpt(values, 'drift-threshold', { min: 0 });
   const webhook = optional(values, 'drift-webhook');
   const level = optional(values, 'log-level');
+  const headersTimeoutMs = numberOpt(values, 'headers-timeout-ms', { integer: true, min: 1, max: 2 ** 31 - 1 });
+  const maxConnections = numberOpt(values, 'max-connections', { integer: true, min: 1 });
   let server;
   try {
     server = await startServer({
@@ -58,7 +73,9 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
       config: {
         drift: { ...(threshold !== undefined ? { threshold } : {}), ...(webhook !== undefined ? { webhookUrl: webhook } : {}) },
         ...(values['allow-extra-columns'] ? { allowExtraColumns: true } : {}),
+        ...(values['log-request-values'] ? { logRequestValues: true } : {}),
         ...(level !== undefined ? { logLevel: level as 'info' } : {}),
+        limits: { ...(headersTimeoutMs !== undefined ? { headersTimeoutMs } : {}), ...(maxConnections !== undefined ? { maxConnections } : {}) },
       },
     });
   } catch (e) {
@@ -70,7 +87,10 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       io.err(`mlops serve: ${signal}: draining ${s.inFlight()} in-flight request(s)…`);
-      s.drain().then(() => resolve(EXIT.OK), () => resolve(EXIT.FAILED));
+      s.drain().then(
+        () => resolve(EXIT.OK),
+        () => resolve(EXIT.FAILED),
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { detectTrainingContract, sageMakerRoot } from '../contracts/detect';
+import { EXIT } from '../core/io';
 import { JOB_ENV, JournalEntry, readJournal } from '../core/job';
+import { show } from '../core/text';
 
 /**
  * `mlops <command>` as a supervisor: the command runs in a child process and
@@ -59,7 +61,7 @@ function graceMs(env: NodeJS.ProcessEnv, log: (l: string) => void): number {
   if (raw === undefined || raw === '') return DEFAULT_STOP_GRACE_MS;
   const n = Number(raw);
   if (Number.isFinite(n) && n >= 0) return n;
-  log(`mlops: MLOPS_STOP_GRACE_MS must be a number of milliseconds ≥ 0; got ${JSON.stringify(raw)}. Using ${DEFAULT_STOP_GRACE_MS}.`);
+  log(`mlops: MLOPS_STOP_GRACE_MS must be a number of milliseconds ≥ 0; got ${show(raw)}. Using ${DEFAULT_STOP_GRACE_MS}.`);
   return DEFAULT_STOP_GRACE_MS;
 }
 
@@ -79,7 +81,9 @@ export function supervise(argv: readonly string[], o: SuperviseOptions = {}): Pr
     jobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-job-'));
     fs.mkdirSync(path.join(jobDir, 'tmp'));
   } catch (e) {
-    log(`${label}: cannot create a job folder in ${os.tmpdir()} (${(e as Error).message}); a stopped job cannot be cleaned up. Make it writable (docker run --tmpfs /tmp) or set TMPDIR to a writable folder.`);
+    log(
+      `${label}: cannot create a job folder in ${os.tmpdir()} (${(e as Error).message}); a stopped job cannot be cleaned up. Make it writable (docker run --tmpfs /tmp) or set TMPDIR to a writable folder.`,
+    );
     jobDir = null;
   }
   const journal = jobDir ? path.join(jobDir, 'journal') : null;
@@ -99,7 +103,7 @@ export function supervise(argv: readonly string[], o: SuperviseOptions = {}): Pr
     } catch (e) {
       log(`${label}: cannot start the job process (${(e as Error).message}).`);
       if (jobDir) fs.rmSync(jobDir, { recursive: true, force: true });
-      resolve(1);
+      resolve(EXIT.FAILED);
       return;
     }
     let stopping: NodeJS.Signals | null = null;
@@ -156,7 +160,7 @@ export function supervise(argv: readonly string[], o: SuperviseOptions = {}): Pr
           : null;
       const { published, actions } = journal ? cleanUp(journal, reason ?? `ended with exit code ${code}`, log) : { published: [], actions: [] };
       if (jobDir) fs.rmSync(jobDir, { recursive: true, force: true });
-      let exitCode = code ?? 1;
+      let exitCode = code ?? EXIT.FAILED;
       if (stopped) exitCode = 128 + signo(stopping!);
       else if (dead) exitCode = 128 + signo(signal!);
       if (reason) {
@@ -242,7 +246,11 @@ function markRunEnded(file: string, reason: string): boolean {
   const now = new Date();
   const stopped = reason.startsWith('stopped');
   const running = run.steps?.find((s) => s.status === 'running');
-  const error = { code: stopped ? 'STOPPED' : 'ABORTED', path: running ? `steps.${running.name}` : 'run', message: `the run's process was ${reason}${running ? ` during step '${running.name}'` : ''}; nothing after that step ran.` };
+  const error = {
+    code: stopped ? 'STOPPED' : 'ABORTED',
+    path: running ? `steps.${running.name}` : 'run',
+    message: `the run's process was ${reason}${running ? ` during step '${running.name}'` : ''}; nothing after that step ran.`,
+  };
   for (const s of run.steps ?? []) {
     if (s.status === 'running') {
       s.status = 'failed';

@@ -1,6 +1,7 @@
 import { checkContract, formatReport, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
-import { EXIT, Io, numberOpt, parse, required } from './io';
+import { EXIT, Io } from '../core/io';
+import { numberOpt, parse, required } from './io';
 
 /** Help text of `mlops validate`. */
 export const VALIDATE_HELP = `Usage: mlops validate --data <csv> --contract <yaml> [--json] [--max-per-column N]
@@ -8,7 +9,10 @@ export const VALIDATE_HELP = `Usage: mlops validate --data <csv> --contract <yam
 Checks a CSV file against a data contract and reports every violation
 (row, column, value): missing/empty file, wrong header (missing, unexpected,
 duplicate columns), wrong types, out-of-range values, missing values in
-non-nullable columns, unknown categories, all-null columns.
+non-nullable columns, unknown categories, all-null columns. Numbers must be
+finite: a value beyond ±1.8e308 (e.g. 1e400) is WRONG_TYPE, the same rule
+train and predict apply when they read data. Values, column names and paths
+are cut to a readable length in the report.
 Writes nothing. Exit code 0 when the data satisfies the contract, 1 when not,
 2 on a usage error.
 

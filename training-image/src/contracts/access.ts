@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { detectTrainingContract, sageMakerRoot } from './detect';
 import { ContractError, ContractIssue } from './errors';
+import { showPath } from '../core/text';
 
 /**
  * Who may write the platform's output folders, checked before any data is
@@ -19,7 +20,9 @@ export function runtimeUser(env: NodeJS.ProcessEnv = process.env): { uid: number
   if (raw === undefined || raw.trim() === '') return null;
   const m = /^\s*(\d+)(?::(\d+))?\s*$/.exec(raw);
   if (!m || Number(m[1]) === 0) {
-    throw new Error(`MLOPS_RUN_AS must be <uid>[:<gid>] with a uid other than 0, e.g. 1000:1000; got ${JSON.stringify(raw)}. Unset it to use ${DEFAULT_RUNTIME_USER.uid}:${DEFAULT_RUNTIME_USER.gid}, or set MLOPS_KEEP_ROOT=1 to stay root.`);
+    throw new Error(
+      `MLOPS_RUN_AS must be <uid>[:<gid>] with a uid other than 0, e.g. 1000:1000; got ${JSON.stringify(raw)}. Unset it to use ${DEFAULT_RUNTIME_USER.uid}:${DEFAULT_RUNTIME_USER.gid}, or set MLOPS_KEEP_ROOT=1 to stay root.`,
+    );
   }
   return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }
@@ -58,14 +61,26 @@ function nearestExisting(p: string): string {
 function describe(p: string): string {
   try {
     const st = fs.statSync(p);
-    return `${p} is owned by uid ${st.uid} (gid ${st.gid}) with mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}`;
+    return `${showPath(p)} is owned by uid ${st.uid} (gid ${st.gid}) with mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}`;
   } catch (e) {
-    return `${p} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    return `${showPath(p)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
 }
 
 function whoAmI(): string {
   return typeof process.getuid === 'function' ? `uid ${process.getuid()}, gid ${process.getgid!()}` : 'this user';
+}
+
+/** How {@link writableIssue} words its message. */
+export interface WritableOptions {
+  /** What the failure spared, e.g. `Nothing was read or scored.` @default 'Nothing was read or trained.' */
+  readonly nothing?: string;
+  /**
+   * A command run by hand (`mlops predict --out …`, a local `train`): the fix
+   * names another output path or the folder's permissions, not the container's
+   * start user. @default false
+   */
+  readonly local?: boolean;
 }
 
 /**
@@ -74,7 +89,7 @@ function whoAmI(): string {
  * covers read-only mounts and FUSE mounts that `access(2)` misjudges.
  * Returns null when it can, else the issue, naming the owner, the mode and the fix.
  */
-export function writableIssue(dir: string, where: string, purpose: string): ContractIssue | null {
+export function writableIssue(dir: string, where: string, purpose: string, o: WritableOptions = {}): ContractIssue | null {
   const target = fs.existsSync(dir) ? dir : nearestExisting(dir);
   const probe = path.join(target, `.mlops-write-check-${process.pid}`);
   try {
@@ -83,9 +98,13 @@ export function writableIssue(dir: string, where: string, purpose: string): Cont
     return null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'ERROR';
-    const subject = target === dir ? JSON.stringify(dir) : `${JSON.stringify(dir)} does not exist and its parent ${JSON.stringify(target)}`;
-    const fix =
-      code === 'EROFS'
+    const subject = target === dir ? JSON.stringify(showPath(dir)) : `${JSON.stringify(showPath(dir))} does not exist and its parent ${JSON.stringify(showPath(target))}`;
+    const flag = where.startsWith('arg:') ? where.slice(4) : null;
+    const fix = o.local
+      ? code === 'EROFS'
+        ? `the file system is read-only: ${flag ? `give ${flag} a path` : 'write'} on a writable file system.`
+        : `${flag ? `give ${flag} a path in a folder you can write` : 'write to a folder you can write'}, or make ${JSON.stringify(showPath(target))} writable by ${whoAmI()}.`
+      : code === 'EROFS'
         ? `the file system is read-only: mount it read-write.`
         : typeof process.getuid === 'function' && process.getuid() !== 0
           ? `start the container as root (the image's entrypoint then gives the platform's output folders to uid ${DEFAULT_RUNTIME_USER.uid} and drops to it), or make the folder writable by ${whoAmI()}.`
@@ -93,14 +112,14 @@ export function writableIssue(dir: string, where: string, purpose: string): Cont
     return {
       code: 'OUTPUT_NOT_WRITABLE',
       path: where,
-      message: `${subject} is not writable by this process (${whoAmI()}; ${code}), so the ${purpose} could not be written: ${describe(target)}. Nothing was read or trained. Fix: ${fix}`,
+      message: `${subject} is not writable by this process (${whoAmI()}; ${code}), so the ${purpose} could not be written: ${describe(target)}. ${o.nothing ?? 'Nothing was read or trained.'} Fix: ${fix}`,
     };
   }
 }
 
 /** Throws a {@link ContractError} listing every folder of `dirs` that this process cannot write. */
-export function assertWritable(dirs: readonly { dir: string; where: string; purpose: string }[]): void {
-  const issues = dirs.map((d) => writableIssue(d.dir, d.where, d.purpose)).filter((i): i is ContractIssue => i !== null);
+export function assertWritable(dirs: readonly { dir: string; where: string; purpose: string }[], o: WritableOptions = {}): void {
+  const issues = dirs.map((d) => writableIssue(d.dir, d.where, d.purpose, o)).filter((i): i is ContractIssue => i !== null);
   if (issues.length) throw new ContractError(issues);
 }
 

@@ -1,5 +1,6 @@
 import { contractError } from './errors';
 import { RawSetting } from './settings';
+import { show } from '../core/text';
 
 /** Flags that name paths or switch output, rather than settings. */
 export const PATH_FLAGS = ['data', 'out', 'validation'] as const;
@@ -29,7 +30,7 @@ export function parseContractArgs(argv: readonly string[]): ContractArgs {
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     if (!tok.startsWith('--') || tok === '--') {
-      throw contractError('BAD_ARGUMENT', `arg:${i + 1}`, `unexpected argument ${JSON.stringify(tok)}; options look like --key value or --key=value (e.g. --data train.csv --target cnt).`);
+      throw contractError('BAD_ARGUMENT', `arg:${i + 1}`, `unexpected argument ${show(tok)}; options look like --key value or --key=value (e.g. --data train.csv --target cnt).`);
     }
     const eq = tok.indexOf('=');
     const key = eq > 0 ? tok.slice(2, eq) : tok.slice(2);

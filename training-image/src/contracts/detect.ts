@@ -38,7 +38,11 @@ export function detectTrainingContract(env: NodeJS.ProcessEnv = process.env): De
   if (explicit !== undefined && explicit !== '') {
     const c = explicit.trim().toLowerCase();
     if (!(TRAINING_CONTRACTS as readonly string[]).includes(c)) {
-      throw contractError('UNKNOWN_CONTRACT', 'env:MLOPS_TRAINING_CONTRACT', `must be one of ${TRAINING_CONTRACTS.join(', ')}; got ${JSON.stringify(explicit)}. Unset it to detect the contract automatically.`);
+      throw contractError(
+        'UNKNOWN_CONTRACT',
+        'env:MLOPS_TRAINING_CONTRACT',
+        `must be one of ${TRAINING_CONTRACTS.join(', ')}; got ${JSON.stringify(explicit)}. Unset it to detect the contract automatically.`,
+      );
     }
     return { contract: c as TrainingContract, reason: 'MLOPS_TRAINING_CONTRACT is set' };
   }

@@ -1,3 +1,5 @@
+import { cut } from '../core/text';
+
 /** The stable codes of training-contract problems (tests and tooling may match on them). */
 export const CONTRACT_ERROR_CODES = [
   'UNKNOWN_CONTRACT',
@@ -39,7 +41,12 @@ export class ContractError extends Error {
 
   constructor(issues: ContractIssue | readonly ContractIssue[]) {
     const list = Array.isArray(issues) ? (issues as readonly ContractIssue[]) : [issues as ContractIssue];
-    super(list.length === 1 ? `[${list[0]!.code}] ${list[0]!.path}: ${list[0]!.message}` : `${list.length} problems:\n${list.map((i) => `  - [${i.code}] ${i.path}: ${i.message}`).join('\n')}`);
+    // Each line cut: paths and messages quote what the user gave, which can be any length.
+    super(
+      list.length === 1
+        ? cut(`[${list[0]!.code}] ${list[0]!.path}: ${list[0]!.message}`)
+        : `${list.length} problems:\n${list.map((i) => `  - ${cut(`[${i.code}] ${i.path}: ${i.message}`)}`).join('\n')}`,
+    );
     this.name = 'ContractError';
     this.issues = list;
   }

@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
+import { MODEL_FILES } from '../artifacts/modeldir';
 import * as job from '../core/job';
 import { contractError } from './errors';
+import { show, showPath } from '../core/text';
 
 /** Every regular file under `dir`, recursively, sorted; hidden files and `_SUCCESS`-style markers are skipped. */
 export function listFiles(dir: string): string[] {
@@ -32,13 +34,13 @@ function readText(file: string): string {
  * In a directory, `.csv`/`.csv.gz` files are taken if there are any, else every file.
  */
 export function resolveCsv(input: string, workDir: string, label: string, where: string, log: (line: string) => void = () => undefined): string {
-  if (!fs.existsSync(input)) throw contractError('MISSING_DATA', where, `${JSON.stringify(input)} does not exist. Point it at a CSV file or a folder of CSV files.`);
+  if (!fs.existsSync(input)) throw contractError('MISSING_DATA', where, `${show(input, 300)} does not exist. Point it at a CSV file or a folder of CSV files.`);
   let files: string[];
   if (fs.statSync(input).isDirectory()) {
     const all = listFiles(input);
     const csv = all.filter((f) => /\.csv(\.gz)?$/i.test(f));
     files = csv.length ? csv : all;
-    if (!files.length) throw contractError('NO_DATA_FILES', where, `folder ${JSON.stringify(input)} holds no data files. Put one or more CSV files (with a header line) in it.`);
+    if (!files.length) throw contractError('NO_DATA_FILES', where, `folder ${show(input, 300)} holds no data files. Put one or more CSV files (with a header line) in it.`);
   } else files = [input];
   if (files.length === 1 && !files[0]!.endsWith('.gz')) return files[0]!;
   let header: string | null = null;
@@ -54,7 +56,12 @@ export function resolveCsv(input: string, workDir: string, label: string, where:
       first = f;
       parts.push(text.endsWith('\n') || text === '' ? text : `${text}\n`);
     } else {
-      if (h !== header) throw contractError('HEADER_MISMATCH', where, `${f} has header ${JSON.stringify(h.slice(0, 200))}, but ${first} has ${JSON.stringify(header.slice(0, 200))}. All files of one input must have the same columns in the same order.`);
+      if (h !== header)
+        throw contractError(
+          'HEADER_MISMATCH',
+          where,
+          `${showPath(f)} has header ${show(h, 200)}, but ${showPath(first)} has ${show(header, 200)}. All files of one input must have the same columns in the same order.`,
+        );
       const body = nl < 0 ? '' : text.slice(nl + 1);
       parts.push(body === '' || body.endsWith('\n') ? body : `${body}\n`);
     }
@@ -70,7 +77,8 @@ export function resolveCsv(input: string, workDir: string, label: string, where:
 export function singleFile(dir: string, exts: readonly string[], where: string): string | null {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return null;
   const hits = listFiles(dir).filter((f) => exts.some((e) => f.toLowerCase().endsWith(e)));
-  if (hits.length > 1) throw contractError('BAD_SETTING', where, `holds ${hits.length} ${exts.join('/')} files (${hits.map((h) => path.basename(h)).join(', ')}); keep exactly one.`);
+  if (hits.length > 1)
+    throw contractError('BAD_SETTING', where, `holds ${hits.length} ${exts.join('/')} files (${hits.map((h) => path.basename(h)).join(', ')}); keep exactly one.`);
   return hits[0] ?? null;
 }
 
@@ -89,9 +97,13 @@ export function publishModelDir(staged: string, dest: string, where: string): st
 function publish(staged: string, dest: string, where: string): string[] {
   fs.mkdirSync(dest, { recursive: true });
   const existing = fs.readdirSync(dest).filter((n) => !n.startsWith('.'));
-  const manifestPath = path.join(dest, 'manifest.json');
+  const manifestPath = path.join(dest, MODEL_FILES.manifest);
   if (existing.length && !fs.existsSync(manifestPath)) {
-    throw contractError('OUTPUT_NOT_A_MODEL_DIR', where, `${JSON.stringify(dest)} is not empty and is not a model directory (no manifest.json); refusing to write into it. Give an empty folder.`);
+    throw contractError(
+      'OUTPUT_NOT_A_MODEL_DIR',
+      where,
+      `${show(dest, 300)} is not empty and is not a model directory (no manifest.json); refusing to write into it. Give an empty folder.`,
+    );
   }
   if (existing.length) {
     // Remove the old model's files (they are listed in its manifest), manifest first.
@@ -104,13 +116,13 @@ function publish(staged: string, dest: string, where: string): string[] {
     fs.rmSync(manifestPath, { force: true });
     for (const n of old) if (!n.includes('/') && !n.includes('\\')) fs.rmSync(path.join(dest, n), { force: true });
   }
-  const names = fs.readdirSync(staged).filter((n) => n !== 'manifest.json');
+  const names = fs.readdirSync(staged).filter((n) => n !== MODEL_FILES.manifest);
   const tmp = path.join(dest, `.manifest.json.tmp-${process.pid}`);
-  const partial = job.partialFiles(dest, [...names, path.basename(tmp), 'manifest.json']);
+  const partial = job.partialFiles(dest, [...names, path.basename(tmp), MODEL_FILES.manifest]);
   for (const n of names) fs.copyFileSync(path.join(staged, n), path.join(dest, n));
   job.testPause('publish');
-  fs.copyFileSync(path.join(staged, 'manifest.json'), tmp);
+  fs.copyFileSync(path.join(staged, MODEL_FILES.manifest), tmp);
   fs.renameSync(tmp, manifestPath);
   partial();
-  return [...names, 'manifest.json'];
+  return [...names, MODEL_FILES.manifest];
 }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Storage } from '@google-cloud/storage';
+import { MODEL_FILES } from '../artifacts/modeldir';
 import { commitAsync } from '../core/job';
 import { contractError, ContractError } from './errors';
 
@@ -20,7 +21,11 @@ export function isGsUri(s: string): boolean {
 export function parseGsUri(uri: string, where: string): GsUri {
   const m = /^gs:\/\/([^/]+)\/?(.*)$/i.exec(uri.trim());
   if (!m || !/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(m[1]!)) {
-    throw contractError('BAD_GCS_URI', where, `${JSON.stringify(uri)} is not a gs://<bucket>/<path> URI with a valid bucket name (3–222 lowercase letters, digits, '.', '_', '-').`);
+    throw contractError(
+      'BAD_GCS_URI',
+      where,
+      `${JSON.stringify(uri)} is not a gs://<bucket>/<path> URI with a valid bucket name (3–222 lowercase letters, digits, '.', '_', '-').`,
+    );
   }
   return { bucket: m[1]!, name: m[2]! };
 }
@@ -45,9 +50,11 @@ export function gcsClient(env: NodeJS.ProcessEnv = process.env): Storage {
 function gcsFailure(op: string, uri: string, where: string, e: unknown): ContractError {
   const err = e as { code?: number | string; message?: string };
   const hint =
-    err.code === 404 ? 'Check the bucket and object names.' :
-    err.code === 401 || err.code === 403 ? "Check the job's service account: it needs storage.objects.get/list to read and storage.objects.create/delete to write this bucket." :
-    'Check the URI, the network and the credentials (Application Default Credentials).';
+    err.code === 404
+      ? 'Check the bucket and object names.'
+      : err.code === 401 || err.code === 403
+        ? "Check the job's service account: it needs storage.objects.get/list to read and storage.objects.create/delete to write this bucket."
+        : 'Check the URI, the network and the credentials (Application Default Credentials).';
   return contractError('GCS_ERROR', where, `${op} ${uri} failed${err.code !== undefined ? ` (${err.code})` : ''}: ${err.message ?? String(e)}. ${hint}`);
 }
 
@@ -117,7 +124,8 @@ export async function downloadGs(storage: Storage, uri: string, destDir: string,
       names = await list(base);
     }
   }
-  if (!names.length) throw contractError('NO_DATA_FILES', where, `${uri} matches no objects. Check the URI (a file, a folder ending in '/', or a pattern such as gs://bucket/dir/training-*).`);
+  if (!names.length)
+    throw contractError('NO_DATA_FILES', where, `${uri} matches no objects. Check the URI (a file, a folder ending in '/', or a pattern such as gs://bucket/dir/training-*).`);
   fs.mkdirSync(destDir, { recursive: true });
   const out: string[] = [];
   for (const n of names.sort()) {
@@ -147,12 +155,16 @@ async function upload(storage: Storage, localDir: string, uri: string, where: st
   const { bucket, name } = parseGsUri(uri, where);
   const prefix = name === '' || name.endsWith('/') ? name : `${name}/`;
   const b = storage.bucket(bucket);
-  const files = fs.readdirSync(localDir).filter((n) => n !== 'manifest.json' && fs.statSync(path.join(localDir, n)).isFile());
+  const files = fs.readdirSync(localDir).filter((n) => n !== MODEL_FILES.manifest && fs.statSync(path.join(localDir, n)).isFile());
   const out: string[] = [];
-  for (const n of [...files.sort(), 'manifest.json']) {
+  for (const n of [...files.sort(), MODEL_FILES.manifest]) {
     const dest = `${prefix}${n}`;
     try {
-      await b.upload(path.join(localDir, n), { destination: dest, resumable: false, contentType: n.endsWith('.json') ? 'application/json' : n.endsWith('.yaml') ? 'application/yaml' : 'application/octet-stream' });
+      await b.upload(path.join(localDir, n), {
+        destination: dest,
+        resumable: false,
+        contentType: n.endsWith('.json') ? 'application/json' : n.endsWith('.yaml') ? 'application/yaml' : 'application/octet-stream',
+      });
     } catch (e) {
       throw gcsFailure('uploading', `gs://${bucket}/${dest}`, where, e);
     }

@@ -2,18 +2,18 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Storage } from '@google-cloud/storage';
-import { evaluateCommand } from '../cli/score';
-import { EXIT, Io } from '../cli/io';
+import { Command, EXIT, Io } from '../core/io';
+import { evaluateModelDir, formatEvaluation } from '../models/score';
 import { assertWritable } from './access';
 import { ContractArgs, parseContractArgs } from './args';
 import { detectTrainingContract, sageMakerRoot, TrainingContract } from './detect';
 import { contractError, ContractError, ContractIssue } from './errors';
 import { publishModelDir, resolveCsv, singleFile } from './files';
 import { downloadGs, gcsClient, isGsUri, uploadModelDirGs } from './gcs';
-import { envSettings, GateBound, RawSetting, resolveSettings, SETTING_ENV, settingsToArgv, TrainSettings } from './settings';
+import { envSettings, RawSetting, resolveSettings, SETTING_ENV, settingsToArgv, TrainSettings } from './settings';
+import { cut, show } from '../core/text';
 
-/** A CLI command: argv in, exit code out. */
-export type Command = (argv: string[], io: Io) => Promise<number>;
+export type { Command } from '../core/io';
 
 /** How {@link runTrainContract} trains and where it reads the environment. */
 export interface RunTrainOptions {
@@ -21,7 +21,7 @@ export interface RunTrainOptions {
   readonly trainLocal: Command;
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** Evaluates a model directory on labelled data. @default the `mlops evaluate` command */
+  /** Evaluates a model directory on labelled data (called as `mlops evaluate --model <dir> --data <csv> [--json]`). @default {@link evaluateModelDir}, printed as `mlops evaluate` prints it */
   readonly evaluate?: Command;
   /** Cloud Storage client for gs:// paths. @default {@link gcsClient}(env) */
   readonly storage?: () => Storage;
@@ -62,11 +62,13 @@ export function readHyperparameters(file: string): RawSetting[] {
   } catch (e) {
     throw contractError('BAD_HYPERPARAMETERS_FILE', file, `is not valid JSON (${(e as Error).message}). SageMaker writes it from the training job's HyperParameters map.`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw contractError('BAD_HYPERPARAMETERS_FILE', file, `must hold a JSON object of name → value; got ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)}.`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw contractError('BAD_HYPERPARAMETERS_FILE', file, `must hold a JSON object of name → value; got ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)}.`);
   const issues: ContractIssue[] = [];
   const out: RawSetting[] = [];
   for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (typeof v === 'object' && v !== null) issues.push({ code: 'BAD_HYPERPARAMETERS_FILE', path: `${file}#${key}`, message: `must be a string (SageMaker passes every hyperparameter as a string); got ${JSON.stringify(v)}.` });
+    if (typeof v === 'object' && v !== null)
+      issues.push({ code: 'BAD_HYPERPARAMETERS_FILE', path: `${file}#${key}`, message: `must be a string (SageMaker passes every hyperparameter as a string); got ${show(v)}.` });
     else out.push({ key, value: v === null ? 'null' : String(v), where: `${file}#${key}` });
   }
   if (issues.length) throw new ContractError(issues);
@@ -101,7 +103,7 @@ function describeSettings(s: TrainSettings): string {
   const parts = [`target=${s.target ?? '(from the data contract)'}`, `model=${s.model}`];
   if (s.task) parts.push(`task=${s.task}`);
   if (s.seed !== undefined) parts.push(`seed=${s.seed}`);
-  if (Object.keys(s.params).length) parts.push(`params=${JSON.stringify(s.params)}`);
+  if (Object.keys(s.params).length) parts.push(`params=${cut(JSON.stringify(s.params), 500)}`);
   if (s.contract) parts.push(`contract=${s.contract}`);
   if (s.gate.length) parts.push(`gate=${s.gate.map((b) => `${b.metric}${b.bound === 'min' ? '>=' : '<='}${b.value}`).join(',')}`);
   return parts.join(' ');
@@ -113,7 +115,7 @@ function requireTarget(s: TrainSettings, contract: TrainingContract): void {
   throw contractError('MISSING_TARGET', 'target', `no target column: set ${where}, or the environment variable ${SETTING_ENV.target}, or give a data contract with a target.`);
 }
 
-/** Trains into `stage` with the plain command, then evaluates on the validation data if any. */
+/** Trains into `stage` with the plain command (which applies the quality gate before it writes), then evaluates on the validation data if any. */
 async function trainInto(plan: Plan, stage: string, io: Io, o: RunTrainOptions): Promise<number> {
   io.err(`settings: ${describeSettings(plan.settings)}${plan.settings.ignored.length ? ` (ignored platform keys: ${plan.settings.ignored.join(', ')})` : ''}`);
   const argv = ['--data', plan.data, '--out', stage, ...settingsToArgv(plan.settings), ...(plan.json ? ['--json'] : [])];
@@ -121,41 +123,15 @@ async function trainInto(plan: Plan, stage: string, io: Io, o: RunTrainOptions):
   if (code !== EXIT.OK) return code;
   if (plan.validation) {
     io.err(`evaluating on the validation data ${plan.validation}…`);
-    const ecode = await (o.evaluate ?? evaluateCommand)(['--model', stage, '--data', plan.validation, ...(plan.json ? ['--json'] : [])], io);
-    if (ecode !== EXIT.OK) return ecode;
-  }
-  if (plan.settings.gate.length > 0) checkGate(plan.settings.gate, stage, io);
-  return EXIT.OK;
-}
-
-/**
- * The quality gate: every bound on the holdout metrics the trained model
- * recorded (metrics.json). A miss throws QUALITY_GATE, so the job fails with the
- * reason and the model is not published (nothing downstream deploys it).
- */
-function checkGate(bounds: readonly GateBound[], stage: string, io: Io): void {
-  let holdout: Record<string, unknown> = {};
-  try {
-    holdout = (JSON.parse(fs.readFileSync(path.join(stage, 'metrics.json'), 'utf8')).holdout ?? {}) as Record<string, unknown>;
-  } catch {
-    holdout = {};
-  }
-  const lines: string[] = [];
-  const misses: string[] = [];
-  for (const b of bounds) {
-    const v = holdout[b.metric];
-    if (typeof v !== 'number') {
-      misses.push(`${b.metric}: no holdout value (the model recorded ${Object.keys(holdout).filter((k) => typeof holdout[k] === 'number').join(', ') || 'no holdout metrics; set holdout > 0'})`);
-      continue;
+    if (o.evaluate) {
+      const ecode = await o.evaluate(['--model', stage, '--data', plan.validation, ...(plan.json ? ['--json'] : [])], io);
+      if (ecode !== EXIT.OK) return ecode;
+    } else {
+      const e = evaluateModelDir({ model: stage, data: plan.validation, log: (l) => io.err(l) });
+      io.out(plan.json ? JSON.stringify(e.doc, null, 2) : formatEvaluation(e));
     }
-    const ok = b.bound === 'min' ? v >= b.value : v <= b.value;
-    const text = `${b.metric} ${v.toPrecision(4)} ${ok ? (b.bound === 'min' ? '≥' : '≤') : b.bound === 'min' ? '<' : '>'} ${b.bound === 'min' ? 'minimum' : 'maximum'} ${b.value}`;
-    (ok ? lines : misses).push(text);
   }
-  if (misses.length > 0) {
-    throw contractError('QUALITY_GATE', 'gate', `the model misses the quality gate on its holdout metrics: ${misses.join('; ')}${lines.length ? ` (met: ${lines.join('; ')})` : ''}. It is not published; improve the model or relax the gate.`);
-  }
-  io.err(`quality gate passed: ${lines.join('; ')}`);
+  return EXIT.OK;
 }
 
 /** The one `AZURE_ML_INPUT_*` / `AZURE_ML_OUTPUT_*` variable, if exactly one is set. */
@@ -174,8 +150,8 @@ async function runLocal(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunTr
   const given = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!));
   const extra: string[] = [];
   const used: string[] = [];
-  // The gate is the training contracts' (checked after training), not a flag of the plain command.
-  const fromEnv: [string, string][] = [...Object.entries(SETTING_ENV).filter(([flag]) => flag !== 'gate'), ['data', 'MLOPS_DATA'], ['out', 'MLOPS_OUT']];
+  // Every setting, the gate included: one gate for local runs and every training contract (checked by the plain command before it writes).
+  const fromEnv: [string, string][] = [...Object.entries(SETTING_ENV), ['data', 'MLOPS_DATA'], ['out', 'MLOPS_OUT']];
   for (const [flag, name] of fromEnv) {
     const v = env[name];
     if (v === undefined || v === '' || (flag !== 'params' && given.has(flag))) continue;
@@ -239,12 +215,19 @@ async function runSageMaker(argv: string[], outer: Io, env: NodeJS.ProcessEnv, o
     const data = pick({ value: args.data, where: 'arg:--data' }, trainChannel ? { value: trainChannel, where: `channel:${path.basename(trainChannel)}` } : undefined);
     if (!data) {
       const have = fs.existsSync(sm.data) ? fs.readdirSync(sm.data).filter((n) => !n.startsWith('.')) : [];
-      throw contractError('MISSING_DATA', sm.data, `has no 'train' (or 'training') channel${have.length ? `; channels present: ${have.join(', ')}` : ''}. Name the training job's input channel 'train'.`);
+      throw contractError(
+        'MISSING_DATA',
+        sm.data,
+        `has no 'train' (or 'training') channel${have.length ? `; channels present: ${have.join(', ')}` : ''}. Name the training job's input channel 'train'.`,
+      );
     }
     const contractFile = settings.contract ? undefined : singleFile(path.join(sm.data, 'contract'), ['.yaml', '.yml'], 'channel:contract');
     const s: TrainSettings = contractFile ? { ...settings, contract: contractFile } : settings;
     requireTarget(s, 'sagemaker');
-    const validation = pick({ value: args.validation, where: 'arg:--validation' }, channel('validation') ? { value: channel('validation'), where: 'channel:validation' } : undefined);
+    const validation = pick(
+      { value: args.validation, where: 'arg:--validation' },
+      channel('validation') ? { value: channel('validation'), where: 'channel:validation' } : undefined,
+    );
     const plan: Plan = {
       settings: s,
       data: resolveCsv(data.value, work, 'train', data.where, (l) => io.err(l)),
@@ -287,12 +270,30 @@ async function runVertex(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunT
   const settings = resolveSettings([envSettings(env), args.settings]);
   const issues: ContractIssue[] = [];
   if (env.AIP_DATA_FORMAT && env.AIP_DATA_FORMAT.toLowerCase() !== 'csv') {
-    issues.push({ code: 'BAD_SETTING', path: 'env:AIP_DATA_FORMAT', message: `is ${JSON.stringify(env.AIP_DATA_FORMAT)}; this runtime reads CSV. Export the managed dataset as CSV (or pass --data with a CSV path).` });
+    issues.push({
+      code: 'BAD_SETTING',
+      path: 'env:AIP_DATA_FORMAT',
+      message: `is ${show(env.AIP_DATA_FORMAT)}; this runtime reads CSV. Export the managed dataset as CSV (or pass --data with a CSV path).`,
+    });
   }
-  const data = pick({ value: args.data, where: 'arg:--data' }, { value: env.AIP_TRAINING_DATA_URI, where: 'env:AIP_TRAINING_DATA_URI' }, { value: env.MLOPS_DATA, where: 'env:MLOPS_DATA' });
+  const data = pick(
+    { value: args.data, where: 'arg:--data' },
+    { value: env.AIP_TRAINING_DATA_URI, where: 'env:AIP_TRAINING_DATA_URI' },
+    { value: env.MLOPS_DATA, where: 'env:MLOPS_DATA' },
+  );
   const out = pick({ value: args.out, where: 'arg:--out' }, { value: env.AIP_MODEL_DIR, where: 'env:AIP_MODEL_DIR' }, { value: env.MLOPS_OUT, where: 'env:MLOPS_OUT' });
-  if (!data) issues.push({ code: 'MISSING_DATA', path: 'env:AIP_TRAINING_DATA_URI', message: 'no training data: give --data <csv|gs://…>, or run with a managed dataset (AIP_TRAINING_DATA_URI), or set MLOPS_DATA.' });
-  if (!out) issues.push({ code: 'MISSING_OUTPUT', path: 'env:AIP_MODEL_DIR', message: "no model output: set the custom job's baseOutputDirectory (Vertex AI then sets AIP_MODEL_DIR), or give --out <dir|gs://…>, or set MLOPS_OUT." });
+  if (!data)
+    issues.push({
+      code: 'MISSING_DATA',
+      path: 'env:AIP_TRAINING_DATA_URI',
+      message: 'no training data: give --data <csv|gs://…>, or run with a managed dataset (AIP_TRAINING_DATA_URI), or set MLOPS_DATA.',
+    });
+  if (!out)
+    issues.push({
+      code: 'MISSING_OUTPUT',
+      path: 'env:AIP_MODEL_DIR',
+      message: "no model output: set the custom job's baseOutputDirectory (Vertex AI then sets AIP_MODEL_DIR), or give --out <dir|gs://…>, or set MLOPS_OUT.",
+    });
   if (issues.length) throw new ContractError(issues);
   if (!isGsUri(out!.value)) assertWritable([{ dir: out!.value, where: out!.where, purpose: 'model directory' }]);
   requireTarget(settings, 'vertex');
@@ -314,7 +315,11 @@ async function runVertex(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: RunT
 
 function checkMounted(p: { value: string; where: string }, kind: 'input' | 'output'): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.value)) {
-    throw contractError('BAD_ARGUMENT', p.where, `is the URI ${JSON.stringify(p.value)}, not a path. Give the job's ${kind} mode: ${kind === 'input' ? 'ro_mount or download' : 'rw_mount or upload'}, so Azure ML passes a local path.`);
+    throw contractError(
+      'BAD_ARGUMENT',
+      p.where,
+      `is the URI ${show(p.value, 300)}, not a path. Give the job's ${kind} mode: ${kind === 'input' ? 'ro_mount or download' : 'rw_mount or upload'}, so Azure ML passes a local path.`,
+    );
   }
 }
 
@@ -324,8 +329,18 @@ async function runAzureMl(argv: string[], io: Io, env: NodeJS.ProcessEnv, o: Run
   const data = pick({ value: args.data, where: 'arg:--data' }, single(env, 'AZURE_ML_INPUT_'), { value: env.MLOPS_DATA, where: 'env:MLOPS_DATA' });
   const out = pick({ value: args.out, where: 'arg:--out' }, single(env, 'AZURE_ML_OUTPUT_'), { value: env.MLOPS_OUT, where: 'env:MLOPS_OUT' });
   const issues: ContractIssue[] = [];
-  if (!data) issues.push({ code: 'MISSING_DATA', path: 'arg:--data', message: 'no training data: pass it in the command job, e.g. `mlops train --data ${{inputs.training_data}} --out ${{outputs.model}} --target <column>`.' });
-  if (!out) issues.push({ code: 'MISSING_OUTPUT', path: 'arg:--out', message: 'no model output: pass it in the command job, e.g. `--out ${{outputs.model}}` (an output of type uri_folder).' });
+  if (!data)
+    issues.push({
+      code: 'MISSING_DATA',
+      path: 'arg:--data',
+      message: 'no training data: pass it in the command job, e.g. `mlops train --data ${{inputs.training_data}} --out ${{outputs.model}} --target <column>`.',
+    });
+  if (!out)
+    issues.push({
+      code: 'MISSING_OUTPUT',
+      path: 'arg:--out',
+      message: 'no model output: pass it in the command job, e.g. `--out ${{outputs.model}}` (an output of type uri_folder).',
+    });
   if (issues.length) throw new ContractError(issues);
   checkMounted(data!, 'input');
   checkMounted(out!, 'output');

@@ -1,7 +1,11 @@
 import { ParamSpec } from '../core/estimator';
-import { Task } from '../features/target';
+import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
+import { Sampler, SAMPLERS } from '../eval/search';
+import { Task, TASKS } from '../features/target';
 import { ConcreteModel, ModelName, MODEL_NAMES } from '../models/catalog';
+import { TRAIN_BOUNDS, TRAIN_DEFAULTS } from '../models/train';
 import { ContractIssue, ContractError } from './errors';
+import { show, showKey, showList } from '../core/text';
 
 /**
  * What a training run needs beyond its data and output paths, gathered from
@@ -22,7 +26,7 @@ export interface TrainSettings {
   /** Hyperparameter-search budget. @default - no search */
   readonly tune?: number;
   /** @default 'tpe' */
-  readonly search?: 'random' | 'tpe';
+  readonly search?: Sampler;
   readonly drop: readonly string[];
   readonly categorical: readonly string[];
   readonly time?: string;
@@ -50,14 +54,24 @@ export interface GateBound {
   readonly value: number;
 }
 
-/** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others. */
+/** The holdout metrics training records, which a gate can bound: regression, then classification. */
+export const GATE_METRICS: readonly MetricName[] = Object.keys(GREATER_IS_BETTER) as MetricName[];
+
+/** Parses `r2>=0.8,rmse<=70`; returns the bounds and what is wrong with the others (bad syntax, a metric training does not record). */
 export function parseGate(text: string): { bounds: GateBound[]; problems: string[] } {
   const bounds: GateBound[] = [];
   const problems: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const m = /^([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)$/i.exec(part);
     if (!m) {
-      problems.push(`${JSON.stringify(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
+      problems.push(`${show(part)} is not metric>=number or metric<=number (e.g. r2>=0.8,rmse<=70)`);
+      continue;
+    }
+    if (!(GATE_METRICS as readonly string[]).includes(m[1]!)) {
+      problems.push(`${show(m[1]!)} in ${show(part)} is not a metric training records; use one of ${GATE_METRICS.join(', ')}`);
       continue;
     }
     bounds.push({ metric: m[1]!, bound: m[2] === '>=' ? 'min' : 'max', value: Number(m[3]) });
@@ -143,7 +157,11 @@ export function modelParamSpec(model: ConcreteModel): ModelParamSpec {
     }
     case 'random-forest': {
       const f = require('../trees/forest') as typeof import('../trees/forest');
-      return { estimator: 'random-forest (RandomForest)', specs: f.RF_PARAMS, unions: { maxFeatures: { also: ['sqrt', 'log2'], accepted: "'sqrt', 'log2', a float in (0, 1] or an int > 1" } } };
+      return {
+        estimator: 'random-forest (RandomForest)',
+        specs: f.RF_PARAMS,
+        unions: { maxFeatures: { also: ['sqrt', 'log2'], accepted: "'sqrt', 'log2', a float in (0, 1] or an int > 1" } },
+      };
     }
     case 'gbdt': {
       const h = require('../trees/hgb') as typeof import('../trees/hgb');
@@ -190,9 +208,13 @@ function describeSpec(spec: ParamSpec): string {
  * `null`/`None` for nullable, enum strings, union strings such as `'auto'`),
  * checking ranges; returns the value or an error message.
  */
-export function coerceParamValue(raw: string, spec: ParamSpec, union?: { readonly also: readonly string[]; readonly accepted: string }): { ok: true; value: unknown } | { ok: false; accepted: string } {
+export function coerceParamValue(
+  raw: string,
+  spec: ParamSpec,
+  union?: { readonly also: readonly string[]; readonly accepted: string },
+): { ok: true; value: unknown } | { ok: false; accepted: string } {
   const v = unquote(raw);
-  if (union && union.also.includes(v)) return { ok: true, value: v };
+  if (union?.also.includes(v)) return { ok: true, value: v };
   const accepted = union?.accepted ?? describeSpec(spec);
   const num = v === '' ? NaN : Number(v);
   switch (spec.type) {
@@ -201,7 +223,8 @@ export function coerceParamValue(raw: string, spec: ParamSpec, union?: { readonl
       if (spec.nullable && /^(null|none)$/i.test(v)) return { ok: true, value: null };
       if (!Number.isFinite(num)) return { ok: false, accepted };
       if (spec.type === 'int' && !Number.isInteger(num)) return { ok: false, accepted };
-      const exMin = spec.type === 'float' && spec.exclusiveMin, exMax = spec.type === 'float' && spec.exclusiveMax;
+      const exMin = spec.type === 'float' && spec.exclusiveMin,
+        exMax = spec.type === 'float' && spec.exclusiveMax;
       if (spec.min !== undefined && (exMin ? num <= spec.min : num < spec.min)) return { ok: false, accepted };
       if (spec.max !== undefined && (exMax ? num >= spec.max : num > spec.max)) return { ok: false, accepted };
       return { ok: true, value: num };
@@ -218,10 +241,13 @@ export function coerceParamValue(raw: string, spec: ParamSpec, union?: { readonl
 /** Splits `k=v,k=v` (or `;`/whitespace separated) into raw settings. */
 function splitPairs(s: RawSetting, issues: ContractIssue[]): RawSetting[] {
   const out: RawSetting[] = [];
-  for (const part of unquote(s.value).split(/[,;\s]+/).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of unquote(s.value)
+    .split(/[,;\s]+/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) {
-      issues.push({ code: 'BAD_SETTING', path: s.where, message: `'${s.key}' expects key=value pairs (e.g. maxIter=200,learningRate=0.05); got ${JSON.stringify(part)}.` });
+      issues.push({ code: 'BAD_SETTING', path: s.where, message: `${showKey(s.key)} expects key=value pairs (e.g. maxIter=200,learningRate=0.05); got ${show(part)}.` });
       continue;
     }
     out.push({ key: part.slice(0, eq), value: part.slice(eq + 1), where: `${s.where}(${part.slice(0, eq)})` });
@@ -230,12 +256,18 @@ function splitPairs(s: RawSetting, issues: ContractIssue[]): RawSetting[] {
 }
 
 function splitList(v: string): string[] {
-  return unquote(v).split(',').map((x) => x.trim()).filter(Boolean);
+  return unquote(v)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /** `a=1,2;b=24` or `a=1,2 b=24` → `['a=1,2', 'b=24']`. */
 function splitColumnLists(v: string): string[] {
-  return unquote(v).split(/[;\s]+/).map((x) => x.trim()).filter(Boolean);
+  return unquote(v)
+    .split(/[;\s]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -284,7 +316,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     const c = one(n);
     if (!c) return undefined;
     if (!options.includes(c.value as T)) {
-      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be one of ${options.join(', ')}; got ${JSON.stringify(c.value)}.` });
+      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be one of ${options.join(', ')}; got ${show(c.value)}.` });
       return undefined;
     }
     return c.value as T;
@@ -294,7 +326,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     if (!c) return undefined;
     const x = c.value.trim() === '' ? NaN : Number(c.value);
     if (!Number.isFinite(x) || (o.integer && !Number.isInteger(x)) || x < o.min || x > o.max) {
-      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be ${o.integer ? 'an integer' : 'a number'} in [${o.min}, ${o.max}]; got ${JSON.stringify(c.value)}.` });
+      issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' must be ${o.integer ? 'an integer' : 'a number'} in [${o.min}, ${o.max}]; got ${show(c.value)}.` });
       return undefined;
     }
     return x;
@@ -303,7 +335,8 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     const c = chosen.get(n);
     if (!c) return [];
     for (const item of c.values) {
-      if (!/^[^=]+=\s*\d+(\s*,\s*\d+)*$/.test(item)) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' expects column=N[,N…] entries separated by ';' (e.g. temp=1,2;cnt=24); got ${JSON.stringify(item)}.` });
+      if (!/^[^=]+=\s*\d+(\s*,\s*\d+)*$/.test(item))
+        issues.push({ code: 'BAD_SETTING', path: c.where, message: `'${n}' expects column=N[,N…] entries separated by ';' (e.g. temp=1,2;cnt=24); got ${show(item)}.` });
     }
     return c.values;
   };
@@ -316,15 +349,15 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     if (bounds.length === 0 && problems.length === 0) issues.push({ code: 'BAD_SETTING', path: c.where, message: `'gate' is empty; give bounds such as r2>=0.8 or leave it out.` });
     return bounds;
   };
-  const model = choice<ModelName>('model', MODEL_NAMES) ?? 'auto';
+  const model = choice<ModelName>('model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
   const settings = {
     target: str('target'),
     model,
-    task: choice<Task>('task', ['regression', 'classification']),
-    seed: num('seed', { integer: true, min: 0, max: 0xffffffff }),
-    holdout: num('holdout', { min: 0, max: 0.9 }),
+    task: choice<Task>('task', TASKS),
+    seed: num('seed', TRAIN_BOUNDS.seed),
+    holdout: num('holdout', TRAIN_BOUNDS.holdout),
     tune: num('tune', { integer: true, min: 1, max: 100000 }),
-    search: choice('search', ['random', 'tpe'] as const),
+    search: choice('search', SAMPLERS),
     drop: chosen.get('drop')?.values ?? [],
     categorical: chosen.get('categorical')?.values ?? [],
     time: str('time'),
@@ -339,7 +372,7 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
     issues.push({
       code: 'PARAMS_NEED_MODEL',
       path: paramCandidates.map((p) => p.where).join(', '),
-      message: `model parameters (${paramCandidates.map((p) => p.key).join(', ')}) need an explicit model: set 'model' to one of ${MODEL_NAMES.filter((m) => m !== 'auto').join(', ')} (with 'auto' the model is chosen later, so its parameters cannot be checked). Or, if these are not model parameters, the known settings are: ${SETTING_NAMES.join(', ')}, params.`,
+      message: `model parameters (${showList(paramCandidates.map((p) => p.key))}) need an explicit model: set 'model' to one of ${MODEL_NAMES.filter((m) => m !== 'auto').join(', ')} (with 'auto' the model is chosen later, so its parameters cannot be checked). Or, if these are not model parameters, the known settings are: ${SETTING_NAMES.join(', ')}, params.`,
     });
   } else if (paramCandidates.length) {
     const spec = modelParamSpec(model as ConcreteModel);
@@ -350,13 +383,13 @@ export function resolveSettings(layers: readonly (readonly RawSetting[])[]): Tra
         issues.push({
           code: 'UNKNOWN_HYPERPARAMETER',
           path: p.where,
-          message: `'${p.key}' is neither a setting (${SETTING_NAMES.join(', ')}, params) nor a parameter of ${spec.estimator} (${Object.keys(spec.specs).join(', ')}). Fix the name or remove it.`,
+          message: `${showKey(p.key)} is neither a setting (${SETTING_NAMES.join(', ')}, params) nor a parameter of ${spec.estimator} (${Object.keys(spec.specs).join(', ')}). Fix the name or remove it.`,
         });
         continue;
       }
       const r = coerceParamValue(p.value, spec.specs[name]!, spec.unions[name]);
       if (!r.ok) {
-        issues.push({ code: 'BAD_HYPERPARAMETER', path: p.where, message: `The '${name}' parameter of ${spec.estimator} must be ${r.accepted}. Got ${JSON.stringify(p.value)}.` });
+        issues.push({ code: 'BAD_HYPERPARAMETER', path: p.where, message: `The '${name}' parameter of ${spec.estimator} must be ${r.accepted}. Got ${show(p.value)}.` });
         continue;
       }
       params[name] = r.value;
@@ -396,6 +429,7 @@ export function settingsToArgv(s: TrainSettings): string[] {
   for (const l of s.lag) put('lag', l);
   for (const r of s.rolling) put('rolling', r);
   put('contract', s.contract);
+  if (s.gate.length) put('gate', s.gate.map((b) => `${b.metric}${b.bound === 'min' ? '>=' : '<='}${b.value}`).join(','));
   for (const [k, v] of Object.entries(s.params)) a.push('--params', `${k}=${v === null ? 'null' : String(v)}`);
   return a;
 }

@@ -1,4 +1,5 @@
 import { Matrix } from './matrix';
+import { show, showKey } from './text';
 
 /**
  * The estimator contract (after scikit-learn): the constructor stores params
@@ -51,7 +52,7 @@ export class ParamError extends Error {
     public readonly value: unknown,
     accepted: string,
   ) {
-    super(`The '${param}' parameter of ${estimator} must be ${accepted}. Got ${JSON.stringify(value) ?? String(value)}.`);
+    super(`The ${showKey(param)} parameter of ${estimator} must be ${accepted}. Got ${show(value)}.`);
     this.name = 'ParamError';
   }
 }
@@ -59,7 +60,8 @@ export class ParamError extends Error {
 /** Checks `params` against `specs`; throws {@link ParamError} for the first bad one, unknown names included. */
 export function validateParams(estimator: string, specs: Readonly<Record<string, ParamSpec>>, params: Readonly<Record<string, unknown>>): void {
   for (const key of Object.keys(params)) {
-    if (!(key in specs)) {
+    // Own keys only: `in` would accept __proto__, constructor, toString … (inherited from Object.prototype).
+    if (!Object.hasOwn(specs, key)) {
       throw new ParamError(estimator, key, params[key], `one of the known parameters (${Object.keys(specs).join(', ')})`);
     }
   }
@@ -76,7 +78,8 @@ export function validateParams(estimator: string, specs: Readonly<Record<string,
       case 'float': {
         if (v === null && spec.nullable) break;
         const ok =
-          typeof v === 'number' && Number.isFinite(v) &&
+          typeof v === 'number' &&
+          Number.isFinite(v) &&
           (spec.min === undefined || (spec.exclusiveMin ? v > spec.min : v >= spec.min)) &&
           (spec.max === undefined || (spec.exclusiveMax ? v < spec.max : v <= spec.max));
         if (!ok) throw new ParamError(estimator, key, v, `a float${range(spec.min, spec.max, spec.exclusiveMin, spec.exclusiveMax)}${spec.nullable ? ' or null' : ''}`);

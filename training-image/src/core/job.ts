@@ -138,16 +138,24 @@ export async function commitAsync<T>(what: string, fn: () => Promise<T>): Promis
 
 /**
  * Test hook: `MLOPS_TEST_PAUSE_AT=<point>:<ms>` blocks the thread for `ms` at
- * the named point (`write-model`: a model directory written to its temporary
- * sibling, not yet renamed into place; `publish`: between copying a model's
- * files into a mount point and its manifest), so that the tests can stop a
- * job exactly there.
+ * the named point, after writing `MLOPS_TEST_PAUSED <point>` to stderr, so
+ * that the tests can stop or kill a job exactly there. Points: `write-model`
+ * (a model directory written to its temporary sibling, not yet renamed into
+ * place), `swap-aside` (the previous model moved aside, the new one not yet
+ * in place), `swap-placed` (the new model in place, the previous one not yet
+ * removed), `register-copied` (a registry version's model copied to
+ * `.model.tmp`), `register-placed` (renamed to `model`, no version.json yet),
+ * `publish` (between copying a model's files into a mount point and its manifest),
+ * `step-<name>` (a pipeline run about to run its step `<name>`, its record saved).
  */
 export function testPause(point: string): void {
   const spec = process.env.MLOPS_TEST_PAUSE_AT;
   if (!spec) return;
   const [at, ms] = spec.split(':');
-  if (at === point && Number(ms) > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms));
+  if (at === point && Number(ms) > 0) {
+    process.stderr.write(`MLOPS_TEST_PAUSED ${point}\n`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ms));
+  }
 }
 
 /** Reads a journal: every entry, and which are still open (not `done`), in the order written. */

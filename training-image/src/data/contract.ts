@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { CsvTable } from './csv';
 import { DataError, Issue, IssueCode } from './errors';
 import { ReadAs } from './frame';
-import { isMissing, parseBoolean, parseDatetime, parseNumber } from './values';
+import { cut, keepValue, KEPT_VALUE_MAX, show, showKey, showList, showPath } from '../core/text';
+import { isMissing, notANumber, parseBoolean, parseDatetime, parseNumber } from './values';
 
 /** The column types a data contract can declare. */
 export const CONTRACT_TYPES = ['number', 'integer', 'string', 'category', 'datetime', 'boolean'] as const;
@@ -27,7 +28,10 @@ export const ContractColumnSchema = z
     /** Largest allowed value (numbers; ISO date text for datetime). */
     max: Bound.optional(),
     /** The allowed values (categories); anything else is an unknown category. */
-    allowed: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+    allowed: z
+      .array(z.union([z.string(), z.number(), z.boolean()]))
+      .min(1)
+      .optional(),
     /** Free text. */
     description: z.string().optional(),
   })
@@ -64,25 +68,31 @@ function crossCheck(doc: unknown): { path: (string | number)[]; message: string 
     const name = typeof col.name === 'string' ? col.name : null;
     const type = typeof col.type === 'string' ? col.type : '';
     if (name === null) return;
-    if (seen.has(name)) out.push({ path: ['columns', i, 'name'], message: `column '${name}' is declared twice` });
+    if (seen.has(name)) out.push({ path: ['columns', i, 'name'], message: `column ${showKey(name)} is declared twice` });
     seen.set(name, type);
     const numeric = type === 'number' || type === 'integer';
     for (const key of ['min', 'max'] as const) {
       const b = col[key];
       if (b === undefined) continue;
-      if (numeric && typeof b !== 'number') out.push({ path: ['columns', i, key], message: `'${key}' of ${type} column '${name}' must be a number, got ${JSON.stringify(b)}` });
-      else if (type === 'datetime' && (typeof b !== 'string' || Number.isNaN(parseDatetime(b)))) out.push({ path: ['columns', i, key], message: `'${key}' of datetime column '${name}' must be an ISO date like 2020-01-31, got ${JSON.stringify(b)}` });
-      else if (!numeric && type !== 'datetime' && (CONTRACT_TYPES as readonly string[]).includes(type)) out.push({ path: ['columns', i, key], message: `'${key}' is only for number, integer and datetime columns; '${name}' is ${type}` });
+      if (numeric && typeof b !== 'number') out.push({ path: ['columns', i, key], message: `'${key}' of ${type} column ${showKey(name)} must be a number, got ${show(b)}` });
+      else if (type === 'datetime' && (typeof b !== 'string' || Number.isNaN(parseDatetime(b))))
+        out.push({ path: ['columns', i, key], message: `'${key}' of datetime column ${showKey(name)} must be an ISO date like 2020-01-31, got ${show(b)}` });
+      else if (!numeric && type !== 'datetime' && (CONTRACT_TYPES as readonly string[]).includes(type))
+        out.push({ path: ['columns', i, key], message: `'${key}' is only for number, integer and datetime columns; ${showKey(name)} is ${type}` });
     }
-    if ((typeof col.min === 'number' || typeof col.min === 'string') && (typeof col.max === 'number' || typeof col.max === 'string') && boundValue({ type }, col.min) > boundValue({ type }, col.max)) {
-      out.push({ path: ['columns', i, 'min'], message: `column '${name}': min ${JSON.stringify(col.min)} is greater than max ${JSON.stringify(col.max)}` });
+    if (
+      (typeof col.min === 'number' || typeof col.min === 'string') &&
+      (typeof col.max === 'number' || typeof col.max === 'string') &&
+      boundValue({ type }, col.min) > boundValue({ type }, col.max)
+    ) {
+      out.push({ path: ['columns', i, 'min'], message: `column ${showKey(name)}: min ${show(col.min)} is greater than max ${show(col.max)}` });
     }
   });
-  if (typeof d.target === 'string' && cols.length && !seen.has(d.target)) out.push({ path: ['target'], message: `target '${d.target}' is not one of the declared columns` });
+  if (typeof d.target === 'string' && cols.length && !seen.has(d.target)) out.push({ path: ['target'], message: `target ${showKey(d.target)} is not one of the declared columns` });
   if (typeof d.time === 'string' && cols.length) {
     const t = seen.get(d.time);
-    if (t === undefined) out.push({ path: ['time'], message: `time column '${d.time}' is not one of the declared columns` });
-    else if (t !== 'datetime') out.push({ path: ['time'], message: `time column '${d.time}' must have type datetime, it has ${t}` });
+    if (t === undefined) out.push({ path: ['time'], message: `time column ${showKey(d.time)} is not one of the declared columns` });
+    else if (t !== 'datetime') out.push({ path: ['time'], message: `time column ${showKey(d.time)} must have type datetime, it has ${show(t)}` });
   }
   return out;
 }
@@ -102,14 +112,16 @@ export function parseContract(text: string, source = '<contract>'): Contract {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new DataError(`${source}: not valid YAML: ${(e as Error).message}`, [{ code: 'BAD_CONTRACT', message: `not valid YAML: ${(e as Error).message}` }]);
+    throw new DataError(`${showPath(source)}: not valid YAML: ${cut((e as Error).message, 500)}`, [
+      { code: 'BAD_CONTRACT', message: `not valid YAML: ${cut((e as Error).message, 500)}` },
+    ]);
   }
   const r = ContractSchema.safeParse(doc ?? {});
-  const issues: Issue[] = [
-    ...(r.success ? [] : r.error.issues.map((i) => ({ path: i.path, message: i.message }))),
-    ...crossCheck(doc),
-  ].map((i) => ({ code: 'BAD_CONTRACT', message: `${formatPath(i.path)}: ${i.message}` }));
-  if (issues.length || !r.success) throw new DataError(`${source}: the data contract is invalid.`, issues);
+  const issues: Issue[] = [...(r.success ? [] : r.error.issues.map((i) => ({ path: i.path, message: i.message }))), ...crossCheck(doc)].map((i) => ({
+    code: 'BAD_CONTRACT',
+    message: `${formatPath(i.path)}: ${i.message}`,
+  }));
+  if (issues.length || !r.success) throw new DataError(`${showPath(source)}: the data contract is invalid.`, issues);
   return r.data;
 }
 
@@ -124,14 +136,17 @@ export function loadContract(path: string): { contract: Contract; text: string }
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch {
-    throw new DataError(`Cannot read contract file '${path}'.`, [{ code: 'BAD_CONTRACT', message: `contract file '${path}' cannot be read; pass an existing YAML file` }]);
+    throw new DataError(`Cannot read contract file '${showPath(path)}'.`, [
+      { code: 'BAD_CONTRACT', message: `contract file '${showPath(path)}' cannot be read; pass an existing YAML file` },
+    ]);
   }
   return { contract: parseContract(text, path), text };
 }
 
 /** How each contract column is read into a frame. */
 export function contractReadTypes(contract: Contract): Record<string, ReadAs> {
-  const out: Record<string, ReadAs> = {};
+  // No prototype: a column named __proto__ or constructor is a key like any other.
+  const out: Record<string, ReadAs> = Object.create(null) as Record<string, ReadAs>;
   for (const c of contract.columns) {
     out[c.name] = c.type === 'number' || c.type === 'integer' ? 'number' : c.type === 'datetime' ? 'datetime' : c.type === 'boolean' ? 'boolean' : 'string';
   }
@@ -182,7 +197,9 @@ export function checkContract(table: CsvTable, contract: Contract, options: Chec
   const cap = options.maxPerColumn ?? 20;
   const listed: Issue[] = [];
   const counts = new Map<string, { code: IssueCode; column: string | null; count: number }>();
-  const add = (issue: Issue): void => {
+  const add = (given: Issue): void => {
+    // A column name is echoed in the report like a value: cut (the same way everywhere, so counts still match).
+    const issue = given.column !== undefined && given.column.length > KEPT_VALUE_MAX ? { ...given, column: keepValue(given.column) } : given;
     const key = `${issue.code}\u0000${issue.column ?? ''}`;
     let c = counts.get(key);
     if (!c) counts.set(key, (c = { code: issue.code, column: issue.column ?? null, count: 0 }));
@@ -190,23 +207,33 @@ export function checkContract(table: CsvTable, contract: Contract, options: Chec
     if (c.count <= cap) listed.push(issue);
   };
   for (const i of table.issues) add(i);
-  if (table.rows === 0) add({ code: 'NO_ROWS', message: `${table.source} has a header but no data rows` });
+  if (table.rows === 0) add({ code: 'NO_ROWS', message: `${showPath(table.source)} has a header but no data rows` });
 
   const positions = new Map<string, number[]>();
   table.header.forEach((h, i) => positions.set(h, [...(positions.get(h) ?? []), i]));
   for (const [h, pos] of positions) {
-    if (pos.length > 1) add({ code: 'DUPLICATE_COLUMN', column: h, message: `column '${h}' appears ${pos.length} times in the header (positions ${pos.map((p) => p + 1).join(', ')})` });
+    if (pos.length > 1)
+      add({
+        code: 'DUPLICATE_COLUMN',
+        column: h,
+        message: `column ${showKey(h)} appears ${pos.length} times in the header (positions ${showList(pos.map((p) => String(p + 1)))})`,
+      });
   }
   const declared = new Set(contract.columns.map((c) => c.name));
   if (!contract.allowExtraColumns) {
     for (const h of positions.keys()) {
-      if (!declared.has(h)) add({ code: 'UNEXPECTED_COLUMN', column: h, message: `column '${h}' is not in the contract (declared: ${[...declared].join(', ')}); remove it or set allowExtraColumns: true` });
+      if (!declared.has(h))
+        add({
+          code: 'UNEXPECTED_COLUMN',
+          column: h,
+          message: `column ${showKey(h)} is not in the contract (declared: ${showList(declared)}); remove it or set allowExtraColumns: true`,
+        });
     }
   }
   for (const col of contract.columns) {
     const pos = positions.get(col.name);
     if (!pos) {
-      if (col.required) add({ code: 'MISSING_COLUMN', column: col.name, message: `required column '${col.name}' (${col.type}) is missing from the header` });
+      if (col.required) add({ code: 'MISSING_COLUMN', column: col.name, message: `required column ${showKey(col.name)} (${col.type}) is missing from the header` });
       continue;
     }
     checkColumn(col, table.columns[pos[0]!]!, add);
@@ -218,6 +245,7 @@ export function checkContract(table: CsvTable, contract: Contract, options: Chec
 
 function checkColumn(col: ContractColumn, cells: readonly string[], add: (i: Issue) => void): void {
   const name = col.name;
+  const key = showKey(name);
   const allowed = col.allowed ? new Set(col.allowed.map((a) => String(a))) : null;
   const min = col.min === undefined ? -Infinity : boundValue(col, col.min);
   const max = col.max === undefined ? Infinity : boundValue(col, col.max);
@@ -227,7 +255,7 @@ function checkColumn(col: ContractColumn, cells: readonly string[], add: (i: Iss
     const row = r + 1;
     if (isMissing(raw)) {
       nulls++;
-      if (!col.nullable) add({ code: 'NULL_VALUE', row, column: name, value: raw, message: `row ${row}, column '${name}': missing value, but the column is not nullable` });
+      if (!col.nullable) add({ code: 'NULL_VALUE', row, column: name, value: keepValue(raw), message: `row ${row}, column ${key}: missing value, but the column is not nullable` });
       continue;
     }
     const text = raw.trim();
@@ -235,22 +263,29 @@ function checkColumn(col: ContractColumn, cells: readonly string[], add: (i: Iss
     switch (col.type) {
       case 'number':
       case 'integer':
+        // The same rule as reading the data for train and predict (values.ts): finite numbers only.
         v = parseNumber(text);
         if (Number.isNaN(v) || (col.type === 'integer' && !Number.isInteger(v))) {
-          add({ code: 'WRONG_TYPE', row, column: name, value: raw, message: `row ${row}, column '${name}': ${JSON.stringify(raw)} is not ${col.type === 'integer' ? 'an integer' : 'a number'}` });
+          add({
+            code: 'WRONG_TYPE',
+            row,
+            column: name,
+            value: keepValue(raw),
+            message: `row ${row}, column ${key}: ${notANumber(raw, col.type === 'integer' ? 'an integer' : 'a number')}`,
+          });
           continue;
         }
         break;
       case 'datetime':
         v = parseDatetime(text);
         if (Number.isNaN(v)) {
-          add({ code: 'WRONG_TYPE', row, column: name, value: raw, message: `row ${row}, column '${name}': ${JSON.stringify(raw)} is not an ISO 8601 date (YYYY-MM-DD[ HH:MM:SS])` });
+          add({ code: 'WRONG_TYPE', row, column: name, value: keepValue(raw), message: `row ${row}, column ${key}: ${show(raw)} is not an ISO 8601 date (YYYY-MM-DD[ HH:MM:SS])` });
           continue;
         }
         break;
       case 'boolean':
         if (Number.isNaN(parseBoolean(text))) {
-          add({ code: 'WRONG_TYPE', row, column: name, value: raw, message: `row ${row}, column '${name}': ${JSON.stringify(raw)} is not a boolean (true/false, yes/no, 1/0)` });
+          add({ code: 'WRONG_TYPE', row, column: name, value: keepValue(raw), message: `row ${row}, column ${key}: ${show(raw)} is not a boolean (true/false, yes/no, 1/0)` });
           continue;
         }
         break;
@@ -258,23 +293,35 @@ function checkColumn(col: ContractColumn, cells: readonly string[], add: (i: Iss
         break;
     }
     if (v < min || v > max) {
-      add({ code: 'OUT_OF_RANGE', row, column: name, value: raw, message: `row ${row}, column '${name}': ${text} is outside [${col.min ?? '-∞'}, ${col.max ?? '∞'}]` });
+      add({
+        code: 'OUT_OF_RANGE',
+        row,
+        column: name,
+        value: keepValue(raw),
+        message: `row ${row}, column ${key}: ${cut(text, 80)} is outside [${col.min ?? '-∞'}, ${col.max ?? '∞'}]`,
+      });
     }
     if (allowed && !allowed.has(text) && !(Number.isFinite(v) && allowed.has(String(v)))) {
-      add({ code: 'UNKNOWN_CATEGORY', row, column: name, value: raw, message: `row ${row}, column '${name}': ${JSON.stringify(text)} is not one of the allowed values (${[...allowed].join(', ')})` });
+      add({
+        code: 'UNKNOWN_CATEGORY',
+        row,
+        column: name,
+        value: keepValue(raw),
+        message: `row ${row}, column ${key}: ${show(text)} is not one of the allowed values (${showList(allowed)})`,
+      });
     }
   }
   if (cells.length > 0 && nulls === cells.length) {
-    add({ code: 'ALL_NULL', column: name, message: `column '${name}' has no values at all (${cells.length} rows, all missing)` });
+    add({ code: 'ALL_NULL', column: name, message: `column ${key} has no values at all (${cells.length} rows, all missing)` });
   }
 }
 
 /** Formats a validation report for people: one line per listed violation plus counts. */
 export function formatReport(rep: ValidationReport): string {
-  if (rep.ok) return `OK: ${rep.source} (${rep.rows} rows) satisfies the contract.`;
-  const lines = [`FAILED: ${rep.source} (${rep.rows} rows): ${rep.total} violation(s).`];
+  if (rep.ok) return `OK: ${showPath(rep.source)} (${rep.rows} rows) satisfies the contract.`;
+  const lines = [`FAILED: ${showPath(rep.source)} (${rep.rows} rows): ${rep.total} violation(s).`];
   for (const v of rep.violations) lines.push(`  [${v.code}] ${v.message}`);
   const capped = rep.counts.filter((c) => c.count > rep.violations.filter((v) => v.code === c.code && (v.column ?? null) === c.column).length);
-  for (const c of capped) lines.push(`  … ${c.count} ${c.code} in ${c.column ? `column '${c.column}'` : 'the file'} in all`);
+  for (const c of capped) lines.push(`  … ${c.count} ${c.code} in ${c.column ? `column ${showKey(c.column)}` : 'the file'} in all`);
   return lines.join('\n');
 }

@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import { fsReason } from '../core/fs-errors';
+import { showPath } from '../core/text';
 import { DataError, Issue } from './errors';
 
 /** A CSV file as parsed text: header plus one string array per column. */
@@ -81,7 +83,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
       for (;;) {
         const q = text.indexOf('"', j);
         if (q < 0) {
-          throw new DataError(`${source}: unterminated quoted field starting in data row ${rows + 1}`, [
+          throw new DataError(`${showPath(source)}: unterminated quoted field starting in data row ${rows + 1}`, [
             { code: 'BAD_CSV', row: rows + 1, message: `unterminated quoted field (a '"' opened but never closed) in data row ${rows + 1}` },
           ]);
         }
@@ -142,15 +144,17 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
 /** Reads a CSV file; throws {@link DataError} (`FILE_NOT_FOUND`, `FILE_EMPTY`) when there is nothing to read. */
 export function readCsvFile(path: string, options: Omit<CsvOptions, 'source'> = {}): CsvTable {
   let text: string;
+  const shown = showPath(path);
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String((e as Error).message);
-    throw new DataError(`Cannot read data file '${path}': ${why}.`, [{ code: 'FILE_NOT_FOUND', message: `data file '${path}' cannot be read (${why}); pass an existing CSV file` }]);
+    const why = fsReason(e);
+    throw new DataError(`Cannot read data file '${shown}': ${why}.`, [
+      { code: 'FILE_NOT_FOUND', message: `data file '${shown}' cannot be read (${why}); pass an existing CSV file` },
+    ]);
   }
   if (text.replace(/^\ufeff/, '').trim() === '') {
-    throw new DataError(`Data file '${path}' is empty.`, [{ code: 'FILE_EMPTY', message: `data file '${path}' is empty; expected a header line and data rows` }]);
+    throw new DataError(`Data file '${shown}' is empty.`, [{ code: 'FILE_EMPTY', message: `data file '${shown}' is empty; expected a header line and data rows` }]);
   }
   return parseCsv(text, { ...options, source: path });
 }

@@ -1,3 +1,5 @@
+import { cut } from '../core/text';
+
 /** One problem found in input data or configuration: errors are data. */
 export interface Issue {
   /** Stable error code, e.g. `WRONG_TYPE`. */
@@ -29,6 +31,7 @@ export const ISSUE_CODES = [
   'UNKNOWN_CATEGORY',
   'BAD_CONTRACT',
   'BAD_TARGET',
+  'TOO_FEW_ROWS',
 ] as const;
 
 /** A stable issue code. */
@@ -41,7 +44,15 @@ export class DataError extends Error {
     /** Every issue found (possibly capped per column; see the message). */
     public readonly issues: readonly Issue[] = [],
   ) {
-    super(issues.length ? `${message}\n${issues.slice(0, 50).map((i) => `  - [${i.code}] ${i.message}`).join('\n')}${issues.length > 50 ? `\n  … and ${issues.length - 50} more` : ''}` : message);
+    // Each line cut: the messages quote values from the user's data, which can be any length.
+    super(
+      issues.length
+        ? `${cut(message)}\n${issues
+            .slice(0, 50)
+            .map((i) => `  - [${i.code}] ${cut(i.message)}`)
+            .join('\n')}${issues.length > 50 ? `\n  … and ${issues.length - 50} more` : ''}`
+        : cut(message),
+    );
     this.name = 'DataError';
   }
 }

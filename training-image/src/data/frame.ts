@@ -1,6 +1,7 @@
 import { CsvTable } from './csv';
 import { DataError, Issue } from './errors';
-import { isMissing, parseBoolean, parseDatetime, parseNumber } from './values';
+import { keepValue, show, showKey, showList, showPath } from '../core/text';
+import { isMissing, isNumberText, notANumber, parseBoolean, parseDatetime, parseNumber } from './values';
 
 /** A numeric column (NaN = missing). Integers and booleans (0/1) are numeric too. */
 export interface NumberColumn {
@@ -42,8 +43,11 @@ export class Frame {
     this.rows = columns.length ? columns[0]!.values.length : 0;
     this.byName = new Map();
     for (const c of columns) {
-      if (this.byName.has(c.name)) throw new DataError(`Frame: duplicate column '${c.name}'.`, [{ code: 'DUPLICATE_COLUMN', column: c.name, message: `column '${c.name}' appears more than once` }]);
-      if (c.values.length !== this.rows) throw new RangeError(`Frame: column '${c.name}' has ${c.values.length} values, expected ${this.rows}`);
+      if (this.byName.has(c.name))
+        throw new DataError(`Frame: duplicate column ${showKey(c.name)}.`, [
+          { code: 'DUPLICATE_COLUMN', column: c.name, message: `column ${showKey(c.name)} appears more than once` },
+        ]);
+      if (c.values.length !== this.rows) throw new RangeError(`Frame: column ${showKey(c.name)} has ${c.values.length} values, expected ${this.rows}`);
       this.byName.set(c.name, c);
     }
   }
@@ -61,7 +65,10 @@ export class Frame {
   /** The column `name`; throws naming the available columns when absent. */
   column(name: string): Column {
     const c = this.byName.get(name);
-    if (!c) throw new DataError(`Column '${name}' is not in the data. Available columns: ${this.names.join(', ')}.`, [{ code: 'MISSING_COLUMN', column: name, message: `column '${name}' is missing` }]);
+    if (!c)
+      throw new DataError(`Column ${showKey(name)} is not in the data. Available columns: ${showList(this.names)}.`, [
+        { code: 'MISSING_COLUMN', column: name, message: `column ${showKey(name)} is missing` },
+      ]);
     return c;
   }
 
@@ -102,11 +109,14 @@ export function takeColumn(c: Column, indices: ArrayLike<number>): Column {
 
 /** Guesses how to read a raw column: number if every present cell is a number, datetime if every one is an ISO date, else string. */
 export function inferReadAs(cells: readonly string[]): ReadAs {
-  let num = true, date = true, any = false;
+  let num = true,
+    date = true,
+    any = false;
   for (const raw of cells) {
     if (isMissing(raw)) continue;
     any = true;
-    if (num && Number.isNaN(parseNumber(raw))) num = false;
+    // Written as a number counts, even beyond the float range (1e400): reading then reports that cell.
+    if (num && !isNumberText(raw)) num = false;
     if (!num && date && Number.isNaN(parseDatetime(raw))) date = false;
     if (!num && !date) break;
   }
@@ -124,18 +134,19 @@ export function toFrame(table: CsvTable, types: Readonly<Record<string, ReadAs>>
   const issues: Issue[] = [...table.issues];
   const seen = new Set<string>();
   for (const h of table.header) {
-    if (seen.has(h)) issues.push({ code: 'DUPLICATE_COLUMN', column: h, message: `column '${h}' appears more than once in the header` });
+    if (seen.has(h)) issues.push({ code: 'DUPLICATE_COLUMN', column: h, message: `column ${showKey(h)} appears more than once in the header` });
     seen.add(h);
   }
-  if (table.rows === 0) issues.push({ code: 'NO_ROWS', message: `${table.source} has a header but no data rows` });
+  if (table.rows === 0) issues.push({ code: 'NO_ROWS', message: `${showPath(table.source)} has a header but no data rows` });
   const cols: Column[] = [];
   table.header.forEach((name, c) => {
     const cells = table.columns[c]!;
-    const as = types[name] ?? inferReadAs(cells);
+    // Own properties only: a column named __proto__ or constructor is a column like any other.
+    const as = (Object.hasOwn(types, name) ? types[name] : undefined) ?? inferReadAs(cells);
     const col = readColumn(name, cells, as, issues);
     cols.push(col);
   });
-  if (issues.length) throw new DataError(`${table.source}: the data cannot be read.`, issues);
+  if (issues.length) throw new DataError(`${showPath(table.source)}: the data cannot be read.`, issues);
   return new Frame(cols);
 }
 
@@ -150,6 +161,7 @@ export function readColumn(name: string, cells: readonly string[], as: ReadAs, i
   const values = new Float64Array(n);
   const parse = as === 'number' ? parseNumber : as === 'datetime' ? parseDatetime : parseBoolean;
   const what = as === 'number' ? 'a number' : as === 'datetime' ? 'an ISO 8601 date (YYYY-MM-DD[ HH:MM:SS])' : 'a boolean (true/false, yes/no, 1/0)';
+  const why = (raw: string): string => (as === 'number' ? notANumber(raw) : `${show(raw)} is not ${what}`);
   let bad = 0;
   for (let r = 0; r < n; r++) {
     const raw = cells[r]!;
@@ -159,11 +171,11 @@ export function readColumn(name: string, cells: readonly string[], as: ReadAs, i
     }
     const v = parse(raw);
     if (Number.isNaN(v)) {
-      if (bad < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: name, value: raw, message: `row ${r + 1}, column '${name}': ${JSON.stringify(raw)} is not ${what}` });
+      if (bad < 20) issues.push({ code: 'WRONG_TYPE', row: r + 1, column: name, value: keepValue(raw), message: `row ${r + 1}, column ${showKey(name)}: ${why(raw)}` });
       bad++;
     }
     values[r] = v;
   }
-  if (bad > 20) issues.push({ code: 'WRONG_TYPE', column: name, message: `column '${name}': ${bad} values in all are not ${what} (first 20 listed)` });
+  if (bad > 20) issues.push({ code: 'WRONG_TYPE', column: name, message: `column ${showKey(name)}: ${bad} values in all are not ${what} (first 20 listed)` });
   return { name, type: as === 'datetime' ? 'datetime' : 'number', values };
 }

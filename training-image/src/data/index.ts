@@ -4,3 +4,5 @@ export * from './csv';
 export * from './values';
 export * from './frame';
 export * from './contract';
+export * from './load';
+export * from './series';

@@ -1,3 +1,5 @@
+import { show } from '../core/text';
+
 /** Cell texts read as missing (after trimming whitespace). */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set(['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None']);
 
@@ -8,11 +10,33 @@ export function isMissing(raw: string): boolean {
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Parses a number cell; NaN when not a finite number (check {@link isMissing} first). */
+/**
+ * Parses a number cell; NaN when it is not a finite number (check
+ * {@link isMissing} first). Text written as a number but beyond the range of a
+ * 64-bit float (`1e400`) is NaN too: it would otherwise become Infinity and
+ * reach the models. The one rule for numbers: `validate` (the data contract),
+ * reading a frame for `train`/`predict`, and the forecaster all use it, and
+ * {@link notANumber} says why a cell fails it.
+ */
 export function parseNumber(raw: string): number {
   const s = raw.trim();
   if (!NUMBER_RE.test(s)) return NaN;
-  return Number(s);
+  const n = Number(s);
+  return Number.isFinite(n) ? n : NaN;
+}
+
+/** True when the cell is written as a number, finite or not (`1e400` is): how a column's type is inferred, so that an overflowing cell is reported rather than turning the column into text. */
+export function isNumberText(raw: string): boolean {
+  return NUMBER_RE.test(raw.trim());
+}
+
+/** Why a cell that {@link parseNumber} refuses is not a number, for messages: the value (cut) and what is accepted. */
+export function notANumber(raw: string, what: 'a number' | 'an integer' = 'a number'): string {
+  const n = isNumberText(raw) ? Number(raw.trim()) : NaN;
+  if (n === Infinity || n === -Infinity) {
+    return `${show(raw.trim())} is not ${what}: it is beyond ±1.8e308, the largest 64-bit float (it would be read as ${n > 0 ? '' : '-'}Infinity); fix the value, or leave the cell empty for a missing value`;
+  }
+  return `${show(raw)} is not ${what}`;
 }
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -26,8 +50,12 @@ export function parseDatetime(raw: string): number {
   const m = DATE_RE.exec(raw.trim());
   if (!m) return NaN;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const hour = h ? Number(h) : 0, minute = mi ? Number(mi) : 0, second = s ? Number(s) : 0;
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d);
+  const hour = h ? Number(h) : 0,
+    minute = mi ? Number(mi) : 0,
+    second = s ? Number(s) : 0;
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NaN;
   let t = Date.UTC(year, month - 1, day, hour, minute, second, frac ? Math.round(Number(frac) * 1000) : 0);
   if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return NaN;

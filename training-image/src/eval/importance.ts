@@ -35,16 +35,19 @@ export function permutationImportance(
   const rng = new Rng(options.seed ?? 0);
   const nRepeats = options.nRepeats ?? 5;
   const maxSamples = options.maxSamples ?? 10000;
-  let Xs = X, ys = y;
+  let Xs = X,
+    ys = y;
   if (X.rows > maxSamples) {
     const idx = rng.permutation(X.rows).slice(0, maxSamples).sort();
     Xs = takeRows(X, idx);
     ys = take(y, idx);
   }
   const baseline = score(ys, model, Xs);
-  const n = Xs.rows, p = Xs.cols;
+  const n = Xs.rows,
+    p = Xs.cols;
   const work: Matrix = { rows: n, cols: p, data: Float64Array.from(Xs.data) };
-  const mean = new Float64Array(p), std = new Float64Array(p);
+  const mean = new Float64Array(p),
+    std = new Float64Array(p);
   const col = new Float64Array(n);
   for (let j = 0; j < p; j++) {
     for (let r = 0; r < n; r++) col[r] = Xs.data[r * p + j]!;

@@ -3,3 +3,4 @@ export * from './metrics';
 export * from './cv';
 export * from './importance';
 export * from './search';
+export * from './threshold';

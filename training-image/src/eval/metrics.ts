@@ -35,7 +35,8 @@ export function r2(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < yTrue.length; i++) m += yTrue[i]!;
   m /= yTrue.length;
-  let ssr = 0, sst = 0;
+  let ssr = 0,
+    sst = 0;
   for (let i = 0; i < yTrue.length; i++) {
     ssr += (yTrue[i]! - yPred[i]!) ** 2;
     sst += (yTrue[i]! - m) ** 2;
@@ -71,9 +72,11 @@ export function rocAucOvr(yTrue: ArrayLike<number>, proba: Matrix): number {
     for (let r = 0; r < proba.rows; r++) s[r] = proba.data[r * 2 + 1]!;
     return rocAuc(yTrue, s);
   }
-  let tot = 0, k = 0;
+  let tot = 0,
+    k = 0;
   for (let c = 0; c < proba.cols; c++) {
-    const yc = new Float64Array(proba.rows), s = new Float64Array(proba.rows);
+    const yc = new Float64Array(proba.rows),
+      s = new Float64Array(proba.rows);
     let pos = 0;
     for (let r = 0; r < proba.rows; r++) {
       yc[r] = yTrue[r] === c ? 1 : 0;
@@ -99,9 +102,12 @@ export function accuracy(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): nu
 export function f1(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, average: 'binary' | 'macro' = 'binary'): number {
   checkLen('f1', yTrue, yPred);
   const one = (pos: number): number => {
-    let tp = 0, fp = 0, fn = 0;
+    let tp = 0,
+      fp = 0,
+      fn = 0;
     for (let i = 0; i < yTrue.length; i++) {
-      const t = yTrue[i] === pos, p = yPred[i] === pos;
+      const t = yTrue[i] === pos,
+        p = yPred[i] === pos;
       if (t && p) tp++;
       else if (p) fp++;
       else if (t) fn++;
@@ -131,16 +137,64 @@ export type MetricName = 'rmse' | 'mae' | 'mape' | 'r2' | 'roc_auc' | 'accuracy'
 
 /** Whether a larger value of the metric is better. */
 export const GREATER_IS_BETTER: Readonly<Record<MetricName, boolean>> = {
-  rmse: false, mae: false, mape: false, r2: true, roc_auc: true, accuracy: true, f1: true, log_loss: false,
+  rmse: false,
+  mae: false,
+  mape: false,
+  r2: true,
+  roc_auc: true,
+  accuracy: true,
+  f1: true,
+  log_loss: false,
 };
 
-/** All regression metrics at once. */
-export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): Record<'rmse' | 'mae' | 'mape' | 'r2', number> {
-  return { rmse: rmse(yTrue, yPred), mae: mae(yTrue, yPred), mape: mape(yTrue, yPred), r2: r2(yTrue, yPred) };
+/**
+ * Why MAPE is not defined for these true values, or null when it is. MAPE
+ * divides by |yTrue|: one true value of 0 makes it explode (scikit-learn's
+ * ε = 2.2e-16 turns an error of 0.01 into 4.5e13), so it is reported as not
+ * defined when any |yTrue| is 0 or within 2.2e-16 × max |yTrue| of it.
+ */
+export function mapeUndefinedReason(yTrue: ArrayLike<number>): string | null {
+  let maxAbs = 0;
+  for (let i = 0; i < yTrue.length; i++) maxAbs = Math.max(maxAbs, Math.abs(yTrue[i]!));
+  const tiny = Number.EPSILON * maxAbs;
+  let zeros = 0;
+  for (let i = 0; i < yTrue.length; i++) if (Math.abs(yTrue[i]!) <= tiny) zeros++;
+  if (zeros === 0) return null;
+  return `MAPE divides by the true value, and ${zeros} of ${yTrue.length} true values ${zeros === 1 ? 'is' : 'are'} 0${tiny > 0 ? ' (or within 2.2e-16 × max |y| of it)' : ''}; use mae or rmse (in the target's units) instead, or drop the rows whose target is 0`;
 }
 
-/** All classification metrics at once (y = class indices; proba rows × classes). */
-export function classificationMetrics(yTrue: ArrayLike<number>, proba: Matrix): Record<'roc_auc' | 'accuracy' | 'f1' | 'log_loss', number> {
+/**
+ * The one wording of a metric that is not defined where it was measured,
+ * for every gate (local `--gate`, the pipeline/registry gate) and selection:
+ * `mape is not defined on this holdout: <reason and fix>`, the reason as
+ * {@link Scores.notDefined} gives it (e.g. {@link mapeUndefinedReason}).
+ */
+export function notDefinedText(metric: string, why: string, on = 'this holdout'): string {
+  return `${metric} is not defined on ${on}: ${why}`;
+}
+
+/** Metrics with the ones that are not defined for the data left out, each with the reason. */
+export interface Scores<K extends string> {
+  /** The metrics that are defined (finite numbers for a model whose predictions are finite). */
+  readonly metrics: Partial<Record<K, number>> & Record<string, number>;
+  /** Metric → why it is not defined here (e.g. `mape` when a true value is 0). */
+  readonly notDefined: Readonly<Record<string, string>>;
+}
+
+/** The regression metrics, MAPE left out with its reason when a true value is 0 (see {@link mapeUndefinedReason}). */
+export function regressionScores(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): Scores<'rmse' | 'mae' | 'mape' | 'r2'> {
+  const why = mapeUndefinedReason(yTrue);
+  const metrics: Record<string, number> = { rmse: rmse(yTrue, yPred), mae: mae(yTrue, yPred), ...(why === null ? { mape: mape(yTrue, yPred) } : {}), r2: r2(yTrue, yPred) };
+  return { metrics, notDefined: why === null ? {} : { mape: why } };
+}
+
+/** All regression metrics that are defined (MAPE is left out when a true value is 0; {@link regressionScores} says why). */
+export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): Record<'rmse' | 'mae' | 'r2', number> & { mape?: number } {
+  return regressionScores(yTrue, yPred).metrics as Record<'rmse' | 'mae' | 'r2', number> & { mape?: number };
+}
+
+/** The classification metrics (y = class indices; proba rows × classes); ROC AUC left out with its reason when the labels hold one class only. */
+export function classificationScores(yTrue: ArrayLike<number>, proba: Matrix): Scores<'roc_auc' | 'accuracy' | 'f1' | 'log_loss'> {
   const pred = new Float64Array(proba.rows);
   for (let r = 0; r < proba.rows; r++) {
     let best = 0;
@@ -153,5 +207,21 @@ export function classificationMetrics(yTrue: ArrayLike<number>, proba: Matrix): 
   } catch {
     auc = NaN;
   }
-  return { roc_auc: auc, accuracy: accuracy(yTrue, pred), f1: f1(yTrue, pred, proba.cols === 2 ? 'binary' : 'macro'), log_loss: logLoss(yTrue, proba) };
+  const metrics: Record<string, number> = {
+    ...(Number.isNaN(auc) ? {} : { roc_auc: auc }),
+    accuracy: accuracy(yTrue, pred),
+    f1: f1(yTrue, pred, proba.cols === 2 ? 'binary' : 'macro'),
+    log_loss: logLoss(yTrue, proba),
+  };
+  return {
+    metrics,
+    notDefined: Number.isNaN(auc)
+      ? { roc_auc: `ROC AUC needs rows of at least two classes, and all ${yTrue.length} rows scored have the same class; use accuracy or log_loss instead` }
+      : {},
+  };
+}
+
+/** All classification metrics that are defined (ROC AUC is left out when the labels hold one class; {@link classificationScores} says why). */
+export function classificationMetrics(yTrue: ArrayLike<number>, proba: Matrix): Record<'accuracy' | 'f1' | 'log_loss', number> & { roc_auc?: number } {
+  return classificationScores(yTrue, proba).metrics as Record<'accuracy' | 'f1' | 'log_loss', number> & { roc_auc?: number };
 }

@@ -12,6 +12,13 @@ export type SearchSpace = Readonly<Record<string, SearchDim>>;
 /** Sampled parameter values. */
 export type TrialParams = Record<string, string | number | boolean>;
 
+/** Samplers of the hyperparameter search. */
+export const SAMPLERS = ['random', 'tpe'] as const;
+/** A sampler: random search, or a Tree-structured Parzen Estimator. */
+export type Sampler = (typeof SAMPLERS)[number];
+/** The sampler used when none is named. */
+export const DEFAULT_SAMPLER: Sampler = 'tpe';
+
 /** One evaluated trial. */
 export interface Trial {
   /** 0-based trial number. */
@@ -29,7 +36,7 @@ export interface SearchOptions {
   /** Trial budget. */
   readonly nTrials: number;
   /** 'random' or 'tpe' (Tree-structured Parzen Estimator). @default 'tpe' */
-  readonly sampler?: 'random' | 'tpe';
+  readonly sampler?: Sampler;
   /** Seed: same seed, same trials. @default 0 */
   readonly seed?: number;
   /** TPE: random trials before modelling. @default min(10, nTrials/2) */
@@ -53,7 +60,8 @@ function checkSpace(space: SearchSpace): void {
     if (d.type === 'categorical') {
       if (!d.choices.length) throw new RangeError(`search space '${name}': choices must not be empty.`);
     } else {
-      if (!(Number.isFinite(d.low) && Number.isFinite(d.high) && d.low <= d.high)) throw new RangeError(`search space '${name}': need finite low ≤ high. Got [${d.low}, ${d.high}].`);
+      if (!(Number.isFinite(d.low) && Number.isFinite(d.high) && d.low <= d.high))
+        throw new RangeError(`search space '${name}': need finite low ≤ high. Got [${d.low}, ${d.high}].`);
       if (d.log && d.low <= 0) throw new RangeError(`search space '${name}': a log scale needs low > 0. Got ${d.low}.`);
     }
   }
@@ -101,12 +109,15 @@ class Parzen {
     const mus = [0.5, ...points];
     const sorted = [...points].sort((a, b) => a - b);
     const minSigma = 1 / Math.min(100, points.length + 1);
-    const sigmas = [1, ...points.map((p) => {
-      const i = sorted.indexOf(p);
-      const left = i > 0 ? p - sorted[i - 1]! : p;
-      const right = i < sorted.length - 1 ? sorted[i + 1]! - p : 1 - p;
-      return Math.min(1, Math.max(minSigma, left, right));
-    })];
+    const sigmas = [
+      1,
+      ...points.map((p) => {
+        const i = sorted.indexOf(p);
+        const left = i > 0 ? p - sorted[i - 1]! : p;
+        const right = i < sorted.length - 1 ? sorted[i + 1]! - p : 1 - p;
+        return Math.min(1, Math.max(minSigma, left, right));
+      }),
+    ];
     this.mus = mus;
     this.sigmas = sigmas;
     this.weights = mus.map(() => 1 / mus.length);
@@ -130,7 +141,8 @@ class Parzen {
   logPdf(x: number): number {
     let s = 0;
     for (let k = 0; k < this.mus.length; k++) {
-      const mu = this.mus[k]!, sd = this.sigmas[k]!;
+      const mu = this.mus[k]!,
+        sd = this.sigmas[k]!;
       const mass = normCdf((1 - mu) / sd) - normCdf((0 - mu) / sd);
       const z = (x - mu) / sd;
       s += (this.weights[k]! * Math.exp(-0.5 * z * z)) / (sd * Math.sqrt(2 * Math.PI) * Math.max(mass, 1e-12));
@@ -149,17 +161,22 @@ function sampleTpe(space: SearchSpace, done: readonly Trial[], rng: Rng, gamma: 
   const ok = done.filter((t) => Number.isFinite(t.value));
   const sorted = [...ok].sort((a, b) => a.value - b.value || a.number - b.number);
   const nGood = Math.max(1, Math.ceil(gamma * sorted.length));
-  const good = sorted.slice(0, nGood), bad = sorted.slice(nGood);
+  const good = sorted.slice(0, nGood),
+    bad = sorted.slice(nGood);
   const out: TrialParams = {};
   for (const [name, d] of Object.entries(space)) {
     if (d.type === 'categorical') {
-      const wl = d.choices.map(() => 1), wg = d.choices.map(() => 1);
+      const wl = d.choices.map(() => 1),
+        wg = d.choices.map(() => 1);
       for (const t of good) wl[d.choices.indexOf(t.params[name]!)]! += 1;
       for (const t of bad) wg[d.choices.indexOf(t.params[name]!)]! += 1;
-      const sl = wl.reduce((a, b) => a + b, 0), sg = wg.reduce((a, b) => a + b, 0);
-      let best = 0, bestScore = -Infinity;
+      const sl = wl.reduce((a, b) => a + b, 0),
+        sg = wg.reduce((a, b) => a + b, 0);
+      let best = 0,
+        bestScore = -Infinity;
       for (let c = 0; c < nCandidates; c++) {
-        let u = rng.next() * sl, k = 0;
+        let u = rng.next() * sl,
+          k = 0;
         while (k < wl.length - 1 && u >= wl[k]!) u -= wl[k++]!;
         const score = Math.log(wl[k]! / sl) - Math.log(wg[k]! / sg);
         if (score > bestScore) {
@@ -171,7 +188,8 @@ function sampleTpe(space: SearchSpace, done: readonly Trial[], rng: Rng, gamma: 
     } else {
       const l = new Parzen(good.map((t) => encode(d, t.params[name] as number)));
       const g = new Parzen(bad.map((t) => encode(d, t.params[name] as number)));
-      let best = 0.5, bestScore = -Infinity;
+      let best = 0.5,
+        bestScore = -Infinity;
       for (let c = 0; c < nCandidates; c++) {
         const x = l.sample(rng);
         const score = l.logPdf(x) - g.logPdf(x);
@@ -195,7 +213,7 @@ function sampleTpe(space: SearchSpace, done: readonly Trial[], rng: Rng, gamma: 
 export function hyperparameterSearch(objective: (params: TrialParams, trial: number) => number, space: SearchSpace, options: SearchOptions): SearchResult {
   if (!Number.isInteger(options.nTrials) || options.nTrials < 1) throw new RangeError(`hyperparameterSearch: nTrials must be an integer ≥ 1. Got ${options.nTrials}.`);
   checkSpace(space);
-  const sampler = options.sampler ?? 'tpe';
+  const sampler = options.sampler ?? DEFAULT_SAMPLER;
   if (sampler !== 'random' && sampler !== 'tpe') throw new RangeError(`hyperparameterSearch: sampler must be 'random' or 'tpe'. Got ${JSON.stringify(sampler)}.`);
   const rng = new Rng(options.seed ?? 0);
   const nStartup = options.nStartup ?? Math.min(10, Math.max(1, Math.floor(options.nTrials / 2)));

@@ -1,6 +1,7 @@
 import { Matrix } from '../core/matrix';
 import { DataError, Issue } from '../data/errors';
 import { Column, Frame } from '../data/frame';
+import { keepValue, show, showKey, showList } from '../core/text';
 import { DATE_PARTS, DatePart, datePart } from './dates';
 
 /** Rolling-window statistics. */
@@ -105,7 +106,7 @@ export class FeaturePipeline {
   fit(frame: Frame): this {
     const cfg = this.config;
     const parts = cfg.dateParts ?? DATE_PARTS;
-    for (const p of parts) if (!DATE_PARTS.includes(p)) throw new DataError(`FeaturePipeline: unknown date part '${p}'. Accepted: ${DATE_PARTS.join(', ')}.`);
+    for (const p of parts) if (!DATE_PARTS.includes(p)) throw new DataError(`FeaturePipeline: unknown date part ${show(p)}. Accepted: ${DATE_PARTS.join(', ')}.`);
     const exclude = new Set([...(cfg.exclude ?? []), ...(this.target ? [this.target] : [])]);
     const forcedCat = new Set(cfg.categorical ?? []);
     for (const c of [...forcedCat, ...(cfg.time ? [cfg.time] : [])]) frame.column(c);
@@ -122,7 +123,7 @@ export class FeaturePipeline {
     for (const l of cfg.lags ?? []) {
       checkNumericInput(frame, l.column, 'lags');
       for (const k of l.lags) {
-        if (!Number.isInteger(k) || k < 1) throw new DataError(`FeaturePipeline: lag ${JSON.stringify(k)} of column '${l.column}' must be an integer ≥ 1.`);
+        if (!Number.isInteger(k) || k < 1) throw new DataError(`FeaturePipeline: lag ${show(k)} of column ${showKey(l.column)} must be an integer ≥ 1.`);
         sources.push({ kind: 'lag', column: l.column, lag: k });
       }
       inputs.add(l.column);
@@ -130,7 +131,7 @@ export class FeaturePipeline {
     for (const w of cfg.rolling ?? []) {
       checkNumericInput(frame, w.column, 'rolling');
       for (const win of w.windows) {
-        if (!Number.isInteger(win) || win < 1) throw new DataError(`FeaturePipeline: rolling window ${JSON.stringify(win)} of column '${w.column}' must be an integer ≥ 1.`);
+        if (!Number.isInteger(win) || win < 1) throw new DataError(`FeaturePipeline: rolling window ${show(win)} of column ${showKey(w.column)} must be an integer ≥ 1.`);
         for (const stat of w.stats ?? ['mean']) sources.push({ kind: 'rolling', column: w.column, window: win, stat });
       }
       inputs.add(w.column);
@@ -145,7 +146,8 @@ export class FeaturePipeline {
       const present = Array.from(v).filter((x) => !Number.isNaN(x));
       let fill = NaN;
       if (impute !== 'none') fill = present.length === 0 ? 0 : impute === 'median' ? median(present) : mean(present);
-      let mu = 0, sd = 1;
+      let mu = 0,
+        sd = 1;
       if (standardize) {
         const filled = impute === 'none' ? present : Array.from(v, (x) => (Number.isNaN(x) ? fill : x));
         mu = filled.length ? mean(filled) : 0;
@@ -161,7 +163,10 @@ export class FeaturePipeline {
       for (const s of vals) if (s !== null) counts.set(s, (counts.get(s) ?? 0) + 1);
       const byFreq = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       const fill = byFreq.length ? byFreq[0]![0] : '';
-      const categories = byFreq.slice(0, maxCat).map(([k]) => k).sort();
+      const categories = byFreq
+        .slice(0, maxCat)
+        .map(([k]) => k)
+        .sort();
       return { column: name, categories, fill };
     });
     const featureNames = [...numeric.map((f) => f.name), ...categorical.flatMap((c) => c.categories.map((k) => `${c.column}=${k}`))];
@@ -174,7 +179,8 @@ export class FeaturePipeline {
     const st = this.fitted();
     const issues: Issue[] = [];
     for (const name of st.inputColumns) {
-      if (!frame.has(name)) issues.push({ code: 'MISSING_COLUMN', column: name, message: `column '${name}' is needed by the feature pipeline but is missing from the data` });
+      if (!frame.has(name))
+        issues.push({ code: 'MISSING_COLUMN', column: name, message: `column ${showKey(name)} is needed by the feature pipeline but is missing from the data` });
     }
     if (issues.length) throw new DataError('The data does not have the columns the model was trained on.', issues);
     const n = frame.rows;
@@ -200,7 +206,14 @@ export class FeaturePipeline {
         const k = index.get(s);
         if (k === undefined) {
           if (unknownMode === 'error') {
-            if (bad < 20) issues.push({ code: 'UNKNOWN_CATEGORY', row: r + 1, column: c.column, value: s, message: `row ${r + 1}, column '${c.column}': category ${JSON.stringify(s)} was not seen in training (known: ${c.categories.slice(0, 20).join(', ')})` });
+            if (bad < 20)
+              issues.push({
+                code: 'UNKNOWN_CATEGORY',
+                row: r + 1,
+                column: c.column,
+                value: keepValue(s),
+                message: `row ${r + 1}, column ${showKey(c.column)}: category ${show(s)} was not seen in training (known: ${showList(c.categories)})`,
+              });
             bad++;
           }
           continue;
@@ -237,8 +250,8 @@ export class FeaturePipeline {
   /** Reloads a pipeline saved by {@link toJSON}. */
   static fromJSON(json: unknown): FeaturePipeline {
     const s = json as PipelineState;
-    if (!s || s.format !== 'mlops-features/1' || !Array.isArray(s.numeric) || !Array.isArray(s.categorical)) {
-      throw new DataError(`transforms: not a saved feature pipeline (expected format 'mlops-features/1', got ${JSON.stringify((s as { format?: unknown })?.format)}).`);
+    if (s?.format !== 'mlops-features/1' || !Array.isArray(s.numeric) || !Array.isArray(s.categorical)) {
+      throw new DataError(`transforms: not a saved feature pipeline (expected format 'mlops-features/1', got ${show((s as { format?: unknown })?.format)}).`);
     }
     const p = new FeaturePipeline(s.config, s.target);
     p.state = s;
@@ -380,7 +393,7 @@ export class RowTransformer {
 
 function checkNumericInput(frame: Frame, name: string, what: string): void {
   const c = frame.column(name);
-  if (c.type !== 'number') throw new DataError(`FeaturePipeline: ${what} need a numeric column; '${name}' is ${c.type}.`);
+  if (c.type !== 'number') throw new DataError(`FeaturePipeline: ${what} need a numeric column; ${showKey(name)} is ${c.type}.`);
 }
 
 function sourceName(s: NumericSource): string {
@@ -400,10 +413,10 @@ function sourceName(s: NumericSource): string {
 function timeOrder(frame: Frame, time: string | undefined): Uint32Array | null {
   if (!time || !frame.has(time)) return null;
   const col = frame.column(time);
-  if (col.type === 'string') throw new DataError(`FeaturePipeline: time column '${time}' must be a datetime or number column; it is text.`);
+  if (col.type === 'string') throw new DataError(`FeaturePipeline: time column ${showKey(time)} must be a datetime or number column; it is text.`);
   const t = col.values;
   const idx = Array.from({ length: frame.rows }, (_, i) => i);
-  idx.sort((a, b) => (t[a]! - t[b]!) || a - b);
+  idx.sort((a, b) => t[a]! - t[b]! || a - b);
   return Uint32Array.from(idx);
 }
 
@@ -411,16 +424,22 @@ function deriveNumeric(frame: Frame, s: NumericSource, order: Uint32Array | null
   const col = frame.column(s.column);
   const n = frame.rows;
   if (s.kind === 'column') {
-    if (col.type === 'string') throw new DataError(`Column '${s.column}' was numeric in training but is text here (e.g. ${JSON.stringify(col.values.find((v) => v !== null))}).`, [{ code: 'WRONG_TYPE', column: s.column, message: `column '${s.column}' must be numeric` }]);
+    if (col.type === 'string')
+      throw new DataError(`Column ${showKey(s.column)} was numeric in training but is text here (e.g. ${show(col.values.find((v) => v !== null) ?? null)}).`, [
+        { code: 'WRONG_TYPE', column: s.column, message: `column ${showKey(s.column)} must be numeric` },
+      ]);
     return col.values as Float64Array;
   }
   if (s.kind === 'date') {
-    if (col.type !== 'datetime') throw new DataError(`Column '${s.column}' was a datetime in training but is ${col.type} here.`, [{ code: 'WRONG_TYPE', column: s.column, message: `column '${s.column}' must be an ISO date` }]);
+    if (col.type !== 'datetime')
+      throw new DataError(`Column ${showKey(s.column)} was a datetime in training but is ${col.type} here.`, [
+        { code: 'WRONG_TYPE', column: s.column, message: `column ${showKey(s.column)} must be an ISO date` },
+      ]);
     const out = new Float64Array(n);
     for (let r = 0; r < n; r++) out[r] = datePart(col.values[r]!, s.part);
     return out;
   }
-  if (col.type === 'string') throw new DataError(`Column '${s.column}' must be numeric for ${s.kind} features.`);
+  if (col.type === 'string') throw new DataError(`Column ${showKey(s.column)} must be numeric for ${s.kind} features.`);
   const v = col.values;
   const ord = order ?? Uint32Array.from({ length: n }, (_, i) => i);
   const out = new Float64Array(n).fill(NaN);
@@ -430,7 +449,11 @@ function deriveNumeric(frame: Frame, s: NumericSource, order: Uint32Array | null
   }
   const w = s.window;
   for (let i = 1; i < n; i++) {
-    let cnt = 0, sum = 0, sq = 0, mn = Infinity, mx = -Infinity;
+    let cnt = 0,
+      sum = 0,
+      sq = 0,
+      mn = Infinity,
+      mx = -Infinity;
     for (let k = Math.max(0, i - w); k < i; k++) {
       const x = v[ord[k]!]!;
       if (Number.isNaN(x)) continue;

@@ -1,12 +1,6 @@
 import { NotFittedError, ParamError } from '../core/estimator';
 import { ForecastInputError, show } from './errors';
-import {
-  FORECASTER_NAME,
-  ForecasterParams,
-  MAX_SEASONAL_ORDER,
-  validateForecasterParams,
-  withDefaults,
-} from './params';
+import { FORECASTER_NAME, ForecasterParams, MAX_SEASONAL_ORDER, validateForecasterParams, withDefaults } from './params';
 import { ForecastBacktest, candidateSpecs, runBacktest } from './private/backtest';
 import { FittedModel, ModelSpec, fitModel, forecastModel, predictModel, specName } from './private/model';
 
@@ -151,7 +145,11 @@ export class TrendForecaster {
         );
       }
       if (!Number.isFinite(y[i]!)) {
-        throw new ForecastInputError(`values[${i}]`, y[i], `${FORECASTER_NAME}.fit: values[${i}] = ${show(y[i])} (at ${iso(t[i]!)}); values must be finite numbers. Drop or impute missing points (irregular times are fine).`);
+        throw new ForecastInputError(
+          `values[${i}]`,
+          y[i],
+          `${FORECASTER_NAME}.fit: values[${i}] = ${show(y[i])} (at ${iso(t[i]!)}); values must be finite numbers. Drop or impute missing points (irregular times are fine).`,
+        );
       }
     }
     const diffs = new Float64Array(n - 1);
@@ -182,7 +180,8 @@ export class TrendForecaster {
   fittedValues(times: Float64Array): Float64Array {
     const s = this.need();
     for (let i = 0; i < times.length; i++) {
-      if (!Number.isFinite(times[i]!)) throw new ForecastInputError(`times[${i}]`, times[i], `${FORECASTER_NAME}.fittedValues: times[${i}] = ${show(times[i])}; times must be finite epoch milliseconds.`);
+      if (!Number.isFinite(times[i]!))
+        throw new ForecastInputError(`times[${i}]`, times[i], `${FORECASTER_NAME}.fittedValues: times[${i}] = ${show(times[i])}; times must be finite epoch milliseconds.`);
     }
     return predictModel(s.model, times);
   }
@@ -316,7 +315,11 @@ function checkSeries(field: string, v: unknown): Float64Array {
 
 function checkHorizon(horizon: number): void {
   if (typeof horizon !== 'number' || !Number.isInteger(horizon) || horizon < 1 || horizon > MAX_FORECAST_HORIZON) {
-    throw new ForecastInputError('horizon', horizon, `${FORECASTER_NAME}: 'horizon' must be an int ≥ 1 and ≤ ${MAX_FORECAST_HORIZON} (periods at the data's frequency). Got ${show(horizon)}.`);
+    throw new ForecastInputError(
+      'horizon',
+      horizon,
+      `${FORECASTER_NAME}: 'horizon' must be an int ≥ 1 and ≤ ${MAX_FORECAST_HORIZON} (periods at the data's frequency). Got ${show(horizon)}.`,
+    );
   }
 }
 
@@ -405,7 +408,9 @@ function reviveBacktest(b: ForecastBacktest): ForecastBacktest {
   return {
     rmse: num(b.rmse),
     mae: num(b.mae),
-    mape: num(b.mape),
+    // null: not defined (a held-out value was 0), the reason in notDefined; absent notDefined: a model saved before it existed.
+    mape: b.mape === null && b.notDefined && typeof b.notDefined === 'object' ? null : num(b.mape),
+    notDefined: b.notDefined && typeof b.notDefined === 'object' ? Object.fromEntries(Object.entries(b.notDefined).filter(([, v]) => typeof v === 'string')) : {},
     folds: num(b.folds),
     horizon: num(b.horizon),
     coverage: num(b.coverage),

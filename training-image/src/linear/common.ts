@@ -1,4 +1,5 @@
 import { Matrix } from '../core/matrix';
+import { show } from '../core/text';
 
 /** Throws naming the estimator when X and y disagree or X holds NaN/∞ (linear models need imputed features). */
 export function checkXy(name: string, X: Matrix, y: Float64Array | null): void {
@@ -6,7 +7,8 @@ export function checkXy(name: string, X: Matrix, y: Float64Array | null): void {
   if (X.rows === 0) throw new RangeError(`${name}.fit: X has no rows.`);
   for (let i = 0; i < X.data.length; i++) {
     if (!Number.isFinite(X.data[i]!)) {
-      const r = Math.floor(i / X.cols), c = i % X.cols;
+      const r = Math.floor(i / X.cols),
+        c = i % X.cols;
       throw new RangeError(`${name}: X[${r}][${c}] is ${X.data[i]}; linear models need finite features (impute missing values first).`);
     }
   }
@@ -30,7 +32,7 @@ export function numArray(json: Record<string, unknown>, key: string, owner: stri
 /** Checks the saved estimator name. */
 export function checkJsonName(json: unknown, expected: string): Record<string, unknown> {
   if (!json || typeof json !== 'object' || (json as { name?: unknown }).name !== expected) {
-    throw new TypeError(`${expected}.fromJSON: expected a saved ${expected} (name '${expected}'), got ${JSON.stringify((json as { name?: unknown } | null)?.name)}.`);
+    throw new TypeError(`${expected}.fromJSON: expected a saved ${expected} (name '${expected}'), got ${show((json as { name?: unknown } | null)?.name)}.`);
   }
   return json as Record<string, unknown>;
 }

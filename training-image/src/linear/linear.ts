@@ -37,7 +37,8 @@ interface LinearState {
 
 /** Solves ridge / least squares: centred columns, penalty rows √α·I appended, pivoted QR. */
 function solveLinear(X: Matrix, y: Float64Array, alpha: number, fitIntercept: boolean): LinearState {
-  const n = X.rows, p = X.cols;
+  const n = X.rows,
+    p = X.cols;
   const means = new Float64Array(p);
   let ymean = 0;
   if (fitIntercept) {

@@ -48,7 +48,8 @@ function sigmoid(z: number): number {
 
 /** Fits one binary L2 logistic regression (y ∈ {0,1}) by Newton's method with backtracking line search. */
 function fitBinary(X: Matrix, y: Float64Array, p: LogisticRegressionParams): BinaryModel {
-  const n = X.rows, q = X.cols;
+  const n = X.rows,
+    q = X.cols;
   const d = q + (p.fitIntercept ? 1 : 0);
   const w = new Float64Array(d);
   const z = new Float64Array(n);
@@ -176,7 +177,13 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
     const classes = [...new Set(y)].sort((a, b) => a - b);
     if (classes.length < 2) throw new RangeError(`${this.name}.fit: y has ${classes.length} class (${classes.join(', ')}); at least 2 are needed.`);
     const targets = classes.length === 2 ? [classes[1]!] : classes;
-    const models = targets.map((c) => fitBinary(X, y.map((v) => (v === c ? 1 : 0)), this.params));
+    const models = targets.map((c) =>
+      fitBinary(
+        X,
+        y.map((v) => (v === c ? 1 : 0)),
+        this.params,
+      ),
+    );
     this.state = { classes, models, nFeatures: X.cols };
     return this;
   }
@@ -244,7 +251,11 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
   static fromJSON(json: unknown): LogisticRegression {
     const j = checkJsonName(json, 'LogisticRegression');
     const m = new LogisticRegression(j.params as Partial<LogisticRegressionParams>);
-    const models = (j.models as { coef: number[]; intercept: number; iterations: number }[]).map((b) => ({ coef: Float64Array.from(b.coef), intercept: b.intercept, iterations: b.iterations }));
+    const models = (j.models as { coef: number[]; intercept: number; iterations: number }[]).map((b) => ({
+      coef: Float64Array.from(b.coef),
+      intercept: b.intercept,
+      iterations: b.iterations,
+    }));
     m.state = { classes: (j.classes as number[]).slice(), models, nFeatures: Number(j.nFeatures) };
     return m;
   }

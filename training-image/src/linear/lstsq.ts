@@ -29,7 +29,8 @@ export function lstsqColumns(cols: Float64Array[], b: Float64Array, rcond = 1e-1
   let rank = 0;
   for (let k = 0; k < steps; k++) {
     // Pivot: the remaining column with the largest remaining norm (recomputed exactly).
-    let best = k, bestNorm = -1;
+    let best = k,
+      bestNorm = -1;
     for (let j = k; j < p; j++) {
       const nj = sqnorm(cols[j]!, k);
       norms[j] = nj;

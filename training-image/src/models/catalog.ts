@@ -3,6 +3,7 @@ import { SearchSpace } from '../eval/search';
 import { FeatureConfig } from '../features/pipeline';
 import { Task } from '../features/target';
 import { LinearRegression, LogisticRegression, Ridge } from '../linear';
+import { show } from '../core/text';
 
 /** The `--model` names. */
 export const MODEL_NAMES = ['linear', 'logistic', 'random-forest', 'gbdt', 'auto'] as const;
@@ -115,8 +116,9 @@ export const CATALOG: Readonly<Record<ConcreteModel, CatalogEntry>> = {
 
 /** The catalog entry for a concrete model name; throws naming the accepted names. */
 export function catalogEntry(name: string): CatalogEntry {
-  const e = (CATALOG as Record<string, CatalogEntry>)[name];
-  if (!e) throw new Error(`Unknown model ${JSON.stringify(name)}. Accepted: ${MODEL_NAMES.join(', ')}.`);
+  // Own keys only: 'constructor' or 'toString' are not models.
+  const e = Object.hasOwn(CATALOG, name) ? (CATALOG as Record<string, CatalogEntry>)[name] : undefined;
+  if (!e) throw new Error(`Unknown model ${show(name)}. Accepted: ${MODEL_NAMES.join(', ')}.`);
   return e;
 }
 

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import { fileSha256, LoadedModelDir, Manifest, ModelDirError, readModelDir, writeModelDir } from '../artifacts/modeldir';
+import { dataFingerprint, fileSha256, LoadedModelDir, Manifest, MODEL_FILES, ModelDirError, readModelDir, writeModelDir } from '../artifacts/modeldir';
+import { Aggregation, readSeries, ResamplePeriod } from '../data/series';
 import { isMissing, parseDatetime, parseNumber } from '../data/values';
 import { ForecastInputError } from '../forecast/errors';
 import { Exceedance, Forecast, ForecastBacktest, TrendForecaster } from '../forecast/forecaster';
 import { ForecasterParams } from '../forecast/params';
-import { readSeries } from '../cli/forecast';
 
 /** Catalog name of the forecaster in model directories. */
 export const FORECAST_MODEL_NAME = 'trend-forecaster';
@@ -19,9 +19,9 @@ export interface SeriesSpec {
   /** Value column. */
   readonly value: string;
   /** Resampling period, or null for the raw series. */
-  readonly resample: 'hour' | 'day' | 'week' | 'month' | null;
+  readonly resample: ResamplePeriod | null;
   /** Aggregation used when resampling. */
-  readonly agg: 'mean' | 'max' | 'min' | 'sum';
+  readonly agg: Aggregation;
 }
 
 /** Options of {@link trainForecastModel}. */
@@ -110,20 +110,33 @@ export class ForecastModel {
    * the history or more than {@link MAX_FORECAST_STEPS} steps ahead.
    */
   predictTimes(times: Float64Array): { mean: Float64Array; lower: Float64Array; upper: Float64Array; steps: Int32Array } {
-    const last = this.lastTime, freq = this.frequency;
+    const last = this.lastTime,
+      freq = this.frequency;
     const steps = new Int32Array(times.length);
     let maxStep = 1;
     for (let i = 0; i < times.length; i++) {
       const t = times[i]!;
       if (!Number.isFinite(t)) throw new ForecastInputError(`times[${i}]`, t, `times[${i}] is not a finite time; send ISO 8601 dates (e.g. "2018-09-01") or epoch ms.`);
       const k = Math.round((t - last) / freq);
-      if (k < 1) throw new ForecastInputError(`times[${i}]`, t, `times[${i}] = ${iso(t)} is not after the last training time ${iso(last)}; a forecast model predicts future times only (from ${iso(last + freq)}).`);
-      if (k > MAX_FORECAST_STEPS) throw new ForecastInputError(`times[${i}]`, t, `times[${i}] = ${iso(t)} is ${k} steps after the last training time ${iso(last)}; at most ${MAX_FORECAST_STEPS} steps (until ${iso(last + MAX_FORECAST_STEPS * freq)}) are allowed.`);
+      if (k < 1)
+        throw new ForecastInputError(
+          `times[${i}]`,
+          t,
+          `times[${i}] = ${iso(t)} is not after the last training time ${iso(last)}; a forecast model predicts future times only (from ${iso(last + freq)}).`,
+        );
+      if (k > MAX_FORECAST_STEPS)
+        throw new ForecastInputError(
+          `times[${i}]`,
+          t,
+          `times[${i}] = ${iso(t)} is ${k} steps after the last training time ${iso(last)}; at most ${MAX_FORECAST_STEPS} steps (until ${iso(last + MAX_FORECAST_STEPS * freq)}) are allowed.`,
+        );
       steps[i] = k;
       if (k > maxStep) maxStep = k;
     }
     const f = this.forecast(Math.max(maxStep, this.cache?.times.length ?? 0));
-    const mean = new Float64Array(times.length), lower = new Float64Array(times.length), upper = new Float64Array(times.length);
+    const mean = new Float64Array(times.length),
+      lower = new Float64Array(times.length),
+      upper = new Float64Array(times.length);
     for (let i = 0; i < times.length; i++) {
       const k = steps[i]! - 1;
       mean[i] = f.mean[k]!;
@@ -144,7 +157,12 @@ export class ForecastModel {
         t = parseDatetime(v);
         if (Number.isNaN(t)) t = parseNumber(v);
       }
-      if (!Number.isFinite(t)) throw new ForecastInputError(`${field}[${i}]`, v, `${field}[${i}] = ${JSON.stringify(v)} is not a time; send an ISO 8601 date/time (e.g. "2018-09-01") or epoch milliseconds.`);
+      if (!Number.isFinite(t))
+        throw new ForecastInputError(
+          `${field}[${i}]`,
+          v,
+          `${field}[${i}] = ${JSON.stringify(v)} is not a time; send an ISO 8601 date/time (e.g. "2018-09-01") or epoch milliseconds.`,
+        );
       out[i] = t;
     }
     return out;
@@ -157,9 +175,11 @@ export class ForecastModel {
 
   /** Builds the model from an already verified model directory. */
   static fromLoaded(dir: string, d: LoadedModelDir): ForecastModel {
-    if (d.manifest.task !== 'forecast') throw new ModelDirError(dir, 'NOT_A_MODEL', `holds a ${d.manifest.task} model, not a forecast model; load it with TrainedModel.load or loadModel.`);
+    if (d.manifest.task !== 'forecast')
+      throw new ModelDirError(dir, 'NOT_A_MODEL', `holds a ${d.manifest.task} model, not a forecast model; load it with TrainedModel.load or loadModel.`);
     const tr = d.transforms as { series?: SeriesSpec; horizon?: number } | null;
-    if (!tr || !tr.series || typeof tr.series.time !== 'string' || typeof tr.series.value !== 'string') throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without the series spec (series.time, series.value).');
+    if (!tr?.series || typeof tr.series.time !== 'string' || typeof tr.series.value !== 'string')
+      throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without the series spec (series.time, series.value).');
     let forecaster: TrendForecaster;
     try {
       forecaster = TrendForecaster.fromJSON(d.model.state);
@@ -167,16 +187,17 @@ export class ForecastModel {
       throw new ModelDirError(dir, 'CORRUPTED', `has a model.json this runtime cannot load: ${(e as Error).message}`);
     }
     if (!forecaster.fitted) throw new ModelDirError(dir, 'CORRUPTED', 'has an unfitted forecaster in model.json.');
-    const histPath = `${dir}/history.json`;
-    if (!d.manifest.files['history.json']) throw new ModelDirError(dir, 'CORRUPTED', 'does not list history.json in manifest.json.');
+    const histPath = `${dir}/${MODEL_FILES.history}`;
+    if (!d.manifest.files[MODEL_FILES.history]) throw new ModelDirError(dir, 'CORRUPTED', 'does not list history.json in manifest.json.');
     let hist: { times?: unknown; values?: unknown };
     try {
       hist = JSON.parse(fs.readFileSync(histPath, 'utf8')) as { times?: unknown; values?: unknown };
     } catch (e) {
       throw new ModelDirError(dir, 'CORRUPTED', `has an unreadable history.json (${(e as Error).message}).`);
     }
-    if (fileSha256(histPath) !== d.manifest.files['history.json']) throw new ModelDirError(dir, 'CORRUPTED', 'has a history.json whose sha256 does not match manifest.json.');
-    if (!Array.isArray(hist.times) || !Array.isArray(hist.values) || hist.times.length !== hist.values.length || hist.times.length < 1) throw new ModelDirError(dir, 'CORRUPTED', 'has a history.json without equal-length times and values arrays.');
+    if (fileSha256(histPath) !== d.manifest.files[MODEL_FILES.history]) throw new ModelDirError(dir, 'CORRUPTED', 'has a history.json whose sha256 does not match manifest.json.');
+    if (!Array.isArray(hist.times) || !Array.isArray(hist.values) || hist.times.length !== hist.values.length || hist.times.length < 1)
+      throw new ModelDirError(dir, 'CORRUPTED', 'has a history.json without equal-length times and values arrays.');
     const horizon = typeof tr.horizon === 'number' && Number.isInteger(tr.horizon) && tr.horizon >= 1 ? tr.horizon : 365;
     return new ForecastModel(forecaster, tr.series, { times: Float64Array.from(hist.times as number[]), values: Float64Array.from(hist.values as number[]) }, horizon);
   }
@@ -197,13 +218,18 @@ export function trainForecastModel(o: ForecastTrainOptions): { model: ForecastMo
   const log = o.log ?? (() => undefined);
   const spec: SeriesSpec = { time: o.time, value: o.value, resample: o.resample ?? null, agg: o.agg ?? 'mean' };
   const horizon = o.horizon ?? 365;
-  if (!Number.isInteger(horizon) || horizon < 1 || horizon > MAX_FORECAST_STEPS) throw new ForecastInputError('horizon', horizon, `'horizon' must be an int ≥ 1 and ≤ ${MAX_FORECAST_STEPS}. Got ${JSON.stringify(horizon)}.`);
+  if (!Number.isInteger(horizon) || horizon < 1 || horizon > MAX_FORECAST_STEPS)
+    throw new ForecastInputError('horizon', horizon, `'horizon' must be an int ≥ 1 and ≤ ${MAX_FORECAST_STEPS}. Got ${JSON.stringify(horizon)}.`);
   const s = readSeries(o.data, spec.time, spec.value, spec.resample ?? undefined, spec.agg);
-  log(`read ${s.times.length} points from ${o.data}${spec.resample ? ` (${spec.resample} ${spec.agg} of '${spec.value}')` : ''}${s.dropped ? `, ${s.dropped} rows without a value skipped` : ''}; fitting and backtesting…`);
+  log(
+    `read ${s.times.length} points from ${o.data}${spec.resample ? ` (${spec.resample} ${spec.agg} of '${spec.value}')` : ''}${s.dropped ? `, ${s.dropped} rows without a value skipped` : ''}; fitting and backtesting…`,
+  );
   const f = new TrendForecaster({ randomState: o.seed ?? 0, ...o.forecaster }).fit(s.times, s.values);
   const model = new ForecastModel(f, spec, { times: s.times, values: s.values }, horizon);
   const bt = f.backtest;
-  log(`chose ${f.model}; backtest RMSE ${bt.rmse.toPrecision(4)}, MAE ${bt.mae.toPrecision(4)}, MAPE ${(bt.mape * 100).toFixed(1)}% over ${bt.folds} folds`);
+  log(
+    `chose ${f.model}; backtest RMSE ${bt.rmse.toPrecision(4)}, MAE ${bt.mae.toPrecision(4)}, ${bt.mape === null ? `MAPE not defined (${bt.notDefined.mape})` : `MAPE ${(bt.mape * 100).toFixed(1)}%`} over ${bt.folds} folds`,
+  );
   const ms = Date.now() - t0;
   const manifest = writeModelDir(o.out, {
     model: FORECAST_MODEL_NAME,
@@ -224,8 +250,8 @@ export function trainForecastModel(o: ForecastTrainOptions): { model: ForecastMo
       timings: { fit_ms: ms },
     },
     featureImportance: { features: [], model: null, permutation: null },
-    fingerprint: { sha256: fileSha256(o.data), rows: s.times.length, cols: 2, source: o.data },
-    extra: { 'history.json': { times: Array.from(s.times), values: Array.from(s.values) } },
+    fingerprint: dataFingerprint(o.data, s.times.length, 2),
+    extra: { [MODEL_FILES.history]: { times: Array.from(s.times), values: Array.from(s.values) } },
   });
   return { model, manifest, ms };
 }

@@ -5,3 +5,5 @@ export * from './train';
 export * from './profile';
 export * from './forecast-model';
 export * from './load';
+export * from './save';
+export * from './score';

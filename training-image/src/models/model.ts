@@ -1,7 +1,7 @@
 import { Estimator } from '../core/estimator';
 import { Matrix } from '../core/matrix';
 import { Frame } from '../data/frame';
-import { classificationMetrics, regressionMetrics } from '../eval/metrics';
+import { classificationScores, regressionScores, Scores } from '../eval/metrics';
 import { FeaturePipeline } from '../features/pipeline';
 import { encodeTarget, TargetState } from '../features/target';
 import { readModelDir, LoadedModelDir, ModelDirError } from '../artifacts/modeldir';
@@ -64,24 +64,45 @@ export class TrainedModel {
     return { values: null, labels: out, proba, classLabels: labels };
   }
 
-  /** Metrics on a frame that has the target column. */
+  /** Metrics on a frame that has the target column (those defined for it; see {@link scoresFor}). */
   evaluate(frame: Frame): Record<string, number> {
-    const y = encodeTarget(frame.column(this.target.column), this.target);
-    const { X } = this.pipeline.transform(frame);
-    return this.metricsFor(X, y);
+    return this.evaluateScores(frame).metrics;
   }
 
-  /** Metrics on transformed features and encoded target. */
+  /** Metrics on a frame that has the target column, with the ones not defined for it (MAPE on a target with zeros) and why. */
+  evaluateScores(frame: Frame): Scores<string> {
+    const y = encodeTarget(frame.column(this.target.column), this.target);
+    const { X } = this.pipeline.transform(frame);
+    return this.scoresFor(X, y);
+  }
+
+  /** Metrics on transformed features and encoded target (those defined for it). */
   metricsFor(X: Matrix, y: Float64Array): Record<string, number> {
+    return this.scoresFor(X, y).metrics;
+  }
+
+  /**
+   * Metrics on transformed features and encoded target, with the ones not
+   * defined and why. Throws {@link NonFiniteError} when the model predicts NaN
+   * or ±Infinity: its metrics would be NaN, which no comparison catches.
+   */
+  scoresFor(X: Matrix, y: Float64Array): Scores<string> {
     const p = this.predictMatrix(X);
-    return this.target.task === 'regression' ? regressionMetrics(y, p.values!) : classificationMetrics(y, p.proba!);
+    assertFinitePredictions(p, this.estimator.name);
+    const s = this.target.task === 'regression' ? regressionScores(y, p.values!) : classificationScores(y, p.proba!);
+    const bad = Object.entries(s.metrics).filter(([, v]) => !Number.isFinite(v));
+    if (bad.length)
+      throw new Error(
+        `${this.estimator.name}: the metrics ${bad.map(([k, v]) => `${k} ${v}`).join(', ')} are not finite: the predictions are too large to score (a diverged fit?). Retrain with other hyperparameters or scaled features.`,
+      );
+    return s;
   }
 
   /** Loads and verifies a model directory (see {@link readModelDir}). */
   static load(dir: string): { model: TrainedModel; dir: LoadedModelDir } {
     const d = readModelDir(dir);
     const tr = d.transforms as { features?: unknown; target?: TargetState };
-    if (!tr || !tr.features || !tr.target) throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without features/target.');
+    if (!tr?.features || !tr.target) throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without features/target.');
     let estimator: Estimator;
     try {
       estimator = catalogEntry(d.model.model).fromJSON(tr.target.task, d.model.state);
@@ -91,4 +112,57 @@ export class TrainedModel {
     const pipeline = FeaturePipeline.fromJSON(tr.features);
     return { model: new TrainedModel(d.model.model, estimator, pipeline, tr.target), dir: d };
   }
+}
+
+/** Thrown when a model predicts NaN or ±Infinity (a diverged fit, a broken model file): such predictions are never written or scored. */
+export class NonFiniteError extends Error {
+  constructor(
+    /** The estimator, e.g. `HistGradientBoostingRegressor`. */
+    public readonly estimator: string,
+    /** How many rows have a non-finite prediction (or probability). */
+    public readonly count: number,
+    /** Rows predicted. */
+    public readonly total: number,
+    /** The first non-finite value (NaN, Infinity or -Infinity). */
+    public readonly sample: number,
+    /** The first rows (1-based) with a non-finite prediction. */
+    public readonly rows: readonly number[],
+  ) {
+    super(`${estimator}: ${count} of ${total} predictions are not finite (${sample}), in ${describeRows(rows, count)}.`);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/** Throws {@link NonFiniteError} naming the first rows when any prediction or class probability is NaN or ±Infinity. */
+export function assertFinitePredictions(p: Predictions, estimator: string): void {
+  const bad: number[] = [];
+  let count = 0,
+    first = NaN;
+  const note = (r: number, v: number): void => {
+    if (count === 0) first = v;
+    count++;
+    if (bad.length < 5) bad.push(r + 1);
+  };
+  if (p.values) {
+    for (let r = 0; r < p.values.length; r++) if (!Number.isFinite(p.values[r]!)) note(r, p.values[r]!);
+  } else if (p.proba) {
+    const { rows, cols, data } = p.proba;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        if (!Number.isFinite(data[r * cols + c]!)) {
+          note(r, data[r * cols + c]!);
+          break;
+        }
+      }
+    }
+  }
+  if (count === 0) return;
+  throw new NonFiniteError(estimator, count, p.values ? p.values.length : p.proba!.rows, first, bad);
+}
+
+/** `row 4`, `rows 4, 5 and 8`, `rows 4, 5, 8, 9, 10 and 48 more`. */
+export function describeRows(rows: readonly number[], count: number, noun = 'row'): string {
+  if (rows.length === 1 && count === 1) return `${noun} ${rows[0]}`;
+  const more = count - rows.length;
+  return more > 0 ? `${noun}s ${rows.join(', ')} and ${more} more` : `${noun}s ${rows.slice(0, -1).join(', ')} and ${rows[rows.length - 1]}`;
 }

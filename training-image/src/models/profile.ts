@@ -18,9 +18,12 @@ export interface ColumnProfile {
   readonly freq: readonly number[];
 }
 
+/** The `format` of a data profile. */
+export const PROFILE_FORMAT = 'mlops-profile/1';
+
 /** The training-distribution profile of a model's raw input columns (profile.json), used for drift monitoring. */
 export interface DataProfile {
-  readonly format: 'mlops-profile/1';
+  readonly format: typeof PROFILE_FORMAT;
   /** Training rows profiled. */
   readonly rows: number;
   readonly columns: readonly ColumnProfile[];
@@ -40,7 +43,8 @@ export function bucketOf(p: ColumnProfile, v: number | string | null | undefined
   if (p.type === 'number') {
     const edges = p.edges!;
     if (typeof v !== 'number' || Number.isNaN(v)) return edges.length + 1;
-    let lo = 0, hi = edges.length;
+    let lo = 0,
+      hi = edges.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (v < edges[mid]!) hi = mid;
@@ -63,7 +67,7 @@ export function bucketCount(p: ColumnProfile): number {
 export function profileFrame(frame: Frame, columns: readonly string[], o: ProfileOptions = {}): DataProfile {
   const bins = o.bins ?? 10;
   const maxCat = o.maxCategories ?? 20;
-  return { format: 'mlops-profile/1', rows: frame.rows, columns: columns.filter((c) => frame.has(c)).map((c) => profileColumn(frame.column(c), bins, maxCat)) };
+  return { format: PROFILE_FORMAT, rows: frame.rows, columns: columns.filter((c) => frame.has(c)).map((c) => profileColumn(frame.column(c), bins, maxCat)) };
 }
 
 function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile {
@@ -81,7 +85,10 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
   } else {
     const counts = new Map<string, number>();
     for (const s of col.values) if (s !== null) counts.set(s, (counts.get(s) ?? 0) + 1);
-    const categories = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, maxCat).map(([k]) => k);
+    const categories = [...counts.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, maxCat)
+      .map(([k]) => k);
     p = { name: col.name, type: 'string', categories, freq: [] };
   }
   const counts = new Float64Array(bucketCount(p));

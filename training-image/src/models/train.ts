@@ -1,16 +1,25 @@
 import { Estimator } from '../core/estimator';
 import { Matrix, take } from '../core/matrix';
+import { Contract, contractCategoricals } from '../data/contract';
 import { Frame } from '../data/frame';
 import { Fold, trainTestSplit } from '../eval/cv';
 import { modelImportances, permutationImportance } from '../eval/importance';
 import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
-import { hyperparameterSearch, SearchResult, TrialParams } from '../eval/search';
+import { hyperparameterSearch, Sampler, SearchResult, TrialParams } from '../eval/search';
 import { FeatureConfig, FeaturePipeline } from '../features/pipeline';
-import { thresholdCurve, thresholdPoint } from '../pipeline/threshold';
+import { thresholdCurve, thresholdPoint } from '../eval/threshold';
 import { encodeTarget, fitTarget, inferTask, Task } from '../features/target';
 import { autoCandidates, catalogEntry, ConcreteModel, createEstimator, ModelName, MODEL_NAMES } from './catalog';
-import { TrainedModel } from './model';
+import { assertFinitePredictions, NonFiniteError, TrainedModel } from './model';
+import { cut, show, showKey } from '../core/text';
+import { DataError } from '../data/errors';
 import { DataProfile, profileFrame } from './profile';
+
+/** The defaults of a training run: trainModel's, and those `mlops train`, the training contracts and the pipeline's train step apply and record. */
+export const TRAIN_DEFAULTS = { model: 'auto', seed: 0, holdout: 0.2 } as const;
+
+/** The accepted range of the seed (the seeded estimators' `randomState`) and of the holdout fraction, wherever a training run is configured. */
+export const TRAIN_BOUNDS = { seed: { integer: true, min: 0, max: 0xffffffff }, holdout: { min: 0, max: 0.9 } } as const;
 
 /** What to train. */
 export interface TrainOptions {
@@ -29,9 +38,25 @@ export interface TrainOptions {
   /** Fraction of rows held out to measure metrics (0 = none). Time-ordered when `features.time` is set; stratified for classification. @default 0.2 */
   readonly holdout?: number;
   /** Hyperparameter search: trial budget and sampler. */
-  readonly tune?: { readonly trials: number; readonly sampler: 'random' | 'tpe' };
+  readonly tune?: { readonly trials: number; readonly sampler: Sampler };
   /** Progress lines (stderr in the CLI). */
   readonly log?: (line: string) => void;
+}
+
+/**
+ * The feature settings of a training run: `base` (command-line options or a
+ * pipeline step's `features`) with the contract's category columns (but the
+ * target) added to `categorical`. `exclude` and `categorical` are always
+ * present, so the same settings are stored the same way (transforms.json)
+ * whichever way the model was trained.
+ */
+export function trainingFeatures(base: FeatureConfig, contract: Contract | null, target: string): FeatureConfig {
+  const { exclude, categorical, ...rest } = base;
+  return {
+    exclude: [...(exclude ?? [])],
+    categorical: [...new Set([...(categorical ?? []), ...(contract ? contractCategoricals(contract).filter((c) => c !== target) : [])])],
+    ...rest,
+  };
 }
 
 /** Importance of each feature. */
@@ -86,35 +111,48 @@ function timeHoldout(frame: Frame, time: string, fraction: number): Fold {
  */
 export function trainModel(o: TrainOptions): TrainResult {
   const log = o.log ?? (() => undefined);
-  const seed = o.seed ?? 0;
+  const seed = o.seed ?? TRAIN_DEFAULTS.seed;
   const timings: Record<string, number> = {};
   const t0 = Date.now();
-  const modelName = o.model ?? 'auto';
-  if (!MODEL_NAMES.includes(modelName)) throw new Error(`Unknown model ${JSON.stringify(modelName)}. Accepted: ${MODEL_NAMES.join(', ')}.`);
+  const modelName = o.model ?? TRAIN_DEFAULTS.model;
+  if (!MODEL_NAMES.includes(modelName)) throw new Error(`Unknown model ${show(modelName)}. Accepted: ${MODEL_NAMES.join(', ')}.`);
   const targetCol = o.frame.column(o.target);
+  const holdout = o.holdout ?? TRAIN_DEFAULTS.holdout;
+  if (!(holdout >= 0 && holdout < 1)) throw new Error(`holdout must be in [0, 1). Got ${holdout}.`);
+  checkRows(o.frame.rows, holdout);
   const task = o.task ?? inferTask(targetCol);
   const target = fitTarget(targetCol, task);
   const y = encodeTarget(targetCol, target);
-  const holdout = o.holdout ?? 0.2;
-  if (!(holdout >= 0 && holdout < 1)) throw new Error(`holdout must be in [0, 1). Got ${holdout}.`);
   let split: Fold | null = null;
   if (holdout > 0) {
-    split = o.features?.time ? timeHoldout(o.frame, o.features.time, holdout) : trainTestSplit(o.frame.rows, holdout, { seed, stratify: task === 'classification' ? y : undefined });
+    split = o.features?.time
+      ? timeHoldout(o.frame, o.features.time, holdout)
+      : trainTestSplit(o.frame.rows, holdout, { seed, stratify: task === 'classification' ? y : undefined });
+    checkSplit(o.frame.rows, holdout, split, task);
   }
   const metric = selectionMetric(task);
 
   // Features are fitted on the training part only, so holdout scores are honest.
   const makePipeline = (m: ConcreteModel): FeaturePipeline => new FeaturePipeline({ ...catalogEntry(m).features, ...o.features }, o.target);
-  const holdoutFit = (m: ConcreteModel, params: Record<string, unknown>): { est: Estimator; pipe: FeaturePipeline; Xte: Matrix; yte: Float64Array; metrics: Record<string, number> } => {
+  const holdoutFit = (
+    m: ConcreteModel,
+    params: Record<string, unknown>,
+  ): { est: Estimator; pipe: FeaturePipeline; Xte: Matrix; yte: Float64Array; metrics: Record<string, number>; notDefined: Readonly<Record<string, string>> } => {
     const pipe = makePipeline(m);
     const trainFrame = o.frame.take(split!.train);
     const testFrame = o.frame.take(split!.test);
     const Xtr = pipe.fitTransform(trainFrame).X;
     const Xte = pipe.transform(testFrame).X;
-    const ytr = take(y, split!.train), yte = take(y, split!.test);
+    const ytr = take(y, split!.train),
+      yte = take(y, split!.test);
     const est = createEstimator(m, task, params, seed).fit(Xtr, ytr);
-    const metrics = new TrainedModel(m, est, pipe, target).metricsFor(Xte, yte);
-    return { est, pipe, Xte, yte, metrics };
+    let scores;
+    try {
+      scores = new TrainedModel(m, est, pipe, target).scoresFor(Xte, yte);
+    } catch (e) {
+      throw e instanceof NonFiniteError ? diverged(m, params, e, `on the ${split!.test.length} holdout rows`) : e;
+    }
+    return { est, pipe, Xte, yte, metrics: scores.metrics, notDefined: scores.notDefined };
   };
 
   let chosen: ConcreteModel;
@@ -139,7 +177,8 @@ export function trainModel(o: TrainOptions): TrainResult {
   } else {
     chosen = modelName;
     catalogEntry(chosen);
-    if (!catalogEntry(chosen).tasks.includes(task)) throw new Error(`Model '${chosen}' does not do ${task}; it does ${catalogEntry(chosen).tasks.join(' and ')}. Pick another --model or --task.`);
+    if (!catalogEntry(chosen).tasks.includes(task))
+      throw new Error(`Model '${chosen}' does not do ${task}; it does ${catalogEntry(chosen).tasks.join(' and ')}. Pick another --model or --task.`);
   }
   timings.select_ms = Date.now() - t0;
 
@@ -151,17 +190,15 @@ export function trainModel(o: TrainOptions): TrainResult {
     const space = { ...catalogEntry(chosen).space };
     for (const k of Object.keys(params)) delete (space as Record<string, unknown>)[k];
     if (!Object.keys(space).length) throw new Error(`Nothing to tune for ${chosen}: every parameter of its search space is fixed by --params.`);
-    search = hyperparameterSearch(
-      (tp: TrialParams) => lossOf(holdoutFit(chosen, { ...params, ...tp }).metrics, metric),
-      space,
-      {
-        nTrials: o.tune.trials,
-        sampler: o.tune.sampler,
-        seed,
-        onTrial: (tr, best) =>
-          log(`trial ${tr.number + 1}/${o.tune!.trials} ${metric}=${tr.error ? `failed (${tr.error})` : fmt(Math.abs(tr.value))} ${JSON.stringify(tr.params)} best=${fmt(Math.abs(best.value))} (${tr.durationMs} ms)`),
-      },
-    );
+    search = hyperparameterSearch((tp: TrialParams) => lossOf(holdoutFit(chosen, { ...params, ...tp }).metrics, metric), space, {
+      nTrials: o.tune.trials,
+      sampler: o.tune.sampler,
+      seed,
+      onTrial: (tr, best) =>
+        log(
+          `trial ${tr.number + 1}/${o.tune!.trials} ${metric}=${tr.error ? `failed (${tr.error})` : fmt(Math.abs(tr.value))} ${cut(JSON.stringify(tr.params), 300)} best=${fmt(Math.abs(best.value))} (${tr.durationMs} ms)`,
+        ),
+    });
     params = { ...params, ...search.best.params };
     timings.tune_ms = Date.now() - t;
   }
@@ -173,8 +210,24 @@ export function trainModel(o: TrainOptions): TrainResult {
     log(`fitting ${chosen} on ${split.train.length} rows, scoring ${split.test.length} holdout rows…`);
     const r = holdoutFit(chosen, params);
     timings.holdout_ms = Date.now() - t;
-    metrics = { task, model: chosen, holdout: { rows: split.test.length, fraction: holdout, split: o.features?.time ? 'time-ordered' : task === 'classification' ? 'stratified' : 'random', ...r.metrics } };
-    log(`holdout: ${Object.entries(r.metrics).map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}`);
+    const notDefined = Object.keys(r.notDefined).length ? { notDefined: r.notDefined } : {};
+    metrics = {
+      task,
+      model: chosen,
+      holdout: {
+        rows: split.test.length,
+        fraction: holdout,
+        split: o.features?.time ? 'time-ordered' : task === 'classification' ? 'stratified' : 'random',
+        ...r.metrics,
+        ...notDefined,
+      },
+    };
+    log(
+      `holdout: ${Object.entries(r.metrics)
+        .map(([k, v]) => `${k}=${fmt(v)}`)
+        .join(' ')}`,
+    );
+    for (const [k, why] of Object.entries(r.notDefined)) log(`holdout: ${k} not defined: ${why}`);
     if (task === 'classification' && target.labels?.length === 2) {
       // The F1-optimal decision threshold, chosen on the holdout probabilities (never on data scored later).
       const pr = new TrainedModel(chosen, r.est, r.pipe, target).predictMatrix(r.Xte).proba!;
@@ -182,16 +235,34 @@ export function trainModel(o: TrainOptions): TrainResult {
       for (let i = 0; i < pr.rows; i++) pPos[i] = pr.data[i * pr.cols + 1]!;
       const best = thresholdCurve(r.yte, pPos).best;
       const at = thresholdPoint(r.yte, pPos, best.value);
-      metrics = { ...metrics, decisionThreshold: { value: best.value, metric: 'f1', f1: at.f1, precision: at.precision, recall: at.recall, positiveLabel: target.labels[1], chosenOn: 'holdout', rows: split.test.length } };
+      metrics = {
+        ...metrics,
+        decisionThreshold: {
+          value: best.value,
+          metric: 'f1',
+          f1: at.f1,
+          precision: at.precision,
+          recall: at.recall,
+          positiveLabel: target.labels[1],
+          chosenOn: 'holdout',
+          rows: split.test.length,
+        },
+      };
       log(`holdout: F1-optimal decision threshold ${best.value} (f1=${fmt(at.f1)} precision=${fmt(at.precision)} recall=${fmt(at.recall)})`);
     }
     const t2 = Date.now();
     const scoreMetric: MetricName = task === 'regression' ? 'r2' : 'roc_auc';
     const tm = new TrainedModel(chosen, r.est, r.pipe, target);
-    const pi = permutationImportance(r.est, r.Xte, r.yte, (yt, _m, X) => {
-      const v = tm.metricsFor(X, yt)[scoreMetric]!;
-      return Number.isFinite(v) ? v : 0;
-    }, { seed, nRepeats: 3, maxSamples: 5000 });
+    const pi = permutationImportance(
+      r.est,
+      r.Xte,
+      r.yte,
+      (yt, _m, X) => {
+        const v = tm.metricsFor(X, yt)[scoreMetric]!;
+        return Number.isFinite(v) ? v : 0;
+      },
+      { seed, nRepeats: 3, maxSamples: 5000 },
+    );
     timings.importance_ms = Date.now() - t2;
     importance = { features: r.pipe.featureNames, model: null, permutation: { mean: Array.from(pi.mean), std: Array.from(pi.std), metric: scoreMetric } };
   } else {
@@ -203,6 +274,12 @@ export function trainModel(o: TrainOptions): TrainResult {
   const pipe = makePipeline(chosen);
   const X = pipe.fitTransform(o.frame).X;
   const est = createEstimator(chosen, task, params, seed).fit(X, y);
+  // A fit can diverge on all rows even when it did not on the training part: such a model is never returned (nor written).
+  try {
+    assertFinitePredictions(new TrainedModel(chosen, est, pipe, target).predictMatrix(X), est.name);
+  } catch (e) {
+    throw e instanceof NonFiniteError ? diverged(chosen, params, e, `on the ${o.frame.rows} training rows`) : e;
+  }
   timings.fit_ms = Date.now() - t3;
   const own = modelImportances(est);
   const sameFeatures = importance.features.length === pipe.featureNames.length && importance.features.every((f, i) => f === pipe.featureNames[i]);
@@ -217,7 +294,39 @@ export function trainModel(o: TrainOptions): TrainResult {
   return { trained: new TrainedModel(chosen, est, pipe, target), model: chosen, params, metrics, importance, search, candidates, timings, profile };
 }
 
+/** The smallest training set a model is fitted on, and the smallest holdout scored. */
+export const MIN_TRAIN_ROWS = 2;
+
+/** Too few rows to train (and hold out) anything: a {@link DataError} saying how many there are and what is needed. */
+function checkRows(rows: number, holdout: number): void {
+  const need = holdout > 0 ? MIN_TRAIN_ROWS + 1 : MIN_TRAIN_ROWS;
+  if (rows >= need) return;
+  throw new DataError(
+    `The data has ${rows} row${rows === 1 ? '' : 's'}; training needs at least ${need}${holdout > 0 ? ` (${MIN_TRAIN_ROWS} to fit on and 1 for the holdout of ${holdout})` : ''}. Fix: give more rows${holdout > 0 && rows >= MIN_TRAIN_ROWS ? ', or --holdout 0 to train without holdout metrics' : ''}.`,
+    [{ code: 'TOO_FEW_ROWS', message: `${rows} data row${rows === 1 ? '' : 's'}, at least ${need} needed` }],
+  );
+}
+
+/** A holdout split that leaves too few rows on either side (small data, rare classes). */
+function checkSplit(rows: number, holdout: number, split: Fold, task: Task): void {
+  if (split.train.length >= MIN_TRAIN_ROWS && split.test.length >= 1) return;
+  throw new DataError(
+    `A holdout of ${holdout} of the ${rows} rows leaves ${split.train.length} row${split.train.length === 1 ? '' : 's'} to fit on and ${split.test.length} to score${task === 'classification' ? " (the split keeps each class's share, so rare classes put no row in the holdout)" : ''}; training needs at least ${MIN_TRAIN_ROWS} and 1. Fix: give more rows, change --holdout, or use --holdout 0 to train without holdout metrics.`,
+    [{ code: 'TOO_FEW_ROWS', message: `holdout split ${split.train.length}/${split.test.length} rows` }],
+  );
+}
+
+/** A fit whose predictions are not finite: what was trained, with which parameters, and what to change. */
+function diverged(model: ConcreteModel, params: Record<string, unknown>, e: NonFiniteError, where: string): Error {
+  const given = Object.entries(params).map(([k, v]) => `${showKey(k)}=${show(v)}`);
+  const err = new Error(
+    `Training ${model} diverged: ${e.count} of its ${e.total} predictions ${where} are not finite (${e.sample}), so the model is unusable and nothing was written. ` +
+      `Fix: ${given.length ? `change the hyperparameters (${given.join(', ')}), e.g. a smaller learningRate or a larger alpha/l2Regularization` : 'check the features for extreme values (scale them, or drop the column)'}, or try another --model.`,
+  );
+  err.name = 'TrainingDivergedError';
+  return err;
+}
+
 function fmt(v: number): string {
   return Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4)) : String(v);
 }
-

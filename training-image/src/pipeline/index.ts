@@ -3,8 +3,7 @@ export { PipelineSchema, StepSchema, STEP_KINDS, STEP_OUTPUTS, PipelineError, pa
 export type { Pipeline, Step, StepKind, PipelineIssue } from './schema';
 export { runPipeline, loadPipeline, resolveRoot } from './runner';
 export type { RunOptions, RunResult } from './runner';
-export { StepError, thresholdCurve } from './steps';
-export { thresholdPoint } from './threshold';
+export { StepError } from './steps';
 export { splitCsv, CsvSplitError } from './split';
 export type { CsvSplitOptions, CsvSplitResult } from './split';
 export { runStep } from './single';

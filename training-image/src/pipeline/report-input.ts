@@ -1,12 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir } from '../artifacts/modeldir';
+import { MODEL_FILES, readModelDir } from '../artifacts/modeldir';
+import { selectionMetric } from '../models/train';
+import { previewJson } from '../core/preview';
 import { ForecastModel } from '../models/forecast-model';
 import { transformerAnswer } from '../report/answer';
 import type { ReportInput } from '../report/schema';
 import { forecastSections, recentPeak } from '../report/series';
 import { flatMetrics } from '../registry/registry';
-import { StepContext } from './steps';
+import { StepContext } from './context';
 
 function readJson(file: string | undefined): Record<string, unknown> | null {
   if (!file || !fs.existsSync(file)) return null;
@@ -20,9 +22,29 @@ function one(c: StepContext, name: string): string | undefined {
 
 const KNOWN = ['rmse', 'mae', 'mape', 'r2', 'coverage', 'roc_auc', 'accuracy', 'f1', 'log_loss', 'threshold', 'f1_at_threshold'];
 
+/**
+ * The run's status as the report can state it: it is written by a step of the
+ * run, so the run has not ended yet, but when no step failed and none is
+ * left after this one, the run has succeeded (nothing after the report can
+ * fail it); otherwise the steps still to run are named.
+ */
+export function reportStatus(steps: readonly { name: string; status: string }[], self: string): string {
+  if (steps.some((s) => s.status === 'failed')) return 'failed';
+  const later = steps.filter((s) => s.name !== self && (s.status === 'pending' || s.status === 'running'));
+  return later.length ? `running (${later.map((s) => s.name).join(', ')} still to run after this report)` : 'succeeded';
+}
+
 /** Builds the report input from a report step's inputs (validation, model, metrics, decision, registration, selection, response). */
 export function buildReportInput(c: StepContext): { input: ReportInput; answer: string | null } {
-  const run = c.runInfo() as { id: string; pipeline: string; startedAt: string; git: { commit: string } | null; data: Record<string, { sha256: string }>; params: Record<string, unknown>; steps: { name: string; uses: string; status: string; ms: number }[] };
+  const run = c.runInfo() as {
+    id: string;
+    pipeline: string;
+    startedAt: string;
+    git: { commit: string } | null;
+    data: Record<string, { sha256: string }>;
+    params: Record<string, unknown>;
+    steps: { name: string; uses: string; status: string; ms: number }[];
+  };
   const notes: string[] = [];
   const input: Record<string, unknown> = {
     title: (c.params.title as string) ?? run.pipeline,
@@ -31,16 +53,28 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
       id: run.id,
       pipeline: run.pipeline,
       startedAt: run.startedAt,
-      status: 'running',
+      status: reportStatus(run.steps, c.step),
       gitCommit: run.git?.commit ?? null,
       dataFingerprint: Object.values(run.data)[0]?.sha256,
       params: run.params,
-      steps: run.steps.filter((s) => s.status !== 'pending').map((s) => ({ name: s.name, uses: s.uses, status: s.status === 'running' ? 'running' : s.status, durationMs: s.ms })),
+      // This report step is done once the report exists; it is shown as such.
+      steps: run.steps.filter((s) => s.status !== 'pending').map((s) => ({ name: s.name, uses: s.uses, status: s.name === c.step ? 'ok' : s.status, durationMs: s.ms })),
     },
   };
   let answer: string | null = null;
   const val = readJson(one(c, 'validation'));
-  if (val) input.dataQuality = { source: val.source, rows: val.rows, columns: val.columns, ok: val.ok, total: val.total, counts: val.counts, violations: val.violations, sha256: val.sha256, notes: [] };
+  if (val)
+    input.dataQuality = {
+      source: val.source,
+      rows: val.rows,
+      columns: val.columns,
+      ok: val.ok,
+      total: val.total,
+      counts: val.counts,
+      violations: val.violations,
+      sha256: val.sha256,
+      notes: [],
+    };
   const metricsDoc = readJson(one(c, 'metrics'));
   const modelDir = one(c, 'model');
   const rating = typeof c.params.rating === 'number' ? c.params.rating : typeof metricsDoc?.threshold === 'number' ? (metricsDoc.threshold as number) : undefined;
@@ -52,34 +86,65 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
       const m = ForecastModel.fromLoaded(modelDir, d);
       const horizon = typeof metricsDoc?.horizon === 'number' ? (metricsDoc.horizon as number) : m.horizon;
       const label = (c.params.valueLabel as string) ?? `${m.series.value}${m.series.resample ? ` ${m.series.resample}ly ${m.series.agg}` : ''}`.replace('dayly', 'daily');
-      const fs_ = forecastSections(m.forecaster, m.history, { valueLabel: label, horizon, ...(unit ? { unit } : {}), ...(rating !== undefined ? { rating } : {}), forecast: m.forecast(horizon) });
+      const fs_ = forecastSections(m.forecaster, m.history, {
+        valueLabel: label,
+        horizon,
+        ...(unit ? { unit } : {}),
+        ...(rating !== undefined ? { rating } : {}),
+        forecast: m.forecast(horizon),
+      });
       input.forecast = fs_.forecast;
       input.backtest = fs_.backtest;
       const fc = m.forecast(horizon);
       if (rating !== undefined) {
-        answer = transformerAnswer({ rating, crossing: fs_.crossing, horizonEnd: fc.times[fc.times.length - 1]!, backtest: m.backtest, ...(unit ? { unit } : {}), intervalWidth: m.forecaster.getParams().intervalWidth, recentPeak: recentPeak(m.history.values) });
+        answer = transformerAnswer({
+          rating,
+          crossing: fs_.crossing,
+          horizonEnd: fc.times[fc.times.length - 1]!,
+          backtest: m.backtest,
+          ...(unit ? { unit } : {}),
+          intervalWidth: m.forecaster.getParams().intervalWidth,
+          recentPeak: recentPeak(m.history.values),
+        });
       }
-      notes.push(`The series was aggregated at run time (${m.series.resample ?? 'no resampling'}, ${m.series.agg}) from the unmodified source file: ${m.history.times.length} points.`);
+      notes.push(
+        `The series was aggregated at run time (${m.series.resample ?? 'no resampling'}, ${m.series.agg}) from the unmodified source file: ${m.history.times.length} points.`,
+      );
     } else {
       const flat = flatMetrics(d.metrics);
       metricSets.push({ label: `${d.manifest.model} (holdout)`, values: Object.fromEntries(Object.entries(flat).filter(([k]) => KNOWN.includes(k))), chosen: true });
       const fi = d.featureImportance as { features: string[]; model: number[] | null; permutation: { mean: number[]; std: number[]; metric: string } | null };
-      if (fi && fi.features?.length) {
+      if (fi?.features?.length) {
         if (fi.permutation) input.importance = { features: fi.features, values: fi.permutation.mean, std: fi.permutation.std, kind: 'permutation', metric: fi.permutation.metric };
         else if (fi.model) input.importance = { features: fi.features, values: fi.model, kind: 'model' };
       }
-      const tuningPath = path.join(modelDir, 'tuning.json');
+      const tuningPath = path.join(modelDir, MODEL_FILES.tuning);
       if (fs.existsSync(tuningPath)) {
         const t = readJson(tuningPath) as { sampler: string; trials: unknown[]; best: { value: number; params: Record<string, unknown> } };
-        input.tuning = [{ model: d.manifest.model, trials: t.trials.length, metric: d.manifest.task === 'regression' ? 'rmse' : 'log_loss', best: Math.abs(t.best.value), bestParams: t.best.params, sampler: t.sampler }];
+        input.tuning = [
+          {
+            model: d.manifest.model,
+            trials: t.trials.length,
+            metric: selectionMetric(d.manifest.task === 'regression' ? 'regression' : 'classification'),
+            best: Math.abs(t.best.value),
+            bestParams: t.best.params,
+            sampler: t.sampler,
+          },
+        ];
       }
     }
   }
   if (metricsDoc && metricsDoc.task !== 'forecast') {
     const mm = (metricsDoc.metrics ?? {}) as Record<string, number>;
-    metricSets.push({ label: metricsDoc.data ? `evaluation (${path.basename(String(metricsDoc.data))})` : 'evaluation', values: Object.fromEntries(Object.entries(mm).filter(([k]) => KNOWN.includes(k))) });
+    metricSets.push({
+      label: metricsDoc.data ? `evaluation (${path.basename(String(metricsDoc.data))})` : 'evaluation',
+      values: Object.fromEntries(Object.entries(mm).filter(([k]) => KNOWN.includes(k))),
+    });
     if (metricsDoc.classification) input.classification = metricsDoc.classification;
-    const dt = metricsDoc.decisionThreshold as { value: number; source: string; holdout: { f1?: number; rows?: number } | null; evaluated: { rows: number; f1: number } } | null | undefined;
+    const dt = metricsDoc.decisionThreshold as
+      | { value: number; source: string; holdout: { f1?: number; rows?: number } | null; evaluated: { rows: number; f1: number } }
+      | null
+      | undefined;
     if (dt) {
       const on = metricsDoc.data ? path.basename(String(metricsDoc.data)) : 'the evaluation data';
       notes.push(
@@ -105,7 +170,13 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
     const champ = dec.champion as { value: number | null; version: number | null } | null;
     input.gate = {
       passed: dec.passed,
-      decision: reg ? (reg.promoted ? `promoted to champion (v${reg.version})` : `rejected: champion stays ${reg.champion === null ? 'none' : `v${reg.champion}`}`) : dec.passed ? 'passed' : 'rejected',
+      decision: reg
+        ? reg.promoted
+          ? `promoted to champion (v${reg.version})`
+          : `rejected: champion stays ${reg.champion === null ? 'none' : `v${reg.champion}`}`
+        : dec.passed
+          ? 'passed'
+          : 'rejected',
       metric: dec.metric,
       direction: dec.direction,
       challenger: (dec.challenger as { value: number | null }).value,
@@ -117,7 +188,7 @@ export function buildReportInput(c: StepContext): { input: ReportInput; answer: 
   if (answer) input.answer = answer;
   else if (typeof metricsDoc?.answer === 'string') input.answer = metricsDoc.answer;
   const resp = readJson(one(c, 'response'));
-  if (resp) notes.push(`Scored through the local HTTP server: POST ${resp.url} → ${resp.status} in ${resp.ms} ms: ${JSON.stringify(resp.response).slice(0, 300)}`);
+  if (resp) notes.push(`Scored through the local HTTP server: POST ${resp.url} → ${resp.status} in ${resp.ms} ms: ${previewJson(resp.response, 300)}`);
   if (notes.length) input.notes = notes;
   return { input: input as unknown as ReportInput, answer: answer ?? (typeof metricsDoc?.answer === 'string' ? (metricsDoc.answer as string) : null) };
 }

@@ -3,11 +3,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runtimeVersion } from '../artifacts/version';
 import * as job from '../core/job';
+import { currentOwner } from '../core/proc';
 import { hashPath, writeFileAtomic } from '../registry/fsutil';
 import { LocalRegistry } from '../registry/registry';
 import { gitInfo, newRunId, RunRecord, StepRecord, TrackingStore } from '../tracking/store';
 import { parsePipeline, Pipeline, PipelineError, Step, STEP_OUTPUTS, topologicalOrder, UNCACHED_KINDS } from './schema';
 import { modelContentHash, referenceChampion, STEP_FUNCTIONS, StepError } from './steps';
+import { cacheKeep, collectWork, pinCacheEntry, workParent } from './workgc';
 
 /** Options of {@link runPipeline}. */
 export interface RunOptions {
@@ -39,6 +41,10 @@ export interface RunResult {
   readonly decision: Record<string, unknown> | null;
   /** The registration (registration.json content), when a register step ran. */
   readonly registration: Record<string, unknown> | null;
+  /** The run a skipped gate step's decision comes from (null when the gate ran in this run, or there is none). */
+  readonly decisionFrom: string | null;
+  /** The registry aliases of the pipeline's model once the run ended (null when the model is not registered). */
+  readonly aliases: { readonly champion: number | null; readonly challenger: number | null } | null;
   /** The tracking root used. */
   readonly root: string;
 }
@@ -50,11 +56,21 @@ export function resolveRoot(root?: string, env: NodeJS.ProcessEnv = process.env)
 
 /** Reads and checks a pipeline file. */
 export function loadPipeline(file: string): Pipeline {
-  if (!fs.existsSync(file)) throw new PipelineError(`${file}: no such pipeline file; pass the path of a pipeline.yaml (see src/pipeline/FORMAT.md).`, [{ code: 'BAD_PIPELINE', path: '(file)', message: `${file} does not exist` }]);
+  if (!fs.existsSync(file))
+    throw new PipelineError(`${file}: no such pipeline file; pass the path of a pipeline.yaml (see src/pipeline/FORMAT.md).`, [
+      { code: 'BAD_PIPELINE', path: '(file)', message: `${file} does not exist` },
+    ]);
   return parsePipeline(fs.readFileSync(file, 'utf8'), file);
 }
 
-type Ctx = { pipeline: Pipeline; params: Record<string, unknown>; inputs: Record<string, string>; outputs: Record<string, Record<string, string>>; env: NodeJS.ProcessEnv; base: string };
+type Ctx = {
+  pipeline: Pipeline;
+  params: Record<string, unknown>;
+  inputs: Record<string, string>;
+  outputs: Record<string, Record<string, string>>;
+  env: NodeJS.ProcessEnv;
+  base: string;
+};
 
 const REF = /\$\{([^}]*)\}/g;
 
@@ -91,7 +107,9 @@ function localPath(v: string, base: string): string {
 }
 
 function sha(v: unknown): string {
-  return createHash('sha256').update(typeof v === 'string' ? v : JSON.stringify(v)).digest('hex');
+  return createHash('sha256')
+    .update(typeof v === 'string' ? v : JSON.stringify(v))
+    .digest('hex');
 }
 
 /**
@@ -108,14 +126,27 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const root = resolveRoot(opts.root, env);
   const base = path.dirname(path.resolve(file));
   const unknownParams = Object.keys(opts.params ?? {}).filter((k) => !(k in pipeline.params));
-  if (unknownParams.length) throw new PipelineError(`${file}: unknown parameter override(s).`, unknownParams.map((k) => ({ code: 'BAD_REFERENCE' as const, path: `params.${k}`, message: `'${k}' is not a parameter of this pipeline (parameters: ${Object.keys(pipeline.params).join(', ') || 'none'}).` })));
+  if (unknownParams.length)
+    throw new PipelineError(
+      `${file}: unknown parameter override(s).`,
+      unknownParams.map((k) => ({
+        code: 'BAD_REFERENCE' as const,
+        path: `params.${k}`,
+        message: `'${k}' is not a parameter of this pipeline (parameters: ${Object.keys(pipeline.params).join(', ') || 'none'}).`,
+      })),
+    );
   const params = { ...pipeline.params, ...(opts.params ?? {}) };
+  const keepEntries = cacheKeep(env);
   const inputs = Object.fromEntries(Object.entries(pipeline.inputs).map(([k, v]) => [k, localPath(v, base)]));
   const modelName = pipeline.model ?? pipeline.name;
   const registry = new LocalRegistry(path.join(root, 'registry'));
   const store = new TrackingStore(root);
-  const workRoot = path.join(root, 'work', pipeline.name);
+  const runId = newRunId();
+  // Each run writes only in its own folder: concurrent runs never touch each other's files.
+  const workRoot = path.join(workParent(root, pipeline.name), runId);
   const cacheRoot = path.join(root, 'cache', pipeline.name);
+  /** Output path → the run that produced it. */
+  const producers = new Map<string, string>();
   const ctx: Ctx = { pipeline, params, inputs, outputs: {}, env, base };
   const order = topologicalOrder(pipeline);
   for (const s of order) {
@@ -128,10 +159,11 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   }
   const t0 = Date.now();
   const run: RunRecord = {
-    id: newRunId(),
+    id: runId,
     pipeline: pipeline.name,
     file: path.resolve(file),
     status: 'running',
+    process: currentOwner(),
     startedAt: new Date(t0).toISOString(),
     finishedAt: null,
     durationMs: null,
@@ -140,10 +172,14 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     artifacts: [],
     data,
     git: gitInfo(base),
-    steps: order.map((s): StepRecord => ({ name: s.name, uses: s.uses, status: 'pending', cacheKey: null, ms: 0, params: {}, inputs: {}, outputs: {}, metrics: {}, summary: null, error: null })),
+    steps: order.map(
+      (s): StepRecord => ({ name: s.name, uses: s.uses, status: 'pending', cacheKey: null, ms: 0, params: {}, inputs: {}, outputs: {}, metrics: {}, summary: null, error: null }),
+    ),
     error: null,
   };
   store.save(run);
+  // The folder exists for as long as the run does (after its record: see workgc.ts), even when every step is cached.
+  fs.mkdirSync(workRoot, { recursive: true });
   // A stopped or killed job leaves no run that claims to be running: its supervisor marks it failed.
   const releaseRun = job.runRecord(path.join(store.runDir(run.id), 'run.json'));
   log(`run ${run.id}: pipeline '${pipeline.name}' (${order.length} steps) → ${root}`);
@@ -165,24 +201,49 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         }
         rec.params = stepParams;
         rec.inputs = stepInputs;
-        const outputs = ctx.outputs[s.name]!;
+        const inputRuns: Record<string, string> = {};
+        for (const [k, v] of Object.entries(stepInputs)) if (typeof v === 'string' && producers.has(v)) inputRuns[k] = producers.get(v)!;
+        let outputs = ctx.outputs[s.name]!;
         const cacheable = !opts.noCache && (s.cache ?? !UNCACHED_KINDS.includes(s.uses));
         const key = stepKey(s, stepParams, stepInputs, registry, modelName);
         rec.cacheKey = key;
-        const cacheFile = path.join(cacheRoot, `${s.name}.json`);
-        if (cacheable && cacheHit(cacheFile, key, outputs, s, registry, modelName)) {
-          const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { outputs: Record<string, { path: string; sha256: string }>; metrics: Record<string, number>; summary: string | null; answer?: string | null };
+        // Content-addressed: one entry per key, pointing at the outputs of the run that produced them (never written again).
+        const cacheFile = path.join(cacheRoot, s.name, `${key}.json`);
+        let cached: CacheEntry | null = null;
+        const entry = cacheable ? readEntry(cacheFile, key) : null;
+        if (entry) {
+          // Recorded (cachedFrom) before the outputs are read, so no clean-up removes them while this run uses them.
+          let pinned = false;
+          try {
+            pinned = pinCacheEntry(root, pipeline.name, cacheFile, entry, () => {
+              rec.cachedFrom = entry.runId;
+              store.save(run);
+            });
+          } catch (e) {
+            log(`${label}: cache entry not used (${(e as Error).message})`);
+          }
+          cached = pinned ? cacheHit(entry, outputs, s, registry, modelName) : null;
+          if (!cached && rec.cachedFrom !== undefined) {
+            delete rec.cachedFrom;
+            store.save(run);
+          }
+        }
+        if (cached) {
           rec.status = 'skipped';
+          rec.cachedFrom = cached.runId;
           rec.outputs = cached.outputs;
           rec.metrics = cached.metrics;
           rec.summary = cached.summary;
+          outputs = ctx.outputs[s.name] = Object.fromEntries(Object.entries(cached.outputs).map(([k, v]) => [k, v.path]));
+          for (const o of Object.values(outputs)) producers.set(o, cached.runId);
           if (cached.answer) answer = cached.answer;
-          log(`${label} skipped: inputs and params unchanged since run ${(cached as { runId?: string }).runId ?? '?'}`);
+          log(`${label} skipped: inputs and params unchanged since run ${cached.runId}`);
         } else {
           rec.status = 'running';
           store.save(run);
           log(`${label}…`);
           for (const o of Object.values(outputs)) fs.mkdirSync(path.dirname(o), { recursive: true });
+          job.testPause(`step-${s.name}`);
           const outcome = await STEP_FUNCTIONS[s.uses]({
             step: s.name,
             uses: s.uses,
@@ -192,6 +253,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
             modelName,
             registry,
             runId: run.id,
+            inputRuns,
             log,
             onRunEnd: (fn) => closers.push(fn),
             runInfo: () => JSON.parse(JSON.stringify(run)) as Record<string, unknown>,
@@ -200,10 +262,22 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
           rec.status = 'ok';
           rec.metrics = outcome.metrics ?? {};
           rec.summary = outcome.summary ?? null;
-          rec.outputs = Object.fromEntries(Object.entries(outputs).filter(([, v]) => fs.existsSync(v)).map(([k, v]) => [k, { path: v, sha256: hashPath(v) }]));
+          rec.outputs = Object.fromEntries(
+            Object.entries(outputs)
+              .filter(([, v]) => fs.existsSync(v))
+              .map(([k, v]) => [k, { path: v, sha256: hashPath(v) }]),
+          );
+          for (const o of Object.values(outputs)) producers.set(o, run.id);
           if (outcome.answer) answer = outcome.answer;
-          if (cacheable) writeFileAtomic(cacheFile, JSON.stringify({ key, runId: run.id, at: new Date().toISOString(), outputs: rec.outputs, metrics: rec.metrics, summary: rec.summary, answer: outcome.answer ?? null }, null, 1) + '\n');
-          else fs.rmSync(cacheFile, { force: true });
+          if (cacheable)
+            writeFileAtomic(
+              cacheFile,
+              JSON.stringify(
+                { key, runId: run.id, at: new Date().toISOString(), outputs: rec.outputs, metrics: rec.metrics, summary: rec.summary, answer: outcome.answer ?? null },
+                null,
+                1,
+              ) + '\n',
+            );
           log(`${label} done in ${fmtMs(rec.ms)}${rec.summary ? `: ${rec.summary}` : ''}`);
         }
         if (s.uses === 'report' && rec.outputs.report) reportDir = rec.outputs.report.path;
@@ -214,9 +288,12 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         rec.ms = Date.now() - ts;
         rec.status = 'failed';
         const err = e as Error & { code?: string; path?: string };
-        rec.error = { code: typeof err.code === 'string' ? err.code : err.name === 'DataError' ? 'DATA_INVALID' : 'STEP_FAILED', path: typeof err.path === 'string' ? err.path : `steps.${s.name}`, message: err.message };
+        rec.error = {
+          code: typeof err.code === 'string' ? err.code : err.name === 'DataError' ? 'DATA_INVALID' : 'STEP_FAILED',
+          path: typeof err.path === 'string' ? err.path : `steps.${s.name}`,
+          message: err.message,
+        };
         run.error = rec.error;
-        fs.rmSync(path.join(cacheRoot, `${s.name}.json`), { force: true });
         log(`${label} FAILED after ${fmtMs(rec.ms)}: [${rec.error.code}] ${rec.error.message}`);
         if (env.MLOPS_DEBUG) log(err.stack ?? '');
         break;
@@ -237,13 +314,39 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   store.save(run);
   releaseRun();
   const skipped = run.steps.filter((s) => s.status === 'skipped').length;
-  log(`run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`);
+  log(
+    `run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`,
+  );
   const readOut = (uses: string, name: string): Record<string, unknown> | null => {
     const s = order.find((x) => x.uses === uses && run.steps.find((r) => r.name === x.name && (r.status === 'ok' || r.status === 'skipped')));
     const f = s ? ctx.outputs[s.name]![name] : undefined;
     return f && fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>) : null;
   };
-  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision: readOut('gate', 'decision'), registration: readOut('register', 'registration'), root };
+  const gateStep = order.find((x) => x.uses === 'gate');
+  const decisionFrom = (gateStep && run.steps.find((r) => r.name === gateStep.name)?.cachedFrom) ?? null;
+  let aliases: RunResult['aliases'] = null;
+  try {
+    if (registry.versions(modelName).length) {
+      const a = registry.aliases(modelName);
+      aliases = { champion: a.champion, challenger: a.challenger };
+    }
+  } catch {
+    aliases = null; // a bad model name or an unreadable registry was reported by the step that used it
+  }
+  const decision = readOut('gate', 'decision');
+  const registration = readOut('register', 'registration');
+  // Clean-up: the folders of ended runs that no cache entry points into (this run's, and those it reused, stay until the next run).
+  try {
+    const reused = run.steps.flatMap((s) => (s.cachedFrom ? [s.cachedFrom] : []));
+    const gc = collectWork(root, pipeline.name, { keep: [run.id, ...reused], cacheKeep: keepEntries });
+    if (gc.removed.length || gc.entriesDropped)
+      log(
+        `clean-up: removed the work folders of ${gc.removed.length} ended run(s) no cache entry points into${gc.entriesDropped ? `, dropped ${gc.entriesDropped} cache entr${gc.entriesDropped === 1 ? 'y' : 'ies'} (outputs gone, or beyond MLOPS_CACHE_KEEP=${keepEntries} per step)` : ''}`,
+      );
+  } catch (e) {
+    log(`warning: clean-up of ${workParent(root, pipeline.name)} skipped: ${(e as Error).message}`);
+  }
+  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision, registration, decisionFrom, aliases, root };
 }
 
 function fmtMs(ms: number): string {
@@ -259,7 +362,12 @@ function resolveInput(v: string, base: string, registry: LocalRegistry, s: Step,
       throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, (e as Error).message);
     }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, `the local runner reads local paths and models:/ URIs; ${JSON.stringify(v)} needs a managed pipeline service (see FORMAT.md).`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v))
+    throw new StepError(
+      'BAD_INPUT',
+      `steps.${s.name}.inputs.${k}`,
+      `the local runner reads local paths and models:/ URIs; ${JSON.stringify(v)} needs a managed pipeline service (see FORMAT.md).`,
+    );
   const p = path.resolve(base, v);
   if (!fs.existsSync(p)) throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, `input '${k}' of step '${s.name}': ${p} does not exist.`);
   return p;
@@ -276,21 +384,45 @@ function stepKey(s: Step, params: Record<string, unknown>, inputs: Record<string
   return sha({ uses: s.uses, runtime: runtimeVersion(), params, inputs: hashes, extra, outputs: s.outputs });
 }
 
-function cacheHit(file: string, key: string, outputs: Record<string, string>, s: Step, registry: LocalRegistry, modelName: string): boolean {
-  if (!fs.existsSync(file)) return false;
+/** A content-addressed cache entry. */
+interface CacheEntry {
+  readonly key: string;
+  readonly runId: string;
+  readonly outputs: Record<string, { path: string; sha256: string }>;
+  readonly metrics: Record<string, number>;
+  readonly summary: string | null;
+  readonly answer?: string | null;
+}
+
+/** The cache entry for `key` in `file`, or null (none, or not readable: a miss). */
+function readEntry(file: string, key: string): CacheEntry | null {
   try {
-    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { key: string; outputs: Record<string, { path: string; sha256: string }> };
-    if (c.key !== key) return false;
+    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheEntry;
+    return c && c.key === key && typeof c.runId === 'string' && c.outputs && typeof c.outputs === 'object' ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A cache entry if it can be used: every output it records still exists
+ * with the recorded hash (an output the pipeline names with an absolute path
+ * must be that path), and for a register step the version it registered is
+ * still in the registry; else null (a miss: the step runs again).
+ */
+function cacheHit(c: CacheEntry, outputs: Record<string, string>, s: Step, registry: LocalRegistry, modelName: string): CacheEntry | null {
+  try {
     for (const [name, p] of Object.entries(outputs)) {
       const rec = c.outputs[name];
-      if (!rec || rec.path !== p || !fs.existsSync(p) || hashPath(p) !== rec.sha256) return false;
+      const fixed = s.outputs?.[name] !== undefined && path.isAbsolute(s.outputs[name]!);
+      if (!rec || (fixed && rec.path !== p) || !fs.existsSync(rec.path) || hashPath(rec.path) !== rec.sha256) return null;
     }
     if (s.uses === 'register') {
-      const reg = JSON.parse(fs.readFileSync(outputs.registration!, 'utf8')) as { version: number; contentHash: string };
-      if (!registry.versions(modelName).some((v) => v.version === reg.version && v.contentHash === reg.contentHash)) return false;
+      const reg = JSON.parse(fs.readFileSync(c.outputs.registration!.path, 'utf8')) as { version: number; contentHash: string };
+      if (!registry.versions(modelName).some((v) => v.version === reg.version && v.contentHash === reg.contentHash)) return null;
     }
-    return true;
+    return c;
   } catch {
-    return false;
+    return null;
   }
 }

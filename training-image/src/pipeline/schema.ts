@@ -133,12 +133,22 @@ export function parsePipeline(text: string, source = '<pipeline>'): Pipeline {
   const issues: PipelineIssue[] = [];
   const names = new Map<string, number>();
   p.steps.forEach((s, i) => {
-    if (names.has(s.name)) issues.push({ code: 'DUPLICATE_STEP', path: `steps[${i}].name`, message: `step name ${JSON.stringify(s.name)} is already used by steps[${names.get(s.name)}]; give each step a unique name.` });
+    if (names.has(s.name))
+      issues.push({
+        code: 'DUPLICATE_STEP',
+        path: `steps[${i}].name`,
+        message: `step name ${JSON.stringify(s.name)} is already used by steps[${names.get(s.name)}]; give each step a unique name.`,
+      });
     else names.set(s.name, i);
   });
   p.steps.forEach((s, i) => {
     s.needs.forEach((n, j) => {
-      if (!names.has(n)) issues.push({ code: 'UNKNOWN_STEP', path: `steps[${i}].needs[${j}]`, message: `needs ${JSON.stringify(n)}, which is not a step; steps are ${[...names.keys()].join(', ')}.` });
+      if (!names.has(n))
+        issues.push({
+          code: 'UNKNOWN_STEP',
+          path: `steps[${i}].needs[${j}]`,
+          message: `needs ${JSON.stringify(n)}, which is not a step; steps are ${[...names.keys()].join(', ')}.`,
+        });
     });
     for (const field of ['inputs', 'params'] as const) {
       for (const [k, v] of Object.entries(s[field])) {
@@ -169,8 +179,10 @@ function valueAt(doc: unknown, p: readonly PropertyKey[]): unknown {
 function checkRef(ref: string, p: Pipeline, names: Map<string, number>, self: string): string | null {
   const parts = ref.split('.');
   const ok = 'use ${params.<name>}, ${inputs.<name>}, ${env.<NAME>} or ${steps.<step>.outputs.<output>}';
-  if (parts[0] === 'params' && parts.length === 2) return parts[1]! in p.params ? null : `\${${ref}}: pipeline parameter '${parts[1]}' is not defined under params (defined: ${Object.keys(p.params).join(', ') || 'none'}).`;
-  if (parts[0] === 'inputs' && parts.length === 2) return parts[1]! in p.inputs ? null : `\${${ref}}: pipeline input '${parts[1]}' is not defined under inputs (defined: ${Object.keys(p.inputs).join(', ') || 'none'}).`;
+  if (parts[0] === 'params' && parts.length === 2)
+    return parts[1]! in p.params ? null : `\${${ref}}: pipeline parameter '${parts[1]}' is not defined under params (defined: ${Object.keys(p.params).join(', ') || 'none'}).`;
+  if (parts[0] === 'inputs' && parts.length === 2)
+    return parts[1]! in p.inputs ? null : `\${${ref}}: pipeline input '${parts[1]}' is not defined under inputs (defined: ${Object.keys(p.inputs).join(', ') || 'none'}).`;
   if (parts[0] === 'env' && parts.length === 2) return null;
   if (parts[0] === 'steps' && parts.length === 4 && parts[2] === 'outputs') {
     const idx = names.get(parts[1]!);

@@ -14,7 +14,16 @@ import { STEP_FUNCTIONS, StepError } from './steps';
 
 /** What {@link runStep} reports: the outcome on success, `{code, path, message}` on failure. */
 export type StepRunResult =
-  | { readonly ok: true; readonly uses: StepKind; readonly step: string; readonly metrics: Record<string, number>; readonly summary: string | null; readonly answer?: string; readonly outputs: Record<string, string>; readonly ms: number }
+  | {
+      readonly ok: true;
+      readonly uses: StepKind;
+      readonly step: string;
+      readonly metrics: Record<string, number>;
+      readonly summary: string | null;
+      readonly answer?: string;
+      readonly outputs: Record<string, string>;
+      readonly ms: number;
+    }
   | { readonly ok: false; readonly uses: string; readonly step: string; readonly error: StepRunError };
 
 /** A failure: BAD_ARGUMENT (the command line: JSON, kind, output names) is a usage error (exit 2); anything else is the step's (exit 1). */
@@ -61,7 +70,8 @@ class ArgError extends Error {
 }
 
 const CLOUD = /^[a-z][a-z0-9+.-]*:\/\//i;
-const MOUNTS = 'a step reads and writes local paths: the service materialises its artifact URIs in the container (SageMaker ProcessingInput/ProcessingOutput under /opt/ml/processing/, Vertex AI through Cloud Storage FUSE under /gcs/<bucket>/, Azure ML by mounting or downloading the input and passing its path) and passes those paths';
+const MOUNTS =
+  'a step reads and writes local paths: the service materialises its artifact URIs in the container (SageMaker ProcessingInput/ProcessingOutput under /opt/ml/processing/, Vertex AI through Cloud Storage FUSE under /gcs/<bucket>/, Azure ML by mounting or downloading the input and passing its path) and passes those paths';
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
@@ -74,7 +84,10 @@ export function parseJsonOption(name: string, text: string | undefined): Record<
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ArgError(`--${name}`, `--${name} is not valid JSON (${(e as Error).message}); pass a JSON object, e.g. --${name} '${name === 'params' ? '{"testFraction":0.2}' : '{"data":"data.csv"}'}'.`);
+    throw new ArgError(
+      `--${name}`,
+      `--${name} is not valid JSON (${(e as Error).message}); pass a JSON object, e.g. --${name} '${name === 'params' ? '{"testFraction":0.2}' : '{"data":"data.csv"}'}'.`,
+    );
   }
   if (!isMap(v)) throw new ArgError(`--${name}`, `--${name} must be a JSON object (name → value); got ${JSON.stringify(v)?.slice(0, 80)}.`);
   return v;
@@ -111,8 +124,13 @@ export async function runStep(o: RunStepOptions): Promise<StepRunResult> {
   try {
     if (!(STEP_KINDS as readonly string[]).includes(o.uses)) throw new ArgError('--uses', `unknown step kind ${JSON.stringify(o.uses)}; the kinds are ${STEP_KINDS.join(', ')}.`);
     const uses = o.uses as StepKind;
-    if (uses === 'serve') throw new ArgError('--uses', "serve starts a long-running HTTP server, which is not a batch step: on a managed service the endpoint is deployed by the stacks (the runtime image's `mlops serve`), and score calls it.");
-    if (!/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name)) throw new ArgError('--name', `a step name must start with a letter and hold only letters, digits, '-' or '_'; got ${JSON.stringify(name)}.`);
+    if (uses === 'serve')
+      throw new ArgError(
+        '--uses',
+        "serve starts a long-running HTTP server, which is not a batch step: on a managed service the endpoint is deployed by the stacks (the runtime image's `mlops serve`), and score calls it.",
+      );
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(name))
+      throw new ArgError('--name', `a step name must start with a letter and hold only letters, digits, '-' or '_'; got ${JSON.stringify(name)}.`);
     const rawInputs = isMap(o.inputs) || o.inputs === undefined ? ((o.inputs as Record<string, unknown>) ?? {}) : null;
     if (!rawInputs) throw new ArgError('--inputs', '--inputs must be a JSON object (name → path or URI).');
     const rawParams = isMap(o.params) || o.params === undefined ? ((o.params as Record<string, unknown>) ?? {}) : null;
@@ -140,7 +158,8 @@ export async function runStep(o: RunStepOptions): Promise<StepRunResult> {
     for (const [k, v] of Object.entries(defaults)) outputs[k] ??= path.join(work, v);
     for (const v of Object.values(outputs)) fs.mkdirSync(path.dirname(v), { recursive: true });
     const modelName = o.model ?? env.MLOPS_MODEL_NAME;
-    if ((uses === 'gate' || uses === 'register') && !modelName) throw new ArgError('--model', `${uses} compares with and writes to a registry model; pass --model <name> (or set MLOPS_MODEL_NAME).`);
+    if ((uses === 'gate' || uses === 'register') && !modelName)
+      throw new ArgError('--model', `${uses} compares with and writes to a registry model; pass --model <name> (or set MLOPS_MODEL_NAME).`);
     const runId = `step-${new Date(t0).toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 15)}-${process.pid}`;
     const outcome = await STEP_FUNCTIONS[uses]({
       step: name,
@@ -155,12 +174,38 @@ export async function runStep(o: RunStepOptions): Promise<StepRunResult> {
       runId,
       log,
       onRunEnd: (fn) => closers.push(fn),
-      runInfo: () => ({ id: runId, pipeline: name, startedAt: new Date(t0).toISOString(), git: null, data: {}, params: rawParams, steps: [{ name, uses, status: 'running', ms: Date.now() - t0 }] }),
+      runInfo: () => ({
+        id: runId,
+        pipeline: name,
+        startedAt: new Date(t0).toISOString(),
+        git: null,
+        data: {},
+        params: rawParams,
+        steps: [{ name, uses, status: 'running', ms: Date.now() - t0 }],
+      }),
     });
-    return { ok: true, uses, step: name, metrics: outcome.metrics ?? {}, summary: outcome.summary ?? null, ...(outcome.answer ? { answer: outcome.answer } : {}), outputs, ms: Date.now() - t0 };
+    return {
+      ok: true,
+      uses,
+      step: name,
+      metrics: outcome.metrics ?? {},
+      summary: outcome.summary ?? null,
+      ...(outcome.answer ? { answer: outcome.answer } : {}),
+      outputs,
+      ms: Date.now() - t0,
+    };
   } catch (e) {
     const err = e as Error & { code?: unknown; path?: unknown };
-    const code = e instanceof ArgError ? e.code : e instanceof StepError ? e.code : err.name === 'DataError' ? 'DATA_INVALID' : typeof err.code === 'string' && /^[A-Z_]+$/.test(err.code) ? err.code : 'STEP_FAILED';
+    const code =
+      e instanceof ArgError
+        ? e.code
+        : e instanceof StepError
+          ? e.code
+          : err.name === 'DataError'
+            ? 'DATA_INVALID'
+            : typeof err.code === 'string' && /^[A-Z_]+$/.test(err.code)
+              ? err.code
+              : 'STEP_FAILED';
     const where = e instanceof ArgError ? e.path : typeof err.path === 'string' ? rewrite(err.path) : err.name === 'DataError' ? '--inputs' : '(step)';
     if (env.MLOPS_DEBUG && !(e instanceof ArgError)) log(err.stack ?? '');
     return { ok: false, uses: o.uses, step: name, error: { code, path: where, message: err.message ?? String(e) } };

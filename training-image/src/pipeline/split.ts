@@ -53,12 +53,17 @@ interface Rec {
   readonly eol: string;
 }
 
-const QUOTE = 34, COMMA = 44, CR = 13, LF = 10;
+const QUOTE = 34,
+  COMMA = 44,
+  CR = 13,
+  LF = 10;
 
 function scan(text: string, from: number): Rec[] {
   const recs: Rec[] = [];
   const n = text.length;
-  let i = from, start = from, fieldStart = true;
+  let i = from,
+    start = from,
+    fieldStart = true;
   while (i < n) {
     const ch = text.charCodeAt(i);
     if (fieldStart && ch === QUOTE) {
@@ -147,7 +152,8 @@ export function splitCsv(bytes: Buffer, o: CsvSplitOptions = {}): CsvSplitResult
   if (!(typeof frac === 'number' && frac > 0 && frac < 1)) throw new CsvSplitError('testFraction', `testFraction must be a number in (0, 1); got ${JSON.stringify(frac)}.`);
   const seed = o.seed ?? 0;
   if (!(Number.isInteger(seed) && seed >= 0)) throw new CsvSplitError('seed', `seed must be an integer ≥ 0; got ${JSON.stringify(seed)}.`);
-  if (o.stratify !== undefined && o.time !== undefined) throw new CsvSplitError('stratify', 'give either stratify (a class column, for classification) or time (a time column, for a time-ordered split), not both.');
+  if (o.stratify !== undefined && o.time !== undefined)
+    throw new CsvSplitError('stratify', 'give either stratify (a class column, for classification) or time (a time column, for a time-ordered split), not both.');
   const text = bytes.toString('latin1');
   const bom = text.startsWith('\xef\xbb\xbf') ? '\xef\xbb\xbf' : '';
   const recs = scan(text, bom.length);
@@ -172,7 +178,11 @@ export function splitCsv(bytes: Buffer, o: CsvSplitOptions = {}): CsvSplitResult
     const numeric = raw.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
     const t = raw.map((v, i) => {
       const x = numeric ? Number(v) : Date.parse(v.trim());
-      if (!Number.isFinite(x)) throw new CsvSplitError('time', `time column '${o.time}' has ${v.trim() === '' ? 'an empty value' : `the value ${JSON.stringify(utf8(v))}, neither a number nor a date,`} in data row ${i + 1}.`);
+      if (!Number.isFinite(x))
+        throw new CsvSplitError(
+          'time',
+          `time column '${o.time}' has ${v.trim() === '' ? 'an empty value' : `the value ${JSON.stringify(utf8(v))}, neither a number nor a date,`} in data row ${i + 1}.`,
+        );
       return x;
     });
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
@@ -190,7 +200,8 @@ export function splitCsv(bytes: Buffer, o: CsvSplitOptions = {}): CsvSplitResult
     for (const i of test) inTest[i] = 1;
     classes = Object.fromEntries(labels.map((l) => [utf8(l), { train: 0, test: 0 }]));
     raw.forEach((v, i) => classes![utf8(v)]![inTest[i] ? 'test' : 'train']++);
-    if (!test.length || test.length === n) throw new CsvSplitError('testFraction', `testFraction ${frac} leaves ${test.length ? 'no training rows' : 'no test rows'} after stratifying ${n} rows by '${o.stratify}'.`);
+    if (!test.length || test.length === n)
+      throw new CsvSplitError('testFraction', `testFraction ${frac} leaves ${test.length ? 'no training rows' : 'no test rows'} after stratifying ${n} rows by '${o.stratify}'.`);
   } else {
     test = trainTestSplit(n, frac, { seed }).test;
     if (test.length === n) throw new CsvSplitError('testFraction', `testFraction ${frac} leaves no training rows out of ${n}.`);
@@ -207,5 +218,14 @@ export function splitCsv(bytes: Buffer, o: CsvSplitOptions = {}): CsvSplitResult
     });
     return Buffer.from(s, 'latin1');
   };
-  return { train: write(0), test: write(1), rows: n, trainRows: n - test.length, testRows: test.length, method, ...(classes ? { classes } : {}), ...(timeRange ? { timeRange } : {}) };
+  return {
+    train: write(0),
+    test: write(1),
+    rows: n,
+    trainRows: n - test.length,
+    testRows: test.length,
+    method,
+    ...(classes ? { classes } : {}),
+    ...(timeRange ? { timeRange } : {}),
+  };
 }

@@ -1,66 +1,34 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir, writeModelDir, fileSha256 } from '../artifacts/modeldir';
+import { fileSha256, modelContentHash, readModelDir } from '../artifacts/modeldir';
 import { commit } from '../core/job';
-import { checkContract, contractCategoricals, loadContract } from '../data/contract';
+import { previewJson } from '../core/preview';
+import { fmt } from '../core/text';
+import { checkContract, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
 import { Frame } from '../data/frame';
-import { encodeTarget } from '../features/target';
-import { loadData } from '../cli/data';
+import { FeatureConfig } from '../features/pipeline';
+import { encodeTarget, TASKS } from '../features/target';
+import { loadData } from '../data/load';
+import { AGGREGATIONS, RESAMPLE_PERIODS } from '../data/series';
+import { notDefinedText } from '../eval/metrics';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
-import { trainModel } from '../models/train';
+import { writeTrainedModelDir } from '../models/save';
+import { TRAIN_BOUNDS, TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
+import { DEFAULT_SAMPLER, Sampler } from '../eval/search';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '../registry/gate';
 import { copyDir } from '../registry/fsutil';
-import { flatMetrics, LocalRegistry, ModelVersion } from '../registry/registry';
+import { flatMetrics, LocalRegistry, ModelVersion, notDefinedMetrics } from '../registry/registry';
+import { StepContext, StepError, StepOutcome } from './context';
 import { StepKind } from './schema';
 import { CsvSplitError, CsvSplitResult, splitCsv } from './split';
-import { thresholdCurve, thresholdPoint } from './threshold';
+import { thresholdCurve, thresholdPoint } from '../eval/threshold';
 
-export { thresholdCurve, thresholdPoint } from './threshold';
-
-/** A step failure: `{code, path, message}` (path names the step field, e.g. `steps.train.params.target`). */
-export class StepError extends Error {
-  constructor(
-    /** Stable code: BAD_PARAM, BAD_INPUT, DATA_INVALID, GATE_REJECTED, SERVE_UNAVAILABLE, SCORE_FAILED, STEP_FAILED. */
-    public readonly code: 'BAD_PARAM' | 'BAD_INPUT' | 'DATA_INVALID' | 'GATE_REJECTED' | 'SERVE_UNAVAILABLE' | 'SCORE_FAILED' | 'STEP_FAILED',
-    /** The step field concerned. */
-    public readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}
-
-/** What a step gets: resolved inputs (local paths), params (plain data), output paths, and run services. */
-export interface StepContext {
-  readonly step: string;
-  readonly uses: StepKind;
-  readonly inputs: Readonly<Record<string, string | readonly string[]>>;
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly outputs: Readonly<Record<string, string>>;
-  /** Registry model name of the pipeline. */
-  readonly modelName: string;
-  readonly registry: LocalRegistry;
-  readonly runId: string;
-  readonly log: (line: string) => void;
-  /** Registers a clean-up run at the end of the pipeline run (e.g. stopping a server). */
-  readonly onRunEnd: (fn: () => Promise<void>) => void;
-  /** The run so far (for the report step). */
-  readonly runInfo: () => Record<string, unknown>;
-}
-
-/** What a step returns. */
-export interface StepOutcome {
-  /** Numeric metrics, recorded as `<step>.<name>` in the run. */
-  readonly metrics?: Record<string, number>;
-  /** One line for the progress log. */
-  readonly summary?: string;
-  /** The answer sentence, when the step produced one. */
-  readonly answer?: string;
-}
+export { StepError } from './context';
+export { modelContentHash } from '../artifacts/modeldir';
+export type { StepContext, StepOutcome } from './context';
 
 type StepFn = (c: StepContext) => Promise<StepOutcome>;
 
@@ -71,7 +39,8 @@ function p(c: StepContext, name: string): string {
 function input(c: StepContext, name: string, required = true): string | undefined {
   const v = c.inputs[name];
   if (v === undefined) {
-    if (required) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `step '${c.step}' (${c.uses}) needs input '${name}'; add inputs: {${name}: <path>} (see FORMAT.md).`);
+    if (required)
+      throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `step '${c.step}' (${c.uses}) needs input '${name}'; add inputs: {${name}: <path>} (see FORMAT.md).`);
     return undefined;
   }
   if (Array.isArray(v)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.${name}`, `input '${name}' of step '${c.step}' must be one path, not a list.`);
@@ -94,7 +63,11 @@ function num(c: StepContext, name: string, o: { integer?: boolean; min?: number;
   const v = c.params[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (o.integer && !Number.isInteger(v)) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) {
-    throw new StepError('BAD_PARAM', p(c, name), `params.${name} of step '${c.step}' must be ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}. Got ${JSON.stringify(v)}.`);
+    throw new StepError(
+      'BAD_PARAM',
+      p(c, name),
+      `params.${name} of step '${c.step}' must be ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}. Got ${JSON.stringify(v)}.`,
+    );
   }
   return v;
 }
@@ -130,7 +103,14 @@ const validate: StepFn = async (c) => {
   writeJson(c.outputs.report!, { ...rep, columns: table.header.length, sha256: fileSha256(data) });
   const fail = c.params.failOnError !== false;
   if (!rep.ok && fail) {
-    throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${data} breaks the contract: ${rep.total} violation(s), e.g. ${rep.violations.slice(0, 3).map((v) => `[${v.code}] ${v.message}`).join('; ')}. Fix the data or the contract (report: ${c.outputs.report}).`);
+    throw new StepError(
+      'DATA_INVALID',
+      `steps.${c.step}.inputs.data`,
+      `${data} breaks the contract: ${rep.total} violation(s), e.g. ${rep.violations
+        .slice(0, 3)
+        .map((v) => `[${v.code}] ${v.message}`)
+        .join('; ')}. Fix the data or the contract (report: ${c.outputs.report}).`,
+    );
   }
   return { metrics: { rows: rep.rows, violations: rep.total }, summary: `${rep.rows} rows, ${rep.total} violation(s)` };
 };
@@ -151,10 +131,18 @@ const split: StepFn = async (c) => {
   try {
     r = splitCsv(bytes, { testFraction, seed, ...(stratify !== undefined ? { stratify } : {}), ...(time !== undefined ? { time } : {}) });
   } catch (e) {
-    if (e instanceof CsvSplitError) throw new StepError(e.field === 'data' ? 'BAD_INPUT' : 'BAD_PARAM', e.field === 'data' ? `steps.${c.step}.inputs.data` : p(c, e.field), `${e.field === 'data' ? `${data}: ` : `params.${e.field} of step '${c.step}': `}${e.message}`);
+    if (e instanceof CsvSplitError)
+      throw new StepError(
+        e.field === 'data' ? 'BAD_INPUT' : 'BAD_PARAM',
+        e.field === 'data' ? `steps.${c.step}.inputs.data` : p(c, e.field),
+        `${e.field === 'data' ? `${data}: ` : `params.${e.field} of step '${c.step}': `}${e.message}`,
+      );
     throw e;
   }
-  for (const [name, buf] of [['train', r.train], ['test', r.test]] as const) {
+  for (const [name, buf] of [
+    ['train', r.train],
+    ['test', r.test],
+  ] as const) {
     fs.mkdirSync(path.dirname(c.outputs[name]!), { recursive: true });
     fs.writeFileSync(c.outputs[name]!, buf);
   }
@@ -162,7 +150,9 @@ const split: StepFn = async (c) => {
     r.method === 'time-ordered'
       ? `time-ordered by '${time}': train ${r.timeRange!.train?.join(' … ')}, test ${r.timeRange!.test.join(' … ')}`
       : r.method === 'stratified'
-        ? `stratified by '${stratify}' (${Object.entries(r.classes!).map(([k, v]) => `${k} ${v.train}/${v.test}`).join(', ')}), seed ${seed}`
+        ? `stratified by '${stratify}' (${Object.entries(r.classes!)
+            .map(([k, v]) => `${k} ${v.train}/${v.test}`)
+            .join(', ')}), seed ${seed}`
         : `random, seed ${seed}`;
   return { metrics: { rows: r.rows, train_rows: r.trainRows, test_rows: r.testRows }, summary: `${r.rows} rows → train ${r.trainRows}, test ${r.testRows} (${how})` };
 };
@@ -171,42 +161,45 @@ const train: StepFn = async (c) => {
   const dataPath = input(c, 'data')!;
   const contractPath = input(c, 'contract', false);
   const loaded = loadData(dataPath, contractPath);
-  if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
+  if (!loaded.frame)
+    throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
   const target = str(c, 'target') ?? loaded.contract?.target;
   if (!target) throw new StepError('BAD_PARAM', p(c, 'target'), `step '${c.step}' needs params.target (the label column) or a target in the contract.`);
-  const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? 'auto';
-  const features = { ...(obj(c, 'features') ?? {}) } as Record<string, unknown>;
-  if (loaded.contract) features.categorical = [...new Set([...((features.categorical as string[]) ?? []), ...contractCategoricals(loaded.contract).filter((x) => x !== target)])];
+  const model = choice<ModelName>(c, 'model', MODEL_NAMES) ?? TRAIN_DEFAULTS.model;
+  const features = trainingFeatures((obj(c, 'features') ?? {}) as FeatureConfig, loaded.contract, target);
   const tune = obj(c, 'tune');
-  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? 0;
+  const seed = num(c, 'seed', { integer: true, min: 0 }) ?? TRAIN_DEFAULTS.seed;
+  const tuneOpts = tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as Sampler | undefined) ?? DEFAULT_SAMPLER } : undefined;
   const result = trainModel({
     frame: loaded.frame,
     target,
-    task: choice(c, 'task', ['regression', 'classification'] as const),
+    task: choice(c, 'task', TASKS),
     model,
     params: obj(c, 'params') ?? {},
     seed,
-    features: features as never,
-    holdout: num(c, 'holdout', { min: 0, max: 0.9 }),
-    tune: tune ? { trials: Number(tune.trials ?? 20), sampler: (tune.sampler as 'random' | 'tpe') ?? 'tpe' } : undefined,
+    features,
+    holdout: num(c, 'holdout', TRAIN_BOUNDS.holdout),
+    tune: tuneOpts,
     log: (l) => c.log(`  ${l}`),
   });
   const tr = result.trained;
-  writeModelDir(c.outputs.model!, {
-    model: result.model,
-    estimator: tr.estimator.name,
-    task: tr.task,
+  writeTrainedModelDir(c.outputs.model!, result, {
     target,
-    modelJson: tr.estimator.toJSON(),
-    transforms: { features: tr.pipeline.toJSON(), target: tr.target },
-    ...(loaded.contractText !== null ? { contractYaml: loaded.contractText } : {}),
-    metrics: { ...result.metrics, seed, timings: result.timings, ...(result.candidates.length ? { candidates: result.candidates } : {}) },
-    featureImportance: result.importance,
-    fingerprint: { sha256: fileSha256(dataPath), rows: loaded.frame.rows, cols: loaded.frame.names.length, source: dataPath },
-    ...(result.search ? { extra: { 'tuning.json': { sampler: tune?.sampler ?? 'tpe', trials: result.search.trials, best: result.search.best } } } : {}),
+    seed,
+    data: dataPath,
+    rows: loaded.frame.rows,
+    cols: loaded.frame.names.length,
+    contractText: loaded.contractText,
+    tune: tuneOpts,
   });
   const m = flatMetrics(result.metrics);
-  return { metrics: m, summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m).filter(([k]) => k in METRIC_DIRECTIONS).map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}` };
+  return {
+    metrics: m,
+    summary: `${result.model} for ${tr.task} of '${target}'; holdout ${Object.entries(m)
+      .filter(([k]) => k in METRIC_DIRECTIONS)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ')}`,
+  };
 };
 
 const forecast: StepFn = async (c) => {
@@ -215,15 +208,18 @@ const forecast: StepFn = async (c) => {
     out: c.outputs.model!,
     time: str(c, 'time', true),
     value: str(c, 'value', true),
-    resample: choice(c, 'resample', ['hour', 'day', 'week', 'month'] as const) ?? null,
-    agg: choice(c, 'agg', ['mean', 'max', 'min', 'sum'] as const),
+    resample: choice(c, 'resample', RESAMPLE_PERIODS) ?? null,
+    agg: choice(c, 'agg', AGGREGATIONS),
     forecaster: obj(c, 'forecaster') as never,
     seed: num(c, 'seed', { integer: true, min: 0 }),
     horizon: num(c, 'horizon', { integer: true, min: 1 }),
     log: (l) => c.log(`  ${l}`),
   });
   const bt = r.model.backtest;
-  return { metrics: { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage, points: r.model.history.times.length }, summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmtN(bt.rmse)}` };
+  return {
+    metrics: { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage, points: r.model.history.times.length },
+    summary: `${r.model.forecaster.model} on ${r.model.history.times.length} points; backtest RMSE ${fmt(bt.rmse)}${bt.mape === null ? `; mape not defined: ${bt.notDefined.mape}` : ''}`,
+  };
 };
 
 const evaluate: StepFn = async (c) => {
@@ -241,9 +237,17 @@ const evaluate: StepFn = async (c) => {
     if (threshold !== undefined) {
       const { transformerAnswer } = await import('../report/answer');
       const { recentPeak } = await import('../report/series');
-      answer = transformerAnswer({ rating: threshold, crossing: ex && (ex.date !== null || ex.upper !== null || ex.lower !== null) ? ex : null, horizonEnd: fc.times[fc.times.length - 1]!, backtest: bt, unit: str(c, 'unit'), intervalWidth: m.forecaster.getParams().intervalWidth, recentPeak: recentPeak(m.history.values) });
+      answer = transformerAnswer({
+        rating: threshold,
+        crossing: ex && (ex.date !== null || ex.upper !== null || ex.lower !== null) ? ex : null,
+        horizonEnd: fc.times[fc.times.length - 1]!,
+        backtest: bt,
+        unit: str(c, 'unit'),
+        intervalWidth: m.forecaster.getParams().intervalWidth,
+        recentPeak: recentPeak(m.history.values),
+      });
     }
-    const metrics = { rmse: bt.rmse, mae: bt.mae, mape: bt.mape, coverage: bt.coverage };
+    const metrics = { rmse: bt.rmse, mae: bt.mae, ...(bt.mape !== null ? { mape: bt.mape } : {}), coverage: bt.coverage };
     writeJson(c.outputs.metrics!, {
       task: 'forecast',
       metrics,
@@ -254,7 +258,11 @@ const evaluate: StepFn = async (c) => {
       crossing: ex ? { date: iso(ex.date), lower: iso(ex.lower), upper: iso(ex.upper) } : null,
       answer: answer ?? null,
     });
-    return { metrics, summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmtN(bt.rmse)}`, ...(answer ? { answer } : {}) };
+    return {
+      metrics,
+      summary: threshold !== undefined ? `crossing of ${threshold}: ${ex?.date ? iso(ex.date)!.slice(0, 10) : 'none within the horizon'}` : `backtest RMSE ${fmt(bt.rmse)}`,
+      ...(answer ? { answer } : {}),
+    };
   }
   const { model } = TrainedModel.load(dir);
   const dataPath = input(c, 'data', false);
@@ -263,14 +271,18 @@ const evaluate: StepFn = async (c) => {
   let classification: unknown = null;
   let decisionThreshold: unknown = null;
   let rows: number | null = null;
+  let notDefined: Readonly<Record<string, string>> = {};
   const notes: string[] = [];
   if (dataPath) {
     const loaded = loadData(dataPath, contractPath);
-    if (!loaded.frame) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
+    if (!loaded.frame)
+      throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${dataPath} breaks the contract (${loaded.report!.total} violations); run a validate step to see them.`);
     const frame = loaded.frame as Frame;
-    if (!frame.names.includes(model.target.column)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `${dataPath} has no target column '${model.target.column}'; evaluate needs labelled data.`);
+    if (!frame.names.includes(model.target.column))
+      throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `${dataPath} has no target column '${model.target.column}'; evaluate needs labelled data.`);
     rows = frame.rows;
-    metrics = model.evaluate(frame);
+    ({ metrics, notDefined } = model.evaluateScores(frame));
+    for (const [k, why] of Object.entries(notDefined)) notes.push(`${k} not defined: ${why}`);
     if (model.task === 'classification' && model.target.labels && model.target.labels.length === 2) {
       // The decision threshold comes from training (chosen on its internal holdout); it is never chosen on the data evaluated here.
       const y = encodeTarget(frame.column(model.target.column), model.target);
@@ -287,18 +299,34 @@ const evaluate: StepFn = async (c) => {
         curve: { thresholds: curve.thresholds, precision: curve.precision, recall: curve.recall, f1: curve.f1 },
         confusion: { labels: [...model.target.labels], matrix: at.confusion },
       };
-      decisionThreshold = { value: t, source: stored ? 'training holdout' : 'default', holdout: stored, evaluated: { rows: frame.rows, f1: at.f1, precision: at.precision, recall: at.recall } };
+      decisionThreshold = {
+        value: t,
+        source: stored ? 'training holdout' : 'default',
+        holdout: stored,
+        evaluated: { rows: frame.rows, f1: at.f1, precision: at.precision, recall: at.recall },
+      };
       metrics = { ...metrics, threshold: t, f1_at_threshold: at.f1, precision_at_threshold: at.precision, recall_at_threshold: at.recall };
       notes.push(
         stored
-          ? `threshold ${t} chosen on the training holdout (F1 there ${stored.f1 === undefined ? 'n/a' : fmtN(stored.f1)})`
+          ? `threshold ${t} chosen on the training holdout (F1 there ${stored.f1 === undefined ? 'n/a' : fmt(stored.f1)})`
           : `no decision threshold stored by training (trained without a holdout, or by an older runtime): F1/precision/recall at the default 0.5`,
       );
     }
   } else metrics = flatMetrics(d.metrics);
-  writeJson(c.outputs.metrics!, { task: model.task, metrics, data: dataPath ?? null, rows, decisionThreshold, classification });
+  writeJson(c.outputs.metrics!, {
+    task: model.task,
+    metrics,
+    ...(Object.keys(notDefined).length ? { notDefined } : {}),
+    data: dataPath ?? null,
+    rows,
+    decisionThreshold,
+    classification,
+  });
   const shown = Object.entries(metrics).filter(([k]) => k in METRIC_DIRECTIONS || ['threshold', 'f1_at_threshold', 'precision_at_threshold', 'recall_at_threshold'].includes(k));
-  return { metrics, summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmtN(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}` };
+  return {
+    metrics,
+    summary: `${dataPath ? `on ${path.basename(dataPath)} (${rows} rows)` : "the model's holdout metrics"}: ${shown.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}`,
+  };
 };
 
 /** The decision threshold training stored in the model's metrics (`decisionThreshold`, chosen on its holdout), or null. */
@@ -306,7 +334,13 @@ export function storedThreshold(metrics: unknown): { value: number; f1?: number;
   const t = (metrics as { decisionThreshold?: Record<string, unknown> } | null)?.decisionThreshold;
   if (!t || typeof t.value !== 'number' || !(t.value >= 0 && t.value <= 1)) return null;
   const n = (k: string): number | undefined => (typeof t[k] === 'number' ? (t[k] as number) : undefined);
-  return { value: t.value, ...(n('f1') !== undefined ? { f1: n('f1') } : {}), ...(n('precision') !== undefined ? { precision: n('precision') } : {}), ...(n('recall') !== undefined ? { recall: n('recall') } : {}), ...(n('rows') !== undefined ? { rows: n('rows') } : {}) };
+  return {
+    value: t.value,
+    ...(n('f1') !== undefined ? { f1: n('f1') } : {}),
+    ...(n('precision') !== undefined ? { precision: n('precision') } : {}),
+    ...(n('recall') !== undefined ? { recall: n('recall') } : {}),
+    ...(n('rows') !== undefined ? { rows: n('rows') } : {}),
+  };
 }
 
 function metricsOf(modelDir: string, metricsFile?: string): Record<string, number> {
@@ -322,13 +356,21 @@ const select: StepFn = async (c) => {
   const direction = choice(c, 'direction', ['minimize', 'maximize'] as const) ?? METRIC_DIRECTIONS[metric];
   if (!direction) throw new StepError('BAD_PARAM', p(c, 'direction'), `metric '${metric}' has no known direction; add direction: minimize or maximize.`);
   const scored = cands.map((dir) => ({ dir, model: readModelDir(dir).manifest.model, value: metricsOf(dir)[metric] ?? null }));
+  // A candidate whose metric is not defined (MAPE with zero targets) cannot be ranked by it: say so rather than pass it over.
+  for (const s of scored) {
+    const nd = s.value === null ? notDefinedMetrics(readModelDir(s.dir).metrics)[metric] : undefined;
+    if (nd) throw new StepError('BAD_PARAM', p(c, 'metric'), `cannot select by '${metric}': for candidate ${s.model} (${s.dir}), ${notDefinedText(metric, nd.why, nd.on)}.`);
+  }
   const ok = scored.filter((s) => s.value !== null);
   if (!ok.length) throw new StepError('BAD_PARAM', p(c, 'metric'), `no candidate has metric '${metric}'; candidates have ${Object.keys(metricsOf(cands[0]!)).join(', ')}.`);
   const best = ok.sort((a, b) => (direction === 'minimize' ? a.value! - b.value! : b.value! - a.value!))[0]!;
   fs.rmSync(c.outputs.model!, { recursive: true, force: true });
   copyDir(best.dir, c.outputs.model!);
   writeJson(c.outputs.selection!, { metric, direction, chosen: best, candidates: scored });
-  return { metrics: { [metric]: best.value! }, summary: `chose ${best.model} (${metric} ${fmtN(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmtN(s.value)}`).join(', ')}` };
+  return {
+    metrics: { [metric]: best.value! },
+    summary: `chose ${best.model} (${metric} ${fmt(best.value!)}) among ${scored.map((s) => `${s.model} ${s.value === null ? 'n/a' : fmt(s.value)}`).join(', ')}`,
+  };
 };
 
 /** The champion a challenger is compared with: the current champion, or, when the challenger already is the champion, the one it replaced. */
@@ -341,14 +383,7 @@ export function referenceChampion(reg: LocalRegistry, name: string, challengerHa
   if (!champ || champ.contentHash !== challengerHash) return champ;
   const i = s.lineage.lastIndexOf(champ.version);
   const prev = i > 0 ? s.lineage[i - 1]! : null;
-  return prev === null ? null : vs.find((v) => v.version === prev) ?? null;
-}
-
-/** Content hash of a model directory as the registry computes it. */
-export function modelContentHash(dir: string): string {
-  const { createHash } = require('crypto') as typeof import('crypto');
-  const files = readModelDir(dir).manifest.files;
-  return createHash('sha256').update(JSON.stringify(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+  return prev === null ? null : (vs.find((v) => v.version === prev) ?? null);
 }
 
 const gate: StepFn = async (c) => {
@@ -359,9 +394,22 @@ const gate: StepFn = async (c) => {
   } catch (e) {
     throw new StepError('BAD_PARAM', `steps.${c.step}.${(e as { path: string }).path}`, (e as Error).message);
   }
-  const challenger = metricsOf(dir, input(c, 'metrics', false));
-  const champ = referenceChampion(c.registry, c.modelName, modelContentHash(dir));
-  const decision: GateDecision = gateDecision(config, challenger, champ ? { metrics: champ.metrics, version: champ.version } : null);
+  const metricsFile = input(c, 'metrics', false);
+  const challenger = metricsOf(dir, metricsFile);
+  // Why a metric is missing: from the evaluated data when an evaluate step's file says so, else from the model's own holdout or backtest.
+  const notDefined = { ...notDefinedMetrics(readModelDir(dir).metrics), ...(metricsFile ? notDefinedMetrics(readJson(metricsFile)) : {}) };
+  const hash = modelContentHash(dir);
+  const champ = referenceChampion(c.registry, c.modelName, hash);
+  const current = c.registry.versions(c.modelName).length ? c.registry.resolveAlias(c.modelName, 'champion') : null;
+  const isChampion = current !== null && current.contentHash === hash;
+  const decision: GateDecision = gateDecision(
+    config,
+    challenger,
+    champ ? { metrics: champ.metrics, version: champ.version } : null,
+    isChampion ? current.version : null,
+    isChampion,
+    notDefined,
+  );
   writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
   if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
   return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };
@@ -372,12 +420,15 @@ const register: StepFn = async (c) => {
   const decisionFile = input(c, 'decision', false);
   const decision = decisionFile ? (readJson(decisionFile) as GateDecision) : null;
   const promote = c.params.promote ?? 'auto';
-  if (promote !== 'auto' && promote !== true && promote !== false) throw new StepError('BAD_PARAM', p(c, 'promote'), `params.promote must be auto, true or false. Got ${JSON.stringify(promote)}.`);
+  if (promote !== 'auto' && promote !== true && promote !== false)
+    throw new StepError('BAD_PARAM', p(c, 'promote'), `params.promote must be auto, true or false. Got ${JSON.stringify(promote)}.`);
   const extra = decision ? (decision as unknown as { challengerMetrics?: Record<string, number> }).challengerMetrics : undefined;
   const should = promote === true || (promote === 'auto' && decision !== null && decision.passed);
   // Registration and promotion are one step for a stop (SIGTERM): it waits until both are done.
+  // The version records the run that trained the model: when the train step was cached, the earlier run its model comes from.
+  const trainedBy = c.inputRuns?.model ?? c.runId;
   const { version, created, before } = commit(`registration of ${c.modelName}`, () => {
-    const r = c.registry.register(c.modelName, dir, { metrics: extra, runId: c.runId, decision });
+    const r = c.registry.register(c.modelName, dir, { metrics: extra, runId: trainedBy, registeredBy: c.runId, decision });
     const champion = c.registry.aliases(c.modelName).champion;
     if (should) c.registry.promote(c.modelName, r.version.version, decision ? `gate passed: ${decision.reasons[0] ?? ''}` : 'promoted by pipeline (promote: true)');
     return { ...r, before: champion };
@@ -385,7 +436,18 @@ const register: StepFn = async (c) => {
   const after = c.registry.aliases(c.modelName);
   const promoted = should && after.champion === version.version;
   const aliases = (['champion', 'challenger'] as const).filter((a) => after[a] === version.version);
-  writeJson(c.outputs.registration!, { name: c.modelName, version: version.version, created, promoted, previousChampion: before, champion: after.champion, aliases, contentHash: version.contentHash });
+  writeJson(c.outputs.registration!, {
+    name: c.modelName,
+    version: version.version,
+    created,
+    promoted,
+    previousChampion: before,
+    champion: after.champion,
+    aliases,
+    contentHash: version.contentHash,
+    trainedBy: version.runId,
+    registeredBy: version.registeredBy ?? null,
+  });
   return {
     metrics: { version: version.version, promoted: promoted ? 1 : 0 },
     summary: `${c.modelName} v${version.version}${created ? ' registered' : ' (already registered)'}; ${promoted ? (before === version.version ? 'already champion' : `promoted to champion${before ? ` (was v${before})` : ''}`) : `not promoted; champion stays ${after.champion === null ? 'none' : `v${after.champion}`}`}`,
@@ -418,9 +480,11 @@ const score: StepFn = async (c) => {
   const ep = readJson(input(c, 'endpoint')!) as { url: string };
   const route = str(c, 'path') ?? '/invocations';
   const body = c.params.request;
-  if (body === undefined) throw new StepError('BAD_PARAM', p(c, 'request'), `step '${c.step}' needs params.request: the JSON body to send, e.g. {instances: [{date: "2018-09-01"}]}.`);
+  if (body === undefined)
+    throw new StepError('BAD_PARAM', p(c, 'request'), `step '${c.step}' needs params.request: the JSON body to send, e.g. {instances: [{date: "2018-09-01"}]}.`);
   const url = new URL(route, ep.url);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.endpoint`, `the local runner scores loopback endpoints only; got ${url.host}.`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.endpoint`, `the local runner scores loopback endpoints only; got ${url.host}.`);
   const t = Date.now();
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
@@ -431,8 +495,9 @@ const score: StepFn = async (c) => {
     json = text;
   }
   writeJson(c.outputs.response!, { url: url.toString(), status: res.status, ms: Date.now() - t, request: body, response: json });
-  if (!res.ok) throw new StepError('SCORE_FAILED', `steps.${c.step}.params.request`, `POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
-  return { metrics: { status: res.status, latency_ms: Date.now() - t }, summary: `POST ${url.pathname} → ${res.status} in ${Date.now() - t} ms: ${text.slice(0, 160)}` };
+  // Shown shortened, as valid JSON (whole values only).
+  if (!res.ok) throw new StepError('SCORE_FAILED', `steps.${c.step}.params.request`, `POST ${url} answered ${res.status}: ${previewJson(json, 300)}`);
+  return { metrics: { status: res.status, latency_ms: Date.now() - t }, summary: `POST ${url.pathname} → ${res.status} in ${Date.now() - t} ms: ${previewJson(json, 160)}` };
 };
 
 const report: StepFn = async (c) => {
@@ -445,8 +510,3 @@ const report: StepFn = async (c) => {
 
 /** The implementation of each step kind. */
 export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, train, forecast, evaluate, select, gate, register, serve, score, report };
-
-/** Formats a number for progress lines. */
-export function fmtN(v: number): string {
-  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
-}

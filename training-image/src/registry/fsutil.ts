@@ -2,40 +2,8 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** Writes a file atomically: temp file in the same directory, fsync, rename over the target, fsync the directory. `beforeRename` is a test hook. */
-export function writeFileAtomic(file: string, content: string, beforeRename?: (tmp: string) => void): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    if (beforeRename) beforeRename(tmp);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
-}
-
-/** fsyncs a directory so a rename in it is durable (best effort where the platform refuses). */
-export function fsyncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    /* not supported on this platform */
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
-}
+/** Re-exported for callers that import it from here; its home is core/atomic.ts. */
+export { writeFileAtomic } from '../core/atomic';
 
 /** sha256 of a file, or of a directory (sorted relative paths and file hashes, dot-temp files excluded). */
 export function hashPath(p: string): string {
@@ -45,7 +13,8 @@ export function hashPath(p: string): string {
   const walk = (d: string, rel: string): void => {
     for (const name of fs.readdirSync(d).sort()) {
       if (name.startsWith('.') && name.includes('.tmp-')) continue;
-      const full = path.join(d, name), r = rel ? `${rel}/${name}` : name;
+      const full = path.join(d, name),
+        r = rel ? `${rel}/${name}` : name;
       const s = fs.statSync(full);
       if (s.isDirectory()) walk(full, r);
       else h.update(`${r}\0${createHash('sha256').update(fs.readFileSync(full)).digest('hex')}\n`);

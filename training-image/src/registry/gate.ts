@@ -1,4 +1,5 @@
-import { GREATER_IS_BETTER, MetricName } from '../eval/metrics';
+import { GREATER_IS_BETTER, MetricName, notDefinedText } from '../eval/metrics';
+import type { NotDefined } from './registry';
 
 /** Optimisation direction of a metric. */
 export type Direction = 'minimize' | 'maximize';
@@ -53,17 +54,26 @@ export class GateConfigError extends Error {
 
 /** Checks a gate configuration; throws {@link GateConfigError} naming the field, the value and the fix. */
 export function checkGateConfig(c: Record<string, unknown>): GateConfig {
-  if (typeof c.metric !== 'string' || !c.metric) throw new GateConfigError('params.metric', `the gate needs the metric to compare, e.g. metric: rmse. Got ${JSON.stringify(c.metric)}.`);
-  if (c.direction !== undefined && c.direction !== 'minimize' && c.direction !== 'maximize') throw new GateConfigError('params.direction', `must be minimize or maximize. Got ${JSON.stringify(c.direction)}.`);
-  if (c.direction === undefined && !METRIC_DIRECTIONS[c.metric]) throw new GateConfigError('params.direction', `metric '${c.metric}' has no known direction; add direction: minimize or maximize (known metrics: ${Object.keys(METRIC_DIRECTIONS).join(', ')}).`);
+  if (typeof c.metric !== 'string' || !c.metric)
+    throw new GateConfigError('params.metric', `the gate needs the metric to compare, e.g. metric: rmse. Got ${JSON.stringify(c.metric)}.`);
+  if (c.direction !== undefined && c.direction !== 'minimize' && c.direction !== 'maximize')
+    throw new GateConfigError('params.direction', `must be minimize or maximize. Got ${JSON.stringify(c.direction)}.`);
+  if (c.direction === undefined && !METRIC_DIRECTIONS[c.metric])
+    throw new GateConfigError(
+      'params.direction',
+      `metric '${c.metric}' has no known direction; add direction: minimize or maximize (known metrics: ${Object.keys(METRIC_DIRECTIONS).join(', ')}).`,
+    );
   for (const k of ['margin', 'relativeMargin'] as const) {
-    if (c[k] !== undefined && (typeof c[k] !== 'number' || !Number.isFinite(c[k] as number) || (c[k] as number) < 0)) throw new GateConfigError(`params.${k}`, `must be a number ≥ 0. Got ${JSON.stringify(c[k])}.`);
+    if (c[k] !== undefined && (typeof c[k] !== 'number' || !Number.isFinite(c[k] as number) || (c[k] as number) < 0))
+      throw new GateConfigError(`params.${k}`, `must be a number ≥ 0. Got ${JSON.stringify(c[k])}.`);
   }
   const th = c.thresholds;
   if (th !== undefined) {
-    if (th === null || typeof th !== 'object' || Array.isArray(th)) throw new GateConfigError('params.thresholds', `must be a map metric → {min, max}, e.g. {r2: {min: 0.5}}. Got ${JSON.stringify(th)}.`);
+    if (th === null || typeof th !== 'object' || Array.isArray(th))
+      throw new GateConfigError('params.thresholds', `must be a map metric → {min, max}, e.g. {r2: {min: 0.5}}. Got ${JSON.stringify(th)}.`);
     for (const [m, b] of Object.entries(th as Record<string, unknown>)) {
-      if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new GateConfigError(`params.thresholds.${m}`, `must be {min?: number, max?: number}. Got ${JSON.stringify(b)}.`);
+      if (b === null || typeof b !== 'object' || Array.isArray(b))
+        throw new GateConfigError(`params.thresholds.${m}`, `must be {min?: number, max?: number}. Got ${JSON.stringify(b)}.`);
       for (const [bk, bv] of Object.entries(b as Record<string, unknown>)) {
         if (bk !== 'min' && bk !== 'max') throw new GateConfigError(`params.thresholds.${m}.${bk}`, `unknown bound; use min or max.`);
         if (typeof bv !== 'number' || !Number.isFinite(bv)) throw new GateConfigError(`params.thresholds.${m}.${bk}`, `must be a finite number. Got ${JSON.stringify(bv)}.`);
@@ -77,16 +87,34 @@ export function checkGateConfig(c: Record<string, unknown>): GateConfig {
  * Decides whether a challenger may replace the champion: it must meet every
  * absolute threshold and, when a champion exists, beat the champion's
  * `metric` by `margin` (and `relativeMargin` × |champion|) in the metric's direction.
+ * `alreadyChampion`: the challenger is the registry's champion
+ * `challengerVersion` (a re-run of the model that was promoted); `champion`
+ * is then the one it replaced, and the reasons say so. `notDefined`: the
+ * challenger's metrics that are not defined on its data (MAPE on a target
+ * with zeros, see registry `notDefinedMetrics`); a check on one of them fails
+ * with that reason and its fix, in the words of the local gate.
  */
-export function gateDecision(config: GateConfig, challenger: Readonly<Record<string, number>>, champion: { metrics: Readonly<Record<string, number>>; version: number } | null, challengerVersion: number | null = null): GateDecision {
+export function gateDecision(
+  config: GateConfig,
+  challenger: Readonly<Record<string, number>>,
+  champion: { metrics: Readonly<Record<string, number>>; version: number } | null,
+  challengerVersion: number | null = null,
+  alreadyChampion = false,
+  notDefined: Readonly<Record<string, NotDefined>> = {},
+): GateDecision {
+  const missing = (m: string): string => {
+    const nd = Object.hasOwn(notDefined, m) ? notDefined[m] : undefined;
+    return nd ? notDefinedText(m, nd.why, nd.on) : `the challenger has no '${m}' metric (it has ${Object.keys(challenger).join(', ') || 'none'})`;
+  };
   const direction = config.direction ?? METRIC_DIRECTIONS[config.metric] ?? 'minimize';
-  const fails: string[] = [], oks: string[] = [];
+  const fails: string[] = [],
+    oks: string[] = [];
   const value = num(challenger[config.metric]);
-  if (value === null) fails.push(`the challenger has no '${config.metric}' metric (it has ${Object.keys(challenger).join(', ') || 'none'})`);
+  if (value === null) fails.push(missing(config.metric));
   for (const [m, b] of Object.entries(config.thresholds ?? {})) {
     const v = num(challenger[m]);
     if (v === null) {
-      fails.push(`threshold on '${m}': the challenger has no '${m}' metric`);
+      fails.push(`threshold on '${m}': ${missing(m)}`);
       continue;
     }
     if (b.min !== undefined) (v >= b.min ? oks : fails).push(`${m} ${fmt(v)} ${v >= b.min ? '≥' : '<'} minimum ${fmt(b.min)}`);
@@ -106,8 +134,23 @@ export function gateDecision(config: GateConfig, challenger: Readonly<Record<str
         `${config.metric} ${fmt(value)} ${better ? 'beats' : 'does not beat'} champion v${champion.version} ${fmt(cv)}${need > 0 ? ` by the required margin ${fmt(need)} (needs ${direction === 'minimize' ? '≤' : '≥'} ${fmt(required)})` : ` (${direction === 'minimize' ? 'lower' : 'higher'} is better)`}`,
       );
     }
-  } else oks.push('no champion yet: thresholds only');
-  return { passed: fails.length === 0, reasons: [...fails, ...oks], metric: config.metric, direction, challenger: { value, version: challengerVersion }, champion: champ, required };
+  } else
+    oks.push(
+      alreadyChampion
+        ? `this model is already champion${challengerVersion !== null ? ` v${challengerVersion}` : ''} and replaced none: thresholds only`
+        : 'no champion yet: thresholds only',
+    );
+  if (alreadyChampion && champion)
+    oks.push(`this model is already champion${challengerVersion !== null ? ` v${challengerVersion}` : ''}; compared with v${champion.version}, the champion it replaced`);
+  return {
+    passed: fails.length === 0,
+    reasons: [...fails, ...oks],
+    metric: config.metric,
+    direction,
+    challenger: { value, version: challengerVersion },
+    champion: champ,
+    required,
+  };
 }
 
 function num(v: unknown): number | null {

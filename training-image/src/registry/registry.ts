@@ -1,9 +1,10 @@
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir } from '../artifacts/modeldir';
+import { manifestContentHash, readModelDir } from '../artifacts/modeldir';
 import * as job from '../core/job';
-import { copyDir, fsyncDir, sleepSync, writeFileAtomic } from './fsutil';
+import { acquireLock, LockError, Unlock } from '../core/lock';
+import { writeFileAtomic } from '../core/atomic';
+import { copyDir, sleepSync } from './fsutil';
 
 /** The aliases a registry model has. */
 export const ALIASES = ['champion', 'challenger'] as const;
@@ -43,8 +44,10 @@ export interface ModelVersion {
   readonly model: string;
   /** Flat numeric metrics used by the gate. */
   readonly metrics: Readonly<Record<string, number>>;
-  /** Tracking run id, when registered by a pipeline run. */
+  /** The tracking run that trained the model (for a pipeline step cached from an earlier run, that run), when registered by a pipeline. */
   readonly runId: string | null;
+  /** The tracking run that registered it, when registered by a pipeline (absent in versions registered before this field existed). */
+  readonly registeredBy?: string | null;
   /** The gate decision, when there was one. */
   readonly decision: unknown;
 }
@@ -83,11 +86,46 @@ export function flatMetrics(metrics: unknown): Record<string, number> {
   return out;
 }
 
+/** Where a metric was measured and why it is not defined there (see {@link notDefinedMetrics}). */
+export interface NotDefined {
+  /** e.g. `this holdout`, `the backtest`, `the data evaluated`. */
+  readonly on: string;
+  /** The reason and the fix, as the metrics code gives it. */
+  readonly why: string;
+}
+
+/**
+ * The metrics a model's (or an evaluate step's) metrics document records as
+ * not defined, with the reason: `notDefined` (an evaluate step's data),
+ * `holdout.notDefined` (training), `backtest.notDefined` (a forecaster) —
+ * the places {@link flatMetrics} reads the numbers from.
+ */
+export function notDefinedMetrics(metrics: unknown): Record<string, NotDefined> {
+  const out: Record<string, NotDefined> = {};
+  if (!metrics || typeof metrics !== 'object') return out;
+  const m = metrics as Record<string, unknown>;
+  const sub = (k: string): unknown => (m[k] && typeof m[k] === 'object' ? (m[k] as Record<string, unknown>).notDefined : undefined);
+  for (const [nd, on] of [
+    [m.notDefined, 'the data evaluated'],
+    [sub('holdout'), 'this holdout'],
+    [sub('backtest'), 'the backtest'],
+  ] as const) {
+    if (!nd || typeof nd !== 'object') continue;
+    for (const [k, why] of Object.entries(nd as Record<string, unknown>)) if (typeof why === 'string' && !Object.hasOwn(out, k)) out[k] = { on, why };
+  }
+  return out;
+}
+
 /**
  * A local model registry in a folder: `<root>/<name>/versions/<n>/{model/, version.json}`
  * and `<root>/<name>/aliases.json`. Versions are immutable; aliases change by
  * atomic file replacement (write temp + fsync + rename), so a process killed
  * midway leaves the previous aliases intact and the registry readable.
+ * Every change of a model (a registration, an alias change) holds the model's
+ * lock (`<root>/<name>/.lock`, see core/lock.ts), so that concurrent runs
+ * never read half a change, and what a killed writer left behind (a version
+ * folder without its version.json, a temporary aliases file) is removed by
+ * the next writer: its version number is used again.
  */
 export class LocalRegistry {
   constructor(
@@ -98,12 +136,16 @@ export class LocalRegistry {
   /** Model names in the registry. */
   names(): string[] {
     if (!fs.existsSync(this.root)) return [];
-    return fs.readdirSync(this.root).filter((n) => NAME.test(n) && fs.existsSync(path.join(this.root, n, 'versions'))).sort();
+    return fs
+      .readdirSync(this.root)
+      .filter((n) => NAME.test(n) && fs.existsSync(path.join(this.root, n, 'versions')))
+      .sort();
   }
 
   /** The folder of one model. */
   modelRoot(name: string): string {
-    if (!NAME.test(name)) throw new RegistryError('BAD_NAME', name, `model name ${JSON.stringify(name)} is not valid; use a letter then letters, digits, '-' or '_' (≤ 63 characters).`);
+    if (!NAME.test(name))
+      throw new RegistryError('BAD_NAME', name, `model name ${JSON.stringify(name)} is not valid; use a letter then letters, digits, '-' or '_' (≤ 63 characters).`);
     return path.join(this.root, name);
   }
 
@@ -128,7 +170,16 @@ export class LocalRegistry {
   /** One version; {@link RegistryError} NO_VERSION when absent. */
   version(name: string, version: number): ModelVersion {
     const v = this.versions(name).find((x) => x.version === version);
-    if (!v) throw new RegistryError('NO_VERSION', `${name}/${version}`, `model '${name}' has no version ${version}; versions: ${this.versions(name).map((x) => x.version).join(', ') || 'none'}. Run \`mlops models list\`.`);
+    if (!v)
+      throw new RegistryError(
+        'NO_VERSION',
+        `${name}/${version}`,
+        `model '${name}' has no version ${version}; versions: ${
+          this.versions(name)
+            .map((x) => x.version)
+            .join(', ') || 'none'
+        }. Run \`mlops models list\`.`,
+      );
     return v;
   }
 
@@ -162,7 +213,8 @@ export class LocalRegistry {
    */
   resolveUri(uri: string): { dir: string; version: ModelVersion } {
     const m = /^models:\/([A-Za-z][A-Za-z0-9_-]*)(?:@(champion|challenger)|\/([1-9][0-9]*))$/.exec(uri);
-    if (!m) throw new RegistryError('BAD_NAME', uri, `${JSON.stringify(uri)} is not a registry URI; use models:/<name>@champion, models:/<name>@challenger or models:/<name>/<version>.`);
+    if (!m)
+      throw new RegistryError('BAD_NAME', uri, `${JSON.stringify(uri)} is not a registry URI; use models:/<name>@champion, models:/<name>@challenger or models:/<name>/<version>.`);
     const name = m[1]!;
     let v: ModelVersion | null;
     if (m[3]) v = this.version(name, Number(m[3]));
@@ -179,22 +231,58 @@ export class LocalRegistry {
    * the registry). Identical content returns the existing version instead.
    * Sets the `challenger` alias to it unless `setChallenger` is false.
    */
-  register(name: string, modelDir: string, opts: { metrics?: Record<string, number>; runId?: string | null; decision?: unknown; setChallenger?: boolean } = {}): { version: ModelVersion; created: boolean } {
+  register(
+    name: string,
+    modelDir: string,
+    opts: { metrics?: Record<string, number>; runId?: string | null; registeredBy?: string | null; decision?: unknown; setChallenger?: boolean } = {},
+  ): { version: ModelVersion; created: boolean } {
     const root = this.modelRoot(name);
     const loaded = readModelDir(modelDir);
-    const contentHash = createHash('sha256')
-      .update(JSON.stringify(Object.entries(loaded.manifest.files).sort(([a], [b]) => (a < b ? -1 : 1))))
-      .digest('hex');
-    const existing = this.versions(name).find((v) => v.contentHash === contentHash);
-    if (existing) return { version: existing, created: false };
-    // A stop waits for the version to be complete; a job killed before its version.json leaves no half version.
-    return job.commit(`registry version of ${name}`, () => this.addVersion(name, root, modelDir, loaded, contentHash, opts));
+    const contentHash = manifestContentHash(loaded.manifest);
+    // A stop waits for the version to be complete; a job killed before its version.json leaves a folder the next registration removes.
+    return job.commit(`registry version of ${name}`, () =>
+      this.locked(name, () => {
+        this.tidyLocked(root);
+        const existing = this.versions(name).find((v) => v.contentHash === contentHash);
+        if (existing) return { version: existing, created: false };
+        return this.addVersionLocked(name, root, modelDir, loaded, contentHash, opts);
+      }),
+    );
   }
 
-  private addVersion(name: string, root: string, modelDir: string, loaded: ReturnType<typeof readModelDir>, contentHash: string, opts: { metrics?: Record<string, number>; runId?: string | null; decision?: unknown; setChallenger?: boolean }): { version: ModelVersion; created: boolean } {
+  /**
+   * Removes what writers killed midway left (only called with the lock held,
+   * so no live writer is midway): version folders without version.json and
+   * temporary aliases files.
+   */
+  private tidyLocked(root: string): void {
+    const versionsDir = path.join(root, 'versions');
+    if (fs.existsSync(versionsDir)) {
+      for (const v of fs.readdirSync(versionsDir)) {
+        if (/^[1-9][0-9]*$/.test(v) && !fs.existsSync(path.join(versionsDir, v, 'version.json'))) fs.rmSync(path.join(versionsDir, v), { recursive: true, force: true });
+      }
+    }
+    for (const f of fs.readdirSync(root)) if (f.startsWith('.aliases.json.tmp-')) fs.rmSync(path.join(root, f), { force: true });
+  }
+
+  private addVersionLocked(
+    name: string,
+    root: string,
+    modelDir: string,
+    loaded: ReturnType<typeof readModelDir>,
+    contentHash: string,
+    opts: { metrics?: Record<string, number>; runId?: string | null; registeredBy?: string | null; decision?: unknown; setChallenger?: boolean },
+  ): { version: ModelVersion; created: boolean } {
     const versionsDir = path.join(root, 'versions');
     fs.mkdirSync(versionsDir, { recursive: true });
-    let n = Math.max(0, ...fs.readdirSync(versionsDir).filter((v) => /^[1-9][0-9]*$/.test(v)).map(Number)) + 1;
+    let n =
+      Math.max(
+        0,
+        ...fs
+          .readdirSync(versionsDir)
+          .filter((v) => /^[1-9][0-9]*$/.test(v))
+          .map(Number),
+      ) + 1;
     for (;;) {
       try {
         fs.mkdirSync(path.join(versionsDir, String(n))); // claims the number (atomic)
@@ -205,10 +293,11 @@ export class LocalRegistry {
       }
     }
     const vdir = path.join(versionsDir, String(n));
-    const claim = job.scratch(vdir);
     const tmp = path.join(vdir, '.model.tmp');
     copyDir(modelDir, tmp);
+    job.testPause('register-copied');
     fs.renameSync(tmp, path.join(vdir, 'model'));
+    job.testPause('register-placed');
     const version: ModelVersion = {
       name,
       version: n,
@@ -219,12 +308,12 @@ export class LocalRegistry {
       model: loaded.manifest.model,
       metrics: { ...flatMetrics(loaded.metrics), ...(opts.metrics ?? {}) },
       runId: opts.runId ?? null,
+      ...(opts.registeredBy !== undefined ? { registeredBy: opts.registeredBy } : {}),
       decision: opts.decision ?? null,
     };
     writeFileAtomic(path.join(vdir, 'version.json'), JSON.stringify(version, null, 1) + '\n'); // the version exists once this file does
-    claim();
     if (opts.setChallenger !== false) {
-      this.updateAliases(name, (s) => ({ ...s, challenger: n, history: [...s.history, event('set-challenger', 'challenger', s.challenger, n, `registered v${n}`)] }));
+      this.updateAliasesLocked(name, (s) => ({ ...s, challenger: n, history: [...s.history, event('set-challenger', 'challenger', s.challenger, n, `registered v${n}`)] }));
     }
     return { version, created: true };
   }
@@ -246,70 +335,69 @@ export class LocalRegistry {
   /** Puts the previous champion back (recorded in history); {@link RegistryError} NOTHING_TO_ROLL_BACK when there is none. */
   rollback(name: string, reason = 'rollback'): AliasState {
     return this.updateAliases(name, (s) => {
-      if (s.lineage.length < 2) throw new RegistryError('NOTHING_TO_ROLL_BACK', name, `model '${name}' has no previous champion to roll back to (champion: ${s.champion === null ? 'none' : `v${s.champion}`}).`);
+      if (s.lineage.length < 2)
+        throw new RegistryError(
+          'NOTHING_TO_ROLL_BACK',
+          name,
+          `model '${name}' has no previous champion to roll back to (champion: ${s.champion === null ? 'none' : `v${s.champion}`}).`,
+        );
       const lineage = s.lineage.slice(0, -1);
       const to = lineage[lineage.length - 1]!;
       return { ...s, champion: to, lineage, history: [...s.history, event('rollback', 'champion', s.champion, to, reason)] };
     });
   }
 
-  /**
-   * Read-modify-write of aliases.json under a lock file (a stale lock of a
-   * dead process is taken over), replaced atomically. Env
-   * `MLOPS_TEST_PROMOTE_PAUSE_MS` pauses after the temp file is written and
-   * before the rename (for the kill-during-promotion test).
-   */
-  private updateAliases(name: string, change: (s: AliasState) => AliasState): AliasState {
+  /** Runs `fn` holding the model's lock; {@link RegistryError} LOCKED when another process keeps it too long. */
+  private locked<T>(name: string, fn: () => T): T {
     const root = this.modelRoot(name);
     fs.mkdirSync(root, { recursive: true });
-    const release = lock(path.join(root, 'aliases.lock'));
+    let release: Unlock;
     try {
-      const before = this.aliases(name);
-      const after = change(before);
-      if (after === before) return before;
-      const pause = Number(process.env.MLOPS_TEST_PROMOTE_PAUSE_MS ?? 0);
-      writeFileAtomic(path.join(root, 'aliases.json'), JSON.stringify(after, null, 1) + '\n', pause > 0 ? (tmp) => {
-        process.stderr.write(`MLOPS_TEST_PAUSED ${tmp}\n`);
-        sleepSync(pause);
-      } : undefined);
-      return after;
+      release = acquireLock(path.join(root, '.lock'), { what: `registry model '${name}'` });
+    } catch (e) {
+      if (e instanceof LockError) throw new RegistryError('LOCKED', e.path, e.message);
+      throw e;
+    }
+    try {
+      return fn();
     } finally {
       release();
     }
+  }
+
+  /** Read-modify-write of aliases.json under the model's lock, replaced atomically. */
+  private updateAliases(name: string, change: (s: AliasState) => AliasState): AliasState {
+    return this.locked(name, () => {
+      this.tidyLocked(this.modelRoot(name));
+      return this.updateAliasesLocked(name, change);
+    });
+  }
+
+  /**
+   * {@link updateAliases} with the lock held. Env `MLOPS_TEST_PROMOTE_PAUSE_MS`
+   * pauses after the temp file is written and before the rename (for the
+   * kill-during-promotion test).
+   */
+  private updateAliasesLocked(name: string, change: (s: AliasState) => AliasState): AliasState {
+    const root = this.modelRoot(name);
+    const before = this.aliases(name);
+    const after = change(before);
+    if (after === before) return before;
+    const pause = Number(process.env.MLOPS_TEST_PROMOTE_PAUSE_MS ?? 0);
+    writeFileAtomic(
+      path.join(root, 'aliases.json'),
+      JSON.stringify(after, null, 1) + '\n',
+      pause > 0
+        ? (tmp) => {
+            process.stderr.write(`MLOPS_TEST_PAUSED ${tmp}\n`);
+            sleepSync(pause);
+          }
+        : undefined,
+    );
+    return after;
   }
 }
 
 function event(action: AliasEvent['action'], alias: Alias, from: number | null, to: number | null, reason: string): AliasEvent {
   return { at: new Date().toISOString(), action, alias, from, to, reason };
-}
-
-function lock(file: string): () => void {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      fsyncDir(path.dirname(file));
-      return () => fs.rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(fs.readFileSync(file, 'utf8') || 0);
-      if (!alive(pid)) {
-        fs.rmSync(file, { force: true }); // stale: its process died
-        continue;
-      }
-      if (Date.now() > deadline) throw new RegistryError('LOCKED', file, `${file} is held by process ${pid}; wait for it to finish or, if it is gone, delete the file.`);
-      sleepSync(20);
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -26,8 +26,8 @@ export interface TransformerAnswerInput {
   readonly crossing: CrossingLike | null;
   /** The last forecast time (end of the horizon). */
   readonly horizonEnd: TimeLike;
-  /** Backtest error of the forecaster, in the load's units (`mape` a fraction). */
-  readonly backtest: { readonly rmse: number; readonly mae: number; readonly mape: number };
+  /** Backtest error of the forecaster, in the load's units (`mape` a fraction; null when not defined: a held-out value was 0). */
+  readonly backtest: { readonly rmse: number; readonly mae: number; readonly mape: number | null };
   /** Unit of the load and rating, e.g. `MW`. @default - numbers without a unit */
   readonly unit?: string;
   /** Width of the prediction interval. @default 0.8 */
@@ -79,7 +79,8 @@ function checkInput(i: TransformerAnswerInput): void {
   if (Number.isNaN(toEpochMs(i.horizonEnd))) bad('horizonEnd', i.horizonEnd, 'a time (epoch ms, ISO 8601 text or a Date)');
   for (const k of ['rmse', 'mae', 'mape'] as const) {
     const v = i.backtest?.[k];
-    if (typeof v !== 'number' || Number.isNaN(v) || v < 0) bad(`backtest.${k}`, v, 'a number ≥ 0');
+    if (k === 'mape' && v === null) continue; // not defined: left out of the sentence
+    if (typeof v !== 'number' || Number.isNaN(v) || v < 0) bad(`backtest.${k}`, v, k === 'mape' ? 'a number ≥ 0, or null when not defined' : 'a number ≥ 0');
   }
   if (i.crossing) {
     for (const k of ['date', 'lower', 'upper'] as const) {
@@ -123,8 +124,8 @@ export function transformerAnswer(input: TransformerAnswerInput): string {
 }
 
 /** How far to trust the date: the headroom between recent peaks and the rating, measured in backtest RMSEs. */
-function confidence(input: TransformerAnswerInput, rating: number, unit: string | undefined, bt: { rmse: number; mae: number; mape: number }): string {
-  const err = `backtest RMSE ${formatLoad(bt.rmse, unit)}, MAPE ${percent(bt.mape)}`;
+function confidence(input: TransformerAnswerInput, rating: number, unit: string | undefined, bt: TransformerAnswerInput['backtest']): string {
+  const err = `backtest RMSE ${formatLoad(bt.rmse, unit)}${bt.mape === null ? '' : `, MAPE ${percent(bt.mape)}`}`;
   if (input.recentPeak === undefined) {
     return `Confidence: the forecaster's ${err} on held-out days; a typical day's peak can be off by about that much.`;
   }

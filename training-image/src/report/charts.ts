@@ -52,7 +52,12 @@ export function forecastChartSpec(f: ReportForecast, opts: { width?: number; hei
   const fc = Array.from(f.forecast.times, (t, i) => ({ t, mean: f.forecast.mean[i], lower: f.forecast.lower[i], upper: f.forecast.upper[i] }));
   const labels = ['History', ...(f.trend ? ['Fitted trend'] : []), 'Forecast', `${w} interval`, ...(f.rating !== undefined ? [f.ratingLabel ?? 'Rating'] : [])];
   const range = [COLORS.history, ...(f.trend ? [COLORS.trend] : []), COLORS.forecast, COLORS.band, ...(f.rating !== undefined ? [COLORS.rating] : [])];
-  const color = (name: string): Record<string, unknown> => ({ datum: name, type: 'nominal', scale: { domain: labels, range }, legend: { title: null, orient: 'top', direction: 'horizontal', symbolType: 'stroke', symbolStrokeWidth: 4, symbolOpacity: 1, symbolSize: 300 } });
+  const color = (name: string): Record<string, unknown> => ({
+    datum: name,
+    type: 'nominal',
+    scale: { domain: labels, range },
+    legend: { title: null, orient: 'top', direction: 'horizontal', symbolType: 'stroke', symbolStrokeWidth: 4, symbolOpacity: 1, symbolSize: 300 },
+  });
   const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, axis: { title: null, format: '%b %Y', labelAngle: 0, tickCount: 8 } };
   const yTitle = `${f.valueLabel}${unit}`;
   const layers: Record<string, unknown>[] = [];
@@ -62,7 +67,11 @@ export function forecastChartSpec(f: ReportForecast, opts: { width?: number; hei
   if (f.rating !== undefined && c && (c.upper !== null || c.date !== null)) {
     const from = c.upper ?? c.date!;
     const to = c.lower ?? tEnd;
-    layers.push({ data: { values: [{ t: from, t2: to }] }, mark: { type: 'rect', color: COLORS.rating, opacity: 0.07 }, encoding: { x: { ...x, field: 't' }, x2: { field: 't2' } } });
+    layers.push({
+      data: { values: [{ t: from, t2: to }] },
+      mark: { type: 'rect', color: COLORS.rating, opacity: 0.07 },
+      encoding: { x: { ...x, field: 't' }, x2: { field: 't2' } },
+    });
   }
   layers.push({
     data: { values: fc },
@@ -88,7 +97,11 @@ export function forecastChartSpec(f: ReportForecast, opts: { width?: number; hei
   }
   if (f.rating !== undefined) {
     const label = `${f.ratingLabel ?? 'Rating'} ${fmtNum(f.rating)}${f.unit ? ` ${f.unit}` : ''}`;
-    layers.push({ data: { values: [{ y: f.rating }] }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 2 }, encoding: { y: { field: 'y', type: 'quantitative' }, color: color(f.ratingLabel ?? 'Rating') } });
+    layers.push({
+      data: { values: [{ y: f.rating }] },
+      mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 2 },
+      encoding: { y: { field: 'y', type: 'quantitative' }, color: color(f.ratingLabel ?? 'Rating') },
+    });
     layers.push({
       data: { values: [{ t: f.history.times[0], y: f.rating, label }] },
       mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -4, fontSize: 12, fontWeight: 'bold', color: COLORS.rating },
@@ -97,7 +110,11 @@ export function forecastChartSpec(f: ReportForecast, opts: { width?: number; hei
     if (c && c.date !== null) {
       const text = `first exceeds: ${monthYear(c.date)}`;
       layers.push({ data: { values: [{ t: c.date }] }, mark: { type: 'rule', color: COLORS.crossing, strokeWidth: 1.5, strokeDash: [2, 2] }, encoding: { x } });
-      layers.push({ data: { values: [{ t: c.date, y: f.rating }] }, mark: { type: 'point', shape: 'diamond', size: 120, filled: true, color: COLORS.crossing }, encoding: { x, y: { field: 'y', type: 'quantitative' } } });
+      layers.push({
+        data: { values: [{ t: c.date, y: f.rating }] },
+        mark: { type: 'point', shape: 'diamond', size: 120, filled: true, color: COLORS.crossing },
+        encoding: { x, y: { field: 'y', type: 'quantitative' } },
+      });
       layers.push({
         data: { values: [{ t: c.date, label: text }] },
         mark: { type: 'text', align: 'right', baseline: 'top', dx: -6, y: 6, fontSize: 12, fontWeight: 'bold', color: COLORS.crossing },
@@ -113,7 +130,10 @@ export function forecastChartSpec(f: ReportForecast, opts: { width?: number; hei
   }
   return {
     $schema: 'vega-lite-v5',
-    title: { text: `${f.valueLabel}: history, trend and forecast`, subtitle: f.model ? `model ${f.model}; shaded band = ${w} prediction interval` : `shaded band = ${w} prediction interval` },
+    title: {
+      text: `${f.valueLabel}: history, trend and forecast`,
+      subtitle: f.model ? `model ${f.model}; shaded band = ${w} prediction interval` : `shaded band = ${w} prediction interval`,
+    },
     width: opts.width ?? 760,
     height: opts.height ?? 340,
     config: BASE_CONFIG,
@@ -147,10 +167,14 @@ export function importanceChartSpec(imp: ReportImportance, opts: { width?: numbe
 /** Precision, recall and F1 against the decision threshold, with the chosen threshold marked. */
 export function thresholdChartSpec(cls: ReportClassification, opts: { width?: number } = {}): VlSpec | null {
   const c = cls.curve;
-  if (!c || !c.thresholds.length) return null;
+  if (!c?.thresholds.length) return null;
   const rows: { threshold: number; metric: string; value: number }[] = [];
   c.thresholds.forEach((t, i) => {
-    rows.push({ threshold: t, metric: 'precision', value: c.precision[i]! }, { threshold: t, metric: 'recall', value: c.recall[i]! }, { threshold: t, metric: 'F1', value: c.f1[i]! });
+    rows.push(
+      { threshold: t, metric: 'precision', value: c.precision[i]! },
+      { threshold: t, metric: 'recall', value: c.recall[i]! },
+      { threshold: t, metric: 'F1', value: c.f1[i]! },
+    );
   });
   const layers: Record<string, unknown>[] = [
     {
@@ -159,7 +183,12 @@ export function thresholdChartSpec(cls: ReportClassification, opts: { width?: nu
       encoding: {
         x: { field: 'threshold', type: 'quantitative', title: `decision threshold on P(${cls.positiveLabel ?? 'positive'})`, scale: { domain: [0, 1] } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] } },
-        color: { field: 'metric', type: 'nominal', scale: { domain: ['F1', 'precision', 'recall'], range: [COLORS.forecast, COLORS.trend, COLORS.bar] }, legend: { title: null, orient: 'top', direction: 'horizontal', symbolType: 'stroke', symbolStrokeWidth: 3 } },
+        color: {
+          field: 'metric',
+          type: 'nominal',
+          scale: { domain: ['F1', 'precision', 'recall'], range: [COLORS.forecast, COLORS.trend, COLORS.bar] },
+          legend: { title: null, orient: 'top', direction: 'horizontal', symbolType: 'stroke', symbolStrokeWidth: 3 },
+        },
       },
     },
   ];
@@ -243,8 +272,24 @@ interface FontChoice {
 
 /** Sans-serif fonts tried for the PNG, in order (regular file, bold file). */
 const FONT_CANDIDATES: readonly { family: string; files: readonly string[] }[] = [
-  { family: 'DejaVu Sans', files: ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/dejavu/DejaVuSans.ttf', '/usr/share/fonts/TTF/DejaVuSans.ttf', '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf'] },
-  { family: 'Liberation Sans', files: ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', '/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf', '/usr/share/fonts/liberation/LiberationSans-Regular.ttf', '/usr/share/fonts/TTF/LiberationSans-Regular.ttf'] },
+  {
+    family: 'DejaVu Sans',
+    files: [
+      '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+      '/usr/share/fonts/dejavu/DejaVuSans.ttf',
+      '/usr/share/fonts/TTF/DejaVuSans.ttf',
+      '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf',
+    ],
+  },
+  {
+    family: 'Liberation Sans',
+    files: [
+      '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
+      '/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf',
+      '/usr/share/fonts/liberation/LiberationSans-Regular.ttf',
+      '/usr/share/fonts/TTF/LiberationSans-Regular.ttf',
+    ],
+  },
   { family: 'Lato', files: ['/usr/share/fonts/truetype/lato/Lato-Regular.ttf'] },
   { family: 'Noto Sans', files: ['/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf', '/usr/share/fonts/noto/NotoSans-Regular.ttf'] },
   { family: 'Arial', files: ['/System/Library/Fonts/Supplemental/Arial.ttf', '/Library/Fonts/Arial.ttf', 'C:\\Windows\\Fonts\\arial.ttf'] },
@@ -262,7 +307,8 @@ let fontCache: FontChoice | null | undefined;
 export function findFont(): FontChoice | null {
   if (fontCache !== undefined) return fontCache;
   const env = process.env.MLOPS_REPORT_FONT;
-  if (env && fs.existsSync(env)) return (fontCache = { family: process.env.MLOPS_REPORT_FONT_FAMILY ?? path.basename(env).replace(/[-_]?(Regular)?\.(ttf|otf|ttc)$/i, ''), files: [env] });
+  if (env && fs.existsSync(env))
+    return (fontCache = { family: process.env.MLOPS_REPORT_FONT_FAMILY ?? path.basename(env).replace(/[-_]?(Regular)?\.(ttf|otf|ttc)$/i, ''), files: [env] });
   for (const c of FONT_CANDIDATES) {
     const file = c.files.find((f) => fs.existsSync(f));
     if (!file) continue;
@@ -282,10 +328,9 @@ export function rasterise(svg: string, zoom = 2, warnings: string[] = []): Buffe
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Resvg } = require('@resvg/resvg-js') as ResvgModule;
   const font = findFont();
-  const fontOpts = font
-    ? { loadSystemFonts: false, fontFiles: font.files, defaultFontFamily: font.family, sansSerifFamily: font.family }
-    : { loadSystemFonts: true };
-  if (!font) warnings.push('No known sans-serif font file was found for the PNG; resvg loaded the system fonts instead. Set MLOPS_REPORT_FONT to a .ttf file if the PNG shows no text.');
+  const fontOpts = font ? { loadSystemFonts: false, fontFiles: font.files, defaultFontFamily: font.family, sansSerifFamily: font.family } : { loadSystemFonts: true };
+  if (!font)
+    warnings.push('No known sans-serif font file was found for the PNG; resvg loaded the system fonts instead. Set MLOPS_REPORT_FONT to a .ttf file if the PNG shows no text.');
   const r = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: zoom }, font: fontOpts, imageRendering: 0, shapeRendering: 2, textRendering: 1 });
   return r.render().asPng();
 }

@@ -27,7 +27,12 @@ export function fmtMetric(name: string, v: number | null | undefined): string {
   if (name === 'mape' || name === 'coverage') return `${(v * 100).toFixed(v * 100 >= 10 ? 1 : 2)}%`;
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
-  return a >= 1000 ? v.toFixed(0) : v.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return a >= 1000
+    ? v.toFixed(0)
+    : v
+        .toPrecision(4)
+        .replace(/(\.\d*?)0+$/, '$1')
+        .replace(/\.$/, '');
 }
 
 function fmtMs(ms: number | undefined): string {
@@ -36,7 +41,12 @@ function fmtMs(ms: number | undefined): string {
 }
 
 function fmtTime(ms: number | undefined): string {
-  return ms === undefined ? '' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return ms === undefined
+    ? ''
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
 }
 
 function day(ms: number | null | undefined): string {
@@ -157,7 +167,11 @@ function forecastBody(r: ParsedReportInput, svg: string | undefined): string {
     rows.push([`Lower bound of the ${w} interval reaches it`, c && c.lower !== null ? `${day(c.lower)} (latest plausible)` : 'not within the horizon']);
   }
   const caption = `History (grey), fitted trend (dark blue), forecast mean (orange) with its ${w} prediction interval (shaded)${f.rating !== undefined ? `, the ${f.ratingLabel ?? 'rating'} as a dashed red line, and the first crossing of the forecast mean marked; the light red area spans the crossings of the interval bounds` : ''}.`;
-  return `${svg ? figure(svg, caption) : ''}${table(['', ''], rows.map(([a, b]) => [a!, b!]), 'kv')}`;
+  return `${svg ? figure(svg, caption) : ''}${table(
+    ['', ''],
+    rows.map(([a, b]) => [a!, b!]),
+    'kv',
+  )}`;
 }
 
 function backtestBody(r: ParsedReportInput): string {
@@ -166,15 +180,18 @@ function backtestBody(r: ParsedReportInput): string {
   const rows: string[][] = [
     ['RMSE', `${fmtMetric('rmse', b.rmse)}${unit}`],
     ['MAE', `${fmtMetric('mae', b.mae)}${unit}`],
-    ['MAPE', fmtMetric('mape', b.mape)],
+    ['MAPE', b.mape === null && b.notDefined?.mape ? `not defined: ${esc(b.notDefined.mape)}` : fmtMetric('mape', b.mape)],
   ];
   if (b.coverage !== undefined) rows.push([`Interval coverage (held-out points inside the interval)`, fmtMetric('coverage', b.coverage)]);
   if (b.folds !== undefined) rows.push(['Folds × points per fold', `${b.folds} × ${b.horizon ?? '?'}`]);
   if (b.model) rows.push(['Chosen structure', `<code>${esc(b.model)}</code>`]);
   let cands = '';
-  if (b.candidates && b.candidates.length) {
+  if (b.candidates?.length) {
     const sorted = [...b.candidates].sort((a, c) => (a.rmse ?? Infinity) - (c.rmse ?? Infinity)).slice(0, 10);
-    cands = `<h3>Candidate structures (best ${sorted.length} of ${b.candidates.length} by backtest RMSE)</h3>${table(['structure', '<span class="num">RMSE</span>'], sorted.map((c) => [`<code>${esc(c.model)}</code>${c.model === b.model ? ' <span class="chosen">(chosen)</span>' : ''}`, fmtMetric('rmse', c.rmse)]))}`;
+    cands = `<h3>Candidate structures (best ${sorted.length} of ${b.candidates.length} by backtest RMSE)</h3>${table(
+      ['structure', '<span class="num">RMSE</span>'],
+      sorted.map((c) => [`<code>${esc(c.model)}</code>${c.model === b.model ? ' <span class="chosen">(chosen)</span>' : ''}`, fmtMetric('rmse', c.rmse)]),
+    )}`;
   }
   return `<p class="muted">Rolling-origin backtest: the model is refitted on the past and scored on the next, unseen points, several times over the end of the history.</p>${table(['', ''], rows)}${cands}`;
 }
@@ -194,13 +211,26 @@ function classificationBody(r: ParsedReportInput, svg: string | undefined): stri
   const c = r.classification!;
   const out: string[] = [];
   if (c.threshold) {
-    out.push(`<p>Predict <strong>${esc(c.positiveLabel ?? 'positive')}</strong> when its probability is at least <strong>${fmtMetric('t', c.threshold.value)}</strong>, the threshold that maximises ${esc(c.threshold.metric)}${c.threshold.score !== undefined && c.threshold.score !== null ? ` (${esc(c.threshold.metric)} = ${fmtMetric(c.threshold.metric, c.threshold.score)})` : ''}.</p>`);
+    out.push(
+      `<p>Predict <strong>${esc(c.positiveLabel ?? 'positive')}</strong> when its probability is at least <strong>${fmtMetric('t', c.threshold.value)}</strong>, the threshold that maximises ${esc(c.threshold.metric)}${c.threshold.score !== undefined && c.threshold.score !== null ? ` (${esc(c.threshold.metric)} = ${fmtMetric(c.threshold.metric, c.threshold.score)})` : ''}.</p>`,
+    );
   }
-  if (svg) out.push(figure(svg, 'Precision, recall and F1 of the positive class on the evaluation data at every decision threshold; the dashed line is the threshold chosen during training (on its internal holdout, not on these data).'));
+  if (svg)
+    out.push(
+      figure(
+        svg,
+        'Precision, recall and F1 of the positive class on the evaluation data at every decision threshold; the dashed line is the threshold chosen during training (on its internal holdout, not on these data).',
+      ),
+    );
   if (c.confusion) {
     const m = c.confusion;
     out.push(`<h3>Confusion matrix${c.threshold ? ` at threshold ${fmtMetric('t', c.threshold.value)}` : ''}</h3>`);
-    out.push(table(['actual \\ predicted', ...m.labels.map(esc)], m.matrix.map((row, i) => [esc(m.labels[i]), ...row.map((v) => String(v))])));
+    out.push(
+      table(
+        ['actual \\ predicted', ...m.labels.map(esc)],
+        m.matrix.map((row, i) => [esc(m.labels[i]), ...row.map((v) => String(v))]),
+      ),
+    );
   }
   return out.join('');
 }
@@ -213,14 +243,23 @@ function tuningBody(r: ParsedReportInput): string {
       String(t.trials),
       esc(t.sampler ?? ''),
       `${esc(t.metric)} = ${fmtMetric(t.metric, t.best)}`,
-      t.bestParams ? `<code>${esc(Object.entries(t.bestParams).map(([k, v]) => `${k}=${typeof v === 'number' ? fmtMetric(k, v) : JSON.stringify(v)}`).join(', '))}</code>` : '',
+      t.bestParams
+        ? `<code>${esc(
+            Object.entries(t.bestParams)
+              .map(([k, v]) => `${k}=${typeof v === 'number' ? fmtMetric(k, v) : JSON.stringify(v)}`)
+              .join(', '),
+          )}</code>`
+        : '',
     ]),
   );
 }
 
 function importanceBody(r: ParsedReportInput, svg: string): string {
   const i = r.importance!;
-  const how = i.kind === 'permutation' ? `Permutation importance on the holdout: how much ${i.metric ?? 'the score'} drops when one feature's values are shuffled (bars: mean; whiskers: ±1 sd over the repeats).` : "The model's own importances.";
+  const how =
+    i.kind === 'permutation'
+      ? `Permutation importance on the holdout: how much ${i.metric ?? 'the score'} drops when one feature's values are shuffled (bars: mean; whiskers: ±1 sd over the repeats).`
+      : "The model's own importances.";
   return figure(svg, how);
 }
 
@@ -235,10 +274,16 @@ function dataQualityBody(r: ParsedReportInput): string {
   rows.push(['Contract', q.ok ? '<span class="badge ok">satisfied</span>' : `<span class="badge bad">${q.total} violation(s)</span>`]);
   let body = table(['', ''], rows);
   if (q.counts.length) {
-    body += `<h3>Violations by column and kind</h3>${table(['code', 'column', '<span class="num">count</span>'], q.counts.map((c) => [`<code>${esc(c.code)}</code>`, esc(c.column ?? '(file)'), String(c.count)]))}`;
+    body += `<h3>Violations by column and kind</h3>${table(
+      ['code', 'column', '<span class="num">count</span>'],
+      q.counts.map((c) => [`<code>${esc(c.code)}</code>`, esc(c.column ?? '(file)'), String(c.count)]),
+    )}`;
   }
   if (q.violations.length) {
-    body += `<h3>First violations</h3><ul>${q.violations.slice(0, 20).map((v) => `<li><code>${esc(v.code)}</code> ${esc(v.message)}</li>`).join('')}</ul>`;
+    body += `<h3>First violations</h3><ul>${q.violations
+      .slice(0, 20)
+      .map((v) => `<li><code>${esc(v.code)}</code> ${esc(v.message)}</li>`)
+      .join('')}</ul>`;
   }
   if (q.notes.length) body += `<ul>${q.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
   return body;
@@ -253,7 +298,11 @@ function gateBody(r: ParsedReportInput): string {
     if (g.challenger !== undefined) rows.push(['Challenger (this run)', fmtMetric(g.metric, g.challenger)]);
     rows.push(['Champion', g.champion === undefined || g.champion === null ? 'none yet (first model: absolute thresholds only)' : fmtMetric(g.metric, g.champion)]);
   }
-  if (g.model) rows.push(['Registered as', `<code>${esc(g.model.name)}${g.model.version !== undefined ? ` v${esc(g.model.version)}` : ''}</code>${g.model.aliases?.length ? ` (${g.model.aliases.map(esc).join(', ')})` : ''}`]);
+  if (g.model)
+    rows.push([
+      'Registered as',
+      `<code>${esc(g.model.name)}${g.model.version !== undefined ? ` v${esc(g.model.version)}` : ''}</code>${g.model.aliases?.length ? ` (${g.model.aliases.map(esc).join(', ')})` : ''}`,
+    ]);
   return `${table(['', ''], rows)}${g.reasons.length ? `<ul>${g.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}`;
 }
 
@@ -270,10 +319,21 @@ function runBody(r: ParsedReportInput): string {
   if (run.dataFingerprint) rows.push(['Data fingerprint', `<code>${esc(run.dataFingerprint)}</code>`]);
   if (run.seed !== undefined) rows.push(['Seed', String(run.seed)]);
   if (run.runtimeVersion) rows.push(['Runtime', esc(run.runtimeVersion)]);
-  if (run.params && Object.keys(run.params).length) rows.push(['Parameters', `<code>${esc(Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', '))}</code>`]);
+  if (run.params && Object.keys(run.params).length)
+    rows.push([
+      'Parameters',
+      `<code>${esc(
+        Object.entries(run.params)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(', '),
+      )}</code>`,
+    ]);
   let body = table(['', ''], rows);
   if (run.steps.length) {
-    body += `<h3>Steps</h3>${table(['step', 'kind', 'status', '<span class="num">time</span>'], run.steps.map((s) => [esc(s.name), esc(s.uses ?? ''), esc(s.status), fmtMs(s.durationMs)]))}`;
+    body += `<h3>Steps</h3>${table(
+      ['step', 'kind', 'status', '<span class="num">time</span>'],
+      run.steps.map((s) => [esc(s.name), esc(s.uses ?? ''), esc(s.status), fmtMs(s.durationMs)]),
+    )}`;
   }
   return body;
 }

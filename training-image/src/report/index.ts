@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { runtimeVersion } from '../artifacts/version';
+import { writeFileAtomic } from '../core/atomic';
 import { forecastChartSpec, importanceChartSpec, messageChartSpec, rasterise, renderSvg, thresholdChartSpec, VlSpec } from './charts';
 import { reportHtml } from './html';
 import { parseReportInput, ReportError, ReportInput } from './schema';
@@ -56,22 +57,21 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   const forecast = r.forecast ? await chart(forecastChartSpec(r.forecast), 'forecast', warnings) : undefined;
   const tSpec = r.classification ? thresholdChartSpec(r.classification) : null;
   const threshold = tSpec ? await chart(tSpec, 'classification.curve', warnings) : undefined;
-  const importance = r.importance && r.importance.features.length ? await chart(importanceChartSpec(r.importance), 'importance', warnings) : undefined;
-  const svg = forecast ?? threshold ?? importance ?? (await chart(messageChartSpec('This run has no forecast, threshold curve or feature importance to chart.'), 'chart', warnings));
+  const importance = r.importance?.features.length ? await chart(importanceChartSpec(r.importance), 'importance', warnings) : undefined;
+  const svg =
+    forecast ?? threshold ?? importance ?? (await chart(messageChartSpec('This run has no forecast, threshold curve or feature importance to chart.'), 'chart', warnings));
   let png: Buffer;
   try {
     png = rasterise(svg, 2, warnings);
   } catch (e) {
     throw new ReportError('The main chart could not be rasterised to PNG.', [{ code: 'REPORT_RENDER_FAILED', path: 'chart.png', message: (e as Error).message }]);
   }
-  const html = reportHtml(r, { forecast, threshold, importance }, { runtimeVersion: r.run.runtimeVersion ?? runtimeVersion(), chartFiles: { svg: REPORT_FILES.svg, png: REPORT_FILES.png } });
+  const html = reportHtml(
+    r,
+    { forecast, threshold, importance },
+    { runtimeVersion: r.run.runtimeVersion ?? runtimeVersion(), chartFiles: { svg: REPORT_FILES.svg, png: REPORT_FILES.png } },
+  );
   return { html, svg, png, warnings };
-}
-
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
 }
 
 /**
@@ -87,11 +87,13 @@ export async function writeReport(dir: string, input: ReportInput): Promise<Writ
   const files = { html: path.join(out, REPORT_FILES.html), svg: path.join(out, REPORT_FILES.svg), png: path.join(out, REPORT_FILES.png) };
   try {
     fs.mkdirSync(out, { recursive: true });
-    writeAtomic(files.svg, rendered.svg);
-    writeAtomic(files.png, rendered.png);
-    writeAtomic(files.html, rendered.html);
+    writeFileAtomic(files.svg, rendered.svg);
+    writeFileAtomic(files.png, rendered.png);
+    writeFileAtomic(files.html, rendered.html);
   } catch (e) {
-    throw new ReportError(`The report could not be written to '${out}'.`, [{ code: 'REPORT_WRITE_FAILED', path: out, message: `${(e as Error).message}; pass a writable directory` }]);
+    throw new ReportError(`The report could not be written to '${out}'.`, [
+      { code: 'REPORT_WRITE_FAILED', path: out, message: `${(e as Error).message}; pass a writable directory` },
+    ]);
   }
   return { ...files, warnings: rendered.warnings };
 }

@@ -69,8 +69,10 @@ export const ReportBacktestSchema = z
   .object({
     rmse: Metric,
     mae: Metric,
-    /** A fraction (0.05 = 5 %). */
+    /** A fraction (0.05 = 5 %); null when not defined (a held-out value was 0, see notDefined). */
     mape: Metric,
+    /** Metric → why it is not defined on the held-out points (e.g. mape when one of them is 0). */
+    notDefined: z.record(z.string(), z.string()).optional(),
     folds: z.number().optional(),
     /** Points per fold. */
     horizon: z.number().optional(),
@@ -101,7 +103,10 @@ export const ReportClassificationSchema = z
     /** The positive class's label, e.g. "Yes". */
     positiveLabel: z.string().optional(),
     /** The decision threshold on the positive class probability, and the metric it maximises. */
-    threshold: z.object({ value: z.number().min(0).max(1), metric: z.string(), score: Metric.optional() }).strict().optional(),
+    threshold: z
+      .object({ value: z.number().min(0).max(1), metric: z.string(), score: Metric.optional() })
+      .strict()
+      .optional(),
     /** Precision, recall and F1 at each threshold (drawn as a chart). */
     curve: z
       .object({ thresholds: Nums, precision: Nums, recall: Nums, f1: Nums })
@@ -187,7 +192,10 @@ export const ReportGateSchema = z
     /** Why: one line per rule. */
     reasons: z.array(z.string()).default([]),
     /** The registered model. */
-    model: z.object({ name: z.string(), version: z.union([z.string(), z.number()]).optional(), aliases: z.array(z.string()).optional() }).strict().optional(),
+    model: z
+      .object({ name: z.string(), version: z.union([z.string(), z.number()]).optional(), aliases: z.array(z.string()).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -207,9 +215,7 @@ export const ReportRunSchema = z
     runtimeVersion: z.string().optional(),
     /** Parameters of the run. */
     params: z.record(z.string(), z.unknown()).optional(),
-    steps: z
-      .array(z.object({ name: z.string(), uses: z.string().optional(), status: z.string(), durationMs: z.number().min(0).optional() }).strict())
-      .default([]),
+    steps: z.array(z.object({ name: z.string(), uses: z.string().optional(), status: z.string(), durationMs: z.number().min(0).optional() }).strict()).default([]),
   })
   .strict();
 
@@ -268,7 +274,14 @@ export class ReportError extends Error {
     /** Every issue found. */
     public readonly issues: readonly ReportIssue[] = [],
   ) {
-    super(issues.length ? `${message}\n${issues.slice(0, 30).map((i) => `  - [${i.code}] ${i.path}: ${i.message}`).join('\n')}${issues.length > 30 ? `\n  … and ${issues.length - 30} more` : ''}` : message);
+    super(
+      issues.length
+        ? `${message}\n${issues
+            .slice(0, 30)
+            .map((i) => `  - [${i.code}] ${i.path}: ${i.message}`)
+            .join('\n')}${issues.length > 30 ? `\n  … and ${issues.length - 30} more` : ''}`
+        : message,
+    );
     this.name = 'ReportError';
   }
 }
@@ -301,10 +314,12 @@ function show(v: unknown): string {
 export function parseReportInput(input: unknown): ParsedReportInput {
   const r = ReportInputSchema.safeParse(input);
   if (r.success) return r.data;
-  const issues = r.error.issues.map((i): ReportIssue => ({
-    code: 'BAD_REPORT_INPUT',
-    path: pathOf(i.path),
-    message: `${i.message} (got ${show(valueAt(input, i.path))})`,
-  }));
+  const issues = r.error.issues.map(
+    (i): ReportIssue => ({
+      code: 'BAD_REPORT_INPUT',
+      path: pathOf(i.path),
+      message: `${i.message} (got ${show(valueAt(input, i.path))})`,
+    }),
+  );
   throw new ReportError('The report input is invalid.', issues);
 }

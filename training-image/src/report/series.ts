@@ -38,7 +38,12 @@ export interface ForecastSections {
 export function trendAt(f: TrendForecaster, times: ArrayLike<number>): Float64Array {
   const json = f.toJSON() as { fitted: { model: Record<string, unknown> } | null };
   if (!json.fitted) throw new Error('trendAt: the forecaster is not fitted; call fit() first.');
-  const m = json.fitted.model as unknown as Omit<FittedModel, 'changepoints' | 'gamma' | 'delta' | 'cov'> & { changepoints: number[]; gamma: number[]; delta: number[]; cov: number[] };
+  const m = json.fitted.model as unknown as Omit<FittedModel, 'changepoints' | 'gamma' | 'delta' | 'cov'> & {
+    changepoints: number[];
+    gamma: number[];
+    delta: number[];
+    cov: number[];
+  };
   const trendCols = m.spec.trend === 'polynomial' ? m.spec.degree + 1 : 2;
   const gamma = Float64Array.from(m.gamma);
   if (gamma.length !== gammaWidth(m.spec)) throw new Error('trendAt: unexpected forecaster state (gamma width).');
@@ -84,6 +89,7 @@ export function forecastSections(f: TrendForecaster, history: { times: Float64Ar
       rmse: bt.rmse,
       mae: bt.mae,
       mape: bt.mape,
+      ...(bt.notDefined && Object.keys(bt.notDefined).length ? { notDefined: { ...bt.notDefined } } : {}),
       folds: bt.folds,
       horizon: bt.horizon,
       coverage: bt.coverage,

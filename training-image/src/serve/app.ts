@@ -4,7 +4,7 @@ import { ServeConfig } from './config';
 import { DriftAlert, DriftMonitor, DriftReport } from './drift';
 import { fail, HttpError } from './errors';
 import { LocateOptions, locateModel } from './locate';
-import { Logger, requestId } from './log';
+import { errorFields, Logger, redactPath, requestId } from './log';
 import { ServeMetrics } from './metrics';
 import { loadServingModel, ServingModel } from './model';
 import { Frame } from '../data/frame';
@@ -70,28 +70,37 @@ function header(req: AppRequest, name: string): string | undefined {
 
 /** Parses a Content-Type: media type (lower case) and charset. */
 export function parseContentType(v: string | undefined): { type: string; charset: string | null } | null {
-  if (!v || !v.trim()) return null;
+  if (!v?.trim()) return null;
   const [type, ...params] = v.split(';');
   let charset: string | null = null;
   for (const p of params) {
     const eq = p.indexOf('=');
-    if (eq > 0 && p.slice(0, eq).trim().toLowerCase() === 'charset') charset = p.slice(eq + 1).trim().replace(/^"|"$/g, '').toLowerCase();
+    if (eq > 0 && p.slice(0, eq).trim().toLowerCase() === 'charset')
+      charset = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"|"$/g, '')
+        .toLowerCase();
   }
   return { type: type!.trim().toLowerCase(), charset };
 }
 
 /** Picks the response type from an Accept header: 'json', 'csv', or null when nothing acceptable is offered. */
 export function negotiate(accept: string | undefined): 'json' | 'csv' | null {
-  if (!accept || !accept.trim()) return 'json';
-  const ranges = accept.split(',').map((part, i) => {
-    const [t, ...ps] = part.split(';');
-    let q = 1;
-    for (const p of ps) {
-      const [k, v] = p.split('=');
-      if (k?.trim() === 'q') q = Number(v);
-    }
-    return { type: t!.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0, i };
-  }).filter((r) => r.q > 0).sort((a, b) => b.q - a.q || a.i - b.i);
+  if (!accept?.trim()) return 'json';
+  const ranges = accept
+    .split(',')
+    .map((part, i) => {
+      const [t, ...ps] = part.split(';');
+      let q = 1;
+      for (const p of ps) {
+        const [k, v] = p.split('=');
+        if (k?.trim() === 'q') q = Number(v);
+      }
+      return { type: t!.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0, i };
+    })
+    .filter((r) => r.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
   for (const r of ranges) {
     if (r.type === JSON_TYPE || r.type === 'application/*' || r.type === '*/*' || r.type === '*') return 'json';
     if (r.type === CSV_TYPE || r.type === 'text/*') return 'csv';
@@ -190,7 +199,18 @@ export class ScoringApp {
       const loc = await locateModel({ ...o, env, log: (msg, f) => this.log.info(msg, f) });
       const m = loadServingModel(loc.dir, { env, allowExtraColumns: this.o.config.allowExtraColumns });
       this.setModel(m);
-      this.log.info('model loaded', { dir: loc.dir, source: loc.source, location: loc.location, name: m.name, version: m.version, task: m.task, model: m.model, inputs: m.signature.columns.length, drift: m.profile ? 'on' : 'off (no profile.json)', ms: Date.now() - t0 });
+      this.log.info('model loaded', {
+        dir: loc.dir,
+        source: loc.source,
+        location: loc.location,
+        name: m.name,
+        version: m.version,
+        task: m.task,
+        model: m.model,
+        inputs: m.signature.columns.length,
+        drift: m.profile ? 'on' : 'off (no profile.json)',
+        ms: Date.now() - t0,
+      });
       return m;
     } catch (e) {
       this.state = 'failed';
@@ -218,9 +238,10 @@ export class ScoringApp {
   }
 
   private notReady(): AppResponse {
-    const e = this.state === 'draining'
-      ? new HttpError('SHUTTING_DOWN', 'The server is shutting down and takes no new work.')
-      : new HttpError('MODEL_NOT_READY', this.state === 'failed' ? `The model could not be loaded: ${this.loadError}` : 'The model is still loading; retry shortly.');
+    const e =
+      this.state === 'draining'
+        ? new HttpError('SHUTTING_DOWN', 'The server is shutting down and takes no new work.')
+        : new HttpError('MODEL_NOT_READY', this.state === 'failed' ? `The model could not be loaded: ${this.loadError}` : 'The model is still loading; retry shortly.');
     return { ...json(e.status, e.toBody()), headers: { 'content-type': JSON_TYPE, 'retry-after': '1' } };
   }
 
@@ -240,7 +261,10 @@ export class ScoringApp {
         if (!r.ok) this.log.warn('drift webhook answered an error', { status: r.status });
         return r.arrayBuffer();
       })
-      .then(() => undefined, (e: Error) => this.log.warn('drift webhook failed', { error: e.message }))
+      .then(
+        () => undefined,
+        (e: Error) => this.log.warn('drift webhook failed', { error: e.message }),
+      )
       .finally(() => this.pendingWebhooks.delete(p));
     this.pendingWebhooks.add(p);
   }
@@ -300,7 +324,11 @@ export class ScoringApp {
     } catch (e) {
       return this.failed(req, path, entry, ctx, t0, e);
     }
-    if (out instanceof Promise) return out.then((r) => this.finish(req, path, entry.route, entry, ctx, t0, r, null), (e) => this.failed(req, path, entry, ctx, t0, e));
+    if (out instanceof Promise)
+      return out.then(
+        (r) => this.finish(req, path, entry.route, entry, ctx, t0, r, null),
+        (e) => this.failed(req, path, entry, ctx, t0, e),
+      );
     return this.finish(req, path, entry.route, entry, ctx, t0, out, null);
   }
 
@@ -309,7 +337,7 @@ export class ScoringApp {
     if (e instanceof HttpError) error = e;
     else {
       error = new HttpError('INTERNAL', `Internal error while serving the request (request id ${ctx.id}); it has been logged.`);
-      this.log.error('internal error', { reqId: ctx.id, method: req.method, path, error: (e as Error).message, stack: (e as Error).stack });
+      this.log.error('internal error', { reqId: ctx.id, method: req.method, path, ...errorFields(e, this.o.config.logRequestValues) });
     }
     return this.finish(req, path, entry.route, entry, ctx, t0, json(error.status, error.toBody()), error);
   }
@@ -330,37 +358,84 @@ export class ScoringApp {
       const m = req.method;
       const method = m === 'POST' || m === 'GET' || m === 'HEAD' ? m : JSON.stringify(m).slice(1, -1);
       const pathJson = entry ? entry.pathJson : JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path);
-      if (error) log.line(`,"level":"${level}","msg":"request","reqId":"${ctx.id}","method":"${method}","path":${pathJson},"status":${res.status},"ms":${ms}${ctx.rows !== undefined ? `,"rows":${ctx.rows}` : ''},"code":"${error.code}","error":${JSON.stringify(error.message.slice(0, 300))}`);
+      if (error)
+        log.line(
+          `,"level":"${level}","msg":"request","reqId":"${ctx.id}","method":"${method}","path":${pathJson},"status":${res.status},"ms":${ms}${ctx.rows !== undefined ? `,"rows":${ctx.rows}` : ''},${JSON.stringify(this.errorLogFields(req, error)).slice(1, -1)}`,
+        );
       // The same line, formatted with its batch (Logger.access).
       else log.access(level, ctx.id, method, pathJson, res.status, ms, ctx.rows ?? -1);
     } else {
       log.log(level, 'request', {
-        reqId: ctx.id, method: req.method, path: path.length > 200 ? `${path.slice(0, 200)}…` : path, status: res.status, ms,
+        reqId: ctx.id,
+        method: req.method,
+        path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
+        status: res.status,
+        ms,
         ...(ctx.rows !== undefined ? { rows: ctx.rows } : {}),
-        ...(error ? { code: error.code, error: error.message.slice(0, 300) } : {}),
+        ...(error ? this.errorLogFields(req, error) : {}),
       });
     }
     return res;
   }
 
+  /**
+   * What the log says about a refused request. By default its shape only —
+   * error code, issue codes with payload paths (names the model does not know
+   * redacted), body size and media type — since the messages quote the
+   * request's values and JSON.parse/CSV snippets; with logRequestValues
+   * (MLOPS_LOG_REQUEST_VALUES=true) also the message and the paths as sent.
+   */
+  private errorLogFields(req: AppRequest, error: HttpError): Record<string, unknown> {
+    const values = this.o.config.logRequestValues;
+    const f: Record<string, unknown> = { code: error.code };
+    if (error.code !== 'NOT_FOUND' && error.issues.length) {
+      // NOT_FOUND's issue path is the URL path, already in the line.
+      f.issueCount = error.issues.length;
+      f.issues = error.issues.slice(0, 5).map((i) => ({ code: i.code, path: values ? i.path.slice(0, 200) : redactPath(i.path.slice(0, 200), this.knownColumns) }));
+    }
+    const bytes = req.bodyTooLarge ?? (req.body ? (typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length) : 0);
+    if (bytes > 0 || req.method === 'POST') f.bytes = bytes;
+    const ct = header(req, 'content-type');
+    if (ct !== undefined) {
+      const type = parseContentType(ct)?.type;
+      f.contentType = values ? ct.slice(0, 100) : type === JSON_TYPE || type === CSV_TYPE ? type : 'other';
+    }
+    if (values) f.error = error.message.slice(0, 300);
+    return f;
+  }
+
   private predict(req: AppRequest, ctx: Ctx, protocol: PayloadProtocol): AppResponse {
     const cfg = this.o.config;
     if (req.bodyTooLarge !== undefined) {
-      fail('PAYLOAD_TOO_LARGE', '', `The request body (${req.bodyTooLarge > 0 ? `${req.bodyTooLarge} bytes` : 'too large'}) exceeds the limit of ${this.bodyLimit(req.url.split('?')[0]!)} bytes on this route${protocol === 'vertex' ? " (Vertex AI's 1.5 MB)" : ' (MLOPS_MAX_BODY_BYTES)'}. Split the batch.`);
+      fail(
+        'PAYLOAD_TOO_LARGE',
+        '',
+        `The request body (${req.bodyTooLarge > 0 ? `${req.bodyTooLarge} bytes` : 'too large'}) exceeds the limit of ${this.bodyLimit(req.url.split('?')[0]!)} bytes on this route${protocol === 'vertex' ? " (Vertex AI's 1.5 MB)" : ' (MLOPS_MAX_BODY_BYTES)'}. Split the batch.`,
+      );
     }
     const rawType = header(req, 'content-type');
     // The common header needs no parsing.
     const ct = rawType === JSON_TYPE ? JSON_CT : parseContentType(rawType);
     let kind: 'json' | 'csv';
     if (!ct) {
-      if (protocol === 'mlflow') fail('UNSUPPORTED_MEDIA_TYPE', 'content-type', `No Content-Type. Send 'Content-Type: application/json' (with one of dataframe_split, dataframe_records, instances, inputs) or 'Content-Type: text/csv'.`);
+      if (protocol === 'mlflow')
+        fail(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'content-type',
+          `No Content-Type. Send 'Content-Type: application/json' (with one of dataframe_split, dataframe_records, instances, inputs) or 'Content-Type: text/csv'.`,
+        );
       kind = 'json';
     } else if (ct.type === JSON_TYPE) kind = 'json';
     else if (ct.type === CSV_TYPE && protocol !== 'vertex') kind = 'csv';
     else {
-      return fail('UNSUPPORTED_MEDIA_TYPE', 'content-type', `Content-Type '${ct.type}' is not supported here; send ${protocol === 'vertex' ? 'application/json' : 'application/json or text/csv'}.`);
+      return fail(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'content-type',
+        `Content-Type '${ct.type}' is not supported here; send ${protocol === 'vertex' ? 'application/json' : 'application/json or text/csv'}.`,
+      );
     }
-    if (ct?.charset && ct.charset !== 'utf-8' && ct.charset !== 'utf8') fail('UNSUPPORTED_MEDIA_TYPE', 'content-type', `charset '${ct.charset}' is not supported; send the body in UTF-8 (charset=utf-8).`);
+    if (ct?.charset && ct.charset !== 'utf-8' && ct.charset !== 'utf8')
+      fail('UNSUPPORTED_MEDIA_TYPE', 'content-type', `charset '${ct.charset}' is not supported; send the body in UTF-8 (charset=utf-8).`);
     const accept = header(req, 'accept');
     const out = accept === undefined || accept === '*/*' || accept === JSON_TYPE ? 'json' : negotiate(accept);
     if (!out) fail('NOT_ACCEPTABLE', 'accept', `Cannot answer in any of the types the Accept header lists (${accept}); this server answers application/json or text/csv.`);
@@ -414,7 +489,7 @@ export class ScoringApp {
       try {
         this.drift.observe(frame);
       } catch (e) {
-        this.log.warn('drift monitoring failed for a request', { reqId: ctx.id, error: (e as Error).message });
+        this.log.warn('drift monitoring failed for a request', { reqId: ctx.id, ...errorFields(e, this.o.config.logRequestValues) });
       }
     }
     if (out === 'csv') return { status: 200, headers: { 'content-type': CSV_TYPE }, body: `${p.csvLines().join('\n')}\n` };

@@ -190,7 +190,8 @@ export class CompactEnsemble {
     for (const t of trees) {
       for (let i = 0; i < t.left.length; i++) {
         if (t.left[i] === -1) nLeaves++;
-        else if (Number.isNaN(t.threshold[i]!)) return null; // `v <= NaN` is never true: no bin expresses it
+        else if (Number.isNaN(t.threshold[i]!))
+          return null; // `v <= NaN` is never true: no bin expresses it
         else distinct[t.feature[i]!]!.add(t.threshold[i]!);
       }
     }

@@ -68,7 +68,10 @@ class Window {
   alerted = false;
   /** A number column's edges (null for other columns). */
   private readonly edges: Float64Array | null;
-  constructor(readonly profile: ColumnProfile, size: number) {
+  constructor(
+    readonly profile: ColumnProfile,
+    size: number,
+  ) {
     this.edges = profile.type === 'number' ? Float64Array.from(profile.edges!) : null;
     this.counts = new Float64Array(bucketCount(profile));
     this.terms = new Float64Array(this.counts.length);
@@ -121,7 +124,7 @@ class Window {
   psi(): number {
     if (!this.fresh) {
       let s = 0;
-      for (let i = 0; i < this.terms.length; i++) s += (this.terms[i] = this.term(i));
+      for (let i = 0; i < this.terms.length; i++) s += this.terms[i] = this.term(i);
       this.sum = s;
       this.fresh = true;
       this.updates = 0;

@@ -22,6 +22,8 @@ export const SERVE_ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   'MODEL_NOT_READY',
   'SHUTTING_DOWN',
+  'REQUEST_TIMEOUT',
+  'TOO_MANY_CONNECTIONS',
   'INTERNAL',
 ] as const;
 
@@ -59,6 +61,8 @@ const STATUS: Readonly<Record<ServeErrorCode, number>> = {
   METHOD_NOT_ALLOWED: 405,
   MODEL_NOT_READY: 503,
   SHUTTING_DOWN: 503,
+  REQUEST_TIMEOUT: 408,
+  TOO_MANY_CONNECTIONS: 503,
   INTERNAL: 500,
 };
 
@@ -81,7 +85,11 @@ export class HttpError extends Error {
 
   /** The JSON error body: MLflow's `{error_code, message}` plus `errors: [{code, path, message}]`. */
   toBody(): { error_code: string; message: string; errors: readonly ServeIssue[] } {
-    return { error_code: this.status >= 500 ? 'INTERNAL_ERROR' : this.code === 'NOT_FOUND' ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST', message: this.message, errors: this.issues.length ? this.issues : [{ code: this.code, path: '', message: this.message }] };
+    return {
+      error_code: this.status >= 500 ? 'INTERNAL_ERROR' : this.code === 'NOT_FOUND' ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST',
+      message: this.message,
+      errors: this.issues.length ? this.issues : [{ code: this.code, path: '', message: this.message }],
+    };
   }
 }
 

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { MODEL_FILES, recoverModelDir } from '../artifacts/modeldir';
 
 /** Where the model directory came from. */
 export type ModelSource = 'flag' | 'MLOPS_MODEL_DIR' | 'sagemaker' | 'AIP_STORAGE_URI' | 'AZUREML_MODEL_DIR';
@@ -49,7 +50,7 @@ export function findModelDir(root: string, depth = 3): string | null {
   for (let d = 0; d <= depth && level.length; d++) {
     const next: string[] = [];
     for (const dir of level) {
-      if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
+      if (fs.existsSync(path.join(dir, MODEL_FILES.manifest))) return dir;
       let entries: fs.Dirent[] = [];
       try {
         entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -64,9 +65,20 @@ export function findModelDir(root: string, depth = 3): string | null {
 }
 
 function localDir(location: string, source: ModelSource): LocatedModel {
-  if (!fs.existsSync(location)) throw new ModelLocateError(`The model directory ${JSON.stringify(location)} (from ${source}) does not exist. Train one with \`mlops train --out <dir>\` and pass it with --model <dir>.`);
+  // A model directory whose replacement was cut short by a kill is put back first (the previous model).
+  if (!fs.existsSync(path.join(location, MODEL_FILES.manifest))) {
+    const at = recoverModelDir(location);
+    if (at !== path.resolve(location)) location = at; // read-only: read the previous model where it is
+  }
+  if (!fs.existsSync(location))
+    throw new ModelLocateError(
+      `The model directory ${JSON.stringify(location)} (from ${source}) does not exist. Train one with \`mlops train --out <dir>\` and pass it with --model <dir>.`,
+    );
   const dir = findModelDir(location);
-  if (!dir) throw new ModelLocateError(`${JSON.stringify(location)} (from ${source}) holds no model directory (no manifest.json in it or up to 3 levels below). Pass the directory written by \`mlops train --out\`.`);
+  if (!dir)
+    throw new ModelLocateError(
+      `${JSON.stringify(location)} (from ${source}) holds no model directory (no manifest.json in it or up to 3 levels below). Pass the directory written by \`mlops train --out\`.`,
+    );
   return { dir, source, location };
 }
 
@@ -138,5 +150,7 @@ export async function locateModel(o: LocateOptions = {}): Promise<LocatedModel> 
   if (fs.existsSync(sm) && (findModelDir(sm) !== null || (!env.AIP_STORAGE_URI && !env.AZUREML_MODEL_DIR))) return localDir(sm, 'sagemaker');
   if (env.AIP_STORAGE_URI) return from(env.AIP_STORAGE_URI, 'AIP_STORAGE_URI');
   if (env.AZUREML_MODEL_DIR) return localDir(env.AZUREML_MODEL_DIR, 'AZUREML_MODEL_DIR');
-  throw new ModelLocateError(`No model to serve. Looked in order at: --model (not given), MLOPS_MODEL_DIR (unset), ${sm} (absent), AIP_STORAGE_URI (unset), AZUREML_MODEL_DIR (unset). Pass --model <dir> with a directory written by \`mlops train --out\`.`);
+  throw new ModelLocateError(
+    `No model to serve. Looked in order at: --model (not given), MLOPS_MODEL_DIR (unset), ${sm} (absent), AIP_STORAGE_URI (unset), AZUREML_MODEL_DIR (unset). Pass --model <dir> with a directory written by \`mlops train --out\`.`,
+  );
 }

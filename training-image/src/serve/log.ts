@@ -244,7 +244,12 @@ export function newRequestId(): string {
     }
     // A new block every 256 ids: the counter's high 40 bits.
     const hi = Math.floor(idCounter / 256);
-    idBlock = idRandom + Math.floor(hi / 2 ** 20).toString(16).padStart(5, '0') + (hi % 2 ** 20).toString(16).padStart(5, '0');
+    idBlock =
+      idRandom +
+      Math.floor(hi / 2 ** 20)
+        .toString(16)
+        .padStart(5, '0') +
+      (hi % 2 ** 20).toString(16).padStart(5, '0');
   }
   const id = idBlock + HEX2[idCounter & 0xff]!;
   idCounter = idCounter + 1 === 2 ** 48 ? 0 : idCounter + 1;
@@ -256,4 +261,86 @@ export function requestId(header: string | string[] | undefined): string {
   if (header === undefined) return newRequestId();
   const h = Array.isArray(header) ? header[0] : header;
   return h && REQUEST_ID_RE.test(h) ? h : newRequestId();
+}
+
+/** Names that may appear in a payload path and are never request content: the protocols' keys. */
+const PROTOCOL_KEYS: readonly string[] = [
+  'dataframe_split',
+  'dataframe_records',
+  'instances',
+  'inputs',
+  'input_data',
+  'data',
+  'columns',
+  'index',
+  'params',
+  'parameters',
+  'content-type',
+  'accept',
+  'csv',
+];
+
+function delimiterAt(p: string, j: number): boolean {
+  const c = p[j];
+  return j >= p.length || c === '.' || c === '[' || c === "'" || p.startsWith(', column ', j);
+}
+
+/**
+ * A payload path (`instances[3].temp`, `csv line 2, column 'c'`) with every
+ * name that is neither a protocol key nor in `known` (the model's columns)
+ * replaced by `<N chars>`: unknown keys and column names come from the
+ * request and may be personal data; indices, protocol keys and the model's
+ * own column names are shapes.
+ */
+export function redactPath(p: string, known: ReadonlySet<string>): string {
+  let out = '';
+  let i = 0;
+  const csv = /^csv (?:row|line) \d+/.exec(p);
+  if (csv) {
+    out = csv[0];
+    i = csv[0].length;
+  }
+  while (i < p.length) {
+    if (p.startsWith(', column ', i)) {
+      out += ', column ';
+      i += 9;
+      continue;
+    }
+    const c = p[i];
+    if (c === '.' || c === "'") {
+      out += c;
+      i++;
+      continue;
+    }
+    const idx = /^\[\d+\]/.exec(p.slice(i, i + 24));
+    if (idx) {
+      out += idx[0];
+      i += idx[0].length;
+      continue;
+    }
+    let best = '';
+    for (const k of PROTOCOL_KEYS) if (k.length > best.length && p.startsWith(k, i) && delimiterAt(p, i + k.length)) best = k;
+    for (const k of known) if (k.length > best.length && p.startsWith(k, i) && delimiterAt(p, i + k.length)) best = k;
+    if (best) {
+      out += best;
+      i += best.length;
+      continue;
+    }
+    let j = i + 1;
+    while (!delimiterAt(p, j)) j++;
+    out += `<${j - i} chars>`;
+    i = j;
+  }
+  return out;
+}
+
+/** Log fields of an unexpected error: its class and code locations, plus its message only when request values may be logged (a message can quote the request). */
+export function errorFields(e: unknown, values: boolean): Record<string, unknown> {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (values) return { error: err.message, stack: err.stack };
+  const frames = (err.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .join('\n');
+  return { error: `${err.name} (message not logged: MLOPS_LOG_REQUEST_VALUES=true includes it)`, stack: frames };
 }

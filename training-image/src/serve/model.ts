@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { readModelDir, LoadedModelDir } from '../artifacts/modeldir';
+import { readModelDir, LoadedModelDir, MODEL_FILES } from '../artifacts/modeldir';
 import { runtimeVersion } from '../artifacts/version';
 import { Contract, parseContract } from '../data/contract';
 import { DataError } from '../data/errors';
@@ -8,7 +8,7 @@ import { Frame } from '../data/frame';
 import { PipelineState } from '../features/pipeline';
 import { ForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
-import { DataProfile } from '../models/profile';
+import { DataProfile, PROFILE_FORMAT } from '../models/profile';
 import { compileRegressor } from './compact';
 import { fail, HttpError, ServeIssue } from './errors';
 import { ABSENT, InputTable, PayloadProtocol, ROW_KEY_BYTES } from './payload';
@@ -77,22 +77,25 @@ function csvCell(v: unknown): string {
 function dataErrorToHttp(e: DataError, t: InputTable | null): HttpError {
   const issues: ServeIssue[] = e.issues.slice(0, 50).map((i) => ({
     code: i.code === 'UNKNOWN_CATEGORY' || i.code === 'MISSING_COLUMN' || i.code === 'WRONG_TYPE' ? i.code : 'BAD_PAYLOAD',
-    path: i.row !== undefined && i.column && t ? t.cellPath(i.row - 1, i.column, 0) : i.column ?? '',
+    path: i.row !== undefined && i.column && t ? t.cellPath(i.row - 1, i.column, 0) : (i.column ?? ''),
     message: i.message,
   }));
   return new HttpError(issues[0]?.code ?? 'BAD_PAYLOAD', e.message.split('\n')[0]!, issues);
 }
 
 function identity(dir: string, d: LoadedModelDir, env: NodeJS.ProcessEnv): { name: string; version: string } {
-  return { name: env.MLOPS_MODEL_NAME || path.basename(path.resolve(dir)), version: env.MLOPS_MODEL_VERSION || String(d.manifest.files['model.json'] ?? '').slice(0, 12) || d.manifest.createdAt };
+  return {
+    name: env.MLOPS_MODEL_NAME || path.basename(path.resolve(dir)),
+    version: env.MLOPS_MODEL_VERSION || String(d.manifest.files[MODEL_FILES.model] ?? '').slice(0, 12) || d.manifest.createdAt,
+  };
 }
 
 function readProfile(dir: string, d: LoadedModelDir): DataProfile | null {
-  if (!d.manifest.files['profile.json']) return null;
+  if (!d.manifest.files[MODEL_FILES.profile]) return null;
   try {
     // Verified by readModelDir (listed in the manifest with its sha256).
-    const p = JSON.parse(fs.readFileSync(path.join(dir, 'profile.json'), 'utf8')) as DataProfile;
-    return p && p.format === 'mlops-profile/1' && Array.isArray(p.columns) ? p : null;
+    const p = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILES.profile), 'utf8')) as DataProfile;
+    return p && p.format === PROFILE_FORMAT && Array.isArray(p.columns) ? p : null;
   } catch {
     return null;
   }
@@ -106,7 +109,7 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
   const profile = readProfile(dir, d);
   if ((d.manifest.task as string) === 'forecast') return forecastServing(ForecastModel.fromLoaded(dir, d), d, id);
   const { model } = TrainedModel.load(dir);
-  const contract: Contract | null = d.contractYaml ? parseContract(d.contractYaml, path.join(dir, 'contract.yaml')) : null;
+  const contract: Contract | null = d.contractYaml ? parseContract(d.contractYaml, path.join(dir, MODEL_FILES.contract)) : null;
   const state = (d.transforms as { features: PipelineState }).features;
   const signature = buildSignature(state, model.target.column, contract, profile, o.allowExtraColumns ?? null);
   // Single rows of a gradient-boosting regressor are scored by a packed copy of its trees (checked bit-identical).
@@ -127,7 +130,7 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
     frameOne: (rec) => framer.fromRecord(rec),
     frameOneJson: (body, protocol) => framer.fromJson(body, ROW_KEY_BYTES[protocol]),
     predict(frame, params) {
-      if (compact && frame.rows === 1 && rowT && rowT.transformRowInto(frame, 0, rowX!.data) && compact.accepts(rowX!)) {
+      if (compact && frame.rows === 1 && rowT?.transformRowInto(frame, 0, rowX!.data) && compact.accepts(rowX!)) {
         // The single-row fast path (the transformer and the packed trees do not throw): no typed arrays, no iteration.
         const v = compact.predictRow(rowX!, 0);
         return { predictions: [v], csvLines: () => [String(v)] };
@@ -157,7 +160,17 @@ export function loadServingModel(dir: string, o: ServingModelOptions = {}): Serv
         csvLines: () => labels.map((l, r) => (want ? [csvCell(l), ...cls.map((_, k) => String(proba.data[r * proba.cols + k]!))].join(',') : csvCell(l))),
       };
     },
-    describe: () => ({ name: id.name, version: id.version, task: model.task, model: model.model, estimator: model.estimator.name, target: model.target.column, inputs: signature.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })), runtime: runtimeVersion(), ...(model.task === 'classification' ? { classes: model.target.labels } : {}) }),
+    describe: () => ({
+      name: id.name,
+      version: id.version,
+      task: model.task,
+      model: model.model,
+      estimator: model.estimator.name,
+      target: model.target.column,
+      inputs: signature.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+      runtime: runtimeVersion(),
+      ...(model.task === 'classification' ? { classes: model.target.labels } : {}),
+    }),
   };
 }
 
@@ -183,7 +196,12 @@ function forecastServing(fm: ForecastModel, d: LoadedModelDir, id: { name: strin
       const j = names === null ? 0 : names.indexOf(time);
       if (names !== null) {
         const extra = names.filter((c) => c !== time && c !== fm.series.value);
-        if (j < 0) fail('MISSING_COLUMN', time, `column '${time}' (the forecast time: ISO 8601 text or epoch ms) is missing; send e.g. {"instances": [{"${time}": "2018-07-01 00:00:00"}]}.`);
+        if (j < 0)
+          fail(
+            'MISSING_COLUMN',
+            time,
+            `column '${time}' (the forecast time: ISO 8601 text or epoch ms) is missing; send e.g. {"instances": [{"${time}": "2018-07-01 00:00:00"}]}.`,
+          );
         if (extra.length) fail('UNEXPECTED_COLUMN', extra[0]!, `column '${extra[0]}' is not an input of this forecast model; it takes only '${time}'.`);
       }
       const values = new Float64Array(t.rows.length);
@@ -194,8 +212,12 @@ function forecastServing(fm: ForecastModel, d: LoadedModelDir, id: { name: strin
         if (v === ABSENT || v === null) fail('NULL_VALUE', t.cellPath(r, time, j), `${t.cellPath(r, time, j)} is missing; send the time to forecast (ISO 8601 text or epoch ms).`);
         try {
           values[r] = ForecastModel.parseTimes([v], time)[0]!;
-        } catch (e) {
-          fail('WRONG_TYPE', t.cellPath(r, time, j), `${t.cellPath(r, time, j)} is ${JSON.stringify(v)}: not a time. Send ISO 8601 text (e.g. "2018-09-01") or epoch milliseconds.`);
+        } catch {
+          fail(
+            'WRONG_TYPE',
+            t.cellPath(r, time, j),
+            `${t.cellPath(r, time, j)} is ${JSON.stringify(v)}: not a time. Send ISO 8601 text (e.g. "2018-09-01") or epoch milliseconds.`,
+          );
         }
       }
       return new Frame([{ name: time, type: 'datetime', values }]);
@@ -215,6 +237,16 @@ function forecastServing(fm: ForecastModel, d: LoadedModelDir, id: { name: strin
       const preds = Array.from({ length: n }, (_, i) => ({ mean: p.mean[i]!, lower: p.lower[i]!, upper: p.upper[i]! }));
       return { predictions: preds, csvLines: () => preds.map((x) => `${x.mean},${x.lower},${x.upper}`) };
     },
-    describe: () => ({ name: id.name, version: id.version, task: 'forecast', model: fm.model, estimator: fm.forecaster.name, inputs: [{ name: time, type: 'datetime', nullable: false }], lastTime: new Date(fm.lastTime).toISOString(), frequencyMs: fm.frequency, runtime: runtimeVersion() }),
+    describe: () => ({
+      name: id.name,
+      version: id.version,
+      task: 'forecast',
+      model: fm.model,
+      estimator: fm.forecaster.name,
+      inputs: [{ name: time, type: 'datetime', nullable: false }],
+      lastTime: new Date(fm.lastTime).toISOString(),
+      frequencyMs: fm.frequency,
+      runtime: runtimeVersion(),
+    }),
   };
 }

@@ -49,7 +49,8 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
 /** Parses JSON text; BAD_JSON with the parser's position on failure, TOO_DEEP past `maxDepth`. */
 export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (text.trim() === '') fail('EMPTY_BODY', '', 'The request body is empty. Send a JSON object such as {"instances": [{"column": value, …}]}.');
-  if (jsonDepthExceeds(text, maxDepth)) fail('TOO_DEEP', '', `The JSON body is nested deeper than ${maxDepth} levels. Scoring payloads need at most 4 (e.g. {"dataframe_split": {"columns": […], "data": [[…]]}}).`);
+  if (jsonDepthExceeds(text, maxDepth))
+    fail('TOO_DEEP', '', `The JSON body is nested deeper than ${maxDepth} levels. Scoring payloads need at most 4 (e.g. {"dataframe_split": {"columns": […], "data": [[…]]}}).`);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -82,11 +83,12 @@ function rowsFrom(list: unknown, key: string, maxRows: number): InputTable {
       if (!isPlainObject(rec)) return fail('BAD_PAYLOAD', `${key}[${r}]`, `'${key}[${r}]' must be an object like the first row; got ${describe(rec)}.`);
       for (const k in rec) if (!index.has(k)) index.set(k, names.push(k) - 1);
     }
-    const rows = list.map((rec: Record<string, unknown>) => names.map((n) => (Object.prototype.hasOwnProperty.call(rec, n) ? rec[n] : ABSENT)));
+    const rows = list.map((rec: Record<string, unknown>) => names.map((n) => (Object.hasOwn(rec, n) ? rec[n] : ABSENT)));
     return { columns: names, rows, text: false, params: null, cellPath: (r, c) => `${key}[${r}].${c}` };
   }
   if (Array.isArray(first)) {
-    for (let r = 0; r < list.length; r++) if (!Array.isArray(list[r])) return fail('BAD_PAYLOAD', `${key}[${r}]`, `'${key}[${r}]' must be a list like the first row; got ${describe(list[r])}.`);
+    for (let r = 0; r < list.length; r++)
+      if (!Array.isArray(list[r])) return fail('BAD_PAYLOAD', `${key}[${r}]`, `'${key}[${r}]' must be a list like the first row; got ${describe(list[r])}.`);
     return { columns: null, rows: list as unknown[][], text: false, params: null, cellPath: (r, _c, i) => `${key}[${r}][${i}]` };
   }
   // A list of scalars: one row per value for a single-column model (checked against the signature later).
@@ -100,9 +102,11 @@ function checkRows(n: number, path: string, maxRows: number): void {
 
 function splitRows(v: unknown, key: string, maxRows: number): InputTable {
   if (!isPlainObject(v)) return fail('BAD_PAYLOAD', key, `'${key}' must be an object {"columns": [...], "data": [[...], ...]} (pandas orient='split'); got ${describe(v)}.`);
-  for (const k of Object.keys(v)) if (!['columns', 'data', 'index'].includes(k)) fail('BAD_PAYLOAD', `${key}.${k}`, `'${key}' has an unknown key '${k}'; accepted: columns, data, index.`);
+  for (const k of Object.keys(v))
+    if (!['columns', 'data', 'index'].includes(k)) fail('BAD_PAYLOAD', `${key}.${k}`, `'${key}' has an unknown key '${k}'; accepted: columns, data, index.`);
   const cols = v.columns;
-  if (cols !== undefined && (!Array.isArray(cols) || cols.some((c) => typeof c !== 'string'))) fail('BAD_PAYLOAD', `${key}.columns`, `'${key}.columns' must be a list of column names (strings).`);
+  if (cols !== undefined && (!Array.isArray(cols) || cols.some((c) => typeof c !== 'string')))
+    fail('BAD_PAYLOAD', `${key}.columns`, `'${key}.columns' must be a list of column names (strings).`);
   const data = v.data;
   if (!Array.isArray(data)) return fail('BAD_PAYLOAD', `${key}.data`, `'${key}.data' must be a list of rows (lists of values); got ${describe(data)}.`);
   checkRows(data.length, `${key}.data`, maxRows);
@@ -112,7 +116,8 @@ function splitRows(v: unknown, key: string, maxRows: number): InputTable {
     if (!Array.isArray(row)) fail('BAD_PAYLOAD', `${key}.data[${r}]`, `'${key}.data[${r}]' must be a list of values; got ${describe(row)}.`);
     if ((row as unknown[]).length !== width) fail('RAGGED_ROW', `${key}.data[${r}]`, `'${key}.data[${r}]' has ${(row as unknown[]).length} values but there are ${width} columns.`);
   }
-  if (Array.isArray(v.index) && v.index.length !== data.length) fail('BAD_PAYLOAD', `${key}.index`, `'${key}.index' has ${v.index.length} entries but there are ${data.length} rows.`);
+  if (Array.isArray(v.index) && v.index.length !== data.length)
+    fail('BAD_PAYLOAD', `${key}.index`, `'${key}.index' has ${v.index.length} entries but there are ${data.length} rows.`);
   return { columns: (cols as string[] | undefined) ?? null, rows: data as unknown[][], text: false, params: null, cellPath: (r, _c, i) => `${key}.data[${r}][${i}]` };
 }
 
@@ -124,7 +129,8 @@ function columnarRows(v: Record<string, unknown>, key: string, maxRows: number):
   for (const c of names) {
     const col = v[c];
     if (!Array.isArray(col)) fail('BAD_PAYLOAD', `${key}.${c}`, `'${key}.${c}' must be a list of values (one per row); got ${describe(col)}.`);
-    if (n >= 0 && (col as unknown[]).length !== n) fail('RAGGED_ROW', `${key}.${c}`, `'${key}.${c}' has ${(col as unknown[]).length} values; '${key}.${names[0]}' has ${n}. Every column needs one value per row.`);
+    if (n >= 0 && (col as unknown[]).length !== n)
+      fail('RAGGED_ROW', `${key}.${c}`, `'${key}.${c}' has ${(col as unknown[]).length} values; '${key}.${names[0]}' has ${n}. Every column needs one value per row.`);
     n = (col as unknown[]).length;
   }
   checkRows(n, key, maxRows);
@@ -141,23 +147,33 @@ function paramsOf(v: unknown, key: string): Record<string, unknown> | null {
 /** Reads a JSON scoring payload in the shape of `protocol` into an {@link InputTable}. */
 export function tableFromJson(doc: unknown, protocol: PayloadProtocol, maxRows: number): InputTable {
   if (Array.isArray(doc)) {
-    return fail('BAD_PAYLOAD', '', protocol === 'vertex'
-      ? 'A top-level JSON list is not accepted. Wrap the rows: {"instances": [...]}.'
-      : `A top-level JSON list is not accepted. Wrap the rows in one of ${MLFLOW_KEYS.map((k) => `"${k}"`).join(', ')}, e.g. {"instances": [...]} or {"dataframe_records": [...]}.`);
+    return fail(
+      'BAD_PAYLOAD',
+      '',
+      protocol === 'vertex'
+        ? 'A top-level JSON list is not accepted. Wrap the rows: {"instances": [...]}.'
+        : `A top-level JSON list is not accepted. Wrap the rows in one of ${MLFLOW_KEYS.map((k) => `"${k}"`).join(', ')}, e.g. {"instances": [...]} or {"dataframe_records": [...]}.`,
+    );
   }
   if (!isPlainObject(doc)) return fail('BAD_PAYLOAD', '', `The JSON body must be an object such as {"instances": [...]}; got ${describe(doc)}.`);
   if (protocol === 'vertex') {
-    for (const k of Object.keys(doc)) if (k !== 'instances' && k !== 'parameters') fail('BAD_PAYLOAD', k, `Unknown key '${k}'. A Vertex AI request is {"instances": [...], "parameters": {...}}.`);
+    for (const k of Object.keys(doc))
+      if (k !== 'instances' && k !== 'parameters') fail('BAD_PAYLOAD', k, `Unknown key '${k}'. A Vertex AI request is {"instances": [...], "parameters": {...}}.`);
     if (!('instances' in doc)) fail('BAD_PAYLOAD', 'instances', `Missing 'instances'. A Vertex AI request is {"instances": [...], "parameters": {...}}.`);
     return { ...rowsFrom(doc.instances, 'instances', maxRows), params: paramsOf(doc.parameters, 'parameters') };
   }
   const accepted: string[] = protocol === 'azure' ? ['input_data', 'data', ...MLFLOW_KEYS] : [...MLFLOW_KEYS];
   const present = accepted.filter((k) => k in doc);
-  for (const k of Object.keys(doc)) if (!accepted.includes(k) && k !== 'params') fail('BAD_PAYLOAD', k, `Unknown key '${k}'. Send exactly one of ${accepted.join(', ')} (and optionally params).`);
+  for (const k of Object.keys(doc))
+    if (!accepted.includes(k) && k !== 'params') fail('BAD_PAYLOAD', k, `Unknown key '${k}'. Send exactly one of ${accepted.join(', ')} (and optionally params).`);
   if (present.length !== 1) {
-    fail('BAD_PAYLOAD', '', present.length
-      ? `Send exactly one of ${accepted.join(', ')}; got ${present.join(' and ')}.`
-      : `Send exactly one of ${accepted.join(', ')} (and optionally params); got none.`);
+    fail(
+      'BAD_PAYLOAD',
+      '',
+      present.length
+        ? `Send exactly one of ${accepted.join(', ')}; got ${present.join(' and ')}.`
+        : `Send exactly one of ${accepted.join(', ')} (and optionally params); got none.`,
+    );
   }
   const key = present[0]!;
   const v = doc[key];
@@ -167,7 +183,8 @@ export function tableFromJson(doc: unknown, protocol: PayloadProtocol, maxRows: 
   else if (key === 'input_data') t = isPlainObject(v) && 'data' in v ? splitRows(v, key, maxRows) : rowsFrom(v, key, maxRows);
   else if (key === 'inputs' && isPlainObject(v)) t = columnarRows(v, key, maxRows);
   else if (key === 'dataframe_records') {
-    if (!Array.isArray(v) || (v.length && !isPlainObject(v[0]))) fail('BAD_PAYLOAD', key, `'dataframe_records' must be a list of objects {"column": value, …} (pandas orient='records').`);
+    if (!Array.isArray(v) || (v.length && !isPlainObject(v[0])))
+      fail('BAD_PAYLOAD', key, `'dataframe_records' must be a list of objects {"column": value, …} (pandas orient='records').`);
     t = rowsFrom(v, key, maxRows);
   } else t = rowsFrom(v, key, maxRows);
   return { ...t, params };

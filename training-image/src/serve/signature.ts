@@ -55,7 +55,7 @@ export function buildSignature(state: PipelineState, target: string, contract: C
     else if (numericCols.has(name)) type = 'number';
     else {
       const cat = state.categorical.find((c) => c.column === name);
-      type = forced.has(name) && cat && cat.categories.every((k) => !Number.isNaN(parseNumber(k))) ? 'number' : 'string';
+      type = forced.has(name) && cat?.categories.every((k) => !Number.isNaN(parseNumber(k))) ? 'number' : 'string';
     }
     const bound = (b: number | string | undefined): number | null => (b === undefined ? null : type === 'datetime' ? parseDatetime(String(b)) : Number(b));
     return {
@@ -96,7 +96,11 @@ function expected(c: SignatureColumn): string {
  */
 export function frameFromTable(sig: Signature, t: InputTable): Frame {
   const issues: ServeIssue[] = [];
-  const add = (i: ServeIssue): boolean => (issues.length < MAX_ISSUES ? (issues.push(i), true) : false);
+  const add = (i: ServeIssue): boolean => {
+    if (issues.length >= MAX_ISSUES) return false;
+    issues.push(i);
+    return true;
+  };
   const n = t.rows.length;
   const names = sig.columns.map((c) => c.name);
   // Where each signature column sits in the table's rows.
@@ -105,11 +109,18 @@ export function frameFromTable(sig: Signature, t: InputTable): Frame {
     const width = sig.columns.length;
     for (let r = 0; r < n; r++) {
       if (t.rows[r]!.length !== width) {
-        add({ code: 'RAGGED_ROW', path: t.cellPath(r, '', 0).replace(/\[0\]$/, '').replace(/, column ''$/, ''), message: `row ${r} has ${t.rows[r]!.length} values; the model takes ${width} in this order: ${names.join(', ')}. Or send named columns (e.g. {"dataframe_records": [{"${names[0]}": …}]}).` });
+        add({
+          code: 'RAGGED_ROW',
+          path: t
+            .cellPath(r, '', 0)
+            .replace(/\[0\]$/, '')
+            .replace(/, column ''$/, ''),
+          message: `row ${r} has ${t.rows[r]!.length} values; the model takes ${width} in this order: ${names.join(', ')}. Or send named columns (e.g. {"dataframe_records": [{"${names[0]}": …}]}).`,
+        });
         if (issues.length >= 5) break;
       }
     }
-    failAll(issues, 'The rows do not match the model\'s columns.');
+    failAll(issues, "The rows do not match the model's columns.");
     for (let j = 0; j < width; j++) pos[j] = j;
   } else {
     const seen = new Map<string, number>();
@@ -119,14 +130,25 @@ export function frameFromTable(sig: Signature, t: InputTable): Frame {
     });
     sig.columns.forEach((c, j) => {
       const i = seen.get(c.name);
-      if (i === undefined) add({ code: 'MISSING_COLUMN', path: c.name, message: `column '${c.name}' (${expected(c)}) is missing; the model needs ${names.join(', ')}.${c.nullable ? ` Send null if the value is unknown.` : ''}` });
+      if (i === undefined)
+        add({
+          code: 'MISSING_COLUMN',
+          path: c.name,
+          message: `column '${c.name}' (${expected(c)}) is missing; the model needs ${names.join(', ')}.${c.nullable ? ` Send null if the value is unknown.` : ''}`,
+        });
       else pos[j] = i;
     });
     if (!sig.allowExtra) {
       const known = new Set(names);
-      for (const c of t.columns) if (!known.has(c) && !sig.ignored.has(c)) add({ code: 'UNEXPECTED_COLUMN', path: c, message: `column '${c}' is not an input of the model (inputs: ${names.join(', ')}); remove it${c.trim() !== c ? ' (note the surrounding spaces)' : ''}, or start the server with MLOPS_ALLOW_EXTRA_COLUMNS=true to ignore unknown columns.` });
+      for (const c of t.columns)
+        if (!known.has(c) && !sig.ignored.has(c))
+          add({
+            code: 'UNEXPECTED_COLUMN',
+            path: c,
+            message: `column '${c}' is not an input of the model (inputs: ${names.join(', ')}); remove it${c.trim() !== c ? ' (note the surrounding spaces)' : ''}, or start the server with MLOPS_ALLOW_EXTRA_COLUMNS=true to ignore unknown columns.`,
+          });
     }
-    failAll(issues, 'The columns do not match the model\'s inputs.');
+    failAll(issues, "The columns do not match the model's inputs.");
   }
   const cols: Column[] = sig.columns.map((c, j) => {
     const p = pos[j]!;
@@ -144,10 +166,20 @@ export function frameFromTable(sig: Signature, t: InputTable): Frame {
           s = null;
         }
         if (s === null) {
-          if (v === ABSENT) add({ code: 'MISSING_COLUMN', path: path(r), message: `${path(r)} is absent; '${c.name}' is needed in every row (send null if unknown${c.nullable ? '' : ' — but this column is not nullable'}).` });
-          else if (!c.nullable) add({ code: 'NULL_VALUE', path: path(r), message: `${path(r)} is missing, but the data contract says '${c.name}' is not nullable; send ${expected(c)}.` });
+          if (v === ABSENT)
+            add({
+              code: 'MISSING_COLUMN',
+              path: path(r),
+              message: `${path(r)} is absent; '${c.name}' is needed in every row (send null if unknown${c.nullable ? '' : ' — but this column is not nullable'}).`,
+            });
+          else if (!c.nullable)
+            add({ code: 'NULL_VALUE', path: path(r), message: `${path(r)} is missing, but the data contract says '${c.name}' is not nullable; send ${expected(c)}.` });
         } else if (c.allowed && !c.allowed.has(s)) {
-          add({ code: 'UNKNOWN_CATEGORY', path: path(r), message: `${path(r)} is ${JSON.stringify(s)}, which the data contract does not allow for '${c.name}' (allowed: ${[...c.allowed].slice(0, 20).join(', ')}).` });
+          add({
+            code: 'UNKNOWN_CATEGORY',
+            path: path(r),
+            message: `${path(r)} is ${JSON.stringify(s)}, which the data contract does not allow for '${c.name}' (allowed: ${[...c.allowed].slice(0, 20).join(', ')}).`,
+          });
         }
         values[r] = s;
       }
@@ -168,17 +200,31 @@ export function frameFromTable(sig: Signature, t: InputTable): Frame {
       } else if (typeof v === 'number') x = v;
       else if (typeof v === 'boolean' && c.boolean) x = v ? 1 : 0;
       if (missing) {
-        if (v === ABSENT) add({ code: 'MISSING_COLUMN', path: path(r), message: `${path(r)} is absent; '${c.name}' is needed in every row (send null if unknown${c.nullable ? '' : ' — but this column is not nullable'}).` });
-        else if (!c.nullable) add({ code: 'NULL_VALUE', path: path(r), message: `${path(r)} is missing, but the data contract says '${c.name}' is not nullable; send ${expected(c)}.` });
+        if (v === ABSENT)
+          add({
+            code: 'MISSING_COLUMN',
+            path: path(r),
+            message: `${path(r)} is absent; '${c.name}' is needed in every row (send null if unknown${c.nullable ? '' : ' — but this column is not nullable'}).`,
+          });
+        else if (!c.nullable)
+          add({ code: 'NULL_VALUE', path: path(r), message: `${path(r)} is missing, but the data contract says '${c.name}' is not nullable; send ${expected(c)}.` });
       } else if (!Number.isFinite(x)) {
         const hint = typeof v === 'string' && c.type === 'number' && !t.text && !Number.isNaN(parseNumber(v)) ? ' Send it as a JSON number, without quotes.' : '';
         add({ code: 'WRONG_TYPE', path: path(r), message: `${path(r)} is ${show(v)}; '${c.name}' must be ${expected(c)}.${hint}` });
       } else if (c.integer && !Number.isInteger(x)) {
         add({ code: 'WRONG_TYPE', path: path(r), message: `${path(r)} is ${show(v)}; '${c.name}' must be an integer.` });
       } else if ((c.min !== null && x < c.min) || (c.max !== null && x > c.max)) {
-        add({ code: 'OUT_OF_RANGE', path: path(r), message: `${path(r)} is ${show(v)}, outside the range the data contract allows for '${c.name}' [${c.min ?? '-∞'}, ${c.max ?? '∞'}].` });
+        add({
+          code: 'OUT_OF_RANGE',
+          path: path(r),
+          message: `${path(r)} is ${show(v)}, outside the range the data contract allows for '${c.name}' [${c.min ?? '-∞'}, ${c.max ?? '∞'}].`,
+        });
       } else if (c.allowed && !c.allowed.has(String(x))) {
-        add({ code: 'UNKNOWN_CATEGORY', path: path(r), message: `${path(r)} is ${show(v)}, which the data contract does not allow for '${c.name}' (allowed: ${[...c.allowed].slice(0, 20).join(', ')}).` });
+        add({
+          code: 'UNKNOWN_CATEGORY',
+          path: path(r),
+          message: `${path(r)} is ${show(v)}, which the data contract does not allow for '${c.name}' (allowed: ${[...c.allowed].slice(0, 20).join(', ')}).`,
+        });
       }
       values[r] = missing ? NaN : x;
     }
@@ -437,8 +483,10 @@ export class SingleRowFramer {
       } else return -1;
       i = skipWs(b, i);
       const d = b[i];
-      if (d === 44) i = skipWs(b, i + 1); // ,
-      else if (d === 125) return count === m ? i + 1 : -1; // }
+      if (d === 44)
+        i = skipWs(b, i + 1); // ,
+      else if (d === 125)
+        return count === m ? i + 1 : -1; // }
       else return -1;
     }
   }

@@ -139,8 +139,19 @@ export class BinMapper {
 }
 
 function binBlock(
-  d: Float64Array, rows: Uint32Array | null, F: number, f: number, r0: number, r1: number,
-  t: Float64Array, grid: Int32Array, low: number, scale: number, missing: number, out: Uint8Array, base: number,
+  d: Float64Array,
+  rows: Uint32Array | null,
+  F: number,
+  f: number,
+  r0: number,
+  r1: number,
+  t: Float64Array,
+  grid: Int32Array,
+  low: number,
+  scale: number,
+  missing: number,
+  out: Uint8Array,
+  base: number,
 ): void {
   const nt = t.length;
   const last = grid.length - 1;
@@ -151,7 +162,8 @@ function binBlock(
       continue;
     }
     let c = Math.floor((v - low) * scale);
-    c = c < 0 ? 0 : c > last ? last : c;
+    // NaN (Infinity × 0 when the edges span more than the largest double) starts at cell 0; the walk below is exact.
+    c = c > 0 ? (c > last ? last : c) : 0;
     let b = grid[c]!;
     while (b < nt && t[b]! < v) b++;
     while (b > 0 && t[b - 1]! >= v) b--;
@@ -188,7 +200,10 @@ export function sortFloat64(a: Float64Array): Float64Array {
     let skip = false;
     for (let d = 0; d < 65536; d++) {
       const c = counts[c0 + d]!;
-      if (c === n) { skip = true; break; }
+      if (c === n) {
+        skip = true;
+        break;
+      }
       if (c !== 0) break;
     }
     if (skip) continue;
@@ -247,7 +262,7 @@ function edges(sorted: Float64Array, maxBins: number): Float64Array {
     const pos = (k / maxBins) * (m - 1);
     const lo = Math.floor(pos);
     const hi = Math.ceil(pos);
-    const q = midpoint(sorted[lo]!, sorted[hi]!) ;
+    const q = midpoint(sorted[lo]!, sorted[hi]!);
     const v = lo === hi ? sorted[lo]! : q;
     if (out.length === 0 || v > out[out.length - 1]!) out.push(v);
   }

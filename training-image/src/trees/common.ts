@@ -57,10 +57,11 @@ export function validateWithUnions(
   params: Readonly<Record<string, unknown>>,
   unions: Readonly<Record<string, { readonly also: readonly (string | boolean)[]; readonly accepted: string }>>,
 ): void {
-  const rest: Record<string, unknown> = {};
+  // No prototype and own keys only: a key such as __proto__ or constructor is checked like any other (and refused).
+  const rest: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(params)) {
-    const u = unions[k];
-    if (u && u.also.includes(v as string | boolean)) continue;
+    const u = Object.hasOwn(unions, k) ? unions[k] : undefined;
+    if (u?.also.includes(v as string | boolean)) continue;
     if (u && v !== undefined) {
       try {
         validateParams(estimator, { [k]: specs[k]! }, { [k]: v });
@@ -92,7 +93,9 @@ export function checkModelJSON(json: unknown, estimator: string): Record<string,
     throw new TypeError(`${estimator}.fromJSON: this JSON holds a ${JSON.stringify(j.estimator)} model, not a ${estimator}.`);
   }
   if (j.schemaVersion !== TREE_SCHEMA_VERSION) {
-    throw new TypeError(`${estimator}.fromJSON: schemaVersion ${JSON.stringify(j.schemaVersion)} is not supported (this runtime reads version ${TREE_SCHEMA_VERSION}); retrain or use a matching runtime.`);
+    throw new TypeError(
+      `${estimator}.fromJSON: schemaVersion ${JSON.stringify(j.schemaVersion)} is not supported (this runtime reads version ${TREE_SCHEMA_VERSION}); retrain or use a matching runtime.`,
+    );
   }
   if (typeof j.nFeatures !== 'number' || !Number.isInteger(j.nFeatures) || j.nFeatures < 1) {
     throw new TypeError(`${estimator}.fromJSON: nFeatures must be an int ≥ 1, got ${JSON.stringify(j.nFeatures)}.`);

@@ -136,7 +136,19 @@ export class ChunkRunner {
     const C = HGB_CTRL;
     if (cmd === HGB_CMD.buildLeaf) {
       const e = b + c;
-      buildHistogram(this.histogram(a), d.stride, d.binned, d.n, d.offsets, this.groups[k]!, this.groups[k + 1]!, d.idx.subarray(b, e), c, d.og.subarray(b, e), d.oh ? d.oh.subarray(b, e) : null);
+      buildHistogram(
+        this.histogram(a),
+        d.stride,
+        d.binned,
+        d.n,
+        d.offsets,
+        this.groups[k]!,
+        this.groups[k + 1]!,
+        d.idx.subarray(b, e),
+        c,
+        d.og.subarray(b, e),
+        d.oh ? d.oh.subarray(b, e) : null,
+      );
     } else if (cmd === HGB_CMD.split) {
       d.ctrl[C.LEFT + k] = splitChunk(d.idx, d.og, d.oh, d.scratch, d.binned, c * d.n, d.lut, chunkStart(a, b, K, k), chunkStart(a, b, K, k + 1));
     } else if (cmd === HGB_CMD.placeBuild) {

@@ -132,15 +132,25 @@ export function buildForestTree(d: ForestData, o: ForestTreeOptions, seed: numbe
     for (let k = 0; k < n; k++) counts[rng.int(n)]++;
     for (let i = 0; i < n; i++) {
       const c = counts[i]!;
-      if (c > 0) { idx[m] = i; w[m] = c; m++; }
+      if (c > 0) {
+        idx[m] = i;
+        w[m] = c;
+        m++;
+      }
     }
   } else {
-    for (let i = 0; i < n; i++) { idx[i] = i; w[i] = 1; }
+    for (let i = 0; i < n; i++) {
+      idx[i] = i;
+      w[i] = 1;
+    }
     m = n;
   }
   for (let i = 0; i < m; i++) {
     const v = y[idx[i]!]!;
-    if (C === 0) { yv[i] = v; wy[i] = w[i]! * v; } else cls[i] = v;
+    if (C === 0) {
+      yv[i] = v;
+      wy[i] = w[i]! * v;
+    } else cls[i] = v;
   }
   for (let f = 0; f < F; f++) ws.featOrder[f] = f;
   const builder = new TreeBuilder(C === 0 ? 1 : C, 256);
@@ -166,7 +176,11 @@ export function buildForestTree(d: ForestData, o: ForestTreeOptions, seed: numbe
     if (C === 0) {
       let S = 0;
       let Q = 0;
-      for (let i = s; i < e; i++) { W += w[i]!; S += wy[i]!; Q += wy[i]! * yv[i]!; }
+      for (let i = s; i < e; i++) {
+        W += w[i]!;
+        S += wy[i]!;
+        Q += wy[i]! * yv[i]!;
+      }
       const mean = S / W;
       impurity = Math.max(0, Q / W - mean * mean);
       tolerance = 1e-13 * (Q / W) + Number.EPSILON;
@@ -174,7 +188,10 @@ export function buildForestTree(d: ForestData, o: ForestTreeOptions, seed: numbe
       tot[0] = S;
     } else {
       tot.fill(0);
-      for (let i = s; i < e; i++) { W += w[i]!; tot[cls[i]!] += w[i]!; }
+      for (let i = s; i < e; i++) {
+        W += w[i]!;
+        tot[cls[i]!] += w[i]!;
+      }
       let g = 1;
       for (let c = 0; c < C; c++) {
         const p = tot[c]! / W;
@@ -218,7 +235,10 @@ export function buildForestTree(d: ForestData, o: ForestTreeOptions, seed: numbe
     stack.push(s, mid, depth + 1, ln, best.feature, mask);
   }
   let total = 0;
-  for (let f = 0; f < F; f++) { if (imp[f]! < 0) imp[f] = 0; total += imp[f]!; }
+  for (let f = 0; f < F; f++) {
+    if (imp[f]! < 0) imp[f] = 0;
+    total += imp[f]!;
+  }
   if (total > 0) for (let f = 0; f < F; f++) imp[f] = imp[f]! / total;
   return { tree: builder.build(), importances: imp };
 }
@@ -245,7 +265,10 @@ function sortKeys(col: Uint8Array, base: number, idx: Uint32Array, keys: Uint32A
   for (let i = 1; i < cnt; i++) {
     const k = keys[i]!;
     let j = i - 1;
-    while (j >= 0 && keys[j]! > k) { keys[j + 1] = keys[j]!; j--; }
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
     keys[j + 1] = k;
   }
 }
@@ -259,7 +282,14 @@ function sortReg(col: Uint8Array, base: number, ws: ForestWorkspace, s: number, 
   for (let t = 0; t < cnt; t++) {
     const b = keys[t]! >>> 16;
     const i = s + (keys[t]! & 0xffff);
-    if (b !== prev) { kBin[K] = b; kC[K] = 0; kW[K] = 0; kS[K] = 0; K++; prev = b; }
+    if (b !== prev) {
+      kBin[K] = b;
+      kC[K] = 0;
+      kW[K] = 0;
+      kS[K] = 0;
+      K++;
+      prev = b;
+    }
     const k = K - 1;
     kC[k] += 1;
     kW[k] += w[i]!;
@@ -277,7 +307,14 @@ function sortCls(col: Uint8Array, base: number, ws: ForestWorkspace, s: number, 
   for (let t = 0; t < cnt; t++) {
     const b = keys[t]! >>> 16;
     const i = s + (keys[t]! & 0xffff);
-    if (b !== prev) { kBin[K] = b; kC[K] = 0; kW[K] = 0; kS.fill(0, K * C, K * C + C); K++; prev = b; }
+    if (b !== prev) {
+      kBin[K] = b;
+      kC[K] = 0;
+      kW[K] = 0;
+      kS.fill(0, K * C, K * C + C);
+      K++;
+      prev = b;
+    }
     const k = K - 1;
     kC[k] += 1;
     kW[k] += w[i]!;
@@ -292,27 +329,48 @@ function sortCls(col: Uint8Array, base: number, ws: ForestWorkspace, s: number, 
  * cleared again, so the histogram stays zero between calls.
  */
 function histReg(
-  col: Uint8Array, base: number, idx: Uint32Array, w: Float64Array, wy: Float64Array, hs: Float64Array, touched: Int32Array,
-  kBin: Int32Array, kC: Float64Array, kW: Float64Array, kS: Float64Array, s: number, e: number,
+  col: Uint8Array,
+  base: number,
+  idx: Uint32Array,
+  w: Float64Array,
+  wy: Float64Array,
+  hs: Float64Array,
+  touched: Int32Array,
+  kBin: Int32Array,
+  kC: Float64Array,
+  kW: Float64Array,
+  kS: Float64Array,
+  s: number,
+  e: number,
 ): number {
   let T = 0;
   for (let i = s; i < e; i++) {
     const b = col[base + idx[i]!]!;
     const k = 3 * b;
     if (hs[k] === 0) touched[T++] = b;
-    hs[k] += 1; hs[k + 1] += w[i]!; hs[k + 2] += wy[i]!;
+    hs[k] += 1;
+    hs[k + 1] += w[i]!;
+    hs[k + 2] += wy[i]!;
   }
   for (let i = 1; i < T; i++) {
     const v = touched[i]!;
     let j = i - 1;
-    while (j >= 0 && touched[j]! > v) { touched[j + 1] = touched[j]!; j--; }
+    while (j >= 0 && touched[j]! > v) {
+      touched[j + 1] = touched[j]!;
+      j--;
+    }
     touched[j + 1] = v;
   }
   for (let t = 0; t < T; t++) {
     const b = touched[t]!;
     const k = 3 * b;
-    kBin[t] = b; kC[t] = hs[k]!; kW[t] = hs[k + 1]!; kS[t] = hs[k + 2]!;
-    hs[k] = 0; hs[k + 1] = 0; hs[k + 2] = 0;
+    kBin[t] = b;
+    kC[t] = hs[k]!;
+    kW[t] = hs[k + 1]!;
+    kS[t] = hs[k + 2]!;
+    hs[k] = 0;
+    hs[k + 1] = 0;
+    hs[k + 2] = 0;
   }
   return T;
 }
@@ -325,12 +383,16 @@ function histCls(col: Uint8Array, base: number, ws: ForestWorkspace, s: number, 
   for (let i = s; i < e; i++) {
     const k = st * col[base + idx[i]!]!;
     const wi = w[i]!;
-    hs[k] += 1; hs[k + 1] += wi; hs[k + 2 + cls[i]!] += wi;
+    hs[k] += 1;
+    hs[k + 1] += wi;
+    hs[k + 2 + cls[i]!] += wi;
   }
   let K = 0;
   for (let b = 0, k = 0; b < nb1; b++, k += st) {
     if (hs[k]! > 0) {
-      kBin[K] = b; kC[K] = hs[k]!; kW[K] = hs[k + 1]!;
+      kBin[K] = b;
+      kC[K] = hs[k]!;
+      kW[K] = hs[k + 1]!;
       for (let c = 0; c < C; c++) kS[K * C + c] = hs[k + 2 + c]!;
       K++;
     }
@@ -357,14 +419,17 @@ function scan(d: ForestData, ws: ForestWorkspace, o: ForestTreeOptions, f: numbe
     let sl = 0;
     if (C > 0) acc.fill(0);
     if (dir === 1) {
-      cl = kC[Kn]!; wl = kW[Kn]!;
-      if (C === 0) sl = kS[Kn]!; else for (let c = 0; c < C; c++) acc[c] = kS[Kn * C + c]!;
+      cl = kC[Kn]!;
+      wl = kW[Kn]!;
+      if (C === 0) sl = kS[Kn]!;
+      else for (let c = 0; c < C; c++) acc[c] = kS[Kn * C + c]!;
     }
     const last = dir === 0 ? (hasM ? Kn : Kn - 1) : Kn - 1;
     for (let j = 0; j < last; j++) {
       cl += kC[j]!;
       wl += kW[j]!;
-      if (C === 0) sl += kS[j]!; else for (let c = 0; c < C; c++) acc[c] += kS[j * C + c]!;
+      if (C === 0) sl += kS[j]!;
+      else for (let c = 0; c < C; c++) acc[c] += kS[j * C + c]!;
       if (cl < msl) continue;
       const cr = cnt - cl;
       if (cr < msl) break;
@@ -417,17 +482,28 @@ function partition(d: ForestData, ws: ForestWorkspace, best: Best, s: number, e:
     const row = idx[i]!;
     const v = col[base + row]!;
     if (v === nb ? ml : v <= b) {
-      idx[l] = row; w[l] = w[i]!;
-      if (reg) { wy[l] = wy[i]!; yv[l] = yv[i]!; } else cls[l] = cls[i]!;
+      idx[l] = row;
+      w[l] = w[i]!;
+      if (reg) {
+        wy[l] = wy[i]!;
+        yv[l] = yv[i]!;
+      } else cls[l] = cls[i]!;
       l++;
     } else {
-      tIdx[r] = row; tW[r] = w[i]!;
-      if (reg) { tWy[r] = wy[i]!; tYv[r] = yv[i]!; } else tCls[r] = cls[i]!;
+      tIdx[r] = row;
+      tW[r] = w[i]!;
+      if (reg) {
+        tWy[r] = wy[i]!;
+        tYv[r] = yv[i]!;
+      } else tCls[r] = cls[i]!;
       r++;
     }
   }
   idx.set(tIdx.subarray(0, r), l);
   w.set(tW.subarray(0, r), l);
-  if (reg) { wy.set(tWy.subarray(0, r), l); yv.set(tYv.subarray(0, r), l); } else cls.set(tCls.subarray(0, r), l);
+  if (reg) {
+    wy.set(tWy.subarray(0, r), l);
+    yv.set(tYv.subarray(0, r), l);
+  } else cls.set(tCls.subarray(0, r), l);
   return l;
 }

@@ -162,7 +162,9 @@ abstract class RandomForestBase {
     if (p.verbose) {
       let nodes = 0;
       for (const t of trees) nodes += t.left.length;
-      console.log(`[${this.name}] ${trees.length} trees (${nodes} nodes) on ${X.rows} rows × ${F} features, ${parallel ? threads : 1} thread(s): binning ${((t1 - t0) / 1000).toFixed(3)} s, trees ${((t2 - t1) / 1000).toFixed(3)} s`);
+      console.log(
+        `[${this.name}] ${trees.length} trees (${nodes} nodes) on ${X.rows} rows × ${F} features, ${parallel ? threads : 1} thread(s): binning ${((t1 - t0) / 1000).toFixed(3)} s, trees ${((t2 - t1) / 1000).toFixed(3)} s`,
+      );
     }
   }
 
@@ -219,7 +221,16 @@ export class RandomForestRegressor extends RandomForestBase implements Estimator
   /** The estimator's name. */
   readonly name = 'RandomForestRegressor';
   protected readonly defaults: RandomForestParams = {
-    nEstimators: 100, maxDepth: null, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 1.0, bootstrap: true, maxBins: 255, randomState: 0, nJobs: null, verbose: false,
+    nEstimators: 100,
+    maxDepth: null,
+    minSamplesSplit: 2,
+    minSamplesLeaf: 1,
+    maxFeatures: 1.0,
+    bootstrap: true,
+    maxBins: 255,
+    randomState: 0,
+    nJobs: null,
+    verbose: false,
   };
 
   /** Fits the forest to `X` (NaN = missing) and targets `y`. */
@@ -260,7 +271,16 @@ export class RandomForestClassifier extends RandomForestBase implements Classifi
   /** The estimator's name. */
   readonly name = 'RandomForestClassifier';
   protected readonly defaults: RandomForestParams = {
-    nEstimators: 100, maxDepth: null, minSamplesSplit: 2, minSamplesLeaf: 1, maxFeatures: 'sqrt', bootstrap: true, maxBins: 255, randomState: 0, nJobs: null, verbose: false,
+    nEstimators: 100,
+    maxDepth: null,
+    minSamplesSplit: 2,
+    minSamplesLeaf: 1,
+    maxFeatures: 'sqrt',
+    bootstrap: true,
+    maxBins: 255,
+    randomState: 0,
+    nJobs: null,
+    verbose: false,
   };
   private labels: number[] | null = null;
 

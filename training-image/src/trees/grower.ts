@@ -106,7 +106,19 @@ export class SerialHistogramBuilder implements HistogramBuilder {
 
   private buildLeaf(hist: Float64Array, start: number, count: number): void {
     const e = start + count;
-    buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, this.idx.subarray(start, e), count, this.grad.subarray(start, e), this.hess ? this.hess.subarray(start, e) : null);
+    buildHistogram(
+      hist,
+      this.stride,
+      this.binned,
+      this.n,
+      this.offsets,
+      0,
+      this.F,
+      this.idx.subarray(start, e),
+      count,
+      this.grad.subarray(start, e),
+      this.hess ? this.hess.subarray(start, e) : null,
+    );
   }
 
   /** Adds each leaf's value to its rows' raw scores. */
@@ -233,7 +245,10 @@ export class TreeGrower {
       let bestGain = 0;
       for (let i = 0; i < leaves.length; i++) {
         const s = leaves[i]!.split;
-        if (s && s.gain > bestGain) { bestGain = s.gain; bi = i; }
+        if (s && s.gain > bestGain) {
+          bestGain = s.gain;
+          bi = i;
+        }
       }
       if (bi < 0) break;
       const leaf = leaves[bi]!;

@@ -179,7 +179,9 @@ abstract class HistGradientBoostingBase {
     if (early) {
       [trainRows, valRows] = this.split(y, p.validationFraction, rng);
       if (trainRows.length < 2 || valRows.length < 1) {
-        throw new RangeError(`${this.name}: validationFraction ${p.validationFraction} leaves ${trainRows.length} training and ${valRows.length} validation rows; use more data or turn earlyStopping off.`);
+        throw new RangeError(
+          `${this.name}: validationFraction ${p.validationFraction} leaves ${trainRows.length} training and ${valRows.length} validation rows; use more data or turn earlyStopping off.`,
+        );
       }
     }
     const n = trainRows ? trainRows.length : n0;
@@ -196,15 +198,22 @@ abstract class HistGradientBoostingBase {
     const hb: HistogramBuilder = parallel
       ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes)
       : new SerialHistogramBuilder(stride, binned, n, mapper.offsets);
-    const grower = new TreeGrower(mapper, n, stride, {
-      maxLeafNodes: p.maxLeafNodes,
-      maxDepth: p.maxDepth ?? Infinity,
-      minSamplesLeaf: p.minSamplesLeaf,
-      l2: p.l2Regularization,
-      learningRate: p.learningRate,
-      minHessian: 1e-3,
-      rootFromLeaves: this.linearGradient && n >= ROOT_FROM_LEAVES_MIN_ROWS,
-    }, hb, times);
+    const grower = new TreeGrower(
+      mapper,
+      n,
+      stride,
+      {
+        maxLeafNodes: p.maxLeafNodes,
+        maxDepth: p.maxDepth ?? Infinity,
+        minSamplesLeaf: p.minSamplesLeaf,
+        l2: p.l2Regularization,
+        learningRate: p.learningRate,
+        minHessian: 1e-3,
+        rootFromLeaves: this.linearGradient && n >= ROOT_FROM_LEAVES_MIN_ROWS,
+      },
+      hb,
+      times,
+    );
 
     try {
       const baseline = this.baseline(yTrain);
@@ -248,7 +257,9 @@ abstract class HistGradientBoostingBase {
     this.timings = times;
     if (p.verbose) {
       const parts = Object.entries(times).map(([k, v]) => `${k} ${(v / 1000).toFixed(3)} s`);
-      console.log(`[${this.name}] ${this.learned.nIter} iterations on ${n} rows × ${X.cols} features (${nThreads} thread${nThreads > 1 ? 's' : ''})${early ? ', early stopping on' : ''}: ${parts.join(', ')}`);
+      console.log(
+        `[${this.name}] ${this.learned.nIter} iterations on ${n} rows × ${X.cols} features (${nThreads} thread${nThreads > 1 ? 's' : ''})${early ? ', early stopping on' : ''}: ${parts.join(', ')}`,
+      );
     }
   }
 
@@ -391,7 +402,9 @@ export class HistGradientBoostingClassifier extends HistGradientBoostingBase imp
     checkXy(this.name, X, y);
     const { classes, codes } = encodeLabels(y);
     if (classes.length !== 2) {
-      throw new RangeError(`${this.name}: y must have exactly 2 classes (binary classification), got ${classes.length}: ${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''}.`);
+      throw new RangeError(
+        `${this.name}: y must have exactly 2 classes (binary classification), got ${classes.length}: ${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''}.`,
+      );
     }
     this.y01 = Float64Array.from(codes);
     try {

@@ -74,8 +74,10 @@ function leaf2G(h: Float64Array, o0: number, o1: number, b: Uint8Array, base: nu
     const g = og[i]!;
     const k0 = o0 + 2 * b[base + r]!;
     const k1 = o1 + 2 * b[b1 + r]!;
-    h[k0] += g; h[k0 + 1] += 1;
-    h[k1] += g; h[k1 + 1] += 1;
+    h[k0] += g;
+    h[k0 + 1] += 1;
+    h[k1] += g;
+    h[k1 + 1] += 1;
   }
 }
 
@@ -89,10 +91,14 @@ function root4G(h: Float64Array, o0: number, o1: number, o2: number, o3: number,
     const k1 = o1 + 2 * b[b1 + i]!;
     const k2 = o2 + 2 * b[b2 + i]!;
     const k3 = o3 + 2 * b[b3 + i]!;
-    h[k0] += g; h[k0 + 1] += 1;
-    h[k1] += g; h[k1 + 1] += 1;
-    h[k2] += g; h[k2 + 1] += 1;
-    h[k3] += g; h[k3 + 1] += 1;
+    h[k0] += g;
+    h[k0 + 1] += 1;
+    h[k1] += g;
+    h[k1 + 1] += 1;
+    h[k2] += g;
+    h[k2 + 1] += 1;
+    h[k3] += g;
+    h[k3 + 1] += 1;
   }
 }
 
@@ -107,10 +113,14 @@ function leaf4G(h: Float64Array, o0: number, o1: number, o2: number, o3: number,
     const k1 = o1 + 2 * b[b1 + r]!;
     const k2 = o2 + 2 * b[b2 + r]!;
     const k3 = o3 + 2 * b[b3 + r]!;
-    h[k0] += g; h[k0 + 1] += 1;
-    h[k1] += g; h[k1 + 1] += 1;
-    h[k2] += g; h[k2 + 1] += 1;
-    h[k3] += g; h[k3 + 1] += 1;
+    h[k0] += g;
+    h[k0 + 1] += 1;
+    h[k1] += g;
+    h[k1 + 1] += 1;
+    h[k2] += g;
+    h[k2 + 1] += 1;
+    h[k3] += g;
+    h[k3 + 1] += 1;
   }
 }
 
@@ -125,14 +135,35 @@ function root4GH(h: Float64Array, o0: number, o1: number, o2: number, o3: number
     const k1 = o1 + 3 * b[b1 + i]!;
     const k2 = o2 + 3 * b[b2 + i]!;
     const k3 = o3 + 3 * b[b3 + i]!;
-    h[k0] += g; h[k0 + 1] += e; h[k0 + 2] += 1;
-    h[k1] += g; h[k1 + 1] += e; h[k1 + 2] += 1;
-    h[k2] += g; h[k2 + 1] += e; h[k2 + 2] += 1;
-    h[k3] += g; h[k3 + 1] += e; h[k3 + 2] += 1;
+    h[k0] += g;
+    h[k0 + 1] += e;
+    h[k0 + 2] += 1;
+    h[k1] += g;
+    h[k1 + 1] += e;
+    h[k1 + 2] += 1;
+    h[k2] += g;
+    h[k2 + 1] += e;
+    h[k2 + 2] += 1;
+    h[k3] += g;
+    h[k3 + 1] += e;
+    h[k3 + 2] += 1;
   }
 }
 
-function leaf4GH(h: Float64Array, o0: number, o1: number, o2: number, o3: number, b: Uint8Array, base: number, n: number, rows: Uint32Array, count: number, og: Float64Array, oh: Float64Array): void {
+function leaf4GH(
+  h: Float64Array,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  b: Uint8Array,
+  base: number,
+  n: number,
+  rows: Uint32Array,
+  count: number,
+  og: Float64Array,
+  oh: Float64Array,
+): void {
   const b1 = base + n;
   const b2 = b1 + n;
   const b3 = b2 + n;
@@ -144,10 +175,18 @@ function leaf4GH(h: Float64Array, o0: number, o1: number, o2: number, o3: number
     const k1 = o1 + 3 * b[b1 + r]!;
     const k2 = o2 + 3 * b[b2 + r]!;
     const k3 = o3 + 3 * b[b3 + r]!;
-    h[k0] += g; h[k0 + 1] += e; h[k0 + 2] += 1;
-    h[k1] += g; h[k1 + 1] += e; h[k1 + 2] += 1;
-    h[k2] += g; h[k2 + 1] += e; h[k2 + 2] += 1;
-    h[k3] += g; h[k3 + 1] += e; h[k3 + 2] += 1;
+    h[k0] += g;
+    h[k0 + 1] += e;
+    h[k0 + 2] += 1;
+    h[k1] += g;
+    h[k1 + 1] += e;
+    h[k1 + 2] += 1;
+    h[k2] += g;
+    h[k2 + 1] += e;
+    h[k2 + 2] += 1;
+    h[k3] += g;
+    h[k3 + 1] += e;
+    h[k3 + 2] += 1;
   }
 }
 

@@ -120,12 +120,27 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     this.raw = new Float64Array(sab(8 * n));
     const h3 = (): Float64Array | null => (stride === 3 ? new Float64Array(sab(8 * n)) : null);
     const scratch: SplitScratch = {
-      li: new Uint32Array(sab(4 * n)), lg: new Float64Array(sab(8 * n)), lh: h3(),
-      ri: new Uint32Array(sab(4 * n)), rg: new Float64Array(sab(8 * n)), rh: h3(),
+      li: new Uint32Array(sab(4 * n)),
+      lg: new Float64Array(sab(8 * n)),
+      lh: h3(),
+      ri: new Uint32Array(sab(4 * n)),
+      rg: new Float64Array(sab(8 * n)),
+      rh: h3(),
     };
     this.d = {
-      stride, binned, n, offsets, ctrl: this.ctrl, idx: this.idx, og: this.grad, oh: this.hess, scratch, lut: new Uint8Array(sab(256)),
-      raw: this.raw, leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))), leafValues: new Float64Array(sab(8 * maxLeaves)),
+      stride,
+      binned,
+      n,
+      offsets,
+      ctrl: this.ctrl,
+      idx: this.idx,
+      og: this.grad,
+      oh: this.hess,
+      scratch,
+      lut: new Uint8Array(sab(256)),
+      raw: this.raw,
+      leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))),
+      leafValues: new Float64Array(sab(8 * maxLeaves)),
     };
     this.runner = new ChunkRunner(this.d, (id) => this.histList[id]!);
     const T = Math.max(1, Math.min(threads, 64));
@@ -160,7 +175,19 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   private buildLeaf(hist: Float64Array, start: number, count: number): void {
     if (count * this.F < PARALLEL_MIN_WORK) {
       const e = start + count;
-      buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, this.idx.subarray(start, e), count, this.grad.subarray(start, e), this.hess ? this.hess.subarray(start, e) : null);
+      buildHistogram(
+        hist,
+        this.stride,
+        this.binned,
+        this.n,
+        this.offsets,
+        0,
+        this.F,
+        this.idx.subarray(start, e),
+        count,
+        this.grad.subarray(start, e),
+        this.hess ? this.hess.subarray(start, e) : null,
+      );
       return;
     }
     this.run(HGB_CMD.buildLeaf, this.histId(hist), start, count, this.runner.histogramChunks, 'histogram');

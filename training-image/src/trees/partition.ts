@@ -10,12 +10,19 @@
 
 /** Serial stable partition of `idx[start..end)` (and `og`, `oh`); returns the first right position. */
 export function partitionRange(
-  idx: Uint32Array, og: Float64Array, oh: Float64Array | null, tmp: Uint32Array, tmpG: Float64Array, tmpH: Float64Array | null,
-  col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number,
+  idx: Uint32Array,
+  og: Float64Array,
+  oh: Float64Array | null,
+  tmp: Uint32Array,
+  tmpG: Float64Array,
+  tmpH: Float64Array | null,
+  col: Uint8Array,
+  base: number,
+  lut: Uint8Array,
+  start: number,
+  end: number,
 ): number {
-  const nl = oh === null
-    ? inPlaceG(idx, og, tmp, tmpG, col, base, lut, start, end)
-    : inPlaceGH(idx, og, oh, tmp, tmpG, tmpH!, col, base, lut, start, end);
+  const nl = oh === null ? inPlaceG(idx, og, tmp, tmpG, col, base, lut, start, end) : inPlaceGH(idx, og, oh, tmp, tmpG, tmpH!, col, base, lut, start, end);
   const mid = start + nl;
   const r = end - mid;
   idx.set(tmp.subarray(start, start + r), mid);
@@ -42,8 +49,17 @@ function inPlaceG(idx: Uint32Array, og: Float64Array, tmp: Uint32Array, tmpG: Fl
 }
 
 function inPlaceGH(
-  idx: Uint32Array, og: Float64Array, oh: Float64Array, tmp: Uint32Array, tmpG: Float64Array, tmpH: Float64Array,
-  col: Uint8Array, base: number, lut: Uint8Array, start: number, end: number,
+  idx: Uint32Array,
+  og: Float64Array,
+  oh: Float64Array,
+  tmp: Uint32Array,
+  tmpG: Float64Array,
+  tmpH: Float64Array,
+  col: Uint8Array,
+  base: number,
+  lut: Uint8Array,
+  start: number,
+  end: number,
 ): number {
   let l = start;
   let r = start;
@@ -80,16 +96,31 @@ export interface SplitScratch {
  * `ri`/`rg`/`rh`); returns the number of left rows. Chunks are independent.
  */
 export function splitChunk(
-  idx: Uint32Array, og: Float64Array, oh: Float64Array | null, t: SplitScratch, col: Uint8Array, base: number, lut: Uint8Array, s: number, e: number,
+  idx: Uint32Array,
+  og: Float64Array,
+  oh: Float64Array | null,
+  t: SplitScratch,
+  col: Uint8Array,
+  base: number,
+  lut: Uint8Array,
+  s: number,
+  e: number,
 ): number {
-  return oh === null
-    ? splitG(idx, og, t.li, t.lg, t.ri, t.rg, col, base, lut, s, e)
-    : splitGH(idx, og, oh, t.li, t.lg, t.lh!, t.ri, t.rg, t.rh!, col, base, lut, s, e);
+  return oh === null ? splitG(idx, og, t.li, t.lg, t.ri, t.rg, col, base, lut, s, e) : splitGH(idx, og, oh, t.li, t.lg, t.lh!, t.ri, t.rg, t.rh!, col, base, lut, s, e);
 }
 
 function splitG(
-  idx: Uint32Array, og: Float64Array, li: Uint32Array, lg: Float64Array, ri: Uint32Array, rg: Float64Array,
-  col: Uint8Array, base: number, lut: Uint8Array, s: number, e: number,
+  idx: Uint32Array,
+  og: Float64Array,
+  li: Uint32Array,
+  lg: Float64Array,
+  ri: Uint32Array,
+  rg: Float64Array,
+  col: Uint8Array,
+  base: number,
+  lut: Uint8Array,
+  s: number,
+  e: number,
 ): number {
   let l = s;
   let r = s;
@@ -108,8 +139,20 @@ function splitG(
 }
 
 function splitGH(
-  idx: Uint32Array, og: Float64Array, oh: Float64Array, li: Uint32Array, lg: Float64Array, lh: Float64Array, ri: Uint32Array, rg: Float64Array, rh: Float64Array,
-  col: Uint8Array, base: number, lut: Uint8Array, s: number, e: number,
+  idx: Uint32Array,
+  og: Float64Array,
+  oh: Float64Array,
+  li: Uint32Array,
+  lg: Float64Array,
+  lh: Float64Array,
+  ri: Uint32Array,
+  rg: Float64Array,
+  rh: Float64Array,
+  col: Uint8Array,
+  base: number,
+  lut: Uint8Array,
+  s: number,
+  e: number,
 ): number {
   let l = s;
   let r = s;

@@ -86,14 +86,23 @@ export function findBestSplit(ctx: SplitContext, hist: Float64Array, G: number, 
       const gain = (gl * gl) / (hl + l2) + (gr * gr) / (hr + l2) - parent;
       if (gain > best) {
         best = gain;
-        out.gain = gain; out.feature = f; out.bin = b;
+        out.gain = gain;
+        out.feature = f;
+        out.bin = b;
         out.missingLeft = ctx.hasMissing[f] === 1 ? false : cl >= cr;
-        out.gL = gl; out.hL = hl; out.cL = cl; out.gR = gr; out.hR = hr; out.cR = cr;
+        out.gL = gl;
+        out.hL = hl;
+        out.cL = cl;
+        out.gR = gr;
+        out.hR = hr;
+        out.cR = cr;
       }
     }
     if (cM > 0 && ctx.hasMissing[f] === 1) {
       // Missing values go left: left = missing + bins 0..b.
-      gl = gM; hl = hM; cl = cM;
+      gl = gM;
+      hl = hM;
+      cl = cM;
       for (let b = 0; b < nb - 1; b++) {
         const k = o + S * b;
         gl += hist[k]!;
@@ -107,8 +116,16 @@ export function findBestSplit(ctx: SplitContext, hist: Float64Array, G: number, 
         const gain = (gl * gl) / (hl + l2) + (gr * gr) / (hr + l2) - parent;
         if (gain > best) {
           best = gain;
-          out.gain = gain; out.feature = f; out.bin = b; out.missingLeft = true;
-          out.gL = gl; out.hL = hl; out.cL = cl; out.gR = gr; out.hR = hr; out.cR = cr;
+          out.gain = gain;
+          out.feature = f;
+          out.bin = b;
+          out.missingLeft = true;
+          out.gL = gl;
+          out.hL = hl;
+          out.cL = cl;
+          out.gR = gr;
+          out.hR = hr;
+          out.cR = cr;
         }
       }
     }

@@ -33,7 +33,10 @@ export class TreeBuilder {
   private right: Int32Array;
   private value: Float64Array;
 
-  constructor(readonly nOut: number, capacity = 64) {
+  constructor(
+    readonly nOut: number,
+    capacity = 64,
+  ) {
     this.cap = capacity;
     this.feature = new Int32Array(capacity);
     this.threshold = new Float64Array(capacity);
@@ -83,12 +86,24 @@ export class TreeBuilder {
 
   private grow(): void {
     const cap = this.cap * 2;
-    const f = new Int32Array(cap); f.set(this.feature); this.feature = f;
-    const t = new Float64Array(cap); t.set(this.threshold); this.threshold = t;
-    const m = new Uint8Array(cap); m.set(this.missingLeft); this.missingLeft = m;
-    const l = new Int32Array(cap); l.set(this.left); this.left = l;
-    const r = new Int32Array(cap); r.set(this.right); this.right = r;
-    const v = new Float64Array(cap * this.nOut); v.set(this.value); this.value = v;
+    const f = new Int32Array(cap);
+    f.set(this.feature);
+    this.feature = f;
+    const t = new Float64Array(cap);
+    t.set(this.threshold);
+    this.threshold = t;
+    const m = new Uint8Array(cap);
+    m.set(this.missingLeft);
+    this.missingLeft = m;
+    const l = new Int32Array(cap);
+    l.set(this.left);
+    this.left = l;
+    const r = new Int32Array(cap);
+    r.set(this.right);
+    this.right = r;
+    const v = new Float64Array(cap * this.nOut);
+    v.set(this.value);
+    this.value = v;
     this.cap = cap;
   }
 }

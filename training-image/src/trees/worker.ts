@@ -45,7 +45,14 @@ if (wd.kind === 'hgb') {
       const t = buildForestTree(d.data, d.options, d.seeds[i]!, ws);
       out.push({ i, tree: t.tree, importances: t.importances });
       const tr = t.tree;
-      transfer.push(tr.feature.buffer as ArrayBuffer, tr.threshold.buffer as ArrayBuffer, tr.missingLeft.buffer as ArrayBuffer, tr.left.buffer as ArrayBuffer, tr.right.buffer as ArrayBuffer, tr.value.buffer as ArrayBuffer);
+      transfer.push(
+        tr.feature.buffer as ArrayBuffer,
+        tr.threshold.buffer as ArrayBuffer,
+        tr.missingLeft.buffer as ArrayBuffer,
+        tr.left.buffer as ArrayBuffer,
+        tr.right.buffer as ArrayBuffer,
+        tr.value.buffer as ArrayBuffer,
+      );
     }
     d.port.postMessage(out, transfer);
     Atomics.store(d.ctrl, d.slot, 1);

@@ -50,6 +50,7 @@ function report(r: Result): void {
 }
 
 /** Runs one check: PASS with the returned detail, FAIL with the message of what it threw. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `fn` may be a block that returns nothing.
 async function check(id: string, desc: string, fn: () => Promise<string | void> | string | void): Promise<boolean> {
   try {
     const detail = await fn();
@@ -98,7 +99,8 @@ function docker(args: string[], timeoutMs = 120_000): Promise<Exec> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const child = spawn(DOCKER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -189,13 +191,17 @@ interface Reply {
 function request(method: string, url: string, body?: string | Buffer, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Reply> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.request(url, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, timeout: timeoutMs }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, timeout: timeoutMs },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (e) => {
       if (!answered) reject(e);
@@ -221,7 +227,8 @@ const COLUMNS = ['season', 'yr', 'mnth', 'hr', 'holiday', 'weekday', 'workingday
 const LIST1 = [3, 1, 7, 8, 0, 2, 1, 1, 0.7, 0.65, 0.5, 0.2];
 const LIST2 = [1, 1, 1, 14, 0, 6, 0, 2, 0.3, 0.3, 0.5, 0.15];
 const record = (values: number[]): Record<string, number> => Object.fromEntries(COLUMNS.map((c, i) => [c, values[i]!]));
-const ROW1 = record(LIST1), ROW2 = record(LIST2);
+const ROW1 = record(LIST1),
+  ROW2 = record(LIST2);
 const CSV_ROWS = `${LIST1.join(',')}\n${LIST2.join(',')}\n`;
 
 /** The predictions for ROW1, ROW2 by the runtime in this process (the code under test, outside the image). */
@@ -232,7 +239,11 @@ function expectPredictions(r: Reply, what = 'predictions'): string {
   must(r.status === 200, `${r.status}: ${oneLine(r.text, 300)}`);
   const p = json(r).predictions;
   must(Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number' && Number.isFinite(x)), `expected {"predictions": [two numbers]}, got ${oneLine(r.text, 200)}`);
-  if (REFERENCE) must(p.every((x, i) => x === REFERENCE![i]), `${what} ${JSON.stringify(p)} differ from the runtime's own ${JSON.stringify(REFERENCE)} for the same model and rows`);
+  if (REFERENCE)
+    must(
+      p.every((x, i) => x === REFERENCE![i]),
+      `${what} ${JSON.stringify(p)} differ from the runtime's own ${JSON.stringify(REFERENCE)} for the same model and rows`,
+    );
   return `200, ${(p as number[]).map((x) => x.toFixed(1)).join(', ')}`;
 }
 
@@ -251,7 +262,7 @@ function stackHyperparameters(): Record<string, string> {
   const file = path.join(REPO, 'stacks', 'config', 'dev-aws.yaml');
   const config = parseYaml(fs.readFileSync(file, 'utf8')) as { deployment?: { training?: { hyperparameters?: Record<string, unknown> } } };
   const hp = config.deployment?.training?.hyperparameters;
-  if (!hp || !hp.target) throw new Error(`${file} has no deployment.training.hyperparameters with a target: the container test trains with them.`);
+  if (!hp?.target) throw new Error(`${file} has no deployment.training.hyperparameters with a target: the container test trains with them.`);
   return { ...Object.fromEntries(Object.entries(hp).map(([k, v]) => [k, String(v)])), max_iter: '50' };
 }
 
@@ -333,10 +344,15 @@ async function listeningSockets(name: string): Promise<string[]> {
     } else {
       const words: string[] = [];
       for (let i = 0; i < 32; i += 8) {
-        const w = Buffer.from(hex.slice(i, i + 8), 'hex').reverse().toString('hex');
+        const w = Buffer.from(hex.slice(i, i + 8), 'hex')
+          .reverse()
+          .toString('hex');
         words.push(w.slice(0, 4), w.slice(4));
       }
-      const ip = words.map((w) => w.replace(/^0+(?=.)/, '')).join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+      const ip = words
+        .map((w) => w.replace(/^0+(?=.)/, ''))
+        .join(':')
+        .replace(/(^|:)0(:0)+(:|$)/, '::');
       out.push(`[${ip}]:${port}`);
     }
   }
@@ -369,8 +385,17 @@ async function imageChecks(): Promise<void> {
     return `USER ${imageUser || '(root)'}`;
   });
   await check('I2', 'production dependencies only: every package in /opt/mlops/node_modules is a production entry of npm-shrinkwrap.json', async () => {
-    const r = await docker(['run', '--rm', '--label', LABEL, '--entrypoint', '/bin/sh', IMAGE, '-c',
-      'cd /opt/mlops/node_modules && for d in * @*/*; do case "$d" in @*/*|[!@]*) [ -d "$d" ] && echo "$d";; esac; done']);
+    const r = await docker([
+      'run',
+      '--rm',
+      '--label',
+      LABEL,
+      '--entrypoint',
+      '/bin/sh',
+      IMAGE,
+      '-c',
+      'cd /opt/mlops/node_modules && for d in * @*/*; do case "$d" in @*/*|[!@]*) [ -d "$d" ] && echo "$d";; esac; done',
+    ]);
     must(r.code === 0, `exit ${r.code}: ${lastLines(r.err)}`);
     const inImage = r.out.trim().split('\n').filter(Boolean);
     const lock = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'npm-shrinkwrap.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
@@ -423,15 +448,31 @@ async function sagemakerTraining(hp: Record<string, string>): Promise<Trained> {
       return `exit ${r.code}: ${oneLine(failure, 120)}`;
     });
   };
-  await failing('T2', 'bad data (an unterminated quote) → non-zero exit, reason in /opt/ml/output/failure, nothing published', 'sm-baddata', hp, /csv|quote|row|line/i,
-    'season,hr,cnt\n1,2,3\n3,"unterminated,5\n');
-  await failing('T3', 'a bad hyperparameter (max_iter "ten") → non-zero exit, BAD_HYPERPARAMETER naming it, nothing published', 'sm-badhp', { ...hp, max_iter: 'ten' }, /BAD_HYPERPARAMETER[^\n]*max_iter/);
+  await failing(
+    'T2',
+    'bad data (an unterminated quote) → non-zero exit, reason in /opt/ml/output/failure, nothing published',
+    'sm-baddata',
+    hp,
+    /csv|quote|row|line/i,
+    'season,hr,cnt\n1,2,3\n3,"unterminated,5\n',
+  );
+  await failing(
+    'T3',
+    'a bad hyperparameter (max_iter "ten") → non-zero exit, BAD_HYPERPARAMETER naming it, nothing published',
+    'sm-badhp',
+    { ...hp, max_iter: 'ten' },
+    /BAD_HYPERPARAMETER[^\n]*max_iter/,
+  );
   await failing('T4', 'a missed quality gate (r2>=0.999) → non-zero exit, QUALITY_GATE, nothing published', 'sm-gate', { ...hp, gate: 'r2>=0.999' }, /QUALITY_GATE/);
 
   await check('T5', 'train with --user 1000:1000 --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges', async () => {
     const root = optMl('sm-hardened', hp);
     // Hardened runs start non-root (--user): with --cap-drop ALL, root could not switch to uid 1000.
-    const r = await runToEnd('train-ro', [...sm, '--user', `${RUNTIME_UID}:${RUNTIME_UID}`, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...smMounts(root)], ['train']);
+    const r = await runToEnd(
+      'train-ro',
+      [...sm, '--user', `${RUNTIME_UID}:${RUNTIME_UID}`, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...smMounts(root)],
+      ['train'],
+    );
     must(r.code === 0 && published(path.join(root, 'model')).includes('manifest.json'), `exit ${r.code}: ${lastLines(r.out + r.err, 4)}`);
     return `${(r.ms / 1000).toFixed(1)} s`;
   });
@@ -441,29 +482,36 @@ async function sagemakerTraining(hp: Record<string, string>): Promise<Trained> {
   // is read from its USER: a non-root USER cannot change the mounts' owner, so it must fail at once
   // with the reason; an image that starts as root must fix the ownership and train as uid 1000.
   const rootStarts = imageUser === '' || /^(root|0)(:|$)/.test(imageUser);
-  await check('T6', rootStarts
-    ? 'root-owned /opt/ml/model and /opt/ml/output (image starts as root): ownership fixed, trains as uid 1000, exit 0'
-    : `root-owned /opt/ml/model and /opt/ml/output (image USER ${imageUser}): fails at once, before reading data, with the reason naming the path`, async () => {
-    const root = optMl('sm-rootowned', hp);
-    for (const d of ['model', 'output']) {
-      fs.chownSync(path.join(root, d), 0, 0);
-      fs.chmodSync(path.join(root, d), 0o755);
-    }
-    const r = await runToEnd('train-rootowned', [...sm, ...smMounts(root)], ['train']);
-    const log = r.out + r.err;
-    if (rootStarts) {
-      must(r.code === 0, `exit ${r.code}: ${lastLines(log, 4)}`);
-      const manifest = path.join(root, 'model', 'manifest.json');
-      must(fs.existsSync(manifest), 'no manifest.json in /opt/ml/model');
-      must(fs.statSync(manifest).uid === RUNTIME_UID, `manifest.json is owned by uid ${fs.statSync(manifest).uid}: training did not run as uid ${RUNTIME_UID}`);
-      return `${(r.ms / 1000).toFixed(1)} s`;
-    }
-    must(r.code !== 0, `exit 0 although uid ${imageUser} cannot write root-owned 0755 mounts?`);
-    must(!/fitting |reading .*hour\.csv/.test(log), `it read the data / trained before failing (exit ${r.code}, ${(r.ms / 1000).toFixed(1)} s): check that /opt/ml/model and /opt/ml/output are writable at start; log: ${lastLines(log, 3)}`);
-    must(/\/opt\/ml\/(model|output)/.test(log) && /writ|permission|EACCES|owner/i.test(log), `the log does not say which path is not writable: ${lastLines(log, 3)}`);
-    must(published(path.join(root, 'model')).length === 0, 'something was published');
-    return `exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s: ${oneLine(log.split('\n').find((l) => /\/opt\/ml\/(model|output)/.test(l)) ?? '', 160)}`;
-  });
+  await check(
+    'T6',
+    rootStarts
+      ? 'root-owned /opt/ml/model and /opt/ml/output (image starts as root): ownership fixed, trains as uid 1000, exit 0'
+      : `root-owned /opt/ml/model and /opt/ml/output (image USER ${imageUser}): fails at once, before reading data, with the reason naming the path`,
+    async () => {
+      const root = optMl('sm-rootowned', hp);
+      for (const d of ['model', 'output']) {
+        fs.chownSync(path.join(root, d), 0, 0);
+        fs.chmodSync(path.join(root, d), 0o755);
+      }
+      const r = await runToEnd('train-rootowned', [...sm, ...smMounts(root)], ['train']);
+      const log = r.out + r.err;
+      if (rootStarts) {
+        must(r.code === 0, `exit ${r.code}: ${lastLines(log, 4)}`);
+        const manifest = path.join(root, 'model', 'manifest.json');
+        must(fs.existsSync(manifest), 'no manifest.json in /opt/ml/model');
+        must(fs.statSync(manifest).uid === RUNTIME_UID, `manifest.json is owned by uid ${fs.statSync(manifest).uid}: training did not run as uid ${RUNTIME_UID}`);
+        return `${(r.ms / 1000).toFixed(1)} s`;
+      }
+      must(r.code !== 0, `exit 0 although uid ${imageUser} cannot write root-owned 0755 mounts?`);
+      must(
+        !/fitting |reading .*hour\.csv/.test(log),
+        `it read the data / trained before failing (exit ${r.code}, ${(r.ms / 1000).toFixed(1)} s): check that /opt/ml/model and /opt/ml/output are writable at start; log: ${lastLines(log, 3)}`,
+      );
+      must(/\/opt\/ml\/(model|output)/.test(log) && /writ|permission|EACCES|owner/i.test(log), `the log does not say which path is not writable: ${lastLines(log, 3)}`);
+      must(published(path.join(root, 'model')).length === 0, 'something was published');
+      return `exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s: ${oneLine(log.split('\n').find((l) => /\/opt\/ml\/(model|output)/.test(l)) ?? '', 160)}`;
+    },
+  );
 
   // Defect 1 of issue 13: SageMaker StopTrainingJob, Vertex AI / Azure ML cancellation and
   // `docker stop` send SIGTERM; training must stop promptly with 143 and publish nothing.
@@ -483,7 +531,10 @@ async function sagemakerTraining(hp: Record<string, string>): Promise<Trained> {
       await sleep(500);
       const st = await stop(s.name, 10);
       const model = published(path.join(root, 'model'));
-      must(st.code === 143 && st.ms < 5000, `docker stop took ${(st.ms / 1000).toFixed(1)} s and the exit code is ${st.code} (143 = stopped on SIGTERM; 137 = killed after the grace period because SIGTERM was not acted on)`);
+      must(
+        st.code === 143 && st.ms < 5000,
+        `docker stop took ${(st.ms / 1000).toFixed(1)} s and the exit code is ${st.code} (143 = stopped on SIGTERM; 137 = killed after the grace period because SIGTERM was not acted on)`,
+      );
       must(model.length === 0, `published after SIGTERM: ${model.join(', ')}`);
       return `exit 143 ${st.ms} ms after SIGTERM`;
     } finally {
@@ -494,47 +545,89 @@ async function sagemakerTraining(hp: Record<string, string>): Promise<Trained> {
 }
 
 async function azureTraining(hp: Record<string, string>): Promise<void> {
-  section('Azure ML command job (the release step\'s command, run by a shell)');
-  await check('T8', 'command job: `mlops train --data ${{inputs.training_data}} --out ${{outputs.model}} …` as release/src/azure/training.ts builds it, output a mount point', async () => {
-    const { trainCommand } = release<{ trainCommand(t: { hyperparameters: Record<string, string> }): string }>('azure/training');
-    const input = '/mnt/azureml/cr/j/0c1d/cap/data-capability/wd/INPUT_training_data';
-    const output = '/mnt/azureml/cr/j/0c1d/cap/data-capability/wd/model';
-    const command = trainCommand({ hyperparameters: hp }).replace('${{inputs.training_data}}', input).replace('${{outputs.model}}', output);
-    const dir = fresh('azure-job');
-    fs.mkdirSync(path.join(dir, 'in'));
-    fs.mkdirSync(path.join(dir, 'out'));
-    fs.copyFileSync(DATA, path.join(dir, 'in', 'hour.csv'));
-    chownTree(dir, RUNTIME_UID, RUNTIME_UID);
-    const r = await runToEnd('azure-job', ['--network', 'none', '--entrypoint', '/bin/sh',
-      '-e', 'MLOPS_TRAINING_CONTRACT=azureml', '-e', 'AZUREML_RUN_ID=container-test', '-e', 'DEFAULT_IDENTITY_CLIENT_ID=00000000-0000-0000-0000-000000000000',
-      '-v', `${dir}/in:${input}:ro`, '-v', `${dir}/out:${output}`], ['-c', command]);
-    must(r.code === 0, `exit ${r.code} for \`${command}\`: ${lastLines(r.out + r.err, 4)}`);
-    must(published(path.join(dir, 'out')).includes('manifest.json'), `no manifest.json in the output (${published(path.join(dir, 'out')).join(', ')})`);
-    must(/training contract: azureml/.test(r.err + r.out), 'the log does not name the Azure ML contract');
-    return `${(r.ms / 1000).toFixed(1)} s: ${oneLine(command, 150)}`;
-  });
+  section("Azure ML command job (the release step's command, run by a shell)");
+  await check(
+    'T8',
+    'command job: `mlops train --data ${{inputs.training_data}} --out ${{outputs.model}} …` as release/src/azure/training.ts builds it, output a mount point',
+    async () => {
+      const { trainCommand } = release<{ trainCommand(t: { hyperparameters: Record<string, string> }): string }>('azure/training');
+      const input = '/mnt/azureml/cr/j/0c1d/cap/data-capability/wd/INPUT_training_data';
+      const output = '/mnt/azureml/cr/j/0c1d/cap/data-capability/wd/model';
+      const command = trainCommand({ hyperparameters: hp }).replace('${{inputs.training_data}}', input).replace('${{outputs.model}}', output);
+      const dir = fresh('azure-job');
+      fs.mkdirSync(path.join(dir, 'in'));
+      fs.mkdirSync(path.join(dir, 'out'));
+      fs.copyFileSync(DATA, path.join(dir, 'in', 'hour.csv'));
+      chownTree(dir, RUNTIME_UID, RUNTIME_UID);
+      const r = await runToEnd(
+        'azure-job',
+        [
+          '--network',
+          'none',
+          '--entrypoint',
+          '/bin/sh',
+          '-e',
+          'MLOPS_TRAINING_CONTRACT=azureml',
+          '-e',
+          'AZUREML_RUN_ID=container-test',
+          '-e',
+          'DEFAULT_IDENTITY_CLIENT_ID=00000000-0000-0000-0000-000000000000',
+          '-v',
+          `${dir}/in:${input}:ro`,
+          '-v',
+          `${dir}/out:${output}`,
+        ],
+        ['-c', command],
+      );
+      must(r.code === 0, `exit ${r.code} for \`${command}\`: ${lastLines(r.out + r.err, 4)}`);
+      must(published(path.join(dir, 'out')).includes('manifest.json'), `no manifest.json in the output (${published(path.join(dir, 'out')).join(', ')})`);
+      must(/training contract: azureml/.test(r.err + r.out), 'the log does not name the Azure ML contract');
+      return `${(r.ms / 1000).toFixed(1)} s: ${oneLine(command, 150)}`;
+    },
+  );
 }
 
 async function vertexTraining(hp: Record<string, string>, gcs: GcsEmulator): Promise<string | null> {
-  section('Vertex AI custom job (the release step\'s arguments, gs:// through a loopback Cloud Storage stand-in)');
+  section("Vertex AI custom job (the release step's arguments, gs:// through a loopback Cloud Storage stand-in)");
   let model: string | null = null;
-  await check('T9', 'custom job: `<image> train --data gs://… --k=v …` (release/src/gcp/training.ts), AIP_MODEL_DIR=gs://…: the model is uploaded, manifest.json last', async () => {
-    const { trainArgs } = release<{ trainArgs(t: { dataUri: string; hyperparameters: Record<string, string> }): string[] }>('gcp/training');
-    gcs.put('ct-data', 'bike/hour.csv', fs.readFileSync(DATA));
-    const args = trainArgs({ dataUri: 'gs://ct-data/bike/hour.csv', hyperparameters: hp });
-    const before = gcs.log.length;
-    const r = await runToEnd('vertex-job', ['--network', 'host', '-e', `MLOPS_GCS_ENDPOINT=http://127.0.0.1:${gcs.port}`,
-      '-e', 'AIP_MODEL_DIR=gs://ct-out/job-1/model/', '-e', 'CLOUD_ML_JOB_ID=1234', '-e', 'CLOUD_ML_PROJECT_ID=container-test'], args);
-    must(r.code === 0, `exit ${r.code} for ${JSON.stringify(args)}: ${lastLines(r.out + r.err, 4)}`);
-    must(/training contract: vertex/.test(r.err + r.out), 'the log does not name the Vertex AI contract');
-    const objects = [...(gcs.buckets.get('ct-out')?.keys() ?? [])].filter((n) => n.startsWith('job-1/model/'));
-    must(objects.includes('job-1/model/manifest.json'), `no manifest.json uploaded under gs://ct-out/job-1/model/ (objects: ${objects.join(', ') || 'none'})`);
-    const uploads = gcs.log.slice(before).filter((l) => l.startsWith('POST /upload/'));
-    must(/manifest\.json/.test(decodeURIComponent(uploads[uploads.length - 1] ?? '')) || uploads.length === 0, `manifest.json was not the last upload: ${uploads.slice(-2).join(' ; ')}`);
-    model = fresh('vertex-model');
-    for (const o of objects) fs.writeFileSync(path.join(model, o.slice('job-1/model/'.length)), gcs.buckets.get('ct-out')!.get(o)!.data);
-    return `${(r.ms / 1000).toFixed(1)} s, ${objects.length} objects uploaded`;
-  });
+  await check(
+    'T9',
+    'custom job: `<image> train --data gs://… --k=v …` (release/src/gcp/training.ts), AIP_MODEL_DIR=gs://…: the model is uploaded, manifest.json last',
+    async () => {
+      const { trainArgs } = release<{ trainArgs(t: { dataUri: string; hyperparameters: Record<string, string> }): string[] }>('gcp/training');
+      gcs.put('ct-data', 'bike/hour.csv', fs.readFileSync(DATA));
+      const args = trainArgs({ dataUri: 'gs://ct-data/bike/hour.csv', hyperparameters: hp });
+      const before = gcs.log.length;
+      const r = await runToEnd(
+        'vertex-job',
+        [
+          '--network',
+          'host',
+          '-e',
+          `MLOPS_GCS_ENDPOINT=http://127.0.0.1:${gcs.port}`,
+          '-e',
+          'AIP_MODEL_DIR=gs://ct-out/job-1/model/',
+          '-e',
+          'CLOUD_ML_JOB_ID=1234',
+          '-e',
+          'CLOUD_ML_PROJECT_ID=container-test',
+        ],
+        args,
+      );
+      must(r.code === 0, `exit ${r.code} for ${JSON.stringify(args)}: ${lastLines(r.out + r.err, 4)}`);
+      must(/training contract: vertex/.test(r.err + r.out), 'the log does not name the Vertex AI contract');
+      const objects = [...(gcs.buckets.get('ct-out')?.keys() ?? [])].filter((n) => n.startsWith('job-1/model/'));
+      must(objects.includes('job-1/model/manifest.json'), `no manifest.json uploaded under gs://ct-out/job-1/model/ (objects: ${objects.join(', ') || 'none'})`);
+      const uploads = gcs.log.slice(before).filter((l) => l.startsWith('POST /upload/'));
+      must(
+        /manifest\.json/.test(decodeURIComponent(uploads[uploads.length - 1] ?? '')) || uploads.length === 0,
+        `manifest.json was not the last upload: ${uploads.slice(-2).join(' ; ')}`,
+      );
+      model = fresh('vertex-model');
+      for (const o of objects) fs.writeFileSync(path.join(model, o.slice('job-1/model/'.length)), gcs.buckets.get('ct-out')!.get(o)!.data);
+      return `${(r.ms / 1000).toFixed(1)} s, ${objects.length} objects uploaded`;
+    },
+  );
   return model;
 }
 
@@ -557,65 +650,89 @@ async function sagemakerServing(model: string): Promise<void> {
     });
     const U = s.url;
     await check('S2', 'POST /invocations application/json {instances}: the same predictions as the runtime in-process', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ instances: [ROW1, ROW2] }), JSON_CT)));
+      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ instances: [ROW1, ROW2] }), JSON_CT)),
+    );
     await check('S3', 'POST /invocations text/csv without a header (SageMaker style)', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, CSV_ROWS, { 'content-type': 'text/csv' })));
+      expectPredictions(await request('POST', `${U}/invocations`, CSV_ROWS, { 'content-type': 'text/csv' })),
+    );
     await check('S4', 'POST /invocations text/csv with a header line', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, `${COLUMNS.join(',')}\n${CSV_ROWS}`, { 'content-type': 'text/csv' })));
+      expectPredictions(await request('POST', `${U}/invocations`, `${COLUMNS.join(',')}\n${CSV_ROWS}`, { 'content-type': 'text/csv' })),
+    );
     await check('S5', 'Accept: text/csv → one prediction a line, text/csv', async () => {
       const r = await request('POST', `${U}/invocations`, CSV_ROWS, { 'content-type': 'text/csv; charset=utf-8', accept: 'text/csv' });
       must(r.status === 200 && String(r.headers['content-type']).startsWith('text/csv'), `${r.status} ${r.headers['content-type']}: ${oneLine(r.text, 200)}`);
       const lines = r.text.trim().split('\n').map(Number);
-      must(lines.length === 2 && (!REFERENCE || lines.every((x, i) => x === REFERENCE![i])), `lines ${JSON.stringify(r.text)} are not the predictions ${JSON.stringify(REFERENCE)}`);
+      must(
+        lines.length === 2 && (!REFERENCE || lines.every((x, i) => x === REFERENCE![i])),
+        `lines ${JSON.stringify(r.text)} are not the predictions ${JSON.stringify(REFERENCE)}`,
+      );
       return oneLine(r.text, 80);
     });
     await check('S6', 'non-root: every process of the serving container runs as uid 1000 (real, effective, saved and file-system uid)', async () => {
       // Read inside the container (no `ps` needed on the host); the shell of `docker exec` skips itself.
-      const r = await docker(['exec', s.name, 'sh', '-c',
-        'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = "$$" ] && continue; [ -r "$d/status" ] || continue; u=$(grep "^Uid:" "$d/status"); echo "$p|${u#Uid:}|$(tr "\\0" " " < "$d/cmdline")"; done']);
+      const r = await docker([
+        'exec',
+        s.name,
+        'sh',
+        '-c',
+        'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = "$$" ] && continue; [ -r "$d/status" ] || continue; u=$(grep "^Uid:" "$d/status"); echo "$p|${u#Uid:}|$(tr "\\0" " " < "$d/cmdline")"; done',
+      ]);
       must(r.code === 0, `docker exec: ${lastLines(r.err)}`);
-      const procs = r.out.trim().split('\n').filter(Boolean).map((l) => l.split('|')).map(([pid, uids, cmd]) => ({ pid, uids: uids!.trim().split(/\s+/), cmd: (cmd ?? '').trim() }));
+      const procs = r.out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('|'))
+        .map(([pid, uids, cmd]) => ({ pid, uids: uids!.trim().split(/\s+/), cmd: (cmd ?? '').trim() }));
       must(procs.length > 0, 'no processes found');
       const bad = procs.filter((p) => p.uids.some((u) => u !== String(RUNTIME_UID)));
       must(bad.length === 0, `processes not running as uid ${RUNTIME_UID}: ${bad.map((p) => `pid ${p.pid} uids ${p.uids.join('/')} ${p.cmd}`).join('; ')}`);
       return `${procs.length} process(es): ${procs.map((p) => `pid ${p.pid} ${p.cmd}`).join('; ')}`;
     });
     // Defect 4 of issue 13: the log said `listening on http://127.0.0.1:8080` while bound to 0.0.0.0.
-    await check('S7', 'the server\'s `listening on` log line names the address it is bound to', async () => {
+    await check('S7', "the server's `listening on` log line names the address it is bound to", async () => {
       const sockets = (await listeningSockets(s.name)).filter((a) => a.endsWith(':8080'));
       must(sockets.length > 0, 'no socket listens on port 8080 in the container');
       const lines = (await logs(s.name)).split('\n').filter((l) => /listening on/i.test(l));
       must(lines.length > 0, 'no `listening on` line in the log');
       // The address right after `listening on` (a local URL may follow it, e.g. `local URL http://127.0.0.1:8080`).
       const named = lines.flatMap((l) => [...l.matchAll(/listening on (?:https?:\/\/)?(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):(\d+)/gi)].map((m) => `${m[1]}:${m[2]}`));
-      must(named.length > 0 && named.every((a) => sockets.includes(a)), `the log says ${JSON.stringify(lines.map((l) => oneLine(l, 120)))} but the server listens on ${sockets.join(', ')}`);
+      must(
+        named.length > 0 && named.every((a) => sockets.includes(a)),
+        `the log says ${JSON.stringify(lines.map((l) => oneLine(l, 120)))} but the server listens on ${sockets.join(', ')}`,
+      );
       return oneLine(lines[0]!, 120);
     });
 
     section('MLflow scoring protocol on /invocations');
     await check('M1', 'dataframe_split', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ dataframe_split: { columns: COLUMNS, data: [LIST1, LIST2] } }), JSON_CT)));
-    await check('M2', 'dataframe_records', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ dataframe_records: [ROW1, ROW2] }), JSON_CT)));
-    await check('M3', 'inputs as rows', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ inputs: [ROW1, ROW2] }), JSON_CT)));
+      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ dataframe_split: { columns: COLUMNS, data: [LIST1, LIST2] } }), JSON_CT)),
+    );
+    await check('M2', 'dataframe_records', async () => expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ dataframe_records: [ROW1, ROW2] }), JSON_CT)));
+    await check('M3', 'inputs as rows', async () => expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ inputs: [ROW1, ROW2] }), JSON_CT)));
     await check('M4', 'inputs column-oriented', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ inputs: Object.fromEntries(COLUMNS.map((c, i) => [c, [LIST1[i], LIST2[i]]])) }), JSON_CT)));
+      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ inputs: Object.fromEntries(COLUMNS.map((c, i) => [c, [LIST1[i], LIST2[i]]])) }), JSON_CT)),
+    );
     await check('M5', 'instances as value lists, with params', async () =>
-      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ instances: [LIST1, LIST2], params: {} }), JSON_CT)));
+      expectPredictions(await request('POST', `${U}/invocations`, JSON.stringify({ instances: [LIST1, LIST2], params: {} }), JSON_CT)),
+    );
     await check('M6', '/health and /version answer 200', async () => {
-      const h = await request('GET', `${U}/health`), v = await request('GET', `${U}/version`);
+      const h = await request('GET', `${U}/health`),
+        v = await request('GET', `${U}/version`);
       must(h.status === 200 && v.status === 200, `/health ${h.status}, /version ${v.status}`);
       return `version ${oneLine(v.text, 40)}`;
     });
     await check('M7', 'two input keys at once → 400', async () =>
-      expectError(await request('POST', `${U}/invocations`, JSON.stringify({ instances: [ROW1], inputs: [ROW1] }), JSON_CT), 400));
+      expectError(await request('POST', `${U}/invocations`, JSON.stringify({ instances: [ROW1], inputs: [ROW1] }), JSON_CT), 400),
+    );
 
     section('bad requests: 4xx, and the container stays up');
     const post = (body: string | Buffer, headers: Record<string, string> = JSON_CT): Promise<Reply> => request('POST', `${U}/invocations`, body, headers);
     await check('E1', 'malformed JSON → 400 BAD_JSON', async () => expectError(await post('{"instances":[{"season":3,'), 400, 'BAD_JSON'));
     await check('E2', 'Content-Type application/xml → 415', async () => expectError(await post('<x/>', { 'content-type': 'application/xml' }), 415));
-    await check('E3', 'charset latin1 → 415', async () => expectError(await post(JSON.stringify({ instances: [ROW1] }), { 'content-type': 'application/json; charset=latin1' }), 415));
+    await check('E3', 'charset latin1 → 415', async () =>
+      expectError(await post(JSON.stringify({ instances: [ROW1] }), { 'content-type': 'application/json; charset=latin1' }), 415),
+    );
     await check('E4', 'Accept: application/xml → 406', async () => expectError(await post(JSON.stringify({ instances: [ROW1] }), { ...JSON_CT, accept: 'application/xml' }), 406));
     await check('E5', 'a 7 MiB body → 413', async () => expectError(await post(JSON.stringify({ instances: [{ season: 'x'.repeat(7 << 20) }] })), 413));
     await check('E6', 'a top-level JSON list → 400', async () => expectError(await post(JSON.stringify([ROW1])), 400));
@@ -629,12 +746,14 @@ async function sagemakerServing(model: string): Promise<void> {
     await check('E9', '200-deep nesting → 400', async () => expectError(await post(`{"instances":${'['.repeat(200)}${']'.repeat(200)}}`), 400));
     await check('E10', 'an empty body → 400', async () => expectError(await post(''), 400));
     await check('E11', 'GET /invocations → 405, an unknown route → 404', async () => {
-      const a = await request('GET', `${U}/invocations`), b = await request('GET', `${U}/nope`);
+      const a = await request('GET', `${U}/invocations`),
+        b = await request('GET', `${U}/nope`);
       must(a.status === 405 && b.status === 404, `GET /invocations ${a.status}, GET /nope ${b.status}`);
       return '405, 404';
     });
     await check('E12', '10,001 rows → 413 TOO_MANY_ROWS', async () =>
-      expectError(await post(JSON.stringify({ instances: Array.from({ length: 10_001 }, () => LIST1) })), 413, 'TOO_MANY_ROWS'));
+      expectError(await post(JSON.stringify({ instances: Array.from({ length: 10_001 }, () => LIST1) })), 413, 'TOO_MANY_ROWS'),
+    );
     await check('E13', 'after all of them: still running, never restarted, /ping 200, no 5xx in /metrics', async () => {
       must((await inspect(s.name, '{{.State.Running}}')) === 'true', `the container stopped: ${lastLines(await logs(s.name))}`);
       must((await inspect(s.name, '{{.RestartCount}}')) === '0', 'the container restarted');
@@ -682,7 +801,14 @@ async function sagemakerServing(model: string): Promise<void> {
 
   section('SageMaker variants and a hardened runtime');
   await check('S8', 'SAGEMAKER_BIND_TO_PORT=9091: serves there, the HEALTHCHECK follows it (healthy)', async () => {
-    const b = await start('serve-bind', ['-e', 'SAGEMAKER_BIND_TO_PORT=9091', '-v', `${smm}:/opt/ml/model:ro`], ['serve'], 9091, ['--health-interval', '1s', '--health-start-period', '0s', '--health-retries', '1']);
+    const b = await start('serve-bind', ['-e', 'SAGEMAKER_BIND_TO_PORT=9091', '-v', `${smm}:/opt/ml/model:ro`], ['serve'], 9091, [
+      '--health-interval',
+      '1s',
+      '--health-start-period',
+      '0s',
+      '--health-retries',
+      '1',
+    ]);
     try {
       await ready(b, '/ping');
       expectPredictions(await request('POST', `${b.url}/invocations`, JSON.stringify({ instances: [ROW1, ROW2] }), JSON_CT));
@@ -700,7 +826,11 @@ async function sagemakerServing(model: string): Promise<void> {
     }
   });
   await check('R1', 'serve with --user 1000:1000 --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges', async () => {
-    const h = await start('serve-hardened', ['--user', `${RUNTIME_UID}:${RUNTIME_UID}`, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${smm}:/opt/ml/model:ro`], ['serve']);
+    const h = await start(
+      'serve-hardened',
+      ['--user', `${RUNTIME_UID}:${RUNTIME_UID}`, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-v', `${smm}:/opt/ml/model:ro`],
+      ['serve'],
+    );
     try {
       const ms = await ready(h, '/ping');
       expectPredictions(await request('POST', `${h.url}/invocations`, JSON.stringify({ instances: [ROW1, ROW2] }), JSON_CT));
@@ -714,12 +844,33 @@ async function sagemakerServing(model: string): Promise<void> {
 async function vertexServing(model: string, gcsModel: string | null, gcs: GcsEmulator): Promise<void> {
   section('Vertex AI serving: AIP_* variables');
   const vm = rootOwnedCopy(model, 'vertex-local-model');
-  const HR = '/v1/endpoints/1234/deployedModels/5678', PR = '/v1/endpoints/1234/deployedModels/5678:predict';
-  const v = await start('serve-vertex', ['-e', 'AIP_HTTP_PORT=8085', '-e', `AIP_HEALTH_ROUTE=${HR}`, '-e', `AIP_PREDICT_ROUTE=${PR}`, '-e', 'AIP_MODE=PREDICTION',
-    '-e', 'AIP_STORAGE_URI=/mnt/vertex/model', '-v', `${vm}:/mnt/vertex/model:ro`], ['serve'], 8085);
+  const HR = '/v1/endpoints/1234/deployedModels/5678',
+    PR = '/v1/endpoints/1234/deployedModels/5678:predict';
+  const v = await start(
+    'serve-vertex',
+    [
+      '-e',
+      'AIP_HTTP_PORT=8085',
+      '-e',
+      `AIP_HEALTH_ROUTE=${HR}`,
+      '-e',
+      `AIP_PREDICT_ROUTE=${PR}`,
+      '-e',
+      'AIP_MODE=PREDICTION',
+      '-e',
+      'AIP_STORAGE_URI=/mnt/vertex/model',
+      '-v',
+      `${vm}:/mnt/vertex/model:ro`,
+    ],
+    ['serve'],
+    8085,
+  );
   try {
-    await check('V1', 'AIP_HTTP_PORT=8085 and AIP_HEALTH_ROUTE; the model from AIP_STORAGE_URI (a local path) over the image\'s empty /opt/ml/model', async () =>
-      `ready in ${((await ready(v, HR)) / 1000).toFixed(2)} s`);
+    await check(
+      'V1',
+      "AIP_HTTP_PORT=8085 and AIP_HEALTH_ROUTE; the model from AIP_STORAGE_URI (a local path) over the image's empty /opt/ml/model",
+      async () => `ready in ${((await ready(v, HR)) / 1000).toFixed(2)} s`,
+    );
     await check('V2', 'AIP_PREDICT_ROUTE {instances, parameters} → {predictions} and nothing else', async () => {
       const r = await request('POST', v.url + PR, JSON.stringify({ instances: [ROW1, ROW2], parameters: {} }), JSON_CT);
       const d = expectPredictions(r);
@@ -727,35 +878,61 @@ async function vertexServing(model: string, gcsModel: string | null, gcs: GcsEmu
       return d;
     });
     await check('V3', 'instances as value lists', async () => expectPredictions(await request('POST', v.url + PR, JSON.stringify({ instances: [LIST1, LIST2] }), JSON_CT)));
-    await check('V4', 'a 2 MiB body on the predict route → 413 (Vertex AI\'s 1.5 MB limit)', async () =>
-      expectError(await request('POST', v.url + PR, JSON.stringify({ instances: [{ season: 'x'.repeat(2 << 20) }] }), JSON_CT), 413));
+    await check('V4', "a 2 MiB body on the predict route → 413 (Vertex AI's 1.5 MB limit)", async () =>
+      expectError(await request('POST', v.url + PR, JSON.stringify({ instances: [{ season: 'x'.repeat(2 << 20) }] }), JSON_CT), 413),
+    );
   } finally {
     await remove(v.name);
   }
 
-  await check('V5', 'the release step\'s Vertex model (serve, its routes and port, MLOPS_MODEL_*), AIP_STORAGE_URI=gs://… downloaded through @google-cloud/storage from the loopback stand-in', async () => {
-    const { VERTEX_SERVING } = release<{ VERTEX_SERVING: { port: number; predictRoute: string; healthRoute: string } }>('gcp/training');
-    const dir = gcsModel ?? model;
-    for (const f of fs.readdirSync(dir)) gcs.put('ct-models', `bike-demand/v1/${f}`, fs.readFileSync(path.join(dir, f)), 'application/octet-stream');
-    const before = gcs.log.length;
-    // Host network: the container reaches the stand-in on 127.0.0.1. Vertex AI sets AIP_HTTP_PORT to the
-    // model's container port; another free port here, and MLOPS_HOST keeps the server on loopback.
-    const port = await freePort();
-    const g = await start('serve-vertex-gs', ['--network', 'host', '-e', 'MLOPS_HOST=127.0.0.1', '-e', `AIP_HTTP_PORT=${port}`,
-      '-e', `AIP_HEALTH_ROUTE=${VERTEX_SERVING.healthRoute}`, '-e', `AIP_PREDICT_ROUTE=${VERTEX_SERVING.predictRoute}`,
-      '-e', 'AIP_STORAGE_URI=gs://ct-models/bike-demand/v1', '-e', `MLOPS_GCS_ENDPOINT=http://127.0.0.1:${gcs.port}`,
-      '-e', 'MLOPS_MODEL_NAME=bike-demand', '-e', 'MLOPS_MODEL_VERSION=v1'], ['serve'], null);
-    g.url = `http://127.0.0.1:${port}`;
-    try {
-      const ms = await ready(g, VERTEX_SERVING.healthRoute);
-      const d = expectPredictions(await request('POST', g.url + VERTEX_SERVING.predictRoute, JSON.stringify({ instances: [ROW1, ROW2] }), JSON_CT));
-      const downloads = gcs.log.slice(before).filter((l) => /alt=media/.test(l)).length;
-      must(downloads > 0, 'no object was downloaded from the stand-in');
-      return `ready in ${(ms / 1000).toFixed(2)} s, ${downloads} objects downloaded; ${d}`;
-    } finally {
-      await remove(g.name);
-    }
-  });
+  await check(
+    'V5',
+    "the release step's Vertex model (serve, its routes and port, MLOPS_MODEL_*), AIP_STORAGE_URI=gs://… downloaded through @google-cloud/storage from the loopback stand-in",
+    async () => {
+      const { VERTEX_SERVING } = release<{ VERTEX_SERVING: { port: number; predictRoute: string; healthRoute: string } }>('gcp/training');
+      const dir = gcsModel ?? model;
+      for (const f of fs.readdirSync(dir)) gcs.put('ct-models', `bike-demand/v1/${f}`, fs.readFileSync(path.join(dir, f)), 'application/octet-stream');
+      const before = gcs.log.length;
+      // Host network: the container reaches the stand-in on 127.0.0.1. Vertex AI sets AIP_HTTP_PORT to the
+      // model's container port; another free port here, and MLOPS_HOST keeps the server on loopback.
+      const port = await freePort();
+      const g = await start(
+        'serve-vertex-gs',
+        [
+          '--network',
+          'host',
+          '-e',
+          'MLOPS_HOST=127.0.0.1',
+          '-e',
+          `AIP_HTTP_PORT=${port}`,
+          '-e',
+          `AIP_HEALTH_ROUTE=${VERTEX_SERVING.healthRoute}`,
+          '-e',
+          `AIP_PREDICT_ROUTE=${VERTEX_SERVING.predictRoute}`,
+          '-e',
+          'AIP_STORAGE_URI=gs://ct-models/bike-demand/v1',
+          '-e',
+          `MLOPS_GCS_ENDPOINT=http://127.0.0.1:${gcs.port}`,
+          '-e',
+          'MLOPS_MODEL_NAME=bike-demand',
+          '-e',
+          'MLOPS_MODEL_VERSION=v1',
+        ],
+        ['serve'],
+        null,
+      );
+      g.url = `http://127.0.0.1:${port}`;
+      try {
+        const ms = await ready(g, VERTEX_SERVING.healthRoute);
+        const d = expectPredictions(await request('POST', g.url + VERTEX_SERVING.predictRoute, JSON.stringify({ instances: [ROW1, ROW2] }), JSON_CT));
+        const downloads = gcs.log.slice(before).filter((l) => /alt=media/.test(l)).length;
+        must(downloads > 0, 'no object was downloaded from the stand-in');
+        return `ready in ${(ms / 1000).toFixed(2)} s, ${downloads} objects downloaded; ${d}`;
+      } finally {
+        await remove(g.name);
+      }
+    },
+  );
 }
 
 async function azureServing(model: string): Promise<void> {
@@ -763,40 +940,78 @@ async function azureServing(model: string): Promise<void> {
   const am = rootOwnedCopy(model, 'azureml-models', 'bike-demand/1/model');
   const a = await start('serve-azure', ['-e', 'AZUREML_MODEL_DIR=/var/azureml-app/azureml-models/bike-demand/1', '-v', `${am}:/var/azureml-app/azureml-models:ro`], []);
   try {
-    await check('A1', 'AZUREML_MODEL_DIR (the model in <name>/<version>/model/), the default CMD, readiness GET /ready', async () => `ready in ${((await ready(a, '/ready')) / 1000).toFixed(2)} s`);
+    await check(
+      'A1',
+      'AZUREML_MODEL_DIR (the model in <name>/<version>/model/), the default CMD, readiness GET /ready',
+      async () => `ready in ${((await ready(a, '/ready')) / 1000).toFixed(2)} s`,
+    );
     await check('A2', 'liveness GET /', async () => {
       const r = await request('GET', `${a.url}/`);
       must(r.status === 200, `${r.status}`);
       return '200';
     });
     await check('A3', 'POST /score {input_data: {columns, index, data}}', async () =>
-      expectPredictions(await request('POST', `${a.url}/score`, JSON.stringify({ input_data: { columns: COLUMNS, index: [0, 1], data: [LIST1, LIST2] } }), JSON_CT)));
-    await check('A4', 'POST /score {input_data: rows}', async () => expectPredictions(await request('POST', `${a.url}/score`, JSON.stringify({ input_data: [ROW1, ROW2] }), JSON_CT)));
+      expectPredictions(await request('POST', `${a.url}/score`, JSON.stringify({ input_data: { columns: COLUMNS, index: [0, 1], data: [LIST1, LIST2] } }), JSON_CT)),
+    );
+    await check('A4', 'POST /score {input_data: rows}', async () =>
+      expectPredictions(await request('POST', `${a.url}/score`, JSON.stringify({ input_data: [ROW1, ROW2] }), JSON_CT)),
+    );
     await check('A5', 'POST /score {data: rows}', async () => expectPredictions(await request('POST', `${a.url}/score`, JSON.stringify({ data: [ROW1, ROW2] }), JSON_CT)));
     await check('A6', 'POST /score malformed → 400', async () => expectError(await request('POST', `${a.url}/score`, '{"data":', JSON_CT), 400));
   } finally {
     await remove(a.name);
   }
-  await check('A7', 'the release step\'s online deployment (release/src/azure/endpoint.ts: MLOPS_MODEL_DIR at its mount path, its routes and port): /ready, /score, model labels on /metrics, SIGTERM → exit 0', async () => {
-    const { MODEL_MOUNT_PATH, INFERENCE_ROUTES } = release<{ MODEL_MOUNT_PATH: string; INFERENCE_ROUTES: { port: number; liveness: string; readiness: string; scoring: string } }>('azure/target');
-    const rm = rootOwnedCopy(model, 'azure-release-model');
-    const d = await start('serve-azure-release', ['-e', `MLOPS_MODEL_DIR=${MODEL_MOUNT_PATH}`, '-e', 'MLOPS_MODEL_NAME=bike-demand', '-e', 'MLOPS_MODEL_VERSION=r7',
-      '-e', `MLOPS_PORT=${INFERENCE_ROUTES.port}`, '-e', `MLOPS_AZUREML_LIVENESS_ROUTE=${INFERENCE_ROUTES.liveness}`, '-e', `MLOPS_AZUREML_READINESS_ROUTE=${INFERENCE_ROUTES.readiness}`,
-      '-e', `MLOPS_AZUREML_SCORING_ROUTE=${INFERENCE_ROUTES.scoring}`, '-e', 'AZUREML_MODEL_DIR=/var/azureml-app/azureml-models/bike-demand/1',
-      '-v', `${rm}:${MODEL_MOUNT_PATH}:ro`], [], INFERENCE_ROUTES.port);
-    try {
-      await ready(d, INFERENCE_ROUTES.readiness);
-      must((await request('GET', d.url + INFERENCE_ROUTES.liveness)).status === 200, 'liveness route not 200');
-      expectPredictions(await request('POST', d.url + INFERENCE_ROUTES.scoring, JSON.stringify({ input_data: [ROW1, ROW2] }), JSON_CT));
-      const m = await request('GET', `${d.url}/metrics`);
-      must(/mlops_model_info\{[^}]*name="bike-demand"[^}]*version="r7"/.test(m.text), `mlops_model_info does not carry MLOPS_MODEL_NAME/VERSION: ${oneLine(m.text.split('\n').find((l) => l.startsWith('mlops_model_info')) ?? 'none', 200)}`);
-      const st = await stop(d.name, 30);
-      must(st.code === 0 && st.ms < 10_000, `SIGTERM: exit ${st.code} after ${st.ms} ms`);
-      return `exit 0 ${st.ms} ms after SIGTERM`;
-    } finally {
-      await remove(d.name);
-    }
-  });
+  await check(
+    'A7',
+    "the release step's online deployment (release/src/azure/endpoint.ts: MLOPS_MODEL_DIR at its mount path, its routes and port): /ready, /score, model labels on /metrics, SIGTERM → exit 0",
+    async () => {
+      const { MODEL_MOUNT_PATH, INFERENCE_ROUTES } = release<{
+        MODEL_MOUNT_PATH: string;
+        INFERENCE_ROUTES: { port: number; liveness: string; readiness: string; scoring: string };
+      }>('azure/target');
+      const rm = rootOwnedCopy(model, 'azure-release-model');
+      const d = await start(
+        'serve-azure-release',
+        [
+          '-e',
+          `MLOPS_MODEL_DIR=${MODEL_MOUNT_PATH}`,
+          '-e',
+          'MLOPS_MODEL_NAME=bike-demand',
+          '-e',
+          'MLOPS_MODEL_VERSION=r7',
+          '-e',
+          `MLOPS_PORT=${INFERENCE_ROUTES.port}`,
+          '-e',
+          `MLOPS_AZUREML_LIVENESS_ROUTE=${INFERENCE_ROUTES.liveness}`,
+          '-e',
+          `MLOPS_AZUREML_READINESS_ROUTE=${INFERENCE_ROUTES.readiness}`,
+          '-e',
+          `MLOPS_AZUREML_SCORING_ROUTE=${INFERENCE_ROUTES.scoring}`,
+          '-e',
+          'AZUREML_MODEL_DIR=/var/azureml-app/azureml-models/bike-demand/1',
+          '-v',
+          `${rm}:${MODEL_MOUNT_PATH}:ro`,
+        ],
+        [],
+        INFERENCE_ROUTES.port,
+      );
+      try {
+        await ready(d, INFERENCE_ROUTES.readiness);
+        must((await request('GET', d.url + INFERENCE_ROUTES.liveness)).status === 200, 'liveness route not 200');
+        expectPredictions(await request('POST', d.url + INFERENCE_ROUTES.scoring, JSON.stringify({ input_data: [ROW1, ROW2] }), JSON_CT));
+        const m = await request('GET', `${d.url}/metrics`);
+        must(
+          /mlops_model_info\{[^}]*name="bike-demand"[^}]*version="r7"/.test(m.text),
+          `mlops_model_info does not carry MLOPS_MODEL_NAME/VERSION: ${oneLine(m.text.split('\n').find((l) => l.startsWith('mlops_model_info')) ?? 'none', 200)}`,
+        );
+        const st = await stop(d.name, 30);
+        must(st.code === 0 && st.ms < 10_000, `SIGTERM: exit ${st.code} after ${st.ms} ms`);
+        return `exit 0 ${st.ms} ms after SIGTERM`;
+      } finally {
+        await remove(d.name);
+      }
+    },
+  );
 }
 
 function freePort(): Promise<number> {
@@ -827,7 +1042,21 @@ async function reference(model: string): Promise<number[] | null> {
 async function hostModel(hp: Record<string, string>): Promise<string> {
   const out = path.join(fresh('host-model'), 'model');
   const cli = path.resolve(__dirname, '..', '..', 'bin', 'mlops.js');
-  const args = [cli, 'train', '--data', DATA, '--out', out, '--target', hp.target!, '--model', hp.model ?? 'gbdt', '--seed', hp.seed ?? '0', ...(hp.drop ? ['--drop', hp.drop] : [])];
+  const args = [
+    cli,
+    'train',
+    '--data',
+    DATA,
+    '--out',
+    out,
+    '--target',
+    hp.target!,
+    '--model',
+    hp.model ?? 'gbdt',
+    '--seed',
+    hp.seed ?? '0',
+    ...(hp.drop ? ['--drop', hp.drop] : []),
+  ];
   await new Promise<void>((resolve, reject) => {
     const c = spawn(process.execPath, args, { stdio: 'ignore', env: { ...env, MLOPS_TRAINING_CONTRACT: 'local' } });
     c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mlops train on the host exited ${code}`))));
@@ -840,10 +1069,14 @@ async function hostModel(hp: Record<string, string>): Promise<string> {
 function setupResults(): Result[] {
   const file = env.MLOPS_TEST_SETUP_RESULTS;
   if (!file || !fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const [status, id, desc, detail] = l.split('\t');
-    return { status: status as 'PASS' | 'FAIL', id: id!, desc: desc!, detail: detail ?? '' };
-  });
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [status, id, desc, detail] = l.split('\t');
+      return { status: status as 'PASS' | 'FAIL', id: id!, desc: desc!, detail: detail ?? '' };
+    });
 }
 
 function secs(ms: number | string | undefined): string {
@@ -887,8 +1120,12 @@ async function main(): Promise<number> {
   process.stdout.write('\n== summary\n');
   for (const f of failed) process.stdout.write(`FAIL  ${f.id.padEnd(4)} ${f.desc}  -- ${f.detail}\n`);
   process.stdout.write(`image ${IMAGE}: ${(size / 1e6).toFixed(0)} MB; base: ${env.MLOPS_TEST_BASE ?? '?'}\n`);
-  process.stdout.write(`build ${secs(env.MLOPS_TEST_BUILD_MS)} (${env.MLOPS_TEST_CACHED_STEPS ?? '?'} steps from the layer cache); first /ping ${firstPingMs === null ? 'never' : `${(firstPingMs / 1000).toFixed(2)} s`} after docker run\n`);
-  process.stdout.write(`daemon ${secs(env.MLOPS_TEST_DAEMON_MS)}, base image ${secs(env.MLOPS_TEST_BASE_MS)}, build ${secs(env.MLOPS_TEST_BUILD_MS)}, checks ${secs(Date.now() - T_CHECKS)}, total ${Number.isFinite(total) ? secs(total) : '?'}\n`);
+  process.stdout.write(
+    `build ${secs(env.MLOPS_TEST_BUILD_MS)} (${env.MLOPS_TEST_CACHED_STEPS ?? '?'} steps from the layer cache); first /ping ${firstPingMs === null ? 'never' : `${(firstPingMs / 1000).toFixed(2)} s`} after docker run\n`,
+  );
+  process.stdout.write(
+    `daemon ${secs(env.MLOPS_TEST_DAEMON_MS)}, base image ${secs(env.MLOPS_TEST_BASE_MS)}, build ${secs(env.MLOPS_TEST_BUILD_MS)}, checks ${secs(Date.now() - T_CHECKS)}, total ${Number.isFinite(total) ? secs(total) : '?'}\n`,
+  );
   process.stdout.write(`SUMMARY: ${all.length - failed.length} passed, ${failed.length} failed${failed.length ? ` (${failed.map((f) => f.id).join(', ')})` : ''}\n`);
   return failed.length === 0 ? 0 : 1;
 }

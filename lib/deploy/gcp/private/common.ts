@@ -19,7 +19,8 @@ export function gcpPlatformOf(check: PropChecks, platform: IMlPlatform | undefin
   const { issues, construct, path } = check;
   if (platform instanceof GcpMlPlatform) return platform;
   const cloud = (platform as { cloud?: unknown } | undefined)?.cloud;
-  new PropChecks(issues, construct, path).invalid('platform',
+  new PropChecks(issues, construct, path).invalid(
+    'platform',
     cloud === undefined ? platform : `a platform for ${String(cloud)}`,
     `a GcpMlPlatform (it needs the project, region, service account email, Cloud KMS key and bucket that only the GCP platform has); build the platform with cloud: gcp`,
   );
@@ -30,13 +31,19 @@ export function gcpPlatformOf(check: PropChecks, platform: IMlPlatform | undefin
 export function gcpMachineOf(check: PropChecks, prop: string, size: unknown, fallback: ComputeSize): MachineSpec | undefined {
   const { issues, construct, path } = check;
   if (size !== undefined && !(size instanceof ComputeSize)) {
-    new PropChecks(issues, construct, path).invalid(prop, size, "a ComputeSize, e.g. ComputeSize.small() or ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } })");
+    new PropChecks(issues, construct, path).invalid(
+      prop,
+      size,
+      "a ComputeSize, e.g. ComputeSize.small() or ComputeSize.gpu({ gcp: { instanceType: 'g2-standard-8', accelerator: { type: 'NVIDIA_L4', count: 1 } } })",
+    );
     return undefined;
   }
   const machine = ((size as ComputeSize | undefined) ?? fallback).machineFor('gcp');
-  if (!/^[a-z][a-z0-9-]*$/.test(machine.instanceType)) new PropChecks(issues, construct, path).invalid(`${prop} (gcp machine type)`, machine.instanceType, 'a Compute Engine machine type such as "n1-standard-4"');
+  if (!/^[a-z][a-z0-9-]*$/.test(machine.instanceType))
+    new PropChecks(issues, construct, path).invalid(`${prop} (gcp machine type)`, machine.instanceType, 'a Compute Engine machine type such as "n1-standard-4"');
   if (machine.accelerator) {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(machine.accelerator.type)) new PropChecks(issues, construct, path).invalid(`${prop} (gcp accelerator type)`, machine.accelerator.type, 'a Vertex AI accelerator type such as "NVIDIA_TESLA_T4"');
+    if (!/^[A-Z][A-Z0-9_]*$/.test(machine.accelerator.type))
+      new PropChecks(issues, construct, path).invalid(`${prop} (gcp accelerator type)`, machine.accelerator.type, 'a Vertex AI accelerator type such as "NVIDIA_TESLA_T4"');
     new PropChecks(issues, construct, path).int(`${prop} (gcp accelerator count)`, machine.accelerator.count, 1, 16);
   }
   return machine;

@@ -1,6 +1,7 @@
 /**
  * Candidate structures and the rolling-origin backtest that picks among them.
  */
+import { regressionScores } from '../../eval/metrics';
 import { ForecasterParams, SEASONALITY_KEYS, SeasonalityName, seasonalOrder } from '../params';
 import { FittedModel, MS_PER_DAY, ModelSpec, TrendFamily, buildDesign, fitModel, forecastModel, predictModel, specName } from './model';
 
@@ -69,8 +70,14 @@ export interface ForecastBacktest {
   readonly rmse: number;
   /** Mean absolute error. */
   readonly mae: number;
-  /** Mean absolute percentage error as a fraction (0.05 = 5%), |e| / max(|y|, ε) as scikit-learn computes it. */
-  readonly mape: number;
+  /**
+   * Mean absolute percentage error as a fraction (0.05 = 5%), or null when it
+   * is not defined: a held-out value is 0 (the rule of eval/metrics.ts
+   * `mapeUndefinedReason`; {@link notDefined} says why).
+   */
+  readonly mape: number | null;
+  /** Metric → why it is not defined on the held-out points (`mape` when one of them is 0); empty when all are. */
+  readonly notDefined: Readonly<Record<string, string>>;
   /** Folds run. */
   readonly folds: number;
   /** Points forecast per fold. */
@@ -93,7 +100,12 @@ export function foldPlan(n: number, folds: number, horizon: number): { trainEnd:
   return out;
 }
 
-/** Runs the backtest of every candidate, picks the lowest RMSE, and measures its interval coverage. */
+/**
+ * Runs the backtest of every candidate, picks the lowest RMSE (never MAPE,
+ * which held-out zeros leave undefined), and measures the winner's MAPE
+ * (eval/metrics.ts `regressionScores`: not defined when a held-out value is
+ * 0) and interval coverage.
+ */
 export function runBacktest(
   times: Float64Array,
   values: Float64Array,
@@ -104,11 +116,9 @@ export function runBacktest(
 ): { best: ModelSpec; backtest: ForecastBacktest } {
   const plan = foldPlan(times.length, folds, horizon);
   const priors = params;
-  const eps = 2.220446049250313e-16;
-  const scored = specs.map((spec, index) => ({ spec, index, rmse: 0, mae: 0, mape: 0, models: [] as FittedModel[] }));
+  const scored = specs.map((spec, index) => ({ spec, index, rmse: 0, mae: 0, models: [] as FittedModel[] }));
   const se = new Float64Array(specs.length);
   const ae = new Float64Array(specs.length);
-  const ape = new Float64Array(specs.length);
   let count = 0;
   // One shared design (and Gram matrix) per fold serves every candidate.
   for (const { trainEnd, testEnd } of plan) {
@@ -123,7 +133,6 @@ export function runBacktest(
         const e = values[i]! - pred[i - trainEnd]!;
         se[c]! += e * e;
         ae[c]! += Mth.abs(e);
-        ape[c]! += Mth.abs(e) / Mth.max(Mth.abs(values[i]!), eps);
       }
     });
     count += testEnd - trainEnd;
@@ -132,7 +141,6 @@ export function runBacktest(
     const rmse = Mth.sqrt(se[c]! / count);
     s.rmse = Number.isFinite(rmse) ? rmse : Infinity;
     s.mae = ae[c]! / count;
-    s.mape = ape[c]! / count;
   });
   const ranked = [...scored].sort((a, b) => a.rmse - b.rmse || a.index - b.index);
   // RMSEs within round-off of the best are ties, won by the simplest (earliest) candidate.
@@ -142,8 +150,11 @@ export function runBacktest(
   const win = ranked.filter((c) => c.rmse <= tieBand).sort((a, b) => a.index - b.index)[0]!;
   let inside = 0;
   let total = 0;
+  const heldOut = values.subarray(plan[0]!.trainEnd, plan[plan.length - 1]!.testEnd);
+  const winPred = new Float64Array(heldOut.length);
   win.models.forEach((m, k) => {
     const { trainEnd, testEnd } = plan[k]!;
+    winPred.set(predictModel(m, times.subarray(trainEnd, testEnd)), trainEnd - plan[0]!.trainEnd);
     const f = forecastModel(m, times.subarray(trainEnd, testEnd), params.intervalWidth, params.uncertaintySamples, params.randomState);
     for (let i = trainEnd; i < testEnd; i++) {
       const v = values[i]!;
@@ -151,12 +162,15 @@ export function runBacktest(
       total++;
     }
   });
+  // MAPE by the one rule of eval/metrics.ts; not defined (null, with the reason) when a held-out value is 0.
+  const { metrics, notDefined } = regressionScores(heldOut, winPred);
   return {
     best: win.spec,
     backtest: {
       rmse: win.rmse,
       mae: win.mae,
-      mape: win.mape,
+      mape: typeof metrics.mape === 'number' && Number.isFinite(metrics.mape) ? metrics.mape : null,
+      notDefined: Object.hasOwn(notDefined, 'mape') ? { mape: notDefined.mape! } : {},
       folds: plan.length,
       horizon,
       coverage: inside / total,

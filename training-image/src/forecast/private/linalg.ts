@@ -7,7 +7,6 @@
 // `Math` is slow (~10x in hot loops); a module-local alias keeps them fast.
 const Mth = Math;
 
-
 /** `XᵀX` (p × p) and `XᵀY` for every column of the row-major `Y` (p × q). */
 export function crossProducts(X: Float64Array, n: number, p: number, Y: Float64Array, q: number): { xtx: Float64Array; xty: Float64Array } {
   const xtx = new Float64Array(p * p);

@@ -224,13 +224,7 @@ function columnsOf(d: Design, spec: ModelSpec): { a: number[]; b: number[] } {
 }
 
 /** Fits one model structure to `times` (ascending epoch ms) and `values` (finite), optionally reading a shared {@link Design}. */
-export function fitModel(
-  times: Float64Array,
-  values: Float64Array,
-  spec: ModelSpec,
-  priors: Priors,
-  design: Design = buildDesign(times, values, [spec]),
-): FittedModel {
+export function fitModel(times: Float64Array, values: Float64Array, spec: ModelSpec, priors: Priors, design: Design = buildDesign(times, values, [spec])): FittedModel {
   const { n, t0, tSpan, yScale, ys, yty, X, cols, G } = design;
   const { a: aIdx, b: bIdx } = columnsOf(design, spec);
   const pa = aIdx.length;

@@ -1,8 +1,8 @@
-import { Contract, contractReadTypes, formatReport, checkContract, loadContract, ValidationReport } from '../data/contract';
-import { readCsvFile, CsvTable } from '../data/csv';
-import { Frame, ReadAs, toFrame } from '../data/frame';
+import { Contract, contractReadTypes, checkContract, loadContract, ValidationReport } from './contract';
+import { readCsvFile, CsvTable } from './csv';
+import { Frame, ReadAs, toFrame } from './frame';
 
-/** A data file read for a command, with its contract check. */
+/** A data file read for training or evaluation, with its contract check. */
 export interface LoadedData {
   readonly table: CsvTable;
   readonly frame: Frame | null;
@@ -22,5 +22,3 @@ export function loadData(dataPath: string, contractPath?: string, extraTypes: Re
   }
   return { table, frame: toFrame(table, extraTypes), contract: null, contractText: null, report: null };
 }
-
-export { formatReport };
