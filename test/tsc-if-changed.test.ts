@@ -18,7 +18,17 @@ afterAll(() => {
 });
 
 const TSCONFIG = {
-  compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, outDir: 'dist', rootDir: '.', incremental: true, tsBuildInfoFile: 'dist/.tsbuildinfo', types: [], skipLibCheck: true },
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'commonjs',
+    strict: true,
+    outDir: 'dist',
+    rootDir: '.',
+    incremental: true,
+    tsBuildInfoFile: 'dist/.tsbuildinfo',
+    types: [],
+    skipLibCheck: true,
+  },
   include: ['src/**/*.ts'],
 };
 
@@ -69,7 +79,12 @@ describe('tsc-if-changed', () => {
   test.each([
     ['a source edited', (dir: string) => fs.writeFileSync(path.join(dir, 'src', 'a.ts'), "import { b } from '../other/b';\nexport const a = b + 20;\n"), 'dist/src/a.js', 'b + 20'],
     ['a source added', (dir: string) => fs.writeFileSync(path.join(dir, 'src', 'c.ts'), 'export const c = 3;\n'), 'dist/src/c.js', 'c = 3'],
-    ['the tsconfig', (dir: string) => fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, target: 'ES5' } })), 'dist/src/a.js', 'var'],
+    [
+      'the tsconfig',
+      (dir: string) => fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, target: 'ES5' } })),
+      'dist/src/a.js',
+      'var',
+    ],
   ])('builds again after %s', (_what, change, output, expected) => {
     const dir = built(project());
     change(dir);
@@ -80,7 +95,10 @@ describe('tsc-if-changed', () => {
   // What tsc -b then does is its own rule: it compares the mtimes of the tsconfig's
   // include files with its build info's, so it finds the first two up to date.
   test.each([
-    ['a source rewritten at the same size and mtime', (dir: string) => rewriteSameStats(path.join(dir, 'src', 'a.ts'), "import { b } from '../other/b';\nexport const a = b + 2;\n")],
+    [
+      'a source rewritten at the same size and mtime',
+      (dir: string) => rewriteSameStats(path.join(dir, 'src', 'a.ts'), "import { b } from '../other/b';\nexport const a = b + 2;\n"),
+    ],
     ['an imported file outside the include folders edited', (dir: string) => fs.writeFileSync(path.join(dir, 'other', 'b.ts'), 'export const b = 42;\n')],
     ['a source removed', (dir: string) => fs.rmSync(path.join(dir, 'src', 'c.ts'))],
     ['package-lock.json touched', (dir: string) => fs.appendFileSync(path.join(dir, 'package-lock.json'), '\n')],
