@@ -11,6 +11,7 @@ import { IMlPlatform, IWorkloadIdentity } from '../lib/core/contracts';
 import { MlopsValidationError } from '../lib/core/errors';
 import { GcpMlPlatform, GcpWorkloadIdentity } from '../lib/gcp';
 import { DEFAULT_RUNTIME_IMAGE_INCLUDE, RuntimeImage, RuntimeImageProps, dockerProviderFor } from '../lib/image';
+import { stagingRoot } from '../lib/image/private/context';
 import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
 
 const NAMING = { company: 'contoso', project: 'mlops', environment: 'dev' };
@@ -415,10 +416,29 @@ describe('RuntimeImage synthesized with an app', () => {
 });
 
 describe('RuntimeImage staging', () => {
+  test('stages in a folder of its own user that no one else may write to, and refuses one that is not', () => {
+    const root = stagingRoot();
+    const stat = fs.lstatSync(root);
+    expect(stat.isDirectory()).toBe(true);
+    if (typeof process.getuid === 'function') {
+      expect(path.basename(root)).toBe(`cdktf-mlops-image-context-${process.getuid()}`);
+      expect(stat.uid).toBe(process.getuid());
+      expect(stat.mode & 0o022).toBe(0);
+      const mode = stat.mode & 0o777;
+      fs.chmodSync(root, 0o777);
+      try {
+        expect(() => stagingRoot()).toThrow(/can be written by other users \(mode 777\).*Fix: remove it/);
+      } finally {
+        fs.chmodSync(root, mode);
+      }
+      expect(stagingRoot()).toBe(root);
+    }
+  });
+
   test('re-stages a context whose staged copy lost a file (temp cleaners)', () => {
     const dir = fakeContext();
     const short = hashOf(dir);
-    const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
+    const root = stagingRoot();
     const staged = path.join(root, fs.readdirSync(root).find((f) => f.startsWith(short))!);
     fs.rmSync(path.join(staged, 'src/index.ts'));
     hashOf(dir);
@@ -430,7 +450,7 @@ describe('RuntimeImage staging', () => {
     const hourAgo = new Date(Date.now() - 3600_000);
     for (const rel of Object.keys(FAKE_CONTEXT)) fs.utimesSync(path.join(a, rel), hourAgo, hourAgo);
     const short = hashOf(a);
-    const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
+    const root = stagingRoot();
     const staged = path.join(root, fs.readdirSync(root).find((f) => f.startsWith(short))!, 'src', 'index.ts');
     const before = fs.statSync(staged);
     expect(hashOf(fakeContext())).toBe(short);

@@ -107,7 +107,7 @@ export const STAGED_MTIME = 946_684_800;
  * are pruned.
  */
 export function stageContext(files: readonly ContextFile[], fullHash: string): string {
-  const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
+  const root = stagingRoot();
   const target = path.join(root, fullHash);
   if (fs.existsSync(target)) {
     if (isComplete(target, files)) {
@@ -117,7 +117,6 @@ export function stageContext(files: readonly ContextFile[], fullHash: string): s
     }
     fs.rmSync(target, { recursive: true, force: true });
   }
-  fs.mkdirSync(root, { recursive: true });
   const scratch = fs.mkdtempSync(path.join(root, `.${fullHash.slice(0, 16)}-`));
   for (const file of files) {
     const dest = path.join(scratch, ...file.rel.split('/'));
@@ -135,6 +134,37 @@ export function stageContext(files: readonly ContextFile[], fullHash: string): s
   }
   pruneStale(root, target);
   return target;
+}
+
+/**
+ * The folder staged contexts live in: `<tmp>/cdktf-mlops-image-context-<uid>`,
+ * created with mode 0700 and used only while it is a real folder owned by
+ * this user that no one else may write to. A staged folder is reused by its
+ * files' sizes and modes, not their contents, so in a shared temp dir another
+ * user must not be able to plant one; a folder that fails the check is not
+ * used (the error says why and how to fix it).
+ */
+export function stagingRoot(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const root = path.join(os.tmpdir(), `cdktf-mlops-image-context${uid === undefined ? '' : `-${uid}`}`);
+  try {
+    fs.mkdirSync(root, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const stat = fs.lstatSync(root);
+  const problem = !stat.isDirectory()
+    ? 'is not a folder (a symbolic link or a file)'
+    : uid !== undefined && stat.uid !== uid
+      ? `belongs to user ${stat.uid}, not to you (${uid})`
+      : uid !== undefined && (stat.mode & 0o022) !== 0
+        ? `can be written by other users (mode ${(stat.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem)
+    throw new Error(
+      `The image build context staging folder ${root} ${problem}, so a context staged there could have been planted by someone else. Fix: remove it (rm -rf ${root}) and synthesize again.`,
+    );
+  return root;
 }
 
 function isComplete(dir: string, files: readonly ContextFile[]): boolean {
