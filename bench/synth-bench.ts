@@ -1,16 +1,23 @@
 /**
- * Cold synth benchmark: the three `dev` stacks synthesized in one fresh Node
- * process (compiled JS), against a bare cdktf app that deep-imports the same
- * resource classes. All series run alternately in the same session; medians
- * and ratios are printed beside the targets (under 1 s, ≤ 1.5× the bare app).
+ * Synth benchmark, in two parts, all series alternating in each round of one
+ * session; medians printed beside the targets.
  *
- * Two comparisons:
+ * Cold synth: the three `dev` stacks synthesized in one fresh Node process
+ * (compiled JS, a fresh output folder), against a bare cdktf app that
+ * deep-imports the same resource classes (target: ≤ 1.5× the bare app; under
+ * 1 s). Two comparisons:
  * - platform: the dev configs without their `deployment`, `ci` and `alerts`
  *   sections (the construct library of issue 2), against a bare app of the
  *   provider modules those stacks use;
  * - full: the dev configs as shipped (image build context and training data
  *   copied into each stack as assets, release steps, alerts, CI identity,
  *   policy pack), against a bare app of every provider module the library loads.
+ *
+ * Unchanged tree: `npm run synth` as a user runs it (npm; its build step,
+ * scripts/tsc-if-changed.cjs, finding nothing changed; then the app
+ * synthesizing every configured stack into `cdktf.out`, where the previous
+ * synth left its output), after one warm-up run; its build step alone; and
+ * an up-to-date `tsc -b` alone for comparison (target: ≤ 2 s).
  *
  *   npm run bench:synth [-- --runs 9]
  */
@@ -108,15 +115,32 @@ function median(xs: number[]): number {
 
 interface Series {
   readonly label: string;
-  readonly args: string[];
-  readonly env: NodeJS.ProcessEnv;
+  /** One timed run, in milliseconds. */
+  readonly run: () => number;
   readonly times: number[];
+}
+
+/** Runs `command args` in the repository (as a user would there) and returns the wall time. */
+function timeCommand(command: string, args: readonly string[]): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(command, args, { cwd: root, env: process.env, encoding: 'utf8', shell: process.platform === 'win32' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${r.stderr}`);
+  return ms;
+}
+
+/** `npm run --silent synth`, with the npm that runs this benchmark when there is one. */
+function timeNpmSynth(): number {
+  const npmCli = process.env.npm_execpath;
+  return npmCli && /\.[cm]?js$/.test(npmCli) ? timeCommand(process.execPath, [npmCli, 'run', '--silent', 'synth']) : timeCommand('npm', ['run', '--silent', 'synth']);
 }
 
 function main(): void {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-cfg-'));
   const app = [path.join(root, 'dist', 'stacks', 'main.js')];
   const bareApp = path.join(root, 'dist', 'bench', 'bare-app.js');
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const buildStep = path.join(root, 'scripts', 'tsc-if-changed.cjs');
   const env = { CHECKPOINT_DISABLE: '1' };
   const platformEnv = { ...env, MLOPS_CONFIG: platformOnlyConfigs(tmp).join(',') };
   const fullEnv = { ...env, MLOPS_CONFIG: DEV.join(',') };
@@ -136,21 +160,30 @@ function main(): void {
   fs.writeFileSync(allList, JSON.stringify(allModules));
 
   const series: Series[] = [
-    { label: 'platform stacks', args: app, env: platformEnv, times: [] },
-    { label: 'bare (platform modules)', args: [bareApp, platformList], env, times: [] },
-    { label: 'full dev stacks', args: app, env: fullEnv, times: [] },
-    { label: 'bare (all modules)', args: [bareApp, allList], env, times: [] },
+    { label: 'platform stacks', run: () => timeRun(app, platformEnv), times: [] },
+    { label: 'bare (platform modules)', run: () => timeRun([bareApp, platformList], env), times: [] },
+    { label: 'full dev stacks', run: () => timeRun(app, fullEnv), times: [] },
+    { label: 'bare (all modules)', run: () => timeRun([bareApp, allList], env), times: [] },
+    { label: 'npm run synth', run: timeNpmSynth, times: [] },
+    { label: 'its build step', run: () => timeCommand(process.execPath, [buildStep, 'tsconfig.json']), times: [] },
+    { label: 'tsc -b', run: () => timeCommand(process.execPath, [tsc, '-b', 'tsconfig.json']), times: [] },
   ];
-  // One warm-up of each (file-system cache), then alternate so noise hits all sides alike.
-  for (const s of series) timeRun(s.args, s.env);
+  // One warm-up of each (file-system cache; the first `npm run synth` leaves the
+  // build up to date and cdktf.out written), then alternate so noise hits all sides alike.
+  for (const s of series) s.run();
   for (let i = 0; i < runs; i++) {
-    for (const s of series) s.times.push(timeRun(s.args, s.env));
+    for (const s of series) s.times.push(s.run());
     process.stderr.write(`run ${i + 1}/${runs}: ${series.map((s) => `${s.label} ${s.times[i]!.toFixed(0)} ms`).join(', ')}\n`);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
 
-  const [platform, barePlatform, full, bareAll] = series.map((s) => median(s.times)) as [number, number, number, number];
+  const [platform, barePlatform, full, bareAll, npmSynth, buildStepMs, tscMs] = series.map((s) => median(s.times)) as [number, number, number, number, number, number, number];
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const stacks = configuredStacks();
+  console.log(`\nUnchanged tree, \`npm run synth\` (${stacks} stacks of cdktf.json into cdktf.out), ${runs} runs, median:`);
+  console.log(`  npm run synth                                  : ${npmSynth.toFixed(0)} ms   (target ≤ 2000 ms: ${verdict(npmSynth <= 2000)})`);
+  console.log(`  its build step (scripts/tsc-if-changed.cjs)    : ${buildStepMs.toFixed(0)} ms   (nothing changed: tsc not run)`);
+  console.log(`  tsc -b alone, for comparison                   : ${tscMs.toFixed(0)} ms   (up to date: nothing compiled)`);
   console.log(`\nCold synth of the three dev stacks (azure, aws, gcp) in one process, ${runs} runs, median:`);
   console.log(`  platform stacks (no deployment/ci/alerts) : ${platform.toFixed(0)} ms   (target < 1000 ms: ${verdict(platform < 1000)})`);
   console.log(`  bare cdktf app, same ${platformModules.length} modules        : ${barePlatform.toFixed(0)} ms`);
@@ -158,6 +191,12 @@ function main(): void {
   console.log(`  full dev stacks (image, job, endpoint, alerts, CI, policy) : ${full.toFixed(0)} ms   (target < 1000 ms: ${verdict(full < 1000)})`);
   console.log(`  bare cdktf app, all ${allModules.length} modules                         : ${bareAll.toFixed(0)} ms`);
   console.log(`  ratio                                                       : ${(full / bareAll).toFixed(2)}×   (target ≤ 1.5×: ${verdict(full / bareAll <= 1.5)})`);
+}
+
+/** How many stacks `npm run synth` writes: the configs listed in cdktf.json's context. */
+function configuredStacks(): number {
+  const json = JSON.parse(fs.readFileSync(path.join(root, 'cdktf.json'), 'utf8'));
+  return (json.context?.mlopsConfigs as unknown[] | undefined)?.length ?? fs.readdirSync(path.join(root, 'stacks', 'config')).length;
 }
 
 main();

@@ -42,13 +42,15 @@ function prune(pkg) {
   return removed;
 }
 
-const packages = process.argv.slice(2);
-for (const pkg of packages.length ? packages : ['.']) {
-  const removed = prune(path.resolve(pkg));
-  if (removed.length)
-    process.stdout.write(
-      `prune-dist: removed ${removed.length} output(s) of deleted sources in ${pkg}/dist (${removed.slice(0, 5).join(', ')}${removed.length > 5 ? ', …' : ''})\n`,
-    );
+if (require.main === module) {
+  const packages = process.argv.slice(2);
+  for (const pkg of packages.length ? packages : ['.']) {
+    const removed = prune(path.resolve(pkg));
+    if (removed.length)
+      process.stdout.write(
+        `prune-dist: removed ${removed.length} output(s) of deleted sources in ${pkg}/dist (${removed.slice(0, 5).join(', ')}${removed.length > 5 ? ', …' : ''})\n`,
+      );
+  }
 }
 
 module.exports = { prune };

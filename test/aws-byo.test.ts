@@ -662,3 +662,40 @@ class StandInEndpoint extends Construct implements IScoringEndpoint {
     this.deployed = new DataResource(this, 'Rollout', { input: { release: this.endpointName } });
   }
 }
+
+describe('GIVEN an imported bucket or repository WHEN its encryptionKey is not an AWS key', () => {
+  const azureLike = { cloud: 'azure', keyId: 'https://vault/keys/k', node: { path: 'stack/AzureKey' } };
+  test.each([
+    [
+      'bucket',
+      (scope: Construct, key: unknown) => AwsArtifactStore.fromExisting(scope, 'Bucket', { bucketName: 'lz-ml-data', encryptionKey: key as AwsEncryptionKey }),
+      'or unset for SSE-S3',
+    ],
+    [
+      'repository',
+      (scope: Construct, key: unknown) => AwsImageRegistry.fromExisting(scope, 'Repo', { repositoryArn: REPO_ARN, encryptionKey: key as AwsEncryptionKey }),
+      'or unset for AES256',
+    ],
+  ])('THEN the %s import fails naming encryptionKey, the value and the fix', (_what, build, fix) => {
+    for (const [key, shown] of [
+      [azureLike, 'stack/AzureKey'],
+      ['arn:aws:kms:eu-west-1:123456789012:key/abc', 'arn:aws:kms:eu-west-1:123456789012:key/abc'],
+    ] as const) {
+      const stack = new TerraformStack(Testing.app(), 'imports');
+      new AwsProvider(stack, 'aws', { region: REGION });
+      let err: unknown;
+      try {
+        build(stack, key);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(MlopsValidationError);
+      const issue = (err as MlopsValidationError).issues[0]!;
+      expect(issue.code).toBe(ErrorCode.PROP_INVALID);
+      expect(issue.message).toContain('encryptionKey');
+      expect(issue.message).toContain(shown);
+      expect(issue.message).toContain(`AwsEncryptionKey.fromKeyArn(...)`);
+      expect(issue.message).toContain(fix);
+    }
+  });
+});

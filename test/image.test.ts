@@ -11,6 +11,7 @@ import { IMlPlatform, IWorkloadIdentity } from '../lib/core/contracts';
 import { MlopsValidationError } from '../lib/core/errors';
 import { GcpMlPlatform, GcpWorkloadIdentity } from '../lib/gcp';
 import { DEFAULT_RUNTIME_IMAGE_INCLUDE, RuntimeImage, RuntimeImageProps, dockerProviderFor } from '../lib/image';
+import { stagingRoot } from '../lib/image/private/context';
 import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
 
 const NAMING = { company: 'contoso', project: 'mlops', environment: 'dev' };
@@ -210,7 +211,18 @@ describe.each(['aws', 'azure', 'gcp'] as const)('RuntimeImage on %s', (cloud) =>
   });
 });
 
+/**
+ * Moves the clock a minute ahead, so the files just written look as old as a
+ * checked-out tree's and the per-process digest cache keeps their digests:
+ * the tests that change a file then show the cache does not hide the change.
+ */
+function cacheable(): void {
+  jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 60_000);
+}
+
 describe('RuntimeImage content hash', () => {
+  afterEach(() => jest.restoreAllMocks());
+
   test('is deterministic: the same files give the same hash and the same synthesized Terraform', () => {
     const a = fakeContext();
     const b = fakeContext();
@@ -228,13 +240,29 @@ describe('RuntimeImage content hash', () => {
     ['a bin script', 'bin/mlops.js'],
     ['a docker script', 'docker/entrypoint.js'],
   ])('changes when %s changes', (_what, rel) => {
+    cacheable();
     const dir = fakeContext();
     const before = hashOf(dir);
     fs.appendFileSync(path.join(dir, rel), '\n// changed\n');
     expect(hashOf(dir)).not.toBe(before);
   });
 
+  test('changes when a file changes at the same size and mtime after a hash in the same process (the digest cache is invalidated)', () => {
+    cacheable();
+    const dir = fakeContext();
+    const before = hashOf(dir);
+    expect(hashOf(dir)).toBe(before);
+    const file = path.join(dir, 'src/index.ts');
+    const { atime, mtimeMs, size } = fs.statSync(file);
+    fs.writeFileSync(file, 'export const version = 2;\n');
+    fs.utimesSync(file, atime, mtimeMs / 1000);
+    expect(fs.statSync(file).size).toBe(size);
+    expect(Math.abs(fs.statSync(file).mtimeMs - mtimeMs)).toBeLessThan(1);
+    expect(hashOf(dir)).not.toBe(before);
+  });
+
   test('changes when a runtime source file is added', () => {
+    cacheable();
     const dir = fakeContext();
     const before = hashOf(dir);
     fs.writeFileSync(path.join(dir, 'src/extra.ts'), 'export {};\n');
@@ -388,14 +416,66 @@ describe('RuntimeImage synthesized with an app', () => {
 });
 
 describe('RuntimeImage staging', () => {
+  test('stages in a folder of its own user that no one else may write to, and refuses one that is not', () => {
+    const root = stagingRoot();
+    const stat = fs.lstatSync(root);
+    expect(stat.isDirectory()).toBe(true);
+    if (typeof process.getuid === 'function') {
+      expect(path.basename(root)).toBe(`cdktf-mlops-image-context-${process.getuid()}`);
+      expect(stat.uid).toBe(process.getuid());
+      expect(stat.mode & 0o022).toBe(0);
+      const mode = stat.mode & 0o777;
+      fs.chmodSync(root, 0o777);
+      try {
+        expect(() => stagingRoot()).toThrow(/can be written by other users \(mode 777\).*Fix: remove it/);
+      } finally {
+        fs.chmodSync(root, mode);
+      }
+      expect(stagingRoot()).toBe(root);
+    }
+  });
+
   test('re-stages a context whose staged copy lost a file (temp cleaners)', () => {
     const dir = fakeContext();
     const short = hashOf(dir);
-    const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
+    const root = stagingRoot();
     const staged = path.join(root, fs.readdirSync(root).find((f) => f.startsWith(short))!);
     fs.rmSync(path.join(staged, 'src/index.ts'));
     hashOf(dir);
     expect(fs.existsSync(path.join(staged, 'src/index.ts'))).toBe(true);
+  });
+
+  test('reuses the staged folder for another folder with the same files at other mtimes (another checkout)', () => {
+    const a = fakeContext();
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const rel of Object.keys(FAKE_CONTEXT)) fs.utimesSync(path.join(a, rel), hourAgo, hourAgo);
+    const short = hashOf(a);
+    const root = stagingRoot();
+    const staged = path.join(root, fs.readdirSync(root).find((f) => f.startsWith(short))!, 'src', 'index.ts');
+    const before = fs.statSync(staged);
+    expect(hashOf(fakeContext())).toBe(short);
+    expect(fs.statSync(staged)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs });
+  });
+
+  test("rewrites a staged file edited through a stack's hard link of it, and the stack's copy", () => {
+    const dir = fakeContext();
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const rel of Object.keys(FAKE_CONTEXT)) fs.utimesSync(path.join(dir, rel), hourAgo, hourAgo);
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf.outdir.image-'));
+    made.push(outdir);
+    const synthImage = (): string => {
+      const app = new App({ outdir, skipValidation: true });
+      const stack = new TerraformStack(app, 'images');
+      new RuntimeImage(stack, 'RuntimeImage', { registry: platformFor(stack, 'gcp').imageRegistry, contextDir: dir });
+      app.synth();
+      const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'images', 'cdk.tf.json'), 'utf8')) as SynthJson;
+      return path.join(outdir, 'stacks', 'images', onlyResource(json, 'docker_image').build.context, 'src', 'index.ts');
+    };
+    const copy = synthImage();
+    // An in-place edit of the stack's copy, same size: it is the staged file too.
+    fs.writeFileSync(copy, 'export const version = 9;\n');
+    expect(synthImage()).toBe(copy);
+    expect(fs.readFileSync(copy, 'utf8')).toBe(FAKE_CONTEXT['src/index.ts']);
   });
 });
 

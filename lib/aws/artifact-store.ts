@@ -16,7 +16,7 @@ import { S3_ALL_ACTIONS, S3_BUCKET_READ_ACTIONS, S3_BUCKET_WRITE_ACTIONS, S3_NET
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
 import { PolicyConditions, ResourcePolicyStatement, policyDocument } from './policy-document';
-import { checkPrincipalArns, checkVpcEndpointIds } from './validate';
+import { checkImportedKey, checkPrincipalArns, checkVpcEndpointIds } from './validate';
 import { IAwsWorkloadIdentity } from './workload-identity';
 import { PropChecks } from '../core/validate';
 
@@ -470,22 +470,11 @@ class ImportedAwsArtifactStore extends Construct implements IAwsArtifactStore {
       checkPhysicalName(new PropChecks(issues, C, this.node.path), 'bucketName', name, 's3Bucket');
     }
     if (attrs?.region !== undefined) new PropChecks(issues, C, this.node.path).region('aws', 'region', attrs.region);
-    const key = attrs?.encryptionKey as unknown;
-    if (
-      key !== undefined &&
-      (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')
-    ) {
-      issues.add(
-        ErrorCode.PROP_INVALID,
-        this.node.path,
-        messages.propInvalid(
-          C,
-          'encryptionKey',
-          (key as { node?: { path?: string } })?.node?.path ?? key,
-          "the bucket's KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3",
-        ),
-      );
-    }
+    checkImportedKey(
+      new PropChecks(issues, C, this.node.path),
+      attrs?.encryptionKey,
+      "the bucket's KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...) for an existing one), or unset for SSE-S3",
+    );
     issues.throwIfAny(`Invalid ${C} attributes:`);
 
     const region = attrs.region;

@@ -10,7 +10,7 @@ import { ECR_AUTH_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS } from './perms';
 import { dnsSuffixOf, parseArn } from './arn';
 import { awsGrantee } from './private/grants';
 import { awsName, awsTags, checkPhysicalName, retainLifecycle } from './names';
-import { checkAccountId } from './validate';
+import { checkAccountId, checkImportedKey } from './validate';
 import { PropChecks } from '../core/validate';
 
 /**
@@ -301,17 +301,11 @@ class ImportedAwsImageRegistry extends Construct implements IAwsImageRegistry {
         checkRepositoryName(new PropChecks(issues, C, this.node.path), 'repositoryArn (its repository name)', name);
       }
     }
-    const key = attrs?.encryptionKey as unknown;
-    if (
-      key !== undefined &&
-      (typeof key !== 'object' || key === null || (key as { cloud?: unknown }).cloud !== 'aws' || typeof (key as { keyArn?: unknown }).keyArn !== 'string')
-    ) {
-      issues.add(
-        ErrorCode.PROP_INVALID,
-        this.node.path,
-        messages.propInvalid(C, 'encryptionKey', key, "the repository's KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...)), or unset for AES256"),
-      );
-    }
+    checkImportedKey(
+      new PropChecks(issues, C, this.node.path),
+      attrs?.encryptionKey,
+      "the repository's KMS key as an AwsEncryptionKey (AwsEncryptionKey.fromKeyArn(...)), or unset for AES256",
+    );
     issues.throwIfAny(`Invalid ${C} attributes:`);
     this.repositoryArn = repositoryArn;
     this.registryId = repositoryArn;

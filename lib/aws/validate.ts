@@ -105,3 +105,16 @@ export function checkRoleAttributes(
   }
   return { roleName: parsed.roleName, accountId: parsed.account };
 }
+
+/**
+ * Checks the `encryptionKey` attribute of an imported store (`fromExisting`):
+ * unset, or an AWS key (`AwsEncryptionKey`, or `AwsEncryptionKey.fromKeyArn`)
+ * with a key ARN. `accepted` says what the store takes, for the message.
+ */
+export function checkImportedKey(check: PropChecks, key: unknown, accepted: string): void {
+  if (key === undefined) return;
+  const k = key as { cloud?: unknown; keyArn?: unknown; node?: { path?: string } } | null;
+  if (typeof key === 'object' && k !== null && k.cloud === 'aws' && typeof k.keyArn === 'string') return;
+  // A construct of another cloud is shown by its path, anything else as it is.
+  check.invalid('encryptionKey', k?.node?.path ?? key, accepted);
+}

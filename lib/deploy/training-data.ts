@@ -1,9 +1,12 @@
-import { AssetType, Fn, ITerraformDependable, TerraformAsset } from 'cdktf';
+import { Fn, ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
+import * as path from 'path';
 import { IArtifactStore } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
+import { fileDigest } from '../private/file-digest';
 import { loadCloud } from '../private/peers';
+import { StackAsset } from '../private/stack-asset';
 
 /** Props of {@link TrainingDataUpload}. */
 export interface TrainingDataUploadProps {
@@ -57,8 +60,13 @@ export class TrainingDataUpload extends Construct {
     }
     issues.throwIfAny('Invalid TrainingDataUpload props:');
 
-    const asset = new TerraformAsset(this, 'File', { path: props.source, type: AssetType.FILE });
-    this.contentHash = asset.assetHash;
+    // The hash cdktf's TerraformAsset computes for a file (md5, upper-case hex), so the
+    // synthesized paths and source hashes stay as they were; from the per-process
+    // digest cache: the stacks of one synth that upload the same file read it once.
+    // The file is the one checked above (relative to the working directory).
+    const source = path.resolve(props.source);
+    const asset = new StackAsset(this, 'File', { source, type: 'file', hash: fileDigest(source, 'md5').toUpperCase() });
+    this.contentHash = asset.hash;
     this.uri = `${props.artifactStore.url}/${props.key}`;
     const store = props.artifactStore;
     // Only the store's cloud's modules (and provider package) are loaded.
@@ -70,7 +78,7 @@ export class TrainingDataUpload extends Construct {
           bucket: store.storeName,
           key: props.key,
           source: asset.path,
-          sourceHash: asset.assetHash,
+          sourceHash: asset.hash,
           contentType: contentTypeOf(props.key),
           // After the default encryption (SSE-KMS) and the bucket policy that lets the deployer write.
           dependsOn: store instanceof AwsArtifactStore ? [...store.objectWriteDependencies] : undefined,

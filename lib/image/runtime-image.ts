@@ -1,6 +1,6 @@
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
-import { AssetType, TerraformAsset, TerraformProvider, TerraformStack } from 'cdktf';
+import { TerraformProvider, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -8,6 +8,7 @@ import { IImageRegistry, IWorkloadIdentity } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
 import type { IRuntimeImageRef } from '../core/contracts';
 import { installCommand } from '../private/peers';
+import { StackAsset } from '../private/stack-asset';
 import { imageRefFromUri } from './image-ref';
 import { hashContext, listContextFiles, runtimePackageDir, stageContext } from './private/context';
 
@@ -171,12 +172,10 @@ export class RuntimeImage extends Construct {
     // The provider sends its whole `context` folder to the Docker engine and reads
     // only `<context>/.dockerignore`, and resolves both paths against Terraform's
     // working directory (the synthesized stack folder). So the context is staged:
-    // only the hashed files, copied into the stack's assets under the hash.
-    const context = new TerraformAsset(this, 'BuildContext', {
-      path: stageContext(files, fullHash),
-      type: AssetType.DIRECTORY,
-      assetHash: this.contentHash,
-    });
+    // only the hashed files, copied into the stack's assets under the hash (and left
+    // there while they are up to date).
+    // The staged folder is never written to once staged, so the stacks hard-link its files.
+    const context = new StackAsset(this, 'BuildContext', { source: stageContext(files, fullHash), type: 'directory', hash: this.contentHash, link: true });
 
     // ECR and ACR references name an image repository; an Artifact Registry
     // repository holds images, so the image gets a name inside it.

@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { fileDigest } from '../../private/file-digest';
 
 /**
  * The build context of the runtime image, read at synth time: the exact list
@@ -21,6 +22,8 @@ export interface ContextFile {
   readonly abs: string;
   /** Whether any execute bit is set (it is kept in the image, so it is part of the hash). */
   readonly executable: boolean;
+  /** Size in bytes when listed. */
+  readonly size: number;
 }
 
 function skipped(name: string): boolean {
@@ -41,7 +44,7 @@ function walk(contextDir: string, rel: string, out: Map<string, ContextFile>): v
     }
   } else if (stat.isFile()) {
     const posix = toPosix(path.normalize(rel));
-    out.set(posix, { rel: posix, abs, executable: (stat.mode & 0o111) !== 0 });
+    out.set(posix, { rel: posix, abs, executable: (stat.mode & 0o111) !== 0, size: stat.size });
   }
 }
 
@@ -69,30 +72,42 @@ export function dockerignoreOf(contextDir: string, dockerfile: string): string[]
 /**
  * The full sha256 (hex) of the context: for each file, sorted by path,
  * `<path> NUL <x|-> NUL <sha256 of content> LF`, preceded by the target platform
- * (the same files built for another platform are another image).
+ * (the same files built for another platform are another image). A file's
+ * content is read once per process while it is unchanged (`fileDigest`): the
+ * stacks of one synth share the runtime package's context.
  */
 export function hashContext(files: readonly ContextFile[], platform: string): string {
   const outer = crypto.createHash('sha256');
   outer.update(`platform=${platform}\n`);
   for (const file of files) {
-    const inner = crypto.createHash('sha256').update(fs.readFileSync(file.abs)).digest('hex');
-    outer.update(`${file.rel}\0${file.executable ? 'x' : '-'}\0${inner}\n`);
+    outer.update(`${file.rel}\0${file.executable ? 'x' : '-'}\0${fileDigest(file.abs, 'sha256')}\n`);
   }
   return outer.digest('hex');
 }
 
 /** Staged contexts unused for this long are removed when another one is staged. */
 const STALE_MS = 7 * 24 * 3600 * 1000;
+/**
+ * The modification time of every staged file, 2000-01-01T00:00:00Z (in
+ * seconds): the context Docker receives depends on the files' contents and
+ * modes only, and a staged file written to later has another mtime.
+ */
+export const STAGED_MTIME = 946_684_800;
 
 /**
  * Copies exactly `files` into a folder named by `fullHash` under the OS temp
- * dir and returns it. An existing folder for the same hash is reused if it
- * still holds every file at its size (temp cleaners may have removed some);
- * a new one is written to a scratch folder and renamed, so a concurrent synth
- * never sees half a context. Folders unused for a week are pruned.
+ * dir and returns it; every copy gets the modification time {@link STAGED_MTIME}.
+ * An existing folder for the same hash (from this project or another one with
+ * the same files) is reused if it still holds exactly those files, each at its
+ * size and execute bits and that mtime (temp cleaners may have removed some; an
+ * edit through a hard link of a stack's assets would show in its mtime); a new
+ * one is written to a scratch folder and renamed, so a concurrent synth never
+ * sees half a context. Nothing writes to a staged folder after that, which is
+ * what lets the stacks' assets hard-link its files. Folders unused for a week
+ * are pruned.
  */
 export function stageContext(files: readonly ContextFile[], fullHash: string): string {
-  const root = path.join(os.tmpdir(), 'cdktf-mlops-image-context');
+  const root = stagingRoot();
   const target = path.join(root, fullHash);
   if (fs.existsSync(target)) {
     if (isComplete(target, files)) {
@@ -102,13 +117,13 @@ export function stageContext(files: readonly ContextFile[], fullHash: string): s
     }
     fs.rmSync(target, { recursive: true, force: true });
   }
-  fs.mkdirSync(root, { recursive: true });
   const scratch = fs.mkdtempSync(path.join(root, `.${fullHash.slice(0, 16)}-`));
   for (const file of files) {
     const dest = path.join(scratch, ...file.rel.split('/'));
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(file.abs, dest);
     fs.chmodSync(dest, file.executable ? 0o755 : 0o644);
+    fs.utimesSync(dest, STAGED_MTIME, STAGED_MTIME);
   }
   try {
     fs.renameSync(scratch, target);
@@ -121,12 +136,53 @@ export function stageContext(files: readonly ContextFile[], fullHash: string): s
   return target;
 }
 
+/**
+ * The folder staged contexts live in: `<tmp>/cdktf-mlops-image-context-<uid>`,
+ * created with mode 0700 and used only while it is a real folder owned by
+ * this user that no one else may write to. A staged folder is reused by its
+ * files' sizes and modes, not their contents, so in a shared temp dir another
+ * user must not be able to plant one; a folder that fails the check is not
+ * used (the error says why and how to fix it).
+ */
+export function stagingRoot(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const root = path.join(os.tmpdir(), `cdktf-mlops-image-context${uid === undefined ? '' : `-${uid}`}`);
+  try {
+    fs.mkdirSync(root, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const stat = fs.lstatSync(root);
+  const problem = !stat.isDirectory()
+    ? 'is not a folder (a symbolic link or a file)'
+    : uid !== undefined && stat.uid !== uid
+      ? `belongs to user ${stat.uid}, not to you (${uid})`
+      : uid !== undefined && (stat.mode & 0o022) !== 0
+        ? `can be written by other users (mode ${(stat.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem)
+    throw new Error(
+      `The image build context staging folder ${root} ${problem}, so a context staged there could have been planted by someone else. Fix: remove it (rm -rf ${root}) and synthesize again.`,
+    );
+  return root;
+}
+
 function isComplete(dir: string, files: readonly ContextFile[]): boolean {
   try {
-    return files.every((f) => fs.statSync(path.join(dir, ...f.rel.split('/'))).size === fs.statSync(f.abs).size);
+    if (countFiles(dir) !== files.length) return false;
+    return files.every((f) => {
+      const staged = fs.statSync(path.join(dir, ...f.rel.split('/')));
+      return staged.size === f.size && staged.mtimeMs === STAGED_MTIME * 1000 && ((staged.mode & 0o111) !== 0) === f.executable;
+    });
   } catch {
     return false;
   }
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) n += entry.isDirectory() ? countFiles(path.join(dir, entry.name)) : 1;
+  return n;
 }
 
 function pruneStale(root: string, keep: string): void {
