@@ -52,6 +52,7 @@ export class MlPlatformStack extends TerraformStack {
         platform: this.platform,
         endpoint: this.deployment.endpoint,
         job: this.deployment.job,
+        pipeline: this.deployment.pipeline,
         thresholds: { ...config.deployment!.endpoint.alarms, noTrafficMinutes: config.alerts.noTrafficMinutes },
         receivers: { email: config.alerts.email, webhooks: config.alerts.webhooks },
         tags: platformTags(config.naming, config.tags),

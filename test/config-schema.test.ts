@@ -72,7 +72,14 @@ function fullInput(): Record<string, any> {
     ...validConfig('aws'),
     network: { mode: 'private', existing: { aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-01234567', 'subnet-89abcdef'] } } },
     deployers: ['arn:aws:iam::123456789012:role/Admin'],
-    deployment: { model: 'bike-demand', training: { data: 'datasets/bike/hour.csv' } },
+    deployment: {
+      model: 'bike-demand',
+      training: { data: 'datasets/bike/hour.csv' },
+      pipeline: { file: 'examples/demand-forecast/pipeline.yaml' },
+      schedule: { cron: '0 3 * * *' },
+      retrainOnDrift: {},
+      batch: { input: 'batch/bike/', schedule: { cron: '0 4 * * *' } },
+    },
     ci: { github: { repository: 'contoso/ml-platform' } },
     alerts: {},
   };

@@ -288,7 +288,7 @@ function checkReleaseSteps({ tf, stackDir, projectDir }: ScenarioContext): void 
   const command = /^(node "[^"]+")/.exec(steps[0].provisioner[0]['local-exec'].command)![1]!;
   const help = run(`${command} --help`, stackDir, { shell: true });
   expect(help.status).toBe(0);
-  expect(help.stdout).toContain('usage: mlops release <apply|destroy>');
+  expect(help.stdout).toContain('usage: mlops release <apply|destroy|start>');
   const noSpec = run(`${command} apply --spec-env MLOPS_RELEASE_SPEC`, stackDir, { shell: true });
   expect(noSpec.stderr).toContain('environment variable MLOPS_RELEASE_SPEC is not set');
   expect(noSpec.status).toBe(2);

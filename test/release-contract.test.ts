@@ -6,7 +6,7 @@
  * release/src/spec.ts in the driver — and this test asserts the copies agree.
  */
 import { canonicalJson as libCanonicalJson, releaseRevision } from '../lib/deploy/revision';
-import { RELEASE_INSTANCE_ENV, RELEASE_REVISION_LENGTH, RELEASE_SPEC_ENV, RELEASE_SPEC_NAME_MAX, RELEASE_SPEC_VERSION } from '../lib/core/release';
+import { RELEASE_INSTANCE_ENV, RELEASE_KINDS, RELEASE_REVISION_LENGTH, RELEASE_SPEC_ENV, RELEASE_SPEC_NAME_MAX, RELEASE_SPEC_VERSION } from '../lib/core/release';
 import { ROLLOUT_STRATEGIES } from '../lib/core/settings';
 import { RELEASE_INSTANCE_ENV as DEPLOY_RELEASE_INSTANCE_ENV, RELEASE_SPEC_ENV as DEPLOY_RELEASE_SPEC_ENV } from '../lib/deploy';
 import * as release from '../release/src/spec';
@@ -17,6 +17,11 @@ import { RELEASE_INSTANCE_ENV as GCP_ENV } from '../release/src/gcp/target';
 test('the spec version the steps write is the one the driver reads', () => {
   expect(RELEASE_SPEC_VERSION).toBe(release.SPEC_VERSION);
   expect(release.ReleaseSpecSchema.shape.specVersion.safeParse(RELEASE_SPEC_VERSION).success).toBe(true);
+});
+
+test('the release kinds the steps write are the ones the driver reads', () => {
+  expect([...RELEASE_KINDS]).toEqual([...release.RELEASE_KINDS]);
+  expect(release.ReleaseSpecSchema.shape.kind.options).toEqual([...RELEASE_KINDS]);
 });
 
 test('the environment variables agree, and each cloud driver uses the one', () => {

@@ -37,6 +37,8 @@ const PLATFORM_OUTPUTS = [
   'network_mode',
 ];
 const DEPLOYMENT_OUTPUTS = ['runtime_image', 'training_job_name', 'model_name', 'model_version', 'model_uri', 'endpoint_name', 'endpoint_url', 'endpoint_id'];
+/** Outputs of deployment.pipeline (Azure: the pipeline's release spec, for `mlops-release start`). */
+const PIPELINE_OUTPUTS: Record<Cloud, string[]> = { azure: ['pipeline_spec'], aws: [], gcp: [] };
 const CI_OUTPUTS: Record<Cloud, string[]> = {
   azure: ['azure_client_id', 'azure_tenant_id', 'azure_subscription_id'],
   aws: ['aws_role_to_assume', 'aws_region', 'aws_role_duration_seconds'],
@@ -67,7 +69,8 @@ describe.each(CLOUDS)('the %s dev stack', (cloud) => {
     expect(Object.keys(json.resource.docker_registry_image)).toHaveLength(1);
     const steps = Object.values(json.resource.terraform_data) as any[];
     const kinds = steps.map((s) => s.input.kind).sort();
-    expect(kinds).toEqual(cloud === 'aws' ? ['training'] : ['endpoint', 'training']);
+    // Azure puts the pipeline (deployment.pipeline) on Azure ML with a release step of kind pipeline.
+    expect(kinds).toEqual(cloud === 'aws' ? ['training'] : cloud === 'azure' ? ['endpoint', 'pipeline', 'training'] : ['endpoint', 'training']);
     for (const step of steps) {
       expect(step.input.image).toContain('@${docker_registry_image.');
       expect(step.triggers_replace.image_digest).toMatch(/^\$\{docker_registry_image\.[A-Za-z0-9_]+\.sha256_digest\}$/);
@@ -108,7 +111,7 @@ describe.each(CLOUDS)('the %s dev stack', (cloud) => {
   });
 
   test('outputs every cloud-neutral attribute, the deployment and the CI login values, none empty', () => {
-    const names = [...PLATFORM_OUTPUTS, ...DEPLOYMENT_OUTPUTS, ...CI_OUTPUTS[cloud]];
+    const names = [...PLATFORM_OUTPUTS, ...DEPLOYMENT_OUTPUTS, ...CI_OUTPUTS[cloud], ...PIPELINE_OUTPUTS[cloud]];
     expect(Object.keys(json.output).sort()).toEqual([...names].sort());
     for (const name of names) expect(String(json.output[name].value).length).toBeGreaterThan(0);
     expect(json.output.cloud.value).toBe(cloud);

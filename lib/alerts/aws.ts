@@ -30,6 +30,10 @@ export const SAGEMAKER_ALARM_METRICS = {
 export const DEFAULT_VARIANT_NAME = 'AllTraffic';
 /** The EventBridge detail type of SageMaker training job state changes. */
 export const TRAINING_JOB_STATE_CHANGE = 'SageMaker Training Job State Change';
+/** The EventBridge detail-type of a SageMaker pipeline execution's status change (detail: currentPipelineExecutionStatus, pipelineArn). */
+export const PIPELINE_EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
+/** The EventBridge detail-type of a Step Functions execution's status change (detail: status, stateMachineArn). */
+export const STEP_FUNCTIONS_STATUS_CHANGE = 'Step Functions Execution Status Change';
 /** The only action the topic policy grants. */
 const SNS_PUBLISH_ACTION = 'sns:Publish';
 
@@ -107,6 +111,7 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
       latency: alertName(baseName, 'alert-latency-p95', 255),
       noTraffic: alertName(baseName, 'alert-no-traffic', 255),
       training: alertName(baseName, 'alert-training-failed', 64),
+      pipeline: alertName(baseName, 'alert-pipeline-failed', 64),
     };
 
     const rule = new CloudwatchEventRule(this, 'TrainingFailed', {
@@ -121,6 +126,45 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
       }),
       tags: props.tags ? { ...props.tags } : undefined,
     });
+
+    // Failed runs of the pipeline (and of its batch pipeline), and failed deploys of the state machine that rolls a promoted model out.
+    const pipelineArns = props.pipeline?.watched.pipelineArns ?? [];
+    const stateMachineArns = props.pipeline?.watched.stateMachineArns ?? [];
+    const pipelineRule =
+      pipelineArns.length + stateMachineArns.length > 0
+        ? new CloudwatchEventRule(this, 'PipelineFailed', {
+            name: names.pipeline,
+            description: alertDescriptions
+              .pipelineFailed(
+                `the SageMaker pipeline ${props.pipeline!.pipelineName}${stateMachineArns.length ? ' or its deploy state machine' : ''}`,
+                `EventBridge rule on "${PIPELINE_EXECUTION_STATUS_CHANGE}" (Failed) and "${STEP_FUNCTIONS_STATUS_CHANGE}" (FAILED, TIMED_OUT, ABORTED).`,
+              )
+              .slice(0, 512),
+            eventPattern: JSON.stringify({
+              $or: [
+                ...(pipelineArns.length
+                  ? [
+                      {
+                        source: ['aws.sagemaker'],
+                        'detail-type': [PIPELINE_EXECUTION_STATUS_CHANGE],
+                        detail: { currentPipelineExecutionStatus: ['Failed'], pipelineArn: pipelineArns },
+                      },
+                    ]
+                  : []),
+                ...(stateMachineArns.length
+                  ? [
+                      {
+                        source: ['aws.states'],
+                        'detail-type': [STEP_FUNCTIONS_STATUS_CHANGE],
+                        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: stateMachineArns },
+                      },
+                    ]
+                  : []),
+              ],
+            }),
+            tags: props.tags ? { ...props.tags } : undefined,
+          })
+        : undefined;
 
     new SnsTopicPolicy(this, 'TopicPolicy', {
       arn: topic.arn,
@@ -142,7 +186,7 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
           Principal: { Service: TOPIC_PUBLISHER_SERVICE_PRINCIPALS.events },
           Action: SNS_PUBLISH_ACTION,
           Resource: topic.arn,
-          Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnEquals: { 'aws:SourceArn': rule.arn } },
+          Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnEquals: { 'aws:SourceArn': pipelineRule ? [rule.arn, pipelineRule.arn] : rule.arn } },
         },
         {
           Sid: 'DenyPublishWithoutTls',
@@ -163,6 +207,7 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
     });
 
     new CloudwatchEventTarget(this, 'TrainingFailedTarget', { rule: rule.name, arn: topic.arn, targetId: 'alert-topic' });
+    if (pipelineRule) new CloudwatchEventTarget(this, 'PipelineFailedTarget', { rule: pipelineRule.name, arn: topic.arn, targetId: 'alert-topic' });
 
     const dimensions = { EndpointName: props.endpoint.endpointName, VariantName: variantName };
     const window = EVALUATION_WINDOW_MINUTES * 60;
@@ -230,7 +275,7 @@ export class AwsEndpointAlerts extends Construct implements IEndpointAlerts {
       treatMissingData: 'breaching',
     });
 
-    this.alertNames = [names.errorRate, names.latency, names.noTraffic, names.training];
+    this.alertNames = [names.errorRate, names.latency, names.noTraffic, names.training, ...(pipelineRule ? [names.pipeline] : [])];
   }
 }
 

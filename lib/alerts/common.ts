@@ -4,7 +4,7 @@ import { IConstruct } from 'constructs';
 import { Cloud, CLOUD_TITLES } from '../core/cloud';
 import { IMlPlatform } from '../core/contracts';
 import { ErrorCode, IssueCollector, messages } from '../core/errors';
-import { IScoringEndpoint, ITrainingJob } from '../deploy/contracts';
+import { IContinuousTraining, IScoringEndpoint, ITrainingJob } from '../deploy/contracts';
 
 /** Thresholds the production alerts fire on. */
 export interface AlertThresholds {
@@ -43,6 +43,8 @@ export interface EndpointAlertsProps {
   readonly endpoint: IScoringEndpoint;
   /** The training job whose release's job failures raise an alert. */
   readonly job: ITrainingJob;
+  /** The pipeline on the cloud's engine whose failed runs (and failed deploys) raise an alert. @default - none */
+  readonly pipeline?: IContinuousTraining;
   /** @default { errorRatePercent: 5, latencyP95Ms: 1000, noTrafficMinutes: 60 } */
   readonly thresholds?: AlertThresholds;
   /** Email and webhook receivers; at least one. */
@@ -66,7 +68,7 @@ export interface IEndpointAlerts extends IConstruct {
   readonly cloud: Cloud;
   /**
    * The alerts' names, in order: error rate, latency p95, no traffic,
-   * training failure (alarm / alert rule / alert policy display names).
+   * training failure, then pipeline failure when a pipeline is watched (alarm / alert rule / alert policy display names).
    */
   readonly alertNames: readonly string[];
   /** Where notifications go: the SNS topic ARN, the action group id, or the notification channel ids. */
@@ -239,6 +241,7 @@ export const alertDescriptions = {
   noTraffic: (endpoint: string, t: ResolvedThresholds, how: string): string =>
     `Scoring endpoint ${endpoint}: no request for ${t.noTrafficMinutes} minutes ` + `(threshold: alerts.noTrafficMinutes = ${t.noTrafficMinutes}). ${how}`,
   trainingFailed: (subject: string, how: string): string => `Training job failed: ${subject} ended in failure (threshold: any failed job). ${how}`,
+  pipelineFailed: (subject: string, how: string): string => `Pipeline run failed: ${subject} ended in failure (threshold: any failed run). ${how}`,
 };
 
 function isIntIn(value: unknown, min: number, max: number): boolean {

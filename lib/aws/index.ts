@@ -30,6 +30,7 @@ export {
   AWS_CLOUDWATCH_ALARM_READ_ACTIONS,
   AWS_ENDPOINT_INSTANCE_TYPES,
   AWS_ENDPOINT_VARIANT,
+  AwsContinuousTraining,
   AwsScoringEndpoint,
   AwsTrainingJob,
   awsEndpointInstanceType,

@@ -90,6 +90,29 @@ export const SAGEMAKER_MLFLOW_ACTIONS = [
   'sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts',
 ] as const;
 
+/** What a SageMaker pipeline's role does with the processing jobs of its steps (resource: `processing-job/*`: SageMaker names them per execution). */
+export const SAGEMAKER_PROCESSING_ACTIONS = ['sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob', 'sagemaker:AddTags'] as const;
+/** Start a pipeline (resource: the pipeline ARN): all a schedule's role may do. */
+export const SAGEMAKER_PIPELINE_START_ACTIONS = ['sagemaker:StartPipelineExecution'] as const;
+/** What the pipeline's deploy state machine does (resources: the endpoint, and the models and configurations it names `<endpoint>-p<version>`). */
+export const SAGEMAKER_DEPLOY_ACTIONS = [
+  'sagemaker:DescribeEndpoint',
+  'sagemaker:CreateModel',
+  'sagemaker:CreateEndpointConfig',
+  'sagemaker:UpdateEndpoint',
+  'sagemaker:AddTags',
+] as const;
+/** Hand a role to a service (resource: the role; condition `iam:PassedToService`). */
+export const IAM_PASS_ROLE_ACTIONS = ['iam:PassRole'] as const;
+/** Start a Step Functions execution (resource: the state machine). */
+export const STATES_START_ACTIONS = ['states:StartExecution'] as const;
+/** EventBridge Scheduler, which assumes a schedule's role. */
+export const SCHEDULER_SERVICE_PRINCIPAL = 'scheduler.amazonaws.com';
+/** Step Functions, which assumes a state machine's role. */
+export const STATES_SERVICE_PRINCIPAL = 'states.amazonaws.com';
+/** EventBridge, which assumes a rule target's role. */
+export const EVENTBRIDGE_SERVICE_PRINCIPAL = 'events.amazonaws.com';
+
 /** The service that assumes the workload identity. */
 export const SAGEMAKER_SERVICE_PRINCIPAL = 'sagemaker.amazonaws.com';
 

@@ -45,10 +45,11 @@ export {
   AZURE_MODELS_PREFIX,
   AZURE_ONLINE_ENDPOINT_SKUS,
   AZURE_RELEASE_TAGS,
+  AzureContinuousTraining,
   AzureScoringEndpoint,
   AzureTrainingJob,
 } from '../deploy/azure';
-export type { AzureEndpointAuthMode, AzureScoringEndpointProps } from '../deploy/azure';
+export type { AzureComponentVersion, AzureEndpointAuthMode, AzurePipelineTarget, AzureScoringEndpointProps } from '../deploy/azure';
 export { AzureEndpointAlerts } from '../alerts/azure';
 export type { AzureEndpointAlertsProps } from '../alerts/azure';
 export { AzureGithubCiIdentity } from '../ci/azure';

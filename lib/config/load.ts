@@ -143,6 +143,7 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   }
   issues.push(...imageProblems(input));
   issues.push(...uploadProblems(input));
+  issues.push(...continuousTrainingProblems(input, cloud));
   const endpoint = input.deployment?.endpoint;
   if (endpoint && typeof endpoint.minInstances === 'number' && typeof endpoint.maxInstances === 'number' && endpoint.maxInstances < endpoint.minInstances) {
     issues.push(
@@ -159,6 +160,46 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
     throw new MlopsValidationError(`Invalid stack config${source ? ` ${source}` : ''} (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, issues);
   }
   return markValidated(result.data!);
+}
+
+/** Cross-field rules of the continuous-training fields: schedule and retrainOnDrift need a pipeline; EventBridge takes one day field. */
+function continuousTrainingProblems(input: Record<string, any>, cloud: unknown): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const d = input.deployment;
+  if (!d) return issues;
+  for (const key of ['schedule', 'retrainOnDrift', 'batch'] as const) {
+    if (d[key] !== undefined && d.pipeline === undefined)
+      issues.push(
+        problem(
+          `deployment.${key}`,
+          d[key],
+          key === 'batch'
+            ? 'only together with deployment.pipeline (batch scoring uses the model the pipeline promotes)'
+            : 'only together with deployment.pipeline (it runs the pipeline)',
+          'add deployment.pipeline: { file: <pipeline.yaml> }',
+          key === 'batch' ? 'has no pipeline to take its model from' : 'has no pipeline to run',
+        ),
+      );
+  }
+  if (cloud === 'aws') {
+    for (const [at, sched] of [
+      ['deployment.schedule.cron', d.schedule],
+      ['deployment.batch.schedule.cron', d.batch?.schedule],
+    ] as const) {
+      const fields = typeof sched?.cron === 'string' ? sched.cron.trim().split(/\s+/) : [];
+      if (fields.length === 5 && fields[2] !== '*' && fields[4] !== '*')
+        issues.push(
+          problem(
+            at,
+            sched!.cron,
+            'day-of-month or day-of-week, not both, on AWS (EventBridge Scheduler takes one of them)',
+            'set day-of-month or day-of-week to *',
+            'sets both day fields',
+          ),
+        );
+    }
+  }
+  return issues;
 }
 
 /** How long `<company>-<project>-<env>-<model>` may be on each cloud, and why (lib/core/release.ts). */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CLOUDS, REGION_FORMATS } from '../core/cloud';
 import { AZURE_PRIVATE_DNS_ZONES, AzurePrivateDnsZoneKind, DEFAULT_ADDRESS_SPACE, DEFAULT_NETWORK_MODE, NETWORK_MODES } from '../core/network';
 import { NumberRange, ROLLOUT_STRATEGIES, SETTING_DEFAULTS, SETTING_RANGES, describeRange } from '../core/settings';
+import { CRON_EXAMPLE, cronProblem, DEFAULT_TIME_ZONE, timeZoneProblem } from '../core/schedule';
 import { SIZE_NAMES } from '../core/sizes';
 import { IMAGE_URI_BY_DIGEST, IMAGE_URI_EXAMPLE } from '../image/image-ref';
 
@@ -226,6 +227,120 @@ const alarms = doc(
   { description: 'Thresholds that roll a deployment back and raise alerts.', fix: 'see its fields' },
 );
 
+/** A path in the artifact store, relative to its root: letters, digits, _ . / = - and no ".." segments. */
+const storePath = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_./=-]*$/)
+  .refine((p) => !p.split('/').includes('..'), 'no ".." segments');
+const STORE_PATH_ACCEPTED = 'a relative path of letters, digits, _ . / = - (no "..")';
+
+/** When something runs: a five-field cron expression in a time zone. */
+const schedule = (what: string) =>
+  doc(
+    z
+      .object({
+        cron: doc(
+          z.string().superRefine((v, ctx) => {
+            const problem = cronProblem(v);
+            if (problem) ctx.addIssue({ code: 'custom', message: `cron "${v}" ${problem}` });
+          }),
+          {
+            description: `When ${what} runs: minute hour day-of-month month day-of-week, in timeZone.`,
+            accepted: `five cron fields (*, numbers, names, ranges a-b, lists a,b, steps */n), e.g. "${CRON_EXAMPLE}"`,
+            fix: `write five fields, e.g. "${CRON_EXAMPLE}" for every day at 03:00`,
+          },
+        ),
+        timeZone: doc(
+          z
+            .string()
+            .default(DEFAULT_TIME_ZONE)
+            .superRefine((v, ctx) => {
+              const problem = timeZoneProblem(v);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            }),
+          { description: 'The time zone the cron expression is read in.', accepted: 'an IANA time zone name', fix: 'use a name such as UTC or Europe/Berlin' },
+        ),
+      })
+      .strict(),
+    { description: `The schedule ${what} runs on (the cloud's own scheduler).`, fix: `add schedule: { cron: "${CRON_EXAMPLE}" }` },
+  );
+
+const pipeline = doc(
+  z
+    .object({
+      file: doc(z.string().min(1), {
+        description:
+          'The pipeline file (training-image/src/pipeline/FORMAT.md) the cloud runs as its managed pipeline (SageMaker Pipelines, Azure ML pipeline job, Vertex AI Pipelines): the same file `mlops pipeline run` runs locally.',
+        accepted: 'a path to a pipeline YAML file, relative to the project root',
+        fix: 'give the path from the project root, e.g. examples/demand-forecast/pipeline.yaml',
+      }),
+      inputs: doc(
+        z
+          .record(z.string(), doc(storePath, { description: 'One pipeline input.', accepted: STORE_PATH_ACCEPTED, fix: 'give the object path, e.g. datasets/bike/hour.csv' }))
+          .default({}),
+        {
+          description:
+            "Where each of the pipeline's inputs is in the artifact store. An input not listed is uploaded at deploy from the pipeline file's folder to pipelines/<pipeline>/inputs/<input>/<file name>.",
+          accepted: 'a map of pipeline input names to artifact store paths',
+          fix: 'name inputs the pipeline file declares, e.g. data: datasets/bike/hour.csv',
+        },
+      ),
+      params: doc(
+        z
+          .record(
+            z.string(),
+            doc(z.unknown(), { description: 'One parameter value.', accepted: 'plain data (number, string, boolean, list, map)', fix: 'write the value as in the pipeline file' }),
+          )
+          .default({}),
+        {
+          description: "Overrides of the pipeline's params for the cloud runs (e.g. a smaller tuning budget).",
+          accepted: 'a map of the pipeline file’s parameter names to values',
+          fix: 'name parameters the pipeline file declares',
+        },
+      ),
+      skip: doc(
+        z.array(doc(z.string(), { description: 'One step name.', accepted: 'a step name of the pipeline file', fix: 'copy the name from the pipeline file' })).default([]),
+        {
+          description:
+            'Steps the cloud leaves out: a score step (it calls a local server) must be listed, or synth fails naming it. Inputs that read a skipped step’s outputs are dropped.',
+          accepted: 'a list of step names of the pipeline file',
+          fix: 'list steps of the pipeline file, e.g. [score]',
+        },
+      ),
+    })
+    .strict(),
+  {
+    description: 'A pipeline run by the cloud’s managed pipeline engine (continuous training): train, evaluate, gate, register, deploy.',
+    default: 'none (training only through the release step)',
+    fix: 'add pipeline: { file: <pipeline.yaml> }',
+  },
+);
+
+const batch = doc(
+  z
+    .object({
+      input: doc(storePath, {
+        description: 'The artifact-store prefix (folder) of the CSV files to score.',
+        accepted: STORE_PATH_ACCEPTED,
+        fix: 'give a folder in the artifact store, e.g. batch/bike/',
+      }),
+      output: doc(storePath, {
+        description: 'Where predictions are written: one file per input file.',
+        accepted: STORE_PATH_ACCEPTED,
+        default: '<input>-predictions/ (the input prefix without its last slash, then -predictions/)',
+        fix: 'give a folder in the artifact store, e.g. predictions/bike/',
+      }).optional(),
+      schedule: schedule('batch scoring').optional(),
+    })
+    .strict(),
+  {
+    description:
+      'A batch scoring job over a prefix of the artifact store, with the image and the model version the endpoint serves: on its schedule, and after each promotion by the pipeline.',
+    default: 'none',
+    fix: 'add batch: { input: <folder in the artifact store> }',
+  },
+);
+
 const deployment = doc(
   z
     .object({
@@ -322,6 +437,20 @@ const deployment = doc(
           .prefault({}),
         { description: 'The scoring endpoint.', fix: 'see its fields' },
       ),
+      pipeline: pipeline.optional(),
+      schedule: schedule('the pipeline').optional(),
+      retrainOnDrift: doc(
+        z
+          .object({
+            psi: setting(R.drift.psi, D.drift.psi, {
+              description: 'Population stability index of an input feature, measured by the endpoint, above which the pipeline runs again.',
+              fix: 'set a number such as 0.2 (0.1 moderate, 0.25 large shift)',
+            }),
+          })
+          .strict(),
+        { description: 'Run the pipeline when the endpoint sees input drift (needs pipeline).', default: 'none', fix: 'add retrainOnDrift: { psi: 0.2 }' },
+      ).optional(),
+      batch: batch.optional(),
     })
     .strict(),
   {

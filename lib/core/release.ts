@@ -10,6 +10,15 @@ import { Cloud } from './cloud';
 /** The release spec version the steps write (`@cdktf-mlops/release`'s `SPEC_VERSION`). */
 export const RELEASE_SPEC_VERSION = 1;
 
+/**
+ * What one release step does (the spec's `kind`): train and register, roll
+ * out an endpoint, or put a compiled pipeline on the cloud's engine
+ * (`@cdktf-mlops/release`'s `RELEASE_KINDS`). A kind added here is read by a
+ * driver that knows it; older drivers refuse the spec with a clear error, so
+ * the spec version stays.
+ */
+export const RELEASE_KINDS = ['training', 'endpoint', 'pipeline'] as const;
+
 /** The environment variable the release step hands the spec over in. */
 export const RELEASE_SPEC_ENV = 'MLOPS_RELEASE_SPEC';
 

@@ -4,6 +4,7 @@ import { Cloud } from '../core/cloud';
 import { IMlPlatform, IRuntimeImageRef } from '../core/contracts';
 import { RolloutStrategy } from '../core/settings';
 import { ComputeSize } from '../core/sizes';
+import type { LoadedPlan } from './pipeline-plan';
 
 export type { IRuntimeImageRef } from '../core/contracts';
 
@@ -114,4 +115,72 @@ export interface IScoringEndpoint extends IConstruct {
   readonly modelVersion: string;
   /** What must exist before alerts and other consumers (the endpoint and its rollout). */
   readonly deployed: ITerraformDependable;
+}
+
+/** A schedule: a five-field cron expression read in an IANA time zone (lib/core/schedule.ts). */
+export interface Schedule {
+  /** minute hour day-of-month month day-of-week, e.g. `0 3 * * *`. */
+  readonly cron: string;
+  /** IANA time zone. @default 'UTC' */
+  readonly timeZone?: string;
+}
+
+/** Batch scoring over a prefix of the artifact store. */
+export interface BatchScoringProps {
+  /** The artifact-store prefix (folder) of the CSV files to score. */
+  readonly input: string;
+  /** Where predictions go. @default - `<input>-predictions/` */
+  readonly output?: string;
+  /** When it runs (besides after each promotion by the pipeline). @default - only after promotions */
+  readonly schedule?: Schedule;
+}
+
+/** Props of a cloud's continuous-training construct (built by `ContinuousTraining`). */
+export interface ContinuousTrainingProps {
+  /** The platform the pipeline runs on (its identity, stores, registry, network, key). */
+  readonly platform: IMlPlatform;
+  /** The runtime image every step runs. */
+  readonly image: IRuntimeImageRef;
+  /** The pipeline's cloud plan, loaded with the runtime's parser (`loadCloudPlan`). */
+  readonly plan: LoadedPlan;
+  /** The release name (`<prefix>-<model>`): names the pipeline, its schedule and its identity. */
+  readonly name: string;
+  /** Where each pipeline input the plan uses is in the artifact store (input name → object key). */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** The artifact-store prefix that holds the registry folder (`--root` of gate and register; ends with `/`). */
+  readonly registryPrefix: string;
+  /** The artifact-store prefix under which each run writes its step outputs (ends with `/`). */
+  readonly runsPrefix: string;
+  /** The endpoint the deploy action rolls out to (when the plan has a serve step). */
+  readonly endpoint?: IScoringEndpoint;
+  /** Machine size of each step. */
+  readonly size: ComputeSize;
+  /** Each step is stopped after this long. */
+  readonly maxRuntimeMinutes: number;
+  /** When the pipeline runs. @default - only by hand */
+  readonly schedule?: Schedule;
+  /** Run the pipeline when the endpoint's input drift (PSI) passes this. @default - never */
+  readonly retrainOnDrift?: { readonly psi: number };
+  /** Batch scoring with the endpoint's model version. @default - none */
+  readonly batch?: BatchScoringProps;
+  /** What must exist before the first run (input uploads). */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** A pipeline deployed to a cloud's managed engine. */
+export interface IContinuousTraining extends IConstruct {
+  /** The cloud. */
+  readonly cloud: Cloud;
+  /** The pipeline's name on the cloud (SageMaker pipeline, Azure ML job name prefix, Vertex AI pipeline). */
+  readonly pipelineName: string;
+  /** The compiled definition as the engine takes it (SageMaker pipeline definition, Azure ML PipelineJob, KFP PipelineSpec). */
+  readonly definition: Readonly<Record<string, unknown>>;
+  /** How to start a run by hand (a command line). */
+  readonly runCommand: string;
+  /**
+   * What the cloud's alerts watch for failed runs, by kind (AWS:
+   * `pipelineArns`, `stateMachineArns` of the deploy action; each cloud
+   * documents its keys).
+   */
+  readonly watched: Readonly<Record<string, readonly string[]>>;
 }

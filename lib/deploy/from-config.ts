@@ -2,7 +2,7 @@ import { TerraformStack } from 'cdktf';
 import * as path from 'path';
 import { uploadSourceProblem } from '../config/load';
 import { StackConfig } from '../config/schema';
-import { MlopsValidationError } from '../core/errors';
+import { ErrorCode, MlopsValidationError } from '../core/errors';
 import { IMlPlatform } from '../core/contracts';
 import { Naming } from '../core/naming';
 import { findProjectRoot } from '../core/project';
@@ -10,7 +10,9 @@ import { ComputeSize } from '../core/sizes';
 import { imageRefFromUri } from '../image/image-ref';
 import type { RuntimeImagePlatform } from '../image/runtime-image';
 import { requirePeers, DOCKER_PEER } from '../private/peers';
+import { ContinuousTraining } from './continuous-training';
 import { IRuntimeImageRef } from './contracts';
+import { loadCloudPlan } from './pipeline-plan';
 import { ScoringEndpoint } from './scoring-endpoint';
 import { TrainingDataUpload } from './training-data';
 import { TrainingJob } from './training-job';
@@ -28,6 +30,16 @@ export interface PlatformDeployment {
   readonly endpoint: ScoringEndpoint;
   /** The training data upload, when `deployment.training.upload` is set. */
   readonly data?: TrainingDataUpload;
+  /** The pipeline on the cloud's managed engine, when `deployment.pipeline` is set. */
+  readonly pipeline?: ContinuousTraining;
+}
+
+/** The engine each cloud runs a pipeline on, for messages. */
+export const PIPELINE_ENGINES = { aws: 'SageMaker Pipelines (aws)', azure: 'Azure ML pipeline jobs (azure)', gcp: 'Vertex AI Pipelines (gcp)' } as const;
+
+/** Where a pipeline keeps its files in the artifact store: `pipelines/<pipeline>/` (registry folder, inputs, runs). */
+export function pipelinePrefix(pipeline: string): string {
+  return `pipelines/${pipeline}/`;
 }
 
 /**
@@ -68,7 +80,69 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
     rollout: d.endpoint.rollout,
     alarms: d.endpoint.alarms,
   });
-  return { image, job, endpoint, data };
+  const pipeline = d.pipeline ? continuousTraining(stack, platform, config, image, name, endpoint) : undefined;
+  return { image, job, endpoint, data, pipeline };
+}
+
+/**
+ * `deployment.pipeline` (with `schedule`, `retrainOnDrift`, `batch`): the
+ * pipeline file's cloud plan, its inputs (an input the config does not map to
+ * an artifact-store key is uploaded from the pipeline file's folder), and the
+ * cloud's construct.
+ */
+function continuousTraining(
+  stack: TerraformStack,
+  platform: IMlPlatform,
+  config: StackConfig,
+  image: IRuntimeImageRef,
+  name: string,
+  endpoint: ScoringEndpoint,
+): ContinuousTraining {
+  const d = config.deployment!;
+  const p = d.pipeline!;
+  const projectRoot = findProjectRoot(process.cwd()) ?? process.cwd();
+  const file = path.resolve(projectRoot, p.file);
+  const loaded = loadCloudPlan(file, { target: PIPELINE_ENGINES[platform.cloud], params: p.params, skip: p.skip });
+  const prefix = pipelinePrefix(loaded.plan.pipeline);
+  const inputs: Record<string, string> = {};
+  const uploads: TrainingDataUpload[] = [];
+  for (const [input, value] of Object.entries(loaded.plan.inputs)) {
+    const mapped = p.inputs[input];
+    if (mapped !== undefined) {
+      inputs[input] = mapped;
+      continue;
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+      throw new MlopsValidationError(`Invalid stack config of stack ${stack.node.id} (1 problem):`, [
+        {
+          code: ErrorCode.CONFIG_INVALID,
+          path: `deployment.pipeline.inputs.${input}`,
+          message: `the pipeline's input '${input}' is the URI ${value}, which the stack cannot upload. Fix: copy it into the artifact store and map it: deployment.pipeline.inputs.${input}: <path in the store>.`,
+        },
+      ]);
+    const source = path.resolve(path.dirname(file), value);
+    const issue = uploadSourceProblem(path.relative(projectRoot, source), source, projectRoot, false);
+    if (issue) throw new MlopsValidationError(`Invalid stack config of stack ${stack.node.id} (1 problem):`, [{ ...issue, path: `deployment.pipeline.inputs.${input}` }]);
+    const key = `${prefix}inputs/${input}/${path.basename(source)}`;
+    uploads.push(new TrainingDataUpload(stack, `PipelineInput-${input}`, { artifactStore: platform.artifactStore, key, source }));
+    inputs[input] = key;
+  }
+  return new ContinuousTraining(stack, 'Pipeline', {
+    platform,
+    image,
+    plan: loaded,
+    name,
+    inputs,
+    registryPrefix: prefix,
+    runsPrefix: `${prefix}runs/`,
+    endpoint,
+    size: ComputeSize.of(config.compute.training.size, config.compute.training.instanceType),
+    maxRuntimeMinutes: d.training.maxRuntimeMinutes,
+    schedule: d.schedule,
+    retrainOnDrift: d.retrainOnDrift,
+    batch: d.batch ? { ...d.batch, output: d.batch.output ?? `${d.batch.input.replace(/\/+$/, '')}-predictions/` } : undefined,
+    dependsOn: uploads.map((u) => u.resource),
+  });
 }
 
 /**

@@ -1,14 +1,19 @@
 // Public API of `cdktf-mlops/deploy`: the cloud-neutral deployment constructs
-// (training job, scoring endpoint, training data upload), their contracts, the
+// (training job, scoring endpoint, training data upload, continuous training
+// on the cloud's pipeline engine), their contracts, the
 // release step, and the config's `deployment:` section as constructs. The
 // cloud's own constructs (`AwsTrainingJob`, …) come from `cdktf-mlops/<cloud>`;
 // `TrainingJob` and `ScoringEndpoint` load the platform's cloud on use.
 export type {
+  BatchScoringProps,
+  ContinuousTrainingProps,
   EndpointAlarmThresholds,
+  IContinuousTraining,
   IRuntimeImageRef,
   IScoringEndpoint,
   ITrainingJob,
   RolloutPolicy,
+  Schedule,
   ScoringEndpointProps,
   TrainingJobProps,
 } from './contracts';
@@ -22,5 +27,8 @@ export { TrainingJob } from './training-job';
 export { ScoringEndpoint } from './scoring-endpoint';
 export { TrainingDataUpload } from './training-data';
 export type { TrainingDataUploadProps } from './training-data';
-export { createDeployment } from './from-config';
+export { ContinuousTraining } from './continuous-training';
+export { CloudPlanSchema, PLAN_STEP_KINDS, PlanSourceSchema, loadCloudPlan } from './pipeline-plan';
+export type { BatchBinding, CloudPlan, LoadCloudPlanOptions, LoadedPlan, PlanSource, PlanStep, StepBinding } from './pipeline-plan';
+export { createDeployment, PIPELINE_ENGINES, pipelinePrefix } from './from-config';
 export type { PlatformDeployment } from './from-config';

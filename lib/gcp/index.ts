@@ -15,6 +15,8 @@ export {
   GCP_SERVICE_AGENT_KEY_ROLE,
   GCP_SERVICE_AGENT_MEMBERS,
   GCP_SERVICE_AGENT_ROLES,
+  GCP_PIPELINE_TRIGGER_PERMISSIONS,
+  GCP_SCHEDULER_AGENT_ROLE,
   GCP_WORKSPACE_USE_ROLES,
 } from './perms';
 export type { GcpServiceAgent } from './perms';
@@ -39,7 +41,7 @@ export type { GcpNetworkProps } from './network';
 export { GcpMlPlatform } from './platform';
 export type { GcpMlPlatformProps } from './platform';
 export { GCP_SECURITY_DEFAULTS } from './security-defaults';
-export { GCP_DEFAULT_ALARMS, GCP_DEFAULT_ROLLOUT, GCP_RELEASE_PREFIX, GcpScoringEndpoint, GcpTrainingJob } from '../deploy/gcp';
+export { GCP_DEFAULT_ALARMS, GCP_DEFAULT_ROLLOUT, GCP_RELEASE_PREFIX, GcpContinuousTraining, GcpScoringEndpoint, GcpTrainingJob } from '../deploy/gcp';
 export type { RolloutStrategy } from '../core/settings';
 export { GcpEndpointAlerts } from '../alerts/gcp';
 export type { GcpEndpointAlertsProps } from '../alerts/gcp';
@@ -59,3 +61,4 @@ export type { GcpGkeWorkload } from './workload-identity';
 export type { IGcpNetwork } from './network';
 export type { GcpNetworkAttributes } from './network';
 export type { GcpExistingResources } from './platform';
+export { bindSchedulerServiceAgent } from './scheduler-agent';

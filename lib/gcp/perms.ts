@@ -35,6 +35,21 @@ export const GCP_ROLES = {
   gkeWorkloadIdentity: 'roles/iam.workloadIdentityUser',
 } as const;
 
+/**
+ * The permissions of the custom role a pipeline's schedule runs as: create a
+ * Vertex AI pipeline job, nothing else (no predefined role is this narrow:
+ * `roles/aiplatform.user` would also let it deploy, delete and read every
+ * Vertex AI resource). Acting as the pipeline's service account is granted
+ * on that one service account (`roles/iam.serviceAccountUser`).
+ */
+export const GCP_PIPELINE_TRIGGER_PERMISSIONS: readonly string[] = ['aiplatform.pipelineJobs.create'];
+
+/** The project role of Cloud Scheduler's service agent: it mints the OAuth token of a job's service account. */
+export const GCP_SCHEDULER_AGENT_ROLE = 'roles/cloudscheduler.serviceAgent';
+
+/** Cloud Scheduler's service agent, from the project number. */
+export const GCP_SCHEDULER_AGENT_MEMBER = (projectNumber: string): string => `serviceAccount:service-${projectNumber}@gcp-sa-cloudscheduler.iam.gserviceaccount.com`;
+
 /** Project-level roles that let an identity run Vertex AI jobs and write logs and metrics (`Workspace.grantUse`). */
 export const GCP_WORKSPACE_USE_ROLES: readonly string[] = ['roles/aiplatform.user', 'roles/logging.logWriter', 'roles/monitoring.metricWriter'];
 

@@ -17,8 +17,11 @@ export const GCP_PLATFORM_APIS = [
   'secretmanager.googleapis.com',
 ] as const;
 
-/** APIs the platform enables only when it needs them: Compute Engine for the VPC network of `private` mode. */
-export const GCP_OPTIONAL_APIS = ['compute.googleapis.com'] as const;
+/**
+ * APIs the platform enables only when it needs them: Compute Engine for the
+ * VPC network of `private` mode, Cloud Scheduler for a pipeline's schedule.
+ */
+export const GCP_OPTIONAL_APIS = ['compute.googleapis.com', 'cloudscheduler.googleapis.com'] as const;
 
 /** One of the Google APIs the platform enables. */
 export type GcpPlatformApi = (typeof GCP_PLATFORM_APIS)[number] | (typeof GCP_OPTIONAL_APIS)[number];
@@ -71,6 +74,20 @@ export class GcpProjectServices extends Construct {
       });
       this.services.set(api, service);
     }
+  }
+
+  /**
+   * Enables `api` too (one of GCP_OPTIONAL_APIS or GCP_PLATFORM_APIS), for a
+   * construct that needs it after the platform was built (a pipeline's
+   * schedule needs Cloud Scheduler). Idempotent; returns what to depend on.
+   */
+  enable(api: GcpPlatformApi): ITerraformDependable[] {
+    if (!KNOWN_APIS.includes(api)) throw new Error(`GcpProjectServices.enable: unknown API ${api}`);
+    if (!this.services.has(api)) {
+      this.services.set(api, new ProjectService(this, api.split('.')[0]!, { project: this.projectId, service: api, disableOnDestroy: false, disableDependentServices: false }));
+      (this.apis as GcpPlatformApi[]).push(api);
+    }
+    return this.dependenciesFor(api);
   }
 
   /** The resources to depend on before using `api` (empty when this construct does not enable it). */

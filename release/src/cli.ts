@@ -3,11 +3,12 @@ import { ReleaseContext, ReleaseError, ReleaseReport } from './driver';
 import { driverFor } from './drivers';
 import { RELEASE_SPEC_ENV, ReleaseSpec, ReleaseSpecError, parseSpec } from './spec';
 
-export const USAGE = `usage: mlops release <apply|destroy> [--spec <file.json> | --spec-env <VAR>] [--json]
+export const USAGE = `usage: mlops release <apply|destroy|start> [--spec <file.json> | --spec-env <VAR>] [--json]
 
   apply     run the release step the spec describes (idempotent create-or-update;
             waits for long-running operations)
   destroy   remove what apply created for this spec
+  start     run a pipeline spec's pipeline once, now (kind pipeline)
   --spec       read the spec from a JSON file
   --spec-env   read the spec from an environment variable (default MLOPS_RELEASE_SPEC,
                which is what the stack's terraform_data step sets)
@@ -43,7 +44,7 @@ export async function runRelease(argv: readonly string[], io: ReleaseIo = defaul
     io.stdout(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (command !== 'apply' && command !== 'destroy') return usage(`unknown command ${JSON.stringify(command)}: use apply or destroy`);
+  if (command !== 'apply' && command !== 'destroy' && command !== 'start') return usage(`unknown command ${JSON.stringify(command)}: use apply, destroy or start`);
 
   let specFile: string | undefined;
   let specEnv: string | undefined;
@@ -98,7 +99,12 @@ export async function runRelease(argv: readonly string[], io: ReleaseIo = defaul
   };
   ctx.log.info(`${command} ${spec.kind} step of release ${spec.name} (revision ${spec.revision}) on ${spec.cloud}`);
   try {
-    const report = await driverFor(spec.cloud)[command](spec, ctx);
+    const driver = driverFor(spec.cloud);
+    if (command === 'start' && !driver.start) {
+      io.stderr(`mlops release: start runs pipeline specs on azure; the ${spec.cloud} pipeline runs on its engine (see docs/pipelines/${spec.cloud}.md)\n`);
+      return 2;
+    }
+    const report = command === 'start' ? await driver.start!(spec, ctx) : await driver[command](spec, ctx);
     io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(command, spec, report));
     return 0;
   } catch (err) {

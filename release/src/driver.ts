@@ -43,6 +43,8 @@ export interface ReleaseContext {
 export interface ReleaseDriver {
   apply(spec: ReleaseSpec, ctx: ReleaseContext): Promise<ReleaseReport>;
   destroy(spec: ReleaseSpec, ctx: ReleaseContext): Promise<ReleaseReport>;
+  /** Runs a pipeline spec's pipeline once, by hand (drivers whose cloud has `pipeline` specs). */
+  start?(spec: ReleaseSpec, ctx: ReleaseContext): Promise<ReleaseReport>;
 }
 
 /** A release failure the command reports as one clear message (exit 1). */

@@ -11,7 +11,10 @@ import { z } from 'zod';
  * - `training`: run the training job on the image, register the model version
  *   (labelled with `revision`) in the platform's model registry;
  * - `endpoint`: roll the model version of `revision` out to the endpoint
- *   (blue/green as `endpoint.rollout` says), where Terraform cannot.
+ *   (blue/green as `endpoint.rollout` says), where Terraform cannot;
+ * - `pipeline`: put a pipeline compiled by the stack on the cloud's managed
+ *   engine where Terraform has no resource for it (Azure ML: its environment,
+ *   components and schedule); `mlops release start` runs it once.
  */
 
 // The release contract with the construct library (cdktf-mlops, lib/core/release.ts and
@@ -49,7 +52,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export const RELEASE_KINDS = ['training', 'endpoint'] as const;
+export const RELEASE_KINDS = ['training', 'endpoint', 'pipeline'] as const;
 export type ReleaseKind = (typeof RELEASE_KINDS)[number];
 
 const name = z.string().regex(new RegExp(`^[a-z][a-z0-9-]{0,${SPEC_NAME_MAX - 1}}$`));
@@ -89,6 +92,23 @@ export const EndpointSpecSchema = z
   })
   .strict();
 
+/** What a `pipeline` spec says about the pipeline, on every cloud; the cloud section holds the compiled definitions. */
+export const PipelineSpecSchema = z
+  .object({
+    /** The pipeline's name in its file. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/),
+    /** Its container steps, in the order the local runner runs them. */
+    steps: z.array(z.string().min(1)).min(1),
+    /** The step whose decision gates registration. */
+    gate: z.string().min(1).optional(),
+    /** When the cloud's scheduler runs it: five cron fields in an IANA time zone. */
+    schedule: z
+      .object({ cron: z.string().min(9), timeZone: z.string().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /** The common part of every spec; `aws` / `azure` / `gcp` hold the target, validated by that cloud's driver. */
 export const ReleaseSpecSchema = z
   .object({
@@ -105,6 +125,7 @@ export const ReleaseSpecSchema = z
     image: z.string().regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/),
     training: TrainingSpecSchema.optional(),
     endpoint: EndpointSpecSchema.optional(),
+    pipeline: PipelineSpecSchema.optional(),
     aws: z.record(z.string(), z.unknown()).optional(),
     azure: z.record(z.string(), z.unknown()).optional(),
     gcp: z.record(z.string(), z.unknown()).optional(),
@@ -113,6 +134,7 @@ export const ReleaseSpecSchema = z
   .superRefine((spec, ctx) => {
     if (spec.kind === 'training' && !spec.training) ctx.addIssue({ code: 'custom', path: ['training'], message: 'is required when kind is training' });
     if (spec.kind === 'endpoint' && !spec.endpoint) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'is required when kind is endpoint' });
+    if (spec.kind === 'pipeline' && !spec.pipeline) ctx.addIssue({ code: 'custom', path: ['pipeline'], message: 'is required when kind is pipeline' });
     if (!spec[spec.cloud]) ctx.addIssue({ code: 'custom', path: [spec.cloud], message: `is required when cloud is ${spec.cloud} (the ${spec.cloud} target)` });
     for (const other of ['aws', 'azure', 'gcp'] as const) {
       if (other !== spec.cloud && spec[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `does not belong to this ${spec.cloud} release; remove it` });
@@ -122,6 +144,7 @@ export const ReleaseSpecSchema = z
 export type ReleaseSpec = z.infer<typeof ReleaseSpecSchema>;
 export type TrainingSpec = z.infer<typeof TrainingSpecSchema>;
 export type EndpointSpec = z.infer<typeof EndpointSpecSchema>;
+export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
 
 /** A spec problem: `{code, path, message}` like every other error of the project. */
 export interface SpecIssue {

@@ -81,6 +81,8 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
   public readonly deployed: ITerraformDependable;
   /** The hosting instance type. */
   public readonly instanceType: string;
+  /** Instances each new endpoint configuration starts with (`minInstances`). */
+  public readonly instanceCount: number;
   /** The SageMaker model (image + model data). */
   public readonly model: SagemakerModel;
   /** The endpoint configuration (one variant, KMS-encrypted volume). */
@@ -165,6 +167,7 @@ export class AwsScoringEndpoint extends Construct implements IScoringEndpoint {
     const identity = aws.identity;
     this.endpointName = endpointName;
     this.instanceType = instanceType;
+    this.instanceCount = minInstances;
     this.modelVersion = job.modelVersion;
     // Endpoint configurations and models are immutable: each revision gets its own, named after it.
     const revision = releaseRevision(props.image.contentHash, {

@@ -4,3 +4,5 @@ export { AZURE_ARTIFACTS_DATASTORE, AZURE_MODELS_PREFIX, AzureTrainingJob } from
 export type { AzureTrainingTarget } from './training-job';
 export { AZURE_ONLINE_ENDPOINT_SKUS, AzureScoringEndpoint } from './scoring-endpoint';
 export type { AzureEndpointAuthMode, AzureEndpointTarget, AzureScoringEndpointProps } from './scoring-endpoint';
+export { AzureContinuousTraining } from './pipeline';
+export type { AzureComponentVersion, AzurePipelineTarget } from './pipeline';

@@ -108,6 +108,8 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
   public readonly configHash: string;
   /** The release step (terraform_data). */
   public readonly step: ReleaseStep;
+  /** The training job whose model version the endpoint serves. */
+  public readonly job: AzureTrainingJob;
 
   constructor(scope: Construct, id: string, props: AzureScoringEndpointProps) {
     super(scope, id);
@@ -190,6 +192,7 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     platform.workspace.grantUse(platform.identity);
 
     const region = platform.workspace.region;
+    this.job = trainingJob;
     this.endpointName = endpointName;
     this.endpointUrl = `https://${endpointName}.${region}.inference.ml.azure.com/score`;
     this.endpointId = `${platform.workspace.workspaceId}/onlineEndpoints/${endpointName}`;

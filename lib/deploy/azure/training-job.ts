@@ -79,6 +79,8 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
   public readonly platform: AzureMlPlatform;
   /** The datastore name jobs read and write through. */
   public readonly datastoreName: string;
+  /** The model folder in the artifact store (`models/<model>/<revision>`), what the endpoint serves. */
+  public readonly modelPath: string;
 
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
@@ -198,6 +200,7 @@ export class AzureTrainingJob extends Construct implements ITrainingJob {
     this.revision = revision;
     this.modelUri = `${store.url}/${modelPath}/`;
     this.datastoreName = AZURE_ARTIFACTS_DATASTORE;
+    this.modelPath = modelPath;
 
     const training: AzureTrainingTarget = { computeId: compute.computeId, datastore: datastore.name, dataPath, dataType, modelPath };
     const target: AzureReleaseTarget & { training: AzureTrainingTarget } = { ...azureTargetOf(platform), training };

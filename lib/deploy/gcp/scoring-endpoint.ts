@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { IssueCollector } from '../../core/errors';
 import { ComputeSize } from '../../core/sizes';
 import { GcpMlPlatform } from '../../gcp/platform';
-import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
+import { IScoringEndpoint, ITrainingJob, RolloutPolicy, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
 import { releaseRevision } from '../revision';
 import { GCP_RELEASE_NAME_MAX, RELEASE_NAME, acceleratorOf, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
@@ -68,6 +68,18 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
   public readonly endpoint: VertexAiEndpoint;
   /** The release step (`terraform_data` running `mlops release apply|destroy`). */
   public readonly releaseStep: ReleaseStep;
+  /** The release name of the job whose model the endpoint serves (the Vertex AI model id). */
+  public readonly releaseName: string;
+  /** The Compute Engine machine type of each replica. */
+  public readonly machineType: string;
+  /** The accelerator of each replica, if any. */
+  public readonly accelerator?: { readonly type: string; readonly count: number };
+  /** Fewest replicas of a deployment. */
+  public readonly minInstances: number;
+  /** Most replicas of a deployment. */
+  public readonly maxInstances: number;
+  /** How the release step shifts traffic to a new version. */
+  public readonly rollout: RolloutPolicy;
 
   constructor(scope: Construct, id: string, props: ScoringEndpointProps) {
     super(scope, id);
@@ -104,6 +116,12 @@ export class GcpScoringEndpoint extends Construct implements IScoringEndpoint {
     const accelerator = acceleratorOf(m);
     const isPrivate = gcp.network.mode === 'private';
     this.endpointName = endpointName;
+    this.releaseName = j.releaseName;
+    this.machineType = m.instanceType;
+    this.accelerator = accelerator;
+    this.minInstances = minInstances;
+    this.maxInstances = maxInstances;
+    this.rollout = rollout;
     this.modelVersion = j.modelVersion;
     this.endpointNumericId = numericEndpointId(projectId, region, endpointName);
     // What is deployed: a change re-runs the step (a new deployment, traffic shifted to it).

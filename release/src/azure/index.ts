@@ -1,8 +1,9 @@
 import { ReleaseContext, ReleaseDriver, ReleaseReport } from '../driver';
-import { ReleaseSpec, parseTarget } from '../spec';
+import { ReleaseSpec, ReleaseSpecError, parseTarget } from '../spec';
 import { AzureDriverOptions, openSession } from './client';
 import { applyEndpoint, destroyEndpoint, endpointTargetOf } from './endpoint';
 import { AzureTargetSchema, releaseInstanceOf } from './target';
+import { applyPipeline, destroyPipeline, pipelineTargetOf, startPipeline } from './pipeline';
 import { applyTraining, destroyTraining, trainingTargetOf } from './training';
 
 export { ARM_ENDPOINT_ENV, AUTOSCALE_API_VERSION, DEFAULT_ARM_ENDPOINT } from './client';
@@ -14,6 +15,7 @@ export type { AzureTarget } from './target';
 export { trafficSteps, endpointBody, deploymentBody, autoscaleBody, autoscaleName, COLOURS } from './endpoint';
 export { jobBody, trainCommand } from './training';
 export { environmentBody, modelStepOf, nextVersion } from './assets';
+export { AzurePipelineTargetSchema, batchJobName, componentBody, manualRunName, pipelineEnvironmentBody, pipelineTargetOf, scheduleBody } from './pipeline';
 
 /**
  * The Azure release driver, through `@azure/arm-machinelearning`
@@ -26,7 +28,9 @@ export { environmentBody, modelStepOf, nextVersion } from './assets';
  *   as the workload identity (reused when it completed before, waited for
  *   while it runs), the model version registered from the job's output;
  * - endpoint: the managed online endpoint and a blue/green rollout of the
- *   revision's deployment (see `applyEndpoint`).
+ *   revision's deployment (see `applyEndpoint`);
+ * - pipeline: the environment, components and schedules of a pipeline the
+ *   stack compiled (see `applyPipeline`); `start` submits one run of it.
  *
  * Both mark what the step owns (the model version, the endpoint) with the
  * release step instance from MLOPS_RELEASE_INSTANCE (tag `mlops.step`), so
@@ -36,18 +40,27 @@ export { environmentBody, modelStepOf, nextVersion } from './assets';
  * Tests pass a fake credential, a loopback `endpoint` and a short `pollIntervalMs`.
  */
 export function createAzureDriver(options: AzureDriverOptions = {}): ReleaseDriver {
-  const run = async (command: 'apply' | 'destroy', spec: ReleaseSpec, ctx: ReleaseContext): Promise<ReleaseReport> => {
+  const run = async (command: 'apply' | 'destroy' | 'start', spec: ReleaseSpec, ctx: ReleaseContext): Promise<ReleaseReport> => {
     const target = parseTarget(AzureTargetSchema, spec);
     if (spec.kind === 'training') trainingTargetOf(target);
-    else endpointTargetOf(target);
+    else if (spec.kind === 'endpoint') endpointTargetOf(target);
+    else pipelineTargetOf(target);
+    if (command === 'start' && spec.kind !== 'pipeline') {
+      throw new ReleaseSpecError([{ code: 'RELEASE_SPEC_INVALID', path: 'kind', message: `is ${spec.kind}; start runs a pipeline spec (kind pipeline)` }]);
+    }
     const instance = releaseInstanceOf(ctx.env);
     const session = openSession(options, target.subscriptionId, ctx);
     if (spec.kind === 'training') return command === 'apply' ? applyTraining(session, spec, target, instance) : destroyTraining(session, spec, target, instance);
+    if (spec.kind === 'pipeline') {
+      if (command === 'start') return startPipeline(session, spec, target);
+      return command === 'apply' ? applyPipeline(session, spec, target, instance) : destroyPipeline(session, spec, target, instance);
+    }
     return command === 'apply' ? applyEndpoint(session, spec, target, instance) : destroyEndpoint(session, spec, target, instance);
   };
   return {
     apply: (spec, ctx) => run('apply', spec, ctx),
     destroy: (spec, ctx) => run('destroy', spec, ctx),
+    start: (spec, ctx) => run('start', spec, ctx),
   };
 }
 

@@ -108,6 +108,8 @@ export const AzureTargetSchema = z
       })
       .strict()
       .optional(),
+    /** kind pipeline: what the stack compiled (checked by pipeline.ts's AzurePipelineTargetSchema). */
+    pipeline: z.record(z.string(), z.unknown()).optional(),
     workspace: z
       .object({
         systemDatastoresAuthMode: z.enum(['identity', 'accessKey']),

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { enclosingModelDir, isModelDir } from '../artifacts/modeldir';
 import { assertWritable } from '../contracts/access';
+import { isInside, realPath, sameFile, statOrNull } from '../core/paths';
 import { showPath } from '../core/text';
 import { UsageError } from './io';
 
@@ -21,45 +22,6 @@ export interface CommandInput {
   /** The option that names it, e.g. `--data`. */
   readonly flag: string;
   readonly path: string;
-}
-
-/** The real path of `p`: symbolic links followed, also for a path that does not exist yet (a dangling link is followed to its target). */
-export function realPath(p: string, depth = 0): string {
-  const abs = path.resolve(p);
-  try {
-    return fs.realpathSync(abs);
-  } catch {
-    /* does not exist (yet), or a dangling link */
-  }
-  if (depth < 40) {
-    try {
-      if (fs.lstatSync(abs).isSymbolicLink()) return realPath(path.resolve(path.dirname(abs), fs.readlinkSync(abs)), depth + 1);
-    } catch {
-      /* not there at all */
-    }
-  }
-  const parent = path.dirname(abs);
-  return parent === abs ? abs : path.join(realPath(parent, depth + 1), path.basename(abs));
-}
-
-function statOf(p: string): fs.Stats | null {
-  try {
-    return fs.statSync(p);
-  } catch {
-    return null;
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  if (a === b) return true;
-  const sa = statOf(a),
-    sb = statOf(b);
-  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 function via(given: string, real: string): string {
@@ -87,7 +49,7 @@ export function checkFileOutput(o: {
 }): void {
   const shown = showPath(o.path);
   const real = realPath(o.path);
-  const st = statOf(real);
+  const st = statOrNull(real);
   if (st?.isDirectory()) {
     const model = isModelDir(real) ? ' (a model directory)' : '';
     throw new UsageError(
@@ -108,7 +70,7 @@ export function checkFileOutput(o: {
         `${o.flag} '${shown}' is the ${i.flag} input '${showPath(i.path)}'${via(o.path, real)}: writing the ${o.purpose} would replace it. Fix: write to another file, e.g. ${o.flag} ${o.example}.`,
       );
     }
-    if (!allowed && statOf(inReal)?.isDirectory() && isInside(real, inReal)) {
+    if (!allowed && statOrNull(inReal)?.isDirectory() && isInside(real, inReal)) {
       throw new UsageError(
         `${o.flag} '${shown}' is inside the ${i.flag} folder '${showPath(i.path)}'${via(o.path, real)}: writing the ${o.purpose} there would change that input. Fix: write outside it, e.g. ${o.flag} ${o.example}.`,
       );
@@ -127,7 +89,7 @@ export function checkFileOutput(o: {
 export function checkModelOutput(o: { readonly flag: string; readonly path: string; readonly inputs: readonly CommandInput[] }): void {
   const shown = showPath(o.path);
   const real = realPath(o.path);
-  const st = statOf(real);
+  const st = statOrNull(real);
   if (st && !st.isDirectory()) {
     throw new UsageError(
       `${o.flag} '${shown}' is an existing file${via(o.path, real)}; a model directory is a folder. Fix: give a folder path that does not exist yet (or an existing model directory to replace), e.g. ${o.flag} model.`,

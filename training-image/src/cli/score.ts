@@ -2,9 +2,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../core/atomic';
 import { EXIT, Io } from '../core/io';
 import { showList, showPath } from '../core/text';
-import { formatCsv } from '../data/csv';
-import { assertFinitePredictions, NonFiniteError } from '../models/model';
-import { brokenModelError, evaluateModelDir, EVALUATION_FILE, formatEvaluation, loadModelAndData } from '../models/score';
+import { evaluateModelDir, EVALUATION_FILE, formatEvaluation, loadScoringModel, predictionTable, readScoringData } from '../models/score';
 import { listOpt, optional, parse, required } from './io';
 import { checkFileOutput } from './outputs';
 
@@ -102,38 +100,14 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     ],
   });
   const t0 = Date.now();
-  const { model, frame } = loadModelAndData(modelDir, dataPath, (l) => io.err(l));
-  for (const k of keep) frame.column(k);
+  const m = loadScoringModel(modelDir);
+  for (const w of m.warnings) io.err(`warning: ${w}`);
+  const frame = readScoringData(m, dataPath);
+  const { model } = m;
   io.err(`scoring ${frame.rows} rows with ${model.model} (${model.estimator.name})…`);
-  const p = model.predictFrame(frame);
-  try {
-    assertFinitePredictions(p, model.estimator.name);
-  } catch (e) {
-    throw e instanceof NonFiniteError ? brokenModelError(modelDir, e, outPath) : e;
-  }
-  const header: string[] = [];
-  const cols: (string | number)[][] = [];
-  for (const k of keep) {
-    const c = frame.column(k);
-    header.push(k);
-    cols.push(
-      c.type === 'string'
-        ? c.values.map((v) => v ?? '')
-        : c.type === 'datetime'
-          ? Array.from(c.values, (v) => (Number.isFinite(v) ? new Date(v).toISOString() : ''))
-          : Array.from(c.values),
-    );
-  }
-  header.push('prediction');
-  if (p.values) cols.push(Array.from(p.values));
-  else {
-    cols.push([...p.labels!]);
-    p.classLabels!.forEach((label, c) => {
-      header.push(`probability_${label}`);
-      cols.push(Array.from({ length: p.proba!.rows }, (_, r) => p.proba!.data[r * p.proba!.cols + c]!));
-    });
-  }
-  writeFileAtomic(outPath, formatCsv(header, cols));
+  const table = predictionTable(m, frame, { data: dataPath, keep, keepOption: '--keep', out: outPath });
+  const header = table.header;
+  writeFileAtomic(outPath, table.csv);
   const summary = { model: modelDir, data: dataPath, out: outPath, rows: frame.rows, task: model.task, columns: header, ms: Date.now() - t0 };
   if (values.json) io.out(JSON.stringify(summary, null, 2));
   else io.out(`Predicted ${frame.rows} rows with ${model.model} (${model.task}) in ${summary.ms} ms; wrote ${showList(header)} to ${showPath(outPath)}`);

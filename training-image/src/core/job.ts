@@ -146,7 +146,8 @@ export async function commitAsync<T>(what: string, fn: () => Promise<T>): Promis
  * removed), `register-copied` (a registry version's model copied to
  * `.model.tmp`), `register-placed` (renamed to `model`, no version.json yet),
  * `publish` (between copying a model's files into a mount point and its manifest),
- * `step-<name>` (a pipeline run about to run its step `<name>`, its record saved).
+ * `step-<name>` (a pipeline run about to run its step `<name>`, its record saved),
+ * `predict-staged` (a predict step's files written to their temporary siblings, none renamed into place).
  */
 export function testPause(point: string): void {
   const spec = process.env.MLOPS_TEST_PAUSE_AT;

@@ -101,6 +101,11 @@ export class TrainedModel {
   /** Loads and verifies a model directory (see {@link readModelDir}). */
   static load(dir: string): { model: TrainedModel; dir: LoadedModelDir } {
     const d = readModelDir(dir);
+    return { model: TrainedModel.fromLoaded(dir, d).model, dir: d };
+  }
+
+  /** A model from a model directory already read and verified by {@link readModelDir}. */
+  static fromLoaded(dir: string, d: LoadedModelDir): { model: TrainedModel; dir: LoadedModelDir } {
     const tr = d.transforms as { features?: unknown; target?: TargetState };
     if (!tr?.features || !tr.target) throw new ModelDirError(dir, 'CORRUPTED', 'has a transforms.json without features/target.');
     let estimator: Estimator;

@@ -4,8 +4,8 @@ import { StepKind } from './schema';
 /** A step failure: `{code, path, message}` (path names the step field, e.g. `steps.train.params.target`). */
 export class StepError extends Error {
   constructor(
-    /** Stable code: BAD_PARAM, BAD_INPUT, DATA_INVALID, GATE_REJECTED, SERVE_UNAVAILABLE, SCORE_FAILED, STEP_FAILED. */
-    public readonly code: 'BAD_PARAM' | 'BAD_INPUT' | 'DATA_INVALID' | 'GATE_REJECTED' | 'SERVE_UNAVAILABLE' | 'SCORE_FAILED' | 'STEP_FAILED',
+    /** Stable code: BAD_PARAM, BAD_INPUT, BAD_OUTPUT, DATA_INVALID, GATE_REJECTED, SERVE_UNAVAILABLE, SCORE_FAILED, STEP_FAILED. */
+    public readonly code: 'BAD_PARAM' | 'BAD_INPUT' | 'BAD_OUTPUT' | 'DATA_INVALID' | 'GATE_REJECTED' | 'SERVE_UNAVAILABLE' | 'SCORE_FAILED' | 'STEP_FAILED',
     /** The step field concerned. */
     public readonly path: string,
     message: string,

@@ -2,7 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /** The step kinds a pipeline can use (see FORMAT.md for each one's inputs, params and outputs). */
-export const STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'serve', 'score', 'report'] as const;
+export const STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'serve', 'score', 'report'] as const;
 
 /** One step kind. */
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -15,8 +15,9 @@ export const STEP_OUTPUTS: Readonly<Record<StepKind, Readonly<Record<string, str
   forecast: { model: 'model' },
   evaluate: { metrics: 'metrics.json' },
   select: { model: 'model', selection: 'selection.json' },
-  gate: { decision: 'decision.json' },
+  gate: { decision: 'decision.json', passed: 'passed.txt' },
   register: { registration: 'registration.json' },
+  predict: { predictions: 'predictions' },
   serve: { endpoint: 'endpoint.json' },
   score: { response: 'response.json' },
   report: { report: 'report' },

@@ -1,11 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { fileSha256, modelContentHash, readModelDir } from '../artifacts/modeldir';
-import { commit } from '../core/job';
+import { enclosingModelDir, fileSha256, modelContentHash, ModelDirError, readModelDir } from '../artifacts/modeldir';
+import { FileBatch, writeFileAtomic } from '../core/atomic';
+import { commit, testPause } from '../core/job';
+import { isInside, realPath, statOrNull } from '../core/paths';
 import { previewJson } from '../core/preview';
-import { fmt } from '../core/text';
+import { fmt, showList } from '../core/text';
 import { checkContract, loadContract } from '../data/contract';
 import { readCsvFile } from '../data/csv';
+import { DataError } from '../data/errors';
 import { Frame } from '../data/frame';
 import { FeatureConfig } from '../features/pipeline';
 import { encodeTarget, TASKS } from '../features/target';
@@ -15,6 +18,7 @@ import { notDefinedText } from '../eval/metrics';
 import { ForecastModel, trainForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
 import { writeTrainedModelDir } from '../models/save';
+import { loadScoringModel, predictionTable, PredictionTable, readScoringData, ScoringModel } from '../models/score';
 import { TRAIN_BOUNDS, TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
 import { DEFAULT_SAMPLER, Sampler } from '../eval/search';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
@@ -411,9 +415,16 @@ const gate: StepFn = async (c) => {
     notDefined,
   );
   writeJson(c.outputs.decision!, { ...decision, model: c.modelName, challengerMetrics: challenger });
+  // The decision as a value file (`true` or `false`, no newline): what a Vertex AI (KFP) condition reads as a boolean output parameter.
+  writeFileAtomic(c.outputs.passed!, passedText(decision.passed));
   if (!decision.passed && c.params.failOnReject === true) throw new StepError('GATE_REJECTED', `steps.${c.step}`, `the quality gate rejected the model: ${decision.reasons[0]}.`);
   return { metrics: { passed: decision.passed ? 1 : 0 }, summary: `${decision.passed ? 'PASSED' : 'REJECTED'}: ${decision.reasons.join('; ')}` };
 };
+
+/** The content of a gate's `passed` output: the JSON literal `true` or `false`, without a newline (KFP parses a BOOLEAN output parameter with Go's strconv.ParseBool after trimming spaces; JSON.parse reads it too). */
+export function passedText(passed: boolean): string {
+  return passed ? 'true' : 'false';
+}
 
 const register: StepFn = async (c) => {
   const dir = input(c, 'model')!;
@@ -451,6 +462,124 @@ const register: StepFn = async (c) => {
   return {
     metrics: { version: version.version, promoted: promoted ? 1 : 0 },
     summary: `${c.modelName} v${version.version}${created ? ' registered' : ' (already registered)'}; ${promoted ? (before === version.version ? 'already champion' : `promoted to champion${before ? ` (was v${before})` : ''}`) : `not promoted; champion stays ${after.champion === null ? 'none' : `v${after.champion}`}`}`,
+  };
+};
+
+/** The CSV files a predict step scores: the file given, or every `*.csv` directly in the folder given, sorted by name. */
+export function predictDataFiles(c: StepContext, data: string): string[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(data);
+  } catch (e) {
+    throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.data`, `cannot read ${data}: ${(e as Error).message}`);
+  }
+  if (!st.isDirectory()) return [data];
+  const names = fs.readdirSync(data).sort();
+  const files = names.filter((n) => n.endsWith('.csv') && !n.startsWith('.') && statOrNull(path.join(data, n))?.isFile()).map((n) => path.join(data, n));
+  if (!files.length) {
+    const seen = names.filter((n) => !n.startsWith('.'));
+    throw new StepError(
+      'BAD_INPUT',
+      `steps.${c.step}.inputs.data`,
+      `input 'data' of step '${c.step}' is the folder ${data}, which holds no CSV file (*.csv) to score (${seen.length ? `it holds ${showList(seen, 10)}` : 'it is empty'}; files in subfolders are not read). Fix: put the CSV files to score directly in ${data}, or give the path of one CSV file.`,
+    );
+  }
+  return files;
+}
+
+/** Refuses a predictions folder that would change an input: a file, the data folder or a folder in it, a folder in a model directory, a folder that holds a data file. */
+function checkPredictionsFolder(c: StepContext, out: string, data: string, files: readonly string[]): void {
+  const at = `steps.${c.step}.outputs.predictions`;
+  const real = realPath(out);
+  const st = statOrNull(real);
+  if (st && !st.isDirectory())
+    throw new StepError(
+      'BAD_OUTPUT',
+      at,
+      `output 'predictions' of step '${c.step}' is ${out}, an existing file; predictions are a folder (one CSV per input file). Fix: give a folder path.`,
+    );
+  const dataReal = realPath(data);
+  if (statOrNull(dataReal)?.isDirectory() && isInside(real, dataReal))
+    throw new StepError(
+      'BAD_OUTPUT',
+      at,
+      `output 'predictions' of step '${c.step}' (${out}) is ${real === dataReal ? 'the data folder itself' : 'inside the data folder'} ${data}: writing there would change the input${real === dataReal ? " (each predictions file has its input file's name)" : ''}. Fix: write the predictions to a folder outside it, e.g. ${data.replace(/[\\/]+$/, '')}-predictions.`,
+    );
+  const model = enclosingModelDir(real);
+  if (model !== null)
+    throw new StepError(
+      'BAD_OUTPUT',
+      at,
+      `output 'predictions' of step '${c.step}' (${out}) is inside the model directory ${model}, whose files are checksummed; predictions written there would break the model. Fix: write them to a folder outside it.`,
+    );
+  for (const f of files) {
+    if (isInside(realPath(f), real))
+      throw new StepError(
+        'BAD_OUTPUT',
+        at,
+        `output 'predictions' of step '${c.step}' (${out}) holds the data file ${f}; its predictions would replace it. Fix: write the predictions to another folder.`,
+      );
+  }
+}
+
+const predict: StepFn = async (c) => {
+  const modelDir = input(c, 'model')!;
+  const data = input(c, 'data')!;
+  const out = c.outputs.predictions!;
+  const rawKeep = c.params.keep ?? [];
+  if (!Array.isArray(rawKeep) || !rawKeep.every((k) => typeof k === 'string' && k !== ''))
+    throw new StepError(
+      'BAD_PARAM',
+      p(c, 'keep'),
+      `params.keep of step '${c.step}' must be a list of input column names to copy into the predictions, e.g. keep: [id]. Got ${JSON.stringify(rawKeep)?.slice(0, 80)}.`,
+    );
+  const keep = rawKeep as string[];
+  const files = predictDataFiles(c, data);
+  checkPredictionsFolder(c, out, data, files);
+  let m: ScoringModel;
+  try {
+    m = loadScoringModel(modelDir);
+  } catch (e) {
+    if (e instanceof ModelDirError) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.model`, e.message);
+    throw e;
+  }
+  for (const w of m.warnings) c.log(`  warning: ${w}`);
+  const batch = new FileBatch();
+  const existed = fs.existsSync(out);
+  let rows = 0;
+  try {
+    for (const f of files) {
+      const target = path.join(out, path.basename(f));
+      let table: PredictionTable;
+      try {
+        table = predictionTable(m, readScoringData(m, f), { data: f, keep, keepOption: `params.keep of step '${c.step}'`, out: target });
+      } catch (e) {
+        const nothing = `Nothing was written to ${out}.`;
+        if (e instanceof DataError) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, `${e.message}\n${nothing}`);
+        if ((e as Error).name === 'BrokenModelError') throw new StepError('STEP_FAILED', `steps.${c.step}.inputs.model`, `${(e as Error).message} ${nothing}`);
+        throw e;
+      }
+      batch.stage(target, table.csv);
+      rows += table.rows;
+      c.log(`  ${path.basename(f)}: ${table.rows} rows`);
+    }
+    testPause('predict-staged');
+    batch.commit(`predictions in ${out}`);
+  } catch (e) {
+    batch.abort();
+    // Nothing half-written: not even the folder, when this step made it.
+    if (!existed) {
+      try {
+        fs.rmdirSync(out);
+      } catch {
+        /* not made, or no longer empty */
+      }
+    }
+    throw e;
+  }
+  return {
+    metrics: { files: files.length, rows },
+    summary: `${rows} rows in ${files.length} file${files.length === 1 ? '' : 's'} scored with ${m.model.model} (${m.model.task}) → ${out}`,
   };
 };
 
@@ -509,4 +638,4 @@ const report: StepFn = async (c) => {
 };
 
 /** The implementation of each step kind. */
-export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, train, forecast, evaluate, select, gate, register, serve, score, report };
+export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, train, forecast, evaluate, select, gate, register, predict, serve, score, report };

@@ -1,0 +1,291 @@
+/**
+ * The SageMaker pipeline definition (JSON, Version 2020-12-01) of a cloud
+ * plan: pure functions, no constructs, so tests compile and check a
+ * definition without a stack.
+ *
+ * Layout per step (one Processing job of the runtime image each):
+ * - each input is a `ProcessingInput` under `/opt/ml/processing/input/<input>`
+ *   (a list input: `<input>-<i>`): a pipeline input from the artifact store,
+ *   or an earlier step's output (`Get Steps.<s>.ProcessingOutputConfig.Outputs['<o>'].S3Output.S3Uri`);
+ * - each output is a folder `/opt/ml/processing/output/<output>` uploaded to
+ *   `s3://<bucket>/<runsPrefix><execution id>/<step>/<output>` (the step writes
+ *   its file or folder inside it, as `stepArguments` says);
+ * - the registry folder (`--root`): `s3://<bucket>/<registryPrefix>registry/`
+ *   is copied into `<root>/registry` for steps that read it; the register step
+ *   reads a copy (SageMaker refuses the same path as input and output) and
+ *   uploads `<root>/registry` back.
+ * The gate is a Condition step on the gate's `decision.json` (a PropertyFile
+ * read with `Std:JsonGet`); the register step, every step that depends on it,
+ * the model package registration and post-promotion batch scoring are its
+ * if-branch; its else-branch is empty (a rejected challenger ends the run
+ * successfully, having registered nothing).
+ */
+import type { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
+
+/** The pipeline definition schema version SageMaker accepts. */
+export const SAGEMAKER_PIPELINE_VERSION = '2020-12-01';
+/** Where a Processing job's files are in the container. */
+export const PROCESSING_ROOT = '/opt/ml/processing';
+/** The registry root (`--root`) of the steps that read or write it. */
+export const REGISTRY_ROOT = `${PROCESSING_ROOT}/mlops-root`;
+/** Where the register step's read-only copy of the registry lands before it is copied under {@link REGISTRY_ROOT}. */
+export const REGISTRY_COPY = `${PROCESSING_ROOT}/mlops-registry-in`;
+/**
+ * The runtime image's entrypoint (training-image/Dockerfile `ENTRYPOINT`):
+ * every step passes its arguments to it, as the image does by default.
+ * `test/deploy-aws-pipeline.test.ts` checks it against the Dockerfile.
+ */
+export const RUNTIME_ENTRYPOINT = ['node', '/opt/mlops/docker/entrypoint.js'] as const;
+/** Names of the steps this compiler adds (a plan step of the same name is refused). */
+export const ADDED_STEPS = { condition: 'mlops-gate-passed', registerModel: 'mlops-register-model', batch: 'mlops-batch-scoring' } as const;
+/** The gate's property file name. */
+export const DECISION_PROPERTY_FILE = 'Decision';
+/** The processing input / output name of the registry folder. */
+const REGISTRY_CHANNEL = 'mlops-registry';
+/** The customer metadata key that marks a model package registered by this pipeline (read by the deploy state machine). */
+export const PIPELINE_METADATA_KEY = 'mlopsPipeline';
+
+/** What the definition needs besides the plan. */
+export interface AwsDefinitionInput {
+  readonly loaded: LoadedPlan;
+  /** The pipeline's name (the release name). */
+  readonly name: string;
+  /** Runtime image by digest. */
+  readonly image: string;
+  /** Artifact bucket name (may be a token). */
+  readonly bucket: string;
+  /** Pipeline input → object key (or folder ending in `/`) in the bucket. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** `pipelines/<pipeline>/` (ends with `/`). */
+  readonly registryPrefix: string;
+  /** `pipelines/<pipeline>/runs/` (ends with `/`). */
+  readonly runsPrefix: string;
+  /** The role the processing jobs run as. */
+  readonly roleArn: string;
+  /** The platform key (outputs, volumes). */
+  readonly kmsKeyArn: string;
+  /** False for instance types with NVMe storage (SageMaker refuses a volume key). */
+  readonly volumeKey: boolean;
+  readonly instanceType: string;
+  readonly maxRuntimeSeconds: number;
+  readonly vpc?: { readonly subnetIds: readonly string[]; readonly securityGroupId: string };
+  /** The model package group RegisterModel registers in. */
+  readonly modelPackageGroup: string;
+  /** Post-promotion batch scoring: input prefix and output prefix in the bucket. */
+  readonly batch?: { readonly input: string; readonly output: string };
+}
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+const get = (expr: string): Json => ({ Get: expr });
+const join = (values: Json[]): Json => ({ 'Std:Join': { On: '/', Values: values } });
+const trimSlash = (p: string): string => p.replace(/\/+$/, '');
+const stepOutputUri = (step: string, output: string): string => `Steps.${step}.ProcessingOutputConfig.Outputs['${output}'].S3Output.S3Uri`;
+
+/** The Processing job arguments every step shares (resources, role, network, key, stopping condition, environment). */
+function jobCommon(input: AwsDefinitionInput): Record<string, Json> {
+  const cluster: Record<string, Json> = { InstanceCount: 1, InstanceType: input.instanceType, VolumeSizeInGB: 30 };
+  if (input.volumeKey) cluster.VolumeKmsKeyId = input.kmsKeyArn;
+  const network: Record<string, Json> = { EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: true };
+  if (input.vpc) network.VpcConfig = { SecurityGroupIds: [input.vpc.securityGroupId], Subnets: [...input.vpc.subnetIds] };
+  return {
+    // The mounts SageMaker creates under /opt/ml/processing are root's: the step runs as root (the image would drop to uid 1000).
+    Environment: { MLOPS_KEEP_ROOT: '1' },
+    NetworkConfig: network,
+    ProcessingResources: { ClusterConfig: cluster },
+    RoleArn: input.roleArn,
+    StoppingCondition: { MaxRuntimeInSeconds: input.maxRuntimeSeconds },
+  };
+}
+
+function s3Input(name: string, uri: Json, localPath: string): Json {
+  return {
+    InputName: name,
+    S3Input: { LocalPath: localPath, S3CompressionType: 'None', S3DataDistributionType: 'FullyReplicated', S3DataType: 'S3Prefix', S3InputMode: 'File', S3Uri: uri },
+  };
+}
+
+function s3Output(name: string, uri: Json, localPath: string): Json {
+  return { OutputName: name, S3Output: { LocalPath: localPath, S3UploadMode: 'EndOfJob', S3Uri: uri } };
+}
+
+/** The registry folder's S3 URI. */
+export function registryUri(bucket: string, registryPrefix: string): string {
+  return `s3://${bucket}/${registryPrefix}registry/`;
+}
+
+/** One plan step as a Processing step. */
+function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanStep): Record<string, Json> {
+  const inputs: Json[] = [];
+  const bound: Record<string, string | string[]> = {};
+  const byName = new Map(plan.steps.map((s) => [s.name, s]));
+  const bind = (channel: string, src: PlanSource): string => {
+    if (src.from === 'registry') return src.uri;
+    const local = `${PROCESSING_ROOT}/input/${channel}`;
+    if (src.from === 'input') {
+      const key = input.inputs[src.input];
+      if (key === undefined) throw new Error(`AwsContinuousTraining: no artifact-store key for pipeline input '${src.input}' (step '${step.name}').`);
+      inputs.push(s3Input(channel, `s3://${input.bucket}/${key}`, local));
+      return key.endsWith('/') ? local : `${local}/${key.split('/').pop()}`;
+    }
+    const producer = byName.get(src.step);
+    const file = producer?.outputs[src.output];
+    if (!producer || file === undefined) throw new Error(`AwsContinuousTraining: step '${step.name}' reads ${src.step}.${src.output}, which the plan does not have.`);
+    inputs.push(s3Input(channel, get(stepOutputUri(src.step, src.output)), local));
+    return `${local}/${file}`;
+  };
+  for (const [k, src] of Object.entries(step.inputs)) {
+    bound[k] = Array.isArray(src) ? (src as PlanSource[]).map((s, i) => bind(`${k}-${i}`, s)) : bind(k, src as PlanSource);
+  }
+  const outputs: Json[] = [];
+  const outDirs: Record<string, string> = {};
+  for (const o of Object.keys(step.outputs)) {
+    const local = `${PROCESSING_ROOT}/output/${o}`;
+    outDirs[o] = local;
+    outputs.push(s3Output(o, join([`s3://${input.bucket}/${trimSlash(input.runsPrefix)}`, get('Execution.PipelineExecutionId'), step.name, o]), local));
+  }
+  const registry = registryUri(input.bucket, input.registryPrefix);
+  let entrypoint: Json[] = [...RUNTIME_ENTRYPOINT];
+  if (step.writesRegistry) {
+    // SageMaker refuses one path as both input and output: read a copy, work on the output folder, upload it back.
+    inputs.push(s3Input(REGISTRY_CHANNEL, registry, REGISTRY_COPY));
+    outputs.push(s3Output(REGISTRY_CHANNEL, registry, `${REGISTRY_ROOT}/registry`));
+    entrypoint = ['/bin/sh', '-c', `cp -R ${REGISTRY_COPY}/. ${REGISTRY_ROOT}/registry/ && exec ${RUNTIME_ENTRYPOINT.join(' ')} "$@"`, step.name];
+  } else if (step.readsRegistry) {
+    inputs.push(s3Input(REGISTRY_CHANNEL, registry, `${REGISTRY_ROOT}/registry`));
+  }
+  const args = input.loaded.stepArguments(step, { inputs: bound, outputs: outDirs, registry: step.readsRegistry || step.writesRegistry ? REGISTRY_ROOT : undefined });
+  const common = jobCommon(input);
+  const out: Record<string, Json> = {
+    Name: step.name,
+    Type: 'Processing',
+    Arguments: {
+      AppSpecification: { ContainerArguments: args, ContainerEntrypoint: entrypoint, ImageUri: input.image },
+      ...common,
+      ProcessingInputs: inputs,
+      ProcessingOutputConfig: { KmsKeyId: input.kmsKeyArn, Outputs: outputs },
+    },
+  };
+  if (step.after.length) out.DependsOn = [...step.after];
+  if (step.name === plan.gate) {
+    const file = step.outputs.decision ?? 'decision.json';
+    out.PropertyFiles = [{ FilePath: file, OutputName: 'decision', PropertyFileName: DECISION_PROPERTY_FILE }];
+  }
+  return out;
+}
+
+/** The post-promotion batch scoring step (or the one step of the batch pipeline). */
+export function batchStep(input: AwsDefinitionInput, name: string, dependsOn: readonly string[]): Record<string, Json> {
+  const batch = input.batch!;
+  const dataLocal = `${PROCESSING_ROOT}/input/data`;
+  const predictionsLocal = `${PROCESSING_ROOT}/output/predictions`;
+  const args = input.loaded.batchArguments({ model: `models:/${input.loaded.plan.model}@champion`, data: dataLocal, predictions: predictionsLocal, registry: REGISTRY_ROOT });
+  const out: Record<string, Json> = {
+    Name: name,
+    Type: 'Processing',
+    Arguments: {
+      AppSpecification: { ContainerArguments: args, ContainerEntrypoint: [...RUNTIME_ENTRYPOINT], ImageUri: input.image },
+      ...jobCommon(input),
+      ProcessingInputs: [
+        s3Input('data', `s3://${input.bucket}/${trimSlash(batch.input)}/`, dataLocal),
+        s3Input(REGISTRY_CHANNEL, registryUri(input.bucket, input.registryPrefix), `${REGISTRY_ROOT}/registry`),
+      ],
+      ProcessingOutputConfig: {
+        KmsKeyId: input.kmsKeyArn,
+        Outputs: [s3Output('predictions', join([`s3://${input.bucket}/${trimSlash(batch.output)}`, get('Execution.PipelineExecutionId')]), predictionsLocal)],
+      },
+    },
+  };
+  if (dependsOn.length) out.DependsOn = [...dependsOn];
+  return out;
+}
+
+/** The RegisterModel step: the register step's model folder as an uncompressed model (ModelDataSource, S3Prefix). */
+function registerModelStep(input: AwsDefinitionInput, plan: CloudPlan): Record<string, Json> {
+  const reg = plan.register!;
+  const src = reg.model;
+  if (src.from !== 'step') throw new Error(`AwsContinuousTraining: register step '${reg.step}' registers ${JSON.stringify(src)}; SageMaker registers a step's model output.`);
+  const file = plan.steps.find((s) => s.name === src.step)!.outputs[src.output]!;
+  return {
+    Name: ADDED_STEPS.registerModel,
+    Type: 'RegisterModel',
+    DependsOn: [reg.step],
+    Arguments: {
+      CustomerMetadataProperties: { [PIPELINE_METADATA_KEY]: input.name, 'mlops:model': plan.model, 'mlops:image': input.image },
+      InferenceSpecification: {
+        Containers: [
+          {
+            Environment: { MLOPS_MODEL_NAME: plan.model },
+            Image: input.image,
+            ModelDataSource: { S3DataSource: { CompressionType: 'None', S3DataType: 'S3Prefix', S3Uri: join([get(stepOutputUri(src.step, src.output)), file, '']) } },
+          },
+        ],
+        SupportedContentTypes: ['text/csv', 'application/json'],
+        SupportedResponseMIMETypes: ['application/json', 'text/csv'],
+      },
+      ModelApprovalStatus: 'Approved',
+      ModelPackageDescription: `Pipeline ${input.name} (${plan.pipeline}): model ${plan.model}, registered after its gate passed.`,
+      ModelPackageGroupName: input.modelPackageGroup,
+    },
+  };
+}
+
+/** The steps that run only when the gate passed: the register step and every step that (transitively) depends on it. */
+export function gatedSteps(plan: CloudPlan): Set<string> {
+  const gated = new Set<string>();
+  if (!plan.gate || !plan.register) return gated;
+  gated.add(plan.register.step);
+  for (const s of plan.steps) if (s.after.some((a) => gated.has(a))) gated.add(s.name);
+  return gated;
+}
+
+/** Compiles the plan to a SageMaker pipeline definition (keys in a fixed order: see {@link stableJson}). */
+export function compileDefinition(input: AwsDefinitionInput): Record<string, Json> {
+  const plan = input.loaded.plan;
+  const taken = plan.steps.map((s) => s.name).filter((n) => (Object.values(ADDED_STEPS) as string[]).includes(n));
+  if (taken.length) throw new Error(`AwsContinuousTraining: step name(s) ${taken.join(', ')} are reserved on SageMaker Pipelines; rename the step(s) in the pipeline file.`);
+  const gated = gatedSteps(plan);
+  const top: Json[] = [];
+  const branch: Json[] = [];
+  for (const s of plan.steps) (gated.has(s.name) ? branch : top).push(processingStep(input, plan, s));
+  if (plan.register) branch.push(registerModelStep(input, plan));
+  if (input.batch && plan.register) branch.push(batchStep(input, ADDED_STEPS.batch, [plan.register.step, ADDED_STEPS.registerModel]));
+  if (plan.gate && branch.length) {
+    top.push({
+      Name: ADDED_STEPS.condition,
+      Type: 'Condition',
+      Arguments: {
+        Conditions: [
+          { LeftValue: { 'Std:JsonGet': { Path: 'passed', PropertyFile: get(`Steps.${plan.gate}.PropertyFiles.${DECISION_PROPERTY_FILE}`) } }, RightValue: true, Type: 'Equals' },
+        ],
+        ElseSteps: [],
+        IfSteps: branch,
+      },
+    });
+  } else top.push(...branch);
+  return { Version: SAGEMAKER_PIPELINE_VERSION, Metadata: {}, Parameters: [], Steps: top };
+}
+
+/** The batch pipeline's definition: one scoring step with the registry's champion. */
+export function compileBatchDefinition(input: AwsDefinitionInput): Record<string, Json> {
+  return { Version: SAGEMAKER_PIPELINE_VERSION, Metadata: {}, Parameters: [], Steps: [batchStep(input, 'batch', [])] };
+}
+
+/**
+ * Canonical JSON: object keys sorted at every level, no whitespace. The
+ * provider stores the definition SageMaker returns verbatim and compares
+ * strings (no JSON-equivalence suppression), so the same plan must always
+ * give the same string.
+ */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return `{${Object.keys(obj)
+      .sort()
+      .filter((k) => obj[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson(obj[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

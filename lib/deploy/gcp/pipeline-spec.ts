@@ -1,0 +1,463 @@
+/**
+ * Compiles a pipeline's cloud plan into a KFP v2 `PipelineSpec` (schema
+ * 2.1.0), the JSON a Vertex AI PipelineJob runs (`pipeline_spec.proto` of
+ * kubeflow/pipelines, `api/v2alpha1`; checked against it in
+ * `test/gcp-pipeline.test.ts`). Pure: no construct, no Terraform.
+ *
+ * Shape (as the KFP compiler writes it, `test/fixtures/kfp/*.yaml`):
+ * - each pipeline input is a root parameter `<input>` holding its
+ *   `gs://<bucket>/<key>` URI (a run may override it), imported as an artifact
+ *   by an `importer` task, so the data's URI is in the run's lineage;
+ * - each plan step is one container task of the runtime image (by digest)
+ *   whose args are the runtime's own `stepArguments`, with KFP placeholders
+ *   for the artifact paths: Vertex AI mounts Cloud Storage with FUSE, so
+ *   `{{$.inputs.artifacts['x'].path}}` is a local `/gcs/<bucket>/…` path;
+ *   each output is one artifact folder holding the step's file or folder;
+ * - the registry folder is `/gcs/<bucket>/<registryPrefix>` (`--root`);
+ * - the gate step's `passed` output (the JSON literal true or false) is
+ *   bound to a KFP output parameter file; the register step, the steps after it, the Model Registry
+ *   upload, the endpoint deploy and the batch scoring run in the sub-DAG
+ *   `condition-gate-passed`, whose `triggerPolicy.condition` is
+ *   `passed == 'true'`, after a guard task that stops the younger of two
+ *   overlapping runs.
+ */
+import { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
+import { PROMOTE_SCRIPT } from './private/kfp-scripts';
+
+/** The KFP schema version the spec declares (`pipeline_spec.proto`'s `schema_version`). */
+export const KFP_SCHEMA_VERSION = '2.1.0';
+/** The `sdkVersion` this compiler writes (not the KFP SDK: this library). */
+export const KFP_SDK_VERSION = 'cdktf-mlops-1';
+/** The condition sub-DAG's task name. */
+export const CONDITION_TASK = 'condition-gate-passed';
+/** The gate task's output parameter read by the condition. */
+export const GATE_PASSED = 'passed';
+/** Names of the tasks this compiler adds besides the plan's steps. */
+export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score' } as const;
+
+/** Serving facts of the runtime image on Vertex AI (as release/src/gcp uploads it). */
+export const VERTEX_SERVING = { port: 8080, predictRoute: '/predict', healthRoute: '/health' } as const;
+
+/** The Vertex AI model version upload of a run (the cloud registry registration). */
+export interface KfpUploadSettings {
+  /** `projects/<p>/locations/<r>/models/<id>`: the release's model, of which each run adds a version. */
+  readonly model: string;
+  readonly displayName: string;
+  readonly description: string;
+  /** The registry model name (`MLOPS_MODEL_NAME` of the serving container). */
+  readonly modelName: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly kmsKeyName: string;
+}
+
+/** The endpoint rollout of a run's model version. */
+export interface KfpDeploySettings {
+  /** `projects/<p>/locations/<r>/endpoints/<id>`. */
+  readonly endpoint: string;
+  readonly endpointName: string;
+  readonly machineType: string;
+  readonly accelerator?: { readonly type: string; readonly count: number };
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+}
+
+/** What the compiler needs besides the plan. */
+export interface KfpCompileOptions {
+  /** The runtime image by digest. */
+  readonly image: string;
+  /** The artifact store's bucket. */
+  readonly bucket: string;
+  /** Pipeline input → object key in the bucket. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** The registry folder's prefix in the bucket (ends with `/`). */
+  readonly registryPrefix: string;
+  /** Project, region and service account of the promotion calls. */
+  readonly project: string;
+  readonly region: string;
+  readonly serviceAccount: string;
+  /** The `mlops_pipeline` label value of the pipeline's jobs (the guard lists them). */
+  readonly pipelineLabel: string;
+  /** CPU, memory and accelerator of every step. */
+  readonly resources?: KfpResources;
+  /** Register a Model Registry version when the gate passed. @default - no upload (and no deploy) */
+  readonly upload?: KfpUploadSettings;
+  /** Deploy that version to the endpoint (needs `upload`). @default - no deploy */
+  readonly deploy?: KfpDeploySettings;
+  /** Score `input` into `output` (bucket prefixes) with the promoted model. @default - no batch task */
+  readonly batch?: { readonly input: string; readonly output: string };
+  /** Minutes a promotion call waits for its operation. @default 90 */
+  readonly operationTimeoutMinutes?: number;
+  /** Base URLs of the promotion calls and their poll interval (loopback servers in tests). @default the regional Vertex AI API, the metadata server, 15 s */
+  readonly endpoints?: { readonly api?: string; readonly metadata?: string; readonly pollMs?: number };
+}
+
+/** A container's resources as KFP writes them. */
+export interface KfpResources {
+  readonly resourceCpuLimit?: string;
+  readonly resourceMemoryLimit?: string;
+  readonly accelerator?: { readonly resourceType: string; readonly resourceCount: string };
+}
+
+type Json = Record<string, unknown>;
+
+const ARTIFACT = (schemaTitle: string): Json => ({ artifactType: { schemaTitle, schemaVersion: '0.0.1' } });
+/** KFP's placeholders (launcher_v2 replaces them as substrings). */
+const inPath = (k: string): string => `{{$.inputs.artifacts['${k}'].path}}`;
+const inUri = (k: string): string => `{{$.inputs.artifacts['${k}'].uri}}`;
+const outPath = (k: string): string => `{{$.outputs.artifacts['${k}'].path}}`;
+const inParam = (k: string): string => `{{$.inputs.parameters['${k}']}}`;
+const outParamFile = (k: string): string => `{{$.outputs.parameters['${k}'].output_file}}`;
+const JOB_NAME = '{{$.pipeline_job_name}}';
+/** Keeps the runtime as root inside the Vertex AI task: the `/gcs` FUSE mount is root's (training-image/src/contracts/README.md). */
+const TASK_ENV = [{ name: 'MLOPS_KEEP_ROOT', value: '1' }];
+
+/** The artifact type of a step output or input file. */
+function schemaOf(file: string, kindIsModel: boolean): string {
+  if (kindIsModel) return 'system.Model';
+  return /\.csv$/i.test(file) ? 'system.Dataset' : 'system.Artifact';
+}
+
+/** A KFP task name for a step name: lowercase letters, digits and hyphens. */
+export function kfpTaskName(step: string): string {
+  return step.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+}
+
+/** The plan's steps that run only when the gate passed: the register step and every step after it (by dependency). */
+export function conditionalSteps(plan: CloudPlan): Set<string> {
+  const out = new Set<string>();
+  if (!plan.gate || !plan.register) return out;
+  out.add(plan.register.step);
+  for (const s of plan.steps) if (s.after.some((a) => out.has(a))) out.add(s.name);
+  return out;
+}
+
+/** Problems that make a plan impossible to compile for Vertex AI (task name clashes), as messages. */
+export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions, 'upload' | 'deploy'>): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  const reserved = new Set<string>([CONDITION_TASK, ...Object.values(EXTRA_TASKS), ...Object.keys(plan.inputs).map((i) => `importer-${kfpTaskName(i)}`)]);
+  for (const s of plan.steps) {
+    const t = kfpTaskName(s.name);
+    if (seen.has(t))
+      problems.push(`steps '${seen.get(t)}' and '${s.name}' both become the Vertex AI task '${t}'; rename one (task names are lowercase letters, digits and hyphens).`);
+    else if (reserved.has(t)) problems.push(`step '${s.name}' becomes the Vertex AI task '${t}', a name the compiled pipeline uses itself; rename the step.`);
+    seen.set(t, s.name);
+  }
+  const inputNames = new Map<string, string>();
+  for (const i of Object.keys(plan.inputs)) {
+    const t = kfpTaskName(i);
+    if (inputNames.has(t)) problems.push(`inputs '${inputNames.get(t)}' and '${i}' both become the Vertex AI parameter '${t}'; rename one.`);
+    inputNames.set(t, i);
+  }
+  if (options.upload && plan.register && plan.register.model.from === 'registry')
+    problems.push(
+      `step '${plan.register.step}' registers ${plan.register.model.uri}; on Vertex AI the register step's model must be another step's output (the folder uploaded to the Model Registry).`,
+    );
+  return problems;
+}
+
+/** One DAG (the root or the condition's) being built. */
+class Dag {
+  readonly tasks: Record<string, Json> = {};
+  /** Channel inputs of a sub-DAG: channel name → how the parent passes it. */
+  readonly channels: Record<string, { kind: 'artifact' | 'parameter'; producer: string; key: string; schema?: string }> = {};
+  constructor(
+    readonly members: ReadonlySet<string>,
+    readonly parentDag?: Dag,
+  ) {}
+
+  /** The task input spec of an artifact produced by task `producer` (output `key`). */
+  artifactFrom(producer: string, key: string, schema: string): Json {
+    if (!this.parentDag || this.members.has(producer)) return { taskOutputArtifact: { producerTask: producer, outputArtifactKey: key } };
+    const channel = `pipelinechannel--${producer}-${key}`;
+    this.channels[channel] = { kind: 'artifact', producer, key, schema };
+    return { componentInputArtifact: channel };
+  }
+
+  parameterFrom(producer: string, key: string): Json {
+    if (!this.parentDag || this.members.has(producer)) return { taskOutputParameter: { producerTask: producer, outputParameterKey: key } };
+    const channel = `pipelinechannel--${producer}-${key}`;
+    this.channels[channel] = { kind: 'parameter', producer, key };
+    return { componentInputParameter: channel };
+  }
+
+  /** Dependencies inside this DAG (others become the condition task's). */
+  localDeps(producers: Iterable<string>): string[] {
+    return [...new Set(producers)].filter((p) => !this.parentDag || this.members.has(p)).sort();
+  }
+}
+
+/** The compiled spec and what the construct needs from the compile. */
+export interface CompiledKfp {
+  readonly spec: Json;
+  /** Task name of each plan step. */
+  readonly tasks: Readonly<Record<string, string>>;
+}
+
+/**
+ * Compiles `loaded`'s plan (see the module comment). Throws a plain Error
+ * for a plan {@link kfpPlanProblems} refuses (the construct reports those
+ * as config errors first).
+ */
+export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): CompiledKfp {
+  const plan = loaded.plan;
+  const problems = kfpPlanProblems(plan, o);
+  if (problems.length) throw new Error(problems.join(' '));
+  const gcs = (key: string): string => `/gcs/${o.bucket}/${key.replace(/^\/+/, '')}`;
+  const registry = gcs(o.registryPrefix).replace(/\/+$/, '');
+  const components: Record<string, Json> = {};
+  const executors: Record<string, Json> = {};
+  const cond = conditionalSteps(plan);
+  const stepOf = new Map(plan.steps.map((s) => [s.name, s]));
+  const taskOf = (step: string): string => kfpTaskName(step);
+  const condMembers = new Set<string>([...cond].map(taskOf));
+  const hasCondition = cond.size > 0;
+  const promote = hasCondition || plan.register ? o.upload : undefined;
+  if (promote && hasCondition) condMembers.add(EXTRA_TASKS.guard);
+  if (promote) condMembers.add(EXTRA_TASKS.upload);
+  if (promote && o.deploy) condMembers.add(EXTRA_TASKS.deploy);
+  if (promote && o.batch) condMembers.add(EXTRA_TASKS.batch);
+  const root = new Dag(new Set());
+  const sub = hasCondition ? new Dag(condMembers, root) : undefined;
+  const dagOf = (task: string): Dag => (sub && condMembers.has(task) ? sub : root);
+  const container = (args: string[], extra: Json = {}): Json => ({
+    image: o.image,
+    ...extra,
+    args,
+    env: TASK_ENV,
+    ...(o.resources && Object.keys(o.resources).length ? { resources: o.resources } : {}),
+  });
+  const promoteConfig = {
+    api: o.endpoints?.api ?? `https://${o.region}-aiplatform.googleapis.com/v1`,
+    metadata: o.endpoints?.metadata ?? 'http://metadata.google.internal',
+    project: o.project,
+    region: o.region,
+    serviceAccount: o.serviceAccount,
+    pipelineLabel: o.pipelineLabel,
+    image: o.image,
+    pollMs: o.endpoints?.pollMs ?? 15000,
+    timeoutMinutes: o.operationTimeoutMinutes ?? 90,
+    ...VERTEX_SERVING,
+  };
+
+  // Pipeline inputs: a root parameter with the gs:// URI, imported as an artifact.
+  const rootParams: Record<string, Json> = {};
+  const importerOf: Record<string, { task: string; schema: string }> = {};
+  for (const input of Object.keys(plan.inputs)) {
+    const key = o.inputs[input];
+    if (key === undefined) throw new Error(`compilePipelineSpec: no artifact-store key for the pipeline input '${input}'.`);
+    const param = kfpTaskName(input);
+    const task = `importer-${param}`;
+    const schema = schemaOf(key, false);
+    rootParams[param] = { parameterType: 'STRING', defaultValue: `gs://${o.bucket}/${key}`, isOptional: true };
+    components[`comp-${task}`] = {
+      executorLabel: `exec-${task}`,
+      inputDefinitions: { parameters: { uri: { parameterType: 'STRING' } } },
+      outputDefinitions: { artifacts: { artifact: ARTIFACT(schema) } },
+    };
+    executors[`exec-${task}`] = { importer: { artifactUri: { runtimeParameter: 'uri' }, typeSchema: { schemaTitle: schema, schemaVersion: '0.0.1' } } };
+    root.tasks[task] = {
+      taskInfo: { name: task },
+      componentRef: { name: `comp-${task}` },
+      cachingOptions: {},
+      inputs: { parameters: { uri: { componentInputParameter: param } } },
+    };
+    importerOf[input] = { task, schema };
+  }
+
+  /** The producer task, output key, schema and file name of a plan source (inputs and step outputs). */
+  const producerOf = (src: PlanSource): { task: string; key: string; schema: string; file?: string } | undefined => {
+    if (src.from === 'input') return { task: importerOf[src.input]!.task, key: 'artifact', schema: importerOf[src.input]!.schema };
+    if (src.from === 'step') {
+      const producer = stepOf.get(src.step)!;
+      const file = producer.outputs[src.output]!;
+      return { task: taskOf(src.step), key: src.output, schema: schemaOf(file, isModelOutput(producer, src.output)), file };
+    }
+    return undefined;
+  };
+
+  for (const step of plan.steps) {
+    const task = taskOf(step.name);
+    const dag = dagOf(task);
+    const artifactDefs: Record<string, Json> = {};
+    const taskArtifacts: Record<string, Json> = {};
+    const producers: string[] = [];
+    const bound: Record<string, string | string[]> = {};
+    for (const [name, source] of Object.entries(step.inputs)) {
+      const list = Array.isArray(source) ? (source as PlanSource[]) : [source as PlanSource];
+      const paths = list.map((src, i) => {
+        const p = producerOf(src);
+        if (!p) return ''; // a models:/ URI: stepArguments passes it as is
+        const key = Array.isArray(source) ? `${name}-${i}` : name;
+        artifactDefs[key] = ARTIFACT(p.schema);
+        taskArtifacts[key] = dag.artifactFrom(p.task, p.key, p.schema);
+        producers.push(p.task);
+        return p.file ? `${inPath(key)}/${p.file}` : inPath(key);
+      });
+      bound[name] = Array.isArray(source) ? paths : paths[0]!;
+    }
+    const isGate = step.name === plan.gate;
+    // The gate's `passed` is a value file, the JSON literal true or false: the KFP output parameter the condition reads.
+    const isParameter = (k: string): boolean => isGate && k === GATE_PASSED;
+    const artifactOutputs = Object.entries(step.outputs).filter(([k]) => !isParameter(k));
+    const args = loaded.stepArguments(step, {
+      inputs: bound,
+      outputs: Object.fromEntries(artifactOutputs.map(([k]) => [k, outPath(k)])),
+      ...(isGate ? { outputFiles: { [GATE_PASSED]: outParamFile(GATE_PASSED) } } : {}),
+      ...(step.readsRegistry || step.writesRegistry ? { registry } : {}),
+    });
+    const outputArtifacts = Object.fromEntries(artifactOutputs.map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))]));
+    components[`comp-${task}`] = {
+      executorLabel: `exec-${task}`,
+      ...(Object.keys(artifactDefs).length ? { inputDefinitions: { artifacts: artifactDefs } } : {}),
+      outputDefinitions: { artifacts: outputArtifacts, ...(isGate ? { parameters: { [GATE_PASSED]: { parameterType: 'STRING' } } } : {}) },
+    };
+    executors[`exec-${task}`] = {
+      container: container(args),
+    };
+    const deps = [...producers, ...step.after.map(taskOf)];
+    const local = dag.localDeps(deps);
+    dag.tasks[task] = {
+      taskInfo: { name: step.name },
+      componentRef: { name: `comp-${task}` },
+      ...(local.length ? { dependentTasks: local } : {}),
+      // No step caching: a scheduled run must see new data behind the same URI, and gate/register change the registry.
+      cachingOptions: {},
+      ...(Object.keys(taskArtifacts).length ? { inputs: { artifacts: taskArtifacts } } : {}),
+    };
+  }
+
+  // The promotion: guard, Model Registry upload, endpoint deploy, batch scoring.
+  if (promote) {
+    const dag = sub ?? root;
+    const reg = plan.register!;
+    const registerTask = taskOf(reg.step);
+    const afterRegister = [registerTask];
+    const promoteCommand = { command: ['node', '-e', PROMOTE_SCRIPT] };
+    if (sub) {
+      components[`comp-${EXTRA_TASKS.guard}`] = { executorLabel: `exec-${EXTRA_TASKS.guard}` };
+      executors[`exec-${EXTRA_TASKS.guard}`] = { container: container(['guard', JSON.stringify(promoteConfig), JOB_NAME], promoteCommand) };
+      sub.tasks[EXTRA_TASKS.guard] = { taskInfo: { name: EXTRA_TASKS.guard }, componentRef: { name: `comp-${EXTRA_TASKS.guard}` }, cachingOptions: {} };
+      // Nothing in the branch starts before the guard.
+      for (const [name, t] of Object.entries(sub.tasks)) {
+        if (name === EXTRA_TASKS.guard) continue;
+        t.dependentTasks = [...new Set([...((t.dependentTasks as string[] | undefined) ?? []), EXTRA_TASKS.guard])].sort();
+      }
+    }
+    const model = producerOf(reg.model)!;
+    const modelArtifact = (d: Dag): Json => ({ model: d.artifactFrom(model.task, model.key, model.schema) });
+    const modelDir = model.file ? `${inUri('model')}/${model.file}` : inUri('model');
+    const uploadConfig = { ...promoteConfig, ...o.upload! };
+    components[`comp-${EXTRA_TASKS.upload}`] = {
+      executorLabel: `exec-${EXTRA_TASKS.upload}`,
+      inputDefinitions: { artifacts: { model: ARTIFACT(model.schema) } },
+      outputDefinitions: { parameters: { model_version: { parameterType: 'STRING' } } },
+    };
+    executors[`exec-${EXTRA_TASKS.upload}`] = {
+      container: container(['upload', JSON.stringify(uploadConfig), modelDir, JOB_NAME, outParamFile('model_version')], promoteCommand),
+    };
+    dag.tasks[EXTRA_TASKS.upload] = {
+      taskInfo: { name: EXTRA_TASKS.upload },
+      componentRef: { name: `comp-${EXTRA_TASKS.upload}` },
+      dependentTasks: dag.localDeps([...afterRegister, model.task, ...(sub ? [EXTRA_TASKS.guard] : [])]),
+      cachingOptions: {},
+      inputs: { artifacts: modelArtifact(dag) },
+    };
+    let last = EXTRA_TASKS.upload as string;
+    if (o.deploy) {
+      const deployConfig = { ...promoteConfig, model: o.upload!.model, ...o.deploy };
+      components[`comp-${EXTRA_TASKS.deploy}`] = {
+        executorLabel: `exec-${EXTRA_TASKS.deploy}`,
+        inputDefinitions: { parameters: { model_version: { parameterType: 'STRING' } } },
+      };
+      executors[`exec-${EXTRA_TASKS.deploy}`] = { container: container(['deploy', JSON.stringify(deployConfig), inParam('model_version'), JOB_NAME], promoteCommand) };
+      dag.tasks[EXTRA_TASKS.deploy] = {
+        taskInfo: { name: EXTRA_TASKS.deploy },
+        componentRef: { name: `comp-${EXTRA_TASKS.deploy}` },
+        dependentTasks: [EXTRA_TASKS.upload],
+        cachingOptions: {},
+        inputs: { parameters: { model_version: { taskOutputParameter: { producerTask: EXTRA_TASKS.upload, outputParameterKey: 'model_version' } } } },
+      };
+      last = EXTRA_TASKS.deploy;
+    }
+    if (o.batch) {
+      const args = loaded.batchArguments({
+        model: model.file ? `${inPath('model')}/${model.file}` : inPath('model'),
+        data: gcs(o.batch.input),
+        predictions: gcs(o.batch.output).replace(/\/+$/, ''),
+      });
+      components[`comp-${EXTRA_TASKS.batch}`] = { executorLabel: `exec-${EXTRA_TASKS.batch}`, inputDefinitions: { artifacts: { model: ARTIFACT(model.schema) } } };
+      executors[`exec-${EXTRA_TASKS.batch}`] = { container: container(args) };
+      dag.tasks[EXTRA_TASKS.batch] = {
+        taskInfo: { name: EXTRA_TASKS.batch },
+        componentRef: { name: `comp-${EXTRA_TASKS.batch}` },
+        dependentTasks: dag.localDeps([last, model.task]),
+        cachingOptions: {},
+        inputs: { artifacts: modelArtifact(dag) },
+      };
+    }
+  }
+
+  // The condition: a sub-DAG task on the gate's `passed`, fed the root outputs its tasks read.
+  if (sub) {
+    const gateTask = taskOf(plan.gate!);
+    const passed = sub.parentDag!.parameterFrom(gateTask, GATE_PASSED);
+    const channel = `pipelinechannel--${gateTask}-${GATE_PASSED}`;
+    const artifactChannels = Object.entries(sub.channels).filter(([, c]) => c.kind === 'artifact');
+    const external = new Set<string>([gateTask, ...artifactChannels.map(([, c]) => c.producer)]);
+    for (const s of cond) for (const a of stepOf.get(s)!.after) if (!cond.has(a)) external.add(taskOf(a));
+    components[`comp-${CONDITION_TASK}`] = {
+      dag: { tasks: sub.tasks },
+      inputDefinitions: {
+        ...(artifactChannels.length ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, ARTIFACT(c.schema!)])) } : {}),
+        parameters: { [channel]: { parameterType: 'STRING' } },
+      },
+    };
+    root.tasks[CONDITION_TASK] = {
+      taskInfo: { name: CONDITION_TASK },
+      componentRef: { name: `comp-${CONDITION_TASK}` },
+      dependentTasks: [...external].sort(),
+      inputs: {
+        ...(artifactChannels.length
+          ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, { taskOutputArtifact: { producerTask: c.producer, outputArtifactKey: c.key } }])) }
+          : {}),
+        parameters: { [channel]: passed },
+      },
+      triggerPolicy: { condition: `inputs.parameter_values['${channel}'] == 'true'` },
+    };
+  }
+
+  const spec: Json = {
+    pipelineInfo: { name: kfpTaskName(plan.pipeline), ...(plan.description ? { description: plan.description.slice(0, 2000) } : {}) },
+    schemaVersion: KFP_SCHEMA_VERSION,
+    sdkVersion: KFP_SDK_VERSION,
+    root: { dag: { tasks: root.tasks }, ...(Object.keys(rootParams).length ? { inputDefinitions: { parameters: rootParams } } : {}) },
+    components: sortKeys(components),
+    deploymentSpec: { executors: sortKeys(executors) },
+  };
+  return { spec, tasks: Object.fromEntries(plan.steps.map((s) => [s.name, taskOf(s.name)])) };
+}
+
+/** True when a step's output is a model folder (`train`/`forecast`/`select` `model`). */
+function isModelOutput(step: PlanStep, output: string): boolean {
+  return output === 'model' && ['train', 'forecast', 'select'].includes(step.uses);
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Machine type → KFP container resources (vCPUs and memory of the standard families; accelerators as given). */
+export function kfpResourcesOf(machineType: string, accelerator?: { type: string; count: number }): KfpResources {
+  const m = /^([a-z0-9]+)-(standard|highmem|highcpu)-(\d+)$/.exec(machineType);
+  const perCpu: Record<string, number> = { standard: 4, highmem: 8, highcpu: 1 };
+  const family = m?.[1];
+  const kind = m?.[2];
+  const cpus = m ? Number(m[3]) : undefined;
+  const gbPerCpu = kind ? (family === 'n1' ? { standard: 3.75, highmem: 6.5, highcpu: 0.9 }[kind]! : perCpu[kind]!) : undefined;
+  return {
+    ...(cpus ? { resourceCpuLimit: String(cpus) } : {}),
+    ...(cpus && gbPerCpu ? { resourceMemoryLimit: `${Math.floor(cpus * gbPerCpu)}G` } : {}),
+    ...(accelerator ? { accelerator: { resourceType: accelerator.type, resourceCount: String(accelerator.count) } } : {}),
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * The small program the compiled Vertex AI pipeline runs in the runtime image
+ * besides `mlops pipeline step` (its Node, nothing downloaded): the promotion
+ * steps (a guard against overlapping runs, the Model Registry upload, the
+ * endpoint rollout) that call the Vertex AI REST API with the task's own
+ * service-account token from the metadata server. `test/gcp-pipeline.test.ts`
+ * runs it against a loopback server. (The gate's `passed` output parameter is
+ * written by the gate step itself: its `passed` output.)
+ */
+
+/** The runtime image's entrypoint (training-image/Dockerfile `ENTRYPOINT`). */
+export const RUNTIME_ENTRYPOINT = '/opt/mlops/docker/entrypoint.js';
+
+/**
+ * `node -e <this> <mode> <config json> <args…>`, the promotion of a run:
+ * - `guard <job id>`: fails when an older run of the same pipeline (label
+ *   `mlops_pipeline`) is still queued or running, so that of two overlapping
+ *   runs only the older one registers and deploys;
+ * - `upload <model dir gs:// URI> <job id> <output parameter file>`: uploads
+ *   the model folder as a new version of the release's Vertex AI model (made
+ *   the `default` version), served by the runtime image; writes
+ *   `<model>@<version id>` to the output parameter;
+ * - `deploy <model>@<version> <job id>`: deploys that version to the endpoint
+ *   with all of the traffic once it is ready (Vertex AI switches only when
+ *   the new deployment is healthy; a failed deployment leaves the endpoint as
+ *   it was), then undeploys the release's earlier deployed models.
+ * The config carries the API base URL and the metadata server URL, so the
+ * same code runs against loopback servers in the tests.
+ */
+export const PROMOTE_SCRIPT = String.raw`'use strict';
+const fs = require('fs');
+const path = require('path');
+const [mode, configText, ...args] = process.argv.slice(1);
+const cfg = JSON.parse(configText);
+const ACTIVE = ['PIPELINE_STATE_QUEUED', 'PIPELINE_STATE_PENDING', 'PIPELINE_STATE_RUNNING', 'PIPELINE_STATE_CANCELLING', 'PIPELINE_STATE_PAUSED'];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (m) => console.error('promote: ' + m);
+const label = (s) => String(s).toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+let token;
+async function auth() {
+  if (token) return token;
+  const res = await fetch(cfg.metadata + '/computeMetadata/v1/instance/service-accounts/default/token', { headers: { 'Metadata-Flavor': 'Google' } });
+  if (!res.ok) throw new Error('metadata server token: HTTP ' + res.status);
+  token = (await res.json()).access_token;
+  return token;
+}
+async function call(method, url, body) {
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: 'Bearer ' + (await auth()), 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(method + ' ' + url + ': HTTP ' + res.status + ' ' + text.slice(0, 2000));
+  return text ? JSON.parse(text) : {};
+}
+async function wait(what, op) {
+  const deadline = Date.now() + cfg.timeoutMinutes * 60000;
+  while (!op.done) {
+    if (Date.now() > deadline) throw new Error(what + ': operation ' + op.name + ' did not finish in ' + cfg.timeoutMinutes + ' minutes');
+    await sleep(cfg.pollMs);
+    op = await call('GET', cfg.api + '/' + op.name);
+  }
+  if (op.error) throw new Error(what + ' failed: ' + JSON.stringify(op.error));
+  return op.response || {};
+}
+const parent = 'projects/' + cfg.project + '/locations/' + cfg.region;
+async function guard(jobId) {
+  const jobs = [];
+  let page = '';
+  do {
+    const q = 'filter=' + encodeURIComponent('labels.mlops_pipeline="' + cfg.pipelineLabel + '"') + '&pageSize=100' + (page ? '&pageToken=' + encodeURIComponent(page) : '');
+    const r = await call('GET', cfg.api + '/' + parent + '/pipelineJobs?' + q);
+    jobs.push(...(r.pipelineJobs || []));
+    page = r.nextPageToken || '';
+  } while (page);
+  const me = jobs.find((j) => j.name.endsWith('/pipelineJobs/' + jobId));
+  if (!me) throw new Error('this run (' + jobId + ') is not among the pipeline jobs labelled mlops_pipeline=' + cfg.pipelineLabel);
+  const t = (j) => Date.parse(j.createTime);
+  const older = jobs.filter((j) => j.name !== me.name && ACTIVE.includes(j.state) && (t(j) < t(me) || (t(j) === t(me) && j.name < me.name)));
+  if (older.length) {
+    log('an older run is still active: ' + older.map((j) => j.name + ' (' + j.state + ')').join(', ') + '; this run registers and deploys nothing. Start it again when that run has finished.');
+    process.exit(1);
+  }
+  log('no older run is active; this run may register and deploy');
+}
+async function upload(modelDir, jobId, outFile) {
+  const exists = await fetch(cfg.api + '/' + cfg.model, { headers: { Authorization: 'Bearer ' + (await auth()) } });
+  if (!exists.ok && exists.status !== 404) throw new Error('GET ' + cfg.model + ': HTTP ' + exists.status + ' ' + (await exists.text()).slice(0, 2000));
+  const body = {
+    ...(exists.ok ? { parentModel: cfg.model } : { modelId: cfg.model.split('/').pop() }),
+    serviceAccount: cfg.serviceAccount,
+    model: {
+      displayName: cfg.displayName,
+      description: cfg.description,
+      versionAliases: ['default'],
+      versionDescription: 'Trained by Vertex AI pipeline job ' + jobId + ' (pipeline ' + cfg.pipelineLabel + ').',
+      labels: Object.assign({}, cfg.labels, { mlops_pipeline_job: label(jobId) }),
+      artifactUri: modelDir,
+      containerSpec: {
+        imageUri: cfg.image,
+        args: ['serve'],
+        env: [{ name: 'MLOPS_MODEL_NAME', value: cfg.modelName }, { name: 'MLOPS_MODEL_VERSION', value: label(jobId) }],
+        ports: [{ containerPort: cfg.port }],
+        predictRoute: cfg.predictRoute,
+        healthRoute: cfg.healthRoute,
+      },
+      encryptionSpec: { kmsKeyName: cfg.kmsKeyName },
+    },
+  };
+  log('upload ' + modelDir + ' as a new version of ' + cfg.model);
+  const op = await call('POST', cfg.api + '/' + parent + '/models:upload', body);
+  const res = await wait('upload of ' + modelDir, op);
+  const ref = (res.model || cfg.model) + '@' + res.modelVersionId;
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, ref);
+  log('registered ' + ref);
+}
+async function deploy(ref, jobId) {
+  const before = await call('GET', cfg.api + '/' + cfg.endpoint);
+  const modelId = (m) => (/\/models\/([^/@]+)/.exec(m || '') || [])[1];
+  const mine = modelId(cfg.model);
+  const machineSpec = Object.assign({ machineType: cfg.machineType }, cfg.accelerator ? { acceleratorType: cfg.accelerator.type, acceleratorCount: cfg.accelerator.count } : {});
+  log('deploy ' + ref + ' to ' + cfg.endpoint + ' (' + cfg.machineType + ', ' + cfg.minReplicas + '-' + cfg.maxReplicas + ' replicas, all traffic when ready)');
+  const op = await call('POST', cfg.api + '/' + cfg.endpoint + ':deployModel', {
+    deployedModel: {
+      model: ref,
+      displayName: (cfg.endpointName + '-' + label(jobId)).slice(0, 128),
+      serviceAccount: cfg.serviceAccount,
+      dedicatedResources: { machineSpec, minReplicaCount: cfg.minReplicas, maxReplicaCount: cfg.maxReplicas },
+    },
+    trafficSplit: { 0: 100 },
+  });
+  const res = await wait('deployment of ' + ref, op);
+  const id = res.deployedModel && res.deployedModel.id;
+  log('deployed model ' + id + ' serves all traffic');
+  for (const d of before.deployedModels || []) {
+    if (d.id === id || modelId(d.model) !== mine) continue;
+    log('undeploy the earlier deployed model ' + d.id + ' (' + (d.displayName || '') + ')');
+    await wait('undeploy of ' + d.id, await call('POST', cfg.api + '/' + cfg.endpoint + ':undeployModel', { deployedModelId: d.id }));
+  }
+}
+const run = { guard, upload, deploy }[mode];
+if (!run) {
+  console.error('promote: unknown mode ' + JSON.stringify(mode) + ' (guard, upload, deploy)');
+  process.exit(2);
+}
+run(...args).catch((e) => {
+  console.error('promote: ' + (e && e.message ? e.message : String(e)));
+  process.exit(1);
+});
+`;

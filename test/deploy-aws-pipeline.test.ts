@@ -1,0 +1,347 @@
+/**
+ * Issue 16 on AWS: the SageMaker pipeline, its roles, schedules, deploy
+ * action and batch scoring, synthesized from a config; the definition checked
+ * against the published SageMaker pipeline definition JSON schema plus the
+ * overlay documented in test/fixtures/sagemaker/SOURCE.md.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv from 'ajv';
+import { Testing } from 'cdktf';
+import { parseConfig } from '../lib/config/load';
+import { compileDefinition, RUNTIME_ENTRYPOINT, stableJson } from '../lib/deploy/aws/pipeline-definition';
+import { MlPlatformStack } from '../lib/stack';
+import { resourcesOf, validConfig } from './util';
+
+const ROOT = path.resolve(__dirname, '..');
+const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:${'ab'.repeat(32)}`;
+
+function synth(patch: (raw: any) => void = () => undefined): { stack: MlPlatformStack; json: any } {
+  const raw = validConfig('aws');
+  raw.deployment = {
+    model: 'bike-demand',
+    image: { uri: IMAGE },
+    training: { data: 'datasets/x.csv' },
+    pipeline: { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike/hour.csv' }, params: { trials: 4 }, skip: ['score'] },
+    schedule: { cron: '0 3 * * 1-5', timeZone: 'Europe/Berlin' },
+    batch: { input: 'batch/bike/', schedule: { cron: '30 6 * * *' } },
+  };
+  patch(raw);
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    const stack = new MlPlatformStack(Testing.app(), 'ct-aws', { config: parseConfig(raw) });
+    return { stack, json: JSON.parse(Testing.synth(stack)) };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+const byName = (json: any, type: string, name: string): any => resourcesOf(json, type).find((r) => r.name === name || r.pipeline_name === name);
+const policyOf = (json: any, roleName: string): any => {
+  const role = Object.entries(json.resource.aws_iam_role).find(([, r]: any) => r.name === roleName)!;
+  const policy = resourcesOf(json, 'aws_iam_role_policy').find((p) => p.role === `\${aws_iam_role.${role[0]}.name}`)!;
+  return { trust: JSON.parse((role[1] as any).assume_role_policy), policy: JSON.parse(policy.policy) };
+};
+
+/** The published schema with the overlay (each entry: test/fixtures/sagemaker/SOURCE.md). */
+function schemaWithOverlay(): object {
+  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'sagemaker', 'sagemaker-pipeline-definition.schema.json'), 'utf8'));
+  const d = schema.definitions;
+  delete schema.$schema;
+  delete schema.$id;
+  d.JoinFunction = {
+    type: 'object',
+    properties: {
+      'Std:Join': {
+        type: 'object',
+        properties: { On: { type: 'string' }, Values: { type: 'array', items: { $ref: '#/definitions/StringArgumentValue' } } },
+        required: ['Values'],
+        additionalProperties: false,
+      },
+    },
+    required: ['Std:Join'],
+    additionalProperties: false,
+  };
+  d.JsonGetFunction = {
+    type: 'object',
+    properties: {
+      'Std:JsonGet': {
+        type: 'object',
+        properties: { PropertyFile: { $ref: '#/definitions/GetFunction' }, Path: { type: 'string' } },
+        required: ['PropertyFile', 'Path'],
+        additionalProperties: false,
+      },
+    },
+    required: ['Std:JsonGet'],
+    additionalProperties: false,
+  };
+  d.StringArgumentValue = { oneOf: [{ type: 'string' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JoinFunction' }] };
+  d.BinaryCondition.properties.LeftValue.anyOf.push({ $ref: '#/definitions/JsonGetFunction' });
+  d.ProcessingStep.properties.PropertyFiles = {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { PropertyFileName: { type: 'string' }, OutputName: { type: 'string' }, FilePath: { type: 'string' } },
+      required: ['PropertyFileName', 'OutputName', 'FilePath'],
+      additionalProperties: false,
+    },
+  };
+  const reg = d.RegisterModelStep.properties.Arguments.properties;
+  reg.ModelApprovalStatus = { enum: ['Approved', 'Rejected', 'PendingManualApproval'] };
+  reg.CustomerMetadataProperties = { type: 'object', additionalProperties: { type: 'string' } };
+  const container = reg.InferenceSpecification.properties.Containers.items.properties;
+  container.Environment = { type: 'object', additionalProperties: { $ref: '#/definitions/StringArgumentValue' } };
+  container.ModelDataSource = {
+    type: 'object',
+    properties: {
+      S3DataSource: {
+        type: 'object',
+        properties: { S3Uri: { $ref: '#/definitions/StringArgumentValue' }, S3DataType: { enum: ['S3Prefix', 'S3Object'] }, CompressionType: { enum: ['None', 'Gzip'] } },
+        required: ['S3Uri', 'S3DataType', 'CompressionType'],
+        additionalProperties: false,
+      },
+    },
+    required: ['S3DataSource'],
+    additionalProperties: false,
+  };
+  return schema;
+}
+
+describe('AWS continuous training', () => {
+  const { stack, json } = synth();
+  const pipeline = byName(json, 'aws_sagemaker_pipeline', 'contoso-mlops-dev-bike-demand');
+  const definition = JSON.parse(pipeline.pipeline_definition);
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schemaWithOverlay());
+
+  test('the definitions pass the published schema with the overlay', () => {
+    const batch = byName(json, 'aws_sagemaker_pipeline', 'contoso-mlops-dev-bike-demand-batch');
+    for (const d of [definition, JSON.parse(batch.pipeline_definition)]) {
+      const ok = validate(d);
+      expect(validate.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+    }
+  });
+
+  test('the schema check can fail: the stale schema alone rejects the gate, and a broken step is caught', () => {
+    const stale = new Ajv({ strict: false }).compile(
+      (() => {
+        const s = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'sagemaker', 'sagemaker-pipeline-definition.schema.json'), 'utf8'));
+        delete s.$schema;
+        delete s.$id;
+        return s;
+      })(),
+    );
+    expect(stale(definition)).toBe(false);
+    const broken = JSON.parse(pipeline.pipeline_definition);
+    broken.Steps[0].Arguments.ProcessingResources.ClusterConfig.InstanceCount = 'one';
+    expect(validate(broken)).toBe(false);
+  });
+
+  test('the resource: names, display name, role, canonical JSON', () => {
+    expect(pipeline.pipeline_name).toMatch(/^[0-9A-Za-z]([0-9A-Za-z-])*$/);
+    expect(pipeline.pipeline_display_name).toBe(pipeline.pipeline_name);
+    expect(pipeline.role_arn).toMatch(/aws_iam_role\.Pipeline_PipelineRole/);
+    expect(pipeline.pipeline_definition).toBe(stableJson(definition));
+    expect(definition.Version).toBe('2020-12-01');
+    // Same input, same string: a second synth gives the identical definition.
+    expect(byName(synth().json, 'aws_sagemaker_pipeline', 'contoso-mlops-dev-bike-demand').pipeline_definition).toBe(pipeline.pipeline_definition);
+  });
+
+  test('every step runs the runtime image by digest through its entrypoint, as root, isolated, with the platform key', () => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'training-image', 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`ENTRYPOINT ${JSON.stringify([...RUNTIME_ENTRYPOINT]).replace(/,/g, ', ')}`);
+    const all = [...definition.Steps.filter((s: any) => s.Type === 'Processing'), ...definition.Steps.find((s: any) => s.Type === 'Condition').Arguments.IfSteps];
+    for (const s of all.filter((x: any) => x.Type === 'Processing')) {
+      const a = s.Arguments;
+      expect(a.AppSpecification.ImageUri).toBe(IMAGE);
+      expect(a.Environment).toEqual({ MLOPS_KEEP_ROOT: '1' });
+      expect(a.NetworkConfig.EnableNetworkIsolation).toBe(true);
+      expect(a.ProcessingOutputConfig.KmsKeyId).toMatch(/aws_kms_key/);
+      expect(a.RoleArn).toMatch(/aws_iam_role\.Platform_Identity/);
+      expect(a.StoppingCondition.MaxRuntimeInSeconds).toBe(120 * 60);
+    }
+  });
+
+  test('inputs: pipeline inputs from the store, earlier outputs by Get, the registry folder for gate and register', () => {
+    const steps = Object.fromEntries(definition.Steps.map((s: any) => [s.Name, s]));
+    const split = steps.split.Arguments;
+    expect(split.ProcessingInputs[0].S3Input.S3Uri).toMatch(/^s3:\/\/\$\{aws_s3_bucket\.[^}]+\.bucket\}\/datasets\/bike\/hour\.csv$/);
+    expect(JSON.parse(split.AppSpecification.ContainerArguments[split.AppSpecification.ContainerArguments.indexOf('--inputs') + 1])).toEqual({
+      data: '/opt/ml/processing/input/data/hour.csv',
+    });
+    const out = split.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri['Std:Join'];
+    expect(out.Values.slice(1)).toEqual([{ Get: 'Execution.PipelineExecutionId' }, 'split', 'train']);
+    expect(out.Values[0]).toMatch(/\/pipelines\/demand-forecast\/runs$/);
+    const gate = steps.gate;
+    expect(gate.PropertyFiles).toEqual([{ FilePath: 'decision.json', OutputName: 'decision', PropertyFileName: 'Decision' }]);
+    expect(gate.Arguments.ProcessingInputs.map((i: any) => i.S3Input.S3Uri)).toContainEqual(expect.stringMatching(/\/pipelines\/demand-forecast\/registry\/$/));
+    const register = steps['mlops-gate-passed'].Arguments.IfSteps.find((s: any) => s.Name === 'register').Arguments;
+    expect(register.ProcessingOutputConfig.Outputs.find((o: any) => o.OutputName === 'mlops-registry').S3Output).toEqual({
+      LocalPath: '/opt/ml/processing/mlops-root/registry',
+      S3UploadMode: 'EndOfJob',
+      S3Uri: expect.stringMatching(/\/pipelines\/demand-forecast\/registry\/$/),
+    });
+    expect(register.ProcessingInputs.find((i: any) => i.InputName === 'mlops-registry').S3Input.LocalPath).toBe('/opt/ml/processing/mlops-registry-in');
+  });
+
+  test('the gate: only a passed decision registers, deploys and scores; a rejection runs nothing more', () => {
+    const cond = definition.Steps.find((s: any) => s.Type === 'Condition');
+    expect(cond.Arguments.Conditions).toEqual([
+      { LeftValue: { 'Std:JsonGet': { Path: 'passed', PropertyFile: { Get: 'Steps.gate.PropertyFiles.Decision' } } }, RightValue: true, Type: 'Equals' },
+    ]);
+    expect(cond.Arguments.IfSteps.map((s: any) => s.Name)).toEqual(['register', 'report', 'mlops-register-model', 'mlops-batch-scoring']);
+    expect(cond.Arguments.ElseSteps).toEqual([]);
+    const top = definition.Steps.map((s: any) => s.Name);
+    expect(top).not.toContain('register');
+    const model = cond.Arguments.IfSteps.find((s: any) => s.Type === 'RegisterModel').Arguments;
+    expect(model.ModelApprovalStatus).toBe('Approved');
+    expect(model.CustomerMetadataProperties.mlopsPipeline).toBe('contoso-mlops-dev-bike-demand');
+    expect(model.InferenceSpecification.Containers[0].ModelDataSource.S3DataSource).toEqual({
+      CompressionType: 'None',
+      S3DataType: 'S3Prefix',
+      S3Uri: { 'Std:Join': { On: '/', Values: [{ Get: "Steps.select.ProcessingOutputConfig.Outputs['model'].S3Output.S3Uri" }, 'model', ''] } },
+    });
+    const batch = cond.Arguments.IfSteps.find((s: any) => s.Name === 'mlops-batch-scoring');
+    expect(batch.DependsOn).toEqual(['register', 'mlops-register-model']);
+    const args: string[] = batch.Arguments.AppSpecification.ContainerArguments;
+    expect(args.slice(0, 4)).toEqual(['pipeline', 'step', '--uses', 'predict']);
+    expect(JSON.parse(args[args.indexOf('--inputs') + 1]).model).toBe('models:/demand-forecast@champion');
+  });
+
+  test('the pipeline role: processing jobs, the group, PassRole of the workload role to SageMaker only', () => {
+    const { trust, policy } = policyOf(json, 'contoso-mlops-dev-bike-demand-pipeline');
+    expect(trust.Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } },
+    ]);
+    const pass = policy.Statement.find((s: any) => s.Action.includes('iam:PassRole'));
+    expect(pass.Resource).toEqual([expect.stringMatching(/aws_iam_role\.Platform_Identity.*\.arn/)]);
+    expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
+    for (const s of policy.Statement) {
+      expect(s.Resource).not.toContain('*');
+      for (const a of s.Action) expect(a).not.toMatch(/\*$/);
+    }
+  });
+
+  test('the schedules: EventBridge Scheduler, cron in its dialect, time zone, a role that may only start its pipeline', () => {
+    const train = byName(json, 'aws_scheduler_schedule', 'contoso-mlops-dev-bike-demand-train');
+    expect(train.schedule_expression).toBe('cron(0 3 ? * 2-6 *)');
+    expect(train.schedule_expression_timezone).toBe('Europe/Berlin');
+    expect(train.target.arn).toMatch(/aws_sagemaker_pipeline\.Pipeline_[0-9A-F]+\.arn/);
+    expect(train.target.retry_policy).toEqual({ maximum_retry_attempts: 0 });
+    const { trust, policy } = policyOf(json, 'contoso-mlops-dev-bike-demand-train-scheduler');
+    expect(trust.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(trust.Statement[0].Condition).toEqual({ StringEquals: { 'aws:SourceAccount': '123456789012' } });
+    expect(policy.Statement).toEqual([{ Effect: 'Allow', Action: ['sagemaker:StartPipelineExecution'], Resource: [train.target.arn] }]);
+    const batch = byName(json, 'aws_scheduler_schedule', 'contoso-mlops-dev-bike-demand-batch-schedule');
+    expect(batch.schedule_expression).toBe('cron(30 6 * * ? *)');
+    expect(batch.schedule_expression_timezone).toBe('UTC');
+    expect(batch.target.arn).toMatch(/aws_sagemaker_pipeline\.Pipeline_BatchPipeline/);
+  });
+
+  test('the deploy action: approval rule → state machine with the endpoint blue/green config retained; Terraform leaves the endpoint config to it', () => {
+    const rule = byName(json, 'aws_cloudwatch_event_rule', 'contoso-mlops-dev-bike-demand-approved');
+    expect(JSON.parse(rule.event_pattern)).toEqual({
+      source: ['aws.sagemaker'],
+      'detail-type': ['SageMaker Model Package State Change'],
+      detail: { ModelPackageGroupName: [expect.stringMatching(/aws_sagemaker_model_package_group/)], ModelApprovalStatus: ['Approved'] },
+    });
+    const machine = byName(json, 'aws_sfn_state_machine', 'contoso-mlops-dev-bike-demand-deploy');
+    const asl = JSON.parse(machine.definition);
+    expect(asl.States.UpdateEndpoint.Parameters).toEqual({ 'EndpointConfigName.$': '$.deploy.name', EndpointName: 'contoso-mlops-dev-bike-demand', RetainDeploymentConfig: true });
+    expect(asl.States.IsOurs.Choices[0].And).toContainEqual({ StringEquals: 'contoso-mlops-dev-bike-demand', Variable: '$.package.CustomerMetadataProperties.mlopsPipeline' });
+    expect(asl.States.EndpointIdle.Default).toBe('EndpointBusy');
+    // every Next names a state
+    for (const st of Object.values<any>(asl.States)) {
+      for (const next of [st.Next, st.Default, ...(st.Choices ?? []).map((c: any) => c.Next)].filter(Boolean)) expect(Object.keys(asl.States)).toContain(next);
+    }
+    const { trust, policy } = policyOf(json, 'contoso-mlops-dev-bike-demand-deploy');
+    expect(trust.Statement[0].Principal).toEqual({ Service: 'states.amazonaws.com' });
+    const deploy = policy.Statement.find((s: any) => s.Action.includes('sagemaker:UpdateEndpoint'));
+    expect(deploy.Resource).toEqual([
+      expect.stringMatching(/:endpoint\/contoso-mlops-dev-bike-demand$/),
+      expect.stringMatching(/:endpoint-config\/contoso-mlops-dev-bike-demand-p\*$/),
+      expect.stringMatching(/:model\/contoso-mlops-dev-bike-demand-p\*$/),
+    ]);
+    const endpoint = resourcesOf(json, 'aws_sagemaker_endpoint')[0];
+    expect(endpoint.lifecycle.ignore_changes).toEqual(['endpoint_config_name']);
+    expect(stack.deployment!.pipeline!.runCommand).toBe('aws sagemaker start-pipeline-execution --region eu-west-1 --pipeline-name contoso-mlops-dev-bike-demand');
+  });
+
+  test('retrainOnDrift is refused with the config path and the fix', () => {
+    expect(() => synth((raw) => (raw.deployment.retrainOnDrift = { psi: 0.2 }))).toThrow(
+      /deployment\.retrainOnDrift: retraining on drift .* not implemented for SageMaker Pipelines yet\. Fix:/,
+    );
+  });
+
+  test('a step named like a step the compiler adds is refused', () => {
+    const plan = {
+      pipeline: 'p',
+      model: 'm',
+      params: {},
+      inputs: {},
+      steps: [{ name: 'mlops-gate-passed', uses: 'validate', after: [], inputs: {}, params: {}, outputs: {}, readsRegistry: false, writesRegistry: false }],
+      skipped: [],
+    };
+    const loaded = { plan, file: 'x', stepArguments: () => [], batchArguments: () => [] } as any;
+    expect(() =>
+      compileDefinition({
+        loaded,
+        name: 'n',
+        image: IMAGE,
+        bucket: 'b',
+        inputs: {},
+        registryPrefix: 'pipelines/p/',
+        runsPrefix: 'pipelines/p/runs/',
+        roleArn: 'r',
+        kmsKeyArn: 'k',
+        volumeKey: true,
+        instanceType: 'ml.m5.large',
+        maxRuntimeSeconds: 60,
+        modelPackageGroup: 'g',
+      }),
+    ).toThrow(/reserved on SageMaker Pipelines/);
+  });
+});
+
+describe('AWS continuous training WITH alerts', () => {
+  const { json } = synth((raw) => {
+    raw.alerts = { email: ['ml-oncall@contoso.com'] };
+  });
+  const rule = byName(json, 'aws_cloudwatch_event_rule', 'contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+
+  test('a failed run of either pipeline, or a failed deploy, raises an alert on the alert topic', () => {
+    expect(rule).toBeDefined();
+    const pattern = JSON.parse(rule.event_pattern);
+    const [sagemaker, states] = pattern.$or;
+    expect(sagemaker).toMatchObject({
+      source: ['aws.sagemaker'],
+      'detail-type': ['SageMaker Model Building Pipeline Execution Status Change'],
+      detail: { currentPipelineExecutionStatus: ['Failed'] },
+    });
+    expect(sagemaker.detail.pipelineArn).toHaveLength(2);
+    expect(sagemaker.detail.pipelineArn.every((a: string) => /^\$\{aws_sagemaker_pipeline\.[^}]+\.arn\}$/.test(a))).toBe(true);
+    expect(states).toMatchObject({ source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } });
+    expect(states.detail.stateMachineArn).toEqual([expect.stringMatching(/^\$\{aws_sfn_state_machine\.[^}]+\.arn\}$/)]);
+    const targets = resourcesOf(json, 'aws_cloudwatch_event_target').filter(
+      (t) =>
+        t.rule === `\${aws_cloudwatch_event_rule.${Object.keys(json.resource.aws_cloudwatch_event_rule).find((k) => json.resource.aws_cloudwatch_event_rule[k] === rule)}.name}`,
+    );
+    expect(targets).toHaveLength(1);
+    expect(targets[0].arn).toMatch(/^\$\{aws_sns_topic\.[^}]+\.arn\}$/);
+    // The topic policy lets this rule publish (by its ARN), as it does the training-failure rule.
+    const policy = JSON.parse(resourcesOf(json, 'aws_sns_topic_policy')[0].policy);
+    const publish = policy.Statement.find((s: { Sid: string }) => s.Sid === 'TrainingFailureRulePublishes');
+    expect(publish.Condition.ArnEquals['aws:SourceArn']).toHaveLength(2);
+  });
+
+  test('without a pipeline there is no pipeline rule', () => {
+    const { json: plain } = synth((raw) => {
+      delete raw.deployment.pipeline;
+      delete raw.deployment.schedule;
+      delete raw.deployment.batch;
+      raw.alerts = { email: ['ml-oncall@contoso.com'] };
+    });
+    expect(byName(plain, 'aws_cloudwatch_event_rule', 'contoso-mlops-dev-bike-demand-alert-pipeline-failed')).toBeUndefined();
+  });
+});
