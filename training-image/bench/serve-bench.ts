@@ -14,7 +14,7 @@
  *   npm run bench:serve -w training-image [-- --duration 10 --soak 60 --connections 10 --reps 3]
  */
 import autocannon from 'autocannon';
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
@@ -24,6 +24,7 @@ import { readCsvFile } from '../src/data/csv';
 import { toFrame } from '../src/data/frame';
 import { trainModel } from '../src/models/train';
 import { findDataset } from './datasets';
+import { ServerProcess, startServer } from './server-process';
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 const BIN = path.join(ROOT, 'bin', 'mlops.js');
@@ -44,44 +45,10 @@ const CONNECTIONS = arg('connections', 10);
 /** Throughput rounds: the node servers are loaded in turn, round after round, and medians are reported (a shared machine's load changes between runs). */
 const REPS = Math.max(1, arg('reps', 3));
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
+type Server = ServerProcess;
 
 function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Server> {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} did not get ready in 120 s:\n${err}`));
-    }, 120_000);
-    child.stderr!.on('data', (c) => {
-      err += c;
-      // `mlops serve: ready on 127.0.0.1:N; local URL http://127.0.0.1:N`, or the bench servers' `ready on http://127.0.0.1:N`.
-      const m = /ready on (?:[^\n]*?; local URL )?(http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          url: m[1]!,
-          stop: () =>
-            new Promise((r) => {
-              if (child.exitCode !== null) return r();
-              child.once('exit', () => r());
-              child.kill('SIGTERM');
-              setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-            }),
-        });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited with ${code} before it was ready:\n${err}`));
-    });
-  });
+  return startServer(cmd, args, env);
 }
 
 function freePort(): Promise<number> {

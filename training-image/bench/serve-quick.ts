@@ -10,7 +10,6 @@
  *       [--node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--soak 60 --rate 4000] [--log-level info]
  */
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeModelDir } from '../src/artifacts/modeldir';
@@ -18,6 +17,7 @@ import { readCsvFile } from '../src/data/csv';
 import { toFrame } from '../src/data/frame';
 import { trainModel } from '../src/models/train';
 import { findDataset } from './datasets';
+import { ServerProcess, startServer } from './server-process';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'mlops.js');
@@ -82,36 +82,11 @@ function ensureModel(): Record<string, unknown> {
   return row;
 }
 
-interface Child {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
+type Child = ServerProcess;
 
 function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
   const memLog = process.env.V_MEM_LOG;
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c) => {
-      if (memLog) fs.appendFileSync(memLog, c);
-      err += c;
-      // `mlops serve: ready on 127.0.0.1:N; local URL http://127.0.0.1:N`, or the bench servers' `ready on http://127.0.0.1:N`.
-      const m = /ready on (?:[^\n]*?; local URL )?(http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m)
-        resolve({
-          child,
-          url: m[1]!,
-          stop: () =>
-            new Promise((r) => {
-              if (child.exitCode !== null) return r();
-              child.once('exit', () => r());
-              child.kill('SIGTERM');
-            }),
-        });
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${err}`)));
-  });
+  return startServer(cmd, args, env, memLog ? { onStderr: (c) => fs.appendFileSync(memLog, c) } : {});
 }
 
 async function run(url: string, body: string, seconds: number, overallRate?: number): ReturnType<typeof autocannon> {
