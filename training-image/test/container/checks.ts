@@ -21,6 +21,8 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
+import { planForCloud, stepArguments } from '../../src/pipeline/plan';
+import { parsePipeline } from '../../src/pipeline/schema';
 import { startServer } from '../../src/serve/http';
 import { GcsEmulator } from '../gcs-emulator';
 
@@ -1083,6 +1085,98 @@ function secs(ms: number | string | undefined): string {
   return ms === undefined || ms === '' ? '?' : `${(Number(ms) / 1000).toFixed(1)} s`;
 }
 
+// ------------------------------------------------------------------- cloud pipeline steps
+
+/**
+ * A pipeline as the clouds' engines run it (issue 16): every step one container of the image,
+ * `node /opt/mlops/docker/entrypoint.js pipeline step …` with exactly the arguments the runtime's
+ * plan gives (`planForCloud` + `stepArguments`, what the SageMaker, Azure ML and Vertex AI
+ * compilers use), as root with MLOPS_KEEP_ROOT=1 on root-owned mounts (SageMaker Processing and
+ * Vertex AI's /gcs mount belong to root), no network; inputs mounted read-only where the engine
+ * puts them, one output folder per output, the registry folder as --root carried from step to
+ * step. Then the batch scoring command over a folder.
+ */
+const CLOUD_PIPELINE = `
+name: container-check
+model: bike-demand
+inputs: { data: hour.csv }
+steps:
+  - { name: split, uses: split, inputs: { data: "\${inputs.data}" }, params: { testFraction: 0.2, time: dteday } }
+  - name: train
+    uses: train
+    inputs: { data: "\${steps.split.outputs.train}" }
+    params: { target: cnt, model: gbdt, params: { maxIter: 30 }, seed: 0, holdout: 0.2, features: { exclude: [instant, casual, registered] } }
+  - { name: evaluate, uses: evaluate, inputs: { model: "\${steps.train.outputs.model}", data: "\${steps.split.outputs.test}" } }
+  - name: gate
+    uses: gate
+    inputs: { model: "\${steps.train.outputs.model}", metrics: "\${steps.evaluate.outputs.metrics}" }
+    params: { metric: rmse, thresholds: { r2: { min: 0.5 } } }
+  - { name: register, uses: register, inputs: { model: "\${steps.train.outputs.model}", decision: "\${steps.gate.outputs.decision}" } }
+  - { name: score-test, uses: predict, needs: [register], inputs: { model: "models:/bike-demand@champion", data: "\${steps.split.outputs.test}" } }
+`;
+
+async function cloudPipelineSteps(): Promise<void> {
+  section('cloud pipeline steps: `pipeline step` as SageMaker Pipelines / Azure ML / Vertex AI run it (the runtime plan, root-owned mounts)');
+  const plan = planForCloud(parsePipeline(CLOUD_PIPELINE, 'container-check'), { target: 'the container test' });
+  const root = fresh('cloud-pipeline');
+  const registry = path.join(root, 'registry');
+  fs.mkdirSync(registry);
+  const dataDir = path.join(root, 'inputs', 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.copyFileSync(DATA, path.join(dataDir, 'hour.csv'));
+  /** Host folder of each step output. */
+  const outputs = new Map<string, string>();
+  const IN = '/opt/ml/processing/input';
+  const OUT = '/opt/ml/processing/output';
+  const REG = '/opt/ml/processing/registry';
+  for (const step of plan.steps) {
+    await check(`P${plan.steps.indexOf(step) + 1}`, `${step.uses} step '${step.name}': exit 0, its outputs written, as the plan binds them`, async () => {
+      const mounts: string[] = [];
+      const inputs: Record<string, string | string[]> = {};
+      for (const [name, source] of Object.entries(step.inputs)) {
+        if (Array.isArray(source)) throw new Error('list inputs are not used here');
+        const src = source as (typeof step.inputs)[string] & { from: string };
+        if (src.from === 'registry') continue;
+        const host = src.from === 'input' ? dataDir : outputs.get(`${(src as { step: string }).step}.${(src as { output: string }).output}`)!;
+        must(host, `no output for input ${name}`);
+        mounts.push('-v', `${host}:${IN}/${name}:ro`);
+        const file = src.from === 'input' ? 'hour.csv' : plan.steps.find((s) => s.name === (src as { step: string }).step)!.outputs[(src as { output: string }).output]!;
+        inputs[name] = `${IN}/${name}/${file}`;
+      }
+      const outs: Record<string, string> = {};
+      for (const name of Object.keys(step.outputs)) {
+        const host = path.join(root, 'runs', step.name, name);
+        fs.mkdirSync(host, { recursive: true });
+        outputs.set(`${step.name}.${name}`, host);
+        mounts.push('-v', `${host}:${OUT}/${name}`);
+        outs[name] = `${OUT}/${name}`;
+      }
+      if (step.readsRegistry || step.writesRegistry) mounts.push('-v', `${registry}:${REG}${step.writesRegistry ? '' : ':ro'}`);
+      chownTree(root, 0, 0);
+      const args = stepArguments(plan, step, { inputs, outputs: outs, ...(step.readsRegistry || step.writesRegistry ? { registry: REG } : {}) });
+      const r = await runToEnd(`step-${step.name}`, ['--network', 'none', '-e', 'MLOPS_KEEP_ROOT=1', ...mounts], args);
+      must(r.code === 0, `exit ${r.code}: ${lastLines(r.out + r.err, 4)}`);
+      const line = r.out.trim().split('\n').pop() ?? '';
+      const reply = JSON.parse(line) as { ok: boolean; summary?: string };
+      must(reply.ok === true, `not ok: ${line}`);
+      for (const [name, file] of Object.entries(step.outputs)) {
+        must(fs.existsSync(path.join(outputs.get(`${step.name}.${name}`)!, file)), `output ${name} has no ${file}`);
+      }
+      if (step.uses === 'gate') {
+        const passed = fs.readFileSync(path.join(outputs.get('gate.passed')!, 'passed.txt'), 'utf8');
+        const decision = JSON.parse(fs.readFileSync(path.join(outputs.get('gate.decision')!, 'decision.json'), 'utf8')) as { passed: boolean };
+        must(passed === String(decision.passed), `passed.txt "${passed}" disagrees with decision.json`);
+        must(decision.passed, 'the gate rejected a first model that meets r2 >= 0.5');
+      }
+      if (step.uses === 'register') {
+        const aliases = path.join(registry, 'registry', 'bike-demand');
+        must(fs.existsSync(aliases), `no registry/bike-demand under the registry folder (${published(registry).join(', ')})`);
+      }
+      return `${(r.ms / 1000).toFixed(1)} s: ${oneLine(reply.summary ?? line, 140)}`;
+    });
+  }
+}
+
 async function main(): Promise<number> {
   fs.mkdirSync(WORK, { recursive: true });
   const gcs = new GcsEmulator();
@@ -1107,6 +1201,7 @@ async function main(): Promise<number> {
     await sagemakerServing(model);
     await vertexServing(model, gcsModel, gcs);
     await azureServing(model);
+    await cloudPipelineSteps();
   } catch (e) {
     report({ status: 'FAIL', id: 'X', desc: 'the checks stopped on an unexpected error', detail: oneLine((e as Error).stack ?? String(e), 600) });
   } finally {
