@@ -5,7 +5,9 @@
  * `tsc -b` still loads the compiler (about 0.4 s on Node 20); this check
  * stats a few hundred files.
  *
- *   node scripts/tsc-if-changed.cjs [tsconfig.json] [--verbose]
+ *   node scripts/tsc-if-changed.cjs [tsconfig.json …] [--verbose]
+ *
+ * Several tsconfig files are checked (and built) in turn, in one process.
  *
  * After a successful build it writes a stamp next to the build info: the
  * fingerprint of the inputs (taken before the build, so a file changed while
@@ -40,8 +42,10 @@ const SKIPPED_NAMES = new Set(['node_modules', '.git']);
 
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
-const config = path.resolve(args.find((a) => !a.startsWith('--')) ?? 'tsconfig.json');
-const root = path.dirname(config);
+const configs = args.filter((a) => !a.startsWith('--'));
+/** The tsconfig being checked, and its folder. */
+let config = '';
+let root = '';
 
 function say(line) {
   if (verbose) process.stdout.write(`tsc-if-changed: ${line}\n`);
@@ -220,4 +224,13 @@ function main() {
   return 0;
 }
 
-process.exitCode = main();
+process.exitCode = 0;
+for (const file of configs.length ? configs : ['tsconfig.json']) {
+  config = path.resolve(file);
+  root = path.dirname(config);
+  const code = main();
+  if (code !== 0) {
+    process.exitCode = code;
+    break;
+  }
+}

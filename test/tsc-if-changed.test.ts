@@ -136,6 +136,23 @@ describe('tsc-if-changed', () => {
     for (let i = 0; i < 2; i++) expect(run(dir).stdout).toContain('a tsconfig this check does not follow: tsc -b');
   });
 
+  test('checks several tsconfig files in turn in one process, and stops at a failed build', () => {
+    const a = project();
+    const b = project();
+    const both = () => {
+      const r = spawnSync(process.execPath, [SCRIPT, '--verbose', path.join(a, 'tsconfig.json'), path.join(b, 'tsconfig.json')], { encoding: 'utf8' });
+      return { status: r.status, lines: (r.stdout + r.stderr).split('\n').filter((l) => l.startsWith('tsc-if-changed:')) };
+    };
+    for (let i = 0; i < 2; i++) expect(both().lines).toEqual([`tsc-if-changed: ${BUILT}`, `tsc-if-changed: ${BUILT}`]);
+    expect(both()).toEqual({ status: 0, lines: [`tsc-if-changed: ${SKIPPED}`, `tsc-if-changed: ${SKIPPED}`] });
+    fs.writeFileSync(path.join(b, 'src', 'a.ts'), 'export const a = 2;\n');
+    expect(both().lines).toEqual([`tsc-if-changed: ${SKIPPED}`, `tsc-if-changed: ${BUILT}`]);
+    fs.writeFileSync(path.join(a, 'src', 'a.ts'), 'export const a: number = "one";\n');
+    const failed = both();
+    expect(failed.status).not.toBe(0);
+    expect(failed.lines).toEqual([`tsc-if-changed: ${BUILT}`]);
+  });
+
   test('prunes the outputs of a deleted source after it builds', () => {
     const dir = project();
     fs.writeFileSync(path.join(dir, 'src', 'c.ts'), 'export const c = 3;\n');
