@@ -4,6 +4,7 @@ import { Rng } from '../core/random';
 import { BinMapper } from './binning';
 import { checkModelJSON, checkX, checkXy, encodeLabels, normalise, TREE_SCHEMA_VERSION, validateWithUnions } from './common';
 import { addBinnedPredictions, HistogramBuilder, PhaseTimes, SerialHistogramBuilder, TreeGrower } from './grower';
+import { LOSS, LossCode, sigmoid } from './loss';
 import { ParallelHistogramBuilder, parallelAvailable } from './parallel';
 import { FlatTree, leafOf, treeFromJSON, treeToJSON } from './tree';
 
@@ -156,8 +157,8 @@ abstract class HistGradientBoostingBase {
 
   /** Baseline raw score from the training targets. */
   protected abstract baseline(y: Float64Array): number;
-  /** Gradients (and hessians, null for a constant unit hessian) at `raw`. */
-  protected abstract gradients(y: Float64Array, raw: Float64Array, grad: Float64Array, hess: Float64Array | null): void;
+  /** The loss whose gradients (and hessians) the engine computes (`loss.ts`). */
+  protected abstract readonly lossCode: LossCode;
   /** Whether the loss has a constant unit hessian. */
   protected abstract readonly constantHessian: boolean;
   /** Whether a row's gradient moves by exactly the change of its raw score (least squares). */
@@ -195,9 +196,10 @@ abstract class HistGradientBoostingBase {
     times.binning = performance.now() - t0;
 
     const stride: 2 | 3 = this.constantHessian ? 2 : 3;
+    const loss = { code: this.lossCode, y: yTrain };
     const hb: HistogramBuilder = parallel
-      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes)
-      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets);
+      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes, loss)
+      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets, loss);
     const grower = new TreeGrower(
       mapper,
       n,
@@ -217,17 +219,16 @@ abstract class HistGradientBoostingBase {
 
     try {
       const baseline = this.baseline(yTrain);
-      const raw = hb.raw.fill(baseline);
+      hb.raw.fill(baseline);
       const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
-      const grad = hb.grad;
-      const hess = hb.hess;
       const trees: FlatTree[] = [];
       const scores: number[] = [];
       if (rawVal && yVal) scores.push(-this.loss(yVal, rawVal));
+      // The first tree's gradients; every tree's leaf-value update then writes the next tree's (see HistogramBuilder).
+      t0 = performance.now();
+      hb.computeGradients();
+      times.gradients = performance.now() - t0;
       for (let it = 0; it < p.maxIter; it++) {
-        t0 = performance.now();
-        this.gradients(yTrain, raw, grad, hess);
-        times.gradients = (times.gradients ?? 0) + performance.now() - t0;
         const g = grower.grow();
         trees.push(g.tree);
         if (rawVal && yVal && binnedVal) {
@@ -361,9 +362,7 @@ export class HistGradientBoostingRegressor extends HistGradientBoostingBase impl
     return s / y.length;
   }
 
-  protected gradients(y: Float64Array, raw: Float64Array, grad: Float64Array): void {
-    for (let i = 0; i < y.length; i++) grad[i] = raw[i]! - y[i]!;
-  }
+  protected readonly lossCode = LOSS.squared;
 
   protected loss(y: Float64Array, raw: Float64Array): number {
     let s = 0;
@@ -466,14 +465,7 @@ export class HistGradientBoostingClassifier extends HistGradientBoostingBase imp
     return Math.log(p / (1 - p));
   }
 
-  protected gradients(y: Float64Array, raw: Float64Array, grad: Float64Array, hess: Float64Array | null): void {
-    const h = hess!;
-    for (let i = 0; i < y.length; i++) {
-      const p = sigmoid(raw[i]!);
-      grad[i] = p - y[i]!;
-      h[i] = p * (1 - p);
-    }
-  }
+  protected readonly lossCode = LOSS.logistic;
 
   protected loss(y: Float64Array, raw: Float64Array): number {
     // log(1 + e^r) - y·r, computed stably.
@@ -499,8 +491,4 @@ export class HistGradientBoostingClassifier extends HistGradientBoostingBase imp
     }
     return [sorted(Uint32Array.from(train)), sorted(Uint32Array.from(val))];
   }
-}
-
-function sigmoid(r: number): number {
-  return r >= 0 ? 1 / (1 + Math.exp(-r)) : Math.exp(r) / (1 + Math.exp(r));
 }

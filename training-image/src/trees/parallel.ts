@@ -4,7 +4,8 @@ import * as path from 'path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
 import { chunkStart, ChunkRunner, GEN_MOD, HGB_CMD, HGB_CTRL, MAX_CHUNKS, SharedHgbData } from './engine';
 import { buildHistogram } from './histogram';
-import { HistogramBuilder } from './grower';
+import { EngineLoss, HistogramBuilder, lap, PhaseTimes } from './grower';
+import { gradientsRange, LOSS } from './loss';
 import { addLeafValuesRange, partitionRange, SplitScratch } from './partition';
 
 /**
@@ -92,6 +93,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   readonly grad: Float64Array;
   readonly hess: Float64Array | null;
   readonly raw: Float64Array;
+  readonly refreshesGradients: boolean;
   private readonly d: SharedHgbData;
   private readonly runner: ChunkRunner;
   private readonly workers: Worker[] = [];
@@ -109,6 +111,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     private readonly offsets: Int32Array,
     threads: number,
     maxLeaves: number,
+    loss: EngineLoss | null = null,
   ) {
     const F = offsets.length - 1;
     this.F = F;
@@ -141,7 +144,14 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       raw: this.raw,
       leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))),
       leafValues: new Float64Array(sab(8 * maxLeaves)),
+      loss: loss ? loss.code : LOSS.none,
+      y: null,
     };
+    if (loss) {
+      this.d.y = new Float64Array(sab(8 * n));
+      this.d.y.set(loss.y);
+    }
+    this.refreshesGradients = this.d.loss !== LOSS.none;
     this.runner = new ChunkRunner(this.d, (id) => this.histList[id]!);
     const T = Math.max(1, Math.min(threads, 64));
     for (let t = 1; t < T; t++) {
@@ -193,15 +203,31 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     this.run(HGB_CMD.buildLeaf, this.histId(hist), start, count, this.runner.histogramChunks, 'histogram');
   }
 
-  /** Adds each leaf's value to its rows' raw scores, the threads sharing row chunks. */
-  addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
+  /** Every row's gradients at the current raw scores, and `idx` reset, the threads sharing row chunks. */
+  computeGradients(): void {
+    const d = this.d;
     if (this.n < PARTITION_MIN_ROWS) {
-      addLeafValuesRange(this.raw, this.idx, starts, values, nLeaves, 0, this.n);
+      gradientsRange(d.loss, d.y!, d.raw, d.og, d.oh, 0, this.n);
+      for (let i = 0; i < this.n; i++) d.idx[i] = i;
       return;
     }
-    this.d.leafStarts.set(starts.subarray(0, nLeaves + 1));
-    this.d.leafValues.set(values.subarray(0, nLeaves));
-    this.run(HGB_CMD.leaves, nLeaves, 0, 0, Math.min(MAX_CHUNKS, Math.max(2, Math.floor(this.n / ROWS_PER_CHUNK))), 'leaf values');
+    this.run(HGB_CMD.gradients, 0, 0, 0, this.rowChunks(), 'gradients');
+  }
+
+  /** Adds each leaf's value to its rows' raw scores (with a loss, then the next gradients and `idx` reset), the threads sharing row chunks. */
+  addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
+    const d = this.d;
+    if (this.n < PARTITION_MIN_ROWS) addLeafValuesRange(d.raw, d.idx, starts, values, nLeaves, 0, this.n);
+    else {
+      d.leafStarts.set(starts.subarray(0, nLeaves + 1));
+      d.leafValues.set(values.subarray(0, nLeaves));
+      this.run(HGB_CMD.leaves, nLeaves, 0, 0, this.rowChunks(), 'leaf values');
+    }
+    if (this.refreshesGradients) this.computeGradients();
+  }
+
+  private rowChunks(): number {
+    return Math.min(MAX_CHUNKS, Math.max(2, Math.floor(this.n / ROWS_PER_CHUNK)));
   }
 
   /**
@@ -211,12 +237,17 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
    * the other tasks of that command build the smaller part's histogram from
    * the scratch. Small ranges are partitioned here alone.
    */
-  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean): number {
+  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean, times: PhaseTimes): number {
     const d = this.d;
     const { scratch } = d;
+    let t0 = performance.now();
     if (end - start < PARTITION_MIN_ROWS) {
       const mid = partitionRange(d.idx, d.og, d.oh, scratch.ri, scratch.rg, scratch.rh, this.binned, feature * this.n, lut, start, end);
-      if (hist) this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);
+      t0 = lap(times, 'partition', t0);
+      if (hist) {
+        this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);
+        lap(times, 'histograms', t0);
+      }
       return mid;
     }
     d.lut.set(lut);
@@ -240,9 +271,15 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     const withHist = hist !== null && count * this.F >= PARALLEL_MIN_WORK;
     ctrl[C.KC] = KC;
     ctrl[C.D] = smallLeft ? 1 : 0;
+    t0 = lap(times, 'partition', t0);
+    // One command places the chunks and builds the histogram from the scratch: its time counts as histograms (placing is a copy).
     this.run(HGB_CMD.placeBuild, start, end, withHist ? this.histId(hist) : -1, KC + (withHist ? this.runner.histogramChunks : 0), 'partition');
+    t0 = lap(times, withHist ? 'histograms' : 'partition', t0);
     const mid = start + nl;
-    if (hist && !withHist) this.buildLeaf(hist, smallLeft ? start : mid, count);
+    if (hist && !withHist) {
+      this.buildLeaf(hist, smallLeft ? start : mid, count);
+      lap(times, 'histograms', t0);
+    }
     return mid;
   }
 
