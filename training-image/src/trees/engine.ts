@@ -56,6 +56,10 @@ export interface SharedHgbData {
   loss: LossCode;
   /** Training targets (null without a loss). */
   y: Float64Array | null;
+  /** Doubles per histogram. */
+  histLen: number;
+  /** The histogram pool: histogram `id` is `hists[id·histLen .. (id+1)·histLen)`. */
+  hists: Float64Array;
 }
 
 /**
@@ -84,11 +88,14 @@ export function chunkStart(s: number, e: number, K: number, k: number): number {
 export class ChunkRunner {
   private readonly groups: Int32Array;
 
-  constructor(
-    private readonly d: SharedHgbData,
-    private readonly histogram: (id: number) => Float64Array,
-  ) {
+  constructor(private readonly d: SharedHgbData) {
     this.groups = featureGroups(d.offsets.length - 1);
+  }
+
+  /** Histogram `id` of the shared pool. */
+  private histogram(id: number): Float64Array {
+    const L = this.d.histLen;
+    return this.d.hists.subarray(id * L, (id + 1) * L);
   }
 
   /** Number of chunks of a histogram command. */

@@ -106,6 +106,8 @@ abstract class HistGradientBoostingBase {
   protected learned: Learned | null = null;
   /** Wall time per phase of the last fit, in milliseconds. */
   timings: PhaseTimes = {};
+  /** Threads of the last fit, and how many of its trees the engine ran on one thread because the machine was busy (see ThreadGovernor). */
+  threading: { threads: number; treesAlone: number } = { threads: 1, treesAlone: 0 };
 
   constructor(params: Partial<HistGradientBoostingParams> = {}) {
     this.params = params;
@@ -256,10 +258,12 @@ abstract class HistGradientBoostingBase {
     }
     times.total = performance.now() - tAll;
     this.timings = times;
+    const treesAlone = hb instanceof ParallelHistogramBuilder ? hb.governor.serialTrees : 0;
+    this.threading = { threads: parallel ? nThreads : 1, treesAlone };
     if (p.verbose) {
       const parts = Object.entries(times).map(([k, v]) => `${k} ${(v / 1000).toFixed(3)} s`);
       console.log(
-        `[${this.name}] ${this.learned.nIter} iterations on ${n} rows × ${X.cols} features (${nThreads} thread${nThreads > 1 ? 's' : ''})${early ? ', early stopping on' : ''}: ${parts.join(', ')}`,
+        `[${this.name}] ${this.learned.nIter} iterations on ${n} rows × ${X.cols} features (${nThreads} thread${nThreads > 1 ? 's' : ''}${treesAlone ? `; ${treesAlone} trees on one thread, the machine being busy` : ''})${early ? ', early stopping on' : ''}: ${parts.join(', ')}`,
       );
     }
   }
