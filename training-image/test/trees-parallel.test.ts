@@ -70,7 +70,7 @@ describe('cgroupCpuLimit', () => {
 const threaded = testWhen(parallelAvailable(), 'trees-parallel engine cases', 'the compiled worker (dist/src/trees/worker.js) is missing; run `npm run build`');
 
 describe('ParallelHistogramBuilder under the governor', () => {
-  threaded('trees grown alternately on two threads and on one give the serial engine’s raw scores exactly', () => {
+  threaded('trees grown alternately on two threads and on one, or with a small shared pool, give the serial engine’s raw scores exactly', () => {
     const n = 80_000;
     const F = 6;
     const rng = new Rng(3);
@@ -87,7 +87,12 @@ describe('ParallelHistogramBuilder under the governor', () => {
     const loss = { code: LOSS.squared, y };
     // minCores beyond reach and reprobe 1: the governor alternates parallel and alone every tree.
     const governor = new ThreadGovernor(true, { minCores: 99, reprobe: 1 });
-    const engines = [new SerialHistogramBuilder(2, binned, n, mapper.offsets, loss), new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, loss, governor)];
+    const engines = [
+      new SerialHistogramBuilder(2, binned, n, mapper.offsets, loss),
+      new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, loss, { governor }),
+      // A shared pool of 3 histograms: the others are private and built on the calling thread.
+      new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, loss, { poolHistograms: 3 }),
+    ];
     try {
       const raws = engines.map((hb) => {
         const g = new TreeGrower(mapper, n, 2, opts, hb, {});
@@ -98,6 +103,7 @@ describe('ParallelHistogramBuilder under the governor', () => {
       });
       expect(governor.serialTrees).toBe(3);
       expect(raws[1]).toEqual(raws[0]);
+      expect(raws[2]).toEqual(raws[0]);
     } finally {
       for (const e of engines) e.close();
     }

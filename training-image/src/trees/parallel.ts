@@ -114,6 +114,9 @@ const PARTITION_MIN_ROWS = 32_768;
 /** Rows per partition or leaf-update chunk (at least). */
 const ROWS_PER_CHUNK = 16_384;
 
+/** Most bytes of the shared histogram pool (address space; pages are touched only as histograms are used). */
+const HIST_POOL_BYTES = 256 << 20;
+
 /**
  * Engine that shares the binned columns, row ids, ordered gradients and raw
  * scores with `threads - 1` workers once, then drives them through a shared control
@@ -151,7 +154,12 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     threads: number,
     maxLeaves: number,
     loss: EngineLoss | null = null,
-    governor?: ThreadGovernor,
+    o: {
+      /** The governor (default: a {@link ThreadGovernor} with its default settings). */
+      readonly governor?: ThreadGovernor;
+      /** Histograms in the shared pool (default: all a grower of `maxLeaves` leaves holds at once, within HIST_POOL_BYTES). */
+      readonly poolHistograms?: number;
+    } = {},
   ) {
     const F = offsets.length - 1;
     this.F = F;
@@ -186,9 +194,10 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       leafValues: new Float64Array(sab(8 * maxLeaves)),
       loss: loss ? loss.code : LOSS.none,
       y: null,
-      // Every histogram a grower can hold at once (its leaves' and the child being built), allocated once and shared.
+      // Every histogram a grower can hold at once (its leaves' and the child being built), allocated once and
+      // shared, up to HIST_POOL_BYTES; beyond that (huge maxLeafNodes × many features) histograms are private and built here.
       histLen: stride * offsets[F]!,
-      hists: new Float64Array(sab(8 * stride * offsets[F]! * (maxLeaves + 2))),
+      hists: new Float64Array(sab(8 * stride * offsets[F]! * (o.poolHistograms ?? Math.max(1, Math.min(maxLeaves + 2, Math.floor(HIST_POOL_BYTES / (8 * stride * offsets[F]!))))))),
     };
     if (loss) {
       this.d.y = new Float64Array(sab(8 * n));
@@ -197,7 +206,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     this.refreshesGradients = this.d.loss !== LOSS.none;
     this.runner = new ChunkRunner(this.d);
     const T = Math.max(1, Math.min(threads, 64));
-    this.governor = governor ?? new ThreadGovernor(T > 1);
+    this.governor = o.governor ?? new ThreadGovernor(T > 1);
     for (let t = 1; t < T; t++) {
       const { worker, port } = startWorker({ kind: 'hgb', slot: t, shared: this.d });
       this.workers.push(worker);
@@ -205,22 +214,31 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     }
   }
 
-  /** The next histogram of the shared pool (the workers know it by its index: no message, no waiting for one). */
+  /**
+   * The next histogram of the shared pool (the workers know it by its index:
+   * no message, no waiting for one); a private one, built on this thread
+   * alone, once the pool is used up.
+   */
   newHistogram(len: number): Float64Array {
     const { hists, histLen } = this.d;
     if (len !== histLen) throw new Error(`ParallelHistogramBuilder: histograms have ${histLen} slots, not ${len}`);
     const id = this.nHists;
-    if ((id + 1) * len > hists.length) throw new Error(`ParallelHistogramBuilder: more than ${hists.length / len} histograms at once`);
+    if ((id + 1) * len > hists.length) return new Float64Array(len);
     this.nHists++;
     const h = hists.subarray(id * len, (id + 1) * len);
     this.hists.set(h, id);
     return h;
   }
 
+  /** Whether the threads share this histogram (it is in the pool) and the governor lets them work. */
+  private parallelOn(hist: Float64Array | null): boolean {
+    return this.governor.parallel && (hist === null || this.hists.has(hist));
+  }
+
   /** Builds every feature's histogram over rows 0..count-1, the threads sharing the feature groups. */
   buildRoot(hist: Float64Array, count: number): void {
     this.units += count * this.F * WORK_UNITS.histogramCell;
-    if (count * this.F < PARALLEL_MIN_WORK || !this.governor.parallel) {
+    if (count * this.F < PARALLEL_MIN_WORK || !this.parallelOn(hist)) {
       buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, null, count, this.grad, this.hess);
       return;
     }
@@ -230,7 +248,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   /** Builds every feature's histogram over a leaf's rows, the threads sharing the feature groups. */
   private buildLeaf(hist: Float64Array, start: number, count: number): void {
     this.units += count * this.F * WORK_UNITS.histogramCell;
-    if (count * this.F < PARALLEL_MIN_WORK || !this.governor.parallel) {
+    if (count * this.F < PARALLEL_MIN_WORK || !this.parallelOn(hist)) {
       const e = start + count;
       buildHistogram(
         hist,
@@ -320,7 +338,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     }
     const count = smallLeft ? nl : end - start - nl;
     // A small side's histogram is cheaper here, after the placing, than as tasks.
-    const withHist = hist !== null && count * this.F >= PARALLEL_MIN_WORK;
+    const withHist = hist !== null && count * this.F >= PARALLEL_MIN_WORK && this.hists.has(hist);
     if (withHist) this.units += count * this.F * WORK_UNITS.histogramCell;
     ctrl[C.KC] = KC;
     ctrl[C.D] = smallLeft ? 1 : 0;
