@@ -85,13 +85,15 @@ describe('ParallelHistogramBuilder under the governor', () => {
     const binned = mapper.transform(X, null, true);
     const opts = { maxLeafNodes: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.1, minHessian: 1e-3, rootFromLeaves: true };
     const loss = { code: LOSS.squared, y };
+    const ySab = new Float64Array(new SharedArrayBuffer(8 * n));
+    ySab.set(y);
     // minCores beyond reach and reprobe 1: the governor alternates parallel and alone every tree.
     const governor = new ThreadGovernor(true, { minCores: 99, reprobe: 1 });
     const engines = [
       new SerialHistogramBuilder(2, binned, n, mapper.offsets, loss),
       new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, loss, { governor }),
-      // A shared pool of 3 histograms: the others are private and built on the calling thread.
-      new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, loss, { poolHistograms: 3 }),
+      // A shared pool of 3 histograms (the others are private and built on the calling thread), and targets already in shared memory.
+      new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, { code: LOSS.squared, y: ySab }, { poolHistograms: 3 }),
     ];
     try {
       const raws = engines.map((hb) => {

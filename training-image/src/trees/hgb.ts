@@ -5,7 +5,7 @@ import { BinMapper } from './binning';
 import { checkModelJSON, checkX, checkXy, encodeLabels, normalise, TREE_SCHEMA_VERSION, validateWithUnions } from './common';
 import { addBinnedPredictions, HistogramBuilder, PhaseTimes, SerialHistogramBuilder, TreeGrower } from './grower';
 import { LOSS, LossCode, sigmoid } from './loss';
-import { ParallelHistogramBuilder, parallelAvailable } from './parallel';
+import { defaultThreads, ParallelHistogramBuilder, parallelAvailable } from './parallel';
 import { FlatTree, leafOf, treeFromJSON, treeToJSON } from './tree';
 
 /** Hyperparameters of the histogram gradient-boosting models (names and defaults after scikit-learn). */
@@ -34,7 +34,7 @@ export interface HistGradientBoostingParams {
   tol: number;
   /** Seed for the validation split and bin subsampling. @default 0 */
   randomState: number;
-  /** Threads for histogram building (null: 2 when the data is large and workers are available, else 1). @default null */
+  /** Threads for histogram building (null: when the data is large and workers are available, the cores available to the process, at most 2 — see `defaultThreads`; else 1). @default null */
   nThreads: number | null;
   /** Print phase timings after fitting. @default false */
   verbose: boolean;
@@ -191,7 +191,7 @@ abstract class HistGradientBoostingBase {
     const yTrain = trainRows ? pick(y, trainRows) : y;
     const yVal = valRows ? pick(y, valRows) : null;
     const mapper = BinMapper.fit(X, trainRows, p.maxBins, rng);
-    const nThreads = p.nThreads ?? (n * X.cols >= PARALLEL_MIN_CELLS && parallelAvailable() ? 2 : 1);
+    const nThreads = p.nThreads ?? (n * X.cols >= PARALLEL_MIN_CELLS && parallelAvailable() ? defaultThreads() : 1);
     const parallel = nThreads > 1 && parallelAvailable();
     const binned = mapper.transform(X, trainRows, parallel);
     const binnedVal = valRows ? mapper.transform(X, valRows) : null;

@@ -200,8 +200,9 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       hists: new Float64Array(sab(8 * stride * offsets[F]! * (o.poolHistograms ?? Math.max(1, Math.min(maxLeaves + 2, Math.floor(HIST_POOL_BYTES / (8 * stride * offsets[F]!))))))),
     };
     if (loss) {
-      this.d.y = new Float64Array(sab(8 * n));
-      this.d.y.set(loss.y);
+      // Targets already in shared memory (a caller's SharedArrayBuffer) are used as they are.
+      if (loss.y.buffer instanceof SharedArrayBuffer && loss.y.length === n) this.d.y = loss.y;
+      else (this.d.y = new Float64Array(sab(8 * n))).set(loss.y);
     }
     this.refreshesGradients = this.d.loss !== LOSS.none;
     this.runner = new ChunkRunner(this.d);
