@@ -138,12 +138,26 @@ export function writeF64(file: string, v: Float64Array): void {
   fs.writeFileSync(file, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
 }
 
-/** Reads raw little-endian doubles. */
-export function readF64(file: string): Float64Array {
-  const b = fs.readFileSync(file);
-  const out = new Float64Array(b.length / 8);
-  new Uint8Array(out.buffer).set(b);
-  return out;
+/**
+ * Reads raw little-endian doubles straight into the array (no intermediate
+ * buffer, so a 160 MB matrix costs 160 MB), in shared memory when `shared`.
+ */
+export function readF64(file: string, shared = false): Float64Array {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const bytes = fs.fstatSync(fd).size;
+    if (bytes % 8 !== 0) throw new Error(`${file}: ${bytes} bytes is not a whole number of doubles`);
+    const out = new Float64Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const view = new Uint8Array(out.buffer);
+    for (let off = 0; off < bytes; ) {
+      const got = fs.readSync(fd, view, off, Math.min(1 << 24, bytes - off), off);
+      if (got <= 0) throw new Error(`${file}: short read at byte ${off} of ${bytes}`);
+      off += got;
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Writes a split as `<dir>/<name>.{Xtr,ytr,Xte,yte}.f64` plus shape metadata. */

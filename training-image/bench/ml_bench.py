@@ -4,6 +4,7 @@
 Reads the very matrices the TypeScript side wrote (raw little-endian float64)
 and prints one JSON object: {case: {model: {"times": [...], metric: value}}}.
 Usage: /usr/bin/python3 ml_bench.py <dir> <case> <repeats>
+       /usr/bin/python3 ml_bench.py fit <dir> <case> hgb|xgb|rf   (one fit: {"seconds", "rmse", "maxRssMB"})
 """
 import json
 import resource
@@ -36,7 +37,39 @@ def rmse(a, b):
     return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
+def fit_one(d, case, model):
+    """One fit of one model on one case (the benchmark alternates the sides fit by fit).
+
+    Prints {"seconds", "rmse", "maxRssMB"}: maxRSS is this process's peak, data included.
+    """
+    with open(f"{d}/meta.json") as f:
+        meta = json.load(f)
+    Xtr, ytr, Xte, yte = load(d, case, meta[case])
+    if model == "hgb":
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        m = HistGradientBoostingRegressor(max_iter=100, early_stopping=False, random_state=0)
+    elif model == "xgb":
+        import xgboost as xgb
+
+        m = xgb.XGBRegressor(n_estimators=100, tree_method="hist", random_state=0)
+    elif model == "rf":
+        from sklearn.ensemble import RandomForestRegressor
+
+        m = RandomForestRegressor(n_estimators=100, n_jobs=2, random_state=0)
+    else:
+        raise SystemExit(f"unknown model {model!r}")
+    t0 = time.perf_counter()
+    m.fit(Xtr, ytr)
+    seconds = time.perf_counter() - t0
+    out = {"seconds": seconds, "rmse": rmse(m.predict(Xte), yte), "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    print(json.dumps(out))
+
+
 def main():
+    if sys.argv[1] == "fit":
+        fit_one(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
     d, case, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
     with open(f"{d}/meta.json") as f:
         meta = json.load(f)

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compatible, ModelDirError, readModelDir, runtimeVersion, SCHEMA_VERSION, writeModelDir, ModelArtifacts } from '../src/artifacts';
+import { modelDirJson, typedArraysAsArrays } from '../src/artifacts/modeldir';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-art-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -83,5 +84,29 @@ describe('model directory', () => {
     expect(fs.readdirSync(tmp).filter((f) => f.startsWith('.atomic'))).toEqual([]);
     writeModelDir(dir, artifacts([3]));
     expect((readModelDir(dir).model.state as { coef: number[] }).coef).toEqual([3]);
+  });
+});
+
+describe('modelDirJson (the model directory files’ JSON layout)', () => {
+  test('gives the value JSON.stringify gives (typed arrays as arrays), objects one key per line, plain arrays on one line', () => {
+    const v = {
+      a: 1,
+      nested: { list: [1, 2.5, -0, 1e300, 'x', null, true], typed: Float64Array.from([0.1, 2]), ints: Int32Array.from([-1, 7]) },
+      trees: [
+        { left: [1, -1], value: ['Infinity', 3] },
+        { left: [], value: [] },
+      ],
+      empty: {},
+      skipped: undefined,
+      when: new Date(Date.UTC(2024, 0, 2)),
+      holes: [undefined, { k: undefined }, () => 1],
+      nan: NaN,
+    };
+    const text = modelDirJson(v);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(v, typedArraysAsArrays)));
+    expect(text).toContain('\n "nested": {\n  "list": [1,2.5,0,1e+300,"x",null,true],\n  "typed": [0.1,2],');
+    expect(text).toContain('"holes": [\n  null,\n  {},\n  null\n ]');
+    expect(text.split('\n')[0]).toBe('{');
+    for (const x of [null, 3, 'a', [], {}, [1, [2]]]) expect(JSON.parse(modelDirJson(x))).toEqual(x);
   });
 });

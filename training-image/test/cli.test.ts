@@ -117,6 +117,43 @@ describe('mlops CLI', () => {
     expect(JSON.parse(fs.readFileSync(p('eval.json'), 'utf8')).metrics.r2).toBeGreaterThan(0.95);
   });
 
+  test('train --importance and --no-refit skip the costs beyond the fit, and the summary notes it', async () => {
+    const base = ['train', '--data', p('train.csv'), '--target', 'y', '--drop', 'id,label', '--model', 'gbdt', '--json'];
+    const full = JSON.parse((await run(...base, '--out', p('full'))).out);
+    expect(full.notes).toEqual([]);
+    expect(full.metrics.trainRows).toBe(300);
+    expect(full.timings).toMatchObject({
+      holdout_ms: expect.any(Number),
+      importance_ms: expect.any(Number),
+      fit_ms: expect.any(Number),
+      read_ms: expect.any(Number),
+      write_ms: expect.any(Number),
+    });
+    const fast = await run(...base, '--importance', 'model', '--no-refit', '--out', p('fast'));
+    expect(fast.code).toBe(0);
+    const res = JSON.parse(fast.out);
+    expect(res.notes).toHaveLength(2);
+    expect(res.notes[0]).toMatch(/permutation importance skipped/);
+    expect(res.notes[1]).toMatch(/not refitted .* the 240 training rows of the holdout split, not on all 300 rows/);
+    expect(res.timings.importance_ms).toBeUndefined();
+    expect(res.metrics.trainRows).toBe(240);
+    expect(res.metrics.notes).toEqual(res.notes);
+    // Same holdout metrics as the full run (the same holdout fit), and the kept model is that fit: it scores them again.
+    expect(res.metrics.holdout).toEqual(full.metrics.holdout);
+    const imp = JSON.parse(fs.readFileSync(path.join(p('fast'), 'feature_importance.json'), 'utf8'));
+    expect(imp.permutation).toBeNull();
+    expect(imp.model).toHaveLength(imp.features.length);
+    const text = await run('train', '--data', p('train.csv'), '--target', 'y', '--drop', 'id,label', '--model', 'gbdt', '--importance', 'none', '--out', p('none'));
+    expect(text.out).toContain("Note: feature importance skipped (importance 'none')");
+    expect(JSON.parse(fs.readFileSync(path.join(p('none'), 'feature_importance.json'), 'utf8'))).toMatchObject({ model: null, permutation: null });
+    const bad = await run(...base, '--importance', 'shap', '--out', p('bad-imp'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--importance must be one of permutation, model, none; got "shap"');
+    const none = await run(...base, '--no-refit', '--holdout', '0', '--out', p('bad-refit'));
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('--no-refit keeps the model fitted on the training part of the holdout split, and --holdout 0 makes none');
+  });
+
   test('train is deterministic for a seed (identical model.json)', async () => {
     await run('train', '--data', p('train.csv'), '--target', 'label', '--drop', 'id,y', '--model', 'logistic', '--seed', '5', '--out', p('d1'));
     await run('train', '--data', p('train.csv'), '--target', 'label', '--drop', 'id,y', '--model', 'logistic', '--seed', '5', '--out', p('d2'));

@@ -28,7 +28,7 @@ function dailyMax(file: string, columnName: string): { times: Float64Array; valu
 const maybe = ett.test;
 
 describe('TrendForecaster on ETT daily peaks (HUFL, ETTh1)', () => {
-  maybe('fits, forecasts a year and answers whenExceeds in well under 5 s with sane figures', () => {
+  maybe('fits, forecasts a year and answers whenExceeds with sane figures', () => {
     const { times, values } = dailyMax(ETT, 'HUFL');
     expect(times.length).toBeGreaterThan(700);
 
@@ -49,7 +49,7 @@ describe('TrendForecaster on ETT daily peaks (HUFL, ETTh1)', () => {
         `whenExceeds(${(0.9 * max).toFixed(2)}) = ${JSON.stringify(Object.fromEntries(Object.entries(soon).map(([k, v]) => [k, v === null ? null : new Date(v).toISOString().slice(0, 10)])))}`,
     );
 
-    expect(elapsed).toBeLessThan(5000);
+    // Speed is the benchmark's business (bench:ml), not a test's: no wall-clock assertion.
     expect(f.frequency).toBe(DAY);
     expect(fc.times[0]).toBe(times[times.length - 1]! + DAY);
     // Sane: the backtest beats predicting with the series' own spread, and the

@@ -8,6 +8,8 @@
 import { Rng } from '../src/core/random';
 import { BinMapper } from '../src/trees/binning';
 import { chunkStart } from '../src/trees/engine';
+import { SerialHistogramBuilder } from '../src/trees/grower';
+import { gradientsRange, LOSS, sigmoid } from '../src/trees/loss';
 import { addLeafValuesRange, partitionRange, placeChunk, splitChunk, SplitScratch } from '../src/trees/partition';
 import { col, randomBins, range } from './trees-parts';
 
@@ -178,5 +180,48 @@ describe('addLeafValuesRange', () => {
     addLeafValuesRange(parts, idx, starts, values, 4, 0, 6);
     addLeafValuesRange(parts, idx, starts, values, 4, 6, n);
     expect(parts).toEqual(expected);
+  });
+});
+
+describe('the end of a tree in an engine with a loss (loss.ts)', () => {
+  test.each([
+    ['squared', LOSS.squared, 2],
+    ['logistic', LOSS.logistic, 3],
+  ] as const)('%s loss: after the leaf values are added, every row has its next gradient (and hessian) in row order, and idx is the identity again', (_, loss, stride) => {
+    const n = 40;
+    const y = Float64Array.from(range(n), (r) => (r % 3 === 0 ? 1 : 0));
+    const hb = new SerialHistogramBuilder(stride, new Uint8Array(n), n, Int32Array.from([0, 2]), { code: loss, y });
+    expect(hb.refreshesGradients).toBe(true);
+    hb.raw.fill(0.25);
+    hb.computeGradients();
+    const first = hb.grad.slice();
+    expect(Array.from(first)).toEqual(Array.from(y, (v) => (loss === LOSS.squared ? 0.25 - v : sigmoid(0.25) - v)));
+    // A tree left the rows in some order, two leaves: positions 0..14 and 15..39.
+    const order = new Rng(1).permutation(n);
+    hb.idx.set(order);
+    hb.addLeafValues(Int32Array.from([0, 15, n]), Float64Array.from([1, -0.5]), 2);
+    const raw = Float64Array.from(range(n), (r) => 0.25 + (order.indexOf(r) < 15 ? 1 : -0.5));
+    expect(hb.raw).toEqual(raw);
+    const g = new Float64Array(n);
+    const h = stride === 3 ? new Float64Array(n) : null;
+    gradientsRange(loss, y, raw, g, h, 0, n);
+    expect(hb.grad).toEqual(g);
+    if (h) {
+      expect(hb.hess).toEqual(h);
+      expect(h.every((v) => v > 0 && v <= 0.25)).toBe(true);
+    } else expect(Array.from(g)).toEqual(Array.from(raw, (v, i) => v - y[i]!));
+    expect(Array.from(hb.idx)).toEqual(range(n));
+  });
+
+  test('without a loss the engine leaves the gradients and idx to the caller', () => {
+    const n = 10;
+    const hb = new SerialHistogramBuilder(2, new Uint8Array(n), n, Int32Array.from([0, 2]));
+    expect(hb.refreshesGradients).toBe(false);
+    hb.grad.fill(3);
+    hb.idx.set(Uint32Array.from([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]));
+    hb.addLeafValues(Int32Array.from([0, n]), Float64Array.from([2]), 1);
+    expect(Array.from(hb.raw)).toEqual(range(n).map(() => 2));
+    expect(Array.from(hb.grad)).toEqual(range(n).map(() => 3));
+    expect(Array.from(hb.idx)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
   });
 });

@@ -136,7 +136,7 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
       writeDurably(path.join(tmp, name), content);
       files[name] = sha256(content);
     };
-    const json = (v: unknown): string => JSON.stringify(v, typedArraysAsArrays, 1) + '\n';
+    const json = (v: unknown): string => `${modelDirJson(v)}\n`;
     put(MODEL_FILES.model, json({ model: a.model, estimator: a.estimator, state: a.modelJson }));
     put(MODEL_FILES.transforms, json(a.transforms));
     if (a.contractYaml !== undefined) put(MODEL_FILES.contract, a.contractYaml);
@@ -540,4 +540,57 @@ export function enclosingModelDir(dir: string): string | null {
 /** JSON replacer: typed arrays become plain number arrays (doubles round-trip exactly). */
 export function typedArraysAsArrays(_key: string, v: unknown): unknown {
   return ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v;
+}
+
+/**
+ * The JSON text of a model directory file: the value `JSON.stringify(v,
+ * typedArraysAsArrays)` gives, laid out with objects one key per line
+ * (indent 1) and arrays of plain values (numbers, strings, booleans, null —
+ * typed arrays too) on one line. A forest's node arrays (millions of
+ * numbers) are then written by the native serialiser in one call each,
+ * instead of one replacer call and one line per number; the pieces are
+ * joined once at the end.
+ */
+export function modelDirJson(v: unknown): string {
+  const out: string[] = [];
+  writeJson(v, 0, out);
+  return out.join('');
+}
+
+function writeJson(v: unknown, indent: number, out: string[]): void {
+  if (v === null || typeof v !== 'object') {
+    out.push(JSON.stringify(v) ?? 'null');
+    return;
+  }
+  const o = v as { toJSON?: () => unknown };
+  if (typeof o.toJSON === 'function') return writeJson(o.toJSON(), indent, out);
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    out.push(JSON.stringify(Array.from(v as unknown as ArrayLike<number>)));
+    return;
+  }
+  const pad = `\n${' '.repeat(indent + 1)}`;
+  if (Array.isArray(v)) {
+    if (v.every((x) => x === null || typeof x !== 'object')) {
+      out.push(JSON.stringify(v));
+      return;
+    }
+    out.push('[');
+    v.forEach((x, i) => {
+      out.push(i ? `,${pad}` : pad);
+      // As JSON.stringify: undefined, functions and symbols in arrays become null.
+      if (x === undefined || typeof x === 'function' || typeof x === 'symbol') out.push('null');
+      else writeJson(x, indent + 1, out);
+    });
+    out.push(`\n${' '.repeat(indent)}]`);
+    return;
+  }
+  let first = true;
+  out.push('{');
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+    out.push(first ? pad : `,${pad}`, JSON.stringify(k), ': ');
+    writeJson(x, indent + 1, out);
+    first = false;
+  }
+  out.push(first ? '}' : `\n${' '.repeat(indent)}}`);
 }

@@ -92,7 +92,7 @@ export async function forecastCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.OK;
   }
   const lines = [
-    `Forecast of ${showKey(value)} from ${s.times.length} points (last ${result.last.time}): model ${f.model}; backtest RMSE ${fmt(bt.rmse)}, MAE ${fmt(bt.mae)}, ${bt.mape === null ? `MAPE not defined (${bt.notDefined.mape})` : `MAPE ${fmt(bt.mape * 100)}%`} over ${bt.folds} folds (${Date.now() - t0} ms).`,
+    `Forecast of ${showKey(value)} from ${s.times.length} points (last ${result.last.time}): model ${f.model}; backtest RMSE ${fmt(bt.rmse)}, MAE ${fmt(bt.mae)}, ${bt.mape === null ? `MAPE not defined (${bt.notDefined.mape})` : `MAPE ${fmt(bt.mape * 100)}%`} over ${bt.folds} folds${bt.baseline ? ` (best least-squares baseline ${bt.baseline.model}: RMSE ${fmt(bt.baseline.rmse)})` : ''} (${Date.now() - t0} ms).`,
     `Horizon ${horizon} periods: end ${result.forecast[horizon - 1]!.time} mean ${fmt(fc.mean[horizon - 1])} [${fmt(fc.lower[horizon - 1])}, ${fmt(fc.upper[horizon - 1])}].`,
   ];
   if (threshold !== undefined) {

@@ -4,7 +4,7 @@ import { Task, TASKS } from '../features/target';
 import { MODEL_NAMES, ModelName } from '../models/catalog';
 import { DEFAULT_SAMPLER, SAMPLERS } from '../eval/search';
 import { writeTrainedModelDir } from '../models/save';
-import { TRAIN_BOUNDS, TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
+import { IMPORTANCE_KINDS, ImportanceKind, TRAIN_BOUNDS, TRAIN_DEFAULTS, trainingFeatures, trainModel } from '../models/train';
 import { checkGate, formatGate } from '../contracts/gate';
 import { runTrainContract } from '../contracts/run';
 import { GATE_METRICS, GateBound, parseGate } from '../contracts/settings';
@@ -39,6 +39,12 @@ Options:
   --lag col=1,2,24          lag features of a numeric column (repeatable)
   --rolling col=3,24        rolling-mean features over the previous rows (repeatable)
   --holdout F               fraction held out to measure metrics (default ${TRAIN_DEFAULTS.holdout}; 0 = none)
+  --importance <k>          ${IMPORTANCE_KINDS.join(' | ')} (default ${TRAIN_DEFAULTS.importance}): permutation
+                            importance on the holdout, the model's own importances only
+                            (cheaper), or none; the summary notes what was skipped
+  --no-refit                keep the model fitted on the training part of the holdout
+                            split instead of refitting on all rows (one fit instead of
+                            two; its holdout metrics are then its own; noted in the summary)
   --tune N                  hyperparameter search with a budget of N trials (on the holdout)
   --search random|tpe       sampler for --tune (default tpe)
   --gate r2>=0.8,rmse<=70   quality gate on the holdout metrics (also MLOPS_GATE):
@@ -108,6 +114,8 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     tune: { type: 'string' },
     search: { type: 'string' },
     gate: { type: 'string' },
+    importance: { type: 'string' },
+    'no-refit': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -121,6 +129,9 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
   const params = parseParams(listOpt(values, 'params'));
   const seed = numberOpt(values, 'seed', TRAIN_BOUNDS.seed) ?? TRAIN_DEFAULTS.seed;
   const holdout = numberOpt(values, 'holdout', TRAIN_BOUNDS.holdout);
+  const importance = choiceOpt<ImportanceKind>(values, 'importance', IMPORTANCE_KINDS);
+  const refit = values['no-refit'] !== true;
+  if (!refit && holdout === 0) throw new UsageError('--no-refit keeps the model fitted on the training part of the holdout split, and --holdout 0 makes none; drop one of the two');
   const tuneTrials = numberOpt(values, 'tune', { integer: true, min: 1 });
   const sampler = choiceOpt(values, 'search', SAMPLERS) ?? DEFAULT_SAMPLER;
   const lags = parseColumnLists(listOptRaw(values, 'lag'), 'lag');
@@ -158,7 +169,8 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     target,
   );
   for (const c of [...(features.exclude ?? []), ...(features.categorical ?? [])]) frame.column(c);
-  io.err(`read ${frame.rows} rows × ${frame.names.length} columns in ${Date.now() - t0} ms`);
+  const readMs = Date.now() - t0;
+  io.err(`read ${frame.rows} rows × ${frame.names.length} columns in ${readMs} ms`);
 
   const tune = tuneTrials ? { trials: tuneTrials, sampler } : undefined;
   const result = trainModel({
@@ -171,17 +183,24 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     features,
     holdout,
     tune,
+    ...(importance ? { importance } : {}),
+    refit,
     log: (l) => io.err(l),
   });
 
   // The gate before anything is written: a model that misses it never replaces the one at --out.
   if (gate.length) io.err(checkGate(gate, (result.metrics.holdout ?? null) as Record<string, unknown> | null));
 
+  const tw = Date.now();
   const manifest = writeTrainedModelDir(out, result, { target, seed, data: dataPath, rows: frame.rows, cols: frame.names.length, contractText: loaded.contractText, tune });
+  // Reading and writing happen outside trainModel: the JSON output adds them to its timings.
+  const timings = { ...result.timings, read_ms: readMs, write_ms: Date.now() - tw };
   const tr = result.trained;
   const holdoutMetrics = (result.metrics.holdout ?? null) as Record<string, unknown> | null;
   if (values.json) {
-    io.out(JSON.stringify({ out, model: result.model, estimator: tr.estimator.name, task: tr.task, target, metrics: result.metrics, timings: result.timings, manifest }, null, 2));
+    io.out(
+      JSON.stringify({ out, model: result.model, estimator: tr.estimator.name, task: tr.task, target, metrics: result.metrics, timings, notes: result.notes, manifest }, null, 2),
+    );
   } else {
     const lines = [
       `Trained ${result.model} (${tr.estimator.name}) for ${tr.task} of ${showKey(target)} on ${frame.rows} rows, ${tr.pipeline.featureNames.length} features, in ${((Date.now() - t0) / 1000).toFixed(2)} s.`,
@@ -200,6 +219,7 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     }
     const top = topImportances(result.importance);
     if (top.length) lines.push(`Top features: ${top.join(', ')}`);
+    for (const n of result.notes) lines.push(`Note: ${n}.`);
     lines.push(`Model directory: ${showPath(out)} (runtime ${manifest.runtimeVersion}, schema ${manifest.schemaVersion})`);
     io.out(lines.join('\n'));
   }

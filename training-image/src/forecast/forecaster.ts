@@ -390,6 +390,10 @@ function readSpec(s: Record<string, unknown>): ModelSpec {
   if (s.trend !== 'linear' && s.trend !== 'polynomial' && s.trend !== 'piecewise') throw bad(`${p}.trend`, s.trend, "one of 'linear', 'polynomial', 'piecewise'");
   const rangeV = s.changepointRange;
   if (typeof rangeV !== 'number' || !(rangeV > 0 && rangeV <= 1)) throw bad(`${p}.changepointRange`, rangeV, 'a float > 0 and ≤ 1');
+  // Absent in models saved before the least-squares baselines existed: a prior-regularised fit.
+  const ls = s.leastSquares;
+  if (ls !== undefined && typeof ls !== 'boolean') throw bad(`${p}.leastSquares`, ls, 'a boolean (or absent)');
+  if (ls === true && s.trend === 'piecewise') throw bad(`${p}.leastSquares`, ls, "false or absent for a 'piecewise' trend (least-squares baselines are linear or polynomial)");
   return {
     trend: s.trend,
     degree: int(`${p}.degree`, s.degree, 1, 6),
@@ -398,6 +402,7 @@ function readSpec(s: Record<string, unknown>): ModelSpec {
     yearly: int(`${p}.yearly`, s.yearly, 0, MAX_SEASONAL_ORDER),
     weekly: int(`${p}.weekly`, s.weekly, 0, MAX_SEASONAL_ORDER),
     daily: int(`${p}.daily`, s.daily, 0, MAX_SEASONAL_ORDER),
+    ...(ls ? { leastSquares: true } : {}),
   };
 }
 
@@ -416,5 +421,7 @@ function reviveBacktest(b: ForecastBacktest): ForecastBacktest {
     coverage: num(b.coverage),
     model: String(b.model),
     candidates: cands.map((c) => ({ model: String(c.model), rmse: num(c.rmse) })),
+    // Absent in models saved before the baselines existed.
+    baseline: b.baseline && typeof b.baseline === 'object' ? { model: String(b.baseline.model), rmse: num(b.baseline.rmse) } : null,
   };
 }

@@ -45,6 +45,13 @@ export interface ForecasterParams {
   readonly backtestHorizon: number | null;
   /** Seed of the interval simulation. @default 0 */
   readonly randomState: number;
+  /**
+   * With `trend: 'auto'`, also backtest plain least-squares baselines (linear
+   * and quadratic trend, no priors, with each seasonal order tried), so the
+   * chosen structure is never worse in the backtest than the best of them.
+   * @default true
+   */
+  readonly baselines: boolean;
 }
 
 /** Default hyperparameters. */
@@ -61,6 +68,7 @@ export const FORECASTER_DEFAULTS: Readonly<ForecasterParams> = Object.freeze({
   backtestFolds: 3,
   backtestHorizon: null,
   randomState: 0,
+  baselines: true,
 });
 
 /** Largest Fourier order accepted per seasonality. */
@@ -79,6 +87,7 @@ export const FORECASTER_PARAMS: Readonly<Record<string, ParamSpec>> = Object.fre
   backtestFolds: { type: 'int', min: 1, max: 50 },
   backtestHorizon: { type: 'int', min: 1, nullable: true },
   randomState: { type: 'int', min: 0, max: 0xffffffff },
+  baselines: { type: 'bool' },
 });
 
 /** The seasonality names accepted in `seasonalities`. */

@@ -15,8 +15,20 @@ import { cut, show, showKey } from '../core/text';
 import { DataError } from '../data/errors';
 import { DataProfile, profileFrame } from './profile';
 
-/** The defaults of a training run: trainModel's, and those `mlops train`, the training contracts and the pipeline's train step apply and record. */
-export const TRAIN_DEFAULTS = { model: 'auto', seed: 0, holdout: 0.2 } as const;
+/** How feature importance is measured: permutation on the holdout (the default), the model's own importances only, or not at all. */
+export const IMPORTANCE_KINDS = ['permutation', 'model', 'none'] as const;
+
+/** A way of measuring feature importance. */
+export type ImportanceKind = (typeof IMPORTANCE_KINDS)[number];
+
+/**
+ * The defaults of a training run: trainModel's, and those `mlops train`, the
+ * training contracts and the pipeline's train step apply and record.
+ * `importance` and `refit` are the two costs beyond the fit that a run may
+ * skip (issue 17): permutation importance on the holdout, and the final
+ * refit on all rows after the holdout fit.
+ */
+export const TRAIN_DEFAULTS = { model: 'auto', seed: 0, holdout: 0.2, importance: 'permutation', refit: true } as const;
 
 /** The accepted range of the seed (the seeded estimators' `randomState`) and of the holdout fraction, wherever a training run is configured. */
 export const TRAIN_BOUNDS = { seed: { integer: true, min: 0, max: 0xffffffff }, holdout: { min: 0, max: 0.9 } } as const;
@@ -39,6 +51,14 @@ export interface TrainOptions {
   readonly holdout?: number;
   /** Hyperparameter search: trial budget and sampler. */
   readonly tune?: { readonly trials: number; readonly sampler: Sampler };
+  /** Feature importance: permutation on the holdout, the model's own only, or none. @default 'permutation' */
+  readonly importance?: ImportanceKind;
+  /**
+   * Refit the chosen model on all rows after the holdout fit; false keeps the
+   * model fitted on the training part of the holdout split (its holdout
+   * metrics are then exactly its own), saving one fit. @default true
+   */
+  readonly refit?: boolean;
   /** Progress lines (stderr in the CLI). */
   readonly log?: (line: string) => void;
 }
@@ -83,6 +103,8 @@ export interface TrainResult {
   readonly timings: Record<string, number>;
   /** Training distribution of the raw input columns (profile.json), for drift monitoring. */
   readonly profile: DataProfile;
+  /** What the run skipped or did differently from the defaults, one sentence each, for the summary (empty when nothing). */
+  readonly notes: readonly string[];
 }
 
 /** The metric used to compare models/trials (lower is better after sign). */
@@ -119,6 +141,13 @@ export function trainModel(o: TrainOptions): TrainResult {
   const targetCol = o.frame.column(o.target);
   const holdout = o.holdout ?? TRAIN_DEFAULTS.holdout;
   if (!(holdout >= 0 && holdout < 1)) throw new Error(`holdout must be in [0, 1). Got ${holdout}.`);
+  const importanceKind = o.importance ?? TRAIN_DEFAULTS.importance;
+  if (!IMPORTANCE_KINDS.includes(importanceKind)) throw new Error(`importance must be one of ${IMPORTANCE_KINDS.join(', ')}. Got ${show(importanceKind)}.`);
+  const refit = o.refit ?? TRAIN_DEFAULTS.refit;
+  if (typeof refit !== 'boolean') throw new Error(`refit must be a boolean. Got ${show(refit)}.`);
+  if (!refit && holdout === 0)
+    throw new Error('refit false keeps the model fitted on the training part of the holdout split, and holdout 0 makes none; use a holdout > 0 or refit.');
+  const notes: string[] = [];
   checkRows(o.frame.rows, holdout);
   const task = o.task ?? inferTask(targetCol);
   const target = fitTarget(targetCol, task);
@@ -137,7 +166,7 @@ export function trainModel(o: TrainOptions): TrainResult {
   const holdoutFit = (
     m: ConcreteModel,
     params: Record<string, unknown>,
-  ): { est: Estimator; pipe: FeaturePipeline; Xte: Matrix; yte: Float64Array; metrics: Record<string, number>; notDefined: Readonly<Record<string, string>> } => {
+  ): { est: Estimator; pipe: FeaturePipeline; Xtr: Matrix; Xte: Matrix; yte: Float64Array; metrics: Record<string, number>; notDefined: Readonly<Record<string, string>> } => {
     const pipe = makePipeline(m);
     const trainFrame = o.frame.take(split!.train);
     const testFrame = o.frame.take(split!.test);
@@ -152,7 +181,7 @@ export function trainModel(o: TrainOptions): TrainResult {
     } catch (e) {
       throw e instanceof NonFiniteError ? diverged(m, params, e, `on the ${split!.test.length} holdout rows`) : e;
     }
-    return { est, pipe, Xte, yte, metrics: scores.metrics, notDefined: scores.notDefined };
+    return { est, pipe, Xtr, Xte, yte, metrics: scores.metrics, notDefined: scores.notDefined };
   };
 
   let chosen: ConcreteModel;
@@ -205,10 +234,12 @@ export function trainModel(o: TrainOptions): TrainResult {
 
   let metrics: Record<string, unknown> = { task, model: chosen };
   let importance: FeatureImportance;
+  let kept: ReturnType<typeof holdoutFit> | null = null;
   if (split) {
     const t = Date.now();
     log(`fitting ${chosen} on ${split.train.length} rows, scoring ${split.test.length} holdout rows…`);
     const r = holdoutFit(chosen, params);
+    kept = r;
     timings.holdout_ms = Date.now() - t;
     const notDefined = Object.keys(r.notDefined).length ? { notDefined: r.notDefined } : {};
     metrics = {
@@ -250,48 +281,79 @@ export function trainModel(o: TrainOptions): TrainResult {
       };
       log(`holdout: F1-optimal decision threshold ${best.value} (f1=${fmt(at.f1)} precision=${fmt(at.precision)} recall=${fmt(at.recall)})`);
     }
-    const t2 = Date.now();
-    const scoreMetric: MetricName = task === 'regression' ? 'r2' : 'roc_auc';
-    const tm = new TrainedModel(chosen, r.est, r.pipe, target);
-    const pi = permutationImportance(
-      r.est,
-      r.Xte,
-      r.yte,
-      (yt, _m, X) => {
-        const v = tm.metricsFor(X, yt)[scoreMetric]!;
-        return Number.isFinite(v) ? v : 0;
-      },
-      { seed, nRepeats: 3, maxSamples: 5000 },
-    );
-    timings.importance_ms = Date.now() - t2;
-    importance = { features: r.pipe.featureNames, model: null, permutation: { mean: Array.from(pi.mean), std: Array.from(pi.std), metric: scoreMetric } };
+    if (importanceKind === 'permutation') {
+      const t2 = Date.now();
+      const scoreMetric: MetricName = task === 'regression' ? 'r2' : 'roc_auc';
+      const tm = new TrainedModel(chosen, r.est, r.pipe, target);
+      const pi = permutationImportance(
+        r.est,
+        r.Xte,
+        r.yte,
+        (yt, _m, X) => {
+          const v = tm.metricsFor(X, yt)[scoreMetric]!;
+          return Number.isFinite(v) ? v : 0;
+        },
+        { seed, nRepeats: 3, maxSamples: 5000 },
+      );
+      timings.importance_ms = Date.now() - t2;
+      importance = { features: r.pipe.featureNames, model: null, permutation: { mean: Array.from(pi.mean), std: Array.from(pi.std), metric: scoreMetric } };
+    } else {
+      importance = { features: r.pipe.featureNames, model: null, permutation: null };
+    }
   } else {
     importance = { features: [], model: null, permutation: null };
   }
+  if (importanceKind !== 'permutation' && split) {
+    notes.push(
+      importanceKind === 'model'
+        ? "permutation importance skipped (importance 'model'): feature_importance.json holds the model's own importances only"
+        : "feature importance skipped (importance 'none'): feature_importance.json holds none",
+    );
+  }
 
   const t3 = Date.now();
-  log(`fitting final ${chosen} on all ${o.frame.rows} rows…`);
-  const pipe = makePipeline(chosen);
-  const X = pipe.fitTransform(o.frame).X;
-  const est = createEstimator(chosen, task, params, seed).fit(X, y);
-  // A fit can diverge on all rows even when it did not on the training part: such a model is never returned (nor written).
-  try {
-    assertFinitePredictions(new TrainedModel(chosen, est, pipe, target).predictMatrix(X), est.name);
-  } catch (e) {
-    throw e instanceof NonFiniteError ? diverged(chosen, params, e, `on the ${o.frame.rows} training rows`) : e;
+  let pipe: FeaturePipeline;
+  let est: Estimator;
+  let fitRows: number;
+  if (!refit && kept) {
+    // The holdout fit is the final model: no second fit on all rows.
+    ({ pipe, est } = kept);
+    fitRows = kept.Xtr.rows;
+    try {
+      assertFinitePredictions(new TrainedModel(chosen, est, pipe, target).predictMatrix(kept.Xtr), est.name);
+    } catch (e) {
+      throw e instanceof NonFiniteError ? diverged(chosen, params, e, `on the ${fitRows} training rows`) : e;
+    }
+    notes.push(
+      `final model not refitted (refit false): it is the model fitted on the ${fitRows} training rows of the holdout split, not on all ${o.frame.rows} rows, and the holdout metrics are its own`,
+    );
+  } else {
+    log(`fitting final ${chosen} on all ${o.frame.rows} rows…`);
+    pipe = makePipeline(chosen);
+    const X = pipe.fitTransform(o.frame).X;
+    est = createEstimator(chosen, task, params, seed).fit(X, y);
+    fitRows = o.frame.rows;
+    // A fit can diverge on all rows even when it did not on the training part: such a model is never returned (nor written).
+    try {
+      assertFinitePredictions(new TrainedModel(chosen, est, pipe, target).predictMatrix(X), est.name);
+    } catch (e) {
+      throw e instanceof NonFiniteError ? diverged(chosen, params, e, `on the ${o.frame.rows} training rows`) : e;
+    }
   }
   timings.fit_ms = Date.now() - t3;
-  const own = modelImportances(est);
+  const own = importanceKind === 'none' ? null : modelImportances(est);
   const sameFeatures = importance.features.length === pipe.featureNames.length && importance.features.every((f, i) => f === pipe.featureNames[i]);
   importance = {
     features: pipe.featureNames,
     model: own ? Array.from(own) : null,
     permutation: sameFeatures ? importance.permutation : null,
   };
-  metrics = { ...metrics, trainRows: o.frame.rows, features: pipe.featureNames.length, params: { ...est.getParams() } };
-  timings.total_ms = Date.now() - t0;
+  metrics = { ...metrics, trainRows: fitRows, features: pipe.featureNames.length, params: { ...est.getParams() }, ...(notes.length ? { notes } : {}) };
+  const t4 = Date.now();
   const profile = profileFrame(o.frame, pipe.inputColumns);
-  return { trained: new TrainedModel(chosen, est, pipe, target), model: chosen, params, metrics, importance, search, candidates, timings, profile };
+  timings.profile_ms = Date.now() - t4;
+  timings.total_ms = Date.now() - t0;
+  return { trained: new TrainedModel(chosen, est, pipe, target), model: chosen, params, metrics, importance, search, candidates, timings, profile, notes };
 }
 
 /** The smallest training set a model is fitted on, and the smallest holdout scored. */

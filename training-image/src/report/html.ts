@@ -185,6 +185,7 @@ function backtestBody(r: ParsedReportInput): string {
   if (b.coverage !== undefined) rows.push([`Interval coverage (held-out points inside the interval)`, fmtMetric('coverage', b.coverage)]);
   if (b.folds !== undefined) rows.push(['Folds × points per fold', `${b.folds} × ${b.horizon ?? '?'}`]);
   if (b.model) rows.push(['Chosen structure', `<code>${esc(b.model)}</code>`]);
+  if (b.baseline) rows.push(['Best least-squares baseline (RMSE)', `<code>${esc(b.baseline.model)}</code> (${fmtMetric('rmse', b.baseline.rmse)}${unit})`]);
   let cands = '';
   if (b.candidates?.length) {
     const sorted = [...b.candidates].sort((a, c) => (a.rmse ?? Infinity) - (c.rmse ?? Infinity)).slice(0, 10);

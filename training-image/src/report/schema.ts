@@ -82,6 +82,8 @@ export const ReportBacktestSchema = z
     model: z.string().optional(),
     /** Every candidate structure's backtest RMSE. */
     candidates: z.array(z.object({ model: z.string(), rmse: Metric }).strict()).optional(),
+    /** The best plain least-squares baseline and its backtest RMSE (the chosen structure's never exceeds it). */
+    baseline: z.object({ model: z.string(), rmse: Metric }).strict().nullable().optional(),
   })
   .strict();
 

@@ -95,6 +95,7 @@ export function forecastSections(f: TrendForecaster, history: { times: Float64Ar
       coverage: bt.coverage,
       model: bt.model,
       candidates: bt.candidates.map((c) => ({ model: c.model, rmse: Number.isFinite(c.rmse) ? c.rmse : null })),
+      ...(bt.baseline ? { baseline: { model: bt.baseline.model, rmse: Number.isFinite(bt.baseline.rmse) ? bt.baseline.rmse : null } } : {}),
     },
     crossing,
   };

@@ -8,10 +8,11 @@
  * only costs the chunk it holds.
  */
 import { accumulateHistogram, buildHistogram } from './histogram';
+import { gradientsRange, LossCode } from './loss';
 import { addLeafValuesRange, placeChunk, SplitScratch, splitChunk } from './partition';
 
 /** Command words (slot `CMD` of the control block). */
-export const HGB_CMD = { buildRoot: 1, buildLeaf: 2, split: 3, placeBuild: 4, leaves: 5, stop: 9 } as const;
+export const HGB_CMD = { buildRoot: 1, buildLeaf: 2, split: 3, placeBuild: 4, leaves: 5, gradients: 6, stop: 9 } as const;
 
 /**
  * Control block layout (one shared Int32Array): the main thread writes the
@@ -51,6 +52,14 @@ export interface SharedHgbData {
   raw: Float64Array;
   leafStarts: Int32Array;
   leafValues: Float64Array;
+  /** Loss whose gradients the engine computes for the next tree after each leaf-value update (`LOSS.none`: the caller writes them). */
+  loss: LossCode;
+  /** Training targets (null without a loss). */
+  y: Float64Array | null;
+  /** Doubles per histogram. */
+  histLen: number;
+  /** The histogram pool: histogram `id` is `hists[id·histLen .. (id+1)·histLen)`. */
+  hists: Float64Array;
 }
 
 /**
@@ -79,11 +88,14 @@ export function chunkStart(s: number, e: number, K: number, k: number): number {
 export class ChunkRunner {
   private readonly groups: Int32Array;
 
-  constructor(
-    private readonly d: SharedHgbData,
-    private readonly histogram: (id: number) => Float64Array,
-  ) {
+  constructor(private readonly d: SharedHgbData) {
     this.groups = featureGroups(d.offsets.length - 1);
+  }
+
+  /** Histogram `id` of the shared pool. */
+  private histogram(id: number): Float64Array {
+    const L = this.d.histLen;
+    return this.d.hists.subarray(id * L, (id + 1) * L);
   }
 
   /** Number of chunks of a histogram command. */
@@ -163,6 +175,11 @@ export class ChunkRunner {
       }
     } else if (cmd === HGB_CMD.leaves) {
       addLeafValuesRange(d.raw, d.idx, d.leafStarts, d.leafValues, a, chunkStart(0, d.n, K, k), chunkStart(0, d.n, K, k + 1));
+    } else if (cmd === HGB_CMD.gradients) {
+      const r0 = chunkStart(0, d.n, K, k);
+      const r1 = chunkStart(0, d.n, K, k + 1);
+      gradientsRange(d.loss, d.y!, d.raw, d.og, d.oh, r0, r1);
+      for (let i = r0; i < r1; i++) d.idx[i] = i;
     } else if (cmd === HGB_CMD.buildRoot) {
       buildHistogram(this.histogram(a), d.stride, d.binned, d.n, d.offsets, this.groups[k]!, this.groups[k + 1]!, null, b, d.og, d.oh);
     } else {

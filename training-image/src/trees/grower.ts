@@ -1,5 +1,6 @@
 import { BinMapper } from './binning';
 import { buildHistogram, subtractHistogram } from './histogram';
+import { gradientsRange, LOSS, LossCode } from './loss';
 import { addLeafValuesRange, partitionRange } from './partition';
 import { findBestSplit, SplitContext, SplitInfo } from './splitting';
 import { FlatTree, TreeBuilder } from './tree';
@@ -38,20 +39,32 @@ export interface HistogramBuilder {
   /** Row ids, partitioned into leaf ranges. */
   readonly idx: Uint32Array;
   /**
-   * Gradients of the `n` training rows: the fit writes them here in row order
-   * before each tree; while the tree grows they are permuted along with
-   * `idx`, so each leaf's gradients are contiguous (ordered gradients).
+   * Gradients of the `n` training rows, in row order when a tree starts
+   * (written by {@link computeGradients} and {@link addLeafValues} when the
+   * engine has a loss, else by the caller); while the tree grows they are
+   * permuted along with `idx`, so each leaf's gradients are contiguous
+   * (ordered gradients).
    */
   readonly grad: Float64Array;
   /** Hessians, likewise (stride 3 only; null for a constant unit hessian). */
   readonly hess: Float64Array | null;
   /** Training predictions (raw scores) of the `n` rows; the fit initialises them, the grower adds leaf values. */
   readonly raw: Float64Array;
+  /**
+   * Whether the engine has a loss: then {@link addLeafValues} is followed by
+   * {@link computeGradients} (the next tree's gradients in row order, `idx`
+   * reset to the identity); without one the caller writes the gradients and
+   * the grower resets `idx`.
+   */
+  readonly refreshesGradients: boolean;
   /** Allocates a histogram of `len` doubles. */
   newHistogram(len: number): Float64Array;
+  /** Writes every row's gradients (and hessians) at the current raw scores, and resets `idx` (engines with a loss; before the first tree). */
+  computeGradients(): void;
   /**
    * Adds leaf values to the raw scores of their rows: leaf `k` owns
-   * `idx[starts[k]..starts[k+1])` (ascending starts, `starts[nLeaves] = n`) and adds `values[k]`.
+   * `idx[starts[k]..starts[k+1])` (ascending starts, `starts[nLeaves] = n`)
+   * and adds `values[k]`; see {@link refreshesGradients}.
    */
   addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void;
   /** Builds every feature's histogram over rows 0..count-1. */
@@ -60,11 +73,27 @@ export interface HistogramBuilder {
    * Stable partition of `idx[start..end)` (gradients alongside): rows whose
    * bin `b` of `feature` has `lut[b] = 1` first; returns the first right
    * position. With `hist`, also builds every feature's histogram of the
-   * left (`smallLeft`) or right part.
+   * left (`smallLeft`) or right part. Adds its wall time to
+   * `times.partition` and `times.histograms`.
    */
-  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean): number;
+  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean, times: PhaseTimes): number;
   /** Frees resources (threads). */
   close(): void;
+}
+
+/** The loss an engine computes gradients for, and the training targets. */
+export interface EngineLoss {
+  /** Loss code ({@link LOSS}). */
+  readonly code: LossCode;
+  /** Training targets (0/1 for the logistic loss). */
+  readonly y: Float64Array;
+}
+
+/** Adds the time since `t0` to `times[phase]`; returns now. */
+export function lap(times: PhaseTimes, phase: string, t0: number): number {
+  const t = performance.now();
+  times[phase] = (times[phase] ?? 0) + t - t0;
+  return t;
 }
 
 /** Serial engine: everything on the calling thread. */
@@ -73,17 +102,24 @@ export class SerialHistogramBuilder implements HistogramBuilder {
   readonly grad: Float64Array;
   readonly hess: Float64Array | null;
   readonly raw: Float64Array;
+  readonly refreshesGradients: boolean;
   private readonly tmp: Uint32Array;
   private readonly tmpG: Float64Array;
   private readonly tmpH: Float64Array | null;
   private readonly F: number;
+  private readonly loss: LossCode;
+  private readonly y: Float64Array | null;
 
   constructor(
     private readonly stride: 2 | 3,
     private readonly binned: Uint8Array,
     private readonly n: number,
     private readonly offsets: Int32Array,
+    loss: EngineLoss | null = null,
   ) {
+    this.loss = loss ? loss.code : LOSS.none;
+    this.y = loss ? loss.y : null;
+    this.refreshesGradients = this.loss !== LOSS.none;
     this.idx = new Uint32Array(n);
     this.tmp = new Uint32Array(n);
     this.grad = new Float64Array(n);
@@ -121,15 +157,27 @@ export class SerialHistogramBuilder implements HistogramBuilder {
     );
   }
 
-  /** Adds each leaf's value to its rows' raw scores. */
+  /** Every row's gradients at the current raw scores; `idx` reset. */
+  computeGradients(): void {
+    gradientsRange(this.loss, this.y!, this.raw, this.grad, this.hess, 0, this.n);
+    for (let i = 0; i < this.n; i++) this.idx[i] = i;
+  }
+
+  /** Adds each leaf's value to its rows' raw scores (and, with a loss, then computes the next gradients and resets `idx`). */
   addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
     addLeafValuesRange(this.raw, this.idx, starts, values, nLeaves, 0, this.n);
+    if (this.refreshesGradients) this.computeGradients();
   }
 
   /** Stable partition of a leaf range, then the smaller part's histogram. */
-  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean): number {
+  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean, times: PhaseTimes): number {
+    let t0 = performance.now();
     const mid = partitionRange(this.idx, this.grad, this.hess, this.tmp, this.tmpG, this.tmpH, this.binned, feature * this.n, lut, start, end);
-    if (hist) this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);
+    t0 = lap(times, 'partition', t0);
+    if (hist) {
+      this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);
+      lap(times, 'histograms', t0);
+    }
     return mid;
   }
 
@@ -217,7 +265,7 @@ export class TreeGrower {
     const idx = hb.idx;
     const track = opts.rootFromLeaves;
     let t0 = performance.now();
-    for (let i = 0; i < n; i++) idx[i] = i;
+    if (!hb.refreshesGradients) for (let i = 0; i < n; i++) idx[i] = i;
     let G = 0;
     let H = 0;
     for (let i = 0; i < n; i++) G += grad[i]!;
@@ -275,10 +323,8 @@ export class TreeGrower {
       const small = s.cL <= s.cR ? L : R;
       const large = small === L ? R : L;
       if (build) small.hist = this.alloc();
-      t0 = performance.now();
       const got = this.partition(leaf.start, leaf.end, s, small.hist, small === L);
       if (got !== mid) throw new Error(`TreeGrower: partition put ${got - leaf.start} rows left, the histogram counted ${s.cL}`);
-      times.splitLeaves = (times.splitLeaves ?? 0) + performance.now() - t0;
       if (build) {
         t0 = performance.now();
         subtractHistogram(parentHist, small.hist!, this.histLen);
@@ -350,7 +396,7 @@ export class TreeGrower {
     const mb = this.mapper.nBins[s.feature]!;
     lut.fill(0);
     for (let v = 0; v <= mb; v++) lut[v] = (v === mb ? s.missingLeft : v <= s.bin) ? 1 : 0;
-    return this.hb.splitLeaf(start, end, s.feature, lut, hist, smallLeft);
+    return this.hb.splitLeaf(start, end, s.feature, lut, hist, smallLeft, this.times);
   }
 }
 

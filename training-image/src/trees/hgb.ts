@@ -4,7 +4,8 @@ import { Rng } from '../core/random';
 import { BinMapper } from './binning';
 import { checkModelJSON, checkX, checkXy, encodeLabels, normalise, TREE_SCHEMA_VERSION, validateWithUnions } from './common';
 import { addBinnedPredictions, HistogramBuilder, PhaseTimes, SerialHistogramBuilder, TreeGrower } from './grower';
-import { ParallelHistogramBuilder, parallelAvailable } from './parallel';
+import { LOSS, LossCode, sigmoid } from './loss';
+import { defaultThreads, ParallelHistogramBuilder, parallelAvailable } from './parallel';
 import { FlatTree, leafOf, treeFromJSON, treeToJSON } from './tree';
 
 /** Hyperparameters of the histogram gradient-boosting models (names and defaults after scikit-learn). */
@@ -33,7 +34,7 @@ export interface HistGradientBoostingParams {
   tol: number;
   /** Seed for the validation split and bin subsampling. @default 0 */
   randomState: number;
-  /** Threads for histogram building (null: 2 when the data is large and workers are available, else 1). @default null */
+  /** Threads for histogram building (null: when the data is large and workers are available, the cores available to the process, at most 2 — see `defaultThreads`; else 1). @default null */
   nThreads: number | null;
   /** Print phase timings after fitting. @default false */
   verbose: boolean;
@@ -105,6 +106,8 @@ abstract class HistGradientBoostingBase {
   protected learned: Learned | null = null;
   /** Wall time per phase of the last fit, in milliseconds. */
   timings: PhaseTimes = {};
+  /** Threads of the last fit, and how many of its trees the engine ran on one thread because the machine was busy (see ThreadGovernor). */
+  threading: { threads: number; treesAlone: number } = { threads: 1, treesAlone: 0 };
 
   constructor(params: Partial<HistGradientBoostingParams> = {}) {
     this.params = params;
@@ -156,8 +159,8 @@ abstract class HistGradientBoostingBase {
 
   /** Baseline raw score from the training targets. */
   protected abstract baseline(y: Float64Array): number;
-  /** Gradients (and hessians, null for a constant unit hessian) at `raw`. */
-  protected abstract gradients(y: Float64Array, raw: Float64Array, grad: Float64Array, hess: Float64Array | null): void;
+  /** The loss whose gradients (and hessians) the engine computes (`loss.ts`). */
+  protected abstract readonly lossCode: LossCode;
   /** Whether the loss has a constant unit hessian. */
   protected abstract readonly constantHessian: boolean;
   /** Whether a row's gradient moves by exactly the change of its raw score (least squares). */
@@ -188,16 +191,17 @@ abstract class HistGradientBoostingBase {
     const yTrain = trainRows ? pick(y, trainRows) : y;
     const yVal = valRows ? pick(y, valRows) : null;
     const mapper = BinMapper.fit(X, trainRows, p.maxBins, rng);
-    const nThreads = p.nThreads ?? (n * X.cols >= PARALLEL_MIN_CELLS && parallelAvailable() ? 2 : 1);
+    const nThreads = p.nThreads ?? (n * X.cols >= PARALLEL_MIN_CELLS && parallelAvailable() ? defaultThreads() : 1);
     const parallel = nThreads > 1 && parallelAvailable();
     const binned = mapper.transform(X, trainRows, parallel);
     const binnedVal = valRows ? mapper.transform(X, valRows) : null;
     times.binning = performance.now() - t0;
 
     const stride: 2 | 3 = this.constantHessian ? 2 : 3;
+    const loss = { code: this.lossCode, y: yTrain };
     const hb: HistogramBuilder = parallel
-      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes)
-      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets);
+      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes, loss)
+      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets, loss);
     const grower = new TreeGrower(
       mapper,
       n,
@@ -217,17 +221,16 @@ abstract class HistGradientBoostingBase {
 
     try {
       const baseline = this.baseline(yTrain);
-      const raw = hb.raw.fill(baseline);
+      hb.raw.fill(baseline);
       const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
-      const grad = hb.grad;
-      const hess = hb.hess;
       const trees: FlatTree[] = [];
       const scores: number[] = [];
       if (rawVal && yVal) scores.push(-this.loss(yVal, rawVal));
+      // The first tree's gradients; every tree's leaf-value update then writes the next tree's (see HistogramBuilder).
+      t0 = performance.now();
+      hb.computeGradients();
+      times.gradients = performance.now() - t0;
       for (let it = 0; it < p.maxIter; it++) {
-        t0 = performance.now();
-        this.gradients(yTrain, raw, grad, hess);
-        times.gradients = (times.gradients ?? 0) + performance.now() - t0;
         const g = grower.grow();
         trees.push(g.tree);
         if (rawVal && yVal && binnedVal) {
@@ -255,10 +258,12 @@ abstract class HistGradientBoostingBase {
     }
     times.total = performance.now() - tAll;
     this.timings = times;
+    const treesAlone = hb instanceof ParallelHistogramBuilder ? hb.governor.serialTrees : 0;
+    this.threading = { threads: parallel ? nThreads : 1, treesAlone };
     if (p.verbose) {
       const parts = Object.entries(times).map(([k, v]) => `${k} ${(v / 1000).toFixed(3)} s`);
       console.log(
-        `[${this.name}] ${this.learned.nIter} iterations on ${n} rows × ${X.cols} features (${nThreads} thread${nThreads > 1 ? 's' : ''})${early ? ', early stopping on' : ''}: ${parts.join(', ')}`,
+        `[${this.name}] ${this.learned.nIter} iterations on ${n} rows × ${X.cols} features (${nThreads} thread${nThreads > 1 ? 's' : ''}${treesAlone ? `; ${treesAlone} trees on one thread, the machine being busy` : ''})${early ? ', early stopping on' : ''}: ${parts.join(', ')}`,
       );
     }
   }
@@ -361,9 +366,7 @@ export class HistGradientBoostingRegressor extends HistGradientBoostingBase impl
     return s / y.length;
   }
 
-  protected gradients(y: Float64Array, raw: Float64Array, grad: Float64Array): void {
-    for (let i = 0; i < y.length; i++) grad[i] = raw[i]! - y[i]!;
-  }
+  protected readonly lossCode = LOSS.squared;
 
   protected loss(y: Float64Array, raw: Float64Array): number {
     let s = 0;
@@ -466,14 +469,7 @@ export class HistGradientBoostingClassifier extends HistGradientBoostingBase imp
     return Math.log(p / (1 - p));
   }
 
-  protected gradients(y: Float64Array, raw: Float64Array, grad: Float64Array, hess: Float64Array | null): void {
-    const h = hess!;
-    for (let i = 0; i < y.length; i++) {
-      const p = sigmoid(raw[i]!);
-      grad[i] = p - y[i]!;
-      h[i] = p * (1 - p);
-    }
-  }
+  protected readonly lossCode = LOSS.logistic;
 
   protected loss(y: Float64Array, raw: Float64Array): number {
     // log(1 + e^r) - y·r, computed stably.
@@ -499,8 +495,4 @@ export class HistGradientBoostingClassifier extends HistGradientBoostingBase imp
     }
     return [sorted(Uint32Array.from(train)), sorted(Uint32Array.from(val))];
   }
-}
-
-function sigmoid(r: number): number {
-  return r >= 0 ? 1 / (1 + Math.exp(-r)) : Math.exp(r) / (1 + Math.exp(r));
 }

@@ -4,7 +4,8 @@ import * as path from 'path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
 import { chunkStart, ChunkRunner, GEN_MOD, HGB_CMD, HGB_CTRL, MAX_CHUNKS, SharedHgbData } from './engine';
 import { buildHistogram } from './histogram';
-import { HistogramBuilder } from './grower';
+import { EngineLoss, HistogramBuilder, lap, PhaseTimes } from './grower';
+import { gradientsRange, LOSS } from './loss';
 import { addLeafValuesRange, partitionRange, SplitScratch } from './partition';
 
 /**
@@ -37,10 +38,43 @@ export function parallelAvailable(): boolean {
   return workerScript() !== null;
 }
 
-/** Default worker count: the cores available, at most 2 (the target machines have 2). */
+/**
+ * The CPU quota of this process's cgroup (v2 `cpu.max`, else v1
+ * `cpu.cfs_quota_us` / `cpu.cfs_period_us`) in cores, rounded up; null when
+ * there is none or it cannot be read. A container limited to 1.5 CPUs on a
+ * 16-core host gets 2.
+ */
+export function cgroupCpuLimit(read: (file: string) => string | null = readSmall): number | null {
+  const v2 = read('/sys/fs/cgroup/cpu.max');
+  if (v2 !== null) {
+    const [quota, period] = v2.trim().split(/\s+/);
+    const q = Number(quota);
+    const p = Number(period);
+    return quota !== 'max' && q > 0 && p > 0 ? Math.max(1, Math.ceil(q / p)) : null;
+  }
+  const q = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')?.trim());
+  const p = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')?.trim());
+  return q > 0 && p > 0 ? Math.max(1, Math.ceil(q / p)) : null;
+}
+
+function readSmall(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The cores this process may use: the CPUs it may run on (affinity), capped by its cgroup's CPU quota. */
+export function availableCores(): number {
+  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const quota = cgroupCpuLimit();
+  return Math.max(1, quota === null ? cpus : Math.min(cpus, quota));
+}
+
+/** Default thread count: the cores available ({@link availableCores}), at most 2 (the target machines have 2). */
 export function defaultThreads(): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(2, cores));
+  return Math.min(2, availableCores());
 }
 
 /** Blocks until `flag[i]` becomes `value` (or throws after `timeoutMs`). */
@@ -80,6 +114,9 @@ const PARTITION_MIN_ROWS = 32_768;
 /** Rows per partition or leaf-update chunk (at least). */
 const ROWS_PER_CHUNK = 16_384;
 
+/** Most bytes of the shared histogram pool (address space; pages are touched only as histograms are used). */
+const HIST_POOL_BYTES = 256 << 20;
+
 /**
  * Engine that shares the binned columns, row ids, ordered gradients and raw
  * scores with `threads - 1` workers once, then drives them through a shared control
@@ -92,6 +129,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   readonly grad: Float64Array;
   readonly hess: Float64Array | null;
   readonly raw: Float64Array;
+  readonly refreshesGradients: boolean;
   private readonly d: SharedHgbData;
   private readonly runner: ChunkRunner;
   private readonly workers: Worker[] = [];
@@ -99,8 +137,14 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   private readonly ctrl: Int32Array;
   private gen = 0;
   private readonly hists = new Map<Float64Array, number>();
-  private readonly histList: Float64Array[] = [];
+  private nHists = 0;
   private readonly F: number;
+  /** Picks, tree by tree, whether commands go to the workers or run here alone. */
+  readonly governor: ThreadGovernor;
+  /** This tree so far: work units, and when it started (wall ms, process CPU µs). */
+  private units = 0;
+  private treeStart = performance.now();
+  private treeCpu = cpuMicros();
 
   constructor(
     private readonly stride: 2 | 3,
@@ -109,6 +153,13 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     private readonly offsets: Int32Array,
     threads: number,
     maxLeaves: number,
+    loss: EngineLoss | null = null,
+    o: {
+      /** The governor (default: a {@link ThreadGovernor} with its default settings). */
+      readonly governor?: ThreadGovernor;
+      /** Histograms in the shared pool (default: all a grower of `maxLeaves` leaves holds at once, within HIST_POOL_BYTES). */
+      readonly poolHistograms?: number;
+    } = {},
   ) {
     const F = offsets.length - 1;
     this.F = F;
@@ -141,9 +192,22 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       raw: this.raw,
       leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))),
       leafValues: new Float64Array(sab(8 * maxLeaves)),
+      loss: loss ? loss.code : LOSS.none,
+      y: null,
+      // Every histogram a grower can hold at once (its leaves' and the child being built), allocated once and
+      // shared, up to HIST_POOL_BYTES; beyond that (huge maxLeafNodes × many features) histograms are private and built here.
+      histLen: stride * offsets[F]!,
+      hists: new Float64Array(sab(8 * stride * offsets[F]! * (o.poolHistograms ?? Math.max(1, Math.min(maxLeaves + 2, Math.floor(HIST_POOL_BYTES / (8 * stride * offsets[F]!))))))),
     };
-    this.runner = new ChunkRunner(this.d, (id) => this.histList[id]!);
+    if (loss) {
+      // Targets already in shared memory (a caller's SharedArrayBuffer) are used as they are.
+      if (loss.y.buffer instanceof SharedArrayBuffer && loss.y.length === n) this.d.y = loss.y;
+      else (this.d.y = new Float64Array(sab(8 * n))).set(loss.y);
+    }
+    this.refreshesGradients = this.d.loss !== LOSS.none;
+    this.runner = new ChunkRunner(this.d);
     const T = Math.max(1, Math.min(threads, 64));
+    this.governor = o.governor ?? new ThreadGovernor(T > 1);
     for (let t = 1; t < T; t++) {
       const { worker, port } = startWorker({ kind: 'hgb', slot: t, shared: this.d });
       this.workers.push(worker);
@@ -151,20 +215,31 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     }
   }
 
-  /** A histogram in shared memory, announced to the workers. */
+  /**
+   * The next histogram of the shared pool (the workers know it by its index:
+   * no message, no waiting for one); a private one, built on this thread
+   * alone, once the pool is used up.
+   */
   newHistogram(len: number): Float64Array {
-    const h = new Float64Array(new SharedArrayBuffer(8 * len));
-    const id = this.histList.length;
+    const { hists, histLen } = this.d;
+    if (len !== histLen) throw new Error(`ParallelHistogramBuilder: histograms have ${histLen} slots, not ${len}`);
+    const id = this.nHists;
+    if ((id + 1) * len > hists.length) return new Float64Array(len);
+    this.nHists++;
+    const h = hists.subarray(id * len, (id + 1) * len);
     this.hists.set(h, id);
-    this.histList.push(h);
-    // Workers block on the control block, not on messages: they read this synchronously when they first meet the id.
-    for (const p of this.ports) p.postMessage({ id, hist: h });
     return h;
+  }
+
+  /** Whether the threads share this histogram (it is in the pool) and the governor lets them work. */
+  private parallelOn(hist: Float64Array | null): boolean {
+    return this.governor.parallel && (hist === null || this.hists.has(hist));
   }
 
   /** Builds every feature's histogram over rows 0..count-1, the threads sharing the feature groups. */
   buildRoot(hist: Float64Array, count: number): void {
-    if (count * this.F < PARALLEL_MIN_WORK) {
+    this.units += count * this.F * WORK_UNITS.histogramCell;
+    if (count * this.F < PARALLEL_MIN_WORK || !this.parallelOn(hist)) {
       buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, null, count, this.grad, this.hess);
       return;
     }
@@ -173,7 +248,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
 
   /** Builds every feature's histogram over a leaf's rows, the threads sharing the feature groups. */
   private buildLeaf(hist: Float64Array, start: number, count: number): void {
-    if (count * this.F < PARALLEL_MIN_WORK) {
+    this.units += count * this.F * WORK_UNITS.histogramCell;
+    if (count * this.F < PARALLEL_MIN_WORK || !this.parallelOn(hist)) {
       const e = start + count;
       buildHistogram(
         hist,
@@ -193,15 +269,34 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     this.run(HGB_CMD.buildLeaf, this.histId(hist), start, count, this.runner.histogramChunks, 'histogram');
   }
 
-  /** Adds each leaf's value to its rows' raw scores, the threads sharing row chunks. */
-  addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
-    if (this.n < PARTITION_MIN_ROWS) {
-      addLeafValuesRange(this.raw, this.idx, starts, values, nLeaves, 0, this.n);
+  /** Every row's gradients at the current raw scores, and `idx` reset, the threads sharing row chunks. */
+  computeGradients(): void {
+    const d = this.d;
+    this.units += this.n * WORK_UNITS.updateRow;
+    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) {
+      gradientsRange(d.loss, d.y!, d.raw, d.og, d.oh, 0, this.n);
+      for (let i = 0; i < this.n; i++) d.idx[i] = i;
       return;
     }
-    this.d.leafStarts.set(starts.subarray(0, nLeaves + 1));
-    this.d.leafValues.set(values.subarray(0, nLeaves));
-    this.run(HGB_CMD.leaves, nLeaves, 0, 0, Math.min(MAX_CHUNKS, Math.max(2, Math.floor(this.n / ROWS_PER_CHUNK))), 'leaf values');
+    this.run(HGB_CMD.gradients, 0, 0, 0, this.rowChunks(), 'gradients');
+  }
+
+  /** Adds each leaf's value to its rows' raw scores (with a loss, then the next gradients and `idx` reset), the threads sharing row chunks. */
+  addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
+    const d = this.d;
+    this.units += this.n * WORK_UNITS.updateRow;
+    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) addLeafValuesRange(d.raw, d.idx, starts, values, nLeaves, 0, this.n);
+    else {
+      d.leafStarts.set(starts.subarray(0, nLeaves + 1));
+      d.leafValues.set(values.subarray(0, nLeaves));
+      this.run(HGB_CMD.leaves, nLeaves, 0, 0, this.rowChunks(), 'leaf values');
+    }
+    if (this.refreshesGradients) this.computeGradients();
+    this.endTree();
+  }
+
+  private rowChunks(): number {
+    return Math.min(MAX_CHUNKS, Math.max(2, Math.floor(this.n / ROWS_PER_CHUNK)));
   }
 
   /**
@@ -211,12 +306,19 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
    * the other tasks of that command build the smaller part's histogram from
    * the scratch. Small ranges are partitioned here alone.
    */
-  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean): number {
+  splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean, times: PhaseTimes): number {
     const d = this.d;
     const { scratch } = d;
-    if (end - start < PARTITION_MIN_ROWS) {
+    let t0 = performance.now();
+    this.units += (end - start) * WORK_UNITS.partitionRow;
+    // Small ranges, and every range while the governor has the engine run alone, take the serial path (the same result).
+    if (end - start < PARTITION_MIN_ROWS || !this.governor.parallel) {
       const mid = partitionRange(d.idx, d.og, d.oh, scratch.ri, scratch.rg, scratch.rh, this.binned, feature * this.n, lut, start, end);
-      if (hist) this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);
+      t0 = lap(times, 'partition', t0);
+      if (hist) {
+        this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);
+        lap(times, 'histograms', t0);
+      }
       return mid;
     }
     d.lut.set(lut);
@@ -237,12 +339,19 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     }
     const count = smallLeft ? nl : end - start - nl;
     // A small side's histogram is cheaper here, after the placing, than as tasks.
-    const withHist = hist !== null && count * this.F >= PARALLEL_MIN_WORK;
+    const withHist = hist !== null && count * this.F >= PARALLEL_MIN_WORK && this.hists.has(hist);
+    if (withHist) this.units += count * this.F * WORK_UNITS.histogramCell;
     ctrl[C.KC] = KC;
     ctrl[C.D] = smallLeft ? 1 : 0;
+    t0 = lap(times, 'partition', t0);
+    // One command places the chunks and builds the histogram from the scratch: its time counts as histograms (placing is a copy).
     this.run(HGB_CMD.placeBuild, start, end, withHist ? this.histId(hist) : -1, KC + (withHist ? this.runner.histogramChunks : 0), 'partition');
+    t0 = lap(times, withHist ? 'histograms' : 'partition', t0);
     const mid = start + nl;
-    if (hist && !withHist) this.buildLeaf(hist, smallLeft ? start : mid, count);
+    if (hist && !withHist) {
+      this.buildLeaf(hist, smallLeft ? start : mid, count);
+      lap(times, 'histograms', t0);
+    }
     return mid;
   }
 
@@ -261,7 +370,12 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     return id;
   }
 
-  private post(cmd: number, a: number, b: number, c: number, K: number): number {
+  /**
+   * Writes a command to the control block. With `wake`, bumps the generation
+   * the workers sleep on and wakes them; without, the workers sleep on and
+   * the calling thread claims every chunk itself (same chunks, same results).
+   */
+  private post(cmd: number, a: number, b: number, c: number, K: number, wake = true): number {
     const ctrl = this.ctrl;
     const C = HGB_CTRL;
     const gen = (this.gen = (this.gen % (GEN_MOD - 1)) + 1);
@@ -272,14 +386,21 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     ctrl[C.K] = K;
     ctrl[C.DONE] = 0;
     Atomics.store(ctrl, C.TICKET, gen << 8);
-    Atomics.store(ctrl, C.GEN, gen);
-    Atomics.notify(ctrl, C.GEN);
+    if (wake) {
+      Atomics.store(ctrl, C.GEN, gen);
+      Atomics.notify(ctrl, C.GEN);
+    }
     return gen;
   }
 
-  /** Posts a command, works on it here too, and waits until all its chunks are done. */
+  /**
+   * Posts a command, works on it here too, and waits (blocked, not spinning)
+   * until all its chunks are done. (While the governor has the engine run
+   * alone, the callers take the serial paths instead; a command posted then
+   * does not wake the workers, and this thread does every chunk.)
+   */
   private run(cmd: number, a: number, b: number, c: number, K: number, what: string): void {
-    const gen = this.post(cmd, a, b, c, K);
+    const gen = this.post(cmd, a, b, c, K, this.governor.parallel);
     this.runner.work(gen);
     const ctrl = this.ctrl;
     const t0 = Date.now();
@@ -290,5 +411,83 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       if (Date.now() - t0 > 600_000) throw new Error(`${what}: a worker thread did not finish its chunk within 600 s.`);
       Atomics.wait(ctrl, HGB_CTRL.DONE, done, 1000);
     }
+  }
+
+  /** The end of a tree: tells the governor how much work it was and how long it took. */
+  private endTree(): void {
+    const now = performance.now();
+    const cpu = cpuMicros();
+    this.governor.record(this.units, now - this.treeStart, (cpu - this.treeCpu) / 1000);
+    this.units = 0;
+    this.treeStart = now;
+    this.treeCpu = cpu;
+  }
+}
+
+/** CPU time of the whole process (all its threads), µs. */
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/**
+ * Work units of the engine's steps, roughly in nanoseconds of one core, so
+ * that trees of different shapes compare by throughput (units per ms): a
+ * partitioned row, a (row, feature) cell of a histogram, a row of the
+ * leaf-value and gradient updates.
+ */
+export const WORK_UNITS = { partitionRow: 4, histogramCell: 1.5, updateRow: 3 } as const;
+
+/**
+ * Chooses, tree by tree, whether the gradient-boosting engine sends its
+ * commands to the worker threads or runs them on the calling thread alone
+ * (the chunks, hence the results, are the same either way). It starts in
+ * parallel. After a parallel tree it looks at the cores the process got
+ * (CPU time over wall time): about two on an idle 2-core machine, and it
+ * stays; markedly fewer means other processes take the cores, and then it
+ * times a tree run alone and keeps whichever mode gets more work done per
+ * millisecond, re-timing the other one every `reprobe` trees. A fit on a
+ * busy machine thus stops waiting on a descheduled worker when that costs
+ * more than the worker brings.
+ */
+export class ThreadGovernor {
+  private mode: 'parallel' | 'serial';
+  /** Latest throughput (work units per ms) of each mode, and trees since it was measured. */
+  private readonly rate = { parallel: Number.NaN, serial: Number.NaN };
+  private readonly age = { parallel: 0, serial: 0 };
+  /** Trees run alone so far (for the timings). */
+  serialTrees = 0;
+
+  constructor(
+    private readonly hasWorkers: boolean,
+    private readonly o: { readonly minCores: number; readonly reprobe: number } = { minCores: 1.5, reprobe: 10 },
+  ) {
+    this.mode = hasWorkers ? 'parallel' : 'serial';
+  }
+
+  /** Whether the next command goes to the worker threads. */
+  get parallel(): boolean {
+    return this.mode === 'parallel';
+  }
+
+  /** Records a finished tree (its work units, wall time and the process's CPU time, ms) and picks the next tree's mode. */
+  record(units: number, wallMs: number, cpuMs: number): void {
+    if (!this.hasWorkers) {
+      this.serialTrees++;
+      return;
+    }
+    const m = this.mode;
+    if (m === 'serial') this.serialTrees++;
+    if (!(wallMs > 0) || !(units > 0)) return;
+    // Smoothed over the last few trees of the mode: one tree's time on a busy machine is noisy.
+    const r = units / wallMs;
+    this.rate[m] = Number.isNaN(this.rate[m]) || this.age[m] > this.o.reprobe ? r : 0.5 * (this.rate[m] + r);
+    this.age[m] = 0;
+    const other = m === 'parallel' ? 'serial' : 'parallel';
+    this.age[other]++;
+    if (m === 'parallel' && cpuMs / wallMs >= this.o.minCores) return;
+    // Contended (or running alone): re-time the other mode when its figure is missing or stale, else keep the faster.
+    if (Number.isNaN(this.rate[other]) || this.age[other] >= this.o.reprobe) this.mode = other;
+    else this.mode = this.rate.parallel >= this.rate.serial ? 'parallel' : 'serial';
   }
 }

@@ -3,7 +3,7 @@
  * gradient-boosting histograms and partitions on command; 'forest' grows random-forest
  * trees claimed from a shared counter and sends them back.
  */
-import { MessagePort, receiveMessageOnPort, workerData } from 'worker_threads';
+import { MessagePort, workerData } from 'worker_threads';
 import { ChunkRunner, HGB_CMD, HGB_CTRL, SharedHgbData } from './engine';
 import { buildForestTree, ForestData, ForestTreeOptions, ForestWorkspace } from './forest-builder';
 
@@ -23,9 +23,6 @@ interface ForestJob {
   seeds: number[];
   port: MessagePort;
 }
-
-/** How long an idle gradient-boosting worker polls for the next command before it sleeps. */
-const SPIN_MS = 0.1;
 
 const wd = workerData as HgbData | ForestJob;
 
@@ -64,38 +61,21 @@ if (wd.kind === 'hgb') {
 }
 
 /**
- * Gradient-boosting worker: blocks on the shared control block and claims
- * chunks of each command (see `engine.ts`) until the stop command.
+ * Gradient-boosting worker: sleeps on the shared control block (a blocking
+ * `Atomics.wait`, never a spin, so a busy machine's cores go to whoever has
+ * work) and claims chunks of each command (see `engine.ts`) until the stop
+ * command. Histograms live in the shared pool, so no message is awaited.
  */
 function runHgb(wd: HgbData): void {
   const d = wd.shared;
   const ctrl = d.ctrl;
-  const hists: Float64Array[] = [];
-  const runner = new ChunkRunner(d, (id) => {
-    const t0 = Date.now();
-    while (hists[id] === undefined) {
-      const m = receiveMessageOnPort(wd.port);
-      if (m === undefined) {
-        // Posted before the command, so normally already queued; allow for a slow hand-over.
-        if (Date.now() - t0 > 5000) throw new Error(`hgb worker: histogram ${id} was never announced`);
-        continue;
-      }
-      const { id: k, hist } = m.message as { id: number; hist: Float64Array };
-      hists[k] = hist;
-    }
-    return hists[id]!;
-  });
+  const runner = new ChunkRunner(d);
   let seen = 0;
   for (;;) {
-    // Commands often come back to back (a partition's two phases): poll briefly before sleeping.
-    let gen = Atomics.load(ctrl, HGB_CTRL.GEN);
+    const gen = Atomics.load(ctrl, HGB_CTRL.GEN);
     if (gen === seen) {
-      const t0 = performance.now();
-      while (gen === seen && performance.now() - t0 < SPIN_MS) gen = Atomics.load(ctrl, HGB_CTRL.GEN);
-      if (gen === seen) {
-        Atomics.wait(ctrl, HGB_CTRL.GEN, seen);
-        continue;
-      }
+      Atomics.wait(ctrl, HGB_CTRL.GEN, seen);
+      continue;
     }
     seen = gen;
     if (ctrl[HGB_CTRL.CMD] === HGB_CMD.stop) return;

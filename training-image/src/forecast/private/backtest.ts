@@ -35,7 +35,12 @@ export function seasonalityEligible(name: SeasonalityName, freqMs: number, spanM
   }
 }
 
-/** Every candidate structure, simplest first (ties in backtest error go to the earlier one). */
+/**
+ * Every candidate structure, simplest first (ties in backtest error go to the
+ * earlier one). With `trend: 'auto'` and `baselines`, the plain least-squares
+ * baselines follow: linear and quadratic trend with each seasonal order
+ * tried (last, so that a tie keeps the prior-regularised model).
+ */
 export function candidateSpecs(params: ForecasterParams, freqMs: number, spanMs: number): ModelSpec[] {
   const trends: TrendFamily[] = params.trend === 'auto' ? ['linear', 'polynomial', 'piecewise'] : [params.trend];
   const orders = {} as Record<SeasonalityName, readonly number[]>;
@@ -44,22 +49,28 @@ export function candidateSpecs(params: ForecasterParams, freqMs: number, spanMs:
     orders[name] = o !== 'auto' ? [o] : seasonalityEligible(name, freqMs, spanMs) ? AUTO_ORDERS[name] : [0];
   }
   const out: ModelSpec[] = [];
-  for (const trend of trends) {
+  const add = (trend: TrendFamily, degree: number, leastSquares: boolean): void => {
     for (const yearly of orders.yearly) {
       for (const weekly of orders.weekly) {
         for (const daily of orders.daily) {
           out.push({
             trend,
-            degree: params.degree,
+            degree,
             nChangepoints: params.nChangepoints,
             changepointRange: params.changepointRange,
             yearly,
             weekly,
             daily,
+            ...(leastSquares ? { leastSquares } : {}),
           });
         }
       }
     }
+  };
+  for (const trend of trends) add(trend, params.degree, false);
+  if (params.trend === 'auto' && params.baselines) {
+    add('linear', params.degree, true);
+    add('polynomial', 2, true);
   }
   return out;
 }
@@ -88,6 +99,12 @@ export interface ForecastBacktest {
   readonly model: string;
   /** Every structure tried with its backtest RMSE, best first. */
   readonly candidates: { model: string; rmse: number }[];
+  /**
+   * The best plain least-squares baseline (`ls-…` candidates) and its backtest
+   * RMSE, which the chosen structure's never exceeds; null when no baseline
+   * was tried (a fixed trend, or `baselines: false`).
+   */
+  readonly baseline: { model: string; rmse: number } | null;
 }
 
 /** The folds: training prefix length and test length per fold. */
@@ -148,6 +165,7 @@ export function runBacktest(
   for (let i = 0; i < values.length; i++) yMax = Mth.max(yMax, Mth.abs(values[i]!));
   const tieBand = ranked[0]!.rmse + 1e-9 * yMax;
   const win = ranked.filter((c) => c.rmse <= tieBand).sort((a, b) => a.index - b.index)[0]!;
+  const bestBaseline = ranked.find((c) => c.spec.leastSquares) ?? null;
   let inside = 0;
   let total = 0;
   const heldOut = values.subarray(plan[0]!.trainEnd, plan[plan.length - 1]!.testEnd);
@@ -176,6 +194,7 @@ export function runBacktest(
       coverage: inside / total,
       model: specName(win.spec),
       candidates: ranked.map((c) => ({ model: specName(c.spec), rmse: c.rmse })),
+      baseline: bestBaseline ? { model: specName(bestBaseline.spec), rmse: bestBaseline.rmse } : null,
     },
   };
 }

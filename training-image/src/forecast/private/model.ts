@@ -43,6 +43,12 @@ export interface ModelSpec {
   readonly yearly: number;
   readonly weekly: number;
   readonly daily: number;
+  /**
+   * A plain least-squares baseline (linear or polynomial trend only): no
+   * priors, no noise re-estimation, just the least-squares solution of the
+   * trend + Fourier columns. @default false
+   */
+  readonly leastSquares?: boolean;
 }
 
 /** Prior scales used by the fit. */
@@ -79,9 +85,11 @@ export function gammaWidth(spec: ModelSpec): number {
   return trendCols + 2 * (spec.yearly + spec.weekly + spec.daily);
 }
 
-/** A readable name such as `piecewise(25)+yearly(10)+weekly(3)`. */
+/** A readable name such as `piecewise(25)+yearly(10)+weekly(3)`; least-squares baselines read `ls-linear`, `ls-quadratic`, `ls-polynomial(3)`. */
 export function specName(spec: ModelSpec): string {
-  let s = spec.trend === 'linear' ? 'linear' : spec.trend === 'polynomial' ? `polynomial(${spec.degree})` : `piecewise(${spec.nChangepoints})`;
+  let s: string;
+  if (spec.leastSquares) s = spec.trend === 'linear' ? 'ls-linear' : spec.degree === 2 ? 'ls-quadratic' : `ls-polynomial(${spec.degree})`;
+  else s = spec.trend === 'linear' ? 'linear' : spec.trend === 'polynomial' ? `polynomial(${spec.degree})` : `piecewise(${spec.nChangepoints})`;
   if (spec.yearly > 0) s += `+yearly(${spec.yearly})`;
   if (spec.weekly > 0) s += `+weekly(${spec.weekly})`;
   if (spec.daily > 0) s += `+daily(${spec.daily})`;
@@ -323,9 +331,10 @@ export function fitModel(times: Float64Array, values: Float64Array, spec: ModelS
   };
 
   // Start as Prophet does (rate changes at zero), with only the numerical floor as penalty.
+  // A least-squares baseline stops here: no priors, so no noise level to re-estimate them with.
   solve(0);
   let sigma2 = residualSSFromGram() / n;
-  const maxIter = S > 0 ? 50 : 2;
+  const maxIter = spec.leastSquares ? 0 : S > 0 ? 50 : 2;
   for (let it = 0; it < maxIter; it++) {
     solve(sigma2);
     const next = residualSSFromGram() / n;

@@ -1,0 +1,113 @@
+/**
+ * The parallel engine's scheduling (src/trees/parallel.ts): the thread
+ * governor that runs trees on one thread when the machine is busy, the core
+ * count from the cgroup quota, and that neither changes a result.
+ */
+import { Rng } from '../src/core/random';
+import { BinMapper } from '../src/trees/binning';
+import { SerialHistogramBuilder, TreeGrower } from '../src/trees/grower';
+import { LOSS } from '../src/trees/loss';
+import { cgroupCpuLimit, ParallelHistogramBuilder, parallelAvailable, ThreadGovernor } from '../src/trees/parallel';
+import { testWhen } from './available';
+
+describe('ThreadGovernor', () => {
+  test('on an idle machine (about two cores of CPU per wall second) it stays parallel and never times a tree alone', () => {
+    const g = new ThreadGovernor(true);
+    for (let t = 0; t < 50; t++) {
+      expect(g.parallel).toBe(true);
+      g.record(1e6, 100, 190);
+    }
+    expect(g.serialTrees).toBe(0);
+  });
+
+  test('when other processes take the cores it times a tree alone, keeps the faster mode, and re-times the other every `reprobe` trees', () => {
+    const g = new ThreadGovernor(true, { minCores: 1.5, reprobe: 4 });
+    const modes: string[] = [];
+    // Parallel: 1e6 units in 200 ms on 1.1 cores (5000/ms); alone: 1e6 units in 125 ms (8000/ms).
+    for (let t = 0; t < 14; t++) {
+      const par = g.parallel;
+      modes.push(par ? 'P' : 'S');
+      if (par) g.record(1e6, 200, 220);
+      else g.record(1e6, 125, 125);
+    }
+    expect(modes.join('')).toBe('PSSSSPSSSSPSSS');
+    expect(g.serialTrees).toBe(11);
+    // When the workers help again, the next re-timing of parallel finds it faster on about two cores, and it stays.
+    const h = new ThreadGovernor(true, { minCores: 1.5, reprobe: 4 });
+    const seen: string[] = [];
+    for (let t = 0; t < 8; t++) {
+      const par = h.parallel;
+      seen.push(par ? 'P' : 'S');
+      if (par) h.record(1e6, t < 1 ? 200 : 60, t < 1 ? 220 : 115);
+      else h.record(1e6, 125, 125);
+    }
+    expect(seen.join('')).toBe('PSSSSPPP');
+  });
+
+  test('without workers every tree runs alone; empty trees change nothing', () => {
+    const g = new ThreadGovernor(false);
+    expect(g.parallel).toBe(false);
+    g.record(100, 1, 1);
+    expect(g.serialTrees).toBe(1);
+    const h = new ThreadGovernor(true);
+    h.record(0, 0, 0);
+    expect(h.parallel).toBe(true);
+  });
+});
+
+describe('cgroupCpuLimit', () => {
+  const files = (m: Record<string, string>) => (f: string) => m[f] ?? null;
+  test('reads the v2 quota (rounded up) or the v1 quota and period; none without a limit', () => {
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' }))).toBe(2);
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': '50000 100000\n' }))).toBe(1);
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' }))).toBeNull();
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '400000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }))).toBe(4);
+    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }))).toBeNull();
+    expect(cgroupCpuLimit(files({}))).toBeNull();
+  });
+});
+
+const threaded = testWhen(parallelAvailable(), 'trees-parallel engine cases', 'the compiled worker (dist/src/trees/worker.js) is missing; run `npm run build`');
+
+describe('ParallelHistogramBuilder under the governor', () => {
+  threaded('trees grown alternately on two threads and on one, or with a small shared pool, give the serial engine’s raw scores exactly', () => {
+    const n = 80_000;
+    const F = 6;
+    const rng = new Rng(3);
+    const data = new Float64Array(n * F);
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < F; j++) data[i * F + j] = rng.next();
+      y[i] = 10 * Math.sin(3 * data[i * F]!) + 5 * data[i * F + 1]! + rng.normal();
+    }
+    const X = { rows: n, cols: F, data };
+    const mapper = BinMapper.fit(X, null, 255, new Rng(0));
+    const binned = mapper.transform(X, null, true);
+    const opts = { maxLeafNodes: 31, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.1, minHessian: 1e-3, rootFromLeaves: true };
+    const loss = { code: LOSS.squared, y };
+    const ySab = new Float64Array(new SharedArrayBuffer(8 * n));
+    ySab.set(y);
+    // minCores beyond reach and reprobe 1: the governor alternates parallel and alone every tree.
+    const governor = new ThreadGovernor(true, { minCores: 99, reprobe: 1 });
+    const engines = [
+      new SerialHistogramBuilder(2, binned, n, mapper.offsets, loss),
+      new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, loss, { governor }),
+      // A shared pool of 3 histograms (the others are private and built on the calling thread), and targets already in shared memory.
+      new ParallelHistogramBuilder(2, binned, n, mapper.offsets, 2, 31, { code: LOSS.squared, y: ySab }, { poolHistograms: 3 }),
+    ];
+    try {
+      const raws = engines.map((hb) => {
+        const g = new TreeGrower(mapper, n, 2, opts, hb, {});
+        hb.raw.fill(0);
+        hb.computeGradients();
+        for (let t = 0; t < 6; t++) g.grow();
+        return hb.raw;
+      });
+      expect(governor.serialTrees).toBe(3);
+      expect(raws[1]).toEqual(raws[0]);
+      expect(raws[2]).toEqual(raws[0]);
+    } finally {
+      for (const e of engines) e.close();
+    }
+  });
+});
