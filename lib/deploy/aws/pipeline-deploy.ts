@@ -39,6 +39,15 @@ const SDK = (action: string): string => `arn:aws:states:::aws-sdk:sagemaker:${ac
 export function deployMachineDefinition(d: DeployMachineInput): Record<string, unknown> {
   const tags = Object.entries(d.tags).map(([Key, Value]) => ({ Key, Value }));
   const vpc = d.vpc ? { VpcConfig: { SecurityGroupIds: [d.vpc.securityGroupId], Subnets: [...d.vpc.subnetIds] } } : {};
+  // The endpoint's configuration and status, read before the update and while polling it.
+  const describeEndpoint = (next: string) => ({
+    Type: 'Task',
+    Resource: SDK('describeEndpoint'),
+    Parameters: { EndpointName: d.endpointName },
+    ResultSelector: { 'config.$': '$.EndpointConfigName', 'status.$': '$.EndpointStatus' },
+    ResultPath: '$.endpoint',
+    Next: next,
+  });
   return {
     Comment: `Deploys model packages that pipeline ${d.pipelineName} registered and approved to endpoint ${d.endpointName} (blue/green, the endpoint's own deployment configuration).`,
     StartAt: 'DescribePackage',
@@ -77,14 +86,7 @@ export function deployMachineDefinition(d: DeployMachineInput): Record<string, u
         ResultPath: '$.deploy',
         Next: 'DescribeEndpoint',
       },
-      DescribeEndpoint: {
-        Type: 'Task',
-        Resource: SDK('describeEndpoint'),
-        Parameters: { EndpointName: d.endpointName },
-        ResultSelector: { 'config.$': '$.EndpointConfigName', 'status.$': '$.EndpointStatus' },
-        ResultPath: '$.endpoint',
-        Next: 'AlreadyServing',
-      },
+      DescribeEndpoint: describeEndpoint('AlreadyServing'),
       AlreadyServing: {
         Type: 'Choice',
         Choices: [{ Variable: '$.endpoint.config', StringEqualsPath: '$.deploy.name', Next: 'Deployed' }],
@@ -136,14 +138,7 @@ export function deployMachineDefinition(d: DeployMachineInput): Record<string, u
         Next: 'Wait',
       },
       Wait: { Type: 'Wait', Seconds: d.pollSeconds, Next: 'Poll' },
-      Poll: {
-        Type: 'Task',
-        Resource: SDK('describeEndpoint'),
-        Parameters: { EndpointName: d.endpointName },
-        ResultSelector: { 'config.$': '$.EndpointConfigName', 'status.$': '$.EndpointStatus' },
-        ResultPath: '$.endpoint',
-        Next: 'RolloutDone',
-      },
+      Poll: describeEndpoint('RolloutDone'),
       RolloutDone: {
         Type: 'Choice',
         Choices: [
