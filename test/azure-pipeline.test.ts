@@ -126,7 +126,11 @@ function problems(definition: string, body: unknown): string[] {
 // ---------------------------------------------------------------- stacks
 
 /** A stack of the shipped example pipeline on Azure, with `deployment` overrides. */
-function azurePipeline(deployment: Record<string, unknown> = {}, example = 'demand-forecast'): { stack: MlPlatformStack; ct: AzureContinuousTraining } {
+function azurePipeline(
+  deployment: Record<string, unknown> = {},
+  example = 'demand-forecast',
+  more: (raw: Record<string, any>) => void = () => undefined,
+): { stack: MlPlatformStack; ct: AzureContinuousTraining } {
   const raw = validConfig('azure');
   raw.deployment = {
     model: 'bike-demand',
@@ -137,11 +141,12 @@ function azurePipeline(deployment: Record<string, unknown> = {}, example = 'dema
     batch: { input: 'batch/bike/' },
     ...deployment,
   };
+  more(raw);
   const cwd = process.cwd();
   process.chdir(ROOT);
   try {
     const stack = new MlPlatformStack(new App(), 'pipeline-azure', { config: parseConfig(raw) });
-    return { stack, ct: stack.deployment!.pipeline!.resource as AzureContinuousTraining };
+    return { stack, ct: stack.deployment!.pipeline?.resource as AzureContinuousTraining };
   } finally {
     process.chdir(cwd);
   }
@@ -352,6 +357,55 @@ describe('the release step (kind pipeline) as Terraform holds it', () => {
   test('it waits for the endpoint rollout (batch scoring after each rollout) and re-runs when the compiled pipeline changes', () => {
     expect(steps[0].depends_on.some((d: string) => d.startsWith('terraform_data.ScoringEndpoint'))).toBe(true);
     expect(steps[0].triggers_replace.revision).toBe(dev.ct.revision);
+  });
+});
+
+describe('alerts: a failed pipeline run, whoever started it, raises the pipeline-failure alert', () => {
+  const withAlerts = azurePipeline({}, 'demand-forecast', (raw) => {
+    raw.alerts = { email: ['ml-oncall@contoso.com'] };
+  });
+  const json = JSON.parse(Testing.synth(withAlerts.stack)) as Record<string, any>;
+  const metricAlerts = Object.values((json.resource.azurerm_monitor_metric_alert ?? {}) as Record<string, any>);
+  const rule = metricAlerts.find((a) => a.name === 'contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+
+  test("a metric alert on the workspace's Failed Runs of the pipeline's experiment (the one every run is filed under), to the alert action group", () => {
+    expect(rule).toBeDefined();
+    expect(rule.scopes).toEqual([expect.stringMatching(/^\$\{azurerm_machine_learning_workspace\.[^}]+\.id\}$/)]);
+    expect(rule.criteria).toEqual([
+      {
+        metric_namespace: 'Microsoft.MachineLearningServices/workspaces',
+        metric_name: 'Failed Runs',
+        aggregation: 'Total',
+        operator: 'GreaterThan',
+        threshold: 0,
+        dimension: [{ name: 'ExperimentName', operator: 'Include', values: ['contoso-mlops-dev-bike-demand'] }],
+      },
+    ]);
+    expect(rule.window_size).toBe('PT15M');
+    expect(rule.action).toEqual([{ action_group_id: expect.stringMatching(/^\$\{azurerm_monitor_action_group\.[^}]+\.id\}$/) }]);
+    expect(withAlerts.stack.alerts!.alertNames).toContain('contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+  });
+
+  test('the experiment it watches is the one the scheduled, manual and batch jobs name (schedule-created runs get generated names)', () => {
+    const ct = withAlerts.ct;
+    const experiment = rule.criteria[0].dimension[0].values[0];
+    expect(ct.watched.experimentNames).toEqual([experiment]);
+    expect((ct.target.schedule!.properties.action as any).jobDefinition.experimentName).toBe(experiment);
+    expect(ct.target.job.experimentName).toBe(experiment);
+    expect(ct.target.batch!.job.experimentName).toBe(experiment);
+  });
+
+  test('without a pipeline there is no pipeline-failure alert', () => {
+    const plain = azurePipeline({}, 'demand-forecast', (raw) => {
+      raw.alerts = { email: ['ml-oncall@contoso.com'] };
+      delete raw.deployment.pipeline;
+      delete raw.deployment.schedule;
+      delete raw.deployment.batch;
+    });
+    const j = JSON.parse(Testing.synth(plain.stack)) as Record<string, any>;
+    const names = Object.values((j.resource.azurerm_monitor_metric_alert ?? {}) as Record<string, any>).map((a) => a.name);
+    expect(names).not.toContain('contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+    expect(plain.stack.alerts!.alertNames).toHaveLength(4);
   });
 });
 

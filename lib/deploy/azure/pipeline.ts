@@ -149,7 +149,11 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
   public readonly revision: string;
   /** The release step (terraform_data). */
   public readonly step: ReleaseStep;
-  /** What Azure alerts would watch: the schedules that start runs (`scheduleNames`). */
+  /**
+   * What Azure alerts watch: `experimentNames`, the experiment every run is
+   * filed under (the schedule's, by hand and batch runs alike: the job
+   * definition names it), and `scheduleNames`, the schedules that start runs.
+   */
   public readonly watched: Readonly<Record<string, readonly string[]>>;
 
   constructor(scope: Construct, id: string, props: ContinuousTrainingProps) {
@@ -498,7 +502,10 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       description: `Release spec of pipeline ${plan.pipeline} (kind pipeline): mlops-release start --spec <file> runs it once.`,
     });
     output.overrideLogicalId(AZURE_PIPELINE_SPEC_OUTPUT);
-    this.watched = { scheduleNames: [this.target.schedule?.name, this.target.batch?.schedule?.name].filter((n): n is string => typeof n === 'string') };
+    this.watched = {
+      experimentNames: [String(job.experimentName)],
+      scheduleNames: [this.target.schedule?.name, this.target.batch?.schedule?.name].filter((n): n is string => typeof n === 'string'),
+    };
     this.runCommand =
       `terraform -chdir=cdktf.out/stacks/<stack> output -json ${AZURE_PIPELINE_SPEC_OUTPUT} > pipeline-spec.json && ` + `npx mlops-release start --spec pipeline-spec.json`;
   }
