@@ -326,6 +326,28 @@ describe('AzureContinuousTraining: what it compiles', () => {
     expect(changed.sort()).toEqual(['contoso_mlops_dev_bike_demand_train_forest', 'contoso_mlops_dev_bike_demand_train_gbdt']);
     expect(other.revision).not.toBe(plan.revision);
   });
+
+  test('the revision (what re-runs the release step) covers what only the job holds: a new data path or run time limit updates the schedule', () => {
+    const pipeline = { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour-2.csv' }, skip: ['score', 'serve'] };
+    const moved = azurePipeline({ pipeline }).ct;
+    // Same components (the command reads ${{inputs.data}}), another job: the release step must run again.
+    expect(moved.target.components.map((c) => c.version)).toEqual(plan.target.components.map((c) => c.version));
+    expect((moved.target.job as any).jobs.validate.inputs.data.uri).toContain('hour-2.csv');
+    expect(moved.revision).not.toBe(plan.revision);
+    const longer = azurePipeline({ training: { data: 'datasets/x.csv', maxRuntimeMinutes: 90 } }).ct;
+    expect(longer.revision).not.toBe(plan.revision);
+    // And nothing else: the same config synthesized again has the same revision (no token in the hash).
+    expect(azurePipeline().ct.revision).toBe(plan.revision);
+  });
+
+  test('run lineage: every run (scheduled, by hand) carries the pipeline revision, the image digest and the data it reads as job tags', () => {
+    const tags = plan.target.job.tags as Record<string, string>;
+    expect(tags['mlops.pipeline.revision']).toBe(plan.revision);
+    expect(tags['mlops.image.digest']).toBe(`sha256:${'ab'.repeat(32)}`);
+    expect(tags['mlops.input.data']).toBe('azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv');
+    expect(tags['mlops.input.contract']).toBe('azureml://datastores/mlopsartifacts/paths/pipelines/demand-forecast/inputs/contract/contract.yaml');
+    expect((plan.target.schedule!.properties.action as any).jobDefinition.tags).toEqual(tags);
+  });
 });
 
 describe('the release step (kind pipeline) as Terraform holds it', () => {

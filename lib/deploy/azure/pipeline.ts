@@ -349,12 +349,16 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       identity: { identityType: 'Managed', clientId },
       settings: { default_compute: compute.computeId, default_datastore: ds, continue_on_step_failure: false },
       jobs: nodesOf,
-      tags: { 'mlops.release': props.name, 'managed-by': 'cdktf-mlops', ...tags },
+      tags: { 'mlops.release': props.name, 'managed-by': 'cdktf-mlops', ...tags } as Record<string, string>,
     });
+    // Run lineage on every run the job definition creates (by schedule or by hand): the image by
+    // digest and the data each pipeline input reads; the pipeline revision is added below.
     const job = pipelineJob(plan.pipeline, plan.description ?? `Pipeline ${plan.pipeline} (cdktf-mlops)`, jobs, {
       'mlops.pipeline': plan.pipeline,
       'mlops.gate': plan.gate ?? '',
       'mlops.image': props.image.contentHash,
+      'mlops.image.digest': props.image.imageDigest,
+      ...Object.fromEntries(Object.entries(props.inputs).map(([input, key]) => [`mlops.input.${input}`, datastorePath(ds, key.replace(/\/+$/, ''))])),
     });
 
     const schedule = props.schedule ? cronTrigger(props.schedule, 'deployment.schedule', issues) : undefined;
@@ -433,6 +437,21 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     platform.imageRegistry.grantPull(platform.identity);
     platform.workspace.grantUse(platform.identity);
 
+    // The revision re-runs the release step: it covers the components and the jobs as they are
+    // (node inputs, limits, tags: a new data path must reach the schedule), Terraform references
+    // masked (the workspace_id trigger covers the workspace; a token's text is not stable).
+    this.revision = releaseRevision(props.image.contentHash, {
+      kind: 'pipeline',
+      cloud: 'azure',
+      name: props.name,
+      components: components.map((c) => `${c.name}:${c.version}`),
+      jobs: Object.keys(jobs),
+      job: hash12(withoutTokens(job)),
+      schedule: schedule ? canonicalJson(schedule) : undefined,
+      batch: batch ? { revision: azureEndpointOf(props.endpoint)?.modelVersion, schedule: batch.schedule?.properties.trigger, job: hash12(withoutTokens(batch.job)) } : undefined,
+    });
+    job.tags = { ...job.tags, 'mlops.pipeline.revision': this.revision };
+
     this.target = {
       computeId: compute.computeId,
       datastore: ds,
@@ -458,15 +477,6 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     };
     this.pipelineName = props.name;
     this.definition = { pipelineJob: job, components: Object.fromEntries(components.map((c) => [`${workspaceId}/components/${c.name}/versions/${c.version}`, c.spec])) };
-    this.revision = releaseRevision(props.image.contentHash, {
-      kind: 'pipeline',
-      cloud: 'azure',
-      name: props.name,
-      components: components.map((c) => `${c.name}:${c.version}`),
-      jobs: Object.keys(jobs),
-      schedule: this.target.schedule ? canonicalJson(schedule) : undefined,
-      batch: batch ? { revision: azureEndpointOf(props.endpoint)?.modelVersion, schedule: batch.schedule?.properties.trigger } : undefined,
-    });
 
     const base: AzureReleaseTarget = azureTargetOf(platform);
     const endpoint = azureEndpointOf(props.endpoint);
@@ -521,6 +531,11 @@ export function terraformLiteral<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => terraformLiteral(v)) as T;
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, terraformLiteral(v)])) as T;
   return value;
+}
+
+/** A value's JSON with every unresolved cdktf token replaced by one placeholder (for hashing). */
+function withoutTokens(value: unknown): string {
+  return JSON.stringify(value).replace(/\$\{TfToken\[[^\]]+\]\}/g, '<ref>');
 }
 
 /** The Azure endpoint behind a (possibly wrapped) scoring endpoint. */
