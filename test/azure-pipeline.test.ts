@@ -458,6 +458,16 @@ describe('refusals: what Azure cannot run yet is a config error, never a silent 
     expect(messageOf(() => azurePipeline({ retrainOnDrift: { psi: 0.2 } }))).toMatch(/deployment\.retrainOnDrift: retraining on drift is not supported on Azure yet/);
   });
 
+  test('a cron with a day-of-month or month (Azure ML schedules ignore both fields)', () => {
+    const message = messageOf(() => azurePipeline({ schedule: { cron: '0 3 1 * *', timeZone: 'UTC' } }));
+    expect(message).toContain('deployment.schedule.cron');
+    expect(message).toContain('"0 3 1 * *"');
+    expect(message).toContain('Fix: use * for both');
+    expect(messageOf(() => azurePipeline({ batch: { input: 'b/', schedule: { cron: '0 3 * 6 1', timeZone: 'UTC' } } }))).toContain('deployment.batch.schedule.cron');
+    // Day of week is honoured.
+    expect(azurePipeline({ schedule: { cron: '0 3 * * 1-5', timeZone: 'UTC' } }).ct.target.schedule!.properties.trigger).toMatchObject({ expression: '0 3 * * 1-5' });
+  });
+
   test('a time zone without a Windows name', () => {
     const message = messageOf(() => azurePipeline({ schedule: { cron: '0 3 * * *', timeZone: 'Antarctica/Troll' } }));
     expect(message).toContain('deployment.schedule.timeZone');

@@ -110,7 +110,18 @@ export function cronTrigger(schedule: Schedule, path: string, issues: IssueColle
     );
     return undefined;
   }
-  return { triggerType: 'Cron', expression: schedule.cron.trim().split(/\s+/).join(' '), timeZone: windows };
+  const fields = schedule.cron.trim().split(/\s+/);
+  if (fields[2] !== '*' || fields[3] !== '*') {
+    // learn.microsoft.com, "Schedule machine learning pipeline jobs", Limitations: DAYS and MONTHS
+    // values in cron expressions are not supported; they are ignored and treated as *.
+    issues.add(
+      ErrorCode.CONFIG_INVALID,
+      `${path}.cron`,
+      `"${schedule.cron}" sets the day-of-month or month field, which Azure ML schedules ignore (they run as if both were *): the pipeline would run more often than asked. Fix: use * for both (minute, hour and day of week are honoured), or run it by hand on those days.`,
+    );
+    return undefined;
+  }
+  return { triggerType: 'Cron', expression: fields.join(' '), timeZone: windows };
 }
 
 /**
