@@ -512,7 +512,15 @@ describe('GIVEN explicit physical names (physicalName)', () => {
       const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key, physicalName: 'team.ml-artifacts' });
       new AwsImageRegistry(stack, 'Registry', { naming: NAMING, encryptionKey: key, physicalName: 'team/ml-runtime' });
       new AwsModelRegistry(stack, 'Models', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'TeamModels' });
-      new AwsMlWorkspace(stack, 'Workspace', { naming: NAMING, region: REGION, encryptionKey: key, artifactStore: store, executionRole: role, trackingServer: true, physicalName: 'team-mlflow' });
+      new AwsMlWorkspace(stack, 'Workspace', {
+        naming: NAMING,
+        region: REGION,
+        encryptionKey: key,
+        artifactStore: store,
+        executionRole: role,
+        trackingServer: true,
+        physicalName: 'team-mlflow',
+      });
       new AwsNetwork(stack, 'Net', { naming: NAMING, region: REGION, physicalName: 'team-ml' });
     });
     expect(onlyResource(json, 'aws_kms_alias').name).toBe('alias/team/ml-key');

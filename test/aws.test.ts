@@ -523,20 +523,23 @@ describe('AwsMlPlatform', () => {
     test.each([
       ['default props (the tracking server is opt-in: it is billed per hour and nothing logs to it)', {}],
       ['trackingServer false', { trackingServer: false }],
-    ] as [string, Partial<AwsMlPlatformProps>][])('GIVEN %s WHEN synthesized THEN no MLflow server is created, the workspace is its log group, and no role may use a server', (_, props) => {
-      const json = synthStack((stack) => {
-        const p = new AwsMlPlatform(stack, 'Platform', { ...BASE, ...props });
-        expect(p.workspace.trackingServerArn).toBeUndefined();
-        expect(p.workspace.trackingServerUrl).toBeUndefined();
-        expect(p.workspace.workspaceName).toBe(p.workspace.logDestination);
-      });
-      expect(resourcesOf(json, 'aws_sagemaker_mlflow_tracking_server')).toHaveLength(0);
-      expect(
-        identityStatements(json)
-          .flatMap((s) => list(s.Action))
-          .filter((a) => a.startsWith('sagemaker-mlflow:') || a.includes('MlflowTrackingServer')),
-      ).toEqual([]);
-    });
+    ] as [string, Partial<AwsMlPlatformProps>][])(
+      'GIVEN %s WHEN synthesized THEN no MLflow server is created, the workspace is its log group, and no role may use a server',
+      (_, props) => {
+        const json = synthStack((stack) => {
+          const p = new AwsMlPlatform(stack, 'Platform', { ...BASE, ...props });
+          expect(p.workspace.trackingServerArn).toBeUndefined();
+          expect(p.workspace.trackingServerUrl).toBeUndefined();
+          expect(p.workspace.workspaceName).toBe(p.workspace.logDestination);
+        });
+        expect(resourcesOf(json, 'aws_sagemaker_mlflow_tracking_server')).toHaveLength(0);
+        expect(
+          identityStatements(json)
+            .flatMap((s) => list(s.Action))
+            .filter((a) => a.startsWith('sagemaker-mlflow:') || a.includes('MlflowTrackingServer')),
+        ).toEqual([]);
+      },
+    );
 
     test('GIVEN trackingServer true WHEN synthesized THEN the server is created', () => {
       synthStack((stack) => {

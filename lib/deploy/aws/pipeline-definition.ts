@@ -259,7 +259,9 @@ function lineageMetadata(input: AwsDefinitionInput, plan: CloudPlan, modelStep: 
   const problems: string[] = [];
   const names = Object.keys(input.inputs).sort();
   if (fixed + names.length > L.maxEntries) {
-    problems.push(`${names.length} pipeline inputs: SageMaker keeps at most ${L.maxEntries} metadata entries per model version, ${fixed} of them the platform's; map at most ${L.maxEntries - fixed} inputs in deployment.pipeline.inputs`);
+    problems.push(
+      `${names.length} pipeline inputs: SageMaker keeps at most ${L.maxEntries} metadata entries per model version, ${fixed} of them the platform's; map at most ${L.maxEntries - fixed} inputs in deployment.pipeline.inputs`,
+    );
   }
   for (const name of names) {
     const key = LINEAGE_KEYS.input(name);
@@ -274,7 +276,8 @@ function lineageMetadata(input: AwsDefinitionInput, plan: CloudPlan, modelStep: 
     }
     metadata[key] = value;
   }
-  if (problems.length) throw new Error(`AwsContinuousTraining: the model version's lineage metadata (CustomerMetadataProperties) breaks SageMaker's limits: ${problems.join('; ')}.`);
+  if (problems.length)
+    throw new Error(`AwsContinuousTraining: the model version's lineage metadata (CustomerMetadataProperties) breaks SageMaker's limits: ${problems.join('; ')}.`);
   return metadata;
 }
 
@@ -339,7 +342,10 @@ export function definitionRevision(input: AwsDefinitionInput): string {
  * step, a parameter, the image or the inputs gives a new one.
  */
 export function pipelineRevision(pendingDefinition: unknown, resolve: (value: unknown) => unknown = (v) => v): string {
-  return createHash('sha256').update(stableJson(resolve(pendingDefinition))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(stableJson(resolve(pendingDefinition)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function compileWithRevision(input: AwsDefinitionInput, revision: string): Record<string, Json> {
