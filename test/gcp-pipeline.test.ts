@@ -107,6 +107,8 @@ function protoProblems(type: protobuf.Type, value: unknown, at = '$'): string[] 
 const PipelineSpec = kfp.lookupType('ml_pipelines.PipelineSpec');
 const DeploymentConfig = kfp.lookupType('ml_pipelines.PipelineDeploymentConfig');
 const PipelineJob = vertex.lookupType('google.cloud.aiplatform.v1.PipelineJob');
+const vertexModels = loadRoot('google/cloud/aiplatform/v1/model_service.proto', [path.join(ROOT, 'node_modules', '@google-cloud', 'aiplatform', 'build', 'protos'), GAX, PBJS]);
+const UploadModelRequest = vertexModels.lookupType('google.cloud.aiplatform.v1.UploadModelRequest');
 
 function kfpProblems(spec: Record<string, any>): string[] {
   return [...protoProblems(PipelineSpec, spec), ...protoProblems(DeploymentConfig, spec.deploymentSpec, '$.deploymentSpec')];
@@ -248,6 +250,32 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     );
   });
 
+  test('lineage in the compiled spec: the upload task gets the model folder (URI and /gcs path) and the job, its config the pipeline revision over the rest of the spec', () => {
+    const p = plan('demand-forecast');
+    const { spec, revision } = compilePipelineSpec(p, options(p, { pipelineName: 'contoso-mlops-dev-bike-demand' })) as { spec: Record<string, any>; revision: string };
+    expect(kfpProblems(spec)).toEqual([]);
+    expect(spec.pipelineInfo.name).toBe('contoso-mlops-dev-bike-demand');
+    const args: string[] = spec.deploymentSpec.executors['exec-vertex-model-upload'].container.args;
+    expect(args.slice(2)).toEqual([
+      "{{$.inputs.artifacts['model'].uri}}/model",
+      "{{$.inputs.artifacts['model'].path}}/model",
+      '{{$.pipeline_job_name}}',
+      "{{$.outputs.parameters['model_version'].output_file}}",
+    ]);
+    const config = JSON.parse(args[1]!);
+    expect(config).toMatchObject({ image: IMAGE, pipelineRevision: revision });
+    // The revision is the hash of the spec without it: recomputable from the stored spec.
+    const { createHash } = require('crypto') as typeof import('crypto');
+    const { canonicalJson } = require('../lib/deploy/revision') as typeof import('../lib/deploy/revision');
+    const without = JSON.parse(JSON.stringify(spec));
+    const { pipelineRevision: _r, ...rest } = config;
+    without.deploymentSpec.executors['exec-vertex-model-upload'].container.args[1] = JSON.stringify(rest);
+    expect(createHash('sha256').update(canonicalJson(without)).digest('hex').slice(0, 12)).toBe(revision);
+    // It follows what runs: another image or parameter is another revision.
+    expect(compilePipelineSpec(p, options(p, { pipelineName: 'contoso-mlops-dev-bike-demand', image: IMAGE.replace('abab', 'cdcd') })).revision).not.toBe(revision);
+    expect(compilePipelineSpec(p, options(p)).revision).not.toBe(revision);
+  });
+
   test('a plan without a gate has no condition; without register nothing is uploaded or deployed', () => {
     const p = plan('demand-forecast', ['score', 'gate', 'register', 'report', 'serve']);
     const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
@@ -321,6 +349,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
     modelExists = true;
   });
 
+  /** The revision of the last compile of taskArgs. */
+  let compiledRevision = '';
   /** The args of a promotion task as compiled, with the loopback URLs. */
   function taskArgs(task: string): string[] {
     const p = plan('demand-forecast');
@@ -329,7 +359,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
       upload: { ...options(p).upload!, model: 'projects/p/locations/r/models/m' },
       deploy: { ...options(p).deploy!, endpoint: 'projects/p/locations/r/endpoints/1' },
     });
-    const { spec } = compilePipelineSpec(p, o) as { spec: Record<string, any> };
+    const { spec, revision } = compilePipelineSpec(p, o) as { spec: Record<string, any>; revision: string };
+    compiledRevision = revision;
     const c = spec.deploymentSpec.executors[`exec-${task}`].container;
     expect(c.command).toEqual(['node', '-e', PROMOTE_SCRIPT]);
     return c.args;
@@ -360,14 +391,21 @@ describe('the promotion against a loopback Vertex AI API', () => {
     expect((await run(taskArgs(EXTRA_TASKS.guard), JOB)).code).toBe(0);
   });
 
-  test('upload: a new default version of the release model, served by the runtime image, written to the output parameter', async () => {
+  test('upload: a new default version of the release model, served by the runtime image, with its lineage, written to the output parameter', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'up-'));
     const out = path.join(dir, 'p', 'model_version');
-    const r = await run(taskArgs(EXTRA_TASKS.upload), {
+    // The model folder on the task's /gcs mount, with the fingerprint the runtime writes (training data sha256 and source).
+    const local = path.join(dir, 'gcs-model');
+    fs.mkdirSync(path.join(local, 'model'), { recursive: true });
+    const dataSha = 'c0ffee'.repeat(10) + 'abcd';
+    fs.writeFileSync(path.join(local, 'model', 'fingerprint.json'), JSON.stringify({ sha256: dataSha, rows: 10, cols: 3, source: '/gcs/b/datasets/hour.csv' }));
+    const placeholders = {
       ...JOB,
       "{{$.inputs.artifacts['model'].uri}}": 'gs://b/runs/select/model',
+      "{{$.inputs.artifacts['model'].path}}": local,
       "{{$.outputs.parameters['model_version'].output_file}}": out,
-    });
+    };
+    const r = await run(taskArgs(EXTRA_TASKS.upload), placeholders);
     expect(r).toEqual({ code: 0, stderr: expect.stringContaining('registered') });
     expect(fs.readFileSync(out, 'utf8')).toBe('projects/p/locations/r/models/m@7');
     const upload = calls.find((c) => c.url.endsWith('/models:upload'))!;
@@ -379,14 +417,36 @@ describe('the promotion against a loopback Vertex AI API', () => {
         versionAliases: ['default'],
         artifactUri: 'gs://b/runs/select/model/model',
         labels: { mlops_pipeline_job: 'run-2' },
+        // Lineage: the run, the data (URI and hash), the image digest and the pipeline revision.
+        pipelineJob: 'projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2',
         containerSpec: { imageUri: IMAGE, args: ['serve'], ports: [{ containerPort: 8080 }], predictRoute: '/predict', healthRoute: '/health' },
         encryptionSpec: { kmsKeyName: 'projects/contoso-mlops-dev/locations/europe-west4/keyRings/k/cryptoKeys/k' },
       },
     });
+    const model = upload.body.model;
+    expect(compiledRevision).toMatch(/^[0-9a-f]{12}$/);
+    expect(model.labels).toMatchObject({ mlops_pipeline_rev: compiledRevision, mlops_data_sha256_12: dataSha.slice(0, 12), mlops_image_sha256_12: 'ab'.repeat(6) });
+    for (const [k, v] of Object.entries<string>(model.labels)) expect({ k, ok: /^[a-z][a-z0-9_-]{0,62}$/.test(k) && /^[a-z0-9_-]{0,63}$/.test(v) }).toEqual({ k, ok: true });
+    expect(model.versionDescription).toBe(
+      `Trained by Vertex AI pipeline job projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2 (pipeline contoso-mlops-dev-bike-demand, revision ${compiledRevision}). ` +
+        `Data: gs://b/datasets/hour.csv (sha256 ${dataSha}). Image: ${IMAGE}.`,
+    );
+    // Every field is one of UploadModelRequest's (and Model's): a misspelt lineage field is an error here.
+    expect(protoProblems(UploadModelRequest, upload.body)).toEqual([]);
+    expect(protoProblems(UploadModelRequest, { ...upload.body, model: { ...model, lineage: 'x' } })).toEqual([
+      '$.model.lineage: unknown field of google.cloud.aiplatform.v1.Model',
+    ]);
     modelExists = false;
     calls = [];
-    await run(taskArgs(EXTRA_TASKS.upload), { ...JOB, "{{$.outputs.parameters['model_version'].output_file}}": out });
+    await run(taskArgs(EXTRA_TASKS.upload), placeholders);
     expect(calls.find((c) => c.url.endsWith('/models:upload'))!.body).toMatchObject({ modelId: 'm' });
+    // A model folder without its fingerprint fails the upload before any call: a version never lacks its data lineage.
+    fs.rmSync(path.join(local, 'model', 'fingerprint.json'));
+    calls = [];
+    const missing = await run(taskArgs(EXTRA_TASKS.upload), placeholders);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/fingerprint\.json.*cannot record its training data/);
+    expect(calls.some((c) => c.url.endsWith('/models:upload'))).toBe(false);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -397,7 +457,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
     expect(deploy.body).toEqual({
       deployedModel: {
         model: 'projects/p/locations/r/models/m@7',
-        displayName: 'contoso-mlops-dev-bike-demand-run-2',
+        // The deployed model names the model version it serves (and the run).
+        displayName: 'contoso-mlops-dev-bike-demand-v7-run-2',
         serviceAccount: 'ml@contoso-mlops-dev.iam.gserviceaccount.com',
         dedicatedResources: { machineSpec: { machineType: 'n1-standard-4' }, minReplicaCount: 1, maxReplicaCount: 2 },
       },
