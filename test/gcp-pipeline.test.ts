@@ -479,8 +479,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
 
 // ---- the synthesized stack ----
 
-function stack(deployment: Record<string, unknown> = {}): { json: SynthJson; pipeline: Record<string, any> } {
-  const raw = validConfig('gcp');
+function stack(deployment: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): { json: SynthJson; pipeline: Record<string, any> } {
+  const raw = { ...validConfig('gcp'), ...extra };
   raw.deployment = {
     model: 'bike-demand',
     image: { uri: IMAGE },
@@ -495,7 +495,7 @@ function stack(deployment: Record<string, unknown> = {}): { json: SynthJson; pip
   try {
     const s = new MlPlatformStack(new App(), 'gcp-pipeline', { config: parseConfig(raw) });
     const { Testing } = require('cdktf') as typeof import('cdktf');
-    return { json: JSON.parse(Testing.synth(s)) as SynthJson, pipeline: s.deployment!.pipeline!.resource as unknown as Record<string, any> };
+    return { json: JSON.parse(Testing.synth(s)) as SynthJson, pipeline: s.deployment?.pipeline?.resource as unknown as Record<string, any> };
   } finally {
     process.chdir(cwd);
   }
@@ -563,5 +563,72 @@ describe('the synthesized resources', () => {
 
   test('retrainOnDrift is refused on GCP with the fix, not ignored', () => {
     expect(() => stack({ retrainOnDrift: { psi: 0.2 } })).toThrow(/retraining on drift \(psi 0\.2\) is not yet supported on GCP/);
+  });
+});
+
+describe('the pipeline alert', () => {
+  const alerts = { alerts: { email: ['oncall@contoso.com'] } };
+  const withBatch = stack({ batch: { input: 'batch/bike/', schedule: { cron: '0 5 * * *' } } }, alerts);
+  const name: string = withBatch.pipeline.pipelineName;
+  const policies = resourcesOf(withBatch.json, 'google_monitoring_alert_policy');
+  const policy = policies.find((p) => p.display_name.endsWith('alert-pipeline-failed'))!;
+
+  test('one log-match policy on failed runs of the pipeline and the batch pipeline and on failed schedule attempts, to the alert channels', () => {
+    expect(policy).toBeDefined();
+    expect(policy.conditions).toHaveLength(1); // a log-match policy holds one condition
+    const logs = 'projects/contoso-mlops-dev/logs/aiplatform.googleapis.com%2Fpipeline_job_events';
+    expect(policy.conditions[0].condition_matched_log.filter).toBe(
+      `(logName="${logs}" AND resource.type="aiplatform.googleapis.com/PipelineJob" AND jsonPayload.state="PIPELINE_STATE_FAILED" AND ` +
+        `(jsonPayload.pipelineName="${name}" OR labels.pipeline_name="${name}" OR jsonPayload.pipelineName="${name}-batch" OR labels.pipeline_name="${name}-batch")) OR ` +
+        '(resource.type="cloud_scheduler_job" AND jsonPayload.@type="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished" AND severity>=ERROR AND ' +
+        `(resource.labels.job_id="${name}" OR resource.labels.job_id="${name}-batch"))`,
+    );
+    expect(policy.conditions[0].condition_matched_log.label_extractors).toEqual({
+      pipeline_job_id: 'EXTRACT(resource.labels.pipeline_job_id)',
+      scheduler_job_id: 'EXTRACT(resource.labels.job_id)',
+    });
+    // Log-match policies need a notification rate limit; the channels are the alerts section's, as for every other policy.
+    expect(policy.alert_strategy.notification_rate_limit.period).toBe('300s');
+    const training = policies.find((p) => p.display_name.endsWith('alert-training-failed'))!;
+    expect(policy.notification_channels).toEqual(training.notification_channels);
+    expect(policy.notification_channels.length).toBeGreaterThan(0);
+    expect(policy.severity).toBe('ERROR');
+  });
+
+  test('the names it matches are the ones the runs and schedules carry: pipelineInfo.name = display name of every stored job request, the scheduler job names', () => {
+    const requests = resourcesOf(withBatch.json, 'google_storage_bucket_object')
+      .filter((o) => /pipeline-job\.json$/.test(o.name))
+      .map((o) => JSON.parse(o.content));
+    expect(requests).toHaveLength(2);
+    const filter: string = policy.conditions[0].condition_matched_log.filter;
+    for (const r of requests) {
+      expect(r.pipelineSpec.pipelineInfo.name).toBe(r.displayName);
+      expect(filter).toContain(`jsonPayload.pipelineName="${r.displayName}"`);
+    }
+    for (const j of resourcesOf(withBatch.json, 'google_cloud_scheduler_job')) expect(filter).toContain(`resource.labels.job_id="${j.name}"`);
+  });
+
+  test('it grants nothing (Cloud Monitoring reads the project logs itself) and waits only for the Monitoring API', () => {
+    const under = (type: string): string[] =>
+      // Logical ids start with the construct path (Alerts_Resource_…).
+      Object.entries<any>(withBatch.json.resource?.[type] ?? {})
+        .filter(([id]) => /^Alerts_/.test(id))
+        .map(([id]) => id);
+    expect(under('google_monitoring_alert_policy').length).toBeGreaterThan(4); // the helper sees the alerts' resources
+    for (const t of ['google_project_iam_member', 'google_service_account_iam_member', 'google_project_service_identity']) expect({ t, ids: under(t) }).toEqual({ t, ids: [] });
+    expect(policy.depends_on.every((d: string) => /google_project_service\./.test(d))).toBe(true);
+  });
+
+  test('without a schedule only failed runs are matched; without a pipeline there is no pipeline policy', () => {
+    const manual = stack({ schedule: undefined }, alerts);
+    const p = resourcesOf(manual.json, 'google_monitoring_alert_policy').find((x) => x.display_name.endsWith('alert-pipeline-failed'))!;
+    expect(p.conditions[0].condition_matched_log.filter).not.toContain('cloud_scheduler_job');
+    expect(p.conditions[0].condition_matched_log.filter).toContain(`jsonPayload.pipelineName="${name}"`);
+    const none = stack({ pipeline: undefined, schedule: undefined, batch: undefined }, alerts);
+    expect(
+      resourcesOf(none.json, 'google_monitoring_alert_policy')
+        .map((x) => x.display_name)
+        .filter((n) => /pipeline/.test(n)),
+    ).toEqual([]);
   });
 });
