@@ -88,6 +88,12 @@ export interface KfpCompileOptions {
    * @default - the pipeline file's name (`kfpTaskName(plan.pipeline)`)
    */
   readonly pipelineName?: string;
+  /**
+   * Turns values known only at apply time (tokens) into stable text before the revision is hashed
+   * (a construct resolves them to their Terraform references; a token's own text changes between synths).
+   * @default - the spec as is
+   */
+  readonly stableForm?: (spec: Record<string, unknown>) => unknown;
   /** CPU, memory and accelerator of every step. */
   readonly resources?: KfpResources;
   /** Register a Model Registry version when the gate passed. @default - no upload (and no deploy) */
@@ -454,7 +460,10 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
     deploymentSpec: { executors: sortKeys(executors) },
   };
   // The revision covers everything the spec runs; the upload task records it on the model version it uploads.
-  const revision = createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, PIPELINE_REVISION_LENGTH);
+  const revision = createHash('sha256')
+    .update(canonicalJson(o.stableForm ? o.stableForm(spec) : spec))
+    .digest('hex')
+    .slice(0, PIPELINE_REVISION_LENGTH);
   const upload = executors[`exec-${EXTRA_TASKS.upload}`] as { container: { args: string[] } } | undefined;
   if (upload) upload.container.args[1] = JSON.stringify({ ...JSON.parse(upload.container.args[1]!), pipelineRevision: revision });
   return { spec, revision, tasks: Object.fromEntries(plan.steps.map((s) => [s.name, taskOf(s.name)])) };

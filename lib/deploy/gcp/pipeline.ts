@@ -5,7 +5,7 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member'
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { Annotations, Fn, ITerraformDependable } from 'cdktf';
+import { Annotations, DefaultTokenResolver, Fn, ITerraformDependable, StringConcat, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import { ErrorCode, IssueCollector } from '../../core/errors';
 import { cronProblem, timeZoneProblem } from '../../core/schedule';
@@ -180,6 +180,8 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       serviceAccount: gcp.identity.email,
       pipelineLabel: name,
       pipelineName: specName,
+      // Tokens (the identity's email, the key id) as their Terraform references: the same text on every synth.
+      stableForm: (spec) => Tokenization.resolve(spec, { scope: this, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }),
       resources: kfpResourcesOf(m.instanceType, acceleratorOf(m)),
       upload,
       deploy,
