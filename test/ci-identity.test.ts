@@ -549,7 +549,10 @@ describe('GcpGithubCiIdentity', () => {
     expect(repo!.role).toBe(GCP_CI_RESOURCE_ROLES.repository);
     expect(repo!.repository).toBe(`\${google_artifact_registry_repository.${logicalId(json, 'google_artifact_registry_repository', 'Platform_')}.repository_id}`);
     const saMembers = ciResources(json, 'google_service_account_iam_member').filter((m) => m.member === member);
-    expect(saMembers.map((m) => m.role).sort()).toEqual([GCP_CI_RESOURCE_ROLES.ownServiceAccount, GCP_CI_RESOURCE_ROLES.workloadServiceAccount].sort());
+    // Its own account (read), the workload's (act as it; read who may act as it: never change that).
+    expect(saMembers.map((m) => m.role).sort()).toEqual(
+      [GCP_CI_RESOURCE_ROLES.ownServiceAccount, GCP_CI_RESOURCE_ROLES.workloadServiceAccount, GCP_CI_RESOURCE_ROLES.serviceAccountIamRead].sort(),
+    );
     const actAs = saMembers.find((m) => m.role === GCP_CI_RESOURCE_ROLES.workloadServiceAccount)!;
     expect(actAs.service_account_id).toBe(`projects/${PROJECT}/serviceAccounts/\${google_service_account.${logicalId(json, 'google_service_account', 'Platform_')}.email}`);
   });

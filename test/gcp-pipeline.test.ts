@@ -107,6 +107,8 @@ function protoProblems(type: protobuf.Type, value: unknown, at = '$'): string[] 
 const PipelineSpec = kfp.lookupType('ml_pipelines.PipelineSpec');
 const DeploymentConfig = kfp.lookupType('ml_pipelines.PipelineDeploymentConfig');
 const PipelineJob = vertex.lookupType('google.cloud.aiplatform.v1.PipelineJob');
+const vertexModels = loadRoot('google/cloud/aiplatform/v1/model_service.proto', [path.join(ROOT, 'node_modules', '@google-cloud', 'aiplatform', 'build', 'protos'), GAX, PBJS]);
+const UploadModelRequest = vertexModels.lookupType('google.cloud.aiplatform.v1.UploadModelRequest');
 
 function kfpProblems(spec: Record<string, any>): string[] {
   return [...protoProblems(PipelineSpec, spec), ...protoProblems(DeploymentConfig, spec.deploymentSpec, '$.deploymentSpec')];
@@ -248,6 +250,32 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     );
   });
 
+  test('lineage in the compiled spec: the upload task gets the model folder (URI and /gcs path) and the job, its config the pipeline revision over the rest of the spec', () => {
+    const p = plan('demand-forecast');
+    const { spec, revision } = compilePipelineSpec(p, options(p, { pipelineName: 'contoso-mlops-dev-bike-demand' })) as { spec: Record<string, any>; revision: string };
+    expect(kfpProblems(spec)).toEqual([]);
+    expect(spec.pipelineInfo.name).toBe('contoso-mlops-dev-bike-demand');
+    const args: string[] = spec.deploymentSpec.executors['exec-vertex-model-upload'].container.args;
+    expect(args.slice(2)).toEqual([
+      "{{$.inputs.artifacts['model'].uri}}/model",
+      "{{$.inputs.artifacts['model'].path}}/model",
+      '{{$.pipeline_job_name}}',
+      "{{$.outputs.parameters['model_version'].output_file}}",
+    ]);
+    const config = JSON.parse(args[1]!);
+    expect(config).toMatchObject({ image: IMAGE, pipelineRevision: revision });
+    // The revision is the hash of the spec without it: recomputable from the stored spec.
+    const { createHash } = require('crypto') as typeof import('crypto');
+    const { canonicalJson } = require('../lib/deploy/revision') as typeof import('../lib/deploy/revision');
+    const without = JSON.parse(JSON.stringify(spec));
+    const { pipelineRevision: _r, ...rest } = config;
+    without.deploymentSpec.executors['exec-vertex-model-upload'].container.args[1] = JSON.stringify(rest);
+    expect(createHash('sha256').update(canonicalJson(without)).digest('hex').slice(0, 12)).toBe(revision);
+    // It follows what runs: another image or parameter is another revision.
+    expect(compilePipelineSpec(p, options(p, { pipelineName: 'contoso-mlops-dev-bike-demand', image: IMAGE.replace('abab', 'cdcd') })).revision).not.toBe(revision);
+    expect(compilePipelineSpec(p, options(p)).revision).not.toBe(revision);
+  });
+
   test('a plan without a gate has no condition; without register nothing is uploaded or deployed', () => {
     const p = plan('demand-forecast', ['score', 'gate', 'register', 'report', 'serve']);
     const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
@@ -321,6 +349,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
     modelExists = true;
   });
 
+  /** The revision of the last compile of taskArgs. */
+  let compiledRevision = '';
   /** The args of a promotion task as compiled, with the loopback URLs. */
   function taskArgs(task: string): string[] {
     const p = plan('demand-forecast');
@@ -329,7 +359,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
       upload: { ...options(p).upload!, model: 'projects/p/locations/r/models/m' },
       deploy: { ...options(p).deploy!, endpoint: 'projects/p/locations/r/endpoints/1' },
     });
-    const { spec } = compilePipelineSpec(p, o) as { spec: Record<string, any> };
+    const { spec, revision } = compilePipelineSpec(p, o) as { spec: Record<string, any>; revision: string };
+    compiledRevision = revision;
     const c = spec.deploymentSpec.executors[`exec-${task}`].container;
     expect(c.command).toEqual(['node', '-e', PROMOTE_SCRIPT]);
     return c.args;
@@ -360,14 +391,21 @@ describe('the promotion against a loopback Vertex AI API', () => {
     expect((await run(taskArgs(EXTRA_TASKS.guard), JOB)).code).toBe(0);
   });
 
-  test('upload: a new default version of the release model, served by the runtime image, written to the output parameter', async () => {
+  test('upload: a new default version of the release model, served by the runtime image, with its lineage, written to the output parameter', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'up-'));
     const out = path.join(dir, 'p', 'model_version');
-    const r = await run(taskArgs(EXTRA_TASKS.upload), {
+    // The model folder on the task's /gcs mount, with the fingerprint the runtime writes (training data sha256 and source).
+    const local = path.join(dir, 'gcs-model');
+    fs.mkdirSync(path.join(local, 'model'), { recursive: true });
+    const dataSha = 'c0ffee'.repeat(10) + 'abcd';
+    fs.writeFileSync(path.join(local, 'model', 'fingerprint.json'), JSON.stringify({ sha256: dataSha, rows: 10, cols: 3, source: '/gcs/b/datasets/hour.csv' }));
+    const placeholders = {
       ...JOB,
       "{{$.inputs.artifacts['model'].uri}}": 'gs://b/runs/select/model',
+      "{{$.inputs.artifacts['model'].path}}": local,
       "{{$.outputs.parameters['model_version'].output_file}}": out,
-    });
+    };
+    const r = await run(taskArgs(EXTRA_TASKS.upload), placeholders);
     expect(r).toEqual({ code: 0, stderr: expect.stringContaining('registered') });
     expect(fs.readFileSync(out, 'utf8')).toBe('projects/p/locations/r/models/m@7');
     const upload = calls.find((c) => c.url.endsWith('/models:upload'))!;
@@ -379,14 +417,36 @@ describe('the promotion against a loopback Vertex AI API', () => {
         versionAliases: ['default'],
         artifactUri: 'gs://b/runs/select/model/model',
         labels: { mlops_pipeline_job: 'run-2' },
+        // Lineage: the run, the data (URI and hash), the image digest and the pipeline revision.
+        pipelineJob: 'projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2',
         containerSpec: { imageUri: IMAGE, args: ['serve'], ports: [{ containerPort: 8080 }], predictRoute: '/predict', healthRoute: '/health' },
         encryptionSpec: { kmsKeyName: 'projects/contoso-mlops-dev/locations/europe-west4/keyRings/k/cryptoKeys/k' },
       },
     });
+    const model = upload.body.model;
+    expect(compiledRevision).toMatch(/^[0-9a-f]{12}$/);
+    expect(model.labels).toMatchObject({ mlops_pipeline_rev: compiledRevision, mlops_data_sha256_12: dataSha.slice(0, 12), mlops_image_sha256_12: 'ab'.repeat(6) });
+    for (const [k, v] of Object.entries<string>(model.labels)) expect({ k, ok: /^[a-z][a-z0-9_-]{0,62}$/.test(k) && /^[a-z0-9_-]{0,63}$/.test(v) }).toEqual({ k, ok: true });
+    expect(model.versionDescription).toBe(
+      `Trained by Vertex AI pipeline job projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2 (pipeline contoso-mlops-dev-bike-demand, revision ${compiledRevision}). ` +
+        `Data: gs://b/datasets/hour.csv (sha256 ${dataSha}). Image: ${IMAGE}.`,
+    );
+    // Every field is one of UploadModelRequest's (and Model's): a misspelt lineage field is an error here.
+    expect(protoProblems(UploadModelRequest, upload.body)).toEqual([]);
+    expect(protoProblems(UploadModelRequest, { ...upload.body, model: { ...model, lineage: 'x' } })).toEqual([
+      '$.model.lineage: unknown field of google.cloud.aiplatform.v1.Model',
+    ]);
     modelExists = false;
     calls = [];
-    await run(taskArgs(EXTRA_TASKS.upload), { ...JOB, "{{$.outputs.parameters['model_version'].output_file}}": out });
+    await run(taskArgs(EXTRA_TASKS.upload), placeholders);
     expect(calls.find((c) => c.url.endsWith('/models:upload'))!.body).toMatchObject({ modelId: 'm' });
+    // A model folder without its fingerprint fails the upload before any call: a version never lacks its data lineage.
+    fs.rmSync(path.join(local, 'model', 'fingerprint.json'));
+    calls = [];
+    const missing = await run(taskArgs(EXTRA_TASKS.upload), placeholders);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/fingerprint\.json.*cannot record its training data/);
+    expect(calls.some((c) => c.url.endsWith('/models:upload'))).toBe(false);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -397,7 +457,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
     expect(deploy.body).toEqual({
       deployedModel: {
         model: 'projects/p/locations/r/models/m@7',
-        displayName: 'contoso-mlops-dev-bike-demand-run-2',
+        // The deployed model names the model version it serves (and the run).
+        displayName: 'contoso-mlops-dev-bike-demand-v7-run-2',
         serviceAccount: 'ml@contoso-mlops-dev.iam.gserviceaccount.com',
         dedicatedResources: { machineSpec: { machineType: 'n1-standard-4' }, minReplicaCount: 1, maxReplicaCount: 2 },
       },
@@ -418,8 +479,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
 
 // ---- the synthesized stack ----
 
-function stack(deployment: Record<string, unknown> = {}): { json: SynthJson; pipeline: Record<string, any> } {
-  const raw = validConfig('gcp');
+function stack(deployment: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): { json: SynthJson; pipeline: Record<string, any> } {
+  const raw = { ...validConfig('gcp'), ...extra };
   raw.deployment = {
     model: 'bike-demand',
     image: { uri: IMAGE },
@@ -434,7 +495,7 @@ function stack(deployment: Record<string, unknown> = {}): { json: SynthJson; pip
   try {
     const s = new MlPlatformStack(new App(), 'gcp-pipeline', { config: parseConfig(raw) });
     const { Testing } = require('cdktf') as typeof import('cdktf');
-    return { json: JSON.parse(Testing.synth(s)) as SynthJson, pipeline: s.deployment!.pipeline!.resource as unknown as Record<string, any> };
+    return { json: JSON.parse(Testing.synth(s)) as SynthJson, pipeline: s.deployment?.pipeline?.resource as unknown as Record<string, any> };
   } finally {
     process.chdir(cwd);
   }
@@ -502,5 +563,72 @@ describe('the synthesized resources', () => {
 
   test('retrainOnDrift is refused on GCP with the fix, not ignored', () => {
     expect(() => stack({ retrainOnDrift: { psi: 0.2 } })).toThrow(/retraining on drift \(psi 0\.2\) is not yet supported on GCP/);
+  });
+});
+
+describe('the pipeline alert', () => {
+  const alerts = { alerts: { email: ['oncall@contoso.com'] } };
+  const withBatch = stack({ batch: { input: 'batch/bike/', schedule: { cron: '0 5 * * *' } } }, alerts);
+  const name: string = withBatch.pipeline.pipelineName;
+  const policies = resourcesOf(withBatch.json, 'google_monitoring_alert_policy');
+  const policy = policies.find((p) => p.display_name.endsWith('alert-pipeline-failed'))!;
+
+  test('one log-match policy on failed runs of the pipeline and the batch pipeline and on failed schedule attempts, to the alert channels', () => {
+    expect(policy).toBeDefined();
+    expect(policy.conditions).toHaveLength(1); // a log-match policy holds one condition
+    const logs = 'projects/contoso-mlops-dev/logs/aiplatform.googleapis.com%2Fpipeline_job_events';
+    expect(policy.conditions[0].condition_matched_log.filter).toBe(
+      `(logName="${logs}" AND resource.type="aiplatform.googleapis.com/PipelineJob" AND jsonPayload.state="PIPELINE_STATE_FAILED" AND ` +
+        `(jsonPayload.pipelineName="${name}" OR labels.pipeline_name="${name}" OR jsonPayload.pipelineName="${name}-batch" OR labels.pipeline_name="${name}-batch")) OR ` +
+        '(resource.type="cloud_scheduler_job" AND jsonPayload.@type="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished" AND severity>=ERROR AND ' +
+        `(resource.labels.job_id="${name}" OR resource.labels.job_id="${name}-batch"))`,
+    );
+    expect(policy.conditions[0].condition_matched_log.label_extractors).toEqual({
+      pipeline_job_id: 'EXTRACT(resource.labels.pipeline_job_id)',
+      scheduler_job_id: 'EXTRACT(resource.labels.job_id)',
+    });
+    // Log-match policies need a notification rate limit; the channels are the alerts section's, as for every other policy.
+    expect(policy.alert_strategy.notification_rate_limit.period).toBe('300s');
+    const training = policies.find((p) => p.display_name.endsWith('alert-training-failed'))!;
+    expect(policy.notification_channels).toEqual(training.notification_channels);
+    expect(policy.notification_channels.length).toBeGreaterThan(0);
+    expect(policy.severity).toBe('ERROR');
+  });
+
+  test('the names it matches are the ones the runs and schedules carry: pipelineInfo.name = display name of every stored job request, the scheduler job names', () => {
+    const requests = resourcesOf(withBatch.json, 'google_storage_bucket_object')
+      .filter((o) => /pipeline-job\.json$/.test(o.name))
+      .map((o) => JSON.parse(o.content));
+    expect(requests).toHaveLength(2);
+    const filter: string = policy.conditions[0].condition_matched_log.filter;
+    for (const r of requests) {
+      expect(r.pipelineSpec.pipelineInfo.name).toBe(r.displayName);
+      expect(filter).toContain(`jsonPayload.pipelineName="${r.displayName}"`);
+    }
+    for (const j of resourcesOf(withBatch.json, 'google_cloud_scheduler_job')) expect(filter).toContain(`resource.labels.job_id="${j.name}"`);
+  });
+
+  test('it grants nothing (Cloud Monitoring reads the project logs itself) and waits only for the Monitoring API', () => {
+    const under = (type: string): string[] =>
+      // Logical ids start with the construct path (Alerts_Resource_…).
+      Object.entries<any>(withBatch.json.resource?.[type] ?? {})
+        .filter(([id]) => /^Alerts_/.test(id))
+        .map(([id]) => id);
+    expect(under('google_monitoring_alert_policy').length).toBeGreaterThan(4); // the helper sees the alerts' resources
+    for (const t of ['google_project_iam_member', 'google_service_account_iam_member', 'google_project_service_identity']) expect({ t, ids: under(t) }).toEqual({ t, ids: [] });
+    expect(policy.depends_on.every((d: string) => /google_project_service\./.test(d))).toBe(true);
+  });
+
+  test('without a schedule only failed runs are matched; without a pipeline there is no pipeline policy', () => {
+    const manual = stack({ schedule: undefined }, alerts);
+    const p = resourcesOf(manual.json, 'google_monitoring_alert_policy').find((x) => x.display_name.endsWith('alert-pipeline-failed'))!;
+    expect(p.conditions[0].condition_matched_log.filter).not.toContain('cloud_scheduler_job');
+    expect(p.conditions[0].condition_matched_log.filter).toContain(`jsonPayload.pipelineName="${name}"`);
+    const none = stack({ pipeline: undefined, schedule: undefined, batch: undefined }, alerts);
+    expect(
+      resourcesOf(none.json, 'google_monitoring_alert_policy')
+        .map((x) => x.display_name)
+        .filter((n) => /pipeline/.test(n)),
+    ).toEqual([]);
   });
 });

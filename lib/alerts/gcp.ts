@@ -30,6 +30,44 @@ export const VERTEX_TRAINING_FAILURE_MESSAGES = [
   'Resources are insufficient in region',
   'Internal error occurred for the current attempt',
 ] as const;
+/**
+ * Where Vertex AI Pipelines and Cloud Scheduler log a failed run and a failed
+ * attempt (Cloud Logging's log index): a PipelineJob's state changes are
+ * `pipeline_job_events` entries on the `aiplatform.googleapis.com/PipelineJob`
+ * resource (payload `PipelineJobLogEntry`: `state`, the pipeline's name as
+ * `pipelineName`, and the entry label `pipeline_name`); a Cloud Scheduler
+ * attempt ends with an `AttemptFinished` entry on `cloud_scheduler_job`,
+ * severity ERROR when the target refused or failed.
+ */
+export const GCP_PIPELINE_FAILURE_LOGS = {
+  pipelineLog: 'aiplatform.googleapis.com%2Fpipeline_job_events',
+  pipelineResource: 'aiplatform.googleapis.com/PipelineJob',
+  failedState: 'PIPELINE_STATE_FAILED',
+  schedulerResource: 'cloud_scheduler_job',
+  schedulerAttempt: 'type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished',
+} as const;
+
+/**
+ * The log filter of the pipeline alert: a failed run of one of `pipelineNames`
+ * (a failed step, guard, model upload or endpoint deploy fails the run), or a
+ * failed attempt of one of the Cloud Scheduler jobs `schedulerJobs`.
+ */
+export function pipelineFailureFilter(project: string, pipelineNames: readonly string[], schedulerJobs: readonly string[]): string {
+  const L = GCP_PIPELINE_FAILURE_LOGS;
+  const q = (v: string): string => JSON.stringify(v);
+  const parts: string[] = [];
+  if (pipelineNames.length > 0) {
+    // The name is matched on the payload and on the entry label (the log index lists both).
+    const named = pipelineNames.flatMap((n) => [`jsonPayload.pipelineName=${q(n)}`, `labels.pipeline_name=${q(n)}`]).join(' OR ');
+    parts.push(`(logName=${q(`projects/${project}/logs/${L.pipelineLog}`)} AND resource.type=${q(L.pipelineResource)} AND jsonPayload.state=${q(L.failedState)} AND (${named}))`);
+  }
+  if (schedulerJobs.length > 0) {
+    const jobs = schedulerJobs.map((j) => `resource.labels.job_id=${q(j)}`).join(' OR ');
+    parts.push(`(resource.type=${q(L.schedulerResource)} AND jsonPayload.@type=${q(L.schedulerAttempt)} AND severity>=ERROR AND (${jobs}))`);
+  }
+  return parts.join(' OR ');
+}
+
 /** The longest absence a metric-absence condition can wait for (23.5 hours). */
 export const GCP_MAX_ABSENCE_MINUTES = 1410;
 
@@ -141,6 +179,7 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
       latency: alertName(baseName, 'alert-latency-p95', 512),
       noTraffic: alertName(baseName, 'alert-no-traffic', 512),
       training: alertName(baseName, 'alert-training-failed', 512),
+      pipeline: alertName(baseName, 'alert-pipeline-failed', 512),
     };
     const onEndpoint = (metric: string, extra = ''): string =>
       `resource.type = "${VERTEX_ENDPOINT_RESOURCE}" AND resource.labels.endpoint_id = "${endpointId}" AND metric.type = "${metric}"${extra}`;
@@ -253,7 +292,41 @@ export class GcpEndpointAlerts extends Construct implements IEndpointAlerts {
       false,
     );
 
-    this.alertNames = [names.errorRate, names.latency, names.noTraffic, names.training];
+    // Failed runs of the pipeline and its batch pipeline (a failed promotion fails the run), and failed schedule attempts.
+    const watched = props.pipeline?.cloud === 'gcp' ? props.pipeline.watched : undefined;
+    const pipelineNames = watched?.pipelineNames ?? [];
+    const schedulerJobs = watched?.schedulerJobs ?? [];
+    const pipelineAlert = pipelineNames.length + schedulerJobs.length > 0;
+    if (pipelineAlert) {
+      policy(
+        'PipelineFailed',
+        {
+          displayName: names.pipeline,
+          severity: 'ERROR',
+          documentation: docs(
+            alertDescriptions.pipelineFailed(
+              `the Vertex AI pipeline ${props.pipeline!.pipelineName}${schedulerJobs.length ? ' or its schedule' : ''}`,
+              `Log match on ${GCP_PIPELINE_FAILURE_LOGS.pipelineLog} entries with state ${GCP_PIPELINE_FAILURE_LOGS.failedState} for pipeline ${pipelineNames.join(', ')} ` +
+                '(a failed step, single-run guard, model upload or endpoint deploy fails the run; a rejected gate does not)' +
+                (schedulerJobs.length ? `, and failed Cloud Scheduler attempts of ${schedulerJobs.join(', ')} (the pipeline job was not created).` : '.') +
+                ' The incident names the pipeline job or the schedule.',
+            ),
+          ),
+          conditions: [
+            condition('Vertex AI pipeline run or schedule attempt failed', {
+              conditionMatchedLog: {
+                filter: pipelineFailureFilter(project, pipelineNames, schedulerJobs),
+                labelExtractors: { pipeline_job_id: 'EXTRACT(resource.labels.pipeline_job_id)', scheduler_job_id: 'EXTRACT(resource.labels.job_id)' },
+              },
+            }),
+          ],
+          alertStrategy: { notificationRateLimit: { period: '300s' }, autoClose: '1800s' },
+        },
+        false,
+      );
+    }
+
+    this.alertNames = [names.errorRate, names.latency, names.noTraffic, names.training, ...(pipelineAlert ? [names.pipeline] : [])];
   }
 }
 

@@ -1,20 +1,23 @@
+import { createHash } from 'crypto';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member';
+import { CloudSchedulerJob } from '@cdktf/provider-google/lib/cloud-scheduler-job';
 import { IamWorkloadIdentityPool } from '@cdktf/provider-google/lib/iam-workload-identity-pool';
 import { IamWorkloadIdentityPoolProvider } from '@cdktf/provider-google/lib/iam-workload-identity-pool-provider';
 import { KmsKeyRingIamMember } from '@cdktf/provider-google/lib/kms-key-ring-iam-member';
+import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
-import { Annotations, Lazy, TerraformStack, Token } from 'cdktf';
+import { Annotations, DefaultTokenResolver, Lazy, StringConcat, TerraformStack, Token, Tokenization } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { NameRule, Naming, NamingParts, sanitise } from '../core/naming';
 import { toNaming } from '../core/platform-props';
 import { GcpMlPlatform } from '../gcp/platform';
 import { checkPhysicalName } from '../gcp/naming';
-import { roleKey } from '../gcp/perms';
+import { GCP_ROLES, roleKey } from '../gcp/perms';
 import { GITHUB_OIDC_ISSUER, GithubRepositoryProps, GithubSubject, checkGithubProps, githubSubjects, resolveGithub } from './github';
 import { checkSubjectLength, loginOutputs } from './private/util';
 import { Policy } from '../policy/suppression';
@@ -40,6 +43,20 @@ export const GCP_CI_RELEASE_ROLES: readonly string[] = ['roles/monitoring.viewer
 export const GCP_CI_ALERT_ROLES: readonly string[] = ['roles/monitoring.alertPolicyEditor', 'roles/monitoring.notificationChannelEditor'];
 
 /**
+ * Project-level roles added when the stack has Cloud Scheduler jobs (a pipeline's schedules): create,
+ * update and delete them (Cloud Scheduler has no job-level IAM). Updating a job whose token is a service
+ * account's also needs act-as on that account ({@link GCP_CI_RESOURCE_ROLES.schedulerServiceAccount}).
+ */
+export const GCP_CI_SCHEDULE_ROLES: readonly string[] = ['roles/cloudscheduler.admin'];
+
+/**
+ * Project-level roles added when the stack defines custom roles (a pipeline schedule's trigger role):
+ * read them, never change them. A custom role CI could edit would be a way around the grant limit (CI may
+ * grant that role), so creating or changing one is a person's deploy.
+ */
+export const GCP_CI_CUSTOM_ROLE_ROLES: readonly string[] = ['roles/iam.roleViewer'];
+
+/**
  * Project-level roles added in `private` network mode: the VPC network, subnets, network attachment,
  * the endpoint's reserved address and its Private Service Connect forwarding rule (Compute Engine
  * networks have no resource-level IAM).
@@ -56,9 +73,90 @@ export const GCP_CI_RESOURCE_ROLES = {
   repository: 'roles/artifactregistry.admin',
   /** On the workload service account: act as it (Vertex AI jobs and endpoints run as it) and read it. */
   workloadServiceAccount: 'roles/iam.serviceAccountUser',
+  /**
+   * On the workload service account and each schedule's service account: read who may act as it (Terraform
+   * refreshes the act-as grants the stack keeps there). CI never changes who may act as a service account:
+   * adding or removing such a grant is a person's deploy.
+   */
+  serviceAccountIamRead: 'roles/iam.serviceAccountViewer',
+  /** On each service account a Cloud Scheduler job of the stack runs as: act as it (creating or updating the job needs it) and read it. */
+  schedulerServiceAccount: 'roles/iam.serviceAccountUser',
   /** On the CI service account itself: read it and its IAM policy, nothing more. */
   ownServiceAccount: 'roles/iam.serviceAccountViewer',
 } as const;
+
+/**
+ * What the GCP CI deployer may do with a resource (or data source) type of the stack:
+ * - `manage`: create, update and delete it;
+ * - `update`: refresh it and change it in place; creating or replacing it is a person's deploy
+ *   (it needs a project-level create right CI does not hold);
+ * - `read`: refresh it only; any change is a person's deploy (who may sign in as CI, who may act as a
+ *   service account, custom roles, enabled APIs);
+ * - `local`: not a cloud resource (an image built where Terraform runs, a trigger value).
+ */
+export type GcpCiAccess = 'manage' | 'update' | 'read' | 'local';
+
+/** A type's {@link GcpCiAccess} and the CI roles (project or resource level) it rests on. */
+export interface GcpCiTypeAccess {
+  readonly access: GcpCiAccess;
+  /** Every role this access needs; CI holds each where the type's resources are. */
+  readonly roles: readonly string[];
+}
+
+const R = GCP_CI_RESOURCE_ROLES;
+const P = GCP_CI_PROJECT_ROLES;
+
+/**
+ * The CI deployer's access to every resource and data source type the GCP stacks synthesize, and the
+ * roles it rests on: the one home of "what may CI do with this type". `test/gcp-ci-rights.test.ts`
+ * checks the shipped GCP stacks against it both ways: every type they synthesize is listed with roles CI
+ * holds, and every role CI holds is one a listed type (or the release step) needs. A new resource type
+ * without an entry fails that test.
+ */
+export const GCP_CI_TYPE_ACCESS: Readonly<Record<string, GcpCiTypeAccess>> = {
+  // Platform stores: CI holds admin on the created bucket, key ring and repository, not project-level create rights.
+  google_storage_bucket: { access: 'update', roles: [R.bucket] },
+  google_storage_bucket_iam_member: { access: 'manage', roles: [R.bucket] },
+  /** The training data and the pipeline's spec and job-request objects (written through the data plane). */
+  google_storage_bucket_object: { access: 'manage', roles: [R.bucket, GCP_ROLES.deployWrite] },
+  google_kms_key_ring: { access: 'read', roles: [R.keyRing] },
+  google_kms_key_ring_iam_member: { access: 'manage', roles: [R.keyRing] },
+  google_kms_crypto_key: { access: 'manage', roles: [R.keyRing] },
+  google_kms_crypto_key_iam_member: { access: 'manage', roles: [R.keyRing] },
+  google_artifact_registry_repository: { access: 'update', roles: [R.repository] },
+  google_artifact_registry_repository_iam_member: { access: 'manage', roles: [R.repository] },
+  docker_registry_image: { access: 'manage', roles: [R.repository, GCP_ROLES.deployPush] },
+  docker_image: { access: 'local', roles: [] },
+  terraform_data: { access: 'local', roles: [] },
+  // Vertex AI has no resource-level IAM.
+  google_vertex_ai_endpoint: { access: 'manage', roles: [P.vertex] },
+  google_vertex_ai_tensorboard: { access: 'manage', roles: [P.vertex] },
+  // Identities: CI reads them; who may act as whom is a person's deploy.
+  google_service_account: { access: 'read', roles: [R.workloadServiceAccount, R.ownServiceAccount] },
+  google_service_account_iam_member: { access: 'read', roles: [R.serviceAccountIamRead, R.ownServiceAccount] },
+  google_iam_workload_identity_pool: { access: 'read', roles: [P.federationRead] },
+  google_iam_workload_identity_pool_provider: { access: 'read', roles: [P.federationRead] },
+  /** Project grants of exactly the roles the stack grants (the grant limit's condition). */
+  google_project_iam_member: { access: 'manage', roles: [P.grantAdmin, P.projectRead] },
+  google_project_iam_custom_role: { access: 'read', roles: [...GCP_CI_CUSTOM_ROLE_ROLES] },
+  google_project_service: { access: 'read', roles: [P.servicesRead] },
+  /** Made once per project with its API (enabling an API is a person's deploy); the provider keeps it in state. */
+  google_project_service_identity: { access: 'read', roles: [P.servicesRead] },
+  // A pipeline's schedules: managed, as the schedule's service account.
+  google_cloud_scheduler_job: { access: 'manage', roles: [...GCP_CI_SCHEDULE_ROLES, R.schedulerServiceAccount] },
+  // Alerts.
+  google_monitoring_alert_policy: { access: 'manage', roles: [GCP_CI_ALERT_ROLES[0]!] },
+  google_monitoring_notification_channel: { access: 'manage', roles: [GCP_CI_ALERT_ROLES[1]!] },
+  // Private network mode.
+  google_compute_network: { access: 'manage', roles: [...GCP_CI_PRIVATE_NETWORK_ROLES] },
+  google_compute_subnetwork: { access: 'manage', roles: [...GCP_CI_PRIVATE_NETWORK_ROLES] },
+  google_compute_network_attachment: { access: 'manage', roles: [...GCP_CI_PRIVATE_NETWORK_ROLES] },
+  google_compute_address: { access: 'manage', roles: [...GCP_CI_PRIVATE_NETWORK_ROLES] },
+  // Data sources (read).
+  'data.google_project': { access: 'read', roles: [P.projectRead] },
+  'data.google_client_config': { access: 'local', roles: [] },
+  'data.google_storage_project_service_account': { access: 'read', roles: [P.projectRead] },
+};
 
 /** APIs Workload Identity Federation with service-account impersonation needs. */
 export const GCP_CI_APIS: readonly string[] = ['sts.googleapis.com', 'iamcredentials.googleapis.com'];
@@ -299,6 +397,42 @@ export class GcpGithubCiIdentity extends Construct {
       member,
     });
     new ServiceAccountIamMember(this, 'ReadSelf', { serviceAccountId: sa.name, role: GCP_CI_RESOURCE_ROLES.ownServiceAccount, member });
+    new ServiceAccountIamMember(this, 'ReadWorkloadIam', {
+      serviceAccountId: `projects/${platform.identity.projectId}/serviceAccounts/${platform.identity.email}`,
+      role: GCP_CI_RESOURCE_ROLES.serviceAccountIamRead,
+      member,
+    });
+    // The stack's pipeline schedules and custom roles (created before this identity, as MlPlatformStack does).
+    const others = TerraformStack.of(this)
+      .node.findAll()
+      .filter((c) => !isWithin(c, this));
+    const schedulerJobs = others.filter((c): c is CloudSchedulerJob => c instanceof CloudSchedulerJob);
+    const extraProjectRoles = [
+      ...(schedulerJobs.length > 0 ? GCP_CI_SCHEDULE_ROLES : []),
+      ...(others.some((c) => c instanceof ProjectIamCustomRole) ? GCP_CI_CUSTOM_ROLE_ROLES : []),
+    ];
+    for (const role of extraProjectRoles) {
+      const grant = new ProjectIamMember(this, `Project-${roleKey(role)}`, { project, role, member });
+      if (GCP_CI_SCHEDULE_ROLES.includes(role))
+        Policy.suppress(
+          grant,
+          'CKV_GCP_42',
+          "the pipeline's schedules: CI creates, updates and deletes Cloud Scheduler jobs, which have no job-level IAM; cloudscheduler.admin holds no IAM permission, and a job runs only as a service account CI may act as (the schedule's own, granted on that account)",
+        );
+    }
+    // One pair of grants per account (two jobs of one schedule identity share it), keyed by its resolved reference.
+    const schedulerAccounts = new Map<string, { email: string; key: string }>();
+    for (const job of schedulerJobs) {
+      const email = job.httpTargetInput?.oauthToken?.serviceAccountEmail ?? job.httpTargetInput?.oidcToken?.serviceAccountEmail;
+      if (email === undefined) continue;
+      const resolved = JSON.stringify(Tokenization.resolve(email, { scope: this, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }));
+      if (!schedulerAccounts.has(resolved)) schedulerAccounts.set(resolved, { email, key: createHash('sha256').update(job.node.path).digest('hex').slice(0, 8) });
+    }
+    for (const { email, key } of schedulerAccounts.values()) {
+      const serviceAccountId = `projects/${project}/serviceAccounts/${email}`;
+      new ServiceAccountIamMember(this, `ActAsSchedule${key}`, { serviceAccountId, role: GCP_CI_RESOURCE_ROLES.schedulerServiceAccount, member });
+      new ServiceAccountIamMember(this, `ReadScheduleIam${key}`, { serviceAccountId, role: GCP_CI_RESOURCE_ROLES.serviceAccountIamRead, member });
+    }
     // CI is a deployer: the data-plane roles of Terraform's writes (training data, image push), which
     // the writes wait for. The bucket and repository admin roles above stay: CI also manages their
     // settings and IAM, which the data-plane roles do not cover.

@@ -21,7 +21,9 @@
  *   `passed == 'true'`, after a guard task that stops the younger of two
  *   overlapping runs.
  */
+import { createHash } from 'crypto';
 import { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
+import { canonicalJson } from '../revision';
 import { PROMOTE_SCRIPT } from './private/kfp-scripts';
 
 /** The KFP schema version the spec declares (`pipeline_spec.proto`'s `schema_version`). */
@@ -34,6 +36,9 @@ export const CONDITION_TASK = 'condition-gate-passed';
 export const GATE_PASSED = 'passed';
 /** Names of the tasks this compiler adds besides the plan's steps. */
 export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score' } as const;
+
+/** Hex characters of the pipeline revision ({@link CompiledKfp.revision}). */
+export const PIPELINE_REVISION_LENGTH = 12;
 
 /** Serving facts of the runtime image on Vertex AI (as release/src/gcp uploads it). */
 export const VERTEX_SERVING = { port: 8080, predictRoute: '/predict', healthRoute: '/health' } as const;
@@ -77,6 +82,18 @@ export interface KfpCompileOptions {
   readonly serviceAccount: string;
   /** The `mlops_pipeline` label value of the pipeline's jobs (the guard lists them). */
   readonly pipelineLabel: string;
+  /**
+   * `pipelineInfo.name`: the pipeline's name on Vertex AI (its runs' `pipeline_job_events` log entries and
+   * ML Metadata context carry it). Lowercase letters, digits and hyphens.
+   * @default - the pipeline file's name (`kfpTaskName(plan.pipeline)`)
+   */
+  readonly pipelineName?: string;
+  /**
+   * Turns values known only at apply time (tokens) into stable text before the revision is hashed
+   * (a construct resolves them to their Terraform references; a token's own text changes between synths).
+   * @default - the spec as is
+   */
+  readonly stableForm?: (spec: Record<string, unknown>) => unknown;
   /** CPU, memory and accelerator of every step. */
   readonly resources?: KfpResources;
   /** Register a Model Registry version when the gate passed. @default - no upload (and no deploy) */
@@ -190,6 +207,11 @@ class Dag {
 /** The compiled spec and what the construct needs from the compile. */
 export interface CompiledKfp {
   readonly spec: Json;
+  /**
+   * The pipeline revision: 12 hex of a sha256 over the spec's canonical JSON before the revision is written
+   * into the upload task (which records it on each model version it uploads).
+   */
+  readonly revision: string;
   /** Task name of each plan step. */
   readonly tasks: Readonly<Record<string, string>>;
 }
@@ -347,6 +369,8 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
     const model = producerOf(reg.model)!;
     const modelArtifact = (d: Dag): Json => ({ model: d.artifactFrom(model.task, model.key, model.schema) });
     const modelDir = model.file ? `${inUri('model')}/${model.file}` : inUri('model');
+    /** The same folder on the task's /gcs mount: the upload reads the model's data fingerprint from it. */
+    const modelPath = model.file ? `${inPath('model')}/${model.file}` : inPath('model');
     const uploadConfig = { ...promoteConfig, ...o.upload! };
     components[`comp-${EXTRA_TASKS.upload}`] = {
       executorLabel: `exec-${EXTRA_TASKS.upload}`,
@@ -354,7 +378,7 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
       outputDefinitions: { parameters: { model_version: { parameterType: 'STRING' } } },
     };
     executors[`exec-${EXTRA_TASKS.upload}`] = {
-      container: container(['upload', JSON.stringify(uploadConfig), modelDir, JOB_NAME, outParamFile('model_version')], promoteCommand),
+      container: container(['upload', JSON.stringify(uploadConfig), modelDir, modelPath, JOB_NAME, outParamFile('model_version')], promoteCommand),
     };
     dag.tasks[EXTRA_TASKS.upload] = {
       taskInfo: { name: EXTRA_TASKS.upload },
@@ -428,14 +452,21 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
   }
 
   const spec: Json = {
-    pipelineInfo: { name: kfpTaskName(plan.pipeline), ...(plan.description ? { description: plan.description.slice(0, 2000) } : {}) },
+    pipelineInfo: { name: o.pipelineName ?? kfpTaskName(plan.pipeline), ...(plan.description ? { description: plan.description.slice(0, 2000) } : {}) },
     schemaVersion: KFP_SCHEMA_VERSION,
     sdkVersion: KFP_SDK_VERSION,
     root: { dag: { tasks: root.tasks }, ...(Object.keys(rootParams).length ? { inputDefinitions: { parameters: rootParams } } : {}) },
     components: sortKeys(components),
     deploymentSpec: { executors: sortKeys(executors) },
   };
-  return { spec, tasks: Object.fromEntries(plan.steps.map((s) => [s.name, taskOf(s.name)])) };
+  // The revision covers everything the spec runs; the upload task records it on the model version it uploads.
+  const revision = createHash('sha256')
+    .update(canonicalJson(o.stableForm ? o.stableForm(spec) : spec))
+    .digest('hex')
+    .slice(0, PIPELINE_REVISION_LENGTH);
+  const upload = executors[`exec-${EXTRA_TASKS.upload}`] as { container: { args: string[] } } | undefined;
+  if (upload) upload.container.args[1] = JSON.stringify({ ...JSON.parse(upload.container.args[1]!), pipelineRevision: revision });
+  return { spec, revision, tasks: Object.fromEntries(plan.steps.map((s) => [s.name, taskOf(s.name)])) };
 }
 
 /** True when a step's output is a model folder (`train`/`forecast`/`select` `model`). */

@@ -5,7 +5,7 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member'
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { Annotations, Fn, ITerraformDependable } from 'cdktf';
+import { Annotations, DefaultTokenResolver, Fn, ITerraformDependable, StringConcat, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import { ErrorCode, IssueCollector } from '../../core/errors';
 import { cronProblem, timeZoneProblem } from '../../core/schedule';
@@ -15,7 +15,7 @@ import { GcpMlPlatform } from '../../gcp/platform';
 import { bindSchedulerServiceAgent } from '../../gcp/scheduler-agent';
 import { ContinuousTrainingProps, IContinuousTraining, IScoringEndpoint, Schedule } from '../contracts';
 import { checkRuntimeImage } from '../settings';
-import { compilePipelineSpec, KfpDeploySettings, kfpPlanProblems, kfpResourcesOf, KfpUploadSettings } from './pipeline-spec';
+import { compilePipelineSpec, KfpDeploySettings, kfpPlanProblems, kfpResourcesOf, kfpTaskName, KfpUploadSettings } from './pipeline-spec';
 import { acceleratorOf, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { GcpScoringEndpoint } from './scoring-endpoint';
 
@@ -82,8 +82,14 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
   public readonly schedule?: CloudSchedulerJob;
   /** The batch scoring schedule (with `batch.schedule`). */
   public readonly batchSchedule?: CloudSchedulerJob;
-  /** What GCP alerts would watch: the display names of the pipeline jobs (`pipelineNames`). */
-  public readonly watched: Readonly<Record<string, readonly string[]>>;
+  /**
+   * What the GCP alerts watch: `pipelineNames`, the pipeline names (`pipelineInfo.name`, equal to the jobs'
+   * display names) of the pipeline and of the batch pipeline, whose failed runs raise the pipeline alert;
+   * `schedulerJobs`, the Cloud Scheduler job ids whose failed attempts (the create call refused) raise it too.
+   */
+  public readonly watched: Readonly<{ pipelineNames: readonly string[]; schedulerJobs: readonly string[] }>;
+  /** The pipeline revision (12 hex over the compiled spec), recorded on every model version a run uploads and as the jobs' `mlops_pipeline_rev` label. */
+  public readonly revision: string;
 
   constructor(scope: Construct, id: string, props: ContinuousTrainingProps) {
     super(scope, id);
@@ -139,6 +145,8 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
     const name = props.name;
     this.pipelineName = name;
     const modelId = endpoint?.releaseName ?? name;
+    // The pipeline's name on Vertex AI is the release's (also the runs' display name), so its failed runs' log entries name it.
+    const specName = kfpTaskName(name);
     const model = `projects/${project}/locations/${region}/models/${modelId}`;
     const labels = { mlops_release: name, mlops_model: plan.model, 'managed-by': 'cdktf-mlops' };
     const upload: KfpUploadSettings | undefined = plan.register
@@ -171,16 +179,20 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       region,
       serviceAccount: gcp.identity.email,
       pipelineLabel: name,
+      pipelineName: specName,
+      // Tokens (the identity's email, the key id) as their Terraform references: the same text on every synth.
+      stableForm: (spec) => Tokenization.resolve(spec, { scope: this, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }),
       resources: kfpResourcesOf(m.instanceType, acceleratorOf(m)),
       upload,
       deploy,
       batch: props.batch ? { input: props.batch.input, output: props.batch.output ?? `${props.batch.input.replace(/\/+$/, '')}-predictions/` } : undefined,
     });
     this.definition = compiled.spec;
+    this.revision = compiled.revision;
     const jobFor = (spec: Record<string, unknown>, displayName: string): Record<string, unknown> => ({
       displayName,
       pipelineSpec: spec,
-      labels: { ...labels, mlops_pipeline: name },
+      labels: { ...labels, mlops_pipeline: name, mlops_pipeline_rev: compiled.revision },
       runtimeConfig: { gcsOutputDirectory: `gs://${bucket}/${props.runsPrefix.replace(/\/+$/, '')}` },
       serviceAccount: gcp.identity.email,
       encryptionSpec: { kmsKeyName: gcp.encryptionKey.keyId },
@@ -209,7 +221,11 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
     this.specUri = `gs://${bucket}/${prefix}pipeline-spec.json`;
     this.jobRequestUri = `gs://${bucket}/${prefix}pipeline-job.json`;
     const createUrl = `https://${region}-aiplatform.googleapis.com/v1/projects/${project}/locations/${region}/pipelineJobs`;
-    this.watched = { pipelineNames: props.batch?.schedule ? [name, `${name}-batch`] : [name] };
+    const batchName = `${specName}-batch`;
+    this.watched = {
+      pipelineNames: props.batch?.schedule ? [specName, batchName] : [specName],
+      schedulerJobs: [...(props.schedule ? [name] : []), ...(props.batch?.schedule ? [`${name}-batch`] : [])],
+    };
     this.runCommand =
       `gcloud storage cat ${this.jobRequestUri} | curl -sS -X POST -H "Authorization: Bearer $(gcloud auth print-access-token)" ` +
       `-H "Content-Type: application/json" --data-binary @- ${createUrl}`;
@@ -275,7 +291,7 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       if (props.schedule)
         this.schedule = job('Schedule', name, props.schedule, this.jobRequestObject, `Runs the Vertex AI pipeline ${name} (${plan.pipeline}); managed by cdktf-mlops.`);
       if (props.batch?.schedule && batchOutput) {
-        const batchSpec = batchOnlySpec(props, bucket, batchOutput);
+        const batchSpec = batchOnlySpec(props, bucket, batchOutput, batchName);
         const batchRequest = object('BatchPipelineJobRequest', 'batch-pipeline-job.json', jobFor(batchSpec, `${name}-batch`));
         this.batchSchedule = job(
           'BatchSchedule',
@@ -294,7 +310,7 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
  * image scoring `batch.input` with the registry folder's champion (the model
  * the last passing run registered, uploaded and deployed).
  */
-function batchOnlySpec(props: ContinuousTrainingProps, bucket: string, output: string): Record<string, unknown> {
+function batchOnlySpec(props: ContinuousTrainingProps, bucket: string, output: string, pipelineName: string): Record<string, unknown> {
   const plan = props.plan.plan;
   const gcs = (key: string): string => `/gcs/${bucket}/${key.replace(/^\/+/, '')}`.replace(/\/+$/, '');
   const args = props.plan.batchArguments({
@@ -304,7 +320,7 @@ function batchOnlySpec(props: ContinuousTrainingProps, bucket: string, output: s
     registry: gcs(props.registryPrefix),
   });
   return {
-    pipelineInfo: { name: `${plan.pipeline.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}-batch` },
+    pipelineInfo: { name: pipelineName },
     schemaVersion: '2.1.0',
     sdkVersion: 'cdktf-mlops-1',
     root: { dag: { tasks: { 'batch-score': { taskInfo: { name: 'batch-score' }, componentRef: { name: 'comp-batch-score' }, cachingOptions: {} } } } },

@@ -16,14 +16,20 @@ export const RUNTIME_ENTRYPOINT = '/opt/mlops/docker/entrypoint.js';
  * - `guard <job id>`: fails when an older run of the same pipeline (label
  *   `mlops_pipeline`) is still queued or running, so that of two overlapping
  *   runs only the older one registers and deploys;
- * - `upload <model dir gs:// URI> <job id> <output parameter file>`: uploads
- *   the model folder as a new version of the release's Vertex AI model (made
- *   the `default` version), served by the runtime image; writes
+ * - `upload <model dir gs:// URI> <model dir on /gcs> <job id> <output parameter file>`:
+ *   uploads the model folder as a new version of the release's Vertex AI
+ *   model (made the `default` version), served by the runtime image, with its
+ *   lineage: the pipeline job (`pipelineJob`), the training data's URI and
+ *   sha256 (the model folder's `fingerprint.json`), the image digest and the
+ *   pipeline revision, as labels where a value fits a label (63 lowercase
+ *   characters) and in full in the version description; writes
  *   `<model>@<version id>` to the output parameter;
  * - `deploy <model>@<version> <job id>`: deploys that version to the endpoint
  *   with all of the traffic once it is ready (Vertex AI switches only when
  *   the new deployment is healthy; a failed deployment leaves the endpoint as
- *   it was), then undeploys the release's earlier deployed models.
+ *   it was), then undeploys the release's earlier deployed models. The
+ *   deployed model is named `<endpoint>-v<version id>-<job id>` and points at
+ *   `<model>@<version id>`.
  * The config carries the API base URL and the metadata server URL, so the
  * same code runs against loopback servers in the tests.
  */
@@ -84,7 +90,25 @@ async function guard(jobId) {
   }
   log('no older run is active; this run may register and deploy');
 }
-async function upload(modelDir, jobId, outFile) {
+/** The training data of a model folder (fingerprint.json): its sha256 and gs:// URI (the /gcs mount path mapped back). */
+function trainingData(localDir) {
+  const file = path.join(localDir, 'fingerprint.json');
+  let fp;
+  try {
+    fp = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error('the model folder has no readable ' + file + ' (' + (e && e.message) + '): the model version cannot record its training data');
+  }
+  if (typeof fp.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(fp.sha256)) throw new Error(file + ': no sha256 of the training data');
+  // A folder written by an older runtime may not name its source: the hash alone still identifies the data.
+  const uri = typeof fp.source === 'string' && fp.source ? fp.source.replace(/^\/gcs\//, 'gs://') : 'its source is not recorded in the model folder';
+  return { sha256: fp.sha256, uri };
+}
+async function upload(modelDir, localDir, jobId, outFile) {
+  const data = trainingData(localDir);
+  const digest = (/@sha256:([0-9a-f]{64})$/.exec(cfg.image) || [])[1];
+  if (!digest) throw new Error('the serving image ' + cfg.image + ' is not pinned by digest');
+  const job = parent + '/pipelineJobs/' + jobId;
   const exists = await fetch(cfg.api + '/' + cfg.model, { headers: { Authorization: 'Bearer ' + (await auth()) } });
   if (!exists.ok && exists.status !== 404) throw new Error('GET ' + cfg.model + ': HTTP ' + exists.status + ' ' + (await exists.text()).slice(0, 2000));
   const body = {
@@ -94,8 +118,16 @@ async function upload(modelDir, jobId, outFile) {
       displayName: cfg.displayName,
       description: cfg.description,
       versionAliases: ['default'],
-      versionDescription: 'Trained by Vertex AI pipeline job ' + jobId + ' (pipeline ' + cfg.pipelineLabel + ').',
-      labels: Object.assign({}, cfg.labels, { mlops_pipeline_job: label(jobId) }),
+      versionDescription:
+        'Trained by Vertex AI pipeline job ' + job + ' (pipeline ' + cfg.pipelineLabel + ', revision ' + cfg.pipelineRevision + '). ' +
+        'Data: ' + data.uri + ' (sha256 ' + data.sha256 + '). Image: ' + cfg.image + '.',
+      pipelineJob: job,
+      labels: Object.assign({}, cfg.labels, {
+        mlops_pipeline_job: label(jobId),
+        mlops_pipeline_rev: label(cfg.pipelineRevision),
+        mlops_data_sha256_12: data.sha256.slice(0, 12),
+        mlops_image_sha256_12: digest.slice(0, 12),
+      }),
       artifactUri: modelDir,
       containerSpec: {
         imageUri: cfg.image,
@@ -125,7 +157,7 @@ async function deploy(ref, jobId) {
   const op = await call('POST', cfg.api + '/' + cfg.endpoint + ':deployModel', {
     deployedModel: {
       model: ref,
-      displayName: (cfg.endpointName + '-' + label(jobId)).slice(0, 128),
+      displayName: (cfg.endpointName + '-v' + (ref.split('@')[1] || '') + '-' + label(jobId)).slice(0, 128),
       serviceAccount: cfg.serviceAccount,
       dedicatedResources: { machineSpec, minReplicaCount: cfg.minReplicas, maxReplicaCount: cfg.maxReplicas },
     },
