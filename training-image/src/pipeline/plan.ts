@@ -31,6 +31,7 @@ import { dependencies, Pipeline, PipelineError, PipelineIssue, references, STEP_
 export const CLOUD_CONTAINER_KINDS = [
   'validate',
   'split',
+  'drift',
   'train',
   'forecast',
   'evaluate',
