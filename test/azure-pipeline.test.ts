@@ -410,10 +410,6 @@ describe('refusals: what Azure cannot run yet is a config error, never a silent 
     expect(message).toContain("add 'serve' to deployment.pipeline.skip");
   });
 
-  test('retrainOnDrift', () => {
-    expect(messageOf(() => azurePipeline({ retrainOnDrift: { psi: 0.2 } }))).toMatch(/deployment\.retrainOnDrift: retraining on drift is not supported on Azure yet/);
-  });
-
   test('a time zone without a Windows name', () => {
     const message = messageOf(() => azurePipeline({ schedule: { cron: '0 3 * * *', timeZone: 'Antarctica/Troll' } }));
     expect(message).toContain('deployment.schedule.timeZone');

@@ -534,8 +534,4 @@ describe('the synthesized resources', () => {
     expect(spec.deploymentSpec.executors['exec-batch-score'].container.args).toEqual(expect.arrayContaining(['predict', '--root']));
     expect(JSON.stringify(spec)).toContain('models:/demand-forecast@champion');
   });
-
-  test('retrainOnDrift is refused on GCP with the fix, not ignored', () => {
-    expect(() => stack({ retrainOnDrift: { psi: 0.2 } })).toThrow(/retraining on drift \(psi 0\.2\) is not yet supported on GCP/);
-  });
 });

@@ -138,8 +138,11 @@ export function cronTrigger(schedule: Schedule, path: string, issues: IssueColle
  * Gate: Azure ML has no conditional node for command steps, so the gate's node
  * fails the run when `decision.json` does not say `passed`: the register step
  * and everything after it never start (the run is Failed, which the pipeline
- * failure alert reports). Not supported yet: the deploy action (a plan with a
- * `serve` step) and `retrainOnDrift` are refused at synth with a config error.
+ * failure alert reports), except when the gate was not run because a drift
+ * step found no new data (its decision says `skipped`): the steps after it
+ * are guarded by the same drift step and skip themselves (`--when`). Not
+ * supported yet: the deploy action (a plan with a `serve` step) is refused at
+ * synth with a config error.
  */
 export class AzureContinuousTraining extends Construct implements IContinuousTraining {
   /** The cloud: azure. */
@@ -173,13 +176,6 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
         'deployment.pipeline.skip',
         `the pipeline's step '${plan.deploy.step}' (serve) deploys the champion, which Azure ML pipeline jobs cannot do yet in cdktf-mlops (no pipeline step rolls out the online endpoint; cdktf deploy's release step does). ` +
           `Fix: add '${plan.deploy.step}' to deployment.pipeline.skip; the pipeline then trains, gates and registers in the registry folder, and the endpoint keeps serving what cdktf deploy rolls out.`,
-      );
-    }
-    if (props.retrainOnDrift) {
-      issues.add(
-        ErrorCode.CONFIG_INVALID,
-        'deployment.retrainOnDrift',
-        `retraining on drift is not supported on Azure yet (the pipeline runs on deployment.schedule and by hand). Fix: remove retrainOnDrift, and use a schedule.`,
       );
     }
 
