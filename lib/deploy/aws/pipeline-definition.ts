@@ -186,7 +186,9 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
       ProcessingOutputConfig: { KmsKeyId: input.kmsKeyArn, Outputs: outputs },
     },
   };
-  if (step.after.length) out.DependsOn = [...step.after];
+  // After its predecessors and its guards (whose proceed it reads), in plan order.
+  const dependsOn = plan.steps.map((s) => s.name).filter((n) => step.after.includes(n) || step.when.some((g) => g.step === n));
+  if (dependsOn.length) out.DependsOn = dependsOn;
   if (step.name === plan.gate) {
     const file = step.outputs.decision ?? 'decision.json';
     out.PropertyFiles = [{ FilePath: file, OutputName: 'decision', PropertyFileName: DECISION_PROPERTY_FILE }];
