@@ -678,7 +678,7 @@ const drift: StepFn = async (c) => {
     );
   let d: DriftDecision;
   try {
-    d = driftDecision(data, champion, threshold, c.missingInputs?.model ? `no champion yet (${c.missingInputs.model})` : undefined);
+    d = driftDecision(data, champion, threshold, c.missingInputs?.model ? `no champion yet (${c.missingInputs.model.replace(/\.\s*$/, '')})` : undefined);
   } catch (e) {
     if (e instanceof DataError) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, e.message);
     throw e;
