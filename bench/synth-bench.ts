@@ -82,6 +82,45 @@ function modulesOfStacks(outdir: string): string[] {
   return [...found].sort();
 }
 
+/** The `cdk.tf.json` of every stack a synth wrote into `outdir`. */
+function stackJsonFiles(outdir: string): string[] {
+  return fs
+    .readdirSync(path.join(outdir, 'stacks'))
+    .sort()
+    .map((s) => path.join(outdir, 'stacks', s, 'cdk.tf.json'));
+}
+
+/** The blocks of a Terraform JSON document by kind and address, without cdktf's `//` metadata. */
+function blocks(json: Record<string, any>): Map<string, string> {
+  const out = new Map<string, string>();
+  const strip = (v: unknown): string => JSON.stringify(v, (k, x) => (k === '//' ? undefined : x));
+  for (const kind of ['resource', 'data']) {
+    for (const [type, byName] of Object.entries(json[kind] ?? {})) {
+      for (const attrs of Object.values(byName as Record<string, unknown>)) out.set(`${kind}.${type}#${strip(attrs)}`, strip(attrs));
+    }
+  }
+  return out;
+}
+
+/**
+ * The replay app must write the same resources and data sources as the stacks it replays (by content:
+ * it names them itself); else its time is not a reference for them.
+ */
+function checkReplay(replayApp: string, list: string, env: NodeJS.ProcessEnv): void {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-replay-'));
+  timeRun([replayApp, list], env, out);
+  const sources: string[] = JSON.parse(fs.readFileSync(list, 'utf8'));
+  for (const source of sources) {
+    const written = path.join(out, 'stacks', `replay-${path.basename(path.dirname(source))}`, 'cdk.tf.json');
+    const want = [...blocks(JSON.parse(fs.readFileSync(source, 'utf8'))).keys()].sort();
+    const got = [...blocks(JSON.parse(fs.readFileSync(written, 'utf8'))).keys()].sort();
+    if (want.length !== got.length || want.some((k, i) => k !== got[i])) {
+      throw new Error(`replay-app did not write the same blocks as ${source} (${want.length} expected, ${got.length} written): fix bench/replay-app.ts`);
+    }
+  }
+  fs.rmSync(out, { recursive: true, force: true });
+}
+
 /** The dev configs without deployment, ci and alerts, written to a temp dir. */
 function platformOnlyConfigs(dir: string): string[] {
   return DEV.map((name) => {
@@ -148,6 +187,7 @@ function main(): void {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-cfg-'));
   const app = [path.join(root, 'dist', 'stacks', 'main.js')];
   const bareApp = path.join(root, 'dist', 'bench', 'bare-app.js');
+  const replayApp = path.join(root, 'dist', 'bench', 'replay-app.js');
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const buildStep = path.join(root, 'scripts', 'tsc-if-changed.cjs');
   const env = { CHECKPOINT_DISABLE: '1' };
@@ -167,12 +207,21 @@ function main(): void {
   const allList = path.join(tmp, 'all-modules.json');
   fs.writeFileSync(platformList, JSON.stringify(platformModules));
   fs.writeFileSync(allList, JSON.stringify(allModules));
+  // The replay references read the probes' Terraform JSON (kept until the end of the run).
+  const platformJson = path.join(tmp, 'platform-json.json');
+  const fullJson = path.join(tmp, 'full-json.json');
+  fs.writeFileSync(platformJson, JSON.stringify(stackJsonFiles(probe)));
+  fs.writeFileSync(fullJson, JSON.stringify(stackJsonFiles(fullProbe)));
+  checkReplay(replayApp, platformJson, env);
+  checkReplay(replayApp, fullJson, env);
 
   const series: Series[] = [
     { label: 'platform stacks', run: () => timeRun(app, platformEnv), times: [] },
     { label: 'bare (platform modules)', run: () => timeRun([bareApp, platformList], env), times: [] },
+    { label: 'replay (platform)', run: () => timeRun([replayApp, platformJson], env), times: [] },
     { label: 'full dev stacks', run: () => timeRun(app, fullEnv), times: [] },
     { label: 'bare (all modules)', run: () => timeRun([bareApp, allList], env), times: [] },
+    { label: 'replay (full)', run: () => timeRun([replayApp, fullJson], env), times: [] },
     { label: 'npm run synth', run: timeNpmSynth, times: [] },
     { label: 'its build step', run: () => timeCommand(process.execPath, [buildStep, ...buildStepArgs()]), times: [] },
     { label: 'tsc -b', run: () => timeCommand(process.execPath, [tsc, '-b', 'tsconfig.json']), times: [] },
@@ -186,7 +235,17 @@ function main(): void {
   }
   fs.rmSync(tmp, { recursive: true, force: true });
 
-  const [platform, barePlatform, full, bareAll, npmSynth, buildStepMs, tscMs] = series.map((s) => median(s.times)) as [number, number, number, number, number, number, number];
+  const [platform, barePlatform, replayPlatform, full, bareAll, replayFull, npmSynth, buildStepMs, tscMs] = series.map((s) => median(s.times)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
   const stacks = configuredStacks();
   console.log(`\nUnchanged tree, \`npm run synth\` (${stacks} stacks of cdktf.json into cdktf.out), ${runs} runs, median:`);
@@ -197,9 +256,11 @@ function main(): void {
   console.log(`  platform stacks (no deployment/ci/alerts) : ${platform.toFixed(0)} ms   (target < 1000 ms: ${verdict(platform < 1000)})`);
   console.log(`  bare cdktf app, same ${platformModules.length} modules        : ${barePlatform.toFixed(0)} ms`);
   console.log(`  ratio                                      : ${(platform / barePlatform).toFixed(2)}×   (target ≤ 1.5×: ${verdict(platform / barePlatform <= 1.5)})`);
+  console.log(`  replay: plain cdktf, the same Terraform    : ${replayPlatform.toFixed(0)} ms   (ratio ${(platform / replayPlatform).toFixed(2)}×: what the library adds)`);
   console.log(`  full dev stacks (image, job, endpoint, alerts, CI, policy) : ${full.toFixed(0)} ms   (target < 1000 ms: ${verdict(full < 1000)})`);
   console.log(`  bare cdktf app, all ${allModules.length} modules                         : ${bareAll.toFixed(0)} ms`);
   console.log(`  ratio                                                       : ${(full / bareAll).toFixed(2)}×   (target ≤ 1.5×: ${verdict(full / bareAll <= 1.5)})`);
+  console.log(`  replay: plain cdktf, the same Terraform                     : ${replayFull.toFixed(0)} ms   (ratio ${(full / replayFull).toFixed(2)}×: what the library adds)`);
 }
 
 /** How many stacks `npm run synth` writes: the configs listed in cdktf.json's context. */

@@ -110,7 +110,8 @@ describe('GIVEN a platform whose key, bucket, repository and role are all import
   let platform: AwsMlPlatform;
   beforeAll(() => {
     ({ json, report } = checked((stack) => {
-      platform = importedPlatform(stack);
+      // With the opt-in tracking server: it runs as the imported role too.
+      platform = importedPlatform(stack, { trackingServer: true });
       return { deployers: () => platform.deployers };
     }));
   });
@@ -353,7 +354,7 @@ describe('GIVEN a custom IWorkloadIdentity (a plain object, not a construct of t
 
   test('WHEN it is the platform identity (existing.identity) THEN the platform wraps it and grants land on its role', () => {
     const json = synthStack((stack) => {
-      new AwsMlPlatform(stack, 'Platform', { ...BASE, existing: { identity: customIdentity(ROLE_ARN, 'lz-ml-workload') } });
+      new AwsMlPlatform(stack, 'Platform', { ...BASE, trackingServer: true, existing: { identity: customIdentity(ROLE_ARN, 'lz-ml-workload') } });
     });
     expect(resourcesOf(json, 'aws_iam_role')).toHaveLength(0);
     expect(onlyResource(json, 'aws_iam_role_policy').role).toBe('lz-ml-workload');
@@ -511,7 +512,15 @@ describe('GIVEN explicit physical names (physicalName)', () => {
       const store = new AwsArtifactStore(stack, 'Store', { naming: NAMING, encryptionKey: key, physicalName: 'team.ml-artifacts' });
       new AwsImageRegistry(stack, 'Registry', { naming: NAMING, encryptionKey: key, physicalName: 'team/ml-runtime' });
       new AwsModelRegistry(stack, 'Models', { naming: NAMING, accountId: ACCOUNT, region: REGION, physicalName: 'TeamModels' });
-      new AwsMlWorkspace(stack, 'Workspace', { naming: NAMING, region: REGION, encryptionKey: key, artifactStore: store, executionRole: role, physicalName: 'team-mlflow' });
+      new AwsMlWorkspace(stack, 'Workspace', {
+        naming: NAMING,
+        region: REGION,
+        encryptionKey: key,
+        artifactStore: store,
+        executionRole: role,
+        trackingServer: true,
+        physicalName: 'team-mlflow',
+      });
       new AwsNetwork(stack, 'Net', { naming: NAMING, region: REGION, physicalName: 'team-ml' });
     });
     expect(onlyResource(json, 'aws_kms_alias').name).toBe('alias/team/ml-key');
@@ -567,6 +576,7 @@ describe('GIVEN explicit physical names (physicalName)', () => {
         customerManagedKey: false,
         artifactStore: store,
         executionRole: role,
+        trackingServer: true,
         physicalName: 'srv',
         logGroupName: '/team/ml-b',
       });
@@ -609,6 +619,7 @@ describe('GIVEN explicit physical names (physicalName)', () => {
               customerManagedKey: false,
               artifactStore: store,
               executionRole: AwsWorkloadIdentity.fromRoleArn(s, 'R', ROLE_ARN),
+              trackingServer: true,
               physicalName: 'x'.repeat(64),
             });
           }),

@@ -380,8 +380,11 @@ const keyOf = (d: { construct: string; requirement: string }): string => `${d.co
 
 describe('AwsMlPlatform', () => {
   let defaults: SynthJson;
+  /** The platform with the opt-in MLflow tracking server. */
+  let withServer: SynthJson;
   beforeAll(() => {
     defaults = synthPlatform();
+    withServer = synthPlatform({ trackingServer: true });
   });
 
   test('GIVEN default props WHEN the platform is synthesized THEN it matches the snapshot', () => {
@@ -404,7 +407,6 @@ describe('AwsMlPlatform', () => {
       'aws_s3_bucket_public_access_block',
       'aws_s3_bucket_server_side_encryption_configuration',
       'aws_s3_bucket_versioning',
-      'aws_sagemaker_mlflow_tracking_server',
       'aws_sagemaker_model_package_group',
     ]);
     expect(defaults.provider).toBeUndefined();
@@ -417,12 +419,13 @@ describe('AwsMlPlatform', () => {
     expect(onlyResource(defaults, 'aws_iam_role').name).toBe('contoso-mlops-dev-sagemaker');
     expect(onlyResource(defaults, 'aws_kms_alias').name).toBe('alias/contoso-mlops-dev-key');
     expect(onlyResource(defaults, 'aws_sagemaker_model_package_group').model_package_group_name).toBe('contoso-mlops-dev-models');
-    expect(onlyResource(defaults, 'aws_sagemaker_mlflow_tracking_server').tracking_server_name).toBe('contoso-mlops-dev-mlflow');
+    expect(onlyResource(withServer, 'aws_sagemaker_mlflow_tracking_server').tracking_server_name).toBe('contoso-mlops-dev-mlflow');
     expect(onlyResource(defaults, 'aws_cloudwatch_log_group').name).toBe('contoso-mlops-dev-logs');
+    expect(onlyResource(withServer, 'aws_cloudwatch_log_group').name).toBe('contoso-mlops-dev-logs');
   });
 
   test('GIVEN extra tags WHEN synthesized THEN every taggable resource carries the platform tags and the extras', () => {
-    const json = synthPlatform({ tags: { costCenter: 'ml' } });
+    const json = synthPlatform({ tags: { costCenter: 'ml' }, trackingServer: true });
     for (const type of [...STATEFUL_TYPES, 'aws_iam_role', 'aws_sagemaker_mlflow_tracking_server']) {
       expect(onlyResource(json, type).tags).toEqual({
         company: 'contoso',
@@ -517,18 +520,34 @@ describe('AwsMlPlatform', () => {
       expect(bucketStatement(defaults, 'DenyDataAccessOutsideAllowedNetworks')!.Condition!.NotIpAddress).toBeUndefined();
     });
 
-    test('GIVEN trackingServer false WHEN synthesized THEN no MLflow server is created and the workspace is its log group', () => {
-      const json = synthStack((stack) => {
-        const p = new AwsMlPlatform(stack, 'Platform', { ...BASE, trackingServer: false });
-        expect(p.workspace.trackingServerArn).toBeUndefined();
-        expect(p.workspace.workspaceName).toBe(p.workspace.logDestination);
+    test.each([
+      ['default props (the tracking server is opt-in: it is billed per hour and nothing logs to it)', {}],
+      ['trackingServer false', { trackingServer: false }],
+    ] as [string, Partial<AwsMlPlatformProps>][])(
+      'GIVEN %s WHEN synthesized THEN no MLflow server is created, the workspace is its log group, and no role may use a server',
+      (_, props) => {
+        const json = synthStack((stack) => {
+          const p = new AwsMlPlatform(stack, 'Platform', { ...BASE, ...props });
+          expect(p.workspace.trackingServerArn).toBeUndefined();
+          expect(p.workspace.trackingServerUrl).toBeUndefined();
+          expect(p.workspace.workspaceName).toBe(p.workspace.logDestination);
+        });
+        expect(resourcesOf(json, 'aws_sagemaker_mlflow_tracking_server')).toHaveLength(0);
+        expect(
+          identityStatements(json)
+            .flatMap((s) => list(s.Action))
+            .filter((a) => a.startsWith('sagemaker-mlflow:') || a.includes('MlflowTrackingServer')),
+        ).toEqual([]);
+      },
+    );
+
+    test('GIVEN trackingServer true WHEN synthesized THEN the server is created', () => {
+      synthStack((stack) => {
+        const p = new AwsMlPlatform(stack, 'Platform', { ...BASE, trackingServer: true });
+        expect(p.workspace.trackingServerArn).toBeDefined();
+        expect(p.workspace.trackingServerUrl).toBeDefined();
       });
-      expect(resourcesOf(json, 'aws_sagemaker_mlflow_tracking_server')).toHaveLength(0);
-      expect(
-        identityStatements(json)
-          .flatMap((s) => list(s.Action))
-          .filter((a) => a.startsWith('sagemaker-mlflow:')),
-      ).toEqual([]);
+      expect(resourcesOf(withServer, 'aws_sagemaker_mlflow_tracking_server')).toHaveLength(1);
     });
   });
 
@@ -651,7 +670,7 @@ describe('AwsMlPlatform', () => {
       expect(allowedOn(defaults, 'sagemaker:DeleteModelPackage')).toEqual([]);
     });
 
-    test('GIVEN the platform WHEN synthesized THEN the identity uses the workspace: its log group, its metric namespace, its MLflow server', () => {
+    test('GIVEN the platform with trackingServer true WHEN synthesized THEN the identity uses the workspace: its log group, its metric namespace, its MLflow server', () => {
       const group = ref('aws_cloudwatch_log_group', 'arn', defaults);
       const SAGEMAKER_GROUPS = ['arn:aws:logs:eu-west-1:123456789012:log-group:/aws/sagemaker/*', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/sagemaker/*:log-stream:*'];
       expect(allowedOn(defaults, 'logs:CreateLogStream')).toEqual([group, `${group}:log-stream:*`, ...SAGEMAKER_GROUPS]);
@@ -662,16 +681,17 @@ describe('AwsMlPlatform', () => {
       expect(metrics).toMatchObject({ Resource: ['*'], Condition: { StringEquals: { 'cloudwatch:namespace': 'contoso-mlops-dev' } } });
       // By an ARN built from the name: a reference to the server's arn would make a cycle (the server waits for the policy).
       const server = 'arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/contoso-mlops-dev-mlflow';
-      expect(allowedOn(defaults, 'sagemaker-mlflow:LogMetric')).toEqual([server]);
-      expect(allowedOn(defaults, 'sagemaker:CreatePresignedMlflowTrackingServerUrl')).toEqual([server]);
+      expect(allowedOn(withServer, 'sagemaker-mlflow:LogMetric')).toEqual([server]);
+      expect(allowedOn(withServer, 'sagemaker:CreatePresignedMlflowTrackingServerUrl')).toEqual([server]);
+      expect(allowedOn(defaults, 'sagemaker-mlflow:LogMetric')).toEqual([]);
     });
 
-    test('GIVEN the workspace WHEN synthesized THEN the MLflow server runs as the identity, stores artifacts under s3://<bucket>/mlflow and waits for the grants', () => {
-      const server = onlyResource(defaults, 'aws_sagemaker_mlflow_tracking_server');
-      expect(server.role_arn).toBe(ref('aws_iam_role', 'arn', defaults));
-      expect(server.artifact_store_uri).toBe(`s3://${ref('aws_s3_bucket', 'bucket', defaults)}/mlflow`);
+    test('GIVEN the workspace with trackingServer true WHEN synthesized THEN the MLflow server runs as the identity, stores artifacts under s3://<bucket>/mlflow and waits for the grants', () => {
+      const server = onlyResource(withServer, 'aws_sagemaker_mlflow_tracking_server');
+      expect(server.role_arn).toBe(ref('aws_iam_role', 'arn', withServer));
+      expect(server.artifact_store_uri).toBe(`s3://${ref('aws_s3_bucket', 'bucket', withServer)}/mlflow`);
       expect(server.tracking_server_size).toBe('Small');
-      const policyId = Object.keys(defaults.resource!.aws_iam_role_policy!)[0];
+      const policyId = Object.keys(withServer.resource!.aws_iam_role_policy!)[0];
       expect(server.depends_on).toContain(`aws_iam_role_policy.${policyId}`);
     });
 
@@ -838,7 +858,7 @@ describe('AwsMlPlatform', () => {
     test.each([
       ['logRetentionDays', { workspace: { logRetentionDays: 42 } }],
       ['trackingServerSize', { workspace: { trackingServerSize: 'Huge' as any } }],
-      ['executionRole', { workspace: { executionRole: undefined } }],
+      ['executionRole', { workspace: { trackingServer: true, executionRole: undefined } }],
       ['deletionWindowInDays', { key: { deletionWindowInDays: 3 } }],
       ['noncurrentVersionRetentionDays', { store: { noncurrentVersionRetentionDays: 0 } }],
       ['untaggedImageRetentionDays', { images: { untaggedImageRetentionDays: -1 } }],

@@ -126,7 +126,11 @@ function problems(definition: string, body: unknown): string[] {
 // ---------------------------------------------------------------- stacks
 
 /** A stack of the shipped example pipeline on Azure, with `deployment` overrides. */
-function azurePipeline(deployment: Record<string, unknown> = {}, example = 'demand-forecast'): { stack: MlPlatformStack; ct: AzureContinuousTraining } {
+function azurePipeline(
+  deployment: Record<string, unknown> = {},
+  example = 'demand-forecast',
+  more: (raw: Record<string, any>) => void = () => undefined,
+): { stack: MlPlatformStack; ct: AzureContinuousTraining } {
   const raw = validConfig('azure');
   raw.deployment = {
     model: 'bike-demand',
@@ -137,11 +141,12 @@ function azurePipeline(deployment: Record<string, unknown> = {}, example = 'dema
     batch: { input: 'batch/bike/' },
     ...deployment,
   };
+  more(raw);
   const cwd = process.cwd();
   process.chdir(ROOT);
   try {
     const stack = new MlPlatformStack(new App(), 'pipeline-azure', { config: parseConfig(raw) });
-    return { stack, ct: stack.deployment!.pipeline!.resource as AzureContinuousTraining };
+    return { stack, ct: stack.deployment!.pipeline?.resource as AzureContinuousTraining };
   } finally {
     process.chdir(cwd);
   }
@@ -353,6 +358,28 @@ describe('AzureContinuousTraining: what it compiles', () => {
     expect(changed.sort()).toEqual(['contoso_mlops_dev_bike_demand_train_forest', 'contoso_mlops_dev_bike_demand_train_gbdt']);
     expect(other.revision).not.toBe(plan.revision);
   });
+
+  test('the revision (what re-runs the release step) covers what only the job holds: a new data path or run time limit updates the schedule', () => {
+    const pipeline = { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour-2.csv' }, skip: ['score', 'serve'] };
+    const moved = azurePipeline({ pipeline }).ct;
+    // Same components (the command reads ${{inputs.data}}), another job: the release step must run again.
+    expect(moved.target.components.map((c) => c.version)).toEqual(plan.target.components.map((c) => c.version));
+    expect((moved.target.job as any).jobs.validate.inputs.data.uri).toContain('hour-2.csv');
+    expect(moved.revision).not.toBe(plan.revision);
+    const longer = azurePipeline({ training: { data: 'datasets/x.csv', maxRuntimeMinutes: 90 } }).ct;
+    expect(longer.revision).not.toBe(plan.revision);
+    // And nothing else: the same config synthesized again has the same revision (no token in the hash).
+    expect(azurePipeline().ct.revision).toBe(plan.revision);
+  });
+
+  test('run lineage: every run (scheduled, by hand) carries the pipeline revision, the image digest and the data it reads as job tags', () => {
+    const tags = plan.target.job.tags as Record<string, string>;
+    expect(tags['mlops.pipeline.revision']).toBe(plan.revision);
+    expect(tags['mlops.image.digest']).toBe(`sha256:${'ab'.repeat(32)}`);
+    expect(tags['mlops.input.data']).toBe('azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv');
+    expect(tags['mlops.input.contract']).toBe('azureml://datastores/mlopsartifacts/paths/pipelines/demand-forecast/inputs/contract/contract.yaml');
+    expect((plan.target.schedule!.properties.action as any).jobDefinition.tags).toEqual(tags);
+  });
 });
 
 describe('the release step (kind pipeline) as Terraform holds it', () => {
@@ -387,6 +414,55 @@ describe('the release step (kind pipeline) as Terraform holds it', () => {
   });
 });
 
+describe('alerts: a failed pipeline run, whoever started it, raises the pipeline-failure alert', () => {
+  const withAlerts = azurePipeline({}, 'demand-forecast', (raw) => {
+    raw.alerts = { email: ['ml-oncall@contoso.com'] };
+  });
+  const json = JSON.parse(Testing.synth(withAlerts.stack)) as Record<string, any>;
+  const metricAlerts = Object.values((json.resource.azurerm_monitor_metric_alert ?? {}) as Record<string, any>);
+  const rule = metricAlerts.find((a) => a.name === 'contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+
+  test("a metric alert on the workspace's Failed Runs of the pipeline's experiment (the one every run is filed under), to the alert action group", () => {
+    expect(rule).toBeDefined();
+    expect(rule.scopes).toEqual([expect.stringMatching(/^\$\{azurerm_machine_learning_workspace\.[^}]+\.id\}$/)]);
+    expect(rule.criteria).toEqual([
+      {
+        metric_namespace: 'Microsoft.MachineLearningServices/workspaces',
+        metric_name: 'Failed Runs',
+        aggregation: 'Total',
+        operator: 'GreaterThan',
+        threshold: 0,
+        dimension: [{ name: 'ExperimentName', operator: 'Include', values: ['contoso-mlops-dev-bike-demand'] }],
+      },
+    ]);
+    expect(rule.window_size).toBe('PT15M');
+    expect(rule.action).toEqual([{ action_group_id: expect.stringMatching(/^\$\{azurerm_monitor_action_group\.[^}]+\.id\}$/) }]);
+    expect(withAlerts.stack.alerts!.alertNames).toContain('contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+  });
+
+  test('the experiment it watches is the one the scheduled, manual and batch jobs name (schedule-created runs get generated names)', () => {
+    const ct = withAlerts.ct;
+    const experiment = rule.criteria[0].dimension[0].values[0];
+    expect(ct.watched.experimentNames).toEqual([experiment]);
+    expect((ct.target.schedule!.properties.action as any).jobDefinition.experimentName).toBe(experiment);
+    expect(ct.target.job.experimentName).toBe(experiment);
+    expect(ct.target.batch!.job.experimentName).toBe(experiment);
+  });
+
+  test('without a pipeline there is no pipeline-failure alert', () => {
+    const plain = azurePipeline({}, 'demand-forecast', (raw) => {
+      raw.alerts = { email: ['ml-oncall@contoso.com'] };
+      delete raw.deployment.pipeline;
+      delete raw.deployment.schedule;
+      delete raw.deployment.batch;
+    });
+    const j = JSON.parse(Testing.synth(plain.stack)) as Record<string, any>;
+    const names = Object.values((j.resource.azurerm_monitor_metric_alert ?? {}) as Record<string, any>).map((a) => a.name);
+    expect(names).not.toContain('contoso-mlops-dev-bike-demand-alert-pipeline-failed');
+    expect(plain.stack.alerts!.alertNames).toHaveLength(4);
+  });
+});
+
 /** Terraform interpolations in a synthesized value, replaced by plausible values (the driver's schema checks ids). */
 function resolvedTf<T>(value: T, key = ''): T {
   if (typeof value === 'string') {
@@ -408,6 +484,16 @@ describe('refusals: what Azure cannot run yet is a config error, never a silent 
     const message = messageOf(() => azurePipeline({ pipeline }));
     expect(message).toContain('deployment.pipeline.skip');
     expect(message).toContain("add 'serve' to deployment.pipeline.skip");
+  });
+
+  test('a cron with a day-of-month or month (Azure ML schedules ignore both fields)', () => {
+    const message = messageOf(() => azurePipeline({ schedule: { cron: '0 3 1 * *', timeZone: 'UTC' } }));
+    expect(message).toContain('deployment.schedule.cron');
+    expect(message).toContain('"0 3 1 * *"');
+    expect(message).toContain('Fix: use * for both');
+    expect(messageOf(() => azurePipeline({ batch: { input: 'b/', schedule: { cron: '0 3 * 6 1', timeZone: 'UTC' } } }))).toContain('deployment.batch.schedule.cron');
+    // Day of week is honoured.
+    expect(azurePipeline({ schedule: { cron: '0 3 * * 1-5', timeZone: 'UTC' } }).ct.target.schedule!.properties.trigger).toMatchObject({ expression: '0 3 * * 1-5' });
   });
 
   test('a time zone without a Windows name', () => {

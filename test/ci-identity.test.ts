@@ -381,11 +381,44 @@ describe('AwsGithubCiIdentity', () => {
     ]);
   });
 
+  test('MLflow tracking server permissions come only with a platform that has one (trackingServer: true)', () => {
+    const mlflowActions = (json: SynthJson): string[] =>
+      Object.values(policies(json))
+        .flatMap((p) => p.Statement)
+        .flatMap((st) => [st.Action].flat() as string[])
+        .filter((a) => a.includes('MlflowTrackingServer'));
+    const mlflowResources = (json: SynthJson): string[] =>
+      Object.values(policies(json))
+        .flatMap((p) => p.Statement)
+        .flatMap((st) => [st.Resource].flat() as string[])
+        .filter((r) => r.includes('mlflow-tracking-server'));
+    const without = synth();
+    expect(mlflowActions(without)).toEqual([]);
+    expect(mlflowResources(without)).toEqual([]);
+    expect(policies(without)['ci-deploy']!.Statement.find((st) => st.Sid === 'Workspace')).toMatchObject({
+      Action: expect.arrayContaining(['sagemaker:CreateModelPackageGroup']),
+      Resource: `arn:aws:sagemaker:eu-west-1:${ACCOUNT}:model-package-group/${PREFIX}-*`,
+    });
+    const withServer = synthStack((stack) => {
+      const platform = new AwsMlPlatform(stack, 'Platform', { naming: NAMING, accountId: ACCOUNT, region: 'eu-west-1', trackingServer: true });
+      new AwsGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming: NAMING, accountId: ACCOUNT });
+    });
+    const server = policies(withServer)['ci-deploy']!.Statement.find((st) => st.Sid === 'TrackingServer');
+    expect(server).toEqual({
+      Sid: 'TrackingServer',
+      Effect: 'Allow',
+      Action: expect.arrayContaining(['sagemaker:CreateMlflowTrackingServer', 'sagemaker:DescribeMlflowTrackingServer', 'sagemaker:UpdateMlflowTrackingServer']),
+      Resource: `arn:aws:sagemaker:eu-west-1:${ACCOUNT}:mlflow-tracking-server/${PREFIX}-*`,
+    });
+    expect(mlflowActions(withServer)).not.toContain('sagemaker:DeleteMlflowTrackingServer');
+  });
+
   test('every policy fits the managed-policy size limit, even with the longest names', () => {
     const longNaming: NamingParts = { company: 'c'.repeat(20), project: 'p'.repeat(20), environment: 'e'.repeat(8) };
     for (const naming of [NAMING, longNaming]) {
       const json = synthStack((stack) => {
-        const platform = new AwsMlPlatform(stack, 'Platform', { naming, accountId: ACCOUNT, region: 'eu-west-1', trackingServer: false });
+        // With the opt-in tracking server: its statement makes ci-deploy longest.
+        const platform = new AwsMlPlatform(stack, 'Platform', { naming, accountId: ACCOUNT, region: 'eu-west-1', trackingServer: true });
         new AwsGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming, accountId: ACCOUNT, alerts: true });
       });
       for (const p of ciResources(json, 'aws_iam_policy')) {

@@ -89,7 +89,10 @@ function schemaWithOverlay(): object {
   };
   const reg = d.RegisterModelStep.properties.Arguments.properties;
   reg.ModelApprovalStatus = { enum: ['Approved', 'Rejected', 'PendingManualApproval'] };
-  reg.CustomerMetadataProperties = { type: 'object', additionalProperties: { type: 'string' } };
+  reg.CustomerMetadataProperties = {
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JsonGetFunction' }] },
+  };
   const container = reg.InferenceSpecification.properties.Containers.items.properties;
   container.Environment = { type: 'object', additionalProperties: { $ref: '#/definitions/StringArgumentValue' } };
   container.ModelDataSource = {
@@ -223,16 +226,16 @@ describe('AWS continuous training', () => {
     }
   });
 
-  test('the schedules: EventBridge Scheduler, cron in its dialect, time zone, a role that may only start its pipeline', () => {
+  test('the schedules: EventBridge Scheduler, cron in its dialect, time zone, a role that may only start its target (training: the start gate)', () => {
     const train = byName(json, 'aws_scheduler_schedule', 'contoso-mlops-dev-bike-demand-train');
     expect(train.schedule_expression).toBe('cron(0 3 ? * 2-6 *)');
     expect(train.schedule_expression_timezone).toBe('Europe/Berlin');
-    expect(train.target.arn).toMatch(/aws_sagemaker_pipeline\.Pipeline_[0-9A-F]+\.arn/);
+    expect(train.target.arn).toMatch(/^\$\{aws_sfn_state_machine\.Pipeline_StartMachine_[0-9A-F]+\.arn\}$/);
     expect(train.target.retry_policy).toEqual({ maximum_retry_attempts: 0 });
     const { trust, policy } = policyOf(json, 'contoso-mlops-dev-bike-demand-train-scheduler');
     expect(trust.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
     expect(trust.Statement[0].Condition).toEqual({ StringEquals: { 'aws:SourceAccount': '123456789012' } });
-    expect(policy.Statement).toEqual([{ Effect: 'Allow', Action: ['sagemaker:StartPipelineExecution'], Resource: [train.target.arn] }]);
+    expect(policy.Statement).toEqual([{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: [train.target.arn] }]);
     const batch = byName(json, 'aws_scheduler_schedule', 'contoso-mlops-dev-bike-demand-batch-schedule');
     expect(batch.schedule_expression).toBe('cron(30 6 * * ? *)');
     expect(batch.schedule_expression_timezone).toBe('UTC');
@@ -265,7 +268,9 @@ describe('AWS continuous training', () => {
     ]);
     const endpoint = resourcesOf(json, 'aws_sagemaker_endpoint')[0];
     expect(endpoint.lifecycle.ignore_changes).toEqual(['endpoint_config_name']);
-    expect(stack.deployment!.pipeline!.runCommand).toBe('aws sagemaker start-pipeline-execution --region eu-west-1 --pipeline-name contoso-mlops-dev-bike-demand');
+    expect(stack.deployment!.pipeline!.runCommand).toBe(
+      'aws stepfunctions start-execution --region eu-west-1 --state-machine-arn arn:aws:states:eu-west-1:123456789012:stateMachine:contoso-mlops-dev-bike-demand-start',
+    );
   });
 
   test("the drift step guards training: each step after it reads its proceed folder and runs with --when on it; the gate's Condition then registers nothing", () => {
@@ -303,7 +308,7 @@ describe('AWS continuous training', () => {
       model: 'm',
       params: {},
       inputs: {},
-      steps: [{ name: 'mlops-gate-passed', uses: 'validate', after: [], inputs: {}, params: {}, outputs: {}, readsRegistry: false, writesRegistry: false }],
+      steps: [{ name: 'mlops-gate-passed', uses: 'validate', after: [], inputs: {}, params: {}, outputs: {}, readsRegistry: false, writesRegistry: false, when: [] }],
       skipped: [],
     };
     const loaded = { plan, file: 'x', stepArguments: () => [], batchArguments: () => [] } as any;
@@ -345,7 +350,11 @@ describe('AWS continuous training WITH alerts', () => {
     expect(sagemaker.detail.pipelineArn).toHaveLength(2);
     expect(sagemaker.detail.pipelineArn.every((a: string) => /^\$\{aws_sagemaker_pipeline\.[^}]+\.arn\}$/.test(a))).toBe(true);
     expect(states).toMatchObject({ source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } });
-    expect(states.detail.stateMachineArn).toEqual([expect.stringMatching(/^\$\{aws_sfn_state_machine\.[^}]+\.arn\}$/)]);
+    // The start gate (a failed start is a missed run) and the deploy machine.
+    expect(states.detail.stateMachineArn).toEqual([
+      expect.stringMatching(/^\$\{aws_sfn_state_machine\.Pipeline_StartMachine_[^}]+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_sfn_state_machine\.Pipeline_DeployMachine_[^}]+\.arn\}$/),
+    ]);
     const targets = resourcesOf(json, 'aws_cloudwatch_event_target').filter(
       (t) =>
         t.rule === `\${aws_cloudwatch_event_rule.${Object.keys(json.resource.aws_cloudwatch_event_rule).find((k) => json.resource.aws_cloudwatch_event_rule[k] === rule)}.name}`,

@@ -120,7 +120,12 @@ describe('MLOPS_DEPLOY_CYCLE', () => {
   test('GIVEN the AWS platform with its MLflow tracking server WHEN synthesized THEN the workload role names the server by an ARN built from its name, and the graph is acyclic', () => {
     const stack = new TerraformStack(Testing.app(), 'aws');
     new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
-    new AwsMlPlatform(stack, 'Platform', { naming: { company: 'contoso', project: 'mlops', environment: 'dev' }, accountId: '123456789012', region: 'eu-west-1' });
+    new AwsMlPlatform(stack, 'Platform', {
+      naming: { company: 'contoso', project: 'mlops', environment: 'dev' },
+      accountId: '123456789012',
+      region: 'eu-west-1',
+      trackingServer: true,
+    });
     const json = JSON.parse(Testing.synth(stack));
     expect(findCycles(dependencyGraphOf(json)).map(describeCycle)).toEqual([]);
     const [policy] = Object.values(json.resource.aws_iam_role_policy) as any[];

@@ -16,6 +16,21 @@ export const AZURE_ONLINE_ENDPOINT_METRICS = {
   /** p95 request latency in milliseconds (aggregation Average; dimension `deployment`). */
   latencyP95: 'RequestLatency_P95',
 } as const;
+/** The metric namespace of Azure ML workspaces. */
+export const AZURE_WORKSPACE_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces';
+/**
+ * Workspace platform metrics the alerts read (Azure Monitor supported metrics
+ * of the namespace, category Run; dimensions Scenario, RunType,
+ * PublishedPipelineId, ComputeType, PipelineStepType, ExperimentName).
+ */
+export const AZURE_WORKSPACE_METRICS = {
+  /** Runs of the workspace that failed (aggregation Total), split by the dimension below. */
+  failedRuns: 'Failed Runs',
+  /** The dimension that names a run's experiment. */
+  experimentDimension: 'ExperimentName',
+} as const;
+/** Minutes the pipeline-failure alert counts failed runs over (a metric alert window). */
+export const PIPELINE_FAILURE_WINDOW = 'PT15M';
 /**
  * Log Analytics tables the log alerts query: the endpoint's traffic log (one
  * row per request: EndpointName, ResponseCode …; sent by the diagnostic
@@ -39,7 +54,7 @@ const LOG_ALERT_WINDOWS: ReadonlyArray<readonly [number, string]> = [
   [1440, 'P1D'],
 ];
 /** Severity of each alert (0 critical … 4 verbose). */
-const SEVERITY = { errorRate: 1, latency: 2, noTraffic: 2, training: 1 } as const;
+const SEVERITY = { errorRate: 1, latency: 2, noTraffic: 2, training: 1, pipeline: 1 } as const;
 
 /** Props of {@link AzureEndpointAlerts}. */
 export type AzureEndpointAlertsProps = EndpointAlertsProps;
@@ -53,14 +68,18 @@ export type AzureEndpointAlertsProps = EndpointAlertsProps;
  * fire on missing data); and a log alert on the workspace's run status events
  * for failed jobs of the release (the job name is the run id; the workspace
  * metric `Failed Runs` can only be split by experiment, which the job
- * contract does not name).
+ * contract does not name). With a `pipeline`, a metric alert on the
+ * workspace's `Failed Runs` split by `ExperimentName`: runs a schedule
+ * creates get generated names, not the release's job prefix, but every run
+ * of the pipeline (by schedule, by hand, batch) is filed under its experiment
+ * (`pipeline.watched.experimentNames`), and so are its failed steps.
  */
 export class AzureEndpointAlerts extends Construct implements IEndpointAlerts {
   /** Always `azure`. */
   public readonly cloud = 'azure' as const;
   /** The action group every alert notifies. */
   public readonly actionGroupId: string;
-  /** Alert rule names: error rate, latency p95, no traffic, training failure. */
+  /** Alert rule names: error rate, latency p95, no traffic, training failure, then pipeline failure when a pipeline is watched. */
   public readonly alertNames: readonly string[];
   /** The action group id. */
   public readonly notificationTargets: readonly string[];
@@ -108,6 +127,7 @@ export class AzureEndpointAlerts extends Construct implements IEndpointAlerts {
       latency: alertName(baseName, 'alert-latency-p95', 260),
       noTraffic: alertName(baseName, 'alert-no-traffic', 260),
       training: alertName(baseName, 'alert-training-failed', 260),
+      pipeline: alertName(baseName, 'alert-pipeline-failed', 260),
     };
 
     // The traffic log of the endpoint, to the platform's Log Analytics workspace.
@@ -234,7 +254,37 @@ export class AzureEndpointAlerts extends Construct implements IEndpointAlerts {
       [],
     );
 
-    this.alertNames = [names.errorRate, names.latency, names.noTraffic, names.training];
+    // Failed runs of the pipeline: by experiment, because runs a schedule creates get generated names.
+    const experiments = props.pipeline?.watched.experimentNames ?? [];
+    if (experiments.length > 0) {
+      new MonitorMetricAlert(this, 'PipelineFailed', {
+        name: names.pipeline,
+        resourceGroupName,
+        scopes: [props.platform.workspace.workspaceId],
+        description: alertDescriptions.pipelineFailed(
+          `a run of the Azure ML pipeline ${props.pipeline!.pipelineName} (experiment ${experiments.join(', ')}: scheduled, by hand or batch, or one of its steps)`,
+          `Metric ${AZURE_WORKSPACE_METRICS.failedRuns} (${AZURE_WORKSPACE_NAMESPACE}), Total over ${PIPELINE_FAILURE_WINDOW}, ${AZURE_WORKSPACE_METRICS.experimentDimension} in [${experiments.join(', ')}]. A run whose gate rejects the challenger fails too.`,
+        ),
+        severity: SEVERITY.pipeline,
+        frequency: 'PT5M',
+        windowSize: PIPELINE_FAILURE_WINDOW,
+        autoMitigate: true,
+        criteria: [
+          {
+            metricNamespace: AZURE_WORKSPACE_NAMESPACE,
+            metricName: AZURE_WORKSPACE_METRICS.failedRuns,
+            aggregation: 'Total',
+            operator: 'GreaterThan',
+            threshold: 0,
+            dimension: [{ name: AZURE_WORKSPACE_METRICS.experimentDimension, operator: 'Include', values: [...experiments] }],
+          },
+        ],
+        action: [{ actionGroupId: group.id }],
+        tags,
+      });
+    }
+
+    this.alertNames = [names.errorRate, names.latency, names.noTraffic, names.training, ...(experiments.length > 0 ? [names.pipeline] : [])];
   }
 }
 

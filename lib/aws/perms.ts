@@ -94,6 +94,8 @@ export const SAGEMAKER_MLFLOW_ACTIONS = [
 export const SAGEMAKER_PROCESSING_ACTIONS = ['sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob', 'sagemaker:AddTags'] as const;
 /** Start a pipeline (resource: the pipeline ARN): all a schedule's role may do. */
 export const SAGEMAKER_PIPELINE_START_ACTIONS = ['sagemaker:StartPipelineExecution'] as const;
+/** List a pipeline's executions (resource: the pipeline), for the start gate that skips a run while one is executing. */
+export const SAGEMAKER_PIPELINE_LIST_ACTIONS = ['sagemaker:ListPipelineExecutions'] as const;
 /** What the pipeline's deploy state machine does (resources: the endpoint, and the models and configurations it names `<endpoint>-p<version>`). */
 export const SAGEMAKER_DEPLOY_ACTIONS = [
   'sagemaker:DescribeEndpoint',

@@ -75,8 +75,9 @@ export interface AwsMlPlatformProps extends PlatformBaseProps {
   /** The AWS region the platform is deployed to (must match the stack's provider). */
   readonly region: string;
   /**
-   * Create a SageMaker managed MLflow tracking server in the workspace.
-   * @default true
+   * Create a SageMaker managed MLflow tracking server in the workspace
+   * (billed per hour while it exists; nothing in the platform logs to it).
+   * @default false
    */
   readonly trackingServer?: boolean;
   /**
@@ -102,8 +103,8 @@ export interface AwsPlatformNetwork extends IPlatformNetwork {
 
 /**
  * The complete ML platform on AWS: KMS key, S3 artifact store, ECR image
- * registry, SageMaker Model Registry, a workspace (CloudWatch log group +
- * MLflow tracking server), the SageMaker IAM role with least-privilege grants,
+ * registry, SageMaker Model Registry, a workspace (CloudWatch log group, and
+ * with `trackingServer: true` an MLflow tracking server), the SageMaker IAM role with least-privilege grants,
  * and the training compute spec; in `network.mode: private` also the VPC
  * (or an existing one) with its S3 and interface endpoints, which training
  * jobs and models run in.
@@ -225,7 +226,7 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
       encryptionKey: this.serviceKey,
       artifactStore: this.artifactStore,
       executionRole: this.identity,
-      trackingServer: props.trackingServer ?? true,
+      trackingServer: props.trackingServer,
       retainData,
       tags,
     });

@@ -26,6 +26,14 @@ import { PropChecks } from '../core/validate';
 /** Sizes of a SageMaker MLflow tracking server. */
 export type AwsTrackingServerSize = 'Small' | 'Medium' | 'Large';
 
+/**
+ * Whether a workspace creates a SageMaker managed MLflow tracking server when
+ * `trackingServer` is not set: off. The server is billed for every hour it
+ * exists, whether anything logs to it or not, and nothing in the platform logs
+ * to it (docs/pipelines/aws.md, "Cost of each part", has the price and its source).
+ */
+export const AWS_TRACKING_SERVER_DEFAULT = false;
+
 /** Props of {@link AwsMlWorkspace}. */
 export interface AwsMlWorkspaceProps {
   /** The naming helper, or the parts to build one from. */
@@ -54,8 +62,10 @@ export interface AwsMlWorkspaceProps {
    */
   readonly executionRole?: IAwsWorkloadIdentity;
   /**
-   * Create a SageMaker managed MLflow tracking server.
-   * @default true
+   * Create a SageMaker managed MLflow tracking server (billed per hour while it
+   * exists; nothing in the platform logs to it: opt in when your own jobs or
+   * notebooks do).
+   * @default false
    */
   readonly trackingServer?: boolean;
   /**
@@ -84,11 +94,11 @@ export interface AwsMlWorkspaceProps {
    */
   readonly tags?: Readonly<Record<string, string>>;
   /**
-   * The workspace's name, exactly: the MLflow tracking server's name (1-63
-   * of letters, digits and hyphens), or, with `trackingServer: false`, the
-   * log group's. Without `logGroupName`, the log group of a workspace with a
+   * The workspace's name, exactly: with `trackingServer: true`, the MLflow
+   * tracking server's name (1-63 of letters, digits and hyphens), otherwise
+   * the log group's. Without `logGroupName`, the log group of a workspace with a
    * tracking server is then `<physicalName>-logs`.
-   * @default - from the naming helper (`<company>-<project>-<env>-mlflow`, `…-logs`)
+   * @default - from the naming helper (`<company>-<project>-<env>-logs`, with a tracking server `…-mlflow`)
    */
   readonly physicalName?: string;
   /**
@@ -100,8 +110,8 @@ export interface AwsMlWorkspaceProps {
 
 /**
  * The SageMaker workspace: a KMS-encrypted CloudWatch log group with a year's
- * retention as the monitoring base, and a managed MLflow tracking server whose
- * artifacts live in the artifact store.
+ * retention as the monitoring base, and, with `trackingServer: true`, a
+ * managed MLflow tracking server whose artifacts live in the artifact store.
  */
 export class AwsMlWorkspace extends Construct implements IMlWorkspace {
   /** The cloud this workspace belongs to. */
@@ -127,7 +137,7 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
 
   constructor(scope: Construct, id: string, props: AwsMlWorkspaceProps) {
     super(scope, id);
-    const withServer = props.trackingServer ?? true;
+    const withServer = props.trackingServer ?? AWS_TRACKING_SERVER_DEFAULT;
     const issues = new IssueCollector();
     new PropChecks(issues, 'AwsMlWorkspace', this.node.path).region('aws', 'region', props.region);
     new PropChecks(issues, 'AwsMlWorkspace', this.node.path).oneOf('logRetentionDays', props.logRetentionDays, LOG_RETENTION_DAYS);

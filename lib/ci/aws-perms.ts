@@ -106,10 +106,17 @@ export const CI_AWS_REPOSITORY_ACTIONS = [
   'ecr:PutImage',
 ] as const;
 
-/** The model package group and the MLflow tracking server. */
+/** The model package group. */
 export const CI_AWS_WORKSPACE_ACTIONS = [
   'sagemaker:CreateModelPackageGroup',
   'sagemaker:DescribeModelPackageGroup',
+  'sagemaker:AddTags',
+  'sagemaker:DeleteTags',
+  'sagemaker:ListTags',
+] as const;
+
+/** The MLflow tracking server, only for a platform with `trackingServer: true`. */
+export const CI_AWS_MLFLOW_SERVER_ACTIONS = [
   'sagemaker:CreateMlflowTrackingServer',
   'sagemaker:DescribeMlflowTrackingServer',
   'sagemaker:UpdateMlflowTrackingServer',

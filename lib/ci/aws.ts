@@ -108,8 +108,8 @@ interface Statement {
  *   objects (the training data Terraform uploads and refreshes) with the
  *   platform key through S3 only, the platform key and its alias (no
  *   deletion), the runtime
- *   repository (settings and image push), the model package group, MLflow
- *   tracking server and log group. Resource ARNs use the
+ *   repository (settings and image push), the model package group, the
+ *   MLflow tracking server (only with `trackingServer: true`) and log group. Resource ARNs use the
  *   `<company>-<project>-<env>-` name prefix, or the exact key.
  * - `ci-iam`: read and tag access to the workload role and `iam:PassRole` of
  *   it to SageMaker only; read access to the CI role, its policies and the
@@ -296,12 +296,11 @@ export class AwsGithubCiIdentity extends Construct {
       ...(registry.imported
         ? [{ Sid: 'ImportedRuntimeRepository', Effect: 'Allow' as const, Action: [...A.CI_AWS_IMPORTED_REPOSITORY_ACTIONS], Resource: registry.repositoryArn }]
         : []),
-      {
-        Sid: 'Workspace',
-        Effect: 'Allow',
-        Action: [...A.CI_AWS_WORKSPACE_ACTIONS],
-        Resource: [arn('sagemaker', `model-package-group/${prefix}-*`), arn('sagemaker', `mlflow-tracking-server/${prefix}-*`)],
-      },
+      { Sid: 'Workspace', Effect: 'Allow', Action: [...A.CI_AWS_WORKSPACE_ACTIONS], Resource: arn('sagemaker', `model-package-group/${prefix}-*`) },
+      // Only a platform that has a tracking server lets CI manage one (the default has none).
+      ...(platform.workspace.trackingServerArn
+        ? [{ Sid: 'TrackingServer', Effect: 'Allow' as const, Action: [...A.CI_AWS_MLFLOW_SERVER_ACTIONS], Resource: arn('sagemaker', `mlflow-tracking-server/${prefix}-*`) }]
+        : []),
       {
         Sid: 'PlatformLogGroup',
         Effect: 'Allow',

@@ -26,6 +26,7 @@
  * if-branch; its else-branch is empty (a rejected challenger ends the run
  * successfully, having registered nothing).
  */
+import { createHash } from 'crypto';
 import type { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
 
 /** The pipeline definition schema version SageMaker accepts. */
@@ -52,6 +53,33 @@ const GUARD_CHANNEL = 'mlops-when-';
 const REGISTRY_CHANNEL = 'mlops-registry';
 /** The customer metadata key that marks a model package registered by this pipeline (read by the deploy state machine). */
 export const PIPELINE_METADATA_KEY = 'mlopsPipeline';
+/**
+ * The lineage a registered model version carries (RegisterModel `CustomerMetadataProperties`):
+ * - `run`: the pipeline execution ARN (`Execution.PipelineExecutionArn`);
+ * - `dataSha256`: the sha256 of the data the model was trained on, read at run time from
+ *   the model directory's `fingerprint.json` (a property file of the step that produced the model);
+ * - `input(<name>)`: the S3 URI of each pipeline input the run read;
+ * - `image`: the runtime image by digest; `revision`: the pipeline revision ({@link pipelineRevision}).
+ */
+export const LINEAGE_KEYS = {
+  model: 'mlops:model',
+  image: 'mlops:image',
+  run: 'mlops:run',
+  dataSha256: 'mlops:data-sha256',
+  revision: 'mlops:pipeline-revision',
+  input: (name: string): string => `mlops:input:${name}`,
+} as const;
+/**
+ * CreateModelPackage's limits on `CustomerMetadataProperties` (SageMaker API model
+ * `CustomerMetadataMap`, `CustomerMetadataKey`, `CustomerMetadataValue`; botocore 1.43.11).
+ */
+export const CUSTOMER_METADATA_LIMITS = { maxEntries: 50, maxKey: 128, maxValue: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u } as const;
+/** The model directory file with the training data's fingerprint (`training-image/src/artifacts/modeldir.ts` MODEL_FILES.fingerprint; a test checks they agree). */
+export const MODEL_FINGERPRINT_FILE = 'fingerprint.json';
+/** The property file of the registered model's fingerprint. */
+export const FINGERPRINT_PROPERTY_FILE = 'ModelFingerprint';
+/** The metadata value that stands for the revision while it is being computed (see {@link pipelineRevision}). */
+const REVISION_PENDING = 'pending';
 
 /** What the definition needs besides the plan. */
 export interface AwsDefinitionInput {
@@ -81,6 +109,12 @@ export interface AwsDefinitionInput {
   readonly modelPackageGroup: string;
   /** Post-promotion batch scoring: input prefix and output prefix in the bucket. */
   readonly batch?: { readonly input: string; readonly output: string };
+  /**
+   * Resolves the definition's tokens to what Terraform will see (the stack's
+   * `resolve`), for {@link pipelineRevision}.
+   * @default - tokens are hashed as they are
+   */
+  readonly resolve?: (value: unknown) => unknown;
 }
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -189,10 +223,17 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
   // After its predecessors and its guards (whose proceed it reads), in plan order.
   const dependsOn = plan.steps.map((s) => s.name).filter((n) => step.after.includes(n) || step.when.some((g) => g.step === n));
   if (dependsOn.length) out.DependsOn = dependsOn;
+  const propertyFiles: Json[] = [];
   if (step.name === plan.gate) {
     const file = step.outputs.decision ?? 'decision.json';
-    out.PropertyFiles = [{ FilePath: file, OutputName: 'decision', PropertyFileName: DECISION_PROPERTY_FILE }];
+    propertyFiles.push({ FilePath: file, OutputName: 'decision', PropertyFileName: DECISION_PROPERTY_FILE });
   }
+  const registered = plan.register?.model;
+  if (registered?.from === 'step' && registered.step === step.name) {
+    // The registered model's folder: its fingerprint.json names the training data's sha256 (read by RegisterModel).
+    propertyFiles.push({ FilePath: `${step.outputs[registered.output]}/${MODEL_FINGERPRINT_FILE}`, OutputName: registered.output, PropertyFileName: FINGERPRINT_PROPERTY_FILE });
+  }
+  if (propertyFiles.length) out.PropertyFiles = propertyFiles;
   return out;
 }
 
@@ -222,8 +263,48 @@ export function batchStep(input: AwsDefinitionInput, name: string, dependsOn: re
   return out;
 }
 
-/** The RegisterModel step: the register step's model folder as an uncompressed model (ModelDataSource, S3Prefix). */
-function registerModelStep(input: AwsDefinitionInput, plan: CloudPlan): Record<string, Json> {
+/** Terraform references in a string, replaced by `fill` (a bucket name resolved later is at most 63 characters). */
+const fillTokens = (v: string, fill: string): string => v.replace(/\$\{[^}]*\}/g, fill);
+
+/** The lineage metadata of a registered version (see {@link LINEAGE_KEYS}); the config's part checked against CreateModelPackage's limits. */
+function lineageMetadata(input: AwsDefinitionInput, plan: CloudPlan, modelStep: string, revision: string): Record<string, Json> {
+  const metadata: Record<string, Json> = {
+    [PIPELINE_METADATA_KEY]: input.name,
+    [LINEAGE_KEYS.model]: plan.model,
+    [LINEAGE_KEYS.image]: input.image,
+    [LINEAGE_KEYS.run]: get('Execution.PipelineExecutionArn'),
+    [LINEAGE_KEYS.dataSha256]: { 'Std:JsonGet': { Path: 'sha256', PropertyFile: get(`Steps.${modelStep}.PropertyFiles.${FINGERPRINT_PROPERTY_FILE}`) } },
+    [LINEAGE_KEYS.revision]: revision,
+  };
+  const fixed = Object.keys(metadata).length;
+  const L = CUSTOMER_METADATA_LIMITS;
+  const problems: string[] = [];
+  const names = Object.keys(input.inputs).sort();
+  if (fixed + names.length > L.maxEntries) {
+    problems.push(
+      `${names.length} pipeline inputs: SageMaker keeps at most ${L.maxEntries} metadata entries per model version, ${fixed} of them the platform's; map at most ${L.maxEntries - fixed} inputs in deployment.pipeline.inputs`,
+    );
+  }
+  for (const name of names) {
+    const key = LINEAGE_KEYS.input(name);
+    const value = `s3://${input.bucket}/${input.inputs[name]}`;
+    if (key.length > L.maxKey || !L.pattern.test(key)) {
+      problems.push(`input '${name}': its key ${JSON.stringify(key)} must be at most ${L.maxKey} letters, digits, spaces or _.:/=+-@ (rename the input in the pipeline file)`);
+    }
+    if (fillTokens(value, 'b'.repeat(63)).length > L.maxValue || !L.pattern.test(fillTokens(value, 'b'))) {
+      problems.push(
+        `input '${name}': its URI ${JSON.stringify(fillTokens(value, '<bucket>'))} must be at most ${L.maxValue} letters, digits, spaces or _.:/=+-@ with a 63-character bucket name (use a shorter object key without other characters in deployment.pipeline.inputs)`,
+      );
+    }
+    metadata[key] = value;
+  }
+  if (problems.length)
+    throw new Error(`AwsContinuousTraining: the model version's lineage metadata (CustomerMetadataProperties) breaks SageMaker's limits: ${problems.join('; ')}.`);
+  return metadata;
+}
+
+/** The RegisterModel step: the register step's model folder as an uncompressed model (ModelDataSource, S3Prefix), with its lineage. */
+function registerModelStep(input: AwsDefinitionInput, plan: CloudPlan, revision: string): Record<string, Json> {
   const reg = plan.register!;
   const src = reg.model;
   if (src.from !== 'step') throw new Error(`AwsContinuousTraining: register step '${reg.step}' registers ${JSON.stringify(src)}; SageMaker registers a step's model output.`);
@@ -233,7 +314,7 @@ function registerModelStep(input: AwsDefinitionInput, plan: CloudPlan): Record<s
     Type: 'RegisterModel',
     DependsOn: [reg.step],
     Arguments: {
-      CustomerMetadataProperties: { [PIPELINE_METADATA_KEY]: input.name, 'mlops:model': plan.model, 'mlops:image': input.image },
+      CustomerMetadataProperties: lineageMetadata(input, plan, src.step, revision),
       InferenceSpecification: {
         Containers: [
           {
@@ -261,8 +342,35 @@ export function gatedSteps(plan: CloudPlan): Set<string> {
   return gated;
 }
 
-/** Compiles the plan to a SageMaker pipeline definition (keys in a fixed order: see {@link stableJson}). */
+/**
+ * Compiles the plan to a SageMaker pipeline definition (keys in a fixed order:
+ * see {@link stableJson}). A registered version's `mlops:pipeline-revision`
+ * is {@link pipelineRevision} of this very definition.
+ */
 export function compileDefinition(input: AwsDefinitionInput): Record<string, Json> {
+  return compileWithRevision(input, definitionRevision(input));
+}
+
+/** The revision of the definition {@link compileDefinition} compiles from `input`. */
+export function definitionRevision(input: AwsDefinitionInput): string {
+  return pipelineRevision(compileWithRevision(input, REVISION_PENDING), input.resolve);
+}
+
+/**
+ * The pipeline revision: the first 16 hex characters of the sha256 of the
+ * canonical definition (its tokens resolved to Terraform references), with
+ * the revision itself left out (compiled with the placeholder `pending`). Two
+ * deployments of the same definition have the same revision; any change to a
+ * step, a parameter, the image or the inputs gives a new one.
+ */
+export function pipelineRevision(pendingDefinition: unknown, resolve: (value: unknown) => unknown = (v) => v): string {
+  return createHash('sha256')
+    .update(stableJson(resolve(pendingDefinition)))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function compileWithRevision(input: AwsDefinitionInput, revision: string): Record<string, Json> {
   const plan = input.loaded.plan;
   const taken = plan.steps.map((s) => s.name).filter((n) => (Object.values(ADDED_STEPS) as string[]).includes(n));
   if (taken.length) throw new Error(`AwsContinuousTraining: step name(s) ${taken.join(', ')} are reserved on SageMaker Pipelines; rename the step(s) in the pipeline file.`);
@@ -270,7 +378,7 @@ export function compileDefinition(input: AwsDefinitionInput): Record<string, Jso
   const top: Json[] = [];
   const branch: Json[] = [];
   for (const s of plan.steps) (gated.has(s.name) ? branch : top).push(processingStep(input, plan, s));
-  if (plan.register) branch.push(registerModelStep(input, plan));
+  if (plan.register) branch.push(registerModelStep(input, plan, revision));
   if (input.batch && plan.register) branch.push(batchStep(input, ADDED_STEPS.batch, [plan.register.step, ADDED_STEPS.registerModel]));
   if (plan.gate && branch.length) {
     top.push({

@@ -35,9 +35,16 @@ export interface DeployMachineInput {
 
 const SDK = (action: string): string => `arn:aws:states:::aws-sdk:sagemaker:${action}`;
 
+/**
+ * The tag on the model and endpoint configuration a deployment creates that
+ * names the model package (version) it deployed; the configuration's name,
+ * `<endpoint>-p<version>`, which the endpoint then serves, says the same.
+ */
+export const DEPLOYED_PACKAGE_TAG = 'mlops-model-package';
+
 /** The state machine definition (Amazon States Language, JSONPath). */
 export function deployMachineDefinition(d: DeployMachineInput): Record<string, unknown> {
-  const tags = Object.entries(d.tags).map(([Key, Value]) => ({ Key, Value }));
+  const tags = [...Object.entries(d.tags).map(([Key, Value]) => ({ Key, Value })), { Key: DEPLOYED_PACKAGE_TAG, 'Value.$': '$.package.ModelPackageArn' }];
   const vpc = d.vpc ? { VpcConfig: { SecurityGroupIds: [d.vpc.securityGroupId], Subnets: [...d.vpc.subnetIds] } } : {};
   // The endpoint's configuration and status, read before the update and while polling it.
   const describeEndpoint = (next: string) => ({

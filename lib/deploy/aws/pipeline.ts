@@ -6,6 +6,7 @@ import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { SagemakerPipeline } from '@cdktf/provider-aws/lib/sagemaker-pipeline';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import { DefaultTokenResolver, StringConcat, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import { arn } from '../../aws/arn';
 import { AwsArtifactStore } from '../../aws/artifact-store';
@@ -18,6 +19,7 @@ import {
   SAGEMAKER_DEPLOY_ACTIONS,
   SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS,
   SAGEMAKER_MODEL_PACKAGE_WRITE_ACTIONS,
+  SAGEMAKER_PIPELINE_LIST_ACTIONS,
   SAGEMAKER_PIPELINE_START_ACTIONS,
   SAGEMAKER_PROCESSING_ACTIONS,
   SAGEMAKER_SERVICE_PRINCIPAL,
@@ -33,8 +35,9 @@ import { PropChecks } from '../../core/validate';
 import { ContinuousTrainingProps, IContinuousTraining, Schedule } from '../contracts';
 import { checkRuntimeImage } from '../settings';
 import { AWS_RELEASE_NAME, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType } from './common';
-import { AwsDefinitionInput, compileBatchDefinition, compileDefinition, stableJson } from './pipeline-definition';
+import { AwsDefinitionInput, compileBatchDefinition, compileDefinition, definitionRevision, stableJson } from './pipeline-definition';
 import { deployMachineDefinition } from './pipeline-deploy';
+import { startMachineDefinition } from './pipeline-start';
 import { AWS_ENDPOINT_VARIANT, AwsScoringEndpoint } from './scoring-endpoint';
 
 /** SageMaker's limit on a processing job's run time (5 days), in minutes. */
@@ -43,6 +46,8 @@ const MAX_PROCESSING_MINUTES = 5 * 24 * 60;
 const MAX_NAME = 48;
 /** The EventBridge detail type of model package changes (approval). */
 export const MODEL_PACKAGE_STATE_CHANGE = 'SageMaker Model Package State Change';
+/** The pipeline's tag with its revision (the value model versions record as `mlops:pipeline-revision`). */
+export const PIPELINE_REVISION_TAG = 'mlops-pipeline-revision';
 /** The EventBridge detail type of pipeline execution status changes. */
 export const PIPELINE_EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
 
@@ -71,7 +76,9 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
   public readonly pipelineName: string;
   /** The pipeline definition (object; the resource holds {@link stableJson} of it). */
   public readonly definition: Readonly<Record<string, unknown>>;
-  /** `aws sagemaker start-pipeline-execution …`. */
+  /** The pipeline revision: a hash of the definition, recorded by each model version it registers and tagged on the pipeline. */
+  public readonly revision!: string;
+  /** `aws stepfunctions start-execution …` of the start gate. */
   public readonly runCommand: string;
   /** The pipeline. */
   public readonly pipeline: SagemakerPipeline;
@@ -85,6 +92,8 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
   public readonly batchPipeline?: SagemakerPipeline;
   /** The deploy state machine, when the plan deploys. */
   public readonly deployMachine?: SfnStateMachine;
+  /** The start gate: starts a training run unless one is executing (what the schedule and {@link runCommand} start). */
+  public readonly startMachine: SfnStateMachine;
   /** ARNs of the pipelines and state machine whose failures alerts watch. */
   public readonly watched: { readonly pipelineArns: readonly string[]; readonly stateMachineArns: readonly string[] };
 
@@ -147,10 +156,13 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       vpc: vpc ? { subnetIds: vpc.subnetIds, securityGroupId: vpc.securityGroupId } : undefined,
       modelPackageGroup: aws.modelRegistry.registryName,
       batch: props.batch ? { input: props.batch.input, output: props.batch.output ?? `${props.batch.input.replace(/\/+$/, '')}-predictions/` } : undefined,
+      // The revision hashes what Terraform will see (resource references), not this synth's token numbers.
+      resolve: (v) => Tokenization.resolve(v, { scope: this, resolver: new DefaultTokenResolver(new StringConcat()) }),
     };
     let definition: Record<string, unknown>;
     try {
       definition = compileDefinition(input);
+      this.revision = definitionRevision(input);
     } catch (e) {
       throw new MlopsValidationError(`Invalid pipeline for SageMaker Pipelines (aws):`, [
         { code: ErrorCode.CONFIG_INVALID, path: 'deployment.pipeline.file', message: (e as Error).message },
@@ -198,13 +210,21 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       pipelineDescription: (plan.description ?? `Pipeline ${plan.pipeline}`).slice(0, 3072),
       roleArn: this.pipelineRole.arn,
       pipelineDefinition: stableJson(definition),
-      tags,
+      // The revision its model versions record (mlops:pipeline-revision).
+      tags: { ...tags, [PIPELINE_REVISION_TAG]: this.revision },
       dependsOn: [...roleReady, keep, ...(props.dependsOn ?? []), ...(vpc?.ready ?? [])],
     });
     this.pipeline.node.addDependency(aws.identity);
     const pipelineArns = [this.pipeline.arn];
 
-    if (props.schedule) this.schedule = this.scheduleOf('Schedule', `${props.name}-train`, props.schedule, this.pipeline, account, `Runs pipeline ${props.name}.`);
+    // Every training run starts through the start gate: a run never overlaps another (they would both register and deploy).
+    this.startMachine = this.startGate(props.name, account, tags);
+    if (props.schedule) {
+      this.schedule = this.scheduleOf('Schedule', `${props.name}-train`, props.schedule, account, `Runs pipeline ${props.name} through ${props.name}-start.`, {
+        arn: this.startMachine.arn,
+        actions: STATES_START_ACTIONS,
+      });
+    }
 
     if (props.batch?.schedule) {
       const batchName = `${props.name}-batch`;
@@ -218,16 +238,22 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
         dependsOn: [...roleReady, keep],
       });
       pipelineArns.push(this.batchPipeline.arn);
-      this.scheduleOf('BatchSchedule', `${props.name}-batch-schedule`, props.batch.schedule, this.batchPipeline, account, `Runs batch pipeline ${batchName}.`);
+      // Batch runs only read the registry's champion: overlapping ones cannot register, so they start the pipeline directly.
+      this.scheduleOf('BatchSchedule', `${props.name}-batch-schedule`, props.batch.schedule, account, `Runs batch pipeline ${batchName}.`, {
+        arn: this.batchPipeline.arn,
+        actions: SAGEMAKER_PIPELINE_START_ACTIONS,
+        pipeline: true,
+      });
     }
 
-    const stateMachineArns: string[] = [];
+    // A failed start (e.g. SageMaker refused it) is a missed run: alerts watch the gate too.
+    const stateMachineArns: string[] = [this.startMachine.arn];
     if (plan.deploy && endpoint) {
       this.deployMachine = this.deployAction(props.name, endpoint, aws, account, region, tags);
       stateMachineArns.push(this.deployMachine.arn);
     }
     this.watched = { pipelineArns, stateMachineArns };
-    this.runCommand = `aws sagemaker start-pipeline-execution --region ${region} --pipeline-name ${props.name}`;
+    this.runCommand = `aws stepfunctions start-execution --region ${region} --state-machine-arn ${arn('states', region, account, `stateMachine:${props.name}-start`)}`;
   }
 
   private readonly policies = new Map<IamRole, IamRolePolicy>();
@@ -245,10 +271,34 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
     return role;
   }
 
-  /** An EventBridge Scheduler schedule starting `pipeline`, as a role that may only start it. */
-  private scheduleOf(id: string, name: string, schedule: Schedule, pipeline: SagemakerPipeline, account: string, description: string): SchedulerSchedule {
+  /**
+   * The start gate `<name>-start` (see pipeline-start.ts), as a role that may
+   * only list and start this pipeline's executions.
+   */
+  private startGate(name: string, account: string, tags: Record<string, string>): SfnStateMachine {
+    const role = this.role('StartRole', `${name}-start`, STATES_SERVICE_PRINCIPAL, account, `Starts a run of pipeline ${name} unless one is executing.`, [
+      { Effect: 'Allow', Action: [...SAGEMAKER_PIPELINE_LIST_ACTIONS, ...SAGEMAKER_PIPELINE_START_ACTIONS], Resource: [this.pipelineArn] },
+    ]);
+    return new SfnStateMachine(this, 'StartMachine', {
+      name: `${name}-start`,
+      roleArn: role.arn,
+      definition: stableJson(startMachineDefinition({ pipelineName: name })),
+      tags,
+      dependsOn: [role, this.policies.get(role)!, this.pipeline],
+    });
+  }
+
+  /** An EventBridge Scheduler schedule starting `target` (a pipeline, or the start gate), as a role that may only start it. */
+  private scheduleOf(
+    id: string,
+    name: string,
+    schedule: Schedule,
+    account: string,
+    description: string,
+    target: { readonly arn: string; readonly actions: readonly string[]; readonly pipeline?: boolean },
+  ): SchedulerSchedule {
     const role = this.role(`${id}Role`, `${name.replace(/-schedule$/, '')}-scheduler`, SCHEDULER_SERVICE_PRINCIPAL, account, `${description} (EventBridge Scheduler)`, [
-      { Effect: 'Allow', Action: [...SAGEMAKER_PIPELINE_START_ACTIONS], Resource: [pipeline.arn] },
+      { Effect: 'Allow', Action: [...target.actions], Resource: [target.arn] },
     ]);
     return new SchedulerSchedule(this, id, {
       name,
@@ -257,11 +307,11 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       scheduleExpressionTimezone: schedule.timeZone ?? DEFAULT_TIME_ZONE,
       flexibleTimeWindow: { mode: 'OFF' },
       target: {
-        arn: pipeline.arn,
+        arn: target.arn,
         roleArn: role.arn,
         // A retried start would be a second, overlapping run.
         retryPolicy: { maximumRetryAttempts: 0 },
-        sagemakerPipelineParameters: { pipelineParameter: [] },
+        ...(target.pipeline ? { sagemakerPipelineParameters: { pipelineParameter: [] } } : { input: '{}' }),
       },
       dependsOn: [role, this.policies.get(role)!],
     });

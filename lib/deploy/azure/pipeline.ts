@@ -117,7 +117,18 @@ export function cronTrigger(schedule: Schedule, path: string, issues: IssueColle
     );
     return undefined;
   }
-  return { triggerType: 'Cron', expression: schedule.cron.trim().split(/\s+/).join(' '), timeZone: windows };
+  const fields = schedule.cron.trim().split(/\s+/);
+  if (fields[2] !== '*' || fields[3] !== '*') {
+    // learn.microsoft.com, "Schedule machine learning pipeline jobs", Limitations: DAYS and MONTHS
+    // values in cron expressions are not supported; they are ignored and treated as *.
+    issues.add(
+      ErrorCode.CONFIG_INVALID,
+      `${path}.cron`,
+      `"${schedule.cron}" sets the day-of-month or month field, which Azure ML schedules ignore (they run as if both were *): the pipeline would run more often than asked. Fix: use * for both (minute, hour and day of week are honoured), or run it by hand on those days.`,
+    );
+    return undefined;
+  }
+  return { triggerType: 'Cron', expression: fields.join(' '), timeZone: windows };
 }
 
 /**
@@ -159,7 +170,11 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
   public readonly revision: string;
   /** The release step (terraform_data). */
   public readonly step: ReleaseStep;
-  /** What Azure alerts would watch: the schedules that start runs (`scheduleNames`). */
+  /**
+   * What Azure alerts watch: `experimentNames`, the experiment every run is
+   * filed under (the schedule's, by hand and batch runs alike: the job
+   * definition names it), and `scheduleNames`, the schedules that start runs.
+   */
   public readonly watched: Readonly<Record<string, readonly string[]>>;
 
   constructor(scope: Construct, id: string, props: ContinuousTrainingProps) {
@@ -357,12 +372,16 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       identity: { identityType: 'Managed', clientId },
       settings: { default_compute: compute.computeId, default_datastore: ds, continue_on_step_failure: false },
       jobs: nodesOf,
-      tags: { 'mlops.release': props.name, 'managed-by': 'cdktf-mlops', ...tags },
+      tags: { 'mlops.release': props.name, 'managed-by': 'cdktf-mlops', ...tags } as Record<string, string>,
     });
+    // Run lineage on every run the job definition creates (by schedule or by hand): the image by
+    // digest and the data each pipeline input reads; the pipeline revision is added below.
     const job = pipelineJob(plan.pipeline, plan.description ?? `Pipeline ${plan.pipeline} (cdktf-mlops)`, jobs, {
       'mlops.pipeline': plan.pipeline,
       'mlops.gate': plan.gate ?? '',
       'mlops.image': props.image.contentHash,
+      'mlops.image.digest': props.image.imageDigest,
+      ...Object.fromEntries(Object.entries(props.inputs).map(([input, key]) => [`mlops.input.${input}`, datastorePath(ds, key.replace(/\/+$/, ''))])),
     });
 
     const schedule = props.schedule ? cronTrigger(props.schedule, 'deployment.schedule', issues) : undefined;
@@ -441,6 +460,21 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     platform.imageRegistry.grantPull(platform.identity);
     platform.workspace.grantUse(platform.identity);
 
+    // The revision re-runs the release step: it covers the components and the jobs as they are
+    // (node inputs, limits, tags: a new data path must reach the schedule), Terraform references
+    // masked (the workspace_id trigger covers the workspace; a token's text is not stable).
+    this.revision = releaseRevision(props.image.contentHash, {
+      kind: 'pipeline',
+      cloud: 'azure',
+      name: props.name,
+      components: components.map((c) => `${c.name}:${c.version}`),
+      jobs: Object.keys(jobs),
+      job: hash12(withoutTokens(job)),
+      schedule: schedule ? canonicalJson(schedule) : undefined,
+      batch: batch ? { revision: azureEndpointOf(props.endpoint)?.modelVersion, schedule: batch.schedule?.properties.trigger, job: hash12(withoutTokens(batch.job)) } : undefined,
+    });
+    job.tags = { ...job.tags, 'mlops.pipeline.revision': this.revision };
+
     this.target = {
       computeId: compute.computeId,
       datastore: ds,
@@ -466,15 +500,6 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     };
     this.pipelineName = props.name;
     this.definition = { pipelineJob: job, components: Object.fromEntries(components.map((c) => [`${workspaceId}/components/${c.name}/versions/${c.version}`, c.spec])) };
-    this.revision = releaseRevision(props.image.contentHash, {
-      kind: 'pipeline',
-      cloud: 'azure',
-      name: props.name,
-      components: components.map((c) => `${c.name}:${c.version}`),
-      jobs: Object.keys(jobs),
-      schedule: this.target.schedule ? canonicalJson(schedule) : undefined,
-      batch: batch ? { revision: azureEndpointOf(props.endpoint)?.modelVersion, schedule: batch.schedule?.properties.trigger } : undefined,
-    });
 
     const base: AzureReleaseTarget = azureTargetOf(platform);
     const endpoint = azureEndpointOf(props.endpoint);
@@ -510,7 +535,10 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       description: `Release spec of pipeline ${plan.pipeline} (kind pipeline): mlops-release start --spec <file> runs it once.`,
     });
     output.overrideLogicalId(AZURE_PIPELINE_SPEC_OUTPUT);
-    this.watched = { scheduleNames: [this.target.schedule?.name, this.target.batch?.schedule?.name].filter((n): n is string => typeof n === 'string') };
+    this.watched = {
+      experimentNames: [String(job.experimentName)],
+      scheduleNames: [this.target.schedule?.name, this.target.batch?.schedule?.name].filter((n): n is string => typeof n === 'string'),
+    };
     this.runCommand =
       `terraform -chdir=cdktf.out/stacks/<stack> output -json ${AZURE_PIPELINE_SPEC_OUTPUT} > pipeline-spec.json && ` + `npx mlops-release start --spec pipeline-spec.json`;
   }
@@ -526,6 +554,11 @@ export function terraformLiteral<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => terraformLiteral(v)) as T;
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, terraformLiteral(v)])) as T;
   return value;
+}
+
+/** A value's JSON with every unresolved cdktf token replaced by one placeholder (for hashing). */
+function withoutTokens(value: unknown): string {
+  return JSON.stringify(value).replace(/\$\{TfToken\[[^\]]+\]\}/g, '<ref>');
 }
 
 /** The Azure endpoint behind a (possibly wrapped) scoring endpoint. */

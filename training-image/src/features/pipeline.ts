@@ -143,15 +143,18 @@ export class FeaturePipeline {
     const standardize = cfg.standardize ?? true;
     const numeric: NumericFeature[] = sources.map((source) => {
       const v = deriveNumeric(frame, source, order);
-      const present = Array.from(v).filter((x) => !Number.isNaN(x));
+      const present = presentValues(v);
       let fill = NaN;
       if (impute !== 'none') fill = present.length === 0 ? 0 : impute === 'median' ? median(present) : mean(present);
       let mu = 0,
         sd = 1;
       if (standardize) {
-        const filled = impute === 'none' ? present : Array.from(v, (x) => (Number.isNaN(x) ? fill : x));
+        // The missing values count as `fill` (as transform() will fill them), or are left out without imputation.
+        const filled = impute === 'none' || present.length === v.length ? present : v.map((x) => (Number.isNaN(x) ? fill : x));
         mu = filled.length ? mean(filled) : 0;
-        const varc = filled.length ? filled.reduce((s, x) => s + (x - mu) * (x - mu), 0) / filled.length : 0;
+        let ss = 0;
+        for (let i = 0; i < filled.length; i++) ss += (filled[i]! - mu) * (filled[i]! - mu);
+        const varc = filled.length ? ss / filled.length : 0;
         sd = varc > 0 ? Math.sqrt(varc) : 1;
       }
       return { name: sourceName(source), source, fill, mean: mu, scale: sd };
@@ -476,13 +479,23 @@ function categoryStrings(col: Column): (string | null)[] {
   return Array.from(col.values, (v) => (Number.isNaN(v) ? null : String(v)));
 }
 
-function mean(a: readonly number[]): number {
+/** The values of `v` that are not NaN, in order (`v` itself when none is). */
+function presentValues(v: Float64Array): Float64Array {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i]!)) n++;
+  if (n === v.length) return v;
+  const out = new Float64Array(n);
+  for (let i = 0, j = 0; i < v.length; i++) if (!Number.isNaN(v[i]!)) out[j++] = v[i]!;
+  return out;
+}
+
+function mean(a: ArrayLike<number>): number {
   let s = 0;
-  for (const x of a) s += x;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
   return s / a.length;
 }
 
-function median(a: readonly number[]): number {
+function median(a: ArrayLike<number>): number {
   const s = Float64Array.from(a).sort();
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

@@ -103,8 +103,13 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
   const n = col.values.length;
   if (col.type === 'datetime') return { name: col.name, type: 'datetime', freq: [] };
   let p: ColumnProfile;
+  let presentCounts: Map<string, number> | undefined;
   if (col.type === 'number') {
-    const present = Float64Array.from(Array.from(col.values).filter((x) => !Number.isNaN(x))).sort();
+    let k = 0;
+    for (let r = 0; r < n; r++) if (!Number.isNaN(col.values[r]!)) k++;
+    const present = new Float64Array(k);
+    for (let r = 0, j = 0; r < n; r++) if (!Number.isNaN(col.values[r]!)) present[j++] = col.values[r]!;
+    present.sort();
     const edges: number[] = [];
     for (let i = 1; i < bins && present.length; i++) {
       const q = present[Math.min(present.length - 1, Math.floor((i * present.length) / bins))]!;
@@ -114,6 +119,7 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
   } else {
     const counts = new Map<string, number>();
     for (const s of col.values) if (s !== null) counts.set(s, (counts.get(s) ?? 0) + 1);
+    presentCounts = counts;
     const categories = [...counts.entries()]
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .slice(0, maxCat)
@@ -121,7 +127,19 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
     p = { name: col.name, type: 'string', categories, freq: [] };
   }
   const counts = new Float64Array(bucketCount(p));
-  for (let r = 0; r < n; r++) counts[bucketOf(p, col.values[r] as number | string | null)]!++;
+  if (p.type === 'string') {
+    // bucketOf's buckets, counted from the category counts above: each tracked category, then the other present values, then the missing ones.
+    const present = presentCounts!;
+    let tracked = 0;
+    p.categories!.forEach((c, i) => {
+      counts[i] = present.get(c)!;
+      tracked += counts[i]!;
+    });
+    let all = 0;
+    for (const k of present.values()) all += k;
+    counts[p.categories!.length] = all - tracked;
+    counts[p.categories!.length + 1] = n - all;
+  } else for (let r = 0; r < n; r++) counts[bucketOf(p, col.values[r] as number)]!++;
   return { ...p, freq: Array.from(counts, (c) => (n ? c / n : 0)) };
 }
 
