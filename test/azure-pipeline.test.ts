@@ -219,7 +219,18 @@ describe('AzureContinuousTraining: what it compiles', () => {
     plan.target.components.find((c) => job.jobs[node].componentId.endsWith(`/components/${c.name}/versions/${c.version}`))!.spec as Record<string, any>;
 
   test('one command node per plan step, in plan order, each on its own component version of the one environment', () => {
-    expect(Object.values(job.jobs).map((n) => n.display_name)).toEqual(['validate', 'split', 'train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report']);
+    expect(Object.values(job.jobs).map((n) => n.display_name)).toEqual([
+      'validate',
+      'split',
+      'drift',
+      'train-forest',
+      'train-gbdt',
+      'select',
+      'evaluate',
+      'gate',
+      'register',
+      'report',
+    ]);
     for (const n of Object.values(job.jobs)) {
       expect(n.type).toBe('command');
       expect(specOf(n.name).environment).toMatch(/\/environments\/contoso-mlops-dev-bike-demand-pipeline\/versions\/[0-9a-f]{12}$/);
@@ -247,17 +258,18 @@ describe('AzureContinuousTraining: what it compiles', () => {
   test('a needs-only edge (split needs validate) becomes an ordering input; list inputs become one input each', () => {
     expect(job.jobs.split.inputs.mlops_after_validate).toEqual({ job_input_type: 'literal', value: '${{parent.jobs.validate.outputs.report}}' });
     expect(specOf('split').command).not.toContain('mlops_after_validate');
-    expect(Object.keys(job.jobs.select.inputs).sort()).toEqual(['candidates_0', 'candidates_1']);
+    expect(Object.keys(job.jobs.select.inputs).sort()).toEqual(['candidates_0', 'candidates_1', 'mlops_when_drift']);
     expect(specOf('select').command).toContain('"candidates":["${{inputs.candidates_0}}/model","${{inputs.candidates_1}}/model"]');
   });
 
-  test('registry folder: gate mounts it read-only as --root, register mounts it read-write, nothing else sees it', () => {
+  test('registry folder: gate and drift (its champion) mount it read-only as --root, register mounts it read-write, nothing else sees it', () => {
     const registry = 'azureml://datastores/mlopsartifacts/paths/pipelines/demand-forecast/';
     expect(job.jobs.gate.inputs[AZURE_REGISTRY_PORT]).toEqual({ job_input_type: 'uri_folder', uri: registry, mode: 'ReadOnlyMount' });
     expect(specOf('gate').command).toContain(`--root '\${{inputs.${AZURE_REGISTRY_PORT}}}'`);
     expect(job.jobs.register.outputs[AZURE_REGISTRY_PORT]).toEqual({ job_output_type: 'uri_folder', uri: registry, mode: 'ReadWriteMount' });
     expect(specOf('register').command).toContain(`--root '\${{outputs.${AZURE_REGISTRY_PORT}}}'`);
-    const others = Object.keys(job.jobs).filter((n) => n !== 'gate' && n !== 'register');
+    expect(job.jobs.drift.inputs[AZURE_REGISTRY_PORT]).toEqual({ job_input_type: 'uri_folder', uri: registry, mode: 'ReadOnlyMount' });
+    const others = Object.keys(job.jobs).filter((n) => n !== 'gate' && n !== 'register' && n !== 'drift');
     for (const n of others) expect(JSON.stringify(job.jobs[n])).not.toContain(AZURE_REGISTRY_PORT);
   });
 
@@ -269,6 +281,23 @@ describe('AzureContinuousTraining: what it compiles', () => {
     expect((plan.target.job as any).settings.continue_on_step_failure).toBe(false);
   });
 
+  test('the drift step guards the nodes after it: each takes its proceed folder as an input and runs with --when on it', () => {
+    const guarded = ['train_forest', 'train_gbdt', 'select', 'evaluate', 'gate', 'register', 'report'];
+    for (const n of Object.keys(job.jobs)) {
+      const command = specOf(n).command as string;
+      if (!guarded.includes(n)) {
+        expect(command).not.toContain('--when');
+        expect(job.jobs[n].inputs.mlops_when_drift).toBeUndefined();
+        continue;
+      }
+      expect(job.jobs[n].inputs.mlops_when_drift).toEqual({ job_input_type: 'literal', value: '${{parent.jobs.drift.outputs.proceed}}' });
+      expect(specOf(n).inputs.mlops_when_drift).toEqual({ type: 'uri_folder' });
+      expect(command).toContain(`--when '\${{inputs.mlops_when_drift}}/proceed.txt'`);
+      // The guard orders the node after the drift step: no separate ordering input.
+      expect(job.jobs[n].inputs.mlops_after_drift).toBeUndefined();
+    }
+  });
+
   test('the gate check itself: exits 0 for passed, 3 otherwise', () => {
     const { spawnSync } = require('child_process') as typeof import('child_process');
     const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'gate-'));
@@ -277,6 +306,9 @@ describe('AzureContinuousTraining: what it compiles', () => {
       [{ passed: false }, 3],
       [{ passed: 'true' }, 3],
       [{}, 3],
+      // Not run because a drift step found no new data: the run goes on (the guarded register skips itself).
+      [{ passed: false, skipped: true, reason: 'the guard is false' }, 0],
+      [{ passed: false, skipped: 'true' }, 3],
     ] as const) {
       fs.writeFileSync(path.join(dir, 'decision.json'), JSON.stringify(decision));
       expect(spawnSync(process.execPath, ['-e', AZURE_GATE_CHECK, path.join(dir, 'decision.json')]).status).toBe(code);
@@ -361,12 +393,12 @@ describe('the release step (kind pipeline) as Terraform holds it', () => {
     const parsed = parseSpec(resolvedTf(unescaped));
     expect(parsed.pipeline).toEqual({
       name: 'demand-forecast',
-      steps: ['validate', 'split', 'train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report'],
+      steps: ['validate', 'split', 'drift', 'train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report'],
       gate: 'gate',
       schedule: { cron: '0 3 * * *', timeZone: 'Europe/Berlin' },
     });
     const target = AzureTargetSchema.parse(parsed.azure);
-    expect(pipelineTargetOf(target).components).toHaveLength(10);
+    expect(pipelineTargetOf(target).components).toHaveLength(11);
   });
 
   test('every Azure ML expression reaches Azure unchanged: "${{" is escaped as "$${{" for Terraform', () => {
@@ -452,10 +484,6 @@ describe('refusals: what Azure cannot run yet is a config error, never a silent 
     const message = messageOf(() => azurePipeline({ pipeline }));
     expect(message).toContain('deployment.pipeline.skip');
     expect(message).toContain("add 'serve' to deployment.pipeline.skip");
-  });
-
-  test('retrainOnDrift', () => {
-    expect(messageOf(() => azurePipeline({ retrainOnDrift: { psi: 0.2 } }))).toMatch(/deployment\.retrainOnDrift: retraining on drift is not supported on Azure yet/);
   });
 
   test('a cron with a day-of-month or month (Azure ML schedules ignore both fields)', () => {

@@ -77,7 +77,6 @@ function fullInput(): Record<string, any> {
       training: { data: 'datasets/bike/hour.csv' },
       pipeline: { file: 'examples/demand-forecast/pipeline.yaml' },
       schedule: { cron: '0 3 * * *' },
-      retrainOnDrift: {},
       batch: { input: 'batch/bike/', schedule: { cron: '0 4 * * *' } },
     },
     ci: { github: { repository: 'contoso/ml-platform' } },

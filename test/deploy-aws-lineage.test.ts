@@ -139,7 +139,7 @@ describe('AWS pipeline lineage', () => {
       params: {},
       inputs: {},
       steps: [
-        { name: 'train', uses: 'train', after: [], inputs: {}, params: {}, outputs: { model: 'model' }, readsRegistry: false, writesRegistry: false },
+        { name: 'train', uses: 'train', after: [], inputs: {}, params: {}, outputs: { model: 'model' }, readsRegistry: false, writesRegistry: false, when: [] },
         {
           name: 'register',
           uses: 'register',
@@ -149,6 +149,7 @@ describe('AWS pipeline lineage', () => {
           outputs: {},
           readsRegistry: false,
           writesRegistry: true,
+          when: [],
         },
       ],
       register: { step: 'register', model: { from: 'step', step: 'train', output: 'model' } },

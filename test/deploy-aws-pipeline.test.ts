@@ -273,10 +273,33 @@ describe('AWS continuous training', () => {
     );
   });
 
-  test('retrainOnDrift is refused with the config path and the fix', () => {
-    expect(() => synth((raw) => (raw.deployment.retrainOnDrift = { psi: 0.2 }))).toThrow(
-      /deployment\.retrainOnDrift: retraining on drift .* not implemented for SageMaker Pipelines yet\. Fix:/,
-    );
+  test("the drift step guards training: each step after it reads its proceed folder and runs with --when on it; the gate's Condition then registers nothing", () => {
+    const all = [...definition.Steps, ...definition.Steps.find((s: any) => s.Type === 'Condition').Arguments.IfSteps];
+    const steps = Object.fromEntries(all.map((s: any) => [s.Name, s]));
+    const drift = steps.drift.Arguments;
+    expect(JSON.parse(drift.AppSpecification.ContainerArguments[drift.AppSpecification.ContainerArguments.indexOf('--params') + 1])).toEqual({ psi: null });
+    expect(drift.ProcessingOutputConfig.Outputs.map((o: any) => o.OutputName)).toEqual(['report', 'proceed']);
+    const guarded = ['train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report'];
+    for (const name of Object.keys(steps).filter((n) => !n.startsWith('mlops-'))) {
+      const a = steps[name].Arguments;
+      const args: string[] = a.AppSpecification.ContainerArguments;
+      const guard = a.ProcessingInputs.find((i: any) => i.InputName === 'mlops-when-drift');
+      if (!guarded.includes(name)) {
+        expect(args).not.toContain('--when');
+        expect(guard).toBeUndefined();
+        continue;
+      }
+      expect(guard.S3Input).toMatchObject({
+        LocalPath: '/opt/ml/processing/input/mlops-when-drift',
+        S3Uri: { Get: "Steps.drift.ProcessingOutputConfig.Outputs['proceed'].S3Output.S3Uri" },
+      });
+      expect(args.slice(args.indexOf('--when'), args.indexOf('--when') + 2)).toEqual(['--when', '/opt/ml/processing/input/mlops-when-drift/proceed.txt']);
+    }
+    // psi from the config overrides the pipeline file's parameter.
+    const { json: tuned } = synth((raw) => (raw.deployment.pipeline.params = { trials: 4, psi: 0.25 }));
+    const d = JSON.parse(byName(tuned, 'aws_sagemaker_pipeline', 'contoso-mlops-dev-bike-demand').pipeline_definition);
+    const args: string[] = d.Steps.find((s: any) => s.Name === 'drift').Arguments.AppSpecification.ContainerArguments;
+    expect(JSON.parse(args[args.indexOf('--params') + 1])).toEqual({ psi: 0.25 });
   });
 
   test('a step named like a step the compiler adds is refused', () => {
@@ -285,7 +308,7 @@ describe('AWS continuous training', () => {
       model: 'm',
       params: {},
       inputs: {},
-      steps: [{ name: 'mlops-gate-passed', uses: 'validate', after: [], inputs: {}, params: {}, outputs: {}, readsRegistry: false, writesRegistry: false }],
+      steps: [{ name: 'mlops-gate-passed', uses: 'validate', after: [], inputs: {}, params: {}, outputs: {}, readsRegistry: false, writesRegistry: false, when: [] }],
       skipped: [],
     };
     const loaded = { plan, file: 'x', stepArguments: () => [], batchArguments: () => [] } as any;

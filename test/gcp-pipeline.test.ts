@@ -237,7 +237,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     const gate = ex['exec-gate'].container;
     expect(gate.args.slice(0, 2)).toEqual(['pipeline', 'step']);
     expect(gate.command).toEqual(ex['exec-split'].container.command);
-    expect(gate.args.slice(-2)).toEqual(['--root', '/gcs/contoso-mlops-dev-artifacts/pipelines/demand-forecast']);
+    expect(gate.args.slice(gate.args.indexOf('--root'), gate.args.indexOf('--root') + 2)).toEqual(['--root', '/gcs/contoso-mlops-dev-artifacts/pipelines/demand-forecast']);
     expect(spec.root.inputDefinitions.parameters.data.defaultValue).toBe('gs://contoso-mlops-dev-artifacts/pipelines/demand-forecast/inputs/data/file.csv');
     expect(ex['exec-importer-data']).toEqual({ importer: { artifactUri: { runtimeParameter: 'uri' }, typeSchema: { schemaTitle: 'system.Dataset', schemaVersion: '0.0.1' } } });
     const batch = ex['exec-batch-score'].container.args;
@@ -274,6 +274,41 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     // It follows what runs: another image or parameter is another revision.
     expect(compilePipelineSpec(p, options(p, { pipelineName: 'contoso-mlops-dev-bike-demand', image: IMAGE.replace('abab', 'cdcd') })).revision).not.toBe(revision);
     expect(compilePipelineSpec(p, options(p)).revision).not.toBe(revision);
+  });
+
+  test("the drift step's proceed is an output parameter; each guarded task reads it as an input parameter and passes its value to --when (in the condition's branch through a channel)", () => {
+    const p = plan('demand-forecast');
+    const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
+    expect(spec.components['comp-drift'].outputDefinitions).toEqual({
+      artifacts: { report: expect.any(Object) },
+      parameters: { proceed: { parameterType: 'STRING' } },
+    });
+    const driftArgs: string[] = spec.deploymentSpec.executors['exec-drift'].container.args;
+    expect(JSON.parse(driftArgs[driftArgs.indexOf('--outputs') + 1]).proceed).toBe("{{$.outputs.parameters['proceed'].output_file}}");
+    const guarded = p.plan.steps.filter((s) => s.when.length).map((s) => s.name);
+    expect(guarded).toEqual(['train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report']);
+    const branch = spec.components[`comp-${CONDITION_TASK}`].dag.tasks;
+    for (const s of p.plan.steps) {
+      const args: string[] = spec.deploymentSpec.executors[`exec-${s.name}`].container.args;
+      const inBranch = s.name in branch;
+      const task = inBranch ? branch[s.name] : spec.root.dag.tasks[s.name];
+      if (!guarded.includes(s.name)) {
+        expect(args).not.toContain('--when');
+        expect(task.inputs?.parameters).toBeUndefined();
+        continue;
+      }
+      expect(args.slice(args.indexOf('--when'), args.indexOf('--when') + 2)).toEqual(['--when', "{{$.inputs.parameters['when-drift']}}"]);
+      expect(spec.components[`comp-${s.name}`].inputDefinitions.parameters).toEqual({ 'when-drift': { parameterType: 'STRING' } });
+      expect(task.inputs.parameters['when-drift']).toEqual(
+        inBranch ? { componentInputParameter: 'pipelinechannel--drift-proceed' } : { taskOutputParameter: { producerTask: 'drift', outputParameterKey: 'proceed' } },
+      );
+      if (!inBranch) expect(task.dependentTasks).toContain('drift');
+    }
+    // The condition task forwards the channel from the drift task, and waits for it.
+    const cond = spec.root.dag.tasks[CONDITION_TASK];
+    expect(cond.inputs.parameters['pipelinechannel--drift-proceed']).toEqual({ taskOutputParameter: { producerTask: 'drift', outputParameterKey: 'proceed' } });
+    expect(spec.components[`comp-${CONDITION_TASK}`].inputDefinitions.parameters['pipelinechannel--drift-proceed']).toEqual({ parameterType: 'STRING' });
+    expect(cond.dependentTasks).toContain('drift');
   });
 
   test('a plan without a gate has no condition; without register nothing is uploaded or deployed', () => {
@@ -559,10 +594,6 @@ describe('the synthesized resources', () => {
     expect(kfpProblems(spec)).toEqual([]);
     expect(spec.deploymentSpec.executors['exec-batch-score'].container.args).toEqual(expect.arrayContaining(['predict', '--root']));
     expect(JSON.stringify(spec)).toContain('models:/demand-forecast@champion');
-  });
-
-  test('retrainOnDrift is refused on GCP with the fix, not ignored', () => {
-    expect(() => stack({ retrainOnDrift: { psi: 0.2 } })).toThrow(/retraining on drift \(psi 0\.2\) is not yet supported on GCP/);
   });
 });
 

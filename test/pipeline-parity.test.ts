@@ -2,7 +2,8 @@
  * Issue 16: the local runner and the three compiled definitions are built from
  * the same parsed pipeline. For each example pipeline, the steps the local
  * runner runs (the runtime's topological order, the parsed params resolved)
- * must be exactly the steps, order, predecessors, params and gate each cloud's
+ * must be exactly the steps, order, predecessors, params, guards (the drift
+ * steps whose `proceed` decides whether the step runs) and gate each cloud's
  * compiled definition holds (read back out of the definition by the cloud's
  * extractor in test/pipeline-parity/<cloud>.ts).
  */
@@ -29,6 +30,20 @@ function local(example: string, skip: string[]): ComparablePipeline {
   const order: { name: string; uses: string; params: Record<string, unknown> }[] = topologicalOrder(p);
   const kept = order.filter((s) => !skip.includes(s.name) && s.uses !== 'serve');
   const names = kept.map((s) => s.name);
+  // The local runner skips a step when a drift step it depends on (directly or through others) says skip.
+  const guards = new Map<string, string[]>();
+  for (const s of kept) {
+    const g = new Set<string>();
+    for (const d of dependencies(s) as string[]) {
+      if (!names.includes(d)) continue;
+      if (kept.find((x) => x.name === d)!.uses === 'drift') g.add(d);
+      for (const x of guards.get(d) ?? []) g.add(x);
+    }
+    guards.set(
+      s.name,
+      names.filter((n) => g.has(n)),
+    );
+  }
   const resolve = (v: unknown): unknown => {
     if (typeof v === 'string') {
       const m = /^\$\{params\.(\w+)\}$/.exec(v);
@@ -42,8 +57,10 @@ function local(example: string, skip: string[]): ComparablePipeline {
     steps: kept.map((s) => ({
       name: s.name,
       uses: s.uses,
-      after: names.filter((n) => (dependencies(s) as string[]).includes(n)),
+      // An engine runs a guarded step after its guards too (it reads their proceed).
+      after: names.filter((n) => (dependencies(s) as string[]).includes(n) || guards.get(s.name)!.includes(n)),
       params: resolve(s.params) as Record<string, unknown>,
+      when: guards.get(s.name)!,
     })),
     gate: kept.find((s) => s.uses === 'gate')?.name,
   };
@@ -78,5 +95,6 @@ describe.each(['aws', 'azure', 'gcp'] as const)('%s: the compiled pipeline is th
     const got = EXTRACTORS[cloud](compiled(cloud, example, skip));
     expect(got.steps.map((s) => s.name)).toEqual(expected.steps.map((s) => s.name));
     expect(got).toEqual(expected);
+    if (example === 'demand-forecast') expect(got.steps.filter((s) => s.when.length).map((s) => s.name)).toContain('gate');
   });
 });

@@ -46,7 +46,9 @@ function bindingFor(step: PlanStep, cloud: string): StepBinding {
       .filter((k) => !exact || !(k in exact))
       .map((k) => [k, `/out/${k}`]),
   );
-  return { inputs, outputs, ...(exact ? { outputFiles: exact } : {}), registry: '/registry' };
+  // Each guard: the drift step's proceed, a value file (a KFP input parameter's value on Vertex AI).
+  const when = Object.fromEntries(step.when.map((g) => [g.step, cloud === 'gcp' ? `{{$.inputs.parameters['${g.step}-${g.output}']}}` : `/in/when/${g.step}/proceed.txt`]));
+  return { inputs, outputs, ...(exact ? { outputFiles: exact } : {}), ...(step.when.length ? { when } : {}), registry: '/registry' };
 }
 
 describe.each(CLOUDS)('%s: the library loads the runtime plan of every example', (cloud) => {
@@ -66,6 +68,9 @@ describe.each(CLOUDS)('%s: the library loads the runtime plan of every example',
     expect(loaded.batchArguments(batch)).toEqual(plan.batchArguments(expected.model, batch));
     const gate = loaded.plan.steps.find((s) => s.name === loaded.plan.gate)!;
     expect(gate.outputs).toEqual({ decision: 'decision.json', passed: 'passed.txt' });
+    // A guarded step's arguments carry --when (the drift step's proceed); demand-forecast has a drift step.
+    for (const s of loaded.plan.steps) expect(loaded.stepArguments(s, bindingFor(s, cloud)).includes('--when')).toBe(s.when.length > 0);
+    if (example === 'demand-forecast') expect(gate.when).toEqual([{ step: 'drift', output: 'proceed' }]);
   });
 
   test("the runtime's refusal is a config error naming the file, the step and the fix", () => {
@@ -90,4 +95,7 @@ test('the shape check is strict: a plan the runtime changed without the library 
   expect(CloudPlanSchema.safeParse({ ...plan, steps: [{ ...plan.steps[0], uses: 'serve' }, ...plan.steps.slice(1)] }).success).toBe(false);
   expect(CloudPlanSchema.safeParse({ ...plan, steps: [{ ...plan.steps[0], cache: true }, ...plan.steps.slice(1)] }).success).toBe(false);
   expect(CloudPlanSchema.safeParse({ ...plan, deploy: { step: 'serve' } }).success).toBe(false);
+  // A runtime without guards (no `when`) is refused: a compiler would run guarded steps unconditionally.
+  const { when: _dropped, ...unguarded } = plan.steps[0];
+  expect(CloudPlanSchema.safeParse({ ...plan, steps: [unguarded, ...plan.steps.slice(1)] }).success).toBe(false);
 });

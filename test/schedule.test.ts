@@ -52,8 +52,8 @@ describe('continuous-training config rules', () => {
     return raw;
   };
 
-  test.each(['schedule', 'retrainOnDrift', 'batch'])('%s without a pipeline is refused, naming the field and the fix', (key) => {
-    const value = key === 'schedule' ? { cron: '0 3 * * *' } : key === 'batch' ? { input: 'batch/x/' } : { psi: 0.2 };
+  test.each(['schedule', 'batch'])('%s without a pipeline is refused, naming the field and the fix', (key) => {
+    const value = key === 'schedule' ? { cron: '0 3 * * *' } : { input: 'batch/x/' };
     const issues = configIssues(withDeployment('gcp', { [key]: value }));
     expect(issues).toEqual([expect.objectContaining({ path: `deployment.${key}`, message: expect.stringContaining('add deployment.pipeline: { file: <pipeline.yaml> }') })]);
   });
@@ -72,10 +72,17 @@ describe('continuous-training config rules', () => {
   });
 
   test('the pipeline fields take their defaults', () => {
-    const d = parseConfig(withDeployment('gcp', { pipeline: { file: 'p.yaml' }, schedule: { cron: '0 3 * * *' }, batch: { input: 'batch/x/' }, retrainOnDrift: {} })).deployment!;
+    const d = parseConfig(withDeployment('gcp', { pipeline: { file: 'p.yaml' }, schedule: { cron: '0 3 * * *' }, batch: { input: 'batch/x/' } })).deployment!;
     expect(d.pipeline).toEqual({ file: 'p.yaml', inputs: {}, params: {}, skip: [] });
     expect(d.schedule).toEqual({ cron: '0 3 * * *', timeZone: 'UTC' });
     expect(d.batch).toEqual({ input: 'batch/x/' });
-    expect(d.retrainOnDrift).toEqual({ psi: 0.2 });
+  });
+
+  test('deployment.retrainOnDrift (removed) is refused with what replaced it: a drift step in the pipeline file, its psi from deployment.pipeline.params', () => {
+    const issues = configIssues(withDeployment('aws', { pipeline: { file: 'p.yaml' }, retrainOnDrift: { psi: 0.2 } }));
+    expect(issues).toEqual([
+      expect.objectContaining({ path: 'deployment.retrainOnDrift', message: expect.stringMatching(/^was removed: retraining on drift is now a drift step/) }),
+    ]);
+    expect(issues[0]!.message).toMatch(/Fix: remove deployment\.retrainOnDrift and add a step `uses: drift`.*deployment\.pipeline\.params\.psi/);
   });
 });

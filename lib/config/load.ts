@@ -162,12 +162,12 @@ export function parseConfig(raw: unknown, source?: string): StackConfig {
   return markValidated(result.data!);
 }
 
-/** Cross-field rules of the continuous-training fields: schedule and retrainOnDrift need a pipeline; EventBridge takes one day field. */
+/** Cross-field rules of the continuous-training fields: schedule and batch need a pipeline; EventBridge takes one day field. */
 function continuousTrainingProblems(input: Record<string, any>, cloud: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const d = input.deployment;
   if (!d) return issues;
-  for (const key of ['schedule', 'retrainOnDrift', 'batch'] as const) {
+  for (const key of ['schedule', 'batch'] as const) {
     if (d[key] !== undefined && d.pipeline === undefined)
       issues.push(
         problem(
@@ -590,6 +590,13 @@ function valueAt(raw: unknown, p: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+/** Config keys that were removed: path → what replaced them (the message of the error, with the fix). */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  'deployment.retrainOnDrift':
+    'was removed: retraining on drift is now a drift step in the pipeline file, so a scheduled run trains only when the training data is new (and, with psi, drifted) and skips otherwise, the same way locally and on every cloud. ' +
+    'Fix: remove deployment.retrainOnDrift and add a step `uses: drift` with inputs {data: <what train reads>, model: "models:/<model>@champion"} and params {psi: "${params.psi}"} before the training steps, which then need it (training-image/src/pipeline/FORMAT.md); set the threshold with deployment.pipeline.params.psi.',
+};
+
 function fromZodIssue(issue: zcore.$ZodIssue, raw: unknown): ValidationIssue[] {
   const segs = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
   // Keys are echoed cut: a 1 MB key must not come back whole.
@@ -602,6 +609,8 @@ function fromZodIssue(issue: zcore.$ZodIssue, raw: unknown): ValidationIssue[] {
       return parts.length === segs.length + 1 && parts.slice(0, -1).join('.') === parentPath;
     }).map((f) => f.path.split('.').pop()!);
     return issue.keys.map((key) => {
+      const removed = REMOVED_KEYS[parentPath ? `${parentPath}.${key}` : key];
+      if (removed) return { code: ErrorCode.CONFIG_INVALID, path: shownParent ? `${shownParent}.${showKey(key)}` : showKey(key), message: removed };
       const guess = closest(key, known);
       return {
         code: ErrorCode.CONFIG_INVALID,

@@ -439,17 +439,6 @@ const deployment = doc(
       ),
       pipeline: pipeline.optional(),
       schedule: schedule('the pipeline').optional(),
-      retrainOnDrift: doc(
-        z
-          .object({
-            psi: setting(R.drift.psi, D.drift.psi, {
-              description: 'Population stability index of an input feature, measured by the endpoint, above which the pipeline runs again.',
-              fix: 'set a number such as 0.2 (0.1 moderate, 0.25 large shift)',
-            }),
-          })
-          .strict(),
-        { description: 'Run the pipeline when the endpoint sees input drift (needs pipeline).', default: 'none', fix: 'add retrainOnDrift: { psi: 0.2 }' },
-      ).optional(),
       batch: batch.optional(),
     })
     .strict(),

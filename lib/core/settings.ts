@@ -35,7 +35,6 @@ export const SETTING_DEFAULTS = {
   rollout: { strategy: 'canary' as RolloutStrategy, canaryPercent: 10, stepPercent: 25, bakeMinutes: 10 },
   alarms: { errorRatePercent: 5, latencyP95Ms: 1000 },
   alerts: { noTrafficMinutes: 60 },
-  drift: { psi: 0.2 },
 } as const;
 
 /** Accepted ranges of the numeric settings (the same on every cloud; a cloud's own tighter limit is checked where it applies). */
@@ -46,7 +45,6 @@ export const SETTING_RANGES = {
   rollout: { canaryPercent: int(1, 50), stepPercent: int(5, 50), bakeMinutes: int(0, 120) },
   alarms: { errorRatePercent: { above: 0, max: 100, integer: false } as NumberRange, latencyP95Ms: int(1, 600_000) },
   alerts: { noTrafficMinutes: int(5, 1440) },
-  drift: { psi: { above: 0, max: 10, integer: false } as NumberRange },
 } as const;
 
 /** True when `value` is a number within `range`. */

@@ -159,8 +159,6 @@ export interface ContinuousTrainingProps {
   readonly maxRuntimeMinutes: number;
   /** When the pipeline runs. @default - only by hand */
   readonly schedule?: Schedule;
-  /** Run the pipeline when the endpoint's input drift (PSI) passes this. @default - never */
-  readonly retrainOnDrift?: { readonly psi: number };
   /** Batch scoring with the endpoint's model version. @default - none */
   readonly batch?: BatchScoringProps;
   /** What must exist before the first run (input uploads). */

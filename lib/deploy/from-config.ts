@@ -85,7 +85,7 @@ export function createDeployment(stack: TerraformStack, platform: IMlPlatform, c
 }
 
 /**
- * `deployment.pipeline` (with `schedule`, `retrainOnDrift`, `batch`): the
+ * `deployment.pipeline` (with `schedule`, `batch`): the
  * pipeline file's cloud plan, its inputs (an input the config does not map to
  * an artifact-store key is uploaded from the pipeline file's folder), and the
  * cloud's construct.
@@ -139,7 +139,6 @@ function continuousTraining(
     size: ComputeSize.of(config.compute.training.size, config.compute.training.instanceType),
     maxRuntimeMinutes: d.training.maxRuntimeMinutes,
     schedule: d.schedule,
-    retrainOnDrift: d.retrainOnDrift,
     batch: d.batch ? { ...d.batch, output: d.batch.output ?? `${d.batch.input.replace(/\/+$/, '')}-predictions/` } : undefined,
     dependsOn: uploads.map((u) => u.resource),
   });

@@ -21,7 +21,13 @@ export const PlanSourceSchema = z.union([
 ]);
 
 /** The step kinds a cloud engine runs as container tasks (the runtime's CLOUD_CONTAINER_KINDS). */
-export const PLAN_STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'report'] as const;
+export const PLAN_STEP_KINDS = ['validate', 'split', 'drift', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'report'] as const;
+
+/** A guard of a step (the runtime's `PlanGuard`): the drift step whose `proceed` value file decides whether the step runs. */
+export const PlanGuardSchema = z.object({ step: z.string(), output: z.literal('proceed') }).strict();
+
+/** A plan guard. */
+export type PlanGuard = z.infer<typeof PlanGuardSchema>;
 
 const step = z
   .object({
@@ -33,6 +39,8 @@ const step = z
     outputs: z.record(z.string(), z.string().min(1)),
     readsRegistry: z.boolean(),
     writesRegistry: z.boolean(),
+    /** The drift steps whose `proceed` must be true for the step to run (empty: always runs); `stepArguments` passes each as `--when`. */
+    when: z.array(PlanGuardSchema),
   })
   .strict();
 
@@ -48,7 +56,7 @@ export const CloudPlanSchema = z
     gate: z.string().optional(),
     register: z.object({ step: z.string(), model: PlanSourceSchema }).strict().optional(),
     deploy: z
-      .object({ step: z.string(), after: z.array(z.string()) })
+      .object({ step: z.string(), after: z.array(z.string()), when: z.array(PlanGuardSchema) })
       .strict()
       .optional(),
     skipped: z.array(z.object({ name: z.string(), uses: z.string() }).strict()),
@@ -76,6 +84,11 @@ export interface StepBinding {
   readonly outputFiles?: Readonly<Record<string, string>>;
   /** The registry folder (`--root`), for steps that read or write it. */
   readonly registry?: string;
+  /**
+   * Guard (drift step name) → the path of its `proceed` value file in the container, or the value itself
+   * (`true`/`false`, e.g. a KFP input parameter placeholder): one for each entry of the step's `when`.
+   */
+  readonly when?: Readonly<Record<string, string>>;
 }
 
 /** A loaded plan with the runtime's argument builder for its steps. */

@@ -2,6 +2,11 @@ import { ComparableStep, Extractor } from './types';
 
 type Step = { Name: string; Type: string; DependsOn?: string[]; Arguments?: Record<string, any>; PropertyFiles?: { PropertyFileName: string }[] };
 
+/** The values after every `flag` in a container argument list. */
+function flags(args: readonly string[], name: string): string[] {
+  return args.flatMap((a, i) => (a === name && i + 1 < args.length ? [args[i + 1]!] : []));
+}
+
 /** The value after `flag` in a container argument list. */
 function flag(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -58,7 +63,14 @@ export const extractAws: Extractor = (definition) => {
     if (flag(args, '--name') !== s.Name) throw new Error(`step ${s.Name}: --name is ${flag(args, '--name')}`);
     const after = s.DependsOn ?? [];
     for (const r of referenced(s.Arguments)) if (!after.includes(r)) throw new Error(`step ${s.Name} reads step ${r} but does not depend on it`);
-    return { name: s.Name, uses: flag(args, '--uses')!, after: after.filter((a) => names.has(a)), params: JSON.parse(flag(args, '--params')!) };
+    // Each --when path is a file in a ProcessingInput's folder: the output of the step its S3Uri reads.
+    const when = flags(args, '--when').map((file) => {
+      const input = (s.Arguments!.ProcessingInputs as any[]).find((i) => file.startsWith(`${i.S3Input.LocalPath}/`));
+      const guard = input ? referenced(input.S3Input.S3Uri) : new Set<string>();
+      if (guard.size !== 1) throw new Error(`step ${s.Name}: --when ${file} is not a file of one step's output`);
+      return [...guard][0]!;
+    });
+    return { name: s.Name, uses: flag(args, '--uses')!, after: after.filter((a) => names.has(a)), params: JSON.parse(flag(args, '--params')!), when };
   });
   return { steps, gate };
 };

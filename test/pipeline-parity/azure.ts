@@ -54,7 +54,16 @@ export const extractAzure: Extractor = (definition) => {
       const m = typeof i.value === 'string' ? /^\$\{\{parent\.jobs\.([^.]+)\.outputs\.[^}]+\}\}$/.exec(i.value) : null;
       return m ? [m[1]!] : [];
     });
-    return { node, name, uses: flag('--uses'), params: JSON.parse(flag('--params')) as Record<string, unknown>, before, gates };
+    // Each --when is a file in an input folder bound to another node's output: that node.
+    const when = words.flatMap((w, i) => {
+      if (w !== '--when') return [];
+      const input = /^\$\{\{inputs\.([A-Za-z0-9_]+)\}\}\//.exec(words[i + 1] ?? '')?.[1];
+      const value = input ? n.inputs?.[input]?.value : undefined;
+      const from = typeof value === 'string' ? /^\$\{\{parent\.jobs\.([^.]+)\.outputs\.[^}]+\}\}$/.exec(value)?.[1] : undefined;
+      if (!from) throw new Error(`node ${node}: --when ${words[i + 1]} is not a file of another node's output`);
+      return [from];
+    });
+    return { node, name, uses: flag('--uses'), params: JSON.parse(flag('--params')) as Record<string, unknown>, before, gates, when };
   });
   const order = parsed.map((p) => p.node);
   const steps: ComparableStep[] = parsed.map((p) => ({
@@ -62,6 +71,7 @@ export const extractAzure: Extractor = (definition) => {
     uses: p.uses,
     after: order.filter((n) => p.before.includes(n)).map((n) => nameOfNode.get(n)!),
     params: p.params,
+    when: p.when.map((n) => nameOfNode.get(n)!),
   }));
   const gate = parsed.find((p) => p.gates)?.name;
   const result: ComparablePipeline = { steps, ...(gate !== undefined ? { gate } : {}) };

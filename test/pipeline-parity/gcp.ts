@@ -16,7 +16,7 @@ export const extractGcp: Extractor = (definition) => {
   const spec = definition as Json;
   const executors: Json = spec.deploymentSpec.executors;
   const components: Json = spec.components;
-  const found: { task: string; name: string; uses: string; params: Record<string, unknown>; deps: string[] }[] = [];
+  const found: { task: string; name: string; uses: string; params: Record<string, unknown>; deps: string[]; when: string[] }[] = [];
   let gateTask: string | undefined;
   const walk = (tasks: Json, parent?: Json): void => {
     for (const [task, t] of Object.entries<Json>(tasks)) {
@@ -26,7 +26,11 @@ export const extractGcp: Extractor = (definition) => {
         .map((a) => a.componentInputArtifact)
         .filter((c): c is string => typeof c === 'string')
         .map((c) => parent?.inputs?.artifacts?.[c]?.taskOutputArtifact?.producerTask);
-      const deps = [...(t.dependentTasks ?? []), ...channels];
+      // An input parameter: a task's output parameter, or (inside a sub-DAG) a channel of the sub-DAG task.
+      const producerOfParam = (p: Json | undefined): string | undefined =>
+        p?.taskOutputParameter?.producerTask ?? parent?.inputs?.parameters?.[p?.componentInputParameter]?.taskOutputParameter?.producerTask;
+      const paramProducers = Object.values<Json>(t.inputs?.parameters ?? {}).map(producerOfParam);
+      const deps = [...(t.dependentTasks ?? []), ...channels, ...paramProducers];
       if (component.dag) {
         const condition: string | undefined = t.triggerPolicy?.condition;
         if (condition) {
@@ -45,6 +49,14 @@ export const extractGcp: Extractor = (definition) => {
         uses: args[at + 1]!,
         params: JSON.parse(args[args.indexOf('--params') + 1]!),
         deps,
+        // Each --when is an input parameter's value: the output parameter of the task that produces it.
+        when: args.flatMap((a, i) => {
+          if (a !== '--when') return [];
+          const key = /^\{\{\$\.inputs\.parameters\['([^']+)'\]\}\}$/.exec(args[i + 1]!)?.[1];
+          const producer = key ? producerOfParam(t.inputs?.parameters?.[key]) : undefined;
+          if (!producer) throw new Error(`task ${task}: --when ${args[i + 1]} is not an input parameter from a task`);
+          return [producer];
+        }),
       });
     }
   };
@@ -55,6 +67,7 @@ export const extractGcp: Extractor = (definition) => {
     uses: f.uses,
     after: found.filter((g) => f.deps.includes(g.task)).map((g) => g.name),
     params: f.params,
+    when: f.when.map((w) => nameOf.get(w) ?? w),
   }));
   return { steps, gate: gateTask ? nameOf.get(gateTask) : found.find((f) => f.uses === 'gate')?.name };
 };

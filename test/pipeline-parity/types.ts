@@ -10,6 +10,8 @@ export interface ComparableStep {
   readonly uses: string;
   readonly after: readonly string[];
   readonly params: Record<string, unknown>;
+  /** The drift steps whose `proceed` must be true for the step to run (read from its `--when` arguments in a compiled definition). */
+  readonly when: readonly string[];
 }
 
 export interface ComparablePipeline {

@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { batchArguments, CloudPlan, planForCloud, PlanSource, PlanStep, StepBinding, stepArguments } from '../src/pipeline/plan';
 import { runPipeline } from '../src/pipeline/runner';
-import { parsePipeline, PipelineError, STEP_OUTPUTS, topologicalOrder } from '../src/pipeline/schema';
+import { parsePipeline, PipelineError, STEP_OUTPUTS, topologicalOrder, VALUE_OUTPUTS } from '../src/pipeline/schema';
 import { LocalRegistry } from '../src/registry/registry';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
@@ -73,7 +73,7 @@ describe.each(NAMES)('planForCloud on examples/%s', (name) => {
     expect(gate.outputs).toEqual({ decision: 'decision.json', passed: 'passed.txt' });
     expect(plan.register).toEqual({ step: 'register', model: plan.steps.find((s) => s.name === 'register')!.inputs.model });
     // serve (of the champion) is the deploy action, after the register step.
-    expect(plan.deploy).toEqual({ step: 'serve', after: ['register'] });
+    expect(plan.deploy).toEqual({ step: 'serve', after: ['register'], when: plan.steps.find((s) => s.name === 'register')!.when });
     // skip drops the step and every input that reads it: the report's response.
     const report = plan.steps.find((s) => s.uses === 'report')!;
     expect(p.steps.find((s) => s.name === 'report')!.inputs.response).toBe('${steps.score.outputs.response}');
@@ -263,23 +263,28 @@ steps:
 function runLikeAnEngine(plan: CloudPlan, base: string, run: string, registry: string): Record<string, { ok: boolean; args: string[]; json: Record<string, any> }> {
   const results: Record<string, { ok: boolean; args: string[]; json: Record<string, any> }> = {};
   const outputPath = (step: PlanStep, output: string): string => path.join(run, step.name, output, step.outputs[output]!);
+  // Value files (the gate's passed, a drift step's proceed) are bound to exact files, as KFP output parameters.
+  const isValue = (step: PlanStep, output: string): boolean => !!VALUE_OUTPUTS[step.uses]?.includes(output);
+  const valueFile = (step: string, output: string): string => path.join(run, step, 'parameters', output);
   const where = (src: PlanSource): string => {
     if (src.from === 'input') return path.resolve(base, plan.inputs[src.input]!);
     if (src.from === 'step') {
       const s = plan.steps.find((x) => x.name === src.step)!;
-      return s.uses === 'gate' && src.output === 'passed' ? path.join(run, s.name, 'parameters', 'passed') : outputPath(s, src.output);
+      return isValue(s, src.output) ? valueFile(s.name, src.output) : outputPath(s, src.output);
     }
     return src.uri;
   };
   for (const step of plan.steps) {
+    const values = Object.keys(step.outputs).filter((k) => isValue(step, k));
     const binding: StepBinding = {
       inputs: Object.fromEntries(Object.entries(step.inputs).map(([k, v]) => [k, Array.isArray(v) ? (v as PlanSource[]).map(where) : where(v as PlanSource)])),
       outputs: Object.fromEntries(
         Object.keys(step.outputs)
-          .filter((k) => !(step.uses === 'gate' && k === 'passed'))
+          .filter((k) => !isValue(step, k))
           .map((k) => [k, path.join(run, step.name, k)]),
       ),
-      ...(step.uses === 'gate' ? { outputFiles: { passed: path.join(run, step.name, 'parameters', 'passed') } } : {}),
+      ...(values.length ? { outputFiles: Object.fromEntries(values.map((k) => [k, valueFile(step.name, k)])) } : {}),
+      ...(step.when.length ? { when: Object.fromEntries(step.when.map((g) => [g.step, valueFile(g.step, g.output)])) } : {}),
       registry,
     };
     const args = stepArguments(plan, step, binding);
@@ -308,7 +313,7 @@ describe('a plan run as container tasks of the built CLI', () => {
     const pipeline = parsePipeline(CHAIN, file);
     const plan = planForCloud(pipeline, { target: TARGET, source: file });
     expect(plan.steps.map((s) => s.name)).toEqual(['split', 'train', 'evaluate', 'gate', 'register', 'score-batch']);
-    expect(plan.deploy).toEqual({ step: 'serve', after: ['register'] });
+    expect(plan.deploy).toEqual({ step: 'serve', after: ['register'], when: plan.steps.find((s) => s.name === 'register')!.when });
     const predict = plan.steps.find((s) => s.uses === 'predict')!;
     expect(predict).toMatchObject({
       inputs: { model: { from: 'registry', uri: 'models:/bike-demand@champion' }, data: { from: 'input', input: 'batch' } },
@@ -360,4 +365,88 @@ describe('a plan run as container tasks of the built CLI', () => {
     expect(again[0]).toBe('prediction');
     expect(again.slice(1)).toEqual(day1.slice(1).map((l) => l.split(',')[1]));
   });
+});
+
+/** CHAIN with a drift step between split and train: training (and everything after it) runs only on new data. */
+const GUARDED = CHAIN.replace(
+  `  - name: train
+    uses: train
+    inputs:`,
+  `  - name: drift
+    uses: drift
+    inputs: { data: "\${steps.split.outputs.train}", model: "models:/bike-demand@champion" }
+    params: { psi: "\${params.psi}" }
+  - name: train
+    uses: train
+    needs: [drift]
+    inputs:`,
+).replace('params: { seed: 0, r2: 0.8 }', 'params: { seed: 0, r2: 0.8, psi: null }');
+
+describe('a drift step guards the steps after it in the cloud plan', () => {
+  const pipeline = parsePipeline(GUARDED, 'guarded.yaml');
+  const plan = planForCloud(pipeline, { target: TARGET, params: { psi: 0.3 } });
+
+  test('every step that depends on the drift step (directly or through others) carries its proceed output as a guard; the others none', () => {
+    const guard = [{ step: 'drift', output: 'proceed' }];
+    expect(Object.fromEntries(plan.steps.map((s) => [s.name, s.when]))).toEqual({
+      split: [],
+      drift: [],
+      train: guard,
+      evaluate: guard,
+      gate: guard,
+      register: guard,
+      'score-batch': guard,
+    });
+    expect(plan.deploy).toEqual({ step: 'serve', after: ['register'], when: guard });
+    // psi comes from the pipeline parameter, overridable like any other.
+    expect(plan.steps.find((s) => s.name === 'drift')!.params).toEqual({ psi: 0.3 });
+    expect(plan.steps.find((s) => s.name === 'drift')!.outputs).toEqual({ report: 'drift.json', proceed: 'proceed.txt' });
+  });
+
+  test('stepArguments passes each guard as --when; a guard left unbound, or bound to a step it does not guard, is an error', () => {
+    const train = plan.steps.find((s) => s.name === 'train')!;
+    const binding: StepBinding = { inputs: { data: '/in/train.csv' }, outputs: { model: '/out/model' } };
+    const args = stepArguments(plan, train, { ...binding, when: { drift: '/in/drift/proceed.txt' } });
+    expect(args.slice(-2)).toEqual(['--when', '/in/drift/proceed.txt']);
+    expect(() => stepArguments(plan, train, binding)).toThrow(/step 'train' is guarded by 'drift' \(its proceed\); bind its value file in binding\.when/);
+    const split = plan.steps.find((s) => s.name === 'split')!;
+    expect(() => stepArguments(plan, split, { inputs: { data: '/d.csv' }, outputs: { train: '/t', test: '/u' }, when: { drift: '/p' } })).toThrow(
+      /step 'split' is not guarded by 'drift'/,
+    );
+    expect(stepArguments(plan, split, { inputs: { data: '/d.csv' }, outputs: { train: '/t', test: '/u' } })).not.toContain('--when');
+  });
+
+  t(
+    'run as container tasks: the first run trains and registers; a run on the same data trains nothing, its gate says passed=false and nothing is registered',
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cloud-drift-'));
+      fs.mkdirSync(path.join(dir, 'data', 'batch'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'data', 'history.csv'), regression(300, 1));
+      fs.writeFileSync(path.join(dir, 'data', 'batch', '2024-06-01.csv'), regression(4, 3, false));
+      const local = planForCloud(parsePipeline(GUARDED, path.join(dir, 'p.yaml')), { target: TARGET });
+      const registry = path.join(dir, 'registry-folder');
+      const first = runLikeAnEngine(local, dir, path.join(dir, 'runs', '1'), registry);
+      expect(first.drift!.json.metrics).toMatchObject({ proceed: 1 });
+      expect(fs.readFileSync(path.join(dir, 'runs', '1', 'drift', 'parameters', 'proceed'), 'utf8')).toBe('true');
+      expect(first.train!.json.skipped).toBeUndefined();
+      expect(first.register!.json.metrics).toEqual({ version: 1, promoted: 1 });
+
+      const run2 = path.join(dir, 'runs', '2');
+      const second = runLikeAnEngine(local, dir, run2, registry);
+      expect(Object.values(second).every((r) => r.ok)).toBe(true);
+      expect(fs.readFileSync(path.join(run2, 'drift', 'parameters', 'proceed'), 'utf8')).toBe('false');
+      expect(JSON.parse(fs.readFileSync(path.join(run2, 'drift', 'report', 'drift.json'), 'utf8'))).toMatchObject({ decision: 'skip', sameData: true });
+      for (const name of ['train', 'evaluate', 'gate', 'register', 'score-batch']) {
+        expect(second[name]!.args).toEqual(expect.arrayContaining(['--when', path.join(run2, 'drift', 'parameters', 'proceed')]));
+        expect(second[name]!.json).toMatchObject({ ok: true, skipped: { reason: expect.stringMatching(/is false/) } });
+      }
+      // The engines' gate conditions read these: nothing is registered in the cloud registry, nothing deployed.
+      expect(fs.readFileSync(path.join(run2, 'gate', 'parameters', 'passed'), 'utf8')).toBe('false');
+      expect(JSON.parse(fs.readFileSync(path.join(run2, 'gate', 'decision', 'decision.json'), 'utf8'))).toMatchObject({ passed: false, skipped: true });
+      expect(new LocalRegistry(path.join(registry, 'registry')).versions('bike-demand').map((v) => v.version)).toEqual([1]);
+      // Every output of a skipped step exists (engines upload or pass each one).
+      for (const [k, f] of Object.entries(local.steps.find((s) => s.name === 'train')!.outputs)) expect(fs.existsSync(path.join(run2, 'train', k, f))).toBe(true);
+    },
+    60_000,
+  );
 });

@@ -101,7 +101,7 @@ describe('mlops pipeline step (built CLI)', () => {
     expect(unknown.json!.error).toMatchObject({
       code: 'BAD_ARGUMENT',
       path: '--uses',
-      message: expect.stringContaining('unknown step kind "splitt"; the kinds are validate, split, train'),
+      message: expect.stringContaining('unknown step kind "splitt"; the kinds are validate, split, drift, train'),
     });
     expect(unknown.err).toContain('unknown step kind');
     const out = mlops(dir, '--uses', 'split', '--inputs', '{"data":"data.csv"}', '--outputs', '{"training":"t.csv"}');

@@ -14,6 +14,12 @@
  *   is copied into `<root>/registry` for steps that read it; the register step
  *   reads a copy (SageMaker refuses the same path as input and output) and
  *   uploads `<root>/registry` back.
+ * A step guarded by a drift step (`PlanStep.when`) reads that step's `proceed`
+ * folder as the input `mlops-when-<drift step>` and gets `--when` on it: when
+ * it says false the job exits at once without running the step, its outputs
+ * in the skipped state (the gate's decision says `passed: false`, so the
+ * Condition below registers and deploys nothing). The guarded jobs still
+ * start (a container each, seconds of billing); no Condition step skips them.
  * The gate is a Condition step on the gate's `decision.json` (a PropertyFile
  * read with `Std:JsonGet`); the register step, every step that depends on it,
  * the model package registration and post-promotion batch scoring are its
@@ -41,6 +47,8 @@ export const RUNTIME_ENTRYPOINT = ['node', '/opt/mlops/docker/entrypoint.js'] as
 export const ADDED_STEPS = { condition: 'mlops-gate-passed', registerModel: 'mlops-register-model', batch: 'mlops-batch-scoring' } as const;
 /** The gate's property file name. */
 export const DECISION_PROPERTY_FILE = 'Decision';
+/** The processing input name prefix of a guard (`mlops-when-<drift step>`): the drift step's `proceed` output folder. */
+const GUARD_CHANNEL = 'mlops-when-';
 /** The processing input / output name of the registry folder. */
 const REGISTRY_CHANNEL = 'mlops-registry';
 /** The customer metadata key that marks a model package registered by this pipeline (read by the deploy state machine). */
@@ -188,7 +196,19 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
   } else if (step.readsRegistry) {
     inputs.push(s3Input(REGISTRY_CHANNEL, registry, `${REGISTRY_ROOT}/registry`));
   }
-  const args = input.loaded.stepArguments(step, { inputs: bound, outputs: outDirs, registry: step.readsRegistry || step.writesRegistry ? REGISTRY_ROOT : undefined });
+  // Guards: each drift step's `proceed` folder is an input; the step runs only when its value file says true (`--when`).
+  const when: Record<string, string> = {};
+  for (const g of step.when) {
+    const channel = `${GUARD_CHANNEL}${g.step}`;
+    inputs.push(s3Input(channel, get(stepOutputUri(g.step, g.output)), `${PROCESSING_ROOT}/input/${channel}`));
+    when[g.step] = `${PROCESSING_ROOT}/input/${channel}/${byName.get(g.step)!.outputs[g.output]}`;
+  }
+  const args = input.loaded.stepArguments(step, {
+    inputs: bound,
+    outputs: outDirs,
+    registry: step.readsRegistry || step.writesRegistry ? REGISTRY_ROOT : undefined,
+    ...(step.when.length ? { when } : {}),
+  });
   const common = jobCommon(input);
   const out: Record<string, Json> = {
     Name: step.name,
@@ -200,7 +220,9 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
       ProcessingOutputConfig: { KmsKeyId: input.kmsKeyArn, Outputs: outputs },
     },
   };
-  if (step.after.length) out.DependsOn = [...step.after];
+  // After its predecessors and its guards (whose proceed it reads), in plan order.
+  const dependsOn = plan.steps.map((s) => s.name).filter((n) => step.after.includes(n) || step.when.some((g) => g.step === n));
+  if (dependsOn.length) out.DependsOn = dependsOn;
   const propertyFiles: Json[] = [];
   if (step.name === plan.gate) {
     const file = step.outputs.decision ?? 'decision.json';

@@ -125,15 +125,6 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       );
     }
     issues.throwIfAny(`Invalid ${C} props:`);
-    if (props.retrainOnDrift) {
-      throw new MlopsValidationError('Not supported on aws yet:', [
-        {
-          code: ErrorCode.CONFIG_INVALID,
-          path: 'deployment.retrainOnDrift',
-          message: `retraining on drift (psi ${props.retrainOnDrift.psi}) is not implemented for SageMaker Pipelines yet. Fix: remove deployment.retrainOnDrift, and use deployment.schedule to retrain regularly.`,
-        },
-      ]);
-    }
     const aws = platform!;
     const region = aws.workspace.region;
     const account = aws.identity.accountId;

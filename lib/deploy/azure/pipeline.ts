@@ -35,9 +35,16 @@ export const AZURE_REGISTRY_PORT = 'mlops_registry';
 export const AZURE_PIPELINE_SPEC_OUTPUT = 'pipeline_spec';
 /** Inputs that only order a node after another one (`needs` without data): `mlops_after_<node>`. */
 export const AFTER_PREFIX = 'mlops_after_';
-/** What the gate's node runs after `mlops pipeline step --uses gate`: fails the node unless decision.json says passed. */
+/** Inputs that carry a guard (a drift step's `proceed` folder, read by `--when`): `mlops_when_<node>`. */
+export const GUARD_PREFIX = 'mlops_when_';
+/**
+ * What the gate's node runs after `mlops pipeline step --uses gate`: fails the node unless decision.json says
+ * passed, or says the gate was not run because a drift step found no new data (`skipped`: the steps after it
+ * are guarded by the same drift step and skip themselves, so the run succeeds having registered nothing).
+ */
 export const AZURE_GATE_CHECK =
   'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));' +
+  'if(d.passed!==true&&d.skipped===true){console.error("mlops: not run: "+d.reason+"; this run registers nothing and changes no endpoint");process.exit(0)}' +
   'if(d.passed!==true){console.error("mlops: the gate rejected the challenger; this run registers nothing and changes no endpoint");process.exit(3)}';
 /** The `$schema` of a command component spec (what azure-ai-ml writes). */
 export const COMMAND_COMPONENT_SCHEMA = 'https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json';
@@ -142,8 +149,11 @@ export function cronTrigger(schedule: Schedule, path: string, issues: IssueColle
  * Gate: Azure ML has no conditional node for command steps, so the gate's node
  * fails the run when `decision.json` does not say `passed`: the register step
  * and everything after it never start (the run is Failed, which the pipeline
- * failure alert reports). Not supported yet: the deploy action (a plan with a
- * `serve` step) and `retrainOnDrift` are refused at synth with a config error.
+ * failure alert reports), except when the gate was not run because a drift
+ * step found no new data (its decision says `skipped`): the steps after it
+ * are guarded by the same drift step and skip themselves (`--when`). Not
+ * supported yet: the deploy action (a plan with a `serve` step) is refused at
+ * synth with a config error.
  */
 export class AzureContinuousTraining extends Construct implements IContinuousTraining {
   /** The cloud: azure. */
@@ -181,13 +191,6 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
         'deployment.pipeline.skip',
         `the pipeline's step '${plan.deploy.step}' (serve) deploys the champion, which Azure ML pipeline jobs cannot do yet in cdktf-mlops (no pipeline step rolls out the online endpoint; cdktf deploy's release step does). ` +
           `Fix: add '${plan.deploy.step}' to deployment.pipeline.skip; the pipeline then trains, gates and registers in the registry folder, and the endpoint keeps serving what cdktf deploy rolls out.`,
-      );
-    }
-    if (props.retrainOnDrift) {
-      issues.add(
-        ErrorCode.CONFIG_INVALID,
-        'deployment.retrainOnDrift',
-        `retraining on drift is not supported on Azure yet (the pipeline runs on deployment.schedule and by hand). Fix: remove retrainOnDrift, and use a schedule.`,
       );
     }
 
@@ -241,7 +244,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       const bindingInputs: Record<string, string | string[]> = {};
       const bindingOutputs: Record<string, string> = {};
       const port = (name: string, what: string): string => {
-        if (!PORT_NAME.test(name) || name === AZURE_REGISTRY_PORT || name.startsWith(AFTER_PREFIX)) {
+        if (!PORT_NAME.test(name) || name === AZURE_REGISTRY_PORT || name.startsWith(AFTER_PREFIX) || name.startsWith(GUARD_PREFIX)) {
           issues.add(
             ErrorCode.CONFIG_INVALID,
             'deployment.pipeline.file',
@@ -290,6 +293,15 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
           .flatMap((v) => (Array.isArray(v) ? v : [v]) as PlanSource[])
           .flatMap((src) => (src.from === 'step' ? [src.step] : [])),
       );
+      // Guards: each drift step's `proceed` folder is an input; the node runs the step only when it says true (`--when`).
+      const when: Record<string, string> = {};
+      for (const g of step.when) {
+        const input = `${GUARD_PREFIX}${nodes.get(g.step)}`;
+        compInputs[input] = { type: 'uri_folder' };
+        nodeInputs[input] = { job_input_type: 'literal', value: `\${{parent.jobs.${nodes.get(g.step)}.outputs.${g.output}}}` };
+        when[g.step] = `\${{inputs.${input}}}/${stepsByName.get(g.step)!.outputs[g.output]}`;
+        bound.add(g.step);
+      }
       for (const before of step.after) {
         if (bound.has(before)) continue;
         const first = Object.keys(stepsByName.get(before)!.outputs)[0];
@@ -308,7 +320,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
         nodeInputs[AZURE_REGISTRY_PORT] = { job_input_type: 'uri_folder', uri: registryUri, mode: 'ReadOnlyMount' };
         registry = `\${{inputs.${AZURE_REGISTRY_PORT}}}`;
       }
-      const args = loaded.stepArguments(step, { inputs: bindingInputs, outputs: bindingOutputs, registry });
+      const args = loaded.stepArguments(step, { inputs: bindingInputs, outputs: bindingOutputs, registry, ...(step.when.length ? { when } : {}) });
       const paramsJson = JSON.stringify(step.params);
       if (paramsJson.includes('${{')) {
         issues.add(

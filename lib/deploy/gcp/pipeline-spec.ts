@@ -19,7 +19,15 @@
  *   upload, the endpoint deploy and the batch scoring run in the sub-DAG
  *   `condition-gate-passed`, whose `triggerPolicy.condition` is
  *   `passed == 'true'`, after a guard task that stops the younger of two
- *   overlapping runs.
+ *   overlapping runs;
+ * - a step guarded by a drift step (`PlanStep.when`) takes that step's
+ *   `proceed` output parameter (a value file, like the gate's `passed`) as the
+ *   input parameter `when-<drift task>` and passes its value to `--when`: when
+ *   it is false the task exits at once without running the step, its outputs
+ *   in the skipped state (the gate's `passed` is false, so the condition
+ *   registers and deploys nothing). The guarded tasks still start; no
+ *   `triggerPolicy` skips them (a skipped gate would leave the condition's
+ *   `passed` unset).
  */
 import { createHash } from 'crypto';
 import { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
@@ -34,6 +42,8 @@ export const KFP_SDK_VERSION = 'cdktf-mlops-1';
 export const CONDITION_TASK = 'condition-gate-passed';
 /** The gate task's output parameter read by the condition. */
 export const GATE_PASSED = 'passed';
+/** The input parameter name prefix of a guard (`when-<drift task>`): the drift step's `proceed` value, which `--when` reads. */
+export const GUARD_PARAM = 'when-';
 /** Names of the tasks this compiler adds besides the plan's steps. */
 export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score' } as const;
 
@@ -319,20 +329,39 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
       bound[name] = Array.isArray(source) ? paths : paths[0]!;
     }
     const isGate = step.name === plan.gate;
-    // The gate's `passed` is a value file, the JSON literal true or false: the KFP output parameter the condition reads.
-    const isParameter = (k: string): boolean => isGate && k === GATE_PASSED;
+    // Value files (the JSON literal true or false) are KFP output parameters: the gate's `passed`, read by the
+    // condition, and a drift step's `proceed`, read by the steps it guards.
+    const isParameter = (k: string): boolean => (isGate && k === GATE_PASSED) || plan.steps.some((x) => x.when.some((g) => g.step === step.name && g.output === k));
+    const parameterOutputs = Object.keys(step.outputs).filter(isParameter);
     const artifactOutputs = Object.entries(step.outputs).filter(([k]) => !isParameter(k));
+    // Guards: each drift step's `proceed` as an input parameter, whose value `--when` reads.
+    const guardParams: Record<string, Json> = {};
+    const when: Record<string, string> = {};
+    for (const g of step.when) {
+      const key = `${GUARD_PARAM}${taskOf(g.step)}`;
+      guardParams[key] = dag.parameterFrom(taskOf(g.step), g.output);
+      producers.push(taskOf(g.step));
+      when[g.step] = inParam(key);
+    }
     const args = loaded.stepArguments(step, {
       inputs: bound,
       outputs: Object.fromEntries(artifactOutputs.map(([k]) => [k, outPath(k)])),
-      ...(isGate ? { outputFiles: { [GATE_PASSED]: outParamFile(GATE_PASSED) } } : {}),
+      ...(parameterOutputs.length ? { outputFiles: Object.fromEntries(parameterOutputs.map((k) => [k, outParamFile(k)])) } : {}),
       ...(step.readsRegistry || step.writesRegistry ? { registry } : {}),
+      ...(step.when.length ? { when } : {}),
     });
     const outputArtifacts = Object.fromEntries(artifactOutputs.map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))]));
+    const inputDefinitions = {
+      ...(Object.keys(artifactDefs).length ? { artifacts: artifactDefs } : {}),
+      ...(step.when.length ? { parameters: Object.fromEntries(Object.keys(guardParams).map((k) => [k, { parameterType: 'STRING' }])) } : {}),
+    };
     components[`comp-${task}`] = {
       executorLabel: `exec-${task}`,
-      ...(Object.keys(artifactDefs).length ? { inputDefinitions: { artifacts: artifactDefs } } : {}),
-      outputDefinitions: { artifacts: outputArtifacts, ...(isGate ? { parameters: { [GATE_PASSED]: { parameterType: 'STRING' } } } : {}) },
+      ...(Object.keys(inputDefinitions).length ? { inputDefinitions } : {}),
+      outputDefinitions: {
+        artifacts: outputArtifacts,
+        ...(parameterOutputs.length ? { parameters: Object.fromEntries(parameterOutputs.map((k) => [k, { parameterType: 'STRING' }])) } : {}),
+      },
     };
     executors[`exec-${task}`] = {
       container: container(args),
@@ -345,7 +374,9 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
       ...(local.length ? { dependentTasks: local } : {}),
       // No step caching: a scheduled run must see new data behind the same URI, and gate/register change the registry.
       cachingOptions: {},
-      ...(Object.keys(taskArtifacts).length ? { inputs: { artifacts: taskArtifacts } } : {}),
+      ...(Object.keys(taskArtifacts).length || step.when.length
+        ? { inputs: { ...(Object.keys(taskArtifacts).length ? { artifacts: taskArtifacts } : {}), ...(step.when.length ? { parameters: guardParams } : {}) } }
+        : {}),
     };
   }
 
@@ -428,13 +459,15 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
     const passed = sub.parentDag!.parameterFrom(gateTask, GATE_PASSED);
     const channel = `pipelinechannel--${gateTask}-${GATE_PASSED}`;
     const artifactChannels = Object.entries(sub.channels).filter(([, c]) => c.kind === 'artifact');
-    const external = new Set<string>([gateTask, ...artifactChannels.map(([, c]) => c.producer)]);
+    // Parameters its tasks read from root tasks: the guards' `proceed`.
+    const parameterChannels = Object.entries(sub.channels).filter(([, c]) => c.kind === 'parameter');
+    const external = new Set<string>([gateTask, ...artifactChannels.map(([, c]) => c.producer), ...parameterChannels.map(([, c]) => c.producer)]);
     for (const s of cond) for (const a of stepOf.get(s)!.after) if (!cond.has(a)) external.add(taskOf(a));
     components[`comp-${CONDITION_TASK}`] = {
       dag: { tasks: sub.tasks },
       inputDefinitions: {
         ...(artifactChannels.length ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, ARTIFACT(c.schema!)])) } : {}),
-        parameters: { [channel]: { parameterType: 'STRING' } },
+        parameters: { [channel]: { parameterType: 'STRING' }, ...Object.fromEntries(parameterChannels.map(([name]) => [name, { parameterType: 'STRING' }])) },
       },
     };
     root.tasks[CONDITION_TASK] = {
@@ -445,7 +478,10 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
         ...(artifactChannels.length
           ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, { taskOutputArtifact: { producerTask: c.producer, outputArtifactKey: c.key } }])) }
           : {}),
-        parameters: { [channel]: passed },
+        parameters: {
+          [channel]: passed,
+          ...Object.fromEntries(parameterChannels.map(([name, c]) => [name, { taskOutputParameter: { producerTask: c.producer, outputParameterKey: c.key } }])),
+        },
       },
       triggerPolicy: { condition: `inputs.parameter_values['${channel}'] == 'true'` },
     };

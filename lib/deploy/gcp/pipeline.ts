@@ -112,12 +112,6 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       Annotations.of(this).addWarning(
         `${where}: the pipeline's deploy step '${plan.deploy.step}' moves all traffic to the new version once its deployment is ready; the endpoint's ${endpoint.rollout.strategy} rollout (bake, alarms, rollback) is the release step's, not the pipeline's. See docs/pipelines/gcp.md.`,
       );
-    if (props.retrainOnDrift)
-      issues.add(
-        ErrorCode.CONFIG_INVALID,
-        'deployment.retrainOnDrift',
-        `retraining on drift (psi ${props.retrainOnDrift.psi}) is not yet supported on GCP (Vertex AI Pipelines). Fix: remove deployment.retrainOnDrift and rely on deployment.schedule, or start a run by hand when the drift alert fires (docs/pipelines/gcp.md).`,
-      );
     for (const [k, s] of [
       ['schedule', props.schedule],
       ['batch.schedule', props.batch?.schedule],

@@ -24,6 +24,9 @@ Step options:
   --name <step>       step name used in messages (default: the kind)
   --model <name>      registry model name for gate and register (default $MLOPS_MODEL_NAME)
   --root <dir>        registry root for models:/ inputs, gate, register (default $MLOPS_HOME, else ./.mlops)
+  --when <guard>      run only when the guard is true: a value file holding true or false (a drift
+                      step's proceed output) or the literal true/false (repeatable: all must be true);
+                      otherwise exit 0 without running, the outputs in the skipped state (FORMAT.md)
 `;
 
 /** Help text of `mlops pipeline`. */
@@ -76,6 +79,7 @@ export async function pipelineCommand(argv: string[], io: Io): Promise<number> {
   else {
     const lines: string[] = [];
     if (r.answer) lines.push(r.answer);
+    for (const d of r.drift) lines.push(`Drift (${d.step}): ${d.proceed ? 'proceed' : 'skip'} — ${d.reason}${d.skipped.length ? `; not run: ${d.skipped.join(', ')}` : ''}`);
     if (r.decision) lines.push(gateLine(r));
     if (r.registration) lines.push(registryLine(r));
     if (r.report) lines.push(`Report: ${r.report}/report.html`);
@@ -133,6 +137,7 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
       name: { type: 'string' },
       model: { type: 'string' },
       root: { type: 'string' },
+      when: { type: 'string', multiple: true },
     }));
   } catch (e) {
     return fail('BAD_ARGUMENT', '(command line)', `${(e as Error).message}; run \`mlops pipeline --help\`.`, EXIT.USAGE);
@@ -160,6 +165,7 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
     model: optional(values, 'model'),
     root: optional(values, 'root'),
     work: optional(values, 'work'),
+    when: Array.isArray(values.when) ? (values.when as string[]) : typeof values.when === 'string' ? [values.when] : [],
     log: (l) => io.err(l),
   });
   if (!r.ok) return fail(r.error.code, r.error.path, r.error.message, r.error.code === 'BAD_ARGUMENT' ? EXIT.USAGE : EXIT.FAILED);

@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { LoadedModelDir, MODEL_FILES } from '../artifacts/modeldir';
 import { Column, Frame } from '../data/frame';
 
 /** Profile of one raw input column: its buckets and their training frequencies. */
@@ -27,6 +30,32 @@ export interface DataProfile {
   /** Training rows profiled. */
   readonly rows: number;
   readonly columns: readonly ColumnProfile[];
+}
+
+/** Smallest share used in PSI, so empty buckets do not give infinities. */
+export const PSI_EPSILON = 1e-4;
+
+/** One bucket's term of the population stability index: (a − e) · ln(a / e), both shares floored at {@link PSI_EPSILON}. */
+export function psiTerm(expected: number, actual: number): number {
+  const e = Math.max(expected, PSI_EPSILON);
+  const a = Math.max(actual, PSI_EPSILON);
+  return (a - e) * Math.log(a / e);
+}
+
+/**
+ * Population stability index of counts against expected shares: Σ (a − e) · ln(a / e).
+ * The one home of PSI: the scoring server's drift monitor and the pipeline's
+ * `drift` step both use it.
+ */
+export function psi(expected: readonly number[], counts: ArrayLike<number>, total: number): number {
+  let s = 0;
+  for (let i = 0; i < expected.length; i++) s += psiTerm(expected[i]!, total ? counts[i]! / total : 0);
+  return s;
+}
+
+/** Whether a column profile can be compared by PSI (datetime columns are not profiled; a profile whose shares do not match its buckets is skipped). */
+export function psiComparable(p: ColumnProfile): boolean {
+  return p.type !== 'datetime' && p.freq.length === bucketCount(p);
 }
 
 /** Options for {@link profileFrame}. */
@@ -112,4 +141,16 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
     counts[p.categories!.length + 1] = n - all;
   } else for (let r = 0; r < n; r++) counts[bucketOf(p, col.values[r] as number)]!++;
   return { ...p, freq: Array.from(counts, (c) => (n ? c / n : 0)) };
+}
+
+/** The training profile (profile.json) of a model directory read by `readModelDir`, or null when it has none (or not in this format). */
+export function readModelProfile(dir: string, d: LoadedModelDir): DataProfile | null {
+  if (!d.manifest.files[MODEL_FILES.profile]) return null;
+  try {
+    // Verified by readModelDir (listed in the manifest with its sha256).
+    const p = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILES.profile), 'utf8')) as DataProfile;
+    return p && p.format === PROFILE_FORMAT && Array.isArray(p.columns) ? p : null;
+  } catch {
+    return null;
+  }
 }

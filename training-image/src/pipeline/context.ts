@@ -28,6 +28,12 @@ export interface StepContext {
   readonly runId: string;
   /** For each input that is an output of an earlier step: the run that produced it (this run, or the earlier run a cached step's outputs come from). */
   readonly inputRuns?: Readonly<Record<string, string>>;
+  /**
+   * Inputs left out because the registry URI they name does not resolve yet
+   * (no such model, or no version with that alias): input name → why. Only
+   * for inputs a step kind accepts missing (the `drift` step's champion).
+   */
+  readonly missingInputs?: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
   /** Registers a clean-up run at the end of the pipeline run (e.g. stopping a server). */
   readonly onRunEnd: (fn: () => Promise<void>) => void;

@@ -8,3 +8,6 @@ export { splitCsv, CsvSplitError } from './split';
 export type { CsvSplitOptions, CsvSplitResult } from './split';
 export { runStep } from './single';
 export type { RunStepOptions, StepRunResult, StepRunError } from './single';
+export type { DriftOutcome } from './runner';
+export { driftDecision, profilePsi } from './drift';
+export type { DriftDecision, FeaturePsi } from './drift';

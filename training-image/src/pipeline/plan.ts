@@ -25,12 +25,13 @@
  * This module is pure (no files, no cloud): the construct library loads it
  * (`@cdktf-mlops/runtime/dist/src/pipeline/plan`) to compile the plan at synth.
  */
-import { dependencies, Pipeline, PipelineError, PipelineIssue, references, STEP_OUTPUTS, StepKind, topologicalOrder } from './schema';
+import { dependencies, Pipeline, PipelineError, PipelineIssue, references, Step, STEP_OUTPUTS, StepKind, topologicalOrder } from './schema';
 
 /** Step kinds that run as a container task of the runtime image in a managed engine. */
 export const CLOUD_CONTAINER_KINDS = [
   'validate',
   'split',
+  'drift',
   'train',
   'forecast',
   'evaluate',
@@ -56,6 +57,17 @@ export type PlanSource =
   /** a registry URI (`models:/<model>@champion`), read from the registry folder */
   | { readonly from: 'registry'; readonly uri: string };
 
+/** The step kind whose `proceed` output guards the steps that depend on it. */
+export const GUARD_KIND = 'drift' satisfies StepKind;
+
+/** A guard: the value file (`true`/`false`) of an earlier step that decides whether a step runs. */
+export interface PlanGuard {
+  /** The drift step. */
+  readonly step: string;
+  /** Its value-file output (`proceed`). */
+  readonly output: string;
+}
+
 /** One container step of the plan. */
 export interface PlanStep {
   /** The step's name in the pipeline file. */
@@ -74,6 +86,14 @@ export interface PlanStep {
   readonly readsRegistry: boolean;
   /** Writes the registry folder (`register`). */
   readonly writesRegistry: boolean;
+  /**
+   * The guards of the step: the `proceed` value file of every drift step it
+   * depends on (directly, or through other steps). The step runs only when
+   * all say `true`; otherwise `mlops pipeline step --when` exits 0 without
+   * running it and leaves its outputs in the skipped state (a gate's
+   * `passed` is `false`). Empty for unguarded steps.
+   */
+  readonly when: readonly PlanGuard[];
 }
 
 /** What a managed engine runs for a pipeline file. */
@@ -94,8 +114,8 @@ export interface CloudPlan {
   readonly gate?: string;
   /** The register step, whose model is registered in the cloud's registry when the gate passed. */
   readonly register?: { readonly step: string; readonly model: PlanSource };
-  /** The `serve` step that asks for the champion to be deployed (the deploy action), if any. */
-  readonly deploy?: { readonly step: string; readonly after: readonly string[] };
+  /** The `serve` step that asks for the champion to be deployed (the deploy action), if any, and its guards. */
+  readonly deploy?: { readonly step: string; readonly after: readonly string[]; readonly when: readonly PlanGuard[] };
   /** Steps left out on request (`skip`), with what they were. */
   readonly skipped: readonly { readonly name: string; readonly uses: StepKind }[];
 }
@@ -173,8 +193,25 @@ export function planForCloud(pipeline: Pipeline, options: PlanOptions): CloudPla
   let deploy: CloudPlan['deploy'];
   const skipped: { name: string; uses: StepKind }[] = [];
   const usedInputs = new Set<string>();
+  /** Step → its guards (kept drift steps it depends on, transitively). */
+  const guards = new Map<string, PlanGuard[]>();
+  const guardsOf = (step: Step): PlanGuard[] => {
+    const out: PlanGuard[] = [];
+    const add = (g: PlanGuard): void => {
+      if (!out.some((x) => x.step === g.step)) out.push(g);
+    };
+    for (const d of dependencies(step)) {
+      if (!kept.has(d)) continue;
+      const dep = ordered.find((s) => s.name === d)!;
+      if (dep.uses === GUARD_KIND) add({ step: d, output: 'proceed' });
+      for (const g of guards.get(d) ?? []) add(g);
+    }
+    const order = ordered.map((s) => s.name);
+    return out.sort((a, b) => order.indexOf(a.step) - order.indexOf(b.step));
+  };
 
   ordered.forEach((step) => {
+    guards.set(step.name, guardsOf(step));
     const at = `steps[${pipeline.steps.indexOf(step)}]`;
     if (skip.has(step.name)) {
       skipped.push({ name: step.name, uses: step.uses });
@@ -198,7 +235,7 @@ export function planForCloud(pipeline: Pipeline, options: PlanOptions): CloudPla
           path: `${at}.inputs.model`,
           message: `step '${step.name}' (serve) deploys ${JSON.stringify(model)}; on ${options.target} a serve step deploys the champion: use "models:/${pipeline.model ?? pipeline.name}@champion", or skip the step.`,
         });
-      deploy = { step: step.name, after: dependencies(step).filter((d) => kept.has(d)) };
+      deploy = { step: step.name, after: dependencies(step).filter((d) => kept.has(d)), when: guards.get(step.name)! };
       return;
     }
     if (!isContainerKind(step.uses)) {
@@ -256,6 +293,7 @@ export function planForCloud(pipeline: Pipeline, options: PlanOptions): CloudPla
       outputs,
       readsRegistry,
       writesRegistry: step.uses === 'register',
+      when: guards.get(step.name)!,
     });
     if (step.uses === 'gate') {
       if (gate)
@@ -313,12 +351,18 @@ export interface StepBinding {
   readonly outputFiles?: Readonly<Record<string, string>>;
   /** The registry folder (`--root`), for steps that read or write it. */
   readonly registry?: string;
+  /**
+   * Guard name (the drift step) → the path of its `proceed` value file as the container sees it, or
+   * the value itself (`true`/`false`, e.g. a KFP input parameter placeholder): one per entry of the
+   * step's `when`, passed as `--when`.
+   */
+  readonly when?: Readonly<Record<string, string>>;
 }
 
 /**
  * The container arguments of a plan step: `pipeline step --uses <kind> --name
  * <step> --model <model> --inputs <json> --params <json> --outputs <json>
- * [--root <registry>]`, the image's entrypoint handing them to `mlops`. Each
+ * [--root <registry>] [--when <guard> …]`, the image's entrypoint handing them to `mlops`. Each
  * output is written as its file or folder name inside its output folder, or
  * to the exact file the binding names in `outputFiles`. A `models:/` input is
  * passed as is and read under `--root`.
@@ -366,6 +410,14 @@ export function stepArguments(plan: CloudPlan, step: PlanStep, binding: StepBind
     if (!binding.registry) throw new Error(`stepArguments: step '${step.name}' (${step.uses}) needs the registry folder.`);
     args.push('--root', binding.registry);
   }
+  for (const g of step.when) {
+    const guard = binding.when?.[g.step];
+    if (guard === undefined) throw new Error(`stepArguments: step '${step.name}' is guarded by '${g.step}' (its ${g.output}); bind its value file in binding.when.`);
+    args.push('--when', guard);
+  }
+  for (const k of Object.keys(binding.when ?? {}))
+    if (!step.when.some((g) => g.step === k))
+      throw new Error(`stepArguments: step '${step.name}' is not guarded by '${k}' (binding.when); its guards are ${step.when.map((g) => g.step).join(', ') || 'none'}.`);
   return args;
 }
 

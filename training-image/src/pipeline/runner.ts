@@ -7,7 +7,8 @@ import { currentOwner } from '../core/proc';
 import { hashPath, writeFileAtomic } from '../registry/fsutil';
 import { LocalRegistry } from '../registry/registry';
 import { gitInfo, newRunId, RunRecord, StepRecord, TrackingStore } from '../tracking/store';
-import { parsePipeline, Pipeline, PipelineError, Step, STEP_OUTPUTS, topologicalOrder, UNCACHED_KINDS } from './schema';
+import { dependencies, parsePipeline, Pipeline, PipelineError, Step, STEP_OUTPUTS, topologicalOrder, UNCACHED_KINDS } from './schema';
+import { missingRegistryInput } from './drift';
 import { modelContentHash, referenceChampion, STEP_FUNCTIONS, StepError } from './steps';
 import { cacheKeep, collectWork, pinCacheEntry, workParent } from './workgc';
 
@@ -45,8 +46,19 @@ export interface RunResult {
   readonly decisionFrom: string | null;
   /** The registry aliases of the pipeline's model once the run ended (null when the model is not registered). */
   readonly aliases: { readonly champion: number | null; readonly challenger: number | null } | null;
+  /** What each `drift` step that ran (or was reused) decided, and the steps it kept from running. */
+  readonly drift: readonly DriftOutcome[];
   /** The tracking root used. */
   readonly root: string;
+}
+
+/** A drift step's decision in a run. */
+export interface DriftOutcome {
+  readonly step: string;
+  readonly proceed: boolean;
+  readonly reason: string;
+  /** The steps not run because of it (directly or through another skipped step). */
+  readonly skipped: readonly string[];
 }
 
 /** The root a run uses: option, then $MLOPS_HOME, then `.mlops` in the current directory. */
@@ -186,18 +198,43 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const closers: (() => Promise<void>)[] = [];
   let answer: string | null = null;
   let reportDir: string | null = null;
+  /** Drift step → its decision; step kept from running → the drift step that said skip. */
+  const driftOutcomes = new Map<string, { proceed: boolean; reason: string; skipped: string[] }>();
+  const guardedBy = new Map<string, string>();
   try {
     for (let i = 0; i < order.length; i++) {
       const s = order[i]!;
       const rec = run.steps[i]!;
       const label = `[${i + 1}/${order.length}] ${s.name} (${s.uses})`;
       const ts = Date.now();
+      // A step that depends on a drift step that said skip (or on a step kept from running by one) does not run.
+      const guard = dependencies(s)
+        .map((d) => (driftOutcomes.get(d)?.proceed === false ? d : guardedBy.get(d)))
+        .find((d): d is string => d !== undefined);
+      if (guard !== undefined) {
+        const g = driftOutcomes.get(guard)!;
+        guardedBy.set(s.name, guard);
+        g.skipped.push(s.name);
+        rec.status = 'skipped';
+        rec.guard = { step: guard, reason: g.reason };
+        rec.summary = `not run: drift step '${guard}' said skip`;
+        store.save(run);
+        log(`${label} not run: drift step '${guard}' said skip (${g.reason})`);
+        continue;
+      }
       try {
         const stepParams = subst(s.params, ctx) as Record<string, unknown>;
         const stepInputs: Record<string, string | string[]> = {};
+        const missingInputs: Record<string, string> = {};
         for (const [k, v] of Object.entries(s.inputs)) {
           const r = subst(v, ctx);
-          stepInputs[k] = Array.isArray(r) ? r.map((x) => resolveInput(String(x), base, registry, s, k)) : resolveInput(String(r), base, registry, s, k);
+          try {
+            stepInputs[k] = Array.isArray(r) ? r.map((x) => resolveInput(String(x), base, registry, s, k)) : resolveInput(String(r), base, registry, s, k);
+          } catch (e) {
+            const why = missingRegistryInput(s.uses, k, (e as { cause?: unknown }).cause);
+            if (why === null) throw e;
+            missingInputs[k] = why;
+          }
         }
         rec.params = stepParams;
         rec.inputs = stepInputs;
@@ -254,6 +291,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
             registry,
             runId: run.id,
             inputRuns,
+            missingInputs,
             log,
             onRunEnd: (fn) => closers.push(fn),
             runInfo: () => JSON.parse(JSON.stringify(run)) as Record<string, unknown>,
@@ -281,6 +319,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
           log(`${label} done in ${fmtMs(rec.ms)}${rec.summary ? `: ${rec.summary}` : ''}`);
         }
         if (s.uses === 'report' && rec.outputs.report) reportDir = rec.outputs.report.path;
+        if (s.uses === 'drift') driftOutcomes.set(s.name, readDrift(s, outputs));
         for (const [k, v] of Object.entries(rec.metrics)) run.metrics[`${s.name}.${k}`] = v;
         for (const [k, v] of Object.entries(rec.outputs)) run.artifacts.push({ step: s.name, name: k, path: v.path, sha256: v.sha256 });
         store.save(run);
@@ -313,9 +352,10 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   run.durationMs = Date.now() - t0;
   store.save(run);
   releaseRun();
-  const skipped = run.steps.filter((s) => s.status === 'skipped').length;
+  const skipped = run.steps.filter((s) => s.status === 'skipped' && !s.guard).length;
+  const notRun = run.steps.filter((s) => s.guard);
   log(
-    `run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`,
+    `run ${run.id} ${run.status} in ${fmtMs(run.durationMs)} (${run.steps.filter((s) => s.status === 'ok').length} ran, ${skipped} skipped${notRun.length ? `, ${notRun.length} not run: drift said skip` : ''}${run.error ? `, failed at ${run.steps.find((s) => s.status === 'failed')?.name}` : ''})`,
   );
   const readOut = (uses: string, name: string): Record<string, unknown> | null => {
     const s = order.find((x) => x.uses === uses && run.steps.find((r) => r.name === x.name && (r.status === 'ok' || r.status === 'skipped')));
@@ -346,11 +386,26 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   } catch (e) {
     log(`warning: clean-up of ${workParent(root, pipeline.name)} skipped: ${(e as Error).message}`);
   }
-  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision, registration, decisionFrom, aliases, root };
+  const drift = [...driftOutcomes].map(([step, d]) => ({ step, ...d }));
+  return { ok: !run.error, run, outputs: ctx.outputs, answer, report: reportDir, decision, registration, decisionFrom, aliases, drift, root };
 }
 
 function fmtMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A drift step's decision, read from its outputs (`proceed`: exactly true or false; `report`: the reason). */
+function readDrift(s: Step, outputs: Readonly<Record<string, string>>): { proceed: boolean; reason: string; skipped: string[] } {
+  const text = fs.readFileSync(outputs.proceed!, 'utf8').trim();
+  if (text !== 'true' && text !== 'false')
+    throw new StepError('STEP_FAILED', `steps.${s.name}.outputs.proceed`, `${outputs.proceed} holds ${JSON.stringify(text.slice(0, 40))}, not true or false.`);
+  let reason = '';
+  try {
+    reason = String((JSON.parse(fs.readFileSync(outputs.report!, 'utf8')) as { reason?: unknown }).reason ?? '');
+  } catch {
+    /* the value file decides; the reason is for people */
+  }
+  return { proceed: text === 'true', reason, skipped: [] };
 }
 
 function resolveInput(v: string, base: string, registry: LocalRegistry, s: Step, k: string): string {
@@ -359,7 +414,7 @@ function resolveInput(v: string, base: string, registry: LocalRegistry, s: Step,
     try {
       return registry.resolveUri(v).dir;
     } catch (e) {
-      throw new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, (e as Error).message);
+      throw Object.assign(new StepError('BAD_INPUT', `steps.${s.name}.inputs.${k}`, (e as Error).message), { cause: e });
     }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v))

@@ -2,7 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /** The step kinds a pipeline can use (see FORMAT.md for each one's inputs, params and outputs). */
-export const STEP_KINDS = ['validate', 'split', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'serve', 'score', 'report'] as const;
+export const STEP_KINDS = ['validate', 'split', 'drift', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'serve', 'score', 'report'] as const;
 
 /** One step kind. */
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -11,6 +11,7 @@ export type StepKind = (typeof STEP_KINDS)[number];
 export const STEP_OUTPUTS: Readonly<Record<StepKind, Readonly<Record<string, string>>>> = {
   validate: { report: 'validation.json' },
   split: { train: 'train.csv', test: 'test.csv' },
+  drift: { report: 'drift.json', proceed: 'proceed.txt' },
   train: { model: 'model' },
   forecast: { model: 'model' },
   evaluate: { metrics: 'metrics.json' },
@@ -22,6 +23,9 @@ export const STEP_OUTPUTS: Readonly<Record<StepKind, Readonly<Record<string, str
   score: { response: 'response.json' },
   report: { report: 'report' },
 };
+
+/** Outputs that are value files holding exactly `true` or `false` (what engines' conditions and `--when` read). */
+export const VALUE_OUTPUTS: Readonly<Partial<Record<StepKind, readonly string[]>>> = { gate: ['passed'], drift: ['proceed'] };
 
 /** Step kinds that are not cached by default (side effects that must happen on every run). */
 export const UNCACHED_KINDS: readonly StepKind[] = ['serve', 'score', 'report'];

@@ -2,8 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LocalRegistry } from '../registry/registry';
 import { resolveRoot } from './runner';
-import { STEP_KINDS, STEP_OUTPUTS, StepKind } from './schema';
-import { STEP_FUNCTIONS, StepError } from './steps';
+import { STEP_KINDS, STEP_OUTPUTS, StepKind, VALUE_OUTPUTS } from './schema';
+import { passedText, STEP_FUNCTIONS, StepError } from './steps';
+import { missingRegistryInput } from './drift';
+import { writeFileAtomic } from '../core/atomic';
 
 /**
  * One step run on its own, outside a pipeline run: the cloud-neutral step
@@ -23,6 +25,8 @@ export type StepRunResult =
       readonly answer?: string;
       readonly outputs: Record<string, string>;
       readonly ms: number;
+      /** Set when a `--when` guard said false: the step did not run and its outputs hold the skipped state ({@link writeSkippedOutputs}). */
+      readonly skipped?: { readonly when: string; readonly reason: string };
     }
   | { readonly ok: false; readonly uses: string; readonly step: string; readonly error: StepRunError };
 
@@ -57,6 +61,57 @@ export interface RunStepOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Progress lines (stderr in the CLI). */
   readonly log?: (line: string) => void;
+  /**
+   * Guards: each a value file holding `true` or `false` (a drift step's
+   * `proceed`), or the literal `true`/`false` (an engine that passes a value,
+   * not a file). When one is false the step does not run: it exits 0 with its
+   * outputs in the skipped state ({@link writeSkippedOutputs}).
+   */
+  readonly when?: readonly string[];
+}
+
+/**
+ * The skipped state of a step's outputs, written when a `--when` guard is
+ * false, so an engine that uploads, passes or tests them finds each one:
+ * value files (the gate's `passed`, a drift step's `proceed`) hold `false`;
+ * the gate's decision says `passed: false` and `skipped: true` (so the
+ * engines' gate conditions register and deploy nothing); every other output
+ * is a small JSON file `{"skipped": true, "step", "when", "reason"}` at its
+ * path (never read: the steps after a skipped one are guarded too).
+ */
+export function writeSkippedOutputs(uses: StepKind, step: string, outputs: Readonly<Record<string, string>>, skip: { when: string; reason: string }): void {
+  const marker = { skipped: true, step, when: skip.when, reason: skip.reason };
+  for (const [k, file] of Object.entries(outputs)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    let content: string;
+    if (VALUE_OUTPUTS[uses]?.includes(k)) content = passedText(false);
+    else if (uses === 'gate' && k === 'decision') content = `${JSON.stringify({ ...marker, passed: false, reasons: [`not run: ${skip.reason}`] }, null, 1)}\n`;
+    else if (uses === 'drift' && k === 'report') content = `${JSON.stringify({ ...marker, proceed: false, decision: 'skip', reason: `not run: ${skip.reason}` }, null, 1)}\n`;
+    else content = `${JSON.stringify(marker, null, 1)}\n`;
+    // A folder output (a model directory) left by an earlier attempt is replaced by the marker.
+    fs.rmSync(file, { recursive: true, force: true });
+    writeFileAtomic(file, content);
+  }
+}
+
+/** Reads a `--when` guard: a value file holding true or false, or the literal true/false. */
+function readGuard(when: string, cwd: string): boolean {
+  const literal = when.trim();
+  if (literal === 'true' || literal === 'false') return literal === 'true';
+  const file = path.resolve(cwd, when.startsWith('file://') ? new URL(when).pathname : when);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new ArgError(
+      '--when',
+      `cannot read the guard ${file} (${(e as Error).message}); --when takes a value file holding true or false (a drift step's proceed output), or true/false.`,
+      'BAD_INPUT',
+    );
+  }
+  if (text !== 'true' && text !== 'false')
+    throw new ArgError('--when', `the guard ${file} holds ${JSON.stringify(text.slice(0, 40))}; it must hold exactly true or false (a drift step's proceed output).`, 'BAD_INPUT');
+  return text === 'true';
 }
 
 class ArgError extends Error {
@@ -137,11 +192,24 @@ export async function runStep(o: RunStepOptions): Promise<StepRunResult> {
     if (!rawParams) throw new ArgError('--params', '--params must be a JSON object.');
     const rawOutputs = isMap(o.outputs) || o.outputs === undefined ? ((o.outputs as Record<string, unknown>) ?? {}) : null;
     if (!rawOutputs) throw new ArgError('--outputs', '--outputs must be a JSON object (output name → path).');
+    const off = (o.when ?? []).find((w) => !readGuard(w, cwd));
     let reg: LocalRegistry | null = null;
     const registry = (): LocalRegistry => (reg ??= new LocalRegistry(path.join(resolveRoot(o.root, env), 'registry')));
     const inputs: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(rawInputs)) {
+    const missingInputs: Record<string, string> = {};
+    // A guarded step that does not run reads none of its inputs (they may be the skipped state of earlier steps).
+    for (const [k, v] of off !== undefined ? [] : Object.entries(rawInputs)) {
       const at = `--inputs.${k}`;
+      if (typeof v === 'string' && v.startsWith('models:/')) {
+        try {
+          inputs[k] = registry().resolveUri(v).dir;
+        } catch (e) {
+          const why = missingRegistryInput(uses, k, e);
+          if (why === null) throw new ArgError(at, (e as Error).message, 'BAD_INPUT');
+          missingInputs[k] = why;
+        }
+        continue;
+      }
       if (typeof v === 'string' && v) inputs[k] = localInput(v, at, cwd, registry);
       else if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string' && x)) inputs[k] = (v as string[]).map((x, i) => localInput(x, `${at}[${i}]`, cwd, registry));
       else throw new ArgError(at, `input '${k}' must be a path or URI (a list of them for select); got ${JSON.stringify(v)?.slice(0, 80)}.`);
@@ -157,6 +225,11 @@ export async function runStep(o: RunStepOptions): Promise<StepRunResult> {
     }
     for (const [k, v] of Object.entries(defaults)) outputs[k] ??= path.join(work, v);
     for (const v of Object.values(outputs)) fs.mkdirSync(path.dirname(v), { recursive: true });
+    if (off !== undefined) {
+      const skipped = { when: off, reason: `the guard ${off} is false (a drift step found no reason to retrain)` };
+      writeSkippedOutputs(uses, name, outputs, skipped);
+      return { ok: true, uses, step: name, metrics: {}, summary: `not run: ${skipped.reason}`, outputs, ms: Date.now() - t0, skipped };
+    }
     const modelName = o.model ?? env.MLOPS_MODEL_NAME;
     if ((uses === 'gate' || uses === 'register') && !modelName)
       throw new ArgError('--model', `${uses} compares with and writes to a registry model; pass --model <name> (or set MLOPS_MODEL_NAME).`);
@@ -165,6 +238,7 @@ export async function runStep(o: RunStepOptions): Promise<StepRunResult> {
       step: name,
       uses,
       inputs,
+      missingInputs,
       params: rawParams,
       outputs,
       modelName: modelName ?? name,

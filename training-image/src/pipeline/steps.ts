@@ -26,6 +26,8 @@ import { checkGateConfig, GateDecision, gateDecision, METRIC_DIRECTIONS } from '
 import { copyDir } from '../registry/fsutil';
 import { flatMetrics, LocalRegistry, ModelVersion, notDefinedMetrics } from '../registry/registry';
 import { StepContext, StepError, StepOutcome } from './context';
+import { DriftChampion, DriftDecision, driftDecision } from './drift';
+import { readModelProfile } from '../models/profile';
 import { StepKind } from './schema';
 import { CsvSplitError, CsvSplitResult, splitCsv } from './split';
 import { thresholdCurve, thresholdPoint } from '../eval/threshold';
@@ -637,5 +639,58 @@ const report: StepFn = async (c) => {
   return { summary: `report ${w.html}`, ...(built.answer ? { answer: built.answer } : {}) };
 };
 
+/** The params a drift step takes. */
+const DRIFT_PARAMS = ['psi'] as const;
+
+const drift: StepFn = async (c) => {
+  const data = input(c, 'data')!;
+  const unknown = Object.keys(c.params).filter((k) => !(DRIFT_PARAMS as readonly string[]).includes(k));
+  if (unknown.length)
+    throw new StepError(
+      'BAD_PARAM',
+      p(c, unknown[0]!),
+      `step '${c.step}' (drift) has no param '${unknown[0]}'; its only param is psi (a PSI threshold, e.g. psi: 0.2). Fix: remove params.${unknown[0]}.`,
+    );
+  const raw = c.params.psi;
+  if (raw !== undefined && raw !== null && (typeof raw !== 'number' || !Number.isFinite(raw) || raw <= 0))
+    throw new StepError(
+      'BAD_PARAM',
+      p(c, 'psi'),
+      `params.psi of step '${c.step}' must be a number above 0 (the population stability index above which a feature counts as drifted; 0.1–0.25 is usual). Got ${JSON.stringify(raw)}. Fix: set psi: 0.2, or remove it to retrain whenever the data changes.`,
+    );
+  const threshold = typeof raw === 'number' ? raw : null;
+  const dir = input(c, 'model', false);
+  let champion: DriftChampion | null = null;
+  if (dir !== undefined) {
+    let loaded;
+    try {
+      loaded = readModelDir(dir);
+    } catch (e) {
+      if (e instanceof ModelDirError) throw new StepError('BAD_INPUT', `steps.${c.step}.inputs.model`, e.message);
+      throw e;
+    }
+    champion = { dir, loaded, profile: readModelProfile(dir, loaded) };
+  } else if (!c.missingInputs?.model)
+    throw new StepError(
+      'BAD_INPUT',
+      `steps.${c.step}.inputs.model`,
+      `step '${c.step}' (drift) needs input 'model': the champion to compare with. Fix: add inputs: {model: "models:/${c.modelName}@champion"}.`,
+    );
+  let d: DriftDecision;
+  try {
+    d = driftDecision(data, champion, threshold, c.missingInputs?.model ? `no champion yet (${c.missingInputs.model.replace(/\.\s*$/, '')})` : undefined);
+  } catch (e) {
+    if (e instanceof DataError) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, e.message);
+    throw e;
+  }
+  writeJson(c.outputs.report!, d);
+  // A value file like the gate's `passed`: what a guarded step's --when and a Vertex AI condition read.
+  writeFileAtomic(c.outputs.proceed!, passedText(d.proceed));
+  return {
+    metrics: { proceed: d.proceed ? 1 : 0, ...(d.max ? { max_psi: d.max.psi } : {}) },
+    summary: `${d.proceed ? 'PROCEED' : 'SKIP'}: ${d.reason}`,
+  };
+};
+
 /** The implementation of each step kind. */
-export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, train, forecast, evaluate, select, gate, register, predict, serve, score, report };
+export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, drift, train, forecast, evaluate, select, gate, register, predict, serve, score, report };

@@ -1,20 +1,6 @@
 import { Frame } from '../data/frame';
-import { bucketCount, bucketOf, ColumnProfile, DataProfile } from '../models/profile';
+import { bucketCount, bucketOf, ColumnProfile, DataProfile, psi, psiComparable, psiTerm } from '../models/profile';
 import { DriftSettings } from './config';
-
-/** Smallest share used in PSI, so empty buckets do not give infinities. */
-export const PSI_EPSILON = 1e-4;
-
-/** Population stability index of live counts against expected shares: Σ (a − e) · ln(a / e). */
-export function psi(expected: readonly number[], counts: ArrayLike<number>, total: number): number {
-  let s = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const e = Math.max(expected[i]!, PSI_EPSILON);
-    const a = Math.max(total ? counts[i]! / total : 0, PSI_EPSILON);
-    s += (a - e) * Math.log(a / e);
-  }
-  return s;
-}
 
 /** Drift of one feature. */
 export interface FeatureDrift {
@@ -116,9 +102,7 @@ class Window {
     return lo;
   }
   private term(i: number): number {
-    const e = Math.max(this.profile.freq[i]!, PSI_EPSILON);
-    const a = Math.max(this.n ? this.counts[i]! / this.n : 0, PSI_EPSILON);
-    return (a - e) * Math.log(a / e);
+    return psiTerm(this.profile.freq[i]!, this.n ? this.counts[i]! / this.n : 0);
   }
   /** The PSI of the window (kept up to date incrementally). */
   psi(): number {
@@ -155,7 +139,7 @@ export class DriftMonitor {
     public readonly settings: DriftSettings,
     private readonly onAlert: (alerts: DriftAlert[]) => void = () => undefined,
   ) {
-    this.windows = profile.columns.filter((c) => c.type !== 'datetime' && c.freq.length === bucketCount(c)).map((c) => new Window(c, settings.window));
+    this.windows = profile.columns.filter(psiComparable).map((c) => new Window(c, settings.window));
   }
 
   /** Adds the rows of a validated input frame and checks thresholds. */

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { readModelDir, LoadedModelDir, MODEL_FILES } from '../artifacts/modeldir';
 import { runtimeVersion } from '../artifacts/version';
@@ -8,7 +7,7 @@ import { Frame } from '../data/frame';
 import { PipelineState } from '../features/pipeline';
 import { ForecastModel } from '../models/forecast-model';
 import { TrainedModel } from '../models/model';
-import { DataProfile, PROFILE_FORMAT } from '../models/profile';
+import { DataProfile, readModelProfile } from '../models/profile';
 import { compileRegressor } from './compact';
 import { fail, HttpError, ServeIssue } from './errors';
 import { ABSENT, InputTable, PayloadProtocol, ROW_KEY_BYTES } from './payload';
@@ -90,23 +89,12 @@ function identity(dir: string, d: LoadedModelDir, env: NodeJS.ProcessEnv): { nam
   };
 }
 
-function readProfile(dir: string, d: LoadedModelDir): DataProfile | null {
-  if (!d.manifest.files[MODEL_FILES.profile]) return null;
-  try {
-    // Verified by readModelDir (listed in the manifest with its sha256).
-    const p = JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILES.profile), 'utf8')) as DataProfile;
-    return p && p.format === PROFILE_FORMAT && Array.isArray(p.columns) ? p : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Loads and verifies a model directory (regression, classification or forecast) for serving. */
 export function loadServingModel(dir: string, o: ServingModelOptions = {}): ServingModel {
   const env = o.env ?? process.env;
   const d = readModelDir(dir);
   const id = identity(dir, d, env);
-  const profile = readProfile(dir, d);
+  const profile = readModelProfile(dir, d);
   if ((d.manifest.task as string) === 'forecast') return forecastServing(ForecastModel.fromLoaded(dir, d), d, id);
   const { model } = TrainedModel.load(dir);
   const contract: Contract | null = d.contractYaml ? parseContract(d.contractYaml, path.join(dir, MODEL_FILES.contract)) : null;

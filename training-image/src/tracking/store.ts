@@ -28,6 +28,8 @@ export interface StepRecord {
   error: { code: string; path: string; message: string } | null;
   /** For a skipped step: the run whose outputs it reuses. */
   cachedFrom?: string;
+  /** For a step skipped because a `drift` step it depends on said not to proceed: that step and its reason. */
+  guard?: { step: string; reason: string };
 }
 
 /** A pipeline run as recorded in `<root>/runs/<id>/run.json`. */
