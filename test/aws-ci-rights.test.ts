@@ -55,7 +55,12 @@ function withBatchSchedule(): Json {
 function privateWithPipeline(): Json {
   const prod = raw('prod-aws');
   const dev = raw('dev-aws');
-  prod.deployment = { ...prod.deployment, pipeline: dev.deployment.pipeline, schedule: dev.deployment.schedule, batch: { ...dev.deployment.batch, schedule: { cron: '0 5 * * *' } } };
+  prod.deployment = {
+    ...prod.deployment,
+    pipeline: dev.deployment.pipeline,
+    schedule: dev.deployment.schedule,
+    batch: { ...dev.deployment.batch, schedule: { cron: '0 5 * * *' } },
+  };
   return synth(parseConfig(prod), 'prod-aws-pipeline');
 }
 
@@ -74,7 +79,12 @@ function ciStatements(json: Json): Statement[] {
 const list = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
 /** IAM's wildcard match (`*` any run of characters, `?` one). */
 const matches = (pattern: string, value: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(value);
 
 /**
  * Whether the statements allow `action` on `resource` (an ARN) in a request whose only condition
@@ -215,7 +225,12 @@ describe.each([
     expect(withRole.length).toBeGreaterThan(0);
     for (const r of withRole) {
       for (const service of services) {
-        expect([r.name, r.role, service, allows(statements, 'iam:PassRole', r.role!, { 'iam:PassedToService': service })]).toEqual([r.name, r.role, service, service === r.service]);
+        expect([r.name, r.role, service, allows(statements, 'iam:PassRole', r.role!, { 'iam:PassedToService': service })]).toEqual([
+          r.name,
+          r.role,
+          service,
+          service === r.service,
+        ]);
       }
       // Without the service condition in the request, nothing is passable.
       expect(allows(statements, 'iam:PassRole', r.role!)).toBe(false);

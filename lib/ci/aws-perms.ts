@@ -472,7 +472,7 @@ export const AWS_CI_TYPE_ACCESS: Readonly<Record<string, AwsCiTypeAccess>> = {
   docker_image: { access: 'local', actions: [] },
   terraform_data: { access: 'local', actions: [] },
   // The workspace: the model package group (never deleted: it holds the model versions) and its log group.
-  aws_sagemaker_model_package_group: { access: 'keep', actions: [...CI_AWS_WORKSPACE_ACTIONS, 'sagemaker:ListModelPackages'] },
+  aws_sagemaker_model_package_group: { access: 'keep', actions: [...CI_AWS_WORKSPACE_ACTIONS] },
   aws_sagemaker_mlflow_tracking_server: { access: 'keep', actions: [...CI_AWS_MLFLOW_SERVER_ACTIONS] },
   aws_cloudwatch_log_group: { access: 'keep', actions: [...CI_AWS_LOG_GROUP_ACTIONS, ...CI_AWS_LOG_GROUP_LIST_ACTIONS] },
   // Identities: read (and tagged); who may do what is a person's deploy.
@@ -519,7 +519,19 @@ export const AWS_CI_TYPE_ACCESS: Readonly<Record<string, AwsCiTypeAccess>> = {
   aws_sfn_state_machine: { access: 'manage', actions: [...CI_AWS_STATE_MACHINE_ACTIONS, ...CI_AWS_STATE_MACHINE_VALIDATE_ACTIONS, 'iam:PassRole'] },
   aws_scheduler_schedule: { access: 'manage', actions: [...CI_AWS_SCHEDULE_ACTIONS, 'iam:PassRole'] },
   // Private network mode.
-  aws_vpc: { access: 'manage', actions: ['ec2:CreateVpc', 'ec2:ModifyVpcAttribute', 'ec2:DescribeVpcs', 'ec2:DescribeVpcAttribute', 'ec2:DescribeNetworkAcls', 'ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DescribeTags'] },
+  aws_vpc: {
+    access: 'manage',
+    actions: [
+      'ec2:CreateVpc',
+      'ec2:ModifyVpcAttribute',
+      'ec2:DescribeVpcs',
+      'ec2:DescribeVpcAttribute',
+      'ec2:DescribeNetworkAcls',
+      'ec2:CreateTags',
+      'ec2:DeleteTags',
+      'ec2:DescribeTags',
+    ],
+  },
   aws_subnet: { access: 'manage', actions: ['ec2:CreateSubnet', 'ec2:ModifySubnetAttribute', 'ec2:DescribeSubnets', 'ec2:DescribeNetworkInterfaces'] },
   aws_route_table: { access: 'manage', actions: ['ec2:CreateRouteTable', 'ec2:DescribeRouteTables'] },
   aws_route_table_association: { access: 'manage', actions: ['ec2:AssociateRouteTable', 'ec2:DisassociateRouteTable', 'ec2:DescribeRouteTables'] },
@@ -529,11 +541,23 @@ export const AWS_CI_TYPE_ACCESS: Readonly<Record<string, AwsCiTypeAccess>> = {
   },
   aws_vpc_security_group_ingress_rule: {
     access: 'manage',
-    actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:ModifySecurityGroupRules', 'ec2:UpdateSecurityGroupRuleDescriptionsIngress', 'ec2:DescribeSecurityGroupRules'],
+    actions: [
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:RevokeSecurityGroupIngress',
+      'ec2:ModifySecurityGroupRules',
+      'ec2:UpdateSecurityGroupRuleDescriptionsIngress',
+      'ec2:DescribeSecurityGroupRules',
+    ],
   },
   aws_vpc_security_group_egress_rule: {
     access: 'manage',
-    actions: ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', 'ec2:ModifySecurityGroupRules', 'ec2:UpdateSecurityGroupRuleDescriptionsEgress', 'ec2:DescribeSecurityGroupRules'],
+    actions: [
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupEgress',
+      'ec2:ModifySecurityGroupRules',
+      'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
+      'ec2:DescribeSecurityGroupRules',
+    ],
   },
   aws_vpc_endpoint: {
     access: 'manage',
