@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
 import { AWS_PIPELINE_SERVICE_ROLES } from '../lib/aws/perms';
-import { AWS_CI_TYPE_ACCESS, AWS_MANAGED_POLICY_MAX_CHARS, CI_AWS_RELEASE_STEP_ACTIONS } from '../lib/ci/aws-perms';
+import { AWS_CI_TYPE_ACCESS, AWS_MANAGED_POLICY_MAX_CHARS, AWS_ROLE_MANAGED_POLICIES_MAX, CI_AWS_RELEASE_STEP_ACTIONS } from '../lib/ci/aws-perms';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { MlPlatformStack } from '../lib/stack';
 
@@ -254,6 +254,23 @@ describe.each([
     expect(allows(statements, 'states:UpdateStateMachine', `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${other}-deploy`)).toBe(false);
     expect(allows(statements, 'scheduler:UpdateSchedule', `arn:aws:scheduler:${region}:${ACCOUNT}:schedule/default/${other}-train`)).toBe(false);
     expect(allows(statements, 'iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/${other}-deploy`, { 'iam:PassedToService': 'states.amazonaws.com' })).toBe(false);
+  });
+});
+
+describe('every option at once', () => {
+  test("prod-aws (private, alerts, S3 state) with a pipeline: the role's seven policies fit IAM's default quota of attached managed policies", () => {
+    const json = privateWithPipeline();
+    const attached = Object.keys(json.resource.aws_iam_role_policy_attachment).filter((id) => id.startsWith('Ci_'));
+    expect(attached.map((id) => id.replace(/^Ci_Attach-(ci-[a-z]+)_.*$/, '$1')).sort()).toEqual([
+      'ci-alerts',
+      'ci-deploy',
+      'ci-iam',
+      'ci-network',
+      'ci-pipeline',
+      'ci-release',
+      'ci-state',
+    ]);
+    expect(attached.length).toBeLessThanOrEqual(AWS_ROLE_MANAGED_POLICIES_MAX);
   });
 });
 

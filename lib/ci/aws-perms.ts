@@ -323,6 +323,8 @@ export const CI_AWS_STATE_LOCK_ACTIONS = ['dynamodb:DescribeTable', 'dynamodb:Ge
 
 /** Managed policies hold at most this many characters (without whitespace). */
 export const AWS_MANAGED_POLICY_MAX_CHARS = 6144;
+/** Managed policies attached to one role, by default (a quota raisable to 20). */
+export const AWS_ROLE_MANAGED_POLICIES_MAX = 10;
 /** Role trust policies hold at most this many characters by default (a quota raisable to 4096). */
 export const AWS_TRUST_POLICY_MAX_CHARS = 2048;
 
