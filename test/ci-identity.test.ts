@@ -303,7 +303,7 @@ describe('AwsGithubCiIdentity', () => {
   });
 
   test('permissions are scoped to the platform: no wildcard actions, "*" only for unscoped reads, ARNs under the name prefix', () => {
-    const json = synth({ alerts: true, stateBackend: { bucket: 'contoso-tfstate', key: 'mlops/dev.tfstate', region: 'eu-west-1', dynamodbTable: 'tflock' } });
+    const json = synth({ alerts: true, pipeline: true, stateBackend: { bucket: 'contoso-tfstate', key: 'mlops/dev.tfstate', region: 'eu-west-1', dynamodbTable: 'tflock' } });
     for (const [name, doc] of Object.entries(policies(json))) {
       for (const s of doc.Statement) {
         const actions: string[] = s.Action;
@@ -324,6 +324,8 @@ describe('AwsGithubCiIdentity', () => {
             r.endsWith(':table/tflock') ||
             r === `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:*` ||
             r === `arn:aws:application-autoscaling:eu-west-1:${ACCOUNT}:scalable-target/*` ||
+            // Definition validation is authorized on no machine name (hashicorp/terraform-provider-aws#39472).
+            (r === `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:*` && s.Sid === 'ValidateStateMachines') ||
             r.endsWith('/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint');
           if (!ok) throw new Error(`${name} ${s.Sid}: resource ${r} is not scoped to the platform`);
         }
@@ -369,6 +371,7 @@ describe('AwsGithubCiIdentity', () => {
   test('release, alerts and state permissions come only when asked for', () => {
     expect(Object.keys(policies(synth({ release: false }))).sort()).toEqual(['ci-deploy', 'ci-iam']);
     expect(Object.keys(policies(synth({ alerts: true }))).sort()).toEqual(['ci-alerts', 'ci-deploy', 'ci-iam', 'ci-release']);
+    expect(Object.keys(policies(synth({ pipeline: true }))).sort()).toEqual(['ci-deploy', 'ci-iam', 'ci-pipeline', 'ci-release']);
     const state = policies(synth({ release: false, stateBackend: { bucket: 'contoso-tfstate', key: 'mlops/dev.tfstate', region: 'eu-west-1' } }))['ci-state']!;
     expect(state.Statement).toEqual([
       { Sid: 'StateBucketList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::contoso-tfstate' },
@@ -419,7 +422,7 @@ describe('AwsGithubCiIdentity', () => {
       const json = synthStack((stack) => {
         // With the opt-in tracking server: its statement makes ci-deploy longest.
         const platform = new AwsMlPlatform(stack, 'Platform', { naming, accountId: ACCOUNT, region: 'eu-west-1', trackingServer: true });
-        new AwsGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming, accountId: ACCOUNT, alerts: true });
+        new AwsGithubCiIdentity(stack, 'Ci', { ...GITHUB, platform, naming, accountId: ACCOUNT, alerts: true, pipeline: true });
       });
       for (const p of ciResources(json, 'aws_iam_policy')) {
         const size = String(p.policy)
@@ -619,9 +622,10 @@ describe('createCiIdentity', () => {
     });
   });
 
-  test('release and alert permissions follow the deployment and alerts sections', () => {
+  test('release, pipeline and alert permissions follow the deployment, deployment.pipeline and alerts sections', () => {
     const withAll = configOf('aws');
     const without = configOf('aws', (c) => ({ ...c, deployment: undefined, alerts: undefined }));
+    const noPipeline = configOf('aws', (c) => ({ ...c, deployment: { ...c.deployment!, pipeline: undefined, schedule: undefined, batch: undefined } }));
     const policyNames = (config: StackConfig): string[] => {
       const json = synthStack((stack) => {
         const platform = createPlatform(stack, 'Platform', config);
@@ -631,7 +635,8 @@ describe('createCiIdentity', () => {
         .map((p) => p.name)
         .sort();
     };
-    expect(policyNames(withAll)).toEqual([`${PREFIX}-ci-alerts`, `${PREFIX}-ci-deploy`, `${PREFIX}-ci-iam`, `${PREFIX}-ci-release`]);
+    expect(policyNames(withAll)).toEqual([`${PREFIX}-ci-alerts`, `${PREFIX}-ci-deploy`, `${PREFIX}-ci-iam`, `${PREFIX}-ci-pipeline`, `${PREFIX}-ci-release`]);
+    expect(policyNames(noPipeline)).toEqual([`${PREFIX}-ci-alerts`, `${PREFIX}-ci-deploy`, `${PREFIX}-ci-iam`, `${PREFIX}-ci-release`]);
     expect(policyNames(without)).toEqual([`${PREFIX}-ci-deploy`, `${PREFIX}-ci-iam`]);
   });
 

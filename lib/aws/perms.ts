@@ -119,6 +119,25 @@ export const EVENTBRIDGE_SERVICE_PRINCIPAL = 'events.amazonaws.com';
 export const SAGEMAKER_SERVICE_PRINCIPAL = 'sagemaker.amazonaws.com';
 
 /**
+ * The service roles of a pipeline (`AwsContinuousTraining`): each is named
+ * `<release name><suffix>` and handed (`iam:PassRole`) to exactly one service.
+ * The one home of those names: the pipeline builds its roles from it, and the
+ * CI deployer may pass roles of these names to these services only.
+ */
+export const AWS_PIPELINE_SERVICE_ROLES = {
+  /** The pipeline execution role (SageMaker Pipelines; `CreatePipeline`/`UpdatePipeline`). */
+  pipeline: { suffix: '-pipeline', service: SAGEMAKER_SERVICE_PRINCIPAL },
+  /** The start gate's role (Step Functions; `CreateStateMachine`/`UpdateStateMachine`). */
+  start: { suffix: '-start', service: STATES_SERVICE_PRINCIPAL },
+  /** The deploy state machine's role (Step Functions). */
+  deploy: { suffix: '-deploy', service: STATES_SERVICE_PRINCIPAL },
+  /** A schedule's role (EventBridge Scheduler; `CreateSchedule`/`UpdateSchedule`). */
+  scheduler: { suffix: '-scheduler', service: SCHEDULER_SERVICE_PRINCIPAL },
+  /** The approval rule target's role (EventBridge; `PutTargets`). */
+  approved: { suffix: '-approved', service: EVENTBRIDGE_SERVICE_PRINCIPAL },
+} as const;
+
+/**
  * Service principals whose AWS documentation shows `aws:SourceAccount` in the
  * trust policy of the role they assume (confused-deputy prevention): the
  * trust statement of an identity assumable by them carries the condition.

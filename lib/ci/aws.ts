@@ -6,6 +6,7 @@ import { Annotations, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsMlPlatform } from '../aws/platform';
 import { dnsSuffixOf, partitionOf } from '../aws/arn';
+import { AWS_PIPELINE_SERVICE_ROLES } from '../aws/perms';
 import { awsTags, checkPhysicalName } from '../aws/names';
 import { checkAccountId } from '../aws/validate';
 import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
@@ -53,6 +54,15 @@ export interface AwsGithubCiIdentityProps extends GithubRepositoryProps {
    * @default true
    */
   readonly release?: boolean;
+  /**
+   * Grant what continuous training needs (`deployment.pipeline`): the
+   * SageMaker pipelines, the start gate and deploy state machines, the
+   * schedules and the approval rule named with the prefix; read and tag
+   * access to the pipeline's service roles and `iam:PassRole` of each to its
+   * one service only.
+   * @default false
+   */
+  readonly pipeline?: boolean;
   /**
    * Grant what alerting needs (CloudWatch alarms and SNS topics named with the prefix).
    * @default false
@@ -121,6 +131,13 @@ interface Statement {
  *   and rollback alarms.
  * - `ci-alerts` (with `alerts`): alarms, SNS topics and the EventBridge rule
  *   (and its target) named with the prefix.
+ * - `ci-pipeline` (with `pipeline`): the SageMaker pipelines, start gate and
+ *   deploy state machines, EventBridge Scheduler schedules and the approval
+ *   rule named with the prefix (no execution starts); read and tag access to
+ *   the pipeline's service roles (`AWS_PIPELINE_SERVICE_ROLES`) and
+ *   `iam:PassRole` of each only to its one service (`iam:PassedToService`).
+ *   Those roles and their policies are created and changed by a person's
+ *   deploy, as the workload role's are.
  * - `ci-network` (private platforms): the VPC, subnets, route table, security
  *   group and VPC endpoints in the platform's account and region.
  * - `ci-state` (with `stateBackend`): the state object and its lock only.
@@ -187,6 +204,7 @@ export class AwsGithubCiIdentity extends Construct {
       iam: policyName('ci-iam'),
       release: policyName('ci-release'),
       alerts: policyName('ci-alerts'),
+      pipeline: policyName('ci-pipeline'),
       state: policyName('ci-state'),
       network: policyName('ci-network'),
     };
@@ -254,6 +272,7 @@ export class AwsGithubCiIdentity extends Construct {
       policyNames.iam,
       ...((props.release ?? true) ? [policyNames.release] : []),
       ...(props.alerts ? [policyNames.alerts] : []),
+      ...(props.pipeline ? [policyNames.pipeline] : []),
       ...(props.stateBackend ? [policyNames.state] : []),
       ...(platform.network?.vpc ? [policyNames.network] : []),
     ].map(policyArn);
@@ -352,6 +371,27 @@ export class AwsGithubCiIdentity extends Construct {
         { Sid: 'AlertAlarms', Effect: 'Allow', Action: [...A.CI_AWS_ALARM_ACTIONS], Resource: alarms },
         { Sid: 'AlertTopics', Effect: 'Allow', Action: [...A.CI_AWS_TOPIC_ACTIONS], Resource: arn('sns', `${prefix}-*`) },
         { Sid: 'TrainingFailureRule', Effect: 'Allow', Action: [...A.CI_AWS_EVENT_RULE_ACTIONS], Resource: arn('events', `rule/${prefix}-*`) },
+      ];
+    }
+    if (props.pipeline) {
+      const role = (name: string): string => `arn:${p}:iam::${account}:role/${name}`;
+      const roles = Object.values(AWS_PIPELINE_SERVICE_ROLES);
+      // One statement per service: a role is passed only to the service its name says.
+      const services = unique(roles.map((r) => r.service));
+      documents['ci-pipeline'] = [
+        { Sid: 'Pipelines', Effect: 'Allow', Action: [...A.CI_AWS_PIPELINE_ACTIONS], Resource: arn('sagemaker', `pipeline/${prefix}-*`) },
+        { Sid: 'StateMachines', Effect: 'Allow', Action: [...A.CI_AWS_STATE_MACHINE_ACTIONS], Resource: arn('states', `stateMachine:${prefix}-*`) },
+        { Sid: 'ValidateStateMachines', Effect: 'Allow', Action: [...A.CI_AWS_STATE_MACHINE_VALIDATE_ACTIONS], Resource: arn('states', 'stateMachine:*') },
+        { Sid: 'Schedules', Effect: 'Allow', Action: [...A.CI_AWS_SCHEDULE_ACTIONS], Resource: arn('scheduler', `schedule/default/${prefix}-*`) },
+        { Sid: 'DeployTriggerRule', Effect: 'Allow', Action: [...A.CI_AWS_EVENT_RULE_ACTIONS], Resource: arn('events', `rule/${prefix}-*`) },
+        { Sid: 'PipelineRoles', Effect: 'Allow', Action: [...A.CI_AWS_PIPELINE_ROLE_ACTIONS], Resource: roles.map((r) => role(`${prefix}-*${r.suffix}`)) },
+        ...services.map((service) => ({
+          Sid: `PassPipelineRolesTo${service.split('.')[0]!.replace(/^./, (c) => c.toUpperCase())}`,
+          Effect: 'Allow' as const,
+          Action: [...A.CI_AWS_PASS_ROLE_ACTIONS],
+          Resource: roles.filter((r) => r.service === service).map((r) => role(`${prefix}-*${r.suffix}`)),
+          Condition: { StringEquals: { 'iam:PassedToService': service } },
+        })),
       ];
     }
     if (platform.network?.vpc) {

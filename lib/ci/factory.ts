@@ -41,6 +41,12 @@ export interface CiIdentityOptions {
    * @default false
    */
   readonly alerts?: boolean;
+  /**
+   * The stack runs a pipeline (`deployment.pipeline`): grant what continuous training needs
+   * (read by the AWS identity only; the Azure and GCP identities do not read it).
+   * @default false
+   */
+  readonly pipeline?: boolean;
 }
 
 /** The CI identity {@link createCiIdentity} built. */
@@ -69,6 +75,7 @@ export function ciOptionsFromConfig(config: StackConfig): CiIdentityOptions {
     backend: config.backend,
     release: config.deployment !== undefined,
     alerts: config.alerts !== undefined,
+    pipeline: config.deployment?.pipeline !== undefined,
   };
 }
 
@@ -142,6 +149,7 @@ export function createCiIdentity(scope: Construct, id: string, platform: IMlPlat
         existingProviderArn: options.aws!.existingProviderArn,
         release: options.release ?? false,
         alerts: options.alerts ?? false,
+        pipeline: options.pipeline ?? false,
         stateBackend: backend?.type === 's3' ? { bucket: backend.bucket, key: backend.key, region: backend.region, dynamodbTable: backend.dynamodbTable } : undefined,
       });
       break;

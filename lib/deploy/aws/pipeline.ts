@@ -12,7 +12,7 @@ import { arn } from '../../aws/arn';
 import { AwsArtifactStore } from '../../aws/artifact-store';
 import { AwsMlPlatform } from '../../aws/platform';
 import {
-  EVENTBRIDGE_SERVICE_PRINCIPAL,
+  AWS_PIPELINE_SERVICE_ROLES,
   IAM_PASS_ROLE_ACTIONS,
   KMS_DECRYPT_ACTIONS,
   S3_OBJECT_READ_ACTIONS,
@@ -23,8 +23,6 @@ import {
   SAGEMAKER_PIPELINE_START_ACTIONS,
   SAGEMAKER_PROCESSING_ACTIONS,
   SAGEMAKER_SERVICE_PRINCIPAL,
-  SCHEDULER_SERVICE_PRINCIPAL,
-  STATES_SERVICE_PRINCIPAL,
   STATES_START_ACTIONS,
   STS_ASSUME_ROLE_ACTION,
 } from '../../aws/perms';
@@ -40,6 +38,8 @@ import { deployMachineDefinition } from './pipeline-deploy';
 import { startMachineDefinition } from './pipeline-start';
 import { AWS_ENDPOINT_VARIANT, AwsScoringEndpoint } from './scoring-endpoint';
 
+/** The pipeline's service roles: names and the service each is passed to. */
+const ROLES = AWS_PIPELINE_SERVICE_ROLES;
 /** SageMaker's limit on a processing job's run time (5 days), in minutes. */
 const MAX_PROCESSING_MINUTES = 5 * 24 * 60;
 /** The longest release name: `<name>-scheduler` (IAM role, 64) and `<name>-batch-schedule` (Scheduler, 64) must fit. */
@@ -184,8 +184,8 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
     const runsArn = `${aws.artifactStore.bucketArn}/${props.runsPrefix}*`;
     this.pipelineRole = this.role(
       'PipelineRole',
-      `${props.name}-pipeline`,
-      SAGEMAKER_SERVICE_PRINCIPAL,
+      `${props.name}${ROLES.pipeline.suffix}`,
+      ROLES.pipeline.service,
       account,
       'Runs the SageMaker pipeline: its processing jobs, the model registration.',
       [
@@ -276,7 +276,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
    * only list and start this pipeline's executions.
    */
   private startGate(name: string, account: string, tags: Record<string, string>): SfnStateMachine {
-    const role = this.role('StartRole', `${name}-start`, STATES_SERVICE_PRINCIPAL, account, `Starts a run of pipeline ${name} unless one is executing.`, [
+    const role = this.role('StartRole', `${name}${ROLES.start.suffix}`, ROLES.start.service, account, `Starts a run of pipeline ${name} unless one is executing.`, [
       { Effect: 'Allow', Action: [...SAGEMAKER_PIPELINE_LIST_ACTIONS, ...SAGEMAKER_PIPELINE_START_ACTIONS], Resource: [this.pipelineArn] },
     ]);
     return new SfnStateMachine(this, 'StartMachine', {
@@ -297,7 +297,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
     description: string,
     target: { readonly arn: string; readonly actions: readonly string[]; readonly pipeline?: boolean },
   ): SchedulerSchedule {
-    const role = this.role(`${id}Role`, `${name.replace(/-schedule$/, '')}-scheduler`, SCHEDULER_SERVICE_PRINCIPAL, account, `${description} (EventBridge Scheduler)`, [
+    const role = this.role(`${id}Role`, `${name.replace(/-schedule$/, '')}${ROLES.scheduler.suffix}`, ROLES.scheduler.service, account, `${description} (EventBridge Scheduler)`, [
       { Effect: 'Allow', Action: [...target.actions], Resource: [target.arn] },
     ]);
     return new SchedulerSchedule(this, id, {
@@ -325,7 +325,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
     const kms = awsHasInstanceStorage(endpoint.instanceType) ? undefined : aws.encryptionKey.keyArn;
     const machineName = `${name}-deploy`;
     const machineArn = arn('states', region, account, `stateMachine:${machineName}`);
-    const role = this.role('DeployRole', `${name}-deploy`, STATES_SERVICE_PRINCIPAL, account, `Deploys approved model packages of pipeline ${name} to endpoint ${ep}.`, [
+    const role = this.role('DeployRole', `${name}${ROLES.deploy.suffix}`, ROLES.deploy.service, account, `Deploys approved model packages of pipeline ${name} to endpoint ${ep}.`, [
       { Effect: 'Allow', Action: [...SAGEMAKER_MODEL_PACKAGE_READ_ACTIONS], Resource: [aws.modelRegistry.modelPackagesArn] },
       {
         Effect: 'Allow',
@@ -370,7 +370,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       }),
       tags,
     });
-    const eventsRole = this.role('ApprovedRuleRole', `${name}-approved`, EVENTBRIDGE_SERVICE_PRINCIPAL, account, `Starts the deploy state machine of pipeline ${name}.`, [
+    const eventsRole = this.role('ApprovedRuleRole', `${name}${ROLES.approved.suffix}`, ROLES.approved.service, account, `Starts the deploy state machine of pipeline ${name}.`, [
       { Effect: 'Allow', Action: [...STATES_START_ACTIONS], Resource: [machineArn] },
     ]);
     new CloudwatchEventTarget(this, 'ApprovedTarget', { rule: rule.name, arn: machine.arn, roleArn: eventsRole.arn });
