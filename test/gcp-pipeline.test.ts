@@ -365,6 +365,29 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     expect(spec.root.dag.tasks['train-forest'].inputs.parameters['when-drift']).toEqual({ taskOutputParameter: { producerTask: 'drift', outputParameterKey: 'proceed' } });
   });
 
+  test('without a gate the promotion reads the guarded register step: it runs inside the drift condition too', () => {
+    const p = plan('demand-forecast', ['score', 'gate', 'serve']);
+    const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
+    expect(kfpProblems(spec)).toEqual([]);
+    expect(Object.keys(spec.root.dag.tasks).sort()).toEqual(['condition-drift-proceed', 'drift', 'importer-contract', 'importer-data', 'split', 'validate']);
+    const inside = spec.components[`comp-${DRIFT_CONDITION_TASK}`].dag.tasks;
+    expect(Object.keys(inside)).toEqual(expect.arrayContaining(['register', EXTRA_TASKS.upload, EXTRA_TASKS.deploy, EXTRA_TASKS.batch]));
+    expect(inside[EXTRA_TASKS.upload].dependentTasks).toEqual(['register', 'select']);
+  });
+
+  test('a guarded step in the branch of an unguarded gate: no single condition fits, so no drift condition (--when only)', () => {
+    const p = plan('demand-forecast', ['score', 'serve']);
+    // The same pipeline with the drift step guarding only the report (train… and the gate run on every run).
+    const unguard = (st: (typeof p.plan.steps)[number]) => (st.name === 'report' ? st : { ...st, when: [], after: st.after.filter((a) => a !== 'drift') });
+    const apart: LoadedPlan = {
+      ...p,
+      plan: { ...p.plan, steps: p.plan.steps.map((st) => (st.name === 'report' ? { ...st, after: [...st.after, 'drift'] } : unguard(st))) },
+      stepArguments: (st, b) => p.stepArguments({ ...st, when: [] }, { ...b, when: undefined }).concat(Object.values(b.when ?? {}).flatMap((w) => ['--when', w])),
+    };
+    // report is in the gate's branch and guarded while the gate is not: no single condition fits.
+    expect(JSON.stringify(compilePipelineSpec(apart, options(apart)).spec)).not.toContain(DRIFT_CONDITION_TASK);
+  });
+
   test('a plan without a gate has no condition; without register nothing is uploaded or deployed', () => {
     const p = plan('demand-forecast', ['score', 'gate', 'register', 'report', 'serve']);
     const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
