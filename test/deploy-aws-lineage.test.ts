@@ -52,7 +52,9 @@ const policyOf = (json: any, roleName: string): { trust: any; policy: any } => {
   const policy = resourcesOf(json, 'aws_iam_role_policy').find((p) => p.role === `\${aws_iam_role.${id}.name}`)!;
   return { trust: JSON.parse(role.assume_role_policy), policy: JSON.parse(policy.policy) };
 };
-const allSteps = (definition: any): any[] => definition.Steps.flatMap((s: any) => (s.Type === 'Condition' ? [s, ...s.Arguments.IfSteps, ...s.Arguments.ElseSteps] : [s]));
+/** Every step, inside (nested) Condition branches too: the gate's Condition sits in the drift step's. */
+const flat = (steps: any[]): any[] => steps.flatMap((s: any) => (s.Type === 'Condition' ? [s, ...flat([...s.Arguments.IfSteps, ...s.Arguments.ElseSteps])] : [s]));
+const allSteps = (definition: any): any[] => flat(definition.Steps);
 const registerModelOf = (definition: any): any => allSteps(definition).find((s) => s.Type === 'RegisterModel');
 
 describe('AWS pipeline lineage', () => {

@@ -78,6 +78,8 @@ function schemaWithOverlay(): object {
   };
   d.StringArgumentValue = { oneOf: [{ type: 'string' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JoinFunction' }] };
   d.BinaryCondition.properties.LeftValue.anyOf.push({ $ref: '#/definitions/JsonGetFunction' });
+  // A Condition inside a Condition's IfSteps (the gate's inside the drift Condition): the SDK serializes any Step there.
+  d.ConditionStep.properties.Arguments.properties.IfSteps.items.oneOf.push({ $ref: '#/definitions/ConditionStep' });
   d.ProcessingStep.properties.PropertyFiles = {
     type: 'array',
     items: {
@@ -110,6 +112,11 @@ function schemaWithOverlay(): object {
   };
   return schema;
 }
+
+/** Every step of a definition, Condition branches included (depth first, in definition order). */
+const flatSteps = (steps: any[]): any[] => steps.flatMap((s) => (s.Type === 'Condition' ? [s, ...flatSteps([...s.Arguments.IfSteps, ...s.Arguments.ElseSteps])] : [s]));
+/** The Condition step of a name, wherever it is. */
+const conditionNamed = (definition: any, name: string): any => flatSteps(definition.Steps).find((s) => s.Type === 'Condition' && s.Name === name);
 
 describe('AWS continuous training', () => {
   const { stack, json } = synth();
@@ -154,7 +161,8 @@ describe('AWS continuous training', () => {
   test('every step runs the runtime image by digest through its entrypoint, as root, isolated, with the platform key', () => {
     const dockerfile = fs.readFileSync(path.join(ROOT, 'training-image', 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain(`ENTRYPOINT ${JSON.stringify([...RUNTIME_ENTRYPOINT]).replace(/,/g, ', ')}`);
-    const all = [...definition.Steps.filter((s: any) => s.Type === 'Processing'), ...definition.Steps.find((s: any) => s.Type === 'Condition').Arguments.IfSteps];
+    const all = flatSteps(definition.Steps);
+    expect(all.filter((x: any) => x.Type === 'Processing').length).toBeGreaterThan(8);
     for (const s of all.filter((x: any) => x.Type === 'Processing')) {
       const a = s.Arguments;
       expect(a.AppSpecification.ImageUri).toBe(IMAGE);
@@ -167,7 +175,7 @@ describe('AWS continuous training', () => {
   });
 
   test('inputs: pipeline inputs from the store, earlier outputs by Get, the registry folder for gate and register', () => {
-    const steps = Object.fromEntries(definition.Steps.map((s: any) => [s.Name, s]));
+    const steps = Object.fromEntries(flatSteps(definition.Steps).map((s: any) => [s.Name, s]));
     const split = steps.split.Arguments;
     expect(split.ProcessingInputs[0].S3Input.S3Uri).toMatch(/^s3:\/\/\$\{aws_s3_bucket\.[^}]+\.bucket\}\/datasets\/bike\/hour\.csv$/);
     expect(JSON.parse(split.AppSpecification.ContainerArguments[split.AppSpecification.ContainerArguments.indexOf('--inputs') + 1])).toEqual({
@@ -189,7 +197,7 @@ describe('AWS continuous training', () => {
   });
 
   test('the gate: only a passed decision registers, deploys and scores; a rejection runs nothing more', () => {
-    const cond = definition.Steps.find((s: any) => s.Type === 'Condition');
+    const cond = conditionNamed(definition, 'mlops-gate-passed');
     expect(cond.Arguments.Conditions).toEqual([
       { LeftValue: { 'Std:JsonGet': { Path: 'passed', PropertyFile: { Get: 'Steps.gate.PropertyFiles.Decision' } } }, RightValue: true, Type: 'Equals' },
     ]);
@@ -274,7 +282,7 @@ describe('AWS continuous training', () => {
   });
 
   test("the drift step guards training: each step after it reads its proceed folder and runs with --when on it; the gate's Condition then registers nothing", () => {
-    const all = [...definition.Steps, ...definition.Steps.find((s: any) => s.Type === 'Condition').Arguments.IfSteps];
+    const all = flatSteps(definition.Steps);
     const steps = Object.fromEntries(all.map((s: any) => [s.Name, s]));
     const drift = steps.drift.Arguments;
     expect(JSON.parse(drift.AppSpecification.ContainerArguments[drift.AppSpecification.ContainerArguments.indexOf('--params') + 1])).toEqual({ psi: null });
@@ -300,6 +308,116 @@ describe('AWS continuous training', () => {
     const d = JSON.parse(byName(tuned, 'aws_sagemaker_pipeline', 'contoso-mlops-dev-bike-demand').pipeline_definition);
     const args: string[] = d.Steps.find((s: any) => s.Name === 'drift').Arguments.AppSpecification.ContainerArguments;
     expect(JSON.parse(args[args.indexOf('--params') + 1])).toEqual({ psi: 0.25 });
+  });
+
+  test('a skipped run starts no guarded job: the guarded steps are reachable only through the drift Condition on drift.json proceed, the gate Condition nested in it', () => {
+    const drift = conditionNamed(definition, 'mlops-drift-proceed');
+    expect(definition.Steps.map((s: any) => s.Name)).toEqual(['validate', 'split', 'drift', 'mlops-drift-proceed']);
+    expect(drift.Arguments.Conditions).toEqual([
+      { LeftValue: { 'Std:JsonGet': { Path: 'proceed', PropertyFile: { Get: 'Steps.drift.PropertyFiles.DriftReport' } } }, RightValue: true, Type: 'Equals' },
+    ]);
+    expect(drift.Arguments.ElseSteps).toEqual([]);
+    // The property file is the drift step's report output (drift.json, whose proceed is a JSON boolean).
+    const driftStep = definition.Steps.find((s: any) => s.Name === 'drift');
+    expect(driftStep.PropertyFiles).toEqual([{ FilePath: 'drift.json', OutputName: 'report', PropertyFileName: 'DriftReport' }]);
+    expect(driftStep.Arguments.ProcessingOutputConfig.Outputs.map((o: any) => o.OutputName)).toContain('report');
+    // Each step's enclosing Conditions: a step with --when is inside the drift Condition, one without is not.
+    const enclosing = new Map<string, string[]>();
+    const walk = (steps: any[], path: string[]): void => {
+      for (const s of steps) {
+        enclosing.set(s.Name, path);
+        if (s.Type === 'Condition') walk([...s.Arguments.IfSteps, ...s.Arguments.ElseSteps], [...path, s.Name]);
+      }
+    };
+    walk(definition.Steps, []);
+    const guarded: string[] = [];
+    // The plan's steps (the compiler's own, mlops-*, checked below).
+    for (const s of flatSteps(definition.Steps).filter((x: any) => x.Type === 'Processing' && !x.Name.startsWith('mlops-'))) {
+      const when = s.Arguments.AppSpecification.ContainerArguments.includes('--when');
+      expect([s.Name, enclosing.get(s.Name)!.includes('mlops-drift-proceed')]).toEqual([s.Name, when]);
+      if (when) guarded.push(s.Name);
+    }
+    expect(guarded).toEqual(['train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report']);
+    expect(enclosing.get('mlops-gate-passed')).toEqual(['mlops-drift-proceed']);
+    expect(enclosing.get('mlops-register-model')).toEqual(['mlops-drift-proceed', 'mlops-gate-passed']);
+    expect(enclosing.get('mlops-batch-scoring')).toEqual(['mlops-drift-proceed', 'mlops-gate-passed']);
+    // No rejoin: nothing outside the drift Condition reads or waits for a step inside it (SageMaker starts such a step only when all it depends on ran).
+    const inside = new Set(flatSteps(drift.Arguments.IfSteps).map((x: any) => x.Name));
+    for (const s of definition.Steps.filter((x: any) => x.Name !== 'mlops-drift-proceed')) {
+      expect((s.DependsOn ?? []).filter((d: string) => inside.has(d))).toEqual([]);
+      const refs = JSON.stringify(s).match(/Steps\.([A-Za-z0-9_-]+)\./g) ?? [];
+      expect(refs.filter((r) => inside.has(r.slice(6, -1)))).toEqual([]);
+    }
+  });
+
+  test('a plan whose guarded steps have different guards gets no drift Condition: each guarded job starts and exits on --when', () => {
+    const mk = (name: string, uses: string, after: string[], when: string[]): any => ({
+      name,
+      uses,
+      after,
+      inputs: {},
+      params: {},
+      outputs: uses === 'drift' ? { report: 'drift.json', proceed: 'proceed.txt' } : { report: 'r.json' },
+      readsRegistry: false,
+      writesRegistry: false,
+      when: when.map((step) => ({ step, output: 'proceed' })),
+    });
+    const plan = {
+      pipeline: 'p',
+      model: 'm',
+      params: {},
+      inputs: {},
+      // d2 is guarded by d1 alone, t by both: one Condition cannot hold both levels.
+      steps: [mk('d1', 'drift', [], []), mk('d2', 'drift', ['d1'], ['d1']), mk('t', 'validate', ['d2'], ['d1', 'd2'])],
+      skipped: [],
+    };
+    const loaded = {
+      plan,
+      file: 'x',
+      stepArguments: (st: any, b: any) => ['pipeline', 'step', '--name', st.name, ...Object.values(b.when ?? {}).flatMap((w) => ['--when', w as string])],
+      batchArguments: () => [],
+    } as any;
+    const d: any = compileDefinition({
+      loaded,
+      name: 'n',
+      image: IMAGE,
+      bucket: 'b',
+      inputs: {},
+      registryPrefix: 'pipelines/p/',
+      runsPrefix: 'pipelines/p/runs/',
+      roleArn: 'r',
+      kmsKeyArn: 'k',
+      volumeKey: true,
+      instanceType: 'ml.m5.large',
+      maxRuntimeSeconds: 60,
+      modelPackageGroup: 'g',
+    });
+    expect(d.Steps.map((s: any) => [s.Name, s.Type])).toEqual([
+      ['d1', 'Processing'],
+      ['d2', 'Processing'],
+      ['t', 'Processing'],
+    ]);
+    expect(d.Steps[2].Arguments.AppSpecification.ContainerArguments.filter((a: string) => a === '--when')).toHaveLength(2);
+    expect(d.Steps.some((s: any) => s.PropertyFiles)).toBe(false);
+    // With the same guards on every guarded step, the Condition is there.
+    const same = { ...plan, steps: [mk('d1', 'drift', [], []), mk('t', 'validate', ['d1'], ['d1']), mk('u', 'validate', ['t'], ['d1'])] };
+    const d2: any = compileDefinition({
+      ...{ loaded: { ...loaded, plan: same } },
+      name: 'n',
+      image: IMAGE,
+      bucket: 'b',
+      inputs: {},
+      registryPrefix: 'pipelines/p/',
+      runsPrefix: 'pipelines/p/runs/',
+      roleArn: 'r',
+      kmsKeyArn: 'k',
+      volumeKey: true,
+      instanceType: 'ml.m5.large',
+      maxRuntimeSeconds: 60,
+      modelPackageGroup: 'g',
+    });
+    expect(d2.Steps.map((s: any) => s.Name)).toEqual(['d1', 'mlops-drift-proceed']);
+    expect(d2.Steps[1].Arguments.IfSteps.map((s: any) => s.Name)).toEqual(['t', 'u']);
   });
 
   test('a step named like a step the compiler adds is refused', () => {

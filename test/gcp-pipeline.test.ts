@@ -22,7 +22,7 @@ import * as yaml from 'js-yaml';
 import * as protobuf from 'protobufjs';
 import { parseConfig } from '../lib/config/load';
 import { loadCloudPlan, LoadedPlan } from '../lib/deploy/pipeline-plan';
-import { compilePipelineSpec, CONDITION_TASK, EXTRA_TASKS, KfpCompileOptions } from '../lib/deploy/gcp/pipeline-spec';
+import { compilePipelineSpec, CONDITION_TASK, DRIFT_CONDITION_TASK, EXTRA_TASKS, KfpCompileOptions } from '../lib/deploy/gcp/pipeline-spec';
 import { PROMOTE_SCRIPT } from '../lib/deploy/gcp/private/kfp-scripts';
 import { GCP_PIPELINE_TRIGGER_PERMISSIONS } from '../lib/gcp/perms';
 import { MlPlatformStack } from '../lib/stack';
@@ -201,7 +201,8 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     const p = plan('demand-forecast');
     const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
     const real = fixture('pipeline_with_condition.yaml').root.dag.tasks['condition-1'];
-    const ours = spec.root.dag.tasks[CONDITION_TASK];
+    // The gate is guarded by the drift step: its condition is a task of the drift condition's sub-DAG.
+    const ours = spec.components[`comp-${DRIFT_CONDITION_TASK}`].dag.tasks[CONDITION_TASK];
     expect(Object.keys(ours).sort()).toEqual(Object.keys(real).sort());
     expect(ours.triggerPolicy.condition).toBe("inputs.parameter_values['pipelinechannel--gate-passed'] == 'true'");
     expect(ours.inputs.parameters['pipelinechannel--gate-passed']).toEqual({ taskOutputParameter: { producerTask: 'gate', outputParameterKey: 'passed' } });
@@ -215,6 +216,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     const branch = spec.components[`comp-${CONDITION_TASK}`].dag.tasks;
     expect(Object.keys(branch).sort()).toEqual(['batch-score', 'endpoint-deploy', 'register', 'report', 'single-run-guard', 'vertex-model-upload']);
     expect(Object.keys(spec.root.dag.tasks)).not.toContain('register');
+    expect(Object.keys(spec.root.dag.tasks)).not.toContain(CONDITION_TASK);
     for (const [name, t] of Object.entries<any>(branch))
       if (name !== EXTRA_TASKS.guard) expect(JSON.stringify(t.dependentTasks)).toMatch(/single-run-guard|vertex-model-upload|endpoint-deploy/);
     expect(branch['endpoint-deploy'].dependentTasks).toEqual(['vertex-model-upload']);
@@ -287,28 +289,103 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     expect(JSON.parse(driftArgs[driftArgs.indexOf('--outputs') + 1]).proceed).toBe("{{$.outputs.parameters['proceed'].output_file}}");
     const guarded = p.plan.steps.filter((s) => s.when.length).map((s) => s.name);
     expect(guarded).toEqual(['train-forest', 'train-gbdt', 'select', 'evaluate', 'gate', 'register', 'report']);
-    const branch = spec.components[`comp-${CONDITION_TASK}`].dag.tasks;
+    const driftBranch = spec.components[`comp-${DRIFT_CONDITION_TASK}`].dag.tasks;
+    const gateBranch = spec.components[`comp-${CONDITION_TASK}`].dag.tasks;
     for (const s of p.plan.steps) {
       const args: string[] = spec.deploymentSpec.executors[`exec-${s.name}`].container.args;
-      const inBranch = s.name in branch;
-      const task = inBranch ? branch[s.name] : spec.root.dag.tasks[s.name];
+      const task = driftBranch[s.name] ?? gateBranch[s.name] ?? spec.root.dag.tasks[s.name];
       if (!guarded.includes(s.name)) {
         expect(args).not.toContain('--when');
         expect(task.inputs?.parameters).toBeUndefined();
+        expect(spec.root.dag.tasks[s.name]).toBe(task);
         continue;
       }
+      // --when stays (the safety net); its value comes through the conditions' channel.
+      expect(spec.root.dag.tasks[s.name]).toBeUndefined();
       expect(args.slice(args.indexOf('--when'), args.indexOf('--when') + 2)).toEqual(['--when', "{{$.inputs.parameters['when-drift']}}"]);
       expect(spec.components[`comp-${s.name}`].inputDefinitions.parameters).toEqual({ 'when-drift': { parameterType: 'STRING' } });
-      expect(task.inputs.parameters['when-drift']).toEqual(
-        inBranch ? { componentInputParameter: 'pipelinechannel--drift-proceed' } : { taskOutputParameter: { producerTask: 'drift', outputParameterKey: 'proceed' } },
-      );
-      if (!inBranch) expect(task.dependentTasks).toContain('drift');
+      expect(task.inputs.parameters['when-drift']).toEqual({ componentInputParameter: 'pipelinechannel--drift-proceed' });
     }
-    // The condition task forwards the channel from the drift task, and waits for it.
-    const cond = spec.root.dag.tasks[CONDITION_TASK];
+    // The gate's condition forwards the channel it got from the drift condition.
+    const gateCond = driftBranch[CONDITION_TASK];
+    expect(gateCond.inputs.parameters['pipelinechannel--drift-proceed']).toEqual({ componentInputParameter: 'pipelinechannel--drift-proceed' });
+    // The drift condition takes it from the drift task, and waits for it.
+    const cond = spec.root.dag.tasks[DRIFT_CONDITION_TASK];
     expect(cond.inputs.parameters['pipelinechannel--drift-proceed']).toEqual({ taskOutputParameter: { producerTask: 'drift', outputParameterKey: 'proceed' } });
-    expect(spec.components[`comp-${CONDITION_TASK}`].inputDefinitions.parameters['pipelinechannel--drift-proceed']).toEqual({ parameterType: 'STRING' });
+    expect(spec.components[`comp-${DRIFT_CONDITION_TASK}`].inputDefinitions.parameters['pipelinechannel--drift-proceed']).toEqual({ parameterType: 'STRING' });
     expect(cond.dependentTasks).toContain('drift');
+  });
+
+  test('a skipped run starts no guarded task: the guarded tasks are reachable only through the drift condition (one sub-DAG, the gate condition nested in it, as the KFP compiler nests dsl.If)', () => {
+    const p = plan('demand-forecast');
+    const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
+    expect(kfpProblems(spec)).toEqual([]);
+    const real = fixture('pipeline_with_condition.yaml').root.dag.tasks['condition-1'];
+    const cond = spec.root.dag.tasks[DRIFT_CONDITION_TASK];
+    expect(Object.keys(cond).sort()).toEqual(Object.keys(real).sort());
+    expect(cond.triggerPolicy.condition).toBe("inputs.parameter_values['pipelinechannel--drift-proceed'] == 'true'");
+    expect(Object.keys(spec.root.dag.tasks).sort()).toEqual(['condition-drift-proceed', 'drift', 'importer-contract', 'importer-data', 'split', 'validate']);
+    // Where each container task sits: the chain of condition tasks around it.
+    const where = new Map<string, string[]>();
+    const walk = (tasks: Record<string, any>, path: string[]): void => {
+      for (const [name, t] of Object.entries<any>(tasks)) {
+        const component = spec.components[t.componentRef.name];
+        if (component.dag) walk(component.dag.tasks, [...path, name]);
+        else where.set(name, path);
+      }
+    };
+    walk(spec.root.dag.tasks, []);
+    for (const s of p.plan.steps) expect([s.name, where.get(s.name)![0] === DRIFT_CONDITION_TASK]).toEqual([s.name, s.when.length > 0]);
+    for (const t of Object.values(EXTRA_TASKS)) expect([t, where.get(t)]).toEqual([t, [DRIFT_CONDITION_TASK, CONDITION_TASK]]);
+    // The drift condition's sub-DAG gets what its tasks read from the root through channels, and waits for those tasks.
+    const inputs = spec.components[`comp-${DRIFT_CONDITION_TASK}`].inputDefinitions;
+    for (const [channel, a] of Object.entries<any>(cond.inputs.artifacts)) {
+      expect(inputs.artifacts[channel]).toBeDefined();
+      expect(cond.dependentTasks).toContain(a.taskOutputArtifact.producerTask);
+    }
+    expect(cond.dependentTasks).toEqual(['drift', 'importer-contract', 'split', 'validate']);
+  });
+
+  test('a plan whose guarded steps have different guards has no drift condition: each guarded task starts and exits on --when', () => {
+    const p = plan('demand-forecast', ['score', 'serve']);
+    // A second drift step after the first, guarding only the report: train… are guarded by drift, report by drift and drift2.
+    const extra = { ...p.plan.steps.find((s) => s.name === 'drift')!, name: 'drift2', after: ['drift'], when: [{ step: 'drift', output: 'proceed' as const }] };
+    const steps = p.plan.steps.flatMap((s) =>
+      s.name === 'drift' ? [s, extra] : s.name === 'report' ? [{ ...s, after: [...s.after, 'drift2'], when: [...s.when, { step: 'drift2', output: 'proceed' as const }] }] : [s],
+    );
+    const mixed: LoadedPlan = {
+      ...p,
+      plan: { ...p.plan, steps },
+      stepArguments: (st, b) => p.stepArguments({ ...st, when: [] }, { ...b, when: undefined }).concat(Object.values(b.when ?? {}).flatMap((w) => ['--when', w])),
+    };
+    const { spec } = compilePipelineSpec(mixed, options(mixed)) as { spec: Record<string, any> };
+    expect(kfpProblems(spec)).toEqual([]);
+    expect(JSON.stringify(spec)).not.toContain(DRIFT_CONDITION_TASK);
+    expect(Object.keys(spec.root.dag.tasks)).toEqual(expect.arrayContaining(['train-forest', 'gate', CONDITION_TASK]));
+    expect(spec.root.dag.tasks['train-forest'].inputs.parameters['when-drift']).toEqual({ taskOutputParameter: { producerTask: 'drift', outputParameterKey: 'proceed' } });
+  });
+
+  test('without a gate the promotion reads the guarded register step: it runs inside the drift condition too', () => {
+    const p = plan('demand-forecast', ['score', 'gate', 'serve']);
+    const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
+    expect(kfpProblems(spec)).toEqual([]);
+    expect(Object.keys(spec.root.dag.tasks).sort()).toEqual(['condition-drift-proceed', 'drift', 'importer-contract', 'importer-data', 'split', 'validate']);
+    const inside = spec.components[`comp-${DRIFT_CONDITION_TASK}`].dag.tasks;
+    expect(Object.keys(inside)).toEqual(expect.arrayContaining(['register', EXTRA_TASKS.upload, EXTRA_TASKS.deploy, EXTRA_TASKS.batch]));
+    expect(inside[EXTRA_TASKS.upload].dependentTasks).toEqual(['register', 'select']);
+  });
+
+  test('a guarded step in the branch of an unguarded gate: no single condition fits, so no drift condition (--when only)', () => {
+    const p = plan('demand-forecast', ['score', 'serve']);
+    // The same pipeline with the drift step guarding only the report (train… and the gate run on every run).
+    const unguard = (st: (typeof p.plan.steps)[number]) => (st.name === 'report' ? st : { ...st, when: [], after: st.after.filter((a) => a !== 'drift') });
+    const apart: LoadedPlan = {
+      ...p,
+      plan: { ...p.plan, steps: p.plan.steps.map((st) => (st.name === 'report' ? { ...st, after: [...st.after, 'drift'] } : unguard(st))) },
+      stepArguments: (st, b) => p.stepArguments({ ...st, when: [] }, { ...b, when: undefined }).concat(Object.values(b.when ?? {}).flatMap((w) => ['--when', w])),
+    };
+    // report is in the gate's branch and guarded while the gate is not: no single condition fits.
+    expect(JSON.stringify(compilePipelineSpec(apart, options(apart)).spec)).not.toContain(DRIFT_CONDITION_TASK);
   });
 
   test('a plan without a gate has no condition; without register nothing is uploaded or deployed', () => {

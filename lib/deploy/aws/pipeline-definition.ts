@@ -14,12 +14,19 @@
  *   is copied into `<root>/registry` for steps that read it; the register step
  *   reads a copy (SageMaker refuses the same path as input and output) and
  *   uploads `<root>/registry` back.
- * A step guarded by a drift step (`PlanStep.when`) reads that step's `proceed`
- * folder as the input `mlops-when-<drift step>` and gets `--when` on it: when
- * it says false the job exits at once without running the step, its outputs
- * in the skipped state (the gate's decision says `passed: false`, so the
- * Condition below registers and deploys nothing). The guarded jobs still
- * start (a container each, seconds of billing); no Condition step skips them.
+ * A step guarded by a drift step (`PlanStep.when`) runs in the if-branch of
+ * the Condition step `mlops-drift-proceed`, which reads the drift step's
+ * `drift.json` (a PropertyFile, `Std:JsonGet` of `proceed`): when the drift
+ * step says skip, SageMaker starts none of the guarded jobs (none is billed)
+ * and the execution succeeds. Each guarded step still reads the drift step's
+ * `proceed` folder as the input `mlops-when-<drift step>` and gets `--when` on
+ * it, the safety net (and the only skip for a plan `guardBranch` cannot wrap
+ * in one Condition: then every guarded job starts and exits at once, its
+ * outputs in the skipped state, the gate's decision `passed: false`). When the
+ * gate is guarded, the gate Condition below is itself a step of the drift
+ * Condition's if-branch (nested Conditions: the SageMaker Python SDK's
+ * `PipelineGraph` walks `if_steps` recursively, each child depending on its
+ * Condition; src/sagemaker/workflow/pipeline.py).
  * The gate is a Condition step on the gate's `decision.json` (a PropertyFile
  * read with `Std:JsonGet`); the register step, every step that depends on it,
  * the model package registration and post-promotion batch scoring are its
@@ -27,6 +34,7 @@
  * successfully, having registered nothing).
  */
 import { createHash } from 'crypto';
+import { gateBranchSteps, guardBranch } from '../guard-branch';
 import type { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
 
 /** The pipeline definition schema version SageMaker accepts. */
@@ -44,9 +52,11 @@ export const REGISTRY_COPY = `${PROCESSING_ROOT}/mlops-registry-in`;
  */
 export const RUNTIME_ENTRYPOINT = ['node', '/opt/mlops/docker/entrypoint.js'] as const;
 /** Names of the steps this compiler adds (a plan step of the same name is refused). */
-export const ADDED_STEPS = { condition: 'mlops-gate-passed', registerModel: 'mlops-register-model', batch: 'mlops-batch-scoring' } as const;
+export const ADDED_STEPS = { condition: 'mlops-gate-passed', drift: 'mlops-drift-proceed', registerModel: 'mlops-register-model', batch: 'mlops-batch-scoring' } as const;
 /** The gate's property file name. */
 export const DECISION_PROPERTY_FILE = 'Decision';
+/** A drift step's property file name (its `drift.json` report, whose `proceed` the drift Condition reads). */
+export const DRIFT_PROPERTY_FILE = 'DriftReport';
 /** The processing input name prefix of a guard (`mlops-when-<drift step>`): the drift step's `proceed` output folder. */
 const GUARD_CHANNEL = 'mlops-when-';
 /** The processing input / output name of the registry folder. */
@@ -228,6 +238,10 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
     const file = step.outputs.decision ?? 'decision.json';
     propertyFiles.push({ FilePath: file, OutputName: 'decision', PropertyFileName: DECISION_PROPERTY_FILE });
   }
+  if (guardBranch(plan)?.guards.some((g) => g.step === step.name)) {
+    // The drift Condition reads the report's `proceed` (a JSON boolean).
+    propertyFiles.push({ FilePath: step.outputs.report ?? 'drift.json', OutputName: 'report', PropertyFileName: DRIFT_PROPERTY_FILE });
+  }
   const registered = plan.register?.model;
   if (registered?.from === 'step' && registered.step === step.name) {
     // The registered model's folder: its fingerprint.json names the training data's sha256 (read by RegisterModel).
@@ -334,13 +348,7 @@ function registerModelStep(input: AwsDefinitionInput, plan: CloudPlan, revision:
 }
 
 /** The steps that run only when the gate passed: the register step and every step that (transitively) depends on it. */
-export function gatedSteps(plan: CloudPlan): Set<string> {
-  const gated = new Set<string>();
-  if (!plan.gate || !plan.register) return gated;
-  gated.add(plan.register.step);
-  for (const s of plan.steps) if (s.after.some((a) => gated.has(a))) gated.add(s.name);
-  return gated;
-}
+export const gatedSteps = gateBranchSteps;
 
 /**
  * Compiles the plan to a SageMaker pipeline definition (keys in a fixed order:
@@ -375,24 +383,54 @@ function compileWithRevision(input: AwsDefinitionInput, revision: string): Recor
   const taken = plan.steps.map((s) => s.name).filter((n) => (Object.values(ADDED_STEPS) as string[]).includes(n));
   if (taken.length) throw new Error(`AwsContinuousTraining: step name(s) ${taken.join(', ')} are reserved on SageMaker Pipelines; rename the step(s) in the pipeline file.`);
   const gated = gatedSteps(plan);
+  // The guarded steps the drift Condition holds (see guard-branch.ts); without one, every guarded job starts and exits on --when.
+  const guard = guardBranch(plan);
+  const inGuard = new Set(guard?.steps ?? []);
   const top: Json[] = [];
+  const guarded: Json[] = [];
   const branch: Json[] = [];
-  for (const s of plan.steps) (gated.has(s.name) ? branch : top).push(processingStep(input, plan, s));
+  for (const s of plan.steps) (gated.has(s.name) ? branch : inGuard.has(s.name) ? guarded : top).push(processingStep(input, plan, s));
   if (plan.register) branch.push(registerModelStep(input, plan, revision));
   if (input.batch && plan.register) branch.push(batchStep(input, ADDED_STEPS.batch, [plan.register.step, ADDED_STEPS.registerModel]));
-  if (plan.gate && branch.length) {
+  const promotion: Json[] =
+    plan.gate && branch.length
+      ? [
+          {
+            Name: ADDED_STEPS.condition,
+            Type: 'Condition',
+            Arguments: {
+              Conditions: [
+                {
+                  LeftValue: { 'Std:JsonGet': { Path: 'passed', PropertyFile: get(`Steps.${plan.gate}.PropertyFiles.${DECISION_PROPERTY_FILE}`) } },
+                  RightValue: true,
+                  Type: 'Equals',
+                },
+              ],
+              ElseSteps: [],
+              IfSteps: branch,
+            },
+          },
+        ]
+      : branch;
+  // The promotion goes inside the drift Condition when what it reads is guarded (the gate, or without a gate the register step).
+  const promotionGuarded = !!guard && (guard.holdsGate || (!plan.gate && !!plan.register && inGuard.has(plan.register.step)));
+  (promotionGuarded ? guarded : top).push(...promotion);
+  if (guard) {
     top.push({
-      Name: ADDED_STEPS.condition,
+      Name: ADDED_STEPS.drift,
       Type: 'Condition',
       Arguments: {
-        Conditions: [
-          { LeftValue: { 'Std:JsonGet': { Path: 'passed', PropertyFile: get(`Steps.${plan.gate}.PropertyFiles.${DECISION_PROPERTY_FILE}`) } }, RightValue: true, Type: 'Equals' },
-        ],
+        // All conditions must hold (SageMaker ANDs them): every drift step said proceed.
+        Conditions: guard.guards.map((g) => ({
+          LeftValue: { 'Std:JsonGet': { Path: 'proceed', PropertyFile: get(`Steps.${g.step}.PropertyFiles.${DRIFT_PROPERTY_FILE}`) } },
+          RightValue: true,
+          Type: 'Equals',
+        })),
         ElseSteps: [],
-        IfSteps: branch,
+        IfSteps: guarded,
       },
     });
-  } else top.push(...branch);
+  }
   return { Version: SAGEMAKER_PIPELINE_VERSION, Metadata: {}, Parameters: [], Steps: top };
 }
 

@@ -20,16 +20,26 @@
  *   `condition-gate-passed`, whose `triggerPolicy.condition` is
  *   `passed == 'true'`, after a guard task that stops the younger of two
  *   overlapping runs;
- * - a step guarded by a drift step (`PlanStep.when`) takes that step's
- *   `proceed` output parameter (a value file, like the gate's `passed`) as the
- *   input parameter `when-<drift task>` and passes its value to `--when`: when
- *   it is false the task exits at once without running the step, its outputs
- *   in the skipped state (the gate's `passed` is false, so the condition
- *   registers and deploys nothing). The guarded tasks still start; no
- *   `triggerPolicy` skips them (a skipped gate would leave the condition's
- *   `passed` unset).
+ * - a step guarded by a drift step (`PlanStep.when`) runs in the sub-DAG
+ *   `condition-drift-proceed`, whose `triggerPolicy.condition` is the drift
+ *   task's `proceed` output parameter (a value file, like the gate's
+ *   `passed`) `== 'true'`: when the drift step says skip, Vertex AI starts none
+ *   of the guarded tasks (no custom job is billed) and the run succeeds. When
+ *   the gate is guarded, `condition-gate-passed` is a task of that sub-DAG (a
+ *   condition nested in a condition, as the KFP compiler nests `dsl.If`), and
+ *   the channels its tasks read from the root pass through both. Nothing
+ *   outside the sub-DAG reads or waits for a task inside it (the KFP compiler
+ *   refuses such a dependency: "Tasks cannot depend on an upstream task inside
+ *   a Condition that is not a common ancestor of both tasks",
+ *   sdk/python/kfp/compiler/compiler_utils.py), so no task ever waits on a
+ *   skipped one. Each guarded task still takes `proceed` as the input
+ *   parameter `when-<drift task>` and passes its value to `--when`, the safety
+ *   net (and the only skip for a plan `guardBranch` cannot wrap in one
+ *   condition: then each guarded task starts and exits at once, its outputs in
+ *   the skipped state, the gate's `passed` false).
  */
 import { createHash } from 'crypto';
+import { gateBranchSteps, guardBranch } from '../guard-branch';
 import { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
 import { canonicalJson } from '../revision';
 import { PROMOTE_SCRIPT } from './private/kfp-scripts';
@@ -40,6 +50,8 @@ export const KFP_SCHEMA_VERSION = '2.1.0';
 export const KFP_SDK_VERSION = 'cdktf-mlops-1';
 /** The condition sub-DAG's task name. */
 export const CONDITION_TASK = 'condition-gate-passed';
+/** The task name of the condition sub-DAG that holds the guarded tasks (run only when the drift steps say proceed). */
+export const DRIFT_CONDITION_TASK = 'condition-drift-proceed';
 /** The gate task's output parameter read by the condition. */
 export const GATE_PASSED = 'passed';
 /** The input parameter name prefix of a guard (`when-<drift task>`): the drift step's `proceed` value, which `--when` reads. */
@@ -150,19 +162,13 @@ export function kfpTaskName(step: string): string {
 }
 
 /** The plan's steps that run only when the gate passed: the register step and every step after it (by dependency). */
-export function conditionalSteps(plan: CloudPlan): Set<string> {
-  const out = new Set<string>();
-  if (!plan.gate || !plan.register) return out;
-  out.add(plan.register.step);
-  for (const s of plan.steps) if (s.after.some((a) => out.has(a))) out.add(s.name);
-  return out;
-}
+export const conditionalSteps = gateBranchSteps;
 
 /** Problems that make a plan impossible to compile for Vertex AI (task name clashes), as messages. */
 export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions, 'upload' | 'deploy'>): string[] {
   const problems: string[] = [];
   const seen = new Map<string, string>();
-  const reserved = new Set<string>([CONDITION_TASK, ...Object.values(EXTRA_TASKS), ...Object.keys(plan.inputs).map((i) => `importer-${kfpTaskName(i)}`)]);
+  const reserved = new Set<string>([CONDITION_TASK, DRIFT_CONDITION_TASK, ...Object.values(EXTRA_TASKS), ...Object.keys(plan.inputs).map((i) => `importer-${kfpTaskName(i)}`)]);
   for (const s of plan.steps) {
     const t = kfpTaskName(s.name);
     if (seen.has(t))
@@ -183,34 +189,42 @@ export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions
   return problems;
 }
 
-/** One DAG (the root or the condition's) being built. */
+/** One DAG (the root or a condition's sub-DAG, which may sit in another's) being built. */
 class Dag {
   readonly tasks: Record<string, Json> = {};
   /** Channel inputs of a sub-DAG: channel name → how the parent passes it. */
   readonly channels: Record<string, { kind: 'artifact' | 'parameter'; producer: string; key: string; schema?: string }> = {};
+  /** Tasks outside a sub-DAG its tasks wait for or read from: its condition task waits for them. */
+  readonly external = new Set<string>();
   constructor(
     readonly members: ReadonlySet<string>,
     readonly parentDag?: Dag,
   ) {}
 
+  private local(producer: string): boolean {
+    if (!this.parentDag || this.members.has(producer)) return true;
+    this.external.add(producer);
+    return false;
+  }
+
   /** The task input spec of an artifact produced by task `producer` (output `key`). */
   artifactFrom(producer: string, key: string, schema: string): Json {
-    if (!this.parentDag || this.members.has(producer)) return { taskOutputArtifact: { producerTask: producer, outputArtifactKey: key } };
+    if (this.local(producer)) return { taskOutputArtifact: { producerTask: producer, outputArtifactKey: key } };
     const channel = `pipelinechannel--${producer}-${key}`;
     this.channels[channel] = { kind: 'artifact', producer, key, schema };
     return { componentInputArtifact: channel };
   }
 
   parameterFrom(producer: string, key: string): Json {
-    if (!this.parentDag || this.members.has(producer)) return { taskOutputParameter: { producerTask: producer, outputParameterKey: key } };
+    if (this.local(producer)) return { taskOutputParameter: { producerTask: producer, outputParameterKey: key } };
     const channel = `pipelinechannel--${producer}-${key}`;
     this.channels[channel] = { kind: 'parameter', producer, key };
     return { componentInputParameter: channel };
   }
 
-  /** Dependencies inside this DAG (others become the condition task's). */
+  /** Dependencies inside this DAG (the others become its condition task's). */
   localDeps(producers: Iterable<string>): string[] {
-    return [...new Set(producers)].filter((p) => !this.parentDag || this.members.has(p)).sort();
+    return [...new Set(producers)].filter((p) => this.local(p)).sort();
   }
 }
 
@@ -245,13 +259,18 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
   const condMembers = new Set<string>([...cond].map(taskOf));
   const hasCondition = cond.size > 0;
   const promote = hasCondition || plan.register ? o.upload : undefined;
+  // The guarded tasks the drift condition holds (guard-branch.ts); without one, each guarded task starts and exits on --when.
+  const guard = guardBranch(plan);
+  const guardMembers = new Set<string>(guard ? guard.steps.filter((st) => !cond.has(st)).map(taskOf) : []);
+  const promotionTasks = promote ? [EXTRA_TASKS.upload, ...(o.deploy ? [EXTRA_TASKS.deploy] : []), ...(o.batch ? [EXTRA_TASKS.batch] : [])] : [];
   if (promote && hasCondition) condMembers.add(EXTRA_TASKS.guard);
-  if (promote) condMembers.add(EXTRA_TASKS.upload);
-  if (promote && o.deploy) condMembers.add(EXTRA_TASKS.deploy);
-  if (promote && o.batch) condMembers.add(EXTRA_TASKS.batch);
+  for (const t of promotionTasks) condMembers.add(t);
+  // Without a gate the promotion reads the register step directly: inside the drift condition when that step is guarded.
+  if (!hasCondition && guard && plan.register && guard.steps.includes(plan.register.step)) for (const t of promotionTasks) guardMembers.add(t);
   const root = new Dag(new Set());
-  const sub = hasCondition ? new Dag(condMembers, root) : undefined;
-  const dagOf = (task: string): Dag => (sub && condMembers.has(task) ? sub : root);
+  const driftDag = guard ? new Dag(guardMembers, root) : undefined;
+  const sub = hasCondition ? new Dag(condMembers, guard?.holdsGate ? driftDag : root) : undefined;
+  const dagOf = (task: string): Dag => (sub && condMembers.has(task) ? sub : driftDag && guardMembers.has(task) ? driftDag : root);
   const container = (args: string[], extra: Json = {}): Json => ({
     image: o.image,
     ...extra,
@@ -382,7 +401,7 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
 
   // The promotion: guard, Model Registry upload, endpoint deploy, batch scoring.
   if (promote) {
-    const dag = sub ?? root;
+    const dag = dagOf(EXTRA_TASKS.upload);
     const reg = plan.register!;
     const registerTask = taskOf(reg.step);
     const afterRegister = [registerTask];
@@ -453,39 +472,53 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
     }
   }
 
-  // The condition: a sub-DAG task on the gate's `passed`, fed the root outputs its tasks read.
-  if (sub) {
-    const gateTask = taskOf(plan.gate!);
-    const passed = sub.parentDag!.parameterFrom(gateTask, GATE_PASSED);
-    const channel = `pipelinechannel--${gateTask}-${GATE_PASSED}`;
-    const artifactChannels = Object.entries(sub.channels).filter(([, c]) => c.kind === 'artifact');
-    // Parameters its tasks read from root tasks: the guards' `proceed`.
-    const parameterChannels = Object.entries(sub.channels).filter(([, c]) => c.kind === 'parameter');
-    const external = new Set<string>([gateTask, ...artifactChannels.map(([, c]) => c.producer), ...parameterChannels.map(([, c]) => c.producer)]);
-    for (const s of cond) for (const a of stepOf.get(s)!.after) if (!cond.has(a)) external.add(taskOf(a));
-    components[`comp-${CONDITION_TASK}`] = {
-      dag: { tasks: sub.tasks },
-      inputDefinitions: {
-        ...(artifactChannels.length ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, ARTIFACT(c.schema!)])) } : {}),
-        parameters: { [channel]: { parameterType: 'STRING' }, ...Object.fromEntries(parameterChannels.map(([name]) => [name, { parameterType: 'STRING' }])) },
-      },
+  /**
+   * A condition task in `parent` running the sub-DAG `dag` when every `tests` parameter (a value file's
+   * `true`/`false`) is 'true'; the outputs its tasks read from outside come in as channels, passed on
+   * through `parent`'s own channels when `parent` is itself a sub-DAG (as the KFP compiler nests `dsl.If`).
+   */
+  const conditionTask = (name: string, dag: Dag, parent: Dag, tests: readonly { producer: string; key: string }[]): void => {
+    const artifacts: Record<string, Json> = {};
+    const artifactDefs: Record<string, Json> = {};
+    const parameters: Record<string, Json> = {};
+    const parameterDefs: Record<string, Json> = {};
+    for (const [channel, c] of Object.entries(dag.channels)) {
+      if (c.kind === 'artifact') {
+        artifacts[channel] = parent.artifactFrom(c.producer, c.key, c.schema!);
+        artifactDefs[channel] = ARTIFACT(c.schema!);
+      } else {
+        parameters[channel] = parent.parameterFrom(c.producer, c.key);
+        parameterDefs[channel] = { parameterType: 'STRING' };
+      }
+    }
+    const conditions = tests.map((t) => {
+      const channel = `pipelinechannel--${t.producer}-${t.key}`;
+      parameters[channel] = parent.parameterFrom(t.producer, t.key);
+      parameterDefs[channel] = { parameterType: 'STRING' };
+      return `inputs.parameter_values['${channel}'] == 'true'`;
+    });
+    components[`comp-${name}`] = {
+      dag: { tasks: dag.tasks },
+      inputDefinitions: { ...(Object.keys(artifactDefs).length ? { artifacts: artifactDefs } : {}), parameters: parameterDefs },
     };
-    root.tasks[CONDITION_TASK] = {
-      taskInfo: { name: CONDITION_TASK },
-      componentRef: { name: `comp-${CONDITION_TASK}` },
-      dependentTasks: [...external].sort(),
-      inputs: {
-        ...(artifactChannels.length
-          ? { artifacts: Object.fromEntries(artifactChannels.map(([name, c]) => [name, { taskOutputArtifact: { producerTask: c.producer, outputArtifactKey: c.key } }])) }
-          : {}),
-        parameters: {
-          [channel]: passed,
-          ...Object.fromEntries(parameterChannels.map(([name, c]) => [name, { taskOutputParameter: { producerTask: c.producer, outputParameterKey: c.key } }])),
-        },
-      },
-      triggerPolicy: { condition: `inputs.parameter_values['${channel}'] == 'true'` },
+    const deps = parent.localDeps([...dag.external, ...tests.map((t) => t.producer)]);
+    parent.tasks[name] = {
+      taskInfo: { name },
+      componentRef: { name: `comp-${name}` },
+      ...(deps.length ? { dependentTasks: deps } : {}),
+      inputs: { ...(Object.keys(artifacts).length ? { artifacts } : {}), parameters },
+      triggerPolicy: { condition: conditions.join(' && ') },
     };
-  }
+  };
+  // The gate's condition first (inside the drift condition when the gate is guarded, so its channels pass through it).
+  if (sub) conditionTask(CONDITION_TASK, sub, sub.parentDag!, [{ producer: taskOf(plan.gate!), key: GATE_PASSED }]);
+  if (driftDag && guard)
+    conditionTask(
+      DRIFT_CONDITION_TASK,
+      driftDag,
+      root,
+      guard.guards.map((g) => ({ producer: taskOf(g.step), key: g.output })),
+    );
 
   const spec: Json = {
     pipelineInfo: { name: o.pipelineName ?? kfpTaskName(plan.pipeline), ...(plan.description ? { description: plan.description.slice(0, 2000) } : {}) },
