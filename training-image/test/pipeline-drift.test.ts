@@ -82,6 +82,7 @@ test('first run (no champion) trains; a second run on the same data skips traini
   const rep1 = JSON.parse(fs.readFileSync(r1.outputs.drift!.report!, 'utf8'));
   expect(rep1).toMatchObject({ proceed: true, decision: 'proceed', champion: null, sameData: null });
   expect(rep1.reason).toMatch(/^no champion yet \(model 'drifty' is not in the registry/);
+  expect(rep1.reason).not.toMatch(/register one first/);
   expect(status(r1, 'train').status).toBe('ok');
   expect(r1.registration).toMatchObject({ version: 1, promoted: true });
   expect(r1.drift).toEqual([{ step: 'drift', proceed: true, reason: rep1.reason, skipped: [] }]);

@@ -678,7 +678,7 @@ const drift: StepFn = async (c) => {
     );
   let d: DriftDecision;
   try {
-    d = driftDecision(data, champion, threshold, c.missingInputs?.model ? `no champion yet (${c.missingInputs.model.replace(/\.\s*$/, '')})` : undefined);
+    d = driftDecision(data, champion, threshold, c.missingInputs?.model ? `no champion yet (${whyMissing(c.missingInputs.model)})` : undefined);
   } catch (e) {
     if (e instanceof DataError) throw new StepError('DATA_INVALID', `steps.${c.step}.inputs.data`, e.message);
     throw e;
@@ -694,3 +694,8 @@ const drift: StepFn = async (c) => {
 
 /** The implementation of each step kind. */
 export const STEP_FUNCTIONS: Readonly<Record<StepKind, StepFn>> = { validate, split, drift, train, forecast, evaluate, select, gate, register, predict, serve, score, report };
+
+/** Why a registry input is missing, without the registry's advice to register one (which the drift step's first run does). */
+function whyMissing(message: string): string {
+  return message.split(';')[0]!.replace(/\.\s*$/, '');
+}
