@@ -20,7 +20,7 @@ import {
 import { DEPLOYED_PACKAGE_TAG } from '../lib/deploy/aws/pipeline-deploy';
 import { RUNNING_STATUSES, START_GATE_LOOKBACK, startMachineDefinition } from '../lib/deploy/aws/pipeline-start';
 import { MlPlatformStack } from '../lib/stack';
-import { resourcesOf, validConfig } from './util';
+import { awsDefinitionInput, resourcesOf, validConfig } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:${'ab'.repeat(32)}`;
@@ -158,21 +158,7 @@ describe('AWS pipeline lineage', () => {
       skipped: [],
     };
     const compile = (inputs: Record<string, string>) => () =>
-      compileDefinition({
-        loaded: { plan, file: 'x', stepArguments: () => [], batchArguments: () => [] } as any,
-        name: 'n',
-        image: IMAGE,
-        bucket: 'b',
-        inputs,
-        registryPrefix: 'pipelines/p/',
-        runsPrefix: 'pipelines/p/runs/',
-        roleArn: 'r',
-        kmsKeyArn: 'k',
-        volumeKey: true,
-        instanceType: 'ml.m5.large',
-        maxRuntimeSeconds: 60,
-        modelPackageGroup: 'g',
-      });
+      compileDefinition(awsDefinitionInput({ plan, file: 'x', stepArguments: () => [], batchArguments: () => [] }, { inputs }));
 
     test('a plan within the limits compiles', () => {
       expect(compile({ data: 'datasets/x.csv' })).not.toThrow();

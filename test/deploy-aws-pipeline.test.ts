@@ -11,7 +11,7 @@ import { Testing } from 'cdktf';
 import { parseConfig } from '../lib/config/load';
 import { compileDefinition, RUNTIME_ENTRYPOINT, stableJson } from '../lib/deploy/aws/pipeline-definition';
 import { MlPlatformStack } from '../lib/stack';
-import { resourcesOf, validConfig } from './util';
+import { awsDefinitionInput, resourcesOf, validConfig } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:${'ab'.repeat(32)}`;
@@ -377,21 +377,7 @@ describe('AWS continuous training', () => {
       stepArguments: (st: any, b: any) => ['pipeline', 'step', '--name', st.name, ...Object.values(b.when ?? {}).flatMap((w) => ['--when', w as string])],
       batchArguments: () => [],
     } as any;
-    const d: any = compileDefinition({
-      loaded,
-      name: 'n',
-      image: IMAGE,
-      bucket: 'b',
-      inputs: {},
-      registryPrefix: 'pipelines/p/',
-      runsPrefix: 'pipelines/p/runs/',
-      roleArn: 'r',
-      kmsKeyArn: 'k',
-      volumeKey: true,
-      instanceType: 'ml.m5.large',
-      maxRuntimeSeconds: 60,
-      modelPackageGroup: 'g',
-    });
+    const d: any = compileDefinition(awsDefinitionInput(loaded));
     expect(d.Steps.map((s: any) => [s.Name, s.Type])).toEqual([
       ['d1', 'Processing'],
       ['d2', 'Processing'],
@@ -401,21 +387,7 @@ describe('AWS continuous training', () => {
     expect(d.Steps.some((s: any) => s.PropertyFiles)).toBe(false);
     // With the same guards on every guarded step, the Condition is there.
     const same = { ...plan, steps: [mk('d1', 'drift', [], []), mk('t', 'validate', ['d1'], ['d1']), mk('u', 'validate', ['t'], ['d1'])] };
-    const d2: any = compileDefinition({
-      ...{ loaded: { ...loaded, plan: same } },
-      name: 'n',
-      image: IMAGE,
-      bucket: 'b',
-      inputs: {},
-      registryPrefix: 'pipelines/p/',
-      runsPrefix: 'pipelines/p/runs/',
-      roleArn: 'r',
-      kmsKeyArn: 'k',
-      volumeKey: true,
-      instanceType: 'ml.m5.large',
-      maxRuntimeSeconds: 60,
-      modelPackageGroup: 'g',
-    });
+    const d2: any = compileDefinition(awsDefinitionInput({ ...loaded, plan: same }));
     expect(d2.Steps.map((s: any) => s.Name)).toEqual(['d1', 'mlops-drift-proceed']);
     expect(d2.Steps[1].Arguments.IfSteps.map((s: any) => s.Name)).toEqual(['t', 'u']);
   });
@@ -430,23 +402,7 @@ describe('AWS continuous training', () => {
       skipped: [],
     };
     const loaded = { plan, file: 'x', stepArguments: () => [], batchArguments: () => [] } as any;
-    expect(() =>
-      compileDefinition({
-        loaded,
-        name: 'n',
-        image: IMAGE,
-        bucket: 'b',
-        inputs: {},
-        registryPrefix: 'pipelines/p/',
-        runsPrefix: 'pipelines/p/runs/',
-        roleArn: 'r',
-        kmsKeyArn: 'k',
-        volumeKey: true,
-        instanceType: 'ml.m5.large',
-        maxRuntimeSeconds: 60,
-        modelPackageGroup: 'g',
-      }),
-    ).toThrow(/reserved on SageMaker Pipelines/);
+    expect(() => compileDefinition(awsDefinitionInput(loaded))).toThrow(/reserved on SageMaker Pipelines/);
   });
 });
 

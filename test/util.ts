@@ -1,3 +1,4 @@
+import type { AwsDefinitionInput } from '../lib/deploy/aws/pipeline-definition';
 import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { parseConfig } from '../lib/config';
@@ -64,4 +65,27 @@ export function onlyConfigIssue(raw: unknown): ValidationIssue {
   const issues = configIssues(raw);
   expect(issues).toHaveLength(1);
   return issues[0]!;
+}
+
+/** The image (by digest) the SageMaker compiler's unit tests use. */
+export const AWS_TEST_IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:${'ab'.repeat(32)}`;
+
+/** A `compileDefinition` input for unit tests of the SageMaker compiler: the given plan, placeholder names for the rest. */
+export function awsDefinitionInput(loaded: unknown, over: Partial<AwsDefinitionInput> = {}): AwsDefinitionInput {
+  return {
+    loaded: loaded as AwsDefinitionInput['loaded'],
+    name: 'n',
+    image: AWS_TEST_IMAGE,
+    bucket: 'b',
+    inputs: {},
+    registryPrefix: 'pipelines/p/',
+    runsPrefix: 'pipelines/p/runs/',
+    roleArn: 'r',
+    kmsKeyArn: 'k',
+    volumeKey: true,
+    instanceType: 'ml.m5.large',
+    maxRuntimeSeconds: 60,
+    modelPackageGroup: 'g',
+    ...over,
+  };
 }
