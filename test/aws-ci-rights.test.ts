@@ -15,6 +15,7 @@ import { AWS_PIPELINE_SERVICE_ROLES } from '../lib/aws/perms';
 import { AWS_CI_TYPE_ACCESS, AWS_MANAGED_POLICY_MAX_CHARS, AWS_ROLE_MANAGED_POLICIES_MAX, CI_AWS_RELEASE_STEP_ACTIONS } from '../lib/ci/aws-perms';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { MlPlatformStack } from '../lib/stack';
+import { blockTypes } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const ACCOUNT = '123456789012';
@@ -62,11 +63,6 @@ function privateWithPipeline(): Json {
     batch: { ...dev.deployment.batch, schedule: { cron: '0 5 * * *' } },
   };
   return synth(parseConfig(prod), 'prod-aws-pipeline');
-}
-
-/** The stack's types: resource types, and data source types as `data.<type>`. */
-function typesOf(json: Json): string[] {
-  return [...Object.keys(json.resource ?? {}), ...Object.keys(json.data ?? {}).map((t) => `data.${t}`)].sort();
 }
 
 /** The statements of the policies attached to the CI role. */
@@ -117,7 +113,7 @@ const stacks: [string, () => Json][] = [
 
 describe.each(stacks)('%s: the CI deployer', (_name, make) => {
   const json = make();
-  const types = typesOf(json);
+  const types = blockTypes(json);
   const statements = ciStatements(json);
   const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action));
 

@@ -10,6 +10,7 @@ import { App, Testing } from 'cdktf';
 import { GCP_CI_RELEASE_ROLES, GCP_CI_RESOURCE_ROLES, GCP_CI_TYPE_ACCESS } from '../lib/ci/gcp';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { MlPlatformStack } from '../lib/stack';
+import { blockTypes } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -23,11 +24,6 @@ function synth(config: ReturnType<typeof loadConfig>, id: string): Json {
   } finally {
     process.chdir(cwd);
   }
-}
-
-/** The stack's types: resource types, and data source types as `data.<type>`. */
-function typesOf(json: Json): string[] {
-  return [...Object.keys(json.resource ?? {}), ...Object.keys(json.data ?? {}).map((t) => `data.${t}`)].sort();
 }
 
 /** Every role the CI service account holds (project or resource level), with the resources it is held on. */
@@ -70,7 +66,7 @@ const stacks: [string, () => Json][] = [
 
 describe.each(stacks)('%s: the CI deployer', (_name, make) => {
   const json = make();
-  const types = typesOf(json);
+  const types = blockTypes(json);
   const held = ciRoles(json);
 
   test('every type the stack synthesizes has an access entry (a new type without one fails here)', () => {

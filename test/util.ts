@@ -89,3 +89,8 @@ export function awsDefinitionInput(loaded: unknown, over: Partial<AwsDefinitionI
     ...over,
   };
 }
+
+/** The resource types of a synthesized stack, and its data-source types as `data.<type>`, sorted. */
+export function blockTypes(json: { resource?: object; data?: object }): string[] {
+  return [...Object.keys(json.resource ?? {}), ...Object.keys(json.data ?? {}).map((t) => `data.${t}`)].sort();
+}
