@@ -14,14 +14,7 @@ export function writeFileAtomic(file: string, content: string | Uint8Array, befo
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
   const releaseTmp = scratch(tmp);
   try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      if (typeof content === 'string') fs.writeSync(fd, content);
-      else fs.writeSync(fd, content);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeSynced(tmp, content);
     if (beforeRename) beforeRename(tmp);
     fs.renameSync(tmp, file);
   } catch (e) {
@@ -31,6 +24,18 @@ export function writeFileAtomic(file: string, content: string | Uint8Array, befo
     releaseTmp();
   }
   fsyncPath(dir);
+}
+
+/** Writes `content` to a new file `file` and fsyncs it. */
+function writeSynced(file: string, content: string | Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    if (typeof content === 'string') fs.writeSync(fd, content);
+    else fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** fsyncs a file or folder, so a write or a rename in it is durable (best effort where the platform refuses, e.g. folders on Windows). */
@@ -69,14 +74,7 @@ export class FileBatch {
     const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}-${this.staged.length}`);
     const release = scratch(tmp);
     this.staged.push({ tmp, file, release });
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      if (typeof content === 'string') fs.writeSync(fd, content);
-      else fs.writeSync(fd, content);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeSynced(tmp, content);
   }
 
   /** Renames every staged file into place (replacing a file of the same name). */
