@@ -14,6 +14,7 @@ import { IConstruct } from 'constructs';
 import { ErrorCode, MlopsValidationError } from '../core/errors';
 import { DEFAULT_NETWORK_MODE, NetworkMode } from '../core/network';
 import { uniqueNamesCheckedElsewhere } from '../core/unique-names';
+import { resolveOncePerSynth } from '../private/stack-synth';
 import { DependencyGraph, dependencyGraph } from './graph';
 import { POLICY_RULES } from './rules';
 import { Policy, PolicySuppression } from './suppression';
@@ -149,7 +150,8 @@ const OPTION_SOURCE: Record<PolicyRelaxOption, string> = {
  * The check runs in the validation phase, after every aspect has run, on the
  * stack's resolved Terraform JSON (`stack.toTerraform()`): it sees exactly
  * what is written, with `addOverride`s, stack overrides and changes made by
- * other aspects.
+ * other aspects. At `app.synth()` that JSON is resolved once and written as
+ * checked (lib/private/stack-synth.ts); `Testing.synth` resolves it afresh.
  */
 export class PolicyPack implements IAspect {
   /** The pack applied to a stack, if any. */
@@ -302,7 +304,7 @@ export class PolicyPack implements IAspect {
   }
 
   private elements(): PolicyElement[] {
-    // Resolved here, for the check alone: what synth writes is resolved by the stack, whatever the order.
+    // During app.synth() the JSON cdktf then writes (one resolution per synth); otherwise resolved for the check.
     const json = this.stack.toTerraform() as Record<string, any>;
     const out: PolicyElement[] = [];
     for (const element of this.visited) {
@@ -425,5 +427,7 @@ export function applyPolicyPack(stack: TerraformStack, options: PolicyPackOption
   // The pack's MLOPS_DUPLICATE_NAME rule reports duplicate names: the platforms' own check steps aside.
   uniqueNamesCheckedElsewhere(stack);
   stack.node.addValidation({ validate: () => pack.validateAtSynth() });
+  // The check and cdktf's writer share one resolution of the stack per synth.
+  resolveOncePerSynth(stack);
   return pack;
 }

@@ -1,8 +1,8 @@
-import { IStackSynthesizer, ISynthesisSession, TerraformStack } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ErrorCode } from '../core/errors';
+import { afterStackWritten } from './stack-synth';
 
 /**
  * A local file or folder copied into the synthesized stack's folder, where
@@ -20,9 +20,8 @@ import { ErrorCode } from '../core/errors';
  * instead of copied (`link`), which costs one link per file instead of a copy.
  *
  * The copy is written when the stack is synthesized (`app.synth()`,
- * `Testing.fullSynth`), by the stack's synthesizer: the first asset of a
- * stack wraps `stack.synthesizer` (cdktf's public hook) so that it writes the
- * stack's assets after the stack itself. A stack whose synthesizer is
+ * `Testing.fullSynth`), after the stack itself, by the library's wrapper of
+ * the stack's synthesizer (./stack-synth.ts). A stack whose synthesizer is
  * replaced afterwards fails validation rather than deploy without its assets.
  */
 
@@ -63,7 +62,7 @@ export class StackAsset extends Construct {
     this.link = props.link ?? false;
     this.folder = path.posix.join(ASSETS, stack.getLogicalId(this.node));
     this.path = path.posix.join(this.folder, props.hash, props.type === 'file' ? path.basename(props.source) : '');
-    stackAssets(stack).push(this);
+    afterStackWritten(stack, this.node.path, (stackDir) => this.writeTo(stackDir));
   }
 
   /** Brings the copy under `stackDir` up to date. */
@@ -81,35 +80,6 @@ export class StackAsset extends Construct {
     fs.mkdirSync(target, { recursive: true });
     copyTree(source, target, only, this.link);
   }
-}
-
-const ASSETS_OF = new WeakMap<TerraformStack, StackAsset[]>();
-
-/** The stack's assets, with the synthesizer that writes them installed on first use. */
-function stackAssets(stack: TerraformStack): StackAsset[] {
-  const known = ASSETS_OF.get(stack);
-  if (known) return known;
-  const assets: StackAsset[] = [];
-  ASSETS_OF.set(stack, assets);
-  const inner = stack.synthesizer;
-  const writing: IStackSynthesizer = {
-    synthesize(session: ISynthesisSession): void {
-      inner.synthesize(session);
-      const stackDir = path.join(session.manifest.outdir, session.manifest.forStack(stack).synthesizedStackPath, '..');
-      for (const asset of assets) asset.writeTo(stackDir);
-    },
-  };
-  stack.synthesizer = writing;
-  stack.node.addValidation({
-    validate: () =>
-      stack.synthesizer === writing
-        ? []
-        : [
-            `[${ErrorCode.PROP_INVALID}] Stack '${stack.node.id}' has local assets (${assets.map((a) => a.node.path).join(', ')}) that its synthesizer writes into the stack folder, ` +
-              'but stack.synthesizer was replaced after they were added. Fix: replace the synthesizer before adding constructs that copy files (RuntimeImage, TrainingDataUpload), and call the previous one from yours.',
-          ],
-  });
-  return assets;
 }
 
 function safeReaddir(dir: string): string[] {

@@ -356,7 +356,13 @@ export const gatedSteps = gateBranchSteps;
  * is {@link pipelineRevision} of this very definition.
  */
 export function compileDefinition(input: AwsDefinitionInput): Record<string, Json> {
-  return compileWithRevision(input, definitionRevision(input));
+  return compilePipeline(input).definition;
+}
+
+/** {@link compileDefinition} with the revision it records, computed once (the revision compiles and resolves the whole definition). */
+export function compilePipeline(input: AwsDefinitionInput): { readonly definition: Record<string, Json>; readonly revision: string } {
+  const revision = definitionRevision(input);
+  return { definition: compileWithRevision(input, revision), revision };
 }
 
 /** The revision of the definition {@link compileDefinition} compiles from `input`. */

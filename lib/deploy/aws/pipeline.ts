@@ -33,7 +33,7 @@ import { PropChecks } from '../../core/validate';
 import { ContinuousTrainingProps, IContinuousTraining, Schedule } from '../contracts';
 import { checkRuntimeImage } from '../settings';
 import { AWS_RELEASE_NAME, awsHasInstanceStorage, awsPlatformOf, checkAwsInstanceType } from './common';
-import { AwsDefinitionInput, compileBatchDefinition, compileDefinition, definitionRevision, stableJson } from './pipeline-definition';
+import { AwsDefinitionInput, compileBatchDefinition, compilePipeline, stableJson } from './pipeline-definition';
 import { deployMachineDefinition } from './pipeline-deploy';
 import { startMachineDefinition } from './pipeline-start';
 import { AWS_ENDPOINT_VARIANT, AwsScoringEndpoint } from './scoring-endpoint';
@@ -161,8 +161,9 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
     };
     let definition: Record<string, unknown>;
     try {
-      definition = compileDefinition(input);
-      this.revision = definitionRevision(input);
+      const compiled = compilePipeline(input);
+      definition = compiled.definition;
+      this.revision = compiled.revision;
     } catch (e) {
       throw new MlopsValidationError(`Invalid pipeline for SageMaker Pipelines (aws):`, [
         { code: ErrorCode.CONFIG_INVALID, path: 'deployment.pipeline.file', message: (e as Error).message },
