@@ -14,8 +14,8 @@
  *   policy pack), against a bare app of every provider module the library loads.
  *
  * Unchanged tree: `npm run synth` as a user runs it (npm; its build step,
- * scripts/tsc-if-changed.cjs, finding nothing changed; then the app
- * synthesizing every configured stack into `cdktf.out`, where the previous
+ * scripts/tsc-if-changed.cjs, finding nothing changed; then the app, in the
+ * same process (`--then`), synthesizing every configured stack into `cdktf.out`, where the previous
  * synth left its output), after one warm-up run; its build step alone; and
  * an up-to-date `tsc -b` alone for comparison (target: ≤ 2 s).
  *
@@ -180,7 +180,10 @@ function buildStepArgs(): string[] {
   const step = script.split('&&')[0]!.trim().split(/\s+/);
   const at = step.findIndex((w) => w.endsWith('tsc-if-changed.cjs'));
   if (at < 0) throw new Error(`npm run synth (${script}) no longer starts with scripts/tsc-if-changed.cjs: update this benchmark`);
-  return step.slice(at + 1);
+  // Without `--then <app>`: the check alone.
+  const args = step.slice(at + 1);
+  const then = args.indexOf('--then');
+  return then < 0 ? args : [...args.slice(0, then), ...args.slice(then + 2)];
 }
 
 function main(): void {

@@ -153,6 +153,27 @@ describe('tsc-if-changed', () => {
     expect(failed.lines).toEqual([`tsc-if-changed: ${BUILT}`]);
   });
 
+  test('--then runs the built script in the same process after the check, and not after a failed build', () => {
+    const dir = built(project());
+    // The script reports its argv and whether the check's module is loaded in its process.
+    fs.writeFileSync(
+      path.join(dir, 'then.js'),
+      "require('fs').writeFileSync(__dirname + '/then.json', JSON.stringify({ argv: process.argv.slice(1), sameProcess: Object.keys(require.cache).some((f) => f.endsWith('tsc-if-changed.cjs')) }));\n",
+    );
+    const then = () => spawnSync(process.execPath, [SCRIPT, '--verbose', '--then', 'then.js'], { cwd: dir, encoding: 'utf8' });
+    const ok = then();
+    expect(ok.stdout).toContain(SKIPPED);
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(read(dir, 'then.json'))).toEqual({ argv: [path.join(fs.realpathSync(dir), 'then.js')], sameProcess: true });
+    fs.rmSync(path.join(dir, 'then.json'));
+    fs.writeFileSync(path.join(dir, 'src', 'a.ts'), 'export const a: number = "one";\n');
+    expect(then().status).not.toBe(0);
+    expect(fs.existsSync(path.join(dir, 'then.json'))).toBe(false);
+    const missing = spawnSync(process.execPath, [SCRIPT, '--then'], { cwd: dir, encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--then needs the script to run after the build');
+  });
+
   test('prunes the outputs of a deleted source after it builds', () => {
     const dir = project();
     fs.writeFileSync(path.join(dir, 'src', 'c.ts'), 'export const c = 3;\n');
