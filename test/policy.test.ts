@@ -24,7 +24,7 @@ import {
   renderPolicyRuleTable,
   UNCHECKED_DEFAULT_RULE_IDS,
 } from '../lib/policy';
-import { parseJsonDocument, referencedAddresses } from '../lib/policy/values';
+import { expressionSpans, expressionsIn, parseJsonDocument, referencedAddresses } from '../lib/policy/values';
 import { SECURITY_DEFAULTS } from '../lib/security-defaults';
 
 const STACK = 'policy';
@@ -217,6 +217,17 @@ describe('what the pack reads', () => {
     expect([...referencedAddresses('${timeadd(timestamp(), "8760h")}')]).toEqual([]);
     expect([...referencedAddresses('plain text aws_s3_bucket.x')]).toEqual([]);
   });
+
+  test('expression spans: outermost, nested braces and quoted braces kept whole, an unclosed one to the end', () => {
+    const v = 'a${x.y}b${f({"k" = "}"})}c${open';
+    expect(expressionSpans(v)).toEqual([
+      { start: 1, end: 7, closed: true },
+      { start: 8, end: 25, closed: true },
+      { start: 26, end: v.length, closed: false },
+    ]);
+    expect(expressionsIn(v)).toEqual(['x.y', 'f({"k" = "}"})', 'open']);
+    expect(expressionSpans('no expressions')).toEqual([]);
+  });
 });
 
 describe('no secrets in the synthesized output', () => {
@@ -279,9 +290,19 @@ describe('no secrets in the synthesized output', () => {
       'Step',
       (s: TerraformStack) => new DataResource(s, 'Step', { input: { url: `https://x:ghp_${'a'.repeat(36)}@github.com/\${var.repo}` } }),
     ],
+    [
+      'an access key id between two expressions in a long string',
+      'Step',
+      (s: TerraformStack) => new DataResource(s, 'Step', { input: { doc: `${'${var.a}{"x":"}"}'.repeat(200)}AKIAIOSFODNN7EXAMPLE\${var.b}${'{"y":1}'.repeat(200)}` } }),
+    ],
   ])('MLOPS_SECRET_PATTERN catches %s', (_name, at, make) => {
     const report = check(make);
     expect(report.violations.filter((v) => v.ruleId === 'MLOPS_SECRET_PATTERN').map((v) => v.path)).toEqual([`${STACK}/${at}`]);
+  });
+
+  test('MLOPS_SECRET_PATTERN reads the literal text only, not the text inside expressions', () => {
+    const report = check((s) => new DataResource(s, 'Step', { input: { key: 'id ${lookup(var.keys, "AKIAIOSFODNN7EXAMPLE", "")} of ${var.user}' } }));
+    expect(report.violations).toEqual([]);
   });
 
   test('MLOPS_SECRET_PATTERN accepts ARNs, digests and public keys', () => {

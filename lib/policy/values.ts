@@ -92,7 +92,16 @@ export function expectSet(element: PolicyElement, path: string): PolicyFinding[]
 
 /** The `${…}` expressions inside a string, outermost only, with nested braces kept whole. */
 export function expressionsIn(value: string): string[] {
-  const found: string[] = [];
+  return expressionSpans(value).map((s) => value.slice(s.start + 2, s.closed ? s.end - 1 : s.end));
+}
+
+/**
+ * Where the `${…}` expressions of a string are, outermost only, in order:
+ * from `start` (the `$`) to `end` (after the closing `}`, or the end of the
+ * string when `closed` is false). One scan of the string.
+ */
+export function expressionSpans(value: string): { readonly start: number; readonly end: number; readonly closed: boolean }[] {
+  const found: { start: number; end: number; closed: boolean }[] = [];
   let i = value.indexOf('${');
   while (i >= 0) {
     let depth = 0;
@@ -112,7 +121,8 @@ export function expressionsIn(value: string): string[] {
         if (depth === 0) break;
       }
     }
-    found.push(value.slice(i + 2, j));
+    const closed = j < value.length;
+    found.push({ start: i, end: closed ? j + 1 : value.length, closed });
     i = value.indexOf('${', j + 1);
   }
   return found;

@@ -1,5 +1,5 @@
 import { PolicyElement, PolicyFinding, PolicyRule } from '../types';
-import { expressionsIn, isRecord } from '../values';
+import { expressionSpans, isRecord } from '../values';
 
 /**
  * Attribute names that hold credentials. Matched on the last segment of the
@@ -59,12 +59,17 @@ function masked(value: string): string {
   return `a literal of ${value.length} characters`;
 }
 
-/** The literal text of a string outside its `${…}` expressions. */
+/** The literal text of a string outside its `${…}` expressions (each one a space; an unclosed one is kept). */
 function literalText(value: string): string {
   if (!value.includes('${')) return value;
-  let text = value;
-  for (const expr of expressionsIn(value)) text = text.replace(`\${${expr}}`, ' ');
-  return text;
+  let text = '';
+  let from = 0;
+  for (const span of expressionSpans(value)) {
+    if (!span.closed) break;
+    text += `${value.slice(from, span.start)} `;
+    from = span.end;
+  }
+  return text + value.slice(from);
 }
 
 function literalSecrets(element: PolicyElement): PolicyFinding[] {
