@@ -42,6 +42,9 @@ describe('cron expressions', () => {
     expect(timeZoneProblem('Europe/Berlin')).toBeUndefined();
     expect(timeZoneProblem('UTC')).toBeUndefined();
     expect(timeZoneProblem('W. Europe Standard Time')).toMatch(/not an IANA time zone name/);
+    // Aliases and other spellings ICU accepts, beyond its canonical list: the same answer as a formatter gives.
+    for (const zone of ['US/Eastern', 'Etc/UTC', 'GMT', 'europe/berlin', 'Asia/Kolkata', 'Asia/Calcutta']) expect(timeZoneProblem(zone)).toBeUndefined();
+    for (const zone of ['Mars/Olympus_Mons', 'Europe/Berlin ', '']) expect(timeZoneProblem(zone)).toMatch(/not an IANA time zone name/);
   });
 });
 

@@ -54,8 +54,15 @@ export function cronProblem(expression: string): string | undefined {
   return undefined;
 }
 
+/** ICU's canonical zone names (without `UTC`): a cheap list, read once. */
+let canonicalZones: ReadonlySet<string> | undefined;
+
 /** The problem with an IANA time zone name (`Europe/Berlin`, `UTC`), or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
+  // A canonical name is looked up in ICU's list; any other (an alias such as US/Eastern, another case) is
+  // tried on a formatter, as before: its first construction loads ICU's formatting data (tens of ms).
+  canonicalZones ??= new Set(Intl.supportedValuesOf('timeZone'));
+  if (zone === 'UTC' || canonicalZones.has(zone)) return undefined;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return undefined;
