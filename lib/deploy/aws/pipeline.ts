@@ -37,6 +37,7 @@ import { AwsDefinitionInput, compileBatchDefinition, compilePipeline, stableJson
 import { deployMachineDefinition } from './pipeline-deploy';
 import { startMachineDefinition } from './pipeline-start';
 import { AWS_ENDPOINT_VARIANT, AwsScoringEndpoint } from './scoring-endpoint';
+import { linearTokenText } from '../../private/token-text';
 
 /** The pipeline's service roles: names and the service each is passed to. */
 const ROLES = AWS_PIPELINE_SERVICE_ROLES;
@@ -210,7 +211,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       pipelineDisplayName: props.name,
       pipelineDescription: (plan.description ?? `Pipeline ${plan.pipeline}`).slice(0, 3072),
       roleArn: this.pipelineRole.arn,
-      pipelineDefinition: stableJson(definition),
+      pipelineDefinition: linearTokenText(stableJson(definition)),
       // The revision its model versions record (mlops:pipeline-revision).
       tags: { ...tags, [PIPELINE_REVISION_TAG]: this.revision },
       dependsOn: [...roleReady, keep, ...(props.dependsOn ?? []), ...(vpc?.ready ?? [])],
@@ -234,7 +235,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
         pipelineDisplayName: batchName,
         pipelineDescription: `Batch scoring of s3://…/${props.batch.input} with the champion of pipeline ${plan.pipeline}.`,
         roleArn: this.pipelineRole.arn,
-        pipelineDefinition: stableJson(compileBatchDefinition(input)),
+        pipelineDefinition: linearTokenText(stableJson(compileBatchDefinition(input))),
         tags,
         dependsOn: [...roleReady, keep],
       });

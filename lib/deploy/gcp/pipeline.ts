@@ -18,6 +18,7 @@ import { checkRuntimeImage } from '../settings';
 import { compilePipelineSpec, KfpDeploySettings, kfpPlanProblems, kfpResourcesOf, kfpTaskName, KfpUploadSettings } from './pipeline-spec';
 import { acceleratorOf, gcpMachineOf, gcpPlatformOf, grantsOf } from './private/common';
 import { GcpScoringEndpoint } from './scoring-endpoint';
+import { linearTokenText } from '../../private/token-text';
 
 /** Cloud Scheduler's longest attempt deadline for an HTTP target (the create call answers at once). */
 const ATTEMPT_DEADLINE = '180s';
@@ -209,7 +210,7 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
 
     const prefix = `${props.registryPrefix.replace(/\/+$/, '')}/vertex/`;
     const object = (oid: string, key: string, body: Record<string, unknown>): StorageBucketObject =>
-      new StorageBucketObject(this, oid, { bucket, name: `${prefix}${key}`, content: JSON.stringify(body, null, 1), contentType: 'application/json' });
+      new StorageBucketObject(this, oid, { bucket, name: `${prefix}${key}`, content: linearTokenText(JSON.stringify(body, null, 1)), contentType: 'application/json' });
     this.specObject = object('PipelineSpec', 'pipeline-spec.json', compiled.spec);
     this.jobRequestObject = object('PipelineJobRequest', 'pipeline-job.json', this.pipelineJob);
     this.specUri = `gs://${bucket}/${prefix}pipeline-spec.json`;
