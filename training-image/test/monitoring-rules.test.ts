@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { ScoringApp, loadServingModel, serveConfig } from '../src/serve';
 import { GOOD_ROW, makeModelDir, syntheticCsv } from './serve-fixtures';
 
@@ -92,7 +92,7 @@ describe('Prometheus rule files', () => {
   });
 
   test.each(RULE_FILES)('%s has the rule-file structure: groups → rules with alert, expr, for, labels.severity, annotations', (file) => {
-    const doc = parse(fs.readFileSync(path.join(MONITORING, file), 'utf8'));
+    const doc = parse(fs.readFileSync(path.join(MONITORING, file), 'utf8')) as any;
     expect(Object.keys(doc)).toEqual(['groups']);
     expect(Array.isArray(doc.groups) && doc.groups.length > 0).toBe(true);
     const groupNames = new Set<string>();

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CsvTable } from './csv';
 import { DataError, Issue, IssueCode } from './errors';
 import { ReadAs } from './frame';
 import { cut, keepValue, KEPT_VALUE_MAX, show, showKey, showList, showPath } from '../core/text';
 import { isMissing, notANumber, parseBoolean, parseDatetime, parseNumber } from './values';
+import { parseYamlText } from '../core/yaml';
 
 /** The column types a data contract can declare. */
 export const CONTRACT_TYPES = ['number', 'integer', 'string', 'category', 'datetime', 'boolean'] as const;
@@ -110,7 +110,7 @@ function boundValue(col: { type: string }, b: number | string): number {
 export function parseContract(text: string, source = '<contract>'): Contract {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYamlText(text);
   } catch (e) {
     throw new DataError(`${showPath(source)}: not valid YAML: ${cut((e as Error).message, 500)}`, [
       { code: 'BAD_CONTRACT', message: `not valid YAML: ${cut((e as Error).message, 500)}` },

@@ -1,5 +1,5 @@
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseYamlText } from '../core/yaml';
 
 /** The step kinds a pipeline can use (see FORMAT.md for each one's inputs, params and outputs). */
 export const STEP_KINDS = ['validate', 'split', 'drift', 'train', 'forecast', 'evaluate', 'select', 'gate', 'register', 'predict', 'serve', 'score', 'report'] as const;
@@ -122,7 +122,7 @@ export function references(v: unknown): string[] {
 export function parsePipeline(text: string, source = '<pipeline>'): Pipeline {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYamlText(text);
   } catch (e) {
     throw new PipelineError(`${source}: not valid YAML.`, [{ code: 'BAD_YAML', path: '(root)', message: (e as Error).message }]);
   }

@@ -20,7 +20,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { parse as parseYaml } from 'yaml';
+import { load as parseYaml } from 'js-yaml';
 import { planForCloud, stepArguments } from '../../src/pipeline/plan';
 import { parsePipeline } from '../../src/pipeline/schema';
 import { startServer } from '../../src/serve/http';
