@@ -34,18 +34,31 @@ const SECRET_PATTERNS: readonly { readonly name: string; readonly pattern: RegEx
   { name: 'a Slack token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/ },
 ];
 
-/** Every string in an attribute tree with its dotted path. */
-function* walkStrings(value: unknown, path: string): Generator<{ path: string; value: string }> {
+/** Every string in an attribute tree with its dotted path, in tree order. */
+function collectStrings(value: unknown, path: string, into: { path: string; value: string }[]): void {
   if (typeof value === 'string') {
-    yield { path, value };
+    into.push({ path, value });
   } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) yield* walkStrings(value[i], `${path}[${i}]`);
+    for (let i = 0; i < value.length; i++) collectStrings(value[i], `${path}[${i}]`, into);
   } else if (isRecord(value)) {
     for (const [k, v] of Object.entries(value)) {
       if (k === '//') continue;
-      yield* walkStrings(v, path === '' ? k : `${path}.${k}`);
+      collectStrings(v, path === '' ? k : `${path}.${k}`, into);
     }
   }
+}
+
+/** The strings of an element's attributes, collected once per check for the rules that read them all. */
+const STRINGS = new WeakMap<object, readonly { path: string; value: string }[]>();
+function stringsOf(attrs: Readonly<Record<string, unknown>>): readonly { path: string; value: string }[] {
+  let found = STRINGS.get(attrs);
+  if (!found) {
+    const into: { path: string; value: string }[] = [];
+    collectStrings(attrs, '', into);
+    STRINGS.set(attrs, into);
+    found = into;
+  }
+  return found;
 }
 
 /** The last attribute name of a path (`a.b[0]` → `b`). */
@@ -75,7 +88,7 @@ function literalText(value: string): string {
 function literalSecrets(element: PolicyElement): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
   const valueAttrs = element.kind === 'resource' ? (SECRET_VALUE_ATTRIBUTES[element.type] ?? []) : [];
-  for (const { path, value } of walkStrings(element.attrs, '')) {
+  for (const { path, value } of stringsOf(element.attrs)) {
     if (value === '' || value.includes('${')) continue;
     const name = lastName(path);
     const isValueAttr = valueAttrs.includes(path);
@@ -95,7 +108,7 @@ function literalSecrets(element: PolicyElement): PolicyFinding[] {
 
 function secretPatterns(element: PolicyElement): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
-  for (const { path, value } of walkStrings(element.attrs, '')) {
+  for (const { path, value } of stringsOf(element.attrs)) {
     const text = literalText(value);
     for (const { name, pattern } of SECRET_PATTERNS) {
       if (pattern.test(text)) findings.push({ found: `${path === '' ? 'the value' : path} contains ${name}` });
