@@ -117,3 +117,70 @@ describe('fileDigest', () => {
     expect(fileDigest(file, 'md5')).toBe(md5);
   });
 });
+
+describe('fileDigest between processes', () => {
+  const LIB = path.resolve(__dirname, '..', 'dist', 'lib', 'private', 'file-digest.js');
+
+  /** A fresh Node process (the built library) that hashes `files` and reports the digests and which files it read. */
+  function hashIn(cacheFile: string, files: string[]): { digests: string[]; read: string[] } {
+    const script = `
+      const fs = require('fs');
+      const read = [];
+      const orig = fs.readFileSync;
+      fs.readFileSync = function (p, ...rest) { if (${JSON.stringify(files)}.includes(p)) read.push(p); return orig.call(this, p, ...rest); };
+      const { fileDigest } = require(${JSON.stringify(LIB)});
+      const digests = ${JSON.stringify(files)}.map((f) => fileDigest(f, 'sha256'));
+      process.stdout.write(JSON.stringify({ digests, read }));`;
+    const r = require('child_process').spawnSync(process.execPath, ['-e', script], { env: { ...process.env, MLOPS_DIGEST_CACHE: cacheFile }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout);
+  }
+
+  /** A file last changed `ago` ms before now (its ctime is now: the racy window is measured on ctime, so wait it out). */
+  function settledFiles(n: number): string[] {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-digest-kept-'));
+    made.push(dir);
+    return Array.from({ length: n }, (_, i) => {
+      const file = path.join(dir, `f${i}.txt`);
+      fs.writeFileSync(file, `content ${i}\n`);
+      return file;
+    });
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test('the next process reuses the digests of unchanged files without reading them, and re-reads a changed one', async () => {
+    const files = settledFiles(2);
+    const cacheFile = path.join(path.dirname(files[0]!), 'cache', 'digests.json');
+    // Racy at first: hashed, not kept.
+    expect(hashIn(cacheFile, files).read).toEqual(files);
+    expect(fs.existsSync(cacheFile)).toBe(false);
+    await sleep(RACY_MS + 100);
+    expect(hashIn(cacheFile, files)).toEqual({ digests: [sha256('content 0\n'), sha256('content 1\n')], read: files });
+    expect(JSON.parse(fs.readFileSync(cacheFile, 'utf8')).entries).toHaveLength(2);
+    expect(hashIn(cacheFile, files)).toEqual({ digests: [sha256('content 0\n'), sha256('content 1\n')], read: [] });
+    // A change (same size, mtime put back) is seen by its ctime.
+    const { atime, mtimeMs } = fs.statSync(files[1]!);
+    fs.writeFileSync(files[1]!, 'CONTENT 1\n');
+    fs.utimesSync(files[1]!, atime, mtimeMs / 1000);
+    expect(hashIn(cacheFile, files)).toEqual({ digests: [sha256('content 0\n'), sha256('CONTENT 1\n')], read: [files[1]] });
+  }, 20_000);
+
+  test('keeps only the files the last process hashed; a malformed or unwritable cache is ignored; off keeps none', async () => {
+    const files = settledFiles(2);
+    const dir = path.dirname(files[0]!);
+    const cacheFile = path.join(dir, 'digests.json');
+    await sleep(RACY_MS + 100);
+    hashIn(cacheFile, files);
+    hashIn(cacheFile, [files[0]!]);
+    expect(JSON.parse(fs.readFileSync(cacheFile, 'utf8')).entries.map((e: { key: string }) => e.key)).toEqual([`sha256\0${files[0]}`]);
+    fs.writeFileSync(cacheFile, '{not json');
+    expect(hashIn(cacheFile, files)).toEqual({ digests: [sha256('content 0\n'), sha256('content 1\n')], read: files });
+    // A cache path under a file (cannot be created): digests as usual, nothing written.
+    expect(hashIn(path.join(files[0]!, 'x', 'digests.json'), files).digests).toEqual([sha256('content 0\n'), sha256('content 1\n')]);
+    const before = fs.readdirSync(dir).sort();
+    expect(hashIn('off', files).read).toEqual(files);
+    expect(hashIn('off', files).read).toEqual(files);
+    expect(fs.readdirSync(dir).sort()).toEqual(before);
+  }, 20_000);
+});
