@@ -22,7 +22,7 @@ import * as yaml from 'js-yaml';
 import * as protobuf from 'protobufjs';
 import { parseConfig } from '../lib/config/load';
 import { loadCloudPlan, LoadedPlan } from '../lib/deploy/pipeline-plan';
-import { compilePipelineSpec, CONDITION_TASK, DRIFT_CONDITION_TASK, EXTRA_TASKS, KfpCompileOptions } from '../lib/deploy/gcp/pipeline-spec';
+import { compilePipelineSpec, CONDITION_TASK, DRIFT_CONDITION_TASK, EXTRA_TASKS, KFP_METRICS_ARTIFACT, KfpCompileOptions, kfpPlanProblems } from '../lib/deploy/gcp/pipeline-spec';
 import { PROMOTE_SCRIPT } from '../lib/deploy/gcp/private/kfp-scripts';
 import { GCP_PIPELINE_TRIGGER_PERMISSIONS } from '../lib/gcp/perms';
 import { MlPlatformStack } from '../lib/stack';
@@ -208,7 +208,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     expect(ours.inputs.parameters['pipelinechannel--gate-passed']).toEqual({ taskOutputParameter: { producerTask: 'gate', outputParameterKey: 'passed' } });
     expect(spec.components['comp-gate'].outputDefinitions.parameters).toEqual({ passed: { parameterType: 'STRING' } });
     // The gate step writes its own `passed` output (true or false) into the parameter's output file; it is not also an artifact.
-    expect(Object.keys(spec.components['comp-gate'].outputDefinitions.artifacts)).toEqual(['decision']);
+    expect(Object.keys(spec.components['comp-gate'].outputDefinitions.artifacts)).toEqual(['decision', KFP_METRICS_ARTIFACT]);
     const gateArgs: string[] = spec.deploymentSpec.executors['exec-gate'].container.args;
     const outputs = JSON.parse(gateArgs[gateArgs.indexOf('--outputs') + 1]);
     expect(outputs).toEqual({ decision: "{{$.outputs.artifacts['decision'].path}}/decision.json", passed: "{{$.outputs.parameters['passed'].output_file}}" });
@@ -234,6 +234,8 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
       p.stepArguments(p.plan.steps.find((s) => s.name === 'split')!, {
         inputs: { data: "{{$.inputs.artifacts['data'].path}}" },
         outputs: { train: "{{$.outputs.artifacts['train'].path}}", test: "{{$.outputs.artifacts['test'].path}}" },
+        executorInput: '{{$}}',
+        metricsArtifact: KFP_METRICS_ARTIFACT,
       }),
     );
     const gate = ex['exec-gate'].container;
@@ -282,7 +284,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     const p = plan('demand-forecast');
     const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
     expect(spec.components['comp-drift'].outputDefinitions).toEqual({
-      artifacts: { report: expect.any(Object) },
+      artifacts: { report: expect.any(Object), [KFP_METRICS_ARTIFACT]: expect.any(Object) },
       parameters: { proceed: { parameterType: 'STRING' } },
     });
     const driftArgs: string[] = spec.deploymentSpec.executors['exec-drift'].container.args;
@@ -314,6 +316,58 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     expect(cond.inputs.parameters['pipelinechannel--drift-proceed']).toEqual({ taskOutputParameter: { producerTask: 'drift', outputParameterKey: 'proceed' } });
     expect(spec.components[`comp-${DRIFT_CONDITION_TASK}`].inputDefinitions.parameters['pipelinechannel--drift-proceed']).toEqual({ parameterType: 'STRING' });
     expect(cond.dependentTasks).toContain('drift');
+  });
+
+  test('run metrics: every step task has a system.Metrics output and passes the executor input ({{$}}); the runtime writes an ExecutorOutput the proto accepts, with the output parameters and the metrics', () => {
+    const p = plan('demand-forecast');
+    const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
+    expect(kfpProblems(spec)).toEqual([]);
+    for (const s of p.plan.steps) {
+      expect(spec.components[`comp-${s.name}`].outputDefinitions.artifacts[KFP_METRICS_ARTIFACT]).toEqual({
+        artifactType: { schemaTitle: 'system.Metrics', schemaVersion: '0.0.1' },
+      });
+      const args: string[] = spec.deploymentSpec.executors[`exec-${s.name}`].container.args;
+      expect(args[args.indexOf('--executor-input') + 1]).toBe('{{$}}');
+      expect(args[args.indexOf('--metrics-artifact') + 1]).toBe(KFP_METRICS_ARTIFACT);
+    }
+    // The batch task is not a plan step: no executor input.
+    expect(spec.deploymentSpec.executors['exec-batch-score'].container.args).not.toContain('--executor-input');
+    // The executor input the engine builds for the gate task from its component (ExecutorInput of the proto) ...
+    const { executorOutput } = require('../training-image/dist/src/pipeline/executor-output') as typeof import('../training-image/src/pipeline/executor-output');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kfp-exec-'));
+    const gate = spec.components['comp-gate'].outputDefinitions;
+    const input = {
+      inputs: {},
+      outputs: {
+        artifacts: Object.fromEntries(
+          Object.entries<any>(gate.artifacts).map(([k, d]) => [
+            k,
+            { artifacts: [{ name: `projects/1/locations/r/metadataStores/default/artifacts/${k}`, uri: `gs://b/run/gate/${k}`, type: d.artifactType, metadata: {} }] },
+          ]),
+        ),
+        parameters: Object.fromEntries(Object.keys(gate.parameters).map((k) => [k, { outputFile: path.join(dir, `${k}.txt`) }])),
+        outputFile: path.join(dir, 'executor_output.json'),
+      },
+    };
+    const ExecutorInput = kfp.lookupType('ml_pipelines.ExecutorInput');
+    const ExecutorOutput = kfp.lookupType('ml_pipelines.ExecutorOutput');
+    expect(protoProblems(ExecutorInput, input)).toEqual([]);
+    // ... and what the gate step writes: its passed file, then the ExecutorOutput.
+    fs.writeFileSync(path.join(dir, 'passed.txt'), 'true\n');
+    const out = executorOutput(input, { step: 'gate', metrics: { passed: 1, bad: Number.NaN } }, KFP_METRICS_ARTIFACT);
+    expect(protoProblems(ExecutorOutput, out)).toEqual([]);
+    expect(out).toEqual({
+      parameterValues: { passed: 'true' },
+      artifacts: {
+        [KFP_METRICS_ARTIFACT]: {
+          artifacts: [{ name: input.outputs.artifacts[KFP_METRICS_ARTIFACT]!.artifacts[0]!.name, uri: `gs://b/run/gate/${KFP_METRICS_ARTIFACT}`, metadata: { 'gate.passed': 1 } }],
+        },
+      },
+    });
+    expect(protoProblems(ExecutorOutput, { ...out, parameterValues: 'x' })).not.toEqual([]);
+    // A step output with the metrics artifact's name is refused (it would be overwritten).
+    const clash = { ...p.plan, steps: p.plan.steps.map((s) => (s.name === 'evaluate' ? { ...s, outputs: { ...s.outputs, [KFP_METRICS_ARTIFACT]: 'm.json' } } : s)) };
+    expect(kfpPlanProblems(clash, {}).join(' ')).toContain(`step 'evaluate' has an output named '${KFP_METRICS_ARTIFACT}'`);
   });
 
   test('a skipped run starts no guarded task: the guarded tasks are reachable only through the drift condition (one sub-DAG, the gate condition nested in it, as the KFP compiler nests dsl.If)', () => {

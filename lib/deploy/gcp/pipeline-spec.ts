@@ -59,6 +59,15 @@ export const GUARD_PARAM = 'when-';
 /** Names of the tasks this compiler adds besides the plan's steps. */
 export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score' } as const;
 
+/**
+ * The `system.Metrics` output artifact of every step task: the step writes its metrics as the artifact's
+ * metadata into its KFP ExecutorOutput file (`--executor-input`, the runtime's `pipeline/executor-output.ts`),
+ * which the Pipelines run view shows and Vertex AI Experiments reads as the run's metrics.
+ */
+export const KFP_METRICS_ARTIFACT = 'mlops-metrics';
+/** KFP's placeholder for the whole executor input (its `outputs.outputFile` is where the ExecutorOutput goes). */
+const EXECUTOR_INPUT = '{{$}}';
+
 /** Hex characters of the pipeline revision ({@link CompiledKfp.revision}). */
 export const PIPELINE_REVISION_LENGTH = 12;
 
@@ -175,6 +184,8 @@ export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions
       problems.push(`steps '${seen.get(t)}' and '${s.name}' both become the Vertex AI task '${t}'; rename one (task names are lowercase letters, digits and hyphens).`);
     else if (reserved.has(t)) problems.push(`step '${s.name}' becomes the Vertex AI task '${t}', a name the compiled pipeline uses itself; rename the step.`);
     seen.set(t, s.name);
+    if (KFP_METRICS_ARTIFACT in s.outputs)
+      problems.push(`step '${s.name}' has an output named '${KFP_METRICS_ARTIFACT}', the name of the metrics artifact every Vertex AI task gets; rename the output.`);
   }
   const inputNames = new Map<string, string>();
   for (const i of Object.keys(plan.inputs)) {
@@ -368,8 +379,13 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
       ...(parameterOutputs.length ? { outputFiles: Object.fromEntries(parameterOutputs.map((k) => [k, outParamFile(k)])) } : {}),
       ...(step.readsRegistry || step.writesRegistry ? { registry } : {}),
       ...(step.when.length ? { when } : {}),
+      executorInput: EXECUTOR_INPUT,
+      metricsArtifact: KFP_METRICS_ARTIFACT,
     });
-    const outputArtifacts = Object.fromEntries(artifactOutputs.map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))]));
+    const outputArtifacts = {
+      ...Object.fromEntries(artifactOutputs.map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))])),
+      [KFP_METRICS_ARTIFACT]: ARTIFACT('system.Metrics'),
+    };
     const inputDefinitions = {
       ...(Object.keys(artifactDefs).length ? { artifacts: artifactDefs } : {}),
       ...(step.when.length ? { parameters: Object.fromEntries(Object.keys(guardParams).map((k) => [k, { parameterType: 'STRING' }])) } : {}),
