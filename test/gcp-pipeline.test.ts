@@ -390,7 +390,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     };
     walk(spec.root.dag.tasks, []);
     for (const s of p.plan.steps) expect([s.name, where.get(s.name)![0] === DRIFT_CONDITION_TASK]).toEqual([s.name, s.when.length > 0]);
-    for (const t of Object.values(EXTRA_TASKS)) expect([t, where.get(t)]).toEqual([t, [DRIFT_CONDITION_TASK, CONDITION_TASK]]);
+    for (const t of Object.values(EXTRA_TASKS).filter((x) => x !== EXTRA_TASKS.experiment)) expect([t, where.get(t)]).toEqual([t, [DRIFT_CONDITION_TASK, CONDITION_TASK]]);
     // The drift condition's sub-DAG gets what its tasks read from the root through channels, and waits for those tasks.
     const inputs = spec.components[`comp-${DRIFT_CONDITION_TASK}`].inputDefinitions;
     for (const [channel, a] of Object.entries<any>(cond.inputs.artifacts)) {
@@ -457,6 +457,12 @@ describe('the PipelineJob request against google.cloud.aiplatform.v1.PipelineJob
     expect(protoProblems(PipelineJob, job)).toEqual([]);
     expect(protoProblems(PipelineJob, { ...job, pipelineRoot: 'gs://x' })).toEqual(['$.pipelineRoot: unknown field of google.cloud.aiplatform.v1.PipelineJob']);
     expect(job.runtimeConfig.gcsOutputDirectory).toMatch(/^gs:\/\/.+\/pipelines\/demand-forecast\/runs$/);
+    // Each run joins the Vertex AI experiment named after the release (the pipeline's name and the runs' display name).
+    expect(kfpProblems(job.pipelineSpec)).toEqual([]);
+    const exp = job.pipelineSpec.deploymentSpec.executors[`exec-${EXTRA_TASKS.experiment}`].container;
+    expect(exp.args[0]).toBe('experiment');
+    expect(JSON.parse(exp.args[1]).experiment).toBe(job.displayName);
+    expect(job.pipelineSpec.root.dag.tasks[EXTRA_TASKS.experiment].dependentTasks).toBeUndefined();
   });
 });
 
@@ -473,6 +479,9 @@ describe('the promotion against a loopback Vertex AI API', () => {
   let calls: Call[] = [];
   let jobs: any[] = [];
   let modelExists = true;
+  let experiment: Record<string, unknown> | null = null;
+  let addChildren = true;
+  const RUN_CONTEXT = 'projects/p/locations/r/metadataStores/default/contexts/run-2-ctx';
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       let text = '';
@@ -487,6 +496,18 @@ describe('the promotion against a loopback Vertex AI API', () => {
         if (url.startsWith('/computeMetadata/')) return req.headers['metadata-flavor'] === 'Google' ? send(200, { access_token: 'tok' }) : send(403, {});
         if (req.headers.authorization !== 'Bearer tok') return send(401, {});
         if (url.includes('/pipelineJobs?')) return send(200, { pipelineJobs: jobs });
+        if (url.endsWith('/pipelineJobs/run-2')) {
+          // Vertex AI creates the run's context shortly after the job: absent on the first read.
+          const ready = calls.filter((c) => c.url.endsWith('/pipelineJobs/run-2')).length > 1;
+          return send(200, { name: 'x/pipelineJobs/run-2', jobDetail: ready ? { pipelineRunContext: { name: RUN_CONTEXT } } : {} });
+        }
+        if (url.endsWith('/metadataStores/default/contexts/exp-1') && req.method === 'GET')
+          return experiment ? send(200, experiment) : send(404, { error: { code: 404, status: 'NOT_FOUND' } });
+        if (url.includes('/metadataStores/default/contexts?contextId=')) {
+          experiment = { name: 'x/contexts/exp-1', ...JSON.parse(text) };
+          return send(200, experiment);
+        }
+        if (url.endsWith('/contexts/exp-1:addContextChildren')) return addChildren ? send(200, {}) : send(403, { error: { message: 'permission denied' } });
         if (url.endsWith('/models:upload')) return send(200, { name: 'operations/up', done: false });
         if (url === '/v1/operations/up') return send(200, { name: 'operations/up', done: true, response: { model: 'projects/p/locations/r/models/m', modelVersionId: '7' } });
         if (url.endsWith('/models/m')) return modelExists ? send(200, { name: 'projects/p/locations/r/models/m' }) : send(404, {});
@@ -513,6 +534,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
     calls = [];
     jobs = [];
     modelExists = true;
+    experiment = null;
+    addChildren = true;
   });
 
   /** The revision of the last compile of taskArgs. */
@@ -524,6 +547,7 @@ describe('the promotion against a loopback Vertex AI API', () => {
       endpoints: { api: `${base}/v1`, metadata: base, pollMs: 10 },
       upload: { ...options(p).upload!, model: 'projects/p/locations/r/models/m' },
       deploy: { ...options(p).deploy!, endpoint: 'projects/p/locations/r/endpoints/1' },
+      experiment: 'exp-1',
     });
     const { spec, revision } = compilePipelineSpec(p, o) as { spec: Record<string, any>; revision: string };
     compiledRevision = revision;
@@ -555,6 +579,44 @@ describe('the promotion against a loopback Vertex AI API', () => {
       job('run-3', 'PIPELINE_STATE_RUNNING', '2026-01-01T05:00:00Z'),
     ];
     expect((await run(taskArgs(EXTRA_TASKS.guard), JOB)).code).toBe(0);
+  });
+
+  test('experiment: the run context joins the release experiment (created when missing) with the calls the Vertex AI SDK makes; a refusal is a warning, never a failed run', async () => {
+    const args = taskArgs(EXTRA_TASKS.experiment);
+    const first = await run(args, JOB);
+    expect(first.code).toBe(0);
+    const store = '/v1/projects/contoso-mlops-dev/locations/europe-west4/metadataStores/default';
+    expect(calls.filter((c) => !c.url.startsWith('/computeMetadata/')).map((c) => `${c.method} ${c.url}`)).toEqual([
+      'GET /v1/projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2',
+      'GET /v1/projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2',
+      `GET ${store}/contexts/exp-1`,
+      `POST ${store}/contexts?contextId=exp-1`,
+      `POST ${store}/contexts/exp-1:addContextChildren`,
+    ]);
+    expect(calls.find((c) => c.url.includes('contextId='))!.body).toEqual({
+      displayName: 'exp-1',
+      schemaTitle: 'system.Experiment',
+      schemaVersion: '0.0.1',
+      metadata: { experiment_deleted: false },
+    });
+    expect(calls.find((c) => c.url.endsWith(':addContextChildren'))!.body).toEqual({ childContexts: [RUN_CONTEXT] });
+    // The next run finds the experiment and only adds itself.
+    calls = [];
+    expect((await run(args, JOB)).code).toBe(0);
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.url)).toEqual([`${store}/contexts/exp-1:addContextChildren`]);
+    // A refused call: a warning in the log, the task (and so the run) succeeds.
+    addChildren = false;
+    const refused = await run(args, JOB);
+    expect(refused.code).toBe(0);
+    expect(refused.stderr).toContain('warning: run run-2 is not recorded in the experiment exp-1');
+    expect(refused.stderr).toContain('HTTP 403');
+    // A context of that name that is not an experiment is named, not joined.
+    addChildren = true;
+    experiment = { name: 'x', schemaTitle: 'system.Pipeline' };
+    calls = [];
+    const clash = await run(args, JOB);
+    expect(clash.stderr).toContain('is a system.Pipeline context, not an experiment');
+    expect(calls.some((c) => c.url.endsWith(':addContextChildren'))).toBe(false);
   });
 
   test('upload: a new default version of the release model, served by the runtime image, with its lineage, written to the output parameter', async () => {

@@ -57,7 +57,7 @@ export const GATE_PASSED = 'passed';
 /** The input parameter name prefix of a guard (`when-<drift task>`): the drift step's `proceed` value, which `--when` reads. */
 export const GUARD_PARAM = 'when-';
 /** Names of the tasks this compiler adds besides the plan's steps. */
-export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score' } as const;
+export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score', experiment: 'experiment-run' } as const;
 
 /**
  * The `system.Metrics` output artifact of every step task: the step writes its metrics as the artifact's
@@ -133,6 +133,12 @@ export interface KfpCompileOptions {
   readonly deploy?: KfpDeploySettings;
   /** Score `input` into `output` (bucket prefixes) with the promoted model. @default - no batch task */
   readonly batch?: { readonly input: string; readonly output: string };
+  /**
+   * The Vertex AI experiment each run is recorded in (a root task `experiment-run` adds the run's context to it,
+   * creating the experiment when missing): lowercase letters, digits and hyphens.
+   * @default - runs are not recorded in an experiment
+   */
+  readonly experiment?: string;
   /** Minutes a promotion call waits for its operation. @default 90 */
   readonly operationTimeoutMinutes?: number;
   /** Base URLs of the promotion calls and their poll interval (loopback servers in tests). @default the regional Vertex AI API, the metadata server, 15 s */
@@ -174,7 +180,7 @@ export function kfpTaskName(step: string): string {
 export const conditionalSteps = gateBranchSteps;
 
 /** Problems that make a plan impossible to compile for Vertex AI (task name clashes), as messages. */
-export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions, 'upload' | 'deploy'>): string[] {
+export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions, 'upload' | 'deploy' | 'experiment'>): string[] {
   const problems: string[] = [];
   const seen = new Map<string, string>();
   const reserved = new Set<string>([CONDITION_TASK, DRIFT_CONDITION_TASK, ...Object.values(EXTRA_TASKS), ...Object.keys(plan.inputs).map((i) => `importer-${kfpTaskName(i)}`)]);
@@ -193,6 +199,8 @@ export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions
     if (inputNames.has(t)) problems.push(`inputs '${inputNames.get(t)}' and '${i}' both become the Vertex AI parameter '${t}'; rename one.`);
     inputNames.set(t, i);
   }
+  if (options.experiment !== undefined && !/^[a-z0-9][a-z0-9-]{0,127}$/.test(options.experiment))
+    problems.push(`the Vertex AI experiment name ${JSON.stringify(options.experiment)} must be 1 to 128 lowercase letters, digits or hyphens, starting with a letter or digit.`);
   if (options.upload && plan.register && plan.register.model.from === 'registry')
     problems.push(
       `step '${plan.register.step}' registers ${plan.register.model.uri}; on Vertex AI the register step's model must be another step's output (the folder uploaded to the Model Registry).`,
@@ -486,6 +494,15 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
         inputs: { artifacts: modelArtifact(dag) },
       };
     }
+  }
+
+  // The run in the release's Vertex AI experiment: a root task with no dependencies (it never fails the run).
+  if (o.experiment) {
+    components[`comp-${EXTRA_TASKS.experiment}`] = { executorLabel: `exec-${EXTRA_TASKS.experiment}` };
+    executors[`exec-${EXTRA_TASKS.experiment}`] = {
+      container: container(['experiment', JSON.stringify({ ...promoteConfig, experiment: o.experiment }), JOB_NAME], { command: ['node', '-e', PROMOTE_SCRIPT] }),
+    };
+    root.tasks[EXTRA_TASKS.experiment] = { taskInfo: { name: EXTRA_TASKS.experiment }, componentRef: { name: `comp-${EXTRA_TASKS.experiment}` }, cachingOptions: {} };
   }
 
   /**
