@@ -368,6 +368,11 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     // A step output with the metrics artifact's name is refused (it would be overwritten).
     const clash = { ...p.plan, steps: p.plan.steps.map((s) => (s.name === 'evaluate' ? { ...s, outputs: { ...s.outputs, [KFP_METRICS_ARTIFACT]: 'm.json' } } : s)) };
     expect(kfpPlanProblems(clash, {}).join(' ')).toContain(`step 'evaluate' has an output named '${KFP_METRICS_ARTIFACT}'`);
+    // The experiment (a metadata context id) is named by the rule it breaks.
+    expect(kfpPlanProblems(p.plan, { experiment: 'Bike_Demand' })).toEqual([
+      'the Vertex AI experiment name "Bike_Demand" must be 1 to 128 lowercase letters, digits or hyphens, starting with a letter or digit.',
+    ]);
+    expect(kfpPlanProblems(p.plan, { experiment: 'bike-demand' })).toEqual([]);
   });
 
   test('a skipped run starts no guarded task: the guarded tasks are reachable only through the drift condition (one sub-DAG, the gate condition nested in it, as the KFP compiler nests dsl.If)', () => {
