@@ -22,7 +22,7 @@ import * as yaml from 'js-yaml';
 import * as protobuf from 'protobufjs';
 import { parseConfig } from '../lib/config/load';
 import { loadCloudPlan, LoadedPlan } from '../lib/deploy/pipeline-plan';
-import { compilePipelineSpec, CONDITION_TASK, DRIFT_CONDITION_TASK, EXTRA_TASKS, KfpCompileOptions } from '../lib/deploy/gcp/pipeline-spec';
+import { compilePipelineSpec, CONDITION_TASK, DRIFT_CONDITION_TASK, EXTRA_TASKS, KFP_METRICS_ARTIFACT, KfpCompileOptions, kfpPlanProblems } from '../lib/deploy/gcp/pipeline-spec';
 import { PROMOTE_SCRIPT } from '../lib/deploy/gcp/private/kfp-scripts';
 import { GCP_PIPELINE_TRIGGER_PERMISSIONS } from '../lib/gcp/perms';
 import { MlPlatformStack } from '../lib/stack';
@@ -208,7 +208,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     expect(ours.inputs.parameters['pipelinechannel--gate-passed']).toEqual({ taskOutputParameter: { producerTask: 'gate', outputParameterKey: 'passed' } });
     expect(spec.components['comp-gate'].outputDefinitions.parameters).toEqual({ passed: { parameterType: 'STRING' } });
     // The gate step writes its own `passed` output (true or false) into the parameter's output file; it is not also an artifact.
-    expect(Object.keys(spec.components['comp-gate'].outputDefinitions.artifacts)).toEqual(['decision']);
+    expect(Object.keys(spec.components['comp-gate'].outputDefinitions.artifacts)).toEqual(['decision', KFP_METRICS_ARTIFACT]);
     const gateArgs: string[] = spec.deploymentSpec.executors['exec-gate'].container.args;
     const outputs = JSON.parse(gateArgs[gateArgs.indexOf('--outputs') + 1]);
     expect(outputs).toEqual({ decision: "{{$.outputs.artifacts['decision'].path}}/decision.json", passed: "{{$.outputs.parameters['passed'].output_file}}" });
@@ -234,6 +234,8 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
       p.stepArguments(p.plan.steps.find((s) => s.name === 'split')!, {
         inputs: { data: "{{$.inputs.artifacts['data'].path}}" },
         outputs: { train: "{{$.outputs.artifacts['train'].path}}", test: "{{$.outputs.artifacts['test'].path}}" },
+        executorInput: '{{$}}',
+        metricsArtifact: KFP_METRICS_ARTIFACT,
       }),
     );
     const gate = ex['exec-gate'].container;
@@ -282,7 +284,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     const p = plan('demand-forecast');
     const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
     expect(spec.components['comp-drift'].outputDefinitions).toEqual({
-      artifacts: { report: expect.any(Object) },
+      artifacts: { report: expect.any(Object), [KFP_METRICS_ARTIFACT]: expect.any(Object) },
       parameters: { proceed: { parameterType: 'STRING' } },
     });
     const driftArgs: string[] = spec.deploymentSpec.executors['exec-drift'].container.args;
@@ -316,6 +318,63 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     expect(cond.dependentTasks).toContain('drift');
   });
 
+  test('run metrics: every step task has a system.Metrics output and passes the executor input ({{$}}); the runtime writes an ExecutorOutput the proto accepts, with the output parameters and the metrics', () => {
+    const p = plan('demand-forecast');
+    const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
+    expect(kfpProblems(spec)).toEqual([]);
+    for (const s of p.plan.steps) {
+      expect(spec.components[`comp-${s.name}`].outputDefinitions.artifacts[KFP_METRICS_ARTIFACT]).toEqual({
+        artifactType: { schemaTitle: 'system.Metrics', schemaVersion: '0.0.1' },
+      });
+      const args: string[] = spec.deploymentSpec.executors[`exec-${s.name}`].container.args;
+      expect(args[args.indexOf('--executor-input') + 1]).toBe('{{$}}');
+      expect(args[args.indexOf('--metrics-artifact') + 1]).toBe(KFP_METRICS_ARTIFACT);
+    }
+    // The batch task is not a plan step: no executor input.
+    expect(spec.deploymentSpec.executors['exec-batch-score'].container.args).not.toContain('--executor-input');
+    // The executor input the engine builds for the gate task from its component (ExecutorInput of the proto) ...
+    const { executorOutput } = require('../training-image/dist/src/pipeline/executor-output') as typeof import('../training-image/src/pipeline/executor-output');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kfp-exec-'));
+    const gate = spec.components['comp-gate'].outputDefinitions;
+    const input = {
+      inputs: {},
+      outputs: {
+        artifacts: Object.fromEntries(
+          Object.entries<any>(gate.artifacts).map(([k, d]) => [
+            k,
+            { artifacts: [{ name: `projects/1/locations/r/metadataStores/default/artifacts/${k}`, uri: `gs://b/run/gate/${k}`, type: d.artifactType, metadata: {} }] },
+          ]),
+        ),
+        parameters: Object.fromEntries(Object.keys(gate.parameters).map((k) => [k, { outputFile: path.join(dir, `${k}.txt`) }])),
+        outputFile: path.join(dir, 'executor_output.json'),
+      },
+    };
+    const ExecutorInput = kfp.lookupType('ml_pipelines.ExecutorInput');
+    const ExecutorOutput = kfp.lookupType('ml_pipelines.ExecutorOutput');
+    expect(protoProblems(ExecutorInput, input)).toEqual([]);
+    // ... and what the gate step writes: its passed file, then the ExecutorOutput.
+    fs.writeFileSync(path.join(dir, 'passed.txt'), 'true\n');
+    const out = executorOutput(input, { step: 'gate', metrics: { passed: 1, bad: Number.NaN } }, KFP_METRICS_ARTIFACT);
+    expect(protoProblems(ExecutorOutput, out)).toEqual([]);
+    expect(out).toEqual({
+      parameterValues: { passed: 'true' },
+      artifacts: {
+        [KFP_METRICS_ARTIFACT]: {
+          artifacts: [{ name: input.outputs.artifacts[KFP_METRICS_ARTIFACT]!.artifacts[0]!.name, uri: `gs://b/run/gate/${KFP_METRICS_ARTIFACT}`, metadata: { 'gate.passed': 1 } }],
+        },
+      },
+    });
+    expect(protoProblems(ExecutorOutput, { ...out, parameterValues: 'x' })).not.toEqual([]);
+    // A step output with the metrics artifact's name is refused (it would be overwritten).
+    const clash = { ...p.plan, steps: p.plan.steps.map((s) => (s.name === 'evaluate' ? { ...s, outputs: { ...s.outputs, [KFP_METRICS_ARTIFACT]: 'm.json' } } : s)) };
+    expect(kfpPlanProblems(clash, {}).join(' ')).toContain(`step 'evaluate' has an output named '${KFP_METRICS_ARTIFACT}'`);
+    // The experiment (a metadata context id) is named by the rule it breaks.
+    expect(kfpPlanProblems(p.plan, { experiment: 'Bike_Demand' })).toEqual([
+      'the Vertex AI experiment name "Bike_Demand" must be 1 to 128 lowercase letters, digits or hyphens, starting with a letter or digit.',
+    ]);
+    expect(kfpPlanProblems(p.plan, { experiment: 'bike-demand' })).toEqual([]);
+  });
+
   test('a skipped run starts no guarded task: the guarded tasks are reachable only through the drift condition (one sub-DAG, the gate condition nested in it, as the KFP compiler nests dsl.If)', () => {
     const p = plan('demand-forecast');
     const { spec } = compilePipelineSpec(p, options(p)) as { spec: Record<string, any> };
@@ -336,7 +395,7 @@ describe('the KFP PipelineSpec against pipeline_spec.proto', () => {
     };
     walk(spec.root.dag.tasks, []);
     for (const s of p.plan.steps) expect([s.name, where.get(s.name)![0] === DRIFT_CONDITION_TASK]).toEqual([s.name, s.when.length > 0]);
-    for (const t of Object.values(EXTRA_TASKS)) expect([t, where.get(t)]).toEqual([t, [DRIFT_CONDITION_TASK, CONDITION_TASK]]);
+    for (const t of Object.values(EXTRA_TASKS).filter((x) => x !== EXTRA_TASKS.experiment)) expect([t, where.get(t)]).toEqual([t, [DRIFT_CONDITION_TASK, CONDITION_TASK]]);
     // The drift condition's sub-DAG gets what its tasks read from the root through channels, and waits for those tasks.
     const inputs = spec.components[`comp-${DRIFT_CONDITION_TASK}`].inputDefinitions;
     for (const [channel, a] of Object.entries<any>(cond.inputs.artifacts)) {
@@ -403,6 +462,12 @@ describe('the PipelineJob request against google.cloud.aiplatform.v1.PipelineJob
     expect(protoProblems(PipelineJob, job)).toEqual([]);
     expect(protoProblems(PipelineJob, { ...job, pipelineRoot: 'gs://x' })).toEqual(['$.pipelineRoot: unknown field of google.cloud.aiplatform.v1.PipelineJob']);
     expect(job.runtimeConfig.gcsOutputDirectory).toMatch(/^gs:\/\/.+\/pipelines\/demand-forecast\/runs$/);
+    // Each run joins the Vertex AI experiment named after the release (the pipeline's name and the runs' display name).
+    expect(kfpProblems(job.pipelineSpec)).toEqual([]);
+    const exp = job.pipelineSpec.deploymentSpec.executors[`exec-${EXTRA_TASKS.experiment}`].container;
+    expect(exp.args[0]).toBe('experiment');
+    expect(JSON.parse(exp.args[1]).experiment).toBe(job.displayName);
+    expect(job.pipelineSpec.root.dag.tasks[EXTRA_TASKS.experiment].dependentTasks).toBeUndefined();
   });
 });
 
@@ -419,6 +484,9 @@ describe('the promotion against a loopback Vertex AI API', () => {
   let calls: Call[] = [];
   let jobs: any[] = [];
   let modelExists = true;
+  let experiment: Record<string, unknown> | null = null;
+  let addChildren = true;
+  const RUN_CONTEXT = 'projects/p/locations/r/metadataStores/default/contexts/run-2-ctx';
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       let text = '';
@@ -433,6 +501,18 @@ describe('the promotion against a loopback Vertex AI API', () => {
         if (url.startsWith('/computeMetadata/')) return req.headers['metadata-flavor'] === 'Google' ? send(200, { access_token: 'tok' }) : send(403, {});
         if (req.headers.authorization !== 'Bearer tok') return send(401, {});
         if (url.includes('/pipelineJobs?')) return send(200, { pipelineJobs: jobs });
+        if (url.endsWith('/pipelineJobs/run-2')) {
+          // Vertex AI creates the run's context shortly after the job: absent on the first read.
+          const ready = calls.filter((c) => c.url.endsWith('/pipelineJobs/run-2')).length > 1;
+          return send(200, { name: 'x/pipelineJobs/run-2', jobDetail: ready ? { pipelineRunContext: { name: RUN_CONTEXT } } : {} });
+        }
+        if (url.endsWith('/metadataStores/default/contexts/exp-1') && req.method === 'GET')
+          return experiment ? send(200, experiment) : send(404, { error: { code: 404, status: 'NOT_FOUND' } });
+        if (url.includes('/metadataStores/default/contexts?contextId=')) {
+          experiment = { name: 'x/contexts/exp-1', ...JSON.parse(text) };
+          return send(200, experiment);
+        }
+        if (url.endsWith('/contexts/exp-1:addContextChildren')) return addChildren ? send(200, {}) : send(403, { error: { message: 'permission denied' } });
         if (url.endsWith('/models:upload')) return send(200, { name: 'operations/up', done: false });
         if (url === '/v1/operations/up') return send(200, { name: 'operations/up', done: true, response: { model: 'projects/p/locations/r/models/m', modelVersionId: '7' } });
         if (url.endsWith('/models/m')) return modelExists ? send(200, { name: 'projects/p/locations/r/models/m' }) : send(404, {});
@@ -459,6 +539,8 @@ describe('the promotion against a loopback Vertex AI API', () => {
     calls = [];
     jobs = [];
     modelExists = true;
+    experiment = null;
+    addChildren = true;
   });
 
   /** The revision of the last compile of taskArgs. */
@@ -470,6 +552,7 @@ describe('the promotion against a loopback Vertex AI API', () => {
       endpoints: { api: `${base}/v1`, metadata: base, pollMs: 10 },
       upload: { ...options(p).upload!, model: 'projects/p/locations/r/models/m' },
       deploy: { ...options(p).deploy!, endpoint: 'projects/p/locations/r/endpoints/1' },
+      experiment: 'exp-1',
     });
     const { spec, revision } = compilePipelineSpec(p, o) as { spec: Record<string, any>; revision: string };
     compiledRevision = revision;
@@ -501,6 +584,44 @@ describe('the promotion against a loopback Vertex AI API', () => {
       job('run-3', 'PIPELINE_STATE_RUNNING', '2026-01-01T05:00:00Z'),
     ];
     expect((await run(taskArgs(EXTRA_TASKS.guard), JOB)).code).toBe(0);
+  });
+
+  test('experiment: the run context joins the release experiment (created when missing) with the calls the Vertex AI SDK makes; a refusal is a warning, never a failed run', async () => {
+    const args = taskArgs(EXTRA_TASKS.experiment);
+    const first = await run(args, JOB);
+    expect(first.code).toBe(0);
+    const store = '/v1/projects/contoso-mlops-dev/locations/europe-west4/metadataStores/default';
+    expect(calls.filter((c) => !c.url.startsWith('/computeMetadata/')).map((c) => `${c.method} ${c.url}`)).toEqual([
+      'GET /v1/projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2',
+      'GET /v1/projects/contoso-mlops-dev/locations/europe-west4/pipelineJobs/run-2',
+      `GET ${store}/contexts/exp-1`,
+      `POST ${store}/contexts?contextId=exp-1`,
+      `POST ${store}/contexts/exp-1:addContextChildren`,
+    ]);
+    expect(calls.find((c) => c.url.includes('contextId='))!.body).toEqual({
+      displayName: 'exp-1',
+      schemaTitle: 'system.Experiment',
+      schemaVersion: '0.0.1',
+      metadata: { experiment_deleted: false },
+    });
+    expect(calls.find((c) => c.url.endsWith(':addContextChildren'))!.body).toEqual({ childContexts: [RUN_CONTEXT] });
+    // The next run finds the experiment and only adds itself.
+    calls = [];
+    expect((await run(args, JOB)).code).toBe(0);
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.url)).toEqual([`${store}/contexts/exp-1:addContextChildren`]);
+    // A refused call: a warning in the log, the task (and so the run) succeeds.
+    addChildren = false;
+    const refused = await run(args, JOB);
+    expect(refused.code).toBe(0);
+    expect(refused.stderr).toContain('warning: run run-2 is not recorded in the experiment exp-1');
+    expect(refused.stderr).toContain('HTTP 403');
+    // A context of that name that is not an experiment is named, not joined.
+    addChildren = true;
+    experiment = { name: 'x', schemaTitle: 'system.Pipeline' };
+    calls = [];
+    const clash = await run(args, JOB);
+    expect(clash.stderr).toContain('is a system.Pipeline context, not an experiment');
+    expect(calls.some((c) => c.url.endsWith(':addContextChildren'))).toBe(false);
   });
 
   test('upload: a new default version of the release model, served by the runtime image, with its lineage, written to the output parameter', async () => {

@@ -89,6 +89,13 @@ export interface StepBinding {
    * (`true`/`false`, e.g. a KFP input parameter placeholder): one for each entry of the step's `when`.
    */
   readonly when?: Readonly<Record<string, string>>;
+  /**
+   * The KFP executor input placeholder (`{{$}}`), passed as `--executor-input`: the step then writes its
+   * ExecutorOutput file (output parameter values; with `metricsArtifact` its metrics as that artifact's metadata).
+   */
+  readonly executorInput?: string;
+  /** The step's `system.Metrics` output artifact (needs `executorInput`), passed as `--metrics-artifact`. */
+  readonly metricsArtifact?: string;
 }
 
 /** A loaded plan with the runtime's argument builder for its steps. */

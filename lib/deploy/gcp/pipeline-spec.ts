@@ -57,7 +57,16 @@ export const GATE_PASSED = 'passed';
 /** The input parameter name prefix of a guard (`when-<drift task>`): the drift step's `proceed` value, which `--when` reads. */
 export const GUARD_PARAM = 'when-';
 /** Names of the tasks this compiler adds besides the plan's steps. */
-export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score' } as const;
+export const EXTRA_TASKS = { guard: 'single-run-guard', upload: 'vertex-model-upload', deploy: 'endpoint-deploy', batch: 'batch-score', experiment: 'experiment-run' } as const;
+
+/**
+ * The `system.Metrics` output artifact of every step task: the step writes its metrics as the artifact's
+ * metadata into its KFP ExecutorOutput file (`--executor-input`, the runtime's `pipeline/executor-output.ts`),
+ * which the Pipelines run view shows and Vertex AI Experiments reads as the run's metrics.
+ */
+export const KFP_METRICS_ARTIFACT = 'mlops-metrics';
+/** KFP's placeholder for the whole executor input (its `outputs.outputFile` is where the ExecutorOutput goes). */
+const EXECUTOR_INPUT = '{{$}}';
 
 /** Hex characters of the pipeline revision ({@link CompiledKfp.revision}). */
 export const PIPELINE_REVISION_LENGTH = 12;
@@ -124,6 +133,12 @@ export interface KfpCompileOptions {
   readonly deploy?: KfpDeploySettings;
   /** Score `input` into `output` (bucket prefixes) with the promoted model. @default - no batch task */
   readonly batch?: { readonly input: string; readonly output: string };
+  /**
+   * The Vertex AI experiment each run is recorded in (a root task `experiment-run` adds the run's context to it,
+   * creating the experiment when missing): lowercase letters, digits and hyphens.
+   * @default - runs are not recorded in an experiment
+   */
+  readonly experiment?: string;
   /** Minutes a promotion call waits for its operation. @default 90 */
   readonly operationTimeoutMinutes?: number;
   /** Base URLs of the promotion calls and their poll interval (loopback servers in tests). @default the regional Vertex AI API, the metadata server, 15 s */
@@ -165,7 +180,7 @@ export function kfpTaskName(step: string): string {
 export const conditionalSteps = gateBranchSteps;
 
 /** Problems that make a plan impossible to compile for Vertex AI (task name clashes), as messages. */
-export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions, 'upload' | 'deploy'>): string[] {
+export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions, 'upload' | 'deploy' | 'experiment'>): string[] {
   const problems: string[] = [];
   const seen = new Map<string, string>();
   const reserved = new Set<string>([CONDITION_TASK, DRIFT_CONDITION_TASK, ...Object.values(EXTRA_TASKS), ...Object.keys(plan.inputs).map((i) => `importer-${kfpTaskName(i)}`)]);
@@ -175,6 +190,8 @@ export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions
       problems.push(`steps '${seen.get(t)}' and '${s.name}' both become the Vertex AI task '${t}'; rename one (task names are lowercase letters, digits and hyphens).`);
     else if (reserved.has(t)) problems.push(`step '${s.name}' becomes the Vertex AI task '${t}', a name the compiled pipeline uses itself; rename the step.`);
     seen.set(t, s.name);
+    if (KFP_METRICS_ARTIFACT in s.outputs)
+      problems.push(`step '${s.name}' has an output named '${KFP_METRICS_ARTIFACT}', the name of the metrics artifact every Vertex AI task gets; rename the output.`);
   }
   const inputNames = new Map<string, string>();
   for (const i of Object.keys(plan.inputs)) {
@@ -182,6 +199,8 @@ export function kfpPlanProblems(plan: CloudPlan, options: Pick<KfpCompileOptions
     if (inputNames.has(t)) problems.push(`inputs '${inputNames.get(t)}' and '${i}' both become the Vertex AI parameter '${t}'; rename one.`);
     inputNames.set(t, i);
   }
+  if (options.experiment !== undefined && !/^[a-z0-9][a-z0-9-]{0,127}$/.test(options.experiment))
+    problems.push(`the Vertex AI experiment name ${JSON.stringify(options.experiment)} must be 1 to 128 lowercase letters, digits or hyphens, starting with a letter or digit.`);
   if (options.upload && plan.register && plan.register.model.from === 'registry')
     problems.push(
       `step '${plan.register.step}' registers ${plan.register.model.uri}; on Vertex AI the register step's model must be another step's output (the folder uploaded to the Model Registry).`,
@@ -368,8 +387,13 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
       ...(parameterOutputs.length ? { outputFiles: Object.fromEntries(parameterOutputs.map((k) => [k, outParamFile(k)])) } : {}),
       ...(step.readsRegistry || step.writesRegistry ? { registry } : {}),
       ...(step.when.length ? { when } : {}),
+      executorInput: EXECUTOR_INPUT,
+      metricsArtifact: KFP_METRICS_ARTIFACT,
     });
-    const outputArtifacts = Object.fromEntries(artifactOutputs.map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))]));
+    const outputArtifacts = {
+      ...Object.fromEntries(artifactOutputs.map(([k, file]) => [k, ARTIFACT(schemaOf(file, isModelOutput(step, k)))])),
+      [KFP_METRICS_ARTIFACT]: ARTIFACT('system.Metrics'),
+    };
     const inputDefinitions = {
       ...(Object.keys(artifactDefs).length ? { artifacts: artifactDefs } : {}),
       ...(step.when.length ? { parameters: Object.fromEntries(Object.keys(guardParams).map((k) => [k, { parameterType: 'STRING' }])) } : {}),
@@ -470,6 +494,15 @@ export function compilePipelineSpec(loaded: LoadedPlan, o: KfpCompileOptions): C
         inputs: { artifacts: modelArtifact(dag) },
       };
     }
+  }
+
+  // The run in the release's Vertex AI experiment: a root task with no dependencies (it never fails the run).
+  if (o.experiment) {
+    components[`comp-${EXTRA_TASKS.experiment}`] = { executorLabel: `exec-${EXTRA_TASKS.experiment}` };
+    executors[`exec-${EXTRA_TASKS.experiment}`] = {
+      container: container(['experiment', JSON.stringify({ ...promoteConfig, experiment: o.experiment }), JOB_NAME], { command: ['node', '-e', PROMOTE_SCRIPT] }),
+    };
+    root.tasks[EXTRA_TASKS.experiment] = { taskInfo: { name: EXTRA_TASKS.experiment }, componentRef: { name: `comp-${EXTRA_TASKS.experiment}` }, cachingOptions: {} };
   }
 
   /**

@@ -175,6 +175,8 @@ export class GcpContinuousTraining extends Construct implements IContinuousTrain
       serviceAccount: gcp.identity.email,
       pipelineLabel: name,
       pipelineName: specName,
+      // Each run is recorded in the Vertex AI experiment named after the release (the pipeline's name).
+      experiment: specName,
       // Tokens (the identity's email, the key id) as their Terraform references: the same text on every synth.
       stableForm: (spec) => Tokenization.resolve(spec, { scope: this, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }),
       resources: kfpResourcesOf(m.instanceType, acceleratorOf(m)),

@@ -4,6 +4,8 @@ import { STEP_KINDS } from '../pipeline/schema';
 import { EXIT, Io } from '../core/io';
 import { listOpt, optional, parse, parseParams, UsageError } from './io';
 import { show } from '../core/text';
+import { ExecutorInputError, KfpExecutorInput, parseExecutorInput, writeExecutorOutput } from '../pipeline/executor-output';
+import { logToMlflow, LogOptions, mlflowTargetFromEnv, stepBatch } from '../tracking/mlflow-rest';
 
 /** Help text of `mlops pipeline step`. */
 export const STEP_HELP = `
@@ -27,6 +29,15 @@ Step options:
   --when <guard>      run only when the guard is true: a value file holding true or false (a drift
                       step's proceed output) or the literal true/false (repeatable: all must be true);
                       otherwise exit 0 without running, the outputs in the skipped state (FORMAT.md)
+  --executor-input <json>   the KFP executor input ({{$}} on Vertex AI Pipelines): after the step, write
+                      its ExecutorOutput file (output parameter values, and with --metrics-artifact the
+                      step's metrics as that system.Metrics artifact's metadata)
+  --metrics-artifact <name> the executor input's system.Metrics output artifact (with --executor-input)
+
+With MLFLOW_TRACKING_URI and MLFLOW_RUN_ID set (an Azure ML command job sets them), the step's
+params, metrics and tags are also logged to that MLflow run (runs/log-batch; token
+MLFLOW_TRACKING_TOKEN, else AZUREML_RUN_TOKEN). A logging failure is a warning on stderr, never a
+failed step.
 `;
 
 /** Help text of `mlops pipeline`. */
@@ -119,8 +130,16 @@ export function registryLine(r: Pick<RunResult, 'registration' | 'aliases'>): st
   return `Registry: ${g.name} v${g.version}${now === g.version ? ' is champion' : `${g.promoted ? ' was promoted' : ''}; champion ${g.promoted || now !== g.champion ? 'is' : 'stays'} ${v(now)}`}`;
 }
 
+/** What {@link stepCommand} reads from its surroundings (tests pass their own). */
+export interface StepCommandDeps {
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The MLflow client's fetch and retry settings. */
+  readonly mlflow?: LogOptions;
+}
+
 /** `mlops pipeline step --uses <kind> --inputs <json> --params <json> --outputs <json>`: one step, JSON result on stdout. */
-export async function stepCommand(argv: string[], io: Io): Promise<number> {
+export async function stepCommand(argv: string[], io: Io, deps: StepCommandDeps = {}): Promise<number> {
   const fail = (code: string, path: string, message: string, exit: number): number => {
     io.out(JSON.stringify({ ok: false, error: { code, path, message } }));
     io.err(`mlops pipeline step: [${code}] ${path}: ${message}`);
@@ -138,6 +157,8 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
       model: { type: 'string' },
       root: { type: 'string' },
       when: { type: 'string', multiple: true },
+      'executor-input': { type: 'string' },
+      'metrics-artifact': { type: 'string' },
     }));
   } catch (e) {
     return fail('BAD_ARGUMENT', '(command line)', `${(e as Error).message}; run \`mlops pipeline --help\`.`, EXIT.USAGE);
@@ -156,6 +177,17 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     return fail('BAD_ARGUMENT', (e as { path: string }).path, (e as Error).message, EXIT.USAGE);
   }
+  const metricsArtifact = optional(values, 'metrics-artifact');
+  const executorText = optional(values, 'executor-input');
+  let executorInput: KfpExecutorInput | undefined;
+  try {
+    if (metricsArtifact !== undefined && executorText === undefined)
+      throw new ExecutorInputError('--metrics-artifact', '--metrics-artifact names an artifact of the KFP executor input; pass --executor-input too.');
+    if (executorText !== undefined) executorInput = parseExecutorInput(executorText, metricsArtifact);
+  } catch (e) {
+    return fail('BAD_ARGUMENT', (e as ExecutorInputError).path, (e as Error).message, EXIT.USAGE);
+  }
+  const env = deps.env ?? process.env;
   const r = await runStep({
     uses,
     inputs,
@@ -169,6 +201,24 @@ export async function stepCommand(argv: string[], io: Io): Promise<number> {
     log: (l) => io.err(l),
   });
   if (!r.ok) return fail(r.error.code, r.error.path, r.error.message, r.error.code === 'BAD_ARGUMENT' ? EXIT.USAGE : EXIT.FAILED);
+  if (executorInput) {
+    try {
+      writeExecutorOutput(executorInput, r, metricsArtifact, (l) => io.err(l));
+    } catch (e) {
+      // The engine then reads the output parameter files the step wrote, as without --executor-input.
+      io.err(`warning: cannot write the KFP executor output ${executorInput.outputs.outputFile}: ${(e as Error).message}`);
+    }
+  }
+  const target = mlflowTargetFromEnv(env);
+  if (target && 'problem' in target) io.err(`warning: ${target.problem}`);
+  else if (target) {
+    try {
+      const n = await logToMlflow(target, stepBatch(r, params, Date.now()), deps.mlflow);
+      io.err(`${r.step}: params and metrics logged to MLflow run ${target.runId} (${n} request${n === 1 ? '' : 's'})`);
+    } catch (e) {
+      io.err(`warning: the step's params and metrics are not logged to MLflow: ${(e as Error).message}`);
+    }
+  }
   io.out(JSON.stringify(r));
   if (r.summary) io.err(`${r.step} (${r.uses}): ${r.summary}`);
   return EXIT.OK;

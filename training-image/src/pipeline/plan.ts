@@ -357,6 +357,13 @@ export interface StepBinding {
    * step's `when`, passed as `--when`.
    */
   readonly when?: Readonly<Record<string, string>>;
+  /**
+   * The KFP executor input placeholder (`{{$}}`), passed as `--executor-input`: the step then writes its
+   * ExecutorOutput file (output parameter values; with `metricsArtifact` its metrics as that artifact's metadata).
+   */
+  readonly executorInput?: string;
+  /** The step's `system.Metrics` output artifact (needs `executorInput`), passed as `--metrics-artifact`. */
+  readonly metricsArtifact?: string;
 }
 
 /**
@@ -415,6 +422,10 @@ export function stepArguments(plan: CloudPlan, step: PlanStep, binding: StepBind
     if (guard === undefined) throw new Error(`stepArguments: step '${step.name}' is guarded by '${g.step}' (its ${g.output}); bind its value file in binding.when.`);
     args.push('--when', guard);
   }
+  if (binding.metricsArtifact !== undefined && binding.executorInput === undefined)
+    throw new Error(`stepArguments: step '${step.name}': a metricsArtifact needs the executorInput placeholder.`);
+  if (binding.executorInput !== undefined) args.push('--executor-input', binding.executorInput);
+  if (binding.metricsArtifact !== undefined) args.push('--metrics-artifact', binding.metricsArtifact);
   for (const k of Object.keys(binding.when ?? {}))
     if (!step.when.some((g) => g.step === k))
       throw new Error(`stepArguments: step '${step.name}' is not guarded by '${k}' (binding.when); its guards are ${step.when.map((g) => g.step).join(', ') || 'none'}.`);

@@ -30,6 +30,16 @@ export const RUNTIME_ENTRYPOINT = '/opt/mlops/docker/entrypoint.js';
  *   it was), then undeploys the release's earlier deployed models. The
  *   deployed model is named `<endpoint>-v<version id>-<job id>` and points at
  *   `<model>@<version id>`.
+ * - `experiment <job id>`: records the run in the Vertex AI experiment
+ *   `cfg.experiment` with the Metadata API calls the Vertex AI SDK makes for
+ *   `PipelineJob.submit(experiment=…)`: the experiment is the metadata context
+ *   `<experiment>` (schema `system.Experiment` 0.0.1, metadata
+ *   `{experiment_deleted: false}`) in the `default` metadata store, created
+ *   when missing; the run's own `system.PipelineRun` context
+ *   (`jobDetail.pipelineRunContext`, polled until Vertex AI has created it)
+ *   becomes its child (`:addContextChildren`). Experiments then list the run
+ *   with its parameters and the metrics of its `system.Metrics` artifacts. Any
+ *   failure is a warning in the task's log and exit 0: tracking never fails a run.
  * The config carries the API base URL and the metadata server URL, so the
  * same code runs against loopback servers in the tests.
  */
@@ -172,9 +182,50 @@ async function deploy(ref, jobId) {
     await wait('undeploy of ' + d.id, await call('POST', cfg.api + '/' + cfg.endpoint + ':undeployModel', { deployedModelId: d.id }));
   }
 }
-const run = { guard, upload, deploy }[mode];
+const EXPERIMENT_SCHEMA = { schemaTitle: 'system.Experiment', schemaVersion: '0.0.1' };
+async function experiment(jobId) {
+  try {
+    const deadline = Date.now() + cfg.timeoutMinutes * 60000;
+    let runContext = '';
+    for (;;) {
+      const job = await call('GET', cfg.api + '/' + parent + '/pipelineJobs/' + jobId);
+      runContext = (job.jobDetail && job.jobDetail.pipelineRunContext && job.jobDetail.pipelineRunContext.name) || '';
+      if (runContext) break;
+      if (Date.now() > deadline) throw new Error('the run context of ' + jobId + ' did not appear in ' + cfg.timeoutMinutes + ' minutes');
+      await sleep(cfg.pollMs);
+    }
+    const store = parent + '/metadataStores/default';
+    const name = store + '/contexts/' + cfg.experiment;
+    let ctx = null;
+    try {
+      ctx = await call('GET', cfg.api + '/' + name);
+    } catch (e) {
+      if (!/HTTP 404/.test(e.message)) throw e;
+    }
+    if (!ctx) {
+      log('create the experiment ' + cfg.experiment);
+      try {
+        ctx = await call('POST', cfg.api + '/' + store + '/contexts?contextId=' + encodeURIComponent(cfg.experiment), {
+          displayName: cfg.experiment,
+          ...EXPERIMENT_SCHEMA,
+          metadata: { experiment_deleted: false },
+        });
+      } catch (e) {
+        // Another run created it meanwhile.
+        if (!/HTTP 409/.test(e.message)) throw e;
+        ctx = await call('GET', cfg.api + '/' + name);
+      }
+    }
+    if (ctx.schemaTitle !== EXPERIMENT_SCHEMA.schemaTitle) throw new Error(name + ' is a ' + ctx.schemaTitle + ' context, not an experiment; rename one');
+    await call('POST', cfg.api + '/' + name + ':addContextChildren', { childContexts: [runContext] });
+    log('run ' + jobId + ' recorded in the experiment ' + cfg.experiment + ' (' + runContext + ')');
+  } catch (e) {
+    log('warning: run ' + jobId + ' is not recorded in the experiment ' + cfg.experiment + ': ' + (e && e.message ? e.message : String(e)));
+  }
+}
+const run = { guard, upload, deploy, experiment }[mode];
 if (!run) {
-  console.error('promote: unknown mode ' + JSON.stringify(mode) + ' (guard, upload, deploy)');
+  console.error('promote: unknown mode ' + JSON.stringify(mode) + ' (guard, upload, deploy, experiment)');
   process.exit(2);
 }
 run(...args).catch((e) => {
