@@ -108,6 +108,8 @@ export const AzureTargetSchema = z
       })
       .strict()
       .optional(),
+    /** kind endpoint, read by `promote` only: where a pipeline run's registration is (checked by promote.ts's AzurePromoteTargetSchema). */
+    promote: z.record(z.string(), z.unknown()).optional(),
     /** kind pipeline: what the stack compiled (checked by pipeline.ts's AzurePipelineTargetSchema). */
     pipeline: z.record(z.string(), z.unknown()).optional(),
     workspace: z
