@@ -17,7 +17,8 @@ const WS_PATH = `/subscriptions/${SUB}/resourceGroups/contoso-mlops-dev-rg/provi
 const RELEASE = 'contoso-mlops-dev-bike-demand';
 const EP = RELEASE;
 const CONTAINER = 'mlops-artifacts';
-const REGISTRY = 'pipelines/bike-demand/registry/bike-demand';
+// The registry folder's model (the pipeline file's) differs from the Azure ML model (the endpoint's, bike-demand).
+const REGISTRY = 'pipelines/bike-demand/registry/demand-forecast';
 const LEASE = `${CONTAINER}/${REGISTRY}/.promote-lease`;
 const DATA = 'azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv';
 const SHA = 'ab'.repeat(32);
@@ -50,6 +51,7 @@ function promoteSpec(change: (raw: any) => void = () => undefined): ReleaseSpec 
       datastore: 'mlopsartifacts',
       experiment: RELEASE,
       pipeline: 'bike-demand',
+      model: 'demand-forecast',
       registryPrefix: 'pipelines/bike-demand/',
       runsPrefix: 'pipelines/bike-demand/runs/',
       registerNode: 'register',
@@ -65,7 +67,7 @@ function promoteSpec(change: (raw: any) => void = () => undefined): ReleaseSpec 
 /** What the register step of run `run` wrote, and the fingerprint of the registry version. */
 function seedRun(run: string, version: number, promoted: boolean, fingerprint: unknown = { sha256: SHA, rows: 17379, cols: 17 }): void {
   const registration = {
-    name: 'bike-demand',
+    name: 'demand-forecast',
     version,
     created: true,
     promoted,
@@ -132,7 +134,7 @@ describe('azure promote: a run whose register step promoted', () => {
       'mlops.pipeline': 'bike-demand',
     };
     expect(put.body.properties).toEqual({
-      description: `bike-demand registry version 7, promoted by pipeline bike-demand run register-run-7 (release ${RELEASE}).`,
+      description: `demand-forecast registry version 7, promoted by pipeline bike-demand run register-run-7 (release ${RELEASE}).`,
       modelType: 'custom_model',
       modelUri: `azureml://subscriptions/${SUB}/resourcegroups/contoso-mlops-dev-rg/workspaces/contoso-mlops-dev-mlw/datastores/mlopsartifacts/paths/${REGISTRY}/versions/7/model/`,
       tags: { 'mlops.release': RELEASE, 'mlops.revision': revision, ...lineage, 'managed-by': 'cdktf-mlops' },
@@ -255,7 +257,7 @@ describe('azure promote: overlap and bad input', () => {
     expect(err.message).toContain(`${CONTAINER}/pipelines/bike-demand/runs/no-such-run/register/registration/registration.json does not exist`);
     expect(err.message).toContain('Fix: pass the register node');
 
-    arm.blobs.set(`${CONTAINER}/pipelines/bike-demand/runs/broken/register/registration/registration.json`, { text: '{"name": "bike-demand", ' });
+    arm.blobs.set(`${CONTAINER}/pipelines/bike-demand/runs/broken/register/registration/registration.json`, { text: '{"name": "demand-forecast", ' });
     err = await fail('broken');
     expect(err.code).toBe('BAD_RUN_FILE');
     expect(err.message).toMatch(/runs\/broken\/register\/registration\/registration\.json is not valid JSON .*Fix: /);

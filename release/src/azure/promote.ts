@@ -79,6 +79,8 @@ export const AzurePromoteTargetSchema = z
     experiment: z.string().min(1),
     /** The pipeline's name in its file. */
     pipeline: z.string().min(1),
+    /** The model's name in the pipeline's registry folder (the pipeline file's model; the Azure ML model is the spec's modelName). */
+    model: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must be a registry model name (letters, digits, _ and -, starting with a letter)'),
     /** The registry folder (`--root`): `registry/<model>/…` below it. */
     registryPrefix: storePath,
     /** Where runs write outputs: `<runsPrefix><node run>/<node>/<output>/`. */
@@ -222,7 +224,7 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
     throw new ReleaseSpecError([{ code: 'RELEASE_SPEC_INVALID', path: '--run', message: `${JSON.stringify(run.runId)} is not an Azure ML run name (letters, digits, _ and -)` }]);
   }
   const actions: ReleaseAction[] = [];
-  const paths = promotePaths(p, spec.modelName, run.runId);
+  const paths = promotePaths(p, p.model, run.runId);
   const registrationText = await readBlob(storage, blobUrl(p, paths.registration));
   if (registrationText === undefined) {
     if (run.byHand) {
@@ -240,9 +242,9 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
   }
   const regFix = `Fix: this file is written by the pipeline's register step (mlops pipeline step --uses register); rerun the pipeline, or promote another run.`;
   const registration = parseJsonFile(registrationText, `${p.container}/${paths.registration}`, RegistrationSchema, regFix);
-  if (registration.name !== spec.modelName) {
+  if (registration.name !== p.model) {
     throw new ReleaseError(
-      `${p.container}/${paths.registration} registers model ${JSON.stringify(registration.name)}, but this endpoint serves ${spec.modelName}. Fix: give the pipeline's model the endpoint's model name (the pipeline file's model).`,
+      `${p.container}/${paths.registration} registers model ${JSON.stringify(registration.name)}, but the promoter's pipeline registers ${p.model} (azure.promote.model). Fix: promote a run of pipeline ${p.pipeline}, or redeploy the stack so the promoter's spec follows the pipeline file's model.`,
       'BAD_RUN_FILE',
     );
   }
@@ -254,7 +256,7 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
     return { actions, outputs: { promoted: 'false', reason: 'not promoted', registryVersion: String(registration.version) } };
   }
 
-  const at = promotePaths(p, spec.modelName, run.runId, registration.version);
+  const at = promotePaths(p, p.model, run.runId, registration.version);
   const fingerprintText = await readBlob(storage, blobUrl(p, at.fingerprint!));
   const fpFix = `Fix: the register step copies the trained model folder (with fingerprint.json) into the registry; check that registry version ${registration.version} is complete, or rerun the pipeline.`;
   if (fingerprintText === undefined) {
@@ -297,7 +299,7 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
       s.ctx.log.warn(`run ${run.runId}'s tags do not carry ${RUN_TAGS.pipelineRevision}; recording the deployed pipeline's (${p.pipelineRevision}) as its lineage`);
     const promoted: ReleaseSpec = { ...spec, revision: promotionRevision(spec, registration) };
     const model = await registerModelVersion(s, promoted, target, undefined, actions, {
-      description: `${spec.modelName} registry version ${registration.version}, promoted by pipeline ${p.pipeline} run ${run.runId} (release ${spec.name}).`,
+      description: `${p.model} registry version ${registration.version}, promoted by pipeline ${p.pipeline} run ${run.runId} (release ${spec.name}).`,
       modelUri: `${datastoreUri(s, target, p.datastore, at.model!)}/`,
       lineage,
     });
