@@ -275,3 +275,20 @@ describe('without a serve step nothing of the promoter is created', () => {
     expect((ct.target.job.jobs as Json).register.tags['mlops.pipeline.revision']).toBe(ct.revision);
   });
 });
+
+describe('the release image', () => {
+  test("RELEASE_IMAGE_INCLUDE is the release Dockerfile's allow-list, and every entry exists", () => {
+    const fs = require('fs') as typeof import('fs');
+    const { RELEASE_IMAGE_INCLUDE } = require('../lib/image/runtime-image') as typeof import('../lib/image/runtime-image');
+    const allowed = fs
+      .readFileSync(path.join(ROOT, 'release', 'Dockerfile.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
+    expect([...RELEASE_IMAGE_INCLUDE].sort()).toEqual(allowed.sort());
+    for (const p of RELEASE_IMAGE_INCLUDE) expect(fs.existsSync(path.join(ROOT, 'release', p))).toBe(true);
+    // what the Dockerfile copies from the context is in the list
+    const copied = [...fs.readFileSync(path.join(ROOT, 'release', 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]);
+    for (const c of copied) expect(RELEASE_IMAGE_INCLUDE).toContain(c);
+  });
+});

@@ -36,22 +36,33 @@ export const PROMOTER_SUBNET_PREFIX = 27;
 
 /** What the promoter reads of the pipeline (the `azure.promote` part of its spec, release/src/azure/promote.ts). */
 export interface AzurePromoteSettings {
+  /** The Azure ML datastore over the artifact store's container (the model version's URI). */
   readonly datastore: string;
+  /** The experiment every run of the pipeline is filed under (the event subscription's filter). */
   readonly experiment: string;
+  /** The pipeline's name in its file. */
   readonly pipeline: string;
   /** The model's name in the registry folder (the pipeline file's model). */
   readonly model: string;
+  /** The registry folder (`--root`; `registry/<model>/` below it), ending with `/`. */
   readonly registryPrefix: string;
+  /** Where runs write their outputs (`<runsPrefix><node run>/<node>/<output>/`), ending with `/`. */
   readonly runsPrefix: string;
+  /** The register step's Azure ML node name. */
   readonly registerNode: string;
+  /** The register step's output and file, `<output>/<file>`. */
   readonly registration: string;
+  /** The pipeline's revision as deployed (lineage when a run event does not carry it). */
   readonly pipelineRevision: string;
+  /** The runtime image's digest as deployed (lineage when a run event does not carry it). */
   readonly imageDigest: string;
+  /** Pipeline input → the datastore URI it reads. */
   readonly inputs: Readonly<Record<string, string>>;
 }
 
 /** Props of {@link AzurePipelinePromoter}. */
 export interface AzurePipelinePromoterProps {
+  /** The platform (workspace, artifact store, registry, network). */
   readonly platform: AzureMlPlatform;
   /** The release name (the experiment, and the prefix of what this creates). */
   readonly name: string;
@@ -59,6 +70,7 @@ export interface AzurePipelinePromoterProps {
   readonly endpoint: AzureScoringEndpoint;
   /** The release image (`@cdktf-mlops/release`), by digest. */
   readonly releaseImage: string;
+  /** Where the pipeline's runs and registry are, and its lineage. */
   readonly settings: AzurePromoteSettings;
 }
 
