@@ -210,11 +210,17 @@ describe('azure promote: nothing to do', () => {
     arm.queue.push({ id: 'a', popReceipt: '', dequeueCount: 0, invisible: false, text: event('train-node-run', RELEASE, 'Completed') });
     arm.queue.push({ id: 'b', popReceipt: '', dequeueCount: 0, invisible: false, text: Buffer.from(event('x', 'other-experiment', 'Completed')).toString('base64') });
     arm.queue.push({ id: 'c', popReceipt: '', dequeueCount: 0, invisible: false, text: event('x', RELEASE, 'Failed') });
-    const reasons: string[] = [];
-    for (let i = 0; i < 3; i++) reasons.push((await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).outputs.reason!);
-    expect(reasons).toEqual(['not a register run', 'ignored message', 'ignored message']);
+    // one execution handles every message, and stops when the queue is empty
+    const report = await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true });
+    expect(report.outputs).toEqual({ promoted: 'false', messages: '3' });
+    expect(report.actions.map((a) => `${a.action} ${a.what} ${a.id}`)).toEqual([
+      `unchanged online endpoint ${EP}`,
+      'deleted queue message a',
+      'deleted queue message b',
+      'deleted queue message c',
+    ]);
     expect(arm.queue).toHaveLength(0);
-    expect((await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).outputs.reason).toBe('queue empty');
+    expect((await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).outputs.messages).toBe('0');
     expect(writes().filter((c) => !c.startsWith('DELETE /storage/queue/'))).toEqual([]);
   });
 });
@@ -308,6 +314,23 @@ describe('azure promote: overlap and bad input', () => {
     arm.queue[0]!.invisible = false;
     await expect(driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).rejects.toThrow(/lease/);
     expect(arm.queue).toHaveLength(0);
+  });
+});
+
+describe('cdktf destroy after a promotion', () => {
+  it('removes the endpoint serving a promoted version and the training step’s model version (a promotion supersedes no step)', async () => {
+    seedRun('register-run-7', 7, true);
+    await driver.promote!(promoteSpec(), fakeContext(), { run: 'register-run-7' });
+    expect(arm.deployments.get(EP)!.has('green')).toBe(true);
+
+    const endpoint = await driver.destroy(specFixture('endpoint'), fakeContext());
+    expect(endpoint.actions).toContainEqual(expect.objectContaining({ action: 'deleted', what: 'online endpoint', id: EP }));
+    expect(arm.endpoints.has(EP)).toBe(false);
+    const training = await driver.destroy(specFixture('training'), fakeContext());
+    expect(training.outputs.superseded).toBeUndefined();
+    expect(arm.models.get('bike-demand')!.has('1')).toBe(false);
+    // the promoted version stays: it is the pipeline registry's history
+    expect(arm.models.get('bike-demand')!.get('2')!.properties.tags['mlops.registry.version']).toBe('7');
   });
 });
 

@@ -111,11 +111,16 @@ export function modelStepOf(version: ModelVersion | undefined): string | undefin
   return tagsOf(version)[TAGS.step] || undefined;
 }
 
-/** True when the registry holds a version of a newer revision of the same release than `mine`. */
+/**
+ * True when the registry holds a version of a newer revision of the same
+ * release than `mine` (registered by a newer training step; versions a
+ * pipeline run promoted, tagged `mlops.registry.version`, do not count).
+ */
 export function isSuperseded(spec: ReleaseSpec, all: readonly ModelVersion[], mine: ModelVersion | undefined): boolean {
   const mineNumber = mine?.name && /^\d+$/.test(mine.name) ? Number(mine.name) : -1;
   return all.some((v) => {
     const tags = tagsOf(v);
+    if (tags[TAGS.registryVersion]) return false;
     return tags[TAGS.release] === spec.name && tags[TAGS.revision] !== spec.revision && v.name !== undefined && /^\d+$/.test(v.name) && Number(v.name) > mineNumber;
   });
 }

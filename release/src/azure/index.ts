@@ -2,7 +2,7 @@ import { PromoteSource, ReleaseContext, ReleaseDriver, ReleaseReport } from '../
 import { ReleaseSpec, ReleaseSpecError, parseTarget } from '../spec';
 import { AzureDriverOptions, openSession } from './client';
 import { releaseCredential } from './credential';
-import { promoteFromQueue, promoteRun, promoteTargetOf } from './promote';
+import { drainQueue, promoteRun, promoteTargetOf } from './promote';
 import { openStorage } from './storage';
 import { applyEndpoint, destroyEndpoint, endpointTargetOf } from './endpoint';
 import { AzureTargetSchema, releaseInstanceOf } from './target';
@@ -70,7 +70,7 @@ export function createAzureDriver(options: AzureDriverOptions = {}): ReleaseDriv
     const credential = options.credential ?? releaseCredential(ctx.env, { trustedCa: options.trustedCa });
     const session = openSession({ ...options, credential }, target.subscriptionId, ctx);
     const storage = openStorage(credential, { trustedCa: options.trustedCa, maxRetries: options.maxRetries, retryDelayMs: options.retryDelayMs, signal: ctx.signal });
-    return 'run' in from ? promoteRun(session, storage, spec, target, { runId: from.run, byHand: true }) : promoteFromQueue(session, storage, spec, target);
+    return 'run' in from ? promoteRun(session, storage, spec, target, { runId: from.run, byHand: true }) : drainQueue(session, storage, spec, target);
   };
   return {
     promote,

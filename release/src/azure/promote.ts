@@ -33,7 +33,7 @@ export const LINEAGE = {
   dataUri: 'mlops.data.uri',
   image: TAGS.image,
   pipelineRevision: 'mlops.pipeline.revision',
-  registryVersion: 'mlops.registry.version',
+  registryVersion: TAGS.registryVersion,
 } as const;
 
 /** Run tags the stack puts on the register node (lib/deploy/azure/pipeline.ts), read from the run event when present. */
@@ -46,6 +46,8 @@ export const LEASE_RETRY_MS = 30_000;
 export const MESSAGE_VISIBILITY_SECONDS = 3600;
 /** A message whose promotion failed this many times is deleted (with the error), not retried again. */
 export const MAX_DEQUEUE = 5;
+/** Messages one execution handles at most (a pipeline run sends one event per node, and one for itself). */
+export const MAX_MESSAGES_PER_EXECUTION = 100;
 
 const storePath = z.string().refine(
   (p) =>
@@ -376,4 +378,22 @@ export async function promoteFromQueue(s: AzureSession, storage: StorageSession,
     }
     throw err;
   }
+}
+
+/**
+ * `promote --from-queue` as the promoter job runs it: handles messages one by
+ * one until the queue is empty (at most {@link MAX_MESSAGES_PER_EXECUTION}),
+ * stopping at the first failure (its message stays for the next execution).
+ */
+export async function drainQueue(s: AzureSession, storage: StorageSession, spec: ReleaseSpec, target: AzureTarget): Promise<ReleaseReport> {
+  const actions: ReleaseAction[] = [];
+  let outputs: Record<string, string> = { promoted: 'false' };
+  let handled = 0;
+  for (; handled < MAX_MESSAGES_PER_EXECUTION; handled++) {
+    const report = await promoteFromQueue(s, storage, spec, target);
+    if (report.outputs.reason === 'queue empty') break;
+    actions.push(...report.actions);
+    if (report.outputs.promoted === 'true') outputs = report.outputs;
+  }
+  return { actions, outputs: { ...outputs, messages: String(handled) } };
 }

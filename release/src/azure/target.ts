@@ -46,6 +46,12 @@ export const TAGS = {
    * superseded (see {@link releaseInstanceOf}).
    */
   step: 'mlops.step',
+  /**
+   * On a model version promoted from a pipeline run (`mlops-release promote`):
+   * the version in the pipeline's registry folder. Such versions are not
+   * revisions of a release step: a step's destroy does not count them as newer.
+   */
+  registryVersion: 'mlops.registry.version',
   managedBy: 'managed-by',
 } as const;
 
