@@ -276,6 +276,17 @@ describe('without a serve step nothing of the promoter is created', () => {
   });
 });
 
+describe('CI', () => {
+  test('the CI identity may manage every role assignment of the promoter (its constrained RBAC administration knows their role ids)', () => {
+    const { json } = promoterStack({ mode: 'public' }, (raw) => {
+      raw.deployers = ['00000000-0000-0000-0000-000000000000'];
+      raw.ci = { github: { repository: 'contoso/ml-platform', branches: ['main'] } };
+    });
+    const admin = resources(json, 'azurerm_role_assignment').find(([id, r]) => id.startsWith('Ci_') && r.role_definition_name === 'Role Based Access Control Administrator')![1];
+    for (const guid of ['8a0f0c08-91a1-4084-bc3d-661d67233fed', 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a']) expect(admin.condition).toContain(guid);
+  });
+});
+
 describe('the release image', () => {
   test("RELEASE_IMAGE_INCLUDE is the release Dockerfile's allow-list, and every entry exists", () => {
     const fs = require('fs') as typeof import('fs');
