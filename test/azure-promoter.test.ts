@@ -219,7 +219,7 @@ describe('ORDER: no grant before its identity, no job before its grants, no deli
 
 describe('REACHABILITY per network mode', () => {
   test('private mode: the environment in a delegated /27 after the private-endpoint subnet, internal only; the queue through a private endpoint; the job waits for both endpoints', () => {
-    const { json, stack } = promoterStack({ mode: 'private', addressSpace: '10.40.0.0/16' });
+    const { json, stack, ct } = promoterStack({ mode: 'private', addressSpace: '10.40.0.0/16' });
     const [, env] = only(json, 'azurerm_container_app_environment');
     const subnets = resources(json, 'azurerm_subnet');
     const [subnetId, subnet] = subnets.find(([, s]) => s.name === 'snet-promoter')!;
@@ -233,8 +233,27 @@ describe('REACHABILITY per network mode', () => {
     const endpoints = resources(json, 'azurerm_private_endpoint');
     const [queuePeId, queuePe] = endpoints.find(([, e]) => e.private_service_connection.subresource_names[0] === 'queue')!;
     const [blobPeId] = endpoints.find(([, e]) => e.private_service_connection.subresource_names[0] === 'blob')!;
-    const [accountId] = only(json, 'azurerm_storage_account');
-    expect(queuePe.private_service_connection.private_connection_resource_id).toBe(ref('azurerm_storage_account', accountId, 'id'));
+    // The queue is in an account of its own: Event Grid cannot deliver to the artifact store, whose public
+    // endpoint is off in private mode (delivery has no private endpoint path; only trusted services through
+    // a default-deny firewall).
+    const accounts = resources(json, 'azurerm_storage_account');
+    const [storeId, store] = accounts.find(([id]) => /ArtifactStore/.test(id))!;
+    const [eventsId, events] = accounts.find(([id]) => /EventAccount/.test(id))!;
+    expect(store.public_network_access_enabled).toBe(false);
+    expect(events.public_network_access_enabled).toBe(true);
+    expect(events.network_rules).toEqual({ default_action: 'Deny', bypass: ['AzureServices'], ip_rules: [] });
+    expect(events.shared_access_key_enabled).toBe(false);
+    expect(events.customer_managed_key).toEqual(store.customer_managed_key);
+    const [queueId, queue] = only(json, 'azurerm_storage_queue');
+    expect(queue.storage_account_id).toBe(ref('azurerm_storage_account', eventsId, 'id'));
+    const [, sub] = only(json, 'azurerm_eventgrid_system_topic_event_subscription');
+    expect(sub.storage_queue_endpoint.storage_account_id).toBe(ref('azurerm_storage_account', eventsId, 'id'));
+    expect(queuePe.private_service_connection.private_connection_resource_id).toBe(ref('azurerm_storage_account', eventsId, 'id'));
+    // the promoter's queue role is on that queue; its blob role stays on the artifact store's container
+    const promoterQueue = resources(json, 'azurerm_role_assignment').find(([id]) => /Promoter_GrantQueue/.test(id))![1];
+    expect(promoterQueue.scope).toBe(ref('azurerm_storage_queue', queueId, 'resource_manager_id'));
+    expect(ct.promoter!.queueAccountName).toBe(events.name);
+    expect(storeId).toBeDefined();
     const [zoneId, zone] = resources(json, 'azurerm_private_dns_zone').find(([, z]) => z.name === QUEUE_PRIVATE_DNS_ZONE)!;
     expect(zone).toBeDefined();
     expect(queuePe.private_dns_zone_group.private_dns_zone_ids).toEqual([ref('azurerm_private_dns_zone', zoneId, 'id')]);
@@ -243,7 +262,8 @@ describe('REACHABILITY per network mode', () => {
     expect(stack.policy.report!.violations).toEqual([]);
   });
 
-  test('public mode: no network, no private endpoint for the queue', () => {
+  test('public mode: no network, no private endpoint for the queue, the queue in the artifact store', () => {
+    only(pub.json, 'azurerm_storage_account');
     const [, env] = only(pub.json, 'azurerm_container_app_environment');
     expect(env.infrastructure_subnet_id).toBeUndefined();
     expect(resources(pub.json, 'azurerm_private_endpoint')).toEqual([]);

@@ -7,6 +7,7 @@ import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/pr
 import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageQueue } from '@cdktf/provider-azurerm/lib/storage-queue';
 import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
@@ -78,6 +79,11 @@ function hash8(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 8);
 }
 
+/** The run-event account's name (private mode): the artifact store's, cut to 21 characters, and `evt` (3-24 lowercase letters and digits). */
+export function eventAccountName(storeAccount: string): string {
+  return `${storeAccount.slice(0, 21)}evt`;
+}
+
 /** A name of at most `max` characters: `<release><suffix>`, or the release cut and a hash of it when too long. */
 export function promoterName(release: string, suffix: string, max: number): string {
   const full = `${release}${suffix}`;
@@ -110,11 +116,15 @@ export function promoterName(release: string, suffix: string, max: number): stri
  * `azurerm_container_app_job` has no identity on scale rules (added to the
  * provider later, hashicorp/terraform-provider-azurerm#31312).
  *
- * Reachability: `public` mode runs the environment without a network; in
- * `private` mode (a network the stack created) the environment is in its own
- * delegated /27 of the platform's address space, internal only, and the queue
- * is reached through a private endpoint of the account (the blob one exists);
- * ARM and Entra ID through the environment's outbound address. `firewalled`
+ * Reachability: `public` mode runs the environment without a network and the
+ * queue is in the artifact store's account; in `private` mode (a network the
+ * stack created) the environment is in its own delegated /27 of the
+ * platform's address space, internal only; the queue is in an account of its
+ * own (Event Grid cannot deliver to the artifact store, whose public endpoint
+ * is off: delivery passes a default-deny firewall as a trusted service, never
+ * a private endpoint), reached by the job through a private endpoint; the
+ * blobs through the store's blob private endpoint; ARM and Entra ID through
+ * the environment's outbound address. `firewalled`
  * mode and an existing network are refused at synth (see {@link promoterReachability}).
  */
 export class AzurePipelinePromoter extends Construct {
@@ -122,6 +132,8 @@ export class AzurePipelinePromoter extends Construct {
   public readonly principal: string;
   /** The queue run events go to. */
   public readonly queueName: string;
+  /** The storage account of the queue: the artifact store's, or (private mode) one that holds only run events. */
+  public readonly queueAccountName: string;
   /** The Container Apps job. */
   public readonly job: ContainerAppJob;
   /** Every role assignment the job needs before it can run. */
@@ -147,7 +159,46 @@ export class AzurePipelinePromoter extends Construct {
     const principal = { principalId: identity.principalId, principalType: 'ServicePrincipal' };
 
     this.queueName = promoterName(props.name, '-promotions', 63);
-    const queue = new StorageQueue(this, 'Queue', { name: this.queueName, storageAccountId: store.accountId });
+    // Where the queue lives. Event Grid reaches a firewalled account only through the trusted-services
+    // exception of a public endpoint that denies by default; with the public endpoint off (private mode)
+    // it cannot deliver at all (it has no private endpoint delivery). So in private mode the queue is in an
+    // account of its own that holds only run events: public endpoint on, default Deny, no IP rule, trusted
+    // services through, Entra ID only; the job reaches it through a private endpoint.
+    // Encrypted like the artifact store: the platform key, through the platform's service identity.
+    const encryptionIdentity = platform.serviceIdentity;
+    const keyAccess = network ? platform.encryptionKey.grantServiceEncryption(encryptionIdentity) : undefined;
+    const queueAccount = network
+      ? new StorageAccount(this, 'EventAccount', {
+          name: eventAccountName(store.accountName),
+          location,
+          resourceGroupName: rgName,
+          accountTier: 'Standard',
+          accountKind: 'StorageV2',
+          accountReplicationType: 'LRS',
+          httpsTrafficOnlyEnabled: true,
+          minTlsVersion: 'TLS1_2',
+          sharedAccessKeyEnabled: false,
+          defaultToOauthAuthentication: true,
+          allowNestedItemsToBePublic: false,
+          localUserEnabled: false,
+          crossTenantReplicationEnabled: false,
+          infrastructureEncryptionEnabled: true,
+          queueEncryptionKeyType: 'Account',
+          tableEncryptionKeyType: 'Account',
+          publicNetworkAccessEnabled: true,
+          networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], ipRules: [] },
+          identity: { type: 'UserAssigned', identityIds: [encryptionIdentity.identityId] },
+          customerManagedKey: { keyVaultKeyId: platform.encryptionKey.versionlessKeyId, userAssignedIdentityId: encryptionIdentity.identityId },
+          // It holds no blobs; soft delete as on every account of the platform.
+          blobProperties: { deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } },
+          tags,
+          dependsOn: keyAccess ? [keyAccess] : undefined,
+        })
+      : undefined;
+    const queueAccountId = queueAccount?.id ?? store.accountId;
+    const queueAccountName = queueAccount ? eventAccountName(store.accountName) : store.accountName;
+    this.queueAccountName = queueAccountName;
+    const queue = new StorageQueue(this, 'Queue', { name: this.queueName, storageAccountId: queueAccountId });
 
     const grant = (id: string, scope: string, role: { roleDefinitionName: string } | { roleDefinitionId: string }) =>
       new RoleAssignment(this, id, { scope, ...principal, ...role });
@@ -200,7 +251,7 @@ export class AzurePipelinePromoter extends Construct {
           { key: 'data.runStatus', values: ['Completed'] },
         ],
       },
-      storageQueueEndpoint: { storageAccountId: store.accountId, queueName: queue.name },
+      storageQueueEndpoint: { storageAccountId: queueAccountId, queueName: queue.name },
       deliveryIdentity: { type: 'SystemAssigned' },
       retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLive: 1440 },
       // Delivery needs the grant; a subscription created before it would fail its first deliveries.
@@ -230,11 +281,11 @@ export class AzurePipelinePromoter extends Construct {
       });
       reach.push(
         new PrivateEndpoint(this, 'QueueEndpoint', {
-          name: `pe-${store.accountName}-queue`,
+          name: `pe-${queueAccountName}-queue`,
           location,
           resourceGroupName: rgName,
           subnetId: network.endpointSubnetId,
-          privateServiceConnection: { name: `${store.accountName}-queue`, privateConnectionResourceId: store.accountId, subresourceNames: ['queue'], isManualConnection: false },
+          privateServiceConnection: { name: `${queueAccountName}-queue`, privateConnectionResourceId: queueAccountId, subresourceNames: ['queue'], isManualConnection: false },
           privateDnsZoneGroup: { name: 'default', privateDnsZoneIds: [zone.id] },
           tags,
           dependsOn: [link],
@@ -259,7 +310,7 @@ export class AzurePipelinePromoter extends Construct {
       ...azure,
       promote: {
         blobEndpoint: `https://${store.accountName}.blob.core.windows.net`,
-        queueEndpoint: `https://${store.accountName}.queue.core.windows.net`,
+        queueEndpoint: `https://${queueAccountName}.queue.core.windows.net`,
         container: store.storeName,
         queue: queue.name,
         ...props.settings,
