@@ -472,6 +472,19 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     platform.imageRegistry.grantPull(platform.identity);
     platform.workspace.grantUse(platform.identity);
 
+    // The register node's run carries the run lineage too: its RunStatusChanged event (runTags) is what
+    // the promoter reads. Set before the revision (a change of them reaches the schedule), but for the
+    // revision itself, added after as on the job.
+    const registerNode = plan.register ? nodes.get(plan.register.step) : undefined;
+    const inputUris = Object.fromEntries(Object.entries(props.inputs).map(([input, key]) => [input, datastorePath(ds, key.replace(/\/+$/, ''))]));
+    if (registerNode && jobs[registerNode]) {
+      jobs[registerNode].tags = {
+        ...(jobs[registerNode].tags as Record<string, string>),
+        'mlops.image.digest': props.image.imageDigest,
+        ...Object.fromEntries(Object.entries(inputUris).map(([input, uri]) => [`mlops.input.${input}`, uri])),
+      };
+    }
+
     // The revision re-runs the release step: it covers the components and the jobs as they are
     // (node inputs, limits, tags: a new data path must reach the schedule), Terraform references
     // masked (the workspace_id trigger covers the workspace; a token's text is not stable).
@@ -486,17 +499,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       batch: batch ? { revision: azureEndpointOf(props.endpoint)?.modelVersion, schedule: batch.schedule?.properties.trigger, job: hash12(withoutTokens(batch.job)) } : undefined,
     });
     job.tags = { ...job.tags, 'mlops.pipeline.revision': this.revision };
-    // The register node's run carries the run lineage too: its RunStatusChanged event (runTags) is what the promoter reads.
-    const registerNode = plan.register ? nodes.get(plan.register.step) : undefined;
-    const inputUris = Object.fromEntries(Object.entries(props.inputs).map(([input, key]) => [input, datastorePath(ds, key.replace(/\/+$/, ''))]));
-    if (registerNode && jobs[registerNode]) {
-      jobs[registerNode].tags = {
-        ...(jobs[registerNode].tags as Record<string, string>),
-        'mlops.pipeline.revision': this.revision,
-        'mlops.image.digest': props.image.imageDigest,
-        ...Object.fromEntries(Object.entries(inputUris).map(([input, uri]) => [`mlops.input.${input}`, uri])),
-      };
-    }
+    if (registerNode && jobs[registerNode]) jobs[registerNode].tags = { ...(jobs[registerNode].tags as Record<string, string>), 'mlops.pipeline.revision': this.revision };
 
     this.target = {
       computeId: compute.computeId,
