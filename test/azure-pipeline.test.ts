@@ -6,7 +6,7 @@
  *   from Swagger 2.0 to JSON Schema and validated with ajv;
  * - by properties of what it synthesizes (the `pipeline` release step's spec,
  *   the Terraform escaping, the gate, the registry folder, triggers);
- * - by the refusals (deploy action, drift, an unmappable time zone).
+ * - by the refusals (a deploy action in firewalled mode, an unmappable time zone, …).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -479,11 +479,11 @@ function resolvedTf<T>(value: T, key = ''): T {
 }
 
 describe('refusals: what Azure cannot run yet is a config error, never a silent skip', () => {
-  test('a plan with a serve step (the deploy action)', () => {
+  test('a plan with a serve step (the deploy action) in firewalled mode: the promoter job could not reach the store (test/azure-promoter.test.ts has the modes that work)', () => {
     const pipeline = { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour.csv' }, skip: ['score'] };
     const message = messageOf(() => azurePipeline({ pipeline }));
-    expect(message).toContain('deployment.pipeline.skip');
-    expect(message).toContain("add 'serve' to deployment.pipeline.skip");
+    expect(message).toContain('network.mode');
+    expect(message).toContain('keep the serve step in deployment.pipeline.skip');
   });
 
   test('a cron with a day-of-month or month (Azure ML schedules ignore both fields)', () => {

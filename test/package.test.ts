@@ -288,7 +288,7 @@ function checkReleaseSteps({ tf, stackDir, projectDir }: ScenarioContext): void 
   const command = /^(node "[^"]+")/.exec(steps[0].provisioner[0]['local-exec'].command)![1]!;
   const help = run(`${command} --help`, stackDir, { shell: true });
   expect(help.status).toBe(0);
-  expect(help.stdout).toContain('usage: mlops release <apply|destroy|start>');
+  expect(help.stdout).toContain('usage: mlops release <apply|destroy|start|promote>');
   const noSpec = run(`${command} apply --spec-env MLOPS_RELEASE_SPEC`, stackDir, { shell: true });
   expect(noSpec.stderr).toContain('environment variable MLOPS_RELEASE_SPEC is not set');
   expect(noSpec.status).toBe(2);
@@ -560,9 +560,11 @@ describe('the packed packages', () => {
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('dist/bench/'))).toBe(false);
   });
 
-  test('@cdktf-mlops/release ships its code, bin and LICENSE', () => {
+  test('@cdktf-mlops/release ships its code, bin, LICENSE and its image build context (the Azure promoter builds it from node_modules)', () => {
     const files = state.packed!['@cdktf-mlops/release']!.files;
-    for (const f of ['LICENSE', 'bin/mlops-release.js', 'dist/src/cli.js', 'dist/src/index.d.ts']) expect(files).toContain(f);
+    for (const f of ['LICENSE', 'bin/mlops-release.js', 'dist/src/cli.js', 'dist/src/index.d.ts', 'Dockerfile', 'Dockerfile.dockerignore', 'tsconfig.image.json', 'package.json']) {
+      expect(files).toContain(f);
+    }
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('dist/test/'))).toBe(false);
   });
 

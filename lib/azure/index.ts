@@ -46,10 +46,18 @@ export {
   AZURE_ONLINE_ENDPOINT_SKUS,
   AZURE_RELEASE_TAGS,
   AzureContinuousTraining,
+  AzurePipelinePromoter,
   AzureScoringEndpoint,
   AzureTrainingJob,
 } from '../deploy/azure';
-export type { AzureComponentVersion, AzureEndpointAuthMode, AzurePipelineTarget, AzureScoringEndpointProps } from '../deploy/azure';
+export type {
+  AzureComponentVersion,
+  AzureEndpointAuthMode,
+  AzurePipelinePromoterProps,
+  AzurePipelineTarget,
+  AzurePromoteSettings,
+  AzureScoringEndpointProps,
+} from '../deploy/azure';
 export { AzureEndpointAlerts } from '../alerts/azure';
 export type { AzureEndpointAlertsProps } from '../alerts/azure';
 export { AzureGithubCiIdentity } from '../ci/azure';

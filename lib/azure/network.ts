@@ -114,6 +114,10 @@ export class AzureNetwork extends Construct implements IAzureNetwork {
   public readonly zoneLinks: readonly ITerraformDependable[];
   /** True when the network was created by this construct. */
   public readonly created: boolean;
+  /** The address space of the virtual network this stack created (undefined for an existing network). */
+  public readonly addressSpace?: string;
+  /** The name of the virtual network this stack created (undefined for an existing network). */
+  public readonly virtualNetworkName?: string;
 
   constructor(scope: Construct, id: string, props: AzureNetworkProps) {
     super(scope, id);
@@ -163,6 +167,8 @@ export class AzureNetwork extends Construct implements IAzureNetwork {
       this.networkId = vnet.id;
       this.subnetId = subnet.id;
       this.created = true;
+      this.addressSpace = addressSpace;
+      this.virtualNetworkName = vnet.name;
     }
 
     const zoneIds: Partial<Record<AzurePrivateDnsZoneKind, string>> = {};

@@ -23,7 +23,24 @@ export const AZURE_ROLES = {
   workspaceUse: 'AzureML Data Scientist',
   /** Publish metrics to Application Insights (MlWorkspace.grantUse). */
   metricsPublish: 'Monitoring Metrics Publisher',
+  /** Peek, receive and delete messages of a queue (the pipeline promoter, on its queue). */
+  queueProcess: 'Storage Queue Data Message Processor',
+  /** Add messages to a queue (Event Grid's delivery identity, on the promoter's queue). */
+  queueSend: 'Storage Queue Data Message Sender',
 } as const;
+
+/**
+ * The actions of the pipeline promoter's custom role: the autoscale settings
+ * of the online deployments it rolls out (`<endpoint>-<colour>-autoscale`,
+ * created by the rollout, so they cannot be a role assignment's scope at
+ * deploy time). Monitoring Contributor would also let it change every alert,
+ * diagnostic setting and action group in the resource group.
+ */
+export const AZURE_AUTOSCALE_ACTIONS: readonly string[] = [
+  'Microsoft.Insights/autoscalesettings/read',
+  'Microsoft.Insights/autoscalesettings/write',
+  'Microsoft.Insights/autoscalesettings/delete',
+];
 
 /**
  * Built-in roles the workspace's own (service) identity needs on the

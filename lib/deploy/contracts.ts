@@ -163,6 +163,11 @@ export interface ContinuousTrainingProps {
   readonly batch?: BatchScoringProps;
   /** What must exist before the first run (input uploads). */
   readonly dependsOn?: ITerraformDependable[];
+  /**
+   * The release image (`@cdktf-mlops/release`, by digest): on Azure, the
+   * promoter job of a plan with a serve step runs it. @default - none (a serve step on Azure is then refused)
+   */
+  readonly releaseImage?: IRuntimeImageRef;
 }
 
 /** A pipeline deployed to a cloud's managed engine. */

@@ -141,6 +141,8 @@ function continuousTraining(
     schedule: d.schedule,
     batch: d.batch ? { ...d.batch, output: d.batch.output ?? `${d.batch.input.replace(/\/+$/, '')}-predictions/` } : undefined,
     dependsOn: uploads.map((u) => u.resource),
+    // On Azure a serve step is rolled out by the promoter job, which runs the release image.
+    ...(platform.cloud === 'azure' && loaded.plan.deploy ? { releaseImage: buildReleaseImage(stack, platform, d.image.uri !== undefined) } : {}),
   });
 }
 
@@ -157,6 +159,21 @@ function trainingDataUpload(stack: TerraformStack, platform: IMlPlatform, key: s
   const issue = uploadSourceProblem(upload, source, projectRoot, uploadOutsideProject);
   if (issue) throw new MlopsValidationError(`Invalid stack config of stack ${stack.node.id} (1 problem):`, [issue]);
   return new TrainingDataUpload(stack, 'TrainingData', { artifactStore: platform.artifactStore, key, source });
+}
+
+/**
+ * The release image (the `@cdktf-mlops/release` package's Dockerfile), built
+ * and pushed like the runtime image, with the docker provider the runtime
+ * image's build configured (or configures it when the runtime image is given
+ * by URI). Tagged `release-<content hash>` in the registry's repository.
+ */
+function buildReleaseImage(stack: TerraformStack, platform: IMlPlatform, needsProvider: boolean): IRuntimeImageRef {
+  requirePeers('deployment.pipeline (a serve step on Azure: the promoter job runs the release image)', [DOCKER_PEER, '@cdktf-mlops/release']);
+  const { dockerProviderFor } = require('../image/docker-provider') as typeof import('../image/docker-provider');
+  const { RuntimeImage, RELEASE_IMAGE_INCLUDE } = require('../image/runtime-image') as typeof import('../image/runtime-image');
+  if (needsProvider) dockerProviderFor(stack, platform);
+  const contextDir = path.dirname(require.resolve('@cdktf-mlops/release/package.json'));
+  return new RuntimeImage(stack, 'ReleaseImage', { registry: platform.imageRegistry, contextDir, include: RELEASE_IMAGE_INCLUDE, tagPrefix: 'release' });
 }
 
 /**

@@ -52,10 +52,13 @@ export interface ReleaseStepProps {
 export class ReleaseStep extends Construct {
   /** The `terraform_data` resource. */
   public readonly resource: TerraformData;
+  /** The release spec the step runs (what `props.spec` was). */
+  public readonly spec: Readonly<Record<string, unknown>>;
 
   constructor(scope: Construct, id: string, props: ReleaseStepProps) {
     super(scope, id);
     const command = props.command ?? releaseCommandFor(this);
+    this.spec = props.spec;
     this.resource = new TerraformData(this, 'Resource', {
       input: props.spec,
       triggersReplace: props.triggers,

@@ -25,6 +25,12 @@ export type RuntimeImagePlatform = (typeof RUNTIME_IMAGE_PLATFORMS)[number];
  */
 export const DEFAULT_RUNTIME_IMAGE_INCLUDE: readonly string[] = ['package.json', 'npm-shrinkwrap.json', 'tsconfig.build.json', 'src', 'bin', 'docker'];
 
+/**
+ * What the release package's `Dockerfile` copies (its `Dockerfile.dockerignore`
+ * allow-list): the release image, run by the Azure pipeline promoter.
+ */
+export const RELEASE_IMAGE_INCLUDE: readonly string[] = ['package.json', 'tsconfig.image.json', 'src', 'bin'];
+
 /** The npm package whose folder is the default build context. */
 const RUNTIME_PACKAGE = '@cdktf-mlops/runtime';
 

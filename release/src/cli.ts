@@ -1,14 +1,18 @@
 import * as fs from 'fs';
-import { ReleaseContext, ReleaseError, ReleaseReport } from './driver';
+import { PromoteSource, ReleaseContext, ReleaseError, ReleaseReport } from './driver';
 import { driverFor } from './drivers';
 import { RELEASE_SPEC_ENV, ReleaseSpec, ReleaseSpecError, parseSpec } from './spec';
 
-export const USAGE = `usage: mlops release <apply|destroy|start> [--spec <file.json> | --spec-env <VAR>] [--json]
+export const USAGE = `usage: mlops release <apply|destroy|start|promote> [--spec <file.json> | --spec-env <VAR>] [--run <run> | --from-queue] [--json]
 
   apply     run the release step the spec describes (idempotent create-or-update;
             waits for long-running operations)
   destroy   remove what apply created for this spec
   start     run a pipeline spec's pipeline once, now (kind pipeline)
+  promote   after a pipeline run (azure; the endpoint's spec with azure.promote): register the
+            champion the run promoted, with its lineage, and roll it out to the endpoint
+  --run        promote: the run of the pipeline's register node
+  --from-queue promote: take the run from the next event on the promotions queue (the promoter job)
   --spec       read the spec from a JSON file
   --spec-env   read the spec from an environment variable (default MLOPS_RELEASE_SPEC,
                which is what the stack's terraform_data step sets)
@@ -44,11 +48,14 @@ export async function runRelease(argv: readonly string[], io: ReleaseIo = defaul
     io.stdout(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (command !== 'apply' && command !== 'destroy' && command !== 'start') return usage(`unknown command ${JSON.stringify(command)}: use apply, destroy or start`);
+  if (command !== 'apply' && command !== 'destroy' && command !== 'start' && command !== 'promote')
+    return usage(`unknown command ${JSON.stringify(command)}: use apply, destroy, start or promote`);
 
   let specFile: string | undefined;
   let specEnv: string | undefined;
   let json = false;
+  let run: string | undefined;
+  let fromQueue = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -56,10 +63,13 @@ export async function runRelease(argv: readonly string[], io: ReleaseIo = defaul
     if (flag === '--spec') specFile = value();
     else if (flag === '--spec-env') specEnv = value();
     else if (flag === '--json') json = true;
+    else if (flag === '--run' && command === 'promote') run = value();
+    else if (flag === '--from-queue' && command === 'promote') fromQueue = true;
     else return usage(`unknown argument ${JSON.stringify(arg)}`);
-    if ((flag === '--spec' && !specFile) || (flag === '--spec-env' && !specEnv)) return usage(`${flag} needs a value`);
+    if ((flag === '--spec' && !specFile) || (flag === '--spec-env' && !specEnv) || (flag === '--run' && !run)) return usage(`${flag} needs a value`);
   }
   if (specFile && specEnv) return usage('give --spec or --spec-env, not both');
+  if (command === 'promote' && (run === undefined) === !fromQueue) return usage('promote needs --run <run of the register node> or --from-queue, not both');
 
   let text: string;
   if (specFile) {
@@ -100,11 +110,14 @@ export async function runRelease(argv: readonly string[], io: ReleaseIo = defaul
   ctx.log.info(`${command} ${spec.kind} step of release ${spec.name} (revision ${spec.revision}) on ${spec.cloud}`);
   try {
     const driver = driverFor(spec.cloud);
-    if (command === 'start' && !driver.start) {
-      io.stderr(`mlops release: start runs pipeline specs on azure; the ${spec.cloud} pipeline runs on its engine (see docs/pipelines/${spec.cloud}.md)\n`);
+    if ((command === 'start' && !driver.start) || (command === 'promote' && !driver.promote)) {
+      io.stderr(
+        `mlops release: ${command} runs on azure; the ${spec.cloud} pipeline ${command === 'start' ? 'runs' : 'registers and deploys'} on its engine (see docs/pipelines/${spec.cloud}.md)\n`,
+      );
       return 2;
     }
-    const report = command === 'start' ? await driver.start!(spec, ctx) : await driver[command](spec, ctx);
+    const from: PromoteSource = run !== undefined ? { run } : { fromQueue: true };
+    const report = command === 'start' ? await driver.start!(spec, ctx) : command === 'promote' ? await driver.promote!(spec, ctx, from) : await driver[command](spec, ctx);
     io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(command, spec, report));
     return 0;
   } catch (err) {

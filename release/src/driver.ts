@@ -45,7 +45,15 @@ export interface ReleaseDriver {
   destroy(spec: ReleaseSpec, ctx: ReleaseContext): Promise<ReleaseReport>;
   /** Runs a pipeline spec's pipeline once, by hand (drivers whose cloud has `pipeline` specs). */
   start?(spec: ReleaseSpec, ctx: ReleaseContext): Promise<ReleaseReport>;
+  /**
+   * After a pipeline run: registers the champion the run promoted and rolls it
+   * out to the endpoint (drivers whose cloud promotes outside its pipeline engine: Azure).
+   */
+  promote?(spec: ReleaseSpec, ctx: ReleaseContext, from: PromoteSource): Promise<ReleaseReport>;
 }
+
+/** Which run `promote` takes: one named by hand, or the next run event on the promotions queue. */
+export type PromoteSource = { readonly run: string } | { readonly fromQueue: true };
 
 /** A release failure the command reports as one clear message (exit 1). */
 export class ReleaseError extends Error {

@@ -60,7 +60,7 @@ describe('mlops release: usage', () => {
   it('prints usage and exits 2 without a command', async () => {
     const c = capture();
     expect(await runRelease([], c.io)).toBe(2);
-    expect(c.out()).toMatch(/usage: mlops release <apply\|destroy\|start>/);
+    expect(c.out()).toMatch(/usage: mlops release <apply\|destroy\|start\|promote>/);
   });
 
   it('--help exits 0', async () => {
@@ -72,7 +72,7 @@ describe('mlops release: usage', () => {
   it('refuses an unknown command, naming it', async () => {
     const c = capture();
     expect(await runRelease(['deploy'], c.io)).toBe(2);
-    expect(c.err()).toMatch(/unknown command "deploy": use apply, destroy or start/);
+    expect(c.err()).toMatch(/unknown command "deploy": use apply, destroy, start or promote/);
   });
 
   it('refuses an unknown argument', async () => {

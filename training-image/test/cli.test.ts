@@ -288,7 +288,7 @@ describe('mlops release (dispatch to @cdktf-mlops/release)', () => {
     delete env.MLOPS_RELEASE_SPEC;
     const help = spawnSync(process.execPath, [bin, 'release', '--help'], { encoding: 'utf8', env });
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('usage: mlops release <apply|destroy|start>');
+    expect(help.stdout).toContain('usage: mlops release <apply|destroy|start|promote>');
     const missing = spawnSync(process.execPath, [bin, 'release', 'apply'], { encoding: 'utf8', env });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('MLOPS_RELEASE_SPEC is not set');

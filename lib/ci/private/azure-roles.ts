@@ -19,6 +19,8 @@ export const AZURE_BUILT_IN_ROLE_IDS: Readonly<Record<string, string>> = {
   'Key Vault Administrator': '00482a5a-887f-4fb3-b363-3b7fe8e74483',
   'AzureML Data Scientist': 'f6c7c914-8db3-469d-8ca1-694a8f32e121',
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
+  'Storage Queue Data Message Processor': '8a0f0c08-91a1-4084-bc3d-661d67233fed',
+  'Storage Queue Data Message Sender': 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a',
 };
 
 /**

@@ -6,3 +6,5 @@ export { AZURE_ONLINE_ENDPOINT_SKUS, AzureScoringEndpoint } from './scoring-endp
 export type { AzureEndpointAuthMode, AzureEndpointTarget, AzureScoringEndpointProps } from './scoring-endpoint';
 export { AzureContinuousTraining } from './pipeline';
 export type { AzureComponentVersion, AzurePipelineTarget } from './pipeline';
+export { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, AzurePipelinePromoter, PROMOTER_CRON, QUEUE_PRIVATE_DNS_ZONE, promoterName } from './promoter';
+export type { AzurePipelinePromoterProps, AzurePromoteSettings } from './promoter';

@@ -10,6 +10,7 @@ import { ReleaseStep } from '../release-step';
 import { canonicalJson, releaseRevision } from '../revision';
 import { azurePlatformOf, azureTargetOf, AzureReleaseTarget, roleAssignmentsOf } from './common';
 import { AzureScoringEndpoint } from './scoring-endpoint';
+import { AzurePipelinePromoter } from './promoter';
 import { AZURE_ARTIFACTS_DATASTORE } from './training-job';
 import { windowsTimeZone } from './windows-zones';
 
@@ -151,9 +152,10 @@ export function cronTrigger(schedule: Schedule, path: string, issues: IssueColle
  * and everything after it never start (the run is Failed, which the pipeline
  * failure alert reports), except when the gate was not run because a drift
  * step found no new data (its decision says `skipped`): the steps after it
- * are guarded by the same drift step and skip themselves (`--when`). Not
- * supported yet: the deploy action (a plan with a `serve` step) is refused at
- * synth with a config error.
+ * are guarded by the same drift step and skip themselves (`--when`). The
+ * deploy action (a plan with a `serve` step) is the {@link AzurePipelinePromoter}:
+ * run events of the register node go to a queue, and a job running the release
+ * image registers the champion in the workspace and rolls it out.
  */
 export class AzureContinuousTraining extends Construct implements IContinuousTraining {
   /** The cloud: azure. */
@@ -176,6 +178,8 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
    * definition names it), and `scheduleNames`, the schedules that start runs.
    */
   public readonly watched: Readonly<Record<string, readonly string[]>>;
+  /** The promoter (registration and rollout after each run), when the plan has a serve step. */
+  public readonly promoter?: AzurePipelinePromoter;
 
   constructor(scope: Construct, id: string, props: ContinuousTrainingProps) {
     super(scope, id);
@@ -185,12 +189,20 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     const plan = loaded.plan;
     const issues = new IssueCollector();
 
-    if (plan.deploy) {
+    // A serve step: the promoter job (run events → queue → mlops-release promote) rolls the champion out.
+    const deployTo = plan.deploy ? azureEndpointOf(props.endpoint) : undefined;
+    if (plan.deploy && !deployTo) {
       issues.add(
         ErrorCode.CONFIG_INVALID,
         'deployment.pipeline.skip',
-        `the pipeline's step '${plan.deploy.step}' (serve) deploys the champion, which Azure ML pipeline jobs cannot do yet in cdktf-mlops (no pipeline step rolls out the online endpoint; cdktf deploy's release step does). ` +
-          `Fix: add '${plan.deploy.step}' to deployment.pipeline.skip; the pipeline then trains, gates and registers in the registry folder, and the endpoint keeps serving what cdktf deploy rolls out.`,
+        `the pipeline's step '${plan.deploy.step}' (serve) rolls the champion out to the deployment's online endpoint, and this deployment has no Azure scoring endpoint. Fix: add '${plan.deploy.step}' to deployment.pipeline.skip, or deploy with an endpoint.`,
+      );
+    }
+    if (plan.deploy && !props.releaseImage) {
+      issues.add(
+        ErrorCode.CONFIG_INVALID,
+        'deployment.pipeline.skip',
+        `the pipeline's step '${plan.deploy.step}' (serve) is rolled out on Azure by a promoter job that runs the release image, and none was given (ContinuousTrainingProps.releaseImage). Fix: pass the release image, or add '${plan.deploy.step}' to deployment.pipeline.skip.`,
       );
     }
 
@@ -460,6 +472,19 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     platform.imageRegistry.grantPull(platform.identity);
     platform.workspace.grantUse(platform.identity);
 
+    // The register node's run carries the run lineage too: its RunStatusChanged event (runTags) is what
+    // the promoter reads. Set before the revision (a change of them reaches the schedule), but for the
+    // revision itself, added after as on the job.
+    const registerNode = plan.register ? nodes.get(plan.register.step) : undefined;
+    const inputUris = Object.fromEntries(Object.entries(props.inputs).map(([input, key]) => [input, datastorePath(ds, key.replace(/\/+$/, ''))]));
+    if (registerNode && jobs[registerNode]) {
+      jobs[registerNode].tags = {
+        ...(jobs[registerNode].tags as Record<string, string>),
+        'mlops.image.digest': props.image.imageDigest,
+        ...Object.fromEntries(Object.entries(inputUris).map(([input, uri]) => [`mlops.input.${input}`, uri])),
+      };
+    }
+
     // The revision re-runs the release step: it covers the components and the jobs as they are
     // (node inputs, limits, tags: a new data path must reach the schedule), Terraform references
     // masked (the workspace_id trigger covers the workspace; a token's text is not stable).
@@ -474,6 +499,7 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
       batch: batch ? { revision: azureEndpointOf(props.endpoint)?.modelVersion, schedule: batch.schedule?.properties.trigger, job: hash12(withoutTokens(batch.job)) } : undefined,
     });
     job.tags = { ...job.tags, 'mlops.pipeline.revision': this.revision };
+    if (registerNode && jobs[registerNode]) jobs[registerNode].tags = { ...(jobs[registerNode].tags as Record<string, string>), 'mlops.pipeline.revision': this.revision };
 
     this.target = {
       computeId: compute.computeId,
@@ -541,6 +567,29 @@ export class AzureContinuousTraining extends Construct implements IContinuousTra
     };
     this.runCommand =
       `terraform -chdir=cdktf.out/stacks/<stack> output -json ${AZURE_PIPELINE_SPEC_OUTPUT} > pipeline-spec.json && ` + `npx mlops-release start --spec pipeline-spec.json`;
+
+    if (plan.deploy && plan.register && registerNode && deployTo && props.releaseImage) {
+      const registerStep = stepsByName.get(plan.register.step)!;
+      this.promoter = new AzurePipelinePromoter(this, 'Promoter', {
+        platform,
+        name: props.name,
+        endpoint: deployTo,
+        releaseImage: props.releaseImage.imageUriByDigest,
+        settings: {
+          datastore: ds,
+          experiment: String(job.experimentName),
+          pipeline: plan.pipeline,
+          model: plan.model,
+          registryPrefix: props.registryPrefix,
+          runsPrefix: props.runsPrefix,
+          registerNode,
+          registration: `registration/${registerStep.outputs.registration}`,
+          pipelineRevision: this.revision,
+          imageDigest: props.image.imageDigest,
+          inputs: inputUris,
+        },
+      });
+    }
   }
 }
 

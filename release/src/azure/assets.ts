@@ -111,11 +111,16 @@ export function modelStepOf(version: ModelVersion | undefined): string | undefin
   return tagsOf(version)[TAGS.step] || undefined;
 }
 
-/** True when the registry holds a version of a newer revision of the same release than `mine`. */
+/**
+ * True when the registry holds a version of a newer revision of the same
+ * release than `mine` (registered by a newer training step; versions a
+ * pipeline run promoted, tagged `mlops.registry.version`, do not count).
+ */
 export function isSuperseded(spec: ReleaseSpec, all: readonly ModelVersion[], mine: ModelVersion | undefined): boolean {
   const mineNumber = mine?.name && /^\d+$/.test(mine.name) ? Number(mine.name) : -1;
   return all.some((v) => {
     const tags = tagsOf(v);
+    if (tags[TAGS.registryVersion]) return false;
     return tags[TAGS.release] === spec.name && tags[TAGS.revision] !== spec.revision && v.name !== undefined && /^\d+$/.test(v.name) && Number(v.name) > mineNumber;
   });
 }
@@ -128,4 +133,68 @@ export function workspaceId(s: AzureSession, target: AzureTarget): string {
 /** `azureml://` URI of a path in a workspace datastore (the long form, valid for job inputs, outputs and model versions). */
 export function datastoreUri(s: AzureSession, target: AzureTarget, datastore: string, path: string): string {
   return `azureml://subscriptions/${s.subscriptionId}/resourcegroups/${target.resourceGroup}/workspaces/${target.workspaceName}/datastores/${datastore}/paths/${path}`;
+}
+
+/** What a model version holds besides the release's own tags. */
+export interface ModelVersionContent {
+  readonly description: string;
+  /** `azureml://…/paths/<folder>/`: the model folder. */
+  readonly modelUri: string;
+  /** The Azure ML job that produced it, when one did. */
+  readonly jobName?: string;
+  /** Lineage (`mlops.run`, `mlops.data.sha256`, …): tags, and immutable properties. Wins over `mlops.image` from the spec. */
+  readonly lineage?: Record<string, string>;
+}
+
+/**
+ * Registers the model version of the spec's revision (tag `mlops.revision`)
+ * as the next integer version, unless it is registered already, and marks it
+ * with this step's instance (`mlops.step`): a version registered before by
+ * another step of the same revision gets its tag updated. cdktf deploy's
+ * training step and the pipeline promoter both register through this.
+ */
+export async function registerModelVersion(
+  s: AzureSession,
+  spec: ReleaseSpec,
+  target: AzureTarget,
+  instance: string | undefined,
+  actions: ReleaseAction[],
+  what: ModelVersionContent,
+): Promise<{ version: string; id: string }> {
+  const { resourceGroup: rg, workspaceName: ws } = target;
+  const { all, mine } = await modelVersionsOf(s, spec, target);
+  if (mine?.name && mine.id) {
+    const id = `${spec.modelName}:${mine.name}`;
+    if (instance !== undefined && modelStepOf(mine) !== instance) {
+      // A PUT of the version as it is, with the tag changed: tags are the mutable part of an asset version.
+      const version = mine.name;
+      const body: ModelVersion = { properties: { ...mine.properties, tags: { ...(mine.properties.tags ?? {}), [TAGS.step]: instance } } };
+      await attempt(`tag model version ${id} with ${TAGS.step}=${instance}`, () => s.client.modelVersions.createOrUpdate(rg, ws, spec.modelName, version, body, s.call));
+      actions.push({ action: 'updated', what: 'model version tags', id, detail: `${TAGS.step}=${instance} (was ${modelStepOf(mine) ?? 'unset'})` });
+    } else {
+      actions.push({ action: 'unchanged', what: 'model version', id, detail: `revision ${spec.revision}` });
+    }
+    return { version: mine.name, id: mine.id };
+  }
+  const version = nextVersion(all);
+  const body: ModelVersion = {
+    properties: {
+      description: what.description,
+      modelType: 'custom_model',
+      modelUri: what.modelUri,
+      ...(what.jobName !== undefined ? { jobName: what.jobName } : {}),
+      tags: {
+        [TAGS.release]: spec.name,
+        [TAGS.revision]: spec.revision,
+        [TAGS.image]: digestOf(spec.image),
+        ...(what.lineage ?? {}),
+        ...(instance !== undefined ? { [TAGS.step]: instance } : {}),
+        [TAGS.managedBy]: 'cdktf-mlops',
+      },
+      properties: { [TAGS.revision]: spec.revision, ...(what.lineage ?? {}) },
+    },
+  };
+  const created = await attempt(`register model version ${spec.modelName}:${version}`, () => s.client.modelVersions.createOrUpdate(rg, ws, spec.modelName, version, body, s.call));
+  actions.push({ action: 'created', what: 'model version', id: `${spec.modelName}:${version}`, detail: `revision ${spec.revision}` });
+  return { version, id: created.id ?? '' };
 }

@@ -361,7 +361,8 @@ export async function applyEndpoint(s: AzureSession, spec: ReleaseSpec, target: 
 
 /**
  * `destroy` of an endpoint spec. Superseded — the endpoint serves another
- * revision or config (this is the old step of a replacement): deletes only
+ * config (this is the old step of a replacement; a deployment a pipeline run
+ * promoted with this same config does not count): deletes only
  * this revision's deployment, if it is still there; or the endpoint is marked
  * by another release step instance (`mlops.step`: a replacement with the same
  * spec, whose new step now serves this very deployment): keeps everything.
@@ -393,7 +394,10 @@ export async function destroyEndpoint(s: AzureSession, spec: ReleaseSpec, target
   const traffic: Record<string, number> = { ...(endpoint.properties.traffic ?? {}) };
   const deployments = await listAll(`list deployments of online endpoint ${ep.name}`, () => s.client.onlineDeployments.list(rg, ws, ep.name, s.call));
   const mine = deployments.find((d) => isMine(spec, t, d));
-  const serving = deployments.filter((d) => d !== mine && d.name && (traffic[d.name] ?? 0) > 0).sort((a, b) => (traffic[b.name!] ?? 0) - (traffic[a.name!] ?? 0));
+  // A deployment of this very endpoint config with another revision is a pipeline run's promotion
+  // (mlops-release promote rolls out with the endpoint's spec): it does not supersede this step.
+  const promoted = (d: OnlineDeployment) => tags(d)[TAGS.config] === t.configHash && tags(d)[TAGS.revision] !== spec.revision;
+  const serving = deployments.filter((d) => d !== mine && d.name && (traffic[d.name] ?? 0) > 0 && !promoted(d)).sort((a, b) => (traffic[b.name!] ?? 0) - (traffic[a.name!] ?? 0));
 
   if (serving.length > 0) {
     s.ctx.log.info(`online endpoint ${ep.name} serves another revision (${serving.map((d) => d.name).join(', ')}); removing only this revision's deployment`);

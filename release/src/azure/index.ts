@@ -1,6 +1,9 @@
-import { ReleaseContext, ReleaseDriver, ReleaseReport } from '../driver';
+import { PromoteSource, ReleaseContext, ReleaseDriver, ReleaseReport } from '../driver';
 import { ReleaseSpec, ReleaseSpecError, parseTarget } from '../spec';
 import { AzureDriverOptions, openSession } from './client';
+import { releaseCredential } from './credential';
+import { drainQueue, promoteRun, promoteTargetOf } from './promote';
+import { openStorage } from './storage';
 import { applyEndpoint, destroyEndpoint, endpointTargetOf } from './endpoint';
 import { AzureTargetSchema, releaseInstanceOf } from './target';
 import { applyPipeline, destroyPipeline, pipelineTargetOf, startPipeline } from './pipeline';
@@ -15,6 +18,8 @@ export type { AzureTarget } from './target';
 export { trafficSteps, endpointBody, deploymentBody, autoscaleBody, autoscaleName, COLOURS } from './endpoint';
 export { jobBody, trainCommand } from './training';
 export { environmentBody, modelStepOf, nextVersion } from './assets';
+export { AzurePromoteTargetSchema, LINEAGE, promotePaths, promotionRevision, runOfMessage } from './promote';
+export type { AzurePromoteTarget } from './promote';
 export { AzurePipelineTargetSchema, batchJobName, componentBody, manualRunName, pipelineEnvironmentBody, pipelineTargetOf, scheduleBody } from './pipeline';
 
 /**
@@ -30,7 +35,9 @@ export { AzurePipelineTargetSchema, batchJobName, componentBody, manualRunName, 
  * - endpoint: the managed online endpoint and a blue/green rollout of the
  *   revision's deployment (see `applyEndpoint`);
  * - pipeline: the environment, components and schedules of a pipeline the
- *   stack compiled (see `applyPipeline`); `start` submits one run of it.
+ *   stack compiled (see `applyPipeline`); `start` submits one run of it;
+ * - `promote` (an endpoint spec with `azure.promote`): registers the champion a
+ *   pipeline run promoted, with its lineage, and rolls it out (see `promoteRun`).
  *
  * Both mark what the step owns (the model version, the endpoint) with the
  * release step instance from MLOPS_RELEASE_INSTANCE (tag `mlops.step`), so
@@ -57,7 +64,16 @@ export function createAzureDriver(options: AzureDriverOptions = {}): ReleaseDriv
     }
     return command === 'apply' ? applyEndpoint(session, spec, target, instance) : destroyEndpoint(session, spec, target, instance);
   };
+  const promote = async (spec: ReleaseSpec, ctx: ReleaseContext, from: PromoteSource): Promise<ReleaseReport> => {
+    const target = parseTarget(AzureTargetSchema, spec);
+    promoteTargetOf(spec, target);
+    const credential = options.credential ?? releaseCredential(ctx.env, { trustedCa: options.trustedCa });
+    const session = openSession({ ...options, credential }, target.subscriptionId, ctx);
+    const storage = openStorage(credential, { trustedCa: options.trustedCa, maxRetries: options.maxRetries, retryDelayMs: options.retryDelayMs, signal: ctx.signal });
+    return 'run' in from ? promoteRun(session, storage, spec, target, { runId: from.run, byHand: true }) : drainQueue(session, storage, spec, target);
+  };
   return {
+    promote,
     apply: (spec, ctx) => run('apply', spec, ctx),
     destroy: (spec, ctx) => run('destroy', spec, ctx),
     start: (spec, ctx) => run('start', spec, ctx),

@@ -46,6 +46,12 @@ export const TAGS = {
    * superseded (see {@link releaseInstanceOf}).
    */
   step: 'mlops.step',
+  /**
+   * On a model version promoted from a pipeline run (`mlops-release promote`):
+   * the version in the pipeline's registry folder. Such versions are not
+   * revisions of a release step: a step's destroy does not count them as newer.
+   */
+  registryVersion: 'mlops.registry.version',
   managedBy: 'managed-by',
 } as const;
 
@@ -108,6 +114,8 @@ export const AzureTargetSchema = z
       })
       .strict()
       .optional(),
+    /** kind endpoint, read by `promote` only: where a pipeline run's registration is (checked by promote.ts's AzurePromoteTargetSchema). */
+    promote: z.record(z.string(), z.unknown()).optional(),
     /** kind pipeline: what the stack compiled (checked by pipeline.ts's AzurePipelineTargetSchema). */
     pipeline: z.record(z.string(), z.unknown()).optional(),
     workspace: z

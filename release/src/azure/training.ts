@@ -1,7 +1,18 @@
-import type { CommandJob, JobBase, ModelVersion } from '@azure/arm-machinelearning';
+import type { CommandJob, JobBase } from '@azure/arm-machinelearning';
 import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
 import { ReleaseSpec, ReleaseSpecError, TrainingSpec } from '../spec';
-import { datastoreUri, digestOf, ensureEnvironment, environmentName, environmentVersionsOf, isSuperseded, modelStepOf, modelVersionsOf, nextVersion, workspaceId } from './assets';
+import {
+  datastoreUri,
+  digestOf,
+  ensureEnvironment,
+  environmentName,
+  environmentVersionsOf,
+  isSuperseded,
+  modelStepOf,
+  modelVersionsOf,
+  registerModelVersion,
+  workspaceId,
+} from './assets';
 import { AzureSession, armRequest, attempt, getIfExists } from './client';
 import { AzureTarget, HYPERPARAMETER_NAME, RELEASE_INSTANCE_ENV, TAGS } from './target';
 import { ensureWorkspaceSettings } from './workspace';
@@ -137,54 +148,14 @@ async function runJob(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, e
   }
 }
 
-/**
- * Registers the model version for the completed job, unless it is registered
- * already, and marks it with this step's instance (`mlops.step`): a version
- * registered before by another step of the same revision gets its tag updated.
- */
-async function registerModel(
-  s: AzureSession,
-  spec: ReleaseSpec,
-  target: AzureTarget,
-  instance: string | undefined,
-  actions: ReleaseAction[],
-): Promise<{ version: string; id: string }> {
-  const { resourceGroup: rg, workspaceName: ws } = target;
-  const { all, mine } = await modelVersionsOf(s, spec, target);
-  if (mine?.name && mine.id) {
-    const id = `${spec.modelName}:${mine.name}`;
-    if (instance !== undefined && modelStepOf(mine) !== instance) {
-      // A PUT of the version as it is, with the tag changed: tags are the mutable part of an asset version.
-      const version = mine.name;
-      const body: ModelVersion = { properties: { ...mine.properties, tags: { ...(mine.properties.tags ?? {}), [TAGS.step]: instance } } };
-      await attempt(`tag model version ${id} with ${TAGS.step}=${instance}`, () => s.client.modelVersions.createOrUpdate(rg, ws, spec.modelName, version, body, s.call));
-      actions.push({ action: 'updated', what: 'model version tags', id, detail: `${TAGS.step}=${instance} (was ${modelStepOf(mine) ?? 'unset'})` });
-    } else {
-      actions.push({ action: 'unchanged', what: 'model version', id, detail: `revision ${spec.revision}` });
-    }
-    return { version: mine.name, id: mine.id };
-  }
-  const version = nextVersion(all);
+/** Registers the model version for the completed job (see `registerModelVersion`). */
+function registerModel(s: AzureSession, spec: ReleaseSpec, target: AzureTarget, instance: string | undefined, actions: ReleaseAction[]): Promise<{ version: string; id: string }> {
   const t = target.training!;
-  const body: ModelVersion = {
-    properties: {
-      description: `${spec.modelName} trained by job ${spec.training!.jobName} (release ${spec.name}, revision ${spec.revision}).`,
-      modelType: 'custom_model',
-      modelUri: `${datastoreUri(s, target, t.datastore, t.modelPath)}/`,
-      jobName: spec.training!.jobName,
-      tags: {
-        [TAGS.release]: spec.name,
-        [TAGS.revision]: spec.revision,
-        [TAGS.image]: digestOf(spec.image),
-        ...(instance !== undefined ? { [TAGS.step]: instance } : {}),
-        [TAGS.managedBy]: 'cdktf-mlops',
-      },
-      properties: { [TAGS.revision]: spec.revision },
-    },
-  };
-  const created = await attempt(`register model version ${spec.modelName}:${version}`, () => s.client.modelVersions.createOrUpdate(rg, ws, spec.modelName, version, body, s.call));
-  actions.push({ action: 'created', what: 'model version', id: `${spec.modelName}:${version}`, detail: `revision ${spec.revision}` });
-  return { version, id: created.id ?? '' };
+  return registerModelVersion(s, spec, target, instance, actions, {
+    description: `${spec.modelName} trained by job ${spec.training!.jobName} (release ${spec.name}, revision ${spec.revision}).`,
+    modelUri: `${datastoreUri(s, target, t.datastore, t.modelPath)}/`,
+    jobName: spec.training!.jobName,
+  });
 }
 
 /**

@@ -1,0 +1,404 @@
+import { ContainerAppEnvironment } from '@cdktf/provider-azurerm/lib/container-app-environment';
+import { ContainerAppJob } from '@cdktf/provider-azurerm/lib/container-app-job';
+import { EventgridSystemTopic } from '@cdktf/provider-azurerm/lib/eventgrid-system-topic';
+import { EventgridSystemTopicEventSubscription } from '@cdktf/provider-azurerm/lib/eventgrid-system-topic-event-subscription';
+import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
+import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
+import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageQueue } from '@cdktf/provider-azurerm/lib/storage-queue';
+import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { Fn, ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { createHash } from 'crypto';
+import { AzureNetwork } from '../../azure/network';
+import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../../azure/perms';
+import { AzureMlPlatform } from '../../azure/platform';
+import { ErrorCode, IssueCollector } from '../../core/errors';
+import { cidrSubnet } from '../../core/network';
+import { RELEASE_SPEC_ENV } from '../../core/release';
+import { AzureScoringEndpoint } from './scoring-endpoint';
+
+/** The Event Grid event type of a run status change in an Azure ML workspace. */
+export const AZURE_RUN_STATUS_CHANGED = 'Microsoft.MachineLearningServices.RunStatusChanged';
+/** The system topic type of an Azure ML workspace. */
+export const AZURE_ML_TOPIC_TYPE = 'Microsoft.MachineLearningServices.Workspaces';
+/** When the promoter job drains its queue (every 5 minutes; see the class comment for why not an event trigger). */
+export const PROMOTER_CRON = '*/5 * * * *';
+/** The promoter job's replica timeout (seconds): a rollout with bakes and health checks fits. */
+export const PROMOTER_TIMEOUT_SECONDS = 3600;
+/** The private DNS zone of the Queue service (the queue's private endpoint in private mode). */
+export const QUEUE_PRIVATE_DNS_ZONE = 'privatelink.queue.core.windows.net';
+/** The Container Apps environment's subnet in private mode: the smallest a workload-profiles environment takes. */
+export const PROMOTER_SUBNET_PREFIX = 27;
+
+/** What the promoter reads of the pipeline (the `azure.promote` part of its spec, release/src/azure/promote.ts). */
+export interface AzurePromoteSettings {
+  /** The Azure ML datastore over the artifact store's container (the model version's URI). */
+  readonly datastore: string;
+  /** The experiment every run of the pipeline is filed under (the event subscription's filter). */
+  readonly experiment: string;
+  /** The pipeline's name in its file. */
+  readonly pipeline: string;
+  /** The model's name in the registry folder (the pipeline file's model). */
+  readonly model: string;
+  /** The registry folder (`--root`; `registry/<model>/` below it), ending with `/`. */
+  readonly registryPrefix: string;
+  /** Where runs write their outputs (`<runsPrefix><node run>/<node>/<output>/`), ending with `/`. */
+  readonly runsPrefix: string;
+  /** The register step's Azure ML node name. */
+  readonly registerNode: string;
+  /** The register step's output and file, `<output>/<file>`. */
+  readonly registration: string;
+  /** The pipeline's revision as deployed (lineage when a run event does not carry it). */
+  readonly pipelineRevision: string;
+  /** The runtime image's digest as deployed (lineage when a run event does not carry it). */
+  readonly imageDigest: string;
+  /** Pipeline input → the datastore URI it reads. */
+  readonly inputs: Readonly<Record<string, string>>;
+}
+
+/** Props of {@link AzurePipelinePromoter}. */
+export interface AzurePipelinePromoterProps {
+  /** The platform (workspace, artifact store, registry, network). */
+  readonly platform: AzureMlPlatform;
+  /** The release name (the experiment, and the prefix of what this creates). */
+  readonly name: string;
+  /** The endpoint the promoter rolls out to (its release spec is the promoter's spec). */
+  readonly endpoint: AzureScoringEndpoint;
+  /** The release image (`@cdktf-mlops/release`), by digest. */
+  readonly releaseImage: string;
+  /** Where the pipeline's runs and registry are, and its lineage. */
+  readonly settings: AzurePromoteSettings;
+}
+
+function hash8(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 8);
+}
+
+/** The run-event account's name (private mode): the artifact store's, cut to 21 characters, and `evt` (3-24 lowercase letters and digits). */
+export function eventAccountName(storeAccount: string): string {
+  return `${storeAccount.slice(0, 21)}evt`;
+}
+
+/** A name of at most `max` characters: `<release><suffix>`, or the release cut and a hash of it when too long. */
+export function promoterName(release: string, suffix: string, max: number): string {
+  const full = `${release}${suffix}`;
+  if (full.length <= max) return full;
+  const tail = `-${hash8(release)}${suffix}`;
+  return `${release.slice(0, max - tail.length).replace(/-+$/, '')}${tail}`;
+}
+
+/**
+ * The promoter of a pipeline with a serve step on Azure (docs/pipelines/azure.md):
+ *
+ * 1. an Event Grid system topic on the workspace, whose subscription sends
+ *    `RunStatusChanged` events of the release's experiment with status
+ *    `Completed` to a Storage queue `<release>-promotions` in the artifact
+ *    store's account (delivered with the topic's own identity, Storage Queue
+ *    Data Message Sender on that queue);
+ * 2. a Container Apps job running the release image
+ *    (`mlops-release promote --from-queue`, one execution at a time) as a
+ *    dedicated user-assigned identity: AzureML Data Scientist on the
+ *    workspace (model versions, online endpoint and deployments), a custom
+ *    role for autoscale settings on the resource group (only when the
+ *    endpoint autoscales), Storage Blob Data Contributor on the container
+ *    (it reads the run's files and takes a blob lease, a write), Storage
+ *    Queue Data Message Processor on the queue, AcrPull on the registry.
+ *    Training code (the workload identity) gets no right on production.
+ *
+ * Trigger: a schedule (`PROMOTER_CRON`) that drains the queue, not an
+ * `azure-queue` event trigger: the artifact store has shared keys off, so the
+ * scale rule needs a managed identity, and azurerm 4.55's
+ * `azurerm_container_app_job` has no identity on scale rules (added to the
+ * provider later, hashicorp/terraform-provider-azurerm#31312).
+ *
+ * Reachability: `public` mode runs the environment without a network and the
+ * queue is in the artifact store's account; in `private` mode (a network the
+ * stack created) the environment is in its own delegated /27 of the
+ * platform's address space, internal only; the queue is in an account of its
+ * own (Event Grid cannot deliver to the artifact store, whose public endpoint
+ * is off: delivery passes a default-deny firewall as a trusted service, never
+ * a private endpoint), reached by the job through a private endpoint; the
+ * blobs through the store's blob private endpoint; ARM and Entra ID through
+ * the environment's outbound address. `firewalled`
+ * mode and an existing network are refused at synth (see {@link promoterReachability}).
+ */
+export class AzurePipelinePromoter extends Construct {
+  /** The promoter's identity (principal id). */
+  public readonly principal: string;
+  /** The queue run events go to. */
+  public readonly queueName: string;
+  /** The storage account of the queue: the artifact store's, or (private mode) one that holds only run events. */
+  public readonly queueAccountName: string;
+  /** The Container Apps job. */
+  public readonly job: ContainerAppJob;
+  /** Every role assignment the job needs before it can run. */
+  public readonly grants: readonly ITerraformDependable[];
+  /** The spec the job runs `mlops-release promote` with: the endpoint's release spec and `azure.promote`. */
+  public readonly spec: Readonly<Record<string, unknown>>;
+
+  constructor(scope: Construct, id: string, props: AzurePipelinePromoterProps) {
+    super(scope, id);
+    const platform = props.platform;
+    const issues = new IssueCollector();
+    const network = promoterReachability(platform, issues);
+    issues.throwIfAny('Invalid pipeline promoter (a serve step on Azure):');
+
+    const rgName = platform.resourceGroup.resourceGroupName;
+    const location = platform.workspace.region;
+    const store = platform.artifactStore;
+    const tags = { 'mlops.release': props.name, 'managed-by': 'cdktf-mlops' };
+
+    // The promoter's own identity: never the workload identity, which runs training code over data.
+    const identity = new UserAssignedIdentity(this, 'Identity', { name: promoterName(props.name, '-promoter', 128), location, resourceGroupName: rgName, tags });
+    this.principal = identity.principalId;
+    const principal = { principalId: identity.principalId, principalType: 'ServicePrincipal' };
+
+    this.queueName = promoterName(props.name, '-promotions', 63);
+    // Where the queue lives. Event Grid reaches a firewalled account only through the trusted-services
+    // exception of a public endpoint that denies by default; with the public endpoint off (private mode)
+    // it cannot deliver at all (it has no private endpoint delivery). So in private mode the queue is in an
+    // account of its own that holds only run events: public endpoint on, default Deny, no IP rule, trusted
+    // services through, Entra ID only; the job reaches it through a private endpoint.
+    // Encrypted like the artifact store: the platform key, through the platform's service identity.
+    const encryptionIdentity = platform.serviceIdentity;
+    const keyAccess = network ? platform.encryptionKey.grantServiceEncryption(encryptionIdentity) : undefined;
+    const queueAccount = network
+      ? new StorageAccount(this, 'EventAccount', {
+          name: eventAccountName(store.accountName),
+          location,
+          resourceGroupName: rgName,
+          accountTier: 'Standard',
+          accountKind: 'StorageV2',
+          accountReplicationType: 'LRS',
+          httpsTrafficOnlyEnabled: true,
+          minTlsVersion: 'TLS1_2',
+          sharedAccessKeyEnabled: false,
+          defaultToOauthAuthentication: true,
+          allowNestedItemsToBePublic: false,
+          localUserEnabled: false,
+          crossTenantReplicationEnabled: false,
+          infrastructureEncryptionEnabled: true,
+          queueEncryptionKeyType: 'Account',
+          tableEncryptionKeyType: 'Account',
+          publicNetworkAccessEnabled: true,
+          networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], ipRules: [] },
+          identity: { type: 'UserAssigned', identityIds: [encryptionIdentity.identityId] },
+          customerManagedKey: { keyVaultKeyId: platform.encryptionKey.versionlessKeyId, userAssignedIdentityId: encryptionIdentity.identityId },
+          // It holds no blobs; soft delete as on every account of the platform.
+          blobProperties: { deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } },
+          tags,
+          dependsOn: keyAccess ? [keyAccess] : undefined,
+        })
+      : undefined;
+    const queueAccountId = queueAccount?.id ?? store.accountId;
+    const queueAccountName = queueAccount ? eventAccountName(store.accountName) : store.accountName;
+    this.queueAccountName = queueAccountName;
+    const queue = new StorageQueue(this, 'Queue', { name: this.queueName, storageAccountId: queueAccountId });
+
+    const grant = (id: string, scope: string, role: { roleDefinitionName: string } | { roleDefinitionId: string }) =>
+      new RoleAssignment(this, id, { scope, ...principal, ...role });
+    const grants: RoleAssignment[] = [
+      grant('GrantWorkspace', platform.workspace.workspaceId, { roleDefinitionName: AZURE_ROLES.workspaceUse }),
+      // Reads registration.json and fingerprint.json, and takes the lease (a write) on registry/<model>/.promote-lease.
+      grant('GrantContainer', store.storeId, { roleDefinitionName: AZURE_ROLES.blobReadWrite }),
+      grant('GrantQueue', queue.resourceManagerId, { roleDefinitionName: AZURE_ROLES.queueProcess }),
+      grant('GrantPull', platform.imageRegistry.registryId, { roleDefinitionName: AZURE_ROLES.imagePull }),
+    ];
+    const spec = props.endpoint.step.spec as { endpoint?: { minInstances?: number; maxInstances?: number } };
+    if ((spec.endpoint?.maxInstances ?? 0) > (spec.endpoint?.minInstances ?? 0)) {
+      const rgId = platform.resourceGroup.resourceGroupId;
+      const role = new RoleDefinition(this, 'AutoscaleRole', {
+        name: promoterName(props.name, '-promoter-autoscale', 128),
+        scope: rgId,
+        description: `Autoscale settings of the online deployments the pipeline promoter of ${props.name} rolls out.`,
+        permissions: [{ actions: [...AZURE_AUTOSCALE_ACTIONS] }],
+        assignableScopes: [rgId],
+      });
+      grants.push(grant('GrantAutoscale', rgId, { roleDefinitionId: role.roleDefinitionResourceId }));
+    }
+    this.grants = grants;
+
+    // Run events of the workspace → the queue, with the topic's own identity.
+    const topic = new EventgridSystemTopic(this, 'RunEvents', {
+      name: promoterName(props.name, '-runs', 128),
+      location,
+      resourceGroupName: rgName,
+      sourceResourceId: platform.workspace.workspaceId,
+      topicType: AZURE_ML_TOPIC_TYPE,
+      identity: { type: 'SystemAssigned' },
+      tags,
+    });
+    const sender = new RoleAssignment(this, 'GrantTopicSend', {
+      scope: queue.resourceManagerId,
+      principalId: topic.identity.principalId,
+      principalType: 'ServicePrincipal',
+      roleDefinitionName: AZURE_ROLES.queueSend,
+    });
+    new EventgridSystemTopicEventSubscription(this, 'CompletedRuns', {
+      name: 'completed-runs',
+      systemTopic: topic.name,
+      resourceGroupName: rgName,
+      eventDeliverySchema: 'EventGridSchema',
+      includedEventTypes: [AZURE_RUN_STATUS_CHANGED],
+      advancedFilter: {
+        stringIn: [
+          { key: 'data.experimentName', values: [props.settings.experiment] },
+          { key: 'data.runStatus', values: ['Completed'] },
+        ],
+      },
+      storageQueueEndpoint: { storageAccountId: queueAccountId, queueName: queue.name },
+      deliveryIdentity: { type: 'SystemAssigned' },
+      retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLive: 1440 },
+      // Delivery needs the grant; a subscription created before it would fail its first deliveries.
+      dependsOn: [sender],
+    });
+
+    // Private mode: the environment's subnet, and the queue's private endpoint (the blob one exists).
+    let subnetId: string | undefined;
+    const reach: ITerraformDependable[] = [];
+    if (network) {
+      const subnet = new Subnet(this, 'Subnet', {
+        name: 'snet-promoter',
+        resourceGroupName: rgName,
+        virtualNetworkName: network.virtualNetworkName!,
+        addressPrefixes: [network.subnet],
+        delegation: [{ name: 'container-apps', serviceDelegation: { name: 'Microsoft.App/environments', actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] } }],
+      });
+      subnetId = subnet.id;
+      const zone = new PrivateDnsZone(this, 'QueueZone', { name: QUEUE_PRIVATE_DNS_ZONE, resourceGroupName: rgName, tags });
+      const link = new PrivateDnsZoneVirtualNetworkLink(this, 'QueueZoneLink', {
+        name: promoterName(props.name, '-queue', 80),
+        resourceGroupName: rgName,
+        privateDnsZoneName: zone.name,
+        virtualNetworkId: network.networkId,
+        registrationEnabled: false,
+        tags,
+      });
+      reach.push(
+        new PrivateEndpoint(this, 'QueueEndpoint', {
+          name: `pe-${queueAccountName}-queue`,
+          location,
+          resourceGroupName: rgName,
+          subnetId: network.endpointSubnetId,
+          privateServiceConnection: { name: `${queueAccountName}-queue`, privateConnectionResourceId: queueAccountId, subresourceNames: ['queue'], isManualConnection: false },
+          privateDnsZoneGroup: { name: 'default', privateDnsZoneIds: [zone.id] },
+          tags,
+          dependsOn: [link],
+        }),
+      );
+      reach.push(...[...store.privateEndpoints.entries()].filter(([k]) => k === 'blob').map(([, v]) => v));
+    }
+
+    const environment = new ContainerAppEnvironment(this, 'Environment', {
+      name: promoterName(props.name, '-promoter', 60),
+      location,
+      resourceGroupName: rgName,
+      logAnalyticsWorkspaceId: platform.workspace.logDestination,
+      workloadProfile: [{ name: 'Consumption', workloadProfileType: 'Consumption' }],
+      ...(subnetId ? { infrastructureSubnetId: subnetId, internalLoadBalancerEnabled: true, publicNetworkAccess: 'Disabled' } : {}),
+      tags,
+    });
+
+    const promoteSpec = { ...(props.endpoint.step.spec as Record<string, unknown>) };
+    const azure = promoteSpec.azure as Record<string, unknown>;
+    promoteSpec.azure = {
+      ...azure,
+      promote: {
+        blobEndpoint: `https://${store.accountName}.blob.core.windows.net`,
+        queueEndpoint: `https://${queueAccountName}.queue.core.windows.net`,
+        container: store.storeName,
+        queue: queue.name,
+        ...props.settings,
+      },
+    };
+    this.spec = promoteSpec;
+    this.job = new ContainerAppJob(this, 'Job', {
+      name: promoterName(props.name, '-promote', 32),
+      location,
+      resourceGroupName: rgName,
+      containerAppEnvironmentId: environment.id,
+      workloadProfileName: 'Consumption',
+      replicaTimeoutInSeconds: PROMOTER_TIMEOUT_SECONDS,
+      // A failed promotion leaves its message on the queue: the next execution retries it.
+      replicaRetryLimit: 0,
+      identity: { type: 'UserAssigned', identityIds: [identity.id] },
+      registry: [{ server: platform.imageRegistry.loginServer, identity: identity.id }],
+      scheduleTriggerConfig: { cronExpression: PROMOTER_CRON, parallelism: 1, replicaCompletionCount: 1 },
+      template: {
+        container: [
+          {
+            name: 'promote',
+            image: props.releaseImage,
+            cpu: 0.5,
+            memory: '1Gi',
+            args: ['promote', '--spec-env', RELEASE_SPEC_ENV, '--from-queue'],
+            env: [
+              { name: RELEASE_SPEC_ENV, value: Fn.jsonencode(promoteSpec) },
+              // DefaultAzureCredential's managed identity: the promoter's, not another one the job might get.
+              { name: 'AZURE_CLIENT_ID', value: identity.clientId },
+            ],
+          },
+        ],
+      },
+      tags,
+      // The job may start as soon as it exists: every grant, and in private mode the endpoints, first.
+      dependsOn: [...grants, ...reach],
+    });
+  }
+}
+
+/**
+ * Where the promoter's environment goes: nowhere (public mode), or a /27 of the
+ * platform network the stack created (private mode). Firewalled mode and an
+ * existing network are problems: in firewalled mode the storage firewall lets
+ * only `allowedIpRanges` through and a Container Apps environment's outbound
+ * address is not one of them; in an existing network the stack cannot choose a
+ * free range for the environment's subnet.
+ */
+export function promoterReachability(
+  platform: AzureMlPlatform,
+  issues: IssueCollector,
+): { networkId: string; virtualNetworkName?: string; subnet: string; endpointSubnetId: string } | undefined {
+  const mode = platform.network.mode;
+  if (mode === 'public') return undefined;
+  if (mode === 'firewalled') {
+    issues.add(
+      ErrorCode.CONFIG_INVALID,
+      'network.mode',
+      "is firewalled, and a pipeline serve step on Azure runs a promoter job (Azure Container Apps) that reads the run's files and a queue in the artifact store, whose firewall lets only network.allowedIpRanges through; a Container Apps environment's outbound address is not among them. " +
+        "Fix: use network.mode private (the promoter runs in the platform's network, through private endpoints) or public, or keep the serve step in deployment.pipeline.skip (the endpoint then serves what cdktf deploy rolls out).",
+    );
+    return undefined;
+  }
+  const net = platform.privateNetwork;
+  if (!(net instanceof AzureNetwork) || !net.created || !net.addressSpace) {
+    issues.add(
+      ErrorCode.CONFIG_INVALID,
+      'network.existing.azure',
+      'is an existing network, and a pipeline serve step on Azure needs a subnet of its own for the promoter job (a Container Apps environment, a delegated /27), which the stack cannot carve out of a network it did not create. ' +
+        'Fix: keep the serve step in deployment.pipeline.skip, or let the stack create the network (network.addressSpace).',
+    );
+    return undefined;
+  }
+  const prefix = Number(net.addressSpace.split('/')[1]);
+  if (prefix > 23) {
+    issues.add(
+      ErrorCode.CONFIG_INVALID,
+      'network.addressSpace',
+      `is ${net.addressSpace}; its first /24 is the private endpoints' subnet, and the promoter job needs a /27 after it. Fix: use a /23 or larger address space (e.g. 10.40.0.0/16).`,
+    );
+    return undefined;
+  }
+  // The first /27 of the second /24: right after the private endpoints' subnet.
+  return {
+    networkId: net.networkId,
+    virtualNetworkName: net.virtualNetworkName,
+    subnet: cidrSubnet(net.addressSpace, PROMOTER_SUBNET_PREFIX - prefix, 8),
+    endpointSubnetId: net.subnetId,
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * Issue 16 on Azure: the promoter of a pipeline with a serve step
+ * (lib/deploy/azure/promoter.ts) as synthesized: what it creates, in which
+ * ORDER Terraform may create it, who may do what (RIGHTS), how the job reaches
+ * the store's data planes in each network mode (REACHABILITY), and that the
+ * spec it hands `mlops-release promote` is one the release driver accepts.
+ */
+import * as path from 'path';
+import { App, DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
+import { parseConfig } from '../lib/config/load';
+import { MlopsValidationError } from '../lib/core/errors';
+import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
+import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName } from '../lib/deploy/azure/promoter';
+import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../lib/azure/perms';
+import { MlPlatformStack } from '../lib/stack';
+import { parseSpec } from '../release/src/spec';
+import { AzureTargetSchema } from '../release/src/azure/target';
+import { promoteTargetOf } from '../release/src/azure/promote';
+import { validConfig } from './util';
+
+const ROOT = path.resolve(__dirname, '..');
+const RELEASE = 'contoso-mlops-dev-bike-demand';
+type Json = Record<string, any>;
+
+/** The shipped example pipeline with its serve step, on Azure, in a network mode. */
+function promoterStack(network: Record<string, unknown>, more: (raw: Json) => void = () => undefined): { stack: MlPlatformStack; ct: AzureContinuousTraining; json: Json } {
+  const raw = validConfig('azure');
+  raw.network = network;
+  raw.deployment = {
+    model: 'bike-demand',
+    image: { uri: `contosomlopsdevacr.azurecr.io/mlops-runtime@sha256:${'ab'.repeat(32)}` },
+    training: { data: 'datasets/x.csv' },
+    pipeline: { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour.csv' }, skip: ['score'] },
+  };
+  more(raw);
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    const stack = new MlPlatformStack(new App(), 'promoter-azure', { config: parseConfig(raw) });
+    const json = JSON.parse(Testing.synth(stack, true));
+    return { stack, ct: stack.deployment!.pipeline?.resource as AzureContinuousTraining, json };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(MlopsValidationError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a validation error');
+}
+
+const resources = (json: Json, type: string): [string, Json][] => Object.entries(json.resource?.[type] ?? {});
+const only = (json: Json, type: string): [string, Json] => {
+  const all = resources(json, type);
+  expect(all).toHaveLength(1);
+  return all[0]!;
+};
+const ref = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
+
+const pub = promoterStack({ mode: 'public' });
+
+describe('public mode: what the promoter is', () => {
+  const { json } = pub;
+  test('run events of the experiment that Completed go from a system topic on the workspace to a queue in the artifact store', () => {
+    const [topicId, topic] = only(json, 'azurerm_eventgrid_system_topic');
+    const [wsId] = only(json, 'azurerm_machine_learning_workspace');
+    expect(topic.topic_type).toBe(AZURE_ML_TOPIC_TYPE);
+    expect(topic.source_resource_id).toBe(ref('azurerm_machine_learning_workspace', wsId, 'id'));
+    expect(topic.identity).toEqual({ type: 'SystemAssigned' });
+    const [queueId, queue] = only(json, 'azurerm_storage_queue');
+    const [accountId] = only(json, 'azurerm_storage_account');
+    expect(queue.name).toBe(`${RELEASE}-promotions`);
+    expect(queue.storage_account_id).toBe(ref('azurerm_storage_account', accountId, 'id'));
+    const [, sub] = only(json, 'azurerm_eventgrid_system_topic_event_subscription');
+    expect(sub.system_topic).toBe(ref('azurerm_eventgrid_system_topic', topicId, 'name'));
+    expect(sub.included_event_types).toEqual([AZURE_RUN_STATUS_CHANGED]);
+    expect(sub.advanced_filter.string_in).toEqual([
+      { key: 'data.experimentName', values: [RELEASE] },
+      { key: 'data.runStatus', values: ['Completed'] },
+    ]);
+    expect(sub.storage_queue_endpoint).toEqual({ storage_account_id: ref('azurerm_storage_account', accountId, 'id'), queue_name: ref('azurerm_storage_queue', queueId, 'name') });
+    expect(sub.delivery_identity).toEqual({ type: 'SystemAssigned' });
+  });
+
+  test('one job runs the release image, one execution at a time, with the spec and its own identity', () => {
+    const [, job] = only(json, 'azurerm_container_app_job');
+    const [idId] = resources(json, 'azurerm_user_assigned_identity').find(([, r]) => r.name === `${RELEASE}-promoter`)!;
+    expect(job.name.length).toBeLessThanOrEqual(32);
+    expect(job.schedule_trigger_config).toMatchObject({ parallelism: 1, replica_completion_count: 1 });
+    expect(job.identity).toEqual({ type: 'UserAssigned', identity_ids: [ref('azurerm_user_assigned_identity', idId, 'id')] });
+    expect(job.registry).toEqual([expect.objectContaining({ identity: ref('azurerm_user_assigned_identity', idId, 'id') })]);
+    const container = job.template.container[0];
+    expect(container.args).toEqual(['promote', '--spec-env', 'MLOPS_RELEASE_SPEC', '--from-queue']);
+    expect(container.image).toMatch(/@\$\{docker_registry_image\.ReleaseImage_[^.]+\.sha256_digest\}$/);
+    expect(container.env.find((e: Json) => e.name === 'AZURE_CLIENT_ID').value).toBe(ref('azurerm_user_assigned_identity', idId, 'client_id'));
+    expect(container.env.find((e: Json) => e.name === 'MLOPS_RELEASE_SPEC').value).toMatch(/^\$\{jsonencode\(/);
+  });
+
+  test('the spec the job runs is one the release driver accepts (the endpoint spec with azure.promote)', () => {
+    const resolved = Tokenization.resolve(pub.ct.promoter!.spec, { scope: pub.stack, resolver: new DefaultTokenResolver(new StringConcat()) }) as Json;
+    const fill = (v: any, key = ''): any => {
+      if (typeof v === 'string' && /\$\{/.test(v)) {
+        if (/clientid/i.test(key)) return '6f3c2a1e-8d4b-4c59-9a7e-2b1d0c9e8f7a';
+        if (/element\(split/.test(v)) return '11111111-2222-3333-4444-555555555555';
+        if (/user_assigned_identity/.test(v)) return '/subscriptions/1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id';
+        return 'contoso-mlops-dev-rg';
+      }
+      if (Array.isArray(v)) return v.map((x) => fill(x, key));
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, k)]));
+      return v;
+    };
+    const spec = parseSpec(fill(resolved));
+    const target = AzureTargetSchema.parse(spec.azure);
+    const p = promoteTargetOf(spec, target);
+    expect(p).toMatchObject({
+      blobEndpoint: 'https://contosomlopsdevst.blob.core.windows.net',
+      queueEndpoint: 'https://contosomlopsdevst.queue.core.windows.net',
+      experiment: RELEASE,
+      pipeline: 'demand-forecast',
+      model: 'demand-forecast',
+      registryPrefix: 'pipelines/demand-forecast/',
+      runsPrefix: 'pipelines/demand-forecast/runs/',
+      registerNode: 'register',
+      registration: 'registration/registration.json',
+      pipelineRevision: pub.ct.revision,
+      inputs: { data: 'azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv' },
+    });
+    // the rollout the promoter runs is the endpoint's: same name, same rollout settings
+    const endpoint = resources(pub.json, 'terraform_data').find(([, r]) => r.input.kind === 'endpoint')![1];
+    expect(spec.endpoint).toEqual(endpoint.input.endpoint);
+  });
+
+  test("the register node's runs carry the lineage the promoter records (their run event's runTags)", () => {
+    const register = (pub.ct.target.job.jobs as Json).register;
+    expect(register.tags).toMatchObject({
+      'mlops.uses': 'register',
+      'mlops.pipeline.revision': pub.ct.revision,
+      'mlops.image.digest': `sha256:${'ab'.repeat(32)}`,
+      'mlops.input.data': 'azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv',
+    });
+  });
+
+  test('the policy pack passes', () => {
+    expect(pub.stack.policy.report!.violations).toEqual([]);
+  });
+});
+
+describe('RIGHTS: least privilege, and training code never gets production', () => {
+  const { json } = pub;
+  const assignments = resources(json, 'azurerm_role_assignment');
+  const [idId] = resources(json, 'azurerm_user_assigned_identity').find(([, r]) => r.name === `${RELEASE}-promoter`)!;
+  const [platformIdId] = resources(json, 'azurerm_user_assigned_identity').find(([, r]) => r.name !== `${RELEASE}-promoter` && /-id$/.test(r.name))!;
+  const promoter = assignments.filter(([, r]) => r.principal_id === ref('azurerm_user_assigned_identity', idId, 'principal_id'));
+
+  test('the promoter identity has exactly: AzureML Data Scientist on the workspace, Blob Data Contributor on the container, Queue Message Processor on the queue, AcrPull, and autoscale settings only', () => {
+    const [wsId] = only(json, 'azurerm_machine_learning_workspace');
+    const [containerId] = only(json, 'azurerm_storage_container');
+    const [queueId] = only(json, 'azurerm_storage_queue');
+    const [acrId] = only(json, 'azurerm_container_registry');
+    const [rgId] = only(json, 'azurerm_resource_group');
+    const got = promoter.map(([, r]) => `${r.role_definition_name ?? 'custom'} @ ${r.scope}`).sort();
+    expect(got).toEqual(
+      [
+        `${AZURE_ROLES.workspaceUse} @ ${ref('azurerm_machine_learning_workspace', wsId, 'id')}`,
+        `${AZURE_ROLES.blobReadWrite} @ ${ref('azurerm_storage_container', containerId, 'id')}`,
+        `${AZURE_ROLES.queueProcess} @ ${ref('azurerm_storage_queue', queueId, 'resource_manager_id')}`,
+        `${AZURE_ROLES.imagePull} @ ${ref('azurerm_container_registry', acrId, 'id')}`,
+        `custom @ ${ref('azurerm_resource_group', rgId, 'id')}`,
+      ].sort(),
+    );
+    const [, role] = resources(json, 'azurerm_role_definition').find(([, r]) => /promoter-autoscale/.test(r.name))!;
+    expect(role.permissions).toEqual([{ actions: [...AZURE_AUTOSCALE_ACTIONS] }]);
+    expect(role.assignable_scopes).toEqual([ref('azurerm_resource_group', rgId, 'id')]);
+  });
+
+  test('without autoscaling (min = max instances) there is no autoscale role', () => {
+    const { json: fixed } = promoterStack({ mode: 'public' }, (raw) => (raw.deployment.endpoint = { minInstances: 1, maxInstances: 1 }));
+    expect(resources(fixed, 'azurerm_role_definition').filter(([, r]) => /promoter-autoscale/.test(r.name))).toEqual([]);
+  });
+
+  test('the workload identity (training code) gets no role on the queue, the topic or anything of the promoter', () => {
+    const workload = assignments.filter(([, r]) => r.principal_id === ref('azurerm_user_assigned_identity', platformIdId, 'principal_id'));
+    for (const [, r] of workload) expect(r.scope).not.toMatch(/storage_queue|eventgrid|container_app|role_definition\..*Promoter/);
+    expect(workload.map(([, r]) => r.role_definition_name)).not.toContain(AZURE_ROLES.queueProcess);
+  });
+
+  test("the topic's identity may only add messages to the queue", () => {
+    const [topicId] = only(json, 'azurerm_eventgrid_system_topic');
+    const [queueId] = only(json, 'azurerm_storage_queue');
+    const topic = assignments.filter(([, r]) => r.principal_id === ref('azurerm_eventgrid_system_topic', topicId, 'identity[0].principal_id'));
+    expect(topic.map(([, r]) => [r.role_definition_name, r.scope])).toEqual([[AZURE_ROLES.queueSend, ref('azurerm_storage_queue', queueId, 'resource_manager_id')]]);
+  });
+});
+
+describe('ORDER: no grant before its identity, no job before its grants, no delivery before its right', () => {
+  const { json } = pub;
+  test('every promoter grant names the principal of an identity this stack creates (Terraform creates it first)', () => {
+    for (const [, r] of resources(json, 'azurerm_role_assignment').filter(([id]) => /Promoter/.test(id))) {
+      expect(r.principal_id).toMatch(/^\$\{(azurerm_user_assigned_identity\.[^.]+\.principal_id|azurerm_eventgrid_system_topic\.[^.]+\.identity\[0\]\.principal_id)\}$/);
+    }
+  });
+  test('the job depends on every grant of its identity; the subscription on the sender grant', () => {
+    const [, job] = only(json, 'azurerm_container_app_job');
+    const grants = resources(json, 'azurerm_role_assignment')
+      .filter(([id]) => /Promoter_Grant(?!TopicSend)/.test(id))
+      .map(([id]) => `azurerm_role_assignment.${id}`);
+    expect(grants).toHaveLength(5);
+    expect(job.depends_on).toEqual(expect.arrayContaining(grants));
+    const [, sub] = only(json, 'azurerm_eventgrid_system_topic_event_subscription');
+    const sender = resources(json, 'azurerm_role_assignment').find(([id]) => /GrantTopicSend/.test(id))![0];
+    expect(sub.depends_on).toEqual([`azurerm_role_assignment.${sender}`]);
+  });
+});
+
+describe('REACHABILITY per network mode', () => {
+  test('private mode: the environment in a delegated /27 after the private-endpoint subnet, internal only; the queue through a private endpoint; the job waits for both endpoints', () => {
+    const { json, stack, ct } = promoterStack({ mode: 'private', addressSpace: '10.40.0.0/16' });
+    const [, env] = only(json, 'azurerm_container_app_environment');
+    const subnets = resources(json, 'azurerm_subnet');
+    const [subnetId, subnet] = subnets.find(([, s]) => s.name === 'snet-promoter')!;
+    const pe = subnets.find(([, s]) => s.name === 'snet-private-endpoints')![1];
+    expect(pe.address_prefixes).toEqual(['10.40.0.0/24']);
+    expect(subnet.address_prefixes).toEqual(['10.40.1.0/27']);
+    expect(subnet.delegation[0].service_delegation.name).toBe('Microsoft.App/environments');
+    expect(env.infrastructure_subnet_id).toBe(ref('azurerm_subnet', subnetId, 'id'));
+    expect(env.internal_load_balancer_enabled).toBe(true);
+    expect(env.public_network_access).toBe('Disabled');
+    const endpoints = resources(json, 'azurerm_private_endpoint');
+    const [queuePeId, queuePe] = endpoints.find(([, e]) => e.private_service_connection.subresource_names[0] === 'queue')!;
+    const [blobPeId] = endpoints.find(([, e]) => e.private_service_connection.subresource_names[0] === 'blob')!;
+    // The queue is in an account of its own: Event Grid cannot deliver to the artifact store, whose public
+    // endpoint is off in private mode (delivery has no private endpoint path; only trusted services through
+    // a default-deny firewall).
+    const accounts = resources(json, 'azurerm_storage_account');
+    const [storeId, store] = accounts.find(([id]) => /ArtifactStore/.test(id))!;
+    const [eventsId, events] = accounts.find(([id]) => /EventAccount/.test(id))!;
+    expect(store.public_network_access_enabled).toBe(false);
+    expect(events.public_network_access_enabled).toBe(true);
+    expect(events.network_rules).toEqual({ default_action: 'Deny', bypass: ['AzureServices'], ip_rules: [] });
+    expect(events.shared_access_key_enabled).toBe(false);
+    expect(events.customer_managed_key).toEqual(store.customer_managed_key);
+    const [queueId, queue] = only(json, 'azurerm_storage_queue');
+    expect(queue.storage_account_id).toBe(ref('azurerm_storage_account', eventsId, 'id'));
+    const [, sub] = only(json, 'azurerm_eventgrid_system_topic_event_subscription');
+    expect(sub.storage_queue_endpoint.storage_account_id).toBe(ref('azurerm_storage_account', eventsId, 'id'));
+    expect(queuePe.private_service_connection.private_connection_resource_id).toBe(ref('azurerm_storage_account', eventsId, 'id'));
+    // the promoter's queue role is on that queue; its blob role stays on the artifact store's container
+    const promoterQueue = resources(json, 'azurerm_role_assignment').find(([id]) => /Promoter_GrantQueue/.test(id))![1];
+    expect(promoterQueue.scope).toBe(ref('azurerm_storage_queue', queueId, 'resource_manager_id'));
+    expect(ct.promoter!.queueAccountName).toBe(events.name);
+    expect(storeId).toBeDefined();
+    const [zoneId, zone] = resources(json, 'azurerm_private_dns_zone').find(([, z]) => z.name === QUEUE_PRIVATE_DNS_ZONE)!;
+    expect(zone).toBeDefined();
+    expect(queuePe.private_dns_zone_group.private_dns_zone_ids).toEqual([ref('azurerm_private_dns_zone', zoneId, 'id')]);
+    const [, job] = only(json, 'azurerm_container_app_job');
+    expect(job.depends_on).toEqual(expect.arrayContaining([`azurerm_private_endpoint.${queuePeId}`, `azurerm_private_endpoint.${blobPeId}`]));
+    expect(stack.policy.report!.violations).toEqual([]);
+  });
+
+  test('public mode: no network, no private endpoint for the queue, the queue in the artifact store', () => {
+    only(pub.json, 'azurerm_storage_account');
+    const [, env] = only(pub.json, 'azurerm_container_app_environment');
+    expect(env.infrastructure_subnet_id).toBeUndefined();
+    expect(resources(pub.json, 'azurerm_private_endpoint')).toEqual([]);
+  });
+
+  test('firewalled mode, an existing network, or an address space without room are config errors naming the fix', () => {
+    expect(messageOf(() => promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] }))).toMatch(/network\.mode: is firewalled.*Fix: use network\.mode private/s);
+    const existing = {
+      mode: 'private',
+      existing: { azure: { subnetId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/hub/subnets/pe' } },
+    };
+    expect(messageOf(() => promoterStack(existing))).toMatch(/network\.existing\.azure: is an existing network.*Fix: keep the serve step/s);
+    expect(messageOf(() => promoterStack({ mode: 'private', addressSpace: '10.40.0.0/24' }))).toMatch(/network\.addressSpace: is 10\.40\.0\.0\/24.*Fix: use a \/23 or larger/s);
+  });
+
+  test('names stay within Azure limits however long the release', () => {
+    expect(promoterName('a'.repeat(63), '-promote', 32)).toHaveLength(32);
+    expect(promoterName('a'.repeat(63), '-promotions', 63).length).toBeLessThanOrEqual(63);
+    expect(promoterName('short', '-promote', 32)).toBe('short-promote');
+    expect(promoterName('a'.repeat(40), '-promote', 32)).not.toBe(promoterName(`${'a'.repeat(39)}b`, '-promote', 32));
+  });
+});
+
+describe('without a serve step nothing of the promoter is created', () => {
+  test('skip: [score, serve]', () => {
+    const { json, ct } = promoterStack({ mode: 'public' }, (raw) => (raw.deployment.pipeline.skip = ['score', 'serve']));
+    expect(ct.promoter).toBeUndefined();
+    for (const type of ['azurerm_container_app_job', 'azurerm_eventgrid_system_topic', 'azurerm_storage_queue']) expect(resources(json, type)).toEqual([]);
+    expect((ct.target.job.jobs as Json).register.tags['mlops.pipeline.revision']).toBe(ct.revision);
+  });
+});
+
+describe('CI', () => {
+  test('the CI identity may manage every role assignment of the promoter (its constrained RBAC administration knows their role ids)', () => {
+    const { json } = promoterStack({ mode: 'public' }, (raw) => {
+      raw.deployers = ['00000000-0000-0000-0000-000000000000'];
+      raw.ci = { github: { repository: 'contoso/ml-platform', branches: ['main'] } };
+    });
+    const admin = resources(json, 'azurerm_role_assignment').find(([id, r]) => id.startsWith('Ci_') && r.role_definition_name === 'Role Based Access Control Administrator')![1];
+    for (const guid of ['8a0f0c08-91a1-4084-bc3d-661d67233fed', 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a']) expect(admin.condition).toContain(guid);
+  });
+});
+
+describe('the release image', () => {
+  test("RELEASE_IMAGE_INCLUDE is the release Dockerfile's allow-list, and every entry exists", () => {
+    const fs = require('fs') as typeof import('fs');
+    const { RELEASE_IMAGE_INCLUDE } = require('../lib/image/runtime-image') as typeof import('../lib/image/runtime-image');
+    const allowed = fs
+      .readFileSync(path.join(ROOT, 'release', 'Dockerfile.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
+    expect([...RELEASE_IMAGE_INCLUDE].sort()).toEqual(allowed.sort());
+    for (const p of RELEASE_IMAGE_INCLUDE) expect(fs.existsSync(path.join(ROOT, 'release', p))).toBe(true);
+    // what the Dockerfile copies from the context is in the list
+    const copied = [...fs.readFileSync(path.join(ROOT, 'release', 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]);
+    for (const c of copied) expect(RELEASE_IMAGE_INCLUDE).toContain(c);
+  });
+});
