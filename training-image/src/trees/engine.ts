@@ -9,7 +9,7 @@
  */
 import { accumulateHistogram, buildHistogram } from './histogram';
 import { instantiateKernels, Kernels, WasmMemory } from './kernels';
-import { gradientsRange, LOSS, LossCode, leafUpdateRange } from './loss';
+import { gradientsRange, LossCode } from './loss';
 import { addLeafValuesRange, placeChunk, SplitScratch, splitChunk } from './partition';
 
 /** Command words (slot `CMD` of the control block). */
@@ -182,11 +182,7 @@ export class ChunkRunner {
         placeChunk(d.idx, d.og, d.oh, d.scratch, chunkStart(a, b, KC, j), chunkStart(a, b, KC, j + 1), d.ctrl[C.LEFT + j]!, d.ctrl[C.LPOS + j]!, d.ctrl[C.RPOS + j]!);
       }
     } else if (cmd === HGB_CMD.leaves) {
-      const p0 = chunkStart(0, d.n, K, k);
-      const p1 = chunkStart(0, d.n, K, k + 1);
-      // With a loss, the next gradients and idx reset in the same pass.
-      if (d.loss !== LOSS.none) leafUpdateRange(d.loss, d.y!, d.raw, d.idx, d.og, d.oh, d.leafStarts, d.leafValues, a, p0, p1);
-      else addLeafValuesRange(d.raw, d.idx, d.leafStarts, d.leafValues, a, p0, p1);
+      addLeafValuesRange(d.raw, d.idx, d.leafStarts, d.leafValues, a, chunkStart(0, d.n, K, k), chunkStart(0, d.n, K, k + 1));
     } else if (cmd === HGB_CMD.gradients) {
       const r0 = chunkStart(0, d.n, K, k);
       const r1 = chunkStart(0, d.n, K, k + 1);

@@ -1,6 +1,6 @@
 import { BinMapper } from './binning';
 import { buildHistogram, subtractHistogram } from './histogram';
-import { gradientsRange, LOSS, LossCode, leafUpdateRange } from './loss';
+import { gradientsRange, LOSS, LossCode } from './loss';
 import { instantiateKernels, KernelArena, Kernels } from './kernels';
 import { addLeafValuesRange, partitionRange } from './partition';
 import { findBestSplit, SplitContext, SplitInfo } from './splitting';
@@ -200,8 +200,8 @@ export class SerialHistogramBuilder implements HistogramBuilder {
 
   /** Adds each leaf's value to its rows' raw scores (and, with a loss, then computes the next gradients and resets `idx`). */
   addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
-    if (this.refreshesGradients) leafUpdateRange(this.loss, this.y!, this.raw, this.idx, this.grad, this.hess, starts, values, nLeaves, 0, this.n);
-    else addLeafValuesRange(this.raw, this.idx, starts, values, nLeaves, 0, this.n);
+    addLeafValuesRange(this.raw, this.idx, starts, values, nLeaves, 0, this.n);
+    if (this.refreshesGradients) this.computeGradients();
   }
 
   /** Stable partition of a leaf range, then the smaller part's histogram. */

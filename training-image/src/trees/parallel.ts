@@ -6,7 +6,7 @@ import { chunkStart, ChunkRunner, GEN_MOD, HGB_CMD, HGB_CTRL, MAX_CHUNKS, Shared
 import { buildHistogram } from './histogram';
 import { EngineLoss, EngineOptions, HistogramBuilder, lap, PhaseTimes } from './grower';
 import { KernelArena } from './kernels';
-import { gradientsRange, LOSS, leafUpdateRange } from './loss';
+import { gradientsRange, LOSS } from './loss';
 import { addLeafValuesRange, partitionRange, SplitScratch } from './partition';
 
 /**
@@ -299,18 +299,17 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     this.run(HGB_CMD.gradients, 0, 0, 0, this.rowChunks(), 'gradients');
   }
 
-  /** Adds each leaf's value to its rows' raw scores (with a loss, in the same pass, the next gradients and `idx` reset: see leafUpdateRange), the threads sharing row chunks. */
+  /** Adds each leaf's value to its rows' raw scores (with a loss, then the next gradients and `idx` reset), the threads sharing row chunks. */
   addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
     const d = this.d;
     this.units += this.n * WORK_UNITS.updateRow;
-    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) {
-      if (this.refreshesGradients) leafUpdateRange(d.loss, d.y!, d.raw, d.idx, d.og, d.oh, starts, values, nLeaves, 0, this.n);
-      else addLeafValuesRange(d.raw, d.idx, starts, values, nLeaves, 0, this.n);
-    } else {
+    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) addLeafValuesRange(d.raw, d.idx, starts, values, nLeaves, 0, this.n);
+    else {
       d.leafStarts.set(starts.subarray(0, nLeaves + 1));
       d.leafValues.set(values.subarray(0, nLeaves));
       this.run(HGB_CMD.leaves, nLeaves, 0, 0, this.rowChunks(), 'leaf values');
     }
+    if (this.refreshesGradients) this.computeGradients();
     this.endTree();
   }
 
