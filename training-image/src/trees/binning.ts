@@ -88,12 +88,14 @@ export class BinMapper {
   /**
    * Bins the rows `rows` of X (all when null) into a column-major Uint8Array:
    * entry `f * n + i` is the bin of row `rows[i]`, feature `f`. With `shared`
-   * the array lives in a SharedArrayBuffer (for worker threads).
+   * the array lives in a SharedArrayBuffer (for worker threads); with `into`
+   * (`n × F` bytes, e.g. a kernel arena's), the bins are written there.
    */
-  transform(X: Matrix, rows: Uint32Array | null, shared = false): Uint8Array {
+  transform(X: Matrix, rows: Uint32Array | null, shared = false, into: Uint8Array | null = null): Uint8Array {
     const F = X.cols;
     const n = rows ? rows.length : X.rows;
-    const out = shared ? new Uint8Array(new SharedArrayBuffer(n * F)) : new Uint8Array(n * F);
+    if (into && into.length !== n * F) throw new RangeError(`BinMapper.transform: into has ${into.length} bytes, ${n} rows × ${F} features need ${n * F}`);
+    const out = into ?? (shared ? new Uint8Array(new SharedArrayBuffer(n * F)) : new Uint8Array(n * F));
     const d = X.data;
     // Per feature, a grid of cells over the thresholds' range remembers the
     // bin at each cell's left edge; a value starts there and steps to its bin

@@ -8,6 +8,7 @@
  * only costs the chunk it holds.
  */
 import { accumulateHistogram, buildHistogram } from './histogram';
+import { instantiateKernels, Kernels, WasmMemory } from './kernels';
 import { gradientsRange, LossCode } from './loss';
 import { addLeafValuesRange, placeChunk, SplitScratch, splitChunk } from './partition';
 
@@ -60,6 +61,8 @@ export interface SharedHgbData {
   histLen: number;
   /** The histogram pool: histogram `id` is `hists[id·histLen .. (id+1)·histLen)`. */
   hists: Float64Array;
+  /** The kernel arena's memory the buffers above live in (each thread instantiates the kernels on it), or null (JavaScript loops). */
+  memory: WasmMemory | null;
 }
 
 /**
@@ -87,9 +90,12 @@ export function chunkStart(s: number, e: number, K: number, k: number): number {
 /** Runs the chunks of commands on one thread's behalf. */
 export class ChunkRunner {
   private readonly groups: Int32Array;
+  /** This thread's instance of the kernels (null: JavaScript loops). */
+  readonly kernels: Kernels | null;
 
   constructor(private readonly d: SharedHgbData) {
     this.groups = featureGroups(d.offsets.length - 1);
+    this.kernels = d.memory ? instantiateKernels(d.memory) : null;
   }
 
   /** Histogram `id` of the shared pool. */
@@ -117,8 +123,9 @@ export class ChunkRunner {
       const m = left ? nl : chunkStart(a, b, KC, j + 1) - s - nl;
       if (m === 0) continue;
       const e = s + m;
-      if (left) accumulateHistogram(hist, d.stride, d.binned, d.n, d.offsets, f0, f1, t.li.subarray(s, e), m, t.lg.subarray(s, e), t.lh ? t.lh.subarray(s, e) : null);
-      else accumulateHistogram(hist, d.stride, d.binned, d.n, d.offsets, f0, f1, t.ri.subarray(s, e), m, t.rg.subarray(s, e), t.rh ? t.rh.subarray(s, e) : null);
+      const k = this.kernels;
+      if (left) accumulateHistogram(hist, d.stride, d.binned, d.n, d.offsets, f0, f1, t.li.subarray(s, e), m, t.lg.subarray(s, e), t.lh ? t.lh.subarray(s, e) : null, k);
+      else accumulateHistogram(hist, d.stride, d.binned, d.n, d.offsets, f0, f1, t.ri.subarray(s, e), m, t.rg.subarray(s, e), t.rh ? t.rh.subarray(s, e) : null, k);
     }
   }
 
@@ -160,9 +167,10 @@ export class ChunkRunner {
         c,
         d.og.subarray(b, e),
         d.oh ? d.oh.subarray(b, e) : null,
+        this.kernels,
       );
     } else if (cmd === HGB_CMD.split) {
-      d.ctrl[C.LEFT + k] = splitChunk(d.idx, d.og, d.oh, d.scratch, d.binned, c * d.n, d.lut, chunkStart(a, b, K, k), chunkStart(a, b, K, k + 1));
+      d.ctrl[C.LEFT + k] = splitChunk(d.idx, d.og, d.oh, d.scratch, d.binned, c * d.n, d.lut, chunkStart(a, b, K, k), chunkStart(a, b, K, k + 1), this.kernels);
     } else if (cmd === HGB_CMD.placeBuild) {
       // Tasks: the histogram's feature groups first (the long ones; none when c < 0), then the chunks to place.
       const KC = d.ctrl[C.KC]!;
@@ -181,7 +189,7 @@ export class ChunkRunner {
       gradientsRange(d.loss, d.y!, d.raw, d.og, d.oh, r0, r1);
       for (let i = r0; i < r1; i++) d.idx[i] = i;
     } else if (cmd === HGB_CMD.buildRoot) {
-      buildHistogram(this.histogram(a), d.stride, d.binned, d.n, d.offsets, this.groups[k]!, this.groups[k + 1]!, null, b, d.og, d.oh);
+      buildHistogram(this.histogram(a), d.stride, d.binned, d.n, d.offsets, this.groups[k]!, this.groups[k + 1]!, null, b, d.og, d.oh, this.kernels);
     } else {
       throw new Error(`hgb engine: unknown command ${cmd}`);
     }

@@ -1,6 +1,7 @@
 import { BinMapper } from './binning';
 import { buildHistogram, subtractHistogram } from './histogram';
 import { gradientsRange, LOSS, LossCode } from './loss';
+import { instantiateKernels, KernelArena, Kernels } from './kernels';
 import { addLeafValuesRange, partitionRange } from './partition';
 import { findBestSplit, SplitContext, SplitInfo } from './splitting';
 import { FlatTree, TreeBuilder } from './tree';
@@ -96,6 +97,18 @@ export function lap(times: PhaseTimes, phase: string, t0: number): number {
   return t;
 }
 
+/** Options of an engine. */
+export interface EngineOptions {
+  /**
+   * The kernel arena (see `kernels.ts`) to take the engine's buffers from,
+   * sized by the engine's `arenaBytes`, with the binned columns already in it
+   * (taken first); without one, the JavaScript loops run on plain buffers.
+   */
+  readonly arena?: KernelArena | null;
+  /** Leaves per tree (the histograms a grower holds at once), for the arena's histograms. @default 31 */
+  readonly maxLeaves?: number;
+}
+
 /** Serial engine: everything on the calling thread. */
 export class SerialHistogramBuilder implements HistogramBuilder {
   readonly idx: Uint32Array;
@@ -109,6 +122,16 @@ export class SerialHistogramBuilder implements HistogramBuilder {
   private readonly F: number;
   private readonly loss: LossCode;
   private readonly y: Float64Array | null;
+  private readonly k: Kernels | null;
+  private readonly arena: KernelArena | null;
+  private readonly lut: Uint8Array;
+  private arenaHists: number;
+
+  /** Bytes of the kernel arena this engine takes for `n` rows and histograms of `histLen` doubles, the binned columns included. */
+  static arenaBytes(stride: 2 | 3, n: number, nFeatures: number, histLen: number, maxLeaves: number): number {
+    const z = KernelArena.size;
+    return z(n * nFeatures, 1) + 2 * z(n, 4) + (stride === 3 ? 4 : 2) * z(n, 8) + z(256, 1) + (maxLeaves + 2) * z(histLen, 8);
+  }
 
   constructor(
     private readonly stride: 2 | 3,
@@ -116,28 +139,39 @@ export class SerialHistogramBuilder implements HistogramBuilder {
     private readonly n: number,
     private readonly offsets: Int32Array,
     loss: EngineLoss | null = null,
+    o: EngineOptions = {},
   ) {
     this.loss = loss ? loss.code : LOSS.none;
     this.y = loss ? loss.y : null;
     this.refreshesGradients = this.loss !== LOSS.none;
-    this.idx = new Uint32Array(n);
-    this.tmp = new Uint32Array(n);
-    this.grad = new Float64Array(n);
-    this.tmpG = new Float64Array(n);
+    const a = o.arena ?? null;
+    this.arena = a;
+    this.k = a ? instantiateKernels(a.memory) : null;
+    this.idx = a ? a.u32(n) : new Uint32Array(n);
+    this.tmp = a ? a.u32(n) : new Uint32Array(n);
+    const f64 = (): Float64Array => (a ? a.f64(n) : new Float64Array(n));
+    this.grad = f64();
+    this.tmpG = f64();
+    this.hess = stride === 3 ? f64() : null;
+    this.tmpH = stride === 3 ? f64() : null;
+    this.lut = a ? a.u8(256) : new Uint8Array(256);
+    this.arenaHists = a ? (o.maxLeaves ?? 31) + 2 : 0;
     this.raw = new Float64Array(n);
-    this.hess = stride === 3 ? new Float64Array(n) : null;
-    this.tmpH = stride === 3 ? new Float64Array(n) : null;
     this.F = offsets.length - 1;
   }
 
-  /** A plain histogram. */
+  /** A histogram: from the arena while its share lasts, else plain. */
   newHistogram(len: number): Float64Array {
+    if (this.arena && this.arenaHists > 0) {
+      this.arenaHists--;
+      return this.arena.f64(len);
+    }
     return new Float64Array(len);
   }
 
   /** Builds every feature's histogram over rows 0..count-1. */
   buildRoot(hist: Float64Array, count: number): void {
-    buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, null, count, this.grad, this.hess);
+    buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, null, count, this.grad, this.hess, this.k);
   }
 
   private buildLeaf(hist: Float64Array, start: number, count: number): void {
@@ -154,6 +188,7 @@ export class SerialHistogramBuilder implements HistogramBuilder {
       count,
       this.grad.subarray(start, e),
       this.hess ? this.hess.subarray(start, e) : null,
+      this.k,
     );
   }
 
@@ -172,7 +207,8 @@ export class SerialHistogramBuilder implements HistogramBuilder {
   /** Stable partition of a leaf range, then the smaller part's histogram. */
   splitLeaf(start: number, end: number, feature: number, lut: Uint8Array, hist: Float64Array | null, smallLeft: boolean, times: PhaseTimes): number {
     let t0 = performance.now();
-    const mid = partitionRange(this.idx, this.grad, this.hess, this.tmp, this.tmpG, this.tmpH, this.binned, feature * this.n, lut, start, end);
+    this.lut.set(lut);
+    const mid = partitionRange(this.idx, this.grad, this.hess, this.tmp, this.tmpG, this.tmpH, this.binned, feature * this.n, this.lut, start, end, this.k);
     t0 = lap(times, 'partition', t0);
     if (hist) {
       this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);

@@ -5,6 +5,7 @@ import { BinMapper } from './binning';
 import { checkModelJSON, checkX, checkXy, encodeLabels, normalise, TREE_SCHEMA_VERSION, validateWithUnions } from './common';
 import { addBinnedPredictions, HistogramBuilder, PhaseTimes, SerialHistogramBuilder, TreeGrower } from './grower';
 import { LOSS, LossCode, sigmoid } from './loss';
+import { KernelArena, kernelsAvailable } from './kernels';
 import { defaultThreads, ParallelHistogramBuilder, parallelAvailable } from './parallel';
 import { FlatTree, leafOf, treeFromJSON, treeToJSON } from './tree';
 
@@ -193,15 +194,19 @@ abstract class HistGradientBoostingBase {
     const mapper = BinMapper.fit(X, trainRows, p.maxBins, rng);
     const nThreads = p.nThreads ?? (n * X.cols >= PARALLEL_MIN_CELLS && parallelAvailable() ? defaultThreads() : 1);
     const parallel = nThreads > 1 && parallelAvailable();
-    const binned = mapper.transform(X, trainRows, parallel);
+    const stride: 2 | 3 = this.constantHessian ? 2 : 3;
+    // The engine's buffers, the binned columns first, in one kernel arena when WebAssembly allows (see kernels.ts).
+    const histLen = stride * mapper.offsets[mapper.nFeatures]!;
+    const arenaBytes = (parallel ? ParallelHistogramBuilder : SerialHistogramBuilder).arenaBytes(stride, n, X.cols, histLen, p.maxLeafNodes);
+    const arena = KernelArena.fits(arenaBytes) && kernelsAvailable() ? new KernelArena(arenaBytes) : null;
+    const binned = mapper.transform(X, trainRows, parallel, arena ? arena.u8(n * X.cols) : null);
     const binnedVal = valRows ? mapper.transform(X, valRows) : null;
     times.binning = performance.now() - t0;
 
-    const stride: 2 | 3 = this.constantHessian ? 2 : 3;
     const loss = { code: this.lossCode, y: yTrain };
     const hb: HistogramBuilder = parallel
-      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes, loss)
-      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets, loss);
+      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes, loss, { arena })
+      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets, loss, { arena, maxLeaves: p.maxLeafNodes });
     const grower = new TreeGrower(
       mapper,
       n,

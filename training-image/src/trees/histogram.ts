@@ -4,7 +4,12 @@
  * `[grad, count]` (stride 2, constant unit hessian: the hessian sum is the
  * count) or `[grad, hess, count]` (stride 3). Feature `f` owns slots
  * `offsets[f] .. offsets[f+1]-1`, its NaN bin last.
+ *
+ * With kernels ({@link Kernels}) and every buffer in their arena, the loops
+ * run as WebAssembly (the same sums in the same order); else as the
+ * JavaScript below.
  */
+import type { Kernels } from './kernels';
 
 /** Fills the histogram slots of features `f0..f1-1` from `count` samples. */
 export function buildHistogram(
@@ -19,9 +24,48 @@ export function buildHistogram(
   count: number,
   og: Float64Array,
   oh: Float64Array | null,
+  k: Kernels | null = null,
 ): void {
   hist.fill(0, stride * offsets[f0]!, stride * offsets[f1]!);
-  accumulateHistogram(hist, stride, binned, n, offsets, f0, f1, rows, count, og, oh);
+  accumulateHistogram(hist, stride, binned, n, offsets, f0, f1, rows, count, og, oh, k);
+}
+
+/** Whether the kernels can run on these buffers (all in their arena). */
+function inArena(k: Kernels, hist: Float64Array, binned: Uint8Array, rows: Uint32Array | null, og: Float64Array, oh: Float64Array | null): boolean {
+  const b = k.buffer;
+  return hist.buffer === b && binned.buffer === b && og.buffer === b && (rows === null || rows.buffer === b) && (oh === null || oh.buffer === b);
+}
+
+/** {@link accumulateHistogram} by the WebAssembly kernels: up to four features per pass. */
+function accumulateKernels(
+  k: Kernels,
+  hist: Float64Array,
+  stride: 2 | 3,
+  binned: Uint8Array,
+  n: number,
+  offsets: Int32Array,
+  f0: number,
+  f1: number,
+  rows: Uint32Array | null,
+  count: number,
+  og: Float64Array,
+  oh: Float64Array | null,
+): void {
+  if (count === 0) return;
+  const fns = k.hist[stride][rows === null ? 0 : 1];
+  const h = hist.byteOffset;
+  const b = binned.byteOffset;
+  const w = 8 * stride;
+  const tail: number[] = rows === null ? [count, og.byteOffset] : [rows.byteOffset, count, og.byteOffset];
+  if (oh !== null) tail.push(oh.byteOffset);
+  for (let f = f0; f < f1; ) {
+    const m = Math.min(4, f1 - f);
+    const a: number[] = [];
+    for (let j = 0; j < m; j++) a.push(h + w * offsets[f + j]!);
+    for (let j = 0; j < m; j++) a.push(b + (f + j) * n);
+    fns[m]!(...a, ...tail);
+    f += m;
+  }
 }
 
 /** Adds `count` samples to the histogram slots of features `f0..f1-1` (no zeroing first). */
@@ -37,7 +81,12 @@ export function accumulateHistogram(
   count: number,
   og: Float64Array,
   oh: Float64Array | null,
+  k: Kernels | null = null,
 ): void {
+  if (k !== null && inArena(k, hist, binned, rows, og, oh)) {
+    accumulateKernels(k, hist, stride, binned, n, offsets, f0, f1, rows, count, og, oh);
+    return;
+  }
   let f = f0;
   // Four features per pass over the samples: the row ids and gradients are
   // read once for four histograms. One small monomorphic loop per case.

@@ -4,7 +4,8 @@ import * as path from 'path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
 import { chunkStart, ChunkRunner, GEN_MOD, HGB_CMD, HGB_CTRL, MAX_CHUNKS, SharedHgbData } from './engine';
 import { buildHistogram } from './histogram';
-import { EngineLoss, HistogramBuilder, lap, PhaseTimes } from './grower';
+import { EngineLoss, EngineOptions, HistogramBuilder, lap, PhaseTimes } from './grower';
+import { KernelArena } from './kernels';
 import { gradientsRange, LOSS } from './loss';
 import { addLeafValuesRange, partitionRange, SplitScratch } from './partition';
 
@@ -146,6 +147,17 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   private treeStart = performance.now();
   private treeCpu = cpuMicros();
 
+  /** Histograms in the shared pool by default: all a grower of `maxLeaves` leaves holds at once, within HIST_POOL_BYTES. */
+  static poolHistograms(histLen: number, maxLeaves: number): number {
+    return Math.max(1, Math.min(maxLeaves + 2, Math.floor(HIST_POOL_BYTES / (8 * histLen))));
+  }
+
+  /** Bytes of the kernel arena this engine takes for `n` rows and histograms of `histLen` doubles, the binned columns included. */
+  static arenaBytes(stride: 2 | 3, n: number, nFeatures: number, histLen: number, maxLeaves: number): number {
+    const z = KernelArena.size;
+    return z(n * nFeatures, 1) + 3 * z(n, 4) + (stride === 3 ? 6 : 3) * z(n, 8) + z(256, 1) + ParallelHistogramBuilder.poolHistograms(histLen, maxLeaves) * z(histLen, 8);
+  }
+
   constructor(
     private readonly stride: 2 | 3,
     private readonly binned: Uint8Array,
@@ -157,27 +169,31 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     o: {
       /** The governor (default: a {@link ThreadGovernor} with its default settings). */
       readonly governor?: ThreadGovernor;
-      /** Histograms in the shared pool (default: all a grower of `maxLeaves` leaves holds at once, within HIST_POOL_BYTES). */
+      /** Histograms in the shared pool (default: {@link ParallelHistogramBuilder.poolHistograms}). */
       readonly poolHistograms?: number;
-    } = {},
+    } & Pick<EngineOptions, 'arena'> = {},
   ) {
     const F = offsets.length - 1;
     this.F = F;
+    const a = o.arena ?? null;
     const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
+    const u32 = (len: number): Uint32Array => (a ? a.u32(len) : new Uint32Array(sab(4 * len)));
+    const f64 = (len: number): Float64Array => (a ? a.f64(len) : new Float64Array(sab(8 * len)));
     this.ctrl = new Int32Array(sab(4 * HGB_CTRL.SIZE));
-    this.idx = new Uint32Array(sab(4 * n));
-    this.grad = new Float64Array(sab(8 * n));
-    this.hess = stride === 3 ? new Float64Array(sab(8 * n)) : null;
+    this.idx = u32(n);
+    this.grad = f64(n);
+    this.hess = stride === 3 ? f64(n) : null;
     this.raw = new Float64Array(sab(8 * n));
-    const h3 = (): Float64Array | null => (stride === 3 ? new Float64Array(sab(8 * n)) : null);
+    const h3 = (): Float64Array | null => (stride === 3 ? f64(n) : null);
     const scratch: SplitScratch = {
-      li: new Uint32Array(sab(4 * n)),
-      lg: new Float64Array(sab(8 * n)),
+      li: u32(n),
+      lg: f64(n),
       lh: h3(),
-      ri: new Uint32Array(sab(4 * n)),
-      rg: new Float64Array(sab(8 * n)),
+      ri: u32(n),
+      rg: f64(n),
       rh: h3(),
     };
+    const histLen = stride * offsets[F]!;
     this.d = {
       stride,
       binned,
@@ -188,7 +204,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       og: this.grad,
       oh: this.hess,
       scratch,
-      lut: new Uint8Array(sab(256)),
+      lut: a ? a.u8(256) : new Uint8Array(sab(256)),
       raw: this.raw,
       leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))),
       leafValues: new Float64Array(sab(8 * maxLeaves)),
@@ -196,8 +212,9 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       y: null,
       // Every histogram a grower can hold at once (its leaves' and the child being built), allocated once and
       // shared, up to HIST_POOL_BYTES; beyond that (huge maxLeafNodes × many features) histograms are private and built here.
-      histLen: stride * offsets[F]!,
-      hists: new Float64Array(sab(8 * stride * offsets[F]! * (o.poolHistograms ?? Math.max(1, Math.min(maxLeaves + 2, Math.floor(HIST_POOL_BYTES / (8 * stride * offsets[F]!))))))),
+      histLen,
+      hists: f64(histLen * (o.poolHistograms ?? ParallelHistogramBuilder.poolHistograms(histLen, maxLeaves))),
+      memory: a ? a.memory : null,
     };
     if (loss) {
       // Targets already in shared memory (a caller's SharedArrayBuffer) are used as they are.
@@ -240,7 +257,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   buildRoot(hist: Float64Array, count: number): void {
     this.units += count * this.F * WORK_UNITS.histogramCell;
     if (count * this.F < PARALLEL_MIN_WORK || !this.parallelOn(hist)) {
-      buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, null, count, this.grad, this.hess);
+      buildHistogram(hist, this.stride, this.binned, this.n, this.offsets, 0, this.F, null, count, this.grad, this.hess, this.runner.kernels);
       return;
     }
     this.run(HGB_CMD.buildRoot, this.histId(hist), count, 0, this.runner.histogramChunks, 'histogram');
@@ -263,6 +280,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
         count,
         this.grad.subarray(start, e),
         this.hess ? this.hess.subarray(start, e) : null,
+        this.runner.kernels,
       );
       return;
     }
@@ -313,7 +331,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     this.units += (end - start) * WORK_UNITS.partitionRow;
     // Small ranges, and every range while the governor has the engine run alone, take the serial path (the same result).
     if (end - start < PARTITION_MIN_ROWS || !this.governor.parallel) {
-      const mid = partitionRange(d.idx, d.og, d.oh, scratch.ri, scratch.rg, scratch.rh, this.binned, feature * this.n, lut, start, end);
+      d.lut.set(lut);
+      const mid = partitionRange(d.idx, d.og, d.oh, scratch.ri, scratch.rg, scratch.rh, this.binned, feature * this.n, d.lut, start, end, this.runner.kernels);
       t0 = lap(times, 'partition', t0);
       if (hist) {
         this.buildLeaf(hist, smallLeft ? start : mid, smallLeft ? mid - start : end - mid);

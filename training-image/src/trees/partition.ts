@@ -5,8 +5,17 @@
  * contiguous (no gather before a histogram). Splitting a leaf reorders its
  * range stably into "left rows, then right rows", gradients alongside.
  * Every loop is branch-free: each row is written to both sides and only the
- * counters move; `lut[bin]` is 1 for bins that go left.
+ * counters move; `lut[bin]` is 1 for bins that go left. With kernels
+ * ({@link Kernels}) and every buffer in their arena, the split loops run as
+ * WebAssembly (the same moves).
  */
+import type { Kernels } from './kernels';
+
+/** Whether the kernels can run on these buffers (all in their arena). */
+function inArena(k: Kernels, arrays: readonly (ArrayBufferView | null)[]): boolean {
+  for (const a of arrays) if (a !== null && a.buffer !== k.buffer) return false;
+  return true;
+}
 
 /** Serial stable partition of `idx[start..end)` (and `og`, `oh`); returns the first right position. */
 export function partitionRange(
@@ -21,8 +30,22 @@ export function partitionRange(
   lut: Uint8Array,
   start: number,
   end: number,
+  k: Kernels | null = null,
 ): number {
-  const nl = oh === null ? inPlaceG(idx, og, tmp, tmpG, col, base, lut, start, end) : inPlaceGH(idx, og, oh, tmp, tmpG, tmpH!, col, base, lut, start, end);
+  let nl: number;
+  if (k !== null && start < end && inArena(k, [idx, og, oh, tmp, tmpG, tmpH, col, lut])) {
+    // In place: the left part is written over the rows already read.
+    const i4 = idx.byteOffset + 4 * start;
+    const g8 = og.byteOffset + 8 * start;
+    const c = col.byteOffset + base;
+    const e4 = idx.byteOffset + 4 * end;
+    const t4 = tmp.byteOffset + 4 * start;
+    const tg = tmpG.byteOffset + 8 * start;
+    nl =
+      oh === null
+        ? k.splitG(i4, e4, g8, c, lut.byteOffset, i4, g8, t4, tg)
+        : k.splitGH(i4, e4, g8, oh.byteOffset + 8 * start, c, lut.byteOffset, i4, g8, oh.byteOffset + 8 * start, t4, tg, tmpH!.byteOffset + 8 * start);
+  } else nl = oh === null ? inPlaceG(idx, og, tmp, tmpG, col, base, lut, start, end) : inPlaceGH(idx, og, oh, tmp, tmpG, tmpH!, col, base, lut, start, end);
   const mid = start + nl;
   const r = end - mid;
   idx.set(tmp.subarray(start, start + r), mid);
@@ -105,7 +128,37 @@ export function splitChunk(
   lut: Uint8Array,
   s: number,
   e: number,
+  k: Kernels | null = null,
 ): number {
+  if (k !== null && s < e && inArena(k, [idx, og, oh, t.li, t.lg, t.lh, t.ri, t.rg, t.rh, col, lut])) {
+    const c = col.byteOffset + base;
+    return oh === null
+      ? k.splitG(
+          idx.byteOffset + 4 * s,
+          idx.byteOffset + 4 * e,
+          og.byteOffset + 8 * s,
+          c,
+          lut.byteOffset,
+          t.li.byteOffset + 4 * s,
+          t.lg.byteOffset + 8 * s,
+          t.ri.byteOffset + 4 * s,
+          t.rg.byteOffset + 8 * s,
+        )
+      : k.splitGH(
+          idx.byteOffset + 4 * s,
+          idx.byteOffset + 4 * e,
+          og.byteOffset + 8 * s,
+          oh.byteOffset + 8 * s,
+          c,
+          lut.byteOffset,
+          t.li.byteOffset + 4 * s,
+          t.lg.byteOffset + 8 * s,
+          t.lh!.byteOffset + 8 * s,
+          t.ri.byteOffset + 4 * s,
+          t.rg.byteOffset + 8 * s,
+          t.rh!.byteOffset + 8 * s,
+        );
+  }
   return oh === null ? splitG(idx, og, t.li, t.lg, t.ri, t.rg, col, base, lut, s, e) : splitGH(idx, og, oh, t.li, t.lg, t.lh!, t.ri, t.rg, t.rh!, col, base, lut, s, e);
 }
 
