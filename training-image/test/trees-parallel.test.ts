@@ -111,3 +111,24 @@ describe('ParallelHistogramBuilder under the governor', () => {
     }
   });
 });
+
+describe('waiting for a worker', () => {
+  test('times out on a monotonic clock: a system clock jump while a worker works is not a timeout', () => {
+    const { Worker } = require('worker_threads') as typeof import('worker_threads');
+    const { waitFor } = require('../src/trees/parallel') as typeof import('../src/trees/parallel');
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    // The wall clock jumps an hour forward at every read; the worker answers after 200 ms.
+    let wall = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => (wall += 3_600_000));
+    const worker = new Worker('const { workerData } = require("worker_threads"); setTimeout(() => { Atomics.store(workerData, 0, 1); Atomics.notify(workerData, 0); }, 200);', {
+      eval: true,
+      workerData: flag,
+    });
+    try {
+      expect(() => waitFor(flag, 0, 1, 'test', 60_000)).not.toThrow();
+    } finally {
+      void worker.terminate();
+      jest.restoreAllMocks();
+    }
+  });
+});

@@ -78,14 +78,17 @@ export function defaultThreads(): number {
   return Math.min(2, availableCores());
 }
 
-/** Blocks until `flag[i]` becomes `value` (or throws after `timeoutMs`). */
-export function waitFor(flag: Int32Array, i: number, value: number, what: string, timeoutMs = 600_000): void {
-  const t0 = Date.now();
+/** How long the engine waits for a worker thread before it calls it stuck (a monotonic clock: a system clock jump does not count). */
+const WORKER_TIMEOUT_MS = 600_000;
+
+/** Blocks until `flag[i]` becomes `value` (or throws after `timeoutMs`, on a monotonic clock). */
+export function waitFor(flag: Int32Array, i: number, value: number, what: string, timeoutMs = WORKER_TIMEOUT_MS): void {
+  const t0 = performance.now();
   for (;;) {
     const cur = Atomics.load(flag, i);
     if (cur === value) return;
     if (cur < 0) throw new Error(`${what}: a worker thread failed (see its error above).`);
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: a worker thread did not answer within ${timeoutMs / 1000} s.`);
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${what}: a worker thread did not answer within ${timeoutMs / 1000} s.`);
     Atomics.wait(flag, i, cur, 1000);
   }
 }
@@ -422,12 +425,12 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     const gen = this.post(cmd, a, b, c, K, this.governor.parallel);
     this.runner.work(gen);
     const ctrl = this.ctrl;
-    const t0 = Date.now();
+    const t0 = performance.now();
     for (;;) {
       const done = Atomics.load(ctrl, HGB_CTRL.DONE);
       if (done === K) return;
       if (Atomics.load(ctrl, HGB_CTRL.FAIL) !== 0) throw new Error(`${what}: a worker thread failed (see its error above).`);
-      if (Date.now() - t0 > 600_000) throw new Error(`${what}: a worker thread did not finish its chunk within 600 s.`);
+      if (performance.now() - t0 > WORKER_TIMEOUT_MS) throw new Error(`${what}: a worker thread did not finish its chunk within ${WORKER_TIMEOUT_MS / 1000} s.`);
       Atomics.wait(ctrl, HGB_CTRL.DONE, done, 1000);
     }
   }
