@@ -23,7 +23,7 @@ import { AwsTrainingJob } from '../lib/deploy/aws/training-job';
 import { TerraformData as DataResource } from '../lib/deploy/terraform-data';
 import { TrainingDataUpload } from '../lib/deploy/training-data';
 import { Policy, PolicyReport, applyPolicyPack } from '../lib/policy';
-import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
+import { SynthJson, onlyResource, resourcesOf, synthStack, validationError } from './util';
 
 /**
  * Bring your own (issue 12, item 5) and explicit names (item 6) on AWS:
@@ -57,13 +57,7 @@ const actionsOn = (statements: Statement[], resourcePart: string): string[] =>
   statements.filter((s) => list(s.Resource).some((r) => r.includes(resourcePart))).flatMap((s) => list(s.Action));
 
 function issuesOf(fn: () => unknown): ValidationIssue[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(MlopsValidationError);
-    return [...(err as MlopsValidationError).issues];
-  }
-  throw new Error('expected a validation error');
+  return [...validationError(fn).issues];
 }
 
 function inStack(fn: (stack: TerraformStack) => unknown): unknown {

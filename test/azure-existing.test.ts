@@ -22,7 +22,7 @@ import { TrainingDataUpload } from '../lib/deploy/training-data';
 import { dockerProviderFor } from '../lib/image/docker-provider';
 import { RuntimeImage } from '../lib/image/runtime-image';
 import { applyPolicyPack, PolicyReport } from '../lib/policy';
-import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
+import { SynthJson, onlyResource, resourcesOf, synthStack, validationError } from './util';
 
 /**
  * Bring your own (issue 12, item 5) on Azure: existing resource group, key,
@@ -113,13 +113,7 @@ function violations(report: PolicyReport): string[] {
 }
 
 function errorOf(fn: () => unknown): MlopsValidationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MlopsValidationError) return err;
-    throw err;
-  }
-  throw new Error('expected a validation error');
+  return validationError(fn);
 }
 
 /** Role assignments as `role @ scope` for one principal. */

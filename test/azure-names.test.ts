@@ -9,7 +9,7 @@ import { AzureMlPlatform } from '../lib/azure/platform';
 import { AzureResourceGroup } from '../lib/azure/resource-group';
 import { AzureTrainingCompute } from '../lib/azure/training-compute';
 import { MlopsValidationError } from '../lib/core/errors';
-import { onlyResource, resourcesOf, synthStack } from './util';
+import { onlyResource, resourcesOf, synthStack, validationError } from './util';
 
 /**
  * Names (issue 12, item 6) on Azure: every resource construct takes
@@ -21,13 +21,7 @@ const NAMING = { company: 'contoso', project: 'mlops', environment: 'dev' };
 const TENANT = '11111111-2222-3333-4444-555555555555';
 
 function errorOf(fn: () => unknown): MlopsValidationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MlopsValidationError) return err;
-    throw err;
-  }
-  throw new Error('expected a validation error');
+  return validationError(fn);
 }
 
 const rgOf = (s: Construct) => AzureResourceGroup.fromName(s, 'Rg', 'team-rg', 'westeurope');

@@ -14,14 +14,13 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { App, Testing } from 'cdktf';
 import { parseConfig } from '../lib/config/load';
-import { MlopsValidationError } from '../lib/core/errors';
 import { AZURE_GATE_CHECK, AZURE_REGISTRY_PORT, AzureContinuousTraining, terraformLiteral } from '../lib/deploy/azure/pipeline';
 import { WINDOWS_ZONE_NAMES, windowsTimeZone } from '../lib/deploy/azure/windows-zones';
 import { MlPlatformStack } from '../lib/stack';
 import { parseSpec } from '../release/src/spec';
 import { AzureTargetSchema } from '../release/src/azure/target';
 import { pipelineTargetOf } from '../release/src/azure/pipeline';
-import { validConfig } from './util';
+import { validConfig, validationError } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'azureml');
@@ -161,13 +160,7 @@ function resolved<T>(value: T, key = ''): T {
 }
 
 function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MlopsValidationError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a validation error');
+  return validationError(fn).message;
 }
 
 const dev = azurePipeline();

@@ -8,7 +8,6 @@
 import * as path from 'path';
 import { App, DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
 import { parseConfig } from '../lib/config/load';
-import { MlopsValidationError } from '../lib/core/errors';
 import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
 import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName } from '../lib/deploy/azure/promoter';
 import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../lib/azure/perms';
@@ -16,7 +15,7 @@ import { MlPlatformStack } from '../lib/stack';
 import { parseSpec } from '../release/src/spec';
 import { AzureTargetSchema } from '../release/src/azure/target';
 import { promoteTargetOf } from '../release/src/azure/promote';
-import { validConfig } from './util';
+import { validConfig, validationError } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const RELEASE = 'contoso-mlops-dev-bike-demand';
@@ -45,13 +44,7 @@ function promoterStack(network: Record<string, unknown>, more: (raw: Json) => vo
 }
 
 function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MlopsValidationError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a validation error');
+  return validationError(fn).message;
 }
 
 const resources = (json: Json, type: string): [string, Json][] => Object.entries(json.resource?.[type] ?? {});

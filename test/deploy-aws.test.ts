@@ -2,12 +2,11 @@ import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsMlPlatform, AwsMlPlatformProps } from '../lib/aws';
 import { ECR_PULL_ACTIONS, S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS } from '../lib/aws/perms';
-import { MlopsValidationError } from '../lib/core/errors';
 import { ComputeSize } from '../lib/core/sizes';
 import { AwsScoringEndpoint, AwsScoringEndpointProps, AwsTrainingJob, AwsTrainingJobProps } from '../lib/deploy/aws';
 import { IRuntimeImageRef, RolloutPolicy } from '../lib/deploy/contracts';
 import { parseSpec } from '../release/src/spec';
-import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
+import { SynthJson, onlyResource, resourcesOf, synthStack, validationError } from './util';
 
 const NAMING = { company: 'contoso', project: 'mlops', environment: 'dev' };
 const BASE: AwsMlPlatformProps = { naming: NAMING, accountId: '123456789012', region: 'eu-west-1' };
@@ -68,13 +67,7 @@ function releaseStep(json: SynthJson): Record<string, any> {
 
 /** The message of the validation error `fn` throws. */
 function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(MlopsValidationError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a validation error');
+  return validationError(fn).message;
 }
 
 function buildError(o: Parameters<typeof build>[1]): string {

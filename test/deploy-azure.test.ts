@@ -17,7 +17,7 @@ import {
   AzureScoringEndpointProps,
   AzureTrainingJob,
 } from '../lib/deploy/azure';
-import { SynthJson, onlyResource, resourcesOf, synthStack } from './util';
+import { SynthJson, onlyResource, resourcesOf, synthStack, validationError } from './util';
 
 const NAMING = { company: 'contoso', project: 'mlops', environment: 'dev' };
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -74,13 +74,7 @@ function identityGrants(json: SynthJson): string[] {
 
 /** The validation error a build throws. */
 function errorOf(fn: () => unknown): MlopsValidationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MlopsValidationError) return err;
-    throw err;
-  }
-  throw new Error('expected a validation error');
+  return validationError(fn);
 }
 
 describe('AzureTrainingJob', () => {

@@ -94,3 +94,14 @@ export function awsDefinitionInput(loaded: unknown, over: Partial<AwsDefinitionI
 export function blockTypes(json: { resource?: object; data?: object }): string[] {
   return [...Object.keys(json.resource ?? {}), ...Object.keys(json.data ?? {}).map((t) => `data.${t}`)].sort();
 }
+
+/** The MlopsValidationError `fn` throws (the test fails if it throws something else, or nothing). */
+export function validationError(fn: () => unknown): MlopsValidationError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(MlopsValidationError);
+    return err as MlopsValidationError;
+  }
+  throw new Error('expected a validation error');
+}
