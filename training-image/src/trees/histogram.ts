@@ -9,7 +9,7 @@
  * run as WebAssembly (the same sums in the same order); else as the
  * JavaScript below.
  */
-import type { Kernels } from './kernels';
+import { inArena, type Kernels } from './kernels';
 
 /** Fills the histogram slots of features `f0..f1-1` from `count` samples. */
 export function buildHistogram(
@@ -28,12 +28,6 @@ export function buildHistogram(
 ): void {
   hist.fill(0, stride * offsets[f0]!, stride * offsets[f1]!);
   accumulateHistogram(hist, stride, binned, n, offsets, f0, f1, rows, count, og, oh, k);
-}
-
-/** Whether the kernels can run on these buffers (all in their arena). */
-function inArena(k: Kernels, hist: Float64Array, binned: Uint8Array, rows: Uint32Array | null, og: Float64Array, oh: Float64Array | null): boolean {
-  const b = k.buffer;
-  return hist.buffer === b && binned.buffer === b && og.buffer === b && (rows === null || rows.buffer === b) && (oh === null || oh.buffer === b);
 }
 
 /** {@link accumulateHistogram} by the WebAssembly kernels: up to four features per pass. */
@@ -83,7 +77,7 @@ export function accumulateHistogram(
   oh: Float64Array | null,
   k: Kernels | null = null,
 ): void {
-  if (k !== null && inArena(k, hist, binned, rows, og, oh)) {
+  if (k !== null && inArena(k, [hist, binned, rows, og, oh])) {
     accumulateKernels(k, hist, stride, binned, n, offsets, f0, f1, rows, count, og, oh);
     return;
   }

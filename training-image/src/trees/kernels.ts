@@ -291,6 +291,12 @@ const FNS = (): (Fn & { ret?: boolean })[] => {
 let compiled: object | null = null;
 
 /** Instantiates the kernels on a shared `memory` (a {@link KernelArena}'s). */
+/** Whether the kernels can run on these buffers: every one (null: not used) in their arena. */
+export function inArena(k: Kernels, arrays: readonly (ArrayBufferView | null)[]): boolean {
+  for (const a of arrays) if (a !== null && a.buffer !== k.buffer) return false;
+  return true;
+}
+
 export function instantiateKernels(memory: WasmMemory): Kernels {
   if (!wasm) throw new Error('instantiateKernels: this runtime has no WebAssembly');
   const mod = (compiled ??= new wasm.Module(assemble(FNS())));

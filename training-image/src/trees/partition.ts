@@ -9,13 +9,7 @@
  * ({@link Kernels}) and every buffer in their arena, the split loops run as
  * WebAssembly (the same moves).
  */
-import type { Kernels } from './kernels';
-
-/** Whether the kernels can run on these buffers (all in their arena). */
-function inArena(k: Kernels, arrays: readonly (ArrayBufferView | null)[]): boolean {
-  for (const a of arrays) if (a !== null && a.buffer !== k.buffer) return false;
-  return true;
-}
+import { inArena, type Kernels } from './kernels';
 
 /** Serial stable partition of `idx[start..end)` (and `og`, `oh`); returns the first right position. */
 export function partitionRange(
