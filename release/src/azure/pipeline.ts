@@ -5,7 +5,7 @@ import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
 import { ReleaseSpec, ReleaseSpecError, canonicalJson } from '../spec';
 import { workspaceId } from './assets';
 import { AzureSession, attempt, getIfExists } from './client';
-import { AzureTarget, RELEASE_INSTANCE_ENV, TAGS } from './target';
+import { AzureTarget, RELEASE_INSTANCE_ENV, TAGS, targetSection } from './target';
 import { ensureWorkspaceSettings } from './workspace';
 
 /**
@@ -58,19 +58,7 @@ export type AzurePipelineTarget = z.infer<typeof AzurePipelineTargetSchema>;
 
 /** Checks the pipeline part of the target and that every node's component is one the spec registers; before any request. */
 export function pipelineTargetOf(target: AzureTarget): AzurePipelineTarget {
-  const raw = (target as { pipeline?: unknown }).pipeline;
-  if (raw === undefined) {
-    throw new ReleaseSpecError([
-      { code: 'RELEASE_SPEC_INVALID', path: 'azure.pipeline', message: "is required when kind is pipeline; the stack's AzureContinuousTraining writes it" },
-    ]);
-  }
-  const parsed = AzurePipelineTargetSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ReleaseSpecError(
-      parsed.error.issues.map((i) => ({ code: 'RELEASE_SPEC_INVALID' as const, path: ['azure', 'pipeline', ...i.path.map(String)].join('.'), message: i.message })),
-    );
-  }
-  const p = parsed.data;
+  const p = targetSection(target, 'pipeline', AzurePipelineTargetSchema, "is required when kind is pipeline; the stack's AzureContinuousTraining writes it");
   const known = new Set(p.components.map((c) => `/components/${c.name}/versions/${c.version}`));
   const problems: { code: 'RELEASE_SPEC_INVALID'; path: string; message: string }[] = [];
   const check = (job: AzurePipelineTarget['job'], at: string) => {

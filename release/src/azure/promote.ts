@@ -1,12 +1,12 @@
 import { createHash } from 'crypto';
 import { z } from 'zod';
 import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
-import { ReleaseSpec, ReleaseSpecError } from '../spec';
+import { RELEASE_SPEC_ENV, ReleaseSpec, ReleaseSpecError } from '../spec';
 import { datastoreUri, registerModelVersion } from './assets';
 import { AzureSession, getIfExists } from './client';
 import { applyEndpoint, endpointTargetOf } from './endpoint';
 import { BlobLease, QueueMessage, StorageSession, acquireLease, deleteMessage, readBlob, receiveMessage, releaseLease, renewLease } from './storage';
-import { AzureTarget, TAGS } from './target';
+import { AzureTarget, TAGS, targetSection } from './target';
 
 /**
  * `mlops-release promote` on Azure: after a pipeline run on Azure ML, register
@@ -105,23 +105,11 @@ export type AzurePromoteTarget = z.infer<typeof AzurePromoteTargetSchema>;
 export function promoteTargetOf(spec: ReleaseSpec, target: AzureTarget): AzurePromoteTarget {
   if (spec.kind !== 'endpoint') {
     throw new ReleaseSpecError([
-      { code: 'RELEASE_SPEC_INVALID', path: 'kind', message: `is ${spec.kind}; promote takes the endpoint's spec with azure.promote (the promoter job's ${'MLOPS_RELEASE_SPEC'})` },
+      { code: 'RELEASE_SPEC_INVALID', path: 'kind', message: `is ${spec.kind}; promote takes the endpoint's spec with azure.promote (the promoter job's ${RELEASE_SPEC_ENV})` },
     ]);
   }
   endpointTargetOf(target);
-  const raw = (target as { promote?: unknown }).promote;
-  if (raw === undefined) {
-    throw new ReleaseSpecError([
-      { code: 'RELEASE_SPEC_INVALID', path: 'azure.promote', message: "is required by promote; the stack's AzurePipelinePromoter writes it (a pipeline with a serve step)" },
-    ]);
-  }
-  const parsed = AzurePromoteTargetSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ReleaseSpecError(
-      parsed.error.issues.map((i) => ({ code: 'RELEASE_SPEC_INVALID' as const, path: ['azure', 'promote', ...i.path.map(String)].join('.'), message: i.message })),
-    );
-  }
-  return parsed.data;
+  return targetSection(target, 'promote', AzurePromoteTargetSchema, "is required by promote; the stack's AzurePipelinePromoter writes it (a pipeline with a serve step)");
 }
 
 /** What the register step wrote (registration.json), as far as the promoter reads it. */

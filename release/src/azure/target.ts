@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ReleaseError } from '../driver';
-import { RELEASE_INSTANCE_ENV } from '../spec';
+import { RELEASE_INSTANCE_ENV, ReleaseSpecError } from '../spec';
 
 /**
  * The `azure` section of a release spec, written by the stack's
@@ -133,3 +133,20 @@ export type AzureTarget = z.infer<typeof AzureTargetSchema>;
 
 /** Hyperparameter names `mlops train` accepts as `--<name>` (checked again here: they go into a shell command). */
 export const HYPERPARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * The section `azure.<key>` of a target, checked with `schema` before any
+ * request: a missing section is `required` (why it must be there and who
+ * writes it); each schema issue names its full path under `azure.<key>`.
+ */
+export function targetSection<T extends z.ZodTypeAny>(target: AzureTarget, key: string, schema: T, required: string): z.infer<T> {
+  const raw = (target as Record<string, unknown>)[key];
+  if (raw === undefined) throw new ReleaseSpecError([{ code: 'RELEASE_SPEC_INVALID', path: `azure.${key}`, message: required }]);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ReleaseSpecError(
+      parsed.error.issues.map((i) => ({ code: 'RELEASE_SPEC_INVALID' as const, path: ['azure', key, ...i.path.map(String)].join('.'), message: i.message })),
+    );
+  }
+  return parsed.data;
+}
