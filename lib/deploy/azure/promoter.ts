@@ -167,9 +167,10 @@ export class AzurePipelinePromoter extends Construct {
     // Encrypted like the artifact store: the platform key, through the platform's service identity.
     const encryptionIdentity = platform.serviceIdentity;
     const keyAccess = network ? platform.encryptionKey.grantServiceEncryption(encryptionIdentity) : undefined;
+    const queueAccountName = network ? eventAccountName(store.accountName) : store.accountName;
     const queueAccount = network
       ? new StorageAccount(this, 'EventAccount', {
-          name: eventAccountName(store.accountName),
+          name: queueAccountName,
           location,
           resourceGroupName: rgName,
           accountTier: 'Standard',
@@ -196,7 +197,6 @@ export class AzurePipelinePromoter extends Construct {
         })
       : undefined;
     const queueAccountId = queueAccount?.id ?? store.accountId;
-    const queueAccountName = queueAccount ? eventAccountName(store.accountName) : store.accountName;
     this.queueAccountName = queueAccountName;
     const queue = new StorageQueue(this, 'Queue', { name: this.queueName, storageAccountId: queueAccountId });
 
