@@ -15,7 +15,7 @@ import { AWS_PIPELINE_SERVICE_ROLES } from '../lib/aws/perms';
 import { AWS_CI_TYPE_ACCESS, AWS_MANAGED_POLICY_MAX_CHARS, AWS_ROLE_MANAGED_POLICIES_MAX, CI_AWS_RELEASE_STEP_ACTIONS } from '../lib/ci/aws-perms';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { MlPlatformStack } from '../lib/stack';
-import { blockTypes } from './util';
+import { blockTypes, ciRightsBothWays } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const ACCOUNT = '123456789012';
@@ -117,18 +117,14 @@ describe.each(stacks)('%s: the CI deployer', (_name, make) => {
   const statements = ciStatements(json);
   const allowed = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action));
 
-  test('every type the stack synthesizes has an access entry (a new type without one fails here)', () => {
-    expect(types.filter((t) => !(t in AWS_CI_TYPE_ACCESS))).toEqual([]);
-  });
-
-  test("every type's actions are allowed by the CI role's policies", () => {
-    const missing = types.flatMap((t) => (AWS_CI_TYPE_ACCESS[t]?.actions ?? []).filter((a) => !allowed.has(a)).map((a) => `${t}: ${a}`));
-    expect(missing).toEqual([]);
-  });
-
-  test('every action the policies allow is one a type of this stack (or the release step) needs: nothing more', () => {
-    const needed = new Set<string>([...types.flatMap((t) => AWS_CI_TYPE_ACCESS[t]?.actions ?? []), ...CI_AWS_RELEASE_STEP_ACTIONS]);
-    expect([...allowed].filter((a) => !needed.has(a)).sort()).toEqual([]);
+  ciRightsBothWays({
+    types,
+    table: AWS_CI_TYPE_ACCESS,
+    needs: (t) => AWS_CI_TYPE_ACCESS[t]?.actions ?? [],
+    granted: allowed,
+    releaseStep: CI_AWS_RELEASE_STEP_ACTIONS,
+    grantedWording: "actions are allowed by the CI role's policies",
+    grantWording: 'action the policies allow',
   });
 
   test('every policy fits the managed-policy size limit', () => {

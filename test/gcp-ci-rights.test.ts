@@ -10,7 +10,7 @@ import { App, Testing } from 'cdktf';
 import { GCP_CI_RELEASE_ROLES, GCP_CI_RESOURCE_ROLES, GCP_CI_TYPE_ACCESS } from '../lib/ci/gcp';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { MlPlatformStack } from '../lib/stack';
-import { blockTypes } from './util';
+import { blockTypes, ciRightsBothWays } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -69,18 +69,14 @@ describe.each(stacks)('%s: the CI deployer', (_name, make) => {
   const types = blockTypes(json);
   const held = ciRoles(json);
 
-  test('every type the stack synthesizes has an access entry (a new type without one fails here)', () => {
-    expect(types.filter((t) => !(t in GCP_CI_TYPE_ACCESS))).toEqual([]);
-  });
-
-  test("every type's roles are held by the CI service account", () => {
-    const missing = types.flatMap((t) => (GCP_CI_TYPE_ACCESS[t]?.roles ?? []).filter((r) => !held.has(r)).map((r) => `${t}: ${r}`));
-    expect(missing).toEqual([]);
-  });
-
-  test('every role it holds is one a type of this stack (or the release step) needs: nothing more', () => {
-    const needed = new Set<string>([...types.flatMap((t) => GCP_CI_TYPE_ACCESS[t]?.roles ?? []), ...GCP_CI_RELEASE_ROLES]);
-    expect([...held.keys()].filter((r) => !needed.has(r)).sort()).toEqual([]);
+  ciRightsBothWays({
+    types,
+    table: GCP_CI_TYPE_ACCESS,
+    needs: (t) => GCP_CI_TYPE_ACCESS[t]?.roles ?? [],
+    granted: new Set(held.keys()),
+    releaseStep: GCP_CI_RELEASE_ROLES,
+    grantedWording: 'roles are held by the CI service account',
+    grantWording: 'role it holds',
   });
 });
 

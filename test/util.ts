@@ -105,3 +105,39 @@ export function validationError(fn: () => unknown): MlopsValidationError {
   }
   throw new Error('expected a validation error');
 }
+
+/**
+ * The CI deployer's rights checked both ways against a per-type access table
+ * (`AWS_CI_TYPE_ACCESS` actions, `GCP_CI_TYPE_ACCESS` roles): every block type
+ * of the stack has an entry, every right an entry lists is granted, and every
+ * right granted is one a type (or the release step) needs.
+ */
+export function ciRightsBothWays(o: {
+  readonly types: readonly string[];
+  readonly table: Readonly<Record<string, unknown>>;
+  readonly needs: (type: string) => readonly string[];
+  readonly granted: ReadonlySet<string>;
+  readonly releaseStep: readonly string[];
+  /** Test names: what is granted ("actions are allowed by the CI role's policies"), and what it is ("action the policies allow"). */
+  readonly grantedWording: string;
+  readonly grantWording: string;
+}): void {
+  test('every type the stack synthesizes has an access entry (a new type without one fails here)', () => {
+    expect(o.types.filter((t) => !(t in o.table))).toEqual([]);
+  });
+
+  test(`every type's ${o.grantedWording}`, () => {
+    const missing = o.types.flatMap((t) =>
+      o
+        .needs(t)
+        .filter((r) => !o.granted.has(r))
+        .map((r) => `${t}: ${r}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  test(`every ${o.grantWording} is one a type of this stack (or the release step) needs: nothing more`, () => {
+    const needed = new Set<string>([...o.types.flatMap((t) => o.needs(t)), ...o.releaseStep]);
+    expect([...o.granted].filter((r) => !needed.has(r)).sort()).toEqual([]);
+  });
+}
