@@ -319,6 +319,13 @@ describe('the release image', () => {
     for (const c of copied) expect(RELEASE_IMAGE_INCLUDE).toContain(c);
   });
 
+  test("release/Dockerfile runs on the runtime image's base, pinned by the same digest (the container test builds both on one base)", () => {
+    const fs = require('fs') as typeof import('fs');
+    const pin = (file: string): string | undefined => /^ARG NODE_IMAGE=(\S+)$/m.exec(fs.readFileSync(path.join(ROOT, file), 'utf8'))?.[1];
+    expect(pin('release/Dockerfile')).toMatch(/^node:20-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(pin('release/Dockerfile')).toBe(pin('training-image/Dockerfile'));
+  });
+
   test('the staged build context of the release image holds its lockfile as release/ has it', () => {
     const fs = require('fs') as typeof import('fs');
     const os = require('os') as typeof import('os');

@@ -26,7 +26,6 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { createAzureDriver } from '../../src/azure';
 import { ARM_ENDPOINT_ENV } from '../../src/azure/client';
-import { STORAGE_SCOPE } from '../../src/azure/storage';
 import { USAGE } from '../../src/cli';
 import { RELEASE_SPEC_ENV, parseSpec } from '../../src/spec';
 import { FakeArm, fakeCredential, selfSignedCertificate } from '../fixtures/azure/fake-arm';
@@ -56,6 +55,8 @@ const CLIENT_ID = '3c9e5a7b-1d2f-4e6a-8b0c-9d8e7f6a5b4c';
 const IDENTITY_HEADER = 'container-test-identity-header';
 /** The job's arguments (lib/deploy/azure/promoter.ts). */
 const JOB_ARGS = ['promote', '--spec-env', RELEASE_SPEC_ENV, '--from-queue'];
+/** The token audience of Azure Storage (learn.microsoft.com: "Authorize access to blobs and queues using Microsoft Entra ID", resource https://storage.azure.com/). */
+const STORAGE_AUDIENCE = 'https://storage.azure.com';
 
 // ------------------------------------------------------------------------------------ reporting
 
@@ -99,8 +100,13 @@ function oneLine(s: string, max = 240): string {
   return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
+/** The last `n` lines of a container's output, without the frames of a stack trace (the error's own line stays). */
 function lastLines(s: string, n = 3): string {
-  return oneLine(s.trim().split('\n').slice(-n).join(' | '), 500);
+  const lines = s
+    .trim()
+    .split('\n')
+    .filter((l) => !/^\s+at /.test(l));
+  return oneLine(lines.slice(-n).join(' | '), 500);
 }
 
 // ------------------------------------------------------------------------------------ docker
@@ -360,7 +366,8 @@ async function promotions(work: string): Promise<void> {
       `AZURE_CLIENT_ID=${CLIENT_ID}`,
     ];
     const armToken = `Bearer ${IdentityEndpoint.tokenFor(arm.url)}`;
-    const storageToken = `Bearer ${IdentityEndpoint.tokenFor(STORAGE_SCOPE.replace(/\/\.default$/, ''))}`;
+    // Azure Storage's audience, as its documentation gives it (not the driver's constant: this checks it).
+    const storageToken = `Bearer ${IdentityEndpoint.tokenFor(STORAGE_AUDIENCE)}`;
     /** Each request carried a token of the managed identity for its audience: ARM's for ARM, Storage's for blobs and queues. */
     const tokensRight = (): void => {
       for (const r of arm.requests) {

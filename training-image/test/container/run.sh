@@ -318,7 +318,7 @@ if want_release; then
       node "$RELEASE_HARNESS"
     RELEASE_RC=$?
   fi
-  if grep -q '^FAIL' "$RELEASE_SETUP_RESULTS"; then printf '\nSUMMARY (release image): not built, so not checked: FAIL (see %s)\n' "$LOGS/build-release.log"; fi
+  if grep -q '^FAIL' "$RELEASE_SETUP_RESULTS"; then printf '\nSUMMARY (release image): not built, so not checked: FAIL (B2 above)\n'; fi
   info "the release image's build and checks took $(secs $(( $(now_ms) - RUNTIME_END ))) s"
 fi
 
