@@ -55,7 +55,7 @@ const CLIENT_ID = '3c9e5a7b-1d2f-4e6a-8b0c-9d8e7f6a5b4c';
 const IDENTITY_HEADER = 'container-test-identity-header';
 /** The job's arguments (lib/deploy/azure/promoter.ts). */
 const JOB_ARGS = ['promote', '--spec-env', RELEASE_SPEC_ENV, '--from-queue'];
-/** The token audience of Azure Storage (learn.microsoft.com: "Authorize access to blobs and queues using Microsoft Entra ID", resource https://storage.azure.com/). */
+/** The token audience of Azure Storage, any account (the Azure SDKs' default storage audience: "https://storage.azure.com/", e.g. BlobAudience.AZURE_PUBLIC_CLOUD). */
 const STORAGE_AUDIENCE = 'https://storage.azure.com';
 
 // ------------------------------------------------------------------------------------ reporting
@@ -136,12 +136,14 @@ function docker(args: string[], timeoutMs = 120_000): Promise<Exec> {
 }
 
 let seq = 0;
-/** `docker run` to the end (no -d), removed afterwards. */
+/** `docker run --rm` to the end (no -d); a container still running after `timeoutMs` is removed. */
 async function run(what: string, runArgs: string[], cmd: string[], timeoutMs = 180_000): Promise<Exec> {
   const name = `mlops-rt-${process.pid}-${++seq}-${what}`;
-  const r = await docker(['run', '--name', name, '--label', LABEL, ...runArgs, IMAGE, ...cmd], timeoutMs);
-  if (r.code === -1) r.err += `\n(the container ran longer than ${timeoutMs / 1000} s and was stopped)`;
-  await docker(['rm', '-f', name]);
+  const r = await docker(['run', '--rm', '--name', name, '--label', LABEL, ...runArgs, IMAGE, ...cmd], timeoutMs);
+  if (r.code === -1) {
+    r.err += `\n(the container ran longer than ${timeoutMs / 1000} s and was stopped)`;
+    await docker(['rm', '-f', name]);
+  }
   return r;
 }
 
@@ -155,9 +157,12 @@ interface IdentityCall {
 
 /**
  * The Container Apps managed identity endpoint (IDENTITY_ENDPOINT, http on the replica's
- * loopback): GET `?api-version=2019-08-01&resource=…&client_id=…` with the `X-IDENTITY-HEADER`
- * secret, answered with a token per resource, so that each request to ARM and Storage shows
- * which audience its token was issued for.
+ * loopback), as learn.microsoft.com/azure/container-apps/managed-identity ("REST endpoint
+ * reference") describes it: GET `?resource=…&api-version=2019-08-01&client_id=…` (the
+ * user-assigned identity's client id, which the Azure Identity library must be given) with the
+ * `X-IDENTITY-HEADER` secret of IDENTITY_HEADER, answered with `access_token`, `expires_on`
+ * (epoch seconds as a string), `resource`, `token_type`, `client_id`. One token per resource, so
+ * that each request to ARM and Storage shows which audience its token was issued for.
  */
 class IdentityEndpoint {
   readonly calls: IdentityCall[] = [];
@@ -269,46 +274,60 @@ function outputsOf(stdout: string): Record<string, string> {
 
 async function imageChecks(): Promise<void> {
   const cfg = JSON.parse((await docker(['image', 'inspect', '-f', '{{json .Config}}', IMAGE])).out || '{}') as { User?: string; Entrypoint?: string[]; Cmd?: string[] };
-  await check('RI1', `runs as ${USER} (non-root), exec-form ENTRYPOINT node ${APP}/bin/mlops-release.js, CMD --help; the application files are not the user's to change`, async () => {
-    same(cfg.User, USER, 'USER');
-    same(cfg.Entrypoint, ['node', `${APP}/bin/mlops-release.js`], 'ENTRYPOINT');
-    same(cfg.Cmd, ['--help'], 'CMD');
-    const r = await run('id', ['--entrypoint', '/bin/sh'], ['-c', `id -u; id -g; for f in ${APP} ${APP}/dist/src/cli.js ${APP}/node_modules ${APP}/bin/mlops-release.js; do [ -w "$f" ] && echo "writable: $f"; done; true`]);
-    must(r.code === 0, `exit ${r.code}: ${lastLines(r.out + r.err)}`);
-    const [uid, gid, ...writable] = r.out.trim().split('\n');
-    same([uid, gid], ['1000', '1000'], 'id -u, id -g in the container');
-    must(writable.length === 0, writable.join(', '));
-    return `uid ${uid}, gid ${gid}`;
-  });
+  await check(
+    'RI1',
+    `runs as ${USER} (non-root), exec-form ENTRYPOINT node ${APP}/bin/mlops-release.js, CMD --help; the application files are not the user's to change`,
+    async () => {
+      same(cfg.User, USER, 'USER');
+      same(cfg.Entrypoint, ['node', `${APP}/bin/mlops-release.js`], 'ENTRYPOINT');
+      same(cfg.Cmd, ['--help'], 'CMD');
+      const r = await run(
+        'id',
+        ['--entrypoint', '/bin/sh'],
+        ['-c', `id -u; id -g; for f in ${APP} ${APP}/dist/src/cli.js ${APP}/node_modules ${APP}/bin/mlops-release.js; do [ -w "$f" ] && echo "writable: $f"; done; true`],
+      );
+      must(r.code === 0, `exit ${r.code}: ${lastLines(r.out + r.err)}`);
+      const [uid, gid, ...writable] = r.out.trim().split('\n');
+      same([uid, gid], ['1000', '1000'], 'id -u, id -g in the container');
+      must(writable.length === 0, writable.join(', '));
+      return `uid ${uid}, gid ${gid}`;
+    },
+  );
 
-  await check('RI2', `${APP}/node_modules is the production tree of release/npm-shrinkwrap.json: every package at its locked path and version, no dev dependency, nothing else`, async () => {
-    // Every package.json under node_modules (nested ones too), as `<path> <version>`.
-    const walk = `const fs=require('fs'),p=require('path');const out=[];function w(d){for(const n of fs.readdirSync(d)){if(n.startsWith('.'))continue;const f=p.join(d,n);if(n.startsWith('@')){w(f);continue}const j=p.join(f,'package.json');if(fs.existsSync(j)){out.push(p.relative('${APP}',f)+' '+JSON.parse(fs.readFileSync(j,'utf8')).version);const nm=p.join(f,'node_modules');if(fs.existsSync(nm))w(nm)}}}w('${APP}/node_modules');console.log(out.join('\\n'))`;
-    const r = await run('tree', ['--entrypoint', 'node'], ['-e', walk]);
-    must(r.code === 0, `exit ${r.code}: ${lastLines(r.out + r.err)}`);
-    const inImage = new Map(
-      r.out
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.split(' ') as [string, string]),
-    );
-    const lock = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'npm-shrinkwrap.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean; optional?: boolean }> };
-    const production = Object.entries(lock.packages).filter(([k, e]) => k !== '' && !e.dev);
-    const problems: string[] = [];
-    for (const [key, entry] of production) {
-      const version = inImage.get(key);
-      if (version === undefined && !entry.optional) problems.push(`missing ${key}@${entry.version}`);
-      else if (version !== undefined && version !== entry.version) problems.push(`${key}: ${version} in the image, ${entry.version} locked`);
-    }
-    for (const key of inImage.keys()) {
-      if (!lock.packages[key]) problems.push(`${key}: not in the lockfile`);
-      else if (lock.packages[key]!.dev) problems.push(`${key}: a dev dependency`);
-    }
-    must(problems.length === 0, problems.slice(0, 12).join('; '));
-    must(!inImage.has('node_modules/typescript'), 'typescript (the build stage only) is in the image');
-    return `${inImage.size} packages, as locked`;
-  });
+  await check(
+    'RI2',
+    `${APP}/node_modules is the production tree of release/npm-shrinkwrap.json: every package at its locked path and version, no dev dependency, nothing else`,
+    async () => {
+      // Every package.json under node_modules (nested ones too), as `<path> <version>`.
+      const walk = `const fs=require('fs'),p=require('path');const out=[];function w(d){for(const n of fs.readdirSync(d)){if(n.startsWith('.'))continue;const f=p.join(d,n);if(n.startsWith('@')){w(f);continue}const j=p.join(f,'package.json');if(fs.existsSync(j)){out.push(p.relative('${APP}',f)+' '+JSON.parse(fs.readFileSync(j,'utf8')).version);const nm=p.join(f,'node_modules');if(fs.existsSync(nm))w(nm)}}}w('${APP}/node_modules');console.log(out.join('\\n'))`;
+      const r = await run('tree', ['--entrypoint', 'node'], ['-e', walk]);
+      must(r.code === 0, `exit ${r.code}: ${lastLines(r.out + r.err)}`);
+      const inImage = new Map(
+        r.out
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ') as [string, string]),
+      );
+      const lock = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'npm-shrinkwrap.json'), 'utf8')) as {
+        packages: Record<string, { version?: string; dev?: boolean; optional?: boolean }>;
+      };
+      const production = Object.entries(lock.packages).filter(([k, e]) => k !== '' && !e.dev);
+      const problems: string[] = [];
+      for (const [key, entry] of production) {
+        const version = inImage.get(key);
+        if (version === undefined && !entry.optional) problems.push(`missing ${key}@${entry.version}`);
+        else if (version !== undefined && version !== entry.version) problems.push(`${key}: ${version} in the image, ${entry.version} locked`);
+      }
+      for (const key of inImage.keys()) {
+        if (!lock.packages[key]) problems.push(`${key}: not in the lockfile`);
+        else if (lock.packages[key]!.dev) problems.push(`${key}: a dev dependency`);
+      }
+      must(problems.length === 0, problems.slice(0, 12).join('; '));
+      must(!inImage.has('node_modules/typescript'), 'typescript (the build stage only) is in the image');
+      return `${inImage.size} packages, as locked`;
+    },
+  );
 
   await check('RI3', '`--help` and no arguments (CMD) exit 0 with the usage', async () => {
     for (const cmd of [['--help'], []]) {
@@ -377,51 +396,65 @@ async function promotions(work: string): Promise<void> {
       must(identity.calls.length > 0, 'the identity endpoint was never asked for a token');
       for (const c of identity.calls) {
         must(c.header === IDENTITY_HEADER, `identity request without the X-IDENTITY-HEADER secret: ${JSON.stringify(c)}`);
-        must(c.query['api-version'] === '2019-08-01' && c.query.client_id === CLIENT_ID, `identity request ${JSON.stringify(c.query)}: expected api-version 2019-08-01 and client_id ${CLIENT_ID}`);
+        must(
+          c.query['api-version'] === '2019-08-01' && c.query.client_id === CLIENT_ID,
+          `identity request ${JSON.stringify(c.query)}: expected api-version 2019-08-01 and client_id ${CLIENT_ID}`,
+        );
       }
     };
 
     seedRun(arm, 'register-run-7', 7);
     queueEvent(arm, 'm-7', 'register-run-7');
-    await check('RI5', `the promoter job's command (${JOB_ARGS.join(' ')}) with its managed identity: registers the champion of the queued run and rolls it out to green, canary 10% then 100%`, async () => {
-      const r = await run('promote-queue', job, JOB_ARGS);
-      must(r.code === 0, `exit ${r.code}: ${lastLines(r.err, 4)}`);
-      const outputs = outputsOf(r.out);
-      for (const [k, v] of Object.entries({ promoted: 'true', run: 'register-run-7', registryVersion: '7', modelVersion: '2', deployment: 'green', messages: '1' })) {
-        must(outputs[k] === v, `output ${k} = ${outputs[k]}, expected ${v} (stdout: ${lastLines(r.out, 12)})`);
-      }
-      const storage = arm.requests.filter((q) => q.path.startsWith('/storage/')).map((q) => `${q.method} ${q.path.replace(/^\/storage\/(blob|queue)\//, '')}${q.query.comp ? `?comp=${q.query.comp}` : ''}`);
-      same(
-        storage,
-        [
-          `GET ${RELEASE}-promotions/messages`,
-          `GET ${CONTAINER}/pipelines/bike-demand/runs/register-run-7/register/registration/registration.json`,
-          `GET ${CONTAINER}/${REGISTRY}/versions/7/model/fingerprint.json`,
-          `PUT ${LEASE}?comp=lease`,
-          `PUT ${LEASE}`,
-          `PUT ${LEASE}?comp=lease`,
-          `PUT ${LEASE}?comp=lease`,
-          `DELETE ${RELEASE}-promotions/messages/m-7`,
-          `GET ${RELEASE}-promotions/messages`,
-        ],
-        'the storage requests',
-      );
-      const model = arm.requests.find((q) => q.method === 'PUT' && q.path === `${WS_PATH}/models/bike-demand/versions/2`);
-      must(model, 'no PUT of model version bike-demand:2');
-      for (const [k, v] of Object.entries({ 'mlops.run': 'register-run-7', 'mlops.registry.version': '7', 'mlops.pipeline': 'bike-demand', 'mlops.pipeline.revision': 'feedc0de1234' })) {
-        must(model.body.properties.tags[k] === v && model.body.properties.properties[k] === v, `model version tag/property ${k}: ${model.body.properties.tags[k]}`);
-      }
-      const green = arm.requests.find((q) => q.method === 'PUT' && q.path === `${WS_PATH}/onlineEndpoints/${EP}/deployments/green`);
-      must(green?.body.properties.model === `${WS_PATH}/models/bike-demand/versions/2`, `green deployment model: ${green?.body.properties.model}`);
-      const traffic = arm.requests.filter((q) => q.method === 'PUT' && q.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((q) => q.body.properties.traffic);
-      same(traffic, [{ green: 10, blue: 90 }, { green: 100 }], 'the traffic updates');
-      must(!arm.deployments.get(EP)!.has('blue'), 'the blue deployment is still there');
-      must(arm.queue.length === 0, `${arm.queue.length} message(s) left on the queue`);
-      must(arm.blobs.get(LEASE)?.lease === undefined, 'the lease was not given back');
-      tokensRight();
-      const resources = [...new Set(identity.calls.map((c) => c.query.resource))].sort();
-      return `${(r.ms / 1000).toFixed(1)} s; ${arm.requests.length} requests; tokens from the identity endpoint for ${resources.join(', ')}`;
-    });
+    await check(
+      'RI5',
+      `the promoter job's command (${JOB_ARGS.join(' ')}) with its managed identity: registers the champion of the queued run and rolls it out to green, canary 10% then 100%`,
+      async () => {
+        const r = await run('promote-queue', job, JOB_ARGS);
+        must(r.code === 0, `exit ${r.code}: ${lastLines(r.err, 4)}`);
+        const outputs = outputsOf(r.out);
+        for (const [k, v] of Object.entries({ promoted: 'true', run: 'register-run-7', registryVersion: '7', modelVersion: '2', deployment: 'green', messages: '1' })) {
+          must(outputs[k] === v, `output ${k} = ${outputs[k]}, expected ${v} (stdout: ${lastLines(r.out, 12)})`);
+        }
+        const storage = arm.requests
+          .filter((q) => q.path.startsWith('/storage/'))
+          .map((q) => `${q.method} ${q.path.replace(/^\/storage\/(blob|queue)\//, '')}${q.query.comp ? `?comp=${q.query.comp}` : ''}`);
+        same(
+          storage,
+          [
+            `GET ${RELEASE}-promotions/messages`,
+            `GET ${CONTAINER}/pipelines/bike-demand/runs/register-run-7/register/registration/registration.json`,
+            `GET ${CONTAINER}/${REGISTRY}/versions/7/model/fingerprint.json`,
+            `PUT ${LEASE}?comp=lease`,
+            `PUT ${LEASE}`,
+            `PUT ${LEASE}?comp=lease`,
+            `PUT ${LEASE}?comp=lease`,
+            `DELETE ${RELEASE}-promotions/messages/m-7`,
+            `GET ${RELEASE}-promotions/messages`,
+          ],
+          'the storage requests',
+        );
+        const model = arm.requests.find((q) => q.method === 'PUT' && q.path === `${WS_PATH}/models/bike-demand/versions/2`);
+        must(model, 'no PUT of model version bike-demand:2');
+        for (const [k, v] of Object.entries({
+          'mlops.run': 'register-run-7',
+          'mlops.registry.version': '7',
+          'mlops.pipeline': 'bike-demand',
+          'mlops.pipeline.revision': 'feedc0de1234',
+        })) {
+          must(model.body.properties.tags[k] === v && model.body.properties.properties[k] === v, `model version tag/property ${k}: ${model.body.properties.tags[k]}`);
+        }
+        const green = arm.requests.find((q) => q.method === 'PUT' && q.path === `${WS_PATH}/onlineEndpoints/${EP}/deployments/green`);
+        must(green?.body.properties.model === `${WS_PATH}/models/bike-demand/versions/2`, `green deployment model: ${green?.body.properties.model}`);
+        const traffic = arm.requests.filter((q) => q.method === 'PUT' && q.path === `${WS_PATH}/onlineEndpoints/${EP}`).map((q) => q.body.properties.traffic);
+        same(traffic, [{ green: 10, blue: 90 }, { green: 100 }], 'the traffic updates');
+        must(!arm.deployments.get(EP)!.has('blue'), 'the blue deployment is still there');
+        must(arm.queue.length === 0, `${arm.queue.length} message(s) left on the queue`);
+        must(arm.blobs.get(LEASE)?.lease === undefined, 'the lease was not given back');
+        tokensRight();
+        const resources = [...new Set(identity.calls.map((c) => c.query.resource))].sort();
+        return `${(r.ms / 1000).toFixed(1)} s; ${arm.requests.length} requests; tokens from the identity endpoint for ${resources.join(', ')}`;
+      },
+    );
 
     arm.clearRequests();
     identity.calls.length = 0;
@@ -444,7 +477,10 @@ async function promotions(work: string): Promise<void> {
     await check('RI7', 'a promotion of a run without registration.json exits 1 with the missing file and the fix, and writes nothing', async () => {
       const r = await run('promote-missing', job, ['promote', '--run', 'no-such-run']);
       must(r.code === 1, `exit ${r.code}: ${lastLines(r.err)}`);
-      must(r.err.includes('[REGISTRATION_MISSING]') && r.err.includes('no-such-run/register/registration/registration.json does not exist') && r.err.includes('Fix:'), lastLines(r.err));
+      must(
+        r.err.includes('[REGISTRATION_MISSING]') && r.err.includes('no-such-run/register/registration/registration.json does not exist') && r.err.includes('Fix:'),
+        lastLines(r.err),
+      );
       same(
         arm.requests.filter((q) => q.method !== 'GET').map((q) => `${q.method} ${q.path}`),
         [],
