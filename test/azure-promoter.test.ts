@@ -6,7 +6,7 @@
  * spec it hands `mlops-release promote` is one the release driver accepts.
  */
 import * as path from 'path';
-import { App, DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
 import { parseConfig } from '../lib/config/load';
 import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
 import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName } from '../lib/deploy/azure/promoter';
@@ -311,8 +311,77 @@ describe('the release image', () => {
       .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
     expect([...RELEASE_IMAGE_INCLUDE].sort()).toEqual(allowed.sort());
     for (const p of RELEASE_IMAGE_INCLUDE) expect(fs.existsSync(path.join(ROOT, 'release', p))).toBe(true);
-    // what the Dockerfile copies from the context is in the list
-    const copied = [...fs.readFileSync(path.join(ROOT, 'release', 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]);
+    // what the Dockerfile copies from the context (every source of each COPY, the last word is the destination) is in the list
+    const copied = [...fs.readFileSync(path.join(ROOT, 'release', 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) =>
+      m[1]!.trim().split(/\s+/).slice(0, -1),
+    );
+    expect(copied).toContain('npm-shrinkwrap.json');
     for (const c of copied) expect(RELEASE_IMAGE_INCLUDE).toContain(c);
+  });
+
+  test("release/Dockerfile runs on the runtime image's base, pinned by the same digest (the container test builds both on one base)", () => {
+    const fs = require('fs') as typeof import('fs');
+    const pin = (file: string): string | undefined => /^ARG NODE_IMAGE=(\S+)$/m.exec(fs.readFileSync(path.join(ROOT, file), 'utf8'))?.[1];
+    expect(pin('release/Dockerfile')).toMatch(/^node:20-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(pin('release/Dockerfile')).toBe(pin('training-image/Dockerfile'));
+  });
+
+  test('the staged build context of the release image holds its lockfile as release/ has it', () => {
+    const fs = require('fs') as typeof import('fs');
+    const os = require('os') as typeof import('os');
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-promoter-synth-'));
+    const raw = validConfig('azure');
+    raw.network = { mode: 'public' };
+    raw.deployment = {
+      model: 'bike-demand',
+      image: { uri: `contosomlopsdevacr.azurecr.io/mlops-runtime@sha256:${'ab'.repeat(32)}` },
+      training: { data: 'datasets/x.csv' },
+      pipeline: { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour.csv' }, skip: ['score'] },
+    };
+    const cwd = process.cwd();
+    process.chdir(ROOT);
+    try {
+      const app = new App({ outdir });
+      new MlPlatformStack(app, 'promoter-azure', { config: parseConfig(raw) });
+      app.synth();
+      const stackDir = path.join(outdir, 'stacks', 'promoter-azure');
+      const json = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as Json;
+      const [, image] = only(json, 'docker_image');
+      expect(image.name).toMatch(/:release-[0-9a-f]{16}$/);
+      const context = path.join(stackDir, image.build.context);
+      expect(fs.readFileSync(path.join(context, 'npm-shrinkwrap.json'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'release', 'npm-shrinkwrap.json'), 'utf8'));
+      expect(fs.readFileSync(path.join(context, 'package.json'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'release', 'package.json'), 'utf8'));
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test('a change of the lockfile alone rolls a new release image tag (the content hash covers it)', () => {
+    const fs = require('fs') as typeof import('fs');
+    const os = require('os') as typeof import('os');
+    const { RuntimeImage, RELEASE_IMAGE_INCLUDE } = require('../lib/image/runtime-image') as typeof import('../lib/image/runtime-image');
+    const { AzureMlPlatform } = require('../lib/azure') as typeof import('../lib/azure');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-release-context-'));
+    try {
+      for (const rel of ['Dockerfile', 'Dockerfile.dockerignore', ...RELEASE_IMAGE_INCLUDE]) fs.cpSync(path.join(ROOT, 'release', rel), path.join(dir, rel), { recursive: true });
+      const hash = (): string => {
+        const stack = new TerraformStack(Testing.app(), 'release-image');
+        const platform = new AzureMlPlatform(stack, 'Platform', {
+          naming: { company: 'contoso', project: 'mlops', environment: 'dev' },
+          region: 'westeurope',
+          tenantId: validConfig('azure').azure.tenantId,
+        });
+        return new RuntimeImage(stack, 'ReleaseImage', { registry: platform.imageRegistry, contextDir: dir, include: RELEASE_IMAGE_INCLUDE, tagPrefix: 'release' }).contentHash;
+      };
+      const before = hash();
+      expect(hash()).toBe(before);
+      const lock = JSON.parse(fs.readFileSync(path.join(dir, 'npm-shrinkwrap.json'), 'utf8'));
+      lock.packages['node_modules/zod'].version = '0.0.0-changed';
+      fs.writeFileSync(path.join(dir, 'npm-shrinkwrap.json'), `${JSON.stringify(lock, null, 2)}\n`);
+      expect(hash()).not.toBe(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

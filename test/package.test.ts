@@ -560,9 +560,19 @@ describe('the packed packages', () => {
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('dist/bench/'))).toBe(false);
   });
 
-  test('@cdktf-mlops/release ships its code, bin, LICENSE and its image build context (the Azure promoter builds it from node_modules)', () => {
+  test('@cdktf-mlops/release ships its code, bin, LICENSE and its image build context with its own lockfile (the Azure promoter builds it from node_modules)', () => {
     const files = state.packed!['@cdktf-mlops/release']!.files;
-    for (const f of ['LICENSE', 'bin/mlops-release.js', 'dist/src/cli.js', 'dist/src/index.d.ts', 'Dockerfile', 'Dockerfile.dockerignore', 'tsconfig.image.json', 'package.json']) {
+    for (const f of [
+      'LICENSE',
+      'bin/mlops-release.js',
+      'dist/src/cli.js',
+      'dist/src/index.d.ts',
+      'Dockerfile',
+      'Dockerfile.dockerignore',
+      'tsconfig.image.json',
+      'npm-shrinkwrap.json',
+      'package.json',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('dist/test/'))).toBe(false);

@@ -27,9 +27,10 @@ export const DEFAULT_RUNTIME_IMAGE_INCLUDE: readonly string[] = ['package.json',
 
 /**
  * What the release package's `Dockerfile` copies (its `Dockerfile.dockerignore`
- * allow-list): the release image, run by the Azure pipeline promoter.
+ * allow-list), its lockfile `npm-shrinkwrap.json` among them: the release
+ * image, run by the Azure pipeline promoter.
  */
-export const RELEASE_IMAGE_INCLUDE: readonly string[] = ['package.json', 'tsconfig.image.json', 'src', 'bin'];
+export const RELEASE_IMAGE_INCLUDE: readonly string[] = ['package.json', 'npm-shrinkwrap.json', 'tsconfig.image.json', 'src', 'bin'];
 
 /** The npm package whose folder is the default build context. */
 const RUNTIME_PACKAGE = '@cdktf-mlops/runtime';

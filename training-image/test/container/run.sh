@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The runtime image's container test: builds training-image/Dockerfile as users build it
+# The images' container test. Builds training-image/Dockerfile as users build it
 #   docker build -t cdktf-mlops-runtime training-image
 # and runs the SageMaker, Vertex AI, Azure ML and MLflow container contracts against live
-# containers (real daemon, real ports on loopback). `npm run test:image` from the repository root
-# (builds the harness first); needs root: it may install Debian's docker.io and debootstrap,
+# containers (real daemon, real ports on loopback); then builds the release image the Azure
+# pipeline promoter runs, release/Dockerfile, the same way
+#   docker build -t cdktf-mlops-release release
+# and runs its checks (release/test/container/checks.ts: non-root, --help, bad usage, a read-only
+# root file system, and `mlops-release promote` against loopback stand-ins of ARM, Blob and Queue
+# storage and the managed identity endpoint). `npm run test:image` from the repository root
+# (builds both harnesses first); needs root: it may install Debian's docker.io and debootstrap,
 # start dockerd and assemble a base image.
 #
 # Steps:
@@ -17,10 +22,15 @@
 #      NODE_EXTRA_CA_CERTS (a TLS-intercepting proxy) is trusted inside the build the same way;
 #   3. the build, BuildKit, the unmodified Dockerfile, the package folder as the context;
 #   4. the contract checks (test/container/checks.ts, compiled to dist/): PASS/FAIL per check,
-#      a summary with the image size, build time and time to the first /ping; exit 1 on any FAIL.
+#      a summary with the image size, build time and time to the first /ping;
+#   5. the release image: built like the runtime's (the same base, so the same --build-arg; its
+#      Dockerfile must pin the same digest), then its checks (release/test/container/checks.ts,
+#      compiled to release/dist/). Exit 1 on any FAIL of either image.
 #
 # Settings (environment):
 #   MLOPS_IMAGE_TAG        image to build and test (default cdktf-mlops-runtime)
+#   MLOPS_RELEASE_IMAGE_TAG the release image (default cdktf-mlops-release)
+#   MLOPS_IMAGE_TEST       which images: all (default), runtime or release
 #   MLOPS_IMAGE_TEST_DIR   work folder: logs, debootstrap cache (default ${TMPDIR:-/tmp}/mlops-image-test)
 #   MLOPS_IMAGE_NO_CACHE=1 build with --no-cache (a cold build; the default reuses the layer cache)
 #   MLOPS_REBUILD_BASE=1   assemble the offline base again
@@ -33,6 +43,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMAGE_DIR=$(cd "$HERE/../.." && pwd)
 REPO=$(cd "$IMAGE_DIR/.." && pwd)
 IMAGE=${MLOPS_IMAGE_TAG:-cdktf-mlops-runtime}
+RELEASE_IMAGE=${MLOPS_RELEASE_IMAGE_TAG:-cdktf-mlops-release}
+RELEASE_DIR=$REPO/release
+WHICH=${MLOPS_IMAGE_TEST:-all}
 WORK=${MLOPS_IMAGE_TEST_DIR:-${TMPDIR:-/tmp}/mlops-image-test}
 LOGS=$WORK/logs
 CACHE=$WORK/cache
@@ -41,6 +54,7 @@ EXTRA_CA=${NODE_EXTRA_CA_CERTS:-}
 OFFLINE_BASE=cdktf-mlops-test/node:20-bookworm-slim-offline
 LABEL=cdktf-mlops-container-test=1
 HARNESS=$IMAGE_DIR/dist/test/container/checks.js
+RELEASE_HARNESS=$RELEASE_DIR/dist/test/container/checks.js
 T_START=$(date +%s%3N)
 
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
@@ -50,7 +64,11 @@ now_ms() { date +%s%3N; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 
 [ "$(id -u)" = 0 ] || die "needs root: it may install docker.io and debootstrap, start dockerd and run debootstrap. Run it with sudo (or as root in CI)."
-[ -f "$HARNESS" ] || die "$HARNESS is missing: build the harness first (\`npm run build -w training-image\`; \`npm run test:image\` does both)."
+case "$WHICH" in all|runtime|release) ;; *) die "MLOPS_IMAGE_TEST=$WHICH: use all, runtime or release" ;; esac
+want_runtime() { [ "$WHICH" != release ]; }
+want_release() { [ "$WHICH" != runtime ]; }
+want_runtime && { [ -f "$HARNESS" ] || die "$HARNESS is missing: build the harness first (\`npm run build -w training-image\`; \`npm run test:image\` does both)."; }
+want_release && { [ -f "$RELEASE_HARNESS" ] || die "$RELEASE_HARNESS is missing: build the release harness first (\`npm run build -w release\`; \`npm run test:image\` does both)."; }
 for t in node flock tar chroot; do command -v "$t" >/dev/null 2>&1 || die "needs $t on this machine"; done
 mkdir -p "$LOGS" "$CACHE"
 
@@ -59,10 +77,13 @@ exec 9>"$WORK/lock"
 if ! flock -n 9; then info "another container test holds $WORK/lock; waiting for it"; flock 9; fi
 
 # Setup checks, printed like the harness's and counted in its summary.
+# (Those of the release image's build go to their own file, counted in its harness's summary.)
 SETUP_RESULTS=$WORK/setup-results.tsv
-: >"$SETUP_RESULTS"
-pass() { printf 'PASS  %-4s %s%s\n' "$1" "$2" "${3:+  ($3)}"; printf 'PASS\t%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$SETUP_RESULTS"; }
-fail() { printf 'FAIL  %-4s %s%s\n' "$1" "$2" "${3:+  -- $3}"; printf 'FAIL\t%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$SETUP_RESULTS"; }
+RELEASE_SETUP_RESULTS=$WORK/setup-results-release.tsv
+: >"$SETUP_RESULTS"; : >"$RELEASE_SETUP_RESULTS"
+RESULTS_TO=$SETUP_RESULTS
+pass() { printf 'PASS  %-4s %s%s\n' "$1" "$2" "${3:+  ($3)}"; printf 'PASS\t%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS_TO"; }
+fail() { printf 'FAIL  %-4s %s%s\n' "$1" "$2" "${3:+  -- $3}"; printf 'FAIL\t%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$RESULTS_TO"; }
 
 # ------------------------------------------------------------------ cleanup (also on failure)
 DOCKER=${DOCKER:-}
@@ -241,33 +262,68 @@ BASE_MS=$(( $(now_ms) - T0 ))
 info "base: $BASE — $BASE_NOTE; node $("$DOCKER" run --rm --label "$LABEL" "$BASE" node --version 2>&1), npm $("$DOCKER" run --rm --label "$LABEL" "$BASE" npm --version 2>&1)"
 
 # ------------------------------------------------------------------ 3. build
-step "3. build: docker build -t $IMAGE training-image${BUILD_ARGS:+ ${BUILD_ARGS[*]}}"
 NO_CACHE=(); [ "${MLOPS_IMAGE_NO_CACHE:-0}" = 1 ] && NO_CACHE=(--no-cache)
-T0=$(now_ms)
-DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain "${NO_CACHE[@]}" "${BUILD_ARGS[@]}" -t "$IMAGE" "$IMAGE_DIR" >"$LOGS/build.log" 2>&1
-rc=$?
-BUILD_MS=$(( $(now_ms) - T0 ))
-CACHED=$(grep -c -E '^#[0-9]+ CACHED' "$LOGS/build.log")
-if [ $rc = 0 ]; then
-  pass B1 "BuildKit builds the unmodified Dockerfile from the package folder, without Docker Hub for anything but the base" "$(secs $BUILD_MS) s, $CACHED steps from the layer cache"
-else
-  why=$(grep -m1 -E 'failed to solve|ERROR|error:' "$LOGS/build.log" | cut -c1-240)
-  if grep -q -E 'docker/dockerfile|frontend' "$LOGS/build.log"; then why="$why — a '# syntax=' frontend that BuildKit must pull (remove it or pin it by digest)"; fi
-  fail B1 "BuildKit build of training-image/Dockerfile" "exit $rc: $why (log: $LOGS/build.log)"
-fi
-CTX=$(grep -o 'transferring context: [0-9.]*[kMG]*B' "$LOGS/build.log" | tail -1 | sed 's/transferring context: //')
-[ $rc = 0 ] && [ "$CACHED" = 0 ] && [ -n "$CTX" ] && info "build context sent: $CTX (the allow-list of Dockerfile.dockerignore; the folder holds $(du -sh "$IMAGE_DIR" | cut -f1))"
-
-# ------------------------------------------------------------------ 4. contract checks
-step "4. contract checks against live containers"
-rc=1
-if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 && [ "$(grep -c '^FAIL' "$SETUP_RESULTS")" = 0 ]; then
-  MLOPS_TEST_DOCKER=$DOCKER MLOPS_TEST_IMAGE=$IMAGE MLOPS_TEST_LABEL=$LABEL MLOPS_TEST_WORK=$WORK/run MLOPS_TEST_REPO=$REPO \
-  MLOPS_TEST_SETUP_RESULTS=$SETUP_RESULTS MLOPS_TEST_BUILD_MS=$BUILD_MS MLOPS_TEST_BASE_MS=$BASE_MS MLOPS_TEST_DAEMON_MS=$DAEMON_MS \
-  MLOPS_TEST_CACHED_STEPS=$CACHED MLOPS_TEST_BASE="$BASE — $BASE_NOTE" MLOPS_TEST_START_MS=$T_START \
-    node "$HARNESS"
+# build ID NAME TAG CONTEXT LOG: BuildKit, the unmodified Dockerfile of the package folder CONTEXT; sets BUILD_MS, CACHED.
+build() {
+  local id=$1 name=$2 tag=$3 ctx=$4 log=$5 rc why size
+  local T0; T0=$(now_ms)
+  DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain "${NO_CACHE[@]}" "${BUILD_ARGS[@]}" -t "$tag" "$ctx" >"$log" 2>&1
   rc=$?
-else
-  printf '\nSUMMARY: the image was not built, so no contract was checked: FAIL (see %s)\n' "$LOGS/build.log"
+  BUILD_MS=$(( $(now_ms) - T0 ))
+  CACHED=$(grep -c -E '^#[0-9]+ CACHED' "$log")
+  if [ $rc = 0 ]; then
+    pass "$id" "BuildKit builds the unmodified $name from the package folder, without Docker Hub for anything but the base" "$(secs $BUILD_MS) s, $CACHED steps from the layer cache"
+  else
+    why=$(grep -m1 -E 'failed to solve|ERROR|error:' "$log" | cut -c1-240)
+    if grep -q -E 'docker/dockerfile|frontend' "$log"; then why="$why — a '# syntax=' frontend that BuildKit must pull (remove it or pin it by digest)"; fi
+    fail "$id" "BuildKit build of $name" "exit $rc: $why (log: $log)"
+  fi
+  size=$(grep -o 'transferring context: [0-9.]*[kMG]*B' "$log" | tail -1 | sed 's/transferring context: //')
+  [ $rc = 0 ] && [ "$CACHED" = 0 ] && [ -n "$size" ] && info "build context sent: $size (the allow-list of $(basename "$ctx")/Dockerfile.dockerignore; the folder holds $(du -sh "$ctx" | cut -f1))"
+  return $rc
+}
+
+RUNTIME_RC=0
+if want_runtime; then
+  step "3. build: docker build -t $IMAGE training-image${BUILD_ARGS:+ ${BUILD_ARGS[*]}}"
+  build B1 training-image/Dockerfile "$IMAGE" "$IMAGE_DIR" "$LOGS/build.log"
+
+  # ---------------------------------------------------------------- 4. contract checks
+  step "4. contract checks against live containers"
+  RUNTIME_RC=1
+  if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 && [ "$(grep -c '^FAIL' "$SETUP_RESULTS")" = 0 ]; then
+    MLOPS_TEST_DOCKER=$DOCKER MLOPS_TEST_IMAGE=$IMAGE MLOPS_TEST_LABEL=$LABEL MLOPS_TEST_WORK=$WORK/run MLOPS_TEST_REPO=$REPO \
+    MLOPS_TEST_SETUP_RESULTS=$SETUP_RESULTS MLOPS_TEST_BUILD_MS=$BUILD_MS MLOPS_TEST_BASE_MS=$BASE_MS MLOPS_TEST_DAEMON_MS=$DAEMON_MS \
+    MLOPS_TEST_CACHED_STEPS=$CACHED MLOPS_TEST_BASE="$BASE — $BASE_NOTE" MLOPS_TEST_START_MS=$T_START \
+      node "$HARNESS"
+    RUNTIME_RC=$?
+  else
+    printf '\nSUMMARY: the image was not built, so no contract was checked: FAIL (see %s)\n' "$LOGS/build.log"
+  fi
 fi
-exit $rc
+RUNTIME_END=$(now_ms)
+
+# ------------------------------------------------------------------ 5. the release image
+RELEASE_RC=0
+if want_release; then
+  step "5. the release image (the Azure promoter's): docker build -t $RELEASE_IMAGE release${BUILD_ARGS:+ ${BUILD_ARGS[*]}}"
+  RESULTS_TO=$RELEASE_SETUP_RESULTS
+  RELEASE_RC=1
+  RELEASE_PIN=$(sed -n 's/^ARG NODE_IMAGE=//p' "$RELEASE_DIR/Dockerfile" | head -1)
+  if [ "$RELEASE_PIN" != "$PINNED" ]; then
+    fail B2 "release/Dockerfile pins the runtime's base" "it pins '${RELEASE_PIN:-nothing}', training-image/Dockerfile '$PINNED': the release image runs on the runtime's base (one pin to update); set ARG NODE_IMAGE= to the same digest"
+  elif build B2 release/Dockerfile "$RELEASE_IMAGE" "$RELEASE_DIR" "$LOGS/build-release.log"; then
+    MLOPS_TEST_DOCKER=$DOCKER MLOPS_TEST_IMAGE=$RELEASE_IMAGE MLOPS_TEST_LABEL=$LABEL MLOPS_TEST_WORK=$WORK/run-release \
+    MLOPS_TEST_SETUP_RESULTS=$RELEASE_SETUP_RESULTS MLOPS_TEST_BUILD_MS=$BUILD_MS \
+      node "$RELEASE_HARNESS"
+    RELEASE_RC=$?
+  fi
+  if grep -q '^FAIL' "$RELEASE_SETUP_RESULTS"; then printf '\nSUMMARY (release image): not built, so not checked: FAIL (B2 above)\n'; fi
+  info "the release image's build and checks took $(secs $(( $(now_ms) - RUNTIME_END ))) s"
+fi
+
+step "result"
+want_runtime && info "runtime image $IMAGE: $([ "$RUNTIME_RC" = 0 ] && echo PASS || echo FAIL)"
+want_release && info "release image $RELEASE_IMAGE: $([ "$RELEASE_RC" = 0 ] && echo PASS || echo FAIL)"
+info "end to end $(( $(date +%s) - T_START / 1000 )) s on $(nproc) cores"
+[ "$RUNTIME_RC" = 0 ] && [ "$RELEASE_RC" = 0 ]
