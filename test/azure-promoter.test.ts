@@ -262,8 +262,7 @@ describe('REACHABILITY per network mode', () => {
     expect(resources(pub.json, 'azurerm_private_endpoint')).toEqual([]);
   });
 
-  test('firewalled mode, an existing network, or an address space without room are config errors naming the fix', () => {
-    expect(messageOf(() => promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] }))).toMatch(/network\.mode: is firewalled.*Fix: use network\.mode private/s);
+  test('an existing network, or an address space without room (private mode) are config errors naming the fix', () => {
     const existing = {
       mode: 'private',
       existing: { azure: { subnetId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/hub/subnets/pe' } },
@@ -277,6 +276,96 @@ describe('REACHABILITY per network mode', () => {
     expect(promoterName('a'.repeat(63), '-promotions', 63).length).toBeLessThanOrEqual(63);
     expect(promoterName('short', '-promote', 32)).toBe('short-promote');
     expect(promoterName('a'.repeat(40), '-promote', 32)).not.toBe(promoterName(`${'a'.repeat(39)}b`, '-promote', 32));
+  });
+});
+
+describe('REACHABILITY in firewalled mode: a network of its own, a storage service endpoint and a registry private endpoint', () => {
+  const fw = promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'], addressSpace: '10.40.0.0/16' });
+  const { json } = fw;
+  const [vnetId, vnet] = only(json, 'azurerm_virtual_network');
+  const subnets = resources(json, 'azurerm_subnet');
+  const [subnetId, subnet] = subnets.find(([, s]) => s.name === 'snet-promoter')!;
+  const [peSubnetId, peSubnet] = subnets.find(([, s]) => s.name === 'snet-private-endpoints')!;
+  const [accountId, account] = only(json, 'azurerm_storage_account');
+  const [acrId] = only(json, 'azurerm_container_registry');
+  const [peId, pe] = only(json, 'azurerm_private_endpoint');
+  const [, job] = only(json, 'azurerm_container_app_job');
+
+  test('the environment runs in a delegated /27 with the Microsoft.Storage service endpoint, in a network of the first /24 of network.addressSpace, internal only', () => {
+    expect(vnet.address_space).toEqual(['10.40.0.0/24']);
+    expect(subnets).toHaveLength(2);
+    expect(subnet.virtual_network_name).toBe(ref('azurerm_virtual_network', vnetId, 'name'));
+    expect(subnet.address_prefixes).toEqual(['10.40.0.0/27']);
+    expect(subnet.service_endpoints).toEqual(['Microsoft.Storage']);
+    expect(subnet.delegation).toEqual([
+      { name: 'container-apps', service_delegation: { name: 'Microsoft.App/environments', actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] } },
+    ]);
+    expect(peSubnet.address_prefixes).toEqual(['10.40.0.32/28']);
+    const [, env] = only(json, 'azurerm_container_app_environment');
+    expect(env.infrastructure_subnet_id).toBe(ref('azurerm_subnet', subnetId, 'id'));
+    expect(env.internal_load_balancer_enabled).toBe(true);
+    expect(env.public_network_access).toBe('Disabled');
+  });
+
+  test("the artifact account's firewall lets the subnet through by a virtual network rule and keeps everything else: default Deny, the IP rules, trusted services", () => {
+    // IP rules do not apply to requests from the account's own region: only the subnet rule lets the job in.
+    expect(account.public_network_access_enabled).toBe(true);
+    expect(account.network_rules).toEqual({
+      default_action: 'Deny',
+      bypass: ['AzureServices'],
+      ip_rules: ['203.0.113.0/24'],
+      virtual_network_subnet_ids: [ref('azurerm_subnet', subnetId, 'id')],
+    });
+  });
+
+  test('the queue stays in the artifact account (Event Grid delivers through its trusted-services exception); the job reads blobs and the queue there', () => {
+    const [queueId, queue] = only(json, 'azurerm_storage_queue');
+    expect(queue.storage_account_id).toBe(ref('azurerm_storage_account', accountId, 'id'));
+    const [, sub] = only(json, 'azurerm_eventgrid_system_topic_event_subscription');
+    expect(sub.storage_queue_endpoint).toEqual({ storage_account_id: ref('azurerm_storage_account', accountId, 'id'), queue_name: ref('azurerm_storage_queue', queueId, 'name') });
+    expect(fw.ct.promoter!.queueAccountName).toBe(account.name);
+    expect(fw.ct.promoter!.spec).toMatchObject({ azure: { promote: { blobEndpoint: `https://${account.name}.blob.core.windows.net`, queueEndpoint: `https://${account.name}.queue.core.windows.net` } } });
+  });
+
+  test('the registry is pulled from through a private endpoint in the /28, its zone group in privatelink.azurecr.io linked to the network', () => {
+    expect(pe.subnet_id).toBe(ref('azurerm_subnet', peSubnetId, 'id'));
+    expect(pe.private_service_connection).toMatchObject({
+      private_connection_resource_id: ref('azurerm_container_registry', acrId, 'id'),
+      subresource_names: ['registry'],
+      is_manual_connection: false,
+    });
+    const [zoneId, zone] = only(json, 'azurerm_private_dns_zone');
+    expect(zone.name).toBe('privatelink.azurecr.io');
+    expect(pe.private_dns_zone_group.private_dns_zone_ids).toEqual([ref('azurerm_private_dns_zone', zoneId, 'id')]);
+    const [linkId, link] = only(json, 'azurerm_private_dns_zone_virtual_network_link');
+    expect(link.private_dns_zone_name).toBe(ref('azurerm_private_dns_zone', zoneId, 'name'));
+    expect(link.virtual_network_id).toBe(ref('azurerm_virtual_network', vnetId, 'id'));
+    // the records resolve once the zone is linked
+    expect(pe.depends_on).toEqual([`azurerm_private_dns_zone_virtual_network_link.${linkId}`]);
+    const [, registry] = only(json, 'azurerm_container_registry');
+    expect(registry.data_endpoint_enabled).toBe(true);
+    expect(job.registry).toEqual([expect.objectContaining({ server: ref('azurerm_container_registry', acrId, 'login_server') })]);
+  });
+
+  test('ORDER: the subnet (with its service endpoint) before the account rule naming it; the job after the account rule, the registry endpoint and every grant', () => {
+    // the account refers to the subnet, so Terraform creates the subnet and its service endpoint first
+    // (Azure refuses a rule for a subnet without it: SubnetsHaveNoServiceEndpointsConfigured)
+    expect(account.network_rules.virtual_network_subnet_ids).toEqual([ref('azurerm_subnet', subnetId, 'id')]);
+    const grants = resources(json, 'azurerm_role_assignment')
+      .filter(([id]) => /Promoter_Grant(?!TopicSend)/.test(id))
+      .map(([id]) => `azurerm_role_assignment.${id}`);
+    expect(grants).toHaveLength(5);
+    expect(job.depends_on).toEqual(expect.arrayContaining([...grants, `azurerm_storage_account.${accountId}`, `azurerm_private_endpoint.${peId}`]));
+  });
+
+  test('the policy pack passes', () => {
+    expect(fw.stack.policy.report!.violations).toEqual([]);
+  });
+
+  test('an address space whose prefix is smaller than /24 uses its first /24; a /24 is used whole', () => {
+    const { json: small } = promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'], addressSpace: '172.20.8.0/24' });
+    expect(only(small, 'azurerm_virtual_network')[1].address_space).toEqual(['172.20.8.0/24']);
+    expect(resources(small, 'azurerm_subnet').map(([, s]) => s.address_prefixes[0]).sort()).toEqual(['172.20.8.0/27', '172.20.8.32/28']);
   });
 });
 
