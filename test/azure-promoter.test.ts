@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import { App, DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
-import { parseConfig } from '../lib/config/load';
+import { loadConfig, parseConfig } from '../lib/config/load';
 import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
 import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName } from '../lib/deploy/azure/promoter';
 import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../lib/azure/perms';
@@ -366,6 +366,44 @@ describe('REACHABILITY in firewalled mode: a network of its own, a storage servi
     const { json: small } = promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'], addressSpace: '172.20.8.0/24' });
     expect(only(small, 'azurerm_virtual_network')[1].address_space).toEqual(['172.20.8.0/24']);
     expect(resources(small, 'azurerm_subnet').map(([, s]) => s.address_prefixes[0]).sort()).toEqual(['172.20.8.0/27', '172.20.8.32/28']);
+  });
+});
+
+describe('the shipped dev-azure stack (firewalled) rolls out what its pipeline promotes', () => {
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  let stack: MlPlatformStack;
+  try {
+    stack = new MlPlatformStack(new App(), 'dev-azure', { config: loadConfig(path.join(ROOT, 'stacks', 'config', 'dev-azure.yaml')) });
+  } finally {
+    process.chdir(cwd);
+  }
+  const json = JSON.parse(Testing.synth(stack, true)) as Json;
+
+  test('its pipeline keeps the serve step (only score is skipped) and the stack has the promoter, in its own network', () => {
+    const config = loadConfig(path.join(ROOT, 'stacks', 'config', 'dev-azure.yaml'));
+    expect(config.network.mode).toBe('firewalled');
+    expect(config.deployment!.pipeline!.skip).toEqual(['score']);
+    const ct = stack.deployment!.pipeline!.resource as AzureContinuousTraining;
+    expect(ct.promoter).toBeDefined();
+    only(json, 'azurerm_container_app_job');
+    const [subnetId, subnet] = resources(json, 'azurerm_subnet').find(([, s]) => s.name === 'snet-promoter')!;
+    expect(subnet.service_endpoints).toEqual(['Microsoft.Storage']);
+    const store = resources(json, 'azurerm_storage_account').find(([id]) => /ArtifactStore/.test(id))![1];
+    expect(store.network_rules.virtual_network_subnet_ids).toEqual([ref('azurerm_subnet', subnetId, 'id')]);
+    expect(resources(json, 'azurerm_private_endpoint').map(([, e]) => e.private_service_connection.subresource_names)).toEqual([['registry']]);
+  });
+
+  test('every promoter resource carries the platform tags', () => {
+    const promoter = Object.entries(json.resource as Record<string, Record<string, Json>>).flatMap(([, byId]) =>
+      Object.entries(byId).filter(([id, r]) => /Promoter/.test(id) && r.tags !== undefined),
+    );
+    expect(promoter.length).toBeGreaterThan(5);
+    for (const [, r] of promoter) expect(r.tags).toMatchObject({ company: 'contoso', project: 'mlops', environment: 'dev', owner: 'platform-team', 'mlops.release': RELEASE });
+  });
+
+  test('the policy pack passes', () => {
+    expect(stack.policy.report!.violations).toEqual([]);
   });
 });
 

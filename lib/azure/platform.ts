@@ -249,6 +249,8 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
    * pipeline promoter (AzurePipelinePromoter), if the stack has one.
    */
   public readonly addressSpace: string;
+  /** The tags the platform puts on what it creates (naming parts, managed-by and `tags`, in Azure's form): for resources other constructs add on it. */
+  public readonly tags: Readonly<Record<string, string>>;
 
   private readonly deployerIds: string[] = [];
 
@@ -394,6 +396,7 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
 
     this.network = { mode: net.mode, allowedIpRanges: [...net.allowedIpRanges], networkId: pn?.networkId };
     this.addressSpace = net.addressSpace;
+    this.tags = azureTags(naming, tags);
 
     // Who runs Terraform: the named deployers, else the principal running it now.
     const deployers = props.deployers ?? [new DataAzurermClientConfig(this, 'Deployer', {}).objectId];

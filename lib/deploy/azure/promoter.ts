@@ -166,7 +166,7 @@ export class AzurePipelinePromoter extends Construct {
     const rgName = platform.resourceGroup.resourceGroupName;
     const location = platform.workspace.region;
     const store = platform.artifactStore;
-    const tags = { 'mlops.release': props.name, 'managed-by': 'cdktf-mlops' };
+    const tags = { ...platform.tags, 'mlops.release': props.name };
 
     // The promoter's own identity: never the workload identity, which runs training code over data.
     const identity = new UserAssignedIdentity(this, 'Identity', { name: promoterName(props.name, '-promoter', 128), location, resourceGroupName: rgName, tags });
