@@ -6,10 +6,15 @@
  * spec it hands `mlops-release promote` is one the release driver accepts.
  */
 import * as path from 'path';
-import { App, DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
-import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName } from '../lib/deploy/azure/promoter';
+import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName, promoterReachability } from '../lib/deploy/azure/promoter';
+import { AzureArtifactStore } from '../lib/azure/artifact-store';
+import { AzureReachableFrom } from '../lib/azure/common';
+import { AzureImageRegistry } from '../lib/azure/image-registry';
+import { AzureExistingResources, AzureMlPlatform } from '../lib/azure/platform';
+import { IssueCollector } from '../lib/core/errors';
 import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../lib/azure/perms';
 import { MlPlatformStack } from '../lib/stack';
 import { parseSpec } from '../release/src/spec';
@@ -404,6 +409,68 @@ describe('the shipped dev-azure stack (firewalled) rolls out what its pipeline p
 
   test('the policy pack passes', () => {
     expect(stack.policy.report!.violations).toEqual([]);
+  });
+});
+
+describe('firewalled mode with imported stores (AzureMlPlatform existing, code only)', () => {
+  const SHARED = '/subscriptions/22222222-0000-0000-0000-000000000000/resourceGroups/shared-rg/providers';
+  const reach = (existing: (stack: TerraformStack) => AzureExistingResources) => {
+    const stack = new TerraformStack(Testing.app(), 'imports');
+    const platform = new AzureMlPlatform(stack, 'Platform', {
+      naming: { company: 'contoso', project: 'mlops', environment: 'dev' },
+      region: 'westeurope',
+      tenantId: '11111111-2222-3333-4444-555555555555',
+      deployers: ['aaaaaaaa-0000-0000-0000-000000000001'],
+      network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
+      existing: existing(stack),
+    });
+    const issues = new IssueCollector();
+    return { network: promoterReachability(platform, issues), issues: issues.issues };
+  };
+  const store = (stack: TerraformStack, reachableFrom?: AzureReachableFrom) =>
+    AzureArtifactStore.fromExisting(stack, 'Store', { storageAccountId: `${SHARED}/Microsoft.Storage/storageAccounts/sharedmlst`, containerName: 'ml-data', reachableFrom });
+
+  test.each([undefined, 'allowedRanges', 'privateEndpoint'] as const)(
+    'an imported artifact store (reachableFrom %s), whose firewall the stack never changes, is refused naming existing.artifactStore and the fix',
+    (reachableFrom) => {
+      const { network, issues } = reach((stack) => ({ artifactStore: store(stack, reachableFrom) }));
+      expect(network).toBeUndefined();
+      expect(issues).toHaveLength(1);
+      expect(issues[0]!.path).toBe('existing.artifactStore');
+      expect(issues[0]!.message).toMatch(/is the existing storage account "sharedmlst".*virtual network rule.*Fix: let the platform create the artifact store, import one whose public endpoint is open with reachableFrom: 'public'/s);
+    },
+  );
+
+  test("an imported artifact store that says its public endpoint is open (reachableFrom 'public') is used as it is; an open imported registry gets no private endpoint", () => {
+    const { network, issues } = reach((stack) => ({
+      artifactStore: store(stack, 'public'),
+      imageRegistry: AzureImageRegistry.fromExisting(stack, 'Registry', { registryId: `${SHARED}/Microsoft.ContainerRegistry/registries/sharedacr`, reachableFrom: 'public' }),
+    }));
+    expect(issues).toEqual([]);
+    expect(network).toMatchObject({ mode: 'firewalled', registryEndpoint: false });
+  });
+
+  test('an imported registry whose reachability is not public gets a private endpoint like a created one', () => {
+    const { network } = reach((stack) => ({
+      imageRegistry: AzureImageRegistry.fromExisting(stack, 'Registry', { registryId: `${SHARED}/Microsoft.ContainerRegistry/registries/sharedacr`, reachableFrom: 'allowedRanges' }),
+    }));
+    expect(network).toMatchObject({ mode: 'firewalled', registryEndpoint: true, addressSpace: '10.40.0.0/24', subnet: '10.40.0.0/27', endpointSubnet: '10.40.0.32/28' });
+  });
+
+  test('the artifact store the platform creates lets a subnet through once per subnet; an imported one returns nothing', () => {
+    const stack = new TerraformStack(Testing.app(), 'rule');
+    const platform = new AzureMlPlatform(stack, 'Platform', {
+      naming: { company: 'contoso', project: 'mlops', environment: 'dev' },
+      region: 'westeurope',
+      tenantId: '11111111-2222-3333-4444-555555555555',
+      deployers: ['aaaaaaaa-0000-0000-0000-000000000001'],
+      network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
+    });
+    const subnet = '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s';
+    expect(platform.artifactStore.allowSubnet(subnet)).toBe(platform.artifactStore.allowSubnet(subnet));
+    const json = JSON.parse(Testing.synth(stack)) as Json;
+    expect(only(json, 'azurerm_storage_account')[1].network_rules.virtual_network_subnet_ids).toEqual([subnet]);
+    expect(store(stack).allowSubnet(subnet)).toBeUndefined();
   });
 });
 
