@@ -6,15 +6,17 @@
  * spec it hands `mlops-release promote` is one the release driver accepts.
  */
 import * as path from 'path';
-import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
+import { App, DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Testing, Tokenization } from 'cdktf';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
-import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName, promoterReachability } from '../lib/deploy/azure/promoter';
+import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, AzurePipelinePromoter, QUEUE_PRIVATE_DNS_ZONE, promoterName, promoterReachability } from '../lib/deploy/azure/promoter';
+import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
 import { AzureArtifactStore } from '../lib/azure/artifact-store';
 import { AzureReachableFrom } from '../lib/azure/common';
 import { AzureImageRegistry } from '../lib/azure/image-registry';
 import { AzureExistingResources, AzureMlPlatform } from '../lib/azure/platform';
 import { IssueCollector } from '../lib/core/errors';
+import { PolicyReport, PolicyViolationError } from '../lib/policy';
 import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../lib/azure/perms';
 import { MlPlatformStack } from '../lib/stack';
 import { parseSpec } from '../release/src/spec';
@@ -27,7 +29,11 @@ const RELEASE = 'contoso-mlops-dev-bike-demand';
 type Json = Record<string, any>;
 
 /** The shipped example pipeline with its serve step, on Azure, in a network mode. */
-function promoterStack(network: Record<string, unknown>, more: (raw: Json) => void = () => undefined): { stack: MlPlatformStack; ct: AzureContinuousTraining; json: Json } {
+function promoterStack(
+  network: Record<string, unknown>,
+  more: (raw: Json) => void = () => undefined,
+  mutate: (promoter: AzurePipelinePromoter) => void = () => undefined,
+): { stack: MlPlatformStack; ct: AzureContinuousTraining; json: Json } {
   const raw = validConfig('azure');
   raw.network = network;
   raw.deployment = {
@@ -41,6 +47,8 @@ function promoterStack(network: Record<string, unknown>, more: (raw: Json) => vo
   process.chdir(ROOT);
   try {
     const stack = new MlPlatformStack(new App(), 'promoter-azure', { config: parseConfig(raw) });
+    const promoter = (stack.deployment!.pipeline?.resource as AzureContinuousTraining | undefined)?.promoter;
+    if (promoter) mutate(promoter);
     const json = JSON.parse(Testing.synth(stack, true));
     return { stack, ct: stack.deployment!.pipeline?.resource as AzureContinuousTraining, json };
   } finally {
@@ -329,7 +337,9 @@ describe('REACHABILITY in firewalled mode: a network of its own, a storage servi
     const [, sub] = only(json, 'azurerm_eventgrid_system_topic_event_subscription');
     expect(sub.storage_queue_endpoint).toEqual({ storage_account_id: ref('azurerm_storage_account', accountId, 'id'), queue_name: ref('azurerm_storage_queue', queueId, 'name') });
     expect(fw.ct.promoter!.queueAccountName).toBe(account.name);
-    expect(fw.ct.promoter!.spec).toMatchObject({ azure: { promote: { blobEndpoint: `https://${account.name}.blob.core.windows.net`, queueEndpoint: `https://${account.name}.queue.core.windows.net` } } });
+    expect(fw.ct.promoter!.spec).toMatchObject({
+      azure: { promote: { blobEndpoint: `https://${account.name}.blob.core.windows.net`, queueEndpoint: `https://${account.name}.queue.core.windows.net` } },
+    });
   });
 
   test('the registry is pulled from through a private endpoint in the /28, its zone group in privatelink.azurecr.io linked to the network', () => {
@@ -370,7 +380,67 @@ describe('REACHABILITY in firewalled mode: a network of its own, a storage servi
   test('an address space whose prefix is smaller than /24 uses its first /24; a /24 is used whole', () => {
     const { json: small } = promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'], addressSpace: '172.20.8.0/24' });
     expect(only(small, 'azurerm_virtual_network')[1].address_space).toEqual(['172.20.8.0/24']);
-    expect(resources(small, 'azurerm_subnet').map(([, s]) => s.address_prefixes[0]).sort()).toEqual(['172.20.8.0/27', '172.20.8.32/28']);
+    expect(
+      resources(small, 'azurerm_subnet')
+        .map(([, s]) => s.address_prefixes[0])
+        .sort(),
+    ).toEqual(['172.20.8.0/27', '172.20.8.32/28']);
+  });
+});
+
+describe("MLOPS_DEPLOY_AZURE_JOB_PATH: the policy pack checks the job's network path to each data plane it uses, and that the job waits for it", () => {
+  const FW = { mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] };
+  const good = promoterStack(FW);
+  const [peId] = only(good.json, 'azurerm_private_endpoint');
+  const child = (p: AzurePipelinePromoter, id: string) => p.node.findChild(id) as TerraformResource;
+  /** The rule's findings (`<found> Fix: <fix>`) on the firewalled promoter stack with one thing broken (the synth then fails with them). */
+  const jobPathFindings = (mutate: (p: AzurePipelinePromoter) => void): string[] => {
+    let report: PolicyReport | undefined;
+    try {
+      report = promoterStack(FW, () => undefined, mutate).stack.policy.report;
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyViolationError);
+      report = (err as PolicyViolationError).report;
+    }
+    return report!.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_JOB_PATH').map((v) => `${v.found} Fix: ${v.fix}`);
+  };
+
+  test('the promoter passes it in public and firewalled mode (private mode: the whole pack passes, above)', () => {
+    for (const stack of [good.stack, pub.stack]) expect(stack.policy.report!.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_JOB_PATH')).toEqual([]);
+  });
+
+  test('an environment without a network (what firewalled mode was refused for) reaches neither the store nor the registry', () => {
+    const found = jobPathFindings((p) => child(p, 'Environment').addOverride('infrastructure_subnet_id', null));
+    expect(found).toEqual([
+      expect.stringMatching(/pulls its image from azurerm_container_registry\..* no private endpoint of sub-resource "registry".*not a trusted service of a registry/),
+      expect.stringMatching(/reads \(blob, queue\) azurerm_storage_account\..*lets only IP ranges through.*IP rules do not apply to requests from the account's own region/),
+    ]);
+  });
+
+  test('a subnet without the Microsoft.Storage service endpoint is named, with the fix', () => {
+    const found = jobPathFindings((p) => ((child(p, 'Subnet') as Subnet).serviceEndpoints = []));
+    expect(found).toHaveLength(1);
+    expect(found[0]!).toMatch(/has no Microsoft\.Storage service endpoint.*Fix: Add "Microsoft\.Storage" to service_endpoints/s);
+  });
+
+  test("a registry zone not linked to the environment's network does not count as a path", () => {
+    const found = jobPathFindings((p) =>
+      child(p, 'RegistryZoneLink').addOverride('virtual_network_id', '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/elsewhere'),
+    );
+    expect(found).toEqual([expect.stringMatching(/no private endpoint of sub-resource "registry" resolved in the environment's network/)]);
+  });
+
+  // (A job that does not wait for the account rule is caught too: test/policy-azure.test.ts. Here the job also
+  // reaches the account through its queue, its grants and the workspace, so that case cannot be built from it.)
+  test("a job that does not wait for the registry's private endpoint is named, with the depends_on to add", () => {
+    const address = `azurerm_private_endpoint.${peId}`;
+    const found = jobPathFindings((p) => {
+      const resolve = (d: string) => String(Tokenization.resolve(d, { scope: p, resolver: new DefaultTokenResolver(new StringConcat()) }));
+      p.job.dependsOn = p.job.dependsOn!.filter((d) => resolve(d) !== address);
+    });
+    expect(found).toHaveLength(1);
+    expect(found[0]!).toMatch(/through azurerm_private_endpoint\..* but does not depend on it/);
+    expect(found[0]!).toContain(`depends_on = [${address}]`);
   });
 });
 
@@ -437,7 +507,9 @@ describe('firewalled mode with imported stores (AzureMlPlatform existing, code o
       expect(network).toBeUndefined();
       expect(issues).toHaveLength(1);
       expect(issues[0]!.path).toBe('existing.artifactStore');
-      expect(issues[0]!.message).toMatch(/is the existing storage account "sharedmlst".*virtual network rule.*Fix: let the platform create the artifact store, import one whose public endpoint is open with reachableFrom: 'public'/s);
+      expect(issues[0]!.message).toMatch(
+        /is the existing storage account "sharedmlst".*virtual network rule.*Fix: let the platform create the artifact store, import one whose public endpoint is open with reachableFrom: 'public'/s,
+      );
     },
   );
 
@@ -452,7 +524,10 @@ describe('firewalled mode with imported stores (AzureMlPlatform existing, code o
 
   test('an imported registry whose reachability is not public gets a private endpoint like a created one', () => {
     const { network } = reach((stack) => ({
-      imageRegistry: AzureImageRegistry.fromExisting(stack, 'Registry', { registryId: `${SHARED}/Microsoft.ContainerRegistry/registries/sharedacr`, reachableFrom: 'allowedRanges' }),
+      imageRegistry: AzureImageRegistry.fromExisting(stack, 'Registry', {
+        registryId: `${SHARED}/Microsoft.ContainerRegistry/registries/sharedacr`,
+        reachableFrom: 'allowedRanges',
+      }),
     }));
     expect(network).toMatchObject({ mode: 'firewalled', registryEndpoint: true, addressSpace: '10.40.0.0/24', subnet: '10.40.0.0/27', endpointSubnet: '10.40.0.32/28' });
   });

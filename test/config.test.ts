@@ -192,7 +192,9 @@ describe('stack config', () => {
     }
     const issue = only({ ...valid('azure'), network: { addressSpace: '10.50.0.0/16' } });
     expect(issue.path).toBe('network.addressSpace');
-    expect(issue.message).toMatch(/has no use in firewalled mode.*or in firewalled mode with deployment\.pipeline \(the first \/24 is the network of the pipeline's promoter job\)/);
+    expect(issue.message).toMatch(
+      /has no use in firewalled mode.*or in firewalled mode with deployment\.pipeline \(the first \/24 is the network of the pipeline's promoter job\)/,
+    );
     expect(only({ ...valid('gcp'), network: { addressSpace: '10.50.0.0/16' } }).message).toMatch(/accepted: an address space only in private mode\./);
   });
 

@@ -13,7 +13,18 @@ import { AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { addDependency, assignRole, assignToPrincipal } from './private/grants';
 import { AZURE_REACHABLE_FROM, markImported } from './imported';
-import { FirewallSettings, azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './util';
+import {
+  FirewallSettings,
+  azureTags,
+  checkCustomerManagedKey,
+  checkIpRanges,
+  checkResourceId,
+  firewallOf,
+  namingOf,
+  physicalNameFor,
+  retainLifecycle,
+  storageIpRules,
+} from './util';
 import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureArtifactStore}. */

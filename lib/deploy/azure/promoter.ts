@@ -355,11 +355,9 @@ export class AzurePipelinePromoter extends Construct {
         });
         const registry = platform.imageRegistry;
         // The zone group registers the login server and the regional data endpoint (dataEndpointEnabled).
-        const pes = createPrivateEndpoints(
-          this,
-          { resourceId: registry.registryId, resourceName: registry.registryName, location, resourceGroupName: rgName, tags },
-          [{ subResource: 'registry', subnetId: endpoints.id, privateDnsZoneIds: [zone.id], dependsOn: [link] }],
-        );
+        const pes = createPrivateEndpoints(this, { resourceId: registry.registryId, resourceName: registry.registryName, location, resourceGroupName: rgName, tags }, [
+          { subResource: 'registry', subnetId: endpoints.id, privateDnsZoneIds: [zone.id], dependsOn: [link] },
+        ]);
         reach.push(...pes.values());
       }
     }
