@@ -232,7 +232,19 @@ describe('azure promote: nothing to do', () => {
 function seedChampion(version: number, registeredBy: string | null = `register-run-${version}`, fingerprint: unknown = { sha256: SHA, rows: 17379, cols: 17 }): void {
   arm.blobs.set(`${CONTAINER}/${REGISTRY}/aliases.json`, { text: JSON.stringify({ champion: version, challenger: null, lineage: [version], history: [] }) });
   arm.blobs.set(`${CONTAINER}/${REGISTRY}/versions/${version}/version.json`, {
-    text: JSON.stringify({ name: 'demand-forecast', version, createdAt: '2026-12-07T03:00:00.000Z', contentHash: `hash-${version}`, source: 'x', task: 'regression', model: 'gbdt', metrics: {}, runId: 'train-run', registeredBy, decision: null }),
+    text: JSON.stringify({
+      name: 'demand-forecast',
+      version,
+      createdAt: '2026-12-07T03:00:00.000Z',
+      contentHash: `hash-${version}`,
+      source: 'x',
+      task: 'regression',
+      model: 'gbdt',
+      metrics: {},
+      runId: 'train-run',
+      registeredBy,
+      decision: null,
+    }),
   });
   if (fingerprint !== null) arm.blobs.set(`${CONTAINER}/${REGISTRY}/versions/${version}/model/fingerprint.json`, { text: JSON.stringify(fingerprint) });
 }
@@ -262,10 +274,16 @@ describe('the daily backstop (promote --from-queue): the registry champion whose
     // the marker records when the execution started its backstop (the fake clock starts at 1,000,000 ms)
     expect(JSON.parse(arm.blobs.get(BACKSTOP)!.text)).toEqual({ checkedAt: new Date(1_000_000).toISOString() });
     const version = arm.models.get('bike-demand')!.get('2')!.properties;
-    expect(version.tags).toMatchObject({ 'mlops.run': 'register-run-7', 'mlops.registry.version': '7', 'mlops.pipeline.revision': 'feedc0de1234', 'mlops.image': DIGEST, 'mlops.data.uri': DATA });
+    expect(version.tags).toMatchObject({
+      'mlops.run': 'register-run-7',
+      'mlops.registry.version': '7',
+      'mlops.pipeline.revision': 'feedc0de1234',
+      'mlops.image': DIGEST,
+      'mlops.data.uri': DATA,
+    });
     expect(version.description).toContain('rolled out by the daily backstop');
     expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ green: 100 });
-    expect(ctx.lines.join('\n')).toContain('the registry\'s champion is v7: its run event was lost; rolling it out');
+    expect(ctx.lines.join('\n')).toContain("the registry's champion is v7: its run event was lost; rolling it out");
   });
 
   it('runs once a day: not due within 24 hours; then it finds the champion served and changes nothing', async () => {

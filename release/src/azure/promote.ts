@@ -253,7 +253,15 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
     return { actions, outputs: { promoted: 'false', reason: 'not promoted', registryVersion: String(registration.version) } };
   }
 
-  return rollOut(s, storage, spec, target, { version: registration.version, contentHash: registration.contentHash }, { id: run.runId, tags: run.runTags ?? {}, via: 'run' }, actions);
+  return rollOut(
+    s,
+    storage,
+    spec,
+    target,
+    { version: registration.version, contentHash: registration.contentHash },
+    { id: run.runId, tags: run.runTags ?? {}, via: 'run' },
+    actions,
+  );
 }
 
 /** What is rolled out: a registry version (its number and content hash). */
@@ -480,7 +488,12 @@ export async function backstop(s: AzureSession, storage: StorageSession, spec: R
   const markerText = await readBlob(storage, blobUrl(p, paths.backstop));
   const now = s.ctx.now();
   if (markerText !== undefined) {
-    const marker = parseJsonFile(markerText, markerFile, BackstopSchema, `Fix: ${markerFile} is written by the promoter itself; delete it (the next execution runs the backstop and writes it again).`);
+    const marker = parseJsonFile(
+      markerText,
+      markerFile,
+      BackstopSchema,
+      `Fix: ${markerFile} is written by the promoter itself; delete it (the next execution runs the backstop and writes it again).`,
+    );
     const last = Date.parse(marker.checkedAt);
     if (Number.isFinite(last) && now >= last && now - last < BACKSTOP_INTERVAL_MS) {
       return { actions: [], outputs: { promoted: 'false', backstop: 'not due' } };

@@ -80,7 +80,14 @@ export async function readBlob(s: StorageSession, url: string): Promise<string |
 
 /** Writes (creates or replaces) a block blob holding `text`. */
 export async function writeBlob(s: StorageSession, url: string, text: string): Promise<void> {
-  const r = await call(s, `write ${url}`, 'PUT', url, { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }, text);
+  const r = await call(
+    s,
+    `write ${url}`,
+    'PUT',
+    url,
+    { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
+    text,
+  );
   if (r.status !== 201) throw storageFailure(`write ${url}`, r);
 }
 
