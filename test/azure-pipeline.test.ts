@@ -472,11 +472,20 @@ function resolvedTf<T>(value: T, key = ''): T {
 }
 
 describe('refusals: what Azure cannot run yet is a config error, never a silent skip', () => {
-  test('a plan with a serve step (the deploy action) in firewalled mode: the promoter job could not reach the store (test/azure-promoter.test.ts has the modes that work)', () => {
+  test('a plan with a serve step (the deploy action) in an existing network: the stack cannot carve the promoter job its subnet (test/azure-promoter.test.ts has the modes that work, firewalled included)', () => {
     const pipeline = { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour.csv' }, skip: ['score'] };
-    const message = messageOf(() => azurePipeline({ pipeline }));
-    expect(message).toContain('network.mode');
+    const message = messageOf(() =>
+      azurePipeline({ pipeline }, 'demand-forecast', (raw) => {
+        raw.network = {
+          mode: 'private',
+          existing: { azure: { subnetId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/hub/subnets/pe' } },
+        };
+      }),
+    );
+    expect(message).toContain('network.existing.azure');
     expect(message).toContain('keep the serve step in deployment.pipeline.skip');
+    // firewalled mode (the default) is no longer refused: it gets the promoter
+    expect(azurePipeline({ pipeline }).ct.promoter).toBeDefined();
   });
 
   test('a cron with a day-of-month or month (Azure ML schedules ignore both fields)', () => {

@@ -6,10 +6,17 @@
  * spec it hands `mlops-release promote` is one the release driver accepts.
  */
 import * as path from 'path';
-import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
-import { parseConfig } from '../lib/config/load';
+import { App, DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Testing, Tokenization } from 'cdktf';
+import { loadConfig, parseConfig } from '../lib/config/load';
 import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
-import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, QUEUE_PRIVATE_DNS_ZONE, promoterName } from '../lib/deploy/azure/promoter';
+import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, AzurePipelinePromoter, QUEUE_PRIVATE_DNS_ZONE, promoterName, promoterReachability } from '../lib/deploy/azure/promoter';
+import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
+import { AzureArtifactStore } from '../lib/azure/artifact-store';
+import { AzureReachableFrom } from '../lib/azure/common';
+import { AzureImageRegistry } from '../lib/azure/image-registry';
+import { AzureExistingResources, AzureMlPlatform } from '../lib/azure/platform';
+import { IssueCollector } from '../lib/core/errors';
+import { PolicyReport, PolicyViolationError } from '../lib/policy';
 import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../lib/azure/perms';
 import { MlPlatformStack } from '../lib/stack';
 import { parseSpec } from '../release/src/spec';
@@ -22,7 +29,11 @@ const RELEASE = 'contoso-mlops-dev-bike-demand';
 type Json = Record<string, any>;
 
 /** The shipped example pipeline with its serve step, on Azure, in a network mode. */
-function promoterStack(network: Record<string, unknown>, more: (raw: Json) => void = () => undefined): { stack: MlPlatformStack; ct: AzureContinuousTraining; json: Json } {
+function promoterStack(
+  network: Record<string, unknown>,
+  more: (raw: Json) => void = () => undefined,
+  mutate: (promoter: AzurePipelinePromoter) => void = () => undefined,
+): { stack: MlPlatformStack; ct: AzureContinuousTraining; json: Json } {
   const raw = validConfig('azure');
   raw.network = network;
   raw.deployment = {
@@ -36,6 +47,8 @@ function promoterStack(network: Record<string, unknown>, more: (raw: Json) => vo
   process.chdir(ROOT);
   try {
     const stack = new MlPlatformStack(new App(), 'promoter-azure', { config: parseConfig(raw) });
+    const promoter = (stack.deployment!.pipeline?.resource as AzureContinuousTraining | undefined)?.promoter;
+    if (promoter) mutate(promoter);
     const json = JSON.parse(Testing.synth(stack, true));
     return { stack, ct: stack.deployment!.pipeline?.resource as AzureContinuousTraining, json };
   } finally {
@@ -262,8 +275,7 @@ describe('REACHABILITY per network mode', () => {
     expect(resources(pub.json, 'azurerm_private_endpoint')).toEqual([]);
   });
 
-  test('firewalled mode, an existing network, or an address space without room are config errors naming the fix', () => {
-    expect(messageOf(() => promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] }))).toMatch(/network\.mode: is firewalled.*Fix: use network\.mode private/s);
+  test('an existing network, or an address space without room (private mode) are config errors naming the fix', () => {
     const existing = {
       mode: 'private',
       existing: { azure: { subnetId: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/hub/subnets/pe' } },
@@ -277,6 +289,263 @@ describe('REACHABILITY per network mode', () => {
     expect(promoterName('a'.repeat(63), '-promotions', 63).length).toBeLessThanOrEqual(63);
     expect(promoterName('short', '-promote', 32)).toBe('short-promote');
     expect(promoterName('a'.repeat(40), '-promote', 32)).not.toBe(promoterName(`${'a'.repeat(39)}b`, '-promote', 32));
+  });
+});
+
+describe('REACHABILITY in firewalled mode: a network of its own, a storage service endpoint and a registry private endpoint', () => {
+  const fw = promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'], addressSpace: '10.40.0.0/16' });
+  const { json } = fw;
+  const [vnetId, vnet] = only(json, 'azurerm_virtual_network');
+  const subnets = resources(json, 'azurerm_subnet');
+  const [subnetId, subnet] = subnets.find(([, s]) => s.name === 'snet-promoter')!;
+  const [peSubnetId, peSubnet] = subnets.find(([, s]) => s.name === 'snet-private-endpoints')!;
+  const [accountId, account] = only(json, 'azurerm_storage_account');
+  const [acrId] = only(json, 'azurerm_container_registry');
+  const [peId, pe] = only(json, 'azurerm_private_endpoint');
+  const [, job] = only(json, 'azurerm_container_app_job');
+
+  test('the environment runs in a delegated /27 with the Microsoft.Storage service endpoint, in a network of the first /24 of network.addressSpace, internal only', () => {
+    expect(vnet.address_space).toEqual(['10.40.0.0/24']);
+    expect(subnets).toHaveLength(2);
+    expect(subnet.virtual_network_name).toBe(ref('azurerm_virtual_network', vnetId, 'name'));
+    expect(subnet.address_prefixes).toEqual(['10.40.0.0/27']);
+    expect(subnet.service_endpoints).toEqual(['Microsoft.Storage']);
+    expect(subnet.delegation).toEqual([
+      { name: 'container-apps', service_delegation: { name: 'Microsoft.App/environments', actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] } },
+    ]);
+    expect(peSubnet.address_prefixes).toEqual(['10.40.0.32/28']);
+    const [, env] = only(json, 'azurerm_container_app_environment');
+    expect(env.infrastructure_subnet_id).toBe(ref('azurerm_subnet', subnetId, 'id'));
+    expect(env.internal_load_balancer_enabled).toBe(true);
+    expect(env.public_network_access).toBe('Disabled');
+  });
+
+  test("the artifact account's firewall lets the subnet through by a virtual network rule and keeps everything else: default Deny, the IP rules, trusted services", () => {
+    // IP rules do not apply to requests from the account's own region: only the subnet rule lets the job in.
+    expect(account.public_network_access_enabled).toBe(true);
+    expect(account.network_rules).toEqual({
+      default_action: 'Deny',
+      bypass: ['AzureServices'],
+      ip_rules: ['203.0.113.0/24'],
+      virtual_network_subnet_ids: [ref('azurerm_subnet', subnetId, 'id')],
+    });
+  });
+
+  test('the queue stays in the artifact account (Event Grid delivers through its trusted-services exception); the job reads blobs and the queue there', () => {
+    const [queueId, queue] = only(json, 'azurerm_storage_queue');
+    expect(queue.storage_account_id).toBe(ref('azurerm_storage_account', accountId, 'id'));
+    const [, sub] = only(json, 'azurerm_eventgrid_system_topic_event_subscription');
+    expect(sub.storage_queue_endpoint).toEqual({ storage_account_id: ref('azurerm_storage_account', accountId, 'id'), queue_name: ref('azurerm_storage_queue', queueId, 'name') });
+    expect(fw.ct.promoter!.queueAccountName).toBe(account.name);
+    expect(fw.ct.promoter!.spec).toMatchObject({
+      azure: { promote: { blobEndpoint: `https://${account.name}.blob.core.windows.net`, queueEndpoint: `https://${account.name}.queue.core.windows.net` } },
+    });
+  });
+
+  test('the registry is pulled from through a private endpoint in the /28, its zone group in privatelink.azurecr.io linked to the network', () => {
+    expect(pe.subnet_id).toBe(ref('azurerm_subnet', peSubnetId, 'id'));
+    expect(pe.private_service_connection).toMatchObject({
+      private_connection_resource_id: ref('azurerm_container_registry', acrId, 'id'),
+      subresource_names: ['registry'],
+      is_manual_connection: false,
+    });
+    const [zoneId, zone] = only(json, 'azurerm_private_dns_zone');
+    expect(zone.name).toBe('privatelink.azurecr.io');
+    expect(pe.private_dns_zone_group.private_dns_zone_ids).toEqual([ref('azurerm_private_dns_zone', zoneId, 'id')]);
+    const [linkId, link] = only(json, 'azurerm_private_dns_zone_virtual_network_link');
+    expect(link.private_dns_zone_name).toBe(ref('azurerm_private_dns_zone', zoneId, 'name'));
+    expect(link.virtual_network_id).toBe(ref('azurerm_virtual_network', vnetId, 'id'));
+    // the records resolve once the zone is linked
+    expect(pe.depends_on).toEqual([`azurerm_private_dns_zone_virtual_network_link.${linkId}`]);
+    const [, registry] = only(json, 'azurerm_container_registry');
+    expect(registry.data_endpoint_enabled).toBe(true);
+    expect(job.registry).toEqual([expect.objectContaining({ server: ref('azurerm_container_registry', acrId, 'login_server') })]);
+  });
+
+  test('ORDER: the subnet (with its service endpoint) before the account rule naming it; the job after the account rule, the registry endpoint and every grant', () => {
+    // the account refers to the subnet, so Terraform creates the subnet and its service endpoint first
+    // (Azure refuses a rule for a subnet without it: SubnetsHaveNoServiceEndpointsConfigured)
+    expect(account.network_rules.virtual_network_subnet_ids).toEqual([ref('azurerm_subnet', subnetId, 'id')]);
+    const grants = resources(json, 'azurerm_role_assignment')
+      .filter(([id]) => /Promoter_Grant(?!TopicSend)/.test(id))
+      .map(([id]) => `azurerm_role_assignment.${id}`);
+    expect(grants).toHaveLength(5);
+    expect(job.depends_on).toEqual(expect.arrayContaining([...grants, `azurerm_storage_account.${accountId}`, `azurerm_private_endpoint.${peId}`]));
+  });
+
+  test('the policy pack passes', () => {
+    expect(fw.stack.policy.report!.violations).toEqual([]);
+  });
+
+  test('an address space whose prefix is smaller than /24 uses its first /24; a /24 is used whole', () => {
+    const { json: small } = promoterStack({ mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'], addressSpace: '172.20.8.0/24' });
+    expect(only(small, 'azurerm_virtual_network')[1].address_space).toEqual(['172.20.8.0/24']);
+    expect(
+      resources(small, 'azurerm_subnet')
+        .map(([, s]) => s.address_prefixes[0])
+        .sort(),
+    ).toEqual(['172.20.8.0/27', '172.20.8.32/28']);
+  });
+});
+
+describe("MLOPS_DEPLOY_AZURE_JOB_PATH: the policy pack checks the job's network path to each data plane it uses, and that the job waits for it", () => {
+  const FW = { mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] };
+  const good = promoterStack(FW);
+  const [peId] = only(good.json, 'azurerm_private_endpoint');
+  const child = (p: AzurePipelinePromoter, id: string) => p.node.findChild(id) as TerraformResource;
+  /** The rule's findings (`<found> Fix: <fix>`) on the firewalled promoter stack with one thing broken (the synth then fails with them). */
+  const jobPathFindings = (mutate: (p: AzurePipelinePromoter) => void): string[] => {
+    let report: PolicyReport | undefined;
+    try {
+      report = promoterStack(FW, () => undefined, mutate).stack.policy.report;
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyViolationError);
+      report = (err as PolicyViolationError).report;
+    }
+    return report!.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_JOB_PATH').map((v) => `${v.found} Fix: ${v.fix}`);
+  };
+
+  test('the promoter passes it in public and firewalled mode (private mode: the whole pack passes, above)', () => {
+    for (const stack of [good.stack, pub.stack]) expect(stack.policy.report!.violations.filter((v) => v.ruleId === 'MLOPS_DEPLOY_AZURE_JOB_PATH')).toEqual([]);
+  });
+
+  test('an environment without a network (what firewalled mode was refused for) reaches neither the store nor the registry', () => {
+    const found = jobPathFindings((p) => child(p, 'Environment').addOverride('infrastructure_subnet_id', null));
+    expect(found).toEqual([
+      expect.stringMatching(/pulls its image from azurerm_container_registry\..* no private endpoint of sub-resource "registry".*not a trusted service of a registry/),
+      expect.stringMatching(/reads \(blob, queue\) azurerm_storage_account\..*lets only IP ranges through.*IP rules do not apply to requests from the account's own region/),
+    ]);
+  });
+
+  test('a subnet without the Microsoft.Storage service endpoint is named, with the fix', () => {
+    const found = jobPathFindings((p) => ((child(p, 'Subnet') as Subnet).serviceEndpoints = []));
+    expect(found).toHaveLength(1);
+    expect(found[0]!).toMatch(/has no Microsoft\.Storage service endpoint.*Fix: Add "Microsoft\.Storage" to service_endpoints/s);
+  });
+
+  test("a registry zone not linked to the environment's network does not count as a path", () => {
+    const found = jobPathFindings((p) =>
+      child(p, 'RegistryZoneLink').addOverride('virtual_network_id', '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/elsewhere'),
+    );
+    expect(found).toEqual([expect.stringMatching(/no private endpoint of sub-resource "registry" resolved in the environment's network/)]);
+  });
+
+  // (A job that does not wait for the account rule is caught too: test/policy-azure.test.ts. Here the job also
+  // reaches the account through its queue, its grants and the workspace, so that case cannot be built from it.)
+  test("a job that does not wait for the registry's private endpoint is named, with the depends_on to add", () => {
+    const address = `azurerm_private_endpoint.${peId}`;
+    const found = jobPathFindings((p) => {
+      const resolve = (d: string) => String(Tokenization.resolve(d, { scope: p, resolver: new DefaultTokenResolver(new StringConcat()) }));
+      p.job.dependsOn = p.job.dependsOn!.filter((d) => resolve(d) !== address);
+    });
+    expect(found).toHaveLength(1);
+    expect(found[0]!).toMatch(/through azurerm_private_endpoint\..* but does not depend on it/);
+    expect(found[0]!).toContain(`depends_on = [${address}]`);
+  });
+});
+
+describe('the shipped dev-azure stack (firewalled) rolls out what its pipeline promotes', () => {
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  let stack: MlPlatformStack;
+  try {
+    stack = new MlPlatformStack(new App(), 'dev-azure', { config: loadConfig(path.join(ROOT, 'stacks', 'config', 'dev-azure.yaml')) });
+  } finally {
+    process.chdir(cwd);
+  }
+  const json = JSON.parse(Testing.synth(stack, true)) as Json;
+
+  test('its pipeline keeps the serve step (only score is skipped) and the stack has the promoter, in its own network', () => {
+    const config = loadConfig(path.join(ROOT, 'stacks', 'config', 'dev-azure.yaml'));
+    expect(config.network.mode).toBe('firewalled');
+    expect(config.deployment!.pipeline!.skip).toEqual(['score']);
+    const ct = stack.deployment!.pipeline!.resource as AzureContinuousTraining;
+    expect(ct.promoter).toBeDefined();
+    only(json, 'azurerm_container_app_job');
+    const [subnetId, subnet] = resources(json, 'azurerm_subnet').find(([, s]) => s.name === 'snet-promoter')!;
+    expect(subnet.service_endpoints).toEqual(['Microsoft.Storage']);
+    const store = resources(json, 'azurerm_storage_account').find(([id]) => /ArtifactStore/.test(id))![1];
+    expect(store.network_rules.virtual_network_subnet_ids).toEqual([ref('azurerm_subnet', subnetId, 'id')]);
+    expect(resources(json, 'azurerm_private_endpoint').map(([, e]) => e.private_service_connection.subresource_names)).toEqual([['registry']]);
+  });
+
+  test('every promoter resource carries the platform tags', () => {
+    const promoter = Object.entries(json.resource as Record<string, Record<string, Json>>).flatMap(([, byId]) =>
+      Object.entries(byId).filter(([id, r]) => /Promoter/.test(id) && r.tags !== undefined),
+    );
+    expect(promoter.length).toBeGreaterThan(5);
+    for (const [, r] of promoter) expect(r.tags).toMatchObject({ company: 'contoso', project: 'mlops', environment: 'dev', owner: 'platform-team', 'mlops.release': RELEASE });
+  });
+
+  test('the policy pack passes', () => {
+    expect(stack.policy.report!.violations).toEqual([]);
+  });
+});
+
+describe('firewalled mode with imported stores (AzureMlPlatform existing, code only)', () => {
+  const SHARED = '/subscriptions/22222222-0000-0000-0000-000000000000/resourceGroups/shared-rg/providers';
+  const reach = (existing: (stack: TerraformStack) => AzureExistingResources) => {
+    const stack = new TerraformStack(Testing.app(), 'imports');
+    const platform = new AzureMlPlatform(stack, 'Platform', {
+      naming: { company: 'contoso', project: 'mlops', environment: 'dev' },
+      region: 'westeurope',
+      tenantId: '11111111-2222-3333-4444-555555555555',
+      deployers: ['aaaaaaaa-0000-0000-0000-000000000001'],
+      network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
+      existing: existing(stack),
+    });
+    const issues = new IssueCollector();
+    return { network: promoterReachability(platform, issues), issues: issues.issues };
+  };
+  const store = (stack: TerraformStack, reachableFrom?: AzureReachableFrom) =>
+    AzureArtifactStore.fromExisting(stack, 'Store', { storageAccountId: `${SHARED}/Microsoft.Storage/storageAccounts/sharedmlst`, containerName: 'ml-data', reachableFrom });
+
+  test.each([undefined, 'allowedRanges', 'privateEndpoint'] as const)(
+    'an imported artifact store (reachableFrom %s), whose firewall the stack never changes, is refused naming existing.artifactStore and the fix',
+    (reachableFrom) => {
+      const { network, issues } = reach((stack) => ({ artifactStore: store(stack, reachableFrom) }));
+      expect(network).toBeUndefined();
+      expect(issues).toHaveLength(1);
+      expect(issues[0]!.path).toBe('existing.artifactStore');
+      expect(issues[0]!.message).toMatch(
+        /is the existing storage account "sharedmlst".*virtual network rule.*Fix: let the platform create the artifact store, import one whose public endpoint is open with reachableFrom: 'public'/s,
+      );
+    },
+  );
+
+  test("an imported artifact store that says its public endpoint is open (reachableFrom 'public') is used as it is; an open imported registry gets no private endpoint", () => {
+    const { network, issues } = reach((stack) => ({
+      artifactStore: store(stack, 'public'),
+      imageRegistry: AzureImageRegistry.fromExisting(stack, 'Registry', { registryId: `${SHARED}/Microsoft.ContainerRegistry/registries/sharedacr`, reachableFrom: 'public' }),
+    }));
+    expect(issues).toEqual([]);
+    expect(network).toMatchObject({ mode: 'firewalled', registryEndpoint: false });
+  });
+
+  test('an imported registry whose reachability is not public gets a private endpoint like a created one', () => {
+    const { network } = reach((stack) => ({
+      imageRegistry: AzureImageRegistry.fromExisting(stack, 'Registry', {
+        registryId: `${SHARED}/Microsoft.ContainerRegistry/registries/sharedacr`,
+        reachableFrom: 'allowedRanges',
+      }),
+    }));
+    expect(network).toMatchObject({ mode: 'firewalled', registryEndpoint: true, addressSpace: '10.40.0.0/24', subnet: '10.40.0.0/27', endpointSubnet: '10.40.0.32/28' });
+  });
+
+  test('the artifact store the platform creates lets a subnet through once per subnet; an imported one returns nothing', () => {
+    const stack = new TerraformStack(Testing.app(), 'rule');
+    const platform = new AzureMlPlatform(stack, 'Platform', {
+      naming: { company: 'contoso', project: 'mlops', environment: 'dev' },
+      region: 'westeurope',
+      tenantId: '11111111-2222-3333-4444-555555555555',
+      deployers: ['aaaaaaaa-0000-0000-0000-000000000001'],
+      network: { mode: 'firewalled', allowedIpRanges: ['203.0.113.10/32'] },
+    });
+    const subnet = '/subscriptions/1/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s';
+    expect(platform.artifactStore.allowSubnet(subnet)).toBe(platform.artifactStore.allowSubnet(subnet));
+    const json = JSON.parse(Testing.synth(stack)) as Json;
+    expect(only(json, 'azurerm_storage_account')[1].network_rules.virtual_network_subnet_ids).toEqual([subnet]);
+    expect(store(stack).allowSubnet(subnet)).toBeUndefined();
   });
 });
 

@@ -176,6 +176,28 @@ describe('stack config', () => {
     expect(only({ ...valid(), network: { addressSpace: '10.0.0.0/16' } }).message).toContain('has no use in firewalled mode');
   });
 
+  test('accepts an address space in firewalled mode on Azure with a pipeline (its serve step runs the promoter in the first /24), and names that use otherwise', () => {
+    const pipeline = {
+      model: 'bike',
+      image: { uri: `contosomlopsdevacr.azurecr.io/mlops-runtime@sha256:${'ab'.repeat(32)}` },
+      training: { data: 'datasets/x.csv' },
+      pipeline: { file: 'examples/demand-forecast/pipeline.yaml', skip: ['score'] },
+    };
+    const cwd = process.cwd();
+    process.chdir(path.join(__dirname, '..'));
+    try {
+      expect(parseConfig({ ...valid('azure'), network: { addressSpace: '10.50.0.0/16' }, deployment: pipeline }).network.addressSpace).toBe('10.50.0.0/16');
+    } finally {
+      process.chdir(cwd);
+    }
+    const issue = only({ ...valid('azure'), network: { addressSpace: '10.50.0.0/16' } });
+    expect(issue.path).toBe('network.addressSpace');
+    expect(issue.message).toMatch(
+      /has no use in firewalled mode.*or in firewalled mode with deployment\.pipeline \(the first \/24 is the network of the pipeline's promoter job\)/,
+    );
+    expect(only({ ...valid('gcp'), network: { addressSpace: '10.50.0.0/16' } }).message).toMatch(/accepted: an address space only in private mode\./);
+  });
+
   test('fails if allowed ranges are given in public mode, where there is no firewall', () => {
     const issue = only({ ...valid(), network: { mode: 'public', allowedIpRanges: ['203.0.113.0/24'] } });
     expect(issue.path).toBe('network.allowedIpRanges');

@@ -1,3 +1,5 @@
+import { ContainerAppEnvironment } from '@cdktf/provider-azurerm/lib/container-app-environment';
+import { ContainerAppJob } from '@cdktf/provider-azurerm/lib/container-app-job';
 import { ContainerRegistry, ContainerRegistryConfig } from '@cdktf/provider-azurerm/lib/container-registry';
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { KeyVault, KeyVaultConfig } from '@cdktf/provider-azurerm/lib/key-vault';
@@ -15,7 +17,9 @@ import { StorageAccountNetworkRulesA } from '@cdktf/provider-azurerm/lib/storage
 import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
 import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
 import { TerraformStack, Testing } from 'cdktf';
 import { TerraformData } from '../lib/deploy/terraform-data';
 import { applyPolicyPack, POLICY_RULES, PolicyPackOptions, PolicyReport } from '../lib/policy';
@@ -234,6 +238,41 @@ function uaiWorkspace(s: TerraformStack, grant: boolean): void {
     publicNetworkAccessEnabled: false,
     managedNetwork: { isolationMode: 'AllowOnlyApprovedOutbound' },
     dependsOn: roles,
+  });
+}
+
+/**
+ * A Container Apps job in an environment in a subnet, given the blob endpoint
+ * of the storage account `contosost`; `rule` lets the subnet through the
+ * account's firewall, `wait` makes the job depend on the account.
+ */
+function jobReading(s: TerraformStack, opts: { readonly rule: boolean; readonly wait: boolean }): void {
+  const vnet = new VirtualNetwork(s, 'Network', { ...RG, name: 'vnet', addressSpace: ['10.40.0.0/24'] });
+  const subnet = new Subnet(s, 'Subnet', {
+    resourceGroupName: 'rg',
+    name: 'snet-job',
+    virtualNetworkName: vnet.name,
+    addressPrefixes: ['10.40.0.0/27'],
+    serviceEndpoints: ['Microsoft.Storage'],
+    delegation: [{ name: 'apps', serviceDelegation: { name: 'Microsoft.App/environments' } }],
+  });
+  const account = storage(s, {
+    publicNetworkAccessEnabled: true,
+    networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], ipRules: ['203.0.113.10'], ...(opts.rule ? { virtualNetworkSubnetIds: [subnet.id] } : {}) },
+  });
+  const env = new ContainerAppEnvironment(s, 'Environment', { ...RG, name: 'env', infrastructureSubnetId: subnet.id, internalLoadBalancerEnabled: true });
+  new ContainerAppJob(s, 'Job', {
+    ...RG,
+    name: 'job',
+    containerAppEnvironmentId: env.id,
+    replicaTimeoutInSeconds: 600,
+    manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
+    template: {
+      container: [
+        { name: 'c', image: 'mcr.microsoft.com/k8se/quickstart:latest', cpu: 0.5, memory: '1Gi', env: [{ name: 'BLOBS', value: 'https://contosost.blob.core.windows.net' }] },
+      ],
+    },
+    dependsOn: opts.wait ? [account] : undefined,
   });
 }
 
@@ -541,6 +580,21 @@ const CASES: Case[] = [
     path: 'Credential',
     bad: (s) => credential(s, 'repo:contoso/mlops:environment:prod', ['api://other']),
     good: (s) => credential(s, 'repo:contoso/mlops:environment:prod'),
+  },
+  // A Container Apps job (the pipeline promoter) and its network path
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_JOB_PATH',
+    name: 'a job reads a firewalled account that has no rule for its subnet (IP rules do not apply in-region)',
+    path: 'Job',
+    bad: (s) => jobReading(s, { rule: false, wait: true }),
+    good: (s) => jobReading(s, { rule: true, wait: true }),
+  },
+  {
+    rule: 'MLOPS_DEPLOY_AZURE_JOB_PATH',
+    name: 'a job does not wait for the account rule that lets its subnet through',
+    path: 'Job',
+    bad: (s) => jobReading(s, { rule: true, wait: false }),
+    good: (s) => jobReading(s, { rule: true, wait: true }),
   },
   // Network
   {

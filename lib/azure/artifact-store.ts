@@ -1,5 +1,5 @@
 import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
-import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageAccount, StorageAccountNetworkRules } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import { Fn, ITerraformDependable, TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -13,7 +13,18 @@ import { AZURE_ROLES } from './perms';
 import { AzurePrivateEndpointOptions, AzurePrivateEndpointPlacement, addPrivateEndpointsTo, checkPrivateEndpoints, createPrivateEndpoints } from './private-endpoint';
 import { addDependency, assignRole, assignToPrincipal } from './private/grants';
 import { AZURE_REACHABLE_FROM, markImported } from './imported';
-import { azureTags, checkCustomerManagedKey, checkIpRanges, checkResourceId, firewallOf, namingOf, physicalNameFor, retainLifecycle, storageIpRules } from './util';
+import {
+  FirewallSettings,
+  azureTags,
+  checkCustomerManagedKey,
+  checkIpRanges,
+  checkResourceId,
+  firewallOf,
+  namingOf,
+  physicalNameFor,
+  retainLifecycle,
+  storageIpRules,
+} from './util';
 import { PropChecks } from '../core/validate';
 
 /** Props of {@link AzureArtifactStore}. */
@@ -124,6 +135,16 @@ export interface IAzureArtifactStore extends IArtifactStore {
   bindDataPlaneWrite(write: TerraformResource): void;
   /** Adds private endpoints of the account (`blob`, `file`) in another subnet, e.g. a private-mode platform's. */
   addPrivateEndpoints(endpoints: readonly AzurePrivateEndpointOptions[], placement: AzurePrivateEndpointPlacement): void;
+  /**
+   * Lets a subnet through the account's firewall: a virtual network rule for
+   * the subnet, which must have the `Microsoft.Storage` service endpoint
+   * (IP rules do not apply to requests from the account's own region, so a
+   * workload in an Azure subnet passes the firewall only this way or through
+   * a private endpoint). The public endpoint stays default-deny. Returns the
+   * account (what a reader through that subnet must wait for), or undefined
+   * for an imported account, whose firewall the stack never changes.
+   */
+  allowSubnet(subnetId: string): ITerraformDependable | undefined;
 }
 
 /** What {@link AzureArtifactStore.fromExisting} needs to know about an existing container. */
@@ -167,6 +188,16 @@ function checkContainerName(check: PropChecks, prop: string, containerName: stri
       messages.propInvalid(construct, prop, containerName, `${rule.min}-${rule.max} lowercase letters, digits and single hyphens, starting and ending with a letter or digit`),
     );
   }
+}
+
+/** The account's firewall: default action, trusted Azure services through, the IP rules and the subnets let through (if any). */
+function networkRulesOf(firewall: FirewallSettings, subnetIds: readonly string[]): StorageAccountNetworkRules {
+  return {
+    defaultAction: firewall.defaultAction,
+    bypass: ['AzureServices'],
+    ipRules: storageIpRules(firewall.ipRanges),
+    ...(subnetIds.length > 0 ? { virtualNetworkSubnetIds: [...subnetIds] } : {}),
+  };
 }
 
 const REPLICATION = ['LRS', 'ZRS', 'GRS', 'RAGRS', 'GZRS', 'RAGZRS'];
@@ -217,6 +248,9 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
   private readonly endpoints: Map<string, PrivateEndpoint>;
   private readonly writers: TerraformResource[] = [];
   private readonly writeAccess: ITerraformDependable[] = [];
+  private readonly account: StorageAccount;
+  private readonly firewall: FirewallSettings;
+  private readonly subnetIds: string[] = [];
 
   constructor(scope: Construct, id: string, props: AzureArtifactStoreProps) {
     super(scope, id);
@@ -272,11 +306,7 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
       queueEncryptionKeyType: 'Account',
       tableEncryptionKeyType: 'Account',
       publicNetworkAccessEnabled: firewall.publicEndpointEnabled,
-      networkRules: {
-        defaultAction: firewall.defaultAction,
-        bypass: ['AzureServices'],
-        ipRules: storageIpRules(firewall.ipRanges),
-      },
+      networkRules: networkRulesOf(firewall, []),
       identity: encryption ? { type: 'UserAssigned', identityIds: [encryption.identity.identityId] } : undefined,
       customerManagedKey: encryption ? { keyVaultKeyId: encryption.key.versionlessKeyId, userAssignedIdentityId: encryption.identity.identityId } : undefined,
       blobProperties: {
@@ -307,6 +337,8 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
       props.privateEndpoints,
     );
     this.container = container;
+    this.account = account;
+    this.firewall = firewall;
     this.endpoints = this.privateEndpoints as Map<string, PrivateEndpoint>;
 
     this.storeName = containerName;
@@ -368,6 +400,22 @@ export class AzureArtifactStore extends Construct implements IAzureArtifactStore
     ]);
     const blob = added.filter((pe) => this.endpoints.get('blob') === pe);
     for (const write of this.writers) for (const pe of blob) addDependency(write, pe);
+  }
+
+  /**
+   * Lets a subnet (with the `Microsoft.Storage` service endpoint) through the
+   * account's firewall: a virtual network rule. The public endpoint, which
+   * the rule is enforced on, is turned on with default action Deny if it was
+   * off (the IP rules and trusted services stay as they were). Returns the
+   * account, which Terraform updates with the rule. Idempotent per subnet.
+   */
+  public allowSubnet(subnetId: string): ITerraformDependable {
+    if (!this.subnetIds.includes(subnetId)) {
+      this.subnetIds.push(subnetId);
+      this.account.publicNetworkAccessEnabled = true;
+      this.account.putNetworkRules(networkRulesOf(this.firewall, this.subnetIds));
+    }
+    return this.account;
   }
 }
 
@@ -470,6 +518,11 @@ class ImportedArtifactStore extends Construct implements IAzureArtifactStore {
     this.writers.push(write);
     const blob = this.endpoints.get('blob');
     for (const dep of [...(blob ? [blob] : []), ...this.writeAccess]) addDependency(write, dep);
+  }
+
+  /** Undefined: the stack never changes the firewall of an account it does not own. */
+  public allowSubnet(_subnetId: string): undefined {
+    return undefined;
   }
 
   /** Adds private endpoints of the account (`blob`, `file`), e.g. in a private-mode platform's subnet. */

@@ -243,6 +243,14 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
   public readonly network: IPlatformNetwork;
   /** The private network (private mode only): created, or `existing.network`. */
   public readonly privateNetwork?: IAzureNetwork;
+  /**
+   * The address space of a network the stack creates (`network.addressSpace`):
+   * the private network in private mode; in firewalled mode the network of a
+   * pipeline promoter (AzurePipelinePromoter), if the stack has one.
+   */
+  public readonly addressSpace: string;
+  /** The tags the platform puts on what it creates (naming parts, managed-by and `tags`, in Azure's form): for resources other constructs add on it. */
+  public readonly tags: Readonly<Record<string, string>>;
 
   private readonly deployerIds: string[] = [];
 
@@ -387,6 +395,8 @@ export class AzureMlPlatform extends Construct implements IMlPlatform {
     this.encryptionKey.grantEncryptDecrypt(this.identity);
 
     this.network = { mode: net.mode, allowedIpRanges: [...net.allowedIpRanges], networkId: pn?.networkId };
+    this.addressSpace = net.addressSpace;
+    this.tags = azureTags(naming, tags);
 
     // Who runs Terraform: the named deployers, else the principal running it now.
     const deployers = props.deployers ?? [new DataAzurermClientConfig(this, 'Deployer', {}).objectId];

@@ -717,12 +717,17 @@ function networkProblems(input: Record<string, any>): ValidationIssue[] {
         ),
       );
     }
-    if (mode !== undefined && mode !== 'private') {
+    // On Azure in firewalled mode, a pipeline's serve step runs its promoter job in a network of its own,
+    // the first /24 of the address space (lib/deploy/azure/promoter.ts).
+    const promoterNetwork = cloud === 'azure' && mode === 'firewalled' && input.deployment?.pipeline !== undefined;
+    if (mode !== undefined && mode !== 'private' && !promoterNetwork) {
       out.push(
         problem(
           'network.addressSpace',
           network.addressSpace,
-          'an address space only in private mode',
+          cloud === 'azure' && mode === 'firewalled'
+            ? "an address space only in private mode, or in firewalled mode with deployment.pipeline (the first /24 is the network of the pipeline's promoter job)"
+            : 'an address space only in private mode',
           'set network.mode: private, or remove network.addressSpace',
           `has no use in ${mode} mode`,
         ),

@@ -653,7 +653,8 @@ export const StackConfigSchema = z
             },
           ),
           addressSpace: doc(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/), {
-            description: 'Address space of the network the stack creates in private mode.',
+            description:
+              "Address space of the network the stack creates in private mode; on Azure in firewalled mode, the first /24 is the network of the pipeline's promoter job (a serve step).",
             accepted: 'an IPv4 CIDR from /8 to /24',
             default: DEFAULT_ADDRESS_SPACE,
             fix: 'pick a range that does not overlap networks you peer with, e.g. 10.40.0.0/16',

@@ -7,7 +7,7 @@
 import { ReleaseDriver, ReleaseError } from '../src/driver';
 import { ReleaseSpec, ReleaseSpecError } from '../src/spec';
 import { createAzureDriver } from '../src/azure';
-import { LEASE_ATTEMPTS, LEASE_RETRY_MS, MAX_DEQUEUE, promotionRevision } from '../src/azure/promote';
+import { BACKSTOP_INTERVAL_MS, LEASE_ATTEMPTS, LEASE_RETRY_MS, MAX_DEQUEUE, promotionRevision } from '../src/azure/promote';
 import { runRelease } from '../src/cli';
 import { FakeArm } from './fixtures/azure/fake-arm';
 import { fakeContext, specFixture, startArm } from './fixtures/azure/harness';
@@ -20,6 +20,7 @@ const CONTAINER = 'mlops-artifacts';
 // The registry folder's model (the pipeline file's) differs from the Azure ML model (the endpoint's, bike-demand).
 const REGISTRY = 'pipelines/bike-demand/registry/demand-forecast';
 const LEASE = `${CONTAINER}/${REGISTRY}/.promote-lease`;
+const BACKSTOP = `${CONTAINER}/${REGISTRY}/.promote-backstop`;
 const DATA = 'azureml://datastores/mlopsartifacts/paths/datasets/bike-sharing/hour.csv';
 const SHA = 'ab'.repeat(32);
 const DIGEST = `sha256:${'3f'.repeat(32)}`;
@@ -212,16 +213,150 @@ describe('azure promote: nothing to do', () => {
     arm.queue.push({ id: 'c', popReceipt: '', dequeueCount: 0, invisible: false, text: event('x', RELEASE, 'Failed') });
     // one execution handles every message, and stops when the queue is empty
     const report = await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true });
-    expect(report.outputs).toEqual({ promoted: 'false', messages: '3' });
+    // then the daily backstop: the registry has no champion yet
+    expect(report.outputs).toEqual({ promoted: 'false', messages: '3', backstop: 'no champion' });
     expect(report.actions.map((a) => `${a.action} ${a.what} ${a.id}`)).toEqual([
       `unchanged online endpoint ${EP}`,
       'deleted queue message a',
       'deleted queue message b',
       'deleted queue message c',
+      `updated backstop marker ${BACKSTOP}`,
     ]);
     expect(arm.queue).toHaveLength(0);
-    expect((await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).outputs.messages).toBe('0');
-    expect(writes().filter((c) => !c.startsWith('DELETE /storage/queue/'))).toEqual([]);
+    expect((await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).outputs).toEqual({ promoted: 'false', messages: '0', backstop: 'not due' });
+    expect(writes().filter((c) => !c.startsWith('DELETE /storage/queue/'))).toEqual([`PUT /storage/blob/${BACKSTOP}`]);
+  });
+});
+
+/** The runtime registry's files for a champion the promoter never heard of (its run event was lost). */
+function seedChampion(version: number, registeredBy: string | null = `register-run-${version}`, fingerprint: unknown = { sha256: SHA, rows: 17379, cols: 17 }): void {
+  arm.blobs.set(`${CONTAINER}/${REGISTRY}/aliases.json`, { text: JSON.stringify({ champion: version, challenger: null, lineage: [version], history: [] }) });
+  arm.blobs.set(`${CONTAINER}/${REGISTRY}/versions/${version}/version.json`, {
+    text: JSON.stringify({
+      name: 'demand-forecast',
+      version,
+      createdAt: '2026-12-07T03:00:00.000Z',
+      contentHash: `hash-${version}`,
+      source: 'x',
+      task: 'regression',
+      model: 'gbdt',
+      metrics: {},
+      runId: 'train-run',
+      registeredBy,
+      decision: null,
+    }),
+  });
+  if (fingerprint !== null) arm.blobs.set(`${CONTAINER}/${REGISTRY}/versions/${version}/model/fingerprint.json`, { text: JSON.stringify(fingerprint) });
+}
+
+describe('the daily backstop (promote --from-queue): the registry champion whose run event was lost', () => {
+  it('rolls out the champion the endpoint does not serve, recording the run that registered it and the deployed lineage, under the lease', async () => {
+    seedChampion(7);
+    const ctx = fakeContext();
+    const report = await driver.promote!(promoteSpec(), ctx, { fromQueue: true });
+    const revision = promotionRevision(promoteSpec(), { version: 7, contentHash: 'hash-7' });
+    expect(report.outputs).toMatchObject({ promoted: 'true', backstop: 'promoted', messages: '0', run: 'register-run-7', registryVersion: '7', modelVersion: '2', revision });
+    // the marker first (a failing backstop waits a day), then the registry files, then the lease
+    const storage = arm.requests
+      .filter((r) => r.path.startsWith('/storage/blob/'))
+      .map((r) => `${r.method} ${r.path.replace('/storage/blob/', '')}${r.query.comp ? `?comp=${r.query.comp}` : ''}`);
+    expect(storage).toEqual([
+      `GET ${BACKSTOP}`,
+      `PUT ${BACKSTOP}`,
+      `GET ${CONTAINER}/${REGISTRY}/aliases.json`,
+      `GET ${CONTAINER}/${REGISTRY}/versions/7/version.json`,
+      `GET ${CONTAINER}/${REGISTRY}/versions/7/model/fingerprint.json`,
+      `PUT ${LEASE}?comp=lease`,
+      `PUT ${LEASE}`,
+      `PUT ${LEASE}?comp=lease`,
+      `PUT ${LEASE}?comp=lease`,
+    ]);
+    // the marker records when the execution started its backstop (the fake clock starts at 1,000,000 ms)
+    expect(JSON.parse(arm.blobs.get(BACKSTOP)!.text)).toEqual({ checkedAt: new Date(1_000_000).toISOString() });
+    const version = arm.models.get('bike-demand')!.get('2')!.properties;
+    expect(version.tags).toMatchObject({
+      'mlops.run': 'register-run-7',
+      'mlops.registry.version': '7',
+      'mlops.pipeline.revision': 'feedc0de1234',
+      'mlops.image': DIGEST,
+      'mlops.data.uri': DATA,
+    });
+    expect(version.description).toContain('rolled out by the daily backstop');
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ green: 100 });
+    expect(ctx.lines.join('\n')).toContain("the registry's champion is v7: its run event was lost; rolling it out");
+  });
+
+  it('runs once a day: not due within 24 hours; then it finds the champion served and changes nothing', async () => {
+    seedChampion(7);
+    const ctx = fakeContext();
+    await driver.promote!(promoteSpec(), ctx, { fromQueue: true });
+    arm.clearRequests();
+    // (the rollout's bake advanced the clock: count from the time the marker records)
+    const checked = Date.parse(JSON.parse(arm.blobs.get(BACKSTOP)!.text).checkedAt);
+    await ctx.sleep(checked + BACKSTOP_INTERVAL_MS - 1 - ctx.now());
+    expect((await driver.promote!(promoteSpec(), ctx, { fromQueue: true })).outputs).toEqual({ promoted: 'false', messages: '0', backstop: 'not due' });
+    expect(arm.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /storage/queue/${RELEASE}-promotions/messages`, `GET /storage/blob/${BACKSTOP}`]);
+    await ctx.sleep(1);
+    arm.clearRequests();
+    expect((await driver.promote!(promoteSpec(), ctx, { fromQueue: true })).outputs).toMatchObject({ promoted: 'false', backstop: 'champion served', servedRegistryVersion: '7' });
+    expect(writes()).toEqual([`PUT /storage/blob/${BACKSTOP}`]);
+    expect(arm.models.get('bike-demand')!.size).toBe(2);
+  });
+
+  it('follows no registry rollback (a champion older than the endpoint serves) and does nothing without a champion', async () => {
+    seedRun('register-run-7', 7, true);
+    await driver.promote!(promoteSpec(), fakeContext(), { run: 'register-run-7' });
+    seedChampion(6);
+    arm.clearRequests();
+    const report = await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true });
+    expect(report.outputs).toMatchObject({ promoted: 'false', backstop: 'champion served', registryVersion: '6', servedRegistryVersion: '7' });
+    expect(writes()).toEqual([`PUT /storage/blob/${BACKSTOP}`]);
+
+    arm.blobs.delete(BACKSTOP);
+    arm.blobs.set(`${CONTAINER}/${REGISTRY}/aliases.json`, { text: JSON.stringify({ champion: null, challenger: 1, lineage: [], history: [] }) });
+    expect((await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).outputs.backstop).toBe('no champion');
+  });
+
+  it('names the file and the fix when the registry is inconsistent; a failing backstop is not retried before the next day', async () => {
+    arm.blobs.set(`${CONTAINER}/${REGISTRY}/aliases.json`, { text: '{"champion": "seven"}' });
+    let err = (await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true }).catch((e) => e)) as ReleaseError;
+    expect(err.code).toBe('BAD_RUN_FILE');
+    expect(err.message).toMatch(new RegExp(`${REGISTRY}/aliases\\.json is not what .*Fix: this file is written by the runtime's registry`));
+    expect((await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).outputs.backstop).toBe('not due');
+
+    arm.blobs.delete(BACKSTOP);
+    seedChampion(9, null, null);
+    arm.blobs.delete(`${CONTAINER}/${REGISTRY}/versions/9/version.json`);
+    err = (await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true }).catch((e) => e)) as ReleaseError;
+    expect(err.message).toContain(`${CONTAINER}/${REGISTRY}/versions/9/version.json does not exist, though aliases.json names v9 the champion`);
+
+    arm.blobs.delete(BACKSTOP);
+    seedChampion(9, null, null);
+    err = (await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true }).catch((e) => e)) as ReleaseError;
+    expect(err.code).toBe('FINGERPRINT_MISSING');
+    // no model version, no endpoint change; the lease was not even taken
+    expect(writes().filter((c) => !c.includes('.promote-backstop'))).toEqual([]);
+
+    arm.blobs.set(BACKSTOP, { text: 'not json' });
+    err = (await driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true }).catch((e) => e)) as ReleaseError;
+    expect(err.message).toMatch(/\.promote-backstop is not valid JSON .*Fix: .* is written by the promoter itself; delete it/);
+  });
+
+  it('a queue message that fails stops the execution before the backstop; a promotion by hand (--run) has none', async () => {
+    seedChampion(7);
+    seedRun('register-run-8', 8, true, null);
+    arm.queue.push({
+      id: 'm',
+      popReceipt: '',
+      dequeueCount: 0,
+      invisible: false,
+      text: JSON.stringify({ eventType: 'Microsoft.MachineLearningServices.RunStatusChanged', data: { experimentName: RELEASE, runId: 'register-run-8', runStatus: 'Completed' } }),
+    });
+    await expect(driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).rejects.toThrow(/fingerprint\.json does not exist/);
+    expect(arm.blobs.has(BACKSTOP)).toBe(false);
+    seedRun('register-run-7', 7, true);
+    expect((await driver.promote!(promoteSpec(), fakeContext(), { run: 'register-run-7' })).outputs.backstop).toBeUndefined();
+    expect(arm.blobs.has(BACKSTOP)).toBe(false);
   });
 });
 

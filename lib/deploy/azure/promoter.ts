@@ -11,14 +11,16 @@ import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageQueue } from '@cdktf/provider-azurerm/lib/storage-queue';
 import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
 import { Fn, ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { createHash } from 'crypto';
 import { AzureNetwork } from '../../azure/network';
 import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../../azure/perms';
+import { createPrivateEndpoints } from '../../azure/private-endpoint';
 import { AzureMlPlatform } from '../../azure/platform';
-import { ErrorCode, IssueCollector } from '../../core/errors';
-import { cidrSubnet } from '../../core/network';
+import { ErrorCode, IssueCollector, show } from '../../core/errors';
+import { AZURE_PRIVATE_DNS_ZONES, cidrSubnet, isIpv4Cidr } from '../../core/network';
 import { RELEASE_SPEC_ENV } from '../../core/release';
 import { AzureScoringEndpoint } from './scoring-endpoint';
 
@@ -32,8 +34,14 @@ export const PROMOTER_CRON = '*/5 * * * *';
 export const PROMOTER_TIMEOUT_SECONDS = 3600;
 /** The private DNS zone of the Queue service (the queue's private endpoint in private mode). */
 export const QUEUE_PRIVATE_DNS_ZONE = 'privatelink.queue.core.windows.net';
-/** The Container Apps environment's subnet in private mode: the smallest a workload-profiles environment takes. */
+/** The Container Apps environment's subnet: the smallest a workload-profiles environment takes (a /27, delegated to Microsoft.App/environments). */
 export const PROMOTER_SUBNET_PREFIX = 27;
+/** Firewalled mode: the subnet of the registry's private endpoint, the /28 after the environment's /27 (an endpoint takes two addresses: login server and data endpoint). */
+export const PROMOTER_ENDPOINT_SUBNET_PREFIX = 28;
+/** Firewalled mode: the promoter's network is the first /24 of `network.addressSpace`. */
+export const PROMOTER_NETWORK_PREFIX = 24;
+/** The service endpoint a subnet needs before a storage account's virtual network rule may name it. */
+export const STORAGE_SERVICE_ENDPOINT = 'Microsoft.Storage';
 
 /** What the promoter reads of the pipeline (the `azure.promote` part of its spec, release/src/azure/promote.ts). */
 export interface AzurePromoteSettings {
@@ -123,9 +131,16 @@ export function promoterName(release: string, suffix: string, max: number): stri
  * own (Event Grid cannot deliver to the artifact store, whose public endpoint
  * is off: delivery passes a default-deny firewall as a trusted service, never
  * a private endpoint), reached by the job through a private endpoint; the
- * blobs through the store's blob private endpoint; ARM and Entra ID through
- * the environment's outbound address. `firewalled`
- * mode and an existing network are refused at synth (see {@link promoterReachability}).
+ * blobs through the store's blob private endpoint. In `firewalled` mode the
+ * environment is in a network of its own (the first /24 of
+ * `network.addressSpace`): its /27 has the Microsoft.Storage service endpoint
+ * and the artifact account's firewall a virtual network rule for it (blobs
+ * and the queue, which stays in that account: Event Grid delivers through
+ * the trusted-services exception), and the registry a private endpoint in a
+ * /28 next to it. In every mode ARM and Entra ID through the environment's
+ * outbound address. An existing network in private mode, and an imported
+ * artifact store whose firewall the stack does not manage in firewalled mode,
+ * are refused at synth (see {@link promoterReachability}).
  */
 export class AzurePipelinePromoter extends Construct {
   /** The promoter's identity (principal id). */
@@ -151,7 +166,7 @@ export class AzurePipelinePromoter extends Construct {
     const rgName = platform.resourceGroup.resourceGroupName;
     const location = platform.workspace.region;
     const store = platform.artifactStore;
-    const tags = { 'mlops.release': props.name, 'managed-by': 'cdktf-mlops' };
+    const tags = { ...platform.tags, 'mlops.release': props.name };
 
     // The promoter's own identity: never the workload identity, which runs training code over data.
     const identity = new UserAssignedIdentity(this, 'Identity', { name: promoterName(props.name, '-promoter', 128), location, resourceGroupName: rgName, tags });
@@ -166,9 +181,10 @@ export class AzurePipelinePromoter extends Construct {
     // services through, Entra ID only; the job reaches it through a private endpoint.
     // Encrypted like the artifact store: the platform key, through the platform's service identity.
     const encryptionIdentity = platform.serviceIdentity;
-    const keyAccess = network ? platform.encryptionKey.grantServiceEncryption(encryptionIdentity) : undefined;
-    const queueAccountName = network ? eventAccountName(store.accountName) : store.accountName;
-    const queueAccount = network
+    const ownQueueAccount = network?.mode === 'private';
+    const keyAccess = ownQueueAccount ? platform.encryptionKey.grantServiceEncryption(encryptionIdentity) : undefined;
+    const queueAccountName = ownQueueAccount ? eventAccountName(store.accountName) : store.accountName;
+    const queueAccount = ownQueueAccount
       ? new StorageAccount(this, 'EventAccount', {
           name: queueAccountName,
           location,
@@ -258,16 +274,18 @@ export class AzurePipelinePromoter extends Construct {
       dependsOn: [sender],
     });
 
-    // Private mode: the environment's subnet, and the queue's private endpoint (the blob one exists).
+    // The environment's subnet, and what the job reaches the stores through.
     let subnetId: string | undefined;
     const reach: ITerraformDependable[] = [];
-    if (network) {
+    const delegation = [{ name: 'container-apps', serviceDelegation: { name: 'Microsoft.App/environments', actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] } }];
+    if (network?.mode === 'private') {
+      // Private mode: a subnet of the platform's network; the queue's private endpoint (the blob one exists).
       const subnet = new Subnet(this, 'Subnet', {
         name: 'snet-promoter',
         resourceGroupName: rgName,
         virtualNetworkName: network.virtualNetworkName!,
         addressPrefixes: [network.subnet],
-        delegation: [{ name: 'container-apps', serviceDelegation: { name: 'Microsoft.App/environments', actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] } }],
+        delegation,
       });
       subnetId = subnet.id;
       const zone = new PrivateDnsZone(this, 'QueueZone', { name: QUEUE_PRIVATE_DNS_ZONE, resourceGroupName: rgName, tags });
@@ -292,6 +310,56 @@ export class AzurePipelinePromoter extends Construct {
         }),
       );
       reach.push(...[...store.privateEndpoints.entries()].filter(([k]) => k === 'blob').map(([, v]) => v));
+    } else if (network?.mode === 'firewalled') {
+      // Firewalled mode: a network of the promoter's own. The artifact account (blobs and the queue) lets the
+      // environment's subnet through by a virtual network rule (Microsoft.Storage service endpoint): its IP
+      // rules would not do, they do not apply to requests from the account's own region. The registry is
+      // pulled from through a private endpoint: Container Apps is no trusted service of a registry, and
+      // registry service endpoints serve only AKS and virtual machines.
+      const vnet = new VirtualNetwork(this, 'Network', {
+        name: promoterName(props.name, '-promoter', 64),
+        location,
+        resourceGroupName: rgName,
+        addressSpace: [network.addressSpace],
+        tags,
+      });
+      const subnet = new Subnet(this, 'Subnet', {
+        name: 'snet-promoter',
+        resourceGroupName: rgName,
+        virtualNetworkName: vnet.name,
+        addressPrefixes: [network.subnet],
+        serviceEndpoints: [STORAGE_SERVICE_ENDPOINT],
+        delegation,
+      });
+      subnetId = subnet.id;
+      // The store's firewall names the subnet: Terraform creates the subnet (with its service endpoint) first.
+      const rule = store.allowSubnet(subnet.id);
+      if (rule) reach.push(rule);
+      if (network.registryEndpoint) {
+        const endpoints = new Subnet(this, 'EndpointSubnet', {
+          name: 'snet-private-endpoints',
+          resourceGroupName: rgName,
+          virtualNetworkName: vnet.name,
+          addressPrefixes: [network.endpointSubnet],
+          privateEndpointNetworkPolicies: 'Enabled',
+          defaultOutboundAccessEnabled: false,
+        });
+        const zone = new PrivateDnsZone(this, 'RegistryZone', { name: AZURE_PRIVATE_DNS_ZONES.registry, resourceGroupName: rgName, tags });
+        const link = new PrivateDnsZoneVirtualNetworkLink(this, 'RegistryZoneLink', {
+          name: promoterName(props.name, '-registry', 80),
+          resourceGroupName: rgName,
+          privateDnsZoneName: zone.name,
+          virtualNetworkId: vnet.id,
+          registrationEnabled: false,
+          tags,
+        });
+        const registry = platform.imageRegistry;
+        // The zone group registers the login server and the regional data endpoint (dataEndpointEnabled).
+        const pes = createPrivateEndpoints(this, { resourceId: registry.registryId, resourceName: registry.registryName, location, resourceGroupName: rgName, tags }, [
+          { subResource: 'registry', subnetId: endpoints.id, privateDnsZoneIds: [zone.id], dependsOn: [link] },
+        ]);
+        reach.push(...pes.values());
+      }
     }
 
     const environment = new ContainerAppEnvironment(this, 'Environment', {
@@ -346,35 +414,55 @@ export class AzurePipelinePromoter extends Construct {
         ],
       },
       tags,
-      // The job may start as soon as it exists: every grant, and in private mode the endpoints, first.
+      // The job may start as soon as it exists (and Container Apps checks its image at creation, through the
+      // environment's network): every grant, and the network path to each data plane, first.
       dependsOn: [...grants, ...reach],
     });
   }
 }
 
+/** Where the promoter's environment runs, and how it reaches the stores' data planes ({@link promoterReachability}). */
+export type PromoterNetwork =
+  | {
+      /** Private mode: a /27 of the platform's network, next to its private endpoints. */
+      readonly mode: 'private';
+      /** The platform's virtual network. */
+      readonly networkId: string;
+      /** Its name (a network this stack created). */
+      readonly virtualNetworkName?: string;
+      /** The environment's subnet. */
+      readonly subnet: string;
+      /** The subnet of the platform's private endpoints (the queue's goes there too). */
+      readonly endpointSubnetId: string;
+    }
+  | {
+      /** Firewalled mode: a network of the promoter's own. */
+      readonly mode: 'firewalled';
+      /** Its address space: the first /24 of `network.addressSpace`. */
+      readonly addressSpace: string;
+      /** The environment's subnet (with the Microsoft.Storage service endpoint). */
+      readonly subnet: string;
+      /** The subnet of the registry's private endpoint. */
+      readonly endpointSubnet: string;
+      /** False when the registry is imported and says its public endpoint is open (no private endpoint then). */
+      readonly registryEndpoint: boolean;
+    };
+
 /**
- * Where the promoter's environment goes: nowhere (public mode), or a /27 of the
- * platform network the stack created (private mode). Firewalled mode and an
- * existing network are problems: in firewalled mode the storage firewall lets
- * only `allowedIpRanges` through and a Container Apps environment's outbound
- * address is not one of them; in an existing network the stack cannot choose a
- * free range for the environment's subnet.
+ * Where the promoter's environment goes: nowhere (public mode); a /27 of the
+ * platform network the stack created (private mode); or a small network of
+ * its own (firewalled mode: the first /24 of `network.addressSpace`, the
+ * environment's /27 with the Microsoft.Storage service endpoint, which the
+ * artifact account's firewall lets through by a virtual network rule, and a
+ * /28 for the registry's private endpoint). Problems: an existing network in
+ * private mode (the stack cannot choose a free range for the environment's
+ * subnet), too small an address space, and in firewalled mode an imported
+ * artifact store whose firewall the stack does not manage.
  */
-export function promoterReachability(
-  platform: AzureMlPlatform,
-  issues: IssueCollector,
-): { networkId: string; virtualNetworkName?: string; subnet: string; endpointSubnetId: string } | undefined {
+export function promoterReachability(platform: AzureMlPlatform, issues: IssueCollector): PromoterNetwork | undefined {
   const mode = platform.network.mode;
   if (mode === 'public') return undefined;
-  if (mode === 'firewalled') {
-    issues.add(
-      ErrorCode.CONFIG_INVALID,
-      'network.mode',
-      "is firewalled, and a pipeline serve step on Azure runs a promoter job (Azure Container Apps) that reads the run's files and a queue in the artifact store, whose firewall lets only network.allowedIpRanges through; a Container Apps environment's outbound address is not among them. " +
-        "Fix: use network.mode private (the promoter runs in the platform's network, through private endpoints) or public, or keep the serve step in deployment.pipeline.skip (the endpoint then serves what cdktf deploy rolls out).",
-    );
-    return undefined;
-  }
+  if (mode === 'firewalled') return firewalledNetwork(platform, issues);
   const net = platform.privateNetwork;
   if (!(net instanceof AzureNetwork) || !net.created || !net.addressSpace) {
     issues.add(
@@ -396,9 +484,45 @@ export function promoterReachability(
   }
   // The first /27 of the second /24: right after the private endpoints' subnet.
   return {
+    mode: 'private',
     networkId: net.networkId,
     virtualNetworkName: net.virtualNetworkName,
     subnet: cidrSubnet(net.addressSpace, PROMOTER_SUBNET_PREFIX - prefix, 8),
     endpointSubnetId: net.subnetId,
+  };
+}
+
+/** Firewalled mode: the promoter's own network, and what the stores must let through. */
+function firewalledNetwork(platform: AzureMlPlatform, issues: IssueCollector): PromoterNetwork | undefined {
+  const space = platform.addressSpace;
+  const prefix = Number(space.split('/')[1]);
+  let ok = true;
+  if (!isIpv4Cidr(space) || !space.includes('/') || prefix < 8 || prefix > PROMOTER_NETWORK_PREFIX) {
+    issues.add(
+      ErrorCode.CONFIG_INVALID,
+      'network.addressSpace',
+      `is ${show(space)}; in firewalled mode a pipeline serve step on Azure runs its promoter job in a network of its own, the first /24 of this address space. Fix: use an IPv4 CIDR from /8 to /24 that does not overlap networks you peer with (e.g. 10.40.0.0/16).`,
+    );
+    ok = false;
+  }
+  const store = platform.artifactStore;
+  if (store.imported && store.reachableFrom !== 'public') {
+    issues.add(
+      ErrorCode.CONFIG_INVALID,
+      'existing.artifactStore',
+      `is the existing storage account ${show(store.accountName)}${store.reachableFrom ? ` (reachableFrom ${show(store.reachableFrom)})` : ''}, whose firewall the stack does not change; in firewalled mode the promoter job of a pipeline serve step passes a storage firewall only through a virtual network rule for its subnet (IP rules do not apply to requests from the account's own region). ` +
+        "Fix: let the platform create the artifact store, import one whose public endpoint is open with reachableFrom: 'public', use network.mode private, or keep the serve step in deployment.pipeline.skip.",
+    );
+    ok = false;
+  }
+  if (!ok) return undefined;
+  const network = prefix >= PROMOTER_NETWORK_PREFIX ? space : cidrSubnet(space, PROMOTER_NETWORK_PREFIX - prefix, 0);
+  return {
+    mode: 'firewalled',
+    addressSpace: network,
+    subnet: cidrSubnet(network, PROMOTER_SUBNET_PREFIX - PROMOTER_NETWORK_PREFIX, 0),
+    // The /28 right after the environment's /27.
+    endpointSubnet: cidrSubnet(network, PROMOTER_ENDPOINT_SUBNET_PREFIX - PROMOTER_NETWORK_PREFIX, 2),
+    registryEndpoint: !(platform.imageRegistry.imported && platform.imageRegistry.reachableFrom === 'public'),
   };
 }

@@ -612,6 +612,105 @@ function workspaceAccess(element: PolicyElement, context: PolicyContext): Policy
   return findings;
 }
 
+// ---------------------------------------------------------------------------
+// A Container Apps job (the pipeline promoter) reads storage and pulls its
+// image from its environment's network, not from Terraform's machine.
+// ---------------------------------------------------------------------------
+
+/** The service endpoint a subnet needs before a storage account's virtual network rule lets it through. */
+const STORAGE_SERVICE_ENDPOINT = 'Microsoft.Storage';
+
+/** The virtual network a subnet block of the stack is in. */
+function networkOfSubnet(subnet: PolicyElement, context: PolicyContext): PolicyElement | undefined {
+  return refOf(context, subnet.attrs.virtual_network_name, 'azurerm_virtual_network') ?? byName(context, 'azurerm_virtual_network', subnet.attrs.virtual_network_name);
+}
+
+/** True when a private endpoint's subnet is in `vnet` and one of its zone group's zones is linked to `vnet`. */
+function resolvesIn(pe: PolicyElement, vnet: PolicyElement, context: PolicyContext): boolean {
+  const peSubnet = refOf(context, pe.attrs.subnet_id, 'azurerm_subnet');
+  if (!peSubnet || networkOfSubnet(peSubnet, context)?.address !== vnet.address) return false;
+  const zones = blocks(pe.attrs.private_dns_zone_group).flatMap((g) => context.referenced(g.private_dns_zone_ids).filter((z) => z.type === 'azurerm_private_dns_zone'));
+  return context
+    .ofSelector('azurerm_private_dns_zone_virtual_network_link')
+    .some(
+      (link) =>
+        referencedAddresses(link.attrs.virtual_network_id).has(vnet.address) &&
+        zones.some((z) => referencedAddresses(link.attrs.private_dns_zone_name).has(z.address) || link.attrs.private_dns_zone_name === z.attrs.name),
+    );
+}
+
+/** MLOPS_DEPLOY_AZURE_JOB_PATH */
+function jobPath(job: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  const env = refOf(context, job.attrs.container_app_environment_id, 'azurerm_container_app_environment');
+  const subnet = env ? refOf(context, env.attrs.infrastructure_subnet_id, 'azurerm_subnet') : undefined;
+  const vnet = subnet ? networkOfSubnet(subnet, context) : undefined;
+  const where = subnet ? `its environment's subnet ${subnet.address}` : 'its environment, which has no network of the stack (outbound from Container Apps addresses)';
+  // What it reaches: the registries it pulls from, the storage accounts whose blob or queue endpoints it is given.
+  const template = JSON.stringify(job.attrs.template ?? {});
+  const needs: { target: PolicyElement; subs: string[]; what: string }[] = [];
+  for (const r of blocks(job.attrs.registry)) {
+    const registry = refOf(context, r.server, 'azurerm_container_registry');
+    if (registry) needs.push({ target: registry, subs: ['registry'], what: 'pulls its image from' });
+  }
+  for (const account of context.ofSelector('azurerm_storage_account')) {
+    const name = account.attrs.name;
+    if (typeof name !== 'string' || isExpression(name)) continue;
+    const subs = ['blob', 'queue'].filter((sub) => template.includes(`${name}.${sub}.core.windows.net`));
+    if (subs.length > 0) needs.push({ target: account, subs, what: `reads (${subs.join(', ')})` });
+  }
+  const findings: PolicyFinding[] = [];
+  for (const { target, subs, what } of needs) {
+    if (publicPath(target)?.open) continue;
+    const waitsFor = (dep: PolicyElement) => dependsTransitively(context.graph, job.address, dep.address);
+    // A virtual network rule for the environment's subnet (storage only; the public endpoint must be on).
+    if (target.type === 'azurerm_storage_account' && subnet) {
+      const rules = blocks(target.attrs.network_rules)[0];
+      const named = rules !== undefined && referencedAddresses(rules.virtual_network_subnet_ids).has(subnet.address);
+      if (named && literalBool(target.attrs.public_network_access_enabled) !== false) {
+        if (!strings(subnet.attrs.service_endpoints).includes(STORAGE_SERVICE_ENDPOINT)) {
+          findings.push({
+            found: `${job.address} ${what} ${target.address}, whose firewall names ${subnet.address}, but that subnet has no ${STORAGE_SERVICE_ENDPOINT} service endpoint: Azure refuses the rule, and the job's requests do not carry the subnet`,
+            fix: `Add "${STORAGE_SERVICE_ENDPOINT}" to service_endpoints of ${subnet.address}`,
+          });
+        } else if (!waitsFor(target)) {
+          findings.push({
+            found: `${job.address} ${what} ${target.address} through its virtual network rule for ${subnet.address}, but does not depend on the account: the job may run before the rule exists`,
+            fix: `Add depends_on = [${target.address}] to ${job.address}`,
+          });
+        }
+        continue;
+      }
+    }
+    // A private endpoint of each sub-resource, resolved in the environment's network.
+    const missing: string[] = [];
+    const late: PolicyElement[] = [];
+    for (const sub of subs) {
+      const pes = vnet ? privateEndpointsOf(target, sub, context).filter((pe) => resolvesIn(pe, vnet, context)) : [];
+      if (pes.length === 0) missing.push(sub);
+      else if (!pes.some(waitsFor)) late.push(pes[0]!);
+    }
+    if (missing.length > 0) {
+      const storage = target.type === 'azurerm_storage_account';
+      findings.push({
+        found:
+          `${job.address} ${what} ${target.address} from ${where}, but ${target.address} ${publicPath(target) ? 'lets only IP ranges through its public endpoint' : 'has no open public endpoint'} and there is ` +
+          `${storage ? `no virtual network rule for the subnet and ` : ''}no private endpoint of sub-resource ${missing.map((m) => `"${m}"`).join(', ')} resolved in the environment's network` +
+          (storage ? " (IP rules do not apply to requests from the account's own region)" : ' (Container Apps is not a trusted service of a registry)'),
+        fix: storage
+          ? `Give the environment a subnet with the ${STORAGE_SERVICE_ENDPOINT} service endpoint and let it through the account's firewall (AzureArtifactStore.allowSubnet), or add a private endpoint of the sub-resource with its DNS zone linked to the environment's network; the pipeline promoter does in firewalled and private mode`
+          : "Add a private endpoint of the registry (sub-resource registry) with its privatelink.azurecr.io zone linked to the environment's network; the pipeline promoter does in firewalled mode",
+      });
+    }
+    for (const pe of late) {
+      findings.push({
+        found: `${job.address} ${what} ${target.address} through ${pe.address} but does not depend on it: Container Apps may check the image, or the job run, before the endpoint and its DNS records exist`,
+        fix: `Add depends_on = [${pe.address}] to ${job.address}`,
+      });
+    }
+  }
+  return findings;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -972,6 +1071,15 @@ export const AZURE_RULES: readonly PolicyRule[] = [
     title: 'the identity an Azure release step (training job, endpoint) runs as can pull the image and read the data, and the step depends on those role assignments',
     fix: 'Grant the workload identity AcrPull on the registry and a blob data role on the artifact container (the platform does), and make the step depend on them',
     check: workloadAccess,
+  },
+  {
+    id: 'MLOPS_DEPLOY_AZURE_JOB_PATH',
+    cloud: 'azure',
+    resourceTypes: ['azurerm_container_app_job'],
+    title:
+      'a Container Apps job (the pipeline promoter) reaches the registry it pulls from and the storage accounts it is given (blob, queue) from its environment: an open public endpoint, a virtual network rule for its subnet with the Microsoft.Storage service endpoint, or a private endpoint resolved in its network; and it depends on that path',
+    fix: 'Run the environment in a subnet the stores let through (AzureArtifactStore.allowSubnet, a private endpoint with its DNS zone linked to the network), and make the job depend on the account rule or the endpoint (AzurePipelinePromoter does)',
+    check: jobPath,
   },
   {
     id: 'MLOPS_DEPLOY_AZURE_WORKSPACE_ACCESS',

@@ -5,7 +5,7 @@ import { RELEASE_SPEC_ENV, ReleaseSpec, ReleaseSpecError } from '../spec';
 import { datastoreUri, registerModelVersion } from './assets';
 import { AzureSession, getIfExists } from './client';
 import { applyEndpoint, endpointTargetOf } from './endpoint';
-import { BlobLease, QueueMessage, StorageSession, acquireLease, deleteMessage, readBlob, receiveMessage, releaseLease, renewLease } from './storage';
+import { BlobLease, QueueMessage, StorageSession, acquireLease, deleteMessage, readBlob, receiveMessage, releaseLease, renewLease, writeBlob } from './storage';
 import { AzureTarget, TAGS, targetSection } from './target';
 
 /**
@@ -48,6 +48,8 @@ export const MESSAGE_VISIBILITY_SECONDS = 3600;
 export const MAX_DEQUEUE = 5;
 /** Messages one execution handles at most (a pipeline run sends one event per node, and one for itself). */
 export const MAX_MESSAGES_PER_EXECUTION = 100;
+/** How often the backstop (the registry's champion when the endpoint does not serve it) runs: once a day. */
+export const BACKSTOP_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 const storePath = z.string().refine(
   (p) =>
@@ -130,6 +132,11 @@ export function promotePaths(p: AzurePromoteTarget, model: string, runId: string
   return {
     registration: `${p.runsPrefix}${runId}/${p.registerNode}/${p.registration}`,
     lease: `${registry}.promote-lease`,
+    /** When the backstop last ran (written by the promoter). */
+    backstop: `${registry}.promote-backstop`,
+    /** The runtime registry's aliases (the champion) and a version's record. */
+    aliases: `${registry}aliases.json`,
+    version: version === undefined ? undefined : `${registry}versions/${version}/version.json`,
     model: version === undefined ? undefined : `${registry}versions/${version}/model`,
     fingerprint: version === undefined ? undefined : `${registry}versions/${version}/model/fingerprint.json`,
   };
@@ -246,7 +253,49 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
     return { actions, outputs: { promoted: 'false', reason: 'not promoted', registryVersion: String(registration.version) } };
   }
 
-  const at = promotePaths(p, p.model, run.runId, registration.version);
+  return rollOut(
+    s,
+    storage,
+    spec,
+    target,
+    { version: registration.version, contentHash: registration.contentHash },
+    { id: run.runId, tags: run.runTags ?? {}, via: 'run' },
+    actions,
+  );
+}
+
+/** What is rolled out: a registry version (its number and content hash). */
+interface Promotion {
+  readonly version: number;
+  readonly contentHash: string;
+}
+
+/** Where a promotion comes from: the run it is recorded as, and how it was found. */
+interface PromotionSource {
+  /** Recorded as `mlops.run`. */
+  readonly id: string;
+  /** The run's tags (lineage), when its event carried them. */
+  readonly tags: Record<string, string>;
+  /** `run`: a run's registration (an older run than the endpoint's is ignored); `backstop`: the registry's champion (ignored unless newer than the endpoint's). */
+  readonly via: 'run' | 'backstop';
+}
+
+/**
+ * Registers a registry version as an Azure ML model version with its lineage
+ * and rolls it out, under the lease; nothing when the endpoint serves a newer
+ * registry version (for the backstop: the same one or newer).
+ */
+async function rollOut(
+  s: AzureSession,
+  storage: StorageSession,
+  spec: ReleaseSpec,
+  target: AzureTarget,
+  registration: Promotion,
+  run: PromotionSource,
+  actions: ReleaseAction[],
+): Promise<ReleaseReport> {
+  const p = promoteTargetOf(spec, target);
+  const at = promotePaths(p, p.model, run.id, registration.version);
   const fingerprintText = await readBlob(storage, blobUrl(p, at.fingerprint!));
   const fpFix = `Fix: the register step copies the trained model folder (with fingerprint.json) into the registry; check that registry version ${registration.version} is complete, or rerun the pipeline.`;
   if (fingerprintText === undefined) {
@@ -266,18 +315,29 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
   renewal.unref();
   try {
     const served = await servedRegistryVersion(s, spec, target);
-    if (served.version !== undefined && served.version > registration.version) {
+    const backstop = run.via === 'backstop';
+    if (served.version !== undefined && (served.version > registration.version || (backstop && served.version === registration.version))) {
       s.ctx.log.info(
-        `the endpoint serves registry v${served.version} (deployment ${served.deployment}), newer than run ${run.runId}'s v${registration.version}: an older run finished late; ignored`,
+        backstop
+          ? `the endpoint serves registry v${served.version} (deployment ${served.deployment}), the champion v${registration.version} or newer: nothing to roll out`
+          : `the endpoint serves registry v${served.version} (deployment ${served.deployment}), newer than run ${run.id}'s v${registration.version}: an older run finished late; ignored`,
       );
-      actions.push({ action: 'unchanged', what: 'online endpoint', id: spec.endpoint!.name, detail: `serves newer registry v${served.version}` });
-      return { actions, outputs: { promoted: 'false', reason: 'older run', registryVersion: String(registration.version), servedRegistryVersion: String(served.version) } };
+      actions.push({ action: 'unchanged', what: 'online endpoint', id: spec.endpoint!.name, detail: `serves registry v${served.version}` });
+      return {
+        actions,
+        outputs: {
+          promoted: 'false',
+          reason: backstop ? 'champion served' : 'older run',
+          registryVersion: String(registration.version),
+          servedRegistryVersion: String(served.version),
+        },
+      };
     }
-    const tags = run.runTags ?? {};
+    const tags = run.tags;
     const inputs = Object.entries(tags).filter(([k]) => k.startsWith(RUN_TAGS.inputPrefix));
     const dataInputs = inputs.length > 0 ? inputs.map(([k, v]) => [k.slice(RUN_TAGS.inputPrefix.length), v] as const) : Object.entries(p.inputs);
     const lineage: Record<string, string> = {
-      [LINEAGE.run]: run.runId,
+      [LINEAGE.run]: run.id,
       [LINEAGE.dataSha256]: fingerprint.sha256,
       [LINEAGE.dataUri]: dataInputs.length === 1 ? dataInputs[0]![1] : dataInputs.map(([k, v]) => `${k}=${v}`).join(';'),
       [LINEAGE.image]: tags[RUN_TAGS.imageDigest] ?? p.imageDigest,
@@ -286,10 +346,11 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
       'mlops.pipeline': p.pipeline,
     };
     if (!tags[RUN_TAGS.pipelineRevision])
-      s.ctx.log.warn(`run ${run.runId}'s tags do not carry ${RUN_TAGS.pipelineRevision}; recording the deployed pipeline's (${p.pipelineRevision}) as its lineage`);
+      s.ctx.log.warn(`run ${run.id}'s tags do not carry ${RUN_TAGS.pipelineRevision}; recording the deployed pipeline's (${p.pipelineRevision}) as its lineage`);
     const promoted: ReleaseSpec = { ...spec, revision: promotionRevision(spec, registration) };
+    const by = backstop ? `registry champion registered by run ${run.id}, rolled out by the daily backstop` : `promoted by pipeline ${p.pipeline} run ${run.id}`;
     const model = await registerModelVersion(s, promoted, target, undefined, actions, {
-      description: `${p.model} registry version ${registration.version}, promoted by pipeline ${p.pipeline} run ${run.runId} (release ${spec.name}).`,
+      description: `${p.model} registry version ${registration.version}, ${by} (release ${spec.name}).`,
       modelUri: `${datastoreUri(s, target, p.datastore, at.model!)}/`,
       lineage,
     });
@@ -298,7 +359,7 @@ export async function promoteRun(s: AzureSession, storage: StorageSession, spec:
     if (renewError) throw renewError;
     return {
       actions,
-      outputs: { ...rollout.outputs, promoted: 'true', run: run.runId, registryVersion: String(registration.version), modelVersion: model.version },
+      outputs: { ...rollout.outputs, promoted: 'true', run: run.id, registryVersion: String(registration.version), modelVersion: model.version },
     };
   } finally {
     clearInterval(renewal);
@@ -371,7 +432,8 @@ export async function promoteFromQueue(s: AzureSession, storage: StorageSession,
 /**
  * `promote --from-queue` as the promoter job runs it: handles messages one by
  * one until the queue is empty (at most {@link MAX_MESSAGES_PER_EXECUTION}),
- * stopping at the first failure (its message stays for the next execution).
+ * stopping at the first failure (its message stays for the next execution);
+ * then, once a day, the {@link backstop}.
  */
 export async function drainQueue(s: AzureSession, storage: StorageSession, spec: ReleaseSpec, target: AzureTarget): Promise<ReleaseReport> {
   const actions: ReleaseAction[] = [];
@@ -383,5 +445,87 @@ export async function drainQueue(s: AzureSession, storage: StorageSession, spec:
     actions.push(...report.actions);
     if (report.outputs.promoted === 'true') outputs = report.outputs;
   }
-  return { actions, outputs: { ...outputs, messages: String(handled) } };
+  // A full batch may leave messages: the backstop waits for an execution that empties the queue.
+  if (handled >= MAX_MESSAGES_PER_EXECUTION) return { actions, outputs: { ...outputs, messages: String(handled) } };
+  const daily = await backstop(s, storage, spec, target);
+  actions.push(...daily.actions);
+  // What a message promoted stays the execution's outputs; else the backstop's (what it found, or promoted).
+  if (outputs.promoted !== 'true') outputs = daily.outputs;
+  return { actions, outputs: { ...outputs, messages: String(handled), backstop: daily.outputs.backstop! } };
+}
+
+/** aliases.json of the runtime registry, as far as the backstop reads it. */
+const AliasesSchema = z.object({ champion: z.number().int().min(1).nullable() });
+/** version.json of a registry version, as far as the backstop reads it. */
+const VersionSchema = z.object({
+  name: z.string().min(1),
+  version: z.number().int().min(1),
+  contentHash: z.string().min(1),
+  runId: z.string().nullable().optional(),
+  registeredBy: z.string().nullable().optional(),
+});
+/** What the backstop wrote when it last ran (`.promote-backstop`). */
+const BackstopSchema = z.object({ checkedAt: z.string() });
+
+/**
+ * The daily backstop for a lost run event (Event Grid gave up delivering, a
+ * message was deleted after {@link MAX_DEQUEUE} failed attempts, the promoter
+ * was down for longer than the events' time to live): when it last ran more
+ * than {@link BACKSTOP_INTERVAL_MS} ago (`.promote-backstop` in the registry
+ * folder, written first, so a failing backstop is tried again the next day,
+ * not every execution), it reads the registry's champion (`aliases.json`, the
+ * version's `version.json`) and rolls it out unless the endpoint already
+ * serves that registry version or a newer one (checked again under the
+ * lease). A champion older than what the endpoint serves (a registry
+ * rollback) is not followed: roll the endpoint back by hand. The lineage
+ * records the run that registered the version (`registeredBy`) and the
+ * deployed pipeline's revision, image and inputs (no run event to read them from).
+ */
+export async function backstop(s: AzureSession, storage: StorageSession, spec: ReleaseSpec, target: AzureTarget): Promise<ReleaseReport> {
+  const p = promoteTargetOf(spec, target);
+  const paths = promotePaths(p, p.model, '-');
+  const markerFile = `${p.container}/${paths.backstop}`;
+  const markerText = await readBlob(storage, blobUrl(p, paths.backstop));
+  const now = s.ctx.now();
+  if (markerText !== undefined) {
+    const marker = parseJsonFile(
+      markerText,
+      markerFile,
+      BackstopSchema,
+      `Fix: ${markerFile} is written by the promoter itself; delete it (the next execution runs the backstop and writes it again).`,
+    );
+    const last = Date.parse(marker.checkedAt);
+    if (Number.isFinite(last) && now >= last && now - last < BACKSTOP_INTERVAL_MS) {
+      return { actions: [], outputs: { promoted: 'false', backstop: 'not due' } };
+    }
+  }
+  await writeBlob(storage, blobUrl(p, paths.backstop), `${JSON.stringify({ checkedAt: new Date(now).toISOString() })}\n`);
+  const actions: ReleaseAction[] = [{ action: 'updated', what: 'backstop marker', id: markerFile, detail: 'daily check of the registry champion' }];
+  const regFix = `Fix: this file is written by the runtime's registry (mlops pipeline step --uses register); check the registry folder ${p.registryPrefix}registry/${p.model}/.`;
+  const aliasesText = await readBlob(storage, blobUrl(p, paths.aliases));
+  const champion = aliasesText === undefined ? null : parseJsonFile(aliasesText, `${p.container}/${paths.aliases}`, AliasesSchema, regFix).champion;
+  if (champion === null) {
+    s.ctx.log.info(`backstop: the registry ${p.registryPrefix}registry/${p.model}/ has no champion yet: nothing to roll out`);
+    return { actions, outputs: { promoted: 'false', backstop: 'no champion' } };
+  }
+  const served = await servedRegistryVersion(s, spec, target);
+  if (served.version !== undefined && served.version >= champion) {
+    s.ctx.log.info(`backstop: the endpoint serves registry v${served.version}, the champion v${champion}${served.version > champion ? ' or newer' : ''}: nothing to roll out`);
+    return { actions, outputs: { promoted: 'false', backstop: 'champion served', registryVersion: String(champion), servedRegistryVersion: String(served.version) } };
+  }
+  const at = promotePaths(p, p.model, '-', champion);
+  const versionText = await readBlob(storage, blobUrl(p, at.version!));
+  if (versionText === undefined) {
+    throw new ReleaseError(`${p.container}/${at.version} does not exist, though aliases.json names v${champion} the champion. ${regFix}`, 'BAD_RUN_FILE');
+  }
+  const version = parseJsonFile(versionText, `${p.container}/${at.version}`, VersionSchema, regFix);
+  if (version.version !== champion || version.name !== p.model) {
+    throw new ReleaseError(`${p.container}/${at.version} records ${JSON.stringify(version.name)} v${version.version}, not ${p.model} v${champion}. ${regFix}`, 'BAD_RUN_FILE');
+  }
+  const runId = version.registeredBy ?? version.runId ?? `registry-v${champion}`;
+  s.ctx.log.warn(
+    `backstop: the endpoint serves ${served.version === undefined ? 'no registry version' : `registry v${served.version}`}, the registry's champion is v${champion}: its run event was lost; rolling it out`,
+  );
+  const report = await rollOut(s, storage, spec, target, { version: champion, contentHash: version.contentHash }, { id: runId, tags: {}, via: 'backstop' }, actions);
+  return { actions: report.actions, outputs: { ...report.outputs, backstop: report.outputs.promoted === 'true' ? 'promoted' : report.outputs.reason! } };
 }

@@ -5,8 +5,8 @@ import { ReleaseError } from '../driver';
 import { azureError } from './client';
 
 /**
- * The few Blob and Queue data-plane calls the promoter makes (read a file,
- * take and give back a lease, receive and delete a queue message), through
+ * The few Blob and Queue data-plane calls the promoter makes (read and write a
+ * file, take and give back a lease, receive and delete a queue message), through
  * `@azure/core-rest-pipeline` with a Microsoft Entra token for Storage.
  *
  * Why not `@azure/storage-blob` / `@azure/storage-queue`: their pipeline takes
@@ -76,6 +76,19 @@ export async function readBlob(s: StorageSession, url: string): Promise<string |
   if (r.status === 404) return undefined;
   if (r.status !== 200) throw storageFailure(`read ${url}`, r);
   return r.text;
+}
+
+/** Writes (creates or replaces) a block blob holding `text`. */
+export async function writeBlob(s: StorageSession, url: string, text: string): Promise<void> {
+  const r = await call(
+    s,
+    `write ${url}`,
+    'PUT',
+    url,
+    { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
+    text,
+  );
+  if (r.status !== 201) throw storageFailure(`write ${url}`, r);
 }
 
 /** Lease length, seconds (Azure allows 15-60, or infinite): renewed while held, so a crashed holder frees it within a minute. */
