@@ -356,7 +356,7 @@ export interface StepRun {
 export interface RecordedRun {
   readonly runId: string;
   readonly experimentId?: string;
-  /** Requests that succeeded. */
+  /** Calls answered as expected (an answer "no such experiment" or "it already exists" included; retries not counted). */
   readonly requests: number;
 }
 
@@ -387,7 +387,10 @@ export async function recordMlflowRun(target: SageMakerMlflowTarget, run: StepRu
         requests++;
         return String((r.experiment as { experiment_id?: unknown } | undefined)?.experiment_id ?? '') || undefined;
       } catch (e) {
-        if (e instanceof MlflowCallError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+        if (e instanceof MlflowCallError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') {
+          requests++;
+          return undefined;
+        }
         throw e;
       }
     };
@@ -400,6 +403,7 @@ export async function recordMlflowRun(target: SageMakerMlflowTarget, run: StepRu
       } catch (e) {
         // Another step of the run created it in the meantime.
         if (!(e instanceof MlflowCallError && e.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw e;
+        requests++;
         experimentId = await byName();
       }
       if (!experimentId) throw new MlflowCallError(`the experiment ${experiment} has no id after it was created; nothing is logged.`);
