@@ -12,7 +12,7 @@
 import * as path from 'path';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
-import { AwsMlPlatform } from '../lib/aws';
+import { AwsMlPlatform, AwsNetwork } from '../lib/aws';
 import { AWS_STEP_TRACKING_ENV, SAGEMAKER_MLFLOW_STEP_ACTIONS, SAGEMAKER_MLFLOW_STEP_CALLS, sageMakerMlflowEndpointService } from '../lib/aws/perms';
 import { parseConfig } from '../lib/config/load';
 import { AwsContinuousTraining, PIPELINE_REVISION_TAG } from '../lib/deploy/aws/pipeline';
@@ -34,7 +34,11 @@ type Mode = 'public' | 'firewalled' | 'private';
 /** A stack like a config's, with the platform's tracking server on (`trackingServer` is a construct prop, not a config key). */
 function build(
   mode: Mode,
-  o: { trackingServer?: boolean; beforeDeployment?: (platform: AwsMlPlatform) => void; patch?: (stack: TerraformStack, platform: AwsMlPlatform, pipeline: AwsContinuousTraining) => void } = {},
+  o: {
+    trackingServer?: boolean;
+    beforeDeployment?: (platform: AwsMlPlatform) => void;
+    patch?: (stack: TerraformStack, platform: AwsMlPlatform, pipeline: AwsContinuousTraining) => void;
+  } = {},
 ) {
   const raw: any = {
     naming: { company: 'contoso', project: 'mlops', environment: 'dev' },
@@ -57,7 +61,12 @@ function build(
   try {
     const stack = new TerraformStack(Testing.app(), `mlflow-${mode}`);
     new AwsProvider(stack, 'aws', { region: config.region, allowedAccountIds: ['123456789012'] });
-    const platform = new AwsMlPlatform(stack, 'Platform', { ...platformPropsFromConfig(config), region: config.region, accountId: '123456789012', trackingServer: o.trackingServer ?? true });
+    const platform = new AwsMlPlatform(stack, 'Platform', {
+      ...platformPropsFromConfig(config),
+      region: config.region,
+      accountId: '123456789012',
+      trackingServer: o.trackingServer ?? true,
+    });
     o.beforeDeployment?.(platform);
     const deployment = createDeployment(stack, platform, config)!;
     const pipeline = deployment.pipeline!.resource as AwsContinuousTraining;
@@ -112,7 +121,8 @@ describe('with the tracking server on, every SageMaker pipeline step records its
         [E.image]: IMAGE,
       });
       expect(Object.keys(env).length).toBeLessThanOrEqual(PROCESSING_ENVIRONMENT_LIMITS.maxEntries);
-      for (const v of Object.values(env)) if (typeof v === 'string') expect(v.replace(/\$\{[^}]*\}/g, 'b'.repeat(63)).length).toBeLessThanOrEqual(PROCESSING_ENVIRONMENT_LIMITS.maxValue);
+      for (const v of Object.values(env))
+        if (typeof v === 'string') expect(v.replace(/\$\{[^}]*\}/g, 'b'.repeat(63)).length).toBeLessThanOrEqual(PROCESSING_ENVIRONMENT_LIMITS.maxValue);
     }
     // The revision the runs record is the one the pipeline is tagged with (and its model versions record).
     const training = resourcesOf(json, 'aws_sagemaker_pipeline').find((p) => p.pipeline_name === NAME)!;
@@ -136,11 +146,22 @@ describe('with the tracking server on, every SageMaker pipeline step records its
     const env = Object.fromEntries(
       Object.entries<any>(validate.Arguments.Environment).map(([k, v]) => [
         k,
-        typeof v === 'string' ? v.replace(serverRef, SERVER_ARN).replace(/\$\{aws_s3_bucket\.[^}]+\.bucket\}/g, 'contoso-mlops-dev-artifacts') : v.Get === 'Execution.PipelineExecutionId' ? 'exec1' : `${'arn:aws:sagemaker:eu-west-1:123456789012:pipeline/'}${NAME}/execution/exec1`,
+        typeof v === 'string'
+          ? v.replace(serverRef, SERVER_ARN).replace(/\$\{aws_s3_bucket\.[^}]+\.bucket\}/g, 'contoso-mlops-dev-artifacts')
+          : v.Get === 'Execution.PipelineExecutionId'
+            ? 'exec1'
+            : `${'arn:aws:sagemaker:eu-west-1:123456789012:pipeline/'}${NAME}/execution/exec1`,
       ]),
     );
     expect(mlflowTargetFromEnv(env)).toEqual({ kind: 'sagemaker', host: 'https://eu-west-1.experiments.sagemaker.aws', arn: SERVER_ARN, region: 'eu-west-1', experiment: NAME });
-    expect(stepLineageTags(env, {}).map((t) => t.key)).toEqual(['mlops.pipeline', 'mlops.execution', 'mlops.pipeline.revision', 'mlops.image', 'mlops.input.data', 'mlops.input.contract']);
+    expect(stepLineageTags(env, {}).map((t) => t.key)).toEqual([
+      'mlops.pipeline',
+      'mlops.execution',
+      'mlops.pipeline.revision',
+      'mlops.image',
+      'mlops.input.data',
+      'mlops.input.contract',
+    ]);
   });
 
   test('network isolation is lifted for the steps (their MLflow calls leave the container), outside a VPC in firewalled mode', () => {
@@ -152,8 +173,16 @@ describe('with the tracking server on, every SageMaker pipeline step records its
 
   test('the workload role (the steps run as it) may make exactly the MLflow calls of the runtime, on this server only; no other principal gets an MLflow right', () => {
     // The runtime's calls and the library's grant list agree.
-    expect(Object.keys(SAGEMAKER_MLFLOW_STEP_CALLS).sort()).toEqual(Object.values(MLFLOW_CALLS).map((c) => `${c.method} ${MLFLOW_API}${c.path}`).sort());
-    expect([...SAGEMAKER_MLFLOW_STEP_ACTIONS].sort()).toEqual(Object.keys(MLFLOW_CALLS).map((n) => `sagemaker-mlflow:${n}`).sort());
+    expect(Object.keys(SAGEMAKER_MLFLOW_STEP_CALLS).sort()).toEqual(
+      Object.values(MLFLOW_CALLS)
+        .map((c) => `${c.method} ${MLFLOW_API}${c.path}`)
+        .sort(),
+    );
+    expect([...SAGEMAKER_MLFLOW_STEP_ACTIONS].sort()).toEqual(
+      Object.keys(MLFLOW_CALLS)
+        .map((n) => `sagemaker-mlflow:${n}`)
+        .sort(),
+    );
     const statements = resourcesOf(json, 'aws_iam_role_policy').flatMap((p) => JSON.parse(p.policy).Statement.map((st: any) => ({ role: p.role, ...st })));
     const mlflow = statements.filter((st) => [st.Action].flat().some((a: string) => /mlflow/i.test(a)));
     expect(mlflow).toHaveLength(1);
@@ -195,7 +224,9 @@ describe('private mode: the steps reach the tracking server through the MLflow A
     expect(endpoints).toHaveLength(1);
     const e = endpoints[0]!;
     expect(e).toMatchObject({ vpc_endpoint_type: 'Interface', private_dns_enabled: true, security_group_ids: [expect.stringMatching(/^\$\{aws_security_group\./)] });
-    expect(e.subnet_ids).toMatch(/^\$\{matchkeys\(\[aws_subnet\.[^,]+\.id, aws_subnet\.[^,]+\.id\], \[aws_subnet\.[^,]+\.availability_zone, aws_subnet\.[^,]+\.availability_zone\], tolist\(data\.aws_vpc_endpoint_service\.[^.]+\.availability_zones\)\)\}$/);
+    expect(e.subnet_ids).toMatch(
+      /^\$\{matchkeys\(\[aws_subnet\.[^,]+\.id, aws_subnet\.[^,]+\.id\], \[aws_subnet\.[^,]+\.availability_zone, aws_subnet\.[^,]+\.availability_zone\], tolist\(data\.aws_vpc_endpoint_service\.[^.]+\.availability_zones\)\)\}$/,
+    );
     const service = Object.values<any>(json.data.aws_vpc_endpoint_service);
     expect(service).toEqual([{ service_name: 'aws.sagemaker.eu-west-1.experiments', service_type: 'Interface' }]);
     // The security group lets the steps reach it: HTTPS within the VPC, both ways.
@@ -211,7 +242,13 @@ describe('private mode: the steps reach the tracking server through the MLflow A
         expect(s.Arguments.NetworkConfig.EnableNetworkIsolation).toBe(false);
         expect(s.Arguments.NetworkConfig.VpcConfig.Subnets.length).toBe(2);
       }
-      expect(dependsTransitively(graph, addressOf(json, 'aws_sagemaker_pipeline', (r) => r.pipeline_name === name), endpoint)).toBe(true);
+      expect(
+        dependsTransitively(
+          graph,
+          addressOf(json, 'aws_sagemaker_pipeline', (r) => r.pipeline_name === name),
+          endpoint,
+        ),
+      ).toBe(true);
     }
   });
 });
@@ -287,5 +324,38 @@ describe('the policy rule MLOPS_AWS_PIPELINE_STEP_NETWORK', () => {
       expect.stringContaining("does not depend on the MLflow API's interface endpoint"),
       expect.stringContaining("does not depend on the MLflow API's interface endpoint"),
     ]);
+  });
+});
+
+describe('AwsNetwork.addMlflowEndpoint', () => {
+  const NAMING = { company: 'contoso', project: 'mlops', environment: 'dev' };
+  const synthNetwork = (existing?: { createEndpoints?: boolean }, calls = 1) => {
+    const stack = new TerraformStack(Testing.app(), 'net');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+    const network = new AwsNetwork(stack, 'Network', {
+      naming: NAMING,
+      region: 'eu-west-1',
+      existing: existing ? { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], ...existing } : undefined,
+    });
+    const ids = Array.from({ length: calls }, () => network.addMlflowEndpoint());
+    return { network, ids, json: JSON.parse(Testing.synth(stack)) };
+  };
+  const mlflowEndpoints = (json: any) => resourcesOf(json, 'aws_vpc_endpoint').filter((e) => e.service_name === 'aws.sagemaker.eu-west-1.experiments');
+
+  test('adds the endpoint once, and it joins the network’s ready list', () => {
+    const { network, ids, json } = synthNetwork(undefined, 2);
+    expect(mlflowEndpoints(json)).toHaveLength(1);
+    expect(ids[0]).toBeDefined();
+    expect(ids[1]).toBe(ids[0]);
+    expect(network.mlflowEndpointId).toBe(ids[0]);
+    expect(network.ready.length).toBe(new Set(network.ready).size);
+  });
+
+  test('in an existing VPC: in its given subnets; with createEndpoints false: none (the network owner provides it)', () => {
+    const given = synthNetwork({});
+    expect(mlflowEndpoints(given.json).map((e) => e.subnet_ids)).toEqual([['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']]);
+    const owned = synthNetwork({ createEndpoints: false });
+    expect(owned.ids).toEqual([undefined]);
+    expect(mlflowEndpoints(owned.json)).toEqual([]);
   });
 });

@@ -171,11 +171,15 @@ export class AwsNetwork extends Construct {
   public readonly securityGroupCreated: boolean;
   /** What the workload needs in place before it runs in the VPC: the endpoints and the security group rules. */
   public readonly ready: readonly ITerraformDependable[];
-  /** The interface endpoint of the SageMaker MLflow API, once {@link addMlflowEndpoint} created it. */
-  public mlflowEndpointId?: string;
+  private mlflowEndpoint?: string;
 
   private readonly readyList: ITerraformDependable[];
-  private readonly endpointProps: { readonly region: string; readonly create: boolean; readonly subnetZones?: readonly string[]; readonly tags: (name: string) => Record<string, string> };
+  private readonly endpointProps: {
+    readonly region: string;
+    readonly create: boolean;
+    readonly subnetZones?: readonly string[];
+    readonly tags: (name: string) => Record<string, string>;
+  };
 
   constructor(scope: Construct, id: string, props: AwsNetworkProps) {
     super(scope, id);
@@ -389,7 +393,7 @@ export class AwsNetwork extends Construct {
    * {@link ready}.
    */
   addMlflowEndpoint(): string | undefined {
-    if (this.mlflowEndpointId !== undefined || !this.endpointProps.create) return this.mlflowEndpointId;
+    if (this.mlflowEndpoint !== undefined || !this.endpointProps.create) return this.mlflowEndpoint;
     const { region, subnetZones, tags } = this.endpointProps;
     const serviceName = sageMakerMlflowEndpointService(region);
     let subnetIds: string[] = [...this.subnetIds];
@@ -406,8 +410,13 @@ export class AwsNetwork extends Construct {
       securityGroupIds: [this.securityGroupId],
       tags: tags('mlflow'),
     });
-    this.mlflowEndpointId = endpoint.id;
+    this.mlflowEndpoint = endpoint.id;
     this.readyList.push(endpoint);
-    return this.mlflowEndpointId;
+    return this.mlflowEndpoint;
+  }
+
+  /** The interface endpoint of the SageMaker MLflow API, once {@link addMlflowEndpoint} created it. */
+  get mlflowEndpointId(): string | undefined {
+    return this.mlflowEndpoint;
   }
 }

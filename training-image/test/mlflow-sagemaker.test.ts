@@ -51,7 +51,14 @@ function expectedSignature(req: Received, secret: string): { signature: string; 
     .map((kv) => (kv.includes('=') ? kv : `${kv}=`))
     .sort()
     .join('&');
-  const canonicalHeaders = signedHeaders.map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const canonicalHeaders = signedHeaders
+    .map(
+      (h) =>
+        `${h}:${String(req.headers[h] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const canonicalRequest = [req.method, rawPath, canonicalQuery, canonicalHeaders, signedHeaders.join(';'), sha256(req.body)].join('\n');
   const amzDate = String(req.headers['x-amz-date']);
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope.slice(1).join('/'), sha256(canonicalRequest)].join('\n');
@@ -72,7 +79,8 @@ describe('the SigV4 verifier of these tests, and the signer as the client config
       headers: {
         host: 'example.amazonaws.com',
         'x-amz-date': '20150830T123600Z',
-        authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
       },
       body: '',
     };
@@ -135,7 +143,8 @@ describe('the SigV4 verifier of these tests, and the signer as the client config
       headers: {
         host: 'example.amazonaws.com',
         'x-amz-date': '20150830T123600Z',
-        authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
       },
       body: '',
     };
@@ -222,7 +231,18 @@ function project(): string {
   return dir;
 }
 
-const SPLIT = ['--uses', 'split', '--name', 'split', '--inputs', '{"data":"data.csv"}', '--params', '{"testFraction":0.25,"time":"day"}', '--outputs', '{"train":"out/train.csv","test":"out/test.csv"}'];
+const SPLIT = [
+  '--uses',
+  'split',
+  '--name',
+  'split',
+  '--inputs',
+  '{"data":"data.csv"}',
+  '--params',
+  '{"testFraction":0.25,"time":"day"}',
+  '--outputs',
+  '{"train":"out/train.csv","test":"out/test.csv"}',
+];
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:${'ab'.repeat(32)}`;
 const EXECUTION_ARN = 'arn:aws:sagemaker:eu-west-1:123456789012:pipeline/contoso-mlops-dev-bike-demand/execution/0ab1cd2ef3gh';
 
@@ -283,7 +303,14 @@ describe('a SageMaker pipeline step records its run on the tracking server', () 
         const s = expectedSignature(q, CREDS.secretAccessKey);
         expect(s.scope).toEqual([CREDS.accessKeyId, '20260102', 'eu-west-1', 'sagemaker-mlflow', 'aws4_request']);
         expect(s.signedHeaders).toEqual(
-          expect.arrayContaining(['host', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token', TRACKING_SERVER_ARN_HEADER, ...(q.method === 'POST' ? ['content-type'] : [])]),
+          expect.arrayContaining([
+            'host',
+            'x-amz-content-sha256',
+            'x-amz-date',
+            'x-amz-security-token',
+            TRACKING_SERVER_ARN_HEADER,
+            ...(q.method === 'POST' ? ['content-type'] : []),
+          ]),
         );
         expect(q.headers.host).toBe(new URL(srv.url).host);
       }
@@ -410,7 +437,12 @@ describe('a SageMaker pipeline step records its run on the tracking server', () 
       expect(JSON.parse(r.out).ok).toBe(false);
       expect(srv.requests.map((q) => q.call)).toEqual(['GetExperimentByName', 'CreateRun', 'LogBatch', 'UpdateRun']);
       const tags = srv.requests[2]!.json.tags;
-      expect(tags).toEqual(expect.arrayContaining([{ key: 'mlops.error.code', value: 'BAD_INPUT' }, { key: 'mlops.error.path', value: '--inputs.data' }]));
+      expect(tags).toEqual(
+        expect.arrayContaining([
+          { key: 'mlops.error.code', value: 'BAD_INPUT' },
+          { key: 'mlops.error.path', value: '--inputs.data' },
+        ]),
+      );
       expect(tags.find((t: any) => t.key === 'mlops.error.message').value).toContain('missing.csv does not exist');
       // The input it could not read has no hash; its URI is still recorded.
       expect(tags.map((t: any) => t.key)).toContain('mlops.input.data');
@@ -454,7 +486,9 @@ describe('the target and the lineage from the environment', () => {
     expect(mlflowTargetFromEnv({ MLFLOW_TRACKING_URI: 'arn:aws-cn:sagemaker:cn-north-1:123456789012:mlflow-tracking-server/x', MLFLOW_EXPERIMENT_NAME: 'e' })).toEqual({
       problem: expect.stringContaining('partition aws-cn'),
     });
-    expect(mlflowTargetFromEnv({ MLFLOW_TRACKING_URI: ARN, MLFLOW_EXPERIMENT_NAME: 'e', SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT: 'https://vpce.example/' })).toMatchObject({ host: 'https://vpce.example' });
+    expect(mlflowTargetFromEnv({ MLFLOW_TRACKING_URI: ARN, MLFLOW_EXPERIMENT_NAME: 'e', SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT: 'https://vpce.example/' })).toMatchObject({
+      host: 'https://vpce.example',
+    });
   });
 
   test('lineage: nothing without the compiler’s variables (an Azure ML node); a bad MLOPS_INPUT_URIS is a warning', () => {
@@ -490,7 +524,14 @@ async function credentialsEndpoint(kind: 'container' | 'imds', creds = { AccessK
 
 async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
   const saved = { ...process.env };
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN'])
+  for (const k of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  ])
     delete process.env[k];
   Object.assign(process.env, vars);
   try {
@@ -544,11 +585,18 @@ describe('the credentials a step signs with', () => {
   });
 
   test('the signer: region and service of the scope, the ARN header signed, the body hash signed', async () => {
-    const sign = sageMakerMlflowSigner('eu-west-1', ARN, async () => CREDS, () => CLOCK);
+    const sign = sageMakerMlflowSigner(
+      'eu-west-1',
+      ARN,
+      async () => CREDS,
+      () => CLOCK,
+    );
     const url = new URL('https://eu-west-1.experiments.sagemaker.aws/api/2.0/mlflow/runs/create');
     const headers = await sign({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
     expect(headers.authorization).toMatch(
-      new RegExp(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260102/eu-west-1/${MLFLOW_SIGNING_SERVICE}/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;${TRACKING_SERVER_ARN_HEADER}, Signature=[0-9a-f]{64}$`),
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260102/eu-west-1/${MLFLOW_SIGNING_SERVICE}/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;${TRACKING_SERVER_ARN_HEADER}, Signature=[0-9a-f]{64}$`,
+      ),
     );
     const check = expectedSignature({ method: 'POST', url: url.pathname, headers, body: '{"a":1}' }, CREDS.secretAccessKey);
     expect(check.signature).toBe(check.given);

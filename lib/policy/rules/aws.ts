@@ -1,5 +1,12 @@
 import { show } from '../../core/errors';
-import { AWS_REQUIRED_PRIVATE_ENDPOINTS, AWS_STEP_TRACKING_ENV, CI_AWS_NETWORK_READ_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS, sageMakerMlflowEndpointService, UNSCOPED_ACTIONS } from '../../aws/perms';
+import {
+  AWS_REQUIRED_PRIVATE_ENDPOINTS,
+  AWS_STEP_TRACKING_ENV,
+  CI_AWS_NETWORK_READ_ACTIONS,
+  CI_AWS_UNSCOPED_READ_ACTIONS,
+  sageMakerMlflowEndpointService,
+  UNSCOPED_ACTIONS,
+} from '../../aws/perms';
 import { dependsTransitively } from '../graph';
 import { hasBoolCondition, hasWildcardPrincipal, IamStatement, isAllow, literals, readPolicy } from '../aws-iam';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';

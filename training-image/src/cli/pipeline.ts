@@ -277,7 +277,9 @@ async function recordStepRun(
       },
       deps.mlflow,
     );
-    io.err(`${r.step}: recorded as MLflow run ${done.runId}${target.experiment ? ` in experiment ${target.experiment}` : ''} on ${target.arn} (${done.requests} request${done.requests === 1 ? '' : 's'})`);
+    io.err(
+      `${r.step}: recorded as MLflow run ${done.runId}${target.experiment ? ` in experiment ${target.experiment}` : ''} on ${target.arn} (${done.requests} request${done.requests === 1 ? '' : 's'})`,
+    );
   } catch (e) {
     io.err(`warning: the step is not recorded in MLflow (${target.arn}): ${(e as Error).message}`);
   }

@@ -19,7 +19,12 @@ import { MLFLOW_STEP_ENV } from '../tracking/mlflow-rest';
  * | `mlops.input.<input>` | the S3 URI of the pipeline input the step reads as `<input>` |
  * | `mlops.input.<input>.sha256` | the sha256 of that input as the step read it (a file's bytes; a folder as the local tracking store hashes one) |
  */
-export function stepLineageTags(env: NodeJS.ProcessEnv, inputs: Readonly<Record<string, unknown>>, cwd = '.', log: (line: string) => void = () => undefined): { key: string; value: string }[] {
+export function stepLineageTags(
+  env: NodeJS.ProcessEnv,
+  inputs: Readonly<Record<string, unknown>>,
+  cwd = '.',
+  log: (line: string) => void = () => undefined,
+): { key: string; value: string }[] {
   const tags: { key: string; value: string }[] = [];
   const add = (key: string, value: string | undefined): void => {
     if (value?.trim()) tags.push({ key, value: value.trim() });

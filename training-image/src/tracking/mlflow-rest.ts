@@ -167,7 +167,9 @@ function sageMakerTarget(arn: string, runId: string | undefined, env: NodeJS.Pro
   const [, partition, region] = m as unknown as [string, string, string];
   const custom = env[MLFLOW_STEP_ENV.customEndpoint]?.trim();
   if (!custom && !MLFLOW_PARTITIONS.includes(partition))
-    return { problem: `the tracking server ${arn} is in partition ${partition}, which has no SageMaker MLflow endpoint the client knows (${MLFLOW_PARTITIONS.join(', ')}); ${not}.` };
+    return {
+      problem: `the tracking server ${arn} is in partition ${partition}, which has no SageMaker MLflow endpoint the client knows (${MLFLOW_PARTITIONS.join(', ')}); ${not}.`,
+    };
   const host = custom ? mlflowHost(custom) : sageMakerMlflowHost(region);
   if (!host) return { problem: `${MLFLOW_STEP_ENV.customEndpoint} ${JSON.stringify(custom)} is not an https:// or http:// address; ${not}.` };
   const experiment = env[MLFLOW_STEP_ENV.experiment]?.trim() || undefined;
@@ -307,7 +309,8 @@ async function callMlflow(
       problem = (e as Error).message;
       retry = true;
     }
-    if (!retry || attempt >= LOG_ATTEMPTS) throw new MlflowCallError(`${shown}${input.about ? ` (${input.about})` : ''} failed after ${attempt} attempt(s): ${problem}`, status, errorCode);
+    if (!retry || attempt >= LOG_ATTEMPTS)
+      throw new MlflowCallError(`${shown}${input.about ? ` (${input.about})` : ''} failed after ${attempt} attempt(s): ${problem}`, status, errorCode);
     await new Promise((r) => setTimeout(r, (o.retryMs ?? 1000) * attempt));
   }
 }
