@@ -10,6 +10,7 @@
  * billed per hour); these stacks are built here.
  */
 import * as path from 'path';
+import Ajv from 'ajv';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
 import { AwsMlPlatform, AwsNetwork } from '../lib/aws';
@@ -23,7 +24,7 @@ import { dependencyGraphOf, dependsTransitively } from '../lib/policy/graph';
 import { platformPropsFromConfig } from '../lib/platform';
 import { MLFLOW_API, MLFLOW_CALLS, MLFLOW_STEP_ENV, mlflowTargetFromEnv } from '../training-image/src/tracking/mlflow-rest';
 import { stepLineageTags } from '../training-image/src/pipeline/lineage';
-import { resourcesOf } from './util';
+import { resourcesOf, sageMakerSchemaWithOverlay } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:${'ab'.repeat(32)}`;
@@ -137,6 +138,15 @@ describe('with the tracking server on, every SageMaker pipeline step records its
     // A step reading only earlier steps' outputs has no pipeline-input URIs.
     expect(uris(steps[NAME]!.find((s) => s.Name === 'select')!)).toBeUndefined();
     expect(uris(steps[`${NAME}-batch`]![0]).data).toMatch(/^s3:\/\/\$\{aws_s3_bucket\.[^}]+\.bucket\}\/batch\/bike\/$/);
+  });
+
+  test('both definitions still pass the published SageMaker schema with the overlay (environment values: strings or Get)', () => {
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(sageMakerSchemaWithOverlay());
+    for (const p of resourcesOf(json, 'aws_sagemaker_pipeline')) {
+      const ok = validate(JSON.parse(p.pipeline_definition));
+      expect(validate.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+    }
   });
 
   test('the names are the ones the runtime reads, and the runtime takes the compiled environment as a SageMaker target with its lineage', () => {
