@@ -681,9 +681,13 @@ describe('AwsMlPlatform', () => {
       expect(metrics).toMatchObject({ Resource: ['*'], Condition: { StringEquals: { 'cloudwatch:namespace': 'contoso-mlops-dev' } } });
       // By an ARN built from the name: a reference to the server's arn would make a cycle (the server waits for the policy).
       const server = 'arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/contoso-mlops-dev-mlflow';
-      expect(allowedOn(withServer, 'sagemaker-mlflow:LogMetric')).toEqual([server]);
-      expect(allowedOn(withServer, 'sagemaker:CreatePresignedMlflowTrackingServerUrl')).toEqual([server]);
-      expect(allowedOn(defaults, 'sagemaker-mlflow:LogMetric')).toEqual([]);
+      // Only the calls a pipeline step makes to record its run (SAGEMAKER_MLFLOW_STEP_CALLS): no UI, model registry or presigned URL.
+      expect(allowedOn(withServer, 'sagemaker-mlflow:LogBatch')).toEqual([server]);
+      expect(allowedOn(withServer, 'sagemaker-mlflow:CreateRun')).toEqual([server]);
+      expect(allowedOn(withServer, 'sagemaker-mlflow:LogMetric')).toEqual([]);
+      expect(allowedOn(withServer, 'sagemaker-mlflow:AccessUI')).toEqual([]);
+      expect(allowedOn(withServer, 'sagemaker:CreatePresignedMlflowTrackingServerUrl')).toEqual([]);
+      expect(allowedOn(defaults, 'sagemaker-mlflow:LogBatch')).toEqual([]);
     });
 
     test('GIVEN the workspace with trackingServer true WHEN synthesized THEN the MLflow server runs as the identity, stores artifacts under s3://<bucket>/mlflow and waits for the grants', () => {

@@ -11,7 +11,7 @@ import { Testing } from 'cdktf';
 import { parseConfig } from '../lib/config/load';
 import { compileDefinition, RUNTIME_ENTRYPOINT, stableJson } from '../lib/deploy/aws/pipeline-definition';
 import { MlPlatformStack } from '../lib/stack';
-import { awsDefinitionInput, resourcesOf, validConfig } from './util';
+import { awsDefinitionInput, resourcesOf, sageMakerSchemaWithOverlay, validConfig } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:${'ab'.repeat(32)}`;
@@ -44,75 +44,6 @@ const policyOf = (json: any, roleName: string): any => {
   return { trust: JSON.parse((role[1] as any).assume_role_policy), policy: JSON.parse(policy.policy) };
 };
 
-/** The published schema with the overlay (each entry: test/fixtures/sagemaker/SOURCE.md). */
-function schemaWithOverlay(): object {
-  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'sagemaker', 'sagemaker-pipeline-definition.schema.json'), 'utf8'));
-  const d = schema.definitions;
-  delete schema.$schema;
-  delete schema.$id;
-  d.JoinFunction = {
-    type: 'object',
-    properties: {
-      'Std:Join': {
-        type: 'object',
-        properties: { On: { type: 'string' }, Values: { type: 'array', items: { $ref: '#/definitions/StringArgumentValue' } } },
-        required: ['Values'],
-        additionalProperties: false,
-      },
-    },
-    required: ['Std:Join'],
-    additionalProperties: false,
-  };
-  d.JsonGetFunction = {
-    type: 'object',
-    properties: {
-      'Std:JsonGet': {
-        type: 'object',
-        properties: { PropertyFile: { $ref: '#/definitions/GetFunction' }, Path: { type: 'string' } },
-        required: ['PropertyFile', 'Path'],
-        additionalProperties: false,
-      },
-    },
-    required: ['Std:JsonGet'],
-    additionalProperties: false,
-  };
-  d.StringArgumentValue = { oneOf: [{ type: 'string' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JoinFunction' }] };
-  d.BinaryCondition.properties.LeftValue.anyOf.push({ $ref: '#/definitions/JsonGetFunction' });
-  // A Condition inside a Condition's IfSteps (the gate's inside the drift Condition): the SDK serializes any Step there.
-  d.ConditionStep.properties.Arguments.properties.IfSteps.items.oneOf.push({ $ref: '#/definitions/ConditionStep' });
-  d.ProcessingStep.properties.PropertyFiles = {
-    type: 'array',
-    items: {
-      type: 'object',
-      properties: { PropertyFileName: { type: 'string' }, OutputName: { type: 'string' }, FilePath: { type: 'string' } },
-      required: ['PropertyFileName', 'OutputName', 'FilePath'],
-      additionalProperties: false,
-    },
-  };
-  const reg = d.RegisterModelStep.properties.Arguments.properties;
-  reg.ModelApprovalStatus = { enum: ['Approved', 'Rejected', 'PendingManualApproval'] };
-  reg.CustomerMetadataProperties = {
-    type: 'object',
-    additionalProperties: { oneOf: [{ type: 'string' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JsonGetFunction' }] },
-  };
-  const container = reg.InferenceSpecification.properties.Containers.items.properties;
-  container.Environment = { type: 'object', additionalProperties: { $ref: '#/definitions/StringArgumentValue' } };
-  container.ModelDataSource = {
-    type: 'object',
-    properties: {
-      S3DataSource: {
-        type: 'object',
-        properties: { S3Uri: { $ref: '#/definitions/StringArgumentValue' }, S3DataType: { enum: ['S3Prefix', 'S3Object'] }, CompressionType: { enum: ['None', 'Gzip'] } },
-        required: ['S3Uri', 'S3DataType', 'CompressionType'],
-        additionalProperties: false,
-      },
-    },
-    required: ['S3DataSource'],
-    additionalProperties: false,
-  };
-  return schema;
-}
-
 /** Every step of a definition, Condition branches included (depth first, in definition order). */
 const flatSteps = (steps: any[]): any[] => steps.flatMap((s) => (s.Type === 'Condition' ? [s, ...flatSteps([...s.Arguments.IfSteps, ...s.Arguments.ElseSteps])] : [s]));
 /** The Condition step of a name, wherever it is. */
@@ -122,7 +53,7 @@ describe('AWS continuous training', () => {
   const { stack, json } = synth();
   const pipeline = byName(json, 'aws_sagemaker_pipeline', 'contoso-mlops-dev-bike-demand');
   const definition = JSON.parse(pipeline.pipeline_definition);
-  const validate = new Ajv({ strict: false, allErrors: true }).compile(schemaWithOverlay());
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(sageMakerSchemaWithOverlay());
 
   test('the definitions pass the published schema with the overlay', () => {
     const batch = byName(json, 'aws_sagemaker_pipeline', 'contoso-mlops-dev-bike-demand-batch');

@@ -25,6 +25,7 @@ import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { SagemakerModel } from '@cdktf/provider-aws/lib/sagemaker-model';
+import { SagemakerPipeline } from '@cdktf/provider-aws/lib/sagemaker-pipeline';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { TerraformData } from '../lib/deploy/terraform-data';
@@ -184,6 +185,28 @@ function vpcWith(s: TerraformStack, services: string[]) {
     });
   }
 }
+
+/** A SageMaker pipeline of one Processing step with the network isolation and environment given. */
+function pipelineWith(s: TerraformStack, isolation: boolean, environment: Record<string, string> = {}): SagemakerPipeline {
+  const step = {
+    Name: 'train',
+    Type: 'Processing',
+    Arguments: {
+      AppSpecification: { ImageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/runtime@sha256:ab' },
+      Environment: environment,
+      NetworkConfig: { EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: isolation },
+      ProcessingResources: { ClusterConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large', VolumeSizeInGB: 30 } },
+      RoleArn: 'arn:aws:iam::123456789012:role/workload',
+    },
+  };
+  return new SagemakerPipeline(s, 'Pipeline', {
+    pipelineName: 'p',
+    pipelineDisplayName: 'p',
+    roleArn: 'arn:aws:iam::123456789012:role/pipeline',
+    pipelineDefinition: JSON.stringify({ Version: '2020-12-01', Steps: [step] }),
+  });
+}
+const TRACKING = { MLFLOW_TRACKING_URI: 'arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/t', MLFLOW_EXPERIMENT_NAME: 'p' };
 
 interface Case {
   readonly rule: string;
@@ -687,6 +710,20 @@ const CASES: Case[] = [
     options: PRIVATE,
     bad: (s) => trainingStep(s, false),
     good: (s) => trainingStep(s, true),
+  },
+  {
+    rule: 'MLOPS_AWS_PIPELINE_STEP_NETWORK',
+    name: 'a pipeline step without network isolation that records no MLflow run',
+    path: 'Pipeline',
+    bad: (s) => pipelineWith(s, false),
+    good: (s) => pipelineWith(s, true),
+  },
+  {
+    rule: 'MLOPS_AWS_PIPELINE_STEP_NETWORK',
+    name: 'a pipeline step that records its MLflow run behind network isolation',
+    path: 'Pipeline',
+    bad: (s) => pipelineWith(s, true, TRACKING),
+    good: (s) => pipelineWith(s, false, TRACKING),
   },
   {
     rule: 'MLOPS_DEPLOY_AWS_VPC_ENDPOINTS',

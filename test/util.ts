@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import type { AwsDefinitionInput } from '../lib/deploy/aws/pipeline-definition';
 import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
@@ -140,4 +142,73 @@ export function ciRightsBothWays(o: {
     const needed = new Set<string>([...o.types.flatMap((t) => o.needs(t)), ...o.releaseStep]);
     expect([...o.granted].filter((r) => !needed.has(r)).sort()).toEqual([]);
   });
+}
+
+/** The published schema with the overlay (each entry: test/fixtures/sagemaker/SOURCE.md). */
+export function sageMakerSchemaWithOverlay(): object {
+  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'sagemaker', 'sagemaker-pipeline-definition.schema.json'), 'utf8'));
+  const d = schema.definitions;
+  delete schema.$schema;
+  delete schema.$id;
+  d.JoinFunction = {
+    type: 'object',
+    properties: {
+      'Std:Join': {
+        type: 'object',
+        properties: { On: { type: 'string' }, Values: { type: 'array', items: { $ref: '#/definitions/StringArgumentValue' } } },
+        required: ['Values'],
+        additionalProperties: false,
+      },
+    },
+    required: ['Std:Join'],
+    additionalProperties: false,
+  };
+  d.JsonGetFunction = {
+    type: 'object',
+    properties: {
+      'Std:JsonGet': {
+        type: 'object',
+        properties: { PropertyFile: { $ref: '#/definitions/GetFunction' }, Path: { type: 'string' } },
+        required: ['PropertyFile', 'Path'],
+        additionalProperties: false,
+      },
+    },
+    required: ['Std:JsonGet'],
+    additionalProperties: false,
+  };
+  d.StringArgumentValue = { oneOf: [{ type: 'string' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JoinFunction' }] };
+  d.BinaryCondition.properties.LeftValue.anyOf.push({ $ref: '#/definitions/JsonGetFunction' });
+  // A Condition inside a Condition's IfSteps (the gate's inside the drift Condition): the SDK serializes any Step there.
+  d.ConditionStep.properties.Arguments.properties.IfSteps.items.oneOf.push({ $ref: '#/definitions/ConditionStep' });
+  d.ProcessingStep.properties.PropertyFiles = {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { PropertyFileName: { type: 'string' }, OutputName: { type: 'string' }, FilePath: { type: 'string' } },
+      required: ['PropertyFileName', 'OutputName', 'FilePath'],
+      additionalProperties: false,
+    },
+  };
+  const reg = d.RegisterModelStep.properties.Arguments.properties;
+  reg.ModelApprovalStatus = { enum: ['Approved', 'Rejected', 'PendingManualApproval'] };
+  reg.CustomerMetadataProperties = {
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JsonGetFunction' }] },
+  };
+  const container = reg.InferenceSpecification.properties.Containers.items.properties;
+  container.Environment = { type: 'object', additionalProperties: { $ref: '#/definitions/StringArgumentValue' } };
+  container.ModelDataSource = {
+    type: 'object',
+    properties: {
+      S3DataSource: {
+        type: 'object',
+        properties: { S3Uri: { $ref: '#/definitions/StringArgumentValue' }, S3DataType: { enum: ['S3Prefix', 'S3Object'] }, CompressionType: { enum: ['None', 'Gzip'] } },
+        required: ['S3Uri', 'S3DataType', 'CompressionType'],
+        additionalProperties: false,
+      },
+    },
+    required: ['S3DataSource'],
+    additionalProperties: false,
+  };
+  return schema;
 }

@@ -1,5 +1,6 @@
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones';
 import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc';
+import { DataAwsVpcEndpointService } from '@cdktf/provider-aws/lib/data-aws-vpc-endpoint-service';
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
@@ -14,7 +15,7 @@ import { ErrorCode, IssueCollector, messages, show } from '../core/errors';
 import { Naming, NamingParts } from '../core/naming';
 import { DEFAULT_ADDRESS_SPACE, ExistingAwsNetwork, checkAddressSpace, cidrSubnet } from '../core/network';
 import { toNaming } from '../core/platform-props';
-import { AWS_INTERFACE_ENDPOINT_SERVICES, AwsInterfaceEndpointService, HTTPS_PORT } from './perms';
+import { AWS_INTERFACE_ENDPOINT_SERVICES, AwsInterfaceEndpointService, HTTPS_PORT, sageMakerMlflowEndpointService } from './perms';
 import { partitionOf } from './arn';
 import { awsTags } from './names';
 import { checkEc2Ids } from './validate';
@@ -170,6 +171,15 @@ export class AwsNetwork extends Construct {
   public readonly securityGroupCreated: boolean;
   /** What the workload needs in place before it runs in the VPC: the endpoints and the security group rules. */
   public readonly ready: readonly ITerraformDependable[];
+  private mlflowEndpoint?: string;
+
+  private readonly readyList: ITerraformDependable[];
+  private readonly endpointProps: {
+    readonly region: string;
+    readonly create: boolean;
+    readonly subnetZones?: readonly string[];
+    readonly tags: (name: string) => Record<string, string>;
+  };
 
   constructor(scope: Construct, id: string, props: AwsNetworkProps) {
     super(scope, id);
@@ -234,6 +244,7 @@ export class AwsNetwork extends Construct {
     let cidrBlock: string;
     let subnetIds: string[];
     let routeTableIds: string[];
+    let subnetZones: string[] | undefined;
     if (existing) {
       const vpc = new DataAwsVpc(this, 'Vpc', { id: existing.vpcId });
       vpcId = existing.vpcId;
@@ -252,6 +263,7 @@ export class AwsNetwork extends Construct {
       const vpc = new Vpc(this, 'Resource', { cidrBlock: addressSpace, enableDnsSupport: true, enableDnsHostnames: true, tags: tags('vpc') });
       const table = new RouteTable(this, 'RouteTable', { vpcId: vpc.id, tags: tags('private') });
       subnetIds = [];
+      subnetZones = [];
       for (let i = 0; i < zoneCount; i++) {
         const subnet = new Subnet(this, `Subnet${i + 1}`, {
           vpcId: vpc.id,
@@ -262,6 +274,7 @@ export class AwsNetwork extends Construct {
         });
         new RouteTableAssociation(this, `RouteTableAssociation${i + 1}`, { subnetId: subnet.id, routeTableId: table.id });
         subnetIds.push(subnet.id);
+        subnetZones.push(subnet.availabilityZone);
       }
       vpcId = vpc.id;
       cidrBlock = vpc.cidrBlock;
@@ -364,5 +377,46 @@ export class AwsNetwork extends Construct {
     this.securityGroupId = securityGroupId;
     this.interfaceEndpointIds = endpoints;
     this.ready = ready;
+    this.readyList = ready;
+    this.endpointProps = { region, create: existing?.createEndpoints !== false, subnetZones, tags };
+  }
+
+  /**
+   * Adds the interface endpoint of the SageMaker MLflow API
+   * (`aws.sagemaker.<region>.experiments`, private DNS on, the workload
+   * security group) so that jobs in the VPC reach a tracking server; once
+   * (later calls return the same id), and only when the construct creates the
+   * endpoints (not with `existing.createEndpoints: false`: then the network's
+   * owner provides it). In a VPC the construct creates, the endpoint goes in
+   * the subnets whose zone the service is offered in (`data.aws_vpc_endpoint_service`,
+   * Terraform `matchkeys`); in an existing VPC, in its given subnets. It joins
+   * {@link ready}.
+   */
+  addMlflowEndpoint(): string | undefined {
+    if (this.mlflowEndpoint !== undefined || !this.endpointProps.create) return this.mlflowEndpoint;
+    const { region, subnetZones, tags } = this.endpointProps;
+    const serviceName = sageMakerMlflowEndpointService(region);
+    let subnetIds: string[] = [...this.subnetIds];
+    if (subnetZones) {
+      const service = new DataAwsVpcEndpointService(this, 'MlflowService', { serviceName, serviceType: 'Interface' });
+      subnetIds = Fn.matchkeys(subnetIds, [...subnetZones], service.availabilityZones);
+    }
+    const endpoint = new VpcEndpoint(this, 'Endpoint-mlflow', {
+      vpcId: this.vpcId,
+      serviceName,
+      vpcEndpointType: 'Interface',
+      privateDnsEnabled: true,
+      subnetIds,
+      securityGroupIds: [this.securityGroupId],
+      tags: tags('mlflow'),
+    });
+    this.mlflowEndpoint = endpoint.id;
+    this.readyList.push(endpoint);
+    return this.mlflowEndpoint;
+  }
+
+  /** The interface endpoint of the SageMaker MLflow API, once {@link addMlflowEndpoint} created it. */
+  get mlflowEndpointId(): string | undefined {
+    return this.mlflowEndpoint;
   }
 }

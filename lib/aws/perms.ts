@@ -56,39 +56,56 @@ export const CLOUDWATCH_METRIC_ACTIONS = ['cloudwatch:PutMetricData'] as const;
 /** The condition key that scopes {@link CLOUDWATCH_METRIC_ACTIONS}. */
 export const CLOUDWATCH_NAMESPACE_CONDITION_KEY = 'cloudwatch:namespace';
 
-/** Use the MLflow tracking server (resource: the tracking server ARN). */
-export const SAGEMAKER_MLFLOW_SERVER_ACTIONS = ['sagemaker:DescribeMlflowTrackingServer', 'sagemaker:CreatePresignedMlflowTrackingServerUrl'] as const;
-/** Track experiments and runs on the MLflow tracking server (resource: the tracking server ARN). */
-export const SAGEMAKER_MLFLOW_ACTIONS = [
-  'sagemaker-mlflow:AccessUI',
-  'sagemaker-mlflow:CreateExperiment',
-  'sagemaker-mlflow:GetExperiment',
-  'sagemaker-mlflow:GetExperimentByName',
-  'sagemaker-mlflow:SearchExperiments',
-  'sagemaker-mlflow:UpdateExperiment',
-  'sagemaker-mlflow:SetExperimentTag',
-  'sagemaker-mlflow:CreateRun',
-  'sagemaker-mlflow:GetRun',
-  'sagemaker-mlflow:UpdateRun',
-  'sagemaker-mlflow:SearchRuns',
-  'sagemaker-mlflow:LogMetric',
-  'sagemaker-mlflow:LogParam',
-  'sagemaker-mlflow:LogBatch',
-  'sagemaker-mlflow:LogModel',
-  'sagemaker-mlflow:LogInputs',
-  'sagemaker-mlflow:SetTag',
-  'sagemaker-mlflow:GetMetricHistory',
-  'sagemaker-mlflow:ListArtifacts',
-  'sagemaker-mlflow:CreateRegisteredModel',
-  'sagemaker-mlflow:GetRegisteredModel',
-  'sagemaker-mlflow:SearchRegisteredModels',
-  'sagemaker-mlflow:CreateModelVersion',
-  'sagemaker-mlflow:GetModelVersion',
-  'sagemaker-mlflow:SearchModelVersions',
-  'sagemaker-mlflow:GetLatestModelVersions',
-  'sagemaker-mlflow:GetModelVersionByAlias',
-  'sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts',
-] as const;
+/**
+ * The MLflow REST calls a pipeline step makes on the platform's SageMaker
+ * MLflow tracking server (the runtime's `MLFLOW_CALLS`,
+ * `training-image/src/tracking/mlflow-rest.ts`; a test checks the two agree),
+ * each with the IAM action that authorizes it (resource: the tracking server
+ * ARN). The action is the MLflow API operation's name under the
+ * `sagemaker-mlflow` prefix (Service Authorization Reference, "Actions,
+ * resources, and condition keys for Amazon SageMaker with MLflow": every one
+ * of these has the resource type `mlflow-tracking-server`).
+ */
+export const SAGEMAKER_MLFLOW_STEP_CALLS = {
+  'GET /api/2.0/mlflow/experiments/get-by-name': 'sagemaker-mlflow:GetExperimentByName',
+  'POST /api/2.0/mlflow/experiments/create': 'sagemaker-mlflow:CreateExperiment',
+  'POST /api/2.0/mlflow/runs/create': 'sagemaker-mlflow:CreateRun',
+  'POST /api/2.0/mlflow/runs/log-batch': 'sagemaker-mlflow:LogBatch',
+  'POST /api/2.0/mlflow/runs/update': 'sagemaker-mlflow:UpdateRun',
+} as const;
+/** What the workload role may do on the tracking server: exactly the actions of {@link SAGEMAKER_MLFLOW_STEP_CALLS}. */
+export const SAGEMAKER_MLFLOW_STEP_ACTIONS: readonly string[] = Object.values(SAGEMAKER_MLFLOW_STEP_CALLS);
+
+/**
+ * The environment of a SageMaker pipeline step that records its MLflow run
+ * on the platform's tracking server (the pipeline compiler writes it, the
+ * policy pack reads it): the names the runtime reads (`MLFLOW_STEP_ENV`,
+ * `training-image/src/tracking/mlflow-rest.ts`; `test/aws-mlflow.test.ts`
+ * checks the two agree). `trackingUri` is the tracking server's ARN, as the
+ * `sagemaker-mlflow` plugin takes it.
+ */
+export const AWS_STEP_TRACKING_ENV = {
+  trackingUri: 'MLFLOW_TRACKING_URI',
+  experiment: 'MLFLOW_EXPERIMENT_NAME',
+  pipeline: 'MLOPS_PIPELINE_NAME',
+  executionArn: 'MLOPS_PIPELINE_EXECUTION_ARN',
+  executionId: 'MLOPS_PIPELINE_EXECUTION_ID',
+  revision: 'MLOPS_PIPELINE_REVISION',
+  image: 'MLOPS_IMAGE',
+  inputUris: 'MLOPS_INPUT_URIS',
+} as const;
+
+/**
+ * The interface VPC endpoint service of the SageMaker MLflow API in a region:
+ * `aws.sagemaker.<region>.experiments` (aws-cdk-lib
+ * `InterfaceVpcEndpointAwsService.SAGEMAKER_EXPERIMENTS`, `aws-ec2/lib/vpc-endpoint.ts`;
+ * SageMaker developer guide, "Connecting to an MLflow tracking server through
+ * an Interface VPC Endpoint"), with private DNS, so that the API's name
+ * `<region>.experiments.sagemaker.aws` resolves inside the VPC.
+ */
+export function sageMakerMlflowEndpointService(region: string): string {
+  return `aws.sagemaker.${region}.experiments`;
+}
 
 /** What a SageMaker pipeline's role does with the processing jobs of its steps (resource: `processing-job/*`: SageMaker names them per execution). */
 export const SAGEMAKER_PROCESSING_ACTIONS = ['sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob', 'sagemaker:AddTags'] as const;

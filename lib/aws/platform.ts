@@ -76,7 +76,11 @@ export interface AwsMlPlatformProps extends PlatformBaseProps {
   readonly region: string;
   /**
    * Create a SageMaker managed MLflow tracking server in the workspace
-   * (billed per hour while it exists; nothing in the platform logs to it).
+   * (billed per hour while it exists, used or not). Each step of a
+   * continuous-training pipeline on this platform then records its run there
+   * (params, metrics, lineage), which lifts the steps' network isolation; in
+   * `network.mode: private` the VPC gets the MLflow API's interface endpoint.
+   * See docs/pipelines/aws.md.
    * @default false
    */
   readonly trackingServer?: boolean;
@@ -230,6 +234,8 @@ export class AwsMlPlatform extends Construct implements IMlPlatform {
       retainData,
       tags,
     });
+    // Pipeline steps in the VPC reach the tracking server through the MLflow API's interface endpoint.
+    if (vpc && this.workspace.trackingServerArn) vpc.addMlflowEndpoint();
     this.trainingCompute = new AwsTrainingCompute(this, 'TrainingCompute', {
       size: props.training?.size,
       maxNodes: props.training?.maxNodes,

@@ -11,8 +11,7 @@ import {
   CLOUDWATCH_METRIC_ACTIONS,
   CLOUDWATCH_NAMESPACE_CONDITION_KEY,
   LOGS_WRITE_ACTIONS,
-  SAGEMAKER_MLFLOW_ACTIONS,
-  SAGEMAKER_MLFLOW_SERVER_ACTIONS,
+  SAGEMAKER_MLFLOW_STEP_ACTIONS,
   SAGEMAKER_LOGS_ACTIONS,
   SAGEMAKER_LOG_GROUP_PREFIX,
 } from './perms';
@@ -29,8 +28,8 @@ export type AwsTrackingServerSize = 'Small' | 'Medium' | 'Large';
 /**
  * Whether a workspace creates a SageMaker managed MLflow tracking server when
  * `trackingServer` is not set: off. The server is billed for every hour it
- * exists, whether anything logs to it or not, and nothing in the platform logs
- * to it (docs/pipelines/aws.md, "Cost of each part", has the price and its source).
+ * exists, whether anything logs to it or not; only the steps of a pipeline
+ * log to it (docs/pipelines/aws.md, "Cost of each part", has the price and its source).
  */
 export const AWS_TRACKING_SERVER_DEFAULT = false;
 
@@ -63,8 +62,7 @@ export interface AwsMlWorkspaceProps {
   readonly executionRole?: IAwsWorkloadIdentity;
   /**
    * Create a SageMaker managed MLflow tracking server (billed per hour while it
-   * exists; nothing in the platform logs to it: opt in when your own jobs or
-   * notebooks do).
+   * exists; the steps of a pipeline on the platform record their runs there).
    * @default false
    */
   readonly trackingServer?: boolean;
@@ -210,7 +208,10 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
     }
   }
 
-  /** Lets `identity` write logs and metrics and track experiments in the workspace. */
+  /**
+   * Lets `identity` write logs and metrics, and with a tracking server record
+   * runs on it (the MLflow calls of a pipeline step: SAGEMAKER_MLFLOW_STEP_CALLS).
+   */
   grantUse(identity: IWorkloadIdentity): void {
     const role = awsGrantee(this, identity, 'MlWorkspace.grantUse');
     role.addToPolicy({ actions: [...LOGS_WRITE_ACTIONS], resources: [this.logGroupArn, `${this.logGroupArn}:log-stream:*`] });
@@ -223,8 +224,8 @@ export class AwsMlWorkspace extends Construct implements IMlWorkspace {
       resources: ['*'],
       conditions: { StringEquals: { [CLOUDWATCH_NAMESPACE_CONDITION_KEY]: this.metricNamespace } },
     });
-    if (this.trackingServerGrantArn) {
-      role.addToPolicy({ actions: [...SAGEMAKER_MLFLOW_SERVER_ACTIONS, ...SAGEMAKER_MLFLOW_ACTIONS], resources: [this.trackingServerGrantArn] });
-    }
+    // The calls a pipeline step makes to record its run, on this server only (people use the server
+    // with their own IAM rights: sagemaker:CreatePresignedMlflowTrackingServerUrl, sagemaker-mlflow:AccessUI, …).
+    if (this.trackingServerGrantArn) role.addToPolicy({ actions: [...SAGEMAKER_MLFLOW_STEP_ACTIONS], resources: [this.trackingServerGrantArn] });
   }
 }

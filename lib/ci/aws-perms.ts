@@ -569,6 +569,8 @@ export const AWS_CI_TYPE_ACCESS: Readonly<Record<string, AwsCiTypeAccess>> = {
   'data.aws_caller_identity': { access: 'local', actions: [] },
   'data.aws_ecr_authorization_token': { access: 'read', actions: ['ecr:GetAuthorizationToken'] },
   'data.aws_availability_zones': { access: 'read', actions: ['ec2:DescribeAvailabilityZones'] },
+  // The zones of the MLflow API's endpoint service (a private platform with a tracking server).
+  'data.aws_vpc_endpoint_service': { access: 'read', actions: ['ec2:DescribeVpcEndpointServices'] },
 };
 
 /**

@@ -36,6 +36,7 @@
 import { createHash } from 'crypto';
 import { gateBranchSteps, guardBranch } from '../guard-branch';
 import type { CloudPlan, LoadedPlan, PlanSource, PlanStep } from '../pipeline-plan';
+import { AWS_STEP_TRACKING_ENV } from '../../aws/perms';
 
 /** The pipeline definition schema version SageMaker accepts. */
 export const SAGEMAKER_PIPELINE_VERSION = '2020-12-01';
@@ -91,6 +92,13 @@ export const FINGERPRINT_PROPERTY_FILE = 'ModelFingerprint';
 /** The metadata value that stands for the revision while it is being computed (see {@link pipelineRevision}). */
 const REVISION_PENDING = 'pending';
 
+/**
+ * CreateProcessingJob's limits on `Environment` (SageMaker API model
+ * `ProcessingEnvironmentMap`: at most 100 entries; values at most 256
+ * characters; botocore 1.43.11).
+ */
+export const PROCESSING_ENVIRONMENT_LIMITS = { maxEntries: 100, maxValue: 256 } as const;
+
 /** What the definition needs besides the plan. */
 export interface AwsDefinitionInput {
   readonly loaded: LoadedPlan;
@@ -125,6 +133,13 @@ export interface AwsDefinitionInput {
    * @default - tokens are hashed as they are
    */
   readonly resolve?: (value: unknown) => unknown;
+  /**
+   * The SageMaker MLflow tracking server every step records its run on (in
+   * the experiment `experiment`): the steps get {@link AWS_STEP_TRACKING_ENV}
+   * and run without network isolation (their MLflow calls leave the container).
+   * @default - no tracking; the steps run with network isolation
+   */
+  readonly tracking?: { readonly serverArn: string; readonly experiment: string };
 }
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -134,15 +149,46 @@ const join = (values: Json[]): Json => ({ 'Std:Join': { On: '/', Values: values 
 const trimSlash = (p: string): string => p.replace(/\/+$/, '');
 const stepOutputUri = (step: string, output: string): string => `Steps.${step}.ProcessingOutputConfig.Outputs['${output}'].S3Output.S3Uri`;
 
+/**
+ * The environment of a step that records its run on the tracking server
+ * ({@link AWS_STEP_TRACKING_ENV}): the server, the experiment, and the
+ * lineage its run carries (execution, revision, image, the S3 URIs of the
+ * pipeline inputs the step reads as `inputUris`' keys).
+ */
+function trackingEnvironment(input: AwsDefinitionInput, revision: string, step: string, inputUris: Readonly<Record<string, string>>): Record<string, Json> {
+  const t = input.tracking!;
+  const E = AWS_STEP_TRACKING_ENV;
+  const env: Record<string, Json> = {
+    [E.trackingUri]: t.serverArn,
+    [E.experiment]: t.experiment,
+    [E.pipeline]: input.name,
+    [E.executionArn]: get('Execution.PipelineExecutionArn'),
+    [E.executionId]: get('Execution.PipelineExecutionId'),
+    [E.revision]: revision,
+    [E.image]: input.image,
+  };
+  if (Object.keys(inputUris).length) env[E.inputUris] = JSON.stringify(inputUris);
+  const L = PROCESSING_ENVIRONMENT_LIMITS;
+  const long = Object.entries(env).filter(([, v]) => typeof v === 'string' && fillTokens(v, 'b'.repeat(63)).length > L.maxValue);
+  if (long.length)
+    throw new Error(
+      `AwsContinuousTraining: step '${step}' would get environment values longer than SageMaker's ${L.maxValue} characters (ProcessingEnvironmentMap) with a 63-character bucket name: ${long
+        .map(([k, v]) => `${k} (${fillTokens(v as string, '<…>').slice(0, 120)})`)
+        .join(', ')}; use shorter object keys in deployment.pipeline.inputs, or a shorter image repository name.`,
+    );
+  return env;
+}
+
 /** The Processing job arguments every step shares (resources, role, network, key, stopping condition, environment). */
-function jobCommon(input: AwsDefinitionInput): Record<string, Json> {
+function jobCommon(input: AwsDefinitionInput, tracking?: Record<string, Json>): Record<string, Json> {
   const cluster: Record<string, Json> = { InstanceCount: 1, InstanceType: input.instanceType, VolumeSizeInGB: 30 };
   if (input.volumeKey) cluster.VolumeKmsKeyId = input.kmsKeyArn;
-  const network: Record<string, Json> = { EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: true };
+  // Network isolation blocks every outbound call of the container: lifted only for a step that records its run on the tracking server.
+  const network: Record<string, Json> = { EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: !tracking };
   if (input.vpc) network.VpcConfig = { SecurityGroupIds: [input.vpc.securityGroupId], Subnets: [...input.vpc.subnetIds] };
   return {
     // The mounts SageMaker creates under /opt/ml/processing are root's: the step runs as root (the image would drop to uid 1000).
-    Environment: { MLOPS_KEEP_ROOT: '1' },
+    Environment: { MLOPS_KEEP_ROOT: '1', ...(tracking ?? {}) },
     NetworkConfig: network,
     ProcessingResources: { ClusterConfig: cluster },
     RoleArn: input.roleArn,
@@ -167,9 +213,11 @@ export function registryUri(bucket: string, registryPrefix: string): string {
 }
 
 /** One plan step as a Processing step. */
-function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanStep): Record<string, Json> {
+function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanStep, revision: string): Record<string, Json> {
   const inputs: Json[] = [];
   const bound: Record<string, string | string[]> = {};
+  /** The step's inputs that are pipeline inputs: input name → S3 URI (its run's lineage). */
+  const inputUris: Record<string, string> = {};
   const byName = new Map(plan.steps.map((s) => [s.name, s]));
   const bind = (channel: string, src: PlanSource): string => {
     if (src.from === 'registry') return src.uri;
@@ -188,6 +236,7 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
   };
   for (const [k, src] of Object.entries(step.inputs)) {
     bound[k] = Array.isArray(src) ? (src as PlanSource[]).map((s, i) => bind(`${k}-${i}`, s)) : bind(k, src as PlanSource);
+    if (!Array.isArray(src) && (src as PlanSource).from === 'input') inputUris[k] = `s3://${input.bucket}/${input.inputs[(src as { input: string }).input]}`;
   }
   const outputs: Json[] = [];
   const outDirs: Record<string, string> = {};
@@ -219,7 +268,7 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
     registry: step.readsRegistry || step.writesRegistry ? REGISTRY_ROOT : undefined,
     ...(step.when.length ? { when } : {}),
   });
-  const common = jobCommon(input);
+  const common = jobCommon(input, input.tracking ? trackingEnvironment(input, revision, step.name, inputUris) : undefined);
   const out: Record<string, Json> = {
     Name: step.name,
     Type: 'Processing',
@@ -252,7 +301,7 @@ function processingStep(input: AwsDefinitionInput, plan: CloudPlan, step: PlanSt
 }
 
 /** The post-promotion batch scoring step (or the one step of the batch pipeline). */
-export function batchStep(input: AwsDefinitionInput, name: string, dependsOn: readonly string[]): Record<string, Json> {
+export function batchStep(input: AwsDefinitionInput, name: string, dependsOn: readonly string[], revision: string): Record<string, Json> {
   const batch = input.batch!;
   const dataLocal = `${PROCESSING_ROOT}/input/data`;
   const predictionsLocal = `${PROCESSING_ROOT}/output/predictions`;
@@ -262,7 +311,7 @@ export function batchStep(input: AwsDefinitionInput, name: string, dependsOn: re
     Type: 'Processing',
     Arguments: {
       AppSpecification: { ContainerArguments: args, ContainerEntrypoint: [...RUNTIME_ENTRYPOINT], ImageUri: input.image },
-      ...jobCommon(input),
+      ...jobCommon(input, input.tracking ? trackingEnvironment(input, revision, name, { data: `s3://${input.bucket}/${trimSlash(batch.input)}/` }) : undefined),
       ProcessingInputs: [
         s3Input('data', `s3://${input.bucket}/${trimSlash(batch.input)}/`, dataLocal),
         s3Input(REGISTRY_CHANNEL, registryUri(input.bucket, input.registryPrefix), `${REGISTRY_ROOT}/registry`),
@@ -395,9 +444,9 @@ function compileWithRevision(input: AwsDefinitionInput, revision: string): Recor
   const top: Json[] = [];
   const guarded: Json[] = [];
   const branch: Json[] = [];
-  for (const s of plan.steps) (gated.has(s.name) ? branch : inGuard.has(s.name) ? guarded : top).push(processingStep(input, plan, s));
+  for (const s of plan.steps) (gated.has(s.name) ? branch : inGuard.has(s.name) ? guarded : top).push(processingStep(input, plan, s, revision));
   if (plan.register) branch.push(registerModelStep(input, plan, revision));
-  if (input.batch && plan.register) branch.push(batchStep(input, ADDED_STEPS.batch, [plan.register.step, ADDED_STEPS.registerModel]));
+  if (input.batch && plan.register) branch.push(batchStep(input, ADDED_STEPS.batch, [plan.register.step, ADDED_STEPS.registerModel], revision));
   const promotion: Json[] =
     plan.gate && branch.length
       ? [
@@ -440,9 +489,12 @@ function compileWithRevision(input: AwsDefinitionInput, revision: string): Recor
   return { Version: SAGEMAKER_PIPELINE_VERSION, Metadata: {}, Parameters: [], Steps: top };
 }
 
-/** The batch pipeline's definition: one scoring step with the registry's champion. */
-export function compileBatchDefinition(input: AwsDefinitionInput): Record<string, Json> {
-  return { Version: SAGEMAKER_PIPELINE_VERSION, Metadata: {}, Parameters: [], Steps: [batchStep(input, 'batch', [])] };
+/**
+ * The batch pipeline's definition: one scoring step with the registry's
+ * champion (`revision`: the training pipeline's, which its run records).
+ */
+export function compileBatchDefinition(input: AwsDefinitionInput, revision = REVISION_PENDING): Record<string, Json> {
+  return { Version: SAGEMAKER_PIPELINE_VERSION, Metadata: {}, Parameters: [], Steps: [batchStep(input, 'batch', [], revision)] };
 }
 
 /**

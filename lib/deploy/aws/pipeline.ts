@@ -159,6 +159,9 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       batch: props.batch ? { input: props.batch.input, output: props.batch.output ?? `${props.batch.input.replace(/\/+$/, '')}-predictions/` } : undefined,
       // The revision hashes what Terraform will see (resource references), not this synth's token numbers.
       resolve: (v) => Tokenization.resolve(v, { scope: this, resolver: new DefaultTokenResolver(new StringConcat()) }),
+      // With a tracking server, every step records its run there, in the release's experiment. The server's `arn`
+      // attribute makes the pipelines depend on the server; the workload role's grant on it is in the identity's policy.
+      tracking: aws.workspace.trackingServerArn ? { serverArn: aws.workspace.trackingServerArn, experiment: props.name } : undefined,
     };
     let definition: Record<string, unknown>;
     try {
@@ -216,6 +219,7 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
       tags: { ...tags, [PIPELINE_REVISION_TAG]: this.revision },
       dependsOn: [...roleReady, keep, ...(props.dependsOn ?? []), ...(vpc?.ready ?? [])],
     });
+    // The steps run as the workload identity: after its grants (the tracking server's among them).
     this.pipeline.node.addDependency(aws.identity);
     const pipelineArns = [this.pipeline.arn];
 
@@ -235,10 +239,11 @@ export class AwsContinuousTraining extends Construct implements IContinuousTrain
         pipelineDisplayName: batchName,
         pipelineDescription: `Batch scoring of s3://…/${props.batch.input} with the champion of pipeline ${plan.pipeline}.`,
         roleArn: this.pipelineRole.arn,
-        pipelineDefinition: linearTokenText(stableJson(compileBatchDefinition(input))),
+        pipelineDefinition: linearTokenText(stableJson(compileBatchDefinition(input, this.revision))),
         tags,
-        dependsOn: [...roleReady, keep],
+        dependsOn: [...roleReady, keep, ...(vpc?.ready ?? [])],
       });
+      this.batchPipeline.node.addDependency(aws.identity);
       pipelineArns.push(this.batchPipeline.arn);
       // Batch runs only read the registry's champion: overlapping ones cannot register, so they start the pipeline directly.
       this.scheduleOf('BatchSchedule', `${props.name}-batch-schedule`, props.batch.schedule, account, `Runs batch pipeline ${batchName}.`, {

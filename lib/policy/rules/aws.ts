@@ -1,5 +1,12 @@
 import { show } from '../../core/errors';
-import { AWS_REQUIRED_PRIVATE_ENDPOINTS, CI_AWS_NETWORK_READ_ACTIONS, CI_AWS_UNSCOPED_READ_ACTIONS, UNSCOPED_ACTIONS } from '../../aws/perms';
+import {
+  AWS_REQUIRED_PRIVATE_ENDPOINTS,
+  AWS_STEP_TRACKING_ENV,
+  CI_AWS_NETWORK_READ_ACTIONS,
+  CI_AWS_UNSCOPED_READ_ACTIONS,
+  sageMakerMlflowEndpointService,
+  UNSCOPED_ACTIONS,
+} from '../../aws/perms';
 import { dependsTransitively } from '../graph';
 import { hasBoolCondition, hasWildcardPrincipal, IamStatement, isAllow, literals, readPolicy } from '../aws-iam';
 import { PolicyContext, PolicyElement, PolicyFinding, PolicyRule } from '../types';
@@ -468,6 +475,73 @@ function vpcEndpoints(element: PolicyElement, context: PolicyContext): PolicyFin
   ];
 }
 
+/** Every step of a SageMaker pipeline definition, those inside Condition branches too. */
+function definitionSteps(steps: unknown): Record<string, any>[] {
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((s) => {
+    if (!isRecord(s)) return [];
+    const args = isRecord(s.Arguments) ? s.Arguments : {};
+    return [s as Record<string, any>, ...(s.Type === 'Condition' ? [...definitionSteps(args.IfSteps), ...definitionSteps(args.ElseSteps)] : [])];
+  });
+}
+
+/**
+ * The Processing steps of a SageMaker pipeline: network isolation on (the
+ * container makes no outbound call), except a step that records its run on an
+ * MLflow tracking server (its environment names one); in network mode
+ * private such a step in the VPC reaches the server through the MLflow API's
+ * interface endpoint, which the pipeline waits for.
+ */
+function pipelineStepNetwork(element: PolicyElement, context: PolicyContext): PolicyFinding[] {
+  let definition: unknown;
+  try {
+    definition = typeof element.attrs.pipeline_definition === 'string' ? JSON.parse(element.attrs.pipeline_definition) : undefined;
+  } catch {
+    return [];
+  }
+  if (!isRecord(definition)) return [];
+  const findings: PolicyFinding[] = [];
+  const tracking: string[] = [];
+  for (const step of definitionSteps(definition.Steps)) {
+    if (step.Type !== 'Processing') continue;
+    const args = isRecord(step.Arguments) ? step.Arguments : {};
+    const uri = isRecord(args.Environment) ? args.Environment[AWS_STEP_TRACKING_ENV.trackingUri] : undefined;
+    const tracks = typeof uri === 'string' && uri !== '';
+    const isolated = isRecord(args.NetworkConfig) && args.NetworkConfig.EnableNetworkIsolation === true;
+    if (!tracks && !isolated) {
+      findings.push({
+        found: `step ${show(step.Name)} runs without network isolation (NetworkConfig.EnableNetworkIsolation is not true) and records no MLflow run: its container may call out with the workload role's credentials for no reason`,
+        fix: 'Keep EnableNetworkIsolation: true (AwsContinuousTraining lifts it only for the steps that record their run on the platform tracking server)',
+      });
+    } else if (tracks && isolated) {
+      findings.push({
+        found: `step ${show(step.Name)} records its run on the MLflow tracking server ${show(uri)} but runs with network isolation, which blocks every call out of its container`,
+        fix: 'Set EnableNetworkIsolation: false for a step that logs to MLflow (AwsContinuousTraining does), or leave MLFLOW_TRACKING_URI out of its Environment',
+      });
+    }
+    if (tracks && isRecord(args.NetworkConfig) && isRecord(args.NetworkConfig.VpcConfig)) tracking.push(String(step.Name));
+  }
+  // In the VPC: through the MLflow API's interface endpoint (when the stack creates the VPC endpoints at all).
+  const endpoints = vpcEndpointsOf(context);
+  if (isPrivate(context) && tracking.length && endpoints.length) {
+    const mlflow = endpoints.filter(
+      (e) => typeof e.attrs.service_name === 'string' && e.attrs.service_name.endsWith('.experiments') && literalBool(e.attrs.private_dns_enabled) === true,
+    );
+    if (mlflow.length === 0) {
+      findings.push({
+        found: `steps ${tracking.join(', ')} run in the VPC and record their runs on an MLflow tracking server, but the stack has no interface endpoint of the SageMaker MLflow API (${sageMakerMlflowEndpointService('<region>')}) with private DNS: their calls have no path out of the VPC`,
+        fix: 'Add the endpoint (AwsMlPlatform does with trackingServer: true; AwsNetwork.addMlflowEndpoint())',
+      });
+    } else if (!mlflow.some((e) => dependsTransitively(context.graph, element.address, e.address))) {
+      findings.push({
+        found: `does not depend on the MLflow API's interface endpoint ${mlflow[0]!.address}: a run may start before its steps can reach the tracking server`,
+        fix: "Depend on the network's endpoints (AwsNetwork.ready)",
+      });
+    }
+  }
+  return findings;
+}
+
 /** The AWS rules. */
 export const AWS_RULES: readonly PolicyRule[] = [
   // Key management
@@ -863,6 +937,15 @@ export const AWS_RULES: readonly PolicyRule[] = [
     title: 'in network mode private, SageMaker models and training jobs run in the VPC (VpcConfig), after its endpoints',
     fix: 'Build the model and the job on a private AwsMlPlatform (they get vpc_config / aws.vpc and wait for the endpoints)',
     check: privateWorkload,
+  },
+  {
+    id: 'MLOPS_AWS_PIPELINE_STEP_NETWORK',
+    cloud: 'aws',
+    resourceTypes: ['aws_sagemaker_pipeline'],
+    title:
+      "a SageMaker pipeline's Processing steps run with network isolation, except those that record their run on an MLflow tracking server; in network mode private those reach it through the MLflow API's interface endpoint, which the pipeline waits for",
+    fix: 'Build the pipeline with AwsContinuousTraining (it sets isolation per step, and depends on the network endpoints)',
+    check: pipelineStepNetwork,
   },
   {
     id: 'MLOPS_DEPLOY_AWS_VPC_ENDPOINTS',

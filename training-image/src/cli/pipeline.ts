@@ -5,7 +5,9 @@ import { EXIT, Io } from '../core/io';
 import { listOpt, optional, parse, parseParams, UsageError } from './io';
 import { show } from '../core/text';
 import { ExecutorInputError, KfpExecutorInput, parseExecutorInput, writeExecutorOutput } from '../pipeline/executor-output';
-import { logToMlflow, LogOptions, mlflowTargetFromEnv, stepBatch } from '../tracking/mlflow-rest';
+import { logToMlflow, LogOptions, MLFLOW_STEP_ENV, mlflowTargetFromEnv, recordMlflowRun, SageMakerMlflowTarget, stepBatch } from '../tracking/mlflow-rest';
+import { stepLineageTags } from '../pipeline/lineage';
+import { StepRunResult } from '../pipeline/single';
 
 /** Help text of `mlops pipeline step`. */
 export const STEP_HELP = `
@@ -36,8 +38,11 @@ Step options:
 
 With MLFLOW_TRACKING_URI and MLFLOW_RUN_ID set (an Azure ML command job sets them), the step's
 params, metrics and tags are also logged to that MLflow run (runs/log-batch; token
-MLFLOW_TRACKING_TOKEN, else AZUREML_RUN_TOKEN). A logging failure is a warning on stderr, never a
-failed step.
+MLFLOW_TRACKING_TOKEN, else AZUREML_RUN_TOKEN). With MLFLOW_TRACKING_URI set to a SageMaker MLflow
+tracking server's ARN and MLFLOW_EXPERIMENT_NAME (a SageMaker pipeline step), the step records its
+own run there, failed steps too (signed with the container role's AWS credentials), with the
+lineage of MLOPS_PIPELINE_EXECUTION_ARN, MLOPS_PIPELINE_REVISION, MLOPS_IMAGE, MLOPS_INPUT_URIS and
+the sha256 of those inputs. A logging failure is a warning on stderr, never a failed step.
 `;
 
 /** Help text of `mlops pipeline`. */
@@ -188,6 +193,7 @@ export async function stepCommand(argv: string[], io: Io, deps: StepCommandDeps 
     return fail('BAD_ARGUMENT', (e as ExecutorInputError).path, (e as Error).message, EXIT.USAGE);
   }
   const env = deps.env ?? process.env;
+  const started = Date.now();
   const r = await runStep({
     uses,
     inputs,
@@ -200,7 +206,13 @@ export async function stepCommand(argv: string[], io: Io, deps: StepCommandDeps 
     when: Array.isArray(values.when) ? (values.when as string[]) : typeof values.when === 'string' ? [values.when] : [],
     log: (l) => io.err(l),
   });
-  if (!r.ok) return fail(r.error.code, r.error.path, r.error.message, r.error.code === 'BAD_ARGUMENT' ? EXIT.USAGE : EXIT.FAILED);
+  const target = mlflowTargetFromEnv(env);
+  const sageMaker = target && 'kind' in target ? target : undefined;
+  if (!r.ok) {
+    // SageMaker opens no run for the step: a failed step is recorded as a FAILED run (an Azure ML run is the engine's).
+    if (sageMaker) await recordStepRun(sageMaker, r, params, inputs, started, env, io, deps);
+    return fail(r.error.code, r.error.path, r.error.message, r.error.code === 'BAD_ARGUMENT' ? EXIT.USAGE : EXIT.FAILED);
+  }
   if (executorInput) {
     try {
       writeExecutorOutput(executorInput, r, metricsArtifact, (l) => io.err(l));
@@ -209,8 +221,8 @@ export async function stepCommand(argv: string[], io: Io, deps: StepCommandDeps 
       io.err(`warning: cannot write the KFP executor output ${executorInput.outputs.outputFile}: ${(e as Error).message}`);
     }
   }
-  const target = mlflowTargetFromEnv(env);
   if (target && 'problem' in target) io.err(`warning: ${target.problem}`);
+  else if (target && 'kind' in target) await recordStepRun(target, r, params, inputs, started, env, io, deps);
   else if (target) {
     try {
       const n = await logToMlflow(target, stepBatch(r, params, Date.now()), deps.mlflow);
@@ -222,4 +234,53 @@ export async function stepCommand(argv: string[], io: Io, deps: StepCommandDeps 
   io.out(JSON.stringify(r));
   if (r.summary) io.err(`${r.step} (${r.uses}): ${r.summary}`);
   return EXIT.OK;
+}
+
+/**
+ * Records one step as its own MLflow run on a SageMaker tracking server: run
+ * name `<step>-<execution id>`, the step's params, metrics and tags plus its
+ * lineage ({@link stepLineageTags}); a failed step ends FAILED with its error
+ * as tags. Every problem is a warning line.
+ */
+async function recordStepRun(
+  target: SageMakerMlflowTarget,
+  r: StepRunResult,
+  params: Record<string, unknown>,
+  inputs: Record<string, unknown>,
+  started: number,
+  env: NodeJS.ProcessEnv,
+  io: Io,
+  deps: StepCommandDeps,
+): Promise<void> {
+  const now = Date.now();
+  const execution = env[MLFLOW_STEP_ENV.executionId]?.trim();
+  // A step its guard skipped read nothing: its inputs are not hashed.
+  const lineage = stepLineageTags(env, r.ok && r.skipped ? {} : inputs, '.', (l) => io.err(l));
+  const failed = !r.ok ? r.error : undefined;
+  const errorTags = failed
+    ? [
+        { key: 'mlops.error.code', value: failed.code },
+        { key: 'mlops.error.path', value: failed.path },
+        { key: 'mlops.error.message', value: failed.message },
+      ]
+    : [];
+  const step = r.ok ? r : { step: r.step, uses: r.uses, metrics: {} };
+  try {
+    const done = await recordMlflowRun(
+      target,
+      {
+        name: execution ? `${r.step}-${execution}` : r.step,
+        startTime: started,
+        endTime: now,
+        status: r.ok ? 'FINISHED' : 'FAILED',
+        batch: stepBatch(step, params, now, [...lineage, ...errorTags]),
+      },
+      deps.mlflow,
+    );
+    io.err(
+      `${r.step}: recorded as MLflow run ${done.runId}${target.experiment ? ` in experiment ${target.experiment}` : ''} on ${target.arn} (${done.requests} request${done.requests === 1 ? '' : 's'})`,
+    );
+  } catch (e) {
+    io.err(`warning: the step is not recorded in MLflow (${target.arn}): ${(e as Error).message}`);
+  }
 }
