@@ -50,6 +50,8 @@ const EP = RELEASE;
 const CONTAINER = 'mlops-artifacts';
 const REGISTRY = 'pipelines/bike-demand/registry/demand-forecast';
 const LEASE = `${CONTAINER}/${REGISTRY}/.promote-lease`;
+/** The daily backstop's marker (the promoter writes it when it checks the registry champion). */
+const BACKSTOP = `${CONTAINER}/${REGISTRY}/.promote-backstop`;
 /** The promoter job's managed identity (AZURE_CLIENT_ID) and the secret header of its identity endpoint. */
 const CLIENT_ID = '3c9e5a7b-1d2f-4e6a-8b0c-9d8e7f6a5b4c';
 const IDENTITY_HEADER = 'container-test-identity-header';
@@ -249,6 +251,8 @@ function seedRun(arm: FakeArm, run: string, version: number): void {
   };
   arm.blobs.set(`${CONTAINER}/pipelines/bike-demand/runs/${run}/register/registration/registration.json`, { text: JSON.stringify(registration) });
   arm.blobs.set(`${CONTAINER}/${REGISTRY}/versions/${version}/model/fingerprint.json`, { text: JSON.stringify({ sha256: 'ab'.repeat(32), rows: 17379, cols: 17 }) });
+  // The register step made it the registry's champion (what the daily backstop reads).
+  arm.blobs.set(`${CONTAINER}/${REGISTRY}/aliases.json`, { text: JSON.stringify({ champion: version, challenger: null, lineage: [version], history: [] }) });
 }
 
 /** The run event Event Grid delivers to the queue when the register node's run completed. */
@@ -412,7 +416,7 @@ async function promotions(work: string): Promise<void> {
         const r = await run('promote-queue', job, JOB_ARGS);
         must(r.code === 0, `exit ${r.code}: ${lastLines(r.err, 4)}`);
         const outputs = outputsOf(r.out);
-        for (const [k, v] of Object.entries({ promoted: 'true', run: 'register-run-7', registryVersion: '7', modelVersion: '2', deployment: 'green', messages: '1' })) {
+        for (const [k, v] of Object.entries({ promoted: 'true', run: 'register-run-7', registryVersion: '7', modelVersion: '2', deployment: 'green', messages: '1', backstop: 'champion served' })) {
           must(outputs[k] === v, `output ${k} = ${outputs[k]}, expected ${v} (stdout: ${lastLines(r.out, 12)})`);
         }
         const storage = arm.requests
@@ -430,6 +434,10 @@ async function promotions(work: string): Promise<void> {
             `PUT ${LEASE}?comp=lease`,
             `DELETE ${RELEASE}-promotions/messages/m-7`,
             `GET ${RELEASE}-promotions/messages`,
+            // the queue is empty: the daily backstop finds the champion it just rolled out served
+            `GET ${BACKSTOP}`,
+            `PUT ${BACKSTOP}`,
+            `GET ${CONTAINER}/${REGISTRY}/aliases.json`,
           ],
           'the storage requests',
         );
