@@ -7,7 +7,8 @@
 import { ReleaseDriver, ReleaseError } from '../src/driver';
 import { ReleaseSpec, ReleaseSpecError } from '../src/spec';
 import { createAzureDriver } from '../src/azure';
-import { BACKSTOP_INTERVAL_MS, LEASE_ATTEMPTS, LEASE_RETRY_MS, MAX_DEQUEUE, promotionRevision } from '../src/azure/promote';
+import { BACKSTOP_INTERVAL_MS, LEASE_ATTEMPTS, MAX_DEQUEUE, promotionRevision } from '../src/azure/promote';
+import { LEASE_RETRY_MS } from '../src/azure/lease';
 import { runRelease } from '../src/cli';
 import { FakeArm } from './fixtures/azure/fake-arm';
 import { fakeContext, specFixture, startArm } from './fixtures/azure/harness';
@@ -368,7 +369,7 @@ describe('azure promote: overlap and bad input', () => {
     const err = await driver.promote!(promoteSpec(), ctx, { run: 'register-run-7' }).catch((e) => e);
     expect(err).toBeInstanceOf(ReleaseError);
     expect((err as ReleaseError).code).toBe('LEASE_HELD');
-    expect((err as Error).message).toContain(`Another promotion holds the lease on ${LEASE}`);
+    expect((err as Error).message).toContain(`Another rollout holds the lease on ${LEASE}`);
     expect((err as Error).message).toContain('Fix: wait for it');
     expect(ctx.sleeps).toEqual(Array(LEASE_ATTEMPTS - 1).fill(LEASE_RETRY_MS));
     expect(arm.requests.filter((r) => r.method !== 'GET' && !r.path.startsWith('/storage/'))).toEqual([]);
