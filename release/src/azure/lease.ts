@@ -85,11 +85,16 @@ function minutes(ms: number): string {
 export async function withLease<T>(s: AzureSession, storage: StorageSession, at: LeaseLocation, wait: LeaseWait, work: (lease: BlobLease) => Promise<T>): Promise<T> {
   const lease = await takeLease(s, storage, at, wait);
   let renewError: unknown;
-  let pending: Promise<void> = Promise.resolve();
+  // One renewal at a time (a slow one is not overtaken by the next).
+  let renewing: Promise<void> | undefined;
   const renewal = setInterval(() => {
-    pending = renewLease(storage, lease).catch((err) => {
-      renewError ??= err;
-    });
+    renewing ??= renewLease(storage, lease)
+      .catch((err) => {
+        renewError ??= err;
+      })
+      .finally(() => {
+        renewing = undefined;
+      });
   }, s.leaseRenewMs ?? LEASE_RENEW_MS);
   renewal.unref();
   try {
@@ -106,7 +111,7 @@ export async function withLease<T>(s: AzureSession, storage: StorageSession, at:
   } finally {
     clearInterval(renewal);
     // A renewal under way goes first: the release is the last request on the lease.
-    await pending;
+    await renewing;
     await releaseLease(storage, lease).catch((err) =>
       s.ctx.log.warn(`could not release the rollout lease on ${at.container}/${at.path}: ${(err as Error).message} (it expires within ${LEASE_SECONDS} s)`),
     );
