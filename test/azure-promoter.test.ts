@@ -747,10 +747,14 @@ describe("MLOPS_DEPLOY_AZURE_WRITE_ROLE / _WRITE_PATH: the endpoint step's lease
 
   test('a deployer with only Storage Blob Data Reader on the container cannot take the lease: named, with the fix', () => {
     const found = findings({ mode: 'public' }, (stack) => deployerGrant(stack).addOverride('role_definition_name', 'Storage Blob Data Reader'), 'MLOPS_DEPLOY_AZURE_WRITE_ROLE');
-    expect(found).toEqual([expect.stringMatching(/terraform_data\..*takes the endpoint's rollout lease .* but the deployer "00000000-0000-0000-0000-000000000000" has no Storage Blob Data Contributor or Storage Blob Data Owner on it.*Fix: Grant the deployer Storage Blob Data Contributor/s)]);
+    expect(found).toEqual([
+      expect.stringMatching(
+        /terraform_data\..*takes the endpoint's rollout lease .* but the deployer "00000000-0000-0000-0000-000000000000" has no Storage Blob Data Contributor or Storage Blob Data Owner on it.*Fix: Grant the deployer Storage Blob Data Contributor/s,
+      ),
+    ]);
   });
 
-  test('a step that does not wait for the deployer\'s role is named, with the depends_on to add', () => {
+  test("a step that does not wait for the deployer's role is named, with the depends_on to add", () => {
     const found = findings(
       { mode: 'public' },
       (stack) => {
@@ -769,12 +773,16 @@ describe("MLOPS_DEPLOY_AZURE_WRITE_ROLE / _WRITE_PATH: the endpoint step's lease
     const found = findings(
       FW,
       (stack) => {
-        const account = stack.node.findAll().find((c) => c instanceof TerraformResource && c.terraformResourceType === 'azurerm_storage_account' && /ArtifactStore/.test(c.node.path)) as TerraformResource;
+        const account = stack.node
+          .findAll()
+          .find((c) => c instanceof TerraformResource && c.terraformResourceType === 'azurerm_storage_account' && /ArtifactStore/.test(c.node.path)) as TerraformResource;
         account.addOverride('network_rules.ip_rules', null);
       },
       'MLOPS_DEPLOY_AZURE_WRITE_PATH',
     );
-    expect(found).toEqual([expect.stringMatching(/takes the endpoint's rollout lease .*lets no range through.*Fix: .*IP rules do not apply to requests from its own Azure region/s)]);
+    expect(found).toEqual([
+      expect.stringMatching(/takes the endpoint's rollout lease .*lets no range through.*Fix: .*IP rules do not apply to requests from its own Azure region/s),
+    ]);
   });
 });
 

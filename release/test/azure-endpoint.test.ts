@@ -675,7 +675,9 @@ describe('azure driver: the rollout lease (an endpoint a pipeline promoter also 
     expect(ctx.sleeps).toEqual([30_000, 30_000]);
     const progress = ctx.lines.filter((l) => l.includes('is held by another rollout'));
     expect(progress).toHaveLength(2);
-    expect(progress[0]).toContain(`the rollout lease on ${LEASE} is held by another rollout; cdktf deploy's endpoint step (apply of ${EP}) waits 30 s (attempt 1 of 123, waited 0 s of at most 61 min)`);
+    expect(progress[0]).toContain(
+      `the rollout lease on ${LEASE} is held by another rollout; cdktf deploy's endpoint step (apply of ${EP}) waits 30 s (attempt 1 of 123, waited 0 s of at most 61 min)`,
+    );
     // nothing went to ARM before the lease was this step's
     const seq = sequence();
     expect(seq.slice(0, 3)).toEqual([`PUT ${LEASE}?comp=lease`, `PUT ${LEASE}?comp=lease`, `PUT ${LEASE}?comp=lease`]);
@@ -698,7 +700,9 @@ describe('azure driver: the rollout lease (an endpoint a pipeline promoter also 
     expect(err.message).toContain(`a pipeline promotion (Container Apps job ${JOB}, at most 60 min per execution) or another deploy is rolling out to endpoint ${EP}`);
     expect(err.message).toContain('This step changed nothing on the endpoint. Fix: let that rollout finish and run cdktf deploy again');
     expect(err.message).toContain(`az containerapp job execution list --name ${JOB} --resource-group contoso-mlops-dev-rg`);
-    expect(err.message).toContain(`az storage blob lease break --account-name 127 --container-name ${CONTAINER} --blob-name pipelines/bike-demand/registry/demand-forecast/.promote-lease`);
+    expect(err.message).toContain(
+      `az storage blob lease break --account-name 127 --container-name ${CONTAINER} --blob-name pipelines/bike-demand/registry/demand-forecast/.promote-lease`,
+    );
     expect(ctx.lines.filter((l) => l.includes('is held by another rollout'))).toHaveLength(122);
     expect(arm.requests.filter((r) => !r.path.startsWith('/storage/'))).toEqual([]);
     expect(arm.blobs.get(LEASE)!.lease).toBe('the-promoter');

@@ -474,10 +474,14 @@ describe("the promoter and cdktf deploy's endpoint step hold one lease", () => {
   });
 
   it('refuses a spec whose endpoint lease is another blob than the promoter’s, before any request', async () => {
-    const err = (await driver.promote!(promoteSpec((s) => {
-      withLease(s);
-      s.azure.endpoint.lease.model = 'other-model';
-    }), fakeContext(), { run: 'r' }).catch((e) => e)) as ReleaseSpecError;
+    const err = (await driver.promote!(
+      promoteSpec((s) => {
+        withLease(s);
+        s.azure.endpoint.lease.model = 'other-model';
+      }),
+      fakeContext(),
+      { run: 'r' },
+    ).catch((e) => e)) as ReleaseSpecError;
     expect(err).toBeInstanceOf(ReleaseSpecError);
     expect(err.message).toContain('azure.endpoint.lease.model');
     expect(err.message).toContain('the endpoint step would lease another blob than the promoter');
@@ -487,11 +491,14 @@ describe("the promoter and cdktf deploy's endpoint step hold one lease", () => {
   it('a promotion that starts while cdktf deploy rolls out waits, refuses and changes nothing; after the deploy it rolls out', async () => {
     seedRun('register-run-7', 7, true);
     // a new revision for cdktf deploy (its training step ran)
-    await driver.apply(specFixture('training', (s) => {
-      s.revision = 'bbbbbbbbbbbb';
-      s.training.jobName = `${RELEASE}-bbbbbbbbbbbb`;
-      s.azure.training.modelPath = 'models/bike-demand/bbbbbbbbbbbb';
-    }), fakeContext());
+    await driver.apply(
+      specFixture('training', (s) => {
+        s.revision = 'bbbbbbbbbbbb';
+        s.training.jobName = `${RELEASE}-bbbbbbbbbbbb`;
+        s.azure.training.modelPath = 'models/bike-demand/bbbbbbbbbbbb';
+      }),
+      fakeContext(),
+    );
     const deploySpec = specFixture('endpoint', (s) => {
       s.revision = 'bbbbbbbbbbbb';
       s.azure.endpoint.configHash = 'bbbb0000bbbb';
@@ -508,7 +515,9 @@ describe("the promoter and cdktf deploy's endpoint step hold one lease", () => {
         if (during === undefined) {
           const before = writes().filter((w) => !w.includes('/storage/')).length;
           during = await driver.promote!(promoteSpec(withLease), fakeContext(), { run: 'register-run-7' }).catch((e) => e);
-          armWritesDuring = writes().filter((w) => !w.includes('/storage/')).slice(before);
+          armWritesDuring = writes()
+            .filter((w) => !w.includes('/storage/'))
+            .slice(before);
         }
         await sleep(ms);
       },
