@@ -3,7 +3,7 @@ import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
 import { EndpointSpec, ReleaseSpec, ReleaseSpecError } from '../spec';
 import { ensureEnvironment, modelVersionsOf } from './assets';
 import { AUTOSCALE_API_VERSION, AzureSession, armRequest, attempt, getIfExists, listAll } from './client';
-import { LEASE_RETRY_MS, attemptsFor, leaseBlobPath, withLease } from './lease';
+import { LEASE_RETRY_MS, attemptsFor, leaseBlobPath, minutes, withLease } from './lease';
 import { LEASE_SECONDS, StorageSession } from './storage';
 import { ensureWorkspaceSettings } from './workspace';
 import { AzureTarget, INFERENCE_ROUTES, MODEL_MOUNT_PATH, RELEASE_INSTANCE_ENV, TAGS } from './target';
@@ -479,7 +479,6 @@ export async function withRolloutLease<T>(
   const account = /^https:\/\/([^./]+)/.exec(lease.blobEndpoint)?.[1] ?? '<account>';
   const name = spec.endpoint!.name;
   const waitMs = (lease.promotionTimeoutSeconds + LEASE_SECONDS) * 1000;
-  const minutes = (ms: number) => `${Math.round(ms / 6000) / 10} min`;
   return withLease(
     s,
     storage(),

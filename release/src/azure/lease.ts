@@ -71,7 +71,8 @@ export function attemptsFor(ms: number): number {
   return Math.ceil(ms / LEASE_RETRY_MS) + 1;
 }
 
-function minutes(ms: number): string {
+/** A wait for a person: `30 s`, `1.5 min`. */
+export function minutes(ms: number): string {
   return ms < 60_000 ? `${ms / 1000} s` : `${Math.round(ms / 6000) / 10} min`;
 }
 
