@@ -9,7 +9,16 @@ import * as path from 'path';
 import { App, DefaultTokenResolver, StringConcat, TerraformResource, TerraformStack, Testing, Tokenization } from 'cdktf';
 import { loadConfig, parseConfig } from '../lib/config/load';
 import { AzureContinuousTraining } from '../lib/deploy/azure/pipeline';
-import { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, AzurePipelinePromoter, QUEUE_PRIVATE_DNS_ZONE, promoterName, promoterReachability } from '../lib/deploy/azure/promoter';
+import { AzureScoringEndpoint } from '../lib/deploy/azure/scoring-endpoint';
+import {
+  AZURE_ML_TOPIC_TYPE,
+  AZURE_RUN_STATUS_CHANGED,
+  AzurePipelinePromoter,
+  PROMOTER_TIMEOUT_SECONDS,
+  QUEUE_PRIVATE_DNS_ZONE,
+  promoterName,
+  promoterReachability,
+} from '../lib/deploy/azure/promoter';
 import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
 import { AzureArtifactStore } from '../lib/azure/artifact-store';
 import { AzureReachableFrom } from '../lib/azure/common';
@@ -21,7 +30,8 @@ import { AZURE_AUTOSCALE_ACTIONS, AZURE_ROLES } from '../lib/azure/perms';
 import { MlPlatformStack } from '../lib/stack';
 import { parseSpec } from '../release/src/spec';
 import { AzureTargetSchema } from '../release/src/azure/target';
-import { promoteTargetOf } from '../release/src/azure/promote';
+import { promotePaths, promoteTargetOf } from '../release/src/azure/promote';
+import { leaseBlobPath } from '../release/src/azure/lease';
 import { validConfig, validationError } from './util';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -566,6 +576,213 @@ describe('CI', () => {
     });
     const admin = resources(json, 'azurerm_role_assignment').find(([id, r]) => id.startsWith('Ci_') && r.role_definition_name === 'Role Based Access Control Administrator')![1];
     for (const guid of ['8a0f0c08-91a1-4084-bc3d-661d67233fed', 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a']) expect(admin.condition).toContain(guid);
+  });
+});
+
+describe("SAFETY: cdktf deploy's endpoint step holds the promoter's rollout lease (one blob, one holder)", () => {
+  const DEPLOYER = '00000000-0000-0000-0000-000000000000';
+  const withCi = (raw: Json) => {
+    raw.deployers = [DEPLOYER];
+    raw.ci = { github: { repository: 'contoso/ml-platform', branches: ['main'] } };
+  };
+  const endpointStep = (json: Json): [string, Json] => resources(json, 'terraform_data').find(([, r]) => r.input.kind === 'endpoint')!;
+  /** Tokens as the release driver would see them after apply (only the ones these specs hold). */
+  const fill = (v: any, key = ''): any => {
+    if (typeof v === 'string' && /\$\{/.test(v)) {
+      if (/clientid/i.test(key)) return '6f3c2a1e-8d4b-4c59-9a7e-2b1d0c9e8f7a';
+      if (/element\(split/.test(v)) return '11111111-2222-3333-4444-555555555555';
+      if (/user_assigned_identity/.test(v)) return '/subscriptions/1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id';
+      return 'contoso-mlops-dev-rg';
+    }
+    if (Array.isArray(v)) return v.map((x) => fill(x, key));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, k)]));
+    return v;
+  };
+
+  test('with a promoter, the endpoint spec names the lease: the store, the registry of the promoted model, the job and its timeout', () => {
+    const [, step] = endpointStep(pub.json);
+    const [, job] = only(pub.json, 'azurerm_container_app_job');
+    const [, container] = only(pub.json, 'azurerm_storage_container');
+    expect(step.input.azure.endpoint.lease).toEqual({
+      blobEndpoint: 'https://contosomlopsdevst.blob.core.windows.net',
+      container: container.name,
+      registryPrefix: 'pipelines/demand-forecast/',
+      model: 'demand-forecast',
+      promoterJob: job.name,
+      promotionTimeoutSeconds: PROMOTER_TIMEOUT_SECONDS,
+    });
+    expect(job.replica_timeout_in_seconds).toBe(PROMOTER_TIMEOUT_SECONDS);
+  });
+
+  test("the release driver reads the lease, and it is the very blob the promoter leases (the promoter's spec carries it too, and promote accepts it)", () => {
+    const [, step] = endpointStep(pub.json);
+    const endpointSpec = parseSpec(fill(step.input));
+    const lease = AzureTargetSchema.parse(endpointSpec.azure).endpoint!.lease!;
+    const promoterSpec = parseSpec(fill(Tokenization.resolve(pub.ct.promoter!.spec, { scope: pub.stack, resolver: new DefaultTokenResolver(new StringConcat()) })));
+    const target = AzureTargetSchema.parse(promoterSpec.azure);
+    const p = promoteTargetOf(promoterSpec, target);
+    expect(target.endpoint!.lease).toEqual(lease);
+    expect(leaseBlobPath(lease.registryPrefix, lease.model)).toBe(promotePaths(p, p.model, 'any-run').lease);
+    expect([lease.blobEndpoint, lease.container]).toEqual([p.blobEndpoint, p.container]);
+  });
+
+  test('without a promoter (the serve step skipped, or no pipeline) the endpoint spec has no lease and the step waits for nothing more', () => {
+    const skipped = promoterStack({ mode: 'public' }, (raw) => (raw.deployment.pipeline.skip = ['score', 'serve']));
+    const none = promoterStack({ mode: 'public' }, (raw) => delete raw.deployment.pipeline);
+    for (const { json } of [skipped, none]) {
+      const [, step] = endpointStep(json);
+      expect(step.input.azure.endpoint).not.toHaveProperty('lease');
+      expect(JSON.stringify(step.depends_on)).not.toMatch(/azurerm_storage_container|Deploy/);
+    }
+    // and adding a promoter changes neither the step's triggers (no replacement, no rollout) nor the revision
+    expect(endpointStep(skipped.json)[1].triggers_replace).toEqual(endpointStep(pub.json)[1].triggers_replace);
+  });
+
+  test("RIGHTS: every deployer and the CI identity hold Storage Blob Data Contributor on the lease's container (a reader cannot lease); CI gets no new right for it", () => {
+    const withPromoter = promoterStack({ mode: 'public' }, withCi);
+    const without = promoterStack({ mode: 'public' }, (raw) => {
+      withCi(raw);
+      raw.deployment.pipeline.skip = ['score', 'serve'];
+    });
+    const [containerId] = only(withPromoter.json, 'azurerm_storage_container');
+    const ci = resources(withPromoter.json, 'azurerm_user_assigned_identity').find(([id]) => id.startsWith('Ci_'))![0];
+    const onContainer = resources(withPromoter.json, 'azurerm_role_assignment')
+      .filter(([, r]) => r.scope === ref('azurerm_storage_container', containerId, 'id'))
+      .map(([, r]) => [r.principal_id, r.role_definition_name]);
+    expect(onContainer).toEqual(
+      expect.arrayContaining([
+        [DEPLOYER, AZURE_ROLES.blobReadWrite],
+        [ref('azurerm_user_assigned_identity', ci, 'principal_id'), AZURE_ROLES.blobReadWrite],
+      ]),
+    );
+    // CI's assignments are exactly those it has without a promoter: the lease needs none it lacks
+    const ciRights = (json: Json) =>
+      resources(json, 'azurerm_role_assignment')
+        .filter(([, r]) => r.principal_id === ref('azurerm_user_assigned_identity', ci, 'principal_id'))
+        .map(([, r]) => `${r.role_definition_name} @ ${r.scope}`)
+        .sort();
+    expect(ciRights(withPromoter.json)).toEqual(ciRights(without.json));
+    expect(withPromoter.stack.policy.report!.violations).toEqual([]);
+  });
+
+  test("ORDER: the step waits for the container, each deployer's (and CI's) role on it, and in private mode the blob private endpoint", () => {
+    const stacks = [promoterStack({ mode: 'public' }, withCi), promoterStack({ mode: 'private', addressSpace: '10.40.0.0/16' }, withCi)];
+    for (const { json } of stacks) {
+      const [, step] = endpointStep(json);
+      const [containerId] = only(json, 'azurerm_storage_container');
+      const grants = resources(json, 'azurerm_role_assignment')
+        .filter(([, r]) => r.scope === ref('azurerm_storage_container', containerId, 'id') && r.role_definition_name === AZURE_ROLES.blobReadWrite)
+        .filter(([, r]) => r.principal_id === DEPLOYER || /Ci_/.test(r.principal_id))
+        .map(([id]) => `azurerm_role_assignment.${id}`);
+      expect(grants).toHaveLength(2);
+      expect(step.depends_on).toEqual(expect.arrayContaining([`azurerm_storage_container.${containerId}`, ...grants]));
+      const blobPe = resources(json, 'azurerm_private_endpoint').find(([, e]) => e.private_service_connection.subresource_names[0] === 'blob');
+      if (blobPe) expect(step.depends_on).toContain(`azurerm_private_endpoint.${blobPe[0]}`);
+    }
+    expect(resources(stacks[1]!.json, 'azurerm_private_endpoint').some(([, e]) => e.private_service_connection.subresource_names[0] === 'blob')).toBe(true);
+    for (const { stack } of stacks) expect(stack.policy.report!.violations).toEqual([]);
+  });
+
+  test('a second promoter with another lease on the same endpoint is refused (their rollouts would not exclude each other)', () => {
+    const err = validationError(() =>
+      promoterStack({ mode: 'public' }, undefined, (promoter) => {
+        const ep = TerraformStack.of(promoter)
+          .node.findAll()
+          .find((c): c is AzureScoringEndpoint => c instanceof AzureScoringEndpoint)!;
+        ep.shareRolloutLease({
+          blobEndpoint: 'https://contosomlopsdevst.blob.core.windows.net',
+          container: 'mlops-artifacts',
+          registryPrefix: 'pipelines/other/',
+          model: 'other',
+          promoterJob: 'other-promote',
+          promotionTimeoutSeconds: PROMOTER_TIMEOUT_SECONDS,
+        });
+      }),
+    );
+    expect(err.message).toContain('is already rolled out by the pipeline promoter of registry "pipelines/demand-forecast/registry/demand-forecast/"');
+    expect(err.message).toContain('Fix: let one pipeline serve each endpoint');
+  });
+});
+
+describe("MLOPS_DEPLOY_AZURE_WRITE_ROLE / _WRITE_PATH: the endpoint step's lease is a deployer's blob write", () => {
+  const FW = { mode: 'firewalled', allowedIpRanges: ['203.0.113.0/24'] };
+  const findings = (network: Json, mutate: (stack: MlPlatformStack) => void, rule: string): string[] => {
+    const raw = validConfig('azure');
+    raw.network = network;
+    raw.deployers = ['00000000-0000-0000-0000-000000000000'];
+    raw.deployment = {
+      model: 'bike-demand',
+      image: { uri: `contosomlopsdevacr.azurecr.io/mlops-runtime@sha256:${'ab'.repeat(32)}` },
+      training: { data: 'datasets/x.csv' },
+      pipeline: { file: 'examples/demand-forecast/pipeline.yaml', inputs: { data: 'datasets/bike-sharing/hour.csv' }, skip: ['score'] },
+    };
+    const cwd = process.cwd();
+    process.chdir(ROOT);
+    let report: PolicyReport | undefined;
+    try {
+      const stack = new MlPlatformStack(new App(), 'lease-policy', { config: parseConfig(raw) });
+      mutate(stack);
+      try {
+        Testing.synth(stack, true);
+        report = stack.policy.report;
+      } catch (err) {
+        expect(err).toBeInstanceOf(PolicyViolationError);
+        report = (err as PolicyViolationError).report;
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+    return report!.violations.filter((v) => v.ruleId === rule && v.address.startsWith('terraform_data.')).map((v) => `${v.found} Fix: ${v.fix}`);
+  };
+  const deployerGrant = (stack: MlPlatformStack) =>
+    stack.node
+      .findAll()
+      .filter((c): c is TerraformResource => c instanceof TerraformResource && c.terraformResourceType === 'azurerm_role_assignment')
+      .find((c) => (c as unknown as { principalIdInput?: string }).principalIdInput === '00000000-0000-0000-0000-000000000000' && /ArtifactStore/.test(c.node.path))!;
+
+  test('passes as built (public and firewalled)', () => {
+    expect(findings({ mode: 'public' }, () => undefined, 'MLOPS_DEPLOY_AZURE_WRITE_ROLE')).toEqual([]);
+    expect(findings(FW, () => undefined, 'MLOPS_DEPLOY_AZURE_WRITE_PATH')).toEqual([]);
+  });
+
+  test('a deployer with only Storage Blob Data Reader on the container cannot take the lease: named, with the fix', () => {
+    const found = findings({ mode: 'public' }, (stack) => deployerGrant(stack).addOverride('role_definition_name', 'Storage Blob Data Reader'), 'MLOPS_DEPLOY_AZURE_WRITE_ROLE');
+    expect(found).toEqual([
+      expect.stringMatching(
+        /terraform_data\..*takes the endpoint's rollout lease .* but the deployer "00000000-0000-0000-0000-000000000000" has no Storage Blob Data Contributor or Storage Blob Data Owner on it.*Fix: Grant the deployer Storage Blob Data Contributor/s,
+      ),
+    ]);
+  });
+
+  test("a step that does not wait for the deployer's role is named, with the depends_on to add", () => {
+    const found = findings(
+      { mode: 'public' },
+      (stack) => {
+        const endpoint = stack.node.findAll().find((c) => c instanceof AzureScoringEndpoint) as AzureScoringEndpoint;
+        const grant = `azurerm_role_assignment.${deployerGrant(stack).friendlyUniqueId}`;
+        const resolve = (d: string) => String(Tokenization.resolve(d, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
+        const step = endpoint.step.resource;
+        step.dependsOn = step.dependsOn!.filter((d) => resolve(d) !== grant);
+      },
+      'MLOPS_DEPLOY_AZURE_WRITE_ROLE',
+    );
+    expect(found).toEqual([expect.stringMatching(/takes the endpoint's rollout lease .* but does not depend on the deployer .* role assignment.*Fix: Add depends_on/s)]);
+  });
+
+  test('firewalled with no range to let the deployer through: named, with the fix (and the same-region caveat)', () => {
+    const found = findings(
+      FW,
+      (stack) => {
+        const account = stack.node
+          .findAll()
+          .find((c) => c instanceof TerraformResource && c.terraformResourceType === 'azurerm_storage_account' && /ArtifactStore/.test(c.node.path)) as TerraformResource;
+        account.addOverride('network_rules.ip_rules', null);
+      },
+      'MLOPS_DEPLOY_AZURE_WRITE_PATH',
+    );
+    expect(found).toEqual([
+      expect.stringMatching(/takes the endpoint's rollout lease .*lets no range through.*Fix: .*IP rules do not apply to requests from its own Azure region/s),
+    ]);
   });
 });
 

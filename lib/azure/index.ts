@@ -56,6 +56,7 @@ export type {
   AzurePipelinePromoterProps,
   AzurePipelineTarget,
   AzurePromoteSettings,
+  AzureRolloutLease,
   AzureScoringEndpointProps,
 } from '../deploy/azure';
 export { AzureEndpointAlerts } from '../alerts/azure';

@@ -17,6 +17,8 @@ const AUTOSCALE = (colour: string) => `PUT ${RG_PATH}/providers/Microsoft.Insigh
 let arm: FakeArm;
 let driver: ReleaseDriver;
 let cleanup: () => Promise<void>;
+/** A driver against the same server with other options. */
+let driverWith: (options: { leaseRenewMs?: number }) => ReleaseDriver;
 
 /** Revision B: a newer model (training step ran for it too), rolled out over revision A. */
 function revisionB(change: (raw: any) => void = () => undefined): { training: ReleaseSpec; endpoint: ReleaseSpec } {
@@ -43,7 +45,9 @@ beforeAll(async () => {
   const started = await startArm();
   arm = started.arm;
   cleanup = started.cleanup;
-  driver = createAzureDriver({ credential: started.credential, endpoint: arm.url, pollIntervalMs: 5, retryDelayMs: 5, trustedCa: started.ca });
+  const base = { credential: started.credential, endpoint: arm.url, pollIntervalMs: 5, retryDelayMs: 5, trustedCa: started.ca };
+  driver = createAzureDriver(base);
+  driverWith = (options) => createAzureDriver({ ...base, ...options });
 });
 afterAll(() => cleanup());
 
@@ -591,5 +595,212 @@ describe('azure driver: release step instance (endpoint)', () => {
     expect(ctx.lines).toContain(
       'MLOPS_RELEASE_INSTANCE is not set (a run outside Terraform): a replacement of this step with the same spec cannot be told from a real destroy; deciding by revision only',
     );
+  });
+});
+
+describe('azure driver: the rollout lease (an endpoint a pipeline promoter also rolls out to)', () => {
+  const CONTAINER = 'mlops-artifacts';
+  const LEASE = `${CONTAINER}/pipelines/bike-demand/registry/demand-forecast/.promote-lease`;
+  const JOB = 'contoso-mlops-dev-bike-promote';
+  /** What AzurePipelinePromoter adds to the endpoint's spec. */
+  const lease = (s: any) =>
+    (s.azure.endpoint.lease = {
+      blobEndpoint: `${arm.url}/storage/blob`,
+      container: CONTAINER,
+      registryPrefix: 'pipelines/bike-demand/',
+      model: 'demand-forecast',
+      promoterJob: JOB,
+      promotionTimeoutSeconds: 3600,
+    });
+  const leased = (change: (s: any) => void = () => undefined) =>
+    specFixture('endpoint', (s) => {
+      lease(s);
+      change(s);
+    });
+  /** `METHOD path[?comp=lease action]` of every request, storage and ARM, in order (no operation polls). */
+  const sequence = () =>
+    arm.requests
+      .filter((r) => !r.path.includes('/mfeOperation'))
+      .map((r) => (r.path.startsWith('/storage/blob/') ? `${r.method} ${r.path.replace('/storage/blob/', '')}${r.query.comp ? '?comp=lease' : ''}` : 'ARM'));
+  const leaseCalls = () => sequence().filter((c) => c !== 'ARM');
+  /** Waits (real time, bounded) until `cond` holds; the test's own expectations say whether it did. */
+  const until = async (cond: () => boolean, ms = 5000) => {
+    for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  beforeEach(() => arm.blobs.clear());
+
+  it('takes the lease before its first request to ARM and gives it back after its last; on the first deploy it creates the lease blob', async () => {
+    const ctx = fakeContext();
+    await driver.apply(leased(), ctx);
+
+    const seq = sequence();
+    // the lease: not there (404), the blob created once (If-None-Match: *), taken; ARM; then released
+    expect(seq.slice(0, 3)).toEqual([`PUT ${LEASE}?comp=lease`, `PUT ${LEASE}`, `PUT ${LEASE}?comp=lease`]);
+    expect(seq.slice(3, -1).every((c) => c === 'ARM')).toBe(true);
+    expect(seq.slice(3, -1).length).toBeGreaterThan(5);
+    expect(seq.at(-1)).toBe(`PUT ${LEASE}?comp=lease`);
+    expect(arm.blobs.get(LEASE)).toEqual({ text: '', lease: undefined });
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ blue: 100 });
+    expect(ctx.lines.join('\n')).toContain(`holding the rollout lease on ${LEASE}`);
+
+    // the next deploy finds the blob: acquire, release
+    arm.clearRequests();
+    await driver.apply(leased(), fakeContext());
+    expect(leaseCalls()).toEqual([`PUT ${LEASE}?comp=lease`, `PUT ${LEASE}?comp=lease`]);
+  });
+
+  it('without a promoter (no azure.endpoint.lease) it makes no storage request at all, on apply and destroy', async () => {
+    await driver.apply(specFixture('endpoint'), fakeContext());
+    await driver.destroy(specFixture('endpoint'), fakeContext());
+    expect(arm.requests.length).toBeGreaterThan(5);
+    expect(arm.requests.filter((r) => r.path.startsWith('/storage/'))).toEqual([]);
+    expect(arm.blobs.size).toBe(0);
+  });
+
+  it('waits while a promotion holds the lease, saying so, and rolls out once it is given back', async () => {
+    arm.blobs.set(LEASE, { text: '', lease: 'the-promoter' });
+    const ctx = fakeContext();
+    const sleep = ctx.sleep;
+    Object.assign(ctx, {
+      sleep: async (ms: number) => {
+        // the promotion ends while the deploy waits its second time
+        if (ctx.sleeps.length === 1) arm.blobs.get(LEASE)!.lease = undefined;
+        await sleep(ms);
+      },
+    });
+
+    await driver.apply(leased(), ctx);
+
+    expect(ctx.sleeps).toEqual([30_000, 30_000]);
+    const progress = ctx.lines.filter((l) => l.includes('is held by another rollout'));
+    expect(progress).toHaveLength(2);
+    expect(progress[0]).toContain(
+      `the rollout lease on ${LEASE} is held by another rollout; cdktf deploy's endpoint step (apply of ${EP}) waits 30 s (attempt 1 of 123, waited 0 s of at most 61 min)`,
+    );
+    // nothing went to ARM before the lease was this step's
+    const seq = sequence();
+    expect(seq.slice(0, 3)).toEqual([`PUT ${LEASE}?comp=lease`, `PUT ${LEASE}?comp=lease`, `PUT ${LEASE}?comp=lease`]);
+    expect(seq[3]).toBe('ARM');
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ blue: 100 });
+    expect(arm.blobs.get(LEASE)!.lease).toBeUndefined();
+  });
+
+  it("gives up after the promoter job's timeout and a lease period, naming the holder and the fix, having changed nothing", async () => {
+    arm.blobs.set(LEASE, { text: '', lease: 'the-promoter' });
+    const ctx = fakeContext();
+
+    const err = (await driver.apply(leased(), ctx).catch((e) => e)) as ReleaseError;
+
+    expect(err).toBeInstanceOf(ReleaseError);
+    expect(err.code).toBe('LEASE_HELD');
+    // the promoter job's 3600 s and a lease period (60 s), in tries 30 s apart: 122 waits, 123 tries
+    expect(ctx.sleeps).toEqual(Array(122).fill(30_000));
+    expect(err.message).toContain(`The rollout lease on ${LEASE} was still held after waiting 61 min`);
+    expect(err.message).toContain(`a pipeline promotion (Container Apps job ${JOB}, at most 60 min per execution) or another deploy is rolling out to endpoint ${EP}`);
+    expect(err.message).toContain('This step changed nothing on the endpoint. Fix: let that rollout finish and run cdktf deploy again');
+    expect(err.message).toContain(`az containerapp job execution list --name ${JOB} --resource-group contoso-mlops-dev-rg`);
+    expect(err.message).toContain(
+      `az storage blob lease break --account-name 127 --container-name ${CONTAINER} --blob-name pipelines/bike-demand/registry/demand-forecast/.promote-lease`,
+    );
+    expect(ctx.lines.filter((l) => l.includes('is held by another rollout'))).toHaveLength(122);
+    expect(arm.requests.filter((r) => !r.path.startsWith('/storage/'))).toEqual([]);
+    expect(arm.blobs.get(LEASE)!.lease).toBe('the-promoter');
+  });
+
+  it('renews the lease while a long rollout runs (a bake longer than the renewal interval)', async () => {
+    const started = { driver: driverWith({ leaseRenewMs: 20 }) };
+    await started.driver.apply(specFixture('endpoint'), fakeContext());
+    const b = revisionB(lease);
+    await started.driver.apply(b.training, fakeContext());
+    arm.clearRequests();
+    const renewals = () => arm.requests.filter((r) => r.path.endsWith('.promote-lease') && r.query.comp === 'lease').length - 1;
+    const ctx = fakeContext();
+    const sleep = ctx.sleep;
+    Object.assign(ctx, {
+      // each bake check lasts until the lease was renewed once more (real time; renewals every 20 ms)
+      sleep: async (ms: number) => {
+        const before = renewals();
+        await until(() => renewals() > before);
+        await sleep(ms);
+      },
+    });
+
+    await started.driver.apply(b.endpoint, ctx);
+
+    // acquire, then renewals while the rollout's requests go to ARM, then release
+    const seq = arm.requests.filter((r) => !r.path.includes('/mfeOperation')).map((r) => r.leaseAction ?? (r.path.startsWith('/storage/') ? 'storage' : 'ARM'));
+    expect(seq[0]).toBe('acquire');
+    expect(seq.at(-1)).toBe('release');
+    const firstArm = seq.indexOf('ARM');
+    const lastArm = seq.lastIndexOf('ARM');
+    expect(seq.slice(firstArm, lastArm).filter((a) => a === 'renew').length).toBeGreaterThanOrEqual(2);
+    // (the first leased deploy: the blob is created between a 404 and the acquire that takes it)
+    expect(seq.filter((a) => a !== 'ARM' && a !== 'renew')).toEqual(['acquire', 'storage', 'acquire', 'release']);
+    // every renewal came with the lease id this step holds, and was accepted (the release at the end succeeded)
+    expect(arm.blobs.get(LEASE)!.lease).toBeUndefined();
+    expect(ctx.lines.join('\n')).not.toContain('could not release');
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ green: 100 });
+  });
+
+  it('gives the lease back when the step fails before changing anything, and when the rollout is rolled back', async () => {
+    // no model version of this revision: fails after taking the lease
+    const noModel = leased((s) => (s.revision = 'cccccccccccc'));
+    const err = (await driver.apply(noModel, fakeContext()).catch((e) => e)) as ReleaseError;
+    expect(err.code).toBe('MODEL_NOT_REGISTERED');
+    expect(leaseCalls().at(-1)).toBe(`PUT ${LEASE}?comp=lease`);
+    expect(arm.blobs.get(LEASE)!.lease).toBeUndefined();
+
+    await driver.apply(leased(), fakeContext());
+    const b = revisionB(lease);
+    await driver.apply(b.training, fakeContext());
+    let reads = 0;
+    arm.onDeploymentGet = (_endpoint, name, resource) => {
+      if (name === 'green' && ++reads === 2) resource.properties.provisioningState = 'Failed';
+    };
+    arm.clearRequests();
+    const rolledBack = (await driver.apply(b.endpoint, fakeContext()).catch((e) => e)) as ReleaseError;
+    expect(rolledBack.code).toBe('ROLLOUT_FAILED');
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ blue: 100 });
+    // released after the rollback's last request
+    const seq = sequence();
+    expect(seq.at(-1)).toBe(`PUT ${LEASE}?comp=lease`);
+    expect(seq.filter((c) => c !== 'ARM')).toEqual([`PUT ${LEASE}?comp=lease`, `PUT ${LEASE}?comp=lease`]);
+    expect(arm.blobs.get(LEASE)!.lease).toBeUndefined();
+  });
+
+  it('destroy holds the lease too (it moves traffic or deletes the endpoint), and gives it back', async () => {
+    await driver.apply(leased(), fakeContext());
+    arm.clearRequests();
+    await driver.destroy(leased(), fakeContext());
+    const seq = sequence();
+    expect(seq[0]).toBe(`PUT ${LEASE}?comp=lease`);
+    expect(seq.at(-1)).toBe(`PUT ${LEASE}?comp=lease`);
+    expect(seq.filter((c) => c === 'ARM').length).toBeGreaterThan(2);
+    expect(arm.endpoints.has(EP)).toBe(false);
+    expect(arm.blobs.get(LEASE)!.lease).toBeUndefined();
+  });
+
+  it("a deployer without a blob data role, or outside the store's firewall, is told which and how to fix it, before any ARM request", async () => {
+    arm.inject({ method: 'PUT', path: /\.promote-lease$/, status: 403, headers: { 'x-ms-error-code': 'AuthorizationPermissionMismatch' } });
+    let err = (await driver.apply(leased(), fakeContext()).catch((e) => e)) as ReleaseError;
+    expect(err.message).toMatch(/take the lease on .*\.promote-lease failed \(HTTP 403 AuthorizationPermissionMismatch\)/);
+    expect(err.message).toContain('needs Storage Blob Data Contributor (a reader role cannot lease)');
+    arm.inject({ method: 'PUT', path: /\.promote-lease$/, status: 403, headers: { 'x-ms-error-code': 'AuthorizationFailure' } });
+    err = (await driver.apply(leased(), fakeContext()).catch((e) => e)) as ReleaseError;
+    expect(err.message).toContain("the storage account's firewall refused the request's network");
+    expect(err.message).toContain("IP rules do not apply to requests from the account's own Azure region");
+    expect(arm.requests.filter((r) => !r.path.startsWith('/storage/'))).toEqual([]);
+  });
+
+  it('refuses a malformed lease before any request, naming the field', async () => {
+    const bad = leased((s) => {
+      s.azure.endpoint.lease.registryPrefix = '../elsewhere/';
+      s.azure.endpoint.lease.promotionTimeoutSeconds = 0;
+    });
+    const err = await driver.apply(bad, fakeContext()).catch((e) => e);
+    expect(err.message).toContain('azure.endpoint.lease.registryPrefix');
+    expect(err.message).toContain('azure.endpoint.lease.promotionTimeoutSeconds');
+    expect(arm.requests).toEqual([]);
   });
 });

@@ -7,7 +7,8 @@
 import { ReleaseDriver, ReleaseError } from '../src/driver';
 import { ReleaseSpec, ReleaseSpecError } from '../src/spec';
 import { createAzureDriver } from '../src/azure';
-import { BACKSTOP_INTERVAL_MS, LEASE_ATTEMPTS, LEASE_RETRY_MS, MAX_DEQUEUE, promotionRevision } from '../src/azure/promote';
+import { BACKSTOP_INTERVAL_MS, LEASE_ATTEMPTS, MAX_DEQUEUE, promotionRevision } from '../src/azure/promote';
+import { LEASE_RETRY_MS } from '../src/azure/lease';
 import { runRelease } from '../src/cli';
 import { FakeArm } from './fixtures/azure/fake-arm';
 import { fakeContext, specFixture, startArm } from './fixtures/azure/harness';
@@ -368,7 +369,7 @@ describe('azure promote: overlap and bad input', () => {
     const err = await driver.promote!(promoteSpec(), ctx, { run: 'register-run-7' }).catch((e) => e);
     expect(err).toBeInstanceOf(ReleaseError);
     expect((err as ReleaseError).code).toBe('LEASE_HELD');
-    expect((err as Error).message).toContain(`Another promotion holds the lease on ${LEASE}`);
+    expect((err as Error).message).toContain(`Another rollout holds the lease on ${LEASE}`);
     expect((err as Error).message).toContain('Fix: wait for it');
     expect(ctx.sleeps).toEqual(Array(LEASE_ATTEMPTS - 1).fill(LEASE_RETRY_MS));
     expect(arm.requests.filter((r) => r.method !== 'GET' && !r.path.startsWith('/storage/'))).toEqual([]);
@@ -449,6 +450,91 @@ describe('azure promote: overlap and bad input', () => {
     arm.queue[0]!.invisible = false;
     await expect(driver.promote!(promoteSpec(), fakeContext(), { fromQueue: true })).rejects.toThrow(/lease/);
     expect(arm.queue).toHaveLength(0);
+  });
+});
+
+describe("the promoter and cdktf deploy's endpoint step hold one lease", () => {
+  /** The endpoint's lease as AzurePipelinePromoter writes it into both specs (the same settings as azure.promote). */
+  const withLease = (s: any) =>
+    (s.azure.endpoint.lease = {
+      blobEndpoint: `${arm.url}/storage/blob`,
+      container: CONTAINER,
+      registryPrefix: 'pipelines/bike-demand/',
+      model: 'demand-forecast',
+      promoterJob: 'contoso-mlops-dev-promote',
+      promotionTimeoutSeconds: 3600,
+    });
+
+  it('the promoter, whose spec carries the endpoint lease too, takes it once (its rollout does not lease again)', async () => {
+    seedRun('register-run-7', 7, true);
+    const report = await driver.promote!(promoteSpec(withLease), fakeContext(), { run: 'register-run-7' });
+    expect(report.outputs.promoted).toBe('true');
+    expect(arm.requests.filter((r) => r.leaseAction).map((r) => r.leaseAction)).toEqual(['acquire', 'acquire', 'release']);
+    expect(arm.blobs.get(LEASE)!.lease).toBeUndefined();
+  });
+
+  it('refuses a spec whose endpoint lease is another blob than the promoter’s, before any request', async () => {
+    const err = (await driver.promote!(
+      promoteSpec((s) => {
+        withLease(s);
+        s.azure.endpoint.lease.model = 'other-model';
+      }),
+      fakeContext(),
+      { run: 'r' },
+    ).catch((e) => e)) as ReleaseSpecError;
+    expect(err).toBeInstanceOf(ReleaseSpecError);
+    expect(err.message).toContain('azure.endpoint.lease.model');
+    expect(err.message).toContain('the endpoint step would lease another blob than the promoter');
+    expect(arm.requests).toEqual([]);
+  });
+
+  it('a promotion that starts while cdktf deploy rolls out waits, refuses and changes nothing; after the deploy it rolls out', async () => {
+    seedRun('register-run-7', 7, true);
+    // a new revision for cdktf deploy (its training step ran)
+    await driver.apply(
+      specFixture('training', (s) => {
+        s.revision = 'bbbbbbbbbbbb';
+        s.training.jobName = `${RELEASE}-bbbbbbbbbbbb`;
+        s.azure.training.modelPath = 'models/bike-demand/bbbbbbbbbbbb';
+      }),
+      fakeContext(),
+    );
+    const deploySpec = specFixture('endpoint', (s) => {
+      s.revision = 'bbbbbbbbbbbb';
+      s.azure.endpoint.configHash = 'bbbb0000bbbb';
+      withLease(s);
+    });
+    arm.clearRequests();
+    const deploy = fakeContext();
+    const sleep = deploy.sleep;
+    let during: unknown;
+    let armWritesDuring: string[] = [];
+    Object.assign(deploy, {
+      // while the deploy's canary bakes (it holds the lease), the promoter job runs
+      sleep: async (ms: number) => {
+        if (during === undefined) {
+          const before = writes().filter((w) => !w.includes('/storage/')).length;
+          during = await driver.promote!(promoteSpec(withLease), fakeContext(), { run: 'register-run-7' }).catch((e) => e);
+          armWritesDuring = writes()
+            .filter((w) => !w.includes('/storage/'))
+            .slice(before);
+        }
+        await sleep(ms);
+      },
+    });
+
+    const deployed = await driver.apply(deploySpec, deploy);
+
+    expect((during as ReleaseError).code).toBe('LEASE_HELD');
+    expect((during as Error).message).toContain(`Another rollout holds the lease on ${LEASE}`);
+    expect(armWritesDuring).toEqual([]);
+    expect(deployed.outputs).toMatchObject({ deployment: 'green', revision: 'bbbbbbbbbbbb' });
+    expect(arm.endpoints.get(EP)!.properties.traffic).toEqual({ green: 100 });
+
+    // the message comes back: now the lease is free and the promotion rolls out over the deploy's revision
+    const later = await driver.promote!(promoteSpec(withLease), fakeContext(), { run: 'register-run-7' });
+    expect(later.outputs).toMatchObject({ promoted: 'true', deployment: 'blue', registryVersion: '7' });
+    expect(arm.blobs.get(LEASE)!.lease).toBeUndefined();
   });
 });
 

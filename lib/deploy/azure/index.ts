@@ -3,7 +3,7 @@ export type { AzureReleaseTarget } from './common';
 export { AZURE_ARTIFACTS_DATASTORE, AZURE_MODELS_PREFIX, AzureTrainingJob } from './training-job';
 export type { AzureTrainingTarget } from './training-job';
 export { AZURE_ONLINE_ENDPOINT_SKUS, AzureScoringEndpoint } from './scoring-endpoint';
-export type { AzureEndpointAuthMode, AzureEndpointTarget, AzureScoringEndpointProps } from './scoring-endpoint';
+export type { AzureEndpointAuthMode, AzureEndpointTarget, AzureRolloutLease, AzureScoringEndpointProps } from './scoring-endpoint';
 export { AzureContinuousTraining } from './pipeline';
 export type { AzureComponentVersion, AzurePipelineTarget } from './pipeline';
 export { AZURE_ML_TOPIC_TYPE, AZURE_RUN_STATUS_CHANGED, AzurePipelinePromoter, PROMOTER_CRON, QUEUE_PRIVATE_DNS_ZONE, promoterName } from './promoter';

@@ -117,6 +117,11 @@ export function promoterName(release: string, suffix: string, max: number): stri
  *    (it reads the run's files and takes a blob lease, a write), Storage
  *    Queue Data Message Processor on the queue, AcrPull on the registry.
  *    Training code (the workload identity) gets no right on production.
+ * 3. the rollout lease (`<registryPrefix>registry/<model>/.promote-lease` in
+ *    the artifact store) the job holds while it rolls out is also held by the
+ *    endpoint's release step during cdktf deploy
+ *    ({@link AzureScoringEndpoint.shareRolloutLease}): a deploy and a
+ *    promotion never change the endpoint at once.
  *
  * Trigger: a schedule (`PROMOTER_CRON`) that drains the queue, not an
  * `azure-queue` event trigger: the artifact store has shared keys off, so the
@@ -372,12 +377,25 @@ export class AzurePipelinePromoter extends Construct {
       tags,
     });
 
+    // cdktf deploy's endpoint step holds the lease this job holds while it rolls out (one blob, named by
+    // the same settings on both sides: release/src/azure/lease.ts), so the two never change the endpoint at once.
+    const blobEndpoint = `https://${store.accountName}.blob.core.windows.net`;
+    const jobName = promoterName(props.name, '-promote', 32);
+    props.endpoint.shareRolloutLease({
+      blobEndpoint,
+      container: store.storeName,
+      registryPrefix: props.settings.registryPrefix,
+      model: props.settings.model,
+      promoterJob: jobName,
+      promotionTimeoutSeconds: PROMOTER_TIMEOUT_SECONDS,
+    });
+
     const promoteSpec = { ...(props.endpoint.step.spec as Record<string, unknown>) };
     const azure = promoteSpec.azure as Record<string, unknown>;
     promoteSpec.azure = {
       ...azure,
       promote: {
-        blobEndpoint: `https://${store.accountName}.blob.core.windows.net`,
+        blobEndpoint,
         queueEndpoint: `https://${queueAccountName}.queue.core.windows.net`,
         container: store.storeName,
         queue: queue.name,
@@ -386,7 +404,7 @@ export class AzurePipelinePromoter extends Construct {
     };
     this.spec = promoteSpec;
     this.job = new ContainerAppJob(this, 'Job', {
-      name: promoterName(props.name, '-promote', 32),
+      name: jobName,
       location,
       resourceGroupName: rgName,
       containerAppEnvironmentId: environment.id,

@@ -1,7 +1,7 @@
-import { ITerraformDependable, Token } from 'cdktf';
+import { ITerraformDependable, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AzureMlPlatform } from '../../azure/platform';
-import { ErrorCode, IssueCollector, messages } from '../../core/errors';
+import { ErrorCode, IssueCollector, MlopsValidationError, messages, show } from '../../core/errors';
 import { ComputeSize, SizeName } from '../../core/sizes';
 import { IScoringEndpoint, ITrainingJob, ScoringEndpointProps } from '../contracts';
 import { ReleaseStep } from '../release-step';
@@ -58,6 +58,30 @@ export interface AzureEndpointTarget {
   readonly publicNetworkAccess: boolean;
   /** With public access on in a workspace open to allowed ranges only: those ranges (Azure ML applies the workspace's IP rules to the endpoint). */
   readonly allowedIpRanges?: readonly string[];
+  /** With a pipeline promoter: the rollout lease the release step holds while it changes the endpoint (see {@link AzureScoringEndpoint.shareRolloutLease}). */
+  readonly lease?: AzureRolloutLease;
+}
+
+/**
+ * The rollout lease of an endpoint a pipeline promoter also rolls out to
+ * (`azure.endpoint.lease` of its release spec): the blob
+ * `<registryPrefix>registry/<model>/.promote-lease` in the artifact store,
+ * which the promoter (`mlops-release promote`) and the endpoint's release
+ * step (cdktf deploy) each hold while they change the endpoint.
+ */
+export interface AzureRolloutLease {
+  /** Blob service endpoint of the artifact store's account (`https://<account>.blob.core.windows.net`). */
+  readonly blobEndpoint: string;
+  /** The artifact store's container. */
+  readonly container: string;
+  /** The pipeline's registry folder, ending with `/`. */
+  readonly registryPrefix: string;
+  /** The model's name in that registry (the pipeline file's model). */
+  readonly model: string;
+  /** The promoter's Container Apps job (named in the error when the step gives up waiting). */
+  readonly promoterJob: string;
+  /** The longest a promotion holds the lease (the promoter job's replica timeout): the step waits that long and a lease period more. */
+  readonly promotionTimeoutSeconds: number;
 }
 
 /** The job's Azure construct, also through the cloud-neutral `TrainingJob` wrapper. */
@@ -110,6 +134,9 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
   public readonly step: ReleaseStep;
   /** The training job whose model version the endpoint serves. */
   public readonly job: AzureTrainingJob;
+  /** The rollout lease shared with a pipeline promoter, if one rolls out to this endpoint. */
+  private rolloutLease?: AzureRolloutLease;
+  private readonly platform: AzureMlPlatform;
 
   constructor(scope: Construct, id: string, props: AzureScoringEndpointProps) {
     super(scope, id);
@@ -201,7 +228,16 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
     this.configHash = configHash;
 
     const restricted = publicNetworkAccess && platform.workspace.inboundAccess === 'allowedRanges';
-    const endpoint: AzureEndpointTarget = { configHash, authMode, publicNetworkAccess, ...(restricted ? { allowedIpRanges: [...platform.workspace.allowedIpRanges] } : {}) };
+    // The lease, when a promoter shares one (shareRolloutLease, called after this): not part of the
+    // config hash, so adding a promoter changes the step's input in place and rolls nothing out.
+    const endpoint: AzureEndpointTarget = {
+      configHash,
+      authMode,
+      publicNetworkAccess,
+      ...(restricted ? { allowedIpRanges: [...platform.workspace.allowedIpRanges] } : {}),
+      lease: Lazy.anyValue({ produce: () => this.rolloutLease }) as unknown as AzureRolloutLease,
+    };
+    this.platform = platform;
     const target: AzureReleaseTarget & { endpoint: AzureEndpointTarget } = { ...azureTargetOf(platform), endpoint };
     this.step = new ReleaseStep(this, 'Release', {
       spec: {
@@ -219,5 +255,34 @@ export class AzureScoringEndpoint extends Construct implements IScoringEndpoint 
       dependsOn: [trainingJob.trained, ...roleAssignmentsOf(platform, platform.identity)],
     });
     this.deployed = this.step.resource;
+  }
+
+  /**
+   * Makes the endpoint's release step hold the rollout lease a pipeline
+   * promoter holds (`AzurePipelinePromoter` calls it): cdktf deploy's rollout
+   * (and its destroy) takes the lease blob's lease, waits while a promotion
+   * holds it, renews it and gives it back, so that the two never change the
+   * endpoint at once. The lease is a blob write by whoever runs cdktf deploy,
+   * so the step also waits for what such a write needs: the container, its
+   * blob private endpoint (private mode) and every deployer's data role on it
+   * (`AzureArtifactStore.bindDataPlaneWrite`, also for deployers granted
+   * later). One lease per endpoint: two promoters of different pipelines
+   * would not exclude each other, so a second, different lease is an error.
+   */
+  public shareRolloutLease(lease: AzureRolloutLease): void {
+    const current = this.rolloutLease;
+    if (current && JSON.stringify(current) !== JSON.stringify(lease)) {
+      throw new MlopsValidationError('Invalid AzureScoringEndpoint:', [
+        {
+          code: ErrorCode.PROP_INVALID,
+          path: this.node.path,
+          message:
+            `endpoint ${show(this.endpointName)} is already rolled out by the pipeline promoter of registry ${show(`${current.registryPrefix}registry/${current.model}/`)}, and another promoter (registry ${show(`${lease.registryPrefix}registry/${lease.model}/`)}) would roll out to it under another lease: their rollouts could overlap. ` +
+            'Fix: let one pipeline serve each endpoint (skip the serve step of the other pipeline, or give it its own endpoint).',
+        },
+      ]);
+    }
+    this.rolloutLease = lease;
+    this.platform.artifactStore.bindDataPlaneWrite(this.step.resource);
   }
 }

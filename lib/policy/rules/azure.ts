@@ -81,6 +81,7 @@ const WRITE_WHAT: Readonly<Record<string, string>> = {
   azurerm_key_vault_key: 'creates the key through the Key Vault data plane',
   azurerm_storage_blob: 'uploads the blob through the storage data plane',
   docker_registry_image: 'pushes the image through the registry data plane',
+  terraform_data: "takes the endpoint's rollout lease (a blob write, shared with the pipeline promoter) through the storage data plane",
 };
 
 // ---------------------------------------------------------------------------
@@ -253,6 +254,18 @@ function writeTarget(element: PolicyElement, context: PolicyContext): Target | u
         importsOf(context).targets.find((t) => t.type === 'azurerm_storage_account' && sameId(name, t.info.name))
       );
     }
+    case 'terraform_data': {
+      // An Azure endpoint release step with a pipeline promoter: cdktf deploy leases a blob of the artifact store.
+      const input = element.attrs.input;
+      const endpoint = isRecord(input) && input.cloud === 'azure' ? attr(input, 'azure.endpoint.lease.blobEndpoint') : undefined;
+      if (endpoint === undefined) return undefined;
+      const host = typeof endpoint === 'string' && !isExpression(endpoint) ? /^https:\/\/([a-z0-9]+)\.blob\./.exec(endpoint)?.[1] : undefined;
+      return (
+        refOf(context, endpoint, 'azurerm_storage_account') ??
+        byName(context, 'azurerm_storage_account', host) ??
+        importsOf(context).targets.find((t) => t.type === 'azurerm_storage_account' && host !== undefined && sameId(host, t.info.name))
+      );
+    }
     case 'docker_registry_image': {
       // The pushed name is a registry's login server, directly or through the docker_image it pushes.
       const direct = refOf(context, element.attrs.name, 'azurerm_container_registry');
@@ -317,7 +330,11 @@ function networkPathFinding(write: PolicyElement, target: Target, what: string, 
     return [
       {
         found: `${what} of ${target.address}, whose public endpoint lets no range through (network mode firewalled, no allowedIpRanges): Terraform, outside any private network, cannot reach it`,
-        fix: 'Put the egress of the machines that run cdktf deploy (and of the CI runner) in network.allowedIpRanges, or use network.mode: private and run Terraform inside the network',
+        fix:
+          'Put the egress of the machines that run cdktf deploy (and of the CI runner) in network.allowedIpRanges, or use network.mode: private and run Terraform inside the network' +
+          (target.type === 'azurerm_storage_account'
+            ? " (a storage account's IP rules do not apply to requests from its own Azure region: a runner in that region needs its subnet let through, AzureArtifactStore.allowSubnet, or a private endpoint)"
+            : ''),
       },
     ];
   }
@@ -1025,17 +1042,18 @@ export const AZURE_RULES: readonly PolicyRule[] = [
   {
     id: 'MLOPS_DEPLOY_AZURE_WRITE_PATH',
     cloud: 'azure',
-    resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image'],
-    title: 'a write Terraform makes through a data plane (Key Vault key, blob, image push) has a network path from the deployer in the configured mode',
-    fix: "firewalled: list the deployers' and CI runners' egress in network.allowedIpRanges; private: a private endpoint of the sub-resource (with its DNS zone group) that the write depends on, and Terraform run inside the network",
+    resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image', 'terraform_data'],
+    title:
+      "a write Terraform makes through a data plane (Key Vault key, blob, image push, the endpoint release step's rollout lease) has a network path from the deployer in the configured mode",
+    fix: "firewalled: list the deployers' and CI runners' egress in network.allowedIpRanges (a storage account's IP rules do not apply to requests from its own Azure region: run Terraform from another region or outside Azure, or let its subnet through with AzureArtifactStore.allowSubnet); private: a private endpoint of the sub-resource (with its DNS zone group) that the write depends on, and Terraform run inside the network",
     check: writePath,
   },
   {
     id: 'MLOPS_DEPLOY_AZURE_WRITE_ROLE',
     cloud: 'azure',
-    resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image'],
+    resourceTypes: ['azurerm_key_vault_key', 'azurerm_storage_blob', 'docker_registry_image', 'terraform_data'],
     title:
-      'every deployer holds the data role a Terraform data-plane write needs (Key Vault Crypto Officer, Storage Blob Data Contributor, AcrPush), and the write depends on that role assignment',
+      "every deployer holds the data role a Terraform data-plane write needs (Key Vault Crypto Officer, Storage Blob Data Contributor, AcrPush; the endpoint release step's rollout lease: a blob role that writes, a reader role cannot lease), and the write depends on that role assignment",
     fix: 'Name the deployers (config deployers:) and let the platform grant them (platform.grantDeploy), which also orders the writes after the assignments',
     check: writeRole,
   },

@@ -31,6 +31,8 @@ export interface AzureDriverOptions {
   readonly retryDelayMs?: number;
   /** Retries of the SDK's retry policy. @default 3 */
   readonly maxRetries?: number;
+  /** Milliseconds between renewals of a held rollout lease (lease.ts). @default 40000 */
+  readonly leaseRenewMs?: number;
   /**
    * CA certificates (PEM) the ARM endpoint's (and the sign-in endpoint's)
    * certificate must chain to, instead of the public ones: a proxy with a
@@ -53,6 +55,8 @@ export interface AzureSession {
   readonly call: { abortSignal?: AbortSignal };
   /** Milliseconds between job status polls. */
   readonly jobPollMs: number;
+  /** Milliseconds between renewals of a held rollout lease (default: lease.ts's LEASE_RENEW_MS). */
+  readonly leaseRenewMs?: number;
 }
 
 /** Opens a session for a subscription. */
@@ -82,6 +86,7 @@ export function openSession(options: AzureDriverOptions, subscriptionId: string,
     lro: { updateIntervalInMs: options.pollIntervalMs, abortSignal },
     call: { abortSignal },
     jobPollMs: options.pollIntervalMs ?? 30_000,
+    leaseRenewMs: options.leaseRenewMs,
   };
 }
 

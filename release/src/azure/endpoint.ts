@@ -3,6 +3,8 @@ import { ReleaseAction, ReleaseError, ReleaseReport } from '../driver';
 import { EndpointSpec, ReleaseSpec, ReleaseSpecError } from '../spec';
 import { ensureEnvironment, modelVersionsOf } from './assets';
 import { AUTOSCALE_API_VERSION, AzureSession, armRequest, attempt, getIfExists, listAll } from './client';
+import { LEASE_RETRY_MS, attemptsFor, leaseBlobPath, minutes, withLease } from './lease';
+import { LEASE_SECONDS, StorageSession } from './storage';
 import { ensureWorkspaceSettings } from './workspace';
 import { AzureTarget, INFERENCE_ROUTES, MODEL_MOUNT_PATH, RELEASE_INSTANCE_ENV, TAGS } from './target';
 
@@ -451,4 +453,49 @@ export function endpointTargetOf(target: AzureTarget): EndpointTarget {
     ]);
   }
   return target.endpoint;
+}
+
+/**
+ * cdktf deploy's endpoint step (`apply`/`destroy`) under the rollout lease
+ * when the endpoint has a pipeline promoter (`azure.endpoint.lease`): the
+ * same blob lease `mlops-release promote` holds while it rolls out (lease.ts),
+ * waited for while a promotion holds it — at most the promoter job's replica
+ * timeout and a lease period more, with a progress line every
+ * {@link LEASE_RETRY_MS} — renewed while `work` runs and released however it
+ * ends. Without a promoter it runs `work` alone: no lease, no storage request
+ * (`storage` is not even opened).
+ */
+export async function withRolloutLease<T>(
+  s: AzureSession,
+  storage: () => StorageSession,
+  spec: ReleaseSpec,
+  target: AzureTarget,
+  command: 'apply' | 'destroy',
+  work: () => Promise<T>,
+): Promise<T> {
+  const lease = endpointTargetOf(target).lease;
+  if (!lease) return work();
+  const path = leaseBlobPath(lease.registryPrefix, lease.model);
+  const account = /^https:\/\/([^./]+)/.exec(lease.blobEndpoint)?.[1] ?? '<account>';
+  const name = spec.endpoint!.name;
+  const waitMs = (lease.promotionTimeoutSeconds + LEASE_SECONDS) * 1000;
+  return withLease(
+    s,
+    storage(),
+    { blobEndpoint: lease.blobEndpoint, container: lease.container, path },
+    {
+      attempts: attemptsFor(waitMs),
+      who: `cdktf deploy's endpoint step (${command} of ${name})`,
+      heldError: (waited) =>
+        `The rollout lease on ${lease.container}/${path} was still held after waiting ${minutes(waited)} (tries ${LEASE_RETRY_MS / 1000} s apart): ` +
+        `a pipeline promotion (Container Apps job ${lease.promoterJob}, at most ${minutes(lease.promotionTimeoutSeconds * 1000)} per execution) or another deploy is rolling out to endpoint ${name}. ` +
+        `This step changed nothing on the endpoint. Fix: let that rollout finish and run cdktf deploy again (see it with az containerapp job execution list --name ${lease.promoterJob} --resource-group ${target.resourceGroup}); ` +
+        `a holder that stopped frees the lease within ${LEASE_SECONDS} s. If an execution is stuck, stop it (az containerapp job stop --name ${lease.promoterJob} --resource-group ${target.resourceGroup}), ` +
+        `or break the lease (az storage blob lease break --account-name ${account} --container-name ${lease.container} --blob-name ${path} --auth-mode login).`,
+    },
+    async () => {
+      s.ctx.log.info(`holding the rollout lease on ${lease.container}/${path}: no promotion changes endpoint ${name} until this step ends`);
+      return work();
+    },
+  );
 }

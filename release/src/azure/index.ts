@@ -4,7 +4,7 @@ import { AzureDriverOptions, openSession } from './client';
 import { releaseCredential } from './credential';
 import { drainQueue, promoteRun, promoteTargetOf } from './promote';
 import { openStorage } from './storage';
-import { applyEndpoint, destroyEndpoint, endpointTargetOf } from './endpoint';
+import { applyEndpoint, destroyEndpoint, endpointTargetOf, withRolloutLease } from './endpoint';
 import { AzureTargetSchema, releaseInstanceOf } from './target';
 import { applyPipeline, destroyPipeline, pipelineTargetOf, startPipeline } from './pipeline';
 import { applyTraining, destroyTraining, trainingTargetOf } from './training';
@@ -33,7 +33,9 @@ export { AzurePipelineTargetSchema, batchJobName, componentBody, manualRunName, 
  *   as the workload identity (reused when it completed before, waited for
  *   while it runs), the model version registered from the job's output;
  * - endpoint: the managed online endpoint and a blue/green rollout of the
- *   revision's deployment (see `applyEndpoint`);
+ *   revision's deployment (see `applyEndpoint`); with a pipeline promoter
+ *   (`azure.endpoint.lease`) apply and destroy hold the promoter's rollout
+ *   lease (see `withRolloutLease`);
  * - pipeline: the environment, components and schedules of a pipeline the
  *   stack compiled (see `applyPipeline`); `start` submits one run of it;
  * - `promote` (an endpoint spec with `azure.promote`): registers the champion a
@@ -56,13 +58,19 @@ export function createAzureDriver(options: AzureDriverOptions = {}): ReleaseDriv
       throw new ReleaseSpecError([{ code: 'RELEASE_SPEC_INVALID', path: 'kind', message: `is ${spec.kind}; start runs a pipeline spec (kind pipeline)` }]);
     }
     const instance = releaseInstanceOf(ctx.env);
-    const session = openSession(options, target.subscriptionId, ctx);
+    const credential = options.credential ?? releaseCredential(ctx.env, { trustedCa: options.trustedCa });
+    const session = openSession({ ...options, credential }, target.subscriptionId, ctx);
     if (spec.kind === 'training') return command === 'apply' ? applyTraining(session, spec, target, instance) : destroyTraining(session, spec, target, instance);
     if (spec.kind === 'pipeline') {
       if (command === 'start') return startPipeline(session, spec, target);
       return command === 'apply' ? applyPipeline(session, spec, target, instance) : destroyPipeline(session, spec, target, instance);
     }
-    return command === 'apply' ? applyEndpoint(session, spec, target, instance) : destroyEndpoint(session, spec, target, instance);
+    // With a pipeline promoter, the rollout holds the lease the promoter holds (none without one).
+    const storage = () => openStorage(credential, { trustedCa: options.trustedCa, maxRetries: options.maxRetries, retryDelayMs: options.retryDelayMs, signal: ctx.signal });
+    const endpointCommand = command === 'apply' ? 'apply' : 'destroy';
+    return withRolloutLease(session, storage, spec, target, endpointCommand, () =>
+      endpointCommand === 'apply' ? applyEndpoint(session, spec, target, instance) : destroyEndpoint(session, spec, target, instance),
+    );
   };
   const promote = async (spec: ReleaseSpec, ctx: ReleaseContext, from: PromoteSource): Promise<ReleaseReport> => {
     const target = parseTarget(AzureTargetSchema, spec);

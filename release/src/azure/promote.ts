@@ -5,8 +5,9 @@ import { RELEASE_SPEC_ENV, ReleaseSpec, ReleaseSpecError } from '../spec';
 import { datastoreUri, registerModelVersion } from './assets';
 import { AzureSession, getIfExists } from './client';
 import { applyEndpoint, endpointTargetOf } from './endpoint';
-import { BlobLease, QueueMessage, StorageSession, acquireLease, deleteMessage, readBlob, receiveMessage, releaseLease, renewLease, writeBlob } from './storage';
-import { AzureTarget, TAGS, targetSection } from './target';
+import { LEASE_RETRY_MS, LeaseLocation, blobUrl as blobUrlIn, leaseBlobPath, withLease } from './lease';
+import { QueueMessage, StorageSession, deleteMessage, readBlob, receiveMessage, writeBlob } from './storage';
+import { AzureTarget, ContainerNameSchema, RegistryModelSchema, StorageEndpointSchema, StoreFolderSchema, TAGS, targetSection } from './target';
 
 /**
  * `mlops-release promote` on Azure: after a pipeline run on Azure ML, register
@@ -39,9 +40,8 @@ export const LINEAGE = {
 /** Run tags the stack puts on the register node (lib/deploy/azure/pipeline.ts), read from the run event when present. */
 export const RUN_TAGS = { pipelineRevision: 'mlops.pipeline.revision', imageDigest: 'mlops.image.digest', inputPrefix: 'mlops.input.' } as const;
 
-/** How often, and how long apart, the promoter tries a lease another holder has before it gives up. */
+/** How often the promoter tries a lease another holder has ({@link LEASE_RETRY_MS} apart) before it gives up (its message is retried later). */
 export const LEASE_ATTEMPTS = 10;
-export const LEASE_RETRY_MS = 30_000;
 /** How long a received queue message stays invisible to other receivers (seconds): longer than a rollout. */
 export const MESSAGE_VISIBILITY_SECONDS = 3600;
 /** A message whose promotion failed this many times is deleted (with the error), not retried again. */
@@ -51,30 +51,15 @@ export const MAX_MESSAGES_PER_EXECUTION = 100;
 /** How often the backstop (the registry's champion when the endpoint does not serve it) runs: once a day. */
 export const BACKSTOP_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
-const storePath = z.string().refine(
-  (p) =>
-    /^[A-Za-z0-9_][A-Za-z0-9_./=-]*\/$/.test(p) &&
-    !p
-      .split('/')
-      .slice(0, -1)
-      .some((s) => s === '' || s === '.' || s === '..'),
-  {
-    message: 'must be a folder path inside the container ending with /, without "..", "." or empty segments, e.g. pipelines/bike/',
-  },
-);
-const httpsUrl = z
-  .string()
-  .regex(/^https:\/\/[^\s/?#]+(\/[^\s?#]*[^\s/?#])?$/, 'must be an https:// URL without a trailing slash, e.g. https://contosomlopsdevst.blob.core.windows.net');
-
 /** The `promote` part of the Azure target. */
 export const AzurePromoteTargetSchema = z
   .object({
     /** Blob service endpoint of the artifact store's account. */
-    blobEndpoint: httpsUrl,
+    blobEndpoint: StorageEndpointSchema,
     /** Queue service endpoint of the same account. */
-    queueEndpoint: httpsUrl,
+    queueEndpoint: StorageEndpointSchema,
     /** The artifact store's container. */
-    container: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a blob container name (3-63 lowercase letters, digits and -)'),
+    container: ContainerNameSchema,
     /** The queue Event Grid delivers run events to. */
     queue: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a queue name (3-63 lowercase letters, digits and -)'),
     /** The Azure ML datastore over the container (model URIs). */
@@ -84,11 +69,11 @@ export const AzurePromoteTargetSchema = z
     /** The pipeline's name in its file. */
     pipeline: z.string().min(1),
     /** The model's name in the pipeline's registry folder (the pipeline file's model; the Azure ML model is the spec's modelName). */
-    model: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must be a registry model name (letters, digits, _ and -, starting with a letter)'),
+    model: RegistryModelSchema,
     /** The registry folder (`--root`): `registry/<model>/…` below it. */
-    registryPrefix: storePath,
+    registryPrefix: StoreFolderSchema,
     /** Where runs write outputs: `<runsPrefix><node run>/<node>/<output>/`. */
-    runsPrefix: storePath,
+    runsPrefix: StoreFolderSchema,
     /** The register step's node name. */
     registerNode: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be an Azure ML node name (lowercase letters, digits, _)'),
     /** The register step's output and file: `<output>/<file>` (registration/registration.json). */
@@ -110,8 +95,28 @@ export function promoteTargetOf(spec: ReleaseSpec, target: AzureTarget): AzurePr
       { code: 'RELEASE_SPEC_INVALID', path: 'kind', message: `is ${spec.kind}; promote takes the endpoint's spec with azure.promote (the promoter job's ${RELEASE_SPEC_ENV})` },
     ]);
   }
-  endpointTargetOf(target);
-  return targetSection(target, 'promote', AzurePromoteTargetSchema, "is required by promote; the stack's AzurePipelinePromoter writes it (a pipeline with a serve step)");
+  const endpoint = endpointTargetOf(target);
+  const p = targetSection(target, 'promote', AzurePromoteTargetSchema, "is required by promote; the stack's AzurePipelinePromoter writes it (a pipeline with a serve step)");
+  // cdktf deploy's endpoint step and the promoter must lease the same blob, or they do not exclude each other.
+  const lease = endpoint.lease;
+  if (lease) {
+    const differs = (['blobEndpoint', 'container', 'registryPrefix', 'model'] as const).filter((k) => lease[k] !== p[k]);
+    if (differs.length > 0) {
+      throw new ReleaseSpecError(
+        differs.map((k) => ({
+          code: 'RELEASE_SPEC_INVALID' as const,
+          path: `azure.endpoint.lease.${k}`,
+          message: `is ${JSON.stringify(lease[k])}, but azure.promote.${k} is ${JSON.stringify(p[k])}: the endpoint step would lease another blob than the promoter, and their rollouts would overlap. Fix: deploy the stack again (AzurePipelinePromoter writes both from the same settings)`,
+        })),
+      );
+    }
+  }
+  return p;
+}
+
+/** The rollout lease of a promoter's pipeline registry (the blob cdktf deploy's endpoint step leases too). */
+export function promoteLease(p: AzurePromoteTarget): LeaseLocation {
+  return { blobEndpoint: p.blobEndpoint, container: p.container, path: leaseBlobPath(p.registryPrefix, p.model) };
 }
 
 /** What the register step wrote (registration.json), as far as the promoter reads it. */
@@ -131,7 +136,7 @@ export function promotePaths(p: AzurePromoteTarget, model: string, runId: string
   const registry = `${p.registryPrefix}registry/${model}/`;
   return {
     registration: `${p.runsPrefix}${runId}/${p.registerNode}/${p.registration}`,
-    lease: `${registry}.promote-lease`,
+    lease: leaseBlobPath(p.registryPrefix, model),
     /** When the backstop last ran (written by the promoter). */
     backstop: `${registry}.promote-backstop`,
     /** The runtime registry's aliases (the champion) and a version's record. */
@@ -148,7 +153,7 @@ export function promotionRevision(spec: ReleaseSpec, r: Pick<Registration, 'vers
 }
 
 function blobUrl(p: AzurePromoteTarget, path: string): string {
-  return `${p.blobEndpoint}/${p.container}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  return blobUrlIn(p.blobEndpoint, p.container, path);
 }
 
 function parseJsonFile<T>(text: string, file: string, schema: z.ZodType<T>, fix: string): T {
@@ -182,24 +187,6 @@ async function servedRegistryVersion(s: AzureSession, spec: ReleaseSpec, target:
   const model = await getIfExists(`get model version ${m[1]}:${m[2]}`, () => s.client.modelVersions.get(rg, ws, m[1]!, m[2]!, s.call));
   const tag = model?.properties.tags?.[LINEAGE.registryVersion];
   return { deployment: top, version: tag && /^\d+$/.test(tag) ? Number(tag) : undefined };
-}
-
-/** Takes the promotion lease, waiting while another holder has it; throws LEASE_HELD after {@link LEASE_ATTEMPTS}. */
-async function takeLease(s: AzureSession, storage: StorageSession, p: AzurePromoteTarget, path: string): Promise<BlobLease> {
-  const url = blobUrl(p, path);
-  for (let attempt = 1; ; attempt++) {
-    const lease = await acquireLease(storage, url);
-    if (lease) return lease;
-    if (attempt >= LEASE_ATTEMPTS) {
-      throw new ReleaseError(
-        `Another promotion holds the lease on ${p.container}/${path} (tried ${LEASE_ATTEMPTS} times, ${LEASE_RETRY_MS / 1000} s apart): an endpoint rollout is under way. ` +
-          `Fix: wait for it and promote again (mlops-release promote --run <run id>); if no rollout runs, the lease expires by itself within a minute of its holder stopping.`,
-        'LEASE_HELD',
-      );
-    }
-    s.ctx.log.info(`the lease on ${p.container}/${path} is held by another promotion; waiting ${LEASE_RETRY_MS / 1000} s (attempt ${attempt} of ${LEASE_ATTEMPTS})`);
-    await s.ctx.sleep(LEASE_RETRY_MS);
-  }
 }
 
 /** How the run was named: by a person (`--run`: a missing registration is an error) or by a run event (it may be any node). */
@@ -303,17 +290,15 @@ async function rollOut(
   }
   const fingerprint = parseJsonFile(fingerprintText, `${p.container}/${at.fingerprint}`, FingerprintSchema, fpFix);
 
-  const lease = await takeLease(s, storage, p, at.lease);
-  actions.push({ action: 'created', what: 'lease', id: `${p.container}/${at.lease}`, detail: 'held for the rollout' });
-  // Renewed while held: a rollout takes minutes, the lease lasts one.
-  let renewError: unknown;
-  const renewal = setInterval(() => {
-    renewLease(storage, lease).catch((err) => {
-      renewError = err;
-    });
-  }, 40_000);
-  renewal.unref();
-  try {
+  const wait = {
+    attempts: LEASE_ATTEMPTS,
+    who: `the promotion of registry v${registration.version} (run ${run.id})`,
+    heldError: () =>
+      `Another rollout holds the lease on ${p.container}/${at.lease} (tried ${LEASE_ATTEMPTS} times, ${LEASE_RETRY_MS / 1000} s apart): a promotion, or cdktf deploy's endpoint step, is rolling out to endpoint ${spec.endpoint!.name}. ` +
+      `Fix: wait for it and promote again (mlops-release promote --run <run id>; a queued run is retried by itself when its message reappears); if no rollout runs, the lease expires by itself within a minute of its holder stopping.`,
+  };
+  return withLease(s, storage, promoteLease(p), wait, async (): Promise<ReleaseReport> => {
+    actions.push({ action: 'created', what: 'lease', id: `${p.container}/${at.lease}`, detail: 'held for the rollout' });
     const served = await servedRegistryVersion(s, spec, target);
     const backstop = run.via === 'backstop';
     if (served.version !== undefined && (served.version > registration.version || (backstop && served.version === registration.version))) {
@@ -354,19 +339,14 @@ async function rollOut(
       modelUri: `${datastoreUri(s, target, p.datastore, at.model!)}/`,
       lineage,
     });
+    // The promoter already holds the lease: applyEndpoint itself takes none (the driver's endpoint step does, index.ts).
     const rollout = await applyEndpoint(s, promoted, target, undefined);
     actions.push(...rollout.actions);
-    if (renewError) throw renewError;
     return {
       actions,
       outputs: { ...rollout.outputs, promoted: 'true', run: run.id, registryVersion: String(registration.version), modelVersion: model.version },
     };
-  } finally {
-    clearInterval(renewal);
-    await releaseLease(storage, lease).catch((err) =>
-      s.ctx.log.warn(`could not release the lease on ${p.container}/${at.lease}: ${(err as Error).message} (it expires within a minute)`),
-    );
-  }
+  });
 }
 
 /** The run a queue message names: an Event Grid RunStatusChanged event of the experiment that Completed, or why it is ignored. */

@@ -59,6 +59,16 @@ export function openStorage(
 function storageFailure(operation: string, r: { status: number; headers: Record<string, string>; text: string }): ReleaseError {
   const code = r.headers['x-ms-error-code'] ?? /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
   const message = /<Message>([^<]*)<\/Message>/.exec(r.text)?.[1]?.split('\n')[0] ?? `status ${r.status}`;
+  // Storage says which of the two it is (the codes the Azure CLI tells apart, Azure/azure-cli#11345).
+  const fix =
+    r.status !== 403
+      ? undefined
+      : code === 'AuthorizationPermissionMismatch'
+        ? 'Fix: the identity running this has no data role for it on the container: a blob write or a lease needs Storage Blob Data Contributor (a reader role cannot lease); the platform grants it to its deployers (config deployers:), its CI identity and the promoter.'
+        : code === 'AuthorizationFailure'
+          ? "Fix: the storage account's firewall refused the request's network: run from a range in network.allowedIpRanges (IP rules do not apply to requests from the account's own Azure region: use a subnet the account lets through, or a private endpoint), or, in private mode, from inside the network."
+          : undefined;
+  if (fix) return new ReleaseError(`${operation} failed (HTTP 403 ${code}): ${message}. ${fix}`, 'CLOUD_REQUEST_FAILED');
   return azureError(operation, Object.assign(new Error(message), { statusCode: r.status, code }));
 }
 

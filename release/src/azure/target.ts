@@ -26,6 +26,51 @@ const storePath = z
     'must be a path inside the container: letters, digits, _ . / = - without "..", "." or empty segments, e.g. datasets/bike/hour.csv',
   );
 
+/** A folder path inside the artifact store's container, ending with `/` (a pipeline's registry or runs prefix). */
+export const StoreFolderSchema = z.string().refine(
+  (p) =>
+    /^[A-Za-z0-9_][A-Za-z0-9_./=-]*\/$/.test(p) &&
+    !p
+      .split('/')
+      .slice(0, -1)
+      .some((s) => s === '' || s === '.' || s === '..'),
+  {
+    message: 'must be a folder path inside the container ending with /, without "..", "." or empty segments, e.g. pipelines/bike/',
+  },
+);
+/** A storage service endpoint: https, no trailing slash. */
+export const StorageEndpointSchema = z
+  .string()
+  .regex(/^https:\/\/[^\s/?#]+(\/[^\s?#]*[^\s/?#])?$/, 'must be an https:// URL without a trailing slash, e.g. https://contosomlopsdevst.blob.core.windows.net');
+/** A blob container (or queue) name. */
+export const ContainerNameSchema = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a blob container name (3-63 lowercase letters, digits and -)');
+/** A model's name in a pipeline's registry folder (the runtime registry's). */
+export const RegistryModelSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must be a registry model name (letters, digits, _ and -, starting with a letter)');
+
+/**
+ * `azure.endpoint.lease`: the rollout lease of an endpoint that a pipeline
+ * promoter also rolls out to (written by the stack's `AzurePipelinePromoter`):
+ * cdktf deploy's endpoint step holds the same blob lease as the promoter
+ * (`<registryPrefix>registry/<model>/.promote-lease`, lease.ts) while it
+ * changes the endpoint, and waits while a promotion holds it.
+ */
+export const RolloutLeaseSchema = z
+  .object({
+    /** Blob service endpoint of the artifact store's account. */
+    blobEndpoint: StorageEndpointSchema,
+    /** The artifact store's container. */
+    container: ContainerNameSchema,
+    /** The pipeline's registry folder (`registry/<model>/` below it). */
+    registryPrefix: StoreFolderSchema,
+    /** The model's name in that registry. */
+    model: RegistryModelSchema,
+    /** The promoter's Container Apps job (named in the error when the step gives up waiting). */
+    promoterJob: z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, 'must be a Container Apps job name (2-32 lowercase letters, digits and -)'),
+    /** The longest a promotion holds the lease (the promoter job's replica timeout): the step waits that long, and a lease period more. */
+    promotionTimeoutSeconds: z.number().int().min(60).max(86_400),
+  })
+  .strict();
+
 /** The routes and port the runtime's scoring server answers Azure ML on (training-image/src/serve/README.md). */
 export const INFERENCE_ROUTES = { port: 8080, liveness: '/', readiness: '/ready', scoring: '/score' } as const;
 
@@ -111,6 +156,8 @@ export const AzureTargetSchema = z
         authMode: z.enum(['AMLToken', 'Key', 'AADToken']),
         publicNetworkAccess: z.boolean(),
         allowedIpRanges: z.array(ipv4Range).min(1).optional(),
+        /** With a pipeline promoter: the rollout lease apply and destroy hold (absent: no lease, no storage request). */
+        lease: RolloutLeaseSchema.optional(),
       })
       .strict()
       .optional(),
