@@ -149,6 +149,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   private units = 0;
   private treeStart = performance.now();
   private treeCpu = cpuMicros();
+  /** Wall time (ms) of this tree's commands the workers were woken for. */
+  private sharedMs = 0;
 
   /** Histograms in the shared pool by default: all a grower of `maxLeaves` leaves holds at once, within HIST_POOL_BYTES. */
   static poolHistograms(histLen: number, maxLeaves: number): number {
@@ -422,25 +424,35 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
    * does not wake the workers, and this thread does every chunk.)
    */
   private run(cmd: number, a: number, b: number, c: number, K: number, what: string): void {
-    const gen = this.post(cmd, a, b, c, K, this.governor.parallel);
+    const wake = this.governor.parallel;
+    const t0 = performance.now();
+    const gen = this.post(cmd, a, b, c, K, wake);
     this.runner.work(gen);
     const ctrl = this.ctrl;
-    const t0 = performance.now();
     for (;;) {
       const done = Atomics.load(ctrl, HGB_CTRL.DONE);
-      if (done === K) return;
+      if (done === K) {
+        if (wake) this.sharedMs += performance.now() - t0;
+        return;
+      }
       if (Atomics.load(ctrl, HGB_CTRL.FAIL) !== 0) throw new Error(`${what}: a worker thread failed (see its error above).`);
       if (performance.now() - t0 > WORKER_TIMEOUT_MS) throw new Error(`${what}: a worker thread did not finish its chunk within ${WORKER_TIMEOUT_MS / 1000} s.`);
       Atomics.wait(ctrl, HGB_CTRL.DONE, done, 1000);
     }
   }
 
-  /** The end of a tree: tells the governor how much work it was and how long it took. */
+  /**
+   * The end of a tree: tells the governor how much work it was, how long it
+   * took, and the share of the CPU it got: its CPU time over the wall time of
+   * the calling thread plus, per worker, that of the commands it shared.
+   */
   private endTree(): void {
     const now = performance.now();
     const cpu = cpuMicros();
-    this.governor.record(this.units, now - this.treeStart, (cpu - this.treeCpu) / 1000);
+    const wall = now - this.treeStart;
+    this.governor.record(this.units, wall, (cpu - this.treeCpu) / 1000 / (wall + this.workers.length * this.sharedMs));
     this.units = 0;
+    this.sharedMs = 0;
     this.treeStart = now;
     this.treeCpu = cpu;
   }
@@ -460,30 +472,66 @@ function cpuMicros(): number {
  */
 export const WORK_UNITS = { partitionRow: 4, histogramCell: 1.5, updateRow: 3 } as const;
 
+/** The {@link ThreadGovernor}'s settings. */
+export interface GovernorOptions {
+  /**
+   * The share of the CPU a parallel tree must get to count as uncontended:
+   * its CPU time over what its threads could use (the tree's wall time plus,
+   * for each worker, the wall time of the commands it was woken for). About 1
+   * on an idle machine; near 1/2 when other processes hold the cores.
+   */
+  readonly minShare: number;
+  /** Trees between re-timings of the mode not in use. */
+  readonly reprobe: number;
+  /**
+   * Most trees between re-timings of running alone: each tree timed alone
+   * that loses to the parallel figure doubles the wait before the next one,
+   * up to this (false alarms on an idle machine then cost few slow trees).
+   */
+  readonly maxReprobe: number;
+  /** First trees not judged (they pay for page faults and compilation, not for the machine being busy). */
+  readonly warmup: number;
+  /** Consecutive contended parallel trees before a tree is timed alone (one slow tree is a blip). */
+  readonly patience: number;
+}
+
+/** The governor's default settings. */
+export const GOVERNOR_DEFAULTS: GovernorOptions = { minShare: 0.75, reprobe: 10, maxReprobe: 40, warmup: 1, patience: 2 };
+
 /**
  * Chooses, tree by tree, whether the gradient-boosting engine sends its
  * commands to the worker threads or runs them on the calling thread alone
  * (the chunks, hence the results, are the same either way). It starts in
- * parallel. After a parallel tree it looks at the cores the process got
- * (CPU time over wall time): about two on an idle 2-core machine, and it
- * stays; markedly fewer means other processes take the cores, and then it
- * times a tree run alone and keeps whichever mode gets more work done per
+ * parallel. After each parallel tree past the warm-up it looks at the share
+ * of the CPU the tree got ({@link GovernorOptions.minShare}): about all of
+ * it on an idle machine, and it stays parallel. When `patience` trees in a
+ * row got markedly less, other processes take the cores: it then times a
+ * tree run alone and keeps whichever mode gets more work done per
  * millisecond, re-timing the other one every `reprobe` trees. A fit on a
  * busy machine thus stops waiting on a descheduled worker when that costs
- * more than the worker brings.
+ * more than the worker brings, and a fit on an idle one is not sent alone
+ * by its first tree's page faults or by one slow tree.
  */
 export class ThreadGovernor {
   private mode: 'parallel' | 'serial';
   /** Latest throughput (work units per ms) of each mode, and trees since it was measured. */
   private readonly rate = { parallel: Number.NaN, serial: Number.NaN };
   private readonly age = { parallel: 0, serial: 0 };
+  /** Trees a mode's figure stays fresh (see {@link GovernorOptions.maxReprobe}). */
+  private readonly fresh: { parallel: number; serial: number };
+  private readonly o: GovernorOptions;
+  /** Trees recorded, and contended parallel trees in a row. */
+  private trees = 0;
+  private contended = 0;
   /** Trees run alone so far (for the timings). */
   serialTrees = 0;
 
   constructor(
     private readonly hasWorkers: boolean,
-    private readonly o: { readonly minCores: number; readonly reprobe: number } = { minCores: 1.5, reprobe: 10 },
+    o: Partial<GovernorOptions> = {},
   ) {
+    this.o = { ...GOVERNOR_DEFAULTS, ...o };
+    this.fresh = { parallel: this.o.reprobe, serial: this.o.reprobe };
     this.mode = hasWorkers ? 'parallel' : 'serial';
   }
 
@@ -492,14 +540,16 @@ export class ThreadGovernor {
     return this.mode === 'parallel';
   }
 
-  /** Records a finished tree (its work units, wall time and the process's CPU time, ms) and picks the next tree's mode. */
-  record(units: number, wallMs: number, cpuMs: number): void {
-    if (!this.hasWorkers) {
-      this.serialTrees++;
-      return;
-    }
+  /**
+   * Records a finished tree — its work units, wall time (ms) and the share
+   * of the CPU it got (see {@link GovernorOptions.minShare}; ignored for a
+   * tree run alone) — and picks the next tree's mode.
+   */
+  record(units: number, wallMs: number, share: number): void {
     const m = this.mode;
     if (m === 'serial') this.serialTrees++;
+    if (!this.hasWorkers) return;
+    if (++this.trees <= this.o.warmup) return;
     if (!(wallMs > 0) || !(units > 0)) return;
     // Smoothed over the last few trees of the mode: one tree's time on a busy machine is noisy.
     const r = units / wallMs;
@@ -507,9 +557,19 @@ export class ThreadGovernor {
     this.age[m] = 0;
     const other = m === 'parallel' ? 'serial' : 'parallel';
     this.age[other]++;
-    if (m === 'parallel' && cpuMs / wallMs >= this.o.minCores) return;
+    if (m === 'parallel') {
+      if (share >= this.o.minShare) {
+        this.contended = 0;
+        return;
+      }
+      if (++this.contended < this.o.patience) return;
+    }
     // Contended (or running alone): re-time the other mode when its figure is missing or stale, else keep the faster.
-    if (Number.isNaN(this.rate[other]) || this.age[other] >= this.o.reprobe) this.mode = other;
-    else this.mode = this.rate.parallel >= this.rate.serial ? 'parallel' : 'serial';
+    const faster = this.rate.parallel >= this.rate.serial ? 'parallel' : 'serial';
+    const next = Number.isNaN(this.rate[other]) || this.age[other] >= this.fresh[other] ? other : faster;
+    if (m === 'serial' && faster === 'parallel') this.fresh.serial = Math.min(this.o.maxReprobe, 2 * this.fresh.serial);
+    else if (faster === 'serial') this.fresh.serial = this.o.reprobe;
+    if (next !== m) this.contended = 0;
+    this.mode = next;
   }
 }
