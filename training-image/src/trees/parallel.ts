@@ -6,8 +6,8 @@ import { chunkStart, ChunkRunner, GEN_MOD, HGB_CMD, HGB_CTRL, MAX_CHUNKS, Shared
 import { buildHistogram } from './histogram';
 import { EngineLoss, EngineOptions, HistogramBuilder, lap, PhaseTimes } from './grower';
 import { KernelArena } from './kernels';
-import { gradientsRange, LOSS } from './loss';
-import { addLeafValuesRange, partitionRange, SplitScratch } from './partition';
+import { LOSS } from './loss';
+import { finishRows, leafIds, partitionRange, scatterLeafIds, SplitScratch } from './partition';
 
 /**
  * Worker-thread plumbing for the tree learners. `fit` is synchronous, so the
@@ -213,6 +213,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       raw: this.raw,
       leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))),
       leafValues: new Float64Array(sab(8 * maxLeaves)),
+      leafOf: leafIds(n, maxLeaves, true),
       loss: loss ? loss.code : LOSS.none,
       y: null,
       // Every histogram a grower can hold at once (its leaves' and the child being built), allocated once and
@@ -295,26 +296,30 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   /** Every row's gradients at the current raw scores, and `idx` reset, the threads sharing row chunks. */
   computeGradients(): void {
     const d = this.d;
+    if (!this.refreshesGradients) throw new Error(`computeGradients: no gradients for loss code ${d.loss}`);
     this.units += this.n * WORK_UNITS.updateRow;
-    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) {
-      gradientsRange(d.loss, d.y!, d.raw, d.og, d.oh, 0, this.n);
-      for (let i = 0; i < this.n; i++) d.idx[i] = i;
-      return;
-    }
-    this.run(HGB_CMD.gradients, 0, 0, 0, this.rowChunks(), 'gradients');
+    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) finishRows(d.loss, d.y, d.raw, d.og, d.oh, d.idx, d.leafOf, null, 0, this.n);
+    else this.run(HGB_CMD.rows, 0, 0, 0, this.rowChunks(), 'gradients');
   }
 
-  /** Adds each leaf's value to its rows' raw scores (with a loss, then the next gradients and `idx` reset), the threads sharing row chunks. */
+  /**
+   * Adds each leaf's value to its rows' raw scores (with a loss, then the
+   * next gradients and `idx` reset), in two steps the threads share: each
+   * position's leaf id to its row (position chunks), then each row's update
+   * in row order (row chunks).
+   */
   addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
     const d = this.d;
-    this.units += this.n * WORK_UNITS.updateRow;
-    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) addLeafValuesRange(d.raw, d.idx, starts, values, nLeaves, 0, this.n);
-    else {
+    this.units += 2 * this.n * WORK_UNITS.updateRow;
+    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) {
+      scatterLeafIds(d.idx, d.leafOf, starts, nLeaves, 0, this.n);
+      finishRows(d.loss, d.y, d.raw, d.og, d.oh, d.idx, d.leafOf, values, 0, this.n);
+    } else {
       d.leafStarts.set(starts.subarray(0, nLeaves + 1));
       d.leafValues.set(values.subarray(0, nLeaves));
       this.run(HGB_CMD.leaves, nLeaves, 0, 0, this.rowChunks(), 'leaf values');
+      this.run(HGB_CMD.rows, 1, 0, 0, this.rowChunks(), 'leaf values');
     }
-    if (this.refreshesGradients) this.computeGradients();
     this.endTree();
   }
 
