@@ -14,12 +14,14 @@ import { LossCode } from './loss';
 import { finishRows, LeafIds, placeChunk, scatterLeafIds, SplitScratch, splitChunk } from './partition';
 
 /** Command words (slot `CMD` of the control block). */
-export const HGB_CMD = { buildRoot: 1, buildLeaf: 2, split: 3, placeBuild: 4, leaves: 5, rows: 6, stop: 9 } as const;
+export const HGB_CMD = { buildRoot: 1, buildLeaf: 2, split: 3, placeBuild: 4, leaves: 5, rows: 6, init: 8, stop: 9 } as const;
 
 /**
  * Control block layout (one shared Int32Array): the main thread writes the
  * command, its arguments and chunk count `K`, resets `DONE`, sets `TICKET`
- * to `gen << 8` and finally bumps `GEN`; a thread claims chunk `TICKET & 255`
+ * to `gen << 8` and finally bumps `GEN`; the `init` command is not cut into
+ * chunks: each worker takes the engine's buffers ({@link SharedHgbData}) from
+ * its message port and increments `DONE`. Otherwise a thread claims chunk `TICKET & 255`
  * by compare-and-swap while `TICKET >>> 8` is still the command's generation,
  * runs it and increments `DONE`. `FAIL` is set by a worker that threw.
  * A partition's `KC` row chunks leave their left counts in `LEFT + k`

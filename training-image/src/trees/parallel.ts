@@ -5,9 +5,9 @@ import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worke
 import { chunkStart, ChunkRunner, GEN_MOD, HGB_CMD, HGB_CTRL, MAX_CHUNKS, SharedHgbData } from './engine';
 import { buildHistogram } from './histogram';
 import { EngineLoss, EngineOptions, HistogramBuilder, lap, PhaseTimes } from './grower';
-import { KernelArena } from './kernels';
+import { KernelArena, WasmMemory } from './kernels';
 import { LOSS } from './loss';
-import { finishRows, leafIds, partitionRange, scatterLeafIds, SplitScratch } from './partition';
+import { finishRows, leafIdBytes, leafIds, partitionRange, scatterLeafIds, SplitScratch } from './partition';
 
 /**
  * Worker-thread plumbing for the tree learners. `fit` is synchronous, so the
@@ -93,6 +93,22 @@ export function waitFor(flag: Int32Array, i: number, value: number, what: string
   }
 }
 
+/**
+ * Blocks (no spinning) until the control block's `DONE` count reaches `K`;
+ * throws when a worker failed, or after {@link WORKER_TIMEOUT_MS} on a
+ * monotonic clock.
+ */
+export function waitForDone(ctrl: Int32Array, K: number, what: string): void {
+  const t0 = performance.now();
+  for (;;) {
+    const done = Atomics.load(ctrl, HGB_CTRL.DONE);
+    if (done === K) return;
+    if (Atomics.load(ctrl, HGB_CTRL.FAIL) !== 0) throw new Error(`${what}: a worker thread failed (see its error above).`);
+    if (performance.now() - t0 > WORKER_TIMEOUT_MS) throw new Error(`${what}: a worker thread did not finish its chunk within ${WORKER_TIMEOUT_MS / 1000} s.`);
+    Atomics.wait(ctrl, HGB_CTRL.DONE, done, 1000);
+  }
+}
+
 /** Starts a worker on the compiled worker script with a private reply port. */
 export function startWorker(data: Record<string, unknown>): { worker: Worker; port: MessagePort } {
   const script = workerScript();
@@ -110,6 +126,48 @@ export function startWorker(data: Record<string, unknown>): { worker: Worker; po
 export function receive(port: MessagePort): unknown {
   const m = receiveMessageOnPort(port);
   return m === undefined ? undefined : m.message;
+}
+
+/**
+ * The gradient-boosting engine's worker threads, started before the engine
+ * itself (while the calling thread bins the data) with the control block
+ * they sleep on. Started with a kernel arena's memory, they first touch one
+ * word per page of it (an atomic add of 0, which leaves any value written
+ * meanwhile as it is): a page's first write costs a page fault, tens of
+ * microseconds on a virtual machine, and this way the arena's pages are
+ * mapped on the otherwise idle cores while the calling thread bins, instead
+ * of on the calling thread in the first tree. A worker stops touching as
+ * soon as a command is posted. {@link ParallelHistogramBuilder} then hands
+ * them its buffers (the `init` command).
+ */
+export class HgbWorkers {
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * HGB_CTRL.SIZE));
+  readonly workers: Worker[] = [];
+  readonly ports: MessagePort[] = [];
+
+  /** Starts `threads - 1` workers; with `prefault`, they first touch the pages of that memory, from its start. */
+  constructor(threads: number, prefault: WasmMemory | null = null) {
+    const W = Math.max(0, Math.min(threads, 64) - 1);
+    for (let t = 1; t <= W; t++) {
+      const { worker, port } = startWorker({ kind: 'hgb', slot: t, workers: W, ctrl: this.ctrl, prefault });
+      this.workers.push(worker);
+      this.ports.push(port);
+    }
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    if (this.workers.length) {
+      const ctrl = this.ctrl;
+      ctrl[HGB_CTRL.CMD] = HGB_CMD.stop;
+      Atomics.store(ctrl, HGB_CTRL.GEN, (Atomics.load(ctrl, HGB_CTRL.GEN) % (GEN_MOD - 1)) + 1);
+      Atomics.notify(ctrl, HGB_CTRL.GEN);
+    }
+    for (const w of this.workers) void w.terminate();
+    for (const p of this.ports) p.close();
+    this.workers.length = 0;
+    this.ports.length = 0;
+  }
 }
 
 /** Rows below which a leaf range is partitioned on the main thread alone. */
@@ -136,8 +194,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   readonly refreshesGradients: boolean;
   private readonly d: SharedHgbData;
   private readonly runner: ChunkRunner;
-  private readonly workers: Worker[] = [];
-  private readonly ports: MessagePort[] = [];
+  private readonly pool: HgbWorkers;
+  private readonly workers: Worker[];
   private readonly ctrl: Int32Array;
   private gen = 0;
   private readonly hists = new Map<Float64Array, number>();
@@ -157,10 +215,17 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     return Math.max(1, Math.min(maxLeaves + 2, Math.floor(HIST_POOL_BYTES / (8 * histLen))));
   }
 
-  /** Bytes of the kernel arena this engine takes for `n` rows and histograms of `histLen` doubles, the binned columns included. */
+  /** Bytes of the kernel arena this engine takes for `n` rows and histograms of `histLen` doubles, the binned columns, the raw scores and the leaf ids included. */
   static arenaBytes(stride: 2 | 3, n: number, nFeatures: number, histLen: number, maxLeaves: number): number {
     const z = KernelArena.size;
-    return z(n * nFeatures, 1) + 3 * z(n, 4) + (stride === 3 ? 6 : 3) * z(n, 8) + z(256, 1) + ParallelHistogramBuilder.poolHistograms(histLen, maxLeaves) * z(histLen, 8);
+    return (
+      z(n * nFeatures, 1) +
+      3 * z(n, 4) +
+      (stride === 3 ? 7 : 4) * z(n, 8) +
+      z(n, leafIdBytes(maxLeaves)) +
+      z(256, 1) +
+      ParallelHistogramBuilder.poolHistograms(histLen, maxLeaves) * z(histLen, 8)
+    );
   }
 
   constructor(
@@ -176,6 +241,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       readonly governor?: ThreadGovernor;
       /** Histograms in the shared pool (default: {@link ParallelHistogramBuilder.poolHistograms}). */
       readonly poolHistograms?: number;
+      /** Workers started ahead ({@link HgbWorkers}; `threads` must be their count plus one); the engine closes them. */
+      readonly workers?: HgbWorkers;
     } & Pick<EngineOptions, 'arena'> = {},
   ) {
     const F = offsets.length - 1;
@@ -184,11 +251,16 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
     const u32 = (len: number): Uint32Array => (a ? a.u32(len) : new Uint32Array(sab(4 * len)));
     const f64 = (len: number): Float64Array => (a ? a.f64(len) : new Float64Array(sab(8 * len)));
-    this.ctrl = new Int32Array(sab(4 * HGB_CTRL.SIZE));
+    const T = Math.max(1, Math.min(threads, 64));
+    if (o.workers && o.workers.workers.length !== T - 1) {
+      throw new RangeError(`ParallelHistogramBuilder: ${threads} threads need ${T - 1} workers, ${o.workers.workers.length} were started`);
+    }
+    this.pool = o.workers ?? new HgbWorkers(T);
+    this.ctrl = this.pool.ctrl;
     this.idx = u32(n);
     this.grad = f64(n);
     this.hess = stride === 3 ? f64(n) : null;
-    this.raw = new Float64Array(sab(8 * n));
+    this.raw = f64(n);
     const h3 = (): Float64Array | null => (stride === 3 ? f64(n) : null);
     const scratch: SplitScratch = {
       li: u32(n),
@@ -213,7 +285,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       raw: this.raw,
       leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))),
       leafValues: new Float64Array(sab(8 * maxLeaves)),
-      leafOf: leafIds(n, maxLeaves, true),
+      leafOf: leafIds(n, maxLeaves, a ?? true),
       loss: loss ? loss.code : LOSS.none,
       y: null,
       // Every histogram a grower can hold at once (its leaves' and the child being built), allocated once and
@@ -229,12 +301,27 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     }
     this.refreshesGradients = this.d.loss !== LOSS.none;
     this.runner = new ChunkRunner(this.d);
-    const T = Math.max(1, Math.min(threads, 64));
     this.governor = o.governor ?? new ThreadGovernor(T > 1);
-    for (let t = 1; t < T; t++) {
-      const { worker, port } = startWorker({ kind: 'hgb', slot: t, shared: this.d });
-      this.workers.push(worker);
-      this.ports.push(port);
+    this.workers = this.pool.workers;
+    this.init();
+  }
+
+  /** Hands the engine's buffers to the workers (each takes them from its port) and waits until each has them. */
+  private init(): void {
+    const W = this.workers.length;
+    if (W === 0) return;
+    for (const p of this.pool.ports) p.postMessage(this.d);
+    const ctrl = this.ctrl;
+    ctrl[HGB_CTRL.CMD] = HGB_CMD.init;
+    ctrl[HGB_CTRL.DONE] = 0;
+    this.gen = (Atomics.load(ctrl, HGB_CTRL.GEN) % (GEN_MOD - 1)) + 1;
+    Atomics.store(ctrl, HGB_CTRL.GEN, this.gen);
+    Atomics.notify(ctrl, HGB_CTRL.GEN);
+    try {
+      waitForDone(ctrl, W, 'starting the worker threads');
+    } catch (e) {
+      this.close();
+      throw e;
     }
   }
 
@@ -386,11 +473,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
 
   /** Stops the workers. */
   close(): void {
-    if (this.workers.length) this.post(HGB_CMD.stop, 0, 0, 0, 0);
-    for (const w of this.workers) void w.terminate();
-    for (const p of this.ports) p.close();
-    this.workers.length = 0;
-    this.ports.length = 0;
+    this.pool.close();
   }
 
   private histId(hist: Float64Array): number {
@@ -433,17 +516,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     const t0 = performance.now();
     const gen = this.post(cmd, a, b, c, K, wake);
     this.runner.work(gen);
-    const ctrl = this.ctrl;
-    for (;;) {
-      const done = Atomics.load(ctrl, HGB_CTRL.DONE);
-      if (done === K) {
-        if (wake) this.sharedMs += performance.now() - t0;
-        return;
-      }
-      if (Atomics.load(ctrl, HGB_CTRL.FAIL) !== 0) throw new Error(`${what}: a worker thread failed (see its error above).`);
-      if (performance.now() - t0 > WORKER_TIMEOUT_MS) throw new Error(`${what}: a worker thread did not finish its chunk within ${WORKER_TIMEOUT_MS / 1000} s.`);
-      Atomics.wait(ctrl, HGB_CTRL.DONE, done, 1000);
-    }
+    waitForDone(this.ctrl, K, what);
+    if (wake) this.sharedMs += performance.now() - t0;
   }
 
   /**

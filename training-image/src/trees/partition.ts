@@ -9,7 +9,7 @@
  * ({@link Kernels}) and every buffer in their arena, the split loops run as
  * WebAssembly (the same moves).
  */
-import { inArena, type Kernels } from './kernels';
+import { inArena, type KernelArena, type Kernels } from './kernels';
 import { gradientsRange, LOSS, LossCode } from './loss';
 
 /** Serial stable partition of `idx[start..end)` (and `og`, `oh`); returns the first right position. */
@@ -241,9 +241,15 @@ export function placeChunk(idx: Uint32Array, og: Float64Array, oh: Float64Array 
 /** Leaf ids per row (the leaf-value update's first step): the narrowest unsigned integers that hold every leaf id. */
 export type LeafIds = Uint8Array | Uint16Array | Uint32Array;
 
-/** Leaf ids for `n` rows of trees of up to `maxLeaves` leaves, in a SharedArrayBuffer when `shared`. */
-export function leafIds(n: number, maxLeaves: number, shared = false): LeafIds {
-  const size = maxLeaves <= 256 ? 1 : maxLeaves <= 65536 ? 2 : 4;
+/** Bytes per leaf id for trees of up to `maxLeaves` leaves. */
+export function leafIdBytes(maxLeaves: number): 1 | 2 | 4 {
+  return maxLeaves <= 256 ? 1 : maxLeaves <= 65536 ? 2 : 4;
+}
+
+/** Leaf ids for `n` rows of trees of up to `maxLeaves` leaves: in `shared` (a kernel arena, or a new SharedArrayBuffer when true), else private. */
+export function leafIds(n: number, maxLeaves: number, shared: KernelArena | boolean = false): LeafIds {
+  const size = leafIdBytes(maxLeaves);
+  if (typeof shared === 'object') return size === 1 ? shared.u8(n) : size === 2 ? shared.u16(n) : shared.u32(n);
   const buf = shared ? new SharedArrayBuffer(size * n) : new ArrayBuffer(size * n);
   return size === 1 ? new Uint8Array(buf) : size === 2 ? new Uint16Array(buf) : new Uint32Array(buf);
 }
