@@ -7,7 +7,8 @@ import { Rng } from '../src/core/random';
 import { BinMapper } from '../src/trees/binning';
 import { SerialHistogramBuilder, TreeGrower } from '../src/trees/grower';
 import { LOSS } from '../src/trees/loss';
-import { cgroupCpuLimit, ParallelHistogramBuilder, parallelAvailable, ThreadGovernor } from '../src/trees/parallel';
+import { KernelArena, kernelsAvailable } from '../src/trees/kernels';
+import { cgroupCpuLimit, HgbWorkers, ParallelHistogramBuilder, parallelAvailable, ThreadGovernor } from '../src/trees/parallel';
 import { testWhen } from './available';
 
 describe('ThreadGovernor', () => {
@@ -165,6 +166,57 @@ describe('ParallelHistogramBuilder under the governor', () => {
       expect(governor.serialTrees).toBe(3);
       expect(raws[1]).toEqual(raws[0]);
       expect(raws[2]).toEqual(raws[0]);
+    } finally {
+      for (const e of engines) e.close();
+    }
+  });
+});
+
+const ahead = testWhen(parallelAvailable() && kernelsAvailable(), 'workers started ahead', 'the compiled worker or shared WebAssembly memory is missing');
+
+describe('workers started ahead (HgbWorkers)', () => {
+  ahead('touching the arena ahead keeps every value the calling thread writes meanwhile', () => {
+    const bytes = 48 << 20;
+    const arena = new KernelArena(bytes);
+    const pool = new HgbWorkers(2, arena.memory);
+    try {
+      // The worker boots and touches pages from the start while this thread writes all of them from the end, so that the
+      // two meet: an atomic add of 0 keeps a value written before; a plain store of 0 would wipe it.
+      const all = new Uint8Array(arena.memory.buffer);
+      for (let i = bytes - 512; i >= 0; i -= 512) all[i] = 1 + ((i >> 9) % 251);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      let bad = 0;
+      for (let i = 0; i < bytes; i += 512) if (all[i] !== 1 + ((i >> 9) % 251)) bad++;
+      expect(bad).toBe(0);
+    } finally {
+      pool.close();
+    }
+  });
+
+  ahead('an engine takes over workers started ahead, which must be one fewer than its threads', () => {
+    const n = 40_000;
+    const binned = new Uint8Array(new SharedArrayBuffer(n));
+    for (let i = 0; i < n; i++) binned[i] = i % 7;
+    const offsets = Int32Array.from([0, 8]);
+    const y = Float64Array.from({ length: n }, (_, i) => (i % 7) + (i % 3));
+    const mapper = BinMapper.fit({ rows: n, cols: 1, data: Float64Array.from({ length: n }, (_, i) => i % 7) }, null, 255, new Rng(0));
+    const opts = { maxLeafNodes: 8, maxDepth: Infinity, minSamplesLeaf: 20, l2: 0, learningRate: 0.1, minHessian: 1e-3, rootFromLeaves: false };
+    const wrong = new HgbWorkers(3);
+    expect(() => new ParallelHistogramBuilder(2, binned, n, offsets, 2, 8, { code: LOSS.squared, y }, { workers: wrong })).toThrow(/2 threads need 1 workers, 2 were started/);
+    wrong.close();
+    const engines = [
+      new SerialHistogramBuilder(2, binned, n, offsets, { code: LOSS.squared, y }),
+      new ParallelHistogramBuilder(2, binned, n, offsets, 2, 8, { code: LOSS.squared, y }, { workers: new HgbWorkers(2) }),
+    ];
+    try {
+      const raws = engines.map((hb) => {
+        const g = new TreeGrower(mapper, n, 2, opts, hb, {});
+        hb.raw.fill(0);
+        hb.computeGradients();
+        for (let t = 0; t < 3; t++) g.grow();
+        return hb.raw;
+      });
+      expect(raws[1]).toEqual(raws[0]);
     } finally {
       for (const e of engines) e.close();
     }
