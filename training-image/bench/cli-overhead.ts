@@ -5,7 +5,7 @@
  * model directory) over the model's bare fit (the same encoded rows, the
  * same estimator and seed, timed in this process), per model family; and the
  * same with the costs beyond the fit skipped (`--importance model
- * --no-refit`). Both sides alternate, repeat after repeat.
+ * --no-refit`, and `--holdout 0`). Both sides alternate, repeat after repeat.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -28,6 +28,8 @@ export interface CliCost {
   /** `mlops train --json` timings (ms) of each default run, and of each fast run: where the time beyond the fit goes. */
   readonly timings: Record<string, number>[];
   readonly timingsFast: Record<string, number>[];
+  /** Timings of each run with `--holdout 0` (no holdout fit, metrics or permutation importance; the summary notes it). */
+  readonly timingsNoHoldout: Record<string, number>[];
 }
 
 interface Case {
@@ -95,6 +97,7 @@ export function cliCosts(repeats: number, log: (line: string) => void): CliCost[
       const trainFast: number[] = [];
       const timings: Record<string, number>[] = [];
       const timingsFast: Record<string, number>[] = [];
+      const timingsNoHoldout: Record<string, number>[] = [];
       for (let r = 0; r < repeats; r++) {
         fit.push(bareFit(c, model));
         const t = cliTrain(c, model, []);
@@ -103,8 +106,9 @@ export function cliCosts(repeats: number, log: (line: string) => void): CliCost[
         const f = cliTrain(c, model, ['--importance', 'model', '--no-refit']);
         trainFast.push(f.seconds);
         timingsFast.push(f.timings);
+        timingsNoHoldout.push(cliTrain(c, model, ['--holdout', '0']).timings);
       }
-      out.push({ dataset: c.dataset, model, fit, train, trainFast, timings, timingsFast });
+      out.push({ dataset: c.dataset, model, fit, train, trainFast, timings, timingsFast, timingsNoHoldout });
     }
   }
   return out;

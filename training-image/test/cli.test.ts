@@ -126,6 +126,7 @@ describe('mlops CLI', () => {
       holdout_ms: expect.any(Number),
       importance_ms: expect.any(Number),
       fit_ms: expect.any(Number),
+      model_fit_ms: expect.any(Number),
       read_ms: expect.any(Number),
       write_ms: expect.any(Number),
     });
@@ -136,6 +137,7 @@ describe('mlops CLI', () => {
     expect(res.notes[0]).toMatch(/permutation importance skipped/);
     expect(res.notes[1]).toMatch(/not refitted .* the 240 training rows of the holdout split, not on all 300 rows/);
     expect(res.timings.importance_ms).toBeUndefined();
+    expect(res.timings.model_fit_ms).toEqual(expect.any(Number));
     expect(res.metrics.trainRows).toBe(240);
     expect(res.metrics.notes).toEqual(res.notes);
     // Same holdout metrics as the full run (the same holdout fit), and the kept model is that fit: it scores them again.

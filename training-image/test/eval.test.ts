@@ -35,6 +35,25 @@ describe('metrics', () => {
     expect(() => rocAuc([1, 1], [0.2, 0.3])).toThrow(/needs both classes/);
   });
 
+  test('ROC AUC is exactly the Mann–Whitney count over all (positive, negative) pairs, ties (signed zeros too) counting one half', () => {
+    const rng = new Rng(4);
+    for (let t = 0; t < 60; t++) {
+      const n = 2 + rng.int(80);
+      const y = Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === 1 ? 1 : rng.int(2)));
+      const s = Array.from({ length: n }, () => (rng.next() < 0.2 ? (rng.next() < 0.5 ? -0 : 0) : rng.int(7) / 7 - 0.5));
+      let u = 0;
+      let pairs = 0;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          if (y[i] === 1 && y[j] === 0) {
+            pairs++;
+            u += s[i]! > s[j]! ? 1 : s[i] === s[j] ? 0.5 : 0;
+          }
+      expect(rocAuc(y, s)).toBe(u / pairs);
+    }
+    expect(rocAuc([0, 1], [NaN, 0.5])).toBeNaN();
+  });
+
   test('accuracy, F1, log loss', () => {
     expect(accuracy([0, 1, 1, 0], [0, 1, 0, 0])).toBe(0.75);
     // tp 1, fp 1, fn 1 → 2/4

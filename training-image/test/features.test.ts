@@ -20,6 +20,24 @@ describe('FeaturePipeline', () => {
     expect(Array.from(X.data.slice(9, 12)).slice(1)).toEqual([1, 0]);
   });
 
+  test('the imputed median is that of the sorted values (found by selection), odd and even counts, ties, sorted input and signed zeros', () => {
+    const sortedMedian = (v: number[]): number => {
+      const s = Float64Array.from(v).sort();
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    };
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const cases: number[][] = [[5], [3, 1], [0, -0], [-0, 0, 0], [1, 1, 1, 1], Array.from({ length: 200 }, (_, i) => i), Array.from({ length: 201 }, (_, i) => 300 - i)];
+    for (let t = 0; t < 40; t++) cases.push(Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => (rnd() < 0.2 ? (rnd() < 0.5 ? -0 : 0) : Math.floor(rnd() * 9) - 4)));
+    for (const v of cases) {
+      const csv = `x,y\n${v.map((x) => `${Object.is(x, -0) ? '-0' : x},1`).join('\n')}\n`;
+      const p = new FeaturePipeline({ standardize: false }, 'y').fit(frame(csv));
+      const fill = p.transform(frame('x,y\n,1\n')).X.data[0]!;
+      expect([v.length, Object.is(fill, sortedMedian(v)) ? 'same' : `${fill} vs ${sortedMedian(v)}`]).toEqual([v.length, 'same']);
+    }
+  });
+
   test('unknown categories: ignore → all zeros; error → DataError naming row and value', () => {
     const score = frame('x,c\n1,zzz\n');
     const ign = new FeaturePipeline({}, 'y').fit(train).transform(score);

@@ -124,6 +124,28 @@ describe('BinMapper: bin edges', () => {
   });
 });
 
+describe('BinMapper: sampling in feature blocks', () => {
+  test('more features than one block of sampled values holds: every feature gets the edges it gets fitted alone on the same seed', () => {
+    // 210,000 rows sample 200,000; a block holds 2^20 values, so 5 features: blocks of 5 and 2 features.
+    const n = 210_000;
+    const F = 7;
+    const rng = new Rng(11);
+    const data = new Float64Array(n * F);
+    for (let i = 0; i < n * F; i++) {
+      const f = i % F;
+      data[i] = f === 3 && rng.next() < 0.1 ? NaN : f === 6 ? rng.int(40) : rng.normal() * (f + 1);
+    }
+    const all = BinMapper.fit({ rows: n, cols: F, data }, null, 255, new Rng(5));
+    for (let f = 0; f < F; f++) {
+      const alone = BinMapper.fit(col(Array.from({ length: n }, (_, i) => data[i * F + f]!)), null, 255, new Rng(5));
+      expect(all.thresholds[f]).toEqual(alone.thresholds[0]);
+      expect(all.hasMissing[f]).toBe(alone.hasMissing[0]);
+    }
+    expect(all.thresholds[6]!.length).toBe(39);
+    expect(all.hasMissing[3]).toBe(1);
+  });
+});
+
 describe('BinMapper: mapping values to bins', () => {
   test('a value maps to the number of edges below it: bin b holds t[b-1] < x <= t[b]', () => {
     const m = fit(col(range(10)), 4); // edges 2.5, 4.5, 6.5

@@ -10,7 +10,7 @@ import { BinMapper } from '../src/trees/binning';
 import { chunkStart } from '../src/trees/engine';
 import { SerialHistogramBuilder } from '../src/trees/grower';
 import { gradientsRange, LOSS, sigmoid } from '../src/trees/loss';
-import { addLeafValuesRange, partitionRange, placeChunk, splitChunk, SplitScratch } from '../src/trees/partition';
+import { finishRows, leafIds, partitionRange, placeChunk, scatterLeafIds, splitChunk, SplitScratch } from '../src/trees/partition';
 import { col, randomBins, range } from './trees-parts';
 
 /** The row-index array and gradient buffers of `n` rows, with `og[k] = 10·idx[k] + 0.5` and `oh[k] = −idx[k]` so they can be traced. */
@@ -164,22 +164,43 @@ describe('chunked partition (splitChunk + placeChunk)', () => {
   });
 });
 
-describe('addLeafValuesRange', () => {
-  test("adds each leaf's value to the raw scores of the rows in its range, also when split into position ranges", () => {
+describe('leaf values: leaf ids scattered to the rows, then the rows updated in order', () => {
+  test("adds each leaf's value to the raw scores of the rows in its range, also when cut into position and row ranges", () => {
     const n = 12;
     const idx = Uint32Array.from([5, 0, 11, 3, 7, 1, 2, 10, 4, 6, 9, 8]);
     const starts = Int32Array.from([0, 3, 4, 9, n]);
     const values = Float64Array.from([1, -2, 0.5, 4]);
     const expected = new Float64Array(n).fill(100);
-    for (let k = 0; k < 4; k++) for (let p = starts[k]!; p < starts[k + 1]!; p++) expected[idx[p]!] += values[k]!;
+    const leafOfRow = new Array<number>(n);
+    for (let k = 0; k < 4; k++)
+      for (let p = starts[k]!; p < starts[k + 1]!; p++) {
+        expected[idx[p]!] += values[k]!;
+        leafOfRow[idx[p]!] = k;
+      }
     const whole = new Float64Array(n).fill(100);
-    addLeafValuesRange(whole, idx, starts, values, 4, 0, n);
+    const ids = leafIds(n, 4);
+    scatterLeafIds(idx, ids, starts, 4, 0, n);
+    expect(Array.from(ids)).toEqual(leafOfRow);
+    finishRows(LOSS.none, null, whole, new Float64Array(n), null, idx.slice(), ids, values, 0, n);
     expect(whole).toEqual(expected);
-    // Two threads' position ranges cutting through leaves add up to the same.
+    // Two threads' position ranges and row ranges, each cutting through leaves, give the same.
     const parts = new Float64Array(n).fill(100);
-    addLeafValuesRange(parts, idx, starts, values, 4, 0, 6);
-    addLeafValuesRange(parts, idx, starts, values, 4, 6, n);
+    const ids2 = leafIds(n, 4, true);
+    scatterLeafIds(idx, ids2, starts, 4, 6, n);
+    scatterLeafIds(idx, ids2, starts, 4, 0, 6);
+    finishRows(LOSS.none, null, parts, new Float64Array(n), null, idx.slice(), ids2, values, 7, n);
+    finishRows(LOSS.none, null, parts, new Float64Array(n), null, idx.slice(), ids2, values, 0, 7);
     expect(parts).toEqual(expected);
+    expect(ids2.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  test('leaf ids take the narrowest integers that hold every leaf, and too many leaves are refused', () => {
+    expect(leafIds(5, 256)).toBeInstanceOf(Uint8Array);
+    expect(leafIds(5, 257)).toBeInstanceOf(Uint16Array);
+    expect(leafIds(5, 65536)).toBeInstanceOf(Uint16Array);
+    expect(leafIds(5, 65537)).toBeInstanceOf(Uint32Array);
+    const starts = Int32Array.from({ length: 258 }, (_, k) => Math.min(k, 5));
+    expect(() => scatterLeafIds(new Uint32Array(5), leafIds(5, 256), starts, 257, 0, 5)).toThrow(/257 leaves do not fit Uint8Array leaf ids/);
   });
 });
 

@@ -203,7 +203,7 @@ export async function trainLocalCommand(argv: string[], io: Io): Promise<number>
     );
   } else {
     const lines = [
-      `Trained ${result.model} (${tr.estimator.name}) for ${tr.task} of ${showKey(target)} on ${frame.rows} rows, ${tr.pipeline.featureNames.length} features, in ${((Date.now() - t0) / 1000).toFixed(2)} s.`,
+      `Trained ${result.model} (${tr.estimator.name}) for ${tr.task} of ${showKey(target)} on ${result.metrics.trainRows} rows, ${tr.pipeline.featureNames.length} features, in ${((Date.now() - t0) / 1000).toFixed(2)} s.`,
     ];
     if (holdoutMetrics) {
       const notDefined = (holdoutMetrics.notDefined ?? {}) as Record<string, string>;

@@ -44,25 +44,42 @@ export function r2(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
   return sst === 0 ? (ssr === 0 ? 1 : 0) : 1 - ssr / sst;
 }
 
-/** Area under the ROC curve for binary labels (1 = positive) and scores; ties count one half (Mann–Whitney). */
+/**
+ * Area under the ROC curve for binary labels (1 = positive) and scores; ties
+ * count one half (Mann–Whitney): the pairs (positive, negative) where the
+ * positive scores higher, plus half the tied pairs, over all pairs. Counted
+ * by walking the two classes' sorted scores side by side (typed-array
+ * sorts); every count is an integer or a half, exact in doubles, so this is
+ * the rank-sum formula's value.
+ */
 export function rocAuc(yTrue: ArrayLike<number>, score: ArrayLike<number>): number {
   checkLen('rocAuc', yTrue, score);
   const n = yTrue.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a]! - score[b]!);
   let nPos = 0;
   for (let i = 0; i < n; i++) if (yTrue[i] === 1) nPos++;
   const nNeg = n - nPos;
   if (nPos === 0 || nNeg === 0) throw new RangeError(`rocAuc: needs both classes in yTrue; got ${nPos} positives and ${nNeg} negatives.`);
-  let rankSum = 0;
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && score[idx[j + 1]!] === score[idx[i]!]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (yTrue[idx[k]!] === 1) rankSum += avgRank;
-    i = j + 1;
+  const pos = new Float64Array(nPos);
+  const neg = new Float64Array(nNeg);
+  for (let i = 0, p = 0, q = 0; i < n; i++) {
+    if (yTrue[i] === 1) pos[p++] = score[i]!;
+    else neg[q++] = score[i]!;
   }
-  return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+  if (pos.some(Number.isNaN) || neg.some(Number.isNaN)) return NaN;
+  pos.sort();
+  neg.sort();
+  // For each positive (ascending): negatives strictly below it, and those equal to it (−0 equals +0, as a comparison says).
+  let u = 0;
+  let below = 0;
+  let upTo = 0;
+  for (let p = 0; p < nPos; p++) {
+    const s = pos[p]!;
+    while (below < nNeg && neg[below]! < s) below++;
+    if (upTo < below) upTo = below;
+    while (upTo < nNeg && neg[upTo]! <= s) upTo++;
+    u += below + (upTo - below) / 2;
+  }
+  return u / (nPos * nNeg);
 }
 
 /** Macro one-vs-rest ROC AUC from a probability matrix (rows × classes) and class indices. */

@@ -495,8 +495,51 @@ function mean(a: ArrayLike<number>): number {
   return s / a.length;
 }
 
+/** The median, as of the sorted values (`Float64Array.prototype.sort` order, −0 before +0), found by selection instead of a sort. */
 function median(a: ArrayLike<number>): number {
-  const s = Float64Array.from(a).sort();
+  const s = Float64Array.from(a);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  const hi = select(s, m);
+  return s.length % 2 ? hi : (select(s, m - 1, m) + hi) / 2;
+}
+
+/** `a < b` in `Float64Array.prototype.sort` order for non-NaN values (−0 before +0). */
+function before(a: number, b: number): boolean {
+  return a < b || (a === 0 && b === 0 && 1 / a < 0 && 1 / b > 0);
+}
+
+/**
+ * The value at position `k` of `a` sorted (non-NaN values, −0 before +0),
+ * by Hoare selection on `a[0..end)` (reordered in place; after a call for
+ * `k`, the values below position `k` are those before it, so a next call
+ * with `end = k` finds a smaller one).
+ */
+function select(a: Float64Array, k: number, end = a.length): number {
+  let lo = 0;
+  let hi = end - 1;
+  while (lo < hi) {
+    // Median of three as the pivot keeps sorted and reversed input linear.
+    const mid = (lo + hi) >> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = before(x, y) ? (before(y, z) ? y : before(x, z) ? z : x) : before(x, z) ? x : before(y, z) ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (before(a[i]!, pivot)) i++;
+      while (before(pivot, a[j]!)) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }

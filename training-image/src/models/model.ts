@@ -1,7 +1,7 @@
 import { Estimator } from '../core/estimator';
 import { Matrix } from '../core/matrix';
 import { Frame } from '../data/frame';
-import { classificationScores, regressionScores, Scores } from '../eval/metrics';
+import { classificationScores, r2, regressionScores, rocAucOvr, Scores } from '../eval/metrics';
 import { FeaturePipeline } from '../features/pipeline';
 import { encodeTarget, TargetState } from '../features/target';
 import { readModelDir, LoadedModelDir, ModelDirError } from '../artifacts/modeldir';
@@ -46,22 +46,52 @@ export class TrainedModel {
   /** Predicts from already-transformed features. */
   predictMatrix(X: Matrix): Predictions {
     if (this.target.task === 'regression') return { values: this.estimator.predict(X), labels: null, proba: null, classLabels: null };
-    if (!isClassifier(this.estimator)) throw new Error(`${this.estimator.name} has no predictProba; it cannot be used for classification.`);
-    const raw = this.estimator.predictProba(X);
+    const proba = this.probaMatrix(X);
     const labels = this.target.labels!;
-    // Map the estimator's class columns (class indices) onto all labels.
     const k = labels.length;
-    const data = new Float64Array(raw.rows * k);
-    const cls = this.estimator.classes;
-    for (let r = 0; r < raw.rows; r++) for (let c = 0; c < cls.length; c++) data[r * k + cls[c]!] = raw.data[r * raw.cols + c]!;
-    const proba: Matrix = { rows: raw.rows, cols: k, data };
-    const out: string[] = new Array(raw.rows);
-    for (let r = 0; r < raw.rows; r++) {
+    const data = proba.data;
+    const out: string[] = new Array(proba.rows);
+    for (let r = 0; r < proba.rows; r++) {
       let best = 0;
       for (let c = 1; c < k; c++) if (data[r * k + c]! > data[r * k + best]!) best = c;
       out[r] = labels[best]!;
     }
     return { values: null, labels: out, proba, classLabels: labels };
+  }
+
+  /** Classification: the class probabilities from already-transformed features, rows × all labels (in `target.labels` order). */
+  probaMatrix(X: Matrix): Matrix {
+    if (!isClassifier(this.estimator)) throw new Error(`${this.estimator.name} has no predictProba; it cannot be used for classification.`);
+    const raw = this.estimator.predictProba(X);
+    // Map the estimator's class columns (class indices) onto all labels.
+    const k = this.target.labels!.length;
+    const data = new Float64Array(raw.rows * k);
+    const cls = this.estimator.classes;
+    for (let r = 0; r < raw.rows; r++) for (let c = 0; c < cls.length; c++) data[r * k + cls[c]!] = raw.data[r * raw.cols + c]!;
+    return { rows: raw.rows, cols: k, data };
+  }
+
+  /**
+   * One metric on transformed features and encoded target — R² (regression)
+   * or ROC AUC (classification; NaN when the rows hold one class) — the value
+   * {@link scoresFor} gives it, without the other metrics or the predicted
+   * labels (permutation importance scores the model this way many times).
+   * Throws {@link NonFiniteError} as {@link scoresFor} does.
+   */
+  scoreFor(X: Matrix, y: Float64Array, metric: 'r2' | 'roc_auc'): number {
+    if (metric !== (this.target.task === 'regression' ? 'r2' : 'roc_auc')) throw new Error(`scoreFor: ${metric} is not a ${this.target.task} score here`);
+    if (this.target.task === 'regression') {
+      const values = this.estimator.predict(X);
+      assertFinitePredictions({ values, labels: null, proba: null, classLabels: null }, this.estimator.name);
+      return r2(y, values);
+    }
+    const proba = this.probaMatrix(X);
+    assertFinitePredictions({ values: null, labels: null, proba, classLabels: this.target.labels }, this.estimator.name);
+    try {
+      return rocAucOvr(y, proba);
+    } catch {
+      return NaN;
+    }
   }
 
   /** Metrics on a frame that has the target column (those defined for it; see {@link scoresFor}). */

@@ -104,12 +104,14 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
   if (col.type === 'datetime') return { name: col.name, type: 'datetime', freq: [] };
   let p: ColumnProfile;
   let presentCounts: Map<string, number> | undefined;
+  let sortedPresent: Float64Array | undefined;
   if (col.type === 'number') {
     let k = 0;
     for (let r = 0; r < n; r++) if (!Number.isNaN(col.values[r]!)) k++;
     const present = new Float64Array(k);
     for (let r = 0, j = 0; r < n; r++) if (!Number.isNaN(col.values[r]!)) present[j++] = col.values[r]!;
     present.sort();
+    sortedPresent = present;
     const edges: number[] = [];
     for (let i = 1; i < bins && present.length; i++) {
       const q = present[Math.min(present.length - 1, Math.floor((i * present.length) / bins))]!;
@@ -139,8 +141,32 @@ function profileColumn(col: Column, bins: number, maxCat: number): ColumnProfile
     for (const k of present.values()) all += k;
     counts[p.categories!.length] = all - tracked;
     counts[p.categories!.length + 1] = n - all;
-  } else for (let r = 0; r < n; r++) counts[bucketOf(p, col.values[r] as number)]!++;
+  } else {
+    // bucketOf's buckets, counted on the sorted present values: bucket b holds edges[b-1] ≤ v < edges[b]; the last, the missing ones.
+    const sorted = sortedPresent!;
+    const edges = p.edges!;
+    let prev = 0;
+    for (let b = 0; b < edges.length; b++) {
+      const below = lowerBound(sorted, edges[b]!);
+      counts[b] = below - prev;
+      prev = below;
+    }
+    counts[edges.length] = sorted.length - prev;
+    counts[edges.length + 1] = n - sorted.length;
+  }
   return { ...p, freq: Array.from(counts, (c) => (n ? c / n : 0)) };
+}
+
+/** Number of values of ascending `a` below `x`. */
+function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The training profile (profile.json) of a model directory read by `readModelDir`, or null when it has none (or not in this format). */

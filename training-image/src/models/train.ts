@@ -100,6 +100,14 @@ export interface TrainResult {
   readonly search: SearchResult | null;
   /** auto: holdout score per candidate. */
   readonly candidates: readonly { model: ConcreteModel; score: number; error?: string }[];
+  /**
+   * Wall time (ms) per step: `select_ms` (target, split, model choice),
+   * `tune_ms`, `holdout_ms` (the holdout fit and its metrics), `importance_ms`,
+   * `fit_ms` (the final model: the refit on all rows, or with refit false its
+   * check), `model_fit_ms` (the returned model's own feature encoding and
+   * estimator fit: inside `fit_ms`, or inside `holdout_ms` with refit false),
+   * `profile_ms` and `total_ms`.
+   */
   readonly timings: Record<string, number>;
   /** Training distribution of the raw input columns (profile.json), for drift monitoring. */
   readonly profile: DataProfile;
@@ -166,22 +174,34 @@ export function trainModel(o: TrainOptions): TrainResult {
   const holdoutFit = (
     m: ConcreteModel,
     params: Record<string, unknown>,
-  ): { est: Estimator; pipe: FeaturePipeline; Xtr: Matrix; Xte: Matrix; yte: Float64Array; metrics: Record<string, number>; notDefined: Readonly<Record<string, string>> } => {
+  ): {
+    est: Estimator;
+    pipe: FeaturePipeline;
+    Xtr: Matrix;
+    Xte: Matrix;
+    yte: Float64Array;
+    metrics: Record<string, number>;
+    notDefined: Readonly<Record<string, string>>;
+    fitMs: number;
+  } => {
     const pipe = makePipeline(m);
     const trainFrame = o.frame.take(split!.train);
     const testFrame = o.frame.take(split!.test);
-    const Xtr = pipe.fitTransform(trainFrame).X;
-    const Xte = pipe.transform(testFrame).X;
     const ytr = take(y, split!.train),
       yte = take(y, split!.test);
+    // The model's own fit: its features encoded, the estimator fitted (model_fit_ms when it is the final model).
+    const tf = performance.now();
+    const Xtr = pipe.fitTransform(trainFrame).X;
     const est = createEstimator(m, task, params, seed).fit(Xtr, ytr);
+    const fitMs = performance.now() - tf;
+    const Xte = pipe.transform(testFrame).X;
     let scores;
     try {
       scores = new TrainedModel(m, est, pipe, target).scoresFor(Xte, yte);
     } catch (e) {
       throw e instanceof NonFiniteError ? diverged(m, params, e, `on the ${split!.test.length} holdout rows`) : e;
     }
-    return { est, pipe, Xtr, Xte, yte, metrics: scores.metrics, notDefined: scores.notDefined };
+    return { est, pipe, Xtr, Xte, yte, metrics: scores.metrics, notDefined: scores.notDefined, fitMs };
   };
 
   let chosen: ConcreteModel;
@@ -283,14 +303,14 @@ export function trainModel(o: TrainOptions): TrainResult {
     }
     if (importanceKind === 'permutation') {
       const t2 = Date.now();
-      const scoreMetric: MetricName = task === 'regression' ? 'r2' : 'roc_auc';
+      const scoreMetric = task === 'regression' ? 'r2' : 'roc_auc';
       const tm = new TrainedModel(chosen, r.est, r.pipe, target);
       const pi = permutationImportance(
         r.est,
         r.Xte,
         r.yte,
         (yt, _m, X) => {
-          const v = tm.metricsFor(X, yt)[scoreMetric]!;
+          const v = tm.scoreFor(X, yt, scoreMetric);
           return Number.isFinite(v) ? v : 0;
         },
         { seed, nRepeats: 3, maxSamples: 5000 },
@@ -303,6 +323,7 @@ export function trainModel(o: TrainOptions): TrainResult {
   } else {
     importance = { features: [], model: null, permutation: null };
   }
+  if (!split) notes.push(`no holdout (holdout 0): no holdout metrics and no permutation importance; the model is fitted on all ${o.frame.rows} rows`);
   if (importanceKind !== 'permutation' && split) {
     notes.push(
       importanceKind === 'model'
@@ -315,10 +336,12 @@ export function trainModel(o: TrainOptions): TrainResult {
   let pipe: FeaturePipeline;
   let est: Estimator;
   let fitRows: number;
+  let modelFitMs: number;
   if (!refit && kept) {
     // The holdout fit is the final model: no second fit on all rows.
     ({ pipe, est } = kept);
     fitRows = kept.Xtr.rows;
+    modelFitMs = kept.fitMs;
     try {
       assertFinitePredictions(new TrainedModel(chosen, est, pipe, target).predictMatrix(kept.Xtr), est.name);
     } catch (e) {
@@ -329,9 +352,11 @@ export function trainModel(o: TrainOptions): TrainResult {
     );
   } else {
     log(`fitting final ${chosen} on all ${o.frame.rows} rows…`);
+    const tf = performance.now();
     pipe = makePipeline(chosen);
     const X = pipe.fitTransform(o.frame).X;
     est = createEstimator(chosen, task, params, seed).fit(X, y);
+    modelFitMs = performance.now() - tf;
     fitRows = o.frame.rows;
     // A fit can diverge on all rows even when it did not on the training part: such a model is never returned (nor written).
     try {
@@ -341,6 +366,7 @@ export function trainModel(o: TrainOptions): TrainResult {
     }
   }
   timings.fit_ms = Date.now() - t3;
+  timings.model_fit_ms = Math.round(modelFitMs);
   const own = importanceKind === 'none' ? null : modelImportances(est);
   const sameFeatures = importance.features.length === pipe.featureNames.length && importance.features.every((f, i) => f === pipe.featureNames[i]);
   importance = {

@@ -56,18 +56,26 @@ export class BinMapper {
         if (v !== v) hasMissing[f] = 1;
       }
     }
-    // One pass over the sampled rows fills every feature's value buffer.
-    const vals = Array.from({ length: F }, () => new Float64Array(sample.length));
-    const counts = new Int32Array(F);
-    for (let i = 0; i < sample.length; i++) {
-      const o = sample[i]! * F;
-      for (let f = 0; f < F; f++) {
-        const v = d[o + f]!;
-        if (v === v) vals[f]![counts[f]++] = v;
-      }
-    }
+    // Features in blocks: one pass over the sampled rows fills a block's value buffers, reused block after block
+    // (about 8 MB however many features), and the sort's scratch is shared by every feature.
+    const m = sample.length;
+    const FB = Math.max(1, Math.min(F, Math.floor(SAMPLE_BLOCK_VALUES / Math.max(1, m))));
+    const vals = Array.from({ length: FB }, () => new Float64Array(m));
+    const counts = new Int32Array(FB);
+    const scratch = new SortScratch(m);
     const thresholds: Float64Array[] = [];
-    for (let f = 0; f < F; f++) thresholds.push(edges(sortFloat64(vals[f]!.subarray(0, counts[f]!)), maxBins));
+    for (let f0 = 0; f0 < F; f0 += FB) {
+      const nb = Math.min(FB, F - f0);
+      counts.fill(0);
+      for (let i = 0; i < m; i++) {
+        const o = sample[i]! * F + f0;
+        for (let j = 0; j < nb; j++) {
+          const v = d[o + j]!;
+          if (v === v) vals[j]![counts[j]++] = v;
+        }
+      }
+      for (let j = 0; j < nb; j++) thresholds.push(edges(sortFloat64(vals[j]!.subarray(0, counts[j]!), scratch), maxBins));
+    }
     return new BinMapper(thresholds, hasMissing);
   }
 
@@ -173,6 +181,18 @@ function binBlock(
   }
 }
 
+/** Values per block of features the bin mapper gathers from the sampled rows at once (8 bytes each). */
+const SAMPLE_BLOCK_VALUES = 1 << 20;
+
+/** Reusable scratch of {@link sortFloat64}: the digit counts and a buffer of up to `capacity` doubles. */
+export class SortScratch {
+  readonly counts = new Int32Array(4 << 16);
+  readonly values: Float64Array;
+  constructor(capacity: number) {
+    this.values = new Float64Array(capacity);
+  }
+}
+
 /**
  * Sorts non-NaN doubles ascending in place, in the order of
  * `Float64Array.prototype.sort` (−0 before +0): an LSD radix sort on 16-bit
@@ -180,10 +200,11 @@ function binBlock(
  * flipped for positives, all bits for negatives); digits on which all keys
  * agree are skipped.
  */
-export function sortFloat64(a: Float64Array): Float64Array {
+export function sortFloat64(a: Float64Array, scratch: SortScratch | null = null): Float64Array {
   const n = a.length;
   if (n < 4096 || a.byteOffset % 8 !== 0) return a.sort();
-  const counts = new Int32Array(4 << 16);
+  const sc = scratch && scratch.values.length >= n ? scratch : new SortScratch(n);
+  const counts = sc.counts.fill(0);
   const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
   for (let i = 0; i < n; i++) {
     const hi = u[2 * i + 1]!;
@@ -196,7 +217,7 @@ export function sortFloat64(a: Float64Array): Float64Array {
     counts[196608 + (khi >>> 16)]++;
   }
   let src: Float64Array = a;
-  let dst: Float64Array = new Float64Array(n);
+  let dst: Float64Array = sc.values.subarray(0, n);
   for (let pass = 0; pass < 4; pass++) {
     const c0 = pass << 16;
     let skip = false;

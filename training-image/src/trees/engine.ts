@@ -2,23 +2,26 @@
  * Shared-memory command protocol of the parallel gradient-boosting engine:
  * the code both the main thread and the workers run. Each command is cut
  * into chunks (feature groups of a histogram, row chunks of a partition's
- * two phases or of the leaf-value update) that threads claim from a shared ticket; a chunk
+ * two phases or of the leaf-value update's two steps: each position's leaf id
+ * to its row, then each row's update) that threads claim from a shared ticket; a chunk
  * is computed the same way whichever thread claims it, so results do not
  * depend on the thread count or on scheduling, and a descheduled thread
  * only costs the chunk it holds.
  */
 import { accumulateHistogram, buildHistogram } from './histogram';
 import { instantiateKernels, Kernels, WasmMemory } from './kernels';
-import { gradientsRange, LossCode } from './loss';
-import { addLeafValuesRange, placeChunk, SplitScratch, splitChunk } from './partition';
+import { LossCode } from './loss';
+import { finishRows, LeafIds, placeChunk, scatterLeafIds, SplitScratch, splitChunk } from './partition';
 
 /** Command words (slot `CMD` of the control block). */
-export const HGB_CMD = { buildRoot: 1, buildLeaf: 2, split: 3, placeBuild: 4, leaves: 5, gradients: 6, stop: 9 } as const;
+export const HGB_CMD = { buildRoot: 1, buildLeaf: 2, split: 3, placeBuild: 4, leaves: 5, rows: 6, init: 8, stop: 9 } as const;
 
 /**
  * Control block layout (one shared Int32Array): the main thread writes the
  * command, its arguments and chunk count `K`, resets `DONE`, sets `TICKET`
- * to `gen << 8` and finally bumps `GEN`; a thread claims chunk `TICKET & 255`
+ * to `gen << 8` and finally bumps `GEN`; the `init` command is not cut into
+ * chunks: each worker takes the engine's buffers ({@link SharedHgbData}) from
+ * its message port and increments `DONE`. Otherwise a thread claims chunk `TICKET & 255`
  * by compare-and-swap while `TICKET >>> 8` is still the command's generation,
  * runs it and increments `DONE`. `FAIL` is set by a worker that threw.
  * A partition's `KC` row chunks leave their left counts in `LEFT + k`
@@ -53,6 +56,8 @@ export interface SharedHgbData {
   raw: Float64Array;
   leafStarts: Int32Array;
   leafValues: Float64Array;
+  /** Each row's leaf in the tree being finished (the leaves command writes them, the rows command reads them). */
+  leafOf: LeafIds;
   /** Loss whose gradients the engine computes for the next tree after each leaf-value update (`LOSS.none`: the caller writes them). */
   loss: LossCode;
   /** Training targets (null without a loss). */
@@ -182,12 +187,9 @@ export class ChunkRunner {
         placeChunk(d.idx, d.og, d.oh, d.scratch, chunkStart(a, b, KC, j), chunkStart(a, b, KC, j + 1), d.ctrl[C.LEFT + j]!, d.ctrl[C.LPOS + j]!, d.ctrl[C.RPOS + j]!);
       }
     } else if (cmd === HGB_CMD.leaves) {
-      addLeafValuesRange(d.raw, d.idx, d.leafStarts, d.leafValues, a, chunkStart(0, d.n, K, k), chunkStart(0, d.n, K, k + 1));
-    } else if (cmd === HGB_CMD.gradients) {
-      const r0 = chunkStart(0, d.n, K, k);
-      const r1 = chunkStart(0, d.n, K, k + 1);
-      gradientsRange(d.loss, d.y!, d.raw, d.og, d.oh, r0, r1);
-      for (let i = r0; i < r1; i++) d.idx[i] = i;
+      scatterLeafIds(d.idx, d.leafOf, d.leafStarts, a, chunkStart(0, d.n, K, k), chunkStart(0, d.n, K, k + 1));
+    } else if (cmd === HGB_CMD.rows) {
+      finishRows(d.loss, d.y, d.raw, d.og, d.oh, d.idx, d.leafOf, a === 1 ? d.leafValues : null, chunkStart(0, d.n, K, k), chunkStart(0, d.n, K, k + 1));
     } else if (cmd === HGB_CMD.buildRoot) {
       buildHistogram(this.histogram(a), d.stride, d.binned, d.n, d.offsets, this.groups[k]!, this.groups[k + 1]!, null, b, d.og, d.oh, this.kernels);
     } else {

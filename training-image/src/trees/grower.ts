@@ -1,8 +1,8 @@
 import { BinMapper } from './binning';
 import { buildHistogram, subtractHistogram } from './histogram';
-import { gradientsRange, LOSS, LossCode } from './loss';
+import { LOSS, LossCode } from './loss';
 import { instantiateKernels, KernelArena, Kernels } from './kernels';
-import { addLeafValuesRange, partitionRange } from './partition';
+import { finishRows, LeafIds, leafIds, partitionRange, scatterLeafIds } from './partition';
 import { findBestSplit, SplitContext, SplitInfo } from './splitting';
 import { FlatTree, TreeBuilder } from './tree';
 
@@ -126,6 +126,7 @@ export class SerialHistogramBuilder implements HistogramBuilder {
   private readonly arena: KernelArena | null;
   private readonly lut: Uint8Array;
   private arenaHists: number;
+  private readonly leafOf: LeafIds;
 
   /** Bytes of the kernel arena this engine takes for `n` rows and histograms of `histLen` doubles, the binned columns included. */
   static arenaBytes(stride: 2 | 3, n: number, nFeatures: number, histLen: number, maxLeaves: number): number {
@@ -158,6 +159,7 @@ export class SerialHistogramBuilder implements HistogramBuilder {
     this.arenaHists = a ? (o.maxLeaves ?? 31) + 2 : 0;
     this.raw = new Float64Array(n);
     this.F = offsets.length - 1;
+    this.leafOf = leafIds(n, o.maxLeaves ?? 31);
   }
 
   /** A histogram: from the arena while its share lasts, else plain. */
@@ -194,14 +196,14 @@ export class SerialHistogramBuilder implements HistogramBuilder {
 
   /** Every row's gradients at the current raw scores; `idx` reset. */
   computeGradients(): void {
-    gradientsRange(this.loss, this.y!, this.raw, this.grad, this.hess, 0, this.n);
-    for (let i = 0; i < this.n; i++) this.idx[i] = i;
+    if (!this.refreshesGradients) throw new Error(`computeGradients: no gradients for loss code ${this.loss}`);
+    finishRows(this.loss, this.y, this.raw, this.grad, this.hess, this.idx, this.leafOf, null, 0, this.n);
   }
 
   /** Adds each leaf's value to its rows' raw scores (and, with a loss, then computes the next gradients and resets `idx`). */
   addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
-    addLeafValuesRange(this.raw, this.idx, starts, values, nLeaves, 0, this.n);
-    if (this.refreshesGradients) this.computeGradients();
+    scatterLeafIds(this.idx, this.leafOf, starts, nLeaves, 0, this.n);
+    finishRows(this.loss, this.y, this.raw, this.grad, this.hess, this.idx, this.leafOf, values, 0, this.n);
   }
 
   /** Stable partition of a leaf range, then the smaller part's histogram. */

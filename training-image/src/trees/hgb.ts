@@ -6,7 +6,7 @@ import { checkModelJSON, checkX, checkXy, encodeLabels, normalise, TREE_SCHEMA_V
 import { addBinnedPredictions, HistogramBuilder, PhaseTimes, SerialHistogramBuilder, TreeGrower } from './grower';
 import { LOSS, LossCode, sigmoid } from './loss';
 import { KernelArena, kernelsAvailable } from './kernels';
-import { defaultThreads, ParallelHistogramBuilder, parallelAvailable } from './parallel';
+import { defaultThreads, HgbWorkers, ParallelHistogramBuilder, parallelAvailable } from './parallel';
 import { FlatTree, leafOf, treeFromJSON, treeToJSON } from './tree';
 
 /** Hyperparameters of the histogram gradient-boosting models (names and defaults after scikit-learn). */
@@ -191,40 +191,47 @@ abstract class HistGradientBoostingBase {
     const n = trainRows ? trainRows.length : n0;
     const yTrain = trainRows ? pick(y, trainRows) : y;
     const yVal = valRows ? pick(y, valRows) : null;
-    const mapper = BinMapper.fit(X, trainRows, p.maxBins, rng);
     const nThreads = p.nThreads ?? (n * X.cols >= PARALLEL_MIN_CELLS && parallelAvailable() ? defaultThreads() : 1);
     const parallel = nThreads > 1 && parallelAvailable();
     const stride: 2 | 3 = this.constantHessian ? 2 : 3;
-    // The engine's buffers, the binned columns first, in one kernel arena when WebAssembly allows (see kernels.ts).
-    const histLen = stride * mapper.offsets[mapper.nFeatures]!;
-    const arenaBytes = (parallel ? ParallelHistogramBuilder : SerialHistogramBuilder).arenaBytes(stride, n, X.cols, histLen, p.maxLeafNodes);
+    // The engine's buffers, the binned columns first, in one kernel arena when WebAssembly allows (see kernels.ts). It is
+    // sized before the bins are known, for histograms of at most 256 slots (255 bins and the NaN bin) per feature.
+    const histBound = stride * 256 * X.cols;
+    const arenaBytes = (parallel ? ParallelHistogramBuilder : SerialHistogramBuilder).arenaBytes(stride, n, X.cols, histBound, p.maxLeafNodes);
     const arena = KernelArena.fits(arenaBytes) && kernelsAvailable() ? new KernelArena(arenaBytes) : null;
-    const binned = mapper.transform(X, trainRows, parallel, arena ? arena.u8(n * X.cols) : null);
-    const binnedVal = valRows ? mapper.transform(X, valRows) : null;
-    times.binning = performance.now() - t0;
-
-    const loss = { code: this.lossCode, y: yTrain };
-    const hb: HistogramBuilder = parallel
-      ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes, loss, { arena })
-      : new SerialHistogramBuilder(stride, binned, n, mapper.offsets, loss, { arena, maxLeaves: p.maxLeafNodes });
-    const grower = new TreeGrower(
-      mapper,
-      n,
-      stride,
-      {
-        maxLeafNodes: p.maxLeafNodes,
-        maxDepth: p.maxDepth ?? Infinity,
-        minSamplesLeaf: p.minSamplesLeaf,
-        l2: p.l2Regularization,
-        learningRate: p.learningRate,
-        minHessian: 1e-3,
-        rootFromLeaves: this.linearGradient && n >= ROOT_FROM_LEAVES_MIN_ROWS,
-      },
-      hb,
-      times,
-    );
-
+    // Threaded: the workers start now and map the arena's pages while this thread bins the data (see HgbWorkers).
+    const workers = parallel ? new HgbWorkers(nThreads, arena ? arena.memory : null) : null;
+    let hb: HistogramBuilder | null = null;
     try {
+      const mapper = BinMapper.fit(X, trainRows, p.maxBins, rng);
+      const binned = mapper.transform(X, trainRows, parallel, arena ? arena.u8(n * X.cols) : null);
+      const binnedVal = valRows ? mapper.transform(X, valRows) : null;
+      times.binning = performance.now() - t0;
+      const loss = { code: this.lossCode, y: yTrain };
+      hb = parallel
+        ? new ParallelHistogramBuilder(stride, binned, n, mapper.offsets, nThreads, p.maxLeafNodes, loss, {
+            arena,
+            workers: workers!,
+            poolHistograms: ParallelHistogramBuilder.poolHistograms(histBound, p.maxLeafNodes),
+          })
+        : new SerialHistogramBuilder(stride, binned, n, mapper.offsets, loss, { arena, maxLeaves: p.maxLeafNodes });
+      const grower = new TreeGrower(
+        mapper,
+        n,
+        stride,
+        {
+          maxLeafNodes: p.maxLeafNodes,
+          maxDepth: p.maxDepth ?? Infinity,
+          minSamplesLeaf: p.minSamplesLeaf,
+          l2: p.l2Regularization,
+          learningRate: p.learningRate,
+          minHessian: 1e-3,
+          rootFromLeaves: this.linearGradient && n >= ROOT_FROM_LEAVES_MIN_ROWS,
+        },
+        hb,
+        times,
+      );
+
       const baseline = this.baseline(yTrain);
       hb.raw.fill(baseline);
       const rawVal = yVal ? new Float64Array(yVal.length).fill(baseline) : null;
@@ -259,7 +266,8 @@ abstract class HistGradientBoostingBase {
         validationScores: scores.map((s) => -s),
       };
     } finally {
-      hb.close();
+      if (hb) hb.close();
+      else workers?.close();
     }
     times.total = performance.now() - tAll;
     this.timings = times;

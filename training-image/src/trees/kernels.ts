@@ -350,6 +350,10 @@ export class KernelArena {
     return new Uint8Array(this.memory.buffer, this.take(n), n);
   }
 
+  u16(n: number): Uint16Array {
+    return new Uint16Array(this.memory.buffer, this.take(2 * n), n);
+  }
+
   u32(n: number): Uint32Array {
     return new Uint32Array(this.memory.buffer, this.take(4 * n), n);
   }

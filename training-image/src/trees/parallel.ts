@@ -5,9 +5,9 @@ import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worke
 import { chunkStart, ChunkRunner, GEN_MOD, HGB_CMD, HGB_CTRL, MAX_CHUNKS, SharedHgbData } from './engine';
 import { buildHistogram } from './histogram';
 import { EngineLoss, EngineOptions, HistogramBuilder, lap, PhaseTimes } from './grower';
-import { KernelArena } from './kernels';
-import { gradientsRange, LOSS } from './loss';
-import { addLeafValuesRange, partitionRange, SplitScratch } from './partition';
+import { KernelArena, WasmMemory } from './kernels';
+import { LOSS } from './loss';
+import { finishRows, leafIdBytes, leafIds, partitionRange, scatterLeafIds, SplitScratch } from './partition';
 
 /**
  * Worker-thread plumbing for the tree learners. `fit` is synchronous, so the
@@ -93,6 +93,22 @@ export function waitFor(flag: Int32Array, i: number, value: number, what: string
   }
 }
 
+/**
+ * Blocks (no spinning) until the control block's `DONE` count reaches `K`;
+ * throws when a worker failed, or after {@link WORKER_TIMEOUT_MS} on a
+ * monotonic clock.
+ */
+export function waitForDone(ctrl: Int32Array, K: number, what: string): void {
+  const t0 = performance.now();
+  for (;;) {
+    const done = Atomics.load(ctrl, HGB_CTRL.DONE);
+    if (done === K) return;
+    if (Atomics.load(ctrl, HGB_CTRL.FAIL) !== 0) throw new Error(`${what}: a worker thread failed (see its error above).`);
+    if (performance.now() - t0 > WORKER_TIMEOUT_MS) throw new Error(`${what}: a worker thread did not finish its chunk within ${WORKER_TIMEOUT_MS / 1000} s.`);
+    Atomics.wait(ctrl, HGB_CTRL.DONE, done, 1000);
+  }
+}
+
 /** Starts a worker on the compiled worker script with a private reply port. */
 export function startWorker(data: Record<string, unknown>): { worker: Worker; port: MessagePort } {
   const script = workerScript();
@@ -110,6 +126,48 @@ export function startWorker(data: Record<string, unknown>): { worker: Worker; po
 export function receive(port: MessagePort): unknown {
   const m = receiveMessageOnPort(port);
   return m === undefined ? undefined : m.message;
+}
+
+/**
+ * The gradient-boosting engine's worker threads, started before the engine
+ * itself (while the calling thread bins the data) with the control block
+ * they sleep on. Started with a kernel arena's memory, they first touch one
+ * word per page of it (an atomic add of 0, which leaves any value written
+ * meanwhile as it is): a page's first write costs a page fault, tens of
+ * microseconds on a virtual machine, and this way the arena's pages are
+ * mapped on the otherwise idle cores while the calling thread bins, instead
+ * of on the calling thread in the first tree. A worker stops touching as
+ * soon as a command is posted. {@link ParallelHistogramBuilder} then hands
+ * them its buffers (the `init` command).
+ */
+export class HgbWorkers {
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * HGB_CTRL.SIZE));
+  readonly workers: Worker[] = [];
+  readonly ports: MessagePort[] = [];
+
+  /** Starts `threads - 1` workers; with `prefault`, they first touch the pages of that memory, from its start. */
+  constructor(threads: number, prefault: WasmMemory | null = null) {
+    const W = Math.max(0, Math.min(threads, 64) - 1);
+    for (let t = 1; t <= W; t++) {
+      const { worker, port } = startWorker({ kind: 'hgb', slot: t, workers: W, ctrl: this.ctrl, prefault });
+      this.workers.push(worker);
+      this.ports.push(port);
+    }
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    if (this.workers.length) {
+      const ctrl = this.ctrl;
+      ctrl[HGB_CTRL.CMD] = HGB_CMD.stop;
+      Atomics.store(ctrl, HGB_CTRL.GEN, (Atomics.load(ctrl, HGB_CTRL.GEN) % (GEN_MOD - 1)) + 1);
+      Atomics.notify(ctrl, HGB_CTRL.GEN);
+    }
+    for (const w of this.workers) void w.terminate();
+    for (const p of this.ports) p.close();
+    this.workers.length = 0;
+    this.ports.length = 0;
+  }
 }
 
 /** Rows below which a leaf range is partitioned on the main thread alone. */
@@ -136,8 +194,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   readonly refreshesGradients: boolean;
   private readonly d: SharedHgbData;
   private readonly runner: ChunkRunner;
-  private readonly workers: Worker[] = [];
-  private readonly ports: MessagePort[] = [];
+  private readonly pool: HgbWorkers;
+  private readonly workers: Worker[];
   private readonly ctrl: Int32Array;
   private gen = 0;
   private readonly hists = new Map<Float64Array, number>();
@@ -149,16 +207,25 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   private units = 0;
   private treeStart = performance.now();
   private treeCpu = cpuMicros();
+  /** Wall time (ms) of this tree's commands the workers were woken for. */
+  private sharedMs = 0;
 
   /** Histograms in the shared pool by default: all a grower of `maxLeaves` leaves holds at once, within HIST_POOL_BYTES. */
   static poolHistograms(histLen: number, maxLeaves: number): number {
     return Math.max(1, Math.min(maxLeaves + 2, Math.floor(HIST_POOL_BYTES / (8 * histLen))));
   }
 
-  /** Bytes of the kernel arena this engine takes for `n` rows and histograms of `histLen` doubles, the binned columns included. */
+  /** Bytes of the kernel arena this engine takes for `n` rows and histograms of `histLen` doubles, the binned columns, the raw scores and the leaf ids included. */
   static arenaBytes(stride: 2 | 3, n: number, nFeatures: number, histLen: number, maxLeaves: number): number {
     const z = KernelArena.size;
-    return z(n * nFeatures, 1) + 3 * z(n, 4) + (stride === 3 ? 6 : 3) * z(n, 8) + z(256, 1) + ParallelHistogramBuilder.poolHistograms(histLen, maxLeaves) * z(histLen, 8);
+    return (
+      z(n * nFeatures, 1) +
+      3 * z(n, 4) +
+      (stride === 3 ? 7 : 4) * z(n, 8) +
+      z(n, leafIdBytes(maxLeaves)) +
+      z(256, 1) +
+      ParallelHistogramBuilder.poolHistograms(histLen, maxLeaves) * z(histLen, 8)
+    );
   }
 
   constructor(
@@ -174,6 +241,8 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       readonly governor?: ThreadGovernor;
       /** Histograms in the shared pool (default: {@link ParallelHistogramBuilder.poolHistograms}). */
       readonly poolHistograms?: number;
+      /** Workers started ahead ({@link HgbWorkers}; `threads` must be their count plus one); the engine closes them. */
+      readonly workers?: HgbWorkers;
     } & Pick<EngineOptions, 'arena'> = {},
   ) {
     const F = offsets.length - 1;
@@ -182,11 +251,16 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
     const u32 = (len: number): Uint32Array => (a ? a.u32(len) : new Uint32Array(sab(4 * len)));
     const f64 = (len: number): Float64Array => (a ? a.f64(len) : new Float64Array(sab(8 * len)));
-    this.ctrl = new Int32Array(sab(4 * HGB_CTRL.SIZE));
+    const T = Math.max(1, Math.min(threads, 64));
+    if (o.workers && o.workers.workers.length !== T - 1) {
+      throw new RangeError(`ParallelHistogramBuilder: ${threads} threads need ${T - 1} workers, ${o.workers.workers.length} were started`);
+    }
+    this.pool = o.workers ?? new HgbWorkers(T);
+    this.ctrl = this.pool.ctrl;
     this.idx = u32(n);
     this.grad = f64(n);
     this.hess = stride === 3 ? f64(n) : null;
-    this.raw = new Float64Array(sab(8 * n));
+    this.raw = f64(n);
     const h3 = (): Float64Array | null => (stride === 3 ? f64(n) : null);
     const scratch: SplitScratch = {
       li: u32(n),
@@ -211,6 +285,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
       raw: this.raw,
       leafStarts: new Int32Array(sab(4 * (maxLeaves + 1))),
       leafValues: new Float64Array(sab(8 * maxLeaves)),
+      leafOf: leafIds(n, maxLeaves, a ?? true),
       loss: loss ? loss.code : LOSS.none,
       y: null,
       // Every histogram a grower can hold at once (its leaves' and the child being built), allocated once and
@@ -226,12 +301,27 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
     }
     this.refreshesGradients = this.d.loss !== LOSS.none;
     this.runner = new ChunkRunner(this.d);
-    const T = Math.max(1, Math.min(threads, 64));
     this.governor = o.governor ?? new ThreadGovernor(T > 1);
-    for (let t = 1; t < T; t++) {
-      const { worker, port } = startWorker({ kind: 'hgb', slot: t, shared: this.d });
-      this.workers.push(worker);
-      this.ports.push(port);
+    this.workers = this.pool.workers;
+    this.init();
+  }
+
+  /** Hands the engine's buffers to the workers (each takes them from its port) and waits until each has them. */
+  private init(): void {
+    const W = this.workers.length;
+    if (W === 0) return;
+    for (const p of this.pool.ports) p.postMessage(this.d);
+    const ctrl = this.ctrl;
+    ctrl[HGB_CTRL.CMD] = HGB_CMD.init;
+    ctrl[HGB_CTRL.DONE] = 0;
+    this.gen = (Atomics.load(ctrl, HGB_CTRL.GEN) % (GEN_MOD - 1)) + 1;
+    Atomics.store(ctrl, HGB_CTRL.GEN, this.gen);
+    Atomics.notify(ctrl, HGB_CTRL.GEN);
+    try {
+      waitForDone(ctrl, W, 'starting the worker threads');
+    } catch (e) {
+      this.close();
+      throw e;
     }
   }
 
@@ -293,26 +383,30 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
   /** Every row's gradients at the current raw scores, and `idx` reset, the threads sharing row chunks. */
   computeGradients(): void {
     const d = this.d;
+    if (!this.refreshesGradients) throw new Error(`computeGradients: no gradients for loss code ${d.loss}`);
     this.units += this.n * WORK_UNITS.updateRow;
-    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) {
-      gradientsRange(d.loss, d.y!, d.raw, d.og, d.oh, 0, this.n);
-      for (let i = 0; i < this.n; i++) d.idx[i] = i;
-      return;
-    }
-    this.run(HGB_CMD.gradients, 0, 0, 0, this.rowChunks(), 'gradients');
+    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) finishRows(d.loss, d.y, d.raw, d.og, d.oh, d.idx, d.leafOf, null, 0, this.n);
+    else this.run(HGB_CMD.rows, 0, 0, 0, this.rowChunks(), 'gradients');
   }
 
-  /** Adds each leaf's value to its rows' raw scores (with a loss, then the next gradients and `idx` reset), the threads sharing row chunks. */
+  /**
+   * Adds each leaf's value to its rows' raw scores (with a loss, then the
+   * next gradients and `idx` reset), in two steps the threads share: each
+   * position's leaf id to its row (position chunks), then each row's update
+   * in row order (row chunks).
+   */
   addLeafValues(starts: Int32Array, values: Float64Array, nLeaves: number): void {
     const d = this.d;
-    this.units += this.n * WORK_UNITS.updateRow;
-    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) addLeafValuesRange(d.raw, d.idx, starts, values, nLeaves, 0, this.n);
-    else {
+    this.units += 2 * this.n * WORK_UNITS.updateRow;
+    if (this.n < PARTITION_MIN_ROWS || !this.governor.parallel) {
+      scatterLeafIds(d.idx, d.leafOf, starts, nLeaves, 0, this.n);
+      finishRows(d.loss, d.y, d.raw, d.og, d.oh, d.idx, d.leafOf, values, 0, this.n);
+    } else {
       d.leafStarts.set(starts.subarray(0, nLeaves + 1));
       d.leafValues.set(values.subarray(0, nLeaves));
       this.run(HGB_CMD.leaves, nLeaves, 0, 0, this.rowChunks(), 'leaf values');
+      this.run(HGB_CMD.rows, 1, 0, 0, this.rowChunks(), 'leaf values');
     }
-    if (this.refreshesGradients) this.computeGradients();
     this.endTree();
   }
 
@@ -379,11 +473,7 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
 
   /** Stops the workers. */
   close(): void {
-    if (this.workers.length) this.post(HGB_CMD.stop, 0, 0, 0, 0);
-    for (const w of this.workers) void w.terminate();
-    for (const p of this.ports) p.close();
-    this.workers.length = 0;
-    this.ports.length = 0;
+    this.pool.close();
   }
 
   private histId(hist: Float64Array): number {
@@ -422,25 +512,26 @@ export class ParallelHistogramBuilder implements HistogramBuilder {
    * does not wake the workers, and this thread does every chunk.)
    */
   private run(cmd: number, a: number, b: number, c: number, K: number, what: string): void {
-    const gen = this.post(cmd, a, b, c, K, this.governor.parallel);
-    this.runner.work(gen);
-    const ctrl = this.ctrl;
+    const wake = this.governor.parallel;
     const t0 = performance.now();
-    for (;;) {
-      const done = Atomics.load(ctrl, HGB_CTRL.DONE);
-      if (done === K) return;
-      if (Atomics.load(ctrl, HGB_CTRL.FAIL) !== 0) throw new Error(`${what}: a worker thread failed (see its error above).`);
-      if (performance.now() - t0 > WORKER_TIMEOUT_MS) throw new Error(`${what}: a worker thread did not finish its chunk within ${WORKER_TIMEOUT_MS / 1000} s.`);
-      Atomics.wait(ctrl, HGB_CTRL.DONE, done, 1000);
-    }
+    const gen = this.post(cmd, a, b, c, K, wake);
+    this.runner.work(gen);
+    waitForDone(this.ctrl, K, what);
+    if (wake) this.sharedMs += performance.now() - t0;
   }
 
-  /** The end of a tree: tells the governor how much work it was and how long it took. */
+  /**
+   * The end of a tree: tells the governor how much work it was, how long it
+   * took, and the share of the CPU it got: its CPU time over the wall time of
+   * the calling thread plus, per worker, that of the commands it shared.
+   */
   private endTree(): void {
     const now = performance.now();
     const cpu = cpuMicros();
-    this.governor.record(this.units, now - this.treeStart, (cpu - this.treeCpu) / 1000);
+    const wall = now - this.treeStart;
+    this.governor.record(this.units, wall, (cpu - this.treeCpu) / 1000 / (wall + this.workers.length * this.sharedMs));
     this.units = 0;
+    this.sharedMs = 0;
     this.treeStart = now;
     this.treeCpu = cpu;
   }
@@ -460,30 +551,66 @@ function cpuMicros(): number {
  */
 export const WORK_UNITS = { partitionRow: 4, histogramCell: 1.5, updateRow: 3 } as const;
 
+/** The {@link ThreadGovernor}'s settings. */
+export interface GovernorOptions {
+  /**
+   * The share of the CPU a parallel tree must get to count as uncontended:
+   * its CPU time over what its threads could use (the tree's wall time plus,
+   * for each worker, the wall time of the commands it was woken for). About 1
+   * on an idle machine; near 1/2 when other processes hold the cores.
+   */
+  readonly minShare: number;
+  /** Trees between re-timings of the mode not in use. */
+  readonly reprobe: number;
+  /**
+   * Most trees between re-timings of running alone: each tree timed alone
+   * that loses to the parallel figure doubles the wait before the next one,
+   * up to this (false alarms on an idle machine then cost few slow trees).
+   */
+  readonly maxReprobe: number;
+  /** First trees not judged (they pay for page faults and compilation, not for the machine being busy). */
+  readonly warmup: number;
+  /** Consecutive contended parallel trees before a tree is timed alone (one slow tree is a blip). */
+  readonly patience: number;
+}
+
+/** The governor's default settings. */
+export const GOVERNOR_DEFAULTS: GovernorOptions = { minShare: 0.75, reprobe: 10, maxReprobe: 40, warmup: 1, patience: 2 };
+
 /**
  * Chooses, tree by tree, whether the gradient-boosting engine sends its
  * commands to the worker threads or runs them on the calling thread alone
  * (the chunks, hence the results, are the same either way). It starts in
- * parallel. After a parallel tree it looks at the cores the process got
- * (CPU time over wall time): about two on an idle 2-core machine, and it
- * stays; markedly fewer means other processes take the cores, and then it
- * times a tree run alone and keeps whichever mode gets more work done per
+ * parallel. After each parallel tree past the warm-up it looks at the share
+ * of the CPU the tree got ({@link GovernorOptions.minShare}): about all of
+ * it on an idle machine, and it stays parallel. When `patience` trees in a
+ * row got markedly less, other processes take the cores: it then times a
+ * tree run alone and keeps whichever mode gets more work done per
  * millisecond, re-timing the other one every `reprobe` trees. A fit on a
  * busy machine thus stops waiting on a descheduled worker when that costs
- * more than the worker brings.
+ * more than the worker brings, and a fit on an idle one is not sent alone
+ * by its first tree's page faults or by one slow tree.
  */
 export class ThreadGovernor {
   private mode: 'parallel' | 'serial';
   /** Latest throughput (work units per ms) of each mode, and trees since it was measured. */
   private readonly rate = { parallel: Number.NaN, serial: Number.NaN };
   private readonly age = { parallel: 0, serial: 0 };
+  /** Trees a mode's figure stays fresh (see {@link GovernorOptions.maxReprobe}). */
+  private readonly fresh: { parallel: number; serial: number };
+  private readonly o: GovernorOptions;
+  /** Trees recorded, and contended parallel trees in a row. */
+  private trees = 0;
+  private contended = 0;
   /** Trees run alone so far (for the timings). */
   serialTrees = 0;
 
   constructor(
     private readonly hasWorkers: boolean,
-    private readonly o: { readonly minCores: number; readonly reprobe: number } = { minCores: 1.5, reprobe: 10 },
+    o: Partial<GovernorOptions> = {},
   ) {
+    this.o = { ...GOVERNOR_DEFAULTS, ...o };
+    this.fresh = { parallel: this.o.reprobe, serial: this.o.reprobe };
     this.mode = hasWorkers ? 'parallel' : 'serial';
   }
 
@@ -492,14 +619,16 @@ export class ThreadGovernor {
     return this.mode === 'parallel';
   }
 
-  /** Records a finished tree (its work units, wall time and the process's CPU time, ms) and picks the next tree's mode. */
-  record(units: number, wallMs: number, cpuMs: number): void {
-    if (!this.hasWorkers) {
-      this.serialTrees++;
-      return;
-    }
+  /**
+   * Records a finished tree — its work units, wall time (ms) and the share
+   * of the CPU it got (see {@link GovernorOptions.minShare}; ignored for a
+   * tree run alone) — and picks the next tree's mode.
+   */
+  record(units: number, wallMs: number, share: number): void {
     const m = this.mode;
     if (m === 'serial') this.serialTrees++;
+    if (!this.hasWorkers) return;
+    if (++this.trees <= this.o.warmup) return;
     if (!(wallMs > 0) || !(units > 0)) return;
     // Smoothed over the last few trees of the mode: one tree's time on a busy machine is noisy.
     const r = units / wallMs;
@@ -507,9 +636,19 @@ export class ThreadGovernor {
     this.age[m] = 0;
     const other = m === 'parallel' ? 'serial' : 'parallel';
     this.age[other]++;
-    if (m === 'parallel' && cpuMs / wallMs >= this.o.minCores) return;
+    if (m === 'parallel') {
+      if (share >= this.o.minShare) {
+        this.contended = 0;
+        return;
+      }
+      if (++this.contended < this.o.patience) return;
+    }
     // Contended (or running alone): re-time the other mode when its figure is missing or stale, else keep the faster.
-    if (Number.isNaN(this.rate[other]) || this.age[other] >= this.o.reprobe) this.mode = other;
-    else this.mode = this.rate.parallel >= this.rate.serial ? 'parallel' : 'serial';
+    const faster = this.rate.parallel >= this.rate.serial ? 'parallel' : 'serial';
+    const next = Number.isNaN(this.rate[other]) || this.age[other] >= this.fresh[other] ? other : faster;
+    if (m === 'serial' && faster === 'parallel') this.fresh.serial = Math.min(this.o.maxReprobe, 2 * this.fresh.serial);
+    else if (faster === 'serial') this.fresh.serial = this.o.reprobe;
+    if (next !== m) this.contended = 0;
+    this.mode = next;
   }
 }

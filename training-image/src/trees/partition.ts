@@ -9,7 +9,8 @@
  * ({@link Kernels}) and every buffer in their arena, the split loops run as
  * WebAssembly (the same moves).
  */
-import { inArena, type Kernels } from './kernels';
+import { inArena, type KernelArena, type Kernels } from './kernels';
+import { gradientsRange, LOSS, LossCode } from './loss';
 
 /** Serial stable partition of `idx[start..end)` (and `og`, `oh`); returns the first right position. */
 export function partitionRange(
@@ -237,15 +238,64 @@ export function placeChunk(idx: Uint32Array, og: Float64Array, oh: Float64Array 
   }
 }
 
+/** Leaf ids per row (the leaf-value update's first step): the narrowest unsigned integers that hold every leaf id. */
+export type LeafIds = Uint8Array | Uint16Array | Uint32Array;
+
+/** Bytes per leaf id for trees of up to `maxLeaves` leaves. */
+export function leafIdBytes(maxLeaves: number): 1 | 2 | 4 {
+  return maxLeaves <= 256 ? 1 : maxLeaves <= 65536 ? 2 : 4;
+}
+
+/** Leaf ids for `n` rows of trees of up to `maxLeaves` leaves: in `shared` (a kernel arena, or a new SharedArrayBuffer when true), else private. */
+export function leafIds(n: number, maxLeaves: number, shared: KernelArena | boolean = false): LeafIds {
+  const size = leafIdBytes(maxLeaves);
+  if (typeof shared === 'object') return size === 1 ? shared.u8(n) : size === 2 ? shared.u16(n) : shared.u32(n);
+  const buf = shared ? new SharedArrayBuffer(size * n) : new ArrayBuffer(size * n);
+  return size === 1 ? new Uint8Array(buf) : size === 2 ? new Uint16Array(buf) : new Uint32Array(buf);
+}
+
 /**
- * `raw[idx[i]] += values[k]` for the positions `i` in `p0..p1-1`, where leaf
- * `k` owns positions `starts[k]..starts[k+1]-1` (ascending starts).
+ * `leafOf[idx[i]] = k` for the positions `i` in `p0..p1-1`, where leaf `k`
+ * owns positions `starts[k]..starts[k+1]-1` (ascending starts). Position
+ * ranges write disjoint rows, so they can run concurrently.
  */
-export function addLeafValuesRange(raw: Float64Array, idx: Uint32Array, starts: Int32Array, values: Float64Array, nLeaves: number, p0: number, p1: number): void {
+export function scatterLeafIds(idx: Uint32Array, leafOf: LeafIds, starts: Int32Array, nLeaves: number, p0: number, p1: number): void {
+  if (nLeaves > 2 ** (8 * leafOf.BYTES_PER_ELEMENT)) throw new RangeError(`scatterLeafIds: ${nLeaves} leaves do not fit ${leafOf.constructor.name} leaf ids`);
   for (let k = 0; k < nLeaves; k++) {
     const s = starts[k]! > p0 ? starts[k]! : p0;
     const e = starts[k + 1]! < p1 ? starts[k + 1]! : p1;
-    const v = values[k]!;
-    for (let i = s; i < e; i++) raw[idx[i]!] += v;
+    for (let i = s; i < e; i++) leafOf[idx[i]!] = k;
+  }
+}
+
+/** Rows per block of {@link finishRows}: a block's raw scores stay in cache from one step to the next. */
+const FINISH_BLOCK = 4096;
+
+/**
+ * The end of a tree for rows `r0..r1-1`, in row order (after
+ * {@link scatterLeafIds}): `raw[r] += values[leafOf[r]]` (when `values` is
+ * given: one addition per row, as adding each leaf's value to its rows'
+ * scores does, without the scattered writes to `raw`); then, with a loss,
+ * the next gradients (and hessians, `loss.ts`) and `idx[r] = r`. Row ranges
+ * are independent.
+ */
+export function finishRows(
+  loss: LossCode,
+  y: Float64Array | null,
+  raw: Float64Array,
+  grad: Float64Array,
+  hess: Float64Array | null,
+  idx: Uint32Array,
+  leafOf: LeafIds,
+  values: Float64Array | null,
+  r0: number,
+  r1: number,
+): void {
+  for (let b = r0; b < r1; b += FINISH_BLOCK) {
+    const e = Math.min(r1, b + FINISH_BLOCK);
+    if (values !== null) for (let r = b; r < e; r++) raw[r] += values[leafOf[r]!]!;
+    if (loss === LOSS.none) continue;
+    gradientsRange(loss, y!, raw, grad, hess, b, e);
+    for (let r = b; r < e; r++) idx[r] = r;
   }
 }

@@ -3,14 +3,19 @@
  * gradient-boosting histograms and partitions on command; 'forest' grows random-forest
  * trees claimed from a shared counter and sends them back.
  */
-import { MessagePort, workerData } from 'worker_threads';
+import { MessagePort, receiveMessageOnPort, workerData } from 'worker_threads';
 import { ChunkRunner, HGB_CMD, HGB_CTRL, SharedHgbData } from './engine';
 import { buildForestTree, ForestData, ForestTreeOptions, ForestWorkspace } from './forest-builder';
+import type { WasmMemory } from './kernels';
 
 interface HgbData {
   kind: 'hgb';
+  /** This worker's number (1..workers) and how many there are. */
   slot: number;
-  shared: SharedHgbData;
+  workers: number;
+  ctrl: Int32Array;
+  /** Memory whose pages to touch before the first command (see HgbWorkers in parallel.ts), or null. */
+  prefault: WasmMemory | null;
   port: MessagePort;
 }
 
@@ -22,6 +27,26 @@ interface ForestJob {
   options: ForestTreeOptions;
   seeds: number[];
   port: MessagePort;
+}
+
+/** Bytes per page touched ahead (the smallest page size; larger pages just get touched more than once). */
+const PAGE = 4096;
+
+/**
+ * Touches this worker's share of `memory`'s pages (every `workers`-th group
+ * of 64 pages, from the start, where the calling thread writes first), one
+ * atomic add of 0 per page: the page is mapped and keeps whatever value it
+ * holds. Stops as soon as a command is posted.
+ */
+function prefault(memory: WasmMemory, slot: number, workers: number, ctrl: Int32Array): void {
+  const words = new Int32Array(memory.buffer);
+  const pages = Math.floor(memory.buffer.byteLength / PAGE);
+  const G = 64;
+  for (let g = (slot - 1) * G; g < pages; g += workers * G) {
+    if (Atomics.load(ctrl, HGB_CTRL.GEN) !== 0) return;
+    const e = Math.min(pages, g + G);
+    for (let p = g; p < e; p++) Atomics.add(words, (p * PAGE) >> 2, 0);
+  }
 }
 
 const wd = workerData as HgbData | ForestJob;
@@ -63,13 +88,20 @@ if (wd.kind === 'hgb') {
 /**
  * Gradient-boosting worker: sleeps on the shared control block (a blocking
  * `Atomics.wait`, never a spin, so a busy machine's cores go to whoever has
- * work) and claims chunks of each command (see `engine.ts`) until the stop
- * command. Histograms live in the shared pool, so no message is awaited.
+ * work). The first command hands it the engine's buffers (`init`: a message
+ * on its port); then it claims chunks of each command (see `engine.ts`)
+ * until the stop command. Histograms live in the shared pool, so no message
+ * is awaited while the trees grow.
  */
 function runHgb(wd: HgbData): void {
-  const d = wd.shared;
-  const ctrl = d.ctrl;
-  const runner = new ChunkRunner(d);
+  const ctrl = wd.ctrl;
+  try {
+    if (wd.prefault) prefault(wd.prefault, wd.slot, wd.workers, ctrl);
+  } catch (e) {
+    // Touching ahead is an optimisation: the pages fault in when first written instead.
+    console.error(e);
+  }
+  let runner: ChunkRunner | null = null;
   let seen = 0;
   for (;;) {
     const gen = Atomics.load(ctrl, HGB_CTRL.GEN);
@@ -78,9 +110,19 @@ function runHgb(wd: HgbData): void {
       continue;
     }
     seen = gen;
-    if (ctrl[HGB_CTRL.CMD] === HGB_CMD.stop) return;
+    const cmd = ctrl[HGB_CTRL.CMD];
+    if (cmd === HGB_CMD.stop) return;
     try {
-      runner.work(gen);
+      if (cmd === HGB_CMD.init) {
+        const m = receiveMessageOnPort(wd.port);
+        if (m === undefined) throw new Error('hgb worker: the init command came without the engine buffers on the port');
+        runner = new ChunkRunner(m.message as SharedHgbData);
+        Atomics.add(ctrl, HGB_CTRL.DONE, 1);
+        Atomics.notify(ctrl, HGB_CTRL.DONE);
+      } else {
+        if (!runner) throw new Error(`hgb worker: command ${cmd} before init`);
+        runner.work(gen);
+      }
     } catch (e) {
       console.error(e);
       Atomics.store(ctrl, HGB_CTRL.FAIL, 1);
