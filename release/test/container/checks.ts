@@ -416,7 +416,15 @@ async function promotions(work: string): Promise<void> {
         const r = await run('promote-queue', job, JOB_ARGS);
         must(r.code === 0, `exit ${r.code}: ${lastLines(r.err, 4)}`);
         const outputs = outputsOf(r.out);
-        for (const [k, v] of Object.entries({ promoted: 'true', run: 'register-run-7', registryVersion: '7', modelVersion: '2', deployment: 'green', messages: '1', backstop: 'champion served' })) {
+        for (const [k, v] of Object.entries({
+          promoted: 'true',
+          run: 'register-run-7',
+          registryVersion: '7',
+          modelVersion: '2',
+          deployment: 'green',
+          messages: '1',
+          backstop: 'champion served',
+        })) {
           must(outputs[k] === v, `output ${k} = ${outputs[k]}, expected ${v} (stdout: ${lastLines(r.out, 12)})`);
         }
         const storage = arm.requests
