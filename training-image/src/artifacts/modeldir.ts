@@ -105,6 +105,29 @@ export function dataFingerprint(file: string, rows: number, cols: number): Finge
 }
 
 /**
+ * The entries of `abs` (null when it does not exist), listed while the same
+ * directory stayed in place. Another writer may move the directory aside and
+ * delete it file by file while this process lists it (the listing then lacks
+ * `manifest.json` though the path holds a whole model): the listing is taken
+ * again whenever the directory at `abs` changed during it.
+ */
+function listStable(dir: string, abs: string): string[] | null {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const before = fs.statSync(abs);
+      const entries = fs.readdirSync(abs);
+      const after = fs.statSync(abs);
+      if ((before.ino === after.ino && before.dev === after.dev) || attempt >= 100) return entries;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists and is not a directory; choose another --out.');
+      if (code !== 'ENOENT') throw e;
+      return null;
+    }
+  }
+}
+
+/**
  * Writes a versioned model directory atomically: everything goes to a
  * temporary sibling directory, which then replaces `dir` (see
  * {@link recoverModelDir} for how a replacement cut short by a kill is
@@ -115,15 +138,7 @@ export function writeModelDir(dir: string, a: ModelArtifacts, now: Date = new Da
   const parent = path.dirname(abs);
   fs.mkdirSync(parent, { recursive: true });
   recoverModelDir(abs);
-  // One listing (another writer may replace the directory meanwhile: its listing is then that of a whole model too).
-  let entries: string[] | null = null;
-  try {
-    entries = fs.readdirSync(abs);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists and is not a directory; choose another --out.');
-    if (code !== 'ENOENT') throw e;
-  }
+  const entries = listStable(dir, abs);
   if (entries && entries.length > 0 && !entries.includes(MODEL_FILES.manifest)) {
     throw new ModelDirError(dir, 'NOT_A_MODEL', 'exists, is not empty and is not a model directory; refusing to replace it. Choose another --out.');
   }
